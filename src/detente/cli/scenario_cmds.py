@@ -1,0 +1,138 @@
+"""Commands about scenarios: ``scenarios``, ``validate``, ``show``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from detente.scenario import builtin_names, load_scenario, nominal
+from detente.scenario.builtins import builtin_path
+from detente.scenario.numbers import Uncertain
+from detente.scenario.schema import Scenario
+
+console = Console(highlight=False)
+
+ScenarioArg = Annotated[str, typer.Argument(help="Built-in scenario name or path to a YAML file.")]
+
+
+def _fmt(x: float | Uncertain | None) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, Uncertain) and x.is_range:
+        lo, hi = x.bounds()
+        return f"{x.nominal:g} [{lo:g}-{hi:g}]"
+    return f"{nominal(x):g}"
+
+
+def counts(s: Scenario) -> dict[str, int]:
+    """How many of each element a scenario holds (third parties counted by country role)."""
+    third = {c.id for c in s.countries if c.role == "third-party"}
+    per_country: dict[str, int] = {}
+    for a in s.actors:
+        key = a.country if a.country is not None else "none"
+        per_country[key] = per_country.get(key, 0) + 1
+    return {
+        "countries": len(s.countries),
+        "actors": len(s.actors),
+        "third_party_actors": sum(1 for a in s.actors if a.country in third),
+        "issues": len(s.issues),
+        "institutions": len(s.institutions),
+        "instruments": len(s.instruments),
+        "strategies": len(s.strategies),
+        "shocks": len(s.shocks),
+        "metrics": len(s.metrics),
+        "elections": len(s.calendar.elections) if s.calendar else 0,
+        **{f"actors_{k}": v for k, v in sorted(per_country.items())},
+    }
+
+
+def scenarios() -> None:
+    """List the built-in scenarios."""
+    table = Table(title="Built-in scenarios")
+    for col in ("name", "title", "actors", "issues", "instruments"):
+        table.add_column(col)
+    for name in builtin_names():
+        path = builtin_path(name)
+        assert path is not None
+        s = load_scenario(path)
+        table.add_row(name, s.title, str(len(s.actors)), str(len(s.issues)), str(len(s.instruments)))
+    console.print(table)
+
+
+def validate(scenario: ScenarioArg) -> None:
+    """Validate a scenario; print every problem (exit 2) or a one-line summary."""
+    s = load_scenario(scenario)
+    c = counts(s)
+    console.print(
+        f"ok: {s.id} - {c['actors']} actors, {c['issues']} issues, "
+        f"{c['instruments']} instruments, {c['institutions']} institutions"
+    )
+
+
+def show(
+    scenario: ScenarioArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Emit the validated model as JSON.")] = False,
+) -> None:
+    """Show a scenario's actors, issues, instruments and institutions as tables."""
+    s = load_scenario(scenario)
+    if as_json:
+        payload = s.model_dump(mode="json", exclude_none=True)
+        payload["counts"] = counts(s)
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    console.print(f"[bold]{s.title}[/bold] ({s.id})")
+    if s.description:
+        console.print(s.description)
+    issues = Table(title="Issues")
+    for col in ("id", "name", "scale", "status quo", "anchors"):
+        issues.add_column(col)
+    for i in s.issues:
+        anchors = "; ".join(f"{k:g}: {v}" for k, v in sorted(i.anchors.items()))
+        issues.add_row(i.id, i.name, f"{i.low:g}-{i.high:g} {i.unit}".strip(), _fmt(i.status_quo), anchors)
+    console.print(issues)
+    actors = Table(title="Actors (position / salience per issue)")
+    for col in ("id", "country", "kind", "camp", "clout", *[i.id for i in s.issues]):
+        actors.add_column(col)
+    for a in s.actors:
+        cells = [
+            f"{_fmt(a.positions[i.id])} / {_fmt(a.saliences.get(i.id))}" if i.id in a.positions else ""
+            for i in s.issues
+        ]
+        actors.add_row(a.id, a.country or "", a.kind, a.camp or "", _fmt(a.clout), *cells)
+    console.print(actors)
+    if s.institutions:
+        inst = Table(title="Institutions and vetoes")
+        for col in ("id", "country", "holder", "elected", "vetoes (issues: tolerance)"):
+            inst.add_column(col)
+        for it in s.institutions:
+            vetoes = "; ".join(f"{','.join(v.issues)}: {_fmt(v.tolerance)}" for v in it.vetoes)
+            inst.add_row(it.id, it.country, it.holder, "yes" if it.elected else "", vetoes)
+        console.print(inst)
+    if s.instruments:
+        ins = Table(title="Instruments")
+        for col in ("id", "owner", "effects", "cost", "approvals", "delay", "gesture", "reversible"):
+            ins.add_column(col)
+        for i in s.instruments:
+            effects = ", ".join(f"{k} {nominal(v):+g}" for k, v in i.effects.items())
+            ins.add_row(i.id, i.owner, effects, _fmt(i.domestic_cost), ", ".join(i.approvals),
+                        _fmt(i.delay), _fmt(i.gesture), "yes" if i.reversible else "no")
+        console.print(ins)
+    if s.strategies:
+        st = Table(title="Strategies")
+        for col in ("id", "country", "kind", "option", "params"):
+            st.add_column(col)
+        for x in s.strategies:
+            params = ", ".join(f"{k}={_fmt(v)}" for k, v in x.params.items())
+            st.add_row(x.id, x.country, x.kind, "yes" if x.option else "", params)
+        console.print(st)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the scenario commands to the app."""
+    app.command("scenarios")(scenarios)
+    app.command("validate")(validate)
+    app.command("show")(show)

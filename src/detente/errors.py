@@ -1,0 +1,67 @@
+"""User-facing input errors.
+
+Every problem with a user's input (a scenario file, an actor table, a command-line value)
+is reported as one :class:`InputProblem` naming where it is and what was expected. Loaders
+collect *all* problems of a file in one pass and raise a single :class:`InputError`; the CLI
+prints one line per problem and exits with code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """One problem in a user's input.
+
+    Parameters
+    ----------
+    source : str
+        The file (or ``"<command line>"``, ``"<built-in scenario NAME>"``) the problem is in.
+    message : str
+        What was found and what was expected, in one line.
+    line, column : int, optional
+        1-based position in a text file, when known.
+    path : str, optional
+        Field path inside a structured document (``actors[3].clout``), when known.
+    """
+
+    source: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    path: str | None = None
+
+    def __str__(self) -> str:
+        where = self.source
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        if self.path:
+            where += f": {self.path}"
+        return f"{where}: {self.message}"
+
+
+class InputError(Exception):
+    """One or more problems with a user's input; the CLI turns it into exit code 2."""
+
+    def __init__(self, problems: Sequence[InputProblem]) -> None:
+        if not problems:
+            raise ValueError("InputError needs at least one problem")
+        self.problems: tuple[InputProblem, ...] = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def single(cls, source: str, message: str, **where: int | str | None) -> InputError:
+        """Build an error holding one problem."""
+        return cls([InputProblem(source, message, **where)])  # type: ignore[arg-type]
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ``' (did you mean "x"?)'`` for the closest choice, or ``''`` when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""

@@ -1,0 +1,293 @@
+"""Read scenario YAML files safely and report every problem with its line and column.
+
+The loader refuses what would hurt a user before parsing: empty files, binary files, files
+over :data:`MAX_BYTES` and YAML alias bombs (expanded size above :data:`MAX_NODES`). It then
+validates against :class:`~detente.scenario.schema.Scenario` and the cross-reference checks,
+turning each pydantic error into one :class:`~detente.errors.InputProblem` that names the
+file, the line and column of the offending node, the field path, what was found and what was
+expected.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from detente.errors import InputError, InputProblem, did_you_mean
+from detente.scenario import schema
+from detente.scenario.numbers import Provenance, Uncertain
+from detente.scenario.schema import Loc, Scenario, reference_problems
+
+MAX_BYTES = 5_000_000
+"""Largest scenario file accepted (5 MB): the flagship is about 60 kB."""
+
+MAX_NODES = 200_000
+"""Largest number of YAML nodes after alias expansion (defends against alias bombs)."""
+
+_UNION_TAGS = {"float", "Uncertain", "int", "str", "bool", "date"}
+
+
+def _all_field_names() -> set[str]:
+    names: set[str] = set()
+    for obj in vars(schema).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel):
+            names.update(obj.model_fields)
+    names.update(Uncertain.model_fields, Provenance.model_fields)
+    return names
+
+
+def read_text(path: Path, max_bytes: int = MAX_BYTES) -> str:
+    """Read a user's text file, refusing missing, empty, oversized and binary files."""
+    src = str(path)
+    if not path.exists():
+        raise InputError.single(src, "file not found")
+    if path.is_dir():
+        raise InputError.single(src, "is a directory, expected a file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise InputError.single(src, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
+    raw = path.read_bytes()
+    if b"\x00" in raw[:8192]:
+        raise InputError.single(src, "binary file (contains NUL bytes), expected UTF-8 text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError.single(
+            src, f"not UTF-8 text (invalid byte at offset {exc.start}), expected UTF-8 text"
+        ) from None
+    if not text.strip():
+        raise InputError.single(src, "file is empty, expected a scenario")
+    return text
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1  # guards recursive aliases
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        total += sum(_expanded_size(child, memo) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        total += sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    memo[key] = total
+    return total
+
+
+def _duplicate_keys(node: yaml.Node, src: str, seen: set[int]) -> list[InputProblem]:
+    if id(node) in seen:
+        return []
+    seen.add(id(node))
+    problems: list[InputProblem] = []
+    if isinstance(node, yaml.MappingNode):
+        keys: dict[str, int] = {}
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode):
+                if k.value in keys:
+                    problems.append(InputProblem(
+                        src, f"duplicate key {k.value!r} (first at line {keys[k.value]})",
+                        line=k.start_mark.line + 1, column=k.start_mark.column + 1,
+                    ))
+                else:
+                    keys[k.value] = k.start_mark.line + 1
+            problems.extend(_duplicate_keys(v, src, seen))
+    elif isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            problems.extend(_duplicate_keys(child, src, seen))
+    return problems
+
+
+def parse_yaml(text: str, src: str) -> tuple[Any, yaml.Node]:
+    """Parse YAML text into Python data and its node tree (for line numbers)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        what = exc.problem or "invalid YAML"
+        return _raise_syntax(src, what, mark)
+    except yaml.YAMLError as exc:
+        raise InputError.single(src, f"invalid YAML: {exc}") from None
+    if node is None:
+        raise InputError.single(src, "file holds no YAML document, expected a scenario")
+    size = _expanded_size(node, {})
+    if size > MAX_NODES:
+        raise InputError.single(
+            src, f"YAML expands to {size:,} nodes through aliases, over the {MAX_NODES:,} limit "
+            "(alias bomb?)", line=1,
+        )
+    dupes = _duplicate_keys(node, src, set())
+    if dupes:
+        raise InputError(dupes)
+    try:
+        data = yaml.SafeLoader(text).get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        return _raise_syntax(src, exc.problem or "invalid YAML", exc.problem_mark)
+    return data, node
+
+
+def _raise_syntax(src: str, what: str, mark: Any) -> Any:
+    if mark is None:
+        raise InputError.single(src, f"YAML syntax error: {what}")
+    raise InputError.single(
+        src, f"YAML syntax error: {what}", line=mark.line + 1, column=mark.column + 1
+    )
+
+
+def _node_at(node: yaml.Node, loc: Loc, key_node: bool = False) -> yaml.Node:
+    """The deepest node along ``loc``; with ``key_node`` a final mapping key resolves to the key."""
+    current = node
+    for i, key in enumerate(loc):
+        if isinstance(current, yaml.MappingNode):
+            match = None
+            for k, v in current.value:
+                if isinstance(k, yaml.ScalarNode) and _same_key(k.value, key):
+                    match = (k, v)
+                    break
+            if match is None:
+                return current
+            is_last = i == len(loc) - 1
+            use_key = is_last and (key_node or not isinstance(match[1], yaml.ScalarNode))
+            current = match[0] if use_key else match[1]
+        elif isinstance(current, yaml.SequenceNode) and isinstance(key, int):
+            if key >= len(current.value):
+                return current
+            current = current.value[key]
+        else:
+            return current
+    return current
+
+
+def _same_key(text: str, key: str | int) -> bool:
+    if text == str(key):
+        return True
+    try:
+        return float(text) == float(key)
+    except (TypeError, ValueError):
+        return False
+
+
+def _value_at(data: Any, loc: Loc) -> Any:
+    for key in loc:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            try:
+                data = data[float(key)]  # numeric keys (anchors)
+            except (KeyError, IndexError, TypeError, ValueError):
+                return None
+    return data
+
+
+def _path(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _split_union(loc: tuple[Any, ...]) -> tuple[Loc, str | None, Loc]:
+    """Split a pydantic loc at a union-member tag: (base, tag, rest)."""
+    for i, part in enumerate(loc):
+        if isinstance(part, str) and (part in _UNION_TAGS or part.startswith("function-")):
+            return tuple(loc[:i]), part, tuple(loc[i + 1:])
+    return tuple(loc), None, ()
+
+
+def _message(err: dict[str, Any], data: Any, field_names: set[str]) -> str:
+    kind = err["type"]
+    found = err.get("input")
+    if kind == "missing":
+        return f"missing required field {err['loc'][-1]!r}"
+    if kind == "extra_forbidden":
+        key = str(err["loc"][-1])
+        return f"unknown key {key!r}{did_you_mean(key, field_names)}"
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if " got " in msg or isinstance(found, dict):
+        return msg
+    return f"{msg}; found {_describe(found)}"
+
+
+def validation_problems(
+    exc: ValidationError, data: Any, node: yaml.Node | None, src: str
+) -> list[InputProblem]:
+    """Turn a pydantic ValidationError into one problem per offending field."""
+    field_names = _all_field_names()
+    problems: dict[Loc, InputProblem] = {}
+    union_seen: set[Loc] = set()
+    for err in exc.errors():
+        base, tag, rest = _split_union(err["loc"])
+        if tag is not None:
+            value = _value_at(data, base)
+            if isinstance(value, dict):
+                if tag != "Uncertain":
+                    continue
+                loc: Loc = (*base, *rest)
+                message = _message(err, data, field_names)
+            else:
+                if base in union_seen:
+                    continue
+                union_seen.add(base)
+                loc = base
+                message = (
+                    f"expected a number or a range mapping like {{low: 1, mode: 2, high: 3}}; "
+                    f"found {_describe(value)}"
+                    if not (isinstance(value, float) and not math.isfinite(value))
+                    else f"expected a finite number; found {value}"
+                )
+        else:
+            loc = base
+            message = _message(err, data, field_names)
+        key_node = err["type"] == "extra_forbidden"
+        problems.setdefault(loc + (len(problems),), _problem(src, node, loc, message, key_node))
+    return list(problems.values())
+
+
+def _problem(
+    src: str, node: yaml.Node | None, loc: Loc, message: str, key_node: bool = False
+) -> InputProblem:
+    if node is None:
+        return InputProblem(src, message, path=_path(loc) or None)
+    target = _node_at(node, loc, key_node)
+    return InputProblem(
+        src, message, line=target.start_mark.line + 1, column=target.start_mark.column + 1,
+        path=_path(loc) or None,
+    )
+
+
+def scenario_from_data(data: Any, src: str, node: yaml.Node | None = None) -> Scenario:
+    """Validate parsed data as a scenario, reporting every problem at once."""
+    if not isinstance(data, dict):
+        raise InputError([_problem(src, node, (), f"expected a mapping at the top level, found {_describe(data)}")])
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(validation_problems(exc, data, node, src)) from None
+    refs = reference_problems(scenario)
+    if refs:
+        raise InputError([_problem(src, node, loc, msg) for loc, msg in refs])
+    return scenario
+
+
+def load_scenario_file(path: Path) -> Scenario:
+    """Load and validate a scenario YAML (or JSON) file."""
+    src = str(path)
+    text = read_text(path)
+    data, node = parse_yaml(text, src)
+    return scenario_from_data(data, src, node)
