@@ -17,7 +17,7 @@ from detente.errors import InputError
 
 app = typer.Typer(
     name="detente",
-    help="Turn a foreign-policy argument into a model that can be run, questioned and stress-tested.",
+    help="Turn a foreign-policy argument into a model you can run, question and stress-test.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

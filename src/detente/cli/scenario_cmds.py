@@ -59,7 +59,9 @@ def scenarios() -> None:
         path = builtin_path(name)
         assert path is not None
         s = load_scenario(path)
-        table.add_row(name, s.title, str(len(s.actors)), str(len(s.issues)), str(len(s.instruments)))
+        table.add_row(
+            name, s.title, str(len(s.actors)), str(len(s.issues)), str(len(s.instruments))
+        )
     console.print(table)
 
 
@@ -75,7 +77,9 @@ def validate(scenario: ScenarioArg) -> None:
 
 def show(
     scenario: ScenarioArg,
-    as_json: Annotated[bool, typer.Option("--json", help="Emit the validated model as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Emit the validated model as JSON.")
+    ] = False,
 ) -> None:
     """Show a scenario's actors, issues, instruments and institutions as tables."""
     s = load_scenario(scenario)
@@ -92,14 +96,18 @@ def show(
         issues.add_column(col)
     for i in s.issues:
         anchors = "; ".join(f"{k:g}: {v}" for k, v in sorted(i.anchors.items()))
-        issues.add_row(i.id, i.name, f"{i.low:g}-{i.high:g} {i.unit}".strip(), _fmt(i.status_quo), anchors)
+        issues.add_row(
+            i.id, i.name, f"{i.low:g}-{i.high:g} {i.unit}".strip(), _fmt(i.status_quo), anchors
+        )
     console.print(issues)
     actors = Table(title="Actors (position / salience per issue)")
     for col in ("id", "country", "kind", "camp", "clout", *[i.id for i in s.issues]):
         actors.add_column(col)
     for a in s.actors:
         cells = [
-            f"{_fmt(a.positions[i.id])} / {_fmt(a.saliences.get(i.id))}" if i.id in a.positions else ""
+            f"{_fmt(a.positions[i.id])} / {_fmt(a.saliences.get(i.id))}"
+            if i.id in a.positions
+            else ""
             for i in s.issues
         ]
         actors.add_row(a.id, a.country or "", a.kind, a.camp or "", _fmt(a.clout), *cells)
@@ -114,12 +122,29 @@ def show(
         console.print(inst)
     if s.instruments:
         ins = Table(title="Instruments")
-        for col in ("id", "owner", "effects", "cost", "approvals", "delay", "gesture", "reversible"):
+        for col in (
+            "id",
+            "owner",
+            "effects",
+            "cost",
+            "approvals",
+            "delay",
+            "gesture",
+            "reversible",
+        ):
             ins.add_column(col)
-        for i in s.instruments:
-            effects = ", ".join(f"{k} {nominal(v):+g}" for k, v in i.effects.items())
-            ins.add_row(i.id, i.owner, effects, _fmt(i.domestic_cost), ", ".join(i.approvals),
-                        _fmt(i.delay), _fmt(i.gesture), "yes" if i.reversible else "no")
+        for instrument in s.instruments:
+            effects = ", ".join(f"{k} {nominal(v):+g}" for k, v in instrument.effects.items())
+            ins.add_row(
+                instrument.id,
+                instrument.owner,
+                effects,
+                _fmt(instrument.domestic_cost),
+                ", ".join(instrument.approvals),
+                _fmt(instrument.delay),
+                _fmt(instrument.gesture),
+                "yes" if instrument.reversible else "no",
+            )
         console.print(ins)
     if s.strategies:
         st = Table(title="Strategies")

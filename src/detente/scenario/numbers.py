@@ -90,8 +90,12 @@ class Uncertain(Provenance):
             raise ValueError("a range needs both 'low' and 'high'")
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError(f"'low' ({self.low}) must not exceed 'high' ({self.high})")
-        if self.mode is not None and self.low is not None and self.high is not None:
-            if not self.low <= self.mode <= self.high:
+        if (
+            self.mode is not None
+            and self.low is not None
+            and self.high is not None
+            and not self.low <= self.mode <= self.high
+        ):
                 raise ValueError(
                     f"'mode' ({self.mode}) must lie between low ({self.low}) and high ({self.high})"
                 )
@@ -103,11 +107,16 @@ class Uncertain(Provenance):
             raise ValueError("a normal distribution needs both 'mean' and 'sd'")
         if self.value is None and self.low is None and self.mean is None:
             raise ValueError("give 'value', a range ('low'/'high'), or 'mean'/'sd'")
-        if self.value is not None and self.low is not None:
-            if not self.low <= self.value <= self.high:  # type: ignore[operator]
-                raise ValueError(
-                    f"'value' ({self.value}) must lie between low ({self.low}) and high ({self.high})"
-                )
+        if (
+            self.value is not None
+            and self.low is not None
+            and self.high is not None
+            and not self.low <= self.value <= self.high
+        ):
+            raise ValueError(
+                f"'value' ({self.value}) must lie between low ({self.low}) "
+                f"and high ({self.high})"
+            )
         return self
 
     @property

@@ -3,9 +3,9 @@
 A scenario holds everything the engines need: countries, actors with clout, positions and
 saliences per issue, issues as bounded continuous dimensions, institutions and veto rights,
 policy instruments, strategies, a calendar with elections, exogenous shocks, outcome metrics
-and free model parameters. Any number may be uncertain (:class:`~detente.scenario.numbers.Uncertain`)
-and every element can carry provenance. See ``docs/scenario-format.md`` for an annotated
-example.
+and free model parameters. Any number may be uncertain
+(:class:`~detente.scenario.numbers.Uncertain`) and every element can carry provenance.
+See ``docs/scenario-format.md`` for an annotated example.
 
 Cross-references (actor -> country, position -> issue, veto -> issue, ...) and values outside
 an issue's bounds are checked by :func:`reference_problems`, which reports every problem
@@ -301,8 +301,16 @@ def reference_problems(s: Scenario) -> list[tuple[Loc, str]]:
         so the loader can map it back to a line in the YAML file.
     """
     out: list[tuple[Loc, str]] = []
-    for section in ("countries", "issues", "actors", "institutions", "instruments",
-                    "strategies", "shocks", "metrics"):
+    for section in (
+        "countries",
+        "issues",
+        "actors",
+        "institutions",
+        "instruments",
+        "strategies",
+        "shocks",
+        "metrics",
+    ):
         out.extend(_duplicates(getattr(s, section), section))
     if s.calendar is not None:
         out.extend(_duplicates(s.calendar.elections, "calendar.elections"))
@@ -325,11 +333,13 @@ def reference_problems(s: Scenario) -> list[tuple[Loc, str]]:
                 issue = issues[key]
                 lo, hi = span(value)
                 if lo < issue.low or hi > issue.high:
-                    out.append((
-                        (*loc, key),
-                        f"value {lo:g}..{hi:g} lies outside issue {key!r}'s bounds "
-                        f"[{issue.low:g}, {issue.high:g}]",
-                    ))
+                    out.append(
+                        (
+                            (*loc, key),
+                            f"value {lo:g}..{hi:g} lies outside issue {key!r}'s bounds "
+                            f"[{issue.low:g}, {issue.high:g}]",
+                        )
+                    )
 
     def non_negative(loc: Loc, value: Number | None, what: str) -> None:
         if value is not None and span(value)[0] < 0:
@@ -339,12 +349,20 @@ def reference_problems(s: Scenario) -> list[tuple[Loc, str]]:
         if issue.status_quo is not None:
             lo, hi = span(issue.status_quo)
             if lo < issue.low or hi > issue.high:
-                out.append((("issues", i, "status_quo"),
-                            f"status quo {lo:g}..{hi:g} lies outside [{issue.low:g}, {issue.high:g}]"))
+                out.append(
+                    (
+                        ("issues", i, "status_quo"),
+                        f"status quo {lo:g}..{hi:g} lies outside [{issue.low:g}, {issue.high:g}]",
+                    )
+                )
         for anchor in issue.anchors:
             if not issue.low <= anchor <= issue.high:
-                out.append((("issues", i, "anchors", str(anchor)),
-                            f"anchor {anchor:g} lies outside [{issue.low:g}, {issue.high:g}]"))
+                out.append(
+                    (
+                        ("issues", i, "anchors", str(anchor)),
+                        f"anchor {anchor:g} lies outside [{issue.low:g}, {issue.high:g}]",
+                    )
+                )
 
     for i, a in enumerate(s.actors):
         check_country(("actors", i, "country"), a.country)
@@ -354,12 +372,20 @@ def reference_problems(s: Scenario) -> list[tuple[Loc, str]]:
         for key, sal in a.saliences.items():
             lo, hi = span(sal)
             if lo < 0 or hi > 100:
-                out.append((("actors", i, "saliences", key),
-                            f"salience must lie in [0, 100], got {lo:g}..{hi:g}"))
+                out.append(
+                    (
+                        ("actors", i, "saliences", key),
+                        f"salience must lie in [0, 100], got {lo:g}..{hi:g}",
+                    )
+                )
         for key in a.saliences:
             if key in issues and key not in a.positions:
-                out.append((("actors", i, "saliences", key),
-                            f"salience given for issue {key!r} but no position"))
+                out.append(
+                    (
+                        ("actors", i, "saliences", key),
+                        f"salience given for issue {key!r} but no position",
+                    )
+                )
         if a.risk is not None:
             lo, hi = span(a.risk)
             if lo < -1 or hi > 1:
@@ -373,8 +399,12 @@ def reference_problems(s: Scenario) -> list[tuple[Loc, str]]:
             non_negative(("institutions", i, "vetoes", j, "tolerance"), veto.tolerance, "tolerance")
             for k, ref in enumerate(veto.issues):
                 if ref not in issues:
-                    out.append((("institutions", i, "vetoes", j, "issues", k),
-                                _unknown("issue", ref, set(issues))))
+                    out.append(
+                        (
+                            ("institutions", i, "vetoes", j, "issues", k),
+                            _unknown("issue", ref, set(issues)),
+                        )
+                    )
 
     for i, ins in enumerate(s.instruments):
         check_country(("instruments", i, "owner"), ins.owner)
@@ -383,31 +413,41 @@ def reference_problems(s: Scenario) -> list[tuple[Loc, str]]:
         non_negative(("instruments", i, "delay"), ins.delay, "delay")
         lo, hi = span(ins.gesture)
         if lo < -1 or hi > 1:
-            out.append((("instruments", i, "gesture"), f"gesture must lie in [-1, 1], got {lo:g}..{hi:g}"))
+            out.append(
+                (("instruments", i, "gesture"), f"gesture must lie in [-1, 1], got {lo:g}..{hi:g}")
+            )
         for k, ref in enumerate(ins.approvals):
             if ref not in actors:
                 out.append((("instruments", i, "approvals", k), _unknown("actor", ref, actors)))
         for k, ref in enumerate(ins.requires):
             if ref not in instruments:
-                out.append((("instruments", i, "requires", k), _unknown("instrument", ref, instruments)))
+                out.append(
+                    (("instruments", i, "requires", k), _unknown("instrument", ref, instruments))
+                )
 
     for i, st in enumerate(s.strategies):
         check_country(("strategies", i, "country"), st.country)
         for k, ref in enumerate(st.instruments):
             if ref not in instruments:
-                out.append((("strategies", i, "instruments", k), _unknown("instrument", ref, instruments)))
+                out.append(
+                    (("strategies", i, "instruments", k), _unknown("instrument", ref, instruments))
+                )
 
     if s.calendar is not None:
         for i, el in enumerate(s.calendar.elections):
             loc: Loc = ("calendar", "elections", i)
             check_country((*loc, "country"), el.country)
             if el.institution not in institutions:
-                out.append(((*loc, "institution"), _unknown("institution", el.institution, institutions)))
+                out.append(
+                    ((*loc, "institution"), _unknown("institution", el.institution, institutions))
+                )
             lo, hi = span(el.vetting)
             if lo < 0 or hi > 1:
                 out.append(((*loc, "vetting"), f"vetting must lie in [0, 1], got {lo:g}..{hi:g}"))
             if el.date < s.calendar.start:
-                out.append(((*loc, "date"), f"election date {el.date} is before the calendar start"))
+                out.append(
+                    ((*loc, "date"), f"election date {el.date} is before the calendar start")
+                )
 
     for i, sh in enumerate(s.shocks):
         non_negative(("shocks", i, "rate"), sh.rate, "rate")

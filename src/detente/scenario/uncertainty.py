@@ -72,8 +72,16 @@ def uncertainties(scenario: Scenario) -> list[UncertainParameter]:
         assert dist is not None
         params.append(
             UncertainParameter(
-                name=name, loc=loc, low=low, high=high, nominal=u.nominal, distribution=dist,
-                mode=u.mode, mean=u.mean, sd=u.sd, provenance=u.provenance_text,
+                name=name,
+                loc=loc,
+                low=low,
+                high=high,
+                nominal=u.nominal,
+                distribution=dist,
+                mode=u.mode,
+                mean=u.mean,
+                sd=u.sd,
+                provenance=u.provenance_text,
             )
         )
     return params
@@ -104,10 +112,12 @@ def resolve(scenario: Scenario, values: Mapping[str, float] | None = None) -> Sc
     names = {name for _, name, _ in numbers}
     unknown = [k for k in values if k not in names]
     if unknown:
-        raise InputError([
-            InputProblem("<values>", f"unknown uncertainty {k!r}{did_you_mean(k, names)}")
-            for k in unknown
-        ])
+        raise InputError(
+            [
+                InputProblem("<values>", f"unknown uncertainty {k!r}{did_you_mean(k, names)}")
+                for k in unknown
+            ]
+        )
     tree = scenario.model_dump(mode="python")
     for loc, name, u in numbers:
         _set(tree, loc, float(values.get(name, u.nominal)))

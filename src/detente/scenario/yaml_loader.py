@@ -88,10 +88,14 @@ def _duplicate_keys(node: yaml.Node, src: str, seen: set[int]) -> list[InputProb
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode):
                 if k.value in keys:
-                    problems.append(InputProblem(
-                        src, f"duplicate key {k.value!r} (first at line {keys[k.value]})",
-                        line=k.start_mark.line + 1, column=k.start_mark.column + 1,
-                    ))
+                    problems.append(
+                        InputProblem(
+                            src,
+                            f"duplicate key {k.value!r} (first at line {keys[k.value]})",
+                            line=k.start_mark.line + 1,
+                            column=k.start_mark.column + 1,
+                        )
+                    )
                 else:
                     keys[k.value] = k.start_mark.line + 1
             problems.extend(_duplicate_keys(v, src, seen))
@@ -116,8 +120,10 @@ def parse_yaml(text: str, src: str) -> tuple[Any, yaml.Node]:
     size = _expanded_size(node, {})
     if size > MAX_NODES:
         raise InputError.single(
-            src, f"YAML expands to {size:,} nodes through aliases, over the {MAX_NODES:,} limit "
-            "(alias bomb?)", line=1,
+            src,
+            f"YAML expands to {size:,} nodes through aliases, over the {MAX_NODES:,} limit "
+            "(alias bomb?)",
+            line=1,
         )
     dupes = _duplicate_keys(node, src, set())
     if dupes:
@@ -204,11 +210,11 @@ def _split_union(loc: tuple[Any, ...]) -> tuple[Loc, str | None, Loc]:
     """Split a pydantic loc at a union-member tag: (base, tag, rest)."""
     for i, part in enumerate(loc):
         if isinstance(part, str) and (part in _UNION_TAGS or part.startswith("function-")):
-            return tuple(loc[:i]), part, tuple(loc[i + 1:])
+            return tuple(loc[:i]), part, tuple(loc[i + 1 :])
     return tuple(loc), None, ()
 
 
-def _message(err: dict[str, Any], data: Any, field_names: set[str]) -> str:
+def _message(err: Any, data: Any, field_names: set[str]) -> str:
     kind = err["type"]
     found = err.get("input")
     if kind == "missing":
@@ -218,7 +224,7 @@ def _message(err: dict[str, Any], data: Any, field_names: set[str]) -> str:
         return f"unknown key {key!r}{did_you_mean(key, field_names)}"
     msg = err["msg"]
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     if " got " in msg or isinstance(found, dict):
         return msg
     return f"{msg}; found {_describe(found)}"
@@ -255,7 +261,7 @@ def validation_problems(
             loc = base
             message = _message(err, data, field_names)
         key_node = err["type"] == "extra_forbidden"
-        problems.setdefault(loc + (len(problems),), _problem(src, node, loc, message, key_node))
+        problems.setdefault((*loc, len(problems)), _problem(src, node, loc, message, key_node))
     return list(problems.values())
 
 
@@ -266,7 +272,10 @@ def _problem(
         return InputProblem(src, message, path=_path(loc) or None)
     target = _node_at(node, loc, key_node)
     return InputProblem(
-        src, message, line=target.start_mark.line + 1, column=target.start_mark.column + 1,
+        src,
+        message,
+        line=target.start_mark.line + 1,
+        column=target.start_mark.column + 1,
         path=_path(loc) or None,
     )
 
@@ -274,7 +283,13 @@ def _problem(
 def scenario_from_data(data: Any, src: str, node: yaml.Node | None = None) -> Scenario:
     """Validate parsed data as a scenario, reporting every problem at once."""
     if not isinstance(data, dict):
-        raise InputError([_problem(src, node, (), f"expected a mapping at the top level, found {_describe(data)}")])
+        raise InputError(
+            [
+                _problem(
+                    src, node, (), f"expected a mapping at the top level, found {_describe(data)}"
+                )
+            ]
+        )
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
