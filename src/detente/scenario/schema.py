@@ -15,8 +15,8 @@ with its field path rather than stopping at the first.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import Annotated, Literal
+from collections.abc import Iterator, Sequence
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
@@ -30,6 +30,7 @@ Identifier = Annotated[
 """Lower-case id: letters, digits, ``-``, ``_``, ``.``; starts with a letter or digit."""
 
 Loc = tuple[str | int, ...]
+_T = TypeVar("_T")
 
 
 class Country(Provenance):
@@ -263,9 +264,9 @@ class Scenario(Provenance):
         return [a for a in self.actors if a.country == country_id]
 
 
-def _by_id(items: list, key: str):  # type: ignore[no-untyped-def,type-arg]
+def _by_id(items: Sequence[_T], key: str) -> _T:
     for item in items:
-        if item.id == key:
+        if getattr(item, "id", None) == key:
             return item
     raise KeyError(key)
 
@@ -275,7 +276,7 @@ def _by_id(items: list, key: str):  # type: ignore[no-untyped-def,type-arg]
 # ---------------------------------------------------------------------------------------
 
 
-def _duplicates(items: list, section: str) -> Iterator[tuple[Loc, str]]:  # type: ignore[type-arg]
+def _duplicates(items: Sequence[Any], section: str) -> Iterator[tuple[Loc, str]]:
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
         if item.id in seen:
