@@ -15,7 +15,7 @@ with its field path rather than stopping at the first.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
@@ -292,8 +292,17 @@ def _unknown(kind: str, ref: str, known: set[str]) -> str:
     return f"unknown {kind} {ref!r}{did_you_mean(ref, known)}; expected one of the {kind} ids"
 
 
-def reference_problems(s: Scenario) -> list[tuple[Loc, str]]:
+def reference_problems(
+    s: Scenario, known_ids: Mapping[str, set[str]] | None = None
+) -> list[tuple[Loc, str]]:
     """Every cross-reference and bounds problem of a parsed scenario, with its field path.
+
+    Parameters
+    ----------
+    s : Scenario
+    known_ids : mapping of section name to ids, optional
+        Ids that exist in the file but were left out of ``s`` (because they failed schema
+        validation); references to them are not reported again.
 
     Returns
     -------
@@ -316,11 +325,13 @@ def reference_problems(s: Scenario) -> list[tuple[Loc, str]]:
     if s.calendar is not None:
         out.extend(_duplicates(s.calendar.elections, "calendar.elections"))
 
-    countries = {c.id for c in s.countries}
+    extra = known_ids or {}
+    countries = {c.id for c in s.countries} | extra.get("countries", set())
     issues = {i.id: i for i in s.issues}
-    actors = {a.id for a in s.actors}
-    instruments = {i.id for i in s.instruments}
-    institutions = {i.id for i in s.institutions}
+    issue_ids = set(issues) | extra.get("issues", set())
+    actors = {a.id for a in s.actors} | extra.get("actors", set())
+    instruments = {i.id for i in s.instruments} | extra.get("instruments", set())
+    institutions = {i.id for i in s.institutions} | extra.get("institutions", set())
 
     def check_country(loc: Loc, ref: str | None) -> None:
         if ref is not None and ref not in countries:
@@ -328,9 +339,9 @@ def reference_problems(s: Scenario) -> list[tuple[Loc, str]]:
 
     def check_issue_values(loc: Loc, values: dict[str, Number], bounded: bool) -> None:
         for key, value in values.items():
-            if key not in issues:
-                out.append(((*loc, key), _unknown("issue", key, set(issues))))
-            elif bounded:
+            if key not in issue_ids:
+                out.append(((*loc, key), _unknown("issue", key, issue_ids)))
+            elif bounded and key in issues:
                 issue = issues[key]
                 lo, hi = span(value)
                 if lo < issue.low or hi > issue.high:
@@ -380,7 +391,7 @@ def reference_problems(s: Scenario) -> list[tuple[Loc, str]]:
                     )
                 )
         for key in a.saliences:
-            if key in issues and key not in a.positions:
+            if key in issue_ids and key not in a.positions:
                 out.append(
                     (
                         ("actors", i, "saliences", key),
@@ -399,11 +410,11 @@ def reference_problems(s: Scenario) -> list[tuple[Loc, str]]:
         for j, veto in enumerate(inst.vetoes):
             non_negative(("institutions", i, "vetoes", j, "tolerance"), veto.tolerance, "tolerance")
             for k, ref in enumerate(veto.issues):
-                if ref not in issues:
+                if ref not in issue_ids:
                     out.append(
                         (
                             ("institutions", i, "vetoes", j, "issues", k),
-                            _unknown("issue", ref, set(issues)),
+                            _unknown("issue", ref, issue_ids),
                         )
                     )
 

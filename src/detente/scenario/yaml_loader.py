@@ -40,9 +40,10 @@ def _all_field_names() -> set[str]:
     return names
 
 
-def read_text(path: Path, max_bytes: int = MAX_BYTES) -> str:
+def read_text(path: Path, max_bytes: int | None = None) -> str:
     """Read a user's text file, refusing missing, empty, oversized and binary files."""
     src = str(path)
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     if not path.exists():
         raise InputError.single(src, "file not found")
     if path.is_dir():
@@ -242,7 +243,7 @@ def validation_problems(
         if tag is not None:
             value = _value_at(data, base)
             if isinstance(value, dict):
-                if tag != "Uncertain":
+                if "Uncertain" not in tag:
                     continue
                 loc: Loc = (*base, *rest)
                 message = _message(err, data, field_names)
@@ -293,11 +294,64 @@ def scenario_from_data(data: Any, src: str, node: yaml.Node | None = None) -> Sc
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise InputError(validation_problems(exc, data, node, src)) from None
+        problems = validation_problems(exc, data, node, src)
+        problems += [_problem(src, node, loc, msg) for loc, msg in _references_despite(exc, data)]
+        raise InputError(problems) from None
     refs = reference_problems(scenario)
     if refs:
         raise InputError([_problem(src, node, loc, msg) for loc, msg in refs])
     return scenario
+
+
+_LIST_SECTIONS = (
+    "countries",
+    "issues",
+    "actors",
+    "institutions",
+    "instruments",
+    "strategies",
+    "shocks",
+    "metrics",
+)
+_REQUIRED_TEXT = {"id": "placeholder", "title": "placeholder"}
+
+
+def _references_despite(exc: ValidationError, data: dict[str, Any]) -> list[tuple[Loc, str]]:
+    """Cross-reference problems among the elements that did pass the schema.
+
+    So that one run reports every problem, the elements with schema errors are set aside,
+    the rest is validated again and checked for references; references to set-aside
+    elements still count as known. Returns nothing when the damage is too broad to say.
+    """
+    drop: dict[str, set[int]] = {section: set() for section in _LIST_SECTIONS}
+    pruned = dict(data)
+    for err in exc.errors():
+        loc = err["loc"]
+        if len(loc) >= 2 and loc[0] in drop and isinstance(loc[1], int):
+            drop[str(loc[0])].add(loc[1])
+        elif len(loc) == 1 and loc[0] in _REQUIRED_TEXT:
+            pruned[str(loc[0])] = _REQUIRED_TEXT[str(loc[0])]
+        else:
+            return []
+    known: dict[str, set[str]] = {}
+    kept_index: dict[str, list[int]] = {}
+    for section in _LIST_SECTIONS:
+        items = data.get(section)
+        if not isinstance(items, list):
+            continue
+        known[section] = {str(it["id"]) for it in items if isinstance(it, dict) and "id" in it}
+        kept_index[section] = [i for i in range(len(items)) if i not in drop[section]]
+        pruned[section] = [items[i] for i in kept_index[section]]
+    try:
+        partial = Scenario.model_validate(pruned)
+    except ValidationError:
+        return []
+    problems = []
+    for loc, msg in reference_problems(partial, known):
+        if loc and loc[0] in kept_index and len(loc) > 1 and isinstance(loc[1], int):
+            loc = (loc[0], kept_index[str(loc[0])][loc[1]], *loc[2:])
+        problems.append((loc, msg))
+    return problems
 
 
 def load_scenario_file(path: Path) -> Scenario:
