@@ -1,0 +1,94 @@
+"""Shared checks and helpers of the bargaining models.
+
+Every model takes an :class:`~detente.scenario.table.ActorTable` and first calls
+:func:`checked`, which rejects tables no model can answer (non-finite numbers, negative
+capabilities or saliences, positions outside the scale, no actors, all weights zero) with
+one :class:`~detente.errors.InputProblem` per problem, so no model ever returns NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detente.errors import InputError, InputProblem
+from detente.scenario.table import ActorTable
+
+FloatArray = NDArray[np.float64]
+
+
+def table_problems(table: ActorTable) -> list[InputProblem]:
+    """Every reason why ``table`` cannot be forecast (empty list when it can)."""
+    src = f"issue {table.issue}"
+    out: list[InputProblem] = []
+    if table.n == 0:
+        return [InputProblem(src, "no actors take part in this issue; need at least one")]
+    lo, hi = table.scale
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo >= hi:
+        out.append(InputProblem(src, f"scale ({lo:g}, {hi:g}) must be finite with low < high"))
+    for name in ("capability", "position", "salience"):
+        arr: FloatArray = getattr(table, name)
+        for i in np.flatnonzero(~np.isfinite(arr)):
+            out.append(InputProblem(src, f"{name} of actor {table.actors[i]!r} is {arr[i]}; "
+                                         "expected a finite number", path=name))
+    for name in ("capability", "salience"):
+        arr = getattr(table, name)
+        for i in np.flatnonzero(np.isfinite(arr) & (arr < 0)):
+            out.append(InputProblem(src, f"{name} of actor {table.actors[i]!r} is {arr[i]:g}; "
+                                         "expected >= 0", path=name))
+    pos = table.position
+    bad = np.isfinite(pos) & ((pos < lo) | (pos > hi))
+    for i in np.flatnonzero(bad):
+        out.append(InputProblem(src, f"position {pos[i]:g} of actor {table.actors[i]!r} lies "
+                                     f"outside the scale [{lo:g}, {hi:g}]", path="position"))
+    if not out and float(np.sum(weights(table))) <= 0.0:
+        out.append(InputProblem(src, "every actor has zero capability x salience; "
+                                     "no weighted forecast is defined"))
+    for name in ("reference", "outcome"):
+        v = getattr(table, name)
+        if v is not None and not np.isfinite(v):
+            out.append(InputProblem(src, f"{name} is {v}; expected a finite number or none"))
+    return out
+
+
+def checked(table: ActorTable) -> ActorTable:
+    """Return ``table`` unchanged, or raise :class:`InputError` listing all its problems."""
+    problems = table_problems(table)
+    if problems:
+        raise InputError(problems)
+    return table
+
+
+def weights(table: ActorTable) -> FloatArray:
+    """Capability x salience: the weight of an actor in the compromise and the median."""
+    return np.asarray(table.capability * table.salience, dtype=np.float64)
+
+
+def weighted_median(x: FloatArray, w: FloatArray) -> float:
+    """The weighted median of ``x``: the point minimising ``sum(w * |x - m|)``.
+
+    When the minimisers form an interval (cumulative weight hits exactly one half), the
+    midpoint of that interval is returned, which keeps the answer independent of actor order
+    and symmetric under reflection of the scale. Zero-weight actors are ignored.
+
+    Parameters
+    ----------
+    x, w : ndarray, shape (n,)
+        Positions and non-negative weights with a positive sum.
+    """
+    keep = w > 0
+    xs, ws = x[keep], w[keep]
+    order = np.argsort(xs, kind="stable")
+    xs, ws = xs[order], ws[order]
+    cum = np.cumsum(ws)
+    half = 0.5 * cum[-1]
+    k = int(np.searchsorted(cum, half, side="left"))
+    tol = 1e-12 * cum[-1]
+    if abs(cum[k] - half) <= tol and k + 1 < xs.size:
+        return float(0.5 * (xs[k] + xs[k + 1]))
+    return float(xs[k])
+
+
+def weighted_mean(x: FloatArray, w: FloatArray) -> float:
+    """``sum(w x) / sum(w)``: the compromise point of positions ``x`` under weights ``w``."""
+    return float(np.dot(w, x) / np.sum(w))
