@@ -1,0 +1,1 @@
+"""Dynamic two-level game, vectorised across Monte Carlo worlds."""
