@@ -98,3 +98,17 @@ def test_nominal_of_plain_and_uncertain() -> None:
     assert nominal(3) == 3.0
     assert nominal(Uncertain(low=0, high=10)) == 5.0
     assert nominal(Uncertain(mean=2, sd=1)) == 2.0
+
+
+def test_cli_show_tables_and_json(run_cli) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    table = run_cli("show", str(MINIMAL))
+    assert table.exit_code == 0, table.stderr
+    for heading in ("Issues", "Actors", "Institutions and vetoes", "Instruments", "Strategies"):
+        assert heading in table.stdout
+    as_json = run_cli("show", str(MINIMAL), "--json")
+    payload = json.loads(as_json.stdout)
+    assert payload["counts"]["actors"] == 4
+    assert payload["counts"]["third_party_actors"] == 1
+    assert payload["actors"][0]["clout"] == {"low": 40, "mode": 50, "high": 60, "judgment": "fixture"}

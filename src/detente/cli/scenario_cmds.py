@@ -100,17 +100,18 @@ def show(
             i.id, i.name, f"{i.low:g}-{i.high:g} {i.unit}".strip(), _fmt(i.status_quo), anchors
         )
     console.print(issues)
-    actors = Table(title="Actors (position / salience per issue)")
-    for col in ("id", "country", "kind", "camp", "clout", *[i.id for i in s.issues]):
-        actors.add_column(col)
+    actors = Table(title="Actors")
+    for col in ("id", "country", "kind", "camp", "clout", "risk"):
+        actors.add_column(col, no_wrap=col == "id")
+    actors.add_column("position / salience per issue")
     for a in s.actors:
-        cells = [
-            f"{_fmt(a.positions[i.id])} / {_fmt(a.saliences.get(i.id))}"
-            if i.id in a.positions
-            else ""
-            for i in s.issues
-        ]
-        actors.add_row(a.id, a.country or "", a.kind, a.camp or "", _fmt(a.clout), *cells)
+        stakes = "\n".join(
+            f"{issue}: {_fmt(pos)} / {_fmt(a.saliences.get(issue))}"
+            for issue, pos in a.positions.items()
+        )
+        actors.add_row(
+            a.id, a.country or "", a.kind, a.camp or "", _fmt(a.clout), _fmt(a.risk), stakes
+        )
     console.print(actors)
     if s.institutions:
         inst = Table(title="Institutions and vetoes")
@@ -122,19 +123,10 @@ def show(
         console.print(inst)
     if s.instruments:
         ins = Table(title="Instruments")
-        for col in (
-            "id",
-            "owner",
-            "effects",
-            "cost",
-            "approvals",
-            "delay",
-            "gesture",
-            "reversible",
-        ):
-            ins.add_column(col)
+        for col in ("id", "owner", "effects", "cost", "approvals", "delay", "gesture", "revers."):
+            ins.add_column(col, no_wrap=col == "id")
         for instrument in s.instruments:
-            effects = ", ".join(f"{k} {nominal(v):+g}" for k, v in instrument.effects.items())
+            effects = "\n".join(f"{k} {nominal(v):+g}" for k, v in instrument.effects.items())
             ins.add_row(
                 instrument.id,
                 instrument.owner,
