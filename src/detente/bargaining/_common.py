@@ -8,6 +8,8 @@ one :class:`~detente.errors.InputProblem` per problem, so no model ever returns 
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -15,6 +17,7 @@ from detente.errors import InputError, InputProblem
 from detente.scenario.table import ActorTable
 
 FloatArray = NDArray[np.float64]
+Tie = Literal["lower", "midpoint", "upper"]
 
 
 def table_problems(table: ActorTable) -> list[InputProblem]:
@@ -64,17 +67,21 @@ def weights(table: ActorTable) -> FloatArray:
     return np.asarray(table.capability * table.salience, dtype=np.float64)
 
 
-def weighted_median(x: FloatArray, w: FloatArray) -> float:
-    """The weighted median of ``x``: the point minimising ``sum(w * |x - m|)``.
+def weighted_median(x: FloatArray, w: FloatArray, tie: Tie = "lower") -> float:
+    """The weighted median of ``x``: a point minimising ``sum(w * |x - m|)``.
 
-    When the minimisers form an interval (cumulative weight hits exactly one half), the
-    midpoint of that interval is returned, which keeps the answer independent of actor order
-    and symmetric under reflection of the scale. Zero-weight actors are ignored.
+    When the minimisers form an interval (the cumulative weight reaches exactly one half at
+    a position), ``tie`` picks its lower end (default: the smallest position whose
+    cumulative weight reaches half, the convention behind the published DEU figure 28.36),
+    its midpoint, or its upper end. Every choice depends on values only, never on actor
+    order. Zero-weight actors are ignored.
 
     Parameters
     ----------
     x, w : ndarray, shape (n,)
         Positions and non-negative weights with a positive sum.
+    tie : {"lower", "midpoint", "upper"}
+        Which minimiser to return when there are several.
     """
     keep = w > 0
     xs, ws = x[keep], w[keep]
@@ -82,11 +89,13 @@ def weighted_median(x: FloatArray, w: FloatArray) -> float:
     xs, ws = xs[order], ws[order]
     cum = np.cumsum(ws)
     half = 0.5 * cum[-1]
-    k = int(np.searchsorted(cum, half, side="left"))
     tol = 1e-12 * cum[-1]
-    if abs(cum[k] - half) <= tol and k + 1 < xs.size:
-        return float(0.5 * (xs[k] + xs[k + 1]))
-    return float(xs[k])
+    k = int(np.searchsorted(cum, half - tol, side="left"))
+    lower = float(xs[k])
+    if tie == "lower" or abs(cum[k] - half) > tol or k + 1 >= xs.size:
+        return lower
+    upper = float(xs[k + 1])
+    return upper if tie == "upper" else 0.5 * (lower + upper)
 
 
 def weighted_mean(x: FloatArray, w: FloatArray) -> float:
