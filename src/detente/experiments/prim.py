@@ -1,0 +1,312 @@
+"""Scenario discovery with PRIM (the Patient Rule Induction Method).
+
+Given sampled states of the world ``x`` (one column per uncertainty) and a boolean ``y``
+marking the states of interest ("moderate engagement fails"), PRIM looks for a box -- a
+few restricted uncertainty ranges -- that holds many of the cases of interest (coverage)
+and few others (density). It *peels*: at each step it considers trimming a fraction
+``alpha`` of the remaining states from the low or the high end of every dimension and takes
+the trim that leaves the densest box. The sequence of boxes is the *peeling trajectory*,
+trading coverage for density; the analyst picks one (by a density threshold or by hand).
+Optional *pasting* then re-expands the chosen box wherever that raises its density.
+
+References
+----------
+Friedman, J. H., & Fisher, N. I. (1999). Bump hunting in high-dimensional data.
+Statistics and Computing, 9(2), 123-143.
+Bryant, B. P., & Lempert, R. J. (2010). Thinking inside the box: A participatory,
+computer-assisted approach to scenario discovery. Technological Forecasting and Social
+Change, 77(1), 34-49.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+TRAJECTORY_COLUMNS = ["step", "coverage", "density", "mass", "n_restricted"]
+BOX_COLUMNS = ["uncertainty", "low", "high", "full_low", "full_high"]
+
+
+@dataclass(frozen=True)
+class PrimResult:
+    """A peeling trajectory, its boxes and the selected one.
+
+    Attributes
+    ----------
+    names : list of str
+        Uncertainty names (columns of ``x``).
+    full : array, shape (d, 2)
+        The full range of each uncertainty.
+    limits : list of arrays, shape (d, 2)
+        Box limits after each peeling step (step 0 is the full box).
+    trajectory : DataFrame
+        ``[step, coverage, density, mass, n_restricted]``.
+    selected : int
+        The chosen step.
+    pasted : array, shape (d, 2), optional
+        The chosen box after pasting, when pasting was requested.
+    """
+
+    names: list[str]
+    full: FloatArray
+    limits: list[FloatArray]
+    trajectory: pd.DataFrame
+    selected: int
+    pasted: FloatArray | None = field(default=None)
+
+    def box_limits(self, step: int | None = None) -> FloatArray:
+        """Limits of a step's box (default: the selected, pasted if pasting was done)."""
+        if step is None:
+            return self.pasted if self.pasted is not None else self.limits[self.selected]
+        if not 0 <= step < len(self.limits):
+            raise IndexError(f"step {step} outside 0..{len(self.limits) - 1}")
+        return self.limits[step]
+
+    def box(self, step: int | None = None) -> pd.DataFrame:
+        """Restricted uncertainties of a box: ``[uncertainty, low, high, full_low, full_high]``."""
+        lim = self.box_limits(step)
+        rows = [
+            {
+                "uncertainty": name,
+                "low": float(lim[j, 0]),
+                "high": float(lim[j, 1]),
+                "full_low": float(self.full[j, 0]),
+                "full_high": float(self.full[j, 1]),
+            }
+            for j, name in enumerate(self.names)
+            if _restricted(lim[j], self.full[j])
+        ]
+        return pd.DataFrame(rows, columns=BOX_COLUMNS)
+
+    def stats(self, step: int | None = None) -> dict[str, float]:
+        """Coverage, density and mass of a box (the selected one by default)."""
+        if step is None and self.pasted is None:
+            step = self.selected
+        if step is not None:
+            row = self.trajectory.iloc[step]
+            return {k: float(row[k]) for k in ("coverage", "density", "mass")}
+        raise ValueError("stats of a pasted box need the data: use box_stats(x, y, limits)")
+
+
+def _restricted(lim: FloatArray, full: FloatArray) -> bool:
+    return bool(lim[0] > full[0] or lim[1] < full[1])
+
+
+def in_box(x: FloatArray, limits: FloatArray) -> BoolArray:
+    """Which rows of ``x`` lie inside a box (limits inclusive)."""
+    return np.asarray(np.all((x >= limits[:, 0]) & (x <= limits[:, 1]), axis=1))
+
+
+def box_stats(x: FloatArray, y: BoolArray, limits: FloatArray) -> dict[str, float]:
+    """Coverage (share of all cases inside), density (share of the box that are cases), mass."""
+    inside = in_box(np.asarray(x, float), limits)
+    y = np.asarray(y, bool)
+    total = y.sum()
+    n_in = inside.sum()
+    return {
+        "coverage": float((y & inside).sum() / total) if total else float("nan"),
+        "density": float(y[inside].mean()) if n_in else float("nan"),
+        "mass": float(n_in / len(y)),
+    }
+
+
+def _peel_candidates(
+    xin: FloatArray, yin: BoolArray, alpha: float, min_keep: int
+) -> tuple[int, int, float, BoolArray] | None:
+    """Best single peel: (dimension, side 0=low/1=high, new limit, keep mask) or None."""
+    best: tuple[float, int, int, int, float, BoolArray] | None = None
+    n_in = len(yin)
+    for j in range(xin.shape[1]):
+        col = xin[:, j]
+        for side in (0, 1):
+            q = float(np.quantile(col, alpha if side == 0 else 1.0 - alpha))
+            keep = col >= q if side == 0 else col <= q
+            n_keep = int(keep.sum())
+            if n_keep == n_in or n_keep < min_keep or n_keep == 0:
+                continue
+            density = float(yin[keep].mean())
+            # Densest remaining box; ties go to the gentler peel (more states kept).
+            key = (density, n_keep)
+            if best is None or key > (best[0], best[1]):
+                best = (density, n_keep, j, side, q, keep)
+    if best is None:
+        return None
+    return best[2], best[3], best[4], best[5]
+
+
+def peel(
+    x: FloatArray,
+    y: BoolArray,
+    full: FloatArray,
+    alpha: float = 0.05,
+    mass_min: float = 0.05,
+) -> list[FloatArray]:
+    """The peeling trajectory: box limits after each step, starting with the full box.
+
+    Stops when no peel keeps at least ``mass_min`` of the states, or once the box holds only
+    cases of interest (density 1 cannot improve).
+    """
+    n = len(y)
+    limits = full.copy()
+    boxes = [limits.copy()]
+    inside = np.ones(n, dtype=bool)
+    min_keep = max(1, int(np.ceil(mass_min * n)))
+    while True:
+        idx = np.flatnonzero(inside)
+        if y[idx].all():
+            break
+        cand = _peel_candidates(x[idx], y[idx], alpha, min_keep)
+        if cand is None:
+            break
+        j, side, q, keep = cand
+        limits = limits.copy()
+        limits[j, side] = q
+        inside[idx[~keep]] = False
+        boxes.append(limits)
+    return boxes
+
+
+def paste(
+    x: FloatArray, y: BoolArray, limits: FloatArray, full: FloatArray, alpha: float = 0.05
+) -> FloatArray:
+    """Re-expand a box one side at a time while doing so raises its density.
+
+    Each candidate move widens one side of one dimension just far enough to take in about
+    ``alpha`` times the box's current number of states (among states inside the other
+    dimensions' limits); the best move is applied while it improves density.
+    """
+    limits = limits.copy()
+    while True:
+        inside = in_box(x, limits)
+        n_in = int(inside.sum())
+        if n_in == 0:
+            return limits
+        current = float(y[inside].mean())
+        step = max(1, int(np.ceil(alpha * n_in)))
+        best: tuple[float, FloatArray] | None = None
+        for j in range(x.shape[1]):
+            others = np.delete(np.arange(x.shape[1]), j)
+            ok = np.all(
+                (x[:, others] >= limits[others, 0]) & (x[:, others] <= limits[others, 1]), axis=1
+            )
+            col = x[:, j]
+            for side in (0, 1):
+                if side == 0:
+                    outside = np.sort(col[ok & (col < limits[j, 0])])[::-1]
+                else:
+                    outside = np.sort(col[ok & (col > limits[j, 1])])
+                if outside.size == 0:
+                    continue
+                new = limits.copy()
+                new[j, side] = outside[min(step, outside.size) - 1]
+                if outside.size <= step:
+                    new[j, side] = full[j, side]
+                d = float(y[in_box(x, new)].mean())
+                if d > current + 1e-12 and (best is None or d > best[0]):
+                    best = (d, new)
+        if best is None:
+            return limits
+        limits = best[1]
+
+
+def select_step(trajectory: pd.DataFrame, threshold: float) -> int:
+    """The step with the highest coverage among those with density >= threshold.
+
+    Falls back to the densest step when none reaches the threshold.
+    """
+    ok = trajectory[trajectory["density"] >= threshold - 1e-12]
+    if ok.empty:
+        return int(trajectory["density"].to_numpy().argmax())
+    return int(ok.sort_values(["coverage", "step"], ascending=[False, True])["step"].iloc[0])
+
+
+def prim(
+    x: pd.DataFrame | FloatArray,
+    y: Sequence[bool] | BoolArray,
+    *,
+    alpha: float = 0.05,
+    mass_min: float = 0.05,
+    threshold: float = 0.8,
+    step: int | None = None,
+    paste_box: bool = False,
+    bounds: FloatArray | None = None,
+    names: Sequence[str] | None = None,
+) -> PrimResult:
+    """Run PRIM on sampled states and a boolean outcome of interest.
+
+    Parameters
+    ----------
+    x : DataFrame or array, shape (n, d)
+        Sampled uncertainty values, one row per state.
+    y : array of bool, shape (n,)
+        True for states of interest.
+    alpha : float
+        Share of the box's states removed per peel (0.05 is Friedman & Fisher's default;
+        smaller is more patient).
+    mass_min : float
+        Smallest share of all states a box may keep.
+    threshold : float
+        Density the selected box must reach (the highest-coverage box that does is chosen).
+    step : int, optional
+        Choose this step instead of applying the threshold.
+    paste_box : bool
+        Paste the selected box (re-expand where density improves).
+    bounds : array, shape (d, 2), optional
+        Full range of each uncertainty (default: the data's min and max).
+    names : sequence of str, optional
+        Uncertainty names (default: the frame's columns or ``x0, x1, ...``).
+
+    Returns
+    -------
+    PrimResult
+    """
+    if isinstance(x, pd.DataFrame):
+        names = list(names) if names is not None else [str(c) for c in x.columns]
+        xa = x.to_numpy(dtype=float)
+    else:
+        xa = np.asarray(x, dtype=float)
+        names = list(names) if names is not None else [f"x{j}" for j in range(xa.shape[1])]
+    ya = np.asarray(y, dtype=bool)
+    if xa.ndim != 2 or len(xa) != len(ya):
+        raise ValueError(f"x has shape {xa.shape} but y has {len(ya)} entries")
+    if not 0 < alpha < 0.5:
+        raise ValueError(f"alpha must lie in (0, 0.5), got {alpha}")
+    full = (
+        np.asarray(bounds, dtype=float).copy()
+        if bounds is not None
+        else np.column_stack([xa.min(axis=0), xa.max(axis=0)])
+    )
+    boxes = peel(xa, ya, full, alpha=alpha, mass_min=mass_min)
+    rows = []
+    for i, lim in enumerate(boxes):
+        s = box_stats(xa, ya, lim)
+        rows.append(
+            {
+                "step": i,
+                **s,
+                "n_restricted": int(sum(_restricted(lim[j], full[j]) for j in range(len(full)))),
+            }
+        )
+    trajectory = pd.DataFrame(rows, columns=TRAJECTORY_COLUMNS)
+    if step is not None:
+        if not 0 <= step < len(boxes):
+            raise IndexError(f"step {step} outside the trajectory 0..{len(boxes) - 1}")
+        chosen = step
+    else:
+        chosen = select_step(trajectory, threshold)
+    pasted = paste(xa, ya, boxes[chosen], full, alpha) if paste_box else None
+    return PrimResult(
+        names=list(names),
+        full=full,
+        limits=boxes,
+        trajectory=trajectory,
+        selected=chosen,
+        pasted=pasted,
+    )

@@ -1,0 +1,138 @@
+"""Robustness measures against hand-computed cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detente.errors import InputError
+from detente.experiments.robustness import (
+    COMPARISON_COLUMNS,
+    Threshold,
+    compare,
+    drivers,
+    mean_interval,
+    parse_threshold,
+    rank_strategies,
+    regret,
+    satisficing,
+)
+
+# 3 states x 3 strategies (A, B, C); worked out by hand in the comments below.
+VALUES = np.array(
+    [
+        [1.0, 3.0, 2.0],  # best 3 (B)
+        [4.0, 1.0, 2.0],  # best 4 (A)
+        [2.0, 2.0, 5.0],  # best 5 (C)
+    ]
+)
+
+
+def test_regret_maximize_hand_computed() -> None:
+    r = regret(VALUES, "maximize")
+    np.testing.assert_array_equal(r, [[2, 0, 1], [0, 3, 2], [3, 3, 0]])
+    np.testing.assert_allclose(r.mean(axis=0), [5 / 3, 2.0, 1.0])
+    np.testing.assert_array_equal(r.max(axis=0), [3, 3, 2])
+
+
+def test_regret_minimize_hand_computed() -> None:
+    r = regret(VALUES, "minimize")
+    np.testing.assert_array_equal(r, [[0, 2, 1], [3, 0, 1], [0, 0, 3]])
+
+
+def test_regret_info_is_nan() -> None:
+    assert np.isnan(regret(VALUES, "info")).all()
+
+
+def test_satisficing_hand_computed() -> None:
+    share = satisficing(VALUES, Threshold("x", ">=", 2.0))
+    np.testing.assert_allclose(share, [2 / 3, 2 / 3, 1.0])
+    share = satisficing(VALUES, Threshold("x", "<", 2.0))
+    np.testing.assert_allclose(share, [1 / 3, 1 / 3, 0.0])
+    assert np.isnan(satisficing(VALUES, None)).all()
+
+
+def test_mean_interval_matches_t_by_hand() -> None:
+    m, lo, hi = mean_interval(np.array([1.0, 4.0, 2.0]))
+    sd = math.sqrt(((1 - 7 / 3) ** 2 + (4 - 7 / 3) ** 2 + (2 - 7 / 3) ** 2) / 2)
+    half = 4.302652729911275 * sd / math.sqrt(3)  # t(0.975, df=2)
+    assert m == pytest.approx(7 / 3)
+    assert lo == pytest.approx(7 / 3 - half)
+    assert hi == pytest.approx(7 / 3 + half)
+    assert mean_interval(np.array([2.0])) == (2.0, 2.0, 2.0)
+    assert all(math.isnan(v) for v in mean_interval(np.array([])))
+
+
+def test_rank_max_regret_breaks_ties_on_expected_value() -> None:
+    r = regret(VALUES, "maximize")
+    ranks = rank_strategies(
+        VALUES.mean(axis=0), r.mean(axis=0), r.max(axis=0), np.full(3, np.nan), "maximize"
+    )
+    # C has the smallest max regret (2); A and B tie at 3, A has the higher mean (7/3 > 2).
+    assert ranks is not None
+    assert ranks.tolist() == [2, 3, 1]
+
+
+def test_rank_minimize_and_other_criteria() -> None:
+    r = regret(VALUES, "minimize")
+    means = VALUES.mean(axis=0)
+    ranks = rank_strategies(means, r.mean(axis=0), r.max(axis=0), np.full(3, np.nan), "minimize")
+    # B: max regret 2; A and C tie at 3, A has the lower (better) mean 7/3 < 3.
+    assert ranks is not None and ranks.tolist() == [2, 1, 3]
+    by_mean = rank_strategies(means, r.mean(axis=0), r.max(axis=0), np.zeros(3), "minimize", "mean")
+    assert by_mean is not None and by_mean.tolist() == [2, 1, 3]
+    sat = np.array([0.2, 0.9, 0.5])
+    by_sat = rank_strategies(means, r.mean(axis=0), r.max(axis=0), sat, "minimize", "satisficing")
+    assert by_sat is not None and by_sat.tolist() == [3, 1, 2]
+    assert rank_strategies(means, means, means, sat, "info") is None
+
+
+def _state_means() -> pd.DataFrame:
+    rows = []
+    for state in range(3):
+        for j, strategy in enumerate("ABC"):
+            rows.append(
+                {"state": state, "strategy": strategy, "x": VALUES[state, j], "y": VALUES[state, j]}
+            )
+    return pd.DataFrame(rows)
+
+
+def test_compare_frame_matches_contract_and_hand_values() -> None:
+    frame = compare(
+        _state_means(),
+        ["x", "y"],
+        {"x": "maximize", "y": "info"},
+        {"x": Threshold("x", ">=", 2.0)},
+    )
+    assert list(frame.columns) == COMPARISON_COLUMNS
+    x = frame[frame.outcome == "x"].set_index("strategy")
+    np.testing.assert_allclose(x["mean"], [7 / 3, 2.0, 3.0])
+    np.testing.assert_allclose(x["regret_mean"], [5 / 3, 2.0, 1.0])
+    np.testing.assert_allclose(x["regret_max"], [3, 3, 2])
+    np.testing.assert_allclose(x["satisficing"], [2 / 3, 2 / 3, 1.0])
+    assert x["rank"].tolist() == [2, 3, 1]
+    y = frame[frame.outcome == "y"]
+    assert y["rank"].isna().all() and y["regret_mean"].isna().all()
+    assert y["satisficing"].isna().all()
+
+
+def test_parse_threshold() -> None:
+    assert parse_threshold("rapprochement>=0.5") == Threshold("rapprochement", ">=", 0.5)
+    assert parse_threshold(" cost <= 1e-1 ", ["cost"]) == Threshold("cost", "<=", 0.1)
+    with pytest.raises(InputError, match="expected METRIC>=VALUE"):
+        parse_threshold("rapprochement=0.5")
+    with pytest.raises(InputError, match=r"unknown outcome 'rapprochment'.*did you mean"):
+        parse_threshold("rapprochment>=0.5", ["rapprochement", "cost"])
+
+
+def test_drivers_finds_the_parameter_that_moves_the_target() -> None:
+    rng = np.random.default_rng(0)
+    params = pd.DataFrame({"a": rng.random(200), "b": rng.random(200), "c": np.ones(200)})
+    target = 3 * params["b"].to_numpy() + 0.1 * rng.random(200)
+    d = drivers(params, target)
+    assert d["parameter"].iloc[0] == "b"
+    assert d["rho"].iloc[0] > 0.9
+    assert "c" not in d["parameter"].tolist()
