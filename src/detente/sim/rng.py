@@ -123,10 +123,12 @@ class WorldRNG:
         return WorldRNG(self.seed, (*self.key, *name_key(*extra_key)), self.start, self.n)
 
     # ------------------------------------------------------------------ primitives
-    def _cat(self, parts: list[FloatArray], tail: tuple[int, ...]) -> FloatArray:
-        if not parts:
-            return np.empty((0, *tail))
-        return np.concatenate(parts, axis=0)[: self.n]
+    def _fill(self, method: str, tail: tuple[int, ...]) -> FloatArray:
+        """Draw a full block per generator into one buffer; keep the first ``n`` rows."""
+        buf = np.empty((len(self._generators), BLOCK, *tail))
+        for g, part in zip(self._generators, buf, strict=True):
+            getattr(g, method)(out=part)
+        return buf.reshape(-1, *tail)[: self.n]
 
     def _param(self, x: ArrayLike, tail: tuple[int, ...]) -> FloatArray:
         """Shape a parameter so it broadcasts against ``[n, *tail]``."""
@@ -137,11 +139,11 @@ class WorldRNG:
 
     def random(self, *tail: int) -> FloatArray:
         """Uniform floats in ``[0, 1)`` shaped ``[n, *tail]``."""
-        return self._cat([g.random((BLOCK, *tail)) for g in self._generators], tail)
+        return self._fill("random", tail)
 
     def standard_normal(self, *tail: int) -> FloatArray:
         """Standard normal floats shaped ``[n, *tail]``."""
-        return self._cat([g.standard_normal((BLOCK, *tail)) for g in self._generators], tail)
+        return self._fill("standard_normal", tail)
 
     # --------------------------------------------------------------- distributions
     def normal(self, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0, *tail: int) -> FloatArray:
