@@ -210,7 +210,7 @@ def load_actor_csv(path: str | Path, scale: tuple[float, float] | None = None) -
         sc = scale or bounds.get(issue)
         if sc is None:
             inside = all(0.0 <= p <= 100.0 for p in positions)
-            sc = (0.0, 100.0) if inside else (min(positions), max(positions))
+            sc = (0.0, 100.0) if inside or not positions else (min(positions), max(positions))
         _check_rows(probs, rows, ("capability", "position", "salience"), sc)
         if not probs.items:
             tables.append(_table(issue, rows, sc if sc[0] < sc[1] else (sc[0], sc[0] + 1.0)))

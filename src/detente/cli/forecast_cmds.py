@@ -1,0 +1,171 @@
+"""Commands ``forecast`` (static bargaining forecasts) and ``backtest deu``."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from detente.bargaining import MODELS, forecast, run
+from detente.errors import InputError, InputProblem, did_you_mean
+from detente.scenario.table import ActorTable
+from detente.scenario.tables import load_tables
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def _models(choice: str) -> list[str]:
+    if choice == "all":
+        return list(MODELS)
+    if choice not in MODELS:
+        raise InputError.single(
+            "<command line>",
+            f"--model {choice!r} is unknown{did_you_mean(choice, [*MODELS, 'all'])}; "
+            f"expected one of {', '.join(MODELS)}, all",
+        )
+    return [choice]
+
+
+def _select(tables: list[ActorTable], issue: str | None) -> list[ActorTable]:
+    if issue is None:
+        return tables
+    chosen = [t for t in tables if t.issue == issue]
+    if not chosen:
+        ids = [t.issue for t in tables]
+        shown = ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
+        raise InputError.single(
+            "<command line>",
+            f"--issue {issue!r} not found{did_you_mean(issue, ids)}; issues: {shown}",
+        )
+    return chosen
+
+
+def forecast_issues(
+    tables: list[ActorTable], models: list[str], rounds: int
+) -> list[dict[str, object]]:
+    """Forecast every table with every model; EUM rounds are included when EUM is asked for.
+
+    All problems of all tables are collected before raising, so one run reports them all.
+    """
+    out: list[dict[str, object]] = []
+    problems: list[InputProblem] = []
+    for t in tables:
+        try:
+            trace = run(t, rounds) if "eum" in models else None
+            values: dict[str, float] = {
+                m: trace.forecast if trace is not None and m == "eum" else forecast(t, m)
+                for m in models
+            }
+            entry: dict[str, object] = {"id": t.issue, "forecasts": values}
+            if trace is not None:
+                entry["rounds"] = [
+                    {"round": k, "median": float(trace.median[k]), "mean": float(trace.mean[k])}
+                    for k in range(trace.median.size)
+                ]
+            if t.outcome is not None:
+                entry["outcome"] = t.outcome
+            out.append(entry)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    for entry in out:  # never emit NaN
+        assert all(math.isfinite(v) for v in entry["forecasts"].values())  # type: ignore[attr-defined]
+    return out
+
+
+def forecast_cmd(
+    source: Annotated[str, typer.Argument(
+        metavar="INPUT",
+        help="Built-in scenario name, scenario YAML, actor CSV, KTAB CSV or DEU TSV.")],
+    model: Annotated[str, typer.Option("--model", "-m",
+                                       help="compromise, median, nash, eum or all.")] = "all",
+    issue: Annotated[str | None, typer.Option("--issue",
+                                              help="Only this issue / dimension.")] = None,
+    rounds: Annotated[int, typer.Option("--rounds", min=0, max=1000,
+                                        help="Rounds of the expected-utility model.")] = 8,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
+) -> None:
+    """Forecast the outcome of each issue with the static bargaining models."""
+    models = _models(model)
+    tables = _select(load_tables(source), issue)
+    issues = forecast_issues(tables, models, rounds)
+    if as_json:
+        typer.echo(json.dumps({"issues": issues}, indent=2))
+        return
+    table = Table(title=f"Forecasts: {source}")
+    table.add_column("issue")
+    table.add_column("actors", justify="right")
+    for m in models:
+        table.add_column(m, justify="right")
+    has_outcome = any("outcome" in e for e in issues)
+    if has_outcome:
+        table.add_column("outcome", justify="right")
+    for t, e in zip(tables, issues, strict=True):
+        vals: dict[str, float] = e["forecasts"]  # type: ignore[assignment]
+        row = [t.issue, str(t.n), *(f"{vals[m]:.3f}" for m in models)]
+        if has_outcome:
+            row.append(f"{e['outcome']:.3f}" if "outcome" in e else "")
+        table.add_row(*row)
+    console.print(table)
+    if "eum" in models and len(issues) <= 10:
+        for e in issues:
+            rt = Table(title=f"Expected-utility model, issue {e['id']}: median and mean by round")
+            for col in ("round", "median", "mean"):
+                rt.add_column(col, justify="right")
+            for r in e["rounds"]:  # type: ignore[attr-defined]
+                rt.add_row(str(r["round"]), f"{r['median']:.3f}", f"{r['mean']:.3f}")
+            console.print(rt)
+
+
+backtest_app = typer.Typer(help="Score the bargaining models against real decisions.",
+                           no_args_is_help=True)
+
+
+@backtest_app.command("deu")
+def backtest_deu_cmd(
+    path: Annotated[Path, typer.Argument(help="DEU III TSV (see the data README).")],
+    folds: Annotated[int, typer.Option("--folds", min=2, max=50,
+                                       help="K of grouped K-fold CV (groups = proposals).")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of folds and bootstrap.")] = 0,
+    boot: Annotated[int, typer.Option("--boot", min=100, max=100_000,
+                                      help="Bootstrap resamples.")] = 2000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
+) -> None:
+    """Score every model on the DEU III issues with an outcome (MAE, bootstrap intervals)."""
+    from detente.backtest import backtest_deu
+
+    if as_json:
+        result = backtest_deu(path, folds=folds, seed=seed, n_boot=boot)
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    with err_console.status("backtest") as status:
+        result = backtest_deu(path, folds=folds, seed=seed, n_boot=boot,
+                              progress=lambda msg: status.update(msg))
+    table = Table(title=(f"DEU III backtest: {result.n_issues} issues, {result.n_proposals} "
+                         f"proposals; {folds}-fold CV by proposal; {boot} cluster-bootstrap "
+                         f"resamples, seed {seed}"))
+    for col in ("model", "n", "MAE", "95% CI", "minus compromise", "95% CI", "P(better)",
+                "fitted (mean [min-max] over folds)"):
+        table.add_column(col, justify="left" if col in ("model",) else "right")
+    for s in result.scores:
+        table.add_row(
+            s.model + (" *" if s.fitted else ""), str(s.n), f"{s.mae:.2f}",
+            f"{s.mae_low:.2f}-{s.mae_high:.2f}", f"{s.diff:+.2f}",
+            f"{s.diff_low:+.2f} to {s.diff_high:+.2f}", f"{s.p_better:.2f}", s.params,
+        )
+    wide = Console(highlight=False, width=max(console.width, 150))
+    wide.print(table)
+    wide.print("* parameters fitted on the other folds only (out-of-sample scores).")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``forecast`` and ``backtest`` to the app."""
+    app.command("forecast")(forecast_cmd)
+    app.add_typer(backtest_app, name="backtest")
