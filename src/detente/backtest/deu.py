@@ -16,8 +16,8 @@ Fixed (no parameters fitted to DEU):
 - ``nash``: Nash bargaining solution over the reference point when given;
 - ``eum``: expected-utility model (Scholz et al. defaults, 8 rounds), median voter forecast;
 - ``eum-mean``: the same run, weighted mean position after the last round;
-- ``compromise-gdp``: weighted mean with members' GDP as capabilities (Commission and
-  Parliament at the mean member GDP);
+- ``compromise-gdp``: weighted mean with GDP x salience weights (line 2 of the file; the
+  Commission and Parliament carry the largest member's figure there);
 - ``reference``: the reference point itself, on the issues that have one.
 
 Fitted by cross-validation (``*`` in reports):
@@ -261,7 +261,7 @@ def backtest_deu(
     for name, (desc, fit, predict) in FITTED.items():
         pred, params = cross_validate(f, fit, predict, fold_of, folds)
         per_fold = np.array(params)
-        text = ", ".join(f"{m:.2f} [{lo:.2f}-{hi:.2f}]" for m, lo, hi in
+        text = ", ".join(f"{m:.2f} ({lo:.2f}-{hi:.2f})" for m, lo, hi in
                          zip(per_fold.mean(0), per_fold.min(0), per_fold.max(0), strict=True))
         score(name, pred, desc, True, text)
     return BacktestResult(scores, int(f.outcome.size), int(f.groups.max()) + 1, folds, seed,

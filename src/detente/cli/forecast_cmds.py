@@ -152,7 +152,7 @@ def backtest_deu_cmd(
                          f"proposals; {folds}-fold CV by proposal; {boot} cluster-bootstrap "
                          f"resamples, seed {seed}"))
     for col in ("model", "n", "MAE", "95% CI", "minus compromise", "95% CI", "P(better)",
-                "fitted (mean [min-max] over folds)"):
+                "fitted: mean (min-max) over folds"):
         table.add_column(col, justify="left" if col in ("model",) else "right")
     for s in result.scores:
         table.add_row(

@@ -324,7 +324,8 @@ def load_deu(
     capability : {"equal", "gdp"}
         ``"equal"`` (default) gives every actor capability 1, so the compromise model is the
         salience-weighted mean used in the literature; ``"gdp"`` uses line 2's GDP figures
-        (the Commission and Parliament, which have none there, get the mean member GDP).
+        (as prepared upstream, the Commission and Parliament carry the largest member's
+        figure; a blank GDP cell gets the mean of the others).
 
     Returns
     -------
