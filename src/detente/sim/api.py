@@ -1,0 +1,291 @@
+"""Public entry points: run a scenario under a strategy in many worlds.
+
+* :func:`simulate` - every trajectory as an :class:`xarray.Dataset` (world x step);
+* :func:`summarize` - per-world outcome summaries for experiments (small, chunkable);
+* :func:`trajectory_quantiles` - mean and quantiles per step and metric, streamed in chunks
+  so memory stays bounded for very many worlds;
+* :func:`run_summary_json` - the dictionary printed by ``detente simulate --json``.
+
+Worlds are processed in chunks of whole :data:`~detente.sim.rng.BLOCK` blocks; because every
+random number belongs to a block, the result does not depend on the chunk size.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from numpy.typing import NDArray
+
+from detente.errors import InputError
+from detente.scenario import Scenario, load_scenario
+from detente.sim.engine import METRICS, ChunkResult, run_chunk
+from detente.sim.rng import BLOCK
+from detente.sim.strategies import Strategy, as_strategy, get_strategy
+from detente.sim.system import System, compile_system
+
+#: Default worlds per chunk (a multiple of BLOCK).
+CHUNK = 16 * BLOCK
+#: Above this many cells (worlds x steps x metrics) quantiles use a systematic subsample.
+KEEP_CELLS = 60_000_000
+
+ProgressFn = Callable[[int], None]
+ScenarioLike = Scenario | str
+
+
+def _scenario(s: ScenarioLike) -> Scenario:
+    return s if isinstance(s, Scenario) else load_scenario(s)
+
+
+def build_strategy(system: System, override: Mapping[str, Any] | None = None) -> Strategy:
+    """Instantiate the focal strategy with the scenario's parameters (counts rounded)."""
+    params: dict[str, Any] = dict(system.focal_params)
+    params.update(override or {})
+    probe = get_strategy(system.focal_strategy)
+    sig = inspect.signature(type(probe).__init__)
+    for key, value in list(params.items()):
+        spec = sig.parameters.get(key)
+        if spec is not None and "int" in str(spec.annotation) and "float" not in str(spec.annotation):
+            params[key] = round(float(value))
+    return get_strategy(system.focal_strategy, **params)
+
+
+def _check_counts(worlds: int, seed: int, start_world: int) -> None:
+    problems = []
+    if worlds < 1:
+        problems.append(f"worlds must be >= 1 (got {worlds})")
+    if seed < 0:
+        problems.append(f"seed must be >= 0 (got {seed})")
+    if start_world < 0 or start_world % BLOCK:
+        problems.append(f"start_world must be a non-negative multiple of {BLOCK} (got {start_world})")
+    if problems:
+        from detente.errors import InputProblem
+
+        raise InputError([InputProblem("<arguments>", m) for m in problems])
+
+
+def iter_chunks(
+    scenario: ScenarioLike,
+    strategy: str,
+    worlds: int,
+    seed: int = 0,
+    *,
+    start_world: int = 0,
+    values: Mapping[str, float] | None = None,
+    opponent: str | Strategy | None = None,
+    chunk: int = CHUNK,
+    progress: ProgressFn | None = None,
+) -> Iterator[tuple[System, int, ChunkResult]]:
+    """Run the worlds chunk by chunk, yielding ``(system, first_world, result)``.
+
+    Raises
+    ------
+    InputError
+        Unknown strategy or parameter, bad counts, not a system scenario.
+    """
+    _check_counts(worlds, seed, start_world)
+    if chunk < BLOCK or chunk % BLOCK:
+        chunk = max(BLOCK, (chunk // BLOCK) * BLOCK)
+    system = compile_system(_scenario(scenario), strategy, values)
+    done = 0
+    while done < worlds:
+        n = min(chunk, worlds - done)
+        strat = build_strategy(system)
+        opp = as_strategy(opponent) if opponent is not None else None
+        if isinstance(opponent, Strategy):
+            opp = opponent
+        res = run_chunk(system, strat, seed, start_world + done, n, opponent=opp)
+        yield system, start_world + done, res
+        done += n
+        if progress is not None:
+            progress(n)
+
+
+def simulate(
+    scenario: ScenarioLike,
+    strategy: str,
+    worlds: int = 1000,
+    seed: int = 0,
+    *,
+    start_world: int = 0,
+    values: Mapping[str, float] | None = None,
+    opponent: str | Strategy | None = None,
+    chunk: int = CHUNK,
+    progress: ProgressFn | None = None,
+) -> xr.Dataset:
+    """Run a system scenario under a focal strategy and keep every trajectory.
+
+    Parameters
+    ----------
+    scenario : Scenario or str
+        A system scenario or a built-in name / path.
+    strategy : str
+        A scenario strategy id or a registered strategy name (``moderate-engagement``).
+    worlds, seed : int
+    start_world : int
+        First world index (a multiple of ``BLOCK``): runs of consecutive world ranges
+        concatenate to the single run.
+    values : mapping, optional
+        Values for some of the scenario's uncertainties.
+    opponent : str or Strategy, optional
+        Replace the internal side's bargaining by a unitary strategy (tests, reductions).
+    chunk : int
+        Worlds per chunk (rounded to whole blocks); does not change the numbers.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``(world, step)``; one float32 variable per metric (:data:`METRICS`); coordinate
+        ``date`` ("2001Q3") along ``step``; per-world ``time_to_reciprocation``,
+        ``backlash_events``.
+    """
+    parts: list[ChunkResult] = []
+    system = None
+    for system, _, res in iter_chunks(scenario, strategy, worlds, seed, start_world=start_world,
+                                      values=values, opponent=opponent, chunk=chunk,
+                                      progress=progress):
+        parts.append(res)
+    assert system is not None
+    data: dict[str, Any] = {
+        m: (("world", "step"), np.concatenate([r.metrics[m] for r in parts])) for m in METRICS
+    }
+    data["time_to_reciprocation"] = ("world", np.concatenate([r.time_to_reciprocation for r in parts]))
+    data["backlash_events"] = ("world", np.concatenate([r.backlash_events for r in parts]))
+    return xr.Dataset(
+        data,
+        coords={
+            "world": np.arange(start_world, start_world + worlds),
+            "step": np.arange(system.horizon),
+            "date": ("step", list(system.dates)),
+        },
+        attrs={"scenario": system.scenario_id, "strategy": strategy, "seed": seed},
+    )
+
+
+def _chunk_summary(res: ChunkResult, horizon: int) -> dict[str, NDArray[np.float64]]:
+    out: dict[str, NDArray[np.float64]] = {}
+    for m in METRICS:
+        out[m] = res.metrics[m][:, -1].astype(np.float64)
+    out["time_to_reciprocation"] = res.time_to_reciprocation.astype(np.float64)
+    out["max_unreciprocated"] = res.metrics["unreciprocated"].max(axis=1).astype(np.float64)
+    out["max_us_domestic_cost"] = res.metrics["us_domestic_cost"].max(axis=1).astype(np.float64)
+    out["mean_reform_share"] = res.metrics["reform_share"].mean(axis=1).astype(np.float64)
+    out["min_reform_share"] = res.metrics["reform_share"].min(axis=1).astype(np.float64)
+    rap = res.metrics["rapprochement"] > 0.5
+    out["time_to_rapprochement"] = np.where(
+        rap.any(axis=1), rap.argmax(axis=1) + 1, horizon + 1).astype(np.float64)
+    out["backlash_events"] = res.backlash_events.astype(np.float64)
+    return out
+
+
+def summarize(
+    scenario: ScenarioLike,
+    strategy: str,
+    worlds: int,
+    seed: int = 0,
+    start_world: int = 0,
+    *,
+    values: Mapping[str, float] | None = None,
+    opponent: str | Strategy | None = None,
+    chunk: int = CHUNK,
+    progress: ProgressFn | None = None,
+) -> dict[str, NDArray[np.float64]]:
+    """Per-world outcome summaries, without keeping trajectories.
+
+    Returns
+    -------
+    dict of str to ndarray [worlds]
+        The final value of every metric in :data:`METRICS` (``rapprochement`` is 1 if dialogue
+        opened at any time), ``time_to_reciprocation`` (quarters to the first Iranian
+        conciliatory step after a U.S. one; ``horizon + 1`` if never),
+        ``time_to_rapprochement`` (likewise), ``max_unreciprocated``, ``max_us_domestic_cost``,
+        ``mean_reform_share``, ``min_reform_share`` and ``backlash_events``.
+    """
+    parts: list[dict[str, NDArray[np.float64]]] = []
+    for system, _, res in iter_chunks(scenario, strategy, worlds, seed, start_world=start_world,
+                                      values=values, opponent=opponent, chunk=chunk,
+                                      progress=progress):
+        parts.append(_chunk_summary(res, system.horizon))
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def trajectory_quantiles(
+    scenario: ScenarioLike,
+    strategies: str | list[str],
+    worlds: int = 1000,
+    seed: int = 0,
+    *,
+    values: Mapping[str, float] | None = None,
+    chunk: int = CHUNK,
+    progress: ProgressFn | None = None,
+) -> pd.DataFrame:
+    """Mean and quantiles of every metric per step, for one or more strategies.
+
+    Means are exact over all worlds. Quantiles are exact while ``worlds x steps x metrics``
+    stays under :data:`KEEP_CELLS`; beyond that they are computed on a systematic subsample
+    (every k-th world), so memory stays bounded however many worlds are run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``[strategy, step, date, metric, mean, p05, p25, p50, p75, p95]``.
+    """
+    sc = _scenario(scenario)
+    names = [strategies] if isinstance(strategies, str) else list(strategies)
+    rows: list[pd.DataFrame] = []
+    for name in names:
+        sums: dict[str, NDArray[np.float64]] = {}
+        kept: dict[str, list[NDArray[np.float32]]] = {m: [] for m in METRICS}
+        stride = 1
+        system = None
+        for system, _, res in iter_chunks(sc, name, worlds, seed, values=values, chunk=chunk,
+                                          progress=progress):
+            if stride == 1:
+                cells = worlds * system.horizon * len(METRICS)
+                stride = max(1, -(-cells // KEEP_CELLS))
+            for m in METRICS:
+                a = res.metrics[m]
+                sums[m] = sums.get(m, 0.0) + a.sum(axis=0, dtype=np.float64)
+                kept[m].append(a[::stride])
+        assert system is not None
+        for m in METRICS:
+            allw = np.concatenate(kept[m]).astype(np.float64)
+            qs = np.quantile(allw, QUANTILES, axis=0)
+            rows.append(pd.DataFrame({
+                "strategy": name, "step": np.arange(system.horizon), "date": list(system.dates),
+                "metric": m, "mean": sums[m] / worlds,
+                "p05": qs[0], "p25": qs[1], "p50": qs[2], "p75": qs[3], "p95": qs[4],
+            }))
+    return pd.concat(rows, ignore_index=True)
+
+
+def run_summary_json(frame: pd.DataFrame) -> dict[str, Any]:
+    """The ``--json`` document: ``dates`` and, per metric, mean/p05/p50/p95 per step."""
+    out: dict[str, Any] = {}
+    for strat, g in frame.groupby("strategy", sort=False):
+        dates = list(g[g.metric == METRICS[0]].sort_values("step")["date"])
+        metrics = {}
+        for m, gm in g.groupby("metric", sort=False):
+            gm = gm.sort_values("step")
+            metrics[str(m)] = {k: [round(float(x), 6) for x in gm[k]]
+                               for k in ("mean", "p05", "p50", "p95")}
+        out[str(strat)] = {"dates": dates, "metrics": metrics}
+    return out
+
+
+__all__ = [
+    "CHUNK",
+    "build_strategy",
+    "iter_chunks",
+    "run_summary_json",
+    "simulate",
+    "summarize",
+    "trajectory_quantiles",
+]

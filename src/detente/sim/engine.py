@@ -1,0 +1,536 @@
+"""The two-level simulation engine: one chunk of Monte Carlo worlds, stepped quarter by quarter.
+
+Each step, in every world at once (arrays shaped ``[worlds, ...]``):
+
+1. **Choice.** The focal government's strategy picks a cooperation level from its own played
+   and *perceived* histories and its belief; the level becomes a ladder of instruments
+   (:func:`ladder`). The internal side (Iran) has no fixed rule: every instrument it could take
+   is put to its internal bargain, with actors' positions shifted by what they perceive.
+2. **Ratification** (Putnam 1988; Tsebelis 2002). A proposed instrument needs a weighted
+   majority of its country's actors (clout x salience; the executive's own proposals pass a
+   little below a majority, ``agenda_power``), the consent of every veto player on the issues it
+   touches (no loss beyond tolerance against the status quo including moves already agreed),
+   of every approval holder, and - for conciliatory steps - enough trust
+   (``belief >= threshold * gesture/max gesture``). Approved instruments start after a delay
+   drawn from their triangular delay distribution (bureaucratic foot-dragging).
+3. **Implementation and perception.** Started instruments move issue levels (clipped to the
+   issue bounds). Each side's *posture* is what its instruments in force (and, partly, those
+   announced) say; the other side perceives it through its own noisy, biased channel and updates
+   a Bayesian belief that the other is a reciprocating type.
+4. **Iranian domestic politics.** Public reform support drifts with demography, rises with
+   visible gains from engagement, falls with nationalist rally under hostility and sanctions
+   read as dictation; conservative backlash events arrive with a hazard that grows with the
+   reformists' share of clout; faction clout follows support; elections convert support, net
+   of candidate vetting, into control of elected institutions.
+5. **Third parties, shocks and outcomes.** Allied support for containment erodes or recovers,
+   exogenous shocks hit at their rates, U.S. domestic cost and unreciprocated concessions are
+   booked and the metrics recorded.
+
+Every random number comes from :class:`~detente.sim.rng.WorldRNG` streams drawn up front for
+the chunk, so a chunk of whole blocks of worlds reproduces the same worlds of a larger run.
+The full equations and their sources are in ``docs/model.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detente.sim.domestic_bargain import actor_gains, support_share, veto_loss
+from detente.sim.rng import WorldRNG, name_key
+from detente.sim.strategies import Strategy, View
+from detente.sim.system import Side, System
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+NEVER = np.iinfo(np.int64).max // 4
+
+#: Metrics recorded per world and step, in this order.
+METRICS: tuple[str, ...] = (
+    "reform_share",
+    "majlis_reform_majority",
+    "presidency_reform",
+    "sanctions",
+    "dialogue",
+    "rapprochement",
+    "terror_support",
+    "wmd",
+    "reform",
+    "allied_support",
+    "us_domestic_cost",
+    "unreciprocated",
+    "public_support",
+    "belief_us",
+    "belief_iran",
+    "us_level",
+    "iran_level",
+)
+
+
+def _logit(p: FloatArray | float) -> FloatArray:
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    return np.asarray(np.log(q / (1 - q)))
+
+
+def _expit(x: FloatArray) -> FloatArray:
+    return np.asarray(1.0 / (1.0 + np.exp(-x)))
+
+
+def ladder(side: Side, level: FloatArray, neutral: float) -> BoolArray:
+    """Instruments a cooperation level asks for, ``[n, K]``.
+
+    Levels above ``neutral`` climb the conciliatory ladder (instruments sorted by gesture,
+    entered when their cumulative gesture share is within ``(l - neutral) / (1 - neutral)``);
+    levels below it take hostile instruments up to cumulative hostility share
+    ``(neutral - l) / neutral``.
+    """
+    conc = np.clip((level - neutral) / max(1.0 - neutral, 1e-9), 0.0, 1.0)
+    host = np.clip((neutral - level) / max(neutral, 1e-9), 0.0, 1.0)
+    return (side.conc_rank[None, :] <= conc[:, None] + 1e-9) | (
+        side.host_rank[None, :] <= host[:, None] + 1e-9
+    )
+
+
+def posture(side: Side, active: BoolArray, pending: BoolArray, p: Any) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """A side's played level from its instruments in force (announced ones count partly).
+
+    Returns
+    -------
+    level, conc, host : ndarray [n]
+        ``level = neutral + (1 - neutral) * conc - neutral * host`` where ``conc`` (``host``)
+        is the gesture-weighted share of conciliatory (hostile) instruments in force.
+    """
+    g = side.gesture
+    w = active.astype(np.float64) + p.announce_weight * pending.astype(np.float64)
+    gp, gn = np.clip(g, 0, None), np.clip(-g, 0, None)
+    conc = (w @ gp) / gp.sum() if gp.sum() > 0 else np.zeros(active.shape[0])
+    host = (w @ gn) / gn.sum() if gn.sum() > 0 else np.zeros(active.shape[0])
+    nl = p.neutral_level
+    return np.clip(nl + (1 - nl) * conc - nl * host, 0.0, 1.0), conc, host
+
+
+def vote(side: Side, level: FloatArray, position: FloatArray, clout: FloatArray,
+         span: FloatArray, sign: float) -> FloatArray:
+    """Weighted-majority support for each of the side's instruments (``sign=-1``: reversal).
+
+    Returns ``[n, K]`` shares of clout x salience preferring the move to the status quo.
+    """
+    n, n_k = level.shape[0], side.n_instruments
+    kk, ii = np.nonzero(side.effects)
+    if kk.size == 0:
+        return np.full((n, n_k), 0.5)
+    d = sign * side.effects[kk, ii]
+    pp = position[:, ii] if position.ndim == 2 else position[:, :, ii]
+    sal = side.salience[:, ii]
+    g = actor_gains(level[:, ii], d, pp, span[ii]) * sal[None]
+    m = np.zeros((kk.size, n_k))
+    m[np.arange(kk.size), kk] = 1.0
+    gain = g @ m
+    weight = clout[:, :, None] * (sal @ m)[None]
+    return support_share(gain, weight)
+
+
+def ratify(
+    side: Side,
+    cand: BoolArray,
+    prospective: FloatArray,
+    position: FloatArray,
+    belief: FloatArray,
+    threshold: float,
+    gate: BoolArray,
+    sign: float,
+    low: FloatArray,
+    high: FloatArray,
+    tolerance_default: float,
+) -> tuple[BoolArray, FloatArray]:
+    """Sequential veto and approval check (Tsebelis's win-set with tolerance).
+
+    Candidates are taken in ladder order; each is checked against the *prospective* level (the
+    status quo plus moves already agreed this step), so several small moves cannot together
+    hurt a veto player beyond its tolerance within one step.
+
+    Returns
+    -------
+    approved : ndarray [n, K] of bool
+    excess : ndarray [n]
+        The largest ``loss - tolerance`` among approved moves (<= 0 by construction).
+    """
+    n, n_k = cand.shape
+    approved = np.zeros((n, n_k), dtype=bool)
+    excess = np.full(n, -np.inf)
+    pros = prospective.copy()
+    gmax = np.abs(side.gesture).max() if n_k else 1.0
+    rel = np.abs(side.gesture) / (gmax if gmax > 0 else 1.0)
+    per_world = position.ndim == 3
+    for k in side.order:
+        c = cand[:, k]
+        if not c.any():
+            continue
+        target = np.clip(pros + sign * side.effects[k], low, high)
+        d = target - pros
+        touched = side.effects[k] != 0
+        ok = c.copy()
+        worst = np.full(n, -np.inf)
+        for v in range(side.veto_holder.size):
+            mask = side.veto_issues[v] & touched
+            if not mask.any():
+                continue
+            h = side.veto_holder[v]
+            x = position[:, h][:, mask] if per_world else position[h][mask][None, :]
+            loss = np.nan_to_num(veto_loss(pros[:, mask], d[:, mask], x)).sum(axis=1)
+            ok &= loss <= side.veto_tol[v] + 1e-9
+            worst = np.maximum(worst, loss - side.veto_tol[v])
+        for a in np.flatnonzero(side.approvals[k]):
+            x = position[:, a][:, touched] if per_world else position[a][touched][None, :]
+            loss = np.nan_to_num(veto_loss(pros[:, touched], d[:, touched], x)).sum(axis=1)
+            ok &= loss <= side.approval_tol[a] + 1e-9
+        if gate[k]:
+            ok &= belief >= threshold * rel[k]
+        approved[:, k] = ok
+        excess = np.where(ok, np.maximum(excess, worst), excess)
+        pros = np.where(ok[:, None], target, pros)
+    return approved, excess
+
+
+@dataclass
+class ChunkResult:
+    """Trajectories of one chunk: ``metrics[name]`` is ``[n, T]`` (float32); per-world extras."""
+
+    metrics: dict[str, NDArray[np.float32]]
+    time_to_reciprocation: NDArray[np.int64]
+    backlash_events: NDArray[np.int64]
+    veto_excess: FloatArray
+
+
+def run_chunk(
+    system: System,
+    focal_strategy: Strategy,
+    seed: int,
+    start: int,
+    n: int,
+    opponent: Strategy | None = None,
+    focal_unitary: bool = False,
+) -> ChunkResult:
+    """Simulate worlds ``[start, start + n)``.
+
+    Parameters
+    ----------
+    system : System
+        The compiled scenario (:func:`detente.sim.system.compile_system`).
+    focal_strategy : Strategy
+        The focal government's strategy (reset here).
+    seed : int
+    start : int
+        First world; a multiple of :data:`detente.sim.rng.BLOCK`.
+    n : int
+        Number of worlds.
+    opponent : Strategy, optional
+        Replace the internal side's bargaining by a fixed strategy played by a *unitary* actor
+        (no ratification): used for sanity checks and the IPD-like reductions.
+    focal_unitary : bool
+        Skip the focal side's ratification (a unitary government).
+    """
+    sy, p = system, system.params
+    F, O = sy.focal, sy.internal
+    T, n_i = sy.horizon, len(sy.issues)
+    low, high, span = sy.low, sy.high, sy.span
+    dtt = sy.dt
+    nl = p.neutral_level
+
+    def stream(name: str) -> WorldRNG:
+        return WorldRNG(seed, name_key("sim", name), start, n)
+
+    u_delay_f = stream("delay-us").random(T, max(F.n_instruments, 1))
+    u_delay_o = stream("delay-iran").random(T, max(O.n_instruments, 1))
+    z_perc_f = stream("perception-us").standard_normal(T)
+    z_perc_o = stream("perception-iran").standard_normal(T)
+    z_support = stream("support").standard_normal(T)
+    u_backlash = stream("backlash").random(T)
+    u_shock = stream("shocks").random(T, max(sy.shock_rate.size, 1))
+
+    def delays(side: Side, u: FloatArray) -> FloatArray:
+        a, c, b = side.delay_low, side.delay_mode, side.delay_high
+        w = b - a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cut = np.where(w > 0, (c - a) / np.where(w > 0, w, 1), 0.5)
+            lo = a + np.sqrt(np.clip(u * w * (c - a), 0, None))
+            hi = b - np.sqrt(np.clip((1 - u) * w * (b - c), 0, None))
+        return np.where(w > 0, np.where(u < cut, lo, hi), c)
+
+    focal_strategy.reset(n, WorldRNG(seed, name_key("strategy", "focal"), start, n))
+    view_rng_f = WorldRNG(seed, name_key("strategy", "focal", "view"), start, n)
+    if opponent is not None:
+        opponent.reset(n, WorldRNG(seed, name_key("strategy", "internal"), start, n))
+        view_rng_o = WorldRNG(seed, name_key("strategy", "internal", "view"), start, n)
+
+    # ----------------------------------------------------------------------------- state
+    level = np.broadcast_to(sy.status_quo, (n, n_i)).copy()
+    f_active = np.zeros((n, F.n_instruments), dtype=bool)
+    o_active = np.zeros((n, O.n_instruments), dtype=bool)
+    f_start = np.full((n, F.n_instruments), NEVER, dtype=np.int64)
+    o_start = np.full((n, O.n_instruments), NEVER, dtype=np.int64)
+    f_clout = np.broadcast_to(F.clout, (n, F.n_actors)).copy()
+    o_base = O.clout.copy()
+    o_clout = np.broadcast_to(O.clout, (n, O.n_actors)).copy()
+    o_reform = np.broadcast_to(O.reform, (n, O.n_actors)).copy()
+    n_e = sy.elected.size
+    o_ctrl = np.broadcast_to(O.reform[sy.elected], (n, n_e)).copy()
+    support = np.full(n, p.public_reform_support)
+    s0 = p.public_reform_support
+    lb_f = np.full(n, _logit(p.prior_reciprocating_us))
+    lb_o = np.full(n, _logit(p.prior_reciprocating_iran))
+    prior_f, prior_o = _logit(p.prior_reciprocating_us), _logit(p.prior_reciprocating_iran)
+    own_f = np.zeros((n, T))
+    perc_f = np.zeros((n, T))
+    own_o = np.zeros((n, T))
+    perc_o = np.zeros((n, T))
+    sm_own_f = np.full(n, nl)
+    sm_own_o = np.full(n, nl)
+    sm_perc_o = np.full(n, nl)  # Iran's smoothed perception of the U.S.
+    allied = np.full(n, p.allied_support_initial)
+    cost = np.zeros(n)
+    unrec = np.zeros(n)
+    opened = np.zeros(n, dtype=bool)
+    f_started_any = np.zeros(n, dtype=bool)
+    first_recip = np.full(n, T + 1, dtype=np.int64)
+    backlash_n = np.zeros(n, dtype=np.int64)
+    excess = np.full(n, -np.inf)
+    out = {m: np.zeros((n, T), dtype=np.float32) for m in METRICS}
+    r = sy.roles
+    sanc0 = level[0, r["sanctions"]] if r["sanctions"] >= 0 else 0.0
+    f_gate = F.approvals.any(axis=1) & (F.gesture > 0)
+    o_gate = O.gesture > 0
+    f_menu = sy.focal_menu if sy.focal_menu is not None else np.ones(F.n_instruments, dtype=bool)
+    f_multi = np.clip(F.gesture, 0, None) * F.multilateral
+    resp = np.where(O.reform, p.responsiveness_reformist, p.responsiveness_other)
+    theta_f, theta_o = p.reciprocity_threshold_us, p.reciprocity_threshold_iran
+    ev_steps = {int(s) for s in sy.elections.step}
+    mobile = O.mobile
+    alt_active = n_e > 0
+
+    def norm(i: int) -> FloatArray:
+        if i < 0:
+            return np.zeros(n)
+        return np.asarray((level[:, i] - low[i]) / span[i])
+
+    def requires_ok(side: Side, active: BoolArray) -> BoolArray:
+        if not side.requires.any():
+            return np.ones(active.shape, dtype=bool)
+        missing = (~active).astype(np.float64) @ side.requires.T.astype(np.float64)
+        return np.asarray(missing == 0)
+
+    for t in range(T):
+        # ------------------------------------------------------------ 1. choice
+        b_f, b_o = _expit(lb_f), _expit(lb_o)
+        lev_f = np.clip(focal_strategy.move(
+            View(t, own_f[:, :t], perc_f[:, :t], b_f, view_rng_f)), 0.0, 1.0)
+        # position of the internal side's actors this step (elections + perception shifts)
+        pos_o = np.broadcast_to(O.position, (n, O.n_actors, n_i)).copy()
+        if alt_active:
+            for e, h in enumerate(sy.elected):
+                own_is_reform = O.reform[h]
+                keep = o_ctrl[:, e] == own_is_reform
+                pos_o[:, h, :] = np.where(keep[:, None], O.position[h][None, :],
+                                          sy.alt_position[e][None, :])
+        motive = (p.response_gain * (sm_perc_o - nl) / (1 - nl)
+                  + p.belief_gain * (b_o - theta_o))
+        sanc_n = norm(r["sanctions"])
+        shift = O.direction[None, None, :] * span[None, None, :] * resp_world(
+            resp, o_reform, O.reform, p)[:, :, None] * motive[:, None, None]
+        if r["dialogue"] >= 0 and O.direction[r["dialogue"]] != 0:
+            j = r["dialogue"]
+            shift[:, :, j] -= O.direction[j] * span[j] * p.dictation_effect * sanc_n[:, None]
+        pos_o = np.clip(pos_o + shift, low, high)
+
+        # ------------------------------------------------------------ 2. ratification
+        f_pending = (f_start < NEVER) & ~f_active
+        o_pending = (o_start < NEVER) & ~o_active
+        pend_eff = f_pending.astype(np.float64) @ F.effects + o_pending.astype(np.float64) @ O.effects
+        prospective = np.clip(level + pend_eff, low, high)
+        want_f = ladder(F, lev_f, nl) & f_menu[None, :]
+        if p.us_cost_tolerance >= 0:
+            retreat = cost > p.us_cost_tolerance
+            want_f &= ~(retreat[:, None] & (F.gesture[None, :] > 0) & ~f_active & ~f_pending)
+        # withdrawals by the executive: reversible steps no longer wanted
+        drop_f = f_active & ~want_f & F.reversible[None, :]
+        cancel_f = f_pending & ~want_f
+        f_start = np.where(cancel_f, NEVER, f_start)
+        cand_f = want_f & ~f_active & ~f_pending & requires_ok(F, f_active)
+        if not focal_unitary:
+            sup = vote(F, level, F.position, f_clout, span, 1.0)
+            cand_f &= sup >= p.majority_threshold - p.agenda_power
+            app_f, ex_f = ratify(F, cand_f, prospective, F.position, b_f, theta_f, f_gate,
+                                 1.0, low, high, p.approval_tolerance)
+            excess = np.maximum(excess, ex_f)
+        else:
+            app_f = cand_f
+        if opponent is not None:
+            lev_o_choice = np.clip(opponent.move(
+                View(t, own_o[:, :t], perc_o[:, :t], b_o, view_rng_o)), 0.0, 1.0)
+            want_o = ladder(O, lev_o_choice, nl)
+            drop_o = o_active & ~want_o & O.reversible[None, :]
+            o_start = np.where(o_pending & ~want_o, NEVER, o_start)
+            app_o = want_o & ~o_active & ~o_pending & requires_ok(O, o_active)
+        else:
+            cand_o = ~o_active & ~o_pending & requires_ok(O, o_active)
+            sup_o = vote(O, level, pos_o, o_clout, span, 1.0)
+            cand_o &= sup_o >= p.majority_threshold
+            app_o, ex_o = ratify(O, cand_o, prospective, pos_o, b_o, theta_o, o_gate, 1.0,
+                                 low, high, p.approval_tolerance)
+            excess = np.maximum(excess, ex_o)
+            rev_cand = o_active & O.reversible[None, :]
+            if rev_cand.any():
+                sup_r = vote(O, level, pos_o, o_clout, span, -1.0)
+                rev_cand &= sup_r >= p.majority_threshold + p.revocation_margin
+                drop_o, ex_r = ratify(O, rev_cand, prospective, pos_o, b_o, 0.0,
+                                      np.zeros(O.n_instruments, dtype=bool), -1.0, low, high,
+                                      p.approval_tolerance)
+                excess = np.maximum(excess, ex_r)
+            else:
+                drop_o = np.zeros_like(o_active)
+        d_f = np.rint(delays(F, u_delay_f[:, t, : F.n_instruments])).astype(np.int64)
+        d_o = np.rint(delays(O, u_delay_o[:, t, : O.n_instruments])).astype(np.int64)
+        f_start = np.where(app_f, t + d_f, f_start)
+        o_start = np.where(app_o, t + d_o, o_start)
+
+        # ------------------------------------------------------------ 3. implementation
+        for active, dropped, side in ((f_active, drop_f, F), (o_active, drop_o, O)):
+            if dropped.any():
+                level = np.clip(level - dropped.astype(np.float64) @ side.effects, low, high)
+                active &= ~dropped
+        f_new = ~f_active & (f_start <= t)
+        o_new = ~o_active & (o_start <= t)
+        f_active |= f_new
+        o_active |= o_new
+        f_start = np.where(f_new | drop_f, NEVER, f_start)
+        o_start = np.where(o_new | drop_o, NEVER, o_start)
+        level = np.clip(level + f_new.astype(np.float64) @ F.effects
+                        + o_new.astype(np.float64) @ O.effects, low, high)
+        f_pending = (f_start < NEVER) & ~f_active
+        o_pending = (o_start < NEVER) & ~o_active
+        play_f, conc_f, host_f = posture(F, f_active, f_pending, p)
+        play_o, _, _ = posture(O, o_active, o_pending, p)
+        own_f[:, t], own_o[:, t] = play_f, play_o
+        q_f = np.clip(play_o + p.perception_bias_us + p.perception_noise_us * z_perc_f[:, t], 0, 1)
+        q_o = np.clip(play_f + p.perception_bias_iran + p.perception_noise_iran * z_perc_o[:, t], 0, 1)
+        perc_f[:, t], perc_o[:, t] = q_f, q_o
+        # Bayesian type update: reciprocating type shows max(my smoothed level, benign level)
+        for lb, q, sm_own, noise, prior in (
+            (lb_f, q_f, sm_own_f, p.perception_noise_us, prior_f),
+            (lb_o, q_o, sm_own_o, p.perception_noise_iran, prior_o),
+        ):
+            mu_r = np.maximum(sm_own, p.type_benign_level)
+            var = p.type_noise**2 + noise**2
+            llr = ((q - nl) ** 2 - (q - mu_r) ** 2) / (2 * var)
+            lb += p.belief_learning_rate * llr - p.belief_forgetting * (lb - prior)
+            np.clip(lb, -8, 8, out=lb)
+        a = p.memory
+        sm_own_f = (1 - a) * sm_own_f + a * play_f
+        sm_own_o = (1 - a) * sm_own_o + a * play_o
+        sm_perc_o = (1 - a) * sm_perc_o + a * q_o
+
+        # ------------------------------------------------------------ 4. domestic politics
+        sanc_n = norm(r["sanctions"])
+        relief = np.clip((sanc0 - level[:, r["sanctions"]]) / span[r["sanctions"]], 0, 1) \
+            if r["sanctions"] >= 0 else np.zeros(n)
+        multi = (f_active @ f_multi) / f_multi.sum() if f_multi.sum() > 0 else np.zeros(n)
+        gain = relief + 0.5 * multi
+        rally = host_f + p.dictation_effect * sanc_n
+        support = np.clip(
+            support + dtt * (p.demographic_drift + p.engagement_gain * gain - p.rally_effect * rally)
+            + p.support_noise * z_support[:, t], 0.01, 0.99)
+        tot = o_clout.sum(axis=1)
+        share = (o_clout * o_reform).sum(axis=1) / np.where(tot > 0, tot, 1)
+        lam = p.backlash_hazard * np.exp(p.backlash_threat_elasticity * (share - 0.5))
+        hit = u_backlash[:, t] < 1 - np.exp(-lam * dtt)
+        backlash_n += hit
+        victims = o_reform & mobile[None, :]
+        o_clout = np.where(hit[:, None] & victims, o_clout * (1 - p.backlash_severity), o_clout)
+        if r["reform"] >= 0:
+            j = r["reform"]
+            level[:, j] = np.clip(level[:, j] - hit * p.backlash_severity * 0.5 * span[j],
+                                  low[j], high[j])
+        target = np.where(O.reform, o_base[None, :] * (support / s0)[:, None],
+                          o_base[None, :] * ((1 - support) / (1 - s0))[:, None])
+        rate = 1 - np.exp(-p.clout_adjustment_rate * dtt)
+        o_clout = np.where(mobile[None, :], o_clout + rate * (target - o_clout), o_clout)
+        if t in ev_steps:
+            for j in np.flatnonzero(sy.elections.step == t):
+                e = sy.elections.holder[j]
+                h = sy.elected[e]
+                vet = sy.elections.vetting[j]
+                v = support * (1 - vet) / (support * (1 - vet) + (1 - support))
+                win = v > 0.5
+                o_ctrl[:, e] = win
+                o_reform[:, h] = win
+                o_clout[:, h] = o_base[h] * (1 + p.election_bonus * 2 * np.abs(v - 0.5))
+
+        # ------------------------------------------------------------ 5. allies, shocks, outcomes
+        bad = np.zeros(n)
+        roles_bad = [r[x] for x in ("terror", "wmd") if r[x] >= 0]
+        if roles_bad:
+            bad = np.mean([norm(j) for j in roles_bad], axis=0)
+        if sy.shock_rate.size:
+            hits = u_shock[:, t, : sy.shock_rate.size] < 1 - np.exp(-sy.shock_rate * dtt)
+            hf = hits.astype(np.float64)
+            level = np.clip(level + hf @ sy.shock_effects, low, high)
+            f_clout *= 1 + hf @ sy.shock_clout_focal
+            o_clout *= 1 + hf @ sy.shock_clout_internal
+            np.clip(f_clout, 0, None, out=f_clout)
+            np.clip(o_clout, 0, None, out=o_clout)
+            if roles_bad:
+                menace = (sy.shock_effects[:, roles_bad] > 0).any(axis=1)
+                bad = bad + (hits & menace[None, :]).any(axis=1)
+        moderation = np.clip((play_o - nl) / (1 - nl), 0, 1)
+        pressure = host_f + 0.5 * sanc_n
+        allied = np.clip(allied + dtt * (
+            -p.allied_erosion * allied * (pressure + moderation)
+            + p.allied_recovery * (1 - allied) * bad), 0, 1)
+        g_f_new = f_new.astype(np.float64) @ np.clip(F.gesture, 0, None)
+        g_o_new = o_new.astype(np.float64) @ np.clip(O.gesture, 0, None)
+        f_started_any |= g_f_new > 0
+        recip = (g_o_new > 0) & f_started_any & (first_recip > T)
+        first_recip = np.where(recip, t + 1, first_recip)
+        unrec = np.maximum(0.0, unrec + g_f_new - g_o_new)
+        cost = (1 - p.us_cost_decay) * cost + f_new.astype(np.float64) @ F.cost \
+            + p.naivety_cost * unrec
+        if r["dialogue"] >= 0:
+            j = r["dialogue"]
+            opened |= level[:, j] >= low[j] + p.dialogue_threshold * span[j]
+
+        tot = o_clout.sum(axis=1)
+        share = (o_clout * o_reform).sum(axis=1) / np.where(tot > 0, tot, 1)
+        rec = {
+            "reform_share": share,
+            "majlis_reform_majority": o_ctrl[:, sy.reported["majlis"]] if "majlis" in sy.reported else np.zeros(n),
+            "presidency_reform": o_ctrl[:, sy.reported["presidency"]] if "presidency" in sy.reported else np.zeros(n),
+            "sanctions": level[:, r["sanctions"]] if r["sanctions"] >= 0 else np.zeros(n),
+            "dialogue": level[:, r["dialogue"]] if r["dialogue"] >= 0 else np.zeros(n),
+            "rapprochement": opened,
+            "terror_support": level[:, r["terror"]] if r["terror"] >= 0 else np.zeros(n),
+            "wmd": level[:, r["wmd"]] if r["wmd"] >= 0 else np.zeros(n),
+            "reform": level[:, r["reform"]] if r["reform"] >= 0 else np.zeros(n),
+            "allied_support": allied,
+            "us_domestic_cost": cost,
+            "unreciprocated": unrec,
+            "public_support": support,
+            "belief_us": _expit(lb_f),
+            "belief_iran": _expit(lb_o),
+            "us_level": play_f,
+            "iran_level": play_o,
+        }
+        for m in METRICS:
+            out[m][:, t] = rec[m]
+    return ChunkResult(out, first_recip, backlash_n, excess)
+
+
+def resp_world(resp: FloatArray, o_reform: BoolArray, base_reform: BoolArray, p: Any) -> FloatArray:
+    """Responsiveness of each internal actor in each world (elected holders follow their camp)."""
+    return np.where(o_reform, p.responsiveness_reformist, p.responsiveness_other)
+
+
+__all__ = ["METRICS", "ChunkResult", "ladder", "posture", "ratify", "run_chunk", "vote"]

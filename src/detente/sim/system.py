@@ -1,0 +1,466 @@
+"""Compile a system scenario into the arrays the engine steps forward.
+
+The engine never touches pydantic objects: :func:`compile_system` resolves the scenario
+(every uncertain number at its nominal value, or at the values given), and lays out issues,
+each side's actors, instruments, veto players, elections and shocks as NumPy arrays. The
+*focal* side is the country whose strategy is being tested (the United States in the
+flagship); the *internal* side is the other principal, whose moves come from its own internal
+bargaining (Iran).
+
+Issue roles (which issue is "sanctions", "dialogue", ...) are found from issue ids by keyword,
+see :data:`ROLE_KEYWORDS`; institutions for the ``majlis_reform_majority`` and
+``presidency_reform`` metrics likewise (:data:`INSTITUTION_KEYWORDS`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detente.errors import InputError
+from detente.scenario.numbers import Uncertain, nominal
+from detente.scenario.schema import Scenario
+from detente.scenario.uncertainty import resolve
+from detente.sim.parameters import SimParameters, parameters_from
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+#: Issue roles used by metrics and mechanisms, matched as substrings of issue ids, in order.
+ROLE_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "sanctions": ("sanction",),
+    "dialogue": ("dialogue", "relations", "talks"),
+    "terror": ("terror", "armed-group"),
+    "wmd": ("wmd", "weapon", "missile", "nuclear"),
+    "reform": ("reform", "press"),
+}
+#: Institutions reported by the metrics, matched as substrings of institution ids.
+INSTITUTION_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "majlis": ("majlis", "parliament"),
+    "presidency": ("presiden",),
+}
+#: Actor kinds whose clout follows public support between elections.
+MOBILE_KINDS = ("faction", "society")
+#: Default relative spread (low, high) of an implementation delay given as a plain number.
+DEFAULT_DELAY_SPREAD = (0.5, 2.0)
+
+
+@dataclass(frozen=True)
+class Side:
+    """One country's actors, instruments and veto players as arrays.
+
+    Attributes
+    ----------
+    country : str
+    actors : tuple of str
+    position : ndarray [A, I]
+        Ideal points (NaN = no stake on the issue).
+    salience : ndarray [A, I]
+        Saliences on 0-1 (0 = no stake).
+    clout : ndarray [A]
+    reform : ndarray [A] of bool
+        Actor belongs to a camp whose label contains "reform".
+    camp : ndarray [A] of bool
+        Actor has a camp label at all.
+    mobile : ndarray [A] of bool
+        Unelected faction/society actors whose clout follows public support.
+    instruments : tuple of str
+    effects : ndarray [K, I]
+    gesture, cost : ndarray [K]
+    reversible, multilateral : ndarray [K] of bool
+    delay_low, delay_mode, delay_high : ndarray [K]
+        Triangular delay distribution in steps.
+    approvals : ndarray [K, A] of bool
+    requires : ndarray [K, K] of bool
+        ``requires[k, j]``: instrument ``j`` must be in force before ``k`` starts.
+    order : ndarray [K] of int
+        Conciliatory instruments by increasing gesture, then hostile ones by increasing
+        hostility: the order of the ladder and of sequential approval.
+    conc_rank, host_rank : ndarray [K]
+        Cumulative gesture share at which a conciliatory (hostile) instrument enters the
+        ladder (inf for the other kind).
+    veto_holder : ndarray [V] of int
+    veto_issues : ndarray [V, I] of bool
+    veto_tol : ndarray [V]
+    approval_tol : ndarray [A]
+        Tolerance of each actor when it must approve (its veto tolerance if it has one).
+    direction : ndarray [I]
+        +1/-1 where this side's conciliatory instruments move an issue up/down, else 0.
+    """
+
+    country: str
+    actors: tuple[str, ...]
+    position: FloatArray
+    salience: FloatArray
+    clout: FloatArray
+    reform: BoolArray
+    camp: BoolArray
+    mobile: BoolArray
+    instruments: tuple[str, ...]
+    effects: FloatArray
+    gesture: FloatArray
+    cost: FloatArray
+    reversible: BoolArray
+    multilateral: BoolArray
+    delay_low: FloatArray
+    delay_mode: FloatArray
+    delay_high: FloatArray
+    approvals: BoolArray
+    requires: BoolArray
+    order: IntArray
+    conc_rank: FloatArray
+    host_rank: FloatArray
+    veto_holder: IntArray
+    veto_issues: BoolArray
+    veto_tol: FloatArray
+    approval_tol: FloatArray
+    direction: FloatArray
+
+    @property
+    def n_actors(self) -> int:
+        """Number of actors."""
+        return len(self.actors)
+
+    @property
+    def n_instruments(self) -> int:
+        """Number of instruments."""
+        return len(self.instruments)
+
+
+@dataclass(frozen=True)
+class ElectionPlan:
+    """Elections of the internal side: step, elected holder (actor index) and vetting."""
+
+    step: IntArray
+    holder: IntArray
+    vetting: FloatArray
+    institution: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class System:
+    """A compiled system scenario: everything the engine needs, as arrays."""
+
+    scenario_id: str
+    params: SimParameters
+    issues: tuple[str, ...]
+    low: FloatArray
+    high: FloatArray
+    span: FloatArray
+    status_quo: FloatArray
+    roles: dict[str, int]
+    focal: Side
+    internal: Side
+    elected: IntArray
+    """Actor indices (internal side) of elected institutions' holders."""
+    alt_position: FloatArray
+    """[E, I]: the position an elected holder takes when the other camp wins it."""
+    elections: ElectionPlan
+    reported: dict[str, int]
+    """Metric institution name -> index into ``elected`` (absent if not found)."""
+    shock_rate: FloatArray
+    shock_effects: FloatArray
+    shock_clout_focal: FloatArray
+    shock_clout_internal: FloatArray
+    shock_ids: tuple[str, ...]
+    horizon: int
+    dt: float
+    dates: tuple[str, ...]
+    focal_strategy: str
+    focal_params: dict[str, float] = field(default_factory=dict)
+    focal_menu: BoolArray | None = None
+
+
+# ------------------------------------------------------------------------------ helpers
+def quarter_label(d: dt.date) -> str:
+    """``2001-07-01`` -> ``"2001Q3"``."""
+    return f"{d.year}Q{(d.month - 1) // 3 + 1}"
+
+
+def step_dates(start: dt.date, step: str, horizon: int) -> tuple[list[dt.date], list[str]]:
+    """The first day of each step's period and its label (quarters as ``2001Q3``)."""
+    months = {"month": 1, "quarter": 3, "year": 12}[step]
+    base = start.year * 12 + (start.month - 1)
+    if step == "quarter":
+        base -= base % 3
+    out, labels = [], []
+    for t in range(horizon):
+        m = base + t * months
+        d = dt.date(m // 12, m % 12 + 1, 1)
+        out.append(d)
+        if step == "quarter":
+            labels.append(quarter_label(d))
+        elif step == "month":
+            labels.append(f"{d.year}-{d.month:02d}")
+        else:
+            labels.append(str(d.year))
+    return out, labels
+
+
+def _find(ids: list[str], keywords: tuple[str, ...]) -> int:
+    for kw in keywords:
+        for i, x in enumerate(ids):
+            if kw in x:
+                return i
+    return -1
+
+
+def _delay_shape(x: float | Uncertain) -> tuple[float, float]:
+    """Relative (low, high) of a delay distribution around its nominal value."""
+    if isinstance(x, Uncertain) and x.is_range:
+        lo, hi = x.bounds()
+        nom = x.nominal
+        if nom > 0:
+            return max(lo, 0.0) / nom, hi / nom
+        return 0.0, 0.0
+    return DEFAULT_DELAY_SPREAD
+
+
+def _side(
+    s: Scenario, raw: Scenario, country: str, issues: list[str], p: SimParameters
+) -> Side:
+    idx = {x: i for i, x in enumerate(issues)}
+    actors = s.actors_of(country)
+    aid = [a.id for a in actors]
+    a_idx = {x: i for i, x in enumerate(aid)}
+    n_a, n_i = len(actors), len(issues)
+    pos = np.full((n_a, n_i), np.nan)
+    sal = np.zeros((n_a, n_i))
+    for j, a in enumerate(actors):
+        for key, v in a.positions.items():
+            pos[j, idx[key]] = nominal(v)
+            sal[j, idx[key]] = nominal(a.saliences[key]) / 100.0 if key in a.saliences else 0.5
+    clout = np.array([nominal(a.clout) for a in actors], dtype=np.float64)
+    reform = np.array([a.camp is not None and "reform" in a.camp.lower() for a in actors])
+    camp = np.array([a.camp is not None for a in actors])
+    holders = {inst.holder for inst in s.institutions if inst.elected}
+    mobile = np.array([a.kind in MOBILE_KINDS and a.camp is not None and a.id not in holders
+                       for a in actors])
+
+    raw_ins = {i.id: i for i in raw.instruments}
+    ins = [i for i in s.instruments if i.owner == country]
+    kid = [i.id for i in ins]
+    k_idx = {x: i for i, x in enumerate(kid)}
+    n_k = len(ins)
+    eff = np.zeros((n_k, n_i))
+    gest = np.zeros(n_k)
+    cost = np.zeros(n_k)
+    rev = np.zeros(n_k, dtype=bool)
+    multi = np.zeros(n_k, dtype=bool)
+    dmode = np.zeros(n_k)
+    dlo = np.zeros(n_k)
+    dhi = np.zeros(n_k)
+    appr = np.zeros((n_k, n_a), dtype=bool)
+    req = np.zeros((n_k, n_k), dtype=bool)
+    for k, x in enumerate(ins):
+        for key, v in x.effects.items():
+            eff[k, idx[key]] = nominal(v)
+        gest[k] = nominal(x.gesture)
+        cost[k] = nominal(x.domestic_cost)
+        rev[k] = x.reversible
+        multi[k] = x.multilateral
+        d = nominal(x.delay)
+        rlo, rhi = _delay_shape(raw_ins[x.id].delay if x.id in raw_ins else x.delay)
+        dmode[k], dlo[k], dhi[k] = d, d * rlo, max(d * rhi, d)
+        for ref in x.approvals:
+            if ref in a_idx:
+                appr[k, a_idx[ref]] = True
+        for ref in x.requires:
+            if ref in k_idx:
+                req[k, k_idx[ref]] = True
+    conc = np.flatnonzero(gest > 0)
+    host = np.flatnonzero(gest < 0)
+    conc_sorted = conc[np.argsort(gest[conc], kind="stable")]
+    host_sorted = host[np.argsort(-gest[host], kind="stable")]
+    conc_rank = np.full(n_k, np.inf)
+    host_rank = np.full(n_k, np.inf)
+    if conc.size:
+        cum = np.cumsum(gest[conc_sorted]) / gest[conc_sorted].sum()
+        conc_rank[conc_sorted] = cum
+    if host.size:
+        cum = np.cumsum(-gest[host_sorted]) / (-gest[host_sorted]).sum()
+        host_rank[host_sorted] = cum
+    neutral = np.setdiff1d(np.arange(n_k), np.concatenate([conc, host]))
+    order = np.concatenate([conc_sorted, host_sorted, neutral]).astype(np.int64)
+
+    vh, vi, vt = [], [], []
+    appr_tol = np.full(n_a, p.approval_tolerance)
+    for inst in s.institutions:
+        if inst.country != country or inst.holder not in a_idx:
+            continue
+        for veto in inst.vetoes:
+            mask = np.zeros(n_i, dtype=bool)
+            for ref in veto.issues:
+                mask[idx[ref]] = True
+            vh.append(a_idx[inst.holder])
+            vi.append(mask)
+            vt.append(nominal(veto.tolerance))
+            appr_tol[a_idx[inst.holder]] = min(appr_tol[a_idx[inst.holder]], nominal(veto.tolerance))
+    direction = np.sign((gest[:, None].clip(0, None) * eff).sum(axis=0)) if n_k else np.zeros(n_i)
+    return Side(
+        country=country, actors=tuple(aid), position=pos, salience=sal, clout=clout,
+        reform=reform, camp=camp, mobile=mobile, instruments=tuple(kid), effects=eff,
+        gesture=gest, cost=cost, reversible=rev, multilateral=multi, delay_low=dlo,
+        delay_mode=dmode, delay_high=dhi, approvals=appr, requires=req, order=order,
+        conc_rank=conc_rank, host_rank=host_rank,
+        veto_holder=np.array(vh, dtype=np.int64),
+        veto_issues=np.array(vi, dtype=bool).reshape(len(vh), n_i),
+        veto_tol=np.array(vt, dtype=np.float64), approval_tol=appr_tol,
+        direction=direction.astype(np.float64),
+    )
+
+
+def resolve_strategy(s: Scenario, strategy: str) -> tuple[str, str, dict[str, float], list[str]]:
+    """Find a strategy by scenario strategy id or registered kind.
+
+    Returns
+    -------
+    (country, kind, params, menu)
+        The focal country, the registered strategy kind, its nominal parameters and the
+        instrument menu (empty = all the country's instruments).
+
+    Raises
+    ------
+    InputError
+        Unknown strategy (neither a scenario strategy nor a registered one).
+    """
+    from detente.sim.strategies import get_strategy
+
+    for spec in s.strategies:
+        if spec.id == strategy:
+            return (spec.country, spec.kind, {k: nominal(v) for k, v in spec.params.items()},
+                    list(spec.instruments))
+    get_strategy(strategy)  # raises InputError with "did you mean" when unknown
+    # a registered kind: use the scenario's spec of that kind if any, else the options' country
+    for spec in s.strategies:
+        if spec.kind == strategy:
+            return (spec.country, spec.kind, {k: nominal(v) for k, v in spec.params.items()},
+                    list(spec.instruments))
+    options = [sp for sp in s.strategies if sp.option] or list(s.strategies)
+    principals = [c.id for c in s.countries if c.role == "principal"]
+    country = options[0].country if options else principals[0]
+    return country, strategy, {}, []
+
+
+def compile_system(
+    scenario: Scenario,
+    strategy: str,
+    values: Mapping[str, float] | None = None,
+) -> System:
+    """Resolve a system scenario and lay it out as arrays for the engine.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A ``kind: system`` scenario, resolved or not (delay spreads are read from its
+        uncertain numbers before resolving).
+    strategy : str
+        A scenario strategy id or a registered strategy name for the focal side.
+    values : mapping, optional
+        Values for some of the scenario's uncertainties (see :func:`detente.scenario.resolve`).
+
+    Raises
+    ------
+    InputError
+        Not a system scenario, fewer than two principal countries, unknown strategy or
+        model parameter.
+    """
+    src = f"scenario {scenario.id}"
+    if scenario.kind != "system" or scenario.calendar is None:
+        raise InputError.single(src, "simulation needs a 'kind: system' scenario with a calendar")
+    s = resolve(scenario, values)
+    p = parameters_from(s)
+    country, kind, sparams, menu = resolve_strategy(s, strategy)
+    principals = [c.id for c in s.countries if c.role == "principal"]
+    others = [c for c in principals if c != country]
+    if country not in principals or not others:
+        raise InputError.single(
+            src, f"strategy {strategy!r} belongs to {country!r}; the simulation needs it and "
+                 "another principal country (role: principal)")
+    other = others[0]
+    issues = [i.id for i in s.issues]
+    low = np.array([i.low for i in s.issues])
+    high = np.array([i.high for i in s.issues])
+    sq = np.array([nominal(i.status_quo) if i.status_quo is not None else 0.5 * (i.low + i.high)
+                   for i in s.issues])
+    roles = {r: _find(issues, kw) for r, kw in ROLE_KEYWORDS.items()}
+    focal = _side(s, scenario, country, issues, p)
+    internal = _side(s, scenario, other, issues, p)
+
+    # elected institutions of the internal side
+    cal = s.calendar
+    assert cal is not None
+    dates, labels = step_dates(cal.start, cal.step, cal.horizon)
+    a_idx = {x: i for i, x in enumerate(internal.actors)}
+    inst_ids, holders = [], []
+    for inst in s.institutions:
+        if inst.country == other and inst.elected and inst.holder in a_idx:
+            inst_ids.append(inst.id)
+            holders.append(a_idx[inst.holder])
+    elected = np.array(holders, dtype=np.int64)
+    alt = np.full((len(holders), len(issues)), np.nan)
+    for e, h in enumerate(holders):
+        other_camp = internal.camp & (internal.reform != internal.reform[h])
+        w = internal.clout * other_camp
+        pos = internal.position
+        for i in range(len(issues)):
+            ok = ~np.isnan(pos[:, i]) & (w > 0)
+            if ok.any() and not np.isnan(pos[h, i]):
+                alt[e, i] = np.average(pos[ok, i], weights=w[ok])
+            else:
+                alt[e, i] = pos[h, i]
+    reported = {}
+    for name, kws in INSTITUTION_KEYWORDS.items():
+        j = _find(inst_ids, kws)
+        if j >= 0:
+            reported[name] = j
+    ev_step, ev_holder, ev_vet, ev_inst = [], [], [], []
+    month = {"month": 1, "quarter": 3, "year": 12}[cal.step]
+    for el in cal.elections:
+        if el.country != other or el.institution not in inst_ids:
+            continue
+        start_m = dates[0].year * 12 + dates[0].month - 1
+        step = (el.date.year * 12 + el.date.month - 1 - start_m) // month
+        if 0 <= step < cal.horizon:
+            ev_step.append(step)
+            ev_holder.append(inst_ids.index(el.institution))
+            ev_vet.append(nominal(el.vetting))
+            ev_inst.append(el.institution)
+    elections = ElectionPlan(
+        step=np.array(ev_step, dtype=np.int64), holder=np.array(ev_holder, dtype=np.int64),
+        vetting=np.array(ev_vet, dtype=np.float64), institution=tuple(ev_inst))
+
+    n_i = len(issues)
+    sh_rate = np.array([nominal(x.rate) for x in s.shocks], dtype=np.float64)
+    sh_eff = np.zeros((len(s.shocks), n_i))
+    sh_cf = np.zeros((len(s.shocks), focal.n_actors))
+    sh_ci = np.zeros((len(s.shocks), internal.n_actors))
+    f_idx = {x: i for i, x in enumerate(focal.actors)}
+    for j, x in enumerate(s.shocks):
+        for key, v in x.effects.items():
+            sh_eff[j, issues.index(key)] = nominal(v)
+        for key, v in x.clout.items():
+            if key in f_idx:
+                sh_cf[j, f_idx[key]] = nominal(v)
+            elif key in a_idx:
+                sh_ci[j, a_idx[key]] = nominal(v)
+    menu_mask = None
+    if menu:
+        menu_mask = np.array([k in menu for k in focal.instruments])
+    year_frac = {"month": 1 / 12, "quarter": 0.25, "year": 1.0}[cal.step]
+    return System(
+        scenario_id=s.id, params=p, issues=tuple(issues), low=low, high=high, span=high - low,
+        status_quo=sq, roles=roles, focal=focal, internal=internal, elected=elected,
+        alt_position=alt, elections=elections, reported=reported, shock_rate=sh_rate,
+        shock_effects=sh_eff, shock_clout_focal=sh_cf, shock_clout_internal=sh_ci,
+        shock_ids=tuple(x.id for x in s.shocks), horizon=cal.horizon, dt=year_frac,
+        dates=tuple(labels), focal_strategy=kind, focal_params=sparams, focal_menu=menu_mask,
+    )
+
+
+__all__ = ["ElectionPlan", "Side", "System", "compile_system", "quarter_label", "step_dates"]
