@@ -15,7 +15,7 @@ from detente.report.figures.bargaining import (
 from detente.report.figures.comparison import comparison_chart
 from detente.report.figures.discovery import discovery_chart
 from detente.report.figures.fan import fan_chart
-from detente.report.figures.sensitivity import sensitivity_chart
+from detente.report.figures.sensitivity import drivers_chart, sensitivity_chart
 from detente.report.figures.structure import structure_chart
 from detente.report.figures.style import PALETTE, figure_bytes, save_figure
 
@@ -23,6 +23,7 @@ __all__ = [
     "PALETTE",
     "comparison_chart",
     "discovery_chart",
+    "drivers_chart",
     "eum_rounds_chart",
     "fan_chart",
     "figure_bytes",

@@ -6,12 +6,12 @@ regret_mean, regret_max, satisficing, rank``). Each outcome is a row of three pa
 1. the expected (mean) value across worlds with its interval ``[lo, hi]``;
 2. regret, the shortfall against the best strategy in the same world (mean as a bar,
    maximum as a diamond);
-3. satisficing, the share of worlds in which the outcome meets its threshold.
+3. satisficing, the share of states of the world in which the outcome meets its threshold.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -59,7 +59,8 @@ def comparison_chart(
     comparison: pd.DataFrame,
     scenario: Scenario | None = None,
     outcomes: Sequence[str] | None = None,
-    interval_label: str = "interval",
+    interval_label: str = "95% confidence interval of the mean",
+    thresholds: Mapping[str, str] | None = None,
     title: str | None = None,
 ) -> Figure:
     """Compare strategies on every outcome: expected value, regret and satisficing.
@@ -74,7 +75,10 @@ def comparison_chart(
     outcomes : sequence of str, optional
         Outcomes to draw, one row each (default: all, in order of appearance).
     interval_label : str
-        What ``[lo, hi]`` is, for the legend (e.g. ``"90% of worlds"``).
+        What ``[lo, hi]`` is, for the legend.
+    thresholds : mapping of outcome -> text, optional
+        The satisficing threshold of each outcome as text (e.g. ``"rapprochement >= 0.5"``);
+        default: the scenario metrics' thresholds.
     title : str, optional
         Figure title.
 
@@ -129,7 +133,7 @@ def comparison_chart(
         ax_r.set_ylim(-0.6, len(strategies) - 0.4)
         ax_r.set_xlim(left=0)
         ax_r.grid(axis="y", visible=False)
-        ax_r.set_title("Regret (same units)", loc="left")
+        ax_r.set_title("Regret (outcome units)", loc="left")
 
         if sub["satisficing"].notna().any():
             ax_s.barh(y, sub["satisficing"].fillna(0), color=[colors[s] for s in strategies],
@@ -143,9 +147,9 @@ def comparison_chart(
             ax_s.set_yticks(y, [])
             ax_s.set_ylim(-0.6, len(strategies) - 0.4)
             ax_s.grid(axis="y", visible=False)
-            threshold = _threshold(outcome, scenario)
-            ax_s.set_title("Worlds meeting the threshold"
-                           + (f"\n({threshold})" if threshold else ""), loc="left")
+            threshold = (thresholds or {}).get(outcome) or _threshold(outcome, scenario)
+            ax_s.set_title(wrap("States meeting the threshold"
+                                + (f" ({threshold})" if threshold else ""), 30), loc="left")
         else:
             placeholder(ax_s, "no satisficing threshold\nset for this outcome")
     if not outcomes:
@@ -154,10 +158,10 @@ def comparison_chart(
     handles = [
         Line2D([], [], marker="o", color=GREY, linestyle="none", label="Expected value (mean)"),
         Line2D([], [], color=GREY, linewidth=2.4, label=f"Interval: {interval_label}"),
-        Patch(color=GREY, alpha=0.85, label="Mean regret vs best strategy in each world"),
+        Patch(color=GREY, alpha=0.85, label="Mean regret vs the best strategy in each state"),
         Line2D([], [], marker="D", color="#333333", linestyle="none", label="Maximum regret"),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncol=4)
+    fig.legend(handles=handles, loc="outside lower center", ncol=2)
     fig.suptitle(title or "Which strategy holds up: expected value, regret and satisficing",
                  fontweight="bold")
     return fig

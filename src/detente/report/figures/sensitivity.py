@@ -108,3 +108,51 @@ def sensitivity_chart(
     shown = f" (top {n} of {len(frame)})" if len(frame) > n else ""
     ax.set_title(wrap((title or default) + shown, 90), loc="left")
     return fig
+
+
+@styled
+def drivers_chart(
+    frame: pd.DataFrame,
+    target_label: str = "the result",
+    top: int = 12,
+    title: str | None = None,
+) -> Figure:
+    """Spearman rank correlations of the sampled uncertainties with a per-state quantity.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``parameter, rho, p_value`` (as :func:`detente.experiments.robustness.drivers`).
+    target_label : str
+        What was correlated (e.g. ``"moderate engagement's regret on rapprochement"``).
+    top : int
+        Show the ``top`` strongest correlations.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    Figure
+        One axes named ``drivers``.
+    """
+    fig = new_figure(9.5, 0.36 * min(len(frame), top) + 1.9)
+    ax = fig.subplots()
+    ax.set_label("drivers")
+    if frame.empty:
+        placeholder(ax, "no uncertainty is correlated with the result")
+        return fig
+    rows = frame.reindex(frame["rho"].abs().sort_values(ascending=False, kind="stable").index)
+    rows = rows.head(top).reset_index(drop=True)
+    n = len(rows)
+    y = np.arange(n)[::-1].astype(float)
+    colors = [OKABE_ITO["blue"] if r >= 0 else OKABE_ITO["vermillion"] for r in rows["rho"]]
+    ax.barh(y, rows["rho"], height=0.6, color=colors)
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    ax.set_xlim(-1.05, 1.05)
+    ax.set_yticks(y, [wrap(str(p), 44) for p in rows["parameter"]])
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel(wrap("Spearman rank correlation with " + target_label
+                       + " (blue: higher input, higher value; vermillion: lower)", 90))
+    ax.set_title(wrap(title or f"What drives {target_label}", 90), loc="left")
+    return fig

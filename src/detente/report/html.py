@@ -1,0 +1,576 @@
+"""The self-contained HTML report.
+
+:func:`render_report` turns in-memory inputs (:class:`ReportInputs`: the scenario, the run's
+method and the experiment result frames of ``docs/contracts.md``) into one HTML string built
+from the Jinja2 templates in ``report/templates``: the question, the scenario with the
+provenance of its judgments, the method, the results, what drives them, and caveats. Every
+figure is embedded as a base64 PNG, the CSS is inline, and there is no script and no
+external URL, so the file opens offline. Nothing time-dependent enters the output: the same
+inputs give the same bytes.
+
+:func:`build_report` reads what ``detente run`` wrote (see :mod:`detente.report.rundir`)
+and writes the file.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import math
+import struct
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+from matplotlib.figure import Figure
+
+import detente
+from detente.report.figures import (
+    comparison_chart,
+    discovery_chart,
+    drivers_chart,
+    eum_rounds_chart,
+    fan_chart,
+    figure_bytes,
+    scenario_position_map,
+    sensitivity_chart,
+    structure_chart,
+)
+from detente.report.figures.fan import metric_label, strategy_names
+from detente.report.figures.style import label_for
+from detente.scenario.schema import Scenario
+from detente.scenario.uncertainty import uncertainties
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+@dataclass
+class ReportInputs:
+    """Everything a report can show; every part except the title is optional.
+
+    Attributes
+    ----------
+    scenario : Scenario, optional
+        The scenario the run used (question, summary, judgments, structure figure).
+    title : str, optional
+        Report title (default: the scenario's title).
+    run_id : str, optional
+        The run's identifier, shown in the header and footer.
+    method : mapping of str -> object
+        How the run was made, e.g. ``sampling``, ``states``, ``worlds``, ``seed``,
+        ``code_version``; shown in order as a table (keys are humanized).
+    comparison : DataFrame, optional
+        ``strategy, outcome, mean, lo, hi, regret_mean, regret_max, satisficing, rank``.
+    interval_label : str
+        What ``[lo, hi]`` of the comparison is.
+    rank_by : str
+        The ranking criterion of the comparison.
+    thresholds : mapping of outcome -> text
+        Satisficing thresholds used, as text (``"rapprochement >= 0.5"``).
+    quantiles : DataFrame, optional
+        ``trajectory_quantiles``: ``strategy, step, date, metric, mean, p05 .. p95``.
+    fan_metrics : sequence of str, optional
+        Metrics of the fan chart (default: up to four, the scenario's order).
+    prim_trajectory, prim_box : DataFrame, optional
+        PRIM trajectory and chosen box.
+    prim_step : int, optional
+        The chosen trajectory step.
+    prim_label : str
+        What PRIM's cases of interest are (e.g. ``"worlds where engagement fails"``).
+    sensitivity : DataFrame, optional
+        Sobol or Morris indices.
+    sensitivity_outcome : str
+        The outcome the sensitivity analysis is about.
+    drivers : DataFrame, optional
+        ``parameter, rho, p_value`` rank correlations.
+    drivers_label : str
+        What the drivers are correlated with.
+    forecasts : mapping of issue -> (mapping of model -> position)
+        Static bargaining forecasts per issue (position maps are drawn for these issues).
+    eum_rounds : mapping of issue -> DataFrame
+        Expected-utility model rounds (``round, median, mean``) per issue.
+    caveats : sequence of str
+        Run-specific caveats, listed before the standard ones.
+    """
+
+    scenario: Scenario | None = None
+    title: str | None = None
+    run_id: str | None = None
+    method: Mapping[str, Any] = field(default_factory=dict)
+    comparison: pd.DataFrame | None = None
+    interval_label: str = "95% confidence interval of the mean over states"
+    rank_by: str = "maximum regret, then expected value"
+    thresholds: Mapping[str, str] = field(default_factory=dict)
+    quantiles: pd.DataFrame | None = None
+    fan_metrics: Sequence[str] | None = None
+    prim_trajectory: pd.DataFrame | None = None
+    prim_box: pd.DataFrame | None = None
+    prim_step: int | None = None
+    prim_label: str = "cases of interest"
+    sensitivity: pd.DataFrame | None = None
+    sensitivity_outcome: str = "the outcome"
+    drivers: pd.DataFrame | None = None
+    drivers_label: str = "the result"
+    forecasts: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    eum_rounds: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    caveats: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class EmbeddedFigure:
+    """A rendered figure ready for the template."""
+
+    id: str
+    number: int
+    caption: str
+    alt: str
+    png: str
+    width: int
+    height: int
+
+
+# ---------------------------------------------------------------------------------------
+# formatting helpers
+# ---------------------------------------------------------------------------------------
+
+
+def fmt(x: object, digits: int = 3) -> str:
+    """A number with ``digits`` significant digits; ``"–"`` for missing values."""
+    if x is None:
+        return "–"
+    if isinstance(x, str):
+        return x
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isnan(v):
+        return "–"
+    if v == 0:
+        return "0"
+    if abs(v) >= 10 ** digits:
+        return f"{v:,.0f}"
+    return f"{v:.{digits}g}"
+
+
+def _pct(x: object) -> str:
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "–"
+    return "–" if math.isnan(v) else f"{v:.0%}"
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    width, height = struct.unpack(">II", png[16:24])
+    return int(width), int(height)
+
+
+# ---------------------------------------------------------------------------------------
+# sections
+# ---------------------------------------------------------------------------------------
+
+
+def _counts(s: Scenario) -> list[tuple[str, str]]:
+    third = {c.id for c in s.countries if c.role == "third-party"}
+    rows = [
+        ("Countries and parties", f"{len(s.countries)} ({len(third)} third parties)"),
+        ("Actors", str(len(s.actors))),
+        ("Issues", f"{len(s.issues)}: " + "; ".join(i.name for i in s.issues)),
+        ("Institutions (with vetoes)",
+         f"{len(s.institutions)} ({sum(1 for i in s.institutions if i.vetoes)})"),
+        ("Policy instruments", str(len(s.instruments))),
+        ("Strategies", str(len(s.strategies))),
+        ("Exogenous shocks", str(len(s.shocks))),
+        ("Outcome metrics", str(len(s.metrics))),
+    ]
+    if s.calendar is not None:
+        c = s.calendar
+        rows.append(("Calendar", f"from {c.start.isoformat()}, {c.horizon} {c.step}s, "
+                                 f"{len(c.elections)} scheduled elections"))
+    return rows
+
+
+def _judgments(s: Scenario) -> list[dict[str, str]]:
+    rows = []
+    for p in uncertainties(s):
+        if p.provenance.startswith("source:"):
+            kind, text = "source", p.provenance
+        elif p.provenance.startswith("analyst judgment:"):
+            kind, text = "judgment", p.provenance
+        else:
+            kind, text = "missing-provenance", "none given"
+        rows.append({"name": p.name, "nominal": fmt(p.nominal),
+                     "range": f"{fmt(p.low)} – {fmt(p.high)}", "distribution": p.distribution,
+                     "provenance": text, "kind": kind})
+    return rows
+
+
+def _judgment_summary(rows: Sequence[Mapping[str, str]]) -> str:
+    n = len(rows)
+    src = sum(1 for r in rows if r["kind"] == "source")
+    judg = sum(1 for r in rows if r["kind"] == "judgment")
+    missing = n - src - judg
+    text = (f"{n} uncertain numbers: {src} traced to the source text, {judg} analyst "
+            "judgments")
+    return text + (f", {missing} without provenance." if missing else ".")
+
+
+def _strategies(s: Scenario, ids: Sequence[str] | None) -> list[dict[str, str]]:
+    countries = {c.id: c.name for c in s.countries}
+    chosen = [st for st in s.strategies if (st.id in ids if ids is not None else st.option)]
+    return [{"name": st.name or label_for(st.id), "country": countries.get(st.country,
+                                                                              st.country),
+             "kind": st.kind, "description": st.description} for st in chosen]
+
+
+_METHOD_LABELS = {
+    "scenario": "Scenario",
+    "sampling": "Sampling of the uncertainties",
+    "states": "States of the world sampled",
+    "worlds": "Stochastic worlds per state",
+    "seed": "Random seed",
+    "strategies": "Strategies compared",
+    "outcomes": "Outcomes compared",
+    "thresholds": "Satisficing thresholds",
+    "rank_by": "Ranking criterion",
+    "uncertainties": "Uncertain numbers sampled",
+    "executor": "Executor",
+    "code_version": "Code version",
+    "run_id": "Run",
+}
+
+
+def _method_rows(method: Mapping[str, Any]) -> list[tuple[str, str]]:
+    rows = []
+    for key, value in method.items():
+        if value is None or value == "" or value == [] or value == {}:
+            continue
+        if isinstance(value, Mapping):
+            text = "; ".join(f"{k}: {v}" for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            text = ", ".join(str(v) for v in value)
+        elif isinstance(value, float):
+            text = fmt(value)
+        else:
+            text = str(value)
+        rows.append((_METHOD_LABELS.get(key, label_for(key)), text))
+    return rows
+
+
+def _direction(s: Scenario | None, outcome: str) -> str:
+    if s is not None:
+        for m in s.metrics:
+            if m.id == outcome:
+                return m.direction
+    return "maximize"
+
+
+def _comparison_rows(frame: pd.DataFrame, s: Scenario | None) -> list[dict[str, Any]]:
+    names = strategy_names(s)
+    rows = []
+    for outcome in dict.fromkeys(frame["outcome"]):
+        sub = frame[frame["outcome"] == outcome]
+        if "rank" in sub.columns and sub["rank"].notna().any():
+            sub = sub.sort_values(["rank", "strategy"], na_position="last")
+        for k, (_, r) in enumerate(sub.iterrows()):
+            rows.append({
+                "first": k == 0,
+                "outcome": metric_label(str(outcome), s, width=200),
+                "strategy": label_for(str(r["strategy"]), names),
+                "rank": "–" if pd.isna(r.get("rank")) else str(int(r["rank"])),
+                "mean": fmt(r["mean"]),
+                "interval": f"{fmt(r['lo'])} – {fmt(r['hi'])}",
+                "regret_mean": fmt(r["regret_mean"]),
+                "regret_max": fmt(r["regret_max"]),
+                "satisficing": _pct(r["satisficing"]),
+            })
+    return rows
+
+
+def _findings(inputs: ReportInputs) -> list[str]:
+    frame, s = inputs.comparison, inputs.scenario
+    if frame is None or frame.empty:
+        return []
+    names = strategy_names(s)
+    out = []
+    for outcome in dict.fromkeys(frame["outcome"]):
+        sub = frame[frame["outcome"] == outcome]
+        if _direction(s, str(outcome)) == "info":
+            continue
+        if "rank" in sub.columns and sub["rank"].notna().any():
+            best = sub.sort_values(["rank", "strategy"]).iloc[0]
+        else:
+            best = sub.sort_values(["regret_max", "strategy"]).iloc[0]
+        label = metric_label(str(outcome), s, width=200)
+        others = sub[sub["strategy"] != best["strategy"]]
+        text = (f"{label}: {label_for(str(best['strategy']), names)} comes first "
+                f"(expected {fmt(best['mean'])}, interval {fmt(best['lo'])} – {fmt(best['hi'])}; "
+                f"worst-case regret {fmt(best['regret_max'])}")
+        if pd.notna(best["satisficing"]):
+            text += f"; meets the threshold in {_pct(best['satisficing'])} of states"
+        text += ")"
+        if not others.empty:
+            alt = ", ".join(f"{label_for(str(o['strategy']), names)} {fmt(o['mean'])}"
+                            for _, o in others.iterrows())
+            text += f"; others: {alt}."
+        else:
+            text += "."
+        out.append(text)
+    return out
+
+
+STANDARD_CAVEATS: tuple[str, ...] = (
+    "The model encodes one reading of the source text. Its structure (who bargains with whom, "
+    "who can veto what, how beliefs update) is a judgment as much as its numbers are; the "
+    "ranges sampled cover uncertainty about the numbers, not about the structure.",
+    "Outcomes are compared across sampled states of the world, each weighing the same. "
+    "They are not probabilities of events: no state was weighted by how likely it is.",
+    "Intervals reflect the number of states and worlds run. Small runs give wide intervals "
+    "and unstable rankings; rerun with more states before relying on close calls.",
+    "Static bargaining forecasts use the actors' nominal numbers and take no account of the "
+    "dynamics (backlash, elections, perception) that the simulation models.",
+)
+
+
+def _caveats(inputs: ReportInputs, judgments: Sequence[Mapping[str, str]]) -> list[str]:
+    out = list(inputs.caveats)
+    missing = sum(1 for j in judgments if j["kind"] == "missing-provenance")
+    if missing:
+        out.append(f"{missing} uncertain numbers carry no provenance; treat them as "
+                   "placeholders.")
+    judg = sum(1 for j in judgments if j["kind"] == "judgment")
+    if judgments and judg > len(judgments) / 2:
+        out.append(f"Most uncertain numbers ({judg} of {len(judgments)}) are analyst "
+                   "judgments rather than claims of the source text.")
+    states = inputs.method.get("states")
+    if isinstance(states, int) and states < 100:
+        out.append(f"Only {states} states of the world were sampled; rankings may change with "
+                   "more.")
+    comp = inputs.comparison
+    if comp is not None and "satisficing" in comp and comp["satisficing"].isna().all():
+        out.append("No satisficing thresholds were set, so satisficing is not reported.")
+    out.extend(STANDARD_CAVEATS)
+    return out
+
+
+def _prim_summary(inputs: ReportInputs) -> str:
+    traj, box = inputs.prim_trajectory, inputs.prim_box
+    if traj is None or traj.empty:
+        return ""
+    step = inputs.prim_step if inputs.prim_step is not None else int(traj["step"].iloc[-1])
+    row = traj[traj["step"] == step]
+    if row.empty:
+        return ""
+    r = row.iloc[0]
+    text = (f"Scenario discovery (PRIM) looked for the conditions under which the "
+            f"{inputs.prim_label} occur. The chosen box (step {step}) holds "
+            f"{_pct(r['coverage'])} of them (coverage), and {_pct(r['density'])} of the states "
+            "inside it are such cases (density)")
+    if box is not None and not box.empty:
+        limits = "; ".join(f"{u} in [{fmt(lo)}, {fmt(hi)}]" for u, lo, hi in
+                           zip(box["uncertainty"], box["low"], box["high"], strict=True))
+        text += f". It is defined by: {limits}."
+    else:
+        text += "."
+    return text
+
+
+# ---------------------------------------------------------------------------------------
+# rendering
+# ---------------------------------------------------------------------------------------
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=jinja2.select_autoescape(["html", "j2"], default_for_string=True),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+class _Figures:
+    """Renders figures, numbering them in the order they are added."""
+
+    def __init__(self) -> None:
+        self.by_section: dict[str, list[EmbeddedFigure]] = {}
+        self.count = 0
+
+    def add(self, section: str, fid: str, make: Callable[[], Figure], caption: str,
+            alt: str) -> None:
+        fig = make()
+        png = figure_bytes(fig, "png")
+        self.count += 1
+        width, height = _png_size(png)
+        self.by_section.setdefault(section, []).append(EmbeddedFigure(
+            id=fid, number=self.count, caption=caption, alt=alt,
+            png=base64.b64encode(png).decode("ascii"), width=width, height=height))
+
+    def section(self, name: str) -> list[EmbeddedFigure]:
+        return self.by_section.get(name, [])
+
+
+def render_report(inputs: ReportInputs) -> str:
+    """Render the report as one self-contained HTML string.
+
+    Parameters
+    ----------
+    inputs : ReportInputs
+        The scenario, method and result frames; absent parts are left out of the report.
+
+    Returns
+    -------
+    str
+        The HTML document (no external URLs, no scripts; figures as data URIs).
+    """
+    s = inputs.scenario
+    figs = _Figures()
+    if s is not None:
+        figs.add("structure", "structure", lambda: structure_chart(s),
+                 "The actors of the scenario grouped by country and camp, the issues they "
+                 "bargain over, and who holds a veto on which issue.",
+                 "Diagram of actors by country and camp with veto links to issues")
+    if inputs.comparison is not None and not inputs.comparison.empty:
+        comparison = inputs.comparison
+        figs.add("comparison", "comparison",
+                 lambda: comparison_chart(comparison, s, interval_label=inputs.interval_label,
+                                          thresholds=inputs.thresholds),
+                 "For each outcome: the expected value of each strategy over the sampled "
+                 f"states with its {inputs.interval_label} (left), the regret against the "
+                 "best strategy in each state, mean and worst case (middle), and the share of "
+                 "states meeting the satisficing threshold (right).",
+                 "Strategy comparison: expected value, regret and satisficing per outcome")
+    if inputs.quantiles is not None and not inputs.quantiles.empty:
+        quantiles = inputs.quantiles
+        figs.add("fan", "fan",
+                 lambda: fan_chart(quantiles, s, metrics=inputs.fan_metrics),
+                 "Each row is an outcome, each column a strategy. The line is the median over "
+                 "all simulated worlds, the dark band holds the middle 50% of worlds and the "
+                 "light band 90%. Dotted vertical lines mark scheduled elections.",
+                 "Fan charts of the key outcomes over time for each strategy")
+    if inputs.drivers is not None and not inputs.drivers.empty:
+        drivers = inputs.drivers
+        figs.add("drivers", "drivers",
+                 lambda: drivers_chart(drivers, inputs.drivers_label),
+                 "Rank correlation between each sampled uncertainty and "
+                 f"{inputs.drivers_label}, strongest first. Long bars mark the judgments the "
+                 "result hinges on.",
+                 "Bar chart of rank correlations of uncertainties with the result")
+    if inputs.sensitivity is not None and not inputs.sensitivity.empty:
+        sens = inputs.sensitivity
+        figs.add("sensitivity", "sensitivity",
+                 lambda: sensitivity_chart(sens, inputs.sensitivity_outcome),
+                 f"Global sensitivity of {inputs.sensitivity_outcome} to the uncertain inputs "
+                 "(whiskers: 95% confidence intervals). Inputs with small indices can be fixed "
+                 "at their nominal value without changing the conclusion.",
+                 "Sensitivity indices of the uncertain inputs")
+    if inputs.prim_trajectory is not None or inputs.prim_box is not None:
+        figs.add("discovery", "discovery",
+                 lambda: discovery_chart(inputs.prim_trajectory, inputs.prim_box,
+                                         chosen_step=inputs.prim_step,
+                                         outcome_label=inputs.prim_label),
+                 "Left: PRIM's peeling trajectory, trading coverage (how many of the cases the "
+                 "box catches) for density (how pure the box is); the circled box is the one "
+                 "chosen. Right: the ranges of the restricted uncertainties inside that box, "
+                 "against the range sampled.",
+                 "PRIM trade-off curve and box limits")
+    if s is not None:
+        for issue_id, fc in inputs.forecasts.items():
+            figs.add("bargaining", f"positions-{issue_id}",
+                     functools.partial(scenario_position_map, s, issue_id, fc),
+                     f"Actors on {s.issue(issue_id).name}: position (horizontal) against clout "
+                     "(vertical); marker area shows salience. Vertical lines mark each model's "
+                     "forecast and the status quo.",
+                     f"Position map of the actors on {s.issue(issue_id).name}")
+    for issue_id, rounds in inputs.eum_rounds.items():
+        issue = s.issue(issue_id) if s is not None else None
+        figs.add("bargaining", f"eum-{issue_id}",
+                 functools.partial(eum_rounds_chart, rounds, issue,
+                                   forecasts=inputs.forecasts.get(issue_id)),
+                 "The expected-utility model round by round: the weighted median and mean of "
+                 "the actors' positions after each round of challenges.",
+                 "Expected-utility model positions by round")
+
+    judgments = _judgments(s) if s is not None else []
+    sections = [("findings", "Bottom line")] if _findings(inputs) else []
+    if s is not None:
+        sections.append(("scenario", "The scenario"))
+    sections += [("method", "Method"), ("results", "Results"),
+                 ("drivers", "What drives the results")]
+    if figs.section("bargaining"):
+        sections.append(("bargaining", "Bargaining"))
+    sections.append(("caveats", "Caveats"))
+
+    method = dict(inputs.method)
+    method.setdefault("code_version", f"detente {detente.__version__}")
+    comparison_ids = (list(dict.fromkeys(inputs.comparison["strategy"]))
+                      if inputs.comparison is not None and not inputs.comparison.empty else None)
+    css = (TEMPLATE_DIR / "report.css").read_text(encoding="utf-8")
+    context = {
+        "version": detente.__version__,
+        "title": inputs.title or (s.title if s is not None else "detente report"),
+        "question": s.question if s is not None else "",
+        "run_id": inputs.run_id,
+        "scenario": s,
+        "sections": [{"id": i, "title": t} for i, t in sections],
+        "findings": _findings(inputs),
+        "counts": _counts(s) if s is not None else [],
+        "strategies": _strategies(s, comparison_ids) if s is not None else [],
+        "judgments": judgments,
+        "judgment_rows": 30,
+        "judgment_summary": _judgment_summary(judgments) if judgments else "",
+        "method": _method_rows(method),
+        "comparison_table": (_comparison_rows(inputs.comparison, s)
+                             if inputs.comparison is not None and not inputs.comparison.empty
+                             else []),
+        "rank_by": inputs.rank_by,
+        "prim_summary": _prim_summary(inputs),
+        "caveats": _caveats(inputs, judgments),
+        "figures": {name: figs.section(name) for name in
+                    ("structure", "comparison", "fan", "drivers", "sensitivity", "discovery",
+                     "bargaining")},
+        "css": css,
+    }
+    return _environment().get_template("report.html.j2").render(context)
+
+
+def write_report(inputs: ReportInputs, out: Path) -> Path:
+    """Render the report and write it to ``out`` atomically (UTF-8); return ``out``."""
+    html = render_report(inputs)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(html, encoding="utf-8", newline="\n")
+    tmp.replace(out)
+    return out
+
+
+def build_report(run_dir: Path, out: Path | None = None) -> Path:
+    """Build the report of a run directory written by ``detente run``.
+
+    Parameters
+    ----------
+    run_dir : Path
+        The run's output directory (default ``detente-out/``) or a run inside it.
+    out : Path, optional
+        Where to write the HTML (default: ``report.html`` in the run directory).
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    InputError
+        When ``run_dir`` does not exist or holds no run results.
+    """
+    from detente.report.rundir import load_run
+
+    inputs, default_out = load_run(Path(run_dir))
+    return write_report(inputs, out if out is not None else default_out)
