@@ -88,9 +88,7 @@ def test_streams_and_substreams_are_distinct_and_reproducible() -> None:
     base = WorldRNG(5, (1,), 0, 300)
     base.random()  # a substream does not depend on what was drawn before
     sub = base.substream("perception").random()
-    np.testing.assert_array_equal(
-        sub, WorldRNG(5, (1, *name_key("perception")), 0, 300).random()
-    )
+    np.testing.assert_array_equal(sub, WorldRNG(5, (1, *name_key("perception")), 0, 300).random())
     assert not np.array_equal(sub, a)
     # blocks are independent: world 0 and world BLOCK do not repeat each other
     assert a[0] != a[BLOCK]

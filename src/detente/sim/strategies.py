@@ -337,8 +337,7 @@ def get_strategy(name: str, **params: Any) -> Strategy:
                 known = ", ".join(allowed) if allowed else "none"
                 raise InputError.single(
                     f'strategy "{cls.strategy_id()}"',
-                    f'unknown parameter "{key}"{did_you_mean(key, allowed)}; '
-                    f"parameters: {known}",
+                    f'unknown parameter "{key}"{did_you_mean(key, allowed)}; parameters: {known}',
                 )
     return cls(**params)
 
@@ -512,8 +511,8 @@ class Grudger(StatefulStrategy):
 
     def __init__(self, threshold: float | None = None) -> None:
         super().__init__()
-        self.threshold = None if threshold is None else self._level(
-            "threshold", threshold, low_open=True
+        self.threshold = (
+            None if threshold is None else self._level("threshold", threshold, low_open=True)
         )
 
     def init_state(self, n: int) -> None:

@@ -1,0 +1,248 @@
+"""Strategy behaviour: GRIT, policy strategies, continuous variants, registry, vectorisation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+from detente.errors import InputError
+from detente.sim.rng import BLOCK, WorldRNG
+from detente.sim.strategies import (
+    GTFT,
+    Grudger,
+    Strategy,
+    TitForTat,
+    View,
+    dual,
+    get_strategy,
+    opening,
+    register_strategy,
+    strategy_classes,
+    strategy_names,
+    trembling_hand,
+)
+
+Reply = Callable[[int, np.ndarray], np.ndarray]
+
+
+def play(
+    strategy: Strategy, reply: Reply, turns: int, n: int = 1, seed: int = 0, start: int = 0
+) -> np.ndarray:
+    """Run ``strategy`` against a scripted perceived reply; return its levels [n, turns].
+
+    ``reply(t, own_levels_at_t)`` gives the other's perceived level at turn ``t``.
+    """
+    rng = WorldRNG(seed, (0,), start, n)
+    strategy.reset(n, rng)
+    own = np.zeros((n, turns))
+    perceived = np.zeros((n, turns))
+    for t in range(turns):
+        view = View(t, own[:, :t], perceived[:, :t], np.full(n, 0.2), rng)
+        level = strategy.move(view)
+        assert level.shape == (n,)
+        assert ((level >= 0) & (level <= 1)).all()
+        own[:, t] = level
+        perceived[:, t] = reply(t, level)
+    return own
+
+
+def never(t: int, own: np.ndarray) -> np.ndarray:
+    return np.zeros_like(own)
+
+
+# --------------------------------------------------------------------------------- GRIT
+def test_grit_opens_with_a_small_unilateral_step_and_grows_when_reciprocated() -> None:
+    grit = get_strategy("moderate-engagement", step=0.1, max_level=0.7, patience=2)
+    assert grit.classifier["unilateral_first"] and grit.classifier["continuous"]
+    levels = play(grit, lambda t, own: np.ones_like(own), 10)[0]
+    np.testing.assert_allclose(levels[:7], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7])
+    assert (levels[6:] == 0.7).all()  # capped at max_level
+
+
+def test_grit_continues_for_patience_turns_then_pauses_without_retaliating() -> None:
+    for patience in (0, 1, 3):
+        grit = get_strategy("moderate-engagement", step=0.1, max_level=1.0, patience=patience)
+        levels = play(grit, never, 12)[0]
+        peak = 0.1 + 0.1 * patience
+        np.testing.assert_allclose(levels[patience:], peak)  # holds, never drops
+        assert np.all(np.diff(levels) >= 0)
+
+
+def test_grit_resumes_when_reciprocated_after_a_pause() -> None:
+    grit = get_strategy("grit", step=0.1, max_level=1.0, patience=1)
+    levels = play(grit, lambda t, own: np.full_like(own, 0.8 if t >= 5 else 0.0), 9)[0]
+    np.testing.assert_allclose(levels, [0.1, 0.2, 0.2, 0.2, 0.2, 0.2, 0.3, 0.4, 0.5])
+
+
+def test_grit_counts_a_rising_reply_as_reciprocation() -> None:
+    grit = get_strategy("moderate-engagement", step=0.1, patience=0, min_rise=0.05)
+    rising = play(grit, lambda t, own: np.full_like(own, 0.05 * t), 6)[0]
+    flat = play(grit, lambda t, own: np.full_like(own, 0.1), 6)[0]
+    assert rising[-1] > flat[-1] == pytest.approx(0.1)
+
+
+def test_grit_state_is_a_function_of_history_even_when_moves_are_skipped() -> None:
+    grit = get_strategy("moderate-engagement", patience=1)
+    rng = WorldRNG(0, (0,), 0, 2)
+    grit.reset(2, rng)
+    perceived = np.array([[0.0, 0.9, 0.9, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    jumped = grit.move(View(4, np.zeros((2, 4)), perceived, np.zeros(2), rng))
+    stepwise = play(
+        get_strategy("moderate-engagement", patience=1),
+        lambda t, own: perceived[:, t] if t < 4 else own,
+        5,
+        n=2,
+    )[:, 4]
+    np.testing.assert_allclose(jumped, stepwise)
+
+
+# ----------------------------------------------------------------- policy strategies
+def test_containment_stays_low_with_limited_exceptions() -> None:
+    c = get_strategy("containment", baseline=0.1, exception=0.15)
+    coop = play(c, lambda t, own: np.ones_like(own), 5)[0]
+    hostile = play(c, never, 5)[0]
+    np.testing.assert_allclose(hostile, 0.1)
+    np.testing.assert_allclose(coop, [0.1, 0.25, 0.25, 0.25, 0.25])
+    with pytest.raises(InputError, match="must not exceed 1"):
+        get_strategy("containment", baseline=0.9, exception=0.2)
+
+
+def test_dismantle_sanctions_jumps_and_retreats_only_after_sustained_hostility() -> None:
+    d = get_strategy("dismantle-sanctions", patience=3, fallback=0.1)
+    hostile = play(d, never, 6)[0]
+    np.testing.assert_allclose(hostile, [1.0, 1.0, 1.0, 0.1, 0.1, 0.1])  # 3 hostile turns seen
+    # hostility interrupted by a friendly turn resets the count
+    mixed = play(d, lambda t, own: np.full_like(own, 1.0 if t % 3 == 2 else 0.0), 12)[0]
+    assert (mixed == 1.0).all()
+
+
+# ----------------------------------------------------------------- continuous variants
+def test_tit_for_tat_and_grim_on_graded_levels() -> None:
+    script = [0.7, 0.4, 0.9, 0.6]
+    tft = play(get_strategy("tit-for-tat"), lambda t, own: np.full_like(own, script[t]), 4)[0]
+    np.testing.assert_allclose(tft, [1.0, 0.7, 0.4, 0.9])
+    grim = play(get_strategy("grim"), lambda t, own: np.full_like(own, script[t]), 4)[0]
+    np.testing.assert_allclose(grim, [1.0, 0.7, 0.4, 0.4])
+    trig = play(
+        get_strategy("grim", threshold=0.5), lambda t, own: np.full_like(own, script[t]), 4
+    )[0]
+    np.testing.assert_allclose(trig, [1.0, 1.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("name", ["tit-for-tat", "grim", "tit-for-2-tats", "alternator", "gtft"])
+def test_binary_strategies_stay_binary_on_binary_input(name: str) -> None:
+    levels = play(get_strategy(name), lambda t, own: (np.arange(own.size) + t) % 3 == 0, 12, n=40)
+    assert set(np.unique(levels)) <= {0.0, 1.0}
+
+
+# ------------------------------------------------------- vectorisation and randomness
+def test_worlds_are_independent() -> None:
+    def reply(t: int, own: np.ndarray) -> np.ndarray:
+        return np.where(np.arange(own.size) % 2 == 0, 1.0, 0.0)
+
+    levels = play(get_strategy("moderate-engagement", patience=1), reply, 6, n=4)
+    alone_coop = play(get_strategy("moderate-engagement", patience=1), lambda t, o: o * 0 + 1, 6)
+    alone_none = play(get_strategy("moderate-engagement", patience=1), never, 6)
+    np.testing.assert_allclose(levels[0], alone_coop[0])
+    np.testing.assert_allclose(levels[1], alone_none[0])
+
+
+def test_stochastic_strategy_is_chunk_invariant() -> None:
+    def reply(t: int, own: np.ndarray) -> np.ndarray:
+        return np.zeros_like(own)  # always perceived defection: GTFT forgives at random
+
+    n = 2 * BLOCK + 50
+    whole = play(GTFT(), reply, 8, n=n, seed=4)
+    parts = [
+        play(GTFT(), reply, 8, n=BLOCK, seed=4, start=0),
+        play(GTFT(), reply, 8, n=BLOCK + 50, seed=4, start=BLOCK),
+    ]
+    np.testing.assert_array_equal(whole, np.concatenate(parts))
+    forgiving = whole[:, 1:].mean()
+    assert abs(forgiving - 1 / 3) < 0.03
+
+
+def test_trembling_hand_flips_at_the_given_rate_and_composes() -> None:
+    noisy = trembling_hand(0.2)(TitForTat)
+    assert noisy.name == "Trembling Tit For Tat" and noisy.classifier["stochastic"]
+    levels = play(noisy(), lambda t, own: np.ones_like(own), 50, n=400)
+    assert abs((levels == 0).mean() - 0.2) < 0.02
+    assert trembling_hand(0.0)(TitForTat).classifier["memory_depth"] == 1
+    composed = opening(0.0, 0.0)(dual(Grudger))
+    out = play(composed(), lambda t, own: np.ones_like(own), 4)[0]
+    np.testing.assert_allclose(out, [0.0, 0.0, 0.0, 0.0])  # dual of a content grudger
+    with pytest.raises(InputError):
+        trembling_hand(1.5)
+
+
+# --------------------------------------------------------------------------- registry
+def test_names_ids_and_aliases() -> None:
+    assert type(get_strategy("Tit For Tat")) is type(get_strategy("tit-for-tat")) is TitForTat
+    assert type(get_strategy("grim")) is Grudger
+    for kind in ["containment", "moderate-engagement", "dismantle-sanctions", "tit-for-tat"]:
+        assert kind in strategy_names()
+    assert "grim" in strategy_names()
+    for sid, cls in strategy_classes().items():
+        assert cls.__doc__ and cls.classifier.keys() >= {
+            "memory_depth",
+            "stochastic",
+            "unilateral_first",
+            "continuous",
+            "uses_belief",
+        }, sid
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "fragment"),
+    [
+        ("tit-for-tatt", {}, 'did you mean "tit-for-tat"'),
+        ("Moderate Engagment", {}, 'did you mean "Moderate Engagement"'),
+        ("moderate-engagement", {"patiense": 3}, 'did you mean "patience"'),
+        ("moderate-engagement", {"step": 0}, '"step" must be in (0, 1]'),
+        ("moderate-engagement", {"patience": -1}, '"patience" must be a whole number >= 0'),
+        ("moderate-engagement", {"patience": 1.5}, "whole number"),
+        ("dismantle-sanctions", {"level": "high"}, "must be a number"),
+        ("gtft", {"p": 2}, '"p" must be in [0, 1]'),
+        ("cooperator", {"level": 1}, "parameters: none"),
+    ],
+)
+def test_registry_errors_are_one_line_input_errors(
+    name: str, params: dict[str, Any], fragment: str
+) -> None:
+    with pytest.raises(InputError) as err:
+        get_strategy(name, **params)
+    assert fragment in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_user_strategies_can_be_registered() -> None:
+    @register_strategy
+    class HalfHearted(Strategy):
+        """Mirrors half the perceived level (a test strategy; cf. Axelrod 1984)."""
+
+        name = "Half Hearted (test)"
+        classifier: ClassVar[dict[str, Any]] = {**Strategy.classifier, "memory_depth": 1}
+
+        def __init__(self, factor: float = 0.5) -> None:
+            super().__init__()
+            self.factor = self._level("factor", factor)
+
+        def move(self, view: View) -> np.ndarray:
+            if view.turn == 0:
+                return np.full(view.perceived.shape[0], self.factor)
+            return self.factor * view.perceived[:, -1]
+
+    s = get_strategy("half-hearted-test", factor=0.25)
+    assert s.params() == {"factor": 0.25}
+    levels = play(s, lambda t, own: np.ones_like(own), 3)[0]
+    np.testing.assert_allclose(levels, [0.25, 0.25, 0.25])
+    with pytest.raises(ValueError, match="already registered"):
+
+        @register_strategy
+        class Clash(Strategy):
+            """Name clash."""
+
+            name = "Tit For Tat"
