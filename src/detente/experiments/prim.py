@@ -120,25 +120,27 @@ def box_stats(x: FloatArray, y: BoolArray, limits: FloatArray) -> dict[str, floa
 def _peel_candidates(
     xin: FloatArray, yin: BoolArray, alpha: float, min_keep: int
 ) -> tuple[int, int, float, BoolArray] | None:
-    """Best single peel: (dimension, side 0=low/1=high, new limit, keep mask) or None."""
-    best: tuple[float, int, int, int, float, BoolArray] | None = None
+    """Best single peel: (dimension, side 0=low/1=high, new limit, keep mask) or None.
+
+    All ``2 d`` candidate peels are scored at once: the densest remaining box wins, ties
+    going to the gentler peel (more states kept), then to the lower dimension index.
+    """
     n_in = len(yin)
-    for j in range(xin.shape[1]):
-        col = xin[:, j]
-        for side in (0, 1):
-            q = float(np.quantile(col, alpha if side == 0 else 1.0 - alpha))
-            keep = col >= q if side == 0 else col <= q
-            n_keep = int(keep.sum())
-            if n_keep == n_in or n_keep < min_keep or n_keep == 0:
-                continue
-            density = float(yin[keep].mean())
-            # Densest remaining box; ties go to the gentler peel (more states kept).
-            key = (density, n_keep)
-            if best is None or key > (best[0], best[1]):
-                best = (density, n_keep, j, side, q, keep)
-    if best is None:
+    q = np.quantile(xin, [alpha, 1.0 - alpha], axis=0)  # (2, d)
+    keep = np.stack([xin >= q[0], xin <= q[1]])  # (2, n, d)
+    n_keep = keep.sum(axis=1)  # (2, d)
+    hits = (keep & yin[None, :, None]).sum(axis=1)
+    valid = (n_keep < n_in) & (n_keep >= min_keep) & (n_keep > 0)
+    if not valid.any():
         return None
-    return best[2], best[3], best[4], best[5]
+    density = np.where(valid, hits / np.maximum(n_keep, 1), -1.0)
+    # Densest box, then most states kept, then the first (dimension, side).
+    dens = density.T.reshape(-1)  # order (dimension, side)
+    kept = n_keep.T.reshape(-1)
+    best = dens >= dens.max() - 1e-12
+    flat = int(np.flatnonzero(best & (kept == kept[best].max()))[0])
+    j, side = divmod(flat, 2)
+    return j, side, float(q[side, j]), np.asarray(keep[side, :, j])
 
 
 def peel(

@@ -14,6 +14,8 @@ safe but never opens a dialogue.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -107,3 +109,11 @@ def synthetic_model(
     cost = np.maximum(0.0, boldness * (1.0 - reciprocity) + 0.1 * eps * (1 + noise))
     share = np.clip(0.5 - 0.3 * hard + 0.2 * rapprochement + 0.05 * eps, 0.0, 1.0)
     return {"rapprochement": rapprochement, "cost": cost, "reformist_share": share}
+
+
+def slow_synthetic_model(
+    scenario: Scenario, strategy: str, worlds: int, seed: int, start_world: int = 0
+) -> dict[str, FloatArray]:
+    """:func:`synthetic_model` taking ~50 ms per call, so tests can interrupt a run mid-way."""
+    time.sleep(0.05)
+    return synthetic_model(scenario, strategy, worlds, seed, start_world)

@@ -1,0 +1,147 @@
+"""Split an experiment into chunks of (state, strategy, worlds) and evaluate them.
+
+A chunk is the unit of storage and resumption: its per-world results are written together
+with its done marker. Seeds never depend on the chunking: every cell (state, strategy) of
+an experiment draws its worlds from the engine's block streams under the seed
+:func:`state_seed` ``(run seed, state)``; a chunk covering worlds ``[a, a + n)`` of that cell
+(``a`` a multiple of :data:`detente.sim.rng.BLOCK`) asks the engine for exactly those worlds.
+
+All strategies of a state share its seed (*common random numbers*): they meet the same
+shocks and noise draws wherever the model lets them, which makes the differences between
+strategies -- and so regret -- far less noisy than independent streams, and keeps a
+strategy's numbers unchanged when other strategies are added to or dropped from a run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detente.scenario import Scenario, resolve
+from detente.sim.rng import BLOCK
+from detente.store.duckdb import ChunkResult
+
+FloatArray = NDArray[np.float64]
+
+
+class Model(Protocol):
+    """The engine protocol experiments run: per-world outcome summaries of one strategy.
+
+    ``(scenario, strategy, worlds, seed, start_world) -> {metric: array[worlds]}``, with
+    ``start_world`` a multiple of :data:`~detente.sim.rng.BLOCK`; the same ``(seed, world)``
+    must give the same outcome whatever ``start_world``/``worlds`` window contains it.
+    """
+
+    def __call__(
+        self, scenario: Scenario, strategy: str, worlds: int, seed: int, start_world: int
+    ) -> Mapping[str, FloatArray]: ...
+
+
+@dataclass(frozen=True, order=True)
+class Chunk:
+    """Worlds ``[world_start, world_start + world_count)`` of one strategy in one state."""
+
+    state: int
+    strategy: str
+    world_start: int
+    world_count: int
+
+    @property
+    def key(self) -> tuple[int, str, int]:
+        """``(state, strategy, world_start)``, as stored in the ``chunks`` table."""
+        return self.state, self.strategy, self.world_start
+
+
+@dataclass(frozen=True)
+class Task:
+    """Chunks of one state, evaluated together so the state's scenario is resolved once."""
+
+    state: int
+    values: Mapping[str, float]
+    chunks: tuple[Chunk, ...]
+
+    @property
+    def worlds(self) -> int:
+        """Worlds simulated by the task (for progress rates)."""
+        return sum(c.world_count for c in self.chunks)
+
+
+def state_seed(seed: int, state: int) -> int:
+    """The engine seed of a state's worlds: a 63-bit hash of ``(run seed, state)``."""
+    ss = np.random.SeedSequence(int(seed), spawn_key=(int(state),))
+    return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+def plan_chunks(
+    n_states: int, strategies: Sequence[str], worlds: int, chunk_worlds: int = 4 * BLOCK
+) -> list[Chunk]:
+    """Every chunk of an experiment, ordered by state then strategy then worlds.
+
+    Parameters
+    ----------
+    n_states : int
+    strategies : sequence of str
+    worlds : int
+        Worlds per (state, strategy) cell.
+    chunk_worlds : int
+        Largest chunk, a positive multiple of ``BLOCK`` (so chunks start on block bounds).
+    """
+    if worlds < 1:
+        raise ValueError(f"worlds must be at least 1, got {worlds}")
+    if chunk_worlds < BLOCK or chunk_worlds % BLOCK:
+        raise ValueError(f"chunk_worlds must be a positive multiple of {BLOCK}, got {chunk_worlds}")
+    return [
+        Chunk(state, strategy, start, min(chunk_worlds, worlds - start))
+        for state in range(n_states)
+        for strategy in strategies
+        for start in range(0, worlds, chunk_worlds)
+    ]
+
+
+def group_tasks(chunks: Sequence[Chunk], states: Sequence[Mapping[str, float]]) -> list[Task]:
+    """Group chunks by state into tasks, keeping the chunks' order."""
+    by_state: dict[int, list[Chunk]] = {}
+    for c in chunks:
+        by_state.setdefault(c.state, []).append(c)
+    return [Task(s, dict(states[s]), tuple(cs)) for s, cs in by_state.items()]
+
+
+def run_task(task: Task, *, model: Model, scenario: Scenario, seed: int) -> list[ChunkResult]:
+    """Evaluate a task's chunks: resolve the state's scenario once, run each chunk.
+
+    Raises
+    ------
+    ValueError
+        When the model returns arrays of the wrong length.
+    """
+    resolved = resolve(scenario, task.values)
+    wseed = state_seed(seed, task.state)
+    out: list[ChunkResult] = []
+    for c in task.chunks:
+        t0 = time.perf_counter()
+        raw = model(resolved, c.strategy, c.world_count, wseed, c.world_start)
+        outcomes = {str(k): np.asarray(v, dtype=float).reshape(-1) for k, v in raw.items()}
+        for k, v in outcomes.items():
+            if v.shape != (c.world_count,):
+                raise ValueError(
+                    f"model returned {v.shape[0]} values of {k!r} for {c.world_count} worlds"
+                )
+        out.append(
+            ChunkResult(
+                c.state,
+                c.strategy,
+                c.world_start,
+                c.world_count,
+                outcomes,
+                time.perf_counter() - t0,
+            )
+        )
+    return out
+
+
+TaskFn = Callable[..., list[ChunkResult]]

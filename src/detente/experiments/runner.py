@@ -1,0 +1,318 @@
+"""Run an experiment: plan chunks, evaluate what is missing, store it, show progress.
+
+A run is identified by a hash of everything that determines its numbers -- the scenario's
+content, the sampled states, the strategies, worlds per cell, seed, model and code version
+-- so rerunning with ``resume=True`` finds the same run and computes only the chunks that
+have no done marker. Chunks are written in batches (about once a second), each batch in
+one transaction; an interrupted run loses at most the batch in flight, never half a chunk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, cast
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+import detente
+from detente.errors import InputError, InputProblem, did_you_mean
+from detente.experiments.chunks import Model, group_tasks, plan_chunks, run_task
+from detente.experiments.executors import Evaluator, InProcessEvaluator
+from detente.scenario import Scenario
+from detente.sim.rng import BLOCK
+from detente.store.duckdb import ChunkResult, ResultStore, RunInfo
+
+MODEL_ENV = "DETENTE_MODEL"
+DEFAULT_MODEL = "detente.sim:summarize"
+#: Packages whose source determines the numbers a run produces.
+_CODE_PACKAGES = ("detente.sim", "detente.bargaining", "detente.scenario")
+
+
+class EngineUnavailableError(RuntimeError):
+    """The simulation engine (or the model named by ``$DETENTE_MODEL``) cannot be loaded."""
+
+
+def load_model(spec: str | None = None) -> tuple[Model, str]:
+    """The model to run and its name: ``spec``, ``$DETENTE_MODEL`` or ``detente.sim:summarize``.
+
+    ``spec`` is ``module:function``.
+    """
+    spec = spec or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+    module_name, _, func = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        fn = getattr(module, func or "summarize")
+    except (ImportError, AttributeError) as exc:
+        raise EngineUnavailableError(f"cannot load the model {spec!r}: {exc}") from None
+    return cast(Model, fn), f"{module_name}:{func or 'summarize'}"
+
+
+def model_name(model: Any) -> str:
+    """A stable name for a model function (``module:qualname``)."""
+    return f"{getattr(model, '__module__', '?')}:{getattr(model, '__qualname__', repr(model))}"
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """Package version plus a hash of the source that determines results."""
+    h = hashlib.sha256()
+    for pkg in _CODE_PACKAGES:
+        try:
+            mod = importlib.import_module(pkg)
+        except ImportError:
+            continue
+        root = Path(getattr(mod, "__file__", "") or "").parent
+        for path in sorted(root.rglob("*.py")):
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    return f"{detente.__version__}+{h.hexdigest()[:12]}"
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """SHA-256 of the scenario's validated content (formatting and comments do not count)."""
+    return hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()
+
+
+def default_strategies(scenario: Scenario) -> list[str]:
+    """The strategies compared by default: every strategy of the countries with options.
+
+    For the flagship that is the three options (containment, moderate engagement,
+    dismantling sanctions) and the U.S. reference strategies (tit-for-tat, grim); the
+    other side's strategy is part of the system, not a lever.
+    """
+    countries = {s.country for s in scenario.strategies if s.option}
+    if not countries:
+        return [s.id for s in scenario.strategies]
+    return [s.id for s in scenario.strategies if s.country in countries]
+
+
+def check_strategies(scenario: Scenario, names: Sequence[str]) -> list[str]:
+    """Validate strategy ids against the scenario; one problem per unknown id."""
+    known = [s.id for s in scenario.strategies]
+    bad = [n for n in names if n not in known]
+    if bad:
+        raise InputError(
+            [
+                InputProblem(
+                    "<command line>",
+                    f"unknown strategy {n!r}{did_you_mean(n, known)}; "
+                    f"strategies: {', '.join(known) or 'none'}",
+                )
+                for n in bad
+            ]
+        )
+    if not names:
+        raise InputError.single("<command line>", "the scenario defines no strategies to compare")
+    return list(dict.fromkeys(names))
+
+
+@dataclass(frozen=True)
+class ExperimentPlan:
+    """What to run: states of the world x strategies x worlds.
+
+    Attributes
+    ----------
+    kind : str
+        ``compare``, ``explore``, ``sensitivity`` (recorded with the run).
+    scenario : Scenario
+    states : DataFrame
+        One row per state, one column per uncertainty (values to :func:`resolve`).
+    strategies : tuple of str
+    worlds : int
+        Stochastic worlds per (state, strategy) cell.
+    seed : int
+    settings : mapping
+        Informational settings stored with the run (sampler, thresholds, ...).
+    """
+
+    kind: str
+    scenario: Scenario
+    states: pd.DataFrame
+    strategies: tuple[str, ...]
+    worlds: int
+    seed: int
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def run_id(self, model: str, version: str) -> str:
+        """Hash of everything that determines the run's numbers."""
+        h = hashlib.sha256()
+        h.update(scenario_hash(self.scenario).encode())
+        h.update(json.dumps(list(self.states.columns)).encode())
+        h.update(self.states.to_numpy(dtype=float).tobytes())
+        head = [self.kind, list(self.strategies), self.worlds, self.seed, model, version]
+        h.update(json.dumps(head).encode())
+        return f"{self.kind}-{self.scenario.id}-{h.hexdigest()[:16]}"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished run in the store."""
+
+    run_id: str
+    store: ResultStore
+    computed: int
+    reused: int
+    seconds: float
+    worlds_per_second: float
+
+    def state_means(self) -> pd.DataFrame:
+        """Per (state, strategy) means over worlds."""
+        return self.store.state_means(self.run_id)
+
+    def parameters(self) -> pd.DataFrame:
+        """The sampled states."""
+        return self.store.parameters(self.run_id)
+
+
+def _progress(console: Console | None, enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("chunks"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console or Console(stderr=True),
+        disable=not enabled,
+        transient=False,
+    )
+
+
+def run_experiment(
+    plan: ExperimentPlan,
+    store: ResultStore,
+    *,
+    model: Model | None = None,
+    evaluator: Evaluator | None = None,
+    resume: bool = False,
+    chunk_worlds: int = 4 * BLOCK,
+    progress: bool = True,
+    console: Console | None = None,
+    flush_seconds: float = 1.0,
+    description: str | None = None,
+) -> RunResult:
+    """Evaluate every missing chunk of ``plan`` and store the results.
+
+    Parameters
+    ----------
+    plan : ExperimentPlan
+    store : ResultStore
+    model : callable, optional
+        Engine protocol function (default: :func:`load_model`).
+    evaluator : Evaluator, optional
+        In-process by default; entered and exited here.
+    resume : bool
+        Keep the finished chunks of an earlier run with the same id (else start afresh).
+    chunk_worlds : int
+        Largest chunk of worlds (multiple of ``BLOCK``); does not change the numbers.
+    progress : bool
+        Show a Rich progress bar (chunks, worlds per second, ETA) on stderr.
+    flush_seconds : float
+        How often finished chunks are committed.
+
+    Returns
+    -------
+    RunResult
+    """
+    if model is None:
+        model, mname = load_model()
+    else:
+        mname = model_name(model)
+    version = code_version()
+    run_id = plan.run_id(mname, version)
+    info = RunInfo(
+        run_id=run_id,
+        kind=plan.kind,
+        scenario_id=plan.scenario.id,
+        scenario_hash=scenario_hash(plan.scenario),
+        code_version=version,
+        model=mname,
+        seed=plan.seed,
+        n_states=len(plan.states),
+        worlds=plan.worlds,
+        strategies=plan.strategies,
+        settings={**plan.settings, "chunk_worlds": chunk_worlds},
+    )
+    t0 = time.perf_counter()
+    if resume and store.run_status(run_id) is not None:
+        # Resume with the chunking the run started with, so done markers line up.
+        stored = store.run_info(run_id)["settings"].get("chunk_worlds")
+        if stored:
+            chunk_worlds = int(stored)
+            info = replace(info, settings={**info.settings, "chunk_worlds": chunk_worlds})
+    store.start_run(info, plan.states, resume=resume)
+    chunks = plan_chunks(len(plan.states), plan.strategies, plan.worlds, chunk_worlds)
+    names = [str(c) for c in plan.states.columns]
+    records = [dict(zip(names, map(float, row), strict=True)) for row in plan.states.to_numpy()]
+    evaluator = evaluator or InProcessEvaluator()
+    computed = reused = 0
+    worlds_done = 0
+    with evaluator, _progress(console, progress) as bar:
+        for attempt in range(3):
+            done = store.done_chunks(run_id)
+            todo = [c for c in chunks if c.key not in done]
+            if attempt == 0:
+                reused = len(chunks) - len(todo)
+            if not todo:
+                break
+            tasks = group_tasks(todo, records)
+            task_id = bar.add_task(
+                description or f"{plan.kind} {plan.scenario.id}",
+                total=len(todo),
+                rate="",
+            )
+            pending: list[ChunkResult] = []
+            last = time.monotonic()
+            started = time.monotonic()
+            try:
+                for results in evaluator.imap_unordered(
+                    run_task, tasks, model=model, scenario=plan.scenario, seed=plan.seed
+                ):
+                    pending.extend(results)
+                    worlds_done += sum(r.world_count for r in results)
+                    elapsed = max(time.monotonic() - started, 1e-9)
+                    bar.update(
+                        task_id,
+                        advance=len(results),
+                        rate=f"{worlds_done / elapsed:,.0f} worlds/s",
+                    )
+                    if time.monotonic() - last >= flush_seconds:
+                        computed += store.write_chunks(run_id, pending)
+                        pending = []
+                        last = time.monotonic()
+            finally:
+                # Keep what finished, also on Ctrl-C.
+                computed += store.write_chunks(run_id, pending)
+    finished = store.done_chunks(run_id)
+    missing = sum(1 for c in chunks if c.key not in finished)
+    if missing:
+        raise RuntimeError(f"run {run_id}: {missing} chunks still missing after 3 attempts")
+    store.finish_run(run_id)
+    seconds = time.perf_counter() - t0
+    return RunResult(
+        run_id=run_id,
+        store=store,
+        computed=computed,
+        reused=reused,
+        seconds=seconds,
+        worlds_per_second=worlds_done / seconds if seconds > 0 else 0.0,
+    )

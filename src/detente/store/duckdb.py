@@ -1,0 +1,451 @@
+"""The results store: an embedded DuckDB database, safe to interrupt and to share.
+
+Tables
+------
+``runs``
+    One row per run: ``run_id`` (a hash of everything that determines the numbers: scenario
+    content, sampled states, strategies, worlds, seed, model and code version), status,
+    scenario id and hash, code version, seed, settings (JSON).
+``parameters``
+    The sampled states: ``(run_id, state, name, value)``.
+``summaries``
+    Per-world outcome summaries: ``(run_id, state, strategy, world, <one column per
+    metric>)``; metric columns are added as models report them.
+``chunks``
+    Done markers ``(run_id, state, strategy, world_start, world_count, seconds, finished)``.
+    A chunk's marker is inserted *in the same transaction* as its summary rows, so a run
+    killed at any moment (even ``kill -9``) holds either all of a chunk or none of it, and
+    ``--resume`` recomputes exactly the chunks without a marker.
+``trajectories``
+    Optional per-step quantiles ``(run_id, strategy, step, date, metric, mean, p05..p95)``.
+
+Concurrency
+-----------
+DuckDB lets one process at a time open a database file for writing. Every access here
+takes an exclusive ``fcntl`` lock on a sidecar file (``results.duckdb.lock``), opens the
+database, does its work in one transaction and closes it again, so concurrent runs take
+turns instead of failing or corrupting the file; a connection refused by a process outside
+this protocol (e.g. the DuckDB shell) is retried until ``timeout``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+from numpy.typing import NDArray
+
+DEFAULT_DB = Path("detente-out") / "results.duckdb"
+RESERVED = frozenset({"run_id", "state", "strategy", "world"})
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY,
+    kind VARCHAR,
+    status VARCHAR,
+    created TIMESTAMP,
+    updated TIMESTAMP,
+    scenario_id VARCHAR,
+    scenario_hash VARCHAR,
+    code_version VARCHAR,
+    model VARCHAR,
+    seed BIGINT,
+    n_states INTEGER,
+    worlds INTEGER,
+    strategies VARCHAR,
+    settings VARCHAR
+);
+CREATE TABLE IF NOT EXISTS parameters (
+    run_id VARCHAR, state INTEGER, name VARCHAR, value DOUBLE
+);
+CREATE TABLE IF NOT EXISTS summaries (
+    run_id VARCHAR, state INTEGER, strategy VARCHAR, world INTEGER
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    run_id VARCHAR, state INTEGER, strategy VARCHAR, world_start INTEGER,
+    world_count INTEGER, seconds DOUBLE, finished TIMESTAMP,
+    PRIMARY KEY (run_id, state, strategy, world_start)
+);
+CREATE TABLE IF NOT EXISTS trajectories (
+    run_id VARCHAR, strategy VARCHAR, step INTEGER, date VARCHAR, metric VARCHAR,
+    mean DOUBLE, p05 DOUBLE, p25 DOUBLE, p50 DOUBLE, p75 DOUBLE, p95 DOUBLE
+);
+"""
+
+TABLES = ("runs", "parameters", "summaries", "chunks", "trajectories")
+
+
+def quote(name: str) -> str:
+    """Quote an identifier for SQL (metric ids may hold ``-`` or ``.``)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What identifies and describes a run (one row of ``runs``)."""
+
+    run_id: str
+    kind: str
+    scenario_id: str
+    scenario_hash: str
+    code_version: str
+    model: str
+    seed: int
+    n_states: int
+    worlds: int
+    strategies: tuple[str, ...]
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """The per-world outcomes of one chunk (one state, one strategy, a range of worlds)."""
+
+    state: int
+    strategy: str
+    world_start: int
+    world_count: int
+    outcomes: Mapping[str, NDArray[np.float64]]
+    seconds: float = 0.0
+
+    @property
+    def key(self) -> tuple[int, str, int]:
+        """``(state, strategy, world_start)``: the chunk's identity within a run."""
+        return self.state, self.strategy, self.world_start
+
+
+class ResultStore:
+    """Access to one results database file.
+
+    Parameters
+    ----------
+    path : path
+        The DuckDB file (created with its directory on first write).
+    timeout : float
+        Seconds to wait for the database when another process holds it.
+    """
+
+    def __init__(self, path: str | Path = DEFAULT_DB, timeout: float = 300.0) -> None:
+        self.path = Path(path)
+        self.timeout = timeout
+        self._schema_ready = False
+
+    # -- connections -----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An exclusive, short-lived connection (file lock held while it is open)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a+") as lock:
+            deadline = time.monotonic() + self.timeout
+            while True:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{self.path} is locked by another run") from None
+                    time.sleep(0.02)
+            try:
+                con = self._open(deadline)
+                try:
+                    if not self._schema_ready:
+                        con.execute(_SCHEMA)
+                        self._schema_ready = True
+                    yield con
+                finally:
+                    con.close()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _open(self, deadline: float) -> duckdb.DuckDBPyConnection:
+        delay = 0.02
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection inside one transaction, committed on success, rolled back on error."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    # -- runs ------------------------------------------------------------------------------
+    def run_status(self, run_id: str) -> str | None:
+        """The run's status (``running``/``done``) or None when the store has no such run."""
+        if not self.path.exists():
+            return None
+        with self.connect() as con:
+            row = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
+        return None if row is None else str(row[0])
+
+    def start_run(self, info: RunInfo, parameters: pd.DataFrame, resume: bool) -> int:
+        """Register a run and its sampled states; returns how many chunks are already done.
+
+        With ``resume`` an existing run with the same id keeps its finished chunks; without
+        it the old rows are deleted and the run starts afresh.
+        """
+        now = dt.datetime.now()
+        long = parameters.reset_index(names="state").melt(
+            id_vars="state", var_name="name", value_name="value"
+        )
+        long.insert(0, "run_id", info.run_id)
+        with self.transaction() as con:
+            exists = con.execute(
+                "SELECT count(*) FROM runs WHERE run_id = ?", [info.run_id]
+            ).fetchone()
+            if exists and exists[0] and resume:
+                con.execute(
+                    "UPDATE runs SET status = CASE WHEN status = 'done' THEN 'done' "
+                    "ELSE 'running' END, updated = ? WHERE run_id = ?",
+                    [now, info.run_id],
+                )
+                done = con.execute(
+                    "SELECT count(*) FROM chunks WHERE run_id = ?", [info.run_id]
+                ).fetchone()
+                return int(done[0]) if done else 0
+            for table in TABLES:
+                con.execute(f"DELETE FROM {table} WHERE run_id = ?", [info.run_id])
+            con.execute(
+                "INSERT INTO runs VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    info.run_id,
+                    info.kind,
+                    now,
+                    now,
+                    info.scenario_id,
+                    info.scenario_hash,
+                    info.code_version,
+                    info.model,
+                    info.seed,
+                    info.n_states,
+                    info.worlds,
+                    json.dumps(list(info.strategies)),
+                    json.dumps(dict(info.settings), sort_keys=True, default=str),
+                ],
+            )
+            con.register("params_df", long)
+            con.execute("INSERT INTO parameters SELECT run_id, state, name, value FROM params_df")
+            con.unregister("params_df")
+        return 0
+
+    def finish_run(self, run_id: str) -> None:
+        """Mark a run complete."""
+        with self.transaction() as con:
+            con.execute(
+                "UPDATE runs SET status = 'done', updated = ? WHERE run_id = ?",
+                [dt.datetime.now(), run_id],
+            )
+
+    def runs(self) -> pd.DataFrame:
+        """All runs, newest first."""
+        if not self.path.exists():
+            return pd.DataFrame()
+        with self.connect() as con:
+            return con.execute("SELECT * FROM runs ORDER BY created DESC").df()
+
+    def run_info(self, run_id: str) -> dict[str, Any]:
+        """The ``runs`` row of a run as a dict (KeyError when absent)."""
+        with self.connect() as con:
+            frame = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).df()
+        if frame.empty:
+            raise KeyError(run_id)
+        row: dict[str, Any] = {str(k): v for k, v in frame.iloc[0].to_dict().items()}
+        row["strategies"] = json.loads(row["strategies"])
+        row["settings"] = json.loads(row["settings"])
+        return row
+
+    # -- chunks ----------------------------------------------------------------------------
+    def done_chunks(self, run_id: str) -> set[tuple[int, str, int]]:
+        """Keys ``(state, strategy, world_start)`` of the run's finished chunks."""
+        if not self.path.exists():
+            return set()
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT state, strategy, world_start FROM chunks WHERE run_id = ?", [run_id]
+            ).fetchall()
+        return {(int(a), str(b), int(c)) for a, b, c in rows}
+
+    def write_chunks(self, run_id: str, results: Sequence[ChunkResult]) -> int:
+        """Store finished chunks atomically (rows and done markers in one transaction).
+
+        Chunks already marked done (by a concurrent run of the same id) are skipped, so no
+        world is ever stored twice. Returns the number of chunks written.
+        """
+        if not results:
+            return 0
+        with self.transaction() as con:
+            states = sorted({r.state for r in results})
+            have = {
+                (int(a), str(b), int(c))
+                for a, b, c in con.execute(
+                    "SELECT state, strategy, world_start FROM chunks "
+                    "WHERE run_id = ? AND state BETWEEN ? AND ?",
+                    [run_id, states[0], states[-1]],
+                ).fetchall()
+            }
+            fresh = [r for r in results if r.key not in have]
+            if not fresh:
+                return 0
+            metrics = list(dict.fromkeys(m for r in fresh for m in r.outcomes))
+            bad = [m for m in metrics if m in RESERVED]
+            if bad:
+                raise ValueError(f"metric names {bad} clash with the summaries table's columns")
+            cols = {str(c[0]) for c in con.execute("DESCRIBE summaries").fetchall()}
+            for m in metrics:
+                if m not in cols:
+                    con.execute(f"ALTER TABLE summaries ADD COLUMN {quote(m)} DOUBLE")
+            frame = pd.concat(
+                [
+                    pd.DataFrame(
+                        {
+                            "run_id": run_id,
+                            "state": r.state,
+                            "strategy": r.strategy,
+                            "world": np.arange(r.world_start, r.world_start + r.world_count),
+                            **{m: np.asarray(v, dtype=float) for m, v in r.outcomes.items()},
+                        }
+                    )
+                    for r in fresh
+                ],
+                ignore_index=True,
+            )
+            marks = pd.DataFrame(
+                {
+                    "run_id": run_id,
+                    "state": [r.state for r in fresh],
+                    "strategy": [r.strategy for r in fresh],
+                    "world_start": [r.world_start for r in fresh],
+                    "world_count": [r.world_count for r in fresh],
+                    "seconds": [r.seconds for r in fresh],
+                    "finished": dt.datetime.now(),
+                }
+            )
+            con.register("batch_df", frame)
+            con.register("marks_df", marks)
+            con.execute("INSERT INTO summaries BY NAME SELECT * FROM batch_df")
+            con.execute("INSERT INTO chunks BY NAME SELECT * FROM marks_df")
+            con.unregister("batch_df")
+            con.unregister("marks_df")
+            con.execute("UPDATE runs SET updated = ? WHERE run_id = ?", [dt.datetime.now(), run_id])
+        return len(fresh)
+
+    # -- reading ---------------------------------------------------------------------------
+    def metric_names(self, run_id: str) -> list[str]:
+        """Metric columns holding at least one value for this run, in column order."""
+        with self.connect() as con:
+            cols = [str(c[0]) for c in con.execute("DESCRIBE summaries").fetchall()]
+            metrics = [c for c in cols if c not in RESERVED]
+            if not metrics:
+                return []
+            counts = con.execute(
+                "SELECT "
+                + ", ".join(f"count({quote(m)})" for m in metrics)
+                + " FROM summaries WHERE run_id = ?",
+                [run_id],
+            ).fetchone()
+        return [m for m, c in zip(metrics, counts or (), strict=False) if c]
+
+    def count_summaries(self, run_id: str) -> int:
+        """Number of per-world rows stored for a run."""
+        with self.connect() as con:
+            row = con.execute(
+                "SELECT count(*) FROM summaries WHERE run_id = ?", [run_id]
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def summaries(self, run_id: str) -> pd.DataFrame:
+        """Per-world rows ``[state, strategy, world, metric...]``, sorted."""
+        metrics = self.metric_names(run_id)
+        cols = ", ".join(["state", "strategy", "world", *[quote(m) for m in metrics]])
+        with self.connect() as con:
+            return con.execute(
+                f"SELECT {cols} FROM summaries WHERE run_id = ? ORDER BY state, strategy, world",
+                [run_id],
+            ).df()
+
+    def state_means(self, run_id: str) -> pd.DataFrame:
+        """Each cell's mean over its worlds: ``[state, strategy, worlds, metric...]``.
+
+        Missing values (a world where the outcome is undefined, e.g. no reciprocated move)
+        are left out of the mean.
+        """
+        metrics = self.metric_names(run_id)
+        aggs = ", ".join(f"avg({quote(m)}) AS {quote(m)}" for m in metrics)
+        with self.connect() as con:
+            return con.execute(
+                f"SELECT state, strategy, count(*) AS worlds{', ' + aggs if aggs else ''} "
+                "FROM summaries WHERE run_id = ? GROUP BY state, strategy ORDER BY state, strategy",
+                [run_id],
+            ).df()
+
+    def parameters(self, run_id: str) -> pd.DataFrame:
+        """The sampled states, one row per state (index ``state``), columns in sampling order."""
+        with self.connect() as con:
+            long = con.execute(
+                "SELECT state, name, value, rowid FROM parameters WHERE run_id = ? ORDER BY rowid",
+                [run_id],
+            ).df()
+        if long.empty:
+            return pd.DataFrame(index=pd.RangeIndex(0, name="state"))
+        order = list(dict.fromkeys(long["name"]))
+        wide = long.pivot(index="state", columns="name", values="value")[order]
+        wide.columns.name = None
+        wide = wide.sort_index()
+        wide.index = wide.index.astype("int64")
+        return wide
+
+    def write_trajectories(self, run_id: str, frame: pd.DataFrame) -> None:
+        """Store per-step quantiles ``[strategy, step, date, metric, mean, p05..p95]``."""
+        data = frame.copy()
+        data.insert(0, "run_id", run_id)
+        with self.transaction() as con:
+            con.execute("DELETE FROM trajectories WHERE run_id = ?", [run_id])
+            con.register("traj_df", data)
+            con.execute("INSERT INTO trajectories BY NAME SELECT * FROM traj_df")
+            con.unregister("traj_df")
+
+    # -- export ----------------------------------------------------------------------------
+    def export_parquet(self, out_dir: str | Path, run_id: str | None = None) -> list[Path]:
+        """Write each table (optionally one run's rows) to ``out_dir/<table>.parquet``.
+
+        Files are written under temporary names and renamed, so a failed export never
+        leaves a half-written Parquet file behind.
+        """
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        with self.connect() as con:
+            for table in TABLES:
+                target = out / f"{table}.parquet"
+                tmp = out / f".{table}.parquet.tmp"
+                where = " WHERE run_id = ?" if run_id is not None else ""
+                params = [run_id] if run_id is not None else []
+                rel = con.sql(f"SELECT * FROM {table}{where}", params=params).to_arrow_table()
+                pq.write_table(rel, tmp)
+                os.replace(tmp, target)
+                written.append(target)
+        return written
