@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from detente.sim.domestic_bargain import actor_gains, support_share, veto_loss
+from detente.sim.domestic_bargain import veto_loss
 from detente.sim.rng import WorldRNG, name_key
 from detente.sim.strategies import Strategy, View
 from detente.sim.system import Side, System
@@ -114,24 +114,36 @@ def posture(side: Side, active: BoolArray, pending: BoolArray, p: Any) -> tuple[
 
 
 def vote(side: Side, level: FloatArray, position: FloatArray, clout: FloatArray,
-         span: FloatArray, sign: float) -> FloatArray:
+         span: FloatArray, sign: float, only: BoolArray | None = None) -> FloatArray:
     """Weighted-majority support for each of the side's instruments (``sign=-1``: reversal).
+
+    ``position`` must have no NaN (actors without a stake carry zero salience). Computed in
+    float32: only the sign of each actor's gain matters.
 
     Returns ``[n, K]`` shares of clout x salience preferring the move to the status quo.
     """
     n, n_k = level.shape[0], side.n_instruments
-    kk, ii = np.nonzero(side.effects)
+    eff = side.effects if only is None else side.effects * only[:, None]
+    kk, ii = np.nonzero(eff)
     if kk.size == 0:
         return np.full((n, n_k), 0.5)
-    d = sign * side.effects[kk, ii]
-    pp = position[:, ii] if position.ndim == 2 else position[:, :, ii]
-    sal = side.salience[:, ii]
-    g = actor_gains(level[:, ii], d, pp, span[ii]) * sal[None]
-    m = np.zeros((kk.size, n_k))
+    f32 = np.float32
+    d = (sign * side.effects[kk, ii]).astype(f32)
+    lv = level[:, ii].astype(f32)[:, None, :]
+    pp = (position[:, ii] if position.ndim == 2 else position[:, :, ii]).astype(f32)
+    g = np.abs(lv - pp)
+    g -= np.abs(lv + d - pp)
+    g *= (side.salience[:, ii] / span[ii]).astype(f32)
+    m = np.zeros((kk.size, n_k), dtype=f32)
     m[np.arange(kk.size), kk] = 1.0
     gain = g @ m
-    weight = clout[:, :, None] * (sal @ m)[None]
-    return support_share(gain, weight)
+    sal_k = (side.salience[:, ii] @ m.astype(np.float64)).astype(f32)
+    c = clout.astype(f32)
+    eps = f32(1e-7)
+    pro = np.einsum("wa,wak->wk", c, (gain > eps) * sal_k)
+    con = np.einsum("wa,wak->wk", c, (gain < -eps) * sal_k)
+    tot = pro + con
+    return np.where(tot > 0, pro / np.where(tot > 0, tot, 1), 0.5).astype(np.float64)
 
 
 def ratify(
@@ -139,6 +151,7 @@ def ratify(
     cand: BoolArray,
     prospective: FloatArray,
     position: FloatArray,
+    stake: BoolArray,
     belief: FloatArray,
     threshold: float,
     gate: BoolArray,
@@ -181,12 +194,12 @@ def ratify(
                 continue
             h = side.veto_holder[v]
             x = position[:, h][:, mask] if per_world else position[h][mask][None, :]
-            loss = np.nan_to_num(veto_loss(pros[:, mask], d[:, mask], x)).sum(axis=1)
+            loss = (veto_loss(pros[:, mask], d[:, mask], x) * stake[h][mask]).sum(axis=1)
             ok &= loss <= side.veto_tol[v] + 1e-9
             worst = np.maximum(worst, loss - side.veto_tol[v])
         for a in np.flatnonzero(side.approvals[k]):
             x = position[:, a][:, touched] if per_world else position[a][touched][None, :]
-            loss = np.nan_to_num(veto_loss(pros[:, touched], d[:, touched], x)).sum(axis=1)
+            loss = (veto_loss(pros[:, touched], d[:, touched], x) * stake[a][touched]).sum(axis=1)
             ok &= loss <= side.approval_tol[a] + 1e-9
         if gate[k]:
             ok &= belief >= threshold * rel[k]
@@ -204,6 +217,8 @@ class ChunkResult:
     time_to_reciprocation: NDArray[np.int64]
     backlash_events: NDArray[np.int64]
     veto_excess: FloatArray
+    active_focal: BoolArray
+    active_internal: BoolArray
 
 
 def run_chunk(
@@ -268,7 +283,12 @@ def run_chunk(
         view_rng_o = WorldRNG(seed, name_key("strategy", "internal", "view"), start, n)
 
     # ----------------------------------------------------------------------------- state
+    f_stake, o_stake = ~np.isnan(F.position), ~np.isnan(O.position)
+    f_pos0 = np.where(f_stake, F.position, low[None, :])
+    o_pos0 = np.where(o_stake, O.position, low[None, :])
+    alt_pos = np.where(np.isnan(sy.alt_position), low[None, :], sy.alt_position)
     level = np.broadcast_to(sy.status_quo, (n, n_i)).copy()
+    transient = np.zeros((n, n_i))  # the part of the levels due to shocks and repression
     f_active = np.zeros((n, F.n_instruments), dtype=bool)
     o_active = np.zeros((n, O.n_instruments), dtype=bool)
     f_start = np.full((n, F.n_instruments), NEVER, dtype=np.int64)
@@ -302,7 +322,7 @@ def run_chunk(
     out = {m: np.zeros((n, T), dtype=np.float32) for m in METRICS}
     r = sy.roles
     sanc0 = level[0, r["sanctions"]] if r["sanctions"] >= 0 else 0.0
-    f_gate = F.approvals.any(axis=1) & (F.gesture > 0)
+    f_gate = (F.approvals & F.legislature[None, :]).any(axis=1) & (F.gesture > 0)
     o_gate = O.gesture > 0
     f_menu = sy.focal_menu if sy.focal_menu is not None else np.ones(F.n_instruments, dtype=bool)
     f_multi = np.clip(F.gesture, 0, None) * F.multilateral
@@ -329,13 +349,13 @@ def run_chunk(
         lev_f = np.clip(focal_strategy.move(
             View(t, own_f[:, :t], perc_f[:, :t], b_f, view_rng_f)), 0.0, 1.0)
         # position of the internal side's actors this step (elections + perception shifts)
-        pos_o = np.broadcast_to(O.position, (n, O.n_actors, n_i)).copy()
+        pos_o = np.broadcast_to(o_pos0, (n, O.n_actors, n_i)).copy()
         if alt_active:
             for e, h in enumerate(sy.elected):
                 own_is_reform = O.reform[h]
                 keep = o_ctrl[:, e] == own_is_reform
-                pos_o[:, h, :] = np.where(keep[:, None], O.position[h][None, :],
-                                          sy.alt_position[e][None, :])
+                pos_o[:, h, :] = np.where(keep[:, None], o_pos0[h][None, :],
+                                          alt_pos[e][None, :])
         motive = (p.response_gain * (sm_perc_o - nl) / (1 - nl)
                   + p.belief_gain * (b_o - theta_o))
         sanc_n = norm(r["sanctions"])
@@ -361,9 +381,9 @@ def run_chunk(
         f_start = np.where(cancel_f, NEVER, f_start)
         cand_f = want_f & ~f_active & ~f_pending & requires_ok(F, f_active)
         if not focal_unitary:
-            sup = vote(F, level, F.position, f_clout, span, 1.0)
+            sup = vote(F, level, f_pos0, f_clout, span, 1.0, cand_f.any(axis=0))
             cand_f &= sup >= p.majority_threshold - p.agenda_power
-            app_f, ex_f = ratify(F, cand_f, prospective, F.position, b_f, theta_f, f_gate,
+            app_f, ex_f = ratify(F, cand_f, prospective, f_pos0, f_stake, b_f, theta_f, f_gate,
                                  1.0, low, high, p.approval_tolerance)
             excess = np.maximum(excess, ex_f)
         else:
@@ -377,16 +397,16 @@ def run_chunk(
             app_o = want_o & ~o_active & ~o_pending & requires_ok(O, o_active)
         else:
             cand_o = ~o_active & ~o_pending & requires_ok(O, o_active)
-            sup_o = vote(O, level, pos_o, o_clout, span, 1.0)
+            sup_o = vote(O, level, pos_o, o_clout, span, 1.0, cand_o.any(axis=0))
             cand_o &= sup_o >= p.majority_threshold
-            app_o, ex_o = ratify(O, cand_o, prospective, pos_o, b_o, theta_o, o_gate, 1.0,
+            app_o, ex_o = ratify(O, cand_o, prospective, pos_o, o_stake, b_o, theta_o, o_gate, 1.0,
                                  low, high, p.approval_tolerance)
             excess = np.maximum(excess, ex_o)
             rev_cand = o_active & O.reversible[None, :]
             if rev_cand.any():
-                sup_r = vote(O, level, pos_o, o_clout, span, -1.0)
+                sup_r = vote(O, level, pos_o, o_clout, span, -1.0, rev_cand.any(axis=0))
                 rev_cand &= sup_r >= p.majority_threshold + p.revocation_margin
-                drop_o, ex_r = ratify(O, rev_cand, prospective, pos_o, b_o, 0.0,
+                drop_o, ex_r = ratify(O, rev_cand, prospective, pos_o, o_stake, b_o, 0.0,
                                       np.zeros(O.n_instruments, dtype=bool), -1.0, low, high,
                                       p.approval_tolerance)
                 excess = np.maximum(excess, ex_r)
@@ -425,7 +445,7 @@ def run_chunk(
         ):
             mu_r = np.maximum(sm_own, p.type_benign_level)
             var = p.type_noise**2 + noise**2
-            llr = ((q - nl) ** 2 - (q - mu_r) ** 2) / (2 * var)
+            llr = ((q - p.type_hostile_level) ** 2 - (q - mu_r) ** 2) / (2 * var)
             lb += p.belief_learning_rate * llr - p.belief_forgetting * (lb - prior)
             np.clip(lb, -8, 8, out=lb)
         a = p.memory
@@ -452,8 +472,9 @@ def run_chunk(
         o_clout = np.where(hit[:, None] & victims, o_clout * (1 - p.backlash_severity), o_clout)
         if r["reform"] >= 0:
             j = r["reform"]
-            level[:, j] = np.clip(level[:, j] - hit * p.backlash_severity * 0.5 * span[j],
-                                  low[j], high[j])
+            new = np.clip(level[:, j] - hit * p.backlash_severity * 0.5 * span[j], low[j], high[j])
+            transient[:, j] += new - level[:, j]
+            level[:, j] = new
         target = np.where(O.reform, o_base[None, :] * (support / s0)[:, None],
                           o_base[None, :] * ((1 - support) / (1 - s0))[:, None])
         rate = 1 - np.exp(-p.clout_adjustment_rate * dtt)
@@ -470,6 +491,10 @@ def run_chunk(
                 o_clout[:, h] = o_base[h] * (1 + p.election_bonus * 2 * np.abs(v - 0.5))
 
         # ------------------------------------------------------------ 5. allies, shocks, outcomes
+        relax = transient * (1 - np.exp(-p.shock_decay * dtt))
+        new = np.clip(level - relax, low, high)
+        transient -= level - new
+        level = new
         bad = np.zeros(n)
         roles_bad = [r[x] for x in ("terror", "wmd") if r[x] >= 0]
         if roles_bad:
@@ -477,7 +502,9 @@ def run_chunk(
         if sy.shock_rate.size:
             hits = u_shock[:, t, : sy.shock_rate.size] < 1 - np.exp(-sy.shock_rate * dtt)
             hf = hits.astype(np.float64)
-            level = np.clip(level + hf @ sy.shock_effects, low, high)
+            new = np.clip(level + hf @ sy.shock_effects, low, high)
+            transient += new - level
+            level = new
             f_clout *= 1 + hf @ sy.shock_clout_focal
             o_clout *= 1 + hf @ sy.shock_clout_internal
             np.clip(f_clout, 0, None, out=f_clout)
@@ -525,7 +552,7 @@ def run_chunk(
         }
         for m in METRICS:
             out[m][:, t] = rec[m]
-    return ChunkResult(out, first_recip, backlash_n, excess)
+    return ChunkResult(out, first_recip, backlash_n, excess, f_active, o_active)
 
 
 def resp_world(resp: FloatArray, o_reform: BoolArray, base_reform: BoolArray, p: Any) -> FloatArray:

@@ -40,7 +40,8 @@ class SimParameters:
     prior_reciprocating_iran: float = _p(0.1, "Iranian prior that the U.S. is a reciprocating type")
     reciprocity_threshold_us: float = _p(0.5, "U.S. belief its approval holders need before the boldest step (scaled by gesture)")
     reciprocity_threshold_iran: float = _p(0.5, "Iranian belief its approval holders need before the boldest step (scaled by gesture)")
-    type_benign_level: float = _p(0.35, "mean move level a reciprocating type shows at least (it matches better moves)")
+    type_benign_level: float = _p(0.25, "mean level a reciprocating type shows at least (it matches better moves)")
+    type_hostile_level: float = _p(0.05, "mean level a hostile (non-reciprocating) type shows")
     type_noise: float = _p(0.25, "sd of a type's moves around its mean in the belief's likelihood")
     belief_learning_rate: float = _p(0.5, "weight of one quarter's log-likelihood ratio (cognitive conservatism <1)")
     belief_forgetting: float = _p(0.05, "share of the log-odds gap to the prior forgotten per step")
@@ -77,6 +78,7 @@ class SimParameters:
     us_cost_tolerance: float = _p(3.0, "U.S. domestic cost the administration bears before it stops new concessions")
     us_cost_decay: float = _p(0.1, "share of accumulated U.S. domestic cost that fades per step")
     naivety_cost: float = _p(0.5, "domestic cost per unit of unreciprocated gesture per step (looking naive)")
+    shock_decay: float = _p(0.5, "yearly rate at which shock and repression effects on issue levels fade")
     dialogue_threshold: float = _p(0.5, "share of the dialogue issue's range at which direct dialogue counts as open")
 
     def __post_init__(self) -> None:

@@ -69,6 +69,8 @@ class Side:
         Actor has a camp label at all.
     mobile : ndarray [A] of bool
         Unelected faction/society actors whose clout follows public support.
+    legislature : ndarray [A] of bool
+        Actors of kind ``legislature`` (their approval of a conciliatory step needs trust).
     instruments : tuple of str
     effects : ndarray [K, I]
     gesture, cost : ndarray [K]
@@ -101,6 +103,7 @@ class Side:
     reform: BoolArray
     camp: BoolArray
     mobile: BoolArray
+    legislature: BoolArray
     instruments: tuple[str, ...]
     effects: FloatArray
     gesture: FloatArray
@@ -300,11 +303,14 @@ def _side(
             vh.append(a_idx[inst.holder])
             vi.append(mask)
             vt.append(nominal(veto.tolerance))
-            appr_tol[a_idx[inst.holder]] = min(appr_tol[a_idx[inst.holder]], nominal(veto.tolerance))
+            h = a_idx[inst.holder]
+            appr_tol[h] = min(appr_tol[h], nominal(veto.tolerance))
     direction = np.sign((gest[:, None].clip(0, None) * eff).sum(axis=0)) if n_k else np.zeros(n_i)
     return Side(
         country=country, actors=tuple(aid), position=pos, salience=sal, clout=clout,
-        reform=reform, camp=camp, mobile=mobile, instruments=tuple(kid), effects=eff,
+        reform=reform, camp=camp, mobile=mobile,
+        legislature=np.array([a.kind == "legislature" for a in actors], dtype=bool),
+        instruments=tuple(kid), effects=eff,
         gesture=gest, cost=cost, reversible=rev, multilateral=multi, delay_low=dlo,
         delay_mode=dmode, delay_high=dhi, approvals=appr, requires=req, order=order,
         conc_rank=conc_rank, host_rank=host_rank,
