@@ -29,6 +29,7 @@ FORMAT_DOC = ROOT / "docs" / "scenario-format.md"
 
 REQUIRED_ISSUES = {
     "us-sanctions",
+    "ilsa",
     "dialogue",
     "terror-support",
     "wmd",
@@ -54,6 +55,7 @@ REQUIRED_US_INSTRUMENTS = {
     "us-dialogue-offer",
     "us-renew-ilsa",
     "us-tighten-sanctions",
+    "us-oppose-ilsa-renewal",
 }
 REQUIRED_IRAN_INSTRUMENTS = {
     "ir-respond-positively",
@@ -69,7 +71,7 @@ REQUIRED_VETOES = {
     "majlis": {"iran-reform"},
     "judiciary": {"iran-reform"},
     "revolutionary-guards": {"terror-support", "wmd"},
-    "congress": {"us-sanctions"},
+    "congress": {"us-sanctions", "ilsa"},
     "treasury-ofac": {"us-sanctions"},
 }
 OPTIONS = {"containment", "moderate-engagement", "dismantle-sanctions"}
