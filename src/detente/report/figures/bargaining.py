@@ -10,12 +10,15 @@ positions after each round of challenges.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 
 from detente.report.figures.labels import place_labels
@@ -23,7 +26,6 @@ from detente.report.figures.style import (
     GREY,
     PALETTE,
     colors_for,
-    label_for,
     markers_for,
     new_figure,
     styled,
@@ -49,7 +51,7 @@ def scenario_table(scenario: Scenario, issue_id: str) -> tuple[ActorTable, dict[
                                                                 dict[str, str]]:
     """The nominal actor table of one issue, with each actor's group and display name.
 
-    The group is the actor's camp when it has one, else its country's name.
+    The group is the actor's country for the principals, ``"Third parties"`` otherwise.
 
     Returns
     -------
@@ -69,12 +71,27 @@ def scenario_table(scenario: Scenario, issue_id: str) -> tuple[ActorTable, dict[
         scale=(issue.low, issue.high),
         reference=nominal(issue.status_quo) if issue.status_quo is not None else None,
     )
-    groups = {}
-    for a, _, _ in rows:
-        country = countries.get(a.country or "", a.country or "")
-        groups[a.id] = f"{country}: {label_for(a.camp)}" if a.camp else (country or "Other")
-    names = {a.id: a.name for a, _, _ in rows}
+    principals = {c.id for c in scenario.countries if c.role == "principal"}
+    groups = {
+        a.id: countries.get(a.country or "", "") if a.country in principals else "Third parties"
+        for a, _, _ in rows
+    }
+    names = {a.id: short_name(a.name) for a, _, _ in rows}
     return table, groups, names
+
+
+def _crowded_key(fig: Figure, missed: Sequence[tuple[int, str]]) -> Legend:
+    numbered = [Line2D([], [], linestyle="none",
+                       label=f"{n}  {short_name(t.replace(chr(10), ' '), 32)}")
+                for n, t in missed]
+    return fig.legend(handles=numbered, loc="outside right lower", fontsize=7.5, handlelength=0,
+                      handletextpad=0, title="Crowded points", title_fontsize=8)
+
+
+def short_name(name: str, limit: int = 30) -> str:
+    """A label-sized name: parenthetical remarks dropped, then cut to ``limit`` characters."""
+    short = re.sub(r"\s*\([^)]*\)", "", name).strip() or name
+    return short if len(short) <= limit else short[: limit - 1].rstrip() + "…"
 
 
 def _issue_axis_label(issue: Issue | None, table: ActorTable) -> str:
@@ -150,17 +167,14 @@ def position_map(
         handles.append(Line2D([], [], color=color, linestyle=style, linewidth=1.6,
                               label=f"Forecast, {MODEL_NAMES.get(model, model)}: {value:.3g}"))
 
+    xlabel = _issue_axis_label(issue, table)
     if issue is not None and issue.anchors:
         ticks = sorted(issue.anchors)
-        ax.set_xticks(ticks, [wrap(f"{t:g}: {issue.anchors[t]}", 16) for t in ticks])
-    ax.set_xlabel(_issue_axis_label(issue, table))
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        key = "; ".join(f"{t:g} = {issue.anchors[t]}" for t in ticks)
+        xlabel += "\n" + "\n".join(textwrap.wrap("Scale: " + key, 130))
+    ax.set_xlabel(xlabel, fontsize=8.5)
     ax.set_ylabel("Clout (capability)")
-    order = list(np.argsort(-(table.capability * np.maximum(sal, 1e-9)), kind="stable"))
-    radii = np.sqrt(sizes / np.pi) * 1.1
-    place_labels(ax, table.position, table.capability,
-                 [wrap((names or {}).get(a, a), 22) for a in ids], radii=radii,
-                 order=[int(i) for i in order], fontsize=7.5)
-
     size_handles = [
         Line2D([], [], marker="o", linestyle="none", color=GREY, alpha=0.6,
                markersize=float(np.sqrt(30.0 + 3.2 * s)), label=f"salience {s}")
@@ -174,8 +188,25 @@ def position_map(
     fig.legend(handles=group_handles, loc="outside lower center", ncol=ncol,
                title="Actors (marker area = salience)", fontsize=8)
     fig.legend(handles=[*handles, *size_handles], loc="outside right upper", fontsize=8)
+
     default = f"Who stands where: {issue.name if issue else table.issue}"
     ax.set_title(wrap(title or default, 90), loc="left")
+    order = [int(i) for i in np.argsort(-(table.capability * np.maximum(sal, 1e-9)),
+                                        kind="stable")]
+    radii = np.sqrt(sizes / np.pi) * 1.1
+    texts = [wrap((names or {}).get(a, a), 22) for a in ids]
+    made, missed = place_labels(ax, table.position, table.capability, texts, radii=radii,
+                                order=order, fontsize=7.5)
+    if missed:
+        # the key takes room on the right, which moves the points: place the labels again
+        crowded = _crowded_key(fig, missed)
+        for artist in made:
+            artist.remove()
+        _, missed_again = place_labels(ax, table.position, table.capability, texts,
+                                       radii=radii, order=order, fontsize=7.5)
+        crowded.remove()
+        if missed_again:
+            _crowded_key(fig, missed_again)
     return fig
 
 

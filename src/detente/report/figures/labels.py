@@ -1,9 +1,11 @@
 """Greedy placement of point labels so that they do not overlap each other or the points.
 
 Labels are placed in display space with offsets in points (so they follow their point when
-the layout engine resizes the axes); for each point, in order of importance, the first
-candidate offset whose text box is free and stays inside the axes wins. A label that finds
-no free spot is placed at the last candidate with a thin leader line.
+the layout engine resizes the axes). For each point, in order of importance, the first
+candidate offset whose text box is free and stays inside the axes wins; further out, a
+label gets a thin leader line. A label that finds no free spot at all is replaced by a
+small number next to its point, and :func:`place_labels` returns those numbered labels so
+the caller can print a key.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from matplotlib.text import Annotation
 from matplotlib.transforms import Bbox
 from numpy.typing import ArrayLike
 
-_CANDIDATES: tuple[tuple[float, float, str, str], ...] = (
+_NEAR: tuple[tuple[float, float, str, str], ...] = (
     (7, 0, "left", "center"),
     (-7, 0, "right", "center"),
     (0, 8, "center", "bottom"),
@@ -29,35 +31,30 @@ _CANDIDATES: tuple[tuple[float, float, str, str], ...] = (
     (-12, 18, "right", "bottom"),
     (12, -18, "left", "top"),
     (-12, -18, "right", "top"),
-    (0, 24, "center", "bottom"),
-    (0, -24, "center", "top"),
-    (22, 30, "left", "bottom"),
-    (-22, 30, "right", "bottom"),
-    (22, -30, "left", "top"),
-    (-22, -30, "right", "top"),
-    (30, 0, "left", "center"),
-    (-30, 0, "right", "center"),
-    (0, 40, "center", "bottom"),
-    (0, -40, "center", "top"),
 )
 
-
-_BBOX = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.75}
+_BBOX = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.8}
 
 
 def _leader_candidates() -> tuple[tuple[float, float, str, str], ...]:
     out = []
-    for dist in (45.0, 65.0, 90.0):
+    for dist in (35.0, 55.0, 80.0, 110.0):
         for deg in range(0, 360, 30):
             a = np.deg2rad(deg)
-            dx, dy = dist * np.cos(a), dist * 0.7 * np.sin(a)
+            dx, dy = dist * np.cos(a), dist * 0.6 * np.sin(a)
             ha = "left" if dx > 1 else "right" if dx < -1 else "center"
             va = "bottom" if dy > 1 else "top" if dy < -1 else "center"
             out.append((round(float(dx), 2), round(float(dy), 2), ha, va))
     return tuple(out)
 
 
-_LEADER_CANDIDATES = _leader_candidates()
+_FAR = _leader_candidates()
+
+
+def _box(px: float, py: float, w: float, h: float, ha: str, va: str, pad: float) -> Bbox:
+    x0 = px if ha == "left" else px - w if ha == "right" else px - w / 2
+    y0 = py if va == "bottom" else py - h if va == "top" else py - h / 2
+    return Bbox.from_extents(x0 - pad, y0 - pad, x0 + w + pad, y0 + h + pad)
 
 
 def place_labels(
@@ -69,18 +66,18 @@ def place_labels(
     order: Sequence[int] | None = None,
     fontsize: float = 8.0,
     color: str = "#222222",
-) -> list[Annotation]:
+) -> tuple[list[Annotation], list[tuple[int, str]]]:
     """Annotate points with non-overlapping labels.
 
     Parameters
     ----------
     ax : Axes
         Axes whose limits are already final.
-    x, y : sequence of float
+    x, y : array-like of float
         Data coordinates of the points.
     texts : sequence of str
         One label per point.
-    radii : sequence of float, optional
+    radii : array-like of float, optional
         Marker radius of each point in points (labels keep clear of the markers).
     order : sequence of int, optional
         Indices in the order labels are placed (most important first; default: as given).
@@ -91,8 +88,11 @@ def place_labels(
 
     Returns
     -------
-    list of Annotation
-        The labels in the order of ``texts``.
+    annotations : list of Annotation
+        Every label and number drawn (remove them to place again after a layout change).
+    missed : list of (int, str)
+        The labels that found no free spot, as ``(number, text)``: each such point shows its
+        number instead, and the caller should print the key.
     """
     fig = ax.get_figure()
     assert fig is not None
@@ -107,45 +107,47 @@ def place_labels(
         for (px, py), r in zip(pts, rad, strict=True)
     ]
     frame = ax.get_window_extent(renderer)
-    labels: dict[int, Annotation] = {}
+    probe = ax.text(0, 0, "", fontsize=fontsize)
+    pad = 1.5 * to_px
+
+    def inside(b: Bbox) -> bool:
+        return b.x0 >= frame.x0 and b.x1 <= frame.x1 and b.y0 >= frame.y0 and b.y1 <= frame.y1
+
+    missed: list[tuple[int, str]] = []
+    made: list[Annotation] = []
     for i in order if order is not None else range(len(texts)):
-        chosen = None
-        for dx, dy, ha, va in _CANDIDATES:
-            sx = dx + (np.sign(dx) * rad[i] if dx else 0.0)
-            sy = dy + (np.sign(dy) * rad[i] if dy else 0.0)
-            ann = ax.annotate(texts[i], (xs[i], ys[i]), xytext=(sx, sy),
-                              textcoords="offset points", ha=ha, va=va, fontsize=fontsize,
-                              color=color, annotation_clip=False, bbox=_BBOX)
-            ann.set_in_layout(False)
-            box = ann.get_window_extent(renderer).padded(1.5)
-            fits = (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0
-                    and box.y1 <= frame.y1)
-            if fits and not any(box.overlaps(o) for o in occupied):
-                chosen = ann
-                occupied.append(box)
-                break
-            ann.remove()
-        if chosen is None:
-            for dx, dy, ha, va in _LEADER_CANDIDATES:
-                ann = ax.annotate(texts[i], (xs[i], ys[i]), xytext=(dx, dy),
+        probe.set_text(texts[i])
+        ext = probe.get_window_extent(renderer)
+        w, h = ext.width, ext.height
+        placed = False
+        for leader, candidates in ((False, _NEAR), (True, _FAR)):
+            for dx, dy, ha, va in candidates:
+                sx = dx + (np.sign(dx) * rad[i] if dx else 0.0)
+                sy = dy + (np.sign(dy) * rad[i] if dy else 0.0)
+                box = _box(pts[i][0] + sx * to_px, pts[i][1] + sy * to_px, w, h, ha, va, pad)
+                if not inside(box) or any(box.overlaps(o) for o in occupied):
+                    continue
+                arrow = ({"arrowstyle": "-", "color": "#888888", "linewidth": 0.6,
+                          "shrinkA": 0, "shrinkB": 2} if leader else None)
+                ann = ax.annotate(texts[i], (xs[i], ys[i]), xytext=(sx, sy),
                                   textcoords="offset points", ha=ha, va=va, fontsize=fontsize,
                                   color=color, annotation_clip=False, bbox=_BBOX,
-                                  arrowprops={"arrowstyle": "-", "color": "#888888",
-                                              "linewidth": 0.6, "shrinkA": 0, "shrinkB": 2})
+                                  arrowprops=arrow)
                 ann.set_in_layout(False)
-                box = ann.get_window_extent(renderer).padded(1.5)
-                fits = (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0
-                        and box.y1 <= frame.y1)
-                if fits and not any(box.overlaps(o) for o in occupied):
-                    chosen = ann
-                    occupied.append(box)
-                    break
-                ann.remove()
-        if chosen is None:  # crowded: accept the first spot
-            dx, dy, ha, va = _CANDIDATES[0]
-            chosen = ax.annotate(texts[i], (xs[i], ys[i]), xytext=(dx + rad[i], dy),
-                                 textcoords="offset points", ha=ha, va=va, fontsize=fontsize,
-                                 color=color, annotation_clip=False, bbox=_BBOX)
-            chosen.set_in_layout(False)
-        labels[i] = chosen
-    return [labels[i] for i in range(len(texts)) if i in labels]
+                made.append(ann)
+                occupied.append(box)
+                placed = True
+                break
+            if placed:
+                break
+        if not placed:
+            number = len(missed) + 1
+            missed.append((number, texts[i]))
+            ann = ax.annotate(str(number), (xs[i], ys[i]), xytext=(rad[i] * 0.7, rad[i] * 0.7),
+                              textcoords="offset points", ha="left", va="bottom",
+                              fontsize=fontsize - 0.5, color=color, fontweight="bold",
+                              annotation_clip=False)
+            ann.set_in_layout(False)
+            made.append(ann)
+    probe.remove()
+    return made, missed

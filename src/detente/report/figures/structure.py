@@ -8,8 +8,8 @@ institution, a veto on that issue (Tsebelis's veto players).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
 from detente.report.figures.style import (
-    colors_for,
+    PALETTE,
     label_for,
     new_figure,
     styled,
@@ -29,7 +29,6 @@ from detente.scenario.schema import Actor, Scenario
 ROW = 1.0
 COL_W = 3.1
 ISSUE_W = 2.5
-LINK_STYLES: tuple[Any, ...] = ("-", "--", ":", "-.", (0, (6, 1.5, 1, 1.5, 1, 1.5)))
 NO_CAMP = "without a camp"
 
 
@@ -57,7 +56,8 @@ def _actor_box(ax: Axes, a: Actor, box: _Box, color: str, veto: bool, font: floa
                                 boxstyle="round,pad=0,rounding_size=0.12", facecolor="none",
                                 edgecolor="#222222" if veto else color,
                                 linewidth=1.8 if veto else 0.8))
-    name = a.name if len(a.name) <= 34 else a.name[:32] + "…"
+    name = a.name if len(a.name) <= 44 else re.sub(r"\s*\([^)]*\)", "", a.name).strip()
+    name = name if len(name) <= 44 else name[:42].rstrip() + "…"
     ax.text(box.x - box.w / 2 + 0.08, box.y, name, ha="left", va="center", fontsize=font,
             fontweight="bold" if veto else "normal")
     ax.text(box.x + box.w / 2 - 0.08, box.y, f"{nominal(a.clout):.3g}", ha="right",
@@ -84,9 +84,23 @@ def structure_chart(scenario: Scenario, title: str | None = None) -> Figure:
     countries = {c.id: c for c in scenario.countries}
     principals = [c.id for c in scenario.countries if c.role == "principal"][:2]
     others = [c.id for c in scenario.countries if c.id not in principals]
-    camps = sorted({a.camp or NO_CAMP for a in scenario.actors})
-    camp_colors = colors_for([c for c in camps if c != NO_CAMP])
-    camp_colors[NO_CAMP] = "#999999"
+    # camps are coloured within each country (headers name them), so no two camps of one
+    # country share a colour however many camps the scenario has
+    camp_colors: dict[tuple[str | None, str], str] = {}
+    sides: list[tuple[str | None, list[Actor]]] = [
+        (cid, scenario.actors_of(cid)) for cid in principals
+    ]
+    sides.append((None, [a for a in scenario.actors if a.country not in principals]))
+    for side, members in sides:
+        named = list(dict.fromkeys(a.camp for a in members if a.camp))
+        for k, camp in enumerate(named):
+            camp_colors[(side, camp)] = PALETTE[k % (len(PALETTE) - 1)]
+        camp_colors[(side, NO_CAMP)] = "#999999"
+    third_camps = [camp for (side, camp) in camp_colors if side is None and camp != NO_CAMP]
+
+    def color_of(a: Actor) -> str:
+        side = a.country if a.country in principals else None
+        return camp_colors[(side, a.camp or NO_CAMP)]
 
     vetoes: dict[str, list[tuple[str, str]]] = {}  # holder -> [(institution, issue)]
     for institution in scenario.institutions:
@@ -105,7 +119,8 @@ def structure_chart(scenario: Scenario, title: str | None = None) -> Figure:
         headers.append((col_x[k], y, countries[cid].name, "#000000", True))
         y -= 1.1 * ROW
         for camp, members in _camp_groups(scenario.actors_of(cid)):
-            headers.append((col_x[k], y, label_for(camp), camp_colors[camp], False))
+            headers.append((col_x[k], y, label_for(camp),
+                            camp_colors[(cid, camp)], False))
             y -= 0.8 * ROW
             for a in members:
                 boxes[a.id] = _Box(col_x[k], y, COL_W, 0.78 * ROW)
@@ -169,7 +184,7 @@ def structure_chart(scenario: Scenario, title: str | None = None) -> Figure:
                 color="#000000" if is_country else _darker(color))
     for a in scenario.actors:
         if a.id in boxes:
-            _actor_box(ax, a, boxes[a.id], camp_colors[a.camp or NO_CAMP], a.id in vetoes, font)
+            _actor_box(ax, a, boxes[a.id], color_of(a), a.id in vetoes, font)
     if issues:
         ax.text(issue_x, 0.0, "Issues", ha="center", va="center", fontsize=10.5,
                 fontweight="bold")
@@ -180,15 +195,13 @@ def structure_chart(scenario: Scenario, title: str | None = None) -> Figure:
                                     facecolor="#F4F4F4", edgecolor="#555555", linewidth=0.9))
         ax.text(b.x, b.y, wrap(iss.name, 24), ha="center", va="center", fontsize=font + 0.5)
 
-    inst_names = {i.id: i.name for i in scenario.institutions}
-    link_insts = sorted({inst for links in vetoes.values() for inst, _ in links})
-    link_styles = {inst: LINK_STYLES[k % len(LINK_STYLES)] for k, inst in enumerate(link_insts)}
+
     n_links = 0
     for holder, links in vetoes.items():
         hb = boxes.get(holder)
         if hb is None:
             continue
-        for inst, issue_id in links:
+        for inst_id, issue_id in links:
             ib = issue_boxes.get(issue_id)
             if ib is None:
                 continue
@@ -198,25 +211,23 @@ def structure_chart(scenario: Scenario, title: str | None = None) -> Figure:
             if hb.y < -top_height:  # third party below the issue column
                 tail, head = (hb.x, hb.y + hb.h / 2), (ib.x, ib.y - ib.h / 2)
             arrow = FancyArrowPatch(tail, head, arrowstyle="-|>", mutation_scale=9,
-                                    color="#222222", linestyle=link_styles[inst],
-                                    linewidth=1.1,
+                                    color="#333333", linewidth=0.9, alpha=0.85,
                                     connectionstyle="arc3,rad=0.0", shrinkA=1, shrinkB=1)
-            arrow.set_gid(f"veto:{inst}:{issue_id}")
+            arrow.set_gid(f"veto:{inst_id}:{issue_id}")
             ax.add_patch(arrow)
             n_links += 1
 
     handles: list[Patch | Line2D] = [
-        Patch(facecolor=camp_colors[c], alpha=0.5, label=label_for(c))
-        for c in camps if any((a.camp or NO_CAMP) == c for a in scenario.actors)
+        Patch(facecolor=camp_colors[(None, c)], alpha=0.4, label=f"Third party: {c}")
+        for c in third_camps
     ]
     handles += [
-        Line2D([], [], color="#222222", linestyle=link_styles[i], linewidth=1.4,
-               label=wrap(f"Veto via {inst_names.get(i, i)}", 40))
-        for i in link_insts
+        Line2D([], [], color="#333333", linewidth=1.2, marker=">", markersize=5,
+               label="Veto: the actor (through an institution) can block moves on the issue"),
+        Patch(facecolor="white", edgecolor="#222222", linewidth=1.8,
+              label="Veto holder (bold box); the number is the actor's clout"),
     ]
-    handles.append(Patch(facecolor="white", edgecolor="#222222", linewidth=1.8,
-                         label="Veto holder (bold); number = clout"))
-    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8)
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8)
     fig.suptitle(title or f"Who is involved: {scenario.title}", fontweight="bold")
     ax.set_title(f"{len(scenario.actors)} actors, {len(issues)} issues, {n_links} veto links "
                  "(arrow: actor can veto moves on the issue)", fontsize=9, fontweight="normal",
