@@ -79,6 +79,9 @@ CASES: list[tuple[str, Callable[[], str], str, str | None]] = [
      r"actors\[2\]\.country: unknown country 'sout'", None),
     ("unknown veto holder", lambda: _edit("    holder: leader", "    holder: leeder"),
      r"institutions\[0\]\.holder: unknown actor 'leeder'", "holder: leeder"),
+    ("position without salience", lambda: _edit("saliences: {trade: 50, talks: 70}",
+                                               "saliences: {trade: 50}"),
+     r"actors\[1\]\.positions\.talks: position given for issue 'talks' but no salience", None),
     ("top-level list", lambda: "- 1\n- 2\n", r"expected a mapping at the top level", None),
 ]
 

@@ -390,6 +390,14 @@ def reference_problems(
                         f"salience must lie in [0, 100], got {lo:g}..{hi:g}",
                     )
                 )
+        for key in a.positions:
+            if key in issue_ids and key not in a.saliences:
+                out.append(
+                    (
+                        ("actors", i, "positions", key),
+                        f"position given for issue {key!r} but no salience; add saliences.{key}",
+                    )
+                )
         for key in a.saliences:
             if key in issue_ids and key not in a.positions:
                 out.append(
@@ -481,8 +489,7 @@ def issue_positions(s: Scenario, issue_id: str) -> list[tuple[Actor, float, floa
     rows = []
     for a in s.actors:
         if issue_id in a.positions:
-            sal = nominal(a.saliences[issue_id]) if issue_id in a.saliences else 50.0
-            rows.append((a, nominal(a.positions[issue_id]), sal))
+            rows.append((a, nominal(a.positions[issue_id]), nominal(a.saliences[issue_id])))
     return rows
 
 
