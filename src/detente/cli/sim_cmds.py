@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -13,7 +15,7 @@ from rich.table import Table
 from detente.errors import InputError
 from detente.scenario import load_scenario
 
-console = Console(highlight=False)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, highlight=False)
 
 #: Metrics shown in the table (the JSON has all of them).
@@ -32,12 +34,12 @@ TABLE_METRICS = (
 )
 
 
-def key_dates(dates: list[str], every: int = 4) -> list[str]:
-    """Dates shown in the table: the first, every ``every``-th (one a year) and the last."""
-    picks = [d for i, d in enumerate(dates) if i % every == 0]
-    if dates and dates[-1] not in picks:
-        picks.append(dates[-1])
-    return picks
+def key_dates(dates: list[str], count: int = 5) -> list[str]:
+    """Dates shown in the table: ``count`` evenly spaced steps from the first to the last."""
+    if len(dates) <= count:
+        return list(dates)
+    idx = np.unique(np.round(np.linspace(0, len(dates) - 1, count)).astype(int))
+    return [dates[i] for i in idx]
 
 
 def simulate_cmd(
@@ -47,7 +49,7 @@ def simulate_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print dates and per-metric mean/p05/p50/p95 per step as JSON.")] = False,
 ) -> None:
-    """Run SCENARIO under STRATEGY and print metrics at key dates (mean [p05-p95])."""
+    """Run SCENARIO under STRATEGY and print metrics at key dates (mean, p05-p95)."""
     from detente.sim import run_summary_json, trajectory_quantiles
 
     if worlds < 1:
@@ -69,7 +71,7 @@ def simulate_cmd(
     dates = list(frame[frame.metric == "reform_share"].sort_values("step")["date"])
     show = key_dates(dates)
     table = Table(title=f"{sc.id} under {strategy}: {worlds} worlds, seed {seed} "
-                        "(mean [p05-p95])")
+                        "(mean, p05-p95)")
     table.add_column("metric")
     for d in show:
         table.add_column(d, justify="right")
@@ -82,8 +84,8 @@ def simulate_cmd(
             if m in ("rapprochement", "majlis_reform_majority", "presidency_reform"):
                 cells.append(f"{float(row['mean']):.2f}")
             else:
-                cells.append(f"{fmt.format(row['mean'])} [{fmt.format(row['p05'])}-"
-                             f"{fmt.format(row['p95'])}]")
+                cells.append(f"{fmt.format(row['mean'])} ({fmt.format(row['p05'])}-"
+                             f"{fmt.format(row['p95'])})")
         table.add_row(m, *cells)
     console.print(table)
     console.print("rapprochement, majlis_reform_majority, presidency_reform: share of worlds.")

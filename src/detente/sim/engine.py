@@ -315,7 +315,7 @@ def run_chunk(
     cost = np.zeros(n)
     unrec = np.zeros(n)
     opened = np.zeros(n, dtype=bool)
-    f_started_any = np.zeros(n, dtype=bool)
+    f_offered = np.zeros(n, dtype=bool)  # a U.S. conciliatory step has been approved
     first_recip = np.full(n, T + 1, dtype=np.int64)
     backlash_n = np.zeros(n, dtype=np.int64)
     excess = np.full(n, -np.inf)
@@ -415,6 +415,7 @@ def run_chunk(
         d_f = np.rint(delays(F, u_delay_f[:, t, : F.n_instruments])).astype(np.int64)
         d_o = np.rint(delays(O, u_delay_o[:, t, : O.n_instruments])).astype(np.int64)
         f_start = np.where(app_f, t + d_f, f_start)
+        f_offered |= (app_f & (F.gesture > 0)[None, :]).any(axis=1)
         o_start = np.where(app_o, t + d_o, o_start)
 
         # ------------------------------------------------------------ 3. implementation
@@ -519,8 +520,7 @@ def run_chunk(
             + p.allied_recovery * (1 - allied) * bad), 0, 1)
         g_f_new = f_new.astype(np.float64) @ np.clip(F.gesture, 0, None)
         g_o_new = o_new.astype(np.float64) @ np.clip(O.gesture, 0, None)
-        f_started_any |= g_f_new > 0
-        recip = (g_o_new > 0) & f_started_any & (first_recip > T)
+        recip = (g_o_new > 0) & f_offered & (first_recip > T)
         first_recip = np.where(recip, t + 1, first_recip)
         unrec = np.maximum(0.0, unrec + g_f_new - g_o_new)
         cost = (1 - p.us_cost_decay) * cost + f_new.astype(np.float64) @ F.cost \

@@ -341,7 +341,19 @@ def resolve_strategy(s: Scenario, strategy: str) -> tuple[str, str, dict[str, fl
         if spec.id == strategy:
             return (spec.country, spec.kind, {k: nominal(v) for k, v in spec.params.items()},
                     list(spec.instruments))
-    get_strategy(strategy)  # raises InputError with "did you mean" when unknown
+    try:
+        get_strategy(strategy)
+    except InputError:
+        from detente.errors import did_you_mean
+        from detente.sim.strategies import strategy_names
+
+        ids = [sp.id for sp in s.strategies]
+        raise InputError.single(
+            "--strategy",
+            f"unknown strategy {strategy!r}{did_you_mean(strategy, ids + strategy_names())}; "
+            f"scenario strategies: {', '.join(ids) or 'none'}; "
+            f"registered: {', '.join(strategy_names())}",
+        ) from None
     # a registered kind: use the scenario's spec of that kind if any, else the options' country
     for spec in s.strategies:
         if spec.kind == strategy:

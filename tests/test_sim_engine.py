@@ -1,0 +1,141 @@
+"""Tests of the two-level simulation engine (detente.sim)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+from detente.errors import InputError
+from detente.scenario import load_scenario
+from detente.sim import METRICS, compile_system, simulate, summarize, trajectory_quantiles
+from detente.sim.api import iter_chunks
+from detente.sim.domestic_bargain import compromise, support_share, veto_loss, weighted_median
+from detente.sim.rng import BLOCK
+from detente.sim.strategies import Strategy, View
+
+MINI = Path(__file__).parent / "data" / "mini-system.yaml"
+
+
+@pytest.fixture(scope="module")
+def mini():  # type: ignore[no-untyped-def]
+    return load_scenario(MINI)
+
+
+class Reciprocator(Strategy):
+    """Test strategy: full cooperation as soon as any U.S. gesture is perceived."""
+
+    name = "Test Reciprocator"
+    classifier: ClassVar[dict[str, Any]] = {}
+
+    def move(self, view: View) -> np.ndarray:
+        if view.turn == 0:
+            return np.full(view.perceived.shape[0], 0.1)
+        return np.where(view.perceived.max(axis=1) > 0.12, 1.0, 0.1)
+
+
+def test_same_seed_same_numbers_whatever_the_chunking(mini) -> None:  # type: ignore[no-untyped-def]
+    a = simulate(mini, "engage", 3 * BLOCK + 17, seed=5, chunk=BLOCK)
+    b = simulate(mini, "engage", 3 * BLOCK + 17, seed=5, chunk=4 * BLOCK)
+    for m in METRICS:
+        np.testing.assert_array_equal(a[m].values, b[m].values)
+    c = simulate(mini, "engage", 3 * BLOCK + 17, seed=6)
+    assert not np.array_equal(a["public_support"].values, c["public_support"].values)
+
+
+def test_start_world_reproduces_the_unchunked_run(mini) -> None:  # type: ignore[no-untyped-def]
+    full = summarize(mini, "engage", 3 * BLOCK, seed=2)
+    head = summarize(mini, "engage", BLOCK, seed=2, start_world=0)
+    tail = summarize(mini, "engage", 2 * BLOCK, seed=2, start_world=BLOCK)
+    for k, v in full.items():
+        np.testing.assert_array_equal(v, np.concatenate([head[k], tail[k]]))
+
+
+def test_levels_stay_inside_issue_bounds(mini) -> None:  # type: ignore[no-untyped-def]
+    ds = simulate(mini, "bold", 512, seed=1)
+    for m, issue in (("sanctions", "sanctions"), ("dialogue", "dialogue"),
+                     ("terror_support", "terror"), ("reform", "reform")):
+        iss = mini.issue(issue)
+        assert float(ds[m].min()) >= iss.low and float(ds[m].max()) <= iss.high
+    for m in ("reform_share", "allied_support", "public_support", "belief_us", "belief_iran"):
+        assert float(ds[m].min()) >= 0.0 and float(ds[m].max()) <= 1.0
+
+
+@pytest.mark.parametrize("strategy", ["wait", "engage", "bold", "tit-for-tat", "grim"])
+def test_no_veto_player_is_hurt_beyond_its_tolerance(mini, strategy: str) -> None:  # type: ignore[no-untyped-def]
+    for _, _, res in iter_chunks(mini, strategy, 512, seed=3):
+        assert float(res.veto_excess.max()) <= 1e-9
+
+
+def test_flagship_veto_invariant() -> None:
+    s = load_scenario("us-iran-2001")
+    for strat in ("moderate-engagement", "dismantle-sanctions"):
+        for _, _, res in iter_chunks(s, strat, BLOCK, seed=0):
+            assert float(res.veto_excess.max()) <= 1e-9
+
+
+def test_noise_free_reciprocating_iran_lets_engagement_reach_dialogue(mini) -> None:  # type: ignore[no-untyped-def]
+    s = mini.model_copy(update={"parameters": {
+        **mini.parameters, "perception_noise_us": 0.0, "perception_noise_iran": 0.0,
+        "perception_bias_us": 0.0, "perception_bias_iran": 0.0}})
+    r = summarize(s, "engage", BLOCK, seed=0, opponent=Reciprocator())
+    assert r["rapprochement"].mean() == 1.0
+    assert (r["time_to_reciprocation"] <= 6).all()
+    # without reciprocation (the internal bargain under the leader's veto) it does not
+    r2 = summarize(s, "engage", BLOCK, seed=0)
+    assert r2["rapprochement"].mean() < 1.0
+
+
+def test_unknown_strategy_and_parameter_are_input_errors(mini) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError, match="did you mean"):
+        compile_system(mini, "engagee")
+    bad = mini.model_copy(update={"parameters": {"rally_efect": 0.1}})
+    with pytest.raises(InputError, match='did you mean "rally_effect"'):
+        compile_system(bad, "engage")
+    with pytest.raises(InputError):
+        summarize(mini, "engage", 10, seed=0, start_world=7)
+
+
+def test_quantiles_frame_and_dates(mini) -> None:  # type: ignore[no-untyped-def]
+    df = trajectory_quantiles(mini, ["wait", "engage"], 300, seed=1)
+    assert set(df.columns) == {"strategy", "step", "date", "metric", "mean", "p05", "p25",
+                               "p50", "p75", "p95"}
+    assert df.date.iloc[0] == "2001Q3"
+    assert (df.p05 <= df.p50 + 1e-9).all() and (df.p50 <= df.p95 + 1e-9).all()
+
+
+def test_elections_follow_public_support_net_of_vetting(mini) -> None:  # type: ignore[no-untyped-def]
+    heavy = mini.model_copy(update={"calendar": mini.calendar.model_copy(update={  # type: ignore[union-attr]
+        "elections": [mini.calendar.elections[0].model_copy(update={"vetting": 0.95})]})})  # type: ignore[union-attr]
+    ds = simulate(heavy, "wait", BLOCK, seed=0)
+    before = ds["majlis_reform_majority"].sel(step=9).mean()
+    after = ds["majlis_reform_majority"].sel(step=11).mean()
+    assert float(before) == 1.0 and float(after) == 0.0
+
+
+def test_vectorised_bargaining_matches_the_bargaining_package() -> None:
+    from detente.bargaining.compromise import compromise as c1
+    from detente.bargaining.median import median as m1
+    from detente.scenario.table import ActorTable
+
+    rng = np.random.default_rng(0)
+    pos = rng.uniform(0, 100, (7, 3))
+    sal = rng.uniform(0, 1, (7, 3))
+    clout = rng.uniform(1, 5, (4, 7))
+    comp = compromise(pos, clout, sal)
+    med = weighted_median(pos, clout, sal)
+    for w in range(4):
+        for i in range(3):
+            t = ActorTable("x", tuple("abcdefg"), clout[w], pos[:, i], sal[:, i])
+            assert comp[w, i] == pytest.approx(c1(t))
+            assert med[w, i] == pytest.approx(m1(t))
+
+
+def test_vote_and_veto_primitives() -> None:
+    gain = np.array([[[1.0], [-1.0], [0.0]]])
+    weight = np.array([[[3.0], [1.0], [5.0]]])
+    assert support_share(gain, weight)[0, 0] == pytest.approx(0.75)
+    assert veto_loss(np.array(10.0), np.array(30.0), np.array(0.0)) == pytest.approx(30.0)
+    assert veto_loss(np.array(10.0), np.array(-5.0), np.array(0.0)) == pytest.approx(-5.0)
