@@ -55,13 +55,18 @@ def load_model(spec: str | None = None) -> tuple[Model, str]:
     ``spec`` is ``module:function``.
     """
     spec = spec or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
-    module_name, _, func = spec.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-        fn = getattr(module, func or "summarize")
-    except (ImportError, AttributeError) as exc:
-        raise EngineUnavailableError(f"cannot load the model {spec!r}: {exc}") from None
-    return cast(Model, fn), f"{module_name}:{func or 'summarize'}"
+    candidates = [spec] + (["detente.sim.api:summarize"] if spec == DEFAULT_MODEL else [])
+    problem: Exception | None = None
+    for candidate in candidates:
+        module_name, _, func = candidate.partition(":")
+        try:
+            fn = getattr(importlib.import_module(module_name), func or "summarize")
+        except (ImportError, AttributeError) as exc:
+            problem = problem or exc
+            continue
+        # The default engine is named by its public path whichever module provides it.
+        return cast(Model, fn), spec if spec == DEFAULT_MODEL else candidate
+    raise EngineUnavailableError(f"cannot load the model {spec!r}: {problem}")
 
 
 def model_name(model: Any) -> str:

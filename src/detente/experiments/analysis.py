@@ -1,0 +1,237 @@
+"""From stored runs to the comparison frame, its drivers and a plain-language summary."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from detente.experiments.robustness import (
+    Direction,
+    RankBy,
+    Threshold,
+    compare,
+    default_threshold,
+    drivers,
+    regret,
+)
+from detente.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class OutcomeSpec:
+    """How each outcome is judged: direction and satisficing threshold."""
+
+    outcomes: list[str]
+    directions: dict[str, Direction]
+    thresholds: dict[str, Threshold]
+
+
+def outcome_spec(
+    scenario: Scenario, produced: Sequence[str], overrides: Mapping[str, Threshold] | None = None
+) -> OutcomeSpec:
+    """Directions and thresholds from the scenario's ``metrics``, overridden by the user's.
+
+    Outcomes the model produces but the scenario does not declare are reported for
+    information only (no regret or rank), since nothing says whether more is better.
+    Declared metrics come first, in the scenario's order.
+    """
+    declared = {m.id: m for m in scenario.metrics}
+    outcomes = [m for m in declared if m in produced] + [m for m in produced if m not in declared]
+    directions: dict[str, Direction] = {
+        m: (declared[m].direction if m in declared else "info") for m in outcomes
+    }
+    thresholds: dict[str, Threshold] = {}
+    for m in outcomes:
+        t = declared[m].threshold if m in declared else None
+        if t is not None:
+            thresholds[m] = default_threshold(m, directions[m], t)
+    thresholds.update(dict(overrides or {}))
+    return OutcomeSpec(outcomes, directions, thresholds)
+
+
+def primary_outcome(spec: OutcomeSpec) -> str | None:
+    """The outcome the summary leads with: the first declared one that is not ``info``."""
+    for m in spec.outcomes:
+        if spec.directions[m] != "info":
+            return m
+    return None
+
+
+def best_share(
+    state_means: pd.DataFrame, outcome: str, direction: Direction, strategies: Sequence[str]
+) -> pd.Series:
+    """Share of states in which each strategy is the best (ties split evenly)."""
+    wide = state_means.pivot(index="state", columns="strategy", values=outcome)[list(strategies)]
+    reg = regret(wide.to_numpy(dtype=float), direction)
+    best = np.isclose(reg, 0.0)
+    weights = best / np.maximum(best.sum(axis=1, keepdims=True), 1)
+    return pd.Series(weights.mean(axis=0), index=list(strategies))
+
+
+def leader_drivers(
+    state_means: pd.DataFrame,
+    parameters: pd.DataFrame,
+    outcome: str,
+    direction: Direction,
+    leader: str,
+    strategies: Sequence[str],
+    top: int = 5,
+) -> pd.DataFrame:
+    """Uncertainties most rank-correlated with the leading strategy's regret on ``outcome``.
+
+    Returns ``[parameter, rho, p_value, significant]``; ``significant`` applies a Bonferroni
+    correction over all uncertainties (with hundreds of them, some correlate by chance).
+    """
+    wide = state_means.pivot(index="state", columns="strategy", values=outcome)[list(strategies)]
+    reg = regret(wide.to_numpy(dtype=float), direction)[:, list(strategies).index(leader)]
+    params = parameters.loc[wide.index]
+    frame = drivers(params, reg)
+    n = max(params.shape[1], 1)
+    frame["significant"] = frame["p_value"] < 0.05 / n
+    return frame.head(top).reset_index(drop=True)
+
+
+def _fmt(x: float) -> str:
+    if not math.isfinite(x):
+        return "n/a"
+    if x != 0 and (abs(x) >= 1000 or abs(x) < 0.01):
+        return f"{x:.3g}"
+    return f"{x:.3g}" if abs(x) >= 1 else f"{x:.2f}"
+
+
+def summary_markdown(
+    scenario: Scenario,
+    comparison: pd.DataFrame,
+    spec: OutcomeSpec,
+    state_means: pd.DataFrame,
+    parameters: pd.DataFrame,
+    strategies: Sequence[str],
+    n_states: int,
+    worlds: int,
+    rank_by: RankBy = "max-regret",
+) -> tuple[str, pd.DataFrame]:
+    """A plain-language summary of a comparison, and the drivers behind it.
+
+    Says which strategy ranks first on which outcomes and by how much, in how many states it
+    is the best choice, and which uncertainties move its regret most.
+
+    Returns
+    -------
+    (markdown, drivers)
+    """
+    lines = [f"# {scenario.title}: which strategy holds up?", ""]
+    lines.append(
+        f"{n_states} sampled states of the world x {len(strategies)} strategies x "
+        f"{worlds} stochastic worlds each; strategies ranked by {rank_by.replace('-', ' ')} "
+        "(ties broken on expected value)."
+    )
+    lines.append("")
+    primary = primary_outcome(spec)
+    drv = pd.DataFrame(columns=["parameter", "rho", "p_value", "significant"])
+    if primary is None:
+        lines.append("No outcome has a direction (maximize/minimize): nothing to rank.")
+        return "\n".join(lines) + "\n", drv
+    rows = comparison[comparison.outcome == primary].sort_values("rank")
+    lead = rows.iloc[0]
+    leader = str(lead["strategy"])
+    direction = spec.directions[primary]
+    share = best_share(state_means, primary, direction, strategies)
+    lines.append(
+        f"**{leader}** ranks first on **{primary}** ({direction}): expected "
+        f"{_fmt(lead['mean'])} (95% CI {_fmt(lead['lo'])} to {_fmt(lead['hi'])}), "
+        f"worst-case regret {_fmt(lead['regret_max'])}, mean regret {_fmt(lead['regret_mean'])}; "
+        f"it is the best strategy in {share[leader]:.0%} of states."
+    )
+    if len(rows) > 1:
+        second = rows.iloc[1]
+        gap = abs(float(lead["mean"]) - float(second["mean"]))
+        overlap = float(lead["lo"]) <= float(second["hi"]) and float(second["lo"]) <= float(
+            lead["hi"]
+        )
+        lines.append(
+            f"Runner-up: {second['strategy']} (expected {_fmt(second['mean'])}, worst-case "
+            f"regret {_fmt(second['regret_max'])}); the expected values differ by {_fmt(gap)}"
+            + (" and their intervals overlap." if overlap else ".")
+        )
+        last = rows.iloc[-1]
+        lines.append(
+            f"Last: {last['strategy']} (expected {_fmt(last['mean'])}, worst-case regret "
+            f"{_fmt(last['regret_max'])})."
+        )
+    if primary in spec.thresholds:
+        t = spec.thresholds[primary]
+        sat = rows.set_index("strategy")["satisficing"]
+        lines.append(
+            f"Meeting {t}: "
+            + ", ".join(f"{s} {sat[s]:.0%}" for s in rows["strategy"])
+            + " of states."
+        )
+    lines.append("")
+    lines.append("## First place by outcome")
+    lines.append("")
+    for outcome in spec.outcomes:
+        if spec.directions[outcome] == "info":
+            continue
+        r = comparison[(comparison.outcome == outcome)].sort_values("rank")
+        top = r.iloc[0]
+        lines.append(
+            f"- {outcome} ({spec.directions[outcome]}): **{top['strategy']}** "
+            f"(expected {_fmt(top['mean'])}, worst-case regret {_fmt(top['regret_max'])})"
+        )
+    winners = comparison[comparison["rank"] == 1]["strategy"].value_counts()
+    if not winners.empty:
+        lines.append("")
+        lines.append(
+            "Ranked first on the most outcomes: "
+            + ", ".join(f"{s} ({n})" for s, n in winners.items())
+            + "."
+        )
+    lines.append("")
+    lines.append("## What drives the result")
+    lines.append("")
+    if n_states >= 5 and parameters.shape[1] > 0:
+        drv = leader_drivers(state_means, parameters, primary, direction, leader, strategies)
+    if drv.empty:
+        lines.append(
+            f"{leader}'s regret on {primary} does not vary across the states sampled; "
+            "no uncertainty stands out."
+        )
+    else:
+        lines.append(
+            f"Uncertainties most associated with {leader}'s regret on {primary} "
+            "(Spearman rank correlation across states; positive: higher values make it "
+            "fall further behind the best strategy):"
+        )
+        lines.append("")
+        for _, d in drv.iterrows():
+            flag = "" if d["significant"] else " (not significant after Bonferroni)"
+            lines.append(f"- `{d['parameter']}`: rho = {d['rho']:+.2f}{flag}")
+        if not drv["significant"].any():
+            lines.append("")
+            lines.append(
+                f"With {n_states} states and {parameters.shape[1]} uncertainties none of these "
+                "correlations survives a multiple-comparison correction: treat them as leads, "
+                "and run `detente explore` or `detente sensitivity` (or more states) to confirm."
+            )
+    return "\n".join(lines) + "\n", drv
+
+
+def comparison_for(
+    state_means: pd.DataFrame,
+    spec: OutcomeSpec,
+    strategies: Sequence[str],
+    rank_by: RankBy = "max-regret",
+) -> pd.DataFrame:
+    """The contract's comparison frame for a run's state means."""
+    return compare(
+        state_means,
+        spec.outcomes,
+        spec.directions,
+        spec.thresholds,
+        rank_by=rank_by,
+        strategies=strategies,
+    )

@@ -1,0 +1,134 @@
+"""Safe boolean expressions over outcome names, e.g. ``rapprochement < 0.5 and cost > 1``.
+
+``detente explore --outcome EXPR`` marks the states of interest with such an expression.
+It is parsed with :mod:`ast` and evaluated by a small interpreter that accepts only outcome
+names, numbers, comparisons, arithmetic and ``and``/``or``/``not`` (also ``&``, ``|``,
+``~``): no attribute access, calls or other names, so a typo is reported and nothing else
+can run.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detente.errors import InputError, did_you_mean
+
+_CMP: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+}
+_BIN: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.BitAnd: np.logical_and,
+    ast.BitOr: np.logical_or,
+}
+
+
+def _error(expr: str, message: str) -> InputError:
+    return InputError.single("<command line>", f"--outcome {expr!r}: {message}")
+
+
+def check_expression(expr: str, names: Sequence[str]) -> ast.Expression:
+    """Parse ``expr`` and check it only uses allowed syntax and known outcome names.
+
+    Raises
+    ------
+    InputError
+        One problem per unknown name, or one for a syntax error / disallowed construct.
+    """
+    try:
+        tree = ast.parse(expr.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise _error(expr, f"not a valid expression ({exc.msg})") from None
+    allowed = (
+        ast.Expression,
+        ast.Compare,
+        ast.BoolOp,
+        ast.And,
+        ast.Or,
+        ast.UnaryOp,
+        ast.Not,
+        ast.USub,
+        ast.UAdd,
+        ast.Invert,
+        ast.BinOp,
+        ast.Name,
+        ast.Load,
+        ast.Constant,
+        *_CMP,
+        *_BIN,
+    )
+    problems = []
+    for node in ast.walk(tree):
+        if not isinstance(node, allowed):
+            raise _error(
+                expr,
+                f"{type(node).__name__} is not allowed; use outcome names, numbers, "
+                "comparisons and and/or/not",
+            )
+        if isinstance(node, ast.Constant) and not isinstance(node.value, int | float):
+            raise _error(expr, f"only numbers are allowed as constants, got {node.value!r}")
+        if isinstance(node, ast.Name) and node.id not in names:
+            problems.append(
+                f"unknown outcome {node.id!r}{did_you_mean(node.id, names)}; "
+                f"outcomes: {', '.join(names)}"
+            )
+    if problems:
+        raise InputError([_error(expr, p).problems[0] for p in problems])
+    return tree
+
+
+def evaluate(expr: str, columns: Mapping[str, NDArray[np.float64]]) -> NDArray[np.bool_]:
+    """Evaluate a checked expression on arrays of outcomes, returning a boolean mask."""
+    tree = check_expression(expr, list(columns))
+
+    def ev(node: ast.AST) -> Any:
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Name):
+            return np.asarray(columns[node.id], dtype=float)
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.UnaryOp):
+            v = ev(node.operand)
+            if isinstance(node.op, ast.Not | ast.Invert):
+                return np.logical_not(v)
+            return -v if isinstance(node.op, ast.USub) else v
+        if isinstance(node, ast.BinOp):
+            return _BIN[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.BoolOp):
+            fn = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+            out = ev(node.values[0])
+            for v in node.values[1:]:
+                out = fn(out, ev(v))
+            return out
+        if isinstance(node, ast.Compare):
+            left = ev(node.left)
+            out = None
+            for op, comp in zip(node.ops, node.comparators, strict=True):
+                right = ev(comp)
+                part = _CMP[type(op)](left, right)
+                out = part if out is None else np.logical_and(out, part)
+                left = right
+            return out
+        raise _error(expr, f"{type(node).__name__} is not allowed")  # pragma: no cover
+
+    n = len(next(iter(columns.values()))) if columns else 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result = np.broadcast_to(np.asarray(ev(tree)), (n,))
+    if result.dtype != bool:
+        raise _error(expr, "must be a condition (a comparison), e.g. rapprochement < 0.5")
+    return np.asarray(result, dtype=bool)
