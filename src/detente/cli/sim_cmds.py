@@ -44,10 +44,20 @@ def key_dates(dates: list[str], count: int = 5) -> list[str]:
 
 def simulate_cmd(
     scenario: Annotated[str, typer.Argument(help="Built-in scenario name or path to a YAML file.")],
-    strategy: Annotated[str, typer.Option("--strategy", "-s", help="Scenario strategy id or registered strategy name.")],
-    worlds: Annotated[int, typer.Option("--worlds", "-n", help="Number of Monte Carlo worlds.")] = 2000,
+    strategy: Annotated[
+        str,
+        typer.Option("--strategy", "-s", help="Scenario strategy id or registered strategy name."),
+    ],
+    worlds: Annotated[
+        int, typer.Option("--worlds", "-n", help="Number of Monte Carlo worlds.")
+    ] = 2000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print dates and per-metric mean/p05/p50/p95 per step as JSON.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print dates and per-metric mean/p05/p50/p95 per step as JSON."
+        ),
+    ] = False,
 ) -> None:
     """Run SCENARIO under STRATEGY and print metrics at key dates (mean, p05-p95)."""
     from detente.sim import run_summary_json, trajectory_quantiles
@@ -57,12 +67,19 @@ def simulate_cmd(
     if seed < 0:
         raise InputError.single("<command line>", f"--seed must be >= 0 (got {seed})")
     sc = load_scenario(scenario)
-    with Progress(TextColumn("simulating {task.description}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total} worlds"), TimeRemainingColumn(),
-                  console=err, transient=True, disable=as_json or worlds < 5000) as prog:
+    with Progress(
+        TextColumn("simulating {task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} worlds"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=as_json or worlds < 5000,
+    ) as prog:
         task = prog.add_task(strategy, total=worlds)
-        frame = trajectory_quantiles(sc, strategy, worlds, seed,
-                                     progress=lambda k: prog.advance(task, k))
+        frame = trajectory_quantiles(
+            sc, strategy, worlds, seed, progress=lambda k: prog.advance(task, k)
+        )
     if as_json:
         doc = run_summary_json(frame)[strategy]
         doc = {"scenario": sc.id, "strategy": strategy, "worlds": worlds, "seed": seed, **doc}
@@ -70,8 +87,7 @@ def simulate_cmd(
         return
     dates = list(frame[frame.metric == "reform_share"].sort_values("step")["date"])
     show = key_dates(dates)
-    table = Table(title=f"{sc.id} under {strategy}: {worlds} worlds, seed {seed} "
-                        "(mean, p05-p95)")
+    table = Table(title=f"{sc.id} under {strategy}: {worlds} worlds, seed {seed} (mean, p05-p95)")
     table.add_column("metric")
     for d in show:
         table.add_column(d, justify="right")
@@ -80,12 +96,13 @@ def simulate_cmd(
         cells = []
         for d in show:
             row = g.loc[d]
-            fmt = "{:.2f}" if abs(float(row["p95"])) < 10 else "{:.0f}"
+            fmt = "{:.2f}" if abs(float(np.asarray(row["p95"]))) < 10 else "{:.0f}"
             if m in ("rapprochement", "majlis_reform_majority", "presidency_reform"):
-                cells.append(f"{float(row['mean']):.2f}")
+                cells.append("{:.2f}".format(float(np.asarray(row["mean"]))))
             else:
-                cells.append(f"{fmt.format(row['mean'])} ({fmt.format(row['p05'])}-"
-                             f"{fmt.format(row['p95'])})")
+                cells.append(
+                    f"{fmt.format(row['mean'])} ({fmt.format(row['p05'])}-{fmt.format(row['p95'])})"
+                )
         table.add_row(m, *cells)
     console.print(table)
     console.print("rapprochement, majlis_reform_majority, presidency_reform: share of worlds.")

@@ -95,7 +95,9 @@ def ladder(side: Side, level: FloatArray, neutral: float) -> BoolArray:
     )
 
 
-def posture(side: Side, active: BoolArray, pending: BoolArray, p: Any) -> tuple[FloatArray, FloatArray, FloatArray]:
+def posture(
+    side: Side, active: BoolArray, pending: BoolArray, p: Any
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """A side's played level from its instruments in force (announced ones count partly).
 
     Returns
@@ -113,8 +115,15 @@ def posture(side: Side, active: BoolArray, pending: BoolArray, p: Any) -> tuple[
     return np.clip(nl + (1 - nl) * conc - nl * host, 0.0, 1.0), conc, host
 
 
-def vote(side: Side, level: FloatArray, position: FloatArray, clout: FloatArray,
-         span: FloatArray, sign: float, only: BoolArray | None = None) -> FloatArray:
+def vote(
+    side: Side,
+    level: FloatArray,
+    position: FloatArray,
+    clout: FloatArray,
+    span: FloatArray,
+    sign: float,
+    only: BoolArray | None = None,
+) -> FloatArray:
     """Weighted-majority support for each of the side's instruments (``sign=-1``: reversal).
 
     ``position`` must have no NaN (actors without a stake carry zero salience). Computed in
@@ -346,21 +355,24 @@ def run_chunk(
     for t in range(T):
         # ------------------------------------------------------------ 1. choice
         b_f, b_o = _expit(lb_f), _expit(lb_o)
-        lev_f = np.clip(focal_strategy.move(
-            View(t, own_f[:, :t], perc_f[:, :t], b_f, view_rng_f)), 0.0, 1.0)
+        lev_f = np.clip(
+            focal_strategy.move(View(t, own_f[:, :t], perc_f[:, :t], b_f, view_rng_f)), 0.0, 1.0
+        )
         # position of the internal side's actors this step (elections + perception shifts)
         pos_o = np.broadcast_to(o_pos0, (n, O.n_actors, n_i)).copy()
         if alt_active:
             for e, h in enumerate(sy.elected):
                 own_is_reform = O.reform[h]
                 keep = o_ctrl[:, e] == own_is_reform
-                pos_o[:, h, :] = np.where(keep[:, None], o_pos0[h][None, :],
-                                          alt_pos[e][None, :])
-        motive = (p.response_gain * (sm_perc_o - nl) / (1 - nl)
-                  + p.belief_gain * (b_o - theta_o))
+                pos_o[:, h, :] = np.where(keep[:, None], o_pos0[h][None, :], alt_pos[e][None, :])
+        motive = p.response_gain * (sm_perc_o - nl) / (1 - nl) + p.belief_gain * (b_o - theta_o)
         sanc_n = norm(r["sanctions"])
-        shift = O.direction[None, None, :] * span[None, None, :] * resp_world(
-            resp, o_reform, O.reform, p)[:, :, None] * motive[:, None, None]
+        shift = (
+            O.direction[None, None, :]
+            * span[None, None, :]
+            * resp_world(resp, o_reform, O.reform, p)[:, :, None]
+            * motive[:, None, None]
+        )
         if r["dialogue"] >= 0 and O.direction[r["dialogue"]] != 0:
             j = r["dialogue"]
             shift[:, :, j] -= O.direction[j] * span[j] * p.dictation_effect * sanc_n[:, None]
@@ -369,7 +381,9 @@ def run_chunk(
         # ------------------------------------------------------------ 2. ratification
         f_pending = (f_start < NEVER) & ~f_active
         o_pending = (o_start < NEVER) & ~o_active
-        pend_eff = f_pending.astype(np.float64) @ F.effects + o_pending.astype(np.float64) @ O.effects
+        pend_eff = (
+            f_pending.astype(np.float64) @ F.effects + o_pending.astype(np.float64) @ O.effects
+        )
         prospective = np.clip(level + pend_eff, low, high)
         want_f = ladder(F, lev_f, nl) & f_menu[None, :]
         if p.us_cost_tolerance >= 0:
@@ -381,34 +395,70 @@ def run_chunk(
         f_start = np.where(cancel_f, NEVER, f_start)
         cand_f = want_f & ~f_active & ~f_pending & requires_ok(F, f_active)
         if not focal_unitary:
-            sup = vote(F, level, f_pos0, f_clout, span, 1.0, cand_f.any(axis=0))
+            sup = vote(F, level, f_pos0, f_clout, span, 1.0, np.asarray(cand_f.any(axis=0)))
             cand_f &= sup >= p.majority_threshold - p.agenda_power
-            app_f, ex_f = ratify(F, cand_f, prospective, f_pos0, f_stake, b_f, theta_f, f_gate,
-                                 1.0, low, high, p.approval_tolerance)
+            app_f, ex_f = ratify(
+                F,
+                cand_f,
+                prospective,
+                f_pos0,
+                f_stake,
+                b_f,
+                theta_f,
+                f_gate,
+                1.0,
+                low,
+                high,
+                p.approval_tolerance,
+            )
             excess = np.maximum(excess, ex_f)
         else:
             app_f = cand_f
         if opponent is not None:
-            lev_o_choice = np.clip(opponent.move(
-                View(t, own_o[:, :t], perc_o[:, :t], b_o, view_rng_o)), 0.0, 1.0)
+            lev_o_choice = np.clip(
+                opponent.move(View(t, own_o[:, :t], perc_o[:, :t], b_o, view_rng_o)), 0.0, 1.0
+            )
             want_o = ladder(O, lev_o_choice, nl)
             drop_o = o_active & ~want_o & O.reversible[None, :]
             o_start = np.where(o_pending & ~want_o, NEVER, o_start)
             app_o = want_o & ~o_active & ~o_pending & requires_ok(O, o_active)
         else:
             cand_o = ~o_active & ~o_pending & requires_ok(O, o_active)
-            sup_o = vote(O, level, pos_o, o_clout, span, 1.0, cand_o.any(axis=0))
+            sup_o = vote(O, level, pos_o, o_clout, span, 1.0, np.asarray(cand_o.any(axis=0)))
             cand_o &= sup_o >= p.majority_threshold
-            app_o, ex_o = ratify(O, cand_o, prospective, pos_o, o_stake, b_o, theta_o, o_gate, 1.0,
-                                 low, high, p.approval_tolerance)
+            app_o, ex_o = ratify(
+                O,
+                cand_o,
+                prospective,
+                pos_o,
+                o_stake,
+                b_o,
+                theta_o,
+                o_gate,
+                1.0,
+                low,
+                high,
+                p.approval_tolerance,
+            )
             excess = np.maximum(excess, ex_o)
             rev_cand = o_active & O.reversible[None, :]
             if rev_cand.any():
-                sup_r = vote(O, level, pos_o, o_clout, span, -1.0, rev_cand.any(axis=0))
+                sup_r = vote(O, level, pos_o, o_clout, span, -1.0, np.asarray(rev_cand.any(axis=0)))
                 rev_cand &= sup_r >= p.majority_threshold + p.revocation_margin
-                drop_o, ex_r = ratify(O, rev_cand, prospective, pos_o, o_stake, b_o, 0.0,
-                                      np.zeros(O.n_instruments, dtype=bool), -1.0, low, high,
-                                      p.approval_tolerance)
+                drop_o, ex_r = ratify(
+                    O,
+                    rev_cand,
+                    prospective,
+                    pos_o,
+                    o_stake,
+                    b_o,
+                    0.0,
+                    np.zeros(O.n_instruments, dtype=bool),
+                    -1.0,
+                    low,
+                    high,
+                    p.approval_tolerance,
+                )
                 excess = np.maximum(excess, ex_r)
             else:
                 drop_o = np.zeros_like(o_active)
@@ -429,15 +479,20 @@ def run_chunk(
         o_active |= o_new
         f_start = np.where(f_new | drop_f, NEVER, f_start)
         o_start = np.where(o_new | drop_o, NEVER, o_start)
-        level = np.clip(level + f_new.astype(np.float64) @ F.effects
-                        + o_new.astype(np.float64) @ O.effects, low, high)
+        level = np.clip(
+            level + f_new.astype(np.float64) @ F.effects + o_new.astype(np.float64) @ O.effects,
+            low,
+            high,
+        )
         f_pending = (f_start < NEVER) & ~f_active
         o_pending = (o_start < NEVER) & ~o_active
         play_f, conc_f, host_f = posture(F, f_active, f_pending, p)
         play_o, _, _ = posture(O, o_active, o_pending, p)
         own_f[:, t], own_o[:, t] = play_f, play_o
         q_f = np.clip(play_o + p.perception_bias_us + p.perception_noise_us * z_perc_f[:, t], 0, 1)
-        q_o = np.clip(play_f + p.perception_bias_iran + p.perception_noise_iran * z_perc_o[:, t], 0, 1)
+        q_o = np.clip(
+            play_f + p.perception_bias_iran + p.perception_noise_iran * z_perc_o[:, t], 0, 1
+        )
         perc_f[:, t], perc_o[:, t] = q_f, q_o
         # Bayesian type update: reciprocating type shows max(my smoothed level, benign level)
         for lb, q, sm_own, noise, prior in (
@@ -456,14 +511,21 @@ def run_chunk(
 
         # ------------------------------------------------------------ 4. domestic politics
         sanc_n = norm(r["sanctions"])
-        relief = np.clip((sanc0 - level[:, r["sanctions"]]) / span[r["sanctions"]], 0, 1) \
-            if r["sanctions"] >= 0 else np.zeros(n)
+        relief = (
+            np.clip((sanc0 - level[:, r["sanctions"]]) / span[r["sanctions"]], 0, 1)
+            if r["sanctions"] >= 0
+            else np.zeros(n)
+        )
         multi = (f_active @ f_multi) / f_multi.sum() if f_multi.sum() > 0 else np.zeros(n)
         gain = relief + 0.5 * multi
         rally = host_f + p.dictation_effect * sanc_n
         support = np.clip(
-            support + dtt * (p.demographic_drift + p.engagement_gain * gain - p.rally_effect * rally)
-            + p.support_noise * z_support[:, t], 0.01, 0.99)
+            support
+            + dtt * (p.demographic_drift + p.engagement_gain * gain - p.rally_effect * rally)
+            + p.support_noise * z_support[:, t],
+            0.01,
+            0.99,
+        )
         tot = o_clout.sum(axis=1)
         share = (o_clout * o_reform).sum(axis=1) / np.where(tot > 0, tot, 1)
         lam = p.backlash_hazard * np.exp(p.backlash_threat_elasticity * (share - 0.5))
@@ -476,15 +538,18 @@ def run_chunk(
             new = np.clip(level[:, j] - hit * p.backlash_severity * 0.5 * span[j], low[j], high[j])
             transient[:, j] += new - level[:, j]
             level[:, j] = new
-        target = np.where(O.reform, o_base[None, :] * (support / s0)[:, None],
-                          o_base[None, :] * ((1 - support) / (1 - s0))[:, None])
+        target = np.where(
+            O.reform,
+            o_base[None, :] * (support / s0)[:, None],
+            o_base[None, :] * ((1 - support) / (1 - s0))[:, None],
+        )
         rate = 1 - np.exp(-p.clout_adjustment_rate * dtt)
         o_clout = np.where(mobile[None, :], o_clout + rate * (target - o_clout), o_clout)
         if t in ev_steps:
-            for j in np.flatnonzero(sy.elections.step == t):
-                e = sy.elections.holder[j]
+            for jj in np.flatnonzero(sy.elections.step == t).tolist():
+                e = int(sy.elections.holder[jj])
                 h = sy.elected[e]
-                vet = sy.elections.vetting[j]
+                vet = sy.elections.vetting[jj]
                 v = support * (1 - vet) / (support * (1 - vet) + (1 - support))
                 win = v > 0.5
                 o_ctrl[:, e] = win
@@ -511,20 +576,30 @@ def run_chunk(
             np.clip(f_clout, 0, None, out=f_clout)
             np.clip(o_clout, 0, None, out=o_clout)
             if roles_bad:
-                menace = (sy.shock_effects[:, roles_bad] > 0).any(axis=1)
+                menace = np.asarray((sy.shock_effects[:, roles_bad] > 0).any(axis=1))
                 bad = bad + (hits & menace[None, :]).any(axis=1)
         moderation = np.clip((play_o - nl) / (1 - nl), 0, 1)
         pressure = host_f + 0.5 * sanc_n
-        allied = np.clip(allied + dtt * (
-            -p.allied_erosion * allied * (pressure + moderation)
-            + p.allied_recovery * (1 - allied) * bad), 0, 1)
+        allied = np.clip(
+            allied
+            + dtt
+            * (
+                -p.allied_erosion * allied * (pressure + moderation)
+                + p.allied_recovery * (1 - allied) * bad
+            ),
+            0,
+            1,
+        )
         g_f_new = f_new.astype(np.float64) @ np.clip(F.gesture, 0, None)
         g_o_new = o_new.astype(np.float64) @ np.clip(O.gesture, 0, None)
         recip = (g_o_new > 0) & f_offered & (first_recip > T)
         first_recip = np.where(recip, t + 1, first_recip)
         unrec = np.maximum(0.0, unrec + g_f_new - g_o_new)
-        cost = (1 - p.us_cost_decay) * cost + f_new.astype(np.float64) @ F.cost \
+        cost = (
+            (1 - p.us_cost_decay) * cost
+            + f_new.astype(np.float64) @ F.cost
             + p.naivety_cost * unrec
+        )
         if r["dialogue"] >= 0:
             j = r["dialogue"]
             opened |= level[:, j] >= low[j] + p.dialogue_threshold * span[j]
@@ -533,8 +608,12 @@ def run_chunk(
         share = (o_clout * o_reform).sum(axis=1) / np.where(tot > 0, tot, 1)
         rec = {
             "reform_share": share,
-            "majlis_reform_majority": o_ctrl[:, sy.reported["majlis"]] if "majlis" in sy.reported else np.zeros(n),
-            "presidency_reform": o_ctrl[:, sy.reported["presidency"]] if "presidency" in sy.reported else np.zeros(n),
+            "majlis_reform_majority": o_ctrl[:, sy.reported["majlis"]]
+            if "majlis" in sy.reported
+            else np.zeros(n),
+            "presidency_reform": o_ctrl[:, sy.reported["presidency"]]
+            if "presidency" in sy.reported
+            else np.zeros(n),
             "sanctions": level[:, r["sanctions"]] if r["sanctions"] >= 0 else np.zeros(n),
             "dialogue": level[:, r["dialogue"]] if r["dialogue"] >= 0 else np.zeros(n),
             "rapprochement": opened,
