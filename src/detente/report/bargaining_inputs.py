@@ -43,6 +43,7 @@ def scenario_forecasts(
         except InputError:
             continue
         forecasts[issue_id] = values
-        traces[issue_id] = pd.DataFrame({"round": range(len(trace.median)),
-                                         "median": trace.median, "mean": trace.mean})
+        traces[issue_id] = pd.DataFrame(
+            {"round": range(len(trace.median)), "median": trace.median, "mean": trace.mean}
+        )
     return forecasts, traces

@@ -41,6 +41,7 @@ from detente.report.figures import (
 )
 from detente.report.figures.fan import metric_label, strategy_names
 from detente.report.figures.style import label_for
+from detente.scenario.numbers import Provenance
 from detente.scenario.schema import Scenario
 from detente.scenario.uncertainty import uncertainties
 
@@ -151,7 +152,7 @@ def fmt(x: object, digits: int = 3) -> str:
         return "–"
     if v == 0:
         return "0"
-    if abs(v) >= 10 ** digits:
+    if abs(v) >= 10**digits:
         return f"{v:,.0f}"
     return f"{v:.{digits}g}"
 
@@ -180,8 +181,10 @@ def _counts(s: Scenario) -> list[tuple[str, str]]:
         ("Countries and parties", f"{len(s.countries)} ({len(third)} third parties)"),
         ("Actors", str(len(s.actors))),
         ("Issues", f"{len(s.issues)}: " + "; ".join(i.name for i in s.issues)),
-        ("Institutions (with vetoes)",
-         f"{len(s.institutions)} ({sum(1 for i in s.institutions if i.vetoes)})"),
+        (
+            "Institutions (with vetoes)",
+            f"{len(s.institutions)} ({sum(1 for i in s.institutions if i.vetoes)})",
+        ),
         ("Policy instruments", str(len(s.instruments))),
         ("Strategies", str(len(s.strategies))),
         ("Exogenous shocks", str(len(s.shocks))),
@@ -189,23 +192,60 @@ def _counts(s: Scenario) -> list[tuple[str, str]]:
     ]
     if s.calendar is not None:
         c = s.calendar
-        rows.append(("Calendar", f"from {c.start.isoformat()}, {c.horizon} {c.step}s, "
-                                 f"{len(c.elections)} scheduled elections"))
+        rows.append(
+            (
+                "Calendar",
+                f"from {c.start.isoformat()}, {c.horizon} {c.step}s, "
+                f"{len(c.elections)} scheduled elections",
+            )
+        )
     return rows
 
 
-def _judgments(s: Scenario) -> list[dict[str, str]]:
+def _inherited_provenance(s: Scenario, loc: tuple[str | int, ...], own: str) -> str:
+    """The number's own provenance, else that of the nearest element holding it."""
+    if own != "no provenance":
+        return own
+    found = own
+    node: Any = s
+    for key in loc:
+        try:
+            if isinstance(node, list):
+                node = node[int(key)]
+            elif isinstance(node, dict):
+                node = node[key]
+            else:
+                node = getattr(node, str(key))
+        except (KeyError, IndexError, AttributeError, TypeError):
+            break
+        if isinstance(node, Provenance) and node.has_provenance:
+            found = node.provenance_text
+    return found
+
+
+def _judgments(s: Scenario, drivers: pd.DataFrame | None = None) -> list[dict[str, str]]:
     rows = []
     for p in uncertainties(s):
-        if p.provenance.startswith("source:"):
-            kind, text = "source", p.provenance
-        elif p.provenance.startswith("analyst judgment:"):
-            kind, text = "judgment", p.provenance
+        prov = _inherited_provenance(s, p.loc, p.provenance)
+        if prov.startswith("source:"):
+            kind = "source"
+        elif prov.startswith("analyst judgment:"):
+            kind = "judgment"
         else:
-            kind, text = "missing-provenance", "none given"
-        rows.append({"name": p.name, "nominal": fmt(p.nominal),
-                     "range": f"{fmt(p.low)} – {fmt(p.high)}", "distribution": p.distribution,
-                     "provenance": text, "kind": kind})
+            kind, prov = "missing-provenance", "none given"
+        rows.append(
+            {
+                "name": p.name,
+                "nominal": fmt(p.nominal),
+                "range": f"{fmt(p.low)} – {fmt(p.high)}",
+                "distribution": p.distribution,
+                "provenance": prov,
+                "kind": kind,
+            }
+        )
+    if drivers is not None and not drivers.empty and "parameter" in drivers.columns:
+        rank = {str(n): k for k, n in enumerate(drivers["parameter"])}
+        rows.sort(key=lambda r: rank.get(r["name"], len(rank)))
     return rows
 
 
@@ -214,17 +254,22 @@ def _judgment_summary(rows: Sequence[Mapping[str, str]]) -> str:
     src = sum(1 for r in rows if r["kind"] == "source")
     judg = sum(1 for r in rows if r["kind"] == "judgment")
     missing = n - src - judg
-    text = (f"{n} uncertain numbers: {src} traced to the source text, {judg} analyst "
-            "judgments")
+    text = f"{n} uncertain numbers: {src} traced to the source text, {judg} analyst judgments"
     return text + (f", {missing} without provenance." if missing else ".")
 
 
 def _strategies(s: Scenario, ids: Sequence[str] | None) -> list[dict[str, str]]:
     countries = {c.id: c.name for c in s.countries}
     chosen = [st for st in s.strategies if (st.id in ids if ids is not None else st.option)]
-    return [{"name": st.name or label_for(st.id), "country": countries.get(st.country,
-                                                                              st.country),
-             "kind": st.kind, "description": st.description} for st in chosen]
+    return [
+        {
+            "name": st.name or label_for(st.id),
+            "country": countries.get(st.country, st.country),
+            "kind": st.kind,
+            "description": st.description,
+        }
+        for st in chosen
+    ]
 
 
 _METHOD_LABELS = {
@@ -277,21 +322,24 @@ def _comparison_rows(frame: pd.DataFrame, s: Scenario | None) -> list[dict[str, 
         if "rank" in sub.columns and sub["rank"].notna().any():
             sub = sub.sort_values(["rank", "strategy"], na_position="last")
         for k, (_, r) in enumerate(sub.iterrows()):
-            rows.append({
-                "first": k == 0,
-                "outcome": metric_label(str(outcome), s, width=200),
-                "strategy": label_for(str(r["strategy"]), names),
-                "rank": "–" if pd.isna(r.get("rank")) else str(int(r["rank"])),
-                "mean": fmt(r["mean"]),
-                "interval": f"{fmt(r['lo'])} – {fmt(r['hi'])}",
-                "regret_mean": fmt(r["regret_mean"]),
-                "regret_max": fmt(r["regret_max"]),
-                "satisficing": _pct(r["satisficing"]),
-            })
+            rows.append(
+                {
+                    "first": k == 0,
+                    "outcome": metric_label(str(outcome), s, width=200),
+                    "strategy": label_for(str(r["strategy"]), names),
+                    "rank": "–" if pd.isna(r.get("rank")) else str(int(r["rank"])),
+                    "mean": fmt(r["mean"]),
+                    "interval": f"{fmt(r['lo'])} – {fmt(r['hi'])}",
+                    "regret_mean": fmt(r["regret_mean"]),
+                    "regret_max": fmt(r["regret_max"]),
+                    "satisficing": _pct(r["satisficing"]),
+                }
+            )
     return rows
 
 
 def _findings(inputs: ReportInputs) -> list[str]:
+    """One line per ranked outcome: the leader, its interval and the others' means."""
     frame, s = inputs.comparison, inputs.scenario
     if frame is None or frame.empty:
         return []
@@ -299,27 +347,36 @@ def _findings(inputs: ReportInputs) -> list[str]:
     out = []
     for outcome in dict.fromkeys(frame["outcome"]):
         sub = frame[frame["outcome"] == outcome]
-        if _direction(s, str(outcome)) == "info":
+        if _direction(s, str(outcome)) == "info" or (
+            "rank" in sub.columns and sub["rank"].isna().all()
+        ):
             continue
-        if "rank" in sub.columns and sub["rank"].notna().any():
-            best = sub.sort_values(["rank", "strategy"]).iloc[0]
-        else:
-            best = sub.sort_values(["regret_max", "strategy"]).iloc[0]
         label = metric_label(str(outcome), s, width=200)
-        others = sub[sub["strategy"] != best["strategy"]]
-        text = (f"{label}: {label_for(str(best['strategy']), names)} comes first "
-                f"(expected {fmt(best['mean'])}, interval {fmt(best['lo'])} – {fmt(best['hi'])}; "
-                f"worst-case regret {fmt(best['regret_max'])}")
+        if sub["mean"].nunique() <= 1 and sub["regret_max"].fillna(0).max() == 0:
+            out.append(
+                f"{label}: no difference between the strategies (all {fmt(sub['mean'].iloc[0])})."
+            )
+            continue
+        key = ["rank", "strategy"] if "rank" in sub.columns else ["regret_max", "strategy"]
+        ordered = sub.sort_values(key)
+        best = ordered.iloc[0]
+        tied = ordered[ordered[key[0]] == best[key[0]]]
+        who = " and ".join(label_for(str(t), names) for t in tied["strategy"])
+        text = (
+            f"{label}: {who} {'tie' if len(tied) > 1 else 'does best'} "
+            f"(mean {fmt(best['mean'])}, interval {fmt(best['lo'])} – {fmt(best['hi'])}, "
+            f"worst-case regret {fmt(best['regret_max'])}"
+        )
         if pd.notna(best["satisficing"]):
-            text += f"; meets the threshold in {_pct(best['satisficing'])} of states"
+            text += f", threshold met in {_pct(best['satisficing'])} of states"
+        rest = ordered.iloc[len(tied) :]
         text += ")"
-        if not others.empty:
-            alt = ", ".join(f"{label_for(str(o['strategy']), names)} {fmt(o['mean'])}"
-                            for _, o in others.iterrows())
-            text += f"; others: {alt}."
-        else:
-            text += "."
-        out.append(text)
+        if not rest.empty:
+            text += "; then " + ", ".join(
+                f"{label_for(str(o['strategy']), names)} {fmt(o['mean'])}"
+                for _, o in rest.iterrows()
+            )
+        out.append(text + ".")
     return out
 
 
@@ -340,16 +397,18 @@ def _caveats(inputs: ReportInputs, judgments: Sequence[Mapping[str, str]]) -> li
     out = list(inputs.caveats)
     missing = sum(1 for j in judgments if j["kind"] == "missing-provenance")
     if missing:
-        out.append(f"{missing} uncertain numbers carry no provenance; treat them as "
-                   "placeholders.")
+        out.append(f"{missing} uncertain numbers carry no provenance; treat them as placeholders.")
     judg = sum(1 for j in judgments if j["kind"] == "judgment")
     if judgments and judg > len(judgments) / 2:
-        out.append(f"Most uncertain numbers ({judg} of {len(judgments)}) are analyst "
-                   "judgments rather than claims of the source text.")
+        out.append(
+            f"Most uncertain numbers ({judg} of {len(judgments)}) are analyst "
+            "judgments rather than claims of the source text."
+        )
     states = inputs.method.get("states")
     if isinstance(states, int) and states < 100:
-        out.append(f"Only {states} states of the world were sampled; rankings may change with "
-                   "more.")
+        out.append(
+            f"Only {states} states of the world were sampled; rankings may change with more."
+        )
     comp = inputs.comparison
     if comp is not None and "satisficing" in comp and comp["satisficing"].isna().all():
         out.append("No satisficing thresholds were set, so satisficing is not reported.")
@@ -366,13 +425,17 @@ def _prim_summary(inputs: ReportInputs) -> str:
     if row.empty:
         return ""
     r = row.iloc[0]
-    text = (f"Scenario discovery (PRIM) looked for the conditions under which the "
-            f"{inputs.prim_label} occur. The chosen box (step {step}) holds "
-            f"{_pct(r['coverage'])} of them (coverage), and {_pct(r['density'])} of the states "
-            "inside it are such cases (density)")
+    text = (
+        f"Scenario discovery (PRIM) looked for the conditions under which the "
+        f"{inputs.prim_label} occur. The chosen box (step {step}) holds "
+        f"{_pct(r['coverage'])} of them (coverage), and {_pct(r['density'])} of the states "
+        "inside it are such cases (density)"
+    )
     if box is not None and not box.empty:
-        limits = "; ".join(f"{u} in [{fmt(lo)}, {fmt(hi)}]" for u, lo, hi in
-                           zip(box["uncertainty"], box["low"], box["high"], strict=True))
+        limits = "; ".join(
+            f"{u} in [{fmt(lo)}, {fmt(hi)}]"
+            for u, lo, hi in zip(box["uncertainty"], box["low"], box["high"], strict=True)
+        )
         text += f". It is defined by: {limits}."
     else:
         text += "."
@@ -402,15 +465,24 @@ class _Figures:
         self.by_section: dict[str, list[EmbeddedFigure]] = {}
         self.count = 0
 
-    def add(self, section: str, fid: str, make: Callable[[], Figure], caption: str,
-            alt: str) -> None:
+    def add(
+        self, section: str, fid: str, make: Callable[[], Figure], caption: str, alt: str
+    ) -> None:
         fig = make()
         png = figure_bytes(fig, "png")
         self.count += 1
         width, height = _png_size(png)
-        self.by_section.setdefault(section, []).append(EmbeddedFigure(
-            id=fid, number=self.count, caption=caption, alt=alt,
-            png=base64.b64encode(png).decode("ascii"), width=width, height=height))
+        self.by_section.setdefault(section, []).append(
+            EmbeddedFigure(
+                id=fid,
+                number=self.count,
+                caption=caption,
+                alt=alt,
+                png=base64.b64encode(png).decode("ascii"),
+                width=width,
+                height=height,
+            )
+        )
 
     def section(self, name: str) -> list[EmbeddedFigure]:
         return self.by_section.get(name, [])
@@ -432,85 +504,121 @@ def render_report(inputs: ReportInputs) -> str:
     s = inputs.scenario
     figs = _Figures()
     if s is not None:
-        figs.add("structure", "structure", lambda: structure_chart(s),
-                 "The actors of the scenario grouped by country and camp, the issues they "
-                 "bargain over, and who holds a veto on which issue.",
-                 "Diagram of actors by country and camp with veto links to issues")
+        figs.add(
+            "structure",
+            "structure",
+            lambda: structure_chart(s),
+            "The actors of the scenario grouped by country and camp, the issues they "
+            "bargain over, and who holds a veto on which issue.",
+            "Diagram of actors by country and camp with veto links to issues",
+        )
     if inputs.comparison is not None and not inputs.comparison.empty:
         comparison = inputs.comparison
-        figs.add("comparison", "comparison",
-                 lambda: comparison_chart(comparison, s, interval_label=inputs.interval_label,
-                                          thresholds=inputs.thresholds),
-                 "For each outcome: the expected value of each strategy over the sampled "
-                 f"states with its {inputs.interval_label} (left), the regret against the "
-                 "best strategy in each state, mean and worst case (middle), and the share of "
-                 "states meeting the satisficing threshold (right).",
-                 "Strategy comparison: expected value, regret and satisficing per outcome")
+        figs.add(
+            "comparison",
+            "comparison",
+            lambda: comparison_chart(
+                comparison, s, interval_label=inputs.interval_label, thresholds=inputs.thresholds
+            ),
+            "For each outcome: the expected value of each strategy over the sampled "
+            f"states with its {inputs.interval_label} (left), the regret against the "
+            "best strategy in each state, mean and worst case (middle), and the share of "
+            "states meeting the satisficing threshold (right).",
+            "Strategy comparison: expected value, regret and satisficing per outcome",
+        )
     if inputs.quantiles is not None and not inputs.quantiles.empty:
         quantiles = inputs.quantiles
-        figs.add("fan", "fan",
-                 lambda: fan_chart(quantiles, s, metrics=inputs.fan_metrics),
-                 "Each row is an outcome, each column a strategy. The line is the median over "
-                 "all simulated worlds, the dark band holds the middle 50% of worlds and the "
-                 "light band 90%. Dotted vertical lines mark scheduled elections.",
-                 "Fan charts of the key outcomes over time for each strategy")
+        figs.add(
+            "fan",
+            "fan",
+            lambda: fan_chart(quantiles, s, metrics=inputs.fan_metrics),
+            "Each row is an outcome, each column a strategy. The line is the median over "
+            "all simulated worlds, the dark band holds the middle 50% of worlds and the "
+            "light band 90%. Dotted vertical lines mark scheduled elections.",
+            "Fan charts of the key outcomes over time for each strategy",
+        )
     if inputs.drivers is not None and not inputs.drivers.empty:
         drivers = inputs.drivers
-        figs.add("drivers", "drivers",
-                 lambda: drivers_chart(drivers, inputs.drivers_label),
-                 "Rank correlation between each sampled uncertainty and "
-                 f"{inputs.drivers_label}, strongest first. Long bars mark the judgments the "
-                 "result hinges on.",
-                 "Bar chart of rank correlations of uncertainties with the result")
+        figs.add(
+            "drivers",
+            "drivers",
+            lambda: drivers_chart(drivers, inputs.drivers_label),
+            "Rank correlation between each sampled uncertainty and "
+            f"{inputs.drivers_label}, strongest first. Long bars mark the judgments the "
+            "result hinges on.",
+            "Bar chart of rank correlations of uncertainties with the result",
+        )
     if inputs.sensitivity is not None and not inputs.sensitivity.empty:
         sens = inputs.sensitivity
-        figs.add("sensitivity", "sensitivity",
-                 lambda: sensitivity_chart(sens, inputs.sensitivity_outcome),
-                 f"Global sensitivity of {inputs.sensitivity_outcome} to the uncertain inputs "
-                 "(whiskers: 95% confidence intervals). Inputs with small indices can be fixed "
-                 "at their nominal value without changing the conclusion.",
-                 "Sensitivity indices of the uncertain inputs")
+        figs.add(
+            "sensitivity",
+            "sensitivity",
+            lambda: sensitivity_chart(sens, inputs.sensitivity_outcome),
+            f"Global sensitivity of {inputs.sensitivity_outcome} to the uncertain inputs "
+            "(whiskers: 95% confidence intervals). Inputs with small indices can be fixed "
+            "at their nominal value without changing the conclusion.",
+            "Sensitivity indices of the uncertain inputs",
+        )
     if inputs.prim_trajectory is not None or inputs.prim_box is not None:
-        figs.add("discovery", "discovery",
-                 lambda: discovery_chart(inputs.prim_trajectory, inputs.prim_box,
-                                         chosen_step=inputs.prim_step,
-                                         outcome_label=inputs.prim_label),
-                 "Left: PRIM's peeling trajectory, trading coverage (how many of the cases the "
-                 "box catches) for density (how pure the box is); the circled box is the one "
-                 "chosen. Right: the ranges of the restricted uncertainties inside that box, "
-                 "against the range sampled.",
-                 "PRIM trade-off curve and box limits")
+        figs.add(
+            "discovery",
+            "discovery",
+            lambda: discovery_chart(
+                inputs.prim_trajectory,
+                inputs.prim_box,
+                chosen_step=inputs.prim_step,
+                outcome_label=inputs.prim_label,
+            ),
+            "Left: PRIM's peeling trajectory, trading coverage (how many of the cases the "
+            "box catches) for density (how pure the box is); the circled box is the one "
+            "chosen. Right: the ranges of the restricted uncertainties inside that box, "
+            "against the range sampled.",
+            "PRIM trade-off curve and box limits",
+        )
     if s is not None:
         for issue_id, fc in inputs.forecasts.items():
-            figs.add("bargaining", f"positions-{issue_id}",
-                     functools.partial(scenario_position_map, s, issue_id, fc),
-                     f"Actors on {s.issue(issue_id).name}: position (horizontal) against clout "
-                     "(vertical); marker area shows salience. Vertical lines mark each model's "
-                     "forecast and the status quo.",
-                     f"Position map of the actors on {s.issue(issue_id).name}")
+            figs.add(
+                "bargaining",
+                f"positions-{issue_id}",
+                functools.partial(scenario_position_map, s, issue_id, fc),
+                f"Actors on {s.issue(issue_id).name}: position (horizontal) against clout "
+                "(vertical); marker area shows salience. Vertical lines mark each model's "
+                "forecast and the status quo.",
+                f"Position map of the actors on {s.issue(issue_id).name}",
+            )
     for issue_id, rounds in inputs.eum_rounds.items():
         issue = s.issue(issue_id) if s is not None else None
-        figs.add("bargaining", f"eum-{issue_id}",
-                 functools.partial(eum_rounds_chart, rounds, issue,
-                                   forecasts=inputs.forecasts.get(issue_id)),
-                 "The expected-utility model round by round: the weighted median and mean of "
-                 "the actors' positions after each round of challenges.",
-                 "Expected-utility model positions by round")
+        figs.add(
+            "bargaining",
+            f"eum-{issue_id}",
+            functools.partial(
+                eum_rounds_chart, rounds, issue, forecasts=inputs.forecasts.get(issue_id)
+            ),
+            "The expected-utility model round by round: the weighted median and mean of "
+            "the actors' positions after each round of challenges.",
+            "Expected-utility model positions by round",
+        )
 
-    judgments = _judgments(s) if s is not None else []
+    judgments = _judgments(s, inputs.drivers) if s is not None else []
     sections = [("findings", "Bottom line")] if _findings(inputs) else []
     if s is not None:
         sections.append(("scenario", "The scenario"))
-    sections += [("method", "Method"), ("results", "Results"),
-                 ("drivers", "What drives the results")]
+    sections += [
+        ("method", "Method"),
+        ("results", "Results"),
+        ("drivers", "What drives the results"),
+    ]
     if figs.section("bargaining"):
         sections.append(("bargaining", "Bargaining"))
     sections.append(("caveats", "Caveats"))
 
     method = dict(inputs.method)
     method.setdefault("code_version", f"detente {detente.__version__}")
-    comparison_ids = (list(dict.fromkeys(inputs.comparison["strategy"]))
-                      if inputs.comparison is not None and not inputs.comparison.empty else None)
+    comparison_ids = (
+        list(dict.fromkeys(inputs.comparison["strategy"]))
+        if inputs.comparison is not None and not inputs.comparison.empty
+        else None
+    )
     css = (TEMPLATE_DIR / "report.css").read_text(encoding="utf-8")
     context = {
         "version": detente.__version__,
@@ -524,17 +632,29 @@ def render_report(inputs: ReportInputs) -> str:
         "strategies": _strategies(s, comparison_ids) if s is not None else [],
         "judgments": judgments,
         "judgment_rows": 30,
+        "judgments_by_drivers": inputs.drivers is not None and not inputs.drivers.empty,
         "judgment_summary": _judgment_summary(judgments) if judgments else "",
         "method": _method_rows(method),
-        "comparison_table": (_comparison_rows(inputs.comparison, s)
-                             if inputs.comparison is not None and not inputs.comparison.empty
-                             else []),
+        "comparison_table": (
+            _comparison_rows(inputs.comparison, s)
+            if inputs.comparison is not None and not inputs.comparison.empty
+            else []
+        ),
         "rank_by": inputs.rank_by,
         "prim_summary": _prim_summary(inputs),
         "caveats": _caveats(inputs, judgments),
-        "figures": {name: figs.section(name) for name in
-                    ("structure", "comparison", "fan", "drivers", "sensitivity", "discovery",
-                     "bargaining")},
+        "figures": {
+            name: figs.section(name)
+            for name in (
+                "structure",
+                "comparison",
+                "fan",
+                "drivers",
+                "sensitivity",
+                "discovery",
+                "bargaining",
+            )
+        },
         "css": css,
     }
     return _environment().get_template("report.html.j2").render(context)

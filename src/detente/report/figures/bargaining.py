@@ -47,8 +47,9 @@ MODEL_NAMES: dict[str, str] = {
 }
 
 
-def scenario_table(scenario: Scenario, issue_id: str) -> tuple[ActorTable, dict[str, str],
-                                                                dict[str, str]]:
+def scenario_table(
+    scenario: Scenario, issue_id: str
+) -> tuple[ActorTable, dict[str, str], dict[str, str]]:
     """The nominal actor table of one issue, with each actor's group and display name.
 
     The group is the actor's country for the principals, ``"Third parties"`` otherwise.
@@ -81,11 +82,19 @@ def scenario_table(scenario: Scenario, issue_id: str) -> tuple[ActorTable, dict[
 
 
 def _crowded_key(fig: Figure, missed: Sequence[tuple[int, str]]) -> Legend:
-    numbered = [Line2D([], [], linestyle="none",
-                       label=f"{n}  {short_name(t.replace(chr(10), ' '), 32)}")
-                for n, t in missed]
-    return fig.legend(handles=numbered, loc="outside right lower", fontsize=7.5, handlelength=0,
-                      handletextpad=0, title="Crowded points", title_fontsize=8)
+    numbered = [
+        Line2D([], [], linestyle="none", label=f"{n}  {short_name(t.replace(chr(10), ' '), 32)}")
+        for n, t in missed
+    ]
+    return fig.legend(
+        handles=numbered,
+        loc="outside right lower",
+        fontsize=7.5,
+        handlelength=0,
+        handletextpad=0,
+        title="Crowded points",
+        title_fontsize=8,
+    )
 
 
 def short_name(name: str, limit: int = 30) -> str:
@@ -147,9 +156,18 @@ def position_map(
     span = hi - lo
     for g in group_names:
         idx = [i for i, a in enumerate(ids) if group_of[a] == g]
-        ax.scatter(table.position[idx], table.capability[idx], s=sizes[idx], c=colors[g],
-                   marker=markers[g], alpha=0.8, edgecolors="white", linewidths=0.8,
-                   label=g, zorder=3)
+        ax.scatter(
+            table.position[idx],
+            table.capability[idx],
+            s=sizes[idx],
+            c=colors[g],
+            marker=markers[g],
+            alpha=0.8,
+            edgecolors="white",
+            linewidths=0.8,
+            label=g,
+            zorder=3,
+        )
     ymax = float(np.max(table.capability)) if table.n else 1.0
     ax.set_xlim(lo - 0.04 * span, hi + 0.04 * span)
     ax.set_ylim(0, ymax * 1.15 + 1e-9)
@@ -157,15 +175,24 @@ def position_map(
     handles: list[Line2D] = []
     if table.reference is not None:
         ax.axvline(table.reference, color=GREY, linewidth=1.4, zorder=1)
-        handles.append(Line2D([], [], color=GREY, linewidth=1.4,
-                              label=f"Status quo ({table.reference:.3g})"))
+        handles.append(
+            Line2D([], [], color=GREY, linewidth=1.4, label=f"Status quo ({table.reference:.3g})")
+        )
     forecast_colors = ["#000000", "#444444", "#000000", "#444444", "#000000"]
     for k, (model, value) in enumerate((forecasts or {}).items()):
         style = FORECAST_STYLES[k % len(FORECAST_STYLES)]
         color = forecast_colors[k % len(forecast_colors)]
         ax.axvline(value, color=color, linestyle=style, linewidth=1.6, zorder=2)
-        handles.append(Line2D([], [], color=color, linestyle=style, linewidth=1.6,
-                              label=f"Forecast, {MODEL_NAMES.get(model, model)}: {value:.3g}"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=color,
+                linestyle=style,
+                linewidth=1.6,
+                label=f"Forecast, {MODEL_NAMES.get(model, model)}: {value:.3g}",
+            )
+        )
 
     xlabel = _issue_axis_label(issue, table)
     if issue is not None and issue.anchors:
@@ -176,8 +203,16 @@ def position_map(
     ax.set_xlabel(xlabel, fontsize=8.5)
     ax.set_ylabel("Clout (capability)")
     size_handles = [
-        Line2D([], [], marker="o", linestyle="none", color=GREY, alpha=0.6,
-               markersize=float(np.sqrt(30.0 + 3.2 * s)), label=f"salience {s}")
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="none",
+            color=GREY,
+            alpha=0.6,
+            markersize=float(np.sqrt(30.0 + 3.2 * s)),
+            label=f"salience {s}",
+        )
         for s in (20, 60, 100)
     ]
     group_handles = [
@@ -185,25 +220,31 @@ def position_map(
         for g in group_names
     ]
     ncol = min(4, max(1, len(group_handles)))
-    fig.legend(handles=group_handles, loc="outside lower center", ncol=ncol,
-               title="Actors (marker area = salience)", fontsize=8)
+    fig.legend(
+        handles=group_handles,
+        loc="outside lower center",
+        ncol=ncol,
+        title="Actors (marker area = salience)",
+        fontsize=8,
+    )
     fig.legend(handles=[*handles, *size_handles], loc="outside right upper", fontsize=8)
 
     default = f"Who stands where: {issue.name if issue else table.issue}"
     ax.set_title(wrap(title or default, 90), loc="left")
-    order = [int(i) for i in np.argsort(-(table.capability * np.maximum(sal, 1e-9)),
-                                        kind="stable")]
+    order = [int(i) for i in np.argsort(-(table.capability * np.maximum(sal, 1e-9)), kind="stable")]
     radii = np.sqrt(sizes / np.pi) * 1.1
     texts = [wrap((names or {}).get(a, a), 22) for a in ids]
-    made, missed = place_labels(ax, table.position, table.capability, texts, radii=radii,
-                                order=order, fontsize=7.5)
+    made, missed = place_labels(
+        ax, table.position, table.capability, texts, radii=radii, order=order, fontsize=7.5
+    )
     if missed:
         # the key takes room on the right, which moves the points: place the labels again
         crowded = _crowded_key(fig, missed)
         for artist in made:
             artist.remove()
-        _, missed_again = place_labels(ax, table.position, table.capability, texts,
-                                       radii=radii, order=order, fontsize=7.5)
+        _, missed_again = place_labels(
+            ax, table.position, table.capability, texts, radii=radii, order=order, fontsize=7.5
+        )
         crowded.remove()
         if missed_again:
             _crowded_key(fig, missed_again)
@@ -215,8 +256,9 @@ def scenario_position_map(
 ) -> Figure:
     """:func:`position_map` for one issue of a scenario (nominal values, camps as groups)."""
     table, groups, names = scenario_table(scenario, issue_id)
-    return position_map(table, forecasts=forecasts, groups=groups, names=names,
-                        issue=scenario.issue(issue_id))
+    return position_map(
+        table, forecasts=forecasts, groups=groups, names=names, issue=scenario.issue(issue_id)
+    )
 
 
 @styled
@@ -254,13 +296,30 @@ def eum_rounds_chart(
     ax = fig.subplots()
     ax.set_label("eum:rounds")
     r = rounds.sort_values("round")
-    ax.plot(r["round"], r["median"], "-o", color=PALETTE[0], markersize=4,
-            label="Weighted median of positions")
-    ax.plot(r["round"], r["mean"], "-s", color=PALETTE[1], markersize=4,
-            label="Weighted mean of positions")
+    ax.plot(
+        r["round"],
+        r["median"],
+        "-o",
+        color=PALETTE[0],
+        markersize=4,
+        label="Weighted median of positions",
+    )
+    ax.plot(
+        r["round"],
+        r["mean"],
+        "-s",
+        color=PALETTE[1],
+        markersize=4,
+        label="Weighted mean of positions",
+    )
     for k, (model, value) in enumerate((forecasts or {}).items()):
-        ax.axhline(value, color=GREY, linestyle=FORECAST_STYLES[k % len(FORECAST_STYLES)],
-                   linewidth=1.1, label=f"{MODEL_NAMES.get(model, model)}: {value:.3g}")
+        ax.axhline(
+            value,
+            color=GREY,
+            linestyle=FORECAST_STYLES[k % len(FORECAST_STYLES)],
+            linewidth=1.1,
+            label=f"{MODEL_NAMES.get(model, model)}: {value:.3g}",
+        )
     lim = (issue.low, issue.high) if issue is not None else scale
     if lim is not None:
         pad = 0.03 * (lim[1] - lim[0])

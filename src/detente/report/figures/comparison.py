@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
-from detente.report.figures.fan import metric_label, strategy_names
+from detente.report.figures.fan import metric_label, strategy_names, strategy_order
 from detente.report.figures.style import (
     GREY,
     colors_for,
@@ -32,8 +32,16 @@ from detente.report.figures.style import (
 )
 from detente.scenario.schema import Scenario
 
-COMPARISON_COLUMNS = ("strategy", "outcome", "mean", "lo", "hi", "regret_mean", "regret_max",
-                      "satisficing")
+COMPARISON_COLUMNS = (
+    "strategy",
+    "outcome",
+    "mean",
+    "lo",
+    "hi",
+    "regret_mean",
+    "regret_max",
+    "satisficing",
+)
 
 
 def _direction(outcome: str, scenario: Scenario | None) -> str:
@@ -41,7 +49,8 @@ def _direction(outcome: str, scenario: Scenario | None) -> str:
         for m in scenario.metrics:
             if m.id == outcome:
                 return {"maximize": "higher is better", "minimize": "lower is better"}.get(
-                    m.direction, "")
+                    m.direction, ""
+                )
     return ""
 
 
@@ -92,10 +101,10 @@ def comparison_chart(
         raise ValueError(f"comparison frame lacks columns {missing}")
     if outcomes is None:
         outcomes = list(dict.fromkeys(comparison["outcome"]))
-    strategies = list(dict.fromkeys(comparison["strategy"]))
+    strategies = strategy_order(comparison["strategy"].tolist(), scenario)
     names = strategy_names(scenario)
     colors = colors_for(strategies)
-    ylabels = [wrap(label_for(s, names), 22) for s in strategies]
+    ylabels = [wrap(label_for(s, names), 24) for s in strategies]
     y = np.arange(len(strategies))[::-1]
 
     n = max(len(outcomes), 1)
@@ -115,29 +124,54 @@ def comparison_chart(
                 continue
             lo, hi = row["lo"], row["hi"]
             if pd.notna(lo) and pd.notna(hi):
-                ax_v.plot([lo, hi], [y[i], y[i]], color=colors[s], linewidth=2.4,
-                          solid_capstyle="butt")
-            ax_v.plot(row["mean"], y[i], "o", color=colors[s], markersize=7,
-                      markeredgecolor="white", markeredgewidth=0.8)
+                ax_v.plot(
+                    [lo, hi], [y[i], y[i]], color=colors[s], linewidth=2.4, solid_capstyle="butt"
+                )
+            ax_v.plot(
+                row["mean"],
+                y[i],
+                "o",
+                color=colors[s],
+                markersize=7,
+                markeredgecolor="white",
+                markeredgewidth=0.8,
+            )
         direction = _direction(outcome, scenario)
-        ax_v.set_title(wrap(metric_label(outcome, scenario, width=60).replace("\n", " "), 60)
-                       + (f"\n({direction})" if direction else ""), loc="left")
+        ax_v.set_title(
+            wrap(metric_label(outcome, scenario, width=60).replace("\n", " "), 60)
+            + (f"\n({direction})" if direction else ""),
+            loc="left",
+        )
         ax_v.set_yticks(y, ylabels)
         ax_v.set_ylim(-0.6, len(strategies) - 0.4)
         ax_v.grid(axis="y", visible=False)
 
-        ax_r.barh(y, sub["regret_mean"].fillna(0), color=[colors[s] for s in strategies],
-                  alpha=0.85, height=0.6)
-        ax_r.plot(sub["regret_max"], y, "D", color="#333333", markersize=5)
-        ax_r.set_yticks(y, [])
-        ax_r.set_ylim(-0.6, len(strategies) - 0.4)
-        ax_r.set_xlim(left=0)
-        ax_r.grid(axis="y", visible=False)
-        ax_r.set_title("Regret (outcome units)", loc="left")
+        info = "rank" in sub.columns and bool(sub["rank"].isna().all())
+        if info:
+            placeholder(ax_r, "information only:\nno better or worse, no regret")
+        else:
+            ax_r.barh(
+                y,
+                sub["regret_mean"].fillna(0),
+                color=[colors[s] for s in strategies],
+                alpha=0.85,
+                height=0.6,
+            )
+            ax_r.plot(sub["regret_max"], y, "D", color="#333333", markersize=5)
+            ax_r.set_yticks(y, [])
+            ax_r.set_ylim(-0.6, len(strategies) - 0.4)
+            ax_r.set_xlim(left=0)
+            ax_r.grid(axis="y", visible=False)
+            ax_r.set_title("Regret (outcome units)", loc="left")
 
         if sub["satisficing"].notna().any():
-            ax_s.barh(y, sub["satisficing"].fillna(0), color=[colors[s] for s in strategies],
-                      alpha=0.85, height=0.6)
+            ax_s.barh(
+                y,
+                sub["satisficing"].fillna(0),
+                color=[colors[s] for s in strategies],
+                alpha=0.85,
+                height=0.6,
+            )
             for i, v in enumerate(sub["satisficing"]):
                 if pd.notna(v):
                     ax_s.text(min(v, 1.0) + 0.02, y[i], f"{v:.0%}", va="center", fontsize=8.5)
@@ -148,8 +182,10 @@ def comparison_chart(
             ax_s.set_ylim(-0.6, len(strategies) - 0.4)
             ax_s.grid(axis="y", visible=False)
             threshold = (thresholds or {}).get(outcome) or _threshold(outcome, scenario)
-            ax_s.set_title(wrap("States meeting the threshold"
-                                + (f" ({threshold})" if threshold else ""), 30), loc="left")
+            ax_s.set_title(
+                wrap("States meeting the threshold" + (f" ({threshold})" if threshold else ""), 30),
+                loc="left",
+            )
         else:
             placeholder(ax_s, "no satisficing threshold\nset for this outcome")
     if not outcomes:
@@ -162,6 +198,8 @@ def comparison_chart(
         Line2D([], [], marker="D", color="#333333", linestyle="none", label="Maximum regret"),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncol=2)
-    fig.suptitle(title or "Which strategy holds up: expected value, regret and satisficing",
-                 fontweight="bold")
+    fig.suptitle(
+        title or "Which strategy holds up: expected value, regret and satisficing",
+        fontweight="bold",
+    )
     return fig

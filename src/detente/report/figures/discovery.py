@@ -73,8 +73,15 @@ def discovery_chart(
             raise ValueError(f"PRIM trajectory lacks columns {missing}")
         traj = trajectory.sort_values("step")
         ax_t.plot(traj["coverage"], traj["density"], color=LIGHT_GREY, linewidth=1.2, zorder=1)
-        sc = ax_t.scatter(traj["coverage"], traj["density"], c=traj["n_restricted"],
-                          cmap="cividis", s=22, zorder=2, edgecolors="none")
+        sc = ax_t.scatter(
+            traj["coverage"],
+            traj["density"],
+            c=traj["n_restricted"],
+            cmap="cividis",
+            s=22,
+            zorder=2,
+            edgecolors="none",
+        )
         cbar = fig.colorbar(sc, ax=ax_t, pad=0.01, aspect=30)
         cbar.set_label("Uncertainties restricted")
         cbar.locator = _integer_locator()
@@ -83,11 +90,26 @@ def discovery_chart(
         chosen = traj[traj["step"] == step]
         if not chosen.empty:
             cx, cy = float(chosen["coverage"].iloc[0]), float(chosen["density"].iloc[0])
-            ax_t.scatter([cx], [cy], s=150, facecolors="none", edgecolors=OKABE_ITO["vermillion"],
-                         linewidths=2.2, zorder=3, label=f"Chosen box (step {step})")
-            ax_t.annotate(f"coverage {cx:.0%}\ndensity {cy:.0%}", (cx, cy),
-                          xytext=(-12, -14), textcoords="offset points", ha="right", va="top",
-                          fontsize=8.5, color=OKABE_ITO["vermillion"])
+            ax_t.scatter(
+                [cx],
+                [cy],
+                s=150,
+                facecolors="none",
+                edgecolors=OKABE_ITO["vermillion"],
+                linewidths=2.2,
+                zorder=3,
+                label=f"Chosen box (step {step})",
+            )
+            ax_t.annotate(
+                f"coverage {cx:.0%}\ndensity {cy:.0%}",
+                (cx, cy),
+                xytext=(-12, -14),
+                textcoords="offset points",
+                ha="right",
+                va="top",
+                fontsize=8.5,
+                color=OKABE_ITO["vermillion"],
+            )
         ax_t.set_xlim(0, 1.03)
         ax_t.set_ylim(0, 1.03)
         ax_t.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -107,15 +129,29 @@ def discovery_chart(
         width = (rows["full_high"] - rows["full_low"]).replace(0, np.nan)
         lo = ((rows["low"] - rows["full_low"]) / width).fillna(0.0).clip(0, 1)
         hi = ((rows["high"] - rows["full_low"]) / width).fillna(1.0).clip(0, 1)
-        ax_b.barh(y, np.ones(len(rows)), left=0, color=LIGHT_GREY, height=0.6,
-                  label="Sampled range")
-        ax_b.barh(y, hi - lo, left=lo, color=OKABE_ITO["blue"], height=0.6,
-                  label="Range inside the box")
+        ax_b.barh(
+            y, np.ones(len(rows)), left=0, color=LIGHT_GREY, height=0.6, label="Sampled range"
+        )
+        ax_b.barh(
+            y, hi - lo, left=lo, color=OKABE_ITO["blue"], height=0.6, label="Range inside the box"
+        )
         for i in range(len(rows)):
-            ax_b.text(float(lo.iloc[i]) - 0.01, y[i], _fmt(float(rows["low"].iloc[i])),
-                      ha="right", va="center", fontsize=8)
-            ax_b.text(float(hi.iloc[i]) + 0.01, y[i], _fmt(float(rows["high"].iloc[i])),
-                      ha="left", va="center", fontsize=8)
+            ax_b.text(
+                float(lo.iloc[i]) - 0.01,
+                y[i],
+                _fmt(float(rows["low"].iloc[i])),
+                ha="right",
+                va="center",
+                fontsize=8,
+            )
+            ax_b.text(
+                float(hi.iloc[i]) + 0.01,
+                y[i],
+                _fmt(float(rows["high"].iloc[i])),
+                ha="left",
+                va="center",
+                fontsize=8,
+            )
         ax_b.set_yticks(y, [wrap(str(u), 40) for u in rows["uncertainty"]])
         ax_b.set_xlim(-0.14, 1.14)
         ax_b.set_xticks([0, 0.5, 1], ["lowest\nsampled", "middle", "highest\nsampled"])
@@ -124,8 +160,10 @@ def discovery_chart(
     handles = [*ax_t.get_legend_handles_labels()[0], *ax_b.get_legend_handles_labels()[0]]
     if handles:
         fig.legend(handles=handles, loc="outside lower center", ncol=len(handles))
-    fig.suptitle(title or "Scenario discovery (PRIM): under what conditions do the cases occur?",
-                 fontweight="bold")
+    fig.suptitle(
+        title or "Scenario discovery (PRIM): under what conditions do the cases occur?",
+        fontweight="bold",
+    )
     return fig
 
 

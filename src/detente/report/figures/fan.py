@@ -10,6 +10,8 @@ drawn as dotted vertical lines.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import textwrap
 from collections.abc import Sequence
 
 import matplotlib.dates as mdates
@@ -29,6 +31,9 @@ from detente.report.figures.style import (
     wrap,
 )
 from detente.scenario.schema import Scenario
+
+MAX_WIDTH = 11.0
+"""Widest figure in inches (wider ones shrink on the page and their text gets small)."""
 
 QUANTILE_COLUMNS = ("strategy", "step", "metric", "p05", "p25", "p50", "p75", "p95")
 
@@ -62,11 +67,32 @@ def metric_label(metric: str, scenario: Scenario | None, width: int = 26) -> str
     return wrap(label_for(metric), width)
 
 
-def strategy_names(scenario: Scenario | None) -> dict[str, str]:
-    """Strategy id -> display name from the scenario (empty without one)."""
+def strategy_names(scenario: Scenario | None, short: bool = True) -> dict[str, str]:
+    """Strategy id -> display name from the scenario (empty without one).
+
+    With ``short``, parenthetical remarks are dropped (``"Containment (status quo ...)"``
+    becomes ``"Containment"``), which keeps panel titles and tick labels on one line.
+    """
     if scenario is None:
         return {}
-    return {s.id: s.name for s in scenario.strategies if s.name}
+    out = {}
+    for st in scenario.strategies:
+        if st.name:
+            name = re.sub(r"\s*\([^)]*\)", "", st.name).strip() if short else st.name
+            out[st.id] = name or st.name
+    return out
+
+
+def strategy_order(present: Sequence[str], scenario: Scenario | None) -> list[str]:
+    """Strategies in the scenario's order (then any others in order of appearance).
+
+    Every figure orders, and so colours, strategies the same way.
+    """
+    present = list(dict.fromkeys(present))
+    if scenario is None:
+        return present
+    known = [st.id for st in scenario.strategies if st.id in present]
+    return known + [p for p in present if p not in known]
 
 
 def default_metrics(
@@ -116,12 +142,15 @@ def fan_chart(
         raise ValueError(f"trajectory quantiles lack columns {missing}")
     metrics = list(metrics) if metrics is not None else default_metrics(quantiles, scenario)
     strategies = (
-        list(strategies) if strategies is not None else list(dict.fromkeys(quantiles["strategy"]))
+        list(strategies)
+        if strategies is not None
+        else strategy_order(quantiles["strategy"].tolist(), scenario)
     )
     names = strategy_names(scenario)
     colors = colors_for(strategies)
     n_rows, n_cols = max(len(metrics), 1), max(len(strategies), 1)
-    fig = new_figure(3.3 * n_cols + 1.2, 2.35 * n_rows + 1.1)
+    width = min(3.3 * n_cols + 1.2, MAX_WIDTH)
+    fig = new_figure(width, 2.35 * n_rows + 1.3)
     axes = fig.subplots(n_rows, n_cols, sharex=True, sharey="row", squeeze=False)
 
     elections: list[tuple[pd.Timestamp, str]] = []
@@ -150,7 +179,7 @@ def fan_chart(
                     if lo <= np.datetime64(when) <= hi:
                         ax.axvline(np.datetime64(when), color=GREY, linestyle=":", linewidth=1.2)
             if r == 0:
-                ax.set_title(wrap(label_for(strategy, names), 34))
+                ax.set_title(wrap(label_for(strategy, names), int(8 * width / n_cols)))
             if c == 0:
                 ax.set_ylabel(metric_label(metric, scenario))
             ax.margins(x=0)
@@ -172,12 +201,20 @@ def fan_chart(
     ]
     shown = [name for when, name in elections if use_dates and _in_range(when, quantiles)]
     if shown:
-        handles.append(
-            Line2D([], [], color=GREY, linestyle=":", linewidth=1.2,
-                   label="Scheduled election: " + "; ".join(
-                       f"{n} ({w:%b %Y})" for w, n in elections if n in shown))
+        text = "Scheduled elections: " + "; ".join(
+            f"{n} ({w:%b %Y})" for w, n in elections if n in shown
         )
-    fig.legend(handles=handles, loc="outside lower center", ncol=2 if len(handles) > 3 else 3)
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=GREY,
+                linestyle=":",
+                linewidth=1.2,
+                label="\n".join(textwrap.wrap(text, int(width * 9))),
+            )
+        )
+    fig.legend(handles=handles, loc="outside lower center", ncol=3 if len(handles) == 3 else 1)
     fig.suptitle(title or "How the outcomes evolve under each strategy", fontweight="bold")
     return fig
 

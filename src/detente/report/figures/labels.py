@@ -127,12 +127,30 @@ def place_labels(
                 box = _box(pts[i][0] + sx * to_px, pts[i][1] + sy * to_px, w, h, ha, va, pad)
                 if not inside(box) or any(box.overlaps(o) for o in occupied):
                     continue
-                arrow = ({"arrowstyle": "-", "color": "#888888", "linewidth": 0.6,
-                          "shrinkA": 0, "shrinkB": 2} if leader else None)
-                ann = ax.annotate(texts[i], (xs[i], ys[i]), xytext=(sx, sy),
-                                  textcoords="offset points", ha=ha, va=va, fontsize=fontsize,
-                                  color=color, annotation_clip=False, bbox=_BBOX,
-                                  arrowprops=arrow)
+                arrow = (
+                    {
+                        "arrowstyle": "-",
+                        "color": "#888888",
+                        "linewidth": 0.6,
+                        "shrinkA": 0,
+                        "shrinkB": 2,
+                    }
+                    if leader
+                    else None
+                )
+                ann = ax.annotate(
+                    texts[i],
+                    (xs[i], ys[i]),
+                    xytext=(sx, sy),
+                    textcoords="offset points",
+                    ha=ha,
+                    va=va,
+                    fontsize=fontsize,
+                    color=color,
+                    annotation_clip=False,
+                    bbox=_BBOX,
+                    arrowprops=arrow,
+                )
                 ann.set_in_layout(False)
                 made.append(ann)
                 occupied.append(box)
@@ -143,10 +161,18 @@ def place_labels(
         if not placed:
             number = len(missed) + 1
             missed.append((number, texts[i]))
-            ann = ax.annotate(str(number), (xs[i], ys[i]), xytext=(rad[i] * 0.7, rad[i] * 0.7),
-                              textcoords="offset points", ha="left", va="bottom",
-                              fontsize=fontsize - 0.5, color=color, fontweight="bold",
-                              annotation_clip=False)
+            ann = ax.annotate(
+                str(number),
+                (xs[i], ys[i]),
+                xytext=(rad[i] * 0.7, rad[i] * 0.7),
+                textcoords="offset points",
+                ha="left",
+                va="bottom",
+                fontsize=fontsize - 0.5,
+                color=color,
+                fontweight="bold",
+                annotation_clip=False,
+            )
             ann.set_in_layout(False)
             made.append(ann)
     probe.remove()

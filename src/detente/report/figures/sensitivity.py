@@ -81,25 +81,62 @@ def sensitivity_chart(
 
     if kind == "sobol":
         h = 0.38
-        ax.barh(y + h / 2, rows["ST"], height=h, xerr=conf("ST_conf"),
-                color=OKABE_ITO["blue"], ecolor="#333333", capsize=2,
-                label="Total effect S_T (with interactions)")
-        ax.barh(y - h / 2, rows["S1"], height=h, xerr=conf("S1_conf"),
-                color=OKABE_ITO["orange"], ecolor="#333333", capsize=2,
-                label="First-order effect S_1 (alone)")
-        ax.set_xlabel(wrap(f"Share of the variance of {outcome_label} explained "
-                           "(whiskers: 95% confidence interval)", 90))
+        ax.barh(
+            y + h / 2,
+            rows["ST"],
+            height=h,
+            xerr=conf("ST_conf"),
+            color=OKABE_ITO["blue"],
+            ecolor="#333333",
+            capsize=2,
+            label="Total effect S_T (with interactions)",
+        )
+        ax.barh(
+            y - h / 2,
+            rows["S1"],
+            height=h,
+            xerr=conf("S1_conf"),
+            color=OKABE_ITO["orange"],
+            ecolor="#333333",
+            capsize=2,
+            label="First-order effect S_1 (alone)",
+        )
+        ax.set_xlabel(
+            wrap(
+                f"Share of the variance of {outcome_label} explained "
+                "(whiskers: 95% confidence interval)",
+                90,
+            )
+        )
         ax.axvline(0, color="#333333", linewidth=0.8)
         default = f"What drives {outcome_label}: Sobol indices"
     else:
-        ax.barh(y, rows["mu_star"], height=0.6, xerr=conf("mu_star_conf"),
-                color=OKABE_ITO["blue"], ecolor="#333333", capsize=2,
-                label="Mean absolute elementary effect μ*")
+        ax.barh(
+            y,
+            rows["mu_star"],
+            height=0.6,
+            xerr=conf("mu_star_conf"),
+            color=OKABE_ITO["blue"],
+            ecolor="#333333",
+            capsize=2,
+            label="Mean absolute elementary effect μ*",
+        )
         if "sigma" in rows.columns:
-            ax.plot(rows["sigma"], y, "D", color=OKABE_ITO["vermillion"], markersize=5,
-                    label="σ (non-linearity and interactions)")
-        ax.set_xlabel(wrap(f"Effect on {outcome_label} of moving one input across its range "
-                           "(whiskers: 95% confidence interval)", 90))
+            ax.plot(
+                rows["sigma"],
+                y,
+                "D",
+                color=OKABE_ITO["vermillion"],
+                markersize=5,
+                label="σ (non-linearity and interactions)",
+            )
+        ax.set_xlabel(
+            wrap(
+                f"Effect on {outcome_label} of moving one input across its range "
+                "(whiskers: 95% confidence interval)",
+                90,
+            )
+        )
         default = f"What drives {outcome_label}: Morris screening"
     ax.set_yticks(y, labels)
     ax.set_ylim(-0.7, n - 0.3)
@@ -152,7 +189,13 @@ def drivers_chart(
     ax.set_yticks(y, [wrap(str(p), 44) for p in rows["parameter"]])
     ax.set_ylim(-0.7, n - 0.3)
     ax.grid(axis="y", visible=False)
-    ax.set_xlabel(wrap("Spearman rank correlation with " + target_label
-                       + " (blue: higher input, higher value; vermillion: lower)", 90))
+    ax.set_xlabel(
+        wrap(
+            "Spearman rank correlation with "
+            + target_label
+            + " (blue: higher input, higher value; vermillion: lower)",
+            90,
+        )
+    )
     ax.set_title(wrap(title or f"What drives {target_label}", 90), loc="left")
     return fig

@@ -49,19 +49,48 @@ def _camp_groups(actors: list[Actor]) -> list[tuple[str, list[Actor]]]:
 
 
 def _actor_box(ax: Axes, a: Actor, box: _Box, color: str, veto: bool, font: float) -> None:
-    ax.add_patch(FancyBboxPatch((box.x - box.w / 2, box.y - box.h / 2), box.w, box.h,
-                                boxstyle="round,pad=0,rounding_size=0.12", facecolor=color,
-                                alpha=0.28, edgecolor="none"))
-    ax.add_patch(FancyBboxPatch((box.x - box.w / 2, box.y - box.h / 2), box.w, box.h,
-                                boxstyle="round,pad=0,rounding_size=0.12", facecolor="none",
-                                edgecolor="#222222" if veto else color,
-                                linewidth=1.8 if veto else 0.8))
+    ax.add_patch(
+        FancyBboxPatch(
+            (box.x - box.w / 2, box.y - box.h / 2),
+            box.w,
+            box.h,
+            boxstyle="round,pad=0,rounding_size=0.12",
+            facecolor=color,
+            alpha=0.28,
+            edgecolor="none",
+        )
+    )
+    ax.add_patch(
+        FancyBboxPatch(
+            (box.x - box.w / 2, box.y - box.h / 2),
+            box.w,
+            box.h,
+            boxstyle="round,pad=0,rounding_size=0.12",
+            facecolor="none",
+            edgecolor="#222222" if veto else color,
+            linewidth=1.8 if veto else 0.8,
+        )
+    )
     name = a.name if len(a.name) <= 44 else re.sub(r"\s*\([^)]*\)", "", a.name).strip()
     name = name if len(name) <= 44 else name[:42].rstrip() + "…"
-    ax.text(box.x - box.w / 2 + 0.08, box.y, name, ha="left", va="center", fontsize=font,
-            fontweight="bold" if veto else "normal")
-    ax.text(box.x + box.w / 2 - 0.08, box.y, f"{nominal(a.clout):.3g}", ha="right",
-            va="center", fontsize=font - 0.5, color="#444444")
+    ax.text(
+        box.x - box.w / 2 + 0.08,
+        box.y,
+        name,
+        ha="left",
+        va="center",
+        fontsize=font,
+        fontweight="bold" if veto else "normal",
+    )
+    ax.text(
+        box.x + box.w / 2 - 0.08,
+        box.y,
+        f"{nominal(a.clout):.3g}",
+        ha="right",
+        va="center",
+        fontsize=font - 0.5,
+        color="#444444",
+    )
 
 
 @styled
@@ -119,8 +148,7 @@ def structure_chart(scenario: Scenario, title: str | None = None) -> Figure:
         headers.append((col_x[k], y, countries[cid].name, "#000000", True))
         y -= 1.1 * ROW
         for camp, members in _camp_groups(scenario.actors_of(cid)):
-            headers.append((col_x[k], y, label_for(camp),
-                            camp_colors[(cid, camp)], False))
+            headers.append((col_x[k], y, label_for(camp), camp_colors[(cid, camp)], False))
             y -= 0.8 * ROW
             for a in members:
                 boxes[a.id] = _Box(col_x[k], y, COL_W, 0.78 * ROW)
@@ -135,8 +163,9 @@ def structure_chart(scenario: Scenario, title: str | None = None) -> Figure:
         usable = max(top_height - 1.6, ROW * len(issues))
         gap = usable / len(issues)
         for j, iss in enumerate(issues):
-            issue_boxes[iss.id] = _Box(issue_x, -1.1 - gap * (j + 0.5), ISSUE_W,
-                                         min(0.9 * gap, 1.5 * ROW))
+            issue_boxes[iss.id] = _Box(
+                issue_x, -1.1 - gap * (j + 0.5), ISSUE_W, min(0.9 * gap, 1.5 * ROW)
+            )
         top_height = max(top_height, usable + 1.6)
 
     # ---- third parties and actors without a principal country -------------------------
@@ -155,7 +184,7 @@ def structure_chart(scenario: Scenario, title: str | None = None) -> Figure:
         headers.append((total_w / 2, y0, "Third parties", "#000000", True))
         y0 -= 1.1 * ROW
         for start in range(0, len(clusters), n_cols):
-            row_clusters = clusters[start:start + n_cols]
+            row_clusters = clusters[start : start + n_cols]
             lowest = y0
             for k, (name, members) in enumerate(row_clusters):
                 x = cw * (k + 0.5)
@@ -179,22 +208,35 @@ def structure_chart(scenario: Scenario, title: str | None = None) -> Figure:
     font = 7.5
 
     for x, y, text, color, is_country in headers:
-        ax.text(x, y, text, ha="center", va="center",
-                fontsize=10.5 if is_country else 8.5, fontweight="bold",
-                color="#000000" if is_country else _darker(color))
+        ax.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            fontsize=10.5 if is_country else 8.5,
+            fontweight="bold",
+            color="#000000" if is_country else _darker(color),
+        )
     for a in scenario.actors:
         if a.id in boxes:
             _actor_box(ax, a, boxes[a.id], color_of(a), a.id in vetoes, font)
     if issues:
-        ax.text(issue_x, 0.0, "Issues", ha="center", va="center", fontsize=10.5,
-                fontweight="bold")
+        ax.text(issue_x, 0.0, "Issues", ha="center", va="center", fontsize=10.5, fontweight="bold")
     for iss in issues:
         b = issue_boxes[iss.id]
-        ax.add_patch(FancyBboxPatch((b.x - b.w / 2, b.y - b.h / 2), b.w, b.h,
-                                    boxstyle="round,pad=0,rounding_size=0.15",
-                                    facecolor="#F4F4F4", edgecolor="#555555", linewidth=0.9))
+        ax.add_patch(
+            FancyBboxPatch(
+                (b.x - b.w / 2, b.y - b.h / 2),
+                b.w,
+                b.h,
+                boxstyle="round,pad=0,rounding_size=0.15",
+                facecolor="#F4F4F4",
+                edgecolor="#555555",
+                linewidth=0.9,
+            )
+        )
         ax.text(b.x, b.y, wrap(iss.name, 24), ha="center", va="center", fontsize=font + 0.5)
-
 
     n_links = 0
     for holder, links in vetoes.items():
@@ -210,9 +252,18 @@ def structure_chart(scenario: Scenario, title: str | None = None) -> Figure:
             head = (ib.x - ib.w / 2, ib.y) if left else (ib.x + ib.w / 2, ib.y)
             if hb.y < -top_height:  # third party below the issue column
                 tail, head = (hb.x, hb.y + hb.h / 2), (ib.x, ib.y - ib.h / 2)
-            arrow = FancyArrowPatch(tail, head, arrowstyle="-|>", mutation_scale=9,
-                                    color="#333333", linewidth=0.9, alpha=0.85,
-                                    connectionstyle="arc3,rad=0.0", shrinkA=1, shrinkB=1)
+            arrow = FancyArrowPatch(
+                tail,
+                head,
+                arrowstyle="-|>",
+                mutation_scale=9,
+                color="#333333",
+                linewidth=0.9,
+                alpha=0.85,
+                connectionstyle="arc3,rad=0.0",
+                shrinkA=1,
+                shrinkB=1,
+            )
             arrow.set_gid(f"veto:{inst_id}:{issue_id}")
             ax.add_patch(arrow)
             n_links += 1
@@ -222,16 +273,31 @@ def structure_chart(scenario: Scenario, title: str | None = None) -> Figure:
         for c in third_camps
     ]
     handles += [
-        Line2D([], [], color="#333333", linewidth=1.2, marker=">", markersize=5,
-               label="Veto: the actor (through an institution) can block moves on the issue"),
-        Patch(facecolor="white", edgecolor="#222222", linewidth=1.8,
-              label="Veto holder (bold box); the number is the actor's clout"),
+        Line2D(
+            [],
+            [],
+            color="#333333",
+            linewidth=1.2,
+            marker=">",
+            markersize=5,
+            label="Veto: the actor (through an institution) can block moves on the issue",
+        ),
+        Patch(
+            facecolor="white",
+            edgecolor="#222222",
+            linewidth=1.8,
+            label="Veto holder (bold box); the number is the actor's clout",
+        ),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8)
     fig.suptitle(title or f"Who is involved: {scenario.title}", fontweight="bold")
-    ax.set_title(f"{len(scenario.actors)} actors, {len(issues)} issues, {n_links} veto links "
-                 "(arrow: actor can veto moves on the issue)", fontsize=9, fontweight="normal",
-                 color="#444444")
+    ax.set_title(
+        f"{len(scenario.actors)} actors, {len(issues)} issues, {n_links} veto links "
+        "(arrow: actor can veto moves on the issue)",
+        fontsize=9,
+        fontweight="normal",
+        color="#444444",
+    )
     return fig
 
 
@@ -240,6 +306,5 @@ def _darker(color: str) -> str:
     c = color.lstrip("#")
     if len(c) != 6:
         return color
-    r, g, b = (int(c[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(c[i : i + 2], 16) for i in (0, 2, 4))
     return f"#{int(r * 0.7):02x}{int(g * 0.7):02x}{int(b * 0.7):02x}"
-

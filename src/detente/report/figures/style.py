@@ -181,5 +181,6 @@ def save_figure(
 def placeholder(ax: Any, message: str) -> None:
     """Blank an axes and write ``message`` in its middle (for panels with no data)."""
     ax.set_axis_off()
-    ax.text(0.5, 0.5, message, ha="center", va="center", color=GREY, transform=ax.transAxes,
-            wrap=True)
+    ax.text(
+        0.5, 0.5, message, ha="center", va="center", color=GREY, transform=ax.transAxes, wrap=True
+    )

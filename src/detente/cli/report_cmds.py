@@ -1,0 +1,80 @@
+"""Commands about reports and figures: ``report`` and ``figures``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from detente.errors import InputError
+
+console = Console(highlight=False)
+
+
+def report(
+    run: Annotated[
+        str,
+        typer.Argument(
+            help="Run directory written by 'detente run' (holding results.duckdb), a .duckdb file, "
+            "or a run id in detente-out/.",
+            metavar="RUN|DIR",
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="HTML file to write (default: report.html in the run directory).",
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Write the self-contained HTML report of a run and print its path."""
+    from detente.report.html import build_report
+
+    path = build_report(Path(run), out)
+    console.print(str(path), markup=False)
+
+
+def figures(
+    scenario: Annotated[str, typer.Argument(help="Built-in scenario name or path to a YAML file.")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Directory to write the figures to.", file_okay=False),
+    ] = Path("detente-out/figures"),
+    rounds: Annotated[
+        int, typer.Option(help="Rounds of the expected-utility model.", min=0, max=100)
+    ] = 8,
+) -> None:
+    """Write a scenario's structure and bargaining figures as PNG and SVG."""
+    from detente.report.bargaining_inputs import scenario_forecasts
+    from detente.report.figures import (
+        eum_rounds_chart,
+        save_figure,
+        scenario_position_map,
+        structure_chart,
+    )
+    from detente.scenario import load_scenario
+
+    s = load_scenario(scenario)
+    if out.exists() and not out.is_dir():
+        raise InputError.single(str(out), "exists and is not a directory; expected a directory")
+    written = save_figure(structure_chart(s), out, "structure")
+    forecasts, traces = scenario_forecasts(s, rounds=rounds)
+    for issue_id, fc in forecasts.items():
+        written += save_figure(scenario_position_map(s, issue_id, fc), out, f"positions-{issue_id}")
+        written += save_figure(
+            eum_rounds_chart(traces[issue_id], s.issue(issue_id), forecasts=fc),
+            out,
+            f"eum-{issue_id}",
+        )
+    console.print(f"wrote {len(written)} files to {out}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the report commands to the app."""
+    app.command("report")(report)
+    app.command("figures")(figures)
