@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -237,46 +238,42 @@ def _fmt(x: Any) -> str:
     return f"{x:.3f}" if abs(x) < 10 else f"{x:.1f}"
 
 
-def comparison_table(
+def comparison_tables(
     comparison: pd.DataFrame, spec: analysis.OutcomeSpec, show_info: bool = False
-) -> Table:
-    """A Rich table of the comparison, outcomes in scenario order, strategies by rank."""
-    table = Table(title="Strategies compared across states of the world", show_lines=False)
-    for col, just in (
-        ("outcome", "left"),
-        ("rank", "right"),
-        ("strategy", "left"),
-        ("expected [95% CI]", "right"),
-        ("regret mean", "right"),
-        ("regret max", "right"),
-        ("satisficing", "right"),
-    ):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+) -> list[Table]:
+    """One Rich table per outcome (scenario order), strategies by rank."""
+    tables = []
     for outcome in spec.outcomes:
         direction = spec.directions[outcome]
         if direction == "info" and not show_info:
             continue
-        rows = comparison[comparison.outcome == outcome]
-        rows = rows.sort_values("rank", na_position="last")
         threshold = spec.thresholds.get(outcome)
-        short = {"maximize": "max", "minimize": "min"}.get(direction, "info")
-        label = f"{outcome} ({short})"
+        title = f"[bold]{outcome}[/bold] ({direction}"
+        title += f"; satisficing: {threshold.op} {threshold.value:g})" if threshold else ")"
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        for col in ("#", "strategy", "expected [95% CI]", "mean regret", "max regret"):
+            table.add_column(
+                col,
+                justify="left" if col == "strategy" else "right",
+                no_wrap=col in ("strategy", "expected [95% CI]"),
+            )
         if threshold is not None:
-            label += f"\n{threshold}"
-        for i, (_, r) in enumerate(rows.iterrows()):
-            rank = "" if r["rank"] is pd.NA or pd.isna(r["rank"]) else str(int(r["rank"]))
-            sat = "" if pd.isna(r["satisficing"]) else f"{r['satisficing']:.0%}"
-            table.add_row(
-                label if i == 0 else "",
+            table.add_column("satisficing", justify="right")
+        rows = comparison[comparison.outcome == outcome].sort_values("rank", na_position="last")
+        for _, r in rows.iterrows():
+            rank = "" if pd.isna(r["rank"]) else str(int(r["rank"]))
+            cells = [
                 rank,
                 f"[bold]{r['strategy']}[/bold]" if rank == "1" else str(r["strategy"]),
                 f"{_fmt(r['mean'])} [{_fmt(r['lo'])}, {_fmt(r['hi'])}]",
                 _fmt(r["regret_mean"]),
                 _fmt(r["regret_max"]),
-                sat,
-                end_section=i == len(rows) - 1,
-            )
-    return table
+            ]
+            if threshold is not None:
+                cells.append(f"{r['satisficing']:.0%}")
+            table.add_row(*cells)
+        tables.append(table)
+    return tables
 
 
 # ---------------------------------------------------------------------------------------
@@ -357,7 +354,7 @@ def _compare_job(
         "summary": summary,
     }
     files: dict[str, str] = {}
-    if discover and len(means) and analysis.primary_outcome(spec) is not None:
+    if discover and len(means) and analysis.primary_outcome(spec, comparison) is not None:
         files.update(_discovery_files(comparison, spec, means, params, names, payload))
     payload["timings"]["total_seconds"] = round(time.perf_counter() - t_start, 2)
     if out is not None:
@@ -376,7 +373,8 @@ def _compare_job(
     if as_json:
         typer.echo(_dumps(payload), nl=False)
     else:
-        console.print(comparison_table(comparison, spec, show_info))
+        for table in comparison_tables(comparison, spec, show_info):
+            console.print(table)
         console.print()
         console.print(summary, markup=False)
         t = payload["timings"]
@@ -399,7 +397,7 @@ def _discovery_files(
     payload: dict[str, Any],
 ) -> dict[str, str]:
     """PRIM on the compare run's own states: where does the leading strategy miss its mark?"""
-    primary = analysis.primary_outcome(spec)
+    primary = analysis.primary_outcome(spec, comparison)
     assert primary is not None
     rows = comparison[comparison.outcome == primary].sort_values("rank")
     leader = str(rows.iloc[0]["strategy"])
@@ -463,8 +461,8 @@ def compare(
     _compare_job(
         scenario,
         strategies,
-        states or 64,
-        worlds or 100,
+        64 if states is None else states,
+        100 if worlds is None else worlds,
         seed,
         sampler,
         threshold,
@@ -496,8 +494,8 @@ def run(
     as_json: JsonOpt = False,
 ) -> None:
     """The main job: compare the options over sampled states, summarise, write detente-out/."""
-    n_states = states or (12 if quick else 100)
-    n_worlds = worlds or (32 if quick else 100)
+    n_states = (12 if quick else 100) if states is None else states
+    n_worlds = (32 if quick else 100) if worlds is None else worlds
     payload = _compare_job(
         scenario,
         None,
@@ -584,7 +582,8 @@ def explore(
     as_json: JsonOpt = False,
 ) -> None:
     """Scenario discovery with PRIM: under which conditions does the outcome occur?"""
-    n_states, n_worlds = states or 200, worlds or 50
+    n_states = 200 if states is None else states
+    n_worlds = 50 if worlds is None else worlds
     _check_counts(states=n_states, worlds=n_worlds)
     problems = []
     if not 0 < alpha < 0.5:
@@ -707,8 +706,8 @@ def sensitivity_cmd(
     problems = []
     if method not in ("sobol", "morris"):
         problems.append(_cli(f"--method {method!r}: expected sobol or morris"))
-    n_base = n or (64 if method == "sobol" else 20)
-    n_worlds = worlds or 32
+    n_base = (64 if method == "sobol" else 20) if n is None else n
+    n_worlds = 32 if worlds is None else worlds
     if n_base < 2:
         problems.append(_cli(f"--n must be at least 2, got {n_base}"))
     if n_worlds < 1:

@@ -53,12 +53,32 @@ def outcome_spec(
     return OutcomeSpec(outcomes, directions, thresholds)
 
 
-def primary_outcome(spec: OutcomeSpec) -> str | None:
-    """The outcome the summary leads with: the first declared one that is not ``info``."""
+def primary_outcome(spec: OutcomeSpec, comparison: pd.DataFrame | None = None) -> str | None:
+    """The outcome the summary leads with.
+
+    The first declared outcome that is not ``info`` -- skipping, when a comparison is
+    given, outcomes on which every strategy has zero regret in every state (a tie that
+    says nothing about which to choose).
+    """
+    ranked = [m for m in spec.outcomes if spec.directions[m] != "info"]
+    if comparison is not None:
+        for m in ranked:
+            rows = comparison[comparison.outcome == m]
+            if (rows["regret_max"].fillna(0) > 1e-12).any():
+                return m
+    return ranked[0] if ranked else None
+
+
+def tied_outcomes(spec: OutcomeSpec, comparison: pd.DataFrame) -> list[str]:
+    """Ranked outcomes on which all strategies tie in every state."""
+    out = []
     for m in spec.outcomes:
-        if spec.directions[m] != "info":
-            return m
-    return None
+        if spec.directions[m] == "info":
+            continue
+        rows = comparison[comparison.outcome == m]
+        if not (rows["regret_max"].fillna(0) > 1e-12).any():
+            out.append(m)
+    return out
 
 
 def best_share(
@@ -72,6 +92,26 @@ def best_share(
     return pd.Series(weights.mean(axis=0), index=list(strategies))
 
 
+def leader_advantage(
+    state_means: pd.DataFrame,
+    outcome: str,
+    direction: Direction,
+    leader: str,
+    strategies: Sequence[str],
+) -> pd.Series:
+    """Per state, how far the leader is ahead of the best other strategy (negative: behind).
+
+    Oriented so that positive always means better for the leader, whatever the direction.
+    """
+    wide = state_means.pivot(index="state", columns="strategy", values=outcome)[list(strategies)]
+    sign = -1.0 if direction == "minimize" else 1.0
+    lead = sign * wide[leader]
+    others = [s for s in strategies if s != leader]
+    if not others:
+        return lead * 0.0
+    return lead - (sign * wide[others]).max(axis=1)
+
+
 def leader_drivers(
     state_means: pd.DataFrame,
     parameters: pd.DataFrame,
@@ -81,15 +121,17 @@ def leader_drivers(
     strategies: Sequence[str],
     top: int = 5,
 ) -> pd.DataFrame:
-    """Uncertainties most rank-correlated with the leading strategy's regret on ``outcome``.
+    """Uncertainties most rank-correlated with the leader's advantage on ``outcome``.
+
+    The advantage is :func:`leader_advantage` (leader minus best other strategy, per state);
+    a negative correlation means higher values of the uncertainty erode the lead.
 
     Returns ``[parameter, rho, p_value, significant]``; ``significant`` applies a Bonferroni
     correction over all uncertainties (with hundreds of them, some correlate by chance).
     """
-    wide = state_means.pivot(index="state", columns="strategy", values=outcome)[list(strategies)]
-    reg = regret(wide.to_numpy(dtype=float), direction)[:, list(strategies).index(leader)]
-    params = parameters.loc[wide.index]
-    frame = drivers(params, reg)
+    adv = leader_advantage(state_means, outcome, direction, leader, strategies)
+    params = parameters.loc[adv.index]
+    frame = drivers(params, adv.to_numpy(dtype=float))
     n = max(params.shape[1], 1)
     frame["significant"] = frame["p_value"] < 0.05 / n
     return frame.head(top).reset_index(drop=True)
@@ -130,11 +172,18 @@ def summary_markdown(
         "(ties broken on expected value)."
     )
     lines.append("")
-    primary = primary_outcome(spec)
+    primary = primary_outcome(spec, comparison)
     drv = pd.DataFrame(columns=["parameter", "rho", "p_value", "significant"])
     if primary is None:
         lines.append("No outcome has a direction (maximize/minimize): nothing to rank.")
         return "\n".join(lines) + "\n", drv
+    tied = tied_outcomes(spec, comparison)
+    if tied:
+        lines.append(
+            "All strategies tie in every state on: " + ", ".join(tied) + " (nothing to choose "
+            "between them there)."
+        )
+        lines.append("")
     rows = comparison[comparison.outcome == primary].sort_values("rank")
     lead = rows.iloc[0]
     leader = str(lead["strategy"])
@@ -174,7 +223,7 @@ def summary_markdown(
     lines.append("## First place by outcome")
     lines.append("")
     for outcome in spec.outcomes:
-        if spec.directions[outcome] == "info":
+        if spec.directions[outcome] == "info" or outcome in tied:
             continue
         r = comparison[(comparison.outcome == outcome)].sort_values("rank")
         top = r.iloc[0]
@@ -182,7 +231,8 @@ def summary_markdown(
             f"- {outcome} ({spec.directions[outcome]}): **{top['strategy']}** "
             f"(expected {_fmt(top['mean'])}, worst-case regret {_fmt(top['regret_max'])})"
         )
-    winners = comparison[comparison["rank"] == 1]["strategy"].value_counts()
+    ranked = comparison[~comparison.outcome.isin(tied)]
+    winners = ranked[ranked["rank"] == 1]["strategy"].value_counts()
     if not winners.empty:
         lines.append("")
         lines.append(
@@ -197,14 +247,14 @@ def summary_markdown(
         drv = leader_drivers(state_means, parameters, primary, direction, leader, strategies)
     if drv.empty:
         lines.append(
-            f"{leader}'s regret on {primary} does not vary across the states sampled; "
+            f"{leader}'s lead on {primary} does not vary across the states sampled; "
             "no uncertainty stands out."
         )
     else:
         lines.append(
-            f"Uncertainties most associated with {leader}'s regret on {primary} "
-            "(Spearman rank correlation across states; positive: higher values make it "
-            "fall further behind the best strategy):"
+            f"Uncertainties most associated with {leader}'s lead on {primary} over the "
+            "next-best strategy (Spearman rank correlation across states; negative: higher "
+            "values erode the lead):"
         )
         lines.append("")
         for _, d in drv.iterrows():

@@ -1,0 +1,259 @@
+"""The experiment commands on a user's own scenario (synthetic model via $DETENTE_MODEL)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from detente.experiments.robustness import COMPARISON_COLUMNS
+from detente.experiments.testing import SYNTHETIC_SCENARIO_YAML
+
+
+def cli(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str, str]:
+    """Run ``detente ARGS`` in-process; return (exit code, stdout, stderr)."""
+    from detente.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["detente", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture()
+def scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("DETENTE_MODEL", "detente.experiments.testing:synthetic_model")
+    monkeypatch.delenv("DETENTE_SCHEDULER", raising=False)
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "mine.yaml"
+    path.write_text(SYNTHETIC_SCENARIO_YAML)
+    return str(path)
+
+
+def test_compare_json_and_files(scenario: str, tmp_path: Path, capsys, monkeypatch) -> None:
+    out = tmp_path / "out"
+    code, stdout, _ = cli(
+        [
+            "compare",
+            scenario,
+            "--states",
+            "16",
+            "--worlds",
+            "64",
+            "--seed",
+            "2",
+            "--json",
+            "--out",
+            str(out),
+            "--threshold",
+            "cost<=0.3",
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0
+    payload = json.loads(stdout)
+    assert payload["strategies"] == ["containment", "engagement", "dismantle"]
+    assert payload["thresholds"] == {"rapprochement": "rapprochement >= 0.4", "cost": "cost <= 0.3"}
+    frame = pd.read_csv(out / "comparison.csv")
+    assert list(frame.columns) == COMPARISON_COLUMNS
+    assert set(frame.outcome) == {"rapprochement", "cost", "reformist_share"}
+    cost = frame[frame.outcome == "cost"].set_index("strategy")
+    assert cost.loc["containment", "rank"] == 1  # boldness costs in the synthetic model
+    assert frame[frame.outcome == "reformist_share"]["rank"].isna().all()
+    assert (out / "summary.md").read_text().startswith("# Synthetic two-country test scenario")
+    assert (out / "results.duckdb").exists()
+    # Same seed, same numbers: a rerun (fresh) reproduces the comparison exactly.
+    code, stdout2, _ = cli(
+        [
+            "compare",
+            scenario,
+            "--states",
+            "16",
+            "--worlds",
+            "64",
+            "--seed",
+            "2",
+            "--json",
+            "--threshold",
+            "cost<=0.3",
+            "--db",
+            str(tmp_path / "other.duckdb"),
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert json.loads(stdout2)["comparison"] == payload["comparison"]
+
+
+def test_compare_table_output(scenario: str, capsys, monkeypatch) -> None:
+    code, stdout, _ = cli(
+        [
+            "compare",
+            scenario,
+            "--states",
+            "8",
+            "--worlds",
+            "32",
+            "--strategies",
+            "engagement,containment",
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0
+    assert "rapprochement (maximize; satisficing: >= 0.4)" in stdout
+    assert "which strategy holds up?" in stdout
+    assert Path("detente-out/results.duckdb").exists()
+
+
+def test_bad_input_one_line_each_exit_2_nothing_written(
+    scenario: str, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    out = tmp_path / "bad"
+    code, _, err = cli(
+        ["compare", scenario, "--strategies", "engagment,nope", "--out", str(out)],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 2
+    assert "unknown strategy 'engagment'" in lines[0] and 'did you mean "engagement"' in lines[0]
+    assert "unknown strategy 'nope'" in lines[1]
+    assert not out.exists()
+    code, _, err = cli(
+        ["compare", scenario, "--threshold", "cots<=1", "--threshold", "x=1", "--out", str(out)],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 2 and len(err.strip().splitlines()) == 2 and not out.exists()
+    code, _, err = cli(["compare", scenario, "--states", "0"], capsys, monkeypatch)
+    assert code == 2 and "--states must be at least 1" in err
+    code, _, err = cli(
+        ["explore", scenario, "--strategy", "engagement", "--outcome", "__import__('os')"],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 2 and "not allowed" in err
+    code, _, err = cli(
+        ["explore", scenario, "--strategy", "engagement", "--outcome", "rapprochment < 1"],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 2 and 'did you mean "rapprochement"' in err
+    code, _, err = cli(["compare", scenario, "--scheduler", "bogus"], capsys, monkeypatch)
+    assert code == 2 and "scheduler" in err
+
+
+def test_explore_finds_low_reciprocity(scenario: str, tmp_path: Path, capsys, monkeypatch) -> None:
+    code, stdout, _ = cli(
+        [
+            "explore",
+            scenario,
+            "--strategy",
+            "engagement",
+            "--outcome",
+            "cost > 0.3",
+            "--states",
+            "300",
+            "--worlds",
+            "16",
+            "--json",
+            "--out",
+            str(tmp_path / "x"),
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0
+    payload = json.loads(stdout)
+    box = {b["uncertainty"]: b for b in payload["box"]}
+    # Engagement's cost is 0.5 * (1 - reciprocity) + noise: it exceeds 0.3 when
+    # reciprocity is below about 0.4.
+    assert "parameters.reciprocity" in box
+    assert box["parameters.reciprocity"]["high"] == pytest.approx(0.4, abs=0.1)
+    assert payload["box_stats"]["density"] >= 0.8
+    traj = pd.read_csv(tmp_path / "x" / "prim_trajectory.csv")
+    assert list(traj.columns) == ["step", "coverage", "density", "mass", "n_restricted"]
+
+
+def test_sensitivity_sobol_and_morris(scenario: str, capsys, monkeypatch) -> None:
+    code, stdout, _ = cli(
+        [
+            "sensitivity",
+            scenario,
+            "--strategy",
+            "engagement",
+            "--outcome",
+            "cost",
+            "--n",
+            "64",
+            "--worlds",
+            "32",
+            "--json",
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0
+    payload = json.loads(stdout)
+    idx = pd.DataFrame(payload["indices"]).set_index("parameter")
+    assert list(idx.columns) == ["S1", "S1_conf", "ST", "ST_conf"]
+    assert idx["ST"].idxmax() == "parameters.reciprocity"
+    assert any("small" in w for w in payload["warnings"])
+    code, stdout, _ = cli(
+        [
+            "sensitivity",
+            scenario,
+            "--strategy",
+            "engagement",
+            "--outcome",
+            "cost",
+            "--method",
+            "morris",
+            "--n",
+            "10",
+            "--worlds",
+            "16",
+            "--json",
+            "--include",
+            "parameters.*",
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0
+    morris = pd.DataFrame(json.loads(stdout)["indices"])
+    assert list(morris.columns) == ["parameter", "mu_star", "mu_star_conf", "sigma"]
+    assert morris["parameter"].iloc[0] == "parameters.reciprocity"
+    assert len(morris) == 4
+
+
+def test_run_quick_and_export(scenario: str, tmp_path: Path, capsys, monkeypatch) -> None:
+    out = tmp_path / "run-out"
+    code, stdout, _ = cli(["run", scenario, "--quick", "--out", str(out)], capsys, monkeypatch)
+    assert code == 0
+    for name in ("comparison.csv", "comparison.json", "summary.md", "results.duckdb"):
+        assert (out / name).exists(), name
+    assert "ranks first on" in stdout
+    code, stdout, _ = cli(
+        ["export", "--db", str(out / "results.duckdb"), "--out", str(tmp_path / "pq")],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0
+    assert (tmp_path / "pq" / "summaries.parquet").exists()
+    code, _, err = cli(
+        ["export", "--db", str(tmp_path / "none.duckdb"), "--out", "x"], capsys, monkeypatch
+    )
+    assert code == 2 and "no such results database" in err
