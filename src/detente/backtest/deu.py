@@ -114,8 +114,13 @@ def features(tables: list[ActorTable], gdp_tables: list[ActorTable] | None = Non
     """Forecast every issue with every fixed model (issues without an outcome are dropped)."""
     keep = [i for i, t in enumerate(tables) if t.outcome is not None]
     ts = [tables[i] for i in keep]
-    fixed: dict[str, list[float]] = {"compromise": [], "median": [], "nash": [], "eum": [],
-                                     "eum-mean": []}
+    fixed: dict[str, list[float]] = {
+        "compromise": [],
+        "median": [],
+        "nash": [],
+        "eum": [],
+        "eum-mean": [],
+    }
     for t in ts:
         fixed["compromise"].append(compromise(t))
         fixed["median"].append(median(t))
@@ -177,8 +182,11 @@ def _rp_fit(f: Features, train: NDArrayBool) -> tuple[float, ...]:
 FITTED: dict[str, tuple[str, Fit, Predict]] = {
     "blend-median": ("a*compromise + (1-a)*median", *_blend("median")),
     "blend-eum": ("a*compromise + (1-a)*eum-mean", *_blend("eum-mean")),
-    "rp-rule": ("compromise + b[rule]*(rp - compromise), b per QMV/unanimity",
-                _rp_fit, _rp_predict),
+    "rp-rule": (
+        "compromise + b[rule]*(rp - compromise), b per QMV/unanimity",
+        _rp_fit,
+        _rp_predict,
+    ),
 }
 
 DESCRIPTIONS = {
@@ -250,8 +258,9 @@ def backtest_deu(
         err = pred[sel] - f.outcome[sel]
         mae, lo, hi = bootstrap_mae(err, w[:, sel])
         diff, dlo, dhi, pb = paired_bootstrap(err, base_err[sel], w[:, sel])
-        scores.append(ModelScore(name, desc, int(sel.sum()), mae, lo, hi, diff, dlo, dhi, pb,
-                                 fitted, params))
+        scores.append(
+            ModelScore(name, desc, int(sel.sum()), mae, lo, hi, diff, dlo, dhi, pb, fitted, params)
+        )
         preds[name] = pred
 
     for name, pred in f.fixed.items():
@@ -261,8 +270,11 @@ def backtest_deu(
     for name, (desc, fit, predict) in FITTED.items():
         pred, params = cross_validate(f, fit, predict, fold_of, folds)
         per_fold = np.array(params)
-        text = ", ".join(f"{m:.2f} ({lo:.2f}-{hi:.2f})" for m, lo, hi in
-                         zip(per_fold.mean(0), per_fold.min(0), per_fold.max(0), strict=True))
+        text = ", ".join(
+            f"{m:.2f} ({lo:.2f}-{hi:.2f})"
+            for m, lo, hi in zip(per_fold.mean(0), per_fold.min(0), per_fold.max(0), strict=True)
+        )
         score(name, pred, desc, True, text)
-    return BacktestResult(scores, int(f.outcome.size), int(f.groups.max()) + 1, folds, seed,
-                          n_boot, preds)
+    return BacktestResult(
+        scores, int(f.outcome.size), int(f.groups.max()) + 1, folds, seed, n_boot, preds
+    )

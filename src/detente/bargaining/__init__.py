@@ -61,5 +61,13 @@ def forecast(table: ActorTable, model: str = "compromise", **params: Any) -> flo
 
 
 __all__ = [
-    "MODELS", "EUMParams", "EUMResult", "compromise", "eum", "forecast", "median", "nash", "run",
+    "MODELS",
+    "EUMParams",
+    "EUMResult",
+    "compromise",
+    "eum",
+    "forecast",
+    "median",
+    "nash",
+    "run",
 ]

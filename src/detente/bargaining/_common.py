@@ -32,21 +32,40 @@ def table_problems(table: ActorTable) -> list[InputProblem]:
     for name in ("capability", "position", "salience"):
         arr: FloatArray = getattr(table, name)
         for i in np.flatnonzero(~np.isfinite(arr)):
-            out.append(InputProblem(src, f"{name} of actor {table.actors[i]!r} is {arr[i]}; "
-                                         "expected a finite number", path=name))
+            out.append(
+                InputProblem(
+                    src,
+                    f"{name} of actor {table.actors[i]!r} is {arr[i]}; expected a finite number",
+                    path=name,
+                )
+            )
     for name in ("capability", "salience"):
         arr = getattr(table, name)
         for i in np.flatnonzero(np.isfinite(arr) & (arr < 0)):
-            out.append(InputProblem(src, f"{name} of actor {table.actors[i]!r} is {arr[i]:g}; "
-                                         "expected >= 0", path=name))
+            out.append(
+                InputProblem(
+                    src,
+                    f"{name} of actor {table.actors[i]!r} is {arr[i]:g}; expected >= 0",
+                    path=name,
+                )
+            )
     pos = table.position
     bad = np.isfinite(pos) & ((pos < lo) | (pos > hi))
     for i in np.flatnonzero(bad):
-        out.append(InputProblem(src, f"position {pos[i]:g} of actor {table.actors[i]!r} lies "
-                                     f"outside the scale [{lo:g}, {hi:g}]", path="position"))
+        out.append(
+            InputProblem(
+                src,
+                f"position {pos[i]:g} of actor {table.actors[i]!r} lies "
+                f"outside the scale [{lo:g}, {hi:g}]",
+                path="position",
+            )
+        )
     if not out and float(np.sum(weights(table))) <= 0.0:
-        out.append(InputProblem(src, "every actor has zero capability x salience; "
-                                     "no weighted forecast is defined"))
+        out.append(
+            InputProblem(
+                src, "every actor has zero capability x salience; no weighted forecast is defined"
+            )
+        )
     for name in ("reference", "outcome"):
         v = getattr(table, name)
         if v is not None and not np.isfinite(v):

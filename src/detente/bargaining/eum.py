@@ -205,10 +205,12 @@ def expected_utilities(
     if p.q < 1.0:
         spread_own = 0.25 * (np.abs(x - mu)[:, None] + delta * span) / span
         spread_other = 0.25 * (np.abs(x - mu)[None, :] + delta * span) / span
+
         def drift(spread: FloatArray) -> FloatArray:
             u_b = 2.0 - 4.0 * np.clip(0.5 - spread, 0.0, None) ** rv
             u_w = 2.0 - 4.0 * (0.5 + spread) ** rv
             return np.asarray((1.0 - p.q) * (p.t * u_b + (1.0 - p.t) * u_w))
+
         base_own = base - drift(spread_own)
         base_other = base - drift(spread_other)
     else:

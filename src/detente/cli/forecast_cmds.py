@@ -81,15 +81,22 @@ def forecast_issues(
 
 
 def forecast_cmd(
-    source: Annotated[str, typer.Argument(
-        metavar="INPUT",
-        help="Built-in scenario name, scenario YAML, actor CSV, KTAB CSV or DEU TSV.")],
-    model: Annotated[str, typer.Option("--model", "-m",
-                                       help="compromise, median, nash, eum or all.")] = "all",
-    issue: Annotated[str | None, typer.Option("--issue",
-                                              help="Only this issue / dimension.")] = None,
-    rounds: Annotated[int, typer.Option("--rounds", min=0, max=1000,
-                                        help="Rounds of the expected-utility model.")] = 8,
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="INPUT",
+            help="Built-in scenario name, scenario YAML, actor CSV, KTAB CSV or DEU TSV.",
+        ),
+    ],
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="compromise, median, nash, eum or all.")
+    ] = "all",
+    issue: Annotated[
+        str | None, typer.Option("--issue", help="Only this issue / dimension.")
+    ] = None,
+    rounds: Annotated[
+        int, typer.Option("--rounds", min=0, max=1000, help="Rounds of the expected-utility model.")
+    ] = 8,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
     """Forecast the outcome of each issue with the static bargaining models."""
@@ -124,18 +131,22 @@ def forecast_cmd(
             console.print(rt)
 
 
-backtest_app = typer.Typer(help="Score the bargaining models against real decisions.",
-                           no_args_is_help=True)
+backtest_app = typer.Typer(
+    help="Score the bargaining models against real decisions.", no_args_is_help=True
+)
 
 
 @backtest_app.command("deu")
 def backtest_deu_cmd(
     path: Annotated[Path, typer.Argument(help="DEU III TSV (see the data README).")],
-    folds: Annotated[int, typer.Option("--folds", min=2, max=50,
-                                       help="K of grouped K-fold CV (groups = proposals).")] = 5,
+    folds: Annotated[
+        int,
+        typer.Option("--folds", min=2, max=50, help="K of grouped K-fold CV (groups = proposals)."),
+    ] = 5,
     seed: Annotated[int, typer.Option("--seed", help="Seed of folds and bootstrap.")] = 0,
-    boot: Annotated[int, typer.Option("--boot", min=100, max=100_000,
-                                      help="Bootstrap resamples.")] = 2000,
+    boot: Annotated[
+        int, typer.Option("--boot", min=100, max=100_000, help="Bootstrap resamples.")
+    ] = 2000,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
     """Score every model on the DEU III issues with an outcome (MAE, bootstrap intervals)."""
@@ -146,19 +157,37 @@ def backtest_deu_cmd(
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
     with err_console.status("backtest") as status:
-        result = backtest_deu(path, folds=folds, seed=seed, n_boot=boot,
-                              progress=lambda msg: status.update(msg))
-    table = Table(title=(f"DEU III backtest: {result.n_issues} issues, {result.n_proposals} "
-                         f"proposals; {folds}-fold CV by proposal; {boot} cluster-bootstrap "
-                         f"resamples, seed {seed}"))
-    for col in ("model", "n", "MAE", "95% CI", "minus compromise", "95% CI", "P(better)",
-                "fitted: mean (min-max) over folds"):
+        result = backtest_deu(
+            path, folds=folds, seed=seed, n_boot=boot, progress=lambda msg: status.update(msg)
+        )
+    table = Table(
+        title=(
+            f"DEU III backtest: {result.n_issues} issues, {result.n_proposals} "
+            f"proposals; {folds}-fold CV by proposal; {boot} cluster-bootstrap "
+            f"resamples, seed {seed}"
+        )
+    )
+    for col in (
+        "model",
+        "n",
+        "MAE",
+        "95% CI",
+        "minus compromise",
+        "95% CI",
+        "P(better)",
+        "fitted: mean (min-max) over folds",
+    ):
         table.add_column(col, justify="left" if col in ("model",) else "right")
     for s in result.scores:
         table.add_row(
-            s.model + (" *" if s.fitted else ""), str(s.n), f"{s.mae:.2f}",
-            f"{s.mae_low:.2f}-{s.mae_high:.2f}", f"{s.diff:+.2f}",
-            f"{s.diff_low:+.2f} to {s.diff_high:+.2f}", f"{s.p_better:.2f}", s.params,
+            s.model + (" *" if s.fitted else ""),
+            str(s.n),
+            f"{s.mae:.2f}",
+            f"{s.mae_low:.2f}-{s.mae_high:.2f}",
+            f"{s.diff:+.2f}",
+            f"{s.diff_low:+.2f} to {s.diff_high:+.2f}",
+            f"{s.p_better:.2f}",
+            s.params,
         )
     wide = Console(highlight=False, width=max(console.width, 150))
     wide.print(table)

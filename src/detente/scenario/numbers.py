@@ -96,9 +96,9 @@ class Uncertain(Provenance):
             and self.high is not None
             and not self.low <= self.mode <= self.high
         ):
-                raise ValueError(
-                    f"'mode' ({self.mode}) must lie between low ({self.low}) and high ({self.high})"
-                )
+            raise ValueError(
+                f"'mode' ({self.mode}) must lie between low ({self.low}) and high ({self.high})"
+            )
         if self.mode is not None and self.low is None:
             raise ValueError("'mode' needs 'low' and 'high'")
         if self.sd is not None and self.sd < 0:
@@ -114,8 +114,7 @@ class Uncertain(Provenance):
             and not self.low <= self.value <= self.high
         ):
             raise ValueError(
-                f"'value' ({self.value}) must lie between low ({self.low}) "
-                f"and high ({self.high})"
+                f"'value' ({self.value}) must lie between low ({self.low}) and high ({self.high})"
             )
         return self
 

@@ -123,8 +123,11 @@ def _check_rows(
         if sal < 0:
             probs.add(f"salience must be >= 0, found {sal:g}", line, sal_col)
         if scale is not None and math.isfinite(pos) and not scale[0] <= pos <= scale[1]:
-            probs.add(f"position {pos:g} lies outside the scale [{scale[0]:g}, {scale[1]:g}]",
-                      line, pos_col)
+            probs.add(
+                f"position {pos:g} lies outside the scale [{scale[0]:g}, {scale[1]:g}]",
+                line,
+                pos_col,
+            )
 
 
 def _table(
@@ -263,8 +266,11 @@ def load_ktab(path: str | Path) -> list[ActorTable]:
     probs = _Problems(src)
     rows = _ktab_rows(text)
     if len(rows) < 2 or not is_ktab(text):
-        probs.add("not a KTAB file: expected line 1 'scenario, description, nActors, nDims' and "
-                  "line 2 'Actor, Description, Power, Pos1, Sal1, ...'", 1)
+        probs.add(
+            "not a KTAB file: expected line 1 'scenario, description, nActors, nDims' and "
+            "line 2 'Actor, Description, Power, Pos1, Sal1, ...'",
+            1,
+        )
         probs.raise_if_any()
     (_, first), (hline, header) = rows[0], rows[1]
     n_actors, n_dims = int(first[2]), int(first[3])
@@ -272,8 +278,11 @@ def load_ktab(path: str | Path) -> list[ActorTable]:
         probs.add(f"nDims is {n_dims}; expected at least 1", 1)
     want = 3 + 2 * n_dims
     if len(header) < want:
-        probs.add(f"header has {len(header)} columns; {n_dims} dimension(s) need {want} "
-                  "(Actor, Description, Power, then position and salience per dimension)", hline)
+        probs.add(
+            f"header has {len(header)} columns; {n_dims} dimension(s) need {want} "
+            "(Actor, Description, Power, then position and salience per dimension)",
+            hline,
+        )
     probs.raise_if_any()
     dims = []
     for d in range(n_dims):
@@ -312,9 +321,7 @@ def load_ktab(path: str | Path) -> list[ActorTable]:
 DEU_ID_COLUMNS = ("prnr", "isnr", "counvte", "proc", "rp", "out")
 
 
-def load_deu(
-    path: str | Path, capability: Literal["equal", "gdp"] = "equal"
-) -> list[ActorTable]:
+def load_deu(path: str | Path, capability: Literal["equal", "gdp"] = "equal") -> list[ActorTable]:
     """Load the DEU III issues: one :class:`ActorTable` per issue (scale 0-100).
 
     Parameters
@@ -344,8 +351,9 @@ def load_deu(
     needed = [*DEU_ID_COLUMNS, *(f"p{a}" for a in DEU_ACTORS), *(f"s{a}" for a in DEU_ACTORS)]
     missing = [c for c in needed if c not in header]
     if missing:
-        probs.add(f"missing DEU column(s) {', '.join(missing[:8])}"
-                  f"{' ...' if len(missing) > 8 else ''}", 1)
+        probs.add(
+            f"missing DEU column(s) {', '.join(missing[:8])}{' ...' if len(missing) > 8 else ''}", 1
+        )
         probs.raise_if_any()
     col = {name: header.index(name) for name in needed}
     gdp_cells = next(reader, None)
@@ -356,8 +364,7 @@ def load_deu(
     assert gdp_cells is not None
     if capability == "gdp":
         cells = gdp_cells + [""] * (len(header) - len(gdp_cells))
-        vals = [probs.number(cells[col[f"p{a}"]], 2, f"p{a}", missing_ok=True)
-                for a in DEU_ACTORS]
+        vals = [probs.number(cells[col[f"p{a}"]], 2, f"p{a}", missing_ok=True) for a in DEU_ACTORS]
         arr = np.array(vals, dtype=np.float64)
         fill = float(np.nanmean(arr)) if np.isfinite(arr).any() else 1.0
         gdp = np.where(np.isfinite(arr), arr, fill)
@@ -388,12 +395,16 @@ def load_deu(
             "line": str(line),
         }
         issue_id = meta["issue"] or f"line{line}"
-        tables.append(_table(
-            issue_id, rows, (0.0, 100.0),
-            reference=rp if math.isfinite(rp) else None,
-            outcome=out if math.isfinite(out) else None,
-            meta=meta,
-        ))
+        tables.append(
+            _table(
+                issue_id,
+                rows,
+                (0.0, 100.0),
+                reference=rp if math.isfinite(rp) else None,
+                outcome=out if math.isfinite(out) else None,
+                meta=meta,
+            )
+        )
     if not tables and not probs.items:
         probs.add("no issue lines after the GDP line", 3)
     probs.raise_if_any()
@@ -416,16 +427,18 @@ def tables_from_scenario(scenario: Scenario) -> list[ActorTable]:
     for issue in scenario.issues:
         rows = issue_positions(scenario, issue.id)
         sq = issue.status_quo
-        tables.append(ActorTable(
-            issue=issue.id,
-            actors=tuple(a.id for a, _, _ in rows),
-            capability=np.array([nominal(a.clout) for a, _, _ in rows], dtype=np.float64),
-            position=np.array([p for _, p, _ in rows], dtype=np.float64),
-            salience=np.array([s for _, _, s in rows], dtype=np.float64),
-            scale=(issue.low, issue.high),
-            reference=nominal(sq) if sq is not None else None,
-            meta={"scenario": scenario.id, "name": issue.name, "unit": issue.unit},
-        ))
+        tables.append(
+            ActorTable(
+                issue=issue.id,
+                actors=tuple(a.id for a, _, _ in rows),
+                capability=np.array([nominal(a.clout) for a, _, _ in rows], dtype=np.float64),
+                position=np.array([p for _, p, _ in rows], dtype=np.float64),
+                salience=np.array([s for _, _, s in rows], dtype=np.float64),
+                scale=(issue.low, issue.high),
+                reference=nominal(sq) if sq is not None else None,
+                meta={"scenario": scenario.id, "name": issue.name, "unit": issue.unit},
+            )
+        )
     return tables
 
 

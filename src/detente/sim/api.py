@@ -49,7 +49,11 @@ def build_strategy(system: System, override: Mapping[str, Any] | None = None) ->
     sig = inspect.signature(type(probe).__init__)
     for key, value in list(params.items()):
         spec = sig.parameters.get(key)
-        if spec is not None and "int" in str(spec.annotation) and "float" not in str(spec.annotation):
+        if (
+            spec is not None
+            and "int" in str(spec.annotation)
+            and "float" not in str(spec.annotation)
+        ):
             params[key] = round(float(value))
     return get_strategy(system.focal_strategy, **params)
 
@@ -61,7 +65,9 @@ def _check_counts(worlds: int, seed: int, start_world: int) -> None:
     if seed < 0:
         problems.append(f"seed must be >= 0 (got {seed})")
     if start_world < 0 or start_world % BLOCK:
-        problems.append(f"start_world must be a non-negative multiple of {BLOCK} (got {start_world})")
+        problems.append(
+            f"start_world must be a non-negative multiple of {BLOCK} (got {start_world})"
+        )
     if problems:
         from detente.errors import InputProblem
 
@@ -145,15 +151,26 @@ def simulate(
     """
     parts: list[ChunkResult] = []
     system = None
-    for system, _, res in iter_chunks(scenario, strategy, worlds, seed, start_world=start_world,
-                                      values=values, opponent=opponent, chunk=chunk,
-                                      progress=progress):
+    for system, _, res in iter_chunks(
+        scenario,
+        strategy,
+        worlds,
+        seed,
+        start_world=start_world,
+        values=values,
+        opponent=opponent,
+        chunk=chunk,
+        progress=progress,
+    ):
         parts.append(res)
     assert system is not None
     data: dict[str, Any] = {
         m: (("world", "step"), np.concatenate([r.metrics[m] for r in parts])) for m in METRICS
     }
-    data["time_to_reciprocation"] = ("world", np.concatenate([r.time_to_reciprocation for r in parts]))
+    data["time_to_reciprocation"] = (
+        "world",
+        np.concatenate([r.time_to_reciprocation for r in parts]),
+    )
     data["backlash_events"] = ("world", np.concatenate([r.backlash_events for r in parts]))
     return xr.Dataset(
         data,
@@ -177,7 +194,8 @@ def _chunk_summary(res: ChunkResult, horizon: int) -> dict[str, NDArray[np.float
     out["min_reform_share"] = res.metrics["reform_share"].min(axis=1).astype(np.float64)
     rap = res.metrics["rapprochement"] > 0.5
     out["time_to_rapprochement"] = np.where(
-        rap.any(axis=1), rap.argmax(axis=1) + 1, horizon + 1).astype(np.float64)
+        rap.any(axis=1), rap.argmax(axis=1) + 1, horizon + 1
+    ).astype(np.float64)
     out["backlash_events"] = res.backlash_events.astype(np.float64)
     return out
 
@@ -206,9 +224,17 @@ def summarize(
         ``mean_reform_share``, ``min_reform_share`` and ``backlash_events``.
     """
     parts: list[dict[str, NDArray[np.float64]]] = []
-    for system, _, res in iter_chunks(scenario, strategy, worlds, seed, start_world=start_world,
-                                      values=values, opponent=opponent, chunk=chunk,
-                                      progress=progress):
+    for system, _, res in iter_chunks(
+        scenario,
+        strategy,
+        worlds,
+        seed,
+        start_world=start_world,
+        values=values,
+        opponent=opponent,
+        chunk=chunk,
+        progress=progress,
+    ):
         parts.append(_chunk_summary(res, system.horizon))
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
@@ -245,8 +271,9 @@ def trajectory_quantiles(
         kept: dict[str, list[NDArray[np.float32]]] = {m: [] for m in METRICS}
         stride = 1
         system = None
-        for system, _, res in iter_chunks(sc, name, worlds, seed, values=values, chunk=chunk,
-                                          progress=progress):
+        for system, _, res in iter_chunks(
+            sc, name, worlds, seed, values=values, chunk=chunk, progress=progress
+        ):
             if stride == 1:
                 cells = worlds * system.horizon * len(METRICS)
                 stride = max(1, -(-cells // KEEP_CELLS))
@@ -258,11 +285,22 @@ def trajectory_quantiles(
         for m in METRICS:
             allw = np.concatenate(kept[m]).astype(np.float64)
             qs = np.quantile(allw, QUANTILES, axis=0)
-            rows.append(pd.DataFrame({
-                "strategy": name, "step": np.arange(system.horizon), "date": list(system.dates),
-                "metric": m, "mean": sums[m] / worlds,
-                "p05": qs[0], "p25": qs[1], "p50": qs[2], "p75": qs[3], "p95": qs[4],
-            }))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "strategy": name,
+                        "step": np.arange(system.horizon),
+                        "date": list(system.dates),
+                        "metric": m,
+                        "mean": sums[m] / worlds,
+                        "p05": qs[0],
+                        "p25": qs[1],
+                        "p50": qs[2],
+                        "p75": qs[3],
+                        "p95": qs[4],
+                    }
+                )
+            )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -274,8 +312,9 @@ def run_summary_json(frame: pd.DataFrame) -> dict[str, Any]:
         metrics = {}
         for m, gm in g.groupby("metric", sort=False):
             gm = gm.sort_values("step")
-            metrics[str(m)] = {k: [round(float(x), 6) for x in gm[k]]
-                               for k in ("mean", "p05", "p50", "p95")}
+            metrics[str(m)] = {
+                k: [round(float(x), 6) for x in gm[k]] for k in ("mean", "p05", "p50", "p95")
+            }
         out[str(strat)] = {"dates": dates, "metrics": metrics}
     return out
 

@@ -69,7 +69,10 @@ def weighted_median(position: FloatArray, clout: FloatArray, salience: FloatArra
     hi_idx = np.argmax(cum > half + tol, axis=1)  # first index passing half
     lo = np.take_along_axis(xs, lo_idx[:, None, :], axis=1)[:, 0, :]
     hi = np.take_along_axis(xs, hi_idx[:, None, :], axis=1)[:, 0, :]
-    exact = np.abs(np.take_along_axis(cum, lo_idx[:, None, :], axis=1)[:, 0, :] - half[:, 0, :]) <= tol[:, 0, :]
+    exact = (
+        np.abs(np.take_along_axis(cum, lo_idx[:, None, :], axis=1)[:, 0, :] - half[:, 0, :])
+        <= tol[:, 0, :]
+    )
     out = np.where(exact & np.isfinite(hi), 0.5 * (lo + hi), lo)
     return np.where(cum[:, -1, :] > 0, out, np.nan)
 

@@ -32,54 +32,125 @@ class SimParameters:
     """
 
     # --- perception (Jervis 1976) and Bayesian type beliefs ---------------------------------
-    perception_noise_us: float = _p(0.15, "sd of the noise on the U.S. reading of an Iranian move (0-1 scale)")
-    perception_noise_iran: float = _p(0.2, "sd of the noise on the Iranian reading of a U.S. move (0-1 scale)")
-    perception_bias_us: float = _p(-0.05, "additive bias of the U.S. reading (negative = reads moves as more hostile)")
-    perception_bias_iran: float = _p(-0.1, "additive bias of the Iranian reading (negative = reads moves as more hostile)")
+    perception_noise_us: float = _p(
+        0.15, "sd of the noise on the U.S. reading of an Iranian move (0-1 scale)"
+    )
+    perception_noise_iran: float = _p(
+        0.2, "sd of the noise on the Iranian reading of a U.S. move (0-1 scale)"
+    )
+    perception_bias_us: float = _p(
+        -0.05, "additive bias of the U.S. reading (negative = reads moves as more hostile)"
+    )
+    perception_bias_iran: float = _p(
+        -0.1, "additive bias of the Iranian reading (negative = reads moves as more hostile)"
+    )
     prior_reciprocating_us: float = _p(0.15, "U.S. prior that Iran is a reciprocating type")
     prior_reciprocating_iran: float = _p(0.1, "Iranian prior that the U.S. is a reciprocating type")
-    reciprocity_threshold_us: float = _p(0.5, "U.S. belief its approval holders need before the boldest step (scaled by gesture)")
-    reciprocity_threshold_iran: float = _p(0.5, "Iranian belief its approval holders need before the boldest step (scaled by gesture)")
-    type_benign_level: float = _p(0.25, "mean level a reciprocating type shows at least (it matches better moves)")
+    reciprocity_threshold_us: float = _p(
+        0.5, "U.S. belief its approval holders need before the boldest step (scaled by gesture)"
+    )
+    reciprocity_threshold_iran: float = _p(
+        0.5, "Iranian belief its approval holders need before the boldest step (scaled by gesture)"
+    )
+    type_benign_level: float = _p(
+        0.25, "mean level a reciprocating type shows at least (it matches better moves)"
+    )
     type_hostile_level: float = _p(0.05, "mean level a hostile (non-reciprocating) type shows")
     type_noise: float = _p(0.25, "sd of a type's moves around its mean in the belief's likelihood")
-    belief_learning_rate: float = _p(0.5, "weight of one quarter's log-likelihood ratio (cognitive conservatism <1)")
+    belief_learning_rate: float = _p(
+        0.5, "weight of one quarter's log-likelihood ratio (cognitive conservatism <1)"
+    )
     belief_forgetting: float = _p(0.05, "share of the log-odds gap to the prior forgotten per step")
-    memory: float = _p(0.5, "weight of the newest observation in smoothed (EWMA) perceived and own levels")
+    memory: float = _p(
+        0.5, "weight of the newest observation in smoothed (EWMA) perceived and own levels"
+    )
     # --- mapping levels to instruments ------------------------------------------------------
-    neutral_level: float = _p(0.1, "cooperation level meaning 'no new step either way' (status quo posture)")
-    announce_weight: float = _p(0.5, "share of an approved but not yet implemented step already visible to the other side")
+    neutral_level: float = _p(
+        0.1, "cooperation level meaning 'no new step either way' (status quo posture)"
+    )
+    announce_weight: float = _p(
+        0.5, "share of an approved but not yet implemented step already visible to the other side"
+    )
     # --- domestic ratification (Putnam 1988; Tsebelis 2002) ---------------------------------
-    majority_threshold: float = _p(0.5, "clout x salience share of a country's actors that must prefer a move")
-    agenda_power: float = _p(0.2, "how far below the majority threshold an executive's own proposal may pass")
-    approval_tolerance: float = _p(10.0, "loss (issue units) an approval holder without a veto tolerates")
-    revocation_margin: float = _p(0.1, "extra majority needed to reverse a step the internal side took")
+    majority_threshold: float = _p(
+        0.5, "clout x salience share of a country's actors that must prefer a move"
+    )
+    agenda_power: float = _p(
+        0.2, "how far below the majority threshold an executive's own proposal may pass"
+    )
+    approval_tolerance: float = _p(
+        10.0, "loss (issue units) an approval holder without a veto tolerates"
+    )
+    revocation_margin: float = _p(
+        0.1, "extra majority needed to reverse a step the internal side took"
+    )
     # --- Iran's internal bargaining ---------------------------------------------------------
-    response_gain: float = _p(0.5, "shift of Iranian positions (share of the issue range) per unit of perceived U.S. gesture")
-    belief_gain: float = _p(0.3, "shift of Iranian positions (share of range) per unit of belief above the threshold")
-    responsiveness_reformist: float = _p(1.0, "multiplier of those shifts for reformist-camp actors")
-    responsiveness_other: float = _p(0.5, "multiplier of those shifts for all other actors (conservatives, Leader)")
-    dictation_effect: float = _p(0.3, "how far sanctions in place make dialogue read as capitulation (share of range at full sanctions)")
+    response_gain: float = _p(
+        0.5,
+        "shift of Iranian positions (share of the issue range) per unit of perceived U.S. gesture",
+    )
+    belief_gain: float = _p(
+        0.3, "shift of Iranian positions (share of range) per unit of belief above the threshold"
+    )
+    responsiveness_reformist: float = _p(
+        1.0, "multiplier of those shifts for reformist-camp actors"
+    )
+    responsiveness_other: float = _p(
+        0.5, "multiplier of those shifts for all other actors (conservatives, Leader)"
+    )
+    dictation_effect: float = _p(
+        0.3,
+        "how far sanctions in place make dialogue read as capitulation (share of range at full sanctions)",
+    )
     # --- Iranian domestic politics ----------------------------------------------------------
     public_reform_support: float = _p(0.65, "initial share of the Iranian public backing reform")
-    demographic_drift: float = _p(0.01, "yearly drift of public support toward reform (youth bulge)")
-    engagement_gain: float = _p(0.08, "yearly support gained per unit of visible economic gain from engagement")
-    rally_effect: float = _p(0.06, "yearly support lost per unit of U.S. hostility and sanctions read as dictation")
+    demographic_drift: float = _p(
+        0.01, "yearly drift of public support toward reform (youth bulge)"
+    )
+    engagement_gain: float = _p(
+        0.08, "yearly support gained per unit of visible economic gain from engagement"
+    )
+    rally_effect: float = _p(
+        0.06, "yearly support lost per unit of U.S. hostility and sanctions read as dictation"
+    )
     support_noise: float = _p(0.01, "sd of quarterly random movement of public support")
-    backlash_hazard: float = _p(0.6, "yearly rate of conservative repression events at a reform share of 0.5")
-    backlash_threat_elasticity: float = _p(3.0, "how steeply that rate grows with the reformists' share of clout")
-    backlash_severity: float = _p(0.15, "share of unelected reformist clout lost in one repression event")
-    clout_adjustment_rate: float = _p(0.3, "yearly rate at which factions' clout follows public support")
-    election_bonus: float = _p(0.5, "extra clout of an elected institution per unit of winning margin")
+    backlash_hazard: float = _p(
+        0.6, "yearly rate of conservative repression events at a reform share of 0.5"
+    )
+    backlash_threat_elasticity: float = _p(
+        3.0, "how steeply that rate grows with the reformists' share of clout"
+    )
+    backlash_severity: float = _p(
+        0.15, "share of unelected reformist clout lost in one repression event"
+    )
+    clout_adjustment_rate: float = _p(
+        0.3, "yearly rate at which factions' clout follows public support"
+    )
+    election_bonus: float = _p(
+        0.5, "extra clout of an elected institution per unit of winning margin"
+    )
     # --- third parties, U.S. cost, outcomes -------------------------------------------------
     allied_support_initial: float = _p(0.4, "initial allied support for containment (0-1)")
-    allied_erosion: float = _p(0.3, "yearly erosion of allied support per unit of unilateral pressure plus Iranian moderation")
-    allied_recovery: float = _p(0.3, "yearly recovery of allied support per unit of Iranian threat (terror, WMD, attacks)")
-    us_cost_tolerance: float = _p(3.0, "U.S. domestic cost the administration bears before it stops new concessions")
+    allied_erosion: float = _p(
+        0.3,
+        "yearly erosion of allied support per unit of unilateral pressure plus Iranian moderation",
+    )
+    allied_recovery: float = _p(
+        0.3, "yearly recovery of allied support per unit of Iranian threat (terror, WMD, attacks)"
+    )
+    us_cost_tolerance: float = _p(
+        3.0, "U.S. domestic cost the administration bears before it stops new concessions"
+    )
     us_cost_decay: float = _p(0.1, "share of accumulated U.S. domestic cost that fades per step")
-    naivety_cost: float = _p(0.5, "domestic cost per unit of unreciprocated gesture per step (looking naive)")
-    shock_decay: float = _p(0.5, "yearly rate at which shock and repression effects on issue levels fade")
-    dialogue_threshold: float = _p(0.5, "share of the dialogue issue's range at which direct dialogue counts as open")
+    naivety_cost: float = _p(
+        0.5, "domestic cost per unit of unreciprocated gesture per step (looking naive)"
+    )
+    shock_decay: float = _p(
+        0.5, "yearly rate at which shock and repression effects on issue levels fade"
+    )
+    dialogue_threshold: float = _p(
+        0.5, "share of the dialogue issue's range at which direct dialogue counts as open"
+    )
 
     def __post_init__(self) -> None:
         problems = []
@@ -114,11 +185,16 @@ def parameters_from(
     known = {f.name for f in fields(SimParameters)}
     bad = [k for k in raw if k not in known]
     if bad:
-        raise InputError([
-            InputProblem(source, f"unknown model parameter {k!r}{did_you_mean(k, known)}",
-                         path=f"parameters.{k}")
-            for k in bad
-        ])
+        raise InputError(
+            [
+                InputProblem(
+                    source,
+                    f"unknown model parameter {k!r}{did_you_mean(k, known)}",
+                    path=f"parameters.{k}",
+                )
+                for k in bad
+            ]
+        )
     return SimParameters(**raw)
 
 

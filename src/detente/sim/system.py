@@ -224,9 +224,7 @@ def _delay_shape(x: float | Uncertain) -> tuple[float, float]:
     return DEFAULT_DELAY_SPREAD
 
 
-def _side(
-    s: Scenario, raw: Scenario, country: str, issues: list[str], p: SimParameters
-) -> Side:
+def _side(s: Scenario, raw: Scenario, country: str, issues: list[str], p: SimParameters) -> Side:
     idx = {x: i for i, x in enumerate(issues)}
     actors = s.actors_of(country)
     aid = [a.id for a in actors]
@@ -242,8 +240,9 @@ def _side(
     reform = np.array([a.camp is not None and "reform" in a.camp.lower() for a in actors])
     camp = np.array([a.camp is not None for a in actors])
     holders = {inst.holder for inst in s.institutions if inst.elected}
-    mobile = np.array([a.kind in MOBILE_KINDS and a.camp is not None and a.id not in holders
-                       for a in actors])
+    mobile = np.array(
+        [a.kind in MOBILE_KINDS and a.camp is not None and a.id not in holders for a in actors]
+    )
 
     raw_ins = {i.id: i for i in raw.instruments}
     ins = [i for i in s.instruments if i.owner == country]
@@ -307,16 +306,33 @@ def _side(
             appr_tol[h] = min(appr_tol[h], nominal(veto.tolerance))
     direction = np.sign((gest[:, None].clip(0, None) * eff).sum(axis=0)) if n_k else np.zeros(n_i)
     return Side(
-        country=country, actors=tuple(aid), position=pos, salience=sal, clout=clout,
-        reform=reform, camp=camp, mobile=mobile,
+        country=country,
+        actors=tuple(aid),
+        position=pos,
+        salience=sal,
+        clout=clout,
+        reform=reform,
+        camp=camp,
+        mobile=mobile,
         legislature=np.array([a.kind == "legislature" for a in actors], dtype=bool),
-        instruments=tuple(kid), effects=eff,
-        gesture=gest, cost=cost, reversible=rev, multilateral=multi, delay_low=dlo,
-        delay_mode=dmode, delay_high=dhi, approvals=appr, requires=req, order=order,
-        conc_rank=conc_rank, host_rank=host_rank,
+        instruments=tuple(kid),
+        effects=eff,
+        gesture=gest,
+        cost=cost,
+        reversible=rev,
+        multilateral=multi,
+        delay_low=dlo,
+        delay_mode=dmode,
+        delay_high=dhi,
+        approvals=appr,
+        requires=req,
+        order=order,
+        conc_rank=conc_rank,
+        host_rank=host_rank,
         veto_holder=np.array(vh, dtype=np.int64),
         veto_issues=np.array(vi, dtype=bool).reshape(len(vh), n_i),
-        veto_tol=np.array(vt, dtype=np.float64), approval_tol=appr_tol,
+        veto_tol=np.array(vt, dtype=np.float64),
+        approval_tol=appr_tol,
         direction=direction.astype(np.float64),
     )
 
@@ -339,8 +355,12 @@ def resolve_strategy(s: Scenario, strategy: str) -> tuple[str, str, dict[str, fl
 
     for spec in s.strategies:
         if spec.id == strategy:
-            return (spec.country, spec.kind, {k: nominal(v) for k, v in spec.params.items()},
-                    list(spec.instruments))
+            return (
+                spec.country,
+                spec.kind,
+                {k: nominal(v) for k, v in spec.params.items()},
+                list(spec.instruments),
+            )
     try:
         get_strategy(strategy)
     except InputError:
@@ -357,8 +377,12 @@ def resolve_strategy(s: Scenario, strategy: str) -> tuple[str, str, dict[str, fl
     # a registered kind: use the scenario's spec of that kind if any, else the options' country
     for spec in s.strategies:
         if spec.kind == strategy:
-            return (spec.country, spec.kind, {k: nominal(v) for k, v in spec.params.items()},
-                    list(spec.instruments))
+            return (
+                spec.country,
+                spec.kind,
+                {k: nominal(v) for k, v in spec.params.items()},
+                list(spec.instruments),
+            )
     options = [sp for sp in s.strategies if sp.option] or list(s.strategies)
     principals = [c.id for c in s.countries if c.role == "principal"]
     country = options[0].country if options else principals[0]
@@ -398,14 +422,20 @@ def compile_system(
     others = [c for c in principals if c != country]
     if country not in principals or not others:
         raise InputError.single(
-            src, f"strategy {strategy!r} belongs to {country!r}; the simulation needs it and "
-                 "another principal country (role: principal)")
+            src,
+            f"strategy {strategy!r} belongs to {country!r}; the simulation needs it and "
+            "another principal country (role: principal)",
+        )
     other = others[0]
     issues = [i.id for i in s.issues]
     low = np.array([i.low for i in s.issues])
     high = np.array([i.high for i in s.issues])
-    sq = np.array([nominal(i.status_quo) if i.status_quo is not None else 0.5 * (i.low + i.high)
-                   for i in s.issues])
+    sq = np.array(
+        [
+            nominal(i.status_quo) if i.status_quo is not None else 0.5 * (i.low + i.high)
+            for i in s.issues
+        ]
+    )
     roles = {r: _find(issues, kw) for r, kw in ROLE_KEYWORDS.items()}
     focal = _side(s, scenario, country, issues, p)
     internal = _side(s, scenario, other, issues, p)
@@ -450,8 +480,11 @@ def compile_system(
             ev_vet.append(nominal(el.vetting))
             ev_inst.append(el.institution)
     elections = ElectionPlan(
-        step=np.array(ev_step, dtype=np.int64), holder=np.array(ev_holder, dtype=np.int64),
-        vetting=np.array(ev_vet, dtype=np.float64), institution=tuple(ev_inst))
+        step=np.array(ev_step, dtype=np.int64),
+        holder=np.array(ev_holder, dtype=np.int64),
+        vetting=np.array(ev_vet, dtype=np.float64),
+        institution=tuple(ev_inst),
+    )
 
     n_i = len(issues)
     sh_rate = np.array([nominal(x.rate) for x in s.shocks], dtype=np.float64)
@@ -472,12 +505,31 @@ def compile_system(
         menu_mask = np.array([k in menu for k in focal.instruments])
     year_frac = {"month": 1 / 12, "quarter": 0.25, "year": 1.0}[cal.step]
     return System(
-        scenario_id=s.id, params=p, issues=tuple(issues), low=low, high=high, span=high - low,
-        status_quo=sq, roles=roles, focal=focal, internal=internal, elected=elected,
-        alt_position=alt, elections=elections, reported=reported, shock_rate=sh_rate,
-        shock_effects=sh_eff, shock_clout_focal=sh_cf, shock_clout_internal=sh_ci,
-        shock_ids=tuple(x.id for x in s.shocks), horizon=cal.horizon, dt=year_frac,
-        dates=tuple(labels), focal_strategy=kind, focal_params=sparams, focal_menu=menu_mask,
+        scenario_id=s.id,
+        params=p,
+        issues=tuple(issues),
+        low=low,
+        high=high,
+        span=high - low,
+        status_quo=sq,
+        roles=roles,
+        focal=focal,
+        internal=internal,
+        elected=elected,
+        alt_position=alt,
+        elections=elections,
+        reported=reported,
+        shock_rate=sh_rate,
+        shock_effects=sh_eff,
+        shock_clout_focal=sh_cf,
+        shock_clout_internal=sh_ci,
+        shock_ids=tuple(x.id for x in s.shocks),
+        horizon=cal.horizon,
+        dt=year_frac,
+        dates=tuple(labels),
+        focal_strategy=kind,
+        focal_params=sparams,
+        focal_menu=menu_mask,
     )
 
 
