@@ -1,0 +1,48 @@
+"""`detente run --quick` on the flagship with the real engine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from detente.experiments.robustness import COMPARISON_COLUMNS
+from detente.experiments.runner import EngineUnavailableError, load_model
+
+
+def test_run_quick_on_flagship(tmp_path: Path) -> None:
+    try:
+        load_model("detente.sim:summarize")
+    except EngineUnavailableError:
+        pytest.skip("simulation engine not available")
+    out = tmp_path / "detente-out"
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "detente"),
+            "run",
+            "--quick",
+            "--out",
+            str(out),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert payload["scenario"] == "us-iran-2001"
+    assert {"containment", "moderate-engagement", "dismantle-sanctions"} <= set(
+        payload["strategies"]
+    )
+    frame = pd.read_csv(out / "comparison.csv")
+    assert list(frame.columns) == COMPARISON_COLUMNS
+    ranked = frame.dropna(subset=["rank"])
+    for _, group in ranked.groupby("outcome"):
+        assert sorted(group["rank"].astype(int)) == list(range(1, len(group) + 1))
+    assert (out / "summary.md").read_text().count("ranks first on") == 1
