@@ -494,7 +494,7 @@ def run(
     as_json: JsonOpt = False,
 ) -> None:
     """The main job: compare the options over sampled states, summarise, write detente-out/."""
-    n_states = (12 if quick else 100) if states is None else states
+    n_states = (12 if quick else 64) if states is None else states
     n_worlds = (32 if quick else 100) if worlds is None else worlds
     payload = _compare_job(
         scenario,
@@ -535,12 +535,19 @@ def run(
 
 
 def _build_report(out: Path) -> Path | None:
-    try:
-        from detente.report import build_report  # type: ignore[attr-defined]
-    except ImportError:
+    """Build the HTML report when the report package is installed (guarded import)."""
+    build = None
+    for module in ("detente.report", "detente.report.html"):
+        try:
+            build = getattr(__import__(module, fromlist=["build_report"]), "build_report", None)
+        except ImportError:
+            continue
+        if build is not None:
+            break
+    if build is None:
         return None
     try:
-        return Path(build_report(out))
+        return Path(build(out))
     except InputError:
         raise
     except Exception as exc:  # the report is a bonus; never lose the run over it
