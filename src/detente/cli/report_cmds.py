@@ -10,7 +10,7 @@ from rich.console import Console
 
 from detente.errors import InputError
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 def report(

@@ -1,0 +1,225 @@
+"""The HTML report: produced, self-contained, deterministic; bad input gives one-line errors."""
+
+from __future__ import annotations
+
+import base64
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from detente.errors import InputError
+from detente.report import demo
+from detente.report.html import ReportInputs, build_report, render_report
+from detente.report.rundir import load_run
+from detente.store.duckdb import ChunkResult, ResultStore, RunInfo
+
+
+@pytest.fixture(scope="module")
+def scenario():  # type: ignore[no-untyped-def]
+    return demo.demo_scenario()
+
+
+@pytest.fixture(scope="module")
+def full_inputs(scenario) -> ReportInputs:  # type: ignore[no-untyped-def]
+    traj, box = demo.demo_prim()
+    return ReportInputs(
+        scenario=scenario, run_id="demo-run",
+        method={"scenario": scenario.id, "sampling": "lhs", "states": 64, "worlds": 32,
+                "seed": 7},
+        comparison=demo.demo_comparison(), quantiles=demo.demo_quantiles(steps=8),
+        prim_trajectory=traj, prim_box=box, prim_label="states where engagement fails",
+        sensitivity=demo.demo_sobol(), sensitivity_outcome="rapprochement",
+        forecasts={"sanctions": {"compromise": 70.0, "median": 85.0}},
+        eum_rounds={"sanctions": demo.demo_eum_rounds()},
+    )
+
+
+@pytest.fixture(scope="module")
+def full_html(full_inputs) -> str:  # type: ignore[no-untyped-def]
+    return render_report(full_inputs)
+
+
+def assert_self_contained(html: str) -> None:
+    """No URL, no script, no external stylesheet, font or frame; every image inline."""
+    assert "http://" not in html and "https://" not in html
+    assert "//" not in re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html).replace(
+        "<!DOCTYPE", "")
+    assert "<script" not in html.lower()
+    assert "<link" not in html.lower()
+    assert "<iframe" not in html.lower() and "@import" not in html and "url(" not in html
+    for src in re.findall(r'src="([^"]*)"', html):
+        assert src.startswith("data:image/png;base64,")
+
+
+def test_report_has_every_section(full_html: str, scenario) -> None:  # type: ignore[no-untyped-def]
+    html = full_html
+    for section in ("findings", "scenario", "method", "results", "drivers", "bargaining",
+                    "caveats"):
+        assert f'<section id="{section}">' in html
+    assert scenario.question in html
+    assert "Key judgments and where they come from" in html
+    assert "source: BACKLASH" in html and "analyst judgment: noisy channel" in html
+    assert "States of the world sampled" in html and "<td>64</td>" in html
+    assert "detente 0.1.0" in html  # code version defaults to the package's
+    # one figure per family that has data: structure, comparison, fan, sensitivity, PRIM,
+    # a position map and the EUM rounds
+    assert len(re.findall(r"<figure id=", html)) == 7
+    assert "Only 64 states of the world were sampled" in html
+
+
+def test_report_is_self_contained(full_html: str) -> None:
+    assert_self_contained(full_html)
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', full_html)
+    assert images and all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
+
+
+def test_report_is_byte_identical(full_inputs: ReportInputs, full_html: str) -> None:
+    assert render_report(full_inputs) == full_html
+
+
+def test_findings_name_the_leader_per_outcome(full_html: str) -> None:
+    assert "Sanctions level (0-100): Dismantle sanctions now does best" in full_html
+    assert "U.S. domestic cost (index): Containment does best" in full_html
+
+
+def test_report_leaves_out_what_is_absent() -> None:
+    html = render_report(ReportInputs(comparison=demo.demo_comparison()))
+    assert '<section id="scenario">' not in html and '<section id="bargaining">' not in html
+    assert "no sensitivity analysis or scenario discovery" in html
+    assert len(re.findall(r"<figure id=", html)) == 1
+    assert_self_contained(html)
+    bare = render_report(ReportInputs())
+    assert "holds no strategy comparison" in bare and "<figure" not in bare
+
+
+def test_report_escapes_scenario_text(scenario) -> None:  # type: ignore[no-untyped-def]
+    evil = scenario.model_copy(update={"question": "<script>alert(1)</script> & more"})
+    html = render_report(ReportInputs(scenario=evil))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+# -- from a results store ------------------------------------------------------------------
+
+
+def _make_run(root: Path, scenario) -> str:  # type: ignore[no-untyped-def]
+    """A tiny finished run in a results store, as ``detente run`` leaves it."""
+    path = root / "scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario.model_dump(mode="json", exclude_none=True),
+                                   sort_keys=False), encoding="utf-8")
+    rng = np.random.default_rng(3)
+    states = pd.DataFrame({"parameters.backlash_hazard": rng.uniform(0.02, 0.2, 12),
+                           "parameters.perception_noise_us": rng.uniform(0.05, 0.3, 12)})
+    states.index.name = "state"
+    store = ResultStore(root / "results.duckdb")
+    run_id = "compare-demo-0001"
+    store.start_run(RunInfo(run_id=run_id, kind="compare", scenario_id=scenario.id,
+                            scenario_hash="x", code_version="0.1.0+test", model="test",
+                            seed=5, n_states=12, worlds=4, strategies=demo.STRATEGIES,
+                            settings={"sampler": "lhs", "scenario_path": str(path)}),
+                    states, resume=False)
+    chunks = []
+    for state in range(12):
+        hazard = states.iloc[state, 0]
+        for k, strategy in enumerate(demo.STRATEGIES):
+            base = {"rapprochement": 0.1 * k, "sanctions": 90 - 20 * k,
+                    "reformist_share": 40 + 20 * k * (0.11 - hazard), "us_cost": 1.0 + k}
+            chunks.append(ChunkResult(state=state, strategy=strategy, world_start=0,
+                                      world_count=4, outcomes={
+                                          m: np.full(4, v) + rng.normal(0, 0.01, 4)
+                                          for m, v in base.items()}))
+    store.write_chunks(run_id, chunks)
+    store.write_trajectories(run_id, demo.demo_quantiles(steps=6))
+    store.finish_run(run_id)
+    return run_id
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory, scenario) -> Path:  # type: ignore[no-untyped-def]
+    root = tmp_path_factory.mktemp("detente-out")
+    _make_run(root, scenario)
+    return root
+
+
+def test_build_report_from_a_run_directory(run_dir: Path) -> None:
+    out = build_report(run_dir)
+    assert out == run_dir / "report.html"
+    html = out.read_text(encoding="utf-8")
+    assert_self_contained(html)
+    assert "compare-demo-0001" in html
+    assert "Demo: U.S. policy toward Iran" in html
+    assert "reformist_share &gt;= 40" in html  # threshold from the scenario's metrics
+    assert "the regret of" in html and "parameters.backlash_hazard" in html
+    assert '<section id="findings">' in html
+    assert "What drives" in html and 'id="fig-drivers"' in html
+    assert 'id="fig-fan"' in html and 'id="fig-comparison"' in html
+    second = build_report(run_dir, run_dir / "again.html")
+    assert second.read_bytes() == out.read_bytes()
+
+
+def test_load_run_by_database_file_and_run_id(run_dir: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    inputs, _ = load_run(run_dir / "results.duckdb")
+    assert inputs.run_id == "compare-demo-0001"
+    assert inputs.comparison is not None
+    assert set(inputs.comparison["strategy"]) == set(demo.STRATEGIES)
+    assert inputs.method["states"] == 12 and inputs.method["seed"] == 5
+    monkeypatch.chdir(run_dir.parent)
+    (run_dir.parent / "detente-out").symlink_to(run_dir)
+    inputs, _ = load_run(Path("compare-demo"))  # a unique prefix of the run id
+    assert inputs.run_id == "compare-demo-0001"
+    with pytest.raises(InputError, match="not a run in the store"):
+        load_run(Path("no-such-run"))
+
+
+def test_bad_targets_raise_input_errors(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match="no such run directory"):
+        build_report(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="not a run directory"):
+        build_report(tmp_path / "empty")
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(InputError, match="not a run directory"):
+        build_report(tmp_path / "file.txt")
+
+
+def test_cli_report_bad_input_exits_2(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from detente.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setattr(sys, "argv", ["detente", "report", str(tmp_path / "empty")])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not a run directory" in err[0]
+
+
+def test_cli_report_writes_and_prints_the_path(run_dir: Path, tmp_path: Path, monkeypatch,
+                                               capsys) -> None:  # type: ignore[no-untyped-def]
+    from detente.cli import main
+
+    out = tmp_path / "r.html"
+    monkeypatch.setattr(sys, "argv", ["detente", "report", str(run_dir), "--out", str(out)])
+    main()
+    assert capsys.readouterr().out.strip() == str(out)
+    assert out.is_file()
+
+
+def test_cli_figures_writes_png_and_svg(tmp_path: Path, scenario, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from detente.cli import main
+
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario.model_dump(mode="json", exclude_none=True)))
+    monkeypatch.setattr(sys, "argv", ["detente", "figures", str(path), "--out",
+                                      str(tmp_path / "figs")])
+    main()
+    assert "wrote 14 files" in capsys.readouterr().out
+    names = sorted(p.name for p in (tmp_path / "figs").iterdir())
+    assert "structure.png" in names and "structure.svg" in names
+    assert "positions-sanctions.png" in names and "eum-dialogue.svg" in names
