@@ -132,7 +132,7 @@ def test_discovery_chart(scenario) -> None:  # type: ignore[no-untyped-def]
     assert "Chosen box (step 5)" in _legend_texts(fig)
     # a grey full-range bar and a blue box bar per restricted uncertainty
     assert len(limits.patches) == 2 * len(box)  # type: ignore[attr-defined]
-    first = [t.get_text() for t in limits.get_yticklabels()][0]  # type: ignore[attr-defined]
+    first = next(t.get_text() for t in limits.get_yticklabels())  # type: ignore[attr-defined]
     assert first.startswith("parameters.prior")  # box rows in frame order, first on top
     empty = discovery_chart(None, None)
     assert "no PRIM trajectory" in _all_text(empty)
