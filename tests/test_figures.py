@@ -62,7 +62,8 @@ def test_fan_chart_has_one_panel_per_metric_and_strategy(scenario) -> None:  # t
     ax = axes["fan:sanctions:containment"]
     assert ax.get_ylabel() == "Sanctions level (0-100)"  # type: ignore[attr-defined]
     assert axes["fan:rapprochement:moderate-engagement"].get_title() == (  # type: ignore[attr-defined]
-        "Moderate engagement")  # parenthetical "(GRIT)" dropped in panel titles
+        "Moderate engagement"
+    )  # parenthetical "(GRIT)" dropped in panel titles
     # median line plus two bands per panel
     assert len(ax.lines) >= 1 and len(ax.collections) == 2  # type: ignore[attr-defined]
     legend = " ".join(_legend_texts(fig))
@@ -154,8 +155,9 @@ def test_sensitivity_chart_sobol_and_morris() -> None:
 
 
 def test_drivers_chart_colours_by_sign() -> None:
-    frame = pd.DataFrame({"parameter": ["a", "b", "c"], "rho": [0.2, -0.7, 0.5],
-                          "p_value": [0.1, 0.01, 0.05]})
+    frame = pd.DataFrame(
+        {"parameter": ["a", "b", "c"], "rho": [0.2, -0.7, 0.5], "p_value": [0.1, 0.01, 0.05]}
+    )
     ax = _axes(drivers_chart(frame, "regret"))["drivers"]
     labels = [t.get_text() for t in ax.get_yticklabels()]  # type: ignore[attr-defined]
     assert labels == ["b", "c", "a"]  # strongest |rho| first (on top)
@@ -183,9 +185,13 @@ def test_position_map_labels_do_not_overlap(scenario) -> None:  # type: ignore[n
 
 def test_position_map_numbers_crowded_points() -> None:
     n = 30
-    table = ActorTable(issue="x", actors=tuple(f"actor-{i}" for i in range(n)),
-                       capability=np.full(n, 10.0) + np.arange(n) * 0.01,
-                       position=np.full(n, 50.0), salience=np.full(n, 50.0))
+    table = ActorTable(
+        issue="x",
+        actors=tuple(f"actor-{i}" for i in range(n)),
+        capability=np.full(n, 10.0) + np.arange(n) * 0.01,
+        position=np.full(n, 50.0),
+        salience=np.full(n, 50.0),
+    )
     fig = position_map(table, names={f"actor-{i}": f"Actor number {i}" for i in range(n)})
     titles = [leg.get_title().get_text() for leg in fig.legends]
     assert "Crowded points" in titles
@@ -194,8 +200,9 @@ def test_position_map_numbers_crowded_points() -> None:
 
 
 def test_eum_rounds_chart(scenario) -> None:  # type: ignore[no-untyped-def]
-    fig = eum_rounds_chart(demo.demo_eum_rounds(), scenario.issue("sanctions"),
-                           forecasts={"compromise": 45.0})
+    fig = eum_rounds_chart(
+        demo.demo_eum_rounds(), scenario.issue("sanctions"), forecasts={"compromise": 45.0}
+    )
     ax = _axes(fig)["eum:rounds"]
     assert len(ax.lines) == 3  # type: ignore[attr-defined]
     assert ax.get_ylim() == pytest.approx((-3, 103))  # type: ignore[attr-defined]
@@ -214,8 +221,14 @@ def test_structure_chart_draws_every_veto_link(scenario) -> None:  # type: ignor
     fig = structure_chart(scenario)
     ax = _axes(fig)["structure"]
     gids = sorted(p.get_gid() for p in ax.patches if isinstance(p, FancyArrowPatch))  # type: ignore[attr-defined]
-    assert gids == sorted(["veto:congress:sanctions", "veto:council:dialogue",
-                           "veto:council:terror-support", "veto:leadership:dialogue"])
+    assert gids == sorted(
+        [
+            "veto:congress:sanctions",
+            "veto:council:dialogue",
+            "veto:council:terror-support",
+            "veto:leadership:dialogue",
+        ]
+    )
     text = _all_text(fig)
     for a in scenario.actors:
         assert a.name in text

@@ -28,12 +28,16 @@ def scenario():  # type: ignore[no-untyped-def]
 def full_inputs(scenario) -> ReportInputs:  # type: ignore[no-untyped-def]
     traj, box = demo.demo_prim()
     return ReportInputs(
-        scenario=scenario, run_id="demo-run",
-        method={"scenario": scenario.id, "sampling": "lhs", "states": 64, "worlds": 32,
-                "seed": 7},
-        comparison=demo.demo_comparison(), quantiles=demo.demo_quantiles(steps=8),
-        prim_trajectory=traj, prim_box=box, prim_label="states where engagement fails",
-        sensitivity=demo.demo_sobol(), sensitivity_outcome="rapprochement",
+        scenario=scenario,
+        run_id="demo-run",
+        method={"scenario": scenario.id, "sampling": "lhs", "states": 64, "worlds": 32, "seed": 7},
+        comparison=demo.demo_comparison(),
+        quantiles=demo.demo_quantiles(steps=8),
+        prim_trajectory=traj,
+        prim_box=box,
+        prim_label="states where engagement fails",
+        sensitivity=demo.demo_sobol(),
+        sensitivity_outcome="rapprochement",
         forecasts={"sanctions": {"compromise": 70.0, "median": 85.0}},
         eum_rounds={"sanctions": demo.demo_eum_rounds()},
     )
@@ -48,7 +52,8 @@ def assert_self_contained(html: str) -> None:
     """No URL, no script, no external stylesheet, font or frame; every image inline."""
     assert "http://" not in html and "https://" not in html
     assert "//" not in re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html).replace(
-        "<!DOCTYPE", "")
+        "<!DOCTYPE", ""
+    )
     assert "<script" not in html.lower()
     assert "<link" not in html.lower()
     assert "<iframe" not in html.lower() and "@import" not in html and "url(" not in html
@@ -58,8 +63,15 @@ def assert_self_contained(html: str) -> None:
 
 def test_report_has_every_section(full_html: str, scenario) -> None:  # type: ignore[no-untyped-def]
     html = full_html
-    for section in ("findings", "scenario", "method", "results", "drivers", "bargaining",
-                    "caveats"):
+    for section in (
+        "findings",
+        "scenario",
+        "method",
+        "results",
+        "drivers",
+        "bargaining",
+        "caveats",
+    ):
         assert f'<section id="{section}">' in html
     assert scenario.question in html
     assert "Key judgments and where they come from" in html
@@ -109,29 +121,56 @@ def test_report_escapes_scenario_text(scenario) -> None:  # type: ignore[no-unty
 def _make_run(root: Path, scenario) -> str:  # type: ignore[no-untyped-def]
     """A tiny finished run in a results store, as ``detente run`` leaves it."""
     path = root / "scenario.yaml"
-    path.write_text(yaml.safe_dump(scenario.model_dump(mode="json", exclude_none=True),
-                                   sort_keys=False), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(scenario.model_dump(mode="json", exclude_none=True), sort_keys=False),
+        encoding="utf-8",
+    )
     rng = np.random.default_rng(3)
-    states = pd.DataFrame({"parameters.backlash_hazard": rng.uniform(0.02, 0.2, 12),
-                           "parameters.perception_noise_us": rng.uniform(0.05, 0.3, 12)})
+    states = pd.DataFrame(
+        {
+            "parameters.backlash_hazard": rng.uniform(0.02, 0.2, 12),
+            "parameters.perception_noise_us": rng.uniform(0.05, 0.3, 12),
+        }
+    )
     states.index.name = "state"
     store = ResultStore(root / "results.duckdb")
     run_id = "compare-demo-0001"
-    store.start_run(RunInfo(run_id=run_id, kind="compare", scenario_id=scenario.id,
-                            scenario_hash="x", code_version="0.1.0+test", model="test",
-                            seed=5, n_states=12, worlds=4, strategies=demo.STRATEGIES,
-                            settings={"sampler": "lhs", "scenario_path": str(path)}),
-                    states, resume=False)
+    store.start_run(
+        RunInfo(
+            run_id=run_id,
+            kind="compare",
+            scenario_id=scenario.id,
+            scenario_hash="x",
+            code_version="0.1.0+test",
+            model="test",
+            seed=5,
+            n_states=12,
+            worlds=4,
+            strategies=demo.STRATEGIES,
+            settings={"sampler": "lhs", "scenario_path": str(path)},
+        ),
+        states,
+        resume=False,
+    )
     chunks = []
     for state in range(12):
         hazard = states.iloc[state, 0]
         for k, strategy in enumerate(demo.STRATEGIES):
-            base = {"rapprochement": 0.1 * k, "sanctions": 90 - 20 * k,
-                    "reformist_share": 40 + 20 * k * (0.11 - hazard), "us_cost": 1.0 + k}
-            chunks.append(ChunkResult(state=state, strategy=strategy, world_start=0,
-                                      world_count=4, outcomes={
-                                          m: np.full(4, v) + rng.normal(0, 0.01, 4)
-                                          for m, v in base.items()}))
+            base = {
+                "rapprochement": 0.1 * k,
+                "sanctions": 90 - 20 * k,
+                "reformist_share": 40 + 20 * k * (0.11 - hazard),
+                "us_cost": 1.0 + k,
+            }
+            chunks.append(
+                ChunkResult(
+                    state=state,
+                    strategy=strategy,
+                    world_start=0,
+                    world_count=4,
+                    outcomes={m: np.full(4, v) + rng.normal(0, 0.01, 4) for m, v in base.items()},
+                )
+            )
     store.write_chunks(run_id, chunks)
     store.write_trajectories(run_id, demo.demo_quantiles(steps=6))
     store.finish_run(run_id)
@@ -200,8 +239,9 @@ def test_cli_report_bad_input_exits_2(tmp_path: Path, monkeypatch, capsys) -> No
     assert len(err) == 1 and "not a run directory" in err[0]
 
 
-def test_cli_report_writes_and_prints_the_path(run_dir: Path, tmp_path: Path, monkeypatch,
-                                               capsys) -> None:  # type: ignore[no-untyped-def]
+def test_cli_report_writes_and_prints_the_path(
+    run_dir: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
     from detente.cli import main
 
     out = tmp_path / "r.html"
@@ -216,8 +256,9 @@ def test_cli_figures_writes_png_and_svg(tmp_path: Path, scenario, monkeypatch, c
 
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(scenario.model_dump(mode="json", exclude_none=True)))
-    monkeypatch.setattr(sys, "argv", ["detente", "figures", str(path), "--out",
-                                      str(tmp_path / "figs")])
+    monkeypatch.setattr(
+        sys, "argv", ["detente", "figures", str(path), "--out", str(tmp_path / "figs")]
+    )
     main()
     assert "wrote 14 files" in capsys.readouterr().out
     names = sorted(p.name for p in (tmp_path / "figs").iterdir())

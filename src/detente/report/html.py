@@ -75,6 +75,8 @@ class ReportInputs:
         ``trajectory_quantiles``: ``strategy, step, date, metric, mean, p05 .. p95``.
     fan_metrics : sequence of str, optional
         Metrics of the fan chart (default: up to four, the scenario's order).
+    fan_note : str
+        Added to the fan chart's caption (e.g. how the trajectories were obtained).
     prim_trajectory, prim_box : DataFrame, optional
         PRIM trajectory and chosen box.
     prim_step : int, optional
@@ -107,6 +109,7 @@ class ReportInputs:
     thresholds: Mapping[str, str] = field(default_factory=dict)
     quantiles: pd.DataFrame | None = None
     fan_metrics: Sequence[str] | None = None
+    fan_note: str = ""
     prim_trajectory: pd.DataFrame | None = None
     prim_box: pd.DataFrame | None = None
     prim_step: int | None = None
@@ -314,10 +317,25 @@ def _direction(s: Scenario | None, outcome: str) -> str:
     return "maximize"
 
 
-def _comparison_rows(frame: pd.DataFrame, s: Scenario | None) -> list[dict[str, Any]]:
+def _split_outcomes(frame: pd.DataFrame | None) -> tuple[list[str], list[str]]:
+    """Outcomes the strategies are ranked on, and information-only ones (no rank)."""
+    if frame is None or frame.empty:
+        return [], []
+    ranked: list[str] = []
+    info: list[str] = []
+    for outcome in dict.fromkeys(frame["outcome"]):
+        sub = frame[frame["outcome"] == outcome]
+        is_info = "rank" in sub.columns and bool(sub["rank"].isna().all())
+        (info if is_info else ranked).append(str(outcome))
+    return ranked, info
+
+
+def _comparison_rows(
+    frame: pd.DataFrame, s: Scenario | None, outcomes: Sequence[str]
+) -> list[dict[str, Any]]:
     names = strategy_names(s)
     rows = []
-    for outcome in dict.fromkeys(frame["outcome"]):
+    for outcome in outcomes:
         sub = frame[frame["outcome"] == outcome]
         if "rank" in sub.columns and sub["rank"].notna().any():
             sub = sub.sort_values(["rank", "strategy"], na_position="last")
@@ -512,13 +530,18 @@ def render_report(inputs: ReportInputs) -> str:
             "bargain over, and who holds a veto on which issue.",
             "Diagram of actors by country and camp with veto links to issues",
         )
+    ranked_outcomes, info_outcomes = _split_outcomes(inputs.comparison)
     if inputs.comparison is not None and not inputs.comparison.empty:
         comparison = inputs.comparison
         figs.add(
             "comparison",
             "comparison",
             lambda: comparison_chart(
-                comparison, s, interval_label=inputs.interval_label, thresholds=inputs.thresholds
+                comparison,
+                s,
+                interval_label=inputs.interval_label,
+                thresholds=inputs.thresholds,
+                outcomes=ranked_outcomes or None,
             ),
             "For each outcome: the expected value of each strategy over the sampled "
             f"states with its {inputs.interval_label} (left), the regret against the "
@@ -534,7 +557,8 @@ def render_report(inputs: ReportInputs) -> str:
             lambda: fan_chart(quantiles, s, metrics=inputs.fan_metrics),
             "Each row is an outcome, each column a strategy. The line is the median over "
             "all simulated worlds, the dark band holds the middle 50% of worlds and the "
-            "light band 90%. Dotted vertical lines mark scheduled elections.",
+            "light band 90%. Dotted vertical lines mark scheduled elections."
+            + (f" {inputs.fan_note}" if inputs.fan_note else ""),
             "Fan charts of the key outcomes over time for each strategy",
         )
     if inputs.drivers is not None and not inputs.drivers.empty:
@@ -636,8 +660,13 @@ def render_report(inputs: ReportInputs) -> str:
         "judgment_summary": _judgment_summary(judgments) if judgments else "",
         "method": _method_rows(method),
         "comparison_table": (
-            _comparison_rows(inputs.comparison, s)
-            if inputs.comparison is not None and not inputs.comparison.empty
+            _comparison_rows(inputs.comparison, s, ranked_outcomes)
+            if inputs.comparison is not None and ranked_outcomes
+            else []
+        ),
+        "info_table": (
+            _comparison_rows(inputs.comparison, s, info_outcomes)
+            if inputs.comparison is not None and info_outcomes
             else []
         ),
         "rank_by": inputs.rank_by,

@@ -32,8 +32,22 @@ from detente.scenario.schema import Scenario
 
 DB_NAME = "results.duckdb"
 DEFAULT_DIR = Path("detente-out")
-RANK_LABELS = {"max-regret": "maximum regret, then expected value", "regret": "mean regret",
-               "mean": "expected value", "satisficing": "satisficing"}
+RANK_LABELS = {
+    "max-regret": "maximum regret, then expected value",
+    "regret": "mean regret",
+    "mean": "expected value",
+    "satisficing": "satisficing",
+}
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError.single(str(path), f"cannot read the JSON file: {exc}") from None
+    return data if isinstance(data, dict) else {}
 
 
 def _read_csv(path: Path) -> pd.DataFrame | None:
@@ -189,8 +203,7 @@ def _drivers(
             continue
         direction = "maximize"
         if scenario is not None:
-            direction = next((m.direction for m in scenario.metrics if m.id == outcome),
-                             direction)
+            direction = next((m.direction for m in scenario.metrics if m.id == outcome), direction)
         reg = regret(wide.to_numpy(dtype=float), direction)  # type: ignore[arg-type]
         target = np.asarray(reg[:, list(wide.columns).index(best)], dtype=np.float64)
         if not np.nanstd(target) > 0:
@@ -215,6 +228,46 @@ def _strategy_name(strategy: str, scenario: Scenario | None) -> str:
     from detente.report.figures.fan import strategy_names
 
     return strategy_names(scenario).get(strategy, strategy)
+
+
+NOMINAL_WORLDS = 256
+
+
+def _nominal_quantiles(scenario: Scenario, strategies: list[str], seed: int) -> pd.DataFrame | None:
+    """Trajectory quantiles at nominal values, when the run stored none."""
+    try:
+        from detente.sim import trajectory_quantiles
+    except ImportError:  # pragma: no cover - the engine is part of the package
+        return None
+    try:
+        return trajectory_quantiles(scenario, strategies, worlds=NOMINAL_WORLDS, seed=seed)
+    except InputError:
+        return None
+
+
+def _lead_label(comparison: pd.DataFrame | None, scenario: Scenario | None) -> str:
+    """What ``detente run``'s drivers are correlated with: the leader's lead on the primary
+    outcome (the first ranked outcome on which the strategies do not all tie)."""
+    if comparison is None or comparison.empty:
+        return "the result"
+    ranked = comparison.dropna(subset=["rank"])
+    for outcome in dict.fromkeys(ranked["outcome"]):
+        rows = ranked[ranked["outcome"] == outcome]
+        if (rows["regret_max"].fillna(0) > 1e-12).any():
+            leader = str(rows.sort_values(["rank", "strategy"])["strategy"].iloc[0])
+            return (
+                f"{_strategy_name(leader, scenario)}'s lead on "
+                f"{metric_label(str(outcome), scenario)} over the next-best strategy"
+            )
+    return "the result"
+
+
+def _prim_label(discovery: object, scenario: Scenario | None) -> str:
+    if isinstance(discovery, Mapping) and discovery.get("strategy"):
+        name = _strategy_name(str(discovery["strategy"]), scenario)
+        condition = discovery.get("condition")
+        return f"states where {name} falls short" + (f" ({condition})" if condition else "")
+    return "cases of interest"
 
 
 def load_run(target: Path) -> tuple[ReportInputs, Path]:
@@ -251,6 +304,11 @@ def load_run(target: Path) -> tuple[ReportInputs, Path]:
     settings = info.get("settings") or {}
     if isinstance(settings, str):
         settings = json.loads(settings)
+    payload = _read_json(run_dir / "comparison.json")
+    settings = {
+        **{k: payload[k] for k in ("sampler", "rank_by", "thresholds") if k in payload},
+        **settings,
+    }
     scenario = _scenario(info, settings)
     strategies = [str(s) for s in info.get("strategies") or []]
     thresholds = _thresholds(settings, scenario)
@@ -269,9 +327,18 @@ def load_run(target: Path) -> tuple[ReportInputs, Path]:
             [run_id],
         ).df()
     quantiles = traj if not traj.empty else _read_csv(run_dir / "trajectories.csv")
+    fan_note = ""
+    if quantiles is None and scenario is not None and scenario.kind == "system" and strategies:
+        quantiles = _nominal_quantiles(scenario, strategies, int(info.get("seed") or 0))
+        if quantiles is not None:
+            fan_note = (
+                f"The run stored no trajectories, so these were simulated for the "
+                f"report at the nominal value of every uncertain number "
+                f"({NOMINAL_WORLDS} worlds per strategy, seed {info.get('seed')})."
+            )
 
     drivers_frame = _read_csv(run_dir / "drivers.csv")
-    drivers_label = str(settings.get("drivers_label", "the result"))
+    drivers_label = _lead_label(comparison, scenario)
     if drivers_frame is None:
         drivers_frame, drivers_label = _drivers(parameters, state_means, comparison, scenario)
 
@@ -318,9 +385,10 @@ def load_run(target: Path) -> tuple[ReportInputs, Path]:
         }.get(rank_by, rank_by),
         thresholds=thresholds,
         quantiles=quantiles,
+        fan_note=fan_note,
         prim_trajectory=_read_csv(run_dir / "prim_trajectory.csv"),
         prim_box=_read_csv(run_dir / "prim_box.csv"),
-        prim_label=str(settings.get("prim_label", "cases of interest")),
+        prim_label=_prim_label(payload.get("discovery"), scenario),
         sensitivity=_read_csv(run_dir / "sensitivity.csv"),
         sensitivity_outcome=str(settings.get("sensitivity_outcome", "the outcome")),
         drivers=drivers_frame,
