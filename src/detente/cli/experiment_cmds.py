@@ -22,6 +22,7 @@ import pandas as pd
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from detente.errors import InputError, InputProblem, did_you_mean
@@ -264,7 +265,9 @@ def comparison_tables(
             rank = "" if pd.isna(r["rank"]) else str(int(r["rank"]))
             cells = [
                 rank,
-                f"[bold]{r['strategy']}[/bold]" if rank == "1" else str(r["strategy"]),
+                f"[bold]{escape(str(r['strategy']))}[/bold]"
+                if rank == "1"
+                else escape(str(r["strategy"])),
                 f"{_fmt(r['mean'])} [{_fmt(r['lo'])}, {_fmt(r['hi'])}]",
                 _fmt(r["regret_mean"]),
                 _fmt(r["regret_max"]),
@@ -655,7 +658,8 @@ def explore(
         return
     console.print(
         f"{int(y.sum())} of {n_states} states meet '{outcome}' under {name} "
-        f"(base rate {y.mean():.0%})."
+        f"(base rate {y.mean():.0%}).",
+        markup=False,
     )
     traj = Table(title="Peeling trajectory (coverage/density trade-off)")
     for c in ("step", "coverage", "density", "mass", "restricted"):
@@ -678,7 +682,7 @@ def explore(
         tbl.add_column(c)
     for _, r in chosen.iterrows():
         tbl.add_row(
-            str(r["uncertainty"]),
+            escape(str(r["uncertainty"])),
             _fmt(r["low"]),
             _fmt(r["high"]),
             f"{_fmt(r['full_low'])} - {_fmt(r['full_high'])}",
@@ -795,7 +799,7 @@ def sensitivity_cmd(
     for c in frame.columns:
         tbl.add_column(c, justify="left" if c == "parameter" else "right")
     for _, r in frame.head(25).iterrows():
-        tbl.add_row(str(r["parameter"]), *[_fmt(r[c]) for c in frame.columns[1:]])
+        tbl.add_row(escape(str(r["parameter"])), *[_fmt(r[c]) for c in frame.columns[1:]])
     console.print(tbl)
     if len(frame) > 25:
         console.print(f"({len(frame) - 25} more in --json / --out)")
