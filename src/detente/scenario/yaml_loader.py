@@ -28,6 +28,9 @@ MAX_BYTES = 5_000_000
 MAX_NODES = 200_000
 """Largest number of YAML nodes after alias expansion (defends against alias bombs)."""
 
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""LibYAML's loader when available (about 5x faster on the flagship), else the pure one."""
+
 _UNION_TAGS = {"float", "Uncertain", "int", "str", "bool", "date"}
 
 
@@ -109,7 +112,7 @@ def _duplicate_keys(node: yaml.Node, src: str, seen: set[int]) -> list[InputProb
 def parse_yaml(text: str, src: str) -> tuple[Any, yaml.Node]:
     """Parse YAML text into Python data and its node tree (for line numbers)."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         what = exc.problem or "invalid YAML"
@@ -130,7 +133,7 @@ def parse_yaml(text: str, src: str) -> tuple[Any, yaml.Node]:
     if dupes:
         raise InputError(dupes)
     try:
-        data = yaml.SafeLoader(text).get_single_data()
+        data = _Loader(text).construct_document(node)
     except yaml.MarkedYAMLError as exc:
         return _raise_syntax(src, exc.problem or "invalid YAML", exc.problem_mark)
     return data, node
