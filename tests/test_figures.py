@@ -264,3 +264,13 @@ def test_figure_functions_leave_pyplot_alone(scenario) -> None:  # type: ignore[
     structure_chart(scenario)
     assert (plt.get_fignums(), mpl.rcParams["font.size"]) == before
     assert isinstance(Line2D, type)
+
+
+def test_fan_chart_skips_metrics_that_never_move(scenario) -> None:  # type: ignore[no-untyped-def]
+    from detente.report.figures.fan import default_metrics
+
+    q = demo.demo_quantiles(steps=4)
+    flat = q["metric"] == "rapprochement"
+    q.loc[flat, ["mean", "p05", "p25", "p50", "p75", "p95"]] = 0.0
+    assert default_metrics(q, scenario) == ["sanctions", "reformist_share", "us_cost"]
+    assert default_metrics(q[flat], scenario) == ["rapprochement"]  # nothing else to show

@@ -92,8 +92,13 @@ def _pick_run(runs: pd.DataFrame, wanted: str | None, source: str) -> str:
         raise InputError.single(source, "the results store holds no runs")
     ids = [str(r) for r in runs["run_id"]]
     if wanted is None:
-        done = runs[runs["status"] == "done"] if "status" in runs.columns else runs
-        return str((done if not done.empty else runs)["run_id"].iloc[0])
+        # the newest finished strategy comparison; sensitivity or explore runs written to
+        # the same store only add their files to the report
+        pool = runs
+        if "kind" in runs.columns and (runs["kind"] == "compare").any():
+            pool = runs[runs["kind"] == "compare"]
+        done = pool[pool["status"] == "done"] if "status" in pool.columns else pool
+        return str((done if not done.empty else pool)["run_id"].iloc[0])
     if wanted in ids:
         return wanted
     matches = [r for r in ids if r.startswith(wanted)]
@@ -262,6 +267,17 @@ def _lead_label(comparison: pd.DataFrame | None, scenario: Scenario | None) -> s
     return "the result"
 
 
+def _sensitivity_label(meta: Mapping[str, Any], scenario: Scenario | None) -> str:
+    """``"Dialogue level (0-100) under Moderate engagement"`` from ``sensitivity.json``."""
+    outcome = meta.get("outcome")
+    if not outcome:
+        return "the outcome"
+    text = metric_label(str(outcome), scenario)
+    if meta.get("strategy"):
+        text += f" under {_strategy_name(str(meta['strategy']), scenario)}"
+    return text
+
+
 def _prim_label(discovery: object, scenario: Scenario | None) -> str:
     if isinstance(discovery, Mapping) and discovery.get("strategy"):
         name = _strategy_name(str(discovery["strategy"]), scenario)
@@ -390,7 +406,7 @@ def load_run(target: Path) -> tuple[ReportInputs, Path]:
         prim_box=_read_csv(run_dir / "prim_box.csv"),
         prim_label=_prim_label(payload.get("discovery"), scenario),
         sensitivity=_read_csv(run_dir / "sensitivity.csv"),
-        sensitivity_outcome=str(settings.get("sensitivity_outcome", "the outcome")),
+        sensitivity_outcome=_sensitivity_label(_read_json(run_dir / "sensitivity.json"), scenario),
         drivers=drivers_frame,
         drivers_label=drivers_label,
         forecasts=forecasts,

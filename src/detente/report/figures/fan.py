@@ -98,14 +98,22 @@ def strategy_order(present: Sequence[str], scenario: Scenario | None) -> list[st
 def default_metrics(
     quantiles: pd.DataFrame, scenario: Scenario | None, limit: int = 4
 ) -> list[str]:
-    """The metrics to show: the scenario's non-``info`` metrics first, in file order."""
+    """The metrics to show: the scenario's non-``info`` metrics first, in file order.
+
+    Metrics that never move (the same value in every world, step and strategy) are left
+    out while others remain: a flat line tells the reader nothing.
+    """
     present = list(dict.fromkeys(quantiles["metric"]))
     if scenario is not None and scenario.metrics:
         ordered = [m.id for m in scenario.metrics if m.direction != "info" and m.id in present]
         ordered += [m.id for m in scenario.metrics if m.direction == "info" and m.id in present]
         ordered += [m for m in present if m not in ordered]
         present = ordered
-    return present[:limit]
+    span = quantiles.groupby("metric")[["p05", "p95"]].agg(["min", "max"])
+    moving = [
+        m for m in present if span.loc[m, ("p95", "max")] - span.loc[m, ("p05", "min")] > 1e-12
+    ]
+    return (moving or present)[:limit]
 
 
 @styled

@@ -143,7 +143,7 @@ def sensitivity_chart(
     ax.grid(axis="y", visible=False)
     fig.legend(loc="outside lower center", ncol=2)
     shown = f" (top {n} of {len(frame)})" if len(frame) > n else ""
-    ax.set_title(wrap((title or default) + shown, 90), loc="left")
+    ax.set_title(wrap((title or default) + shown, 62), loc="left")
     return fig
 
 
@@ -197,5 +197,5 @@ def drivers_chart(
             90,
         )
     )
-    ax.set_title(wrap(title or f"What drives {target_label}", 90), loc="left")
+    ax.set_title(wrap(title or f"What drives {target_label}", 62), loc="left")
     return fig
