@@ -29,7 +29,7 @@ from detente.sim.strategies import Strategy, as_strategy, get_strategy
 from detente.sim.system import System, compile_system
 
 #: Default worlds per chunk (a multiple of BLOCK).
-CHUNK = 16 * BLOCK
+CHUNK = 8 * BLOCK
 #: Above this many cells (worlds x steps x metrics) quantiles use a systematic subsample.
 KEEP_CELLS = 60_000_000
 
@@ -151,7 +151,7 @@ def simulate(
     """
     parts: list[ChunkResult] = []
     system = None
-    for system, _, res in iter_chunks(
+    for sys_, _, res in iter_chunks(
         scenario,
         strategy,
         worlds,
@@ -162,6 +162,7 @@ def simulate(
         chunk=chunk,
         progress=progress,
     ):
+        system = sys_
         parts.append(res)
     assert system is not None
     data: dict[str, Any] = {

@@ -46,6 +46,7 @@ from detente.sim.system import Side, System
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.int64]
 
 NEVER = np.iinfo(np.int64).max // 4
 
@@ -115,51 +116,134 @@ def posture(
     return np.clip(nl + (1 - nl) * conc - nl * host, 0.0, 1.0), conc, host
 
 
+@dataclass(frozen=True)
+class VotePlan:
+    """Static per-side quantities of :func:`vote`, computed once per chunk.
+
+    Single-issue instruments use the median rule (an actor prefers a move ``d`` on one issue
+    iff its ideal point lies beyond ``L + d/2``); multi-issue ones sum salience-weighted gains.
+    """
+
+    single_k: IntArray
+    single_i: IntArray
+    single_d: FloatArray
+    single_w: NDArray[np.float32]  # [A, S] salience of the pair's issue
+    multi_k: IntArray  # instruments with several issues
+    pair_k: IntArray  # their (instrument, issue) pairs
+    pair_i: IntArray
+    pair_d: FloatArray
+    pair_m: NDArray[np.float32]  # [P, Km] pair -> instrument (position in multi_k)
+    multi_w: NDArray[np.float32]  # [A, Km] salience summed over the instrument's issues
+    issues: tuple[IntArray, ...]  # per instrument: the issues it moves
+    unit_sal: tuple[NDArray[np.float32], ...]  # per instrument: [issues, A] salience / range
+    sal_k: NDArray[np.float32]  # [A, K] salience summed over each instrument's issues
+    tol: NDArray[np.float32]  # [K] gains within this of zero are indifference
+
+
+def vote_plan(side: Side, span: FloatArray) -> VotePlan:
+    """Precompute the static index arrays and weights :func:`vote` needs for ``side``."""
+    nz = side.effects != 0
+    n_iss = nz.sum(axis=1)
+    single = np.flatnonzero(n_iss == 1)
+    multi = np.flatnonzero(n_iss > 1)
+    s_i = np.array([int(np.flatnonzero(nz[k])[0]) for k in single], dtype=np.int64)
+    kk, ii = np.nonzero(nz[multi]) if multi.size else (np.zeros(0, int), np.zeros(0, int))
+    pm = np.zeros((kk.size, multi.size), dtype=np.float32)
+    pm[np.arange(kk.size), kk] = 1.0
+    sal = side.salience
+    return VotePlan(
+        single_k=single.astype(np.int64),
+        single_i=s_i,
+        single_d=side.effects[single, s_i] if single.size else np.zeros(0),
+        single_w=sal[:, s_i].astype(np.float32),
+        multi_k=multi.astype(np.int64),
+        pair_k=multi[kk].astype(np.int64),
+        pair_i=ii.astype(np.int64),
+        pair_d=side.effects[multi[kk], ii] if kk.size else np.zeros(0),
+        pair_m=pm,
+        multi_w=(sal[:, ii] @ pm.astype(np.float64)).astype(np.float32)
+        if kk.size
+        else np.zeros((side.n_actors, 0), dtype=np.float32),
+        issues=tuple(np.flatnonzero(nz[k]) for k in range(side.n_instruments)),
+        unit_sal=tuple(
+            (sal[:, nz[k]] / span[nz[k]]).T.astype(np.float32) for k in range(side.n_instruments)
+        ),
+        sal_k=(sal @ nz.T.astype(np.float64)).astype(np.float32),
+        tol=np.array(
+            [
+                1e-9 * span[nz[k]].max() if n_iss[k] == 1 else 1e-7
+                for k in range(side.n_instruments)
+            ],
+            dtype=np.float32,
+        ),
+    )
+
+
 def vote(
     side: Side,
     level: FloatArray,
-    position: FloatArray,
+    position: FloatArray | NDArray[np.float32],
     clout: FloatArray,
     span: FloatArray,
     sign: float,
     only: BoolArray | None = None,
+    plan: VotePlan | None = None,
 ) -> FloatArray:
     """Weighted-majority support for each of the side's instruments (``sign=-1``: reversal).
 
-    ``position`` must have no NaN (actors without a stake carry zero salience). Computed in
-    float32: only the sign of each actor's gain matters.
+    ``position`` (``[A, I]`` or ``[n, A, I]``) must have no NaN (actors without a stake carry
+    zero salience). Only the sign of each actor's gain matters, so a single-issue move is
+    decided by comparing ideal points with the midpoint ``L + d/2`` (Black's median rule, no
+    distances computed); multi-issue moves sum salience-weighted gains in float32.
+    Instruments outside ``only`` get 0.5 (not computed).
 
     Returns ``[n, K]`` shares of clout x salience preferring the move to the status quo.
     """
-    n, n_k = level.shape[0], side.n_instruments
-    eff = side.effects if only is None else side.effects * only[:, None]
-    kk, ii = np.nonzero(eff)
-    if kk.size == 0:
-        return np.full((n, n_k), 0.5)
+    if plan is None:
+        plan = vote_plan(side, span)
+    n = level.shape[0]
+    sup = np.full((n, side.n_instruments), 0.5)
     f32 = np.float32
-    d = (sign * side.effects[kk, ii]).astype(f32)
-    lv = level[:, ii].astype(f32)[:, None, :]
-    pp = (position[:, ii] if position.ndim == 2 else position[:, :, ii]).astype(f32)
-    g = np.abs(lv - pp)
-    g -= np.abs(lv + d - pp)
-    g *= (side.salience[:, ii] / span[ii]).astype(f32)
-    m = np.zeros((kk.size, n_k), dtype=f32)
-    m[np.arange(kk.size), kk] = 1.0
-    gain = g @ m
-    sal_k = (side.salience[:, ii] @ m.astype(np.float64)).astype(f32)
     c = clout.astype(f32)
-    eps = f32(1e-7)
-    pro = np.einsum("wa,wak->wk", c, (gain > eps) * sal_k)
-    con = np.einsum("wa,wak->wk", c, (gain < -eps) * sal_k)
-    tot = pro + con
-    return np.where(tot > 0, pro / np.where(tot > 0, tot, 1), 0.5).astype(np.float64)
+    pos = position if position.ndim == 3 else position[None, :, :]
+    # single-issue instruments: median rule
+    sel = np.ones(plan.single_k.size, bool) if only is None else only[plan.single_k]
+    if sel.any():
+        ks, is_ = plan.single_k[sel], plan.single_i[sel]
+        d = sign * plan.single_d[sel]
+        thr = (level[:, is_] + 0.5 * d).astype(f32)
+        diff = pos[:, :, is_] - thr[:, None, :]
+        diff *= np.sign(d).astype(f32)
+        tol = (1e-9 * span[is_]).astype(f32)
+        cw = c[:, :, None] * plan.single_w[None, :, sel]
+        pro = (cw * (diff > tol)).sum(axis=1)
+        con = (cw * (diff < -tol)).sum(axis=1)
+        tot = pro + con
+        sup[:, ks] = np.where(tot > 0, pro / np.where(tot > 0, tot, 1), 0.5)
+    # multi-issue instruments: salience-weighted gains summed over their issues
+    if plan.multi_k.size and (only is None or only[plan.multi_k].any()):
+        ii = plan.pair_i
+        d = (sign * plan.pair_d).astype(f32)
+        lv = level[:, ii].astype(f32)[:, None, :]
+        pp = pos[:, :, ii]
+        g = np.abs(lv - pp)
+        g -= np.abs(lv + d - pp)
+        g *= (side.salience[:, ii] / span[ii]).astype(f32)
+        gain = g @ plan.pair_m
+        eps = f32(1e-7)
+        w = plan.multi_w
+        pro = np.einsum("wa,wak->wk", c, (gain > eps) * w)
+        con = np.einsum("wa,wak->wk", c, (gain < -eps) * w)
+        tot = pro + con
+        sup[:, plan.multi_k] = np.where(tot > 0, pro / np.where(tot > 0, tot, 1), 0.5)
+    return sup
 
 
 def ratify(
     side: Side,
     cand: BoolArray,
     prospective: FloatArray,
-    position: FloatArray,
+    position: FloatArray | NDArray[np.float32],
     stake: BoolArray,
     belief: FloatArray,
     threshold: float,
@@ -184,10 +268,18 @@ def ratify(
     n, n_k = cand.shape
     approved = np.zeros((n, n_k), dtype=bool)
     excess = np.full(n, -np.inf)
+    rows = np.flatnonzero(cand.any(axis=1))
+    if rows.size == 0:
+        return approved, excess
+    per_world = position.ndim == 3
+    if rows.size < n:  # only worlds with a candidate: the rest approve nothing
+        cand, prospective, belief = cand[rows], prospective[rows], belief[rows]
+    m = rows.size
+    app = np.zeros((m, n_k), dtype=bool)
+    exc = np.full(m, -np.inf)
     pros = prospective.copy()
     gmax = np.abs(side.gesture).max() if n_k else 1.0
     rel = np.abs(side.gesture) / (gmax if gmax > 0 else 1.0)
-    per_world = position.ndim == 3
     for k in side.order:
         c = cand[:, k]
         if not c.any():
@@ -196,25 +288,27 @@ def ratify(
         d = target - pros
         touched = side.effects[k] != 0
         ok = c.copy()
-        worst = np.full(n, -np.inf)
+        worst = np.full(m, -np.inf)
         for v in range(side.veto_holder.size):
             mask = side.veto_issues[v] & touched
             if not mask.any():
                 continue
             h = side.veto_holder[v]
-            x = position[:, h][:, mask] if per_world else position[h][mask][None, :]
+            x = position[mask][:, rows, h].T if per_world else position[h][mask][None, :]
             loss = (veto_loss(pros[:, mask], d[:, mask], x) * stake[h][mask]).sum(axis=1)
             ok &= loss <= side.veto_tol[v] + 1e-9
             worst = np.maximum(worst, loss - side.veto_tol[v])
         for a in np.flatnonzero(side.approvals[k]):
-            x = position[:, a][:, touched] if per_world else position[a][touched][None, :]
+            x = position[touched][:, rows, a].T if per_world else position[a][touched][None, :]
             loss = (veto_loss(pros[:, touched], d[:, touched], x) * stake[a][touched]).sum(axis=1)
             ok &= loss <= side.approval_tol[a] + 1e-9
         if gate[k]:
             ok &= belief >= threshold * rel[k]
-        approved[:, k] = ok
-        excess = np.where(ok, np.maximum(excess, worst), excess)
+        app[:, k] = ok
+        exc = np.where(ok, np.maximum(exc, worst), exc)
         pros = np.where(ok[:, None], target, pros)
+    approved[rows] = app
+    excess[rows] = exc
     return approved, excess
 
 
@@ -259,8 +353,8 @@ def run_chunk(
         Skip the focal side's ratification (a unitary government).
     """
     sy, p = system, system.params
-    F, O = sy.focal, sy.internal
-    T, n_i = sy.horizon, len(sy.issues)
+    sf, so = sy.focal, sy.internal
+    n_t, n_i = sy.horizon, len(sy.issues)
     low, high, span = sy.low, sy.high, sy.span
     dtt = sy.dt
     nl = p.neutral_level
@@ -268,22 +362,13 @@ def run_chunk(
     def stream(name: str) -> WorldRNG:
         return WorldRNG(seed, name_key("sim", name), start, n)
 
-    u_delay_f = stream("delay-us").random(T, max(F.n_instruments, 1))
-    u_delay_o = stream("delay-iran").random(T, max(O.n_instruments, 1))
-    z_perc_f = stream("perception-us").standard_normal(T)
-    z_perc_o = stream("perception-iran").standard_normal(T)
-    z_support = stream("support").standard_normal(T)
-    u_backlash = stream("backlash").random(T)
-    u_shock = stream("shocks").random(T, max(sy.shock_rate.size, 1))
-
-    def delays(side: Side, u: FloatArray) -> FloatArray:
-        a, c, b = side.delay_low, side.delay_mode, side.delay_high
-        w = b - a
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cut = np.where(w > 0, (c - a) / np.where(w > 0, w, 1), 0.5)
-            lo = a + np.sqrt(np.clip(u * w * (c - a), 0, None))
-            hi = b - np.sqrt(np.clip((1 - u) * w * (b - c), 0, None))
-        return np.where(w > 0, np.where(u < cut, lo, hi), c)
+    u_delay_f = stream("delay-us").random(n_t, max(sf.n_instruments, 1))
+    u_delay_o = stream("delay-iran").random(n_t, max(so.n_instruments, 1))
+    z_perc_f = stream("perception-us").standard_normal(n_t)
+    z_perc_o = stream("perception-iran").standard_normal(n_t)
+    z_support = stream("support").standard_normal(n_t)
+    u_backlash = stream("backlash").random(n_t)
+    u_shock = stream("shocks").random(n_t, max(sy.shock_rate.size, 1))
 
     focal_strategy.reset(n, WorldRNG(seed, name_key("strategy", "focal"), start, n))
     view_rng_f = WorldRNG(seed, name_key("strategy", "focal", "view"), start, n)
@@ -292,31 +377,31 @@ def run_chunk(
         view_rng_o = WorldRNG(seed, name_key("strategy", "internal", "view"), start, n)
 
     # ----------------------------------------------------------------------------- state
-    f_stake, o_stake = ~np.isnan(F.position), ~np.isnan(O.position)
-    f_pos0 = np.where(f_stake, F.position, low[None, :])
-    o_pos0 = np.where(o_stake, O.position, low[None, :])
+    f_stake, o_stake = ~np.isnan(sf.position), ~np.isnan(so.position)
+    f_pos0 = np.where(f_stake, sf.position, low[None, :])
+    o_pos0 = np.where(o_stake, so.position, low[None, :])
     alt_pos = np.where(np.isnan(sy.alt_position), low[None, :], sy.alt_position)
     level = np.broadcast_to(sy.status_quo, (n, n_i)).copy()
     transient = np.zeros((n, n_i))  # the part of the levels due to shocks and repression
-    f_active = np.zeros((n, F.n_instruments), dtype=bool)
-    o_active = np.zeros((n, O.n_instruments), dtype=bool)
-    f_start = np.full((n, F.n_instruments), NEVER, dtype=np.int64)
-    o_start = np.full((n, O.n_instruments), NEVER, dtype=np.int64)
-    f_clout = np.broadcast_to(F.clout, (n, F.n_actors)).copy()
-    o_base = O.clout.copy()
-    o_clout = np.broadcast_to(O.clout, (n, O.n_actors)).copy()
-    o_reform = np.broadcast_to(O.reform, (n, O.n_actors)).copy()
+    f_active = np.zeros((n, sf.n_instruments), dtype=bool)
+    o_active = np.zeros((n, so.n_instruments), dtype=bool)
+    f_start = np.full((n, sf.n_instruments), NEVER, dtype=np.int64)
+    o_start = np.full((n, so.n_instruments), NEVER, dtype=np.int64)
+    f_clout = np.broadcast_to(sf.clout, (n, sf.n_actors)).copy()
+    o_base = so.clout.copy()
+    o_clout = np.broadcast_to(so.clout, (n, so.n_actors)).copy()
+    o_reform = np.broadcast_to(so.reform, (n, so.n_actors)).copy()
     n_e = sy.elected.size
-    o_ctrl = np.broadcast_to(O.reform[sy.elected], (n, n_e)).copy()
+    o_ctrl = np.broadcast_to(so.reform[sy.elected], (n, n_e)).copy()
     support = np.full(n, p.public_reform_support)
     s0 = p.public_reform_support
     lb_f = np.full(n, _logit(p.prior_reciprocating_us))
     lb_o = np.full(n, _logit(p.prior_reciprocating_iran))
     prior_f, prior_o = _logit(p.prior_reciprocating_us), _logit(p.prior_reciprocating_iran)
-    own_f = np.zeros((n, T))
-    perc_f = np.zeros((n, T))
-    own_o = np.zeros((n, T))
-    perc_o = np.zeros((n, T))
+    own_f = np.zeros((n, n_t))
+    perc_f = np.zeros((n, n_t))
+    own_o = np.zeros((n, n_t))
+    perc_o = np.zeros((n, n_t))
     sm_own_f = np.full(n, nl)
     sm_own_o = np.full(n, nl)
     sm_perc_o = np.full(n, nl)  # Iran's smoothed perception of the U.S.
@@ -325,21 +410,30 @@ def run_chunk(
     unrec = np.zeros(n)
     opened = np.zeros(n, dtype=bool)
     f_offered = np.zeros(n, dtype=bool)  # a U.S. conciliatory step has been approved
-    first_recip = np.full(n, T + 1, dtype=np.int64)
+    first_recip = np.full(n, n_t + 1, dtype=np.int64)
     backlash_n = np.zeros(n, dtype=np.int64)
     excess = np.full(n, -np.inf)
-    out = {m: np.zeros((n, T), dtype=np.float32) for m in METRICS}
+    out = {m: np.zeros((n_t, n), dtype=np.float32) for m in METRICS}  # step-major while running
     r = sy.roles
     sanc0 = level[0, r["sanctions"]] if r["sanctions"] >= 0 else 0.0
-    f_gate = (F.approvals & F.legislature[None, :]).any(axis=1) & (F.gesture > 0)
-    o_gate = O.gesture > 0
-    f_menu = sy.focal_menu if sy.focal_menu is not None else np.ones(F.n_instruments, dtype=bool)
-    f_multi = np.clip(F.gesture, 0, None) * F.multilateral
-    resp = np.where(O.reform, p.responsiveness_reformist, p.responsiveness_other)
+    f_gate = (sf.approvals & sf.legislature[None, :]).any(axis=1) & (sf.gesture > 0)
+    o_gate = so.gesture > 0
+    f_menu = sy.focal_menu if sy.focal_menu is not None else np.ones(sf.n_instruments, dtype=bool)
+    f_multi = np.clip(sf.gesture, 0, None) * sf.multilateral
     theta_f, theta_o = p.reciprocity_threshold_us, p.reciprocity_threshold_iran
     ev_steps = {int(s) for s in sy.elections.step}
-    mobile = O.mobile
-    alt_active = n_e > 0
+    mobile = so.mobile
+    # static per-scenario quantities (float32 positions of the internal side, vote plans)
+    o_pos32 = o_pos0.astype(np.float32)
+    alt_pos32 = alt_pos.astype(np.float32)
+    dir_span32 = (so.direction * span).astype(np.float32)
+    dict_span32 = np.zeros(n_i, dtype=np.float32)
+    if r["dialogue"] >= 0:
+        dict_span32[r["dialogue"]] = so.direction[r["dialogue"]] * span[r["dialogue"]]
+    plan_f, plan_o = vote_plan(sf, span), vote_plan(so, span)
+    o_used = np.flatnonzero((so.effects != 0).any(axis=0))
+    rel_f = np.abs(sf.gesture) / max(float(np.abs(sf.gesture).max(initial=0.0)), 1e-12)
+    rel_o = np.abs(so.gesture) / max(float(np.abs(so.gesture).max(initial=0.0)), 1e-12)
 
     def norm(i: int) -> FloatArray:
         if i < 0:
@@ -352,53 +446,43 @@ def run_chunk(
         missing = (~active).astype(np.float64) @ side.requires.T.astype(np.float64)
         return np.asarray(missing == 0)
 
-    for t in range(T):
+    for t in range(n_t):
         # ------------------------------------------------------------ 1. choice
         b_f, b_o = _expit(lb_f), _expit(lb_o)
         lev_f = np.clip(
             focal_strategy.move(View(t, own_f[:, :t], perc_f[:, :t], b_f, view_rng_f)), 0.0, 1.0
         )
         # position of the internal side's actors this step (elections + perception shifts)
-        pos_o = np.broadcast_to(o_pos0, (n, O.n_actors, n_i)).copy()
-        if alt_active:
-            for e, h in enumerate(sy.elected):
-                own_is_reform = O.reform[h]
-                keep = o_ctrl[:, e] == own_is_reform
-                pos_o[:, h, :] = np.where(keep[:, None], o_pos0[h][None, :], alt_pos[e][None, :])
         motive = p.response_gain * (sm_perc_o - nl) / (1 - nl) + p.belief_gain * (b_o - theta_o)
         sanc_n = norm(r["sanctions"])
-        shift = (
-            O.direction[None, None, :]
-            * span[None, None, :]
-            * resp_world(resp, o_reform, O.reform, p)[:, :, None]
-            * motive[:, None, None]
+        pos_o = internal_positions(
+            o_pos32, alt_pos32, o_ctrl, o_reform, motive, sanc_n, dir_span32, dict_span32, p, sy,
+            o_used,
         )
-        if r["dialogue"] >= 0 and O.direction[r["dialogue"]] != 0:
-            j = r["dialogue"]
-            shift[:, :, j] -= O.direction[j] * span[j] * p.dictation_effect * sanc_n[:, None]
-        pos_o = np.clip(pos_o + shift, low, high)
 
         # ------------------------------------------------------------ 2. ratification
         f_pending = (f_start < NEVER) & ~f_active
         o_pending = (o_start < NEVER) & ~o_active
         pend_eff = (
-            f_pending.astype(np.float64) @ F.effects + o_pending.astype(np.float64) @ O.effects
+            f_pending.astype(np.float64) @ sf.effects + o_pending.astype(np.float64) @ so.effects
         )
         prospective = np.clip(level + pend_eff, low, high)
-        want_f = ladder(F, lev_f, nl) & f_menu[None, :]
+        want_f = ladder(sf, lev_f, nl) & f_menu[None, :]
         if p.us_cost_tolerance >= 0:
             retreat = cost > p.us_cost_tolerance
-            want_f &= ~(retreat[:, None] & (F.gesture[None, :] > 0) & ~f_active & ~f_pending)
+            want_f &= ~(retreat[:, None] & (sf.gesture[None, :] > 0) & ~f_active & ~f_pending)
         # withdrawals by the executive: reversible steps no longer wanted
-        drop_f = f_active & ~want_f & F.reversible[None, :]
+        drop_f = f_active & ~want_f & sf.reversible[None, :]
         cancel_f = f_pending & ~want_f
         f_start = np.where(cancel_f, NEVER, f_start)
-        cand_f = want_f & ~f_active & ~f_pending & requires_ok(F, f_active)
+        cand_f = want_f & ~f_active & ~f_pending & requires_ok(sf, f_active)
         if not focal_unitary:
-            sup = vote(F, level, f_pos0, f_clout, span, 1.0, np.asarray(cand_f.any(axis=0)))
-            cand_f &= sup >= p.majority_threshold - p.agenda_power
+            # the trust gate is a condition of approval: apply it before the (costlier) vote
+            cand_f &= ~f_gate[None, :] | (b_f[:, None] >= theta_f * rel_f[None, :])
+            cand_f = voted(sf, plan_f, cand_f, level, f_pos0, f_clout, span, 1.0,
+                           p.majority_threshold - p.agenda_power)
             app_f, ex_f = ratify(
-                F,
+                sf,
                 cand_f,
                 prospective,
                 f_pos0,
@@ -418,16 +502,17 @@ def run_chunk(
             lev_o_choice = np.clip(
                 opponent.move(View(t, own_o[:, :t], perc_o[:, :t], b_o, view_rng_o)), 0.0, 1.0
             )
-            want_o = ladder(O, lev_o_choice, nl)
-            drop_o = o_active & ~want_o & O.reversible[None, :]
+            want_o = ladder(so, lev_o_choice, nl)
+            drop_o = o_active & ~want_o & so.reversible[None, :]
             o_start = np.where(o_pending & ~want_o, NEVER, o_start)
-            app_o = want_o & ~o_active & ~o_pending & requires_ok(O, o_active)
+            app_o = want_o & ~o_active & ~o_pending & requires_ok(so, o_active)
         else:
-            cand_o = ~o_active & ~o_pending & requires_ok(O, o_active)
-            sup_o = vote(O, level, pos_o, o_clout, span, 1.0, np.asarray(cand_o.any(axis=0)))
-            cand_o &= sup_o >= p.majority_threshold
+            cand_o = ~o_active & ~o_pending & requires_ok(so, o_active)
+            cand_o &= ~o_gate[None, :] | (b_o[:, None] >= theta_o * rel_o[None, :])
+            cand_o = voted(so, plan_o, cand_o, level, pos_o, o_clout, span, 1.0,
+                           p.majority_threshold)
             app_o, ex_o = ratify(
-                O,
+                so,
                 cand_o,
                 prospective,
                 pos_o,
@@ -441,19 +526,19 @@ def run_chunk(
                 p.approval_tolerance,
             )
             excess = np.maximum(excess, ex_o)
-            rev_cand = o_active & O.reversible[None, :]
+            rev_cand = o_active & so.reversible[None, :]
             if rev_cand.any():
-                sup_r = vote(O, level, pos_o, o_clout, span, -1.0, np.asarray(rev_cand.any(axis=0)))
-                rev_cand &= sup_r >= p.majority_threshold + p.revocation_margin
+                rev_cand = voted(so, plan_o, rev_cand, level, pos_o, o_clout, span, -1.0,
+                                 p.majority_threshold + p.revocation_margin)
                 drop_o, ex_r = ratify(
-                    O,
+                    so,
                     rev_cand,
                     prospective,
                     pos_o,
                     o_stake,
                     b_o,
                     0.0,
-                    np.zeros(O.n_instruments, dtype=bool),
+                    np.zeros(so.n_instruments, dtype=bool),
                     -1.0,
                     low,
                     high,
@@ -462,14 +547,12 @@ def run_chunk(
                 excess = np.maximum(excess, ex_r)
             else:
                 drop_o = np.zeros_like(o_active)
-        d_f = np.rint(delays(F, u_delay_f[:, t, : F.n_instruments])).astype(np.int64)
-        d_o = np.rint(delays(O, u_delay_o[:, t, : O.n_instruments])).astype(np.int64)
-        f_start = np.where(app_f, t + d_f, f_start)
-        f_offered |= (app_f & (F.gesture > 0)[None, :]).any(axis=1)
-        o_start = np.where(app_o, t + d_o, o_start)
+        schedule(sf, app_f, u_delay_f[:, t], f_start, t)
+        f_offered |= (app_f & (sf.gesture > 0)[None, :]).any(axis=1)
+        schedule(so, app_o, u_delay_o[:, t], o_start, t)
 
         # ------------------------------------------------------------ 3. implementation
-        for active, dropped, side in ((f_active, drop_f, F), (o_active, drop_o, O)):
+        for active, dropped, side in ((f_active, drop_f, sf), (o_active, drop_o, so)):
             if dropped.any():
                 level = np.clip(level - dropped.astype(np.float64) @ side.effects, low, high)
                 active &= ~dropped
@@ -480,14 +563,14 @@ def run_chunk(
         f_start = np.where(f_new | drop_f, NEVER, f_start)
         o_start = np.where(o_new | drop_o, NEVER, o_start)
         level = np.clip(
-            level + f_new.astype(np.float64) @ F.effects + o_new.astype(np.float64) @ O.effects,
+            level + f_new.astype(np.float64) @ sf.effects + o_new.astype(np.float64) @ so.effects,
             low,
             high,
         )
         f_pending = (f_start < NEVER) & ~f_active
         o_pending = (o_start < NEVER) & ~o_active
-        play_f, conc_f, host_f = posture(F, f_active, f_pending, p)
-        play_o, _, _ = posture(O, o_active, o_pending, p)
+        play_f, _, host_f = posture(sf, f_active, f_pending, p)
+        play_o, _, _ = posture(so, o_active, o_pending, p)
         own_f[:, t], own_o[:, t] = play_f, play_o
         q_f = np.clip(play_o + p.perception_bias_us + p.perception_noise_us * z_perc_f[:, t], 0, 1)
         q_o = np.clip(
@@ -539,7 +622,7 @@ def run_chunk(
             transient[:, j] += new - level[:, j]
             level[:, j] = new
         target = np.where(
-            O.reform,
+            so.reform,
             o_base[None, :] * (support / s0)[:, None],
             o_base[None, :] * ((1 - support) / (1 - s0))[:, None],
         )
@@ -590,14 +673,14 @@ def run_chunk(
             0,
             1,
         )
-        g_f_new = f_new.astype(np.float64) @ np.clip(F.gesture, 0, None)
-        g_o_new = o_new.astype(np.float64) @ np.clip(O.gesture, 0, None)
-        recip = (g_o_new > 0) & f_offered & (first_recip > T)
+        g_f_new = f_new.astype(np.float64) @ np.clip(sf.gesture, 0, None)
+        g_o_new = o_new.astype(np.float64) @ np.clip(so.gesture, 0, None)
+        recip = (g_o_new > 0) & f_offered & (first_recip > n_t)
         first_recip = np.where(recip, t + 1, first_recip)
         unrec = np.maximum(0.0, unrec + g_f_new - g_o_new)
         cost = (
             (1 - p.us_cost_decay) * cost
-            + f_new.astype(np.float64) @ F.cost
+            + f_new.astype(np.float64) @ sf.cost
             + p.naivety_cost * unrec
         )
         if r["dialogue"] >= 0:
@@ -630,13 +713,120 @@ def run_chunk(
             "iran_level": play_o,
         }
         for m in METRICS:
-            out[m][:, t] = rec[m]
-    return ChunkResult(out, first_recip, backlash_n, excess, f_active, o_active)
+            out[m][t] = rec[m]
+    metrics = {m: np.ascontiguousarray(out[m].T) for m in METRICS}
+    return ChunkResult(metrics, first_recip, backlash_n, excess, f_active, o_active)
 
 
-def resp_world(resp: FloatArray, o_reform: BoolArray, base_reform: BoolArray, p: Any) -> FloatArray:
-    """Responsiveness of each internal actor in each world (elected holders follow their camp)."""
-    return np.where(o_reform, p.responsiveness_reformist, p.responsiveness_other)
+def triangular_delay(side: Side, k: IntArray, u: FloatArray) -> FloatArray:
+    """Inverse-CDF draw of instrument ``k``'s triangular delay from uniforms ``u`` (same shape)."""
+    a, c, b = side.delay_low[k], side.delay_mode[k], side.delay_high[k]
+    w = b - a
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cut = np.where(w > 0, (c - a) / np.where(w > 0, w, 1), 0.5)
+        lo = a + np.sqrt(np.clip(u * w * (c - a), 0, None))
+        hi = b - np.sqrt(np.clip((1 - u) * w * (b - c), 0, None))
+    return np.asarray(np.where(w > 0, np.where(u < cut, lo, hi), c))
+
+
+def schedule(side: Side, approved: BoolArray, u: FloatArray, start: IntArray, t: int) -> None:
+    """Set the start step of newly approved instruments in place: ``t + round(delay)``.
+
+    Delays are drawn (from the pre-drawn uniforms ``u[n, K']``) only where a step was approved,
+    which gives the same numbers as drawing them everywhere.
+    """
+    w, k = np.nonzero(approved)
+    if w.size:
+        start[w, k] = t + np.rint(triangular_delay(side, k, u[w, k])).astype(np.int64)
+
+
+def voted(
+    side: Side,
+    plan: VotePlan,
+    cand: BoolArray,
+    level: FloatArray,
+    position: FloatArray | NDArray[np.float32],
+    clout: FloatArray,
+    span: FloatArray,
+    sign: float,
+    threshold: float,
+) -> BoolArray:
+    """Candidates that win the weighted vote (``support >= threshold``).
+
+    Equivalent to ``cand & (vote(...) >= threshold)``, but each instrument's vote is computed
+    only in the worlds where it is a candidate (elsewhere the result is not used), which is
+    where the time goes: typically a fifth to a half of the worlds per instrument.
+    """
+    out = np.zeros_like(cand)
+    per_world = position.ndim == 3
+    f32 = np.float32
+    for k in np.flatnonzero(cand.any(axis=0)):
+        rows = np.flatnonzero(cand[:, k])
+        iss = plan.issues[k]
+        c = clout[rows].astype(f32)
+        gain: NDArray[np.float32] | None = None
+        for j, i in enumerate(iss):
+            d = sign * side.effects[k, i]
+            x = position[i][rows] if per_world else position[None, :, i]
+            # |L - x| - |L + d - x| = clip(sgn(d) * (2 (x - L) - d), -|d|, |d|)
+            h = np.asarray(x, dtype=f32) - (level[rows, i] + 0.5 * d).astype(f32)[:, None]
+            if len(iss) == 1:
+                gain = h if d > 0 else -h
+                break
+            h *= f32(2.0 * np.sign(d))
+            np.clip(h, -abs(d), abs(d), out=h)
+            h *= plan.unit_sal[k][j]
+            gain = h if gain is None else gain + h
+        assert gain is not None
+        tol = plan.tol[k]
+        cw = c * plan.sal_k[:, k]
+        pro = (cw * (gain > tol)).sum(axis=1)
+        con = (cw * (gain < -tol)).sum(axis=1)
+        tot = pro + con
+        sup = np.where(tot > 0, pro / np.where(tot > 0, tot, 1), 0.5)
+        out[rows, k] = sup >= threshold
+    return out
+
+
+def internal_positions(
+    base: NDArray[np.float32],
+    alt: NDArray[np.float32],
+    control: BoolArray,
+    reform: BoolArray,
+    motive: FloatArray,
+    sanctions: FloatArray,
+    dir_span: NDArray[np.float32],
+    dict_span: NDArray[np.float32],
+    p: Any,
+    sy: System,
+    used: IntArray,
+) -> NDArray[np.float32]:
+    """Effective ideal points of the internal side's actors this step, issue-major ``[I, n, A]``.
+
+    ``x = clip(x0 + dir*range*rho_a*m - [dialogue]*dir*range*dictation*sanctions)``, where an
+    elected institution whose holder's camp lost the election takes the other camp's
+    positions (``alt``) and responsiveness ``rho_a`` follows the actor's current camp.
+    Only the issues in ``used`` (those the side's instruments move: the only ones votes and
+    vetoes read) are computed; the others are left unset.
+    """
+    f32 = np.float32
+    n, n_a = control.shape[0], base.shape[0]
+    rho = np.where(reform, p.responsiveness_reformist, p.responsiveness_other).astype(f32)
+    m32 = motive.astype(f32)[:, None]
+    dict_n = (f32(p.dictation_effect) * sanctions.astype(f32))[:, None]
+    lost = [control[:, e] != sy.internal.reform[h] for e, h in enumerate(sy.elected)]
+    out = np.empty((sy.low.size, n, n_a), dtype=f32)
+    for i in used.tolist():
+        x = out[i]
+        np.multiply(rho, m32 * dir_span[i], out=x)
+        if dict_span[i] != 0:
+            x -= dict_n * dict_span[i]
+        x += base[:, i]
+        for e, h in enumerate(sy.elected):
+            if lost[e].any():
+                x[:, h] += np.where(lost[e], alt[e, i] - base[h, i], f32(0))
+        np.clip(x, f32(sy.low[i]), f32(sy.high[i]), out=x)
+    return out
 
 
 __all__ = ["METRICS", "ChunkResult", "ladder", "posture", "ratify", "run_chunk", "vote"]

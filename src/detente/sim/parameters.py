@@ -100,7 +100,8 @@ class SimParameters:
     )
     dictation_effect: float = _p(
         0.3,
-        "how far sanctions in place make dialogue read as capitulation (share of range at full sanctions)",
+        "how far sanctions in place make dialogue read as capitulation "
+        "(share of range at full sanctions)",
     )
     # --- Iranian domestic politics ----------------------------------------------------------
     public_reform_support: float = _p(0.65, "initial share of the Iranian public backing reform")
