@@ -139,3 +139,39 @@ def test_vote_and_veto_primitives() -> None:
     assert support_share(gain, weight)[0, 0] == pytest.approx(0.75)
     assert veto_loss(np.array(10.0), np.array(30.0), np.array(0.0)) == pytest.approx(30.0)
     assert veto_loss(np.array(10.0), np.array(-5.0), np.array(0.0)) == pytest.approx(-5.0)
+
+
+def test_roles_come_from_role_fields_not_ids(mini) -> None:  # type: ignore[no-untyped-def]
+    # Give the 'terror-support' role to the issue called "reform": the engine follows the field.
+    swap = {"terror": None, "reform": "terror-support"}
+    issues = [i.model_copy(update={"role": swap[i.id]}) if i.id in swap else i
+              for i in mini.issues]
+    sy = compile_system(mini.model_copy(update={"issues": issues}), "engage")
+    ids = [i.id for i in mini.issues]
+    assert sy.roles["terror"] == ids.index("reform")
+    assert sy.roles["reform"] == -1
+    assert sy.roles["sanctions"] == ids.index("sanctions")
+    # The flagship's U.S. 'presidency' is not mistaken for Iran's elected presidency.
+    flag = compile_system(load_scenario("us-iran-2001"), "containment")
+    holder = flag.internal.actors[flag.elected[flag.reported["presidency"]]]
+    assert holder == "president"
+    assert flag.internal.actors[flag.elected[flag.reported["majlis"]]] == "majlis"
+    assert flag.roles["reform"] == list(flag.issues).index("iran-reform")
+
+
+def test_missing_required_role_is_a_clear_input_error(mini) -> None:  # type: ignore[no-untyped-def]
+    issues = [i.model_copy(update={"role": None}) if i.role == "dialogue" else i
+              for i in mini.issues]
+    with pytest.raises(InputError) as err:
+        compile_system(mini.model_copy(update={"issues": issues}), "engage")
+    assert "role: dialogue" in str(err.value)
+
+
+def test_duplicate_issue_role_is_reported() -> None:
+    from detente.scenario.schema import reference_problems
+
+    mini = load_scenario(MINI)
+    issues = [i.model_copy(update={"role": "sanctions"}) if i.id == "terror" else i
+              for i in mini.issues]
+    probs = reference_problems(mini.model_copy(update={"issues": issues}))
+    assert any(loc[-1] == "role" and "already taken" in msg for loc, msg in probs)

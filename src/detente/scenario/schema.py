@@ -76,6 +76,25 @@ class Actor(Provenance):
     description: str = ""
 
 
+#: Roles an issue can play in the simulation engine (``sim``): which issue is the sanctions
+#: level, the dialogue level (rapprochement), the other side's support for armed groups, its
+#: WMD effort and its domestic reform.
+IssueRole = Literal["sanctions", "dialogue", "terror-support", "wmd", "reform", "other"]
+#: Constitutional roles of institutions.
+InstitutionRole = Literal[
+    "leader",
+    "legislature",
+    "presidency",
+    "guardian",
+    "judiciary",
+    "security",
+    "bureaucracy",
+    "other",
+]
+#: Institution roles a country holds at most once.
+UNIQUE_INSTITUTION_ROLES = ("leader", "legislature", "presidency", "guardian")
+
+
 class Issue(Provenance):
     """A bounded continuous policy dimension with labelled anchor points."""
 
@@ -88,6 +107,11 @@ class Issue(Provenance):
         default_factory=dict, description="Labelled points on the scale, e.g. {0: 'none'}."
     )
     status_quo: Number | None = None
+    role: IssueRole | None = Field(
+        default=None,
+        description="What the issue stands for in the simulation engine's mechanisms and "
+        "metrics (at most one issue per role; 'other' for none in particular).",
+    )
     description: str = ""
 
     @model_validator(mode="after")
@@ -115,6 +139,12 @@ class Institution(Provenance):
     holder: Identifier = Field(description="The actor whose position the institution acts on.")
     elected: bool = False
     vetoes: list[Veto] = Field(default_factory=list)
+    role: InstitutionRole | None = Field(
+        default=None,
+        description="The institution's constitutional role (at most one per country for "
+        "leader, legislature, presidency and guardian); the engine reports elections to the "
+        "internal side's legislature and presidency.",
+    )
     description: str = ""
 
 
@@ -357,7 +387,19 @@ def reference_problems(
         if value is not None and span(value)[0] < 0:
             out.append((loc, f"{what} must be >= 0, got {span(value)[0]:g}"))
 
+    seen_roles: dict[str, str] = {}
     for i, issue in enumerate(s.issues):
+        if issue.role is not None and issue.role != "other":
+            if issue.role in seen_roles:
+                out.append(
+                    (
+                        ("issues", i, "role"),
+                        f"role {issue.role!r} is already taken by issue "
+                        f"{seen_roles[issue.role]!r}; at most one issue per role",
+                    )
+                )
+            else:
+                seen_roles[issue.role] = issue.id
         if issue.status_quo is not None:
             lo, hi = span(issue.status_quo)
             if lo < issue.low or hi > issue.high:
@@ -411,7 +453,20 @@ def reference_problems(
             if lo < -1 or hi > 1:
                 out.append((("actors", i, "risk"), f"risk must lie in [-1, 1], got {lo:g}..{hi:g}"))
 
+    inst_roles: dict[tuple[str, str], str] = {}
     for i, inst in enumerate(s.institutions):
+        if inst.role in UNIQUE_INSTITUTION_ROLES:
+            role_key: tuple[str, str] = (inst.country, inst.role)
+            if role_key in inst_roles:
+                out.append(
+                    (
+                        ("institutions", i, "role"),
+                        f"country {inst.country!r} already has a {inst.role} "
+                        f"({inst_roles[role_key]!r}); at most one per country",
+                    )
+                )
+            else:
+                inst_roles[role_key] = inst.id
         check_country(("institutions", i, "country"), inst.country)
         if inst.holder not in actors:
             out.append((("institutions", i, "holder"), _unknown("actor", inst.holder, actors)))

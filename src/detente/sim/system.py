@@ -7,9 +7,11 @@ each side's actors, instruments, veto players, elections and shocks as NumPy arr
 flagship); the *internal* side is the other principal, whose moves come from its own internal
 bargaining (Iran).
 
-Issue roles (which issue is "sanctions", "dialogue", ...) are found from issue ids by keyword,
-see :data:`ROLE_KEYWORDS`; institutions for the ``majlis_reform_majority`` and
-``presidency_reform`` metrics likewise (:data:`INSTITUTION_KEYWORDS`).
+Which issue is the sanctions level, the dialogue level, ... is read from the issues' ``role:``
+fields (:data:`ISSUE_ROLES`; ``sanctions`` and ``dialogue`` are required); the institutions
+behind the ``majlis_reform_majority`` and ``presidency_reform`` metrics are the internal
+side's elected institutions with ``role: legislature`` and ``role: presidency``
+(:data:`REPORTED_ROLES`). Nothing is inferred from ids.
 """
 
 from __future__ import annotations
@@ -31,19 +33,19 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
-#: Issue roles used by metrics and mechanisms, matched as substrings of issue ids, in order.
-ROLE_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "sanctions": ("sanction",),
-    "dialogue": ("dialogue", "relations", "talks"),
-    "terror": ("terror", "armed-group"),
-    "wmd": ("wmd", "weapon", "missile", "nuclear"),
-    "reform": ("reform", "press"),
+#: Engine role name -> the issue ``role:`` value that fills it.
+ISSUE_ROLES: dict[str, str] = {
+    "sanctions": "sanctions",
+    "dialogue": "dialogue",
+    "terror": "terror-support",
+    "wmd": "wmd",
+    "reform": "reform",
 }
-#: Institutions reported by the metrics, matched as substrings of institution ids.
-INSTITUTION_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "majlis": ("majlis", "parliament"),
-    "presidency": ("presiden",),
-}
+#: Issue roles a scenario must give for the simulation's mechanisms (relief, rally and
+#: dictation read the sanctions level; rapprochement is the dialogue level).
+REQUIRED_ISSUE_ROLES: tuple[str, ...] = ("sanctions", "dialogue")
+#: Metric institution name -> institution ``role:`` (internal side, elected).
+REPORTED_ROLES: dict[str, str] = {"majlis": "legislature", "presidency": "presidency"}
 #: Actor kinds whose clout follows public support between elections.
 MOBILE_KINDS = ("faction", "society")
 #: Default relative spread (low, high) of an implementation delay given as a plain number.
@@ -205,12 +207,37 @@ def step_dates(start: dt.date, step: str, horizon: int) -> tuple[list[dt.date], 
     return out, labels
 
 
-def _find(ids: list[str], keywords: tuple[str, ...]) -> int:
-    for kw in keywords:
-        for i, x in enumerate(ids):
-            if kw in x:
-                return i
-    return -1
+def issue_roles(s: Scenario) -> dict[str, int]:
+    """Engine role name -> issue index (-1 if no issue has that role).
+
+    Raises
+    ------
+    InputError
+        A role in :data:`REQUIRED_ISSUE_ROLES` is given to no issue.
+    """
+    by_role: dict[str, int] = {str(i.role): j for j, i in enumerate(s.issues) if i.role is not None}
+    missing = [ISSUE_ROLES[r] for r in REQUIRED_ISSUE_ROLES if ISSUE_ROLES[r] not in by_role]
+    if missing:
+        from detente.errors import InputProblem
+
+        raise InputError(
+            [
+                InputProblem(
+                    f"scenario {s.id}",
+                    f"the simulation needs an issue with 'role: {m}' "
+                    f"(add it to the issue that measures {_ROLE_MEANING[m]})",
+                    path="issues",
+                )
+                for m in missing
+            ]
+        )
+    return {name: by_role.get(role, -1) for name, role in ISSUE_ROLES.items()}
+
+
+_ROLE_MEANING = {
+    "sanctions": "the focal side's sanctions on the other",
+    "dialogue": "direct dialogue/relations between the principals",
+}
 
 
 def _delay_shape(x: float | Uncertain) -> tuple[float, float]:
@@ -436,7 +463,7 @@ def compile_system(
             for i in s.issues
         ]
     )
-    roles = {r: _find(issues, kw) for r, kw in ROLE_KEYWORDS.items()}
+    roles = issue_roles(s)
     focal = _side(s, scenario, country, issues, p)
     internal = _side(s, scenario, other, issues, p)
 
@@ -445,11 +472,12 @@ def compile_system(
     assert cal is not None
     dates, labels = step_dates(cal.start, cal.step, cal.horizon)
     a_idx = {x: i for i, x in enumerate(internal.actors)}
-    inst_ids, holders = [], []
+    inst_ids, holders, inst_roles = [], [], []
     for inst in s.institutions:
         if inst.country == other and inst.elected and inst.holder in a_idx:
             inst_ids.append(inst.id)
             holders.append(a_idx[inst.holder])
+            inst_roles.append(inst.role)
     elected = np.array(holders, dtype=np.int64)
     alt = np.full((len(holders), len(issues)), np.nan)
     for e, h in enumerate(holders):
@@ -463,10 +491,9 @@ def compile_system(
             else:
                 alt[e, i] = pos[h, i]
     reported = {}
-    for name, kws in INSTITUTION_KEYWORDS.items():
-        j = _find(inst_ids, kws)
-        if j >= 0:
-            reported[name] = j
+    for name, role in REPORTED_ROLES.items():
+        if role in inst_roles:
+            reported[name] = inst_roles.index(role)
     ev_step, ev_holder, ev_vet, ev_inst = [], [], [], []
     month = {"month": 1, "quarter": 3, "year": 12}[cal.step]
     for el in cal.elections:
