@@ -278,11 +278,19 @@ def _sensitivity_label(meta: Mapping[str, Any], scenario: Scenario | None) -> st
     return text
 
 
+def _prim_step(meta: Mapping[str, Any]) -> int | None:
+    step = meta.get("selected_step")
+    return int(step) if isinstance(step, (int, float)) else None
+
+
 def _prim_label(discovery: object, scenario: Scenario | None) -> str:
+    """What PRIM's cases are: from ``prim.json`` (explore) or ``comparison.json`` (run)."""
     if isinstance(discovery, Mapping) and discovery.get("strategy"):
         name = _strategy_name(str(discovery["strategy"]), scenario)
+        if discovery.get("outcome"):  # explore: the condition marks the cases themselves
+            return f"cases ({name} gives {discovery['outcome']})"
         condition = discovery.get("condition")
-        return f"states where {name} falls short" + (f" ({condition})" if condition else "")
+        return f"cases ({name} falls short" + (f": {condition})" if condition else ")")
     return "cases of interest"
 
 
@@ -321,6 +329,7 @@ def load_run(target: Path) -> tuple[ReportInputs, Path]:
     if isinstance(settings, str):
         settings = json.loads(settings)
     payload = _read_json(run_dir / "comparison.json")
+    prim_meta = _read_json(run_dir / "prim.json")
     settings = {
         **{k: payload[k] for k in ("sampler", "rank_by", "thresholds") if k in payload},
         **settings,
@@ -404,7 +413,8 @@ def load_run(target: Path) -> tuple[ReportInputs, Path]:
         fan_note=fan_note,
         prim_trajectory=_read_csv(run_dir / "prim_trajectory.csv"),
         prim_box=_read_csv(run_dir / "prim_box.csv"),
-        prim_label=_prim_label(payload.get("discovery"), scenario),
+        prim_step=_prim_step(prim_meta),
+        prim_label=_prim_label(prim_meta or payload.get("discovery"), scenario),
         sensitivity=_read_csv(run_dir / "sensitivity.csv"),
         sensitivity_outcome=_sensitivity_label(_read_json(run_dir / "sensitivity.json"), scenario),
         drivers=drivers_frame,

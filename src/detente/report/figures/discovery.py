@@ -115,7 +115,7 @@ def discovery_chart(
         ax_t.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax_t.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax_t.set_xlabel(wrap(f"Coverage: share of all {outcome_label} inside the box", 48))
-        ax_t.set_ylabel(wrap(f"Density: share of the box's worlds that are {outcome_label}", 44))
+        ax_t.set_ylabel(wrap(f"Density: share of the box's states that are {outcome_label}", 44))
         ax_t.set_title("Trade-off while peeling", loc="left")
 
     if box is None or box.empty:

@@ -28,7 +28,7 @@ from detente.scenario.schema import Actor, Scenario
 
 ROW = 1.0
 COL_W = 3.1
-ISSUE_W = 2.5
+ISSUE_W = 3.0
 NO_CAMP = "without a camp"
 
 
@@ -236,7 +236,7 @@ def structure_chart(scenario: Scenario, title: str | None = None) -> Figure:
                 linewidth=0.9,
             )
         )
-        ax.text(b.x, b.y, wrap(iss.name, 24), ha="center", va="center", fontsize=font + 0.5)
+        ax.text(b.x, b.y, wrap(iss.name, 30), ha="center", va="center", fontsize=font + 0.5)
 
     n_links = 0
     for holder, links in vetoes.items():
@@ -269,7 +269,7 @@ def structure_chart(scenario: Scenario, title: str | None = None) -> Figure:
             n_links += 1
 
     handles: list[Patch | Line2D] = [
-        Patch(facecolor=camp_colors[(None, c)], alpha=0.4, label=f"Third party: {c}")
+        Patch(facecolor=camp_colors[(None, c)], alpha=0.4, label=f"Third party: {label_for(c)}")
         for c in third_camps
     ]
     handles += [
