@@ -274,3 +274,16 @@ def test_fan_chart_skips_metrics_that_never_move(scenario) -> None:  # type: ign
     q.loc[flat, ["mean", "p05", "p25", "p50", "p75", "p95"]] = 0.0
     assert default_metrics(q, scenario) == ["sanctions", "reformist_share", "us_cost"]
     assert default_metrics(q[flat], scenario) == ["rapprochement"]  # nothing else to show
+
+
+def test_eum_rounds_grid_has_a_panel_per_issue(scenario) -> None:  # type: ignore[no-untyped-def]
+    from detente.report.figures import eum_rounds_grid
+
+    rounds = {i: demo.demo_eum_rounds(4) for i in ("sanctions", "dialogue", "terror-support")}
+    fig = eum_rounds_grid(rounds, scenario, columns=2)
+    axes = _axes(fig)
+    assert {"eum:sanctions", "eum:dialogue", "eum:terror-support"} <= set(axes)
+    assert axes["eum:dialogue"].get_title() == "Direct dialogue"  # type: ignore[attr-defined]
+    # the right column's lowest panel sits on the first row: it keeps its x tick labels
+    assert axes["eum:dialogue"].get_xlabel() == "Round"  # type: ignore[attr-defined]
+    assert any("forecast" in t for t in _legend_texts(fig))

@@ -33,6 +33,7 @@ from detente.report.figures import (
     discovery_chart,
     drivers_chart,
     eum_rounds_chart,
+    eum_rounds_grid,
     fan_chart,
     figure_bytes,
     scenario_position_map,
@@ -610,7 +611,20 @@ def render_report(inputs: ReportInputs) -> str:
                 "forecast and the status quo.",
                 f"Position map of the actors on {s.issue(issue_id).name}",
             )
-    for issue_id, rounds in inputs.eum_rounds.items():
+    eum_caption = (
+        "The expected-utility model round by round: the weighted median and mean of the "
+        "actors' positions after each round of challenges; the median after the last round "
+        "is the model's forecast."
+    )
+    if len(inputs.eum_rounds) > 1:
+        figs.add(
+            "bargaining",
+            "eum",
+            functools.partial(eum_rounds_grid, dict(inputs.eum_rounds), s),
+            eum_caption,
+            "Expected-utility model positions by round, one panel per issue",
+        )
+    for issue_id, rounds in inputs.eum_rounds.items() if len(inputs.eum_rounds) == 1 else ():
         issue = s.issue(issue_id) if s is not None else None
         figs.add(
             "bargaining",
@@ -618,8 +632,7 @@ def render_report(inputs: ReportInputs) -> str:
             functools.partial(
                 eum_rounds_chart, rounds, issue, forecasts=inputs.forecasts.get(issue_id)
             ),
-            "The expected-utility model round by round: the weighted median and mean of "
-            "the actors' positions after each round of challenges.",
+            eum_caption,
             "Expected-utility model positions by round",
         )
 

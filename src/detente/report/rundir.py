@@ -368,10 +368,11 @@ def load_run(target: Path) -> tuple[ReportInputs, Path]:
         drivers_frame, drivers_label = _drivers(parameters, state_means, comparison, scenario)
 
     forecasts: dict[str, dict[str, float]] = {}
+    eum_rounds: dict[str, pd.DataFrame] = {}
     if scenario is not None:
         from detente.report.bargaining_inputs import scenario_forecasts
 
-        forecasts, _ = scenario_forecasts(scenario)
+        forecasts, eum_rounds = scenario_forecasts(scenario)
 
     method: dict[str, Any] = {
         "scenario": info.get("scenario_id"),
@@ -420,6 +421,7 @@ def load_run(target: Path) -> tuple[ReportInputs, Path]:
         drivers=drivers_frame,
         drivers_label=drivers_label,
         forecasts=forecasts,
+        eum_rounds=eum_rounds,
         caveats=caveats,
     )
     return inputs, run_dir / "report.html"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from detente.report.figures.bargaining import (
     eum_rounds_chart,
+    eum_rounds_grid,
     position_map,
     scenario_position_map,
     scenario_table,
@@ -25,6 +26,7 @@ __all__ = [
     "discovery_chart",
     "drivers_chart",
     "eum_rounds_chart",
+    "eum_rounds_grid",
     "fan_chart",
     "figure_bytes",
     "position_map",

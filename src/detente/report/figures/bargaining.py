@@ -338,3 +338,79 @@ def issue_ids(scenario: Scenario, issues: Sequence[str] | None = None) -> list[s
     """Issues with at least one actor position (all scenario issues by default)."""
     chosen = list(issues) if issues is not None else [i.id for i in scenario.issues]
     return [i for i in chosen if issue_positions(scenario, i)]
+
+
+@styled
+def eum_rounds_grid(
+    rounds: Mapping[str, pd.DataFrame],
+    scenario: Scenario | None = None,
+    columns: int = 3,
+    title: str | None = None,
+) -> Figure:
+    """The expected-utility model round by round on several issues, one small panel each.
+
+    Parameters
+    ----------
+    rounds : mapping of issue id -> DataFrame
+        ``round, median, mean`` per issue.
+    scenario : Scenario, optional
+        Supplies issue names and scales.
+    columns : int
+        Panels per row.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    Figure
+        Axes named ``eum:<issue>``.
+    """
+    issues = list(rounds)
+    n = max(len(issues), 1)
+    ncols = min(columns, n)
+    nrows = -(-n // ncols)
+    fig = new_figure(min(3.6 * ncols, 11.0), 2.4 * nrows + 1.0)
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
+    for k, ax in enumerate(axes.flat):
+        if k >= len(issues):
+            ax.set_axis_off()
+            continue
+        issue_id = issues[k]
+        ax.set_label(f"eum:{issue_id}")
+        r = rounds[issue_id].sort_values("round")
+        ax.plot(r["round"], r["median"], "-o", color=PALETTE[0], markersize=3)
+        ax.plot(r["round"], r["mean"], "-s", color=PALETTE[1], markersize=3)
+        issue = None
+        if scenario is not None:
+            try:
+                issue = scenario.issue(issue_id)
+            except KeyError:
+                issue = None
+        if issue is not None:
+            pad = 0.03 * (issue.high - issue.low)
+            ax.set_ylim(issue.low - pad, issue.high + pad)
+        ax.set_title(wrap(issue.name if issue is not None else issue_id, 34), fontsize=9)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        if k % ncols == 0:
+            ax.set_ylabel("Position")
+        if k >= len(issues) - ncols:  # the lowest panel of its column
+            ax.set_xlabel("Round")
+            ax.tick_params(labelbottom=True)
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=PALETTE[0],
+            marker="o",
+            markersize=4,
+            label="Weighted median of positions (the forecast)",
+        ),
+        Line2D(
+            [], [], color=PALETTE[1], marker="s", markersize=4, label="Weighted mean of positions"
+        ),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=2)
+    fig.suptitle(
+        title or "Expected-utility model, round by round (0 = initial positions)", fontweight="bold"
+    )
+    return fig
