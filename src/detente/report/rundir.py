@@ -393,6 +393,11 @@ def load_run(target: Path) -> tuple[ReportInputs, Path]:
             f"The scenario {info.get('scenario_id')!r} could not be reloaded, so "
             "its summary and provenance are missing from this report."
         )
+    if fan_note:
+        caveats.append(
+            "The run stored no trajectories: the fan charts show the strategies at the "
+            "nominal value of every uncertain number, not across the sampled states."
+        )
     if info.get("status") != "done":
         caveats.append(
             f"The run is not finished (status: {info.get('status')}); results "
