@@ -175,3 +175,74 @@ def test_duplicate_issue_role_is_reported() -> None:
               for i in mini.issues]
     probs = reference_problems(mini.model_copy(update={"issues": issues}))
     assert any(loc[-1] == "role" and "already taken" in msg for loc, msg in probs)
+
+
+def _with_west_institutions(mini, roles: dict[str, str | None], exec_sanctions: float | None = None):  # type: ignore[no-untyped-def]
+    """The mini scenario with the west's institutions given roles (and an executive veto)."""
+    from detente.scenario.schema import Institution, Veto
+
+    insts = [i.model_copy(update={"role": roles[i.id]}) if i.id in roles else i
+             for i in mini.institutions]
+    if "executive" in roles:
+        insts.append(Institution(id="executive", name="Executive office", country="west",
+                                 holder="exec", role=roles["executive"],
+                                 vetoes=[Veto(issues=["sanctions"], tolerance=0.0)],
+                                 judgment="test"))
+    actors = list(mini.actors)
+    if exec_sanctions is not None:
+        actors = [a.model_copy(update={"positions": {**a.positions, "sanctions": exec_sanctions}})
+                  if a.id == "exec" else a for a in actors]
+    return mini.model_copy(update={"institutions": insts, "actors": actors})
+
+
+def test_the_executive_does_not_block_its_own_strategy(mini) -> None:  # type: ignore[no-untyped-def]
+    # The executive privately prefers more sanctions (90) and holds a zero-tolerance veto on
+    # them, but the strategy under test (dismantle) is its choice: as the proposer it neither
+    # votes against nor vetoes its own steps. Without the presidency role it is an ordinary
+    # actor and blocks them.
+    as_exec = _with_west_institutions(mini, {"executive": "presidency"}, exec_sanctions=90)
+    as_other = _with_west_institutions(mini, {"executive": "other"}, exec_sanctions=90)
+    eased = simulate(as_exec, "bold", BLOCK, seed=3)["sanctions"].min("step").values
+    blocked = simulate(as_other, "bold", BLOCK, seed=3)["sanctions"].min("step").values
+    assert np.mean(eased < 79) > 0.9
+    assert blocked.min() >= 80 - 1e-6
+
+
+def test_bureaucracies_implement_rather_than_veto(mini) -> None:  # type: ignore[no-untyped-def]
+    # The same body holding the sanctions veto blocks lifting as a legislature, not as a
+    # bureaucracy (it executes the executive's orders; its resistance is the delay).
+    # (w-lift approved by the executive alone, so only the veto is at stake)
+    ins = [i.model_copy(update={"approvals": ["exec"]}) if i.id == "w-lift" else i
+           for i in mini.instruments]
+    base = mini.model_copy(update={"instruments": ins})
+    legis = _with_west_institutions(base, {"legislature": "legislature"})
+    bureau = _with_west_institutions(base, {"legislature": "bureaucracy"})
+    a = simulate(legis, "bold", BLOCK, seed=4)["sanctions"].min("step").values
+    b = simulate(bureau, "bold", BLOCK, seed=4)["sanctions"].min("step").values
+    assert a.min() >= 72 - 1e-6
+    assert np.median(b) < 50
+
+
+def test_internal_positions_start_at_the_scenarios(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Positions in a scenario are observed under the starting sanctions and mistrust: in the
+    # first step the internal side's effective ideal points are the scenario's own.
+    import detente.sim.engine as eng
+
+    seen = []
+    real = eng.internal_positions
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        out = real(*args, **kwargs)
+        seen.append(out.copy())
+        return out
+
+    monkeypatch.setattr(eng, "internal_positions", spy)
+    flag = load_scenario("us-iran-2001")
+    sy = compile_system(flag, "containment")
+    simulate(flag, "containment", BLOCK, seed=0)
+    first = seen[0]  # [I, n, A]
+    o = sy.internal
+    for i in np.flatnonzero((o.effects != 0).any(axis=0)):
+        stake = ~np.isnan(o.position[:, i])
+        np.testing.assert_allclose(first[i][:, stake], np.broadcast_to(
+            o.position[stake, i], first[i][:, stake].shape), atol=1e-4)

@@ -252,6 +252,7 @@ def ratify(
     low: FloatArray,
     high: FloatArray,
     tolerance_default: float,
+    exempt: BoolArray | None = None,
 ) -> tuple[BoolArray, FloatArray]:
     """Sequential veto and approval check (Tsebelis's win-set with tolerance).
 
@@ -259,12 +260,18 @@ def ratify(
     status quo plus moves already agreed this step), so several small moves cannot together
     hurt a veto player beyond its tolerance within one step.
 
+    ``exempt`` marks actors whose vetoes and approvals do not bind here: subordinate
+    bureaucracies (always) and, for the focal side's own proposals, the executive that made
+    them (a proposer does not veto its own proposal).
+
     Returns
     -------
     approved : ndarray [n, K] of bool
     excess : ndarray [n]
         The largest ``loss - tolerance`` among approved moves (<= 0 by construction).
     """
+    if exempt is None:
+        exempt = np.zeros(side.n_actors, dtype=bool)
     n, n_k = cand.shape
     approved = np.zeros((n, n_k), dtype=bool)
     excess = np.full(n, -np.inf)
@@ -294,11 +301,13 @@ def ratify(
             if not mask.any():
                 continue
             h = side.veto_holder[v]
+            if exempt[h]:
+                continue
             x = position[mask][:, rows, h].T if per_world else position[h][mask][None, :]
             loss = (veto_loss(pros[:, mask], d[:, mask], x) * stake[h][mask]).sum(axis=1)
             ok &= loss <= side.veto_tol[v] + 1e-9
             worst = np.maximum(worst, loss - side.veto_tol[v])
-        for a in np.flatnonzero(side.approvals[k]):
+        for a in np.flatnonzero(side.approvals[k] & ~exempt):
             x = position[touched][:, rows, a].T if per_world else position[a][touched][None, :]
             loss = (veto_loss(pros[:, touched], d[:, touched], x) * stake[a][touched]).sum(axis=1)
             ok &= loss <= side.approval_tol[a] + 1e-9
@@ -416,6 +425,8 @@ def run_chunk(
     out = {m: np.zeros((n_t, n), dtype=np.float32) for m in METRICS}  # step-major while running
     r = sy.roles
     sanc0 = level[0, r["sanctions"]] if r["sanctions"] >= 0 else 0.0
+    sanc_n0 = (sanc0 - low[r["sanctions"]]) / span[r["sanctions"]] if r["sanctions"] >= 0 else 0.0
+    b_o0 = float(_expit(np.asarray(prior_o)))
     f_gate = (sf.approvals & sf.legislature[None, :]).any(axis=1) & (sf.gesture > 0)
     o_gate = so.gesture > 0
     f_menu = sy.focal_menu if sy.focal_menu is not None else np.ones(sf.n_instruments, dtype=bool)
@@ -431,6 +442,9 @@ def run_chunk(
     if r["dialogue"] >= 0:
         dict_span32[r["dialogue"]] = so.direction[r["dialogue"]] * span[r["dialogue"]]
     plan_f, plan_o = vote_plan(sf, span), vote_plan(so, span)
+    f_exempt = sf.subordinate.copy()
+    if sf.executive >= 0:
+        f_exempt[sf.executive] = True
     o_used = np.flatnonzero((so.effects != 0).any(axis=0))
     rel_f = np.abs(sf.gesture) / max(float(np.abs(sf.gesture).max(initial=0.0)), 1e-12)
     rel_o = np.abs(so.gesture) / max(float(np.abs(so.gesture).max(initial=0.0)), 1e-12)
@@ -453,8 +467,11 @@ def run_chunk(
             focal_strategy.move(View(t, own_f[:, :t], perc_f[:, :t], b_f, view_rng_f)), 0.0, 1.0
         )
         # position of the internal side's actors this step (elections + perception shifts)
-        motive = p.response_gain * (sm_perc_o - nl) / (1 - nl) + p.belief_gain * (b_o - theta_o)
-        sanc_n = norm(r["sanctions"])
+        # Scenario positions are those observed at the start, under that moment's sanctions
+        # and mistrust: shift them by the *changes* since then (perceived gestures, belief,
+        # sanctions), not by the levels, which would count the starting conditions twice.
+        motive = p.response_gain * (sm_perc_o - nl) / (1 - nl) + p.belief_gain * (b_o - b_o0)
+        sanc_n = norm(r["sanctions"]) - sanc_n0
         pos_o = internal_positions(
             o_pos32, alt_pos32, o_ctrl, o_reform, motive, sanc_n, dir_span32, dict_span32, p, sy,
             o_used,
@@ -480,7 +497,7 @@ def run_chunk(
             # the trust gate is a condition of approval: apply it before the (costlier) vote
             cand_f &= ~f_gate[None, :] | (b_f[:, None] >= theta_f * rel_f[None, :])
             cand_f = voted(sf, plan_f, cand_f, level, f_pos0, f_clout, span, 1.0,
-                           p.majority_threshold - p.agenda_power)
+                           p.majority_threshold - p.agenda_power, sf.executive)
             app_f, ex_f = ratify(
                 sf,
                 cand_f,
@@ -494,6 +511,7 @@ def run_chunk(
                 low,
                 high,
                 p.approval_tolerance,
+                f_exempt,
             )
             excess = np.maximum(excess, ex_f)
         else:
@@ -524,6 +542,7 @@ def run_chunk(
                 low,
                 high,
                 p.approval_tolerance,
+                so.subordinate,
             )
             excess = np.maximum(excess, ex_o)
             rev_cand = o_active & so.reversible[None, :]
@@ -543,6 +562,7 @@ def run_chunk(
                     low,
                     high,
                     p.approval_tolerance,
+                    so.subordinate,
                 )
                 excess = np.maximum(excess, ex_r)
             else:
@@ -750,8 +770,12 @@ def voted(
     span: FloatArray,
     sign: float,
     threshold: float,
+    proposer: int = -1,
 ) -> BoolArray:
     """Candidates that win the weighted vote (``support >= threshold``).
+
+    ``proposer`` (an actor index, -1 for none) is the executive whose own proposals these are:
+    it counts in favour whatever its ideal point (the strategy under test is its choice).
 
     Equivalent to ``cand & (vote(...) >= threshold)``, but each instrument's vote is computed
     only in the worlds where it is a candidate (elsewhere the result is not used), which is
@@ -779,6 +803,9 @@ def voted(
             gain = h if gain is None else gain + h
         assert gain is not None
         tol = plan.tol[k]
+        if proposer >= 0:
+            gain = np.array(gain, copy=True)
+            gain[:, proposer] = 1.0
         cw = c * plan.sal_k[:, k]
         pro = (cw * (gain > tol)).sum(axis=1)
         con = (cw * (gain < -tol)).sum(axis=1)

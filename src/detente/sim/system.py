@@ -95,6 +95,13 @@ class Side:
         Tolerance of each actor when it must approve (its veto tolerance if it has one).
     direction : ndarray [I]
         +1/-1 where this side's conciliatory instruments move an issue up/down, else 0.
+    subordinate : ndarray [A] of bool
+        Bureaucracies (actor kind ``bureaucracy`` or holder of an institution with
+        ``role: bureaucracy``): they implement, so their resistance is the instruments' delay;
+        they vote with their clout but neither veto nor block by withholding approval.
+    executive : int
+        Actor index of the holder of the country's ``role: presidency`` institution (else
+        ``role: leader``), -1 if none: the proposer of the focal strategy's steps.
     """
 
     country: str
@@ -125,6 +132,8 @@ class Side:
     veto_tol: FloatArray
     approval_tol: FloatArray
     direction: FloatArray
+    subordinate: BoolArray
+    executive: int
 
     @property
     def n_actors(self) -> int:
@@ -331,6 +340,15 @@ def _side(s: Scenario, raw: Scenario, country: str, issues: list[str], p: SimPar
             vt.append(nominal(veto.tolerance))
             h = a_idx[inst.holder]
             appr_tol[h] = min(appr_tol[h], nominal(veto.tolerance))
+    own_inst = [inst for inst in s.institutions if inst.country == country]
+    bureau = {inst.holder for inst in own_inst if inst.role == "bureaucracy"}
+    subordinate = np.array([a.kind == "bureaucracy" or a.id in bureau for a in actors], dtype=bool)
+    executive = -1
+    for role in ("presidency", "leader"):
+        heads = [inst.holder for inst in own_inst if inst.role == role and inst.holder in a_idx]
+        if heads:
+            executive = a_idx[heads[0]]
+            break
     direction = np.sign((gest[:, None].clip(0, None) * eff).sum(axis=0)) if n_k else np.zeros(n_i)
     return Side(
         country=country,
@@ -361,6 +379,8 @@ def _side(s: Scenario, raw: Scenario, country: str, issues: list[str], p: SimPar
         veto_tol=np.array(vt, dtype=np.float64),
         approval_tol=appr_tol,
         direction=direction.astype(np.float64),
+        subordinate=subordinate,
+        executive=executive,
     )
 
 
