@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import stats
 import pandas as pd
 import pytest
 
@@ -63,6 +64,15 @@ def test_mean_interval_matches_t_by_hand() -> None:
     assert lo == pytest.approx(7 / 3 - half)
     assert hi == pytest.approx(7 / 3 + half)
     assert mean_interval(np.array([2.0])) == (2.0, 2.0, 2.0)
+
+
+def test_mean_interval_stays_inside_the_observed_range() -> None:
+    # a share that is 0 in most states: the raw t-interval would dip below 0
+    x = np.array([0.0] * 9 + [0.9])
+    m, lo, hi = mean_interval(x)
+    raw_half = float(stats.t.ppf(0.975, df=9)) * x.std(ddof=1) / math.sqrt(10)
+    assert m - raw_half < 0
+    assert lo == 0.0 and hi == m + raw_half
     assert all(math.isnan(v) for v in mean_interval(np.array([])))
 
 

@@ -127,7 +127,10 @@ def mean_interval(x: FloatArray, level: float = 0.95) -> tuple[float, float, flo
     Returns
     -------
     (mean, lo, hi)
-        ``lo == hi == mean`` for a single observation or no spread; NaN for none.
+        ``lo == hi == mean`` for a single observation or no spread; NaN for none. The
+        interval is clipped to the range of the observations: outcomes such as shares and
+        levels are bounded, and a t-interval on a few skewed state means (a share that is 0
+        in most states) would otherwise reach impossible values below 0.
     """
     x = np.asarray(x, dtype=float)
     x = x[np.isfinite(x)]
@@ -138,7 +141,7 @@ def mean_interval(x: FloatArray, level: float = 0.95) -> tuple[float, float, flo
         return m, m, m
     se = float(x.std(ddof=1)) / math.sqrt(x.size)
     half = float(stats.t.ppf(0.5 + level / 2, df=x.size - 1)) * se
-    return m, m - half, m + half
+    return m, max(m - half, float(x.min())), min(m + half, float(x.max()))
 
 
 def regret(values: FloatArray, direction: Direction) -> FloatArray:
