@@ -278,7 +278,6 @@ def ratify(
     rows = np.flatnonzero(cand.any(axis=1))
     if rows.size == 0:
         return approved, excess
-    per_world = position.ndim == 3
     if rows.size < n:  # only worlds with a candidate: the rest approve nothing
         cand, prospective, belief = cand[rows], prospective[rows], belief[rows]
     m = rows.size
@@ -288,14 +287,16 @@ def ratify(
     gmax = np.abs(side.gesture).max() if n_k else 1.0
     rel = np.abs(side.gesture) / (gmax if gmax > 0 else 1.0)
     for k in side.order:
-        c = cand[:, k]
-        if not c.any():
+        rk = np.flatnonzero(cand[:, k])  # worlds (among ``rows``) where k is a candidate
+        if rk.size == 0:
             continue
-        target = np.clip(pros + sign * side.effects[k], low, high)
-        d = target - pros
+        p0 = pros[rk]
+        target = np.clip(p0 + sign * side.effects[k], low, high)
+        d = target - p0
         touched = side.effects[k] != 0
-        ok = c.copy()
-        worst = np.full(m, -np.inf)
+        ok = np.ones(rk.size, dtype=bool)
+        worst = np.full(rk.size, -np.inf)
+        wr = rows[rk]  # the same worlds as indices into the full chunk
         for v in range(side.veto_holder.size):
             mask = side.veto_issues[v] & touched
             if not mask.any():
@@ -303,22 +304,35 @@ def ratify(
             h = side.veto_holder[v]
             if exempt[h]:
                 continue
-            x = position[mask][:, rows, h].T if per_world else position[h][mask][None, :]
-            loss = (veto_loss(pros[:, mask], d[:, mask], x) * stake[h][mask]).sum(axis=1)
+            x = _holder_position(position, mask, wr, h)
+            loss = (veto_loss(p0[:, mask], d[:, mask], x) * stake[h][mask]).sum(axis=1)
             ok &= loss <= side.veto_tol[v] + 1e-9
             worst = np.maximum(worst, loss - side.veto_tol[v])
         for a in np.flatnonzero(side.approvals[k] & ~exempt):
-            x = position[touched][:, rows, a].T if per_world else position[a][touched][None, :]
-            loss = (veto_loss(pros[:, touched], d[:, touched], x) * stake[a][touched]).sum(axis=1)
+            x = _holder_position(position, touched, wr, a)
+            loss = (veto_loss(p0[:, touched], d[:, touched], x) * stake[a][touched]).sum(axis=1)
             ok &= loss <= side.approval_tol[a] + 1e-9
         if gate[k]:
-            ok &= belief >= threshold * rel[k]
-        app[:, k] = ok
-        exc = np.where(ok, np.maximum(exc, worst), exc)
-        pros = np.where(ok[:, None], target, pros)
+            ok &= belief[rk] >= threshold * rel[k]
+        app[rk, k] = ok
+        exc[rk] = np.where(ok, np.maximum(exc[rk], worst), exc[rk])
+        pros[rk[ok]] = target[ok]
     approved[rows] = app
     excess[rows] = exc
     return approved, excess
+
+
+def _holder_position(
+    position: FloatArray | NDArray[np.float32], issues: BoolArray, worlds: IntArray, actor: int
+) -> FloatArray | NDArray[np.float32]:
+    """An actor's ideal points on some issues: ``[worlds, issues]`` (or ``[1, issues]``).
+
+    ``position`` is static ``[A, I]`` or per world and issue-major ``[I, n, A]``.
+    """
+    if position.ndim == 2:
+        return position[actor][issues][None, :]
+    idx = np.flatnonzero(issues)
+    return position[idx[:, None], worlds[None, :], actor].T
 
 
 @dataclass
@@ -784,10 +798,12 @@ def voted(
     out = np.zeros_like(cand)
     per_world = position.ndim == 3
     f32 = np.float32
-    for k in np.flatnonzero(cand.any(axis=0)):
-        rows = np.flatnonzero(cand[:, k])
+    cand_t = np.ascontiguousarray(cand.T)  # instrument-major: contiguous rows per instrument
+    clout32 = clout.astype(f32)
+    for k in np.flatnonzero(cand_t.any(axis=1)):
+        rows = np.flatnonzero(cand_t[k])
         iss = plan.issues[k]
-        c = clout[rows].astype(f32)
+        c = clout32[rows]
         gain: NDArray[np.float32] | None = None
         for j, i in enumerate(iss):
             d = sign * side.effects[k, i]
@@ -804,11 +820,10 @@ def voted(
         assert gain is not None
         tol = plan.tol[k]
         if proposer >= 0:
-            gain = np.array(gain, copy=True)
-            gain[:, proposer] = 1.0
-        cw = c * plan.sal_k[:, k]
-        pro = (cw * (gain > tol)).sum(axis=1)
-        con = (cw * (gain < -tol)).sum(axis=1)
+            gain[:, proposer] = 1.0  # gain is a fresh array here
+        c *= plan.sal_k[:, k]
+        pro = np.einsum("wa,wa->w", c, gain > tol, dtype=f32)
+        con = np.einsum("wa,wa->w", c, gain < -tol, dtype=f32)
         tot = pro + con
         sup = np.where(tot > 0, pro / np.where(tot > 0, tot, 1), 0.5)
         out[rows, k] = sup >= threshold
