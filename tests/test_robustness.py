@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 import pandas as pd
 import pytest
+from scipy import stats
 
 from detente.errors import InputError
 from detente.experiments.robustness import (
@@ -57,12 +57,14 @@ def test_satisficing_hand_computed() -> None:
 
 
 def test_mean_interval_matches_t_by_hand() -> None:
-    m, lo, hi = mean_interval(np.array([1.0, 4.0, 2.0]))
-    sd = math.sqrt(((1 - 7 / 3) ** 2 + (4 - 7 / 3) ** 2 + (2 - 7 / 3) ** 2) / 2)
-    half = 4.302652729911275 * sd / math.sqrt(3)  # t(0.975, df=2)
-    assert m == pytest.approx(7 / 3)
-    assert lo == pytest.approx(7 / 3 - half)
-    assert hi == pytest.approx(7 / 3 + half)
+    x = [1.0, 4.0, 2.0, 3.0, 2.5, 3.5]
+    m, lo, hi = mean_interval(np.array(x))
+    mean = sum(x) / 6
+    sd = math.sqrt(sum((v - mean) ** 2 for v in x) / 5)
+    half = 2.570581835636314 * sd / math.sqrt(6)  # t(0.975, df=5)
+    assert m == pytest.approx(mean)
+    assert lo == pytest.approx(mean - half)
+    assert hi == pytest.approx(mean + half)
     assert mean_interval(np.array([2.0])) == (2.0, 2.0, 2.0)
 
 
