@@ -309,7 +309,7 @@ def ratify(
             ok &= loss <= side.veto_tol[v] + 1e-9
             worst = np.maximum(worst, loss - side.veto_tol[v])
         for a in np.flatnonzero(side.approvals[k] & ~exempt):
-            x = _holder_position(position, touched, wr, a)
+            x = _holder_position(position, touched, wr, int(a))
             loss = (veto_loss(p0[:, touched], d[:, touched], x) * stake[a][touched]).sum(axis=1)
             ok &= loss <= side.approval_tol[a] + 1e-9
         if gate[k]:
@@ -324,15 +324,15 @@ def ratify(
 
 def _holder_position(
     position: FloatArray | NDArray[np.float32], issues: BoolArray, worlds: IntArray, actor: int
-) -> FloatArray | NDArray[np.float32]:
+) -> FloatArray:
     """An actor's ideal points on some issues: ``[worlds, issues]`` (or ``[1, issues]``).
 
     ``position`` is static ``[A, I]`` or per world and issue-major ``[I, n, A]``.
     """
     if position.ndim == 2:
-        return position[actor][issues][None, :]
+        return np.asarray(position[actor][issues][None, :], dtype=np.float64)
     idx = np.flatnonzero(issues)
-    return position[idx[:, None], worlds[None, :], actor].T
+    return np.asarray(position[idx[:, None], worlds[None, :], actor].T, dtype=np.float64)
 
 
 @dataclass
