@@ -246,3 +246,20 @@ def test_internal_positions_start_at_the_scenarios(monkeypatch) -> None:  # type
         stake = ~np.isnan(o.position[:, i])
         np.testing.assert_allclose(first[i][:, stake], np.broadcast_to(
             o.position[stake, i], first[i][:, stake].shape), atol=1e-4)
+
+
+def test_internal_bargaining_is_a_registered_rule_of_the_internal_side() -> None:
+    from detente.sim import InternalBargaining
+    from detente.sim.strategies import get_strategy
+
+    assert isinstance(get_strategy("internal-bargaining"), InternalBargaining)
+    flag = load_scenario("us-iran-2001")
+    # Naming it as the opponent is the engine's default internal bargaining.
+    a = summarize(flag, "containment", BLOCK, seed=1, opponent="iran-internal-bargaining")
+    b = summarize(flag, "containment", BLOCK, seed=1)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    # It is not a focal strategy: a clear input error naming the alternatives.
+    with pytest.raises(InputError) as err:
+        summarize(flag, "iran-internal-bargaining", BLOCK)
+    assert "moderate-engagement" in str(err.value)

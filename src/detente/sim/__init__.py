@@ -21,12 +21,14 @@ from detente.sim.api import (
     trajectory_quantiles,
 )
 from detente.sim.engine import METRICS, run_chunk
+from detente.sim.internal import InternalBargaining
 from detente.sim.parameters import SimParameters, parameter_docs, parameters_from
 from detente.sim.system import System, compile_system
 
 __all__ = [
     "CHUNK",
     "METRICS",
+    "InternalBargaining",
     "SimParameters",
     "System",
     "build_strategy",

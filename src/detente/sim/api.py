@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from detente.errors import InputError
 from detente.scenario import Scenario, load_scenario
 from detente.sim.engine import METRICS, ChunkResult, run_chunk
+from detente.sim.internal import is_internal_bargaining
 from detente.sim.rng import BLOCK
 from detente.sim.strategies import Strategy, as_strategy, get_strategy
 from detente.sim.system import System, compile_system
@@ -96,7 +97,14 @@ def iter_chunks(
     _check_counts(worlds, seed, start_world)
     if chunk < BLOCK or chunk % BLOCK:
         chunk = max(BLOCK, (chunk // BLOCK) * BLOCK)
-    system = compile_system(_scenario(scenario), strategy, values)
+    sc = _scenario(scenario)
+    system = compile_system(sc, strategy, values)
+    if isinstance(opponent, str):  # a scenario strategy id naming the rule counts too
+        kinds = {sp.id: sp.kind for sp in sc.strategies}
+        if is_internal_bargaining(kinds.get(opponent, "")):
+            opponent = None
+    if is_internal_bargaining(opponent):
+        opponent = None  # the engine's own internal bargaining (the default)
     done = 0
     while done < worlds:
         n = min(chunk, worlds - done)
@@ -139,6 +147,8 @@ def simulate(
         Values for some of the scenario's uncertainties.
     opponent : str or Strategy, optional
         Replace the internal side's bargaining by a unitary strategy (tests, reductions).
+        ``"internal-bargaining"`` (or a scenario strategy of that kind, such as
+        ``iran-internal-bargaining``) names the default: the engine's internal bargaining.
     chunk : int
         Worlds per chunk (rounded to whole blocks); does not change the numbers.
 

@@ -27,6 +27,7 @@ from detente.errors import InputError
 from detente.scenario.numbers import Uncertain, nominal
 from detente.scenario.schema import Scenario
 from detente.scenario.uncertainty import resolve
+from detente.sim.internal import KIND as INTERNAL_KIND
 from detente.sim.parameters import SimParameters, parameters_from
 
 FloatArray = NDArray[np.float64]
@@ -401,7 +402,16 @@ def resolve_strategy(s: Scenario, strategy: str) -> tuple[str, str, dict[str, fl
     from detente.sim.strategies import get_strategy
 
     for spec in s.strategies:
-        if spec.id == strategy:
+        if spec.id == strategy or (spec.kind == INTERNAL_KIND and strategy == INTERNAL_KIND):
+            if spec.kind == INTERNAL_KIND:
+                choices = [sp.id for sp in s.strategies if sp.kind != INTERNAL_KIND]
+                raise InputError.single(
+                    "--strategy",
+                    f"strategy {strategy!r} is {spec.country}'s decision rule "
+                    f"({INTERNAL_KIND}), which the engine runs for the side whose strategy is "
+                    f"not tested; choose a strategy of the other principal: "
+                    f"{', '.join(choices) or 'none'}",
+                )
             return (
                 spec.country,
                 spec.kind,
@@ -422,6 +432,11 @@ def resolve_strategy(s: Scenario, strategy: str) -> tuple[str, str, dict[str, fl
             f"registered: {', '.join(strategy_names())}",
         ) from None
     # a registered kind: use the scenario's spec of that kind if any, else the options' country
+    if strategy == INTERNAL_KIND:
+        raise InputError.single(
+            "--strategy",
+            f"{INTERNAL_KIND!r} is the internal side's decision rule, not a focal strategy",
+        )
     for spec in s.strategies:
         if spec.kind == strategy:
             return (
