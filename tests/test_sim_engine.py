@@ -263,3 +263,21 @@ def test_internal_bargaining_is_a_registered_rule_of_the_internal_side() -> None
     with pytest.raises(InputError) as err:
         summarize(flag, "iran-internal-bargaining", BLOCK)
     assert "moderate-engagement" in str(err.value)
+
+
+def test_third_party_approval_holders_can_withhold_consent(mini) -> None:  # type: ignore[no-untyped-def]
+    # Lifting needs the ally's consent (a third-party actor): given when the ally wants lower
+    # sanctions (30), withheld when it wants them high (95). The west's legislature is made a
+    # bureaucracy so that only the ally's consent is at stake.
+    def variant(ally_sanctions: float):  # type: ignore[no-untyped-def]
+        ins = [i.model_copy(update={"approvals": ["exec", "ally-gov"]}) if i.id == "w-lift"
+               else i for i in mini.instruments]
+        actors = [a.model_copy(update={"positions": {"sanctions": ally_sanctions}})
+                  if a.id == "ally-gov" else a for a in mini.actors]
+        sc = mini.model_copy(update={"instruments": ins, "actors": actors})
+        return _with_west_institutions(sc, {"legislature": "bureaucracy"})
+
+    agree = simulate(variant(30), "bold", BLOCK, seed=4)["sanctions"].min("step").values
+    refuse = simulate(variant(95), "bold", BLOCK, seed=4)["sanctions"].min("step").values
+    assert np.median(agree) < 50
+    assert refuse.min() >= 72 - 1e-6

@@ -312,6 +312,13 @@ def ratify(
             x = _holder_position(position, touched, wr, int(a))
             loss = (veto_loss(p0[:, touched], d[:, touched], x) * stake[a][touched]).sum(axis=1)
             ok &= loss <= side.approval_tol[a] + 1e-9
+        if side.ext_approvals.size:
+            for e in np.flatnonzero(side.ext_approvals[k]):  # third-party consent
+                xe = side.ext_position[e]
+                has = touched & ~np.isnan(xe)
+                if has.any():
+                    loss = veto_loss(p0[:, has], d[:, has], xe[has][None, :]).sum(axis=1)
+                    ok &= loss <= tolerance_default + 1e-9
         if gate[k]:
             ok &= belief[rk] >= threshold * rel[k]
         app[rk, k] = ok

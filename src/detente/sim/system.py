@@ -103,6 +103,12 @@ class Side:
     executive : int
         Actor index of the holder of the country's ``role: presidency`` institution (else
         ``role: leader``), -1 if none: the proposer of the focal strategy's steps.
+    ext_position : ndarray [E, I]
+        Ideal points of approval holders from other countries (third parties such as the
+        UN Drug Control Program or the World Bank; NaN = no stake): they consent to a step
+        only if it leaves them no worse off than ``approval_tolerance``.
+    ext_approvals : ndarray [K, E] of bool
+    ext_actors : tuple of str
     """
 
     country: str
@@ -135,6 +141,9 @@ class Side:
     direction: FloatArray
     subordinate: BoolArray
     executive: int
+    ext_position: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    ext_approvals: BoolArray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    ext_actors: tuple[str, ...] = ()
 
     @property
     def n_actors(self) -> int:
@@ -296,6 +305,14 @@ def _side(s: Scenario, raw: Scenario, country: str, issues: list[str], p: SimPar
     dhi = np.zeros(n_k)
     appr = np.zeros((n_k, n_a), dtype=bool)
     req = np.zeros((n_k, n_k), dtype=bool)
+    others = {a.id: a for a in s.actors if a.id not in a_idx}
+    ext_ids = sorted({r for x in ins for r in x.approvals if r in others})
+    e_idx = {x: i for i, x in enumerate(ext_ids)}
+    ext_pos = np.full((len(ext_ids), n_i), np.nan)
+    for e, ref in enumerate(ext_ids):
+        for key, v in others[ref].positions.items():
+            ext_pos[e, idx[key]] = nominal(v)
+    ext_appr = np.zeros((n_k, len(ext_ids)), dtype=bool)
     for k, x in enumerate(ins):
         for key, v in x.effects.items():
             eff[k, idx[key]] = nominal(v)
@@ -309,6 +326,8 @@ def _side(s: Scenario, raw: Scenario, country: str, issues: list[str], p: SimPar
         for ref in x.approvals:
             if ref in a_idx:
                 appr[k, a_idx[ref]] = True
+            elif ref in e_idx:
+                ext_appr[k, e_idx[ref]] = True
         for ref in x.requires:
             if ref in k_idx:
                 req[k, k_idx[ref]] = True
@@ -382,6 +401,9 @@ def _side(s: Scenario, raw: Scenario, country: str, issues: list[str], p: SimPar
         direction=direction.astype(np.float64),
         subordinate=subordinate,
         executive=executive,
+        ext_position=ext_pos,
+        ext_approvals=ext_appr,
+        ext_actors=tuple(ext_ids),
     )
 
 
