@@ -18,7 +18,11 @@ Fixed (no parameters fitted to DEU):
 - ``eum-mean``: the same run, weighted mean position after the last round;
 - ``compromise-gdp``: weighted mean with GDP x salience weights (line 2 of the file; the
   Commission and Parliament carry the largest member's figure there);
-- ``reference``: the reference point itself, on the issues that have one.
+- ``reference``: the reference point itself, on the issues that have one;
+- ``compromise-council-k1``: weighted mean with Council QMV weights of the treaty period
+  (inferred from who holds positions, see :mod:`detente.backtest.council`) as member
+  states' capabilities and the Commission and Parliament each weighing like an average
+  member state (``institution_weight`` fixed at 1, the equal-capability model's choice).
 
 Fitted by cross-validation (``*`` in reports):
 
@@ -26,7 +30,11 @@ Fitted by cross-validation (``*`` in reports):
 - ``blend-eum``: ``a * compromise + (1 - a) * eum-mean``;
 - ``rp-rule``: ``compromise + b_rule (rp - compromise)`` with one ``b`` per Council voting
   rule (QMV, unanimity), applied where a reference point exists: the status quo pulls
-  harder when one member can veto.
+  harder when one member can veto;
+- ``compromise-council``: Council QMV weights as capabilities, ``institution_weight`` ``k``
+  of the Commission and Parliament (in mean member-state weights) fitted on ``K_GRID``;
+- ``compromise-council-rule``: the same, but member states weigh equally on unanimity
+  issues (a veto makes every member as strong as any other) and by QMV weight otherwise.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from detente.backtest.council import CouncilParts, council_parts, infer_periods
 from detente.backtest.scoring import (
     FloatArray,
     IntArray,
@@ -55,6 +64,9 @@ NDArrayBool = NDArray[np.bool_]
 
 GRID = np.round(np.linspace(0.0, 1.0, 51), 4)
 """Candidate values of every fitted weight (steps of 0.02)."""
+
+K_GRID = np.round(np.linspace(0.0, 10.0, 101), 4)
+"""Candidate institution weights ``k`` of the Council-weighted models (steps of 0.1)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,8 @@ class BacktestResult:
     seed: int
     n_boot: int
     predictions: dict[str, FloatArray] = field(repr=False, default_factory=dict)
+    periods: dict[str, int] = field(default_factory=dict)
+    """Issues scored per inferred treaty period (``EU15``, ``NICE``)."""
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready summary (without per-issue predictions)."""
@@ -95,6 +109,7 @@ class BacktestResult:
             "folds": self.folds,
             "seed": self.seed,
             "n_boot": self.n_boot,
+            "periods": self.periods,
             "models": [asdict(s) for s in self.scores],
         }
 
@@ -108,6 +123,8 @@ class Features:
     reference: FloatArray  # NaN where missing
     unanimity: NDArrayBool
     groups: IntArray
+    council: dict[str, CouncilParts] = field(default_factory=dict)
+    periods: list[str] = field(default_factory=list)
 
 
 def features(tables: list[ActorTable], gdp_tables: list[ActorTable] | None = None) -> Features:
@@ -131,12 +148,20 @@ def features(tables: list[ActorTable], gdp_tables: list[ActorTable] | None = Non
     out: dict[str, FloatArray] = {k: np.array(v) for k, v in fixed.items()}
     if gdp_tables is not None:
         out["compromise-gdp"] = np.array([compromise(gdp_tables[i]) for i in keep])
+    period_of = infer_periods(tables)  # every issue of a proposal, with outcome or not
+    council = {
+        "qmv": council_parts(ts, period_of, rule_aware=False),
+        "rule": council_parts(ts, period_of, rule_aware=True),
+    }
+    out["compromise-council-k1"] = council["qmv"].forecast(1.0)
     return Features(
         outcome=np.array([t.outcome for t in ts], dtype=np.float64),
         fixed=out,
         reference=np.array([np.nan if t.reference is None else t.reference for t in ts]),
         unanimity=np.array([t.meta.get("voting", "").lower().startswith("unan") for t in ts]),
         groups=group_codes([t.meta.get("proposal", t.issue) for t in ts]),
+        council=council,
+        periods=[period_of[t.meta.get("proposal", t.issue)] for t in ts],
     )
 
 
@@ -179,6 +204,17 @@ def _rp_fit(f: Features, train: NDArrayBool) -> tuple[float, ...]:
     return tuple(params)
 
 
+def _council(variant: str) -> tuple[Fit, Predict]:
+    def predict(f: Features, p: tuple[float, ...]) -> FloatArray:
+        return f.council[variant].forecast(p[0])
+
+    def fit(f: Features, train: NDArrayBool) -> tuple[float, ...]:
+        err = [np.mean(np.abs(predict(f, (k,))[train] - f.outcome[train])) for k in K_GRID]
+        return (float(K_GRID[int(np.argmin(err))]),)
+
+    return fit, predict
+
+
 FITTED: dict[str, tuple[str, Fit, Predict]] = {
     "blend-median": ("a*compromise + (1-a)*median", *_blend("median")),
     "blend-eum": ("a*compromise + (1-a)*eum-mean", *_blend("eum-mean")),
@@ -186,6 +222,14 @@ FITTED: dict[str, tuple[str, Fit, Predict]] = {
         "compromise + b[rule]*(rp - compromise), b per QMV/unanimity",
         _rp_fit,
         _rp_predict,
+    ),
+    "compromise-council": (
+        "weighted mean, Council QMV weight x salience; Commission, EP k x mean member",
+        *_council("qmv"),
+    ),
+    "compromise-council-rule": (
+        "as compromise-council, equal member weights on unanimity issues",
+        *_council("rule"),
     ),
 }
 
@@ -197,6 +241,7 @@ DESCRIPTIONS = {
     "eum-mean": "expected-utility model, mean after 8 rounds",
     "compromise-gdp": "weighted mean, GDP x salience",
     "reference": "reference point (issues with one)",
+    "compromise-council-k1": "weighted mean, Council QMV weight x salience, Commission/EP k = 1",
 }
 
 
@@ -275,6 +320,7 @@ def backtest_deu(
             for m, lo, hi in zip(per_fold.mean(0), per_fold.min(0), per_fold.max(0), strict=True)
         )
         score(name, pred, desc, True, text)
+    periods = {p: f.periods.count(p) for p in sorted(set(f.periods))}
     return BacktestResult(
-        scores, int(f.outcome.size), int(f.groups.max()) + 1, folds, seed, n_boot, preds
+        scores, int(f.outcome.size), int(f.groups.max()) + 1, folds, seed, n_boot, preds, periods
     )
