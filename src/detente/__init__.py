@@ -1,4 +1,4 @@
-"""detente: turn a foreign-policy argument into a model that can be run, questioned and stress-tested.
+"""detente: turn a foreign-policy argument into a model to run, question and stress-test.
 
 The flow runs one way: scenario files -> :mod:`detente.scenario` -> engines
 (:mod:`detente.bargaining`, :mod:`detente.sim`) -> :mod:`detente.experiments` ->
