@@ -46,3 +46,10 @@ def test_run_quick_on_flagship(tmp_path: Path) -> None:
     for _, group in ranked.groupby("outcome"):
         assert sorted(group["rank"].astype(int)) == list(range(1, len(group) + 1))
     assert (out / "summary.md").read_text().count("ranks first on") == 1
+    # fan charts across sampled states: stored in the database and as CSV
+    traj = pd.read_csv(out / "trajectories.csv")
+    assert list(traj.columns) == ["strategy", "step", "date", "metric", "mean", "p05", "p25", "p50", "p75", "p95"]
+    assert set(traj.strategy) == set(payload["strategies"])
+    ordered = traj[["p05", "p25", "p50", "p75", "p95"]].to_numpy()
+    assert (ordered[:, :-1] <= ordered[:, 1:] + 1e-9).all()
+    assert "report.html" in {p.name for p in out.iterdir()}

@@ -30,6 +30,7 @@ from detente.experiments import analysis, outcome_expr, prim, sensitivity
 from detente.experiments.executors import make_evaluator
 from detente.experiments.robustness import RANK_BY, RankBy, Threshold, parse_threshold, regret
 from detente.experiments.runner import (
+    DEFAULT_MODEL,
     EngineUnavailableError,
     ExperimentPlan,
     RunResult,
@@ -214,6 +215,11 @@ def _engine_guard(exc: EngineUnavailableError) -> typer.Exit:
     return typer.Exit(1)
 
 
+def _uses_default_engine() -> bool:
+    """True when runs use detente's own simulation engine (not a ``$DETENTE_MODEL``)."""
+    return load_model()[1] == DEFAULT_MODEL
+
+
 def _run(
     plan: ExperimentPlan,
     store: ResultStore,
@@ -359,6 +365,14 @@ def _compare_job(
     files: dict[str, str] = {}
     if discover and len(means) and analysis.primary_outcome(spec, comparison) is not None:
         files.update(_discovery_files(comparison, spec, means, params, names, payload))
+    if discover and _uses_default_engine() and scenario.kind == "system":
+        from detente.experiments.trajectories import MAX_STATES, sampled_trajectory_quantiles
+
+        trajectories = sampled_trajectory_quantiles(
+            scenario, names, plan.states, worlds, seed, max_states=min(states, MAX_STATES)
+        )
+        store.write_trajectories(result.run_id, trajectories)
+        files["trajectories.csv"] = _csv(trajectories)
     payload["timings"]["total_seconds"] = round(time.perf_counter() - t_start, 2)
     if out is not None:
         files.update(

@@ -477,6 +477,17 @@ def _environment() -> jinja2.Environment:
     )
 
 
+def _mapped_issues(scenario: Scenario) -> set[str]:
+    """Issues that get a position map in the report.
+
+    A system scenario's issues with an engine role (sanctions, dialogue, ...) carry the
+    argument; maps of all issues are one ``detente figures SCENARIO`` away. Scenarios
+    without roles (bargaining cases) get a map of every issue.
+    """
+    keyed = {i.id for i in scenario.issues if i.role not in (None, "other")}
+    return keyed or {i.id for i in scenario.issues}
+
+
 class _Figures:
     """Renders figures, numbering them in the order they are added."""
 
@@ -602,6 +613,8 @@ def render_report(inputs: ReportInputs) -> str:
         )
     if s is not None:
         for issue_id, fc in inputs.forecasts.items():
+            if issue_id not in _mapped_issues(s):
+                continue
             figs.add(
                 "bargaining",
                 f"positions-{issue_id}",

@@ -353,9 +353,17 @@ def load_run(target: Path) -> tuple[ReportInputs, Path]:
         ).df()
     quantiles = traj if not traj.empty else _read_csv(run_dir / "trajectories.csv")
     fan_note = ""
+    if quantiles is not None:
+        fan_note = (
+            "The bands pool the simulated worlds of the run's first sampled states of the "
+            "world (up to 16 states, 64 worlds each, per strategy), so they show the spread "
+            "across what we are unsure of as well as chance within each state."
+        )
+    nominal_fans = False
     if quantiles is None and scenario is not None and scenario.kind == "system" and strategies:
         quantiles = _nominal_quantiles(scenario, strategies, int(info.get("seed") or 0))
         if quantiles is not None:
+            nominal_fans = True
             fan_note = (
                 f"The run stored no trajectories, so these were simulated for the "
                 f"report at the nominal value of every uncertain number "
@@ -393,7 +401,7 @@ def load_run(target: Path) -> tuple[ReportInputs, Path]:
             f"The scenario {info.get('scenario_id')!r} could not be reloaded, so "
             "its summary and provenance are missing from this report."
         )
-    if fan_note:
+    if nominal_fans:
         caveats.append(
             "The run stored no trajectories: the fan charts show the strategies at the "
             "nominal value of every uncertain number, not across the sampled states."
