@@ -257,3 +257,28 @@ def test_run_quick_and_export(scenario: str, tmp_path: Path, capsys, monkeypatch
         ["export", "--db", str(tmp_path / "none.duckdb"), "--out", "x"], capsys, monkeypatch
     )
     assert code == 2 and "no such results database" in err
+
+
+def test_run_discovery_is_consistent_with_its_files(scenario: str, tmp_path: Path, capsys, monkeypatch) -> None:
+    out = tmp_path / "run-out"
+    (out).mkdir()
+    (out / "prim_box.csv").write_text("uncertainty,low,high,full_low,full_high\nstale,0,1,0,1\n")
+    code, stdout, _ = cli(
+        ["run", scenario, "--states", "80", "--worlds", "16", "--out", str(out)], capsys, monkeypatch
+    )
+    assert code == 0
+    disc = json.loads((out / "comparison.json").read_text())["discovery"]
+    cases_share = disc["share_of_states"] if disc.get("cases") == "falls short" else 1 - disc["share_of_states"]
+    if disc.get("box"):
+        # PRIM explains the rarer class, on the model parameters, at the step it selected
+        assert cases_share <= 0.5
+        assert "selected_step" in disc
+        box = pd.read_csv(out / "prim_box.csv")
+        assert len(box) and all(str(u).startswith("parameters.") for u in box.uncertainty)
+        traj = pd.read_csv(out / "prim_trajectory.csv")
+        chosen = traj[traj.step == disc["selected_step"]].iloc[0]
+        assert chosen.density == pytest.approx(disc["density"])
+        assert chosen.density > min(cases_share, 1 - cases_share)
+    else:
+        assert not (out / "prim_box.csv").exists(), "a stale box from an older run survived"
+        assert "Scenario discovery skipped" in stdout or disc.get("note") is None

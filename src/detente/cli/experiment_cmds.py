@@ -387,6 +387,11 @@ def _compare_job(
         files["comparison.json"] = _dumps(payload)
         for name, text in files.items():
             _write_atomic(out / name, text)
+        if discover and not (out / "prim.json").exists():
+            # a rerun without a discovery box must not leave an older run's box behind
+            for stale in ("prim_trajectory.csv", "prim_box.csv"):
+                if stale not in files:
+                    (out / stale).unlink(missing_ok=True)
     if as_json:
         typer.echo(_dumps(payload), nl=False)
     else:
@@ -403,6 +408,10 @@ def _compare_job(
             markup=False,
         )
     return payload
+
+
+MIN_PRIM_CASES = 20
+"""Fewest cases (states of the rarer class) for which `run` attempts scenario discovery."""
 
 
 def _discovery_files(
@@ -434,13 +443,40 @@ def _discovery_files(
     if fail.all() or not fail.any() or len(fail) < 10:
         payload["discovery"] = {"strategy": leader, "condition": condition, "box": None}
         return {}
-    res = prim.prim(params, fail, threshold=0.6)
+    # PRIM explains the rarer class: when the leader falls short in most states, the
+    # informative question is where it succeeds. A box must also be clearly purer than the
+    # base rate, else step 0 (the whole space) would be "chosen" and nothing discovered.
+    succeeds = bool(fail.mean() > 0.5)
+    cases = ~fail if succeeds else fail
+    if int(cases.sum()) < MIN_PRIM_CASES:
+        payload["discovery"] = {
+            "strategy": leader,
+            "condition": condition,
+            "share_of_states": float(fail.mean()),
+            "box": None,
+            "note": f"only {int(cases.sum())} of {len(cases)} states are cases; scenario "
+            f"discovery needs at least {MIN_PRIM_CASES} (run `detente explore` with more states)",
+        }
+        return {}
+    base = float(cases.mean())
+    # With a few dozen states, peeling over hundreds of uncertainties finds spurious boxes;
+    # the run restricts discovery to the model parameters (`detente explore` takes --include).
+    model_params = [c for c in params.columns if str(c).startswith("parameters.")]
+    candidates = params[model_params] if model_params else params
+    res = prim.prim(candidates, cases, threshold=max(0.6, base + 0.5 * (1.0 - base)))
     box = res.box()
     stats = res.stats()
     payload["discovery"] = {
         "strategy": leader,
         "condition": condition,
         "share_of_states": float(fail.mean()),
+        "cases": "succeeds" if succeeds else "falls short",
+        "selected_step": res.selected,
+        **(
+            {"outcome": str(threshold) if threshold is not None else f"the best {primary}"}
+            if succeeds
+            else {}
+        ),
         **stats,
         "box": _records(box),
     }
@@ -533,11 +569,19 @@ def run(
     )
     if not as_json:
         disc = payload.get("discovery")
+        if disc and disc.get("note"):
+            console.print(f"Scenario discovery skipped: {disc['note']}.", markup=False)
         if disc and disc.get("box"):
+            where = (
+                f"Where {disc['strategy']} succeeds ({disc['outcome']}; it falls short in "
+                f"{disc['share_of_states']:.0%} of states)"
+                if disc.get("cases") == "succeeds"
+                else f"Where {disc['strategy']} falls short ({disc['condition']}, "
+                f"{disc['share_of_states']:.0%} of states)"
+            )
             console.print(
-                f"Where {disc['strategy']} falls short ({disc['condition']}, "
-                f"{disc['share_of_states']:.0%} of states): PRIM box with coverage "
-                f"{disc['coverage']:.0%}, density {disc['density']:.0%}:",
+                f"{where}: PRIM box with coverage {disc['coverage']:.0%}, "
+                f"density {disc['density']:.0%}:",
                 markup=False,
             )
             for b in disc["box"]:

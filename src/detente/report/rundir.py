@@ -427,7 +427,7 @@ def load_run(target: Path) -> tuple[ReportInputs, Path]:
         fan_note=fan_note,
         prim_trajectory=_read_csv(run_dir / "prim_trajectory.csv"),
         prim_box=_read_csv(run_dir / "prim_box.csv"),
-        prim_step=_prim_step(prim_meta),
+        prim_step=_prim_step(prim_meta or payload.get("discovery") or {}),
         prim_label=_prim_label(prim_meta or payload.get("discovery"), scenario),
         sensitivity=_read_csv(run_dir / "sensitivity.csv"),
         sensitivity_outcome=_sensitivity_label(_read_json(run_dir / "sensitivity.json"), scenario),
