@@ -30,6 +30,18 @@ Identifier = Annotated[
 """Lower-case id: letters, digits, ``-``, ``_``, ``.``; starts with a letter or digit."""
 
 Loc = tuple[str | int, ...]
+
+ID_SECTIONS = (
+    "countries",
+    "issues",
+    "actors",
+    "institutions",
+    "instruments",
+    "strategies",
+    "shocks",
+    "metrics",
+)
+"""The scenario's top-level lists whose elements carry a unique ``id``."""
 _T = TypeVar("_T")
 
 
@@ -341,16 +353,7 @@ def reference_problems(
         so the loader can map it back to a line in the YAML file.
     """
     out: list[tuple[Loc, str]] = []
-    for section in (
-        "countries",
-        "issues",
-        "actors",
-        "institutions",
-        "instruments",
-        "strategies",
-        "shocks",
-        "metrics",
-    ):
+    for section in ID_SECTIONS:
         out.extend(_duplicates(getattr(s, section), section))
     if s.calendar is not None:
         out.extend(_duplicates(s.calendar.elections, "calendar.elections"))

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from detente.errors import InputError, InputProblem, did_you_mean
 from detente.scenario import schema
 from detente.scenario.numbers import Provenance, Uncertain
-from detente.scenario.schema import Loc, Scenario, reference_problems
+from detente.scenario.schema import ID_SECTIONS, Loc, Scenario, reference_problems
 
 MAX_BYTES = 5_000_000
 """Largest scenario file accepted (5 MB): the flagship is about 60 kB."""
@@ -306,16 +306,6 @@ def scenario_from_data(data: Any, src: str, node: yaml.Node | None = None) -> Sc
     return scenario
 
 
-_LIST_SECTIONS = (
-    "countries",
-    "issues",
-    "actors",
-    "institutions",
-    "instruments",
-    "strategies",
-    "shocks",
-    "metrics",
-)
 _REQUIRED_TEXT = {"id": "placeholder", "title": "placeholder"}
 
 
@@ -326,7 +316,7 @@ def _references_despite(exc: ValidationError, data: dict[str, Any]) -> list[tupl
     the rest is validated again and checked for references; references to set-aside
     elements still count as known. Returns nothing when the damage is too broad to say.
     """
-    drop: dict[str, set[int]] = {section: set() for section in _LIST_SECTIONS}
+    drop: dict[str, set[int]] = {section: set() for section in ID_SECTIONS}
     pruned = dict(data)
     for err in exc.errors():
         loc = err["loc"]
@@ -338,7 +328,7 @@ def _references_despite(exc: ValidationError, data: dict[str, Any]) -> list[tupl
             return []
     known: dict[str, set[str]] = {}
     kept_index: dict[str, list[int]] = {}
-    for section in _LIST_SECTIONS:
+    for section in ID_SECTIONS:
         items = data.get(section)
         if not isinstance(items, list):
             continue

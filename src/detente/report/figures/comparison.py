@@ -20,6 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
+from detente.experiments.robustness import COMPARISON_COLUMNS
 from detente.report.figures.fan import metric_label, strategy_names, strategy_order
 from detente.report.figures.style import (
     GREY,
@@ -32,16 +33,8 @@ from detente.report.figures.style import (
 )
 from detente.scenario.schema import Scenario
 
-COMPARISON_COLUMNS = (
-    "strategy",
-    "outcome",
-    "mean",
-    "lo",
-    "hi",
-    "regret_mean",
-    "regret_max",
-    "satisficing",
-)
+REQUIRED_COLUMNS = tuple(c for c in COMPARISON_COLUMNS if c != "rank")
+"""The comparison frame's columns this figure needs (the rank is optional)."""
 
 
 def _direction(outcome: str, scenario: Scenario | None) -> str:
@@ -96,7 +89,7 @@ def comparison_chart(
     Figure
         Axes are named ``value:<outcome>``, ``regret:<outcome>`` and ``satisficing:<outcome>``.
     """
-    missing = [c for c in COMPARISON_COLUMNS if c not in comparison.columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in comparison.columns]
     if missing:
         raise ValueError(f"comparison frame lacks columns {missing}")
     if outcomes is None:
