@@ -264,3 +264,20 @@ def test_cli_figures_writes_png_and_svg(tmp_path: Path, scenario, monkeypatch, c
     names = sorted(p.name for p in (tmp_path / "figs").iterdir())
     assert "structure.png" in names and "structure.svg" in names
     assert "positions-sanctions.png" in names and "eum-dialogue.svg" in names
+
+
+def test_synthesis_names_each_strategy_that_ranks_first() -> None:
+    from detente.report.html import _synthesis
+
+    rows = []
+    # A wins "x" (maximize), B wins "y" (minimize): a trade-off
+    for outcome, means in (("x", {"A": 2.0, "B": 1.0}), ("y", {"A": 5.0, "B": 3.0})):
+        best = max(means.values()) if outcome == "x" else min(means.values())
+        for strategy, mean in means.items():
+            rows.append({"strategy": strategy, "outcome": outcome, "mean": mean, "lo": mean, "hi": mean,
+                         "regret_mean": abs(best - mean), "regret_max": abs(best - mean),
+                         "satisficing": float("nan"), "rank": 1 if mean == best else 2})
+    text = _synthesis(ReportInputs(comparison=pd.DataFrame(rows)))
+    assert "trade-off" in text and "A on 1 (X)" in text and "B on 1 (Y)" in text
+    one = pd.DataFrame(rows).assign(rank=lambda f: np.where(f.strategy == "A", 1, 2))
+    assert _synthesis(ReportInputs(comparison=one)).startswith("A ranks first on every outcome")

@@ -399,6 +399,45 @@ def _findings(inputs: ReportInputs) -> list[str]:
     return out
 
 
+def _synthesis(inputs: ReportInputs) -> str:
+    """One sentence on the trade-off: which strategy ranks first on which outcomes.
+
+    A decision-maker reads this before the per-outcome lines; it says whether one strategy
+    dominates or the choice is a trade-off between outcomes.
+    """
+    frame, s = inputs.comparison, inputs.scenario
+    if frame is None or frame.empty or "rank" not in frame.columns:
+        return ""
+    names = strategy_names(s)
+    firsts: dict[str, list[str]] = {}
+    ranked = 0
+    for outcome in dict.fromkeys(frame["outcome"]):
+        sub = frame[(frame["outcome"] == outcome) & frame["rank"].notna()]
+        if sub.empty or _direction(s, str(outcome)) == "info":
+            continue
+        if sub["mean"].nunique() <= 1 and sub["regret_max"].fillna(0).max() == 0:
+            continue
+        ranked += 1
+        for strategy in sub[sub["rank"] == sub["rank"].min()]["strategy"]:
+            label = metric_label(str(outcome), s, width=200).split(" (")[0]
+            firsts.setdefault(str(strategy), []).append(label)
+    if not firsts:
+        return ""
+    order = sorted(firsts, key=lambda k: (-len(firsts[k]), k))
+    if len(order) == 1:
+        return (
+            f"{label_for(order[0], names)} ranks first on every outcome that separates the "
+            f"strategies ({ranked})."
+        )
+    parts = [
+        f"{label_for(k, names)} on {len(firsts[k])} ({', '.join(firsts[k])})" for k in order
+    ]
+    return (
+        f"No strategy ranks first on all {ranked} outcomes that separate them: the choice is a "
+        f"trade-off. First place goes to " + "; ".join(parts) + "."
+    )
+
+
 STANDARD_CAVEATS: tuple[str, ...] = (
     "The model encodes one reading of the source text. Its structure (who bargains with whom, "
     "who can veto what, how beliefs update) is a judgment as much as its numbers are; the "
@@ -678,6 +717,7 @@ def render_report(inputs: ReportInputs) -> str:
         "scenario": s,
         "sections": [{"id": i, "title": t} for i, t in sections],
         "findings": _findings(inputs),
+        "synthesis": _synthesis(inputs),
         "counts": _counts(s) if s is not None else [],
         "strategies": _strategies(s, comparison_ids) if s is not None else [],
         "judgments": judgments,
