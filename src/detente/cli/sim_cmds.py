@@ -31,6 +31,7 @@ TABLE_METRICS = (
     "allied_support",
     "us_domestic_cost",
     "unreciprocated",
+    "congress_balance",
 )
 
 

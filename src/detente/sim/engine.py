@@ -69,6 +69,7 @@ METRICS: tuple[str, ...] = (
     "belief_iran",
     "us_level",
     "iran_level",
+    "congress_balance",
 )
 
 
@@ -342,6 +343,53 @@ def _holder_position(
     return np.asarray(position[idx[:, None], worlds[None, :], actor].T, dtype=np.float64)
 
 
+def sanctions_bite(allied: FloatArray, allied0: float, share: float) -> FloatArray:
+    """How hard sanctions bite on the internal side, relative to the start (docs/model.md 5b).
+
+    ``b(A) = (1 - θ + θ·A) / (1 - θ + θ·A0)`` with ``θ = allied_sanctions_share``: the part
+    ``θ`` of the economic bite needs allies to join, so containment without allies (``A = 0``)
+    costs Iran less than with them (``A = 1``). Normalised to 1 at the starting support
+    ``A0``, because the scenario's positions and support are observed under the sanctions as
+    they bit then.
+    """
+    den = max(1.0 - share + share * allied0, 1e-9)
+    return np.asarray((1.0 - share + share * np.asarray(allied, dtype=np.float64)) / den)
+
+
+def election_verdict(
+    reciprocated: FloatArray, unreciprocated: FloatArray, hostile: FloatArray, swing: float
+) -> FloatArray:
+    """The voters' verdict at a focal legislature election, in ``[-1, 1]`` (docs/model.md 4b).
+
+    ``v = clip(swing·(G − U − H), -1, 1)``: ``G`` is the internal side's conciliatory gesture
+    started since the last such election (reciprocation the public has seen), ``U`` the
+    unreciprocated concessions outstanding (the naivety the administration is blamed for),
+    ``H`` the internal side's hostile gesture started plus menacing shocks since then.
+    Positive: the engagers gain; negative: the sanctions hawks gain.
+    """
+    return np.asarray(np.clip(swing * (reciprocated - unreciprocated - hostile), -1.0, 1.0))
+
+
+def floor_position(
+    base: FloatArray, hawk: FloatArray, engager: FloatArray, balance: FloatArray
+) -> FloatArray:
+    """The legislature floor majority's ideal points ``[n, I]`` at a hawk/engager balance.
+
+    ``x = x0 + max(β, 0)·(x_engagers − x0) + max(−β, 0)·(x_hawks − x0)``: at ``β = 0`` the
+    scenario's floor, at ``β = ±1`` the clout-weighted position of the engagers (hawks).
+    """
+    up = np.clip(balance, 0, None)[:, None]
+    down = np.clip(-balance, 0, None)[:, None]
+    shift = up * (engager - base)[None, :] + down * (hawk - base)[None, :]
+    return np.asarray(base[None, :] + shift)
+
+
+def balance_clout(balance: FloatArray, hawk: BoolArray, engager: BoolArray) -> FloatArray:
+    """Clout multipliers ``[n, A]``: engagers ``1 + β``, hawks ``1 − β``, others 1."""
+    b = balance[:, None]
+    return np.asarray(1.0 + b * engager[None, :] - b * hawk[None, :])
+
+
 @dataclass
 class ChunkResult:
     """Trajectories of one chunk: ``metrics[name]`` is ``[n, T]`` (float32); per-world extras."""
@@ -447,6 +495,15 @@ def run_chunk(
     r = sy.roles
     sanc0 = level[0, r["sanctions"]] if r["sanctions"] >= 0 else 0.0
     sanc_n0 = (sanc0 - low[r["sanctions"]]) / span[r["sanctions"]] if r["sanctions"] >= 0 else 0.0
+    a0, theta_a = p.allied_support_initial, p.allied_sanctions_share
+    # focal elections (U.S. rule): Congress's hawk/engager balance and what voters saw since
+    fe = sy.focal_elections
+    fe_steps = {int(x) for x in fe.step} if fe is not None else set()
+    balance = np.zeros(n)
+    f_factor: FloatArray | None = None  # clout multipliers once the balance has moved
+    f_pos: FloatArray = f_pos0  # static [A, I] until then, per world [I, n, A] after
+    recip_since = np.zeros(n)
+    hostile_since = np.zeros(n)
     b_o0 = float(_expit(np.asarray(prior_o)))
     f_gate = (sf.approvals & sf.legislature[None, :]).any(axis=1) & (sf.gesture > 0)
     o_gate = so.gesture > 0
@@ -492,7 +549,8 @@ def run_chunk(
         # and mistrust: shift them by the *changes* since then (perceived gestures, belief,
         # sanctions), not by the levels, which would count the starting conditions twice.
         motive = p.response_gain * (sm_perc_o - nl) / (1 - nl) + p.belief_gain * (b_o - b_o0)
-        sanc_n = norm(r["sanctions"]) - sanc_n0
+        bite = sanctions_bite(allied, a0, theta_a)
+        sanc_n = bite * norm(r["sanctions"]) - sanc_n0
         pos_o = internal_positions(
             o_pos32, alt_pos32, o_ctrl, o_reform, motive, sanc_n, dir_span32, dict_span32, p, sy,
             o_used,
@@ -517,13 +575,14 @@ def run_chunk(
         if not focal_unitary:
             # the trust gate is a condition of approval: apply it before the (costlier) vote
             cand_f &= ~f_gate[None, :] | (b_f[:, None] >= theta_f * rel_f[None, :])
-            cand_f = voted(sf, plan_f, cand_f, level, f_pos0, f_clout, span, 1.0,
+            f_cl = f_clout if f_factor is None else np.clip(f_clout * f_factor, 0, None)
+            cand_f = voted(sf, plan_f, cand_f, level, f_pos, f_cl, span, 1.0,
                            p.majority_threshold - p.agenda_power, sf.executive)
             app_f, ex_f = ratify(
                 sf,
                 cand_f,
                 prospective,
-                f_pos0,
+                f_pos,
                 f_stake,
                 b_f,
                 theta_f,
@@ -634,12 +693,9 @@ def run_chunk(
         sm_perc_o = (1 - a) * sm_perc_o + a * q_o
 
         # ------------------------------------------------------------ 4. domestic politics
-        sanc_n = norm(r["sanctions"])
-        relief = (
-            np.clip((sanc0 - level[:, r["sanctions"]]) / span[r["sanctions"]], 0, 1)
-            if r["sanctions"] >= 0
-            else np.zeros(n)
-        )
+        # what Iran feels: the sanctions level weighted by its allied bite (relative to start)
+        sanc_n = bite * norm(r["sanctions"])
+        relief = np.clip(sanc_n0 - sanc_n, 0, 1) if r["sanctions"] >= 0 else np.zeros(n)
         multi = (f_active @ f_multi) / f_multi.sum() if f_multi.sum() > 0 else np.zeros(n)
         gain = relief + 0.5 * multi
         rally = host_f + p.dictation_effect * sanc_n
@@ -689,6 +745,7 @@ def run_chunk(
         roles_bad = [r[x] for x in ("terror", "wmd") if r[x] >= 0]
         if roles_bad:
             bad = np.mean([norm(j) for j in roles_bad], axis=0)
+        menace_hits = np.zeros(n)
         if sy.shock_rate.size:
             hits = u_shock[:, t, : sy.shock_rate.size] < 1 - np.exp(-sy.shock_rate * dtt)
             hf = hits.astype(np.float64)
@@ -701,9 +758,10 @@ def run_chunk(
             np.clip(o_clout, 0, None, out=o_clout)
             if roles_bad:
                 menace = np.asarray((sy.shock_effects[:, roles_bad] > 0).any(axis=1))
+                menace_hits = (hits & menace[None, :]).sum(axis=1).astype(np.float64)
                 bad = bad + (hits & menace[None, :]).any(axis=1)
         moderation = np.clip((play_o - nl) / (1 - nl), 0, 1)
-        pressure = host_f + 0.5 * sanc_n
+        pressure = host_f + 0.5 * norm(r["sanctions"])  # unilateral U.S. pressure, not the bite
         allied = np.clip(
             allied
             + dtt
@@ -724,6 +782,36 @@ def run_chunk(
             + f_new.astype(np.float64) @ sf.cost
             + p.naivety_cost * unrec
         )
+        if fe is not None:
+            if t > 0:  # the first step sets the starting posture the scenario's Congress saw
+                recip_since += g_o_new
+                hostile_since += (
+                    o_new.astype(np.float64) @ np.clip(-so.gesture, 0, None) + menace_hits
+                )
+            if t in fe_steps:
+                here = fe.step == t
+                if (here & fe.legislature).any():
+                    verdict = election_verdict(recip_since, unrec, hostile_since,
+                                               p.us_election_swing)
+                    balance = verdict  # the new Congress reflects the last term's record
+                    recip_since = np.zeros(n)
+                    hostile_since = np.zeros(n)
+                    f_factor = balance_clout(balance, fe.hawk, fe.engager)
+                    if fe.floor >= 0:
+                        fp = np.broadcast_to(f_pos0.T[:, None, :], (n_i, n, sf.n_actors)).copy()
+                        x0 = f_pos0[fe.floor]
+                        moves = f_stake[fe.floor]
+                        fx = floor_position(
+                            x0,
+                            np.where(moves & ~np.isnan(fe.hawk_position), fe.hawk_position, x0),
+                            np.where(moves & ~np.isnan(fe.engager_position),
+                                     fe.engager_position, x0),
+                            balance,
+                        )
+                        fp[:, :, fe.floor] = np.clip(fx, low, high).T
+                        f_pos = fp
+                if (here & ~fe.legislature).any():
+                    cost = (1 - p.us_mandate_renewal) * cost
         if r["dialogue"] >= 0:
             j = r["dialogue"]
             opened |= level[:, j] >= low[j] + p.dialogue_threshold * span[j]
@@ -752,6 +840,7 @@ def run_chunk(
             "belief_iran": _expit(lb_o),
             "us_level": play_f,
             "iran_level": play_o,
+            "congress_balance": balance,
         }
         for m in METRICS:
             out[m][t] = rec[m]
@@ -878,4 +967,16 @@ def internal_positions(
     return out
 
 
-__all__ = ["METRICS", "ChunkResult", "ladder", "posture", "ratify", "run_chunk", "vote"]
+__all__ = [
+    "METRICS",
+    "ChunkResult",
+    "balance_clout",
+    "election_verdict",
+    "floor_position",
+    "ladder",
+    "posture",
+    "ratify",
+    "run_chunk",
+    "sanctions_bite",
+    "vote",
+]

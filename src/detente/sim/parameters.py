@@ -132,6 +132,11 @@ class SimParameters:
     )
     # --- third parties, U.S. cost, outcomes -------------------------------------------------
     allied_support_initial: float = _p(0.4, "initial allied support for containment (0-1)")
+    allied_sanctions_share: float = _p(
+        0.5,
+        "share of the sanctions' bite on the internal side that needs allies to join "
+        "(0 = unilateral sanctions bite fully)",
+    )
     allied_erosion: float = _p(
         0.3,
         "yearly erosion of allied support per unit of unilateral pressure plus Iranian moderation",
@@ -145,6 +150,15 @@ class SimParameters:
     us_cost_decay: float = _p(0.1, "share of accumulated U.S. domestic cost that fades per step")
     naivety_cost: float = _p(
         0.5, "domestic cost per unit of unreciprocated gesture per step (looking naive)"
+    )
+    # --- focal-side elections (the U.S. mechanism) -------------------------------------------
+    us_election_swing: float = _p(
+        0.25,
+        "shift of the focal legislature's hawk/engager balance per unit of the voters' verdict "
+        "(reciprocated gesture minus unreciprocated gesture and hostile acts) at an election",
+    )
+    us_mandate_renewal: float = _p(
+        0.5, "share of the accumulated U.S. domestic cost a presidential election clears"
     )
     shock_decay: float = _p(
         0.5, "yearly rate at which shock and repression effects on issue levels fade"

@@ -167,6 +167,106 @@ class ElectionPlan:
 
 
 @dataclass(frozen=True)
+class FocalElections:
+    """Elections of the focal side's elected institutions (the U.S. rule, docs/model.md 4b).
+
+    Attributes
+    ----------
+    step : ndarray [E] of int
+    legislature : ndarray [E] of bool
+        True for an election of the ``role: legislature`` institution (the voters' verdict
+        moves its hawk/engager balance), False for the ``role: presidency`` one (a new mandate
+        clears part of the accumulated domestic cost).
+    institution : tuple of str
+    floor : int
+        Actor index of the legislature's holder (its floor majority), -1 if none.
+    hawk, engager : ndarray [A] of bool
+        The focal side's factions (kind ``faction``) whose ideal point on the sanctions issue
+        is at or above (hawks), or below (engagers), the floor's.
+    hawk_position, engager_position : ndarray [I]
+        Clout-weighted ideal points of each group (the floor's own where a group has none).
+    """
+
+    step: IntArray
+    legislature: BoolArray
+    institution: tuple[str, ...]
+    floor: int
+    hawk: BoolArray
+    engager: BoolArray
+    hawk_position: FloatArray
+    engager_position: FloatArray
+
+
+def focal_elections(s: Scenario, raw: Scenario, side: Side, sanctions: int,
+                    dates: list[dt.date], step: str, horizon: int) -> FocalElections:
+    """Lay out the focal side's elections and the hawk and engager factions of its legislature.
+
+    Only elections of the side's elected ``role: legislature`` and ``role: presidency``
+    institutions are kept; any other election of the focal country stays inert. Factions are
+    classed by their *nominal* sanctions ideal point (``raw``, before resolving), so a sampled
+    state never turns a hawk into an engager; the groups' positions are the resolved ones.
+    """
+    a_idx = {x: i for i, x in enumerate(side.actors)}
+    roles: dict[str, str] = {}
+    floor = -1
+    for inst in s.institutions:
+        if inst.country == side.country and inst.elected and inst.holder in a_idx:
+            if inst.role in ("legislature", "presidency"):
+                roles[inst.id] = str(inst.role)
+            if inst.role == "legislature" and floor < 0:
+                floor = a_idx[inst.holder]
+    n_i = side.position.shape[1]
+    hawk = np.zeros(side.n_actors, dtype=bool)
+    eng = np.zeros(side.n_actors, dtype=bool)
+    x_h = np.full(n_i, np.nan)
+    x_e = np.full(n_i, np.nan)
+    if floor >= 0:
+        kinds = {a.id: a.kind for a in s.actors}
+        faction = np.array([kinds[a] == "faction" for a in side.actors], dtype=bool)
+        x_s = np.full(side.n_actors, np.nan)
+        if sanctions >= 0:
+            key = s.issues[sanctions].id
+            nom = {a.id: a.positions.get(key) for a in raw.actors}
+            x_s = np.array([np.nan if nom.get(a) is None else nominal(nom[a])  # type: ignore[arg-type]
+                            for a in side.actors], dtype=np.float64)
+        ref = x_s[floor]
+        has = faction & ~np.isnan(x_s) & ~np.isnan(ref)
+        hawk = has & (np.nan_to_num(x_s, nan=-np.inf) >= ref)
+        eng = has & (np.nan_to_num(x_s, nan=np.inf) < ref)
+        for grp, out in ((hawk, x_h), (eng, x_e)):
+            for i in range(n_i):
+                ok = grp & ~np.isnan(side.position[:, i]) & (side.clout > 0)
+                out[i] = (
+                    np.average(side.position[ok, i], weights=side.clout[ok])
+                    if ok.any()
+                    else side.position[floor, i]
+                )
+    ev_step, ev_leg, ev_inst = [], [], []
+    cal = s.calendar
+    assert cal is not None
+    month = {"month": 1, "quarter": 3, "year": 12}[step]
+    start_m = dates[0].year * 12 + dates[0].month - 1
+    for el in cal.elections:
+        if el.country != side.country or el.institution not in roles:
+            continue
+        k = (el.date.year * 12 + el.date.month - 1 - start_m) // month
+        if 0 <= k < horizon:
+            ev_step.append(k)
+            ev_leg.append(roles[el.institution] == "legislature")
+            ev_inst.append(el.institution)
+    return FocalElections(
+        step=np.array(ev_step, dtype=np.int64),
+        legislature=np.array(ev_leg, dtype=bool),
+        institution=tuple(ev_inst),
+        floor=floor,
+        hawk=hawk,
+        engager=eng,
+        hawk_position=x_h,
+        engager_position=x_e,
+    )
+
+
+@dataclass(frozen=True)
 class System:
     """A compiled system scenario: everything the engine needs, as arrays."""
 
@@ -198,6 +298,8 @@ class System:
     focal_strategy: str
     focal_params: dict[str, float] = field(default_factory=dict)
     focal_menu: BoolArray | None = None
+    focal_elections: FocalElections | None = None
+    """The focal side's elections (None: no focal election has an effect)."""
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -588,6 +690,7 @@ def compile_system(
     if menu:
         menu_mask = np.array([k in menu for k in focal.instruments])
     year_frac = {"month": 1 / 12, "quarter": 0.25, "year": 1.0}[cal.step]
+    f_el = focal_elections(s, scenario, focal, roles["sanctions"], dates, cal.step, cal.horizon)
     return System(
         scenario_id=s.id,
         params=p,
@@ -614,7 +717,16 @@ def compile_system(
         focal_strategy=kind,
         focal_params=sparams,
         focal_menu=menu_mask,
+        focal_elections=f_el if f_el.step.size else None,
     )
 
 
-__all__ = ["ElectionPlan", "Side", "System", "compile_system", "quarter_label", "step_dates"]
+__all__ = [
+    "ElectionPlan",
+    "FocalElections",
+    "Side",
+    "System",
+    "compile_system",
+    "quarter_label",
+    "step_dates",
+]
