@@ -504,6 +504,9 @@ def run_chunk(
     f_pos: FloatArray = f_pos0  # static [A, I] until then, per world [I, n, A] after
     recip_since = np.zeros(n)
     hostile_since = np.zeros(n)
+    # Iranian instruments already counted this congressional term: a reversible step that is
+    # withdrawn and restarted is one act for the electorate, not several.
+    counted_this_term = np.zeros((n, so.n_instruments), dtype=bool)
     b_o0 = float(_expit(np.asarray(prior_o)))
     f_gate = (sf.approvals & sf.legislature[None, :]).any(axis=1) & (sf.gesture > 0)
     o_gate = so.gesture > 0
@@ -784,10 +787,10 @@ def run_chunk(
         )
         if fe is not None:
             if t > 0:  # the first step sets the starting posture the scenario's Congress saw
-                recip_since += g_o_new
-                hostile_since += (
-                    o_new.astype(np.float64) @ np.clip(-so.gesture, 0, None) + menace_hits
-                )
+                fresh = (o_new & ~counted_this_term).astype(np.float64)
+                counted_this_term |= o_new
+                recip_since += fresh @ np.clip(so.gesture, 0, None)
+                hostile_since += fresh @ np.clip(-so.gesture, 0, None) + menace_hits
             if t in fe_steps:
                 here = fe.step == t
                 if (here & fe.legislature).any():
@@ -796,6 +799,7 @@ def run_chunk(
                     balance = verdict  # the new Congress reflects the last term's record
                     recip_since = np.zeros(n)
                     hostile_since = np.zeros(n)
+                    counted_this_term[:] = False
                     f_factor = balance_clout(balance, fe.hawk, fe.engager)
                     if fe.floor >= 0:
                         fp = np.broadcast_to(f_pos0.T[:, None, :], (n_i, n, sf.n_actors)).copy()
