@@ -63,3 +63,15 @@ def test_user_chosen_step_and_pasting() -> None:
     assert after["density"] >= before["density"] - 1e-12
     with pytest.raises(IndexError):
         prim(x, y, step=10_000)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_few_cases_restrict_the_planted_dimension_not_the_first_columns(seed: int) -> None:
+    # 64 states, 20 uncertainties, 5-10 cases planted on u13 alone: exact ties between peels
+    # are common, and breaking them by column order used to restrict u0, u1, u2, ... instead.
+    rng = np.random.default_rng(seed)
+    x = pd.DataFrame(rng.random((64, 20)), columns=[f"u{i}" for i in range(20)])
+    y = (x.u13 > 0.85).to_numpy()
+    restricted = list(prim(x, y, threshold=0.8).box().uncertainty)
+    assert "u13" in restricted
+    assert len(restricted) <= 3, restricted

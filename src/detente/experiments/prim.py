@@ -117,13 +117,31 @@ def box_stats(x: FloatArray, y: BoolArray, limits: FloatArray) -> dict[str, floa
     }
 
 
+def _case_margin(xin: FloatArray, yin: BoolArray, q: FloatArray) -> FloatArray:
+    """Gap between each candidate limit and the nearest case beyond it, shape ``(2, d)``.
+
+    Low side: (lowest case value - new lower limit); high side: (new upper limit - highest
+    case value); both divided by the box's extent in the dimension (0 where it is flat).
+    """
+    extent = xin.max(axis=0) - xin.min(axis=0)
+    scale = np.where(extent > 0, extent, 1.0)
+    if not yin.any():
+        return np.zeros_like(q)
+    cases = xin[yin]
+    return np.stack([cases.min(axis=0) - q[0], q[1] - cases.max(axis=0)]) / scale
+
+
 def _peel_candidates(
     xin: FloatArray, yin: BoolArray, alpha: float, min_keep: int
 ) -> tuple[int, int, float, BoolArray] | None:
     """Best single peel: (dimension, side 0=low/1=high, new limit, keep mask) or None.
 
     All ``2 d`` candidate peels are scored at once: the densest remaining box wins, ties
-    going to the gentler peel (more states kept), then to the lower dimension index.
+    going to the gentler peel (more states kept), then to the peel with the widest margin
+    between the new limit and the nearest case of interest (relative to the box's extent in
+    that dimension), then to the lower dimension index. The margin matters with few cases,
+    where many peels tie exactly: without it the first columns would be restricted merely
+    for coming first.
     """
     n_in = len(yin)
     q = np.quantile(xin, [alpha, 1.0 - alpha], axis=0)  # (2, d)
@@ -134,11 +152,14 @@ def _peel_candidates(
     if not valid.any():
         return None
     density = np.where(valid, hits / np.maximum(n_keep, 1), -1.0)
-    # Densest box, then most states kept, then the first (dimension, side).
+    # Densest box, then most states kept, then widest margin, then the first (dimension, side).
     dens = density.T.reshape(-1)  # order (dimension, side)
     kept = n_keep.T.reshape(-1)
+    margin = _case_margin(xin, yin, q).T.reshape(-1)
     best = dens >= dens.max() - 1e-12
-    flat = int(np.flatnonzero(best & (kept == kept[best].max()))[0])
+    best &= kept == kept[best].max()
+    best &= margin >= margin[best].max() - 1e-12
+    flat = int(np.flatnonzero(best)[0])
     j, side = divmod(flat, 2)
     return j, side, float(q[side, j]), np.asarray(keep[side, :, j])
 
