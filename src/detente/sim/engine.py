@@ -240,6 +240,90 @@ def vote(
     return sup
 
 
+@dataclass(frozen=True)
+class Check:
+    """One consent check of :func:`ratify`: an actor's loss on some issues against a tolerance.
+
+    ``stake`` is the actor's stake on those issues (all True for a third party, whose
+    position is ``position``; ``holder`` is -1 then).
+    """
+
+    holder: int
+    issues: IntArray
+    stake: BoolArray
+    tol: float
+    position: FloatArray | None = None
+
+
+@dataclass(frozen=True)
+class RatifyPlan:
+    """Static per-instrument consent checks of :func:`ratify` for one side and exemption.
+
+    Built once per chunk (:func:`ratify_plan`), so the per-step loop only runs the checks
+    that can bind: veto players with a stake in the issues the instrument touches, its
+    non-exempt approval holders and third parties with a position on them.
+    """
+
+    vetoes: tuple[tuple[Check, ...], ...]  # per instrument
+    approvals: tuple[tuple[Check, ...], ...]
+    external: tuple[tuple[Check, ...], ...]
+    rel: FloatArray  # |gesture| / max |gesture|
+
+
+def ratify_plan(
+    side: Side, stake: BoolArray, tolerance_default: float, exempt: BoolArray | None = None
+) -> RatifyPlan:
+    """Precompute the consent checks of :func:`ratify` (same arguments)."""
+    if exempt is None:
+        exempt = np.zeros(side.n_actors, dtype=bool)
+    vetoes, approvals, external = [], [], []
+    for k in range(side.n_instruments):
+        touched = side.effects[k] != 0
+        idx = np.flatnonzero(touched)
+        vk = []
+        for v in range(side.veto_holder.size):
+            mask = side.veto_issues[v] & touched
+            h = int(side.veto_holder[v])
+            if mask.any() and not exempt[h]:
+                vk.append(Check(h, np.flatnonzero(mask), stake[h][mask], float(side.veto_tol[v])))
+        ak = [
+            Check(int(a), idx, stake[a][touched], float(side.approval_tol[a]))
+            for a in np.flatnonzero(side.approvals[k] & ~exempt)
+        ]
+        ek = []
+        if side.ext_approvals.size:
+            for e in np.flatnonzero(side.ext_approvals[k]):
+                xe = side.ext_position[e]
+                has = touched & ~np.isnan(xe)
+                if has.any():
+                    ek.append(
+                        Check(-1, np.flatnonzero(has), np.ones(int(has.sum()), dtype=bool),
+                              tolerance_default, xe[has][None, :])
+                    )
+        vetoes.append(tuple(vk))
+        approvals.append(tuple(ak))
+        external.append(tuple(ek))
+    gmax = np.abs(side.gesture).max() if side.n_instruments else 1.0
+    rel = np.abs(side.gesture) / (gmax if gmax > 0 else 1.0)
+    return RatifyPlan(tuple(vetoes), tuple(approvals), tuple(external), rel)
+
+
+def _loss(
+    check: Check,
+    p0: FloatArray,
+    d: FloatArray,
+    position: FloatArray | NDArray[np.float32],
+    worlds: IntArray,
+) -> FloatArray:
+    """An actor's stake-weighted loss ``[worlds]`` from moving ``p0`` by ``d``."""
+    i = check.issues
+    if check.holder < 0:
+        assert check.position is not None
+        return np.asarray(veto_loss(p0[:, i], d[:, i], check.position).sum(axis=1))
+    x = _holder_position(position, i, worlds, check.holder)
+    return np.asarray((veto_loss(p0[:, i], d[:, i], x) * check.stake).sum(axis=1))
+
+
 def ratify(
     side: Side,
     cand: BoolArray,
@@ -254,6 +338,7 @@ def ratify(
     high: FloatArray,
     tolerance_default: float,
     exempt: BoolArray | None = None,
+    plan: RatifyPlan | None = None,
 ) -> tuple[BoolArray, FloatArray]:
     """Sequential veto and approval check (Tsebelis's win-set with tolerance).
 
@@ -263,7 +348,8 @@ def ratify(
 
     ``exempt`` marks actors whose vetoes and approvals do not bind here: subordinate
     bureaucracies (always) and, for the focal side's own proposals, the executive that made
-    them (a proposer does not veto its own proposal).
+    them (a proposer does not veto its own proposal). ``plan`` (:func:`ratify_plan` of the
+    same side, stake, tolerance and exemption) saves rebuilding the checks on every call.
 
     Returns
     -------
@@ -271,57 +357,38 @@ def ratify(
     excess : ndarray [n]
         The largest ``loss - tolerance`` among approved moves (<= 0 by construction).
     """
-    if exempt is None:
-        exempt = np.zeros(side.n_actors, dtype=bool)
     n, n_k = cand.shape
     approved = np.zeros((n, n_k), dtype=bool)
     excess = np.full(n, -np.inf)
-    rows = np.flatnonzero(cand.any(axis=1))
-    if rows.size == 0:
+    any_k: BoolArray = np.asarray(cand.any(axis=0))
+    if not any_k.any():
         return approved, excess
+    if plan is None:
+        plan = ratify_plan(side, stake, tolerance_default, exempt)
+    rows = np.flatnonzero(cand.any(axis=1))
     if rows.size < n:  # only worlds with a candidate: the rest approve nothing
         cand, prospective, belief = cand[rows], prospective[rows], belief[rows]
     m = rows.size
     app = np.zeros((m, n_k), dtype=bool)
     exc = np.full(m, -np.inf)
     pros = prospective.copy()
-    gmax = np.abs(side.gesture).max() if n_k else 1.0
-    rel = np.abs(side.gesture) / (gmax if gmax > 0 else 1.0)
-    for k in side.order:
-        rk = np.flatnonzero(cand[:, k])  # worlds (among ``rows``) where k is a candidate
-        if rk.size == 0:
-            continue
+    cand_t = np.ascontiguousarray(cand.T)
+    for k in side.order[any_k[side.order]].tolist():
+        rk = np.flatnonzero(cand_t[k])  # worlds (among ``rows``) where k is a candidate
         p0 = pros[rk]
-        target = np.clip(p0 + sign * side.effects[k], low, high)
+        target = np.minimum(np.maximum(p0 + sign * side.effects[k], low), high)
         d = target - p0
-        touched = side.effects[k] != 0
         ok = np.ones(rk.size, dtype=bool)
         worst = np.full(rk.size, -np.inf)
         wr = rows[rk]  # the same worlds as indices into the full chunk
-        for v in range(side.veto_holder.size):
-            mask = side.veto_issues[v] & touched
-            if not mask.any():
-                continue
-            h = side.veto_holder[v]
-            if exempt[h]:
-                continue
-            x = _holder_position(position, mask, wr, h)
-            loss = (veto_loss(p0[:, mask], d[:, mask], x) * stake[h][mask]).sum(axis=1)
-            ok &= loss <= side.veto_tol[v] + 1e-9
-            worst = np.maximum(worst, loss - side.veto_tol[v])
-        for a in np.flatnonzero(side.approvals[k] & ~exempt):
-            x = _holder_position(position, touched, wr, int(a))
-            loss = (veto_loss(p0[:, touched], d[:, touched], x) * stake[a][touched]).sum(axis=1)
-            ok &= loss <= side.approval_tol[a] + 1e-9
-        if side.ext_approvals.size:
-            for e in np.flatnonzero(side.ext_approvals[k]):  # third-party consent
-                xe = side.ext_position[e]
-                has = touched & ~np.isnan(xe)
-                if has.any():
-                    loss = veto_loss(p0[:, has], d[:, has], xe[has][None, :]).sum(axis=1)
-                    ok &= loss <= tolerance_default + 1e-9
+        for c in plan.vetoes[k]:
+            loss = _loss(c, p0, d, position, wr)
+            ok &= loss <= c.tol + 1e-9
+            worst = np.maximum(worst, loss - c.tol)
+        for c in plan.approvals[k] + plan.external[k]:
+            ok &= _loss(c, p0, d, position, wr) <= c.tol + 1e-9
         if gate[k]:
-            ok &= belief[rk] >= threshold * rel[k]
+            ok &= belief[rk] >= threshold * plan.rel[k]
         app[rk, k] = ok
         exc[rk] = np.where(ok, np.maximum(exc[rk], worst), exc[rk])
         pros[rk[ok]] = target[ok]
@@ -331,15 +398,20 @@ def ratify(
 
 
 def _holder_position(
-    position: FloatArray | NDArray[np.float32], issues: BoolArray, worlds: IntArray, actor: int
+    position: FloatArray | NDArray[np.float32],
+    issues: BoolArray | IntArray,
+    worlds: IntArray,
+    actor: int,
 ) -> FloatArray:
-    """An actor's ideal points on some issues: ``[worlds, issues]`` (or ``[1, issues]``).
+    """An actor's ideal points on some issues (a mask or indices): ``[worlds, issues]``.
+
+    ``[1, issues]`` when ``position`` is static.
 
     ``position`` is static ``[A, I]`` or per world and issue-major ``[I, n, A]``.
     """
     if position.ndim == 2:
         return np.asarray(position[actor][issues][None, :], dtype=np.float64)
-    idx = np.flatnonzero(issues)
+    idx = np.flatnonzero(issues) if issues.dtype == np.bool_ else issues
     return np.asarray(position[idx[:, None], worlds[None, :], actor].T, dtype=np.float64)
 
 
@@ -527,6 +599,8 @@ def run_chunk(
     if sf.executive >= 0:
         f_exempt[sf.executive] = True
     o_used = np.flatnonzero((so.effects != 0).any(axis=0))
+    rplan_f = ratify_plan(sf, f_stake, p.approval_tolerance, f_exempt)
+    rplan_o = ratify_plan(so, o_stake, p.approval_tolerance, so.subordinate)
     rel_f = np.abs(sf.gesture) / max(float(np.abs(sf.gesture).max(initial=0.0)), 1e-12)
     rel_o = np.abs(so.gesture) / max(float(np.abs(so.gesture).max(initial=0.0)), 1e-12)
 
@@ -595,6 +669,7 @@ def run_chunk(
                 high,
                 p.approval_tolerance,
                 f_exempt,
+                rplan_f,
             )
             excess = np.maximum(excess, ex_f)
         else:
@@ -626,6 +701,7 @@ def run_chunk(
                 high,
                 p.approval_tolerance,
                 so.subordinate,
+                rplan_o,
             )
             excess = np.maximum(excess, ex_o)
             rev_cand = o_active & so.reversible[None, :]
@@ -646,6 +722,7 @@ def run_chunk(
                     high,
                     p.approval_tolerance,
                     so.subordinate,
+                    rplan_o,
                 )
                 excess = np.maximum(excess, ex_r)
             else:
@@ -980,6 +1057,7 @@ __all__ = [
     "ladder",
     "posture",
     "ratify",
+    "ratify_plan",
     "run_chunk",
     "sanctions_bite",
     "vote",
