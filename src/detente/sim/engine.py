@@ -245,7 +245,8 @@ class Check:
     """One consent check of :func:`ratify`: an actor's loss on some issues against a tolerance.
 
     ``stake`` is the actor's stake on those issues (all True for a third party, whose
-    position is ``position``; ``holder`` is -1 then).
+    position is ``position``; ``holder`` is -1 then). ``veto`` marks a veto player's check
+    (its margin counts in the reported excess).
     """
 
     holder: int
@@ -253,6 +254,55 @@ class Check:
     stake: BoolArray
     tol: float
     position: FloatArray | None = None
+    veto: bool = False
+
+
+@dataclass(frozen=True)
+class CheckBatch:
+    """An instrument's one- and two-issue consent checks, evaluated in one pass.
+
+    Each check's loss is the sum of at most two (actor, issue) terms, so it can be computed
+    for all checks at once with exactly the same floating-point operations as one by one.
+    Holder pairs come first (``n_holder`` of them), third-party pairs after.
+    """
+
+    issue: IntArray  # [P] issue of each (check, issue) pair
+    holder: IntArray  # [n_holder] actor of each holder pair
+    stake: BoolArray  # [n_holder]
+    ext_x: FloatArray  # [1, P - n_holder] third parties' ideal points
+    first: IntArray  # [C] each check's first pair
+    two: IntArray  # checks with a second issue
+    second: IntArray  # their second pair
+    limit: FloatArray  # [C] tolerance + 1e-9
+    tol: FloatArray  # [C]
+    veto: IntArray  # the veto players' checks (positions in C)
+
+    @property
+    def n_holder(self) -> int:
+        """Number of holder pairs."""
+        return int(self.holder.size)
+
+
+def check_batch(checks: list[Check]) -> CheckBatch:
+    """Lay out one- and two-issue checks (:class:`Check`) as a :class:`CheckBatch`."""
+    pairs = [(c, j) for c in checks if c.holder >= 0 for j in range(c.issues.size)]
+    pairs += [(c, j) for c in checks if c.holder < 0 for j in range(c.issues.size)]
+    where = {(id(c), j): n for n, (c, j) in enumerate(pairs)}
+    hold = [(c, j) for c, j in pairs if c.holder >= 0]
+    ext = [(c, j) for c, j in pairs if c.holder < 0]
+    two = [n for n, c in enumerate(checks) if c.issues.size == 2]
+    return CheckBatch(
+        issue=np.array([c.issues[j] for c, j in pairs], dtype=np.int64),
+        holder=np.array([c.holder for c, _ in hold], dtype=np.int64),
+        stake=np.array([c.stake[j] for c, j in hold], dtype=bool),
+        ext_x=np.array([[c.position[0, j] for c, j in ext if c.position is not None]]),
+        first=np.array([where[id(c), 0] for c in checks], dtype=np.int64),
+        two=np.array(two, dtype=np.int64),
+        second=np.array([where[id(checks[n]), 1] for n in two], dtype=np.int64),
+        limit=np.array([c.tol + 1e-9 for c in checks]),
+        tol=np.array([c.tol for c in checks]),
+        veto=np.array([n for n, c in enumerate(checks) if c.veto], dtype=np.int64),
+    )
 
 
 @dataclass(frozen=True)
@@ -261,12 +311,12 @@ class RatifyPlan:
 
     Built once per chunk (:func:`ratify_plan`), so the per-step loop only runs the checks
     that can bind: veto players with a stake in the issues the instrument touches, its
-    non-exempt approval holders and third parties with a position on them.
+    non-exempt approval holders and third parties with a position on them. Checks on one or
+    two issues are batched (:class:`CheckBatch`); wider ones (``wide``) run one by one.
     """
 
-    vetoes: tuple[tuple[Check, ...], ...]  # per instrument
-    approvals: tuple[tuple[Check, ...], ...]
-    external: tuple[tuple[Check, ...], ...]
+    batches: tuple[CheckBatch, ...]  # per instrument
+    wide: tuple[tuple[Check, ...], ...]
     rel: FloatArray  # |gesture| / max |gesture|
 
 
@@ -276,36 +326,35 @@ def ratify_plan(
     """Precompute the consent checks of :func:`ratify` (same arguments)."""
     if exempt is None:
         exempt = np.zeros(side.n_actors, dtype=bool)
-    vetoes, approvals, external = [], [], []
+    batches, wide = [], []
     for k in range(side.n_instruments):
         touched = side.effects[k] != 0
         idx = np.flatnonzero(touched)
-        vk = []
+        checks = []
         for v in range(side.veto_holder.size):
             mask = side.veto_issues[v] & touched
             h = int(side.veto_holder[v])
             if mask.any() and not exempt[h]:
-                vk.append(Check(h, np.flatnonzero(mask), stake[h][mask], float(side.veto_tol[v])))
-        ak = [
+                checks.append(Check(h, np.flatnonzero(mask), stake[h][mask],
+                                    float(side.veto_tol[v]), veto=True))
+        checks += [
             Check(int(a), idx, stake[a][touched], float(side.approval_tol[a]))
             for a in np.flatnonzero(side.approvals[k] & ~exempt)
         ]
-        ek = []
         if side.ext_approvals.size:
             for e in np.flatnonzero(side.ext_approvals[k]):
                 xe = side.ext_position[e]
                 has = touched & ~np.isnan(xe)
                 if has.any():
-                    ek.append(
+                    checks.append(
                         Check(-1, np.flatnonzero(has), np.ones(int(has.sum()), dtype=bool),
                               tolerance_default, xe[has][None, :])
                     )
-        vetoes.append(tuple(vk))
-        approvals.append(tuple(ak))
-        external.append(tuple(ek))
+        batches.append(check_batch([c for c in checks if c.issues.size <= 2]))
+        wide.append(tuple(c for c in checks if c.issues.size > 2))
     gmax = np.abs(side.gesture).max() if side.n_instruments else 1.0
     rel = np.abs(side.gesture) / (gmax if gmax > 0 else 1.0)
-    return RatifyPlan(tuple(vetoes), tuple(approvals), tuple(external), rel)
+    return RatifyPlan(tuple(batches), tuple(wide), rel)
 
 
 def _loss(
@@ -322,6 +371,30 @@ def _loss(
         return np.asarray(veto_loss(p0[:, i], d[:, i], check.position).sum(axis=1))
     x = _holder_position(position, i, worlds, check.holder)
     return np.asarray((veto_loss(p0[:, i], d[:, i], x) * check.stake).sum(axis=1))
+
+
+def _batch_losses(
+    b: CheckBatch,
+    p0: FloatArray,
+    d: FloatArray,
+    position: FloatArray | NDArray[np.float32],
+    worlds: IntArray,
+) -> FloatArray:
+    """Every check's loss ``[worlds, C]`` (the same numbers as :func:`_loss` one by one)."""
+    nh = b.n_holder
+    ih = b.issue[:nh]
+    if position.ndim == 2:
+        x = np.asarray(position[b.holder, ih][None, :], dtype=np.float64)
+    else:
+        x = np.asarray(position[ih[None, :], worlds[:, None], b.holder[None, :]], dtype=np.float64)
+    pair = veto_loss(p0[:, ih], d[:, ih], x) * b.stake
+    if nh < b.issue.size:
+        ie = b.issue[nh:]
+        pair = np.concatenate([pair, veto_loss(p0[:, ie], d[:, ie], b.ext_x)], axis=1)
+    loss = pair[:, b.first]
+    if b.two.size:
+        loss[:, b.two] += pair[:, b.second]
+    return np.asarray(loss)
 
 
 def ratify(
@@ -378,15 +451,23 @@ def ratify(
         p0 = pros[rk]
         target = np.minimum(np.maximum(p0 + sign * side.effects[k], low), high)
         d = target - p0
-        ok = np.ones(rk.size, dtype=bool)
-        worst = np.full(rk.size, -np.inf)
         wr = rows[rk]  # the same worlds as indices into the full chunk
-        for c in plan.vetoes[k]:
-            loss = _loss(c, p0, d, position, wr)
-            ok &= loss <= c.tol + 1e-9
-            worst = np.maximum(worst, loss - c.tol)
-        for c in plan.approvals[k] + plan.external[k]:
-            ok &= _loss(c, p0, d, position, wr) <= c.tol + 1e-9
+        b = plan.batches[k]
+        if b.first.size:
+            loss = _batch_losses(b, p0, d, position, wr)
+            ok = (loss <= b.limit).all(axis=1)
+            if b.veto.size:
+                worst = (loss[:, b.veto] - b.tol[b.veto]).max(axis=1)
+            else:
+                worst = np.full(rk.size, -np.inf)
+        else:
+            ok = np.ones(rk.size, dtype=bool)
+            worst = np.full(rk.size, -np.inf)
+        for c in plan.wide[k]:
+            wl = _loss(c, p0, d, position, wr)
+            ok &= wl <= c.tol + 1e-9
+            if c.veto:
+                worst = np.maximum(worst, wl - c.tol)
         if gate[k]:
             ok &= belief[rk] >= threshold * plan.rel[k]
         app[rk, k] = ok
