@@ -139,6 +139,10 @@ class VotePlan:
     unit_sal: tuple[NDArray[np.float32], ...]  # per instrument: [issues, A] salience / range
     sal_k: NDArray[np.float32]  # [A, K] salience summed over each instrument's issues
     tol: NDArray[np.float32]  # [K] gains within this of zero are indifference
+    sal_kt: NDArray[np.float32]  # [K, A] sal_k transposed
+    single: BoolArray  # [K] the instrument moves one issue
+    iss_pad: IntArray  # [K, J] issues per instrument, padded with its first issue
+    usal_pad: NDArray[np.float32]  # [K, J, A] unit_sal, zero where padded
 
 
 def vote_plan(side: Side, span: FloatArray) -> VotePlan:
@@ -152,6 +156,15 @@ def vote_plan(side: Side, span: FloatArray) -> VotePlan:
     pm = np.zeros((kk.size, multi.size), dtype=np.float32)
     pm[np.arange(kk.size), kk] = 1.0
     sal = side.salience
+    n_j = max(int(n_iss.max(initial=0)), 1)
+    iss_pad = np.zeros((side.n_instruments, n_j), dtype=np.int64)
+    usal_pad = np.zeros((side.n_instruments, n_j, side.n_actors), dtype=np.float32)
+    for k in range(side.n_instruments):
+        ik = np.flatnonzero(nz[k])
+        if ik.size:
+            iss_pad[k] = ik[0]
+            iss_pad[k, : ik.size] = ik
+            usal_pad[k, : ik.size] = (sal[:, ik] / span[ik]).T
     return VotePlan(
         single_k=single.astype(np.int64),
         single_i=s_i,
@@ -177,6 +190,10 @@ def vote_plan(side: Side, span: FloatArray) -> VotePlan:
             ],
             dtype=np.float32,
         ),
+        sal_kt=np.ascontiguousarray((sal @ nz.T.astype(np.float64)).astype(np.float32).T),
+        single=n_iss == 1,
+        iss_pad=iss_pad,
+        usal_pad=usal_pad,
     )
 
 
@@ -1051,41 +1068,69 @@ def voted(
 
     Equivalent to ``cand & (vote(...) >= threshold)``, but each instrument's vote is computed
     only in the worlds where it is a candidate (elsewhere the result is not used), which is
-    where the time goes: typically a fifth to a half of the worlds per instrument.
+    where the time goes: typically a fifth to a half of the worlds per instrument. All the
+    (world, instrument) candidate pairs are voted at once, single-issue instruments and
+    multi-issue ones in two batches (:func:`_pair_gains`).
     """
     out = np.zeros_like(cand)
-    per_world = position.ndim == 3
-    f32 = np.float32
-    cand_t = np.ascontiguousarray(cand.T)  # instrument-major: contiguous rows per instrument
-    clout32 = clout.astype(f32)
-    for k in np.flatnonzero(cand_t.any(axis=1)):
-        rows = np.flatnonzero(cand_t[k])
-        iss = plan.issues[k]
-        c = clout32[rows]
-        gain: NDArray[np.float32] | None = None
-        for j, i in enumerate(iss):
-            d = sign * side.effects[k, i]
-            x = position[i][rows] if per_world else position[None, :, i]
-            # |L - x| - |L + d - x| = clip(sgn(d) * (2 (x - L) - d), -|d|, |d|)
-            h = np.asarray(x, dtype=f32) - (level[rows, i] + 0.5 * d).astype(f32)[:, None]
-            if len(iss) == 1:
-                gain = h if d > 0 else -h
-                break
-            h *= f32(2.0 * np.sign(d))
-            np.clip(h, -abs(d), abs(d), out=h)
-            h *= plan.unit_sal[k][j]
-            gain = h if gain is None else gain + h
-        assert gain is not None
-        tol = plan.tol[k]
+    ww, kk = np.nonzero(cand)
+    if ww.size == 0:
+        return out
+    clout32 = clout.astype(np.float32)
+    single = plan.single[kk]
+    for sel in (single, ~single):
+        if not sel.any():
+            continue
+        w, k = ww[sel], kk[sel]
+        gain = _pair_gains(side, plan, w, k, level, position, sign, multi=not single[sel][0])
         if proposer >= 0:
             gain[:, proposer] = 1.0  # gain is a fresh array here
-        c *= plan.sal_k[:, k]
-        pro = np.einsum("wa,wa->w", c, gain > tol, dtype=f32)
-        con = np.einsum("wa,wa->w", c, gain < -tol, dtype=f32)
+        tol = plan.tol[k][:, None]
+        c = clout32[w]
+        c *= plan.sal_kt[k]
+        pro = np.einsum("wa,wa->w", c, gain > tol, dtype=np.float32)
+        con = np.einsum("wa,wa->w", c, gain < -tol, dtype=np.float32)
         tot = pro + con
         sup = np.where(tot > 0, pro / np.where(tot > 0, tot, 1), 0.5)
-        out[rows, k] = sup >= threshold
+        out[w, k] = sup >= threshold
     return out
+
+
+def _pair_gains(
+    side: Side,
+    plan: VotePlan,
+    w: IntArray,
+    k: IntArray,
+    level: FloatArray,
+    position: FloatArray | NDArray[np.float32],
+    sign: float,
+    multi: bool,
+) -> NDArray[np.float32]:
+    """Each actor's gain ``[P, A]`` (float32) from instrument ``k[p]`` in world ``w[p]``.
+
+    Single-issue moves keep only the sign that matters: ``x - (L + d/2)`` (times ``sgn d``).
+    Multi-issue ones sum ``|L - x| - |L + d - x| = clip(sgn(d) (2 (x - L) - d), -|d|, |d|)``
+    weighted by salience / range over their issues (in issue order; padded issues add 0).
+    """
+    f32 = np.float32
+    gain: NDArray[np.float32] | None = None
+    for j in range(plan.iss_pad.shape[1] if multi else 1):
+        i = plan.iss_pad[k, j]
+        d = sign * side.effects[k, i]
+        if position.ndim == 3:
+            x = position[i, w]
+        else:
+            x = position[:, i].T
+        h = np.asarray(x, dtype=f32) - (level[w, i] + 0.5 * d).astype(f32)[:, None]
+        if not multi:
+            return np.asarray(np.where((d > 0)[:, None], h, -h))
+        h *= (2.0 * np.sign(d)).astype(f32)[:, None]
+        ad = np.abs(d)[:, None]
+        np.clip(h, -ad, ad, out=h)
+        h *= plan.usal_pad[k, j]
+        gain = h if gain is None else gain + h
+    assert gain is not None
+    return gain
 
 
 def internal_positions(
