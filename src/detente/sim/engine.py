@@ -1117,10 +1117,7 @@ def _pair_gains(
     for j in range(plan.iss_pad.shape[1] if multi else 1):
         i = plan.iss_pad[k, j]
         d = sign * side.effects[k, i]
-        if position.ndim == 3:
-            x = position[i, w]
-        else:
-            x = position[:, i].T
+        x = position[i, w] if position.ndim == 3 else position[:, i].T  # [P, A]
         h = np.asarray(x, dtype=f32) - (level[w, i] + 0.5 * d).astype(f32)[:, None]
         if not multi:
             return np.asarray(np.where((d > 0)[:, None], h, -h))
