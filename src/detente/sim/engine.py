@@ -140,7 +140,7 @@ class VotePlan:
     sal_k: NDArray[np.float32]  # [A, K] salience summed over each instrument's issues
     tol: NDArray[np.float32]  # [K] gains within this of zero are indifference
     sal_kt: NDArray[np.float32]  # [K, A] sal_k transposed
-    single: BoolArray  # [K] the instrument moves one issue
+    n_iss: IntArray  # [K] number of issues each instrument moves
     iss_pad: IntArray  # [K, J] issues per instrument, padded with its first issue
     usal_pad: NDArray[np.float32]  # [K, J, A] unit_sal, zero where padded
 
@@ -191,7 +191,7 @@ def vote_plan(side: Side, span: FloatArray) -> VotePlan:
             dtype=np.float32,
         ),
         sal_kt=np.ascontiguousarray((sal @ nz.T.astype(np.float64)).astype(np.float32).T),
-        single=n_iss == 1,
+        n_iss=n_iss.astype(np.int64),
         iss_pad=iss_pad,
         usal_pad=usal_pad,
     )
@@ -1069,20 +1069,19 @@ def voted(
     Equivalent to ``cand & (vote(...) >= threshold)``, but each instrument's vote is computed
     only in the worlds where it is a candidate (elsewhere the result is not used), which is
     where the time goes: typically a fifth to a half of the worlds per instrument. All the
-    (world, instrument) candidate pairs are voted at once, single-issue instruments and
-    multi-issue ones in two batches (:func:`_pair_gains`).
+    (world, instrument) candidate pairs are voted at once, one batch per number of issues
+    the instruments move (:func:`_pair_gains`).
     """
     out = np.zeros_like(cand)
     ww, kk = np.nonzero(cand)
     if ww.size == 0:
         return out
     clout32 = clout.astype(np.float32)
-    single = plan.single[kk]
-    for sel in (single, ~single):
-        if not sel.any():
-            continue
+    n_iss = plan.n_iss[kk]
+    for n_j in np.unique(n_iss).tolist():
+        sel = n_iss == n_j
         w, k = ww[sel], kk[sel]
-        gain = _pair_gains(side, plan, w, k, level, position, sign, multi=not single[sel][0])
+        gain = _pair_gains(side, plan, w, k, level, position, sign, n_j)
         if proposer >= 0:
             gain[:, proposer] = 1.0  # gain is a fresh array here
         tol = plan.tol[k][:, None]
@@ -1104,17 +1103,19 @@ def _pair_gains(
     level: FloatArray,
     position: FloatArray | NDArray[np.float32],
     sign: float,
-    multi: bool,
+    n_issues: int,
 ) -> NDArray[np.float32]:
     """Each actor's gain ``[P, A]`` (float32) from instrument ``k[p]`` in world ``w[p]``.
 
-    Single-issue moves keep only the sign that matters: ``x - (L + d/2)`` (times ``sgn d``).
-    Multi-issue ones sum ``|L - x| - |L + d - x| = clip(sgn(d) (2 (x - L) - d), -|d|, |d|)``
-    weighted by salience / range over their issues (in issue order; padded issues add 0).
+    All the instruments ``k`` move ``n_issues`` issues. Single-issue moves keep only the
+    sign that matters: ``x - (L + d/2)`` (times ``sgn d``). Multi-issue ones sum
+    ``|L - x| - |L + d - x| = clip(sgn(d) (2 (x - L) - d), -|d|, |d|)`` weighted by
+    salience / range over their issues, in issue order.
     """
     f32 = np.float32
+    multi = n_issues > 1
     gain: NDArray[np.float32] | None = None
-    for j in range(plan.iss_pad.shape[1] if multi else 1):
+    for j in range(n_issues):
         i = plan.iss_pad[k, j]
         d = sign * side.effects[k, i]
         x = position[i, w] if position.ndim == 3 else position[:, i].T  # [P, A]
