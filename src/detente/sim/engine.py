@@ -1078,8 +1078,10 @@ def voted(
         return out
     clout32 = clout.astype(np.float32)
     n_iss = plan.n_iss[kk]
-    for n_j in np.unique(n_iss).tolist():
+    for n_j in range(int(n_iss.max()) + 1):
         sel = n_iss == n_j
+        if not sel.any():
+            continue
         w, k = ww[sel], kk[sel]
         gain = _pair_gains(side, plan, w, k, level, position, sign, n_j)
         if proposer >= 0:
@@ -1113,17 +1115,23 @@ def _pair_gains(
     salience / range over their issues, in issue order.
     """
     f32 = np.float32
-    multi = n_issues > 1
     gain: NDArray[np.float32] | None = None
     for j in range(n_issues):
         i = plan.iss_pad[k, j]
         d = sign * side.effects[k, i]
-        x = position[i, w] if position.ndim == 3 else position[:, i].T  # [P, A]
+        if position.ndim == 3:  # issue-major [I, n, A]: rows of the flattened [I * n, A]
+            n_w = position.shape[1]
+            x = np.take(position.reshape(-1, position.shape[2]), i * n_w + w, axis=0)
+        else:
+            x = position[:, i].T  # [P, A]
         h = np.asarray(x, dtype=f32) - (level[w, i] + 0.5 * d).astype(f32)[:, None]
-        if not multi:
-            return np.asarray(np.where((d > 0)[:, None], h, -h))
+        if n_issues == 1:
+            h *= np.sign(d).astype(f32)[:, None]  # exact negation where d < 0
+            return h
         h *= (2.0 * np.sign(d)).astype(f32)[:, None]
-        ad = np.abs(d)[:, None]
+        # clipping in float32 at the float32-rounded bound gives the same float32 as in
+        # float64 at the exact bound (no float32 lies strictly between a bound and its rounding)
+        ad = np.abs(d).astype(f32)[:, None]
         np.clip(h, -ad, ad, out=h)
         h *= plan.usal_pad[k, j]
         gain = h if gain is None else gain + h
