@@ -74,12 +74,20 @@ METRICS: tuple[str, ...] = (
 
 
 def _logit(p: FloatArray | float) -> FloatArray:
-    q = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    q = _clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
     return np.asarray(np.log(q / (1 - q)))
 
 
 def _expit(x: FloatArray) -> FloatArray:
     return np.asarray(1.0 / (1.0 + np.exp(-x)))
+
+
+def _clip(x: Any, low: Any, high: Any, out: Any = None) -> Any:
+    """``np.clip`` without its Python dispatch (the same numbers: max with ``low``, then min).
+
+    The per-step arrays are small, so the wrapper's overhead is a good part of the cost.
+    """
+    return np.minimum(np.maximum(x, low, out=out), high, out=out)
 
 
 def ladder(side: Side, level: FloatArray, neutral: float) -> BoolArray:
@@ -90,8 +98,8 @@ def ladder(side: Side, level: FloatArray, neutral: float) -> BoolArray:
     levels below it take hostile instruments up to cumulative hostility share
     ``(neutral - l) / neutral``.
     """
-    conc = np.clip((level - neutral) / max(1.0 - neutral, 1e-9), 0.0, 1.0)
-    host = np.clip((neutral - level) / max(neutral, 1e-9), 0.0, 1.0)
+    conc = _clip((level - neutral) / max(1.0 - neutral, 1e-9), 0.0, 1.0)
+    host = _clip((neutral - level) / max(neutral, 1e-9), 0.0, 1.0)
     return (side.conc_rank[None, :] <= conc[:, None] + 1e-9) | (
         side.host_rank[None, :] <= host[:, None] + 1e-9
     )
@@ -114,7 +122,7 @@ def posture(
     conc = (w @ gp) / gp.sum() if gp.sum() > 0 else np.zeros(active.shape[0])
     host = (w @ gn) / gn.sum() if gn.sum() > 0 else np.zeros(active.shape[0])
     nl = p.neutral_level
-    return np.clip(nl + (1 - nl) * conc - nl * host, 0.0, 1.0), conc, host
+    return _clip(nl + (1 - nl) * conc - nl * host, 0.0, 1.0), conc, host
 
 
 @dataclass(frozen=True)
@@ -537,7 +545,7 @@ def election_verdict(
     ``H`` the internal side's hostile gesture started plus menacing shocks since then.
     Positive: the engagers gain; negative: the sanctions hawks gain.
     """
-    return np.asarray(np.clip(swing * (reciprocated - unreciprocated - hostile), -1.0, 1.0))
+    return np.asarray(_clip(swing * (reciprocated - unreciprocated - hostile), -1.0, 1.0))
 
 
 def floor_position(
@@ -716,7 +724,7 @@ def run_chunk(
     for t in range(n_t):
         # ------------------------------------------------------------ 1. choice
         b_f, b_o = _expit(lb_f), _expit(lb_o)
-        lev_f = np.clip(
+        lev_f = _clip(
             focal_strategy.move(View(t, own_f[:, :t], perc_f[:, :t], b_f, view_rng_f)), 0.0, 1.0
         )
         # position of the internal side's actors this step (elections + perception shifts)
@@ -737,7 +745,7 @@ def run_chunk(
         pend_eff = (
             f_pending.astype(np.float64) @ sf.effects + o_pending.astype(np.float64) @ so.effects
         )
-        prospective = np.clip(level + pend_eff, low, high)
+        prospective = _clip(level + pend_eff, low, high)
         want_f = ladder(sf, lev_f, nl) & f_menu[None, :]
         if p.us_cost_tolerance >= 0:
             retreat = cost > p.us_cost_tolerance
@@ -773,7 +781,7 @@ def run_chunk(
         else:
             app_f = cand_f
         if opponent is not None:
-            lev_o_choice = np.clip(
+            lev_o_choice = _clip(
                 opponent.move(View(t, own_o[:, :t], perc_o[:, :t], b_o, view_rng_o)), 0.0, 1.0
             )
             want_o = ladder(so, lev_o_choice, nl)
@@ -832,7 +840,7 @@ def run_chunk(
         # ------------------------------------------------------------ 3. implementation
         for active, dropped, side in ((f_active, drop_f, sf), (o_active, drop_o, so)):
             if dropped.any():
-                level = np.clip(level - dropped.astype(np.float64) @ side.effects, low, high)
+                level = _clip(level - dropped.astype(np.float64) @ side.effects, low, high)
                 active &= ~dropped
         f_new = ~f_active & (f_start <= t)
         o_new = ~o_active & (o_start <= t)
@@ -840,7 +848,7 @@ def run_chunk(
         o_active |= o_new
         f_start = np.where(f_new | drop_f, NEVER, f_start)
         o_start = np.where(o_new | drop_o, NEVER, o_start)
-        level = np.clip(
+        level = _clip(
             level + f_new.astype(np.float64) @ sf.effects + o_new.astype(np.float64) @ so.effects,
             low,
             high,
@@ -850,8 +858,8 @@ def run_chunk(
         play_f, _, host_f = posture(sf, f_active, f_pending, p)
         play_o, _, _ = posture(so, o_active, o_pending, p)
         own_f[:, t], own_o[:, t] = play_f, play_o
-        q_f = np.clip(play_o + p.perception_bias_us + p.perception_noise_us * z_perc_f[:, t], 0, 1)
-        q_o = np.clip(
+        q_f = _clip(play_o + p.perception_bias_us + p.perception_noise_us * z_perc_f[:, t], 0, 1)
+        q_o = _clip(
             play_f + p.perception_bias_iran + p.perception_noise_iran * z_perc_o[:, t], 0, 1
         )
         perc_f[:, t], perc_o[:, t] = q_f, q_o
@@ -864,7 +872,7 @@ def run_chunk(
             var = p.type_noise**2 + noise**2
             llr = ((q - p.type_hostile_level) ** 2 - (q - mu_r) ** 2) / (2 * var)
             lb += p.belief_learning_rate * llr - p.belief_forgetting * (lb - prior)
-            np.clip(lb, -8, 8, out=lb)
+            _clip(lb, -8, 8, out=lb)
         a = p.memory
         sm_own_f = (1 - a) * sm_own_f + a * play_f
         sm_own_o = (1 - a) * sm_own_o + a * play_o
@@ -873,11 +881,11 @@ def run_chunk(
         # ------------------------------------------------------------ 4. domestic politics
         # what Iran feels: the sanctions level weighted by its allied bite (relative to start)
         sanc_n = bite * norm(r["sanctions"])
-        relief = np.clip(sanc_n0 - sanc_n, 0, 1) if r["sanctions"] >= 0 else np.zeros(n)
+        relief = _clip(sanc_n0 - sanc_n, 0, 1) if r["sanctions"] >= 0 else np.zeros(n)
         multi = (f_active @ f_multi) / f_multi.sum() if f_multi.sum() > 0 else np.zeros(n)
         gain = relief + 0.5 * multi
         rally = host_f + p.dictation_effect * sanc_n
-        support = np.clip(
+        support = _clip(
             support
             + dtt * (p.demographic_drift + p.engagement_gain * gain - p.rally_effect * rally)
             + p.support_noise * z_support[:, t],
@@ -893,7 +901,7 @@ def run_chunk(
         o_clout = np.where(hit[:, None] & victims, o_clout * (1 - p.backlash_severity), o_clout)
         if r["reform"] >= 0:
             j = r["reform"]
-            new = np.clip(level[:, j] - hit * p.backlash_severity * 0.5 * span[j], low[j], high[j])
+            new = _clip(level[:, j] - hit * p.backlash_severity * 0.5 * span[j], low[j], high[j])
             transient[:, j] += new - level[:, j]
             level[:, j] = new
         target = np.where(
@@ -916,7 +924,7 @@ def run_chunk(
 
         # ------------------------------------------------------------ 5. allies, shocks, outcomes
         relax = transient * (1 - np.exp(-p.shock_decay * dtt))
-        new = np.clip(level - relax, low, high)
+        new = _clip(level - relax, low, high)
         transient -= level - new
         level = new
         bad = np.zeros(n)
@@ -927,7 +935,7 @@ def run_chunk(
         if sy.shock_rate.size:
             hits = u_shock[:, t, : sy.shock_rate.size] < 1 - np.exp(-sy.shock_rate * dtt)
             hf = hits.astype(np.float64)
-            new = np.clip(level + hf @ sy.shock_effects, low, high)
+            new = _clip(level + hf @ sy.shock_effects, low, high)
             transient += new - level
             level = new
             f_clout *= 1 + hf @ sy.shock_clout_focal
@@ -938,9 +946,9 @@ def run_chunk(
                 menace = np.asarray((sy.shock_effects[:, roles_bad] > 0).any(axis=1))
                 menace_hits = (hits & menace[None, :]).sum(axis=1).astype(np.float64)
                 bad = bad + (hits & menace[None, :]).any(axis=1)
-        moderation = np.clip((play_o - nl) / (1 - nl), 0, 1)
+        moderation = _clip((play_o - nl) / (1 - nl), 0, 1)
         pressure = host_f + 0.5 * norm(r["sanctions"])  # unilateral U.S. pressure, not the bite
-        allied = np.clip(
+        allied = _clip(
             allied
             + dtt
             * (
@@ -987,7 +995,7 @@ def run_chunk(
                                      fe.engager_position, x0),
                             balance,
                         )
-                        fp[:, :, fe.floor] = np.clip(fx, low, high).T
+                        fp[:, :, fe.floor] = _clip(fx, low, high).T
                         f_pos = fp
                 if (here & ~fe.legislature).any():
                     cost = (1 - p.us_mandate_renewal) * cost
@@ -1132,7 +1140,7 @@ def _pair_gains(
         # clipping in float32 at the float32-rounded bound gives the same float32 as in
         # float64 at the exact bound (no float32 lies strictly between a bound and its rounding)
         ad = np.abs(d).astype(f32)[:, None]
-        np.clip(h, -ad, ad, out=h)
+        _clip(h, -ad, ad, out=h)
         h *= plan.usal_pad[k, j]
         gain = h if gain is None else gain + h
     assert gain is not None
@@ -1176,7 +1184,7 @@ def internal_positions(
         for e, h in enumerate(sy.elected):
             if lost[e].any():
                 x[:, h] += np.where(lost[e], alt[e, i] - base[h, i], f32(0))
-        np.clip(x, f32(sy.low[i]), f32(sy.high[i]), out=x)
+        _clip(x, f32(sy.low[i]), f32(sy.high[i]), out=x)
     return out
 
 
