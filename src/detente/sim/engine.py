@@ -301,6 +301,7 @@ class CheckBatch:
     limit: FloatArray  # [C] tolerance + 1e-9
     tol: FloatArray  # [C]
     veto: IntArray  # the veto players' checks (positions in C)
+    full_stake: bool  # every holder pair's actor has a stake in its issue
 
     @property
     def n_holder(self) -> int:
@@ -327,6 +328,7 @@ def check_batch(checks: list[Check]) -> CheckBatch:
         limit=np.array([c.tol + 1e-9 for c in checks]),
         tol=np.array([c.tol for c in checks]),
         veto=np.array([n for n, c in enumerate(checks) if c.veto], dtype=np.int64),
+        full_stake=all(bool(c.stake[j]) for c, j in hold),
     )
 
 
@@ -412,7 +414,9 @@ def _batch_losses(
         x = np.asarray(position[b.holder, ih][None, :], dtype=np.float64)
     else:
         x = np.asarray(position[ih[None, :], worlds[:, None], b.holder[None, :]], dtype=np.float64)
-    pair = veto_loss(p0[:, ih], d[:, ih], x) * b.stake
+    pair = veto_loss(p0[:, ih], d[:, ih], x)
+    if not b.full_stake:  # x * True is x: skip the multiply when every stake is held
+        pair = pair * b.stake
     if nh < b.issue.size:
         ie = b.issue[nh:]
         pair = np.concatenate([pair, veto_loss(p0[:, ie], d[:, ie], b.ext_x)], axis=1)
@@ -496,7 +500,8 @@ def ratify(
         if gate[k]:
             ok &= belief[rk] >= threshold * plan.rel[k]
         app[rk, k] = ok
-        exc[rk] = np.where(ok, np.maximum(exc[rk], worst), exc[rk])
+        e = exc[rk]
+        exc[rk] = np.where(ok, np.maximum(e, worst), e)
         pros[rk[ok]] = target[ok]
     approved[rows] = app
     excess[rows] = exc
