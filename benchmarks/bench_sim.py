@@ -10,6 +10,9 @@ Peer (measured in one process, in the same run): the same engine run world by wo
 per call, the cost an unvectorised per-world loop over the same model pays) against the
 vectorised engine on one chunk, both per world-step. The ratio is the vectorisation gain.
 
+Small runs: milliseconds per ``summarize`` call of 100 worlds (the three options at 4 LHS
+states, best of 3), the call ``detente run`` makes for every state and strategy.
+
 Usage: .venv/bin/python benchmarks/bench_sim.py [--worlds 100000] [--jobs 2] [--chunk 2048]
 """
 
@@ -63,6 +66,30 @@ def _peer(strategy: str, chunk: int, singles: int) -> dict[str, float]:
     return {"vectorised_us_per_world_step": vec * 1e6, "world_by_world_us_per_world_step": one * 1e6}
 
 
+def _small_calls(states: int = 4) -> float:
+    """Milliseconds per ``summarize`` call of 100 worlds, as ``detente run`` makes them.
+
+    The three options at ``states`` LHS states (``values`` = each sampled row): the per-call
+    cost of small runs, where per-step overhead and compiling dominate.
+    """
+    from detente.experiments.sampling import sample_states
+    from detente.scenario import load_scenario
+    from detente.sim import summarize
+
+    s = load_scenario("us-iran-2001")
+    sampled = sample_states(s, states, "lhs", 0)
+    rows = [{k: float(v) for k, v in r.items()} for _, r in sampled.iterrows()]
+    summarize(s, STRATEGIES[0], 100, 0)  # warm up
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for values in rows:
+            for strategy in STRATEGIES:
+                summarize(s, strategy, 100, 0, values=values)
+        best = min(best, (time.perf_counter() - t0) / (len(rows) * len(STRATEGIES)))
+    return best * 1e3
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--worlds", type=int, default=100_000)
@@ -85,6 +112,7 @@ def main() -> None:
     cpu = {s: round(sum(t for n, t, _ in res if n == s), 2) for s in STRATEGIES}
     peer = _peer("moderate-engagement", a.chunk, a.singles)
     ratio = peer["world_by_world_us_per_world_step"] / peer["vectorised_us_per_world_step"]
+    small_ms = _small_calls()
     print(
         json.dumps(
             {
@@ -100,6 +128,7 @@ def main() -> None:
                 "peak_rss_mb_per_process": round(max(m for _, _, m in res)),
                 "peer": {k: round(v, 2) for k, v in peer.items()},
                 "ratio_world_by_world_over_vectorised": round(ratio, 1),
+                "summarize_100_worlds_ms_per_call": round(small_ms, 1),
                 "load_average_1min": round(os.getloadavg()[0], 2),
             }
         )
