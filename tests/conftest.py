@@ -29,19 +29,27 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture
-def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def invoke_cli(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> CliResult:
     """Run ``detente ARGS`` in-process through the real entry point (exit codes included)."""
     from detente.cli import main
 
+    monkeypatch.setattr(sys, "argv", ["detente", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return CliResult(code, out, err)
+
+
+@pytest.fixture
+def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """``run_cli("validate", path)``: :func:`invoke_cli` bound to this test's fixtures."""
+
     def run(*args: str) -> CliResult:
-        monkeypatch.setattr(sys, "argv", ["detente", *args])
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return CliResult(code, out, err)
+        return invoke_cli(list(args), capsys, monkeypatch)
 
     return run

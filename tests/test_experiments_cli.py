@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from conftest import invoke_cli
 from detente.experiments.robustness import COMPARISON_COLUMNS
 from detente.experiments.testing import SYNTHETIC_SCENARIO_YAML
 
@@ -17,16 +17,8 @@ def cli(
     args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> tuple[int, str, str]:
     """Run ``detente ARGS`` in-process; return (exit code, stdout, stderr)."""
-    from detente.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["detente", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    result = invoke_cli(args, capsys, monkeypatch)
+    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture()
