@@ -143,14 +143,12 @@ class VotePlan:
     pair_d: FloatArray
     pair_m: NDArray[np.float32]  # [P, Km] pair -> instrument (position in multi_k)
     multi_w: NDArray[np.float32]  # [A, Km] salience summed over the instrument's issues
-    issues: tuple[IntArray, ...]  # per instrument: the issues it moves
-    unit_sal: tuple[NDArray[np.float32], ...]  # per instrument: [issues, A] salience / range
     sal_k: NDArray[np.float32]  # [A, K] salience summed over each instrument's issues
     tol: NDArray[np.float32]  # [K] gains within this of zero are indifference
     sal_kt: NDArray[np.float32]  # [K, A] sal_k transposed
     n_iss: IntArray  # [K] number of issues each instrument moves
     iss_pad: IntArray  # [K, J] issues per instrument, padded with its first issue
-    usal_pad: NDArray[np.float32]  # [K, J, A] unit_sal, zero where padded
+    usal_pad: NDArray[np.float32]  # [K, J, A] salience / issue range, zero where padded
 
 
 def vote_plan(side: Side, span: FloatArray) -> VotePlan:
@@ -186,10 +184,6 @@ def vote_plan(side: Side, span: FloatArray) -> VotePlan:
         multi_w=(sal[:, ii] @ pm.astype(np.float64)).astype(np.float32)
         if kk.size
         else np.zeros((side.n_actors, 0), dtype=np.float32),
-        issues=tuple(np.flatnonzero(nz[k]) for k in range(side.n_instruments)),
-        unit_sal=tuple(
-            (sal[:, nz[k]] / span[nz[k]]).T.astype(np.float32) for k in range(side.n_instruments)
-        ),
         sal_k=(sal @ nz.T.astype(np.float64)).astype(np.float32),
         tol=np.array(
             [
