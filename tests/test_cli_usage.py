@@ -65,7 +65,7 @@ def test_usage_errors_through_the_console_script() -> None:
         ))
         for args, needle in MISUSES
     ]
-    for args, needle, proc in procs:
+    for _args, needle, proc in procs:
         out, err = proc.communicate(timeout=120)
         assert proc.returncode is not None
         _check_one_line(CliResult(proc.returncode, out, err), needle)
