@@ -26,4 +26,9 @@ def test_ci_runs_the_readme_test_command() -> None:
     _, test = _commands()
     pytest_cmd = test.rpartition(" && ")[2]
     assert pytest_cmd in ci
-    assert "torch==2.13.0" in ci and "-e '.[test]'" in ci
+    assert "-c constraints.txt torch==2.13.0 -e '.[test]'" in ci
+
+
+def test_readme_installs_from_the_constraints_file() -> None:
+    for command in _commands():
+        assert "pip install -c constraints.txt " in command
