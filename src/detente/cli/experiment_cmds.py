@@ -40,7 +40,7 @@ from detente.experiments.runner import (
     run_experiment,
 )
 from detente.experiments.sampling import SAMPLERS, Sampler, sample_states, to_values, unit_sample
-from detente.scenario import Scenario, UncertainParameter, load_scenario, resolve, uncertainties
+from detente.scenario import Scenario, UncertainParameter, load_scenario, uncertainties
 from detente.store.duckdb import ResultStore
 
 console = Console(highlight=False)
@@ -132,7 +132,7 @@ def _split(text: str | None) -> list[str] | None:
 def _probe_outcomes(scenario: Scenario, strategy: str) -> list[str]:
     """Outcome names the model produces (one world at the nominal state)."""
     model, _ = load_model()
-    return [str(k) for k in model(resolve(scenario), strategy, 1, 0, 0)]
+    return [str(k) for k in model(scenario, strategy, 1, 0, 0)]
 
 
 def _store(out: Path | None, db: Path | None) -> ResultStore:

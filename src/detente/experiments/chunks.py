@@ -22,7 +22,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from detente.scenario import Scenario, resolve
+from detente.scenario import Scenario
 from detente.sim.rng import BLOCK
 from detente.store.duckdb import ChunkResult
 
@@ -32,13 +32,24 @@ FloatArray = NDArray[np.float64]
 class Model(Protocol):
     """The engine protocol experiments run: per-world outcome summaries of one strategy.
 
-    ``(scenario, strategy, worlds, seed, start_world) -> {metric: array[worlds]}``, with
-    ``start_world`` a multiple of :data:`~detente.sim.rng.BLOCK`; the same ``(seed, world)``
-    must give the same outcome whatever ``start_world``/``worlds`` window contains it.
+    ``(scenario, strategy, worlds, seed, start_world, *, values) -> {metric: array[worlds]}``,
+    with ``start_world`` a multiple of :data:`~detente.sim.rng.BLOCK`; the same
+    ``(seed, world)`` must give the same outcome whatever ``start_world``/``worlds`` window
+    contains it. The model receives the scenario *as written* and the state's ``values`` and
+    resolves them itself (:func:`detente.scenario.resolve`): resolving happens in one place,
+    the model's entry, because a resolved copy no longer knows which numbers were ranges (the
+    engine reads the shape of a delay's distribution from its range).
     """
 
     def __call__(
-        self, scenario: Scenario, strategy: str, worlds: int, seed: int, start_world: int
+        self,
+        scenario: Scenario,
+        strategy: str,
+        worlds: int,
+        seed: int,
+        start_world: int,
+        *,
+        values: Mapping[str, float] | None = None,
     ) -> Mapping[str, FloatArray]: ...
 
 
@@ -59,7 +70,8 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Task:
-    """Chunks of one state, evaluated together so the state's scenario is resolved once."""
+    """Chunks of one state, evaluated together (the engine resolves the state's scenario once
+    and shares it between the chunks and strategies)."""
 
     state: int
     values: Mapping[str, float]
@@ -112,19 +124,20 @@ def group_tasks(chunks: Sequence[Chunk], states: Sequence[Mapping[str, float]]) 
 
 
 def run_task(task: Task, *, model: Model, scenario: Scenario, seed: int) -> list[ChunkResult]:
-    """Evaluate a task's chunks: resolve the state's scenario once, run each chunk.
+    """Evaluate a task's chunks: each chunk runs the model on the scenario and the state's values.
 
     Raises
     ------
     ValueError
         When the model returns arrays of the wrong length.
     """
-    resolved = resolve(scenario, task.values)
     wseed = state_seed(seed, task.state)
     out: list[ChunkResult] = []
     for c in task.chunks:
         t0 = time.perf_counter()
-        raw = model(resolved, c.strategy, c.world_count, wseed, c.world_start)
+        raw = model(
+            scenario, c.strategy, c.world_count, wseed, c.world_start, values=task.values
+        )
         outcomes = {str(k): np.asarray(v, dtype=float).reshape(-1) for k, v in raw.items()}
         for k, v in outcomes.items():
             if v.shape != (c.world_count,):

@@ -15,11 +15,12 @@ safe but never opens a dialogue.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 import numpy as np
 from numpy.typing import NDArray
 
-from detente.scenario import Scenario, nominal
+from detente.scenario import Scenario, nominal, resolve
 from detente.sim.rng import WorldRNG, name_key
 
 SYNTHETIC_SCENARIO_YAML = """\
@@ -64,25 +65,35 @@ FloatArray = NDArray[np.float64]
 
 
 def synthetic_model(
-    scenario: Scenario, strategy: str, worlds: int, seed: int, start_world: int = 0
+    scenario: Scenario,
+    strategy: str,
+    worlds: int,
+    seed: int,
+    start_world: int = 0,
+    *,
+    values: Mapping[str, float] | None = None,
 ) -> dict[str, FloatArray]:
     """Per-world outcomes of a toy model that follows the engine's ``summarize`` protocol.
 
     Parameters
     ----------
     scenario : Scenario
-        A resolved scenario with ``parameters`` ``reciprocity``, ``signal_noise``,
-        ``backlash`` and an actor ``hardliners`` (missing ones take defaults).
+        A scenario with ``parameters`` ``reciprocity``, ``signal_noise``, ``backlash`` and
+        an actor ``hardliners`` (missing ones take defaults).
     strategy : str
         ``containment``, ``engagement`` or ``dismantle`` (anything else acts like containment).
     worlds, seed, start_world : int
         As in :func:`detente.sim.summarize`.
+    values : mapping, optional
+        The state's values of the scenario's uncertainties (resolved here, as the protocol
+        of :class:`~detente.experiments.chunks.Model` asks).
 
     Returns
     -------
     dict of str to array, shape (worlds,)
         ``rapprochement`` (0/1), ``cost`` and ``reformist_share``.
     """
+    scenario = resolve(scenario, values)
     params = {k: nominal(v) for k, v in scenario.parameters.items()}
     reciprocity = params.get("reciprocity", 0.5)
     noise = params.get("signal_noise", 0.2)
@@ -112,8 +123,14 @@ def synthetic_model(
 
 
 def slow_synthetic_model(
-    scenario: Scenario, strategy: str, worlds: int, seed: int, start_world: int = 0
+    scenario: Scenario,
+    strategy: str,
+    worlds: int,
+    seed: int,
+    start_world: int = 0,
+    *,
+    values: Mapping[str, float] | None = None,
 ) -> dict[str, FloatArray]:
     """:func:`synthetic_model` taking ~50 ms per call, so tests can interrupt a run mid-way."""
     time.sleep(0.05)
-    return synthetic_model(scenario, strategy, worlds, seed, start_world)
+    return synthetic_model(scenario, strategy, worlds, seed, start_world, values=values)

@@ -612,8 +612,9 @@ def compile_system(
     Parameters
     ----------
     scenario : Scenario
-        A ``kind: system`` scenario, resolved or not (delay spreads are read from its
-        uncertain numbers before resolving).
+        A ``kind: system`` scenario as written, not a resolved copy: the spread of each
+        implementation delay is read from its range, and a resolved copy has only plain
+        numbers (which take :data:`DEFAULT_DELAY_SPREAD`). Pass the state in ``values``.
     strategy : str
         A scenario strategy id or a registered strategy name for the focal side.
     values : mapping, optional
