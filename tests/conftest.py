@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+#: The reference data shipped inside the package (a copy of the project's ../shared/data).
+SHARED_DATA = REPO / "src" / "detente" / "data" / "reference"
 
 
 @dataclass
@@ -23,7 +24,7 @@ class CliResult:
 
 @pytest.fixture
 def shared_data() -> Path:
-    """The read-only reference data directory (../shared/data beside the checkout)."""
+    """The read-only reference data directory shipped with the package."""
     if not SHARED_DATA.is_dir():
         pytest.fail(f"reference data not found at {SHARED_DATA}")
     return SHARED_DATA

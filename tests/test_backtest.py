@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from conftest import SHARED_DATA
 from detente.backtest import backtest_deu, grouped_folds
 from detente.backtest.council import (
     ACCESSION_2004,
@@ -21,7 +20,7 @@ from detente.backtest.scoring import bootstrap_weights, group_codes
 from detente.bargaining import compromise
 from detente.scenario.tables import load_deu
 
-DEU = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "deu3" / "deu3.tsv"
+DEU = SHARED_DATA / "deu3" / "deu3.tsv"
 
 
 @pytest.fixture(scope="module")

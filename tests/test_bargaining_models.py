@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import SHARED_DATA
 from detente.bargaining import MODELS, EUMParams, forecast, run
 from detente.bargaining.eum import all_pairs_total, votes_for
 from detente.errors import InputError
 from detente.scenario.table import ActorTable
 from detente.scenario.tables import load_actor_csv, load_tables
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = SHARED_DATA
 EMISSION = DATA / "bargaining-cases" / "emission-standards-1994.csv"
 
 TABLE2_MEDIAN = [8.4, 9.9, 9.9, 9.9, 9.9, 7.4, 8.8, 9.6]

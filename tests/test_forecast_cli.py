@@ -9,9 +9,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from conftest import SHARED_DATA
 from detente.cli import app
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = SHARED_DATA
 runner = CliRunner()
 
 
@@ -66,3 +67,11 @@ def test_bad_input_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     proc = detente("forecast", "emission-standards-1994", "--model", "eumm")
     assert proc.returncode == 2 and "did you mean" in proc.stderr
+
+
+def test_backtest_deu_runs_on_the_shipped_data_with_no_path(run_cli) -> None:  # type: ignore[no-untyped-def]
+    """A fresh install has DEU III inside the package: no path needed."""
+    result = run_cli("backtest", "deu", "--json", "--folds", "2", "--boot", "100")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["n_issues"] == 353

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import SHARED_DATA
 from detente.errors import InputError
 from detente.scenario import load_scenario
 from detente.scenario import tables as tables_mod
@@ -18,7 +19,7 @@ from detente.scenario.tables import (
     tables_from_scenario,
 )
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = SHARED_DATA
 KTAB = sorted((DATA / "ktab").glob("*.csv"))
 
 
@@ -114,3 +115,20 @@ def test_bad_ktab_rows_are_located(tmp_path: Path) -> None:
 def test_unknown_name_suggests_builtin() -> None:
     with pytest.raises(InputError, match="did you mean"):
         load_tables("emission-standards-1995")
+
+
+def test_shipped_reference_data_is_the_projects_reference_set() -> None:
+    """The package's copy equals ../shared/data byte for byte, where that set is present."""
+    import filecmp
+
+    upstream = SHARED_DATA.parents[4] / "shared" / "data"
+    if not upstream.is_dir():
+        pytest.skip(f"no upstream reference set at {upstream}")
+    shipped = sorted(p.relative_to(SHARED_DATA) for p in SHARED_DATA.rglob("*") if p.is_file())
+    expected = sorted(p.relative_to(upstream) for p in upstream.rglob("*") if p.is_file())
+    assert [p for p in shipped if p.name != "README.md"] == [
+        p for p in expected if p.name != "README.md"
+    ]
+    for rel in expected:
+        if rel.name != "README.md":
+            assert filecmp.cmp(SHARED_DATA / rel, upstream / rel, shallow=False), rel

@@ -138,7 +138,14 @@ backtest_app = typer.Typer(
 
 @backtest_app.command("deu")
 def backtest_deu_cmd(
-    path: Annotated[Path, typer.Argument(help="DEU III TSV (see the data README).")],
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="DEU III TSV (default: the copy shipped with detente, CC BY 4.0; "
+            "see detente/data/reference/README.md).",
+            show_default=False,
+        ),
+    ] = None,
     folds: Annotated[
         int,
         typer.Option("--folds", min=2, max=50, help="K of grouped K-fold CV (groups = proposals)."),
@@ -151,7 +158,9 @@ def backtest_deu_cmd(
 ) -> None:
     """Score every model on the DEU III issues with an outcome (MAE, bootstrap intervals)."""
     from detente.backtest import backtest_deu
+    from detente.data import deu3_path
 
+    path = deu3_path() if path is None else path
     if as_json:
         result = backtest_deu(path, folds=folds, seed=seed, n_boot=boot)
         typer.echo(json.dumps(result.to_dict(), indent=2))
