@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from detente.cli.options import SeedOpt
 from detente.errors import InputError
+from detente.experiments.budget import check_worlds
 from detente.scenario import load_scenario
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
@@ -52,7 +54,7 @@ def simulate_cmd(
     worlds: Annotated[
         int, typer.Option("--worlds", "-n", help="Number of Monte Carlo worlds.")
     ] = 2000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    seed: SeedOpt = 0,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -65,8 +67,7 @@ def simulate_cmd(
 
     if worlds < 1:
         raise InputError.single("<command line>", f"--worlds must be >= 1 (got {worlds})")
-    if seed < 0:
-        raise InputError.single("<command line>", f"--seed must be >= 0 (got {seed})")
+    check_worlds(worlds)
     sc = load_scenario(scenario)
     with Progress(
         TextColumn("simulating {task.description}"),

@@ -33,6 +33,7 @@ from rich.progress import (
 
 import detente
 from detente.errors import InputError, InputProblem, did_you_mean
+from detente.experiments.budget import check_disk, check_plan
 from detente.experiments.chunks import Model, group_tasks, plan_chunks, run_task
 from detente.experiments.executors import Evaluator, InProcessEvaluator
 from detente.scenario import Scenario
@@ -237,7 +238,16 @@ def run_experiment(
     Returns
     -------
     RunResult
+
+    Raises
+    ------
+    InputError
+        When the plan would not fit in memory or its results on the store's disk (checked
+        before anything runs), or a cell asks for more than
+        :data:`~detente.experiments.budget.MAX_WORLDS` worlds.
     """
+    check_plan(len(plan.states), len(plan.strategies), plan.worlds, chunk_worlds)
+    check_disk(store.path.parent, len(plan.states), len(plan.strategies), plan.worlds)
     if model is None:
         model, mname = load_model()
     else:

@@ -29,6 +29,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from detente.errors import InputError
+from detente.experiments.budget import check_sample
 from detente.scenario import Scenario, UncertainParameter, uncertainties
 
 Sampler = Literal["lhs", "sobol"]
@@ -53,9 +54,15 @@ def unit_sample(n: int, d: int, method: Sampler = "lhs", seed: int = 0) -> Float
     Returns
     -------
     ndarray, shape (n, d)
+
+    Raises
+    ------
+    InputError
+        When the design would not fit in the available memory (checked before allocating).
     """
     if n < 1:
         raise ValueError(f"need at least one state, got {n}")
+    check_sample(n, d)
     if d == 0:
         return np.zeros((n, 0))
     rng = np.random.default_rng(seed)
