@@ -110,22 +110,34 @@ def default_strategies(scenario: Scenario) -> list[str]:
 
 
 def check_strategies(scenario: Scenario, names: Sequence[str]) -> list[str]:
-    """Validate strategy ids against the scenario; one problem per unknown id."""
-    known = [s.id for s in scenario.strategies]
-    bad = [n for n in names if n not in known]
-    if bad:
-        raise InputError(
-            [
-                InputProblem(
-                    "<command line>",
-                    f"unknown strategy {n!r}{did_you_mean(n, known)}; "
-                    f"strategies: {', '.join(known) or 'none'}",
-                )
-                for n in bad
-            ]
-        )
+    """Validate strategy names against the scenario; one problem per unknown name.
+
+    A system scenario accepts what ``simulate`` accepts: its own strategy ids and every
+    registered strategy kind (``tit-for-tat``, ``grit``, ...), which then play for the
+    country of the scenario's options; other scenarios accept their strategy ids.
+    """
     if not names:
         raise InputError.single("<command line>", "the scenario defines no strategies to compare")
+    known = [s.id for s in scenario.strategies]
+    problems: list[InputProblem] = []
+    for name in names:
+        if scenario.kind == "system" and scenario.calendar is not None:
+            from detente.sim.system import resolve_strategy
+
+            try:
+                resolve_strategy(scenario, name)
+            except InputError as exc:
+                problems.extend(replace(p, source="<command line>") for p in exc.problems)
+        elif name not in known:
+            problems.append(
+                InputProblem(
+                    "<command line>",
+                    f"unknown strategy {name!r}{did_you_mean(name, known)}; "
+                    f"strategies: {', '.join(known) or 'none'}",
+                )
+            )
+    if problems:
+        raise InputError(problems)
     return list(dict.fromkeys(names))
 
 
