@@ -214,7 +214,7 @@ def test_scenario_table_groups_principals_and_third_parties(scenario) -> None:  
     table, groups, names = scenario_table(scenario, "sanctions")
     assert table.reference == 90
     assert groups["leader"] == "Iran" and groups["europe"] == "Third parties"
-    assert names["congress-hawks"] == "Congress: sanctions hawks"
+    assert names["congress-hawks"] == "Congress: sanctions\nhawks"  # wrapped, never cut
 
 
 def test_structure_chart_draws_every_veto_link(scenario) -> None:  # type: ignore[no-untyped-def]
@@ -287,3 +287,16 @@ def test_eum_rounds_grid_has_a_panel_per_issue(scenario) -> None:  # type: ignor
     # the right column's lowest panel sits on the first row: it keeps its x tick labels
     assert axes["eum:dialogue"].get_xlabel() == "Round"  # type: ignore[attr-defined]
     assert any("forecast" in t for t in _legend_texts(fig))
+
+
+def test_short_names_wrap_on_words_and_never_cut_one() -> None:
+    from detente.report.figures.bargaining import short_name
+
+    assert short_name("Revolutionary Guards and security services") == (
+        "Revolutionary Guards\nand security services"
+    )
+    assert short_name("Religious left (Islamic leftists within the reform coalition)") == (
+        "Religious left"
+    )
+    long = short_name("A very long name with many many words in it that goes on")
+    assert long.endswith("…") and all(w in "A very long name with many many words in it that goes on".split() for w in long.rstrip("…").split())

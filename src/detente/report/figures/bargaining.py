@@ -83,7 +83,7 @@ def scenario_table(
 
 def _crowded_key(fig: Figure, missed: Sequence[tuple[int, str]]) -> Legend:
     numbered = [
-        Line2D([], [], linestyle="none", label=f"{n}  {short_name(t.replace(chr(10), ' '), 32)}")
+        Line2D([], [], linestyle="none", label=f"{n}  {short_name(t.replace(chr(10), ' '), 40, 1)}")
         for n, t in missed
     ]
     return fig.legend(
@@ -97,10 +97,20 @@ def _crowded_key(fig: Figure, missed: Sequence[tuple[int, str]]) -> Legend:
     )
 
 
-def short_name(name: str, limit: int = 30) -> str:
-    """A label-sized name: parenthetical remarks dropped, then cut to ``limit`` characters."""
+def short_name(name: str, limit: int = 22, lines: int = 2) -> str:
+    """A label-sized name that never cuts a word.
+
+    Parenthetical remarks are dropped, then the name is wrapped on word boundaries into at
+    most ``lines`` lines of ``limit`` characters; only when whole words still do not fit is
+    the last kept word followed by an ellipsis. "Revolutionary Guards and security services"
+    becomes two full lines instead of "Revolutionary Guards and secu…".
+    """
     short = re.sub(r"\s*\([^)]*\)", "", name).strip() or name
-    return short if len(short) <= limit else short[: limit - 1].rstrip() + "…"
+    wrapped = textwrap.wrap(short, limit, break_long_words=False, break_on_hyphens=False)
+    if len(wrapped) <= lines:
+        return "\n".join(wrapped)
+    kept = wrapped[:lines]
+    return "\n".join(kept) + "…"
 
 
 def _issue_axis_label(issue: Issue | None, table: ActorTable) -> str:
