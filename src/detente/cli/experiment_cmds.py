@@ -171,6 +171,7 @@ def _print_comparison(result: jobs.CompareResult, show_info: bool) -> None:
         f"{t['chunks_reused']} reused); database {p['database']}; "
         f"files in {result.run_dir.path}/",
         markup=False,
+        soft_wrap=True,  # keep paths whole, so they can be copied
     )
 
 
@@ -290,7 +291,11 @@ def run(
         _print_discovery(result.discovery)
     report = _build_report(result.run_dir)
     if report is not None and not as_json:
-        console.print(f"HTML report: {report} (also copied to {out / 'report.html'})", markup=False)
+        console.print(
+            f"HTML report: {report} (also copied to {out / 'report.html'})",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def _build_report(run_dir: RunDir) -> Path | None:
@@ -398,7 +403,9 @@ def explore(
             f"{_fmt(r['full_low'])} - {_fmt(r['full_high'])}",
         )
     console.print(tbl)
-    console.print(f"run {result.run_id}: files in {result.run_dir.path}/", markup=False)
+    console.print(
+        f"run {result.run_id}: files in {result.run_dir.path}/", markup=False, soft_wrap=True
+    )
 
 
 # ---------------------------------------------------------------------------------------
