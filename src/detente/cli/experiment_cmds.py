@@ -9,7 +9,6 @@ the job returned.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -26,6 +25,7 @@ from detente.errors import InputError, did_you_mean
 from detente.experiments import analysis, jobs
 from detente.experiments.runner import EngineUnavailableError
 from detente.runs import DEFAULT_ROOT, RunDir
+from detente.runs.directory import dumps
 from detente.store.duckdb import ResultStore
 
 console = Console(highlight=False)
@@ -87,10 +87,6 @@ def _split(text: str | None) -> list[str] | None:
     if text is None:
         return None
     return [s.strip() for s in text.split(",") if s.strip()]
-
-
-def _dumps(payload: Mapping[str, Any]) -> str:
-    return json.dumps(payload, indent=2, allow_nan=False, default=str) + "\n"
 
 
 @contextlib.contextmanager
@@ -220,7 +216,7 @@ def compare(
             console=err,
         )
     if as_json:
-        typer.echo(_dumps(result.payload), nl=False)
+        typer.echo(dumps(result.payload), nl=False)
     else:
         _print_comparison(result, all_outcomes)
 
@@ -285,7 +281,7 @@ def run(
             console=err,
         )
     if as_json:
-        typer.echo(_dumps(result.payload), nl=False)
+        typer.echo(dumps(result.payload), nl=False)
     else:
         _print_comparison(result, False)
         _print_discovery(result.discovery)
@@ -368,7 +364,7 @@ def explore(
             console=err,
         )
     if as_json:
-        typer.echo(_dumps(result.payload), nl=False)
+        typer.echo(dumps(result.payload), nl=False)
         return
     y, stats = result.cases, result.box_stats
     console.print(
@@ -455,7 +451,7 @@ def sensitivity_cmd(
             notify=notify,
         )
     if as_json:
-        typer.echo(_dumps(result.payload), nl=False)
+        typer.echo(dumps(result.payload), nl=False)
         return
     frame = result.indices
     tbl = Table(
