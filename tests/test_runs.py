@@ -164,6 +164,8 @@ def test_run_folder_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
 
 def test_find_run_names_each_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match="no run has been stored here yet"):
+        find_run()
     old = tmp_path / "old-layout"
     old.mkdir()
     (old / "results.duckdb").write_bytes(b"")

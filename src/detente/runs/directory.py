@@ -277,6 +277,12 @@ def find_run(target: str | Path | None = None, run_id: str | None = None) -> Run
         One line saying what the target is and what was expected.
     """
     if target is None:
+        if not DEFAULT_ROOT.is_dir():
+            raise InputError.single(
+                str(DEFAULT_ROOT),
+                "no such folder: no run has been stored here yet (run 'detente run' first, "
+                "or name an output folder)",
+            )
         target = DEFAULT_ROOT
     path = Path(target)
     source = str(target)
