@@ -73,12 +73,12 @@ def test_usage_errors_through_the_console_script() -> None:
 
 def test_interrupt_exits_130_and_says_how_to_resume(run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Ctrl-C inside a resumable command: exit 130 and one line naming --resume (was exit 0)."""
-    import detente.cli.experiment_cmds as cmds
+    import detente.experiments.jobs as jobs
 
     def interrupted(*_args: object, **_kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cmds, "load_scenario", interrupted)
+    monkeypatch.setattr(jobs, "load_scenario_with_text", interrupted)
     result = run_cli("compare", "us-iran-2001", "--states", "2", "--worlds", "2")
     assert result.exit_code == 130
     assert result.stderr.strip().splitlines() == [
@@ -94,6 +94,7 @@ def test_exit_raised_inside_a_command_is_not_success(run_cli, monkeypatch, tmp_p
         "compare", "us-iran-2001", "--states", "2", "--worlds", "2", "--db",
         str(tmp_path / "r.duckdb"),
     )
-    assert result.exit_code != 0
-    assert "nosuch" in result.stderr
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: $DETENTE_MODEL: cannot load the model 'nosuch:fn'")
     assert "Traceback" not in result.stderr

@@ -56,13 +56,16 @@ def test_compare_json_and_files(scenario: str, tmp_path: Path, capsys, monkeypat
     payload = json.loads(stdout)
     assert payload["strategies"] == ["containment", "engagement", "dismantle"]
     assert payload["thresholds"] == {"rapprochement": "rapprochement >= 0.4", "cost": "cost <= 0.3"}
-    frame = pd.read_csv(out / "comparison.csv")
+    run_dir = out / "runs" / payload["run_id"]
+    assert (out / "latest").read_text().strip() == payload["run_id"]
+    assert json.loads((run_dir / "run.json").read_text()) == payload  # --json prints run.json
+    frame = pd.read_csv(run_dir / "comparison.csv")
     assert list(frame.columns) == COMPARISON_COLUMNS
     assert set(frame.outcome) == {"rapprochement", "cost", "reformist_share"}
     cost = frame[frame.outcome == "cost"].set_index("strategy")
     assert cost.loc["containment", "rank"] == 1  # boldness costs in the synthetic model
     assert frame[frame.outcome == "reformist_share"]["rank"].isna().all()
-    assert (out / "summary.md").read_text().startswith("# Synthetic two-country test scenario")
+    assert (run_dir / "summary.md").read_text().startswith("# Synthetic two-country test scenario")
     assert (out / "results.duckdb").exists()
     # Same seed, same numbers: a rerun (fresh) reproduces the comparison exactly.
     code, stdout2, _ = cli(
@@ -84,7 +87,10 @@ def test_compare_json_and_files(scenario: str, tmp_path: Path, capsys, monkeypat
         capsys,
         monkeypatch,
     )
-    assert json.loads(stdout2)["comparison"] == payload["comparison"]
+    again = json.loads(stdout2)
+    assert again["comparison"] == payload["comparison"]
+    # without --out the run's folder goes beside the database given with --db
+    assert (tmp_path / "runs" / again["run_id"] / "comparison.csv").is_file()
 
 
 def test_compare_table_output(scenario: str, capsys, monkeypatch) -> None:
@@ -106,6 +112,9 @@ def test_compare_table_output(scenario: str, capsys, monkeypatch) -> None:
     assert "rapprochement (maximize; satisficing: >= 0.4)" in stdout
     assert "which strategy holds up?" in stdout
     assert Path("detente-out/results.duckdb").exists()
+    latest = Path("detente-out/latest").read_text().strip()
+    assert Path("detente-out/runs", latest, "comparison.csv").is_file()
+    assert f"files in detente-out/runs/{latest}/" in stdout
 
 
 def test_bad_input_one_line_each_exit_2_nothing_written(
@@ -175,7 +184,7 @@ def test_explore_finds_low_reciprocity(scenario: str, tmp_path: Path, capsys, mo
     assert "parameters.reciprocity" in box
     assert box["parameters.reciprocity"]["high"] == pytest.approx(0.4, abs=0.1)
     assert payload["box_stats"]["density"] >= 0.8
-    traj = pd.read_csv(tmp_path / "x" / "prim_trajectory.csv")
+    traj = pd.read_csv(tmp_path / "x" / "runs" / payload["run_id"] / "prim_trajectory.csv")
     assert list(traj.columns) == ["step", "coverage", "density", "mass", "n_restricted"]
 
 
@@ -235,8 +244,11 @@ def test_run_quick_and_export(scenario: str, tmp_path: Path, capsys, monkeypatch
     out = tmp_path / "run-out"
     code, stdout, _ = cli(["run", scenario, "--quick", "--out", str(out)], capsys, monkeypatch)
     assert code == 0
-    for name in ("comparison.csv", "comparison.json", "summary.md", "results.duckdb"):
-        assert (out / name).exists(), name
+    run_dir = out / "runs" / (out / "latest").read_text().strip()
+    for name in ("comparison.csv", "run.json", "summary.md", "scenario.yaml", "report.html"):
+        assert (run_dir / name).exists(), name
+    assert (out / "results.duckdb").exists()
+    assert (out / "report.html").read_bytes() == (run_dir / "report.html").read_bytes()
     assert "ranks first on" in stdout
     code, stdout, _ = cli(
         ["export", "--db", str(out / "results.duckdb"), "--out", str(tmp_path / "pq")],
@@ -253,13 +265,12 @@ def test_run_quick_and_export(scenario: str, tmp_path: Path, capsys, monkeypatch
 
 def test_run_discovery_is_consistent_with_its_files(scenario: str, tmp_path: Path, capsys, monkeypatch) -> None:
     out = tmp_path / "run-out"
-    (out).mkdir()
-    (out / "prim_box.csv").write_text("uncertainty,low,high,full_low,full_high\nstale,0,1,0,1\n")
     code, stdout, _ = cli(
         ["run", scenario, "--states", "80", "--worlds", "16", "--out", str(out)], capsys, monkeypatch
     )
     assert code == 0
-    disc = json.loads((out / "comparison.json").read_text())["discovery"]
+    out = out / "runs" / (out / "latest").read_text().strip()
+    disc = json.loads((out / "run.json").read_text())["discovery"]
     cases_share = disc["share_of_states"] if disc.get("cases") == "falls short" else 1 - disc["share_of_states"]
     if disc.get("box"):
         # PRIM explains the rarer class, on the model parameters, at the step it selected
@@ -272,5 +283,5 @@ def test_run_discovery_is_consistent_with_its_files(scenario: str, tmp_path: Pat
         assert chosen.density == pytest.approx(disc["density"])
         assert chosen.density > min(cases_share, 1 - cases_share)
     else:
-        assert not (out / "prim_box.csv").exists(), "a stale box from an older run survived"
+        assert not (out / "prim_box.csv").exists(), "a box was stored without a discovery"
         assert "Scenario discovery skipped" in stdout or disc.get("note") is None

@@ -16,7 +16,6 @@ from detente.errors import InputError
 from detente.report import demo
 from detente.report.html import ReportInputs, build_report, render_report
 from detente.report.rundir import load_run
-from detente.store.duckdb import ChunkResult, ResultStore, RunInfo
 
 
 @pytest.fixture(scope="module")
@@ -119,12 +118,12 @@ def test_report_escapes_scenario_text(scenario) -> None:  # type: ignore[no-unty
 
 
 def _make_run(root: Path, scenario) -> str:  # type: ignore[no-untyped-def]
-    """A tiny finished run in a results store, as ``detente run`` leaves it."""
-    path = root / "scenario.yaml"
-    path.write_text(
-        yaml.safe_dump(scenario.model_dump(mode="json", exclude_none=True), sort_keys=False),
-        encoding="utf-8",
-    )
+    """A tiny finished comparison stored as the jobs store one (``runs/<id>/``)."""
+    from detente.experiments import analysis
+    from detente.runs import RunDir
+    from detente.runs.scenario_text import text_sha256
+
+    text = yaml.safe_dump(scenario.model_dump(mode="json", exclude_none=True), sort_keys=False)
     rng = np.random.default_rng(3)
     states = pd.DataFrame(
         {
@@ -133,47 +132,62 @@ def _make_run(root: Path, scenario) -> str:  # type: ignore[no-untyped-def]
         }
     )
     states.index.name = "state"
-    store = ResultStore(root / "results.duckdb")
-    run_id = "compare-demo-0001"
-    store.start_run(
-        RunInfo(
-            run_id=run_id,
-            kind="compare",
-            scenario_id=scenario.id,
-            scenario_hash="x",
-            code_version="0.1.0+test",
-            model="test",
-            seed=5,
-            n_states=12,
-            worlds=4,
-            strategies=demo.STRATEGIES,
-            settings={"sampler": "lhs", "scenario_path": str(path)},
-        ),
-        states,
-        resume=False,
-    )
-    chunks = []
+    rows = []
     for state in range(12):
         hazard = states.iloc[state, 0]
         for k, strategy in enumerate(demo.STRATEGIES):
-            base = {
-                "rapprochement": 0.1 * k,
-                "sanctions": 90 - 20 * k,
-                "reformist_share": 40 + 20 * k * (0.11 - hazard),
-                "us_cost": 1.0 + k,
-            }
-            chunks.append(
-                ChunkResult(
-                    state=state,
-                    strategy=strategy,
-                    world_start=0,
-                    world_count=4,
-                    outcomes={m: np.full(4, v) + rng.normal(0, 0.01, 4) for m, v in base.items()},
-                )
+            rows.append(
+                {
+                    "state": state,
+                    "strategy": strategy,
+                    "worlds": 4,
+                    "rapprochement": 0.1 * k + rng.normal(0, 0.01),
+                    "sanctions": 90 - 20 * k + rng.normal(0, 0.01),
+                    "reformist_share": 40 + 20 * k * (0.11 - hazard),
+                    "us_cost": 1.0 + k + 5 * k * hazard,
+                }
             )
-    store.write_chunks(run_id, chunks)
-    store.write_trajectories(run_id, demo.demo_quantiles(steps=6))
-    store.finish_run(run_id)
+    means = pd.DataFrame(rows)
+    outcomes = ["rapprochement", "sanctions", "reformist_share", "us_cost"]
+    spec = analysis.outcome_spec(scenario, outcomes)
+    names = list(demo.STRATEGIES)
+    comparison = analysis.comparison_for(means, spec, names)
+    summary, drivers = analysis.summary_markdown(
+        scenario, comparison, spec, means, states, names, 12, 4
+    )
+    run_id = "compare-demo-0001"
+    primary = analysis.primary_outcome(spec, comparison)
+    leader = comparison[comparison.outcome == primary].sort_values("rank").iloc[0]["strategy"]
+    payload = {
+        "run_id": run_id,
+        "kind": "compare",
+        "command": "run",
+        "scenario": scenario.id,
+        "scenario_sha256": text_sha256(text),
+        "code_version": "0.1.0+test",
+        "strategies": names,
+        "states": 12,
+        "worlds": 4,
+        "seed": 5,
+        "sampler": "lhs",
+        "rank_by": "max-regret",
+        "thresholds": {k: str(v) for k, v in spec.thresholds.items()},
+        "drivers_subject": {"strategy": str(leader), "outcome": primary},
+    }
+    RunDir.write(
+        root,
+        run_id,
+        {
+            "run.json": payload,
+            "scenario.yaml": text,
+            "comparison.csv": comparison,
+            "drivers.csv": drivers,
+            "summary.md": summary,
+            "parameters.csv": states,
+            "state_means.csv": means,
+            "trajectories.csv": demo.demo_quantiles(steps=6),
+        },
+    )
     return run_id
 
 
@@ -186,13 +200,14 @@ def run_dir(tmp_path_factory, scenario) -> Path:  # type: ignore[no-untyped-def]
 
 def test_build_report_from_a_run_directory(run_dir: Path) -> None:
     out = build_report(run_dir)
-    assert out == run_dir / "report.html"
+    assert out == run_dir / "runs" / "compare-demo-0001" / "report.html"
     html = out.read_text(encoding="utf-8")
     assert_self_contained(html)
     assert "compare-demo-0001" in html
     assert "Demo: U.S. policy toward Iran" in html
     assert "reformist_share &gt;= 40" in html  # threshold from the scenario's metrics
-    assert "the regret of" in html and "parameters.backlash_hazard" in html
+    assert "lead on" in html and "over the next-best strategy" in html
+    assert "parameters.backlash_hazard" in html
     assert '<section id="findings">' in html
     assert "What drives" in html and 'id="fig-drivers"' in html
     assert 'id="fig-fan"' in html and 'id="fig-comparison"' in html
@@ -201,6 +216,7 @@ def test_build_report_from_a_run_directory(run_dir: Path) -> None:
 
 
 def test_load_run_by_database_file_and_run_id(run_dir: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    (run_dir / "results.duckdb").write_bytes(b"")  # the store's folder is the output folder
     inputs, _ = load_run(run_dir / "results.duckdb")
     assert inputs.run_id == "compare-demo-0001"
     assert inputs.comparison is not None
@@ -210,7 +226,9 @@ def test_load_run_by_database_file_and_run_id(run_dir: Path, monkeypatch) -> Non
     (run_dir.parent / "detente-out").symlink_to(run_dir)
     inputs, _ = load_run(Path("compare-demo"))  # a unique prefix of the run id
     assert inputs.run_id == "compare-demo-0001"
-    with pytest.raises(InputError, match="not a run in the store"):
+    inputs, _ = load_run(None, "compare-demo")  # default folder detente-out, --run prefix
+    assert inputs.run_id == "compare-demo-0001"
+    with pytest.raises(InputError, match="is not a run here"):
         load_run(Path("no-such-run"))
 
 

@@ -40,16 +40,19 @@ def test_run_quick_on_flagship(tmp_path: Path) -> None:
     assert {"containment", "moderate-engagement", "dismantle-sanctions"} <= set(
         payload["strategies"]
     )
-    frame = pd.read_csv(out / "comparison.csv")
+    run_dir = out / "runs" / payload["run_id"]
+    assert (out / "latest").read_text().strip() == payload["run_id"]
+    frame = pd.read_csv(run_dir / "comparison.csv")
     assert list(frame.columns) == COMPARISON_COLUMNS
     ranked = frame.dropna(subset=["rank"])
     for _, group in ranked.groupby("outcome"):
         assert sorted(group["rank"].astype(int)) == list(range(1, len(group) + 1))
-    assert (out / "summary.md").read_text().count("ranks first on") == 1
+    assert (run_dir / "summary.md").read_text().count("ranks first on") == 1
     # fan charts across sampled states: stored in the database and as CSV
-    traj = pd.read_csv(out / "trajectories.csv")
+    traj = pd.read_csv(run_dir / "trajectories.csv")
     assert list(traj.columns) == ["strategy", "step", "date", "metric", "mean", "p05", "p25", "p50", "p75", "p95"]
     assert set(traj.strategy) == set(payload["strategies"])
     ordered = traj[["p05", "p25", "p50", "p75", "p95"]].to_numpy()
     assert (ordered[:, :-1] <= ordered[:, 1:] + 1e-9).all()
-    assert "report.html" in {p.name for p in out.iterdir()}
+    assert "report.html" in {p.name for p in run_dir.iterdir()}
+    assert (out / "report.html").read_bytes() == (run_dir / "report.html").read_bytes()

@@ -1,23 +1,20 @@
 """Experiment commands: ``compare``, ``explore``, ``sensitivity``, ``run`` and ``export``.
 
-Every command validates all of its input before it computes anything (strategies,
-thresholds, outcome expressions, sample sizes), writes its results to the DuckDB store as
-it goes (so ``--resume`` continues an interrupted run) and writes its output files under
-temporary names that are renamed only when complete.
+The commands parse their options, call the jobs of :mod:`detente.experiments.jobs` (which
+validate every input before computing, store results as they go so ``--resume`` continues
+an interrupted run, and write each run's files to ``OUT/runs/<run id>/``) and print what
+the job returned.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import json
+import contextlib
 import math
 import os
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import pandas as pd
 import typer
 from rich import box
@@ -25,29 +22,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from detente.errors import InputError, InputProblem, did_you_mean
-from detente.experiments import analysis, outcome_expr, prim, sensitivity
-from detente.experiments.executors import make_evaluator
-from detente.experiments.robustness import RANK_BY, RankBy, Threshold, parse_threshold, regret
-from detente.experiments.runner import (
-    DEFAULT_MODEL,
-    EngineUnavailableError,
-    ExperimentPlan,
-    RunResult,
-    check_strategies,
-    default_strategies,
-    load_model,
-    run_experiment,
-)
-from detente.experiments.sampling import SAMPLERS, Sampler, sample_states, to_values, unit_sample
-from detente.scenario import Scenario, UncertainParameter, load_scenario, uncertainties
+from detente.errors import InputError, did_you_mean
+from detente.experiments import analysis, jobs
+from detente.experiments.runner import MODEL_ENV, EngineUnavailableError
+from detente.runs import DEFAULT_ROOT, RunDir
+from detente.runs.directory import dumps
 from detente.store.duckdb import ResultStore
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 FLAGSHIP = "us-iran-2001"
-DEFAULT_OUT = Path("detente-out")
+DEFAULT_OUT = DEFAULT_ROOT
 
 ScenarioArg = Annotated[str, typer.Argument(help="Built-in scenario name or path to a YAML file.")]
 StatesOpt = Annotated[int | None, typer.Option("--states", help="States of the world sampled.")]
@@ -57,7 +43,12 @@ WorldsOpt = Annotated[
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed: same seed, same numbers.")]
 SamplerOpt = Annotated[str, typer.Option("--sampler", help="lhs (Latin hypercube) or sobol.")]
 OutOpt = Annotated[
-    Path | None, typer.Option("--out", help="Directory for result files (CSV/JSON/Markdown).")
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Output directory: the run's files go to OUT/runs/<run id>/, OUT/latest names "
+        "the newest run (default: the --db folder, else detente-out/).",
+    ),
 ]
 DbOpt = Annotated[
     Path | None,
@@ -93,147 +84,23 @@ IncludeOpt = Annotated[
 # ---------------------------------------------------------------------------------------
 
 
-def _cli(message: str) -> InputProblem:
-    return InputProblem("<command line>", message)
-
-
-def _check_counts(**counts: int | None) -> None:
-    problems = [
-        _cli(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-        for name, value in counts.items()
-        if value is not None and value < 1
-    ]
-    if problems:
-        raise InputError(problems)
-
-
-def _sampler(name: str) -> Sampler:
-    if name not in SAMPLERS:
-        raise InputError.single(
-            "<command line>", f"--sampler {name!r}: expected one of {', '.join(SAMPLERS)}"
-        )
-    return name  # type: ignore[return-value]
-
-
-def _rank_by(name: str) -> RankBy:
-    if name not in RANK_BY:
-        raise InputError.single(
-            "<command line>", f"--rank-by {name!r}: expected one of {', '.join(RANK_BY)}"
-        )
-    return name  # type: ignore[return-value]
-
-
 def _split(text: str | None) -> list[str] | None:
     if text is None:
         return None
     return [s.strip() for s in text.split(",") if s.strip()]
 
 
-def _probe_outcomes(scenario: Scenario, strategy: str) -> list[str]:
-    """Outcome names the model produces (one world at the nominal state)."""
-    model, _ = load_model()
-    return [str(k) for k in model(scenario, strategy, 1, 0, 0)]
-
-
-def _store(out: Path | None, db: Path | None) -> ResultStore:
-    if db is not None:
-        return ResultStore(db)
-    return ResultStore((out or DEFAULT_OUT) / "results.duckdb")
-
-
-def _thresholds(texts: Sequence[str] | None, outcomes: Sequence[str]) -> dict[str, Threshold]:
-    problems: list[InputProblem] = []
-    out: dict[str, Threshold] = {}
-    for text in texts or []:
-        try:
-            t = parse_threshold(text, outcomes)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            continue
-        out[t.metric] = t
-    if problems:
-        raise InputError(problems)
-    return out
-
-
-def _select_uncertainties(
-    scenario: Scenario, include: Sequence[str] | None, default_max: int | None = None
-) -> list[UncertainParameter]:
-    """Uncertainties matching the include globs (default: all, or the model parameters when
-    there are more than ``default_max``)."""
-    params = uncertainties(scenario)
-    if not params:
-        raise InputError.single(
-            f"<scenario {scenario.id}>", "has no uncertain numbers (ranges) to sample"
-        )
-    if not include:
-        if default_max is not None and len(params) > default_max:
-            chosen = [p for p in params if p.name.startswith("parameters.")]
-            return chosen or params[:default_max]
-        return params
-    names = [p.name for p in params]
-    problems = [
-        _cli(f"--include {pat!r} matches no uncertainty{did_you_mean(pat, names)}")
-        for pat in include
-        if not any(fnmatch.fnmatchcase(n, pat) for n in names)
-    ]
-    if problems:
-        raise InputError(problems)
-    return [p for p in params if any(fnmatch.fnmatchcase(p.name, pat) for pat in include)]
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _csv(frame: pd.DataFrame) -> str:
-    return str(frame.to_csv(index=False))
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    def clean(v: Any) -> Any:
-        if isinstance(v, float | np.floating):
-            return None if not math.isfinite(float(v)) else float(v)
-        if isinstance(v, np.integer | np.bool_):
-            return v.item()
-        if v is pd.NA:
-            return None
-        return v
-
-    return [{str(k): clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
-
-
-def _dumps(payload: Mapping[str, Any]) -> str:
-    return json.dumps(payload, indent=2, allow_nan=False, default=str) + "\n"
-
-
-def _engine_guard(exc: EngineUnavailableError) -> typer.Exit:
-    err.print(f"error: {exc}", markup=False)
-    return typer.Exit(1)
-
-
-def _uses_default_engine() -> bool:
-    """True when runs use detente's own simulation engine (not a ``$DETENTE_MODEL``)."""
-    return load_model()[1] == DEFAULT_MODEL
-
-
-def _run(
-    plan: ExperimentPlan,
-    store: ResultStore,
-    scheduler: str | None,
-    resume: bool,
-    show_progress: bool,
-) -> RunResult:
-    evaluator = make_evaluator(scheduler)
+@contextlib.contextmanager
+def _engine_guard() -> Iterator[None]:
+    """The engine failing to load: one line; exit 2 when ``$DETENTE_MODEL`` names it (bad
+    input), 1 when detente's own engine is missing (a broken install)."""
     try:
-        return run_experiment(
-            plan, store, evaluator=evaluator, resume=resume, progress=show_progress, console=err
-        )
+        yield
     except EngineUnavailableError as exc:
-        raise _engine_guard(exc) from None
+        if os.environ.get(MODEL_ENV):
+            raise InputError.single(f"${MODEL_ENV}", str(exc)) from None
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
 
 
 def _fmt(x: Any) -> str:
@@ -290,197 +157,22 @@ def comparison_tables(
 # ---------------------------------------------------------------------------------------
 
 
-def _compare_job(
-    scenario_name: str,
-    strategies: str | None,
-    states: int,
-    worlds: int,
-    seed: int,
-    sampler: str,
-    thresholds: Sequence[str] | None,
-    rank_by: str,
-    out: Path | None,
-    db: Path | None,
-    resume: bool,
-    scheduler: str | None,
-    as_json: bool,
-    show_info: bool,
-    kind: str,
-    discover: bool,
-) -> dict[str, Any]:
-    t_start = time.perf_counter()
-    _check_counts(states=states, worlds=worlds)
-    sampler_ = _sampler(sampler)
-    rank = _rank_by(rank_by)
-    scenario = load_scenario(scenario_name)
-    chosen = _split(strategies) if strategies else None
-    names = check_strategies(scenario, chosen or default_strategies(scenario))
-    try:
-        produced = _probe_outcomes(scenario, names[0])
-    except EngineUnavailableError as exc:
-        raise _engine_guard(exc) from None
-    spec = analysis.outcome_spec(scenario, produced, _thresholds(thresholds, produced))
-    make_evaluator(scheduler)  # validates --scheduler before any work
-    plan = ExperimentPlan(
-        kind="compare",
-        scenario=scenario,
-        states=sample_states(scenario, states, sampler_, seed),
-        strategies=tuple(names),
-        worlds=worlds,
-        seed=seed,
-        settings={"sampler": sampler_, "command": kind},
+def _print_comparison(result: jobs.CompareResult, show_info: bool) -> None:
+    for table in comparison_tables(result.comparison, result.spec, show_info):
+        console.print(table)
+    console.print()
+    console.print(result.summary, markup=False)
+    p = result.payload
+    t = p["timings"]
+    console.print(
+        f"run {result.run_id}: {len(result.strategies)} strategies x {p['states']} states x "
+        f"{p['worlds']} worlds in {t['simulate_seconds']:.1f} s "
+        f"({t['worlds_per_second']:,.0f} worlds/s; {t['chunks_computed']} chunks computed, "
+        f"{t['chunks_reused']} reused); database {p['database']}; "
+        f"files in {result.run_dir.path}/",
+        markup=False,
+        soft_wrap=True,  # keep paths whole, so they can be copied
     )
-    store = _store(out, db)
-    t_sim = time.perf_counter()
-    result = _run(plan, store, scheduler, resume, show_progress=True)
-    sim_seconds = time.perf_counter() - t_sim
-    means = result.state_means()
-    params = result.parameters()
-    comparison = analysis.comparison_for(means, spec, names, rank)
-    summary, drivers = analysis.summary_markdown(
-        scenario, comparison, spec, means, params, names, states, worlds, rank
-    )
-    payload: dict[str, Any] = {
-        "run_id": result.run_id,
-        "scenario": scenario.id,
-        "database": str(store.path),
-        "strategies": names,
-        "states": states,
-        "worlds": worlds,
-        "seed": seed,
-        "sampler": sampler_,
-        "rank_by": rank,
-        "thresholds": {k: str(v) for k, v in spec.thresholds.items()},
-        "directions": spec.directions,
-        "timings": {
-            "simulate_seconds": round(sim_seconds, 2),
-            "worlds_per_second": round(result.worlds_per_second, 1),
-            "chunks_computed": result.computed,
-            "chunks_reused": result.reused,
-        },
-        "comparison": _records(comparison),
-        "drivers": _records(drivers),
-        "summary": summary,
-    }
-    files: dict[str, str] = {}
-    if discover and len(means) and analysis.primary_outcome(spec, comparison) is not None:
-        files.update(_discovery_files(comparison, spec, means, params, names, payload))
-    if discover and _uses_default_engine() and scenario.kind == "system":
-        from detente.experiments.trajectories import MAX_STATES, sampled_trajectory_quantiles
-
-        trajectories = sampled_trajectory_quantiles(
-            scenario, names, plan.states, worlds, seed, max_states=min(states, MAX_STATES)
-        )
-        store.write_trajectories(result.run_id, trajectories)
-        files["trajectories.csv"] = _csv(trajectories)
-    payload["timings"]["total_seconds"] = round(time.perf_counter() - t_start, 2)
-    if out is not None:
-        files.update(
-            {
-                "comparison.csv": _csv(comparison),
-                "drivers.csv": _csv(drivers),
-                "summary.md": summary,
-                "parameters.csv": str(params.reset_index().to_csv(index=False)),
-                "state_means.csv": _csv(means),
-            }
-        )
-        files["comparison.json"] = _dumps(payload)
-        for name, text in files.items():
-            _write_atomic(out / name, text)
-        if discover and not (out / "prim.json").exists():
-            # a rerun without a discovery box must not leave an older run's box behind
-            for stale in ("prim_trajectory.csv", "prim_box.csv"):
-                if stale not in files:
-                    (out / stale).unlink(missing_ok=True)
-    if as_json:
-        typer.echo(_dumps(payload), nl=False)
-    else:
-        for table in comparison_tables(comparison, spec, show_info):
-            console.print(table)
-        console.print()
-        console.print(summary, markup=False)
-        t = payload["timings"]
-        console.print(
-            f"run {result.run_id}: {len(names)} strategies x {states} states x {worlds} worlds "
-            f"in {t['simulate_seconds']:.1f} s ({t['worlds_per_second']:,.0f} worlds/s; "
-            f"{t['chunks_computed']} chunks computed, {t['chunks_reused']} reused); "
-            f"database {store.path}" + (f"; files in {out}/" if out is not None else ""),
-            markup=False,
-        )
-    return payload
-
-
-MIN_PRIM_CASES = 20
-"""Fewest cases (states of the rarer class) for which `run` attempts scenario discovery."""
-
-
-def _discovery_files(
-    comparison: pd.DataFrame,
-    spec: analysis.OutcomeSpec,
-    means: pd.DataFrame,
-    params: pd.DataFrame,
-    names: Sequence[str],
-    payload: dict[str, Any],
-) -> dict[str, str]:
-    """PRIM on the compare run's own states: where does the leading strategy miss its mark?"""
-    primary = analysis.primary_outcome(spec, comparison)
-    assert primary is not None
-    rows = comparison[comparison.outcome == primary].sort_values("rank")
-    leader = str(rows.iloc[0]["strategy"])
-    cell = means[means.strategy == leader].set_index("state").loc[params.index]
-    threshold = spec.thresholds.get(primary)
-    values = cell[primary].to_numpy(dtype=float)
-    if threshold is not None:
-        fail = ~threshold.met(values)
-        condition = f"not ({threshold})"
-    else:
-        reg = regret(
-            means.pivot(index="state", columns="strategy", values=primary)[list(names)].to_numpy(),
-            spec.directions[primary],
-        )[:, list(names).index(leader)]
-        fail = reg > 0
-        condition = f"{leader} is not the best on {primary}"
-    if fail.all() or not fail.any() or len(fail) < 10:
-        payload["discovery"] = {"strategy": leader, "condition": condition, "box": None}
-        return {}
-    # PRIM explains the rarer class: when the leader falls short in most states, the
-    # informative question is where it succeeds. A box must also be clearly purer than the
-    # base rate, else step 0 (the whole space) would be "chosen" and nothing discovered.
-    succeeds = bool(fail.mean() > 0.5)
-    cases = ~fail if succeeds else fail
-    if int(cases.sum()) < MIN_PRIM_CASES:
-        payload["discovery"] = {
-            "strategy": leader,
-            "condition": condition,
-            "share_of_states": float(fail.mean()),
-            "box": None,
-            "note": f"only {int(cases.sum())} of {len(cases)} states are cases; scenario "
-            f"discovery needs at least {MIN_PRIM_CASES} (run `detente explore` with more states)",
-        }
-        return {}
-    base = float(cases.mean())
-    # With a few dozen states, peeling over hundreds of uncertainties finds spurious boxes;
-    # the run restricts discovery to the model parameters (`detente explore` takes --include).
-    model_params = [c for c in params.columns if str(c).startswith("parameters.")]
-    candidates = params[model_params] if model_params else params
-    res = prim.prim(candidates, cases, threshold=max(0.6, base + 0.5 * (1.0 - base)))
-    box = res.box()
-    stats = res.stats()
-    payload["discovery"] = {
-        "strategy": leader,
-        "condition": condition,
-        "share_of_states": float(fail.mean()),
-        "cases": "succeeds" if succeeds else "falls short",
-        "selected_step": res.selected,
-        **(
-            {"outcome": str(threshold) if threshold is not None else f"the best {primary}"}
-            if succeeds
-            else {}
-        ),
-        **stats,
-        "box": _records(box),
-    }
-    return {"prim_trajectory.csv": _csv(res.trajectory), "prim_box.csv": _csv(box)}
 
 
 def compare(
@@ -511,24 +203,51 @@ def compare(
     ] = False,
 ) -> None:
     """Compare strategies: expected value, regret, satisficing share and rank per outcome."""
-    _compare_job(
-        scenario,
-        strategies,
-        64 if states is None else states,
-        100 if worlds is None else worlds,
-        seed,
-        sampler,
-        threshold,
-        rank_by,
-        out,
-        db,
-        resume,
-        scheduler,
-        as_json,
-        all_outcomes,
-        kind="compare",
-        discover=False,
+    with _engine_guard():
+        result = jobs.compare(
+            scenario,
+            strategies=_split(strategies),
+            states=64 if states is None else states,
+            worlds=100 if worlds is None else worlds,
+            seed=seed,
+            sampler=sampler,
+            thresholds=threshold,
+            rank_by=rank_by,
+            out=out,
+            db=db,
+            resume=resume,
+            scheduler=scheduler,
+            console=err,
+        )
+    if as_json:
+        typer.echo(dumps(result.payload), nl=False)
+    else:
+        _print_comparison(result, all_outcomes)
+
+
+def _print_discovery(disc: Mapping[str, Any] | None) -> None:
+    if disc and disc.get("note"):
+        console.print(f"Scenario discovery skipped: {disc['note']}.", markup=False)
+    if not disc or not disc.get("box"):
+        return
+    where = (
+        f"Where {disc['strategy']} succeeds ({disc['outcome']}; it falls short in "
+        f"{disc['share_of_states']:.0%} of states)"
+        if disc.get("cases") == "succeeds"
+        else f"Where {disc['strategy']} falls short ({disc['condition']}, "
+        f"{disc['share_of_states']:.0%} of states)"
     )
+    console.print(
+        f"{where}: PRIM box with coverage {disc['coverage']:.0%}, "
+        f"density {disc['density']:.0%}:",
+        markup=False,
+    )
+    for b in disc["box"]:
+        console.print(
+            f"  {b['uncertainty']} in [{_fmt(b['low'])}, {_fmt(b['high'])}] "
+            f"(full range [{_fmt(b['full_low'])}, {_fmt(b['full_high'])}])",
+            markup=False,
+        )
 
 
 def run(
@@ -541,79 +260,57 @@ def run(
     states: StatesOpt = None,
     worlds: WorldsOpt = None,
     seed: SeedOpt = 0,
-    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = DEFAULT_OUT,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="Output directory (the run goes to OUT/runs/<run id>/, OUT/latest)."
+        ),
+    ] = DEFAULT_OUT,
     resume: ResumeOpt = False,
     scheduler: SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The main job: compare the options over sampled states, summarise, write detente-out/."""
-    n_states = (12 if quick else 64) if states is None else states
-    n_worlds = (32 if quick else 100) if worlds is None else worlds
-    payload = _compare_job(
-        scenario,
-        None,
-        n_states,
-        n_worlds,
-        seed,
-        "lhs",
-        None,
-        "max-regret",
-        out,
-        None,
-        resume,
-        scheduler,
-        as_json,
-        False,
-        kind="run",
-        discover=True,
-    )
-    if not as_json:
-        disc = payload.get("discovery")
-        if disc and disc.get("note"):
-            console.print(f"Scenario discovery skipped: {disc['note']}.", markup=False)
-        if disc and disc.get("box"):
-            where = (
-                f"Where {disc['strategy']} succeeds ({disc['outcome']}; it falls short in "
-                f"{disc['share_of_states']:.0%} of states)"
-                if disc.get("cases") == "succeeds"
-                else f"Where {disc['strategy']} falls short ({disc['condition']}, "
-                f"{disc['share_of_states']:.0%} of states)"
-            )
-            console.print(
-                f"{where}: PRIM box with coverage {disc['coverage']:.0%}, "
-                f"density {disc['density']:.0%}:",
-                markup=False,
-            )
-            for b in disc["box"]:
-                console.print(
-                    f"  {b['uncertainty']} in [{_fmt(b['low'])}, {_fmt(b['high'])}] "
-                    f"(full range [{_fmt(b['full_low'])}, {_fmt(b['full_high'])}])",
-                    markup=False,
-                )
-    report = _build_report(out)
+    with _engine_guard():
+        result = jobs.compare(
+            scenario,
+            states=(12 if quick else 64) if states is None else states,
+            worlds=(32 if quick else 100) if worlds is None else worlds,
+            seed=seed,
+            out=out,
+            resume=resume,
+            scheduler=scheduler,
+            command="run",
+            discover=True,
+            console=err,
+        )
+    if as_json:
+        typer.echo(dumps(result.payload), nl=False)
+    else:
+        _print_comparison(result, False)
+        _print_discovery(result.discovery)
+    report = _build_report(result.run_dir)
     if report is not None and not as_json:
-        console.print(f"HTML report: {report}", markup=False)
+        console.print(
+            f"HTML report: {report} (also copied to {out / 'report.html'})",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
-def _build_report(out: Path) -> Path | None:
-    """Build the HTML report when the report package is installed (guarded import)."""
-    build = None
-    for module in ("detente.report", "detente.report.html"):
-        try:
-            build = getattr(__import__(module, fromlist=["build_report"]), "build_report", None)
-        except ImportError:
-            continue
-        if build is not None:
-            break
-    if build is None:
-        return None
+def _build_report(run_dir: RunDir) -> Path | None:
+    """Build the run's HTML report into its folder and copy it to ``<out>/report.html``."""
+    from detente.report.html import build_report
+
     try:
-        return Path(build(out))
+        path = build_report(run_dir.path)
     except InputError:
         raise
     except Exception as exc:  # the report is a bonus; never lose the run over it
         err.print(f"warning: the HTML report could not be built: {exc}", markup=False)
         return None
+    run_dir.publish_report()
+    return path
 
 
 # ---------------------------------------------------------------------------------------
@@ -650,80 +347,40 @@ def explore(
     as_json: JsonOpt = False,
 ) -> None:
     """Scenario discovery with PRIM: under which conditions does the outcome occur?"""
-    n_states = 200 if states is None else states
-    n_worlds = 50 if worlds is None else worlds
-    _check_counts(states=n_states, worlds=n_worlds)
-    problems = []
-    if not 0 < alpha < 0.5:
-        problems.append(_cli(f"--alpha must lie in (0, 0.5), got {alpha}"))
-    if not 0 <= density <= 1:
-        problems.append(_cli(f"--density must lie in [0, 1], got {density}"))
-    if problems:
-        raise InputError(problems)
-    sampler_ = _sampler(sampler)
-    sc = load_scenario(scenario)
-    (name,) = check_strategies(sc, [strategy])
-    params = _select_uncertainties(sc, include)
-    try:
-        produced = _probe_outcomes(sc, name)
-    except EngineUnavailableError as exc:
-        raise _engine_guard(exc) from None
-    outcome_expr.check_expression(outcome, produced)
-    make_evaluator(scheduler)
-    unit = to_values(params, unit_sample(n_states, len(params), sampler_, seed))
-    plan = ExperimentPlan(
-        "explore", sc, unit, (name,), n_worlds, seed, {"sampler": sampler_, "outcome": outcome}
-    )
-    store = _store(out, db)
-    result = _run(plan, store, scheduler, resume, show_progress=True)
-    means = result.state_means().set_index("state").loc[unit.index]
-    cols = {m: means[m].to_numpy(dtype=float) for m in produced if m in means.columns}
-    y = outcome_expr.evaluate(outcome, cols)
-    if not y.any() or y.all():
-        raise InputError.single(
-            "<command line>",
-            f"--outcome {outcome!r} holds in {int(y.sum())} of {len(y)} states: "
-            "PRIM needs states both with and without it; try another condition",
+    with _engine_guard():
+        result = jobs.explore(
+            scenario,
+            strategy=strategy,
+            outcome=outcome,
+            states=200 if states is None else states,
+            worlds=50 if worlds is None else worlds,
+            seed=seed,
+            sampler=sampler,
+            include=include,
+            alpha=alpha,
+            density=density,
+            box=box,
+            paste=paste,
+            out=out,
+            db=db,
+            resume=resume,
+            scheduler=scheduler,
+            console=err,
         )
-    bounds = np.array([[p.low, p.high] for p in params])
-    try:
-        res = prim.prim(
-            unit, y, alpha=alpha, threshold=density, step=box, paste_box=paste, bounds=bounds
-        )
-    except IndexError as exc:
-        raise InputError.single("<command line>", f"--box: {exc}") from None
-    chosen = res.box()
-    stats = prim.box_stats(unit.to_numpy(dtype=float), y, res.box_limits())
-    payload = {
-        "run_id": result.run_id,
-        "scenario": sc.id,
-        "strategy": name,
-        "outcome": outcome,
-        "cases": int(y.sum()),
-        "states": n_states,
-        "worlds": n_worlds,
-        "selected_step": res.selected,
-        "box_stats": stats,
-        "trajectory": _records(res.trajectory),
-        "box": _records(chosen),
-    }
-    if out is not None:
-        _write_atomic(out / "prim_trajectory.csv", _csv(res.trajectory))
-        _write_atomic(out / "prim_box.csv", _csv(chosen))
-        _write_atomic(out / "prim.json", _dumps(payload))
     if as_json:
-        typer.echo(_dumps(payload), nl=False)
+        typer.echo(dumps(result.payload), nl=False)
         return
+    y, stats = result.cases, result.box_stats
     console.print(
-        f"{int(y.sum())} of {n_states} states meet '{outcome}' under {name} "
+        f"{int(y.sum())} of {len(y)} states meet '{result.outcome}' under {result.strategy} "
         f"(base rate {y.mean():.0%}).",
         markup=False,
     )
     traj = Table(title="Peeling trajectory (coverage/density trade-off)")
     for c in ("step", "coverage", "density", "mass", "restricted"):
         traj.add_column(c, justify="right")
-    for _, r in res.trajectory.iterrows():
-        mark = " <" if int(r["step"]) == res.selected else ""
+    for _, r in result.trajectory.iterrows():
+        mark = " <" if int(r["step"]) == result.selected_step else ""
         traj.add_row(
             f"{int(r['step'])}{mark}",
             f"{r['coverage']:.2f}",
@@ -733,12 +390,12 @@ def explore(
         )
     console.print(traj)
     tbl = Table(
-        title=f"Chosen box (step {res.selected}{', pasted' if paste else ''}): coverage "
+        title=f"Chosen box (step {result.selected_step}{', pasted' if paste else ''}): coverage "
         f"{stats['coverage']:.0%}, density {stats['density']:.0%}, mass {stats['mass']:.0%}"
     )
     for c in ("uncertainty", "low", "high", "full range"):
         tbl.add_column(c)
-    for _, r in chosen.iterrows():
+    for _, r in result.box.iterrows():
         tbl.add_row(
             escape(str(r["uncertainty"])),
             _fmt(r["low"]),
@@ -746,6 +403,9 @@ def explore(
             f"{_fmt(r['full_low'])} - {_fmt(r['full_high'])}",
         )
     console.print(tbl)
+    console.print(
+        f"run {result.run_id}: files in {result.run_dir.path}/", markup=False, soft_wrap=True
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -772,98 +432,44 @@ def sensitivity_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Global sensitivity of one outcome: Sobol indices or Morris screening (SALib)."""
-    problems = []
-    if method not in ("sobol", "morris"):
-        problems.append(_cli(f"--method {method!r}: expected sobol or morris"))
-    n_base = (64 if method == "sobol" else 20) if n is None else n
-    n_worlds = 32 if worlds is None else worlds
-    if n_base < 2:
-        problems.append(_cli(f"--n must be at least 2, got {n_base}"))
-    if n_worlds < 1:
-        problems.append(_cli(f"--worlds must be at least 1, got {n_worlds}"))
-    if problems:
-        raise InputError(problems)
-    sc = load_scenario(scenario)
-    (name,) = check_strategies(sc, [strategy])
-    params = _select_uncertainties(sc, include, default_max=40)
-    try:
-        produced = _probe_outcomes(sc, name)
-    except EngineUnavailableError as exc:
-        raise _engine_guard(exc) from None
-    if outcome not in produced:
-        raise InputError.single(
-            "<command line>",
-            f"--outcome {outcome!r}: unknown outcome{did_you_mean(outcome, produced)}; "
-            f"outcomes: {', '.join(produced)}",
-        )
-    make_evaluator(scheduler)
-    d = len(params)
-    design = (
-        sensitivity.sobol_sample(d, n_base, seed)
-        if method == "sobol"
-        else sensitivity.morris_sample(d, n_base, seed)
-    )
-    values = to_values(params, design)
-    if not as_json:
-        which = "selected" if include else "all"
-        if not include and d < len(uncertainties(sc)):
-            which = "default: the model parameters; use --include to choose others"
-        err.print(
-            f"{method}: {d} uncertainties ({which}), {len(values)} states x {n_worlds} worlds",
-            markup=False,
-        )
-    plan = ExperimentPlan(
-        "sensitivity", sc, values, (name,), n_worlds, seed, {"method": method, "n": n_base}
-    )
-    store = _store(out, db)
-    result = _run(plan, store, scheduler, resume, show_progress=True)
-    means = result.state_means().set_index("state").loc[values.index]
-    y = means[outcome].to_numpy(dtype=float)
-    notes: list[str] = []
-    if not np.all(np.isfinite(y)):
-        raise InputError.single(
-            "<command line>", f"--outcome {outcome!r} is undefined in some states; pick another"
-        )
-    names = [p.name for p in params]
-    import warnings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", sensitivity.SensitivityWarning)
-        if method == "sobol":
-            frame, notes = sensitivity.sobol_analyze(names, y, seed=seed)
-            frame = frame.sort_values("ST", ascending=False).reset_index(drop=True)
-        else:
-            frame = sensitivity.morris_analyze(names, design, y, seed=seed)
-            frame = frame.sort_values("mu_star", ascending=False).reset_index(drop=True)
-    payload = {
-        "run_id": result.run_id,
-        "scenario": sc.id,
-        "strategy": name,
-        "outcome": outcome,
-        "method": method,
-        "n": n_base,
-        "states": len(values),
-        "worlds": n_worlds,
-        "warnings": notes,
-        "indices": _records(frame),
-    }
-    if out is not None:
-        _write_atomic(out / "sensitivity.csv", _csv(frame))
-        _write_atomic(out / "sensitivity.json", _dumps(payload))
+    def notify(line: str) -> None:
+        if not as_json:
+            err.print(line, markup=False)
+
+    with _engine_guard():
+        result = jobs.sensitivity_analysis(
+            scenario,
+            strategy=strategy,
+            outcome=outcome,
+            method=method,
+            n=n,
+            worlds=32 if worlds is None else worlds,
+            seed=seed,
+            include=include,
+            out=out,
+            db=db,
+            resume=resume,
+            scheduler=scheduler,
+            console=err,
+            notify=notify,
+        )
     if as_json:
-        typer.echo(_dumps(payload), nl=False)
+        typer.echo(dumps(result.payload), nl=False)
         return
-    tbl = Table(title=f"{method.title()} sensitivity of {outcome} under {name}")
+    frame = result.indices
+    tbl = Table(
+        title=f"{result.method.title()} sensitivity of {result.outcome} under {result.strategy}"
+    )
     for c in frame.columns:
         tbl.add_column(c, justify="left" if c == "parameter" else "right")
     for _, r in frame.head(25).iterrows():
         tbl.add_row(escape(str(r["parameter"])), *[_fmt(r[c]) for c in frame.columns[1:]])
     console.print(tbl)
     if len(frame) > 25:
-        console.print(f"({len(frame) - 25} more in --json / --out)")
-    for note in notes:
+        console.print(f"({len(frame) - 25} more in --json and {result.run_dir.path}/)")
+    for note in result.warnings:
         err.print(f"warning: {note}", markup=False)
-
 
 # ---------------------------------------------------------------------------------------
 # export

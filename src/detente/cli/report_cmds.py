@@ -14,28 +14,36 @@ console = Console(highlight=False, soft_wrap=True)
 
 
 def report(
-    run: Annotated[
-        str,
+    target: Annotated[
+        str | None,
         typer.Argument(
-            help="Run directory written by 'detente run' (holding results.duckdb), a .duckdb file, "
-            "or a run id in detente-out/.",
-            metavar="RUN|DIR",
+            help="Output directory of a run (default detente-out; its latest run), one run's "
+            "folder OUT/runs/<run id>, a .duckdb file (its folder), or a run id in detente-out/.",
+            metavar="[RUN_DIR|DB|RUN_ID]",
+            show_default=False,
         ),
-    ],
+    ] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option(
+            "--run",
+            help="The run to report (a unique prefix of its id is enough; default: latest).",
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
             "-o",
-            help="HTML file to write (default: report.html in the run directory).",
+            help="HTML file to write (default: report.html in the run's folder).",
             dir_okay=False,
         ),
     ] = None,
 ) -> None:
-    """Write the self-contained HTML report of a run and print its path."""
+    """Write the self-contained HTML report of a stored run and print its path."""
     from detente.report.html import build_report
 
-    path = build_report(Path(run), out)
+    path = build_report(target, out, run_id=run_id)
     console.print(str(path), markup=False)
 
 

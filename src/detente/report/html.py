@@ -8,8 +8,8 @@ figure is embedded as a base64 PNG, the CSS is inline, and there is no script an
 external URL, so the file opens offline. Nothing time-dependent enters the output: the same
 inputs give the same bytes.
 
-:func:`build_report` reads what ``detente run`` wrote (see :mod:`detente.report.rundir`)
-and writes the file.
+:func:`build_report` reads what a run stored in its folder (see
+:mod:`detente.report.rundir`) and writes the file.
 """
 
 from __future__ import annotations
@@ -765,15 +765,21 @@ def write_report(inputs: ReportInputs, out: Path) -> Path:
     return out
 
 
-def build_report(run_dir: Path, out: Path | None = None) -> Path:
-    """Build the report of a run directory written by ``detente run``.
+def build_report(
+    run_dir: Path | str | None = None, out: Path | None = None, run_id: str | None = None
+) -> Path:
+    """Build the report of a stored run from its artifacts only.
 
     Parameters
     ----------
-    run_dir : Path
-        The run's output directory (default ``detente-out/``) or a run inside it.
+    run_dir : Path, optional
+        An output folder (default ``detente-out``; its latest run unless ``run_id`` is
+        given), one run's folder ``runs/<run_id>``, or a run id (see
+        :func:`detente.open_run`).
     out : Path, optional
-        Where to write the HTML (default: ``report.html`` in the run directory).
+        Where to write the HTML (default: ``report.html`` in the run's folder).
+    run_id : str, optional
+        The run to report within ``run_dir`` (a unique prefix is enough).
 
     Returns
     -------
@@ -783,9 +789,9 @@ def build_report(run_dir: Path, out: Path | None = None) -> Path:
     Raises
     ------
     InputError
-        When ``run_dir`` does not exist or holds no run results.
+        When ``run_dir`` does not exist or holds no such run.
     """
     from detente.report.rundir import load_run
 
-    inputs, default_out = load_run(Path(run_dir))
+    inputs, default_out = load_run(run_dir, run_id)
     return write_report(inputs, out if out is not None else default_out)
