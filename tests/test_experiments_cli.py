@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from conftest import invoke_cli
-from detente.experiments.robustness import COMPARISON_COLUMNS
+from detente.experiments.robustness import COMPARISON_COLUMNS, PAIRED_COLUMNS
 from detente.experiments.testing import SYNTHETIC_SCENARIO_YAML
 
 
@@ -57,7 +57,7 @@ def test_compare_json_and_files(scenario: str, tmp_path: Path, capsys, monkeypat
     assert payload["strategies"] == ["containment", "engagement", "dismantle"]
     assert payload["thresholds"] == {"rapprochement": "rapprochement >= 0.4", "cost": "cost <= 0.3"}
     frame = pd.read_csv(out / "comparison.csv")
-    assert list(frame.columns) == COMPARISON_COLUMNS
+    assert list(frame.columns) == COMPARISON_COLUMNS + PAIRED_COLUMNS
     assert set(frame.outcome) == {"rapprochement", "cost", "reformist_share"}
     cost = frame[frame.outcome == "cost"].set_index("strategy")
     assert cost.loc["containment", "rank"] == 1  # boldness costs in the synthetic model

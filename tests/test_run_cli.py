@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from detente.experiments.robustness import COMPARISON_COLUMNS
+from detente.experiments.robustness import COMPARISON_COLUMNS, PAIRED_COLUMNS
 from detente.experiments.runner import EngineUnavailableError, load_model
 
 
@@ -41,7 +41,7 @@ def test_run_quick_on_flagship(tmp_path: Path) -> None:
         payload["strategies"]
     )
     frame = pd.read_csv(out / "comparison.csv")
-    assert list(frame.columns) == COMPARISON_COLUMNS
+    assert list(frame.columns) == COMPARISON_COLUMNS + PAIRED_COLUMNS
     ranked = frame.dropna(subset=["rank"])
     for _, group in ranked.groupby("outcome"):
         assert sorted(group["rank"].astype(int)) == list(range(1, len(group) + 1))

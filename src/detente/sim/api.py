@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from detente.errors import InputError
 from detente.scenario import Scenario, load_scenario
-from detente.sim.engine import METRICS, ChunkResult, reported_metrics, run_chunk
+from detente.sim.engine import ChunkResult, reported_metrics, run_chunk
 from detente.sim.internal import is_internal_bargaining
 from detente.sim.rng import BLOCK
 from detente.sim.strategies import Strategy, as_strategy, get_strategy
