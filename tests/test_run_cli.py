@@ -45,7 +45,9 @@ def test_run_quick_on_flagship(tmp_path: Path) -> None:
     ranked = frame.dropna(subset=["rank"])
     for _, group in ranked.groupby("outcome"):
         assert sorted(group["rank"].astype(int)) == list(range(1, len(group) + 1))
-    assert (out / "summary.md").read_text().count("ranks first on") == 1
+    summary = (out / "summary.md").read_text()
+    # one headline: a decisive first place, or the tie called a tie
+    assert summary.count("ranks first on") + summary.count("No strategy is clearly first on **") == 1
     # fan charts across sampled states: stored in the database and as CSV
     traj = pd.read_csv(out / "trajectories.csv")
     assert list(traj.columns) == ["strategy", "step", "date", "metric", "mean", "p05", "p25", "p50", "p75", "p95"]
