@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from conftest import invoke_cli
-from detente.experiments.robustness import COMPARISON_COLUMNS
+from detente.experiments.robustness import COMPARISON_COLUMNS, PAIRED_COLUMNS
 from detente.experiments.testing import SYNTHETIC_SCENARIO_YAML
 
 
@@ -60,7 +60,7 @@ def test_compare_json_and_files(scenario: str, tmp_path: Path, capsys, monkeypat
     assert (out / "latest").read_text().strip() == payload["run_id"]
     assert json.loads((run_dir / "run.json").read_text()) == payload  # --json prints run.json
     frame = pd.read_csv(run_dir / "comparison.csv")
-    assert list(frame.columns) == COMPARISON_COLUMNS
+    assert list(frame.columns) == COMPARISON_COLUMNS + PAIRED_COLUMNS
     assert set(frame.outcome) == {"rapprochement", "cost", "reformist_share"}
     cost = frame[frame.outcome == "cost"].set_index("strategy")
     assert cost.loc["containment", "rank"] == 1  # boldness costs in the synthetic model

@@ -12,6 +12,7 @@ from scipy import stats
 from detente.errors import InputError
 from detente.experiments.robustness import (
     COMPARISON_COLUMNS,
+    PAIRED_COLUMNS,
     Threshold,
     compare,
     drivers,
@@ -119,7 +120,7 @@ def test_compare_frame_matches_contract_and_hand_values() -> None:
         {"x": "maximize", "y": "info"},
         {"x": Threshold("x", ">=", 2.0)},
     )
-    assert list(frame.columns) == COMPARISON_COLUMNS
+    assert list(frame.columns) == COMPARISON_COLUMNS + PAIRED_COLUMNS
     x = frame[frame.outcome == "x"].set_index("strategy")
     np.testing.assert_allclose(x["mean"], [7 / 3, 2.0, 3.0])
     np.testing.assert_allclose(x["regret_mean"], [5 / 3, 2.0, 1.0])

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from detente.scenario import builtin_names, load_scenario, nominal
 from detente.scenario.builtins import builtin_path
+from detente.scenario.checks import scenario_warnings
 from detente.scenario.numbers import Uncertain
 from detente.scenario.schema import Scenario
 
@@ -66,8 +67,14 @@ def scenarios() -> None:
 
 
 def validate(scenario: ScenarioArg) -> None:
-    """Validate a scenario; print every problem (exit 2) or a one-line summary."""
+    """Validate a scenario; print every problem (exit 2) or a one-line summary.
+
+    Warnings (a strategy that can never act, a role the engine needs, ...) go to stderr,
+    one line each; they do not change the exit code.
+    """
     s = load_scenario(scenario)
+    for warning in scenario_warnings(s, scenario):
+        typer.echo(f"warning: {warning}", err=True)
     c = counts(s)
     console.print(
         f"ok: {s.id} - {c['actors']} actors, {c['issues']} issues, "

@@ -20,7 +20,7 @@ from detente.scenario import load_scenario
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, highlight=False)
 
-#: Metrics shown in the table (the JSON has all of them).
+#: Metrics shown in the table when the scenario reports them (the JSON has all it reports).
 TABLE_METRICS = (
     "rapprochement",
     "reform_share",
@@ -35,6 +35,8 @@ TABLE_METRICS = (
     "unreciprocated",
     "congress_balance",
 )
+#: Table metrics that are 0/1 per world, shown as the share of worlds.
+SHARE_METRICS = ("rapprochement", "majlis_reform_majority", "presidency_reform")
 
 
 def key_dates(dates: list[str], count: int = 5) -> list[str]:
@@ -87,19 +89,20 @@ def simulate_cmd(
         doc = {"scenario": sc.id, "strategy": strategy, "worlds": worlds, "seed": seed, **doc}
         console.print_json(json.dumps(doc))
         return
-    dates = list(frame[frame.metric == "reform_share"].sort_values("step")["date"])
+    shown = [m for m in TABLE_METRICS if m in set(frame.metric)]
+    dates = list(frame[frame.metric == shown[0]].sort_values("step")["date"])
     show = key_dates(dates)
     table = Table(title=f"{sc.id} under {strategy}: {worlds} worlds, seed {seed} (mean, p05-p95)")
     table.add_column("metric")
     for d in show:
         table.add_column(d, justify="right")
-    for m in TABLE_METRICS:
+    for m in shown:
         g = frame[(frame.metric == m) & frame.date.isin(show)].set_index("date")
         cells = []
         for d in show:
             row = g.loc[d]
             fmt = "{:.2f}" if abs(float(np.asarray(row["p95"]))) < 10 else "{:.0f}"
-            if m in ("rapprochement", "majlis_reform_majority", "presidency_reform"):
+            if m in SHARE_METRICS:
                 cells.append("{:.2f}".format(float(np.asarray(row["mean"]))))
             else:
                 cells.append(
@@ -107,7 +110,7 @@ def simulate_cmd(
                 )
         table.add_row(m, *cells)
     console.print(table)
-    console.print("rapprochement, majlis_reform_majority, presidency_reform: share of worlds.")
+    console.print(", ".join(m for m in SHARE_METRICS if m in shown) + ": share of worlds.")
 
 
 def register(app: typer.Typer) -> None:

@@ -137,6 +137,35 @@ def leader_drivers(
     return frame.head(top).reset_index(drop=True)
 
 
+def tied_with_best(rows: pd.DataFrame) -> list[str]:
+    """Strategies of one outcome's comparison rows tied with the first-ranked one.
+
+    Read from the frame's ``tied_with_best`` column (:func:`detente.experiments.robustness.
+    paired_lead`); a frame without it (an older run) counts only rank 1 as first.
+    """
+    rows = rows.sort_values("rank")
+    if "tied_with_best" in rows.columns:
+        flags = zip(rows["strategy"], rows["tied_with_best"], strict=True)
+        return [str(s) for s, t in flags if not pd.isna(t) and t]
+    return [str(s) for s in rows[rows["rank"] == 1]["strategy"]]
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+
+
+def _lead_phrase(leader: str, row: pd.Series) -> str:
+    """``"X leads it by 0.12 (95% CI 0.05 to 0.2, paired over the same states)"`` or a tie."""
+    if "lead" not in row.index or pd.isna(row["lead"]):
+        return f"behind {leader} by rank"
+    verdict = "a tie" if bool(row["tied_with_best"]) else "a clear gap"
+    return (
+        f"{leader}'s lead over it is {_fmt(float(row['lead']))} (95% CI "
+        f"{_fmt(float(row['lead_lo']))} to {_fmt(float(row['lead_hi']))}, paired over the "
+        f"same states): {verdict}"
+    )
+
+
 def _fmt(x: float) -> str:
     if not math.isfinite(x):
         return "n/a"
@@ -177,10 +206,10 @@ def summary_markdown(
     if primary is None:
         lines.append("No outcome has a direction (maximize/minimize): nothing to rank.")
         return "\n".join(lines) + "\n", drv
-    tied = tied_outcomes(spec, comparison)
-    if tied:
+    exact = tied_outcomes(spec, comparison)
+    if exact:
         lines.append(
-            "All strategies tie in every state on: " + ", ".join(tied) + " (nothing to choose "
+            "All strategies tie in every state on: " + ", ".join(exact) + " (nothing to choose "
             "between them there)."
         )
         lines.append("")
@@ -189,28 +218,46 @@ def summary_markdown(
     leader = str(lead["strategy"])
     direction = spec.directions[primary]
     share = best_share(state_means, primary, direction, strategies)
-    lines.append(
-        f"**{leader}** ranks first on **{primary}** ({direction}): expected "
-        f"{_fmt(lead['mean'])} (95% CI {_fmt(lead['lo'])} to {_fmt(lead['hi'])}), "
+    tied = tied_with_best(rows)
+    ev = (
+        f"expected {_fmt(lead['mean'])} (95% CI {_fmt(lead['lo'])} to {_fmt(lead['hi'])}), "
         f"worst-case regret {_fmt(lead['regret_max'])}, mean regret {_fmt(lead['regret_mean'])}; "
-        f"it is the best strategy in {share[leader]:.0%} of states."
+        f"it is the best strategy in {share[leader]:.0%} of states"
     )
+    if len(tied) > 1:
+        lines.append(
+            f"No strategy is clearly first on **{primary}** ({direction}): "
+            f"{_names(tied)} are tied (the 95% interval of each one's per-state difference "
+            f"from {leader}, paired over the same {n_states} states, covers 0). {leader} is "
+            f"ranked first by {rank_by.replace('-', ' ')}: {ev}."
+        )
+    else:
+        lines.append(
+            f"**{leader}** ranks first on **{primary}** ({direction}): {ev}; paired over the "
+            "same states, it is ahead of every other strategy (95% interval of the difference "
+            "excludes 0)."
+        )
     if len(rows) > 1:
         second = rows.iloc[1]
-        gap = abs(float(lead["mean"]) - float(second["mean"]))
-        overlap = float(lead["lo"]) <= float(second["hi"]) and float(second["lo"]) <= float(
-            lead["hi"]
+        wide = state_means.pivot(index="state", columns="strategy", values=primary)
+        same = [
+            str(s)
+            for s in rows["strategy"].iloc[1:]
+            if np.allclose(wide[s], wide[second["strategy"]], rtol=0, atol=1e-12)
+        ]
+        label = f"Runner-up, tied in every state: {_names(same)}" if len(same) > 1 else (
+            f"Runner-up: {second['strategy']}"
         )
         lines.append(
-            f"Runner-up: {second['strategy']} (expected {_fmt(second['mean'])}, worst-case "
-            f"regret {_fmt(second['regret_max'])}); the expected values differ by {_fmt(gap)}"
-            + (" and their intervals overlap." if overlap else ".")
+            f"{label} (expected {_fmt(second['mean'])}, worst-case "
+            f"regret {_fmt(second['regret_max'])}); {_lead_phrase(leader, second)}."
         )
         last = rows.iloc[-1]
-        lines.append(
-            f"Last: {last['strategy']} (expected {_fmt(last['mean'])}, worst-case regret "
-            f"{_fmt(last['regret_max'])})."
-        )
+        if len(rows) > 2 and str(last["strategy"]) not in tied + same:
+            lines.append(
+                f"Last: {last['strategy']} (expected {_fmt(last['mean'])}, worst-case regret "
+                f"{_fmt(last['regret_max'])}); {_lead_phrase(leader, last)}."
+            )
     if primary in spec.thresholds:
         t = spec.thresholds[primary]
         sat = rows.set_index("strategy")["satisficing"]
@@ -222,24 +269,33 @@ def summary_markdown(
     lines.append("")
     lines.append("## First place by outcome")
     lines.append("")
+    firsts: dict[str, int] = {}
     for outcome in spec.outcomes:
-        if spec.directions[outcome] == "info" or outcome in tied:
+        if spec.directions[outcome] == "info" or outcome in exact:
             continue
         r = comparison[(comparison.outcome == outcome)].sort_values("rank")
         top = r.iloc[0]
+        level = tied_with_best(r)
+        if len(level) > 1:
+            lines.append(
+                f"- {outcome} ({spec.directions[outcome]}): no clear first, tie between "
+                f"{_names(level)}"
+            )
+            continue
+        firsts[str(top["strategy"])] = firsts.get(str(top["strategy"]), 0) + 1
         lines.append(
             f"- {outcome} ({spec.directions[outcome]}): **{top['strategy']}** "
             f"(expected {_fmt(top['mean'])}, worst-case regret {_fmt(top['regret_max'])})"
         )
-    ranked = comparison[~comparison.outcome.isin(tied)]
-    winners = ranked[ranked["rank"] == 1]["strategy"].value_counts()
-    if not winners.empty:
-        lines.append("")
+    lines.append("")
+    if firsts:
         lines.append(
-            "Ranked first on the most outcomes: "
-            + ", ".join(f"{s} ({n})" for s, n in winners.items())
+            "Clearly first on the most outcomes: "
+            + ", ".join(f"{s} ({n})" for s, n in sorted(firsts.items(), key=lambda x: -x[1]))
             + "."
         )
+    else:
+        lines.append("No strategy is clearly first on any outcome.")
     lines.append("")
     lines.append("## What drives the result")
     lines.append("")

@@ -11,7 +11,12 @@ worlds. From it:
   and the maximum over states (Savage's minimax regret);
 - **satisficing**: the share of states whose expected outcome meets the user's threshold;
 - **rank**: strategies ordered per outcome by a chosen criterion (default: max regret, then
-  expected value).
+  expected value);
+- **paired lead and ties**: the first-ranked strategy's lead over each other strategy, as
+  the mean of their per-state differences with a paired Student-t interval (both ran in the
+  same states, so state-to-state variation cancels). A strategy whose interval covers 0 is
+  *tied with the best*; an outcome's first place is *decisive* only when no other strategy
+  is tied with it. A gap between two means (73.6 vs 73.7) is not a win.
 
 See ``docs/experiments.md`` for definitions and a worked example.
 """
@@ -47,6 +52,8 @@ COMPARISON_COLUMNS = [
     "satisficing",
     "rank",
 ]
+#: Columns :func:`compare` adds after the contract's :data:`COMPARISON_COLUMNS`.
+PAIRED_COLUMNS = ["lead", "lead_lo", "lead_hi", "tied_with_best", "decisive"]
 
 FloatArray = NDArray[np.float64]
 
@@ -114,7 +121,9 @@ def default_threshold(metric: str, direction: Direction, value: float) -> Thresh
     return Threshold(metric, "<=" if direction == "minimize" else ">=", value)
 
 
-def mean_interval(x: FloatArray, level: float = 0.95) -> tuple[float, float, float]:
+def mean_interval(
+    x: FloatArray, level: float = 0.95, clip: bool = True
+) -> tuple[float, float, float]:
     """Mean with a Student-t confidence interval.
 
     Parameters
@@ -123,6 +132,9 @@ def mean_interval(x: FloatArray, level: float = 0.95) -> tuple[float, float, flo
         Independent observations (here: state means). NaNs are dropped.
     level : float
         Confidence level.
+    clip : bool
+        Clip the interval to the observations' range (see below); ``False`` for paired
+        differences, whose sign is the question.
 
     Returns
     -------
@@ -141,7 +153,43 @@ def mean_interval(x: FloatArray, level: float = 0.95) -> tuple[float, float, flo
         return m, m, m
     se = float(x.std(ddof=1)) / math.sqrt(x.size)
     half = float(stats.t.ppf(0.5 + level / 2, df=x.size - 1)) * se
+    if not clip:
+        return m, m - half, m + half
     return m, max(m - half, float(x.min())), min(m + half, float(x.max()))
+
+
+def paired_lead(
+    values: FloatArray, best: int, direction: Direction, level: float = 0.95
+) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.bool_]]:
+    """The lead of strategy ``best`` over each strategy, paired over the same states.
+
+    Parameters
+    ----------
+    values : array, shape (states, strategies)
+        Expected outcome of each strategy in each state.
+    best : int
+        Column of the first-ranked strategy.
+    direction : {"maximize", "minimize"}
+    level : float
+        Confidence level of the paired Student-t interval.
+
+    Returns
+    -------
+    (lead, lo, hi, tied) : arrays, shape (strategies,)
+        Mean per-state difference oriented so that positive means ``best`` does better,
+        its interval, and whether the interval covers 0 (always True for ``best`` itself).
+        Differences below 1e-12 are float noise and count as 0; with a single state the
+        interval is the difference itself.
+    """
+    values = np.asarray(values, dtype=float)
+    sign = -1.0 if direction == "minimize" else 1.0
+    diff = np.round(sign * (values[:, [best]] - values), 12)
+    out = np.array([mean_interval(diff[:, j], level, clip=False) for j in range(diff.shape[1])])
+    lead, lo, hi = out[:, 0], out[:, 1], out[:, 2]
+    with np.errstate(invalid="ignore"):
+        tied = ~((lo > 0) | (hi < 0))
+    tied[best] = True
+    return lead, lo, hi, np.asarray(tied)
 
 
 def regret(values: FloatArray, direction: Direction) -> FloatArray:
@@ -259,7 +307,10 @@ def compare(
     DataFrame
         Columns ``[strategy, outcome, mean, lo, hi, regret_mean, regret_max, satisficing,
         rank]`` (the contract's *comparison* frame); ``rank`` is a nullable integer, missing
-        for ``info`` outcomes.
+        for ``info`` outcomes. Then :data:`PAIRED_COLUMNS` (:func:`paired_lead`, missing for
+        ``info`` outcomes): ``lead``, ``lead_lo``, ``lead_hi`` (the first-ranked strategy's
+        lead over this one and its interval), ``tied_with_best`` (the interval covers 0) and
+        ``decisive`` (per outcome: no other strategy is tied with the first).
     """
     thresholds = dict(thresholds or {})
     order = (
@@ -283,6 +334,10 @@ def compare(
         intervals = [mean_interval(values[:, j], level) for j in range(len(order))]
         means = np.array([iv[0] for iv in intervals])
         ranks = rank_strategies(means, reg_mean, reg_max, sat, direction, rank_by)
+        paired: tuple[FloatArray, FloatArray, FloatArray, NDArray[np.bool_]] | None = None
+        if ranks is not None:
+            paired = paired_lead(values, int(np.argmin(ranks)), direction, level)
+        decisive = None if paired is None else bool(paired[3].sum() == 1)
         for j, strategy in enumerate(order):
             rows.append(
                 {
@@ -295,10 +350,17 @@ def compare(
                     "regret_max": float(reg_max[j]),
                     "satisficing": float(sat[j]),
                     "rank": None if ranks is None else int(ranks[j]),
+                    "lead": math.nan if paired is None else float(paired[0][j]),
+                    "lead_lo": math.nan if paired is None else float(paired[1][j]),
+                    "lead_hi": math.nan if paired is None else float(paired[2][j]),
+                    "tied_with_best": None if paired is None else bool(paired[3][j]),
+                    "decisive": decisive,
                 }
             )
-    frame = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+    frame = pd.DataFrame(rows, columns=COMPARISON_COLUMNS + PAIRED_COLUMNS)
     frame["rank"] = frame["rank"].astype("Int64")
+    for col in ("tied_with_best", "decisive"):
+        frame[col] = frame[col].astype("boolean")
     return frame
 
 

@@ -197,8 +197,9 @@ def open_run(path_or_dir: str | Path | None = None, run_id: str | None = None) -
     True
     >>> run.scenario.id, run.settings["states"], run.settings["worlds"]
     ('us-iran-2001', 3, 4)
-    >>> list(run.comparison.columns)
-    ['strategy', 'outcome', 'mean', 'lo', 'hi', 'regret_mean', 'regret_max', 'satisficing', 'rank']
+    >>> list(run.comparison.columns)  # doctest: +NORMALIZE_WHITESPACE
+    ['strategy', 'outcome', 'mean', 'lo', 'hi', 'regret_mean', 'regret_max', 'satisficing',
+     'rank', 'lead', 'lead_lo', 'lead_hi', 'tied_with_best', 'decisive']
     >>> run.summaries.groupby("strategy")["worlds"].sum().to_dict()
     {'containment': 12, 'moderate-engagement': 12}
     >>> run.parameters.index.name, len(run.parameters)

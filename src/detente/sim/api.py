@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from detente.errors import InputError
 from detente.scenario import Scenario, load_scenario
-from detente.sim.engine import METRICS, ChunkResult, run_chunk
+from detente.sim.engine import ChunkResult, reported_metrics, run_chunk
 from detente.sim.internal import is_internal_bargaining
 from detente.sim.rng import BLOCK
 from detente.sim.strategies import Strategy, as_strategy, get_strategy
@@ -155,7 +155,8 @@ def simulate(
     Returns
     -------
     xarray.Dataset
-        Dims ``(world, step)``; one float32 variable per metric (:data:`METRICS`); coordinate
+        Dims ``(world, step)``; one float32 variable per metric the scenario supports
+        (:func:`~detente.sim.engine.reported_metrics`, in :data:`METRICS` order); coordinate
         ``date`` ("2001Q3") along ``step``; per-world ``time_to_reciprocation``,
         ``backlash_events``.
     """
@@ -176,7 +177,8 @@ def simulate(
         parts.append(res)
     assert system is not None
     data: dict[str, Any] = {
-        m: (("world", "step"), np.concatenate([r.metrics[m] for r in parts])) for m in METRICS
+        m: (("world", "step"), np.concatenate([r.metrics[m] for r in parts]))
+        for m in reported_metrics(system)
     }
     data["time_to_reciprocation"] = (
         "world",
@@ -194,18 +196,20 @@ def simulate(
     )
 
 
-def _chunk_summary(res: ChunkResult, horizon: int) -> dict[str, NDArray[np.float64]]:
+def _chunk_summary(res: ChunkResult, system: System) -> dict[str, NDArray[np.float64]]:
     out: dict[str, NDArray[np.float64]] = {}
-    for m in METRICS:
+    reported = reported_metrics(system)
+    for m in reported:
         out[m] = res.metrics[m][:, -1].astype(np.float64)
     out["time_to_reciprocation"] = res.time_to_reciprocation.astype(np.float64)
     out["max_unreciprocated"] = res.metrics["unreciprocated"].max(axis=1).astype(np.float64)
     out["max_us_domestic_cost"] = res.metrics["us_domestic_cost"].max(axis=1).astype(np.float64)
-    out["mean_reform_share"] = res.metrics["reform_share"].mean(axis=1).astype(np.float64)
-    out["min_reform_share"] = res.metrics["reform_share"].min(axis=1).astype(np.float64)
+    if "reform_share" in reported:
+        out["mean_reform_share"] = res.metrics["reform_share"].mean(axis=1).astype(np.float64)
+        out["min_reform_share"] = res.metrics["reform_share"].min(axis=1).astype(np.float64)
     rap = res.metrics["rapprochement"] > 0.5
     out["time_to_rapprochement"] = np.where(
-        rap.any(axis=1), rap.argmax(axis=1) + 1, horizon + 1
+        rap.any(axis=1), rap.argmax(axis=1) + 1, system.horizon + 1
     ).astype(np.float64)
     out["backlash_events"] = res.backlash_events.astype(np.float64)
     return out
@@ -228,11 +232,13 @@ def summarize(
     Returns
     -------
     dict of str to ndarray [worlds]
-        The final value of every metric in :data:`METRICS` (``rapprochement`` is 1 if dialogue
+        The final value of every metric the scenario supports
+        (:func:`~detente.sim.engine.reported_metrics`; ``rapprochement`` is 1 if dialogue
         opened at any time), ``time_to_reciprocation`` (quarters to the first Iranian
         conciliatory step after a U.S. one; ``horizon + 1`` if never),
         ``time_to_rapprochement`` (likewise), ``max_unreciprocated``, ``max_us_domestic_cost``,
-        ``mean_reform_share``, ``min_reform_share`` and ``backlash_events``.
+        ``mean_reform_share``, ``min_reform_share`` (with a reform camp) and
+        ``backlash_events``.
     """
     parts: list[dict[str, NDArray[np.float64]]] = []
     for system, _, res in iter_chunks(
@@ -246,7 +252,7 @@ def summarize(
         chunk=chunk,
         progress=progress,
     ):
-        parts.append(_chunk_summary(res, system.horizon))
+        parts.append(_chunk_summary(res, system))
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
@@ -279,21 +285,22 @@ def trajectory_quantiles(
     rows: list[pd.DataFrame] = []
     for name in names:
         sums: dict[str, NDArray[np.float64]] = {}
-        kept: dict[str, list[NDArray[np.float32]]] = {m: [] for m in METRICS}
+        kept: dict[str, list[NDArray[np.float32]]] = {}
         stride = 1
         system = None
         for system, _, res in iter_chunks(
             sc, name, worlds, seed, values=values, chunk=chunk, progress=progress
         ):
-            if stride == 1:
-                cells = worlds * system.horizon * len(METRICS)
+            if not kept:
+                kept = {m: [] for m in reported_metrics(system)}
+                cells = worlds * system.horizon * len(kept)
                 stride = max(1, -(-cells // KEEP_CELLS))
-            for m in METRICS:
+            for m in kept:
                 a = res.metrics[m]
                 sums[m] = sums.get(m, 0.0) + a.sum(axis=0, dtype=np.float64)
                 kept[m].append(a[::stride])
         assert system is not None
-        for m in METRICS:
+        for m in kept:
             allw = np.concatenate(kept[m]).astype(np.float64)
             qs = np.quantile(allw, QUANTILES, axis=0)
             rows.append(
@@ -319,7 +326,7 @@ def run_summary_json(frame: pd.DataFrame) -> dict[str, Any]:
     """The ``--json`` document: ``dates`` and, per metric, mean/p05/p50/p95 per step."""
     out: dict[str, Any] = {}
     for strat, g in frame.groupby("strategy", sort=False):
-        dates = list(g[g.metric == METRICS[0]].sort_values("step")["date"])
+        dates = list(g[g.metric == g.metric.iloc[0]].sort_values("step")["date"])
         metrics = {}
         for m, gm in g.groupby("metric", sort=False):
             gm = gm.sort_values("step")

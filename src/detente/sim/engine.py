@@ -33,6 +33,7 @@ The full equations and their sources are in ``docs/model.md``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +72,31 @@ METRICS: tuple[str, ...] = (
     "iran_level",
     "congress_balance",
 )
+
+#: Metrics that only mean something when the scenario gives the engine what they measure:
+#: an issue or institution role, a reform camp on the internal side, focal legislature
+#: elections. Absent that, the engine would record a constant 0 that reads as an outcome.
+_METRIC_NEEDS: dict[str, Callable[[System], bool]] = {
+    "reform_share": lambda sy: bool(sy.internal.reform.any()),
+    "majlis_reform_majority": lambda sy: "majlis" in sy.reported,
+    "presidency_reform": lambda sy: "presidency" in sy.reported,
+    "terror_support": lambda sy: sy.roles["terror"] >= 0,
+    "wmd": lambda sy: sy.roles["wmd"] >= 0,
+    "reform": lambda sy: sy.roles["reform"] >= 0,
+    "congress_balance": lambda sy: sy.focal_elections is not None
+    and bool(sy.focal_elections.legislature.any()),
+}
+
+
+def reported_metrics(system: System) -> tuple[str, ...]:
+    """The metrics of :data:`METRICS` that ``system`` supports, in that order.
+
+    A metric tied to a role (``terror_support`` needs an issue with ``role: terror-support``,
+    ``majlis_reform_majority`` an elected ``role: legislature`` institution of the internal
+    side, ...) is left out for a scenario that lacks the role, so a case with no such issue
+    or institution neither reports nor ranks it. The flagship supports all of them.
+    """
+    return tuple(m for m in METRICS if _METRIC_NEEDS.get(m, lambda sy: True)(system))
 
 
 def _logit(p: FloatArray | float) -> FloatArray:
@@ -1197,6 +1223,7 @@ __all__ = [
     "posture",
     "ratify",
     "ratify_plan",
+    "reported_metrics",
     "run_chunk",
     "sanctions_bite",
     "vote",
