@@ -16,8 +16,9 @@ from detente.errors import InputError, InputProblem, did_you_mean
 from detente.scenario.table import ActorTable
 from detente.scenario.tables import load_tables
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, markup=False)
+"""Markup is off: issue and actor names such as ``[/x]`` are printed as written."""
+err_console = Console(stderr=True, highlight=False, markup=False)
 
 
 def _models(choice: str) -> list[str]:
@@ -189,7 +190,7 @@ def backtest_deu_cmd(
             f"{s.p_better:.2f}",
             s.params,
         )
-    wide = Console(highlight=False, width=max(console.width, 150))
+    wide = Console(highlight=False, markup=False, width=max(console.width, 150))
     wide.print(table)
     wide.print("* parameters fitted on the other folds only (out-of-sample scores).")
 

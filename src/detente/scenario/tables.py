@@ -36,6 +36,7 @@ from detente.scenario.builtins import builtin_path
 from detente.scenario.numbers import nominal
 from detente.scenario.schema import Scenario, issue_positions
 from detente.scenario.table import ActorTable
+from detente.scenario.textfile import read_bounded
 
 MAX_BYTES = 20_000_000
 """Largest table file accepted (20 MB); bigger files are rejected rather than read."""
@@ -56,14 +57,7 @@ DEU_ACTORS = (
 def read_table_text(path: Path) -> str:
     """Read a table file as text, or raise InputError (missing, empty, binary, too large)."""
     src = str(path)
-    if not path.is_file():
-        raise InputError.single(src, "no such file")
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise InputError.single(
-            src, f"file is {size:,} bytes; tables larger than {MAX_BYTES:,} bytes are refused"
-        )
-    raw = path.read_bytes()
+    raw = read_bounded(path, MAX_BYTES)
     if b"\x00" in raw[:65536]:
         raise InputError.single(
             src, "file looks binary (contains NUL bytes); expected a text table"
