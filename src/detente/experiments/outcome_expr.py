@@ -152,7 +152,7 @@ def evaluate(expr: str, columns: Mapping[str, NDArray[np.float64]]) -> NDArray[n
         if isinstance(node, ast.Name):
             return np.asarray(columns[node.id], dtype=float)
         if isinstance(node, ast.Constant):
-            return np.float64(node.value)  # checked: a finite int or float
+            return np.float64(node.value)  # type: ignore[arg-type]  # checked: finite int or float
         if isinstance(node, ast.UnaryOp):
             v = ev(node.operand)
             if isinstance(node.op, ast.Not | ast.Invert):
