@@ -14,62 +14,74 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detente.errors import InputError, InputProblem
-from detente.scenario.table import ActorTable
+from detente.scenario.table import MAX_MAGNITUDE, ActorTable
 
 FloatArray = NDArray[np.float64]
 Tie = Literal["lower", "midpoint", "upper"]
 
 
 def table_problems(table: ActorTable) -> list[InputProblem]:
-    """Every reason why ``table`` cannot be forecast (empty list when it can)."""
-    src = f"issue {table.issue}"
-    out: list[InputProblem] = []
+    """Every reason why ``table`` cannot be forecast (empty list when it can).
+
+    Each problem names the table's source file (``<table>`` for tables built in memory),
+    the line of the issue when the loader recorded one, and the issue.
+    """
+    src = table.source or "<table>"
+    line = int(table.meta["line"]) if str(table.meta.get("line", "")).isdigit() else None
+
+    def problem(message: str, field: str | None = None) -> InputProblem:
+        where = f"issue {table.issue}" + (f".{field}" if field else "")
+        return InputProblem(src, message, line=line, path=where)
+
     if table.n == 0:
-        return [InputProblem(src, "no actors take part in this issue; need at least one")]
+        return [problem("no actors take part in this issue; need at least one")]
+    out: list[InputProblem] = []
     lo, hi = table.scale
     if not (np.isfinite(lo) and np.isfinite(hi)) or lo >= hi:
-        out.append(InputProblem(src, f"scale ({lo:g}, {hi:g}) must be finite with low < high"))
+        out.append(problem(f"scale ({lo:g}, {hi:g}) must be finite with low < high"))
+    elif max(abs(lo), abs(hi)) > MAX_MAGNITUDE:
+        out.append(problem(f"scale ({lo:g}, {hi:g}) exceeds the magnitude limit {MAX_MAGNITUDE:g}"))
     for name in ("capability", "position", "salience"):
         arr: FloatArray = getattr(table, name)
         for i in np.flatnonzero(~np.isfinite(arr)):
             out.append(
-                InputProblem(
-                    src,
+                problem(
                     f"{name} of actor {table.actors[i]!r} is {arr[i]}; expected a finite number",
-                    path=name,
+                    name,
+                )
+            )
+        for i in np.flatnonzero(np.isfinite(arr) & (np.abs(arr) > MAX_MAGNITUDE)):
+            out.append(
+                problem(
+                    f"{name} of actor {table.actors[i]!r} is {arr[i]:g}; expected a magnitude "
+                    f"of at most {MAX_MAGNITUDE:g}",
+                    name,
                 )
             )
     for name in ("capability", "salience"):
         arr = getattr(table, name)
         for i in np.flatnonzero(np.isfinite(arr) & (arr < 0)):
             out.append(
-                InputProblem(
-                    src,
-                    f"{name} of actor {table.actors[i]!r} is {arr[i]:g}; expected >= 0",
-                    path=name,
-                )
+                problem(f"{name} of actor {table.actors[i]!r} is {arr[i]:g}; expected >= 0", name)
             )
     pos = table.position
     bad = np.isfinite(pos) & ((pos < lo) | (pos > hi))
     for i in np.flatnonzero(bad):
         out.append(
-            InputProblem(
-                src,
+            problem(
                 f"position {pos[i]:g} of actor {table.actors[i]!r} lies "
                 f"outside the scale [{lo:g}, {hi:g}]",
-                path="position",
+                "position",
             )
         )
     if not out and float(np.sum(weights(table))) <= 0.0:
         out.append(
-            InputProblem(
-                src, "every actor has zero capability x salience; no weighted forecast is defined"
-            )
+            problem("every actor has zero capability x salience; no weighted forecast is defined")
         )
     for name in ("reference", "outcome"):
         v = getattr(table, name)
         if v is not None and not np.isfinite(v):
-            out.append(InputProblem(src, f"{name} is {v}; expected a finite number or none"))
+            out.append(problem(f"{name} is {v}; expected a finite number or none", name))
     return out
 
 

@@ -5,19 +5,21 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from detente.bargaining import MODELS, forecast, run
+from detente.bargaining.eum import size_problem
 from detente.errors import InputError, InputProblem, did_you_mean
 from detente.scenario.table import ActorTable
-from detente.scenario.tables import load_tables
+from detente.scenario.tables import SalienceScale, load_tables, salience_note
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, markup=False)
+"""Markup is off: issue and actor names such as ``[/x]`` are printed as written."""
+err_console = Console(stderr=True, highlight=False, markup=False)
 
 
 def _models(choice: str) -> list[str]:
@@ -30,6 +32,18 @@ def _models(choice: str) -> list[str]:
             f"expected one of {', '.join(MODELS)}, all",
         )
     return [choice]
+
+
+def _salience_scale(choice: str) -> SalienceScale:
+    for known in get_args(SalienceScale):
+        if choice == known:
+            return known
+    choices = get_args(SalienceScale)
+    raise InputError.single(
+        "<command line>",
+        f"--salience-scale {choice!r} is unknown{did_you_mean(choice, choices)}; "
+        f"expected one of {', '.join(choices)}",
+    )
 
 
 def _select(tables: list[ActorTable], issue: str | None) -> list[ActorTable]:
@@ -55,6 +69,13 @@ def forecast_issues(
     """
     out: list[dict[str, object]] = []
     problems: list[InputProblem] = []
+    if "eum" in models:  # refuse what cannot run before spending minutes on the rest
+        for t in tables:
+            too_big = size_problem(t.n, rounds)
+            if too_big is not None:
+                problems.append(InputProblem(t.source, too_big, path=f"issue {t.issue}"))
+        if problems:
+            raise InputError(problems)
     for t in tables:
         try:
             trace = run(t, rounds) if "eum" in models else None
@@ -62,6 +83,15 @@ def forecast_issues(
                 m: trace.forecast if trace is not None and m == "eum" else forecast(t, m)
                 for m in models
             }
+            problems.extend(
+                InputProblem(
+                    t.source,
+                    f"the {m} model gave {v}, not a finite forecast; check the table's magnitudes",
+                    path=f"issue {t.issue}",
+                )
+                for m, v in values.items()
+                if not math.isfinite(v)
+            )
             entry: dict[str, object] = {"id": t.issue, "forecasts": values}
             if trace is not None:
                 entry["rounds"] = [
@@ -73,10 +103,8 @@ def forecast_issues(
             out.append(entry)
         except InputError as exc:
             problems.extend(exc.problems)
-    if problems:
+    if problems:  # never emit NaN
         raise InputError(problems)
-    for entry in out:  # never emit NaN
-        assert all(math.isfinite(v) for v in entry["forecasts"].values())  # type: ignore[attr-defined]
     return out
 
 
@@ -98,13 +126,24 @@ def forecast_cmd(
         int, typer.Option("--rounds", min=0, max=1000, help="Rounds of the expected-utility model.")
     ] = 8,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
+    salience_scale: Annotated[
+        str,
+        typer.Option(
+            "--salience-scale",
+            help="Saliences on 0-1 (unit) or 0-100 (percent); auto reads a file whose "
+            "saliences are all <= 1 as 0-1 and says so.",
+        ),
+    ] = "auto",
 ) -> None:
     """Forecast the outcome of each issue with the static bargaining models."""
     models = _models(model)
-    tables = _select(load_tables(source), issue)
+    tables = _select(load_tables(source, _salience_scale(salience_scale)), issue)
+    note = salience_note(tables)
+    if note is not None:
+        err_console.print(f"note: {note}", soft_wrap=True)
     issues = forecast_issues(tables, models, rounds)
     if as_json:
-        typer.echo(json.dumps({"issues": issues}, indent=2))
+        typer.echo(json.dumps({"issues": issues}, indent=2, allow_nan=False))
         return
     table = Table(title=f"Forecasts: {source}")
     table.add_column("issue")
@@ -198,7 +237,7 @@ def backtest_deu_cmd(
             f"{s.p_better:.2f}",
             s.params,
         )
-    wide = Console(highlight=False, width=max(console.width, 150))
+    wide = Console(highlight=False, markup=False, width=max(console.width, 150))
     wide.print(table)
     wide.print("* parameters fitted on the other folds only (out-of-sample scores).")
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from detente.scenario import builtin_names, load_scenario, nominal
 from detente.scenario.builtins import builtin_path
@@ -15,7 +16,8 @@ from detente.scenario.checks import scenario_warnings
 from detente.scenario.numbers import Uncertain
 from detente.scenario.schema import Scenario
 
-console = Console(highlight=False)
+console = Console(highlight=False, markup=False)
+"""Markup is off: scenario text such as a name ``[/x]`` is printed as written, never parsed."""
 
 ScenarioArg = Annotated[str, typer.Argument(help="Built-in scenario name or path to a YAML file.")]
 
@@ -93,9 +95,9 @@ def show(
     if as_json:
         payload = s.model_dump(mode="json", exclude_none=True)
         payload["counts"] = counts(s)
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(json.dumps(payload, indent=2, allow_nan=False))
         return
-    console.print(f"[bold]{s.title}[/bold] ({s.id})")
+    console.print(Text.assemble((s.title, "bold"), f" ({s.id})"))
     if s.description:
         console.print(s.description)
     issues = Table(title="Issues")

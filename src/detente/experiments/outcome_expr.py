@@ -4,12 +4,14 @@
 It is parsed with :mod:`ast` and evaluated by a small interpreter that accepts only outcome
 names, numbers, comparisons, arithmetic and ``and``/``or``/``not`` (also ``&``, ``|``,
 ``~``): no attribute access, calls or other names, so a typo is reported and nothing else
-can run.
+can run. Expressions longer than :data:`MAX_LENGTH` characters or nested deeper than
+:data:`MAX_DEPTH` levels, and numbers beyond float range, are refused with their own message.
 """
 
 from __future__ import annotations
 
 import ast
+import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -37,8 +39,58 @@ _BIN: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
 }
 
 
+MAX_LENGTH = 1000
+"""Longest expression accepted, in characters (a real one is a line or two)."""
+
+MAX_DEPTH = 100
+"""Deepest nesting of operators accepted; keeps parsing and evaluation far from Python's
+recursion limit (``not not ... x``, ``1+1+...`` and ``- - ... 1`` used to exhaust it)."""
+
+
 def _error(expr: str, message: str) -> InputError:
-    return InputError.single("<command line>", f"--outcome {expr!r}: {message}")
+    shown = expr if len(expr) <= 80 else expr[:60] + f"... ({len(expr):,} characters)"
+    return InputError.single("<command line>", f"--outcome {shown!r}: {message}")
+
+
+def _parse(expr: str) -> ast.Expression:
+    """Parse with bounded length and depth, turning every parser failure into InputError."""
+    if len(expr) > MAX_LENGTH:
+        raise _error(
+            expr, f"expression is {len(expr):,} characters long; the limit is {MAX_LENGTH:,}"
+        )
+    try:
+        tree = ast.parse(expr.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise _error(expr, f"not a valid expression ({exc.msg})") from None
+    except (RecursionError, MemoryError):
+        raise _error(expr, f"nested too deeply to parse; the limit is {MAX_DEPTH} levels") from None
+    depth = _depth(tree)
+    if depth > MAX_DEPTH:
+        raise _error(expr, f"nested {depth} levels deep; the limit is {MAX_DEPTH} levels")
+    return tree
+
+
+def _depth(tree: ast.AST) -> int:
+    """Nesting depth of an AST, computed without recursion."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _number(expr: str, value: int | float) -> float:
+    """A literal as a finite float, or InputError (400-digit integers, ``1e400``)."""
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        what = f"a {len(str(value))}-digit number" if isinstance(value, int) else "a number"
+        raise _error(expr, f"{what} is beyond the float range (about 1.8e308); use a finite number")
+    return number
 
 
 def check_expression(expr: str, names: Sequence[str]) -> ast.Expression:
@@ -49,10 +101,7 @@ def check_expression(expr: str, names: Sequence[str]) -> ast.Expression:
     InputError
         One problem per unknown name, or one for a syntax error / disallowed construct.
     """
-    try:
-        tree = ast.parse(expr.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise _error(expr, f"not a valid expression ({exc.msg})") from None
+    tree = _parse(expr)
     allowed = (
         ast.Expression,
         ast.Compare,
@@ -79,8 +128,10 @@ def check_expression(expr: str, names: Sequence[str]) -> ast.Expression:
                 f"{type(node).__name__} is not allowed; use outcome names, numbers, "
                 "comparisons and and/or/not",
             )
-        if isinstance(node, ast.Constant) and not isinstance(node.value, int | float):
-            raise _error(expr, f"only numbers are allowed as constants, got {node.value!r}")
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+                raise _error(expr, f"only numbers are allowed as constants, got {node.value!r}")
+            _number(expr, node.value)
         if isinstance(node, ast.Name) and node.id not in names:
             problems.append(
                 f"unknown outcome {node.id!r}{did_you_mean(node.id, names)}; "
@@ -101,7 +152,7 @@ def evaluate(expr: str, columns: Mapping[str, NDArray[np.float64]]) -> NDArray[n
         if isinstance(node, ast.Name):
             return np.asarray(columns[node.id], dtype=float)
         if isinstance(node, ast.Constant):
-            return node.value
+            return np.float64(node.value)  # type: ignore[arg-type]  # checked: finite int or float
         if isinstance(node, ast.UnaryOp):
             v = ev(node.operand)
             if isinstance(node.op, ast.Not | ast.Invert):
@@ -127,7 +178,7 @@ def evaluate(expr: str, columns: Mapping[str, NDArray[np.float64]]) -> NDArray[n
         raise _error(expr, f"{type(node).__name__} is not allowed")  # pragma: no cover
 
     n = len(next(iter(columns.values()))) if columns else 0
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         result = np.broadcast_to(np.asarray(ev(tree)), (n,))
     if result.dtype != bool:
         raise _error(expr, "must be a condition (a comparison), e.g. rapprochement < 0.5")

@@ -107,6 +107,10 @@ def parse_threshold(text: str, metrics: Sequence[str] | None = None) -> Threshol
         raise InputError.single(
             "<command line>", f"--threshold {text!r}: {raw!r} is not a number"
         ) from None
+    if not math.isfinite(value):
+        raise InputError.single(
+            "<command line>", f"--threshold {text!r}: {raw!r} is beyond the float range"
+        )
     if metrics is not None and name not in metrics:
         raise InputError.single(
             "<command line>",

@@ -18,9 +18,16 @@ Distribution = Literal["triangular", "uniform", "normal", "lognormal"]
 
 
 class Strict(BaseModel):
-    """Base model: unknown keys are errors, so a typo never passes silently."""
+    """Base model: unknown keys are errors, so a typo never passes silently.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    ``allow_inf_nan=False`` makes every float field refuse ``inf``/``nan`` however they are
+    written (``.inf``, ``inf``, ``Infinity``, ``NaN``), so no non-finite number gets past
+    validation into the engines or into JSON output.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class Provenance(Strict):
@@ -158,9 +165,16 @@ class Uncertain(Provenance):
 
 
 def _reject_non_finite(value: object) -> object:
+    """Refuse booleans and non-finite numbers, also when YAML left them as words (``inf``)."""
     if isinstance(value, bool):
         raise ValueError("expected a number, got a boolean")
-    if isinstance(value, float) and not math.isfinite(value):
+    number = value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value  # not a number at all: the union reports what was expected
+    if isinstance(number, float) and not math.isfinite(number):
         raise ValueError(f"expected a finite number, got {value}")
     return value
 

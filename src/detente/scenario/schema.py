@@ -503,6 +503,8 @@ def reference_problems(
                     (("instruments", i, "requires", k), _unknown("instrument", ref, instruments))
                 )
 
+    out.extend(requirement_cycles(s.instruments))
+
     for i, st in enumerate(s.strategies):
         check_country(("strategies", i, "country"), st.country)
         for k, ref in enumerate(st.instruments):
@@ -542,6 +544,49 @@ def reference_problems(
     return out
 
 
+def requirement_cycles(instruments: Sequence[Instrument]) -> list[tuple[Loc, str]]:
+    """Every cycle in the instruments' ``requires`` lists, each reported once with its path.
+
+    An instrument that (directly or through others) requires itself can never be put in
+    force. The search is an iterative depth-first walk, so chains of any length are checked
+    without recursion; unknown ids are left to the reference check.
+    """
+    index = {ins.id: i for i, ins in enumerate(instruments)}
+    state: dict[str, int] = {}  # 1: on the current path, 2: finished
+    out: list[tuple[Loc, str]] = []
+    for root in instruments:
+        if root.id in state:
+            continue
+        path: list[str] = [root.id]
+        state[root.id] = 1
+        pending = [iter(root.requires)]
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                pending.pop()
+                continue
+            if nxt not in index:
+                continue
+            if state.get(nxt) == 1:
+                cycle = [*path[path.index(nxt) :], nxt]
+                shown = " -> ".join(cycle if len(cycle) <= 12 else [*cycle[:5], "...", *cycle[-5:]])
+                where = index[path[-1]]
+                k = instruments[where].requires.index(nxt)
+                out.append(
+                    (
+                        ("instruments", where, "requires", k),
+                        f"requirement cycle of {len(cycle) - 1} instrument(s): {shown}; "
+                        "an instrument cannot require itself",
+                    )
+                )
+            elif nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                pending.append(iter(instruments[index[nxt]].requires))
+    return out
+
+
 def issue_positions(s: Scenario, issue_id: str) -> list[tuple[Actor, float, float]]:
     """Actors taking part on an issue with their nominal position and salience."""
     rows = []
@@ -567,4 +612,5 @@ __all__ = [
     "Veto",
     "issue_positions",
     "reference_problems",
+    "requirement_cycles",
 ]

@@ -15,6 +15,15 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 
+MAX_MAGNITUDE = 1e12
+"""Largest absolute capability, position, salience or scale bound a table may hold.
+
+Far beyond any real scale (a trillion), yet small enough that squares and products of two
+such numbers, summed over a hundred thousand actors, stay finite in float64: the models
+never overflow (without it, positions near 1e155 overflowed the Nash model and 1e308
+capabilities broke the weighted median). Loaders refuse larger numbers with their line.
+"""
+
 
 @dataclass(frozen=True)
 class ActorTable:
@@ -37,6 +46,9 @@ class ActorTable:
         The observed outcome, when known (backtests).
     meta : mapping
         Free-form labels (proposal id, voting rule, ...) carried through to reports.
+    source : str
+        The file (or built-in scenario) the table was read from, so every problem found
+        later names it; empty for tables built in memory.
     """
 
     issue: str
@@ -48,6 +60,7 @@ class ActorTable:
     reference: float | None = None
     outcome: float | None = None
     meta: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
 
     def __post_init__(self) -> None:
         n = len(self.actors)

@@ -25,7 +25,7 @@ import csv
 import io
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -35,7 +35,8 @@ from detente.errors import InputError, InputProblem
 from detente.scenario.builtins import builtin_path
 from detente.scenario.numbers import nominal
 from detente.scenario.schema import Scenario, issue_positions
-from detente.scenario.table import ActorTable
+from detente.scenario.table import MAX_MAGNITUDE, ActorTable
+from detente.scenario.textfile import read_bounded
 
 MAX_BYTES = 20_000_000
 """Largest table file accepted (20 MB); bigger files are rejected rather than read."""
@@ -56,14 +57,7 @@ DEU_ACTORS = (
 def read_table_text(path: Path) -> str:
     """Read a table file as text, or raise InputError (missing, empty, binary, too large)."""
     src = str(path)
-    if not path.is_file():
-        raise InputError.single(src, "no such file")
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise InputError.single(
-            src, f"file is {size:,} bytes; tables larger than {MAX_BYTES:,} bytes are refused"
-        )
-    raw = path.read_bytes()
+    raw = read_bounded(path, MAX_BYTES)
     if b"\x00" in raw[:65536]:
         raise InputError.single(
             src, "file looks binary (contains NUL bytes); expected a text table"
@@ -75,6 +69,31 @@ def read_table_text(path: Path) -> str:
     if not text.strip():
         raise InputError.single(src, "file is empty; expected a header line and actor rows")
     return text
+
+
+def csv_rows(text: str, src: str, delimiter: str = ",") -> list[tuple[int, list[str]]]:
+    """Split CSV/TSV text into (line number, cells), whatever its line endings.
+
+    LF, CRLF and CR-only endings are all line ends (a CR inside a quoted cell stays in the
+    cell). A cell longer than :func:`csv.field_size_limit` or text the csv module cannot
+    read raises InputError naming the file and line.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        for cells in reader:
+            rows.append((reader.line_num, cells))
+    except csv.Error as exc:
+        message = str(exc)
+        if "field larger than field limit" in message:
+            message = (
+                f"a cell is longer than {csv.field_size_limit():,} characters; "
+                "expected short cells (a name or a number)"
+            )
+        else:
+            message = f"cannot read this line as CSV ({message})"
+        raise InputError.single(src, message, line=max(reader.line_num, 1)) from None
+    return rows
 
 
 @dataclass
@@ -101,6 +120,14 @@ class _Problems:
             return math.nan
         if not math.isfinite(value):
             self.add(f"expected a finite number, found {text!r}", line, column)
+            return math.nan
+        if abs(value) > MAX_MAGNITUDE:
+            self.add(
+                f"{text[:30]} is too large; expected a magnitude of at most {MAX_MAGNITUDE:g} "
+                "(rescale the column)",
+                line,
+                column,
+            )
             return math.nan
         return value
 
@@ -134,9 +161,11 @@ def _table(
     issue: str,
     rows: Sequence[tuple[int, str, float, float, float]],
     scale: tuple[float, float],
+    source: str,
     **extra: object,
 ) -> ActorTable:
     return ActorTable(
+        source=source,
         issue=issue,
         actors=tuple(r[1] for r in rows),
         capability=np.array([r[2] for r in rows], dtype=np.float64),
@@ -174,8 +203,8 @@ def load_actor_csv(path: str | Path, scale: tuple[float, float] | None = None) -
     src = str(path)
     text = read_table_text(path)
     probs = _Problems(src)
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader)]
+    lines = csv_rows(text, src)
+    header = [h.strip().lower() for h in lines[0][1]]
     missing = [c for c in PLAIN_COLUMNS if c not in header]
     if missing:
         probs.add(
@@ -187,8 +216,7 @@ def load_actor_csv(path: str | Path, scale: tuple[float, float] | None = None) -
     idx = {name: header.index(name) for name in header}
     by_issue: dict[str, list[tuple[int, str, float, float, float]]] = {}
     bounds: dict[str, tuple[float, float]] = {}
-    for cells in reader:
-        line = reader.line_num
+    for line, cells in lines[1:]:
         if not any(c.strip() for c in cells):
             continue
         cells = cells + [""] * (len(header) - len(cells))
@@ -216,7 +244,7 @@ def load_actor_csv(path: str | Path, scale: tuple[float, float] | None = None) -
             sc = (0.0, 100.0) if inside or not positions else (min(positions), max(positions))
         _check_rows(probs, rows, ("capability", "position", "salience"), sc)
         if not probs.items:
-            tables.append(_table(issue, rows, sc if sc[0] < sc[1] else (sc[0], sc[0] + 1.0)))
+            tables.append(_table(issue, rows, sc if sc[0] < sc[1] else (sc[0], sc[0] + 1.0), src))
     probs.raise_if_any()
     return tables
 
@@ -226,11 +254,11 @@ def load_actor_csv(path: str | Path, scale: tuple[float, float] | None = None) -
 # ---------------------------------------------------------------------------------------
 
 
-def _ktab_rows(text: str) -> list[tuple[int, list[str]]]:
+def _ktab_rows(text: str, src: str) -> list[tuple[int, list[str]]]:
     """Split KTAB text into (line number, stripped cells) with trailing empty cells dropped."""
     out = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        cells = [c.strip() for c in next(csv.reader([raw]), [])] if raw.strip() else []
+    for number, raw in csv_rows(text, src):
+        cells = [c.strip() for c in raw]
         while cells and cells[-1] == "":
             cells.pop()
         if cells:
@@ -240,7 +268,10 @@ def _ktab_rows(text: str) -> list[tuple[int, list[str]]]:
 
 def is_ktab(text: str) -> bool:
     """True when ``text`` has KTAB's shape: line 1 ends with two integers, line 2 starts 'Actor'."""
-    rows = _ktab_rows("\n".join(text.splitlines()[:2]))
+    try:
+        rows = _ktab_rows("\n".join(text.splitlines()[:2]), "")
+    except InputError:
+        return False
     if len(rows) < 2 or len(rows[0][1]) < 4:
         return False
     first, second = rows[0][1], rows[1][1]
@@ -264,7 +295,7 @@ def load_ktab(path: str | Path) -> list[ActorTable]:
     src = str(path)
     text = read_table_text(path)
     probs = _Problems(src)
-    rows = _ktab_rows(text)
+    rows = _ktab_rows(text, src)
     if len(rows) < 2 or not is_ktab(text):
         probs.add(
             "not a KTAB file: expected line 1 'scenario, description, nActors, nDims' and "
@@ -311,7 +342,7 @@ def load_ktab(path: str | Path) -> list[ActorTable]:
         _check_rows(probs, per_dim[d], cols, (0.0, 100.0))
     probs.raise_if_any()
     meta = {"scenario": first[0], "description": first[1]}
-    return [_table(dims[d], per_dim[d], (0.0, 100.0), meta=meta) for d in range(n_dims)]
+    return [_table(dims[d], per_dim[d], (0.0, 100.0), src, meta=meta) for d in range(n_dims)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -346,8 +377,8 @@ def load_deu(path: str | Path, capability: Literal["equal", "gdp"] = "equal") ->
     src = str(path)
     text = read_table_text(path)
     probs = _Problems(src)
-    reader = csv.reader(io.StringIO(text), delimiter="\t", quotechar='"')
-    header = [h.strip() for h in next(reader)]
+    lines = csv_rows(text, src, delimiter="\t")
+    header = [h.strip() for h in lines[0][1]]
     needed = [*DEU_ID_COLUMNS, *(f"p{a}" for a in DEU_ACTORS), *(f"s{a}" for a in DEU_ACTORS)]
     missing = [c for c in needed if c not in header]
     if missing:
@@ -356,12 +387,11 @@ def load_deu(path: str | Path, capability: Literal["equal", "gdp"] = "equal") ->
         )
         probs.raise_if_any()
     col = {name: header.index(name) for name in needed}
-    gdp_cells = next(reader, None)
-    gdp = np.ones(len(DEU_ACTORS))
-    if gdp_cells is None:
+    if len(lines) < 2:
         probs.add("missing line 2 (GDP per actor) and issue lines", 2)
         probs.raise_if_any()
-    assert gdp_cells is not None
+    gdp_cells = lines[1][1]
+    gdp = np.ones(len(DEU_ACTORS))
     if capability == "gdp":
         cells = gdp_cells + [""] * (len(header) - len(gdp_cells))
         vals = [probs.number(cells[col[f"p{a}"]], 2, f"p{a}", missing_ok=True) for a in DEU_ACTORS]
@@ -369,8 +399,7 @@ def load_deu(path: str | Path, capability: Literal["equal", "gdp"] = "equal") ->
         fill = float(np.nanmean(arr)) if np.isfinite(arr).any() else 1.0
         gdp = np.where(np.isfinite(arr), arr, fill)
     tables: list[ActorTable] = []
-    for cells in reader:
-        line = reader.line_num
+    for line, cells in lines[2:]:
         if not any(c.strip() for c in cells):
             continue
         cells = cells + [""] * (len(header) - len(cells))
@@ -400,6 +429,7 @@ def load_deu(path: str | Path, capability: Literal["equal", "gdp"] = "equal") ->
                 issue_id,
                 rows,
                 (0.0, 100.0),
+                src,
                 reference=rp if math.isfinite(rp) else None,
                 outcome=out if math.isfinite(out) else None,
                 meta=meta,
@@ -416,12 +446,13 @@ def load_deu(path: str | Path, capability: Literal["equal", "gdp"] = "equal") ->
 # ---------------------------------------------------------------------------------------
 
 
-def tables_from_scenario(scenario: Scenario) -> list[ActorTable]:
+def tables_from_scenario(scenario: Scenario, source: str = "") -> list[ActorTable]:
     """One table per scenario issue: nominal clout, position and salience of the actors taking part.
 
     Actors without a position on an issue do not take part; a missing salience counts as 50
     (see :func:`~detente.scenario.schema.issue_positions`). The issue's nominal status quo
-    becomes the table's reference point.
+    becomes the table's reference point. ``source`` (the scenario's file) is carried by every
+    table so later problems name it.
     """
     tables = []
     for issue in scenario.issues:
@@ -437,36 +468,101 @@ def tables_from_scenario(scenario: Scenario) -> list[ActorTable]:
                 scale=(issue.low, issue.high),
                 reference=nominal(sq) if sq is not None else None,
                 meta={"scenario": scenario.id, "name": issue.name, "unit": issue.unit},
+                source=source or f"<scenario {scenario.id}>",
             )
         )
     return tables
 
 
-def load_tables(path_or_name: str | Path) -> list[ActorTable]:
+def load_tables(
+    path_or_name: str | Path, salience_scale: SalienceScale = "auto"
+) -> list[ActorTable]:
     """Load actor tables from a scenario name or file, a KTAB CSV, a DEU TSV or a plain CSV.
 
     Dispatch is by content, not by extension alone: YAML/JSON files and built-in scenario
     names go through the scenario loader; a file whose first header cell is ``prnrnmc`` is
     DEU III; a file with KTAB's two-line header is KTAB; anything else is read as a plain
-    ``actor,capability,position,salience`` CSV.
+    ``actor,capability,position,salience`` CSV. Saliences are then put on the 0-100 scale
+    the models expect (see :func:`on_percent_scale`).
     """
-    from detente.scenario import load_scenario
+    from detente.scenario import load_scenario, scenario_source
 
     text_name = str(path_or_name)
     path = Path(text_name)
     if not path.exists() and builtin_path(text_name) is not None:
-        return tables_from_scenario(load_scenario(text_name))
-    if not path.exists():
+        found = scenario_source(text_name)
+        tables = tables_from_scenario(load_scenario(found), str(found))
+    elif not path.exists():
         load_scenario(text_name)  # raises a helpful InputError (did-you-mean, built-ins)
-    if path.suffix.lower() in (".yaml", ".yml", ".json"):
-        return tables_from_scenario(load_scenario(path))
-    text = read_table_text(path)
-    first = text.split("\n", 1)[0]
-    if first.lstrip('"').startswith("prnrnmc"):
-        return load_deu(path)
-    if is_ktab(text):
-        return load_ktab(path)
-    return load_actor_csv(path)
+        tables = []
+    elif path.suffix.lower() in (".yaml", ".yml", ".json"):
+        tables = tables_from_scenario(load_scenario(path), str(path))
+    else:
+        text = read_table_text(path)
+        if text.lstrip('"').startswith("prnrnmc"):
+            tables = load_deu(path)
+        elif is_ktab(text):
+            tables = load_ktab(path)
+        else:
+            tables = load_actor_csv(path)
+    return on_percent_scale(tables, salience_scale)
+
+
+# ---------------------------------------------------------------------------------------
+# Salience scale
+# ---------------------------------------------------------------------------------------
+
+SalienceScale = Literal["auto", "unit", "percent"]
+"""How saliences are read: ``unit`` 0-1, ``percent`` 0-100, ``auto`` 0-1 when all are <= 1."""
+
+SALIENCE_READING = "salience_scale"
+"""``meta`` key recording how a table's saliences were read (``"0-1"`` or ``"0-100"``)."""
+
+DETECTED = "salience_scale_detected"
+"""``meta`` key set to ``"yes"`` when ``auto`` chose the 0-1 reading."""
+
+
+def on_percent_scale(tables: list[ActorTable], scale: SalienceScale) -> list[ActorTable]:
+    """Put the saliences of one file's tables on 0-100, recording the reading in ``meta``.
+
+    Only the expected-utility model depends on the salience scale (it reads a salience of
+    100 as "always resists"); the weighted models are invariant to it. Files such as the
+    emission-standards example of the public Python replication write saliences as 0-1,
+    which read as 0-100 would make every actor a hundred times too yielding. With
+    ``"auto"`` a file whose saliences are all at most 1 (and not all zero) is read as 0-1
+    and multiplied by 100; ``"unit"`` and ``"percent"`` force either reading.
+    """
+    if not tables:
+        return tables
+    if scale == "auto":
+        top = max((float(np.max(t.salience)) for t in tables if t.n), default=0.0)
+        unit = 0.0 < top <= 1.0
+    else:
+        unit = scale == "unit"
+    reading = "0-1" if unit else "0-100"
+    extra = {SALIENCE_READING: reading}
+    if unit and scale == "auto":
+        extra[DETECTED] = "yes"
+    return [
+        replace(
+            t,
+            salience=t.salience * 100.0 if unit else t.salience,
+            meta={**t.meta, **extra},
+        )
+        for t in tables
+    ]
+
+
+def salience_note(tables: Sequence[ActorTable]) -> str | None:
+    """One line saying the 0-1 reading was chosen automatically, or None when it was not."""
+    detected = [t for t in tables if t.meta.get(DETECTED) == "yes"]
+    if not detected:
+        return None
+    return (
+        f"{detected[0].source or 'input'}: every salience is at most 1, so saliences were read "
+        "on a 0-1 scale (multiplied by 100); pass --salience-scale percent to read them as "
+        "0-100"
+    )
 
 
 __all__ = [
@@ -474,6 +570,8 @@ __all__ = [
     "load_deu",
     "load_ktab",
     "load_tables",
+    "on_percent_scale",
     "read_table_text",
+    "salience_note",
     "tables_from_scenario",
 ]

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from detente.errors import InputError, InputProblem, did_you_mean
 from detente.scenario import schema
-from detente.scenario.numbers import Provenance, Uncertain
 from detente.scenario.schema import ID_SECTIONS, Loc, Scenario, reference_problems
+from detente.scenario.textfile import read_bounded
 
 MAX_BYTES = 5_000_000
 """Largest scenario file accepted (5 MB): the flagship is about 60 kB."""
@@ -34,27 +35,71 @@ _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _UNION_TAGS = {"float", "Uncertain", "int", "str", "bool", "date"}
 
 
-def _all_field_names() -> set[str]:
-    names: set[str] = set()
+def _model_owners() -> dict[str, list[str]]:
+    """Field name -> names of the schema models that have it (for unknown-key hints)."""
+    owners: dict[str, list[str]] = {}
     for obj in vars(schema).values():
         if isinstance(obj, type) and issubclass(obj, BaseModel):
-            names.update(obj.model_fields)
-    names.update(Uncertain.model_fields, Provenance.model_fields)
-    return names
+            for name in obj.model_fields:
+                owners.setdefault(name, []).append(_MODEL_WORDS.get(obj.__name__, obj.__name__))
+    return owners
+
+
+_MODEL_WORDS = {"Uncertain": "range mappings", "Provenance": "any element"}
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    """The schema model that holds the mapping at ``loc`` (None when it cannot be told)."""
+    current: Any = Scenario
+    for part in loc:
+        current = _model_member(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return None
+            current = field.annotation
+            continue
+        origin = get_origin(current)
+        if origin in (list, dict) and get_args(current):
+            current = get_args(current)[-1]  # list item or dict value
+        else:
+            return None
+    model = _model_member(current)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _model_member(annotation: Any) -> Any:
+    """Unwrap ``Annotated``/``Optional``/unions down to their one model member, if any."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, UnionType):
+        models = [
+            a for a in get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
+        if len(models) == 1:
+            return models[0]
+        lists = [a for a in get_args(annotation) if get_origin(a) in (list, dict)]
+        return lists[0] if len(lists) == 1 else annotation
+    return annotation
+
+
+def _unknown_key(loc: Loc) -> str:
+    """``unknown key 'x'`` with the closest key valid at that place, never ``x`` itself."""
+    key = str(loc[-1])
+    model = _model_at(loc[:-1])
+    here = set(model.model_fields) if model is not None else set()
+    hint = did_you_mean(key, here - {key})
+    if not hint:
+        elsewhere = sorted(set(_model_owners().get(key, [])))
+        if elsewhere:
+            hint = f" ({key!r} is a key of {', '.join(elsewhere)}, not here)"
+    return f"unknown key {key!r}{hint}"
 
 
 def read_text(path: Path, max_bytes: int | None = None) -> str:
     """Read a user's text file, refusing missing, empty, oversized and binary files."""
     src = str(path)
-    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
-    if not path.exists():
-        raise InputError.single(src, "file not found")
-    if path.is_dir():
-        raise InputError.single(src, "is a directory, expected a file")
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise InputError.single(src, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
-    raw = path.read_bytes()
+    raw = read_bounded(path, MAX_BYTES if max_bytes is None else max_bytes)
     if b"\x00" in raw[:8192]:
         raise InputError.single(src, "binary file (contains NUL bytes), expected UTF-8 text")
     try:
@@ -117,8 +162,16 @@ def parse_yaml(text: str, src: str) -> tuple[Any, yaml.Node]:
         mark = exc.problem_mark
         what = exc.problem or "invalid YAML"
         return _raise_syntax(src, what, mark)
+    except yaml.reader.ReaderError as exc:
+        line, column = _line_column(text, exc.position)
+        raise InputError.single(
+            src,
+            f"character #x{_code(exc.character):04x} is not allowed in YAML ({exc.reason})",
+            line=line,
+            column=column,
+        ) from None
     except yaml.YAMLError as exc:
-        raise InputError.single(src, f"invalid YAML: {exc}") from None
+        raise InputError.single(src, "invalid YAML: " + " ".join(str(exc).split())) from None
     if node is None:
         raise InputError.single(src, "file holds no YAML document, expected a scenario")
     size = _expanded_size(node, {})
@@ -137,6 +190,17 @@ def parse_yaml(text: str, src: str) -> tuple[Any, yaml.Node]:
     except yaml.MarkedYAMLError as exc:
         return _raise_syntax(src, exc.problem or "invalid YAML", exc.problem_mark)
     return data, node
+
+
+def _code(character: str | int) -> int:
+    return character if isinstance(character, int) else ord(character)
+
+
+def _line_column(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of a character offset in ``text``."""
+    before = text[:position]
+    line_start = before.rfind("\n") + 1
+    return before.count("\n") + 1, position - line_start + 1
 
 
 def _raise_syntax(src: str, what: str, mark: Any) -> Any:
@@ -218,14 +282,15 @@ def _split_union(loc: tuple[Any, ...]) -> tuple[Loc, str | None, Loc]:
     return tuple(loc), None, ()
 
 
-def _message(err: Any, data: Any, field_names: set[str]) -> str:
+def _message(err: Any, loc: Loc) -> str:
     kind = err["type"]
     found = err.get("input")
     if kind == "missing":
         return f"missing required field {err['loc'][-1]!r}"
     if kind == "extra_forbidden":
-        key = str(err["loc"][-1])
-        return f"unknown key {key!r}{did_you_mean(key, field_names)}"
+        return _unknown_key(loc)
+    if kind == "finite_number":
+        return f"expected a finite number, got {found}"
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
@@ -238,7 +303,6 @@ def validation_problems(
     exc: ValidationError, data: Any, node: yaml.Node | None, src: str
 ) -> list[InputProblem]:
     """Turn a pydantic ValidationError into one problem per offending field."""
-    field_names = _all_field_names()
     problems: dict[Loc, InputProblem] = {}
     union_seen: set[Loc] = set()
     for err in exc.errors():
@@ -249,7 +313,7 @@ def validation_problems(
                 if "Uncertain" not in tag:
                     continue
                 loc: Loc = (*base, *rest)
-                message = _message(err, data, field_names)
+                message = _message(err, loc)
             else:
                 if base in union_seen:
                     continue
@@ -263,8 +327,10 @@ def validation_problems(
                 )
         else:
             loc = base
-            message = _message(err, data, field_names)
+            message = _message(err, loc)
         key_node = err["type"] == "extra_forbidden"
+        if loc and loc[-1] == "[key]":  # a mapping key failed (e.g. an anchor written 'nan')
+            loc, key_node = loc[:-1], True
         problems.setdefault((*loc, len(problems)), _problem(src, node, loc, message, key_node))
     return list(problems.values())
 
