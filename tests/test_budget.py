@@ -59,3 +59,27 @@ def test_sizes_and_seeds_from_the_command_line(args, needle, run_cli, tmp_path) 
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], lines
     assert not (tmp_path / "r.duckdb").exists()
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**63)])
+@pytest.mark.parametrize("command", ["compare", "explore", "sensitivity"])
+def test_experiment_seeds_are_checked_at_the_edge(command, seed, run_cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    extra = {
+        "compare": [],
+        "explore": ["--strategy", "containment", "--outcome", "dialogue < 20"],
+        "sensitivity": ["--strategy", "containment", "--outcome", "dialogue"],
+    }[command]
+    result = run_cli(
+        command, "us-iran-2001", *extra, "--seed", seed, "--worlds", "2",
+        "--db", str(tmp_path / "r.duckdb"),
+    )
+    assert result.exit_code == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "--seed" in line
+
+
+def test_jobs_check_the_seed_for_python_callers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from detente.experiments import jobs
+
+    with pytest.raises(InputError, match=r"--seed must lie in 0 \.\. 2\*\*63-1, got -5"):
+        jobs.compare("us-iran-2001", states=2, worlds=2, seed=-5, db=tmp_path / "r.duckdb")

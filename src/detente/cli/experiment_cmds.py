@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from detente.cli.options import SeedOpt
 from detente.errors import InputError, did_you_mean
 from detente.experiments import analysis, jobs
 from detente.experiments.runner import MODEL_ENV, EngineUnavailableError
@@ -40,7 +41,6 @@ StatesOpt = Annotated[int | None, typer.Option("--states", help="States of the w
 WorldsOpt = Annotated[
     int | None, typer.Option("--worlds", help="Stochastic worlds per state and strategy.")
 ]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed: same seed, same numbers.")]
 SamplerOpt = Annotated[str, typer.Option("--sampler", help="lhs (Latin hypercube) or sobol.")]
 OutOpt = Annotated[
     Path | None,

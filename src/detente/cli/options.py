@@ -11,8 +11,7 @@ from typing import Annotated
 
 import typer
 
-#: Largest seed: the results database stores seeds as signed 64-bit integers.
-SEED_MAX = 2**63 - 1
+from detente.experiments.jobs import SEED_MAX
 
 SeedOpt = Annotated[
     int,

@@ -161,6 +161,16 @@ def check_counts(**counts: int | None) -> None:
         raise InputError(problems)
 
 
+SEED_MAX = 2**63 - 1
+"""Largest seed: the results database stores seeds as signed 64-bit integers."""
+
+
+def check_seed(seed: int) -> None:
+    """The seed must lie in ``0 .. 2**63 - 1`` (NumPy needs it non-negative, DuckDB 64-bit)."""
+    if not 0 <= seed <= SEED_MAX:
+        raise InputError([_cli(f"--seed must lie in 0 .. 2**63-1, got {seed}")])
+
+
 def check_sampler(name: str) -> Sampler:
     """``name`` as a sampler, or an InputError listing the samplers."""
     if name not in SAMPLERS:
@@ -356,6 +366,7 @@ def compare(
     """
     t_start = time.perf_counter()
     check_counts(states=states, worlds=worlds)
+    check_seed(seed)
     sampler_ = check_sampler(sampler)
     rank = check_rank_by(rank_by)
     sc, text = load_scenario_with_text(scenario)
@@ -554,6 +565,7 @@ def explore(
     :func:`compare`.
     """
     check_counts(states=states, worlds=worlds)
+    check_seed(seed)
     problems = []
     if not 0 < alpha < 0.5:
         problems.append(_cli(f"--alpha must lie in (0, 0.5), got {alpha}"))
@@ -674,6 +686,7 @@ def sensitivity_analysis(
         problems.append(_cli(f"--worlds must be at least 1, got {worlds}"))
     if problems:
         raise InputError(problems)
+    check_seed(seed)
     sc, text = load_scenario_with_text(scenario)
     (name,) = check_strategies(sc, [strategy])
     params = _select_uncertainties(sc, include, default_max=40)
