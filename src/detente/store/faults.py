@@ -24,14 +24,14 @@ DUCKDB_MAGIC = b"DUCK"
 _MAGIC_OFFSET = 8
 
 # DuckDB reports operating-system failures with the system's own words.
-_OS_REASONS = (
-    "no space left on device",
-    "file too large",
-    "disk quota exceeded",
-    "read-only file system",
-    "permission denied",
-    "input/output error",
-)
+_OS_REASONS = {
+    "no space left on device": "write",
+    "file too large": "write",
+    "disk quota exceeded": "write",
+    "read-only file system": "write",
+    "permission denied": "read or write",
+    "input/output error": "read or write",
+}
 
 
 def check_database_path(path: Path) -> None:
@@ -81,11 +81,11 @@ def database_error(path: Path, exc: duckdb.Error) -> InputError | None:
     text = str(exc)
     low = text.lower()
     where = shown(path)
-    for reason in _OS_REASONS:
+    for reason, doing in _OS_REASONS.items():
         if reason in low:
             return InputError.single(
                 where,
-                f"cannot read or write the results database: {reason}; chunks finished "
+                f"cannot {doing} the results database: {reason}; chunks finished "
                 "before this are kept (fix the cause, then rerun with --resume)",
             )
     if "not a valid duckdb database" in low:
