@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
@@ -224,7 +225,7 @@ def _connect(client_class: Any, address: str) -> Any:
     try:
         with socket.create_connection((parts.hostname, parts.port), timeout=CONNECT_TIMEOUT):
             pass
-        return client_class(address, timeout=CONNECT_TIMEOUT)
+        return _client_within(client_class, address)
     except (OSError, TimeoutError, ValueError) as exc:
         reason = _reason(exc)
     except MemoryError:  # a server that is not Dask's answered; its bytes read as a huge size
@@ -236,11 +237,39 @@ def _connect(client_class: Any, address: str) -> Any:
     )
 
 
+def _client_within(client_class: Any, address: str) -> Any:
+    """Create the client in a daemon thread and give up after the timeout.
+
+    Dask's own ``timeout`` does not cover a server that accepts the connection and then
+    says nothing (measured: distributed 2026.8 waits for ever), so the wait is bounded here.
+    """
+    box: dict[str, Any] = {}
+
+    def create() -> None:
+        try:
+            box["client"] = client_class(address, timeout=CONNECT_TIMEOUT)
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=create, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT + 2.0)
+    if "error" in box:
+        raise box["error"]
+    if "client" not in box:
+        raise TimeoutError(
+            "something accepted the connection, but no Dask scheduler answered within "
+            f"{CONNECT_TIMEOUT:g} s"
+        )
+    return box["client"]
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, socket.gaierror):
         return f"unknown host ({exc.strerror or exc})"
     if isinstance(exc, TimeoutError) and not exc.errno:
-        return f"no answer within {CONNECT_TIMEOUT:g} s"
+        said = str(exc)
+        return said if said and said != "timed out" else f"no answer within {CONNECT_TIMEOUT:g} s"
     if isinstance(exc, OSError) and exc.errno is not None:
         return os.strerror(exc.errno).lower()
     return str(exc)

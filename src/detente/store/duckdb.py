@@ -59,7 +59,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from detente.errors import InputError
-from detente.fileio import atomic_target, make_dirs, shown
+from detente.fileio import atomic_target, check_output_dir, make_dirs, shown
 from detente.store.faults import check_database_header, check_database_path, database_error
 from detente.store.lock import (
     NOTICE_AFTER,
@@ -490,7 +490,7 @@ class ResultStore:
         Files are written under temporary names and renamed, so a failed export never
         leaves a half-written Parquet file behind.
         """
-        out = make_dirs(out_dir)
+        out = check_output_dir(out_dir)  # created only once there is something to write
         written: list[Path] = []
         with self.connect() as con:
             if run_id is None and not con.execute("SELECT run_id FROM runs LIMIT 1").fetchall():

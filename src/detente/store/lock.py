@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from detente.errors import InputError
 from detente.fileio import os_error, shown
@@ -80,7 +79,7 @@ def read_holder(path: Path) -> LockHolder | None:
         return None
 
 
-def _record_self(lock: IO[str]) -> None:
+def _record_self(fd: int) -> None:
     argv = [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv else ["python"]
     record = {
         "pid": os.getpid(),
@@ -88,10 +87,8 @@ def _record_self(lock: IO[str]) -> None:
         "command": " ".join(argv)[:200],
         "since": dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
     }
-    lock.seek(0)
-    lock.truncate()
-    lock.write(json.dumps(record))
-    lock.flush()
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(record).encode("utf-8"), 0)
 
 
 def say_on_stderr(message: str) -> None:
@@ -130,16 +127,17 @@ def exclusive(
     """
     path = lock_path(database)
     try:
-        lock = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - closed below
+        # unbuffered: a full disk must not fail a later flush, e.g. on close
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise os_error(path, "open the lock file", exc) from None
-    with lock:
+    try:
         start = time.monotonic()
         deadline = start + timeout
         told = False
         while True:
             try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 now = time.monotonic()
@@ -152,10 +150,11 @@ def exclusive(
                 time.sleep(0.02)
         try:
             with contextlib.suppress(OSError):  # the record is a courtesy, not a need
-                _record_self(lock)
+                _record_self(fd)
             yield deadline
         finally:
             with contextlib.suppress(OSError):
-                lock.seek(0)
-                lock.truncate()
-            fcntl.flock(lock, fcntl.LOCK_UN)
+                os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
