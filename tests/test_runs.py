@@ -152,7 +152,7 @@ def test_run_folder_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
             raise OSError(28, "No space left on device")
 
     RunDir.write(tmp_path, "run-a", {"run.json": {"run_id": "run-a"}, "x.csv": pd.DataFrame({"v": [1]})})
-    with pytest.raises(InputError, match="No space left on device"):
+    with pytest.raises(InputError, match="cannot write the run directory: no space left on device"):
         RunDir.write(tmp_path, "run-a", {"run.json": {"run_id": "run-a"}, "x.csv": Boom({"v": [2]})})
     with pytest.raises(InputError, match="cannot write the run directory"):
         RunDir.write(tmp_path, "run-b", {"run.json": {"run_id": "run-b"}, "x.csv": Boom({"v": [2]})})

@@ -14,9 +14,13 @@ each chunk's seed depends only on the run seed and its state (see
 from __future__ import annotations
 
 import os
+import socket
+import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
+from urllib.parse import urlsplit
 
 from detente.errors import InputError
 
@@ -24,6 +28,16 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 SCHEDULER_ENV = "DETENTE_SCHEDULER"
+CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for a remote scheduler to answer."""
+
+_UNSUPPORTED = {
+    "tls": "it needs certificates and a security configuration that detente does not take",
+    "wss": "it needs certificates and a security configuration that detente does not take",
+    "ucx": "it needs UCX-Py and UCX-aware workers that detente does not set up",
+    "ws": "it needs a WebSocket-enabled scheduler that detente does not set up",
+    "inproc": "it only reaches a scheduler inside this process; use 'local' instead",
+}
 
 
 class Evaluator(Protocol):
@@ -112,14 +126,7 @@ class DaskEvaluator:
             )
             self._client = Client(self._cluster)
         else:
-            try:
-                self._client = Client(self.scheduler, timeout=10)
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise InputError.single(
-                    "<command line>",
-                    f"cannot reach Dask scheduler {self.scheduler!r}: {exc}; "
-                    "expected tcp://HOST:PORT of a running scheduler, or 'local'",
-                ) from None
+            self._client = _connect(Client, self.scheduler)
         return self
 
     def __exit__(
@@ -162,9 +169,107 @@ def make_evaluator(scheduler: str | None = None) -> InProcessEvaluator | DaskEva
     choice = choice.strip()
     if choice.lower() in ("", "none", "in-process", "inprocess"):
         return InProcessEvaluator()
-    if choice != "local" and "://" not in choice and ":" not in choice:
-        raise InputError.single(
-            "<command line>",
-            f"--scheduler {choice!r}: expected 'local' or a scheduler address tcp://HOST:PORT",
+    if choice == "local":
+        return DaskEvaluator(choice)
+    return DaskEvaluator(scheduler_address(choice))
+
+
+def _scheduler_problem(text: str, message: str) -> InputError:
+    return InputError.single("<command line>", f"--scheduler {text!r}: {message}")
+
+
+def scheduler_address(text: str) -> str:
+    """The ``tcp://HOST:PORT`` address a ``--scheduler`` value names (``HOST:PORT`` too).
+
+    Raises
+    ------
+    InputError
+        For another protocol (``tls://``, ``ucx://``, ...: each needs set-up detente does
+        not do), or an address without a host or a valid port.
+    """
+    if "://" not in text and ":" not in text:
+        raise _scheduler_problem(text, "expected 'local' or a scheduler address tcp://HOST:PORT")
+    address = text if "://" in text else f"tcp://{text}"
+    parts = urlsplit(address)
+    scheme = parts.scheme.lower()
+    if scheme != "tcp":
+        why = _UNSUPPORTED.get(scheme, "detente connects over tcp:// only")
+        raise _scheduler_problem(
+            text,
+            f"the {scheme}:// protocol is not supported ({why}); "
+            "expected 'local' or tcp://HOST:PORT",
         )
-    return DaskEvaluator(choice)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname or not port:
+        raise _scheduler_problem(
+            text, "expected tcp://HOST:PORT with a host name and a port from 1 to 65535"
+        )
+    return address
+
+
+def _connect(client_class: Any, address: str) -> Any:
+    """A Dask client of the scheduler at ``address``, saying on stderr that it tries.
+
+    A socket probe first turns an immediate failure (no such host, connection refused)
+    into an error at once; only an address that does not answer waits for the timeout.
+    """
+    print(
+        f"connecting to the Dask scheduler at {address} (giving up after {CONNECT_TIMEOUT:g} s)",
+        file=sys.stderr,
+        flush=True,
+    )
+    parts = urlsplit(address)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=CONNECT_TIMEOUT):
+            pass
+        return _client_within(client_class, address)
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = _reason(exc)
+    except MemoryError:  # a server that is not Dask's answered; its bytes read as a huge size
+        reason = "something answered there, but not a Dask scheduler"
+    raise _scheduler_problem(
+        address,
+        f"cannot reach the Dask scheduler: {reason}; expected the address of a running "
+        "scheduler (as 'dask scheduler' prints it), or 'local'",
+    )
+
+
+def _client_within(client_class: Any, address: str) -> Any:
+    """Create the client in a daemon thread and give up after the timeout.
+
+    Dask's own ``timeout`` does not cover a server that accepts the connection and then
+    says nothing (measured: distributed 2026.8 waits for ever), so the wait is bounded here.
+    """
+    box: dict[str, Any] = {}
+
+    def create() -> None:
+        try:
+            box["client"] = client_class(address, timeout=CONNECT_TIMEOUT)
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=create, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT + 2.0)
+    if "error" in box:
+        raise box["error"]
+    if "client" not in box:
+        raise TimeoutError(
+            "something accepted the connection, but no Dask scheduler answered within "
+            f"{CONNECT_TIMEOUT:g} s"
+        )
+    return box["client"]
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, socket.gaierror):
+        return f"unknown host ({exc.strerror or exc})"
+    if isinstance(exc, TimeoutError) and not exc.errno:
+        said = str(exc)
+        return said if said and said != "timed out" else f"no answer within {CONNECT_TIMEOUT:g} s"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return os.strerror(exc.errno).lower()
+    return str(exc)

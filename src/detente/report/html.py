@@ -756,13 +756,18 @@ def render_report(inputs: ReportInputs) -> str:
 
 
 def write_report(inputs: ReportInputs, out: Path) -> Path:
-    """Render the report and write it to ``out`` atomically (UTF-8); return ``out``."""
-    html = render_report(inputs)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8", newline="\n")
-    tmp.replace(out)
-    return out
+    """Render the report and write it to ``out`` atomically (UTF-8); return ``out``.
+
+    Raises
+    ------
+    InputError
+        When ``out`` cannot be written (see :func:`detente.fileio.atomic_target`): nothing
+        is left behind, not even a temporary file.
+    """
+    from detente.fileio import check_output_file, write_text_atomic
+
+    check_output_file(out)  # before the rendering, which takes a while
+    return write_text_atomic(out, render_report(inputs))
 
 
 def build_report(

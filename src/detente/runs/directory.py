@@ -41,6 +41,7 @@ from typing import Any
 import pandas as pd
 
 from detente.errors import InputError, did_you_mean
+from detente.fileio import check_output_dir, os_error, write_text_atomic
 
 DEFAULT_ROOT = Path("detente-out")
 DB_NAME = "results.duckdb"
@@ -52,19 +53,6 @@ REPORT_HTML = "report.html"
 
 Artifact = str | pd.DataFrame | Mapping[str, Any]
 """What a run stores: text (``.md``, ``.yaml``, ``.html``), a table (``.csv``) or JSON."""
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` under a temporary name, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def dumps(payload: Mapping[str, Any]) -> str:
@@ -79,12 +67,6 @@ def _serialise(name: str, artifact: Artifact) -> str:
     if isinstance(artifact, str):
         return artifact
     return dumps(artifact)
-
-
-def _write_problem(path: Path, exc: OSError) -> InputError:
-    return InputError.single(
-        str(path), f"cannot write the run directory: {exc.strerror or exc}"
-    )
 
 
 class RunDir:
@@ -120,7 +102,7 @@ class RunDir:
         All files are written into a staging folder that is renamed to ``runs/<run_id>``
         when complete; an earlier copy of the same run is replaced as a whole.
         """
-        runs = Path(root) / RUNS
+        runs = check_output_dir(Path(root) / RUNS)
         final = runs / run_id
         stage = runs / f".{run_id}.tmp{os.getpid()}"
         old = runs / f".{run_id}.old{os.getpid()}"
@@ -136,37 +118,21 @@ class RunDir:
                 final.rename(old)
             stage.rename(final)
         except OSError as exc:
-            raise _write_problem(final, exc) from None
+            raise os_error(final, "write the run directory", exc) from None
         finally:
             shutil.rmtree(stage, ignore_errors=True)
             shutil.rmtree(old, ignore_errors=True)
-        run = cls(final)
-        try:
-            write_atomic(Path(root) / LATEST, run_id + "\n")
-        except OSError as exc:
-            raise _write_problem(Path(root) / LATEST, exc) from None
-        return run
+        write_text_atomic(Path(root) / LATEST, run_id + "\n")
+        return cls(final)
 
     def write_report(self, html: str, out: Path | None = None) -> Path:
         """Write the run's HTML report (default ``report.html`` in the run's folder)."""
-        target = out if out is not None else self.path / REPORT_HTML
-        try:
-            return write_atomic(target, html)
-        except OSError as exc:
-            raise InputError.single(
-                str(target), f"cannot write the report: {exc.strerror or exc}"
-            ) from None
+        return write_text_atomic(out if out is not None else self.path / REPORT_HTML, html)
 
     def publish_report(self) -> Path:
         """Copy the run's report to ``<root>/report.html`` (the newest ``detente run``)."""
         html = (self.path / REPORT_HTML).read_text(encoding="utf-8")
-        target = self.root / REPORT_HTML
-        try:
-            return write_atomic(target, html)
-        except OSError as exc:
-            raise InputError.single(
-                str(target), f"cannot write the report: {exc.strerror or exc}"
-            ) from None
+        return write_text_atomic(self.root / REPORT_HTML, html)
 
     # -- reading -------------------------------------------------------------------------
     def has(self, name: str) -> bool:

@@ -22,21 +22,32 @@ Tables
 Concurrency
 -----------
 DuckDB lets one process at a time open a database file for writing. Every access here
-takes an exclusive ``fcntl`` lock on a sidecar file (``results.duckdb.lock``), opens the
-database, does its work in one transaction and closes it again, so concurrent runs take
-turns instead of failing or corrupting the file; a connection refused by a process outside
-this protocol (e.g. the DuckDB shell) is retried until ``timeout``.
+takes an exclusive ``fcntl`` lock on a sidecar file (``results.duckdb.lock``, see
+:mod:`detente.store.lock`), opens the database, does its work in one transaction and
+closes it again, so concurrent runs take turns instead of failing or corrupting the file;
+a connection refused by a process outside this protocol (e.g. the DuckDB shell) is retried.
+A wait longer than half a second is announced on stderr with the holder's pid and command;
+after ``timeout`` seconds (``$DETENTE_LOCK_TIMEOUT``, default 300) it ends in an error.
+
+Faults
+------
+Every failure of the file or the system is an :class:`~detente.errors.InputError` of one
+line naming the database (see :mod:`detente.store.faults`): a path that cannot hold a
+database is refused when the store is created; a file that is not DuckDB's, damaged,
+truncated or written by an incompatible version is refused before anything is written to
+it; a DuckDB database with other tables is refused rather than given a schema; disk full
+or a write refused by the system rolls back the open transaction only, so chunks
+committed before stay and ``--resume`` continues from them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
-import os
+import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +57,18 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
+
+from detente.errors import InputError
+from detente.fileio import atomic_target, check_output_dir, make_dirs, shown
+from detente.store.faults import check_database_header, check_database_path, database_error
+from detente.store.lock import (
+    NOTICE_AFTER,
+    exclusive,
+    lock_timeout,
+    say_on_stderr,
+    timeout_error,
+    waiting_notice,
+)
 
 DEFAULT_DB = Path("detente-out") / "results.duckdb"
 RESERVED = frozenset({"run_id", "state", "strategy", "world"})
@@ -137,47 +160,78 @@ class ResultStore:
         Seconds to wait for the database when another process holds it.
     """
 
-    def __init__(self, path: str | Path = DEFAULT_DB, timeout: float = 300.0) -> None:
+    def __init__(
+        self,
+        path: str | Path = DEFAULT_DB,
+        timeout: float | None = None,
+        notify: Callable[[str], None] = say_on_stderr,
+    ) -> None:
         self.path = Path(path)
-        self.timeout = timeout
+        check_database_path(self.path)
+        self.timeout = lock_timeout(timeout)
+        self.notify = notify
         self._schema_ready = False
 
     # -- connections -----------------------------------------------------------------------
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """An exclusive, short-lived connection (file lock held while it is open)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        with open(lock_path, "a+") as lock:
-            deadline = time.monotonic() + self.timeout
-            while True:
-                try:
-                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"{self.path} is locked by another run") from None
-                    time.sleep(0.02)
+        """An exclusive, short-lived connection (file lock held while it is open).
+
+        Raises
+        ------
+        InputError
+            When the file is not a usable results database (not DuckDB, damaged, written
+            by an incompatible version, not detente's), the disk refuses a write, or
+            another process holds the database for longer than the timeout.
+        """
+        make_dirs(self.path.parent)
+        with exclusive(self.path, self.timeout, self.notify) as deadline:
+            check_database_header(self.path)
             try:
                 con = self._open(deadline)
                 try:
                     if not self._schema_ready:
+                        self._check_foreign(con)
                         con.execute(_SCHEMA)
                         self._schema_ready = True
                     yield con
                 finally:
-                    con.close()
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+                    with contextlib.suppress(duckdb.Error):  # committed work is in the WAL
+                        con.close()
+            except duckdb.Error as exc:
+                problem = database_error(self.path, exc)
+                if problem is None:
+                    raise
+                raise problem from None
+
+    def _check_foreign(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Refuse a DuckDB database that holds tables but not a results store's."""
+        tables = {str(r[0]) for r in con.execute("SHOW TABLES").fetchall()}
+        if tables and "runs" not in tables:
+            listed = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise InputError.single(
+                shown(self.path),
+                f"is a DuckDB database but not a detente results store (its tables: {listed}); "
+                "expected one written by detente, or a new file",
+            )
 
     def _open(self, deadline: float) -> duckdb.DuckDBPyConnection:
         delay = 0.02
+        told = False
+        start = time.monotonic()
         while True:
             try:
                 return duckdb.connect(str(self.path))
             except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                if "lock" not in str(exc).lower():
                     raise
+                pid = re.search(r"PID (\d+)", str(exc))
+                holder = f"another program (pid {pid[1]})" if pid else "another program"
+                if time.monotonic() > deadline:
+                    raise timeout_error(self.path, holder, self.timeout) from None
+                if not told and time.monotonic() - start >= min(NOTICE_AFTER, self.timeout):
+                    self.notify(waiting_notice(self.path, holder, self.timeout))
+                    told = True
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
 
@@ -189,7 +243,8 @@ class ResultStore:
             try:
                 yield con
             except BaseException:
-                con.execute("ROLLBACK")
+                with contextlib.suppress(duckdb.Error):  # a failed database may refuse it
+                    con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
 
@@ -435,17 +490,20 @@ class ResultStore:
         Files are written under temporary names and renamed, so a failed export never
         leaves a half-written Parquet file behind.
         """
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        out = check_output_dir(out_dir)  # created only once there is something to write
         written: list[Path] = []
         with self.connect() as con:
+            if run_id is None and not con.execute("SELECT run_id FROM runs LIMIT 1").fetchall():
+                raise InputError.single(
+                    shown(self.path), "holds no runs, so there is nothing to export; run an "
+                    "experiment first"
+                )
             for table in TABLES:
                 target = out / f"{table}.parquet"
-                tmp = out / f".{table}.parquet.tmp"
                 where = " WHERE run_id = ?" if run_id is not None else ""
                 params = [run_id] if run_id is not None else []
                 rel = con.sql(f"SELECT * FROM {table}{where}", params=params).to_arrow_table()
-                pq.write_table(rel, tmp)
-                os.replace(tmp, target)
+                with atomic_target(target) as tmp:
+                    pq.write_table(rel, tmp)
                 written.append(target)
         return written
