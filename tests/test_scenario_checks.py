@@ -20,7 +20,7 @@ import yaml
 from detente.experiments.analysis import outcome_spec, summary_markdown
 from detente.experiments.robustness import compare, paired_lead
 from detente.scenario import load_scenario
-from detente.scenario.checks import scenario_warnings
+from detente.sim.checks import scenario_warnings
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMAT_DOC = ROOT / "docs" / "scenario-format.md"

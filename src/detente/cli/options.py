@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from detente.experiments.jobs import SEED_MAX
+from detente.experiments.budget import SEED_MAX
 
 SeedOpt = Annotated[
     int,

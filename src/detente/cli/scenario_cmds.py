@@ -12,7 +12,6 @@ from rich.text import Text
 
 from detente.scenario import builtin_names, load_scenario, nominal
 from detente.scenario.builtins import builtin_path
-from detente.scenario.checks import scenario_warnings
 from detente.scenario.numbers import Uncertain
 from detente.scenario.schema import Scenario
 
@@ -75,6 +74,8 @@ def validate(scenario: ScenarioArg) -> None:
     one line each; they do not change the exit code.
     """
     s = load_scenario(scenario)
+    from detente.sim.checks import scenario_warnings  # the engine's import costs ~1 s
+
     for warning in scenario_warnings(s, scenario):
         typer.echo(f"warning: {warning}", err=True)
     c = counts(s)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from detente.errors import InputError
 
+#: Largest seed: the results database stores seeds as signed 64-bit integers.
+SEED_MAX = 2**63 - 1
 #: Largest number of worlds one (state, strategy) cell or one ``simulate`` call may ask for.
 MAX_WORLDS = 10_000_000
 #: Bytes held per sampled number while sampling (unit design, values, the frame's copy).

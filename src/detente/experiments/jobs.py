@@ -29,6 +29,7 @@ from rich.console import Console
 
 from detente.errors import InputError, InputProblem, did_you_mean
 from detente.experiments import analysis, outcome_expr, prim, sensitivity
+from detente.experiments.budget import SEED_MAX
 from detente.experiments.executors import make_evaluator
 from detente.experiments.robustness import RANK_BY, RankBy, Threshold, parse_threshold, regret
 from detente.experiments.runner import (
@@ -159,10 +160,6 @@ def check_counts(**counts: int | None) -> None:
     ]
     if problems:
         raise InputError(problems)
-
-
-SEED_MAX = 2**63 - 1
-"""Largest seed: the results database stores seeds as signed 64-bit integers."""
 
 
 def check_seed(seed: int) -> None:
