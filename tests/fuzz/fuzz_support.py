@@ -239,7 +239,7 @@ def check_contract(
     names += [Path(str(s)).name for s in sources if Path(str(s)).name]
     names += [a for a in outcome.args if "/" in a or "." in a]
     for line in [] if crashed else outcome.stderr.splitlines():
-        if not line.strip() or _PROGRESS_GLYPH in line or line.startswith(" "):
+        if not line.strip() or _PROGRESS_GLYPH in line:
             continue
         if _PY_WARNING_LINE.search(line) and not line.startswith("warning:"):
             found.append(Violation("stray Python warning", line[:300]))
