@@ -134,6 +134,7 @@ def run_in_process(
     saved_argv, saved_cwd = sys.argv, os.getcwd()
     code: int | None = 0
     timed_out = False
+    crash = ""
     start = time.perf_counter()
     sys.argv = ["detente", *args]
     os.chdir(cwd)
@@ -157,11 +158,12 @@ def run_in_process(
             except _CaseTimeout:
                 code, timed_out = None, True
             except BaseException:
-                traceback.print_exc(file=err)
+                crash = traceback.format_exc()  # printed last, after any warnings, as Python does
                 code = 1
             for w in caught:
                 if issubclass(w.category, _SHOWN_WARNINGS):
                     err.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno))
+            err.write(crash)
     finally:
         sys.argv = saved_argv
         os.chdir(saved_cwd)
