@@ -110,9 +110,14 @@ def _time_bound(seconds: float) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _environment(env: dict[str, str] | None) -> Iterator[None]:
+def _environment(env: dict[str, str | None] | None) -> Iterator[None]:
+    """``env`` set for the duration (a value of None removes the variable)."""
     saved = dict(os.environ)
-    os.environ.update(env or {})
+    for key, value in (env or {}).items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
     try:
         yield
     finally:
@@ -121,7 +126,8 @@ def _environment(env: dict[str, str] | None) -> Iterator[None]:
 
 
 def run_in_process(
-    args: Sequence[str], cwd: Path, timeout: float = 20.0, env: dict[str, str] | None = None
+    args: Sequence[str], cwd: Path, timeout: float = 20.0,
+    env: dict[str, str | None] | None = None,
 ) -> Outcome:
     """Run ``detente ARGS`` through :func:`detente.cli.main` in this process.
 
@@ -175,11 +181,17 @@ def run_console_script(
     args: Sequence[str],
     cwd: Path,
     timeout: float = 60.0,
-    env: dict[str, str] | None = None,
+    env: dict[str, str | None] | None = None,
     stdin: bytes | None = None,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> Outcome:
     """Run the installed ``detente`` console script in a subprocess, killed after ``timeout``."""
-    full_env = {**os.environ, **(env or {}), "PYTHONWARNINGS": "default::RuntimeWarning"}
+    full_env = {**os.environ, "PYTHONWARNINGS": "default::RuntimeWarning"}
+    for key, value in (env or {}).items():
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = value
     start = time.perf_counter()
     proc = subprocess.Popen(
         [str(CONSOLE_SCRIPT), *args],
@@ -189,6 +201,7 @@ def run_console_script(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        preexec_fn=preexec_fn,
     )
     try:
         out, err = proc.communicate(stdin, timeout=timeout)
@@ -239,7 +252,7 @@ def check_contract(
         found.append(Violation("catch-all message", first))
     names = ["<command line>", "<built-in", *(str(s) for s in sources)]
     names += [Path(str(s)).name for s in sources if Path(str(s)).name]
-    names += [a for a in outcome.args if "/" in a or "." in a]
+    names += [a for a in outcome.args if a.strip()]  # a file named on the command line
     for line in [] if crashed else outcome.stderr.splitlines():
         if not line.strip() or _PROGRESS_GLYPH in line:
             continue
@@ -307,7 +320,7 @@ def run_and_check(
     sources: Sequence[str | Path] = (),
     *,
     timeout: float = 20.0,
-    env: dict[str, str] | None = None,
+    env: dict[str, str | None] | None = None,
     runner: Callable[..., Outcome] = run_in_process,
 ) -> tuple[Outcome, list[Violation]]:
     """Run one case and check it against the contract."""
