@@ -91,14 +91,14 @@ class Outcome:
         return lines[0][:300] if lines else ""
 
 
-class _CaseTimeout(BaseException):
+class CaseTimeout(BaseException):
     """Raised by SIGALRM when an in-process case exceeds its time bound."""
 
 
 @contextlib.contextmanager
-def _time_bound(seconds: float) -> Iterator[None]:
+def time_bound(seconds: float) -> Iterator[None]:
     def on_alarm(signum: int, frame: Any) -> None:
-        raise _CaseTimeout
+        raise CaseTimeout
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -153,7 +153,7 @@ def run_in_process(
         ):
             warnings.simplefilter("default")
             try:
-                with _time_bound(timeout):
+                with time_bound(timeout):
                     main()
             except SystemExit as exc:
                 if exc.code is None or isinstance(exc.code, int):
@@ -161,7 +161,7 @@ def run_in_process(
                 else:  # sys.exit("message") prints the message and exits 1
                     print(exc.code, file=err)
                     code = 1
-            except _CaseTimeout:
+            except CaseTimeout:
                 code, timed_out = None, True
             except BaseException:
                 crash = traceback.format_exc()  # printed last, after any warnings, as Python does
