@@ -25,9 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent / "fuzz"))
-from fuzz_support import (  # noqa: E402
+from fuzz_support import (
     CONSOLE_SCRIPT,
     SYNTHETIC_MODEL,
     Outcome,
@@ -38,12 +36,13 @@ from fuzz_support import (  # noqa: E402
     run_in_process,
 )
 
-from detente.experiments.testing import SYNTHETIC_SCENARIO_YAML  # noqa: E402
-from detente.store.duckdb import ResultStore  # noqa: E402
+from detente.experiments.testing import SYNTHETIC_SCENARIO_YAML
+from detente.store.duckdb import ResultStore
 
 FAST: dict[str, str | None] = {"DETENTE_MODEL": SYNTHETIC_MODEL, "DETENTE_SCHEDULER": None}
 SLOW: dict[str, str | None] = {"DETENTE_MODEL": "detente.experiments.testing:slow_synthetic_model",
                                "DETENTE_SCHEDULER": None}
+pytestmark = pytest.mark.faults
 RUN = ["compare", "syn.yaml", "--states", "8", "--worlds", "300", "--seed", "3"]
 
 

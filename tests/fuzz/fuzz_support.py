@@ -18,11 +18,13 @@ counts to FILE as JSON lines.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -258,13 +260,12 @@ def check_contract(
             continue
         if _PY_WARNING_LINE.search(line) and not line.startswith("warning:"):
             found.append(Violation("stray Python warning", line[:300]))
-        elif outcome.exit_code not in (0, None) and not line.startswith(("error:", "warning:")):
+        elif outcome.exit_code not in (0, 130, None) and not line.startswith(("error:", "warning:")):
             found.append(Violation("not an error: line", line[:300]))
         elif line.startswith("error:") and not any(n and n in line for n in names):
             found.append(Violation("error names no file", line[:300]))
-    if not crashed and outcome.exit_code not in (0, None) and "error:" not in outcome.stderr:
-        if outcome.exit_code != 130:
-            found.append(Violation("failure without an error: line", first))
+    if not crashed and outcome.exit_code not in (0, 130, None) and "error:" not in outcome.stderr:
+        found.append(Violation("failure without an error: line", first))
     if workdir is not None:
         found += [Violation("half-written", str(p)) for p in leftover_temporaries(workdir)]
     # one Violation per kind and case is enough to judge it
@@ -310,8 +311,13 @@ class Tally:
 
 
 def fresh_dir(prefix: str) -> Path:
-    """A new empty directory for one case (hypothesis reuses a test's tmp_path)."""
-    return Path(tempfile.mkdtemp(prefix=f"detente-fuzz-{prefix}-"))
+    """A new empty directory for one case (hypothesis reuses a test's tmp_path).
+
+    It is removed when the test process exits.
+    """
+    path = Path(tempfile.mkdtemp(prefix=f"detente-fuzz-{prefix}-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 def run_and_check(

@@ -81,6 +81,8 @@ COMMANDS: dict[str, tuple[list[str] | None, dict[str, str], dict[str, str]]] = {
 SMALL = {"--states": "2", "--worlds": "2", "--n": "2", "--boot": "100", "--rounds": "1",
          "--strategy": "engagement", "--outcome": "cost"}
 
+pytestmark = pytest.mark.fuzz
+
 
 def _misspell(word: str, draw: st.DrawFn) -> str:
     i = draw(st.integers(0, max(len(word) - 1, 0)))

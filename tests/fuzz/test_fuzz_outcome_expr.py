@@ -42,6 +42,8 @@ TOKENS = [*NAMES, "nosuch", "0", "0.5", "1", "-1", "1e308", "1e309", "9" * 400, 
           "yield", "f'{1}'"]
 ENV: dict[str, str | None] = {"DETENTE_MODEL": SYNTHETIC_MODEL, "DETENTE_SCHEDULER": None}
 
+pytestmark = pytest.mark.fuzz
+
 
 @st.composite
 def expressions(draw: st.DrawFn) -> str:

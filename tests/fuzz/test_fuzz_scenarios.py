@@ -62,6 +62,8 @@ YAML_PAYLOADS = [
     "#",
 ]
 
+pytestmark = pytest.mark.fuzz
+
 
 def _break_indentation(text: str, line: int, how: str) -> str:
     lines = text.splitlines(keepends=True)

@@ -44,6 +44,8 @@ EMISSION = "emission-standards-1994.csv"
 KTAB = ["SOE-Competitive.csv", "SOE-Pol-Comp.csv", "SOE-Policy.csv", "dummyData_3Dim.csv",
         "dummyData_6Dim.csv", "dummyData-a160.csv"]
 
+pytestmark = pytest.mark.fuzz
+
 
 def _tables() -> dict[str, str]:
     found = {}
