@@ -320,20 +320,6 @@ def fresh_dir(prefix: str) -> Path:
     return path
 
 
-def run_and_check(
-    args: Sequence[str],
-    workdir: Path,
-    sources: Sequence[str | Path] = (),
-    *,
-    timeout: float = 20.0,
-    env: dict[str, str | None] | None = None,
-    runner: Callable[..., Outcome] = run_in_process,
-) -> tuple[Outcome, list[Violation]]:
-    """Run one case and check it against the contract."""
-    outcome = runner(list(args), workdir, timeout=timeout, env=env)
-    return outcome, check_contract(outcome, workdir, sources)
-
-
 def describe(violations: Sequence[Violation], outcome: Outcome) -> str:
     """A one-case assertion message: the arguments, each violation and the output's tail."""
     lines = [f"detente {' '.join(a[:80] for a in outcome.args)}"]
