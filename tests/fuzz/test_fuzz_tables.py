@@ -67,7 +67,7 @@ TABLE_PAYLOADS = ["[/x]", "[bold]", '"', '""', ",", ";", "\t", "=cmd|' /C calc'!
 @st.composite
 def delete_column(draw: st.DrawFn, text: str) -> tuple[str, str]:
     """Drop one column from every row (a missing column)."""
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     width = max((len(r) for r in rows), default=0)
     if width == 0:
         return "empty", text
