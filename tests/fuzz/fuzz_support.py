@@ -53,7 +53,11 @@ _PY_WARNING_LINE = re.compile(r"\b[A-Z]\w*Warning: ")
 
 
 def fuzz_settings(default: int, long: int) -> settings:
-    """Hypothesis settings: ``default`` derandomized examples in CI, ``long`` in the long mode."""
+    """Hypothesis settings: ``default`` derandomized examples in CI, ``long`` in the long mode.
+
+    ``$DETENTE_FUZZ_EXAMPLES`` overrides the long mode's count (a shorter or longer campaign).
+    """
+    long = int(os.environ.get("DETENTE_FUZZ_EXAMPLES", long))
     return settings(
         max_examples=long if LONG else default,
         derandomize=not LONG,
