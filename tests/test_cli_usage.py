@@ -98,3 +98,11 @@ def test_exit_raised_inside_a_command_is_not_success(run_cli, monkeypatch, tmp_p
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("error: $DETENTE_MODEL: cannot load the model 'nosuch:fn'")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["backtest", "deu", ""], ["validate", " "], ["export", "--out", ""]])
+def test_empty_arguments_are_refused_not_read_as_here(args, run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(*args)
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: <command line>: argument ") and "is empty" in line

@@ -93,7 +93,8 @@ def _start_and_wait(workdir: Path, out: str, at_least: int) -> tuple[subprocess.
 
 
 def _comparison(out: Path) -> pd.DataFrame:
-    return pd.read_csv(out / "comparison.csv")
+    latest = (out / "latest").read_text().strip()
+    return pd.read_csv(out / "runs" / latest / "comparison.csv")
 
 
 def _summaries(out: Path) -> pd.DataFrame:

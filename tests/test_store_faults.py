@@ -273,7 +273,7 @@ def test_held_lock_says_who_waits_and_ends_cleanly(holder) -> None:
         env={"DETENTE_LOCK_TIMEOUT": "1"},
     )  # fmt: skip
     seconds = time.monotonic() - started
-    waiting = [line for line in result.stderr.splitlines() if line.startswith("waiting:")]
+    waiting = [line for line in result.stderr.splitlines() if line.startswith("note:") and "waiting up to" in line]
     assert len(waiting) == 1 and f"pid {pid} (" in waiting[0] and "up to 1 s" in waiting[0]
     assert_one_line_error(result.returncode, result.stderr, str(db), "still in use", f"pid {pid}")
     assert seconds < 30
@@ -417,3 +417,29 @@ def test_file_size_limit_is_one_line_and_leaves_the_old_file(tmp_path: Path) -> 
     assert done.stdout.strip() == f"{target}: cannot write: file too large", done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
     assert target.read_text() == "the old report"
+
+
+def test_a_holder_without_a_record_is_named_by_the_kernels_lock_table(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Another program's plain flock: the pid comes from /proc/locks."""
+    import fcntl
+
+    from detente.store.lock import PROC_LOCKS, describe_holder, lock_path
+
+    if not PROC_LOCKS.exists():
+        pytest.skip("no /proc/locks on this system")
+    db = tmp_path / "r.duckdb"
+    path = lock_path(db)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time\n"
+         "f = open(sys.argv[1], 'a+'); fcntl.flock(f, fcntl.LOCK_EX); print('ready', flush=True)\n"
+         "time.sleep(60)", str(path)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        assert describe_holder(path) == f"another process (pid {holder.pid})"
+    finally:
+        holder.kill()
+        holder.wait()
+    with open(path, "a+") as f:  # free again: nobody listed
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -264,7 +264,7 @@ def check_contract(
             continue
         if _PY_WARNING_LINE.search(line) and not line.startswith("warning:"):
             found.append(Violation("stray Python warning", line[:300]))
-        elif outcome.exit_code not in (0, 130, None) and not line.startswith(("error:", "warning:")):
+        elif outcome.exit_code not in (0, 130, None) and not line.startswith(("error:", "warning:", "note:")):
             found.append(Violation("not an error: line", line[:300]))
         elif line.startswith("error:") and not any(n and n in line for n in names):
             found.append(Violation("error names no file", line[:300]))

@@ -127,6 +127,15 @@ def main() -> None:
     inside detente itself (one line naming it; ``DETENTE_DEBUG=1`` shows the traceback).
     """
     argv = sys.argv[1:]
+    empty = [i for i, arg in enumerate(argv, 1) if not arg.strip()]
+    if empty:
+        # Typer turns '' into Path('.'): an empty file name would silently mean "here".
+        err_console.print(
+            f"error: <command line>: argument {empty[0]} is empty; expected a value "
+            "(a scenario, a path, a number or an option)",
+            markup=False,
+        )
+        sys.exit(2)
     try:
         returned = app(args=argv, prog_name="detente", standalone_mode=False)
     except InputError as exc:

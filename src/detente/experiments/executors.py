@@ -217,7 +217,8 @@ def _connect(client_class: Any, address: str) -> Any:
     into an error at once; only an address that does not answer waits for the timeout.
     """
     print(
-        f"connecting to the Dask scheduler at {address} (giving up after {CONNECT_TIMEOUT:g} s)",
+        f"note: connecting to the Dask scheduler at {address} "
+        f"(giving up after {CONNECT_TIMEOUT:g} s)",
         file=sys.stderr,
         flush=True,
     )

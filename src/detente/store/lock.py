@@ -79,6 +79,44 @@ def read_holder(path: Path) -> LockHolder | None:
         return None
 
 
+PROC_LOCKS = Path("/proc/locks")
+
+
+def flock_holder_pid(path: Path, locks: Path = PROC_LOCKS) -> int | None:
+    """The pid the kernel lists as holding an ``flock`` on ``path`` (Linux), else None.
+
+    A holder that did not write its record (another program, or a detente too old to write
+    one) is still named: ``/proc/locks`` lists each lock as ``FLOCK ADVISORY WRITE PID
+    MAJOR:MINOR:INODE ...`` (device numbers in hexadecimal).
+    """
+    try:
+        info = path.stat()
+        lines = locks.read_text(encoding="ascii", errors="replace").splitlines()
+    except OSError:
+        return None
+    wanted = (os.major(info.st_dev), os.minor(info.st_dev), info.st_ino)
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 6 or fields[1] != "FLOCK" or "->" in fields:
+            continue
+        try:
+            major, minor, inode = fields[5].split(":")
+            if (int(major, 16), int(minor, 16), int(inode)) == wanted:
+                return int(fields[4])
+        except ValueError:
+            continue
+    return None
+
+
+def describe_holder(path: Path) -> str:
+    """Who holds a lock file: its record, else the pid the kernel lists, else 'another process'."""
+    recorded = read_holder(path)
+    if recorded is not None:
+        return str(recorded)
+    pid = flock_holder_pid(path)
+    return f"another process (pid {pid})" if pid is not None else "another process"
+
+
 def _record_self(fd: int) -> None:
     argv = [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv else ["python"]
     record = {
@@ -99,7 +137,7 @@ def say_on_stderr(message: str) -> None:
 def waiting_notice(database: Path, holder: object, timeout: float) -> str:
     """The line printed when a database is held by someone else."""
     return (
-        f"waiting: {shown(database)} is in use by {holder}; waiting up to {timeout:g} s "
+        f"note: {shown(database)} is in use by {holder}; waiting up to {timeout:g} s "
         f"(set {LOCK_TIMEOUT_ENV}=SECONDS to change)"
     )
 
@@ -141,11 +179,10 @@ def exclusive(
                 break
             except BlockingIOError:
                 now = time.monotonic()
-                holder = read_holder(path) or "another process"
                 if now > deadline:
-                    raise timeout_error(database, holder, timeout) from None
+                    raise timeout_error(database, describe_holder(path), timeout) from None
                 if not told and now - start >= min(NOTICE_AFTER, timeout):
-                    notify(waiting_notice(database, holder, timeout))
+                    notify(waiting_notice(database, describe_holder(path), timeout))
                     told = True
                 time.sleep(0.02)
         try:
