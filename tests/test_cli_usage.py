@@ -54,8 +54,13 @@ def test_help_still_exits_zero(run_cli) -> None:  # type: ignore[no-untyped-def]
     assert "simulate" in result.stdout
 
 
+#: One misuse of each kind click raises (no command, missing option, unknown option, bad value,
+#: unknown command) through the real script; the in-process test above covers every case.
+CONSOLE_SAMPLE = [MISUSES[i] for i in (0, 1, 2, 3, 7)]
+
+
 def test_usage_errors_through_the_console_script() -> None:
-    """Every misuse, run by the installed ``detente`` script (all at once: ~2 s)."""
+    """A sample of the misuses, run by the installed ``detente`` script, all at once."""
     script = Path(sys.executable).with_name("detente")
     if not script.exists():
         pytest.skip(f"console script not installed next to {sys.executable}")
@@ -63,7 +68,7 @@ def test_usage_errors_through_the_console_script() -> None:
         (args, needle, subprocess.Popen(
             [str(script), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         ))
-        for args, needle in MISUSES
+        for args, needle in CONSOLE_SAMPLE
     ]
     for _args, needle, proc in procs:
         out, err = proc.communicate(timeout=120)
