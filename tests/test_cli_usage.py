@@ -38,7 +38,7 @@ def _check_one_line(result: CliResult, needle: str) -> None:
     assert needle in lines[0]
 
 
-@pytest.mark.parametrize(("args", "needle"), MISUSES, ids=lambda v: " ".join(v) or "-")
+@pytest.mark.parametrize(("args", "needle"), MISUSES, ids=[" ".join(a) or "-" for a, _ in MISUSES])
 def test_usage_error_in_process(args: list[str], needle: str, run_cli) -> None:  # type: ignore[no-untyped-def]
     _check_one_line(run_cli(*args), needle)
 
