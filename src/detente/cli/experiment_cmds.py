@@ -9,7 +9,6 @@ the job returned.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -17,14 +16,15 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from detente.cli.output import add_columns, narrow_table, print_markdown
 from detente.errors import InputError, did_you_mean
 from detente.experiments import analysis, jobs
 from detente.experiments.runner import MODEL_ENV, EngineUnavailableError
+from detente.formatting import interval, is_share, metric_value, number, percent
 from detente.runs import DEFAULT_ROOT, RunDir
 from detente.runs.directory import dumps
 from detente.store.duckdb import ResultStore
@@ -103,50 +103,74 @@ def _engine_guard() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _fmt(x: Any) -> str:
-    if x is None or x is pd.NA or (isinstance(x, float) and not math.isfinite(x)):
+def _rank_cell(rank: Any, strategy: str, tied: list[str]) -> str:
+    """``"1"``, or ``"=1"`` for each strategy tied with the first; empty when unranked."""
+    if pd.isna(rank):
         return ""
-    x = float(x)
-    if x != 0 and (abs(x) >= 1000 or abs(x) < 0.01):
-        return f"{x:.3g}"
-    return f"{x:.3f}" if abs(x) < 10 else f"{x:.1f}"
+    return "=1" if len(tied) > 1 and strategy in tied else str(int(rank))
+
+
+def _lead_cell(r: pd.Series, unit: str | None) -> str:
+    """The first strategy's lead over this one, over its paired 95% interval."""
+    if "lead" not in r.index or pd.isna(r["lead"]) or r["rank"] == 1:
+        return ""
+    return _over_interval(r["lead"], r["lead_lo"], r["lead_hi"], unit)
+
+
+def _over_interval(x: Any, lo: Any, hi: Any, unit: str | None) -> str:
+    """A value above its interval (two lines keep the table inside 80 columns)."""
+    return f"{metric_value(x, unit, short=True)}\n{interval(lo, hi, unit)}"
+
+
+def _outcome_title(outcome: str, spec: analysis.OutcomeSpec) -> str:
+    """``"rapprochement (0/1: % of worlds; maximize; satisficing >= 50%)"``."""
+    unit = spec.units.get(outcome) or ""
+    parts = [f"{unit}: % of worlds" if is_share(unit) else unit] if unit else []
+    parts.append(spec.directions[outcome])
+    threshold = spec.thresholds.get(outcome)
+    if threshold is not None:
+        value = metric_value(threshold.value, unit, short=True)
+        parts.append(f"satisficing {threshold.op} {value}")
+    return f"[bold]{escape(outcome)}[/bold] ({escape('; '.join(parts))})"
 
 
 def comparison_tables(
     comparison: pd.DataFrame, spec: analysis.OutcomeSpec, show_info: bool = False
 ) -> list[Table]:
-    """One Rich table per outcome (scenario order), strategies by rank."""
+    """One Rich table per outcome (scenario order), strategies by rank, fitting 80 columns.
+
+    A strategy tied with the first (the 95% interval of the first's paired lead over it
+    covers 0) is ranked ``=1``; the first is in bold only when its first place is decisive.
+    The ``lead of #1`` column is the first strategy's lead over each other one with that
+    interval. Values of a ``0/1`` metric are shares of worlds, printed as percentages.
+    """
     tables = []
     for outcome in spec.outcomes:
-        direction = spec.directions[outcome]
-        if direction == "info" and not show_info:
+        if spec.directions[outcome] == "info" and not show_info:
             continue
-        threshold = spec.thresholds.get(outcome)
-        title = f"[bold]{outcome}[/bold] ({direction}"
-        title += f"; satisficing: {threshold.op} {threshold.value:g})" if threshold else ")"
-        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-        for col in ("#", "strategy", "expected [95% CI]", "mean regret", "max regret"):
-            table.add_column(
-                col,
-                justify="left" if col == "strategy" else "right",
-                no_wrap=col in ("strategy", "expected [95% CI]"),
-            )
-        if threshold is not None:
-            table.add_column("satisficing", justify="right")
+        unit = spec.units.get(outcome)
+        table = narrow_table(_outcome_title(outcome, spec))
+        columns = ["#", "strategy", "expected\n[95% CI]", "lead of #1\n[95% CI]"]
+        columns += ["regret\nmean", "regret\nmax"]
+        if outcome in spec.thresholds:
+            columns.append("share\nmeeting")
+        add_columns(table, columns, left=("strategy",))
         rows = comparison[comparison.outcome == outcome].sort_values("rank", na_position="last")
+        ranked = rows["rank"].notna().any()
+        tied = analysis.tied_with_best(rows) if ranked else []
+        decisive = len(tied) == 1
         for _, r in rows.iterrows():
-            rank = "" if pd.isna(r["rank"]) else str(int(r["rank"]))
+            name = escape(str(r["strategy"]))
             cells = [
-                rank,
-                f"[bold]{escape(str(r['strategy']))}[/bold]"
-                if rank == "1"
-                else escape(str(r["strategy"])),
-                f"{_fmt(r['mean'])} [{_fmt(r['lo'])}, {_fmt(r['hi'])}]",
-                _fmt(r["regret_mean"]),
-                _fmt(r["regret_max"]),
+                _rank_cell(r["rank"], str(r["strategy"]), tied),
+                f"[bold]{name}[/bold]" if decisive and r["rank"] == 1 else name,
+                _over_interval(r["mean"], r["lo"], r["hi"], unit),
+                _lead_cell(r, unit),
+                metric_value(r["regret_mean"], unit, short=True),
+                metric_value(r["regret_max"], unit, short=True),
             ]
-            if threshold is not None:
-                cells.append(f"{r['satisficing']:.0%}")
+            if outcome in spec.thresholds:
+                cells.append(percent(r["satisficing"]))
             table.add_row(*cells)
         tables.append(table)
     return tables
@@ -161,18 +185,20 @@ def _print_comparison(result: jobs.CompareResult, show_info: bool) -> None:
     for table in comparison_tables(result.comparison, result.spec, show_info):
         console.print(table)
     console.print()
-    console.print(result.summary, markup=False)
+    print_markdown(console, result.summary)
+    console.print()
     p = result.payload
     t = p["timings"]
     console.print(
         f"run {result.run_id}: {len(result.strategies)} strategies x {p['states']} states x "
-        f"{p['worlds']} worlds in {t['simulate_seconds']:.1f} s "
-        f"({t['worlds_per_second']:,.0f} worlds/s; {t['chunks_computed']} chunks computed, "
-        f"{t['chunks_reused']} reused); database {p['database']}; "
-        f"files in {result.run_dir.path}/",
+        f"{p['worlds']} worlds in {number(t['simulate_seconds'])} s "
+        f"({number(t['worlds_per_second'])} worlds/s; {t['chunks_computed']} chunks computed, "
+        f"{t['chunks_reused']} reused)",
         markup=False,
-        soft_wrap=True,  # keep paths whole, so they can be copied
     )
+    # paths on lines of their own, whole, so they can be copied
+    console.print(f"database: {p['database']}", markup=False, soft_wrap=True)
+    console.print(f"files: {result.run_dir.path}/", markup=False, soft_wrap=True)
 
 
 def compare(
@@ -232,20 +258,20 @@ def _print_discovery(disc: Mapping[str, Any] | None) -> None:
         return
     where = (
         f"Where {disc['strategy']} succeeds ({disc['outcome']}; it falls short in "
-        f"{disc['share_of_states']:.0%} of states)"
+        f"{percent(disc['share_of_states'])} of states)"
         if disc.get("cases") == "succeeds"
         else f"Where {disc['strategy']} falls short ({disc['condition']}, "
-        f"{disc['share_of_states']:.0%} of states)"
+        f"{percent(disc['share_of_states'])} of states)"
     )
     console.print(
-        f"{where}: PRIM box with coverage {disc['coverage']:.0%}, "
-        f"density {disc['density']:.0%}:",
+        f"{where}: PRIM box with coverage {percent(disc['coverage'])}, "
+        f"density {percent(disc['density'])}:",
         markup=False,
     )
     for b in disc["box"]:
         console.print(
-            f"  {b['uncertainty']} in [{_fmt(b['low'])}, {_fmt(b['high'])}] "
-            f"(full range [{_fmt(b['full_low'])}, {_fmt(b['full_high'])}])",
+            f"  {b['uncertainty']} in {interval(b['low'], b['high'])} "
+            f"(full range {interval(b['full_low'], b['full_high'])})",
             markup=False,
         )
 
@@ -291,11 +317,8 @@ def run(
         _print_discovery(result.discovery)
     report = _build_report(result.run_dir)
     if report is not None and not as_json:
-        console.print(
-            f"HTML report: {report} (also copied to {out / 'report.html'})",
-            markup=False,
-            soft_wrap=True,
-        )
+        console.print(f"HTML report: {report}", markup=False, soft_wrap=True)
+        console.print(f"(also copied to {out / 'report.html'})", markup=False, soft_wrap=True)
 
 
 def _build_report(run_dir: RunDir) -> Path | None:
@@ -373,34 +396,33 @@ def explore(
     y, stats = result.cases, result.box_stats
     console.print(
         f"{int(y.sum())} of {len(y)} states meet '{result.outcome}' under {result.strategy} "
-        f"(base rate {y.mean():.0%}).",
+        f"(base rate {percent(y.mean())}).",
         markup=False,
     )
-    traj = Table(title="Peeling trajectory (coverage/density trade-off)")
-    for c in ("step", "coverage", "density", "mass", "restricted"):
-        traj.add_column(c, justify="right")
+    traj = narrow_table("Peeling trajectory (coverage/density trade-off)")
+    add_columns(traj, ["step", "coverage", "density", "mass", "restricted"])
     for _, r in result.trajectory.iterrows():
         mark = " <" if int(r["step"]) == result.selected_step else ""
         traj.add_row(
             f"{int(r['step'])}{mark}",
-            f"{r['coverage']:.2f}",
-            f"{r['density']:.2f}",
-            f"{r['mass']:.2f}",
+            percent(r["coverage"]),
+            percent(r["density"]),
+            percent(r["mass"]),
             str(int(r["n_restricted"])),
         )
     console.print(traj)
-    tbl = Table(
-        title=f"Chosen box (step {result.selected_step}{', pasted' if paste else ''}): coverage "
-        f"{stats['coverage']:.0%}, density {stats['density']:.0%}, mass {stats['mass']:.0%}"
+    tbl = narrow_table(
+        f"Chosen box (step {result.selected_step}{', pasted' if paste else ''}): coverage "
+        f"{percent(stats['coverage'])}, density {percent(stats['density'])}, "
+        f"mass {percent(stats['mass'])}"
     )
-    for c in ("uncertainty", "low", "high", "full range"):
-        tbl.add_column(c)
+    add_columns(tbl, ["uncertainty", "low", "high", "full range"], left=("uncertainty",))
     for _, r in result.box.iterrows():
         tbl.add_row(
             escape(str(r["uncertainty"])),
-            _fmt(r["low"]),
-            _fmt(r["high"]),
-            f"{_fmt(r['full_low'])} - {_fmt(r['full_high'])}",
+            number(r["low"]),
+            number(r["high"]),
+            interval(r["full_low"], r["full_high"]),
         )
     console.print(tbl)
     console.print(
@@ -458,18 +480,18 @@ def sensitivity_cmd(
         typer.echo(dumps(result.payload), nl=False)
         return
     frame = result.indices
-    tbl = Table(
-        title=f"{result.method.title()} sensitivity of {result.outcome} under {result.strategy}"
+    tbl = narrow_table(
+        f"{result.method.title()} sensitivity of {result.outcome} under {result.strategy}"
     )
-    for c in frame.columns:
-        tbl.add_column(c, justify="left" if c == "parameter" else "right")
+    add_columns(tbl, [str(c) for c in frame.columns], left=("parameter",))
     for _, r in frame.head(25).iterrows():
-        tbl.add_row(escape(str(r["parameter"])), *[_fmt(r[c]) for c in frame.columns[1:]])
+        tbl.add_row(escape(str(r["parameter"])), *[number(r[c]) for c in frame.columns[1:]])
     console.print(tbl)
     if len(frame) > 25:
         console.print(f"({len(frame) - 25} more in --json and {result.run_dir.path}/)")
     for note in result.warnings:
         err.print(f"warning: {note}", markup=False)
+
 
 # ---------------------------------------------------------------------------------------
 # export

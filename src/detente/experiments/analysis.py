@@ -336,8 +336,10 @@ def summary_markdown(
             for s in rows["strategy"].iloc[1:]
             if np.allclose(wide[s], wide[second["strategy"]], rtol=0, atol=1e-12)
         ]
-        label = f"Runner-up, tied in every state: {_names(same)}" if len(same) > 1 else (
-            f"Runner-up: {second['strategy']}"
+        label = (
+            f"Runner-up, tied in every state: {_names(same)}"
+            if len(same) > 1
+            else (f"Runner-up: {second['strategy']}")
         )
         lines.append(
             f"{label} (expected {metric_value(second['mean'], unit)}, worst-case "

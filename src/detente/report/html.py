@@ -502,9 +502,7 @@ def _synthesis(inputs: ReportInputs) -> str:
             f"{label_for(order[0], names)} ranks first on every outcome that separates "
             f"the strategies ({ranked})."
         )
-    parts = [
-        f"{label_for(k, names)} on {len(firsts[k])} ({', '.join(firsts[k])})" for k in order
-    ]
+    parts = [f"{label_for(k, names)} on {len(firsts[k])} ({', '.join(firsts[k])})" for k in order]
     text = "Clear first places: " + "; ".join(parts) + "."
     if len(order) > 1:
         text = "The choice is a trade-off. " + text
@@ -796,8 +794,7 @@ def render_report(inputs: ReportInputs) -> str:
                 functools.partial(scenario_position_map, s, issue_id, fc),
                 f"Actors on {s.issue(issue_id).name}: position (horizontal) against clout "
                 "(vertical); marker area shows salience. Vertical lines mark each model's "
-                "forecast and the status quo."
-                + (" " + nash_note(at_sq, 1) if at_sq else ""),
+                "forecast and the status quo." + (" " + nash_note(at_sq, 1) if at_sq else ""),
                 f"Position map of the actors on {s.issue(issue_id).name}",
             )
     eum_caption = (
