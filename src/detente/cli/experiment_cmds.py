@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from detente.cli.output import add_columns, narrow_table, print_markdown
+from detente.cli.output import ReadableHelp, add_columns, narrow_table, print_markdown
 from detente.errors import InputError, did_you_mean
 from detente.experiments import analysis, jobs
 from detente.experiments.runner import MODEL_ENV, EngineUnavailableError
@@ -36,12 +36,14 @@ FLAGSHIP = "us-iran-2001"
 DEFAULT_OUT = DEFAULT_ROOT
 
 ScenarioArg = Annotated[str, typer.Argument(help="Built-in scenario name or path to a YAML file.")]
-StatesOpt = Annotated[int | None, typer.Option("--states", help="States of the world sampled.")]
+StatesOpt = Annotated[int, typer.Option("--states", help="States of the world sampled.")]
 WorldsOpt = Annotated[
-    int | None, typer.Option("--worlds", help="Stochastic worlds per state and strategy.")
+    int, typer.Option("--worlds", help="Stochastic worlds per state and strategy.")
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed: same seed, same numbers.")]
-SamplerOpt = Annotated[str, typer.Option("--sampler", help="lhs (Latin hypercube) or sobol.")]
+SamplerOpt = Annotated[
+    str, typer.Option("--sampler", metavar="lhs|sobol", help="lhs (Latin hypercube) or sobol.")
+]
 OutOpt = Annotated[
     Path | None,
     typer.Option(
@@ -61,6 +63,7 @@ SchedulerOpt = Annotated[
     str | None,
     typer.Option(
         "--scheduler",
+        metavar="ADDRESS",
         help="Dask scheduler tcp://HOST:PORT, or 'local' for a LocalCluster "
         "(default: $DETENTE_SCHEDULER, else in-process).",
     ),
@@ -68,12 +71,17 @@ SchedulerOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 ThresholdOpt = Annotated[
     list[str] | None,
-    typer.Option("--threshold", help="Satisficing threshold METRIC>=VALUE (repeatable)."),
+    typer.Option(
+        "--threshold",
+        metavar="METRIC>=VALUE",
+        help="Satisficing threshold METRIC>=VALUE (repeatable).",
+    ),
 ]
 IncludeOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--include",
+        metavar="GLOB",
         help="Only sample uncertainties matching this glob, e.g. 'parameters.*' (repeatable).",
     ),
 ]
@@ -207,17 +215,21 @@ def compare(
         str | None,
         typer.Option(
             "--strategies",
+            metavar="IDS",
             help="Comma-separated strategy ids (default: the options "
             "and reference strategies of the deciding country).",
         ),
     ] = None,
-    states: StatesOpt = None,
-    worlds: WorldsOpt = None,
+    states: StatesOpt = 64,
+    worlds: WorldsOpt = 100,
     seed: SeedOpt = 0,
     sampler: SamplerOpt = "lhs",
     threshold: ThresholdOpt = None,
     rank_by: Annotated[
-        str, typer.Option("--rank-by", help="max-regret, regret, mean or satisficing.")
+        str,
+        typer.Option(
+            "--rank-by", metavar="CRITERION", help="max-regret, regret, mean or satisficing."
+        ),
     ] = "max-regret",
     out: OutOpt = None,
     db: DbOpt = None,
@@ -233,8 +245,8 @@ def compare(
         result = jobs.compare(
             scenario,
             strategies=_split(strategies),
-            states=64 if states is None else states,
-            worlds=100 if worlds is None else worlds,
+            states=states,
+            worlds=worlds,
             seed=seed,
             sampler=sampler,
             thresholds=threshold,
@@ -281,10 +293,23 @@ def run(
         str, typer.Argument(help="Scenario (default: the flagship us-iran-2001).")
     ] = FLAGSHIP,
     quick: Annotated[
-        bool, typer.Option("--quick", help="A seconds-long smoke run (few states and worlds).")
+        bool,
+        typer.Option("--quick", help="A quick smoke run: 12 states x 32 worlds (under a minute)."),
     ] = False,
-    states: StatesOpt = None,
-    worlds: WorldsOpt = None,
+    states: Annotated[
+        int | None,
+        typer.Option(
+            "--states", show_default=False, help="States of the world sampled (64; --quick: 12)."
+        ),
+    ] = None,
+    worlds: Annotated[
+        int | None,
+        typer.Option(
+            "--worlds",
+            show_default=False,
+            help="Stochastic worlds per state and strategy (100; --quick: 32).",
+        ),
+    ] = None,
     seed: SeedOpt = 0,
     out: Annotated[
         Path,
@@ -350,8 +375,8 @@ def explore(
             "--outcome", help="Condition marking states of interest, e.g. 'rapprochement < 0.5'."
         ),
     ],
-    states: StatesOpt = None,
-    worlds: WorldsOpt = None,
+    states: StatesOpt = 200,
+    worlds: WorldsOpt = 50,
     seed: SeedOpt = 0,
     sampler: SamplerOpt = "lhs",
     include: IncludeOpt = None,
@@ -375,8 +400,8 @@ def explore(
             scenario,
             strategy=strategy,
             outcome=outcome,
-            states=200 if states is None else states,
-            worlds=50 if worlds is None else worlds,
+            states=states,
+            worlds=worlds,
             seed=seed,
             sampler=sampler,
             include=include,
@@ -439,12 +464,18 @@ def sensitivity_cmd(
     scenario: ScenarioArg,
     strategy: Annotated[str, typer.Option("--strategy", help="Strategy to analyse.")],
     outcome: Annotated[str, typer.Option("--outcome", help="Outcome (metric) to decompose.")],
-    method: Annotated[str, typer.Option("--method", help="sobol or morris.")] = "sobol",
+    method: Annotated[
+        str, typer.Option("--method", metavar="sobol|morris", help="sobol or morris.")
+    ] = "sobol",
     n: Annotated[
         int | None,
-        typer.Option("--n", help="Sobol base sample (power of two) or Morris trajectories."),
+        typer.Option(
+            "--n",
+            show_default=False,
+            help="Sobol base sample, a power of two (64), or Morris trajectories (20).",
+        ),
     ] = None,
-    worlds: WorldsOpt = None,
+    worlds: WorldsOpt = 32,
     seed: SeedOpt = 0,
     include: IncludeOpt = None,
     out: OutOpt = None,
@@ -466,7 +497,7 @@ def sensitivity_cmd(
             outcome=outcome,
             method=method,
             n=n,
-            worlds=32 if worlds is None else worlds,
+            worlds=worlds,
             seed=seed,
             include=include,
             out=out,
@@ -522,8 +553,8 @@ def export(
 
 def register(app: typer.Typer) -> None:
     """Attach the experiment commands to the app."""
-    app.command("compare")(compare)
-    app.command("explore")(explore)
-    app.command("sensitivity")(sensitivity_cmd)
-    app.command("run")(run)
-    app.command("export")(export)
+    app.command("compare", cls=ReadableHelp)(compare)
+    app.command("explore", cls=ReadableHelp)(explore)
+    app.command("sensitivity", cls=ReadableHelp)(sensitivity_cmd)
+    app.command("run", cls=ReadableHelp)(run)
+    app.command("export", cls=ReadableHelp)(export)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from detente.bargaining import MODELS, forecast, run
 from detente.bargaining.eum import size_problem
-from detente.cli.output import add_columns, narrow_table
+from detente.cli.output import ReadableHelp, add_columns, narrow_table
 from detente.errors import InputError, InputProblem, did_you_mean
 from detente.formatting import number
 from detente.report.bargaining_notes import eum_note, eum_oscillation, nash_at_reference, nash_note
@@ -193,7 +193,7 @@ backtest_app = typer.Typer(
 )
 
 
-@backtest_app.command("deu")
+@backtest_app.command("deu", cls=ReadableHelp)
 def backtest_deu_cmd(
     path: Annotated[
         Path | None,
@@ -262,5 +262,5 @@ def backtest_deu_cmd(
 
 def register(app: typer.Typer) -> None:
     """Attach ``forecast`` and ``backtest`` to the app."""
-    app.command("forecast")(forecast_cmd)
+    app.command("forecast", cls=ReadableHelp)(forecast_cmd)
     app.add_typer(backtest_app, name="backtest")

@@ -8,10 +8,13 @@ end in an ellipsis. Numbers come from :mod:`detente.formatting`; Markdown text (
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich import box
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
+from typer.core import TyperCommand
 
 #: Width every console table is designed to fit.
 TABLE_WIDTH = 80
@@ -41,3 +44,53 @@ def add_columns(table: Table, names: list[str], left: tuple[str, ...] = ()) -> N
 def print_markdown(console: Console, text: str) -> None:
     """Print Markdown rendered for the terminal (headings, bold, lists), not its markup."""
     console.print(Markdown(text, hyperlinks=False))
+
+
+#: Typer's type labels (``<int>``, ``<list[str]>``, ...) and what ``--help`` shows instead.
+READABLE_METAVARS = {
+    "<bool>": "",
+    "<int>": "N",
+    "<int range>": "N",
+    "<float>": "X",
+    "<float range>": "X",
+    "<path>": "PATH",
+    "<str>": "TEXT",
+    "<list[str]>": "TEXT",
+}
+
+
+class ReadableHelp(TyperCommand):
+    """A command whose ``--help`` shows readable metavars.
+
+    Typer 0.2x labels values with Python types (``<int>``, ``<list[str]>``) and flags with
+    ``<bool>``. Unless an option names its own ``metavar``, this shows ``N``, ``X``, ``PATH``
+    or ``TEXT`` instead, nothing for a flag, and an argument's name in capitals
+    (``SCENARIO`` rather than ``{scenario}``, with no ``<str>`` beside it). Typer versions
+    that print click's own labels (``INTEGER``) have no ``display_type`` and keep them.
+    """
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces: list[str] = super().collect_usage_pieces(ctx)
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params: list[Any] = super().get_params(ctx)
+        for param in params:
+            _readable_metavar(param, ctx)
+        return params
+
+
+def _readable_metavar(param: Any, ctx: Any) -> None:
+    if param.param_type_name == "argument" and param.name:
+        param.metavar = param.metavar or param.name.upper()
+        if hasattr(param, "display_type_rich"):  # the name says it all: no "<str>" beside it
+            param.display_type_rich = lambda ctx: None
+        return
+    if param.metavar is not None:
+        return
+    display_type = getattr(param, "display_type", None)
+    if display_type is None:
+        return
+    label = display_type(ctx)
+    if label in READABLE_METAVARS:
+        param.metavar = READABLE_METAVARS[label]

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from detente.cli.output import narrow_table
+from detente.cli.output import ReadableHelp, narrow_table
 from detente.formatting import interval, number
 from detente.scenario import builtin_names, load_scenario, nominal
 from detente.scenario.builtins import builtin_path
@@ -167,6 +167,6 @@ def show(
 
 def register(app: typer.Typer) -> None:
     """Attach the scenario commands to the app."""
-    app.command("scenarios")(scenarios)
-    app.command("validate")(validate)
-    app.command("show")(show)
+    app.command("scenarios", cls=ReadableHelp)(scenarios)
+    app.command("validate", cls=ReadableHelp)(validate)
+    app.command("show", cls=ReadableHelp)(show)

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from detente.cli.options import SeedOpt
-from detente.cli.output import add_columns, narrow_table
+from detente.cli.output import ReadableHelp, add_columns, narrow_table
 from detente.errors import InputError
 from detente.experiments.budget import check_worlds
 from detente.formatting import is_share, number, percent
@@ -116,4 +116,4 @@ def simulate_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add ``simulate`` to the app."""
-    app.command("simulate")(simulate_cmd)
+    app.command("simulate", cls=ReadableHelp)(simulate_cmd)
