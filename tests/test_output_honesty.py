@@ -63,15 +63,12 @@ def test_states_needed_follows_the_fisher_z_formula() -> None:
     assert analysis.states_needed(0.8, 200) < analysis.states_needed(0.4, 200)
 
 
-def test_report_calls_insignificant_drivers_leads_like_the_summary(
-    tmp_path: Path, scenario
-) -> None:  # type: ignore[no-untyped-def]
-    _make_run(tmp_path, scenario)
-    run = next((tmp_path / "runs").iterdir())
+def test_report_calls_insignificant_drivers_leads_like_the_summary(built_report) -> None:  # type: ignore[no-untyped-def]
+    root, html = built_report
+    run = next((root / "runs").iterdir())
     drivers = pd.read_csv(run / "drivers.csv")
     assert "states_needed" in drivers.columns  # stored with the run; the report reads it
     assert not drivers["significant"].any()  # 12 states: nothing survives the correction
-    html = build_report(tmp_path).read_text(encoding="utf-8")
     assert "Long bars mark the judgments the result hinges on" not in html
     assert "leads to check" in html
     summary = (run / "summary.md").read_text(encoding="utf-8")
@@ -114,9 +111,8 @@ def test_a_clear_first_is_bold_and_named(scenario) -> None:  # type: ignore[no-u
 # ---------------------------------------------------------------------------------------
 
 
-def test_share_metrics_read_as_share_of_worlds(tmp_path: Path, scenario) -> None:  # type: ignore[no-untyped-def]
-    _make_run(tmp_path, scenario)
-    html = build_report(tmp_path).read_text(encoding="utf-8")
+def test_share_metrics_read_as_share_of_worlds(built_report) -> None:  # type: ignore[no-untyped-def]
+    _, html = built_report
     findings = html[html.index('<ul class="findings">') :]
     findings = findings[: findings.index("</ul>")]
     line = next(li for li in findings.split("<li>") if li.startswith("Rapprochement"))
@@ -161,3 +157,32 @@ def test_bargaining_section_explains_nash_and_eum(scenario) -> None:  # type: ig
 def test_eum_oscillation_needs_a_reversal() -> None:
     assert eum_oscillation([0, 10, 20, 30, 40, 50]) is None
     assert eum_oscillation([0, 50, 20, 50, 20, 50]) == (20.0, 50.0)
+
+
+# ---------------------------------------------------------------------------------------
+# the report's figures: drawn in parallel, same bytes, progress per figure
+# ---------------------------------------------------------------------------------------
+
+
+def test_figures_drawn_in_parallel_are_the_same_bytes() -> None:
+    import functools
+
+    from detente.report.figure_pool import render_pngs
+    from detente.report.figures import drivers_chart
+
+    frames = [
+        pd.DataFrame({"parameter": [f"p{k}", "q"], "rho": [0.1 * k, -0.3], "p_value": [0.5, 0.2]})
+        for k in range(5)
+    ]
+    makers = [functools.partial(drivers_chart, f, "the lead") for f in frames]
+    seen: list[int] = []
+    parallel = render_pngs(makers, workers=2, progress=seen.append)
+    assert parallel == render_pngs(makers, workers=1)
+    assert sorted(seen) == list(range(5))
+
+
+@pytest.fixture(scope="module")
+def built_report(tmp_path_factory, scenario) -> tuple[Path, str]:  # type: ignore[no-untyped-def]
+    root = tmp_path_factory.mktemp("out")
+    _make_run(root, scenario)
+    return root, build_report(root).read_text(encoding="utf-8")

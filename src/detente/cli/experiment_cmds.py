@@ -18,6 +18,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from detente.cli.output import ReadableHelp, add_columns, narrow_table, print_markdown
@@ -350,8 +351,15 @@ def _build_report(run_dir: RunDir) -> Path | None:
     """Build the run's HTML report into its folder and copy it to ``<out>/report.html``."""
     from detente.report.html import build_report
 
+    columns = (TextColumn("report: {task.description}"), BarColumn(), MofNCompleteColumn())
     try:
-        path = build_report(run_dir.path)
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("drawing figures", total=None)
+
+            def drawn(figure: str, total: int) -> None:
+                bar.update(task, total=total, advance=1, description=f"drew {figure}")
+
+            path = build_report(run_dir.path, progress=drawn)
     except InputError:
         raise
     except Exception as exc:  # the report is a bonus; never lose the run over it

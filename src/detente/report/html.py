@@ -24,7 +24,6 @@ from typing import Any
 
 import jinja2
 import pandas as pd
-from matplotlib.figure import Figure
 
 import detente
 from detente.experiments.analysis import drivers_are_leads, drivers_note, tied_with_best
@@ -36,6 +35,7 @@ from detente.report.bargaining_notes import (
     nash_at_reference,
     nash_note,
 )
+from detente.report.figure_pool import FigureMaker, default_workers, render_pngs
 from detente.report.figures import (
     comparison_chart,
     discovery_chart,
@@ -43,7 +43,6 @@ from detente.report.figures import (
     eum_rounds_chart,
     eum_rounds_grid,
     fan_chart,
-    figure_bytes,
     scenario_position_map,
     sensitivity_chart,
     structure_chart,
@@ -56,6 +55,9 @@ from detente.scenario.schema import Scenario
 from detente.scenario.uncertainty import uncertainties
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+ReportProgress = Callable[[str, int], None]
+"""``progress(figure_id, total)``: called as each figure of the report is drawn."""
 
 
 @dataclass
@@ -107,6 +109,11 @@ class ReportInputs:
         Expected-utility model rounds (``round, median, mean``) per issue.
     caveats : sequence of str
         Run-specific caveats, listed before the standard ones.
+    workers : int
+        How to render, not what to show: processes drawing the figures (see
+        :mod:`detente.report.figure_pool`); the bytes are the same whatever the number.
+    progress : callable, optional
+        Called as ``progress(figure_id, total)`` as each figure is drawn.
     """
 
     scenario: Scenario | None = None
@@ -131,6 +138,8 @@ class ReportInputs:
     forecasts: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     eum_rounds: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     caveats: Sequence[str] = ()
+    workers: int = 1
+    progress: ReportProgress | None = None
 
 
 @dataclass(frozen=True)
@@ -645,31 +654,49 @@ def _bargaining_notes(inputs: ReportInputs) -> list[str]:
     return [n for n in notes if n]
 
 
+@dataclass(frozen=True)
+class _PendingFigure:
+    section: str
+    id: str
+    make: FigureMaker
+    caption: str
+    alt: str
+
+
 class _Figures:
-    """Renders figures, numbering them in the order they are added."""
+    """Collects figures in report order, then draws them all (in parallel if asked)."""
 
     def __init__(self) -> None:
+        self.pending: list[_PendingFigure] = []
         self.by_section: dict[str, list[EmbeddedFigure]] = {}
-        self.count = 0
 
-    def add(
-        self, section: str, fid: str, make: Callable[[], Figure], caption: str, alt: str
-    ) -> None:
-        fig = make()
-        png = figure_bytes(fig, "png")
-        self.count += 1
-        width, height = _png_size(png)
-        self.by_section.setdefault(section, []).append(
-            EmbeddedFigure(
-                id=fid,
-                number=self.count,
-                caption=caption,
-                alt=alt,
-                png=base64.b64encode(png).decode("ascii"),
-                width=width,
-                height=height,
+    def add(self, section: str, fid: str, make: FigureMaker, caption: str, alt: str) -> None:
+        """Queue a figure; ``make`` must pickle (a ``functools.partial``, not a lambda)."""
+        self.pending.append(_PendingFigure(section, fid, make, caption, alt))
+
+    def render(self, workers: int = 1, progress: ReportProgress | None = None) -> None:
+        """Draw every queued figure and number them in the order they were added."""
+        jobs = self.pending
+
+        def done(k: int) -> None:
+            if progress is not None:
+                progress(jobs[k].id, len(jobs))
+
+        pngs = render_pngs([j.make for j in jobs], workers, done)
+        for number, (job, png) in enumerate(zip(jobs, pngs, strict=True), start=1):
+            width, height = _png_size(png)
+            self.by_section.setdefault(job.section, []).append(
+                EmbeddedFigure(
+                    id=job.id,
+                    number=number,
+                    caption=job.caption,
+                    alt=job.alt,
+                    png=base64.b64encode(png).decode("ascii"),
+                    width=width,
+                    height=height,
+                )
             )
-        )
+        self.pending = []
 
     def section(self, name: str) -> list[EmbeddedFigure]:
         return self.by_section.get(name, [])
@@ -694,7 +721,7 @@ def render_report(inputs: ReportInputs) -> str:
         figs.add(
             "structure",
             "structure",
-            lambda: structure_chart(s),
+            functools.partial(structure_chart, s),
             "The actors of the scenario grouped by country and camp, the issues they "
             "bargain over, and who holds a veto on which issue.",
             "Diagram of actors by country and camp with veto links to issues",
@@ -705,11 +732,12 @@ def render_report(inputs: ReportInputs) -> str:
         figs.add(
             "comparison",
             "comparison",
-            lambda: comparison_chart(
+            functools.partial(
+                comparison_chart,
                 comparison,
                 s,
                 interval_label=inputs.interval_label,
-                thresholds=inputs.thresholds,
+                thresholds=dict(inputs.thresholds),
                 outcomes=ranked_outcomes or None,
             ),
             "For each outcome: the expected value of each strategy over the sampled "
@@ -723,7 +751,7 @@ def render_report(inputs: ReportInputs) -> str:
         figs.add(
             "fan",
             "fan",
-            lambda: fan_chart(quantiles, s, metrics=inputs.fan_metrics),
+            functools.partial(fan_chart, quantiles, s, metrics=inputs.fan_metrics),
             "Each row is an outcome, each column a strategy. The line is the median over "
             "all simulated worlds, the dark band holds the middle 50% of worlds and the "
             "light band 90%. Dotted vertical lines mark scheduled elections."
@@ -736,7 +764,8 @@ def render_report(inputs: ReportInputs) -> str:
         figs.add(
             "drivers",
             "drivers",
-            lambda: drivers_chart(
+            functools.partial(
+                drivers_chart,
                 drivers,
                 inputs.drivers_label,
                 title=(
@@ -761,7 +790,7 @@ def render_report(inputs: ReportInputs) -> str:
         figs.add(
             "sensitivity",
             "sensitivity",
-            lambda: sensitivity_chart(sens, inputs.sensitivity_outcome),
+            functools.partial(sensitivity_chart, sens, inputs.sensitivity_outcome),
             f"Global sensitivity of {inputs.sensitivity_outcome} to the uncertain inputs "
             "(whiskers: 95% confidence intervals). Inputs with small indices can be fixed "
             "at their nominal value without changing the conclusion.",
@@ -771,7 +800,8 @@ def render_report(inputs: ReportInputs) -> str:
         figs.add(
             "discovery",
             "discovery",
-            lambda: discovery_chart(
+            functools.partial(
+                discovery_chart,
                 inputs.prim_trajectory,
                 inputs.prim_box,
                 chosen_step=inputs.prim_step,
@@ -825,6 +855,7 @@ def render_report(inputs: ReportInputs) -> str:
             "Expected-utility model positions by round",
         )
 
+    figs.render(inputs.workers, inputs.progress)
     judgments = _judgments(s, inputs.drivers) if s is not None else []
     sections = [("findings", "Bottom line")] if _findings(inputs) else []
     if s is not None:
@@ -905,7 +936,11 @@ def write_report(inputs: ReportInputs, out: Path) -> Path:
 
 
 def build_report(
-    run_dir: Path | str | None = None, out: Path | None = None, run_id: str | None = None
+    run_dir: Path | str | None = None,
+    out: Path | None = None,
+    run_id: str | None = None,
+    workers: int | None = None,
+    progress: ReportProgress | None = None,
 ) -> Path:
     """Build the report of a stored run from its artifacts only.
 
@@ -919,6 +954,11 @@ def build_report(
         Where to write the HTML (default: ``report.html`` in the run's folder).
     run_id : str, optional
         The run to report within ``run_dir`` (a unique prefix is enough).
+    workers : int, optional
+        Processes drawing the figures (default: :func:`~detente.report.figure_pool.
+        default_workers`); the report's bytes do not depend on it.
+    progress : callable, optional
+        ``progress(figure_id, total)`` as each figure is drawn.
 
     Returns
     -------
@@ -933,4 +973,6 @@ def build_report(
     from detente.report.rundir import load_run
 
     inputs, default_out = load_run(run_dir, run_id)
+    inputs.workers = default_workers() if workers is None else workers
+    inputs.progress = progress
     return write_report(inputs, out if out is not None else default_out)
