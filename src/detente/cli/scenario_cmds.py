@@ -115,17 +115,16 @@ def show(
         )
     console.print(issues)
     actors = narrow_table("Actors")
-    for col in ("id", "country", "kind", "camp", "clout", "risk"):
+    actors.add_column("id", no_wrap=True)
+    for col in ("country\nkind\ncamp", "clout\nrisk", "position / salience per issue"):
         actors.add_column(col, overflow="fold")
-    actors.add_column("position / salience per issue", overflow="fold")
     for a in s.actors:
         stakes = "\n".join(
             f"{issue}: {_fmt(pos)} / {_fmt(a.saliences.get(issue))}"
             for issue, pos in a.positions.items()
         )
-        actors.add_row(
-            a.id, a.country or "", a.kind, a.camp or "", _fmt(a.clout), _fmt(a.risk), stakes
-        )
+        who = "\n".join(x for x in (a.country or "", a.kind, a.camp or "") if x)
+        actors.add_row(a.id, who, f"{_fmt(a.clout)}\n{_fmt(a.risk)}", stakes)
     console.print(actors)
     if s.institutions:
         inst = narrow_table("Institutions and vetoes")
@@ -137,7 +136,8 @@ def show(
         console.print(inst)
     if s.instruments:
         ins = narrow_table("Instruments")
-        for col in ("id", "owner", "effects", "cost", "approvals", "delay", "gesture", "revers."):
+        ins.add_column("id", no_wrap=True)
+        for col in ("owner", "effects", "cost\ndelay\ngesture", "approvals", "revers."):
             ins.add_column(col, overflow="fold")
         for instrument in s.instruments:
             effects = "\n".join(
@@ -148,10 +148,11 @@ def show(
                 instrument.id,
                 instrument.owner,
                 effects,
-                _fmt(instrument.domestic_cost),
-                ", ".join(instrument.approvals),
-                _fmt(instrument.delay),
-                _fmt(instrument.gesture),
+                "\n".join(
+                    _fmt(x)
+                    for x in (instrument.domestic_cost, instrument.delay, instrument.gesture)
+                ),
+                "\n".join(instrument.approvals),
                 "yes" if instrument.reversible else "no",
             )
         console.print(ins)

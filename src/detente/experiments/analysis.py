@@ -214,7 +214,7 @@ def drivers_note(drivers: pd.DataFrame, n_states: int, n_uncertainties: int) -> 
         "put other uncertainties on top."
     )
     if "states_needed" in drivers.columns and len(drivers):
-        strongest = drivers.loc[drivers["rho"].abs().idxmax()]
+        strongest = drivers.iloc[int(np.argmax(drivers["rho"].abs().to_numpy()))]
         needed = float(strongest["states_needed"])
         if math.isfinite(needed):
             text += (
