@@ -25,7 +25,7 @@ MISUSES: list[tuple[list[str], str]] = [
     (["export"], "--out"),
     (["simlate"], "simulate"),
     (["backtest"], "backtest"),
-    (["validate"], "scenario"),
+    (["validate"], "SCENARIO"),  # named as in the usage line
 ]
 
 

@@ -109,12 +109,12 @@ def test_compare_table_output(scenario: str, capsys, monkeypatch) -> None:
         monkeypatch,
     )
     assert code == 0
-    assert "rapprochement (maximize; satisficing: >= 0.4)" in stdout
+    assert "rapprochement (maximize; satisficing >= 0.4)" in stdout
     assert "which strategy holds up?" in stdout
     assert Path("detente-out/results.duckdb").exists()
     latest = Path("detente-out/latest").read_text().strip()
     assert Path("detente-out/runs", latest, "comparison.csv").is_file()
-    assert f"files in detente-out/runs/{latest}/" in stdout
+    assert f"files: detente-out/runs/{latest}/" in stdout
 
 
 def test_bad_input_one_line_each_exit_2_nothing_written(

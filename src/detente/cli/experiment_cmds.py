@@ -9,7 +9,6 @@ the job returned.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -17,15 +16,17 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from rich import box
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from detente.cli.options import SeedOpt
+from detente.cli.output import ReadableHelp, add_columns, narrow_table, print_markdown
 from detente.errors import InputError, did_you_mean
 from detente.experiments import analysis, jobs
 from detente.experiments.runner import MODEL_ENV, EngineUnavailableError
+from detente.formatting import interval, is_share, metric_value, number, percent
 from detente.runs import DEFAULT_ROOT, RunDir
 from detente.runs.directory import dumps
 from detente.store.duckdb import ResultStore
@@ -37,11 +38,13 @@ FLAGSHIP = "us-iran-2001"
 DEFAULT_OUT = DEFAULT_ROOT
 
 ScenarioArg = Annotated[str, typer.Argument(help="Built-in scenario name or path to a YAML file.")]
-StatesOpt = Annotated[int | None, typer.Option("--states", help="States of the world sampled.")]
+StatesOpt = Annotated[int, typer.Option("--states", help="States of the world sampled.")]
 WorldsOpt = Annotated[
-    int | None, typer.Option("--worlds", help="Stochastic worlds per state and strategy.")
+    int, typer.Option("--worlds", help="Stochastic worlds per state and strategy.")
 ]
-SamplerOpt = Annotated[str, typer.Option("--sampler", help="lhs (Latin hypercube) or sobol.")]
+SamplerOpt = Annotated[
+    str, typer.Option("--sampler", metavar="lhs|sobol", help="lhs (Latin hypercube) or sobol.")
+]
 OutOpt = Annotated[
     Path | None,
     typer.Option(
@@ -61,6 +64,7 @@ SchedulerOpt = Annotated[
     str | None,
     typer.Option(
         "--scheduler",
+        metavar="ADDRESS",
         help="Dask scheduler tcp://HOST:PORT, or 'local' for a LocalCluster "
         "(default: $DETENTE_SCHEDULER, else in-process).",
     ),
@@ -68,12 +72,17 @@ SchedulerOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 ThresholdOpt = Annotated[
     list[str] | None,
-    typer.Option("--threshold", help="Satisficing threshold METRIC>=VALUE (repeatable)."),
+    typer.Option(
+        "--threshold",
+        metavar="METRIC>=VALUE",
+        help="Satisficing threshold METRIC>=VALUE (repeatable).",
+    ),
 ]
 IncludeOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--include",
+        metavar="GLOB",
         help="Only sample uncertainties matching this glob, e.g. 'parameters.*' (repeatable).",
     ),
 ]
@@ -103,50 +112,74 @@ def _engine_guard() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _fmt(x: Any) -> str:
-    if x is None or x is pd.NA or (isinstance(x, float) and not math.isfinite(x)):
+def _rank_cell(rank: Any, strategy: str, tied: list[str]) -> str:
+    """``"1"``, or ``"=1"`` for each strategy tied with the first; empty when unranked."""
+    if pd.isna(rank):
         return ""
-    x = float(x)
-    if x != 0 and (abs(x) >= 1000 or abs(x) < 0.01):
-        return f"{x:.3g}"
-    return f"{x:.3f}" if abs(x) < 10 else f"{x:.1f}"
+    return "=1" if len(tied) > 1 and strategy in tied else str(int(rank))
+
+
+def _lead_cell(r: pd.Series, unit: str | None) -> str:
+    """The first strategy's lead over this one, over its paired 95% interval."""
+    if "lead" not in r.index or pd.isna(r["lead"]) or r["rank"] == 1:
+        return ""
+    return _over_interval(r["lead"], r["lead_lo"], r["lead_hi"], unit)
+
+
+def _over_interval(x: Any, lo: Any, hi: Any, unit: str | None) -> str:
+    """A value above its interval (two lines keep the table inside 80 columns)."""
+    return f"{metric_value(x, unit, short=True)}\n{interval(lo, hi, unit)}"
+
+
+def _outcome_title(outcome: str, spec: analysis.OutcomeSpec) -> str:
+    """``"rapprochement (0/1: % of worlds; maximize; satisficing >= 50%)"``."""
+    unit = spec.units.get(outcome) or ""
+    parts = [f"{unit}: % of worlds" if is_share(unit) else unit] if unit else []
+    parts.append(spec.directions[outcome])
+    threshold = spec.thresholds.get(outcome)
+    if threshold is not None:
+        value = metric_value(threshold.value, unit, short=True)
+        parts.append(f"satisficing {threshold.op} {value}")
+    return f"[bold]{escape(outcome)}[/bold] ({escape('; '.join(parts))})"
 
 
 def comparison_tables(
     comparison: pd.DataFrame, spec: analysis.OutcomeSpec, show_info: bool = False
 ) -> list[Table]:
-    """One Rich table per outcome (scenario order), strategies by rank."""
+    """One Rich table per outcome (scenario order), strategies by rank, fitting 80 columns.
+
+    A strategy tied with the first (the 95% interval of the first's paired lead over it
+    covers 0) is ranked ``=1``; the first is in bold only when its first place is decisive.
+    The ``lead of #1`` column is the first strategy's lead over each other one with that
+    interval. Values of a ``0/1`` metric are shares of worlds, printed as percentages.
+    """
     tables = []
     for outcome in spec.outcomes:
-        direction = spec.directions[outcome]
-        if direction == "info" and not show_info:
+        if spec.directions[outcome] == "info" and not show_info:
             continue
-        threshold = spec.thresholds.get(outcome)
-        title = f"[bold]{outcome}[/bold] ({direction}"
-        title += f"; satisficing: {threshold.op} {threshold.value:g})" if threshold else ")"
-        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-        for col in ("#", "strategy", "expected [95% CI]", "mean regret", "max regret"):
-            table.add_column(
-                col,
-                justify="left" if col == "strategy" else "right",
-                no_wrap=col in ("strategy", "expected [95% CI]"),
-            )
-        if threshold is not None:
-            table.add_column("satisficing", justify="right")
+        unit = spec.units.get(outcome)
+        table = narrow_table(_outcome_title(outcome, spec))
+        columns = ["#", "strategy", "expected\n[95% CI]", "lead of #1\n[95% CI]"]
+        columns += ["regret\nmean", "regret\nmax"]
+        if outcome in spec.thresholds:
+            columns.append("share\nmeeting")
+        add_columns(table, columns, left=("strategy",))
         rows = comparison[comparison.outcome == outcome].sort_values("rank", na_position="last")
+        ranked = rows["rank"].notna().any()
+        tied = analysis.tied_with_best(rows) if ranked else []
+        decisive = len(tied) == 1
         for _, r in rows.iterrows():
-            rank = "" if pd.isna(r["rank"]) else str(int(r["rank"]))
+            name = escape(str(r["strategy"]))
             cells = [
-                rank,
-                f"[bold]{escape(str(r['strategy']))}[/bold]"
-                if rank == "1"
-                else escape(str(r["strategy"])),
-                f"{_fmt(r['mean'])} [{_fmt(r['lo'])}, {_fmt(r['hi'])}]",
-                _fmt(r["regret_mean"]),
-                _fmt(r["regret_max"]),
+                _rank_cell(r["rank"], str(r["strategy"]), tied),
+                f"[bold]{name}[/bold]" if decisive and r["rank"] == 1 else name,
+                _over_interval(r["mean"], r["lo"], r["hi"], unit),
+                _lead_cell(r, unit),
+                metric_value(r["regret_mean"], unit, short=True),
+                metric_value(r["regret_max"], unit, short=True),
             ]
-            if threshold is not None:
-                cells.append(f"{r['satisficing']:.0%}")
+            if outcome in spec.thresholds:
+                cells.append(percent(r["satisficing"]))
             table.add_row(*cells)
         tables.append(table)
     return tables
@@ -161,18 +194,20 @@ def _print_comparison(result: jobs.CompareResult, show_info: bool) -> None:
     for table in comparison_tables(result.comparison, result.spec, show_info):
         console.print(table)
     console.print()
-    console.print(result.summary, markup=False)
+    print_markdown(console, result.summary)
+    console.print()
     p = result.payload
     t = p["timings"]
     console.print(
         f"run {result.run_id}: {len(result.strategies)} strategies x {p['states']} states x "
-        f"{p['worlds']} worlds in {t['simulate_seconds']:.1f} s "
-        f"({t['worlds_per_second']:,.0f} worlds/s; {t['chunks_computed']} chunks computed, "
-        f"{t['chunks_reused']} reused); database {p['database']}; "
-        f"files in {result.run_dir.path}/",
+        f"{p['worlds']} worlds in {number(t['simulate_seconds'])} s "
+        f"({number(t['worlds_per_second'])} worlds/s; {t['chunks_computed']} chunks computed, "
+        f"{t['chunks_reused']} reused)",
         markup=False,
-        soft_wrap=True,  # keep paths whole, so they can be copied
     )
+    # paths on lines of their own, whole, so they can be copied
+    console.print(f"database: {p['database']}", markup=False, soft_wrap=True)
+    console.print(f"files: {result.run_dir.path}/", markup=False, soft_wrap=True)
 
 
 def compare(
@@ -181,17 +216,21 @@ def compare(
         str | None,
         typer.Option(
             "--strategies",
+            metavar="IDS",
             help="Comma-separated strategy ids (default: the options "
             "and reference strategies of the deciding country).",
         ),
     ] = None,
-    states: StatesOpt = None,
-    worlds: WorldsOpt = None,
+    states: StatesOpt = 64,
+    worlds: WorldsOpt = 100,
     seed: SeedOpt = 0,
     sampler: SamplerOpt = "lhs",
     threshold: ThresholdOpt = None,
     rank_by: Annotated[
-        str, typer.Option("--rank-by", help="max-regret, regret, mean or satisficing.")
+        str,
+        typer.Option(
+            "--rank-by", metavar="CRITERION", help="max-regret, regret, mean or satisficing."
+        ),
     ] = "max-regret",
     out: OutOpt = None,
     db: DbOpt = None,
@@ -207,8 +246,8 @@ def compare(
         result = jobs.compare(
             scenario,
             strategies=_split(strategies),
-            states=64 if states is None else states,
-            worlds=100 if worlds is None else worlds,
+            states=states,
+            worlds=worlds,
             seed=seed,
             sampler=sampler,
             thresholds=threshold,
@@ -232,20 +271,20 @@ def _print_discovery(disc: Mapping[str, Any] | None) -> None:
         return
     where = (
         f"Where {disc['strategy']} succeeds ({disc['outcome']}; it falls short in "
-        f"{disc['share_of_states']:.0%} of states)"
+        f"{percent(disc['share_of_states'])} of states)"
         if disc.get("cases") == "succeeds"
         else f"Where {disc['strategy']} falls short ({disc['condition']}, "
-        f"{disc['share_of_states']:.0%} of states)"
+        f"{percent(disc['share_of_states'])} of states)"
     )
     console.print(
-        f"{where}: PRIM box with coverage {disc['coverage']:.0%}, "
-        f"density {disc['density']:.0%}:",
+        f"{where}: PRIM box with coverage {percent(disc['coverage'])}, "
+        f"density {percent(disc['density'])}:",
         markup=False,
     )
     for b in disc["box"]:
         console.print(
-            f"  {b['uncertainty']} in [{_fmt(b['low'])}, {_fmt(b['high'])}] "
-            f"(full range [{_fmt(b['full_low'])}, {_fmt(b['full_high'])}])",
+            f"  {b['uncertainty']} in {interval(b['low'], b['high'])} "
+            f"(full range {interval(b['full_low'], b['full_high'])})",
             markup=False,
         )
 
@@ -255,10 +294,23 @@ def run(
         str, typer.Argument(help="Scenario (default: the flagship us-iran-2001).")
     ] = FLAGSHIP,
     quick: Annotated[
-        bool, typer.Option("--quick", help="A seconds-long smoke run (few states and worlds).")
+        bool,
+        typer.Option("--quick", help="A quick smoke run: 12 states x 32 worlds (under a minute)."),
     ] = False,
-    states: StatesOpt = None,
-    worlds: WorldsOpt = None,
+    states: Annotated[
+        int | None,
+        typer.Option(
+            "--states", show_default=False, help="States of the world sampled (64; --quick: 12)."
+        ),
+    ] = None,
+    worlds: Annotated[
+        int | None,
+        typer.Option(
+            "--worlds",
+            show_default=False,
+            help="Stochastic worlds per state and strategy (100; --quick: 32).",
+        ),
+    ] = None,
     seed: SeedOpt = 0,
     out: Annotated[
         Path,
@@ -291,19 +343,23 @@ def run(
         _print_discovery(result.discovery)
     report = _build_report(result.run_dir)
     if report is not None and not as_json:
-        console.print(
-            f"HTML report: {report} (also copied to {out / 'report.html'})",
-            markup=False,
-            soft_wrap=True,
-        )
+        console.print(f"HTML report: {report}", markup=False, soft_wrap=True)
+        console.print(f"(also copied to {out / 'report.html'})", markup=False, soft_wrap=True)
 
 
 def _build_report(run_dir: RunDir) -> Path | None:
     """Build the run's HTML report into its folder and copy it to ``<out>/report.html``."""
     from detente.report.html import build_report
 
+    columns = (TextColumn("report: {task.description}"), BarColumn(), MofNCompleteColumn())
     try:
-        path = build_report(run_dir.path)
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("drawing figures", total=None)
+
+            def drawn(figure: str, total: int) -> None:
+                bar.update(task, total=total, advance=1, description=f"drew {figure}")
+
+            path = build_report(run_dir.path, progress=drawn)
     except InputError:
         raise
     except Exception as exc:  # the report is a bonus; never lose the run over it
@@ -327,8 +383,8 @@ def explore(
             "--outcome", help="Condition marking states of interest, e.g. 'rapprochement < 0.5'."
         ),
     ],
-    states: StatesOpt = None,
-    worlds: WorldsOpt = None,
+    states: StatesOpt = 200,
+    worlds: WorldsOpt = 50,
     seed: SeedOpt = 0,
     sampler: SamplerOpt = "lhs",
     include: IncludeOpt = None,
@@ -352,8 +408,8 @@ def explore(
             scenario,
             strategy=strategy,
             outcome=outcome,
-            states=200 if states is None else states,
-            worlds=50 if worlds is None else worlds,
+            states=states,
+            worlds=worlds,
             seed=seed,
             sampler=sampler,
             include=include,
@@ -373,34 +429,33 @@ def explore(
     y, stats = result.cases, result.box_stats
     console.print(
         f"{int(y.sum())} of {len(y)} states meet '{result.outcome}' under {result.strategy} "
-        f"(base rate {y.mean():.0%}).",
+        f"(base rate {percent(y.mean())}).",
         markup=False,
     )
-    traj = Table(title="Peeling trajectory (coverage/density trade-off)")
-    for c in ("step", "coverage", "density", "mass", "restricted"):
-        traj.add_column(c, justify="right")
+    traj = narrow_table("Peeling trajectory (coverage/density trade-off)")
+    add_columns(traj, ["step", "coverage", "density", "mass", "restricted"])
     for _, r in result.trajectory.iterrows():
         mark = " <" if int(r["step"]) == result.selected_step else ""
         traj.add_row(
             f"{int(r['step'])}{mark}",
-            f"{r['coverage']:.2f}",
-            f"{r['density']:.2f}",
-            f"{r['mass']:.2f}",
+            percent(r["coverage"]),
+            percent(r["density"]),
+            percent(r["mass"]),
             str(int(r["n_restricted"])),
         )
     console.print(traj)
-    tbl = Table(
-        title=f"Chosen box (step {result.selected_step}{', pasted' if paste else ''}): coverage "
-        f"{stats['coverage']:.0%}, density {stats['density']:.0%}, mass {stats['mass']:.0%}"
+    tbl = narrow_table(
+        f"Chosen box (step {result.selected_step}{', pasted' if paste else ''}): coverage "
+        f"{percent(stats['coverage'])}, density {percent(stats['density'])}, "
+        f"mass {percent(stats['mass'])}"
     )
-    for c in ("uncertainty", "low", "high", "full range"):
-        tbl.add_column(c)
+    add_columns(tbl, ["uncertainty", "low", "high", "full range"], left=("uncertainty",))
     for _, r in result.box.iterrows():
         tbl.add_row(
             escape(str(r["uncertainty"])),
-            _fmt(r["low"]),
-            _fmt(r["high"]),
-            f"{_fmt(r['full_low'])} - {_fmt(r['full_high'])}",
+            number(r["low"]),
+            number(r["high"]),
+            interval(r["full_low"], r["full_high"]),
         )
     console.print(tbl)
     console.print(
@@ -417,12 +472,18 @@ def sensitivity_cmd(
     scenario: ScenarioArg,
     strategy: Annotated[str, typer.Option("--strategy", help="Strategy to analyse.")],
     outcome: Annotated[str, typer.Option("--outcome", help="Outcome (metric) to decompose.")],
-    method: Annotated[str, typer.Option("--method", help="sobol or morris.")] = "sobol",
+    method: Annotated[
+        str, typer.Option("--method", metavar="sobol|morris", help="sobol or morris.")
+    ] = "sobol",
     n: Annotated[
         int | None,
-        typer.Option("--n", help="Sobol base sample (power of two) or Morris trajectories."),
+        typer.Option(
+            "--n",
+            show_default=False,
+            help="Sobol base sample, a power of two (64), or Morris trajectories (20).",
+        ),
     ] = None,
-    worlds: WorldsOpt = None,
+    worlds: WorldsOpt = 32,
     seed: SeedOpt = 0,
     include: IncludeOpt = None,
     out: OutOpt = None,
@@ -444,7 +505,7 @@ def sensitivity_cmd(
             outcome=outcome,
             method=method,
             n=n,
-            worlds=32 if worlds is None else worlds,
+            worlds=worlds,
             seed=seed,
             include=include,
             out=out,
@@ -458,18 +519,18 @@ def sensitivity_cmd(
         typer.echo(dumps(result.payload), nl=False)
         return
     frame = result.indices
-    tbl = Table(
-        title=f"{result.method.title()} sensitivity of {result.outcome} under {result.strategy}"
+    tbl = narrow_table(
+        f"{result.method.title()} sensitivity of {result.outcome} under {result.strategy}"
     )
-    for c in frame.columns:
-        tbl.add_column(c, justify="left" if c == "parameter" else "right")
+    add_columns(tbl, [str(c) for c in frame.columns], left=("parameter",))
     for _, r in frame.head(25).iterrows():
-        tbl.add_row(escape(str(r["parameter"])), *[_fmt(r[c]) for c in frame.columns[1:]])
+        tbl.add_row(escape(str(r["parameter"])), *[number(r[c]) for c in frame.columns[1:]])
     console.print(tbl)
     if len(frame) > 25:
         console.print(f"({len(frame) - 25} more in --json and {result.run_dir.path}/)")
     for note in result.warnings:
         err.print(f"warning: {note}", markup=False)
+
 
 # ---------------------------------------------------------------------------------------
 # export
@@ -500,8 +561,8 @@ def export(
 
 def register(app: typer.Typer) -> None:
     """Attach the experiment commands to the app."""
-    app.command("compare")(compare)
-    app.command("explore")(explore)
-    app.command("sensitivity")(sensitivity_cmd)
-    app.command("run")(run)
-    app.command("export")(export)
+    app.command("compare", cls=ReadableHelp)(compare)
+    app.command("explore", cls=ReadableHelp)(explore)
+    app.command("sensitivity", cls=ReadableHelp)(sensitivity_cmd)
+    app.command("run", cls=ReadableHelp)(run)
+    app.command("export", cls=ReadableHelp)(export)

@@ -13,7 +13,10 @@ from rich.table import Table
 
 from detente.bargaining import MODELS, forecast, run
 from detente.bargaining.eum import size_problem
+from detente.cli.output import ReadableHelp, add_columns, narrow_table
 from detente.errors import InputError, InputProblem, did_you_mean
+from detente.formatting import number
+from detente.report.bargaining_notes import eum_note, eum_oscillation, nash_at_reference, nash_note
 from detente.scenario.table import ActorTable
 from detente.scenario.tables import SalienceScale, load_tables, salience_note
 
@@ -145,29 +148,44 @@ def forecast_cmd(
     if as_json:
         typer.echo(json.dumps({"issues": issues}, indent=2, allow_nan=False))
         return
-    table = Table(title=f"Forecasts: {source}")
-    table.add_column("issue")
-    table.add_column("actors", justify="right")
-    for m in models:
-        table.add_column(m, justify="right")
+    table = narrow_table(f"Forecasts: {source}")
     has_outcome = any("outcome" in e for e in issues)
-    if has_outcome:
-        table.add_column("outcome", justify="right")
+    add_columns(
+        table, ["issue", "actors", *models, *(["outcome"] if has_outcome else [])], ("issue",)
+    )
     for t, e in zip(tables, issues, strict=True):
         vals: dict[str, float] = e["forecasts"]  # type: ignore[assignment]
-        row = [t.issue, str(t.n), *(f"{vals[m]:.3f}" for m in models)]
+        row = [t.issue, str(t.n), *(number(vals[m]) for m in models)]
         if has_outcome:
-            row.append(f"{e['outcome']:.3f}" if "outcome" in e else "")
+            row.append(number(e["outcome"]) if "outcome" in e else "")
         table.add_row(*row)
     console.print(table)
+    for note in forecast_notes(tables, issues):
+        console.print(f"note: {note}")
     if "eum" in models and len(issues) <= 10:
         for e in issues:
-            rt = Table(title=f"Expected-utility model, issue {e['id']}: median and mean by round")
-            for col in ("round", "median", "mean"):
-                rt.add_column(col, justify="right")
+            rt = narrow_table(f"Expected-utility model, issue {e['id']}: median and mean by round")
+            add_columns(rt, ["round", "median", "mean"])
             for r in e["rounds"]:  # type: ignore[attr-defined]
-                rt.add_row(str(r["round"]), f"{r['median']:.3f}", f"{r['mean']:.3f}")
+                rt.add_row(str(r["round"]), number(r["median"]), number(r["mean"]))
             console.print(rt)
+
+
+def forecast_notes(tables: list[ActorTable], issues: list[dict[str, object]]) -> list[str]:
+    """Notes under the forecast table: Nash at the status quo, an oscillating EUM median."""
+    at_reference = []
+    swings: dict[str, tuple[float, float]] = {}
+    for t, e in zip(tables, issues, strict=True):
+        vals: dict[str, float] = e["forecasts"]  # type: ignore[assignment]
+        if "nash" in vals and nash_at_reference(vals["nash"], t.reference, t.scale[1] - t.scale[0]):
+            at_reference.append(t.issue)
+        if "rounds" in e:
+            medians = [float(r["median"]) for r in e["rounds"]]  # type: ignore[attr-defined]
+            swing = eum_oscillation(medians)
+            if swing is not None:
+                swings[t.issue] = swing
+    notes = [nash_note(at_reference, len(tables)), eum_note(swings)]
+    return [n for n in notes if n]
 
 
 backtest_app = typer.Typer(
@@ -175,7 +193,7 @@ backtest_app = typer.Typer(
 )
 
 
-@backtest_app.command("deu")
+@backtest_app.command("deu", cls=ReadableHelp)
 def backtest_deu_cmd(
     path: Annotated[
         Path | None,
@@ -244,5 +262,5 @@ def backtest_deu_cmd(
 
 def register(app: typer.Typer) -> None:
     """Attach ``forecast`` and ``backtest`` to the app."""
-    app.command("forecast")(forecast_cmd)
+    app.command("forecast", cls=ReadableHelp)(forecast_cmd)
     app.add_typer(backtest_app, name="backtest")

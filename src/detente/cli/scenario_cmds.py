@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from detente.cli.output import ReadableHelp, narrow_table
+from detente.formatting import interval, number
 from detente.scenario import builtin_names, load_scenario, nominal
 from detente.scenario.builtins import builtin_path
 from detente.scenario.numbers import Uncertain
@@ -26,8 +27,8 @@ def _fmt(x: float | Uncertain | None) -> str:
         return ""
     if isinstance(x, Uncertain) and x.is_range:
         lo, hi = x.bounds()
-        return f"{x.nominal:g} [{lo:g}-{hi:g}]"
-    return f"{nominal(x):g}"
+        return f"{number(x.nominal)} {interval(lo, hi)}"
+    return number(nominal(x))
 
 
 def counts(s: Scenario) -> dict[str, int]:
@@ -54,9 +55,9 @@ def counts(s: Scenario) -> dict[str, int]:
 
 def scenarios() -> None:
     """List the built-in scenarios."""
-    table = Table(title="Built-in scenarios")
+    table = narrow_table("Built-in scenarios")
     for col in ("name", "title", "actors", "issues", "instruments"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for name in builtin_names():
         path = builtin_path(name)
         assert path is not None
@@ -101,57 +102,65 @@ def show(
     console.print(Text.assemble((s.title, "bold"), f" ({s.id})"))
     if s.description:
         console.print(s.description)
-    issues = Table(title="Issues")
+    issues = narrow_table("Issues")
     for col in ("id", "name", "scale", "status quo", "anchors"):
-        issues.add_column(col)
+        issues.add_column(col, overflow="fold")
     for i in s.issues:
-        anchors = "; ".join(f"{k:g}: {v}" for k, v in sorted(i.anchors.items()))
+        anchors = "; ".join(f"{number(k)}: {v}" for k, v in sorted(i.anchors.items()))
         issues.add_row(
-            i.id, i.name, f"{i.low:g}-{i.high:g} {i.unit}".strip(), _fmt(i.status_quo), anchors
+            i.id,
+            i.name,
+            f"{number(i.low)}-{number(i.high)} {i.unit}".strip(),
+            _fmt(i.status_quo),
+            anchors,
         )
     console.print(issues)
-    actors = Table(title="Actors")
-    for col in ("id", "country", "kind", "camp", "clout", "risk"):
-        actors.add_column(col, no_wrap=col == "id")
-    actors.add_column("position / salience per issue")
+    actors = narrow_table("Actors")
+    actors.add_column("id", no_wrap=True)
+    for col in ("country\nkind\ncamp", "clout\nrisk", "position / salience per issue"):
+        actors.add_column(col, overflow="fold")
     for a in s.actors:
         stakes = "\n".join(
             f"{issue}: {_fmt(pos)} / {_fmt(a.saliences.get(issue))}"
             for issue, pos in a.positions.items()
         )
-        actors.add_row(
-            a.id, a.country or "", a.kind, a.camp or "", _fmt(a.clout), _fmt(a.risk), stakes
-        )
+        who = "\n".join(x for x in (a.country or "", a.kind, a.camp or "") if x)
+        actors.add_row(a.id, who, f"{_fmt(a.clout)}\n{_fmt(a.risk)}", stakes)
     console.print(actors)
     if s.institutions:
-        inst = Table(title="Institutions and vetoes")
+        inst = narrow_table("Institutions and vetoes")
         for col in ("id", "country", "holder", "elected", "vetoes (issues: tolerance)"):
-            inst.add_column(col)
+            inst.add_column(col, overflow="fold")
         for it in s.institutions:
             vetoes = "; ".join(f"{','.join(v.issues)}: {_fmt(v.tolerance)}" for v in it.vetoes)
             inst.add_row(it.id, it.country, it.holder, "yes" if it.elected else "", vetoes)
         console.print(inst)
     if s.instruments:
-        ins = Table(title="Instruments")
-        for col in ("id", "owner", "effects", "cost", "approvals", "delay", "gesture", "revers."):
-            ins.add_column(col, no_wrap=col == "id")
+        ins = narrow_table("Instruments")
+        ins.add_column("id", no_wrap=True)
+        for col in ("owner", "effects", "cost\ndelay\ngesture", "approvals", "revers."):
+            ins.add_column(col, overflow="fold")
         for instrument in s.instruments:
-            effects = "\n".join(f"{k} {nominal(v):+g}" for k, v in instrument.effects.items())
+            effects = "\n".join(
+                f"{k} {'+' if nominal(v) > 0 else ''}{number(nominal(v))}"
+                for k, v in instrument.effects.items()
+            )
             ins.add_row(
                 instrument.id,
                 instrument.owner,
                 effects,
-                _fmt(instrument.domestic_cost),
-                ", ".join(instrument.approvals),
-                _fmt(instrument.delay),
-                _fmt(instrument.gesture),
+                "\n".join(
+                    _fmt(x)
+                    for x in (instrument.domestic_cost, instrument.delay, instrument.gesture)
+                ),
+                "\n".join(instrument.approvals),
                 "yes" if instrument.reversible else "no",
             )
         console.print(ins)
     if s.strategies:
-        st = Table(title="Strategies")
+        st = narrow_table("Strategies")
         for col in ("id", "country", "kind", "option", "params"):
-            st.add_column(col)
+            st.add_column(col, overflow="fold")
         for x in s.strategies:
             params = ", ".join(f"{k}={_fmt(v)}" for k, v in x.params.items())
             st.add_row(x.id, x.country, x.kind, "yes" if x.option else "", params)
@@ -160,6 +169,6 @@ def show(
 
 def register(app: typer.Typer) -> None:
     """Attach the scenario commands to the app."""
-    app.command("scenarios")(scenarios)
-    app.command("validate")(validate)
-    app.command("show")(show)
+    app.command("scenarios", cls=ReadableHelp)(scenarios)
+    app.command("validate", cls=ReadableHelp)(validate)
+    app.command("show", cls=ReadableHelp)(show)

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Annotated
 
 import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from detente.cli.options import SeedOpt
+from detente.cli.output import ReadableHelp, add_columns, narrow_table
 from detente.errors import InputError
 from detente.experiments.budget import check_worlds
+from detente.formatting import is_share, number, percent
 from detente.scenario import load_scenario
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 #: Metrics shown in the table when the scenario reports them (the JSON has all it reports).
@@ -35,11 +35,11 @@ TABLE_METRICS = (
     "unreciprocated",
     "congress_balance",
 )
-#: Table metrics that are 0/1 per world, shown as the share of worlds.
+#: Table metrics that are 0/1 per world when the scenario does not declare their unit.
 SHARE_METRICS = ("rapprochement", "majlis_reform_majority", "presidency_reform")
 
 
-def key_dates(dates: list[str], count: int = 5) -> list[str]:
+def key_dates(dates: list[str], count: int = 4) -> list[str]:
     """Dates shown in the table: ``count`` evenly spaced steps from the first to the last."""
     if len(dates) <= count:
         return list(dates)
@@ -92,27 +92,28 @@ def simulate_cmd(
     shown = [m for m in TABLE_METRICS if m in set(frame.metric)]
     dates = list(frame[frame.metric == shown[0]].sort_values("step")["date"])
     show = key_dates(dates)
-    table = Table(title=f"{sc.id} under {strategy}: {worlds} worlds, seed {seed} (mean, p05-p95)")
-    table.add_column("metric")
-    for d in show:
-        table.add_column(d, justify="right")
+    units = {m.id: m.unit for m in sc.metrics}
+    shares = [m for m in shown if is_share(units.get(m)) or (m not in units and m in SHARE_METRICS)]
+    table = narrow_table(
+        f"{sc.id} under {strategy}: {worlds} worlds, seed {seed} "
+        "(mean, and below it the 5th to 95th percentile over worlds)"
+    )
+    add_columns(table, ["metric", *show], left=("metric",))
     for m in shown:
         g = frame[(frame.metric == m) & frame.date.isin(show)].set_index("date")
         cells = []
         for d in show:
             row = g.loc[d]
-            fmt = "{:.2f}" if abs(float(np.asarray(row["p95"]))) < 10 else "{:.0f}"
-            if m in SHARE_METRICS:
-                cells.append("{:.2f}".format(float(np.asarray(row["mean"]))))
+            if m in shares:
+                cells.append(percent(float(np.asarray(row["mean"]))))
             else:
-                cells.append(
-                    f"{fmt.format(row['mean'])} ({fmt.format(row['p05'])}-{fmt.format(row['p95'])})"
-                )
+                cells.append(f"{number(row['mean'])}\n{number(row['p05'])}–{number(row['p95'])}")
         table.add_row(m, *cells)
     console.print(table)
-    console.print(", ".join(m for m in SHARE_METRICS if m in shown) + ": share of worlds.")
+    if shares:
+        console.print(", ".join(shares) + ": % of worlds (0/1 per world).")
 
 
 def register(app: typer.Typer) -> None:
     """Add ``simulate`` to the app."""
-    app.command("simulate")(simulate_cmd)
+    app.command("simulate", cls=ReadableHelp)(simulate_cmd)

@@ -1,13 +1,22 @@
-"""From stored runs to the comparison frame, its drivers and a plain-language summary."""
+"""From stored runs to the comparison frame, its drivers and a plain-language summary.
+
+Drivers are the uncertainties most rank-correlated (Spearman) with the leading strategy's
+lead over the next-best one, across the sampled states. With hundreds of uncertainties
+some correlate by chance, so each is tested against a Bonferroni-corrected level
+``alpha / m`` (``m`` uncertainties sampled). When none passes, they are *leads*, not drivers,
+and :func:`states_needed` says how many states a test of the same correction would need to
+confirm a correlation of the size observed.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from detente.experiments.robustness import (
     Direction,
@@ -18,7 +27,13 @@ from detente.experiments.robustness import (
     drivers,
     regret,
 )
+from detente.formatting import interval, metric_value, number, percent
 from detente.scenario import Scenario
+
+#: Family-wise error rate of the drivers' Bonferroni correction.
+DRIVERS_ALPHA = 0.05
+#: Power at which :func:`states_needed` would confirm a correlation of the observed size.
+DRIVERS_POWER = 0.8
 
 
 @dataclass(frozen=True)
@@ -28,6 +43,8 @@ class OutcomeSpec:
     outcomes: list[str]
     directions: dict[str, Direction]
     thresholds: dict[str, Threshold]
+    units: dict[str, str] = field(default_factory=dict)
+    """Each declared outcome's unit (``"0/1"``: its mean is a share of worlds)."""
 
 
 def outcome_spec(
@@ -50,7 +67,8 @@ def outcome_spec(
         if t is not None:
             thresholds[m] = default_threshold(m, directions[m], t)
     thresholds.update(dict(overrides or {}))
-    return OutcomeSpec(outcomes, directions, thresholds)
+    units = {m: declared[m].unit for m in outcomes if m in declared}
+    return OutcomeSpec(outcomes, directions, thresholds, units)
 
 
 def primary_outcome(spec: OutcomeSpec, comparison: pd.DataFrame | None = None) -> str | None:
@@ -126,15 +144,93 @@ def leader_drivers(
     The advantage is :func:`leader_advantage` (leader minus best other strategy, per state);
     a negative correlation means higher values of the uncertainty erode the lead.
 
-    Returns ``[parameter, rho, p_value, significant]``; ``significant`` applies a Bonferroni
-    correction over all uncertainties (with hundreds of them, some correlate by chance).
+    Returns ``[parameter, rho, p_value, significant, states_needed]``; ``significant``
+    applies a Bonferroni correction over all uncertainties (with hundreds of them, some
+    correlate by chance) and ``states_needed`` is :func:`states_needed` for the observed
+    ``rho`` under that correction.
     """
     adv = leader_advantage(state_means, outcome, direction, leader, strategies)
     params = parameters.loc[adv.index]
     frame = drivers(params, adv.to_numpy(dtype=float))
     n = max(params.shape[1], 1)
-    frame["significant"] = frame["p_value"] < 0.05 / n
-    return frame.head(top).reset_index(drop=True)
+    frame["significant"] = frame["p_value"] < DRIVERS_ALPHA / n
+    frame = frame.head(top).reset_index(drop=True)
+    frame["states_needed"] = [states_needed(r, n) for r in frame["rho"]]
+    return frame
+
+
+def states_needed(
+    rho: float, tests: int, alpha: float = DRIVERS_ALPHA, power: float = DRIVERS_POWER
+) -> float:
+    """States needed to confirm a rank correlation of size ``|rho|`` after the correction.
+
+    The usual Fisher-z sample size for a correlation, two-sided at the Bonferroni level
+    ``alpha / tests``::
+
+        n = ((z[1 - alpha / (2 tests)] + z[power]) / atanh|rho|) ** 2 + 3
+
+    rounded up. It treats Spearman's rho like Pearson's r (a close approximation for the
+    sizes that matter here) and takes the observed ``rho`` as the true one, which flatters
+    leads picked as the strongest of many: read it as a lower bound.
+
+    >>> states_needed(0.5, 1), states_needed(0.5, 871)
+    (30.0, 82.0)
+    >>> states_needed(0.0, 10)
+    inf
+
+    Returns
+    -------
+    float
+        The number of states (``inf`` when ``rho`` is 0 or not finite).
+    """
+    r = abs(float(rho))
+    if not math.isfinite(r) or r == 0:
+        return math.inf
+    z = stats.norm.ppf(1 - alpha / (2 * max(tests, 1))) + stats.norm.ppf(power)
+    effect = math.atanh(min(r, 1 - 1e-12))
+    return float(math.ceil((z / effect) ** 2 + 3))
+
+
+def drivers_note(drivers: pd.DataFrame, n_states: int, n_uncertainties: int) -> str:
+    """What the drivers are worth, in one paragraph shared by the summary and the report.
+
+    When none survives the Bonferroni correction they are called *leads* and the note says
+    how many states would confirm the strongest one (:func:`states_needed`, stored with the
+    run as ``drivers.csv``'s ``states_needed``). An empty string when there are no drivers.
+    """
+    if drivers.empty:
+        return ""
+    if "significant" in drivers.columns and drivers["significant"].fillna(False).astype(bool).any():
+        kept = int(drivers["significant"].fillna(False).astype(bool).sum())
+        return (
+            f"{kept} of these correlations survive a Bonferroni correction over the "
+            f"{n_uncertainties} uncertainties sampled (family-wise level "
+            f"{percent(DRIVERS_ALPHA)}); the others are leads only."
+        )
+    text = (
+        f"These are leads, not findings: with {n_states} states and {n_uncertainties} "
+        "uncertainties none of these correlations survives a Bonferroni correction "
+        f"(family-wise level {percent(DRIVERS_ALPHA)}), and a different sample of states may "
+        "put other uncertainties on top."
+    )
+    if "states_needed" in drivers.columns and len(drivers):
+        strongest = drivers.iloc[int(np.argmax(drivers["rho"].abs().to_numpy()))]
+        needed = float(strongest["states_needed"])
+        if math.isfinite(needed):
+            text += (
+                f" Confirming a correlation as strong as the strongest one (|rho| = "
+                f"{abs(float(strongest['rho'])):.2f}) at that level with "
+                f"{percent(DRIVERS_POWER)} power would take about {number(needed)} states "
+                "(Fisher z; see docs/reports.md)."
+            )
+    return text + " Run `detente explore` or `detente sensitivity` to test one directly."
+
+
+def drivers_are_leads(drivers: pd.DataFrame) -> bool:
+    """True when no driver survives the correction (an older run without the flag: True)."""
+    if drivers.empty or "significant" not in drivers.columns:
+        return True
+    return not bool(drivers["significant"].fillna(False).astype(bool).any())
 
 
 def tied_with_best(rows: pd.DataFrame) -> list[str]:
@@ -154,24 +250,16 @@ def _names(names: Sequence[str]) -> str:
     return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
 
 
-def _lead_phrase(leader: str, row: pd.Series) -> str:
-    """``"X leads it by 0.12 (95% CI 0.05 to 0.2, paired over the same states)"`` or a tie."""
+def _lead_phrase(leader: str, row: pd.Series, unit: str | None = None) -> str:
+    """``"X's lead over it is 12 (95% CI [5, 20], paired over the same states): a tie"``."""
     if "lead" not in row.index or pd.isna(row["lead"]):
         return f"behind {leader} by rank"
     verdict = "a tie" if bool(row["tied_with_best"]) else "a clear gap"
     return (
-        f"{leader}'s lead over it is {_fmt(float(row['lead']))} (95% CI "
-        f"{_fmt(float(row['lead_lo']))} to {_fmt(float(row['lead_hi']))}, paired over the "
-        f"same states): {verdict}"
+        f"{leader}'s lead over it is {metric_value(row['lead'], unit)} (95% CI "
+        f"{interval(row['lead_lo'], row['lead_hi'], unit)}, paired over the same states): "
+        f"{verdict}"
     )
-
-
-def _fmt(x: float) -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    if x != 0 and (abs(x) >= 1000 or abs(x) < 0.01):
-        return f"{x:.3g}"
-    return f"{x:.3g}" if abs(x) >= 1 else f"{x:.2f}"
 
 
 def summary_markdown(
@@ -202,7 +290,7 @@ def summary_markdown(
     )
     lines.append("")
     primary = primary_outcome(spec, comparison)
-    drv = pd.DataFrame(columns=["parameter", "rho", "p_value", "significant"])
+    drv = pd.DataFrame(columns=["parameter", "rho", "p_value", "significant", "states_needed"])
     if primary is None:
         lines.append("No outcome has a direction (maximize/minimize): nothing to rank.")
         return "\n".join(lines) + "\n", drv
@@ -219,10 +307,13 @@ def summary_markdown(
     direction = spec.directions[primary]
     share = best_share(state_means, primary, direction, strategies)
     tied = tied_with_best(rows)
+    unit = spec.units.get(primary)
     ev = (
-        f"expected {_fmt(lead['mean'])} (95% CI {_fmt(lead['lo'])} to {_fmt(lead['hi'])}), "
-        f"worst-case regret {_fmt(lead['regret_max'])}, mean regret {_fmt(lead['regret_mean'])}; "
-        f"it is the best strategy in {share[leader]:.0%} of states"
+        f"expected {metric_value(lead['mean'], unit)} (95% CI "
+        f"{interval(lead['lo'], lead['hi'], unit)}), worst-case regret "
+        f"{metric_value(lead['regret_max'], unit)}, mean regret "
+        f"{metric_value(lead['regret_mean'], unit)}; it is the best strategy in "
+        f"{percent(share[leader])} of states"
     )
     if len(tied) > 1:
         lines.append(
@@ -245,25 +336,29 @@ def summary_markdown(
             for s in rows["strategy"].iloc[1:]
             if np.allclose(wide[s], wide[second["strategy"]], rtol=0, atol=1e-12)
         ]
-        label = f"Runner-up, tied in every state: {_names(same)}" if len(same) > 1 else (
-            f"Runner-up: {second['strategy']}"
+        label = (
+            f"Runner-up, tied in every state: {_names(same)}"
+            if len(same) > 1
+            else (f"Runner-up: {second['strategy']}")
         )
         lines.append(
-            f"{label} (expected {_fmt(second['mean'])}, worst-case "
-            f"regret {_fmt(second['regret_max'])}); {_lead_phrase(leader, second)}."
+            f"{label} (expected {metric_value(second['mean'], unit)}, worst-case "
+            f"regret {metric_value(second['regret_max'], unit)}); "
+            f"{_lead_phrase(leader, second, unit)}."
         )
         last = rows.iloc[-1]
         if len(rows) > 2 and str(last["strategy"]) not in tied + same:
             lines.append(
-                f"Last: {last['strategy']} (expected {_fmt(last['mean'])}, worst-case regret "
-                f"{_fmt(last['regret_max'])}); {_lead_phrase(leader, last)}."
+                f"Last: {last['strategy']} (expected {metric_value(last['mean'], unit)}, "
+                f"worst-case regret {metric_value(last['regret_max'], unit)}); "
+                f"{_lead_phrase(leader, last, unit)}."
             )
     if primary in spec.thresholds:
         t = spec.thresholds[primary]
         sat = rows.set_index("strategy")["satisficing"]
         lines.append(
             f"Meeting {t}: "
-            + ", ".join(f"{s} {sat[s]:.0%}" for s in rows["strategy"])
+            + ", ".join(f"{s} {percent(sat[s])}" for s in rows["strategy"])
             + " of states."
         )
     lines.append("")
@@ -283,9 +378,11 @@ def summary_markdown(
             )
             continue
         firsts[str(top["strategy"])] = firsts.get(str(top["strategy"]), 0) + 1
+        u = spec.units.get(outcome)
         lines.append(
             f"- {outcome} ({spec.directions[outcome]}): **{top['strategy']}** "
-            f"(expected {_fmt(top['mean'])}, worst-case regret {_fmt(top['regret_max'])})"
+            f"(expected {metric_value(top['mean'], u)}, worst-case regret "
+            f"{metric_value(top['regret_max'], u)})"
         )
     lines.append("")
     if firsts:
@@ -297,10 +394,11 @@ def summary_markdown(
     else:
         lines.append("No strategy is clearly first on any outcome.")
     lines.append("")
-    lines.append("## What drives the result")
-    lines.append("")
     if n_states >= 5 and parameters.shape[1] > 0:
         drv = leader_drivers(state_means, parameters, primary, direction, leader, strategies)
+    leads = not drv.empty and drivers_are_leads(drv)
+    lines.append("## Leads: what may drive the result" if leads else "## What drives the result")
+    lines.append("")
     if drv.empty:
         lines.append(
             f"{leader}'s lead on {primary} does not vary across the states sampled; "
@@ -314,15 +412,10 @@ def summary_markdown(
         )
         lines.append("")
         for _, d in drv.iterrows():
-            flag = "" if d["significant"] else " (not significant after Bonferroni)"
+            flag = "" if d["significant"] else " (a lead: not significant after Bonferroni)"
             lines.append(f"- `{d['parameter']}`: rho = {d['rho']:+.2f}{flag}")
-        if not drv["significant"].any():
-            lines.append("")
-            lines.append(
-                f"With {n_states} states and {parameters.shape[1]} uncertainties none of these "
-                "correlations survives a multiple-comparison correction: treat them as leads, "
-                "and run `detente explore` or `detente sensitivity` (or more states) to confirm."
-            )
+        lines.append("")
+        lines.append(drivers_note(drv, n_states, parameters.shape[1]))
     return "\n".join(lines) + "\n", drv
 
 

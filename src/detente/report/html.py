@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import math
 import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,9 +24,18 @@ from typing import Any
 
 import jinja2
 import pandas as pd
-from matplotlib.figure import Figure
 
 import detente
+from detente.experiments.analysis import drivers_are_leads, drivers_note, tied_with_best
+from detente.formatting import interval, metric_value, percent
+from detente.report.bargaining_notes import (
+    EUM_WINDOW,
+    eum_note,
+    eum_oscillation,
+    nash_at_reference,
+    nash_note,
+)
+from detente.report.figure_pool import FigureMaker, default_workers, render_pngs
 from detente.report.figures import (
     comparison_chart,
     discovery_chart,
@@ -35,11 +43,11 @@ from detente.report.figures import (
     eum_rounds_chart,
     eum_rounds_grid,
     fan_chart,
-    figure_bytes,
     scenario_position_map,
     sensitivity_chart,
     structure_chart,
 )
+from detente.report.figures.bargaining import scenario_table
 from detente.report.figures.fan import metric_label, strategy_names
 from detente.report.figures.style import label_for
 from detente.scenario.numbers import Provenance
@@ -47,6 +55,9 @@ from detente.scenario.schema import Scenario
 from detente.scenario.uncertainty import uncertainties
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+ReportProgress = Callable[[str, int], None]
+"""``progress(figure_id, total)``: called as each figure of the report is drawn."""
 
 
 @dataclass
@@ -98,6 +109,11 @@ class ReportInputs:
         Expected-utility model rounds (``round, median, mean``) per issue.
     caveats : sequence of str
         Run-specific caveats, listed before the standard ones.
+    workers : int
+        How to render, not what to show: processes drawing the figures (see
+        :mod:`detente.report.figure_pool`); the bytes are the same whatever the number.
+    progress : callable, optional
+        Called as ``progress(figure_id, total)`` as each figure is drawn.
     """
 
     scenario: Scenario | None = None
@@ -122,6 +138,8 @@ class ReportInputs:
     forecasts: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     eum_rounds: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     caveats: Sequence[str] = ()
+    workers: int = 1
+    progress: ReportProgress | None = None
 
 
 @dataclass(frozen=True)
@@ -142,31 +160,25 @@ class EmbeddedFigure:
 # ---------------------------------------------------------------------------------------
 
 
-def fmt(x: object, digits: int = 3) -> str:
-    """A number with ``digits`` significant digits; ``"–"`` for missing values."""
-    if x is None:
-        return "–"
+def fmt(x: object, unit: str | None = None, short: bool = False) -> str:
+    """A value in the house format (:mod:`detente.formatting`) for the metric's ``unit``;
+    ``"–"`` for missing values, text as it is. ``short`` drops "of worlds" (table cells)."""
     if isinstance(x, str):
         return x
-    try:
-        v = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return str(x)
-    if math.isnan(v):
-        return "–"
-    if v == 0:
-        return "0"
-    if abs(v) >= 10**digits:
-        return f"{v:,.0f}"
-    return f"{v:.{digits}g}"
+    return metric_value(x, unit, short=short) or "–"
 
 
 def _pct(x: object) -> str:
-    try:
-        v = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "–"
-    return "–" if math.isnan(v) else f"{v:.0%}"
+    return percent(x) or "–"
+
+
+def _unit(s: Scenario | None, outcome: str) -> str | None:
+    """The unit the scenario declares for ``outcome`` (``"0/1"``: a share of worlds)."""
+    if s is not None:
+        for m in s.metrics:
+            if m.id == outcome:
+                return m.unit
+    return None
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
@@ -179,7 +191,7 @@ def _png_size(png: bytes) -> tuple[int, int]:
 # ---------------------------------------------------------------------------------------
 
 
-def _counts(s: Scenario) -> list[tuple[str, str]]:
+def _counts(s: Scenario, compared: Sequence[str] | None = None) -> list[tuple[str, str]]:
     third = {c.id for c in s.countries if c.role == "third-party"}
     rows = [
         ("Countries and parties", f"{len(s.countries)} ({len(third)} third parties)"),
@@ -190,7 +202,7 @@ def _counts(s: Scenario) -> list[tuple[str, str]]:
             f"{len(s.institutions)} ({sum(1 for i in s.institutions if i.vetoes)})",
         ),
         ("Policy instruments", str(len(s.instruments))),
-        ("Strategies", str(len(s.strategies))),
+        _strategy_count(s, compared),
         ("Exogenous shocks", str(len(s.shocks))),
         ("Outcome metrics", str(len(s.metrics))),
     ]
@@ -204,6 +216,16 @@ def _counts(s: Scenario) -> list[tuple[str, str]]:
             )
         )
     return rows
+
+
+def _strategy_count(s: Scenario, compared: Sequence[str] | None) -> tuple[str, str]:
+    """The strategies the run compared (the scenario may define more, e.g. internal ones)."""
+    if compared is None:
+        options = sum(1 for st in s.strategies if st.option)
+        return ("Strategies (options)", str(options))
+    extra = len(s.strategies) - len(compared)
+    more = f" (the scenario defines {len(s.strategies)})" if extra > 0 else ""
+    return ("Strategies compared", f"{len(compared)}{more}")
 
 
 def _inherited_provenance(s: Scenario, loc: tuple[str | int, ...], own: str) -> str:
@@ -331,6 +353,31 @@ def _split_outcomes(frame: pd.DataFrame | None) -> tuple[list[str], list[str]]:
     return ranked, info
 
 
+def _decisive(rows: pd.DataFrame) -> bool:
+    """Whether one outcome's first place is clear (paired lead excludes 0 for every other).
+
+    Read from the comparison's ``decisive`` column; a run without it is treated as decisive
+    only when a single strategy holds rank 1.
+    """
+    if "decisive" in rows.columns and rows["decisive"].notna().any():
+        return bool(rows["decisive"].dropna().iloc[0])
+    return int((rows["rank"] == rows["rank"].min()).sum()) == 1
+
+
+def _rank_text(r: pd.Series, tied: Sequence[str]) -> str:
+    """``"1"``, ``"=1"`` for a strategy tied with the first, ``"–"`` for unranked."""
+    if pd.isna(r.get("rank")):
+        return "–"
+    return "=1" if len(tied) > 1 and str(r["strategy"]) in tied else str(int(r["rank"]))
+
+
+def _lead_text(r: pd.Series, unit: str | None) -> str:
+    """The first strategy's lead over this one with its paired interval (``"–"`` if none)."""
+    if "lead" not in r.index or pd.isna(r["lead"]) or r.get("rank") == 1:
+        return "–"
+    return f"{fmt(r['lead'], unit, True)} {interval(r['lead_lo'], r['lead_hi'], unit)}"
+
+
 def _comparison_rows(
     frame: pd.DataFrame, s: Scenario | None, outcomes: Sequence[str]
 ) -> list[dict[str, Any]]:
@@ -338,61 +385,85 @@ def _comparison_rows(
     rows = []
     for outcome in outcomes:
         sub = frame[frame["outcome"] == outcome]
-        if "rank" in sub.columns and sub["rank"].notna().any():
+        unit = _unit(s, str(outcome))
+        ranked = "rank" in sub.columns and sub["rank"].notna().any()
+        if ranked:
             sub = sub.sort_values(["rank", "strategy"], na_position="last")
+        tied = tied_with_best(sub) if ranked else []
+        decisive = ranked and _decisive(sub)
         for k, (_, r) in enumerate(sub.iterrows()):
             rows.append(
                 {
                     "first": k == 0,
                     "outcome": metric_label(str(outcome), s, width=200),
                     "strategy": label_for(str(r["strategy"]), names),
-                    "rank": "–" if pd.isna(r.get("rank")) else str(int(r["rank"])),
-                    "mean": fmt(r["mean"]),
-                    "interval": f"{fmt(r['lo'])} – {fmt(r['hi'])}",
-                    "regret_mean": fmt(r["regret_mean"]),
-                    "regret_max": fmt(r["regret_max"]),
+                    "winner": decisive and k == 0,
+                    "rank": _rank_text(r, tied) if ranked else "–",
+                    "mean": fmt(r["mean"], unit, True),
+                    "interval": interval(r["lo"], r["hi"], unit),
+                    "lead": _lead_text(r, unit) if ranked else "–",
+                    "regret_mean": fmt(r["regret_mean"], unit, True),
+                    "regret_max": fmt(r["regret_max"], unit, True),
                     "satisficing": _pct(r["satisficing"]),
                 }
             )
     return rows
 
 
-def _findings(inputs: ReportInputs) -> list[str]:
-    """One line per ranked outcome: the leader, its interval and the others' means."""
+def _ranked_groups(inputs: ReportInputs) -> list[tuple[str, pd.DataFrame]]:
+    """Each ranked outcome that separates the strategies, with its rows in rank order."""
     frame, s = inputs.comparison, inputs.scenario
-    if frame is None or frame.empty:
+    if frame is None or frame.empty or "rank" not in frame.columns:
         return []
-    names = strategy_names(s)
     out = []
     for outcome in dict.fromkeys(frame["outcome"]):
-        sub = frame[frame["outcome"] == outcome]
-        if _direction(s, str(outcome)) == "info" or (
-            "rank" in sub.columns and sub["rank"].isna().all()
-        ):
+        sub = frame[(frame["outcome"] == outcome) & frame["rank"].notna()]
+        if sub.empty or _direction(s, str(outcome)) == "info":
             continue
-        label = metric_label(str(outcome), s, width=200)
-        if sub["mean"].nunique() <= 1 and sub["regret_max"].fillna(0).max() == 0:
+        out.append((str(outcome), sub.sort_values(["rank", "strategy"])))
+    return out
+
+
+def _no_difference(rows: pd.DataFrame) -> bool:
+    return bool(rows["mean"].nunique() <= 1 and rows["regret_max"].fillna(0).max() == 0)
+
+
+def _findings(inputs: ReportInputs) -> list[str]:
+    """One line per ranked outcome: the clear first (or the tie), its interval, the others."""
+    s = inputs.scenario
+    names = strategy_names(s)
+    out = []
+    for outcome, ordered in _ranked_groups(inputs):
+        label = metric_label(outcome, s, width=200)
+        unit = _unit(s, outcome)
+        if _no_difference(ordered):
             out.append(
-                f"{label}: no difference between the strategies (all {fmt(sub['mean'].iloc[0])})."
+                f"{label}: no difference between the strategies "
+                f"(all {fmt(ordered['mean'].iloc[0], unit)})."
             )
             continue
-        key = ["rank", "strategy"] if "rank" in sub.columns else ["regret_max", "strategy"]
-        ordered = sub.sort_values(key)
         best = ordered.iloc[0]
-        tied = ordered[ordered[key[0]] == best[key[0]]]
-        who = " and ".join(label_for(str(t), names) for t in tied["strategy"])
-        text = (
-            f"{label}: {who} {'tie' if len(tied) > 1 else 'does best'} "
-            f"(mean {fmt(best['mean'])}, interval {fmt(best['lo'])} – {fmt(best['hi'])}, "
-            f"worst-case regret {fmt(best['regret_max'])}"
-        )
+        tied = tied_with_best(ordered) if not _decisive(ordered) else [str(best["strategy"])]
+        if len(tied) > 1:
+            who = " and ".join(label_for(t, names) for t in tied)
+            text = (
+                f"{label}: no clear first, {who} are tied (the 95% interval of the paired "
+                f"difference covers 0); {label_for(str(best['strategy']), names)} has mean "
+                f"{fmt(best['mean'], unit)}, interval {interval(best['lo'], best['hi'], unit)}"
+            )
+        else:
+            text = (
+                f"{label}: {label_for(str(best['strategy']), names)} does best (mean "
+                f"{fmt(best['mean'], unit)}, interval {interval(best['lo'], best['hi'], unit)}"
+            )
+        text += f", worst-case regret {fmt(best['regret_max'], unit)}"
         if pd.notna(best["satisficing"]):
             text += f", threshold met in {_pct(best['satisficing'])} of states"
-        rest = ordered.iloc[len(tied) :]
         text += ")"
+        rest = ordered[~ordered["strategy"].astype(str).isin(tied)]
         if not rest.empty:
             text += "; then " + ", ".join(
-                f"{label_for(str(o['strategy']), names)} {fmt(o['mean'])}"
+                f"{label_for(str(o['strategy']), names)} {fmt(o['mean'], unit)}"
                 for _, o in rest.iterrows()
             )
         out.append(text + ".")
@@ -400,42 +471,51 @@ def _findings(inputs: ReportInputs) -> list[str]:
 
 
 def _synthesis(inputs: ReportInputs) -> str:
-    """One sentence on the trade-off: which strategy ranks first on which outcomes.
+    """One sentence on the trade-off: which strategy is clearly first on which outcomes.
 
     A decision-maker reads this before the per-outcome lines; it says whether one strategy
-    dominates or the choice is a trade-off between outcomes.
+    dominates, the choice is a trade-off between outcomes, or the run cannot tell them
+    apart. Only decisive first places count (see :func:`_decisive`): a tie names no winner.
     """
-    frame, s = inputs.comparison, inputs.scenario
-    if frame is None or frame.empty or "rank" not in frame.columns:
-        return ""
+    s = inputs.scenario
     names = strategy_names(s)
     firsts: dict[str, list[str]] = {}
+    unclear: list[str] = []
     ranked = 0
-    for outcome in dict.fromkeys(frame["outcome"]):
-        sub = frame[(frame["outcome"] == outcome) & frame["rank"].notna()]
-        if sub.empty or _direction(s, str(outcome)) == "info":
-            continue
-        if sub["mean"].nunique() <= 1 and sub["regret_max"].fillna(0).max() == 0:
+    for outcome, rows in _ranked_groups(inputs):
+        if _no_difference(rows):
             continue
         ranked += 1
-        for strategy in sub[sub["rank"] == sub["rank"].min()]["strategy"]:
-            label = metric_label(str(outcome), s, width=200).split(" (")[0]
-            firsts.setdefault(str(strategy), []).append(label)
-    if not firsts:
+        label = metric_label(outcome, s, width=200).split(" (")[0]
+        if not _decisive(rows):
+            unclear.append(label)
+            continue
+        firsts.setdefault(str(rows.iloc[0]["strategy"]), []).append(label)
+    if not ranked:
         return ""
-    order = sorted(firsts, key=lambda k: (-len(firsts[k]), k))
-    if len(order) == 1:
-        return (
-            f"{label_for(order[0], names)} ranks first on every outcome that separates the "
-            f"strategies ({ranked})."
-        )
-    parts = [
-        f"{label_for(k, names)} on {len(firsts[k])} ({', '.join(firsts[k])})" for k in order
-    ]
-    return (
-        f"No strategy ranks first on all {ranked} outcomes that separate them: the choice is a "
-        f"trade-off. First place goes to " + "; ".join(parts) + "."
+    tie_text = (
+        f"No strategy is clearly first on {len(unclear)} of the {ranked} outcomes that "
+        f"separate them ({', '.join(unclear)}): the leaders there are tied within the "
+        "run's paired intervals."
+        if unclear
+        else ""
     )
+    if not firsts:
+        return (
+            f"No strategy is clearly first on any of the {ranked} outcomes that separate "
+            "them: on each, the leaders are tied within the run's paired intervals."
+        )
+    order = sorted(firsts, key=lambda k: (-len(firsts[k]), k))
+    if len(order) == 1 and not unclear:
+        return (
+            f"{label_for(order[0], names)} ranks first on every outcome that separates "
+            f"the strategies ({ranked})."
+        )
+    parts = [f"{label_for(k, names)} on {len(firsts[k])} ({', '.join(firsts[k])})" for k in order]
+    text = "Clear first places: " + "; ".join(parts) + "."
+    if len(order) > 1:
+        text = "The choice is a trade-off. " + text
+    return (text + " " + tie_text).strip()
 
 
 STANDARD_CAVEATS: tuple[str, ...] = (
@@ -527,31 +607,96 @@ def _mapped_issues(scenario: Scenario) -> set[str]:
     return keyed or {i.id for i in scenario.issues}
 
 
+def _drivers_note(inputs: ReportInputs) -> str:
+    """The run's verdict on its drivers, in the words of the console summary."""
+    drivers = inputs.drivers
+    if drivers is None or drivers.empty:
+        return ""
+    states = inputs.method.get("states")
+    tests = inputs.method.get("uncertainties")
+    if not isinstance(states, int) or not isinstance(tests, int):
+        return ""
+    return drivers_note(drivers, states, tests)
+
+
+def _nash_at_status_quo(s: Scenario, forecasts: Mapping[str, Mapping[str, float]]) -> list[str]:
+    """Names of the issues whose Nash forecast is the status quo (a documented degenerate case)."""
+    out = []
+    for issue_id, fc in forecasts.items():
+        if "nash" not in fc:
+            continue
+        table = scenario_table(s, issue_id)[0]
+        if nash_at_reference(fc["nash"], table.reference, table.scale[1] - table.scale[0]):
+            out.append(s.issue(issue_id).name)
+    return out
+
+
+def _eum_swings(
+    rounds: Mapping[str, pd.DataFrame], s: Scenario | None
+) -> dict[str, tuple[float, float]]:
+    """Issues whose expected-utility median oscillates over the last rounds, with its range."""
+    out = {}
+    for issue_id, frame in rounds.items():
+        swing = eum_oscillation(frame["median"].tolist(), EUM_WINDOW)
+        if swing is not None:
+            out[s.issue(issue_id).name if s is not None else issue_id] = swing
+    return out
+
+
+def _bargaining_notes(inputs: ReportInputs) -> list[str]:
+    """Notes under the bargaining section: Nash at the status quo, EUM oscillation."""
+    s = inputs.scenario
+    if s is None:
+        return []
+    mapped = {k: v for k, v in inputs.forecasts.items() if k in _mapped_issues(s)}
+    notes = [nash_note(_nash_at_status_quo(s, mapped), len(mapped))]
+    notes.append(eum_note(_eum_swings(inputs.eum_rounds, s)))
+    return [n for n in notes if n]
+
+
+@dataclass(frozen=True)
+class _PendingFigure:
+    section: str
+    id: str
+    make: FigureMaker
+    caption: str
+    alt: str
+
+
 class _Figures:
-    """Renders figures, numbering them in the order they are added."""
+    """Collects figures in report order, then draws them all (in parallel if asked)."""
 
     def __init__(self) -> None:
+        self.pending: list[_PendingFigure] = []
         self.by_section: dict[str, list[EmbeddedFigure]] = {}
-        self.count = 0
 
-    def add(
-        self, section: str, fid: str, make: Callable[[], Figure], caption: str, alt: str
-    ) -> None:
-        fig = make()
-        png = figure_bytes(fig, "png")
-        self.count += 1
-        width, height = _png_size(png)
-        self.by_section.setdefault(section, []).append(
-            EmbeddedFigure(
-                id=fid,
-                number=self.count,
-                caption=caption,
-                alt=alt,
-                png=base64.b64encode(png).decode("ascii"),
-                width=width,
-                height=height,
+    def add(self, section: str, fid: str, make: FigureMaker, caption: str, alt: str) -> None:
+        """Queue a figure; ``make`` must pickle (a ``functools.partial``, not a lambda)."""
+        self.pending.append(_PendingFigure(section, fid, make, caption, alt))
+
+    def render(self, workers: int = 1, progress: ReportProgress | None = None) -> None:
+        """Draw every queued figure and number them in the order they were added."""
+        jobs = self.pending
+
+        def done(k: int) -> None:
+            if progress is not None:
+                progress(jobs[k].id, len(jobs))
+
+        pngs = render_pngs([j.make for j in jobs], workers, done)
+        for number, (job, png) in enumerate(zip(jobs, pngs, strict=True), start=1):
+            width, height = _png_size(png)
+            self.by_section.setdefault(job.section, []).append(
+                EmbeddedFigure(
+                    id=job.id,
+                    number=number,
+                    caption=job.caption,
+                    alt=job.alt,
+                    png=base64.b64encode(png).decode("ascii"),
+                    width=width,
+                    height=height,
+                )
             )
-        )
+        self.pending = []
 
     def section(self, name: str) -> list[EmbeddedFigure]:
         return self.by_section.get(name, [])
@@ -576,7 +721,7 @@ def render_report(inputs: ReportInputs) -> str:
         figs.add(
             "structure",
             "structure",
-            lambda: structure_chart(s),
+            functools.partial(structure_chart, s),
             "The actors of the scenario grouped by country and camp, the issues they "
             "bargain over, and who holds a veto on which issue.",
             "Diagram of actors by country and camp with veto links to issues",
@@ -587,11 +732,12 @@ def render_report(inputs: ReportInputs) -> str:
         figs.add(
             "comparison",
             "comparison",
-            lambda: comparison_chart(
+            functools.partial(
+                comparison_chart,
                 comparison,
                 s,
                 interval_label=inputs.interval_label,
-                thresholds=inputs.thresholds,
+                thresholds=dict(inputs.thresholds),
                 outcomes=ranked_outcomes or None,
             ),
             "For each outcome: the expected value of each strategy over the sampled "
@@ -605,7 +751,7 @@ def render_report(inputs: ReportInputs) -> str:
         figs.add(
             "fan",
             "fan",
-            lambda: fan_chart(quantiles, s, metrics=inputs.fan_metrics),
+            functools.partial(fan_chart, quantiles, s, metrics=inputs.fan_metrics),
             "Each row is an outcome, each column a strategy. The line is the median over "
             "all simulated worlds, the dark band holds the middle 50% of worlds and the "
             "light band 90%. Dotted vertical lines mark scheduled elections."
@@ -614,13 +760,29 @@ def render_report(inputs: ReportInputs) -> str:
         )
     if inputs.drivers is not None and not inputs.drivers.empty:
         drivers = inputs.drivers
+        leads = drivers_are_leads(drivers)
         figs.add(
             "drivers",
             "drivers",
-            lambda: drivers_chart(drivers, inputs.drivers_label),
+            functools.partial(
+                drivers_chart,
+                drivers,
+                inputs.drivers_label,
+                title=(
+                    f"Leads, none significant: what may drive {inputs.drivers_label}"
+                    if leads
+                    else None
+                ),
+            ),
             "Rank correlation between each sampled uncertainty and "
-            f"{inputs.drivers_label}, strongest first. Long bars mark the judgments the "
-            "result hinges on.",
+            f"{inputs.drivers_label}, strongest first. "
+            + (
+                "None of these survives the multiple-comparison correction: long bars are "
+                "leads to check, not the judgments the result hinges on."
+                if leads
+                else "Long bars that survive the multiple-comparison correction mark the "
+                "judgments the result hinges on; the others are leads."
+            ),
             "Bar chart of rank correlations of uncertainties with the result",
         )
     if inputs.sensitivity is not None and not inputs.sensitivity.empty:
@@ -628,7 +790,7 @@ def render_report(inputs: ReportInputs) -> str:
         figs.add(
             "sensitivity",
             "sensitivity",
-            lambda: sensitivity_chart(sens, inputs.sensitivity_outcome),
+            functools.partial(sensitivity_chart, sens, inputs.sensitivity_outcome),
             f"Global sensitivity of {inputs.sensitivity_outcome} to the uncertain inputs "
             "(whiskers: 95% confidence intervals). Inputs with small indices can be fixed "
             "at their nominal value without changing the conclusion.",
@@ -638,7 +800,8 @@ def render_report(inputs: ReportInputs) -> str:
         figs.add(
             "discovery",
             "discovery",
-            lambda: discovery_chart(
+            functools.partial(
+                discovery_chart,
                 inputs.prim_trajectory,
                 inputs.prim_box,
                 chosen_step=inputs.prim_step,
@@ -654,13 +817,14 @@ def render_report(inputs: ReportInputs) -> str:
         for issue_id, fc in inputs.forecasts.items():
             if issue_id not in _mapped_issues(s):
                 continue
+            at_sq = _nash_at_status_quo(s, {issue_id: fc})
             figs.add(
                 "bargaining",
                 f"positions-{issue_id}",
                 functools.partial(scenario_position_map, s, issue_id, fc),
                 f"Actors on {s.issue(issue_id).name}: position (horizontal) against clout "
                 "(vertical); marker area shows salience. Vertical lines mark each model's "
-                "forecast and the status quo.",
+                "forecast and the status quo." + (" " + nash_note(at_sq, 1) if at_sq else ""),
                 f"Position map of the actors on {s.issue(issue_id).name}",
             )
     eum_caption = (
@@ -668,6 +832,9 @@ def render_report(inputs: ReportInputs) -> str:
         "actors' positions after each round of challenges; the median after the last round "
         "is the model's forecast."
     )
+    swings = _eum_swings(inputs.eum_rounds, s)
+    if swings:
+        eum_caption += " " + eum_note(swings)
     if len(inputs.eum_rounds) > 1:
         figs.add(
             "bargaining",
@@ -688,6 +855,7 @@ def render_report(inputs: ReportInputs) -> str:
             "Expected-utility model positions by round",
         )
 
+    figs.render(inputs.workers, inputs.progress)
     judgments = _judgments(s, inputs.drivers) if s is not None else []
     sections = [("findings", "Bottom line")] if _findings(inputs) else []
     if s is not None:
@@ -718,7 +886,7 @@ def render_report(inputs: ReportInputs) -> str:
         "sections": [{"id": i, "title": t} for i, t in sections],
         "findings": _findings(inputs),
         "synthesis": _synthesis(inputs),
-        "counts": _counts(s) if s is not None else [],
+        "counts": _counts(s, comparison_ids) if s is not None else [],
         "strategies": _strategies(s, comparison_ids) if s is not None else [],
         "judgments": judgments,
         "judgment_rows": 30,
@@ -737,6 +905,8 @@ def render_report(inputs: ReportInputs) -> str:
         ),
         "rank_by": inputs.rank_by,
         "prim_summary": _prim_summary(inputs),
+        "drivers_note": _drivers_note(inputs),
+        "bargaining_notes": _bargaining_notes(inputs),
         "caveats": _caveats(inputs, judgments),
         "figures": {
             name: figs.section(name)
@@ -771,7 +941,11 @@ def write_report(inputs: ReportInputs, out: Path) -> Path:
 
 
 def build_report(
-    run_dir: Path | str | None = None, out: Path | None = None, run_id: str | None = None
+    run_dir: Path | str | None = None,
+    out: Path | None = None,
+    run_id: str | None = None,
+    workers: int | None = None,
+    progress: ReportProgress | None = None,
 ) -> Path:
     """Build the report of a stored run from its artifacts only.
 
@@ -785,6 +959,11 @@ def build_report(
         Where to write the HTML (default: ``report.html`` in the run's folder).
     run_id : str, optional
         The run to report within ``run_dir`` (a unique prefix is enough).
+    workers : int, optional
+        Processes drawing the figures (default: :func:`~detente.report.figure_pool.
+        default_workers`); the report's bytes do not depend on it.
+    progress : callable, optional
+        ``progress(figure_id, total)`` as each figure is drawn.
 
     Returns
     -------
@@ -799,4 +978,6 @@ def build_report(
     from detente.report.rundir import load_run
 
     inputs, default_out = load_run(run_dir, run_id)
+    inputs.workers = default_workers() if workers is None else workers
+    inputs.progress = progress
     return write_report(inputs, out if out is not None else default_out)

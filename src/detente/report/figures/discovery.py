@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from detente.formatting import number
 from detente.report.figures.style import (
     LIGHT_GREY,
     OKABE_ITO,
@@ -24,10 +25,6 @@ from detente.report.figures.style import (
 
 TRAJECTORY_COLUMNS = ("step", "coverage", "density", "n_restricted")
 BOX_COLUMNS = ("uncertainty", "low", "high", "full_low", "full_high")
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.3g}"
 
 
 @styled
@@ -139,7 +136,7 @@ def discovery_chart(
             ax_b.text(
                 float(lo.iloc[i]) - 0.01,
                 y[i],
-                _fmt(float(rows["low"].iloc[i])),
+                number(float(rows["low"].iloc[i])),
                 ha="right",
                 va="center",
                 fontsize=8,
@@ -147,7 +144,7 @@ def discovery_chart(
             ax_b.text(
                 float(hi.iloc[i]) + 0.01,
                 y[i],
-                _fmt(float(rows["high"].iloc[i])),
+                number(float(rows["high"].iloc[i])),
                 ha="left",
                 va="center",
                 fontsize=8,
