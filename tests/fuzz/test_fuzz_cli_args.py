@@ -184,7 +184,7 @@ KNOWN = {
     "non-integer-worlds": ["simulate", "us-iran-2001", "-s", "containment", "--worlds", "abc"],
     "fractional-states": ["run", "syn.yaml", "--states", "1.5", "--out", "o"],
     "negative-rounds": ["forecast", "emission-standards-1994", "--rounds", "-1"],
-    "backtest-without-path": ["backtest", "deu"],
+    "backtest-without-path": ["backtest", "deu", "--folds", "2", "--boot", "100"],  # shipped data
     "export-without-out": ["export"],
     "seed-negative": ["compare", "syn.yaml", "--states", "2", "--worlds", "2", "--seed", "-1",
                       "--out", "o"],
