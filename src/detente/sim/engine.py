@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from detente.scenario.schema import SIMULATED_METRICS
 from detente.sim.domestic_bargain import veto_loss
 from detente.sim.rng import WorldRNG, name_key
 from detente.sim.strategies import Strategy, View
@@ -51,27 +52,9 @@ IntArray = NDArray[np.int64]
 
 NEVER = np.iinfo(np.int64).max // 4
 
-#: Metrics recorded per world and step, in this order.
-METRICS: tuple[str, ...] = (
-    "reform_share",
-    "majlis_reform_majority",
-    "presidency_reform",
-    "sanctions",
-    "dialogue",
-    "rapprochement",
-    "terror_support",
-    "wmd",
-    "reform",
-    "allied_support",
-    "us_domestic_cost",
-    "unreciprocated",
-    "public_support",
-    "belief_us",
-    "belief_iran",
-    "us_level",
-    "iran_level",
-    "congress_balance",
-)
+#: Metrics recorded per world and step, in this order (defined with the scenario schema,
+#: so observation expressions can be checked against them without importing the engine).
+METRICS: tuple[str, ...] = SIMULATED_METRICS
 
 #: Metrics that only mean something when the scenario gives the engine what they measure:
 #: an issue or institution role, a reform camp on the internal side, focal legislature
