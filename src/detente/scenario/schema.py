@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     Field,
+    PlainSerializer,
     PlainValidator,
     SerializerFunctionWrapHandler,
     StringConstraints,
@@ -410,6 +411,10 @@ def _observed(value: Any) -> bool | float | Interval:
     )
 
 
+def _dump_observed(value: bool | float | Interval) -> Any:
+    return value.model_dump() if isinstance(value, Interval) else value
+
+
 class Observation(Provenance):
     """A dated fact about the world: an expression, what was observed, and how reliably."""
 
@@ -417,7 +422,9 @@ class Observation(Provenance):
     date: dt.date | None = None
     window: Window | None = None
     expression: str = Field(max_length=1000)
-    observed: Annotated[bool | float | Interval, PlainValidator(_observed)]
+    observed: Annotated[
+        bool | float | Interval, PlainValidator(_observed), PlainSerializer(_dump_observed)
+    ]
     error: float = Field(
         ge=0.0, description="Binary: flip probability in [0, 0.5); value: the sd (>= 0)."
     )
