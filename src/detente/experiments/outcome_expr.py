@@ -198,7 +198,7 @@ def _call_problem(expr: str, call: ast.Call, functions: Functions) -> str | None
         return None  # reported as a disallowed construct
     fn = call.func.id if isinstance(call.func, ast.Name) else None
     shown = ", ".join(f"{f}('ID')" for f in functions)
-    if fn not in functions:
+    if fn is None or fn not in functions:
         return f"only these functions can be called: {shown}" + (
             did_you_mean(fn, list(functions)) if fn else ""
         )
@@ -281,9 +281,9 @@ def _interpret(
         if isinstance(node, ast.Expression):
             return ev(node.body)
         if isinstance(node, ast.Call):
-            fn, arg = node.func, node.args[0]
-            assert isinstance(fn, ast.Name) and isinstance(arg, ast.Constant)  # checked
-            return np.asarray(columns[call_key(fn.id, str(arg.value))], dtype=float)
+            func, arg = node.func, node.args[0]
+            assert isinstance(func, ast.Name) and isinstance(arg, ast.Constant)  # checked
+            return np.asarray(columns[call_key(func.id, str(arg.value))], dtype=float)
         if isinstance(node, ast.Name):
             return np.asarray(columns[node.id], dtype=float)
         if isinstance(node, ast.Constant):

@@ -14,7 +14,13 @@ from pydantic import Field, ValidationError
 
 from detente.errors import InputError
 from detente.scenario.numbers import Strict
-from detente.scenario.schema import Identifier, Observation, Scenario, observation_problems
+from detente.scenario.schema import (
+    Identifier,
+    Loc,
+    Observation,
+    Scenario,
+    observation_problems,
+)
 from detente.scenario.yaml_loader import _problem, parse_yaml, read_text, validation_problems
 
 
@@ -44,7 +50,7 @@ def load_observations(path: str | Path, scenario: Scenario) -> list[Observation]
         held = HeldOutFile.model_validate(data)
     except ValidationError as exc:
         raise InputError(validation_problems(exc, data, node, src)) from None
-    problems = []
+    problems: list[tuple[Loc, str]] = []
     if held.scenario != scenario.id:
         problems.append((("scenario",), f"the file is for scenario {held.scenario!r}, "
                          f"not {scenario.id!r}"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
@@ -105,6 +105,7 @@ def _values_in_chunk(
             m: res.metrics[m][:, t].astype(np.float64) for m in reported_metrics(system)
         }
         for fn, arg in calls:
+            col: NDArray[Any]
             if fn == "level":
                 col = res.levels[:, t, system.issues.index(arg)]
             elif fn == "in_force":
@@ -116,8 +117,8 @@ def _values_in_chunk(
         per_step.append(v > 0.5 if kind == "binary" and v.dtype != bool else v)
     stacked = np.stack(per_step, axis=1)
     if kind == "binary":
-        return stacked.any(axis=1).astype(np.float64)
-    return np.asarray(stacked.astype(np.float64).mean(axis=1))
+        return np.asarray(stacked.any(axis=1), dtype=np.float64)
+    return np.asarray(stacked.astype(np.float64).mean(axis=1), dtype=np.float64)
 
 
 def _functions_for(calls: list[tuple[str, str]]) -> dict[str, list[str]]:
