@@ -6,6 +6,11 @@ names, numbers, comparisons, arithmetic and ``and``/``or``/``not`` (also ``&``, 
 ``~``): no attribute access, calls or other names, so a typo is reported and nothing else
 can run. Expressions longer than :data:`MAX_LENGTH` characters or nested deeper than
 :data:`MAX_DEPTH` levels, and numbers beyond float range, are refused with their own message.
+
+Callers may widen the vocabulary with *functions* of one quoted id, such as a scenario
+history's ``in_force('us-lift-sanctions')`` (see ``docs/history.md``): each allowed function
+lists the ids it accepts, and its values are looked up in the columns under
+:func:`call_key`. Nothing else becomes callable.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import ast
 import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -47,9 +53,18 @@ MAX_DEPTH = 100
 recursion limit (``not not ... x``, ``1+1+...`` and ``- - ... 1`` used to exhaust it)."""
 
 
-def _error(expr: str, message: str) -> InputError:
+Functions = Mapping[str, Sequence[str]]
+"""Allowed function name -> the ids it accepts as its one quoted argument."""
+
+
+def call_key(function: str, argument: str) -> str:
+    """The column name under which ``function('argument')`` is looked up."""
+    return f"{function}({argument!r})"
+
+
+def _error(expr: str, message: str, label: str = "--outcome") -> InputError:
     shown = expr if len(expr) <= 80 else expr[:60] + f"... ({len(expr):,} characters)"
-    return InputError.single("<command line>", f"--outcome {shown!r}: {message}")
+    return InputError.single("<command line>", f"{label} {shown!r}: {message}")
 
 
 def _parse(expr: str) -> ast.Expression:
@@ -93,14 +108,41 @@ def _number(expr: str, value: int | float) -> float:
     return number
 
 
-def check_expression(expr: str, names: Sequence[str]) -> ast.Expression:
+def check_expression(
+    expr: str, names: Sequence[str], functions: Functions | None = None, label: str = "--outcome"
+) -> ast.Expression:
     """Parse ``expr`` and check it only uses allowed syntax and known outcome names.
+
+    Parameters
+    ----------
+    expr : str
+    names : sequence of str
+        The outcome names it may use.
+    functions : mapping of str to sequence of str, optional
+        Functions it may call, each with one quoted id among those listed.
+    label : str
+        What the expression is, at the start of each message (``--outcome``, ``expression``).
 
     Raises
     ------
     InputError
         One problem per unknown name, or one for a syntax error / disallowed construct.
     """
+    try:
+        return _check(expr, names, functions or {})
+    except InputError as exc:
+        if label == "--outcome":
+            raise
+        prefix = "--outcome "
+        raise InputError(
+            [
+                replace(p, message=label + " " + p.message[len(prefix) :])
+                for p in exc.problems
+            ]
+        ) from None
+
+
+def _check(expr: str, names: Sequence[str], functions: Functions) -> ast.Expression:
     tree = _parse(expr)
     allowed = (
         ast.Expression,
@@ -121,7 +163,15 @@ def check_expression(expr: str, names: Sequence[str]) -> ast.Expression:
         *_BIN,
     )
     problems = []
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    inside = {id(part) for call in calls for part in ast.walk(call) if part is not call}
+    for call in calls:
+        problem = _call_problem(expr, call, functions)
+        if problem is not None:
+            problems.append(problem)
     for node in ast.walk(tree):
+        if id(node) in inside or (isinstance(node, ast.Call) and functions):
+            continue
         if not isinstance(node, allowed):
             raise _error(
                 expr,
@@ -142,13 +192,98 @@ def check_expression(expr: str, names: Sequence[str]) -> ast.Expression:
     return tree
 
 
+def _call_problem(expr: str, call: ast.Call, functions: Functions) -> str | None:
+    """What is wrong with a call (None if it is an allowed function of one known id)."""
+    if not functions:
+        return None  # reported as a disallowed construct
+    fn = call.func.id if isinstance(call.func, ast.Name) else None
+    shown = ", ".join(f"{f}('ID')" for f in functions)
+    if fn is None or fn not in functions:
+        return f"only these functions can be called: {shown}" + (
+            did_you_mean(fn, list(functions)) if fn else ""
+        )
+    arg = call.args[0] if len(call.args) == 1 and not call.keywords else None
+    if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+        return f"{fn}() takes one quoted id, e.g. {fn}('some-id')"
+    if arg.value not in functions[fn]:
+        known = list(functions[fn])
+        return (
+            f"{fn}({arg.value!r}): unknown id{did_you_mean(arg.value, known)}; "
+            f"expected one of: {', '.join(known) or 'none'}"
+        )
+    return None
+
+
+def called(tree: ast.Expression) -> list[tuple[str, str]]:
+    """The ``(function, id)`` calls of a checked expression, in order of appearance."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args:
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                out.append((node.func.id, arg.value))
+    return out
+
+
+def is_condition(
+    tree: ast.Expression, binary_names: Sequence[str] = (), binary_functions: Sequence[str] = ()
+) -> bool:
+    """Whether a checked expression is a condition (true/false) rather than a value.
+
+    Comparisons, ``and``/``or``/``not``, ``&``/``|``/``~`` are conditions; so are the
+    ``binary_names`` (0/1 outcomes) and calls of ``binary_functions``, alone.
+    """
+    body = tree.body
+    if isinstance(body, ast.Compare | ast.BoolOp):
+        return True
+    if isinstance(body, ast.UnaryOp):
+        return isinstance(body.op, ast.Not | ast.Invert)
+    if isinstance(body, ast.BinOp):
+        return isinstance(body.op, ast.BitAnd | ast.BitOr)
+    if isinstance(body, ast.Name):
+        return body.id in binary_names
+    if isinstance(body, ast.Call) and isinstance(body.func, ast.Name):
+        return body.func.id in binary_functions
+    return False
+
+
+def evaluate_values(
+    expr: str,
+    columns: Mapping[str, NDArray[np.float64]],
+    functions: Functions | None = None,
+    label: str = "--outcome",
+) -> NDArray[Any]:
+    """Evaluate a checked expression to its raw values (bool for conditions, else float).
+
+    Calls ``f('id')`` read ``columns[call_key(f, 'id')]``; ``functions`` is as in
+    :func:`check_expression`.
+    """
+    names = [k for k in columns if "(" not in k]
+    tree = check_expression(expr, names, functions, label)
+    return _interpret(expr, tree, columns)
+
+
 def evaluate(expr: str, columns: Mapping[str, NDArray[np.float64]]) -> NDArray[np.bool_]:
     """Evaluate a checked expression on arrays of outcomes, returning a boolean mask."""
     tree = check_expression(expr, list(columns))
+    result = _interpret(expr, tree, columns)
+    if result.dtype != bool:
+        raise _error(expr, "must be a condition (a comparison), e.g. rapprochement < 0.5")
+    return np.asarray(result, dtype=bool)
+
+
+def _interpret(
+    expr: str, tree: ast.Expression, columns: Mapping[str, NDArray[np.float64]]
+) -> NDArray[Any]:
+    """Run a checked tree over the columns: an array of the columns' length."""
 
     def ev(node: ast.AST) -> Any:
         if isinstance(node, ast.Expression):
             return ev(node.body)
+        if isinstance(node, ast.Call):
+            func, arg = node.func, node.args[0]
+            assert isinstance(func, ast.Name) and isinstance(arg, ast.Constant)  # checked
+            return np.asarray(columns[call_key(func.id, str(arg.value))], dtype=float)
         if isinstance(node, ast.Name):
             return np.asarray(columns[node.id], dtype=float)
         if isinstance(node, ast.Constant):
@@ -179,7 +314,4 @@ def evaluate(expr: str, columns: Mapping[str, NDArray[np.float64]]) -> NDArray[n
 
     n = len(next(iter(columns.values()))) if columns else 0
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        result = np.broadcast_to(np.asarray(ev(tree)), (n,))
-    if result.dtype != bool:
-        raise _error(expr, "must be a condition (a comparison), e.g. rapprochement < 0.5")
-    return np.asarray(result, dtype=bool)
+        return np.broadcast_to(np.asarray(ev(tree)), (n,))

@@ -15,12 +15,22 @@ with its field path rather than stopping at the first.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
-from detente.errors import did_you_mean
+from detente.errors import InputError, did_you_mean
 from detente.scenario.numbers import Number, Provenance, Strict, Uncertain, nominal, span
 
 Identifier = Annotated[
@@ -222,6 +232,25 @@ class Calendar(Strict):
     horizon: int = Field(gt=0, le=400, description="Number of steps to simulate.")
     elections: list[Election] = Field(default_factory=list)
 
+    @property
+    def months(self) -> int:
+        """Length of a step in months."""
+        return {"month": 1, "quarter": 3, "year": 12}[self.step]
+
+    def first_month(self) -> int:
+        """Month index (``year * 12 + month - 1``) of the first step's period (quarters align)."""
+        base = self.start.year * 12 + (self.start.month - 1)
+        return base - base % 3 if self.step == "quarter" else base
+
+    def step_of(self, date: dt.date) -> int:
+        """The step whose period contains ``date`` (negative before, ``>= horizon`` after)."""
+        return (date.year * 12 + date.month - 1 - self.first_month()) // self.months
+
+    def end(self) -> dt.date:
+        """The first day after the last step's period."""
+        m = self.first_month() + self.horizon * self.months
+        return dt.date(m // 12, m % 12 + 1, 1)
+
 
 class Shock(Provenance):
     """An exogenous event type arriving at a rate (expected events per year)."""
@@ -251,6 +280,181 @@ class Metric(Strict):
     )
 
 
+# ---------------------------------------------------------------------------------------
+# History (docs/history.md): scripted policy, dated events, observations
+# ---------------------------------------------------------------------------------------
+
+#: The metrics the simulation engine records per world and step, in this order
+#: (``detente.sim.engine.METRICS`` is this tuple); observation expressions may name them.
+SIMULATED_METRICS: tuple[str, ...] = (
+    "reform_share",
+    "majlis_reform_majority",
+    "presidency_reform",
+    "sanctions",
+    "dialogue",
+    "rapprochement",
+    "terror_support",
+    "wmd",
+    "reform",
+    "allied_support",
+    "us_domestic_cost",
+    "unreciprocated",
+    "public_support",
+    "belief_us",
+    "belief_iran",
+    "us_level",
+    "iran_level",
+    "congress_balance",
+)
+#: Simulated metrics that are 0/1 in every world (conditions on their own).
+BINARY_METRICS: tuple[str, ...] = ("majlis_reform_majority", "presidency_reform", "rapprochement")
+#: Functions an observation expression may call: name -> what its one quoted id names.
+OBSERVATION_FUNCTIONS: dict[str, str] = {
+    "in_force": "instruments",
+    "taken": "instruments",
+    "level": "issues",
+}
+#: The functions whose value is a condition (in force / taken: true or false).
+BINARY_FUNCTIONS: tuple[str, ...] = ("in_force", "taken")
+
+
+class ScriptStep(Provenance):
+    """One dated step of a script: an instrument switched on or off, or a cooperation level."""
+
+    date: dt.date
+    instrument: Identifier | None = Field(
+        default=None, description="An instrument of the script's country, forced on or off."
+    )
+    action: Literal["on", "off"] | None = None
+    level: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="The side's cooperation level from this step."
+    )
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ScriptStep:
+        if (self.instrument is None) == (self.level is None):
+            raise ValueError("give either 'instrument' (with 'action') or 'level', not both")
+        if self.instrument is not None and self.action is None:
+            raise ValueError("'instrument' needs 'action: on' or 'action: off'")
+        if self.level is not None and self.action is not None:
+            raise ValueError("'action' goes with 'instrument', not with 'level'")
+        return self
+
+
+class Script(Provenance):
+    """The dated policy one side followed, replayed before handing over to a strategy."""
+
+    id: Identifier
+    name: str = ""
+    country: Identifier = Field(description="The scripted side; it owns every switched step.")
+    then: str = Field(description="Strategy id of that country, or a registered kind.")
+    until: dt.date | None = Field(
+        default=None, description="Last date of the script (default: its last step's date)."
+    )
+    steps: list[ScriptStep] = Field(min_length=1)
+    description: str = ""
+
+    @property
+    def last_date(self) -> dt.date:
+        """``until``, or the date of the last step."""
+        return self.until if self.until is not None else max(st.date for st in self.steps)
+
+
+class ScheduledEvent(Provenance):
+    """An exogenous shock at a known date (the effect fields of :class:`Shock`)."""
+
+    id: Identifier
+    name: str
+    date: dt.date
+    effects: dict[Identifier, Number] = Field(
+        default_factory=dict, description="Change of issue levels at the date."
+    )
+    clout: dict[Identifier, Number] = Field(
+        default_factory=dict, description="Relative change of actors' clout at the date."
+    )
+    description: str = ""
+
+
+class Window(Strict):
+    """A date range, both ends included (``{from: ..., to: ...}``)."""
+
+    start: dt.date = Field(alias="from")
+    stop: dt.date = Field(alias="to")
+
+
+class Interval(Strict):
+    """An observed value known to lie in ``[low, high]``."""
+
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Interval:
+        if self.low > self.high:
+            raise ValueError(f"'low' ({self.low:g}) must not be above 'high' ({self.high:g})")
+        return self
+
+
+def _observed(value: Any) -> bool | float | Interval:
+    if isinstance(value, bool | Interval):
+        return value
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(f"expected a finite number, got {value}")
+        return float(value)
+    if isinstance(value, dict) and set(value) == {"low", "high"}:
+        return Interval.model_validate(value)
+    raise ValueError(
+        "expected true/false (a condition), a number or {low: .., high: ..} (a value); "
+        f"found {value!r}"[:200]
+    )
+
+
+def _dump_observed(value: bool | float | Interval) -> Any:
+    return value.model_dump() if isinstance(value, Interval) else value
+
+
+class Observation(Provenance):
+    """A dated fact about the world: an expression, what was observed, and how reliably."""
+
+    id: Identifier
+    date: dt.date | None = None
+    window: Window | None = None
+    expression: str = Field(max_length=1000)
+    observed: Annotated[
+        bool | float | Interval, PlainValidator(_observed), PlainSerializer(_dump_observed)
+    ]
+    error: float = Field(
+        ge=0.0, description="Binary: flip probability in [0, 0.5); value: the sd (>= 0)."
+    )
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _when(self) -> Observation:
+        if (self.date is None) == (self.window is None):
+            raise ValueError("give either 'date' or 'window: {from: .., to: ..}', not both")
+        return self
+
+    @property
+    def first(self) -> dt.date:
+        """The date, or the window's first day."""
+        return self.window.start if self.window is not None else self.date  # type: ignore[return-value]
+
+    @property
+    def last(self) -> dt.date:
+        """The date, or the window's last day."""
+        return self.window.stop if self.window is not None else self.date  # type: ignore[return-value]
+
+
+class History(Strict):
+    """What happened after the calendar start: scripts, events and observations."""
+
+    scripts: list[Script] = Field(default_factory=list)
+    events: list[ScheduledEvent] = Field(default_factory=list)
+    observations: list[Observation] = Field(default_factory=list)
+
+
 class Scenario(Provenance):
     """A complete scenario: the system, the options and what is uncertain about them."""
 
@@ -275,6 +479,17 @@ class Scenario(Provenance):
     parameters: dict[str, Number] = Field(
         default_factory=dict, description="Model parameters of the engines (see docs/model.md)."
     )
+    history: History | None = Field(
+        default=None, description="Scripted policy, dated events and observations."
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_empty_history(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # a scenario without history dumps (and hashes) exactly as before the field existed
+        data = handler(self)
+        if isinstance(data, dict) and data.get("history", 0) is None:
+            del data["history"]
+        return data
 
     @field_validator("parameters")
     @classmethod
@@ -536,11 +751,178 @@ def reference_problems(
             if key not in actors:
                 out.append((("shocks", i, "clout", key), _unknown("actor", key, actors)))
 
+    if s.history is not None:
+        out.extend(history_problems(s, extra))
+
     if s.kind == "system":
         if not s.countries:
             out.append((("countries",), "a 'system' scenario needs at least one country"))
         if s.calendar is None:
             out.append((("calendar",), "a 'system' scenario needs a calendar"))
+    return out
+
+
+def _provenance_problems(loc: Loc, item: Provenance) -> list[tuple[Loc, str]]:
+    if item.has_provenance:
+        return []
+    return [(loc, "every history entry needs a 'source' (or a 'judgment' with its reason)")]
+
+
+def _date_problem(s: Scenario, loc: Loc, date: dt.date, what: str) -> tuple[Loc, str] | None:
+    """A date outside the scenario's calendar (None when inside or without a calendar)."""
+    cal = s.calendar
+    if cal is None:
+        return None
+    if date < cal.start:
+        return (loc, f"{what} {date} is before the calendar start {cal.start}")
+    if date >= cal.end():
+        last = cal.end() - dt.timedelta(days=1)
+        return (loc, f"{what} {date} is after the calendar's last day {last} (the horizon)")
+    return None
+
+
+def history_problems(
+    s: Scenario, known_ids: Mapping[str, set[str]] | None = None
+) -> list[tuple[Loc, str]]:
+    """Every problem of the scenario's ``history`` section, with its field path.
+
+    Checks ids, provenance, dates inside the calendar, that scripts switch only instruments
+    their own country owns (the other side's choices are observations, docs/history.md),
+    withdraw only reversible ones and hand over to a strategy of their country, that
+    events' issues and actors exist, and the observations (:func:`observation_problems`).
+    Whether a ``then`` that is not a scenario strategy is a registered kind is checked when
+    the script is compiled (:func:`detente.sim.system.resolve_strategy`).
+    """
+    h = s.history
+    if h is None:
+        return []
+    extra = known_ids or {}
+    out: list[tuple[Loc, str]] = []
+    out.extend(_duplicates(h.scripts, "history.scripts"))
+    out.extend(_duplicates(h.events, "history.events"))
+    countries = {c.id for c in s.countries} | extra.get("countries", set())
+    issue_ids = {i.id for i in s.issues} | extra.get("issues", set())
+    actors = {a.id for a in s.actors} | extra.get("actors", set())
+    instruments = {i.id: i for i in s.instruments}
+    strategies = {st.id: st for st in s.strategies}
+    for i, sc in enumerate(h.scripts):
+        loc: Loc = ("history", "scripts", i)
+        out.extend(_provenance_problems(loc, sc))
+        if sc.id in strategies:
+            out.append(
+                ((*loc, "id"), f"script id {sc.id!r} is also a strategy id; a script is used "
+                 "as a strategy, so its id must differ from every strategy's")
+            )
+        if sc.country not in countries:
+            out.append(((*loc, "country"), _unknown("country", sc.country, countries)))
+        then = strategies.get(sc.then)
+        if then is not None and then.country != sc.country:
+            out.append(
+                ((*loc, "then"), f"strategy {sc.then!r} belongs to {then.country!r}; a script "
+                 f"of {sc.country!r} must hand over to a strategy of {sc.country!r}")
+            )
+        if sc.then in {x.id for x in h.scripts}:
+            out.append(((*loc, "then"), f"{sc.then!r} is a script; hand over to a strategy"))
+        last = max(st.date for st in sc.steps)
+        if sc.until is not None:
+            if sc.until < last:
+                out.append(
+                    ((*loc, "until"), f"until {sc.until} is before the script's last step {last}")
+                )
+            bad = _date_problem(s, (*loc, "until"), sc.until, "until")
+            if bad:
+                out.append(bad)
+        for j, st in enumerate(sc.steps):
+            sl: Loc = (*loc, "steps", j)
+            out.extend(_provenance_problems(sl, st))
+            bad = _date_problem(s, (*sl, "date"), st.date, "step date")
+            if bad:
+                out.append(bad)
+            if j and st.date < sc.steps[j - 1].date:
+                out.append(((*sl, "date"), f"steps must be in date order; {st.date} comes "
+                            f"after {sc.steps[j - 1].date}"))
+            if st.instrument is None:
+                continue
+            ins = instruments.get(st.instrument)
+            if ins is None:
+                if st.instrument not in extra.get("instruments", set()):
+                    out.append(((*sl, "instrument"),
+                                _unknown("instrument", st.instrument, set(instruments))))
+            elif ins.owner != sc.country:
+                out.append(
+                    ((*sl, "instrument"), f"instrument {st.instrument!r} belongs to "
+                     f"{ins.owner!r}, not to the scripted side {sc.country!r}; the other side's "
+                     "choices are observations, never scripts")
+                )
+            elif st.action == "off" and not ins.reversible:
+                out.append(
+                    ((*sl, "action"), f"instrument {st.instrument!r} is not reversible "
+                     "(reversible: false), so a script cannot withdraw it")
+                )
+    for i, ev in enumerate(h.events):
+        loc = ("history", "events", i)
+        out.extend(_provenance_problems(loc, ev))
+        bad = _date_problem(s, (*loc, "date"), ev.date, "event date")
+        if bad:
+            out.append(bad)
+        for key in ev.effects:
+            if key not in issue_ids:
+                out.append(((*loc, "effects", key), _unknown("issue", key, issue_ids)))
+        for key in ev.clout:
+            if key not in actors:
+                out.append(((*loc, "clout", key), _unknown("actor", key, actors)))
+    out.extend(observation_problems(s, h.observations, ("history", "observations")))
+    return out
+
+
+def observation_problems(
+    s: Scenario, observations: Sequence[Observation], prefix: Loc
+) -> list[tuple[Loc, str]]:
+    """Problems of observations (the scenario's own or a held-out file's) against ``s``.
+
+    Dates and windows inside the calendar, the expression parsed with the observation
+    vocabulary (:data:`SIMULATED_METRICS`, :data:`OBSERVATION_FUNCTIONS` over the scenario's
+    instruments and issues), the observed value of the expression's kind (true/false for a
+    condition, a number or interval for a value) and the error in its range.
+    """
+    from detente.experiments.outcome_expr import check_expression, is_condition
+
+    ids = {"instruments": [i.id for i in s.instruments], "issues": [i.id for i in s.issues]}
+    functions = {fn: ids[what] for fn, what in OBSERVATION_FUNCTIONS.items()}
+    out: list[tuple[Loc, str]] = list(_duplicates(observations, ".".join(map(str, prefix))))
+    for i, ob in enumerate(observations):
+        loc: Loc = (*prefix, i)
+        out.extend(_provenance_problems(loc, ob))
+        if ob.window is not None:
+            if ob.window.start > ob.window.stop:
+                out.append(((*loc, "window"), f"window starts ({ob.window.start}) after it "
+                            f"ends ({ob.window.stop})"))
+            for key, date in (("from", ob.window.start), ("to", ob.window.stop)):
+                bad = _date_problem(s, (*loc, "window", key), date, "window " + key)
+                if bad:
+                    out.append(bad)
+        elif ob.date is not None:
+            bad = _date_problem(s, (*loc, "date"), ob.date, "observation date")
+            if bad:
+                out.append(bad)
+        try:
+            tree = check_expression(ob.expression, SIMULATED_METRICS, functions, "expression")
+        except InputError as exc:
+            out.extend(((*loc, "expression"), p.message) for p in exc.problems)
+            continue
+        binary = is_condition(tree, BINARY_METRICS, BINARY_FUNCTIONS)
+        if binary and not isinstance(ob.observed, bool):
+            out.append(((*loc, "observed"), f"the expression is a condition, so 'observed' must "
+                        f"be true or false; found {ob.observed!r}"))
+        elif not binary and isinstance(ob.observed, bool):
+            out.append(((*loc, "observed"), "the expression is a value, so 'observed' must be a "
+                        "number or {low: .., high: ..}; found " + str(ob.observed).lower()))
+        elif binary and not ob.error < 0.5:
+            out.append(((*loc, "error"), f"a condition's error is the probability the record is "
+                        f"wrong and must be below 0.5; found {ob.error:g}"))
+        elif isinstance(ob.observed, float) and ob.error <= 0:
+            out.append(((*loc, "error"), "a point value's error is its sd and must be > 0 (use "
+                        "an interval {low, high} for an exact range)"))
     return out
 
 
@@ -597,20 +979,33 @@ def issue_positions(s: Scenario, issue_id: str) -> list[tuple[Actor, float, floa
 
 
 __all__ = [
+    "BINARY_FUNCTIONS",
+    "BINARY_METRICS",
+    "OBSERVATION_FUNCTIONS",
+    "SIMULATED_METRICS",
     "Actor",
     "Calendar",
     "Country",
     "Election",
+    "History",
     "Institution",
     "Instrument",
+    "Interval",
     "Issue",
     "Metric",
+    "Observation",
     "Scenario",
+    "ScheduledEvent",
+    "Script",
+    "ScriptStep",
     "Shock",
     "StrategySpec",
     "Uncertain",
     "Veto",
+    "Window",
+    "history_problems",
     "issue_positions",
+    "observation_problems",
     "reference_problems",
     "requirement_cycles",
 ]

@@ -26,7 +26,7 @@ from detente.scenario import Scenario, load_scenario
 from detente.sim.engine import ChunkResult, reported_metrics, run_chunk
 from detente.sim.internal import is_internal_bargaining
 from detente.sim.rng import BLOCK
-from detente.sim.strategies import Strategy, as_strategy, get_strategy
+from detente.sim.strategies import Scripted, Strategy, as_strategy, get_strategy
 from detente.sim.system import System, compile_system
 
 #: Default worlds per chunk (a multiple of BLOCK).
@@ -43,7 +43,11 @@ def _scenario(s: ScenarioLike) -> Scenario:
 
 
 def build_strategy(system: System, override: Mapping[str, Any] | None = None) -> Strategy:
-    """Instantiate the focal strategy with the scenario's parameters (counts rounded)."""
+    """Instantiate the focal strategy with the scenario's parameters (counts rounded).
+
+    A history script (``system.script``) wraps it: :class:`~detente.sim.strategies.Scripted`
+    replays the script's levels, then hands over to the strategy built here.
+    """
     params: dict[str, Any] = dict(system.focal_params)
     params.update(override or {})
     probe = get_strategy(system.focal_strategy)
@@ -56,7 +60,10 @@ def build_strategy(system: System, override: Mapping[str, Any] | None = None) ->
             and "float" not in str(spec.annotation)
         ):
             params[key] = round(float(value))
-    return get_strategy(system.focal_strategy, **params)
+    strategy = get_strategy(system.focal_strategy, **params)
+    if system.script is not None:
+        return Scripted(levels=tuple(system.script.levels), then=strategy)
+    return strategy
 
 
 def _check_counts(worlds: int, seed: int, start_world: int) -> None:
@@ -86,8 +93,12 @@ def iter_chunks(
     opponent: str | Strategy | None = None,
     chunk: int = CHUNK,
     progress: ProgressFn | None = None,
+    record_state: bool = False,
 ) -> Iterator[tuple[System, int, ChunkResult]]:
     """Run the worlds chunk by chunk, yielding ``(system, first_world, result)``.
+
+    ``record_state`` keeps the instruments in force and the issue levels per step
+    (:func:`~detente.sim.engine.run_chunk`).
 
     Raises
     ------
@@ -112,7 +123,9 @@ def iter_chunks(
         opp = as_strategy(opponent) if opponent is not None else None
         if isinstance(opponent, Strategy):
             opp = opponent
-        res = run_chunk(system, strat, seed, start_world + done, n, opponent=opp)
+        res = run_chunk(
+            system, strat, seed, start_world + done, n, opponent=opp, record_state=record_state
+        )
         yield system, start_world + done, res
         done += n
         if progress is not None:
@@ -130,6 +143,7 @@ def simulate(
     opponent: str | Strategy | None = None,
     chunk: int = CHUNK,
     progress: ProgressFn | None = None,
+    record_state: bool = False,
 ) -> xr.Dataset:
     """Run a system scenario under a focal strategy and keep every trajectory.
 
@@ -151,6 +165,9 @@ def simulate(
         ``iran-internal-bargaining``) names the default: the engine's internal bargaining.
     chunk : int
         Worlds per chunk (rounded to whole blocks); does not change the numbers.
+    record_state : bool
+        Also return ``in_force`` (world x step x instrument, bool: the focal side's
+        instruments, then the other principal's) and ``level`` (world x step x issue).
 
     Returns
     -------
@@ -158,7 +175,7 @@ def simulate(
         Dims ``(world, step)``; one float32 variable per metric the scenario supports
         (:func:`~detente.sim.engine.reported_metrics`, in :data:`METRICS` order); coordinate
         ``date`` ("2001Q3") along ``step``; per-world ``time_to_reciprocation``,
-        ``backlash_events``.
+        ``backlash_events``; with ``record_state``, ``in_force`` and ``level``.
     """
     parts: list[ChunkResult] = []
     system = None
@@ -172,6 +189,7 @@ def simulate(
         opponent=opponent,
         chunk=chunk,
         progress=progress,
+        record_state=record_state,
     ):
         system = sys_
         parts.append(res)
@@ -185,13 +203,25 @@ def simulate(
         np.concatenate([r.time_to_reciprocation for r in parts]),
     )
     data["backlash_events"] = ("world", np.concatenate([r.backlash_events for r in parts]))
+    coords: dict[str, Any] = {
+        "world": np.arange(start_world, start_world + worlds),
+        "step": np.arange(system.horizon),
+        "date": ("step", list(system.dates)),
+    }
+    if record_state:
+        data["in_force"] = (
+            ("world", "step", "instrument"),
+            np.concatenate([r.in_force for r in parts if r.in_force is not None]),
+        )
+        data["level"] = (
+            ("world", "step", "issue"),
+            np.concatenate([r.levels for r in parts if r.levels is not None]),
+        )
+        coords["instrument"] = [*system.focal.instruments, *system.internal.instruments]
+        coords["issue"] = list(system.issues)
     return xr.Dataset(
         data,
-        coords={
-            "world": np.arange(start_world, start_world + worlds),
-            "step": np.arange(system.horizon),
-            "date": ("step", list(system.dates)),
-        },
+        coords=coords,
         attrs={"scenario": system.scenario_id, "strategy": strategy, "seed": seed},
     )
 

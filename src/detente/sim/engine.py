@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from detente.scenario.schema import SIMULATED_METRICS
 from detente.sim.domestic_bargain import veto_loss
 from detente.sim.rng import WorldRNG, name_key
 from detente.sim.strategies import Strategy, View
@@ -51,27 +52,9 @@ IntArray = NDArray[np.int64]
 
 NEVER = np.iinfo(np.int64).max // 4
 
-#: Metrics recorded per world and step, in this order.
-METRICS: tuple[str, ...] = (
-    "reform_share",
-    "majlis_reform_majority",
-    "presidency_reform",
-    "sanctions",
-    "dialogue",
-    "rapprochement",
-    "terror_support",
-    "wmd",
-    "reform",
-    "allied_support",
-    "us_domestic_cost",
-    "unreciprocated",
-    "public_support",
-    "belief_us",
-    "belief_iran",
-    "us_level",
-    "iran_level",
-    "congress_balance",
-)
+#: Metrics recorded per world and step, in this order (defined with the scenario schema,
+#: so observation expressions can be checked against them without importing the engine).
+METRICS: tuple[str, ...] = SIMULATED_METRICS
 
 #: Metrics that only mean something when the scenario gives the engine what they measure:
 #: an issue or institution role, a reform camp on the internal side, focal legislature
@@ -603,6 +586,10 @@ class ChunkResult:
     veto_excess: FloatArray
     active_focal: BoolArray
     active_internal: BoolArray
+    in_force: BoolArray | None = None
+    """``[n, T, K_focal + K_internal]``: instruments in force after each step (when recorded)."""
+    levels: NDArray[np.float32] | None = None
+    """``[n, T, I]``: issue levels at the end of each step (when recorded)."""
 
 
 def run_chunk(
@@ -613,6 +600,7 @@ def run_chunk(
     n: int,
     opponent: Strategy | None = None,
     focal_unitary: bool = False,
+    record_state: bool = False,
 ) -> ChunkResult:
     """Simulate worlds ``[start, start + n)``.
 
@@ -632,6 +620,9 @@ def run_chunk(
         (no ratification): used for sanity checks and the IPD-like reductions.
     focal_unitary : bool
         Skip the focal side's ratification (a unitary government).
+    record_state : bool
+        Also keep, per step, which instruments are in force and every issue level
+        (``ChunkResult.in_force``, ``ChunkResult.levels``; observations read them).
     """
     sy, p = system, system.params
     sf, so = sy.focal, sy.internal
@@ -695,6 +686,12 @@ def run_chunk(
     backlash_n = np.zeros(n, dtype=np.int64)
     excess = np.full(n, -np.inf)
     out = {m: np.zeros((n_t, n), dtype=np.float32) for m in METRICS}  # step-major while running
+    n_rec = n_t if record_state else 0
+    rec_force = np.zeros((n_rec, n, sf.n_instruments + so.n_instruments), dtype=bool)
+    rec_level = np.zeros((n_rec, n, n_i), dtype=np.float32)
+    scr = sy.script  # a history script the focal side replays (docs/history.md)
+    events = sy.events
+    ev_at = {int(x) for x in events.step} if events is not None else set()
     r = sy.roles
     sanc0 = level[0, r["sanctions"]] if r["sanctions"] >= 0 else 0.0
     sanc_n0 = (sanc0 - low[r["sanctions"]]) / span[r["sanctions"]] if r["sanctions"] >= 0 else 0.0
@@ -775,11 +772,20 @@ def run_chunk(
         if p.us_cost_tolerance >= 0:
             retreat = cost > p.us_cost_tolerance
             want_f &= ~(retreat[:, None] & (sf.gesture[None, :] > 0) & ~f_active & ~f_pending)
+        forced = None
+        if scr is not None and t <= scr.until:
+            # scripted switches override the ladder: held on (forced on at its date, never
+            # put to ratification), held off (withdrawn, or cancelled while pending)
+            held = scr.held[t]
+            want_f = (want_f & (held >= 0)[None, :]) | (held > 0)[None, :]
+            forced = scr.force_on[t][None, :] & ~f_active
         # withdrawals by the executive: reversible steps no longer wanted
         drop_f = f_active & ~want_f & sf.reversible[None, :]
         cancel_f = f_pending & ~want_f
         f_start = np.where(cancel_f, NEVER, f_start)
         cand_f = want_f & ~f_active & ~f_pending & requires_ok(sf, f_active)
+        if forced is not None:
+            cand_f &= (scr.held[t] <= 0)[None, :]  # type: ignore[union-attr]
         if not focal_unitary:
             # the trust gate is a condition of approval: apply it before the (costlier) vote
             cand_f &= ~f_gate[None, :] | (b_f[:, None] >= theta_f * rel_f[None, :])
@@ -860,6 +866,8 @@ def run_chunk(
                 drop_o = np.zeros_like(o_active)
         schedule(sf, app_f, u_delay_f[:, t], f_start, t)
         f_offered |= (app_f & (sf.gesture > 0)[None, :]).any(axis=1)
+        if forced is not None:
+            f_offered |= (forced & (sf.gesture > 0)[None, :]).any(axis=1)
         schedule(so, app_o, u_delay_o[:, t], o_start, t)
 
         # ------------------------------------------------------------ 3. implementation
@@ -868,6 +876,8 @@ def run_chunk(
                 level = _clip(level - dropped.astype(np.float64) @ side.effects, low, high)
                 active &= ~dropped
         f_new = ~f_active & (f_start <= t)
+        if forced is not None:
+            f_new |= forced
         o_new = ~o_active & (o_start <= t)
         f_active |= f_new
         o_active |= o_new
@@ -971,6 +981,20 @@ def run_chunk(
                 menace = np.asarray((sy.shock_effects[:, roles_bad] > 0).any(axis=1))
                 menace_hits = (hits & menace[None, :]).sum(axis=1).astype(np.float64)
                 bad = bad + (hits & menace[None, :]).any(axis=1)
+        if t in ev_at:
+            assert events is not None
+            now = events.step == t
+            new = _clip(level + events.effects[now].sum(axis=0), low, high)
+            transient += new - level
+            level = new
+            f_clout *= 1 + events.clout_focal[now].sum(axis=0)
+            o_clout *= 1 + events.clout_internal[now].sum(axis=0)
+            np.clip(f_clout, 0, None, out=f_clout)
+            np.clip(o_clout, 0, None, out=o_clout)
+            if roles_bad:
+                n_menace = int((events.effects[now][:, roles_bad] > 0).any(axis=1).sum())
+                menace_hits = menace_hits + n_menace
+                bad = bad + (n_menace > 0)
         moderation = _clip((play_o - nl) / (1 - nl), 0, 1)
         pressure = host_f + 0.5 * norm(r["sanctions"])  # unilateral U.S. pressure, not the bite
         allied = _clip(
@@ -1056,8 +1080,16 @@ def run_chunk(
         }
         for m in METRICS:
             out[m][t] = rec[m]
+        if record_state:
+            rec_force[t, :, : sf.n_instruments] = f_active
+            rec_force[t, :, sf.n_instruments :] = o_active
+            rec_level[t] = level
     metrics = {m: np.ascontiguousarray(out[m].T) for m in METRICS}
-    return ChunkResult(metrics, first_recip, backlash_n, excess, f_active, o_active)
+    res = ChunkResult(metrics, first_recip, backlash_n, excess, f_active, o_active)
+    if record_state:
+        res.in_force = np.ascontiguousarray(rec_force.transpose(1, 0, 2))
+        res.levels = np.ascontiguousarray(rec_level.transpose(1, 0, 2))
+    return res
 
 
 def triangular_delay(side: Side, k: IntArray, u: FloatArray) -> FloatArray:

@@ -58,6 +58,7 @@ __all__ = [
     "DismantleSanctions",
     "Grudger",
     "ModerateEngagement",
+    "Scripted",
     "StatefulStrategy",
     "Strategy",
     "SuspiciousTitForTat",
@@ -767,6 +768,62 @@ class DismantleSanctions(StatefulStrategy):
     def decide(self, view: View) -> FloatArray:
         """The bold level, or the fallback after a retreat."""
         return np.where(self._retreated, self.fallback, self.level).astype(np.float64)
+
+
+@register_strategy
+class Scripted(Strategy):
+    """Scripted: replay a side's policy as it was followed, then hand over to a strategy.
+
+    History-anchored counterfactuals start from what actually happened (Fearon 1991 on
+    counterfactuals; Tetlock & Belkin 1996 on the "minimal-rewrite" rule): a scenario's
+    ``history.scripts`` entry gives the dated levels and instrument switches one side
+    made, and this strategy plays them before ``then`` takes over. Like the ``opening``
+    modifier (Axelrod's ``InitialTransformer``), the hand-over strategy is called every turn,
+    so its state and random draws keep up, and its output is replaced while the script runs.
+
+    The levels are what the script's ``level:`` steps ask of the ladder (NaN: no level given
+    yet, the ladder asks for nothing); the instrument switches are applied by the engine
+    (forced on at their date, docs/history.md), not through the level.
+
+    Parameters
+    ----------
+    levels : sequence of float
+        The scripted level of each turn of the script (NaN allowed); its length is the
+        number of scripted turns. Empty: hand over at once.
+    then : str or Strategy
+        The strategy that plays after the script (default containment).
+    """
+
+    name = "Scripted"
+    classifier: ClassVar[dict[str, Any]] = {
+        **_DEFAULT_CLASSIFIER,
+        "continuous": True,
+    }
+
+    def __init__(
+        self, levels: tuple[float, ...] | list[float] = (), then: str | Strategy = "containment"
+    ) -> None:
+        super().__init__()
+        self.levels = tuple(float(x) for x in levels)
+        if any(not (0.0 <= x <= 1.0 or math.isnan(x)) for x in self.levels):
+            raise self._bad(f'parameter "levels" must lie in [0, 1] (got {levels!r})')
+        self.then = as_strategy(then)
+
+    def reset(self, n_worlds: int, rng: WorldRNG) -> None:
+        """Reset this strategy and the hand-over strategy (which gets the same stream)."""
+        super().reset(n_worlds, rng)
+        self.then.reset(n_worlds, rng)
+
+    def receive_payoffs(self, payoffs: tuple[float, float, float, float]) -> None:
+        """Pass the payoffs on to the hand-over strategy."""
+        self.then.receive_payoffs(payoffs)
+
+    def move(self, view: View) -> FloatArray:
+        """The scripted level during the script, the hand-over strategy's after it."""
+        level = self.then.move(view)
+        if view.turn < len(self.levels):
+            return np.full(view.perceived.shape[0], self.levels[view.turn])
+        return level
 
 
 # ------------------------------------------------------------------------ modifiers

@@ -19,17 +19,20 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from detente.errors import InputError
 from detente.scenario.numbers import Uncertain, nominal
-from detente.scenario.schema import Scenario
+from detente.scenario.schema import Calendar, Scenario, Script
 from detente.scenario.uncertainty import resolve
 from detente.sim.internal import KIND as INTERNAL_KIND
 from detente.sim.parameters import SimParameters, parameters_from
+
+#: The registered kind that replays a history script (:class:`~detente.sim.strategies.Scripted`).
+SCRIPTED_KIND = "scripted"
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -268,6 +271,41 @@ def focal_elections(s: Scenario, raw: Scenario, side: Side, sanctions: int,
 
 
 @dataclass(frozen=True)
+class ScriptPlan:
+    """A history script laid out per step of the focal side (docs/history.md).
+
+    Attributes
+    ----------
+    id : str
+    until : int
+        The last scripted step; the hand-over strategy plays after it.
+    levels : ndarray [until + 1]
+        The scripted cooperation level per step (NaN: none yet, the ladder asks for nothing).
+    held : ndarray [until + 1, K] of int8
+        +1: the script keeps the instrument on; -1: keeps it off; 0: left to the level.
+    force_on : ndarray [until + 1, K] of bool
+        Switched on at this step: in force at once, without ratification or delay.
+    """
+
+    id: str
+    until: int
+    levels: FloatArray
+    held: NDArray[np.int8]
+    force_on: BoolArray
+
+
+@dataclass(frozen=True)
+class EventPlan:
+    """Scheduled events (``history.events``): their steps and effects, as for shocks."""
+
+    step: IntArray
+    effects: FloatArray  # [E, I]
+    clout_focal: FloatArray  # [E, A_focal]
+    clout_internal: FloatArray  # [E, A_internal]
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class System:
     """A compiled system scenario: everything the engine needs, as arrays."""
 
@@ -301,6 +339,10 @@ class System:
     focal_menu: BoolArray | None = None
     focal_elections: FocalElections | None = None
     """The focal side's elections (None: no focal election has an effect)."""
+    script: ScriptPlan | None = None
+    """The history script the focal side replays before its strategy (None: no script)."""
+    events: EventPlan | None = None
+    """Scheduled events inside the horizon (None: none)."""
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -526,6 +568,22 @@ def resolve_strategy(s: Scenario, strategy: str) -> tuple[str, str, dict[str, fl
     """
     from detente.sim.strategies import get_strategy
 
+    script = find_script(s, strategy)
+    if script is not None:
+        try:
+            _, kind, params, menu = resolve_strategy(s, script.then)
+        except InputError as exc:
+            i = s.history.scripts.index(script) if s.history is not None else 0
+            raise InputError(
+                [replace(p, source=f"history.scripts[{i}].then") for p in exc.problems]
+            ) from None
+        return script.country, kind, params, menu
+    if strategy == SCRIPTED_KIND:
+        raise InputError.single(
+            "--strategy",
+            f"{SCRIPTED_KIND!r} replays a scenario's history script; name the script's id: "
+            f"{', '.join(script_ids(s)) or 'this scenario has none'}",
+        )
     for spec in s.strategies:
         if spec.id == strategy or (spec.kind == INTERNAL_KIND and strategy == INTERNAL_KIND):
             if spec.kind == INTERNAL_KIND:
@@ -549,7 +607,7 @@ def resolve_strategy(s: Scenario, strategy: str) -> tuple[str, str, dict[str, fl
         from detente.errors import did_you_mean
         from detente.sim.strategies import strategy_names
 
-        ids = [sp.id for sp in s.strategies]
+        ids = [sp.id for sp in s.strategies] + script_ids(s)
         raise InputError.single(
             "--strategy",
             f"unknown strategy {strategy!r}{did_you_mean(strategy, ids + strategy_names())}; "
@@ -574,6 +632,64 @@ def resolve_strategy(s: Scenario, strategy: str) -> tuple[str, str, dict[str, fl
     principals = [c.id for c in s.countries if c.role == "principal"]
     country = options[0].country if options else principals[0]
     return country, strategy, {}, []
+
+
+def script_ids(s: Scenario) -> list[str]:
+    """The ids of the scenario's history scripts (usable as strategy ids)."""
+    return [x.id for x in s.history.scripts] if s.history is not None else []
+
+
+def find_script(s: Scenario, strategy: str) -> Script | None:
+    """The history script with this id, or None."""
+    if s.history is None:
+        return None
+    return next((x for x in s.history.scripts if x.id == strategy), None)
+
+
+def script_plan(script: Script, cal: Calendar, side: Side) -> ScriptPlan:
+    """Lay out a script's dated steps per calendar step (steps in one period: date order)."""
+    until = min(cal.step_of(script.last_date), cal.horizon - 1)
+    k_of = {x: k for k, x in enumerate(side.instruments)}
+    levels = np.full(until + 1, np.nan)
+    held = np.zeros((until + 1, side.n_instruments), dtype=np.int8)
+    force_on = np.zeros((until + 1, side.n_instruments), dtype=bool)
+    for st in sorted(script.steps, key=lambda x: x.date):
+        t = cal.step_of(st.date)
+        if st.level is not None:
+            levels[t:] = st.level
+        elif st.instrument is not None:
+            k = k_of[st.instrument]
+            held[t:, k] = 1 if st.action == "on" else -1
+            force_on[t, k] = st.action == "on"
+    return ScriptPlan(script.id, until, levels, held, force_on)
+
+
+def event_plan(s: Scenario, focal: Side, internal: Side, issues: list[str]) -> EventPlan | None:
+    """Lay out the scenario's scheduled events inside the horizon (None when there are none)."""
+    cal = s.calendar
+    if s.history is None or cal is None or not s.history.events:
+        return None
+    evs = s.history.events
+    eff = np.zeros((len(evs), len(issues)))
+    cf = np.zeros((len(evs), focal.n_actors))
+    ci = np.zeros((len(evs), internal.n_actors))
+    f_idx = {x: i for i, x in enumerate(focal.actors)}
+    i_idx = {x: i for i, x in enumerate(internal.actors)}
+    for j, ev in enumerate(evs):
+        for key, v in ev.effects.items():
+            eff[j, issues.index(key)] = nominal(v)
+        for key, v in ev.clout.items():
+            if key in f_idx:
+                cf[j, f_idx[key]] = nominal(v)
+            elif key in i_idx:
+                ci[j, i_idx[key]] = nominal(v)
+    return EventPlan(
+        step=np.array([cal.step_of(ev.date) for ev in evs], dtype=np.int64),
+        effects=eff,
+        clout_focal=cf,
+        clout_internal=ci,
+        ids=tuple(ev.id for ev in evs),
+    )
 
 
 #: How many resolved scenarios :func:`_resolved` keeps (a state's strategies share one).
@@ -682,12 +798,10 @@ def compile_system(
         if role in inst_roles:
             reported[name] = inst_roles.index(role)
     ev_step, ev_holder, ev_vet, ev_inst = [], [], [], []
-    month = {"month": 1, "quarter": 3, "year": 12}[cal.step]
     for el in cal.elections:
         if el.country != other or el.institution not in inst_ids:
             continue
-        start_m = dates[0].year * 12 + dates[0].month - 1
-        step = (el.date.year * 12 + el.date.month - 1 - start_m) // month
+        step = cal.step_of(el.date)
         if 0 <= step < cal.horizon:
             ev_step.append(step)
             ev_holder.append(inst_ids.index(el.institution))
@@ -717,6 +831,7 @@ def compile_system(
     menu_mask = None
     if menu:
         menu_mask = np.array([k in menu for k in focal.instruments])
+    script = find_script(s, strategy)
     year_frac = {"month": 1 / 12, "quarter": 0.25, "year": 1.0}[cal.step]
     f_el = focal_elections(s, scenario, focal, roles["sanctions"], dates, cal.step, cal.horizon)
     return System(
@@ -746,15 +861,24 @@ def compile_system(
         focal_params=sparams,
         focal_menu=menu_mask,
         focal_elections=f_el if f_el.step.size else None,
+        script=script_plan(script, cal, focal) if script is not None else None,
+        events=event_plan(s, focal, internal, issues),
     )
 
 
 __all__ = [
+    "SCRIPTED_KIND",
     "ElectionPlan",
+    "EventPlan",
     "FocalElections",
+    "ScriptPlan",
     "Side",
     "System",
     "compile_system",
+    "event_plan",
+    "find_script",
     "quarter_label",
+    "script_ids",
+    "script_plan",
     "step_dates",
 ]
