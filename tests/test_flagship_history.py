@@ -11,6 +11,7 @@ either place. The checks that need the schema are skipped, with a reason, where 
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,9 @@ needs_schema = pytest.mark.skipif(
 )
 
 
+@cache
 def _yaml(path: Path) -> dict[str, Any]:
+    """The parsed file, read once per session (the tests only read it)."""
     with path.open(encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
     assert isinstance(data, dict), f"{path}: expected a mapping"
