@@ -99,6 +99,7 @@ def test_a_script_that_mirrors_its_hand_over_runs_exactly_like_it(tmp_path: Path
             {"id": "mirror", "country": "west", "then": "defector", "until": "2002-12-31",
              "judgment": "test", "steps": [{"date": "2001-07-01", "level": 0.0, "judgment": "t"}]}
         )
+        d["history"]["events"] = []  # events come with a replay only, so they would differ
 
     s = _with(tmp_path, edit)
     a = simulate(s, "mirror", WORLDS, SEED)
@@ -149,11 +150,12 @@ def test_a_scheduled_event_moves_the_levels_at_its_date_in_every_world(tmp_path:
     with_event = load_scenario(FIXTURE)
     without = _with(tmp_path, lambda d: d["history"].pop("events"))
     name = "history.events[war].effects.terror"
-    assert name in {u.name for u in uncertainties(with_event)}
+    assert name in {u.name for u in uncertainties(with_event, history=True)}
     t = 3  # 2002-04-10 falls in 2002Q2
-    base = simulate(without, "wait", WORLDS, SEED, record_state=True)
+    replay = "west-as-followed"  # events come with a replay of history
+    base = simulate(without, replay, WORLDS, SEED, record_state=True)
     for value in (10.0, 14.0):
-        hit = simulate(with_event, "wait", WORLDS, SEED, values={name: value}, record_state=True)
+        hit = simulate(with_event, replay, WORLDS, SEED, values={name: value}, record_state=True)
         diff = (hit.level - base.level).sel(issue="terror").values
         assert np.all(diff[:, :t] == 0)
         np.testing.assert_allclose(diff[:, t], value, rtol=1e-5)
@@ -241,3 +243,31 @@ def test_a_scenario_without_history_dumps_as_before() -> None:
     s = load_scenario(Path(__file__).parent / "data" / "minimal-system.yaml")
     assert s.history is None
     assert "history" not in s.model_dump() and '"history"' not in s.model_dump_json()
+
+
+def test_events_come_with_a_replay_never_with_the_options() -> None:
+    """Dated events are history: a script meets them; a strategy judged from the start does
+    not (hindsight must not reach the options), and their numbers are not sampled there."""
+    from detente.scenario import uncertainties
+
+    s = load_scenario(FIXTURE)
+    assert s.history is not None and s.history.events
+    script = s.history.scripts[0]
+    from detente.sim.system import compile_system
+
+    assert compile_system(s, script.id).events is not None
+    assert compile_system(s, script.then).events is None
+    names = [p.name for p in uncertainties(s)]
+    assert not any(n.startswith("history.") for n in names)
+    assert any(p.name.startswith("history.") for p in uncertainties(s, history=True))
+
+
+def test_bare_yaml_on_and_off_are_read_as_actions(tmp_path: Path) -> None:
+    """PyYAML reads ``action: on`` as true; the documented example must still load."""
+    text = TEXT.replace('action: "on"', "action: on").replace("action: 'on'", "action: on")
+    path = tmp_path / "bare.yaml"
+    path.write_text(text)
+    s = load_scenario(path)
+    assert s.history is not None
+    actions = {st.action for sc in s.history.scripts for st in sc.steps if st.instrument}
+    assert actions <= {"on", "off"} and actions

@@ -331,6 +331,16 @@ class ScriptStep(Provenance):
     )
     description: str = ""
 
+    @field_validator("action", mode="before")
+    @classmethod
+    def _yaml_on_off(cls, value: object) -> object:
+        # YAML 1.1 (PyYAML) reads the bare words on/off as booleans.
+        if value is True:
+            return "on"
+        if value is False:
+            return "off"
+        return value
+
     @model_validator(mode="after")
     def _one_kind(self) -> ScriptStep:
         if (self.instrument is None) == (self.level is None):

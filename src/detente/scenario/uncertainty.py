@@ -61,11 +61,24 @@ def uncertain_numbers(scenario: Scenario) -> list[tuple[Loc, str, Uncertain]]:
     return list(_walk(scenario, (), []))
 
 
-def uncertainties(scenario: Scenario) -> list[UncertainParameter]:
-    """The scenario's uncertainties: every number given with a range or a spread."""
+HISTORY_PREFIX = "history."
+"""Names of the numbers of a scenario's ``history`` section (its dated events)."""
+
+
+def uncertainties(scenario: Scenario, *, history: bool = False) -> list[UncertainParameter]:
+    """The scenario's uncertainties: every number given with a range or a spread.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    history : bool
+        Also list the numbers of the ``history`` section (the effects of dated events).
+        They act only in a replay of history (a script), so experiments that compare the
+        scenario's strategies leave them out: sampled there, they would be inert.
+    """
     params = []
     for loc, name, u in uncertain_numbers(scenario):
-        if not u.is_range:
+        if not u.is_range or (not history and name.startswith(HISTORY_PREFIX)):
             continue
         low, high = u.bounds()
         dist = u.distribution

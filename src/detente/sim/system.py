@@ -862,7 +862,10 @@ def compile_system(
         focal_menu=menu_mask,
         focal_elections=f_el if f_el.step.size else None,
         script=script_plan(script, cal, focal) if script is not None else None,
-        events=event_plan(s, focal, internal, issues),
+        # Dated events are part of a history replay: they come with a script, never with the
+        # options judged from the scenario's start (later facts reach those only through
+        # calibration).
+        events=event_plan(s, focal, internal, issues) if script is not None else None,
     )
 
 
