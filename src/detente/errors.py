@@ -9,8 +9,12 @@ prints one line per problem and exits with code 2, never a traceback.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+_SCENARIO_SOURCE = re.compile(r"scenario [A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,20 @@ class InputError(Exception):
         self.problems: tuple[InputProblem, ...] = tuple(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def located(self, argument: str) -> InputError:
+        """This error with every problem placed in ``scenario <id>`` moved to ``argument``.
+
+        The engine knows a scenario only by its id; the command line knows the file (or
+        built-in name) the user gave, which is what each line must name. A command runs one
+        scenario, so every ``scenario <id>`` source is that one.
+        """
+        return InputError(
+            [
+                replace(p, source=argument) if _SCENARIO_SOURCE.fullmatch(p.source) else p
+                for p in self.problems
+            ]
+        )
+
     @classmethod
     def single(cls, source: str, message: str, **where: int | str | None) -> InputError:
         """Build an error holding one problem."""
@@ -65,3 +83,12 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return ``' (did you mean "x"?)'`` for the closest choice, or ``''`` when none is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+@contextmanager
+def problems_named_after(argument: str) -> Iterator[None]:
+    """Re-raise InputErrors with ``scenario <id>`` sources replaced by ``argument``."""
+    try:
+        yield
+    except InputError as exc:
+        raise exc.located(argument) from None

@@ -256,9 +256,11 @@ def check_contract(
         found.append(Violation("exit code", f"exit {outcome.exit_code}: {first}"))
     if "unexpected error" in text.lower():
         found.append(Violation("catch-all message", first))
-    names = ["<command line>", "<built-in", *(str(s) for s in sources)]
+    # detente-out/ is the default output folder, $DETENTE_* the environment's settings
+    names = ["<command line>", "<built-in", "detente-out", "$DETENTE_", *(str(s) for s in sources)]
     names += [Path(str(s)).name for s in sources if Path(str(s)).name]
     names += [a for a in outcome.args if a.strip()]  # a file named on the command line
+    names += [a[:40] for a in outcome.args if len(a) > 120]  # long paths are shown shortened
     for line in [] if crashed else outcome.stderr.splitlines():
         if not line.strip() or _PROGRESS_GLYPH in line:
             continue

@@ -206,9 +206,16 @@ KNOWN = {
     "file-name-5000-chars": ["compare", "syn.yaml", "--states", "2", "--worlds", "2", "--out",
                              "x" * 5000],
     "report-out-under-a-file": ["report", "base", "--out", "afile.txt/report.html"],
+    # found by the long mode after the fixes (2,000 random command lines)
+    "report-name-5000-chars": ["report", "x" * 5000],
+    "export-db-name-5000-chars": ["export", "--out", "o", "--db", "x" * 5000],
+    "engine-error-names-the-file": ["simulate", "syn.yaml", "--strategy", "engagement",
+                                    "--worlds", "2"],
+    "empty-argument": ["validate", ""],
 }
 KNOWN_ENV: dict[str, dict[str, str | None]] = {
     "model-not-found": {"DETENTE_MODEL": "nosuch:fn"},
+    "engine-error-names-the-file": {"DETENTE_MODEL": None},  # the real engine reads syn.yaml
 }
 
 

@@ -23,9 +23,10 @@ from rich.table import Table
 
 from detente.cli.options import SeedOpt
 from detente.cli.output import ReadableHelp, add_columns, narrow_table, print_markdown
-from detente.errors import InputError, did_you_mean
+from detente.errors import InputError, did_you_mean, problems_named_after
 from detente.experiments import analysis, jobs
 from detente.experiments.runner import MODEL_ENV, EngineUnavailableError
+from detente.fileio import check_path_length
 from detente.formatting import interval, is_share, metric_value, number, percent
 from detente.runs import DEFAULT_ROOT, RunDir
 from detente.runs.directory import dumps
@@ -100,11 +101,13 @@ def _split(text: str | None) -> list[str] | None:
 
 
 @contextlib.contextmanager
-def _engine_guard() -> Iterator[None]:
+def _engine_guard(scenario: str) -> Iterator[None]:
     """The engine failing to load: one line; exit 2 when ``$DETENTE_MODEL`` names it (bad
-    input), 1 when detente's own engine is missing (a broken install)."""
+    input), 1 when detente's own engine is missing (a broken install). Problems the engine
+    places in ``scenario <id>`` name the file the user gave instead."""
     try:
-        yield
+        with problems_named_after(scenario):
+            yield
     except EngineUnavailableError as exc:
         if os.environ.get(MODEL_ENV):
             raise InputError.single(f"${MODEL_ENV}", str(exc)) from None
@@ -242,7 +245,7 @@ def compare(
     ] = False,
 ) -> None:
     """Compare strategies: expected value, regret, satisficing share and rank per outcome."""
-    with _engine_guard():
+    with _engine_guard(scenario):
         result = jobs.compare(
             scenario,
             strategies=_split(strategies),
@@ -323,7 +326,7 @@ def run(
     as_json: JsonOpt = False,
 ) -> None:
     """The main job: compare the options over sampled states, summarise, write detente-out/."""
-    with _engine_guard():
+    with _engine_guard(scenario):
         result = jobs.compare(
             scenario,
             states=(12 if quick else 64) if states is None else states,
@@ -403,7 +406,7 @@ def explore(
     as_json: JsonOpt = False,
 ) -> None:
     """Scenario discovery with PRIM: under which conditions does the outcome occur?"""
-    with _engine_guard():
+    with _engine_guard(scenario):
         result = jobs.explore(
             scenario,
             strategy=strategy,
@@ -498,7 +501,7 @@ def sensitivity_cmd(
         if not as_json:
             err.print(line, markup=False)
 
-    with _engine_guard():
+    with _engine_guard(scenario):
         result = jobs.sensitivity_analysis(
             scenario,
             strategy=strategy,
@@ -546,6 +549,7 @@ def export(
     ] = None,
 ) -> None:
     """Export the results database (or one run) to Parquet files."""
+    check_path_length(db)
     if not db.exists():
         raise InputError.single(str(db), "no such results database; run an experiment first")
     store = ResultStore(db)

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from detente.cli.options import SeedOpt
 from detente.cli.output import ReadableHelp, add_columns, narrow_table
-from detente.errors import InputError
+from detente.errors import InputError, problems_named_after
 from detente.experiments.budget import check_worlds
 from detente.formatting import is_share, number, percent
 from detente.scenario import load_scenario
@@ -81,9 +81,10 @@ def simulate_cmd(
         disable=as_json or worlds < 5000,
     ) as prog:
         task = prog.add_task(strategy, total=worlds)
-        frame = trajectory_quantiles(
-            sc, strategy, worlds, seed, progress=lambda k: prog.advance(task, k)
-        )
+        with problems_named_after(scenario):
+            frame = trajectory_quantiles(
+                sc, strategy, worlds, seed, progress=lambda k: prog.advance(task, k)
+            )
     if as_json:
         doc = run_summary_json(frame)[strategy]
         doc = {"scenario": sc.id, "strategy": strategy, "worlds": worlds, "seed": seed, **doc}

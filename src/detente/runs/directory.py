@@ -41,7 +41,7 @@ from typing import Any
 import pandas as pd
 
 from detente.errors import InputError, did_you_mean
-from detente.fileio import check_output_dir, os_error, write_text_atomic
+from detente.fileio import check_output_dir, check_path_length, os_error, write_text_atomic
 
 DEFAULT_ROOT = Path("detente-out")
 DB_NAME = "results.duckdb"
@@ -252,6 +252,7 @@ def find_run(target: str | Path | None = None, run_id: str | None = None) -> Run
         target = DEFAULT_ROOT
     path = Path(target)
     source = str(target)
+    check_path_length(path)
     if path.is_file() and path.suffix == ".duckdb":
         return _pick(path.parent, run_id, str(path.parent))
     if path.is_dir():
