@@ -67,7 +67,10 @@ TABLE_PAYLOADS = ["[/x]", "[bold]", '"', '""', ",", ";", "\t", "=cmd|' /C calc'!
 @st.composite
 def delete_column(draw: st.DrawFn, text: str) -> tuple[str, str]:
     """Drop one column from every row (a missing column)."""
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:  # an earlier mutation made the text unreadable as CSV: keep it
+        return "not CSV any more", text
     width = max((len(r) for r in rows), default=0)
     if width == 0:
         return "empty", text
