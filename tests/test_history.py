@@ -271,3 +271,25 @@ def test_bare_yaml_on_and_off_are_read_as_actions(tmp_path: Path) -> None:
     assert s.history is not None
     actions = {st.action for sc in s.history.scripts for st in sc.steps if st.instrument}
     assert actions <= {"on", "off"} and actions
+
+
+def test_prior_predictive_pools_each_states_probability_of_the_record() -> None:
+    from detente.experiments.chunks import state_seed
+    from detente.experiments.sampling import sample_states
+    from detente.history import prior_predictive
+
+    s = load_scenario(FIXTURE)
+    assert s.history is not None
+    states = sample_states(s, 3, "lhs", 5, history=True)
+    assert any(str(c).startswith("history.") for c in states.columns)
+    table = prior_predictive(s, "west-as-followed", states, 16, seed=5).set_index("observation")
+    by_state = []
+    for state, row in zip(states.index, states.to_dict("records"), strict=True):
+        sim = observe(s, "west-as-followed", 16, state_seed(5, int(state)), values=row)
+        by_state.append(np.exp(observation_log_probabilities(sim, s.history.observations)))
+    expected = np.mean(by_state, axis=0)
+    np.testing.assert_allclose(table["probability"].to_numpy(), expected, rtol=1e-12)
+    assert (table["probability_min"] <= table["probability"]).all()
+    assert (table["probability"] <= table["probability_max"]).all()
+    binary = table[table["kind"] == "binary"]
+    assert len(binary) and binary["share_true"].between(0, 1).all()

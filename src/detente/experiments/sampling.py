@@ -137,7 +137,7 @@ def to_values(params: Sequence[UncertainParameter], unit: FloatArray) -> pd.Data
 
 
 def sample_states(
-    scenario: Scenario, n: int, method: Sampler = "lhs", seed: int = 0
+    scenario: Scenario, n: int, method: Sampler = "lhs", seed: int = 0, *, history: bool = False
 ) -> pd.DataFrame:
     """Sample ``n`` states of the world over every uncertainty of ``scenario``.
 
@@ -148,6 +148,9 @@ def sample_states(
         Number of states.
     method : {"lhs", "sobol"}
     seed : int
+    history : bool
+        Also sample the numbers of the ``history`` section (dated events), for a replay of
+        history (see :func:`detente.scenario.uncertainties`).
 
     Returns
     -------
@@ -165,7 +168,7 @@ def sample_states(
         raise InputError.single(
             "<command line>", f"unknown sampler {method!r}; expected one of {', '.join(SAMPLERS)}"
         )
-    params = uncertainties(scenario)
+    params = uncertainties(scenario, history=history)
     return to_values(params, unit_sample(n, len(params), method, seed))
 
 

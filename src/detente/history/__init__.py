@@ -10,6 +10,7 @@ blocks calibration and hindcast call on batches of states.
 
 from detente.history.heldout import load_observations
 from detente.history.observe import observation_kind, observe
+from detente.history.predictive import prior_predictive
 from detente.history.scoring import log_likelihood, observation_log_probabilities
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "observation_kind",
     "observation_log_probabilities",
     "observe",
+    "prior_predictive",
 ]
