@@ -212,6 +212,8 @@ KNOWN = {
     "engine-error-names-the-file": ["simulate", "syn.yaml", "--strategy", "engagement",
                                     "--worlds", "2"],
     "empty-argument": ["validate", ""],
+    "figures-out-in-sys": ["figures", "emission-standards-1994", "--rounds", "1", "--out",
+                           "/sys/detente-fuzz"],
 }
 KNOWN_ENV: dict[str, dict[str, str | None]] = {
     "model-not-found": {"DETENTE_MODEL": "nosuch:fn"},

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from detente.errors import InputError
+from detente.fileio import check_output_dir
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -68,8 +68,7 @@ def figures(
     from detente.scenario import load_scenario
 
     s = load_scenario(scenario)
-    if out.exists() and not out.is_dir():
-        raise InputError.single(str(out), "exists and is not a directory; expected a directory")
+    check_output_dir(out)
     written = save_figure(structure_chart(s), out, "structure")
     forecasts, traces = scenario_forecasts(s, rounds=rounds)
     for issue_id, fc in forecasts.items():

@@ -168,14 +168,17 @@ def figure_bytes(fig: Figure, fmt: Format = "png") -> bytes:
 def save_figure(
     fig: Figure, directory: Path, stem: str, formats: Sequence[Format] = ("png", "svg")
 ) -> list[Path]:
-    """Write ``directory/stem.<fmt>`` for each format and return the paths written."""
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt in formats:
-        path = directory / f"{stem}.{fmt}"
-        path.write_bytes(figure_bytes(fig, fmt))
-        paths.append(path)
-    return paths
+    """Write ``directory/stem.<fmt>`` for each format and return the paths written.
+
+    Each file is written atomically (:func:`detente.fileio.write_bytes_atomic`): a directory
+    that cannot hold it, or a full disk, is one InputError naming the path.
+    """
+    from detente.fileio import check_output_dir, write_bytes_atomic
+
+    check_output_dir(directory)
+    return [
+        write_bytes_atomic(directory / f"{stem}.{fmt}", figure_bytes(fig, fmt)) for fmt in formats
+    ]
 
 
 def placeholder(ax: Any, message: str) -> None:
