@@ -172,6 +172,8 @@ COMMANDS = [
     "validate",
     "scenarios",
     "backtest deu",
+    "report",
+    "figures",
 ]
 
 
@@ -181,7 +183,7 @@ def test_help_shows_readable_types_and_defaults(command: str, run_cli, monkeypat
     result = run_cli(*command.split(), "--help")
     assert result.exit_code == 0
     text = result.stdout
-    for raw in ("<bool>", "<int>", "<list[str]>", "<str>", "<float>", "<path>", "{"):
+    for raw in ("<bool>", "<int>", "<list[str]>", "<str>", "<float>", "<path>", "<dir>", "<file>", "{"):
         assert raw not in text, (command, raw)
     if command in ("compare", "explore"):
         assert "--states" in text and "[default: " in text.split("--states")[1].split("--")[0]

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from detente.cli.output import ReadableHelp
 from detente.fileio import check_output_dir
 
 console = Console(highlight=False, soft_wrap=True)
@@ -27,6 +28,7 @@ def report(
         str | None,
         typer.Option(
             "--run",
+            metavar="ID",
             help="The run to report (a unique prefix of its id is enough; default: latest).",
         ),
     ] = None,
@@ -35,6 +37,7 @@ def report(
         typer.Option(
             "--out",
             "-o",
+            metavar="FILE",
             help="HTML file to write (default: report.html in the run's folder).",
             dir_okay=False,
         ),
@@ -51,10 +54,15 @@ def figures(
     scenario: Annotated[str, typer.Argument(help="Built-in scenario name or path to a YAML file.")],
     out: Annotated[
         Path,
-        typer.Option("--out", "-o", help="Directory to write the figures to.", file_okay=False),
+        typer.Option(
+            "--out", "-o", metavar="DIR", help="Directory to write the figures to.", file_okay=False
+        ),
     ] = Path("detente-out/figures"),
     rounds: Annotated[
-        int, typer.Option(help="Rounds of the expected-utility model.", min=0, max=100)
+        int,
+        typer.Option(
+            metavar="N", help="Rounds of the expected-utility model.", min=0, max=100
+        ),
     ] = 8,
 ) -> None:
     """Write a scenario's structure and bargaining figures as PNG and SVG."""
@@ -83,5 +91,5 @@ def figures(
 
 def register(app: typer.Typer) -> None:
     """Attach the report commands to the app."""
-    app.command("report")(report)
-    app.command("figures")(figures)
+    app.command("report", cls=ReadableHelp)(report)
+    app.command("figures", cls=ReadableHelp)(figures)
