@@ -293,3 +293,14 @@ def test_prior_predictive_pools_each_states_probability_of_the_record() -> None:
     assert (table["probability"] <= table["probability_max"]).all()
     binary = table[table["kind"] == "binary"]
     assert len(binary) and binary["share_true"].between(0, 1).all()
+
+
+def test_validate_refuses_an_unknown_hand_over_naming_the_file(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "bad-then.yaml"
+    text = TEXT.replace("then: wait", "then: wiat")
+    assert text != TEXT
+    path.write_text(text)
+    result = run_cli("validate", str(path))
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: {path}: history.scripts[0].then: unknown strategy 'wiat'")

@@ -75,8 +75,9 @@ def validate(scenario: ScenarioArg) -> None:
     one line each; they do not change the exit code.
     """
     s = load_scenario(scenario)
-    from detente.sim.checks import scenario_warnings  # the engine's import costs ~1 s
+    from detente.sim.checks import check_scripts, scenario_warnings  # the engine: ~1 s
 
+    check_scripts(s, scenario)
     for warning in scenario_warnings(s, scenario):
         typer.echo(f"warning: {warning}", err=True)
     c = counts(s)

@@ -19,6 +19,7 @@ why only the focal strategies are checked for vetoes, not the internal side.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -255,3 +256,22 @@ __all__ = [
     "scenario_warnings",
     "strategy_warnings",
 ]
+
+
+def check_scripts(scenario: Scenario, source: str) -> None:
+    """Refuse a history script whose hand-over (``then``) the engine does not know.
+
+    The schema cannot see the engine's strategy registry, so ``validate`` asks the engine;
+    each problem names ``source`` (the file) and the script's field path.
+    """
+    from detente.sim.system import resolve_strategy
+
+    scripts = scenario.history.scripts if scenario.history is not None else []
+    problems: list[InputProblem] = []
+    for script in scripts:
+        try:
+            resolve_strategy(scenario, script.id)
+        except InputError as exc:
+            problems.extend(replace(p, source=source) for p in exc.problems)
+    if problems:
+        raise InputError(problems)

@@ -575,7 +575,10 @@ def resolve_strategy(s: Scenario, strategy: str) -> tuple[str, str, dict[str, fl
         except InputError as exc:
             i = s.history.scripts.index(script) if s.history is not None else 0
             raise InputError(
-                [replace(p, source=f"history.scripts[{i}].then") for p in exc.problems]
+                [
+                    replace(p, source=f"scenario {s.id}", path=f"history.scripts[{i}].then")
+                    for p in exc.problems
+                ]
             ) from None
         return script.country, kind, params, menu
     if strategy == SCRIPTED_KIND:
