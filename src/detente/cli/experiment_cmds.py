@@ -12,7 +12,7 @@ import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -24,13 +24,15 @@ from rich.table import Table
 from detente.cli.options import SeedOpt
 from detente.cli.output import ReadableHelp, add_columns, narrow_table, print_markdown
 from detente.errors import InputError, did_you_mean, problems_named_after
-from detente.experiments import analysis, jobs
-from detente.experiments.runner import MODEL_ENV, EngineUnavailableError
 from detente.fileio import check_path_length
 from detente.formatting import interval, is_share, metric_value, number, percent
 from detente.runs import DEFAULT_ROOT, RunDir
 from detente.runs.directory import dumps
-from detente.store.duckdb import ResultStore
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from detente.experiments import analysis, jobs
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -94,6 +96,21 @@ IncludeOpt = Annotated[
 # ---------------------------------------------------------------------------------------
 
 
+
+def _jobs() -> ModuleType:
+    """The experiment jobs, imported when a command runs (they pull SciPy, DuckDB and the
+    engine: about a second that ``--help`` and usage errors should not pay)."""
+    from detente.experiments import jobs
+
+    return jobs
+
+
+def _analysis() -> ModuleType:
+    """The analysis module, imported when a command runs (see :func:`_jobs`)."""
+    from detente.experiments import analysis
+
+    return analysis
+
 def _split(text: str | None) -> list[str] | None:
     if text is None:
         return None
@@ -105,6 +122,8 @@ def _engine_guard(scenario: str) -> Iterator[None]:
     """The engine failing to load: one line; exit 2 when ``$DETENTE_MODEL`` names it (bad
     input), 1 when detente's own engine is missing (a broken install). Problems the engine
     places in ``scenario <id>`` name the file the user gave instead."""
+    from detente.experiments.runner import MODEL_ENV, EngineUnavailableError
+
     try:
         with problems_named_after(scenario):
             yield
@@ -169,7 +188,7 @@ def comparison_tables(
         add_columns(table, columns, left=("strategy",))
         rows = comparison[comparison.outcome == outcome].sort_values("rank", na_position="last")
         ranked = rows["rank"].notna().any()
-        tied = analysis.tied_with_best(rows) if ranked else []
+        tied = _analysis().tied_with_best(rows) if ranked else []
         decisive = len(tied) == 1
         for _, r in rows.iterrows():
             name = escape(str(r["strategy"]))
@@ -246,7 +265,7 @@ def compare(
 ) -> None:
     """Compare strategies: expected value, regret, satisficing share and rank per outcome."""
     with _engine_guard(scenario):
-        result = jobs.compare(
+        result = _jobs().compare(
             scenario,
             strategies=_split(strategies),
             states=states,
@@ -327,7 +346,7 @@ def run(
 ) -> None:
     """The main job: compare the options over sampled states, summarise, write detente-out/."""
     with _engine_guard(scenario):
-        result = jobs.compare(
+        result = _jobs().compare(
             scenario,
             states=(12 if quick else 64) if states is None else states,
             worlds=(32 if quick else 100) if worlds is None else worlds,
@@ -407,7 +426,7 @@ def explore(
 ) -> None:
     """Scenario discovery with PRIM: under which conditions does the outcome occur?"""
     with _engine_guard(scenario):
-        result = jobs.explore(
+        result = _jobs().explore(
             scenario,
             strategy=strategy,
             outcome=outcome,
@@ -502,7 +521,7 @@ def sensitivity_cmd(
             err.print(line, markup=False)
 
     with _engine_guard(scenario):
-        result = jobs.sensitivity_analysis(
+        result = _jobs().sensitivity_analysis(
             scenario,
             strategy=strategy,
             outcome=outcome,
@@ -552,6 +571,8 @@ def export(
     check_path_length(db)
     if not db.exists():
         raise InputError.single(str(db), "no such results database; run an experiment first")
+    from detente.store.duckdb import ResultStore
+
     store = ResultStore(db)
     if run_id is not None:
         runs = store.runs()
