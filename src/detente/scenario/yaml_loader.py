@@ -274,10 +274,17 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _split_union(loc: tuple[Any, ...]) -> tuple[Loc, str | None, Loc]:
-    """Split a pydantic loc at a union-member tag: (base, tag, rest)."""
+def _split_union(loc: tuple[Any, ...], data: Any) -> tuple[Loc, str | None, Loc]:
+    """Split a pydantic loc at a union-member tag: (base, tag, rest).
+
+    A tag is a type name pydantic inserts (``float``, ``Uncertain``, ``date``...); a part that
+    is a key of the document at that place is a field (an election's ``date``), not a tag.
+    """
     for i, part in enumerate(loc):
         if isinstance(part, str) and (part in _UNION_TAGS or part.startswith("function-")):
+            here = _value_at(data, tuple(loc[:i]))
+            if isinstance(here, dict) and part in here:
+                continue
             return tuple(loc[:i]), part, tuple(loc[i + 1 :])
     return tuple(loc), None, ()
 
@@ -306,7 +313,11 @@ def validation_problems(
     problems: dict[Loc, InputProblem] = {}
     union_seen: set[Loc] = set()
     for err in exc.errors():
-        base, tag, rest = _split_union(err["loc"])
+        base, tag, rest = (
+            (tuple(err["loc"]), None, ())  # a missing field is never a union member
+            if err["type"] == "missing"
+            else _split_union(err["loc"], data)
+        )
         if tag is not None:
             value = _value_at(data, base)
             if isinstance(value, dict):
@@ -365,6 +376,11 @@ def scenario_from_data(data: Any, src: str, node: yaml.Node | None = None) -> Sc
     except ValidationError as exc:
         problems = validation_problems(exc, data, node, src)
         problems += [_problem(src, node, loc, msg) for loc, msg in _references_despite(exc, data)]
+        if not problems:  # every error was folded into another: still say what pydantic saw
+            problems = [
+                _problem(src, node, tuple(e["loc"]), _message(e, tuple(e["loc"])))
+                for e in exc.errors()[:5]
+            ]
         raise InputError(problems) from None
     refs = reference_problems(scenario)
     if refs:
