@@ -188,3 +188,27 @@ def test_open_run_examples_run_as_doctests(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.chdir(tmp_path)
     result = doctest.testmod(detente.runs.run, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 8 and result.failed == 0
+
+
+def test_a_second_write_of_the_same_run_keeps_what_it_does_not_produce(tmp_path: Path) -> None:
+    """`detente run` then `detente compare` with the same settings share a run id (same
+    numbers): the compare must not delete the run's report, trajectories or discovery."""
+    first = RunDir.write(
+        tmp_path,
+        "run-a",
+        {
+            "run.json": {"run_id": "run-a", "command": "run", "discovery": {"box": None}},
+            "trajectories.csv": pd.DataFrame({"step": [0, 1]}),
+            "report.html": "<html>first</html>",
+        },
+    )
+    RunDir.write(
+        tmp_path,
+        "run-a",
+        {"run.json": {"run_id": "run-a", "command": "compare"}, "comparison.csv": pd.DataFrame({"v": [1]})},
+    )
+    assert (first.path / "report.html").read_text() == "<html>first</html>"
+    assert (first.path / "trajectories.csv").exists() and (first.path / "comparison.csv").exists()
+    info = json.loads((first.path / "run.json").read_text())
+    assert info["command"] == "compare" and info["discovery"] == {"box": None}
+    assert not [p for p in (tmp_path / "runs").iterdir() if p.name.startswith(".")]

@@ -69,6 +69,14 @@ def _serialise(name: str, artifact: Artifact) -> str:
     return dumps(artifact)
 
 
+def _read_json_or_empty(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 class RunDir:
     """One run's folder: writes its artifacts once, reads them back by name.
 
@@ -100,7 +108,11 @@ class RunDir:
         """Store a finished run's artifacts (file name -> content) and point ``latest`` at it.
 
         All files are written into a staging folder that is renamed to ``runs/<run_id>``
-        when complete; an earlier copy of the same run is replaced as a whole.
+        when complete. A run id hashes everything that determines the numbers, so a folder
+        that already holds this id holds the same numbers: its files that this write does
+        not produce (a ``run``'s trajectories and report, when a ``compare`` with the same
+        settings follows it) are kept, and ``run.json`` keeps the keys the new one lacks.
+        Nothing is lost; what both have comes from the newer write.
         """
         runs = check_output_dir(Path(root) / RUNS)
         final = runs / run_id
@@ -111,9 +123,15 @@ class RunDir:
                 shutil.rmtree(stage)
             stage.mkdir(parents=True)
             for name, artifact in artifacts.items():
+                if name == RUN_JSON and isinstance(artifact, Mapping) and final.is_dir():
+                    artifact = {**_read_json_or_empty(final / RUN_JSON), **artifact}
                 (stage / name).write_text(
                     _serialise(name, artifact), encoding="utf-8", newline="\n"
                 )
+            if final.is_dir():
+                for kept in final.iterdir():
+                    if kept.is_file() and not (stage / kept.name).exists():
+                        shutil.copy2(kept, stage / kept.name)
             if final.exists():
                 final.rename(old)
             stage.rename(final)
