@@ -296,11 +296,20 @@ def _store_run(
     target: Target,
     payload: dict[str, Any],
     scenario_text: str,
+    params: pd.DataFrame,
+    means: pd.DataFrame,
     tables: Mapping[str, Artifact],
 ) -> RunDir:
+    """Write the run's folder: its scenario, sampled states, cell means, ``tables`` and
+    ``run.json``."""
     run_id = str(payload["run_id"])
     payload["run_dir"] = str(target.out / "runs" / run_id)
-    artifacts: dict[str, Artifact] = {SCENARIO_YAML: scenario_text, **tables}
+    artifacts: dict[str, Artifact] = {
+        SCENARIO_YAML: scenario_text,
+        "parameters.csv": params,
+        "state_means.csv": means,
+        **tables,
+    }
     artifacts["run.json"] = payload
     return RunDir.write(target.out, run_id, artifacts)
 
@@ -422,8 +431,6 @@ def compare(
         "comparison.csv": comparison,
         "drivers.csv": drivers,
         "summary.md": summary,
-        "parameters.csv": params,
-        "state_means.csv": means,
     }
     discovery: dict[str, Any] | None = None
     if discover and len(means) and primary is not None:
@@ -441,7 +448,7 @@ def compare(
         tables["trajectories.csv"] = trajectories
         payload["trajectory_states"] = min(states, MAX_STATES)
     payload["timings"]["total_seconds"] = round(time.perf_counter() - t_start, 2)
-    run_dir = _store_run(target, payload, text, tables)
+    run_dir = _store_run(target, payload, text, params, means, tables)
     return CompareResult(
         run_id=result.run_id,
         run_dir=run_dir,
@@ -622,12 +629,9 @@ def explore(
         target,
         payload,
         text,
-        {
-            "prim_trajectory.csv": res.trajectory,
-            "prim_box.csv": chosen,
-            "parameters.csv": result.parameters(),
-            "state_means.csv": all_means,
-        },
+        result.parameters(),
+        all_means,
+        {"prim_trajectory.csv": res.trajectory, "prim_box.csv": chosen},
     )
     return ExploreResult(
         run_id=result.run_id,
@@ -742,14 +746,7 @@ def sensitivity_analysis(
         "indices": records(frame),
     }
     run_dir = _store_run(
-        target,
-        payload,
-        text,
-        {
-            "sensitivity.csv": frame,
-            "parameters.csv": result.parameters(),
-            "state_means.csv": all_means,
-        },
+        target, payload, text, result.parameters(), all_means, {"sensitivity.csv": frame}
     )
     return SensitivityResult(
         run_id=result.run_id,

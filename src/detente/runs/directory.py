@@ -69,14 +69,6 @@ def _serialise(name: str, artifact: Artifact) -> str:
     return dumps(artifact)
 
 
-def _read_json_or_empty(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 class RunDir:
     """One run's folder: writes its artifacts once, reads them back by name.
 
@@ -124,7 +116,7 @@ class RunDir:
             stage.mkdir(parents=True)
             for name, artifact in artifacts.items():
                 if name == RUN_JSON and isinstance(artifact, Mapping) and final.is_dir():
-                    artifact = {**_read_json_or_empty(final / RUN_JSON), **artifact}
+                    artifact = {**cls(final).stored_info(), **artifact}
                 (stage / name).write_text(
                     _serialise(name, artifact), encoding="utf-8", newline="\n"
                 )
@@ -179,6 +171,13 @@ class RunDir:
         if index is not None:
             frame.index = frame.index.astype("int64")
         return frame
+
+    def stored_info(self) -> dict[str, Any]:
+        """``run.json`` when it is readable, else an empty mapping (for merging into)."""
+        try:
+            return self.info()
+        except InputError:
+            return {}
 
     def info(self) -> dict[str, Any]:
         """``run.json``: the run's settings and what it found."""

@@ -32,7 +32,14 @@ from detente.sim.domestic_bargain import veto_loss
 from detente.sim.engine import ladder
 from detente.sim.internal import KIND as INTERNAL_KIND
 from detente.sim.strategies import get_strategy
-from detente.sim.system import ISSUE_ROLES, REPORTED_ROLES, System, compile_system, issue_roles
+from detente.sim.system import (
+    ISSUE_ROLES,
+    REPORTED_ROLES,
+    System,
+    compile_system,
+    issue_roles,
+    resolve_strategy,
+)
 
 FloatArray = NDArray[np.float64]
 
@@ -248,24 +255,12 @@ def scenario_warnings(s: Scenario, source: str) -> list[InputProblem]:
     return out
 
 
-__all__ = [
-    "LEVEL_RANGES",
-    "level_range",
-    "metric_warnings",
-    "role_warnings",
-    "scenario_warnings",
-    "strategy_warnings",
-]
-
-
 def check_scripts(scenario: Scenario, source: str) -> None:
     """Refuse a history script whose hand-over (``then``) the engine does not know.
 
     The schema cannot see the engine's strategy registry, so ``validate`` asks the engine;
     each problem names ``source`` (the file) and the script's field path.
     """
-    from detente.sim.system import resolve_strategy
-
     scripts = scenario.history.scripts if scenario.history is not None else []
     problems: list[InputProblem] = []
     for script in scripts:
@@ -275,3 +270,14 @@ def check_scripts(scenario: Scenario, source: str) -> None:
             problems.extend(replace(p, source=source) for p in exc.problems)
     if problems:
         raise InputError(problems)
+
+
+__all__ = [
+    "LEVEL_RANGES",
+    "check_scripts",
+    "level_range",
+    "metric_warnings",
+    "role_warnings",
+    "scenario_warnings",
+    "strategy_warnings",
+]
