@@ -223,7 +223,7 @@ def drivers_note(drivers: pd.DataFrame, n_states: int, n_uncertainties: int) -> 
                 f"{percent(DRIVERS_POWER)} power would take about {number(needed)} states "
                 "(Fisher z; see docs/reports.md)."
             )
-    return text + " Run `detente explore` or `detente sensitivity` to test one directly."
+    return text + " Run detente explore or detente sensitivity to test one directly."
 
 
 def drivers_are_leads(drivers: pd.DataFrame) -> bool:
