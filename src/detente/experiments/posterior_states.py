@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from detente.calibration.posterior import Posterior
-from detente.errors import InputError
+from detente.errors import InputError, InputProblem
 from detente.runs.directory import DEFAULT_ROOT, RUNS
 from detente.scenario import Scenario, uncertainties
 from detente.scenario.uncertainty import HISTORY_PREFIX
@@ -130,7 +130,18 @@ def posterior_source(
     and check it against ``scenario`` (:func:`check_posterior`)."""
     from detente.calibration.stored import load_posterior
 
-    posterior = load_posterior(ref, out)
+    try:
+        posterior = load_posterior(ref, out)
+    except InputError as exc:  # name the option the user gave, whatever folder was searched
+        raise InputError(
+            [
+                InputProblem(
+                    f"{OPTION} {ref}",
+                    p.message if p.source == OPTION else f"{p.source}: {p.message}",
+                )
+                for p in exc.problems
+            ]
+        ) from None
     check_posterior(scenario, posterior, str(ref))
     given = Path(ref)
     folder = given if given.is_dir() else Path(out or DEFAULT_ROOT) / RUNS / posterior.run_id

@@ -185,9 +185,13 @@ def table(frame: pd.DataFrame | None, columns: list[str] | None = None) -> dict[
 
 def learned_rows(frame: pd.DataFrame | None, top: int = LEARNED_ROWS) -> list[dict[str, str]]:
     """The uncertainties the data moved most: prior and posterior 90% intervals, narrowing
-    and shift (in prior interval widths), in the stored order."""
+    and shift (in prior interval widths) and whether that is beyond resampling noise
+    (``moved``); those beyond it first, then in the stored order (largest change first)."""
     if frame is None or frame.empty:
         return []
+    if "moved" in frame.columns:
+        moved = frame["moved"].astype(str).str.lower().eq("true")
+        frame = pd.concat([frame[moved], frame[~moved]])
     return [
         {
             "parameter": str(r["parameter"]),
@@ -195,9 +199,32 @@ def learned_rows(frame: pd.DataFrame | None, top: int = LEARNED_ROWS) -> list[di
             "posterior": f"[{number(r['posterior_low'])}, {number(r['posterior_high'])}]",
             "narrowing": percent(r.get("narrowing")) or "–",
             "shift": _cell(r.get("shift")),
+            "moved": _moved(r.get("moved")),
         }
         for _, r in frame.head(top).iterrows()
     ]
+
+
+def _moved(value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    return "yes" if str(value).lower() == "true" else "no"
+
+
+def _moved_count(frame: pd.DataFrame | None) -> int | None:
+    if frame is None or "moved" not in frame.columns:
+        return None
+    return int(frame["moved"].astype(str).str.lower().eq("true").sum())
+
+
+SETTING_LABELS = {
+    "particles": "Particles (states) in the posterior",
+    "worlds": "Worlds per particle",
+    "moves": "Moves per generation",
+    "seed": "Seed",
+    "strategy": "History script (the path followed)",
+    "ess": "Effective sample size (last reweighting)",
+}
 
 
 GENERATION_COLUMNS = ["generation", "beta", "ess", "acceptance", "evaluations", "seconds"]
@@ -219,12 +246,15 @@ def history_context(history: HistoryInputs) -> dict[str, Any]:
         "kind": history.kind,
         "until": history.until,
         "problem": history.problem,
-        "settings": [(_header(k), _cell(v)) for k, v in history.settings.items()],
+        "settings": [
+            (SETTING_LABELS.get(k, _header(k)), _cell(v)) for k, v in history.settings.items()
+        ],
         "scores": table(history.scores),
         "forecasts": table(history.forecasts),
         "hindcast": hindcast,
         "learned": learned_rows(history.learned),
         "learned_total": 0 if history.learned is None else len(history.learned),
+        "learned_moved": _moved_count(history.learned),
         "generations": table(history.generations, GENERATION_COLUMNS),
         "observations": table(history.observations, OBSERVATION_COLUMNS),
     }

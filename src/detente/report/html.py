@@ -548,13 +548,25 @@ PRIOR_WEIGHTS_CAVEAT = (
 )
 """True of states sampled from the scenario's ranges; a run on a posterior replaces it."""
 
+SMALL_RUN_CAVEAT = (
+    "Intervals reflect the number of states and worlds run. Small runs give wide intervals "
+    "and unstable rankings; rerun with more states before relying on close calls."
+)
+COMPARISON_CAVEATS = (PRIOR_WEIGHTS_CAVEAT, SMALL_RUN_CAVEAT)
+"""Standard caveats about comparing strategies (left out of a calibration's report)."""
+CALIBRATION_CAVEAT = (
+    "A calibration learns only what its few dated observations, each with its observation "
+    "error, can tell apart: most numbers keep their prior range, and a posterior resting on "
+    "a small effective sample of states is itself uncertain. It fits the model's structure "
+    "to history; it cannot correct that structure."
+)
+
 STANDARD_CAVEATS: tuple[str, ...] = (
     "The model encodes one reading of the source text. Its structure (who bargains with whom, "
     "who can veto what, how beliefs update) is a judgment as much as its numbers are; the "
     "ranges sampled cover uncertainty about the numbers, not about the structure.",
     PRIOR_WEIGHTS_CAVEAT,
-    "Intervals reflect the number of states and worlds run. Small runs give wide intervals "
-    "and unstable rankings; rerun with more states before relying on close calls.",
+    SMALL_RUN_CAVEAT,
     "Static bargaining forecasts use the actors' nominal numbers and take no account of the "
     "dynamics (backlash, elections, perception) that the simulation models.",
 )
@@ -585,6 +597,10 @@ def _caveats(inputs: ReportInputs, judgments: Sequence[Mapping[str, str]]) -> li
             "the cut-off, not uniformly over the scenario's ranges. They are correlated and "
             "as good as the calibration; see how well this model knows history."
         )
+    if inputs.history_only:
+        out.append(CALIBRATION_CAVEAT)
+        out.extend(c for c in STANDARD_CAVEATS if c not in COMPARISON_CAVEATS)
+        return out
     prior_only = () if not inputs.states_from else (PRIOR_WEIGHTS_CAVEAT,)
     out.extend(c for c in STANDARD_CAVEATS if c not in prior_only)
     return out
