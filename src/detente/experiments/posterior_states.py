@@ -74,7 +74,7 @@ class PosteriorSource:
         """``n`` states drawn from the posterior, columns in the scenario's uncertainty order
         (the order of :func:`detente.experiments.sampling.sample_states`)."""
         drawn = self.posterior.sample_states(n, seed)
-        return drawn[[p.name for p in uncertainties(scenario)]]
+        return drawn[[p.name for p in uncertainties(scenario)]].copy()  # one block, not 890
 
 
 def states_phrase(run_id: str, until: str) -> str:

@@ -81,9 +81,7 @@ def _cutoff(info: dict[str, Any]) -> str:
     return str(info.get("until") or info.get("cutoff") or "")
 
 
-def read_history(
-    folder: Path | None, run_id: str, expected_sha256: str = ""
-) -> HistoryInputs:
+def read_history(folder: Path | None, run_id: str, expected_sha256: str = "") -> HistoryInputs:
     """The history section's inputs from a calibrate or hindcast run's folder.
 
     Parameters
