@@ -129,20 +129,24 @@ def load_run(target: Path | str | None, run_id: str | None = None) -> tuple[Repo
     parameters = run.parameters
     history = history_of(info, run.directory)
     history_only = run.kind in POSTERIOR_KINDS
-    method: dict[str, Any] = _calibration_method(info) if history_only else {
-        "scenario": info.get("scenario"),
-        "sampling": info.get("states_from") or info.get("sampler") or info.get("method"),
-        "states": info.get("states"),
-        "worlds": info.get("worlds"),
-        "seed": info.get("seed"),
-        "strategies": info.get("strategies") or [info.get("strategy")],
-        "uncertainties": info.get("uncertainties")
-        or (parameters.shape[1] if parameters is not None else None),
-        "thresholds": "; ".join(thresholds.values()) if thresholds else None,
-        "rank_by": RANK_LABELS.get(rank_by, rank_by) if run.kind == "compare" else None,
-        "code_version": info.get("code_version"),
-        "run_id": run.run_id,
-    }
+    method: dict[str, Any] = (
+        _calibration_method(info)
+        if history_only
+        else {
+            "scenario": info.get("scenario"),
+            "sampling": info.get("states_from") or info.get("sampler") or info.get("method"),
+            "states": info.get("states"),
+            "worlds": info.get("worlds"),
+            "seed": info.get("seed"),
+            "strategies": info.get("strategies") or [info.get("strategy")],
+            "uncertainties": info.get("uncertainties")
+            or (parameters.shape[1] if parameters is not None else None),
+            "thresholds": "; ".join(thresholds.values()) if thresholds else None,
+            "rank_by": RANK_LABELS.get(rank_by, rank_by) if run.kind == "compare" else None,
+            "code_version": info.get("code_version"),
+            "run_id": run.run_id,
+        }
+    )
     quantiles = run.trajectories
     fan_note = ""
     if quantiles is not None:
