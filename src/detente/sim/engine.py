@@ -576,7 +576,8 @@ def ratify(
             loss = _batch_losses(b, p0, d, position, wr)
             ok = (loss <= _at(b.limit, 1, wr)).all(axis=1)
             if b.veto.size:
-                worst = (loss[:, b.veto] - _at(b.tol, 1, wr, b.veto)).max(axis=1)
+                tol = b.tol[wr][:, b.veto] if b.tol.ndim > 1 else b.tol[b.veto]
+                worst = (loss[:, b.veto] - tol).max(axis=1)
             else:
                 worst = np.full(rk.size, -np.inf)
         else:
@@ -1227,9 +1228,9 @@ def run_layout(
             np.clip(f_clout, 0, None, out=f_clout)
             np.clip(o_clout, 0, None, out=o_clout)
             if roles_bad:
-                menace = shock_menace
-                menace_hits = (hits & menace[None, :]).sum(axis=1).astype(np.float64)
-                bad = bad + (hits & menace[None, :]).any(axis=1)
+                menace = _rows(shock_menace, 1)
+                menace_hits = (hits & menace).sum(axis=1).astype(np.float64)
+                bad = bad + (hits & menace).any(axis=1)
         if t in ev_at:
             assert events is not None
             now = events.step == t
@@ -1241,7 +1242,10 @@ def run_layout(
             np.clip(f_clout, 0, None, out=f_clout)
             np.clip(o_clout, 0, None, out=o_clout)
             if roles_bad:
-                n_menace = int(event_menace[now].sum())
+                if event_menace.ndim == 1:
+                    n_menace: Any = int(event_menace[now].sum())
+                else:
+                    n_menace = event_menace[:, now].sum(axis=1)
                 menace_hits = menace_hits + n_menace
                 bad = bad + (n_menace > 0)
         moderation = _clip((play_o - nl) / (1 - nl), 0, 1)
@@ -1484,7 +1488,7 @@ def internal_positions(
     vetoes read) are computed; the others are left unset.
     """
     f32 = np.float32
-    n, n_a = control.shape[0], base.shape[0]
+    n, n_a = control.shape[0], base.shape[-2]
     rho = np.where(
         reform, _col(p.responsiveness_reformist), _col(p.responsiveness_other)
     ).astype(f32)
