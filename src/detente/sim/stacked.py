@@ -198,8 +198,8 @@ def _concat(parts: list[ChunkResult]) -> ChunkResult:
         np.concatenate([r.active_internal for r in parts]),
     )
     if parts[0].in_force is not None:
-        res.in_force = np.concatenate([r.in_force for r in parts])  # type: ignore[misc]
-        res.levels = np.concatenate([r.levels for r in parts])  # type: ignore[misc]
+        res.in_force = np.concatenate([r.in_force for r in parts])
+        res.levels = np.concatenate([r.levels for r in parts])
     return res
 
 
