@@ -61,14 +61,16 @@ def main() -> None:
         return observe_states(sc, "us-as-followed", hist, 64, seeds)
 
     def obs_each() -> object:
-        return [observe(sc, "us-as-followed", 64, s, values=r) for s, r in zip(seeds, rows_h)]
+        return [observe(sc, "us-as-followed", 64, s, values=r)
+                for s, r in zip(seeds, rows_h, strict=True)]
 
     def sum_stacked() -> object:
         system, res = run_states(sc, "containment", opts, 100, seeds)
         return _chunk_summary(res, system)
 
     def sum_each() -> object:
-        return [summarize(sc, "containment", 100, s, values=r) for s, r in zip(seeds, rows_o)]
+        return [summarize(sc, "containment", 100, s, values=r)
+                for s, r in zip(seeds, rows_o, strict=True)]
 
     obs_stacked()  # warm up (imports, caches)
     t_os, t_oe = _best(obs_stacked, args.repeat), _best(obs_each, args.repeat)

@@ -1512,7 +1512,10 @@ def internal_positions(
 __all__ = [
     "METRICS",
     "ChunkResult",
+    "Layout",
+    "Plans",
     "balance_clout",
+    "chunk_plans",
     "election_verdict",
     "floor_position",
     "ladder",
@@ -1521,6 +1524,7 @@ __all__ = [
     "ratify_plan",
     "reported_metrics",
     "run_chunk",
+    "run_layout",
     "sanctions_bite",
     "vote",
 ]
