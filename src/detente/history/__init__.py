@@ -9,7 +9,7 @@ blocks calibration and hindcast call on batches of states.
 """
 
 from detente.history.heldout import load_observations
-from detente.history.observe import observation_kind, observe
+from detente.history.observe import observation_kind, observe, observe_states
 from detente.history.predictive import prior_predictive
 from detente.history.scoring import log_likelihood, observation_log_probabilities
 
@@ -19,5 +19,6 @@ __all__ = [
     "observation_kind",
     "observation_log_probabilities",
     "observe",
+    "observe_states",
     "prior_predictive",
 ]

@@ -4,7 +4,8 @@
 per-step record of instruments in force and issue levels, and returns, per world, the value
 of each observation's expression at its date, or over its window (a condition: true at some
 step of the window; a value: its mean over the window's steps). Pure: the same arguments
-give the same numbers, whatever the chunk size.
+give the same numbers, whatever the chunk size. :func:`observe_states` does the same for many
+states in one stacked engine run (:mod:`detente.sim.stacked`), with the same numbers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 from numpy.typing import NDArray
 
@@ -35,6 +37,7 @@ from detente.scenario.schema import (
 )
 from detente.sim.api import CHUNK, iter_chunks
 from detente.sim.engine import ChunkResult, reported_metrics
+from detente.sim.stacked import run_states
 from detente.sim.system import System
 
 Kind = Literal["binary", "value"]
@@ -128,6 +131,57 @@ def _functions_for(calls: list[tuple[str, str]]) -> dict[str, list[str]]:
     return out
 
 
+class _Plan:
+    """The observations of one evaluation: parsed, classified, and their steps."""
+
+    def __init__(self, scenario: Scenario, observations: Sequence[Observation] | None) -> None:
+        obs = _observations(scenario, observations)
+        if not obs:
+            raise InputError.single(
+                f"scenario {scenario.id}", "there are no observations to evaluate"
+            )
+        cal = scenario.calendar
+        if cal is None:
+            raise InputError.single(f"scenario {scenario.id}", "observations need a calendar")
+        self.obs = obs
+        self.trees = [_tree(scenario, ob) for ob in obs]
+        self.kinds: list[Kind] = [
+            "binary" if is_condition(tr, BINARY_METRICS, BINARY_FUNCTIONS) else "value"
+            for tr in self.trees
+        ]
+        self.spans = [(cal.step_of(ob.first), cal.step_of(ob.last)) for ob in obs]
+
+    @property
+    def last_step(self) -> int:
+        """The last step any observation reads."""
+        return max(b for _, b in self.spans)
+
+    def check(self, system: System) -> None:
+        """One line per term the engine does not simulate for this scenario."""
+        for ob, tr in zip(self.obs, self.trees, strict=True):
+            _check_simulated(system, ob, tr)
+
+    def values(self, system: System, res: ChunkResult) -> NDArray[np.float64]:
+        """Each observation's value per world of ``res`` (``[n, O]``)."""
+        return np.stack(
+            [
+                _values_in_chunk(system, res, ob, tr, kd, a, b)
+                for ob, tr, kd, (a, b) in zip(self.obs, self.trees, self.kinds, self.spans,
+                                              strict=True)
+            ],
+            axis=1,
+        )
+
+    def coords(self) -> dict[str, Any]:
+        """The observation coordinates of a result."""
+        return {
+            "observation": [ob.id for ob in self.obs],
+            "kind": ("observation", self.kinds),
+            "first_step": ("observation", [a for a, _ in self.spans]),
+            "last_step": ("observation", [b for _, b in self.spans]),
+        }
+
+
 def observe(
     scenario: Scenario,
     strategy: str,
@@ -167,46 +221,72 @@ def observe(
         No observations; a term the engine does not simulate for this scenario; anything
         ``simulate`` refuses.
     """
-    obs = _observations(scenario, observations)
-    if not obs:
-        raise InputError.single(f"scenario {scenario.id}", "there are no observations to evaluate")
-    cal = scenario.calendar
-    if cal is None:
-        raise InputError.single(f"scenario {scenario.id}", "observations need a calendar")
-    trees = [_tree(scenario, ob) for ob in obs]
-    kinds: list[Kind] = [
-        "binary" if is_condition(tr, BINARY_METRICS, BINARY_FUNCTIONS) else "value" for tr in trees
-    ]
-    spans = [(cal.step_of(ob.first), cal.step_of(ob.last)) for ob in obs]
+    plan = _Plan(scenario, observations)
     parts: list[NDArray[np.float64]] = []
     checked = False
     for system, _, res in iter_chunks(
         scenario, strategy, worlds, seed, values=values, chunk=chunk, record_state=True
     ):
         if not checked:
-            for ob, tr in zip(obs, trees, strict=True):
-                _check_simulated(system, ob, tr)
+            plan.check(system)
             checked = True
-        parts.append(
-            np.stack(
-                [
-                    _values_in_chunk(system, res, ob, tr, kd, a, b)
-                    for ob, tr, kd, (a, b) in zip(obs, trees, kinds, spans, strict=True)
-                ],
-                axis=1,
-            )
-        )
+        parts.append(plan.values(system, res))
     return xr.Dataset(
         {"value": (("world", "observation"), np.concatenate(parts))},
-        coords={
-            "world": np.arange(worlds),
-            "observation": [ob.id for ob in obs],
-            "kind": ("observation", kinds),
-            "first_step": ("observation", [a for a, _ in spans]),
-            "last_step": ("observation", [b for _, b in spans]),
-        },
+        coords={"world": np.arange(worlds), **plan.coords()},
         attrs={"scenario": scenario.id, "strategy": strategy, "seed": seed},
     )
 
 
-__all__ = ["observation_kind", "observe"]
+def observe_states(
+    scenario: Scenario,
+    strategy: str,
+    states: pd.DataFrame,
+    worlds: int,
+    seeds: Sequence[int],
+    observations: Sequence[Observation] | None = None,
+) -> xr.Dataset:
+    """:func:`observe` for many states at once, in one stacked engine run.
+
+    The engine (:func:`~detente.sim.stacked.run_states`) stops after the last step any
+    observation reads; the numbers are those of :func:`observe` for each state
+    (``observe(scenario, strategy, worlds, seeds[s], values=row)``).
+
+    Parameters
+    ----------
+    states : DataFrame
+        One row per state (as from :func:`~detente.experiments.sampling.sample_states`).
+    seeds : sequence of int
+        One seed per state.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``value`` (state x world x observation) with the coordinates of :func:`observe` and
+        ``state`` (the frame's index) and ``seed`` along ``state``.
+
+    Raises
+    ------
+    InputError
+        As :func:`observe`; one seed per state is needed.
+    """
+    plan = _Plan(scenario, observations)
+    system, res = run_states(
+        scenario, strategy, states, worlds, seeds, record_state=True,
+        horizon=plan.last_step + 1,
+    )
+    plan.check(system)
+    value = plan.values(system, res).reshape(len(states), worlds, len(plan.obs))
+    return xr.Dataset(
+        {"value": (("state", "world", "observation"), value)},
+        coords={
+            "state": np.asarray(states.index),
+            "seed": ("state", [int(s) for s in seeds]),
+            "world": np.arange(worlds),
+            **plan.coords(),
+        },
+        attrs={"scenario": scenario.id, "strategy": strategy},
+    )
+
+
+__all__ = ["observation_kind", "observe", "observe_states"]

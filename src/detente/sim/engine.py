@@ -42,7 +42,7 @@ from numpy.typing import NDArray
 
 from detente.scenario.schema import SIMULATED_METRICS
 from detente.sim.domestic_bargain import veto_loss
-from detente.sim.rng import WorldRNG, name_key
+from detente.sim.rng import StackedRNG, WorldRNG, name_key
 from detente.sim.strategies import Strategy, View
 from detente.sim.system import Side, System
 
@@ -99,7 +99,78 @@ def _clip(x: Any, low: Any, high: Any, out: Any = None) -> Any:
     return np.minimum(np.maximum(x, low, out=out), high, out=out)
 
 
-def ladder(side: Side, level: FloatArray, neutral: float) -> BoolArray:
+@dataclass(frozen=True)
+class Layout:
+    """Where a run's worlds come from: ``len(seeds)`` states laid end to end.
+
+    State ``s`` occupies rows ``[s * n_each, (s + 1) * n_each)`` and draws the random numbers
+    of worlds ``[start, start + n_each)`` of seed ``seeds[s]``. A per-state run is the
+    layout with one seed.
+    """
+
+    seeds: tuple[int, ...]
+    start: int
+    n_each: int
+
+    @property
+    def n(self) -> int:
+        """Number of rows (worlds of all states)."""
+        return self.n_each * len(self.seeds)
+
+    @property
+    def slices(self) -> list[slice]:
+        """Each state's rows."""
+        return [slice(s * self.n_each, (s + 1) * self.n_each) for s in range(len(self.seeds))]
+
+    def stream(self, *names: str) -> WorldRNG:
+        """The random stream ``names`` for every row (each state's from its own seed)."""
+        key = name_key(*names)
+        if len(self.seeds) == 1:
+            return WorldRNG(self.seeds[0], key, self.start, self.n_each)
+        return StackedRNG(self.seeds, key, self.start, self.n_each)
+
+
+# Per-world leaves (the stacked engine, :mod:`detente.sim.stacked`): a number of the system
+# that differs across the states of one run carries a leading axis of one row per world; a
+# shared one keeps its own shape. The helpers below read either form.
+def _col(x: Any) -> Any:
+    """A per-world parameter ``[n]`` as a column ``[n, 1]``; a scalar as it is."""
+    return x[:, None] if isinstance(x, np.ndarray) and x.ndim == 1 else x
+
+
+def _rows(x: Any, nd: int) -> Any:
+    """A leaf of ``nd`` dims shared by all worlds gets a leading axis of 1; per world, as is."""
+    return x[None] if x.ndim == nd else x
+
+
+def _at(x: Any, nd: int, w: Any, *idx: Any) -> Any:
+    """``x[idx]`` of a shared leaf of ``nd`` dims, ``x[w, *idx]`` of a per-world one."""
+    return x[(w, *idx)] if x.ndim > nd else x[idx]
+
+
+def _dot(a: Any, b: Any, lay: Layout | None, nd: int = 1) -> Any:
+    """``a @ b`` for ``b`` shared (``nd`` dims) or per world (one matrix per state).
+
+    Per world, each state's rows are multiplied by that state's matrix: the same product,
+    on the same rows, as a run of that state alone (so the same floating-point sums).
+    """
+    if b.ndim == nd:
+        return a @ b
+    assert lay is not None
+    out = np.empty(a.shape[:1] + b.shape[2:])
+    for sl in lay.slices:
+        out[sl] = a[sl] @ b[sl.start]
+    return out
+
+
+def _ratio(num: Any, den: Any) -> Any:
+    """``num / den`` where ``den > 0``, else 0 (``den`` a scalar or one per world)."""
+    if np.ndim(den) == 0:
+        return num / den if den > 0 else np.zeros(num.shape)
+    return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+def ladder(side: Side, level: FloatArray, neutral: Any) -> BoolArray:
     """Instruments a cooperation level asks for, ``[n, K]``.
 
     Levels above ``neutral`` climb the conciliatory ladder (instruments sorted by gesture,
@@ -107,10 +178,11 @@ def ladder(side: Side, level: FloatArray, neutral: float) -> BoolArray:
     levels below it take hostile instruments up to cumulative hostility share
     ``(neutral - l) / neutral``.
     """
-    conc = _clip((level - neutral) / max(1.0 - neutral, 1e-9), 0.0, 1.0)
-    host = _clip((neutral - level) / max(neutral, 1e-9), 0.0, 1.0)
-    return (side.conc_rank[None, :] <= conc[:, None] + 1e-9) | (
-        side.host_rank[None, :] <= host[:, None] + 1e-9
+    conc = _clip((level - neutral) / np.maximum(1.0 - neutral, 1e-9), 0.0, 1.0)
+    host = _clip((neutral - level) / np.maximum(neutral, 1e-9), 0.0, 1.0)
+    return np.asarray(
+        (_rows(side.conc_rank, 1) <= conc[:, None] + 1e-9)
+        | (_rows(side.host_rank, 1) <= host[:, None] + 1e-9)
     )
 
 
@@ -126,10 +198,18 @@ def posture(
         is the gesture-weighted share of conciliatory (hostile) instruments in force.
     """
     g = side.gesture
-    w = active.astype(np.float64) + p.announce_weight * pending.astype(np.float64)
     gp, gn = np.clip(g, 0, None), np.clip(-g, 0, None)
-    conc = (w @ gp) / gp.sum() if gp.sum() > 0 else np.zeros(active.shape[0])
-    host = (w @ gn) / gn.sum() if gn.sum() > 0 else np.zeros(active.shape[0])
+    return _posture(active, pending, p, gp, gn, gp.sum(), gn.sum(), None)
+
+
+def _posture(
+    active: BoolArray, pending: BoolArray, p: Any, gp: Any, gn: Any, sp: Any, sn: Any,
+    lay: Layout | None,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`posture` from the positive and negative gestures and their sums (per state)."""
+    w = active.astype(np.float64) + _col(p.announce_weight) * pending.astype(np.float64)
+    conc = _ratio(_dot(w, gp, lay), sp)
+    host = _ratio(_dot(w, gn, lay), sn)
     nl = p.neutral_level
     return _clip(nl + (1 - nl) * conc - nl * host, 0.0, 1.0), conc, host
 
@@ -398,7 +478,8 @@ def _loss(
     i = check.issues
     if check.holder < 0:
         assert check.position is not None
-        return np.asarray(veto_loss(p0[:, i], d[:, i], check.position).sum(axis=1))
+        x = check.position if check.position.ndim == 2 else check.position[worlds, 0]
+        return np.asarray(veto_loss(p0[:, i], d[:, i], x).sum(axis=1))
     x = _holder_position(position, i, worlds, check.holder)
     return np.asarray((veto_loss(p0[:, i], d[:, i], x) * check.stake).sum(axis=1))
 
@@ -422,7 +503,8 @@ def _batch_losses(
         pair = pair * b.stake
     if nh < b.issue.size:
         ie = b.issue[nh:]
-        pair = np.concatenate([pair, veto_loss(p0[:, ie], d[:, ie], b.ext_x)], axis=1)
+        ext = b.ext_x if b.ext_x.ndim == 2 else b.ext_x[worlds, 0]
+        pair = np.concatenate([pair, veto_loss(p0[:, ie], d[:, ie], ext)], axis=1)
     loss = pair[:, b.first]
     if b.two.size:
         loss[:, b.two] += pair[:, b.second]
@@ -436,7 +518,7 @@ def ratify(
     position: FloatArray | NDArray[np.float32],
     stake: BoolArray,
     belief: FloatArray,
-    threshold: float,
+    threshold: Any,
     gate: BoolArray,
     sign: float,
     low: FloatArray,
@@ -455,6 +537,10 @@ def ratify(
     bureaucracies (always) and, for the focal side's own proposals, the executive that made
     them (a proposer does not veto its own proposal). ``plan`` (:func:`ratify_plan` of the
     same side, stake, tolerance and exemption) saves rebuilding the checks on every call.
+
+    Per-world leaves (:mod:`detente.sim.stacked`): ``side.effects``, ``side.order``,
+    ``threshold`` and the plan's tolerances may carry one row per world; each world then
+    takes its candidates in its own ladder order.
 
     Returns
     -------
@@ -478,18 +564,20 @@ def ratify(
     exc = np.full(m, -np.inf)
     pros = prospective.copy()
     cand_t = np.ascontiguousarray(cand.T)
-    for k in side.order[any_k[side.order]].tolist():
-        rk = np.flatnonzero(cand_t[k])  # worlds (among ``rows``) where k is a candidate
+
+    def check(k: int, rk: IntArray) -> None:
+        """Candidate ``k`` in the worlds ``rk`` (among ``rows``), against their prospects."""
         p0 = pros[rk]
-        target = np.minimum(np.maximum(p0 + sign * side.effects[k], low), high)
-        d = target - p0
         wr = rows[rk]  # the same worlds as indices into the full chunk
+        target = np.minimum(np.maximum(p0 + sign * _at(side.effects, 2, wr, k), low), high)
+        d = target - p0
         b = plan.batches[k]
         if b.first.size:
             loss = _batch_losses(b, p0, d, position, wr)
-            ok = (loss <= b.limit).all(axis=1)
+            ok = (loss <= _at(b.limit, 1, wr)).all(axis=1)
             if b.veto.size:
-                worst = (loss[:, b.veto] - b.tol[b.veto]).max(axis=1)
+                tol = b.tol[wr][:, b.veto] if b.tol.ndim > 1 else b.tol[b.veto]
+                worst = (loss[:, b.veto] - tol).max(axis=1)
             else:
                 worst = np.full(rk.size, -np.inf)
         else:
@@ -497,15 +585,28 @@ def ratify(
             worst = np.full(rk.size, -np.inf)
         for c in plan.wide[k]:
             wl = _loss(c, p0, d, position, wr)
-            ok &= wl <= c.tol + 1e-9
+            tol = _at(np.asarray(c.tol), 0, wr)
+            ok &= wl <= tol + 1e-9
             if c.veto:
-                worst = np.maximum(worst, wl - c.tol)
+                worst = np.maximum(worst, wl - tol)
         if gate[k]:
-            ok &= belief[rk] >= threshold * plan.rel[k]
+            ok &= belief[rk] >= _at(np.asarray(threshold), 0, wr) * _at(plan.rel, 1, wr, k)
         app[rk, k] = ok
         e = exc[rk]
         exc[rk] = np.where(ok, np.maximum(e, worst), e)
         pros[rk[ok]] = target[ok]
+
+    if side.order.ndim == 1:
+        for k in side.order[any_k[side.order]].tolist():
+            check(k, np.flatnonzero(cand_t[k]))  # worlds where k is a candidate
+    else:  # one ladder order per world: at each rank, the worlds whose k it is
+        order = side.order[rows]
+        for j in range(n_k):
+            at_j = order[:, j]
+            for k in np.unique(at_j[any_k[at_j]]).tolist():
+                rk = np.flatnonzero(cand_t[k] & (at_j == k))
+                if rk.size:
+                    check(k, rk)
     approved[rows] = app
     excess[rows] = exc
     return approved, excess
@@ -538,7 +639,7 @@ def sanctions_bite(allied: FloatArray, allied0: float, share: float) -> FloatArr
     ``A0``, because the scenario's positions and support are observed under the sanctions as
     they bit then.
     """
-    den = max(1.0 - share + share * allied0, 1e-9)
+    den = np.maximum(1.0 - share + share * allied0, 1e-9)
     return np.asarray((1.0 - share + share * np.asarray(allied, dtype=np.float64)) / den)
 
 
@@ -566,8 +667,8 @@ def floor_position(
     """
     up = np.clip(balance, 0, None)[:, None]
     down = np.clip(-balance, 0, None)[:, None]
-    shift = up * (engager - base)[None, :] + down * (hawk - base)[None, :]
-    return np.asarray(base[None, :] + shift)
+    shift = up * _rows(engager - base, 1) + down * _rows(hawk - base, 1)
+    return np.asarray(_rows(base, 1) + shift)
 
 
 def balance_clout(balance: FloatArray, hawk: BoolArray, engager: BoolArray) -> FloatArray:
@@ -590,6 +691,117 @@ class ChunkResult:
     """``[n, T, K_focal + K_internal]``: instruments in force after each step (when recorded)."""
     levels: NDArray[np.float32] | None = None
     """``[n, T, I]``: issue levels at the end of each step (when recorded)."""
+
+
+@dataclass(frozen=True)
+class Plans:
+    """What :func:`run_layout` derives from a system before stepping (one state's numbers).
+
+    The stacked engine builds one per state and stacks them like the systems
+    (:mod:`detente.sim.stacked`), so every derived number of a world is the one its own
+    state gives, computed by the same code.
+    """
+
+    f_stake: BoolArray
+    o_stake: BoolArray
+    f_pos0: FloatArray  # [A, I] ideal points, NaN (no stake) read as the issue's low end
+    o_pos32: NDArray[np.float32]
+    alt_pos32: NDArray[np.float32]
+    dir_span32: NDArray[np.float32]
+    dict_span32: NDArray[np.float32]
+    vote_f: VotePlan
+    vote_o: VotePlan
+    ratify_f: RatifyPlan
+    ratify_o: RatifyPlan
+    f_exempt: BoolArray
+    o_used: IntArray
+    rel_f: FloatArray
+    rel_o: FloatArray
+    f_gate: BoolArray
+    o_gate: BoolArray
+    f_multi: FloatArray
+    f_multi_sum: float
+    gp_f: FloatArray  # positive gestures (conciliatory), negative ones, and their sums
+    gn_f: FloatArray
+    gp_f_sum: float
+    gn_f_sum: float
+    gp_o: FloatArray
+    gn_o: FloatArray
+    gp_o_sum: float
+    gn_o_sum: float
+    prior_f: float  # prior log-odds of each side's belief
+    prior_o: float
+    b_o0: float
+    sanc0: float
+    sanc_n0: float
+    f_gest_pos: BoolArray  # the focal side's conciliatory instruments
+    shock_menace: BoolArray  # shocks that raise a menace issue (terror support, WMD)
+    event_menace: BoolArray  # scheduled events that do
+
+
+def chunk_plans(system: System) -> Plans:
+    """The static quantities :func:`run_layout` needs for ``system`` (one state)."""
+    sy, p = system, system.params
+    sf, so = sy.focal, sy.internal
+    n_i = len(sy.issues)
+    low, span = sy.low, sy.span
+    f_stake, o_stake = ~np.isnan(sf.position), ~np.isnan(so.position)
+    f_pos0 = np.where(f_stake, sf.position, low[None, :])
+    o_pos0 = np.where(o_stake, so.position, low[None, :])
+    alt_pos = np.where(np.isnan(sy.alt_position), low[None, :], sy.alt_position)
+    r = sy.roles
+    roles_bad = [r[x] for x in ("terror", "wmd") if r[x] >= 0]
+    dict_span32 = np.zeros(n_i, dtype=np.float32)
+    if r["dialogue"] >= 0:
+        dict_span32[r["dialogue"]] = so.direction[r["dialogue"]] * span[r["dialogue"]]
+    f_exempt = sf.subordinate.copy()
+    if sf.executive >= 0:
+        f_exempt[sf.executive] = True
+    f_multi = np.clip(sf.gesture, 0, None) * sf.multilateral
+    gp_f, gn_f = np.clip(sf.gesture, 0, None), np.clip(-sf.gesture, 0, None)
+    gp_o, gn_o = np.clip(so.gesture, 0, None), np.clip(-so.gesture, 0, None)
+    prior_f, prior_o = _logit(p.prior_reciprocating_us), _logit(p.prior_reciprocating_iran)
+    sanc0 = sy.status_quo[r["sanctions"]] if r["sanctions"] >= 0 else 0.0
+    sanc_n0 = (sanc0 - low[r["sanctions"]]) / span[r["sanctions"]] if r["sanctions"] >= 0 else 0.0
+    return Plans(
+        f_stake=f_stake,
+        o_stake=o_stake,
+        f_pos0=f_pos0,
+        o_pos32=o_pos0.astype(np.float32),
+        alt_pos32=alt_pos.astype(np.float32),
+        dir_span32=(so.direction * span).astype(np.float32),
+        dict_span32=dict_span32,
+        vote_f=vote_plan(sf, span),
+        vote_o=vote_plan(so, span),
+        ratify_f=ratify_plan(sf, f_stake, p.approval_tolerance, f_exempt),
+        ratify_o=ratify_plan(so, o_stake, p.approval_tolerance, so.subordinate),
+        f_exempt=f_exempt,
+        o_used=np.flatnonzero((so.effects != 0).any(axis=0)),
+        rel_f=np.abs(sf.gesture) / max(float(np.abs(sf.gesture).max(initial=0.0)), 1e-12),
+        rel_o=np.abs(so.gesture) / max(float(np.abs(so.gesture).max(initial=0.0)), 1e-12),
+        f_gate=(sf.approvals & sf.legislature[None, :]).any(axis=1) & (sf.gesture > 0),
+        o_gate=so.gesture > 0,
+        f_multi=f_multi,
+        f_multi_sum=float(f_multi.sum()),
+        gp_f=gp_f,
+        gn_f=gn_f,
+        gp_f_sum=float(gp_f.sum()),
+        gn_f_sum=float(gn_f.sum()),
+        gp_o=gp_o,
+        gn_o=gn_o,
+        gp_o_sum=float(gp_o.sum()),
+        gn_o_sum=float(gn_o.sum()),
+        prior_f=float(prior_f),
+        prior_o=float(prior_o),
+        b_o0=float(_expit(np.asarray(prior_o))),
+        sanc0=float(sanc0),
+        sanc_n0=float(sanc_n0),
+        f_gest_pos=sf.gesture > 0,
+        shock_menace=np.asarray((sy.shock_effects[:, roles_bad] > 0).any(axis=1)),
+        event_menace=np.asarray((sy.events.effects[:, roles_bad] > 0).any(axis=1))
+        if sy.events is not None
+        else np.zeros(0, dtype=bool),
+    )
 
 
 def run_chunk(
@@ -624,35 +836,60 @@ def run_chunk(
         Also keep, per step, which instruments are in force and every issue level
         (``ChunkResult.in_force``, ``ChunkResult.levels``; observations read them).
     """
+    return run_layout(
+        system, chunk_plans(system), focal_strategy, Layout((seed,), start, n),
+        opponent=opponent, focal_unitary=focal_unitary, record_state=record_state,
+    )
+
+
+def run_layout(
+    system: System,
+    plans: Plans,
+    focal_strategy: Strategy,
+    layout: Layout,
+    *,
+    opponent: Strategy | None = None,
+    focal_unitary: bool = False,
+    record_state: bool = False,
+    horizon: int | None = None,
+) -> ChunkResult:
+    """Simulate the worlds of ``layout``: :func:`run_chunk` for one or several states.
+
+    ``system`` and ``plans`` may carry per-world leaves (one row per world of the layout)
+    where the states differ (:func:`detente.sim.stacked.stack_leaves`); each state's rows
+    then give exactly what a run of that state alone gives. ``horizon`` stops stepping after
+    that many steps (the random numbers are still drawn for the full horizon, so the steps
+    run are the same); the result then covers those steps only.
+    """
     sy, p = system, system.params
     sf, so = sy.focal, sy.internal
+    n = layout.n
     n_t, n_i = sy.horizon, len(sy.issues)
+    n_run = n_t if horizon is None else max(0, min(int(horizon), n_t))
     low, high, span = sy.low, sy.high, sy.span
     dtt = sy.dt
     nl = p.neutral_level
+    lay = layout
+    stream = layout.stream
 
-    def stream(name: str) -> WorldRNG:
-        return WorldRNG(seed, name_key("sim", name), start, n)
+    u_delay_f = stream("sim", "delay-us").random(n_t, max(sf.n_instruments, 1))
+    u_delay_o = stream("sim", "delay-iran").random(n_t, max(so.n_instruments, 1))
+    z_perc_f = stream("sim", "perception-us").standard_normal(n_t)
+    z_perc_o = stream("sim", "perception-iran").standard_normal(n_t)
+    z_support = stream("sim", "support").standard_normal(n_t)
+    u_backlash = stream("sim", "backlash").random(n_t)
+    u_shock = stream("sim", "shocks").random(n_t, max(sy.shock_rate.shape[-1], 1))
 
-    u_delay_f = stream("delay-us").random(n_t, max(sf.n_instruments, 1))
-    u_delay_o = stream("delay-iran").random(n_t, max(so.n_instruments, 1))
-    z_perc_f = stream("perception-us").standard_normal(n_t)
-    z_perc_o = stream("perception-iran").standard_normal(n_t)
-    z_support = stream("support").standard_normal(n_t)
-    u_backlash = stream("backlash").random(n_t)
-    u_shock = stream("shocks").random(n_t, max(sy.shock_rate.size, 1))
-
-    focal_strategy.reset(n, WorldRNG(seed, name_key("strategy", "focal"), start, n))
-    view_rng_f = WorldRNG(seed, name_key("strategy", "focal", "view"), start, n)
+    focal_strategy.reset(n, stream("strategy", "focal"))
+    view_rng_f = stream("strategy", "focal", "view")
     if opponent is not None:
-        opponent.reset(n, WorldRNG(seed, name_key("strategy", "internal"), start, n))
-        view_rng_o = WorldRNG(seed, name_key("strategy", "internal", "view"), start, n)
+        opponent.reset(n, stream("strategy", "internal"))
+        view_rng_o = stream("strategy", "internal", "view")
 
     # ----------------------------------------------------------------------------- state
-    f_stake, o_stake = ~np.isnan(sf.position), ~np.isnan(so.position)
-    f_pos0 = np.where(f_stake, sf.position, low[None, :])
-    o_pos0 = np.where(o_stake, so.position, low[None, :])
-    alt_pos = np.where(np.isnan(sy.alt_position), low[None, :], sy.alt_position)
+    pl = plans
+    f_stake, o_stake = pl.f_stake, pl.o_stake
+    f_pos0 = pl.f_pos0
     level = np.broadcast_to(sy.status_quo, (n, n_i)).copy()
     transient = np.zeros((n, n_i))  # the part of the levels due to shocks and repression
     f_active = np.zeros((n, sf.n_instruments), dtype=bool)
@@ -660,16 +897,17 @@ def run_chunk(
     f_start = np.full((n, sf.n_instruments), NEVER, dtype=np.int64)
     o_start = np.full((n, so.n_instruments), NEVER, dtype=np.int64)
     f_clout = np.broadcast_to(sf.clout, (n, sf.n_actors)).copy()
-    o_base = so.clout.copy()
+    o_base = so.clout.copy()  # [A], or [n, A] per world
+    o_base_rows = _rows(o_base, 1)
     o_clout = np.broadcast_to(so.clout, (n, so.n_actors)).copy()
     o_reform = np.broadcast_to(so.reform, (n, so.n_actors)).copy()
     n_e = sy.elected.size
     o_ctrl = np.broadcast_to(so.reform[sy.elected], (n, n_e)).copy()
     support = np.full(n, p.public_reform_support)
     s0 = p.public_reform_support
-    lb_f = np.full(n, _logit(p.prior_reciprocating_us))
-    lb_o = np.full(n, _logit(p.prior_reciprocating_iran))
-    prior_f, prior_o = _logit(p.prior_reciprocating_us), _logit(p.prior_reciprocating_iran)
+    prior_f, prior_o = pl.prior_f, pl.prior_o
+    lb_f = np.full(n, prior_f)
+    lb_o = np.full(n, prior_o)
     own_f = np.zeros((n, n_t))
     perc_f = np.zeros((n, n_t))
     own_o = np.zeros((n, n_t))
@@ -685,52 +923,57 @@ def run_chunk(
     first_recip = np.full(n, n_t + 1, dtype=np.int64)
     backlash_n = np.zeros(n, dtype=np.int64)
     excess = np.full(n, -np.inf)
-    out = {m: np.zeros((n_t, n), dtype=np.float32) for m in METRICS}  # step-major while running
-    n_rec = n_t if record_state else 0
+    out = {m: np.zeros((n_run, n), dtype=np.float32) for m in METRICS}  # step-major while running
+    n_rec = n_run if record_state else 0
     rec_force = np.zeros((n_rec, n, sf.n_instruments + so.n_instruments), dtype=bool)
     rec_level = np.zeros((n_rec, n, n_i), dtype=np.float32)
     scr = sy.script  # a history script the focal side replays (docs/history.md)
     events = sy.events
     ev_at = {int(x) for x in events.step} if events is not None else set()
     r = sy.roles
-    sanc0 = level[0, r["sanctions"]] if r["sanctions"] >= 0 else 0.0
-    sanc_n0 = (sanc0 - low[r["sanctions"]]) / span[r["sanctions"]] if r["sanctions"] >= 0 else 0.0
+    sanc_n0 = pl.sanc_n0
     a0, theta_a = p.allied_support_initial, p.allied_sanctions_share
     # focal elections (U.S. rule): Congress's hawk/engager balance and what voters saw since
     fe = sy.focal_elections
     fe_steps = {int(x) for x in fe.step} if fe is not None else set()
     balance = np.zeros(n)
     f_factor: FloatArray | None = None  # clout multipliers once the balance has moved
-    f_pos: FloatArray = f_pos0  # static [A, I] until then, per world [I, n, A] after
+    # static [A, I] until then, per world [I, n, A] after (from the start if it differs by state)
+    f_pos: FloatArray = f_pos0 if f_pos0.ndim == 2 else np.ascontiguousarray(
+        f_pos0.transpose(2, 0, 1)
+    )
     recip_since = np.zeros(n)
     hostile_since = np.zeros(n)
     # Iranian instruments already counted this congressional term: a reversible step that is
     # withdrawn and restarted is one act for the electorate, not several.
     counted_this_term = np.zeros((n, so.n_instruments), dtype=bool)
-    b_o0 = float(_expit(np.asarray(prior_o)))
-    f_gate = (sf.approvals & sf.legislature[None, :]).any(axis=1) & (sf.gesture > 0)
-    o_gate = so.gesture > 0
+    b_o0 = pl.b_o0
+    f_gate, o_gate = pl.f_gate, pl.o_gate
     f_menu = sy.focal_menu if sy.focal_menu is not None else np.ones(sf.n_instruments, dtype=bool)
-    f_multi = np.clip(sf.gesture, 0, None) * sf.multilateral
+    f_multi = pl.f_multi
     theta_f, theta_o = p.reciprocity_threshold_us, p.reciprocity_threshold_iran
     ev_steps = {int(s) for s in sy.elections.step}
     mobile = so.mobile
-    # static per-scenario quantities (float32 positions of the internal side, vote plans)
-    o_pos32 = o_pos0.astype(np.float32)
-    alt_pos32 = alt_pos.astype(np.float32)
-    dir_span32 = (so.direction * span).astype(np.float32)
-    dict_span32 = np.zeros(n_i, dtype=np.float32)
-    if r["dialogue"] >= 0:
-        dict_span32[r["dialogue"]] = so.direction[r["dialogue"]] * span[r["dialogue"]]
-    plan_f, plan_o = vote_plan(sf, span), vote_plan(so, span)
-    f_exempt = sf.subordinate.copy()
-    if sf.executive >= 0:
-        f_exempt[sf.executive] = True
-    o_used = np.flatnonzero((so.effects != 0).any(axis=0))
-    rplan_f = ratify_plan(sf, f_stake, p.approval_tolerance, f_exempt)
-    rplan_o = ratify_plan(so, o_stake, p.approval_tolerance, so.subordinate)
-    rel_f = np.abs(sf.gesture) / max(float(np.abs(sf.gesture).max(initial=0.0)), 1e-12)
-    rel_o = np.abs(so.gesture) / max(float(np.abs(so.gesture).max(initial=0.0)), 1e-12)
+    o_pos32, alt_pos32 = pl.o_pos32, pl.alt_pos32
+    dir_span32, dict_span32 = pl.dir_span32, pl.dict_span32
+    plan_f, plan_o = pl.vote_f, pl.vote_o
+    f_exempt = pl.f_exempt
+    o_used = pl.o_used
+    rplan_f, rplan_o = pl.ratify_f, pl.ratify_o
+    rel_f, rel_o = pl.rel_f, pl.rel_o
+    pos_gest_f, pos_gest_o = pl.gp_f, pl.gp_o
+    f_gest_pos = pl.f_gest_pos
+    shock_menace, event_menace = pl.shock_menace, pl.event_menace
+    n_shocks = sy.shock_rate.shape[-1]
+
+    def _event_sum(x: FloatArray, now: BoolArray) -> FloatArray:
+        """The summed effects of the events of this step: ``[I]``, or ``[n, I]`` per world."""
+        if x.ndim == 2:
+            return np.asarray(x[now].sum(axis=0))
+        summed = np.empty((n, x.shape[2]))
+        for sl in lay.slices:
+            summed[sl] = x[sl.start][now].sum(axis=0)
+        return summed
 
     def norm(i: int) -> FloatArray:
         if i < 0:
@@ -743,7 +986,7 @@ def run_chunk(
         missing = (~active).astype(np.float64) @ side.requires.T.astype(np.float64)
         return np.asarray(missing == 0)
 
-    for t in range(n_t):
+    for t in range(n_run):
         # ------------------------------------------------------------ 1. choice
         b_f, b_o = _expit(lb_f), _expit(lb_o)
         lev_f = _clip(
@@ -764,14 +1007,14 @@ def run_chunk(
         # ------------------------------------------------------------ 2. ratification
         f_pending = (f_start < NEVER) & ~f_active
         o_pending = (o_start < NEVER) & ~o_active
-        pend_eff = (
-            f_pending.astype(np.float64) @ sf.effects + o_pending.astype(np.float64) @ so.effects
+        pend_eff = _dot(f_pending.astype(np.float64), sf.effects, lay, 2) + _dot(
+            o_pending.astype(np.float64), so.effects, lay, 2
         )
         prospective = _clip(level + pend_eff, low, high)
         want_f = ladder(sf, lev_f, nl) & f_menu[None, :]
-        if p.us_cost_tolerance >= 0:
-            retreat = cost > p.us_cost_tolerance
-            want_f &= ~(retreat[:, None] & (sf.gesture[None, :] > 0) & ~f_active & ~f_pending)
+        if np.any(p.us_cost_tolerance >= 0):
+            retreat = (cost > p.us_cost_tolerance) & (p.us_cost_tolerance >= 0)
+            want_f &= ~(retreat[:, None] & f_gest_pos[None, :] & ~f_active & ~f_pending)
         forced = None
         if scr is not None and t <= scr.until:
             # scripted switches override the ladder: held on (forced on at its date, never
@@ -788,7 +1031,7 @@ def run_chunk(
             cand_f &= (scr.held[t] <= 0)[None, :]  # type: ignore[union-attr]
         if not focal_unitary:
             # the trust gate is a condition of approval: apply it before the (costlier) vote
-            cand_f &= ~f_gate[None, :] | (b_f[:, None] >= theta_f * rel_f[None, :])
+            cand_f &= ~f_gate[None, :] | (b_f[:, None] >= _col(theta_f) * _rows(rel_f, 1))
             f_cl = f_clout if f_factor is None else np.clip(f_clout * f_factor, 0, None)
             cand_f = voted(sf, plan_f, cand_f, level, f_pos, f_cl, span, 1.0,
                            p.majority_threshold - p.agenda_power, sf.executive)
@@ -821,7 +1064,7 @@ def run_chunk(
             app_o = want_o & ~o_active & ~o_pending & requires_ok(so, o_active)
         else:
             cand_o = ~o_active & ~o_pending & requires_ok(so, o_active)
-            cand_o &= ~o_gate[None, :] | (b_o[:, None] >= theta_o * rel_o[None, :])
+            cand_o &= ~o_gate[None, :] | (b_o[:, None] >= _col(theta_o) * _rows(rel_o, 1))
             cand_o = voted(so, plan_o, cand_o, level, pos_o, o_clout, span, 1.0,
                            p.majority_threshold)
             app_o, ex_o = ratify(
@@ -865,15 +1108,16 @@ def run_chunk(
             else:
                 drop_o = np.zeros_like(o_active)
         schedule(sf, app_f, u_delay_f[:, t], f_start, t)
-        f_offered |= (app_f & (sf.gesture > 0)[None, :]).any(axis=1)
+        f_offered |= (app_f & f_gest_pos[None, :]).any(axis=1)
         if forced is not None:
-            f_offered |= (forced & (sf.gesture > 0)[None, :]).any(axis=1)
+            f_offered |= (forced & f_gest_pos[None, :]).any(axis=1)
         schedule(so, app_o, u_delay_o[:, t], o_start, t)
 
         # ------------------------------------------------------------ 3. implementation
         for active, dropped, side in ((f_active, drop_f, sf), (o_active, drop_o, so)):
             if dropped.any():
-                level = _clip(level - dropped.astype(np.float64) @ side.effects, low, high)
+                level = _clip(level - _dot(dropped.astype(np.float64), side.effects, lay, 2),
+                              low, high)
                 active &= ~dropped
         f_new = ~f_active & (f_start <= t)
         if forced is not None:
@@ -884,14 +1128,18 @@ def run_chunk(
         f_start = np.where(f_new | drop_f, NEVER, f_start)
         o_start = np.where(o_new | drop_o, NEVER, o_start)
         level = _clip(
-            level + f_new.astype(np.float64) @ sf.effects + o_new.astype(np.float64) @ so.effects,
+            level
+            + _dot(f_new.astype(np.float64), sf.effects, lay, 2)
+            + _dot(o_new.astype(np.float64), so.effects, lay, 2),
             low,
             high,
         )
         f_pending = (f_start < NEVER) & ~f_active
         o_pending = (o_start < NEVER) & ~o_active
-        play_f, _, host_f = posture(sf, f_active, f_pending, p)
-        play_o, _, _ = posture(so, o_active, o_pending, p)
+        play_f, _, host_f = _posture(f_active, f_pending, p, pl.gp_f, pl.gn_f, pl.gp_f_sum,
+                                     pl.gn_f_sum, lay)
+        play_o, _, _ = _posture(o_active, o_pending, p, pl.gp_o, pl.gn_o, pl.gp_o_sum,
+                                pl.gn_o_sum, lay)
         own_f[:, t], own_o[:, t] = play_f, play_o
         q_f = _clip(play_o + p.perception_bias_us + p.perception_noise_us * z_perc_f[:, t], 0, 1)
         q_o = _clip(
@@ -917,7 +1165,7 @@ def run_chunk(
         # what Iran feels: the sanctions level weighted by its allied bite (relative to start)
         sanc_n = bite * norm(r["sanctions"])
         relief = _clip(sanc_n0 - sanc_n, 0, 1) if r["sanctions"] >= 0 else np.zeros(n)
-        multi = (f_active @ f_multi) / f_multi.sum() if f_multi.sum() > 0 else np.zeros(n)
+        multi = _ratio(_dot(f_active, f_multi, lay), pl.f_multi_sum)
         gain = relief + 0.5 * multi
         rally = host_f + p.dictation_effect * sanc_n
         support = _clip(
@@ -933,7 +1181,9 @@ def run_chunk(
         hit = u_backlash[:, t] < 1 - np.exp(-lam * dtt)
         backlash_n += hit
         victims = o_reform & mobile[None, :]
-        o_clout = np.where(hit[:, None] & victims, o_clout * (1 - p.backlash_severity), o_clout)
+        o_clout = np.where(
+            hit[:, None] & victims, o_clout * (1 - _col(p.backlash_severity)), o_clout
+        )
         if r["reform"] >= 0:
             j = r["reform"]
             new = _clip(level[:, j] - hit * p.backlash_severity * 0.5 * span[j], low[j], high[j])
@@ -941,24 +1191,24 @@ def run_chunk(
             level[:, j] = new
         target = np.where(
             so.reform,
-            o_base[None, :] * (support / s0)[:, None],
-            o_base[None, :] * ((1 - support) / (1 - s0))[:, None],
+            o_base_rows * (support / s0)[:, None],
+            o_base_rows * ((1 - support) / (1 - s0))[:, None],
         )
-        rate = 1 - np.exp(-p.clout_adjustment_rate * dtt)
+        rate = _col(1 - np.exp(-p.clout_adjustment_rate * dtt))
         o_clout = np.where(mobile[None, :], o_clout + rate * (target - o_clout), o_clout)
         if t in ev_steps:
             for jj in np.flatnonzero(sy.elections.step == t).tolist():
                 e = int(sy.elections.holder[jj])
                 h = sy.elected[e]
-                vet = sy.elections.vetting[jj]
+                vet = sy.elections.vetting[..., jj]
                 v = support * (1 - vet) / (support * (1 - vet) + (1 - support))
                 win = v > 0.5
                 o_ctrl[:, e] = win
                 o_reform[:, h] = win
-                o_clout[:, h] = o_base[h] * (1 + p.election_bonus * 2 * np.abs(v - 0.5))
+                o_clout[:, h] = o_base[..., h] * (1 + p.election_bonus * 2 * np.abs(v - 0.5))
 
         # ------------------------------------------------------------ 5. allies, shocks, outcomes
-        relax = transient * (1 - np.exp(-p.shock_decay * dtt))
+        relax = transient * _col(1 - np.exp(-p.shock_decay * dtt))
         new = _clip(level - relax, low, high)
         transient -= level - new
         level = new
@@ -967,32 +1217,35 @@ def run_chunk(
         if roles_bad:
             bad = np.mean([norm(j) for j in roles_bad], axis=0)
         menace_hits = np.zeros(n)
-        if sy.shock_rate.size:
-            hits = u_shock[:, t, : sy.shock_rate.size] < 1 - np.exp(-sy.shock_rate * dtt)
+        if n_shocks:
+            hits = u_shock[:, t, :n_shocks] < 1 - np.exp(-_rows(sy.shock_rate, 1) * dtt)
             hf = hits.astype(np.float64)
-            new = _clip(level + hf @ sy.shock_effects, low, high)
+            new = _clip(level + _dot(hf, sy.shock_effects, lay, 2), low, high)
             transient += new - level
             level = new
-            f_clout *= 1 + hf @ sy.shock_clout_focal
-            o_clout *= 1 + hf @ sy.shock_clout_internal
+            f_clout *= 1 + _dot(hf, sy.shock_clout_focal, lay, 2)
+            o_clout *= 1 + _dot(hf, sy.shock_clout_internal, lay, 2)
             np.clip(f_clout, 0, None, out=f_clout)
             np.clip(o_clout, 0, None, out=o_clout)
             if roles_bad:
-                menace = np.asarray((sy.shock_effects[:, roles_bad] > 0).any(axis=1))
-                menace_hits = (hits & menace[None, :]).sum(axis=1).astype(np.float64)
-                bad = bad + (hits & menace[None, :]).any(axis=1)
+                menace = _rows(shock_menace, 1)
+                menace_hits = (hits & menace).sum(axis=1).astype(np.float64)
+                bad = bad + (hits & menace).any(axis=1)
         if t in ev_at:
             assert events is not None
             now = events.step == t
-            new = _clip(level + events.effects[now].sum(axis=0), low, high)
+            new = _clip(level + _event_sum(events.effects, now), low, high)
             transient += new - level
             level = new
-            f_clout *= 1 + events.clout_focal[now].sum(axis=0)
-            o_clout *= 1 + events.clout_internal[now].sum(axis=0)
+            f_clout *= 1 + _event_sum(events.clout_focal, now)
+            o_clout *= 1 + _event_sum(events.clout_internal, now)
             np.clip(f_clout, 0, None, out=f_clout)
             np.clip(o_clout, 0, None, out=o_clout)
             if roles_bad:
-                n_menace = int((events.effects[now][:, roles_bad] > 0).any(axis=1).sum())
+                if event_menace.ndim == 1:
+                    n_menace: Any = int(event_menace[now].sum())
+                else:
+                    n_menace = event_menace[:, now].sum(axis=1)
                 menace_hits = menace_hits + n_menace
                 bad = bad + (n_menace > 0)
         moderation = _clip((play_o - nl) / (1 - nl), 0, 1)
@@ -1007,22 +1260,22 @@ def run_chunk(
             0,
             1,
         )
-        g_f_new = f_new.astype(np.float64) @ np.clip(sf.gesture, 0, None)
-        g_o_new = o_new.astype(np.float64) @ np.clip(so.gesture, 0, None)
+        g_f_new = _dot(f_new.astype(np.float64), pos_gest_f, lay)
+        g_o_new = _dot(o_new.astype(np.float64), pos_gest_o, lay)
         recip = (g_o_new > 0) & f_offered & (first_recip > n_t)
         first_recip = np.where(recip, t + 1, first_recip)
         unrec = np.maximum(0.0, unrec + g_f_new - g_o_new)
         cost = (
             (1 - p.us_cost_decay) * cost
-            + f_new.astype(np.float64) @ sf.cost
+            + _dot(f_new.astype(np.float64), sf.cost, lay)
             + p.naivety_cost * unrec
         )
         if fe is not None:
             if t > 0:  # the first step sets the starting posture the scenario's Congress saw
                 fresh = (o_new & ~counted_this_term).astype(np.float64)
                 counted_this_term |= o_new
-                recip_since += fresh @ np.clip(so.gesture, 0, None)
-                hostile_since += fresh @ np.clip(-so.gesture, 0, None) + menace_hits
+                recip_since += _dot(fresh, pos_gest_o, lay)
+                hostile_since += _dot(fresh, pl.gn_o, lay) + menace_hits
             if t in fe_steps:
                 here = fe.step == t
                 if (here & fe.legislature).any():
@@ -1034,8 +1287,11 @@ def run_chunk(
                     counted_this_term[:] = False
                     f_factor = balance_clout(balance, fe.hawk, fe.engager)
                     if fe.floor >= 0:
-                        fp = np.broadcast_to(f_pos0.T[:, None, :], (n_i, n, sf.n_actors)).copy()
-                        x0 = f_pos0[fe.floor]
+                        if f_pos0.ndim == 2:
+                            fp = np.broadcast_to(f_pos0.T[:, None, :], (n_i, n, sf.n_actors)).copy()
+                        else:
+                            fp = f_pos0.transpose(2, 0, 1).copy()
+                        x0 = f_pos0[..., fe.floor, :]
                         moves = f_stake[fe.floor]
                         fx = floor_position(
                             x0,
@@ -1092,9 +1348,15 @@ def run_chunk(
     return res
 
 
-def triangular_delay(side: Side, k: IntArray, u: FloatArray) -> FloatArray:
-    """Inverse-CDF draw of instrument ``k``'s triangular delay from uniforms ``u`` (same shape)."""
-    a, c, b = side.delay_low[k], side.delay_mode[k], side.delay_high[k]
+
+def triangular_delay(
+    side: Side, k: IntArray, u: FloatArray, w: IntArray | None = None
+) -> FloatArray:
+    """Inverse-CDF draw of instrument ``k``'s triangular delay from uniforms ``u`` (same shape).
+
+    ``w``: the worlds of the draws, where the delays are per world (the stacked engine).
+    """
+    a, c, b = (_at(x, 1, w, k) for x in (side.delay_low, side.delay_mode, side.delay_high))
     w = b - a
     with np.errstate(divide="ignore", invalid="ignore"):
         cut = np.where(w > 0, (c - a) / np.where(w > 0, w, 1), 0.5)
@@ -1111,7 +1373,7 @@ def schedule(side: Side, approved: BoolArray, u: FloatArray, start: IntArray, t:
     """
     w, k = np.nonzero(approved)
     if w.size:
-        start[w, k] = t + np.rint(triangular_delay(side, k, u[w, k])).astype(np.int64)
+        start[w, k] = t + np.rint(triangular_delay(side, k, u[w, k], w)).astype(np.int64)
 
 
 def voted(
@@ -1123,7 +1385,7 @@ def voted(
     clout: FloatArray,
     span: FloatArray,
     sign: float,
-    threshold: float,
+    threshold: Any,
     proposer: int = -1,
 ) -> BoolArray:
     """Candidates that win the weighted vote (``support >= threshold``).
@@ -1153,12 +1415,12 @@ def voted(
             gain[:, proposer] = 1.0  # gain is a fresh array here
         tol = plan.tol[k][:, None]
         c = clout32[w]
-        c *= plan.sal_kt[k]
+        c *= _at(plan.sal_kt, 2, w, k)
         pro = np.einsum("wa,wa->w", c, gain > tol, dtype=np.float32)
         con = np.einsum("wa,wa->w", c, gain < -tol, dtype=np.float32)
         tot = pro + con
         sup = np.where(tot > 0, pro / np.where(tot > 0, tot, 1), 0.5)
-        out[w, k] = sup >= threshold
+        out[w, k] = sup >= _at(np.asarray(threshold), 0, w)
     return out
 
 
@@ -1183,7 +1445,7 @@ def _pair_gains(
     gain: NDArray[np.float32] | None = None
     for j in range(n_issues):
         i = plan.iss_pad[k, j]
-        d = sign * side.effects[k, i]
+        d = sign * _at(side.effects, 2, w, k, i)
         if position.ndim == 3:  # issue-major [I, n, A]: rows of the flattened [I * n, A]
             n_w = position.shape[1]
             x = np.take(position.reshape(-1, position.shape[2]), i * n_w + w, axis=0)
@@ -1198,7 +1460,7 @@ def _pair_gains(
         # float64 at the exact bound (no float32 lies strictly between a bound and its rounding)
         ad = np.abs(d).astype(f32)[:, None]
         _clip(h, -ad, ad, out=h)
-        h *= plan.usal_pad[k, j]
+        h *= _at(plan.usal_pad, 3, w, k, j)
         gain = h if gain is None else gain + h
     assert gain is not None
     return gain
@@ -1226,8 +1488,10 @@ def internal_positions(
     vetoes read) are computed; the others are left unset.
     """
     f32 = np.float32
-    n, n_a = control.shape[0], base.shape[0]
-    rho = np.where(reform, p.responsiveness_reformist, p.responsiveness_other).astype(f32)
+    n, n_a = control.shape[0], base.shape[-2]
+    rho = np.where(
+        reform, _col(p.responsiveness_reformist), _col(p.responsiveness_other)
+    ).astype(f32)
     m32 = motive.astype(f32)[:, None]
     dict_n = (f32(p.dictation_effect) * sanctions.astype(f32))[:, None]
     lost = [control[:, e] != sy.internal.reform[h] for e, h in enumerate(sy.elected)]
@@ -1237,10 +1501,10 @@ def internal_positions(
         np.multiply(rho, m32 * dir_span[i], out=x)
         if dict_span[i] != 0:
             x -= dict_n * dict_span[i]
-        x += base[:, i]
+        x += base[..., i]  # [A], or [n, A] per world
         for e, h in enumerate(sy.elected):
             if lost[e].any():
-                x[:, h] += np.where(lost[e], alt[e, i] - base[h, i], f32(0))
+                x[:, h] += np.where(lost[e], alt[..., e, i] - base[..., h, i], f32(0))
         _clip(x, f32(sy.low[i]), f32(sy.high[i]), out=x)
     return out
 
@@ -1248,7 +1512,10 @@ def internal_positions(
 __all__ = [
     "METRICS",
     "ChunkResult",
+    "Layout",
+    "Plans",
     "balance_clout",
+    "chunk_plans",
     "election_verdict",
     "floor_position",
     "ladder",
@@ -1257,6 +1524,7 @@ __all__ = [
     "ratify_plan",
     "reported_metrics",
     "run_chunk",
+    "run_layout",
     "sanctions_bite",
     "vote",
 ]

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-__all__ = ["BLOCK", "WorldRNG", "name_key"]
+__all__ = ["BLOCK", "StackedRNG", "WorldRNG", "name_key"]
 
 #: Number of worlds sharing one generator. Changing it changes every number drawn.
 BLOCK = 256
@@ -193,3 +193,42 @@ class WorldRNG:
         k = stats.poisson.ppf(u, np.where(lam_a > 0, lam_a, 1.0))
         k = np.where(lam_a > 0, k, 0.0)
         return np.asarray(k, dtype=np.float64).astype(np.int64)
+
+
+class StackedRNG(WorldRNG):
+    """One stream for several states' worlds laid end to end (the stacked engine).
+
+    State ``s`` occupies rows ``[s * n_each, (s + 1) * n_each)`` and draws what
+    ``WorldRNG(seeds[s], key, start, n_each)`` draws, so each state's rows hold exactly
+    the numbers of a run of that state alone.
+
+    Parameters
+    ----------
+    seeds : sequence of int
+        One seed per state.
+    key, start :
+        As for :class:`WorldRNG` (shared by every state).
+    n_each : int
+        Worlds per state.
+    """
+
+    def __init__(self, seeds: Sequence[int], key: Sequence[int], start: int, n_each: int) -> None:
+        self._parts = [WorldRNG(s, key, start, n_each) for s in seeds]
+        first = self._parts[0]
+        self.seed, self.key, self.start = first.seed, first.key, first.start
+        self.seeds = tuple(int(s) for s in seeds)
+        self.n_each = int(n_each)
+        self.n = self.n_each * len(self._parts)
+
+    def __repr__(self) -> str:
+        return (
+            f"StackedRNG(seeds={self.seeds}, key={self.key}, start={self.start}, "
+            f"n_each={self.n_each})"
+        )
+
+    def substream(self, *extra_key: int | str) -> StackedRNG:
+        """An independent stream for the same states and worlds (see :meth:`WorldRNG.substream`)."""
+        return StackedRNG(self.seeds, (*self.key, *name_key(*extra_key)), self.start, self.n_each)
+
+    def _fill(self, method: str, tail: tuple[int, ...]) -> FloatArray:
+        return np.concatenate([part._fill(method, tail) for part in self._parts])

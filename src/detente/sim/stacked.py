@@ -1,0 +1,311 @@
+"""Many states of the world in one engine run ("stacked states").
+
+:func:`simulate_states` runs a scenario under one strategy for many sampled states at once:
+state ``s`` occupies worlds ``[s * worlds, (s + 1) * worlds)`` of the result and gives
+exactly the numbers of ``iter_chunks(scenario, strategy, worlds, seeds[s], values=row)``
+(same floating-point operations on the same inputs; ``tests/test_stacked.py`` checks it).
+The Python cost of a step (some fifty NumPy calls) is then paid once for all the states
+instead of once per state.
+
+How: each state's :class:`~detente.sim.system.System` is compiled as usual, with the
+engine's derived quantities (:func:`~detente.sim.engine.chunk_plans`). The states' leaves
+are then stacked (:func:`stack_leaves`): a number that differs across states becomes
+per world (a leading axis of one row per world, each state's value repeated over its
+worlds), a number equal in all states stays shared (the one-state run is unchanged). Only
+the leaves in :data:`PER_WORLD` may differ: the engine reads each of them in both forms.
+Anything else that differs (the instruments an actor can veto, a gesture changing sign, the
+focal strategy's parameters, ...) splits the states into groups of the same structure,
+each group stacked and run on its own (:func:`structure_key`); the numbers never depend on
+the grouping.
+
+Random numbers: each state's rows draw from its own seed (:class:`~detente.sim.rng.StackedRNG`),
+worlds ``0 .. worlds - 1`` of that seed, as a run of the state alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from detente.errors import InputError, InputProblem
+from detente.scenario import Scenario
+from detente.sim.api import CHUNK, ScenarioLike, _scenario, build_strategy
+from detente.sim.engine import ChunkResult, Layout, Plans, chunk_plans, run_layout
+from detente.sim.rng import BLOCK
+from detente.sim.system import System, compile_system
+
+#: ``(class, field)`` leaves that may differ across the states of one run: every one is read
+#: by the engine per world when it carries a leading world axis. ``SimParameters`` fields
+#: may all differ (``("SimParameters", "*")``).
+PER_WORLD: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("SimParameters", "*"),
+        *(
+            ("System", f)
+            for f in ("status_quo", "alt_position", "shock_rate", "shock_effects",
+                      "shock_clout_focal", "shock_clout_internal")
+        ),
+        *(
+            ("Side", f)
+            for f in ("position", "salience", "clout", "effects", "gesture", "cost",
+                      "delay_low", "delay_mode", "delay_high", "order", "conc_rank",
+                      "host_rank", "veto_tol", "approval_tol", "ext_position")
+        ),
+        ("ElectionPlan", "vetting"),
+        ("FocalElections", "hawk_position"),
+        ("FocalElections", "engager_position"),
+        ("EventPlan", "effects"),
+        ("EventPlan", "clout_focal"),
+        ("EventPlan", "clout_internal"),
+        *(
+            ("Plans", f)
+            for f in ("f_pos0", "o_pos32", "alt_pos32", "rel_f", "rel_o", "f_multi",
+                      "f_multi_sum", "gp_f", "gn_f", "gp_f_sum", "gn_f_sum", "gp_o", "gn_o",
+                      "gp_o_sum", "gn_o_sum", "prior_f", "prior_o", "b_o0", "sanc0", "sanc_n0",
+                      "shock_menace", "event_menace")
+        ),
+        *(
+            ("VotePlan", f)
+            for f in ("single_d", "single_w", "pair_d", "multi_w", "sal_k", "sal_kt", "usal_pad")
+        ),
+        ("RatifyPlan", "rel"),
+        ("CheckBatch", "ext_x"),
+        ("CheckBatch", "limit"),
+        ("CheckBatch", "tol"),
+        ("Check", "tol"),
+        ("Check", "position"),
+    }
+)
+
+#: At most this many rows (states x worlds) per engine run; bigger batches are split.
+MAX_ROWS = 16 * BLOCK
+
+
+def _may_differ(owner: str, name: str) -> bool:
+    return (owner, name) in PER_WORLD or (owner, "*") in PER_WORLD
+
+
+def _walk(obj: Any, owner: str, name: str, visit: Callable[[Any, bool], Any]) -> Any:
+    """Rebuild ``obj`` with ``visit(leaf, may_differ)`` applied to every leaf.
+
+    ``obj`` is the list of one value per state; dataclasses, tuples, lists and dicts are
+    walked field by field, anything else is a leaf.
+    """
+    first = obj[0]
+    if dataclasses.is_dataclass(first) and not isinstance(first, type):
+        kind = type(first).__name__
+        out = copy.copy(first)  # set field by field: no __post_init__ checks of scalars
+        for f in dataclasses.fields(first):
+            value = _walk([getattr(x, f.name) for x in obj], kind, f.name, visit)
+            object.__setattr__(out, f.name, value)
+        return out
+    if isinstance(first, (tuple, list)) and all(len(x) == len(first) for x in obj):
+        items = [_walk([x[i] for x in obj], owner, name, visit) for i in range(len(first))]
+        return type(first)(items)
+    if isinstance(first, dict) and all(x.keys() == first.keys() for x in obj):
+        return {k: _walk([x[k] for x in obj], owner, name, visit) for k in first}
+    return visit(obj, _may_differ(owner, name))
+
+
+def _same(values: list[Any]) -> bool:
+    a = values[0]
+    if isinstance(a, np.ndarray):
+        return all(
+            isinstance(b, np.ndarray) and b.shape == a.shape and b.dtype == a.dtype
+            and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+            for b in values[1:]
+        )
+    return all(type(b) is type(a) and (b == a or (a != a and b != b)) for b in values[1:])
+
+
+def structure_key(system: System, plans: Plans) -> bytes:
+    """What must be equal for states to share one run: every leaf not in :data:`PER_WORLD`.
+
+    Per-world leaves count by shape and type only.
+    """
+    parts: list[bytes] = []
+
+    def visit(obj: list[Any], may_differ: bool) -> None:
+        (x,) = obj
+        if isinstance(x, np.ndarray):
+            parts.append(repr((x.shape, x.dtype.str)).encode())
+            if not may_differ:
+                parts.append(np.ascontiguousarray(x).tobytes())
+        else:
+            parts.append(repr((type(x).__name__, None if may_differ else x)).encode())
+
+    _walk([(system, plans)], "", "", visit)
+    return b"\x00".join(parts)
+
+
+def stack_leaves(objs: Sequence[Any], n_each: int) -> Any:
+    """One object whose leaves that differ across ``objs`` carry one row per world.
+
+    ``objs`` are one state's :class:`System` (or :class:`Plans`) each, states laid end to
+    end with ``n_each`` worlds each. A leaf equal in all of them is kept as it is.
+
+    Raises
+    ------
+    ValueError
+        A leaf outside :data:`PER_WORLD` differs (group by :func:`structure_key` first).
+    """
+
+    def visit(values: list[Any], may_differ: bool) -> Any:
+        if _same(values):
+            return values[0]
+        if not may_differ:
+            raise ValueError("the states differ in their structure; group them first")
+        if isinstance(values[0], np.ndarray):
+            return np.repeat(np.stack(values), n_each, axis=0)
+        return np.repeat(np.asarray(values, dtype=np.float64), n_each)
+
+    return _walk(list(objs), "", "", visit)
+
+
+def _check(n_states: int, worlds: int, seeds: Sequence[int]) -> None:
+    problems = []
+    if n_states < 1:
+        problems.append("there must be at least one state")
+    if worlds < 1:
+        problems.append(f"worlds must be >= 1 (got {worlds})")
+    if len(seeds) != n_states:
+        problems.append(f"one seed per state is needed: {n_states} states, {len(seeds)} seeds")
+    if any(int(s) < 0 for s in seeds):
+        problems.append("seeds must be >= 0")
+    if problems:
+        raise InputError([InputProblem("<arguments>", m) for m in problems])
+
+
+def _state_values(states: pd.DataFrame) -> list[dict[str, float]]:
+    return [{str(k): float(v) for k, v in row.items()} for _, row in states.iterrows()]
+
+
+def _concat(parts: list[ChunkResult]) -> ChunkResult:
+    """The results of consecutive rows as one (state order kept by the caller)."""
+    if len(parts) == 1:
+        return parts[0]
+    res = ChunkResult(
+        {m: np.concatenate([r.metrics[m] for r in parts]) for m in parts[0].metrics},
+        np.concatenate([r.time_to_reciprocation for r in parts]),
+        np.concatenate([r.backlash_events for r in parts]),
+        np.concatenate([r.veto_excess for r in parts]),
+        np.concatenate([r.active_focal for r in parts]),
+        np.concatenate([r.active_internal for r in parts]),
+    )
+    if parts[0].in_force is not None:
+        res.in_force = np.concatenate([r.in_force for r in parts])
+        res.levels = np.concatenate([r.levels for r in parts])
+    return res
+
+
+def _batches(keys: list[bytes], worlds: int) -> Iterator[list[int]]:
+    """States of the same structure, in batches of at most :data:`MAX_ROWS` rows."""
+    groups: dict[bytes, list[int]] = {}
+    for s, k in enumerate(keys):
+        groups.setdefault(k, []).append(s)
+    per_batch = max(1, MAX_ROWS // worlds)
+    for members in groups.values():
+        for i in range(0, len(members), per_batch):
+            yield members[i : i + per_batch]
+
+
+def run_states(
+    scenario: ScenarioLike,
+    strategy: str,
+    states: pd.DataFrame,
+    worlds: int,
+    seeds: Sequence[int],
+    *,
+    record_state: bool = False,
+    horizon: int | None = None,
+    chunk: int = CHUNK,
+) -> tuple[System, ChunkResult]:
+    """:func:`simulate_states`, with the first state's compiled system (names, dates, roles)."""
+    sc: Scenario = _scenario(scenario)
+    values = _state_values(states)
+    _check(len(values), worlds, seeds)
+    systems = [compile_system(sc, strategy, v) for v in values]
+    plans = [chunk_plans(s) for s in systems]
+    keys = [structure_key(s, p) for s, p in zip(systems, plans, strict=True)]
+    chunk = max(BLOCK, (chunk // BLOCK) * BLOCK)
+    # rows of each state, per world range (chunks of whole blocks, as iter_chunks runs them)
+    pieces: list[list[ChunkResult]] = [[] for _ in values]
+    for first in range(0, worlds, chunk):
+        n_each = min(chunk, worlds - first)
+        for batch in _batches(keys, n_each):
+            system = stack_leaves([systems[s] for s in batch], n_each)
+            plan = stack_leaves([plans[s] for s in batch], n_each)
+            layout = Layout(tuple(int(seeds[s]) for s in batch), first, n_each)
+            res = run_layout(system, plan, build_strategy(systems[batch[0]]), layout,
+                             record_state=record_state, horizon=horizon)
+            for j, s in enumerate(batch):
+                pieces[s].append(_rows_of(res, slice(j * n_each, (j + 1) * n_each)))
+    return systems[0], _concat([_concat(p) for p in pieces])
+
+
+def _rows_of(res: ChunkResult, rows: slice) -> ChunkResult:
+    out = ChunkResult(
+        {m: a[rows] for m, a in res.metrics.items()},
+        res.time_to_reciprocation[rows],
+        res.backlash_events[rows],
+        res.veto_excess[rows],
+        res.active_focal[rows],
+        res.active_internal[rows],
+    )
+    if res.in_force is not None and res.levels is not None:
+        out.in_force, out.levels = res.in_force[rows], res.levels[rows]
+    return out
+
+
+def simulate_states(
+    scenario: ScenarioLike,
+    strategy: str,
+    states: pd.DataFrame,
+    worlds: int,
+    seeds: Sequence[int],
+    *,
+    record_state: bool = False,
+    horizon: int | None = None,
+) -> ChunkResult:
+    """Simulate many states of the world under one strategy in one engine run.
+
+    Parameters
+    ----------
+    scenario : Scenario or str
+    strategy : str
+        Any strategy id ``simulate`` accepts (a history script too).
+    states : DataFrame
+        One row per state, one column per uncertainty (as from
+        :func:`~detente.experiments.sampling.sample_states`).
+    worlds : int
+        Worlds per state.
+    seeds : sequence of int
+        One seed per state.
+    record_state : bool
+        Also keep the instruments in force and issue levels per step.
+    horizon : int, optional
+        Stop stepping after this many steps (the random numbers are those of the full
+        horizon, so the steps run give the same numbers); the result covers those steps.
+
+    Returns
+    -------
+    ChunkResult
+        State ``s`` in rows ``[s * worlds, (s + 1) * worlds)``: the same numbers as
+        ``iter_chunks(scenario, strategy, worlds, seeds[s], values=row)``.
+
+    Raises
+    ------
+    InputError
+        No state, a seed count that does not match, bad counts, or anything ``simulate``
+        refuses.
+    """
+    return run_states(scenario, strategy, states, worlds, seeds, record_state=record_state,
+                      horizon=horizon)[1]
+
+
+__all__ = ["PER_WORLD", "run_states", "simulate_states", "stack_leaves", "structure_key"]
