@@ -8,9 +8,11 @@ same seed and worlds (common random numbers), so the estimate is a deterministic
 of the particle: the sampler sees one fixed target, and two particles differ only by what
 their numbers do, not by luck.
 
-Particles are evaluated in batches of :data:`BATCH` states; a batch is one task for the
-experiments' evaluators (in-process or Dask), and the results are put back in batch order,
-so the numbers do not depend on where or in which order batches ran.
+Particles are evaluated in batches of :data:`BATCH` states, each batch one stacked engine
+run (:func:`detente.history.observe_states`, which also stops after the last observed
+step); a batch is one task for the experiments' evaluators (in-process or Dask), and the
+results are put back in batch order, so the numbers do not depend on where or in which
+order batches ran.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from detente.calibration.posterior import values_from_z
 from detente.experiments.executors import Evaluator
-from detente.history.observe import observe
+from detente.history.observe import observe_states
 from detente.history.scoring import observation_log_probabilities
 from detente.scenario.schema import Observation, Scenario
 from detente.scenario.uncertainty import UncertainParameter
@@ -45,10 +48,12 @@ def evaluate_batch(
 ) -> tuple[int, FloatArray]:
     """Per state of the batch, the log probability of each observation ([b, O])."""
     index, rows = item
+    states = pd.DataFrame(rows)
+    sim = observe_states(scenario, strategy, states, worlds, [seed] * len(rows), observations)
     out = np.empty((len(rows), len(observations)))
-    for i, values in enumerate(rows):
-        sim = observe(scenario, strategy, worlds, seed, values=values, observations=observations)
-        out[i] = observation_log_probabilities(sim, observations).to_numpy()
+    for i in range(len(rows)):
+        one = sim.isel(state=i).drop_vars(["state", "seed"])
+        out[i] = observation_log_probabilities(one, observations).to_numpy()
     return index, out
 
 
