@@ -92,26 +92,73 @@ class Posterior:
         return out
 
 
+def _summary(x: FloatArray, weights: FloatArray, lo: float, hi: float) -> FloatArray:
+    return weighted_quantiles(x, weights, [lo, 0.5, hi])
+
+
+def resampling_noise(
+    params: Sequence[UncertainParameter], effective: float, level: float = 0.9,
+    replicates: int = 20, seed: int = 0,
+) -> tuple[float, float]:
+    """How much narrowing and shift a sample of ``effective`` prior draws shows by chance.
+
+    Draws ``replicates`` samples of ``effective`` states from the prior of every
+    uncertainty and measures the narrowing and the shift (:func:`learned`) of their
+    intervals against the prior's; returns the 99th percentiles pooled over uncertainties,
+    the bar a posterior must clear before the data can be said to have moved a number.
+    """
+    m = max(2, round(effective))
+    rng = np.random.default_rng([seed, 0x1EA2])
+    lo, hi = (1 - level) / 2, (1 + level) / 2
+    narrow, shift = [], []
+    eq = np.full(m, 1.0 / m)
+    for p in params:
+        prior = ppf(p, np.array([lo, 0.5, hi]))
+        width = prior[2] - prior[0]
+        if width <= 0:
+            continue
+        for _ in range(replicates):
+            q = _summary(ppf(p, rng.random(m)), eq, lo, hi)
+            narrow.append(1.0 - (q[2] - q[0]) / width)
+            shift.append(abs(q[1] - prior[1]) / width)
+    if not narrow:
+        return 0.0, 0.0
+    return float(np.quantile(narrow, 0.99)), float(np.quantile(shift, 0.99))
+
+
 def learned(
-    params: Sequence[UncertainParameter], posterior: Posterior, level: float = 0.9
+    params: Sequence[UncertainParameter],
+    posterior: Posterior,
+    level: float = 0.9,
+    effective: float | None = None,
 ) -> pd.DataFrame:
-    """Per uncertainty: prior and posterior central intervals, narrowing and shift.
+    """Per uncertainty: prior and posterior central intervals, narrowing, shift, moved.
+
+    Parameters
+    ----------
+    params : sequence of UncertainParameter
+    posterior : Posterior
+    level : float
+        Central interval compared (0.9: the 5th to 95th percentiles).
+    effective : float, optional
+        Effective number of independent particles (default: the weights' ESS); sets the
+        resampling-noise bar of :func:`resampling_noise`.
 
     Returns
     -------
     DataFrame
         ``parameter``, ``prior_low``, ``prior_high``, ``posterior_low``,
         ``posterior_high``, ``prior_median``, ``posterior_median``, ``narrowing``
-        (1 - posterior width / prior width) and ``shift`` (posterior median minus prior
-        median, in prior interval widths), sorted by how much the data moved it
-        (``max(narrowing, |shift|)``, largest first).
+        (1 - posterior width / prior width), ``shift`` (posterior median minus prior
+        median, in prior interval widths) and ``moved`` (narrowing or shift beyond what
+        ``effective`` prior draws show by chance), sorted by how far the data moved it
+        (``max(narrowing, |shift|)``, largest first). ``attrs`` holds the two noise bars.
     """
     lo, hi = (1 - level) / 2, (1 + level) / 2
     rows = []
     for p in params:
         prior = ppf(p, np.array([lo, 0.5, hi]))
-        x = posterior.values[p.name].to_numpy(dtype=float)
-        post = weighted_quantiles(x, posterior.weights, [lo, 0.5, hi])
+        post = _summary(posterior.values[p.name].to_numpy(dtype=float), posterior.weights, lo, hi)
         width = prior[2] - prior[0]
         rows.append(
             {
@@ -127,8 +174,14 @@ def learned(
             }
         )
     frame = pd.DataFrame(rows)
-    moved = np.maximum(frame["narrowing"], frame["shift"].abs())
-    return frame.iloc[np.argsort(-moved.to_numpy(), kind="stable")].reset_index(drop=True)
+    bar_narrow, bar_shift = resampling_noise(
+        params, posterior.ess if effective is None else effective, level
+    )
+    frame["moved"] = (frame["narrowing"] > bar_narrow) | (frame["shift"].abs() > bar_shift)
+    moved = np.maximum(frame["narrowing"].to_numpy(), frame["shift"].abs().to_numpy())
+    frame = frame.iloc[np.argsort(-moved, kind="stable")].reset_index(drop=True)
+    frame.attrs = {"noise_narrowing": bar_narrow, "noise_shift": bar_shift}
+    return frame
 
 
-__all__ = ["Posterior", "learned", "values_from_z", "weighted_quantiles"]
+__all__ = ["Posterior", "learned", "resampling_noise", "values_from_z", "weighted_quantiles"]

@@ -187,7 +187,9 @@ def pcn_moves(
     return z, loglik, float(np.mean(accepted)) if accepted else math.nan, step
 
 
-def initial_generation(z0: FloatArray, loglikelihood: LogLikelihood, settings: SMCSettings) -> Generation:
+def initial_generation(
+    z0: FloatArray, loglikelihood: LogLikelihood, settings: SMCSettings
+) -> Generation:
     """Generation 0: the prior design ``z0`` with its log-likelihoods and equal weights."""
     n = z0.shape[0]
     return Generation(
@@ -204,7 +206,9 @@ def initial_generation(z0: FloatArray, loglikelihood: LogLikelihood, settings: S
     )
 
 
-def advance(gen: Generation, loglikelihood: LogLikelihood, settings: SMCSettings, seed: int) -> Generation:
+def advance(
+    gen: Generation, loglikelihood: LogLikelihood, settings: SMCSettings, seed: int
+) -> Generation:
     """One tempering step: reweight to the next ``beta``, resample, move."""
     n = gen.z.shape[0]
     beta = next_beta(gen.beta, gen.loglik, gen.weights, settings.target_ess * n)
@@ -253,9 +257,11 @@ def tempered_smc(
     resume_from : Generation, optional
         A stored generation to continue from (it is not yielded again).
     """
-    gen = resume_from if resume_from is not None else initial_generation(z0, loglikelihood, settings)
     if resume_from is None:
+        gen = initial_generation(z0, loglikelihood, settings)
         yield gen
+    else:
+        gen = resume_from
     while not gen.done and gen.index < settings.max_generations:
         gen = advance(gen, loglikelihood, settings, seed)
         yield gen

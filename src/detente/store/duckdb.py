@@ -18,6 +18,17 @@ Tables
     ``--resume`` recomputes exactly the chunks without a marker.
 ``trajectories``
     Optional per-step quantiles ``(run_id, strategy, step, date, metric, mean, p05..p95)``.
+``calibration_generations``
+    One row per finished generation of a calibration (:mod:`detente.calibration`):
+    ``(run_id, generation, beta, ess, acceptance, step, log_evidence, evaluations,
+    seconds)``.
+``calibration_particles``
+    The particles of a calibration's latest finished generation: ``(run_id, generation,
+    particle, weight, loglik, z, log_probabilities)`` (``z``: standard-normal coordinates,
+    one per uncertainty in the run's order; ``log_probabilities``: one per observation).
+    A generation's particles replace the previous ones in the same transaction as its
+    ``calibration_generations`` row, so ``--resume`` continues from the last finished
+    generation with the same numbers.
 
 Concurrency
 -----------
@@ -105,9 +116,26 @@ CREATE TABLE IF NOT EXISTS trajectories (
     run_id VARCHAR, strategy VARCHAR, step INTEGER, date VARCHAR, metric VARCHAR,
     mean DOUBLE, p05 DOUBLE, p25 DOUBLE, p50 DOUBLE, p75 DOUBLE, p95 DOUBLE
 );
+CREATE TABLE IF NOT EXISTS calibration_generations (
+    run_id VARCHAR, generation INTEGER, beta DOUBLE, ess DOUBLE, acceptance DOUBLE,
+    step DOUBLE, log_evidence DOUBLE, evaluations BIGINT, seconds DOUBLE,
+    PRIMARY KEY (run_id, generation)
+);
+CREATE TABLE IF NOT EXISTS calibration_particles (
+    run_id VARCHAR, generation INTEGER, particle INTEGER, weight DOUBLE, loglik DOUBLE,
+    z DOUBLE[], log_probabilities DOUBLE[]
+);
 """
 
-TABLES = ("runs", "parameters", "summaries", "chunks", "trajectories")
+TABLES = (
+    "runs",
+    "parameters",
+    "summaries",
+    "chunks",
+    "trajectories",
+    "calibration_generations",
+    "calibration_particles",
+)
 
 
 def quote(name: str) -> str:
