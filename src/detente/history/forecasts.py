@@ -31,15 +31,6 @@ PERSISTENCE_SUFFIX = "@cutoff"
 """Appended to an observation's id for its persistence copy (read at the cut-off)."""
 
 
-def after_cutoff(observations: Sequence[Observation], cutoff: dt.date) -> list[Observation]:
-    """The observations a calibration up to ``cutoff`` never sees: last day after it.
-
-    The complement of :func:`detente.calibration.cutoff.observations_until` (a window that
-    straddles the cut-off is not used by calibration, so it is forecast).
-    """
-    return [ob for ob in observations if ob.last > cutoff]
-
-
 def at_cutoff(observations: Sequence[Observation], cutoff: dt.date) -> list[Observation]:
     """Copies of ``observations`` read at the cut-off's step (the persistence forecast).
 
@@ -144,7 +135,6 @@ def hindcast_ensembles(
 
 __all__ = [
     "PERSISTENCE_SUFFIX",
-    "after_cutoff",
     "at_cutoff",
     "hindcast_ensembles",
     "simulate_observations",

@@ -40,17 +40,19 @@ import pandas as pd
 from rich.console import Console
 
 import detente.data
-from detente.calibration.cutoff import parse_cutoff
-from detente.calibration.job import CalibrationResult, calibrate
+from detente.calibration.cutoff import observations_after, parse_cutoff
+from detente.calibration.job import CalibrationResult, calibrate, history_script
 from detente.errors import InputError
+from detente.experiments.jobs import check_counts, check_seed
 from detente.experiments.runner import code_version
 from detente.experiments.sampling import sample_states
-from detente.history.forecasts import after_cutoff, hindcast_ensembles
+from detente.history.forecasts import hindcast_ensembles
 from detente.history.heldout import load_observations
 from detente.history.hindcast import paired_differences, reliability, score_forecasts
+from detente.history.observe import observe
 from detente.history.reliability_figure import reliability_figure
 from detente.report.figures.style import save_figure
-from detente.runs.directory import DEFAULT_ROOT, RUN_JSON, SCENARIO_YAML, Artifact, RunDir
+from detente.runs.directory import RUN_JSON, SCENARIO_YAML, Artifact, RunDir
 from detente.runs.scenario_text import load_scenario_with_text, text_sha256
 from detente.scenario.schema import Observation, Scenario
 
@@ -125,7 +127,7 @@ def forecast_targets(
     if heldout is not None or path.is_file():
         held = load_observations(path, sc)
         shown, digest = str(path), hashlib.sha256(path.read_bytes()).hexdigest()
-    return after_cutoff([*own, *held], cutoff), shown, digest
+    return observations_after([*own, *held], cutoff), shown, digest
 
 
 def _run_id(sc_id: str, parts: Sequence[Any]) -> str:
@@ -187,8 +189,10 @@ def hindcast(
         the cut-off to forecast.
     """
     t_start = time.perf_counter()
+    check_counts(particles=particles, worlds=worlds, moves=moves)
+    check_seed(seed)
+    day = parse_cutoff(cutoff, "--cutoff")
     sc, text = load_scenario_with_text(scenario)
-    day = parse_cutoff(cutoff)
     targets, heldout_path, heldout_sha = forecast_targets(sc, day, heldout)
     if not targets:
         raise InputError.single(
@@ -196,15 +200,21 @@ def hindcast(
             f"no observation after the cut-off {day} to forecast; give an earlier --cutoff "
             "or a held-out file with later observations (--heldout FILE)",
         )
+    # Refuse an observation the engine cannot evaluate now, not after the calibration.
+    observe(sc, history_script(sc, strategy), 1, seed, observations=targets)
     warnings = []
     if len(targets) < MIN_HELD_OUT:
         warnings.append(
             f"only {len(targets)} observations after the cut-off {day}; a hindcast needs at "
             f"least {MIN_HELD_OUT} for its scores to say much (a few events decide nothing)"
         )
+    # A calibration with these settings already in the database is reused (its id hashes
+    # everything that determines it, so resuming it cannot change a number); ``resume``
+    # only continues an interrupted one, which resuming does anyway.
+    del resume
     cal = calibrate(
         scenario, until=cutoff, strategy=strategy, particles=particles, worlds=worlds,
-        moves=moves, seed=seed, out=out, db=db, resume=resume, scheduler=scheduler,
+        moves=moves, seed=seed, out=out, db=db, resume=True, scheduler=scheduler,
         progress=progress, console=console,
     )
     if progress:
@@ -229,7 +239,7 @@ def hindcast(
         cal.run_id, [ob.model_dump(mode="json") for ob in targets], particles, worlds, seed,
         str(day), cal.strategy, code_version(),
     ])
-    root = Path(out) if out is not None else (Path(db).parent if db else DEFAULT_ROOT)
+    root = cal.run_dir.root
     payload: dict[str, Any] = {
         "run_id": run_id,
         "kind": "hindcast",
