@@ -55,7 +55,8 @@ HeldoutOpt = Annotated[
 
 
 def _cell(value: Any) -> str:
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else number(value)
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    return "" if missing else number(value)
 
 
 def _forecast_cell(row: pd.Series) -> str:
