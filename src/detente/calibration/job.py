@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,7 @@ def prior_design(n: int, d: int, seed: int) -> np.ndarray:
     return np.asarray(stats.norm.ppf(np.clip(u, 1e-12, 1 - 1e-12)), dtype=np.float64)
 
 
-def _check_reachable(used: list[Observation], logp: np.ndarray) -> None:
+def _check_reachable(used: Sequence[Observation], logp: np.ndarray) -> None:
     never = [ob.id for ob, col in zip(used, logp.T, strict=True) if not np.isfinite(col).any()]
     if never:
         raise InputError.single(
@@ -175,6 +176,36 @@ def _say(console: Console | None, progress: bool, gen: Generation, n: int, secon
         f"{gen.evaluations} states simulated ({seconds:.1f} s)",
         highlight=False,
     )
+
+
+def fit(
+    lik: HistoryLikelihood,
+    z0: np.ndarray,
+    settings: SMCSettings,
+    seed: int,
+    stored_generations: Sequence[tuple[Generation, np.ndarray]] = (),
+    on_generation: Callable[[Generation, np.ndarray, float], None] | None = None,
+) -> Generation:
+    """Run the sampler to the posterior; returns the final generation.
+
+    ``stored_generations`` (generation 0 and the latest, as stored) resume a calibration:
+    their particles' log probabilities are remembered and the sampler continues after the
+    latest. ``on_generation(gen, log_probabilities, seconds)`` is called as each finishes.
+    """
+    for gen_, logp in stored_generations:
+        lik.remember(gen_.z, logp)
+    last = stored_generations[-1][0] if stored_generations else None
+    gen = last
+    tick = time.perf_counter()
+    for gen in tempered_smc(lik, z0, settings, seed, resume_from=last):
+        logp = lik.log_probabilities(gen.z)
+        if gen.index == 0:
+            _check_reachable(lik.observations, logp)
+        if on_generation is not None:
+            on_generation(gen, logp, time.perf_counter() - tick)
+        tick = time.perf_counter()
+    assert gen is not None
+    return gen
 
 
 def calibrate(
@@ -250,26 +281,20 @@ def calibrate(
     last = stored.load_generation(store, run_id) if resume else None
     if console is None:
         console = Console(stderr=True, highlight=False)
+
+    def keep(gen: Generation, logp: np.ndarray, seconds: float) -> None:
+        stored.save_generation(store, run_id, gen, logp, seconds)
+        _say(console, progress, gen, particles, seconds)
+
+    stored_gens: list[tuple[Generation, np.ndarray]] = []
+    if last is not None:
+        first = stored.load_generation(store, run_id, 0)
+        stored_gens = [g for g in (first, last) if g is not None]
+        if progress:
+            console.print(f"resuming after generation {last[0].index}", highlight=False)
     with make_evaluator(scheduler) as evaluator:
         lik = HistoryLikelihood(sc, script, used, params, worlds, seed, evaluator)
-        if last is not None:
-            first = stored.load_generation(store, run_id, 0)
-            if first is not None:
-                lik.remember(first[0].z, first[1])
-            lik.remember(last[0].z, last[1])
-            if console is not None and progress:
-                console.print(f"resuming after generation {last[0].index}", highlight=False)
-        gen = last[0] if last is not None else None
-        tick = time.perf_counter()
-        for gen in tempered_smc(lik, z0, settings, seed, resume_from=last[0] if last else None):
-            logp = lik.log_probabilities(gen.z)
-            if gen.index == 0:
-                _check_reachable(used, logp)
-            seconds = time.perf_counter() - tick
-            stored.save_generation(store, run_id, gen, logp, seconds)
-            _say(console, progress, gen, particles, seconds)
-            tick = time.perf_counter()
-        assert gen is not None
+        gen = fit(lik, z0, settings, seed, stored_gens, keep)
         prior_logp = lik.log_probabilities(z0)
         post_logp = lik.log_probabilities(gen.z)
     if not gen.done:
@@ -337,4 +362,11 @@ def _tables(
     }
 
 
-__all__ = ["CalibrationResult", "calibrate", "history_script", "prior_design", "used_observations"]
+__all__ = [
+    "CalibrationResult",
+    "calibrate",
+    "fit",
+    "history_script",
+    "prior_design",
+    "used_observations",
+]
