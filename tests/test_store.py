@@ -123,7 +123,11 @@ def test_parquet_export(scenario: Scenario, tmp_path: Path) -> None:
     files = store.export_parquet(tmp_path / "pq", res.run_id)
     names = sorted(p.name for p in files)
     assert names == sorted(
-        f"{t}.parquet" for t in ("runs", "parameters", "summaries", "chunks", "trajectories")
+        f"{t}.parquet"
+        for t in (
+            "runs", "parameters", "summaries", "chunks", "trajectories",
+            "calibration_generations", "calibration_particles",
+        )
     )
     table = pq.read_table(tmp_path / "pq" / "summaries.parquet").to_pandas()
     assert len(table) == 60 and "rapprochement" in table.columns

@@ -89,6 +89,21 @@ IncludeOpt = Annotated[
         help="Only sample uncertainties matching this glob, e.g. 'parameters.*' (repeatable).",
     ),
 ]
+PosteriorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--posterior",
+        metavar="RUN",
+        help="Draw the states from the posterior of a calibrate or hindcast run (its id, a "
+        "unique prefix under OUT, or its folder) instead of the scenario's ranges.",
+    ),
+]
+
+SENSITIVITY_REFUSES_POSTERIOR = (
+    "sensitivity cannot use a posterior: Sobol and Morris indices need independent inputs "
+    "drawn on their own design, and posterior particles are weighted and correlated; use "
+    "compare, explore or run --posterior, or sensitivity on the scenario's ranges"
+)
 
 
 # ---------------------------------------------------------------------------------------
@@ -220,6 +235,7 @@ def _print_comparison(result: jobs.CompareResult, show_info: bool) -> None:
     console.print()
     p = result.payload
     t = p["timings"]
+    _print_states_from(p)
     console.print(
         f"run {result.run_id}: {len(result.strategies)} strategies x {p['states']} states x "
         f"{p['worlds']} worlds in {number(t['simulate_seconds'])} s "
@@ -230,6 +246,13 @@ def _print_comparison(result: jobs.CompareResult, show_info: bool) -> None:
     # paths on lines of their own, whole, so they can be copied
     console.print(f"database: {p['database']}", markup=False, soft_wrap=True)
     console.print(f"files: {result.run_dir.path}/", markup=False, soft_wrap=True)
+
+
+def _print_states_from(payload: Mapping[str, Any]) -> None:
+    """One line saying the states come from a posterior (nothing for the prior)."""
+    if payload.get("states_from"):
+        text = str(payload["states_from"])
+        console.print(text[0].upper() + text[1:] + ".", markup=False, soft_wrap=True)
 
 
 def compare(
@@ -258,6 +281,7 @@ def compare(
     db: DbOpt = None,
     resume: ResumeOpt = False,
     scheduler: SchedulerOpt = None,
+    posterior: PosteriorOpt = None,
     as_json: JsonOpt = False,
     all_outcomes: Annotated[
         bool, typer.Option("--all-outcomes", help="Also show info-only outcomes in the table.")
@@ -278,6 +302,7 @@ def compare(
             db=db,
             resume=resume,
             scheduler=scheduler,
+            posterior=posterior,
             console=err,
         )
     if as_json:
@@ -342,6 +367,7 @@ def run(
     ] = DEFAULT_OUT,
     resume: ResumeOpt = False,
     scheduler: SchedulerOpt = None,
+    posterior: PosteriorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The main job: compare the options over sampled states, summarise, write detente-out/."""
@@ -356,6 +382,7 @@ def run(
             scheduler=scheduler,
             command="run",
             discover=True,
+            posterior=posterior,
             console=err,
         )
     if as_json:
@@ -422,6 +449,7 @@ def explore(
     db: DbOpt = None,
     resume: ResumeOpt = False,
     scheduler: SchedulerOpt = None,
+    posterior: PosteriorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Scenario discovery with PRIM: under which conditions does the outcome occur?"""
@@ -443,11 +471,13 @@ def explore(
             db=db,
             resume=resume,
             scheduler=scheduler,
+            posterior=posterior,
             console=err,
         )
     if as_json:
         typer.echo(dumps(result.payload), nl=False)
         return
+    _print_states_from(result.payload)
     y, stats = result.cases, result.box_stats
     console.print(
         f"{int(y.sum())} of {len(y)} states meet '{result.outcome}' under {result.strategy} "
@@ -512,9 +542,20 @@ def sensitivity_cmd(
     db: DbOpt = None,
     resume: ResumeOpt = False,
     scheduler: SchedulerOpt = None,
+    posterior: Annotated[
+        str | None,
+        typer.Option(
+            "--posterior",
+            metavar="RUN",
+            help="Not accepted: Sobol and Morris need independent inputs, posterior states "
+            "are weighted and correlated (use it with compare, explore or run).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Global sensitivity of one outcome: Sobol indices or Morris screening (SALib)."""
+    if posterior is not None:
+        raise InputError.single("--posterior", SENSITIVITY_REFUSES_POSTERIOR)
 
     def notify(line: str) -> None:
         if not as_json:

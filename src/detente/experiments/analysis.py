@@ -226,6 +226,14 @@ def drivers_note(drivers: pd.DataFrame, n_states: int, n_uncertainties: int) -> 
     return text + " Run detente explore or detente sensitivity to test one directly."
 
 
+CORRELATED_INPUTS_NOTE = (
+    "The states come from a calibrated posterior, where the uncertainties are correlated "
+    "(the data tie some of them together): an uncertainty may rank high here because it "
+    "moves with another one that does the work."
+)
+"""What the summary and the report add under the drivers of a run on posterior states."""
+
+
 def drivers_are_leads(drivers: pd.DataFrame) -> bool:
     """True when no driver survives the correction (an older run without the flag: True)."""
     if drivers.empty or "significant" not in drivers.columns:
@@ -272,11 +280,16 @@ def summary_markdown(
     n_states: int,
     worlds: int,
     rank_by: RankBy = "max-regret",
+    *,
+    states_from: str | None = None,
 ) -> tuple[str, pd.DataFrame]:
     """A plain-language summary of a comparison, and the drivers behind it.
 
     Says which strategy ranks first on which outcomes and by how much, in how many states it
-    is the best choice, and which uncertainties move its regret most.
+    is the best choice, and which uncertainties move its regret most. ``states_from`` says
+    where the states come from when not from the scenario's ranges (a calibrated
+    posterior): the summary says so, and warns that the drivers are then correlations
+    between correlated inputs.
 
     Returns
     -------
@@ -287,6 +300,7 @@ def summary_markdown(
         f"{n_states} sampled states of the world x {len(strategies)} strategies x "
         f"{worlds} stochastic worlds each; strategies ranked by {rank_by.replace('-', ' ')} "
         "(ties broken on expected value)."
+        + (f" These are {states_from}, not from the scenario's ranges." if states_from else "")
     )
     lines.append("")
     primary = primary_outcome(spec, comparison)
@@ -416,6 +430,9 @@ def summary_markdown(
             lines.append(f"- `{d['parameter']}`: rho = {d['rho']:+.2f}{flag}")
         lines.append("")
         lines.append(drivers_note(drv, n_states, parameters.shape[1]))
+        if states_from:
+            lines.append("")
+            lines.append(CORRELATED_INPUTS_NOTE)
     return "\n".join(lines) + "\n", drv
 
 

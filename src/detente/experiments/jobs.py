@@ -31,6 +31,7 @@ from detente.errors import InputError, InputProblem, did_you_mean
 from detente.experiments import analysis, outcome_expr, prim, sensitivity
 from detente.experiments.budget import SEED_MAX
 from detente.experiments.executors import make_evaluator
+from detente.experiments.posterior_states import PosteriorSource, posterior_source
 from detente.experiments.robustness import RANK_BY, RankBy, Threshold, parse_threshold, regret
 from detente.experiments.runner import (
     DEFAULT_MODEL,
@@ -292,6 +293,24 @@ def _run_header(result: RunResult, command: str, scenario: Scenario, text: str) 
     }
 
 
+def _posterior(
+    scenario: Scenario, ref: str | Path | None, target: Target
+) -> PosteriorSource | None:
+    """The checked posterior ``--posterior`` names (looked up under the job's output
+    folder), or None to sample the prior."""
+    return None if ref is None else posterior_source(scenario, ref, target.out)
+
+
+def _sampling(
+    sampler: Sampler, source: PosteriorSource | None, *, full: bool = False
+) -> dict[str, Any]:
+    """How the states were drawn, for the run's settings (``full``: for ``run.json``, with
+    the posterior's cut-off and the sentence saying where the states come from)."""
+    if source is None:
+        return {"sampler": sampler}
+    return {"sampler": "posterior", **(source.record if full else source.settings)}
+
+
 def _store_run(
     target: Target,
     payload: dict[str, Any],
@@ -335,6 +354,7 @@ def compare(
     scheduler: str | None = None,
     command: str = "compare",
     discover: bool = False,
+    posterior: str | Path | None = None,
     progress: bool = True,
     console: Console | None = None,
 ) -> CompareResult:
@@ -363,6 +383,10 @@ def compare(
     discover : bool
         Also run PRIM on where the leader falls short and store fan-chart trajectories
         (what ``detente run`` does).
+    posterior : str or Path, optional
+        A calibrate or hindcast run (id, unique prefix under ``out``, or folder): draw the
+        states from its posterior instead of the scenario's ranges (``sampler`` is then
+        unused; see :mod:`detente.experiments.posterior_states`).
     progress : bool
         Show a progress bar on ``console`` (default: stderr).
 
@@ -380,16 +404,21 @@ def compare(
     produced = _probe_outcomes(sc, names[0])
     spec = analysis.outcome_spec(sc, produced, _thresholds(thresholds, produced))
     make_evaluator(scheduler)  # validates the scheduler before any work
+    target = Target.of(out, db)
+    source = _posterior(sc, posterior, target)
     plan = ExperimentPlan(
         kind="compare",
         scenario=sc,
-        states=sample_states(sc, states, sampler_, seed),
+        states=(
+            source.draw(sc, states, seed)
+            if source is not None
+            else sample_states(sc, states, sampler_, seed)
+        ),
         strategies=tuple(names),
         worlds=worlds,
         seed=seed,
-        settings={"sampler": sampler_, "command": command},
+        settings={**_sampling(sampler_, source), "command": command},
     )
-    target = Target.of(out, db)
     t_sim = time.perf_counter()
     result = _execute(plan, target, scheduler, resume, progress, console)
     sim_seconds = time.perf_counter() - t_sim
@@ -397,7 +426,16 @@ def compare(
     params = result.parameters()
     comparison = analysis.comparison_for(means, spec, names, rank)
     summary, drivers = analysis.summary_markdown(
-        sc, comparison, spec, means, params, names, states, worlds, rank
+        sc,
+        comparison,
+        spec,
+        means,
+        params,
+        names,
+        states,
+        worlds,
+        rank,
+        states_from=source.record["states_from"] if source is not None else None,
     )
     primary = analysis.primary_outcome(spec, comparison)
     payload: dict[str, Any] = {
@@ -406,7 +444,7 @@ def compare(
         "states": states,
         "worlds": worlds,
         "seed": seed,
-        "sampler": sampler_,
+        **_sampling(sampler_, source, full=True),
         "rank_by": rank,
         "thresholds": {k: str(v) for k, v in spec.thresholds.items()},
         "directions": spec.directions,
@@ -557,6 +595,7 @@ def explore(
     db: str | Path | None = None,
     resume: bool = False,
     scheduler: str | None = None,
+    posterior: str | Path | None = None,
     progress: bool = True,
     console: Console | None = None,
 ) -> ExploreResult:
@@ -565,8 +604,10 @@ def explore(
     ``outcome`` is a condition on the cell means of ``strategy``
     (:mod:`detente.experiments.outcome_expr`); ``alpha`` is the peeling fraction,
     ``density`` the density the chosen box must reach, ``box`` a peeling step to choose
-    instead and ``paste`` re-expands the chosen box. Other parameters as in
-    :func:`compare`.
+    instead and ``paste`` re-expands the chosen box. With ``posterior`` the states are drawn
+    from a calibrated posterior (every uncertainty at once, correlated as the posterior
+    has them) and PRIM peels the ``include``d ones within their prior ranges. Other
+    parameters as in :func:`compare`.
     """
     check_counts(states=states, worlds=worlds)
     check_seed(seed)
@@ -584,11 +625,23 @@ def explore(
     produced = _probe_outcomes(sc, name)
     outcome_expr.check_expression(outcome, produced)
     make_evaluator(scheduler)
-    unit = to_values(params, unit_sample(states, len(params), sampler_, seed))
-    plan = ExperimentPlan(
-        "explore", sc, unit, (name,), worlds, seed, {"sampler": sampler_, "outcome": outcome}
-    )
     target = Target.of(out, db)
+    source = _posterior(sc, posterior, target)
+    drawn = (
+        source.draw(sc, states, seed)
+        if source is not None
+        else to_values(params, unit_sample(states, len(params), sampler_, seed))
+    )
+    unit = drawn[[p.name for p in params]]
+    plan = ExperimentPlan(
+        "explore",
+        sc,
+        drawn,
+        (name,),
+        worlds,
+        seed,
+        {**_sampling(sampler_, source), "outcome": outcome},
+    )
     result = _execute(plan, target, scheduler, resume, progress, console)
     all_means = result.state_means()
     means = all_means.set_index("state").loc[unit.index]
@@ -617,7 +670,7 @@ def explore(
         "states": states,
         "worlds": worlds,
         "seed": seed,
-        "sampler": sampler_,
+        **_sampling(sampler_, source, full=True),
         "uncertainties": len(params),
         "selected_step": res.selected,
         "pasted": paste,

@@ -157,7 +157,9 @@ class ExperimentPlan:
         Stochastic worlds per (state, strategy) cell.
     seed : int
     settings : mapping
-        Informational settings stored with the run (sampler, thresholds, ...).
+        Settings stored with the run (sampler, thresholds, ...); informational, except
+        ``posterior_sha256`` (the posterior the states were drawn from), which enters the
+        run's id.
     """
 
     kind: str
@@ -175,6 +177,10 @@ class ExperimentPlan:
         h.update(json.dumps(list(self.states.columns)).encode())
         h.update(self.states.to_numpy(dtype=float).tobytes())
         head = [self.kind, list(self.strategies), self.worlds, self.seed, model, version]
+        if self.settings.get("posterior_sha256"):
+            # States drawn from a posterior name it, so the id says which one (a run on the
+            # prior keeps the id it always had).
+            head.append(str(self.settings["posterior_sha256"]))
         h.update(json.dumps(head).encode())
         return f"{self.kind}-{self.scenario.id}-{h.hexdigest()[:16]}"
 

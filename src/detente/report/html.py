@@ -26,7 +26,12 @@ import jinja2
 import pandas as pd
 
 import detente
-from detente.experiments.analysis import drivers_are_leads, drivers_note, tied_with_best
+from detente.experiments.analysis import (
+    CORRELATED_INPUTS_NOTE,
+    drivers_are_leads,
+    drivers_note,
+    tied_with_best,
+)
 from detente.formatting import interval, metric_value, percent
 from detente.report.bargaining_notes import (
     EUM_WINDOW,
@@ -49,7 +54,9 @@ from detente.report.figures import (
 )
 from detente.report.figures.bargaining import scenario_table
 from detente.report.figures.fan import metric_label, strategy_names
+from detente.report.figures.reliability import reliability_chart, reliability_columns
 from detente.report.figures.style import label_for
+from detente.report.history_section import HistoryInputs, history_context
 from detente.scenario.numbers import Provenance
 from detente.scenario.schema import Scenario
 from detente.scenario.uncertainty import uncertainties
@@ -109,6 +116,15 @@ class ReportInputs:
         Expected-utility model rounds (``round, median, mean``) per issue.
     caveats : sequence of str
         Run-specific caveats, listed before the standard ones.
+    history : HistoryInputs, optional
+        The calibration behind the run's states (``--posterior``), or the run's own for a
+        calibrate or hindcast run: the section "How well this model knows history".
+    states_from : str
+        Where the states come from when not from the scenario's ranges (the sentence the
+        run recorded); empty for the prior.
+    history_only : bool
+        The run is a calibration or hindcast: the history section is the report's content
+        (no results or drivers sections).
     workers : int
         How to render, not what to show: processes drawing the figures (see
         :mod:`detente.report.figure_pool`); the bytes are the same whatever the number.
@@ -138,6 +154,9 @@ class ReportInputs:
     forecasts: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     eum_rounds: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     caveats: Sequence[str] = ()
+    history: HistoryInputs | None = None
+    states_from: str = ""
+    history_only: bool = False
     workers: int = 1
     progress: ReportProgress | None = None
 
@@ -312,6 +331,11 @@ _METHOD_LABELS = {
     "executor": "Executor",
     "code_version": "Code version",
     "run_id": "Run",
+    "history_script": "History script (the path followed)",
+    "cutoff": "Observations used up to",
+    "observations_used": "Observations used",
+    "particles": "Particles (states) in the posterior",
+    "moves": "Moves per generation",
 }
 
 
@@ -518,14 +542,31 @@ def _synthesis(inputs: ReportInputs) -> str:
     return (text + " " + tie_text).strip()
 
 
+PRIOR_WEIGHTS_CAVEAT = (
+    "Outcomes are compared across sampled states of the world, each weighing the same. "
+    "They are not probabilities of events: no state was weighted by how likely it is."
+)
+"""True of states sampled from the scenario's ranges; a run on a posterior replaces it."""
+
+SMALL_RUN_CAVEAT = (
+    "Intervals reflect the number of states and worlds run. Small runs give wide intervals "
+    "and unstable rankings; rerun with more states before relying on close calls."
+)
+COMPARISON_CAVEATS = (PRIOR_WEIGHTS_CAVEAT, SMALL_RUN_CAVEAT)
+"""Standard caveats about comparing strategies (left out of a calibration's report)."""
+CALIBRATION_CAVEAT = (
+    "A calibration learns only what its few dated observations, each with its observation "
+    "error, can tell apart: most numbers keep their prior range, and a posterior resting on "
+    "a small effective sample of states is itself uncertain. It fits the model's structure "
+    "to history; it cannot correct that structure."
+)
+
 STANDARD_CAVEATS: tuple[str, ...] = (
     "The model encodes one reading of the source text. Its structure (who bargains with whom, "
     "who can veto what, how beliefs update) is a judgment as much as its numbers are; the "
     "ranges sampled cover uncertainty about the numbers, not about the structure.",
-    "Outcomes are compared across sampled states of the world, each weighing the same. "
-    "They are not probabilities of events: no state was weighted by how likely it is.",
-    "Intervals reflect the number of states and worlds run. Small runs give wide intervals "
-    "and unstable rankings; rerun with more states before relying on close calls.",
+    PRIOR_WEIGHTS_CAVEAT,
+    SMALL_RUN_CAVEAT,
     "Static bargaining forecasts use the actors' nominal numbers and take no account of the "
     "dynamics (backlash, elections, perception) that the simulation models.",
 )
@@ -550,7 +591,18 @@ def _caveats(inputs: ReportInputs, judgments: Sequence[Mapping[str, str]]) -> li
     comp = inputs.comparison
     if comp is not None and "satisficing" in comp and comp["satisficing"].isna().all():
         out.append("No satisficing thresholds were set, so satisficing is not reported.")
-    out.extend(STANDARD_CAVEATS)
+    if inputs.states_from:
+        out.append(
+            f"The {inputs.states_from}: in proportion to how well each fits the history up to "
+            "the cut-off, not uniformly over the scenario's ranges. They are correlated and "
+            "as good as the calibration; see how well this model knows history."
+        )
+    if inputs.history_only:
+        out.append(CALIBRATION_CAVEAT)
+        out.extend(c for c in STANDARD_CAVEATS if c not in COMPARISON_CAVEATS)
+        return out
+    prior_only = () if not inputs.states_from else (PRIOR_WEIGHTS_CAVEAT,)
+    out.extend(c for c in STANDARD_CAVEATS if c not in prior_only)
     return out
 
 
@@ -702,6 +754,28 @@ class _Figures:
         return self.by_section.get(name, [])
 
 
+def _add_reliability(figs: _Figures, history: HistoryInputs | None) -> str:
+    """Queue the reliability diagram of a hindcast; a one-line reason when it cannot be
+    drawn from the stored table ('' when drawn or when there is none)."""
+    if history is None or history.reliability is None or history.reliability.empty:
+        return ""
+    try:
+        reliability_columns(history.reliability)
+    except ValueError as exc:
+        return f"The stored reliability.csv cannot be drawn: {exc}."
+    figs.add(
+        "history",
+        "reliability",
+        functools.partial(reliability_chart, history.reliability),
+        "Reliability of the hindcast's event forecasts: events grouped by forecast "
+        "probability, the mean forecast of each group (horizontal) against the share of "
+        "its events that happened (vertical). On the dashed diagonal a forecaster is "
+        "reliable; below it, too confident that events happen, above it, too doubtful.",
+        "Reliability diagram of the hindcast's event forecasts",
+    )
+    return ""
+
+
 def render_report(inputs: ReportInputs) -> str:
     """Render the report as one self-contained HTML string.
 
@@ -813,6 +887,7 @@ def render_report(inputs: ReportInputs) -> str:
             "against the range sampled.",
             "PRIM trade-off curve and box limits",
         )
+    reliability_problem = _add_reliability(figs, inputs.history)
     if s is not None:
         for issue_id, fc in inputs.forecasts.items():
             if issue_id not in _mapped_issues(s):
@@ -860,11 +935,11 @@ def render_report(inputs: ReportInputs) -> str:
     sections = [("findings", "Bottom line")] if _findings(inputs) else []
     if s is not None:
         sections.append(("scenario", "The scenario"))
-    sections += [
-        ("method", "Method"),
-        ("results", "Results"),
-        ("drivers", "What drives the results"),
-    ]
+    sections.append(("method", "Method"))
+    if inputs.history is not None:
+        sections.append(("history", "How well this model knows history"))
+    if not inputs.history_only:
+        sections += [("results", "Results"), ("drivers", "What drives the results")]
     if figs.section("bargaining"):
         sections.append(("bargaining", "Bargaining"))
     sections.append(("caveats", "Caveats"))
@@ -907,6 +982,14 @@ def render_report(inputs: ReportInputs) -> str:
         "prim_summary": _prim_summary(inputs),
         "drivers_note": _drivers_note(inputs),
         "bargaining_notes": _bargaining_notes(inputs),
+        "history": (
+            {**history_context(inputs.history), "figure_problem": reliability_problem}
+            if inputs.history is not None
+            else None
+        ),
+        "states_from": inputs.states_from,
+        "history_only": inputs.history_only,
+        "correlated_note": CORRELATED_INPUTS_NOTE if inputs.states_from else "",
         "caveats": _caveats(inputs, judgments),
         "figures": {
             name: figs.section(name)
@@ -918,6 +1001,7 @@ def render_report(inputs: ReportInputs) -> str:
                 "sensitivity",
                 "discovery",
                 "bargaining",
+                "history",
             )
         },
         "css": css,

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from detente.report.history_section import POSTERIOR_KINDS, history_of
 from detente.report.html import ReportInputs
 from detente.runs import Run, open_run
 from detente.scenario.schema import Scenario
@@ -126,20 +127,26 @@ def load_run(target: Path | str | None, run_id: str | None = None) -> tuple[Repo
     thresholds = {str(k): str(v) for k, v in (info.get("thresholds") or {}).items()}
     rank_by = str(info.get("rank_by", "max-regret"))
     parameters = run.parameters
-    method: dict[str, Any] = {
-        "scenario": info.get("scenario"),
-        "sampling": info.get("sampler") or info.get("method"),
-        "states": info.get("states"),
-        "worlds": info.get("worlds"),
-        "seed": info.get("seed"),
-        "strategies": info.get("strategies") or [info.get("strategy")],
-        "uncertainties": info.get("uncertainties")
-        or (parameters.shape[1] if parameters is not None else None),
-        "thresholds": "; ".join(thresholds.values()) if thresholds else None,
-        "rank_by": RANK_LABELS.get(rank_by, rank_by) if run.kind == "compare" else None,
-        "code_version": info.get("code_version"),
-        "run_id": run.run_id,
-    }
+    history = history_of(info, run.directory)
+    history_only = run.kind in POSTERIOR_KINDS
+    method: dict[str, Any] = (
+        _calibration_method(info)
+        if history_only
+        else {
+            "scenario": info.get("scenario"),
+            "sampling": info.get("states_from") or info.get("sampler") or info.get("method"),
+            "states": info.get("states"),
+            "worlds": info.get("worlds"),
+            "seed": info.get("seed"),
+            "strategies": info.get("strategies") or [info.get("strategy")],
+            "uncertainties": info.get("uncertainties")
+            or (parameters.shape[1] if parameters is not None else None),
+            "thresholds": "; ".join(thresholds.values()) if thresholds else None,
+            "rank_by": RANK_LABELS.get(rank_by, rank_by) if run.kind == "compare" else None,
+            "code_version": info.get("code_version"),
+            "run_id": run.run_id,
+        }
+    )
     quantiles = run.trajectories
     fan_note = ""
     if quantiles is not None:
@@ -173,8 +180,28 @@ def load_run(target: Path | str | None, run_id: str | None = None) -> tuple[Repo
         forecasts=forecasts,
         eum_rounds=eum_rounds,
         caveats=_missing_notes(run, info),
+        history=history,
+        states_from=str(info.get("states_from") or ""),
+        history_only=history_only,
     )
     return inputs, run.path / "report.html"
+
+
+def _calibration_method(info: Mapping[str, Any]) -> dict[str, Any]:
+    """The method rows of a calibrate or hindcast run, from its ``run.json``."""
+    used = info.get("observations_used")
+    return {
+        "scenario": info.get("scenario"),
+        "history_script": info.get("strategy"),
+        "cutoff": info.get("until") or info.get("cutoff"),
+        "observations_used": len(used) if isinstance(used, list) else used,
+        "particles": info.get("particles"),
+        "worlds": info.get("worlds"),
+        "moves": info.get("moves"),
+        "seed": info.get("seed"),
+        "code_version": info.get("code_version"),
+        "run_id": info.get("run_id"),
+    }
 
 
 def _prim_step(discovery: Mapping[str, Any] | None) -> int | None:
