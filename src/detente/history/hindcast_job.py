@@ -50,7 +50,7 @@ from detente.history.forecasts import hindcast_ensembles
 from detente.history.heldout import load_observations
 from detente.history.hindcast import paired_differences, reliability, score_forecasts
 from detente.history.observe import observe
-from detente.history.reliability_figure import reliability_figure
+from detente.report.figures.reliability import reliability_chart
 from detente.report.figures.style import save_figure
 from detente.runs.directory import RUN_JSON, SCENARIO_YAML, Artifact, RunDir
 from detente.runs.scenario_text import load_scenario_with_text, text_sha256
@@ -276,7 +276,7 @@ def hindcast(
     payload["timings"]["total_seconds"] = round(time.perf_counter() - t_start, 2)
     artifacts[RUN_JSON] = payload
     run_dir = RunDir.write(root, run_id, artifacts)
-    (figure,) = save_figure(reliability_figure(table), run_dir.path, RELIABILITY_STEM, ("png",))
+    (figure,) = save_figure(reliability_chart(table), run_dir.path, RELIABILITY_STEM, ("png",))
     return HindcastResult(
         run_id=run_id,
         run_dir=run_dir,
