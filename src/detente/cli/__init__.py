@@ -43,7 +43,14 @@ def _registrars() -> list[Callable[[typer.Typer], None]]:
     from detente.cli import scenario_cmds
 
     found: list[Callable[[typer.Typer], None]] = [scenario_cmds.register]
-    for name in ("forecast_cmds", "sim_cmds", "experiment_cmds", "report_cmds", "calibrate_cmds"):
+    for name in (
+        "forecast_cmds",
+        "sim_cmds",
+        "experiment_cmds",
+        "report_cmds",
+        "calibrate_cmds",
+        "history_cmds",
+    ):
         try:
             module = __import__(f"detente.cli.{name}", fromlist=["register"])
         except ModuleNotFoundError as exc:
