@@ -4,7 +4,8 @@ A forecaster here is a set of states of the world (the calibrated posterior's, o
 prior's), each simulated for ``worlds`` worlds under a strategy (for history, the script of
 the path actually followed, which hands over to its named strategy after the script ends).
 :func:`simulate_observations` pools every state's worlds into one ensemble of members per
-observation (:func:`~detente.history.observe` per state, the experiments' state seeds), so
+observation (:func:`~detente.history.observe_states` on batches of states, the same
+numbers as :func:`~detente.history.observe` per state with the experiments' state seeds), so
 two forecasters given the same ``seed`` meet the same random numbers state by state.
 
 :func:`at_cutoff` builds the *persistence* reference's observations: each observation's
@@ -24,8 +25,11 @@ import xarray as xr
 from detente.errors import InputError
 from detente.experiments.chunks import state_seed
 from detente.history.hindcast import FloatArray, climatology
-from detente.history.observe import observe
+from detente.history.observe import observe_states
 from detente.scenario.schema import Observation, Scenario
+
+BATCH = 32
+"""States per stacked engine run (:func:`~detente.history.observe_states`)."""
 
 PERSISTENCE_SUFFIX = "@cutoff"
 """Appended to an observation's id for its persistence copy (read at the cut-off)."""
@@ -76,19 +80,15 @@ def simulate_observations(
     """
     if len(states) == 0:
         raise InputError.single(f"scenario {scenario.id}", "no states to forecast from")
-    parts = [
-        observe(
-            scenario,
-            strategy,
-            worlds,
-            state_seed(seed, i),
-            values={str(k): float(v) for k, v in row.items()},
-            observations=observations,
-        )
-        for i, row in enumerate(states.to_dict("records"))
-    ]
-    pooled = xr.concat(parts, dim="world").rename({"world": "member"})
-    return pooled.assign_coords(
+    parts = []
+    for first in range(0, len(states), BATCH):
+        batch = states.iloc[first : first + BATCH]
+        seeds = [state_seed(seed, i) for i in range(first, first + len(batch))]
+        sim = observe_states(scenario, strategy, batch, worlds, seeds, observations)
+        parts.append(sim.stack(member=("state", "world")).reset_index("member", drop=True))
+    pooled = xr.concat(parts, dim="member", coords="minimal", compat="override")
+    pooled = pooled.drop_vars([c for c in ("seed",) if c in pooled.coords])
+    return pooled.transpose("member", "observation").assign_coords(
         member=np.arange(pooled.sizes["member"]),
         state=("member", np.repeat(np.arange(len(states)), worlds)),
     )
