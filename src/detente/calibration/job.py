@@ -38,6 +38,7 @@ from detente.experiments.executors import make_evaluator
 from detente.experiments.jobs import Target, check_counts, check_seed, records
 from detente.experiments.runner import check_strategies, code_version, scenario_hash
 from detente.experiments.sampling import unit_sample
+from detente.history.hindcast import observation_when, observed_text
 from detente.history.observe import observation_kind
 from detente.runs.directory import SCENARIO_YAML, Artifact, RunDir
 from detente.runs.scenario_text import load_scenario_with_text, text_sha256
@@ -144,9 +145,9 @@ def _observation_table(
         rows.append(
             {
                 "observation": ob.id,
-                "date": str(ob.date) if ob.date is not None else f"{ob.first} to {ob.last}",
+                "date": observation_when(ob),
                 "kind": observation_kind(scenario, ob),
-                "observed": str(ob.observed),
+                "observed": observed_text(ob),
                 "prior_probability": float(np.mean(np.exp(prior_logp[:, j]))),
                 "posterior_probability": float(np.sum(post.weights * np.exp(post_logp[:, j]))),
             }

@@ -125,7 +125,7 @@ def score_forecasts(
                 "date": observation_when(ob),
                 "kind": kind,
                 "forecaster": name,
-                "observed": str(ob.observed).lower() if kind == "binary" else _shown(ob),
+                "observed": observed_text(ob),
             }
             if kind == "binary":
                 y = float(bool(ob.observed))
@@ -152,7 +152,10 @@ def _log_score(y: float, q: float) -> float:
     return math.inf if p <= 0 else -math.log(p)
 
 
-def _shown(ob: Observation) -> str:
+def observed_text(ob: Observation) -> str:
+    """What was recorded, as tables show it: ``true``/``false``, ``70 to 90`` or ``0.3``."""
+    if isinstance(ob.observed, bool):
+        return str(ob.observed).lower()
     if isinstance(ob.observed, Interval):
         return f"{ob.observed.low:g} to {ob.observed.high:g}"
     return f"{float(ob.observed):g}"
@@ -260,6 +263,7 @@ __all__ = [
     "SCORES",
     "climatology",
     "observation_when",
+    "observed_text",
     "paired_differences",
     "record_probability",
     "reliability",
