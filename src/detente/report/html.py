@@ -931,7 +931,12 @@ def render_report(inputs: ReportInputs) -> str:
             "Left: PRIM's peeling trajectory, trading coverage (how many of the cases the "
             "box catches) for density (how pure the box is); the circled box is the one "
             "chosen. Right: the ranges of the restricted uncertainties inside that box, "
-            "against the range sampled.",
+            "against the range sampled"
+            + (
+                "; hatched: weak restrictions, which may be noise (see the table)."
+                if _assessed(inputs.prim_box)
+                else "."
+            ),
             "PRIM trade-off curve and box limits",
         )
     reliability_problem = _add_reliability(figs, inputs.history)
