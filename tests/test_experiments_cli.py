@@ -188,6 +188,45 @@ def test_explore_finds_low_reciprocity(scenario: str, tmp_path: Path, capsys, mo
     assert list(traj.columns) == ["step", "coverage", "density", "mass", "n_restricted"]
 
 
+def test_explore_judges_each_restriction(scenario: str, tmp_path: Path, capsys, monkeypatch) -> None:
+    args = ["explore", scenario, "--strategy", "engagement", "--outcome", "cost > 0.3",
+            "--states", "120", "--worlds", "16", "--density", "0.95", "--resamples", "10",
+            "--out", str(tmp_path / "x")]
+    code, stdout, _ = cli(args, capsys, monkeypatch)
+    assert code == 0
+    lines = stdout.splitlines()
+    header = next(line for line in lines if "quasi-p" in line)
+    assert "stability" in header
+    # reciprocity decides the cost; the sampled 'irrelevant' input has no effect at all
+    row = next(line for line in lines if line.lstrip().startswith("parameters.reciprocity"))
+    assert "<0.001" in row and "100%" in row and "weak" not in row
+    row = next(line for line in lines if line.lstrip().startswith("parameters.irrelevant"))
+    assert row.rstrip().endswith("weak")
+    assert "of 10 bootstrap resamples" in stdout and "may be noise:" in stdout
+    run_dir = tmp_path / "x" / "runs" / (tmp_path / "x" / "latest").read_text().strip()
+    box = pd.read_csv(run_dir / "prim_box.csv").set_index("uncertainty")
+    assert list(box.columns[-2:]) == ["quasi_p", "stability"]
+    assert box.loc["parameters.reciprocity", "quasi_p"] < 0.001
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["resampling"]["resamples"] == 10
+    assert "parameters.irrelevant" in info["resampling"]["weak"]
+    assert {b["uncertainty"]: b["stability"] for b in info["box"]} == box["stability"].to_dict()
+    # The report shows the judgement stored in prim_box.csv (edited here: it must not
+    # recompute it) and names the weak restrictions.
+    box.loc["parameters.reciprocity", "stability"] = 0.2
+    box.reset_index().to_csv(run_dir / "prim_box.csv", index=False)
+    assert cli(["report", str(run_dir)], capsys, monkeypatch)[0] == 0
+    html = (run_dir / "report.html").read_text()
+    assert "Kept by resamples" in html and "<tr><td>parameters.irrelevant</td>" in html
+    assert "<td class=\"num\">20%</td><td>weak</td>" in html
+    weak = ["parameters.reciprocity", *info["resampling"]["weak"]]
+    assert f"possibly noise: {', '.join(weak)}.</p>" in html
+    code, _, err = cli([*args[:-2], "--resamples", "-1"], capsys, monkeypatch)
+    assert code == 2 and err.strip().splitlines() == [
+        "error: <command line>: --resamples must lie in 0..1000, got -1"
+    ]
+
+
 def test_sensitivity_sobol_and_morris(scenario: str, capsys, monkeypatch) -> None:
     code, stdout, _ = cli(
         [
@@ -278,6 +317,10 @@ def test_run_discovery_is_consistent_with_its_files(scenario: str, tmp_path: Pat
         assert "selected_step" in disc
         box = pd.read_csv(out / "prim_box.csv")
         assert len(box) and all(str(u).startswith("parameters.") for u in box.uncertainty)
+        assert {"quasi_p", "stability"} <= set(box.columns)
+        assert disc["resampling"]["resamples"] == 50
+        assert disc["resampling"]["restrictions"] == len(box)
+        assert "quasi-p" in stdout and "of resamples" in stdout
         traj = pd.read_csv(out / "prim_trajectory.csv")
         chosen = traj[traj.step == disc["selected_step"]].iloc[0]
         assert chosen.density == pytest.approx(disc["density"])

@@ -135,6 +135,10 @@ def test_discovery_chart(scenario) -> None:  # type: ignore[no-untyped-def]
     assert len(limits.patches) == 2 * len(box)  # type: ignore[attr-defined]
     first = next(t.get_text() for t in limits.get_yticklabels())  # type: ignore[attr-defined]
     assert first.startswith("parameters.prior")  # box rows in frame order, first on top
+    # the demo's last two restrictions are weak (stability 44%; quasi-p 0.41): hatched
+    hatched = [p.get_hatch() for p in limits.patches[len(box) :]]  # type: ignore[attr-defined]
+    assert hatched == [None, "///", "///"]
+    assert any(t.startswith("Weak restriction") for t in _legend_texts(fig))
     empty = discovery_chart(None, None)
     assert "no PRIM trajectory" in _all_text(empty)
 

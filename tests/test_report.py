@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import sys
 from pathlib import Path
@@ -58,6 +59,26 @@ def assert_self_contained(html: str) -> None:
     assert "<iframe" not in html.lower() and "@import" not in html and "url(" not in html
     for src in re.findall(r'src="([^"]*)"', html):
         assert src.startswith("data:image/png;base64,")
+
+
+def test_prim_restrictions_are_judged_from_the_stored_columns(full_inputs, full_html) -> None:  # type: ignore[no-untyped-def]
+    assert "<th>Uncertainty</th><th class=\"num\">Inside the box</th>" in full_html
+    rows = re.findall(r"<tr><td>(parameters\.[a-z_]+|calendar[^<]+)</td>(.*?)</tr>", full_html)
+    judged = {name: re.findall(r"<td[^>]*>([^<]*)</td>", cells) for name, cells in rows}
+    assert judged["parameters.prior_reciprocating_us"][2:] == ["&lt;0.001", "96%", "finding"]
+    assert judged["parameters.backlash_hazard"][2:] == ["0.03", "44%", "weak"]
+    assert judged["calendar.elections[majlis-2004].vetting"][2:] == ["0.41", "12%", "weak"]
+    assert (
+        "1 of its 3 restrictions do. Weak, and possibly noise: parameters.backlash_hazard, "
+        "calendar.elections[majlis-2004].vetting." in full_html
+    )
+    # A run stored before the columns existed: the limits alone, no judgement.
+    legacy = dataclasses.replace(
+        full_inputs, prim_box=full_inputs.prim_box.drop(columns=["quasi_p", "stability"])
+    )
+    html = render_report(legacy)
+    assert "Inside the box" not in html and "possibly noise" not in html
+    assert "It is defined by: parameters.prior_reciprocating_us in" in html
 
 
 def test_report_has_every_section(full_html: str, scenario) -> None:  # type: ignore[no-untyped-def]

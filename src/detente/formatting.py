@@ -82,3 +82,15 @@ def interval(lo: Any, hi: Any, unit: str | None = None) -> str:
     if is_share(unit):
         return f"[{percent(lo)}, {percent(hi)}]"
     return f"[{number(lo)}, {number(hi)}]"
+
+
+def p_value(x: Any) -> str:
+    """A p-value: three significant digits, ``<0.001`` below that (empty when missing).
+
+    >>> [p_value(v) for v in (0.1662, 0.049, 2.5e-14, float("nan"))]
+    ['0.166', '0.049', '<0.001', '']
+    """
+    v = _finite(x)
+    if v is None:
+        return ""
+    return "<0.001" if v < 0.001 else number(v)

@@ -25,7 +25,7 @@ from detente.cli.options import SeedOpt
 from detente.cli.output import ReadableHelp, add_columns, narrow_table, print_markdown
 from detente.errors import InputError, did_you_mean, problems_named_after
 from detente.fileio import check_path_length
-from detente.formatting import interval, is_share, metric_value, number, percent
+from detente.formatting import interval, is_share, metric_value, number, p_value, percent
 from detente.runs import DEFAULT_ROOT, RunDir
 from detente.runs.directory import dumps
 
@@ -329,11 +329,55 @@ def _print_discovery(disc: Mapping[str, Any] | None) -> None:
         markup=False,
     )
     for b in disc["box"]:
+        strength = (
+            f"; quasi-p {p_value(b['quasi_p'])}, kept by {percent(b['stability'])} of resamples"
+            if "stability" in b
+            else ""
+        )
+        mark = " - weak" if b["uncertainty"] in disc.get("resampling", {}).get("weak", []) else ""
         console.print(
             f"  {b['uncertainty']} in {interval(b['low'], b['high'])} "
-            f"(full range {interval(b['full_low'], b['full_high'])})",
+            f"(full range {interval(b['full_low'], b['full_high'])}{strength}){mark}",
             markup=False,
         )
+    for line in _strength_lines(disc.get("resampling")):
+        console.print(line, markup=False)
+
+
+def _strength_lines(resampling: Mapping[str, Any] | None) -> list[str]:
+    """How many of a PRIM box's restrictions are findings, which are weak, and what the
+    resamples restrict that the box does not (from the job's ``resampling`` record)."""
+    if not resampling or not resampling.get("restrictions"):
+        return []
+    from detente.experiments.prim import QUASI_P_MAX, STABILITY_MIN
+
+    n, b = resampling["restrictions"], resampling["resamples"]
+    lines = []
+    if resampling.get("stable") is not None:
+        lines.append(
+            f"{resampling['stable']} of {n} restrictions are kept by at least "
+            f"{percent(STABILITY_MIN)} of {b} bootstrap resamples."
+        )
+    weak = resampling.get("weak") or []
+    if weak:
+        lines.append(
+            f"Weak (quasi-p > {QUASI_P_MAX} or kept by under {percent(STABILITY_MIN)}), "
+            f"may be noise: {', '.join(weak)}."
+        )
+    elif b:
+        lines.append("No restriction is weak.")
+    boxed = set(resampling.get("box_uncertainties") or [])
+    often = [
+        f"{u} ({percent(share)})"
+        for u, share in (resampling.get("shares") or {}).items()
+        if share >= STABILITY_MIN and u not in boxed
+    ]
+    if often:
+        lines.append(
+            f"Not in this box but restricted by most resamples: {', '.join(often[:5])}"
+            + (f" and {len(often) - 5} more." if len(often) > 5 else ".")
+        )
+    return lines
 
 
 def run(
@@ -445,6 +489,13 @@ def explore(
         int | None, typer.Option("--box", help="Choose this peeling step instead.")
     ] = None,
     paste: Annotated[bool, typer.Option("--paste", help="Paste the chosen box.")] = False,
+    resamples: Annotated[
+        int,
+        typer.Option(
+            "--resamples",
+            help="Bootstrap resamples for each restriction's stability (0: skip).",
+        ),
+    ] = 50,
     out: OutOpt = None,
     db: DbOpt = None,
     resume: ResumeOpt = False,
@@ -467,6 +518,7 @@ def explore(
             density=density,
             box=box,
             paste=paste,
+            resamples=resamples,
             out=out,
             db=db,
             resume=resume,
@@ -501,15 +553,25 @@ def explore(
         f"{percent(stats['coverage'])}, density {percent(stats['density'])}, "
         f"mass {percent(stats['mass'])}"
     )
-    add_columns(tbl, ["uncertainty", "low", "high", "full range"], left=("uncertainty",))
+    add_columns(
+        tbl,
+        ["uncertainty", "low", "high", "full range", "quasi-p", "stability", ""],
+        left=("uncertainty", ""),
+    )
+    weak = set(result.payload["resampling"]["weak"])
     for _, r in result.box.iterrows():
         tbl.add_row(
             escape(str(r["uncertainty"])),
             number(r["low"]),
             number(r["high"]),
             interval(r["full_low"], r["full_high"]),
+            p_value(r["quasi_p"]),
+            percent(r["stability"]),
+            "weak" if r["uncertainty"] in weak else "",
         )
     console.print(tbl)
+    for line in _strength_lines(result.payload["resampling"]):
+        console.print(line, markup=False)
     console.print(
         f"run {result.run_id}: files in {result.run_dir.path}/", markup=False, soft_wrap=True
     )

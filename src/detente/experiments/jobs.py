@@ -472,7 +472,7 @@ def compare(
     }
     discovery: dict[str, Any] | None = None
     if discover and len(means) and primary is not None:
-        discovery, prim_tables = _discovery(comparison, spec, primary, means, params, names)
+        discovery, prim_tables = _discovery(comparison, spec, primary, means, params, names, seed)
         payload["discovery"] = discovery
         tables.update(prim_tables)
     trajectories: pd.DataFrame | None = None
@@ -511,11 +511,13 @@ def _discovery(
     means: pd.DataFrame,
     params: pd.DataFrame,
     names: Sequence[str],
+    seed: int,
 ) -> tuple[dict[str, Any], dict[str, Artifact]]:
     """PRIM on the compare run's own states: where does the leading strategy miss its mark?
 
     Returns the discovery record for ``run.json`` and the PRIM tables (none when there is
-    nothing to discover).
+    nothing to discover). Each restriction of the box carries its quasi-p value and its
+    stability over :data:`prim.DEFAULT_RESAMPLES` bootstrap resamples seeded by ``seed``.
     """
     rows = comparison[comparison.outcome == primary].sort_values("rank")
     leader = str(rows.iloc[0]["strategy"])
@@ -554,7 +556,7 @@ def _discovery(
     model_params = [c for c in params.columns if str(c).startswith("parameters.")]
     candidates = params[model_params] if model_params else params
     res = prim.prim(candidates, cases, threshold=max(0.6, base + 0.5 * (1.0 - base)))
-    box = res.box()
+    box, shares = prim.assess_box(candidates, cases, res, seed=seed)
     record = {
         "strategy": leader,
         "condition": condition,
@@ -568,6 +570,7 @@ def _discovery(
         ),
         **res.stats(),
         "box": records(box),
+        "resampling": prim.resampling_record(box, shares, prim.DEFAULT_RESAMPLES),
     }
     return record, {"prim_trajectory.csv": res.trajectory, "prim_box.csv": box}
 
@@ -591,6 +594,7 @@ def explore(
     density: float = 0.8,
     box: int | None = None,
     paste: bool = False,
+    resamples: int = prim.DEFAULT_RESAMPLES,
     out: str | Path | None = None,
     db: str | Path | None = None,
     resume: bool = False,
@@ -604,7 +608,9 @@ def explore(
     ``outcome`` is a condition on the cell means of ``strategy``
     (:mod:`detente.experiments.outcome_expr`); ``alpha`` is the peeling fraction,
     ``density`` the density the chosen box must reach, ``box`` a peeling step to choose
-    instead and ``paste`` re-expands the chosen box. With ``posterior`` the states are drawn
+    instead and ``paste`` re-expands the chosen box. Each restriction of the chosen box gets
+    its quasi-p value and its stability over ``resamples`` bootstrap resamples seeded by
+    ``seed`` (:func:`prim.assess_box`; 0 skips resampling). With ``posterior`` the states are drawn
     from a calibrated posterior (every uncertainty at once, correlated as the posterior
     has them) and PRIM peels the ``include``d ones within their prior ranges. Other
     parameters as in :func:`compare`.
@@ -616,6 +622,8 @@ def explore(
         problems.append(_cli(f"--alpha must lie in (0, 0.5), got {alpha}"))
     if not 0 <= density <= 1:
         problems.append(_cli(f"--density must lie in [0, 1], got {density}"))
+    if not 0 <= resamples <= prim.MAX_RESAMPLES:
+        problems.append(_cli(f"--resamples must lie in 0..{prim.MAX_RESAMPLES}, got {resamples}"))
     if problems:
         raise InputError(problems)
     sampler_ = check_sampler(sampler)
@@ -660,7 +668,7 @@ def explore(
         )
     except IndexError as exc:
         raise InputError.single("<command line>", f"--box: {exc}") from None
-    chosen = res.box()
+    chosen, shares = prim.assess_box(unit, y, res, resamples=resamples, seed=seed)
     stats = prim.box_stats(unit.to_numpy(dtype=float), y, res.box_limits())
     payload: dict[str, Any] = {
         **_run_header(result, "explore", sc, text),
@@ -677,6 +685,7 @@ def explore(
         "box_stats": stats,
         "trajectory": records(res.trajectory),
         "box": records(chosen),
+        "resampling": prim.resampling_record(chosen, shares, resamples),
     }
     run_dir = _store_run(
         target,

@@ -9,6 +9,18 @@ the trim that leaves the densest box. The sequence of boxes is the *peeling traj
 trading coverage for density; the analyst picks one (by a density threshold or by hand).
 Optional *pasting* then re-expands the chosen box wherever that raises its density.
 
+A box restricting many uncertainties is not more solid than one restricting few: with a
+few hundred states, peeling picks up restrictions that chance alone explains. Each
+restriction of a chosen box is therefore judged twice (:func:`assess_box`):
+
+- its *quasi-p value* (Bryant & Lempert 2010): a one-sided binomial test of whether the
+  box would be as dense as it is if the restriction were dropped;
+- its *stability*: the share of bootstrap resamples of the states on which PRIM, choosing
+  its box by the same rule, restricts that uncertainty again.
+
+A restriction with quasi-p above :data:`QUASI_P_MAX` or stability below
+:data:`STABILITY_MIN` is *weak* (:func:`weak`): it may be noise.
+
 References
 ----------
 Friedman, J. H., & Fisher, N. I. (1999). Bump hunting in high-dimensional data.
@@ -25,13 +37,48 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats as sps
+
+from detente.sim.rng import name_key
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 TRAJECTORY_COLUMNS = ["step", "coverage", "density", "mass", "n_restricted"]
 BOX_COLUMNS = ["uncertainty", "low", "high", "full_low", "full_high"]
+#: Columns :func:`assess_box` adds to a box.
+STRENGTH_COLUMNS = ["quasi_p", "stability"]
+#: A restriction whose quasi-p value exceeds this is weak.
+QUASI_P_MAX = 0.05
+#: A restriction kept by a smaller share of bootstrap resamples is weak.
+STABILITY_MIN = 0.5
+#: Bootstrap resamples used for stability unless told otherwise.
+DEFAULT_RESAMPLES = 50
+#: Most resamples a job accepts (each one is a full PRIM run).
+MAX_RESAMPLES = 1000
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How a box was found and chosen, so that resamples can repeat it.
+
+    Attributes
+    ----------
+    alpha, mass_min : float
+        Peeling fraction and smallest mass (see :func:`peel`).
+    threshold : float
+        Density the chosen box had to reach (:func:`select_step`). When the analyst chose a
+        step by hand, the density of that step: resamples then take their highest-coverage
+        box at least as dense.
+    paste : bool
+        Whether the chosen box was pasted.
+    """
+
+    alpha: float = 0.05
+    mass_min: float = 0.05
+    threshold: float = 0.8
+    paste: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +99,8 @@ class PrimResult:
         The chosen step.
     pasted : array, shape (d, 2), optional
         The chosen box after pasting, when pasting was requested.
+    rule : Rule
+        How the box was found and chosen.
     """
 
     names: list[str]
@@ -60,6 +109,7 @@ class PrimResult:
     trajectory: pd.DataFrame
     selected: int
     pasted: FloatArray | None = field(default=None)
+    rule: Rule = field(default_factory=Rule)
 
     def box_limits(self, step: int | None = None) -> FloatArray:
         """Limits of a step's box (default: the selected, pasted if pasting was done)."""
@@ -325,6 +375,8 @@ def prim(
     else:
         chosen = select_step(trajectory, threshold)
     pasted = paste(xa, ya, boxes[chosen], full, alpha) if paste_box else None
+    chosen_density = float(trajectory["density"].iloc[chosen])
+    rule = Rule(alpha, mass_min, threshold if step is None else chosen_density, paste_box)
     return PrimResult(
         names=list(names),
         full=full,
@@ -332,4 +384,166 @@ def prim(
         trajectory=trajectory,
         selected=chosen,
         pasted=pasted,
+        rule=rule,
     )
+
+
+def quasi_p(x: ArrayLike, y: ArrayLike, limits: FloatArray, full: FloatArray) -> FloatArray:
+    """Quasi-p value of each restriction of a box (NaN where a dimension is unrestricted).
+
+    For a restricted dimension ``j`` the box is widened to ``j``'s full range; with ``p0``
+    the density of that wider box, the quasi-p value is the one-sided binomial probability
+    ``P[X >= k | n, p0]`` of at least the ``k`` cases the box holds among its ``n`` states
+    (Bryant & Lempert 2010). A small value says the restriction raises density by more
+    than chance would. EMA Workbench's ``prim`` drops one limit at a time and reports two
+    values per dimension; here both limits go, one value per restricted uncertainty.
+
+    Parameters
+    ----------
+    x : array, shape (n, d)
+        The states PRIM ran on.
+    y : array of bool, shape (n,)
+        The cases of interest.
+    limits, full : array, shape (d, 2)
+        The box and the full range of each uncertainty.
+
+    Returns
+    -------
+    array, shape (d,)
+    """
+    xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=bool)
+    within = (xa >= limits[:, 0]) & (xa <= limits[:, 1])  # (n, d)
+    misses = (~within).sum(axis=1)
+    inside = misses == 0
+    n_box, k_box = int(inside.sum()), int((ya & inside).sum())
+    # States outside the box along dimension j only: dropping j's limits lets them in.
+    only_j = ~within & (misses == 1)[:, None]
+    n_wide = n_box + only_j.sum(axis=0)
+    k_wide = k_box + (only_j & ya[:, None]).sum(axis=0)
+    out = np.full(len(limits), np.nan)
+    if n_box == 0:
+        return out
+    for j in range(len(limits)):
+        if _restricted(limits[j], full[j]):
+            p0 = float(k_wide[j] / n_wide[j])
+            out[j] = sps.binomtest(k_box, n_box, p0, alternative="greater").pvalue
+    return out
+
+
+def resample_shares(
+    x: ArrayLike,
+    y: ArrayLike,
+    result: PrimResult,
+    *,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> FloatArray:
+    """Share of bootstrap resamples whose chosen box restricts each uncertainty.
+
+    Each resample draws ``n`` of the ``n`` states with replacement, runs PRIM within the
+    same full ranges and chooses its box by ``result.rule`` (same peeling, same density
+    threshold, pasted if the original was). The resamples come from one generator seeded
+    by ``seed`` (its own stream, see :func:`detente.sim.rng.name_key`), so the shares are
+    the same for a seed wherever they are computed.
+
+    Returns
+    -------
+    array, shape (d,)
+        For each column of ``x``, the share of resamples that restrict it (NaN when
+        ``resamples`` is 0).
+    """
+    xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=bool)
+    if resamples <= 0:
+        return np.full(xa.shape[1], np.nan)
+    seq = np.random.SeedSequence(seed, spawn_key=name_key("prim-resampling"))
+    draws = np.random.default_rng(seq).integers(0, len(ya), size=(resamples, len(ya)))
+    rule = result.rule
+    kept = np.zeros(xa.shape[1])
+    for rows in draws:
+        boot = prim(
+            xa[rows],
+            ya[rows],
+            alpha=rule.alpha,
+            mass_min=rule.mass_min,
+            threshold=rule.threshold,
+            paste_box=rule.paste,
+            bounds=result.full,
+        )
+        lim = boot.box_limits()
+        kept += (lim[:, 0] > result.full[:, 0]) | (lim[:, 1] < result.full[:, 1])
+    return kept / resamples
+
+
+def assess_box(
+    x: pd.DataFrame | FloatArray,
+    y: Sequence[bool] | BoolArray,
+    result: PrimResult,
+    *,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The chosen box with each restriction's quasi-p value and stability.
+
+    Parameters
+    ----------
+    x, y
+        The states and cases ``result`` was computed from.
+    result : PrimResult
+    resamples : int
+        Bootstrap resamples for stability (0: stability left NaN).
+    seed : int
+        Seed of the resampling.
+
+    Returns
+    -------
+    box : DataFrame
+        ``BOX_COLUMNS + STRENGTH_COLUMNS``, one row per restricted uncertainty.
+    shares : Series
+        Every uncertainty's resample share (index: names), for restrictions the chosen
+        box does not make but resamples do.
+    """
+    xa = x.to_numpy(dtype=float) if isinstance(x, pd.DataFrame) else np.asarray(x, dtype=float)
+    lim = result.box_limits()
+    qp = quasi_p(xa, y, lim, result.full)
+    shares = resample_shares(xa, y, result, resamples=resamples, seed=seed)
+    box = result.box()
+    index = [result.names.index(u) for u in box["uncertainty"]]
+    box["quasi_p"] = qp[index]
+    box["stability"] = shares[index]
+    return box, pd.Series(shares, index=result.names, name="stability")
+
+
+def weak_restrictions(box: pd.DataFrame) -> list[str]:
+    """The uncertainties of an assessed box whose restriction is weak (see :func:`weak`)."""
+    if not set(STRENGTH_COLUMNS) <= set(box.columns):
+        return []
+    qp = box["quasi_p"].to_numpy(dtype=float)
+    kept = box["stability"].to_numpy(dtype=float)
+    return [str(u) for u, q, k in zip(box["uncertainty"], qp, kept, strict=True) if weak(q, k)]
+
+
+def resampling_record(box: pd.DataFrame, shares: pd.Series, resamples: int) -> dict[str, object]:
+    """What ``run.json`` says about an assessed box's restrictions.
+
+    ``restrictions`` counts the box's restrictions and ``box_uncertainties`` names them,
+    ``stable`` counts those kept by at least half the resamples (None without resampling),
+    ``weak`` names the weak ones and ``shares`` gives every uncertainty that some resample
+    restricted, most often first.
+    """
+    kept = shares[shares > 0].sort_index().sort_values(ascending=False, kind="stable")
+    return {
+        "resamples": resamples,
+        "restrictions": len(box),
+        "box_uncertainties": [str(u) for u in box["uncertainty"]],
+        "stable": int((box["stability"] >= STABILITY_MIN).sum()) if resamples else None,
+        "weak": weak_restrictions(box),
+        "shares": dict(zip(map(str, kept.index), kept.to_numpy(dtype=float).tolist(), strict=True)),
+    }
+
+
+def weak(quasi_p_value: float, stability: float) -> bool:
+    """Whether a restriction may be noise: quasi-p above 0.05 or stability below 0.5.
+
+    A value that was not computed (NaN) does not make a restriction weak.
+    """
+    return bool(quasi_p_value > QUASI_P_MAX or stability < STABILITY_MIN)

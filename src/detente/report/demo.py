@@ -405,7 +405,7 @@ def demo_comparison() -> pd.DataFrame:
 
 
 def demo_prim() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A PRIM trajectory and chosen box."""
+    """A PRIM trajectory and chosen box (one restriction a finding, two weak)."""
     steps = np.arange(12)
     coverage = 1.0 - 0.045 * steps - 0.002 * steps**2
     density = 0.3 + 0.55 * (1 - np.exp(-steps / 4))
@@ -430,6 +430,8 @@ def demo_prim() -> tuple[pd.DataFrame, pd.DataFrame]:
             "high": [0.12, 0.2, 0.6],
             "full_low": [0.05, 0.02, 0.2],
             "full_high": [0.3, 0.2, 0.6],
+            "quasi_p": [0.0004, 0.03, 0.41],
+            "stability": [0.96, 0.44, 0.12],
         }
     )
     return trajectory, box

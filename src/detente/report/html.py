@@ -32,7 +32,8 @@ from detente.experiments.analysis import (
     drivers_note,
     tied_with_best,
 )
-from detente.formatting import interval, metric_value, percent
+from detente.experiments.prim import QUASI_P_MAX, STABILITY_MIN, weak_restrictions
+from detente.formatting import interval, metric_value, p_value, percent
 from detente.report.bargaining_notes import (
     EUM_WINDOW,
     eum_note,
@@ -97,7 +98,10 @@ class ReportInputs:
     fan_note : str
         Added to the fan chart's caption (e.g. how the trajectories were obtained).
     prim_trajectory, prim_box : DataFrame, optional
-        PRIM trajectory and chosen box.
+        PRIM trajectory and chosen box (with ``quasi_p`` and ``stability`` per restriction
+        when the run assessed them).
+    prim_resamples : int, optional
+        Bootstrap resamples behind the box's ``stability`` column.
     prim_step : int, optional
         The chosen trajectory step.
     prim_label : str
@@ -146,6 +150,7 @@ class ReportInputs:
     prim_trajectory: pd.DataFrame | None = None
     prim_box: pd.DataFrame | None = None
     prim_step: int | None = None
+    prim_resamples: int | None = None
     prim_label: str = "cases of interest"
     sensitivity: pd.DataFrame | None = None
     sensitivity_outcome: str = "the outcome"
@@ -627,9 +632,51 @@ def _prim_summary(inputs: ReportInputs) -> str:
             for u, lo, hi in zip(box["uncertainty"], box["low"], box["high"], strict=True)
         )
         text += f". It is defined by: {limits}."
+        text += _strength_sentence(box, inputs.prim_resamples)
     else:
         text += "."
     return text
+
+
+def _assessed(box: pd.DataFrame | None) -> bool:
+    return box is not None and not box.empty and {"quasi_p", "stability"} <= set(box.columns)
+
+
+def _strength_sentence(box: pd.DataFrame, resamples: int | None) -> str:
+    """How many of the box's restrictions are findings and which are weak (stored columns)."""
+    if not _assessed(box):
+        return ""
+    weak = weak_restrictions(box)
+    n = len(box)
+    resampled = f"{resamples} bootstrap resamples" if resamples else "bootstrap resamples"
+    text = (
+        f" A restriction counts as a finding when its quasi-p value is at most {QUASI_P_MAX} "
+        f"and at least {percent(STABILITY_MIN)} of {resampled} restrict the same "
+        f"uncertainty; {n - len(weak)} of its {n} restrictions do."
+    )
+    if weak:
+        text += f" Weak, and possibly noise: {', '.join(weak)}."
+    return text
+
+
+def _prim_restrictions(box: pd.DataFrame | None) -> dict[str, Any] | None:
+    """The chosen box's restrictions with their quasi-p value and stability, as stored."""
+    if box is None or not _assessed(box):
+        return None
+    weak = set(weak_restrictions(box))
+    rows = [
+        [
+            str(r["uncertainty"]),
+            interval(r["low"], r["high"]),
+            interval(r["full_low"], r["full_high"]),
+            p_value(r["quasi_p"]) or "–",
+            percent(r["stability"]) or "–",
+            "weak" if r["uncertainty"] in weak else "finding",
+        ]
+        for _, r in box.iterrows()
+    ]
+    headers = ["Uncertainty", "Inside the box", "Sampled range", "Quasi-p", "Kept by resamples", ""]
+    return {"headers": headers, "rows": rows, "numeric": [False, True, True, True, True, False]}
 
 
 # ---------------------------------------------------------------------------------------
@@ -884,7 +931,12 @@ def render_report(inputs: ReportInputs) -> str:
             "Left: PRIM's peeling trajectory, trading coverage (how many of the cases the "
             "box catches) for density (how pure the box is); the circled box is the one "
             "chosen. Right: the ranges of the restricted uncertainties inside that box, "
-            "against the range sampled.",
+            "against the range sampled"
+            + (
+                "; hatched: weak restrictions, which may be noise (see the table)."
+                if _assessed(inputs.prim_box)
+                else "."
+            ),
             "PRIM trade-off curve and box limits",
         )
     reliability_problem = _add_reliability(figs, inputs.history)
@@ -980,6 +1032,7 @@ def render_report(inputs: ReportInputs) -> str:
         ),
         "rank_by": inputs.rank_by,
         "prim_summary": _prim_summary(inputs),
+        "prim_restrictions": _prim_restrictions(inputs.prim_box),
         "drivers_note": _drivers_note(inputs),
         "bargaining_notes": _bargaining_notes(inputs),
         "history": (

@@ -172,6 +172,7 @@ def load_run(target: Path | str | None, run_id: str | None = None) -> tuple[Repo
         prim_trajectory=run.prim_trajectory,
         prim_box=run.prim_box,
         prim_step=_prim_step(discovery),
+        prim_resamples=_prim_resamples(discovery),
         prim_label=_prim_label(discovery, scenario),
         sensitivity=run.sensitivity,
         sensitivity_outcome=_sensitivity_label(info, scenario),
@@ -202,6 +203,12 @@ def _calibration_method(info: Mapping[str, Any]) -> dict[str, Any]:
         "code_version": info.get("code_version"),
         "run_id": info.get("run_id"),
     }
+
+
+def _prim_resamples(discovery: Mapping[str, Any] | None) -> int | None:
+    """Bootstrap resamples behind the stored box's stability column, as the run recorded."""
+    count = ((discovery or {}).get("resampling") or {}).get("resamples")
+    return int(count) if isinstance(count, int) else None
 
 
 def _prim_step(discovery: Mapping[str, Any] | None) -> int | None:

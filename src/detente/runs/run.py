@@ -132,7 +132,7 @@ class Run:
         """Scenario discovery: ``detente run``'s PRIM on where the leader falls short, or an
         ``explore`` run's box statistics."""
         if self.kind == "explore":
-            keys = ("strategy", "outcome", "cases", "selected_step", "box_stats")
+            keys = ("strategy", "outcome", "cases", "selected_step", "box_stats", "resampling")
             return {k: self._info[k] for k in keys if k in self._info}
         found = self._info.get("discovery")
         return dict(found) if isinstance(found, dict) else None
@@ -144,7 +144,8 @@ class Run:
 
     @property
     def prim_box(self) -> pd.DataFrame | None:
-        """The chosen PRIM box ``[uncertainty, low, high, full_low, full_high]``."""
+        """The chosen PRIM box ``[uncertainty, low, high, full_low, full_high, quasi_p,
+        stability]`` (runs before quasi-p and stability were added lack the last two)."""
         return self.directory.table("prim_box.csv")
 
     @property

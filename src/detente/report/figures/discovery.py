@@ -3,7 +3,9 @@
 PRIM (Friedman & Fisher 1999; Bryant & Lempert 2010) peels the space of uncertainties down
 to a box where the outcome of interest (e.g. "the strategy fails") is concentrated.
 Inputs are the experiments' frames: the trajectory ``step, coverage, density, mass,
-n_restricted`` and the chosen box ``uncertainty, low, high, full_low, full_high``.
+n_restricted`` and the chosen box ``uncertainty, low, high, full_low, full_high`` (with
+``quasi_p`` and ``stability`` when the run assessed its restrictions: weak ones are drawn
+hatched and paler).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from detente.experiments.prim import weak_restrictions
 from detente.formatting import number
 from detente.report.figures.style import (
     LIGHT_GREY,
@@ -42,7 +45,8 @@ def discovery_chart(
     trajectory : DataFrame or None
         ``step, coverage, density, mass, n_restricted`` (coverage and density in [0, 1]).
     box : DataFrame or None
-        ``uncertainty, low, high, full_low, full_high``: the box's limits and the sampled range.
+        ``uncertainty, low, high, full_low, full_high``: the box's limits and the sampled range
+        (optional ``quasi_p, stability``: weak restrictions are drawn hatched).
     chosen_step : int, optional
         The trajectory step of the chosen box (default: the last step).
     outcome_label : str
@@ -129,9 +133,22 @@ def discovery_chart(
         ax_b.barh(
             y, np.ones(len(rows)), left=0, color=LIGHT_GREY, height=0.6, label="Sampled range"
         )
-        ax_b.barh(
-            y, hi - lo, left=lo, color=OKABE_ITO["blue"], height=0.6, label="Range inside the box"
-        )
+        weak = rows["uncertainty"].isin(weak_restrictions(rows)).to_numpy()
+        strong = "Range inside the box" + (" (a finding)" if weak.any() else "")
+        for mask, style in (
+            (~weak, {"color": OKABE_ITO["blue"], "label": strong}),
+            (
+                weak,
+                {
+                    "color": OKABE_ITO["sky blue"],
+                    "hatch": "///",
+                    "edgecolor": "white",
+                    "label": "Weak restriction (quasi-p > 0.05 or kept by < 50% of resamples)",
+                },
+            ),
+        ):
+            if mask.any():
+                ax_b.barh(y[mask], (hi - lo)[mask], left=lo[mask], height=0.6, **style)
         for i in range(len(rows)):
             ax_b.text(
                 float(lo.iloc[i]) - 0.01,
