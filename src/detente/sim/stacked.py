@@ -31,10 +31,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from detente.errors import InputError, InputProblem
 from detente.scenario import Scenario
-from detente.sim.api import CHUNK, ScenarioLike, _scenario, build_strategy
+from detente.sim.api import CHUNK, ScenarioLike, _chunk_summary, _scenario, build_strategy
 from detente.sim.engine import ChunkResult, Layout, Plans, chunk_plans, run_layout
 from detente.sim.rng import BLOCK
 from detente.sim.system import System, compile_system
@@ -167,8 +168,12 @@ def stack_leaves(objs: Sequence[Any], n_each: int) -> Any:
     return _walk(list(objs), "", "", visit)
 
 
-def _check(n_states: int, worlds: int, seeds: Sequence[int]) -> None:
+def _check(n_states: int, worlds: int, seeds: Sequence[int], start_world: int = 0) -> None:
     problems = []
+    if start_world < 0 or start_world % BLOCK:
+        problems.append(
+            f"start_world must be a non-negative multiple of {BLOCK} (got {start_world})"
+        )
     if n_states < 1:
         problems.append("there must be at least one state")
     if worlds < 1:
@@ -224,11 +229,16 @@ def run_states(
     record_state: bool = False,
     horizon: int | None = None,
     chunk: int = CHUNK,
+    start_world: int = 0,
 ) -> tuple[System, ChunkResult]:
-    """:func:`simulate_states`, with the first state's compiled system (names, dates, roles)."""
+    """:func:`simulate_states`, with the first state's compiled system (names, dates, roles).
+
+    ``start_world`` (a multiple of ``BLOCK``) is the first world of every state: the rows
+    then hold worlds ``[start_world, start_world + worlds)`` of each state's seed.
+    """
     sc: Scenario = _scenario(scenario)
     values = _state_values(states)
-    _check(len(values), worlds, seeds)
+    _check(len(values), worlds, seeds, start_world)
     systems = [compile_system(sc, strategy, v) for v in values]
     plans = [chunk_plans(s) for s in systems]
     keys = [structure_key(s, p) for s, p in zip(systems, plans, strict=True)]
@@ -240,7 +250,7 @@ def run_states(
         for batch in _batches(keys, n_each):
             system = stack_leaves([systems[s] for s in batch], n_each)
             plan = stack_leaves([plans[s] for s in batch], n_each)
-            layout = Layout(tuple(int(seeds[s]) for s in batch), first, n_each)
+            layout = Layout(tuple(int(seeds[s]) for s in batch), start_world + first, n_each)
             res = run_layout(system, plan, build_strategy(systems[batch[0]]), layout,
                              record_state=record_state, horizon=horizon)
             for j, s in enumerate(batch):
@@ -308,4 +318,38 @@ def simulate_states(
                       horizon=horizon)[1]
 
 
-__all__ = ["PER_WORLD", "run_states", "simulate_states", "stack_leaves", "structure_key"]
+def summarize_states(
+    scenario: ScenarioLike,
+    strategy: str,
+    states: pd.DataFrame,
+    worlds: int,
+    seeds: Sequence[int],
+    *,
+    start_world: int = 0,
+) -> list[dict[str, NDArray[np.float64]]]:
+    """Per-world outcome summaries of many states under one strategy, from one engine run.
+
+    State ``s``'s entry is exactly ``summarize(scenario, strategy, worlds, seeds[s],
+    start_world, values=row)`` (the summaries are taken row by row, on each state's rows).
+    Experiments evaluate their chunks with it (:func:`detente.experiments.chunks.run_stacked_task`).
+
+    Returns
+    -------
+    list of dict of str to ndarray [worlds]
+        One summary per state, in the order of ``states``.
+    """
+    system, res = run_states(scenario, strategy, states, worlds, seeds, start_world=start_world)
+    return [
+        _chunk_summary(_rows_of(res, slice(s * worlds, (s + 1) * worlds)), system)
+        for s in range(len(states))
+    ]
+
+
+__all__ = [
+    "PER_WORLD",
+    "run_states",
+    "simulate_states",
+    "stack_leaves",
+    "structure_key",
+    "summarize_states",
+]
