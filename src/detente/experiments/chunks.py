@@ -6,10 +6,12 @@ with its done marker. Chunks are evaluated in *tasks*: with a model of the per-s
 chunk (:func:`group_tasks`, :func:`run_task`); with detente's own engine, a task is a group of
 states x one strategy x one world range, evaluated in one stacked engine run
 (:func:`group_stacked_tasks`, :func:`run_stacked_task`; :mod:`detente.sim.stacked`). Both give
-the same numbers for every chunk. Seeds never depend on the chunking: every cell (state, strategy) of
-an experiment draws its worlds from the engine's block streams under the seed
-:func:`state_seed` ``(run seed, state)``; a chunk covering worlds ``[a, a + n)`` of that cell
-(``a`` a multiple of :data:`detente.sim.rng.BLOCK`) asks the engine for exactly those worlds.
+the same numbers for every chunk.
+
+Seeds never depend on the chunking: every cell (state, strategy) of an experiment draws its
+worlds from the engine's block streams under the seed :func:`state_seed` ``(run seed,
+state)``; a chunk covering worlds ``[a, a + n)`` of that cell (``a`` a multiple of
+:data:`detente.sim.rng.BLOCK`) asks the engine for exactly those worlds.
 
 All strategies of a state share its seed (*common random numbers*): they meet the same
 shocks and noise draws wherever the model lets them, which makes the differences between
@@ -201,9 +203,9 @@ def group_stacked_tasks(
 ) -> list[StackedTask]:
     """Group chunks of the same strategy and world range into stacked tasks.
 
-    Each (strategy, world range) is split into groups of at most :func:`states_per_task`
-    states, of equal sizes (so Dask workers get tasks of similar cost); tasks come in the
-    order of their first chunk.
+    Each (strategy, world range) is split into as few groups as :func:`states_per_task`
+    allows, their sizes differing by at most one (so Dask workers get tasks of similar
+    cost); tasks come in the order of their first chunk.
     """
     by_range: dict[tuple[str, int, int], list[int]] = {}
     for c in chunks:
@@ -211,9 +213,8 @@ def group_stacked_tasks(
     tasks: list[StackedTask] = []
     for (strategy, start, count), members in by_range.items():
         n_groups = -(-len(members) // states_per_task(count))
-        size = -(-len(members) // n_groups)
-        for i in range(0, len(members), size):
-            group = tuple(members[i : i + size])
+        for part in np.array_split(np.asarray(members), n_groups):
+            group = tuple(int(s) for s in part)
             tasks.append(
                 StackedTask(strategy, start, count, group, tuple(dict(states[s]) for s in group))
             )

@@ -5,8 +5,9 @@ content, the sampled states, the strategies, worlds per cell, seed, model and co
 -- so rerunning with ``resume=True`` finds the same run and computes only the chunks that
 have no done marker. With detente's own engine, the chunks of a group of states under one
 strategy are evaluated in one stacked engine run (:mod:`detente.experiments.chunks`), with the
-same numbers as one call per chunk. Chunks are written in batches (about once a second), each batch in
-one transaction; an interrupted run loses at most the batch in flight, never half a chunk.
+same numbers as one call per chunk. Chunks are written in batches (about once a second),
+each batch in one transaction; an interrupted run loses at most the batch in flight, never
+half a chunk.
 """
 
 from __future__ import annotations
