@@ -211,7 +211,6 @@ def test_resolve_gives_the_validated_copy_and_the_same_systems(
 
     def compiled(strategy: str, values: Mapping[str, float], resolver: Any) -> Any:
         monkeypatch.setattr(system_module, "resolve", resolver)
-        system_module._resolve_cache.clear()
         out = compile_system(sc, strategy, values)
         return out, chunk_plans(out)
 

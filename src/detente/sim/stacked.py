@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -98,6 +99,7 @@ def strategy_leaves(system: System) -> Leaves:
     return frozenset(("System", f"focal_params[{p}]") for p in cls.per_world)
 
 
+@lru_cache(maxsize=4096)
 def _may_differ(owner: str, name: str, extra: Leaves) -> bool:
     field_name = name.split("[", 1)[0]  # a dict's entries count as their field
     return any(
