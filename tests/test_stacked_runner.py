@@ -23,14 +23,16 @@ from detente.experiments.chunks import (
     group_tasks,
     plan_chunks,
     run_task,
+    state_seed,
     states_per_task,
 )
 from detente.experiments.executors import DaskEvaluator
 from detente.experiments.runner import ExperimentPlan, RunResult, run_experiment
 from detente.experiments.sampling import sample_states
+from detente.experiments.trajectories import sampled_trajectory_quantiles
 from detente.scenario import Scenario, load_scenario
 from detente.scenario.uncertainty import resolve, uncertain_numbers
-from detente.sim import summarize
+from detente.sim import simulate, summarize
 from detente.sim.engine import chunk_plans
 from detente.sim.stacked import summarize_states
 from detente.sim.system import compile_system
@@ -233,3 +235,31 @@ def test_resolve_refuses_a_non_finite_value_in_one_line() -> None:
         resolve(sc, {name: float("nan"), "nonsense": 1.0})
     lines = str(err.value).splitlines()
     assert len(lines) == 2 and any(f"{name}: expected a finite number" in x for x in lines)
+
+
+def test_fan_chart_trajectories_come_from_one_stacked_run_per_strategy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``detente run``'s fan charts: one engine run per strategy for all the chosen states,
+    the exact quantiles of the states' own ``simulate`` runs pooled."""
+    sc, states = _flagship()
+    runs: list[int] = []
+    real = stacked.run_layout
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        runs.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stacked, "run_layout", counted)
+    frame = sampled_trajectory_quantiles(sc, ["moderate-engagement"], states, 16, 7,
+                                         max_states=3)
+    monkeypatch.undo()
+    assert len(runs) == 1
+    pooled = np.concatenate([
+        simulate(sc, "moderate-engagement", 16, state_seed(7, s),
+                 values=states.iloc[s].to_dict())["reform_share"].values.astype(np.float64)
+        for s in range(3)
+    ])
+    got = frame[frame.metric == "reform_share"].sort_values("step")
+    assert np.array_equal(got["mean"].to_numpy(), pooled.mean(axis=0))
+    assert np.array_equal(got["p95"].to_numpy(), np.quantile(pooled, 0.95, axis=0))
