@@ -183,7 +183,8 @@ class StackedTask:
 
 
 #: Most states in one stacked task: bounds the compiled systems a task holds (each state's
-#: arrays and vote plans, some tens of kilobytes) whatever the worlds per chunk.
+#: arrays and engine plans: about 50 KB for the flagship, so 3 MB a task) whatever the worlds
+#: per chunk.
 MAX_STATES_PER_TASK = 64
 
 
