@@ -180,9 +180,9 @@ def resolve(scenario: Scenario, values: Mapping[str, float] | None = None) -> Sc
     The copy is built by replacing the uncertain numbers in place of a full pydantic round
     trip (dump and validate): the only field type that changes is an uncertain number becoming
     a float, which :data:`~detente.scenario.numbers.Number` accepts without further checks
-    (other than finiteness, checked here), so the result equals the validated copy
-    (``tests/test_resolve.py``) at a fraction of the cost -- resolving is most of compiling a
-    sampled state.
+    (other than being a finite number, checked here), so the result equals the validated copy
+    (``tests/test_stacked_runner.py``) at a tenth of the cost -- the round trip was most of
+    compiling a sampled state.
 
     Parameters
     ----------
@@ -213,6 +213,8 @@ def resolve(scenario: Scenario, values: Mapping[str, float] | None = None) -> Sc
 
 
 def _finite(value: object) -> bool:
+    if isinstance(value, bool):  # as the schema: a boolean is not a number
+        return False
     try:
         return math.isfinite(float(value))  # type: ignore[arg-type]
     except (TypeError, ValueError):
