@@ -140,9 +140,9 @@ def test_interrupted_stacked_run_resumes_to_the_same_numbers(
 ) -> None:
     """Ctrl-C after the first stacked task: its chunks are kept (several markers in one
     transaction), the resumed run computes only the rest and stores what an uninterrupted
-    run stores; tasks cross the chunk boundary at world 256 (300 worlds, chunks of 256)."""
+    run stores; two world ranges per state (260 worlds, chunks of 256)."""
     states = _flagship()[1]
-    plan = _plan(states.iloc[:2], ("containment",), 300)
+    plan = _plan(states.iloc[:2], ("containment",), 260)
     calls = 0
     real = stacked.summarize_states
 
