@@ -19,6 +19,7 @@ from detente.sim.api import iter_chunks
 from detente.sim.engine import ChunkResult, chunk_plans
 from detente.sim.rng import StackedRNG, WorldRNG, name_key
 from detente.sim.stacked import simulate_states, structure_key
+from detente.sim.strategies import ModerateEngagement
 from detente.sim.system import compile_system
 
 DATA = Path(__file__).parent / "data"
@@ -72,21 +73,32 @@ def test_flagship_states_vary_in_every_kind_of_number() -> None:
     assert not np.array_equal(a.focal.effects, b.focal.effects)
 
 
-def test_states_of_different_structure_run_in_groups_with_the_same_numbers() -> None:
-    """Moderate engagement's sampled parameters differ by state: the strategy cannot be shared,
-    so every state is its own group (and the numbers stay those of one run per state)."""
+def _keys(sc: Scenario, strategy: str, states: pd.DataFrame) -> set[bytes]:
+    return {
+        structure_key(sy, chunk_plans(sy))
+        for sy in (compile_system(sc, strategy, r.to_dict()) for _, r in states.iterrows())
+    }
+
+
+def test_sampled_strategy_parameters_are_per_world_so_the_states_share_one_run() -> None:
+    """Moderate engagement's parameters are sampled per state; its class takes them per
+    world (``per_world``), so its states share one structure, like containment's."""
     sc, states = _flagship()
-    keys = {
-        structure_key(sy, chunk_plans(sy))
-        for sy in (compile_system(sc, "moderate-engagement", r.to_dict())
-                   for _, r in states.iterrows())
-    }
-    assert len(keys) == len(states)
-    shared = {
-        structure_key(sy, chunk_plans(sy))
-        for sy in (compile_system(sc, "containment", r.to_dict()) for _, r in states.iterrows())
-    }
-    assert len(shared) == 1
+    assert len(_keys(sc, "moderate-engagement", states)) == 1
+    assert len(_keys(sc, "containment", states)) == 1
+    assert len({compile_system(sc, "moderate-engagement", r.to_dict()).focal_params["step"]
+                for _, r in states.iterrows()}) == len(states)
+
+
+def test_states_of_different_structure_run_in_groups_with_the_same_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A strategy class taking scalar parameters only: states whose sampled parameters differ
+    cannot share it, so every state is its own group (with the numbers of one run each)."""
+    sc, states = _flagship()
+    monkeypatch.setattr(ModerateEngagement, "per_world", ())
+    assert len(_keys(sc, "moderate-engagement", states)) == len(states)
+    _assert_identical(sc, "moderate-engagement", states.iloc[:3], 24)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -54,6 +55,26 @@ def never(t: int, own: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------- GRIT
+def test_grit_takes_one_parameter_value_per_world_as_separate_games() -> None:
+    """Per-world parameters (for stacked states) play in each world exactly the game of a
+    strategy built with that world's values, whatever the reply."""
+    params = {"patience": np.array([1.0, 4.0, 2.0]), "step": np.array([0.05, 0.1, 0.2]),
+              "max_level": np.array([0.4, 0.8, 0.6]), "min_rise": np.array([0.05, 0.1, 0.05])}
+    rng = np.random.default_rng(4)
+    replies = rng.random((3, 12))
+    both = play(get_strategy("moderate-engagement", **params),
+                lambda t, own: replies[:, t], 12, n=3)
+    for w in range(3):
+        one = {k: (int(v[w]) if k == "patience" else float(v[w])) for k, v in params.items()}
+        alone = play(get_strategy("moderate-engagement", **one),
+                     lambda t, own, w=w: replies[w : w + 1, t], 12)  # type: ignore[misc]
+        assert np.array_equal(both[w], alone[0]), w
+    with pytest.raises(InputError, match=re.escape('"step" must be in (0, 1] (got 1.5)')):
+        get_strategy("moderate-engagement", step=np.array([0.1, 1.5]))
+    with pytest.raises(InputError, match='"patience" must be a whole number >= 0'):
+        get_strategy("moderate-engagement", patience=np.array([2.0, 2.5]))
+
+
 def test_grit_opens_with_a_small_unilateral_step_and_grows_when_reciprocated() -> None:
     grit = get_strategy("moderate-engagement", step=0.1, max_level=0.7, patience=2)
     assert grit.classifier["unilateral_first"] and grit.classifier["continuous"]

@@ -1,10 +1,17 @@
 """Split an experiment into chunks of (state, strategy, worlds) and evaluate them.
 
 A chunk is the unit of storage and resumption: its per-world results are written together
-with its done marker. Seeds never depend on the chunking: every cell (state, strategy) of
-an experiment draws its worlds from the engine's block streams under the seed
-:func:`state_seed` ``(run seed, state)``; a chunk covering worlds ``[a, a + n)`` of that cell
-(``a`` a multiple of :data:`detente.sim.rng.BLOCK`) asks the engine for exactly those worlds.
+with its done marker. Chunks are evaluated in *tasks*: with a model of the per-state protocol
+(:class:`Model`, e.g. a ``$DETENTE_MODEL``), a task is one state's chunks, one model call per
+chunk (:func:`group_tasks`, :func:`run_task`); with detente's own engine, a task is a group of
+states x one strategy x one world range, evaluated in one stacked engine run
+(:func:`group_stacked_tasks`, :func:`run_stacked_task`; :mod:`detente.sim.stacked`). Both give
+the same numbers for every chunk.
+
+Seeds never depend on the chunking: every cell (state, strategy) of an experiment draws its
+worlds from the engine's block streams under the seed :func:`state_seed` ``(run seed,
+state)``; a chunk covering worlds ``[a, a + n)`` of that cell (``a`` a multiple of
+:data:`detente.sim.rng.BLOCK`) asks the engine for exactly those worlds.
 
 All strategies of a state share its seed (*common random numbers*): they meet the same
 shocks and noise draws wherever the model lets them, which makes the differences between
@@ -20,6 +27,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from detente.scenario import Scenario
@@ -155,6 +163,96 @@ def run_task(task: Task, *, model: Model, scenario: Scenario, seed: int) -> list
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class StackedTask:
+    """One strategy's chunk ``[world_start, world_start + world_count)`` in a group of states,
+    evaluated in one stacked engine run (:func:`run_stacked_task`)."""
+
+    strategy: str
+    world_start: int
+    world_count: int
+    states: tuple[int, ...]
+    values: tuple[Mapping[str, float], ...]
+
+    @property
+    def worlds(self) -> int:
+        """Worlds simulated by the task (for progress rates)."""
+        return self.world_count * len(self.states)
+
+
+#: Most states in one stacked task: bounds the compiled systems a task holds (each state's
+#: arrays and engine plans: about 50 KB for the flagship, so 3 MB a task) whatever the worlds
+#: per chunk.
+MAX_STATES_PER_TASK = 64
+
+
+def states_per_task(world_count: int) -> int:
+    """How many states a stacked task of ``world_count`` worlds per state takes.
+
+    As many as fill one engine run (:data:`~detente.sim.stacked.MAX_ROWS` rows: the engine's
+    arrays stay the size of one large chunk), at most :data:`MAX_STATES_PER_TASK`.
+    """
+    from detente.sim.stacked import MAX_ROWS
+
+    return max(1, min(MAX_STATES_PER_TASK, MAX_ROWS // max(world_count, 1)))
+
+
+def group_stacked_tasks(
+    chunks: Sequence[Chunk], states: Sequence[Mapping[str, float]]
+) -> list[StackedTask]:
+    """Group chunks of the same strategy and world range into stacked tasks.
+
+    Each (strategy, world range) is split into as few groups as :func:`states_per_task`
+    allows, their sizes differing by at most one (so Dask workers get tasks of similar
+    cost); tasks come in the order of their first chunk.
+    """
+    by_range: dict[tuple[str, int, int], list[int]] = {}
+    for c in chunks:
+        by_range.setdefault((c.strategy, c.world_start, c.world_count), []).append(c.state)
+    tasks: list[StackedTask] = []
+    for (strategy, start, count), members in by_range.items():
+        n_groups = -(-len(members) // states_per_task(count))
+        for part in np.array_split(np.asarray(members), n_groups):
+            group = tuple(int(s) for s in part)
+            tasks.append(
+                StackedTask(strategy, start, count, group, tuple(dict(states[s]) for s in group))
+            )
+    return tasks
+
+
+def run_stacked_task(task: StackedTask, *, scenario: Scenario, seed: int) -> list[ChunkResult]:
+    """Evaluate a stacked task: one engine run for all its states, one result per chunk.
+
+    Each state draws from :func:`state_seed` as in :func:`run_task`, so every chunk's numbers
+    are those of the per-state call of :func:`detente.sim.summarize`.
+    """
+    from detente.sim.stacked import summarize_states
+
+    t0 = time.perf_counter()
+    summaries = summarize_states(
+        scenario,
+        task.strategy,
+        pd.DataFrame(list(task.values)),
+        task.world_count,
+        [state_seed(seed, s) for s in task.states],
+        start_world=task.world_start,
+    )
+    seconds = (time.perf_counter() - t0) / len(task.states)
+    return [
+        ChunkResult(s, task.strategy, task.world_start, task.world_count, outcomes, seconds)
+        for s, outcomes in zip(task.states, summaries, strict=True)
+    ]
+
+
+def is_default_engine(model: Model) -> bool:
+    """True when ``model`` is detente's own engine, which experiments run stacked."""
+    try:
+        from detente.sim.api import summarize
+    except ImportError:
+        return False
+    return model is summarize
 
 
 TaskFn = Callable[..., list[ChunkResult]]

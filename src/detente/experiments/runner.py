@@ -3,8 +3,11 @@
 A run is identified by a hash of everything that determines its numbers -- the scenario's
 content, the sampled states, the strategies, worlds per cell, seed, model and code version
 -- so rerunning with ``resume=True`` finds the same run and computes only the chunks that
-have no done marker. Chunks are written in batches (about once a second), each batch in
-one transaction; an interrupted run loses at most the batch in flight, never half a chunk.
+have no done marker. With detente's own engine, the chunks of a group of states under one
+strategy are evaluated in one stacked engine run (:mod:`detente.experiments.chunks`), with the
+same numbers as one call per chunk. Chunks are written in batches (about once a second),
+each batch in one transaction; an interrupted run loses at most the batch in flight, never
+half a chunk.
 """
 
 from __future__ import annotations
@@ -34,7 +37,15 @@ from rich.progress import (
 import detente
 from detente.errors import InputError, InputProblem, did_you_mean
 from detente.experiments.budget import check_disk, check_plan
-from detente.experiments.chunks import Model, group_tasks, plan_chunks, run_task
+from detente.experiments.chunks import (
+    Model,
+    group_stacked_tasks,
+    group_tasks,
+    is_default_engine,
+    plan_chunks,
+    run_stacked_task,
+    run_task,
+)
 from detente.experiments.executors import Evaluator, InProcessEvaluator
 from detente.scenario import Scenario
 from detente.sim.rng import BLOCK
@@ -297,6 +308,9 @@ def run_experiment(
     names = [str(c) for c in plan.states.columns]
     records = [dict(zip(names, map(float, row), strict=True)) for row in plan.states.to_numpy()]
     evaluator = evaluator or InProcessEvaluator()
+    # detente's own engine runs a group of states in one stacked call; any other model keeps
+    # the per-state protocol. The numbers of every chunk are the same either way.
+    stacked = is_default_engine(model)
     computed = reused = 0
     worlds_done = 0
     with evaluator, _progress(console, progress) as bar:
@@ -307,7 +321,9 @@ def run_experiment(
                 reused = len(chunks) - len(todo)
             if not todo:
                 break
-            tasks = group_tasks(todo, records)
+            tasks: list[Any] = (
+                group_stacked_tasks(todo, records) if stacked else group_tasks(todo, records)
+            )
             task_id = bar.add_task(
                 description or f"{plan.kind} {plan.scenario.id}",
                 total=len(todo),
@@ -318,7 +334,11 @@ def run_experiment(
             started = time.monotonic()
             try:
                 for results in evaluator.imap_unordered(
-                    run_task, tasks, model=model, scenario=plan.scenario, seed=plan.seed
+                    run_stacked_task if stacked else run_task,
+                    tasks,
+                    scenario=plan.scenario,
+                    seed=plan.seed,
+                    **({} if stacked else {"model": model}),
                 ):
                     pending.extend(results)
                     worlds_done += sum(r.world_count for r in results)

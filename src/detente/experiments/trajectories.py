@@ -3,8 +3,9 @@
 A comparison run keeps only per-world summaries. The fan charts of the report should still
 show how outcomes evolve *across what we are unsure of*, not only at the nominal values, so
 :func:`sampled_trajectory_quantiles` re-simulates a subset of the run's states with every
-trajectory kept, pools the worlds of all those states and returns per-step quantiles in the
-contract frame ``[strategy, step, date, metric, mean, p05, p25, p50, p75, p95]``.
+trajectory kept (one stacked engine run per strategy, :mod:`detente.sim.stacked`), pools the
+worlds of all those states and returns per-step quantiles in the contract frame
+``[strategy, step, date, metric, mean, p05, p25, p50, p75, p95]``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import pandas as pd
 
 from detente.experiments.chunks import state_seed
 from detente.scenario.schema import Scenario
-from detente.sim import simulate
 from detente.sim.api import QUANTILES
+from detente.sim.engine import reported_metrics
+from detente.sim.stacked import run_states
 
 MAX_STATES = 16
 """States re-simulated for the fan charts (the first ones of the run's sample)."""
@@ -58,24 +60,15 @@ def sampled_trajectory_quantiles(
     """
     chosen = states.iloc[:max_states]
     n_worlds = max(1, min(worlds, MAX_WORLDS))
+    seeds = [state_seed(seed, int(state)) for state in chosen.index.astype(int)]
     frames = []
     for name in strategies:
-        pooled: dict[str, list[np.ndarray]] = {}
-        dates: list[str] = []
-        for state, row in zip(chosen.index.astype(int), chosen.to_dict("records"), strict=True):
-            ds = simulate(
-                scenario,
-                name,
-                worlds=n_worlds,
-                seed=state_seed(seed, int(state)),
-                values={str(k): float(v) for k, v in row.items()},
-            )
-            dates = [str(d) for d in ds["date"].values]
-            for metric, var in ds.data_vars.items():
-                if var.dims == ("world", "step"):
-                    pooled.setdefault(str(metric), []).append(var.values.astype(np.float64))
-        for metric, parts in pooled.items():
-            values = np.concatenate(parts)
+        # one stacked engine run: state s in rows [s * n_worlds, (s + 1) * n_worlds), the
+        # numbers of a run of that state alone (detente.sim.stacked)
+        system, res = run_states(scenario, name, chosen, n_worlds, seeds)
+        dates = list(system.dates)
+        for metric in reported_metrics(system):
+            values = res.metrics[metric].astype(np.float64)
             qs = np.quantile(values, QUANTILES, axis=0)
             frames.append(
                 pd.DataFrame(

@@ -45,6 +45,8 @@ def _scenario(s: ScenarioLike) -> Scenario:
 def build_strategy(system: System, override: Mapping[str, Any] | None = None) -> Strategy:
     """Instantiate the focal strategy with the scenario's parameters (counts rounded).
 
+    A parameter may be one value per world (a stacked system's per-world leaf,
+    :mod:`detente.sim.stacked`); it is rounded value by value, as a scalar is.
     A history script (``system.script``) wraps it: :class:`~detente.sim.strategies.Scripted`
     replays the script's levels, then hands over to the strategy built here.
     """
@@ -59,7 +61,11 @@ def build_strategy(system: System, override: Mapping[str, Any] | None = None) ->
             and "int" in str(spec.annotation)
             and "float" not in str(spec.annotation)
         ):
-            params[key] = round(float(value))
+            params[key] = (
+                np.round(value).astype(np.int64)  # half to even, as round()
+                if isinstance(value, np.ndarray)
+                else round(float(value))
+            )
     strategy = get_strategy(system.focal_strategy, **params)
     if system.script is not None:
         return Scripted(levels=tuple(system.script.levels), then=strategy)

@@ -27,16 +27,19 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from detente.errors import InputError, InputProblem
 from detente.scenario import Scenario
-from detente.sim.api import CHUNK, ScenarioLike, _scenario, build_strategy
+from detente.sim.api import CHUNK, ScenarioLike, _chunk_summary, _scenario, build_strategy
 from detente.sim.engine import ChunkResult, Layout, Plans, chunk_plans, run_layout
 from detente.sim.rng import BLOCK
+from detente.sim.strategies import get_strategy
 from detente.sim.system import System, compile_system
 
 #: ``(class, field)`` leaves that may differ across the states of one run: every one is read
@@ -86,30 +89,50 @@ PER_WORLD: frozenset[tuple[str, str]] = frozenset(
 MAX_ROWS = 16 * BLOCK
 
 
-def _may_differ(owner: str, name: str) -> bool:
-    return (owner, name) in PER_WORLD or (owner, "*") in PER_WORLD
+Leaves = frozenset[tuple[str, str]]
 
 
-def _walk(obj: Any, owner: str, name: str, visit: Callable[[Any, bool], Any]) -> Any:
+def strategy_leaves(system: System) -> Leaves:
+    """The focal strategy's parameters that may differ across states (``focal_params[p]``
+    for each ``p`` of its class's :attr:`~detente.sim.strategies.Strategy.per_world`)."""
+    cls = type(get_strategy(system.focal_strategy))
+    return frozenset(("System", f"focal_params[{p}]") for p in cls.per_world)
+
+
+@lru_cache(maxsize=4096)
+def _may_differ(owner: str, name: str, extra: Leaves) -> bool:
+    field_name = name.split("[", 1)[0]  # a dict's entries count as their field
+    return any(
+        key in PER_WORLD or key in extra
+        for key in ((owner, name), (owner, field_name), (owner, "*"))
+    )
+
+
+def _walk(
+    obj: Any, owner: str, name: str, visit: Callable[[Any, bool], Any], extra: Leaves
+) -> Any:
     """Rebuild ``obj`` with ``visit(leaf, may_differ)`` applied to every leaf.
 
     ``obj`` is the list of one value per state; dataclasses, tuples, lists and dicts are
-    walked field by field, anything else is a leaf.
+    walked field by field (a dict's entry ``k`` of field ``f`` is named ``f[k]``), anything
+    else is a leaf. A leaf may differ if :data:`PER_WORLD` or ``extra`` names it.
     """
     first = obj[0]
     if dataclasses.is_dataclass(first) and not isinstance(first, type):
         kind = type(first).__name__
         out = copy.copy(first)  # set field by field: no __post_init__ checks of scalars
         for f in dataclasses.fields(first):
-            value = _walk([getattr(x, f.name) for x in obj], kind, f.name, visit)
+            value = _walk([getattr(x, f.name) for x in obj], kind, f.name, visit, extra)
             object.__setattr__(out, f.name, value)
         return out
     if isinstance(first, (tuple, list)) and all(len(x) == len(first) for x in obj):
-        items = [_walk([x[i] for x in obj], owner, name, visit) for i in range(len(first))]
+        items = [_walk([x[i] for x in obj], owner, name, visit, extra)
+                 for i in range(len(first))]
         return type(first)(items)
     if isinstance(first, dict) and all(x.keys() == first.keys() for x in obj):
-        return {k: _walk([x[k] for x in obj], owner, name, visit) for k in first}
-    return visit(obj, _may_differ(owner, name))
+        return {k: _walk([x[k] for x in obj], owner, f"{name}[{k}]", visit, extra)
+                for k in first}
+    return visit(obj, _may_differ(owner, name, extra))
 
 
 def _same(values: list[Any]) -> bool:
@@ -124,7 +147,8 @@ def _same(values: list[Any]) -> bool:
 
 
 def structure_key(system: System, plans: Plans) -> bytes:
-    """What must be equal for states to share one run: every leaf not in :data:`PER_WORLD`.
+    """What must be equal for states to share one run: every leaf not in :data:`PER_WORLD`
+    (nor among the focal strategy's per-world parameters, :func:`strategy_leaves`).
 
     Per-world leaves count by shape and type only.
     """
@@ -139,7 +163,7 @@ def structure_key(system: System, plans: Plans) -> bytes:
         else:
             parts.append(repr((type(x).__name__, None if may_differ else x)).encode())
 
-    _walk([(system, plans)], "", "", visit)
+    _walk([(system, plans)], "", "", visit, strategy_leaves(system))
     return b"\x00".join(parts)
 
 
@@ -147,7 +171,10 @@ def stack_leaves(objs: Sequence[Any], n_each: int) -> Any:
     """One object whose leaves that differ across ``objs`` carry one row per world.
 
     ``objs`` are one state's :class:`System` (or :class:`Plans`) each, states laid end to
-    end with ``n_each`` worlds each. A leaf equal in all of them is kept as it is.
+    end with ``n_each`` worlds each. A leaf equal in all of them is kept as it is. A
+    system's focal strategy parameters become per world where its class allows it
+    (:func:`strategy_leaves`); the stacked system then builds a strategy of per-world
+    parameters (:func:`~detente.sim.api.build_strategy`).
 
     Raises
     ------
@@ -164,11 +191,16 @@ def stack_leaves(objs: Sequence[Any], n_each: int) -> Any:
             return np.repeat(np.stack(values), n_each, axis=0)
         return np.repeat(np.asarray(values, dtype=np.float64), n_each)
 
-    return _walk(list(objs), "", "", visit)
+    extra = strategy_leaves(objs[0]) if isinstance(objs[0], System) else frozenset()
+    return _walk(list(objs), "", "", visit, extra)
 
 
-def _check(n_states: int, worlds: int, seeds: Sequence[int]) -> None:
+def _check(n_states: int, worlds: int, seeds: Sequence[int], start_world: int = 0) -> None:
     problems = []
+    if start_world < 0 or start_world % BLOCK:
+        problems.append(
+            f"start_world must be a non-negative multiple of {BLOCK} (got {start_world})"
+        )
     if n_states < 1:
         problems.append("there must be at least one state")
     if worlds < 1:
@@ -224,11 +256,16 @@ def run_states(
     record_state: bool = False,
     horizon: int | None = None,
     chunk: int = CHUNK,
+    start_world: int = 0,
 ) -> tuple[System, ChunkResult]:
-    """:func:`simulate_states`, with the first state's compiled system (names, dates, roles)."""
+    """:func:`simulate_states`, with the first state's compiled system (names, dates, roles).
+
+    ``start_world`` (a multiple of ``BLOCK``) is the first world of every state: the rows
+    then hold worlds ``[start_world, start_world + worlds)`` of each state's seed.
+    """
     sc: Scenario = _scenario(scenario)
     values = _state_values(states)
-    _check(len(values), worlds, seeds)
+    _check(len(values), worlds, seeds, start_world)
     systems = [compile_system(sc, strategy, v) for v in values]
     plans = [chunk_plans(s) for s in systems]
     keys = [structure_key(s, p) for s, p in zip(systems, plans, strict=True)]
@@ -240,8 +277,8 @@ def run_states(
         for batch in _batches(keys, n_each):
             system = stack_leaves([systems[s] for s in batch], n_each)
             plan = stack_leaves([plans[s] for s in batch], n_each)
-            layout = Layout(tuple(int(seeds[s]) for s in batch), first, n_each)
-            res = run_layout(system, plan, build_strategy(systems[batch[0]]), layout,
+            layout = Layout(tuple(int(seeds[s]) for s in batch), start_world + first, n_each)
+            res = run_layout(system, plan, build_strategy(system), layout,
                              record_state=record_state, horizon=horizon)
             for j, s in enumerate(batch):
                 pieces[s].append(_rows_of(res, slice(j * n_each, (j + 1) * n_each)))
@@ -308,4 +345,39 @@ def simulate_states(
                       horizon=horizon)[1]
 
 
-__all__ = ["PER_WORLD", "run_states", "simulate_states", "stack_leaves", "structure_key"]
+def summarize_states(
+    scenario: ScenarioLike,
+    strategy: str,
+    states: pd.DataFrame,
+    worlds: int,
+    seeds: Sequence[int],
+    *,
+    start_world: int = 0,
+) -> list[dict[str, NDArray[np.float64]]]:
+    """Per-world outcome summaries of many states under one strategy, from one engine run.
+
+    State ``s``'s entry is exactly ``summarize(scenario, strategy, worlds, seeds[s],
+    start_world, values=row)`` (the summaries are taken row by row, on each state's rows).
+    Experiments evaluate their chunks with it (:func:`detente.experiments.chunks.run_stacked_task`).
+
+    Returns
+    -------
+    list of dict of str to ndarray [worlds]
+        One summary per state, in the order of ``states``.
+    """
+    system, res = run_states(scenario, strategy, states, worlds, seeds, start_world=start_world)
+    return [
+        _chunk_summary(_rows_of(res, slice(s * worlds, (s + 1) * worlds)), system)
+        for s in range(len(states))
+    ]
+
+
+__all__ = [
+    "PER_WORLD",
+    "run_states",
+    "simulate_states",
+    "stack_leaves",
+    "strategy_leaves",
+    "structure_key",
+    "summarize_states",
+]

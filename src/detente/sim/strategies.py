@@ -76,6 +76,7 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 
 #: The classic prisoner's-dilemma payoffs ``(R, S, T, P)`` (Axelrod 1984).
 STANDARD_PAYOFFS: tuple[float, float, float, float] = (3.0, 0.0, 5.0, 1.0)
@@ -148,6 +149,10 @@ class Strategy:
     id: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
     classifier: ClassVar[dict[str, Any]] = dict(_DEFAULT_CLASSIFIER)
+    per_world: ClassVar[tuple[str, ...]] = ()
+    """Parameters that also take one value per world (an array ``[n]``, validated value by
+    value): sampled states whose values differ then still run in one stacked engine run
+    (:mod:`detente.sim.stacked`). The strategy must use them elementwise only."""
 
     n_worlds: int
     rng: WorldRNG | None
@@ -204,6 +209,22 @@ class Strategy:
             rng = "(0, 1]" if low_open else "[0, 1]"
             raise self._bad(f'parameter "{pname}" must be in {rng} (got {value!r})')
         return x
+
+    def _levels(self, pname: str, value: Any, *, low_open: bool = False) -> float | FloatArray:
+        """:meth:`_level` for a :attr:`per_world` parameter: a number, or one per world."""
+        if not isinstance(value, np.ndarray):
+            return self._level(pname, value, low_open=low_open)
+        for x in np.unique(value):
+            self._level(pname, float(x), low_open=low_open)
+        return value.astype(np.float64)
+
+    def _counts(self, pname: str, value: Any, *, minimum: int = 0) -> int | IntArray:
+        """:meth:`_count` for a :attr:`per_world` parameter: a number, or one per world."""
+        if not isinstance(value, np.ndarray):
+            return self._count(pname, value, minimum=minimum)
+        for x in np.unique(value):
+            self._count(pname, float(x), minimum=minimum)
+        return value.astype(np.int64)
 
     def _count(self, pname: str, value: Any, *, minimum: int = 0) -> int:
         """Validate a parameter that must be a whole number >= ``minimum``."""
@@ -647,7 +668,9 @@ class ModerateEngagement(StatefulStrategy):
       it holds its level without retaliating, and resumes growing when reciprocated;
     * the level never exceeds ``max_level``.
 
-    The level is the intended gesture; it depends only on the perceived history.
+    The level is the intended gesture; it depends only on the perceived history. Every
+    parameter may also be given one value per world (:attr:`Strategy.per_world`), so states
+    with sampled parameters share one engine run.
 
     Parameters
     ----------
@@ -672,6 +695,7 @@ class ModerateEngagement(StatefulStrategy):
         "unilateral_first": True,
         "continuous": True,
     }
+    per_world = ("patience", "step", "max_level", "initial", "threshold", "min_rise")
 
     def __init__(
         self,
@@ -683,16 +707,17 @@ class ModerateEngagement(StatefulStrategy):
         min_rise: float = 0.05,
     ) -> None:
         super().__init__()
-        self.patience = self._count("patience", patience)
-        self.step = self._level("step", step, low_open=True)
-        self.max_level = self._level("max_level", max_level, low_open=True)
-        self.initial = self._level("initial", step if initial is None else initial)
-        self.threshold = self._level("threshold", threshold)
-        self.min_rise = self._level("min_rise", min_rise, low_open=True)
+        self.patience = self._counts("patience", patience)
+        self.step = self._levels("step", step, low_open=True)
+        self.max_level = self._levels("max_level", max_level, low_open=True)
+        self.initial = self._levels("initial", step if initial is None else initial)
+        self.threshold = self._levels("threshold", threshold)
+        self.min_rise = self._levels("min_rise", min_rise, low_open=True)
 
     def init_state(self, n: int) -> None:
         """Opening step, nothing unanswered yet."""
-        self._level_now = np.full(n, min(self.initial, self.max_level))
+        opening = np.minimum(self.initial, self.max_level)
+        self._level_now = np.broadcast_to(opening, (n,)).astype(np.float64)
         self._unanswered = np.zeros(n, dtype=np.int64)
         self._prev = np.full(n, np.nan)
 

@@ -17,7 +17,6 @@ side's elected institutions with ``role: legislature`` and ``role: presidency``
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -695,32 +694,6 @@ def event_plan(s: Scenario, focal: Side, internal: Side, issues: list[str]) -> E
     )
 
 
-#: How many resolved scenarios :func:`_resolved` keeps (a state's strategies share one).
-RESOLVE_CACHE = 8
-_resolve_cache: OrderedDict[tuple[int, tuple[tuple[str, str], ...]], tuple[Scenario, Scenario]]
-_resolve_cache = OrderedDict()
-
-
-def _resolved(scenario: Scenario, values: Mapping[str, float] | None) -> Scenario:
-    """``resolve(scenario, values)``, memoised for the last few (scenario, values) pairs.
-
-    Experiments compile one state of the world for several strategies in a row; resolving
-    (a pydantic round trip) is most of a compile. Scenarios are frozen models, so the key is
-    the object's identity (the entry keeps the object alive, so the id cannot be reused) and
-    the values; the resolved scenario is frozen too and safe to share.
-    """
-    key = (id(scenario), tuple(sorted((str(k), repr(float(v))) for k, v in (values or {}).items())))
-    hit = _resolve_cache.get(key)
-    if hit is not None and hit[0] is scenario:
-        _resolve_cache.move_to_end(key)
-        return hit[1]
-    s = resolve(scenario, values)
-    _resolve_cache[key] = (scenario, s)
-    while len(_resolve_cache) > RESOLVE_CACHE:
-        _resolve_cache.popitem(last=False)
-    return s
-
-
 def compile_system(
     scenario: Scenario,
     strategy: str,
@@ -748,7 +721,7 @@ def compile_system(
     src = f"scenario {scenario.id}"
     if scenario.kind != "system" or scenario.calendar is None:
         raise InputError.single(src, "simulation needs a 'kind: system' scenario with a calendar")
-    s = _resolved(scenario, values)
+    s = resolve(scenario, values)
     p = parameters_from(s)
     country, kind, sparams, menu = resolve_strategy(s, strategy)
     principals = [c.id for c in s.countries if c.role == "principal"]
