@@ -2,8 +2,9 @@
 
 The flagship screen is bounded by default (``WORLDS`` worlds per state, stacked runs, the
 shortcut that stops screening an input once it has moved an outcome): about a minute on
-one core. ``DETENTE_INERT=long`` screens with ``LONG_WORLDS`` worlds and every strategy
-for every input, and adds the Morris check of the listed inputs (several minutes).
+one core on an idle machine (measured: 2 min 48 s of CPU). ``DETENTE_INERT=long`` screens
+with ``LONG_WORLDS`` worlds and every strategy for every input, compares with the list's
+``long`` column, and adds the Morris check of the listed inputs (tens of minutes).
 """
 
 from __future__ import annotations
@@ -115,7 +116,8 @@ def test_flagship_inert_inputs_are_exactly_the_known_list() -> None:
         "us-iran-2001", worlds=LONG_WORLDS if LONG else WORLDS, shortcut=not LONG
     )
     found = set(frame.loc[frame["inert"], "input"])
-    listed = set(known["input"])
+    # With more worlds, the inputs on rare paths (marked 'moves') leave the list.
+    listed = set(known.loc[known["long"] == "inert", "input"] if LONG else known["input"])
     new = sorted(found - listed)
     gone = sorted(listed - found)
     assert not new, f"inert but not in the known list (add them with a reason): {new}"
@@ -128,6 +130,7 @@ def test_known_list_gives_every_input_a_reason() -> None:
     known = known_inert("us-iran-2001")
     assert known["input"].is_unique
     assert (known["reason"].str.len() > 20).all()
+    assert set(known["long"]) <= {"inert", "moves"}
     assert set(known["input"]) <= {p.name for p in uncertainties(load_scenario("us-iran-2001"))}
 
 
@@ -170,3 +173,36 @@ def test_sobol_gives_an_input_with_no_path_indices_exactly_zero(
     assert sobol.loc[DISCONNECTED, ["S1", "ST"]].tolist() == [0.0, 0.0]
     assert sobol.loc[CONNECTED, "ST"] > 0.0
     assert np.isfinite(sobol.to_numpy()).all()
+
+
+# ---------------------------------------------------------------------------------------
+# detente validate SCENARIO --inputs
+# ---------------------------------------------------------------------------------------
+
+
+def test_validate_inputs_prints_the_inert_table_in_80_columns(run_cli: Any) -> None:
+    result = run_cli("validate", FIXTURE, "--inputs")
+    assert result.exit_code == 0, result.stderr  # a finding, not an error
+    assert DISCONNECTED in result.stdout and CONNECTED not in result.stdout
+    assert "2 of 6 sampled inputs are inert" in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+
+
+def test_validate_inputs_strict_exits_1_and_json_lists_the_inputs(run_cli: Any) -> None:
+    result = run_cli("validate", FIXTURE, "--inputs", "--strict", "--json")
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    assert payload["inputs"] == 6 and payload["inert"] == 2
+    assert {r["input"] for r in payload["inert_inputs"]} == {DISCONNECTED, JOINT}
+    assert payload["by_kind"]["actors.risk (east)"] == 1
+
+
+def test_validate_options_of_the_screen_need_inputs(run_cli: Any) -> None:
+    result = run_cli("validate", FIXTURE, "--strict", "--worlds", "3")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: <command line>: --strict, --worlds 3: needs --inputs"
+    )
+    bad = run_cli("validate", FIXTURE, "--inputs", "--worlds", "0")
+    assert bad.exit_code == 2 and "worlds must be >= 1" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -12,7 +12,6 @@ from rich.text import Text
 
 from detente.cli.output import ReadableHelp, narrow_table
 from detente.errors import InputError
-from detente.experiments.inert import WORLDS
 from detente.formatting import interval, number
 from detente.scenario import builtin_names, load_scenario, nominal
 from detente.scenario.builtins import builtin_path
@@ -82,8 +81,9 @@ def validate(
         ),
     ] = False,
     worlds: Annotated[
-        int, typer.Option("--worlds", help="With --inputs: worlds per screened state.")
-    ] = WORLDS,
+        int | None,
+        typer.Option("--worlds", help="With --inputs: worlds per screened state [default: 16]."),
+    ] = None,
     seed: Annotated[
         int, typer.Option("--seed", help="With --inputs: the seed every state shares.")
     ] = 0,
@@ -103,8 +103,8 @@ def validate(
     """
     if not inputs:
         given = [name for name, on in (("--json", as_json), ("--strict", strict)) if on]
-        given += [f"{n} {v}" for n, v, d in (("--worlds", worlds, WORLDS), ("--seed", seed, 0))
-                  if v != d]
+        given += [f"--worlds {worlds}"] if worlds is not None else []
+        given += [f"--seed {seed}"] if seed != 0 else []
         if given:
             raise InputError.single("<command line>", f"{', '.join(given)}: needs --inputs")
     s = load_scenario(scenario)
@@ -121,9 +121,11 @@ def validate(
     if not inputs:
         console.print(summary)
         return
-    from detente.experiments.inert import input_effects
+    from detente.experiments.inert import WORLDS, input_effects
 
-    frame = input_effects(s, worlds=worlds, seed=seed)
+    typer.echo(f"screening {s.id}'s sampled inputs one at a time ...", err=True)
+    frame = input_effects(s, worlds=WORLDS if worlds is None else worlds, seed=seed,
+                          shortcut=True)
     if as_json:
         typer.echo(json.dumps(screen_json(s, frame), indent=2, allow_nan=False))
     else:

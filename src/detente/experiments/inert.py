@@ -388,8 +388,9 @@ def inert_inputs(frame: pd.DataFrame) -> pd.DataFrame:
 def known_inert(name: str) -> pd.DataFrame:
     """A built-in scenario's known inert inputs, ``data/scenarios/<name>.inert.csv``.
 
-    Columns ``input`` (scenario path), ``kind`` (:func:`input_kind`) and ``reason`` (the
-    mechanism the input lacks). ``tests/test_inert_inputs.py`` fails when the screen finds
+    Columns ``input`` (scenario path), ``kind`` (:func:`input_kind`), ``long`` (``inert``,
+    or ``moves`` for an input on a rare path that a screen with more worlds sees move an
+    outcome) and ``reason`` (the mechanism the input lacks). ``tests/test_inert_inputs.py`` fails when the screen finds
     an inert input the list lacks or a listed input that is no longer inert, so the list
     follows the model.
     """
