@@ -99,7 +99,7 @@ def test_bad_arguments_are_one_line_input_errors() -> None:
     with pytest.raises(InputError) as err:
         input_effects(FIXTURE, worlds=0, seed=-1)
     assert len(err.value.problems) == 2
-    with pytest.raises(InputError, match="unknown input 'actors\\[leader\\].clot'"):
+    with pytest.raises(InputError, match=r"unknown input 'actors\[leader\]\.clot'"):
         morris_screen(FIXTURE, ["actors[leader].clot"])
     with pytest.raises(InputError, match="unknown strategy"):
         input_effects(FIXTURE, ["nope"])

@@ -4,7 +4,8 @@ An experiment samples every uncertainty of a scenario; one that moves no ranked 
 only dilutes the sample (and PRIM and the drivers may still "find" it by chance). This
 module screens for them one at a time, with common random numbers:
 
-* every input is moved to its low and to its high bound, all others at nominal; these
+* every input is moved to its low and to its high bound (:data:`EDGE` inside), all others
+  at nominal; these
   ``1 + 2 d`` states run under each strategy in stacked engine runs
   (:func:`detente.sim.stacked.run_states`), *every state with the same seed and worlds*,
   so the only difference between two states' worlds is the input that moved;
@@ -24,6 +25,9 @@ With common random numbers an input with no path gives *exactly* the same worlds
 three values, so its effect is exactly zero; the tolerance only absorbs floating-point
 rounding in sums over inputs that enter an arithmetic expression whose result is then
 thrown away. It is far below any effect a real path produces (see ``docs/validation.md``).
+An input whose path runs through a discrete choice (a vote, a veto) may flip no choice in
+the worlds screened: "inert" means it moved no ranked outcome *in those worlds*, so a screen
+with more worlds can only shorten the list.
 
 One at a time, the screen can call an input inert that matters only jointly (an actor's
 position that counts only when another input moves a threshold, say). The second check,
@@ -390,9 +394,9 @@ def known_inert(name: str) -> pd.DataFrame:
 
     Columns ``input`` (scenario path), ``kind`` (:func:`input_kind`), ``long`` (``inert``,
     or ``moves`` for an input on a rare path that a screen with more worlds sees move an
-    outcome) and ``reason`` (the mechanism the input lacks). ``tests/test_inert_inputs.py`` fails when the screen finds
-    an inert input the list lacks or a listed input that is no longer inert, so the list
-    follows the model.
+    outcome) and ``reason`` (the mechanism the input lacks). ``tests/test_inert_inputs.py``
+    fails when the screen finds an inert input the list lacks or a listed input that is no
+    longer inert, so the list follows the model.
     """
     path = builtin_dir() / f"{name}{KNOWN_SUFFIX}"
     if not path.is_file():
