@@ -370,7 +370,8 @@ def morris_screen(
                       tolerance)
     groups = [p.name if p.name in set(chosen) else OTHERS for p in screen.params]
     design = morris_sample(len(screen.params), trajectories, seed, groups=groups)
-    states = to_values(screen.params, design)
+    # Morris levels include 0 and 1: inset them like the one-at-a-time bounds (EDGE).
+    states = to_values(screen.params, EDGE + (1 - 2 * EDGE) * design)
     names = [p.name for p in screen.params]
     parts = []
     for strategy in screen.strategies:
@@ -394,7 +395,8 @@ def known_inert(name: str) -> pd.DataFrame:
 
     Columns ``input`` (scenario path), ``kind`` (:func:`input_kind`), ``long`` (``inert``,
     or ``moves`` for an input on a rare path that a screen with more worlds sees move an
-    outcome) and ``reason`` (the mechanism the input lacks). ``tests/test_inert_inputs.py``
+    outcome), ``morris`` (``moves`` for an input that matters jointly, :func:`morris_screen`)
+    and ``reason`` (the mechanism the input lacks). ``tests/test_inert_inputs.py``
     fails when the screen finds an inert input the list lacks or a listed input that is no
     longer inert, so the list follows the model.
     """
