@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from detente.cli.output import ReadableHelp, narrow_table
+from detente.errors import InputError
 from detente.formatting import interval, number
 from detente.scenario import builtin_names, load_scenario, nominal
 from detente.scenario.builtins import builtin_path
@@ -68,12 +70,43 @@ def scenarios() -> None:
     console.print(table)
 
 
-def validate(scenario: ScenarioArg) -> None:
+def validate(
+    scenario: ScenarioArg,
+    inputs: Annotated[
+        bool,
+        typer.Option(
+            "--inputs",
+            help="Also screen every sampled input for a path to a ranked outcome and list "
+            "the inert ones (runs the engine: a minute or more for the flagship).",
+        ),
+    ] = False,
+    worlds: Annotated[
+        int | None,
+        typer.Option("--worlds", help="With --inputs: worlds per screened state [default: 16]."),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="With --inputs: the seed every state shares.")
+    ] = 0,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="With --inputs: exit 1 when any input is inert.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --inputs: print the screen as JSON.")
+    ] = False,
+) -> None:
     """Validate a scenario; print every problem (exit 2) or a one-line summary.
 
     Warnings (a strategy that can never act, a role the engine needs, ...) go to stderr,
-    one line each; they do not change the exit code.
+    one line each; they do not change the exit code. ``--inputs`` also lists the sampled
+    inputs that move no outcome ``compare`` ranks (a finding: exit 0, or 1 with
+    ``--strict``).
     """
+    if not inputs:
+        given = [name for name, on in (("--json", as_json), ("--strict", strict)) if on]
+        given += [f"--worlds {worlds}"] if worlds is not None else []
+        given += [f"--seed {seed}"] if seed != 0 else []
+        if given:
+            raise InputError.single("<command line>", f"{', '.join(given)}: needs --inputs")
     s = load_scenario(scenario)
     from detente.sim.checks import check_scripts, scenario_warnings  # the engine: ~1 s
 
@@ -81,9 +114,69 @@ def validate(scenario: ScenarioArg) -> None:
     for warning in scenario_warnings(s, scenario):
         typer.echo(f"warning: {warning}", err=True)
     c = counts(s)
-    console.print(
+    summary = (
         f"ok: {s.id} - {c['actors']} actors, {c['issues']} issues, "
         f"{c['instruments']} instruments, {c['institutions']} institutions"
+    )
+    if not inputs:
+        console.print(summary)
+        return
+    from detente.experiments.inert import WORLDS, input_effects
+
+    typer.echo(f"screening {s.id}'s sampled inputs one at a time ...", err=True)
+    frame = input_effects(s, worlds=WORLDS if worlds is None else worlds, seed=seed,
+                          shortcut=True)
+    if as_json:
+        typer.echo(json.dumps(screen_json(s, frame), indent=2, allow_nan=False))
+    else:
+        console.print(summary)
+        print_screen(frame)
+    if strict and bool(frame["inert"].any()):
+        raise typer.Exit(1)
+
+
+def screen_json(s: Scenario, frame: pd.DataFrame) -> dict[str, object]:
+    """``validate --inputs --json``: the screen's settings, counts and inert inputs."""
+    from detente.experiments.inert import count_by_kind, inert_inputs
+
+    return {
+        "scenario": s.id,
+        "inputs": len(frame),
+        "inert": int(frame["inert"].sum()),
+        "by_kind": {str(k): int(v) for k, v in count_by_kind(frame).items()},
+        "tolerance": frame.attrs["tolerance"],
+        "worlds": frame.attrs["worlds"],
+        "seed": frame.attrs["seed"],
+        "strategies": frame.attrs["strategies"],
+        "metrics": frame.attrs["metrics"],
+        "inert_inputs": inert_inputs(frame).to_dict("records"),
+    }
+
+
+def print_screen(frame: pd.DataFrame) -> None:
+    """The inert inputs as a table (path, kind), their count by kind, and the settings."""
+    from detente.experiments.inert import count_by_kind, inert_inputs
+
+    inert = inert_inputs(frame)
+    if len(inert):
+        table = narrow_table("Inert inputs: no path to any ranked outcome")
+        table.add_column("input (scenario path)", overflow="fold")
+        table.add_column("kind", overflow="fold")
+        for row in inert.itertuples(index=False):
+            table.add_row(str(row.input), str(row.kind))
+        console.print(table)
+        kinds = narrow_table("Inert inputs by kind")
+        kinds.add_column("kind", overflow="fold")
+        kinds.add_column("inert", justify="right")
+        for kind, n in count_by_kind(frame).items():
+            kinds.add_row(str(kind), str(n))
+        console.print(kinds)
+    attrs = frame.attrs
+    console.print(
+        f"{len(inert)} of {len(frame)} sampled inputs are inert: no effect above "
+        f"{attrs['tolerance']:g} of a metric's scale on any of {len(attrs['metrics'])} ranked "
+        f"metrics under any of {len(attrs['strategies'])} strategies ({attrs['worlds']} "
+        f"worlds per state, seed {attrs['seed']}, one input at a time)."
     )
 
 

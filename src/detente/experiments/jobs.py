@@ -30,6 +30,7 @@ from rich.console import Console
 from detente.errors import InputError, InputProblem, did_you_mean
 from detente.experiments import analysis, outcome_expr, prim, sensitivity
 from detente.experiments.budget import SEED_MAX
+from detente.experiments.chunks import Model
 from detente.experiments.executors import make_evaluator
 from detente.experiments.posterior_states import PosteriorSource, posterior_source
 from detente.experiments.robustness import RANK_BY, RankBy, Threshold, parse_threshold, regret
@@ -266,10 +267,12 @@ def _execute(
     resume: bool,
     progress: bool,
     console: Console | None,
+    model: Model | None = None,
 ) -> RunResult:
     return run_experiment(
         plan,
         target.store,
+        model=model,
         evaluator=make_evaluator(scheduler),
         resume=resume,
         progress=progress,
@@ -777,7 +780,9 @@ def sensitivity_analysis(
         "sensitivity", sc, values, (name,), worlds, seed, {"method": method, "n": n_base}
     )
     target = Target.of(out, db)
-    result = _execute(plan, target, scheduler, resume, progress, console)
+    # Every design point on the same worlds: an input with no path scores exactly zero.
+    common = sensitivity.CommonWorlds(*load_model(), seed=seed)
+    result = _execute(plan, target, scheduler, resume, progress, console, model=common)
     all_means = result.state_means()
     y = all_means.set_index("state").loc[values.index][outcome].to_numpy(dtype=float)
     if not np.all(np.isfinite(y)):

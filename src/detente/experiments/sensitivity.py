@@ -8,12 +8,20 @@ effects are per unit of quantile (how much the outcome moves when a parameter go
 whole distribution), which makes them comparable across parameters with different units.
 
 Like SALib, the module is split into symmetric ``*_sample`` / ``*_analyze`` functions.
+
+Common random numbers: every design point of a sensitivity run is simulated on the same
+worlds of the same seed (:class:`CommonWorlds`), not on a seed of its own as ``compare``'s
+states are. The difference between two points' outcomes is then due to the inputs that
+differ, never to chance: an input with no path to the outcome has elementary effects of
+exactly zero (Morris ``mu_star = 0``) and Sobol indices of exactly zero, instead of
+indices made of world-to-world noise.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -23,6 +31,9 @@ from SALib.analyze import morris as morris_analyze_mod
 from SALib.analyze import sobol as sobol_analyze_mod
 from SALib.sample import morris as morris_sample_mod
 from SALib.sample import sobol as sobol_sample_mod
+
+from detente.experiments.chunks import Model, state_seed
+from detente.scenario import Scenario
 
 Method = Literal["sobol", "morris"]
 SOBOL_COLUMNS = ["parameter", "S1", "S1_conf", "ST", "ST_conf"]
@@ -40,9 +51,52 @@ class SensitivityWarning(UserWarning):
     """The sample is too small for stable indices."""
 
 
-def unit_problem(names: Sequence[str]) -> dict[str, Any]:
-    """A SALib problem over the unit hypercube with the given parameter names."""
-    return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
+@dataclass(frozen=True)
+class CommonWorlds:
+    """A model that runs every state on the worlds of one seed (common random numbers).
+
+    The runner gives each state its own engine seed (``state_seed(run seed, state)``);
+    wrapped in this, every state runs on the worlds of ``state_seed(seed, 0)`` -- those
+    of the design's first point -- whatever seed the runner passes. Its ``repr`` names the
+    wrapped model and the seed, so the run id (which hashes the model name) differs from a
+    run of the bare model.
+    """
+
+    model: Model
+    name: str
+    """The wrapped model's name (as :func:`~detente.experiments.runner.load_model` gives it)."""
+    seed: int
+
+    def __call__(
+        self,
+        scenario: Scenario,
+        strategy: str,
+        worlds: int,
+        seed: int,
+        start_world: int,
+        *,
+        values: Mapping[str, float] | None = None,
+    ) -> Mapping[str, FloatArray]:
+        """The wrapped model on ``state_seed(self.seed, 0)``; ``seed`` is not used."""
+        common = state_seed(self.seed, 0)
+        return self.model(scenario, strategy, worlds, common, start_world, values=values)
+
+    def __repr__(self) -> str:
+        return f"common_worlds({self.name}, seed={self.seed})"
+
+
+def unit_problem(names: Sequence[str], groups: Sequence[str] | None = None) -> dict[str, Any]:
+    """A SALib problem over the unit hypercube with the given parameter names.
+
+    ``groups`` (one label per parameter) makes Morris move each group's parameters together
+    and report one index per group.
+    """
+    problem: dict[str, Any] = {
+        "num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)
+    }
+    if groups is not None:
+        problem["groups"] = list(groups)
+    return problem
 
 
 def sobol_sample(d: int, n: int, seed: int = 0) -> FloatArray:
@@ -123,10 +177,20 @@ def sobol_analyze(
     return frame, notes
 
 
-def morris_sample(d: int, trajectories: int, seed: int = 0, levels: int = 4) -> FloatArray:
-    """Morris design in the unit cube: ``trajectories * (d + 1)`` rows."""
+def morris_sample(
+    d: int,
+    trajectories: int,
+    seed: int = 0,
+    levels: int = 4,
+    groups: Sequence[str] | None = None,
+) -> FloatArray:
+    """Morris design in the unit cube: ``trajectories * (d + 1)`` rows, or
+    ``trajectories * (g + 1)`` with ``g`` distinct ``groups`` (one label per column)."""
     x = morris_sample_mod.sample(
-        unit_problem([f"x{j}" for j in range(d)]), trajectories, num_levels=levels, seed=seed
+        unit_problem([f"x{j}" for j in range(d)], groups),
+        trajectories,
+        num_levels=levels,
+        seed=seed,
     )
     return np.asarray(x, dtype=float)
 
@@ -138,10 +202,15 @@ def morris_analyze(
     seed: int = 0,
     levels: int = 4,
     conf_level: float = 0.95,
+    groups: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Morris screening: ``[parameter, mu_star, mu_star_conf, sigma]`` (unit-quantile scale)."""
+    """Morris screening: ``[parameter, mu_star, mu_star_conf, sigma]`` (unit-quantile scale).
+
+    With ``groups`` (as given to :func:`morris_sample`), one row per group, named by its
+    label, in order of first appearance.
+    """
     res = morris_analyze_mod.analyze(
-        unit_problem(names),
+        unit_problem(names, groups),
         np.asarray(x, float),
         np.asarray(y, float),
         num_levels=levels,
@@ -150,7 +219,7 @@ def morris_analyze(
     )
     return pd.DataFrame(
         {
-            "parameter": list(names),
+            "parameter": [str(x) for x in res["names"]],
             "mu_star": np.asarray(res["mu_star"], float),
             "mu_star_conf": np.asarray(res["mu_star_conf"], float),
             "sigma": np.asarray(res["sigma"], float),
