@@ -281,3 +281,28 @@ def test_third_party_approval_holders_can_withhold_consent(mini) -> None:  # typ
     refuse = simulate(variant(95), "bold", BLOCK, seed=4)["sanctions"].min("step").values
     assert np.median(agree) < 50
     assert refuse.min() >= 72 - 1e-6
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["instruments[us-dialogue-offer].effects.dialogue", "instruments[us-ilsa-for-support].effects.ilsa"],
+)
+def test_a_step_sampled_to_move_no_issue_still_simulates(name: str) -> None:
+    """Both ranges reach 0, where the step moves no issue: the vote and the consent checks
+    must treat it as a step nobody gains or loses from (it used to crash the engine), alone
+    and stacked with a state where it does move its issue."""
+    import pandas as pd
+
+    from detente.scenario import load_scenario, uncertainties
+    from detente.sim.api import simulate
+    from detente.sim.stacked import simulate_states
+
+    sc = load_scenario("us-iran-2001")
+    p = next(u for u in uncertainties(sc) if u.name == name)
+    assert p.low == 0.0
+    for strategy in ("containment", "moderate-engagement", "dismantle-sanctions"):
+        alone = simulate(sc, strategy, 40, 3, values={name: p.low})
+        assert alone.sizes["world"] == 40
+    both = simulate_states(sc, "moderate-engagement", pd.DataFrame({name: [p.low, p.high]}), 20,
+                           [3, 3])
+    assert both.metrics["dialogue"].shape[0] == 40

@@ -259,6 +259,7 @@ def input_effects(
     seed: int = 0,
     tolerance: float = TOLERANCE,
     shortcut: bool = False,
+    inputs: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """One-at-a-time effects of every sampled input on every ranked metric, with CRN.
 
@@ -278,6 +279,9 @@ def input_effects(
         before: the same ``inert`` column, in a fraction of the time (most inputs matter
         under the first strategy), but the effects under the strategies an input skipped
         are NaN (and ``effect`` is the largest of those measured).
+    inputs : sequence of str, optional
+        Screen only these inputs (scenario paths; default: every one); the frame then has
+        their rows only, in the scenario's order.
 
     Returns
     -------
@@ -298,7 +302,8 @@ def input_effects(
     states = perturbed_states(screen.params)
     n, n_metrics = len(screen.params), len(screen.metrics)
     effects = np.full((n, len(screen.strategies) * n_metrics), np.nan)
-    live = np.arange(n)
+    live = np.arange(n) if inputs is None else _positions(screen.params, inputs)
+    chosen = live.copy()
     for k, strategy in enumerate(screen.strategies):
         if not len(live):
             break
@@ -315,7 +320,20 @@ def input_effects(
         if shortcut:
             moved = _relative(screen, effects[live, k * n_metrics : (k + 1) * n_metrics])
             live = live[~(moved > tolerance).any(axis=1)]
-    return _frame(screen, screen.params, effects, tolerance)
+    frame = _frame(screen, screen.params, effects, tolerance)
+    return frame if inputs is None else frame.iloc[chosen].reset_index(drop=True)
+
+
+def _positions(params: Sequence[UncertainParameter], inputs: Sequence[str]) -> NDArray[np.int64]:
+    """Indices of ``inputs`` among ``params`` (sorted); one line per unknown name."""
+    index = {p.name: i for i, p in enumerate(params)}
+    unknown = [name for name in inputs if name not in index]
+    if unknown:
+        raise InputError(
+            [InputProblem("<arguments>", f"unknown input {name!r}{did_you_mean(name, list(index))}")
+             for name in unknown]
+        )
+    return np.array(sorted({index[name] for name in inputs}), dtype=np.int64)
 
 
 #: Label of the group that holds every input a Morris screen does not score one by one.

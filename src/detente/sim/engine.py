@@ -447,9 +447,10 @@ def ratify_plan(
             if mask.any() and not exempt[h]:
                 checks.append(Check(h, np.flatnonzero(mask), stake[h][mask],
                                     float(side.veto_tol[v]), veto=True))
-        checks += [
+        checks += [  # a step that moves no issue costs no approval holder anything
             Check(int(a), idx, stake[a][touched], float(side.approval_tol[a]))
             for a in np.flatnonzero(side.approvals[k] & ~exempt)
+            if idx.size
         ]
         if side.ext_approvals.size:
             for e in np.flatnonzero(side.ext_approvals[k]):
@@ -1442,6 +1443,8 @@ def _pair_gains(
     salience / range over their issues, in issue order.
     """
     f32 = np.float32
+    if n_issues == 0:  # a step that moves no issue (its effects sampled at 0): no one gains
+        return np.zeros((w.size, side.n_actors), dtype=f32)
     gain: NDArray[np.float32] | None = None
     for j in range(n_issues):
         i = plan.iss_pad[k, j]
