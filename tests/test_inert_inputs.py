@@ -107,7 +107,7 @@ def test_bad_arguments_are_one_line_input_errors() -> None:
         morris_screen(FIXTURE, ["actors[leader].clot"])
     with pytest.raises(InputError, match="unknown strategy"):
         input_effects(FIXTURE, ["nope"])
-    with pytest.raises(InputError, match="unknown input 'actors\\[leader\\].clot'"):
+    with pytest.raises(InputError, match=r"unknown input 'actors\[leader\].clot'"):
         input_effects(FIXTURE, inputs=["actors[leader].clot"])
 
 
