@@ -15,6 +15,7 @@ from detente.cli.output import ReadableHelp, add_columns, narrow_table
 from detente.errors import InputError, problems_named_after
 from detente.experiments.budget import check_worlds
 from detente.formatting import is_share, number, percent
+from detente.metrics import binary_metrics
 from detente.scenario import load_scenario
 
 console = Console(highlight=False)
@@ -36,7 +37,7 @@ TABLE_METRICS = (
     "congress_balance",
 )
 #: Table metrics that are 0/1 per world when the scenario does not declare their unit.
-SHARE_METRICS = ("rapprochement", "majlis_reform_majority", "presidency_reform")
+SHARE_METRICS = binary_metrics()
 
 
 def key_dates(dates: list[str], count: int = 4) -> list[str]:

@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from detente.errors import InputError, did_you_mean
+from detente.metrics import binary_metrics, step_metrics
 from detente.scenario.numbers import Number, Provenance, Strict, Uncertain, nominal, span
 
 Identifier = Annotated[
@@ -284,30 +285,12 @@ class Metric(Strict):
 # History (docs/history.md): scripted policy, dated events, observations
 # ---------------------------------------------------------------------------------------
 
-#: The metrics the simulation engine records per world and step, in this order
-#: (``detente.sim.engine.METRICS`` is this tuple); observation expressions may name them.
-SIMULATED_METRICS: tuple[str, ...] = (
-    "reform_share",
-    "majlis_reform_majority",
-    "presidency_reform",
-    "sanctions",
-    "dialogue",
-    "rapprochement",
-    "terror_support",
-    "wmd",
-    "reform",
-    "allied_support",
-    "us_domestic_cost",
-    "unreciprocated",
-    "public_support",
-    "belief_us",
-    "belief_iran",
-    "us_level",
-    "iran_level",
-    "congress_balance",
-)
+#: The metrics the simulation engine records per world and step, in this order (a view of
+#: the registry, :mod:`detente.metrics`; ``detente.sim.engine.METRICS`` is this tuple);
+#: observation expressions may name them.
+SIMULATED_METRICS: tuple[str, ...] = step_metrics()
 #: Simulated metrics that are 0/1 in every world (conditions on their own).
-BINARY_METRICS: tuple[str, ...] = ("majlis_reform_majority", "presidency_reform", "rapprochement")
+BINARY_METRICS: tuple[str, ...] = binary_metrics()
 #: Functions an observation expression may call: name -> what its one quoted id names.
 OBSERVATION_FUNCTIONS: dict[str, str] = {
     "in_force": "instruments",

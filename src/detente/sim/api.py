@@ -22,6 +22,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from detente.errors import InputError
+from detente.metrics import Metric, Rule, metrics_for
 from detente.scenario import Scenario, load_scenario
 from detente.sim.engine import ChunkResult, reported_metrics, run_chunk
 from detente.sim.internal import is_internal_bargaining
@@ -232,23 +233,28 @@ def simulate(
     )
 
 
+def _summary_of(m: Metric, res: ChunkResult, horizon: int) -> NDArray[np.float64]:
+    """Per-world values of registry metric ``m`` by its rule (:mod:`detente.metrics`)."""
+    if m.rule == "step":
+        values = res.metrics[m.id][:, -1]
+    elif m.rule == "world":
+        values = getattr(res, m.id)
+    elif m.rule == "max":
+        values = res.metrics[m.source].max(axis=1)
+    elif m.rule == "mean":
+        values = res.metrics[m.source].mean(axis=1)
+    elif m.rule == "min":
+        values = res.metrics[m.source].min(axis=1)
+    else:  # first_step: the first step (1-based) at which the 0/1 metric is 1
+        reached = res.metrics[m.source] > 0.5
+        values = np.where(reached.any(axis=1), reached.argmax(axis=1) + 1, horizon + 1)
+    return np.asarray(values).astype(np.float64)
+
+
 def _chunk_summary(res: ChunkResult, system: System) -> dict[str, NDArray[np.float64]]:
-    out: dict[str, NDArray[np.float64]] = {}
-    reported = reported_metrics(system)
-    for m in reported:
-        out[m] = res.metrics[m][:, -1].astype(np.float64)
-    out["time_to_reciprocation"] = res.time_to_reciprocation.astype(np.float64)
-    out["max_unreciprocated"] = res.metrics["unreciprocated"].max(axis=1).astype(np.float64)
-    out["max_us_domestic_cost"] = res.metrics["us_domestic_cost"].max(axis=1).astype(np.float64)
-    if "reform_share" in reported:
-        out["mean_reform_share"] = res.metrics["reform_share"].mean(axis=1).astype(np.float64)
-        out["min_reform_share"] = res.metrics["reform_share"].min(axis=1).astype(np.float64)
-    rap = res.metrics["rapprochement"] > 0.5
-    out["time_to_rapprochement"] = np.where(
-        rap.any(axis=1), rap.argmax(axis=1) + 1, system.horizon + 1
-    ).astype(np.float64)
-    out["backlash_events"] = res.backlash_events.astype(np.float64)
-    return out
+    """Every per-world summary of the registry that ``system`` supports, in registry order."""
+    rules: tuple[Rule, ...] = ("step", "world", "max", "mean", "min", "first_step")
+    return {m.id: _summary_of(m, res, system.horizon) for m in metrics_for(system, rules)}
 
 
 def summarize(

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detente.errors import InputError, InputProblem, did_you_mean
+from detente.metrics import REGISTRY, metric, need_text
 from detente.scenario.numbers import Uncertain, nominal
 from detente.scenario.schema import Scenario, StrategySpec
 from detente.sim.api import summarize
@@ -33,8 +34,6 @@ from detente.sim.engine import ladder
 from detente.sim.internal import KIND as INTERNAL_KIND
 from detente.sim.strategies import get_strategy
 from detente.sim.system import (
-    ISSUE_ROLES,
-    REPORTED_ROLES,
     System,
     compile_system,
     issue_roles,
@@ -101,25 +100,29 @@ def role_warnings(s: Scenario, source: str) -> list[InputProblem]:
     return []
 
 
+#: Every registry metric id (declared metrics outside it can never be reported).
+REGISTRY_IDS = frozenset(m.id for m in REGISTRY)
+
+
 def metric_warnings(s: Scenario, source: str, produced: list[str]) -> list[InputProblem]:
-    """Declared ``metrics`` the engine does not report for this scenario (never compared)."""
-    needs = {
-        "terror_support": f"an issue with 'role: {ISSUE_ROLES['terror']}'",
-        "wmd": f"an issue with 'role: {ISSUE_ROLES['wmd']}'",
-        "reform": f"an issue with 'role: {ISSUE_ROLES['reform']}'",
-        "majlis_reform_majority": "an elected institution of the internal side with "
-        f"'role: {REPORTED_ROLES['majlis']}'",
-        "presidency_reform": "an elected institution of the internal side with "
-        f"'role: {REPORTED_ROLES['presidency']}'",
-        "reform_share": "an actor of the internal side whose camp contains 'reform'",
-        "congress_balance": "an election of the focal side's elected 'role: legislature' "
-        "institution",
-    }
+    """Declared ``metrics`` the engine does not report for this scenario (never compared).
+
+    Each warning says why, from the registry (:mod:`detente.metrics`): the role the metric
+    needs and the scenario lacks, or that no metric of that id exists at all (a declared
+    outcome no scenario can get, such as a flagship issue with no role behind it).
+    """
     out = []
     for m in s.metrics:
         if m.id in produced:
             continue
-        why = f" (it needs {needs[m.id]})" if m.id in needs else ""
+        if m.id in REGISTRY_IDS:
+            need = need_text(metric(m.id))
+            why = f" (it needs {need})" if need else ""
+        else:
+            why = (
+                " (no metric of the registry, detente.metrics, has that id: the engine "
+                "reports no issue without a role)"
+            )
         out.append(
             InputProblem(
                 source,

@@ -33,14 +33,13 @@ The full equations and their sources are in ``docs/model.md``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from detente.scenario.schema import SIMULATED_METRICS
+from detente.metrics import REGISTRY, metrics_for, step_metrics
 from detente.sim.domestic_bargain import veto_loss
 from detente.sim.rng import StackedRNG, WorldRNG, name_key
 from detente.sim.strategies import Strategy, View
@@ -52,22 +51,12 @@ IntArray = NDArray[np.int64]
 
 NEVER = np.iinfo(np.int64).max // 4
 
-#: Metrics recorded per world and step, in this order (defined with the scenario schema,
-#: so observation expressions can be checked against them without importing the engine).
-METRICS: tuple[str, ...] = SIMULATED_METRICS
-
-#: Metrics that only mean something when the scenario gives the engine what they measure:
-#: an issue or institution role, a reform camp on the internal side, focal legislature
-#: elections. Absent that, the engine would record a constant 0 that reads as an outcome.
-_METRIC_NEEDS: dict[str, Callable[[System], bool]] = {
-    "reform_share": lambda sy: bool(sy.internal.reform.any()),
-    "majlis_reform_majority": lambda sy: "majlis" in sy.reported,
-    "presidency_reform": lambda sy: "presidency" in sy.reported,
-    "terror_support": lambda sy: sy.roles["terror"] >= 0,
-    "wmd": lambda sy: sy.roles["wmd"] >= 0,
-    "reform": lambda sy: sy.roles["reform"] >= 0,
-    "congress_balance": lambda sy: sy.focal_elections is not None
-    and bool(sy.focal_elections.legislature.any()),
+#: Metrics recorded per world and step, in this order: the registry's step metrics
+#: (:mod:`detente.metrics`, which the scenario schema reads without importing the engine).
+METRICS: tuple[str, ...] = step_metrics()
+#: The registry's issue-level metrics: metric id -> the ``ISSUE_ROLES`` key of its issue.
+_ISSUE_LEVEL_METRICS: dict[str, str] = {
+    m.id: m.issue_role for m in REGISTRY if m.rule == "step" and m.issue_role is not None
 }
 
 
@@ -76,10 +65,12 @@ def reported_metrics(system: System) -> tuple[str, ...]:
 
     A metric tied to a role (``terror_support`` needs an issue with ``role: terror-support``,
     ``majlis_reform_majority`` an elected ``role: legislature`` institution of the internal
-    side, ...) is left out for a scenario that lacks the role, so a case with no such issue
-    or institution neither reports nor ranks it. The flagship supports all of them.
+    side, ...; :attr:`detente.metrics.Metric.needs`) is left out for a scenario that lacks the
+    role, so a case with no such issue or institution neither reports nor ranks it. Absent
+    the role, the engine would record a constant 0 that reads as an outcome. The flagship
+    supports all of them.
     """
-    return tuple(m for m in METRICS if _METRIC_NEEDS.get(m, lambda sy: True)(system))
+    return tuple(m.id for m in metrics_for(system))
 
 
 def _logit(p: FloatArray | float) -> FloatArray:
@@ -1319,12 +1310,11 @@ def run_layout(
             "presidency_reform": o_ctrl[:, sy.reported["presidency"]]
             if "presidency" in sy.reported
             else np.zeros(n),
-            "sanctions": level[:, r["sanctions"]] if r["sanctions"] >= 0 else np.zeros(n),
-            "dialogue": level[:, r["dialogue"]] if r["dialogue"] >= 0 else np.zeros(n),
+            **{
+                m: level[:, r[role]] if r[role] >= 0 else np.zeros(n)
+                for m, role in _ISSUE_LEVEL_METRICS.items()
+            },
             "rapprochement": opened,
-            "terror_support": level[:, r["terror"]] if r["terror"] >= 0 else np.zeros(n),
-            "wmd": level[:, r["wmd"]] if r["wmd"] >= 0 else np.zeros(n),
-            "reform": level[:, r["reform"]] if r["reform"] >= 0 else np.zeros(n),
             "allied_support": allied,
             "us_domestic_cost": cost,
             "unreciprocated": unrec,
@@ -1335,6 +1325,11 @@ def run_layout(
             "iran_level": play_o,
             "congress_balance": balance,
         }
+        if t == 0 and rec.keys() != set(METRICS):
+            raise RuntimeError(
+                "the engine records metrics the registry (detente.metrics) does not list, or "
+                f"misses some it lists: {sorted(rec.keys() ^ set(METRICS))}"
+            )
         for m in METRICS:
             out[m][t] = rec[m]
         if record_state:
