@@ -244,12 +244,28 @@ def need_text(m: Metric) -> str:
     return "an election of the focal side's elected 'role: legislature' institution"
 
 
+def markdown_table() -> str:
+    """The registry as the Markdown table of docs/model.md ("Metrics"), one row per metric."""
+    rows = [
+        "| id | label | scale | kind | rule | needs | direction |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m in REGISTRY:
+        rule = m.rule if not m.source else f"{m.rule} of `{m.source}`"
+        rows.append(
+            f"| `{m.id}` | {m.label} | {SCALES[m.scale]} | {m.kind} | {rule} | "
+            f"{need_text(m) or '-'} | {m.direction} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
 __all__ = [
     "REGISTRY",
     "SCALES",
     "Metric",
     "Need",
     "binary_metrics",
+    "markdown_table",
     "metric",
     "metrics_for",
     "need_text",
