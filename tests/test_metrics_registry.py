@@ -79,8 +79,8 @@ def test_engine_refuses_a_registry_it_does_not_match(monkeypatch: pytest.MonkeyP
 
 
 def test_former_lists_are_views_of_the_registry() -> None:
-    assert SIMULATED_METRICS == step_metrics()
-    assert BINARY_METRICS == binary_metrics()
+    assert step_metrics() == SIMULATED_METRICS
+    assert binary_metrics() == BINARY_METRICS
     assert set(BINARY_METRICS) == {"majlis_reform_majority", "presidency_reform", "rapprochement"}
     assert len({m.id for m in REGISTRY}) == len(REGISTRY)
 
