@@ -288,3 +288,22 @@ def test_no_observation_after_the_cutoff_is_one_line(run_cli: Any, tmp_path: Pat
     assert "no observation after the cut-off 2005-06-30" in res.stderr
     bad = run_cli("hindcast", str(FIXTURE), "--cutoff", "2003Q5", "--out", str(tmp_path))
     assert bad.exit_code == 2 and "--cutoff" in bad.stderr
+
+
+def test_forecast_batches_give_the_same_members_on_a_dask_cluster() -> None:
+    """The forecasts' batches run through the evaluators like calibration's: a two-worker
+    cluster returns exactly the in-process members, in the same order."""
+    from detente.experiments.executors import DaskEvaluator
+    from detente.experiments.sampling import sample_states
+    from detente.history.forecasts import BATCH, simulate_observations
+    from detente.scenario import load_scenario
+
+    sc = load_scenario("us-iran-2001")
+    assert sc.history is not None
+    obs = list(sc.history.observations[:4])
+    states = sample_states(sc, BATCH + 3, seed=2, history=True)  # two batches, one partial
+    here = simulate_observations(sc, "us-as-followed", states, 3, 7, obs)
+    with DaskEvaluator("local", n_workers=2, processes=False) as ev:
+        there = simulate_observations(sc, "us-as-followed", states, 3, 7, obs, ev)
+    np.testing.assert_array_equal(here["value"].to_numpy(), there["value"].to_numpy())
+    assert here["value"].shape == ((BATCH + 3) * 3, 4)

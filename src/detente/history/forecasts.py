@@ -24,6 +24,7 @@ import xarray as xr
 
 from detente.errors import InputError
 from detente.experiments.chunks import state_seed
+from detente.experiments.executors import Evaluator, InProcessEvaluator
 from detente.history.hindcast import FloatArray, climatology
 from detente.history.observe import observe_states
 from detente.scenario.schema import Observation, Scenario
@@ -48,6 +49,20 @@ def at_cutoff(observations: Sequence[Observation], cutoff: dt.date) -> list[Obse
     ]
 
 
+def observe_batch(
+    item: tuple[int, pd.DataFrame, list[int]],
+    *,
+    scenario: Scenario,
+    strategy: str,
+    worlds: int,
+    observations: Sequence[Observation],
+) -> tuple[int, xr.Dataset]:
+    """One evaluator task: a batch of states in one stacked run, with its members."""
+    index, batch, seeds = item
+    sim = observe_states(scenario, strategy, batch, worlds, seeds, observations)
+    return index, sim.stack(member=("state", "world")).reset_index("member", drop=True)
+
+
 def simulate_observations(
     scenario: Scenario,
     strategy: str,
@@ -55,6 +70,7 @@ def simulate_observations(
     worlds: int,
     seed: int,
     observations: Sequence[Observation],
+    evaluator: Evaluator | None = None,
 ) -> xr.Dataset:
     """Every observation's value in every world of every state, pooled into members.
 
@@ -69,6 +85,8 @@ def simulate_observations(
         Worlds per state; state ``i`` (its position) runs with ``state_seed(seed, i)``,
         as in :func:`~detente.history.prior_predictive` and the experiments.
     observations : sequence of Observation
+    evaluator : Evaluator, optional
+        Where the batches run (default: this process); the numbers do not depend on it.
 
     Returns
     -------
@@ -80,12 +98,17 @@ def simulate_observations(
     """
     if len(states) == 0:
         raise InputError.single(f"scenario {scenario.id}", "no states to forecast from")
-    parts = []
-    for first in range(0, len(states), BATCH):
-        batch = states.iloc[first : first + BATCH]
-        seeds = [state_seed(seed, i) for i in range(first, first + len(batch))]
-        sim = observe_states(scenario, strategy, batch, worlds, seeds, observations)
-        parts.append(sim.stack(member=("state", "world")).reset_index("member", drop=True))
+    items = [
+        (b, states.iloc[first : first + BATCH],
+         [state_seed(seed, i) for i in range(first, min(first + BATCH, len(states)))])
+        for b, first in enumerate(range(0, len(states), BATCH))
+    ]
+    runner = evaluator if evaluator is not None else InProcessEvaluator()
+    done = dict(runner.imap_unordered(
+        observe_batch, items, scenario=scenario, strategy=strategy, worlds=worlds,
+        observations=list(observations),
+    ))
+    parts = [done[b] for b in range(len(items))]
     pooled = xr.concat(parts, dim="member", coords="minimal", compat="override")
     pooled = pooled.drop_vars([c for c in ("seed",) if c in pooled.coords])
     return pooled.transpose("member", "observation").assign_coords(
@@ -103,6 +126,7 @@ def hindcast_ensembles(
     prior_states: pd.DataFrame,
     worlds: int,
     seed: int,
+    evaluator: Evaluator | None = None,
 ) -> tuple[list[str], dict[str, FloatArray]]:
     """The four forecasters' ensembles of ``observations`` (docs/history.md, "Hindcast").
 
@@ -121,8 +145,10 @@ def hindcast_ensembles(
     ids = [ob.id for ob in observations]
     held = [ob.id + PERSISTENCE_SUFFIX for ob in observations]
     both = [*observations, *at_cutoff(observations, cutoff)]
-    post = simulate_observations(scenario, strategy, posterior_states, worlds, seed, both)
-    prior = simulate_observations(scenario, strategy, prior_states, worlds, seed, observations)
+    post = simulate_observations(scenario, strategy, posterior_states, worlds, seed, both,
+                                 evaluator)
+    prior = simulate_observations(scenario, strategy, prior_states, worlds, seed, observations,
+                                  evaluator)
     kinds = [str(k) for k in post["kind"].sel(observation=ids).to_numpy()]
     prior_values = prior["value"].sel(observation=ids).to_numpy()
     return kinds, {
@@ -137,5 +163,6 @@ __all__ = [
     "PERSISTENCE_SUFFIX",
     "at_cutoff",
     "hindcast_ensembles",
+    "observe_batch",
     "simulate_observations",
 ]

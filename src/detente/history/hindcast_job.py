@@ -43,6 +43,7 @@ import detente.data
 from detente.calibration.cutoff import observations_after, parse_cutoff
 from detente.calibration.job import CalibrationResult, calibrate, history_script
 from detente.errors import InputError
+from detente.experiments.executors import make_evaluator
 from detente.experiments.jobs import check_counts, check_seed
 from detente.experiments.runner import code_version
 from detente.experiments.sampling import sample_states
@@ -178,7 +179,7 @@ def hindcast(
         and from the prior, ``worlds`` worlds each, seeded by ``seed``.
     out, db, resume, scheduler, progress, console
         As for :func:`~detente.calibration.job.calibrate` (the scheduler spreads the
-        calibration's batches; the forecasts run in this process).
+        calibration's batches and the forecasts' batches).
     command : str
         Recorded in ``run.json``.
 
@@ -224,12 +225,13 @@ def hindcast(
             markup=False,
         )
     t_forecast = time.perf_counter()
-    kinds, ensembles = hindcast_ensembles(
-        sc, cal.strategy, targets, day,
-        cal.posterior.sample_states(particles, seed, history=True),
-        sample_states(sc, particles, seed=seed, history=True),
-        worlds, seed,
-    )
+    with make_evaluator(scheduler) as evaluator:
+        kinds, ensembles = hindcast_ensembles(
+            sc, cal.strategy, targets, day,
+            cal.posterior.sample_states(particles, seed, history=True),
+            sample_states(sc, particles, seed=seed, history=True),
+            worlds, seed, evaluator,
+        )
     forecasts = score_forecasts(targets, kinds, ensembles, seed)
     scores = paired_differences(forecasts, seed)
     table = reliability(forecasts)
