@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -59,3 +60,18 @@ def test_make_evaluator_choices(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(make_evaluator(None), DaskEvaluator)
     with pytest.raises(InputError, match="expected 'local' or a scheduler address"):
         make_evaluator("nonsense")
+
+
+def _sum_task(item: int, *, data: np.ndarray) -> tuple[int, float]:
+    return item, float(data.sum()) + item
+
+
+def test_repeated_calls_with_the_same_shared_data_all_finish() -> None:
+    """Calibration and hindcast call the evaluator many times with the same scenario. With
+    content-hashed scatter keys, a call could re-scatter a key the scheduler was still
+    releasing from the call before, and its tasks were cancelled ("lost dependencies")."""
+    data = np.arange(200_000.0)
+    with DaskEvaluator("local", n_workers=2) as ev:
+        for _ in range(20):
+            out = dict(ev.imap_unordered(_sum_task, list(range(8)), data=data))
+            assert out == {i: float(data.sum()) + i for i in range(8)}

@@ -150,7 +150,13 @@ class DaskEvaluator:
         client = self._client
         if client is None:
             raise RuntimeError("use DaskEvaluator as a context manager")
-        scattered = {k: client.scatter(v, broadcast=True) for k, v in shared.items()}
+        # hash=False: a fresh key per call. With content-hashed keys, a second call with the
+        # same shared data (calibration and hindcast call many times) can re-scatter a key
+        # the scheduler is still releasing from the first, and its tasks are then cancelled
+        # for "lost dependencies".
+        scattered = {
+            k: client.scatter(v, broadcast=True, hash=False) for k, v in shared.items()
+        }
         futures = client.map(fn, list(items), pure=False, **scattered)
         try:
             for fut in as_completed(futures):
