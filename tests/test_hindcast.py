@@ -76,6 +76,12 @@ def test_crps_of_an_exact_value_is_the_ensemble_crps_by_hand() -> None:
     table = score_forecasts([ob], ["value"], {"model": np.array([[0.0], [1.0], [2.0]])}, 0)
     assert table.iloc[0]["crps"] == pytest.approx(2 / 9)
     assert math.isnan(table.iloc[0]["brier"])
+    # scaled by the range the prior gives the expression (here 0 to 4): 2/9 / 4
+    scaled = score_forecasts(
+        [ob], ["value"],
+        {"model": np.array([[0.0], [1.0], [2.0]]), "prior": np.array([[0.0], [4.0], [1.0]])}, 0,
+    )
+    assert scaled.iloc[0]["crps_scaled"] == pytest.approx(2 / 9 / 4)
 
 
 def test_interval_is_scored_against_its_midpoint_with_its_spread_as_noise() -> None:
@@ -143,7 +149,7 @@ def _table(model: np.ndarray, ref: np.ndarray) -> pd.DataFrame:
     for name, scores in (("model", model), ("prior", ref)):
         for i, s in enumerate(scores):
             rows.append({"observation": f"o{i}", "kind": "binary", "forecaster": name,
-                         "brier": s, "log": s, "crps": np.nan})
+                         "brier": s, "log": s, "crps": np.nan, "crps_scaled": np.nan})
     return pd.DataFrame(rows)
 
 
@@ -246,7 +252,7 @@ def test_hindcast_cli_flagship_json(run_cli: Any, tmp_path: Path) -> None:
         assert (run / name).is_file(), name
     scores = pd.read_csv(run / "hindcast_scores.csv")
     assert set(scores["forecaster"]) == {"model", "prior", "persistence", "climatology"}
-    assert set(scores["score"]) == {"brier", "log", "crps"}
+    assert set(scores["score"]) == {"brier", "log", "crps", "crps_scaled"}
     assert {s["forecaster"] for s in payload["scores"]} == set(scores["forecaster"])
     # the hindcast's posterior is usable as --posterior
     from detente.calibration.stored import load_posterior

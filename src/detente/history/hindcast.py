@@ -47,7 +47,7 @@ FloatArray = NDArray[np.float64]
 
 FORECASTERS = ("model", "prior", "persistence", "climatology")
 REFERENCES = FORECASTERS[1:]
-SCORES = ("brier", "log", "crps")
+SCORES = ("brier", "log", "crps", "crps_scaled")
 EVENT_SCORES = ("brier", "log")
 CONFIDENCE = 0.9
 RESAMPLES = 2000
@@ -112,9 +112,17 @@ def score_forecasts(
         ``forecaster``, ``observed`` (as recorded), ``target`` (0/1, the point, or the
         interval's midpoint), ``noise_sd``; ``probability`` (events: ``q``); ``mean``,
         ``low``, ``high`` (values: mean and 5%-95% of the predictive members); ``brier``,
-        ``log`` (events) and ``crps`` (values), NaN where a score does not apply.
+        ``log`` (events), ``crps`` and ``crps_scaled`` (values), NaN where a score does not
+        apply. ``crps_scaled`` divides the CRPS by the range of the expression under the
+        prior (the ``prior`` forecaster's members, else every forecaster's): a mean of
+        plain CRPS is dominated by the observations on 0-100 scales, the scaled one weighs
+        a share and a level alike.
     """
     members = max(len(e) for e in ensembles.values())
+    pooled = ensembles["prior"] if "prior" in ensembles else np.concatenate(
+        list(ensembles.values())
+    )
+    scales = np.ptp(np.asarray(pooled, dtype=np.float64), axis=0)
     rows = []
     for j, (ob, kind) in enumerate(zip(observations, kinds, strict=True)):
         noise = _noise(seed, j, members)
@@ -133,15 +141,16 @@ def score_forecasts(
                 row |= {"target": y, "noise_sd": np.nan, "probability": q,
                         "mean": np.nan, "low": np.nan, "high": np.nan,
                         "brier": float(sr.brier_score(y, q)),
-                        "log": _log_score(y, q), "crps": np.nan}
+                        "log": _log_score(y, q), "crps": np.nan, "crps_scaled": np.nan}
             else:
                 y, sd = value_target(ob)
                 predictive = np.resize(x, members) + sd * noise
                 lo, hi = np.quantile(predictive, [0.05, 0.95])
+                crps = float(sr.crps_ensemble(y, predictive))
                 row |= {"target": y, "noise_sd": sd, "probability": np.nan,
                         "mean": float(predictive.mean()), "low": float(lo), "high": float(hi),
-                        "brier": np.nan, "log": np.nan,
-                        "crps": float(sr.crps_ensemble(y, predictive))}
+                        "brier": np.nan, "log": np.nan, "crps": crps,
+                        "crps_scaled": crps / scales[j] if scales[j] > 0 else np.nan}
             rows.append(row)
     return pd.DataFrame(rows)
 
