@@ -312,7 +312,7 @@ def calibrate(
     distinct = int(np.unique(gen.z, axis=0).shape[0])
     taught = learned(params, posterior, effective=min(gen.ess, distinct))
     obs_table = _observation_table(sc, used, prior_logp, gen, post_logp)
-    tables = _tables(posterior, prior, gen.loglik, lik(z0), gens, taught, obs_table)
+    tables = _tables(posterior, prior, gen.loglik, prior_logp.sum(axis=1), gens, taught, obs_table)
     payload: dict[str, Any] = {
         "run_id": run_id,
         "kind": KIND,

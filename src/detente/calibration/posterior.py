@@ -10,7 +10,7 @@ how far the posterior moved.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -67,7 +67,6 @@ class Posterior:
     run_id: str = ""
     content_sha256: str = ""
     until: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def ess(self) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,7 @@ def posterior_from_dir(run: RunDir, source: str = "--posterior") -> Posterior:
         raise InputError.single(source, f"run {run.run_id} has no {POSTERIOR_CSV} (the run "
                                 "did not finish); resume it with --resume")
     data = path.read_bytes()
-    table = pd.read_csv(path, index_col="particle")
+    table = pd.read_csv(io.BytesIO(data), index_col="particle")
     weights = table.pop("weight").to_numpy(dtype=np.float64)
     table = table.drop(columns=["loglik"])
     if not np.isclose(weights.sum(), 1.0) or (weights < 0).any():

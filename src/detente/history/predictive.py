@@ -18,6 +18,7 @@ import pandas as pd
 
 from detente.errors import InputError
 from detente.experiments.chunks import state_seed
+from detente.history.hindcast import observation_when
 from detente.history.observe import observe
 from detente.history.scoring import observation_log_probabilities
 from detente.scenario.schema import Observation, Scenario
@@ -88,9 +89,7 @@ def prior_predictive(
         rows.append(
             {
                 "observation": ob.id,
-                "date": str(ob.date)
-                if ob.date is not None or ob.window is None
-                else f"{ob.window.start} to {ob.window.stop}",
+                "date": observation_when(ob),
                 "kind": kinds[ob.id],
                 "observed": str(ob.observed),
                 "probability": float(probs.mean()),
