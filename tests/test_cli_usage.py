@@ -45,7 +45,7 @@ def test_usage_error_in_process(args: list[str], needle: str, run_cli) -> None: 
 
 def test_misspelt_command_suggests_the_right_one(run_cli) -> None:  # type: ignore[no-untyped-def]
     line = run_cli("simlate").stderr.strip()
-    assert "Did you mean 'simulate'?" in line
+    assert "Did you mean 'simulate'" in line
 
 
 def test_help_still_exits_zero(run_cli) -> None:  # type: ignore[no-untyped-def]

@@ -50,6 +50,7 @@ def _registrars() -> list[Callable[[typer.Typer], None]]:
         "report_cmds",
         "calibrate_cmds",
         "history_cmds",
+        "ablation_cmds",
     ):
         try:
             module = __import__(f"detente.cli.{name}", fromlist=["register"])

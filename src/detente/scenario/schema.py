@@ -51,6 +51,7 @@ ID_SECTIONS = (
     "strategies",
     "shocks",
     "metrics",
+    "ablations",
 )
 """The scenario's top-level lists whose elements carry a unique ``id``."""
 _T = TypeVar("_T")
@@ -281,6 +282,22 @@ class Metric(Strict):
     )
 
 
+class Ablation(Provenance):
+    """A variant of the comparison with some uncertain numbers fixed (``detente ablate``).
+
+    Every sampled state takes the values of ``fix`` and keeps its other numbers and its
+    worlds' random numbers, so the variant's difference from the baseline is its effect
+    (docs/experiments.md, "Ablations").
+    """
+
+    id: Identifier
+    name: str = ""
+    fix: dict[str, float] = Field(
+        min_length=1, description="Uncertainty name -> the value every sampled state takes."
+    )
+    description: str = ""
+
+
 # ---------------------------------------------------------------------------------------
 # History (docs/history.md): scripted policy, dated events, observations
 # ---------------------------------------------------------------------------------------
@@ -469,6 +486,10 @@ class Scenario(Provenance):
     calendar: Calendar | None = None
     shocks: list[Shock] = Field(default_factory=list)
     metrics: list[Metric] = Field(default_factory=list)
+    ablations: list[Ablation] = Field(
+        default_factory=list,
+        description="Named variants that fix uncertain numbers (mechanisms switched off).",
+    )
     parameters: dict[str, Number] = Field(
         default_factory=dict, description="Model parameters of the engines (see docs/model.md)."
     )
@@ -746,12 +767,38 @@ def reference_problems(
 
     if s.history is not None:
         out.extend(history_problems(s, extra))
+    out.extend(ablation_problems(s))
 
     if s.kind == "system":
         if not s.countries:
             out.append((("countries",), "a 'system' scenario needs at least one country"))
         if s.calendar is None:
             out.append((("calendar",), "a 'system' scenario needs a calendar"))
+    return out
+
+
+def ablation_problems(s: Scenario) -> list[tuple[Loc, str]]:
+    """Ablations that fix a number the scenario does not sample, or give no provenance."""
+    if not s.ablations:
+        return []
+    from detente.scenario.uncertainty import uncertainties  # it imports this module
+
+    names = {p.name for p in uncertainties(s)}
+    out: list[tuple[Loc, str]] = []
+    for i, ab in enumerate(s.ablations):
+        if not ab.has_provenance:
+            out.append(
+                (("ablations", i), "an ablation needs a 'source' or a 'judgment' saying why")
+            )
+        for key in ab.fix:
+            if key not in names:
+                out.append(
+                    (
+                        ("ablations", i, "fix", key),
+                        f"unknown uncertainty {key!r}{did_you_mean(key, names)}; an ablation "
+                        "fixes numbers the scenario gives a range",
+                    )
+                )
     return out
 
 
@@ -976,6 +1023,7 @@ __all__ = [
     "BINARY_METRICS",
     "OBSERVATION_FUNCTIONS",
     "SIMULATED_METRICS",
+    "Ablation",
     "Actor",
     "Calendar",
     "Country",
@@ -996,6 +1044,7 @@ __all__ = [
     "Uncertain",
     "Veto",
     "Window",
+    "ablation_problems",
     "history_problems",
     "issue_positions",
     "observation_problems",
