@@ -6,6 +6,7 @@ format reference cannot drift from the schema.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from detente.scenario.numbers import Provenance, Uncertain
 from detente.scenario.schema import Scenario
 from detente.scenario.uncertainty import uncertain_numbers
 from detente.scenario.yaml_loader import load_scenario_file
+from detente.sim.parameters import SimParameters
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS = ROOT / "docs" / "contracts.md"
@@ -92,7 +94,8 @@ def _contract_names(heading: str, stop: str) -> list[str]:
 
 def contract_parameters() -> set[str]:
     names = _contract_names("## Flagship model parameters", "Strategy kinds")
-    return {n for n in names if "_" in n and n != "us-iran-2001"}
+    engine = {f.name for f in dataclasses.fields(SimParameters)}
+    return {n for n in names if ("_" in n or n in engine) and n != "us-iran-2001"}
 
 
 def contract_strategy_kinds() -> set[str]:
