@@ -113,3 +113,4 @@ def test_cli_prints_json_and_refuses_bad_input_with_exit_2(run_cli) -> None:
         assert bad.exit_code == 2
         lines = bad.stderr.strip().splitlines()
         assert len(lines) == 1 and "Traceback" not in bad.stderr
+

@@ -17,6 +17,7 @@ from detente.scenario import builtin_names, load_scenario, nominal
 from detente.scenario.builtins import builtin_path
 from detente.scenario.numbers import Uncertain
 from detente.scenario.schema import Scenario
+from detente.scenario.uncertainty import not_sampled
 
 console = Console(highlight=False, markup=False)
 """Markup is off: scenario text such as a name ``[/x]`` is printed as written, never parsed."""
@@ -131,6 +132,7 @@ def validate(
     else:
         console.print(summary)
         print_screen(frame)
+        print_not_sampled(s)
     if strict and bool(frame["inert"].any()):
         raise typer.Exit(1)
 
@@ -150,7 +152,22 @@ def screen_json(s: Scenario, frame: pd.DataFrame) -> dict[str, object]:
         "strategies": frame.attrs["strategies"],
         "metrics": frame.attrs["metrics"],
         "inert_inputs": inert_inputs(frame).to_dict("records"),
+        "not_sampled": [{"input": k, "reason": v} for k, v in not_sampled(s).items()],
     }
+
+
+def print_not_sampled(s: Scenario) -> None:
+    """How many uncertain numbers the scenario leaves out of sampling, by reason."""
+    dropped = not_sampled(s)
+    if not dropped:
+        return
+    counts = pd.Series(dropped).value_counts(sort=False)
+    table = narrow_table(f"Not sampled ({len(dropped)} numbers, scenario's not_sampled)")
+    table.add_column("numbers", justify="right")
+    table.add_column("reason", overflow="fold")
+    for reason, n in counts.items():
+        table.add_row(str(n), str(reason))
+    console.print(table)
 
 
 def print_screen(frame: pd.DataFrame) -> None:

@@ -298,6 +298,20 @@ class Ablation(Provenance):
     description: str = ""
 
 
+class NotSampled(Provenance):
+    """Uncertain numbers experiments and calibration leave at their nominal value.
+
+    For numbers no mechanism of the simulation reads (a risk attitude only the static
+    expected-utility model uses; a position on an issue its holder has no say on): sampling
+    them would add inert dimensions. ``inputs`` are uncertainty names, ``*`` matching any
+    run of characters (brackets are literal); each must match at least one uncertain number.
+    ``reason`` says why the model gives them no role, the provenance where the article does.
+    """
+
+    inputs: list[str] = Field(min_length=1)
+    reason: str = Field(min_length=1)
+
+
 # ---------------------------------------------------------------------------------------
 # History (docs/history.md): scripted policy, dated events, observations
 # ---------------------------------------------------------------------------------------
@@ -489,6 +503,10 @@ class Scenario(Provenance):
     ablations: list[Ablation] = Field(
         default_factory=list,
         description="Named variants that fix uncertain numbers (mechanisms switched off).",
+    )
+    not_sampled: list[NotSampled] = Field(
+        default_factory=list,
+        description="Uncertain numbers no mechanism reads, left out of sampling with a reason.",
     )
     parameters: dict[str, Number] = Field(
         default_factory=dict, description="Model parameters of the engines (see docs/model.md)."
@@ -768,6 +786,7 @@ def reference_problems(
     if s.history is not None:
         out.extend(history_problems(s, extra))
     out.extend(ablation_problems(s))
+    out.extend(not_sampled_problems(s))
 
     if s.kind == "system":
         if not s.countries:
@@ -797,6 +816,32 @@ def ablation_problems(s: Scenario) -> list[tuple[Loc, str]]:
                         ("ablations", i, "fix", key),
                         f"unknown uncertainty {key!r}{did_you_mean(key, names)}; an ablation "
                         "fixes numbers the scenario gives a range",
+                    )
+                )
+    return out
+
+
+def not_sampled_problems(s: Scenario) -> list[tuple[Loc, str]]:
+    """``not_sampled`` patterns that match no uncertain number, or entries without provenance."""
+    if not s.not_sampled:
+        return []
+    from detente.scenario.uncertainty import name_pattern, uncertain_numbers
+
+    names = [name for _, name, u in uncertain_numbers(s) if u.is_range]
+    out: list[tuple[Loc, str]] = []
+    for i, entry in enumerate(s.not_sampled):
+        if not entry.has_provenance:
+            out.append(
+                (("not_sampled", i), "an entry needs a 'source' or a 'judgment' for its reason")
+            )
+        for k, pattern in enumerate(entry.inputs):
+            rx = name_pattern(pattern)
+            if not any(rx.fullmatch(n) for n in names):
+                out.append(
+                    (
+                        ("not_sampled", i, "inputs", k),
+                        f"{pattern!r} matches no uncertain number of the scenario"
+                        f"{did_you_mean(pattern, names)}",
                     )
                 )
     return out
@@ -1034,6 +1079,7 @@ __all__ = [
     "Interval",
     "Issue",
     "Metric",
+    "NotSampled",
     "Observation",
     "Scenario",
     "ScheduledEvent",
@@ -1047,6 +1093,7 @@ __all__ = [
     "ablation_problems",
     "history_problems",
     "issue_positions",
+    "not_sampled_problems",
     "observation_problems",
     "reference_problems",
     "requirement_cycles",

@@ -8,6 +8,7 @@ build one state of the world: a scenario whose numbers are all plain floats.
 from __future__ import annotations
 
 import math
+import re
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -67,6 +68,27 @@ HISTORY_PREFIX = "history."
 """Names of the numbers of a scenario's ``history`` section (its dated events)."""
 
 
+def name_pattern(pattern: str) -> re.Pattern[str]:
+    """An uncertainty-name pattern: ``*`` matches any run of characters, all else is literal."""
+    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
+
+
+def not_sampled(scenario: Scenario) -> dict[str, str]:
+    """Uncertain numbers the scenario's ``not_sampled`` leaves at nominal, with the reason."""
+    rules = [
+        (name_pattern(p), entry.reason) for entry in scenario.not_sampled for p in entry.inputs
+    ]
+    if not rules:
+        return {}
+    out: dict[str, str] = {}
+    for _, name, u in uncertain_numbers(scenario):
+        if u.is_range:
+            reason = next((r for rx, r in rules if rx.fullmatch(name)), None)
+            if reason is not None:
+                out[name] = reason
+    return out
+
+
 def uncertainties(scenario: Scenario, *, history: bool = False) -> list[UncertainParameter]:
     """The scenario's uncertainties: every number given with a range or a spread.
 
@@ -77,10 +99,16 @@ def uncertainties(scenario: Scenario, *, history: bool = False) -> list[Uncertai
         Also list the numbers of the ``history`` section (the effects of dated events).
         They act only in a replay of history (a script), so experiments that compare the
         scenario's strategies leave them out: sampled there, they would be inert.
+
+    Numbers the scenario's ``not_sampled`` names (:func:`not_sampled`) are left out too:
+    no mechanism reads them, and they keep their nominal value in every state.
     """
     params = []
+    dropped = not_sampled(scenario)
     for loc, name, u in uncertain_numbers(scenario):
         if not u.is_range or (not history and name.startswith(HISTORY_PREFIX)):
+            continue
+        if name in dropped:
             continue
         low, high = u.bounds()
         dist = u.distribution
