@@ -496,6 +496,15 @@ def explore(
             help="Bootstrap resamples for each restriction's stability (0: skip).",
         ),
     ] = 50,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against",
+            metavar="IDS",
+            help="Also run these strategies on the same states; the outcome may then use "
+            "wins('M'), loses('M') and regret('M') for a ranked metric M.",
+        ),
+    ] = None,
     out: OutOpt = None,
     db: DbOpt = None,
     resume: ResumeOpt = False,
@@ -518,6 +527,7 @@ def explore(
             density=density,
             box=box,
             paste=paste,
+            against=_split(against),
             resamples=resamples,
             out=out,
             db=db,
@@ -532,8 +542,10 @@ def explore(
     _print_states_from(result.payload)
     y, stats = result.cases, result.box_stats
     console.print(
-        f"{int(y.sum())} of {len(y)} states meet '{result.outcome}' under {result.strategy} "
-        f"(base rate {percent(y.mean())}).",
+        f"{int(y.sum())} of {len(y)} states meet '{result.outcome}' under {result.strategy}"
+        + (f" against {', '.join(result.payload['against'])}" if result.payload["against"]
+           else "")
+        + f" (base rate {percent(y.mean())}).",
         markup=False,
     )
     traj = narrow_table("Peeling trajectory (coverage/density trade-off)")

@@ -28,7 +28,7 @@ import pandas as pd
 from rich.console import Console
 
 from detente.errors import InputError, InputProblem, did_you_mean
-from detente.experiments import analysis, outcome_expr, prim, sensitivity
+from detente.experiments import analysis, outcome_expr, prim, sensitivity, versus
 from detente.experiments.budget import SEED_MAX
 from detente.experiments.chunks import Model
 from detente.experiments.executors import make_evaluator
@@ -598,6 +598,7 @@ def explore(
     box: int | None = None,
     paste: bool = False,
     resamples: int = prim.DEFAULT_RESAMPLES,
+    against: Sequence[str] | None = None,
     out: str | Path | None = None,
     db: str | Path | None = None,
     resume: bool = False,
@@ -615,7 +616,9 @@ def explore(
     its quasi-p value and its stability over ``resamples`` bootstrap resamples seeded by
     ``seed`` (:func:`prim.assess_box`; 0 skips resampling). With ``posterior`` the states are drawn
     from a calibrated posterior (every uncertainty at once, correlated as the posterior
-    has them) and PRIM peels the ``include``d ones within their prior ranges. Other
+    has them) and PRIM peels the ``include``d ones within their prior ranges. ``against``
+    runs other strategies on the same states so that ``outcome`` may call ``wins('m')``,
+    ``loses('m')`` and ``regret('m')`` (:mod:`detente.experiments.versus`). Other
     parameters as in :func:`compare`.
     """
     check_counts(states=states, worlds=worlds)
@@ -631,10 +634,28 @@ def explore(
         raise InputError(problems)
     sampler_ = check_sampler(sampler)
     sc, text = load_scenario_with_text(scenario)
-    (name,) = check_strategies(sc, [strategy])
+    rivals = list(dict.fromkeys(against or []))
+    if strategy in rivals:
+        raise InputError.single("<command line>", f"--against repeats --strategy {strategy!r}")
+    name, *rivals = check_strategies(sc, [strategy, *rivals])
     params = _select_uncertainties(sc, include)
     produced = _probe_outcomes(sc, name)
-    outcome_expr.check_expression(outcome, produced)
+    directions = analysis.outcome_spec(sc, produced).directions
+    functions = {f: versus.ranked(directions) for f in versus.FUNCTIONS} if rivals else None
+    if not rivals and any(f"{f}(" in outcome.replace(" ", "") for f in versus.FUNCTIONS):
+        raise InputError.single(
+            "<command line>",
+            f"--outcome {outcome!r}: wins(), loses() and regret() compare strategies; "
+            "name the others with --against",
+        )
+    tree = outcome_expr.check_expression(outcome, produced, functions)
+    if not outcome_expr.is_condition(tree, binary_functions=versus.BINARY):
+        raise InputError.single(
+            "<command line>",
+            f"--outcome {outcome!r} must be a condition (a comparison), e.g. "
+            "rapprochement < 0.5"
+            + (" or wins('rapprochement')" if rivals else ""),
+        )
     make_evaluator(scheduler)
     target = Target.of(out, db)
     source = _posterior(sc, posterior, target)
@@ -648,16 +669,18 @@ def explore(
         "explore",
         sc,
         drawn,
-        (name,),
+        (name, *rivals),
         worlds,
         seed,
         {**_sampling(sampler_, source), "outcome": outcome},
     )
     result = _execute(plan, target, scheduler, resume, progress, console)
     all_means = result.state_means()
-    means = all_means.set_index("state").loc[unit.index]
+    means = all_means[all_means.strategy == name].set_index("state").loc[unit.index]
     cols = {m: means[m].to_numpy(dtype=float) for m in produced if m in means.columns}
-    y = outcome_expr.evaluate(outcome, cols)
+    if rivals:
+        cols |= versus.versus_columns(all_means, name, rivals, directions, unit.index)
+    y = np.asarray(outcome_expr.evaluate_values(outcome, cols, functions), dtype=bool)
     if not y.any() or y.all():
         raise InputError.single(
             "<command line>",
@@ -676,6 +699,7 @@ def explore(
     payload: dict[str, Any] = {
         **_run_header(result, "explore", sc, text),
         "strategy": name,
+        "against": rivals,
         "outcome": outcome,
         "cases": int(y.sum()),
         "states": states,
