@@ -328,3 +328,14 @@ def test_run_discovery_is_consistent_with_its_files(scenario: str, tmp_path: Pat
     else:
         assert not (out / "prim_box.csv").exists(), "a box was stored without a discovery"
         assert "Scenario discovery skipped" in stdout or disc.get("note") is None
+
+
+@pytest.mark.parametrize("command", [["compare"], ["explore", "--strategy", "engagement",
+                                                   "--outcome", "cost > 0.3"]])
+def test_sampler_with_posterior_is_refused(
+    command: list[str], scenario: str, capsys, monkeypatch
+) -> None:
+    code, _, err = cli([command[0], scenario, *command[1:], "--posterior", "some-run",
+                        "--sampler", "sobol"], capsys, monkeypatch)
+    assert code == 2
+    assert err.strip().count("\n") == 0 and "--sampler does not apply with --posterior" in err

@@ -46,7 +46,13 @@ WorldsOpt = Annotated[
     int, typer.Option("--worlds", help="Stochastic worlds per state and strategy.")
 ]
 SamplerOpt = Annotated[
-    str, typer.Option("--sampler", metavar="lhs|sobol", help="lhs (Latin hypercube) or sobol.")
+    str | None,
+    typer.Option(
+        "--sampler",
+        metavar="lhs|sobol",
+        show_default=False,
+        help="lhs (Latin hypercube, the default) or sobol; not with --posterior.",
+    ),
 ]
 OutOpt = Annotated[
     Path | None,
@@ -269,7 +275,7 @@ def compare(
     states: StatesOpt = 64,
     worlds: WorldsOpt = 100,
     seed: SeedOpt = 0,
-    sampler: SamplerOpt = "lhs",
+    sampler: SamplerOpt = None,
     threshold: ThresholdOpt = None,
     rank_by: Annotated[
         str,
@@ -479,7 +485,7 @@ def explore(
     states: StatesOpt = 200,
     worlds: WorldsOpt = 50,
     seed: SeedOpt = 0,
-    sampler: SamplerOpt = "lhs",
+    sampler: SamplerOpt = None,
     include: IncludeOpt = None,
     alpha: Annotated[float, typer.Option("--alpha", help="Peeling fraction.")] = 0.05,
     density: Annotated[

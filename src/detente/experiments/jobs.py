@@ -170,8 +170,19 @@ def check_seed(seed: int) -> None:
         raise InputError([_cli(f"--seed must lie in 0 .. 2**63-1, got {seed}")])
 
 
-def check_sampler(name: str) -> Sampler:
-    """``name`` as a sampler, or an InputError listing the samplers."""
+def check_sampler(name: str | None, posterior: object = None) -> Sampler:
+    """``name`` as a sampler (None: ``lhs``), or an InputError listing the samplers.
+
+    A sampler given with a posterior is refused: the states are then the posterior's draws.
+    """
+    if name is not None and posterior is not None:
+        raise InputError.single(
+            "<command line>",
+            "--sampler does not apply with --posterior: the states are drawn from the "
+            "posterior's particles",
+        )
+    if name is None:
+        return "lhs"
     if name not in SAMPLERS:
         raise InputError.single(
             "<command line>", f"--sampler {name!r}: expected one of {', '.join(SAMPLERS)}"
@@ -348,7 +359,7 @@ def compare(
     states: int = 64,
     worlds: int = 100,
     seed: int = 0,
-    sampler: str = "lhs",
+    sampler: str | None = None,
     thresholds: Sequence[str] | None = None,
     rank_by: str = "max-regret",
     out: str | Path | None = None,
@@ -400,7 +411,7 @@ def compare(
     t_start = time.perf_counter()
     check_counts(states=states, worlds=worlds)
     check_seed(seed)
-    sampler_ = check_sampler(sampler)
+    sampler_ = check_sampler(sampler, posterior)
     rank = check_rank_by(rank_by)
     sc, text = load_scenario_with_text(scenario)
     names = check_strategies(sc, list(strategies) if strategies else default_strategies(sc))
@@ -591,7 +602,7 @@ def explore(
     states: int = 200,
     worlds: int = 50,
     seed: int = 0,
-    sampler: str = "lhs",
+    sampler: str | None = None,
     include: Sequence[str] | None = None,
     alpha: float = 0.05,
     density: float = 0.8,
@@ -632,7 +643,7 @@ def explore(
         problems.append(_cli(f"--resamples must lie in 0..{prim.MAX_RESAMPLES}, got {resamples}"))
     if problems:
         raise InputError(problems)
-    sampler_ = check_sampler(sampler)
+    sampler_ = check_sampler(sampler, posterior)
     sc, text = load_scenario_with_text(scenario)
     rivals = list(dict.fromkeys(against or []))
     if strategy in rivals:
