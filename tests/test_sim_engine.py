@@ -229,14 +229,14 @@ def test_internal_positions_start_at_the_scenarios(monkeypatch) -> None:  # type
     import detente.sim.engine as eng
 
     seen = []
-    real = eng.internal_positions
+    real = eng.iran_positions
 
     def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
         out = real(*args, **kwargs)
         seen.append(out.copy())
         return out
 
-    monkeypatch.setattr(eng, "internal_positions", spy)
+    monkeypatch.setattr(eng, "iran_positions", spy)
     flag = load_scenario("us-iran-2001")
     sy = compile_system(flag, "containment")
     simulate(flag, "containment", BLOCK, seed=0)

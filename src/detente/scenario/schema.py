@@ -119,6 +119,18 @@ InstitutionRole = Literal[
 UNIQUE_INSTITUTION_ROLES = ("leader", "legislature", "presidency", "guardian")
 
 
+class Demand(Provenance):
+    """A condition a country states for better relations: a level it demands on an issue.
+
+    The internal side's actors read how far the issue has moved from its starting level toward
+    ``level`` as the fulfilment of their stated conditions (``docs/model.md``, section 2,
+    "Internal side"); a demand by another country is documentation only.
+    """
+
+    country: Identifier = Field(description="The country that states the condition.")
+    level: Number = Field(description="The level it demands, on the issue's own scale.")
+
+
 class Issue(Provenance):
     """A bounded continuous policy dimension with labelled anchor points."""
 
@@ -135,6 +147,11 @@ class Issue(Provenance):
         default=None,
         description="What the issue stands for in the simulation engine's mechanisms and "
         "metrics (at most one issue per role; 'other' for none in particular).",
+    )
+    demand: Demand | None = Field(
+        default=None,
+        description="A level a country demands on this issue as a condition (e.g. Iran: "
+        "sanctions lifted); its source or judgment is required.",
     )
     description: str = ""
 
@@ -659,6 +676,8 @@ def reference_problems(
                         f"status quo {lo:g}..{hi:g} lies outside [{issue.low:g}, {issue.high:g}]",
                     )
                 )
+        if issue.demand is not None:
+            out.extend(_demand_problems(("issues", i, "demand"), issue, countries))
         for anchor in issue.anchors:
             if not issue.low <= anchor <= issue.high:
                 out.append(
@@ -844,6 +863,27 @@ def not_sampled_problems(s: Scenario) -> list[tuple[Loc, str]]:
                         f"{did_you_mean(pattern, names)}",
                     )
                 )
+    return out
+
+
+def _demand_problems(loc: Loc, issue: Issue, countries: set[str]) -> list[tuple[Loc, str]]:
+    """An issue's demand: a known country, a level inside the issue's bounds, provenance."""
+    demand = issue.demand
+    assert demand is not None
+    out: list[tuple[Loc, str]] = []
+    if demand.country not in countries:
+        out.append(((*loc, "country"), _unknown("country", demand.country, countries)))
+    lo, hi = span(demand.level)
+    if lo < issue.low or hi > issue.high:
+        out.append(
+            (
+                (*loc, "level"),
+                f"demanded level {lo:g}..{hi:g} lies outside issue {issue.id!r}'s bounds "
+                f"[{issue.low:g}, {issue.high:g}]",
+            )
+        )
+    if not demand.has_provenance:
+        out.append((loc, "a demand needs a 'source' (or a 'judgment' with its reason)"))
     return out
 
 
@@ -1072,6 +1112,7 @@ __all__ = [
     "Actor",
     "Calendar",
     "Country",
+    "Demand",
     "Election",
     "History",
     "Institution",

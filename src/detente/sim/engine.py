@@ -41,6 +41,13 @@ from numpy.typing import NDArray
 
 from detente.metrics import REGISTRY, metrics_for, step_metrics
 from detente.sim.domestic_bargain import veto_loss
+from detente.sim.mechanisms.iran_response import (
+    IranDrivers,
+    condition_fulfilment,
+    dictation_pressure,
+    iran_positions,
+    response_spans,
+)
 from detente.sim.rng import StackedRNG, WorldRNG, name_key
 from detente.sim.strategies import Strategy, View
 from detente.sim.system import Side, System
@@ -699,7 +706,7 @@ class Plans:
     f_pos0: FloatArray  # [A, I] ideal points, NaN (no stake) read as the issue's low end
     o_pos32: NDArray[np.float32]
     alt_pos32: NDArray[np.float32]
-    dir_span32: NDArray[np.float32]
+    camp_span32: NDArray[np.float32]  # where Iran's camps respond (response_spans)
     dict_span32: NDArray[np.float32]
     vote_f: VotePlan
     vote_o: VotePlan
@@ -735,7 +742,6 @@ def chunk_plans(system: System) -> Plans:
     """The static quantities :func:`run_layout` needs for ``system`` (one state)."""
     sy, p = system, system.params
     sf, so = sy.focal, sy.internal
-    n_i = len(sy.issues)
     low, span = sy.low, sy.span
     f_stake, o_stake = ~np.isnan(sf.position), ~np.isnan(so.position)
     f_pos0 = np.where(f_stake, sf.position, low[None, :])
@@ -743,9 +749,7 @@ def chunk_plans(system: System) -> Plans:
     alt_pos = np.where(np.isnan(sy.alt_position), low[None, :], sy.alt_position)
     r = sy.roles
     roles_bad = [r[x] for x in ("terror", "wmd") if r[x] >= 0]
-    dict_span32 = np.zeros(n_i, dtype=np.float32)
-    if r["dialogue"] >= 0:
-        dict_span32[r["dialogue"]] = so.direction[r["dialogue"]] * span[r["dialogue"]]
+    camp_span32, dict_span32 = response_spans(so.direction, span, r)
     f_exempt = sf.subordinate.copy()
     if sf.executive >= 0:
         f_exempt[sf.executive] = True
@@ -761,7 +765,7 @@ def chunk_plans(system: System) -> Plans:
         f_pos0=f_pos0,
         o_pos32=o_pos0.astype(np.float32),
         alt_pos32=alt_pos.astype(np.float32),
-        dir_span32=(so.direction * span).astype(np.float32),
+        camp_span32=camp_span32,
         dict_span32=dict_span32,
         vote_f=vote_plan(sf, span),
         vote_o=vote_plan(so, span),
@@ -947,7 +951,10 @@ def run_layout(
     ev_steps = {int(s) for s in sy.elections.step}
     mobile = so.mobile
     o_pos32, alt_pos32 = pl.o_pos32, pl.alt_pos32
-    dir_span32, dict_span32 = pl.dir_span32, pl.dict_span32
+    camp_span32, dict_span32 = pl.camp_span32, pl.dict_span32
+    sq_rows, demand_rows = _rows(sy.status_quo, 1), _rows(sy.demand, 1)
+    host_f = np.zeros(n)  # the U.S. hostile share in force (none at the start)
+    zeros = np.zeros(n)
     plan_f, plan_o = pl.vote_f, pl.vote_o
     f_exempt = pl.f_exempt
     o_used = pl.o_used
@@ -984,17 +991,22 @@ def run_layout(
         lev_f = _clip(
             focal_strategy.move(View(t, own_f[:, :t], perc_f[:, :t], b_f, view_rng_f)), 0.0, 1.0
         )
-        # position of the internal side's actors this step (elections + perception shifts)
-        # Scenario positions are those observed at the start, under that moment's sanctions
-        # and mistrust: shift them by the *changes* since then (perceived gestures, belief,
-        # sanctions), not by the levels, which would count the starting conditions twice.
-        motive = p.response_gain * (sm_perc_o - nl) / (1 - nl) + p.belief_gain * (b_o - b_o0)
+        # position of the internal side's actors this step: Iran's response per issue and
+        # camp to the changes since the start (docs/model.md section 2, "Internal side")
         bite = sanctions_bite(allied, a0, theta_a)
-        sanc_n = bite * norm(r["sanctions"]) - sanc_n0
-        pos_o = internal_positions(
-            o_pos32, alt_pos32, o_ctrl, o_reform, motive, sanc_n, dir_span32, dict_span32, p, sy,
-            o_used,
+        drivers = IranDrivers(
+            gesture=(sm_perc_o - nl) / (1 - nl),
+            belief=b_o - b_o0,
+            sanctions=bite * norm(r["sanctions"]) - sanc_n0,
+            fulfilment=condition_fulfilment(level, sq_rows, demand_rows),
+            # M2 provides the visible U.S. backing of reformers (zeros here)
+            pressure=dictation_pressure(host_f, _clip(norm(r["sanctions"]) - sanc_n0, 0, 1),
+                                        zeros),
+            threat=zeros,  # M3 provides threat/settlement
+            settlement=zeros,
         )
+        pos_o = iran_positions(o_pos32, alt_pos32, o_ctrl, o_reform, drivers, camp_span32,
+                               dict_span32, p, sy, o_used)
 
         # ------------------------------------------------------------ 2. ratification
         f_pending = (f_start < NEVER) & ~f_active
@@ -1462,49 +1474,6 @@ def _pair_gains(
         gain = h if gain is None else gain + h
     assert gain is not None
     return gain
-
-
-def internal_positions(
-    base: NDArray[np.float32],
-    alt: NDArray[np.float32],
-    control: BoolArray,
-    reform: BoolArray,
-    motive: FloatArray,
-    sanctions: FloatArray,
-    dir_span: NDArray[np.float32],
-    dict_span: NDArray[np.float32],
-    p: Any,
-    sy: System,
-    used: IntArray,
-) -> NDArray[np.float32]:
-    """Effective ideal points of the internal side's actors this step, issue-major ``[I, n, A]``.
-
-    ``x = clip(x0 + dir*range*rho_a*m - [dialogue]*dir*range*dictation*sanctions)``, where an
-    elected institution whose holder's camp lost the election takes the other camp's
-    positions (``alt``) and responsiveness ``rho_a`` follows the actor's current camp.
-    Only the issues in ``used`` (those the side's instruments move: the only ones votes and
-    vetoes read) are computed; the others are left unset.
-    """
-    f32 = np.float32
-    n, n_a = control.shape[0], base.shape[-2]
-    rho = np.where(
-        reform, _col(p.responsiveness_reformist), _col(p.responsiveness_other)
-    ).astype(f32)
-    m32 = motive.astype(f32)[:, None]
-    dict_n = (f32(p.dictation_effect) * sanctions.astype(f32))[:, None]
-    lost = [control[:, e] != sy.internal.reform[h] for e, h in enumerate(sy.elected)]
-    out = np.empty((sy.low.size, n, n_a), dtype=f32)
-    for i in used.tolist():
-        x = out[i]
-        np.multiply(rho, m32 * dir_span[i], out=x)
-        if dict_span[i] != 0:
-            x -= dict_n * dict_span[i]
-        x += base[..., i]  # [A], or [n, A] per world
-        for e, h in enumerate(sy.elected):
-            if lost[e].any():
-                x[:, h] += np.where(lost[e], alt[..., e, i] - base[..., h, i], f32(0))
-        _clip(x, f32(sy.low[i]), f32(sy.high[i]), out=x)
-    return out
 
 
 __all__ = [

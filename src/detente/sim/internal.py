@@ -30,9 +30,11 @@ class InternalBargaining(Strategy):
 
     Putnam's level II (Putnam 1988): whether a country takes a step is decided among its
     actors, by clout x salience weighted vote (Black 1948; Achen 2006), under its veto players
-    and approval holders (Tsebelis 2002), with positions that shift with what the actors
-    perceive of the other side, their belief that it reciprocates, and sanctions read as
-    dictation. There is no single level to choose, so :meth:`move` is never called by the
+    and approval holders (Tsebelis 2002), with positions that shift, by camp and by issue,
+    with what has changed since the start: U.S. gestures and the belief that Washington
+    reciprocates, Iran's stated conditions met, concessions made under pressure, sanctions
+    read as dictation (:mod:`detente.sim.mechanisms.iran_response`). There is no single
+    level to choose, so :meth:`move` is never called by the
     engine: the engine runs the bargain itself whenever the internal side has this rule (the
     default).
     """

@@ -85,23 +85,70 @@ class SimParameters:
         0.1, "extra majority needed to reverse a step the internal side took"
     )
     # --- Iran's internal bargaining ---------------------------------------------------------
-    response_gain: float = _p(
-        0.5,
-        "shift of Iranian positions (share of the issue range) per unit of perceived U.S. gesture",
-    )
     belief_gain: float = _p(
-        0.3, "shift of Iranian positions (share of range) per unit of belief above the threshold"
+        0.3,
+        "shift of both Iranian camps' positions on the response issues (share of range) per "
+        "unit of belief that the U.S. reciprocates above its starting value",
     )
     responsiveness_reformist: float = _p(
-        1.0, "multiplier of those shifts for reformist-camp actors"
+        1.0, "multiplier of the camp shifts for reformist-camp actors"
     )
     responsiveness_other: float = _p(
-        0.5, "multiplier of those shifts for all other actors (conservatives, Leader)"
+        0.5, "multiplier of the camp shifts for all other actors (conservatives, Leader)"
     )
     dictation_effect: float = _p(
         0.3,
         "how far sanctions in place make dialogue read as capitulation "
         "(share of range at full sanctions)",
+    )
+    # --- Iran's response per issue and camp (docs/model.md section 2, "Internal side") -----
+    goodwill_gain: float = _p(
+        0.4,
+        "shift of reformist-camp positions on the response issues (share of range) per unit "
+        "of perceived U.S. gesture",
+    )
+    conditions_gain: float = _p(
+        0.4,
+        "shift of the other camp's positions on the response issues (share of range) when "
+        "Iran's stated conditions are met in full",
+    )
+    condition_saturation: float = _p(
+        0.0,
+        "form of the response to partly met conditions: 0 linear, toward 1 saturating (first "
+        "steps count most), toward -1 accelerating (only near-full fulfilment counts)",
+    )
+    condition_curvature: float = _p(
+        3.0, "how sharply the saturating or accelerating form bends (its exponential rate)"
+    )
+    pocketing_gain: float = _p(
+        0.3,
+        "fall of the other camp's positions (share of range) per unit of U.S. gesture made "
+        "under full pressure (concessions pocketed or read as dictation)",
+    )
+    threat_gain: float = _p(
+        0.0,
+        "shift of the other camp's positions (share of range) per unit rise of the regional "
+        "threat: positive seeks a bargain, negative closes ranks",
+    )
+    settlement_gain: float = _p(
+        0.3,
+        "shift of every Iranian position on support for armed groups toward curbing "
+        "(share of range) at a comprehensive Arab-Israeli settlement",
+    )
+    terror_goodwill_gain: float = _p(
+        0.02,
+        "shift of positions on support for armed groups toward curbing (share of range) per "
+        "unit of perceived U.S. gesture",
+    )
+    wmd_threat_gain: float = _p(
+        0.3,
+        "rise of every Iranian position on the WMD effort (share of range) per unit rise of "
+        "the regional threat",
+    )
+    wmd_goodwill_gain: float = _p(
+        0.02,
+        "shift of positions on the WMD effort toward restraint (share of range) per unit of "
+        "perceived U.S. gesture",
     )
     # --- Iranian domestic politics ----------------------------------------------------------
     public_reform_support: float = _p(0.65, "initial share of the Iranian public backing reform")

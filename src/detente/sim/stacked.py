@@ -51,7 +51,7 @@ PER_WORLD: frozenset[tuple[str, str]] = frozenset(
         *(
             ("System", f)
             for f in ("status_quo", "alt_position", "shock_rate", "shock_effects",
-                      "shock_clout_focal", "shock_clout_internal")
+                      "shock_clout_focal", "shock_clout_internal", "demand")
         ),
         *(
             ("Side", f)

@@ -342,6 +342,9 @@ class System:
     """The history script the focal side replays before its strategy (None: no script)."""
     events: EventPlan | None = None
     """Scheduled events inside the horizon (None: none)."""
+    demand: FloatArray = field(default_factory=lambda: np.zeros(0))
+    """[I]: the level the internal side demands on each issue as a condition (the issues'
+    ``demand:`` by the internal side's country), NaN where it states none."""
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -791,6 +794,14 @@ def compile_system(
     )
 
     n_i = len(issues)
+    demand = np.array(
+        [
+            nominal(i.demand.level) if i.demand is not None and i.demand.country == other
+            else np.nan
+            for i in s.issues
+        ],
+        dtype=np.float64,
+    )
     sh_rate = np.array([nominal(x.rate) for x in s.shocks], dtype=np.float64)
     sh_eff = np.zeros((len(s.shocks), n_i))
     sh_cf = np.zeros((len(s.shocks), focal.n_actors))
@@ -842,6 +853,7 @@ def compile_system(
         # options judged from the scenario's start (later facts reach those only through
         # calibration).
         events=event_plan(s, focal, internal, issues) if script is not None else None,
+        demand=demand,
     )
 
 
