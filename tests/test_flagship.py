@@ -297,13 +297,20 @@ def test_calendar_and_elections(flagship: Scenario) -> None:
         ("2004-11", "us"),
         ("2006-11", "us"),
         ("2008-11", "us"),
+        ("2008-02", "iran"),
+        ("2009-06", "iran"),
     ]:
         assert (month, country) in by_date, (month, country)
     for e in cal.elections:
         inst = institutions[e.institution]
         assert inst.elected and inst.country == e.country, e.id
-    majlis = by_date[("2004-02", "iran")]
-    assert isinstance(majlis.vetting, Uncertain) and majlis.vetting.is_range
+    # the vetting state (docs/model.md section 4) carries the Majlis elections' vetting; the
+    # presidential ones add the stricter screening of presidential candidates
+    for key in (("2004-02", "iran"), ("2008-02", "iran")):
+        assert by_date[key].vetting == 0.0
+    for key in (("2005-06", "iran"), ("2009-06", "iran")):
+        vet = by_date[key].vetting
+        assert isinstance(vet, Uncertain) and vet.is_range
     assert "8 June 2001" in flagship.description
 
 

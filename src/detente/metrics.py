@@ -147,6 +147,14 @@ REGISTRY: tuple[Metric, ...] = (
         "info", Need("focal-legislature-election"),
     ),
     Metric(
+        "vetting", "Share of the internal side's reform vote barred by vetting", "share", "step",
+        "info",
+    ),
+    Metric(
+        "disillusion", "Reformist voters' disillusion (added since the start)", "share", "step",
+        "info",
+    ),
+    Metric(
         "time_to_reciprocation", "Quarters to the first reciprocated move", "quarters", "world",
         "minimize",
     ),

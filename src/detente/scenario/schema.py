@@ -194,7 +194,8 @@ class Instrument(Provenance):
 
     ``effects`` are changes of issue levels once implemented; ``delay`` is the implementation
     delay in calendar steps (a distribution models bureaucratic foot-dragging);
-    ``gesture`` is how conciliatory the step reads to the other side (-1 hostile .. 1 bold).
+    ``gesture`` is how conciliatory the step reads to the other side (-1 hostile .. 1 bold);
+    ``reform_backing`` how visibly it backs the other country's reformers (0 .. 1).
     """
 
     id: Identifier
@@ -209,6 +210,11 @@ class Instrument(Provenance):
     reversible: bool = True
     gesture: Number = 0.0
     multilateral: bool = False
+    reform_backing: Number = Field(
+        default=0.0,
+        description="How visibly the step backs the other country's reformers (0-1): 1 for a "
+        "democracy-promotion programme; it raises the backlash hazard there.",
+    )
     requires: list[Identifier] = Field(
         default_factory=list, description="Instruments that must be in force first."
     )
@@ -759,6 +765,14 @@ def reference_problems(
         if lo < -1 or hi > 1:
             out.append(
                 (("instruments", i, "gesture"), f"gesture must lie in [-1, 1], got {lo:g}..{hi:g}")
+            )
+        lo, hi = span(ins.reform_backing)
+        if lo < 0 or hi > 1:
+            out.append(
+                (
+                    ("instruments", i, "reform_backing"),
+                    f"reform_backing must lie in [0, 1], got {lo:g}..{hi:g}",
+                )
             )
         for k, ref in enumerate(ins.approvals):
             if ref not in actors:

@@ -20,8 +20,11 @@ Each step, in every world at once (arrays shaped ``[worlds, ...]``):
 4. **Iranian domestic politics.** Public reform support drifts with demography, rises with
    visible gains from engagement, falls with nationalist rally under hostility and sanctions
    read as dictation; conservative backlash events arrive with a hazard that grows with the
-   reformists' share of clout; faction clout follows support; elections convert support, net
-   of candidate vetting, into control of elected institutions.
+   reformists' share of clout and with visible U.S. backing of the reformers; candidate
+   vetting and reformist disillusion are states that close the system after backlash;
+   faction clout follows support; elections convert support, net of vetting and of the
+   turnout disillusion costs, into control of elected institutions
+   (:mod:`detente.sim.mechanisms.closing`).
 5. **Third parties, shocks and outcomes.** Allied support for containment erodes or recovers,
    exogenous shocks hit at their rates, U.S. domestic cost and unreciprocated concessions are
    booked and the metrics recorded.
@@ -41,6 +44,14 @@ from numpy.typing import NDArray
 
 from detente.metrics import REGISTRY, metrics_for, step_metrics
 from detente.sim.domestic_bargain import veto_loss
+from detente.sim.mechanisms.closing import (
+    backlash_hazard,
+    disillusion_update,
+    election_vote_share,
+    reform_blocked,
+    vetting_update,
+    visible_backing,
+)
 from detente.sim.mechanisms.iran_response import (
     IranDrivers,
     condition_fulfilment,
@@ -928,6 +939,15 @@ def run_layout(
     ev_at = {int(x) for x in events.step} if events is not None else set()
     r = sy.roles
     sanc_n0 = pl.sanc_n0
+    # the closing of the system (section 4): visible U.S. backing of Iran's reformers V
+    # (computed once per step in section 4; the next step's section 1 sees it too), the
+    # vetting state and the disillusion added since the start
+    backing = np.zeros(n)
+    vet = np.zeros(n) + p.vetting_base
+    disillusion = np.zeros(n)
+    share0 = (o_clout * o_reform).sum(axis=1) / np.where(o_clout.sum(axis=1) > 0,
+                                                          o_clout.sum(axis=1), 1)
+    reform0 = level[:, r["reform"]].copy() if r["reform"] >= 0 else None
     a0, theta_a = p.allied_support_initial, p.allied_sanctions_share
     # focal elections (U.S. rule): Congress's hawk/engager balance and what voters saw since
     fe = sy.focal_elections
@@ -999,9 +1019,9 @@ def run_layout(
             belief=b_o - b_o0,
             sanctions=bite * norm(r["sanctions"]) - sanc_n0,
             fulfilment=condition_fulfilment(level, sq_rows, demand_rows),
-            # M2 provides the visible U.S. backing of reformers (zeros here)
+            # visible U.S. backing of reformers: the previous step's (section 4)
             pressure=dictation_pressure(host_f, _clip(norm(r["sanctions"]) - sanc_n0, 0, 1),
-                                        zeros),
+                                        backing),
             threat=zeros,  # M3 provides threat/settlement
             settlement=zeros,
         )
@@ -1181,7 +1201,9 @@ def run_layout(
         )
         tot = o_clout.sum(axis=1)
         share = (o_clout * o_reform).sum(axis=1) / np.where(tot > 0, tot, 1)
-        lam = p.backlash_hazard * np.exp(p.backlash_threat_elasticity * (share - 0.5))
+        backing = visible_backing(f_active, sf.reform_backing)
+        lam = backlash_hazard(share, backing, p.backlash_hazard, p.backlash_threat_elasticity,
+                              p.backlash_backing_elasticity)
         hit = u_backlash[:, t] < 1 - np.exp(-lam * dtt)
         backlash_n += hit
         victims = o_reform & mobile[None, :]
@@ -1193,6 +1215,14 @@ def run_layout(
             new = _clip(level[:, j] - hit * p.backlash_severity * 0.5 * span[j], low[j], high[j])
             transient[:, j] += new - level[:, j]
             level[:, j] = new
+        vet = vetting_update(vet, share, share0, hit, base=p.vetting_base,
+                             threat_rate=p.vetting_threat_rate,
+                             backlash_jump=p.vetting_backlash_jump, decay=p.vetting_decay, dt=dtt)
+        blocked = (reform_blocked(level[:, r["reform"]], reform0, span[r["reform"]])
+                   if reform0 is not None else np.zeros(n))
+        disillusion = disillusion_update(disillusion, blocked, hit, rate=p.disillusion_rate,
+                                         backlash_jump=p.disillusion_backlash_jump,
+                                         decay=p.disillusion_decay, dt=dtt)
         target = np.where(
             so.reform,
             o_base_rows * (support / s0)[:, None],
@@ -1204,8 +1234,8 @@ def run_layout(
             for jj in np.flatnonzero(sy.elections.step == t).tolist():
                 e = int(sy.elections.holder[jj])
                 h = sy.elected[e]
-                vet = sy.elections.vetting[..., jj]
-                v = support * (1 - vet) / (support * (1 - vet) + (1 - support))
+                v = election_vote_share(support, vet, sy.elections.vetting[..., jj], disillusion,
+                                        p.turnout_sensitivity)
                 win = v > 0.5
                 o_ctrl[:, e] = win
                 o_reform[:, h] = win
@@ -1336,6 +1366,8 @@ def run_layout(
             "us_level": play_f,
             "iran_level": play_o,
             "congress_balance": balance,
+            "vetting": vet,
+            "disillusion": disillusion,
         }
         if t == 0 and rec.keys() != set(METRICS):
             raise RuntimeError(

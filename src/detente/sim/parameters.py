@@ -174,6 +174,30 @@ class SimParameters:
     clout_adjustment_rate: float = _p(
         0.3, "yearly rate at which factions' clout follows public support"
     )
+    # --- the closing of the system (docs/model.md section 4; 0 = the former model) ---------
+    backlash_backing_elasticity: float = _p(
+        0.0, "growth of the log backlash rate with visible U.S. backing of reformers (0-1)"
+    )
+    vetting_base: float = _p(
+        0.0, "starting and resting share of the reform vote barred by candidate vetting"
+    )
+    vetting_threat_rate: float = _p(
+        0.0, "yearly rise of vetting (share of its gap to 1) per unit of reform share gained"
+    )
+    vetting_backlash_jump: float = _p(
+        0.0, "share of vetting's gap to 1 closed by one backlash event"
+    )
+    vetting_decay: float = _p(0.0, "yearly rate at which vetting relaxes toward its base")
+    disillusion_rate: float = _p(
+        0.0, "yearly growth of reformist disillusion per unit of reform rolled back (share)"
+    )
+    disillusion_backlash_jump: float = _p(
+        0.0, "share of disillusion's gap to 1 added by one backlash event (<0: mobilises)"
+    )
+    disillusion_decay: float = _p(0.0, "yearly rate at which reformist disillusion fades")
+    turnout_sensitivity: float = _p(
+        0.0, "share of reformist turnout lost at full disillusion"
+    )
     election_bonus: float = _p(
         0.5, "extra clout of an elected institution per unit of winning margin"
     )

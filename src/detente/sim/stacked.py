@@ -60,6 +60,7 @@ PER_WORLD: frozenset[tuple[str, str]] = frozenset(
                       "host_rank", "veto_tol", "approval_tol", "ext_position")
         ),
         ("ElectionPlan", "vetting"),
+        ("Side", "reform_backing"),
         ("FocalElections", "hawk_position"),
         ("FocalElections", "engager_position"),
         ("EventPlan", "effects"),

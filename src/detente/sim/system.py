@@ -81,6 +81,8 @@ class Side:
     effects : ndarray [K, I]
     gesture, cost : ndarray [K]
     reversible, multilateral : ndarray [K] of bool
+    reform_backing : ndarray [K]
+        How visibly each step backs the other country's reformers (0-1; docs/model.md 4).
     delay_low, delay_mode, delay_high : ndarray [K]
         Triangular delay distribution in steps.
     approvals : ndarray [K, A] of bool
@@ -129,6 +131,7 @@ class Side:
     cost: FloatArray
     reversible: BoolArray
     multilateral: BoolArray
+    reform_backing: FloatArray
     delay_low: FloatArray
     delay_mode: FloatArray
     delay_high: FloatArray
@@ -447,6 +450,7 @@ def _side(s: Scenario, raw: Scenario, country: str, issues: list[str], p: SimPar
     cost = np.zeros(n_k)
     rev = np.zeros(n_k, dtype=bool)
     multi = np.zeros(n_k, dtype=bool)
+    backing = np.zeros(n_k)
     dmode = np.zeros(n_k)
     dlo = np.zeros(n_k)
     dhi = np.zeros(n_k)
@@ -467,6 +471,7 @@ def _side(s: Scenario, raw: Scenario, country: str, issues: list[str], p: SimPar
         cost[k] = nominal(x.domestic_cost)
         rev[k] = x.reversible
         multi[k] = x.multilateral
+        backing[k] = nominal(x.reform_backing)
         d = nominal(x.delay)
         rlo, rhi = _delay_shape(raw_ins[x.id].delay if x.id in raw_ins else x.delay)
         dmode[k], dlo[k], dhi[k] = d, d * rlo, max(d * rhi, d)
@@ -533,6 +538,7 @@ def _side(s: Scenario, raw: Scenario, country: str, issues: list[str], p: SimPar
         cost=cost,
         reversible=rev,
         multilateral=multi,
+        reform_backing=backing,
         delay_low=dlo,
         delay_mode=dmode,
         delay_high=dhi,
