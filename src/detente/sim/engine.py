@@ -41,6 +41,13 @@ from numpy.typing import NDArray
 
 from detente.metrics import REGISTRY, metrics_for, step_metrics
 from detente.sim.domestic_bargain import veto_loss
+from detente.sim.mechanisms.environment import (
+    alignment_update,
+    allied_friction,
+    regional_strength,
+    settlement_update,
+    threat_update,
+)
 from detente.sim.rng import StackedRNG, WorldRNG, name_key
 from detente.sim.strategies import Strategy, View
 from detente.sim.system import Side, System
@@ -871,6 +878,7 @@ def run_layout(
     z_support = stream("sim", "support").standard_normal(n_t)
     u_backlash = stream("sim", "backlash").random(n_t)
     u_shock = stream("sim", "shocks").random(n_t, max(sy.shock_rate.shape[-1], 1))
+    u_settle = stream("sim", "settlement").random(n_t)
 
     focal_strategy.reset(n, stream("strategy", "focal"))
     view_rng_f = stream("strategy", "focal", "view")
@@ -908,6 +916,10 @@ def run_layout(
     sm_own_o = np.full(n, nl)
     sm_perc_o = np.full(n, nl)  # Iran's smoothed perception of the U.S.
     allied = np.full(n, p.allied_support_initial)
+    env = sy.environment  # allies and hostile neighbours (docs/model.md 5)
+    x_clout = np.broadcast_to(env.clout, (n, env.n_actors)).copy()
+    threat = np.full(n, p.threat_initial)  # regional threat to the internal side
+    settlement = np.zeros(n)  # regional (Arab-Israeli) settlement: none in the start year
     cost = np.zeros(n)
     unrec = np.zeros(n)
     opened = np.zeros(n, dtype=bool)
@@ -966,6 +978,10 @@ def run_layout(
         for sl in lay.slices:
             summed[sl] = x[sl.start][now].sum(axis=0)
         return summed
+
+    def _event_total(x: FloatArray, now: BoolArray) -> FloatArray:
+        """The summed value of the events of this step: ``x`` is ``[E]``, or ``[n, E]``."""
+        return np.asarray(x[now].sum() if x.ndim == 1 else x[:, now].sum(axis=1))
 
     def norm(i: int) -> FloatArray:
         if i < 0:
@@ -1209,6 +1225,7 @@ def run_layout(
         if roles_bad:
             bad = np.mean([norm(j) for j in roles_bad], axis=0)
         menace_hits = np.zeros(n)
+        jump_threat, jump_settle = np.zeros(n), np.zeros(n)
         if n_shocks:
             hits = u_shock[:, t, :n_shocks] < 1 - np.exp(-_rows(sy.shock_rate, 1) * dtt)
             hf = hits.astype(np.float64)
@@ -1217,8 +1234,12 @@ def run_layout(
             level = new
             f_clout *= 1 + _dot(hf, sy.shock_clout_focal, lay, 2)
             o_clout *= 1 + _dot(hf, sy.shock_clout_internal, lay, 2)
+            x_clout *= 1 + _dot(hf, sy.shock_clout_third, lay, 2)
             np.clip(f_clout, 0, None, out=f_clout)
             np.clip(o_clout, 0, None, out=o_clout)
+            np.clip(x_clout, 0, None, out=x_clout)
+            jump_threat = _dot(hf, sy.shock_threat, lay)
+            jump_settle = _dot(hf, sy.shock_settlement, lay)
             if roles_bad:
                 menace = _rows(shock_menace, 1)
                 menace_hits = (hits & menace).sum(axis=1).astype(np.float64)
@@ -1231,8 +1252,12 @@ def run_layout(
             level = new
             f_clout *= 1 + _event_sum(events.clout_focal, now)
             o_clout *= 1 + _event_sum(events.clout_internal, now)
+            x_clout *= 1 + _event_sum(events.clout_third, now)
             np.clip(f_clout, 0, None, out=f_clout)
             np.clip(o_clout, 0, None, out=o_clout)
+            np.clip(x_clout, 0, None, out=x_clout)
+            jump_threat = jump_threat + _event_total(events.threat, now)
+            jump_settle = jump_settle + _event_total(events.settlement, now)
             if roles_bad:
                 if event_menace.ndim == 1:
                     n_menace: Any = int(event_menace[now].sum())
@@ -1240,18 +1265,22 @@ def run_layout(
                     n_menace = event_menace[:, now].sum(axis=1)
                 menace_hits = menace_hits + n_menace
                 bad = bad + (n_menace > 0)
-        moderation = _clip((play_o - nl) / (1 - nl), 0, 1)
-        pressure = host_f + 0.5 * norm(r["sanctions"])  # unilateral U.S. pressure, not the bite
-        allied = _clip(
-            allied
-            + dtt
-            * (
-                -p.allied_erosion * allied * (pressure + moderation)
-                + p.allied_recovery * (1 - allied) * bad
-            ),
-            0,
-            1,
+        # the international environment (docs/model.md 5): threat, settlement, alignment
+        threat = threat_update(
+            threat, host_f, regional_strength(x_clout, env.clout, env.threat), jump_threat,
+            start=p.threat_initial, regional_share=p.threat_regional_share,
+            hostility_gain=p.threat_hostility, decay=p.threat_decay, dt=dtt,
         )
+        settlement = settlement_update(settlement, u_settle[:, t], jump_settle,
+                                       hazard=p.settlement_hazard,
+                                       progress=p.settlement_progress, dt=dtt)
+        friction = allied_friction(level, env.position,
+                                   x_clout[:, :, None] * _rows(env.friction_weight, 2), span,
+                                   sf.direction, p.friction_symmetry, host_f)
+        moderation = _clip((play_o - nl) / (1 - nl), 0, 1)
+        allied = alignment_update(allied, friction, moderation, bad, erosion=p.allied_erosion,
+                                  recovery=p.allied_recovery,
+                                  via_friction=p.moderation_via_friction, dt=dtt)
         g_f_new = _dot(f_new.astype(np.float64), pos_gest_f, lay)
         g_o_new = _dot(o_new.astype(np.float64), pos_gest_o, lay)
         recip = (g_o_new > 0) & f_offered & (first_recip > n_t)
@@ -1324,6 +1353,9 @@ def run_layout(
             "us_level": play_f,
             "iran_level": play_o,
             "congress_balance": balance,
+            "regional_threat": threat,
+            "settlement": settlement,
+            "allied_friction": friction,
         }
         if t == 0 and rec.keys() != set(METRICS):
             raise RuntimeError(
