@@ -18,6 +18,7 @@ from detente.metrics import metric, supported
 from detente.scenario import load_scenario, uncertainties
 from detente.scenario.schema import Scenario
 from detente.sim import compile_system, simulate
+from detente.sim.checks import scenario_warnings
 from detente.sim.mechanisms.environment import (
     alignment_update,
     allied_friction,
@@ -220,6 +221,16 @@ def test_environment_fields_are_checked_with_one_line_each(
     problems = _problems(tmp_path, source, old, new)
     assert len(problems) == 1, problems
     assert path in problems[0] and fragment in problems[0]
+
+
+def test_validate_warns_about_an_ally_without_a_stake_in_the_line(tmp_path: Path) -> None:
+    text = MINI.read_text().replace("positions: {sanctions: 30}, saliences: {sanctions: 40}",
+                                    "positions: {terror: 30}, saliences: {terror: 40}")
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    ws = [str(w) for w in scenario_warnings(load_scenario(path), str(path))]
+    assert [w for w in ws if "actors[7].ally_of" in w and "adds no friction" in w]
+    assert not [w for w in map(str, scenario_warnings(load_scenario(MINI), "m")) if "ally" in w]
 
 
 def test_a_scenario_without_allies_or_settlement_process_has_neither(

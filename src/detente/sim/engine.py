@@ -22,9 +22,11 @@ Each step, in every world at once (arrays shaped ``[worlds, ...]``):
    read as dictation; conservative backlash events arrive with a hazard that grows with the
    reformists' share of clout; faction clout follows support; elections convert support, net
    of candidate vetting, into control of elected institutions.
-5. **Third parties, shocks and outcomes.** Allied support for containment erodes or recovers,
-   exogenous shocks hit at their rates, U.S. domestic cost and unreciprocated concessions are
-   booked and the metrics recorded.
+5. **The international environment, shocks and outcomes.** Exogenous shocks hit at their
+   rates; the regional threat to the internal side, the regional settlement and allied
+   alignment (eroded by friction with the focal side's line) move
+   (:mod:`detente.sim.mechanisms.environment`); U.S. domestic cost and unreciprocated
+   concessions are booked and the metrics recorded.
 
 Every random number comes from :class:`~detente.sim.rng.WorldRNG` streams drawn up front for
 the chunk, so a chunk of whole blocks of worlds reproduces the same worlds of a larger run.
