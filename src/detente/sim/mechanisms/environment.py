@@ -19,8 +19,9 @@ its step (:func:`detente.sim.engine.run_layout`):
   Europe"), more so while the internal side moderates, and recovers with its menacing
   behaviour.
 
-The threat and the settlement are read by the internal side's response (its WMD effort with
-the threat, its support for armed groups with the settlement); allied support sets the
+The threat and the settlement are for the internal side's response to read (its WMD effort
+with the threat, its support for armed groups with the settlement; until that piece of issue
+12 is connected they are only reported); allied support sets the
 sanctions' allied bite (:func:`detente.sim.engine.sanctions_bite`, section 5b). A scenario
 without allies (``ally_of``) has no friction; one without threats (``threat_to``) has a
 threat that relaxes to its starting level; one with ``settlement_hazard = 0`` and no shock
