@@ -40,10 +40,14 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from detente.sim.system import System
 
-Scale = Literal["0/1", "share", "level", "count", "quarters", "cost", "balance", "probability"]
+Scale = Literal[
+    "0/1", "share", "level", "count", "quarters", "cost", "balance", "probability", "friction"
+]
 Rule = Literal["step", "world", "max", "mean", "min", "first_step"]
 Direction = Literal["maximize", "minimize", "info"]
-NeedKind = Literal["issue", "institution", "reform-camp", "focal-legislature-election"]
+NeedKind = Literal[
+    "issue", "institution", "reform-camp", "focal-legislature-election", "focal-ally"
+]
 
 #: What each scale means, for the docs and for labels.
 SCALES: dict[str, str] = {
@@ -55,6 +59,7 @@ SCALES: dict[str, str] = {
     "cost": "cost points",
     "balance": "a balance, -1 (hawks) to 1 (engagers)",
     "probability": "a probability, 0 to 1",
+    "friction": "a weighted gap, 0 (allies share the line) to 2 (opposite ends, hostile steps)",
 }
 
 
@@ -66,7 +71,7 @@ class Need:
     ``kind="institution"``: an elected institution of the internal side whose role is
     ``REPORTED_ROLES[role]``; ``"reform-camp"``: an internal actor whose camp contains
     'reform'; ``"focal-legislature-election"``: an election of the focal side's elected
-    legislature.
+    legislature; ``"focal-ally"``: a third-party actor with ``ally_of`` the focal side.
     """
 
     kind: NeedKind
@@ -155,6 +160,14 @@ REGISTRY: tuple[Metric, ...] = (
         "info",
     ),
     Metric(
+        "regional_threat", "Regional threat to the internal side", "share", "step", "info",
+    ),
+    Metric("settlement", "Regional (Arab-Israeli) settlement", "share", "step", "info"),
+    Metric(
+        "allied_friction", "Friction between the focal line and its allies", "friction", "step",
+        "info", Need("focal-ally"),
+    ),
+    Metric(
         "time_to_reciprocation", "Quarters to the first reciprocated move", "quarters", "world",
         "minimize",
     ),
@@ -225,6 +238,8 @@ def supported(m: Metric, system: System) -> bool:
         return need.role in system.reported
     if need.kind == "reform-camp":
         return bool(system.internal.reform.any())
+    if need.kind == "focal-ally":
+        return bool(system.environment.ally.any())
     fe = system.focal_elections
     return fe is not None and bool(fe.legislature.any())
 
@@ -249,6 +264,8 @@ def need_text(m: Metric) -> str:
         )
     if need.kind == "reform-camp":
         return "an actor of the internal side whose camp contains 'reform'"
+    if need.kind == "focal-ally":
+        return "a third-party actor with 'ally_of' the focal side"
     return "an election of the focal side's elected 'role: legislature' institution"
 
 

@@ -97,6 +97,18 @@ class Actor(Provenance):
     )
     positions: dict[Identifier, Number] = Field(default_factory=dict)
     saliences: dict[Identifier, Number] = Field(default_factory=dict)
+    ally_of: Identifier | None = Field(
+        default=None,
+        description="A third party whose support the given principal needs: when that "
+        "principal is the focal side, the actor's clout, positions and saliences on the "
+        "focal side's policy issues set the friction that erodes allied support.",
+    )
+    threat_to: Identifier | None = Field(
+        default=None,
+        description="A third party that menaces the given principal: when that principal is "
+        "the internal side, the actor's clout (relative to its start) scales the regional "
+        "part of the threat to it.",
+    )
     description: str = ""
 
 
@@ -152,6 +164,11 @@ class Issue(Provenance):
         default=None,
         description="A level a country demands on this issue as a condition (e.g. Iran: "
         "sanctions lifted); its source or judgment is required.",
+    )
+    policy_of: Identifier | None = Field(
+        default=None,
+        description="The principal whose own policy the issue's level is (its allies judge "
+        "it); the issue with 'role: sanctions' is always the focal side's policy.",
     )
     description: str = ""
 
@@ -289,6 +306,16 @@ class Shock(Provenance):
     clout: dict[Identifier, Number] = Field(
         default_factory=dict, description="Relative change of actors' clout when it hits."
     )
+    threat: Number = Field(
+        default=0.0,
+        description="Change of the regional threat to the internal side (0-1 scale) when it "
+        "hits; in [-1, 1].",
+    )
+    settlement: Number = Field(
+        default=0.0,
+        description="Change of the regional peace settlement (0-1 scale; the flagship's "
+        "Arab-Israeli settlement) when it hits; in [-1, 1].",
+    )
     description: str = ""
 
 
@@ -419,6 +446,12 @@ class ScheduledEvent(Provenance):
     )
     clout: dict[Identifier, Number] = Field(
         default_factory=dict, description="Relative change of actors' clout at the date."
+    )
+    threat: Number = Field(
+        default=0.0, description="Change of the regional threat at the date; in [-1, 1]."
+    )
+    settlement: Number = Field(
+        default=0.0, description="Change of the regional peace settlement at the date; in [-1, 1]."
     )
     description: str = ""
 
@@ -600,6 +633,19 @@ def _duplicates(items: Sequence[Any], section: str) -> Iterator[tuple[Loc, str]]
             seen[item.id] = i
 
 
+def _environment_change_problems(
+    loc: Loc, item: Shock | ScheduledEvent
+) -> list[tuple[Loc, str]]:
+    """A shock's or event's ``threat`` and ``settlement`` changes must lie in [-1, 1]."""
+    out: list[tuple[Loc, str]] = []
+    for name in ("threat", "settlement"):
+        lo, hi = span(getattr(item, name))
+        if lo < -1 or hi > 1:
+            out.append(((*loc, name), f"{name} change must lie in [-1, 1] (a 0-1 scale), "
+                        f"got {lo:g}..{hi:g}"))
+    return out
+
+
 def _unknown(kind: str, ref: str, known: set[str]) -> str:
     return f"unknown {kind} {ref!r}{did_you_mean(ref, known)}; expected one of the {kind} ids"
 
@@ -640,6 +686,21 @@ def reference_problems(
         if ref is not None and ref not in countries:
             out.append((loc, _unknown("country", ref, countries)))
 
+    principals = {c.id for c in s.countries if c.role == "principal"}
+
+    def check_principal(loc: Loc, ref: str | None, own: str | None = None) -> None:
+        """``ref`` must be a principal country (and not the actor's own country ``own``)."""
+        if ref is None or ref in extra.get("countries", set()):
+            return
+        if ref not in countries:
+            out.append((loc, _unknown("country", ref, countries)))
+        elif ref not in principals:
+            out.append((loc, f"country {ref!r} is a third party; expected a principal "
+                        f"(role: principal): {', '.join(sorted(principals)) or 'none'}"))
+        elif ref == own:
+            out.append((loc, f"an actor of {ref!r} cannot be its own ally or threat; "
+                        "only another country's actor can"))
+
     def check_issue_values(loc: Loc, values: dict[str, Number], bounded: bool) -> None:
         for key, value in values.items():
             if key not in issue_ids:
@@ -673,6 +734,7 @@ def reference_problems(
                 )
             else:
                 seen_roles[issue.role] = issue.id
+        check_principal(("issues", i, "policy_of"), issue.policy_of)
         if issue.status_quo is not None:
             lo, hi = span(issue.status_quo)
             if lo < issue.low or hi > issue.high:
@@ -695,6 +757,8 @@ def reference_problems(
 
     for i, a in enumerate(s.actors):
         check_country(("actors", i, "country"), a.country)
+        check_principal(("actors", i, "ally_of"), a.ally_of, a.country)
+        check_principal(("actors", i, "threat_to"), a.threat_to, a.country)
         non_negative(("actors", i, "clout"), a.clout, "clout")
         check_issue_values(("actors", i, "positions"), a.positions, bounded=True)
         check_issue_values(("actors", i, "saliences"), a.saliences, bounded=False)
@@ -815,6 +879,7 @@ def reference_problems(
         for key in sh.clout:
             if key not in actors:
                 out.append((("shocks", i, "clout", key), _unknown("actor", key, actors)))
+        out.extend(_environment_change_problems(("shocks", i), sh))
 
     if s.history is not None:
         out.extend(history_problems(s, extra))
@@ -1010,6 +1075,7 @@ def history_problems(
         for key in ev.clout:
             if key not in actors:
                 out.append(((*loc, "clout", key), _unknown("actor", key, actors)))
+        out.extend(_environment_change_problems(loc, ev))
     out.extend(observation_problems(s, h.observations, ("history", "observations")))
     return out
 

@@ -242,6 +242,25 @@ def strategy_warnings(s: Scenario, source: str, spec: StrategySpec) -> list[Inpu
     return []
 
 
+def ally_warnings(s: Scenario, source: str) -> list[InputProblem]:
+    """Allies (``ally_of``) that take no position on their principal's policy issues (the
+    ``role: sanctions`` issue and those with ``policy_of`` it): they add no friction."""
+    out = []
+    for i, a in enumerate(s.actors):
+        if a.ally_of is None:
+            continue
+        policy = [x.id for x in s.issues if x.role == "sanctions" or x.policy_of == a.ally_of]
+        if not any(k in a.positions for k in policy):
+            out.append(InputProblem(
+                source,
+                f"actor {a.id!r} is an ally of {a.ally_of!r} but takes no position on its "
+                f"policy issues ({', '.join(policy) or 'none'}), so it adds no friction; give "
+                "it positions there or a 'policy_of' to the issues it judges",
+                path=f"actors[{i}].ally_of",
+            ))
+    return out
+
+
 def scenario_warnings(s: Scenario, source: str) -> list[InputProblem]:
     """Every warning for a valid scenario: roles, strategies, metrics (system scenarios only)."""
     if s.kind != "system" or s.calendar is None:
@@ -249,6 +268,7 @@ def scenario_warnings(s: Scenario, source: str) -> list[InputProblem]:
     out = role_warnings(s, source)
     if out:
         return out  # nothing below can be compiled without the roles
+    out += ally_warnings(s, source)
     focal = [sp for sp in s.strategies if sp.kind != INTERNAL_KIND]
     for spec in focal:
         out += strategy_warnings(s, source, spec)
@@ -277,6 +297,7 @@ def check_scripts(scenario: Scenario, source: str) -> None:
 
 __all__ = [
     "LEVEL_RANGES",
+    "ally_warnings",
     "check_scripts",
     "level_range",
     "metric_warnings",

@@ -25,9 +25,11 @@ Each step, in every world at once (arrays shaped ``[worlds, ...]``):
    faction clout follows support; elections convert support, net of vetting and of the
    turnout disillusion costs, into control of elected institutions
    (:mod:`detente.sim.mechanisms.closing`).
-5. **Third parties, shocks and outcomes.** Allied support for containment erodes or recovers,
-   exogenous shocks hit at their rates, U.S. domestic cost and unreciprocated concessions are
-   booked and the metrics recorded.
+5. **The international environment, shocks and outcomes.** Exogenous shocks hit at their
+   rates; the regional threat to the internal side, the regional settlement and allied
+   alignment (eroded by friction with the focal side's line) move
+   (:mod:`detente.sim.mechanisms.environment`); U.S. domestic cost and unreciprocated
+   concessions are booked and the metrics recorded.
 
 Every random number comes from :class:`~detente.sim.rng.WorldRNG` streams drawn up front for
 the chunk, so a chunk of whole blocks of worlds reproduces the same worlds of a larger run.
@@ -51,6 +53,13 @@ from detente.sim.mechanisms.closing import (
     reform_blocked,
     vetting_update,
     visible_backing,
+)
+from detente.sim.mechanisms.environment import (
+    alignment_update,
+    allied_friction,
+    regional_strength,
+    settlement_update,
+    threat_update,
 )
 from detente.sim.mechanisms.iran_response import (
     IranDrivers,
@@ -886,6 +895,7 @@ def run_layout(
     z_support = stream("sim", "support").standard_normal(n_t)
     u_backlash = stream("sim", "backlash").random(n_t)
     u_shock = stream("sim", "shocks").random(n_t, max(sy.shock_rate.shape[-1], 1))
+    u_settle = stream("sim", "settlement").random(n_t)
 
     focal_strategy.reset(n, stream("strategy", "focal"))
     view_rng_f = stream("strategy", "focal", "view")
@@ -923,6 +933,10 @@ def run_layout(
     sm_own_o = np.full(n, nl)
     sm_perc_o = np.full(n, nl)  # Iran's smoothed perception of the U.S.
     allied = np.full(n, p.allied_support_initial)
+    env = sy.environment  # allies and hostile neighbours (docs/model.md 5)
+    x_clout = np.broadcast_to(env.clout, (n, env.n_actors)).copy()
+    threat = np.full(n, p.threat_initial)  # regional threat to the internal side
+    settlement = np.zeros(n)  # regional (Arab-Israeli) settlement: none in the start year
     cost = np.zeros(n)
     unrec = np.zeros(n)
     opened = np.zeros(n, dtype=bool)
@@ -974,7 +988,6 @@ def run_layout(
     camp_span32, dict_span32 = pl.camp_span32, pl.dict_span32
     sq_rows, demand_rows = _rows(sy.status_quo, 1), _rows(sy.demand, 1)
     host_f = np.zeros(n)  # the U.S. hostile share in force (none at the start)
-    zeros = np.zeros(n)
     plan_f, plan_o = pl.vote_f, pl.vote_o
     f_exempt = pl.f_exempt
     o_used = pl.o_used
@@ -993,6 +1006,10 @@ def run_layout(
         for sl in lay.slices:
             summed[sl] = x[sl.start][now].sum(axis=0)
         return summed
+
+    def _event_total(x: FloatArray, now: BoolArray) -> FloatArray:
+        """The summed value of the events of this step: ``x`` is ``[E]``, or ``[n, E]``."""
+        return np.asarray(x[now].sum() if x.ndim == 1 else x[:, now].sum(axis=1))
 
     def norm(i: int) -> FloatArray:
         if i < 0:
@@ -1022,8 +1039,8 @@ def run_layout(
             # visible U.S. backing of reformers: the previous step's (section 4)
             pressure=dictation_pressure(host_f, _clip(norm(r["sanctions"]) - sanc_n0, 0, 1),
                                         backing),
-            threat=zeros,  # M3 provides threat/settlement
-            settlement=zeros,
+            threat=threat - p.threat_initial,
+            settlement=settlement,
         )
         pos_o = iran_positions(o_pos32, alt_pos32, o_ctrl, o_reform, drivers, camp_span32,
                                dict_span32, p, sy, o_used)
@@ -1251,6 +1268,7 @@ def run_layout(
         if roles_bad:
             bad = np.mean([norm(j) for j in roles_bad], axis=0)
         menace_hits = np.zeros(n)
+        jump_threat, jump_settle = np.zeros(n), np.zeros(n)
         if n_shocks:
             hits = u_shock[:, t, :n_shocks] < 1 - np.exp(-_rows(sy.shock_rate, 1) * dtt)
             hf = hits.astype(np.float64)
@@ -1259,8 +1277,12 @@ def run_layout(
             level = new
             f_clout *= 1 + _dot(hf, sy.shock_clout_focal, lay, 2)
             o_clout *= 1 + _dot(hf, sy.shock_clout_internal, lay, 2)
+            x_clout *= 1 + _dot(hf, sy.shock_clout_third, lay, 2)
             np.clip(f_clout, 0, None, out=f_clout)
             np.clip(o_clout, 0, None, out=o_clout)
+            np.clip(x_clout, 0, None, out=x_clout)
+            jump_threat = _dot(hf, sy.shock_threat, lay)
+            jump_settle = _dot(hf, sy.shock_settlement, lay)
             if roles_bad:
                 menace = _rows(shock_menace, 1)
                 menace_hits = (hits & menace).sum(axis=1).astype(np.float64)
@@ -1273,8 +1295,12 @@ def run_layout(
             level = new
             f_clout *= 1 + _event_sum(events.clout_focal, now)
             o_clout *= 1 + _event_sum(events.clout_internal, now)
+            x_clout *= 1 + _event_sum(events.clout_third, now)
             np.clip(f_clout, 0, None, out=f_clout)
             np.clip(o_clout, 0, None, out=o_clout)
+            np.clip(x_clout, 0, None, out=x_clout)
+            jump_threat = jump_threat + _event_total(events.threat, now)
+            jump_settle = jump_settle + _event_total(events.settlement, now)
             if roles_bad:
                 if event_menace.ndim == 1:
                     n_menace: Any = int(event_menace[now].sum())
@@ -1282,18 +1308,22 @@ def run_layout(
                     n_menace = event_menace[:, now].sum(axis=1)
                 menace_hits = menace_hits + n_menace
                 bad = bad + (n_menace > 0)
-        moderation = _clip((play_o - nl) / (1 - nl), 0, 1)
-        pressure = host_f + 0.5 * norm(r["sanctions"])  # unilateral U.S. pressure, not the bite
-        allied = _clip(
-            allied
-            + dtt
-            * (
-                -p.allied_erosion * allied * (pressure + moderation)
-                + p.allied_recovery * (1 - allied) * bad
-            ),
-            0,
-            1,
+        # the international environment (docs/model.md 5): threat, settlement, alignment
+        threat = threat_update(
+            threat, host_f, regional_strength(x_clout, env.clout, env.threat), jump_threat,
+            start=p.threat_initial, regional_share=p.threat_regional_share,
+            hostility_gain=p.threat_hostility, decay=p.threat_decay, dt=dtt,
         )
+        settlement = settlement_update(settlement, u_settle[:, t], jump_settle,
+                                       hazard=p.settlement_hazard,
+                                       progress=p.settlement_progress, dt=dtt)
+        friction = allied_friction(level, env.position,
+                                   x_clout[:, :, None] * _rows(env.friction_weight, 2), span,
+                                   sf.direction, p.friction_symmetry, host_f)
+        moderation = _clip((play_o - nl) / (1 - nl), 0, 1)
+        allied = alignment_update(allied, friction, moderation, bad, erosion=p.allied_erosion,
+                                  recovery=p.allied_recovery,
+                                  via_friction=p.moderation_via_friction, dt=dtt)
         g_f_new = _dot(f_new.astype(np.float64), pos_gest_f, lay)
         g_o_new = _dot(o_new.astype(np.float64), pos_gest_o, lay)
         recip = (g_o_new > 0) & f_offered & (first_recip > n_t)
@@ -1368,6 +1398,9 @@ def run_layout(
             "congress_balance": balance,
             "vetting": vet,
             "disillusion": disillusion,
+            "regional_threat": threat,
+            "settlement": settlement,
+            "allied_friction": friction,
         }
         if t == 0 and rec.keys() != set(METRICS):
             raise RuntimeError(

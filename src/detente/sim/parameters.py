@@ -202,15 +202,51 @@ class SimParameters:
         0.5, "extra clout of an elected institution per unit of winning margin"
     )
     # --- third parties, U.S. cost, outcomes -------------------------------------------------
-    allied_support_initial: float = _p(0.4, "initial allied support for containment (0-1)")
+    allied_support_initial: float = _p(
+        0.4, "initial allied support for the focal side's line (0-1)"
+    )
     allied_sanctions_share: float = _p(
         0.5,
         "share of the sanctions' bite on the internal side that needs allies to join "
         "(0 = unilateral sanctions bite fully)",
     )
+    # --- international environment (docs/model.md 5): threat, settlement, allied friction ---
+    threat_initial: float = _p(
+        0.5, "regional threat to the internal side at the start (0 = none, 1 = war at its borders)"
+    )
+    threat_regional_share: float = _p(
+        0.5,
+        "share of the starting threat due to hostile neighbours (threat_to actors), which "
+        "follows their clout; the rest is the focal side's forces and pressure",
+    )
+    threat_hostility: float = _p(
+        0.2, "yearly rise of the regional threat per unit of the focal side's hostile share"
+    )
+    threat_decay: float = _p(
+        0.5, "yearly rate at which the regional threat relaxes toward its starting level"
+    )
+    settlement_hazard: float = _p(
+        0.0,
+        "yearly rate of a breakthrough toward a regional (Arab-Israeli) settlement "
+        "(0 = no settlement process)",
+    )
+    settlement_progress: float = _p(
+        0.3, "share of the remaining way to a comprehensive settlement one breakthrough covers"
+    )
+    friction_symmetry: float = _p(
+        0.5,
+        "weight of an ally's gap where the focal side is softer than the ally "
+        "(1 = symmetric distance, 0 = only a harder line causes friction)",
+    )
+    moderation_via_friction: float = _p(
+        0.5,
+        "how far the internal side's moderation erodes allied support only through the "
+        "friction (1) rather than on its own (0)",
+    )
     allied_erosion: float = _p(
         0.3,
-        "yearly erosion of allied support per unit of unilateral pressure plus Iranian moderation",
+        "yearly erosion of allied support per unit of friction with the allies plus Iranian "
+        "moderation",
     )
     allied_recovery: float = _p(
         0.3, "yearly recovery of allied support per unit of Iranian threat (terror, WMD, attacks)"

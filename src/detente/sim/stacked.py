@@ -51,8 +51,10 @@ PER_WORLD: frozenset[tuple[str, str]] = frozenset(
         *(
             ("System", f)
             for f in ("status_quo", "alt_position", "shock_rate", "shock_effects",
-                      "shock_clout_focal", "shock_clout_internal", "demand")
+                      "shock_clout_focal", "shock_clout_internal", "shock_clout_third",
+                      "shock_threat", "shock_settlement", "demand")
         ),
+        *(("Environment", f) for f in ("clout", "position", "friction_weight")),
         *(
             ("Side", f)
             for f in ("position", "salience", "clout", "effects", "gesture", "cost",
@@ -66,6 +68,9 @@ PER_WORLD: frozenset[tuple[str, str]] = frozenset(
         ("EventPlan", "effects"),
         ("EventPlan", "clout_focal"),
         ("EventPlan", "clout_internal"),
+        ("EventPlan", "clout_third"),
+        ("EventPlan", "threat"),
+        ("EventPlan", "settlement"),
         *(
             ("Plans", f)
             for f in ("f_pos0", "o_pos32", "alt_pos32", "rel_f", "rel_o", "f_multi",

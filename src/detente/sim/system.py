@@ -17,7 +17,7 @@ side's elected institutions with ``role: legislature`` and ``role: presidency``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from detente.errors import InputError
 from detente.scenario.numbers import Uncertain, nominal
-from detente.scenario.schema import Calendar, Scenario, Script
+from detente.scenario.schema import Actor, Calendar, Scenario, ScheduledEvent, Script, Shock
 from detente.scenario.uncertainty import resolve
 from detente.sim.internal import KIND as INTERNAL_KIND
 from detente.sim.parameters import SimParameters, parameters_from
@@ -305,6 +305,46 @@ class EventPlan:
     clout_focal: FloatArray  # [E, A_focal]
     clout_internal: FloatArray  # [E, A_internal]
     ids: tuple[str, ...]
+    clout_third: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    """[E, X]: relative clout change of the :class:`Environment`'s third parties."""
+    threat: FloatArray = field(default_factory=lambda: np.zeros(0))
+    """[E]: change of the regional threat."""
+    settlement: FloatArray = field(default_factory=lambda: np.zeros(0))
+    """[E]: change of the settlement."""
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The third parties with a role in the international environment (docs/model.md 5).
+
+    Attributes
+    ----------
+    actors : tuple of str
+        Third-party actors that are an ally of the focal side (``ally_of``) or a threat to
+        the internal side (``threat_to``); the others play no part here.
+    ally, threat : ndarray [X] of bool
+        Which role each has.
+    clout : ndarray [X]
+        Clout at the start (shocks and events scale it during a run).
+    position : ndarray [X, I]
+        Ideal points (the issue's low end where the actor has no stake: its weight is 0).
+    friction_weight : ndarray [X, I]
+        An ally's salience (0-1) on each of the focal side's policy issues
+        (:func:`policy_issues`), zero elsewhere and for non-allies: the weight of its gap to
+        the focal side's line in the friction.
+    """
+
+    actors: tuple[str, ...] = ()
+    ally: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    threat: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    clout: FloatArray = field(default_factory=lambda: np.zeros(0))
+    position: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    friction_weight: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+
+    @property
+    def n_actors(self) -> int:
+        """Number of third parties with a role."""
+        return len(self.actors)
 
 
 @dataclass(frozen=True)
@@ -348,6 +388,14 @@ class System:
     demand: FloatArray = field(default_factory=lambda: np.zeros(0))
     """[I]: the level the internal side demands on each issue as a condition (the issues'
     ``demand:`` by the internal side's country), NaN where it states none."""
+    environment: Environment = field(default_factory=Environment)
+    """Third parties with a role in the international environment (allies, threats)."""
+    shock_clout_third: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    """[S, X]: relative clout change of the environment's third parties per shock."""
+    shock_threat: FloatArray = field(default_factory=lambda: np.zeros(0))
+    """[S]: change of the regional threat per shock."""
+    shock_settlement: FloatArray = field(default_factory=lambda: np.zeros(0))
+    """[S]: change of the settlement per shock."""
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -420,18 +468,24 @@ def _delay_shape(x: float | Uncertain) -> tuple[float, float]:
     return DEFAULT_DELAY_SPREAD
 
 
+def _stakes(actors: Sequence[Actor], idx: Mapping[str, int]) -> tuple[FloatArray, FloatArray]:
+    """Actors' ideal points ``[A, I]`` (NaN: no stake) and saliences on 0-1 (0: no stake)."""
+    pos = np.full((len(actors), len(idx)), np.nan)
+    sal = np.zeros((len(actors), len(idx)))
+    for j, a in enumerate(actors):
+        for key, v in a.positions.items():
+            pos[j, idx[key]] = nominal(v)
+            sal[j, idx[key]] = nominal(a.saliences[key]) / 100.0 if key in a.saliences else 0.5
+    return pos, sal
+
+
 def _side(s: Scenario, raw: Scenario, country: str, issues: list[str], p: SimParameters) -> Side:
     idx = {x: i for i, x in enumerate(issues)}
     actors = s.actors_of(country)
     aid = [a.id for a in actors]
     a_idx = {x: i for i, x in enumerate(aid)}
     n_a, n_i = len(actors), len(issues)
-    pos = np.full((n_a, n_i), np.nan)
-    sal = np.zeros((n_a, n_i))
-    for j, a in enumerate(actors):
-        for key, v in a.positions.items():
-            pos[j, idx[key]] = nominal(v)
-            sal[j, idx[key]] = nominal(a.saliences[key]) / 100.0 if key in a.saliences else 0.5
+    pos, sal = _stakes(actors, idx)
     clout = np.array([nominal(a.clout) for a in actors], dtype=np.float64)
     reform = np.array([a.camp is not None and "reform" in a.camp.lower() for a in actors])
     camp = np.array([a.camp is not None for a in actors])
@@ -675,31 +729,79 @@ def script_plan(script: Script, cal: Calendar, side: Side) -> ScriptPlan:
     return ScriptPlan(script.id, until, levels, held, force_on)
 
 
-def event_plan(s: Scenario, focal: Side, internal: Side, issues: list[str]) -> EventPlan | None:
+def _clout_changes(
+    items: Sequence[Shock | ScheduledEvent], *sides: tuple[str, ...]
+) -> list[FloatArray]:
+    """Each item's relative clout changes laid out per group of actors: ``[len(items), A]``
+    for each tuple of actor ids in ``sides`` (an actor in none of them is left out)."""
+    out = [np.zeros((len(items), len(ids))) for ids in sides]
+    where = {a: (g, k) for g, ids in enumerate(sides) for k, a in enumerate(ids)}
+    for j, x in enumerate(items):
+        for key, v in x.clout.items():
+            if key in where:
+                g, k = where[key]
+                out[g][j, k] = nominal(v)
+    return out
+
+
+def event_plan(
+    s: Scenario, focal: Side, internal: Side, issues: list[str], env: Environment | None = None
+) -> EventPlan | None:
     """Lay out the scenario's scheduled events inside the horizon (None when there are none)."""
     cal = s.calendar
     if s.history is None or cal is None or not s.history.events:
         return None
     evs = s.history.events
+    env = env if env is not None else Environment()
     eff = np.zeros((len(evs), len(issues)))
-    cf = np.zeros((len(evs), focal.n_actors))
-    ci = np.zeros((len(evs), internal.n_actors))
-    f_idx = {x: i for i, x in enumerate(focal.actors)}
-    i_idx = {x: i for i, x in enumerate(internal.actors)}
     for j, ev in enumerate(evs):
         for key, v in ev.effects.items():
             eff[j, issues.index(key)] = nominal(v)
-        for key, v in ev.clout.items():
-            if key in f_idx:
-                cf[j, f_idx[key]] = nominal(v)
-            elif key in i_idx:
-                ci[j, i_idx[key]] = nominal(v)
+    cf, ci, cx = _clout_changes(evs, focal.actors, internal.actors, env.actors)
     return EventPlan(
         step=np.array([cal.step_of(ev.date) for ev in evs], dtype=np.int64),
         effects=eff,
         clout_focal=cf,
         clout_internal=ci,
         ids=tuple(ev.id for ev in evs),
+        clout_third=cx,
+        threat=np.array([nominal(ev.threat) for ev in evs], dtype=np.float64),
+        settlement=np.array([nominal(ev.settlement) for ev in evs], dtype=np.float64),
+    )
+
+
+def policy_issues(s: Scenario, focal: str, roles: Mapping[str, int]) -> BoolArray:
+    """The focal side's own policy issues: the one with ``role: sanctions`` and those with
+    ``policy_of`` the focal country (its allies judge the focal side's line on them)."""
+    out = np.array([i.policy_of == focal for i in s.issues], dtype=bool)
+    if roles["sanctions"] >= 0:
+        out[roles["sanctions"]] = True
+    return out
+
+
+def environment(
+    s: Scenario, focal: str, internal: str, issues: list[str], policy: BoolArray
+) -> Environment:
+    """Lay out the third parties that are an ally of ``focal`` or a threat to ``internal``.
+
+    Actors of the two principals never count here (their clout is their side's).
+    """
+    idx = {x: i for i, x in enumerate(issues)}
+    actors = [
+        a for a in s.actors
+        if a.country not in (focal, internal) and (a.ally_of == focal or a.threat_to == internal)
+    ]
+    ally = np.array([a.ally_of == focal for a in actors], dtype=bool)
+    pos, sal = _stakes(actors, idx)
+    low = np.array([i.low for i in s.issues], dtype=np.float64)
+    weight = np.where(ally[:, None] & policy[None, :] & ~np.isnan(pos), sal, 0.0)
+    return Environment(
+        actors=tuple(a.id for a in actors),
+        ally=ally,
+        threat=np.array([a.threat_to == internal for a in actors], dtype=bool),
+        clout=np.array([nominal(a.clout) for a in actors], dtype=np.float64),
+        position=np.where(np.isnan(pos), low[None, :], pos),
+        friction_weight=weight,
     )
 
 
@@ -808,19 +910,13 @@ def compile_system(
         ],
         dtype=np.float64,
     )
+    env = environment(s, country, other, issues, policy_issues(s, country, roles))
     sh_rate = np.array([nominal(x.rate) for x in s.shocks], dtype=np.float64)
     sh_eff = np.zeros((len(s.shocks), n_i))
-    sh_cf = np.zeros((len(s.shocks), focal.n_actors))
-    sh_ci = np.zeros((len(s.shocks), internal.n_actors))
-    f_idx = {x: i for i, x in enumerate(focal.actors)}
     for j, x in enumerate(s.shocks):
         for key, v in x.effects.items():
             sh_eff[j, issues.index(key)] = nominal(v)
-        for key, v in x.clout.items():
-            if key in f_idx:
-                sh_cf[j, f_idx[key]] = nominal(v)
-            elif key in a_idx:
-                sh_ci[j, a_idx[key]] = nominal(v)
+    sh_cf, sh_ci, sh_cx = _clout_changes(s.shocks, focal.actors, internal.actors, env.actors)
     menu_mask = None
     if menu:
         menu_mask = np.array([k in menu for k in focal.instruments])
@@ -858,22 +954,29 @@ def compile_system(
         # Dated events are part of a history replay: they come with a script, never with the
         # options judged from the scenario's start (later facts reach those only through
         # calibration).
-        events=event_plan(s, focal, internal, issues) if script is not None else None,
         demand=demand,
+        events=event_plan(s, focal, internal, issues, env) if script is not None else None,
+        environment=env,
+        shock_clout_third=sh_cx,
+        shock_threat=np.array([nominal(x.threat) for x in s.shocks], dtype=np.float64),
+        shock_settlement=np.array([nominal(x.settlement) for x in s.shocks], dtype=np.float64),
     )
 
 
 __all__ = [
     "SCRIPTED_KIND",
     "ElectionPlan",
+    "Environment",
     "EventPlan",
     "FocalElections",
     "ScriptPlan",
     "Side",
     "System",
     "compile_system",
+    "environment",
     "event_plan",
     "find_script",
+    "policy_issues",
     "quarter_label",
     "script_ids",
     "script_plan",

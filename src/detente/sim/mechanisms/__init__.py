@@ -1,5 +1,8 @@
 """The simulation's mechanisms, one module each, each a pure function over arrays.
 
 Each module is named after its section of ``docs/model.md``, which states its equation,
-sources and parameter ranges; :func:`detente.sim.engine.run_layout` calls it in that section.
+sources and parameter ranges (``iran_response``: section 2, Iran's response;
+``closing``: section 4, the closing of the Iranian system; ``environment``: section 5,
+regional threat, settlement and allied alignment); :func:`detente.sim.engine.run_layout`
+calls them in its step loop.
 """
