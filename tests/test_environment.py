@@ -314,8 +314,9 @@ def test_a_concession_beyond_the_allies_line_can_cost_allied_support(
     symmetric friction that gap counts, so the mechanism can work against engagement too."""
     lo, hi = _states(flagship, "dismantle-sanctions", *({"parameters.friction_symmetry": s}
                                                         for s in (0.0, 1.0)))
-    assert np.all(hi["allied_friction"] >= lo["allied_friction"] - 1e-6)
-    assert np.any(hi["allied_friction"] > lo["allied_friction"] + 0.01)
+    # per world the two runs part ways once allied support feeds back on Iran (section 5b):
+    # compare the means
+    assert hi["allied_friction"].mean() > lo["allied_friction"].mean() + 0.01
     assert hi["allied_support"][:, -1].mean() < lo["allied_support"][:, -1].mean()
 
 
