@@ -112,6 +112,19 @@ class Side:
         only if it leaves them no worse off than ``approval_tolerance``.
     ext_approvals : ndarray [K, E] of bool
     ext_actors : tuple of str
+    by_executive, by_legislature : ndarray [K] of bool
+        Who may propose each step (``initiative``): the executive's ladder takes only the
+        first; the focal side's legislature may propose the second on its own (4c).
+    locks : ndarray [K] of bool
+        Statutes: while in force, the side's steps moving their issues the other way need
+        the legislature's floor majority.
+    discount : ndarray [K]
+        ``cost_discount``: while in force, the side's later conciliatory steps cost
+        ``x (1 - discount)``.
+    sunset_step : ndarray [K] of int
+        The step at which a law's lapse takes effect unless renewed; -1 for other steps.
+    renewed_by : ndarray [K, K] of bool
+        ``renewed_by[k, j]``: step ``j`` renews the law whose lapse is ``k``.
     """
 
     country: str
@@ -147,6 +160,12 @@ class Side:
     ext_position: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
     ext_approvals: BoolArray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
     ext_actors: tuple[str, ...] = ()
+    by_executive: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    by_legislature: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    locks: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    discount: FloatArray = field(default_factory=lambda: np.zeros(0))
+    sunset_step: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    renewed_by: BoolArray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
 
     @property
     def n_actors(self) -> int:
@@ -200,12 +219,30 @@ class FocalElections:
     engager_position: FloatArray
 
 
+@dataclass(frozen=True)
+class LegislativePlan:
+    """The focal side's legislature acting on its own (docs/model.md 4c).
+
+    Attributes
+    ----------
+    floor : int
+        Actor index of the ``role: legislature`` institution's holder (its floor majority).
+    members : ndarray [A] of bool
+        The actors who vote on the floor: the holder and the hawk and engager factions
+        (:class:`FocalElections`), with the clout and positions the balance gives them.
+    """
+
+    floor: int
+    members: BoolArray
+
+
 def focal_elections(s: Scenario, raw: Scenario, side: Side, sanctions: int,
                     dates: list[dt.date], step: str, horizon: int) -> FocalElections:
     """Lay out the focal side's elections and the hawk and engager factions of its legislature.
 
     Only elections of the side's elected ``role: legislature`` and ``role: presidency``
-    institutions are kept; any other election of the focal country stays inert. Factions are
+    institutions are kept; any other election of the focal country stays inert. The floor is
+    the holder of the side's ``role: legislature`` institution, elected or not. Factions are
     classed by their *nominal* sanctions ideal point (``raw``, before resolving), so a sampled
     state never turns a hawk into an engager; the groups' positions are the resolved ones.
     """
@@ -213,10 +250,10 @@ def focal_elections(s: Scenario, raw: Scenario, side: Side, sanctions: int,
     roles: dict[str, str] = {}
     floor = -1
     for inst in s.institutions:
-        if inst.country == side.country and inst.elected and inst.holder in a_idx:
-            if inst.role in ("legislature", "presidency"):
+        if inst.country == side.country and inst.holder in a_idx:
+            if inst.elected and inst.role in ("legislature", "presidency"):
                 roles[inst.id] = str(inst.role)
-            if inst.role == "legislature" and floor < 0:
+            if inst.role == "legislature" and floor < 0:  # elected or not: it also legislates
                 floor = a_idx[inst.holder]
     n_i = side.position.shape[1]
     hawk = np.zeros(side.n_actors, dtype=bool)
@@ -342,6 +379,9 @@ class System:
     """The history script the focal side replays before its strategy (None: no script)."""
     events: EventPlan | None = None
     """Scheduled events inside the horizon (None: none)."""
+    legislative: LegislativePlan | None = None
+    """The focal legislature acting on its own (None: no such legislature, or no step it may
+    propose or lock)."""
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -475,8 +515,20 @@ def _side(s: Scenario, raw: Scenario, country: str, issues: list[str], p: SimPar
         for ref in x.requires:
             if ref in k_idx:
                 req[k, k_idx[ref]] = True
-    conc = np.flatnonzero(gest > 0)
-    host = np.flatnonzero(gest < 0)
+    by_exec = np.array(["executive" in x.initiative and x.sunset is None for x in ins], dtype=bool)
+    by_leg = np.array(["legislature" in x.initiative for x in ins], dtype=bool)
+    sunset_step = np.full(n_k, -1, dtype=np.int64)
+    renewed_by = np.zeros((n_k, n_k), dtype=bool)
+    for k, x in enumerate(ins):
+        if x.sunset is not None and s.calendar is not None:
+            sunset_step[k] = max(s.calendar.step_of(x.sunset.date), 0)
+            for ref in x.sunset.renewed_by:
+                if ref in k_idx:
+                    renewed_by[k, k_idx[ref]] = True
+    # the executive's ladder climbs only the steps it may propose (a legislature's statute
+    # or a law's lapse has no rank there, though its gesture counts in the posture)
+    conc = np.flatnonzero((gest > 0) & by_exec)
+    host = np.flatnonzero((gest < 0) & by_exec)
     conc_sorted = conc[np.argsort(gest[conc], kind="stable")]
     host_sorted = host[np.argsort(-gest[host], kind="stable")]
     conc_rank = np.full(n_k, np.inf)
@@ -548,6 +600,12 @@ def _side(s: Scenario, raw: Scenario, country: str, issues: list[str], p: SimPar
         ext_position=ext_pos,
         ext_approvals=ext_appr,
         ext_actors=tuple(ext_ids),
+        by_executive=by_exec,
+        by_legislature=by_leg,
+        locks=np.array([x.locks for x in ins], dtype=bool),
+        discount=np.array([nominal(x.cost_discount) for x in ins], dtype=np.float64),
+        sunset_step=sunset_step,
+        renewed_by=renewed_by,
     )
 
 
@@ -842,7 +900,17 @@ def compile_system(
         # options judged from the scenario's start (later facts reach those only through
         # calibration).
         events=event_plan(s, focal, internal, issues) if script is not None else None,
+        legislative=legislative_plan(f_el, focal),
     )
+
+
+def legislative_plan(f_el: FocalElections, focal: Side) -> LegislativePlan | None:
+    """The focal legislature's floor and voting members (None when it has nothing to do)."""
+    if f_el.floor < 0 or not (focal.by_legislature.any() or focal.locks.any()):
+        return None
+    members = f_el.hawk | f_el.engager
+    members[f_el.floor] = True
+    return LegislativePlan(floor=f_el.floor, members=members)
 
 
 __all__ = [
@@ -850,12 +918,14 @@ __all__ = [
     "ElectionPlan",
     "EventPlan",
     "FocalElections",
+    "LegislativePlan",
     "ScriptPlan",
     "Side",
     "System",
     "compile_system",
     "event_plan",
     "find_script",
+    "legislative_plan",
     "quarter_label",
     "script_ids",
     "script_plan",
