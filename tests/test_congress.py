@@ -139,7 +139,9 @@ def test_renewal_stance_takes_the_least_hostile_renewal_on_the_menu() -> None:
     assert not cg.renewal_stance(1, sunset, renewed_by, free, both, gesture).any()
     renewed = np.array([[True, False, False], [False] * 3])
     assert cg.renewal_stance(0, sunset, renewed_by, renewed, both, gesture).tolist() == [
-        [False] * 3, [False, False, True]]
+        [True, False, False], [False, False, True]]  # a committed renewal stays wanted
+    assert cg.renewal_stance(5, sunset, renewed_by, renewed, both, gesture).tolist() == [
+        [True, False, False], [False] * 3]
 
 
 def test_retreat_withdraws_one_costliest_step_at_the_sampled_rate() -> None:

@@ -1027,7 +1027,8 @@ def run_layout(
         scripted = scr is not None and t <= scr.until
         if not scripted and f_lapse.any():  # an expiring law puts its renewal on the agenda
             want_f |= congress.renewal_stance(t, sf.sunset_step, sf.renewed_by,
-                                              f_active | f_pending, f_menu, sf.gesture)
+                                              f_active | f_pending, f_menu & sf.by_executive,
+                                              sf.gesture)
         if np.any(p.us_cost_tolerance >= 0):
             retreat = (cost > p.us_cost_tolerance) & (p.us_cost_tolerance >= 0)
             want_f &= ~(retreat[:, None] & f_gest_pos[None, :] & ~f_active & ~f_pending)

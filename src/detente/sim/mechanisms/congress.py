@@ -234,12 +234,13 @@ def renewal_stance(
     menu: BoolArray,
     gesture: Any,
 ) -> BoolArray:
-    """The renewal the executive proposes at a law's sunset, ``[n, K]``.
+    """The renewals the executive wants this step, ``[n, K]``.
 
     What: at the sunset step of a law not yet renewed, the executive proposes the least
     hostile renewal on its strategy's menu (the highest gesture); a menu without one leaves
     the renewal to the legislature. The proposal is then voted and approved like any of its
-    steps.
+    steps. A renewal already committed (in force or pending) stays wanted: a renewed law is
+    not the executive's to withdraw, nor a pending renewal to cancel, whatever its ladder asks.
 
     Why: an expiring law forces a decision the executive's ladder does not describe: the
     article's advice is to accept the renewal in exchange for Congress's support rather than
@@ -247,7 +248,8 @@ def renewal_stance(
     that trade on its menu takes it, one that lists only the plain renewal renews as is.
     """
     n, n_k = committed.shape
-    out = np.zeros((n, n_k), dtype=bool)
+    is_renewal = np.asarray(renewed_by.any(axis=0))
+    out: BoolArray = committed & is_renewal[None, :]
     open_ = renewed_laws(committed, renewed_by)
     g = np.broadcast_to(_per_world(gesture), (n, n_k))
     for k in np.flatnonzero(sunset_step == t).tolist():
