@@ -99,6 +99,29 @@ def test_veto_binds_only_against_the_line_and_override_needs_two_thirds_that_hol
     assert not cg.veto_override(~passed, vetoed, two, u, 1.0)[0].any()  # no bill, no law
 
 
+def test_legislative_initiative_votes_vetoes_and_overrides() -> None:
+    # two bills (hostile, conciliatory) in three worlds; the floor's support is given per
+    # world, so each threshold decides as the weighted vote would
+    support = np.array([[0.9, 0.9], [0.6, 0.6], [0.4, 0.9]])
+    seen: list[Any] = []
+
+    def floor_vote(cand: Any, threshold: Any) -> Any:
+        seen.append(threshold)
+        return cand & (support >= threshold)
+
+    bills = np.array([[True, False], [True, False], [True, True]])
+    level = np.array([0.5, 0.5, 0.5])  # the executive conciliates: it vetoes the hostile bill
+    enacted, killed = cg.legislative_initiative(bills, np.array([-0.3, 0.2]), level, 0.1,
+                                                np.zeros(3), 1.0, 0.5, floor_vote)
+    assert seen == [0.5, cg.SUPERMAJORITY]
+    assert enacted.tolist() == [[True, False], [False, False], [False, True]]
+    assert killed.tolist() == [[False, False], [True, False], [False, False]]
+    none = np.zeros((3, 2), dtype=bool)
+    out = cg.legislative_initiative(none, np.array([-0.3, 0.2]), level, 0.1, np.zeros(3), 1.0,
+                                    0.5, floor_vote)
+    assert not out[0].any() and not out[1].any() and len(seen) == 2  # no bill, no vote
+
+
 def test_statute_lock_catches_steps_undoing_it() -> None:
     eff = np.array([[3.0, 0.0], [-40.0, 5.0], [6.0, -5.0], [0.0, 2.0]])  # codify, lift, ...
     locks = np.array([True, False, False, False])

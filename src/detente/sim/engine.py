@@ -34,6 +34,7 @@ The full equations and their sources are in ``docs/model.md``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -986,7 +987,7 @@ def run_layout(
             return np.zeros(n)
         return np.asarray((level[:, i] - low[i]) / span[i])
 
-    def floor_vote(cand: BoolArray, at: FloatArray, threshold: Any, clout: FloatArray) -> BoolArray:
+    def floor_vote(cand: BoolArray, threshold: Any, at: FloatArray, clout: FloatArray) -> BoolArray:
         """The focal legislature's floor vote (its members only) on ``cand`` at levels ``at``."""
         assert leg is not None
         return voted(sf, plan_f, cand, at, f_pos, clout * leg.members[None, :], span, 1.0,
@@ -1058,7 +1059,7 @@ def run_layout(
             if leg is not None:  # undoing a statute in force needs the floor, as a bill would
                 lock = congress.statute_lock(f_active, sf.locks, sf.effects) & cand_f
                 if lock.any():
-                    cand_f &= ~lock | floor_vote(lock, level, p.majority_threshold, f_cl)
+                    cand_f &= ~lock | floor_vote(lock, p.majority_threshold, level, f_cl)
             cand_f = voted(sf, plan_f, cand_f, level, f_pos, f_cl, span, 1.0,
                            p.majority_threshold - p.agenda_power, sf.executive)
             app_f, ex_f = ratify(
@@ -1149,16 +1150,13 @@ def run_layout(
             bills = congress.initiative_candidates(
                 judged, sy.status_quo, x_now, f_pos0[..., leg.floor, :], f_stake[leg.floor],
                 pl.leg_tol, sf.effects, eligible)
-            if bills.any():
-                passed = floor_vote(bills, judged, p.majority_threshold, f_cl)
-                against = congress.against_executive(sf.gesture, lev_f, nl) & passed
-                two_thirds = floor_vote(against, judged, congress.SUPERMAJORITY, f_cl)
-                enact_f, dead = congress.veto_override(passed, against, two_thirds,
-                                                       u_congress[:, t, 0], p.us_veto_override)
-                killed |= dead
-                f_by_leg |= enact_f
-                app_f = app_f | enact_f
-                committed |= enact_f
+            enact_f, dead = congress.legislative_initiative(
+                bills, sf.gesture, lev_f, nl, u_congress[:, t, 0], p.us_veto_override,
+                p.majority_threshold, partial(floor_vote, at=judged, clout=f_cl))
+            killed |= dead
+            f_by_leg |= enact_f
+            app_f = app_f | enact_f
+            committed |= enact_f
         # a law lapses at its sunset unless renewed; a later renewal re-enacts it
         lapse_now, reenact = congress.sunset_expiry(
             t, sf.sunset_step, sf.renewed_by, committed, committed & ~f_active, f_active & f_lapse)

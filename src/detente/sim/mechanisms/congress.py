@@ -35,6 +35,7 @@ so that only Congress could lift it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -156,6 +157,41 @@ def veto_override(
     held = supermajority & (u[:, None] < _column(hold))
     enacted = majority & (~against | held)
     return np.asarray(enacted), np.asarray(majority & against & ~held)
+
+
+def legislative_initiative(
+    bills: BoolArray,
+    gesture: Any,
+    level: FloatArray,
+    neutral: Any,
+    u: FloatArray,
+    hold: Any,
+    majority: Any,
+    floor_vote: Callable[[BoolArray, Any], BoolArray],
+) -> tuple[BoolArray, BoolArray]:
+    """The legislature's own bills this step: those enacted and those killed by a veto.
+
+    What: the floor votes the candidate ``bills`` (:func:`initiative_candidates`) at the
+    ``majority`` threshold; the executive vetoes the passed ones against its line
+    (:func:`against_executive`); the floor votes those again at :data:`SUPERMAJORITY`, and
+    :func:`veto_override` decides which overrides hold. ``floor_vote(cand, threshold)`` is the
+    weighted vote of the floor's members (section 2 of docs/model.md, with the clout and
+    positions the hawk/engager balance gives them), supplied by the engine.
+
+    Why: a bill is Congress's own act, so it needs its own floor, not the executive's
+    agenda power or approvals, and it must survive the executive's veto (Art. I, sec. 7).
+
+    Returns
+    -------
+    enacted, killed : ndarray [n, K] of bool
+    """
+    none = np.zeros(bills.shape, dtype=bool)
+    if not bills.any():
+        return none, none
+    passed = floor_vote(bills, majority)
+    against = against_executive(gesture, level, neutral) & passed
+    two_thirds = floor_vote(against, SUPERMAJORITY) if against.any() else none
+    return veto_override(passed, against, two_thirds, u, hold)
 
 
 def statute_lock(active: BoolArray, locks: BoolArray, effects: FloatArray) -> BoolArray:
@@ -325,6 +361,7 @@ __all__ = [
     "against_executive",
     "cost_retreat",
     "initiative_candidates",
+    "legislative_initiative",
     "renewal_stance",
     "renewed_laws",
     "spent_renewals",
