@@ -112,12 +112,16 @@ def initiative_candidates(
     """
     drift = np.abs(judged - floor_now) - np.abs(start_level - floor_start)
     trigger = stake & (drift > tolerance)
-    if not trigger.any() or not eligible.any():
-        return np.zeros(eligible.shape, dtype=bool)
+    out = np.zeros(eligible.shape, dtype=bool)
+    rows = np.flatnonzero(trigger.any(axis=1) & eligible.any(axis=1))
+    if not rows.size:
+        return out
     eff = _effects3(effects)
-    toward = np.sign(floor_now - judged)[:, None, :]
-    moves = (eff != 0) & (np.sign(eff) == toward) & trigger[:, None, :]
-    return np.asarray(eligible & moves.any(axis=2))
+    eff = eff[rows] if eff.shape[0] > 1 else eff
+    toward = np.sign(np.broadcast_to(floor_now, judged.shape)[rows] - judged[rows])[:, None, :]
+    moves = (eff != 0) & (np.sign(eff) == toward) & trigger[rows, None, :]
+    out[rows] = eligible[rows] & moves.any(axis=2)
+    return out
 
 
 def against_executive(gesture: Any, level: FloatArray, neutral: Any) -> BoolArray:
@@ -207,18 +211,23 @@ def statute_lock(active: BoolArray, locks: BoolArray, effects: FloatArray) -> Bo
     legislation" to ease (THE MIDDLE PATH) until Congress codifies them.
     """
     on = active & locks[None, :]
-    if not on.any():
-        return np.zeros(active.shape, dtype=bool)
+    out = np.zeros(active.shape, dtype=bool)
+    rows = np.flatnonzero(on.any(axis=1))
+    if not rows.size:
+        return out
     eff = _effects3(effects)
-    locked = np.sign((on[:, :, None] * eff).sum(axis=1))  # [n, I]: +1 up, -1 down, 0 free
-    return np.asarray(((eff * locked[:, None, :]) < 0).any(axis=2) & ~locks[None, :])
+    eff = eff[rows] if eff.shape[0] > 1 else eff
+    locked = np.sign((on[rows, :, None] * eff).sum(axis=1))  # [r, I]: +1 up, -1 down, 0 free
+    out[rows] = ((eff * locked[:, None, :]) < 0).any(axis=2) & ~locks[None, :]
+    return out
 
 
 def renewed_laws(steps: BoolArray, renewed_by: BoolArray) -> BoolArray:
     """``[n, K]``: True at a law's lapse ``k`` where one of its renewals is among ``steps``."""
-    if not renewed_by.any():
-        return np.zeros(steps.shape, dtype=bool)
-    return np.asarray(steps.astype(np.float64) @ renewed_by.T.astype(np.float64) > 0)
+    out = np.zeros(steps.shape, dtype=bool)
+    for k in np.flatnonzero(renewed_by.any(axis=1)).tolist():  # the laws' lapses: a few
+        out[:, k] = steps[:, renewed_by[k]].any(axis=1)
+    return out
 
 
 def spent_renewals(steps: BoolArray, renewed_by: BoolArray) -> BoolArray:
@@ -228,9 +237,10 @@ def spent_renewals(steps: BoolArray, renewed_by: BoolArray) -> BoolArray:
     once the executive's trade has renewed it).
     """
     done = renewed_laws(steps, renewed_by)
-    if not done.any():
-        return np.zeros(steps.shape, dtype=bool)
-    return np.asarray(done.astype(np.float64) @ renewed_by.astype(np.float64) > 0)
+    out = np.zeros(steps.shape, dtype=bool)
+    for k in np.flatnonzero(done.any(axis=0)).tolist():
+        out |= done[:, k, None] & renewed_by[k][None, :]
+    return out
 
 
 def sunset_expiry(
