@@ -240,8 +240,18 @@ def test_instruments_are_complete(flagship: Scenario) -> None:
     for ins in flagship.instruments:
         assert ins.owner in {"us", "iran"}, ins.id
         assert ins.effects, ins.id
-        assert ins.approvals, ins.id
-        for field in ("domestic_cost", "delay", "gesture"):
+        # The engine never reads (docs/model.md 4c): the approvals and the domestic cost of a
+        # step only Congress proposes (its bill needs its floor and survives the veto or not;
+        # its cost is not the executive's), nor the approvals and delay of a law's lapse (it
+        # takes effect at its date); a number there would be a sampled input with no path.
+        fields = ("domestic_cost", "delay", "gesture")
+        if ins.sunset is not None:
+            fields = ("domestic_cost", "gesture")
+        elif "executive" not in ins.initiative:
+            fields = ("delay", "gesture")
+        else:
+            assert ins.approvals, ins.id
+        for field in fields:
             assert field in ins.model_fields_set, f"{ins.id}.{field} left at its default"
             assert isinstance(getattr(ins, field), Uncertain), f"{ins.id}.{field}"
     # Both sides have conciliatory and hostile steps.

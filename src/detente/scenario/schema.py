@@ -206,6 +206,25 @@ class Institution(Provenance):
     description: str = ""
 
 
+#: Who may propose a focal-side step (docs/model.md 4c): the executive (the strategy under
+#: test) and/or the country's ``role: legislature`` institution acting on its own.
+Proposer = Literal["executive", "legislature"]
+
+
+class Sunset(Strict):
+    """The date a law lapses unless renewed (docs/model.md 4c).
+
+    The instrument carrying it is the lapse itself: nobody proposes it; at the step of
+    ``date`` it takes effect unless one of ``renewed_by`` is in force or approved, and a
+    later ``renewed_by`` step re-enacts the law (withdraws the lapse).
+    """
+
+    date: dt.date
+    renewed_by: list[Identifier] = Field(
+        min_length=1, description="Instruments of the same owner that renew the law."
+    )
+
+
 class Instrument(Provenance):
     """A concrete policy step one country can take.
 
@@ -213,6 +232,10 @@ class Instrument(Provenance):
     delay in calendar steps (a distribution models bureaucratic foot-dragging);
     ``gesture`` is how conciliatory the step reads to the other side (-1 hostile .. 1 bold);
     ``reform_backing`` how visibly it backs the other country's reformers (0 .. 1).
+    ``initiative``, ``locks``, ``cost_discount`` and ``sunset`` are the focal side's domestic
+    politics (docs/model.md 4c): who may propose the step, whether it is a statute only
+    the legislature can undo, how much it cheapens the owner's later conciliatory steps, and
+    the date a law lapses.
     """
 
     id: Identifier
@@ -235,7 +258,44 @@ class Instrument(Provenance):
     requires: list[Identifier] = Field(
         default_factory=list, description="Instruments that must be in force first."
     )
+    initiative: list[Proposer] = Field(
+        default_factory=lambda: list[Proposer](["executive"]),
+        description="Who may propose the step: the executive (its strategy) and/or the "
+        "legislature on its own (focal side).",
+    )
+    locks: bool = Field(
+        default=False,
+        description="A statute: while in force, its owner's steps moving its issues the other "
+        "way need the legislature's floor majority.",
+    )
+    cost_discount: Number = Field(
+        default=0.0,
+        description="While in force, the owner's later conciliatory steps cost x (1 - this): "
+        "a trade for legislative support (0-1).",
+    )
+    sunset: Sunset | None = Field(
+        default=None, description="This step is a law's lapse, taking effect at the date."
+    )
     description: str = ""
+
+    @model_serializer(mode="wrap")
+    def _without_default_politics(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # an instrument that leaves the domestic-politics fields at their defaults dumps (and
+        # hashes) exactly as before they existed
+        data = handler(self)
+        if isinstance(data, dict):
+            for key, default in _POLITICS_DEFAULTS.items():
+                if key in data and data[key] == default:
+                    del data[key]
+        return data
+
+
+_POLITICS_DEFAULTS: dict[str, Any] = {
+    "initiative": ["executive"],
+    "locks": False,
+    "cost_discount": 0.0,
+    "sunset": None,
+}
 
 
 class StrategySpec(Provenance):
@@ -846,15 +906,22 @@ def reference_problems(
                 out.append(
                     (("instruments", i, "requires", k), _unknown("instrument", ref, instruments))
                 )
+        out.extend(_politics_problems(s, i, ins, inst_roles))
 
     out.extend(requirement_cycles(s.instruments))
 
+    lapses = {ins.id for ins in s.instruments if ins.sunset is not None}
     for i, st in enumerate(s.strategies):
         check_country(("strategies", i, "country"), st.country)
         for k, ref in enumerate(st.instruments):
             if ref not in instruments:
                 out.append(
                     (("strategies", i, "instruments", k), _unknown("instrument", ref, instruments))
+                )
+            elif ref in lapses:
+                out.append(
+                    (("strategies", i, "instruments", k), f"instrument {ref!r} is a law's lapse "
+                     "(it has a sunset): it takes effect at its date, no strategy proposes it")
                 )
 
     if s.calendar is not None:
@@ -966,6 +1033,43 @@ def _demand_problems(loc: Loc, issue: Issue, countries: set[str]) -> list[tuple[
     return out
 
 
+def _politics_problems(
+    s: Scenario, i: int, ins: Instrument, inst_roles: Mapping[tuple[str, str], str]
+) -> list[tuple[Loc, str]]:
+    """Problems of an instrument's domestic-politics fields (docs/model.md 4c)."""
+    loc: Loc = ("instruments", i)
+    out: list[tuple[Loc, str]] = []
+    if not ins.initiative:
+        out.append(((*loc, "initiative"), "give at least one proposer: executive, legislature"))
+    elif len(set(ins.initiative)) < len(ins.initiative):
+        out.append(((*loc, "initiative"), "a proposer is listed twice"))
+    if "legislature" in ins.initiative and (ins.owner, "legislature") not in inst_roles:
+        out.append(((*loc, "initiative"), f"'legislature' may propose {ins.id!r}, but country "
+                    f"{ins.owner!r} has no institution with 'role: legislature'"))
+    lo, hi = span(ins.cost_discount)
+    if lo < 0 or hi >= 1:
+        out.append(((*loc, "cost_discount"), f"cost discount must lie in [0, 1), got "
+                    f"{lo:g}..{hi:g}"))
+    if ins.sunset is None:
+        return out
+    sl: Loc = (*loc, "sunset")
+    if ins.initiative != ["executive"]:
+        out.append(((*loc, "initiative"), "a law's lapse (sunset) is proposed by nobody; drop "
+                    "'initiative'"))
+    by_id = {x.id: x for x in s.instruments}
+    for k, ref in enumerate(ins.sunset.renewed_by):
+        other = by_id.get(ref)
+        if other is None:
+            out.append(((*sl, "renewed_by", k), _unknown("instrument", ref, set(by_id))))
+        elif ref == ins.id or other.owner != ins.owner or other.sunset is not None:
+            out.append(((*sl, "renewed_by", k), f"{ref!r} cannot renew {ins.id!r}: a renewal "
+                        f"is another step of {ins.owner!r} without a sunset of its own"))
+    if s.calendar is not None and ins.sunset.date < s.calendar.start:
+        out.append(((*sl, "date"), f"sunset {ins.sunset.date} is before the calendar start "
+                    f"{s.calendar.start}"))
+    return out
+
+
 def _provenance_problems(loc: Loc, item: Provenance) -> list[tuple[Loc, str]]:
     if item.has_provenance:
         return []
@@ -1057,6 +1161,12 @@ def history_problems(
                     ((*sl, "instrument"), f"instrument {st.instrument!r} belongs to "
                      f"{ins.owner!r}, not to the scripted side {sc.country!r}; the other side's "
                      "choices are observations, never scripts")
+                )
+            elif ins.sunset is not None:
+                out.append(
+                    ((*sl, "instrument"), f"instrument {st.instrument!r} is a law's lapse "
+                     "(it has a sunset): it takes effect at its date unless renewed; script "
+                     "the renewal instead")
                 )
             elif st.action == "off" and not ins.reversible:
                 out.append(

@@ -39,6 +39,7 @@ The full equations and their sources are in ``docs/model.md``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,7 @@ from numpy.typing import NDArray
 
 from detente.metrics import REGISTRY, metrics_for, step_metrics
 from detente.sim.domestic_bargain import veto_loss
+from detente.sim.mechanisms import congress
 from detente.sim.mechanisms.closing import (
     backlash_hazard,
     disillusion_update,
@@ -756,6 +758,7 @@ class Plans:
     f_gest_pos: BoolArray  # the focal side's conciliatory instruments
     shock_menace: BoolArray  # shocks that raise a menace issue (terror support, WMD)
     event_menace: BoolArray  # scheduled events that do
+    leg_tol: FloatArray  # [I] the focal legislature's veto tolerance per issue, NaN if none (4c)
 
 
 def chunk_plans(system: System) -> Plans:
@@ -777,6 +780,10 @@ def chunk_plans(system: System) -> Plans:
     gp_f, gn_f = np.clip(sf.gesture, 0, None), np.clip(-sf.gesture, 0, None)
     gp_o, gn_o = np.clip(so.gesture, 0, None), np.clip(-so.gesture, 0, None)
     prior_f, prior_o = _logit(p.prior_reciprocating_us), _logit(p.prior_reciprocating_iran)
+    leg_tol = np.full(len(sy.issues), np.nan)  # NaN: not its domain (it holds no veto there)
+    if sy.legislative is not None:  # its veto tolerance on each issue its vetoes cover
+        for v in np.flatnonzero(sf.veto_holder == sy.legislative.floor).tolist():
+            leg_tol = np.where(sf.veto_issues[v], np.fmin(leg_tol, sf.veto_tol[v]), leg_tol)
     sanc0 = sy.status_quo[r["sanctions"]] if r["sanctions"] >= 0 else 0.0
     sanc_n0 = (sanc0 - low[r["sanctions"]]) / span[r["sanctions"]] if r["sanctions"] >= 0 else 0.0
     return Plans(
@@ -817,6 +824,7 @@ def chunk_plans(system: System) -> Plans:
         event_menace=np.asarray((sy.events.effects[:, roles_bad] > 0).any(axis=1))
         if sy.events is not None
         else np.zeros(0, dtype=bool),
+        leg_tol=leg_tol,
     )
 
 
@@ -977,6 +985,13 @@ def run_layout(
     # Iranian instruments already counted this congressional term: a reversible step that is
     # withdrawn and restarted is one act for the electorate, not several.
     counted_this_term = np.zeros((n, so.n_instruments), dtype=bool)
+    # the focal legislature acting on its own, laws' sunsets, retreat (docs/model.md 4c)
+    leg = None if focal_unitary else sy.legislative
+    f_by_leg = np.zeros((n, sf.n_instruments), dtype=bool)  # the legislature's acts
+    killed = np.zeros((n, sf.n_instruments), dtype=bool)  # vetoed bills, dead until an election
+    f_since = np.full((n, sf.n_instruments), -1, dtype=np.int64)  # step each step started
+    u_congress = stream("sim", "congress").random(n_t, 2)  # veto override, retreat
+    f_lapse = sf.sunset_step >= 0
     b_o0 = pl.b_o0
     f_gate, o_gate = pl.f_gate, pl.o_gate
     f_menu = sy.focal_menu if sy.focal_menu is not None else np.ones(sf.n_instruments, dtype=bool)
@@ -1016,6 +1031,12 @@ def run_layout(
             return np.zeros(n)
         return np.asarray((level[:, i] - low[i]) / span[i])
 
+    def floor_vote(cand: BoolArray, threshold: Any, at: FloatArray, clout: FloatArray) -> BoolArray:
+        """The focal legislature's floor vote (its members only) on ``cand`` at levels ``at``."""
+        assert leg is not None
+        return voted(sf, plan_f, cand, at, f_pos, clout * leg.members[None, :], span, 1.0,
+                     threshold)
+
     def requires_ok(side: Side, active: BoolArray) -> BoolArray:
         if not side.requires.any():
             return np.ones(active.shape, dtype=bool)
@@ -1053,19 +1074,29 @@ def run_layout(
         )
         prospective = _clip(level + pend_eff, low, high)
         want_f = ladder(sf, lev_f, nl) & f_menu[None, :]
+        scripted = scr is not None and t <= scr.until
+        if not scripted and f_lapse.any():  # an expiring law puts its renewal on the agenda
+            want_f |= congress.renewal_stance(t, sf.sunset_step, sf.renewed_by,
+                                              f_active | f_pending, f_menu & sf.by_executive,
+                                              sf.gesture)
         if np.any(p.us_cost_tolerance >= 0):
             retreat = (cost > p.us_cost_tolerance) & (p.us_cost_tolerance >= 0)
             want_f &= ~(retreat[:, None] & f_gest_pos[None, :] & ~f_active & ~f_pending)
+            want_f &= ~congress.cost_retreat(
+                f_active & f_gest_pos[None, :] & sf.reversible[None, :] & ~f_by_leg, sf.cost,
+                f_since, retreat, u_congress[:, t, 1], p.us_retreat_rate, dtt)
         forced = None
-        if scr is not None and t <= scr.until:
+        if scripted:
+            assert scr is not None
             # scripted switches override the ladder: held on (forced on at its date, never
             # put to ratification), held off (withdrawn, or cancelled while pending)
             held = scr.held[t]
             want_f = (want_f & (held >= 0)[None, :]) | (held > 0)[None, :]
             forced = scr.force_on[t][None, :] & ~f_active
-        # withdrawals by the executive: reversible steps no longer wanted
-        drop_f = f_active & ~want_f & sf.reversible[None, :]
-        cancel_f = f_pending & ~want_f
+        # withdrawals by the executive: reversible steps no longer wanted (not the
+        # legislature's acts: a law is not the executive's to withdraw)
+        drop_f = f_active & ~want_f & sf.reversible[None, :] & ~f_by_leg
+        cancel_f = f_pending & ~want_f & ~f_by_leg
         f_start = np.where(cancel_f, NEVER, f_start)
         cand_f = want_f & ~f_active & ~f_pending & requires_ok(sf, f_active)
         if forced is not None:
@@ -1074,6 +1105,10 @@ def run_layout(
             # the trust gate is a condition of approval: apply it before the (costlier) vote
             cand_f &= ~f_gate[None, :] | (b_f[:, None] >= _col(theta_f) * _rows(rel_f, 1))
             f_cl = f_clout if f_factor is None else np.clip(f_clout * f_factor, 0, None)
+            if leg is not None:  # undoing a statute in force needs the floor, as a bill would
+                lock = congress.statute_lock(f_active, sf.locks, sf.effects) & cand_f
+                if lock.any():
+                    cand_f &= ~lock | floor_vote(lock, p.majority_threshold, level, f_cl)
             cand_f = voted(sf, plan_f, cand_f, level, f_pos, f_cl, span, 1.0,
                            p.majority_threshold - p.agenda_power, sf.executive)
             app_f, ex_f = ratify(
@@ -1148,6 +1183,35 @@ def run_layout(
                 excess = np.maximum(excess, ex_r)
             else:
                 drop_o = np.zeros_like(o_active)
+        # the legislature acts on its own (4c): bills, the executive's veto and its override
+        committed = f_active | (f_pending & ~cancel_f) | app_f
+        if forced is not None:
+            committed |= forced
+        if leg is not None and not scripted and sf.by_legislature.any():
+            renewed = congress.renewed_laws(committed, sf.renewed_by)
+            due = (sf.sunset_step == t)[None, :] & ~f_active & ~renewed
+            judged = _clip(prospective + _dot((app_f | due).astype(np.float64), sf.effects, lay, 2),
+                           low, high)
+            x_now = f_pos[leg.floor][None, :] if f_pos.ndim == 2 else f_pos[:, :, leg.floor].T
+            eligible = (sf.by_legislature[None, :] & ~committed & ~killed
+                        & ~congress.spent_renewals(committed, sf.renewed_by)
+                        & requires_ok(sf, f_active))
+            bills = congress.initiative_candidates(
+                judged, sy.status_quo, x_now, f_pos0[..., leg.floor, :], f_stake[leg.floor],
+                pl.leg_tol, sf.effects, eligible)
+            enact_f, dead = congress.legislative_initiative(
+                bills, sf.gesture, lev_f, nl, u_congress[:, t, 0], p.us_veto_override,
+                p.majority_threshold, partial(floor_vote, at=judged, clout=f_cl))
+            killed |= dead
+            f_by_leg |= enact_f
+            app_f = app_f | enact_f
+            committed |= enact_f
+        # a law lapses at its sunset unless renewed; a later renewal re-enacts it
+        lapse_now, reenact = congress.sunset_expiry(
+            t, sf.sunset_step, sf.renewed_by, committed, committed & ~f_active, f_active & f_lapse)
+        if lapse_now.any():
+            forced = lapse_now if forced is None else forced | lapse_now
+        drop_f |= reenact
         schedule(sf, app_f, u_delay_f[:, t], f_start, t)
         f_offered |= (app_f & f_gest_pos[None, :]).any(axis=1)
         if forced is not None:
@@ -1166,6 +1230,7 @@ def run_layout(
         o_new = ~o_active & (o_start <= t)
         f_active |= f_new
         o_active |= o_new
+        f_since = np.where(f_new, t, f_since)
         f_start = np.where(f_new | drop_f, NEVER, f_start)
         o_start = np.where(o_new | drop_o, NEVER, o_start)
         level = _clip(
@@ -1329,11 +1394,11 @@ def run_layout(
         recip = (g_o_new > 0) & f_offered & (first_recip > n_t)
         first_recip = np.where(recip, t + 1, first_recip)
         unrec = np.maximum(0.0, unrec + g_f_new - g_o_new)
-        cost = (
-            (1 - p.us_cost_decay) * cost
-            + _dot(f_new.astype(np.float64), sf.cost, lay)
-            + p.naivety_cost * unrec
-        )
+        # the legislature's own acts cost the executive nothing; a trade for its support
+        # cheapens the concessions that follow (4c)
+        paid = (f_new & ~f_by_leg) * congress.trade_discount(f_active & ~f_new, sf.discount,
+                                                             f_gest_pos)
+        cost = (1 - p.us_cost_decay) * cost + _dot(paid, sf.cost, lay) + p.naivety_cost * unrec
         if fe is not None:
             if t > 0:  # the first step sets the starting posture the scenario's Congress saw
                 fresh = (o_new & ~counted_this_term).astype(np.float64)
@@ -1349,6 +1414,7 @@ def run_layout(
                     recip_since = np.zeros(n)
                     hostile_since = np.zeros(n)
                     counted_this_term[:] = False
+                    killed[:] = False  # a new Congress may bring back a vetoed bill
                     f_factor = balance_clout(balance, fe.hawk, fe.engager)
                     if fe.floor >= 0:
                         if f_pos0.ndim == 2:

@@ -252,7 +252,9 @@ class SimParameters:
         0.3, "yearly recovery of allied support per unit of Iranian threat (terror, WMD, attacks)"
     )
     us_cost_tolerance: float = _p(
-        3.0, "U.S. domestic cost the administration bears before it stops new concessions"
+        3.0,
+        "U.S. domestic cost the administration bears before it stops new concessions and "
+        "starts withdrawing old ones",
     )
     us_cost_decay: float = _p(0.1, "share of accumulated U.S. domestic cost that fades per step")
     naivety_cost: float = _p(
@@ -266,6 +268,17 @@ class SimParameters:
     )
     us_mandate_renewal: float = _p(
         0.5, "share of the accumulated U.S. domestic cost a presidential election clears"
+    )
+    # --- focal-side legislature and retreat (docs/model.md 4c) -------------------------------
+    us_veto_override: float = _p(
+        0.5,
+        "probability that a legislature's two-thirds majority for its own bill holds against "
+        "the executive's veto",
+    )
+    us_retreat_rate: float = _p(
+        1.0,
+        "yearly rate at which an executive past its cost tolerance withdraws its costliest "
+        "reversible conciliatory step (0 = it only stops new ones)",
     )
     shock_decay: float = _p(
         0.5, "yearly rate at which shock and repression effects on issue levels fade"

@@ -59,7 +59,7 @@ PER_WORLD: frozenset[tuple[str, str]] = frozenset(
             ("Side", f)
             for f in ("position", "salience", "clout", "effects", "gesture", "cost",
                       "delay_low", "delay_mode", "delay_high", "order", "conc_rank",
-                      "host_rank", "veto_tol", "approval_tol", "ext_position")
+                      "host_rank", "veto_tol", "approval_tol", "ext_position", "discount")
         ),
         ("ElectionPlan", "vetting"),
         ("Side", "reform_backing"),
@@ -76,7 +76,7 @@ PER_WORLD: frozenset[tuple[str, str]] = frozenset(
             for f in ("f_pos0", "o_pos32", "alt_pos32", "rel_f", "rel_o", "f_multi",
                       "f_multi_sum", "gp_f", "gn_f", "gp_f_sum", "gn_f_sum", "gp_o", "gn_o",
                       "gp_o_sum", "gn_o_sum", "prior_f", "prior_o", "b_o0", "sanc0", "sanc_n0",
-                      "shock_menace", "event_menace")
+                      "shock_menace", "event_menace", "leg_tol")
         ),
         *(
             ("VotePlan", f)

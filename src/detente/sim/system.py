@@ -114,6 +114,19 @@ class Side:
         only if it leaves them no worse off than ``approval_tolerance``.
     ext_approvals : ndarray [K, E] of bool
     ext_actors : tuple of str
+    by_executive, by_legislature : ndarray [K] of bool
+        Who may propose each step (``initiative``): the executive's ladder takes only the
+        first; the focal side's legislature may propose the second on its own (4c).
+    locks : ndarray [K] of bool
+        Statutes: while in force, the side's steps moving their issues the other way need
+        the legislature's floor majority.
+    discount : ndarray [K]
+        ``cost_discount``: while in force, the side's later conciliatory steps cost
+        ``x (1 - discount)``.
+    sunset_step : ndarray [K] of int
+        The step at which a law's lapse takes effect unless renewed; -1 for other steps.
+    renewed_by : ndarray [K, K] of bool
+        ``renewed_by[k, j]``: step ``j`` renews the law whose lapse is ``k``.
     """
 
     country: str
@@ -150,6 +163,12 @@ class Side:
     ext_position: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
     ext_approvals: BoolArray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
     ext_actors: tuple[str, ...] = ()
+    by_executive: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    by_legislature: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    locks: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    discount: FloatArray = field(default_factory=lambda: np.zeros(0))
+    sunset_step: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    renewed_by: BoolArray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
 
     @property
     def n_actors(self) -> int:
@@ -203,12 +222,30 @@ class FocalElections:
     engager_position: FloatArray
 
 
+@dataclass(frozen=True)
+class LegislativePlan:
+    """The focal side's legislature acting on its own (docs/model.md 4c).
+
+    Attributes
+    ----------
+    floor : int
+        Actor index of the ``role: legislature`` institution's holder (its floor majority).
+    members : ndarray [A] of bool
+        The actors who vote on the floor: the holder and the hawk and engager factions
+        (:class:`FocalElections`), with the clout and positions the balance gives them.
+    """
+
+    floor: int
+    members: BoolArray
+
+
 def focal_elections(s: Scenario, raw: Scenario, side: Side, sanctions: int,
                     dates: list[dt.date], step: str, horizon: int) -> FocalElections:
     """Lay out the focal side's elections and the hawk and engager factions of its legislature.
 
     Only elections of the side's elected ``role: legislature`` and ``role: presidency``
-    institutions are kept; any other election of the focal country stays inert. Factions are
+    institutions are kept; any other election of the focal country stays inert. The floor is
+    the holder of the side's ``role: legislature`` institution, elected or not. Factions are
     classed by their *nominal* sanctions ideal point (``raw``, before resolving), so a sampled
     state never turns a hawk into an engager; the groups' positions are the resolved ones.
     """
@@ -216,10 +253,10 @@ def focal_elections(s: Scenario, raw: Scenario, side: Side, sanctions: int,
     roles: dict[str, str] = {}
     floor = -1
     for inst in s.institutions:
-        if inst.country == side.country and inst.elected and inst.holder in a_idx:
-            if inst.role in ("legislature", "presidency"):
+        if inst.country == side.country and inst.holder in a_idx:
+            if inst.elected and inst.role in ("legislature", "presidency"):
                 roles[inst.id] = str(inst.role)
-            if inst.role == "legislature" and floor < 0:
+            if inst.role == "legislature" and floor < 0:  # elected or not: it also legislates
                 floor = a_idx[inst.holder]
     n_i = side.position.shape[1]
     hawk = np.zeros(side.n_actors, dtype=bool)
@@ -396,6 +433,9 @@ class System:
     """[S]: change of the regional threat per shock."""
     shock_settlement: FloatArray = field(default_factory=lambda: np.zeros(0))
     """[S]: change of the settlement per shock."""
+    legislative: LegislativePlan | None = None
+    """The focal legislature acting on its own (None: no such legislature, or no step it may
+    propose or lock)."""
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -537,8 +577,20 @@ def _side(s: Scenario, raw: Scenario, country: str, issues: list[str], p: SimPar
         for ref in x.requires:
             if ref in k_idx:
                 req[k, k_idx[ref]] = True
-    conc = np.flatnonzero(gest > 0)
-    host = np.flatnonzero(gest < 0)
+    by_exec = np.array(["executive" in x.initiative and x.sunset is None for x in ins], dtype=bool)
+    by_leg = np.array(["legislature" in x.initiative for x in ins], dtype=bool)
+    sunset_step = np.full(n_k, -1, dtype=np.int64)
+    renewed_by = np.zeros((n_k, n_k), dtype=bool)
+    for k, x in enumerate(ins):
+        if x.sunset is not None and s.calendar is not None:
+            sunset_step[k] = max(s.calendar.step_of(x.sunset.date), 0)
+            for ref in x.sunset.renewed_by:
+                if ref in k_idx:
+                    renewed_by[k, k_idx[ref]] = True
+    # the executive's ladder climbs only the steps it may propose (a legislature's statute
+    # or a law's lapse has no rank there, though its gesture counts in the posture)
+    conc = np.flatnonzero((gest > 0) & by_exec)
+    host = np.flatnonzero((gest < 0) & by_exec)
     conc_sorted = conc[np.argsort(gest[conc], kind="stable")]
     host_sorted = host[np.argsort(-gest[host], kind="stable")]
     conc_rank = np.full(n_k, np.inf)
@@ -611,6 +663,12 @@ def _side(s: Scenario, raw: Scenario, country: str, issues: list[str], p: SimPar
         ext_position=ext_pos,
         ext_approvals=ext_appr,
         ext_actors=tuple(ext_ids),
+        by_executive=by_exec,
+        by_legislature=by_leg,
+        locks=np.array([x.locks for x in ins], dtype=bool),
+        discount=np.array([nominal(x.cost_discount) for x in ins], dtype=np.float64),
+        sunset_step=sunset_step,
+        renewed_by=renewed_by,
     )
 
 
@@ -960,7 +1018,17 @@ def compile_system(
         shock_clout_third=sh_cx,
         shock_threat=np.array([nominal(x.threat) for x in s.shocks], dtype=np.float64),
         shock_settlement=np.array([nominal(x.settlement) for x in s.shocks], dtype=np.float64),
+        legislative=legislative_plan(f_el, focal),
     )
+
+
+def legislative_plan(f_el: FocalElections, focal: Side) -> LegislativePlan | None:
+    """The focal legislature's floor and voting members (None when it has nothing to do)."""
+    if f_el.floor < 0 or not (focal.by_legislature.any() or focal.locks.any()):
+        return None
+    members = f_el.hawk | f_el.engager
+    members[f_el.floor] = True
+    return LegislativePlan(floor=f_el.floor, members=members)
 
 
 __all__ = [
@@ -969,6 +1037,7 @@ __all__ = [
     "Environment",
     "EventPlan",
     "FocalElections",
+    "LegislativePlan",
     "ScriptPlan",
     "Side",
     "System",
@@ -976,6 +1045,7 @@ __all__ = [
     "environment",
     "event_plan",
     "find_script",
+    "legislative_plan",
     "policy_issues",
     "quarter_label",
     "script_ids",
