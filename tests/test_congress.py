@@ -290,11 +290,14 @@ def test_congress_enacts_sanctions_when_hawks_dominate_after_a_bad_term(
     assert not codify[a].any() and not tighten[a].any()
     acted = codify[b].any(axis=1)
     assert acted.mean() > 0.3
-    assert np.array_equal(acted, tighten[b].any(axis=1))  # one bill day: both pass or neither
+    # one bill day: both pass or neither (the codification may still be pending, delay up to
+    # 2 steps, when the tightening starts in the last quarters)
+    assert np.all(tighten[b].any(axis=1)[acted])
+    assert np.all(acted[tighten[b][:, :-2].any(axis=1)])
     midterm = 5  # November 2002: the new floor legislates from the next step
     assert not codify[b, : midterm + 1].any()
     balance = res.metrics["congress_balance"][b, midterm]
-    assert np.all(balance[acted] < 0) and balance[acted].mean() < balance[~acted].mean()
+    assert np.all(balance[acted] < 0)  # only a hawkish floor legislates
     # Congress's acts are hostile U.S. moves Iran sees (same worlds, same random numbers)
     us = res.metrics["us_level"]
     assert us[b][acted, -1].mean() < us[a][acted, -1].mean() - 0.02

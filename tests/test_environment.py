@@ -301,7 +301,8 @@ def test_allies_at_the_us_position_show_no_friction(flagship: Scenario) -> None:
         at_line[f"issues[{issue}].status_quo"] = level
         at_line.update({f"actors[{a}].positions.{issue}": level for a in ALLIES})
     same, apart = _states(quiet, "containment", at_line, {})
-    assert same["allied_friction"].max() == 0.0
+    # the only U.S. line that moves is ILSA's renewal at its sunset (section 4c), a few points
+    assert same["allied_friction"].max() < 0.02
     assert apart["allied_friction"].min() > 0.3
     assert np.all(same["allied_support"] >= apart["allied_support"])
     assert same["allied_support"][:, -1].mean() > apart["allied_support"][:, -1].mean() + 0.05

@@ -227,7 +227,9 @@ def test_a_demand_of_the_focal_side_does_not_drive_irans_response() -> None:
 # ------------------------------------------------------------------ in the flagship's engine
 LEADER, GUARDS, PRESIDENT = "supreme-leader", "revolutionary-guards", "president"
 HOSTILE = ["us-tighten-sanctions", "us-reimpose-exceptions"]
-SMALL = ["us-narcotics-undcp", "us-ngo-refugee-aid", "us-end-fingerprinting",
+# ILSA renewed as in 2001 (else it lapses at its sunset, section 4c, and meets one of Iran's
+# conditions): small gestures only
+SMALL = ["us-renew-ilsa", "us-narcotics-undcp", "us-ngo-refugee-aid", "us-end-fingerprinting",
          "us-drop-wb-opposition", "us-allow-wto-talks", "us-dialogue-offer"]
 CONDITIONS = ["us-lift-trade-ban", "us-oppose-ilsa-renewal", "us-accept-caspian-transit",
               "us-settle-claims", "us-oil-swaps"]
