@@ -275,10 +275,26 @@ def test_strategies(flagship: Scenario) -> None:
     assert {("us", "tit-for-tat"), ("us", "grim"), ("iran", "internal-bargaining")} <= kinds
     assert {s.kind for s in flagship.strategies} <= contract_strategy_kinds()
     grit = flagship.strategy("moderate-engagement")
-    assert set(grit.params) == {"patience", "step", "max_level"}
-    # the bold instruments are in the dismantling menu, not in containment's
-    assert "us-lift-trade-ban" in flagship.strategy("dismantle-sanctions").instruments
-    assert "us-lift-trade-ban" not in flagship.strategy("containment").instruments
+    assert set(grit.params) == {"patience", "step", "max_level", "threshold", "min_rise",
+                                "confirm"}
+    # the article's menu: the modest steps first, the ILSA trade held from the start, the
+    # bolder steps only after Iran reciprocates (THE MIDDLE PATH; UNLIKELY ALLIES)
+    assert grit.instruments[:6] == ["us-narcotics-undcp", "us-ngo-refugee-aid",
+                                    "us-ofac-ngo-licence", "us-end-fingerprinting",
+                                    "us-drop-wb-opposition", "us-allow-wto-talks"]
+    assert grit.standing == ["us-ilsa-for-support"]
+    assert set(grit.after_reciprocation) == {"us-contracts-pending", "us-oil-swaps",
+                                             "us-accept-caspian-transit", "us-settle-claims",
+                                             "us-lift-trade-ban"}
+    assert set(grit.standing + grit.after_reciprocation) <= set(grit.instruments)
+    # dismantling: the article's list, nothing else (THE MIDDLE PATH)
+    assert set(flagship.strategy("dismantle-sanctions").instruments) == {
+        "us-contracts-pending", "us-oil-swaps", "us-lift-trade-ban", "us-oppose-ilsa-renewal"}
+    # containment answers provocations with the hostile steps; never the bold ones
+    containment = flagship.strategy("containment")
+    assert {"tighten", "memory", "hostile", "fall"} <= set(containment.params)
+    assert "us-tighten-sanctions" in containment.instruments
+    assert "us-lift-trade-ban" not in containment.instruments
 
 
 def test_calendar_and_elections(flagship: Scenario) -> None:

@@ -209,6 +209,17 @@ class StrategySpec(Provenance):
         default_factory=list, description="The menu the strategy draws from (empty: all owned)."
     )
     option: bool = Field(default=False, description="One of the policy options under debate.")
+    standing: list[Identifier] = Field(
+        default_factory=list,
+        description="Steps the strategy holds from the first step whatever its level (a trade "
+        "such as accepting ILSA's renewal for Congress's support); put to ratification as usual.",
+    )
+    after_reciprocation: list[Identifier] = Field(
+        default_factory=list,
+        description="Conciliatory steps taken only once the other side reciprocates: the "
+        "strategy's modest ceiling is the ladder level just below the first of them "
+        "(strategy kinds with a 'ceiling' parameter).",
+    )
     description: str = ""
 
 
@@ -713,13 +724,17 @@ def reference_problems(
 
     out.extend(requirement_cycles(s.instruments))
 
+    owner = {x.id: x.owner for x in s.instruments}
     for i, st in enumerate(s.strategies):
         check_country(("strategies", i, "country"), st.country)
-        for k, ref in enumerate(st.instruments):
-            if ref not in instruments:
-                out.append(
-                    (("strategies", i, "instruments", k), _unknown("instrument", ref, instruments))
-                )
+        for field_name in ("instruments", "standing", "after_reciprocation"):
+            for k, ref in enumerate(getattr(st, field_name)):
+                at: Loc = ("strategies", i, field_name, k)
+                if ref not in instruments:
+                    out.append((at, _unknown("instrument", ref, instruments)))
+                elif field_name != "instruments" and owner.get(ref, st.country) != st.country:
+                    out.append((at, f"instrument {ref!r} belongs to {owner[ref]!r}; a strategy "
+                                     f"of {st.country!r} can only take its own country's steps"))
 
     if s.calendar is not None:
         for i, el in enumerate(s.calendar.elections):

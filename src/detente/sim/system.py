@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from detente.errors import InputError
 from detente.scenario.numbers import Uncertain, nominal
-from detente.scenario.schema import Calendar, Scenario, Script
+from detente.scenario.schema import Calendar, Scenario, Script, StrategySpec
 from detente.scenario.uncertainty import resolve
 from detente.sim.internal import KIND as INTERNAL_KIND
 from detente.sim.parameters import SimParameters, parameters_from
@@ -336,6 +336,9 @@ class System:
     focal_strategy: str
     focal_params: dict[str, float] = field(default_factory=dict)
     focal_menu: BoolArray | None = None
+    focal_standing: BoolArray | None = None
+    """Steps the focal strategy holds from the first step whatever its level (None: none);
+    taken only after a history script's ``until``."""
     focal_elections: FocalElections | None = None
     """The focal side's elections (None: no focal election has an effect)."""
     script: ScriptPlan | None = None
@@ -636,6 +639,52 @@ def resolve_strategy(s: Scenario, strategy: str) -> tuple[str, str, dict[str, fl
     return country, strategy, {}, []
 
 
+def strategy_spec(s: Scenario, strategy: str) -> StrategySpec | None:
+    """The scenario's spec of a strategy, found as :func:`resolve_strategy` finds it.
+
+    A script's spec is that of its hand-over strategy; a registered kind's is the
+    scenario's first spec of that kind; None when the scenario has no such spec.
+    """
+    script = find_script(s, strategy)
+    if script is not None:
+        return strategy_spec(s, script.then)
+    by_id = next((spec for spec in s.strategies if spec.id == strategy), None)
+    return by_id or next((spec for spec in s.strategies if spec.kind == strategy), None)
+
+
+def modest_ceiling_of(
+    s: Scenario, spec: StrategySpec, kind: str, side: Side, neutral: float
+) -> float:
+    """The ``ceiling`` parameter of a strategy listing ``after_reciprocation`` steps.
+
+    The ladder level just below the first of those steps in this state's ladder order
+    (:func:`detente.sim.strategies.modest_ceiling`).
+
+    Raises
+    ------
+    InputError
+        The strategy's kind takes no ceiling, or the spec also gives one as a parameter.
+    """
+    from detente.sim.strategies import get_strategy, modest_ceiling
+
+    path = f"strategies[{spec.id}].after_reciprocation"
+    if "ceiling" not in get_strategy(kind).params():
+        raise InputError.single(
+            f"scenario {s.id}",
+            f"strategy kind {kind!r} takes no modest ceiling (no 'ceiling' parameter), so it "
+            "cannot hold steps back until the other side reciprocates; drop the list",
+            path=path,
+        )
+    if "ceiling" in spec.params:
+        raise InputError.single(
+            f"scenario {s.id}",
+            "the ceiling is given twice (params.ceiling and after_reciprocation); keep one",
+            path=path,
+        )
+    bold = np.array([k in spec.after_reciprocation for k in side.instruments], dtype=bool)
+    return float(modest_ceiling(side.conc_rank, bold, neutral))
+
+
 def script_ids(s: Scenario) -> list[str]:
     """The ids of the scenario's history scripts (usable as strategy ids)."""
     return [x.id for x in s.history.scripts] if s.history is not None else []
@@ -807,6 +856,13 @@ def compile_system(
     menu_mask = None
     if menu:
         menu_mask = np.array([k in menu for k in focal.instruments])
+    spec = strategy_spec(s, strategy)
+    standing = None
+    if spec is not None and spec.standing:
+        standing = np.array([k in spec.standing for k in focal.instruments], dtype=bool)
+    if spec is not None and spec.after_reciprocation:
+        ceiling = modest_ceiling_of(s, spec, kind, focal, p.neutral_level)
+        sparams = {**sparams, "ceiling": ceiling}
     script = find_script(s, strategy)
     year_frac = {"month": 1 / 12, "quarter": 0.25, "year": 1.0}[cal.step]
     f_el = focal_elections(s, scenario, focal, roles["sanctions"], dates, cal.step, cal.horizon)
@@ -836,6 +892,7 @@ def compile_system(
         focal_strategy=kind,
         focal_params=sparams,
         focal_menu=menu_mask,
+        focal_standing=standing,
         focal_elections=f_el if f_el.step.size else None,
         script=script_plan(script, cal, focal) if script is not None else None,
         # Dated events are part of a history replay: they come with a script, never with the
@@ -856,8 +913,10 @@ __all__ = [
     "compile_system",
     "event_plan",
     "find_script",
+    "modest_ceiling_of",
     "quarter_label",
     "script_ids",
     "script_plan",
     "step_dates",
+    "strategy_spec",
 ]
