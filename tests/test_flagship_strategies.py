@@ -9,11 +9,14 @@ reciprocated" can be read off Iran's played level (metric ``iran_level``).
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import xarray as xr
 
+from detente.errors import InputError
 from detente.scenario import Scenario, load_scenario
 from detente.sim.api import build_strategy, simulate
 from detente.sim.engine import ladder
@@ -115,6 +118,65 @@ def test_dismantling_asks_for_its_whole_list_at_once() -> None:
     empty = np.zeros((4, 0))
     np.testing.assert_array_equal(strategy.move(View(0, empty, empty, np.zeros(4), rng)), 1.0)
     wanted = ladder(sy.focal, np.array([1.0]), sy.params.neutral_level)[0] & sy.focal_menu
-    assert {sy.focal.instruments[k] for k in np.flatnonzero(wanted)} == {
-        "us-contracts-pending", "us-oil-swaps", "us-lift-trade-ban", "us-oppose-ilsa-renewal"
-    }
+    assert {sy.focal.instruments[k] for k in np.flatnonzero(wanted)} == set(
+        sc.strategy("dismantle-sanctions").instruments
+    ) >= {"us-contracts-pending", "us-oil-swaps", "us-lift-trade-ban", "us-oppose-ilsa-renewal"}
+
+
+# ------------------------------------------------- the scenario fields behind the options
+MINI = Path(__file__).parent / "data" / "mini-system.yaml"
+ENGAGE = "  - id: engage\n    country: west\n"
+
+
+def mini(tmp_path: Path, old: str, new: str) -> Path:
+    text = MINI.read_text()
+    assert old in text, old
+    path = tmp_path / "mini.yaml"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def test_after_reciprocation_sets_the_ceiling_from_the_ladder(tmp_path: Path) -> None:
+    sc = load_scenario(mini(tmp_path, ENGAGE, ENGAGE + "    after_reciprocation: [w-lift]\n"))
+    # west's conciliatory ladder: w-small 0.2, w-ease 0.4, w-lift 0.9 (cumulative 0.13, 0.4, 1)
+    params = compile_system(sc, "engage").focal_params
+    assert params["ceiling"] == pytest.approx(0.1 + 0.9 * 0.6 / 1.5)
+    assert "ceiling" not in compile_system(load_scenario(MINI), "engage").focal_params
+
+
+@pytest.mark.parametrize(
+    ("sid", "old", "new", "fragment"),
+    [
+        ("wait", "kind: containment, option: true}",
+         "kind: containment, option: true, after_reciprocation: [w-lift]}",
+         "strategies[wait].after_reciprocation: strategy kind 'containment' takes no modest "
+         "ceiling"),
+        ("engage", "step: 0.15, max_level: 1.0}",
+         "step: 0.15, max_level: 1.0, ceiling: 0.3}\n    after_reciprocation: [w-lift]",
+         "the ceiling is given twice"),
+    ],
+)
+def test_a_ceiling_the_kind_cannot_take_is_a_one_line_error(
+    tmp_path: Path, sid: str, old: str, new: str, fragment: str
+) -> None:
+    sc = load_scenario(mini(tmp_path, old, new))
+    with pytest.raises(InputError) as err:
+        compile_system(sc, sid)
+    assert fragment in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "ref", "fragment"),
+    [
+        ("standing", "e-respond", "instrument 'e-respond' belongs to 'east'"),
+        ("after_reciprocation", "w-lfit", 'did you mean "w-lift"'),
+    ],
+)
+def test_standing_and_after_reciprocation_steps_are_checked(
+    tmp_path: Path, field: str, ref: str, fragment: str
+) -> None:
+    path = mini(tmp_path, ENGAGE, ENGAGE + f"    {field}: [{ref}]\n")
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    (problem,) = err.value.problems
+    assert fragment in str(problem) and f"strategies[1].{field}[0]" in str(problem)

@@ -803,7 +803,7 @@ class ModerateEngagement(StatefulStrategy):
         self._run = np.zeros(n, dtype=np.int64)  # consecutive turns at or above threshold
         self._headroom = np.zeros(n)
 
-    def reciprocated(self, perceived: FloatArray, previous: FloatArray) -> NDArray[np.bool_]:
+    def answers(self, perceived: FloatArray, previous: FloatArray) -> NDArray[np.bool_]:
         """Whether a perceived reply answers (GRIT's reading: a high level or a rise)."""
         with np.errstate(invalid="ignore"):
             rising = perceived >= previous + self.min_rise
@@ -815,7 +815,7 @@ class ModerateEngagement(StatefulStrategy):
 
     def observe(self, t: int, own: FloatArray, perceived: FloatArray) -> None:
         """Earn headroom on reciprocation; grow when answered or within patience."""
-        answered = self.reciprocated(perceived, self._prev)
+        answered = self.answers(perceived, self._prev)
         self._unanswered = np.where(answered, 0, self._unanswered + 1)
         self._run = np.where(perceived >= self.threshold, self._run + 1, 0)
         self._headroom = self._headroom + np.where(self._run >= self.confirm, self.step, 0.0)
