@@ -276,16 +276,16 @@ def test_strategies(flagship: Scenario) -> None:
     assert {s.kind for s in flagship.strategies} <= contract_strategy_kinds()
     grit = flagship.strategy("moderate-engagement")
     assert set(grit.params) == {"patience", "step", "max_level", "threshold", "confirm"}
-    # the article's menu: the modest steps first, the ILSA trade held from the start, the
-    # bolder steps only after Iran reciprocates (THE MIDDLE PATH; UNLIKELY ALLIES)
+    # the article's menu: the modest steps first, the ILSA trade, the bolder steps only after
+    # Iran reciprocates (THE MIDDLE PATH; UNLIKELY ALLIES)
     assert grit.instruments[:6] == ["us-narcotics-undcp", "us-ngo-refugee-aid",
                                     "us-ofac-ngo-licence", "us-end-fingerprinting",
                                     "us-drop-wb-opposition", "us-allow-wto-talks"]
-    assert grit.standing == ["us-ilsa-for-support"]
+    assert "us-ilsa-for-support" in grit.instruments
     assert set(grit.after_reciprocation) == {"us-contracts-pending", "us-oil-swaps",
                                              "us-accept-caspian-transit", "us-settle-claims",
                                              "us-lift-trade-ban"}
-    assert set(grit.standing + grit.after_reciprocation) <= set(grit.instruments)
+    assert set(grit.after_reciprocation) <= set(grit.instruments)
     # dismantling: the article's list, in its order, on top of the moderate steps it goes
     # beyond; not the offer of talks (deferred), the Caspian route or the claims (THE MIDDLE
     # PATH)

@@ -84,7 +84,6 @@ def test_bold_engagement_steps_start_only_where_iran_reciprocated() -> None:
     assert not (bold & ~seen).any()  # no bold step in force before reciprocation was seen
     modest = ds["in_force"].sel(instrument="us-allow-wto-talks").values
     assert modest.any()  # the modest steps are taken unilaterally meanwhile
-    assert ds["in_force"].sel(instrument="us-ilsa-for-support").values.any()  # the trade
     # ... and an Iran that reciprocates from the fifth quarter, in every other world, gets
     # the bold steps there, never in the worlds where it stays neutral.
     ds = simulate(sc, "moderate-engagement", 64, seed=11, values=EXACT, record_state=True,
@@ -168,11 +167,11 @@ def test_a_ceiling_the_kind_cannot_take_is_a_one_line_error(
 @pytest.mark.parametrize(
     ("field", "ref", "fragment"),
     [
-        ("standing", "e-respond", "instrument 'e-respond' belongs to 'east'"),
+        ("after_reciprocation", "e-respond", "instrument 'e-respond' belongs to 'east'"),
         ("after_reciprocation", "w-lfit", 'did you mean "w-lift"'),
     ],
 )
-def test_standing_and_after_reciprocation_steps_are_checked(
+def test_after_reciprocation_steps_are_checked(
     tmp_path: Path, field: str, ref: str, fragment: str
 ) -> None:
     path = mini(tmp_path, ENGAGE, ENGAGE + f"    {field}: [{ref}]\n")

@@ -209,11 +209,6 @@ class StrategySpec(Provenance):
         default_factory=list, description="The menu the strategy draws from (empty: all owned)."
     )
     option: bool = Field(default=False, description="One of the policy options under debate.")
-    standing: list[Identifier] = Field(
-        default_factory=list,
-        description="Steps the strategy holds from the first step whatever its level (a trade "
-        "such as accepting ILSA's renewal for Congress's support); put to ratification as usual.",
-    )
     after_reciprocation: list[Identifier] = Field(
         default_factory=list,
         description="Conciliatory steps taken only once the other side reciprocates: the "
@@ -727,7 +722,7 @@ def reference_problems(
     owner = {x.id: x.owner for x in s.instruments}
     for i, st in enumerate(s.strategies):
         check_country(("strategies", i, "country"), st.country)
-        for field_name in ("instruments", "standing", "after_reciprocation"):
+        for field_name in ("instruments", "after_reciprocation"):
             for k, ref in enumerate(getattr(st, field_name)):
                 at: Loc = ("strategies", i, field_name, k)
                 if ref not in instruments:

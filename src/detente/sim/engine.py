@@ -942,7 +942,6 @@ def run_layout(
     b_o0 = pl.b_o0
     f_gate, o_gate = pl.f_gate, pl.o_gate
     f_menu = sy.focal_menu if sy.focal_menu is not None else np.ones(sf.n_instruments, dtype=bool)
-    f_standing = sy.focal_standing  # steps the strategy holds whatever its level
     f_multi = pl.f_multi
     theta_f, theta_o = p.reciprocity_threshold_us, p.reciprocity_threshold_iran
     ev_steps = {int(s) for s in sy.elections.step}
@@ -1005,8 +1004,6 @@ def run_layout(
         )
         prospective = _clip(level + pend_eff, low, high)
         want_f = ladder(sf, lev_f, nl) & f_menu[None, :]
-        if f_standing is not None and (scr is None or t > scr.until):
-            want_f |= f_standing[None, :]
         if np.any(p.us_cost_tolerance >= 0):
             retreat = (cost > p.us_cost_tolerance) & (p.us_cost_tolerance >= 0)
             want_f &= ~(retreat[:, None] & f_gest_pos[None, :] & ~f_active & ~f_pending)

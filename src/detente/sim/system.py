@@ -336,9 +336,6 @@ class System:
     focal_strategy: str
     focal_params: dict[str, float] = field(default_factory=dict)
     focal_menu: BoolArray | None = None
-    focal_standing: BoolArray | None = None
-    """Steps the focal strategy holds from the first step whatever its level (None: none);
-    taken only after a history script's ``until``."""
     focal_elections: FocalElections | None = None
     """The focal side's elections (None: no focal election has an effect)."""
     script: ScriptPlan | None = None
@@ -857,9 +854,6 @@ def compile_system(
     if menu:
         menu_mask = np.array([k in menu for k in focal.instruments])
     spec = strategy_spec(s, strategy)
-    standing = None
-    if spec is not None and spec.standing:
-        standing = np.array([k in spec.standing for k in focal.instruments], dtype=bool)
     if spec is not None and spec.after_reciprocation:
         ceiling = modest_ceiling_of(s, spec, kind, focal, p.neutral_level)
         sparams = {**sparams, "ceiling": ceiling}
@@ -892,7 +886,6 @@ def compile_system(
         focal_strategy=kind,
         focal_params=sparams,
         focal_menu=menu_mask,
-        focal_standing=standing,
         focal_elections=f_el if f_el.step.size else None,
         script=script_plan(script, cal, focal) if script is not None else None,
         # Dated events are part of a history replay: they come with a script, never with the
