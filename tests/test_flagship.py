@@ -288,10 +288,29 @@ def test_strategies(flagship: Scenario) -> None:
     assert {("us", "tit-for-tat"), ("us", "grim"), ("iran", "internal-bargaining")} <= kinds
     assert {s.kind for s in flagship.strategies} <= contract_strategy_kinds()
     grit = flagship.strategy("moderate-engagement")
-    assert set(grit.params) == {"patience", "step", "max_level"}
-    # the bold instruments are in the dismantling menu, not in containment's
-    assert "us-lift-trade-ban" in flagship.strategy("dismantle-sanctions").instruments
-    assert "us-lift-trade-ban" not in flagship.strategy("containment").instruments
+    assert set(grit.params) == {"patience", "step", "max_level", "threshold", "confirm"}
+    # the article's menu: the modest steps first, the ILSA trade, the bolder steps only after
+    # Iran reciprocates (THE MIDDLE PATH; UNLIKELY ALLIES)
+    assert grit.instruments[:6] == ["us-narcotics-undcp", "us-ngo-refugee-aid",
+                                    "us-ofac-ngo-licence", "us-end-fingerprinting",
+                                    "us-drop-wb-opposition", "us-allow-wto-talks"]
+    assert "us-ilsa-for-support" in grit.instruments
+    assert set(grit.after_reciprocation) == {"us-contracts-pending", "us-oil-swaps",
+                                             "us-accept-caspian-transit", "us-settle-claims",
+                                             "us-lift-trade-ban"}
+    assert set(grit.after_reciprocation) <= set(grit.instruments)
+    # dismantling: the article's list, in its order, on top of the moderate steps it goes
+    # beyond; not the offer of talks (deferred), the Caspian route or the claims (THE MIDDLE
+    # PATH)
+    dismantle = flagship.strategy("dismantle-sanctions").instruments
+    assert dismantle[:4] == ["us-contracts-pending", "us-oil-swaps", "us-lift-trade-ban",
+                             "us-oppose-ilsa-renewal"]
+    assert set(dismantle[4:]) == set(grit.instruments[:6])
+    # containment answers provocations with the hostile steps; never the bold ones
+    containment = flagship.strategy("containment")
+    assert set(containment.params) == {"threshold", "hostile", "fall", "tighten", "memory"}
+    assert "us-tighten-sanctions" in containment.instruments
+    assert "us-lift-trade-ban" not in containment.instruments
 
 
 def test_calendar_and_elections(flagship: Scenario) -> None:

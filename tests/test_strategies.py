@@ -19,6 +19,7 @@ from detente.sim.strategies import (
     View,
     dual,
     get_strategy,
+    modest_ceiling,
     opening,
     register_strategy,
     strategy_classes,
@@ -121,14 +122,39 @@ def test_grit_state_is_a_function_of_history_even_when_moves_are_skipped() -> No
 
 
 # ----------------------------------------------------------------- policy strategies
+def replies(*levels: float) -> Reply:
+    """A perceived reply following ``levels`` turn by turn (its last value afterwards)."""
+    return lambda t, own: np.full_like(own, levels[min(t, len(levels) - 1)])
+
+
 def test_containment_stays_low_with_limited_exceptions() -> None:
     c = get_strategy("containment", baseline=0.1, exception=0.15)
     coop = play(c, lambda t, own: np.ones_like(own), 5)[0]
-    hostile = play(c, never, 5)[0]
-    np.testing.assert_allclose(hostile, 0.1)
     np.testing.assert_allclose(coop, [0.1, 0.25, 0.25, 0.25, 0.25])
+    # a neutral other (above `hostile`, no fall) leaves it at the baseline
+    np.testing.assert_allclose(play(c, replies(0.1), 6)[0], 0.1)
+    # standing still (the earlier containment) is tighten = 0 or memory = 0
+    for still in ({"tighten": 0.0}, {"memory": 0}):
+        np.testing.assert_allclose(play(get_strategy("containment", **still), never, 5)[0], 0.1)
     with pytest.raises(InputError, match="must not exceed 1"):
         get_strategy("containment", baseline=0.9, exception=0.2)
+    with pytest.raises(InputError, match="tighten must not exceed baseline"):
+        get_strategy("containment", baseline=0.1, tighten=np.array([0.05, 0.2]))
+
+
+def test_containment_tightens_after_a_hostile_move_and_returns_after_its_memory() -> None:
+    c = get_strategy("containment", baseline=0.1, exception=0.1, threshold=0.5, hostile=0.02,
+                     fall=0.1, tighten=0.06, memory=3)
+    # a perceived level below `hostile` at turn 2: tightened on turns 3-5, baseline from 6
+    low = play(c, replies(0.1, 0.1, 0.0, 0.1), 9)[0]
+    np.testing.assert_allclose(low, [0.1, 0.1, 0.1, 0.04, 0.04, 0.04, 0.1, 0.1, 0.1])
+    # a fall of 0.15 from a cooperative level (0.6 -> 0.45) is hostile too, though above
+    # `hostile`: the exception (0.2) gives way to the tightening, then the baseline
+    fell = play(c, replies(0.6, 0.6, 0.6, 0.6, 0.45), 10)[0]
+    np.testing.assert_allclose(fell, [0.1, 0.2, 0.2, 0.2, 0.2, 0.04, 0.04, 0.04, 0.1, 0.1])
+    # a second provocation during the tightening restarts its count
+    again = play(c, replies(0.1, 0.0, 0.1, 0.0, 0.1), 9)[0]
+    np.testing.assert_allclose(again, [0.1, 0.1, 0.04, 0.04, 0.04, 0.04, 0.04, 0.1, 0.1])
 
 
 def test_dismantle_sanctions_jumps_and_retreats_only_after_sustained_hostility() -> None:
@@ -138,6 +164,89 @@ def test_dismantle_sanctions_jumps_and_retreats_only_after_sustained_hostility()
     # hostility interrupted by a friendly turn resets the count
     mixed = play(d, lambda t, own: np.full_like(own, 1.0 if t % 3 == 2 else 0.0), 12)[0]
     assert (mixed == 1.0).all()
+
+
+# ------------------------------------------- moderate engagement's modest ceiling
+CEILING = {"step": 0.1, "ceiling": 0.35, "max_level": 0.9, "threshold": 0.4, "confirm": 2,
+           "patience": 3}
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        never,  # no reply at all
+        lambda t, own: np.full_like(own, min(0.05 * t, 0.35)),  # rising (answers), low
+        lambda t, own: np.full_like(own, 0.8 if t % 2 else 0.0),  # never twice in a row
+        replies(0, 0, 0, 0.9, 0),  # one isolated high reading (noise)
+    ],
+    ids=["silent", "rising-below-threshold", "alternating", "one-reading"],
+)
+def test_engagement_never_passes_the_modest_ceiling_without_reciprocation(reply: Reply) -> None:
+    levels = play(get_strategy("moderate-engagement", **CEILING), reply, 30)[0]
+    assert levels.max() == pytest.approx(0.35)  # reaches the modest steps' ceiling ...
+    assert (levels <= 0.35 + 1e-12).all()  # ... and never goes further
+
+
+def test_engagement_passes_the_ceiling_after_reciprocation_and_rises_while_it_continues() -> None:
+    me = get_strategy("moderate-engagement", **CEILING)
+    # reciprocation from turn 5 on: seen twice in a row after turn 6, one step per turn more
+    levels = play(me, replies(0, 0, 0, 0, 0, 0.8), 14)[0]
+    np.testing.assert_allclose(levels[:7], [0.1, 0.2, 0.3, 0.35, 0.35, 0.35, 0.35])
+    np.testing.assert_allclose(levels[7:], [0.45, 0.55, 0.65, 0.75, 0.85, 0.9, 0.9])
+    # three reciprocated turns (5-7) earn two steps of headroom, and no more after they stop
+    brief = play(me, replies(0, 0, 0, 0, 0, 0.8, 0.8, 0.8, 0.0), 20)[0]
+    assert brief.max() == pytest.approx(0.55)
+    np.testing.assert_allclose(brief[-8:], 0.55)  # holds: GRIT pauses, it does not retaliate
+
+
+def test_engagement_without_a_ceiling_is_plain_grit() -> None:
+    plain = get_strategy("moderate-engagement", step=0.1, max_level=1.0, patience=3)
+    np.testing.assert_allclose(play(plain, never, 6)[0], [0.1, 0.2, 0.3, 0.4, 0.4, 0.4])
+
+
+def test_modest_ceiling_is_the_level_just_below_the_first_bold_step() -> None:
+    inf = np.inf
+    rank = np.array([0.1, 0.3, 0.5, 0.8, 1.0, inf])  # cumulative gesture shares; last hostile
+    bold = np.array([False, False, True, False, True, False])
+    assert modest_ceiling(rank, bold, 0.1) == pytest.approx(0.1 + 0.9 * 0.3)
+    # a bold step ranked first leaves nothing unilateral: the neutral level
+    assert modest_ceiling(rank, np.array([True, False, False, False, False, False]), 0.2) == 0.2
+    # no bold conciliatory step: the whole ladder
+    assert modest_ceiling(rank, np.array([False] * 5 + [True]), 0.1) == pytest.approx(1.0)
+    # one ladder order per world (stacked states): one ceiling per world
+    rows = np.array([[0.1, 0.3, 0.5], [0.6, 0.2, 1.0]])
+    np.testing.assert_allclose(modest_ceiling(rows, np.array([False, False, True]), 0.0),
+                               [0.3, 0.6])
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("moderate-engagement", {"ceiling": [0.3, 0.5, 0.4], "confirm": [1.0, 2.0, 3.0],
+                                 "threshold": [0.3, 0.5, 0.6], "patience": [1.0, 4.0, 2.0]}),
+        ("containment", {"hostile": [0.0, 0.2, 0.1], "fall": [0.1, 0.3, 0.05],
+                         "tighten": [0.02, 0.1, 0.05], "memory": [1.0, 3.0, 0.0],
+                         "exception": [0.1, 0.2, 0.05]}),
+        ("dismantle-sanctions", {"patience": [2.0, 5.0, 3.0], "hostile": [0.2, 0.4, 0.3],
+                                 "level": [1.0, 0.8, 0.9]}),
+    ],
+)
+def test_policy_strategies_take_one_parameter_value_per_world(
+    name: str, params: dict[str, list[float]]
+) -> None:
+    """Per-world parameters (stacked states) play in each world the game of that world's
+    values (the policy strategies' sampled parameters keep their states in one run)."""
+    rng = np.random.default_rng(7)
+    reply_levels = rng.random((3, 16))
+    arrays = {k: np.array(v) for k, v in params.items()}
+    both = play(get_strategy(name, **arrays), lambda t, own: reply_levels[:, t], 16, n=3)
+    counts = {"confirm", "patience", "memory"}
+    for w in range(3):
+        one = {k: (int(v[w]) if k in counts else float(v[w])) for k, v in arrays.items()}
+        alone = play(get_strategy(name, **one),
+                     lambda t, own, w=w: reply_levels[w : w + 1, t], 16)  # type: ignore[misc]
+        assert np.array_equal(both[w], alone[0]), (name, w)
+    assert set(params) <= set(type(get_strategy(name)).per_world)
 
 
 # ----------------------------------------------------------------- continuous variants

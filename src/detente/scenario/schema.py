@@ -310,6 +310,12 @@ class StrategySpec(Provenance):
         default_factory=list, description="The menu the strategy draws from (empty: all owned)."
     )
     option: bool = Field(default=False, description="One of the policy options under debate.")
+    after_reciprocation: list[Identifier] = Field(
+        default_factory=list,
+        description="Conciliatory steps taken only once the other side reciprocates: the "
+        "strategy's modest ceiling is the ladder level just below the first of them "
+        "(strategy kinds with a 'ceiling' parameter).",
+    )
     description: str = ""
 
 
@@ -911,18 +917,20 @@ def reference_problems(
     out.extend(requirement_cycles(s.instruments))
 
     lapses = {ins.id for ins in s.instruments if ins.sunset is not None}
+    owner = {x.id: x.owner for x in s.instruments}
     for i, st in enumerate(s.strategies):
         check_country(("strategies", i, "country"), st.country)
-        for k, ref in enumerate(st.instruments):
-            if ref not in instruments:
-                out.append(
-                    (("strategies", i, "instruments", k), _unknown("instrument", ref, instruments))
-                )
-            elif ref in lapses:
-                out.append(
-                    (("strategies", i, "instruments", k), f"instrument {ref!r} is a law's lapse "
-                     "(it has a sunset): it takes effect at its date, no strategy proposes it")
-                )
+        for field_name in ("instruments", "after_reciprocation"):
+            for k, ref in enumerate(getattr(st, field_name)):
+                at: Loc = ("strategies", i, field_name, k)
+                if ref not in instruments:
+                    out.append((at, _unknown("instrument", ref, instruments)))
+                elif ref in lapses:
+                    out.append((at, f"instrument {ref!r} is a law's lapse (it has a sunset): it "
+                                    "takes effect at its date, no strategy proposes it"))
+                elif field_name != "instruments" and owner.get(ref, st.country) != st.country:
+                    out.append((at, f"instrument {ref!r} belongs to {owner[ref]!r}; a strategy "
+                                     f"of {st.country!r} can only take its own country's steps"))
 
     if s.calendar is not None:
         for i, el in enumerate(s.calendar.elections):

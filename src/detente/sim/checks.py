@@ -54,7 +54,11 @@ def _engagement(p: Mapping[str, tuple[float, float]]) -> tuple[float, float]:
 #: Levels each policy strategy can reach, from its parameters' bounds; the reactive classics
 #: (tit for tat, grim, ...) follow the other side and may play any level in [0, 1].
 LEVEL_RANGES: dict[str, LevelRange] = {
-    "containment": lambda p: (p["baseline"][0], p["baseline"][1] + p["exception"][1]),
+    # it tightens below its baseline after a provocation, adds its exception after cooperation
+    "containment": lambda p: (
+        p["baseline"][0] - p["tighten"][1],
+        p["baseline"][1] + p["exception"][1],
+    ),
     "moderate-engagement": _engagement,
     "dismantle-sanctions": lambda p: (
         min(p["level"][0], p["fallback"][0]),

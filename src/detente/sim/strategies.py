@@ -68,6 +68,7 @@ __all__ = [
     "as_strategy",
     "dual",
     "get_strategy",
+    "modest_ceiling",
     "opening",
     "register_strategy",
     "strategy_classes",
@@ -80,6 +81,9 @@ IntArray = NDArray[np.int64]
 
 #: The classic prisoner's-dilemma payoffs ``(R, S, T, P)`` (Axelrod 1984).
 STANDARD_PAYOFFS: tuple[float, float, float, float] = (3.0, 0.0, 5.0, 1.0)
+
+#: A turn count standing for "never" (no such turn seen yet).
+_NEVER = 1 << 30
 
 _DEFAULT_CLASSIFIER: dict[str, Any] = {
     "memory_depth": math.inf,
@@ -604,73 +608,135 @@ class GTFT(Strategy):
 
 # ------------------------------------------------------------------- policy strategies
 @register_strategy
-class Containment(Strategy):
-    """Containment: a low baseline with limited humanitarian exceptions.
+class Containment(StatefulStrategy):
+    """Containment: a low baseline with limited exceptions, tightened after provocations.
 
-    The status-quo option of the U.S.-Iran debate of 2001: sanctions stay, with narrow
-    carve-outs (counter-narcotics cooperation through the UN, NGO aid for refugees). It plays
-    ``baseline`` and adds at most ``exception`` when the other's last move is perceived as
-    cooperative (``>= threshold``): cooperation is rewarded only within the humanitarian
-    channels, never with a change of policy. Compare Axelrod's "reciprocity within limits"
-    [Axelrod1984]_ and George & Smoke (1974) on deterrence-centred policy.
+    The status-quo option of the 2001 debate (the article's THE MIDDLE PATH: "basic
+    containment" with "limited exceptions", or an effort to "reinvigorate it"): sanctions
+    stay, with narrow carve-outs, and hostile Iranian moves are answered rather than
+    ignored. Per world:
+
+    * it plays ``baseline`` (the status-quo posture: no new step either way);
+    * after a perceived *hostile* move (the other's perceived level below ``hostile``, or a
+      fall of at least ``fall`` since the turn before) it *tightens*: it plays
+      ``baseline - tighten`` for the next ``memory`` turns (a new hostile move restarts the
+      count), which on the engine's ladder takes the hostile steps (renew, tighten,
+      reimpose); then it returns to ``baseline``;
+    * when not tightened, a perceived cooperative move (``>= threshold``) earns at most
+      ``exception`` on top of the baseline: cooperation is rewarded only within the narrow
+      channels, never with a change of policy.
+
+    Axelrod's reciprocity "within limits" [Axelrod1984]_ (a provocation is answered, the
+    answer is bounded and forgiven after ``memory`` turns) and George & Smoke (1974) on
+    deterrence-centred policy. Every parameter may be one value per world
+    (:attr:`Strategy.per_world`).
 
     Parameters
     ----------
     baseline : float
-        Level played at all times (default 0.1).
+        Level played when nothing calls for more or less (default 0.1).
     exception : float
-        Extra level granted after a perceived cooperative move (default 0.1).
+        Extra level after a perceived cooperative move (default 0.1).
     threshold : float
         Perceived level counted as cooperative (default 0.5).
+    hostile : float
+        Perceived level below which a move counts as hostile (default 0.05; 0: only falls).
+    fall : float
+        Drop of the perceived level, in ``(0, 1]``, that counts as hostile (default 0.1).
+    tighten : float
+        How far below ``baseline`` the level goes after a hostile move (default 0.05; at
+        most ``baseline``; 0: containment stands still).
+    memory : int
+        Turns a tightening lasts after the last hostile move (default 2; 0: never tightens).
     """
 
     name = "Containment"
     classifier: ClassVar[dict[str, Any]] = {
         **_DEFAULT_CLASSIFIER,
-        "memory_depth": 1,
         "continuous": True,
     }
+    per_world = ("baseline", "exception", "threshold", "hostile", "fall", "tighten", "memory")
 
     def __init__(
-        self, baseline: float = 0.1, exception: float = 0.1, threshold: float = 0.5
+        self,
+        baseline: float = 0.1,
+        exception: float = 0.1,
+        threshold: float = 0.5,
+        hostile: float = 0.05,
+        fall: float = 0.1,
+        tighten: float = 0.05,
+        memory: int = 2,
     ) -> None:
         super().__init__()
-        self.baseline = self._level("baseline", baseline)
-        self.exception = self._level("exception", exception)
-        self.threshold = self._level("threshold", threshold)
-        if self.baseline + self.exception > 1.0:
+        self.baseline = self._levels("baseline", baseline)
+        self.exception = self._levels("exception", exception)
+        self.threshold = self._levels("threshold", threshold)
+        self.hostile = self._levels("hostile", hostile)
+        self.fall = self._levels("fall", fall, low_open=True)
+        self.tighten = self._levels("tighten", tighten)
+        self.memory = self._counts("memory", memory)
+        if np.any(np.asarray(self.baseline) + self.exception > 1.0):
             raise self._bad("baseline + exception must not exceed 1")
+        if np.any(np.asarray(self.tighten) > self.baseline):
+            raise self._bad("tighten must not exceed baseline (levels stay >= 0)")
 
-    def move(self, view: View) -> FloatArray:
-        """Baseline, plus the exception after a perceived cooperative move."""
-        if view.turn == 0:
-            return _first(view, self.baseline)
-        ok = view.perceived[:, -1] >= self.threshold
-        return np.where(ok, self.baseline + self.exception, self.baseline).astype(np.float64)
+    def init_state(self, n: int) -> None:
+        """No hostile move seen yet."""
+        self._since = np.full(n, _NEVER, dtype=np.int64)
+        self._prev = np.full(n, np.nan)
+
+    def observe(self, t: int, own: FloatArray, perceived: FloatArray) -> None:
+        """Count the turns since the last perceived hostile move."""
+        with np.errstate(invalid="ignore"):
+            fell = perceived <= self._prev - self.fall
+        hostile = (perceived < self.hostile) | fell
+        self._since = np.where(hostile, 0, np.minimum(self._since + 1, _NEVER))
+        self._prev = np.array(perceived, dtype=np.float64)
+
+    def decide(self, view: View) -> FloatArray:
+        """Tightened for ``memory`` turns after a hostile move, else baseline (+ exception)."""
+        tightened = self._since < self.memory
+        with np.errstate(invalid="ignore"):
+            ok = self._prev >= self.threshold
+        relaxed = np.where(ok, self.baseline + self.exception, self.baseline)
+        return np.where(tightened, self.baseline - self.tighten, relaxed).astype(np.float64)
 
 
 @register_strategy
 class ModerateEngagement(StatefulStrategy):
-    """Moderate engagement: Osgood's GRIT (Graduated Reciprocation in Tension-reduction).
+    """Moderate engagement: Osgood's GRIT, going past modest steps only when reciprocated.
 
     Osgood [Osgood1962]_ proposed breaking a spiral of hostility by a series of small,
     announced, unilateral conciliatory steps, continued for a while even without a reply,
     enlarged when reciprocated, and never so large as to leave one's security at risk;
     Etzioni (1967) read the 1963 Kennedy experiment as GRIT in practice, and Lindskold
-    (1978) reviews the experimental evidence. Here:
+    (1978) reviews the experimental evidence. The 2001 article's version (UNLIKELY ALLIES:
+    "important but limited gestures" with an offer to "go much further" if Iran
+    reciprocates; THE MIDDLE PATH lists the modest steps) caps the unilateral part at a
+    *modest ceiling*: the ladder level up to which only the modest steps are taken. Per
+    world:
 
-    * turn 0: an opening step of ``initial`` (default ``step``);
-    * after each turn, the other's perceived reply *reciprocates* if it is at least
-      ``threshold`` or rose by at least ``min_rise`` since the turn before; a reciprocated
-      turn enlarges the level by ``step`` and restarts the patience count;
+    * turn 0: an opening step of ``initial`` (default ``step``), at most the ceiling;
+    * after each turn, the other's perceived reply *answers* if it is at least
+      ``threshold`` or rose by at least ``min_rise`` since the turn before; an answered turn
+      enlarges the level by ``step`` and restarts the patience count;
     * an unanswered turn still adds ``step`` while fewer than ``patience`` unanswered turns
       have passed (the announced programme continues); after that the strategy *pauses*:
-      it holds its level without retaliating, and resumes growing when reciprocated;
-    * the level never exceeds ``max_level``.
+      it holds its level without retaliating, and resumes growing when answered;
+    * *reciprocation*: a turn on which the perceived level has been at least ``threshold``
+      for ``confirm`` turns in a row earns one ``step`` of headroom above ``ceiling``
+      (a single noisy reading, or a mere rise, is not enough to go further);
+    * the level never exceeds ``min(max_level, ceiling + headroom)``: without perceived
+      reciprocation it stays at or below the ceiling; each further reciprocated turn lets it
+      rise one step more, up to ``max_level``. It never falls back (GRIT pauses, it does
+      not retaliate).
 
-    The level is the intended gesture; it depends only on the perceived history. Every
-    parameter may also be given one value per world (:attr:`Strategy.per_world`), so states
-    with sampled parameters share one engine run.
+    A scenario sets the ceiling from its own ladder by listing the steps taken only after
+    reciprocation (``after_reciprocation``; :func:`modest_ceiling`). Without a ceiling
+    (the default) the strategy is plain GRIT up to ``max_level``. The level is the intended
+    gesture; it depends only on the perceived history. Every parameter may also be given
+    one value per world (:attr:`Strategy.per_world`), so states with sampled parameters
+    share one engine run.
 
     Parameters
     ----------
@@ -681,11 +747,17 @@ class ModerateEngagement(StatefulStrategy):
     max_level : float
         Cap on the level (default 0.6).
     initial : float, optional
-        Opening step (default ``step``; at most ``max_level``).
+        Opening step (default ``step``; at most the ceiling).
     threshold : float
-        Perceived level that counts as reciprocation (default 0.5).
+        Perceived level that answers and, held for ``confirm`` turns, reciprocates
+        (default 0.5).
     min_rise : float
-        Rise of the perceived level that counts as reciprocation (default 0.05).
+        Rise of the perceived level that answers (default 0.05).
+    ceiling : float, optional
+        The modest ceiling, in ``(0, 1]`` (default: ``max_level``, i.e. none).
+    confirm : int
+        Consecutive turns at or above ``threshold`` that count as reciprocation
+        (default 1, >= 1).
     """
 
     name = "Moderate Engagement"
@@ -695,7 +767,9 @@ class ModerateEngagement(StatefulStrategy):
         "unilateral_first": True,
         "continuous": True,
     }
-    per_world = ("patience", "step", "max_level", "initial", "threshold", "min_rise")
+    per_world = (
+        "patience", "step", "max_level", "initial", "threshold", "min_rise", "ceiling", "confirm"
+    )
 
     def __init__(
         self,
@@ -705,6 +779,8 @@ class ModerateEngagement(StatefulStrategy):
         initial: float | None = None,
         threshold: float = 0.5,
         min_rise: float = 0.05,
+        ceiling: float | None = None,
+        confirm: int = 1,
     ) -> None:
         super().__init__()
         self.patience = self._counts("patience", patience)
@@ -713,27 +789,39 @@ class ModerateEngagement(StatefulStrategy):
         self.initial = self._levels("initial", step if initial is None else initial)
         self.threshold = self._levels("threshold", threshold)
         self.min_rise = self._levels("min_rise", min_rise, low_open=True)
+        self.ceiling = self._levels(
+            "ceiling", max_level if ceiling is None else ceiling, low_open=True
+        )
+        self.confirm = self._counts("confirm", confirm, minimum=1)
 
     def init_state(self, n: int) -> None:
-        """Opening step, nothing unanswered yet."""
-        opening = np.minimum(self.initial, self.max_level)
+        """Opening step, nothing unanswered, no headroom above the ceiling yet."""
+        opening = np.minimum(self.initial, np.minimum(self.ceiling, self.max_level))
         self._level_now = np.broadcast_to(opening, (n,)).astype(np.float64)
         self._unanswered = np.zeros(n, dtype=np.int64)
         self._prev = np.full(n, np.nan)
+        self._run = np.zeros(n, dtype=np.int64)  # consecutive turns at or above threshold
+        self._headroom = np.zeros(n)
 
-    def reciprocated(self, perceived: FloatArray, previous: FloatArray) -> NDArray[np.bool_]:
-        """Whether a perceived reply counts as reciprocation."""
+    def answers(self, perceived: FloatArray, previous: FloatArray) -> NDArray[np.bool_]:
+        """Whether a perceived reply answers (GRIT's reading: a high level or a rise)."""
         with np.errstate(invalid="ignore"):
             rising = perceived >= previous + self.min_rise
         return (perceived >= self.threshold) | rising
 
+    def cap(self) -> FloatArray:
+        """The current cap: the ceiling plus the headroom earned, at most ``max_level``."""
+        return np.minimum(self.max_level, self.ceiling + self._headroom)
+
     def observe(self, t: int, own: FloatArray, perceived: FloatArray) -> None:
-        """Grow on reciprocation or within patience; otherwise hold."""
-        rec = self.reciprocated(perceived, self._prev)
-        self._unanswered = np.where(rec, 0, self._unanswered + 1)
-        grow = rec | (self._unanswered <= self.patience)
+        """Earn headroom on reciprocation; grow when answered or within patience."""
+        answered = self.answers(perceived, self._prev)
+        self._unanswered = np.where(answered, 0, self._unanswered + 1)
+        self._run = np.where(perceived >= self.threshold, self._run + 1, 0)
+        self._headroom = self._headroom + np.where(self._run >= self.confirm, self.step, 0.0)
+        grow = answered | (self._unanswered <= self.patience)
         self._level_now = np.where(
-            grow, np.minimum(self._level_now + self.step, self.max_level), self._level_now
+            grow, np.minimum(self._level_now + self.step, self.cap()), self._level_now
         )
         self._prev = np.array(perceived, dtype=np.float64)
 
@@ -742,24 +830,59 @@ class ModerateEngagement(StatefulStrategy):
         return self._level_now.copy()
 
 
+def modest_ceiling(
+    conc_rank: FloatArray, bold: NDArray[np.bool_], neutral: float
+) -> float | FloatArray:
+    """The highest cooperation level whose ladder asks for none of the ``bold`` steps.
+
+    The engine's ladder (``detente.sim.engine.ladder``, docs/model.md section 1) takes a
+    conciliatory instrument when its cumulative gesture share ``conc_rank`` is within
+    ``(level - neutral) / (1 - neutral)``. The modest ceiling of moderate engagement is the
+    share of the last instrument ranked below the first bold one, as a level:
+    ``neutral + (1 - neutral) * max{rank_k : rank_k < min_(b bold) rank_b}`` (``neutral`` if
+    no instrument ranks below a bold one; 1 if no bold step is conciliatory). Derived from the
+    sampled gestures, it keeps every bold step out of reach without reciprocation in every
+    world, whatever the gestures' order (THE MIDDLE PATH: "apparently modest steps";
+    UNLIKELY ALLIES: go "much further" only if Iran reciprocates).
+
+    Parameters
+    ----------
+    conc_rank : ndarray [..., K]
+        Each instrument's cumulative share on the conciliatory ladder (inf: not conciliatory).
+    bold : ndarray of bool [K]
+        The steps taken only after reciprocation.
+    neutral : float
+        The level meaning "no new step either way".
+    """
+    rank = np.asarray(conc_rank, dtype=np.float64)
+    first = np.where(bold, rank, np.inf).min(axis=-1, keepdims=True)
+    below = np.where(rank < first, rank, 0.0).max(axis=-1, initial=0.0)
+    level = neutral + (1.0 - neutral) * below
+    return float(level) if np.ndim(level) == 0 else level
+
+
 @register_strategy
 class DismantleSanctions(StatefulStrategy):
-    """Dismantle sanctions: a bold unilateral jump to a high level at once.
+    """Dismantle sanctions: the whole list at once, kept until it is seen to have failed.
 
-    The third option of the 2001 debate: lift sanctions now, betting that a large gesture
-    changes the other's calculus (the "grand gesture"; compare Osgood's [Osgood1962]_ small
-    steps and Larson (1997) on trust-building). It is kept unless the other's perceived
-    level stays below ``hostile`` for ``patience`` consecutive turns; then it retreats to
-    ``fallback`` for good (the policy is seen to have been naive and is not re-tried).
+    The third option of the 2001 debate (the article's THE MIDDLE PATH: steps toward
+    dismantling the sanctions regime "now", lifting the ban "in a single, dramatic
+    gesture", with contracts pending, oil swaps and a fight against ILSA's renewal): a jump
+    to ``level`` on the first turn, so the ladder asks at once for every step on the
+    scenario's menu. The grand gesture is the opposite of Osgood's small steps
+    [Osgood1962]_; compare Larson (1997) on trust-building. It is kept unless the other's
+    perceived level stays below ``hostile`` for ``patience`` consecutive turns; then it
+    retreats to ``fallback`` for good (THE MIDDLE PATH: the administration is left "looking
+    naive", and the policy is not re-tried). Every parameter may be one value per world.
 
     Parameters
     ----------
     level : float
-        Level of the jump (default 1.0).
+        Level of the jump (default 1.0: every step on the menu).
     patience : int
-        Consecutive perceived-hostile turns tolerated before retreating (default 8, >= 1).
+        Consecutive unanswered turns tolerated before retreating (default 8, >= 1).
     hostile : float
-        Perceived level below which a turn counts as hostile (default 0.25).
+        Perceived level below which a turn counts as unanswered (default 0.25).
     fallback : float
         Level after a retreat (default 0.1, the containment baseline).
     """
@@ -770,15 +893,16 @@ class DismantleSanctions(StatefulStrategy):
         "unilateral_first": True,
         "continuous": True,
     }
+    per_world = ("level", "patience", "hostile", "fallback")
 
     def __init__(
         self, level: float = 1.0, patience: int = 8, hostile: float = 0.25, fallback: float = 0.1
     ) -> None:
         super().__init__()
-        self.level = self._level("level", level)
-        self.patience = self._count("patience", patience, minimum=1)
-        self.hostile = self._level("hostile", hostile)
-        self.fallback = self._level("fallback", fallback)
+        self.level = self._levels("level", level)
+        self.patience = self._counts("patience", patience, minimum=1)
+        self.hostile = self._levels("hostile", hostile)
+        self.fallback = self._levels("fallback", fallback)
 
     def init_state(self, n: int) -> None:
         """No hostility seen, not retreated."""
@@ -786,7 +910,7 @@ class DismantleSanctions(StatefulStrategy):
         self._retreated = np.zeros(n, dtype=bool)
 
     def observe(self, t: int, own: FloatArray, perceived: FloatArray) -> None:
-        """Count consecutive hostile turns; retreat after ``patience`` of them."""
+        """Count consecutive unanswered turns; retreat after ``patience`` of them."""
         self._streak = np.where(perceived < self.hostile, self._streak + 1, 0)
         self._retreated |= self._streak >= self.patience
 

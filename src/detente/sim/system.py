@@ -25,7 +25,15 @@ from numpy.typing import NDArray
 
 from detente.errors import InputError
 from detente.scenario.numbers import Uncertain, nominal
-from detente.scenario.schema import Actor, Calendar, Scenario, ScheduledEvent, Script, Shock
+from detente.scenario.schema import (
+    Actor,
+    Calendar,
+    Scenario,
+    ScheduledEvent,
+    Script,
+    Shock,
+    StrategySpec,
+)
 from detente.scenario.uncertainty import resolve
 from detente.sim.internal import KIND as INTERNAL_KIND
 from detente.sim.parameters import SimParameters, parameters_from
@@ -757,6 +765,52 @@ def resolve_strategy(s: Scenario, strategy: str) -> tuple[str, str, dict[str, fl
     return country, strategy, {}, []
 
 
+def strategy_spec(s: Scenario, strategy: str) -> StrategySpec | None:
+    """The scenario's spec of a strategy, found as :func:`resolve_strategy` finds it.
+
+    A script's spec is that of its hand-over strategy; a registered kind's is the
+    scenario's first spec of that kind; None when the scenario has no such spec.
+    """
+    script = find_script(s, strategy)
+    if script is not None:
+        return strategy_spec(s, script.then)
+    by_id = next((spec for spec in s.strategies if spec.id == strategy), None)
+    return by_id or next((spec for spec in s.strategies if spec.kind == strategy), None)
+
+
+def modest_ceiling_of(
+    s: Scenario, spec: StrategySpec, kind: str, side: Side, neutral: float
+) -> float:
+    """The ``ceiling`` parameter of a strategy listing ``after_reciprocation`` steps.
+
+    The ladder level just below the first of those steps in this state's ladder order
+    (:func:`detente.sim.strategies.modest_ceiling`).
+
+    Raises
+    ------
+    InputError
+        The strategy's kind takes no ceiling, or the spec also gives one as a parameter.
+    """
+    from detente.sim.strategies import get_strategy, modest_ceiling
+
+    path = f"strategies[{spec.id}].after_reciprocation"
+    if "ceiling" not in get_strategy(kind).params():
+        raise InputError.single(
+            f"scenario {s.id}",
+            f"strategy kind {kind!r} takes no modest ceiling (no 'ceiling' parameter), so it "
+            "cannot hold steps back until the other side reciprocates; drop the list",
+            path=path,
+        )
+    if "ceiling" in spec.params:
+        raise InputError.single(
+            f"scenario {s.id}",
+            "the ceiling is given twice (params.ceiling and after_reciprocation); keep one",
+            path=path,
+        )
+    bold = np.array([k in spec.after_reciprocation for k in side.instruments], dtype=bool)
+    return float(modest_ceiling(side.conc_rank, bold, neutral))
+
+
 def script_ids(s: Scenario) -> list[str]:
     """The ids of the scenario's history scripts (usable as strategy ids)."""
     return [x.id for x in s.history.scripts] if s.history is not None else []
@@ -978,6 +1032,10 @@ def compile_system(
     menu_mask = None
     if menu:
         menu_mask = np.array([k in menu for k in focal.instruments])
+    spec = strategy_spec(s, strategy)
+    if spec is not None and spec.after_reciprocation:
+        ceiling = modest_ceiling_of(s, spec, kind, focal, p.neutral_level)
+        sparams = {**sparams, "ceiling": ceiling}
     script = find_script(s, strategy)
     year_frac = {"month": 1 / 12, "quarter": 0.25, "year": 1.0}[cal.step]
     f_el = focal_elections(s, scenario, focal, roles["sanctions"], dates, cal.step, cal.horizon)
@@ -1046,9 +1104,11 @@ __all__ = [
     "event_plan",
     "find_script",
     "legislative_plan",
+    "modest_ceiling_of",
     "policy_issues",
     "quarter_label",
     "script_ids",
     "script_plan",
     "step_dates",
+    "strategy_spec",
 ]
