@@ -54,3 +54,17 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str])
         return invoke_cli(list(args), capsys, monkeypatch)
 
     return run
+
+
+@pytest.fixture()
+def synthetic_scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A user's own scenario run by the synthetic model ($DETENTE_MODEL), in-process, in a
+    temporary working directory: the path of its YAML file."""
+    from detente.experiments.testing import SYNTHETIC_SCENARIO_YAML
+
+    monkeypatch.setenv("DETENTE_MODEL", "detente.experiments.testing:synthetic_model")
+    monkeypatch.delenv("DETENTE_SCHEDULER", raising=False)
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "mine.yaml"
+    path.write_text(SYNTHETIC_SCENARIO_YAML)
+    return str(path)

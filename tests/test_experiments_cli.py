@@ -10,7 +10,6 @@ import pytest
 
 from conftest import invoke_cli
 from detente.experiments.robustness import COMPARISON_COLUMNS, PAIRED_COLUMNS
-from detente.experiments.testing import SYNTHETIC_SCENARIO_YAML
 
 
 def cli(
@@ -22,13 +21,8 @@ def cli(
 
 
 @pytest.fixture()
-def scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("DETENTE_MODEL", "detente.experiments.testing:synthetic_model")
-    monkeypatch.delenv("DETENTE_SCHEDULER", raising=False)
-    monkeypatch.chdir(tmp_path)
-    path = tmp_path / "mine.yaml"
-    path.write_text(SYNTHETIC_SCENARIO_YAML)
-    return str(path)
+def scenario(synthetic_scenario: str) -> str:
+    return synthetic_scenario
 
 
 def test_compare_json_and_files(scenario: str, tmp_path: Path, capsys, monkeypatch) -> None:

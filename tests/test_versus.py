@@ -10,7 +10,6 @@ import pytest
 
 from conftest import invoke_cli
 from detente.experiments.outcome_expr import call_key
-from detente.experiments.testing import SYNTHETIC_SCENARIO_YAML
 from detente.experiments.versus import versus_columns
 from detente.store.duckdb import ResultStore
 
@@ -38,13 +37,8 @@ def test_versus_columns_follow_direction_and_count_ties_as_neither() -> None:
 
 
 @pytest.fixture()
-def scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("DETENTE_MODEL", "detente.experiments.testing:synthetic_model")
-    monkeypatch.delenv("DETENTE_SCHEDULER", raising=False)
-    monkeypatch.chdir(tmp_path)
-    path = tmp_path / "mine.yaml"
-    path.write_text(SYNTHETIC_SCENARIO_YAML)
-    return str(path)
+def scenario(synthetic_scenario: str) -> str:
+    return synthetic_scenario
 
 
 def test_explore_against_finds_where_engagement_beats_both(
