@@ -263,9 +263,12 @@ def test_ilsa_lapses_when_nobody_renews_it_and_stays_when_renewed(flagship: Scen
     # the lapse is a U.S. concession Iran sees: a path to the ranked 'unreciprocated' metric
     unrec = res.metrics["unreciprocated"][:, 0]
     assert unrec[lapse].mean() > unrec[renew].mean() + 0.1
-    # the executive's trade renews ILSA under containment: it never lapses
+    # containment renews ILSA as is (its menu has the plain renewal), moderate engagement
+    # through the trade (its menu has it): neither lets it lapse
     sy_c, res_c = _run(flagship, "containment", [{}], horizon=2)
-    assert _force(sy_c, res_c, TRADE).all() and not _force(sy_c, res_c, LAPSE).any()
+    assert _force(sy_c, res_c, RENEW).all() and not _force(sy_c, res_c, LAPSE).any()
+    sy_m, res_m = _run(flagship, "moderate-engagement", [{}], horizon=2)
+    assert _force(sy_m, res_m, TRADE).all() and not _force(sy_m, res_m, LAPSE).any()
 
 
 def test_history_script_keeps_its_record(flagship: Scenario) -> None:
