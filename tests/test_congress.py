@@ -282,11 +282,11 @@ def test_history_script_keeps_its_record(flagship: Scenario) -> None:
 def test_congress_enacts_sanctions_when_hawks_dominate_after_a_bad_term(
     flagship: Scenario,
 ) -> None:
-    # Moderate engagement's modest relief stays within Congress's tolerance (15) unless the
+    # Moderate engagement's modest relief stays within Congress's tolerance (10) unless the
     # 2002 midterm hands the floor to the hawks: with no swing Congress never acts on its
     # own; with a swing it codifies the embargo and tightens sanctions over the veto.
-    calm, swung = {SANCTIONS_TOL: 15.0, "parameters.us_election_swing": 0.0}, {
-        SANCTIONS_TOL: 15.0, "parameters.us_election_swing": 0.5}
+    calm, swung = {SANCTIONS_TOL: 10.0, "parameters.us_election_swing": 0.0}, {
+        SANCTIONS_TOL: 10.0, "parameters.us_election_swing": 0.5}
     sy, res = _run(flagship, "moderate-engagement", [calm, swung], horizon=34)
     codify, tighten = _force(sy, res, CODIFY), _force(sy, res, TIGHTEN)
     a, b = _rows(res, 0), _rows(res, 1)
