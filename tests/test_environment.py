@@ -279,7 +279,7 @@ def _states(scenario: Scenario, strategy: str, *rows: dict[str, float]) -> list[
 def hostile_vs_engaged(flagship: Scenario) -> tuple[xr.Dataset, xr.Dataset]:
     """Containment reinvigorated (its hostile steps: renew and tighten) and moderate
     engagement, the same worlds."""
-    hard = _with_strategy_params(flagship, "containment", baseline=0.0)
+    hard = _with_strategy_params(flagship, "containment", baseline=0.0, tighten=0.0)
     return (simulate(hard, "containment", WORLDS, SEED),
             simulate(flagship, "moderate-engagement", WORLDS, SEED))
 
@@ -297,12 +297,15 @@ def test_containments_hostile_steps_raise_threat_and_friction_and_cost_allied_su
 def test_allies_at_the_us_position_show_no_friction(flagship: Scenario) -> None:
     quiet = flagship.model_copy(update={"shocks": []})  # levels stay where the scenario sets
     at_line = {}
+    # containment that never tightens (its answer to provocations would move the U.S. line)
+    at_line["strategies[containment].params.tighten"] = 0.0
     for issue, level in (("us-sanctions", 85.0), ("ilsa", 70.0), ("caspian-transit", 10.0)):
         at_line[f"issues[{issue}].status_quo"] = level
         at_line.update({f"actors[{a}].positions.{issue}": level for a in ALLIES})
-    same, apart = _states(quiet, "containment", at_line, {})
+    same, apart = _states(quiet, "containment", at_line,
+                          {"strategies[containment].params.tighten": 0.0})
     # the only U.S. line that moves is ILSA's renewal at its sunset (section 4c), a few points
-    assert same["allied_friction"].max() < 0.02
+    assert same["allied_friction"].max() < 0.05
     assert apart["allied_friction"].min() > 0.3
     assert np.all(same["allied_support"] >= apart["allied_support"])
     assert same["allied_support"][:, -1].mean() > apart["allied_support"][:, -1].mean() + 0.05
@@ -311,10 +314,12 @@ def test_allies_at_the_us_position_show_no_friction(flagship: Scenario) -> None:
 def test_a_concession_beyond_the_allies_line_can_cost_allied_support(
     flagship: Scenario,
 ) -> None:
-    """Dismantling accepts Caspian transit beyond Europe's and Japan's own position: with
-    symmetric friction that gap counts, so the mechanism can work against engagement too."""
-    lo, hi = _states(flagship, "dismantle-sanctions", *({"parameters.friction_symmetry": s}
-                                                        for s in (0.0, 1.0)))
+    """Allies who hold the Caspian route where it stood (10): dismantling's oil swaps move it
+    beyond their line; with symmetric friction that gap counts, so the mechanism can work
+    against engagement too."""
+    held = {f"actors[{a}].positions.caspian-transit": 10.0 for a in ALLIES}
+    lo, hi = _states(flagship, "dismantle-sanctions",
+                     *({"parameters.friction_symmetry": s, **held} for s in (0.0, 1.0)))
     # per world the two runs part ways once allied support feeds back on Iran (section 5b):
     # compare the means
     assert hi["allied_friction"].mean() > lo["allied_friction"].mean() + 0.01

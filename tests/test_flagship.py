@@ -154,9 +154,13 @@ def walk_numbers(
 
 def provenance_problems(s: Scenario) -> list[str]:
     problems = []
+    # a reference strategy (not an option) may define itself by fixed values with provenance
+    defining = tuple(f"strategies[{st.id}].params." for st in s.strategies if not st.option)
     for path, x, entity in walk_numbers(s):
         if not isinstance(x, Uncertain):
             problems.append(f"{path}: plain number {x!r}; write a range with provenance")
+            continue
+        if path.startswith(defining) and x.value is not None and x.has_provenance:
             continue
         if not x.is_range:
             problems.append(f"{path}: no range (low < high)")
