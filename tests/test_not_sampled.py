@@ -9,7 +9,6 @@ import yaml
 
 import detente
 from detente.errors import InputError
-from detente.scenario import load_scenario
 from detente.scenario.yaml_loader import load_scenario_file
 
 FLAGSHIP = Path(detente.__file__).parent / "data" / "scenarios" / "us-iran-2001.yaml"
