@@ -75,9 +75,14 @@ def _done_chunks(db: Path) -> int:
 
 
 def _start_and_wait(workdir: Path, out: str, at_least: int) -> tuple[subprocess.Popen[bytes], int]:
-    """Start a slow compare and return once ``at_least`` chunks are stored."""
+    """Start a slow compare and return once ``at_least`` chunks are stored.
+
+    Each chunk takes 0.2 s here (the other slow runs 0.05 s): polling the database from
+    another process can take longer than the rest of a 50-ms-per-chunk run, which then ended
+    before the signal (seen once in CI)."""
+    env = {**SLOW, "DETENTE_TEST_MODEL_DELAY": "0.2"}
     proc = subprocess.Popen([str(CONSOLE_SCRIPT), *RUN, "--out", out], cwd=workdir,
-                            env=_env(SLOW), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            env=_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     db = workdir / out / "results.duckdb"
     deadline = time.monotonic() + 90
     done = 0

@@ -14,6 +14,7 @@ safe but never opens a dialogue.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
 
@@ -131,6 +132,7 @@ def slow_synthetic_model(
     *,
     values: Mapping[str, float] | None = None,
 ) -> dict[str, FloatArray]:
-    """:func:`synthetic_model` taking ~50 ms per call, so tests can interrupt a run mid-way."""
-    time.sleep(0.05)
+    """:func:`synthetic_model` taking ~50 ms per call (``$DETENTE_TEST_MODEL_DELAY`` seconds
+    if set), so tests can interrupt a run mid-way."""
+    time.sleep(float(os.environ.get("DETENTE_TEST_MODEL_DELAY", "0.05")))
     return synthetic_model(scenario, strategy, worlds, seed, start_world, values=values)
