@@ -74,15 +74,23 @@ def _done_chunks(db: Path) -> int:
     return 0
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C as in a user's shell. Something earlier in the suite can leave
+    SIGINT ignored in this process; an ignored SIGINT is inherited, Python then installs no
+    KeyboardInterrupt handler, and the child ran to its end (twice in CI; reproduced by
+    running this test from a process that ignores SIGINT)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_and_wait(workdir: Path, out: str, at_least: int) -> tuple[subprocess.Popen[bytes], int]:
     """Start a slow compare and return once ``at_least`` chunks are stored.
 
-    Each chunk takes 0.2 s here (the other slow runs 0.05 s): polling the database from
-    another process can take longer than the rest of a 50-ms-per-chunk run, which then ended
-    before the signal (seen once in CI)."""
+    Each chunk takes 0.2 s here (the other slow runs 0.05 s), so the run outlasts the
+    database poll with room to spare."""
     env = {**SLOW, "DETENTE_TEST_MODEL_DELAY": "0.2"}
     proc = subprocess.Popen([str(CONSOLE_SCRIPT), *RUN, "--out", out], cwd=workdir,
-                            env=_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            env=_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_default_sigint)
     db = workdir / out / "results.duckdb"
     deadline = time.monotonic() + 90
     done = 0
