@@ -811,7 +811,7 @@ def reference_problems(
                     )
                 )
         if issue.demand is not None:
-            out.extend(_demand_problems(("issues", i, "demand"), issue, countries))
+            out.extend(_demand_problems(("issues", i, "demand"), issue, issue.demand, countries))
         for anchor in issue.anchors:
             if not issue.low <= anchor <= issue.high:
                 out.append(
@@ -1020,10 +1020,10 @@ def not_sampled_problems(s: Scenario) -> list[tuple[Loc, str]]:
     return out
 
 
-def _demand_problems(loc: Loc, issue: Issue, countries: set[str]) -> list[tuple[Loc, str]]:
+def _demand_problems(
+    loc: Loc, issue: Issue, demand: Demand, countries: set[str]
+) -> list[tuple[Loc, str]]:
     """An issue's demand: a known country, a level inside the issue's bounds, provenance."""
-    demand = issue.demand
-    assert demand is not None
     out: list[tuple[Loc, str]] = []
     if demand.country not in countries:
         out.append(((*loc, "country"), _unknown("country", demand.country, countries)))

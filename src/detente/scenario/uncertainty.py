@@ -73,20 +73,24 @@ def name_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
 
 
+def _not_sampled_rules(scenario: Scenario) -> list[tuple[re.Pattern[str], str]]:
+    """The scenario's ``not_sampled`` patterns, compiled, each with its reason."""
+    return [(name_pattern(p), e.reason) for e in scenario.not_sampled for p in e.inputs]
+
+
+def _reason(rules: list[tuple[re.Pattern[str], str]], name: str) -> str | None:
+    """Why ``name`` is not sampled (the first rule matching it), or None."""
+    return next((r for rx, r in rules if rx.fullmatch(name)), None)
+
+
 def not_sampled(scenario: Scenario) -> dict[str, str]:
     """Uncertain numbers the scenario's ``not_sampled`` leaves at nominal, with the reason."""
-    rules = [
-        (name_pattern(p), entry.reason) for entry in scenario.not_sampled for p in entry.inputs
-    ]
+    rules = _not_sampled_rules(scenario)
     if not rules:
         return {}
-    out: dict[str, str] = {}
-    for _, name, u in uncertain_numbers(scenario):
-        if u.is_range:
-            reason = next((r for rx, r in rules if rx.fullmatch(name)), None)
-            if reason is not None:
-                out[name] = reason
-    return out
+    found = ((name, _reason(rules, name)) for _, name, u in uncertain_numbers(scenario)
+             if u.is_range)
+    return {name: reason for name, reason in found if reason is not None}
 
 
 def uncertainties(scenario: Scenario, *, history: bool = False) -> list[UncertainParameter]:
@@ -104,11 +108,11 @@ def uncertainties(scenario: Scenario, *, history: bool = False) -> list[Uncertai
     no mechanism reads them, and they keep their nominal value in every state.
     """
     params = []
-    dropped = not_sampled(scenario)
+    rules = _not_sampled_rules(scenario)
     for loc, name, u in uncertain_numbers(scenario):
         if not u.is_range or (not history and name.startswith(HISTORY_PREFIX)):
             continue
-        if name in dropped:
+        if rules and _reason(rules, name) is not None:
             continue
         low, high = u.bounds()
         dist = u.distribution

@@ -1052,13 +1052,14 @@ def run_layout(
         # position of the internal side's actors this step: Iran's response per issue and
         # camp to the changes since the start (docs/model.md section 2, "Internal side")
         bite = sanctions_bite(allied, a0, theta_a)
+        sanc_now = norm(r["sanctions"])
         drivers = IranDrivers(
             gesture=(sm_perc_o - nl) / (1 - nl),
             belief=b_o - b_o0,
-            sanctions=bite * norm(r["sanctions"]) - sanc_n0,
+            sanctions=bite * sanc_now - sanc_n0,
             fulfilment=condition_fulfilment(level, sq_rows, demand_rows),
             # visible U.S. backing of reformers: the previous step's (section 4)
-            pressure=dictation_pressure(host_f, _clip(norm(r["sanctions"]) - sanc_n0, 0, 1),
+            pressure=dictation_pressure(host_f, _clip(sanc_now - sanc_n0, 0, 1),
                                         backing),
             threat=threat - p.threat_initial,
             settlement=settlement,
