@@ -57,7 +57,7 @@ def test_check_variants_names_unknown_uncertainties_and_repeated_ids(flagship) -
 def test_common_states_and_worlds_make_untouched_strategies_identical(flagship) -> None:
     table = ablation_table(
         flagship, ["containment", "moderate-engagement"], [Variant("nocap", {CAP: 1.0})],
-        "us_level", states=4, worlds=20, seed=3,
+        "focal_level", states=4, worlds=20, seed=3,
     )
     contain = table[table.strategy == "containment"].set_index("variant")
     # the cap belongs to moderate engagement only: containment sees the very same worlds
@@ -100,7 +100,7 @@ def test_scenario_ablations_are_validated_with_their_line(tmp_path) -> None:
 def test_cli_prints_json_and_refuses_bad_input_with_exit_2(run_cli) -> None:
     ok = run_cli(
         "ablate", "us-iran-2001", "--variant", f"nocap: {CAP}=1", "--strategies",
-        "moderate-engagement", "--metric", "us_level", "--states", "2", "--worlds", "5",
+        "moderate-engagement", "--metric", "focal_level", "--states", "2", "--worlds", "5",
         "--json",
     )
     assert ok.exit_code == 0, ok.stderr

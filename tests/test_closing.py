@@ -197,7 +197,7 @@ def test_heavier_disillusion_and_vetting_lose_the_majlis(flagship: Scenario) -> 
     base = summarize(_with(flagship, turnout_sensitivity=0.0, vetting_threat_rate=0.0,
                            vetting_backlash_jump=0.0), strat, WORLDS, seed=2)
     closed = summarize(_with(flagship, **CLOSING), strat, WORLDS, seed=2)
-    assert closed["majlis_reform_majority"].mean() < base["majlis_reform_majority"].mean()
+    assert closed["legislature_reform_majority"].mean() < base["legislature_reform_majority"].mean()
     assert closed["reform_share"].mean() < base["reform_share"].mean()  # a ranked metric
     assert closed["vetting"].mean() > base["vetting"].mean()
     assert closed["disillusion"].mean() > 0.0
@@ -205,12 +205,12 @@ def test_heavier_disillusion_and_vetting_lose_the_majlis(flagship: Scenario) -> 
     turnout = summarize(_with(flagship, turnout_sensitivity=0.9, disillusion_rate=5.0,
                               disillusion_backlash_jump=0.15, vetting_threat_rate=0.0,
                               vetting_backlash_jump=0.0), strat, WORLDS, seed=2)
-    assert turnout["majlis_reform_majority"].mean() < base["majlis_reform_majority"].mean()
+    assert turnout["legislature_reform_majority"].mean() < base["legislature_reform_majority"].mean()
     # vetting that jumps after backlash events alone (no threat term, full turnout)
     jumps = summarize(_with(flagship, turnout_sensitivity=0.0, vetting_threat_rate=0.0,
                             vetting_backlash_jump=0.25), strat, WORLDS, seed=2)
     assert jumps["vetting"].mean() > base["vetting"].mean()
-    assert jumps["majlis_reform_majority"].mean() < base["majlis_reform_majority"].mean()
+    assert jumps["legislature_reform_majority"].mean() < base["legislature_reform_majority"].mean()
 
 
 def test_a_scenario_without_backing_steps_ignores_the_backing_elasticity() -> None:

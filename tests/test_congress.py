@@ -299,10 +299,10 @@ def test_congress_enacts_sanctions_when_hawks_dominate_after_a_bad_term(
     assert np.all(acted[tighten[b][:, :-2].any(axis=1)])
     midterm = 5  # November 2002: the new floor legislates from the next step
     assert not codify[b, : midterm + 1].any()
-    balance = res.metrics["congress_balance"][b, midterm]
+    balance = res.metrics["focal_legislature_balance"][b, midterm]
     assert np.all(balance[acted] < 0)  # only a hawkish floor legislates
     # Congress's acts are hostile U.S. moves Iran sees (same worlds, same random numbers)
-    us = res.metrics["us_level"]
+    us = res.metrics["focal_level"]
     assert us[b][acted, -1].mean() < us[a][acted, -1].mean() - 0.02
     # the codified embargo: fewer relief steps start afterwards than if it locked nothing
     unlocked = flagship.model_copy(update={"instruments": [
@@ -354,7 +354,7 @@ def test_ilsa_trade_lowers_the_cost_of_what_follows(flagship: Scenario) -> None:
                    [{**no_retreat, f"instruments[{TRADE}].cost_discount": 0.0},
                     {**no_retreat, f"instruments[{TRADE}].cost_discount": 0.6}], horizon=12)
     assert _force(sy, res, TRADE).all() and not _force(sy, res, LAPSE).any()
-    cost = res.metrics["us_domestic_cost"]
+    cost = res.metrics["focal_domestic_cost"]
     full, cheap = cost[_rows(res, 0)], cost[_rows(res, 1)]
     np.testing.assert_array_equal(full[:, 0], cheap[:, 0])  # the trade's own step: no change
     assert np.all(cheap <= full + 1e-6)

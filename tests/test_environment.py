@@ -288,7 +288,7 @@ def test_containments_hostile_steps_raise_threat_and_friction_and_cost_allied_su
     hostile_vs_engaged: tuple[xr.Dataset, xr.Dataset],
 ) -> None:
     hard, soft = hostile_vs_engaged
-    assert float(hard["us_level"].max()) <= 0.1 + 1e-6  # hostile steps only (0.1: neutral)
+    assert float(hard["focal_level"].max()) <= 0.1 + 1e-6  # hostile steps only (0.1: neutral)
     assert _final(hard, "regional_threat") > _final(soft, "regional_threat") + 0.05
     assert _final(hard, "allied_friction") > 1.5 * _final(soft, "allied_friction")
     assert _final(hard, "allied_support") < _final(soft, "allied_support")

@@ -3,7 +3,7 @@
 Moderate engagement takes its bold steps only after Iran is seen to reciprocate; containment
 answers a provocation and then returns to its baseline; dismantling asks for its whole list at
 once. The U.S. reading of Iran is made exact here (no perception noise, no bias), so "Iran
-reciprocated" can be read off Iran's played level (metric ``iran_level``).
+reciprocated" can be read off Iran's played level (metric ``internal_level``).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def first_step(flags: np.ndarray) -> np.ndarray:
 def reciprocation_seen(ds: xr.Dataset, threshold: float, confirm: int) -> np.ndarray:
     """[world, step]: before this step, Iran's played level was at least ``threshold`` on
     ``confirm`` steps in a row (what moderate engagement reads as reciprocation)."""
-    high = ds["iran_level"].values >= threshold - 1e-6  # float32 metric
+    high = ds["internal_level"].values >= threshold - 1e-6  # float32 metric
     run = np.zeros(high.shape[0], dtype=int)
     done = np.zeros(high.shape[0], dtype=bool)
     seen = np.zeros(high.shape, dtype=bool)

@@ -56,7 +56,7 @@ def _ob(expression: str, observed: Any, error: float, **when: Any) -> Observatio
 ])
 def test_event_scores_include_the_flip_error(observed: bool, brier: float, log: float) -> None:
     # 3 of 4 worlds hold (p = 0.75), flip error 0.1: q = 0.9 * 0.75 + 0.1 * 0.25 = 0.7
-    ob = _ob("majlis_reform_majority", observed, 0.1)
+    ob = _ob("legislature_reform_majority", observed, 0.1)
     table = score_forecasts([ob], ["binary"], {"model": np.array([[1.0], [1.0], [1.0], [0.0]])}, 0)
     row = table.iloc[0]
     assert row["probability"] == pytest.approx(0.7)
@@ -104,7 +104,7 @@ def test_value_forecasts_carry_the_observation_noise() -> None:
 def test_climatology_is_a_coin_for_events_and_the_prior_range_midpoint_for_values() -> None:
     prior = np.array([[0.0, 2.0], [1.0, 10.0], [1.0, 4.0]])
     np.testing.assert_array_equal(climatology(["binary", "value"], prior), [[0.5, 6.0]])
-    ob = _ob("majlis_reform_majority", False, 0.2)
+    ob = _ob("legislature_reform_majority", False, 0.2)
     table = score_forecasts([ob], ["binary"], {"climatology": np.array([[0.5]])}, 0)
     assert table.iloc[0]["probability"] == pytest.approx(0.5)
 
@@ -206,7 +206,7 @@ def _hindcast(folder: Path) -> tuple[bytes, str, Any]:
 AFTER = [  # every observation of the fixture after 2002Q4, changed
     ('expression: "in_force(\'e-talks\')", observed: false,', 'expression: "in_force(\'e-talks\')", observed: true,'),
     ("observed: {low: 0.2, high: 0.6}", "observed: {low: 0.3, high: 0.5}"),
-    ('expression: "majlis_reform_majority", observed: true', 'expression: "majlis_reform_majority", observed: false'),
+    ('expression: "legislature_reform_majority", observed: true', 'expression: "legislature_reform_majority", observed: false'),
 ]
 
 

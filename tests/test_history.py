@@ -115,10 +115,10 @@ def test_scripted_switches_are_replayed_exactly_then_the_hand_over_plays() -> No
     # forced on at 2001Q3 (step 0) in every world, withdrawn at 2002Q1 (step 2)
     assert tighten[:, :2].all() and not tighten[:, 2:4].any()
     # step 0: only the hostile switch, no ladder level yet: the posture is hostile
-    assert (d.us_level.values[:, 0] < 0.5).all()
+    assert (d.focal_level.values[:, 0] < 0.5).all()
     # after the script (until 2002-06-30 = step 3) containment ('wait') plays: no
     # conciliatory instrument is wanted any more, so the easing steps are withdrawn
-    assert np.allclose(d.us_level.values[:, 5:], d.us_level.values[:, 5:6])
+    assert np.allclose(d.focal_level.values[:, 5:], d.focal_level.values[:, 5:6])
 
 
 def test_scripted_strategy_replays_levels_then_matches_the_hand_over() -> None:
@@ -180,7 +180,7 @@ def test_observations_match_a_hand_computation_on_the_trajectories() -> None:
     np.testing.assert_allclose(v.sel(observation="reform-share"),
                                d.reform_share.values[:, 6:10].astype(np.float64).mean(axis=1))
     np.testing.assert_array_equal(v.sel(observation="majlis"),
-                                  d.majlis_reform_majority.values[:, 11])
+                                  d.legislature_reform_majority.values[:, 11])
     # scoring: the binary formula and the Gaussian kernel, by hand
     obs = {o.id: o for o in s.history.observations}
     lp = observation_log_probabilities(got, list(obs.values()))

@@ -1,12 +1,10 @@
-"""Inert inputs: the detector, the flagship's known list, and CRN in Morris/Sobol.
+"""Inert inputs: the detector, the flagship's screen (no sampled input inert), CRN in
+Morris/Sobol.
 
-The flagship screen is bounded by default: a seeded sample of ``SAMPLE`` listed and
-``SAMPLE`` unlisted inputs (``WORLDS`` worlds per state, stacked runs, the shortcut that
-stops screening an input once it has moved an outcome), a few seconds. ``DETENTE_INERT=all``
-screens every input the same way (2 min 48 s of CPU); ``DETENTE_INERT=long`` screens every
-input with ``LONG_WORLDS`` worlds and every strategy, compares with the list's ``long``
-column, and adds the Morris check of the listed inputs against its ``morris`` column (about
-15 minutes of CPU in all).
+The flagship screen is bounded by default: a seeded sample of ``SAMPLE`` inputs
+(``WORLDS`` worlds per state, stacked runs, ``BASES`` base states, the shortcut that stops
+screening an input once it has moved an outcome). ``DETENTE_INERT=all`` screens every
+input the same way; ``DETENTE_INERT=long`` every input with ``LONG_WORLDS`` worlds.
 """
 
 from __future__ import annotations
@@ -21,9 +19,11 @@ import pandas as pd
 import pytest
 
 from detente.experiments.inert import (
+    BASES,
+    TOLERANCE,
     WORLDS,
+    base_states,
     input_effects,
-    known_inert,
     morris_screen,
     perturbed_states,
 )
@@ -112,60 +112,53 @@ def test_bad_arguments_are_one_line_input_errors() -> None:
 
 
 # ---------------------------------------------------------------------------------------
-# the flagship's known list
+# the flagship: no sampled input is inert
 # ---------------------------------------------------------------------------------------
 
 
+def test_base_states_catch_an_input_that_matters_only_jointly() -> None:
+    nominal_only = input_effects(FIXTURE, inputs=[JOINT, DISCONNECTED]).set_index("input")
+    assert bool(nominal_only.loc[JOINT, "inert"])
+    based = input_effects(FIXTURE, inputs=[JOINT, DISCONNECTED], bases=BASES,
+                          shortcut=True).set_index("input")
+    assert not bool(based.loc[JOINT, "inert"])
+    assert bool(based.loc[DISCONNECTED, "inert"])
+    assert based.loc[DISCONNECTED, "effect"] == 0.0  # CRN from every base: exactly zero
+    assert based.attrs["bases"] == BASES
+
+
+def test_base_states_are_seeded_and_inside_every_range() -> None:
+    params = uncertainties(load_scenario(FIXTURE))
+    a, b = base_states(params, 5, seed=3), base_states(params, 5, seed=3)
+    assert a.equals(b) and not a.equals(base_states(params, 5, seed=4))
+    for p in params:
+        assert ((a[p.name] > p.low) & (a[p.name] < p.high)).all()
+
+
 def _sample() -> list[str] | None:
-    """All inputs (DETENTE_INERT=all/long), else SAMPLE listed and SAMPLE unlisted ones."""
+    """Every input (DETENTE_INERT=all/long), else a seeded sample of SAMPLE of them."""
     if ALL:
         return None
-    listed = set(known_inert("us-iran-2001")["input"])
     names = [p.name for p in uncertainties(load_scenario("us-iran-2001"))]
-    rng = np.random.default_rng(2026)
-    inert = [n for n in names if n in listed]
-    live = [n for n in names if n not in listed]
-    return [*rng.choice(inert, SAMPLE, replace=False), *rng.choice(live, SAMPLE, replace=False)]
+    return list(np.random.default_rng(2026).choice(names, SAMPLE, replace=False))
 
 
-def test_flagship_inert_inputs_are_exactly_the_known_list() -> None:
-    known = known_inert("us-iran-2001")
-    screened = _sample()
+def test_flagship_has_no_inert_input() -> None:
+    """Every sampled input moves a ranked outcome from nominal or from a base state.
+
+    Each input goes to the low and the high end of its range, from the nominal state and
+    from each of BASES base states (common random numbers); it fails when the largest
+    change of every ranked metric under every strategy stays within TOLERANCE of the
+    metric's spread across worlds. Numbers no mechanism reads are the scenario's
+    ``not_sampled`` (each with its reason), not sampled inputs.
+    """
     frame = input_effects(
-        "us-iran-2001", worlds=LONG_WORLDS if LONG else WORLDS, shortcut=not LONG,
-        inputs=screened,
+        "us-iran-2001", worlds=LONG_WORLDS if LONG else WORLDS, shortcut=True,
+        inputs=_sample(), bases=BASES,
     )
-    found = set(frame.loc[frame["inert"], "input"])
-    # With more worlds, the inputs on rare paths (marked 'moves') leave the list.
-    listed = set(known.loc[known["long"] == "inert", "input"] if LONG else known["input"])
-    if screened is not None:
-        listed &= set(screened)
-    new = sorted(found - listed)
-    gone = sorted(listed - found)
-    assert not new, f"inert but not in the known list (add them with a reason): {new}"
-    assert not gone, f"in the known list but no longer inert (remove them): {gone}"
-    kinds = frame.set_index("input").loc[sorted(listed), "kind"]
-    assert list(kinds) == list(known.set_index("input").loc[sorted(listed), "kind"])
-
-
-def test_known_list_gives_every_input_a_reason() -> None:
-    known = known_inert("us-iran-2001")
-    assert known["input"].is_unique
-    assert (known["reason"].str.len() > 20).all()
-    assert set(known["long"]) <= {"inert", "moves"} and set(known["morris"]) <= {"inert", "moves"}
-    assert set(known["input"]) <= {p.name for p in uncertainties(load_scenario("us-iran-2001"))}
-
-
-@pytest.mark.skipif(not LONG, reason="DETENTE_INERT=long: the Morris check of the known list")
-def test_flagship_listed_inputs_that_matter_jointly_are_marked() -> None:
-    known = known_inert("us-iran-2001")
-    morris = morris_screen("us-iran-2001", list(known["input"]), trajectories=4)
-    moved = set(morris.loc[~morris["inert"], "input"])
-    listed = set(known.loc[known["morris"] == "moves", "input"])
-    assert moved == listed, (
-        f"matter jointly, not marked: {sorted(moved - listed)}; "
-        f"marked, no longer: {sorted(listed - moved)}"
-    )
+    inert = sorted(frame.loc[frame["inert"], "input"])
+    assert not inert, f"sampled inputs that move no ranked outcome: {inert}"
+    assert (frame["effect"] > TOLERANCE).all()
 
 
 # ---------------------------------------------------------------------------------------
@@ -210,15 +203,16 @@ def test_validate_inputs_prints_the_inert_table_in_80_columns(run_cli: Any) -> N
     result = run_cli("validate", FIXTURE, "--inputs")
     assert result.exit_code == 0, result.stderr  # a finding, not an error
     assert DISCONNECTED in result.stdout and CONNECTED not in result.stdout
-    assert "2 of 6 sampled inputs are inert" in result.stdout
+    assert JOINT not in result.stdout  # it moves an outcome from a base state
+    assert "1 of 6 sampled inputs are inert" in result.stdout
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
 
 
 def test_validate_inputs_strict_exits_1_and_json_lists_the_inputs(run_cli: Any) -> None:
-    result = run_cli("validate", FIXTURE, "--inputs", "--strict", "--json")
+    result = run_cli("validate", FIXTURE, "--inputs", "--strict", "--json", "--bases", "0")
     assert result.exit_code == 1
     payload = json.loads(result.stdout)
-    assert payload["inputs"] == 6 and payload["inert"] == 2
+    assert payload["inputs"] == 6 and payload["inert"] == 2 and payload["bases"] == 0
     assert {r["input"] for r in payload["inert_inputs"]} == {DISCONNECTED, JOINT}
     assert payload["by_kind"]["actors.risk (east)"] == 1
 
@@ -231,4 +225,6 @@ def test_validate_options_of_the_screen_need_inputs(run_cli: Any) -> None:
     )
     bad = run_cli("validate", FIXTURE, "--inputs", "--worlds", "0")
     assert bad.exit_code == 2 and "worlds must be >= 1" in bad.stderr
+    negative = run_cli("validate", FIXTURE, "--inputs", "--bases", "-1")
+    assert negative.exit_code == 2 and "--bases must be >= 0" in negative.stderr
     assert "Traceback" not in bad.stderr

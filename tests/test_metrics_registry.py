@@ -50,7 +50,7 @@ def _former_chunk_summary(res: ChunkResult, system: System) -> dict[str, NDArray
         out[m] = res.metrics[m][:, -1].astype(np.float64)
     out["time_to_reciprocation"] = res.time_to_reciprocation.astype(np.float64)
     out["max_unreciprocated"] = res.metrics["unreciprocated"].max(axis=1).astype(np.float64)
-    out["max_us_domestic_cost"] = res.metrics["us_domestic_cost"].max(axis=1).astype(np.float64)
+    out["max_focal_domestic_cost"] = res.metrics["focal_domestic_cost"].max(axis=1).astype(np.float64)
     if "reform_share" in reported:
         out["mean_reform_share"] = res.metrics["reform_share"].mean(axis=1).astype(np.float64)
         out["min_reform_share"] = res.metrics["reform_share"].min(axis=1).astype(np.float64)
@@ -81,7 +81,7 @@ def test_engine_refuses_a_registry_it_does_not_match(monkeypatch: pytest.MonkeyP
 def test_former_lists_are_views_of_the_registry() -> None:
     assert step_metrics() == SIMULATED_METRICS
     assert binary_metrics() == BINARY_METRICS
-    assert set(BINARY_METRICS) == {"majlis_reform_majority", "presidency_reform", "rapprochement"}
+    assert set(BINARY_METRICS) == {"legislature_reform_majority", "presidency_reform", "rapprochement"}
     assert len({m.id for m in REGISTRY}) == len(REGISTRY)
 
 

@@ -13,9 +13,9 @@ def test_simulate_json(run_cli) -> None:  # type: ignore[no-untyped-def]
     assert r.exit_code == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["dates"][0] == "2001Q3" and len(doc["dates"]) == 16
-    for m in ("reform_share", "majlis_reform_majority", "presidency_reform", "sanctions",
+    for m in ("reform_share", "legislature_reform_majority", "presidency_reform", "sanctions",
               "dialogue", "rapprochement", "terror_support", "allied_support",
-              "us_domestic_cost", "unreciprocated"):
+              "focal_domestic_cost", "unreciprocated"):
         assert set(doc["metrics"][m]) == {"mean", "p05", "p50", "p95"}
         assert len(doc["metrics"][m]["mean"]) == 16
     assert "wmd" not in doc["metrics"]  # no issue with role: wmd in this scenario

@@ -83,7 +83,7 @@ def _balance_after_election(scenario: Scenario, opponent: str | Strategy) -> Any
     sy = compile_system(scenario, "bold")
     res = run_chunk(sy, get_strategy(sy.focal_strategy, **sy.focal_params), 11, 0, BLOCK,
                     opponent=get_strategy(opponent) if isinstance(opponent, str) else opponent)
-    bal = res.metrics["congress_balance"]
+    bal = res.metrics["focal_legislature_balance"]
     assert np.all(bal[:, :ELECTION_STEP] == 0)  # nothing moves before the election
     return bal[:, ELECTION_STEP], res
 
@@ -161,7 +161,7 @@ def test_presidential_election_clears_domestic_cost(mini: Scenario) -> None:
                                    "parameters": {**mini.parameters, "us_mandate_renewal": 1.0}})
     sy = compile_system(full, "bold")
     res = run_chunk(sy, get_strategy(sy.focal_strategy), 2, 0, BLOCK)
-    cost = res.metrics["us_domestic_cost"]
+    cost = res.metrics["focal_domestic_cost"]
     assert np.all(cost[:, ELECTION_STEP] == 0) and cost[:, ELECTION_STEP - 1].mean() > 0
 
 
@@ -182,9 +182,9 @@ def test_elections_without_a_rule_stay_inert(mini: Scenario) -> None:
     b = simulate(base, "engage", BLOCK, seed=1)
     for m in b.data_vars:
         np.testing.assert_array_equal(a[m].values, b[m].values)
-    assert not a["congress_balance"].values.any()  # reported (an election) but never moved
+    assert not a["focal_legislature_balance"].values.any()  # reported (an election) but never moved
     c = simulate(on, "bold", BLOCK, seed=1)
-    assert np.any(c["congress_balance"].values != 0)
+    assert np.any(c["focal_legislature_balance"].values != 0)
 
 
 def test_chunk_invariance_with_focal_elections(mini: Scenario) -> None:

@@ -59,7 +59,7 @@ def test_levels_stay_inside_issue_bounds(mini) -> None:  # type: ignore[no-untyp
                      ("terror_support", "terror"), ("reform", "reform")):
         iss = mini.issue(issue)
         assert float(ds[m].min()) >= iss.low and float(ds[m].max()) <= iss.high
-    for m in ("reform_share", "allied_support", "public_support", "belief_us", "belief_iran"):
+    for m in ("reform_share", "allied_support", "public_support", "focal_belief", "internal_belief"):
         assert float(ds[m].min()) >= 0.0 and float(ds[m].max()) <= 1.0
 
 
@@ -110,8 +110,8 @@ def test_elections_follow_public_support_net_of_vetting(mini) -> None:  # type: 
     heavy = mini.model_copy(update={"calendar": mini.calendar.model_copy(update={  # type: ignore[union-attr]
         "elections": [mini.calendar.elections[0].model_copy(update={"vetting": 0.95})]})})  # type: ignore[union-attr]
     ds = simulate(heavy, "wait", BLOCK, seed=0)
-    before = ds["majlis_reform_majority"].sel(step=9).mean()
-    after = ds["majlis_reform_majority"].sel(step=11).mean()
+    before = ds["legislature_reform_majority"].sel(step=9).mean()
+    after = ds["legislature_reform_majority"].sel(step=11).mean()
     assert float(before) == 1.0 and float(after) == 0.0
 
 
@@ -155,7 +155,7 @@ def test_roles_come_from_role_fields_not_ids(mini) -> None:  # type: ignore[no-u
     flag = compile_system(load_scenario("us-iran-2001"), "containment")
     holder = flag.internal.actors[flag.elected[flag.reported["presidency"]]]
     assert holder == "president"
-    assert flag.internal.actors[flag.elected[flag.reported["majlis"]]] == "majlis"
+    assert flag.internal.actors[flag.elected[flag.reported["legislature"]]] == "majlis"
     assert flag.roles["reform"] == list(flag.issues).index("iran-reform")
 
 

@@ -117,8 +117,8 @@ REGISTRY: tuple[Metric, ...] = (
         "maximize", Need("reform-camp"),
     ),
     Metric(
-        "majlis_reform_majority", "Reformists control the elected legislature", "0/1", "step",
-        "maximize", Need("institution", "majlis"),
+        "legislature_reform_majority", "Reformists control the elected legislature", "0/1", "step",
+        "maximize", Need("institution", "legislature"),
     ),
     Metric(
         "presidency_reform", "Reformists hold the presidency", "0/1", "step", "maximize",
@@ -134,21 +134,23 @@ REGISTRY: tuple[Metric, ...] = (
     _level("wmd", "WMD and missile effort", "wmd", "minimize"),
     _level("reform", "Reform level", "reform", "maximize"),
     Metric("allied_support", "Allied support for the focal line", "share", "step", "maximize"),
-    Metric("us_domestic_cost", "Focal side's domestic political cost", "cost", "step", "minimize"),
+    Metric(
+        "focal_domestic_cost", "Focal side's domestic political cost", "cost", "step", "minimize",
+    ),
     Metric("unreciprocated", "Unreciprocated concessions", "count", "step", "minimize"),
     Metric("public_support", "Internal public support for reform", "share", "step", "info"),
     Metric(
-        "belief_us", "Focal side's belief that the other reciprocates", "probability", "step",
+        "focal_belief", "Focal side's belief that the other reciprocates", "probability", "step",
         "info",
     ),
     Metric(
-        "belief_iran", "Internal side's belief that the focal side reciprocates", "probability",
+        "internal_belief", "Internal side's belief that the focal side reciprocates", "probability",
         "step", "info",
     ),
-    Metric("us_level", "Focal side's played level", "share", "step", "info"),
-    Metric("iran_level", "Internal side's played level", "share", "step", "info"),
+    Metric("focal_level", "Focal side's played level", "share", "step", "info"),
+    Metric("internal_level", "Internal side's played level", "share", "step", "info"),
     Metric(
-        "congress_balance", "Focal legislature's hawk/engager balance", "balance", "step",
+        "focal_legislature_balance", "Focal legislature's hawk/engager balance", "balance", "step",
         "info", Need("focal-legislature-election"),
     ),
     Metric(
@@ -176,8 +178,8 @@ REGISTRY: tuple[Metric, ...] = (
         "minimize", source="unreciprocated",
     ),
     Metric(
-        "max_us_domestic_cost", "Highest domestic political cost", "cost", "max", "minimize",
-        source="us_domestic_cost",
+        "max_focal_domestic_cost", "Highest domestic political cost", "cost", "max", "minimize",
+        source="focal_domestic_cost",
     ),
     Metric(
         "mean_reform_share", "Mean reformist share over the horizon", "share", "mean",

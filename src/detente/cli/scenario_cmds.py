@@ -88,6 +88,14 @@ def validate(
     seed: Annotated[
         int, typer.Option("--seed", help="With --inputs: the seed every state shares.")
     ] = 0,
+    bases: Annotated[
+        int | None,
+        typer.Option(
+            "--bases",
+            help="With --inputs: also move each input from this many base states spread "
+            "over the whole space (0: from the nominal state only) [default: 8].",
+        ),
+    ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="With --inputs: exit 1 when any input is inert.")
     ] = False,
@@ -106,6 +114,7 @@ def validate(
         given = [name for name, on in (("--json", as_json), ("--strict", strict)) if on]
         given += [f"--worlds {worlds}"] if worlds is not None else []
         given += [f"--seed {seed}"] if seed != 0 else []
+        given += [f"--bases {bases}"] if bases is not None else []
         if given:
             raise InputError.single("<command line>", f"{', '.join(given)}: needs --inputs")
     s = load_scenario(scenario)
@@ -122,11 +131,13 @@ def validate(
     if not inputs:
         console.print(summary)
         return
-    from detente.experiments.inert import WORLDS, input_effects
+    from detente.experiments.inert import BASES, WORLDS, input_effects
 
+    if bases is not None and bases < 0:
+        raise InputError.single("<command line>", f"--bases must be >= 0 (got {bases})")
     typer.echo(f"screening {s.id}'s sampled inputs one at a time ...", err=True)
     frame = input_effects(s, worlds=WORLDS if worlds is None else worlds, seed=seed,
-                          shortcut=True)
+                          shortcut=True, bases=BASES if bases is None else bases)
     if as_json:
         typer.echo(json.dumps(screen_json(s, frame), indent=2, allow_nan=False))
     else:
@@ -149,6 +160,7 @@ def screen_json(s: Scenario, frame: pd.DataFrame) -> dict[str, object]:
         "tolerance": frame.attrs["tolerance"],
         "worlds": frame.attrs["worlds"],
         "seed": frame.attrs["seed"],
+        "bases": frame.attrs["bases"],
         "strategies": frame.attrs["strategies"],
         "metrics": frame.attrs["metrics"],
         "inert_inputs": inert_inputs(frame).to_dict("records"),
@@ -193,7 +205,8 @@ def print_screen(frame: pd.DataFrame) -> None:
         f"{len(inert)} of {len(frame)} sampled inputs are inert: no effect above "
         f"{attrs['tolerance']:g} of a metric's scale on any of {len(attrs['metrics'])} ranked "
         f"metrics under any of {len(attrs['strategies'])} strategies ({attrs['worlds']} "
-        f"worlds per state, seed {attrs['seed']}, one input at a time)."
+        f"worlds per state, seed {attrs['seed']}, one input at a time from the nominal "
+        f"state and {attrs['bases']} base states)."
     )
 
 

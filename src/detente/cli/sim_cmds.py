@@ -25,16 +25,16 @@ err = Console(stderr=True, highlight=False)
 TABLE_METRICS = (
     "rapprochement",
     "reform_share",
-    "majlis_reform_majority",
+    "legislature_reform_majority",
     "presidency_reform",
     "sanctions",
     "dialogue",
     "terror_support",
     "wmd",
     "allied_support",
-    "us_domestic_cost",
+    "focal_domestic_cost",
     "unreciprocated",
-    "congress_balance",
+    "focal_legislature_balance",
 )
 #: Table metrics that are 0/1 per world when the scenario does not declare their unit.
 SHARE_METRICS = binary_metrics()

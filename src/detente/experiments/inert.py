@@ -14,6 +14,11 @@ module screens for them one at a time, with common random numbers:
 * an input's effect on a metric under a strategy is the spread (largest minus smallest) of
   those means over its three states (low, nominal, high): the largest absolute change that
   moving it anywhere across its range makes;
+* with ``bases`` (:data:`BASES` in ``validate --inputs`` and the tests), the same is done
+  from each of that many base states spread over the whole space (:func:`base_states`),
+  and the effect is the largest over the nominal and base origins: an input whose path
+  opens only when other inputs are away from nominal (a step Congress blocks at nominal
+  values, say) then moves an outcome from some base;
 * the effect is divided by the metric's *scale* (:func:`metric_scales`): the standard
   deviation of the metric across worlds at the nominal state, the largest over strategies
   (the natural unit of "how much this outcome varies anyway"); when that is zero, the
@@ -46,6 +51,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel
+from scipy.stats import qmc
 
 from detente.errors import InputError, InputProblem, did_you_mean
 from detente.experiments.analysis import outcome_spec
@@ -68,6 +74,10 @@ EDGE = 1e-6
 KNOWN_SUFFIX = ".inert.csv"
 #: Worlds per state of the default screen.
 WORLDS = 16
+#: Base states of the default screen: an input is also moved across its range from each of
+#: these points of the whole space (:func:`base_states`), so one that matters only when
+#: other inputs are away from nominal is not called inert.
+BASES = 8
 #: Columns of :func:`input_effects` before the per-(metric, strategy) effects.
 COLUMNS = ["input", "kind", "low", "nominal", "high", "effect", "metric", "strategy", "inert"]
 
@@ -88,6 +98,8 @@ def input_kind(scenario: Scenario, param: UncertainParameter) -> str:
     is (``(iran)``, ``(third party)``): the country, or "third party" for an actor of a
     third-party country or of none.
     """
+    if param.members:
+        return f"sample_together ({param.name.split('[', 1)[0]})"
     parts: list[str] = []
     obj: object = scenario
     for key in param.loc:
@@ -117,6 +129,29 @@ def perturbed_states(params: Sequence[UncertainParameter]) -> pd.DataFrame:
         inset = EDGE * (p.high - p.low)
         rows[1 + 2 * j, j] = p.low + inset
         rows[2 + 2 * j, j] = p.high - inset
+    return pd.DataFrame(rows, columns=[p.name for p in params])
+
+
+def base_states(params: Sequence[UncertainParameter], bases: int, seed: int) -> pd.DataFrame:
+    """``bases`` points spread over the whole space (Latin hypercube of the inputs'
+    distributions, inset by :data:`EDGE`), seeded: the same for every input screened."""
+    if bases < 1:
+        return pd.DataFrame(columns=[p.name for p in params], dtype=float)
+    unit = qmc.LatinHypercube(d=len(params), seed=np.random.default_rng([seed, 1])).random(bases)
+    return to_values(params, EDGE + (1 - 2 * EDGE) * unit).reset_index(drop=True)
+
+
+def radial_states(
+    params: Sequence[UncertainParameter], base: pd.Series, inputs: NDArray[np.int64]
+) -> pd.DataFrame:
+    """From ``base``, each of ``inputs`` (positions) at its low, then at its high bound
+    (rows ``2 k`` and ``2 k + 1`` for the ``k``-th input), the others at the base."""
+    rows = np.tile(base.to_numpy(dtype=float), (2 * len(inputs), 1))
+    for k, j in enumerate(inputs.tolist()):
+        p = params[j]
+        inset = EDGE * (p.high - p.low)
+        rows[2 * k, j] = p.low + inset
+        rows[2 * k + 1, j] = p.high - inset
     return pd.DataFrame(rows, columns=[p.name for p in params])
 
 
@@ -260,6 +295,7 @@ def input_effects(
     tolerance: float = TOLERANCE,
     shortcut: bool = False,
     inputs: Sequence[str] | None = None,
+    bases: int = 0,
 ) -> pd.DataFrame:
     """One-at-a-time effects of every sampled input on every ranked metric, with CRN.
 
@@ -282,6 +318,11 @@ def input_effects(
     inputs : sequence of str, optional
         Screen only these inputs (scenario paths; default: every one); the frame then has
         their rows only, in the scenario's order.
+    bases : int
+        Also move every input across its range from each of ``bases`` points of the whole
+        space (:func:`base_states`; with ``shortcut``, only inputs still inert): an input
+        then counts as moving when it moves an outcome from any of the points, nominal or
+        base. ``BASES`` is the screen of ``validate --inputs`` and of the tests.
 
     Returns
     -------
@@ -299,29 +340,57 @@ def input_effects(
         Not a system scenario, no uncertainty, an unknown strategy, bad counts.
     """
     screen = prepare(scenario, strategies, worlds, seed)
-    states = perturbed_states(screen.params)
     n, n_metrics = len(screen.params), len(screen.metrics)
     effects = np.full((n, len(screen.strategies) * n_metrics), np.nan)
-    live = np.arange(n) if inputs is None else _positions(screen.params, inputs)
-    chosen = live.copy()
-    for k, strategy in enumerate(screen.strategies):
-        if not len(live):
-            break
-        rows = np.column_stack([1 + 2 * live, 2 + 2 * live]).ravel()
-        means, _ = state_means(screen.scenario, strategy, states.iloc[rows], worlds, seed)
-        for i, m in enumerate(screen.metrics):
-            trio = np.stack(
-                [np.full(len(live), screen.nominal[strategy][m]), means[m][0::2], means[m][1::2]]
-            )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # undefined everywhere
-                spread = np.nanmax(trio, axis=0) - np.nanmin(trio, axis=0)
-            effects[live, k * n_metrics + i] = np.nan_to_num(spread, nan=0.0)
-        if shortcut:
-            moved = _relative(screen, effects[live, k * n_metrics : (k + 1) * n_metrics])
-            live = live[~(moved > tolerance).any(axis=1)]
+    chosen = np.arange(n) if inputs is None else _positions(screen.params, inputs)
+    nominal = perturbed_states(screen.params).iloc[0]
+    bases_frame = base_states(screen.params, bases, seed)
+    origins = [(nominal, screen.nominal)] + [
+        (row, _base_means(screen, bases_frame.iloc[[b]]))
+        for b, (_, row) in enumerate(bases_frame.iterrows())
+    ]
+    for origin, origin_means in origins:
+        live = chosen if not shortcut else chosen[_still_inert(screen, effects[chosen],
+                                                                tolerance)]
+        for k, strategy in enumerate(screen.strategies):
+            if not len(live):
+                break
+            states = radial_states(screen.params, origin, live)
+            means, _ = state_means(screen.scenario, strategy, states, worlds, seed)
+            cols = slice(k * n_metrics, (k + 1) * n_metrics)
+            for i, m in enumerate(screen.metrics):
+                trio = np.stack([np.full(len(live), origin_means[strategy][m]),
+                                 means[m][0::2], means[m][1::2]])
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # undefined everywhere
+                    spread = np.nan_to_num(np.nanmax(trio, axis=0) - np.nanmin(trio, axis=0),
+                                           nan=0.0)
+                col = k * n_metrics + i
+                effects[live, col] = np.fmax(effects[live, col], spread)
+            if shortcut:
+                moved = _relative(screen, effects[live, cols])
+                live = live[~(moved > tolerance).any(axis=1)]
     frame = _frame(screen, screen.params, effects, tolerance)
+    frame.attrs["bases"] = bases
     return frame if inputs is None else frame.iloc[chosen].reset_index(drop=True)
+
+
+def _base_means(screen: Screen, base: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """A base state's mean of every ranked metric under every strategy."""
+    out: dict[str, dict[str, float]] = {}
+    for strategy in screen.strategies:
+        means, _ = state_means(screen.scenario, strategy, base, screen.worlds, screen.seed)
+        out[strategy] = {m: float(means[m][0]) for m in screen.metrics}
+    return out
+
+
+def _still_inert(screen: Screen, effects: FloatArray, tolerance: float) -> NDArray[np.bool_]:
+    """Which rows of ``effects`` (inputs x strategies*metrics, NaN: not measured) have moved
+    no ranked metric beyond ``tolerance`` yet."""
+    relative = np.concatenate(
+        [_relative(screen, part) for part in np.hsplit(effects, len(screen.strategies))], axis=1
+    )
+    return np.asarray(~(np.nan_to_num(relative, nan=0.0) > tolerance).any(axis=1))
 
 
 def _positions(params: Sequence[UncertainParameter], inputs: Sequence[str]) -> NDArray[np.int64]:

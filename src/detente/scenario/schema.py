@@ -428,6 +428,23 @@ class NotSampled(Provenance):
     reason: str = Field(min_length=1)
 
 
+class SampleTogether(Provenance):
+    """Uncertain numbers sampled as one group: one shared shift moves them all.
+
+    ``inputs`` are uncertainty names with ``*`` wildcards (as in :class:`NotSampled`); each
+    must match at least one sampled number, and a number goes to the first entry that
+    matches it. Without ``per`` the matched numbers form one group ``together[<id>]``; with
+    ``per: camp`` one group per country, camp and the rest of an actor number's path
+    (``<id>[<country>/<camp>].<rest>``). ``reason`` says why their errors are shared
+    (:mod:`detente.scenario.together`).
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    inputs: list[str] = Field(min_length=1)
+    per: Literal["camp"] | None = None
+    reason: str = Field(min_length=1)
+
+
 # ---------------------------------------------------------------------------------------
 # History (docs/history.md): scripted policy, dated events, observations
 # ---------------------------------------------------------------------------------------
@@ -629,6 +646,10 @@ class Scenario(Provenance):
     not_sampled: list[NotSampled] = Field(
         default_factory=list,
         description="Uncertain numbers no mechanism reads, left out of sampling with a reason.",
+    )
+    sample_together: list[SampleTogether] = Field(
+        default_factory=list,
+        description="Uncertain numbers whose errors are shared, sampled as one group each.",
     )
     parameters: dict[str, Number] = Field(
         default_factory=dict, description="Model parameters of the engines (see docs/model.md)."
@@ -960,6 +981,7 @@ def reference_problems(
         out.extend(history_problems(s, extra))
     out.extend(ablation_problems(s))
     out.extend(not_sampled_problems(s))
+    out.extend(sample_together_problems(s))
 
     if s.kind == "system":
         if not s.countries:
@@ -975,7 +997,8 @@ def ablation_problems(s: Scenario) -> list[tuple[Loc, str]]:
         return []
     from detente.scenario.uncertainty import uncertainties  # it imports this module
 
-    names = {p.name for p in uncertainties(s)}
+    params = uncertainties(s)
+    names = {p.name for p in params} | {m for p in params for m in p.members}
     out: list[tuple[Loc, str]] = []
     for i, ab in enumerate(s.ablations):
         if not ab.has_provenance:
@@ -1018,6 +1041,16 @@ def not_sampled_problems(s: Scenario) -> list[tuple[Loc, str]]:
                     )
                 )
     return out
+
+
+def sample_together_problems(s: Scenario) -> list[tuple[Loc, str]]:
+    """``sample_together`` entries that group nothing, overlap, or give no provenance."""
+    if not s.sample_together:
+        return []
+    from detente.scenario.together import together_problems
+    from detente.scenario.uncertainty import groupable_numbers
+
+    return together_problems(s, groupable_numbers(s))
 
 
 def _demand_problems(

@@ -18,7 +18,16 @@ from pydantic import BaseModel
 
 from detente.errors import InputError, InputProblem, did_you_mean
 from detente.scenario.numbers import Distribution, Uncertain
+from detente.scenario.patterns import name_pattern
 from detente.scenario.schema import Loc, Scenario
+from detente.scenario.together import (
+    SHIFT_HIGH,
+    SHIFT_LOW,
+    SHIFT_NOMINAL,
+    Group,
+    groups,
+    member_value,
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,9 @@ class UncertainParameter:
     mean: float | None
     sd: float | None
     provenance: str
+    members: tuple[str, ...] = ()
+    """For a group of numbers sampled together: their names (the group's value is a shift,
+    :mod:`detente.scenario.together`); empty for a single number."""
 
 
 def _label(parts: list[str]) -> str:
@@ -68,11 +80,6 @@ HISTORY_PREFIX = "history."
 """Names of the numbers of a scenario's ``history`` section (its dated events)."""
 
 
-def name_pattern(pattern: str) -> re.Pattern[str]:
-    """An uncertainty-name pattern: ``*`` matches any run of characters, all else is literal."""
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
-
-
 def _not_sampled_rules(scenario: Scenario) -> list[tuple[re.Pattern[str], str]]:
     """The scenario's ``not_sampled`` patterns, compiled, each with its reason."""
     return [(name_pattern(p), e.reason) for e in scenario.not_sampled for p in e.inputs]
@@ -93,6 +100,45 @@ def not_sampled(scenario: Scenario) -> dict[str, str]:
     return {name: reason for name, reason in found if reason is not None}
 
 
+def groupable_numbers(scenario: Scenario) -> list[tuple[Loc, str, Uncertain]]:
+    """The numbers ``sample_together`` may group: ranges, sampled (not ``not_sampled``),
+    outside the ``history`` section."""
+    rules = _not_sampled_rules(scenario)
+    return [
+        (loc, name, u) for loc, name, u in uncertain_numbers(scenario)
+        if u.is_range and not name.startswith(HISTORY_PREFIX)
+        and not (rules and _reason(rules, name) is not None)
+    ]
+
+
+def sample_groups(scenario: Scenario) -> list[Group]:
+    """The scenario's groups of numbers sampled together (:mod:`detente.scenario.together`)."""
+    if not scenario.sample_together:
+        return []
+    return groups(scenario, groupable_numbers(scenario))[0]
+
+
+def _parameter(name: str, loc: Loc, u: Uncertain) -> UncertainParameter:
+    low, high = u.bounds()
+    dist = u.distribution
+    if dist is None:  # is_range guarantees a distribution
+        raise ValueError(f"{name}: a range without a distribution")
+    return UncertainParameter(
+        name=name, loc=loc, low=low, high=high, nominal=u.nominal, distribution=dist,
+        mode=u.mode, mean=u.mean, sd=u.sd, provenance=u.provenance_text,
+    )
+
+
+def _group_parameter(scenario: Scenario, group: Group) -> UncertainParameter:
+    entry = scenario.sample_together[group.entry]
+    return UncertainParameter(
+        name=group.name, loc=(), low=SHIFT_LOW, high=SHIFT_HIGH, nominal=SHIFT_NOMINAL,
+        distribution="triangular", mode=SHIFT_NOMINAL, mean=None, sd=None,
+        provenance=f"{entry.provenance_text}; sampled together: {entry.reason}",
+        members=tuple(m.name for m in group.members),
+    )
+
+
 def uncertainties(scenario: Scenario, *, history: bool = False) -> list[UncertainParameter]:
     """The scenario's uncertainties: every number given with a range or a spread.
 
@@ -105,32 +151,28 @@ def uncertainties(scenario: Scenario, *, history: bool = False) -> list[Uncertai
         scenario's strategies leave them out: sampled there, they would be inert.
 
     Numbers the scenario's ``not_sampled`` names (:func:`not_sampled`) are left out too:
-    no mechanism reads them, and they keep their nominal value in every state.
+    no mechanism reads them, and they keep their nominal value in every state. Numbers a
+    ``sample_together`` entry groups are one uncertainty per group (its shift,
+    :mod:`detente.scenario.together`), listed where its first member would be.
     """
     params = []
     rules = _not_sampled_rules(scenario)
+    found, group_of = (
+        groups(scenario, groupable_numbers(scenario)) if scenario.sample_together else ([], {})
+    )
+    by_name = {g.name: g for g in found}
+    listed: set[str] = set()
     for loc, name, u in uncertain_numbers(scenario):
         if not u.is_range or (not history and name.startswith(HISTORY_PREFIX)):
             continue
         if rules and _reason(rules, name) is not None:
             continue
-        low, high = u.bounds()
-        dist = u.distribution
-        assert dist is not None
-        params.append(
-            UncertainParameter(
-                name=name,
-                loc=loc,
-                low=low,
-                high=high,
-                nominal=u.nominal,
-                distribution=dist,
-                mode=u.mode,
-                mean=u.mean,
-                sd=u.sd,
-                provenance=u.provenance_text,
-            )
-        )
+        group = group_of.get(name)
+        if group is None:
+            params.append(_parameter(name, loc, u))
+        elif group not in listed:
+            listed.add(group)
+            params.append(_group_parameter(scenario, by_name[group]))
     return params
 
 
@@ -151,6 +193,8 @@ class _ResolvePlan:
 
     names: frozenset[str]
     tree: _Tree
+    groups: dict[str, Group]
+    """Groups sampled together, by name: a value for one sets its members."""
 
 
 def _plan_of(scenario: Scenario) -> _ResolvePlan:
@@ -162,7 +206,8 @@ def _plan_of(scenario: Scenario) -> _ResolvePlan:
             node = cast(_Tree, node.setdefault(key, {}))
         node[loc[-1]] = _Leaf(name, u.nominal)
         names.add(name)
-    return _ResolvePlan(frozenset(names), tree)
+    by_name = {g.name: g for g in sample_groups(scenario)}
+    return _ResolvePlan(frozenset(names | set(by_name)), tree, by_name)
 
 
 #: How many scenarios' plans :func:`_plan` keeps (keyed by identity; an entry keeps its
@@ -220,7 +265,9 @@ def resolve(scenario: Scenario, values: Mapping[str, float] | None = None) -> Sc
     ----------
     scenario : Scenario
     values : mapping of uncertainty name to value, optional
-        Values for some uncertainties; all others take their nominal value.
+        Values for some uncertainties; all others take their nominal value. A group's
+        value (its shift) sets each of its members (:func:`member_value`) unless the
+        member is given a value of its own.
 
     Raises
     ------
@@ -241,6 +288,10 @@ def resolve(scenario: Scenario, values: Mapping[str, float] | None = None) -> Sc
     ]
     if problems:
         raise InputError(problems)
+    for name in [k for k in values if k in plan.groups]:
+        shift = float(values.pop(name))
+        for member in plan.groups[name].members:
+            values.setdefault(member.name, member_value(member, shift))
     return cast(Scenario, _rebuild(scenario, plan.tree, values))
 
 

@@ -278,7 +278,7 @@ def summarize(
         (:func:`~detente.sim.engine.reported_metrics`; ``rapprochement`` is 1 if dialogue
         opened at any time), ``time_to_reciprocation`` (quarters to the first Iranian
         conciliatory step after a U.S. one; ``horizon + 1`` if never),
-        ``time_to_rapprochement`` (likewise), ``max_unreciprocated``, ``max_us_domestic_cost``,
+        ``time_to_rapprochement`` (likewise), ``max_unreciprocated``, ``max_focal_domestic_cost``,
         ``mean_reform_share``, ``min_reform_share`` (with a reform camp) and
         ``backlash_events``.
     """

@@ -93,7 +93,7 @@ def reported_metrics(system: System) -> tuple[str, ...]:
     """The metrics of :data:`METRICS` that ``system`` supports, in that order.
 
     A metric tied to a role (``terror_support`` needs an issue with ``role: terror-support``,
-    ``majlis_reform_majority`` an elected ``role: legislature`` institution of the internal
+    ``legislature_reform_majority`` an elected ``role: legislature`` institution of the internal
     side, ...; :attr:`detente.metrics.Metric.needs`) is left out for a scenario that lacks the
     role, so a case with no such issue or institution neither reports nor ranks it. Absent
     the role, the engine would record a constant 0 that reads as an outcome. The flagship
@@ -1443,8 +1443,8 @@ def run_layout(
         share = (o_clout * o_reform).sum(axis=1) / np.where(tot > 0, tot, 1)
         rec = {
             "reform_share": share,
-            "majlis_reform_majority": o_ctrl[:, sy.reported["majlis"]]
-            if "majlis" in sy.reported
+            "legislature_reform_majority": o_ctrl[:, sy.reported["legislature"]]
+            if "legislature" in sy.reported
             else np.zeros(n),
             "presidency_reform": o_ctrl[:, sy.reported["presidency"]]
             if "presidency" in sy.reported
@@ -1455,14 +1455,14 @@ def run_layout(
             },
             "rapprochement": opened,
             "allied_support": allied,
-            "us_domestic_cost": cost,
+            "focal_domestic_cost": cost,
             "unreciprocated": unrec,
             "public_support": support,
-            "belief_us": _expit(lb_f),
-            "belief_iran": _expit(lb_o),
-            "us_level": play_f,
-            "iran_level": play_o,
-            "congress_balance": balance,
+            "focal_belief": _expit(lb_f),
+            "internal_belief": _expit(lb_o),
+            "focal_level": play_f,
+            "internal_level": play_o,
+            "focal_legislature_balance": balance,
             "vetting": vet,
             "disillusion": disillusion,
             "regional_threat": threat,

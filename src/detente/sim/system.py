@@ -9,7 +9,7 @@ bargaining (Iran).
 
 Which issue is the sanctions level, the dialogue level, ... is read from the issues' ``role:``
 fields (:data:`ISSUE_ROLES`; ``sanctions`` and ``dialogue`` are required); the institutions
-behind the ``majlis_reform_majority`` and ``presidency_reform`` metrics are the internal
+behind the ``legislature_reform_majority`` and ``presidency_reform`` metrics are the internal
 side's elected institutions with ``role: legislature`` and ``role: presidency``
 (:data:`REPORTED_ROLES`). Nothing is inferred from ids.
 """
@@ -57,7 +57,7 @@ ISSUE_ROLES: dict[str, str] = {
 #: dictation read the sanctions level; rapprochement is the dialogue level).
 REQUIRED_ISSUE_ROLES: tuple[str, ...] = ("sanctions", "dialogue")
 #: Metric institution name -> institution ``role:`` (internal side, elected).
-REPORTED_ROLES: dict[str, str] = {"majlis": "legislature", "presidency": "presidency"}
+REPORTED_ROLES: dict[str, str] = {"legislature": "legislature", "presidency": "presidency"}
 #: Actor kinds whose clout follows public support between elections.
 MOBILE_KINDS = ("faction", "society")
 #: Default relative spread (low, high) of an implementation delay given as a plain number.
