@@ -93,7 +93,8 @@ def validate(
         typer.Option(
             "--bases",
             help="With --inputs: also move each input from this many base states spread "
-            "over the whole space (0: from the nominal state only) [default: 8].",
+            "over the whole space (0: from the nominal state only) [default: 8; the inputs "
+            "found inert are looked at again with 64 worlds and 32 base states].",
         ),
     ] = None,
     strict: Annotated[
@@ -131,13 +132,14 @@ def validate(
     if not inputs:
         console.print(summary)
         return
-    from detente.experiments.inert import BASES, WORLDS, input_effects
+    from detente.experiments.inert import BASES, RECHECK_BASES, WORLDS, screen_inputs
 
     if bases is not None and bases < 0:
         raise InputError.single("<command line>", f"--bases must be >= 0 (got {bases})")
     typer.echo(f"screening {s.id}'s sampled inputs one at a time ...", err=True)
-    frame = input_effects(s, worlds=WORLDS if worlds is None else worlds, seed=seed,
-                          shortcut=True, bases=BASES if bases is None else bases)
+    n_bases = BASES if bases is None else bases
+    frame = screen_inputs(s, worlds=WORLDS if worlds is None else worlds, seed=seed,
+                          bases=n_bases, recheck_bases=RECHECK_BASES if n_bases else 0)
     if as_json:
         typer.echo(json.dumps(screen_json(s, frame), indent=2, allow_nan=False))
     else:
@@ -161,6 +163,7 @@ def screen_json(s: Scenario, frame: pd.DataFrame) -> dict[str, object]:
         "worlds": frame.attrs["worlds"],
         "seed": frame.attrs["seed"],
         "bases": frame.attrs["bases"],
+        "recheck": frame.attrs["recheck"],
         "strategies": frame.attrs["strategies"],
         "metrics": frame.attrs["metrics"],
         "inert_inputs": inert_inputs(frame).to_dict("records"),
@@ -206,7 +209,9 @@ def print_screen(frame: pd.DataFrame) -> None:
         f"{attrs['tolerance']:g} of a metric's scale on any of {len(attrs['metrics'])} ranked "
         f"metrics under any of {len(attrs['strategies'])} strategies ({attrs['worlds']} "
         f"worlds per state, seed {attrs['seed']}, one input at a time from the nominal "
-        f"state and {attrs['bases']} base states)."
+        f"state and {attrs['bases']} base states; the {attrs['recheck']['inputs']} found "
+        f"inert looked at again with {attrs['recheck']['worlds']} worlds and "
+        f"{attrs['recheck']['bases']} base states)."
     )
 
 

@@ -60,7 +60,6 @@ from detente.experiments.runner import check_strategies, default_strategies
 from detente.experiments.sampling import to_values
 from detente.experiments.sensitivity import morris_analyze, morris_sample
 from detente.scenario import Scenario, UncertainParameter, load_scenario, uncertainties
-from detente.scenario.builtins import builtin_dir
 from detente.sim.api import _chunk_summary
 from detente.sim.stacked import run_states
 
@@ -70,14 +69,16 @@ TOLERANCE = 1e-9
 #: bound itself can be a value the engine refuses (an instrument whose only effect is 0),
 #: and a continuous sample never holds it.
 EDGE = 1e-6
-#: File name ending of a built-in scenario's known list of inert inputs (:func:`known_inert`).
-KNOWN_SUFFIX = ".inert.csv"
 #: Worlds per state of the default screen.
 WORLDS = 16
 #: Base states of the default screen: an input is also moved across its range from each of
 #: these points of the whole space (:func:`base_states`), so one that matters only when
 #: other inputs are away from nominal is not called inert.
 BASES = 8
+#: The second look of :func:`screen_inputs` at the inputs the first finds inert: more worlds
+#: (a vote that flips in few worlds) and more base states (a path open in a small region).
+RECHECK_WORLDS = 64
+RECHECK_BASES = 32
 #: Columns of :func:`input_effects` before the per-(metric, strategy) effects.
 COLUMNS = ["input", "kind", "low", "nominal", "high", "effect", "metric", "strategy", "inert"]
 
@@ -393,6 +394,43 @@ def _still_inert(screen: Screen, effects: FloatArray, tolerance: float) -> NDArr
     return np.asarray(~(np.nan_to_num(relative, nan=0.0) > tolerance).any(axis=1))
 
 
+def screen_inputs(
+    scenario: Scenario | str,
+    strategies: Sequence[str] | None = None,
+    *,
+    worlds: int = WORLDS,
+    seed: int = 0,
+    bases: int = BASES,
+    inputs: Sequence[str] | None = None,
+    recheck_worlds: int = RECHECK_WORLDS,
+    recheck_bases: int = RECHECK_BASES,
+) -> pd.DataFrame:
+    """The screen of ``validate --inputs`` and of the tests: two looks, the second closer.
+
+    First :func:`input_effects` (``shortcut``, ``bases`` base states, ``worlds`` worlds);
+    then the inputs it finds inert again, with ``recheck_worlds`` worlds and
+    ``recheck_bases`` base states, as an input on a rare path (a vote that flips in few
+    worlds, a step that passes only in a corner of the space) moves nothing in a small
+    sample. Their rows are replaced by the second look's (``effect`` is relative to each
+    look's own scales). ``attrs["recheck"]`` gives its settings and how many it rechecked.
+    """
+    frame = input_effects(scenario, strategies, worlds=worlds, seed=seed, shortcut=True,
+                          inputs=inputs, bases=bases)
+    suspects = list(frame.loc[frame["inert"], "input"])
+    frame.attrs["recheck"] = {"worlds": recheck_worlds, "bases": recheck_bases,
+                              "inputs": len(suspects)}
+    if not suspects or (recheck_worlds <= worlds and recheck_bases <= bases):
+        return frame
+    again = input_effects(scenario, strategies, worlds=recheck_worlds, seed=seed,
+                          shortcut=True, inputs=suspects, bases=recheck_bases).set_index("input")
+    out = frame.set_index("input")
+    out.loc[suspects, again.columns] = again[list(again.columns)].to_numpy()
+    out["inert"] = out["inert"].astype(bool)
+    result = out.reset_index()
+    result.attrs = {**frame.attrs}
+    return result
+
+
 def _positions(params: Sequence[UncertainParameter], inputs: Sequence[str]) -> NDArray[np.int64]:
     """Indices of ``inputs`` among ``params`` (sorted); one line per unknown name."""
     index = {p.name: i for i, p in enumerate(params)}
@@ -477,31 +515,17 @@ def inert_inputs(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[frame["inert"], ["input", "kind"]].reset_index(drop=True)
 
 
-def known_inert(name: str) -> pd.DataFrame:
-    """A built-in scenario's known inert inputs, ``data/scenarios/<name>.inert.csv``.
-
-    Columns ``input`` (scenario path), ``kind`` (:func:`input_kind`), ``long`` (``inert``,
-    or ``moves`` for an input on a rare path that a screen with more worlds sees move an
-    outcome), ``morris`` (``moves`` for an input that matters jointly, :func:`morris_screen`)
-    and ``reason`` (the mechanism the input lacks). ``tests/test_inert_inputs.py``
-    fails when the screen finds an inert input the list lacks or a listed input that is no
-    longer inert, so the list follows the model.
-    """
-    path = builtin_dir() / f"{name}{KNOWN_SUFFIX}"
-    if not path.is_file():
-        raise InputError.single(str(path), "no known list of inert inputs for this scenario")
-    return pd.read_csv(path, comment="#", dtype=str, keep_default_na=False)
-
-
 def count_by_kind(frame: pd.DataFrame) -> pd.Series:
     """How many inputs of each kind are inert, most first."""
     return inert_inputs(frame)["kind"].value_counts()
 
 
 __all__ = [
+    "BASES",
     "COLUMNS",
     "TOLERANCE",
     "WORLDS",
+    "base_states",
     "count_by_kind",
     "inert_inputs",
     "input_effects",
@@ -510,6 +534,8 @@ __all__ = [
     "morris_screen",
     "perturbed_states",
     "prepare",
+    "radial_states",
     "ranked_metrics",
+    "screen_inputs",
     "state_means",
 ]
