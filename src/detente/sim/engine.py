@@ -72,13 +72,19 @@ from detente.sim.mechanisms.iran_response import (
 )
 from detente.sim.rng import StackedRNG, WorldRNG, name_key
 from detente.sim.strategies import Strategy, View
-from detente.sim.system import Side, System
+from detente.sim.system import LegislativePlan, Side, System
+from detente.sim.world_state import (
+    NEVER,
+    StepDraws,
+    WorldState,
+    draw_step_numbers,
+    initial_state,
+)
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
 
-NEVER = np.iinfo(np.int64).max // 4
 
 #: Metrics recorded per world and step, in this order: the registry's step metrics
 #: (:mod:`detente.metrics`, which the scenario schema reads without importing the engine).
@@ -866,6 +872,980 @@ def run_chunk(
     )
 
 
+@dataclass(frozen=True, eq=False)
+class StepContext:
+    """What the step functions read and never change: one run's system, plans and layout.
+
+    Built once per run (:func:`step_context`); the per-step state is a
+    :class:`~detente.sim.world_state.WorldState`.
+    """
+
+    system: System
+    plans: Plans
+    layout: Layout
+    legislature: LegislativePlan | None  # the focal legislature acting on its own (4c)
+    focal_unitary: bool  # the focal side ratifies nothing (a unitary government)
+    menu_f: BoolArray  # [K_f] the focal strategy's menu
+    status_quo_rows: FloatArray  # [1 or n, I]
+    demand_rows: FloatArray  # [1 or n, I] Iran's stated conditions
+    o_base_rows: FloatArray  # [1 or n, A_o] Iran's actors' base clout
+    menace_issues: tuple[int, ...]  # the terror-support and WMD issues present
+    event_steps: frozenset[int]  # steps with scheduled events (history replays)
+    election_steps: frozenset[int]  # steps with an internal election
+    focal_election_steps: frozenset[int]  # steps with a focal election (4b)
+
+
+def step_context(
+    system: System, plans: Plans, layout: Layout, focal_unitary: bool
+) -> StepContext:
+    """The read-only context of a run of ``system`` over ``layout``."""
+    sy, r = system, system.roles
+    events, fe = sy.events, sy.focal_elections
+    return StepContext(
+        system=sy,
+        plans=plans,
+        layout=layout,
+        legislature=None if focal_unitary else sy.legislative,
+        focal_unitary=focal_unitary,
+        menu_f=sy.focal_menu if sy.focal_menu is not None
+        else np.ones(sy.focal.n_instruments, dtype=bool),
+        status_quo_rows=_rows(sy.status_quo, 1),
+        demand_rows=_rows(sy.demand, 1),
+        o_base_rows=_rows(sy.internal.clout, 1),
+        menace_issues=tuple(r[x] for x in ("terror", "wmd") if r[x] >= 0),
+        event_steps=frozenset(int(x) for x in events.step) if events is not None
+        else frozenset(),
+        election_steps=frozenset(int(s) for s in sy.elections.step),
+        focal_election_steps=frozenset(int(x) for x in fe.step) if fe is not None
+        else frozenset(),
+    )
+
+
+def issue_share(level: FloatArray, system: System, i: int) -> FloatArray:
+    """Issue ``i``'s level as a share of its range, ``[n]``; zeros without the issue (``i < 0``)."""
+    if i < 0:
+        return np.zeros(level.shape[0])
+    return np.asarray((level[:, i] - system.low[i]) / system.span[i])
+
+
+def requires_met(side: Side, active: BoolArray) -> BoolArray:
+    """``[n, K]``: every instrument another one ``requires`` is in force (section 2)."""
+    if not side.requires.any():
+        return np.ones(active.shape, dtype=bool)
+    missing = (~active).astype(np.float64) @ side.requires.T.astype(np.float64)
+    return np.asarray(missing == 0)
+
+
+def floor_vote(
+    ctx: StepContext, f_pos: FloatArray, cand: BoolArray, threshold: Any, at: FloatArray,
+    clout: FloatArray,
+) -> BoolArray:
+    """The focal legislature's floor vote (its members only) on ``cand`` at levels ``at``.
+
+    ``f_pos`` is the focal side's ideal points now (section 4b: the floor follows the
+    hawk/engager balance); docs/model.md 4c.
+    """
+    leg = ctx.legislature
+    assert leg is not None
+    sy = ctx.system
+    return voted(sy.focal, ctx.plans.vote_f, cand, at, f_pos, clout * leg.members[None, :],
+                 sy.span, 1.0, threshold)
+
+
+def _event_sum(x: FloatArray, now: BoolArray, layout: Layout) -> FloatArray:
+    """The summed effects of the events of this step: ``[I]``, or ``[n, I]`` per world."""
+    if x.ndim == 2:
+        return np.asarray(x[now].sum(axis=0))
+    summed = np.empty((layout.n, x.shape[2]))
+    for sl in layout.slices:
+        summed[sl] = x[sl.start][now].sum(axis=0)
+    return summed
+
+
+def _event_total(x: FloatArray, now: BoolArray) -> FloatArray:
+    """The summed value of the events of this step: ``x`` is ``[E]``, or ``[n, E]``."""
+    return np.asarray(x[now].sum() if x.ndim == 1 else x[:, now].sum(axis=1))
+
+
+# ------------------------------------------------------------------ 1. choice
+def choose(
+    ctx: StepContext, st: WorldState, t: int, strategy: Strategy, view_rng: WorldRNG
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The focal strategy's cooperation level this step (docs/model.md 1).
+
+    The strategy sees its own played levels, the other side's levels as it perceived them
+    and its belief that the other reciprocates.
+
+    Returns
+    -------
+    belief_f, belief_o, level_f : ndarray [n]
+        Both sides' beliefs (probabilities) at the start of the step, and the focal level.
+    """
+    b_f, b_o = _expit(st.log_odds_f), _expit(st.log_odds_o)
+    lev_f = _clip(
+        strategy.move(View(t, st.own_f[:, :t], st.perceived_f[:, :t], b_f, view_rng)), 0.0, 1.0
+    )
+    return b_f, b_o, lev_f
+
+
+def internal_positions(
+    ctx: StepContext, st: WorldState, belief_o: FloatArray, bite: FloatArray
+) -> FloatArray | NDArray[np.float32]:
+    """Iran's effective positions per issue and camp this step (docs/model.md 2, "Internal side").
+
+    Its actors answer what has changed since the start: the U.S. gesture as Iran perceives
+    it, its belief, the sanctions as they bite (``bite``, section 5b), its conditions met,
+    the pressure under which concessions are pocketed (with the last step's visible U.S.
+    backing of the reformers), the regional threat and the settlement
+    (:func:`detente.sim.mechanisms.iran_response.iran_positions`).
+    """
+    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
+    nl = p.neutral_level
+    sanc_now = issue_share(st.level, sy, sy.roles["sanctions"])
+    drivers = IranDrivers(
+        gesture=(st.smooth_perceived_o - nl) / (1 - nl),
+        belief=belief_o - pl.b_o0,
+        sanctions=bite * sanc_now - pl.sanc_n0,
+        fulfilment=condition_fulfilment(st.level, ctx.status_quo_rows, ctx.demand_rows),
+        # visible U.S. backing of reformers: the previous step's (section 4)
+        pressure=dictation_pressure(st.hostile_f, _clip(sanc_now - pl.sanc_n0, 0, 1),
+                                    st.backing),
+        threat=st.threat - p.threat_initial,
+        settlement=st.settlement,
+    )
+    return iran_positions(pl.o_pos32, pl.alt_pos32, st.o_control, st.o_reform, drivers,
+                          pl.camp_span32, pl.dict_span32, p, sy, pl.o_used)
+
+
+@dataclass(frozen=True, eq=False)
+class Proposals:
+    """The focal side's agenda this step (:func:`focal_proposals`)."""
+
+    candidates: BoolArray  # [n, K_f] steps to put to ratification
+    withdrawn: BoolArray  # [n, K_f] steps in force the executive withdraws
+    cancelled: BoolArray  # [n, K_f] pending steps it cancels
+    forced: BoolArray | None  # [n, K_f] scripted steps forced into force now (1b)
+    scripted: bool  # the step is inside the history script's span
+
+
+def focal_proposals(
+    ctx: StepContext, st: WorldState, t: int, level_f: FloatArray, pending_f: BoolArray,
+    draws: StepDraws,
+) -> Proposals:
+    """The focal side's ladder, withdrawals and cancellations (docs/model.md 1, 1b, 4c).
+
+    The level becomes the instruments it asks for (:func:`ladder`) on the strategy's menu;
+    a law's sunset puts its renewal on the agenda; past the cost tolerance no new
+    concession is proposed and, at a sampled rate, one in force is withdrawn (retreat); a
+    history script forces and holds its switches. Reversible steps in force that are no
+    longer wanted are withdrawn and pending ones cancelled (``st.f_start``), never the
+    legislature's own acts.
+    """
+    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
+    sf, scr = sy.focal, sy.script
+    f_active, f_by_leg = st.f_active, st.f_by_leg
+    f_menu, f_gest_pos = ctx.menu_f, pl.f_gest_pos
+    want_f = ladder(sf, level_f, p.neutral_level) & f_menu[None, :]
+    scripted = scr is not None and t <= scr.until
+    if not scripted and (sf.sunset_step >= 0).any():  # an expiring law: renewal on the agenda
+        want_f |= congress.renewal_stance(t, sf.sunset_step, sf.renewed_by,
+                                          f_active | pending_f, f_menu & sf.by_executive,
+                                          sf.gesture)
+    if np.any(p.us_cost_tolerance >= 0):
+        retreat = (st.cost > p.us_cost_tolerance) & (p.us_cost_tolerance >= 0)
+        want_f &= ~(retreat[:, None] & f_gest_pos[None, :] & ~f_active & ~pending_f)
+        want_f &= ~congress.cost_retreat(
+            f_active & f_gest_pos[None, :] & sf.reversible[None, :] & ~f_by_leg, sf.cost,
+            st.f_since, retreat, draws.congress[:, t, 1], p.us_retreat_rate, sy.dt)
+    forced = None
+    if scripted:
+        assert scr is not None
+        # scripted switches override the ladder: held on (forced on at its date, never
+        # put to ratification), held off (withdrawn, or cancelled while pending)
+        held = scr.held[t]
+        want_f = (want_f & (held >= 0)[None, :]) | (held > 0)[None, :]
+        forced = scr.force_on[t][None, :] & ~f_active
+    # withdrawals by the executive: reversible steps no longer wanted (not the
+    # legislature's acts: a law is not the executive's to withdraw)
+    drop_f = f_active & ~want_f & sf.reversible[None, :] & ~f_by_leg
+    cancel_f = pending_f & ~want_f & ~f_by_leg
+    st.f_start = np.where(cancel_f, NEVER, st.f_start)
+    cand_f = want_f & ~f_active & ~pending_f & requires_met(sf, f_active)
+    if forced is not None:
+        cand_f &= (scr.held[t] <= 0)[None, :]  # type: ignore[union-attr]
+    return Proposals(cand_f, drop_f, cancel_f, forced, scripted)
+
+
+# ------------------------------------------------------------------ 2. ratification
+def prospective_levels(
+    ctx: StepContext, st: WorldState
+) -> tuple[FloatArray, BoolArray, BoolArray]:
+    """The levels with every pending step's moves, and the pending steps (docs/model.md 2).
+
+    Returns
+    -------
+    prospective : ndarray [n, I]
+        The status quo veto players judge a move against (earlier agreed moves included).
+    pending_f, pending_o : ndarray [n, K] of bool
+    """
+    sy, lay = ctx.system, ctx.layout
+    pending_f = (st.f_start < NEVER) & ~st.f_active
+    pending_o = (st.o_start < NEVER) & ~st.o_active
+    pend_eff = _dot(pending_f.astype(np.float64), sy.focal.effects, lay, 2) + _dot(
+        pending_o.astype(np.float64), sy.internal.effects, lay, 2
+    )
+    return _clip(st.level + pend_eff, sy.low, sy.high), pending_f, pending_o
+
+
+def ratify_focal(
+    ctx: StepContext, st: WorldState, candidates: BoolArray, belief_f: FloatArray,
+    prospective: FloatArray,
+) -> tuple[BoolArray, FloatArray | None]:
+    """The focal side's level II: trust gate, statute lock, vote, vetoes (docs/model.md 2, 4c).
+
+    The executive's proposals need the trust gate where a legislature must approve them,
+    the floor's majority where they would undo a statute in force, a weighted majority less
+    the agenda power (the executive counting in favour) and every veto player's and
+    approval holder's consent (:func:`ratify`); ``st.excess`` records the largest veto
+    excess. A unitary focal side approves every candidate.
+
+    Returns
+    -------
+    approved : ndarray [n, K_f] of bool
+    clout : ndarray [n, A_f] or None
+        The focal actors' clout this step (with the hawk/engager balance), None if unitary.
+    """
+    if ctx.focal_unitary:
+        return candidates, None
+    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
+    sf = sy.focal
+    theta_f = p.reciprocity_threshold_us
+    cand_f = candidates
+    # the trust gate is a condition of approval: apply it before the (costlier) vote
+    cand_f &= ~pl.f_gate[None, :] | (belief_f[:, None] >= _col(theta_f) * _rows(pl.rel_f, 1))
+    f_cl = st.f_clout if st.f_factor is None else np.clip(st.f_clout * st.f_factor, 0, None)
+    if ctx.legislature is not None:  # undoing a statute in force needs the floor, as a bill would
+        lock = congress.statute_lock(st.f_active, sf.locks, sf.effects) & cand_f
+        if lock.any():
+            cand_f &= ~lock | floor_vote(ctx, st.f_pos, lock, p.majority_threshold, st.level,
+                                         f_cl)
+    cand_f = voted(sf, pl.vote_f, cand_f, st.level, st.f_pos, f_cl, sy.span, 1.0,
+                   p.majority_threshold - p.agenda_power, sf.executive)
+    app_f, ex_f = ratify(
+        sf,
+        cand_f,
+        prospective,
+        st.f_pos,
+        pl.f_stake,
+        belief_f,
+        theta_f,
+        pl.f_gate,
+        1.0,
+        sy.low,
+        sy.high,
+        p.approval_tolerance,
+        pl.f_exempt,
+        pl.ratify_f,
+    )
+    st.excess = np.maximum(st.excess, ex_f)
+    return app_f, f_cl
+
+
+def internal_bargain(
+    ctx: StepContext, st: WorldState, belief_o: FloatArray,
+    positions_o: FloatArray | NDArray[np.float32], prospective: FloatArray,
+    pending_o: BoolArray,
+) -> tuple[BoolArray, BoolArray]:
+    """Iran's internal bargaining over every step it could take or reverse (docs/model.md 2).
+
+    Every instrument not in force and not pending is put to the weighted vote at the
+    actors' effective positions (:func:`internal_positions`), behind the trust gate, then
+    to the vetoes and approvals; a reversible step in force is reversed if reversal wins a
+    majority plus the revocation margin and passes the vetoes.
+
+    Returns
+    -------
+    approved, reversed : ndarray [n, K_o] of bool
+    """
+    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
+    so, span, low, high = sy.internal, sy.span, sy.low, sy.high
+    o_active, o_clout = st.o_active, st.o_clout
+    theta_o = p.reciprocity_threshold_iran
+    cand_o = ~o_active & ~pending_o & requires_met(so, o_active)
+    cand_o &= ~pl.o_gate[None, :] | (belief_o[:, None] >= _col(theta_o) * _rows(pl.rel_o, 1))
+    cand_o = voted(so, pl.vote_o, cand_o, st.level, positions_o, o_clout, span, 1.0,
+                   p.majority_threshold)
+    app_o, ex_o = ratify(
+        so,
+        cand_o,
+        prospective,
+        positions_o,
+        pl.o_stake,
+        belief_o,
+        theta_o,
+        pl.o_gate,
+        1.0,
+        low,
+        high,
+        p.approval_tolerance,
+        so.subordinate,
+        pl.ratify_o,
+    )
+    st.excess = np.maximum(st.excess, ex_o)
+    rev_cand = o_active & so.reversible[None, :]
+    if rev_cand.any():
+        rev_cand = voted(so, pl.vote_o, rev_cand, st.level, positions_o, o_clout, span, -1.0,
+                         p.majority_threshold + p.revocation_margin)
+        drop_o, ex_r = ratify(
+            so,
+            rev_cand,
+            prospective,
+            positions_o,
+            pl.o_stake,
+            belief_o,
+            0.0,
+            np.zeros(so.n_instruments, dtype=bool),
+            -1.0,
+            low,
+            high,
+            p.approval_tolerance,
+            so.subordinate,
+            pl.ratify_o,
+        )
+        st.excess = np.maximum(st.excess, ex_r)
+    else:
+        drop_o = np.zeros_like(o_active)
+    return app_o, drop_o
+
+
+def unitary_opponent(
+    ctx: StepContext, st: WorldState, t: int, belief_o: FloatArray, pending_o: BoolArray,
+    opponent: Strategy, view_rng: WorldRNG,
+) -> tuple[BoolArray, BoolArray]:
+    """The internal side played by a unitary strategy instead of its bargaining (run_chunk's
+    ``opponent``): its level's ladder is taken without ratification.
+
+    Returns
+    -------
+    approved, withdrawn : ndarray [n, K_o] of bool
+    """
+    so = ctx.system.internal
+    o_active = st.o_active
+    lev_o = _clip(
+        opponent.move(View(t, st.own_o[:, :t], st.perceived_o[:, :t], belief_o, view_rng)),
+        0.0, 1.0,
+    )
+    want_o = ladder(so, lev_o, ctx.system.params.neutral_level)
+    drop_o = o_active & ~want_o & so.reversible[None, :]
+    st.o_start = np.where(pending_o & ~want_o, NEVER, st.o_start)
+    app_o = want_o & ~o_active & ~pending_o & requires_met(so, o_active)
+    return app_o, drop_o
+
+
+def congress_bills(
+    ctx: StepContext, st: WorldState, t: int, level_f: FloatArray, approved_f: BoolArray,
+    committed: BoolArray, prospective: FloatArray, clout_f: FloatArray | None,
+    draws: StepDraws,
+) -> BoolArray:
+    """The focal legislature's own bills, the executive's veto and its override (docs/model.md 4c).
+
+    Congress judges the levels with the step's approved moves and the laws lapsing now;
+    where they drift from its floor beyond its tolerance it passes its own steps; a bill
+    against the executive's line is vetoed and becomes law only if a two-thirds majority
+    holds. Not while a history script runs, nor without a legislature or bills.
+    Enacted bills join ``committed`` (in place), ``st.f_by_leg``; killed ones ``st.killed``.
+
+    Returns
+    -------
+    approved : ndarray [n, K_f] of bool
+        ``approved_f`` with the enacted bills.
+    """
+    sy, p, pl, lay = ctx.system, ctx.system.params, ctx.plans, ctx.layout
+    sf, leg = sy.focal, ctx.legislature
+    if leg is None or not sf.by_legislature.any():
+        return approved_f
+    assert clout_f is not None
+    f_active, f_pos = st.f_active, st.f_pos
+    renewed = congress.renewed_laws(committed, sf.renewed_by)
+    due = (sf.sunset_step == t)[None, :] & ~f_active & ~renewed
+    judged = _clip(prospective + _dot((approved_f | due).astype(np.float64), sf.effects, lay, 2),
+                   sy.low, sy.high)
+    x_now = f_pos[leg.floor][None, :] if f_pos.ndim == 2 else f_pos[:, :, leg.floor].T
+    eligible = (sf.by_legislature[None, :] & ~committed & ~st.killed
+                & ~congress.spent_renewals(committed, sf.renewed_by)
+                & requires_met(sf, f_active))
+    bills = congress.initiative_candidates(
+        judged, sy.status_quo, x_now, pl.f_pos0[..., leg.floor, :], pl.f_stake[leg.floor],
+        pl.leg_tol, sf.effects, eligible)
+    enact_f, dead = congress.legislative_initiative(
+        bills, sf.gesture, level_f, p.neutral_level, draws.congress[:, t, 0],
+        p.us_veto_override, p.majority_threshold,
+        partial(floor_vote, ctx, f_pos, at=judged, clout=clout_f))
+    st.killed |= dead
+    st.f_by_leg |= enact_f
+    committed |= enact_f
+    return approved_f | enact_f
+
+
+def law_sunsets(
+    ctx: StepContext, st: WorldState, t: int, committed: BoolArray, forced: BoolArray | None,
+    withdrawn_f: BoolArray,
+) -> BoolArray | None:
+    """A law lapses at its sunset unless renewed; a later renewal re-enacts it (docs/model.md 4c).
+
+    A lapse is forced into force like a scripted step; a re-enactment withdraws the lapse
+    (added to ``withdrawn_f`` in place).
+
+    Returns
+    -------
+    forced : ndarray [n, K_f] of bool or None
+        ``forced`` with the lapses due now.
+    """
+    sf = ctx.system.focal
+    lapse_now, reenact = congress.sunset_expiry(
+        t, sf.sunset_step, sf.renewed_by, committed, committed & ~st.f_active,
+        st.f_active & (sf.sunset_step >= 0))
+    if lapse_now.any():
+        forced = lapse_now if forced is None else forced | lapse_now
+    withdrawn_f |= reenact
+    return forced
+
+
+def schedule_starts(
+    ctx: StepContext, st: WorldState, t: int, approved_f: BoolArray, approved_o: BoolArray,
+    forced: BoolArray | None, draws: StepDraws,
+) -> None:
+    """Approved steps start after their sampled delays (docs/model.md 2, "Delay").
+
+    Also notes in ``st.f_offered`` whether the focal side has offered a conciliatory step
+    (the clock of the time to reciprocation, section 5).
+    """
+    sy, f_gest_pos = ctx.system, ctx.plans.f_gest_pos
+    schedule(sy.focal, approved_f, draws.delay_f[:, t], st.f_start, t)
+    st.f_offered |= (approved_f & f_gest_pos[None, :]).any(axis=1)
+    if forced is not None:
+        st.f_offered |= (forced & f_gest_pos[None, :]).any(axis=1)
+    schedule(sy.internal, approved_o, draws.delay_o[:, t], st.o_start, t)
+
+
+# ------------------------------------------------------------------ 3. implementation
+def implement(
+    ctx: StepContext, st: WorldState, t: int, withdrawn_f: BoolArray, withdrawn_o: BoolArray,
+    forced: BoolArray | None,
+) -> tuple[BoolArray, BoolArray]:
+    """Withdrawn steps undo their effects; steps due start and add theirs (docs/model.md 3).
+
+    Levels are clipped to the issues' bounds after each.
+
+    Returns
+    -------
+    new_f, new_o : ndarray [n, K] of bool
+        The steps started this step.
+    """
+    sy, lay = ctx.system, ctx.layout
+    sf, so, low, high = sy.focal, sy.internal, sy.low, sy.high
+    for active, dropped, side in ((st.f_active, withdrawn_f, sf), (st.o_active, withdrawn_o, so)):
+        if dropped.any():
+            st.level = _clip(st.level - _dot(dropped.astype(np.float64), side.effects, lay, 2),
+                             low, high)
+            active &= ~dropped
+    f_new = ~st.f_active & (st.f_start <= t)
+    if forced is not None:
+        f_new |= forced
+    o_new = ~st.o_active & (st.o_start <= t)
+    st.f_active |= f_new
+    st.o_active |= o_new
+    st.f_since = np.where(f_new, t, st.f_since)
+    st.f_start = np.where(f_new | withdrawn_f, NEVER, st.f_start)
+    st.o_start = np.where(o_new | withdrawn_o, NEVER, st.o_start)
+    st.level = _clip(
+        st.level
+        + _dot(f_new.astype(np.float64), sf.effects, lay, 2)
+        + _dot(o_new.astype(np.float64), so.effects, lay, 2),
+        low,
+        high,
+    )
+    return f_new, o_new
+
+
+def played_levels(ctx: StepContext, st: WorldState, t: int) -> tuple[FloatArray, FloatArray]:
+    """Each side's played level from its steps in force and pending (docs/model.md 1).
+
+    Records them in the sides' own histories and keeps the focal hostile share
+    (``st.hostile_f``) for the rest of this step and the next.
+
+    Returns
+    -------
+    played_f, played_o : ndarray [n]
+    """
+    p, pl, lay = ctx.system.params, ctx.plans, ctx.layout
+    f_pending = (st.f_start < NEVER) & ~st.f_active
+    o_pending = (st.o_start < NEVER) & ~st.o_active
+    play_f, _, st.hostile_f = _posture(st.f_active, f_pending, p, pl.gp_f, pl.gn_f,
+                                       pl.gp_f_sum, pl.gn_f_sum, lay)
+    play_o, _, _ = _posture(st.o_active, o_pending, p, pl.gp_o, pl.gn_o, pl.gp_o_sum,
+                            pl.gn_o_sum, lay)
+    st.own_f[:, t], st.own_o[:, t] = play_f, play_o
+    return play_f, play_o
+
+
+def perceive_and_learn(
+    ctx: StepContext, st: WorldState, t: int, played_f: FloatArray, played_o: FloatArray,
+    draws: StepDraws,
+) -> None:
+    """Perception through each side's noisy, biased channel and the Bayesian type update
+    (docs/model.md 3).
+
+    A reciprocating type is expected to show ``max(own smoothed level, benign level)``, a
+    hostile type the hostile level; the log-odds move by the likelihood ratio of the
+    perceived level and are pulled back toward the prior (forgetting). Then the smoothed
+    own and perceived levels move at the memory rate.
+    """
+    p, pl = ctx.system.params, ctx.plans
+    q_f = _clip(played_o + p.perception_bias_us + p.perception_noise_us
+                * draws.perception_f[:, t], 0, 1)
+    q_o = _clip(
+        played_f + p.perception_bias_iran + p.perception_noise_iran * draws.perception_o[:, t],
+        0, 1
+    )
+    st.perceived_f[:, t], st.perceived_o[:, t] = q_f, q_o
+    # Bayesian type update: reciprocating type shows max(my smoothed level, benign level)
+    for lb, q, sm_own, noise, prior in (
+        (st.log_odds_f, q_f, st.smooth_own_f, p.perception_noise_us, pl.prior_f),
+        (st.log_odds_o, q_o, st.smooth_own_o, p.perception_noise_iran, pl.prior_o),
+    ):
+        mu_r = np.maximum(sm_own, p.type_benign_level)
+        var = p.type_noise**2 + noise**2
+        llr = ((q - p.type_hostile_level) ** 2 - (q - mu_r) ** 2) / (2 * var)
+        lb += p.belief_learning_rate * llr - p.belief_forgetting * (lb - prior)
+        _clip(lb, -8, 8, out=lb)
+    a = p.memory
+    st.smooth_own_f = (1 - a) * st.smooth_own_f + a * played_f
+    st.smooth_own_o = (1 - a) * st.smooth_own_o + a * played_o
+    st.smooth_perceived_o = (1 - a) * st.smooth_perceived_o + a * q_o
+
+
+# ------------------------------------------------------------------ 4. domestic politics
+def public_support(
+    ctx: StepContext, st: WorldState, t: int, bite: FloatArray, draws: StepDraws
+) -> None:
+    """Iran's public reform support ``S`` (docs/model.md 4).
+
+    It drifts with demography, rises with visible gains from engagement (sanctions relief as
+    it bites, section 5b, and U.S. multilateral steps in force), falls with the rally under
+    U.S. hostility and sanctions read as dictation, plus noise.
+    """
+    sy, p, pl, lay = ctx.system, ctx.system.params, ctx.plans, ctx.layout
+    r = sy.roles
+    # what Iran feels: the sanctions level weighted by its allied bite (relative to start)
+    sanc_n = bite * issue_share(st.level, sy, r["sanctions"])
+    relief = _clip(pl.sanc_n0 - sanc_n, 0, 1) if r["sanctions"] >= 0 else np.zeros(ctx.layout.n)
+    multi = _ratio(_dot(st.f_active, pl.f_multi, lay), pl.f_multi_sum)
+    gain = relief + 0.5 * multi
+    rally = st.hostile_f + p.dictation_effect * sanc_n
+    st.support = _clip(
+        st.support
+        + sy.dt * (p.demographic_drift + p.engagement_gain * gain - p.rally_effect * rally)
+        + p.support_noise * draws.support[:, t],
+        0.01,
+        0.99,
+    )
+
+
+def backlash(
+    ctx: StepContext, st: WorldState, t: int, draws: StepDraws
+) -> tuple[BoolArray, FloatArray]:
+    """Visible U.S. backing of the reformers and conservative backlash events (docs/model.md 4).
+
+    ``st.backing`` is the backing of the focal steps in force now (the next step's choice
+    sees it too). Events arrive at a hazard rising with the reformists' clout share and the
+    backing; an event cuts the unelected reformists' clout and the reform issue (fading).
+
+    Returns
+    -------
+    hit : ndarray [n] of bool
+        The worlds with a backlash event this step.
+    share : ndarray [n]
+        The reformists' clout share before the event.
+    """
+    sy, p = ctx.system, ctx.system.params
+    so, r, dtt = sy.internal, sy.roles, sy.dt
+    tot = st.o_clout.sum(axis=1)
+    share = (st.o_clout * st.o_reform).sum(axis=1) / np.where(tot > 0, tot, 1)
+    st.backing = visible_backing(st.f_active, sy.focal.reform_backing)
+    lam = backlash_hazard(share, st.backing, p.backlash_hazard, p.backlash_threat_elasticity,
+                          p.backlash_backing_elasticity)
+    hit = draws.backlash[:, t] < 1 - np.exp(-lam * dtt)
+    st.backlash_events += hit
+    victims = st.o_reform & so.mobile[None, :]
+    st.o_clout = np.where(
+        hit[:, None] & victims, st.o_clout * (1 - _col(p.backlash_severity)), st.o_clout
+    )
+    if r["reform"] >= 0:
+        j = r["reform"]
+        level, span = st.level, sy.span
+        new = _clip(level[:, j] - hit * p.backlash_severity * 0.5 * span[j], sy.low[j],
+                    sy.high[j])
+        st.transient[:, j] += new - level[:, j]
+        level[:, j] = new
+    return hit, share
+
+
+def vetting_and_disillusion(
+    ctx: StepContext, st: WorldState, hit: BoolArray, share: FloatArray
+) -> None:
+    """The closing of the system: candidate vetting and reformist disillusion (docs/model.md 4).
+
+    Vetting rises with the reformists' share beyond its start and jumps after a backlash
+    event; disillusion grows while the reform issue stands below its start and moves after
+    an event (:mod:`detente.sim.mechanisms.closing`).
+    """
+    sy, p = ctx.system, ctx.system.params
+    r, dtt = sy.roles, sy.dt
+    st.vetting = vetting_update(st.vetting, share, st.share0, hit, base=p.vetting_base,
+                                threat_rate=p.vetting_threat_rate,
+                                backlash_jump=p.vetting_backlash_jump, decay=p.vetting_decay,
+                                dt=dtt)
+    blocked = (reform_blocked(st.level[:, r["reform"]], st.reform0, sy.span[r["reform"]])
+               if st.reform0 is not None else np.zeros(ctx.layout.n))
+    st.disillusion = disillusion_update(st.disillusion, blocked, hit, rate=p.disillusion_rate,
+                                        backlash_jump=p.disillusion_backlash_jump,
+                                        decay=p.disillusion_decay, dt=dtt)
+
+
+def clout_drift(ctx: StepContext, st: WorldState) -> None:
+    """Mobile factions' and society's clout relaxes toward its base scaled by support
+    (docs/model.md 4): ``S/S0`` for the reformists, ``(1 - S)/(1 - S0)`` for the others."""
+    sy, p = ctx.system, ctx.system.params
+    so = sy.internal
+    s0 = p.public_reform_support
+    o_clout, support, o_base_rows = st.o_clout, st.support, ctx.o_base_rows
+    target = np.where(
+        so.reform,
+        o_base_rows * (support / s0)[:, None],
+        o_base_rows * ((1 - support) / (1 - s0))[:, None],
+    )
+    rate = _col(1 - np.exp(-p.clout_adjustment_rate * sy.dt))
+    st.o_clout = np.where(so.mobile[None, :], o_clout + rate * (target - o_clout), o_clout)
+
+
+def internal_elections(ctx: StepContext, st: WorldState, t: int) -> None:
+    """Iran's elections this step (docs/model.md 4, "Elections").
+
+    The reform vote share among the admitted candidates, net of vetting and of the
+    disillusioned reformists' abstention, decides who holds the institution; its holder
+    takes the winning camp and a clout bonus growing with the margin.
+    """
+    if t not in ctx.election_steps:
+        return
+    sy, p = ctx.system, ctx.system.params
+    o_base = sy.internal.clout
+    for jj in np.flatnonzero(sy.elections.step == t).tolist():
+        e = int(sy.elections.holder[jj])
+        h = sy.elected[e]
+        v = election_vote_share(st.support, st.vetting, sy.elections.vetting[..., jj],
+                                st.disillusion, p.turnout_sensitivity)
+        win = v > 0.5
+        st.o_control[:, e] = win
+        st.o_reform[:, h] = win
+        st.o_clout[:, h] = o_base[..., h] * (1 + p.election_bonus * 2 * np.abs(v - 0.5))
+
+
+# ------------------------------------------------------------------ 5. environment, outcomes
+@dataclass(frozen=True, eq=False)
+class Jolts:
+    """What this step's shocks and events did beyond the levels and clouts (section 5)."""
+
+    menace: FloatArray  # [n] menace B: terror and WMD levels (shares) plus menacing hits
+    menace_hits: FloatArray  # [n] menacing shocks and events (4b: what U.S. voters see)
+    threat: FloatArray  # [n] jump of the regional threat
+    settlement: FloatArray  # [n] jump of the settlement
+
+
+def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws) -> Jolts:
+    """The transient part of the levels fades; shocks and scheduled events hit (docs/model.md 5).
+
+    Shocks arrive at their rates, move the levels (the moves fade at ``shock_decay``) and
+    scale the clout of both sides' actors and of the third parties; a history replay's
+    events do the same at their dates, right after the shocks.
+    """
+    sy, p, pl, lay = ctx.system, ctx.system.params, ctx.plans, ctx.layout
+    low, high, n = sy.low, sy.high, lay.n
+    relax = st.transient * _col(1 - np.exp(-p.shock_decay * sy.dt))
+    new = _clip(st.level - relax, low, high)
+    st.transient -= st.level - new
+    st.level = new
+    bad = np.zeros(n)
+    roles_bad = ctx.menace_issues
+    if roles_bad:
+        bad = np.mean([issue_share(st.level, sy, j) for j in roles_bad], axis=0)
+    menace_hits = np.zeros(n)
+    jump_threat, jump_settle = np.zeros(n), np.zeros(n)
+    if sy.shock_rate.shape[-1]:
+        hits = draws.shocks[:, t, : sy.shock_rate.shape[-1]] < 1 - np.exp(
+            -_rows(sy.shock_rate, 1) * sy.dt)
+        hf = hits.astype(np.float64)
+        new = _clip(st.level + _dot(hf, sy.shock_effects, lay, 2), low, high)
+        st.transient += new - st.level
+        st.level = new
+        _scale_clouts(st, _dot(hf, sy.shock_clout_focal, lay, 2),
+                      _dot(hf, sy.shock_clout_internal, lay, 2),
+                      _dot(hf, sy.shock_clout_third, lay, 2))
+        jump_threat = _dot(hf, sy.shock_threat, lay)
+        jump_settle = _dot(hf, sy.shock_settlement, lay)
+        if roles_bad:
+            menace = _rows(pl.shock_menace, 1)
+            menace_hits = (hits & menace).sum(axis=1).astype(np.float64)
+            bad = bad + (hits & menace).any(axis=1)
+    if t in ctx.event_steps:
+        events = sy.events
+        assert events is not None
+        now = events.step == t
+        new = _clip(st.level + _event_sum(events.effects, now, lay), low, high)
+        st.transient += new - st.level
+        st.level = new
+        _scale_clouts(st, _event_sum(events.clout_focal, now, lay),
+                      _event_sum(events.clout_internal, now, lay),
+                      _event_sum(events.clout_third, now, lay))
+        jump_threat = jump_threat + _event_total(events.threat, now)
+        jump_settle = jump_settle + _event_total(events.settlement, now)
+        if roles_bad:
+            event_menace = pl.event_menace
+            if event_menace.ndim == 1:
+                n_menace: Any = int(event_menace[now].sum())
+            else:
+                n_menace = event_menace[:, now].sum(axis=1)
+            menace_hits = menace_hits + n_menace
+            bad = bad + (n_menace > 0)
+    return Jolts(bad, menace_hits, jump_threat, jump_settle)
+
+
+def _scale_clouts(st: WorldState, focal: Any, internal: Any, third: Any) -> None:
+    """Scale the clout of each side's actors and the third parties by ``1 + change``."""
+    st.f_clout *= 1 + focal
+    st.o_clout *= 1 + internal
+    st.third_clout *= 1 + third
+    np.clip(st.f_clout, 0, None, out=st.f_clout)
+    np.clip(st.o_clout, 0, None, out=st.o_clout)
+    np.clip(st.third_clout, 0, None, out=st.third_clout)
+
+
+def environment_step(
+    ctx: StepContext, st: WorldState, t: int, jolts: Jolts, played_o: FloatArray,
+    draws: StepDraws,
+) -> FloatArray:
+    """The regional threat, the settlement and allied alignment move (docs/model.md 5).
+
+    In this order (:mod:`detente.sim.mechanisms.environment`): the threat relaxes toward a
+    target set by the hostile neighbours' clout and rises with U.S. hostility; the
+    settlement advances at its hazard; the allies' friction with the focal side's line and
+    Iran's moderation erode allied support, which menace restores.
+
+    Returns
+    -------
+    friction : ndarray [n]
+        The allies' friction this step (metric ``allied_friction``).
+    """
+    sy, p = ctx.system, ctx.system.params
+    env, dtt, nl = sy.environment, sy.dt, p.neutral_level
+    st.threat = threat_update(
+        st.threat, st.hostile_f, regional_strength(st.third_clout, env.clout, env.threat),
+        jolts.threat, start=p.threat_initial, regional_share=p.threat_regional_share,
+        hostility_gain=p.threat_hostility, decay=p.threat_decay, dt=dtt,
+    )
+    st.settlement = settlement_update(st.settlement, draws.settlement[:, t], jolts.settlement,
+                                      hazard=p.settlement_hazard,
+                                      progress=p.settlement_progress, dt=dtt)
+    friction = allied_friction(st.level, env.position,
+                               st.third_clout[:, :, None] * _rows(env.friction_weight, 2),
+                               sy.span, sy.focal.direction, p.friction_symmetry, st.hostile_f)
+    moderation = _clip((played_o - nl) / (1 - nl), 0, 1)
+    st.allied = alignment_update(st.allied, friction, moderation, jolts.menace,
+                                 erosion=p.allied_erosion, recovery=p.allied_recovery,
+                                 via_friction=p.moderation_via_friction, dt=dtt)
+    return friction
+
+
+def costs_and_reciprocity(
+    ctx: StepContext, st: WorldState, t: int, new_f: BoolArray, new_o: BoolArray
+) -> None:
+    """Unreciprocated concessions, U.S. domestic cost and the time to reciprocation
+    (docs/model.md 5 and 4c, "The trade").
+
+    ``U`` grows with the focal conciliatory gesture started and falls with Iran's; the cost
+    decays, adds the executive's own steps started (discounted by a trade in force;
+    Congress's acts cost it nothing) and the naivety of ``U``; Iran's first conciliatory
+    start after a U.S. offer sets the time to reciprocation.
+    """
+    sy, p, pl, lay = ctx.system, ctx.system.params, ctx.plans, ctx.layout
+    sf = sy.focal
+    g_f_new = _dot(new_f.astype(np.float64), pl.gp_f, lay)
+    g_o_new = _dot(new_o.astype(np.float64), pl.gp_o, lay)
+    recip = (g_o_new > 0) & st.f_offered & (st.first_reciprocation > sy.horizon)
+    st.first_reciprocation = np.where(recip, t + 1, st.first_reciprocation)
+    st.unreciprocated = np.maximum(0.0, st.unreciprocated + g_f_new - g_o_new)
+    # the legislature's own acts cost the executive nothing; a trade for its support
+    # cheapens the concessions that follow (4c)
+    paid = (new_f & ~st.f_by_leg) * congress.trade_discount(st.f_active & ~new_f, sf.discount,
+                                                            pl.f_gest_pos)
+    st.cost = ((1 - p.us_cost_decay) * st.cost + _dot(paid, sf.cost, lay)
+               + p.naivety_cost * st.unreciprocated)
+
+
+def us_elections(
+    ctx: StepContext, st: WorldState, t: int, new_o: BoolArray, menace_hits: FloatArray
+) -> None:
+    """The voters' verdict at focal elections (docs/model.md 4b).
+
+    Between congressional elections the record accumulates: Iran's conciliatory and hostile
+    gestures started (each step once a term) and the menacing shocks. A congressional
+    election sets Congress's hawk/engager balance to the verdict on that record (moving its
+    factions' clout and its floor's positions), revives vetoed bills and starts a new
+    record; a presidential one restores political capital.
+    """
+    fe = ctx.system.focal_elections
+    if fe is None:
+        return
+    p, pl, lay = ctx.system.params, ctx.plans, ctx.layout
+    if t > 0:  # the first step sets the starting posture the scenario's Congress saw
+        fresh = (new_o & ~st.counted_this_term).astype(np.float64)
+        st.counted_this_term |= new_o
+        st.reciprocated_since += _dot(fresh, pl.gp_o, lay)
+        st.hostile_since += _dot(fresh, pl.gn_o, lay) + menace_hits
+    if t not in ctx.focal_election_steps:
+        return
+    here = fe.step == t
+    if (here & fe.legislature).any():
+        _new_congress(ctx, st)
+    if (here & ~fe.legislature).any():
+        st.cost = (1 - p.us_mandate_renewal) * st.cost
+
+
+def _new_congress(ctx: StepContext, st: WorldState) -> None:
+    """A congressional election (docs/model.md 4b): the new balance and what it moves."""
+    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
+    fe, n = sy.focal_elections, ctx.layout.n
+    assert fe is not None
+    verdict = election_verdict(st.reciprocated_since, st.unreciprocated, st.hostile_since,
+                               p.us_election_swing)
+    st.balance = verdict  # the new Congress reflects the last term's record
+    st.reciprocated_since = np.zeros(n)
+    st.hostile_since = np.zeros(n)
+    st.counted_this_term[:] = False
+    st.killed[:] = False  # a new Congress may bring back a vetoed bill
+    st.f_factor = balance_clout(st.balance, fe.hawk, fe.engager)
+    if fe.floor >= 0:
+        f_pos0 = pl.f_pos0
+        if f_pos0.ndim == 2:
+            fp = np.broadcast_to(f_pos0.T[:, None, :],
+                                 (len(sy.issues), n, sy.focal.n_actors)).copy()
+        else:
+            fp = f_pos0.transpose(2, 0, 1).copy()
+        x0 = f_pos0[..., fe.floor, :]
+        moves = pl.f_stake[fe.floor]
+        fx = floor_position(
+            x0,
+            np.where(moves & ~np.isnan(fe.hawk_position), fe.hawk_position, x0),
+            np.where(moves & ~np.isnan(fe.engager_position), fe.engager_position, x0),
+            st.balance,
+        )
+        fp[:, :, fe.floor] = _clip(fx, sy.low, sy.high).T
+        st.f_pos = fp
+
+
+def rapprochement(ctx: StepContext, st: WorldState) -> None:
+    """Rapprochement: the dialogue level has reached ``dialogue_threshold`` of its range
+    (docs/model.md 5); once reached it stays reached (``st.opened``)."""
+    sy, p = ctx.system, ctx.system.params
+    j = sy.roles["dialogue"]
+    if j >= 0:
+        st.opened |= st.level[:, j] >= sy.low[j] + p.dialogue_threshold * sy.span[j]
+
+
+def record_metrics(
+    ctx: StepContext, st: WorldState, played_f: FloatArray, played_o: FloatArray,
+    friction: FloatArray,
+) -> dict[str, Any]:
+    """Every step metric of :data:`METRICS` at the end of the step, ``[n]`` each
+    (docs/model.md, "Metrics")."""
+    sy, n, r = ctx.system, ctx.layout.n, ctx.system.roles
+    level, o_clout, o_ctrl = st.level, st.o_clout, st.o_control
+    tot = o_clout.sum(axis=1)
+    share = (o_clout * st.o_reform).sum(axis=1) / np.where(tot > 0, tot, 1)
+    return {
+        "reform_share": share,
+        "legislature_reform_majority": o_ctrl[:, sy.reported["legislature"]]
+        if "legislature" in sy.reported
+        else np.zeros(n),
+        "presidency_reform": o_ctrl[:, sy.reported["presidency"]]
+        if "presidency" in sy.reported
+        else np.zeros(n),
+        **{
+            m: level[:, r[role]] if r[role] >= 0 else np.zeros(n)
+            for m, role in _ISSUE_LEVEL_METRICS.items()
+        },
+        "rapprochement": st.opened,
+        "allied_support": st.allied,
+        "focal_domestic_cost": st.cost,
+        "unreciprocated": st.unreciprocated,
+        "public_support": st.support,
+        "focal_belief": _expit(st.log_odds_f),
+        "internal_belief": _expit(st.log_odds_o),
+        "focal_level": played_f,
+        "internal_level": played_o,
+        "focal_legislature_balance": st.balance,
+        "vetting": st.vetting,
+        "disillusion": st.disillusion,
+        "regional_threat": st.threat,
+        "settlement": st.settlement,
+        "allied_friction": friction,
+    }
+
+
+@dataclass(eq=False)
+class Trajectories:
+    """What a run keeps per step: the metrics and, when asked, the steps in force and levels."""
+
+    metrics: dict[str, NDArray[np.float32]]  # step-major [T, n] while running
+    in_force: BoolArray | None  # [T, n, K_f + K_o]
+    levels: NDArray[np.float32] | None  # [T, n, I]
+
+    @classmethod
+    def allocate(cls, system: System, n: int, steps: int, record_state: bool) -> Trajectories:
+        """Zeroed arrays for ``steps`` steps of ``n`` worlds."""
+        k = system.focal.n_instruments + system.internal.n_instruments
+        return cls(
+            {m: np.zeros((steps, n), dtype=np.float32) for m in METRICS},
+            np.zeros((steps, n, k), dtype=bool) if record_state else None,
+            np.zeros((steps, n, len(system.issues)), dtype=np.float32) if record_state else None,
+        )
+
+    def store(self, t: int, metrics: dict[str, Any], st: WorldState) -> None:
+        """Keep step ``t``'s metrics (and state, when recorded)."""
+        if t == 0 and metrics.keys() != set(METRICS):
+            raise RuntimeError(
+                "the engine records metrics the registry (detente.metrics) does not list, or "
+                f"misses some it lists: {sorted(metrics.keys() ^ set(METRICS))}"
+            )
+        for m in METRICS:
+            self.metrics[m][t] = metrics[m]
+        if self.in_force is not None and self.levels is not None:
+            k_f = st.f_active.shape[1]
+            self.in_force[t, :, :k_f] = st.f_active
+            self.in_force[t, :, k_f:] = st.o_active
+            self.levels[t] = st.level
+
+    def result(self, st: WorldState) -> ChunkResult:
+        """The run's :class:`ChunkResult` (world-major) from the final state."""
+        metrics = {m: np.ascontiguousarray(self.metrics[m].T) for m in METRICS}
+        res = ChunkResult(metrics, st.first_reciprocation, st.backlash_events, st.excess,
+                          st.f_active, st.o_active)
+        if self.in_force is not None and self.levels is not None:
+            res.in_force = np.ascontiguousarray(self.in_force.transpose(1, 0, 2))
+            res.levels = np.ascontiguousarray(self.levels.transpose(1, 0, 2))
+        return res
+
+
 def run_layout(
     system: System,
     plans: Plans,
@@ -884,609 +1864,63 @@ def run_layout(
     then give exactly what a run of that state alone gives. ``horizon`` stops stepping after
     that many steps (the random numbers are still drawn for the full horizon, so the steps
     run are the same); the result then covers those steps only.
+
+    Each step calls the mechanisms in the order of docs/model.md's sections, each a function
+    over the explicit :class:`~detente.sim.world_state.WorldState`.
     """
     sy, p = system, system.params
-    sf, so = sy.focal, sy.internal
     n = layout.n
-    n_t, n_i = sy.horizon, len(sy.issues)
-    n_run = n_t if horizon is None else max(0, min(int(horizon), n_t))
-    low, high, span = sy.low, sy.high, sy.span
-    dtt = sy.dt
-    nl = p.neutral_level
-    lay = layout
-    stream = layout.stream
-
-    u_delay_f = stream("sim", "delay-us").random(n_t, max(sf.n_instruments, 1))
-    u_delay_o = stream("sim", "delay-iran").random(n_t, max(so.n_instruments, 1))
-    z_perc_f = stream("sim", "perception-us").standard_normal(n_t)
-    z_perc_o = stream("sim", "perception-iran").standard_normal(n_t)
-    z_support = stream("sim", "support").standard_normal(n_t)
-    u_backlash = stream("sim", "backlash").random(n_t)
-    u_shock = stream("sim", "shocks").random(n_t, max(sy.shock_rate.shape[-1], 1))
-    u_settle = stream("sim", "settlement").random(n_t)
-
-    focal_strategy.reset(n, stream("strategy", "focal"))
-    view_rng_f = stream("strategy", "focal", "view")
+    n_run = sy.horizon if horizon is None else max(0, min(int(horizon), sy.horizon))
+    draws = draw_step_numbers(sy, layout)
+    focal_strategy.reset(n, layout.stream("strategy", "focal"))
+    view_rng_f = layout.stream("strategy", "focal", "view")
+    view_rng_o = None
     if opponent is not None:
-        opponent.reset(n, stream("strategy", "internal"))
-        view_rng_o = stream("strategy", "internal", "view")
-
-    # ----------------------------------------------------------------------------- state
-    pl = plans
-    f_stake, o_stake = pl.f_stake, pl.o_stake
-    f_pos0 = pl.f_pos0
-    level = np.broadcast_to(sy.status_quo, (n, n_i)).copy()
-    transient = np.zeros((n, n_i))  # the part of the levels due to shocks and repression
-    f_active = np.zeros((n, sf.n_instruments), dtype=bool)
-    o_active = np.zeros((n, so.n_instruments), dtype=bool)
-    f_start = np.full((n, sf.n_instruments), NEVER, dtype=np.int64)
-    o_start = np.full((n, so.n_instruments), NEVER, dtype=np.int64)
-    f_clout = np.broadcast_to(sf.clout, (n, sf.n_actors)).copy()
-    o_base = so.clout.copy()  # [A], or [n, A] per world
-    o_base_rows = _rows(o_base, 1)
-    o_clout = np.broadcast_to(so.clout, (n, so.n_actors)).copy()
-    o_reform = np.broadcast_to(so.reform, (n, so.n_actors)).copy()
-    n_e = sy.elected.size
-    o_ctrl = np.broadcast_to(so.reform[sy.elected], (n, n_e)).copy()
-    support = np.full(n, p.public_reform_support)
-    s0 = p.public_reform_support
-    prior_f, prior_o = pl.prior_f, pl.prior_o
-    lb_f = np.full(n, prior_f)
-    lb_o = np.full(n, prior_o)
-    own_f = np.zeros((n, n_t))
-    perc_f = np.zeros((n, n_t))
-    own_o = np.zeros((n, n_t))
-    perc_o = np.zeros((n, n_t))
-    sm_own_f = np.full(n, nl)
-    sm_own_o = np.full(n, nl)
-    sm_perc_o = np.full(n, nl)  # Iran's smoothed perception of the U.S.
-    allied = np.full(n, p.allied_support_initial)
-    env = sy.environment  # allies and hostile neighbours (docs/model.md 5)
-    x_clout = np.broadcast_to(env.clout, (n, env.n_actors)).copy()
-    threat = np.full(n, p.threat_initial)  # regional threat to the internal side
-    settlement = np.zeros(n)  # regional (Arab-Israeli) settlement: none in the start year
-    cost = np.zeros(n)
-    unrec = np.zeros(n)
-    opened = np.zeros(n, dtype=bool)
-    f_offered = np.zeros(n, dtype=bool)  # a U.S. conciliatory step has been approved
-    first_recip = np.full(n, n_t + 1, dtype=np.int64)
-    backlash_n = np.zeros(n, dtype=np.int64)
-    excess = np.full(n, -np.inf)
-    out = {m: np.zeros((n_run, n), dtype=np.float32) for m in METRICS}  # step-major while running
-    n_rec = n_run if record_state else 0
-    rec_force = np.zeros((n_rec, n, sf.n_instruments + so.n_instruments), dtype=bool)
-    rec_level = np.zeros((n_rec, n, n_i), dtype=np.float32)
-    scr = sy.script  # a history script the focal side replays (docs/history.md)
-    events = sy.events
-    ev_at = {int(x) for x in events.step} if events is not None else set()
-    r = sy.roles
-    sanc_n0 = pl.sanc_n0
-    # the closing of the system (section 4): visible U.S. backing of Iran's reformers V
-    # (computed once per step in section 4; the next step's section 1 sees it too), the
-    # vetting state and the disillusion added since the start
-    backing = np.zeros(n)
-    vet = np.zeros(n) + p.vetting_base
-    disillusion = np.zeros(n)
-    share0 = (o_clout * o_reform).sum(axis=1) / np.where(o_clout.sum(axis=1) > 0,
-                                                          o_clout.sum(axis=1), 1)
-    reform0 = level[:, r["reform"]].copy() if r["reform"] >= 0 else None
-    a0, theta_a = p.allied_support_initial, p.allied_sanctions_share
-    # focal elections (U.S. rule): Congress's hawk/engager balance and what voters saw since
-    fe = sy.focal_elections
-    fe_steps = {int(x) for x in fe.step} if fe is not None else set()
-    balance = np.zeros(n)
-    f_factor: FloatArray | None = None  # clout multipliers once the balance has moved
-    # static [A, I] until then, per world [I, n, A] after (from the start if it differs by state)
-    f_pos: FloatArray = f_pos0 if f_pos0.ndim == 2 else np.ascontiguousarray(
-        f_pos0.transpose(2, 0, 1)
-    )
-    recip_since = np.zeros(n)
-    hostile_since = np.zeros(n)
-    # Iranian instruments already counted this congressional term: a reversible step that is
-    # withdrawn and restarted is one act for the electorate, not several.
-    counted_this_term = np.zeros((n, so.n_instruments), dtype=bool)
-    # the focal legislature acting on its own, laws' sunsets, retreat (docs/model.md 4c)
-    leg = None if focal_unitary else sy.legislative
-    f_by_leg = np.zeros((n, sf.n_instruments), dtype=bool)  # the legislature's acts
-    killed = np.zeros((n, sf.n_instruments), dtype=bool)  # vetoed bills, dead until an election
-    f_since = np.full((n, sf.n_instruments), -1, dtype=np.int64)  # step each step started
-    u_congress = stream("sim", "congress").random(n_t, 2)  # veto override, retreat
-    f_lapse = sf.sunset_step >= 0
-    b_o0 = pl.b_o0
-    f_gate, o_gate = pl.f_gate, pl.o_gate
-    f_menu = sy.focal_menu if sy.focal_menu is not None else np.ones(sf.n_instruments, dtype=bool)
-    f_multi = pl.f_multi
-    theta_f, theta_o = p.reciprocity_threshold_us, p.reciprocity_threshold_iran
-    ev_steps = {int(s) for s in sy.elections.step}
-    mobile = so.mobile
-    o_pos32, alt_pos32 = pl.o_pos32, pl.alt_pos32
-    camp_span32, dict_span32 = pl.camp_span32, pl.dict_span32
-    sq_rows, demand_rows = _rows(sy.status_quo, 1), _rows(sy.demand, 1)
-    host_f = np.zeros(n)  # the U.S. hostile share in force (none at the start)
-    plan_f, plan_o = pl.vote_f, pl.vote_o
-    f_exempt = pl.f_exempt
-    o_used = pl.o_used
-    rplan_f, rplan_o = pl.ratify_f, pl.ratify_o
-    rel_f, rel_o = pl.rel_f, pl.rel_o
-    pos_gest_f, pos_gest_o = pl.gp_f, pl.gp_o
-    f_gest_pos = pl.f_gest_pos
-    shock_menace, event_menace = pl.shock_menace, pl.event_menace
-    n_shocks = sy.shock_rate.shape[-1]
-
-    def _event_sum(x: FloatArray, now: BoolArray) -> FloatArray:
-        """The summed effects of the events of this step: ``[I]``, or ``[n, I]`` per world."""
-        if x.ndim == 2:
-            return np.asarray(x[now].sum(axis=0))
-        summed = np.empty((n, x.shape[2]))
-        for sl in lay.slices:
-            summed[sl] = x[sl.start][now].sum(axis=0)
-        return summed
-
-    def _event_total(x: FloatArray, now: BoolArray) -> FloatArray:
-        """The summed value of the events of this step: ``x`` is ``[E]``, or ``[n, E]``."""
-        return np.asarray(x[now].sum() if x.ndim == 1 else x[:, now].sum(axis=1))
-
-    def norm(i: int) -> FloatArray:
-        if i < 0:
-            return np.zeros(n)
-        return np.asarray((level[:, i] - low[i]) / span[i])
-
-    def floor_vote(cand: BoolArray, threshold: Any, at: FloatArray, clout: FloatArray) -> BoolArray:
-        """The focal legislature's floor vote (its members only) on ``cand`` at levels ``at``."""
-        assert leg is not None
-        return voted(sf, plan_f, cand, at, f_pos, clout * leg.members[None, :], span, 1.0,
-                     threshold)
-
-    def requires_ok(side: Side, active: BoolArray) -> BoolArray:
-        if not side.requires.any():
-            return np.ones(active.shape, dtype=bool)
-        missing = (~active).astype(np.float64) @ side.requires.T.astype(np.float64)
-        return np.asarray(missing == 0)
-
+        opponent.reset(n, layout.stream("strategy", "internal"))
+        view_rng_o = layout.stream("strategy", "internal", "view")
+    ctx = step_context(sy, plans, layout, focal_unitary)
+    st = initial_state(sy, plans, layout)
+    out = Trajectories.allocate(sy, n, n_run, record_state)
     for t in range(n_run):
-        # ------------------------------------------------------------ 1. choice
-        b_f, b_o = _expit(lb_f), _expit(lb_o)
-        lev_f = _clip(
-            focal_strategy.move(View(t, own_f[:, :t], perc_f[:, :t], b_f, view_rng_f)), 0.0, 1.0
-        )
-        # position of the internal side's actors this step: Iran's response per issue and
-        # camp to the changes since the start (docs/model.md section 2, "Internal side")
-        bite = sanctions_bite(allied, a0, theta_a)
-        sanc_now = norm(r["sanctions"])
-        drivers = IranDrivers(
-            gesture=(sm_perc_o - nl) / (1 - nl),
-            belief=b_o - b_o0,
-            sanctions=bite * sanc_now - sanc_n0,
-            fulfilment=condition_fulfilment(level, sq_rows, demand_rows),
-            # visible U.S. backing of reformers: the previous step's (section 4)
-            pressure=dictation_pressure(host_f, _clip(sanc_now - sanc_n0, 0, 1),
-                                        backing),
-            threat=threat - p.threat_initial,
-            settlement=settlement,
-        )
-        pos_o = iran_positions(o_pos32, alt_pos32, o_ctrl, o_reform, drivers, camp_span32,
-                               dict_span32, p, sy, o_used)
-
-        # ------------------------------------------------------------ 2. ratification
-        f_pending = (f_start < NEVER) & ~f_active
-        o_pending = (o_start < NEVER) & ~o_active
-        pend_eff = _dot(f_pending.astype(np.float64), sf.effects, lay, 2) + _dot(
-            o_pending.astype(np.float64), so.effects, lay, 2
-        )
-        prospective = _clip(level + pend_eff, low, high)
-        want_f = ladder(sf, lev_f, nl) & f_menu[None, :]
-        scripted = scr is not None and t <= scr.until
-        if not scripted and f_lapse.any():  # an expiring law puts its renewal on the agenda
-            want_f |= congress.renewal_stance(t, sf.sunset_step, sf.renewed_by,
-                                              f_active | f_pending, f_menu & sf.by_executive,
-                                              sf.gesture)
-        if np.any(p.us_cost_tolerance >= 0):
-            retreat = (cost > p.us_cost_tolerance) & (p.us_cost_tolerance >= 0)
-            want_f &= ~(retreat[:, None] & f_gest_pos[None, :] & ~f_active & ~f_pending)
-            want_f &= ~congress.cost_retreat(
-                f_active & f_gest_pos[None, :] & sf.reversible[None, :] & ~f_by_leg, sf.cost,
-                f_since, retreat, u_congress[:, t, 1], p.us_retreat_rate, dtt)
-        forced = None
-        if scripted:
-            assert scr is not None
-            # scripted switches override the ladder: held on (forced on at its date, never
-            # put to ratification), held off (withdrawn, or cancelled while pending)
-            held = scr.held[t]
-            want_f = (want_f & (held >= 0)[None, :]) | (held > 0)[None, :]
-            forced = scr.force_on[t][None, :] & ~f_active
-        # withdrawals by the executive: reversible steps no longer wanted (not the
-        # legislature's acts: a law is not the executive's to withdraw)
-        drop_f = f_active & ~want_f & sf.reversible[None, :] & ~f_by_leg
-        cancel_f = f_pending & ~want_f & ~f_by_leg
-        f_start = np.where(cancel_f, NEVER, f_start)
-        cand_f = want_f & ~f_active & ~f_pending & requires_ok(sf, f_active)
-        if forced is not None:
-            cand_f &= (scr.held[t] <= 0)[None, :]  # type: ignore[union-attr]
-        if not focal_unitary:
-            # the trust gate is a condition of approval: apply it before the (costlier) vote
-            cand_f &= ~f_gate[None, :] | (b_f[:, None] >= _col(theta_f) * _rows(rel_f, 1))
-            f_cl = f_clout if f_factor is None else np.clip(f_clout * f_factor, 0, None)
-            if leg is not None:  # undoing a statute in force needs the floor, as a bill would
-                lock = congress.statute_lock(f_active, sf.locks, sf.effects) & cand_f
-                if lock.any():
-                    cand_f &= ~lock | floor_vote(lock, p.majority_threshold, level, f_cl)
-            cand_f = voted(sf, plan_f, cand_f, level, f_pos, f_cl, span, 1.0,
-                           p.majority_threshold - p.agenda_power, sf.executive)
-            app_f, ex_f = ratify(
-                sf,
-                cand_f,
-                prospective,
-                f_pos,
-                f_stake,
-                b_f,
-                theta_f,
-                f_gate,
-                1.0,
-                low,
-                high,
-                p.approval_tolerance,
-                f_exempt,
-                rplan_f,
-            )
-            excess = np.maximum(excess, ex_f)
-        else:
-            app_f = cand_f
+        # 1. choice; Iran's response to the changes since the start (section 2)
+        b_f, b_o, lev_f = choose(ctx, st, t, focal_strategy, view_rng_f)
+        bite = sanctions_bite(st.allied, p.allied_support_initial, p.allied_sanctions_share)
+        pos_o = internal_positions(ctx, st, b_o, bite)
+        # 2. ratification, Congress's own acts (4c), delays
+        prospective, pending_f, pending_o = prospective_levels(ctx, st)
+        prop = focal_proposals(ctx, st, t, lev_f, pending_f, draws)
+        app_f, clout_f = ratify_focal(ctx, st, prop.candidates, b_f, prospective)
         if opponent is not None:
-            lev_o_choice = _clip(
-                opponent.move(View(t, own_o[:, :t], perc_o[:, :t], b_o, view_rng_o)), 0.0, 1.0
-            )
-            want_o = ladder(so, lev_o_choice, nl)
-            drop_o = o_active & ~want_o & so.reversible[None, :]
-            o_start = np.where(o_pending & ~want_o, NEVER, o_start)
-            app_o = want_o & ~o_active & ~o_pending & requires_ok(so, o_active)
+            assert view_rng_o is not None
+            app_o, drop_o = unitary_opponent(ctx, st, t, b_o, pending_o, opponent, view_rng_o)
         else:
-            cand_o = ~o_active & ~o_pending & requires_ok(so, o_active)
-            cand_o &= ~o_gate[None, :] | (b_o[:, None] >= _col(theta_o) * _rows(rel_o, 1))
-            cand_o = voted(so, plan_o, cand_o, level, pos_o, o_clout, span, 1.0,
-                           p.majority_threshold)
-            app_o, ex_o = ratify(
-                so,
-                cand_o,
-                prospective,
-                pos_o,
-                o_stake,
-                b_o,
-                theta_o,
-                o_gate,
-                1.0,
-                low,
-                high,
-                p.approval_tolerance,
-                so.subordinate,
-                rplan_o,
-            )
-            excess = np.maximum(excess, ex_o)
-            rev_cand = o_active & so.reversible[None, :]
-            if rev_cand.any():
-                rev_cand = voted(so, plan_o, rev_cand, level, pos_o, o_clout, span, -1.0,
-                                 p.majority_threshold + p.revocation_margin)
-                drop_o, ex_r = ratify(
-                    so,
-                    rev_cand,
-                    prospective,
-                    pos_o,
-                    o_stake,
-                    b_o,
-                    0.0,
-                    np.zeros(so.n_instruments, dtype=bool),
-                    -1.0,
-                    low,
-                    high,
-                    p.approval_tolerance,
-                    so.subordinate,
-                    rplan_o,
-                )
-                excess = np.maximum(excess, ex_r)
-            else:
-                drop_o = np.zeros_like(o_active)
-        # the legislature acts on its own (4c): bills, the executive's veto and its override
-        committed = f_active | (f_pending & ~cancel_f) | app_f
-        if forced is not None:
-            committed |= forced
-        if leg is not None and not scripted and sf.by_legislature.any():
-            renewed = congress.renewed_laws(committed, sf.renewed_by)
-            due = (sf.sunset_step == t)[None, :] & ~f_active & ~renewed
-            judged = _clip(prospective + _dot((app_f | due).astype(np.float64), sf.effects, lay, 2),
-                           low, high)
-            x_now = f_pos[leg.floor][None, :] if f_pos.ndim == 2 else f_pos[:, :, leg.floor].T
-            eligible = (sf.by_legislature[None, :] & ~committed & ~killed
-                        & ~congress.spent_renewals(committed, sf.renewed_by)
-                        & requires_ok(sf, f_active))
-            bills = congress.initiative_candidates(
-                judged, sy.status_quo, x_now, f_pos0[..., leg.floor, :], f_stake[leg.floor],
-                pl.leg_tol, sf.effects, eligible)
-            enact_f, dead = congress.legislative_initiative(
-                bills, sf.gesture, lev_f, nl, u_congress[:, t, 0], p.us_veto_override,
-                p.majority_threshold, partial(floor_vote, at=judged, clout=f_cl))
-            killed |= dead
-            f_by_leg |= enact_f
-            app_f = app_f | enact_f
-            committed |= enact_f
-        # a law lapses at its sunset unless renewed; a later renewal re-enacts it
-        lapse_now, reenact = congress.sunset_expiry(
-            t, sf.sunset_step, sf.renewed_by, committed, committed & ~f_active, f_active & f_lapse)
-        if lapse_now.any():
-            forced = lapse_now if forced is None else forced | lapse_now
-        drop_f |= reenact
-        schedule(sf, app_f, u_delay_f[:, t], f_start, t)
-        f_offered |= (app_f & f_gest_pos[None, :]).any(axis=1)
-        if forced is not None:
-            f_offered |= (forced & f_gest_pos[None, :]).any(axis=1)
-        schedule(so, app_o, u_delay_o[:, t], o_start, t)
-
-        # ------------------------------------------------------------ 3. implementation
-        for active, dropped, side in ((f_active, drop_f, sf), (o_active, drop_o, so)):
-            if dropped.any():
-                level = _clip(level - _dot(dropped.astype(np.float64), side.effects, lay, 2),
-                              low, high)
-                active &= ~dropped
-        f_new = ~f_active & (f_start <= t)
-        if forced is not None:
-            f_new |= forced
-        o_new = ~o_active & (o_start <= t)
-        f_active |= f_new
-        o_active |= o_new
-        f_since = np.where(f_new, t, f_since)
-        f_start = np.where(f_new | drop_f, NEVER, f_start)
-        o_start = np.where(o_new | drop_o, NEVER, o_start)
-        level = _clip(
-            level
-            + _dot(f_new.astype(np.float64), sf.effects, lay, 2)
-            + _dot(o_new.astype(np.float64), so.effects, lay, 2),
-            low,
-            high,
-        )
-        f_pending = (f_start < NEVER) & ~f_active
-        o_pending = (o_start < NEVER) & ~o_active
-        play_f, _, host_f = _posture(f_active, f_pending, p, pl.gp_f, pl.gn_f, pl.gp_f_sum,
-                                     pl.gn_f_sum, lay)
-        play_o, _, _ = _posture(o_active, o_pending, p, pl.gp_o, pl.gn_o, pl.gp_o_sum,
-                                pl.gn_o_sum, lay)
-        own_f[:, t], own_o[:, t] = play_f, play_o
-        q_f = _clip(play_o + p.perception_bias_us + p.perception_noise_us * z_perc_f[:, t], 0, 1)
-        q_o = _clip(
-            play_f + p.perception_bias_iran + p.perception_noise_iran * z_perc_o[:, t], 0, 1
-        )
-        perc_f[:, t], perc_o[:, t] = q_f, q_o
-        # Bayesian type update: reciprocating type shows max(my smoothed level, benign level)
-        for lb, q, sm_own, noise, prior in (
-            (lb_f, q_f, sm_own_f, p.perception_noise_us, prior_f),
-            (lb_o, q_o, sm_own_o, p.perception_noise_iran, prior_o),
-        ):
-            mu_r = np.maximum(sm_own, p.type_benign_level)
-            var = p.type_noise**2 + noise**2
-            llr = ((q - p.type_hostile_level) ** 2 - (q - mu_r) ** 2) / (2 * var)
-            lb += p.belief_learning_rate * llr - p.belief_forgetting * (lb - prior)
-            _clip(lb, -8, 8, out=lb)
-        a = p.memory
-        sm_own_f = (1 - a) * sm_own_f + a * play_f
-        sm_own_o = (1 - a) * sm_own_o + a * play_o
-        sm_perc_o = (1 - a) * sm_perc_o + a * q_o
-
-        # ------------------------------------------------------------ 4. domestic politics
-        # what Iran feels: the sanctions level weighted by its allied bite (relative to start)
-        sanc_n = bite * norm(r["sanctions"])
-        relief = _clip(sanc_n0 - sanc_n, 0, 1) if r["sanctions"] >= 0 else np.zeros(n)
-        multi = _ratio(_dot(f_active, f_multi, lay), pl.f_multi_sum)
-        gain = relief + 0.5 * multi
-        rally = host_f + p.dictation_effect * sanc_n
-        support = _clip(
-            support
-            + dtt * (p.demographic_drift + p.engagement_gain * gain - p.rally_effect * rally)
-            + p.support_noise * z_support[:, t],
-            0.01,
-            0.99,
-        )
-        tot = o_clout.sum(axis=1)
-        share = (o_clout * o_reform).sum(axis=1) / np.where(tot > 0, tot, 1)
-        backing = visible_backing(f_active, sf.reform_backing)
-        lam = backlash_hazard(share, backing, p.backlash_hazard, p.backlash_threat_elasticity,
-                              p.backlash_backing_elasticity)
-        hit = u_backlash[:, t] < 1 - np.exp(-lam * dtt)
-        backlash_n += hit
-        victims = o_reform & mobile[None, :]
-        o_clout = np.where(
-            hit[:, None] & victims, o_clout * (1 - _col(p.backlash_severity)), o_clout
-        )
-        if r["reform"] >= 0:
-            j = r["reform"]
-            new = _clip(level[:, j] - hit * p.backlash_severity * 0.5 * span[j], low[j], high[j])
-            transient[:, j] += new - level[:, j]
-            level[:, j] = new
-        vet = vetting_update(vet, share, share0, hit, base=p.vetting_base,
-                             threat_rate=p.vetting_threat_rate,
-                             backlash_jump=p.vetting_backlash_jump, decay=p.vetting_decay, dt=dtt)
-        blocked = (reform_blocked(level[:, r["reform"]], reform0, span[r["reform"]])
-                   if reform0 is not None else np.zeros(n))
-        disillusion = disillusion_update(disillusion, blocked, hit, rate=p.disillusion_rate,
-                                         backlash_jump=p.disillusion_backlash_jump,
-                                         decay=p.disillusion_decay, dt=dtt)
-        target = np.where(
-            so.reform,
-            o_base_rows * (support / s0)[:, None],
-            o_base_rows * ((1 - support) / (1 - s0))[:, None],
-        )
-        rate = _col(1 - np.exp(-p.clout_adjustment_rate * dtt))
-        o_clout = np.where(mobile[None, :], o_clout + rate * (target - o_clout), o_clout)
-        if t in ev_steps:
-            for jj in np.flatnonzero(sy.elections.step == t).tolist():
-                e = int(sy.elections.holder[jj])
-                h = sy.elected[e]
-                v = election_vote_share(support, vet, sy.elections.vetting[..., jj], disillusion,
-                                        p.turnout_sensitivity)
-                win = v > 0.5
-                o_ctrl[:, e] = win
-                o_reform[:, h] = win
-                o_clout[:, h] = o_base[..., h] * (1 + p.election_bonus * 2 * np.abs(v - 0.5))
-
-        # ------------------------------------------------------------ 5. allies, shocks, outcomes
-        relax = transient * _col(1 - np.exp(-p.shock_decay * dtt))
-        new = _clip(level - relax, low, high)
-        transient -= level - new
-        level = new
-        bad = np.zeros(n)
-        roles_bad = [r[x] for x in ("terror", "wmd") if r[x] >= 0]
-        if roles_bad:
-            bad = np.mean([norm(j) for j in roles_bad], axis=0)
-        menace_hits = np.zeros(n)
-        jump_threat, jump_settle = np.zeros(n), np.zeros(n)
-        if n_shocks:
-            hits = u_shock[:, t, :n_shocks] < 1 - np.exp(-_rows(sy.shock_rate, 1) * dtt)
-            hf = hits.astype(np.float64)
-            new = _clip(level + _dot(hf, sy.shock_effects, lay, 2), low, high)
-            transient += new - level
-            level = new
-            f_clout *= 1 + _dot(hf, sy.shock_clout_focal, lay, 2)
-            o_clout *= 1 + _dot(hf, sy.shock_clout_internal, lay, 2)
-            x_clout *= 1 + _dot(hf, sy.shock_clout_third, lay, 2)
-            np.clip(f_clout, 0, None, out=f_clout)
-            np.clip(o_clout, 0, None, out=o_clout)
-            np.clip(x_clout, 0, None, out=x_clout)
-            jump_threat = _dot(hf, sy.shock_threat, lay)
-            jump_settle = _dot(hf, sy.shock_settlement, lay)
-            if roles_bad:
-                menace = _rows(shock_menace, 1)
-                menace_hits = (hits & menace).sum(axis=1).astype(np.float64)
-                bad = bad + (hits & menace).any(axis=1)
-        if t in ev_at:
-            assert events is not None
-            now = events.step == t
-            new = _clip(level + _event_sum(events.effects, now), low, high)
-            transient += new - level
-            level = new
-            f_clout *= 1 + _event_sum(events.clout_focal, now)
-            o_clout *= 1 + _event_sum(events.clout_internal, now)
-            x_clout *= 1 + _event_sum(events.clout_third, now)
-            np.clip(f_clout, 0, None, out=f_clout)
-            np.clip(o_clout, 0, None, out=o_clout)
-            np.clip(x_clout, 0, None, out=x_clout)
-            jump_threat = jump_threat + _event_total(events.threat, now)
-            jump_settle = jump_settle + _event_total(events.settlement, now)
-            if roles_bad:
-                if event_menace.ndim == 1:
-                    n_menace: Any = int(event_menace[now].sum())
-                else:
-                    n_menace = event_menace[:, now].sum(axis=1)
-                menace_hits = menace_hits + n_menace
-                bad = bad + (n_menace > 0)
-        # the international environment (docs/model.md 5): threat, settlement, alignment
-        threat = threat_update(
-            threat, host_f, regional_strength(x_clout, env.clout, env.threat), jump_threat,
-            start=p.threat_initial, regional_share=p.threat_regional_share,
-            hostility_gain=p.threat_hostility, decay=p.threat_decay, dt=dtt,
-        )
-        settlement = settlement_update(settlement, u_settle[:, t], jump_settle,
-                                       hazard=p.settlement_hazard,
-                                       progress=p.settlement_progress, dt=dtt)
-        friction = allied_friction(level, env.position,
-                                   x_clout[:, :, None] * _rows(env.friction_weight, 2), span,
-                                   sf.direction, p.friction_symmetry, host_f)
-        moderation = _clip((play_o - nl) / (1 - nl), 0, 1)
-        allied = alignment_update(allied, friction, moderation, bad, erosion=p.allied_erosion,
-                                  recovery=p.allied_recovery,
-                                  via_friction=p.moderation_via_friction, dt=dtt)
-        g_f_new = _dot(f_new.astype(np.float64), pos_gest_f, lay)
-        g_o_new = _dot(o_new.astype(np.float64), pos_gest_o, lay)
-        recip = (g_o_new > 0) & f_offered & (first_recip > n_t)
-        first_recip = np.where(recip, t + 1, first_recip)
-        unrec = np.maximum(0.0, unrec + g_f_new - g_o_new)
-        # the legislature's own acts cost the executive nothing; a trade for its support
-        # cheapens the concessions that follow (4c)
-        paid = (f_new & ~f_by_leg) * congress.trade_discount(f_active & ~f_new, sf.discount,
-                                                             f_gest_pos)
-        cost = (1 - p.us_cost_decay) * cost + _dot(paid, sf.cost, lay) + p.naivety_cost * unrec
-        if fe is not None:
-            if t > 0:  # the first step sets the starting posture the scenario's Congress saw
-                fresh = (o_new & ~counted_this_term).astype(np.float64)
-                counted_this_term |= o_new
-                recip_since += _dot(fresh, pos_gest_o, lay)
-                hostile_since += _dot(fresh, pl.gn_o, lay) + menace_hits
-            if t in fe_steps:
-                here = fe.step == t
-                if (here & fe.legislature).any():
-                    verdict = election_verdict(recip_since, unrec, hostile_since,
-                                               p.us_election_swing)
-                    balance = verdict  # the new Congress reflects the last term's record
-                    recip_since = np.zeros(n)
-                    hostile_since = np.zeros(n)
-                    counted_this_term[:] = False
-                    killed[:] = False  # a new Congress may bring back a vetoed bill
-                    f_factor = balance_clout(balance, fe.hawk, fe.engager)
-                    if fe.floor >= 0:
-                        if f_pos0.ndim == 2:
-                            fp = np.broadcast_to(f_pos0.T[:, None, :], (n_i, n, sf.n_actors)).copy()
-                        else:
-                            fp = f_pos0.transpose(2, 0, 1).copy()
-                        x0 = f_pos0[..., fe.floor, :]
-                        moves = f_stake[fe.floor]
-                        fx = floor_position(
-                            x0,
-                            np.where(moves & ~np.isnan(fe.hawk_position), fe.hawk_position, x0),
-                            np.where(moves & ~np.isnan(fe.engager_position),
-                                     fe.engager_position, x0),
-                            balance,
-                        )
-                        fp[:, :, fe.floor] = _clip(fx, low, high).T
-                        f_pos = fp
-                if (here & ~fe.legislature).any():
-                    cost = (1 - p.us_mandate_renewal) * cost
-        if r["dialogue"] >= 0:
-            j = r["dialogue"]
-            opened |= level[:, j] >= low[j] + p.dialogue_threshold * span[j]
-
-        tot = o_clout.sum(axis=1)
-        share = (o_clout * o_reform).sum(axis=1) / np.where(tot > 0, tot, 1)
-        rec = {
-            "reform_share": share,
-            "legislature_reform_majority": o_ctrl[:, sy.reported["legislature"]]
-            if "legislature" in sy.reported
-            else np.zeros(n),
-            "presidency_reform": o_ctrl[:, sy.reported["presidency"]]
-            if "presidency" in sy.reported
-            else np.zeros(n),
-            **{
-                m: level[:, r[role]] if r[role] >= 0 else np.zeros(n)
-                for m, role in _ISSUE_LEVEL_METRICS.items()
-            },
-            "rapprochement": opened,
-            "allied_support": allied,
-            "focal_domestic_cost": cost,
-            "unreciprocated": unrec,
-            "public_support": support,
-            "focal_belief": _expit(lb_f),
-            "internal_belief": _expit(lb_o),
-            "focal_level": play_f,
-            "internal_level": play_o,
-            "focal_legislature_balance": balance,
-            "vetting": vet,
-            "disillusion": disillusion,
-            "regional_threat": threat,
-            "settlement": settlement,
-            "allied_friction": friction,
-        }
-        if t == 0 and rec.keys() != set(METRICS):
-            raise RuntimeError(
-                "the engine records metrics the registry (detente.metrics) does not list, or "
-                f"misses some it lists: {sorted(rec.keys() ^ set(METRICS))}"
-            )
-        for m in METRICS:
-            out[m][t] = rec[m]
-        if record_state:
-            rec_force[t, :, : sf.n_instruments] = f_active
-            rec_force[t, :, sf.n_instruments :] = o_active
-            rec_level[t] = level
-    metrics = {m: np.ascontiguousarray(out[m].T) for m in METRICS}
-    res = ChunkResult(metrics, first_recip, backlash_n, excess, f_active, o_active)
-    if record_state:
-        res.in_force = np.ascontiguousarray(rec_force.transpose(1, 0, 2))
-        res.levels = np.ascontiguousarray(rec_level.transpose(1, 0, 2))
-    return res
-
+            app_o, drop_o = internal_bargain(ctx, st, b_o, pos_o, prospective, pending_o)
+        committed = st.f_active | (pending_f & ~prop.cancelled) | app_f
+        if prop.forced is not None:
+            committed |= prop.forced
+        if not prop.scripted:
+            app_f = congress_bills(ctx, st, t, lev_f, app_f, committed, prospective, clout_f,
+                                   draws)
+        forced = law_sunsets(ctx, st, t, committed, prop.forced, prop.withdrawn)
+        schedule_starts(ctx, st, t, app_f, app_o, forced, draws)
+        # 3. implementation, perception and beliefs
+        new_f, new_o = implement(ctx, st, t, prop.withdrawn, drop_o, forced)
+        play_f, play_o = played_levels(ctx, st, t)
+        perceive_and_learn(ctx, st, t, play_f, play_o, draws)
+        # 4. Iranian domestic politics
+        public_support(ctx, st, t, bite, draws)
+        hit, share = backlash(ctx, st, t, draws)
+        vetting_and_disillusion(ctx, st, hit, share)
+        clout_drift(ctx, st)
+        internal_elections(ctx, st, t)
+        # 5. shocks, the environment, costs, U.S. elections (4b), outcomes
+        jolts = shocks_and_events(ctx, st, t, draws)
+        friction = environment_step(ctx, st, t, jolts, play_o, draws)
+        costs_and_reciprocity(ctx, st, t, new_f, new_o)
+        us_elections(ctx, st, t, new_o, jolts.menace_hits)
+        rapprochement(ctx, st)
+        out.store(t, record_metrics(ctx, st, play_f, play_o, friction), st)
+    return out.result(st)
 
 
 def triangular_delay(
