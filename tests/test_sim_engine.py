@@ -306,3 +306,17 @@ def test_a_step_sampled_to_move_no_issue_still_simulates(name: str) -> None:
     both = simulate_states(sc, "moderate-engagement", pd.DataFrame({name: [p.low, p.high]}), 20,
                            [3, 3])
     assert both.metrics["dialogue"].shape[0] == 40
+
+
+def test_model_doc_names_the_engine_step_functions_that_exist() -> None:
+    """docs/model.md's step table names functions of detente.sim.engine, each once."""
+    import re
+
+    from detente.sim import engine
+
+    text = (Path(__file__).parents[1] / "docs" / "model.md").read_text()
+    table = text.split("| section | step (function of `detente.sim.engine`")[1].split("\n\n")[0]
+    named = re.findall(r"^\|[^|]*\| `(\w+)`", table, flags=re.M)
+    named += re.findall(r"\(or `(\w+)`", table)
+    assert len(named) >= 20 and len(set(named)) == len(named)
+    assert [n for n in named if not callable(getattr(engine, n, None))] == []

@@ -31,6 +31,16 @@ Each step, in every world at once (arrays shaped ``[worlds, ...]``):
    (:mod:`detente.sim.mechanisms.environment`); U.S. domestic cost and unreciprocated
    concessions are booked and the metrics recorded.
 
+Each of these is a named step function over an explicit
+:class:`~detente.sim.world_state.WorldState` (:func:`choose`, :func:`internal_positions`,
+:func:`focal_proposals`, :func:`ratify_focal`, :func:`internal_bargain`,
+:func:`congress_bills`, :func:`law_sunsets`, :func:`schedule_starts`, :func:`implement`,
+:func:`played_levels`, :func:`perceive_and_learn`, :func:`public_support`, :func:`backlash`,
+:func:`vetting_and_disillusion`, :func:`clout_drift`, :func:`internal_elections`,
+:func:`shocks_and_events`, :func:`environment_step`, :func:`costs_and_reciprocity`,
+:func:`us_elections`, :func:`rapprochement`, :func:`record_metrics`); :func:`run_layout`
+calls them in that order (docs/model.md maps each to its section).
+
 Every random number comes from :class:`~detente.sim.rng.WorldRNG` streams drawn up front for
 the chunk, so a chunk of whole blocks of worlds reproduces the same worlds of a larger run.
 The full equations and their sources are in ``docs/model.md``.
@@ -2045,19 +2055,51 @@ def _pair_gains(
 __all__ = [
     "METRICS",
     "ChunkResult",
+    "Jolts",
     "Layout",
     "Plans",
+    "Proposals",
+    "StepContext",
+    "Trajectories",
+    "backlash",
     "balance_clout",
+    "choose",
     "chunk_plans",
+    "clout_drift",
+    "congress_bills",
+    "costs_and_reciprocity",
     "election_verdict",
+    "environment_step",
     "floor_position",
+    "floor_vote",
+    "focal_proposals",
+    "implement",
+    "internal_bargain",
+    "internal_elections",
+    "internal_positions",
+    "issue_share",
     "ladder",
+    "law_sunsets",
+    "perceive_and_learn",
+    "played_levels",
     "posture",
+    "prospective_levels",
+    "public_support",
+    "rapprochement",
     "ratify",
+    "ratify_focal",
     "ratify_plan",
+    "record_metrics",
     "reported_metrics",
+    "requires_met",
     "run_chunk",
     "run_layout",
     "sanctions_bite",
+    "schedule_starts",
+    "shocks_and_events",
+    "step_context",
+    "unitary_opponent",
+    "us_elections",
+    "vetting_and_disillusion",
     "vote",
 ]
