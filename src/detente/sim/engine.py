@@ -1130,9 +1130,10 @@ def ratify_focal(
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
     sf = sy.focal
     theta_f = p.reciprocity_threshold_us
-    cand_f = candidates
     # the trust gate is a condition of approval: apply it before the (costlier) vote
-    cand_f &= ~pl.f_gate[None, :] | (belief_f[:, None] >= _col(theta_f) * _rows(pl.rel_f, 1))
+    cand_f = candidates & (
+        ~pl.f_gate[None, :] | (belief_f[:, None] >= _col(theta_f) * _rows(pl.rel_f, 1))
+    )
     f_cl = st.f_clout if st.f_factor is None else np.clip(st.f_clout * st.f_factor, 0, None)
     if ctx.legislature is not None:  # undoing a statute in force needs the floor, as a bill would
         lock = congress.statute_lock(st.f_active, sf.locks, sf.effects) & cand_f
