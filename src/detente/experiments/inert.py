@@ -44,6 +44,7 @@ elementary effects are all zero there too: those are inert in interaction as wel
 from __future__ import annotations
 
 import warnings
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,7 +52,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel
-from scipy.stats import qmc
 
 from detente.errors import InputError, InputProblem, did_you_mean
 from detente.experiments.analysis import outcome_spec
@@ -134,11 +134,19 @@ def perturbed_states(params: Sequence[UncertainParameter]) -> pd.DataFrame:
 
 
 def base_states(params: Sequence[UncertainParameter], bases: int, seed: int) -> pd.DataFrame:
-    """``bases`` points spread over the whole space (Latin hypercube of the inputs'
-    distributions, inset by :data:`EDGE`), seeded: the same for every input screened."""
+    """``bases`` points spread over the whole space: a Latin hypercube of the inputs'
+    distributions (inset by :data:`EDGE`), seeded.
+
+    Each input's column comes from its own stream, keyed by ``seed`` and the input's name,
+    so an input's base values do not change when other inputs are added or dropped (a
+    screen's verdict on one input does not move because the scenario's list changed).
+    """
     if bases < 1:
         return pd.DataFrame(columns=[p.name for p in params], dtype=float)
-    unit = qmc.LatinHypercube(d=len(params), seed=np.random.default_rng([seed, 1])).random(bases)
+    unit = np.empty((bases, len(params)))
+    for j, p in enumerate(params):
+        rng = np.random.default_rng([seed, zlib.crc32(p.name.encode())])
+        unit[:, j] = (rng.permutation(bases) + rng.random(bases)) / bases
     return to_values(params, EDGE + (1 - 2 * EDGE) * unit).reset_index(drop=True)
 
 
