@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from detente.errors import InputError
 from detente.metrics import metric, supported
-from detente.scenario import load_scenario, uncertainties
+from detente.scenario import load_scenario
 from detente.scenario.schema import Scenario
+from detente.scenario.uncertainty import uncertain_numbers
 from detente.sim import compile_system, simulate
 from detente.sim.checks import scenario_warnings
 from detente.sim.mechanisms.environment import (
@@ -268,7 +269,7 @@ def _states(scenario: Scenario, strategy: str, *rows: dict[str, float]) -> list[
     worlds in every state: common random numbers); an uncertainty a row leaves out is at
     its nominal value."""
     names = sorted({k for r in rows for k in r})
-    nominal = {u.name: u.nominal for u in uncertainties(scenario) if u.name in names}
+    nominal = {name: u.nominal for _, name, u in uncertain_numbers(scenario) if name in names}
     frame = pd.DataFrame([{k: r.get(k, nominal[k]) for k in names} for r in rows])
     res = simulate_states(scenario, strategy, frame, WORLDS, [SEED] * len(rows))
     return [{m: v[i * WORLDS:(i + 1) * WORLDS] for m, v in res.metrics.items()}

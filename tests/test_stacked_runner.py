@@ -31,7 +31,8 @@ from detente.experiments.runner import ExperimentPlan, RunResult, run_experiment
 from detente.experiments.sampling import sample_states
 from detente.experiments.trajectories import sampled_trajectory_quantiles
 from detente.scenario import Scenario, load_scenario
-from detente.scenario.uncertainty import resolve, uncertain_numbers
+from detente.scenario.together import member_value
+from detente.scenario.uncertainty import resolve, sample_groups, uncertain_numbers
 from detente.sim import simulate, summarize
 from detente.sim.engine import chunk_plans
 from detente.sim.stacked import summarize_states
@@ -179,7 +180,14 @@ def test_dask_cluster_stores_what_the_stacked_in_process_run_stores(tmp_path: Pa
 
 # ---------------------------------------------------------------------------- resolve
 def _validated_copy(sc: Scenario, values: Mapping[str, float]) -> Scenario:
-    """The former ``resolve``: a full pydantic round trip (dump, set, validate)."""
+    """The former ``resolve``: a full pydantic round trip (dump, set, validate); a group's
+    shift set on its members as ``detente.scenario.together`` says."""
+    values = dict(values)
+    for group in sample_groups(sc):
+        if group.name in values:
+            shift = values.pop(group.name)
+            for member in group.members:
+                values.setdefault(member.name, member_value(member, shift))
     tree = sc.model_dump(mode="python")
     for loc, name, u in uncertain_numbers(sc):
         node = tree
