@@ -35,18 +35,18 @@ JointArrays = tuple[
 Quad = tuple[np.uint64, np.uint64, np.uint64, np.uint64]
 
 
-@njit(cache=True, inline="always")  # type: ignore[untyped-decorator]
+@njit(cache=True, inline="always")
 def _get(rows: NDArray[np.uint64], i: int) -> Quad:
     """Row ``i`` of a ``[.., 4]`` uint64 array (a state and increment, or a map)."""
     return rows[i, 0], rows[i, 1], rows[i, 2], rows[i, 3]
 
 
-@njit(cache=True, inline="always")  # type: ignore[untyped-decorator]
+@njit(cache=True, inline="always")
 def _put(rows: NDArray[np.uint64], i: int, quad: Quad) -> None:
     rows[i, 0], rows[i, 1], rows[i, 2], rows[i, 3] = quad
 
 
-@njit(cache=True, nogil=True, parallel=True)  # type: ignore[untyped-decorator]
+@njit(cache=True, nogil=True, parallel=True)
 def play_machines(
     turns: int,
     noise: float,
@@ -79,8 +79,8 @@ def play_machines(
         player a's stream, player b's and the noise stream.
     joint : tuple
         The two machines as one (:func:`joint_machine`).
-    act_a, act_b : ndarray of uint8, shape [n, turns]
-        Output: played actions (0 = C, 1 = D).
+    act_a, act_b : ndarray of uint8, shape [n, turns], Fortran order
+        Output: played actions (0 = C, 1 = D); a turn's matches are contiguous.
     counts : ndarray of int64, shape [n, 4]
         Output: turns of (C, C), (C, D), (D, C) and (D, D) for (a, b).
     """
@@ -88,7 +88,7 @@ def play_machines(
         _play_block(blk, turns, noise, chunk, block_bits, streams, joint, act_a, act_b, counts)
 
 
-@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+@njit(cache=True, nogil=True)
 def _play_block(
     blk: int,
     turns: int,
@@ -112,8 +112,6 @@ def _play_block(
     maps_a, maps_b = np.empty((turns, 4), np.uint64), np.empty((turns, 4), np.uint64)
     noise_start = np.empty((block, 2), dtype=np.uint64)  # match j's first state in a chunk
     noise_maps = np.empty((2 * chunk + 1, 4), dtype=np.uint64)  # k steps on from it
-    # the block's actions turn-major (contiguous writes), copied to the rows at the end
-    turn_a, turn_b = np.empty((turns, block), np.uint8), np.empty((turns, block), np.uint8)
     first = blk * block
     size = min(block, n - first)
     state[:size] = start
@@ -175,14 +173,10 @@ def _play_block(
                     hi, lo = affine(w_hi, w_lo, nb_mhi, nb_mlo, nb_chi, nb_clo)
                     db ^= np.int64(to_double(hi, lo) < noise)
                 outcome = 2 * da + db
-                turn_a[t, j] = da
-                turn_b[t, j] = db
+                act_a[first + j, t] = da
+                act_b[first + j, t] = db
                 counts[first + j, outcome] += 1
                 state[j] = next_joint[js, outcome]
-    for j in range(size):
-        for t in range(turns):
-            act_a[first + j, t] = turn_a[t, j]
-            act_b[first + j, t] = turn_b[t, j]
 
 
 

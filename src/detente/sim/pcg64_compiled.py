@@ -81,11 +81,14 @@ def stream_states(generators: list[np.random.Generator]) -> NDArray[np.uint64]:
     return out
 
 
-@intrinsic  # type: ignore[untyped-decorator]
-def affine(
+@intrinsic
+def _affine(
     typingctx: Any, hi: Any, lo: Any, m_hi: Any, m_lo: Any, c_hi: Any, c_lo: Any
 ) -> Any:
-    """``(hi, lo) * (m_hi, m_lo) + (c_hi, c_lo)`` modulo ``2**128``, as a (hi, lo) pair."""
+    """``(hi, lo) * (m_hi, m_lo) + (c_hi, c_lo)`` modulo ``2**128``, as a (hi, lo) pair.
+
+    One ``i128`` multiply-add in LLVM IR (three 64-bit multiplications on x86-64).
+    """
     u64 = types.uint64
     if any(x != u64 for x in (hi, lo, m_hi, m_lo, c_hi, c_lo)):
         return None
@@ -106,17 +109,22 @@ def affine(
     return sig, codegen
 
 
+#: ``affine(hi, lo, m_hi, m_lo, c_hi, c_lo) -> (hi, lo)``: ``x * m + c`` modulo ``2**128``
+#: (compiled code only; typed loosely, as mypy would read the intrinsic's typing function).
+affine: Any = _affine
+
+
 _M_HI = np.uint64(MULTIPLIER >> 64)
 _M_LO = np.uint64(MULTIPLIER & _MASK64)
 
 
-@njit(cache=True, inline="always")  # type: ignore[untyped-decorator]
+@njit(cache=True, inline="always")
 def step(hi: np.uint64, lo: np.uint64, inc_hi: np.uint64, inc_lo: np.uint64) -> Any:
     """One LCG step (the state of the next draw)."""
     return affine(hi, lo, _M_HI, _M_LO, inc_hi, inc_lo)
 
 
-@njit(cache=True, inline="always")  # type: ignore[untyped-decorator]
+@njit(cache=True, inline="always")
 def to_double(hi: np.uint64, lo: np.uint64) -> float:
     """The double ``Generator.random`` returns for the (already stepped) state."""
     x = hi ^ lo
@@ -126,7 +134,7 @@ def to_double(hi: np.uint64, lo: np.uint64) -> float:
     return float(np.int64(out >> np.uint64(11))) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True, inline="always")  # type: ignore[untyped-decorator]
+@njit(cache=True, inline="always")
 def compose(
     m1_hi: np.uint64, m1_lo: np.uint64, c1_hi: np.uint64, c1_lo: np.uint64,
     m2_hi: np.uint64, m2_lo: np.uint64, c2_hi: np.uint64, c2_lo: np.uint64,
@@ -138,7 +146,7 @@ def compose(
     return m_hi, m_lo, c_hi, c_lo
 
 
-@njit(cache=True)  # type: ignore[untyped-decorator]
+@njit(cache=True)
 def advance_map(inc_hi: np.uint64, inc_lo: np.uint64, steps: int, jumps: NDArray[np.uint64]) -> Any:
     """``(M hi, M lo, C hi, C lo)``: ``steps`` LCG steps as one map ``x -> M x + C``.
 
