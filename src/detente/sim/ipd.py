@@ -15,6 +15,11 @@ private perception). Payoffs ``(R, S, T, P)`` default to ``(3, 0, 5, 1)`` (Axelr
 Random numbers come from :class:`~detente.sim.rng.WorldRNG` streams keyed by player
 (``(0,)``, ``(1,)``) and noise (``(2,)``), one "world" per match, so match ``i`` is the same
 whatever ``n`` is (for ``n`` in whole blocks of 256 or more).
+
+When both strategies declare a :class:`~detente.sim.strategies.Machine` (the classic ones
+do), whole matches run in compiled code (:mod:`detente.sim.ipd_compiled`), drawing the same
+numbers from the same streams: the results are bit-identical to the turn-by-turn path, which
+plays every other strategy (and all of them when numba cannot be imported).
 """
 
 from __future__ import annotations
@@ -27,14 +32,26 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detente.errors import InputError
-from detente.sim.rng import WorldRNG
-from detente.sim.strategies import STANDARD_PAYOFFS, Strategy, View, as_strategy
+from detente.sim.rng import BLOCK, WorldRNG
+from detente.sim.strategies import STANDARD_PAYOFFS, Machine, Strategy, View, as_strategy
 
-__all__ = ["MatchResult", "MatchesResult", "match", "matches"]
+try:
+    from detente.sim import ipd_compiled
+    from detente.sim.pcg64_compiled import stream_states
+except ImportError:  # numba missing or broken: every match takes the turn-by-turn path
+    ipd_compiled = None  # type: ignore[assignment]
+
+__all__ = ["MatchResult", "MatchesResult", "machine_of", "match", "matches"]
 
 Actions = NDArray[np.uint8]
 
 _NOISE_CHUNK = 64  # turns of noise drawn at once
+
+# methods whose override below the class declaring a machine makes the machine wrong
+_PLAY_METHODS = ("move", "observe", "decide", "init_state", "reset", "receive_payoffs")
+
+# integer payoffs up to this size sum exactly in any order (so counts give numpy's sums)
+_EXACT_PAYOFF = 2.0**20
 
 
 @dataclass(frozen=True)
@@ -122,6 +139,62 @@ def _check(
     return int(turns), noise_f, seed_i, int(n), (r, s, t, p)
 
 
+def machine_of(strategy: Strategy) -> Machine | None:
+    """The strategy's :class:`~detente.sim.strategies.Machine`, if it can be trusted.
+
+    ``None`` when the strategy declares none, or when its class (or the instance) overrides a
+    method of play below the class that declared the machine: the modifiers
+    (:func:`~detente.sim.strategies.dual`, :func:`~detente.sim.strategies.opening`, ...) and
+    user subclasses change ``move``, so an inherited machine would no longer describe them.
+    """
+    cls = type(strategy)
+    owner = next(k for k in cls.__mro__ if "ipd_machine" in vars(k))
+    for name in _PLAY_METHODS:
+        if name in vars(strategy):
+            return None
+        definer = next((k for k in cls.__mro__ if name in vars(k)), owner)
+        if definer is not owner and issubclass(definer, owner):
+            return None
+    return strategy.ipd_machine()
+
+
+def _compiled(
+    machines: tuple[Machine, Machine],
+    rngs: tuple[WorldRNG, WorldRNG, WorldRNG],
+    turns: int,
+    noise: float,
+    n: int,
+    pay: tuple[float, float, float, float],
+) -> MatchesResult:
+    """All matches in compiled code (same numbers as the loop in :func:`matches`)."""
+    assert ipd_compiled is not None
+    streams = np.stack([stream_states(list(r.generators)) for r in rngs])
+    # Fortran order, like the other path's (its table sums then add in the same order)
+    act_a = np.empty((n, turns), dtype=np.uint8, order="F")
+    act_b = np.empty((n, turns), dtype=np.uint8, order="F")
+    counts = np.zeros((n, 4), dtype=np.int64)
+    ipd_compiled.play_machines(
+        turns, noise, _NOISE_CHUNK, BLOCK.bit_length() - 1, streams,
+        ipd_compiled.joint_machine(machines, turns), act_a, act_b, counts,
+    )
+    r, s, t, p = pay
+    if all(x.is_integer() and abs(x) <= _EXACT_PAYOFF for x in pay):
+        # whole payoffs: exact sums, so equal to the table sums of the other path
+        scores_a = (counts @ np.array([r, s, t, p], dtype=np.int64)).astype(np.float64)
+        scores_b = (counts @ np.array([r, t, s, p], dtype=np.int64)).astype(np.float64)
+        return MatchesResult(act_a, act_b, scores_a, scores_b)
+    return MatchesResult(act_a, act_b, *_scores(act_a, act_b, pay))
+
+
+def _scores(
+    act_a: Actions, act_b: Actions, pay: tuple[float, float, float, float]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Total payoffs per match, summed over turns as NumPy sums them."""
+    r, s, tt, p = pay
+    table = np.array([[r, s], [tt, p]])
+    return table[act_a, act_b].sum(axis=1), table[act_b, act_a].sum(axis=1)
+
+
 def _prepare(x: str | Strategy | type[Strategy]) -> Strategy:
     # a private copy, so one instance may play both sides or several games
     return copy.deepcopy(as_strategy(x))
@@ -138,8 +211,9 @@ def matches(
 ) -> MatchesResult:
     """Play ``n`` independent IPD matches of ``a`` against ``b`` at once.
 
-    Each turn costs a few NumPy operations on ``[n]`` arrays per player, so many matches
-    run at close to array speed.
+    When both strategies declare a machine, the matches run in compiled code (numba's
+    threads over blocks of 256 matches); otherwise each turn costs a few NumPy operations on
+    ``[n]`` arrays per player. Both give the same numbers for the same seed.
 
     Parameters
     ----------
@@ -172,6 +246,9 @@ def matches(
     for player, rng in zip(players, rngs, strict=True):
         player.receive_payoffs(pay)
         player.reset(n_i, rng)
+    machines = (machine_of(players[0]), machine_of(players[1]))
+    if ipd_compiled is not None and machines[0] is not None and machines[1] is not None:
+        return _compiled((machines[0], machines[1]), (*rngs, noise_rng), turns_i, noise_f, n_i, pay)
 
     # played levels (1 = C, 0 = D), stored turn-major ([turns, n]) so each turn's row is
     # contiguous; strategies see the transposed [n, turn] views without copying
@@ -194,11 +271,7 @@ def matches(
 
     act_a = (levels[0].T < 0.5).astype(np.uint8)
     act_b = (levels[1].T < 0.5).astype(np.uint8)
-    r, s, tt, p = pay
-    table = np.array([[r, s], [tt, p]])
-    scores_a = table[act_a, act_b].sum(axis=1)
-    scores_b = table[act_b, act_a].sum(axis=1)
-    return MatchesResult(act_a, act_b, scores_a, scores_b)
+    return MatchesResult(act_a, act_b, *_scores(act_a, act_b, pay))
 
 
 def match(

@@ -114,6 +114,12 @@ class WorldRNG:
     def __repr__(self) -> str:
         return f"WorldRNG(seed={self.seed}, key={self.key}, start={self.start}, n={self.n})"
 
+    @property
+    def generators(self) -> tuple[np.random.Generator, ...]:
+        """The blocks' generators, first block first (for compiled code that reproduces their
+        numbers, :mod:`detente.sim.pcg64_compiled`; drawing from them advances this stream)."""
+        return tuple(self._generators)
+
     def substream(self, *extra_key: int | str) -> WorldRNG:
         """Return an independent stream for the same worlds, keyed ``(*key, *extra_key)``.
 

@@ -57,6 +57,7 @@ __all__ = [
     "Defector",
     "DismantleSanctions",
     "Grudger",
+    "Machine",
     "ModerateEngagement",
     "Scripted",
     "StatefulStrategy",
@@ -117,6 +118,56 @@ class View:
     perceived: FloatArray
     belief: FloatArray
     rng: WorldRNG
+
+
+@dataclass(frozen=True)
+class Machine:
+    """A strategy's play in the IPD reduction, as a small finite-state machine.
+
+    In :mod:`detente.sim.ipd` every level a side sees is a played binary action, so a
+    classic strategy is a machine over ``(own action, other's action)`` pairs (Axelrod's
+    library describes many strategies this way; Rubinstein 1986 on automata in repeated
+    games). A strategy declaring one (:meth:`Strategy.ipd_machine`) lets whole matches run
+    in compiled code; the machine must reproduce :meth:`Strategy.move` exactly on binary
+    histories, including its random draws (``tests/test_ipd_compiled.py`` checks it).
+
+    Attributes
+    ----------
+    coop : ndarray of float64, shape [S]
+        In state ``s`` the strategy cooperates if ``coop[s] >= 0.5`` (deterministic turns) or
+        if its uniform draw is below ``coop[s]`` (drawing turns).
+    next_state : ndarray of int64, shape [S, 2, 2]
+        The state after a turn, indexed ``[state, own action, other's action]`` (0 = C,
+        1 = D, as played, after noise).
+    start : int
+        The state of the first turn.
+    draws_from : int or None
+        The first turn from which the strategy draws one uniform per turn from ``View.rng``
+        (``None``: it never draws).
+    """
+
+    coop: FloatArray
+    next_state: IntArray
+    start: int = 0
+    draws_from: int | None = None
+
+    @classmethod
+    def build(
+        cls,
+        coop: tuple[float, ...],
+        rule: Callable[[int, int, int], int],
+        start: int = 0,
+        draws_from: int | None = None,
+    ) -> Machine:
+        """A machine from its cooperation table and ``rule(state, own, other) -> state``."""
+        size = len(coop)
+        table = np.array(
+            [[[rule(st, own, other) for other in (0, 1)] for own in (0, 1)] for st in range(size)],
+            dtype=np.int64,
+        ).reshape(size, 2, 2)
+        if not (0 <= start < size and ((table >= 0) & (table < size)).all()):
+            raise ValueError("a machine's start and next states must be among its states")
+        return cls(np.array(coop, dtype=np.float64), table, int(start), draws_from)
 
 
 def _kebab(name: str) -> str:
@@ -184,6 +235,16 @@ class Strategy:
 
     def receive_payoffs(self, payoffs: tuple[float, float, float, float]) -> None:
         """Learn the game's ``(R, S, T, P)`` payoffs (used by the IPD reduction); no-op here."""
+
+    def ipd_machine(self) -> Machine | None:
+        """This strategy's :class:`Machine` for the IPD reduction, or ``None`` (no kernel).
+
+        With a machine on both sides, :func:`detente.sim.ipd.matches` plays whole matches
+        in compiled code; otherwise it calls :meth:`move` turn by turn. A subclass that
+        overrides ``move`` (or another method of play) below the class declaring the machine
+        does not inherit it (:func:`detente.sim.ipd.machine_of`).
+        """
+        return None
 
     def params(self) -> dict[str, Any]:
         """The strategy's parameters and their current values."""
@@ -403,6 +464,10 @@ class Cooperator(Strategy):
         """Return all ones."""
         return _first(view, 1.0)
 
+    def ipd_machine(self) -> Machine:
+        """One state, cooperating."""
+        return Machine.build((1.0,), lambda state, own, other: 0)
+
 
 @register_strategy
 class Defector(Strategy):
@@ -417,6 +482,10 @@ class Defector(Strategy):
     def move(self, view: View) -> FloatArray:
         """Return all zeros."""
         return _first(view, 0.0)
+
+    def ipd_machine(self) -> Machine:
+        """One state, defecting."""
+        return Machine.build((0.0,), lambda state, own, other: 0)
 
 
 @register_strategy
@@ -443,6 +512,10 @@ class TitForTat(Strategy):
             return _first(view, 1.0)
         return np.array(view.perceived[:, -1], dtype=np.float64)
 
+    def ipd_machine(self) -> Machine:
+        """State: the other's last action (start: as if it had cooperated)."""
+        return Machine.build((1.0, 0.0), lambda state, own, other: other)
+
 
 @register_strategy
 class SuspiciousTitForTat(Strategy):
@@ -464,6 +537,10 @@ class SuspiciousTitForTat(Strategy):
         if view.turn == 0:
             return _first(view, 0.0)
         return np.array(view.perceived[:, -1], dtype=np.float64)
+
+    def ipd_machine(self) -> Machine:
+        """State: the other's last action (start: as if it had defected)."""
+        return Machine.build((1.0, 0.0), lambda state, own, other: other, start=1)
 
 
 @register_strategy
@@ -489,6 +566,10 @@ class TitFor2Tats(Strategy):
             return _first(view, 1.0)
         return np.maximum(view.perceived[:, -1], view.perceived[:, -2]).astype(np.float64)
 
+    def ipd_machine(self) -> Machine:
+        """State: ``2 * (other's last action) + (the one before)``; defects only in state 3."""
+        return Machine.build((1.0, 1.0, 1.0, 0.0), lambda state, own, other: 2 * other + state // 2)
+
 
 @register_strategy
 class Alternator(Strategy):
@@ -510,6 +591,10 @@ class Alternator(Strategy):
         if view.turn == 0:
             return _first(view, 1.0)
         return (1.0 - view.own[:, -1]).astype(np.float64)
+
+    def ipd_machine(self) -> Machine:
+        """State: its own last action (start: as if it had defected)."""
+        return Machine.build((0.0, 1.0), lambda state, own, other: own, start=1)
 
 
 @register_strategy
@@ -555,6 +640,11 @@ class Grudger(StatefulStrategy):
     def decide(self, view: View) -> FloatArray:
         """Play the grudge."""
         return self._worst.copy()
+
+    def ipd_machine(self) -> Machine:
+        """State 1 (defect for good) from the first defection seen; any threshold reads a
+        binary defection as a trigger."""
+        return Machine.build((1.0, 0.0), lambda state, own, other: max(state, other))
 
 
 @register_strategy
@@ -604,6 +694,11 @@ class GTFT(Strategy):
         last = view.perceived[:, -1]
         q = last + (1.0 - last) * self.p
         return (view.rng.random() < q).astype(np.float64)
+
+    def ipd_machine(self) -> Machine:
+        """State: the other's last action; from turn 1 one draw per turn, cooperating below
+        ``1`` after C (always) and below ``p`` after D, as :meth:`move` computes ``q``."""
+        return Machine.build((1.0, self.p), lambda state, own, other: other, draws_from=1)
 
 
 # ------------------------------------------------------------------- policy strategies
