@@ -145,3 +145,15 @@ def test_flagship_groups_every_sampled_position_and_salience_by_camp() -> None:
     grouped = [m for p in params for m in p.members]
     assert len(grouped) == len(set(grouped)) > 100
     assert all(p.name.startswith(("stances[", "concerns[")) for p in params if p.members)
+
+
+def test_report_shows_a_group_as_a_shift_of_its_members() -> None:
+    from detente.report.html import _judgment_summary, _judgments
+
+    rows = {r["name"]: r for r in _judgments(load_scenario("us-iran-2001"))}
+    hard = rows["stances[iran/conservative].positions.dialogue"]
+    assert hard["range"] == "shift -1 – 1 of 7 numbers" and hard["group"] == "yes"
+    assert "Members: supreme-leader, guardian-council" in hard["provenance"]
+    assert rows["issues[us-sanctions].status_quo"]["range"] == "80 – 90"
+    assert "(81 of them groups of numbers sampled together)" in _judgment_summary(
+        list(rows.values()))

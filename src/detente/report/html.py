@@ -283,14 +283,19 @@ def _judgments(s: Scenario, drivers: pd.DataFrame | None = None) -> list[dict[st
             kind = "judgment"
         else:
             kind, prov = "missing-provenance", "none given"
+        nominal, span = fmt(p.nominal), f"{fmt(p.low)} – {fmt(p.high)}"
+        if p.members:  # a group sampled together: its value is a shift of its members
+            nominal, span = "each at its own", f"shift {span} of {len(p.members)} numbers"
+            prov = f"{prov}. Members: {', '.join(_member_label(m) for m in p.members)}"
         rows.append(
             {
                 "name": p.name,
-                "nominal": fmt(p.nominal),
-                "range": f"{fmt(p.low)} – {fmt(p.high)}",
+                "nominal": nominal,
+                "range": span,
                 "distribution": p.distribution,
                 "provenance": prov,
                 "kind": kind,
+                "group": "yes" if p.members else "",
             }
         )
     if drivers is not None and not drivers.empty and "parameter" in drivers.columns:
@@ -299,12 +304,20 @@ def _judgments(s: Scenario, drivers: pd.DataFrame | None = None) -> list[dict[st
     return rows
 
 
+def _member_label(name: str) -> str:
+    """A group member's short label: the id in its first brackets (``actors[x]...`` -> x)."""
+    return name.split("[", 1)[1].split("]", 1)[0] if "[" in name else name
+
+
 def _judgment_summary(rows: Sequence[Mapping[str, str]]) -> str:
     n = len(rows)
     src = sum(1 for r in rows if r["kind"] == "source")
     judg = sum(1 for r in rows if r["kind"] == "judgment")
     missing = n - src - judg
-    text = f"{n} uncertain numbers: {src} traced to the source text, {judg} analyst judgments"
+    groups = sum(1 for r in rows if r.get("group"))
+    together = f" ({groups} of them groups of numbers sampled together)" if groups else ""
+    text = (f"{n} sampled inputs{together}: {src} traced to the source text, {judg} analyst "
+            "judgments")
     return text + (f", {missing} without provenance." if missing else ".")
 
 
