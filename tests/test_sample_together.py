@@ -157,3 +157,7 @@ def test_report_shows_a_group_as_a_shift_of_its_members() -> None:
     assert rows["issues[us-sanctions].status_quo"]["range"] == "80 – 90"
     assert "(81 of them groups of numbers sampled together)" in _judgment_summary(
         list(rows.values()))
+
+
+def test_a_scenario_file_loads_from_a_string_path_too() -> None:
+    assert load_scenario_file(str(FIXTURE)).id == load_scenario_file(FIXTURE).id

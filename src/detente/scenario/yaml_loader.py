@@ -429,9 +429,9 @@ def _references_despite(exc: ValidationError, data: dict[str, Any]) -> list[tupl
     return problems
 
 
-def load_scenario_file(path: Path) -> Scenario:
-    """Load and validate a scenario YAML (or JSON) file."""
+def load_scenario_file(path: Path | str) -> Scenario:
+    """Load and validate a scenario YAML (or JSON) file (a path, as a ``Path`` or a string)."""
     src = str(path)
-    text = read_text(path)
+    text = read_text(Path(path))
     data, node = parse_yaml(text, src)
     return scenario_from_data(data, src, node)
