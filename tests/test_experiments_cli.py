@@ -333,3 +333,21 @@ def test_sampler_with_posterior_is_refused(
                         "--sampler", "sobol"], capsys, monkeypatch)
     assert code == 2
     assert err.strip().count("\n") == 0 and "--sampler does not apply with --posterior" in err
+
+
+def test_two_explore_analyses_of_the_same_states_keep_separate_run_folders(
+    scenario: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The outcome and PRIM settings are part of the run id: a second analysis of the same
+    states does not overwrite the first one's PRIM files."""
+    base = ["explore", scenario, "--strategy", "engagement", "--states", "120", "--worlds",
+            "8", "--resamples", "0", "--json", "--out", str(tmp_path)]
+    ids = []
+    for outcome in ("cost > 0.3", "cost > 0.2"):
+        code, stdout, err = cli([*base, "--outcome", outcome], capsys, monkeypatch)
+        assert code == 0, err
+        ids.append(json.loads(stdout)["run_id"])
+    assert ids[0] != ids[1]
+    for run_id in ids:
+        assert (tmp_path / "runs" / run_id / "prim_box.csv").is_file()

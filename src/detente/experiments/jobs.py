@@ -683,7 +683,10 @@ def explore(
         (name, *rivals),
         worlds,
         seed,
-        {**_sampling(sampler_, source), "outcome": outcome},
+        {**_sampling(sampler_, source), "outcome": outcome,
+         "analysis": {"outcome": outcome, "include": list(include or []), "alpha": alpha,
+                      "density": density, "box": box, "paste": paste,
+                      "resamples": resamples}},
     )
     result = _execute(plan, target, scheduler, resume, progress, console)
     all_means = result.state_means()
@@ -812,7 +815,8 @@ def sensitivity_analysis(
             which = "default: the model parameters; use --include to choose others"
         notify(f"{method}: {d} uncertainties ({which}), {len(values)} states x {worlds} worlds")
     plan = ExperimentPlan(
-        "sensitivity", sc, values, (name,), worlds, seed, {"method": method, "n": n_base}
+        "sensitivity", sc, values, (name,), worlds, seed,
+        {"method": method, "n": n_base, "analysis": {"outcome": outcome}},
     )
     target = Target.of(out, db)
     # Every design point on the same worlds: an input with no path scores exactly zero.

@@ -192,6 +192,10 @@ class ExperimentPlan:
             # States drawn from a posterior name it, so the id says which one (a run on the
             # prior keeps the id it always had).
             head.append(str(self.settings["posterior_sha256"]))
+        if self.settings.get("analysis"):
+            # An analysis of the runs (explore's outcome and PRIM settings) writes files of
+            # its own into the run's folder: two analyses are two runs, not one overwritten.
+            head.append(self.settings["analysis"])
         h.update(json.dumps(head).encode())
         return f"{self.kind}-{self.scenario.id}-{h.hexdigest()[:16]}"
 
