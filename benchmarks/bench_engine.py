@@ -113,7 +113,9 @@ def _flagship(chunk: int, repeats: int) -> dict[str, Any]:
     world_steps = chunk * steps * len(systems)
     return {
         **{f"{k}_us_per_world_step": best[k] / world_steps * 1e6 for k in best},
-        "identical": all(_same(a, b) for a, b in zip(results["numpy"], results["current"])),
+        "identical": all(
+            _same(a, b) for a, b in zip(results["numpy"], results["current"], strict=True)
+        ),
     }
 
 
@@ -141,7 +143,9 @@ def _stacked(states: int, worlds: int, repeats: int) -> dict[str, Any]:
     world_steps = states * worlds * steps * len(STRATEGIES)
     return {
         **{f"{k}_us_per_world_step": best[k] / world_steps * 1e6 for k in best},
-        "identical": all(_same(a, b) for a, b in zip(results["numpy"], results["current"])),
+        "identical": all(
+            _same(a, b) for a, b in zip(results["numpy"], results["current"], strict=True)
+        ),
     }
 
 
