@@ -48,10 +48,20 @@ def period_start(label: object) -> pd.Timestamp | None:
         return None
 
 
-def _x_values(frame: pd.DataFrame) -> tuple[np.ndarray, bool]:
+def period_starts(frame: pd.DataFrame) -> dict[object, pd.Timestamp | None]:
+    """:func:`period_start` of each distinct ``date`` label of ``frame`` (parsed once: the
+    labels repeat for every metric and strategy)."""
+    if "date" not in frame.columns:
+        return {}
+    return {label: period_start(label) for label in pd.unique(frame["date"])}
+
+
+def _x_values(
+    frame: pd.DataFrame, starts: dict[object, pd.Timestamp | None]
+) -> tuple[np.ndarray, bool]:
     """Dates for the x axis when every label parses, otherwise step numbers."""
     if "date" in frame.columns:
-        dates = [period_start(d) for d in frame["date"]]
+        dates = [starts[d] for d in frame["date"]]
         if dates and all(d is not None for d in dates):
             return np.array(dates, dtype="datetime64[ns]"), True
     return frame["step"].to_numpy(dtype=float), False
@@ -166,6 +176,7 @@ def fan_chart(
         for e in scenario.calendar.elections:
             elections.append((pd.Timestamp(e.date), e.name or label_for(e.id)))
 
+    starts = period_starts(quantiles)
     use_dates = False
     for r, metric in enumerate(metrics):
         for c, strategy in enumerate(strategies):
@@ -176,7 +187,7 @@ def fan_chart(
             if sub.empty:
                 placeholder(ax, "no data")
                 continue
-            x, use_dates = _x_values(sub)
+            x, use_dates = _x_values(sub, starts)
             color = colors[strategy]
             ax.fill_between(x, sub["p05"], sub["p95"], color=color, alpha=0.18, linewidth=0)
             ax.fill_between(x, sub["p25"], sub["p75"], color=color, alpha=0.38, linewidth=0)
@@ -207,7 +218,7 @@ def fan_chart(
         Patch(color="#333333", alpha=0.38, label="50% of worlds (25th-75th percentile)"),
         Patch(color="#333333", alpha=0.18, label="90% of worlds (5th-95th percentile)"),
     ]
-    shown = [name for when, name in elections if use_dates and _in_range(when, quantiles)]
+    shown = [name for when, name in elections if use_dates and _in_range(when, starts)]
     if shown:
         text = "Scheduled elections: " + "; ".join(
             f"{n} ({w:%b %Y})" for w, n in elections if n in shown
@@ -227,9 +238,6 @@ def fan_chart(
     return fig
 
 
-def _in_range(when: pd.Timestamp, quantiles: pd.DataFrame) -> bool:
-    if "date" not in quantiles.columns:
-        return False
-    dates = [period_start(d) for d in quantiles["date"]]
-    valid = [d for d in dates if d is not None]
+def _in_range(when: pd.Timestamp, starts: dict[object, pd.Timestamp | None]) -> bool:
+    valid = [d for d in starts.values() if d is not None]
     return bool(valid) and min(valid) <= when <= max(valid)
