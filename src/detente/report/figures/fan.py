@@ -17,9 +17,11 @@ from collections.abc import Sequence
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import FixedFormatter, FixedLocator
 
 from detente.report.figures.style import (
     GREY,
@@ -204,10 +206,8 @@ def fan_chart(
             ax.margins(x=0)
 
     if use_dates:
+        _date_ticks(axes[-1, -1])
         for ax in axes[-1, :]:
-            locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
-            ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
             ax.set_xlabel("Date")
     else:
         for ax in axes[-1, :]:
@@ -236,6 +236,21 @@ def fan_chart(
     fig.legend(handles=handles, loc="outside lower center", ncol=3 if len(handles) == 3 else 1)
     fig.suptitle(title or "How the outcomes evolve under each strategy", fontweight="bold")
     return fig
+
+
+def _date_ticks(ax: Axes) -> None:
+    """Concise date ticks on ``ax`` and the axes sharing its x axis, worked out once.
+
+    The panels share one x axis whose limits are the data's, so the automatic date locator
+    gives every panel the same ticks; fixing them after one call spares each panel's
+    recomputing them at every layout pass and draw (most of the fan chart's drawing time).
+    """
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
+    ax.xaxis.set_major_locator(locator)
+    ticks = list(locator())
+    labels = mdates.ConciseDateFormatter(locator, show_offset=False).format_ticks(ticks)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FixedFormatter(labels))
 
 
 def _in_range(when: pd.Timestamp, starts: dict[object, pd.Timestamp | None]) -> bool:
