@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -29,7 +30,8 @@ WORKERS_ENV = "DETENTE_REPORT_WORKERS"
 MIN_PARALLEL = 4
 
 FigureMaker = Callable[[], Figure]
-"""A picklable callable drawing one figure (a ``functools.partial`` of a figure function)."""
+"""A callable drawing one figure (a ``functools.partial`` of a figure function, so that the
+figure cache can key it: :mod:`detente.report.figure_cache`)."""
 
 
 def png_of(make: FigureMaker) -> bytes:
@@ -53,21 +55,40 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+_FORKED: Sequence[FigureMaker] = ()
+"""The figures of the pool being started: forked workers inherit them, so a task is an index
+(no figure's data is pickled, only the PNG comes back)."""
+_POOL_LOCK = threading.Lock()
+
+
+def _png_at(k: int) -> bytes:
+    return png_of(_FORKED[k])
+
+
+def longest_first(costs: Sequence[float]) -> list[int]:
+    """Indices by decreasing cost (ties in the order given): the longest figures start first,
+    so that no worker is left drawing a long one alone at the end."""
+    return sorted(range(len(costs)), key=lambda k: -costs[k])
+
+
 def render_pngs(
     makers: Sequence[FigureMaker],
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    costs: Sequence[float] | None = None,
 ) -> list[bytes]:
     """PNG bytes of each figure, in the order given.
 
     Parameters
     ----------
     makers : sequence of callables
-        Each draws one figure; with ``workers > 1`` they must pickle.
+        Each draws one figure.
     workers : int
         Processes to draw with (``1``: in this process).
     progress : callable, optional
         Called with the index of each figure as it is finished.
+    costs : sequence of float, optional
+        Rough relative drawing time of each figure: workers take the costliest first.
     """
     workers = min(workers, len(makers))
     if workers <= 1 or len(makers) < MIN_PARALLEL or not can_fork():
@@ -77,13 +98,20 @@ def render_pngs(
             if progress is not None:
                 progress(k)
         return out
+    global _FORKED
+    order = longest_first(costs) if costs is not None else list(range(len(makers)))
     context = multiprocessing.get_context("fork")
     results: list[bytes | None] = [None] * len(makers)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(png_of, make): k for k, make in enumerate(makers)}
-        for future in as_completed(futures):
-            k = futures[future]
-            results[k] = future.result()
-            if progress is not None:
-                progress(k)
+    with _POOL_LOCK:
+        _FORKED = makers
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                futures = {pool.submit(_png_at, k): k for k in order}
+                for future in as_completed(futures):
+                    k = futures[future]
+                    results[k] = future.result()
+                    if progress is not None:
+                        progress(k)
+        finally:
+            _FORKED = ()
     return [r for r in results if r is not None]

@@ -104,7 +104,7 @@ def place_labels(
         The labels that found no free spot, as ``(number, text)``: each such point shows its
         number instead, and the caller should print the key.
     """
-    fig = ax.get_figure()
+    fig = ax.get_figure(root=True)
     assert fig is not None
     fig.draw_without_rendering()  # run the layout so display coordinates are final
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
