@@ -232,8 +232,10 @@ def test_build_report_from_a_run_directory(run_dir: Path) -> None:
     assert '<section id="findings">' in html
     assert "What drives" in html and 'id="fig-drivers"' in html
     assert 'id="fig-fan"' in html and 'id="fig-comparison"' in html
-    second = build_report(run_dir, run_dir / "again.html")
+    second = build_report(run_dir, run_dir / "again.html")  # its figures from the cache
     assert second.read_bytes() == out.read_bytes()
+    cached = list((out.parent / "figures").glob("*.png"))
+    assert len(cached) == len(re.findall(r"<figure id=", html))
 
 
 def test_load_run_by_database_file_and_run_id(run_dir: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
