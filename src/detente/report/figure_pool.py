@@ -15,6 +15,7 @@ DPI and metadata of :func:`detente.report.figures.figure_bytes`.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -104,14 +105,17 @@ def render_pngs(
     results: list[bytes | None] = [None] * len(makers)
     with _POOL_LOCK:
         _FORKED = makers
+        gc.freeze()  # the workers' collector then leaves the inherited objects' pages shared
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 futures = {pool.submit(_png_at, k): k for k in order}
+                gc.unfreeze()  # the workers were forked at the first submit
                 for future in as_completed(futures):
                     k = futures[future]
                     results[k] = future.result()
                     if progress is not None:
                         progress(k)
         finally:
+            gc.unfreeze()
             _FORKED = ()
     return [r for r in results if r is not None]
