@@ -55,6 +55,26 @@ def test_a_cache_hit_gives_the_bytes_of_a_cold_render(
     assert _report(0.4, tmp_path) == cold
 
 
+def test_a_figure_another_run_stored_is_copied_not_drawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cold = _report(0.4, None)
+    _report(0.4, tmp_path / "run-a" / "figures")
+    _report(0.5, tmp_path / "run-c" / "figures")  # another figure: not taken
+    forbid_drawing(monkeypatch)
+    peers = [tmp_path / "run-c" / "figures", tmp_path / "run-a" / "figures"]
+    inputs = ReportInputs(
+        drivers=_drivers(0.4),
+        drivers_label="the lead",
+        figure_cache=tmp_path / "run-b" / "figures",
+        figure_peers=peers,
+    )
+    assert render_report(inputs) == cold
+    assert [p.name for p in _pngs(tmp_path / "run-b" / "figures")] == [
+        p.name for p in _pngs(tmp_path / "run-a" / "figures")
+    ]
+
+
 def test_a_changed_input_draws_the_figure_again(tmp_path: Path) -> None:
     before = _report(0.4, tmp_path)
     (stale,) = _pngs(tmp_path)

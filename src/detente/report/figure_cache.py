@@ -12,7 +12,9 @@ is a SHA-256 over
   (:func:`canonical`): a data frame by its columns, dtypes, index and values, a scenario by
   its full JSON, numbers by their exact ``repr``.
 
-Whatever changes what a figure shows changes its key, so a stored PNG is never stale; an
+A figure another run of the same output folder stored under the same key is copied from
+there (runs of one scenario share its structure and bargaining figures). Whatever changes
+what a figure shows changes its key, so a stored PNG is never stale; an
 argument without a canonical form (:class:`UncacheableError`) makes the figure be drawn every
 time rather than risk a wrong hit. Each file is written atomically; a folder that cannot
 be written leaves the report as it is, drawn without the cache, and figures no longer used
@@ -163,11 +165,26 @@ def _is_png(data: bytes) -> bool:
     return data.startswith(PNG_SIGNATURE) and data.endswith(PNG_END)
 
 
+def _read_png(path: Path) -> bytes | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if _is_png(data) else None
+
+
 @dataclasses.dataclass(frozen=True)
 class FigureCache:
-    """The PNGs of one run's report, by key, in ``directory``."""
+    """The PNGs of one run's report, by key, in ``directory``.
+
+    ``peers`` are the figure folders of other runs (the run's neighbours in ``OUT/runs/``):
+    a figure found there under the same key, so from the same inputs and code (the
+    scenario's structure and bargaining figures, when runs share a scenario), is copied
+    instead of drawn.
+    """
 
     directory: Path
+    peers: tuple[Path, ...] = ()
 
     def path(self, key: str) -> Path:
         return self.directory / f"{key}.png"
@@ -176,11 +193,15 @@ class FigureCache:
         """The stored PNG of ``key``, or None (no key, not stored, or not a whole PNG)."""
         if key is None:
             return None
-        try:
-            data = self.path(key).read_bytes()
-        except OSError:
-            return None
-        return data if _is_png(data) else None
+        data = _read_png(self.path(key))
+        if data is not None:
+            return data
+        for peer in self.peers:
+            data = _read_png(peer / f"{key}.png")
+            if data is not None:
+                self.put(key, data)
+                return data
+        return None
 
     def put(self, key: str | None, png: bytes) -> None:
         """Store a PNG (atomically); a folder that cannot be written is left as it is."""

@@ -139,6 +139,8 @@ class ReportInputs:
         How to render: a folder keeping each figure's PNG under a key of its inputs and
         drawing code (:mod:`detente.report.figure_cache`), reused while they are unchanged;
         the bytes are the same with or without it.
+    figure_peers : sequence of Path
+        Other runs' figure folders, searched for a figure missing from ``figure_cache``.
     """
 
     scenario: Scenario | None = None
@@ -170,6 +172,7 @@ class ReportInputs:
     workers: int = 1
     progress: ReportProgress | None = None
     figure_cache: Path | None = None
+    figure_peers: Sequence[Path] = ()
 
 
 @dataclass(frozen=True)
@@ -1020,7 +1023,11 @@ def render_report(inputs: ReportInputs) -> str:
             "Expected-utility model positions by round",
         )
 
-    cache = FigureCache(inputs.figure_cache) if inputs.figure_cache is not None else None
+    cache = (
+        FigureCache(inputs.figure_cache, tuple(inputs.figure_peers))
+        if inputs.figure_cache is not None
+        else None
+    )
     figs.render(inputs.workers, inputs.progress, cache)
     judgments = _judgments(s, inputs.drivers) if s is not None else []
     sections = [("findings", "Bottom line")] if _findings(inputs) else []
@@ -1116,6 +1123,16 @@ def write_report(inputs: ReportInputs, out: Path) -> Path:
     return write_text_atomic(out, render_report(inputs))
 
 
+def _peer_figure_folders(run_path: Path) -> list[Path]:
+    """The figure folders of the other runs next to ``run_path`` (newest first)."""
+    try:
+        peers = [p / CACHE_DIR for p in run_path.parent.iterdir() if p != run_path]
+        found = [(p.stat().st_mtime, p) for p in peers if p.is_dir()]
+    except OSError:
+        return []
+    return [p for _, p in sorted(found, key=lambda t: (-t[0], str(t[1])))]
+
+
 def build_report(
     run_dir: Path | str | None = None,
     out: Path | None = None,
@@ -1145,7 +1162,8 @@ def build_report(
     -------
     Path
         The file written. The figures' PNGs are kept in the run's ``figures/`` folder and
-        reused while their inputs and drawing code are unchanged
+        reused while their inputs and drawing code are unchanged; one missing there is
+        taken from another run's folder that holds it under the same key
         (:mod:`detente.report.figure_cache`).
 
     Raises
@@ -1159,4 +1177,5 @@ def build_report(
     inputs.workers = default_workers() if workers is None else workers
     inputs.progress = progress
     inputs.figure_cache = default_out.parent / CACHE_DIR
+    inputs.figure_peers = _peer_figure_folders(default_out.parent)
     return write_report(inputs, out if out is not None else default_out)
