@@ -27,8 +27,11 @@ from matplotlib.figure import Figure
 from detente.report.figures import figure_bytes
 
 WORKERS_ENV = "DETENTE_REPORT_WORKERS"
-#: Fewer figures than this are drawn in-process: starting workers would cost more.
-MIN_PARALLEL = 4
+MIN_PARALLEL_COST = 1.0
+"""The pool is used only when the figures other than the costliest cost at least this much
+together (in the units of :func:`render_pngs`'s ``costs``, 1 for a figure without one: about
+a position map, 0.45 s on the machine of docs/performance.md); starting and feeding the
+workers costs 0.1-0.3 s, more than a few small figures take."""
 
 FigureMaker = Callable[[], Figure]
 """A callable drawing one figure (a ``functools.partial`` of a figure function, so that the
@@ -89,10 +92,13 @@ def render_pngs(
     progress : callable, optional
         Called with the index of each figure as it is finished.
     costs : sequence of float, optional
-        Rough relative drawing time of each figure: workers take the costliest first.
+        Rough relative drawing time of each figure (default 1 each): workers take the
+        costliest first, and a few cheap figures are drawn in this process.
     """
     workers = min(workers, len(makers))
-    if workers <= 1 or len(makers) < MIN_PARALLEL or not can_fork():
+    costs = list(costs) if costs is not None else [1.0] * len(makers)
+    worth_it = bool(costs) and sum(costs) - max(costs) >= MIN_PARALLEL_COST
+    if workers <= 1 or not worth_it or not can_fork():
         out = []
         for k, make in enumerate(makers):
             out.append(png_of(make))
@@ -100,7 +106,7 @@ def render_pngs(
                 progress(k)
         return out
     global _FORKED
-    order = longest_first(costs) if costs is not None else list(range(len(makers)))
+    order = longest_first(costs)
     context = multiprocessing.get_context("fork")
     results: list[bytes | None] = [None] * len(makers)
     with _POOL_LOCK:
