@@ -111,17 +111,24 @@ def render_pngs(
     results: list[bytes | None] = [None] * len(makers)
     with _POOL_LOCK:
         _FORKED = makers
-        gc.freeze()  # the workers' collector then leaves the inherited objects' pages shared
+        # frozen, the inherited objects are left alone by the workers' collector, so their
+        # pages stay shared (unless the caller froze objects of its own: then left as it is)
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 futures = {pool.submit(_png_at, k): k for k in order}
-                gc.unfreeze()  # the workers were forked at the first submit
+                if freeze:  # the workers were forked at the first submit
+                    gc.unfreeze()
+                    freeze = False
                 for future in as_completed(futures):
                     k = futures[future]
                     results[k] = future.result()
                     if progress is not None:
                         progress(k)
         finally:
-            gc.unfreeze()
+            if freeze:
+                gc.unfreeze()
             _FORKED = ()
     return [r for r in results if r is not None]
