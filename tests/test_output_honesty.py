@@ -179,6 +179,8 @@ def test_figures_drawn_in_parallel_are_the_same_bytes() -> None:
     parallel = render_pngs(makers, workers=2, progress=seen.append)
     assert parallel == render_pngs(makers, workers=1)
     assert sorted(seen) == list(range(5))
+    costs = [1.0, 0.2, 3.0, 1.0, 2.0]  # drawn in another order, returned in the one given
+    assert render_pngs(makers, workers=2, costs=costs) == parallel
 
 
 @pytest.fixture(scope="module")

@@ -232,8 +232,33 @@ def test_build_report_from_a_run_directory(run_dir: Path) -> None:
     assert '<section id="findings">' in html
     assert "What drives" in html and 'id="fig-drivers"' in html
     assert 'id="fig-fan"' in html and 'id="fig-comparison"' in html
-    second = build_report(run_dir, run_dir / "again.html")
+    second = build_report(run_dir, run_dir / "again.html")  # its figures from the cache
     assert second.read_bytes() == out.read_bytes()
+    cached = list((out.parent / "figures").glob("*.png"))
+    assert len(cached) == len(re.findall(r"<figure id=", html))
+
+
+def test_build_report_takes_figures_from_another_run(run_dir: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from detente.report import html as report_html
+
+    first = build_report(run_dir, run_dir / "first.html")
+    run = run_dir / "runs" / "compare-demo-0001"
+    other = run_dir / "runs" / "compare-demo-copy"
+    shutil.copytree(run, other, ignore=shutil.ignore_patterns("figures", "*.html"))
+
+    def refuse(makers, *args, **kwargs):  # type: ignore[no-untyped-def]
+        assert not makers, "figures drawn that another run of the folder holds"
+        return []
+
+    monkeypatch.setattr(report_html, "render_pngs", refuse)
+    copied = build_report(other)
+    assert copied.read_bytes() == first.read_bytes()
+    assert sorted(p.name for p in (other / "figures").iterdir()) == sorted(
+        p.name for p in (run / "figures").iterdir()
+    )
+    shutil.rmtree(other)
 
 
 def test_load_run_by_database_file_and_run_id(run_dir: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

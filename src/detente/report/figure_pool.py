@@ -15,8 +15,10 @@ DPI and metadata of :func:`detente.report.figures.figure_bytes`.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -25,11 +27,15 @@ from matplotlib.figure import Figure
 from detente.report.figures import figure_bytes
 
 WORKERS_ENV = "DETENTE_REPORT_WORKERS"
-#: Fewer figures than this are drawn in-process: starting workers would cost more.
-MIN_PARALLEL = 4
+MIN_PARALLEL_COST = 1.0
+"""The pool is used only when the figures other than the costliest cost at least this much
+together (in the units of :func:`render_pngs`'s ``costs``, 1 for a figure without one: about
+a position map, 0.45 s on the machine of docs/performance.md); starting and feeding the
+workers costs 0.1-0.3 s, more than a few small figures take."""
 
 FigureMaker = Callable[[], Figure]
-"""A picklable callable drawing one figure (a ``functools.partial`` of a figure function)."""
+"""A callable drawing one figure (a ``functools.partial`` of a figure function, so that the
+figure cache can key it: :mod:`detente.report.figure_cache`)."""
 
 
 def png_of(make: FigureMaker) -> bytes:
@@ -53,37 +59,76 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+_FORKED: Sequence[FigureMaker] = ()
+"""The figures of the pool being started: forked workers inherit them, so a task is an index
+(no figure's data is pickled, only the PNG comes back)."""
+_POOL_LOCK = threading.Lock()
+
+
+def _png_at(k: int) -> bytes:
+    return png_of(_FORKED[k])
+
+
+def longest_first(costs: Sequence[float]) -> list[int]:
+    """Indices by decreasing cost (ties in the order given): the longest figures start first,
+    so that no worker is left drawing a long one alone at the end."""
+    return sorted(range(len(costs)), key=lambda k: -costs[k])
+
+
 def render_pngs(
     makers: Sequence[FigureMaker],
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    costs: Sequence[float] | None = None,
 ) -> list[bytes]:
     """PNG bytes of each figure, in the order given.
 
     Parameters
     ----------
     makers : sequence of callables
-        Each draws one figure; with ``workers > 1`` they must pickle.
+        Each draws one figure.
     workers : int
         Processes to draw with (``1``: in this process).
     progress : callable, optional
         Called with the index of each figure as it is finished.
+    costs : sequence of float, optional
+        Rough relative drawing time of each figure (default 1 each): workers take the
+        costliest first, and a few cheap figures are drawn in this process.
     """
     workers = min(workers, len(makers))
-    if workers <= 1 or len(makers) < MIN_PARALLEL or not can_fork():
+    costs = list(costs) if costs is not None else [1.0] * len(makers)
+    worth_it = bool(costs) and sum(costs) - max(costs) >= MIN_PARALLEL_COST
+    if workers <= 1 or not worth_it or not can_fork():
         out = []
         for k, make in enumerate(makers):
             out.append(png_of(make))
             if progress is not None:
                 progress(k)
         return out
+    global _FORKED
+    order = longest_first(costs)
     context = multiprocessing.get_context("fork")
     results: list[bytes | None] = [None] * len(makers)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(png_of, make): k for k, make in enumerate(makers)}
-        for future in as_completed(futures):
-            k = futures[future]
-            results[k] = future.result()
-            if progress is not None:
-                progress(k)
+    with _POOL_LOCK:
+        _FORKED = makers
+        # frozen, the inherited objects are left alone by the workers' collector, so their
+        # pages stay shared (unless the caller froze objects of its own: then left as it is)
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                futures = {pool.submit(_png_at, k): k for k in order}
+                if freeze:  # the workers were forked at the first submit
+                    gc.unfreeze()
+                    freeze = False
+                for future in as_completed(futures):
+                    k = futures[future]
+                    results[k] = future.result()
+                    if progress is not None:
+                        progress(k)
+        finally:
+            if freeze:
+                gc.unfreeze()
+            _FORKED = ()
     return [r for r in results if r is not None]

@@ -41,6 +41,7 @@ from detente.report.bargaining_notes import (
     nash_at_reference,
     nash_note,
 )
+from detente.report.figure_cache import CACHE_DIR, FigureCache, figure_key
 from detente.report.figure_pool import FigureMaker, default_workers, render_pngs
 from detente.report.figures import (
     comparison_chart,
@@ -134,6 +135,12 @@ class ReportInputs:
         :mod:`detente.report.figure_pool`); the bytes are the same whatever the number.
     progress : callable, optional
         Called as ``progress(figure_id, total)`` as each figure is drawn.
+    figure_cache : Path, optional
+        How to render: a folder keeping each figure's PNG under a key of its inputs and
+        drawing code (:mod:`detente.report.figure_cache`), reused while they are unchanged;
+        the bytes are the same with or without it.
+    figure_peers : sequence of Path
+        Other runs' figure folders, searched for a figure missing from ``figure_cache``.
     """
 
     scenario: Scenario | None = None
@@ -164,6 +171,8 @@ class ReportInputs:
     history_only: bool = False
     workers: int = 1
     progress: ReportProgress | None = None
+    figure_cache: Path | None = None
+    figure_peers: Sequence[Path] = ()
 
 
 @dataclass(frozen=True)
@@ -773,6 +782,7 @@ class _PendingFigure:
     make: FigureMaker
     caption: str
     alt: str
+    cost: float
 
 
 class _Figures:
@@ -782,19 +792,46 @@ class _Figures:
         self.pending: list[_PendingFigure] = []
         self.by_section: dict[str, list[EmbeddedFigure]] = {}
 
-    def add(self, section: str, fid: str, make: FigureMaker, caption: str, alt: str) -> None:
-        """Queue a figure; ``make`` must pickle (a ``functools.partial``, not a lambda)."""
-        self.pending.append(_PendingFigure(section, fid, make, caption, alt))
+    def add(
+        self, section: str, fid: str, make: FigureMaker, caption: str, alt: str, cost: float = 1.0
+    ) -> None:
+        """Queue a figure; ``make`` is a ``functools.partial`` of a figure function (the
+        cache keys it). ``cost``: its rough drawing time, relative (the pool starts the
+        costliest first)."""
+        self.pending.append(_PendingFigure(section, fid, make, caption, alt, cost))
 
-    def render(self, workers: int = 1, progress: ReportProgress | None = None) -> None:
-        """Draw every queued figure and number them in the order they were added."""
+    def render(
+        self,
+        workers: int = 1,
+        progress: ReportProgress | None = None,
+        cache: FigureCache | None = None,
+    ) -> None:
+        """Draw every queued figure (or take it from ``cache``) and number them in the order
+        they were added."""
         jobs = self.pending
+        keys = [figure_key(j.make) if cache is not None else None for j in jobs]
+        stored = [cache.get(key) if cache is not None else None for key in keys]
+        todo = [k for k, png in enumerate(stored) if png is None]
 
         def done(k: int) -> None:
             if progress is not None:
                 progress(jobs[k].id, len(jobs))
 
-        pngs = render_pngs([j.make for j in jobs], workers, done)
+        for k, png in enumerate(stored):
+            if png is not None:
+                done(k)
+        drawn = render_pngs(
+            [jobs[k].make for k in todo],
+            workers,
+            lambda i: done(todo[i]),
+            costs=[jobs[k].cost for k in todo],
+        )
+        fresh = iter(drawn)
+        pngs = [png if png is not None else next(fresh) for png in stored]
+        if cache is not None:
+            for k, png in zip(todo, drawn, strict=True):
+                cache.put(keys[k], png)
+            cache.keep_only(keys)
         for number, (job, png) in enumerate(zip(jobs, pngs, strict=True), start=1):
             width, height = _png_size(png)
             self.by_section.setdefault(job.section, []).append(
@@ -879,6 +916,7 @@ def render_report(inputs: ReportInputs) -> str:
             "best strategy in each state, mean and worst case (middle), and the share of "
             "states meeting the satisficing threshold (right).",
             "Strategy comparison: expected value, regret and satisficing per outcome",
+            cost=3.0,
         )
     if inputs.quantiles is not None and not inputs.quantiles.empty:
         quantiles = inputs.quantiles
@@ -891,6 +929,7 @@ def render_report(inputs: ReportInputs) -> str:
             "light band 90%. Dotted vertical lines mark scheduled elections."
             + (f" {inputs.fan_note}" if inputs.fan_note else ""),
             "Fan charts of the key outcomes over time for each strategy",
+            cost=2.5,
         )
     if inputs.drivers is not None and not inputs.drivers.empty:
         drivers = inputs.drivers
@@ -918,6 +957,7 @@ def render_report(inputs: ReportInputs) -> str:
                 "judgments the result hinges on; the others are leads."
             ),
             "Bar chart of rank correlations of uncertainties with the result",
+            cost=0.3,
         )
     if inputs.sensitivity is not None and not inputs.sensitivity.empty:
         sens = inputs.sensitivity
@@ -982,6 +1022,7 @@ def render_report(inputs: ReportInputs) -> str:
             functools.partial(eum_rounds_grid, dict(inputs.eum_rounds), s),
             eum_caption,
             "Expected-utility model positions by round, one panel per issue",
+            cost=1.5,
         )
     for issue_id, rounds in inputs.eum_rounds.items() if len(inputs.eum_rounds) == 1 else ():
         issue = s.issue(issue_id) if s is not None else None
@@ -995,7 +1036,12 @@ def render_report(inputs: ReportInputs) -> str:
             "Expected-utility model positions by round",
         )
 
-    figs.render(inputs.workers, inputs.progress)
+    cache = (
+        FigureCache(inputs.figure_cache, tuple(inputs.figure_peers))
+        if inputs.figure_cache is not None
+        else None
+    )
+    figs.render(inputs.workers, inputs.progress, cache)
     judgments = _judgments(s, inputs.drivers) if s is not None else []
     sections = [("findings", "Bottom line")] if _findings(inputs) else []
     if s is not None:
@@ -1090,6 +1136,16 @@ def write_report(inputs: ReportInputs, out: Path) -> Path:
     return write_text_atomic(out, render_report(inputs))
 
 
+def _peer_figure_folders(run_path: Path) -> list[Path]:
+    """The figure folders of the other runs next to ``run_path`` (newest first)."""
+    try:
+        peers = [p / CACHE_DIR for p in run_path.parent.iterdir() if p != run_path]
+        found = [(p.stat().st_mtime, p) for p in peers if p.is_dir()]
+    except OSError:
+        return []
+    return [p for _, p in sorted(found, key=lambda t: (-t[0], str(t[1])))]
+
+
 def build_report(
     run_dir: Path | str | None = None,
     out: Path | None = None,
@@ -1118,7 +1174,10 @@ def build_report(
     Returns
     -------
     Path
-        The file written.
+        The file written. The figures' PNGs are kept in the run's ``figures/`` folder and
+        reused while their inputs and drawing code are unchanged; one missing there is
+        taken from another run's folder that holds it under the same key
+        (:mod:`detente.report.figure_cache`).
 
     Raises
     ------
@@ -1130,4 +1189,6 @@ def build_report(
     inputs, default_out = load_run(run_dir, run_id)
     inputs.workers = default_workers() if workers is None else workers
     inputs.progress = progress
+    inputs.figure_cache = default_out.parent / CACHE_DIR
+    inputs.figure_peers = _peer_figure_folders(default_out.parent)
     return write_report(inputs, out if out is not None else default_out)

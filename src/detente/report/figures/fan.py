@@ -17,9 +17,11 @@ from collections.abc import Sequence
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import FixedFormatter, FixedLocator
 
 from detente.report.figures.style import (
     GREY,
@@ -48,10 +50,20 @@ def period_start(label: object) -> pd.Timestamp | None:
         return None
 
 
-def _x_values(frame: pd.DataFrame) -> tuple[np.ndarray, bool]:
+def period_starts(frame: pd.DataFrame) -> dict[object, pd.Timestamp | None]:
+    """:func:`period_start` of each distinct ``date`` label of ``frame`` (parsed once: the
+    labels repeat for every metric and strategy)."""
+    if "date" not in frame.columns:
+        return {}
+    return {label: period_start(label) for label in pd.unique(frame["date"])}
+
+
+def _x_values(
+    frame: pd.DataFrame, starts: dict[object, pd.Timestamp | None]
+) -> tuple[np.ndarray, bool]:
     """Dates for the x axis when every label parses, otherwise step numbers."""
     if "date" in frame.columns:
-        dates = [period_start(d) for d in frame["date"]]
+        dates = [starts[d] for d in frame["date"]]
         if dates and all(d is not None for d in dates):
             return np.array(dates, dtype="datetime64[ns]"), True
     return frame["step"].to_numpy(dtype=float), False
@@ -166,6 +178,7 @@ def fan_chart(
         for e in scenario.calendar.elections:
             elections.append((pd.Timestamp(e.date), e.name or label_for(e.id)))
 
+    starts = period_starts(quantiles)
     use_dates = False
     for r, metric in enumerate(metrics):
         for c, strategy in enumerate(strategies):
@@ -176,7 +189,7 @@ def fan_chart(
             if sub.empty:
                 placeholder(ax, "no data")
                 continue
-            x, use_dates = _x_values(sub)
+            x, use_dates = _x_values(sub, starts)
             color = colors[strategy]
             ax.fill_between(x, sub["p05"], sub["p95"], color=color, alpha=0.18, linewidth=0)
             ax.fill_between(x, sub["p25"], sub["p75"], color=color, alpha=0.38, linewidth=0)
@@ -193,10 +206,8 @@ def fan_chart(
             ax.margins(x=0)
 
     if use_dates:
+        _date_ticks(axes[-1, -1])
         for ax in axes[-1, :]:
-            locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
-            ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
             ax.set_xlabel("Date")
     else:
         for ax in axes[-1, :]:
@@ -207,7 +218,7 @@ def fan_chart(
         Patch(color="#333333", alpha=0.38, label="50% of worlds (25th-75th percentile)"),
         Patch(color="#333333", alpha=0.18, label="90% of worlds (5th-95th percentile)"),
     ]
-    shown = [name for when, name in elections if use_dates and _in_range(when, quantiles)]
+    shown = [name for when, name in elections if use_dates and _in_range(when, starts)]
     if shown:
         text = "Scheduled elections: " + "; ".join(
             f"{n} ({w:%b %Y})" for w, n in elections if n in shown
@@ -227,9 +238,21 @@ def fan_chart(
     return fig
 
 
-def _in_range(when: pd.Timestamp, quantiles: pd.DataFrame) -> bool:
-    if "date" not in quantiles.columns:
-        return False
-    dates = [period_start(d) for d in quantiles["date"]]
-    valid = [d for d in dates if d is not None]
+def _date_ticks(ax: Axes) -> None:
+    """Concise date ticks on ``ax`` and the axes sharing its x axis, worked out once.
+
+    The panels share one x axis whose limits are the data's, so the automatic date locator
+    gives every panel the same ticks; fixing them after one call spares each panel's
+    recomputing them at every layout pass and draw (most of the fan chart's drawing time).
+    """
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
+    ax.xaxis.set_major_locator(locator)
+    ticks = list(locator())
+    labels = mdates.ConciseDateFormatter(locator, show_offset=False).format_ticks(ticks)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FixedFormatter(labels))
+
+
+def _in_range(when: pd.Timestamp, starts: dict[object, pd.Timestamp | None]) -> bool:
+    valid = [d for d in starts.values() if d is not None]
     return bool(valid) and min(valid) <= when <= max(valid)

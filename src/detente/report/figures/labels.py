@@ -57,6 +57,16 @@ def _box(px: float, py: float, w: float, h: float, ha: str, va: str, pad: float)
     return Bbox.from_extents(x0 - pad, y0 - pad, x0 + w + pad, y0 + h + pad)
 
 
+def _overlaps_any(box: Bbox, extents: np.ndarray) -> bool:
+    """Whether ``box`` overlaps any of the boxes ``extents`` (rows ``x0, y0, x1, y1``, each
+    with ``x0 <= x1`` and ``y0 <= y1``): :meth:`Bbox.overlaps` for all rows at once."""
+    x0, y0, x1, y1 = box.extents
+    apart = (
+        (extents[:, 2] < x0) | (extents[:, 0] > x1) | (extents[:, 3] < y0) | (extents[:, 1] > y1)
+    )
+    return not bool(apart.all())
+
+
 def place_labels(
     ax: Axes,
     x: ArrayLike,
@@ -94,18 +104,25 @@ def place_labels(
         The labels that found no free spot, as ``(number, text)``: each such point shows its
         number instead, and the caller should print the key.
     """
-    fig = ax.get_figure()
+    fig = ax.get_figure(root=True)
     assert fig is not None
-    fig.canvas.draw()  # freeze the layout so display coordinates are final
+    fig.draw_without_rendering()  # run the layout so display coordinates are final
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     to_px = fig.dpi / 72.0
     xs, ys = np.asarray(x, float), np.asarray(y, float)
     pts = ax.transData.transform(np.column_stack([xs, ys]))
     rad = np.full(len(texts), 4.0) if radii is None else np.asarray(radii, float)
-    occupied: list[Bbox] = [
-        Bbox.from_extents(px - r * to_px, py - r * to_px, px + r * to_px, py + r * to_px)
-        for (px, py), r in zip(pts, rad, strict=True)
-    ]
+    # extents (x0, y0, x1, y1) of the points' markers, then of each label placed
+    occupied = np.empty((len(texts) * 2, 4))
+    occupied[: len(texts)] = np.column_stack(
+        [
+            pts[:, 0] - rad * to_px,
+            pts[:, 1] - rad * to_px,
+            pts[:, 0] + rad * to_px,
+            pts[:, 1] + rad * to_px,
+        ]
+    )
+    n_occupied = len(texts)
     frame = ax.get_window_extent(renderer)
     probe = ax.text(0, 0, "", fontsize=fontsize)
     pad = 1.5 * to_px
@@ -125,7 +142,7 @@ def place_labels(
                 sx = dx + (np.sign(dx) * rad[i] if dx else 0.0)
                 sy = dy + (np.sign(dy) * rad[i] if dy else 0.0)
                 box = _box(pts[i][0] + sx * to_px, pts[i][1] + sy * to_px, w, h, ha, va, pad)
-                if not inside(box) or any(box.overlaps(o) for o in occupied):
+                if not inside(box) or _overlaps_any(box, occupied[:n_occupied]):
                     continue
                 arrow = (
                     {
@@ -153,7 +170,8 @@ def place_labels(
                 )
                 ann.set_in_layout(False)
                 made.append(ann)
-                occupied.append(box)
+                occupied[n_occupied] = box.extents
+                n_occupied += 1
                 placed = True
                 break
             if placed:
