@@ -271,3 +271,31 @@ def test_fan_chart_trajectories_come_from_one_stacked_run_per_strategy(
     got = frame[frame.metric == "reform_share"].sort_values("step")
     assert np.array_equal(got["mean"].to_numpy(), pooled.mean(axis=0))
     assert np.array_equal(got["p95"].to_numpy(), np.quantile(pooled, 0.95, axis=0))
+
+
+def test_a_state_compiled_for_one_strategy_is_reused_for_the_next_with_the_same_leaves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stacked engine resolves and lays out a state once for all strategies (its
+    memo of compiled states); each strategy's system and engine plans still equal a fresh
+    ``compile_system`` and ``chunk_plans``, leaf by leaf (a history script too)."""
+    sc = load_scenario("us-iran-2001")
+    states = sample_states(sc, 3, "lhs", 8, history=True)
+    values = [r.to_dict() for _, r in states.iterrows()]
+    monkeypatch.setattr(stacked, "_compiled_states", type(stacked._compiled_states)())
+    resolved: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        resolved.append(1)
+        return resolve(*args, **kwargs)
+
+    monkeypatch.setattr(stacked, "resolve", counted)
+    order = ("containment", "us-as-followed", "tit-for-tat", "moderate-engagement")
+    for strategy in order:
+        systems, plans = stacked._compiled(sc, strategy, values, states)
+        for s, v in enumerate(values):
+            fresh = compile_system(sc, strategy, v)
+            assert _leaves_equal((systems[s], plans[s]), (fresh, chunk_plans(fresh)))
+    assert len(resolved) == len(values)  # once per state, not per state and strategy
+    assert not _leaves_equal(stacked._compiled(sc, "grim", values[:1], states[:1]),
+                             stacked._compiled(sc, "grim", values[1:2], states[1:2]))
