@@ -299,3 +299,36 @@ def test_a_state_compiled_for_one_strategy_is_reused_for_the_next_with_the_same_
     assert len(resolved) == len(values)  # once per state, not per state and strategy
     assert not _leaves_equal(stacked._compiled(sc, "grim", values[:1], states[:1]),
                              stacked._compiled(sc, "grim", values[1:2], states[1:2]))
+
+
+def test_run_fan_charts_come_from_the_runs_own_engine_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run``'s fan-chart trajectories are taken from the worlds the run simulated (no
+    second engine run) and equal the re-simulated ones number for number; a resumed run
+    whose chunks are all reused re-simulates them, with the same frame."""
+    from detente.experiments import jobs
+    from detente.experiments.trajectories import sampled_trajectory_quantiles
+
+    sc = load_scenario("us-iran-2001")
+    runs: list[int] = []
+    real = stacked.run_layout
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        runs.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stacked, "run_layout", counted)
+    kwargs: dict[str, Any] = dict(strategies=["containment", "moderate-engagement"], states=3,
+                                  worlds=20, seed=4, command="run", discover=True,
+                                  out=tmp_path / "out", progress=False)
+    first = jobs.compare("us-iran-2001", **kwargs)
+    assert len(runs) == 2  # one stacked run per strategy, nothing re-simulated
+    again = jobs.compare("us-iran-2001", resume=True, **kwargs)
+    assert len(runs) == 4  # every chunk reused: the fan charts are simulated again
+    monkeypatch.undo()
+    direct = sampled_trajectory_quantiles(sc, ["containment", "moderate-engagement"],
+                                          first.parameters, 20, 4, max_states=3)
+    assert first.trajectories is not None and again.trajectories is not None
+    pd.testing.assert_frame_equal(first.trajectories, direct, check_exact=True)
+    pd.testing.assert_frame_equal(again.trajectories, direct, check_exact=True)

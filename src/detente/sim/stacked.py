@@ -44,7 +44,14 @@ from detente.errors import InputError, InputProblem
 from detente.scenario import Scenario
 from detente.scenario.uncertainty import resolve
 from detente.sim.api import CHUNK, ScenarioLike, _chunk_summary, _scenario, build_strategy
-from detente.sim.engine import ChunkResult, Layout, Plans, chunk_plans, run_layout
+from detente.sim.engine import (
+    ChunkResult,
+    Layout,
+    Plans,
+    chunk_plans,
+    reported_metrics,
+    run_layout,
+)
 from detente.sim.rng import BLOCK
 from detente.sim.strategies import get_strategy
 from detente.sim.system import System, compile_system
@@ -481,14 +488,53 @@ def summarize_states(
     list of dict of str to ndarray [worlds]
         One summary per state, in the order of ``states``.
     """
+    return summaries_and_steps(scenario, strategy, states, worlds, seeds,
+                               start_world=start_world)[0]
+
+
+def summaries_and_steps(
+    scenario: ScenarioLike,
+    strategy: str,
+    states: pd.DataFrame,
+    worlds: int,
+    seeds: Sequence[int],
+    *,
+    start_world: int = 0,
+    traced: Sequence[int] = (),
+    traced_worlds: int = 0,
+) -> tuple[list[dict[str, NDArray[np.float64]]], StepTraces]:
+    """:func:`summarize_states`, plus the per-step metrics of some of the states' worlds.
+
+    ``traced`` are positions in ``states``; each gets every reported metric
+    (:func:`~detente.sim.engine.reported_metrics`, in that order) per step for its first
+    ``traced_worlds`` worlds: the rows a run of those worlds alone would give (fan charts
+    of a run, :mod:`detente.experiments.trajectories`, come from them without a second
+    simulation).
+
+    Returns
+    -------
+    (summaries, traces)
+        ``traces``: the dates and, per traced state (in the order of ``traced``), a dict of
+        metric to float32 array ``[traced_worlds, steps]``.
+    """
     system, res = run_states(scenario, strategy, states, worlds, seeds, start_world=start_world)
     # every summary is a reduction over a world's own row, so summarising all rows at once
     # gives each state's numbers exactly
     every = _chunk_summary(res, system)
-    return [
+    summaries = [
         {k: v[s * worlds : (s + 1) * worlds] for k, v in every.items()}
         for s in range(len(states))
     ]
+    n = min(traced_worlds, worlds)
+    steps = [
+        {m: res.metrics[m][s * worlds : s * worlds + n].copy() for m in reported_metrics(system)}
+        for s in traced
+    ]
+    return summaries, (tuple(system.dates), steps)
+
+
+#: The dates of the steps and, per traced state, its metrics per world and step.
+StepTraces = tuple[tuple[str, ...], list[dict[str, NDArray[np.float32]]]]
 
 
 __all__ = [
@@ -498,5 +544,6 @@ __all__ = [
     "stack_leaves",
     "strategy_leaves",
     "structure_key",
+    "summaries_and_steps",
     "summarize_states",
 ]

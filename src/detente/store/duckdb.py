@@ -170,6 +170,9 @@ class ChunkResult:
     world_count: int
     outcomes: Mapping[str, NDArray[np.float64]]
     seconds: float = 0.0
+    steps: tuple[tuple[str, ...], Mapping[str, NDArray[np.float32]]] | None = None
+    """Not stored: the dates and the metrics per step of the chunk's first worlds, when
+    the run asked for them (``run``'s fan charts, :mod:`detente.experiments.trajectories`)."""
 
     @property
     def key(self) -> tuple[int, str, int]:
