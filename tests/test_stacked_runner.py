@@ -145,7 +145,7 @@ def test_interrupted_stacked_run_resumes_to_the_same_numbers(
     states = _flagship()[1]
     plan = _plan(states.iloc[:2], ("containment",), 260)
     calls = 0
-    real = stacked.summarize_states
+    real = stacked.summaries_and_steps
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         nonlocal calls
@@ -155,7 +155,7 @@ def test_interrupted_stacked_run_resumes_to_the_same_numbers(
         return real(*args, **kwargs)
 
     store = ResultStore(tmp_path / "r.duckdb")
-    monkeypatch.setattr(stacked, "summarize_states", interrupted)
+    monkeypatch.setattr(stacked, "summaries_and_steps", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_experiment(plan, store, model=summarize, progress=False, chunk_worlds=256,
                        flush_seconds=math.inf)
