@@ -145,7 +145,7 @@ def test_interrupted_stacked_run_resumes_to_the_same_numbers(
     states = _flagship()[1]
     plan = _plan(states.iloc[:2], ("containment",), 260)
     calls = 0
-    real = stacked.summarize_states
+    real = stacked.summaries_and_steps
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         nonlocal calls
@@ -155,7 +155,7 @@ def test_interrupted_stacked_run_resumes_to_the_same_numbers(
         return real(*args, **kwargs)
 
     store = ResultStore(tmp_path / "r.duckdb")
-    monkeypatch.setattr(stacked, "summarize_states", interrupted)
+    monkeypatch.setattr(stacked, "summaries_and_steps", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_experiment(plan, store, model=summarize, progress=False, chunk_worlds=256,
                        flush_seconds=math.inf)
@@ -271,3 +271,64 @@ def test_fan_chart_trajectories_come_from_one_stacked_run_per_strategy(
     got = frame[frame.metric == "reform_share"].sort_values("step")
     assert np.array_equal(got["mean"].to_numpy(), pooled.mean(axis=0))
     assert np.array_equal(got["p95"].to_numpy(), np.quantile(pooled, 0.95, axis=0))
+
+
+def test_a_state_compiled_for_one_strategy_is_reused_for_the_next_with_the_same_leaves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stacked engine resolves and lays out a state once for all strategies (its
+    memo of compiled states); each strategy's system and engine plans still equal a fresh
+    ``compile_system`` and ``chunk_plans``, leaf by leaf (a history script too)."""
+    sc = load_scenario("us-iran-2001")
+    states = sample_states(sc, 3, "lhs", 8, history=True)
+    values = [r.to_dict() for _, r in states.iterrows()]
+    monkeypatch.setattr(stacked, "_compiled_states", type(stacked._compiled_states)())
+    resolved: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        resolved.append(1)
+        return resolve(*args, **kwargs)
+
+    monkeypatch.setattr(stacked, "resolve", counted)
+    order = ("containment", "us-as-followed", "tit-for-tat", "moderate-engagement")
+    for strategy in order:
+        systems, plans = stacked._compiled(sc, strategy, values, states)
+        for s, v in enumerate(values):
+            fresh = compile_system(sc, strategy, v)
+            assert _leaves_equal((systems[s], plans[s]), (fresh, chunk_plans(fresh)))
+    assert len(resolved) == len(values)  # once per state, not per state and strategy
+    assert not _leaves_equal(stacked._compiled(sc, "grim", values[:1], states[:1]),
+                             stacked._compiled(sc, "grim", values[1:2], states[1:2]))
+
+
+def test_run_fan_charts_come_from_the_runs_own_engine_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run``'s fan-chart trajectories are taken from the worlds the run simulated (no
+    second engine run) and equal the re-simulated ones number for number; a resumed run
+    whose chunks are all reused re-simulates them, with the same frame."""
+    from detente.experiments import jobs
+    from detente.experiments.trajectories import sampled_trajectory_quantiles
+
+    sc = load_scenario("us-iran-2001")
+    runs: list[int] = []
+    real = stacked.run_layout
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        runs.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stacked, "run_layout", counted)
+    kwargs: dict[str, Any] = dict(strategies=["containment", "moderate-engagement"], states=3,
+                                  worlds=20, seed=4, command="run", discover=True,
+                                  out=tmp_path / "out", progress=False)
+    first = jobs.compare("us-iran-2001", **kwargs)
+    assert len(runs) == 2  # one stacked run per strategy, nothing re-simulated
+    again = jobs.compare("us-iran-2001", resume=True, **kwargs)
+    assert len(runs) == 4  # every chunk reused: the fan charts are simulated again
+    monkeypatch.undo()
+    direct = sampled_trajectory_quantiles(sc, ["containment", "moderate-engagement"],
+                                          first.parameters, 20, 4, max_states=3)
+    assert first.trajectories is not None and again.trajectories is not None
+    pd.testing.assert_frame_equal(first.trajectories, direct, check_exact=True)
+    pd.testing.assert_frame_equal(again.trajectories, direct, check_exact=True)

@@ -175,6 +175,9 @@ class StackedTask:
     world_count: int
     states: tuple[int, ...]
     values: tuple[Mapping[str, float], ...]
+    traced: tuple[int, ...] = ()
+    """States of the task whose first ``traced_worlds`` worlds come back per step too."""
+    traced_worlds: int = 0
 
     @property
     def worlds(self) -> int:
@@ -200,13 +203,17 @@ def states_per_task(world_count: int) -> int:
 
 
 def group_stacked_tasks(
-    chunks: Sequence[Chunk], states: Sequence[Mapping[str, float]]
+    chunks: Sequence[Chunk],
+    states: Sequence[Mapping[str, float]],
+    trace: tuple[int, int] | None = None,
 ) -> list[StackedTask]:
     """Group chunks of the same strategy and world range into stacked tasks.
 
     Each (strategy, world range) is split into as few groups as :func:`states_per_task`
     allows, their sizes differing by at most one (so Dask workers get tasks of similar
-    cost); tasks come in the order of their first chunk.
+    cost); tasks come in the order of their first chunk. With ``trace = (n_states,
+    n_worlds)``, the tasks of the first world range hand back the metrics per step of
+    worlds ``[0, n_worlds)`` of states ``0 .. n_states - 1`` (:func:`run_stacked_task`).
     """
     by_range: dict[tuple[str, int, int], list[int]] = {}
     for c in chunks:
@@ -216,8 +223,14 @@ def group_stacked_tasks(
         n_groups = -(-len(members) // states_per_task(count))
         for part in np.array_split(np.asarray(members), n_groups):
             group = tuple(int(s) for s in part)
+            traced = (
+                tuple(s for s in group if s < trace[0])
+                if trace is not None and start == 0
+                else ()
+            )
             tasks.append(
-                StackedTask(strategy, start, count, group, tuple(dict(states[s]) for s in group))
+                StackedTask(strategy, start, count, group, tuple(dict(states[s]) for s in group),
+                            traced, min(trace[1], count) if traced and trace else 0)
             )
     return tasks
 
@@ -228,20 +241,24 @@ def run_stacked_task(task: StackedTask, *, scenario: Scenario, seed: int) -> lis
     Each state draws from :func:`state_seed` as in :func:`run_task`, so every chunk's numbers
     are those of the per-state call of :func:`detente.sim.summarize`.
     """
-    from detente.sim.stacked import summarize_states
+    from detente.sim.stacked import summaries_and_steps
 
     t0 = time.perf_counter()
-    summaries = summarize_states(
+    summaries, (dates, steps) = summaries_and_steps(
         scenario,
         task.strategy,
         pd.DataFrame(list(task.values)),
         task.world_count,
         [state_seed(seed, s) for s in task.states],
         start_world=task.world_start,
+        traced=[task.states.index(s) for s in task.traced],
+        traced_worlds=task.traced_worlds,
     )
+    traces = dict(zip(task.traced, steps, strict=True))
     seconds = (time.perf_counter() - t0) / len(task.states)
     return [
-        ChunkResult(s, task.strategy, task.world_start, task.world_count, outcomes, seconds)
+        ChunkResult(s, task.strategy, task.world_start, task.world_count, outcomes, seconds,
+                    (dates, traces[s]) if s in traces else None)
         for s, outcomes in zip(task.states, summaries, strict=True)
     ]
 

@@ -279,6 +279,7 @@ def _execute(
     progress: bool,
     console: Console | None,
     model: Model | None = None,
+    trace: tuple[int, int] | None = None,
 ) -> RunResult:
     return run_experiment(
         plan,
@@ -288,6 +289,7 @@ def _execute(
         resume=resume,
         progress=progress,
         console=console or Console(stderr=True, highlight=False),
+        trace=trace,
     )
 
 
@@ -433,8 +435,14 @@ def compare(
         seed=seed,
         settings={**_sampling(sampler_, source), "command": command},
     )
+    fan_charts = discover and uses_default_engine() and sc.kind == "system"
+    trace: tuple[int, int] | None = None
+    if fan_charts:
+        from detente.experiments.trajectories import traced_run
+
+        trace = traced_run(states, worlds)
     t_sim = time.perf_counter()
-    result = _execute(plan, target, scheduler, resume, progress, console)
+    result = _execute(plan, target, scheduler, resume, progress, console, trace=trace)
     sim_seconds = time.perf_counter() - t_sim
     means = result.state_means()
     params = result.parameters()
@@ -490,15 +498,19 @@ def compare(
         payload["discovery"] = discovery
         tables.update(prim_tables)
     trajectories: pd.DataFrame | None = None
-    if discover and uses_default_engine() and sc.kind == "system":
-        from detente.experiments.trajectories import MAX_STATES, sampled_trajectory_quantiles
+    if fan_charts:
+        from detente.experiments import trajectories as fan
 
-        trajectories = sampled_trajectory_quantiles(
-            sc, names, plan.states, worlds, seed, max_states=min(states, MAX_STATES)
-        )
+        # from the run's own engine runs; a second simulation of the same worlds only for
+        # what this call did not compute (chunks reused by --resume)
+        trajectories = fan.quantiles_from_traces(result.traces, names, plan.states, worlds)
+        if trajectories is None:
+            trajectories = fan.sampled_trajectory_quantiles(
+                sc, names, plan.states, worlds, seed, max_states=min(states, fan.MAX_STATES)
+            )
         target.store.write_trajectories(result.run_id, trajectories)
         tables["trajectories.csv"] = trajectories
-        payload["trajectory_states"] = min(states, MAX_STATES)
+        payload["trajectory_states"] = min(states, fan.MAX_STATES)
     payload["timings"]["total_seconds"] = round(time.perf_counter() - t_start, 2)
     run_dir = _store_run(target, payload, text, params, means, tables)
     return CompareResult(

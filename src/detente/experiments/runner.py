@@ -210,6 +210,11 @@ class RunResult:
     reused: int
     seconds: float
     worlds_per_second: float
+    traces: Mapping[tuple[str, int], tuple[tuple[str, ...], Mapping[str, Any]]] = field(
+        default_factory=dict
+    )
+    """Per (strategy, state): the dates and metrics per step the run was asked to trace
+    (``trace`` of :func:`run_experiment`); only what this call computed."""
 
     def state_means(self) -> pd.DataFrame:
         """Per (state, strategy) means over worlds."""
@@ -248,6 +253,7 @@ def run_experiment(
     console: Console | None = None,
     flush_seconds: float = 1.0,
     description: str | None = None,
+    trace: tuple[int, int] | None = None,
 ) -> RunResult:
     """Evaluate every missing chunk of ``plan`` and store the results.
 
@@ -267,6 +273,11 @@ def run_experiment(
         Show a Rich progress bar (chunks, worlds per second, ETA) on stderr.
     flush_seconds : float
         How often finished chunks are committed.
+    trace : (int, int), optional
+        ``(n_states, n_worlds)``: also hand back the metrics per step of worlds
+        ``[0, n_worlds)`` of states ``0 .. n_states - 1`` under every strategy
+        (``RunResult.traces``), from the run's own engine runs; detente's engine only, and
+        only for the chunks this call computes.
 
     Returns
     -------
@@ -317,6 +328,7 @@ def run_experiment(
     stacked = is_default_engine(model)
     computed = reused = 0
     worlds_done = 0
+    traces: dict[tuple[str, int], tuple[tuple[str, ...], Mapping[str, Any]]] = {}
     with evaluator, _progress(console, progress) as bar:
         for attempt in range(3):
             done = store.done_chunks(run_id)
@@ -326,7 +338,8 @@ def run_experiment(
             if not todo:
                 break
             tasks: list[Any] = (
-                group_stacked_tasks(todo, records) if stacked else group_tasks(todo, records)
+                group_stacked_tasks(todo, records, trace) if stacked
+                else group_tasks(todo, records)
             )
             task_id = bar.add_task(
                 description or f"{plan.kind} {plan.scenario.id}",
@@ -345,6 +358,9 @@ def run_experiment(
                     **({} if stacked else {"model": model}),
                 ):
                     pending.extend(results)
+                    traces.update(
+                        ((r.strategy, r.state), r.steps) for r in results if r.steps is not None
+                    )
                     worlds_done += sum(r.world_count for r in results)
                     elapsed = max(time.monotonic() - started, 1e-9)
                     bar.update(
@@ -372,4 +388,5 @@ def run_experiment(
         reused=reused,
         seconds=seconds,
         worlds_per_second=worlds_done / seconds if seconds > 0 else 0.0,
+        traces=traces,
     )

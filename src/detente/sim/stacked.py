@@ -15,8 +15,12 @@ worlds), a number equal in all states stays shared (the one-state run is unchang
 the leaves in :data:`PER_WORLD` may differ: the engine reads each of them in both forms.
 Anything else that differs (the instruments an actor can veto, a gesture changing sign, the
 focal strategy's parameters, ...) splits the states into groups of the same structure,
-each group stacked and run on its own (:func:`structure_key`); the numbers never depend on
-the grouping.
+each group stacked and run on its own (:func:`structure_key`, computed only for a batch
+whose states do not stack); the numbers never depend on the grouping.
+
+A state is resolved and laid out once for all strategies: the compiled states of the last
+:data:`STATE_CACHE` (scenario, values) pairs are kept, and another strategy sets only its
+own fields (:func:`_compiled`).
 
 Random numbers: each state's rows draw from its own seed (:class:`~detente.sim.rng.StackedRNG`),
 worlds ``0 .. worlds - 1`` of that seed, as a run of the state alone.
@@ -26,6 +30,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
@@ -36,8 +42,16 @@ from numpy.typing import NDArray
 
 from detente.errors import InputError, InputProblem
 from detente.scenario import Scenario
+from detente.scenario.uncertainty import resolve
 from detente.sim.api import CHUNK, ScenarioLike, _chunk_summary, _scenario, build_strategy
-from detente.sim.engine import ChunkResult, Layout, Plans, chunk_plans, run_layout
+from detente.sim.engine import (
+    ChunkResult,
+    Layout,
+    Plans,
+    chunk_plans,
+    reported_metrics,
+    run_layout,
+)
 from detente.sim.rng import BLOCK
 from detente.sim.strategies import get_strategy
 from detente.sim.system import System, compile_system
@@ -152,6 +166,21 @@ def _same(values: list[Any]) -> bool:
     return all(type(b) is type(a) and (b == a or (a != a and b != b)) for b in values[1:])
 
 
+def _stacked_array(values: list[Any]) -> NDArray[Any] | None:
+    """``np.stack(values)`` when its rows differ, None when they are all equal (as
+    :func:`_same`: same shape and dtype, NaN equal to NaN), in one comparison for all states."""
+    a = values[0]
+    if not all(
+        isinstance(b, np.ndarray) and b.shape == a.shape and b.dtype == a.dtype for b in values
+    ):
+        raise ValueError("the states differ in their structure; group them first")
+    rows = np.stack(values)
+    equal = rows == rows[:1]
+    if a.dtype.kind in "fc":
+        equal |= np.isnan(rows) & np.isnan(rows[:1])
+    return None if bool(equal.all()) else rows
+
+
 def structure_key(system: System, plans: Plans) -> bytes:
     """What must be equal for states to share one run: every leaf not in :data:`PER_WORLD`
     (nor among the focal strategy's per-world parameters, :func:`strategy_leaves`).
@@ -189,6 +218,13 @@ def stack_leaves(objs: Sequence[Any], n_each: int) -> Any:
     """
 
     def visit(values: list[Any], may_differ: bool) -> Any:
+        if isinstance(values[0], np.ndarray) and values[0].dtype.kind in "biufc":
+            rows = _stacked_array(values) if len(values) > 1 else None
+            if rows is None:
+                return values[0]
+            if not may_differ:
+                raise ValueError("the states differ in their structure; group them first")
+            return np.repeat(rows, n_each, axis=0)
         if _same(values):
             return values[0]
         if not may_differ:
@@ -220,7 +256,72 @@ def _check(n_states: int, worlds: int, seeds: Sequence[int], start_world: int = 
 
 
 def _state_values(states: pd.DataFrame) -> list[dict[str, float]]:
-    return [{str(k): float(v) for k, v in row.items()} for _, row in states.iterrows()]
+    names = [str(k) for k in states.columns]
+    return [
+        dict(zip(names, map(float, row), strict=True))
+        for row in states.to_numpy(dtype=np.float64)
+    ]
+
+
+#: How many states' compiles :func:`_compiled` keeps (a flagship state: about 60 KB of
+#: arrays and plans besides its resolved scenario, which shares what no number changes).
+STATE_CACHE = 128
+
+
+@dataclasses.dataclass(eq=False)
+class _CompiledState:
+    """What compiling one state (scenario and values) shares between strategies."""
+
+    scenario: Scenario  # kept alive, so its id is not reused while cached
+    resolved: Scenario
+    bases: dict[str, System]  # by focal country (compile_system's memo)
+    plans: dict[str, Plans]  # engine plans of each base (equal to a strategy's without events)
+
+
+_compiled_states: OrderedDict[tuple[Any, ...], _CompiledState] = OrderedDict()
+_compiled_lock = threading.Lock()
+
+
+def _compiled(
+    sc: Scenario, strategy: str, values: list[dict[str, float]], states: pd.DataFrame
+) -> tuple[list[System], list[Plans]]:
+    """Each state's compiled system and engine plans under ``strategy``.
+
+    A state compiled before (same scenario object, same uncertainties and values) under any
+    strategy is not resolved or laid out again: only the strategy's own fields are set
+    (:func:`~detente.sim.system.compile_system`'s ``bases``), and its engine plans are
+    reused when the strategy brings no scheduled events (the plans read no other strategy
+    field). The results equal fresh compiles leaf by leaf (``tests/test_stacked_runner.py``).
+    """
+    names = tuple(str(c) for c in states.columns)
+    rows = states.to_numpy(dtype=np.float64)
+    systems: list[System] = []
+    plans: list[Plans] = []
+    for row, v in zip(rows, values, strict=True):
+        key = (id(sc), names, row.tobytes())
+        with _compiled_lock:
+            entry = _compiled_states.get(key)
+            if entry is not None and entry.scenario is sc:
+                _compiled_states.move_to_end(key)
+            else:
+                entry = None
+        if entry is None:
+            entry = _CompiledState(sc, resolve(sc, v), {}, {})
+        system = compile_system(sc, strategy, v, resolved=entry.resolved, bases=entry.bases)
+        country = system.focal.country
+        if system.events is not None:
+            plan = chunk_plans(system)
+        else:
+            known = entry.plans.get(country)
+            plan = known if known is not None else chunk_plans(system)
+            entry.plans[country] = plan
+        systems.append(system)
+        plans.append(plan)
+        with _compiled_lock:
+            _compiled_states[key] = entry
+            while len(_compiled_states) > STATE_CACHE:
+                _compiled_states.popitem(last=False)
+    return systems, plans
 
 
 def _concat(parts: list[ChunkResult]) -> ChunkResult:
@@ -241,15 +342,34 @@ def _concat(parts: list[ChunkResult]) -> ChunkResult:
     return res
 
 
-def _batches(keys: list[bytes], worlds: int) -> Iterator[list[int]]:
-    """States of the same structure, in batches of at most :data:`MAX_ROWS` rows."""
-    groups: dict[bytes, list[int]] = {}
-    for s, k in enumerate(keys):
-        groups.setdefault(k, []).append(s)
-    per_batch = max(1, MAX_ROWS // worlds)
-    for members in groups.values():
-        for i in range(0, len(members), per_batch):
-            yield members[i : i + per_batch]
+def _stacks(
+    systems: list[System], plans: list[Plans], n_each: int
+) -> Iterator[tuple[list[int], System, Plans]]:
+    """Consecutive states in batches of at most :data:`MAX_ROWS` rows, each batch stacked.
+
+    A batch whose states differ in structure is split into groups of the same structure
+    (:func:`structure_key`, computed only then), each stacked on its own.
+    """
+    per_batch = max(1, MAX_ROWS // n_each)
+    for i in range(0, len(systems), per_batch):
+        batch = list(range(i, min(len(systems), i + per_batch)))
+        try:
+            stacked = (
+                stack_leaves([systems[s] for s in batch], n_each),
+                stack_leaves([plans[s] for s in batch], n_each),
+            )
+        except ValueError:
+            groups: dict[bytes, list[int]] = {}
+            for s in batch:
+                groups.setdefault(structure_key(systems[s], plans[s]), []).append(s)
+            for members in groups.values():
+                yield (
+                    members,
+                    stack_leaves([systems[s] for s in members], n_each),
+                    stack_leaves([plans[s] for s in members], n_each),
+                )
+            continue
+        yield batch, *stacked
 
 
 def run_states(
@@ -272,17 +392,13 @@ def run_states(
     sc: Scenario = _scenario(scenario)
     values = _state_values(states)
     _check(len(values), worlds, seeds, start_world)
-    systems = [compile_system(sc, strategy, v) for v in values]
-    plans = [chunk_plans(s) for s in systems]
-    keys = [structure_key(s, p) for s, p in zip(systems, plans, strict=True)]
+    systems, plans = _compiled(sc, strategy, values, states)
     chunk = max(BLOCK, (chunk // BLOCK) * BLOCK)
     # rows of each state, per world range (chunks of whole blocks, as iter_chunks runs them)
     pieces: list[list[ChunkResult]] = [[] for _ in values]
     for first in range(0, worlds, chunk):
         n_each = min(chunk, worlds - first)
-        for batch in _batches(keys, n_each):
-            system = stack_leaves([systems[s] for s in batch], n_each)
-            plan = stack_leaves([plans[s] for s in batch], n_each)
+        for batch, system, plan in _stacks(systems, plans, n_each):
             layout = Layout(tuple(int(seeds[s]) for s in batch), start_world + first, n_each)
             res = run_layout(system, plan, build_strategy(system), layout,
                              record_state=record_state, horizon=horizon)
@@ -363,7 +479,8 @@ def summarize_states(
     """Per-world outcome summaries of many states under one strategy, from one engine run.
 
     State ``s``'s entry is exactly ``summarize(scenario, strategy, worlds, seeds[s],
-    start_world, values=row)`` (the summaries are taken row by row, on each state's rows).
+    start_world, values=row)`` (every summary is taken row by row, so all states' rows are
+    summarised in one pass and each state gets its slice).
     Experiments evaluate their chunks with it (:func:`detente.experiments.chunks.run_stacked_task`).
 
     Returns
@@ -371,11 +488,53 @@ def summarize_states(
     list of dict of str to ndarray [worlds]
         One summary per state, in the order of ``states``.
     """
+    return summaries_and_steps(scenario, strategy, states, worlds, seeds,
+                               start_world=start_world)[0]
+
+
+def summaries_and_steps(
+    scenario: ScenarioLike,
+    strategy: str,
+    states: pd.DataFrame,
+    worlds: int,
+    seeds: Sequence[int],
+    *,
+    start_world: int = 0,
+    traced: Sequence[int] = (),
+    traced_worlds: int = 0,
+) -> tuple[list[dict[str, NDArray[np.float64]]], StepTraces]:
+    """:func:`summarize_states`, plus the per-step metrics of some of the states' worlds.
+
+    ``traced`` are positions in ``states``; each gets every reported metric
+    (:func:`~detente.sim.engine.reported_metrics`, in that order) per step for its first
+    ``traced_worlds`` worlds: the rows a run of those worlds alone would give (fan charts
+    of a run, :mod:`detente.experiments.trajectories`, come from them without a second
+    simulation).
+
+    Returns
+    -------
+    (summaries, traces)
+        ``traces``: the dates and, per traced state (in the order of ``traced``), a dict of
+        metric to float32 array ``[traced_worlds, steps]``.
+    """
     system, res = run_states(scenario, strategy, states, worlds, seeds, start_world=start_world)
-    return [
-        _chunk_summary(_rows_of(res, slice(s * worlds, (s + 1) * worlds)), system)
+    # every summary is a reduction over a world's own row, so summarising all rows at once
+    # gives each state's numbers exactly
+    every = _chunk_summary(res, system)
+    summaries = [
+        {k: v[s * worlds : (s + 1) * worlds] for k, v in every.items()}
         for s in range(len(states))
     ]
+    n = min(traced_worlds, worlds)
+    steps = [
+        {m: res.metrics[m][s * worlds : s * worlds + n].copy() for m in reported_metrics(system)}
+        for s in traced
+    ]
+    return summaries, (tuple(system.dates), steps)
+
+
+#: The dates of the steps and, per traced state, its metrics per world and step.
+StepTraces = tuple[tuple[str, ...], list[dict[str, NDArray[np.float32]]]]
 
 
 __all__ = [
@@ -385,5 +544,6 @@ __all__ = [
     "stack_leaves",
     "strategy_leaves",
     "structure_key",
+    "summaries_and_steps",
     "summarize_states",
 ]

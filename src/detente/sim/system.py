@@ -17,7 +17,7 @@ side's elected institutions with ``role: legislature`` and ``role: presidency``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -921,6 +921,9 @@ def compile_system(
     scenario: Scenario,
     strategy: str,
     values: Mapping[str, float] | None = None,
+    *,
+    resolved: Scenario | None = None,
+    bases: MutableMapping[str, System] | None = None,
 ) -> System:
     """Resolve a system scenario and lay it out as arrays for the engine.
 
@@ -934,6 +937,14 @@ def compile_system(
         A scenario strategy id or a registered strategy name for the focal side.
     values : mapping, optional
         Values for some of the scenario's uncertainties (see :func:`detente.scenario.resolve`).
+    resolved : Scenario, optional
+        ``resolve(scenario, values)`` when the caller has it already (one state compiled
+        under several strategies resolves once).
+    bases : mutable mapping, optional
+        A memo of this state's strategy-free systems by focal country
+        (:func:`base_system`), read and filled here: compiling the same state (same
+        ``scenario`` and ``values``) under several strategies then lays it out once. The
+        result is the same object-for-object as without the memo.
 
     Raises
     ------
@@ -944,8 +955,9 @@ def compile_system(
     src = f"scenario {scenario.id}"
     if scenario.kind != "system" or scenario.calendar is None:
         raise InputError.single(src, "simulation needs a 'kind: system' scenario with a calendar")
-    s = resolve(scenario, values)
-    p = parameters_from(s)
+    s = resolve(scenario, values) if resolved is None else resolved
+    # bad model parameters are refused before the strategy is looked at
+    p = next(iter(bases.values())).params if bases else parameters_from(s)
     country, kind, sparams, menu = resolve_strategy(s, strategy)
     principals = [c.id for c in s.countries if c.role == "principal"]
     others = [c for c in principals if c != country]
@@ -955,7 +967,49 @@ def compile_system(
             f"strategy {strategy!r} belongs to {country!r}; the simulation needs it and "
             "another principal country (role: principal)",
         )
-    other = others[0]
+    base = bases.get(country) if bases is not None else None
+    if base is None:
+        base = base_system(s, scenario, country, others[0], p)
+        if bases is not None:
+            bases[country] = base
+    focal = base.focal
+    menu_mask = None
+    if menu:
+        menu_mask = np.array([k in menu for k in focal.instruments])
+    spec = strategy_spec(s, strategy)
+    if spec is not None and spec.after_reciprocation:
+        ceiling = modest_ceiling_of(s, spec, kind, focal, p.neutral_level)
+        sparams = {**sparams, "ceiling": ceiling}
+    script = find_script(s, strategy)
+    cal = s.calendar
+    assert cal is not None
+    return replace(
+        base,
+        focal_strategy=kind,
+        focal_params=sparams,
+        focal_menu=menu_mask,
+        script=script_plan(script, cal, focal) if script is not None else None,
+        # Dated events are part of a history replay: they come with a script, never with the
+        # options judged from the scenario's start (later facts reach those only through
+        # calibration).
+        events=(
+            event_plan(s, focal, base.internal, list(base.issues), base.environment)
+            if script is not None
+            else None
+        ),
+    )
+
+
+def base_system(
+    s: Scenario, scenario: Scenario, country: str, other: str, p: SimParameters | None = None
+) -> System:
+    """The system of a resolved scenario ``s`` with ``country`` focal, before a strategy is
+    chosen: every field but the focal strategy's (kind, parameters, menu, script, events).
+
+    ``scenario`` is ``s`` as written (delay spreads are read from its ranges); ``p`` is
+    ``parameters_from(s)`` when the caller has it.
+    """
+    p = parameters_from(s) if p is None else p
     issues = [i.id for i in s.issues]
     low = np.array([i.low for i in s.issues])
     high = np.array([i.high for i in s.issues])
@@ -1029,14 +1083,6 @@ def compile_system(
         for key, v in x.effects.items():
             sh_eff[j, issues.index(key)] = nominal(v)
     sh_cf, sh_ci, sh_cx = _clout_changes(s.shocks, focal.actors, internal.actors, env.actors)
-    menu_mask = None
-    if menu:
-        menu_mask = np.array([k in menu for k in focal.instruments])
-    spec = strategy_spec(s, strategy)
-    if spec is not None and spec.after_reciprocation:
-        ceiling = modest_ceiling_of(s, spec, kind, focal, p.neutral_level)
-        sparams = {**sparams, "ceiling": ceiling}
-    script = find_script(s, strategy)
     year_frac = {"month": 1 / 12, "quarter": 0.25, "year": 1.0}[cal.step]
     f_el = focal_elections(s, scenario, focal, roles["sanctions"], dates, cal.step, cal.horizon)
     return System(
@@ -1062,16 +1108,9 @@ def compile_system(
         horizon=cal.horizon,
         dt=year_frac,
         dates=tuple(labels),
-        focal_strategy=kind,
-        focal_params=sparams,
-        focal_menu=menu_mask,
+        focal_strategy="",
         focal_elections=f_el if f_el.step.size else None,
-        script=script_plan(script, cal, focal) if script is not None else None,
-        # Dated events are part of a history replay: they come with a script, never with the
-        # options judged from the scenario's start (later facts reach those only through
-        # calibration).
         demand=demand,
-        events=event_plan(s, focal, internal, issues, env) if script is not None else None,
         environment=env,
         shock_clout_third=sh_cx,
         shock_threat=np.array([nominal(x.threat) for x in s.shocks], dtype=np.float64),
@@ -1099,6 +1138,7 @@ __all__ = [
     "ScriptPlan",
     "Side",
     "System",
+    "base_system",
     "compile_system",
     "environment",
     "event_plan",

@@ -170,11 +170,52 @@ class ChunkResult:
     world_count: int
     outcomes: Mapping[str, NDArray[np.float64]]
     seconds: float = 0.0
+    steps: tuple[tuple[str, ...], Mapping[str, NDArray[np.float32]]] | None = None
+    """Not stored: the dates and the metrics per step of the chunk's first worlds, when
+    the run asked for them (``run``'s fan charts, :mod:`detente.experiments.trajectories`)."""
 
     @property
     def key(self) -> tuple[int, str, int]:
         """``(state, strategy, world_start)``: the chunk's identity within a run."""
         return self.state, self.strategy, self.world_start
+
+
+def _summary_rows(
+    run_id: str, results: Sequence[ChunkResult], metrics: Sequence[str]
+) -> pd.DataFrame:
+    """The summaries rows of ``results`` as one frame, built column by column (one array
+    per column for all chunks, not a frame per chunk); a metric a chunk lacks is NaN there.
+
+    Raises
+    ------
+    ValueError
+        When a chunk has a number of values other than its world count.
+    """
+    counts = np.array([r.world_count for r in results], dtype=np.int64)
+    columns: dict[str, Any] = {
+        "run_id": np.full(int(counts.sum()), run_id, dtype=object),
+        "state": np.repeat(np.array([r.state for r in results], dtype=np.int64), counts),
+        "strategy": np.repeat(np.array([r.strategy for r in results], dtype=object), counts),
+        "world": np.concatenate(
+            [np.arange(r.world_start, r.world_start + r.world_count) for r in results]
+        ),
+    }
+    for m in metrics:
+        parts = []
+        for r in results:
+            value = r.outcomes.get(m)
+            part = (
+                np.full(r.world_count, np.nan)
+                if value is None
+                else np.asarray(value, dtype=float).reshape(-1)
+            )
+            if part.shape != (r.world_count,):
+                raise ValueError(
+                    f"chunk {r.key}: {part.shape[0]} values of {m!r} for {r.world_count} worlds"
+                )
+            parts.append(part)
+        columns[m] = np.concatenate(parts)
+    return pd.DataFrame(columns)
 
 
 class ResultStore:
@@ -401,21 +442,7 @@ class ResultStore:
             for m in metrics:
                 if m not in cols:
                     con.execute(f"ALTER TABLE summaries ADD COLUMN {quote(m)} DOUBLE")
-            frame = pd.concat(
-                [
-                    pd.DataFrame(
-                        {
-                            "run_id": run_id,
-                            "state": r.state,
-                            "strategy": r.strategy,
-                            "world": np.arange(r.world_start, r.world_start + r.world_count),
-                            **{m: np.asarray(v, dtype=float) for m, v in r.outcomes.items()},
-                        }
-                    )
-                    for r in fresh
-                ],
-                ignore_index=True,
-            )
+            frame = _summary_rows(run_id, fresh, metrics)
             marks = pd.DataFrame(
                 {
                     "run_id": run_id,
