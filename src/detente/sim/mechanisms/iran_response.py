@@ -235,7 +235,7 @@ def iran_positions(
     }
     dict_n = (f32(p.dictation_effect) * d.sanctions.astype(f32))[:, None]
     lost = [control[:, e] != sy.internal.reform[h] for e, h in enumerate(sy.elected)]
-    out = np.empty((sy.low.size, n, n_a), dtype=f32)
+    out = np.full((sy.low.size, n, n_a), np.nan, dtype=f32)  # unused issues: never read
     for i in used.tolist():
         x = out[i]
         if i in own_terms:
