@@ -263,16 +263,20 @@ def _relative(screen: Screen, effects: FloatArray) -> FloatArray:
     return effects / np.array([screen.scales[m] for m in screen.metrics])
 
 
+def _relative_all(screen: Screen, effects: FloatArray) -> FloatArray:
+    """Effects ``[inputs, strategies x metrics]`` in units of each metric's scale."""
+    return np.concatenate(
+        [_relative(screen, part) for part in np.hsplit(effects, len(screen.strategies))], axis=1
+    )
+
+
 def _frame(
     screen: Screen, rows: Sequence[UncertainParameter], effects: FloatArray, tolerance: float
 ) -> pd.DataFrame:
     """The result frame from absolute effects ``[inputs, strategies x metrics]`` (NaN: not
     measured), columns ordered strategy by strategy."""
     columns = [f"{m}@{k}" for k in screen.strategies for m in screen.metrics]
-    relative = np.concatenate(
-        [_relative(screen, part) for part in np.hsplit(effects, len(screen.strategies))], axis=1
-    )
-    filled = np.nan_to_num(relative, nan=-np.inf)
+    filled = np.nan_to_num(_relative_all(screen, effects), nan=-np.inf)
     top = filled.argmax(axis=1)
     frame = pd.DataFrame(
         {
@@ -355,8 +359,8 @@ def input_effects(
     nominal = perturbed_states(screen.params).iloc[0]
     bases_frame = base_states(screen.params, bases, seed)
     origins = [(nominal, screen.nominal)] + [
-        (row, _base_means(screen, bases_frame.iloc[[b]]))
-        for b, (_, row) in enumerate(bases_frame.iterrows())
+        (row, means) for (_, row), means in zip(bases_frame.iterrows(),
+                                                _base_means(screen, bases_frame), strict=True)
     ]
     for origin, origin_means in origins:
         live = chosen if not shortcut else chosen[_still_inert(screen, effects[chosen],
@@ -384,22 +388,24 @@ def input_effects(
     return frame if inputs is None else frame.iloc[chosen].reset_index(drop=True)
 
 
-def _base_means(screen: Screen, base: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """A base state's mean of every ranked metric under every strategy."""
-    out: dict[str, dict[str, float]] = {}
+def _base_means(screen: Screen, bases: pd.DataFrame) -> list[dict[str, dict[str, float]]]:
+    """Each base state's mean of every ranked metric under every strategy (all base states
+    in one stacked engine run per strategy)."""
+    out: list[dict[str, dict[str, float]]] = [{} for _ in range(len(bases))]
+    if not len(bases):
+        return out
     for strategy in screen.strategies:
-        means, _ = state_means(screen.scenario, strategy, base, screen.worlds, screen.seed)
-        out[strategy] = {m: float(means[m][0]) for m in screen.metrics}
+        means, _ = state_means(screen.scenario, strategy, bases, screen.worlds, screen.seed)
+        for b, by_strategy in enumerate(out):
+            by_strategy[strategy] = {m: float(means[m][b]) for m in screen.metrics}
     return out
 
 
 def _still_inert(screen: Screen, effects: FloatArray, tolerance: float) -> NDArray[np.bool_]:
     """Which rows of ``effects`` (inputs x strategies*metrics, NaN: not measured) have moved
     no ranked metric beyond ``tolerance`` yet."""
-    relative = np.concatenate(
-        [_relative(screen, part) for part in np.hsplit(effects, len(screen.strategies))], axis=1
-    )
-    return np.asarray(~(np.nan_to_num(relative, nan=0.0) > tolerance).any(axis=1))
+    relative = np.nan_to_num(_relative_all(screen, effects), nan=0.0)
+    return np.asarray(~(relative > tolerance).any(axis=1))
 
 
 def screen_inputs(

@@ -100,12 +100,16 @@ def not_sampled(scenario: Scenario) -> dict[str, str]:
     return {name: reason for name, reason in found if reason is not None}
 
 
-def groupable_numbers(scenario: Scenario) -> list[tuple[Loc, str, Uncertain]]:
+def groupable_numbers(
+    scenario: Scenario, numbers: list[tuple[Loc, str, Uncertain]] | None = None
+) -> list[tuple[Loc, str, Uncertain]]:
     """The numbers ``sample_together`` may group: ranges, sampled (not ``not_sampled``),
-    outside the ``history`` section."""
+    outside the ``history`` section; among ``numbers`` when the caller has walked the
+    scenario already (:func:`uncertain_numbers`)."""
     rules = _not_sampled_rules(scenario)
     return [
-        (loc, name, u) for loc, name, u in uncertain_numbers(scenario)
+        (loc, name, u)
+        for loc, name, u in (uncertain_numbers(scenario) if numbers is None else numbers)
         if u.is_range and not name.startswith(HISTORY_PREFIX)
         and not (rules and _reason(rules, name) is not None)
     ]
@@ -157,12 +161,14 @@ def uncertainties(scenario: Scenario, *, history: bool = False) -> list[Uncertai
     """
     params = []
     rules = _not_sampled_rules(scenario)
+    numbers = uncertain_numbers(scenario)
     found, group_of = (
-        groups(scenario, groupable_numbers(scenario)) if scenario.sample_together else ([], {})
+        groups(scenario, groupable_numbers(scenario, numbers))
+        if scenario.sample_together else ([], {})
     )
     by_name = {g.name: g for g in found}
     listed: set[str] = set()
-    for loc, name, u in uncertain_numbers(scenario):
+    for loc, name, u in numbers:
         if not u.is_range or (not history and name.startswith(HISTORY_PREFIX)):
             continue
         if rules and _reason(rules, name) is not None:
