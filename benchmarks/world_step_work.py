@@ -1,0 +1,152 @@
+"""What a world-step of the flagship must compute, against what the NumPy engine spends.
+
+The physical limit of a world-step (issue "Speed: the whole flagship study in seconds") is
+set by the work the model cannot avoid and by the memory it must move. This script counts
+both on the flagship us-iran-2001 under the three options, one chunk of ``--worlds`` worlds
+each, by wrapping the engine's vote and consent-check functions (nothing else changes; the
+wrapped functions return what they always return):
+
+* ``vote_terms``: (world, candidate instrument, actor, issue) terms of the weighted votes
+  (:func:`detente.sim.engine.voted`, :func:`detente.sim.engine.vote`): each is a
+  subtraction, a sign or clip, a salience product and a compare; the sums over actors add
+  one multiply-add per (world, candidate, actor);
+* ``check_terms``: (world, candidate, check, issue) terms of the consent checks
+  (:func:`detente.sim.engine.ratify` through ``_batch_losses`` and ``_loss``): each is one
+  ``veto_loss`` (about six operations);
+* ``state_bytes_per_world``: the per-world part of the persistent state
+  (:class:`detente.sim.world_state.WorldState`), what a kernel that keeps a world in
+  registers and L1 reads and writes once per step at most;
+* ``draw_bytes_per_world_step``: the random numbers each world-step consumes;
+* ``numpy_us_per_world_step``: the NumPy engine's time on the same chunks (one thread).
+
+Prints one JSON line. Usage: .venv/bin/python benchmarks/world_step_work.py [--worlds 2048]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+import argparse
+import dataclasses
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from detente.scenario import load_scenario
+from detente.sim import engine
+from detente.sim.api import build_strategy
+from detente.sim.system import compile_system
+from detente.sim.world_state import draw_step_numbers, initial_state
+
+STRATEGIES = ("containment", "moderate-engagement", "dismantle-sanctions")
+COUNTS: Counter[str] = Counter()
+
+
+def _count_voted(original: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapped(side: Any, plan: Any, cand: Any, *args: Any, **kwargs: Any) -> Any:
+        _, kk = np.nonzero(cand)
+        n_iss = plan.n_iss[kk]
+        COUNTS["vote_terms"] += int(np.maximum(n_iss, 1).sum()) * side.n_actors
+        COUNTS["vote_sums"] += int(kk.size) * side.n_actors
+        return original(side, plan, cand, *args, **kwargs)
+
+    return wrapped
+
+
+def _count_vote(original: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapped(side: Any, level: Any, *args: Any, **kwargs: Any) -> Any:
+        n = level.shape[0]
+        COUNTS["vote_terms"] += n * side.n_actors * side.n_instruments
+        COUNTS["vote_sums"] += n * side.n_actors * side.n_instruments
+        return original(side, level, *args, **kwargs)
+
+    return wrapped
+
+
+def _count_batch(original: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapped(b: Any, p0: Any, *args: Any, **kwargs: Any) -> Any:
+        COUNTS["check_terms"] += p0.shape[0] * int(b.issue.size)
+        return original(b, p0, *args, **kwargs)
+
+    return wrapped
+
+
+def _count_loss(original: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapped(check: Any, p0: Any, *args: Any, **kwargs: Any) -> Any:
+        COUNTS["check_terms"] += p0.shape[0] * int(np.size(check.issues))
+        return original(check, p0, *args, **kwargs)
+
+    return wrapped
+
+
+def per_world_bytes(obj: Any, n: int, per: int = 1) -> int:
+    """Bytes of the ``[n, ...]`` arrays of a dataclass, per world (and per ``per`` steps)."""
+    total = 0
+    for field in dataclasses.fields(obj):
+        value = getattr(obj, field.name)
+        if isinstance(value, np.ndarray) and value.ndim and value.shape[0] == n:
+            total += value.nbytes
+    return total // (n * per)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--worlds", type=int, default=2048)
+    n = parser.parse_args().worlds
+    scenario = load_scenario("us-iran-2001")
+    systems = [compile_system(scenario, k) for k in STRATEGIES]
+    for sy in systems:  # warm-up (caches, first-call costs), not counted
+        engine.run_chunk(sy, build_strategy(sy), 0, 0, 256)
+
+    best = float("inf")
+    for _ in range(2):
+        t0 = time.perf_counter()
+        for sy in systems:
+            engine.run_chunk(sy, build_strategy(sy), 0, 0, n)
+        best = min(best, time.perf_counter() - t0)
+    world_steps = n * systems[0].horizon * len(systems)
+
+    originals = {name: getattr(engine, name) for name in ("voted", "vote", "_batch_losses",
+                                                           "_loss")}
+    wrappers = {"voted": _count_voted, "vote": _count_vote, "_batch_losses": _count_batch,
+                "_loss": _count_loss}
+    try:
+        for name, wrap in wrappers.items():
+            setattr(engine, name, wrap(originals[name]))
+        for sy in systems:
+            engine.run_chunk(sy, build_strategy(sy), 0, 0, n)
+    finally:
+        for name, fn in originals.items():
+            setattr(engine, name, fn)
+
+    sy = systems[1]
+    layout = engine.Layout((0,), 0, n)
+    state = initial_state(sy, engine.chunk_plans(sy), layout)
+    draws = draw_step_numbers(sy, layout)
+    row = {
+        "bench": "world_step_work",
+        "worlds": n,
+        "world_steps": world_steps,
+        "actors": {"focal": sy.focal.n_actors, "internal": sy.internal.n_actors},
+        "instruments": {"focal": sy.focal.n_instruments, "internal": sy.internal.n_instruments},
+        "issues": len(sy.issues),
+        "vote_terms_per_world_step": round(COUNTS["vote_terms"] / world_steps, 1),
+        "vote_sums_per_world_step": round(COUNTS["vote_sums"] / world_steps, 1),
+        "check_terms_per_world_step": round(COUNTS["check_terms"] / world_steps, 1),
+        "state_bytes_per_world": per_world_bytes(state, n),
+        "draw_bytes_per_world_step": per_world_bytes(draws, n, sy.horizon),
+        "numpy_us_per_world_step": round(best / world_steps * 1e6, 3),
+        "load_avg_1min": round(os.getloadavg()[0], 2),
+    }
+    print(json.dumps(row))
+
+
+if __name__ == "__main__":
+    main()
