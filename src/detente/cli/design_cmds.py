@@ -55,6 +55,11 @@ FreshOpt = Annotated[int | None, typer.Option("--fresh", metavar="N",
                                               "--quick 12).")]
 RobustOpt = Annotated[str, typer.Option("--robustness", metavar="mean|regret|satisficing",
                                         help="How a candidate's states make one score.")]
+ObjectivesOpt = Annotated[
+    str | None,
+    typer.Option("--objectives", metavar="M,M", help="Ranked metrics to design for, comma "
+                 "separated (default: every metric with a direction)."),
+]
 SHOWN = 12
 
 
@@ -70,6 +75,7 @@ def design(
     worlds: DWorldsOpt = None,
     fresh: FreshOpt = None,
     robustness: RobustOpt = "mean",
+    objectives: ObjectivesOpt = None,
     posterior: PosteriorOpt = None,
     out: OutOpt = None,
     db: DbOpt = None,
@@ -84,7 +90,9 @@ def design(
         result = run_design(
             scenario, strategy=strategy, lever_options=lever or [], quick=quick, seed=seed,
             generations=generations, population=population, states=states, worlds=worlds,
-            fresh=fresh, robustness=robustness, posterior=posterior, out=out, db=db,
+            fresh=fresh, robustness=robustness,
+            objective_metrics=[o.strip() for o in (objectives or "").split(",") if o.strip()],
+            posterior=posterior, out=out, db=db,
             resume=resume, scheduler=scheduler, console=err,
         )
     if as_json:

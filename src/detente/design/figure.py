@@ -40,7 +40,7 @@ def parallel_coordinates(
     """The figure (see the module docstring); ``directions`` are the scores' directions."""
     axes_names = [*levers, *metrics]
     n_axes = len(axes_names)
-    fig = new_figure(max(6.0, 1.15 * n_axes + 1.5), 4.2)
+    fig = new_figure(max(6.0, 0.9 * n_axes + 2.5), 5.0)
     ax = fig.add_subplot(1, 1, 1)
     n_fixed = len(fixed_names)
     scaled = np.zeros((len(pareto) + n_fixed, n_axes))

@@ -91,13 +91,25 @@ def fresh_seed(seed: int) -> int:
     return int(ss.generate_state(1, dtype=np.uint32)[0])
 
 
-def objectives(scenario: Scenario) -> tuple[list[str], list[str], list[float | None]]:
-    """The scenario's ranked metrics (maximised or minimised), directions and thresholds."""
+def objectives(
+    scenario: Scenario, chosen: Sequence[str] = ()
+) -> tuple[list[str], list[str], list[float | None]]:
+    """The scenario's ranked metrics (maximised or minimised), directions and thresholds;
+    ``chosen`` (``--objectives``) keeps some of them, in the scenario's order."""
     ranked = [m for m in scenario.metrics if m.direction in ("maximize", "minimize")]
     if not ranked:
         raise InputError.single(f"scenario {scenario.id}", "declares no metric with a direction "
                                 "(maximize or minimize), so there is nothing to design for",
                                 path="metrics")
+    ids = [m.id for m in ranked]
+    unknown = [c for c in chosen if c not in ids]
+    if unknown:
+        raise _cli(f"--objectives: {', '.join(repr(u) for u in unknown)} "
+                   f"{'is not a' if len(unknown) == 1 else 'are not'} ranked metric"
+                   f"{'' if len(unknown) == 1 else 's'} of the scenario; ranked metrics: "
+                   f"{', '.join(ids)}")
+    if chosen:
+        ranked = [m for m in ranked if m.id in chosen]
     return ([m.id for m in ranked], [m.direction for m in ranked],
             [None if m.threshold is None else float(m.threshold) for m in ranked])
 
@@ -165,6 +177,7 @@ def design(
     worlds: int | None = None,
     fresh: int | None = None,
     robustness: str = "mean",
+    objective_metrics: Sequence[str] = (),
     posterior: str | Path | None = None,
     out: str | Path | None = None,
     db: str | Path | None = None,
@@ -189,6 +202,8 @@ def design(
         The run seed; NSGA-II's generations and population; search states, worlds per
         state, fresh states for the re-scoring (``None``: the defaults).
     robustness : {"mean", "regret", "satisficing"}
+    objective_metrics : sequence of str
+        The ranked metrics to design for (default: all of them).
     posterior, out, db, resume, scheduler, progress, console
         As for :func:`detente.experiments.jobs.compare`.
     """
@@ -210,7 +225,7 @@ def design(
                                 "with a calendar")
     strategy = check_strategies(sc, [strategy])[0]
     levers = find_levers(sc, strategy, lever_options)
-    metrics, directions, thresholds = objectives(sc)
+    metrics, directions, thresholds = objectives(sc, objective_metrics)
     fixed = fixed_options(sc, strategy)
     if measure == "regret" and not fixed:
         raise InputError.single(f"scenario {sc.id}", "--robustness regret needs fixed options "
@@ -226,7 +241,7 @@ def design(
     identity: dict[str, Any] = {
         "strategy": strategy,
         "levers": [[lv.param, lv.low, lv.high, lv.integer, list(lv.choices)] for lv in levers],
-        "robustness": measure, "states": n_states, "worlds": n_worlds, "population": n_pop,
+        "robustness": measure, "objectives": metrics, "states": n_states, "worlds": n_worlds, "population": n_pop,
         "generations": n_gen, "fresh": n_fresh, "seed": seed, "model": model_label,
         **(source.settings if source is not None else {"sampler": "lhs"}),
     }
@@ -308,6 +323,8 @@ def design(
         "thresholds": thresholds, "fixed": fixed, "fresh_seed": seed_fresh,
         "algorithm": "NSGA-II (pymoo), Latin hypercube initial population",
         "pareto": records(pareto), "fresh_scores": records(fresh_rows),
+        "fixed_scores": {name: dict(zip(metrics, map(float, row), strict=True))
+                         for name, row in zip(fixed, fixed_scores, strict=True)},
         "dominance": records(dominance), "generations_run": records(gens),
         "evaluations": {"candidates_scored_now": evaluated[0],
                         "candidate_states_now": cells,

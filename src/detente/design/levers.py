@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from pydantic import ValidationError
 from numpy.typing import NDArray
 
 from detente.errors import InputError, InputProblem, did_you_mean
@@ -103,10 +104,10 @@ def parse_lever(text: str) -> Lever:
                 raise ValueError
             r = LeverRange(low=float(parts[0]), high=float(parts[1]), integer=len(parts) == 3)
             return from_range(param, r)
-    except ValueError as exc:
-        detail = str(exc).split("\n")[-1].strip() if "validation error" in str(exc) else ""
-        if detail:
-            raise InputError.single(f"--lever {text!r}", detail.removeprefix("Value error, "))
+    except ValidationError as exc:
+        detail = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise InputError.single(f"--lever {text!r}", detail) from None
+    except ValueError:
         raise InputError.single(f"--lever {text!r}", form) from None
     raise InputError.single(f"--lever {text!r}", form)
 
