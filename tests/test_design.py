@@ -21,10 +21,10 @@ from detente.design.job import design
 from detente.errors import InputError
 from detente.experiments.testing import DESIGN_SCENARIO_YAML
 
-SMALL = {"states": 4, "worlds": 8, "population": 16, "generations": 12, "fresh": 4}
+SMALL = {"states": 4, "worlds": 8, "population": 20, "generations": 30, "fresh": 4}
 IGD_LIMIT = 0.05
 """The recovered front's inverted generational distance to the true one must be below this
-(measured 0.01-0.02 for seeds 0-4 with SMALL)."""
+(measured 0.021-0.039 for seeds 0-4 with SMALL; 0.04-0.18 with 12 generations of 16)."""
 
 
 @pytest.fixture()

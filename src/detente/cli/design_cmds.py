@@ -32,7 +32,8 @@ console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 StrategyOpt = Annotated[
-    str, typer.Option("--strategy", "-s", metavar="ID", help="The strategy whose levers are searched.")
+    str,
+    typer.Option("--strategy", "-s", metavar="ID", help="The strategy whose levers are searched."),
 ]
 LeverOpt = Annotated[
     list[str] | None,

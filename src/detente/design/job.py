@@ -241,7 +241,8 @@ def design(
     identity: dict[str, Any] = {
         "strategy": strategy,
         "levers": [[lv.param, lv.low, lv.high, lv.integer, list(lv.choices)] for lv in levers],
-        "robustness": measure, "objectives": metrics, "states": n_states, "worlds": n_worlds, "population": n_pop,
+        "robustness": measure, "objectives": metrics, "states": n_states, "worlds": n_worlds,
+        "population": n_pop,
         "generations": n_gen, "fresh": n_fresh, "seed": seed, "model": model_label,
         **(source.settings if source is not None else {"sampler": "lhs"}),
     }

@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from pydantic import ValidationError
 from numpy.typing import NDArray
+from pydantic import ValidationError
 
 from detente.errors import InputError, InputProblem, did_you_mean
 from detente.scenario.numbers import Uncertain
@@ -31,7 +31,7 @@ from detente.sim.strategies import get_strategy
 
 FloatArray = NDArray[np.float64]
 CANDIDATE = "candidate"
-"""The designed-strategy id under which the search moves its candidates (``designed[candidate]``)."""
+"""The designed-strategy id under which the search moves its candidates."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def from_range(param: str, r: LeverRange) -> Lever:
 
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_CLI = re.compile(rf"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*$")
+_CLI = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*$")
 
 
 def parse_lever(text: str) -> Lever:

@@ -84,8 +84,8 @@ def search(
     from pymoo.algorithms.moo.nsga2 import NSGA2
     from pymoo.core.evaluator import Evaluator as PymooEvaluator
     from pymoo.core.problem import Problem
-    from pymoo.problems.static import StaticProblem
     from pymoo.operators.sampling.lhs import LHS
+    from pymoo.problems.static import StaticProblem
 
     d, m = len(levers), len(directions)
     problem = Problem(n_var=d, n_obj=m, xl=np.zeros(d), xu=np.ones(d))
