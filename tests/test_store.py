@@ -127,6 +127,7 @@ def test_parquet_export(scenario: Scenario, tmp_path: Path) -> None:
         for t in (
             "runs", "parameters", "summaries", "chunks", "trajectories",
             "calibration_generations", "calibration_particles",
+            "design_generations", "design_candidates",
         )
     )
     table = pq.read_table(tmp_path / "pq" / "summaries.parquet").to_pandas()

@@ -416,6 +416,10 @@ def compare(
     sampler_ = check_sampler(sampler, posterior)
     rank = check_rank_by(rank_by)
     sc, text = load_scenario_with_text(scenario)
+    if strategies:
+        from detente.design.job import designed_strategies
+
+        sc = designed_strategies(sc, strategies, Target.of(out, db).out)
     names = check_strategies(sc, list(strategies) if strategies else default_strategies(sc))
     produced = _probe_outcomes(sc, names[0])
     spec = analysis.outcome_spec(sc, produced, _thresholds(thresholds, produced))

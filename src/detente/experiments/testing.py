@@ -136,3 +136,68 @@ def slow_synthetic_model(
     if set), so tests can interrupt a run mid-way."""
     time.sleep(float(os.environ.get("DETENTE_TEST_MODEL_DELAY", "0.05")))
     return synthetic_model(scenario, strategy, worlds, seed, start_world, values=values)
+
+
+DESIGN_SCENARIO_YAML = """\
+id: design-synthetic
+title: Synthetic strategy-design problem with a known Pareto front (ZDT1)
+description: >-
+  Two levers of one strategy, two minimised metrics; on any set of states the front is
+  ZDT1's, f2 = 1 - sqrt(f1), shifted by the states' mean shift (the same for every candidate).
+countries:
+  - {id: us, name: United States}
+  - {id: iran, name: Iran}
+issues:
+  - {id: sanctions, name: Sanctions, low: 0, high: 100, status_quo: 80}
+actors:
+  - {id: admin, name: Administration, country: us, clout: 50, positions: {sanctions: 70},
+     saliences: {sanctions: 60}}
+  - {id: hardliners, name: Hard-liners, country: iran, clout: 60, positions: {sanctions: 100},
+     saliences: {sanctions: 80}}
+calendar: {start: 2001-07-01, step: quarter, horizon: 8}
+strategies:
+  - {id: tuned, country: us, kind: moderate-engagement, option: true,
+     params: {step: 0.5, threshold: 0.5}}
+  - {id: timid, country: us, kind: moderate-engagement, option: true,
+     params: {step: 0.1, threshold: 0.2}}
+metrics:
+  - {id: f1, direction: minimize}
+  - {id: f2, direction: minimize}
+parameters:
+  shift: {low: -0.1, high: 0.1, judgment: toy state effect shared by all strategies}
+levers:
+  - strategy: tuned
+    judgment: ZDT1's two variables
+    params:
+      step: {low: 0.0001, high: 1.0}
+      threshold: {low: 0.0, high: 1.0}
+"""
+
+
+def design_model(
+    scenario: Scenario,
+    strategy: str,
+    worlds: int,
+    seed: int,
+    start_world: int = 0,
+    *,
+    values: Mapping[str, float] | None = None,
+) -> dict[str, FloatArray]:
+    """ZDT1 in a strategy's parameters (``step`` = x1, ``threshold`` = x2), plus a state shift
+    and world noise that every strategy of a state shares (common random numbers).
+
+    ``f1 = x1 + e``, ``f2 = g (1 - sqrt(x1 / g)) + e`` with ``g = 1 + 9 x2`` and ``e`` the
+    state's ``shift`` plus ``0.02`` times a standard normal per world; so on any states the
+    means over states and worlds are ZDT1's objectives plus one constant, and the Pareto
+    front is ``f2 = 1 - sqrt(f1 - c) + c`` for ``x2 = 0``.
+    """
+    from detente.sim.system import resolve_strategy
+
+    resolved = resolve(scenario, values)
+    params = resolve_strategy(resolved, strategy)[2]
+    x1, x2 = float(params.get("step", 0.1)), float(params.get("threshold", 0.5))
+    shift = nominal(resolved.parameters.get("shift", 0.0))
+    rng = WorldRNG(seed, name_key("design-synthetic"), start_world, worlds)
+    e = shift + 0.02 * rng.normal(0.0, 1.0)
+    g = 1.0 + 9.0 * x2
+    return {"f1": x1 + e, "f2": g * (1.0 - np.sqrt(x1 / g)) + e}

@@ -319,6 +319,60 @@ class StrategySpec(Provenance):
     description: str = ""
 
 
+class LeverRange(Strict):
+    """The values one free strategy parameter may take in ``detente design``.
+
+    Either a range ``low``..``high`` (``integer: true`` for whole numbers, e.g. a patience
+    in steps) or a list of ``choices``.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    integer: bool = False
+    choices: list[float] | None = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> LeverRange:
+        ranged = self.low is not None or self.high is not None
+        if ranged == (self.choices is not None):
+            raise ValueError("give either 'low' and 'high' or 'choices', not both")
+        if self.choices is not None:
+            if self.integer:
+                raise ValueError("'integer' applies to a range; list whole numbers as choices")
+            if any(not math.isfinite(c) for c in self.choices):
+                raise ValueError("choices must be finite numbers")
+            return self
+        if self.low is None or self.high is None:
+            raise ValueError("a lever range needs both 'low' and 'high'")
+        if not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise ValueError("'low' and 'high' must be finite numbers")
+        if self.low >= self.high:
+            raise ValueError(f"'low' ({self.low}) must be below 'high' ({self.high})")
+        if self.integer and (self.low != int(self.low) or self.high != int(self.high)):
+            raise ValueError("an integer lever needs whole-number 'low' and 'high'")
+        return self
+
+
+class Levers(Provenance):
+    """The free parameters of one strategy, searched by ``detente design``."""
+
+    strategy: str = Field(description="A scenario strategy id or a registered strategy kind.")
+    params: dict[str, LeverRange] = Field(min_length=1)
+
+
+class DesignedStrategy(Provenance):
+    """A strategy found by ``detente design``: a scenario strategy with some parameters fixed.
+
+    It plays as ``strategy`` (its kind, country, menu and every parameter not listed here,
+    uncertain ones sampled as usual) with the listed parameters set to these values.
+    """
+
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.:-]*$", max_length=96)]
+    strategy: str
+    params: dict[str, Number] = Field(min_length=1)
+    description: str = ""
+
+
 class Election(Provenance):
     """A scheduled election converting public support into an elected institution's clout."""
 
@@ -657,6 +711,15 @@ class Scenario(Provenance):
     history: History | None = Field(
         default=None, description="Scripted policy, dated events and observations."
     )
+    levers: list[Levers] = Field(
+        default_factory=list,
+        description="Free strategy parameters and their ranges, for 'detente design'.",
+    )
+    designed: list[DesignedStrategy] = Field(
+        default_factory=list,
+        description="Strategies found by 'detente design' (scenario strategies with "
+        "parameters fixed).",
+    )
 
     @model_serializer(mode="wrap")
     def _without_empty_history(self, handler: SerializerFunctionWrapHandler) -> Any:
@@ -664,6 +727,10 @@ class Scenario(Provenance):
         data = handler(self)
         if isinstance(data, dict) and data.get("history", 0) is None:
             del data["history"]
+        # nor does one without levers or designed strategies
+        for key in ("levers", "designed"):
+            if isinstance(data, dict) and data.get(key, 0) == []:
+                del data[key]
         return data
 
     @field_validator("parameters")

@@ -41,7 +41,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from detente.errors import InputError, InputProblem
-from detente.scenario import Scenario
+from detente.scenario import Scenario, nominal
 from detente.scenario.uncertainty import resolve
 from detente.sim.api import CHUNK, ScenarioLike, _chunk_summary, _scenario, build_strategy
 from detente.sim.engine import (
@@ -294,11 +294,15 @@ def _compiled(
     field). The results equal fresh compiles leaf by leaf (``tests/test_stacked_runner.py``).
     """
     names = tuple(str(c) for c in states.columns)
+    own = [i for i, n in enumerate(names) if n.startswith(DESIGNED_PREFIX)]
+    world = [i for i in range(len(names)) if i not in own]
     rows = states.to_numpy(dtype=np.float64)
     systems: list[System] = []
     plans: list[Plans] = []
     for row, v in zip(rows, values, strict=True):
-        key = (id(sc), names, row.tobytes())
+        # a designed strategy's parameters (``designed[...]``) set only the strategy: the
+        # state is compiled once for all of them, as for several strategies
+        key = (id(sc), tuple(names[i] for i in world), row[world].tobytes())
         with _compiled_lock:
             entry = _compiled_states.get(key)
             if entry is not None and entry.scenario is sc:
@@ -306,8 +310,11 @@ def _compiled(
             else:
                 entry = None
         if entry is None:
-            entry = _CompiledState(sc, resolve(sc, v), {}, {})
-        system = compile_system(sc, strategy, v, resolved=entry.resolved, bases=entry.bases)
+            entry = _CompiledState(sc, resolve(sc, {names[i]: v[names[i]] for i in world}), {}, {})
+        resolved = entry.resolved
+        if own:
+            resolved = _designed_values(resolved, {names[i]: v[names[i]] for i in own})
+        system = compile_system(sc, strategy, v, resolved=resolved, bases=entry.bases)
         country = system.focal.country
         if system.events is not None:
             plan = chunk_plans(system)
@@ -322,6 +329,21 @@ def _compiled(
             while len(_compiled_states) > STATE_CACHE:
                 _compiled_states.popitem(last=False)
     return systems, plans
+
+
+#: Value names of designed strategies' parameters (:mod:`detente.design`).
+DESIGNED_PREFIX = "designed["
+
+
+def _designed_values(resolved: Scenario, values: dict[str, float]) -> Scenario:
+    """``resolved`` with its designed strategies' parameters set from ``values`` (what
+    :func:`~detente.scenario.uncertainty.resolve` does to them; nothing else reads them)."""
+    entries = []
+    for d in resolved.designed:
+        prefix = f"designed[{d.id}].params."
+        params = {k: float(values.get(prefix + k, nominal(x))) for k, x in d.params.items()}
+        entries.append(d.model_copy(update={"params": params}))
+    return resolved.model_copy(update={"designed": entries})
 
 
 def _concat(parts: list[ChunkResult]) -> ChunkResult:

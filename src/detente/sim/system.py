@@ -28,6 +28,7 @@ from detente.scenario.numbers import Uncertain, nominal
 from detente.scenario.schema import (
     Actor,
     Calendar,
+    DesignedStrategy,
     Scenario,
     ScheduledEvent,
     Script,
@@ -696,6 +697,10 @@ def resolve_strategy(s: Scenario, strategy: str) -> tuple[str, str, dict[str, fl
     """
     from detente.sim.strategies import get_strategy
 
+    designed = find_designed(s, strategy)
+    if designed is not None:
+        country, kind, params, menu = resolve_strategy(s, designed.strategy)
+        return country, kind, {**params, **designed_params(s, strategy)}, menu
     script = find_script(s, strategy)
     if script is not None:
         try:
@@ -771,6 +776,9 @@ def strategy_spec(s: Scenario, strategy: str) -> StrategySpec | None:
     A script's spec is that of its hand-over strategy; a registered kind's is the
     scenario's first spec of that kind; None when the scenario has no such spec.
     """
+    designed = find_designed(s, strategy)
+    if designed is not None:
+        return strategy_spec(s, designed.strategy)
     script = find_script(s, strategy)
     if script is not None:
         return strategy_spec(s, script.then)
@@ -809,6 +817,18 @@ def modest_ceiling_of(
         )
     bold = np.array([k in spec.after_reciprocation for k in side.instruments], dtype=bool)
     return float(modest_ceiling(side.conc_rank, bold, neutral))
+
+
+def find_designed(s: Scenario, strategy: str) -> DesignedStrategy | None:
+    """The scenario's designed strategy with this id (``designed:``), or None."""
+    return next((d for d in s.designed if d.id == strategy), None)
+
+
+def designed_params(s: Scenario, strategy: str) -> dict[str, float]:
+    """The parameters a designed strategy fixes (nominal values; a resolved scenario's
+    are the state's own, which is how ``detente design`` moves its candidates)."""
+    designed = find_designed(s, strategy)
+    return {} if designed is None else {k: nominal(v) for k, v in designed.params.items()}
 
 
 def script_ids(s: Scenario) -> list[str]:
@@ -979,7 +999,9 @@ def compile_system(
     spec = strategy_spec(s, strategy)
     if spec is not None and spec.after_reciprocation:
         ceiling = modest_ceiling_of(s, spec, kind, focal, p.neutral_level)
-        sparams = {**sparams, "ceiling": ceiling}
+        # a designed strategy's own ceiling replaces the one its steps would give
+        sparams = {"ceiling": ceiling, **sparams} if find_designed(s, strategy) else {
+            **sparams, "ceiling": ceiling}
     script = find_script(s, strategy)
     cal = s.calendar
     assert cal is not None

@@ -29,6 +29,17 @@ Tables
     A generation's particles replace the previous ones in the same transaction as its
     ``calibration_generations`` row, so ``--resume`` continues from the last finished
     generation with the same numbers.
+``design_generations``
+    One row per finished generation of a strategy design (:mod:`detente.design`):
+    ``(run_id, generation, candidates, evaluated, seconds, finished)`` (``evaluated``: the
+    candidates simulated, the others repeated an earlier candidate's levers).
+``design_candidates``
+    Every candidate of those generations: ``(run_id, generation, candidate, x, levers,
+    scores)`` (``x``: the search's unit coordinates, ``levers``: the parameter values, in
+    the run's lever order; ``scores``: the robustness score of each objective metric, in the
+    run's metric order). A generation's candidates are inserted in the same transaction as
+    its ``design_generations`` row, so ``--resume`` replays whole generations only
+    (:mod:`detente.store.design`).
 
 Concurrency
 -----------
@@ -125,6 +136,15 @@ CREATE TABLE IF NOT EXISTS calibration_particles (
     run_id VARCHAR, generation INTEGER, particle INTEGER, weight DOUBLE, loglik DOUBLE,
     z DOUBLE[], log_probabilities DOUBLE[]
 );
+CREATE TABLE IF NOT EXISTS design_generations (
+    run_id VARCHAR, generation INTEGER, candidates INTEGER, evaluated INTEGER,
+    seconds DOUBLE, finished TIMESTAMP,
+    PRIMARY KEY (run_id, generation)
+);
+CREATE TABLE IF NOT EXISTS design_candidates (
+    run_id VARCHAR, generation INTEGER, candidate INTEGER, x DOUBLE[], levers DOUBLE[],
+    scores DOUBLE[]
+);
 """
 
 TABLES = (
@@ -135,6 +155,8 @@ TABLES = (
     "trajectories",
     "calibration_generations",
     "calibration_particles",
+    "design_generations",
+    "design_candidates",
 )
 
 
