@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 from numba import njit
 
-from detente.sim.pcg64_compiled import JUMPS, advance_map, affine, step, stream_states, to_double
+from detente.sim.pcg64_compiled import (
+    JUMPS,
+    advance_map,
+    affine,
+    step,
+    stream_states,
+    threshold53,
+    to_double,
+)
 
 
 @njit(cache=True)
@@ -59,3 +67,19 @@ def test_states_follow_the_generator_after_draws() -> None:
 def test_other_bit_generators_are_refused() -> None:
     with pytest.raises(TypeError, match="PCG64"):
         stream_states([np.random.Generator(np.random.MT19937(0))])
+
+
+def test_integer_thresholds_decide_as_the_float_comparison() -> None:
+    # u < p iff raw53 < threshold53(p), at and around the edges of both
+    raw = _generator(4, (1,)).random(4000) * 2.0**53
+    steps = np.array([0, 1, 2**52 - 1, 2**52, 2**53 - 2, 2**53 - 1], dtype=np.float64)
+    ks = np.concatenate([raw, steps]).astype(np.uint64)
+    u = ks.astype(np.float64) * 2.0**-53
+    p = np.concatenate([
+        u, np.nextafter(u, 2.0), np.nextafter(u, -1.0), [0.0, -0.5, 1.0, 1.5, np.nan, 5e-324, 1 / 3],
+    ])
+    thresholds = threshold53(p)
+    assert thresholds.max() <= 2**53
+    np.testing.assert_array_equal(
+        ks[:, None] < thresholds[None, :], u[:, None] < p[None, :]
+    )

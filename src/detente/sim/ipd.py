@@ -174,7 +174,7 @@ def _compiled(
     act_b = np.empty((n, turns), dtype=np.uint8, order="F")
     counts = np.zeros((n, 4), dtype=np.int64)
     ipd_compiled.play_machines(
-        turns, noise, _NOISE_CHUNK, BLOCK.bit_length() - 1, streams,
+        turns, ipd_compiled.noise_threshold(noise), _NOISE_CHUNK, BLOCK.bit_length() - 1, streams,
         ipd_compiled.joint_machine(machines, turns), act_a, act_b, counts,
     )
     r, s, t, p = pay

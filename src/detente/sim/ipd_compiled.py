@@ -1,18 +1,20 @@
 """The IPD reduction's match loop compiled with numba, for strategies that declare a machine.
 
 :func:`detente.sim.ipd.matches` plays two :class:`~detente.sim.strategies.Machine` s here
-when both strategies declare one. Each match runs start to finish in one compiled loop
-(states in registers, no per-turn array operations), and the random numbers are drawn inside
-it from the very PCG64 streams the vectorised path uses
-(:mod:`detente.sim.pcg64_compiled`), in the order each consumer needs them:
+when both strategies declare one. Each block of 256 matches runs start to finish in compiled
+loops, and the random numbers are computed inside them from the very PCG64 streams the
+vectorised path uses (:mod:`detente.sim.pcg64_compiled`), each from its index in its stream:
 
 * noise, drawn by the vectorised path ``chunk`` turns at a time as ``[256, chunk, 2]`` per
-  block (match, turn, player), is read sequentially, match by match within a chunk;
+  block (match, turn, player), is read match by match within a chunk;
 * a strategy's per-turn draw, ``[256]`` per block and turn, is read with a stride of 256:
   match ``j``'s draws are numbers ``j, j + 256, j + 512, ...`` of its block's stream.
 
 So the actions and scores are bit-identical to the vectorised path's for the same seed, for
-any ``n`` and chunking (``tests/test_ipd_compiled.py``). Functions are compiled on first
+any ``n`` and chunking (``tests/test_ipd_compiled.py``). Because a number is computed from
+its index, a draw whose outcome is certain (cooperation probability 0 or 1) is simply not
+computed. Uniforms are compared with the probabilities as integers
+(:func:`~detente.sim.pcg64_compiled.threshold53`, exact). Functions are compiled on first
 use and cached on disk (``cache=True``).
 """
 
@@ -22,37 +24,37 @@ import numpy as np
 from numba import njit, prange
 from numpy.typing import NDArray
 
-from detente.sim.pcg64_compiled import JUMPS, advance_map, affine, compose, step, to_double
+from detente.sim.pcg64_compiled import (
+    JUMPS,
+    advance_map,
+    affine,
+    compose,
+    raw53,
+    step,
+    threshold53,
+)
 from detente.sim.strategies import Machine
 
-__all__ = ["JointArrays", "joint_machine", "play_machines"]
+__all__ = ["JointArrays", "joint_machine", "noise_threshold", "play_machines"]
 
-#: ``coop``, ``defect``, ``next_joint``, start state, ``draws_from``: see :func:`joint_machine`.
+#: ``act``, ``need``, ``next_joint``, start state, ``draws_from``: see :func:`joint_machine`.
 JointArrays = tuple[
-    NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], int, NDArray[np.int64]
+    NDArray[np.uint64], NDArray[np.int64], NDArray[np.uint64], np.uint64, NDArray[np.int64]
 ]
 
-Quad = tuple[np.uint64, np.uint64, np.uint64, np.uint64]
+U64Array = NDArray[np.uint64]
 
-
-@njit(cache=True, inline="always")
-def _get(rows: NDArray[np.uint64], i: int) -> Quad:
-    """Row ``i`` of a ``[.., 4]`` uint64 array (a state and increment, or a map)."""
-    return rows[i, 0], rows[i, 1], rows[i, 2], rows[i, 3]
-
-
-@njit(cache=True, inline="always")
-def _put(rows: NDArray[np.uint64], i: int, quad: Quad) -> None:
-    rows[i, 0], rows[i, 1], rows[i, 2], rows[i, 3] = quad
+#: ``threshold53`` of a certain cooperation (probability 1).
+_CERTAIN = np.uint64(1 << 53)
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def play_machines(
     turns: int,
-    noise: float,
+    noise: np.uint64,
     chunk: int,
     block_bits: int,
-    streams: NDArray[np.uint64],
+    streams: U64Array,
     joint: JointArrays,
     act_a: NDArray[np.uint8],
     act_b: NDArray[np.uint8],
@@ -62,16 +64,16 @@ def play_machines(
 
     Blocks of 256 matches (one random block each) run in parallel on numba's threads
     (``numba.set_num_threads``); their results do not depend on the threads. Within a
-    block, turn by turn over its matches, so the matches' independent work overlaps.
-    Every number is computed from its index, ``state = M x_0 + C``, from a per-match
-    starting state and a per-turn map shared by the block's matches. A strategy's draw is
-    computed on every turn the strategy draws (``u < coop``, which for ``coop`` 1 or 0 is
-    the fixed action).
+    block, turn by turn, each step a loop over the block's matches (so their independent
+    work overlaps): the noise flips, the strategies' draws, then the machines' moves. Every
+    number is computed from its index, ``state = M x_0 + C``, from a per-match starting
+    state and a per-turn map shared by the block's matches.
 
     Parameters
     ----------
-    turns, noise, chunk : int, float, int
-        Turns per match, flip probability, turns of noise per draw of the vectorised path.
+    turns, noise, chunk : int, uint64, int
+        Turns per match, flip probability as :func:`noise_threshold`, turns of noise per
+        draw of the vectorised path (at most 65,535).
     block_bits : int
         ``log2`` of the worlds per random block (:data:`detente.sim.rng.BLOCK`).
     streams : ndarray of uint64, shape [3, blocks, 4]
@@ -85,122 +87,187 @@ def play_machines(
         Output: turns of (C, C), (C, D), (D, C) and (D, D) for (a, b).
     """
     for blk in prange(streams.shape[1]):
-        _play_block(blk, turns, noise, chunk, block_bits, streams, joint, act_a, act_b, counts)
+        # one type for the block index (else the parallel and serial loops compile it twice)
+        _play_block(
+            np.int64(blk), turns, noise, chunk, block_bits, streams, joint, act_a, act_b, counts
+        )
 
 
 @njit(cache=True, nogil=True)
 def _play_block(
-    blk: int,
+    blk: np.int64,
     turns: int,
-    noise: float,
+    noise: np.uint64,
     chunk: int,
     block_bits: int,
-    streams: NDArray[np.uint64],
+    streams: U64Array,
     joint: JointArrays,
     act_a: NDArray[np.uint8],
     act_b: NDArray[np.uint8],
     counts: NDArray[np.int64],
 ) -> None:
     """Block ``blk`` of :func:`play_machines` (its matches' rows of the outputs)."""
-    coop, defect, next_joint, start, draws_from = joint
+    act, need, next_joint, start, draws_from = joint
     n = act_a.shape[0]
     block = 1 << block_bits
-    zero, one = np.uint64(0), np.uint64(1)
-    state = np.empty(block, dtype=np.int64)
-    # per player: the state of match j's first draw; turn t's map, (t - from) strides on
-    start_a, start_b = np.empty((block, 2), np.uint64), np.empty((block, 2), np.uint64)
-    maps_a, maps_b = np.empty((turns, 4), np.uint64), np.empty((turns, 4), np.uint64)
-    noise_start = np.empty((block, 2), dtype=np.uint64)  # match j's first state in a chunk
-    noise_maps = np.empty((2 * chunk + 1, 4), dtype=np.uint64)  # k steps on from it
     first = blk * block
     size = min(block, n - first)
-    state[:size] = start
-    for p, draw_start, draw_maps in ((0, start_a, maps_a), (1, start_b, maps_b)):
-        hi, lo, inc_hi, inc_lo = _get(streams[p], blk)
-        for j in range(size):  # match j's first draw is number j of the block's stream
-            hi, lo = step(hi, lo, inc_hi, inc_lo)
-            draw_start[j, 0], draw_start[j, 1] = hi, lo
-        s_hi, s_lo, sc_hi, sc_lo = advance_map(inc_hi, inc_lo, block, JUMPS)
-        m_hi, m_lo, c_hi, c_lo = zero, one, zero, zero
-        for t in range(draws_from[p], turns):
-            _put(draw_maps, t, (m_hi, m_lo, c_hi, c_lo))
-            m_hi, m_lo, c_hi, c_lo = compose(m_hi, m_lo, c_hi, c_lo, s_hi, s_lo, sc_hi, sc_lo)
-    z_hi, z_lo, z_inc_hi, z_inc_lo = _get(streams[2], blk)
-    st_hi, st_lo, stc_hi, stc_lo = advance_map(z_inc_hi, z_inc_lo, 1, JUMPS)
+    state = np.full(block, start, dtype=np.uint64)
+    # per player: match j's first draw, turn t's map (t - from strides on), this turn's
+    # numbers, and the matches that need one this turn (their outcome is not certain)
+    starts = np.zeros((2, 2, block), np.uint64)
+    maps = np.zeros((2, turns, 4), np.uint64)
+    raw = np.zeros((2, block), np.uint64)
+    todo = np.empty(block, np.int64)
+    for p in range(2):
+        if draws_from[p] < turns:
+            _draw_maps(streams[p, blk], size, block, draws_from[p], starts[p], maps[p])
+    noise_start = np.zeros((2, block), np.uint64)  # match j's first state in a chunk
+    noise_maps = np.zeros((2 * chunk + 1, 4), np.uint64)  # k steps on from it
+    flips = np.zeros(block, np.uint64)  # 2 * (a's flip) + (b's flip)
+    outcomes = np.empty((chunk, block), np.uint8)  # 2 * (a's action) + (b's action)
+    totals = np.zeros((4, block), np.int64)
+    sink = np.zeros(1, np.uint64)  # the output bytes read ahead (not used)
+    one = np.uint64(1)
     for c0 in range(0, turns, chunk):
         c1 = min(turns, c0 + chunk)
-        if noise > 0.0:
-            # the chunk's numbers start after 2 * block * c0 earlier ones, then run
-            # [match, turn, player]
-            m_hi, m_lo, c_hi, c_lo = advance_map(z_inc_hi, z_inc_lo, 2 * block * c0, JUMPS)
-            w_hi, w_lo = affine(z_hi, z_lo, m_hi, m_lo, c_hi, c_lo)
-            m_hi, m_lo, c_hi, c_lo = advance_map(z_inc_hi, z_inc_lo, 2 * (c1 - c0), JUMPS)
-            for j in range(size):
-                noise_start[j, 0], noise_start[j, 1] = w_hi, w_lo
-                w_hi, w_lo = affine(w_hi, w_lo, m_hi, m_lo, c_hi, c_lo)
-            m_hi, m_lo, c_hi, c_lo = zero, one, zero, zero
-            for k in range(2 * (c1 - c0) + 1):
-                _put(noise_maps, k, (m_hi, m_lo, c_hi, c_lo))
-                m_hi, m_lo, c_hi, c_lo = compose(
-                    m_hi, m_lo, c_hi, c_lo, st_hi, st_lo, stc_hi, stc_lo
-                )
+        # read one byte of each output line the chunk writes: these loads overlap, while
+        # stores to lines not in cache queue up and stall the loads behind them (measured)
         for t in range(c0, c1):
-            k = 2 * (t - c0) + 1
-            na_mhi, na_mlo, na_chi, na_clo = _get(noise_maps, k)
-            nb_mhi, nb_mlo, nb_chi, nb_clo = _get(noise_maps, k + 1)
-            ga_mhi, ga_mlo, ga_chi, ga_clo = _get(maps_a, t)
-            gb_mhi, gb_mlo, gb_chi, gb_clo = _get(maps_b, t)
-            drawing_a, drawing_b = t >= draws_from[0], t >= draws_from[1]
+            for j in range(first, first + size, 64):
+                sink[0] += np.uint64(act_a[j, t]) + np.uint64(act_b[j, t])
+        if noise > np.uint64(0):
+            _noise_maps(streams[2, blk], size, block, c0, c1, noise_start, noise_maps)
+        for t in range(c0, c1):
+            if noise > np.uint64(0):  # flips: 2 * (a flipped) + (b flipped)
+                k = 2 * (t - c0) + 1
+                a0, a1, a2, a3 = noise_maps[k]
+                b0, b1, b2, b3 = noise_maps[k + 1]
+                for j in range(size):
+                    w_hi, w_lo = noise_start[0, j], noise_start[1, j]
+                    hi, lo = affine(w_hi, w_lo, a0, a1, a2, a3)
+                    flip_a = np.uint64(raw53(hi, lo) < noise)
+                    hi, lo = affine(w_hi, w_lo, b0, b1, b2, b3)
+                    flips[j] = (flip_a << one) | np.uint64(raw53(hi, lo) < noise)
+            for p in range(2):
+                if t >= draws_from[p]:
+                    # list the matches whose draw is uncertain (branch-free), draw for them
+                    count = 0
+                    for j in range(size):
+                        todo[count] = j
+                        count += need[p, state[j]]
+                    m_hi, m_lo, c_hi, c_lo = maps[p, t]
+                    for i in range(count):
+                        j = todo[i]
+                        hi, lo = affine(starts[p, 0, j], starts[p, 1, j], m_hi, m_lo, c_hi, c_lo)
+                        raw[p, j] = raw53(hi, lo)
+            # a side defects when its number is at least its table's entry for the state
+            table_a = act[2 * int(t >= draws_from[0])]
+            table_b = act[1 + 2 * int(t >= draws_from[1])]
+            raw_a, raw_b, row = raw[0], raw[1], outcomes[t - c0]
             for j in range(size):
                 js = state[j]
-                da, db = defect[js, 0], defect[js, 1]
-                # drawing turns: u < coop (for coop 1 or 0 that is the fixed action), computed
-                # without a branch on the state, which would be mispredicted
-                if drawing_a:
-                    hi, lo = affine(
-                        start_a[j, 0], start_a[j, 1], ga_mhi, ga_mlo, ga_chi, ga_clo
-                    )
-                    da = np.int64(not to_double(hi, lo) < coop[js, 0])
-                if drawing_b:
-                    hi, lo = affine(
-                        start_b[j, 0], start_b[j, 1], gb_mhi, gb_mlo, gb_chi, gb_clo
-                    )
-                    db = np.int64(not to_double(hi, lo) < coop[js, 1])
-                if noise > 0.0:
-                    w_hi, w_lo = noise_start[j, 0], noise_start[j, 1]
-                    hi, lo = affine(w_hi, w_lo, na_mhi, na_mlo, na_chi, na_clo)
-                    da ^= np.int64(to_double(hi, lo) < noise)
-                    hi, lo = affine(w_hi, w_lo, nb_mhi, nb_mlo, nb_chi, nb_clo)
-                    db ^= np.int64(to_double(hi, lo) < noise)
-                outcome = 2 * da + db
-                act_a[first + j, t] = da
-                act_b[first + j, t] = db
-                counts[first + j, outcome] += 1
-                state[j] = next_joint[js, outcome]
+                o = (np.uint64(raw_a[j] >= table_a[js]) << one) | np.uint64(raw_b[j] >= table_b[js])
+                o ^= flips[j]
+                row[j] = np.uint8(o)
+                state[j] = next_joint[(js << np.uint64(2)) | o]
+        # the chunk's outcomes: tally (C, D), (D, C), (D, D), then write the actions (last:
+        # loads queued behind those stores would wait)
+        rows = c1 - c0
+        tally = np.zeros((3, size), np.uint16)  # per chunk, so at most 65,535 turns each
+        for r in range(rows):
+            row = outcomes[r]
+            for j in range(size):
+                tally[0, j] += np.uint16(row[j] == np.uint8(1))
+                tally[1, j] += np.uint16(row[j] == np.uint8(2))
+                tally[2, j] += np.uint16(row[j] == np.uint8(3))
+        for j in range(size):
+            totals[0, j] += rows - tally[0, j] - tally[1, j] - tally[2, j]
+            for kind in range(1, 4):
+                totals[kind, j] += tally[kind - 1, j]
+        for r in range(rows):
+            row = outcomes[r]
+            col_a = act_a[first:first + size, c0 + r]
+            col_b = act_b[first:first + size, c0 + r]
+            for j in range(size):
+                col_a[j] = row[j] >> np.uint8(1)
+                col_b[j] = row[j] & np.uint8(1)
+    for j in range(size):
+        for kind in range(4):
+            counts[first + j, kind] = totals[kind, j]
 
+
+@njit(cache=True, nogil=True)
+def _draw_maps(
+    stream: U64Array, size: int, block: int, begin: int, starts: U64Array, maps: U64Array
+) -> None:
+    """A strategy's draws: match ``j``'s first state, and the map ``t - begin`` strides on."""
+    hi, lo, inc_hi, inc_lo = stream[0], stream[1], stream[2], stream[3]
+    for j in range(size):  # match j's first draw is number j of the block's stream
+        hi, lo = step(hi, lo, inc_hi, inc_lo)
+        starts[0, j], starts[1, j] = hi, lo
+    s_hi, s_lo, sc_hi, sc_lo = advance_map(inc_hi, inc_lo, block, JUMPS)
+    m_hi, m_lo, c_hi, c_lo = np.uint64(0), np.uint64(1), np.uint64(0), np.uint64(0)
+    for t in range(begin, maps.shape[0]):
+        maps[t, 0], maps[t, 1], maps[t, 2], maps[t, 3] = m_hi, m_lo, c_hi, c_lo
+        m_hi, m_lo, c_hi, c_lo = compose(m_hi, m_lo, c_hi, c_lo, s_hi, s_lo, sc_hi, sc_lo)
+
+
+@njit(cache=True, nogil=True)
+def _noise_maps(
+    stream: U64Array, size: int, block: int, c0: int, c1: int, start: U64Array, maps: U64Array
+) -> None:
+    """Noise of turns ``[c0, c1)``: match ``j``'s state before its first number, k steps on."""
+    z_hi, z_lo, inc_hi, inc_lo = stream[0], stream[1], stream[2], stream[3]
+    # the chunk's numbers start after 2 * block * c0 earlier ones, then run [match, turn, player]
+    m_hi, m_lo, c_hi, c_lo = advance_map(inc_hi, inc_lo, 2 * block * c0, JUMPS)
+    w_hi, w_lo = affine(z_hi, z_lo, m_hi, m_lo, c_hi, c_lo)
+    m_hi, m_lo, c_hi, c_lo = advance_map(inc_hi, inc_lo, 2 * (c1 - c0), JUMPS)
+    for j in range(size):
+        start[0, j], start[1, j] = w_hi, w_lo
+        w_hi, w_lo = affine(w_hi, w_lo, m_hi, m_lo, c_hi, c_lo)
+    s_hi, s_lo, sc_hi, sc_lo = advance_map(inc_hi, inc_lo, 1, JUMPS)
+    m_hi, m_lo, c_hi, c_lo = np.uint64(0), np.uint64(1), np.uint64(0), np.uint64(0)
+    for k in range(2 * (c1 - c0) + 1):
+        maps[k, 0], maps[k, 1], maps[k, 2], maps[k, 3] = m_hi, m_lo, c_hi, c_lo
+        m_hi, m_lo, c_hi, c_lo = compose(m_hi, m_lo, c_hi, c_lo, s_hi, s_lo, sc_hi, sc_lo)
+
+
+def noise_threshold(noise: float) -> np.uint64:
+    """The noise probability as the integer threshold :func:`play_machines` takes."""
+    return np.uint64(threshold53(noise))
 
 
 def joint_machine(machines: tuple[Machine, Machine], turns: int) -> JointArrays:
     """Two machines as one over state pairs ``(a, b)`` (numbered ``a * len(b.coop) + b``).
 
-    Returns ``coop [S, 2]`` (each side's cooperation probability), ``defect [S, 2]`` (each
-    side's action when it does not draw: 0 if ``coop >= 0.5``), ``next_joint [S, 4]``
-    indexed by the outcome ``2 * (a's action) + (b's action)``, the start state and each
-    side's first drawing turn (``turns``: never).
+    Returns
+
+    * ``act [4, S]``: rows 0 and 1 are each side's table on a turn it does not draw (0:
+      it defects, ``2**64 - 1``: it cooperates, from ``coop >= 0.5``), rows 2 and 3 on a
+      turn it draws (:func:`~detente.sim.pcg64_compiled.threshold53` of ``coop``); a side
+      defects when its number is at least the entry;
+    * ``need [2, S]``: 1 where each side's draw is uncertain (``0 < coop < 1``);
+    * ``next_joint [4 S]``: the next state at ``4 * state + 2 * (a's action) + (b's action)``;
+    * the start state, and each side's first drawing turn (``turns``: never).
     """
     ma, mb = machines
     na, nb = len(ma.coop), len(mb.coop)
     pairs = [(sa, sb) for sa in range(na) for sb in range(nb)]
-    coop = np.array([(ma.coop[sa], mb.coop[sb]) for sa, sb in pairs], dtype=np.float64)
-    defect = np.where(coop >= 0.5, 0, 1).astype(np.int64)
+    coop = np.array([(ma.coop[sa], mb.coop[sb]) for sa, sb in pairs], dtype=np.float64).T
+    fixed = np.where(coop >= 0.5, np.uint64(2**64 - 1), np.uint64(0))
+    drawn = threshold53(coop)
+    act = np.ascontiguousarray(np.concatenate([fixed, drawn]), dtype=np.uint64)
+    uncertain = (drawn > 0) & (drawn < _CERTAIN)
+    need = np.ascontiguousarray(uncertain, dtype=np.int64)
     next_joint = np.array(
         [
             [ma.next_state[sa, a, b] * nb + mb.next_state[sb, b, a] for a in (0, 1) for b in (0, 1)]
             for sa, sb in pairs
         ],
-        dtype=np.int64,
-    )
+        dtype=np.uint64,
+    ).ravel()
     draws = np.array(
         [turns if m.draws_from is None else m.draws_from for m in machines], dtype=np.int64
     )
-    return coop, defect, next_joint, ma.start * nb + mb.start, draws
+    return act, need, next_joint, np.uint64(ma.start * nb + mb.start), draws

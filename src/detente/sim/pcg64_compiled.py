@@ -36,8 +36,10 @@ __all__ = [
     "advance_map",
     "affine",
     "compose",
+    "raw53",
     "step",
     "stream_states",
+    "threshold53",
     "to_double",
 ]
 
@@ -124,6 +126,15 @@ def step(hi: np.uint64, lo: np.uint64, inc_hi: np.uint64, inc_lo: np.uint64) -> 
     return affine(hi, lo, _M_HI, _M_LO, inc_hi, inc_lo)
 
 
+@njit(cache=True)
+def raw53(hi: np.uint64, lo: np.uint64) -> np.uint64:
+    """The 53-bit integer ``k`` of the draw ``k * 2**-53`` for the (already stepped) state."""
+    x = hi ^ lo
+    r = hi >> np.uint64(58)
+    out = (x >> r) | (x << ((np.uint64(64) - r) & np.uint64(63)))
+    return out >> np.uint64(11)
+
+
 @njit(cache=True, inline="always")
 def to_double(hi: np.uint64, lo: np.uint64) -> float:
     """The double ``Generator.random`` returns for the (already stepped) state."""
@@ -132,6 +143,22 @@ def to_double(hi: np.uint64, lo: np.uint64) -> float:
     out = (x >> r) | (x << ((np.uint64(64) - r) & np.uint64(63)))
     # below 2**53, so the signed conversion (one instruction) is exact
     return float(np.int64(out >> np.uint64(11))) * (1.0 / 9007199254740992.0)
+
+
+def threshold53(p: NDArray[np.float64] | float) -> NDArray[np.uint64]:
+    """Integer thresholds ``k`` with ``draw < p`` exactly when ``raw53 < k``.
+
+    A draw is ``u = r * 2**-53`` for an integer ``0 <= r < 2**53`` (exactly: ``r`` and the
+    power of two are representable, so the product is not rounded). For a double ``p`` in
+    ``(0, 1]``, ``p * 2**53`` is exact too (scaling by a power of two, no overflow), so
+    ``u < p`` iff ``r < p * 2**53`` iff ``r < ceil(p * 2**53)`` (``r`` is an integer), and
+    ``ceil`` of a double is exact and at most ``2**53``. ``p <= 0`` or NaN never holds
+    (threshold 0); ``p >= 1`` always holds (``2**53``). ``tests/test_pcg64_compiled.py``
+    checks it against the float comparison.
+    """
+    q = np.asarray(p, dtype=np.float64)
+    scaled = np.ceil(np.minimum(np.where(q > 0.0, q, 0.0), 1.0) * 2.0**53)
+    return scaled.astype(np.uint64)
 
 
 @njit(cache=True, inline="always")
