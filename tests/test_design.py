@@ -178,3 +178,29 @@ def test_flagship_small_fixed_options_not_beyond_the_front(tmp_path: Path,
     assert set(res.dominance["option"]) == {"containment", "moderate-engagement",
                                             "dismantle-sanctions"}
     assert "dominates designs" not in set(res.dominance["status"]), res.dominance
+
+
+def test_compare_with_a_design_id_reports_and_resumes(zdt: Path, tmp_path: Path) -> None:
+    """The compare run's scenario.yaml is the user's text; the design it took by id is kept
+    in run.json, so the report and ``open_run`` play it, and ``--resume`` reuses the run."""
+    import detente
+    from detente.experiments import jobs
+    from detente.report.html import build_report
+
+    out = tmp_path / "o"
+    res = _run(zdt, out, generations=2, population=8)
+    name = f"design-{res.run_id}:1"
+    kw = {"strategies": ["timid", name], "states": 4, "worlds": 8, "out": out,
+          "progress": False}
+    first = jobs.compare(zdt, **kw)  # type: ignore[arg-type]
+    stored = detente.open_run(out, first.run_id)
+    assert "designed" not in stored.scenario_text
+    entry = next(d for d in stored.scenario.designed if d.id == name)
+    assert entry.params == {k: float(res.pareto.loc[1, k]) for k in ("step", "threshold")}
+    html = build_report(stored.path).read_text()
+    options = html.split("<h3>The options compared</h3>")[1].split("</table>")[0]
+    assert f"<td>{name}</td>" in options and f"design run {res.run_id}" in options
+    again = jobs.compare(zdt, resume=True, **kw)  # type: ignore[arg-type]
+    assert again.run_id == first.run_id
+    assert again.payload["timings"]["chunks_computed"] == 0
+    pd.testing.assert_frame_equal(again.comparison, first.comparison)

@@ -333,7 +333,7 @@ def _judgment_summary(rows: Sequence[Mapping[str, str]]) -> str:
 def _strategies(s: Scenario, ids: Sequence[str] | None) -> list[dict[str, str]]:
     countries = {c.id: c.name for c in s.countries}
     chosen = [st for st in s.strategies if (st.id in ids if ids is not None else st.option)]
-    return [
+    rows = [
         {
             "name": st.name or label_for(st.id),
             "country": countries.get(st.country, st.country),
@@ -342,6 +342,21 @@ def _strategies(s: Scenario, ids: Sequence[str] | None) -> list[dict[str, str]]:
         }
         for st in chosen
     ]
+    by_id = {st.id: st for st in s.strategies}
+    for d in s.designed:
+        if ids is None or d.id not in ids:
+            continue
+        base = by_id.get(d.strategy)
+        params = ", ".join(f"{k} {fmt(v) if isinstance(v, int | float) else v}"
+                           for k, v in d.params.items())
+        rows.append({
+            "name": d.id,
+            "country": countries.get(base.country, base.country) if base else "",
+            "kind": base.kind if base else d.strategy,
+            "description": (f"{d.description}: " if d.description else "")
+            + f"{label_for(d.strategy, strategy_names(s))} with {params}",
+        })
+    return rows
 
 
 _METHOD_LABELS = {
