@@ -21,6 +21,7 @@ from detente.cli.experiment_cmds import (
     ResumeOpt,
     ScenarioArg,
     SchedulerOpt,
+    _build_report,
 )
 from detente.cli.options import SeedOpt
 from detente.cli.output import ReadableHelp, add_columns, narrow_table
@@ -98,6 +99,7 @@ def design(
         )
     if as_json:
         typer.echo(dumps(result.payload), nl=False)
+        _build_report(result.run_dir, publish=False)
         return
     p = result.payload
     console.print(
@@ -132,6 +134,9 @@ def design(
         console.print(f"{row['option']} ({where} states): {row['status']}{which}", markup=False)
     console.print(f"designs: {result.run_id}:<row> as design-{result.run_id}:<row> in compare; "
                   f"files: {result.run_dir.path}/", markup=False, soft_wrap=True)
+    report = _build_report(result.run_dir, publish=False)
+    if report is not None:
+        console.print(f"HTML report: {report}", markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

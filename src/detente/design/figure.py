@@ -66,7 +66,7 @@ def parallel_coordinates(
     from matplotlib.colors import ListedColormap, Normalize
 
     cmap = ListedColormap(mpl.colormaps["viridis"](np.linspace(0.1, 0.85, 256)))
-    coloured = bool(len(pareto)) and 0 < first
+    coloured = bool(len(pareto)) and first > 0
     norm = Normalize(ends[0][0], ends[0][1] if ends[0][1] > ends[0][0] else ends[0][0] + 1.0)
     for i in range(len(pareto)):
         c = cmap(norm(float(pareto[axes_names[0]].iloc[i]))) if coloured else "0.4"
