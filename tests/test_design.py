@@ -4,7 +4,8 @@ the designs on the same states.
 
 The synthetic problem (``detente.experiments.testing.design_model``, ZDT1 in two strategy
 parameters) runs through the job exactly like the flagship, with ``$DETENTE_MODEL``.
-``DETENTE_LONG_TESTS=1`` also runs the flagship at ``--quick`` settings (about 20 s).
+``DETENTE_DESIGN=long`` also runs the flagship at ``--quick`` settings (about 20-60 s), the
+long-mode convention of ``DETENTE_FUZZ=long`` and ``DETENTE_INERT=long`` (docs/testing.md).
 """
 
 from __future__ import annotations
@@ -163,7 +164,10 @@ def test_candidate_columns_equal_a_designed_strategy_on_the_flagship() -> None:
     assert not np.array_equal(fast[0], fast[1])
 
 
-@pytest.mark.skipif(not os.environ.get("DETENTE_LONG_TESTS"), reason="DETENTE_LONG_TESTS=1")
+LONG = os.environ.get("DETENTE_DESIGN", "").lower() == "long"
+
+
+@pytest.mark.skipif(not LONG, reason="long mode: DETENTE_DESIGN=long")
 def test_flagship_quick_fixed_options_not_beyond_the_front(tmp_path: Path) -> None:
     res = design("us-iran-2001", strategy="moderate-engagement", quick=True,
                  out=tmp_path, progress=False)
