@@ -4,7 +4,8 @@ the designs on the same states.
 
 The synthetic problem (``detente.experiments.testing.design_model``, ZDT1 in two strategy
 parameters) runs through the job exactly like the flagship, with ``$DETENTE_MODEL``.
-``DETENTE_LONG_TESTS=1`` also runs the flagship at ``--quick`` settings (about 20 s).
+``DETENTE_DESIGN=long`` also runs the flagship at ``--quick`` settings (about 20-60 s), the
+long-mode convention of ``DETENTE_FUZZ=long`` and ``DETENTE_INERT=long`` (docs/testing.md).
 """
 
 from __future__ import annotations
@@ -163,7 +164,10 @@ def test_candidate_columns_equal_a_designed_strategy_on_the_flagship() -> None:
     assert not np.array_equal(fast[0], fast[1])
 
 
-@pytest.mark.skipif(not os.environ.get("DETENTE_LONG_TESTS"), reason="DETENTE_LONG_TESTS=1")
+LONG = os.environ.get("DETENTE_DESIGN", "").lower() == "long"
+
+
+@pytest.mark.skipif(not LONG, reason="long mode: DETENTE_DESIGN=long")
 def test_flagship_quick_fixed_options_not_beyond_the_front(tmp_path: Path) -> None:
     res = design("us-iran-2001", strategy="moderate-engagement", quick=True,
                  out=tmp_path, progress=False)
@@ -178,3 +182,97 @@ def test_flagship_small_fixed_options_not_beyond_the_front(tmp_path: Path,
     assert set(res.dominance["option"]) == {"containment", "moderate-engagement",
                                             "dismantle-sanctions"}
     assert "dominates designs" not in set(res.dominance["status"]), res.dominance
+
+
+def test_compare_with_a_design_id_reports_and_resumes(zdt: Path, tmp_path: Path) -> None:
+    """The compare run's scenario.yaml is the user's text; the design it took by id is kept
+    in run.json, so the report and ``open_run`` play it, and ``--resume`` reuses the run."""
+    import detente
+    from detente.experiments import jobs
+    from detente.report.html import build_report
+
+    out = tmp_path / "o"
+    res = _run(zdt, out, generations=2, population=8)
+    name = f"design-{res.run_id}:1"
+    kw = {"strategies": ["timid", name], "states": 4, "worlds": 8, "out": out,
+          "progress": False}
+    first = jobs.compare(zdt, **kw)  # type: ignore[arg-type]
+    stored = detente.open_run(out, first.run_id)
+    assert "designed" not in stored.scenario_text
+    entry = next(d for d in stored.scenario.designed if d.id == name)
+    assert entry.params == {k: float(res.pareto.loc[1, k]) for k in ("step", "threshold")}
+    html = build_report(stored.path).read_text()
+    options = html.split("<h3>The options compared</h3>")[1].split("</table>")[0]
+    assert f"<td>{name}</td>" in options and f"design run {res.run_id}" in options
+    again = jobs.compare(zdt, resume=True, **kw)  # type: ignore[arg-type]
+    assert again.run_id == first.run_id
+    assert again.payload["timings"]["chunks_computed"] == 0
+    pd.testing.assert_frame_equal(again.comparison, first.comparison)
+
+
+def _wide_result(n_designs: int = 20) -> design_job.DesignResult:
+    """A design result with the flagship's shape (6 levers, 9 long-named objectives), made
+    up: for the console layout only."""
+    from detente.design.levers import Lever
+    from detente.runs.directory import RunDir
+
+    rng = np.random.default_rng(0)
+    levers = [Lever(p, 0.0, 1.0) for p in ("step", "patience", "max_level", "threshold",
+                                           "confirm", "ceiling")]
+    metrics = ["rapprochement", "dialogue", "terror_support", "wmd", "reform_share",
+               "allied_support", "focal_domestic_cost", "unreciprocated",
+               "time_to_reciprocation"]
+    dirs = ["maximize", "maximize", "minimize", "minimize", "maximize", "maximize",
+            "minimize", "minimize", "minimize"]
+    ids = [f"design-des-x:{k}" for k in range(n_designs)]
+    pareto = pd.DataFrame({"id": ids, **{lv.param: rng.random(n_designs) for lv in levers},
+                           **{m: rng.random(n_designs) * 100 for m in metrics}})
+    fixed = ["containment", "moderate-engagement", "dismantle-sanctions"]
+    fresh = pd.DataFrame({"strategy": fixed + ids,
+                          "kind": ["option"] * 3 + ["designed"] * n_designs,
+                          **{m: rng.random(3 + n_designs) * 100 for m in metrics}})
+    dominance = pd.DataFrame({"option": fixed * 2, "states": ["search"] * 3 + ["fresh"] * 3,
+                              "status": ["on the front"] * 6, "designs": [""] * 6})
+    payload = {"score_directions": dirs, "directions": dirs, "population": n_designs,
+               "fixed": fixed, "metrics": metrics}
+    return design_job.DesignResult("des-x", RunDir(Path("runs/des-x")), None,  # type: ignore[arg-type]
+                                   "moderate-engagement", levers, metrics, pareto, fresh,
+                                   dominance, pd.DataFrame(), payload)
+
+
+def test_console_tables_read_at_80_columns(monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from rich.console import Console
+
+    from detente.cli import design_cmds
+
+    monkeypatch.setattr(design_cmds, "console", Console(highlight=False, width=80))
+    result = _wide_result()
+    design_cmds.print_front(result, 80)
+    design_cmds.print_fresh(result)
+    design_cmds.print_verdicts(result)
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    for name in ("max_level", "focal_domestic_cost ↓", "time_to_reciprocation ↓",
+                 "moderate-", "dismantle-"):  # whole names, not folded into pieces
+        assert any(name in line for line in lines), name
+    header = next(line for line in lines if line.split() and line.split()[0].isdigit())
+    shown = [int(c) for c in header.split()]
+    assert 3 <= len(shown) < 20 and "the best on each objective first" in "".join(lines)
+    assert "weak verdict" in " ".join(" ".join(lines).split())  # the population is all on the front
+
+
+def test_design_cli_prints_a_compare_command_that_runs(run_cli, zdt: Path,  # type: ignore[no-untyped-def]
+                                                       tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    res = run_cli("design", str(zdt), "--strategy", "tuned", "--states", "3", "--worlds", "4",
+                  "--population", "6", "--generations", "2", "--fresh", "3", "--out", str(out))
+    assert res.exit_code == 0, res.stderr
+    lines = res.stdout.splitlines()
+    command = next(line.split() for line in lines if line.strip().startswith("detente compare"))
+    report = next(line for line in lines if line.startswith("HTML report: "))
+    assert Path(report.removeprefix("HTML report: ")).is_file()
+    assert command[3] == "--strategies" and "design-des-" in command[4]
+    again = run_cli(*command[1:], "--states", "3", "--worlds", "4", "--out", str(out))
+    assert again.exit_code == 0, again.stderr
+    assert command[4].split(",")[-1] in again.stdout

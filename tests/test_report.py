@@ -345,3 +345,83 @@ def test_synthesis_names_each_strategy_that_ranks_first() -> None:
     assert "trade-off" in text and "A on 1 (X)" in text and "B on 1 (Y)" in text
     one = pd.DataFrame(rows).assign(rank=lambda f: np.where(f.strategy == "A", 1, 2))
     assert _synthesis(ReportInputs(comparison=one)).startswith("A ranks first on every outcome")
+
+
+# ---------------------------------------------------------------------------------------
+# "Strategies designed for robustness": a design run's report, and a compare run's short one
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def design_runs(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A small design run of the synthetic problem, a compare run taking two of its designs
+    by id, and a compare run taking none, in one output folder."""
+    from detente.design.job import design
+    from detente.experiments import jobs
+    from detente.experiments.testing import DESIGN_SCENARIO_YAML
+
+    root = tmp_path_factory.mktemp("design-out")
+    path = root / "zdt.yaml"
+    path.write_text(DESIGN_SCENARIO_YAML)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DETENTE_MODEL", "detente.experiments.testing:design_model")
+        mp.delenv("DETENTE_SCHEDULER", raising=False)
+        res = design(path, strategy="tuned", out=root, progress=False, states=4, worlds=8,
+                     population=8, generations=2, fresh=4)
+        small = {"states": 4, "worlds": 8, "out": root, "progress": False}
+        used = jobs.compare(path, strategies=["timid", f"design-{res.run_id}:0",
+                                              f"design-{res.run_id}:2"], **small)
+        plain = jobs.compare(path, strategies=["timid", "tuned"], **small)
+    return root, res, used, plain
+
+
+def test_design_run_report_shows_the_search_front_and_verdicts(design_runs) -> None:  # type: ignore[no-untyped-def]
+    root, res, _, _ = design_runs
+    out = build_report(res.run_dir.path, workers=1)
+    html = out.read_text(encoding="utf-8")
+    assert_self_contained(html)
+    assert '<section id="design">' in html and "Strategies designed for robustness" in html
+    assert '<section id="results">' not in html  # a design run compares no strategies
+    searched = html.split("<h3>What was searched</h3>")[1].split("</table>")[0]
+    for text in ("step 0.0001-1; threshold 0-1", "f1 ↓", "f2 ↓", "mean: the mean",
+                 "4 search states x 8 worlds", "4 fresh states", "2 generations x 8 candidates"):
+        assert text in searched, text
+    evaluated = int(res.generations["evaluated"].sum())
+    assert f"{evaluated:,} distinct candidates" in searched
+    front = html.split("The front: ")[1].split("</table>")[0]
+    assert front.count("<tr><td class=\"num\">") == len(res.pareto)
+    assert f'id="fig-pareto-{res.run_id}"' in html
+    verdicts = html.split("<h3>Is each option beaten?</h3>")[1].split("</table>")[0]
+    assert verdicts.count("<tr><td>") == len(res.payload["fixed"])
+    assert "What the verdicts mean." in html
+    again = build_report(res.run_dir.path, root / "again.html", workers=1)  # figures cached
+    assert again.read_bytes() == out.read_bytes()
+    assert len(list((out.parent / "figures").glob("*.png"))) == html.count("<figure id=")
+
+
+def test_compare_report_shows_the_design_run_it_took_designs_from(design_runs) -> None:  # type: ignore[no-untyped-def]
+    _, res, used, plain = design_runs
+    html = build_report(used.run_dir.path, workers=1).read_text(encoding="utf-8")
+    section = html.split('<section id="design">')[1].split("</section>")[0]
+    assert f"design run <code>{res.run_id}</code>" in section
+    assert f"<td>design-{res.run_id}:0</td>" in section
+    assert f"<td>design-{res.run_id}:1</td>" not in section  # only the designs it compared
+    assert "<h3>The front" not in section and "<figure" not in section  # the short version
+    # a compare run that took no design is not reported with the design run next to it
+    other = build_report(plain.run_dir.path, workers=1).read_text(encoding="utf-8")
+    assert '<section id="design">' not in other and res.run_id not in other
+
+
+def test_on_the_front_is_called_weak_when_the_whole_population_is_non_dominated() -> None:
+    from detente.report.design_section import DesignInputs, meaning
+
+    dominance = pd.DataFrame({"option": ["a", "b"], "states": ["fresh", "fresh"],
+                              "status": ["on the front", "dominated"], "designs": ["", "d:1"]})
+    settings = {"population": 4, "fixed": ["a", "b"], "metrics": ["x", "y", "z"]}
+    whole = DesignInputs("des-x", settings=settings, pareto=pd.DataFrame({"id": range(4)}),
+                         dominance=dominance)
+    text = meaning(whole)
+    assert "B is dominated" in text and "A is on the front" in text
+    assert "weak verdict" in text and "3 objectives" in text
+    part = dataclasses.replace(whole, pareto=pd.DataFrame({"id": range(3)}))
+    assert "weak" not in meaning(part)

@@ -6,9 +6,9 @@ fixed options against the designs on fresh states, and whether each option is do
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
+import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -21,12 +21,16 @@ from detente.cli.experiment_cmds import (
     ResumeOpt,
     ScenarioArg,
     SchedulerOpt,
+    _build_report,
 )
 from detente.cli.options import SeedOpt
 from detente.cli.output import ReadableHelp, add_columns, narrow_table
 from detente.errors import problems_named_after
 from detente.formatting import number
 from detente.runs.directory import dumps
+
+if TYPE_CHECKING:
+    from detente.design.job import DesignResult
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -62,6 +66,9 @@ ObjectivesOpt = Annotated[
                  "separated (default: every metric with a direction)."),
 ]
 SHOWN = 12
+"""At most this many designs are printed (all are in pareto.csv and the report)."""
+CELL = 7
+"""Width of a design's column in the transposed Pareto table."""
 
 
 def design(
@@ -98,6 +105,7 @@ def design(
         )
     if as_json:
         typer.echo(dumps(result.payload), nl=False)
+        _build_report(result.run_dir, publish=False)
         return
     p = result.payload
     console.print(
@@ -107,31 +115,107 @@ def design(
         f"{p['timings']['total_seconds']} s.",
         markup=False,
     )
+    print_front(result, console.width)
+    print_fresh(result)
+    print_verdicts(result)
+    example = f"design-{result.run_id}:{shown_designs(result, 1)[0]}" if len(result.pareto) \
+        else f"design-{result.run_id}:<row>"
+    fixed = p.get("fixed") or []
+    with_options = ",".join([*fixed[:1], example])
+    console.print(f"Files: {result.run_dir.path}/ (pareto.csv has every design)",
+                  markup=False, soft_wrap=True)
+    console.print("To compare a design (a column of the Pareto set) with the options:",
+                  markup=False)
+    console.print(f"  detente compare {scenario} --strategies {with_options}", markup=False,
+                  soft_wrap=True)
+    report = _build_report(result.run_dir, publish=False)
+    if report is not None:
+        console.print(f"HTML report: {report}", markup=False, soft_wrap=True)
+
+
+def _arrow(direction: str) -> str:
+    return "↑" if direction == "maximize" else "↓"
+
+
+def shown_designs(result: DesignResult, n: int) -> list[int]:
+    """Rows of up to ``n`` designs to print: first the best design on each objective (the
+    ends of the front), then the others in row order; returned in row order."""
+    p = result.payload
+    scores = result.pareto[result.metrics].to_numpy(dtype=float)
+    chosen: list[int] = []
+    for j, d in enumerate(p["score_directions"]):
+        col = scores[:, j]
+        if len(col) and not np.isnan(col).all():
+            chosen.append(int(np.nanargmax(col) if d == "maximize" else np.nanargmin(col)))
+    chosen += list(range(len(result.pareto)))
+    return sorted(list(dict.fromkeys(chosen))[:n])
+
+
+def print_front(result: DesignResult, width: int) -> None:
+    """The Pareto set transposed (one row per lever and objective, one column per design) so
+    it reads at 80 columns; as many designs as fit, the rest in pareto.csv."""
     levers = [lv.param for lv in result.levers]
-    front = narrow_table(f"Pareto set ({len(result.pareto)} designs; scores on the search states)")
-    add_columns(front, ["id", *levers, *result.metrics], left=("id",))
-    for row in result.pareto.head(SHOWN).to_dict("records"):
-        front.add_row(escape(str(row["id"]).split(":")[-1]),
-                      *[number(row[c]) for c in [*levers, *result.metrics]])
+    dirs = result.payload["score_directions"]
+    labels = [*levers, *[f"{m} {_arrow(d)}" for m, d in zip(result.metrics, dirs, strict=True)]]
+    label_w = max(len(x) for x in labels)
+    fits = max(1, min(SHOWN, (width - label_w - 1) // (CELL + 1)))
+    rows = shown_designs(result, fits)
+    n = len(result.pareto)
+    more = f"{len(rows)} of {n}: the best on each objective first" if len(rows) < n else str(n)
+    front = narrow_table(f"Pareto set ({more}; columns: design row; scores on the search "
+                         "states, ↑ higher / ↓ lower is better)")
+    add_columns(front, ["", *[str(r) for r in rows]], left=("",))
+    records = result.pareto.to_dict("records")
+    for label, column in zip(labels, [*levers, *result.metrics], strict=True):
+        front.add_row(escape(label), *[number(records[r][column]) for r in rows],
+                      end_section=column == levers[-1])
     console.print(front)
-    if len(result.pareto) > SHOWN:
-        console.print(f"... {len(result.pareto) - SHOWN} more in pareto.csv", markup=False)
-    side = narrow_table("Options against designs on fresh states")
-    add_columns(side, ["strategy", *result.metrics], left=("strategy",))
-    shown = pd.concat([result.fresh[result.fresh["kind"] == "option"],
-                       result.fresh[result.fresh["kind"] == "designed"].head(SHOWN)])
-    for row in shown.to_dict("records"):
-        label = str(row["strategy"])
-        label = "design " + label.split(":")[-1] if row["kind"] == "designed" else label
-        side.add_row(escape(label), *[number(row[m]) for m in result.metrics])
+
+
+def print_fresh(result: DesignResult) -> None:
+    """The options against the designs on the fresh states, one row per objective: each
+    option's score and the best design's (with its row)."""
+    fresh = result.fresh
+    options = fresh[fresh["kind"] == "option"]
+    designs = fresh[fresh["kind"] == "designed"].reset_index(drop=True)
+    dirs = result.payload["score_directions"]
+    side = narrow_table("On fresh states the search never saw: the options and the best design")
+    heads = [str(o).replace("-", "-\n") for o in options["strategy"]]
+    add_columns(side, ["", *heads, "best design", "row"], left=("",))
+    for m, d in zip(result.metrics, dirs, strict=True):
+        cells = [number(v) for v in options[m]]
+        col = designs[m].to_numpy(dtype=float)
+        if len(col) and not np.isnan(col).all():
+            k = int(np.nanargmax(col) if d == "maximize" else np.nanargmin(col))
+            best, row = number(col[k]), str(designs["strategy"].iloc[k]).rpartition(":")[2]
+        else:
+            best, row = "–", "–"
+        side.add_row(escape(f"{m} {_arrow(d)}"), *cells, best, row)
     console.print(side)
-    for row in result.dominance.to_dict("records"):
-        where = "search" if row["states"] == "search" else "fresh"
-        which = f" by {len(str(row['designs']).split(', '))} designs" if row["status"] == \
-            "dominated" else ""
-        console.print(f"{row['option']} ({where} states): {row['status']}{which}", markup=False)
-    console.print(f"designs: {result.run_id}:<row> as design-{result.run_id}:<row> in compare; "
-                  f"files: {result.run_dir.path}/", markup=False, soft_wrap=True)
+
+
+def print_verdicts(result: DesignResult) -> None:
+    """Each option's verdict on the search and the fresh states, and what they mean."""
+    from detente.report.design_section import DesignInputs, meaning
+
+    dom = result.dominance
+    for option in dict.fromkeys(dom["option"]):
+        parts = []
+        for where in ("search", "fresh"):
+            row = dom[(dom["option"] == option) & (dom["states"] == where)]
+            if row.empty:
+                continue
+            r = row.iloc[0]
+            count = len(str(r["designs"]).split(", ")) if r["status"] == "dominated" else 0
+            parts.append(f"{r['status']}{f' by {count} designs' if count else ''} "
+                         f"({where} states)")
+        console.print(f"{option}: {'; '.join(parts)}", markup=False, soft_wrap=False)
+    from detente.report.figures.fan import strategy_names
+
+    text = meaning(DesignInputs(result.run_id, settings=result.payload, pareto=result.pareto,
+                                dominance=result.dominance), strategy_names(result.scenario))
+    if text:
+        console.print(text, markup=False)
 
 
 def register(app: typer.Typer) -> None:

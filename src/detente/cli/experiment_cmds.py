@@ -446,8 +446,9 @@ def run(
         console.print(f"(also copied to {out / 'report.html'})", markup=False, soft_wrap=True)
 
 
-def _build_report(run_dir: RunDir) -> Path | None:
-    """Build the run's HTML report into its folder and copy it to ``<out>/report.html``."""
+def _build_report(run_dir: RunDir, publish: bool = True) -> Path | None:
+    """Build the run's HTML report into its folder and (``publish``) copy it to
+    ``<out>/report.html``."""
     from detente.report.html import build_report
 
     columns = (TextColumn("report: {task.description}"), BarColumn(), MofNCompleteColumn())
@@ -464,7 +465,8 @@ def _build_report(run_dir: RunDir) -> Path | None:
     except Exception as exc:  # the report is a bonus; never lose the run over it
         err.print(f"warning: the HTML report could not be built: {exc}", markup=False)
         return None
-    run_dir.publish_report()
+    if publish:
+        run_dir.publish_report()
     return path
 
 

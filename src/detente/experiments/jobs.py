@@ -416,11 +416,16 @@ def compare(
     sampler_ = check_sampler(sampler, posterior)
     rank = check_rank_by(rank_by)
     sc, text = load_scenario_with_text(scenario)
+    written = {d.id for d in sc.designed}
     if strategies:
         from detente.design.job import designed_strategies
 
         sc = designed_strategies(sc, strategies, Target.of(out, db).out)
     names = check_strategies(sc, list(strategies) if strategies else default_strategies(sc))
+    # designed strategies taken by id (design-<run>:<k>) are not in the stored text: run.json
+    # keeps their entries, so whoever reads the run back (report, open_run) plays the same
+    added = [d.model_dump(mode="json", exclude_defaults=True) for d in sc.designed
+             if d.id not in written]
     produced = _probe_outcomes(sc, names[0])
     spec = analysis.outcome_spec(sc, produced, _thresholds(thresholds, produced))
     make_evaluator(scheduler)  # validates the scheduler before any work
@@ -475,6 +480,7 @@ def compare(
         "thresholds": {k: str(v) for k, v in spec.thresholds.items()},
         "directions": spec.directions,
         "uncertainties": int(params.shape[1]),
+        **({"designed": added} if added else {}),
         "timings": {
             "simulate_seconds": round(sim_seconds, 2),
             "worlds_per_second": round(result.worlds_per_second, 1),

@@ -41,6 +41,7 @@ from detente.report.bargaining_notes import (
     nash_at_reference,
     nash_note,
 )
+from detente.report.design_section import DesignInputs, design_context, meaning
 from detente.report.figure_cache import CACHE_DIR, FigureCache, figure_key
 from detente.report.figure_pool import FigureMaker, default_workers, render_pngs
 from detente.report.figures import (
@@ -130,6 +131,13 @@ class ReportInputs:
     history_only : bool
         The run is a calibration or hindcast: the history section is the report's content
         (no results or drivers sections).
+    designs : sequence of DesignInputs
+        The section "Strategies designed for robustness": a design run's own (whole), or,
+        for a compare run that took designed strategies by id, the design runs they came
+        from (short).
+    design_only : bool
+        The run is a design run: the design section is the report's content (no results
+        or drivers sections).
     workers : int
         How to render, not what to show: processes drawing the figures (see
         :mod:`detente.report.figure_pool`); the bytes are the same whatever the number.
@@ -169,6 +177,8 @@ class ReportInputs:
     history: HistoryInputs | None = None
     states_from: str = ""
     history_only: bool = False
+    designs: Sequence[DesignInputs] = ()
+    design_only: bool = False
     workers: int = 1
     progress: ReportProgress | None = None
     figure_cache: Path | None = None
@@ -333,7 +343,7 @@ def _judgment_summary(rows: Sequence[Mapping[str, str]]) -> str:
 def _strategies(s: Scenario, ids: Sequence[str] | None) -> list[dict[str, str]]:
     countries = {c.id: c.name for c in s.countries}
     chosen = [st for st in s.strategies if (st.id in ids if ids is not None else st.option)]
-    return [
+    rows = [
         {
             "name": st.name or label_for(st.id),
             "country": countries.get(st.country, st.country),
@@ -342,12 +352,28 @@ def _strategies(s: Scenario, ids: Sequence[str] | None) -> list[dict[str, str]]:
         }
         for st in chosen
     ]
+    by_id = {st.id: st for st in s.strategies}
+    for d in s.designed:
+        if ids is None or d.id not in ids:
+            continue
+        base = by_id.get(d.strategy)
+        params = ", ".join(f"{k} {fmt(v) if isinstance(v, int | float) else v}"
+                           for k, v in d.params.items())
+        rows.append({
+            "name": d.id,
+            "country": countries.get(base.country, base.country) if base else "",
+            "kind": base.kind if base else d.strategy,
+            "description": (f"{d.description}: " if d.description else "")
+            + f"{label_for(d.strategy, strategy_names(s))} with {params}",
+        })
+    return rows
 
 
 _METHOD_LABELS = {
     "scenario": "Scenario",
     "sampling": "Sampling of the uncertainties",
     "states": "States of the world sampled",
+    "fresh": "Fresh states (re-scoring the designs)",
     "worlds": "Stochastic worlds per state",
     "seed": "Random seed",
     "strategies": "Strategies compared",
@@ -521,6 +547,29 @@ def _findings(inputs: ReportInputs) -> list[str]:
     return out
 
 
+def _design_findings(inputs: ReportInputs) -> list[str]:
+    """A design run's bottom line: the front's size and what the verdicts on the fresh
+    states mean (read from the run; see :mod:`detente.report.design_section`)."""
+    if not inputs.design_only:
+        return []
+    out = []
+    names = strategy_names(inputs.scenario)
+    for d in inputs.designs:
+        if d.problem or d.pareto is None:
+            continue
+        st = d.settings
+        out.append(
+            f"{len(d.pareto)} designed strategies of "
+            f"{label_for(str(st.get('strategy')), names)}'s levers are on the front of "
+            f"{len(d.metrics)} objectives, each scored by its {st.get('robustness')} over "
+            f"{st.get('states')} states x {st.get('worlds')} worlds."
+        )
+        text = meaning(d, names)
+        if text:
+            out.append(text)
+    return out
+
+
 def _synthesis(inputs: ReportInputs) -> str:
     """One sentence on the trade-off: which strategy is clearly first on which outcomes.
 
@@ -588,6 +637,13 @@ CALIBRATION_CAVEAT = (
     "to history; it cannot correct that structure."
 )
 
+DESIGN_CAVEAT = (
+    "The designs were chosen for how they scored on the search states, so those scores "
+    "flatter them; only the scores on the fresh states, which the search never saw, judge "
+    "them fairly against the options. A design is a set of parameter values for the model's "
+    "strategy, as good as the model and the levers' ranges."
+)
+
 STANDARD_CAVEATS: tuple[str, ...] = (
     "The model encodes one reading of the source text. Its structure (who bargains with whom, "
     "who can veto what, how beliefs update) is a judgment as much as its numbers are; the "
@@ -624,6 +680,8 @@ def _caveats(inputs: ReportInputs, judgments: Sequence[Mapping[str, str]]) -> li
             "the cut-off, not uniformly over the scenario's ranges. They are correlated and "
             "as good as the calibration; see how well this model knows history."
         )
+    if inputs.design_only:
+        out.append(DESIGN_CAVEAT)
     if inputs.history_only:
         out.append(CALIBRATION_CAVEAT)
         out.extend(c for c in STANDARD_CAVEATS if c not in COMPARISON_CAVEATS)
@@ -873,6 +931,29 @@ def _add_reliability(figs: _Figures, history: HistoryInputs | None) -> str:
     return ""
 
 
+def _add_design_figure(figs: _Figures, d: DesignInputs, s: Scenario | None) -> None:
+    """Queue the parallel-coordinates figure of a design run's own report."""
+    if d.used or d.problem or d.pareto is None or d.pareto.empty:
+        return
+    from detente.design.figure import parallel_coordinates
+
+    figs.add(
+        f"design-{d.run_id}",
+        f"pareto-{d.run_id}",
+        functools.partial(parallel_coordinates, d.pareto, tuple(d.levers), tuple(d.metrics),
+                          tuple(d.directions), fixed_scores=d.fixed_scores(),
+                          fixed_names=tuple(d.fixed)),
+        "Each line is one designed strategy of the front, through its lever values (left, "
+        "unshaded) and its scores on the search states (shaded); its colour is its value of "
+        f"the first lever, {d.levers[0] if d.levers else ''} (colour bar). Every axis runs "
+        "from its smallest to its largest value (the numbers at its ends); score axes point "
+        "up for better, so a lower-is-better score has its smallest value on top. The fixed "
+        "options, which have no lever values, are the dashed lines on the score axes.",
+        "Parallel coordinates of the designed strategies: levers and scores",
+        cost=1.0,
+    )
+
+
 def render_report(inputs: ReportInputs) -> str:
     """Render the report as one self-contained HTML string.
 
@@ -993,6 +1074,8 @@ def render_report(inputs: ReportInputs) -> str:
             "PRIM trade-off curve and box limits",
         )
     reliability_problem = _add_reliability(figs, inputs.history)
+    for design in inputs.designs:
+        _add_design_figure(figs, design, s)
     if s is not None:
         for issue_id, fc in inputs.forecasts.items():
             if issue_id not in _mapped_issues(s):
@@ -1043,14 +1126,17 @@ def render_report(inputs: ReportInputs) -> str:
     )
     figs.render(inputs.workers, inputs.progress, cache)
     judgments = _judgments(s, inputs.drivers) if s is not None else []
-    sections = [("findings", "Bottom line")] if _findings(inputs) else []
+    findings = _findings(inputs) or _design_findings(inputs)
+    sections = [("findings", "Bottom line")] if findings else []
     if s is not None:
         sections.append(("scenario", "The scenario"))
     sections.append(("method", "Method"))
     if inputs.history is not None:
         sections.append(("history", "How well this model knows history"))
-    if not inputs.history_only:
+    if not inputs.history_only and not inputs.design_only:
         sections += [("results", "Results"), ("drivers", "What drives the results")]
+    if inputs.designs:
+        sections.append(("design", "Strategies designed for robustness"))
     if figs.section("bargaining"):
         sections.append(("bargaining", "Bargaining"))
     sections.append(("caveats", "Caveats"))
@@ -1070,7 +1156,7 @@ def render_report(inputs: ReportInputs) -> str:
         "run_id": inputs.run_id,
         "scenario": s,
         "sections": [{"id": i, "title": t} for i, t in sections],
-        "findings": _findings(inputs),
+        "findings": findings,
         "synthesis": _synthesis(inputs),
         "counts": _counts(s, comparison_ids) if s is not None else [],
         "strategies": _strategies(s, comparison_ids) if s is not None else [],
@@ -1101,6 +1187,8 @@ def render_report(inputs: ReportInputs) -> str:
         ),
         "states_from": inputs.states_from,
         "history_only": inputs.history_only,
+        "design_only": inputs.design_only,
+        "designs": [design_context(d, s) for d in inputs.designs],
         "correlated_note": CORRELATED_INPUTS_NOTE if inputs.states_from else "",
         "caveats": _caveats(inputs, judgments),
         "figures": {
@@ -1115,7 +1203,8 @@ def render_report(inputs: ReportInputs) -> str:
                 "bargaining",
                 "history",
             )
-        },
+        }
+        | {f"design-{d.run_id}": figs.section(f"design-{d.run_id}") for d in inputs.designs},
         "css": css,
     }
     return _environment().get_template("report.html.j2").render(context)

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from detente.report.design_section import DESIGN_KIND, designs_of
 from detente.report.history_section import POSTERIOR_KINDS, history_of
 from detente.report.html import ReportInputs
 from detente.runs import Run, open_run
@@ -124,14 +125,18 @@ def load_run(target: Path | str | None, run_id: str | None = None) -> tuple[Repo
     run = open_run(target, run_id)
     info = run.info
     scenario = run.scenario
-    thresholds = {str(k): str(v) for k, v in (info.get("thresholds") or {}).items()}
+    stored = info.get("thresholds")  # a design run keeps one per objective, as a list
+    thresholds = {str(k): str(v) for k, v in stored.items()} if isinstance(stored, Mapping) else {}
     rank_by = str(info.get("rank_by", "max-regret"))
     parameters = run.parameters
     history = history_of(info, run.directory)
     history_only = run.kind in POSTERIOR_KINDS
+    design_only = run.kind == DESIGN_KIND
     method: dict[str, Any] = (
         _calibration_method(info)
         if history_only
+        else _design_method(info, parameters)
+        if design_only
         else {
             "scenario": info.get("scenario"),
             "sampling": info.get("states_from") or info.get("sampler") or info.get("method"),
@@ -184,6 +189,8 @@ def load_run(target: Path | str | None, run_id: str | None = None) -> tuple[Repo
         history=history,
         states_from=str(info.get("states_from") or ""),
         history_only=history_only,
+        designs=designs_of(info, run.directory),
+        design_only=design_only,
     )
     return inputs, run.path / "report.html"
 
@@ -200,6 +207,22 @@ def _calibration_method(info: Mapping[str, Any]) -> dict[str, Any]:
         "worlds": info.get("worlds"),
         "moves": info.get("moves"),
         "seed": info.get("seed"),
+        "code_version": info.get("code_version"),
+        "run_id": info.get("run_id"),
+    }
+
+
+def _design_method(info: Mapping[str, Any], parameters: Any) -> dict[str, Any]:
+    """The method rows of a design run, from its ``run.json`` (the search itself is
+    described in its own section)."""
+    return {
+        "scenario": info.get("scenario"),
+        "sampling": info.get("states_from") or info.get("sampler"),
+        "states": info.get("states"),
+        "worlds": info.get("worlds"),
+        "fresh": info.get("fresh"),
+        "seed": info.get("seed"),
+        "uncertainties": parameters.shape[1] if parameters is not None else None,
         "code_version": info.get("code_version"),
         "run_id": info.get("run_id"),
     }

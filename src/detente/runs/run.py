@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from detente.errors import InputError
 from detente.runs.directory import REPORT_HTML, RUN_JSON, SCENARIO_YAML, RunDir, find_run
 from detente.runs.scenario_text import scenario_from_text, text_sha256
-from detente.scenario.schema import Scenario
+from detente.scenario.schema import DesignedStrategy, Scenario
 
 RESULT_KEYS = frozenset(
     {"comparison", "drivers", "summary", "trajectory", "box", "indices", "discovery"}
@@ -81,8 +82,21 @@ class Run:
 
     @property
     def scenario(self) -> Scenario:
-        """The scenario the run used, parsed from its stored text (never reloaded by id)."""
-        return scenario_from_text(self.scenario_text, str(self.path / SCENARIO_YAML))
+        """The scenario the run used, parsed from its stored text (never reloaded by id), with
+        the designed strategies the run took by id (``design-<run>:<k>``), which ``run.json``
+        keeps under ``designed`` because they are not in the text."""
+        scenario = scenario_from_text(self.scenario_text, str(self.path / SCENARIO_YAML))
+        added = self._info.get("designed")
+        if not isinstance(added, list) or not added:
+            return scenario
+        try:
+            entries = [DesignedStrategy.model_validate(d) for d in added]
+        except ValidationError as exc:
+            raise InputError.single(str(self.path / RUN_JSON), "its 'designed' entries are not "
+                                    f"designed strategies: {exc.errors()[0]['msg']}") from None
+        ids = {e.id for e in entries}
+        kept = [d for d in scenario.designed if d.id not in ids]
+        return scenario.model_copy(update={"designed": [*kept, *entries]})
 
     # -- the results -----------------------------------------------------------------------
     @property

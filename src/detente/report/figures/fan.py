@@ -83,7 +83,8 @@ def strategy_names(scenario: Scenario | None, short: bool = True) -> dict[str, s
     """Strategy id -> display name from the scenario (empty without one).
 
     With ``short``, parenthetical remarks are dropped (``"Containment (status quo ...)"``
-    becomes ``"Containment"``), which keeps panel titles and tick labels on one line.
+    becomes ``"Containment"``), which keeps panel titles and tick labels on one line. A
+    designed strategy (``designed:``) keeps its id, ``design-<run>:<k>``.
     """
     if scenario is None:
         return {}
@@ -92,6 +93,8 @@ def strategy_names(scenario: Scenario | None, short: bool = True) -> dict[str, s
         if st.name:
             name = re.sub(r"\s*\([^)]*\)", "", st.name).strip() if short else st.name
             out[st.id] = name or st.name
+    for d in scenario.designed:  # shown by id, as typed on the command line
+        out.setdefault(d.id, d.id)
     return out
 
 
