@@ -51,6 +51,7 @@ def _registrars() -> list[Callable[[typer.Typer], None]]:
         "calibrate_cmds",
         "history_cmds",
         "ablation_cmds",
+        "serve_cmds",
     ):
         try:
             module = __import__(f"detente.cli.{name}", fromlist=["register"])

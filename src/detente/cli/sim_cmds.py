@@ -110,7 +110,9 @@ def simulate_cmd(
             )
     if as_json:
         doc = run_summary_json(frame)[strategy]
-        head: dict[str, object] = {"scenario": sc.id, "strategy": strategy, "worlds": worlds, "seed": seed}
+        head: dict[str, object] = {
+            "scenario": sc.id, "strategy": strategy, "worlds": worlds, "seed": seed
+        }
         if values:
             head["values"] = values
         doc = {**head, **doc}

@@ -331,7 +331,7 @@ def run_what_if(
     """
     from detente.sim.api import _chunk_summary, trajectory_quantiles
 
-    if not 1 <= worlds or worlds * max(1, len(strategies)) > MAX_WHATIF_WORLDS:
+    if worlds < 1 or worlds * max(1, len(strategies)) > MAX_WHATIF_WORLDS:
         raise InputError.single(
             "worlds",
             f"{worlds:,} worlds x {len(strategies)} strategies is outside 1 to "
