@@ -39,6 +39,8 @@ from detente.scenario.uncertainty import UncertainParameter, uncertainties
 
 #: Prefix of a camp-strength lever's id.
 CAMP_PREFIX = "camp["
+#: Prefix of a strategy parameter's uncertainty (set with the strategy, not among the key levers).
+STRATEGY_PREFIX = "strategies["
 #: Levers shown first when nothing else says which matter.
 KEY_COUNT = 6
 #: Largest total of worlds (worlds x strategies) one what-if may run.
@@ -94,10 +96,28 @@ class WhatIf:
     outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _plain(p: UncertainParameter, label: str | None = None) -> Lever:
+def _group_label(name: str, countries: Mapping[str, str]) -> str:
+    """``stances[iran/reformist].positions.dialogue`` -> ``Iran: reformist camp, positions on
+    dialogue (one shared error)``; other names unchanged."""
+    head, _, rest = name.partition("].")
+    _, _, where = head.partition("[")
+    country, _, camp = where.partition("/")
+    if not camp or not rest:
+        return name
+    what, _, issue = rest.partition(".")
+    words = f"{what} on {issue}" if issue else what
+    return f"{countries.get(country, country)}: {camp} camp's {words} (one shared error)"
+
+
+def _plain(
+    p: UncertainParameter, label: str | None = None, countries: Mapping[str, str] | None = None
+) -> Lever:
     detail = p.provenance
     if p.members:
-        detail = f"moves {len(p.members)} numbers together: " + ", ".join(p.members)
+        actors = [m.split("]", 1)[0].removeprefix("actors[") for m in p.members]
+        detail = (f"moves {len(p.members)} numbers together ({', '.join(actors)}): "
+                  "-1 each at its low bound, 0 best estimates, +1 each at its high bound")
+        label = label or _group_label(p.name, countries or {})
     return Lever(
         id=p.name,
         label=label or p.name,
@@ -160,14 +180,15 @@ def camp_levers(scenario: Scenario) -> list[Lever]:
 def all_levers(scenario: Scenario) -> dict[str, Lever]:
     """Every lever of a scenario by id: camps' strength, then every uncertainty."""
     levers = {lv.id: lv for lv in camp_levers(scenario)}
+    countries = {c.id: c.name for c in scenario.countries}
     for p in uncertainties(scenario):
-        levers[p.name] = _plain(p)
+        levers[p.name] = _plain(p, countries=countries)
     return levers
 
 
 def strategy_levers(scenario: Scenario, strategy: str) -> list[Lever]:
     """The uncertain parameters of one of the scenario's strategies, as levers."""
-    prefix = f"strategies[{strategy}].params."
+    prefix = f"{STRATEGY_PREFIX}{strategy}].params."
     return [
         _plain(p, label=f"{strategy}: {p.name.removeprefix(prefix)}")
         for p in uncertainties(scenario)
@@ -200,7 +221,8 @@ def key_levers(
     if usable:
         assert sensitivity is not None
         ranked = sensitivity.sort_values("ST", ascending=False)
-        ranked = ranked[ranked["parameter"].isin(levers) & (ranked["ST"] > 0)]
+        ranked = ranked[ranked["parameter"].isin(levers) & (ranked["ST"] > 0)
+                        & ~ranked["parameter"].astype(str).str.startswith(STRATEGY_PREFIX)]
         chosen = [levers[str(n)] for n in ranked["parameter"].head(count)]
         if chosen:
             return chosen, (
@@ -214,7 +236,7 @@ def key_levers(
     )
     chosen = (camps + [levers[p.name] for p in grouped])[:count]
     if not chosen:
-        chosen = list(levers.values())[:count]
+        chosen = [lv for lv in levers.values() if not lv.id.startswith(STRATEGY_PREFIX)][:count]
     return chosen, (
         "No Sobol sensitivity run of this scenario is stored, so nothing says which "
         "uncertainties matter most; shown: each camp's strength and the largest groups of "

@@ -98,6 +98,8 @@ function whatIf() {
       $("#error").hidden = true;
       $("#charts").innerHTML = r.charts;
       $("#table").innerHTML = r.table;
+      $("#legend").textContent = "";
+      r.strategies.forEach((s, i) => { $("#legend").append(el("span", { class: "swatch", "data-n": String(i) }), document.createTextNode(s + "   ")); });
       const moved = Object.keys(body.values).length;
       $("#status").textContent = moved ? `${moved} uncertaint${moved === 1 ? "y" : "ies"} moved from the best estimate` : "All uncertainties at their best estimates";
       $("#timing").textContent = `${r.worlds.toLocaleString("en")} worlds per strategy, seed ${r.seed}, ${r.seconds.toFixed(2)} s`;
