@@ -733,6 +733,8 @@ def explore(
         "seed": seed,
         **_sampling(sampler_, source, full=True),
         "uncertainties": len(params),
+        "analysis": {"include": list(include or []), "alpha": alpha, "density": density,
+                     "box": box, "paste": paste, "resamples": resamples},
         "selected_step": res.selected,
         "pasted": paste,
         "box_stats": stats,

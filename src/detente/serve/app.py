@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
+import pandas as pd
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -221,7 +224,10 @@ def create_app(
                 "step": 0.01 if lever.shift else _step(span)}
 
     @app.get("/", response_class=HTMLResponse)
-    def whatif_page(scenario: str | None = None) -> HTMLResponse:
+    def whatif_page(
+        scenario: str | None = None,
+        worlds: Annotated[int, Query(ge=64, le=MAX_WORLDS)] = 2000,
+    ) -> HTMLResponse:
         choices = state.scenarios.choices()
         key = scenario or (choices[0][0] if choices else "")
         sc = state.scenarios.get(key)
@@ -245,6 +251,7 @@ def create_app(
         return page("whatif.html.j2", title="What-if", scenario=sc, key=key, choices=choices,
                     note=note, setup_json=json.dumps(setup), strategies=strategies,
                     defaults=options[:2], uploaded=key.startswith(UPLOAD_PREFIX),
+                    worlds=worlds, world_choices=sorted({500, 1000, 2000, 5000, 10000, worlds}),
                     active="whatif")
 
     @app.post("/api/whatif")
@@ -260,6 +267,31 @@ def create_app(
             raise
         return await _run_in_thread(lambda: run_whatif(req, _client(request)))
 
+    baselines: OrderedDict[tuple[str, str, int, int], whatif.WhatIf] = OrderedDict()
+    baseline_lock = threading.Lock()
+
+    def baseline(key: str, sc: Any, strategies: list[str], worlds: int, seed: int,
+                 progress: Callable[[int], None]) -> whatif.WhatIf:
+        """The strategies at the best estimates (kept for the last few settings)."""
+        parts: dict[str, whatif.WhatIf] = {}
+        for s in strategies:
+            cache_key = (key, s, worlds, seed)
+            with baseline_lock:
+                found = baselines.get(cache_key)
+            if found is None:
+                found = whatif.run_what_if(sc, [s], {}, worlds, seed, progress=progress)
+                with baseline_lock:
+                    baselines[cache_key] = found
+                    while len(baselines) > 32:
+                        baselines.popitem(last=False)
+            parts[s] = found
+        return whatif.WhatIf(
+            quantiles=pd.concat([p.quantiles for p in parts.values()], ignore_index=True),
+            summaries={s: p.summaries[s] for s, p in parts.items()},
+            values={}, worlds=worlds, seed=seed, seconds=0.0,
+            outcomes=pd.concat([p.outcomes for p in parts.values()], ignore_index=True),
+        )
+
     def run_whatif(req: WhatIfRequest, client: str) -> JSONResponse:
         sc = state.scenarios.get(req.scenario)
         known = {s.id for s in sc.strategies}
@@ -271,12 +303,15 @@ def create_app(
         values = whatif.check_settings(whatif.all_levers(sc), req.values)
         state.guard.admit_run(client)
         with state.guard.slot():
+            deadline = state.guard.deadline()
             result = whatif.run_what_if(sc, strategies, values, req.worlds, req.seed,
-                                        progress=state.guard.deadline())
-        charts = _charts(sc, result, strategies)
+                                        progress=deadline)
+            base = (baseline(req.scenario, sc, strategies, req.worlds, req.seed, deadline)
+                    if values else None)
+        charts = _charts(sc, result, strategies, base)
         table = env.get_template("outcomes.html.j2").render(
-            rows=_outcome_rows(result, strategies), strategies=strategies,
-            colours=svg.PALETTE)
+            rows=_outcome_rows(result, strategies, base), strategies=strategies,
+            colours=svg.PALETTE, moved=bool(values))
         return JSONResponse({
             "charts": charts, "table": table, "seconds": round(result.seconds, 3),
             "worlds": result.worlds, "seed": result.seed, "strategies": strategies,
@@ -293,6 +328,8 @@ def create_app(
     def run_page(run_id: str) -> HTMLResponse:
         run = explorer.load_run(state.root, run_id)
         strategy, outcome, include, why = explorer.default_question(run)
+        if not outcome:
+            outcome, why = explorer.suggested_condition(run)
         rows = explorer.comparison_rows(run)
         units = {m.id: m.unit for m in run.scenario.metrics}
         table = _comparison_table(rows, units)
@@ -402,7 +439,8 @@ def _step(span: float) -> float:
     return float(10 ** math.floor(math.log10(span / 100)))
 
 
-def _charts(sc: Any, result: whatif.WhatIf, strategies: list[str]) -> str:
+def _charts(sc: Any, result: whatif.WhatIf, strategies: list[str],
+            base: whatif.WhatIf | None = None) -> str:
     frame = result.quantiles
     reported = set(frame.metric)
     declared = [m for m in sc.metrics if m.id in reported]
@@ -414,12 +452,30 @@ def _charts(sc: Any, result: whatif.WhatIf, strategies: list[str]) -> str:
         share = m in shares or units.get(m) in ("0/1", "share of worlds")
         unit = units.get(m) or ""
         title = f"{m} ({'% of worlds' if share else unit})" if (share or unit) else m
-        out.append(svg.fan_chart(frame, m, strategies, title=title, share=share))
+        out.append(svg.fan_chart(frame, m, strategies, title=title, share=share,
+                                 baseline=None if base is None else base.quantiles))
     return "".join(out)
 
 
-def _outcome_rows(result: whatif.WhatIf, strategies: list[str]) -> list[dict[str, Any]]:
+def _change(now: float, then: float, unit: str) -> str:
+    """The change of a mean from the best estimates, signed (percentage points for shares)."""
+    diff = now - then
+    if abs(diff) < 1e-12:
+        return "±0"
+    if unit in ("0/1",):
+        return f"{diff * 100:+.1f} pp"
+    text = number(diff)
+    return text if text.startswith("-") else "+" + text
+
+
+def _outcome_rows(result: whatif.WhatIf, strategies: list[str],
+                  base: whatif.WhatIf | None = None) -> list[dict[str, Any]]:
     table = result.outcomes
+    before: dict[tuple[str, str], float] | None = None
+    if base is not None:
+        o = base.outcomes
+        before = {(str(s), str(m)): float(v)
+                  for s, m, v in zip(o["strategy"], o["outcome"], o["mean"], strict=True)}
     rows = []
     for outcome, g in table.groupby("outcome", sort=False):
         cells: list[dict[str, str] | None] = []
@@ -430,7 +486,11 @@ def _outcome_rows(result: whatif.WhatIf, strategies: list[str]) -> list[dict[str
                 continue
             row = r.iloc[0]
             unit = str(row["unit"])
+            change = ""
+            if before is not None and (s, str(outcome)) in before:
+                change = _change(float(row["mean"]), before[(s, str(outcome))], unit)
             cells.append({
+                "change": change,
                 "mean": metric_value(row["mean"], unit, short=True),
                 "interval": "" if unit in ("0/1",) else interval(row["p05"], row["p95"]),
                 "share": "" if math.isnan(row["share_meeting"]) else percent(row["share_meeting"]),
@@ -449,9 +509,14 @@ def _outcome_rows(result: whatif.WhatIf, strategies: list[str]) -> list[dict[str
 
 def _comparison_table(rows: list[dict[str, Any]], units: Mapping[str, str | None]) -> list[
         dict[str, Any]]:
+    order = list(dict.fromkeys(str(r.get("outcome")) for r in rows))
+    rows = sorted(rows, key=lambda r: (order.index(str(r.get("outcome"))),
+                                       r.get("rank") is None, r.get("rank") or 0))
     out = []
     for r in rows:
         unit = units.get(str(r.get("outcome")))
+        if r.get("rank") is not None:
+            r = {**r, "rank": int(r["rank"])}
         out.append({
             **r,
             "mean_text": metric_value(r.get("mean"), unit, short=True),

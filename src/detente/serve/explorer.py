@@ -132,6 +132,17 @@ def default_question(run: Run) -> tuple[str | None, str | None, list[str], str]:
     return strategy, outcome, ["parameters.*"], note
 
 
+def suggested_condition(run: Run) -> tuple[str, str]:
+    """A condition to start from when the run names none: the scenario's first goal."""
+    for metric in run.scenario.metrics:
+        if metric.direction != "info" and metric.threshold is not None:
+            sign = ">=" if metric.direction == "maximize" else "<="
+            return (f"{metric.id} {sign} {metric.threshold:g}",
+                    f"suggested: the states where the strategy meets the scenario's goal "
+                    f"for {metric.id}")
+    return "", ""
+
+
 def _strategies(run: Run) -> list[str]:
     means = run.summaries
     if means is None:
@@ -206,13 +217,22 @@ def prim_setup(
     settings = info.get("analysis") if isinstance(info.get("analysis"), dict) else {}
     assert isinstance(settings, dict)
     alpha = float(settings.get("alpha", 0.05))
-    density = float(settings.get("density", 0.8))
     paste = bool(settings.get("paste", False))
+    if run.kind == "explore":
+        density = float(settings.get("density", 0.8))
+    else:  # the rule of a compare run's own discovery: clearly purer than the base rate
+        base = float(y.mean())
+        density = max(0.6, base + 0.5 * (1.0 - base))
     result = prim.prim(x, y, alpha=alpha, threshold=density, bounds=bounds)
+    chosen = result.selected
+    step = settings.get("box")
+    same = strategy == d_strategy and outcome == d_outcome
+    if same and isinstance(step, int) and 0 <= step < len(result.trajectory):
+        chosen = step  # the run's --box
     return PrimSetup(
         run_id=run.run_id, strategy=strategy, outcome=outcome, x=x, y=y, bounds=bounds,
         alpha=alpha, density=density, paste=paste, seed=int(info.get("seed", 0)),
-        chosen=result.selected, trajectory=result.trajectory,
+        chosen=chosen, trajectory=result.trajectory,
     )
 
 
@@ -297,4 +317,5 @@ __all__ = [
     "load_run",
     "prim_setup",
     "sensitivity_indices",
+    "suggested_condition",
 ]

@@ -51,6 +51,7 @@ def fan_chart(
     *,
     title: str,
     share: bool = False,
+    baseline: pd.DataFrame | None = None,
     width: int = 400,
     height: int = 230,
 ) -> str:
@@ -58,6 +59,8 @@ def fan_chart(
 
     Each strategy gets its 90 % band (5th-95th percentile over worlds), its 50 % band and its
     median; for a 0/1 metric (``share``) only the mean, the share of worlds where it holds.
+    ``baseline`` (the same frame at the best estimates) adds each strategy's median (or
+    mean) there as a dashed line, so the change a what-if makes shows at a glance.
 
     Parameters
     ----------
@@ -71,9 +74,15 @@ def fan_chart(
     rows = {s: g for s, g in rows.items() if len(g)}
     if not rows:
         return ""
+    base = {}
+    if baseline is not None:
+        base = {s: baseline[(baseline.metric == metric) & (baseline.strategy == s)]
+                .sort_values("step") for s in rows}
+        base = {s: g for s, g in base.items() if len(g)}
     cols = ("mean",) if share else ("p05", "p95", "mean")
-    lo = min(float(g[c].min()) for g in rows.values() for c in cols)
-    hi = max(float(g[c].max()) for g in rows.values() for c in cols)
+    frames = [*rows.values(), *base.values()]
+    lo = min(float(g[c].min()) for g in frames for c in cols)
+    hi = max(float(g[c].max()) for g in frames for c in cols)
     if share:
         lo, hi = 0.0, max(1.0, hi)
     if hi - lo < 1e-9:
@@ -130,6 +139,14 @@ def fan_chart(
                    f"<title>{escape(strategy)}: {'share' if share else 'median'} at "
                    f"{escape(str(dates[-1]))} {shown}</title></polyline>")
         out.append("</g>")
+        if strategy in base:
+            b = base[strategy]
+            pts = " ".join(f"{x:.1f},{py(v):.1f}" for x, v in zip(xs, b[line], strict=True))
+            out.append(
+                f'<polyline class="baseline" data-strategy="{escape(strategy)}" points="{pts}" '
+                f'fill="none" stroke="{colour}" stroke-width="1.5" stroke-dasharray="4 3">'
+                f"<title>{escape(strategy)} at the best estimates</title></polyline>"
+            )
     out.append(f'<rect class="frame" x="{left}" y="{top}" width="{pw}" height="{ph}"/>')
     out.append("</svg>")
     return "".join(out)

@@ -151,7 +151,8 @@ function primPage() {
     } finally { document.body.classList.remove("busy"); }
   }
   form.addEventListener("submit", e => { e.preventDefault(); load(); });
-  load();
+  if ($("#prim-outcome").value.trim()) load();
+  else { $("#prim-error").hidden = false; $("#prim-error").textContent = "Type a condition on the outcomes above (e.g. one of the scenario's goals) and press Find boxes."; }
 }
 
 // ---- the scenario editor ------------------------------------------------------------------
