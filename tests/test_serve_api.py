@@ -222,3 +222,56 @@ def test_serve_refuses_bad_ports(run_cli) -> None:  # type: ignore[no-untyped-de
         port = taken.getsockname()[1]
         r = run_cli("serve", "--port", str(port))
     assert r.exit_code == 2 and "in use" in r.stderr
+
+
+def _wait_task(client: TestClient, task_id: str, seconds: float = 60) -> dict:  # type: ignore[type-arg]
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        doc = client.get(f"/api/tasks/{task_id}").json()
+        if doc["status"] != "running":
+            return doc  # type: ignore[no-any-return]
+        time.sleep(0.05)
+    raise AssertionError(f"task {task_id} still running")
+
+
+def test_long_run_progress_cancel_and_resume(runs: StoredRuns, monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    from detente.experiments.testing import SYNTHETIC_SCENARIO_YAML
+    from detente.store.duckdb import ResultStore
+
+    monkeypatch.setenv("DETENTE_MODEL", "detente.experiments.testing:slow_synthetic_model")
+    monkeypatch.setenv("DETENTE_TEST_MODEL_DELAY", "0.02")
+    db = tmp_path / "out" / "results.duckdb"
+    client = TestClient(create_app(db))
+    key = _upload(client, SYNTHETIC_SCENARIO_YAML)
+    body = {"scenario": key, "states": 40, "worlds": 8, "seed": 1}
+    r = client.post("/api/tasks", json=body)
+    assert r.status_code == 202, r.text
+    task = r.json()["id"]
+    assert client.post("/api/tasks", json=body).status_code == 429  # one at a time
+    import time
+
+    while (now := client.get(f"/api/tasks/{task}").json())["done"] < 3:
+        assert now["status"] == "running", now
+        time.sleep(0.02)
+    client.delete(f"/api/tasks/{task}")
+    doc = _wait_task(client, task)
+    assert doc["status"] == "cancelled" and 0 < doc["done"] < doc["total"]
+    assert "stored" in doc["message"]
+    stored = ResultStore(db)
+    runs_in_db = stored.runs()
+    assert len(runs_in_db) == 1
+    kept = len(stored.done_chunks(str(runs_in_db["run_id"].iloc[0])))
+    assert kept >= doc["done"]  # nothing finished was lost
+    again = client.post("/api/tasks", json=body).json()["id"]
+    done = _wait_task(client, again)
+    assert done["status"] == "done", done
+    assert done["total"] <= 3 * 40 - kept  # the stored chunks were not run again
+    assert client.get(f"/runs/{done['run_id']}").status_code == 200
+    for bad, words in (({"scenario": key, "states": 10_000}, "less than or equal"),
+                       ({"scenario": "nope"}, "unknown scenario")):
+        r = client.post("/api/tasks", json=bad)
+        assert r.status_code in (400, 422) and words in r.json()["error"]
+    assert client.get("/api/tasks/nope").status_code == 400

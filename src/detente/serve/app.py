@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from detente.errors import InputError
@@ -33,7 +33,7 @@ from detente.experiments import whatif
 from detente.experiments.budget import SEED_MAX
 from detente.formatting import interval, metric_value, number, p_value, percent
 from detente.metrics import binary_metrics
-from detente.serve import explorer, svg
+from detente.serve import explorer, svg, tasks
 from detente.serve.guard import TOKEN_COOKIE, Guard, RefusedError
 from detente.serve.scenarios import UPLOAD_PREFIX, Scenarios
 
@@ -51,6 +51,17 @@ class ServerState:
     guard: Guard
     scenarios: Scenarios
     prim: explorer.PrimCache
+    tasks: tasks.Tasks
+
+
+class RunRequest(BaseModel):
+    """A comparison started from the page."""
+
+    model_config = ConfigDict(extra="forbid")
+    scenario: str = Field(min_length=1, max_length=200)
+    states: int = Field(default=32, ge=2, le=tasks.MAX_STATES)
+    worlds: int = Field(default=32, ge=1, le=tasks.MAX_WORLDS)
+    seed: int = Field(default=0, ge=0, le=SEED_MAX)
 
 
 class WhatIfRequest(BaseModel):
@@ -118,11 +129,14 @@ def create_app(
 ) -> FastAPI:
     """The app for the runs next to ``db`` (default ``detente-out/results.duckdb``)."""
     db_path = Path(db) if db is not None else Path("detente-out") / "results.duckdb"
+    if db_path.suffix != ".duckdb":  # a folder: its results.duckdb
+        db_path = db_path / "results.duckdb"
     state = ServerState(
-        root=db_path.parent if db_path.suffix == ".duckdb" else db_path,
+        root=db_path.parent,
         guard=guard or Guard(),
         scenarios=Scenarios(),
         prim=explorer.PrimCache(),
+        tasks=tasks.Tasks(db_path.parent, db_path),
     )
     env = _templates()
     app = FastAPI(title="detente", docs_url=None, redoc_url=None, openapi_url=None)
@@ -257,14 +271,7 @@ def create_app(
     @app.post("/api/whatif")
     async def whatif_api(request: Request) -> JSONResponse:
         body = await read_body(request)
-        try:
-            req = WhatIfRequest.model_validate_json(body)
-        except Exception as exc:  # pydantic's ValidationError, reworded below
-            from pydantic import ValidationError
-
-            if isinstance(exc, ValidationError):
-                raise RequestValidationError(exc.errors()) from None
-            raise
+        req = _parse(WhatIfRequest, body)
         return await _run_in_thread(lambda: run_whatif(req, _client(request)))
 
     baselines: OrderedDict[tuple[str, str, int, int], whatif.WhatIf] = OrderedDict()
@@ -322,7 +329,8 @@ def create_app(
     @app.get("/runs", response_class=HTMLResponse)
     def runs_page() -> HTMLResponse:
         return page("runs.html.j2", title="Stored runs", runs=explorer.list_runs(state.root),
-                    root=state.root, active="runs")
+                    root=state.root, active="runs", choices=state.scenarios.choices(),
+                    max_states=tasks.MAX_STATES, max_worlds=tasks.MAX_WORLDS)
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse)
     def run_page(run_id: str) -> HTMLResponse:
@@ -343,6 +351,25 @@ def create_app(
                     outcome=outcome or "", why=why, include=include,
                     sensitivity=None if sens is None else sens.head(20).to_dict("records"),
                     active="runs")
+
+    @app.post("/api/tasks")
+    async def start_task(request: Request) -> JSONResponse:
+        body = await read_body(request)
+        req = _parse(RunRequest, body)
+        sc = state.scenarios.get(req.scenario)
+        state.guard.admit_run(_client(request))
+        text = state.scenarios.text(req.scenario)
+        task = state.tasks.start(req.scenario, req.scenario, req.states, req.worlds, req.seed,
+                                 _client(request), text=text)
+        return JSONResponse({**task.view(), "title": sc.title}, status_code=202)
+
+    @app.get("/api/tasks/{task_id}")
+    def task_api(task_id: str) -> JSONResponse:
+        return JSONResponse(state.tasks.get(task_id).view())
+
+    @app.delete("/api/tasks/{task_id}")
+    def cancel_task(task_id: str) -> JSONResponse:
+        return JSONResponse(state.tasks.cancel(task_id).view())
 
     @app.get("/api/runs")
     def runs_api() -> JSONResponse:
@@ -420,6 +447,17 @@ def create_app(
         return RedirectResponse("/")
 
     return app
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _parse(model: type[_Model], body: bytes) -> _Model:
+    """A JSON body as ``model``; a bad one becomes a 422 with one line."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
 
 
 async def _run_in_thread(func: Callable[[], Any]) -> Any:

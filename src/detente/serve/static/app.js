@@ -155,6 +155,43 @@ function primPage() {
   else { $("#prim-error").hidden = false; $("#prim-error").textContent = "Type a condition on the outcomes above (e.g. one of the scenario's goals) and press Find boxes."; }
 }
 
+// ---- long runs ---------------------------------------------------------------------------
+function taskPanel() {
+  const form = $("#task-form");
+  if (!form) return;
+  let current = null, timer = null;
+  async function poll() {
+    try {
+      const t = await api("/api/tasks/" + current);
+      $("#task-progress").max = Math.max(1, t.total);
+      $("#task-progress").value = t.done;
+      const share = t.total ? Math.round(100 * t.done / t.total) : 0;
+      $("#task-status").textContent = t.status === "running"
+        ? `running: ${share}% of ${t.total || "?"} chunks, ${t.seconds} s`
+        : `${t.status}: ${t.message}`;
+      document.body.dataset.task = t.status;
+      if (t.status === "running") { timer = setTimeout(poll, 400); return; }
+      $("#task-cancel").hidden = true;
+      $("#task-start").disabled = false;
+      if (t.run_id) { const a = $("#task-open"); a.href = "/runs/" + t.run_id; a.hidden = false; }
+    } catch (err) { $("#task-status").textContent = err.message; $("#task-start").disabled = false; }
+  }
+  form.addEventListener("submit", async e => {
+    e.preventDefault();
+    clearTimeout(timer);
+    const body = { scenario: $("#task-scenario").value, states: Number($("#task-states").value),
+                   worlds: Number($("#task-worlds").value), seed: Number($("#task-seed").value || 0) };
+    $("#task").hidden = false; $("#task-open").hidden = true; $("#task-cancel").hidden = false;
+    try {
+      const t = await api("/api/tasks", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      current = t.id; $("#task-start").disabled = true; document.body.dataset.task = "running"; poll();
+    } catch (err) { $("#task-status").textContent = err.message; $("#task-cancel").hidden = true; }
+  });
+  $("#task-cancel").addEventListener("click", async () => {
+    if (current) { try { await api("/api/tasks/" + current, { method: "DELETE" }); } catch (err) { $("#task-status").textContent = err.message; } }
+  });
+}
+
 // ---- the scenario editor ------------------------------------------------------------------
 function editor() {
   const area = $("#yaml"), gutter = $("#gutter");
@@ -220,6 +257,6 @@ function editor() {
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
   if (page === "whatif") whatIf();
-  if (page === "runs") primPage();
+  if (page === "runs") { primPage(); taskPanel(); }
   if (page === "edit") editor();
 });
