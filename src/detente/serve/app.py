@@ -265,6 +265,7 @@ def create_app(
         return page("whatif.html.j2", title="What-if", scenario=sc, key=key, choices=choices,
                     note=note, setup_json=json.dumps(setup), strategies=strategies,
                     defaults=options[:2], uploaded=key.startswith(UPLOAD_PREFIX),
+                    has_camps=any(lv.shift for lv in key_levers),
                     worlds=worlds, world_choices=sorted({500, 1000, 2000, 5000, 10000, worlds}),
                     active="whatif")
 

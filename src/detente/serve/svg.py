@@ -223,7 +223,7 @@ def parallel_coordinates(
     idx = [list(map(str, x.columns)).index(c) for c in cols]
     if not cols:
         return ""
-    left, right, top, bottom = 30, 30, 20, 70
+    left, right, top, bottom = 30, 30, 20, 80
     pw, ph = width - left - right, height - top - bottom
     gap = pw / max(1, len(cols) - 1)
     xa = x.to_numpy(dtype=float)[:, idx]
@@ -255,13 +255,15 @@ def parallel_coordinates(
                            f'height="{max(1.0, y2 - y1):.1f}"><title>box: {_fmt(lo)} to '
                            f"{_fmt(hi)}</title></rect>")
         label = (labels or {}).get(name, name)
-        short = label if len(label) <= 26 else label[:25] + "…"
+        short = label.removeprefix("parameters.")
+        room = max(8, int(gap / 6.2) * 3 - 2)  # three staggered rows share the gap
+        short = short if len(short) <= room else short[: room - 1] + "…"
         anchor = "start" if j == 0 else ("end" if j == len(cols) - 1 else "middle")
         out.append(f'<text class="tick" x="{ax:.1f}" y="{top + ph + 14}" text-anchor="{anchor}">'
                    f"{_fmt(b[j, 0])}</text>")
         out.append(f'<text class="tick" x="{ax:.1f}" y="{top - 6}" text-anchor="{anchor}">'
                    f"{_fmt(b[j, 1])}</text>")
-        out.append(f'<text class="axisname" x="{ax:.1f}" y="{top + ph + 30 + (j % 2) * 14}" '
+        out.append(f'<text class="axisname" x="{ax:.1f}" y="{top + ph + 30 + (j % 3) * 14}" '
                    f'text-anchor="{anchor}"><title>{escape(label)}</title>{escape(short)}</text>')
     out.append("</svg>")
     return "".join(out)
