@@ -120,7 +120,7 @@ def _series(page: Any, metric: str) -> dict[str, dict[str, list[float]]]:
 
 
 def _open_whatif(page: Any, base: str) -> None:
-    page.goto(base + "/?worlds=500")
+    page.goto(base + "/?worlds=256")
     _wait_run(page, 0)
 
 
@@ -153,7 +153,7 @@ def test_plotted_numbers_equal_simulate(page: Any, server: tuple[str, StoredRuns
     value = slider.input_value()
     strategy = page.locator("#strategy-a").input_value()
     drawn = _series(page, "dialogue")[strategy]
-    r = run_cli("simulate", "us-iran-2001", "--strategy", strategy, "--worlds", "500",
+    r = run_cli("simulate", "us-iran-2001", "--strategy", strategy, "--worlds", "256",
                 "--seed", "0", "--set", f"{CAMP}={value}", "--json")
     assert r.exit_code == 0, r.stderr
     doc = json.loads(r.stdout)["metrics"]["dialogue"]
