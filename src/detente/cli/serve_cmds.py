@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import signal
 import socket
 from pathlib import Path
 from typing import Annotated
@@ -79,7 +80,16 @@ def serve(
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                             timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
-    server.run()
+
+    def interrupted(signum: int, frame: object) -> None:
+        # Ctrl-C before uvicorn installs its own handlers (while it starts) would be lost
+        server.should_exit = True
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        server.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     if server.should_exit:
         raise KeyboardInterrupt
 
