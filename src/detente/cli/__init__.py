@@ -52,6 +52,7 @@ def _registrars() -> list[Callable[[typer.Typer], None]]:
         "history_cmds",
         "ablation_cmds",
         "design_cmds",
+        "serve_cmds",
     ):
         try:
             module = __import__(f"detente.cli.{name}", fromlist=["register"])

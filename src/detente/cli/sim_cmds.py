@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Annotated
 
 import numpy as np
@@ -58,6 +59,15 @@ def simulate_cmd(
         int, typer.Option("--worlds", "-n", help="Number of Monte Carlo worlds.")
     ] = 2000,
     seed: SeedOpt = 0,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="NAME=X",
+            help="Set an uncertainty (or a camp's strength, camp[COUNTRY/CAMP].clout, -1 to 1) "
+            "to a value inside its range; repeatable. Others stay at their best estimates.",
+        ),
+    ] = None,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -72,6 +82,17 @@ def simulate_cmd(
         raise InputError.single("<command line>", f"--worlds must be >= 1 (got {worlds})")
     check_worlds(worlds)
     sc = load_scenario(scenario)
+    values = None
+    if settings:
+        from detente.experiments.whatif import all_levers, check_settings, parse_settings
+
+        try:
+            values = check_settings(all_levers(sc), parse_settings(settings))
+        except InputError as exc:
+            raise InputError(
+                [replace(p, source="<command line>", message=f"--set {p.message}")
+                 if p.source == "values" else p for p in exc.problems]
+            ) from None
     with Progress(
         TextColumn("simulating {task.description}"),
         BarColumn(),
@@ -84,11 +105,17 @@ def simulate_cmd(
         task = prog.add_task(strategy, total=worlds)
         with problems_named_after(scenario):
             frame = trajectory_quantiles(
-                sc, strategy, worlds, seed, progress=lambda k: prog.advance(task, k)
+                sc, strategy, worlds, seed, values=values,
+                progress=lambda k: prog.advance(task, k),
             )
     if as_json:
         doc = run_summary_json(frame)[strategy]
-        doc = {"scenario": sc.id, "strategy": strategy, "worlds": worlds, "seed": seed, **doc}
+        head: dict[str, object] = {
+            "scenario": sc.id, "strategy": strategy, "worlds": worlds, "seed": seed
+        }
+        if values:
+            head["values"] = values
+        doc = {**head, **doc}
         console.print_json(json.dumps(doc))
         return
     shown = [m for m in TABLE_METRICS if m in set(frame.metric)]

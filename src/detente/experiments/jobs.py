@@ -280,6 +280,7 @@ def _execute(
     console: Console | None,
     model: Model | None = None,
     trace: tuple[int, int] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
     return run_experiment(
         plan,
@@ -290,6 +291,7 @@ def _execute(
         progress=progress,
         console=console or Console(stderr=True, highlight=False),
         trace=trace,
+        on_progress=on_progress,
     )
 
 
@@ -373,6 +375,7 @@ def compare(
     posterior: str | Path | None = None,
     progress: bool = True,
     console: Console | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> CompareResult:
     """Compare strategies over sampled states of the world and store the run.
 
@@ -405,6 +408,9 @@ def compare(
         unused; see :mod:`detente.experiments.posterior_states`).
     progress : bool
         Show a progress bar on ``console`` (default: stderr).
+    on_progress : callable, optional
+        ``on_progress(done, total)`` chunks as they finish (``detente serve``'s progress);
+        an exception it raises stops the run, keeping the finished chunks.
 
     Returns
     -------
@@ -451,7 +457,8 @@ def compare(
 
         trace = traced_run(states, worlds)
     t_sim = time.perf_counter()
-    result = _execute(plan, target, scheduler, resume, progress, console, trace=trace)
+    result = _execute(plan, target, scheduler, resume, progress, console, trace=trace,
+                      on_progress=on_progress)
     sim_seconds = time.perf_counter() - t_sim
     means = result.state_means()
     params = result.parameters()
@@ -743,6 +750,8 @@ def explore(
         "seed": seed,
         **_sampling(sampler_, source, full=True),
         "uncertainties": len(params),
+        "analysis": {"include": list(include or []), "alpha": alpha, "density": density,
+                     "box": box, "paste": paste, "resamples": resamples},
         "selected_step": res.selected,
         "pasted": paste,
         "box_stats": stats,

@@ -17,7 +17,7 @@ import importlib
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -254,6 +254,7 @@ def run_experiment(
     flush_seconds: float = 1.0,
     description: str | None = None,
     trace: tuple[int, int] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
     """Evaluate every missing chunk of ``plan`` and store the results.
 
@@ -278,6 +279,10 @@ def run_experiment(
         ``[0, n_worlds)`` of states ``0 .. n_states - 1`` under every strategy
         (``RunResult.traces``), from the run's own engine runs; detente's engine only, and
         only for the chunks this call computes.
+    on_progress : callable, optional
+        ``on_progress(done, total)`` after each batch of finished chunks (of those this
+        call computes). An exception it raises stops the run as Ctrl-C does: the chunks
+        finished so far are stored first (``--resume`` continues).
 
     Returns
     -------
@@ -347,6 +352,7 @@ def run_experiment(
                 rate="",
             )
             pending: list[ChunkResult] = []
+            finished_now = 0
             last = time.monotonic()
             started = time.monotonic()
             try:
@@ -368,6 +374,9 @@ def run_experiment(
                         advance=len(results),
                         rate=f"{worlds_done / elapsed:,.0f} worlds/s",
                     )
+                    finished_now += len(results)
+                    if on_progress is not None:
+                        on_progress(finished_now, len(todo))
                     if time.monotonic() - last >= flush_seconds:
                         computed += store.write_chunks(run_id, pending)
                         pending = []

@@ -310,12 +310,15 @@ def trajectory_quantiles(
     values: Mapping[str, float] | None = None,
     chunk: int = CHUNK,
     progress: ProgressFn | None = None,
+    on_chunk: Callable[[str, System, ChunkResult], None] | None = None,
 ) -> pd.DataFrame:
     """Mean and quantiles of every metric per step, for one or more strategies.
 
     Means are exact over all worlds. Quantiles are exact while ``worlds x steps x metrics``
     stays under :data:`KEEP_CELLS`; beyond that they are computed on a systematic subsample
     (every k-th world), so memory stays bounded however many worlds are run.
+    ``on_chunk(strategy, system, result)`` sees every chunk as it is run, so a caller can
+    take per-world summaries from the same worlds without simulating them twice.
 
     Returns
     -------
@@ -333,6 +336,8 @@ def trajectory_quantiles(
         for system, _, res in iter_chunks(
             sc, name, worlds, seed, values=values, chunk=chunk, progress=progress
         ):
+            if on_chunk is not None:
+                on_chunk(name, system, res)
             if not kept:
                 kept = {m: [] for m in reported_metrics(system)}
                 cells = worlds * system.horizon * len(kept)
