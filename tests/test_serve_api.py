@@ -88,6 +88,35 @@ def test_whatif_draws_the_numbers_of_simulate(client: TestClient) -> None:
     assert "rapprochement" in doc["table"] and doc["seconds"] > 0
 
 
+def test_a_time_that_never_came_reads_never(client: TestClient) -> None:
+    from detente.serve import display
+
+    text = MINI.read_text().replace(
+        "metrics:\n", "metrics:\n  - {id: time_to_reciprocation, direction: minimize}\n", 1)
+    key = _upload(client, text)
+    sc = load_scenario(MINI)
+    never = sc.calendar.horizon + 1
+    result = whatif.run_what_if(sc, ["engage"], {}, 128, 2)
+    ttr = np.asarray(result.summaries["engage"]["time_to_reciprocation"])
+    r = client.post("/api/whatif", json={"scenario": key, "strategies": ["engage"],
+                                          "worlds": 128, "seed": 2})
+    assert r.status_code == 200, r.text
+    row = re.search(r'<tr data-outcome="time_to_reciprocation">(.*?)</tr>', r.json()["table"],
+                    re.S)
+    assert row is not None
+    cells = row.group(1)
+    share = float(np.mean(ttr == never))
+    if 0 < share < 1:
+        assert f"never in {display.share_text(share)} of worlds" in cells
+    if share == 1:
+        assert ">never<" in cells  # the mean itself
+    assert f">{never}<" not in cells and f"{never}]" not in cells
+    # the rule itself, on values a test draws
+    mixed = float(np.random.default_rng().integers(1, never))
+    assert display.interval_text(mixed, never, None, never) == f"[{mixed:g}, never]"
+    assert display.value_text(never - 0.5, None, never) == f"{never - 0.5:g}"
+
+
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [

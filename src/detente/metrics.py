@@ -227,6 +227,14 @@ def binary_metrics() -> tuple[str, ...]:
     return tuple(m.id for m in REGISTRY if m.rule == "step" and m.kind == "binary")
 
 
+def never_value(id_: str, horizon: int) -> float | None:
+    """The value standing for "never" of metric ``id_`` (``horizon + 1`` for a time-to metric,
+    scale ``quarters``), or None when the metric has no such value."""
+    known = {m.id: m for m in REGISTRY}
+    m = known.get(id_)
+    return float(horizon + 1) if m is not None and m.scale == "quarters" else None
+
+
 def supported(m: Metric, system: System) -> bool:
     """Whether ``system`` has the role ``m`` needs (a summary: also its source's)."""
     if m.source and not supported(metric(m.source), system):
@@ -296,6 +304,7 @@ __all__ = [
     "metric",
     "metrics_for",
     "need_text",
+    "never_value",
     "step_metrics",
     "supported",
 ]

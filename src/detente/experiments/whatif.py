@@ -33,6 +33,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from detente.errors import InputError, InputProblem, did_you_mean
+from detente.metrics import never_value
 from detente.scenario import Scenario
 from detente.scenario.together import SHIFT_HIGH, SHIFT_LOW, SHIFT_NOMINAL, Member, member_value
 from detente.scenario.uncertainty import UncertainParameter, uncertainties
@@ -302,7 +303,10 @@ def outcome_table(
 ) -> pd.DataFrame:
     """Per strategy and declared outcome: mean over worlds, 5th-95th percentile, and the
     share of worlds meeting the scenario's threshold (``>=`` for a maximised outcome,
-    ``<=`` for a minimised one)."""
+    ``<=`` for a minimised one), and for a time-to metric the share of worlds where the
+    event never came (value ``horizon + 1``, :func:`detente.metrics.never_value`; ``never``
+    holds that value)."""
+    horizon = scenario.calendar.horizon if scenario.calendar is not None else None
     rows = []
     for strategy, summary in summaries.items():
         for metric in scenario.metrics:
@@ -314,6 +318,7 @@ def outcome_table(
                 met = x >= metric.threshold if metric.direction == "maximize" else (
                     x <= metric.threshold)
                 share = float(met.mean())
+            never = never_value(metric.id, horizon) if horizon is not None else None
             rows.append(
                 {
                     "strategy": strategy,
@@ -325,6 +330,9 @@ def outcome_table(
                     "p95": float(np.quantile(x, 0.95)),
                     "threshold": metric.threshold,
                     "share_meeting": share,
+                    "never": never,
+                    "share_never": float("nan") if never is None else float(
+                        np.mean(np.abs(x - never) < 1e-9)),
                 }
             )
     return pd.DataFrame(rows)

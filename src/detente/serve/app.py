@@ -31,9 +31,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from detente.errors import InputError
 from detente.experiments import whatif
 from detente.experiments.budget import SEED_MAX
-from detente.formatting import interval, metric_value, number, p_value, percent
+from detente.formatting import number, p_value, percent
 from detente.metrics import binary_metrics
-from detente.serve import explorer, svg, tasks
+from detente.serve import display, explorer, svg, tasks
 from detente.serve.guard import TOKEN_COOKIE, Guard, RefusedError
 from detente.serve.scenarios import UPLOAD_PREFIX, Scenarios
 
@@ -341,7 +341,7 @@ def create_app(
             outcome, why = explorer.suggested_condition(run)
         rows = explorer.comparison_rows(run)
         units = {m.id: m.unit for m in run.scenario.metrics}
-        table = _comparison_table(rows, units)
+        table = _comparison_table(rows, units, display.never_values(run.scenario))
         names = []
         means = run.summaries
         if means is not None:
@@ -528,13 +528,19 @@ def _outcome_rows(result: whatif.WhatIf, strategies: list[str],
             change = ""
             if before is not None and (s, str(outcome)) in before:
                 change = _change(float(row["mean"]), before[(s, str(outcome))], unit)
+            never = _never(row)
+            share_never = row.get("share_never", math.nan)
             cells.append({
                 "change": change,
-                "mean": metric_value(row["mean"], unit, short=True),
-                "interval": "" if unit in ("0/1",) else interval(row["p05"], row["p95"]),
+                "mean": display.value_text(row["mean"], unit, never),
+                "interval": "" if unit in ("0/1",) else display.interval_text(
+                    row["p05"], row["p95"], None, never),
                 "share": "" if math.isnan(row["share_meeting"]) else percent(row["share_meeting"]),
+                "never": f"never in {display.share_text(share_never)} of worlds"
+                if never is not None and 0 < share_never < 1 else "",
             })
         first = g.iloc[0]
+        never_first = _never(first)
         threshold = first["threshold"]
         goal = ""
         if first["direction"] != "info" and threshold is not None and not (
@@ -542,24 +548,34 @@ def _outcome_rows(result: whatif.WhatIf, strategies: list[str],
         ):
             goal = (">= " if first["direction"] == "maximize" else "<= ") + number(threshold)
         rows.append({"outcome": outcome, "direction": first["direction"], "goal": goal,
-                     "unit": first["unit"], "cells": cells})
+                     "unit": first["unit"], "cells": cells,
+                     "never_note": "" if never_first is None else display.never_note(never_first)})
     return rows
 
 
-def _comparison_table(rows: list[dict[str, Any]], units: Mapping[str, str | None]) -> list[
-        dict[str, Any]]:
+def _never(row: Any) -> float | None:
+    """The row's "never" value (``horizon + 1``) when its outcome is a time-to metric."""
+    never = row.get("never")
+    if never is None or (isinstance(never, float) and math.isnan(never)):
+        return None
+    return float(never)
+
+
+def _comparison_table(rows: list[dict[str, Any]], units: Mapping[str, str | None],
+                      nevers: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
     order = list(dict.fromkeys(str(r.get("outcome")) for r in rows))
     rows = sorted(rows, key=lambda r: (order.index(str(r.get("outcome"))),
                                        r.get("rank") is None, r.get("rank") or 0))
     out = []
     for r in rows:
         unit = units.get(str(r.get("outcome")))
+        never = (nevers or {}).get(str(r.get("outcome")))
         if r.get("rank") is not None:
             r = {**r, "rank": int(r["rank"])}
         out.append({
             **r,
-            "mean_text": metric_value(r.get("mean"), unit, short=True),
-            "interval_text": interval(r.get("lo"), r.get("hi"), unit),
+            "mean_text": display.value_text(r.get("mean"), unit, never),
+            "interval_text": display.interval_text(r.get("lo"), r.get("hi"), unit, never),
             "lead_text": "" if r.get("lead") is None else (
                 f"{number(r.get('lead'))} [{number(r.get('lead_lo'))}, "
                 f"{number(r.get('lead_hi'))}]"),
