@@ -88,6 +88,25 @@ def test_whatif_draws_the_numbers_of_simulate(client: TestClient) -> None:
     assert "rapprochement" in doc["table"] and doc["seconds"] > 0
 
 
+def test_a_run_links_to_its_stored_report(client: TestClient, runs: StoredRuns) -> None:
+    folder = runs.db.parent / "runs" / runs.compare_id
+    marker = f"report {np.random.default_rng().integers(1 << 30)}"
+    (folder / "report.html").write_text(f"<!doctype html><style>p{{}}</style><p>{marker}</p>")
+    try:
+        page = client.get(f"/runs/{runs.compare_id}").text
+        assert f'href="/runs/{runs.compare_id}/report"' in page
+        assert f'href="/runs/{runs.compare_id}/report"' in client.get("/runs").text
+        r = client.get(f"/runs/{runs.compare_id}/report")
+        assert r.status_code == 200 and marker in r.text
+        policy = r.headers["content-security-policy"]
+        assert "default-src 'none'" in policy and "script-src" not in policy
+    finally:
+        (folder / "report.html").unlink()
+    assert "/report" not in client.get(f"/runs/{runs.explore_id}").text
+    assert client.get(f"/runs/{runs.explore_id}/report").status_code == 404
+    assert client.get("/runs/..%2Fx/report").status_code in (400, 404)
+
+
 def test_a_time_that_never_came_reads_never(client: TestClient) -> None:
     from detente.serve import display
 

@@ -39,6 +39,9 @@ from detente.serve.scenarios import UPLOAD_PREFIX, Scenarios
 
 #: Worlds one strategy of a what-if may ask for (two strategies: twice that in all).
 MAX_WORLDS = whatif.MAX_WHATIF_WORLDS // 2
+#: What a stored HTML report may load: its inline style sheet and data: images, nothing else.
+REPORT_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+                 "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 #: Metrics drawn as fan charts when the scenario declares none.
 DEFAULT_CHARTS = ("rapprochement", "dialogue", "reform_share", "sanctions")
 
@@ -175,10 +178,10 @@ def create_app(
         response = await call_next(request)
         if request.query_params.get("token") and g.token is not None and offered == g.token:
             response.set_cookie(TOKEN_COOKIE, g.token, httponly=True, samesite="strict")
-        response.headers["Content-Security-Policy"] = (
+        response.headers.setdefault("Content-Security-Policy", (
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "connect-src 'self'; frame-ancestors 'none'"
-        )
+        ))
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
@@ -348,10 +351,22 @@ def create_app(
             names = [str(s) for s in dict.fromkeys(means["strategy"])]
         sens = run.sensitivity
         return page("run.html.j2", title=f"Run {run_id}", run=run, info=run.info,
+                    report=run.report_path is not None,
                     table=table, strategies=names, strategy=strategy or (names or [""])[0],
                     outcome=outcome or "", why=why, include=include,
                     sensitivity=None if sens is None else sens.head(20).to_dict("records"),
                     active="runs")
+
+    @app.get("/runs/{run_id}/report")
+    def report_page(run_id: str) -> Response:
+        html = explorer.report_html(state.root, run_id)
+        if html is None:
+            return page("message.html.j2", title="No report", status=404,
+                        message=f"run {run_id} has no HTML report yet; build one with "
+                                f"`detente report {state.root} --run {run_id}`")
+        # the stored report is one self-contained file: its own inline style sheet and
+        # data: images, no script; it may load nothing else
+        return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_POLICY})
 
     @app.post("/api/tasks")
     async def start_task(request: Request) -> JSONResponse:

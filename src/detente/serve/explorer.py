@@ -23,7 +23,7 @@ import pandas as pd
 
 from detente.errors import InputError
 from detente.experiments import analysis, outcome_expr, prim, versus
-from detente.runs.directory import RUN_JSON, RUNS
+from detente.runs.directory import REPORT_HTML, RUN_JSON, RUNS
 from detente.runs.run import Run, open_run
 from detente.scenario.uncertainty import uncertainties
 
@@ -61,6 +61,7 @@ def list_runs(root: Path) -> list[dict[str, Any]]:
                 "states": info.get("states"),
                 "worlds": info.get("worlds"),
                 "outcome": info.get("outcome"),
+                "report": (run_dir / REPORT_HTML).is_file(),
                 "modified": info_path.stat().st_mtime,
             }
         )
@@ -78,6 +79,20 @@ def load_run(root: Path, run_id: str) -> Run:
     if not RUN_ID.fullmatch(run_id) or not (root / RUNS / run_id / RUN_JSON).is_file():
         raise InputError.single("run", f"no stored run {run_id!r} under {root}")
     return open_run(root / RUNS / run_id)
+
+
+def report_html(root: Path, run_id: str) -> bytes | None:
+    """The HTML report stored in run ``run_id``'s folder (``report.html``), or None.
+
+    Raises
+    ------
+    InputError
+        The id is malformed or names no run.
+    """
+    if not RUN_ID.fullmatch(run_id) or not (root / RUNS / run_id / RUN_JSON).is_file():
+        raise InputError.single("run", f"no stored run {run_id!r} under {root}")
+    path = root / RUNS / run_id / REPORT_HTML
+    return path.read_bytes() if path.is_file() else None
 
 
 def comparison_rows(run: Run) -> list[dict[str, Any]]:
@@ -316,6 +331,7 @@ __all__ = [
     "list_runs",
     "load_run",
     "prim_setup",
+    "report_html",
     "sensitivity_indices",
     "suggested_condition",
 ]
