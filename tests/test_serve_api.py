@@ -16,9 +16,11 @@ import pandas as pd
 import pytest
 
 from detente.experiments import whatif
+from detente.formatting import number
+from detente.runs.scenario_text import scenario_from_text
 from detente.scenario import load_scenario
 from detente.sim import trajectory_quantiles
-from serve_fixtures import StoredRuns, make_runs
+from serve_fixtures import StoredRuns, make_design, make_runs
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note on httpx versions
@@ -86,6 +88,80 @@ def test_whatif_draws_the_numbers_of_simulate(client: TestClient) -> None:
         for col in ("mean", "p05", "p50", "p95"):
             assert drawn[col] == [round(float(x), 6) for x in g[col]], (metric, col)
     assert "rapprochement" in doc["table"] and doc["seconds"] > 0
+
+
+@pytest.fixture(scope="module")
+def design_id(runs: StoredRuns) -> str:
+    return make_design(runs.db.parent)
+
+
+def test_design_run_page_shows_the_stored_front(client: TestClient, runs: StoredRuns,
+                                                design_id: str) -> None:
+    folder = runs.db.parent / "runs" / design_id
+    pareto = pd.read_csv(folder / "pareto.csv")
+    fresh = pd.read_csv(folder / "fresh.csv")
+    dominance = pd.read_csv(folder / "dominance.csv")
+    info = json.loads((folder / "run.json").read_text())
+    assert f'href="/runs/{design_id}"' in client.get("/runs").text
+    r = client.get(f"/runs/{design_id}")
+    assert r.status_code == 200, r.text[:300]
+    html = r.text
+    _local_only(html)
+    # one table row and one solid line per design, one dashed line per fixed option
+    assert len(re.findall(r'<tr data-design="\d+">', html)) == len(pareto)
+    assert len(re.findall(r'<polyline class="design" data-design=', html)) == len(pareto)
+    options = re.findall(r'<polyline class="option" data-option="([^"]+)"', html)
+    assert options == info["fixed"]
+    fresh_table = html.split('<table class="fresh">')[1].split("</table>")[0]
+    assert fresh_table.count("<tr") - 1 == len(fresh)
+    verdicts = html.split('<table class="verdicts">')[1].split("</table>")[0]
+    for status in dominance["status"]:
+        assert status in verdicts
+    for lever in (lv[0] for lv in info["levers"]):
+        assert f'<th class="lever-col">{lever}</th>' in html
+    k = int(np.random.default_rng().integers(len(pareto)))
+    row = html.split(f'<tr data-design="{k}">')[1].split("</tr>")[0]
+    assert re.findall(r'<td class="num lever-col">([^<]*)</td>', row) == [
+        number(pareto.loc[k, lv[0]]) for lv in info["levers"]]
+
+
+def test_a_design_plays_in_the_whatif(client: TestClient, runs: StoredRuns,
+                                      design_id: str) -> None:
+    from detente.scenario.schema import DesignedStrategy
+
+    folder = runs.db.parent / "runs" / design_id
+    pareto = pd.read_csv(folder / "pareto.csv")
+    k = int(np.random.default_rng().integers(len(pareto)))
+    name = f"design-{design_id}:{k}"
+    html = client.get(f"/runs/{design_id}").text
+    row = html.split(f'<tr data-design="{k}">')[1].split("</tr>")[0]
+    link = re.search(r'class="whatif-a" href="([^"]+)"', row)
+    assert link is not None
+    page = client.get(link.group(1).replace("&amp;", "&"))
+    assert page.status_code == 200, page.text[:300]
+    assert re.search(rf'<option value="{re.escape(name)}" selected>', page.text)
+    setup = json.loads(re.search(r'<script type="application/json" id="setup">(.*?)</script>',
+                                 page.text, re.S).group(1))  # type: ignore[union-attr]
+    assert setup["defaults"] == [name, "engage"] and "threshold" in setup["designs"][name]
+    r = client.post("/api/whatif", json={"scenario": setup["scenario"],
+                                          "strategies": [name, "engage"], "worlds": 128,
+                                          "seed": 3})
+    assert r.status_code == 200, r.text
+    # the design is the stored strategy with its row's levers, played by the real engine
+    sc = scenario_from_text((folder / "scenario.yaml").read_text(), "mini-design.yaml")
+    params = {p: float(pareto.loc[k, p]) for p in ("step", "threshold")}
+    played = sc.model_copy(update={"designed": [DesignedStrategy(
+        id=name, strategy="engage", params=params)]})
+    frame = trajectory_quantiles(played, [name], 128, 3)
+    drawn = re.search(rf'data-metric="dialogue".*?data-strategy="{re.escape(name)}" '
+                      r"data-series='([^']+)'", r.json()["charts"])
+    assert drawn is not None
+    g = frame[(frame.metric == "dialogue") & (frame.strategy == name)].sort_values("step")
+    assert json.loads(drawn.group(1))["p50"] == [round(float(x), 6) for x in g["p50"]]
+    for bad in (f"design-{design_id}:{len(pareto)}", "design-des-000000000000:0"):
+        r = client.post("/api/whatif", json={"scenario": setup["scenario"],
+                                              "strategies": [bad], "worlds": 128})
+        assert r.status_code == 400 and "designed strategy" in r.json()["error"]
 
 
 def test_a_run_links_to_its_stored_report(client: TestClient, runs: StoredRuns) -> None:

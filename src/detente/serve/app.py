@@ -33,7 +33,9 @@ from detente.experiments import whatif
 from detente.experiments.budget import SEED_MAX
 from detente.formatting import number, p_value, percent
 from detente.metrics import binary_metrics
-from detente.serve import display, explorer, svg, tasks
+from detente.report.design_section import DESIGN_PREFIX
+from detente.runs.directory import RUNS
+from detente.serve import designs, display, explorer, svg, tasks
 from detente.serve.guard import TOKEN_COOKIE, Guard, RefusedError
 from detente.serve.scenarios import UPLOAD_PREFIX, Scenarios
 
@@ -244,15 +246,35 @@ def create_app(
     def whatif_page(
         scenario: str | None = None,
         worlds: Annotated[int, Query(ge=64, le=MAX_WORLDS)] = 2000,
+        run: Annotated[str | None, Query(max_length=130)] = None,
+        a: Annotated[str | None, Query(max_length=100)] = None,
+        b: Annotated[str | None, Query(max_length=100)] = None,
     ) -> HTMLResponse:
+        if run:  # a design run's designs: its own scenario
+            info = explorer.load_run(state.root, run).info
+            scenario = state.scenarios.for_run(
+                state.root / RUNS / run, str(info.get("scenario", "")),
+                str(info.get("scenario_sha256", "")))
         choices = state.scenarios.choices()
         key = scenario or (choices[0][0] if choices else "")
         sc = state.scenarios.get(key)
+        asked = [x for x in (a, b) if x]
+        played = with_designs(sc, asked)
         sens, source = explorer.sensitivity_indices(state.root, sc.id)
         key_levers, note = whatif.key_levers(sc, sens, source)
         levers = whatif.all_levers(sc)
         strategies = [s for s in sc.strategies if s.country == _focal(sc)]
         options = [s.id for s in strategies if s.option] or [s.id for s in strategies]
+        known = [s.id for s in strategies]
+        designs = {d.id: _design_text(d) for d in played.designed if d.id in asked}
+        unknown = [x for x in asked if x not in known and x not in designs]
+        if unknown:
+            raise InputError.single("strategy", f"unknown strategy {unknown[0]!r} "
+                                    f"(this scenario has {', '.join(known)})")
+        picked = [a or next((o for o in options if o != b), ""),
+                  b if b is not None else next((o for o in options if o != a), "")]
+        strategy_choices = [(x, x) for x in known] + [
+            (d, f"{d} (designed)") for d in designs]
         setup = {
             "scenario": key,
             "levers": [lever_json(lv) for lv in key_levers],
@@ -261,13 +283,14 @@ def create_app(
             "allLevers": {lv.id: lever_json(lv) for lv in levers.values()},
             "strategyLevers": {s.id: [lever_json(lv) for lv in
                                       whatif.strategy_levers(sc, s.id)] for s in strategies},
-            "strategies": [s.id for s in strategies],
-            "defaults": options[:2],
+            "strategies": known + list(designs),
+            "designs": designs,
+            "defaults": picked,
             "maxWorlds": MAX_WORLDS,
         }
         return page("whatif.html.j2", title="What-if", scenario=sc, key=key, choices=choices,
-                    note=note, setup_json=json.dumps(setup), strategies=strategies,
-                    defaults=options[:2], uploaded=key.startswith(UPLOAD_PREFIX),
+                    note=note, setup_json=json.dumps(setup), strategies=strategy_choices,
+                    defaults=picked, uploaded=key.startswith(UPLOAD_PREFIX),
                     has_camps=any(lv.shift for lv in key_levers),
                     worlds=worlds, world_choices=sorted({500, 1000, 2000, 5000, 10000, worlds}),
                     active="whatif")
@@ -303,9 +326,17 @@ def create_app(
             outcomes=pd.concat([p.outcomes for p in parts.values()], ignore_index=True),
         )
 
+    def with_designs(sc: Any, names: list[str]) -> Any:
+        """``sc`` with the designed strategies ``names`` asks for (``design-<run>:<k>``), read
+        from their design runs' ``pareto.csv`` next to the database (as ``compare`` does)."""
+        from detente.design.job import designed_strategies
+
+        return designed_strategies(sc, [n for n in names if n.startswith(DESIGN_PREFIX)],
+                                   state.root)
+
     def run_whatif(req: WhatIfRequest, client: str) -> JSONResponse:
-        sc = state.scenarios.get(req.scenario)
-        known = {s.id for s in sc.strategies}
+        sc = with_designs(state.scenarios.get(req.scenario), req.strategies)
+        known = {s.id for s in sc.strategies} | {d.id for d in sc.designed}
         unknown = [s for s in req.strategies if s not in known]
         if unknown:
             raise InputError.single("strategies", f"unknown strategy {unknown[0]!r} "
@@ -339,6 +370,11 @@ def create_app(
     @app.get("/runs/{run_id}", response_class=HTMLResponse)
     def run_page(run_id: str) -> HTMLResponse:
         run = explorer.load_run(state.root, run_id)
+        if run.kind == "design":
+            view = designs.design_view(state.root, run_id, run.scenario)
+            return page("design.html.j2", title=f"Design run {run_id}", run=run,
+                        info=run.info, d=view, report=run.report_path is not None,
+                        active="runs")
         strategy, outcome, include, why = explorer.default_question(run)
         if not outcome:
             outcome, why = explorer.suggested_condition(run)
@@ -485,6 +521,12 @@ async def _run_in_thread(func: Callable[[], Any]) -> Any:
 def _focal(sc: Any) -> str | None:
     options = [s.country for s in sc.strategies if s.option]
     return options[0] if options else (sc.strategies[0].country if sc.strategies else None)
+
+
+def _design_text(d: Any) -> str:
+    """What a designed strategy plays: its base strategy and the levers it fixes."""
+    fixed = ", ".join(f"{k} = {number(v)}" for k, v in d.params.items())
+    return f"{d.description or d.id}: {d.strategy} with {fixed}"
 
 
 def _step(span: float) -> float:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from functools import lru_cache
+from pathlib import Path
 
 from detente.errors import InputError, did_you_mean
+from detente.runs.directory import SCENARIO_YAML
 from detente.runs.scenario_text import scenario_from_text, text_sha256
 from detente.scenario import Scenario, load_scenario
 from detente.scenario.builtins import builtin_names
@@ -73,6 +75,27 @@ class Scenarios:
             return builtin(key)
         raise InputError.single("scenario", f"unknown scenario {key!r}"
                                 f"{did_you_mean(key, [*names, *self._uploads])}")
+
+    def for_run(self, folder: Path, scenario_id: str, sha256: str) -> str:
+        """The key of the scenario a stored run was made with: the built-in of that id when
+        its text is the run's (same SHA-256), else the run's own ``scenario.yaml``, checked
+        and kept as an upload.
+
+        Raises
+        ------
+        InputError
+            The run stores no scenario text, or the text no longer loads.
+        """
+        from detente.scenario import scenario_source
+
+        if scenario_id in system_builtins():
+            text = scenario_source(scenario_id).read_text(encoding="utf-8")
+            if text_sha256(text) == sha256:
+                return scenario_id
+        path = folder / SCENARIO_YAML
+        if not path.is_file():
+            raise InputError.single("run", f"{folder.name} stores no {SCENARIO_YAML}")
+        return self.check(path.read_text(encoding="utf-8"))[0]
 
     def text(self, key: str) -> str | None:
         """The YAML text of an upload, or None."""

@@ -269,4 +269,90 @@ def parallel_coordinates(
     return "".join(out)
 
 
-__all__ = ["PALETTE", "fan_chart", "nice_ticks", "parallel_coordinates", "tradeoff_chart"]
+def front_coordinates(
+    designs: pd.DataFrame,
+    levers: Sequence[tuple[str, float, float]],
+    objectives: Sequence[tuple[str, str]],
+    options: Mapping[str, Mapping[str, float]],
+    *,
+    width: int = 1200,
+    height: int = 360,
+) -> str:
+    """A design run's Pareto front in parallel coordinates: levers, then objectives.
+
+    Each design (a row of ``designs``, with its ``id`` and a column per lever and objective)
+    is one solid line across every axis; each fixed option (``options``: name -> score per
+    objective) a dashed line across the objectives only, since it has no lever values.
+    A lever's axis spans its searched range (``levers``: name, low, high); an objective's
+    axis spans the values drawn, the better end at the top (``objectives``: name and
+    direction, ``maximize`` or ``minimize``).
+    """
+    names = [n for n, _, _ in levers] + [m for m, _ in objectives]
+    if designs.empty or not names:
+        return ""
+    left, right, top, bottom = 34, 34, 24, 84
+    pw, ph = width - left - right, height - top - bottom
+    gap = pw / max(1, len(names) - 1)
+    spans: list[tuple[float, float, bool]] = [(float(lo), float(hi), False)
+                                              for _, lo, hi in levers]
+    for m, direction in objectives:
+        vals = [float(v) for v in designs[m]] + [float(o[m]) for o in options.values()
+                                                 if m in o and math.isfinite(float(o[m]))]
+        lo, hi = min(vals), max(vals)
+        if hi - lo < 1e-12:
+            lo, hi = lo - 0.5, hi + 0.5
+        spans.append((lo, hi, direction == "minimize"))
+
+    def y(j: int, v: float) -> float:
+        lo, hi, flip = spans[j]
+        u = (v - lo) / (hi - lo)
+        return top + ph * (u if flip else 1 - u)
+
+    out = [f'<svg class="chart front" viewBox="0 0 {width} {height}" width="100%" '
+           'role="img" aria-label="the Pareto front: levers and objectives of each design">']
+    for _, row in designs.iterrows():
+        ident = str(row["id"])
+        k = ident.rpartition(":")[2]
+        pts = " ".join(f"{left + j * gap:.1f},{y(j, float(row[n])):.1f}"
+                       for j, n in enumerate(names))
+        out.append(f'<polyline class="design" data-design="{escape(k)}" points="{pts}" '
+                   f'fill="none" stroke="{PALETTE[0]}" stroke-opacity="0.55" stroke-width="1.5">'
+                   f"<title>design {escape(k)}</title></polyline>")
+    first = len(levers)
+    for i, (option, scores) in enumerate(options.items()):
+        colour = PALETTE[1 + i % (len(PALETTE) - 1)]
+        pts = " ".join(f"{left + (first + j) * gap:.1f},{y(first + j, float(scores[m])):.1f}"
+                       for j, (m, _) in enumerate(objectives) if m in scores)
+        out.append(f'<polyline class="option" data-option="{escape(option)}" points="{pts}" '
+                   f'fill="none" stroke="{colour}" stroke-width="2" stroke-dasharray="6 4">'
+                   f"<title>{escape(option)} (a fixed option)</title></polyline>")
+    for j, name in enumerate(names):
+        ax = left + j * gap
+        lo, hi, flip = spans[j]
+        is_obj = j >= first
+        out.append(f'<line class="axisline" x1="{ax:.1f}" x2="{ax:.1f}" y1="{top}" '
+                   f'y2="{top + ph}"/>')
+        anchor = "start" if j == 0 else ("end" if j == len(names) - 1 else "middle")
+        top_v, bottom_v = (lo, hi) if flip else (hi, lo)
+        out.append(f'<text class="tick" x="{ax:.1f}" y="{top - 6}" text-anchor="{anchor}">'
+                   f"{_fmt(top_v)}</text>")
+        out.append(f'<text class="tick" x="{ax:.1f}" y="{top + ph + 14}" '
+                   f'text-anchor="{anchor}">{_fmt(bottom_v)}</text>')
+        label = name.replace("_", " ")
+        room = max(8, int(gap / 6.2) * 3 - 2)
+        short = label if len(label) <= room else label[: room - 1] + "…"
+        cls = "axisname objective" if is_obj else "axisname lever"
+        out.append(f'<text class="{cls}" x="{ax:.1f}" y="{top + ph + 30 + (j % 3) * 14}" '
+                   f'text-anchor="{anchor}"><title>{escape(label)}</title>{escape(short)}</text>')
+    if first and first < len(names):
+        sep = left + (first - 0.5) * gap
+        out.append(f'<line class="grid" x1="{sep:.1f}" x2="{sep:.1f}" y1="{top - 14}" '
+                   f'y2="{top + ph + 70}" stroke-dasharray="2 3"/>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+__all__ = [
+    "PALETTE", "fan_chart", "front_coordinates", "nice_ticks", "parallel_coordinates",
+    "tradeoff_chart",
+]

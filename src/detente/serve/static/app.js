@@ -72,6 +72,7 @@ function whatIf() {
     const chosen = [$("#strategy-a").value, $("#strategy-b").value].filter(Boolean);
     let any = false;
     for (const s of new Set(chosen)) {
+      if ((setup.designs || {})[s]) { box.append(el("p", { class: "small design-note" }, setup.designs[s])); any = true; }
       for (const l of setup.strategyLevers[s] || []) { slider(l, box, false); any = true; if (l.id in settings) box.lastChild.querySelector("input").value = settings[l.id]; }
     }
     if (!any) box.append(el("p", { class: "small" }, "The chosen strategies have no uncertain settings."));
