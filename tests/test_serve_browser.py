@@ -200,3 +200,39 @@ def test_upload_a_broken_scenario_fix_it_and_run_it(page: Any,
     _wait_run(page, 0)
     assert "mini" in page.locator("#scenario").inner_text()
     assert page.locator("#charts svg").count() > 0
+
+
+def test_two_browsers_at_once(browser: Any, server: tuple[str, StoredRuns]) -> None:
+    """Two pages (separate contexts, as two people) run what-ifs at the same time; each gets
+    its own answer and the server goes on answering."""
+    base = server[0]
+    contexts = [browser.new_context(viewport={"width": 1300, "height": 1000}, bypass_csp=True)
+                for _ in range(2)]
+    try:
+        pages = [c.new_page() for c in contexts]
+        for pg in pages:
+            pg.goto(base + "/?worlds=64")
+        for pg in pages:
+            _wait_run(pg, 0)
+        settings = [-1.0, 1.0]
+        before = [_runs(pg) for pg in pages]
+        for pg, value in zip(pages, settings, strict=True):  # both in flight together
+            pg.locator(f'input[data-lever="{CAMP}"]').fill(str(value))
+        for pg, n in zip(pages, before, strict=True):
+            _wait_run(pg, n)
+        from detente.experiments import whatif
+        from detente.scenario import load_scenario
+        from detente.sim import trajectory_quantiles
+
+        sc = load_scenario("us-iran-2001")
+        lever = whatif.all_levers(sc)[CAMP]
+        for pg, value in zip(pages, settings, strict=True):
+            strategy = pg.locator("#strategy-a").input_value()
+            drawn = _series(pg, "dialogue")[strategy]
+            frame = trajectory_quantiles(sc, [strategy], 64, 0, values=lever.values(value))
+            g = frame[frame.metric == "dialogue"].sort_values("step")
+            assert drawn["p50"] == [round(float(x), 6) for x in g["p50"]], value
+        assert pages[0].request.get(base + "/api/health").json() == {"ok": True}
+    finally:
+        for c in contexts:
+            c.close()
