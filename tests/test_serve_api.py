@@ -60,6 +60,9 @@ def test_pages_load_and_refer_only_to_this_server(client: TestClient, runs: Stor
         assert r.status_code == 200, (url, r.text[:300])
         _local_only(r.text)
         assert "default-src 'self'" in r.headers["content-security-policy"]
+    setup = json.loads(re.search(r'id="setup">(.*?)</script>', client.get("/").text,
+                                 re.S).group(1))  # type: ignore[union-attr]
+    assert len(set(setup["defaults"])) == 2  # two options side by side
     assert runs.explore_id in client.get("/runs").text
     assert "expected value" in client.get(f"/runs/{runs.compare_id}").text
     assert client.get("/runs/nothing-here").status_code == 400

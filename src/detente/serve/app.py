@@ -271,8 +271,8 @@ def create_app(
         if unknown:
             raise InputError.single("strategy", f"unknown strategy {unknown[0]!r} "
                                     f"(this scenario has {', '.join(known)})")
-        picked = [a or next((o for o in options if o != b), ""),
-                  b if b is not None else next((o for o in options if o != a), "")]
+        first = a or next((o for o in options if o != b), "")
+        picked = [first, b if b is not None else next((o for o in options if o != first), "")]
         strategy_choices = [(x, x) for x in known] + [
             (d, f"{d} (designed)") for d in designs]
         setup = {
