@@ -40,7 +40,7 @@ def test_camp_strength_moves_every_member_between_its_bounds(flagship) -> None: 
 
 
 def test_key_levers_without_sensitivity_offer_camps_and_say_why(flagship) -> None:  # type: ignore[no-untyped-def]
-    levers, note = whatif.key_levers(flagship)
+    levers, note = whatif.key_levers(flagship.model_copy(update={"key_uncertainties": []}))
     ids = [lv.id for lv in levers]
     assert "camp[iran/conservative].clout" in ids
     assert "No Sobol sensitivity run" in note
@@ -52,10 +52,56 @@ def test_key_levers_follow_total_effect_indices(flagship) -> None:  # type: igno
     rng = np.random.default_rng(3)
     st = rng.uniform(0, 1, len(names))
     frame = pd.DataFrame({"parameter": names, "S1": st / 2, "ST": st})
-    levers, note = whatif.key_levers(flagship, frame, "run X", count=4)
+    unnamed = flagship.model_copy(update={"key_uncertainties": []})
+    levers, note = whatif.key_levers(unnamed, frame, "run X", count=4)
     expected = [names[i] for i in np.argsort(-st)[:4]]
     assert [lv.id for lv in levers] == expected
     assert "total-effect" in note and "run X" in note
+
+
+def test_the_scenarios_own_key_uncertainties_come_first(flagship) -> None:  # type: ignore[no-untyped-def]
+    named = flagship.key_uncertainties
+    assert 4 <= len(named) <= 6
+    names = [p.name for p in uncertainties(flagship) if p.name.startswith("parameters.")]
+    frame = pd.DataFrame({"parameter": names, "ST": np.random.default_rng().uniform(0, 1,
+                                                                                    len(names))})
+    for sens in (None, frame):  # before a Sobol run's ranking too
+        levers, note = whatif.key_levers(flagship, sens, "run X")
+        assert [lv.id for lv in levers] == [k.name for k in named]
+        assert "key_uncertainties" in note
+        for lever, k in zip(levers, named, strict=True):
+            assert (k.source or k.judgment or "") in lever.detail
+    assert "camp[iran/conservative].clout" in [k.name for k in named]
+
+
+def test_key_uncertainties_are_checked_with_their_lines(tmp_path: Path) -> None:
+    from detente.experiments.runner import scenario_hash
+    from detente.runs.scenario_text import scenario_from_text
+
+    text = Path(MINI).read_text()
+    section = ("key_uncertainties:\n"
+               "  - {name: parameters.demographic_drift, judgment: fixture}\n"
+               "  - {name: parameters.demographic_drif, judgment: fixture}\n"
+               "  - {name: parameters.demographic_drift, judgment: fixture}\n"
+               "  - {name: \"camp[east/reformist].clout\"}\n")
+    head = len(text.splitlines()) + 1  # the line of "key_uncertainties:"
+    with pytest.raises(InputError) as err:
+        scenario_from_text(text + section, "k.yaml")
+    shown = [str(p) for p in err.value.problems]
+    by_line = {p.line: p.message for p in err.value.problems}
+    assert sorted(p.line for p in err.value.problems) == [head + 2, head + 3, head + 4,
+                                                          head + 4], shown
+    assert '"parameters.demographic_drift"' in by_line[head + 2]  # the closest name
+    assert "listed twice" in by_line[head + 3]
+    # the mini scenario's camps have no uncertain clout, so no camp strength to move
+    assert any("not an uncertainty" in p.message and p.line == head + 4
+               for p in err.value.problems)
+    # the section changes no number: an empty one hashes as none; a good one loads
+    ok = scenario_from_text(text + section.split("  - {name: parameters.demographic_drif,")[0],
+                            "k.yaml")
+    assert [k.name for k in ok.key_uncertainties] == ["parameters.demographic_drift"]
+    assert scenario_hash(scenario_from_text(text + "key_uncertainties: []\n", "k.yaml")) == \
+        scenario_hash(scenario_from_text(text, "k.yaml"))
 
 
 def test_check_settings_refuses_unknown_and_out_of_range(flagship) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,8 @@ moves. A :class:`Lever` is one thing the analyst may move:
   ``s = -1``, linearly in between (the rule of :func:`detente.scenario.together.member_value`);
   a camp's strength is how the article's "hard-liners are stronger" reads in the model.
 
-:func:`key_levers` picks the few levers shown first: the uncertainties with the largest
+:func:`key_levers` picks the few levers shown first: those the scenario names in its
+``key_uncertainties`` section; without one, the uncertainties with the largest
 total-effect (Sobol ``ST``) indices of a stored sensitivity run when there is one (never
 rank correlations, which move from run to run), otherwise the camps' strength and the
 largest groups sampled together, with a note saying which rule chose them.
@@ -26,7 +27,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -35,11 +36,10 @@ from numpy.typing import NDArray
 from detente.errors import InputError, InputProblem, did_you_mean
 from detente.metrics import never_value
 from detente.scenario import Scenario
+from detente.scenario.key_uncertainties import CAMP_PREFIX, camp_id, camp_members
 from detente.scenario.together import SHIFT_HIGH, SHIFT_LOW, SHIFT_NOMINAL, Member, member_value
 from detente.scenario.uncertainty import UncertainParameter, uncertainties
 
-#: Prefix of a camp-strength lever's id.
-CAMP_PREFIX = "camp["
 #: Prefix of a strategy parameter's uncertainty (set with the strategy, not among the key levers).
 STRATEGY_PREFIX = "strategies["
 #: Levers shown first when nothing else says which matter.
@@ -144,27 +144,20 @@ def camp_levers(scenario: Scenario) -> list[Lever]:
     """
     params = {p.name: p for p in uncertainties(scenario)}
     names = {c.id: c.name for c in scenario.countries}
-    found: dict[tuple[str, str], list[Member]] = {}
-    for actor in scenario.actors:
-        if not actor.camp or not actor.country:
-            continue
-        p = params.get(f"actors[{actor.id}].clout")
-        if p is None:
-            continue
-        member = Member(p.name, float(p.low), float(p.nominal), float(p.high))
-        found.setdefault((actor.country, actor.camp), []).append(member)
+    found = {
+        k: [Member(p.name, float(p.low), float(p.nominal), float(p.high))
+            for p in (params[f"actors[{a}].clout"] for a in actors)]
+        for k, actors in camp_members(scenario).items()
+    }
     focal = _focal_country(scenario)
-    # a one-actor camp's strength is that actor's clout, a lever of its own already
-    order = sorted(
-        (k for k in found if len(found[k]) > 1), key=lambda k: (k[0] == focal, -len(found[k]))
-    )
+    order = sorted(found, key=lambda k: (k[0] == focal, -len(found[k])))
     levers = []
     for country, camp in order:
         members = tuple(found[(country, camp)])
         actors = [m.name.removeprefix("actors[").removesuffix("].clout") for m in members]
         levers.append(
             Lever(
-                id=f"{CAMP_PREFIX}{country}/{camp}].clout",
+                id=camp_id(country, camp),
                 label=f"{names.get(country, country)}: {camp} camp's strength",
                 low=SHIFT_LOW,
                 nominal=SHIFT_NOMINAL,
@@ -205,6 +198,10 @@ def key_levers(
 ) -> tuple[list[Lever], str]:
     """The levers shown first, and a sentence saying why these.
 
+    The scenario's own ``key_uncertainties`` come first when it names any (each lever's
+    detail then starts with the reason the scenario gives); then the largest Sobol ``ST``
+    of a stored sensitivity run; else the camps' strength and the largest groups.
+
     Parameters
     ----------
     scenario : Scenario
@@ -218,6 +215,14 @@ def key_levers(
         How many levers.
     """
     levers = all_levers(scenario)
+    named = [k for k in scenario.key_uncertainties if k.name in levers]
+    if named:
+        chosen = [replace(levers[k.name], detail=_why(k.source, k.judgment, levers[k.name]))
+                  for k in named]
+        return chosen, (
+            f"The {len(chosen)} key uncertainties the scenario names (its key_uncertainties "
+            "section), each with the reason it gives. Add any other uncertainty below."
+        )
     usable = sensitivity is not None and {"parameter", "ST"} <= set(sensitivity.columns)
     if usable:
         assert sensitivity is not None
@@ -244,6 +249,12 @@ def key_levers(
         "numbers sampled together. Add any other uncertainty below, or run "
         "`detente sensitivity` to rank them."
     )
+
+
+def _why(source: str | None, judgment: str | None, lever: Lever) -> str:
+    """A key uncertainty's reason, then what its lever moves."""
+    why = f"Why it matters: {source}" if source else f"Why it matters (judgment): {judgment}"
+    return f"{why}. Moves: {lever.detail}" if lever.detail else why
 
 
 def parse_settings(texts: Sequence[str]) -> dict[str, float]:

@@ -360,6 +360,14 @@ class Levers(Provenance):
     params: dict[str, LeverRange] = Field(min_length=1)
 
 
+class KeyUncertainty(Provenance):
+    """One of the few uncertainties the scenario's argument turns on (shown first by the
+    what-if page): an uncertainty, a ``sample_together`` group or a camp's strength
+    (``camp[<country>/<camp>].clout``), with why it matters."""
+
+    name: str = Field(min_length=1, max_length=200)
+
+
 class DesignedStrategy(Provenance):
     """A strategy found by ``detente design``: a scenario strategy with some parameters fixed.
 
@@ -720,6 +728,11 @@ class Scenario(Provenance):
         description="Strategies found by 'detente design' (scenario strategies with "
         "parameters fixed).",
     )
+    key_uncertainties: list[KeyUncertainty] = Field(
+        default_factory=list,
+        description="The few uncertainties the argument turns on, shown first by the "
+        "what-if page (no number of the engine depends on it).",
+    )
 
     @model_serializer(mode="wrap")
     def _without_empty_history(self, handler: SerializerFunctionWrapHandler) -> Any:
@@ -727,8 +740,8 @@ class Scenario(Provenance):
         data = handler(self)
         if isinstance(data, dict) and data.get("history", 0) is None:
             del data["history"]
-        # nor does one without levers or designed strategies
-        for key in ("levers", "designed"):
+        # nor does one without levers, designed strategies or key uncertainties
+        for key in ("levers", "designed", "key_uncertainties"):
             if isinstance(data, dict) and data.get(key, 0) == []:
                 del data[key]
         return data
@@ -1049,6 +1062,10 @@ def reference_problems(
     out.extend(ablation_problems(s))
     out.extend(not_sampled_problems(s))
     out.extend(sample_together_problems(s))
+    if s.key_uncertainties:
+        from detente.scenario.key_uncertainties import key_uncertainty_problems
+
+        out.extend(key_uncertainty_problems(s))
 
     if s.kind == "system":
         if not s.countries:
@@ -1417,6 +1434,7 @@ __all__ = [
     "Instrument",
     "Interval",
     "Issue",
+    "KeyUncertainty",
     "Metric",
     "NotSampled",
     "Observation",
