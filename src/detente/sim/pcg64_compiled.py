@@ -239,7 +239,7 @@ def seed_entropy(seed: int, key: tuple[int, ...]) -> NDArray[np.uint32]:
     return np.array(words, dtype=np.uint32)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _hashmix(value: np.uint64, hash_const: np.uint64) -> Any:
     """SeedSequence's ``hashmix``: the mixed word and the next hash constant."""
     value = value ^ hash_const
@@ -248,69 +248,99 @@ def _hashmix(value: np.uint64, hash_const: np.uint64) -> Any:
     return value ^ (value >> _XSHIFT), hash_const
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _mix(x: np.uint64, y: np.uint64) -> np.uint64:
     """SeedSequence's ``mix`` of a pool word with a hashed word."""
     result = (_MIX_MULT_L * x - _MIX_MULT_R * y) & _MASK32
     return result ^ (result >> _XSHIFT)
 
 
-@njit("uint64[:, ::1](uint32[::1], int64, int64)", cache=True)
-def _block_states(prefix: NDArray[np.uint32], first_block: int, n_blocks: int) -> Any:
-    """PCG64 states of blocks ``first_block ...`` (see :func:`block_states`).
+@njit(cache=True)
+def _absorb(
+    p0: np.uint64, p1: np.uint64, p2: np.uint64, p3: np.uint64,
+    word: np.uint64, hash_const: np.uint64, skip: int,
+) -> Any:
+    """Mix ``hashmix(word)`` into each pool word but the ``skip``-th, first to last.
 
-    The pool after the prefix words (the seed and the key) is the same for every block: it
-    is mixed once, and each block continues from it with its own index's words.
+    ``hashmix`` is applied anew for each pool word (its constant advances every time), as
+    in ``SeedSequence.mix_entropy``. Returns the pool and the hash constant.
+    """
+    if skip != 0:
+        hashed, hash_const = _hashmix(word, hash_const)
+        p0 = _mix(p0, hashed)
+    if skip != 1:
+        hashed, hash_const = _hashmix(word, hash_const)
+        p1 = _mix(p1, hashed)
+    if skip != 2:
+        hashed, hash_const = _hashmix(word, hash_const)
+        p2 = _mix(p2, hashed)
+    if skip != 3:
+        hashed, hash_const = _hashmix(word, hash_const)
+        p3 = _mix(p3, hashed)
+    return p0, p1, p2, p3, hash_const
+
+
+@njit(cache=True)
+def _output_word(word: np.uint64, hash_const: np.uint64) -> Any:
+    """One word of ``generate_state`` from a pool word, and the next hash constant."""
+    word = word ^ hash_const
+    hash_const = (hash_const * _MULT_B) & _MASK32
+    word = (word * hash_const) & _MASK32
+    return word ^ (word >> _XSHIFT), hash_const
+
+
+@njit(cache=True)
+def _pair(p_lo: np.uint64, p_hi: np.uint64, hash_const: np.uint64) -> Any:
+    """Two output words read as one little-endian uint64, and the next hash constant."""
+    low, hash_const = _output_word(p_lo, hash_const)
+    high, hash_const = _output_word(p_hi, hash_const)
+    return low | (high << _SHIFT32), hash_const
+
+
+@njit("void(uint32[::1], int64, uint64[:, ::1])", cache=True)
+def _block_states(prefix: NDArray[np.uint32], first_block: int, out: NDArray[np.uint64]) -> None:
+    """Write the PCG64 states of blocks ``first_block ...`` into ``out``'s rows.
+
+    See :func:`block_states`. The pool after the prefix words (the seed and the key) is the
+    same for every block: it is mixed once, and each block continues from it with its own
+    index's words. Scalars only (no array creation), which keeps the first compile short.
     """
     zero, one = np.uint64(0), np.uint64(1)
-    pool = np.empty(_POOL, dtype=np.uint64)
-    h = _INIT_A
-    for i in range(_POOL):  # the prefix has at least _POOL words (the padded seed)
-        pool[i], h = _hashmix(np.uint64(prefix[i]), h)
-    for src in range(_POOL):
-        for dst in range(_POOL):
-            if src != dst:
-                hashed, h = _hashmix(pool[src], h)
-                pool[dst] = _mix(pool[dst], hashed)
+    # the prefix has at least four words (the seed padded to the pool size)
+    p0, h = _hashmix(np.uint64(prefix[0]), _INIT_A)
+    p1, h = _hashmix(np.uint64(prefix[1]), h)
+    p2, h = _hashmix(np.uint64(prefix[2]), h)
+    p3, h = _hashmix(np.uint64(prefix[3]), h)
+    # every pool word into every other, so late words reach early ones
+    p0, p1, p2, p3, h = _absorb(p0, p1, p2, p3, p0, h, 0)
+    p0, p1, p2, p3, h = _absorb(p0, p1, p2, p3, p1, h, 1)
+    p0, p1, p2, p3, h = _absorb(p0, p1, p2, p3, p2, h, 2)
+    p0, p1, p2, p3, h = _absorb(p0, p1, p2, p3, p3, h, 3)
     for src in range(_POOL, len(prefix)):
-        for dst in range(_POOL):
-            hashed, h = _hashmix(np.uint64(prefix[src]), h)
-            pool[dst] = _mix(pool[dst], hashed)
+        p0, p1, p2, p3, h = _absorb(p0, p1, p2, p3, np.uint64(prefix[src]), h, -1)
 
-    out = np.empty((n_blocks, 4), dtype=np.uint64)
-    mixed = np.empty(_POOL, dtype=np.uint64)
-    words = np.empty(2 * _POOL, dtype=np.uint64)
-    for row in range(n_blocks):
+    for row in range(out.shape[0]):
         # the block index's words, lowest first (an int64 has at most two)
         b = np.uint64(first_block + row)
-        mixed[:] = pool
-        hb = h
-        while True:
-            for dst in range(_POOL):
-                hashed, hb = _hashmix(b & _MASK32, hb)
-                mixed[dst] = _mix(mixed[dst], hashed)
-            b >>= _SHIFT32
-            if b == zero:
-                break
-        # generate_state(4, uint64): eight words cycling over the pool
-        hb = _INIT_B
-        for i in range(2 * _POOL):
-            v = mixed[i % _POOL] ^ hb
-            hb = (hb * _MULT_B) & _MASK32
-            v = (v * hb) & _MASK32
-            words[i] = v ^ (v >> _XSHIFT)
-        # uint32 pairs read as little-endian uint64: (seed hi, seed lo, seq hi, seq lo)
-        seed_hi = words[0] | (words[1] << _SHIFT32)
-        seed_lo = words[2] | (words[3] << _SHIFT32)
-        seq_hi = words[4] | (words[5] << _SHIFT32)
-        seq_lo = words[6] | (words[7] << _SHIFT32)
+        q0, q1, q2, q3, hb = _absorb(p0, p1, p2, p3, b & _MASK32, h, -1)
+        b >>= _SHIFT32
+        if b != zero:
+            q0, q1, q2, q3, hb = _absorb(q0, q1, q2, q3, b, hb, -1)
+        # generate_state(4, uint64): eight words cycling over the pool, paired little-endian
+        # into (seed hi, seed lo, seq hi, seq lo)
+        seed_hi, hb = _pair(q0, q1, _INIT_B)
+        seed_lo, hb = _pair(q2, q3, hb)
+        seq_hi, hb = _pair(q0, q1, hb)
+        seq_lo, hb = _pair(q2, q3, hb)
         # pcg64_set_seed: inc = (initseq << 1) | 1; state = 0; step; state += initstate; step
         inc_hi = (seq_hi << one) | (seq_lo >> np.uint64(63))
         inc_lo = (seq_lo << one) | one
         hi, lo = affine(inc_hi, inc_lo, zero, one, seed_hi, seed_lo)
         hi, lo = affine(hi, lo, _M_HI, _M_LO, inc_hi, inc_lo)
-        out[row, 0], out[row, 1], out[row, 2], out[row, 3] = hi, lo, inc_hi, inc_lo
-    return out
+        out[row, 0] = hi
+        out[row, 1] = lo
+        out[row, 2] = inc_hi
+        out[row, 3] = inc_lo
 
 
 def block_states(
@@ -333,5 +363,6 @@ def block_states(
         raise ValueError("seed, key entries, first_block and n_blocks must be non-negative")
     if first_block + n_blocks > 2**63:
         raise ValueError(f"block indices must be below 2**63 (got {first_block + n_blocks - 1})")
-    prefix = seed_entropy(int(seed), tuple(int(k) for k in key))
-    return np.asarray(_block_states(prefix, int(first_block), int(n_blocks)))
+    out = np.empty((n_blocks, 4), dtype=np.uint64)
+    _block_states(seed_entropy(int(seed), tuple(int(k) for k in key)), int(first_block), out)
+    return out
