@@ -14,6 +14,9 @@ sits in, splitting the worlds of a run into chunks of whole blocks (run serially
 processes, or on a Dask cluster) yields exactly the same numbers: the design's requirement
 "same seed, same result, whatever the chunking or the executor".
 
+The generators are created on first use; compiled code that only needs their states gets
+them from :meth:`WorldRNG.pcg64_states` without creating them.
+
 Discrete draws (binomial, Poisson) are made by inverting the distribution function at one
 uniform per cell, so the generator state never depends on the parameters either.
 
