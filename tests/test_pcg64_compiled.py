@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numba import njit
 
 from detente.sim.pcg64_compiled import (
     JUMPS,
     advance_map,
     affine,
+    block_states,
     step,
     stream_states,
     threshold53,
     to_double,
 )
+from detente.sim.rng import WorldRNG, name_key
 
 
 @njit(cache=True)
@@ -83,3 +87,65 @@ def test_integer_thresholds_decide_as_the_float_comparison() -> None:
     np.testing.assert_array_equal(
         ks[:, None] < thresholds[None, :], u[:, None] < p[None, :]
     )
+
+
+def _numpy_states(seed: int, key: tuple[int, ...], first: int, n: int) -> np.ndarray:
+    """The states NumPy's own seeding gives blocks ``first ... first + n - 1``."""
+    return stream_states([_generator(seed, (*key, b)) for b in range(first, first + n)])
+
+
+_SEEDS = [0, 1, 2**32 - 1, 2**32, 2**63, 2**64 + 5, 2**128 - 1, 0xDEADBEEF_0123_4567_89AB_CDEF_0F1E]
+_KEYS = [
+    (),
+    (0,),
+    (2,),
+    (2**32,),
+    (2**32 - 1, 2**64 + 7, 0),
+    tuple(range(1, 40)),
+    name_key("perception", 1),
+    name_key("ipd", "noise", 3),
+]
+
+
+@pytest.mark.parametrize("seed", _SEEDS)
+def test_block_states_equal_numpys_seeding(seed: int) -> None:
+    for key in _KEYS:
+        for first, n in ((0, 3), (195, 2), (2**32 - 1, 2), (2**40 + 9, 1)):
+            np.testing.assert_array_equal(
+                block_states(seed, key, first, n), _numpy_states(seed, key, first, n),
+                err_msg=f"seed={seed} key={key} blocks {first}+{n}",
+            )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**130),
+    key=st.lists(st.integers(0, 2**70), max_size=6).map(tuple),
+    first=st.integers(0, 2**62),
+    n=st.integers(0, 3),
+)
+def test_block_states_equal_numpys_seeding_for_any_input(
+    seed: int, key: tuple[int, ...], first: int, n: int
+) -> None:
+    np.testing.assert_array_equal(block_states(seed, key, first, n), _numpy_states(seed, key, first, n))
+
+
+def test_block_states_refuse_negative_inputs() -> None:
+    for args in ((-1, (0,), 0, 1), (0, (0, -2), 0, 1), (0, (0,), -1, 1), (0, (0,), 0, -1)):
+        with pytest.raises(ValueError, match="non-negative"):
+            block_states(*args)
+    with pytest.raises(ValueError, match="2\\*\\*63"):
+        block_states(0, (0,), 2**63 - 1, 2)
+
+
+def test_world_rng_states_are_its_generators_states() -> None:
+    fresh = WorldRNG(11, (2, 5), 512, 1000)
+    states = fresh.pcg64_states()  # computed, the generators not made
+    np.testing.assert_array_equal(states, stream_states(list(WorldRNG(11, (2, 5), 512, 1000).generators)))
+    # the stream draws the same numbers after its states were read
+    np.testing.assert_array_equal(fresh.random(3), WorldRNG(11, (2, 5), 512, 1000).random(3))
+    # after draws the states follow the generators
+    drawn = WorldRNG(11, (2, 5), 512, 1000)
+    drawn.random(2)
+    np.testing.assert_array_equal(drawn.pcg64_states(), stream_states(list(drawn.generators)))
+    assert not np.array_equal(drawn.pcg64_states(), states)

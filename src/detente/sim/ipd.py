@@ -37,7 +37,6 @@ from detente.sim.strategies import STANDARD_PAYOFFS, Machine, Strategy, View, as
 
 try:
     from detente.sim import ipd_compiled
-    from detente.sim.pcg64_compiled import stream_states
 except ImportError:  # numba missing or broken: every match takes the turn-by-turn path
     ipd_compiled = None  # type: ignore[assignment]
 
@@ -168,7 +167,7 @@ def _compiled(
 ) -> MatchesResult:
     """All matches in compiled code (same numbers as the loop in :func:`matches`)."""
     assert ipd_compiled is not None
-    streams = np.stack([stream_states(list(r.generators)) for r in rngs])
+    streams = np.stack([r.pcg64_states() for r in rngs])
     # Fortran order, like the other path's (its table sums then add in the same order)
     act_a = np.empty((n, turns), dtype=np.uint8, order="F")
     act_b = np.empty((n, turns), dtype=np.uint8, order="F")

@@ -14,6 +14,9 @@ sits in, splitting the worlds of a run into chunks of whole blocks (run serially
 processes, or on a Dask cluster) yields exactly the same numbers: the design's requirement
 "same seed, same result, whatever the chunking or the executor".
 
+The generators are created on first use; compiled code that only needs their states gets
+them from :meth:`WorldRNG.pcg64_states` without creating them.
+
 Discrete draws (binomial, Poisson) are made by inverting the distribution function at one
 uniform per cell, so the generator state never depends on the parameters either.
 
@@ -102,23 +105,46 @@ class WorldRNG:
         self.key: tuple[int, ...] = tuple(int(k) for k in key)
         self.start = int(start)
         self.n = int(n)
-        first = start // BLOCK
-        n_blocks = -(-n // BLOCK)
-        self._generators = [
-            np.random.Generator(
-                np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(*self.key, b)))
-            )
-            for b in range(first, first + n_blocks)
-        ]
+        self._first_block = start // BLOCK
+        self._n_blocks = -(-n // BLOCK)
+        self._built: list[np.random.Generator] | None = None  # made on first use
 
     def __repr__(self) -> str:
         return f"WorldRNG(seed={self.seed}, key={self.key}, start={self.start}, n={self.n})"
+
+    @property
+    def _generators(self) -> list[np.random.Generator]:
+        """The blocks' generators, created on first use (seeding them is most of the cost of
+        a small stream, and compiled code needs only their states: :meth:`pcg64_states`)."""
+        if self._built is None:
+            self._built = [
+                np.random.Generator(
+                    np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(*self.key, b)))
+                )
+                for b in range(self._first_block, self._first_block + self._n_blocks)
+            ]
+        return self._built
 
     @property
     def generators(self) -> tuple[np.random.Generator, ...]:
         """The blocks' generators, first block first (for compiled code that reproduces their
         numbers, :mod:`detente.sim.pcg64_compiled`; drawing from them advances this stream)."""
         return tuple(self._generators)
+
+    def pcg64_states(self) -> NDArray[np.uint64]:
+        """The blocks' current PCG64 states, ``[n_blocks, 4]`` uint64, first block first.
+
+        Columns are ``(state hi, state lo, inc hi, inc lo)``
+        (:func:`detente.sim.pcg64_compiled.stream_states`). While nothing has been drawn the
+        states are computed in compiled code without creating the generators
+        (:func:`detente.sim.pcg64_compiled.block_states`, bit-identical); afterwards they are
+        read from the generators. Requires numba.
+        """
+        from detente.sim.pcg64_compiled import block_states, stream_states
+
+        if self._built is not None:
+            return stream_states(self._built)
+        return block_states(self.seed, self.key, self._first_block, self._n_blocks)
 
     def substream(self, *extra_key: int | str) -> WorldRNG:
         """Return an independent stream for the same worlds, keyed ``(*key, *extra_key)``.
