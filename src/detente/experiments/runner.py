@@ -8,6 +8,12 @@ strategy are evaluated in one stacked engine run (:mod:`detente.experiments.chun
 same numbers as one call per chunk. Chunks are written in batches (about once a second),
 each batch in one transaction; an interrupted run loses at most the batch in flight, never
 half a chunk.
+
+On an evaluator that runs several tasks at once (a Dask cluster: ``slots``), the work is
+cut into at least :data:`TASKS_PER_SLOT` tasks per slot, and when the evaluator allows it
+(``shards``) the tasks write their rows to Parquet shard files beside the database, which
+the client loads with their done markers (:mod:`detente.store.shards`): nothing computed
+is lost when a worker or the client dies, and nothing is stored twice.
 """
 
 from __future__ import annotations
@@ -20,7 +26,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, cast
 
 import pandas as pd
@@ -45,14 +50,19 @@ from detente.experiments.chunks import (
     plan_chunks,
     run_stacked_task,
     run_task,
+    shard_task,
 )
-from detente.experiments.executors import Evaluator, InProcessEvaluator
+from detente.experiments.executors import Evaluator, InProcessEvaluator, source_digest
 from detente.scenario import Scenario
 from detente.sim.rng import BLOCK
+from detente.store import shards
 from detente.store.duckdb import ChunkResult, ResultStore, RunInfo
 
 MODEL_ENV = "DETENTE_MODEL"
 DEFAULT_MODEL = "detente.sim:summarize"
+#: Tasks per slot of a parallel evaluator (at least): enough that workers finishing early
+#: find more work, few enough that each task still stacks many states.
+TASKS_PER_SLOT = 4
 #: Packages whose source determines the numbers a run produces.
 _CODE_PACKAGES = ("detente.sim", "detente.bargaining", "detente.scenario")
 
@@ -89,17 +99,7 @@ def model_name(model: Any) -> str:
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """Package version plus a hash of the source that determines results."""
-    h = hashlib.sha256()
-    for pkg in _CODE_PACKAGES:
-        try:
-            mod = importlib.import_module(pkg)
-        except ImportError:
-            continue
-        root = Path(getattr(mod, "__file__", "") or "").parent
-        for path in sorted(root.rglob("*.py")):
-            h.update(path.relative_to(root).as_posix().encode())
-            h.update(path.read_bytes())
-    return f"{detente.__version__}+{h.hexdigest()[:12]}"
+    return f"{detente.__version__}+{source_digest(_CODE_PACKAGES)}"
 
 
 def scenario_hash(scenario: Scenario) -> str:
@@ -326,20 +326,34 @@ def run_experiment(
     # detente's own engine runs a group of states in one stacked call; any other model keeps
     # the per-state protocol. The numbers of every chunk are the same either way.
     stacked = is_default_engine(model)
+    task_fn = run_stacked_task if stacked else run_task
+    shared: dict[str, Any] = {"scenario": plan.scenario, "seed": plan.seed}
+    if not stacked:
+        shared["model"] = model
+    folder = shards.shard_folder(store.path, run_id)
+    if not resume:
+        shards.clear(folder)  # shards of an earlier run of the same id started afresh
     computed = reused = 0
     worlds_done = 0
     traces: dict[tuple[str, int], tuple[tuple[str, ...], Mapping[str, Any]]] = {}
     with evaluator, _progress(console, progress) as bar:
+        slots = int(getattr(evaluator, "slots", 1))
+        min_tasks = TASKS_PER_SLOT * slots if slots > 1 else 1
+        token = shards.prepare(folder) if getattr(evaluator, "shards", False) else None
         for attempt in range(3):
+            # Shards an interrupted client (or an earlier attempt) did not load yet.
+            loaded = store.load_shards(run_id, folder)
             done = store.done_chunks(run_id)
             todo = [c for c in chunks if c.key not in done]
             if attempt == 0:
-                reused = len(chunks) - len(todo)
+                reused = len(chunks) - len(todo)  # with the shards of an earlier call
+            else:
+                computed += loaded
             if not todo:
                 break
             tasks: list[Any] = (
-                group_stacked_tasks(todo, records, trace) if stacked
-                else group_tasks(todo, records)
+                group_stacked_tasks(todo, records, trace, min_tasks) if stacked
+                else group_tasks(todo, records, min_tasks)
             )
             task_id = bar.add_task(
                 description or f"{plan.kind} {plan.scenario.id}",
@@ -349,14 +363,13 @@ def run_experiment(
             pending: list[ChunkResult] = []
             last = time.monotonic()
             started = time.monotonic()
+            fn: Any = task_fn
+            kwargs = dict(shared)
+            if token is not None:
+                fn = shard_task
+                kwargs.update(task_fn=task_fn, shard_dir=str(folder), token=token)
             try:
-                for results in evaluator.imap_unordered(
-                    run_stacked_task if stacked else run_task,
-                    tasks,
-                    scenario=plan.scenario,
-                    seed=plan.seed,
-                    **({} if stacked else {"model": model}),
-                ):
+                for results in evaluator.imap_unordered(fn, tasks, **kwargs):
                     pending.extend(results)
                     traces.update(
                         ((r.strategy, r.state), r.steps) for r in results if r.steps is not None
@@ -380,6 +393,7 @@ def run_experiment(
     if missing:
         raise RuntimeError(f"run {run_id}: {missing} chunks still missing after 3 attempts")
     store.finish_run(run_id)
+    shards.clear(folder)
     seconds = time.perf_counter() - t0
     return RunResult(
         run_id=run_id,
