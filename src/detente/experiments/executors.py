@@ -217,11 +217,13 @@ class DaskEvaluator:
         scattered = {
             k: client.scatter(v, broadcast=True, hash=False) for k, v in shared.items()
         }
+        import cloudpickle
+
         futures = client.map(
-            checked_call,
+            _by_value(_checked_call),
             list(items),
             pure=False,
-            detente_fn=fn,
+            detente_fn=cloudpickle.dumps(fn),
             detente_identity=worker_identity(),
             **scattered,
         )
@@ -229,8 +231,10 @@ class DaskEvaluator:
             for fut in as_completed(futures):
                 try:
                     yield fut.result()
-                except WorkerMismatchError as exc:
-                    raise _mismatch_error(self.scheduler, str(exc)) from None
+                except RuntimeError as exc:
+                    if not str(exc).startswith(_MISMATCH):
+                        raise
+                    raise _scheduler_problem(self.scheduler, _mismatch_line(str(exc))) from None
         finally:
             client.cancel(futures)
 
@@ -286,43 +290,86 @@ def worker_identity() -> str:
     return ", ".join(parts)
 
 
-class WorkerMismatchError(RuntimeError):
-    """A task ran on a worker whose :func:`worker_identity` is not the client's."""
+_MISMATCH = "detente-worker-mismatch: "
+"""Start of the error a task raises on a worker that runs another detente (a built-in
+exception, so that a worker with another detente can still send it back)."""
 
 
-def checked_call(item: Any, *, detente_fn: Callable[..., R], detente_identity: str,
-                 **shared: Any) -> R:
-    """``detente_fn(item, **shared)`` on a worker, after checking it runs the client's code.
+def _identity_probe() -> str:
+    """This process's :func:`worker_identity`, or what stands in for it.
 
-    Raises
-    ------
-    WorkerMismatchError
-        Naming the worker and both identities.
+    Sent to workers *by value* (see :func:`_by_value`), so that a worker running another
+    detente -- one without this module's functions, or none at all -- can still answer.
     """
-    mine = worker_identity()
-    if mine != detente_identity:
-        raise WorkerMismatchError(_mismatch_text(_this_worker(), mine, detente_identity))
-    return detente_fn(item, **shared)
+    import importlib
 
-
-def _this_worker() -> str:
     try:
-        from distributed import get_worker
+        module = importlib.import_module("detente.experiments.executors")
+        return str(module.worker_identity())
+    except Exception:
+        try:
+            version = importlib.import_module("detente").__version__
+        except Exception:
+            return "no importable detente"
+        return f"detente {version} (without worker checks: an older detente)"
 
-        return str(get_worker().address)
-    except (ImportError, ValueError):
-        return f"pid {os.getpid()}"
+
+def _checked_call(item: Any, *, detente_fn: bytes, detente_identity: str, **shared: Any) -> Any:
+    """Run the pickled ``detente_fn(item, **shared)`` after checking this worker runs the
+    client's detente; else raise a ``RuntimeError`` starting with ``_MISMATCH``.
+
+    Sent by value; unpickles the task's function only after the check, so a worker with
+    another detente fails with the check's message rather than an unpickling error.
+    """
+    import os as _os
+
+    import cloudpickle
+
+    mine = _identity_probe()
+    if mine != detente_identity:
+        try:
+            from distributed import get_worker
+
+            where = str(get_worker().address)
+        except Exception:
+            where = f"pid {_os.getpid()}"
+        raise RuntimeError(
+            f"{_MISMATCH}Dask worker {where} runs {mine}, but this client runs "
+            f"{detente_identity}"
+        )
+    return cloudpickle.loads(detente_fn)(item, **shared)
 
 
-def _mismatch_text(worker: str, theirs: str, ours: str) -> str:
-    return (
-        f"Dask worker {worker} runs {theirs}, but this client runs {ours}; start the "
-        "workers from the same detente installation (and versions of its libraries)"
+def _by_value(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` as a fresh function object that cloudpickle sends by value (its code, not a
+    reference to this module, which a worker with another detente may not have)."""
+    import types
+
+    copy = types.FunctionType(
+        fn.__code__, {"__builtins__": __builtins__, "_MISMATCH": _MISMATCH,
+                      "_identity_probe": _by_value(_identity_probe)
+                      if fn is not _identity_probe else None,
+                      "Any": Any},
+        fn.__name__, fn.__defaults__, fn.__closure__,
     )
+    copy.__kwdefaults__ = fn.__kwdefaults__
+    copy.__qualname__ = f"<by value>.{fn.__name__}"
+    copy.__module__ = "__main__"
+    return copy
 
 
-def _mismatch_error(scheduler: str, text: str) -> InputError:
-    return _scheduler_problem(scheduler, text)
+def _mismatch_line(text: str) -> str:
+    """One line saying which worker differs and how (only the parts of the two identities
+    that differ)."""
+    head, _, rest = text.removeprefix(_MISMATCH).partition(" runs ")
+    theirs, _, ours = rest.partition(", but this client runs ")
+    a, b = theirs.split(", "), ours.split(", ")
+    diff = [i for i in range(max(len(a), len(b))) if a[i:i + 1] != b[i:i + 1]] or [0]
+    return (
+        f"{head} runs {', '.join(a[i] for i in diff if i < len(a))}, but this client runs "
+        f"{', '.join(b[i] for i in diff if i < len(b))}; start the workers from the same "
+        "detente installation and libraries"
+    )
 
 
 def check_workers(client: Any, scheduler: str) -> None:
@@ -334,10 +381,14 @@ def check_workers(client: Any, scheduler: str) -> None:
         One line naming the first mismatching worker.
     """
     ours = worker_identity()
-    theirs: dict[str, str] = client.run(worker_identity)
+    theirs: dict[str, str] = client.run(_by_value(_identity_probe))
     for address, identity in sorted(theirs.items()):
         if identity != ours:
-            raise _mismatch_error(scheduler, _mismatch_text(address, identity, ours))
+            raise _scheduler_problem(
+                scheduler,
+                _mismatch_line(f"Dask worker {address} runs {identity}, but this client "
+                               f"runs {ours}"),
+            )
 
 
 def _wait_for_a_worker(client: Any, scheduler: str) -> None:
@@ -369,13 +420,7 @@ def make_evaluator(
     InputError
         For both ``scheduler`` and ``scheduler_file``, a bad address or a bad file.
     """
-    if scheduler_file is not None:
-        if scheduler is not None:
-            raise InputError.single(
-                "<command line>",
-                "--scheduler and --scheduler-file both name a scheduler; give one of them",
-            )
-        return DaskEvaluator(scheduler_file_address(scheduler_file))
+    scheduler = resolve_scheduler(scheduler, scheduler_file)
     choice = scheduler if scheduler is not None else os.environ.get(SCHEDULER_ENV, "")
     choice = choice.strip()
     if choice.lower() in ("", "none", "in-process", "inprocess"):
@@ -383,6 +428,24 @@ def make_evaluator(
     if choice == "local":
         return DaskEvaluator(choice)
     return DaskEvaluator(scheduler_address(choice))
+
+
+def resolve_scheduler(scheduler: str | None, scheduler_file: str | Path | None) -> str | None:
+    """``--scheduler``, or the address in ``--scheduler-file`` (at most one of them).
+
+    Raises
+    ------
+    InputError
+        When both are given, or the file is not a usable scheduler file.
+    """
+    if scheduler_file is None:
+        return scheduler
+    if scheduler is not None:
+        raise InputError.single(
+            "<command line>",
+            "--scheduler and --scheduler-file both name a scheduler; give one of them",
+        )
+    return scheduler_file_address(scheduler_file)
 
 
 def scheduler_file_address(path: str | Path) -> str:

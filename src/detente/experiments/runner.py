@@ -312,82 +312,84 @@ def run_experiment(
         settings={**plan.settings, "chunk_worlds": chunk_worlds},
     )
     t0 = time.perf_counter()
-    if resume and store.run_status(run_id) is not None:
-        # Resume with the chunking the run started with, so done markers line up.
-        stored = store.run_info(run_id)["settings"].get("chunk_worlds")
-        if stored:
-            chunk_worlds = int(stored)
-            info = replace(info, settings={**info.settings, "chunk_worlds": chunk_worlds})
-    store.start_run(info, plan.states, resume=resume)
-    chunks = plan_chunks(len(plan.states), plan.strategies, plan.worlds, chunk_worlds)
-    names = [str(c) for c in plan.states.columns]
-    records = [dict(zip(names, map(float, row), strict=True)) for row in plan.states.to_numpy()]
     evaluator = evaluator or InProcessEvaluator()
-    # detente's own engine runs a group of states in one stacked call; any other model keeps
-    # the per-state protocol. The numbers of every chunk are the same either way.
-    stacked = is_default_engine(model)
-    task_fn = run_stacked_task if stacked else run_task
-    shared: dict[str, Any] = {"scenario": plan.scenario, "seed": plan.seed}
-    if not stacked:
-        shared["model"] = model
-    folder = shards.shard_folder(store.path, run_id)
-    if not resume:
-        shards.clear(folder)  # shards of an earlier run of the same id started afresh
-    computed = reused = 0
-    worlds_done = 0
-    traces: dict[tuple[str, int], tuple[tuple[str, ...], Mapping[str, Any]]] = {}
-    with evaluator, _progress(console, progress) as bar:
-        slots = int(getattr(evaluator, "slots", 1))
-        min_tasks = TASKS_PER_SLOT * slots if slots > 1 else 1
-        token = shards.prepare(folder) if getattr(evaluator, "shards", False) else None
-        for attempt in range(3):
-            # Shards an interrupted client (or an earlier attempt) did not load yet.
-            loaded = store.load_shards(run_id, folder)
-            done = store.done_chunks(run_id)
-            todo = [c for c in chunks if c.key not in done]
-            if attempt == 0:
-                reused = len(chunks) - len(todo)  # with the shards of an earlier call
-            else:
-                computed += loaded
-            if not todo:
-                break
-            tasks: list[Any] = (
-                group_stacked_tasks(todo, records, trace, min_tasks) if stacked
-                else group_tasks(todo, records, min_tasks)
-            )
-            task_id = bar.add_task(
-                description or f"{plan.kind} {plan.scenario.id}",
-                total=len(todo),
-                rate="",
-            )
-            pending: list[ChunkResult] = []
-            last = time.monotonic()
-            started = time.monotonic()
-            fn: Any = task_fn
-            kwargs = dict(shared)
-            if token is not None:
-                fn = shard_task
-                kwargs.update(task_fn=task_fn, shard_dir=str(folder), token=token)
-            try:
-                for results in evaluator.imap_unordered(fn, tasks, **kwargs):
-                    pending.extend(results)
-                    traces.update(
-                        ((r.strategy, r.state), r.steps) for r in results if r.steps is not None
-                    )
-                    worlds_done += sum(r.world_count for r in results)
-                    elapsed = max(time.monotonic() - started, 1e-9)
-                    bar.update(
-                        task_id,
-                        advance=len(results),
-                        rate=f"{worlds_done / elapsed:,.0f} worlds/s",
-                    )
-                    if time.monotonic() - last >= flush_seconds:
-                        computed += store.write_chunks(run_id, pending)
-                        pending = []
-                        last = time.monotonic()
-            finally:
-                # Keep what finished, also on Ctrl-C.
-                computed += store.write_chunks(run_id, pending)
+    # Connect (a cluster checks its workers) before anything is written.
+    with evaluator:
+        if resume and store.run_status(run_id) is not None:
+            # Resume with the chunking the run started with, so done markers line up.
+            stored = store.run_info(run_id)["settings"].get("chunk_worlds")
+            if stored:
+                chunk_worlds = int(stored)
+                info = replace(info, settings={**info.settings, "chunk_worlds": chunk_worlds})
+        store.start_run(info, plan.states, resume=resume)
+        chunks = plan_chunks(len(plan.states), plan.strategies, plan.worlds, chunk_worlds)
+        names = [str(c) for c in plan.states.columns]
+        records = [dict(zip(names, map(float, row), strict=True)) for row in plan.states.to_numpy()]
+        # detente's own engine runs a group of states in one stacked call; any other model keeps
+        # the per-state protocol. The numbers of every chunk are the same either way.
+        stacked = is_default_engine(model)
+        task_fn = run_stacked_task if stacked else run_task
+        shared: dict[str, Any] = {"scenario": plan.scenario, "seed": plan.seed}
+        if not stacked:
+            shared["model"] = model
+        folder = shards.shard_folder(store.path, run_id)
+        if not resume:
+            shards.clear(folder)  # shards of an earlier run of the same id started afresh
+        computed = reused = 0
+        worlds_done = 0
+        traces: dict[tuple[str, int], tuple[tuple[str, ...], Mapping[str, Any]]] = {}
+        with _progress(console, progress) as bar:
+            slots = int(getattr(evaluator, "slots", 1))
+            min_tasks = TASKS_PER_SLOT * slots if slots > 1 else 1
+            token = shards.prepare(folder) if getattr(evaluator, "shards", False) else None
+            for attempt in range(3):
+                # Shards an interrupted client (or an earlier attempt) did not load yet.
+                loaded = store.load_shards(run_id, folder)
+                done = store.done_chunks(run_id)
+                todo = [c for c in chunks if c.key not in done]
+                if attempt == 0:
+                    reused = len(chunks) - len(todo)  # with the shards of an earlier call
+                else:
+                    computed += loaded
+                if not todo:
+                    break
+                tasks: list[Any] = (
+                    group_stacked_tasks(todo, records, trace, min_tasks) if stacked
+                    else group_tasks(todo, records, min_tasks)
+                )
+                task_id = bar.add_task(
+                    description or f"{plan.kind} {plan.scenario.id}",
+                    total=len(todo),
+                    rate="",
+                )
+                pending: list[ChunkResult] = []
+                last = time.monotonic()
+                started = time.monotonic()
+                fn: Any = task_fn
+                kwargs = dict(shared)
+                if token is not None:
+                    fn = shard_task
+                    kwargs.update(task_fn=task_fn, shard_dir=str(folder), token=token)
+                try:
+                    for results in evaluator.imap_unordered(fn, tasks, **kwargs):
+                        pending.extend(results)
+                        traces.update(
+                            ((r.strategy, r.state), r.steps) for r in results if r.steps is not None
+                        )
+                        worlds_done += sum(r.world_count for r in results)
+                        elapsed = max(time.monotonic() - started, 1e-9)
+                        bar.update(
+                            task_id,
+                            advance=len(results),
+                            rate=f"{worlds_done / elapsed:,.0f} worlds/s",
+                        )
+                        if time.monotonic() - last >= flush_seconds:
+                            computed += store.write_chunks(run_id, pending)
+                            pending = []
+                            last = time.monotonic()
+                finally:
+                    # Keep what finished, also on Ctrl-C.
+                    computed += store.write_chunks(run_id, pending)
     finished = store.done_chunks(run_id)
     missing = sum(1 for c in chunks if c.key not in finished)
     if missing:
