@@ -21,10 +21,12 @@ later is caught too.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib
 import json
+import logging
 import os
 import platform
 import socket
@@ -42,6 +44,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 SCHEDULER_ENV = "DETENTE_SCHEDULER"
+_CLIENT_LOG = logging.getLogger("distributed.client")
 CONNECT_TIMEOUT = 10.0
 """Seconds to wait for a remote scheduler to answer."""
 
@@ -146,6 +149,7 @@ class DaskEvaluator:
         self.shards = shards
         self._cluster: Any = None
         self._client: Any = None
+        self._log_level = logging.NOTSET
 
     @property
     def slots(self) -> int:
@@ -165,6 +169,10 @@ class DaskEvaluator:
                 "<command line>",
                 "--scheduler needs Dask: pip install 'detente[dask]'",
             ) from None
+        # A lost scheduler is said in one line (imap_unordered); the client's own log
+        # would add a traceback per reconnection attempt.
+        self._log_level = _CLIENT_LOG.level
+        _CLIENT_LOG.setLevel(logging.CRITICAL)
         try:
             if self.scheduler == "local":
                 self._cluster = LocalCluster(
@@ -190,11 +198,15 @@ class DaskEvaluator:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._client is not None:
-            self._client.close()
-        if self._cluster is not None:
-            self._cluster.close()
-        self._client = self._cluster = None
+        try:
+            if self._client is not None:
+                with contextlib.suppress(*_cluster_faults(), OSError, TimeoutError):
+                    self._client.close()
+            if self._cluster is not None:
+                self._cluster.close()
+        finally:
+            self._client = self._cluster = None
+            _CLIENT_LOG.setLevel(self._log_level)
 
     def imap_unordered(
         self, fn: Callable[..., R], items: Sequence[Any], **shared: Any
@@ -205,38 +217,73 @@ class DaskEvaluator:
         (:func:`worker_identity`); a worker that does not ends the call with an
         :class:`~detente.errors.InputError` naming it.
         """
+        import cloudpickle
         from distributed import as_completed
 
         client = self._client
         if client is None:
             raise RuntimeError("use DaskEvaluator as a context manager")
-        # hash=False: a fresh key per call. With content-hashed keys, a second call with the
-        # same shared data (calibration and hindcast call many times) can re-scatter a key
-        # the scheduler is still releasing from the first, and its tasks are then cancelled
-        # for "lost dependencies".
-        scattered = {
-            k: client.scatter(v, broadcast=True, hash=False) for k, v in shared.items()
-        }
-        import cloudpickle
-
-        futures = client.map(
-            _by_value(_checked_call),
-            list(items),
-            pure=False,
-            detente_fn=cloudpickle.dumps(fn),
-            detente_identity=worker_identity(),
-            **scattered,
-        )
+        try:
+            # hash=False: a fresh key per call. With content-hashed keys, a second call with
+            # the same shared data (calibration and hindcast call many times) can re-scatter
+            # a key the scheduler is still releasing from the first, and its tasks are then
+            # cancelled for "lost dependencies". The task's function goes along pickled, to
+            # be unpickled on the worker only once its code is checked (_checked_call).
+            scattered = {
+                k: client.scatter(v, broadcast=True, hash=False)
+                for k, v in {**shared, "detente_fn": cloudpickle.dumps(fn)}.items()
+            }
+            futures = client.map(
+                _by_value(_checked_call),
+                list(items),
+                pure=False,
+                detente_identity=worker_identity(),
+                **scattered,
+            )
+        except _cluster_faults() as exc:
+            raise self._fault(exc) from None
         try:
             for fut in as_completed(futures):
                 try:
-                    yield fut.result()
+                    result = fut.result()
                 except RuntimeError as exc:
                     if not str(exc).startswith(_MISMATCH):
                         raise
                     raise _scheduler_problem(self.scheduler, _mismatch_line(str(exc))) from None
+                except _cluster_faults() as exc:
+                    raise self._fault(exc) from None
+                yield result
         finally:
-            client.cancel(futures)
+            with contextlib.suppress(*_cluster_faults()):
+                client.cancel(futures)
+
+    def _fault(self, exc: BaseException) -> InputError:
+        """One line for a cluster that failed under the run: tasks whose workers kept dying,
+        or a scheduler gone."""
+        name = type(exc).__name__
+        if name == "KilledWorker":
+            task = exc.args[0] if exc.args else "?"
+            tries = exc.args[2] if len(exc.args) > 2 else "several"
+            what = (f"Dask gave up on task {task}: the workers running it died {tries} times "
+                    "(out of memory, or killed)")
+        else:
+            reason = getattr(exc, "reason", None) or " ".join(str(exc).split())[:120] or name
+            what = f"lost the Dask scheduler ({reason})"
+        return _scheduler_problem(
+            self.scheduler, f"{what}; what finished is kept: rerun with --resume"
+        )
+
+
+def _cluster_faults() -> tuple[type[BaseException], ...]:
+    """The exceptions of a cluster failing under a run (not of a task's own code)."""
+    import concurrent.futures
+
+    from distributed.client import FutureCancelledError
+    from distributed.comm import CommClosedError
+    from distributed.scheduler import KilledWorker
+
+    return (KilledWorker, FutureCancelledError, concurrent.futures.CancelledError,
+            CommClosedError)
 
 
 def usable_cpus() -> int:
