@@ -32,6 +32,7 @@ import platform
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -230,7 +231,7 @@ class DaskEvaluator:
             # cancelled for "lost dependencies". The task's function goes along pickled, to
             # be unpickled on the worker only once its code is checked (_checked_call).
             scattered = {
-                k: client.scatter(v, broadcast=True, hash=False)
+                k: _scatter(client, v)
                 for k, v in {**shared, "detente_fn": cloudpickle.dumps(fn)}.items()
             }
             futures = client.map(
@@ -261,17 +262,36 @@ class DaskEvaluator:
         """One line for a cluster that failed under the run: tasks whose workers kept dying,
         or a scheduler gone."""
         name = type(exc).__name__
+        cancelled = getattr(exc, "reason", None)
         if name == "KilledWorker":
             task = exc.args[0] if exc.args else "?"
             tries = exc.args[2] if len(exc.args) > 2 else "several"
             what = (f"Dask gave up on task {task}: the workers running it died {tries} times "
                     "(out of memory, or killed)")
+        elif cancelled == "scheduler-connection-lost":
+            what = "lost the Dask scheduler"
+        elif cancelled:
+            what = (f"Dask cancelled the run's tasks ({cancelled}): every worker holding the "
+                    "run's shared data (the scenario) died")
         else:
-            reason = getattr(exc, "reason", None) or " ".join(str(exc).split())[:120] or name
-            what = f"lost the Dask scheduler ({reason})"
+            reason = " ".join(str(exc).split())[:160] or name
+            what = f"the Dask cluster failed under the run ({reason})"
         return _scheduler_problem(
             self.scheduler, f"{what}; what finished is kept: rerun with --resume"
         )
+
+
+def _scatter(client: Any, value: Any, attempts: int = 3) -> Any:
+    """``value`` scattered to every worker; tried again when a worker dies during the
+    broadcast (the scheduler then closes the call's connection)."""
+    from distributed.comm import CommClosedError
+
+    for _ in range(attempts - 1):
+        try:
+            return client.scatter(value, broadcast=True, hash=False)
+        except CommClosedError:
+            time.sleep(1.0)
+    return client.scatter(value, broadcast=True, hash=False)
 
 
 def _cluster_faults() -> tuple[type[BaseException], ...]:
