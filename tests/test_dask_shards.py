@@ -337,3 +337,26 @@ def test_a_worker_that_changes_mid_run_is_named_by_its_task(
         monkeypatch.setattr(executors, "_identity_probe", lambda: "detente 0.0.2 (source d)")
         with pytest.raises(InputError, match=r"Dask worker inproc://\S+ runs detente 0.0.2"):
             list(ev.imap_unordered(_task_sum, [1, 2]))
+
+
+def test_cluster_faults_are_one_line_each() -> None:
+    pytest.importorskip("distributed")
+    from distributed.client import FutureCancelledError
+    from distributed.comm import CommClosedError
+    from distributed.scheduler import KilledWorker
+
+    ev = DaskEvaluator("tcp://10.0.0.1:8786")
+    cases = [
+        (KilledWorker("task-1", "tcp://10.0.0.2:1", 3), "Dask gave up on task task-1: the "
+         "workers running it died 3 times"),
+        (FutureCancelledError("k", "scheduler-connection-lost"), "lost the Dask scheduler;"),
+        (FutureCancelledError("k", "already forgotten"), "Dask cancelled the run's tasks "
+         "(already forgotten): every worker holding"),
+        (CommClosedError("Stream is closed"), "the Dask cluster failed under the run "
+         "(Stream is closed)"),
+    ]
+    for exc, words in cases:
+        message = str(ev._fault(exc))
+        assert words in message, message
+        assert message.endswith("what finished is kept: rerun with --resume")
+        assert "--scheduler 'tcp://10.0.0.1:8786'" in message and "\n" not in message
