@@ -23,7 +23,7 @@ import importlib
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, cast
@@ -34,6 +34,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -241,6 +242,41 @@ def _progress(console: Console | None, enabled: bool) -> Progress:
     )
 
 
+def _store_as_they_finish(
+    finishing: Iterator[list[ChunkResult]],
+    store: ResultStore,
+    run_id: str,
+    bar: Progress,
+    task_id: TaskID,
+    traces: dict[tuple[str, int], tuple[tuple[str, ...], Mapping[str, Any]]],
+    flush_seconds: float,
+) -> tuple[int, int]:
+    """Store the chunks of tasks as they finish, in a batch about every ``flush_seconds``,
+    and the rest when the iteration ends (also on Ctrl-C or a failure); collect their
+    traces into ``traces``. Returns (chunks stored, worlds received)."""
+    pending: list[ChunkResult] = []
+    stored = worlds = 0
+    started = last = time.monotonic()
+    try:
+        for results in finishing:
+            pending.extend(results)
+            traces.update(((r.strategy, r.state), r.steps) for r in results if r.steps is not None)
+            worlds += sum(r.world_count for r in results)
+            elapsed = max(time.monotonic() - started, 1e-9)
+            bar.update(task_id, advance=len(results), rate=f"{worlds / elapsed:,.0f} worlds/s")
+            if time.monotonic() - last >= flush_seconds:
+                stored += store.write_chunks(run_id, pending)
+                pending = []
+                last = time.monotonic()
+    finally:
+        close = getattr(finishing, "close", None)
+        if close is not None:  # stop the evaluator's tasks now, while it is still open
+            close()
+        # Keep what finished, also on Ctrl-C.
+        stored += store.write_chunks(run_id, pending)
+    return stored, worlds
+
+
 def run_experiment(
     plan: ExperimentPlan,
     store: ResultStore,
@@ -362,34 +398,17 @@ def run_experiment(
                     total=len(todo),
                     rate="",
                 )
-                pending: list[ChunkResult] = []
-                last = time.monotonic()
-                started = time.monotonic()
                 fn: Any = task_fn
                 kwargs = dict(shared)
                 if token is not None:
                     fn = shard_task
                     kwargs.update(task_fn=task_fn, shard_dir=str(folder), token=token)
-                try:
-                    for results in evaluator.imap_unordered(fn, tasks, **kwargs):
-                        pending.extend(results)
-                        traces.update(
-                            ((r.strategy, r.state), r.steps) for r in results if r.steps is not None
-                        )
-                        worlds_done += sum(r.world_count for r in results)
-                        elapsed = max(time.monotonic() - started, 1e-9)
-                        bar.update(
-                            task_id,
-                            advance=len(results),
-                            rate=f"{worlds_done / elapsed:,.0f} worlds/s",
-                        )
-                        if time.monotonic() - last >= flush_seconds:
-                            computed += store.write_chunks(run_id, pending)
-                            pending = []
-                            last = time.monotonic()
-                finally:
-                    # Keep what finished, also on Ctrl-C.
-                    computed += store.write_chunks(run_id, pending)
+                results = evaluator.imap_unordered(fn, tasks, **kwargs)
+                stored, worlds = _store_as_they_finish(
+                    results, store, run_id, bar, task_id, traces, flush_seconds
+                )
+                computed += stored
+                worlds_done += worlds
     finished = store.done_chunks(run_id)
     missing = sum(1 for c in chunks if c.key not in finished)
     if missing:
