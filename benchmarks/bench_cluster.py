@@ -10,8 +10,10 @@ first task imports and compiles the engine), then runs the same ``run_experiment
 * ``cluster``: the cluster, workers writing Parquet shards the client loads;
 * ``cluster-rows``: the cluster, every row sent back to the client (``shards=False``).
 
-For each: evaluations (world-runs) per second over the whole run, and the client's CPU
-seconds (``time.process_time``: what the one writer costs). Also checks that all runs
+For each: evaluations (world-runs) per second over the whole run, the client's CPU seconds
+(``time.process_time``: what the one writer costs), the workers' CPU seconds, and
+evaluations per CPU second of client and workers together (what a contended machine does
+not change much). Also checks that all runs
 stored the same numbers. Prints one JSON line, with ``uptime``'s load before and after.
 
 Usage: .venv/bin/python benchmarks/bench_cluster.py [--states 64] [--worlds 256] [--repeat 2]
@@ -39,6 +41,14 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _workers_cpu(address: str) -> float:
+    """CPU seconds the cluster's worker processes have used so far."""
+    from distributed import Client
+
+    with Client(address, timeout=60) as client:
+        return float(sum(client.run(time.process_time).values()))
 
 
 def main() -> None:
@@ -91,14 +101,18 @@ def main() -> None:
         for rep in range(args.repeat):
             for name, make in modes.items():
                 store = ResultStore(tmp / f"{name}-{rep}.duckdb")
+                workers0 = _workers_cpu(address)
                 cpu0, t0 = time.process_time(), time.perf_counter()
                 result = run_experiment(plan, store, progress=False, evaluator=make())
                 wall = time.perf_counter() - t0
                 cpu = time.process_time() - cpu0
+                workers = _workers_cpu(address) - workers0
                 worlds = len(plan.states) * len(plan.strategies) * plan.worlds
                 figures.setdefault(name, []).append(
                     {"seconds": round(wall, 2), "worlds_per_second": round(worlds / wall),
-                     "client_cpu_seconds": round(cpu, 2)})
+                     "client_cpu_seconds": round(cpu, 2),
+                     "workers_cpu_seconds": round(workers, 2),
+                     "worlds_per_cpu_second": round(worlds / (cpu + workers))})
                 frames.append(store.summaries(result.run_id))
     finally:
         for proc in procs:
