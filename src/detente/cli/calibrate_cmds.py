@@ -20,11 +20,13 @@ from detente.cli.experiment_cmds import (
     OutOpt,
     ResumeOpt,
     ScenarioArg,
+    SchedulerFileOpt,
     SchedulerOpt,
 )
 from detente.cli.options import SeedOpt
 from detente.cli.output import ReadableHelp, add_columns, narrow_table
 from detente.errors import problems_named_after
+from detente.experiments.executors import resolve_scheduler
 from detente.formatting import number, percent
 from detente.runs.directory import dumps
 
@@ -69,6 +71,7 @@ def calibrate(
     db: DbOpt = None,
     resume: ResumeOpt = False,
     scheduler: SchedulerOpt = None,
+    scheduler_file: SchedulerFileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Calibrate the scenario's uncertain numbers on its observations up to --until."""
@@ -77,8 +80,8 @@ def calibrate(
     with problems_named_after(scenario):
         result = run_calibration(
             scenario, until=until, strategy=strategy, particles=particles, worlds=worlds,
-            moves=moves, seed=seed, out=out, db=db, resume=resume, scheduler=scheduler,
-            console=err,
+            moves=moves, seed=seed, out=out, db=db, resume=resume,
+            scheduler=resolve_scheduler(scheduler, scheduler_file), console=err,
         )
     if as_json:
         typer.echo(dumps(result.payload), nl=False)

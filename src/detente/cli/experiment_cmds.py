@@ -24,6 +24,7 @@ from rich.table import Table
 from detente.cli.options import SeedOpt
 from detente.cli.output import ReadableHelp, add_columns, narrow_table, print_markdown
 from detente.errors import InputError, did_you_mean, problems_named_after
+from detente.experiments.executors import resolve_scheduler
 from detente.fileio import check_path_length
 from detente.formatting import interval, is_share, metric_value, number, p_value, percent
 from detente.runs import DEFAULT_ROOT, RunDir
@@ -76,6 +77,15 @@ SchedulerOpt = Annotated[
         metavar="ADDRESS",
         help="Dask scheduler tcp://HOST:PORT, or 'local' for a LocalCluster "
         "(default: $DETENTE_SCHEDULER, else in-process).",
+    ),
+]
+SchedulerFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--scheduler-file",
+        metavar="PATH",
+        help="The scheduler's address from the JSON file 'dask scheduler --scheduler-file "
+        "PATH' (or dask-jobqueue, dask-mpi) writes; instead of --scheduler.",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -287,6 +297,7 @@ def compare(
     db: DbOpt = None,
     resume: ResumeOpt = False,
     scheduler: SchedulerOpt = None,
+    scheduler_file: SchedulerFileOpt = None,
     posterior: PosteriorOpt = None,
     as_json: JsonOpt = False,
     all_outcomes: Annotated[
@@ -307,7 +318,7 @@ def compare(
             out=out,
             db=db,
             resume=resume,
-            scheduler=scheduler,
+            scheduler=resolve_scheduler(scheduler, scheduler_file),
             posterior=posterior,
             console=err,
         )
@@ -417,6 +428,7 @@ def run(
     ] = DEFAULT_OUT,
     resume: ResumeOpt = False,
     scheduler: SchedulerOpt = None,
+    scheduler_file: SchedulerFileOpt = None,
     posterior: PosteriorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -429,7 +441,7 @@ def run(
             seed=seed,
             out=out,
             resume=resume,
-            scheduler=scheduler,
+            scheduler=resolve_scheduler(scheduler, scheduler_file),
             command="run",
             discover=True,
             posterior=posterior,
@@ -517,6 +529,7 @@ def explore(
     db: DbOpt = None,
     resume: ResumeOpt = False,
     scheduler: SchedulerOpt = None,
+    scheduler_file: SchedulerFileOpt = None,
     posterior: PosteriorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -540,7 +553,7 @@ def explore(
             out=out,
             db=db,
             resume=resume,
-            scheduler=scheduler,
+            scheduler=resolve_scheduler(scheduler, scheduler_file),
             posterior=posterior,
             console=err,
         )
@@ -624,6 +637,7 @@ def sensitivity_cmd(
     db: DbOpt = None,
     resume: ResumeOpt = False,
     scheduler: SchedulerOpt = None,
+    scheduler_file: SchedulerFileOpt = None,
     posterior: Annotated[
         str | None,
         typer.Option(
@@ -656,7 +670,7 @@ def sensitivity_cmd(
             out=out,
             db=db,
             resume=resume,
-            scheduler=scheduler,
+            scheduler=resolve_scheduler(scheduler, scheduler_file),
             console=err,
             notify=notify,
         )

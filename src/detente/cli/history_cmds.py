@@ -23,11 +23,13 @@ from detente.cli.experiment_cmds import (
     OutOpt,
     ResumeOpt,
     ScenarioArg,
+    SchedulerFileOpt,
     SchedulerOpt,
 )
 from detente.cli.options import SeedOpt
 from detente.cli.output import ReadableHelp, add_columns, narrow_table
 from detente.errors import problems_named_after
+from detente.experiments.executors import resolve_scheduler
 from detente.formatting import number
 from detente.runs.directory import dumps
 
@@ -113,6 +115,7 @@ def hindcast(
     db: DbOpt = None,
     resume: ResumeOpt = False,
     scheduler: SchedulerOpt = None,
+    scheduler_file: SchedulerFileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Calibrate up to --cutoff, then score the forecasts of every later observation."""
@@ -122,7 +125,7 @@ def hindcast(
         result = run_hindcast(
             scenario, cutoff=cutoff, heldout=heldout, strategy=strategy, particles=particles,
             worlds=worlds, moves=moves, seed=seed, out=out, db=db, resume=resume,
-            scheduler=scheduler, console=err,
+            scheduler=resolve_scheduler(scheduler, scheduler_file), console=err,
         )
     for warning in result.warnings:
         err.print(f"warning: {warning}", markup=False)

@@ -6,7 +6,10 @@ with its done marker. Chunks are evaluated in *tasks*: with a model of the per-s
 chunk (:func:`group_tasks`, :func:`run_task`); with detente's own engine, a task is a group of
 states x one strategy x one world range, evaluated in one stacked engine run
 (:func:`group_stacked_tasks`, :func:`run_stacked_task`; :mod:`detente.sim.stacked`). Both give
-the same numbers for every chunk.
+the same numbers for every chunk. On a cluster, tasks are cut finer (``min_tasks``: down to
+one chunk, i.e. one state x strategy x world range, per task) so that every worker has work;
+there a task may write its rows to a shard file instead of sending them back
+(:func:`shard_task`, :mod:`detente.store.shards`).
 
 Seeds never depend on the chunking: every cell (state, strategy) of an experiment draws its
 worlds from the engine's block streams under the seed :func:`state_seed` ``(run seed,
@@ -21,17 +24,21 @@ strategy's numbers unchanged when other strategies are added to or dropped from 
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from detente.errors import InputError
 from detente.scenario import Scenario
 from detente.sim.rng import BLOCK
+from detente.store import shards
 from detente.store.duckdb import ChunkResult
 
 FloatArray = NDArray[np.float64]
@@ -123,12 +130,31 @@ def plan_chunks(
     ]
 
 
-def group_tasks(chunks: Sequence[Chunk], states: Sequence[Mapping[str, float]]) -> list[Task]:
-    """Group chunks by state into tasks, keeping the chunks' order."""
+def group_tasks(
+    chunks: Sequence[Chunk], states: Sequence[Mapping[str, float]], min_tasks: int = 1
+) -> list[Task]:
+    """Group chunks by state into tasks, keeping the chunks' order.
+
+    With ``min_tasks`` more than the states, each state's chunks are split into about
+    ``min_tasks / states`` tasks of consecutive chunks (at most one chunk each), so a
+    cluster gets enough tasks; the numbers do not change.
+    """
     by_state: dict[int, list[Chunk]] = {}
     for c in chunks:
         by_state.setdefault(c.state, []).append(c)
-    return [Task(s, dict(states[s]), tuple(cs)) for s, cs in by_state.items()]
+    parts = -(-max(min_tasks, 1) // max(len(by_state), 1))
+    tasks: list[Task] = []
+    for s, cs in by_state.items():
+        for part in _split(len(cs), parts):
+            tasks.append(Task(s, dict(states[s]), tuple(cs[part])))
+    return tasks
+
+
+def _split(n: int, parts: int) -> list[slice]:
+    """``range(n)`` in ``min(parts, n)`` consecutive slices whose sizes differ by at most 1."""
+    parts = max(1, min(parts, n))
+    bounds = [round(i * n / parts) for i in range(parts + 1)]
+    return [slice(a, b) for a, b in itertools.pairwise(bounds)]
 
 
 def run_task(task: Task, *, model: Model, scenario: Scenario, seed: int) -> list[ChunkResult]:
@@ -206,12 +232,15 @@ def group_stacked_tasks(
     chunks: Sequence[Chunk],
     states: Sequence[Mapping[str, float]],
     trace: tuple[int, int] | None = None,
+    min_tasks: int = 1,
 ) -> list[StackedTask]:
     """Group chunks of the same strategy and world range into stacked tasks.
 
     Each (strategy, world range) is split into as few groups as :func:`states_per_task`
-    allows, their sizes differing by at most one (so Dask workers get tasks of similar
-    cost); tasks come in the order of their first chunk. With ``trace = (n_states,
+    allows -- or more, when that gives fewer than ``min_tasks`` tasks in all (down to one
+    state a task: a cluster's workers all get work, at the price of smaller engine runs) --
+    their sizes differing by at most one (so Dask workers get tasks of similar cost); tasks
+    come in the order of their first chunk. With ``trace = (n_states,
     n_worlds)``, the tasks of the first world range hand back the metrics per step of
     worlds ``[0, n_worlds)`` of states ``0 .. n_states - 1`` (:func:`run_stacked_task`).
     """
@@ -219,8 +248,9 @@ def group_stacked_tasks(
     for c in chunks:
         by_range.setdefault((c.strategy, c.world_start, c.world_count), []).append(c.state)
     tasks: list[StackedTask] = []
+    per_range = -(-max(min_tasks, 1) // max(len(by_range), 1))
     for (strategy, start, count), members in by_range.items():
-        n_groups = -(-len(members) // states_per_task(count))
+        n_groups = min(len(members), max(-(-len(members) // states_per_task(count)), per_range))
         for part in np.array_split(np.asarray(members), n_groups):
             group = tuple(int(s) for s in part)
             traced = (
@@ -273,3 +303,46 @@ def is_default_engine(model: Model) -> bool:
 
 
 TaskFn = Callable[..., list[ChunkResult]]
+
+
+def task_keys(task: Task | StackedTask) -> list[tuple[int, str, int]]:
+    """The chunk keys ``(state, strategy, world_start)`` a task computes."""
+    if isinstance(task, StackedTask):
+        return [(s, task.strategy, task.world_start) for s in task.states]
+    return [c.key for c in task.chunks]
+
+
+def shard_task(
+    task: Task | StackedTask,
+    *,
+    task_fn: TaskFn,
+    shard_dir: str,
+    token: str,
+    **shared: object,
+) -> list[ChunkResult]:
+    """Run ``task_fn(task, **shared)`` and write its rows to a shard instead of returning them.
+
+    The shard's name comes from the task's chunks, so a retried task whose first attempt
+    wrote it returns it without computing again. Returns the task's chunks with empty
+    ``outcomes`` and their ``shard``; their rows themselves when this process does not see
+    the client's shard folder (``token``) or cannot write there -- the numbers are the
+    same either way (:mod:`detente.store.shards`).
+    """
+    folder = Path(shard_dir)
+    if not shards.sees(folder, token):
+        return task_fn(task, **shared)
+    path = folder / shards.shard_name(task_keys(task))
+    if path.exists():
+        held = shards.read_chunks(path)
+        if held is not None and {c[:3] for c in held} == set(task_keys(task)):
+            return [ChunkResult(a, b, c, d, {}, e, shard=str(path)) for a, b, c, d, e in held]
+    results = task_fn(task, **shared)
+    try:
+        shards.write(
+            path,
+            [(r.state, r.strategy, r.world_start, r.world_count, r.seconds) for r in results],
+            [dict(r.outcomes) for r in results],
+        )
+    except (InputError, OSError):
+        return results
+    return [replace(r, outcomes={}, shard=str(path)) for r in results]

@@ -8,6 +8,12 @@ strategy are evaluated in one stacked engine run (:mod:`detente.experiments.chun
 same numbers as one call per chunk. Chunks are written in batches (about once a second),
 each batch in one transaction; an interrupted run loses at most the batch in flight, never
 half a chunk.
+
+On an evaluator that runs several tasks at once (a Dask cluster: ``slots``), the work is
+cut into at least :data:`TASKS_PER_SLOT` tasks per slot, and when the evaluator allows it
+(``shards``) the tasks write their rows to Parquet shard files beside the database, which
+the client loads with their done markers (:mod:`detente.store.shards`): nothing computed
+is lost when a worker or the client dies, and nothing is stored twice.
 """
 
 from __future__ import annotations
@@ -17,10 +23,9 @@ import importlib
 import json
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, cast
 
 import pandas as pd
@@ -29,6 +34,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -45,14 +51,19 @@ from detente.experiments.chunks import (
     plan_chunks,
     run_stacked_task,
     run_task,
+    shard_task,
 )
-from detente.experiments.executors import Evaluator, InProcessEvaluator
+from detente.experiments.executors import Evaluator, InProcessEvaluator, source_digest
 from detente.scenario import Scenario
 from detente.sim.rng import BLOCK
+from detente.store import shards
 from detente.store.duckdb import ChunkResult, ResultStore, RunInfo
 
 MODEL_ENV = "DETENTE_MODEL"
 DEFAULT_MODEL = "detente.sim:summarize"
+#: Tasks per slot of a parallel evaluator (at least): enough that workers finishing early
+#: find more work, few enough that each task still stacks many states.
+TASKS_PER_SLOT = 4
 #: Packages whose source determines the numbers a run produces.
 _CODE_PACKAGES = ("detente.sim", "detente.bargaining", "detente.scenario")
 
@@ -89,17 +100,7 @@ def model_name(model: Any) -> str:
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """Package version plus a hash of the source that determines results."""
-    h = hashlib.sha256()
-    for pkg in _CODE_PACKAGES:
-        try:
-            mod = importlib.import_module(pkg)
-        except ImportError:
-            continue
-        root = Path(getattr(mod, "__file__", "") or "").parent
-        for path in sorted(root.rglob("*.py")):
-            h.update(path.relative_to(root).as_posix().encode())
-            h.update(path.read_bytes())
-    return f"{detente.__version__}+{h.hexdigest()[:12]}"
+    return f"{detente.__version__}+{source_digest(_CODE_PACKAGES)}"
 
 
 def scenario_hash(scenario: Scenario) -> str:
@@ -241,6 +242,47 @@ def _progress(console: Console | None, enabled: bool) -> Progress:
     )
 
 
+def _store_as_they_finish(
+    finishing: Iterator[list[ChunkResult]],
+    store: ResultStore,
+    run_id: str,
+    bar: Progress,
+    task_id: TaskID,
+    traces: dict[tuple[str, int], tuple[tuple[str, ...], Mapping[str, Any]]],
+    flush_seconds: float,
+    on_progress: Callable[[int, int], None] | None = None,
+    total: int = 0,
+) -> tuple[int, int]:
+    """Store the chunks of tasks as they finish, in a batch about every ``flush_seconds``,
+    and the rest when the iteration ends (also on Ctrl-C or a failure); collect their
+    traces into ``traces``; call ``on_progress(finished, total)`` after each task's chunks
+    (it may raise to stop the run). Returns (chunks stored, worlds received)."""
+    pending: list[ChunkResult] = []
+    stored = worlds = finished = 0
+    started = last = time.monotonic()
+    try:
+        for results in finishing:
+            pending.extend(results)
+            traces.update(((r.strategy, r.state), r.steps) for r in results if r.steps is not None)
+            worlds += sum(r.world_count for r in results)
+            elapsed = max(time.monotonic() - started, 1e-9)
+            bar.update(task_id, advance=len(results), rate=f"{worlds / elapsed:,.0f} worlds/s")
+            finished += len(results)
+            if on_progress is not None:
+                on_progress(finished, total)
+            if time.monotonic() - last >= flush_seconds:
+                stored += store.write_chunks(run_id, pending)
+                pending = []
+                last = time.monotonic()
+    finally:
+        close = getattr(finishing, "close", None)
+        if close is not None:  # stop the evaluator's tasks now, while it is still open
+            close()
+        # Keep what finished, also on Ctrl-C.
+        stored += store.write_chunks(run_id, pending)
+    return stored, worlds
+
+
 def run_experiment(
     plan: ExperimentPlan,
     store: ResultStore,
@@ -317,78 +359,74 @@ def run_experiment(
         settings={**plan.settings, "chunk_worlds": chunk_worlds},
     )
     t0 = time.perf_counter()
-    if resume and store.run_status(run_id) is not None:
-        # Resume with the chunking the run started with, so done markers line up.
-        stored = store.run_info(run_id)["settings"].get("chunk_worlds")
-        if stored:
-            chunk_worlds = int(stored)
-            info = replace(info, settings={**info.settings, "chunk_worlds": chunk_worlds})
-    store.start_run(info, plan.states, resume=resume)
-    chunks = plan_chunks(len(plan.states), plan.strategies, plan.worlds, chunk_worlds)
-    names = [str(c) for c in plan.states.columns]
-    records = [dict(zip(names, map(float, row), strict=True)) for row in plan.states.to_numpy()]
     evaluator = evaluator or InProcessEvaluator()
-    # detente's own engine runs a group of states in one stacked call; any other model keeps
-    # the per-state protocol. The numbers of every chunk are the same either way.
-    stacked = is_default_engine(model)
-    computed = reused = 0
-    worlds_done = 0
-    traces: dict[tuple[str, int], tuple[tuple[str, ...], Mapping[str, Any]]] = {}
-    with evaluator, _progress(console, progress) as bar:
-        for attempt in range(3):
-            done = store.done_chunks(run_id)
-            todo = [c for c in chunks if c.key not in done]
-            if attempt == 0:
-                reused = len(chunks) - len(todo)
-            if not todo:
-                break
-            tasks: list[Any] = (
-                group_stacked_tasks(todo, records, trace) if stacked
-                else group_tasks(todo, records)
-            )
-            task_id = bar.add_task(
-                description or f"{plan.kind} {plan.scenario.id}",
-                total=len(todo),
-                rate="",
-            )
-            pending: list[ChunkResult] = []
-            finished_now = 0
-            last = time.monotonic()
-            started = time.monotonic()
-            try:
-                for results in evaluator.imap_unordered(
-                    run_stacked_task if stacked else run_task,
-                    tasks,
-                    scenario=plan.scenario,
-                    seed=plan.seed,
-                    **({} if stacked else {"model": model}),
-                ):
-                    pending.extend(results)
-                    traces.update(
-                        ((r.strategy, r.state), r.steps) for r in results if r.steps is not None
-                    )
-                    worlds_done += sum(r.world_count for r in results)
-                    elapsed = max(time.monotonic() - started, 1e-9)
-                    bar.update(
-                        task_id,
-                        advance=len(results),
-                        rate=f"{worlds_done / elapsed:,.0f} worlds/s",
-                    )
-                    finished_now += len(results)
-                    if on_progress is not None:
-                        on_progress(finished_now, len(todo))
-                    if time.monotonic() - last >= flush_seconds:
-                        computed += store.write_chunks(run_id, pending)
-                        pending = []
-                        last = time.monotonic()
-            finally:
-                # Keep what finished, also on Ctrl-C.
-                computed += store.write_chunks(run_id, pending)
+    # Connect (a cluster checks its workers) before anything is written.
+    with evaluator:
+        if resume and store.run_status(run_id) is not None:
+            # Resume with the chunking the run started with, so done markers line up.
+            stored = store.run_info(run_id)["settings"].get("chunk_worlds")
+            if stored:
+                chunk_worlds = int(stored)
+                info = replace(info, settings={**info.settings, "chunk_worlds": chunk_worlds})
+        store.start_run(info, plan.states, resume=resume)
+        chunks = plan_chunks(len(plan.states), plan.strategies, plan.worlds, chunk_worlds)
+        names = [str(c) for c in plan.states.columns]
+        records = [dict(zip(names, map(float, row), strict=True)) for row in plan.states.to_numpy()]
+        # detente's own engine runs a group of states in one stacked call; any other model keeps
+        # the per-state protocol. The numbers of every chunk are the same either way.
+        stacked = is_default_engine(model)
+        task_fn = run_stacked_task if stacked else run_task
+        shared: dict[str, Any] = {"scenario": plan.scenario, "seed": plan.seed}
+        if not stacked:
+            shared["model"] = model
+        folder = shards.shard_folder(store.path, run_id)
+        if not resume:
+            shards.clear(folder)  # shards of an earlier run of the same id started afresh
+        computed = reused = 0
+        worlds_done = 0
+        traces: dict[tuple[str, int], tuple[tuple[str, ...], Mapping[str, Any]]] = {}
+        with _progress(console, progress) as bar:
+            slots = int(getattr(evaluator, "slots", 1))
+            min_tasks = TASKS_PER_SLOT * slots if slots > 1 else 1
+            token = shards.prepare(folder) if getattr(evaluator, "shards", False) else None
+            for attempt in range(3):
+                # Shards an interrupted client (or an earlier attempt) did not load yet.
+                loaded = store.load_shards(run_id, folder)
+                done = store.done_chunks(run_id)
+                todo = [c for c in chunks if c.key not in done]
+                if attempt == 0:
+                    reused = len(chunks) - len(todo)  # with the shards of an earlier call
+                else:
+                    computed += loaded
+                if not todo:
+                    break
+                tasks: list[Any] = (
+                    group_stacked_tasks(todo, records, trace, min_tasks) if stacked
+                    else group_tasks(todo, records, min_tasks)
+                )
+                task_id = bar.add_task(
+                    description or f"{plan.kind} {plan.scenario.id}",
+                    total=len(todo),
+                    rate="",
+                )
+                fn: Any = task_fn
+                kwargs = dict(shared)
+                if token is not None:
+                    fn = shard_task
+                    kwargs.update(task_fn=task_fn, shard_dir=str(folder), token=token)
+                results = evaluator.imap_unordered(fn, tasks, **kwargs)
+                stored, worlds = _store_as_they_finish(
+                    results, store, run_id, bar, task_id, traces, flush_seconds,
+                    on_progress, len(todo),
+                )
+                computed += stored
+                worlds_done += worlds
     finished = store.done_chunks(run_id)
     missing = sum(1 for c in chunks if c.key not in finished)
     if missing:
         raise RuntimeError(f"run {run_id}: {missing} chunks still missing after 3 attempts")
     store.finish_run(run_id)
+    shards.clear(folder)
     seconds = time.perf_counter() - t0
     return RunResult(
         run_id=run_id,

@@ -15,7 +15,9 @@ Tables
     Done markers ``(run_id, state, strategy, world_start, world_count, seconds, finished)``.
     A chunk's marker is inserted *in the same transaction* as its summary rows, so a run
     killed at any moment (even ``kill -9``) holds either all of a chunk or none of it, and
-    ``--resume`` recomputes exactly the chunks without a marker.
+    ``--resume`` recomputes exactly the chunks without a marker. Rows computed on a Dask
+    cluster may arrive as Parquet shard files the workers wrote (:mod:`detente.store.shards`):
+    they are read with ``read_parquet`` in that same transaction, and deleted after it.
 ``trajectories``
     Optional per-step quantiles ``(run_id, strategy, step, date, metric, mean, p05..p95)``.
 ``calibration_generations``
@@ -82,6 +84,7 @@ from numpy.typing import NDArray
 
 from detente.errors import InputError
 from detente.fileio import atomic_target, check_output_dir, make_dirs, shown
+from detente.store import shards
 from detente.store.faults import check_database_header, check_database_path, database_error
 from detente.store.lock import (
     NOTICE_AFTER,
@@ -195,6 +198,9 @@ class ChunkResult:
     steps: tuple[tuple[str, ...], Mapping[str, NDArray[np.float32]]] | None = None
     """Not stored: the dates and the metrics per step of the chunk's first worlds, when
     the run asked for them (``run``'s fan charts, :mod:`detente.experiments.trajectories`)."""
+    shard: str | None = None
+    """The shard file holding the chunk's rows when a worker wrote them there
+    (:mod:`detente.store.shards`; ``outcomes`` is then empty)."""
 
     @property
     def key(self) -> tuple[int, str, int]:
@@ -438,9 +444,18 @@ class ResultStore:
     def write_chunks(self, run_id: str, results: Sequence[ChunkResult]) -> int:
         """Store finished chunks atomically (rows and done markers in one transaction).
 
-        Chunks already marked done (by a concurrent run of the same id) are skipped, so no
-        world is ever stored twice. Returns the number of chunks written.
+        A chunk's rows come with it (``outcomes``) or from its shard file (``shard``), read
+        with ``read_parquet``; shard files are deleted once committed. Chunks already
+        marked done (by a concurrent run of the same id, or a shard loaded before) are
+        skipped, so no world is ever stored twice; a chunk whose shard is missing or not
+        whole is not stored (it has no marker, so it is computed again). Returns the number
+        of chunks written.
         """
+        held: dict[str, set[tuple[int, str, int]]] = {}
+        for f in {r.shard for r in results if r.shard is not None}:
+            chunks = shards.read_chunks(Path(f))
+            held[f] = {(a, b, c) for a, b, c, _, _ in chunks or ()}
+        results = [r for r in results if r.shard is None or r.key in held[r.shard]]
         if not results:
             return 0
         with self.transaction() as con:
@@ -453,37 +468,110 @@ class ResultStore:
                     [run_id, states[0], states[-1]],
                 ).fetchall()
             }
-            fresh = [r for r in results if r.key not in have]
-            if not fresh:
-                return 0
-            metrics = list(dict.fromkeys(m for r in fresh for m in r.outcomes))
-            bad = [m for m in metrics if m in RESERVED]
-            if bad:
-                raise ValueError(f"metric names {bad} clash with the summaries table's columns")
-            cols = {str(c[0]) for c in con.execute("DESCRIBE summaries").fetchall()}
-            for m in metrics:
-                if m not in cols:
-                    con.execute(f"ALTER TABLE summaries ADD COLUMN {quote(m)} DOUBLE")
-            frame = _summary_rows(run_id, fresh, metrics)
-            marks = pd.DataFrame(
-                {
-                    "run_id": run_id,
-                    "state": [r.state for r in fresh],
-                    "strategy": [r.strategy for r in fresh],
-                    "world_start": [r.world_start for r in fresh],
-                    "world_count": [r.world_count for r in fresh],
-                    "seconds": [r.seconds for r in fresh],
-                    "finished": dt.datetime.now(),
-                }
+            written = self._insert_rows(con, run_id, results, have)
+        shards.remove(sorted({Path(r.shard) for r in results if r.shard is not None}))
+        return written
+
+    def _insert_rows(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        run_id: str,
+        results: Sequence[ChunkResult],
+        have: set[tuple[int, str, int]],
+    ) -> int:
+        """Insert the rows and done markers of the chunks not in ``have`` (in ``con``'s
+        transaction), each chunk once: shard by shard, then the rows that came back."""
+        inline = [r for r in results if r.shard is None]
+        files = sorted({r.shard for r in results if r.shard is not None})
+        metrics = list(dict.fromkeys(m for r in inline for m in r.outcomes))
+        for f in files:
+            metrics.extend(m for m in shards.metric_columns(Path(f)) if m not in metrics)
+        bad = [m for m in metrics if m in RESERVED]
+        if bad:
+            raise ValueError(f"metric names {bad} clash with the summaries table's columns")
+        cols = {str(c[0]) for c in con.execute("DESCRIBE summaries").fetchall()}
+        for m in metrics:
+            if m not in cols:
+                con.execute(f"ALTER TABLE summaries ADD COLUMN {quote(m)} DOUBLE")
+        claimed = set(have)
+        written = 0
+        for f in files:
+            mine = self._unclaimed([r for r in results if r.shard == f], claimed)
+            if not mine:
+                continue
+            # Rows of chunks already marked done are left out: the shard can hold chunks
+            # that another shard or an earlier batch stored.
+            con.execute(
+                "INSERT INTO summaries BY NAME SELECT ?::VARCHAR AS run_id, s.* "
+                "FROM read_parquet(?) AS s WHERE NOT EXISTS (SELECT 1 FROM chunks AS c "
+                "WHERE c.run_id = ? AND c.state = s.state AND c.strategy = s.strategy "
+                "AND s.world >= c.world_start AND s.world < c.world_start + c.world_count)",
+                [run_id, f, run_id],
+            )
+            written += self._mark(con, run_id, mine)
+        fresh = self._unclaimed(inline, claimed)
+        if fresh:
+            frame = _summary_rows(
+                run_id, fresh, list(dict.fromkeys(m for r in fresh for m in r.outcomes))
             )
             con.register("batch_df", frame)
-            con.register("marks_df", marks)
             con.execute("INSERT INTO summaries BY NAME SELECT * FROM batch_df")
-            con.execute("INSERT INTO chunks BY NAME SELECT * FROM marks_df")
             con.unregister("batch_df")
-            con.unregister("marks_df")
-            con.execute("UPDATE runs SET updated = ? WHERE run_id = ?", [dt.datetime.now(), run_id])
-        return len(fresh)
+            written += self._mark(con, run_id, fresh)
+        if written:
+            con.execute(
+                "UPDATE runs SET updated = ? WHERE run_id = ?", [dt.datetime.now(), run_id]
+            )
+        return written
+
+    @staticmethod
+    def _unclaimed(
+        results: Sequence[ChunkResult], claimed: set[tuple[int, str, int]]
+    ) -> list[ChunkResult]:
+        """The results whose chunk is not in ``claimed``, each chunk once; claims them."""
+        out = []
+        for r in results:
+            if r.key not in claimed:
+                claimed.add(r.key)
+                out.append(r)
+        return out
+
+    @staticmethod
+    def _mark(con: duckdb.DuckDBPyConnection, run_id: str, done: Sequence[ChunkResult]) -> int:
+        """Insert the done markers of ``done``; returns how many."""
+        marks = pd.DataFrame(
+            {
+                "run_id": run_id,
+                "state": [r.state for r in done],
+                "strategy": [r.strategy for r in done],
+                "world_start": [r.world_start for r in done],
+                "world_count": [r.world_count for r in done],
+                "seconds": [r.seconds for r in done],
+                "finished": dt.datetime.now(),
+            }
+        )
+        con.register("marks_df", marks)
+        con.execute("INSERT INTO chunks BY NAME SELECT * FROM marks_df")
+        con.unregister("marks_df")
+        return len(done)
+
+    def load_shards(self, run_id: str, folder: Path) -> int:
+        """Store the complete shards a run left in ``folder`` (an interrupted client, or
+        tasks that finished after it stopped listening); returns the chunks stored.
+
+        A file that is not a whole shard is deleted: its chunks have no marker, so they
+        are computed again.
+        """
+        found: list[ChunkResult] = []
+        for path in shards.leftovers(folder):
+            chunks = shards.read_chunks(path)
+            if chunks is None:
+                shards.remove([path])
+                continue
+            found.extend(
+                ChunkResult(a, b, c, d, {}, e, shard=str(path)) for a, b, c, d, e in chunks
+            )
+        return self.write_chunks(run_id, found)
 
     # -- reading ---------------------------------------------------------------------------
     def metric_names(self, run_id: str) -> list[str]:
