@@ -132,7 +132,7 @@ def main() -> None:
     from detente.history import observe, observe_states
     from detente.scenario import load_scenario
     from detente.sim import summarize
-    from detente.sim.api import _chunk_summary
+    from detente.sim.api import chunk_summary
     from detente.sim.stacked import run_states
 
     sc = load_scenario("us-iran-2001")
@@ -154,7 +154,7 @@ def main() -> None:
     def sum_stacked() -> object:
         _forget_compiled_states()
         system, res = run_states(sc, "containment", opts, 100, seeds)
-        return _chunk_summary(res, system)
+        return chunk_summary(res, system)
 
     def sum_each() -> object:
         return [summarize(sc, "containment", 100, s, values=r)

@@ -51,7 +51,7 @@ def _stage_timer(stages: dict[str, float]) -> Iterator[None]:
     import detente.sim.stacked as stacked
 
     names = {"_compiled": "compile", "stack_leaves": "stack", "run_layout": "engine",
-             "_chunk_summary": "summaries"}
+             "chunk_summary": "summaries"}
     real = {name: getattr(stacked, name) for name in names if hasattr(stacked, name)}
 
     def timed(name: str) -> Callable[..., Any]:

@@ -23,7 +23,7 @@ from detente.metrics import (
 from detente.scenario import load_scenario
 from detente.scenario.schema import BINARY_METRICS, SIMULATED_METRICS
 from detente.sim import engine
-from detente.sim.api import _chunk_summary, iter_chunks, summarize
+from detente.sim.api import chunk_summary, iter_chunks, summarize
 from detente.sim.checks import scenario_warnings
 from detente.sim.engine import ChunkResult, reported_metrics
 from detente.sim.system import ISSUE_ROLES, REPORTED_ROLES, System
@@ -107,7 +107,7 @@ def test_registry_summaries_equal_the_former_code(which: str, tmp_path: Path) ->
         path.write_text(yaml.safe_dump(_doc_example(), sort_keys=False), encoding="utf-8")
         sc, strategy = load_scenario(path), "grit"
     for system, _, res in iter_chunks(sc, strategy, 32, 7, chunk=16):
-        new, old = _chunk_summary(res, system), _former_chunk_summary(res, system)
+        new, old = chunk_summary(res, system), _former_chunk_summary(res, system)
         assert list(new) == list(old)  # same columns in the same order
         for k in old:
             assert new[k].dtype == old[k].dtype and np.array_equal(new[k], old[k]), k

@@ -10,7 +10,7 @@ module screens for them one at a time, with common random numbers:
   (:func:`detente.sim.stacked.run_states`), *every state with the same seed and worlds*,
   so the only difference between two states' worlds is the input that moved;
 * each state's per-world summaries (those the runner stores,
-  :func:`detente.sim.api._chunk_summary`) are averaged over worlds, as ``compare`` does;
+  :func:`detente.sim.api.chunk_summary`) are averaged over worlds, as ``compare`` does;
 * an input's effect on a metric under a strategy is the spread (largest minus smallest) of
   those means over its three states (low, nominal, high): the largest absolute change that
   moving it anywhere across its range makes;
@@ -60,7 +60,7 @@ from detente.experiments.runner import check_strategies, default_strategies
 from detente.experiments.sampling import to_values
 from detente.experiments.sensitivity import morris_analyze, morris_sample
 from detente.scenario import Scenario, UncertainParameter, load_scenario, uncertainties
-from detente.sim.api import _chunk_summary
+from detente.sim.api import chunk_summary
 from detente.sim.stacked import run_states
 
 #: Largest relative effect (in units of the metric's scale) an inert input may have.
@@ -180,7 +180,7 @@ def state_means(
     system, res = run_states(scenario, strategy, states, worlds, [seed] * len(states))
     means: dict[str, FloatArray] = {}
     sds: dict[str, FloatArray] = {}
-    for m, per_world in _chunk_summary(res, system).items():
+    for m, per_world in chunk_summary(res, system).items():
         grid = per_world.reshape(len(states), worlds)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a state with no defined world

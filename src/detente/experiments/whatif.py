@@ -370,7 +370,7 @@ def run_what_if(
     InputError
         Unknown strategy or uncertainty, too many worlds.
     """
-    from detente.sim.api import _chunk_summary, trajectory_quantiles
+    from detente.sim.api import chunk_summary, trajectory_quantiles
 
     if worlds < 1 or worlds * max(1, len(strategies)) > MAX_WHATIF_WORLDS:
         raise InputError.single(
@@ -381,7 +381,7 @@ def run_what_if(
     parts: dict[str, list[dict[str, NDArray[np.float64]]]] = {s: [] for s in strategies}
 
     def keep(strategy: str, system: object, res: object) -> None:
-        parts[strategy].append(_chunk_summary(res, system))  # type: ignore[arg-type]
+        parts[strategy].append(chunk_summary(res, system))  # type: ignore[arg-type]
 
     started = time.perf_counter()
     frame = trajectory_quantiles(

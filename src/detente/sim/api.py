@@ -39,7 +39,8 @@ ProgressFn = Callable[[int], None]
 ScenarioLike = Scenario | str
 
 
-def _scenario(s: ScenarioLike) -> Scenario:
+def as_scenario(s: ScenarioLike) -> Scenario:
+    """The scenario itself, or the built-in or file it names, loaded."""
     return s if isinstance(s, Scenario) else load_scenario(s)
 
 
@@ -115,7 +116,7 @@ def iter_chunks(
     _check_counts(worlds, seed, start_world)
     if chunk < BLOCK or chunk % BLOCK:
         chunk = max(BLOCK, (chunk // BLOCK) * BLOCK)
-    sc = _scenario(scenario)
+    sc = as_scenario(scenario)
     system = compile_system(sc, strategy, values)
     if isinstance(opponent, str):  # a scenario strategy id naming the rule counts too
         kinds = {sp.id: sp.kind for sp in sc.strategies}
@@ -251,7 +252,7 @@ def _summary_of(m: Metric, res: ChunkResult, horizon: int) -> NDArray[np.float64
     return np.asarray(values).astype(np.float64)
 
 
-def _chunk_summary(res: ChunkResult, system: System) -> dict[str, NDArray[np.float64]]:
+def chunk_summary(res: ChunkResult, system: System) -> dict[str, NDArray[np.float64]]:
     """Every per-world summary of the registry that ``system`` supports, in registry order."""
     rules: tuple[Rule, ...] = ("step", "world", "max", "mean", "min", "first_step")
     return {m.id: _summary_of(m, res, system.horizon) for m in metrics_for(system, rules)}
@@ -294,7 +295,7 @@ def summarize(
         chunk=chunk,
         progress=progress,
     ):
-        parts.append(_chunk_summary(res, system))
+        parts.append(chunk_summary(res, system))
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
@@ -325,7 +326,7 @@ def trajectory_quantiles(
     pandas.DataFrame
         Columns ``[strategy, step, date, metric, mean, p05, p25, p50, p75, p95]``.
     """
-    sc = _scenario(scenario)
+    sc = as_scenario(scenario)
     names = [strategies] if isinstance(strategies, str) else list(strategies)
     rows: list[pd.DataFrame] = []
     for name in names:

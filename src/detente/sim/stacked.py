@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 from detente.errors import InputError, InputProblem
 from detente.scenario import Scenario, nominal
 from detente.scenario.uncertainty import resolve
-from detente.sim.api import CHUNK, ScenarioLike, _chunk_summary, _scenario, build_strategy
+from detente.sim.api import CHUNK, ScenarioLike, as_scenario, build_strategy, chunk_summary
 from detente.sim.engine import (
     ChunkResult,
     Layout,
@@ -411,7 +411,7 @@ def run_states(
     ``start_world`` (a multiple of ``BLOCK``) is the first world of every state: the rows
     then hold worlds ``[start_world, start_world + worlds)`` of each state's seed.
     """
-    sc: Scenario = _scenario(scenario)
+    sc: Scenario = as_scenario(scenario)
     values = _state_values(states)
     _check(len(values), worlds, seeds, start_world)
     systems, plans = _compiled(sc, strategy, values, states)
@@ -542,7 +542,7 @@ def summaries_and_steps(
     system, res = run_states(scenario, strategy, states, worlds, seeds, start_world=start_world)
     # every summary is a reduction over a world's own row, so summarising all rows at once
     # gives each state's numbers exactly
-    every = _chunk_summary(res, system)
+    every = chunk_summary(res, system)
     summaries = [
         {k: v[s * worlds : (s + 1) * worlds] for k, v in every.items()}
         for s in range(len(states))
