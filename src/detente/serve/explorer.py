@@ -68,6 +68,14 @@ def list_runs(root: Path) -> list[dict[str, Any]]:
     return sorted(found, key=lambda r: -float(r["modified"]))
 
 
+def _run_folder(root: Path, run_id: str) -> Path:
+    """The folder of stored run ``run_id`` under ``root``; InputError if the id is malformed
+    (an exact id, never a path) or names no run."""
+    if not RUN_ID.fullmatch(run_id) or not (root / RUNS / run_id / RUN_JSON).is_file():
+        raise InputError.single("run", f"no stored run {run_id!r} under {root}")
+    return root / RUNS / run_id
+
+
 def load_run(root: Path, run_id: str) -> Run:
     """The stored run ``run_id`` under ``root`` (an exact id; never a path).
 
@@ -76,9 +84,7 @@ def load_run(root: Path, run_id: str) -> Run:
     InputError
         The id is malformed or names no run.
     """
-    if not RUN_ID.fullmatch(run_id) or not (root / RUNS / run_id / RUN_JSON).is_file():
-        raise InputError.single("run", f"no stored run {run_id!r} under {root}")
-    return open_run(root / RUNS / run_id)
+    return open_run(_run_folder(root, run_id))
 
 
 def report_html(root: Path, run_id: str) -> bytes | None:
@@ -89,9 +95,7 @@ def report_html(root: Path, run_id: str) -> bytes | None:
     InputError
         The id is malformed or names no run.
     """
-    if not RUN_ID.fullmatch(run_id) or not (root / RUNS / run_id / RUN_JSON).is_file():
-        raise InputError.single("run", f"no stored run {run_id!r} under {root}")
-    path = root / RUNS / run_id / REPORT_HTML
+    path = _run_folder(root, run_id) / REPORT_HTML
     return path.read_bytes() if path.is_file() else None
 
 
