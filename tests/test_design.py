@@ -257,6 +257,32 @@ def test_candidate_columns_equal_a_designed_strategy_on_the_flagship() -> None:
     assert not np.array_equal(fast[0], fast[1])
 
 
+def test_candidates_cut_into_more_tasks_score_the_same_on_the_flagship() -> None:
+    """On an evaluator running several tasks at once, a generation is cut into more, smaller
+    stacked engine runs; each (candidate, state) row keeps its numbers."""
+    from detente.design.evaluate import StateSet, candidates_per_batch, score
+    from detente.design.levers import Lever, designed_entry, with_designed
+    from detente.experiments.executors import InProcessEvaluator
+    from detente.experiments.sampling import sample_states
+    from detente.scenario import load_scenario
+    from detente.sim.api import summarize
+
+    class FourSlots(InProcessEvaluator):
+        slots = 4
+
+    sc = load_scenario("us-iran-2001")
+    levers = [Lever("step", 0.03, 0.3), Lever("ceiling", 0.15, 0.8)]
+    dsc = with_designed(sc, [designed_entry("moderate-engagement", levers)])
+    states = StateSet(sample_states(sc, 3, seed=4), 4, 8)
+    values = np.column_stack([np.linspace(0.03, 0.3, 9), np.linspace(0.8, 0.15, 9)])
+    assert candidates_per_batch(states, 9) >= 9 and candidates_per_batch(states, 9, 4) == 1
+    metrics = ["dialogue", "wmd", "focal_domestic_cost"]
+    with InProcessEvaluator() as one, FourSlots() as four:
+        whole = score(one, dsc, states, levers, metrics, summarize, candidates=values)
+        cut = score(four, dsc, states, levers, metrics, summarize, candidates=values)
+    np.testing.assert_array_equal(whole, cut)
+
+
 LONG = os.environ.get("DETENTE_DESIGN", "").lower() == "long"
 
 
