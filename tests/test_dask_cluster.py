@@ -8,95 +8,24 @@ the flagship scenario on detente's own engine instead (a few minutes on 2 cores)
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-import detente
+from dask_cluster_fixtures import cluster_env, detente_command, running_cluster
 from detente.experiments.testing import SYNTHETIC_SCENARIO_YAML
 from detente.store.duckdb import ResultStore
 
 pytest.importorskip("distributed")
 
 LONG = os.environ.get("DETENTE_CLUSTER", "").lower() == "long"
-SRC = str(Path(detente.__file__).resolve().parents[1])
-DASK = Path(sys.executable).with_name("dask")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DETENTE_SCHEDULER"}
-    env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
-    env.update(extra)
-    return env
-
-
-def _dask(*args: str) -> list[str]:
-    if DASK.exists():
-        return [str(DASK), *args]
-    module = "distributed.cli.dask_" + args[0]
-    return [sys.executable, "-m", module, *args[1:]]
-
-
-@contextlib.contextmanager
-def _cluster(tmp: Path, env: dict[str, str]) -> Iterator[tuple[Path, list[subprocess.Popen[bytes]]]]:
-    """A scheduler (its file) and two single-threaded workers without nannies (a killed
-    worker stays dead), stopped afterwards."""
-    from distributed import Client
-
-    sched_file = tmp / "scheduler.json"
-    port = _free_port()
-    logs = tmp / "cluster-logs"
-    logs.mkdir()
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start(name: str, args: list[str]) -> subprocess.Popen[bytes]:
-        log = open(logs / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
-        procs.append(proc)
-        return proc
-
-    try:
-        start("scheduler", _dask("scheduler", "--host", "127.0.0.1", "--port", str(port),
-                                 "--no-dashboard", "--scheduler-file", str(sched_file)))
-        address = f"tcp://127.0.0.1:{port}"
-        workers = [
-            start(f"worker{i}", _dask("worker", address, "--nthreads", "1", "--no-dashboard",
-                                      "--no-nanny", "--host", "127.0.0.1"))
-            for i in range(2)
-        ]
-        deadline = time.monotonic() + 60
-        while not sched_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        with Client(address, timeout=30) as client:
-            client.wait_for_workers(2, timeout=60)
-        yield sched_file, workers
-    finally:
-        for proc in procs:
-            with contextlib.suppress(ProcessLookupError):
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def _kill_after_first_shard(out: Path, worker: subprocess.Popen[bytes],
@@ -119,8 +48,7 @@ def _kill_after_first_shard(out: Path, worker: subprocess.Popen[bytes],
 
 def _compare(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-c", "from detente.cli import main; main()", "compare", *args],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        detente_command("compare", *args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
 
 
@@ -144,10 +72,12 @@ def test_a_killed_worker_loses_and_duplicates_nothing(tmp_path: Path) -> None:
         model_env = {"DETENTE_MODEL": "detente.experiments.testing:slow_synthetic_model",
                      "DETENTE_TEST_MODEL_DELAY": "0.1"}
     common = [scenario, "--states", str(states), "--worlds", str(worlds), "--seed", "5"]
-    env = _env(**model_env)
+    env = cluster_env(**model_env)
     out = tmp_path / "cluster"
-    with _cluster(tmp_path, env) as (sched_file, workers):
-        client = _compare([*common, "--out", str(out), "--scheduler-file", str(sched_file)], env)
+    with running_cluster(tmp_path, env) as cluster:
+        workers = cluster.workers
+        client = _compare([*common, "--out", str(out), "--scheduler-file",
+                           str(cluster.scheduler_file)], env)
         said = _kill_after_first_shard(out, workers[0], client)
         _, stderr = client.communicate(timeout=900)
         finished = time.monotonic()
@@ -158,7 +88,7 @@ def test_a_killed_worker_loses_and_duplicates_nothing(tmp_path: Path) -> None:
 
     # The same run in-process (no model delay: the model's name, so the run's id, is the same).
     here = tmp_path / "here"
-    ref = _compare([*common, "--out", str(here)], _env(**{**model_env,
+    ref = _compare([*common, "--out", str(here)], cluster_env(**{**model_env,
                                                           "DETENTE_TEST_MODEL_DELAY": "0"}))
     _, ref_err = ref.communicate(timeout=900)
     assert ref.returncode == 0, ref_err.decode()[-2000:]

@@ -10,6 +10,7 @@ long-mode convention of ``DETENTE_FUZZ=long`` and ``DETENTE_INERT=long`` (docs/t
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -89,6 +90,98 @@ def test_resume_after_a_crash_gives_the_uninterrupted_front(
     assert 0 < scored < whole.payload["evaluations"]["candidates_scored_now"]
 
 
+KILL_AFTER = 3
+"""Generations stored before the design process is killed (of ``SMALL``'s 30)."""
+
+
+def _stored_generations(db: Path) -> tuple[list[tuple[int, int, int]], int]:
+    """Read-only, taking the store's lock as every detente process does: ``(generation,
+    candidates it says, candidate rows)`` per stored generation, and candidate rows of
+    generations without a generation row."""
+    import duckdb
+
+    from detente.store.lock import exclusive
+
+    with exclusive(db, 30.0), duckdb.connect(str(db), read_only=True) as con:
+        if not con.execute("SELECT table_name FROM information_schema.tables "
+                           "WHERE table_name = 'design_generations'").fetchall():
+            return [], 0
+        heads = con.execute(
+            "SELECT g.generation, g.candidates, count(c.candidate) FROM design_generations g "
+            "LEFT JOIN design_candidates c USING (run_id, generation) "
+            "GROUP BY g.generation, g.candidates ORDER BY g.generation").fetchall()
+        orphans = con.execute(
+            "SELECT count(*) FROM design_candidates c ANTI JOIN design_generations g "
+            "USING (run_id, generation)").fetchone()
+    return [(int(g), int(n), int(k)) for g, n, k in heads], int(orphans[0]) if orphans else 0
+
+
+def test_a_design_killed_with_sigkill_resumes_to_the_uninterrupted_front(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``detente design`` as a process, SIGKILLed once ``KILL_AFTER`` generations are in the
+    results database, then ``--resume``: the uninterrupted run's files, and never a
+    generation stored in part."""
+    import signal
+    import subprocess
+    import time
+
+    from dask_cluster_fixtures import cluster_env, detente_command
+
+    model = "detente.experiments.testing:slow_design_model"  # 2 ms a call: ~0.2 s a generation
+    path = tmp_path / "zdt.yaml"
+    path.write_text(DESIGN_SCENARIO_YAML)
+    monkeypatch.setenv("DETENTE_MODEL", model)
+    monkeypatch.setenv("DETENTE_TEST_MODEL_DELAY", "0")  # the delay is not in the run id
+    monkeypatch.delenv("DETENTE_SCHEDULER", raising=False)
+    whole = _run(path, tmp_path / "whole")
+
+    out = tmp_path / "cut"
+    db = out / "results.duckdb"
+    args = ["design", str(path), "--strategy", "tuned", "--out", str(out)]
+    for key, value in SMALL.items():
+        args += [f"--{key}", str(value)]
+    proc = subprocess.Popen(detente_command(*args), env=cluster_env(DETENTE_MODEL=model),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seen: list[tuple[int, int, int]] = []
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if db.exists():
+            seen = _stored_generations(db)[0]
+            if len(seen) >= KILL_AFTER:
+                proc.send_signal(signal.SIGKILL)
+                break
+        time.sleep(0.02)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, (
+        f"the run ended ({proc.returncode}) before {KILL_AFTER} generations were stored: "
+        f"{err.decode()[-1000:]}")
+
+    heads, orphans = _stored_generations(db)
+    assert KILL_AFTER <= len(heads) < SMALL["generations"]
+    assert [h[0] for h in heads] == list(range(len(heads)))  # no gap
+    assert all(n == k == SMALL["population"] for _, n, k in heads), heads  # whole generations
+    assert orphans == 0  # no candidates of a generation not stored
+    assert not (out / "runs").exists()  # the run's folder is written at the end only
+
+    resumed = subprocess.run(detente_command(*args, "--resume"),
+                             env=cluster_env(DETENTE_MODEL=model, DETENTE_TEST_MODEL_DELAY="0"),
+                             capture_output=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr.decode()[-2000:]
+    assert f"resuming after generation {len(heads) - 1}" in resumed.stderr.decode()
+    heads, orphans = _stored_generations(db)
+    assert [h[0] for h in heads] == list(range(SMALL["generations"])) and orphans == 0
+    assert all(n == k == SMALL["population"] for _, n, k in heads)
+    got, want = out / "runs" / whole.run_id, tmp_path / "whole" / "runs" / whole.run_id
+    for name in ("pareto.csv", "fresh.csv", "dominance.csv"):
+        assert (got / name).read_bytes() == (want / name).read_bytes(), name
+    columns = ["generation", "candidates", "evaluated"]  # not the seconds
+    pd.testing.assert_frame_equal(pd.read_csv(got / "generations.csv")[columns],
+                                  whole.generations[columns])
+    now = json.loads((got / "run.json").read_text())["evaluations"]["candidates_scored_now"]
+    assert 0 < now < whole.payload["evaluations"]["candidates_scored_now"]
+
+
 def test_same_seed_same_front_other_seed_other_front(zdt: Path, tmp_path: Path) -> None:
     a = _run(zdt, tmp_path / "a", generations=3)
     b = _run(zdt, tmp_path / "b", generations=3)
@@ -162,6 +255,32 @@ def test_candidate_columns_equal_a_designed_strategy_on_the_flagship() -> None:
         named = score(ev, dsc, states, levers, metrics, summarize, strategies=["d0", "d1"])
     np.testing.assert_array_equal(fast, named)
     assert not np.array_equal(fast[0], fast[1])
+
+
+def test_candidates_cut_into_more_tasks_score_the_same_on_the_flagship() -> None:
+    """On an evaluator running several tasks at once, a generation is cut into more, smaller
+    stacked engine runs; each (candidate, state) row keeps its numbers."""
+    from detente.design.evaluate import StateSet, candidates_per_batch, score
+    from detente.design.levers import Lever, designed_entry, with_designed
+    from detente.experiments.executors import InProcessEvaluator
+    from detente.experiments.sampling import sample_states
+    from detente.scenario import load_scenario
+    from detente.sim.api import summarize
+
+    class FourSlots(InProcessEvaluator):
+        slots = 4
+
+    sc = load_scenario("us-iran-2001")
+    levers = [Lever("step", 0.03, 0.3), Lever("ceiling", 0.15, 0.8)]
+    dsc = with_designed(sc, [designed_entry("moderate-engagement", levers)])
+    states = StateSet(sample_states(sc, 3, seed=4), 4, 8)
+    values = np.column_stack([np.linspace(0.03, 0.3, 9), np.linspace(0.8, 0.15, 9)])
+    assert candidates_per_batch(states, 9) >= 9 and candidates_per_batch(states, 9, 4) == 1
+    metrics = ["dialogue", "wmd", "focal_domestic_cost"]
+    with InProcessEvaluator() as one, FourSlots() as four:
+        whole = score(one, dsc, states, levers, metrics, summarize, candidates=values)
+        cut = score(four, dsc, states, levers, metrics, summarize, candidates=values)
+    np.testing.assert_array_equal(whole, cut)
 
 
 LONG = os.environ.get("DETENTE_DESIGN", "").lower() == "long"

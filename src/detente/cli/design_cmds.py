@@ -20,6 +20,7 @@ from detente.cli.experiment_cmds import (
     PosteriorOpt,
     ResumeOpt,
     ScenarioArg,
+    SchedulerFileOpt,
     SchedulerOpt,
     _build_report,
 )
@@ -89,10 +90,12 @@ def design(
     db: DbOpt = None,
     resume: ResumeOpt = False,
     scheduler: SchedulerOpt = None,
+    scheduler_file: SchedulerFileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search a strategy's levers for designs that hold up across the sampled states."""
     from detente.design.job import design as run_design
+    from detente.experiments.executors import resolve_scheduler
 
     with problems_named_after(scenario):
         result = run_design(
@@ -101,7 +104,8 @@ def design(
             fresh=fresh, robustness=robustness,
             objective_metrics=[o.strip() for o in (objectives or "").split(",") if o.strip()],
             posterior=posterior, out=out, db=db,
-            resume=resume, scheduler=scheduler, console=err,
+            resume=resume, scheduler=resolve_scheduler(scheduler, scheduler_file),
+            console=err,
         )
     if as_json:
         typer.echo(dumps(result.payload), nl=False)

@@ -8,8 +8,9 @@ With detente's engine the candidates of a batch run in one stacked engine run: o
 (candidate, state), the candidate's levers set through the scenario's ``designed[candidate]``
 entry (:mod:`detente.design.levers`), which :mod:`detente.sim.stacked` compiles once per
 state. A model named by ``$DETENTE_MODEL`` is called once per (candidate, state). A batch is
-one task for the experiments' evaluators (in-process or Dask); results are put back in batch
-order, so the numbers do not depend on where batches ran.
+one task for the experiments' evaluators (in-process or Dask; on a cluster a generation is cut
+into at least a few tasks per worker thread); results are put back in batch order, so the
+numbers do not depend on where, or in what batches, candidates ran.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from numpy.typing import NDArray
 from detente.design.levers import CANDIDATE, Lever, lever_column
 from detente.experiments.chunks import Model, is_default_engine, state_seed
 from detente.experiments.executors import Evaluator
+from detente.experiments.runner import TASKS_PER_SLOT
 from detente.scenario import Scenario
 from detente.sim.stacked import MAX_ROWS
 
@@ -109,9 +111,16 @@ def score_batch(
     return batch.index, means.reshape(len(rows) // n_states, n_states, len(metrics))
 
 
-def candidates_per_batch(stateset: StateSet) -> int:
-    """Candidates per task: as many as fill one stacked engine run (:data:`MAX_ROWS` rows)."""
-    return max(1, MAX_ROWS // max(1, len(stateset.states) * stateset.worlds))
+def candidates_per_batch(stateset: StateSet, candidates: int = 0, slots: int = 1) -> int:
+    """Candidates per task: as many as fill one stacked engine run (:data:`MAX_ROWS` rows);
+    on an evaluator running ``slots > 1`` tasks at once, few enough that ``candidates`` make
+    at least :data:`~detente.experiments.runner.TASKS_PER_SLOT` tasks per slot (a generation
+    waits for its slowest task). The numbers do not depend on it: each (candidate, state) row
+    runs on its state's seed whatever else shares its engine run."""
+    fill = max(1, MAX_ROWS // max(1, len(stateset.states) * stateset.worlds))
+    if slots <= 1 or candidates <= 0:
+        return fill
+    return max(1, min(fill, -(-candidates // (TASKS_PER_SLOT * slots))))
 
 
 def score(
@@ -128,7 +137,8 @@ def score(
     candidates, of the named strategies (one each, in order)."""
     batches: list[Batch] = []
     if candidates is not None:
-        per = candidates_per_batch(stateset)
+        per = candidates_per_batch(stateset, len(candidates),
+                                   int(getattr(evaluator, "slots", 1)))
         vectors = [tuple(float(x) for x in row) for row in np.asarray(candidates)]
         batches = [Batch(b, CANDIDATE, tuple(vectors[i : i + per]))
                    for b, i in enumerate(range(0, len(vectors), per))]

@@ -201,3 +201,18 @@ def design_model(
     e = shift + 0.02 * rng.normal(0.0, 1.0)
     g = 1.0 + 9.0 * x2
     return {"f1": x1 + e, "f2": g * (1.0 - np.sqrt(x1 / g)) + e}
+
+
+def slow_design_model(
+    scenario: Scenario,
+    strategy: str,
+    worlds: int,
+    seed: int,
+    start_world: int = 0,
+    *,
+    values: Mapping[str, float] | None = None,
+) -> dict[str, FloatArray]:
+    """:func:`design_model` taking ``$DETENTE_TEST_MODEL_DELAY`` seconds per call (default
+    2 ms), so a test can kill a design run between generations and resume it."""
+    time.sleep(float(os.environ.get("DETENTE_TEST_MODEL_DELAY", "0.002")))
+    return design_model(scenario, strategy, worlds, seed, start_world, values=values)
