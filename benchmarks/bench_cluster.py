@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,23 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-
-def _load() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _workers_cpu(address: str) -> float:
-    """CPU seconds the cluster's worker processes have used so far."""
-    from distributed import Client
-
-    with Client(address, timeout=60) as client:
-        return float(sum(client.run(time.process_time).values()))
+from cluster_support import free_port, load_text, workers_cpu
 
 
 def main() -> None:
@@ -72,7 +55,7 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
     dask = str(Path(sys.executable).with_name("dask"))
     tmp = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
-    port = _free_port()
+    port = free_port()
     procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                "--no-dashboard", "--scheduler-file", str(tmp / "s.json")],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
@@ -82,7 +65,7 @@ def main() -> None:
                                stderr=subprocess.DEVNULL) for _ in range(2)]
     figures: dict[str, list[dict[str, float]]] = {}
     frames: list[Any] = []
-    load_before = _load()
+    load_before = load_text()
     try:
         from distributed import Client
 
@@ -101,12 +84,12 @@ def main() -> None:
         for rep in range(args.repeat):
             for name, make in modes.items():
                 store = ResultStore(tmp / f"{name}-{rep}.duckdb")
-                workers0 = _workers_cpu(address)
+                workers0 = workers_cpu(address)
                 cpu0, t0 = time.process_time(), time.perf_counter()
                 result = run_experiment(plan, store, progress=False, evaluator=make())
                 wall = time.perf_counter() - t0
                 cpu = time.process_time() - cpu0
-                workers = _workers_cpu(address) - workers0
+                workers = workers_cpu(address) - workers0
                 worlds = len(plan.states) * len(plan.strategies) * plan.worlds
                 figures.setdefault(name, []).append(
                     {"seconds": round(wall, 2), "worlds_per_second": round(worlds / wall),
@@ -123,7 +106,7 @@ def main() -> None:
     print(json.dumps({"states": args.states, "worlds": args.worlds,
                       "strategies": len(plan.strategies), "figures": figures,
                       "same_numbers": same, "load_before": load_before,
-                      "load_after": _load()}))
+                      "load_after": load_text()}))
 
 
 if __name__ == "__main__":

@@ -23,30 +23,13 @@ import argparse
 import json
 import math
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-
-def _load() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _workers_cpu(address: str) -> float:
-    """CPU seconds the cluster's worker processes have used so far."""
-    from distributed import Client
-
-    with Client(address, timeout=60) as client:
-        return float(sum(client.run(time.process_time).values()))
+from cluster_support import free_port, load_text, workers_cpu
 
 
 def main() -> None:
@@ -77,7 +60,7 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
     dask = str(Path(sys.executable).with_name("dask"))
     tmp = Path(tempfile.mkdtemp(prefix="bench-design-"))
-    port = _free_port()
+    port = free_port()
     procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                "--no-dashboard", "--scheduler-file", str(tmp / "s.json")],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
@@ -87,7 +70,7 @@ def main() -> None:
                                stderr=subprocess.DEVNULL) for _ in range(2)]
     figures: dict[str, list[dict[str, float]]] = {}
     fronts: list[str] = []
-    load_before = _load()
+    load_before = load_text()
     try:
         from distributed import Client
 
@@ -100,14 +83,14 @@ def main() -> None:
         modes = {"in-process": None, "cluster": address}
         for rep in range(args.repeat):
             for name, where in modes.items():
-                workers0 = _workers_cpu(address)
+                workers0 = workers_cpu(address)
                 cpu0, t0 = time.process_time(), time.perf_counter()
                 res = design("us-iran-2001", strategy="moderate-engagement",
                              out=tmp / f"{name}-{rep}", progress=False, scheduler=where,
                              **settings)  # type: ignore[arg-type]
                 wall = time.perf_counter() - t0
                 cpu = time.process_time() - cpu0
-                workers = _workers_cpu(address) - workers0
+                workers = workers_cpu(address) - workers0
                 ev = res.payload["evaluations"]
                 search = float(ev["search_seconds"])
                 cells = int(ev["candidate_states_now"])
@@ -125,7 +108,7 @@ def main() -> None:
             proc.wait(20)
     print(json.dumps({**settings, "tasks_per_generation": tasks,
                       "figures": figures, "same_front": all(f == fronts[0] for f in fronts),
-                      "load_before": load_before, "load_after": _load()}))
+                      "load_before": load_before, "load_after": load_text()}))
 
 
 if __name__ == "__main__":
