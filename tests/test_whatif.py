@@ -74,6 +74,19 @@ def test_the_scenarios_own_key_uncertainties_come_first(flagship) -> None:  # ty
     assert "camp[iran/conservative].clout" in [k.name for k in named]
 
 
+def test_model_parameters_are_labelled_by_their_meaning(flagship) -> None:  # type: ignore[no-untyped-def]
+    from detente.sim.parameters import parameter_docs
+
+    docs = parameter_docs()
+    levers = whatif.all_levers(flagship)
+    params = [lv for name, lv in levers.items() if name.startswith("parameters.")]
+    assert params
+    for lever in params:
+        meaning = docs[lever.id.removeprefix("parameters.")][1]
+        assert lever.label.lower() == meaning.lower()  # not the raw id
+        assert lever.label[0].isupper()
+
+
 def test_key_uncertainties_are_checked_with_their_lines(tmp_path: Path) -> None:
     from detente.experiments.runner import scenario_hash
     from detente.runs.scenario_text import scenario_from_text

@@ -39,6 +39,7 @@ from detente.scenario import Scenario
 from detente.scenario.key_uncertainties import CAMP_PREFIX, camp_id, camp_members
 from detente.scenario.together import SHIFT_HIGH, SHIFT_LOW, SHIFT_NOMINAL, Member, member_value
 from detente.scenario.uncertainty import UncertainParameter, uncertainties
+from detente.sim.parameters import parameter_docs
 
 #: Prefix of a strategy parameter's uncertainty (set with the strategy, not among the key levers).
 STRATEGY_PREFIX = "strategies["
@@ -110,6 +111,20 @@ def _group_label(name: str, countries: Mapping[str, str]) -> str:
     return f"{countries.get(country, country)}: {camp} camp's {words} (one shared error)"
 
 
+def _parameter_label(name: str) -> str | None:
+    """``parameters.prior_reciprocating_iran`` -> its one-line meaning from
+    :class:`~detente.sim.parameters.SimParameters` (``Iranian prior that the U.S. is a
+    reciprocating type``); None for any other name."""
+    field_name = name.removeprefix("parameters.")
+    if field_name == name:
+        return None
+    entry = parameter_docs().get(field_name)
+    if entry is None or not entry[1]:
+        return None
+    doc = entry[1]
+    return doc[0].upper() + doc[1:]
+
+
 def _plain(
     p: UncertainParameter, label: str | None = None, countries: Mapping[str, str] | None = None
 ) -> Lever:
@@ -121,7 +136,7 @@ def _plain(
         label = label or _group_label(p.name, countries or {})
     return Lever(
         id=p.name,
-        label=label or p.name,
+        label=label or _parameter_label(p.name) or p.name,
         low=float(p.low),
         nominal=float(p.nominal),
         high=float(p.high),
