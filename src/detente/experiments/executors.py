@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import importlib
 import json
 import logging
@@ -40,6 +39,7 @@ from typing import Any, Protocol, Self, TypeVar
 from urllib.parse import urlsplit
 
 from detente.errors import InputError
+from detente.source_digest import source_digest
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -320,25 +320,6 @@ def usable_cpus() -> int:
 #: Packages whose versions can change the numbers besides detente's own source.
 _LIBRARIES = ("numpy", "numba", "pandas", "scipy")
 
-
-def source_digest(packages: Sequence[str]) -> str:
-    """SHA-256 (12 hex digits) of the ``.py`` files of ``packages``, path and content.
-
-    Used for the code version of a run's id (:func:`detente.experiments.runner.code_version`,
-    over the packages that make its numbers) and for :func:`worker_identity` (over all of
-    detente). Packages that cannot be imported are left out.
-    """
-    h = hashlib.sha256()
-    for pkg in packages:
-        try:
-            mod = importlib.import_module(pkg)
-        except ImportError:
-            continue
-        root = Path(getattr(mod, "__file__", "") or "").parent
-        for path in sorted(root.rglob("*.py")):
-            h.update(path.relative_to(root).as_posix().encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()[:12]
 
 
 @functools.lru_cache(maxsize=1)

@@ -53,9 +53,10 @@ from detente.experiments.chunks import (
     run_task,
     shard_task,
 )
-from detente.experiments.executors import Evaluator, InProcessEvaluator, source_digest
+from detente.experiments.executors import Evaluator, InProcessEvaluator
 from detente.scenario import Scenario
 from detente.sim.rng import BLOCK
+from detente.source_digest import source_digest
 from detente.store import shards
 from detente.store.duckdb import ChunkResult, ResultStore, RunInfo
 

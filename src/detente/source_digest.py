@@ -1,0 +1,32 @@
+"""A digest of the Python sources of some packages: which code a result came from.
+
+One function, used wherever a stored result must say which code made it: a run's code
+version (:func:`detente.experiments.runner.code_version`), a Dask worker's identity
+(:func:`detente.experiments.executors.worker_identity`) and the figure cache's key
+(:func:`detente.report.figure_cache.code_version`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def source_digest(packages: Sequence[str]) -> str:
+    """SHA-256 (12 hex digits) of the ``.py`` files of ``packages``, path and content.
+
+    Packages that cannot be imported are left out.
+    """
+    h = hashlib.sha256()
+    for pkg in packages:
+        try:
+            mod = importlib.import_module(pkg)
+        except ImportError:
+            continue
+        root = Path(getattr(mod, "__file__", "") or "").parent
+        for path in sorted(root.rglob("*.py")):
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:12]
