@@ -80,6 +80,7 @@ from detente.sim.mechanisms.iran_response import (
     iran_positions,
     response_spans,
 )
+from detente.sim.native import votes as native_votes
 from detente.sim.rng import StackedRNG, WorldRNG, name_key
 from detente.sim.strategies import Strategy, View
 from detente.sim.system import LegislativePlan, Side, System
@@ -1979,78 +1980,20 @@ def voted(
     it counts in favour whatever its ideal point (the strategy under test is its choice).
 
     Equivalent to ``cand & (vote(...) >= threshold)``, but each instrument's vote is computed
-    only in the worlds where it is a candidate (elsewhere the result is not used), which is
-    where the time goes: typically a fifth to a half of the worlds per instrument. All the
-    (world, instrument) candidate pairs are voted at once, one batch per number of issues
-    the instruments move (:func:`_pair_gains`).
-    """
-    out = np.zeros_like(cand)
-    ww, kk = np.nonzero(cand)
-    if ww.size == 0:
-        return out
-    clout32 = clout.astype(np.float32)
-    n_iss = plan.n_iss[kk]
-    for n_j in range(int(n_iss.max()) + 1):
-        sel = n_iss == n_j
-        if not sel.any():
-            continue
-        w, k = ww[sel], kk[sel]
-        gain = _pair_gains(side, plan, w, k, level, position, sign, n_j)
-        if proposer >= 0:
-            gain[:, proposer] = 1.0  # gain is a fresh array here
-        tol = plan.tol[k][:, None]
-        c = clout32[w]
-        c *= _at(plan.sal_kt, 2, w, k)
-        pro = np.einsum("wa,wa->w", c, gain > tol, dtype=np.float32)
-        con = np.einsum("wa,wa->w", c, gain < -tol, dtype=np.float32)
-        tot = pro + con
-        sup = np.where(tot > 0, pro / np.where(tot > 0, tot, 1), 0.5)
-        out[w, k] = sup >= _at(np.asarray(threshold), 0, w)
-    return out
-
-
-def _pair_gains(
-    side: Side,
-    plan: VotePlan,
-    w: IntArray,
-    k: IntArray,
-    level: FloatArray,
-    position: FloatArray | NDArray[np.float32],
-    sign: float,
-    n_issues: int,
-) -> NDArray[np.float32]:
-    """Each actor's gain ``[P, A]`` (float32) from instrument ``k[p]`` in world ``w[p]``.
-
-    All the instruments ``k`` move ``n_issues`` issues. Single-issue moves keep only the
-    sign that matters: ``x - (L + d/2)`` (times ``sgn d``). Multi-issue ones sum
-    ``|L - x| - |L + d - x| = clip(sgn(d) (2 (x - L) - d), -|d|, |d|)`` weighted by
-    salience / range over their issues, in issue order.
+    only in the worlds where it is a candidate (elsewhere the result is not used). The loops
+    over (world, candidate) pairs are compiled (:func:`detente.sim.native.votes.voted_pairs`):
+    a single-issue move keeps only the sign that matters, ``x - (L + d/2)`` (times
+    ``sgn d``); a multi-issue one sums ``|L - x| - |L + d - x| = clip(sgn(d) (2 (x - L) - d),
+    -|d|, |d|)`` weighted by salience / range over its issues, in issue order, in float32.
     """
     f32 = np.float32
-    if n_issues == 0:  # a step that moves no issue (its effects sampled at 0): no one gains
-        return np.zeros((w.size, side.n_actors), dtype=f32)
-    gain: NDArray[np.float32] | None = None
-    for j in range(n_issues):
-        i = plan.iss_pad[k, j]
-        d = sign * _at(side.effects, 2, w, k, i)
-        if position.ndim == 3:  # issue-major [I, n, A]: rows of the flattened [I * n, A]
-            n_w = position.shape[1]
-            x = np.take(position.reshape(-1, position.shape[2]), i * n_w + w, axis=0)
-        else:
-            x = position[:, i].T  # [P, A]
-        h = np.asarray(x, dtype=f32) - (level[w, i] + 0.5 * d).astype(f32)[:, None]
-        if n_issues == 1:
-            h *= np.sign(d).astype(f32)[:, None]  # exact negation where d < 0
-            return h
-        h *= (2.0 * np.sign(d)).astype(f32)[:, None]
-        # clipping in float32 at the float32-rounded bound gives the same float32 as in
-        # float64 at the exact bound (no float32 lies strictly between a bound and its rounding)
-        ad = np.abs(d).astype(f32)[:, None]
-        _clip(h, -ad, ad, out=h)
-        h *= _at(plan.usal_pad, 3, w, k, j)
-        gain = h if gain is None else gain + h
-    assert gain is not None
-    return gain
+    pos = position if position.ndim == 3 else position.T[:, None, :]
+    return np.asarray(native_votes.voted_pairs(
+        cand.view(np.uint8), level, np.asarray(pos, dtype=f32), clout,
+        _rows(side.effects, 2), plan.n_iss, plan.iss_pad, _rows(plan.usal_pad, 3), plan.tol,
+        _rows(plan.sal_kt, 2), float(sign), np.atleast_1d(np.asarray(threshold, dtype=float)),
+        proposer,
+    ), dtype=bool)
 
 
 __all__ = [

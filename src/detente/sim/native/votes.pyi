@@ -1,0 +1,18 @@
+import numpy as np
+from numpy.typing import NDArray
+
+def voted_pairs(
+    cand: NDArray[np.uint8],
+    level: NDArray[np.float64],
+    position: NDArray[np.float32],
+    clout: NDArray[np.float64],
+    effects: NDArray[np.float64],
+    n_iss: NDArray[np.int64],
+    iss_pad: NDArray[np.int64],
+    usal_pad: NDArray[np.float32],
+    tol: NDArray[np.float32],
+    sal_kt: NDArray[np.float32],
+    sign: float,
+    threshold: NDArray[np.float64],
+    proposer: int,
+) -> NDArray[np.bool_]: ...

@@ -1,0 +1,101 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""The weighted vote of docs/model.md section 2, one (world, candidate instrument) at a time.
+
+Compiled form of :func:`detente.sim.engine.voted`: the same float32 and float64 operations,
+in the same order, as the NumPy formulation it replaced, except the two sums over actors,
+which run actor by actor (NumPy's einsum sums in SIMD lanes).
+"""
+
+from libc.math cimport fabs
+
+import numpy as np
+
+
+cdef inline float _sign32(double d) noexcept nogil:
+    if d > 0:
+        return 1.0
+    if d < 0:
+        return -1.0
+    return 0.0
+
+
+def voted_pairs(
+    const unsigned char[:, :] cand,
+    const double[:, :] level,
+    const float[:, :, :] position,
+    const double[:, :] clout,
+    const double[:, :, :] effects,
+    const long[:] n_iss,
+    const long[:, :] iss_pad,
+    const float[:, :, :, :] usal_pad,
+    const float[:] tol,
+    const float[:, :, :] sal_kt,
+    double sign,
+    const double[:] threshold,
+    long proposer,
+):
+    """``cand & (support >= threshold)`` for every world and instrument.
+
+    Arrays with a leading axis of 1 (``position``'s second axis) are shared by all worlds;
+    otherwise world ``w`` reads row ``w``. ``position`` is issue-major ``[I, n or 1, A]``.
+    """
+    cdef Py_ssize_t n = cand.shape[0], n_k = cand.shape[1], n_a = clout.shape[1]
+    out_arr = np.zeros((n, n_k), dtype=np.bool_)
+    cdef unsigned char[:, :] out = out_arr.view(np.uint8)
+    cdef float[::1] gain = np.empty(n_a, dtype=np.float32)
+    cdef Py_ssize_t w, k, j, a, i, nj, we, wp, wu, ws, wt
+    cdef double d
+    cdef float h, h0, sd, ad, c, pro, con, tot, sup, tk
+    cdef bint p_world = position.shape[1] > 1
+    cdef bint e_world = effects.shape[0] > 1
+    cdef bint u_world = usal_pad.shape[0] > 1
+    cdef bint s_world = sal_kt.shape[0] > 1
+    cdef bint t_world = threshold.shape[0] > 1
+    with nogil:
+        for w in range(n):
+            we = w if e_world else 0
+            wp = w if p_world else 0
+            wu = w if u_world else 0
+            ws = w if s_world else 0
+            wt = w if t_world else 0
+            for k in range(n_k):
+                if not cand[w, k]:
+                    continue
+                nj = n_iss[k]
+                if nj == 0:
+                    for a in range(n_a):
+                        gain[a] = 0.0
+                for j in range(nj):
+                    i = iss_pad[k, j]
+                    d = sign * effects[we, k, i]
+                    h0 = <float>(level[w, i] + 0.5 * d)
+                    if nj == 1:
+                        sd = _sign32(d)
+                        for a in range(n_a):
+                            gain[a] = (position[i, wp, a] - h0) * sd
+                    else:
+                        sd = <float>(2.0 * _sign32(d))
+                        ad = <float>fabs(d)
+                        for a in range(n_a):
+                            h = (position[i, wp, a] - h0) * sd
+                            if h < -ad:
+                                h = -ad
+                            if h > ad:
+                                h = ad
+                            h = h * usal_pad[wu, k, j, a]
+                            gain[a] = h if j == 0 else gain[a] + h
+                if proposer >= 0:
+                    gain[proposer] = 1.0
+                tk = tol[k]
+                pro = 0.0
+                con = 0.0
+                for a in range(n_a):
+                    c = (<float>clout[w, a]) * sal_kt[ws, k, a]
+                    if gain[a] > tk:
+                        pro = pro + c
+                    elif gain[a] < -tk:
+                        con = con + c
+                tot = pro + con
+                sup = pro / tot if tot > 0 else 0.5
+                out[w, k] = (<double>sup) >= threshold[wt]
+    return out_arr
