@@ -1,4 +1,4 @@
-"""A digest of the Python sources of some packages: which code a result came from.
+"""A digest of the sources of some packages: which code a result came from.
 
 One function, used wherever a stored result must say which code made it: a run's code
 version (:func:`detente.experiments.runner.code_version`), a Dask worker's identity
@@ -15,9 +15,10 @@ from pathlib import Path
 
 
 def source_digest(packages: Sequence[str]) -> str:
-    """SHA-256 (12 hex digits) of the ``.py`` files of ``packages``, path and content.
+    """SHA-256 (12 hex digits) of the ``.py`` and ``.pyx`` files of ``packages``, path and content.
 
-    Packages that cannot be imported are left out.
+    The ``.pyx`` files are the engine's compiled kernels (:mod:`detente.sim.native`): they
+    are model code too. Packages that cannot be imported are left out.
     """
     h = hashlib.sha256()
     for pkg in packages:
@@ -26,7 +27,7 @@ def source_digest(packages: Sequence[str]) -> str:
         except ImportError:
             continue
         root = Path(getattr(mod, "__file__", "") or "").parent
-        for path in sorted(root.rglob("*.py")):
+        for path in sorted(p for p in root.rglob("*.py*") if p.suffix in (".py", ".pyx")):
             h.update(path.relative_to(root).as_posix().encode())
             h.update(path.read_bytes())
     return h.hexdigest()[:12]
