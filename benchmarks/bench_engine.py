@@ -4,9 +4,9 @@ Both engines run in this process, on the same worlds, alternately (best of ``--r
 
 * ``numpy``: ``benchmarks/frozen_numpy_engine.py``, the engine as it was before its hot steps
   were compiled (a frozen copy, importing the mechanisms from the package);
-* ``current``: ``detente.sim.engine`` (NumPy today: the peer a compiled engine must beat;
-  a first compiled vote and friction, tried on 2026-12-06, are described in
-  docs/performance.md, "Engine profile").
+* ``current``: ``detente.sim.engine``, whose mechanisms run as compiled loops over worlds
+  (the Cython kernels of :mod:`detente.sim.native`, built when detente is installed;
+  docs/performance.md, "Compiled engine").
 
 Flagship us-iran-2001, the three options (containment, moderate engagement, dismantle
 sanctions), one chunk of ``--chunk`` worlds each (``run_layout``); and the stacked path,
@@ -14,9 +14,10 @@ sanctions), one chunk of ``--chunk`` worlds each (``run_layout``); and the stack
 engine is swapped into :mod:`detente.sim.stacked` for its run, nothing else changes). The
 outputs of the two engines are compared (``identical``).
 
-Compile cost, in fresh processes with an empty numba cache directory: the first
-``run_chunk`` (256 worlds) with nothing cached (``cold``), then in a second process reading
-that cache (``warm``); each also reports its import time.
+First calls, in fresh processes: the first and second ``run_chunk`` (256 worlds) with an
+empty numba cache directory (``cold``), then in a second process (``warm``), each with its
+import time. The engine's kernels are compiled at install time, so cold and warm should
+match; the numba cache only matters to the IPD kernels, which this benchmark does not run.
 
 Prints one JSON line: microseconds per world-step of each engine, their ratio, world-steps
 per second per core (one thread), peak resident memory, first-call times, load average.

@@ -1,9 +1,10 @@
 """A frozen copy of the NumPy engine, for benchmarks only (not part of the package).
 
 This is ``src/detente/sim/engine.py`` as it was at commit 04142fd, before its hot steps were
-compiled with numba, kept here so ``benchmarks/bench_engine.py`` can time the NumPy engine
-and the current one in the same process on the same worlds. It imports the mechanisms,
-state, random streams and strategies from the package; nothing in ``src`` imports it.
+compiled, kept here so ``benchmarks/bench_engine.py`` can time the NumPy engine and the
+current one in the same process on the same worlds. Its mechanisms are the frozen copies of
+``benchmarks/frozen_numpy_mechanisms``; state, random streams and strategies come from the
+package; nothing in ``src`` imports it.
 Do not edit it except to keep it importable.
 """
 # ruff: noqa
@@ -18,9 +19,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detente.metrics import REGISTRY, metrics_for, step_metrics
-from detente.sim.domestic_bargain import veto_loss
-from detente.sim.mechanisms import congress
-from detente.sim.mechanisms.closing import (
+from frozen_numpy_mechanisms.domestic_bargain import veto_loss
+from frozen_numpy_mechanisms import congress
+from frozen_numpy_mechanisms.closing import (
     backlash_hazard,
     disillusion_update,
     election_vote_share,
@@ -28,14 +29,14 @@ from detente.sim.mechanisms.closing import (
     vetting_update,
     visible_backing,
 )
-from detente.sim.mechanisms.environment import (
+from frozen_numpy_mechanisms.environment import (
     alignment_update,
     allied_friction,
     regional_strength,
     settlement_update,
     threat_update,
 )
-from detente.sim.mechanisms.iran_response import (
+from frozen_numpy_mechanisms.iran_response import (
     IranDrivers,
     condition_fulfilment,
     dictation_pressure,

@@ -1,0 +1,240 @@
+"""The international environment of the two principals (docs/model.md, section 5).
+
+Three quantities per world, each moved by one pure function the engine calls in section 5 of
+its step (:func:`detente.sim.engine.run_layout`):
+
+* the **regional threat** to the internal side ``θ`` in [0, 1] (:func:`threat_update`): the
+  neighbourhood Iran had "good reason to fear" (UNLIKELY ALLIES: Iraq, which used chemical
+  weapons against it) plus U.S. forces and pressure; it rises with the focal side's hostile
+  steps and with shocks, and relaxes toward its starting level, scaled by the strength of the
+  hostile neighbours (third parties with ``threat_to``);
+* the **regional settlement** ``S`` in [0, 1] (:func:`settlement_update`): the comprehensive
+  Arab-Israeli settlement that would "cause Syria to ask Iran to withdraw" (UNLIKELY ALLIES);
+  0 in July 2001 (Camp David failed in July 2000, the intifada since September 2000), it
+  advances by sampled breakthroughs and is pushed back by shocks;
+* **allied support** ``A`` in [0, 1] (:func:`alignment_update`), now the allies' alignment
+  with the focal side's line: it erodes with the *friction* between that line and the allies'
+  own positions (:func:`allied_friction`; THE MIDDLE PATH: containment "will generate
+  significant friction" with Japan and Europe, ILSA "does more damage to U.S. relations with
+  Europe"), more so while the internal side moderates, and recovers with its menacing
+  behaviour.
+
+The threat and the settlement are for the internal side's response to read (its WMD effort
+with the threat, its support for armed groups with the settlement; until that piece of issue
+12 is connected they are only reported); allied support sets the
+sanctions' allied bite (:func:`detente.sim.engine.sanctions_bite`, section 5b). A scenario
+without allies (``ally_of``) has no friction; one without threats (``threat_to``) has a
+threat that relaxes to its starting level; one with ``settlement_hazard = 0`` and no shock
+moving the settlement keeps it at 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+def regional_strength(clout: FloatArray, clout0: FloatArray, threat: BoolArray) -> FloatArray:
+    """Strength of the hostile neighbours relative to the start, ``r = R / R0``.
+
+    ``R = Σ_a c_a`` over the third parties menacing the internal side (``threat`` mask), with
+    their clout now (``clout``, ``[n, X]``: shocks and events scale it) and at the start
+    (``clout0``, ``[X]`` or ``[n, X]``). Their clouts weight each other, so a war that
+    weakens Iraq lowers the regional part of the threat in proportion to Iraq's weight among
+    the neighbours. 1 when the scenario names none.
+    """
+    now = (clout * threat).sum(axis=-1)
+    start = np.broadcast_to((clout0 * threat).sum(axis=-1), now.shape)
+    return np.asarray(np.where(start > 0, now / np.where(start > 0, start, 1.0), 1.0))
+
+
+def threat_update(
+    threat: FloatArray,
+    hostility: FloatArray,
+    regional: FloatArray,
+    jump: FloatArray,
+    *,
+    start: Any,
+    regional_share: Any,
+    hostility_gain: Any,
+    decay: Any,
+    dt: float,
+) -> FloatArray:
+    """The regional threat to the internal side after one step, in [0, 1].
+
+    Between shocks ``dθ/dt = k·h·(1 − θ) − d·(θ − θ*)``, solved exactly over the step for
+    the step's hostile share ``h``::
+
+        θ* = clip(θ0·((1 − ρ) + ρ·r), 0, 1)
+        θ_eq = (k·h + d·θ*) / (k·h + d),   θ ← θ_eq + (θ − θ_eq)·exp(−(k·h + d)·dt)
+
+    then the step's shocks and events add ``jump`` (clipped to [0, 1]).
+
+    Parameters
+    ----------
+    threat : ndarray [n]
+        The threat before the step.
+    hostility : ndarray [n]
+        ``h``: the focal side's hostile share in force (gesture-weighted, section 3).
+    regional : ndarray [n]
+        ``r``: the hostile neighbours' strength relative to the start
+        (:func:`regional_strength`).
+    jump : ndarray [n]
+        Sum of the ``threat`` changes of the shocks and events that hit this step.
+    start : float or ndarray [n]
+        ``θ0 = threat_initial``: the threat in the scenario's starting conditions.
+    regional_share : float or ndarray [n]
+        ``ρ = threat_regional_share``: the part of ``θ0`` due to the hostile neighbours (the
+        rest, U.S. forces and pressure, does not scale with their clout).
+    hostility_gain : float or ndarray [n]
+        ``k = threat_hostility``: yearly rise per unit of hostile share.
+    decay : float or ndarray [n]
+        ``d = threat_decay``: yearly rate of relaxation toward ``θ*``.
+    dt : float
+        Step length in years.
+
+    Notes
+    -----
+    Why: the internal side's WMD effort follows "the promise of a safer neighborhood"
+    (UNLIKELY ALLIES); in July 2001 Iraq was under sanctions and no-fly zones, U.S. forces were
+    in the Gulf, and the Taliban had killed Iranian diplomats at Mazar-i-Sharif (1998). A
+    campaign of U.S. pressure (containment "sought to isolate Iran", LIBERATION THEOLOGIST)
+    adds to it. Without hostility or shocks the threat stays at ``θ*``; with ``r = 1`` that
+    is its starting level.
+    """
+    target = np.clip(start * ((1.0 - regional_share) + regional_share * regional), 0.0, 1.0)
+    push = hostility_gain * hostility
+    rate = push + decay
+    eq = np.where(rate > 0, (push + decay * target) / np.where(rate > 0, rate, 1.0), threat)
+    relaxed = eq + (threat - eq) * np.exp(-rate * dt)
+    return np.asarray(np.clip(relaxed + jump, 0.0, 1.0))
+
+
+def settlement_update(
+    settlement: FloatArray,
+    uniform: FloatArray,
+    jump: FloatArray,
+    *,
+    hazard: Any,
+    progress: Any,
+    dt: float,
+) -> FloatArray:
+    """The regional (Arab-Israeli) settlement after one step, in [0, 1].
+
+    A breakthrough arrives with probability ``1 − exp(−λ·dt)`` (``λ = settlement_hazard``
+    per year; ``uniform`` is the step's pre-drawn uniform per world) and covers the share
+    ``g = settlement_progress`` of the remaining way, ``S ← S + g·(1 − S)``; the shocks and
+    events of the step then add ``jump`` (an escalation pushes it back), clipped to [0, 1].
+
+    Why: the internal side's support for armed groups is unlikely to end "until a
+    comprehensive settlement is struck" (UNLIKELY ALLIES). In July 2001 there was none
+    (Camp David failed in July 2000, Taba in January 2001, the intifada since September
+    2000: ``S = 0``); the 1990s saw partial breakthroughs (Oslo 1993, Israel-Jordan 1994,
+    Wye 1998), hence progress by steps rather than all at once.
+    """
+    hit = uniform < 1.0 - np.exp(-hazard * dt)
+    advanced = settlement + hit * progress * (1.0 - settlement)
+    return np.asarray(np.clip(advanced + jump, 0.0, 1.0))
+
+
+def allied_friction(
+    level: FloatArray,
+    position: FloatArray,
+    weight: FloatArray,
+    span: FloatArray,
+    direction: FloatArray,
+    symmetry: Any,
+    hostility: FloatArray,
+) -> FloatArray:
+    """Friction between the focal side's line and its allies, ``F ≥ 0`` per world.
+
+    ``F = G·(1 + h)`` with the allies' weighted gap to the focal side's policy::
+
+        G = Σ_a Σ_i w_ai·d_ai / Σ_a Σ_i w_ai,   w_ai = c_a·s_ai   (0 where Σ w = 0)
+        d_ai = [max(0, −δ_i·g_ai) + σ·max(0, δ_i·g_ai)],   g_ai = (L_i − x_ai)/range_i
+
+    ``c_a`` the ally's clout now, ``s_ai`` its salience on the focal side's policy issue
+    ``i`` (0 elsewhere), ``x_ai`` its ideal point, ``L_i`` the issue level, ``δ_i`` the
+    direction in which the focal side's conciliatory steps move the issue (a gap against it
+    is the focal side being *harder* than the ally; ``|g|`` where ``δ_i = 0``), ``σ`` the
+    weight of gaps where the focal side is *softer* than the ally, ``h`` the focal side's
+    hostile share in force: a campaign of hostile steps presses the allies to follow and
+    amplifies the disagreement there is (none when the allies share the line).
+
+    Parameters
+    ----------
+    level : ndarray [n, I]
+    position : ndarray [X, I] or [n, X, I]
+        Allies' ideal points (anything finite where the weight is 0).
+    weight : ndarray [n, X, I]
+        ``c_a·s_ai`` (zero off the focal side's policy issues and for non-allies).
+    span : ndarray [I]
+    direction : ndarray [I]
+        ``δ``: +1/−1 where the focal side's conciliatory steps raise/lower the issue, else 0.
+    symmetry : float or ndarray [n]
+        ``σ = friction_symmetry`` in [0, 1].
+    hostility : ndarray [n]
+        ``h``: the focal side's hostile share in force.
+
+    Notes
+    -----
+    Why: persisting with containment "will generate significant friction with American allies
+    in Japan and Europe" and ILSA "does more damage to U.S. relations with Europe, which
+    objects strongly" (THE MIDDLE PATH); moderate engagement brings "closer alignment" and
+    "decreasing friction" (UNLIKELY ALLIES). Whether allies also object when the focal side
+    concedes more than they would is not in the article: ``σ`` spans both readings.
+    """
+    gap = (level[:, None, :] - position) / span
+    sym = np.asarray(symmetry, dtype=np.float64)
+    if sym.ndim == 1:
+        sym = sym[:, None, None]
+    harder = np.where(direction != 0, np.maximum(0.0, -direction * gap), np.abs(gap))
+    softer = np.where(direction != 0, np.maximum(0.0, direction * gap), 0.0)
+    total = weight.sum(axis=(1, 2))
+    dist = (weight * (harder + sym * softer)).sum(axis=(1, 2))
+    g = np.where(total > 0, dist / np.where(total > 0, total, 1.0), 0.0)
+    return np.asarray(g * (1.0 + hostility))
+
+
+def alignment_update(
+    allied: FloatArray,
+    friction: FloatArray,
+    moderation: FloatArray,
+    menace: FloatArray,
+    *,
+    erosion: Any,
+    recovery: Any,
+    via_friction: Any,
+    dt: float,
+) -> FloatArray:
+    """Allied support for the focal side's line after one step, in [0, 1].
+
+    ``A ← clip(A + dt·(−e·A·(F + M·((1 − μ) + μ·F)) + r·(1 − A)·B), 0, 1)``: erosion
+    (``e = allied_erosion``) with the friction ``F`` (:func:`allied_friction`) and the internal
+    side's moderation ``M``, recovery (``r = allied_recovery``) with its menace ``B``.
+
+    Why: Europe and Japan grew "even less willing to cooperate with the United States in
+    applying pressure" once Khatami reached out, and Iran's "extreme behavior helped justify
+    U.S. policy" (LIBERATION THEOLOGIST). The passage is about cooperation *in applying
+    pressure*: read so, moderation erodes support only through the pressure the allies
+    reject, ``μ = 1`` (moderation scales the friction; none where the allies share the line).
+    The former model let moderation erode support for any line, ``μ = 0``.
+    ``μ = moderation_via_friction`` is sampled between the two forms.
+    """
+    pull = friction + moderation * ((1.0 - via_friction) + via_friction * friction)
+    change = -erosion * allied * pull + recovery * (1.0 - allied) * menace
+    return np.asarray(np.clip(allied + dt * change, 0.0, 1.0))
+
+
+__all__ = [
+    "alignment_update",
+    "allied_friction",
+    "regional_strength",
+    "settlement_update",
+    "threat_update",
+]

@@ -1,0 +1,265 @@
+"""Iran's response per issue and per camp (``docs/model.md``, section 2, "Internal side").
+
+Each step the internal side's actors vote and veto on its instruments with *effective* ideal
+points: the scenario's positions (observed in July 2001, under that moment's sanctions and
+mistrust) shifted by what has changed since the start. The shift differs by camp and by issue:
+
+- the **reformist camp** answers U.S. gestures as goodwill (LIBERATION THEOLOGIST: Albright's
+  overture "received favorably by many"), and its belief that Washington reciprocates;
+- the **other camp** (the Leader, the Guardians, the judiciary, the Guards, the clergy, the
+  hard-liners, the bazaaris) answers the fulfilment of Iran's stated conditions - lifting all
+  sanctions, settling the legal claims, dropping opposition to the Caspian transit route
+  (DETAILS, DETAILS: "dignity and honor") - rather than the size of a gesture; it pockets a
+  gesture made under pressure or read as dictation (DETAILS, DETAILS: "arrogantly trying to
+  dictate terms"; the food and carpet easing of March 2000 went unanswered); a rising regional
+  threat moves it with a sign nobody knows (it may seek a bargain or close ranks);
+- **support for armed groups** moves with an Arab-Israeli settlement, barely with U.S.
+  gestures (UNLIKELY ALLIES: "until a comprehensive settlement"), and the **WMD effort** with
+  the regional threat (UNLIKELY ALLIES: "a safer neighborhood", fear of Iraq);
+- dialogue reads as capitulation while sanctions bite harder than at the start (the dictation
+  term, unchanged).
+
+Everything is measured from the start, so at the first step every effective position is the
+scenario's own. A scenario without demands, without a terror-support or WMD issue, or without
+the threat and settlement states leaves the corresponding term inert.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detente.sim.system import System
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.int64]
+Float32Array = NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class IranDrivers:
+    """What the internal side's actors respond to this step: one value per world, ``[n]``.
+
+    Attributes
+    ----------
+    gesture : ndarray
+        Perceived U.S. gesture ``G = (q̄ − n)/(1 − n)``: Iran's smoothed perception of the U.S.
+        played level above the neutral level (negative for a hostile U.S.).
+    belief : ndarray
+        Iran's belief that the U.S. reciprocates, minus its starting value.
+    sanctions : ndarray
+        The sanctions level as it bites (share of its range) minus its starting value.
+    fulfilment : ndarray
+        Share of Iran's stated conditions met, ``κ`` (:func:`condition_fulfilment`).
+    pressure : ndarray
+        Pressure under which U.S. concessions come, ``P`` in [0, 1] (:func:`dictation_pressure`).
+    threat : ndarray
+        Regional threat to Iran minus its starting value, in [-1, 1].
+    settlement : ndarray
+        Arab-Israeli comprehensive settlement, in [0, 1].
+    """
+
+    gesture: FloatArray
+    belief: FloatArray
+    sanctions: FloatArray
+    fulfilment: FloatArray
+    pressure: FloatArray
+    threat: FloatArray
+    settlement: FloatArray
+
+
+def condition_fulfilment(level: FloatArray, start: FloatArray, demand: FloatArray) -> FloatArray:
+    """Share of the internal side's stated conditions met, ``κ`` per world ``[n]``.
+
+    ``κ = mean_j clip((L0_j − L_j)/(L0_j − D_j), 0, 1)`` over the issues ``j`` with a demand
+    ``D_j``: how far each issue has moved from its starting level ``L0_j`` toward the demanded
+    level, counting a move away as 0 and an overshoot as 1. An issue that starts at its
+    demand is already part of the observed starting conditions and is left out of the mean.
+    0 at the start; 0 for a scenario without demands.
+
+    Parameters
+    ----------
+    level : ndarray [n, I]
+        Issue levels now.
+    start : ndarray [I] or [n, I]
+        Issue levels at the start (the status quo).
+    demand : ndarray [I] or [n, I]
+        Demanded levels, NaN where none (length 0: no demand anywhere).
+    """
+    if demand.shape[-1] == 0:
+        return np.zeros(level.shape[0])
+    gap = start - demand
+    valid = np.abs(gap) > 1e-9  # False where no demand (NaN)
+    share = np.clip((start - level) / np.where(valid, gap, 1.0), 0.0, 1.0) * valid
+    count = np.broadcast_to(valid, level.shape).sum(axis=1)
+    return np.asarray(share.sum(axis=1) / np.maximum(count, 1))
+
+
+def saturation(k: FloatArray, form: Any, curvature: Any) -> FloatArray:
+    """The response to a share ``k`` of the conditions met: a family of three forms.
+
+    ``sat(k) = (1 − |c|)·k + |c|·g(k)`` with ``c = form`` in [-1, 1] and curvature ``a``:
+    ``g(k) = (1 − e^(−a·k))/(1 − e^(−a))`` for ``c > 0`` (saturating: the first real steps
+    toward the conditions count most, their value being the respect they show) and
+    ``g(k) = (e^(a·k) − 1)/(e^a − 1)`` for ``c < 0`` (accelerating: only near-full fulfilment
+    counts, "first lifting all sanctions"); ``c = 0`` is linear. Every form maps 0 to 0 and
+    1 to 1 and rises monotonically, so the forms differ only in how much partial fulfilment
+    is worth. ``form`` and ``curvature`` are scalars or one value per world.
+    """
+    a = np.clip(curvature, 1e-6, 50.0)
+    c = np.clip(form, -1.0, 1.0)
+    bent = np.where(
+        c >= 0, np.expm1(-a * k) / np.expm1(-a), np.expm1(a * k) / np.expm1(a)
+    )
+    return np.asarray((1.0 - np.abs(c)) * k + np.abs(c) * bent)
+
+
+def dictation_pressure(
+    hostile: FloatArray, tightening: FloatArray, backing: FloatArray
+) -> FloatArray:
+    """The pressure ``P`` in [0, 1] under which U.S. concessions come.
+
+    ``P = clip(H + T + V, 0, 1)``: the U.S. hostile share in force ``H``, sanctions tightened
+    beyond their starting level ``T`` (share of the range) and visible U.S. backing of Iran's
+    reformers ``V``. Hard-liners read a concession made under pressure as dictation.
+    """
+    return np.asarray(np.clip(hostile + tightening + backing, 0.0, 1.0))
+
+
+def conservative_willingness(d: IranDrivers, p: Any) -> FloatArray:
+    """The other camp's shift on the response issues, share of the range, before ``ρ``.
+
+    ``g_C·sat(κ) + g_b·(b − b0) + g_T·ΔThreat − g_P·max(G, 0)·P``: conditions met, belief,
+    threat (either sign) and concessions pocketed under pressure.
+    """
+    met = saturation(d.fulfilment, p.condition_saturation, p.condition_curvature)
+    return np.asarray(
+        p.conditions_gain * met
+        + p.belief_gain * d.belief
+        + p.threat_gain * d.threat
+        - p.pocketing_gain * np.maximum(d.gesture, 0.0) * d.pressure
+    )
+
+
+def reformist_goodwill(d: IranDrivers, p: Any) -> FloatArray:
+    """The reformist camp's shift on the response issues, share of the range, before ``ρ``:
+    ``g_R·G + g_b·(b − b0)``."""
+    return np.asarray(p.goodwill_gain * d.gesture + p.belief_gain * d.belief)
+
+
+def response_spans(
+    direction: FloatArray, span: FloatArray, roles: dict[str, int]
+) -> tuple[Float32Array, Float32Array]:
+    """Per issue ``[I]``: where the camp shifts and the dictation term act, in issue units.
+
+    Returns
+    -------
+    camp_span : ndarray [I] of float32
+        ``dir_i·range_i`` on the *response issues*: those the internal side's conciliatory
+        instruments move (``dir_i ≠ 0``), other than the terror-support and WMD issues, which
+        have their own terms; 0 elsewhere.
+    dict_span : ndarray [I] of float32
+        ``dir_i·range_i`` on the dialogue issue, 0 elsewhere.
+    """
+    camp = direction * span
+    dictation = np.zeros(span.size)
+    for role in ("terror", "wmd"):
+        if roles[role] >= 0:
+            camp[roles[role]] = 0.0
+    if roles["dialogue"] >= 0:
+        dictation[roles["dialogue"]] = camp[roles["dialogue"]]
+    return camp.astype(np.float32), dictation.astype(np.float32)
+
+
+def iran_positions(
+    base: Float32Array,
+    alt: Float32Array,
+    control: BoolArray,
+    reform: BoolArray,
+    drivers: IranDrivers,
+    camp_span: Float32Array,
+    dict_span: Float32Array,
+    p: Any,
+    sy: System,
+    used: IntArray,
+) -> Float32Array:
+    """Effective ideal points of the internal side's actors this step, issue-major ``[I, n, A]``.
+
+    Why: Iran's response differs by camp and by issue (module docstring; docs/model.md
+    section 2, "Internal side"). With ``ρ_a`` the responsiveness of actor ``a``'s current
+    camp, on a response issue ``i`` (:func:`response_spans`)
+    ``x̃_ai = clip(x_ai + dir_i·range_i·ρ_a·m_a − [i = dialogue]·dir_i·range_i·δ·ΔS)``,
+    ``m_a`` = :func:`reformist_goodwill` for reformist-camp actors and
+    :func:`conservative_willingness` for the others, ``δ = dictation_effect`` and ``ΔS`` the
+    sanctions as they bite minus their starting value; on the terror-support issue
+    ``x̃_ai = clip(x_ai − range_i·(g_S·settlement + g_Rt·G))`` and on the WMD issue
+    ``x̃_ai = clip(x_ai − range_i·(g_Rw·G − g_W·ΔThreat))`` for every actor (a national
+    interest, not a camp's: both scales grow with the effort, so curbing is down).
+
+    An elected institution whose holder's camp lost the election takes the other camp's
+    positions (``alt``) and responds as its new camp (``reform`` is each actor's camp now).
+    Only the issues in ``used`` (those the side's instruments move: the only ones votes and
+    vetoes read) are computed; the others are left unset.
+
+    Parameters
+    ----------
+    base : ndarray [A, I] or [n, A, I] of float32
+        Scenario positions (NaN read as the issue's low end).
+    alt : ndarray [E, I] or [n, E, I] of float32
+        Each elected institution's positions when the other camp holds it.
+    control : ndarray [n, E] of bool
+        Whether each elected institution is held by the reform camp.
+    reform : ndarray [n, A] of bool
+        Each actor's camp now.
+    drivers : IranDrivers
+    camp_span, dict_span : ndarray [I] of float32
+        From :func:`response_spans`.
+    p : SimParameters
+        Scalars, or one value per world (stacked states).
+    sy : System
+    used : ndarray of int
+    """
+    f32 = np.float32
+    d = drivers
+    n, n_a = control.shape[0], base.shape[-2]
+    m_reform = p.responsiveness_reformist * reformist_goodwill(d, p)
+    m_other = p.responsiveness_other * conservative_willingness(d, p)
+    camp = np.where(reform, m_reform[:, None], m_other[:, None]).astype(f32)
+    own_terms = {
+        sy.roles["terror"]: p.settlement_gain * d.settlement + p.terror_goodwill_gain * d.gesture,
+        sy.roles["wmd"]: p.wmd_goodwill_gain * d.gesture - p.wmd_threat_gain * d.threat,
+    }
+    dict_n = (f32(p.dictation_effect) * d.sanctions.astype(f32))[:, None]
+    lost = [control[:, e] != sy.internal.reform[h] for e, h in enumerate(sy.elected)]
+    out = np.full((sy.low.size, n, n_a), np.nan, dtype=f32)  # unused issues: never read
+    for i in used.tolist():
+        x = out[i]
+        if i in own_terms:
+            x[:] = (-sy.span[i] * own_terms[i]).astype(f32)[:, None]
+        else:
+            np.multiply(camp, camp_span[i], out=x)
+        if dict_span[i] != 0:
+            x -= dict_n * dict_span[i]
+        x += base[..., i]  # [A], or [n, A] per world
+        for e, h in enumerate(sy.elected):
+            if lost[e].any():
+                x[:, h] += np.where(lost[e], alt[..., e, i] - base[..., h, i], f32(0))
+        np.maximum(x, f32(sy.low[i]), out=x)
+        np.minimum(x, f32(sy.high[i]), out=x)
+    return out
+
+
+__all__ = [
+    "IranDrivers",
+    "condition_fulfilment",
+    "conservative_willingness",
+    "dictation_pressure",
+    "iran_positions",
+    "reformist_goodwill",
+    "response_spans",
+    "saturation",
+]
