@@ -56,7 +56,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detente.metrics import REGISTRY, metrics_for, step_metrics
-from detente.sim.domestic_bargain import veto_loss
 from detente.sim.mechanisms import congress
 from detente.sim.mechanisms.closing import (
     backlash_hazard,
@@ -80,6 +79,7 @@ from detente.sim.mechanisms.iran_response import (
     iran_positions,
     response_spans,
 )
+from detente.sim.native import consent as native_consent
 from detente.sim.native import votes as native_votes
 from detente.sim.rng import StackedRNG, WorldRNG, name_key
 from detente.sim.strategies import Strategy, View
@@ -391,7 +391,8 @@ class Check:
 
     ``stake`` is the actor's stake on those issues (all True for a third party, whose
     position is ``position``; ``holder`` is -1 then). ``veto`` marks a veto player's check
-    (its margin counts in the reported excess).
+    (its margin counts in the reported excess). :func:`ratify_plan` lays the checks out flat
+    (:class:`RatifyPlan`).
     """
 
     holder: int
@@ -403,67 +404,27 @@ class Check:
 
 
 @dataclass(frozen=True)
-class CheckBatch:
-    """An instrument's one- and two-issue consent checks, evaluated in one pass.
-
-    Each check's loss is the sum of at most two (actor, issue) terms, so it can be computed
-    for all checks at once with exactly the same floating-point operations as one by one.
-    Holder pairs come first (``n_holder`` of them), third-party pairs after.
-    """
-
-    issue: IntArray  # [P] issue of each (check, issue) pair
-    holder: IntArray  # [n_holder] actor of each holder pair
-    stake: BoolArray  # [n_holder]
-    ext_x: FloatArray  # [1, P - n_holder] third parties' ideal points
-    first: IntArray  # [C] each check's first pair
-    two: IntArray  # checks with a second issue
-    second: IntArray  # their second pair
-    limit: FloatArray  # [C] tolerance + 1e-9
-    tol: FloatArray  # [C]
-    veto: IntArray  # the veto players' checks (positions in C)
-    full_stake: bool  # every holder pair's actor has a stake in its issue
-
-    @property
-    def n_holder(self) -> int:
-        """Number of holder pairs."""
-        return int(self.holder.size)
-
-
-def check_batch(checks: list[Check]) -> CheckBatch:
-    """Lay out one- and two-issue checks (:class:`Check`) as a :class:`CheckBatch`."""
-    pairs = [(c, j) for c in checks if c.holder >= 0 for j in range(c.issues.size)]
-    pairs += [(c, j) for c in checks if c.holder < 0 for j in range(c.issues.size)]
-    where = {(id(c), j): n for n, (c, j) in enumerate(pairs)}
-    hold = [(c, j) for c, j in pairs if c.holder >= 0]
-    ext = [(c, j) for c, j in pairs if c.holder < 0]
-    two = [n for n, c in enumerate(checks) if c.issues.size == 2]
-    return CheckBatch(
-        issue=np.array([c.issues[j] for c, j in pairs], dtype=np.int64),
-        holder=np.array([c.holder for c, _ in hold], dtype=np.int64),
-        stake=np.array([c.stake[j] for c, j in hold], dtype=bool),
-        ext_x=np.array([[c.position[0, j] for c, j in ext if c.position is not None]]),
-        first=np.array([where[id(c), 0] for c in checks], dtype=np.int64),
-        two=np.array(two, dtype=np.int64),
-        second=np.array([where[id(checks[n]), 1] for n in two], dtype=np.int64),
-        limit=np.array([c.tol + 1e-9 for c in checks]),
-        tol=np.array([c.tol for c in checks]),
-        veto=np.array([n for n, c in enumerate(checks) if c.veto], dtype=np.int64),
-        full_stake=all(bool(c.stake[j]) for c, j in hold),
-    )
-
-
-@dataclass(frozen=True)
 class RatifyPlan:
     """Static per-instrument consent checks of :func:`ratify` for one side and exemption.
 
-    Built once per chunk (:func:`ratify_plan`), so the per-step loop only runs the checks
+    Built once per chunk (:func:`ratify_plan`), so the per-step kernel only runs the checks
     that can bind: veto players with a stake in the issues the instrument touches, its
-    non-exempt approval holders and third parties with a position on them. Checks on one or
-    two issues are batched (:class:`CheckBatch`); wider ones (``wide``) run one by one.
+    non-exempt approval holders and third parties with a position on them. The checks
+    (:class:`Check`) are laid out flat for the compiled kernel
+    (:func:`detente.sim.native.consent.ratify_worlds`): instrument ``k``'s checks are
+    ``check_start[k]:check_start[k + 1]`` (those on one or two issues first), check ``c``'s
+    (issue, actor) pairs ``pair_start[c]:pair_start[c + 1]``, in issue order.
     """
 
-    batches: tuple[CheckBatch, ...]  # per instrument
-    wide: tuple[tuple[Check, ...], ...]
+    check_start: IntArray  # [K + 1]
+    pair_start: IntArray  # [C + 1]
+    issue: IntArray  # [P] issue of each (check, issue) pair
+    holder: IntArray  # [P] the checking actor, -1 for a third party
+    stake: FloatArray  # [P] 1.0 where the actor has a stake in the issue, else 0.0
+    veto: NDArray[np.uint8]  # [C] 1 for a veto player's check (its margin is the excess)
+    tol: FloatArray  # [C] tolerance
+    limit: FloatArray  # [C] tolerance + 1e-9
+    ext_x: FloatArray  # [P] a third party's ideal point (0 on an actor's pair)
     rel: FloatArray  # |gesture| / max |gesture|
 
 
@@ -473,7 +434,7 @@ def ratify_plan(
     """Precompute the consent checks of :func:`ratify` (same arguments)."""
     if exempt is None:
         exempt = np.zeros(side.n_actors, dtype=bool)
-    batches, wide = [], []
+    check_start, laid = [0], []
     for k in range(side.n_instruments):
         touched = side.effects[k] != 0
         idx = np.flatnonzero(touched)
@@ -498,55 +459,26 @@ def ratify_plan(
                         Check(-1, np.flatnonzero(has), np.ones(int(has.sum()), dtype=bool),
                               tolerance_default, xe[has][None, :])
                     )
-        batches.append(check_batch([c for c in checks if c.issues.size <= 2]))
-        wide.append(tuple(c for c in checks if c.issues.size > 2))
+        laid += [c for c in checks if c.issues.size <= 2] + [
+            c for c in checks if c.issues.size > 2
+        ]
+        check_start.append(len(laid))
+    pairs = [(c, j) for c in laid for j in range(c.issues.size)]
+    tol = np.array([c.tol for c in laid], dtype=np.float64)
     gmax = np.abs(side.gesture).max() if side.n_instruments else 1.0
-    rel = np.abs(side.gesture) / (gmax if gmax > 0 else 1.0)
-    return RatifyPlan(tuple(batches), tuple(wide), rel)
-
-
-def _loss(
-    check: Check,
-    p0: FloatArray,
-    d: FloatArray,
-    position: FloatArray | NDArray[np.float32],
-    worlds: IntArray,
-) -> FloatArray:
-    """An actor's stake-weighted loss ``[worlds]`` from moving ``p0`` by ``d``."""
-    i = check.issues
-    if check.holder < 0:
-        assert check.position is not None
-        x = check.position if check.position.ndim == 2 else check.position[worlds, 0]
-        return np.asarray(veto_loss(p0[:, i], d[:, i], x).sum(axis=1))
-    x = _holder_position(position, i, worlds, check.holder)
-    return np.asarray((veto_loss(p0[:, i], d[:, i], x) * check.stake).sum(axis=1))
-
-
-def _batch_losses(
-    b: CheckBatch,
-    p0: FloatArray,
-    d: FloatArray,
-    position: FloatArray | NDArray[np.float32],
-    worlds: IntArray,
-) -> FloatArray:
-    """Every check's loss ``[worlds, C]`` (the same numbers as :func:`_loss` one by one)."""
-    nh = b.n_holder
-    ih = b.issue[:nh]
-    if position.ndim == 2:
-        x = np.asarray(position[b.holder, ih][None, :], dtype=np.float64)
-    else:
-        x = np.asarray(position[ih[None, :], worlds[:, None], b.holder[None, :]], dtype=np.float64)
-    pair = veto_loss(p0[:, ih], d[:, ih], x)
-    if not b.full_stake:  # x * True is x: skip the multiply when every stake is held
-        pair = pair * b.stake
-    if nh < b.issue.size:
-        ie = b.issue[nh:]
-        ext = b.ext_x if b.ext_x.ndim == 2 else b.ext_x[worlds, 0]
-        pair = np.concatenate([pair, veto_loss(p0[:, ie], d[:, ie], ext)], axis=1)
-    loss = pair[:, b.first]
-    if b.two.size:
-        loss[:, b.two] += pair[:, b.second]
-    return np.asarray(loss)
+    return RatifyPlan(
+        check_start=np.array(check_start, dtype=np.int64),
+        pair_start=np.cumsum([0] + [c.issues.size for c in laid], dtype=np.int64),
+        issue=np.array([c.issues[j] for c, j in pairs], dtype=np.int64),
+        holder=np.array([c.holder for c, _ in pairs], dtype=np.int64),
+        stake=np.array([1.0 if c.stake[j] else 0.0 for c, j in pairs], dtype=np.float64),
+        veto=np.array([c.veto for c in laid], dtype=np.uint8),
+        tol=tol,
+        limit=np.array([c.tol + 1e-9 for c in laid], dtype=np.float64),
+        ext_x=np.array([0.0 if c.position is None else c.position[0, j] for c, j in pairs],
+                       dtype=np.float64),
+        rel=np.abs(side.gesture) / (gmax if gmax > 0 else 1.0),
+    )
 
 
 def ratify(
@@ -580,92 +512,51 @@ def ratify(
     ``threshold`` and the plan's tolerances may carry one row per world; each world then
     takes its candidates in its own ladder order.
 
+    The loops over worlds, candidates and checks are compiled
+    (:func:`detente.sim.native.consent.ratify_worlds`): a check's loss is the sum over its
+    issues of :func:`~detente.sim.domestic_bargain.veto_loss` at the actor's ideal point,
+    times its stake; a move passes when every loss is within its tolerance (and the trust
+    gate, where it applies); it then moves that world's prospective levels.
+
     Returns
     -------
     approved : ndarray [n, K] of bool
     excess : ndarray [n]
         The largest ``loss - tolerance`` among approved moves (<= 0 by construction).
     """
-    n, n_k = cand.shape
-    approved = np.zeros((n, n_k), dtype=bool)
-    excess = np.full(n, -np.inf)
-    any_k: BoolArray = np.asarray(cand.any(axis=0))
-    if not any_k.any():
-        return approved, excess
     if plan is None:
         plan = ratify_plan(side, stake, tolerance_default, exempt)
-    rows = np.flatnonzero(cand.any(axis=1))
-    if rows.size < n:  # only worlds with a candidate: the rest approve nothing
-        cand, prospective, belief = cand[rows], prospective[rows], belief[rows]
-    m = rows.size
-    app = np.zeros((m, n_k), dtype=bool)
-    exc = np.full(m, -np.inf)
-    pros = prospective.copy()
-    cand_t = np.ascontiguousarray(cand.T)
-
-    def check(k: int, rk: IntArray) -> None:
-        """Candidate ``k`` in the worlds ``rk`` (among ``rows``), against their prospects."""
-        p0 = pros[rk]
-        wr = rows[rk]  # the same worlds as indices into the full chunk
-        target = np.minimum(np.maximum(p0 + sign * _at(side.effects, 2, wr, k), low), high)
-        d = target - p0
-        b = plan.batches[k]
-        if b.first.size:
-            loss = _batch_losses(b, p0, d, position, wr)
-            ok = (loss <= _at(b.limit, 1, wr)).all(axis=1)
-            if b.veto.size:
-                tol = b.tol[wr][:, b.veto] if b.tol.ndim > 1 else b.tol[b.veto]
-                worst = (loss[:, b.veto] - tol).max(axis=1)
-            else:
-                worst = np.full(rk.size, -np.inf)
-        else:
-            ok = np.ones(rk.size, dtype=bool)
-            worst = np.full(rk.size, -np.inf)
-        for c in plan.wide[k]:
-            wl = _loss(c, p0, d, position, wr)
-            tol = _at(np.asarray(c.tol), 0, wr)
-            ok &= wl <= tol + 1e-9
-            if c.veto:
-                worst = np.maximum(worst, wl - tol)
-        if gate[k]:
-            ok &= belief[rk] >= _at(np.asarray(threshold), 0, wr) * _at(plan.rel, 1, wr, k)
-        app[rk, k] = ok
-        e = exc[rk]
-        exc[rk] = np.where(ok, np.maximum(e, worst), e)
-        pros[rk[ok]] = target[ok]
-
-    if side.order.ndim == 1:
-        for k in side.order[any_k[side.order]].tolist():
-            check(k, np.flatnonzero(cand_t[k]))  # worlds where k is a candidate
-    else:  # one ladder order per world: at each rank, the worlds whose k it is
-        order = side.order[rows]
-        for j in range(n_k):
-            at_j = order[:, j]
-            for k in np.unique(at_j[any_k[at_j]]).tolist():
-                rk = np.flatnonzero(cand_t[k] & (at_j == k))
-                if rk.size:
-                    check(k, rk)
-    approved[rows] = app
-    excess[rows] = exc
-    return approved, excess
+    pos = position if position.ndim == 3 else position.T[:, None, :]
+    approved, excess = native_consent.ratify_worlds(
+        cand.view(np.uint8), np.asarray(prospective, dtype=np.float64), pos,
+        np.asarray(belief, dtype=np.float64), _thresholds(threshold), gate.view(np.uint8),
+        float(sign), _rows(np.asarray(low, dtype=np.float64), 1),
+        _rows(np.asarray(high, dtype=np.float64), 1), _rows(side.effects, 2),
+        _rows(side.order, 1), plan.check_start, plan.pair_start, plan.issue, plan.holder,
+        plan.stake, plan.veto, _rows(plan.tol, 1), _rows(plan.limit, 1), _rows(plan.ext_x, 1),
+        _rows(plan.rel, 1),
+    )
+    return np.asarray(approved, dtype=bool), np.asarray(excess)
 
 
-def _holder_position(
-    position: FloatArray | NDArray[np.float32],
-    issues: BoolArray | IntArray,
-    worlds: IntArray,
-    actor: int,
-) -> FloatArray:
-    """An actor's ideal points on some issues (a mask or indices): ``[worlds, issues]``.
+def _thresholds(threshold: Any) -> FloatArray:
+    """A threshold shared (``[1]``) or one per world (``[n]``), as float64."""
+    return np.atleast_1d(np.asarray(threshold, dtype=np.float64))
 
-    ``[1, issues]`` when ``position`` is static.
 
-    ``position`` is static ``[A, I]`` or per world and issue-major ``[I, n, A]``.
+def _trust_gate(
+    cand: BoolArray, gate: BoolArray, belief: FloatArray, threshold: Any, rel: FloatArray
+) -> BoolArray:
+    """``cand & (~gate | (belief >= threshold * rel))``: the trust gate (docs/model.md 2).
+
+    Compiled (:func:`detente.sim.native.consent.trust_gate`); ``threshold`` and ``rel`` may
+    be shared or per world.
     """
-    if position.ndim == 2:
-        return np.asarray(position[actor][issues][None, :], dtype=np.float64)
-    idx = np.flatnonzero(issues) if issues.dtype == np.bool_ else issues
-    return np.asarray(position[idx[:, None], worlds[None, :], actor].T, dtype=np.float64)
+    flat = np.ascontiguousarray
+    return np.asarray(native_consent.trust_gate(
+        flat(cand).view(np.uint8), flat(gate).view(np.uint8), flat(belief, dtype=np.float64),
+        flat(_thresholds(threshold)), flat(_rows(rel, 1)),
+    ), dtype=bool)
 
 
 def sanctions_bite(allied: FloatArray, allied0: float, share: float) -> FloatArray:
@@ -1132,9 +1023,7 @@ def ratify_focal(
     sf = sy.focal
     theta_f = p.reciprocity_threshold_us
     # the trust gate is a condition of approval: apply it before the (costlier) vote
-    cand_f = candidates & (
-        ~pl.f_gate[None, :] | (belief_f[:, None] >= _col(theta_f) * _rows(pl.rel_f, 1))
-    )
+    cand_f = _trust_gate(candidates, pl.f_gate, belief_f, theta_f, pl.rel_f)
     f_cl = st.f_clout if st.f_factor is None else np.clip(st.f_clout * st.f_factor, 0, None)
     if ctx.legislature is not None:  # undoing a statute in force needs the floor, as a bill would
         lock = congress.statute_lock(st.f_active, sf.locks, sf.effects) & cand_f
@@ -1184,7 +1073,7 @@ def internal_bargain(
     o_active, o_clout = st.o_active, st.o_clout
     theta_o = p.reciprocity_threshold_iran
     cand_o = ~o_active & ~pending_o & requires_met(so, o_active)
-    cand_o &= ~pl.o_gate[None, :] | (belief_o[:, None] >= _col(theta_o) * _rows(pl.rel_o, 1))
+    cand_o = _trust_gate(cand_o, pl.o_gate, belief_o, theta_o, pl.rel_o)
     cand_o = voted(so, pl.vote_o, cand_o, st.level, positions_o, o_clout, span, 1.0,
                    p.majority_threshold)
     app_o, ex_o = ratify(

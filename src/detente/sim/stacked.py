@@ -96,12 +96,7 @@ PER_WORLD: frozenset[tuple[str, str]] = frozenset(
             ("VotePlan", f)
             for f in ("single_d", "single_w", "pair_d", "multi_w", "sal_k", "sal_kt", "usal_pad")
         ),
-        ("RatifyPlan", "rel"),
-        ("CheckBatch", "ext_x"),
-        ("CheckBatch", "limit"),
-        ("CheckBatch", "tol"),
-        ("Check", "tol"),
-        ("Check", "position"),
+        *(("RatifyPlan", f) for f in ("rel", "tol", "limit", "ext_x")),
     }
 )
 

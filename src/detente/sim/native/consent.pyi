@@ -1,0 +1,33 @@
+import numpy as np
+from numpy.typing import NDArray
+
+def trust_gate(
+    cand: NDArray[np.uint8],
+    gate: NDArray[np.uint8],
+    belief: NDArray[np.float64],
+    threshold: NDArray[np.float64],
+    rel: NDArray[np.float64],
+) -> NDArray[np.bool_]: ...
+def ratify_worlds(
+    cand: NDArray[np.uint8],
+    prospective: NDArray[np.float64],
+    position: NDArray[np.float32] | NDArray[np.float64],
+    belief: NDArray[np.float64],
+    threshold: NDArray[np.float64],
+    gate: NDArray[np.uint8],
+    sign: float,
+    low: NDArray[np.float64],
+    high: NDArray[np.float64],
+    effects: NDArray[np.float64],
+    order: NDArray[np.int64],
+    check_start: NDArray[np.int64],
+    pair_start: NDArray[np.int64],
+    issue: NDArray[np.int64],
+    holder: NDArray[np.int64],
+    stake: NDArray[np.float64],
+    veto: NDArray[np.uint8],
+    tol: NDArray[np.float64],
+    limit: NDArray[np.float64],
+    ext_x: NDArray[np.float64],
+    rel: NDArray[np.float64],
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]: ...

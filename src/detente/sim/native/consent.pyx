@@ -1,0 +1,221 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""The consent checks of docs/model.md section 2 (vetoes, approvals, third parties, trust gate).
+
+Compiled form of :func:`detente.sim.engine.ratify` (and of the trust gate that
+:func:`~detente.sim.engine.ratify_focal` and :func:`~detente.sim.engine.internal_bargain`
+apply before their vote): world by world, the candidates in ladder order, each judged
+against that world's prospective levels, which an approval moves to the approved target.
+The same float64 operations, in the same order, as the NumPy formulation it replaced: a
+check's loss is ``|P + d - x| - |P - x|`` (:func:`detente.sim.domestic_bargain.veto_loss`)
+times the holder's stake, summed over its issues as NumPy did: one issue as is, two as one
+addition, three or more as ``0.0 +`` the terms in issue order. NumPy summed the latter over
+a ``[worlds, issues]`` array in Fortran order (fancy-indexed columns), hence one issue after
+the other, except when a single world was checked for that candidate at that rank: the row
+was then contiguous and NumPy's pairwise sum (eight lanes from eight terms) applied. The
+kernel counts those groups first (``group``) to do the same.
+"""
+
+from libc.math cimport INFINITY, fabs, isnan
+
+import numpy as np
+
+ctypedef fused real:
+    float
+    double
+
+
+cdef inline double _maximum(double a, double b) noexcept nogil:
+    """``np.maximum`` of two doubles (NaN propagates; the first of two equal values)."""
+    return a if (a >= b or isnan(a)) else b
+
+
+cdef inline double _minimum(double a, double b) noexcept nogil:
+    """``np.minimum`` of two doubles."""
+    return a if (a <= b or isnan(a)) else b
+
+
+cdef double _pairwise(const double* a, Py_ssize_t n) noexcept nogil:
+    """NumPy's pairwise sum of ``n >= 1`` doubles (sequential below 8, 8 lanes up to 128)."""
+    cdef double r[8]
+    cdef double res
+    cdef Py_ssize_t i, j, n2
+    if n < 8:
+        res = a[0]
+        for i in range(1, n):
+            res = res + a[i]
+        return res
+    if n <= 128:
+        for j in range(8):
+            r[j] = a[j]
+        i = 8
+        while i < n - (n % 8):
+            for j in range(8):
+                r[j] = r[j] + a[i + j]
+            i = i + 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        while i < n:
+            res = res + a[i]
+            i = i + 1
+        return res
+    n2 = n // 2
+    n2 = n2 - n2 % 8
+    return _pairwise(a, n2) + _pairwise(a + n2, n - n2)
+
+
+def trust_gate(
+    const unsigned char[:, ::1] cand,
+    const unsigned char[::1] gate,
+    const double[::1] belief,
+    const double[::1] threshold,
+    const double[:, ::1] rel,
+):
+    """``cand & (~gate | (belief >= threshold * rel))`` for every world and instrument.
+
+    ``threshold`` ``[1]`` or ``[n]`` and ``rel`` ``[1, K]`` or ``[n, K]``: shared or per world.
+    """
+    cdef Py_ssize_t n = cand.shape[0], n_k = cand.shape[1], w, k, wt, wr
+    out_arr = np.zeros((n, n_k), dtype=np.bool_)
+    cdef unsigned char[:, ::1] out = out_arr.view(np.uint8)
+    cdef bint t_world = threshold.shape[0] > 1
+    cdef bint r_world = rel.shape[0] > 1
+    with nogil:
+        for w in range(n):
+            wt = w if t_world else 0
+            wr = w if r_world else 0
+            for k in range(n_k):  # branch-free: candidates and gates are hard to predict
+                out[w, k] = cand[w, k] & (
+                    (gate[k] == 0) | <unsigned char>(belief[w] >= threshold[wt] * rel[wr, k]))
+    return out_arr
+
+
+def ratify_worlds(
+    const unsigned char[:, :] cand,
+    const double[:, :] prospective,
+    const real[:, :, :] position,
+    const double[:] belief,
+    const double[:] threshold,
+    const unsigned char[:] gate,
+    double sign,
+    const double[:, :] low,
+    const double[:, :] high,
+    const double[:, :, :] effects,
+    const long[:, :] order,
+    const long[:] check_start,
+    const long[:] pair_start,
+    const long[:] issue,
+    const long[:] holder,
+    const double[:] stake,
+    const unsigned char[:] veto,
+    const double[:, :] tol,
+    const double[:, :] limit,
+    const double[:, :] ext_x,
+    const double[:, :] rel,
+):
+    """Sequential consent checks: ``(approved [n, K] of bool, excess [n])``.
+
+    ``position`` is issue-major ``[I, n or 1, A]``; every other array whose leading axis is
+    1 is shared by all worlds, else world ``w`` reads row ``w``. Checks of instrument ``k``
+    are ``check_start[k]:check_start[k + 1]``; pairs (issue, holder) of check ``c`` are
+    ``pair_start[c]:pair_start[c + 1]`` (holder -1: a third party at ``ext_x``).
+    """
+    cdef Py_ssize_t n = cand.shape[0], n_k = cand.shape[1], n_i = prospective.shape[1]
+    cdef Py_ssize_t max_pairs = 1, c
+    for c in range(check_start[n_k]):
+        if pair_start[c + 1] - pair_start[c] > max_pairs:
+            max_pairs = pair_start[c + 1] - pair_start[c]
+    approved_arr = np.zeros((n, n_k), dtype=np.bool_)
+    excess_arr = np.full(n, -np.inf)
+    cdef unsigned char[:, :] approved = approved_arr.view(np.uint8)
+    cdef double[::1] excess = excess_arr
+    cdef double[::1] pros = np.empty(n_i, dtype=np.float64)
+    cdef double[::1] target = np.empty(n_i, dtype=np.float64)
+    cdef double[::1] move = np.empty(n_i, dtype=np.float64)
+    cdef double[::1] term = np.empty(max_pairs, dtype=np.float64)
+    cdef Py_ssize_t w, j, k, i, p, p0, n_p, a, wp, we, wo, wl, wt, wx, wr, wb, wh, wth
+    cdef double x, v, loss, worst
+    cdef bint ok, has
+    cdef bint p_world = position.shape[1] > 1
+    cdef bint e_world = effects.shape[0] > 1
+    cdef bint o_world = order.shape[0] > 1
+    cdef bint l_world = limit.shape[0] > 1
+    cdef bint t_world = tol.shape[0] > 1
+    cdef bint x_world = ext_x.shape[0] > 1
+    cdef bint r_world = rel.shape[0] > 1
+    cdef bint th_world = threshold.shape[0] > 1
+    cdef bint b_world = low.shape[0] > 1
+    cdef bint h_world = high.shape[0] > 1
+    cdef long[:, ::1] group = np.zeros((n_k, n_k), dtype=np.int64)
+    with nogil:
+        for w in range(n):  # the worlds NumPy checked together: rank j, candidate k
+            wo = w if o_world else 0
+            for j in range(n_k):
+                if cand[w, order[wo, j]]:
+                    group[j, order[wo, j]] += 1
+        for w in range(n):
+            has = False
+            for k in range(n_k):
+                if cand[w, k]:
+                    has = True
+                    break
+            if not has:
+                continue
+            wp = w if p_world else 0
+            we = w if e_world else 0
+            wo = w if o_world else 0
+            wl = w if l_world else 0
+            wt = w if t_world else 0
+            wx = w if x_world else 0
+            wr = w if r_world else 0
+            wb = w if b_world else 0
+            wh = w if h_world else 0
+            wth = w if th_world else 0
+            for i in range(n_i):
+                pros[i] = prospective[w, i]
+            for j in range(n_k):
+                k = order[wo, j]
+                if not cand[w, k]:
+                    continue
+                if gate[k] and not (belief[w] >= threshold[wth] * rel[wr, k]):
+                    continue
+                for i in range(n_i):
+                    v = _minimum(_maximum(pros[i] + sign * effects[we, k, i], low[wb, i]),
+                                 high[wh, i])
+                    target[i] = v
+                    move[i] = v - pros[i]
+                ok = True
+                worst = -INFINITY
+                for c in range(check_start[k], check_start[k + 1]):
+                    p0 = pair_start[c]
+                    n_p = pair_start[c + 1] - p0
+                    for p in range(n_p):
+                        i = issue[p0 + p]
+                        a = holder[p0 + p]
+                        if a >= 0:
+                            x = <double>position[i, wp, a]
+                            term[p] = (fabs(pros[i] + move[i] - x) - fabs(pros[i] - x)) \
+                                * stake[p0 + p]
+                        else:
+                            x = ext_x[wx, p0 + p]
+                            term[p] = fabs(pros[i] + move[i] - x) - fabs(pros[i] - x)
+                    if n_p == 1:
+                        loss = term[0]
+                    elif n_p == 2:
+                        loss = term[0] + term[1]
+                    elif group[j, k] == 1:
+                        loss = 0.0 + _pairwise(&term[0], n_p)
+                    else:
+                        loss = 0.0
+                        for p in range(n_p):
+                            loss = loss + term[p]
+                    if not (loss <= limit[wl, c]):
+                        ok = False
+                        break
+                    if veto[c]:
+                        worst = _maximum(worst, loss - tol[wt, c])
+                if not ok:
+                    continue
+                approved[w, k] = 1
+                excess[w] = _maximum(excess[w], worst)
+                for i in range(n_i):
+                    pros[i] = target[i]
+    return approved_arr, excess_arr
