@@ -11,8 +11,9 @@ wrapped functions return what they always return):
   subtraction, a sign or clip, a salience product and a compare; the sums over actors add
   one multiply-add per (world, candidate, actor);
 * ``check_terms``: (world, candidate, check, issue) terms of the consent checks
-  (:func:`detente.sim.engine.ratify` through ``_batch_losses`` and ``_loss``): each is one
-  ``veto_loss`` (about six operations);
+  (:func:`detente.sim.engine.ratify`, every (issue, actor) pair of each candidate's checks
+  in its :class:`~detente.sim.engine.RatifyPlan`): each is one ``veto_loss`` (about six
+  operations);
 * ``state_bytes_per_world``: the per-world part of the persistent state
   (:class:`detente.sim.world_state.WorldState`), what a kernel that keeps a world in
   registers and L1 reads and writes once per step at most;
@@ -70,18 +71,15 @@ def _count_vote(original: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def _count_batch(original: Callable[..., Any]) -> Callable[..., Any]:
-    def wrapped(b: Any, p0: Any, *args: Any, **kwargs: Any) -> Any:
-        COUNTS["check_terms"] += p0.shape[0] * int(b.issue.size)
-        return original(b, p0, *args, **kwargs)
-
-    return wrapped
-
-
-def _count_loss(original: Callable[..., Any]) -> Callable[..., Any]:
-    def wrapped(check: Any, p0: Any, *args: Any, **kwargs: Any) -> Any:
-        COUNTS["check_terms"] += p0.shape[0] * int(np.size(check.issues))
-        return original(check, p0, *args, **kwargs)
+def _count_ratify(original: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapped(side: Any, cand: Any, *args: Any, **kwargs: Any) -> Any:
+        plan = args[12] if len(args) > 12 else kwargs.get("plan")
+        if plan is None:
+            exempt = args[11] if len(args) > 11 else kwargs.get("exempt")
+            plan = engine.ratify_plan(side, args[2], args[10], exempt)
+        pairs = np.diff(plan.pair_start[plan.check_start])  # pairs of each instrument's checks
+        COUNTS["check_terms"] += int(cand.sum(axis=0) @ pairs)
+        return original(side, cand, *args, **kwargs)
 
     return wrapped
 
@@ -113,10 +111,8 @@ def main() -> None:
         best = min(best, time.perf_counter() - t0)
     world_steps = n * systems[0].horizon * len(systems)
 
-    originals = {name: getattr(engine, name) for name in ("voted", "vote", "_batch_losses",
-                                                           "_loss")}
-    wrappers = {"voted": _count_voted, "vote": _count_vote, "_batch_losses": _count_batch,
-                "_loss": _count_loss}
+    originals = {name: getattr(engine, name) for name in ("voted", "vote", "ratify")}
+    wrappers = {"voted": _count_voted, "vote": _count_vote, "ratify": _count_ratify}
     try:
         for name, wrap in wrappers.items():
             setattr(engine, name, wrap(originals[name]))
