@@ -146,7 +146,7 @@ def ratify_worlds(
     cdef bint h_world = high.shape[0] > 1
     cdef long[:, ::1] group = np.zeros((n_k, n_k), dtype=np.int64)
     with nogil:
-        for w in range(n):  # the worlds NumPy checked together: rank j, candidate k
+        for w in range(n if max_pairs >= 8 else 0):  # the worlds NumPy checked together
             wo = w if o_world else 0
             for j in range(n_k):
                 if cand[w, order[wo, j]]:
