@@ -23,6 +23,7 @@ import pytest
 
 from detente.scenario import load_scenario
 from detente.sim import engine
+from detente.sim.stacked import stack_leaves
 from detente.sim.system import Side, compile_system
 
 FROZEN = Path(__file__).parents[1] / "benchmarks" / "frozen_numpy_engine.py"
@@ -39,13 +40,18 @@ def _frozen() -> ModuleType:
     return module
 
 
-def _wide_side(rng: np.random.Generator) -> tuple[Side, Any, Any]:
+@cache
+def _flagship() -> tuple[Side, Any, Any]:
     sy = compile_system(load_scenario("us-iran-2001"), "moderate-engagement")
-    side = sy.focal
+    return sy.focal, sy.low, sy.high
+
+
+def _wide_side(rng: np.random.Generator) -> tuple[Side, Any, Any]:
+    side, low, high = _flagship()
     n_k, n_i = side.effects.shape
     n_v = side.veto_holder.size
     effects = rng.normal(0, 6, (n_k, n_i)) * (rng.random((n_k, n_i)) < 0.8)
-    ext = rng.uniform(sy.low, sy.high, (3, n_i))
+    ext = rng.uniform(low, high, (3, n_i))
     ext[rng.random(ext.shape) < 0.2] = np.nan
     side = dataclasses.replace(
         side,
@@ -57,7 +63,7 @@ def _wide_side(rng: np.random.Generator) -> tuple[Side, Any, Any]:
         ext_position=ext,
         ext_approvals=rng.random((n_k, 3)) < 0.4,
     )
-    return side, sy.low, sy.high
+    return side, low, high
 
 
 def _same_as_numpy(side: Side, args: tuple[Any, ...], low: Any, high: Any, plan: Any) -> int:
@@ -110,3 +116,77 @@ def test_ratify_matches_the_numpy_formulation_on_wide_checks(per_world: bool) ->
         args_w = (args[0][one], args[1][one], position[:, one] if per_world else position,
                   stake, args[4][one], threshold[one] if per_world else threshold, args[6])
         _same_as_numpy(side_w, args_w, low, high, plan)
+
+
+def test_ratify_matches_the_numpy_formulation_with_stacked_third_parties() -> None:
+    # two states whose third parties' ideal points differ: their plans stacked per world
+    rng = np.random.default_rng(11)
+    side, low, high = _wide_side(rng)
+    side = dataclasses.replace(side, ext_position=np.where(np.isnan(side.ext_position),
+                                                           np.nan, 50.0))
+    other = dataclasses.replace(side, ext_position=side.ext_position + 10.0)
+    n_i, n_a, half = low.size, side.n_actors, WORLDS // 2
+    stake = rng.random((n_a, n_i)) < 0.85
+    ours, theirs = (
+        stack_leaves([m.ratify_plan(s, stake, 2.0, side.subordinate) for s in (side, other)],
+                     half)
+        for m in (engine, _frozen())
+    )
+    third = ours.holder[ours.pair_start[:-1]] < 0
+    assert (third & (np.diff(ours.pair_start) >= 8)).any() and ours.ext_x.ndim == 2
+    args = (
+        rng.random((WORLDS, side.n_instruments)) < 0.5,
+        rng.uniform(low, high, (WORLDS, n_i)),
+        rng.uniform(low, high, (n_a, n_i)),
+        stake,
+        rng.random(WORLDS),
+        0.5,
+        rng.random(side.n_instruments) < 0.4,
+    )
+    for sign in (1.0, -1.0):
+        got = engine.ratify(side, *args, sign, low, high, 2.0, side.subordinate, ours)
+        want = _frozen().ratify(side, *args, sign, low, high, 2.0, side.subordinate, theirs)
+        np.testing.assert_array_equal(got[0], want[0])
+        assert got[1].tobytes() == want[1].tobytes()
+
+
+def test_a_stacked_third_partys_wide_sum_is_numpys_pairwise_one() -> None:
+    # one third party on every issue; states differ in its ideal points. NumPy then summed
+    # its loss pairwise: a tolerance between that sum and the one-by-one sum tells them apart
+    rng = np.random.default_rng(3)
+    side, low, high = _wide_side(rng)
+    n_k, n_i = side.n_instruments, low.size
+    effects = side.effects.copy()
+    effects[0] = rng.normal(0, 6, n_i)
+    side = dataclasses.replace(
+        side, effects=effects, veto_issues=np.zeros_like(side.veto_issues),
+        approvals=np.zeros_like(side.approvals), ext_position=rng.uniform(0, 1, (1, n_i)),
+        ext_approvals=np.eye(n_k, 1, dtype=bool))
+    other = dataclasses.replace(side, ext_position=side.ext_position + 0.5)
+    cand = np.zeros((WORLDS, n_k), dtype=bool)
+    cand[:, 0] = True
+    pros = rng.uniform(0, 1, (WORLDS, n_i))  # fine terms, coarser sums: rounding differs
+    d = np.clip(pros + effects[0], low, high) - pros
+    x = np.repeat(np.stack([side.ext_position[0], other.ext_position[0]]), WORLDS // 2, axis=0)
+    terms = np.abs(pros + d - x) - np.abs(pros - x)
+    pairwise = np.array([row.sum() for row in terms])
+    serial = np.array([sum(row.tolist(), 0.0) for row in terms])
+    w = int(np.flatnonzero(pairwise != serial)[0])
+    tol = float(min(pairwise[w], serial[w])) - 1e-9
+    while tol + 1e-9 >= min(pairwise[w], serial[w]):
+        tol = np.nextafter(tol, -np.inf)
+    while tol + 1e-9 < min(pairwise[w], serial[w]):
+        tol = np.nextafter(tol, np.inf)
+    assert tol + 1e-9 < max(pairwise[w], serial[w])  # one sum passes, the other fails
+    stake = np.ones((side.n_actors, n_i), dtype=bool)
+    ours, theirs = (
+        stack_leaves([m.ratify_plan(s, stake, tol, side.subordinate) for s in (side, other)],
+                     WORLDS // 2)
+        for m in (engine, _frozen())
+    )
+    args = (cand, pros, np.zeros((side.n_actors, n_i)), stake, np.ones(WORLDS), 0.0,
+            np.zeros(n_k, dtype=bool), 1.0, low, high, tol, side.subordinate)
+    got = engine.ratify(side, *args, ours)
+    want = _frozen().ratify(side, *args, theirs)
+    assert got[0][w, 0] == (pairwise[w] <= tol + 1e-9)
+    np.testing.assert_array_equal(got[0], want[0])

@@ -97,6 +97,11 @@ PER_WORLD: frozenset[tuple[str, str]] = frozenset(
             for f in ("single_d", "single_w", "pair_d", "multi_w", "sal_k", "sal_kt", "usal_pad")
         ),
         *(("RatifyPlan", f) for f in ("rel", "tol", "limit", "ext_x")),
+        # the frozen NumPy engine's consent plan (benchmarks/frozen_numpy_engine.py), so the
+        # engine benchmark stacks its states as before
+        *(("CheckBatch", f) for f in ("ext_x", "limit", "tol")),
+        ("Check", "tol"),
+        ("Check", "position"),
     }
 )
 

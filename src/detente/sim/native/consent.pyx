@@ -10,9 +10,10 @@ check's loss is ``|P + d - x| - |P - x|`` (:func:`detente.sim.domestic_bargain.v
 times the holder's stake, summed over its issues as NumPy did: one issue as is, two as one
 addition, three or more as ``0.0 +`` the terms in issue order. NumPy summed the latter over
 a ``[worlds, issues]`` array in Fortran order (fancy-indexed columns), hence one issue after
-the other, except when a single world was checked for that candidate at that rank: the row
-was then contiguous and NumPy's pairwise sum (eight lanes from eight terms) applied. The
-kernel counts those groups first (``group``) to do the same.
+the other, except when a single world was checked for that candidate at that rank, or for
+a third party whose ideal points differ across the worlds (stacked states): the rows were
+then contiguous and NumPy's pairwise sum (eight lanes from eight terms) applied. The kernel
+finds those cases first (``group``, ``apart``) to do the same.
 """
 
 from libc.math cimport INFINITY, fabs, isnan
@@ -145,7 +146,19 @@ def ratify_worlds(
     cdef bint b_world = low.shape[0] > 1
     cdef bint h_world = high.shape[0] > 1
     cdef long[:, ::1] group = np.zeros((n_k, n_k), dtype=np.int64)
+    cdef unsigned char[::1] apart = np.zeros(max(check_start[n_k], 1), dtype=np.uint8)
     with nogil:
+        if x_world and max_pairs >= 8:  # third parties whose ideal points differ by world
+            for c in range(check_start[n_k]):
+                p0 = pair_start[c]
+                if pair_start[c + 1] - p0 < 8 or holder[p0] >= 0:
+                    continue
+                for w in range(1, n):
+                    for p in range(p0, pair_start[c + 1]):
+                        if ext_x[w, p] != ext_x[0, p]:
+                            apart[c] = 1
+                    if apart[c]:
+                        break
         for w in range(n if max_pairs >= 8 else 0):  # the worlds NumPy checked together
             wo = w if o_world else 0
             for j in range(n_k):
@@ -201,7 +214,7 @@ def ratify_worlds(
                         loss = term[0]
                     elif n_p == 2:
                         loss = term[0] + term[1]
-                    elif group[j, k] == 1:
+                    elif group[j, k] == 1 or apart[c]:
                         loss = 0.0 + _pairwise(&term[0], n_p)
                     else:
                         loss = 0.0
