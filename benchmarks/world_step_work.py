@@ -73,10 +73,12 @@ def _count_vote(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _count_ratify(original: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(side: Any, cand: Any, *args: Any, **kwargs: Any) -> Any:
-        plan = args[12] if len(args) > 12 else kwargs.get("plan")
+        # args: prospective, position, stake, belief, threshold, gate, sign, low, high,
+        # tolerance_default, exempt, plan
+        plan = args[11] if len(args) > 11 else kwargs.get("plan")
         if plan is None:
-            exempt = args[11] if len(args) > 11 else kwargs.get("exempt")
-            plan = engine.ratify_plan(side, args[2], args[10], exempt)
+            exempt = args[10] if len(args) > 10 else kwargs.get("exempt")
+            plan = engine.ratify_plan(side, args[2], args[9], exempt)
         pairs = np.diff(plan.pair_start[plan.check_start])  # pairs of each instrument's checks
         COUNTS["check_terms"] += int(cand.sum(axis=0) @ pairs)
         return original(side, cand, *args, **kwargs)
