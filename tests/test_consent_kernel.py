@@ -11,7 +11,7 @@ orders.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
+import importlib
 import sys
 from functools import cache
 from pathlib import Path
@@ -32,12 +32,10 @@ WORLDS = 96
 
 @cache
 def _frozen() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("frozen_numpy_engine_for_tests", FROZEN)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    """The frozen NumPy engine (it imports its frozen mechanisms from its own directory)."""
+    if str(FROZEN.parent) not in sys.path:
+        sys.path.append(str(FROZEN.parent))
+    return importlib.import_module(FROZEN.stem)
 
 
 @cache
