@@ -24,20 +24,12 @@ import numpy as np
 
 cdef inline double _maximum(double a, double b) noexcept nogil:
     """``np.maximum(a, b)``: NaN propagates, a tie returns ``b`` (so the sign of a zero)."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a > b else b
+    return a if (a > b or a != a) else b
 
 
 cdef inline double _minimum(double a, double b) noexcept nogil:
     """``np.minimum(a, b)``: NaN propagates, a tie returns ``b``."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a < b else b
+    return a if (a < b or a != a) else b
 
 
 cdef inline double _clip(double x, double low, double high) noexcept nogil:
@@ -126,33 +118,73 @@ cdef inline double _settlement(
     return _clip(advanced + jump, 0.0, 1.0)
 
 
+cdef inline double _distance(
+    double level, double position, double span, double d, double symmetry,
+) noexcept nogil:
+    """``d_ai`` of :func:`detente.sim.mechanisms.environment.allied_friction`: the gap
+    against the focal side's conciliatory direction, plus ``σ`` times the gap along it."""
+    cdef double gap = (level - position) / span
+    if d != 0:
+        return _maximum(0.0, -d * gap) + symmetry * _maximum(0.0, d * gap)
+    return fabs(gap) + symmetry * 0.0
+
+
 cdef inline double _friction(
     const double[:, :] level, const double[:, :, :] position, const double[:, :] clout,
     const double[:, :, :] salience, const double[:] span, const double[:] direction,
     double symmetry, double hostility, Py_ssize_t w, double* weight, double* dist,
 ) noexcept nogil:
     """:func:`detente.sim.mechanisms.environment.allied_friction`, with the weight
-    ``w_ai = clout[w, a] · salience[w, a, i]``; ``weight`` and ``dist`` are ``X·I`` scratch."""
-    cdef Py_ssize_t n_x = salience.shape[1], n_i = salience.shape[2], x, i, k = 0
+    ``w_ai = clout[w, a] · salience[w, a, i]``; ``weight`` and ``dist`` are ``X·I`` scratch.
+
+    The two sums are NumPy's pairwise sums over the ``X·I`` terms in (ally, issue) order.
+    Every term is ``+0`` or positive (weights >= 0, positions finite, ``σ >= 0``), so a term
+    of zero weight adds nothing to any partial sum and is skipped (most are: non-allies,
+    other issues); up to 128 terms, the eight lanes of the pairwise sum are accumulated
+    directly (sequentially below 8 terms: no lane, all tail).
+    """
+    cdef Py_ssize_t n_x = salience.shape[1], n_i = salience.shape[2], x, i, j, k = 0, t = 0
+    cdef Py_ssize_t n_k = n_x * n_i
+    cdef Py_ssize_t cut = n_k - n_k % 8 if n_k >= 8 else 0
     cdef Py_ssize_t wp = w if position.shape[0] > 1 else 0
     cdef Py_ssize_t ws = w if salience.shape[0] > 1 else 0
-    cdef double gap, d, harder, softer, wt, total, g
-    for x in range(n_x):
-        for i in range(n_i):
-            wt = clout[w, x] * salience[ws, x, i]
-            gap = (level[w, i] - position[wp, x, i]) / span[i]
-            d = direction[i]
-            if d != 0:
-                harder = _maximum(0.0, -d * gap)
-                softer = _maximum(0.0, d * gap)
-            else:
-                harder = fabs(gap)
-                softer = 0.0
-            weight[k] = wt
-            dist[k] = wt * (harder + symmetry * softer)
-            k += 1
-    total = _pairwise(weight, k)
-    g = _pairwise(dist, k) / total if total > 0 else 0.0
+    cdef double wt, term, total, dist_sum, g
+    cdef double lw[8]
+    cdef double ld[8]
+    if n_k > 128:
+        for x in range(n_x):
+            for i in range(n_i):
+                wt = clout[w, x] * salience[ws, x, i]
+                weight[k] = wt
+                dist[k] = 0.0 if wt == 0 else wt * _distance(
+                    level[w, i], position[wp, x, i], span[i], direction[i], symmetry)
+                k += 1
+        total = _pairwise(weight, n_k)
+        dist_sum = _pairwise(dist, n_k)
+    else:
+        for j in range(8):
+            lw[j] = 0.0
+            ld[j] = 0.0
+        for x in range(n_x):
+            for i in range(n_i):
+                wt = clout[w, x] * salience[ws, x, i]
+                if wt != 0:
+                    term = wt * _distance(level[w, i], position[wp, x, i], span[i],
+                                          direction[i], symmetry)
+                    if k < cut:
+                        lw[k & 7] += wt
+                        ld[k & 7] += term
+                    else:
+                        weight[t] = wt
+                        dist[t] = term
+                        t += 1
+                k += 1
+        total = ((lw[0] + lw[1]) + (lw[2] + lw[3])) + ((lw[4] + lw[5]) + (lw[6] + lw[7]))
+        dist_sum = ((ld[0] + ld[1]) + (ld[2] + ld[3])) + ((ld[4] + ld[5]) + (ld[6] + ld[7]))
+        for j in range(t):
+            total += weight[j]
+            dist_sum += dist[j]
+    g = dist_sum / total if total > 0 else 0.0
     return g * (1.0 + hostility)
 
 
