@@ -149,6 +149,28 @@ def test_a_softer_line_counts_only_by_the_symmetry_weight() -> None:
     np.testing.assert_allclose(per_world, [0.0, full])
 
 
+@pytest.mark.parametrize("allies, issues", [(1, 5), (4, 11), (20, 13)])
+def test_friction_sums_in_numpys_order(allies: int, issues: int) -> None:
+    """The compiled friction sums its ``allies x issues`` terms as NumPy's pairwise sum does
+    (sequential below 8 terms, 8 lanes up to 128, halves above): the same bits as a NumPy
+    sum of the same terms, for any size (the flagship, 4 x 11, exercises one size only)."""
+    rng = np.random.default_rng(allies)
+    n = 5
+    level = rng.uniform(0, 100, (n, issues))
+    pos = rng.uniform(0, 100, (n, allies, issues))
+    weight = rng.uniform(0, 1, (n, allies, issues)) * (rng.random((n, allies, issues)) < 0.7)
+    span = rng.uniform(50, 150, issues)
+    direction = rng.choice([-1.0, 0.0, 1.0], issues)
+    sym, hostility = rng.uniform(0, 1, n), rng.uniform(0, 1, n)
+    gap = (level[:, None, :] - pos) / span
+    softer = np.where(direction != 0, np.maximum(0.0, direction * gap), 0.0)
+    harder = np.where(direction != 0, np.maximum(0.0, -direction * gap), np.abs(gap))
+    terms = weight * (harder + sym[:, None, None] * softer)
+    expected = terms.sum(axis=(1, 2)) / weight.sum(axis=(1, 2)) * (1.0 + hostility)
+    out = allied_friction(level, pos, weight, span, direction, sym, hostility)
+    assert out.tobytes() == expected.tobytes()
+
+
 def test_alignment_erodes_with_friction_and_moderation_reads_through_it() -> None:
     a = np.full(3, 0.4)
     f = np.array([0.0, 0.6, 0.6])

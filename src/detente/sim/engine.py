@@ -66,11 +66,9 @@ from detente.sim.mechanisms.closing import (
     visible_backing,
 )
 from detente.sim.mechanisms.environment import (
-    alignment_update,
-    allied_friction,
-    regional_strength,
-    settlement_update,
-    threat_update,
+    parameter_rows,
+    settlement_chance,
+    threat_pace,
 )
 from detente.sim.mechanisms.iran_response import (
     IranDrivers,
@@ -80,6 +78,7 @@ from detente.sim.mechanisms.iran_response import (
     response_spans,
 )
 from detente.sim.native import consent as native_consent
+from detente.sim.native import environment as native_env
 from detente.sim.native import votes as native_votes
 from detente.sim.rng import StackedRNG, WorldRNG, name_key
 from detente.sim.strategies import Strategy, View
@@ -568,8 +567,8 @@ def sanctions_bite(allied: FloatArray, allied0: float, share: float) -> FloatArr
     ``A0``, because the scenario's positions and support are observed under the sanctions as
     they bit then.
     """
-    den = np.maximum(1.0 - share + share * allied0, 1e-9)
-    return np.asarray((1.0 - share + share * np.asarray(allied, dtype=np.float64)) / den)
+    return np.asarray(native_env.bite_rows(np.asarray(allied, dtype=np.float64),
+                                           parameter_rows(allied0), parameter_rows(share)))
 
 
 def election_verdict(
@@ -1469,48 +1468,41 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
     Shocks arrive at their rates, move the levels (the moves fade at ``shock_decay``) and
     scale the clout of both sides' actors and of the third parties; a history replay's
     events do the same at their dates, right after the shocks.
+
+    Compiled (:func:`detente.sim.native.environment.shock_rows`, ``jolt_rows`` for the
+    events); the hits' moves are matrix products left to NumPy.
     """
     sy, p, pl, lay = ctx.system, ctx.system.params, ctx.plans, ctx.layout
-    low, high, n = sy.low, sy.high, lay.n
-    relax = st.transient * _col(1 - np.exp(-p.shock_decay * sy.dt))
-    new = _clip(st.level - relax, low, high)
-    st.transient -= st.level - new
-    st.level = new
-    bad = np.zeros(n)
-    roles_bad = ctx.menace_issues
-    if roles_bad:
-        bad = np.mean([issue_share(st.level, sy, j) for j in roles_bad], axis=0)
-    menace_hits = np.zeros(n)
+    low, high, n, n_s = sy.low, sy.high, lay.n, sy.shock_rate.shape[-1]
+    hits = np.zeros((n, 0), dtype=bool)
+    d_level = d_focal = d_internal = d_third = np.zeros((1, 0))
     jump_threat, jump_settle = np.zeros(n), np.zeros(n)
-    if sy.shock_rate.shape[-1]:
-        hits = draws.shocks[:, t, : sy.shock_rate.shape[-1]] < 1 - np.exp(
-            -_rows(sy.shock_rate, 1) * sy.dt)
+    if n_s:  # the shocks' moves are matrix products (BLAS): they stay in NumPy
+        hits = draws.shocks[:, t, :n_s] < 1 - np.exp(-_rows(sy.shock_rate, 1) * sy.dt)
         hf = hits.astype(np.float64)
-        new = _clip(st.level + _dot(hf, sy.shock_effects, lay, 2), low, high)
-        st.transient += new - st.level
-        st.level = new
-        _scale_clouts(st, _dot(hf, sy.shock_clout_focal, lay, 2),
-                      _dot(hf, sy.shock_clout_internal, lay, 2),
-                      _dot(hf, sy.shock_clout_third, lay, 2))
+        d_level, d_focal, d_internal, d_third = (_dot(hf, x, lay, 2) for x in (
+            sy.shock_effects, sy.shock_clout_focal, sy.shock_clout_internal,
+            sy.shock_clout_third))
         jump_threat = _dot(hf, sy.shock_threat, lay)
         jump_settle = _dot(hf, sy.shock_settlement, lay)
-        if roles_bad:
-            menace = _rows(pl.shock_menace, 1)
-            menace_hits = (hits & menace).sum(axis=1).astype(np.float64)
-            bad = bad + (hits & menace).any(axis=1)
+    level = st.level.copy()  # a new array, as the levels of every step are
+    bad, menace_hits = native_env.shock_rows(
+        level, st.transient, parameter_rows(1 - np.exp(-p.shock_decay * sy.dt)), low, high,
+        sy.span, np.array(ctx.menace_issues, dtype=np.int64), hits.view(np.uint8),
+        _rows(pl.shock_menace, 1).view(np.uint8), d_level, d_focal, d_internal, d_third,
+        st.f_clout, st.o_clout, st.third_clout,
+    )
     if t in ctx.event_steps:
         events = sy.events
         assert events is not None
         now = events.step == t
-        new = _clip(st.level + _event_sum(events.effects, now, lay), low, high)
-        st.transient += new - st.level
-        st.level = new
-        _scale_clouts(st, _event_sum(events.clout_focal, now, lay),
-                      _event_sum(events.clout_internal, now, lay),
-                      _event_sum(events.clout_third, now, lay))
+        e_level, e_focal, e_internal, e_third = (_rows(_event_sum(x, now, lay), 1) for x in (
+            events.effects, events.clout_focal, events.clout_internal, events.clout_third))
+        native_env.jolt_rows(level, st.transient, low, high, e_level, e_focal, e_internal,
+                             e_third, st.f_clout, st.o_clout, st.third_clout)
         jump_threat = jump_threat + _event_total(events.threat, now)
         jump_settle = jump_settle + _event_total(events.settlement, now)
-        if roles_bad:
+        if ctx.menace_issues:
             event_menace = pl.event_menace
             if event_menace.ndim == 1:
                 n_menace: Any = int(event_menace[now].sum())
@@ -1518,17 +1510,8 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
                 n_menace = event_menace[:, now].sum(axis=1)
             menace_hits = menace_hits + n_menace
             bad = bad + (n_menace > 0)
+    st.level = level
     return Jolts(bad, menace_hits, jump_threat, jump_settle)
-
-
-def _scale_clouts(st: WorldState, focal: Any, internal: Any, third: Any) -> None:
-    """Scale the clout of each side's actors and the third parties by ``1 + change``."""
-    st.f_clout *= 1 + focal
-    st.o_clout *= 1 + internal
-    st.third_clout *= 1 + third
-    np.clip(st.f_clout, 0, None, out=st.f_clout)
-    np.clip(st.o_clout, 0, None, out=st.o_clout)
-    np.clip(st.third_clout, 0, None, out=st.third_clout)
 
 
 def environment_step(
@@ -1540,7 +1523,10 @@ def environment_step(
     In this order (:mod:`detente.sim.mechanisms.environment`): the threat relaxes toward a
     target set by the hostile neighbours' clout and rises with U.S. hostility; the
     settlement advances at its hazard; the allies' friction with the focal side's line and
-    Iran's moderation erode allied support, which menace restores.
+    Iran's moderation erode allied support, which menace restores. One compiled pass over
+    the worlds (:func:`detente.sim.native.environment.environment_rows`) after NumPy's
+    ``exp`` (:func:`~detente.sim.mechanisms.environment.threat_pace`,
+    :func:`~detente.sim.mechanisms.environment.settlement_chance`).
 
     Returns
     -------
@@ -1548,23 +1534,21 @@ def environment_step(
         The allies' friction this step (metric ``allied_friction``).
     """
     sy, p = ctx.system, ctx.system.params
-    env, dtt, nl = sy.environment, sy.dt, p.neutral_level
-    st.threat = threat_update(
-        st.threat, st.hostile_f, regional_strength(st.third_clout, env.clout, env.threat),
-        jolts.threat, start=p.threat_initial, regional_share=p.threat_regional_share,
-        hostility_gain=p.threat_hostility, decay=p.threat_decay, dt=dtt,
+    env, dtt = sy.environment, sy.dt
+    push, rate, fade = threat_pace(st.hostile_f, p.threat_hostility, p.threat_decay, dtt)
+    st.threat, st.settlement, st.allied, friction = native_env.environment_rows(
+        st.threat, push, rate, fade, st.third_clout, _rows(env.clout, 1),
+        env.threat.view(np.uint8), jolts.threat, parameter_rows(p.threat_initial),
+        parameter_rows(p.threat_regional_share), parameter_rows(p.threat_decay),
+        st.settlement, draws.settlement[:, t], jolts.settlement,
+        settlement_chance(p.settlement_hazard, dtt), parameter_rows(p.settlement_progress),
+        st.level, _rows(env.position, 2), _rows(env.friction_weight, 2), sy.span,
+        sy.focal.direction, parameter_rows(p.friction_symmetry), st.hostile_f, st.allied,
+        played_o, parameter_rows(p.neutral_level), jolts.menace,
+        parameter_rows(p.allied_erosion), parameter_rows(p.allied_recovery),
+        parameter_rows(p.moderation_via_friction), float(dtt),
     )
-    st.settlement = settlement_update(st.settlement, draws.settlement[:, t], jolts.settlement,
-                                      hazard=p.settlement_hazard,
-                                      progress=p.settlement_progress, dt=dtt)
-    friction = allied_friction(st.level, env.position,
-                               st.third_clout[:, :, None] * _rows(env.friction_weight, 2),
-                               sy.span, sy.focal.direction, p.friction_symmetry, st.hostile_f)
-    moderation = _clip((played_o - nl) / (1 - nl), 0, 1)
-    st.allied = alignment_update(st.allied, friction, moderation, jolts.menace,
-                                 erosion=p.allied_erosion, recovery=p.allied_recovery,
-                                 via_friction=p.moderation_via_friction, dt=dtt)
-    return friction
+    return np.asarray(friction)
 
 
 def costs_and_reciprocity(

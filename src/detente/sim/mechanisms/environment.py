@@ -26,6 +26,11 @@ sanctions' allied bite (:func:`detente.sim.engine.sanctions_bite`, section 5b). 
 without allies (``ally_of``) has no friction; one without threats (``threat_to``) has a
 threat that relaxes to its starting level; one with ``settlement_hazard = 0`` and no shock
 moving the settlement keeps it at 0.
+
+Each formula is computed by the compiled kernels of :mod:`detente.sim.native.environment`
+(the engine calls them for all of section 5 at once, :func:`detente.sim.engine.environment_step`);
+the functions here prepare their arguments: NumPy's ``exp`` (:func:`threat_pace`,
+:func:`settlement_chance`) and the broadcasting of shared parameters.
 """
 
 from __future__ import annotations
@@ -35,8 +40,39 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from detente.sim.native import environment as native
+
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+
+
+def parameter_rows(x: Any) -> FloatArray:
+    """A parameter shared by all worlds (a number) or per world (``[n]``), as the kernels'
+    1-D rows: one row (read by every world) or one per world."""
+    return np.atleast_1d(np.asarray(x, dtype=np.float64))
+
+
+def threat_pace(
+    hostility: FloatArray, hostility_gain: Any, decay: Any, dt: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The step's push, rate and fading of the threat (:func:`threat_update`), ``[n]`` each.
+
+    ``push = k·h``, ``rate = k·h + d`` and ``exp(−rate·dt)``: NumPy's ``exp``, whose last
+    bit the C library's does not always give, so the kernels receive it computed.
+    """
+    push = np.asarray(hostility_gain * hostility, dtype=np.float64)
+    rate = np.asarray(push + decay, dtype=np.float64)
+    return push, rate, np.asarray(np.exp(-rate * dt), dtype=np.float64)
+
+
+def settlement_chance(hazard: Any, dt: float) -> FloatArray:
+    """Chance of a breakthrough in one step, ``1 − exp(−λ·dt)``, as parameter rows."""
+    return parameter_rows(1.0 - np.exp(-hazard * dt))
+
+
+def _worlds(*arrays: Any) -> list[FloatArray]:
+    """Per-world arrays broadcast to one length, as float64."""
+    return [np.asarray(a, dtype=np.float64) for a in np.broadcast_arrays(*arrays)]
 
 
 def regional_strength(clout: FloatArray, clout0: FloatArray, threat: BoolArray) -> FloatArray:
@@ -48,9 +84,10 @@ def regional_strength(clout: FloatArray, clout0: FloatArray, threat: BoolArray) 
     weakens Iraq lowers the regional part of the threat in proportion to Iraq's weight among
     the neighbours. 1 when the scenario names none.
     """
-    now = (clout * threat).sum(axis=-1)
-    start = np.broadcast_to((clout0 * threat).sum(axis=-1), now.shape)
-    return np.asarray(np.where(start > 0, now / np.where(start > 0, start, 1.0), 1.0))
+    c = np.asarray(clout, dtype=np.float64)
+    c0 = np.asarray(clout0, dtype=np.float64)
+    mask = np.ascontiguousarray(threat, dtype=np.bool_).view(np.uint8)
+    return np.asarray(native.regional_rows(c, c0[None] if c0.ndim == 1 else c0, mask))
 
 
 def threat_update(
@@ -107,12 +144,10 @@ def threat_update(
     adds to it. Without hostility or shocks the threat stays at ``θ*``; with ``r = 1`` that
     is its starting level.
     """
-    target = np.clip(start * ((1.0 - regional_share) + regional_share * regional), 0.0, 1.0)
-    push = hostility_gain * hostility
-    rate = push + decay
-    eq = np.where(rate > 0, (push + decay * target) / np.where(rate > 0, rate, 1.0), threat)
-    relaxed = eq + (threat - eq) * np.exp(-rate * dt)
-    return np.asarray(np.clip(relaxed + jump, 0.0, 1.0))
+    push, rate, fade = threat_pace(hostility, hostility_gain, decay, dt)
+    th, pu, ra, fa, r, j = _worlds(threat, push, rate, fade, regional, jump)
+    return np.asarray(native.threat_rows(th, pu, ra, fa, r, j, parameter_rows(start),
+                                         parameter_rows(regional_share), parameter_rows(decay)))
 
 
 def settlement_update(
@@ -137,9 +172,9 @@ def settlement_update(
     2000: ``S = 0``); the 1990s saw partial breakthroughs (Oslo 1993, Israel-Jordan 1994,
     Wye 1998), hence progress by steps rather than all at once.
     """
-    hit = uniform < 1.0 - np.exp(-hazard * dt)
-    advanced = settlement + hit * progress * (1.0 - settlement)
-    return np.asarray(np.clip(advanced + jump, 0.0, 1.0))
+    s, u, j = _worlds(settlement, uniform, jump)
+    return np.asarray(native.settlement_rows(s, u, j, settlement_chance(hazard, dt),
+                                             parameter_rows(progress)))
 
 
 def allied_friction(
@@ -189,16 +224,15 @@ def allied_friction(
     "decreasing friction" (UNLIKELY ALLIES). Whether allies also object when the focal side
     concedes more than they would is not in the article: ``σ`` spans both readings.
     """
-    gap = (level[:, None, :] - position) / span
-    sym = np.asarray(symmetry, dtype=np.float64)
-    if sym.ndim == 1:
-        sym = sym[:, None, None]
-    harder = np.where(direction != 0, np.maximum(0.0, -direction * gap), np.abs(gap))
-    softer = np.where(direction != 0, np.maximum(0.0, direction * gap), 0.0)
-    total = weight.sum(axis=(1, 2))
-    dist = (weight * (harder + sym * softer)).sum(axis=(1, 2))
-    g = np.where(total > 0, dist / np.where(total > 0, total, 1.0), 0.0)
-    return np.asarray(g * (1.0 + hostility))
+    lev = np.asarray(level, dtype=np.float64)
+    pos = np.asarray(position, dtype=np.float64)
+    wt = np.asarray(weight, dtype=np.float64)
+    return np.asarray(native.friction_rows(
+        lev, pos[None] if pos.ndim == 2 else pos, np.ones((lev.shape[0], wt.shape[1])), wt,
+        np.asarray(span, dtype=np.float64), np.asarray(direction, dtype=np.float64),
+        parameter_rows(symmetry),
+        np.broadcast_to(np.asarray(hostility, dtype=np.float64), lev.shape[:1]),
+    ))
 
 
 def alignment_update(
@@ -226,15 +260,19 @@ def alignment_update(
     The former model let moderation erode support for any line, ``μ = 0``.
     ``μ = moderation_via_friction`` is sampled between the two forms.
     """
-    pull = friction + moderation * ((1.0 - via_friction) + via_friction * friction)
-    change = -erosion * allied * pull + recovery * (1.0 - allied) * menace
-    return np.asarray(np.clip(allied + dt * change, 0.0, 1.0))
+    a, f, m, b = _worlds(allied, friction, moderation, menace)
+    return np.asarray(native.alignment_rows(a, f, m, b, parameter_rows(erosion),
+                                            parameter_rows(recovery),
+                                            parameter_rows(via_friction), float(dt)))
 
 
 __all__ = [
     "alignment_update",
     "allied_friction",
+    "parameter_rows",
     "regional_strength",
+    "settlement_chance",
     "settlement_update",
+    "threat_pace",
     "threat_update",
 ]

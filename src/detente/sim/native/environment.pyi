@@ -1,0 +1,36 @@
+import numpy as np
+from numpy.typing import NDArray
+
+F = NDArray[np.float64]
+U8 = NDArray[np.uint8]
+
+def shock_rows(
+    level: F, transient: F, fade: F, low: F, high: F, span: F, menace_issues: NDArray[np.int64],
+    hits: U8, menace: U8, d_level: F, d_focal: F, d_internal: F, d_third: F, f_clout: F,
+    o_clout: F, third_clout: F,
+) -> tuple[F, F]: ...
+def jolt_rows(
+    level: F, transient: F, low: F, high: F, d_level: F, d_focal: F, d_internal: F,
+    d_third: F, f_clout: F, o_clout: F, third_clout: F,
+) -> None: ...
+def environment_rows(
+    threat: F, push: F, rate: F, fade: F, third_clout: F, clout0: F, threat_mask: U8,
+    threat_jump: F, threat_start: F, regional_share: F, decay: F, settlement: F, uniform: F,
+    settlement_jump: F, chance: F, progress: F, level: F, position: F, salience: F, span: F,
+    direction: F, symmetry: F, hostility: F, allied: F, played_o: F, neutral: F, menace: F,
+    erosion: F, recovery: F, via: F, dt: float,
+) -> tuple[F, F, F, F]: ...
+def bite_rows(allied: F, allied0: F, share: F) -> F: ...
+def regional_rows(clout: F, clout0: F, threat: U8) -> F: ...
+def threat_rows(
+    threat: F, push: F, rate: F, fade: F, regional: F, jump: F, start: F, share: F, decay: F,
+) -> F: ...
+def settlement_rows(settlement: F, uniform: F, jump: F, chance: F, progress: F) -> F: ...
+def friction_rows(
+    level: F, position: F, clout: F, salience: F, span: F, direction: F, symmetry: F,
+    hostility: F,
+) -> F: ...
+def alignment_rows(
+    allied: F, friction: F, moderation: F, menace: F, erosion: F, recovery: F, via: F,
+    dt: float,
+) -> F: ...

@@ -1,0 +1,467 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""The international environment and the shocks of docs/model.md section 5, world by world.
+
+Compiled form of :func:`detente.sim.engine.shocks_and_events` (:func:`shock_rows`,
+:func:`jolt_rows`), :func:`detente.sim.engine.environment_step` (:func:`environment_rows`),
+:func:`detente.sim.engine.sanctions_bite` (:func:`bite_rows`) and the functions of
+:mod:`detente.sim.mechanisms.environment` (:func:`regional_rows`, :func:`threat_rows`,
+:func:`settlement_rows`, :func:`friction_rows`, :func:`alignment_rows`). Each formula is one
+``cdef`` function the entry points share; they do the float64 operations of the NumPy
+formulation they replaced, in the same order (the friction's sums in NumPy's pairwise order),
+so the numbers are the same bit for bit.
+
+What stays in NumPy, before the kernels: every ``exp`` (NumPy's own vectorised ``exp``
+differs from the C library's in the last bit) and the shocks' matrix products (BLAS).
+
+Per-world parameters are 1-D arrays of one row (shared by all worlds) or one per world;
+per-world leaves of higher rank have a leading axis of 1 or n, as in :mod:`.votes`.
+"""
+
+from libc.math cimport fabs
+
+import numpy as np
+
+
+cdef inline double _maximum(double a, double b) noexcept nogil:
+    """``np.maximum(a, b)``: NaN propagates, a tie returns ``b`` (so the sign of a zero)."""
+    return a if (a > b or a != a) else b
+
+
+cdef inline double _minimum(double a, double b) noexcept nogil:
+    """``np.minimum(a, b)``: NaN propagates, a tie returns ``b``."""
+    return a if (a < b or a != a) else b
+
+
+cdef inline double _clip(double x, double low, double high) noexcept nogil:
+    """``np.clip(x, low, high)``: ``x`` itself unless strictly outside (NaN stays NaN)."""
+    if x < low:
+        return low
+    if x > high:
+        return high
+    return x
+
+
+cdef inline double _row(const double[:] p, Py_ssize_t w) noexcept nogil:
+    """Row ``w`` of a per-world parameter, or its only row when it is shared."""
+    return p[w] if p.shape[0] > 1 else p[0]
+
+
+cdef double _pairwise(const double* a, Py_ssize_t n) noexcept nogil:
+    """NumPy's sum of ``a[:n]`` (contiguous): sequential below 8, pairwise with 8 lanes."""
+    cdef double r0, r1, r2, r3, r4, r5, r6, r7, res
+    cdef Py_ssize_t i, n2
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[i]
+        return res
+    if n <= 128:
+        r0, r1, r2, r3 = a[0], a[1], a[2], a[3]
+        r4, r5, r6, r7 = a[4], a[5], a[6], a[7]
+        i = 8
+        while i < n - (n % 8):
+            r0 += a[i]
+            r1 += a[i + 1]
+            r2 += a[i + 2]
+            r3 += a[i + 3]
+            r4 += a[i + 4]
+            r5 += a[i + 5]
+            r6 += a[i + 6]
+            r7 += a[i + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res += a[i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise(a, n2) + _pairwise(a + n2, n - n2)
+
+
+# ------------------------------------------------------------------ the formulas, per world
+cdef inline double _regional(
+    const double[:, :] clout, const double[:, :] clout0, const unsigned char[:] threat,
+    Py_ssize_t w, double* buf,
+) noexcept nogil:
+    """``r = R / R0`` (:func:`detente.sim.mechanisms.environment.regional_strength`)."""
+    cdef Py_ssize_t x, n_x = clout.shape[1]
+    cdef Py_ssize_t w0 = w if clout0.shape[0] > 1 else 0
+    cdef double now, start
+    for x in range(n_x):
+        buf[x] = clout[w, x] * (<double>threat[x])
+    now = _pairwise(buf, n_x)
+    for x in range(n_x):
+        buf[x] = clout0[w0, x] * (<double>threat[x])
+    start = _pairwise(buf, n_x)
+    return now / start if start > 0 else 1.0
+
+
+cdef inline double _threat(
+    double threat, double push, double rate, double fade, double regional, double jump,
+    double start, double share, double decay,
+) noexcept nogil:
+    """:func:`detente.sim.mechanisms.environment.threat_update` (``fade = exp(-rate·dt)``)."""
+    cdef double target = _clip(start * ((1.0 - share) + share * regional), 0.0, 1.0)
+    cdef double eq = (push + decay * target) / rate if rate > 0 else threat
+    cdef double relaxed = eq + (threat - eq) * fade
+    return _clip(relaxed + jump, 0.0, 1.0)
+
+
+cdef inline double _settlement(
+    double settlement, double uniform, double jump, double chance, double progress,
+) noexcept nogil:
+    """:func:`detente.sim.mechanisms.environment.settlement_update`
+    (``chance = 1 − exp(−λ·dt)``)."""
+    cdef double hit = 1.0 if uniform < chance else 0.0
+    cdef double advanced = settlement + hit * progress * (1.0 - settlement)
+    return _clip(advanced + jump, 0.0, 1.0)
+
+
+cdef inline double _distance(
+    double level, double position, double span, double d, double symmetry,
+) noexcept nogil:
+    """``d_ai`` of :func:`detente.sim.mechanisms.environment.allied_friction`: the gap
+    against the focal side's conciliatory direction, plus ``σ`` times the gap along it."""
+    cdef double gap = (level - position) / span
+    if d != 0:
+        return _maximum(0.0, -d * gap) + symmetry * _maximum(0.0, d * gap)
+    return fabs(gap) + symmetry * 0.0
+
+
+cdef inline double _friction(
+    const double[:, :] level, const double[:, :, :] position, const double[:, :] clout,
+    const double[:, :, :] salience, const double[:] span, const double[:] direction,
+    double symmetry, double hostility, Py_ssize_t w, double* weight, double* dist,
+) noexcept nogil:
+    """:func:`detente.sim.mechanisms.environment.allied_friction`, with the weight
+    ``w_ai = clout[w, a] · salience[w, a, i]``; ``weight`` and ``dist`` are ``X·I`` scratch.
+
+    The two sums are NumPy's pairwise sums over the ``X·I`` terms in (ally, issue) order.
+    Every term is ``+0`` or positive (weights >= 0, positions finite, ``σ >= 0``), so a term
+    of zero weight adds nothing to any partial sum and is skipped (most are: non-allies,
+    other issues); up to 128 terms, the eight lanes of the pairwise sum are accumulated
+    directly (sequentially below 8 terms: no lane, all tail).
+    """
+    cdef Py_ssize_t n_x = salience.shape[1], n_i = salience.shape[2], x, i, j, k = 0, t = 0
+    cdef Py_ssize_t n_k = n_x * n_i
+    cdef Py_ssize_t cut = n_k - n_k % 8 if n_k >= 8 else 0
+    cdef Py_ssize_t wp = w if position.shape[0] > 1 else 0
+    cdef Py_ssize_t ws = w if salience.shape[0] > 1 else 0
+    cdef double wt, term, total, dist_sum, g
+    cdef double lw[8]
+    cdef double ld[8]
+    if n_k > 128:
+        for x in range(n_x):
+            for i in range(n_i):
+                wt = clout[w, x] * salience[ws, x, i]
+                weight[k] = wt
+                dist[k] = 0.0 if wt == 0 else wt * _distance(
+                    level[w, i], position[wp, x, i], span[i], direction[i], symmetry)
+                k += 1
+        total = _pairwise(weight, n_k)
+        dist_sum = _pairwise(dist, n_k)
+    else:
+        for j in range(8):
+            lw[j] = 0.0
+            ld[j] = 0.0
+        for x in range(n_x):
+            for i in range(n_i):
+                wt = clout[w, x] * salience[ws, x, i]
+                if wt != 0:
+                    term = wt * _distance(level[w, i], position[wp, x, i], span[i],
+                                          direction[i], symmetry)
+                    if k < cut:
+                        lw[k & 7] += wt
+                        ld[k & 7] += term
+                    else:
+                        weight[t] = wt
+                        dist[t] = term
+                        t += 1
+                k += 1
+        total = ((lw[0] + lw[1]) + (lw[2] + lw[3])) + ((lw[4] + lw[5]) + (lw[6] + lw[7]))
+        dist_sum = ((ld[0] + ld[1]) + (ld[2] + ld[3])) + ((ld[4] + ld[5]) + (ld[6] + ld[7]))
+        for j in range(t):
+            total += weight[j]
+            dist_sum += dist[j]
+    g = dist_sum / total if total > 0 else 0.0
+    return g * (1.0 + hostility)
+
+
+cdef inline double _alignment(
+    double allied, double friction, double moderation, double menace, double erosion,
+    double recovery, double via, double dt,
+) noexcept nogil:
+    """:func:`detente.sim.mechanisms.environment.alignment_update`."""
+    cdef double pull = friction + moderation * ((1.0 - via) + via * friction)
+    cdef double change = -erosion * allied * pull + recovery * (1.0 - allied) * menace
+    return _clip(allied + dt * change, 0.0, 1.0)
+
+
+cdef inline double _bite(double allied, double allied0, double share) noexcept nogil:
+    """:func:`detente.sim.engine.sanctions_bite`."""
+    cdef double den = _maximum(1.0 - share + share * allied0, 1e-9)
+    return (1.0 - share + share * allied) / den
+
+
+cdef inline void _jolt(
+    double[:, :] level, double[:, :] transient, const double[:] low, const double[:] high,
+    const double[:, :] d_level, const double[:, :] d_focal, const double[:, :] d_internal,
+    const double[:, :] d_third, double[:, :] f_clout, double[:, :] o_clout,
+    double[:, :] third_clout, Py_ssize_t w,
+) noexcept nogil:
+    """A shock's or event's hit in world ``w``: the levels move by ``d_level`` (clipped to the
+    issue bounds; the move is transient) and each clout is scaled by ``1 + change``, >= 0."""
+    cdef Py_ssize_t i, a
+    cdef Py_ssize_t wl = w if d_level.shape[0] > 1 else 0
+    cdef Py_ssize_t wf = w if d_focal.shape[0] > 1 else 0
+    cdef Py_ssize_t wo = w if d_internal.shape[0] > 1 else 0
+    cdef Py_ssize_t wx = w if d_third.shape[0] > 1 else 0
+    cdef double new
+    for i in range(level.shape[1]):
+        new = _minimum(_maximum(level[w, i] + d_level[wl, i], low[i]), high[i])
+        transient[w, i] = transient[w, i] + (new - level[w, i])
+        level[w, i] = new
+    for a in range(f_clout.shape[1]):
+        f_clout[w, a] = _maximum(f_clout[w, a] * (1.0 + d_focal[wf, a]), 0.0)
+    for a in range(o_clout.shape[1]):
+        o_clout[w, a] = _maximum(o_clout[w, a] * (1.0 + d_internal[wo, a]), 0.0)
+    for a in range(third_clout.shape[1]):
+        third_clout[w, a] = _maximum(third_clout[w, a] * (1.0 + d_third[wx, a]), 0.0)
+
+
+# ------------------------------------------------------------------ the engine's entry points
+def shock_rows(
+    double[:, :] level,
+    double[:, :] transient,
+    const double[:] fade,
+    const double[:] low,
+    const double[:] high,
+    const double[:] span,
+    const long[:] menace_issues,
+    const unsigned char[:, :] hits,
+    const unsigned char[:, :] menace,
+    const double[:, :] d_level,
+    const double[:, :] d_focal,
+    const double[:, :] d_internal,
+    const double[:, :] d_third,
+    double[:, :] f_clout,
+    double[:, :] o_clout,
+    double[:, :] third_clout,
+):
+    """Transients fade, then the step's shocks hit (:func:`detente.sim.engine.shocks_and_events`).
+
+    ``level`` and ``transient`` (and the clouts) are changed in place; ``fade`` is
+    ``1 − exp(−shock_decay·dt)``; ``hits`` is ``[n, S]`` (``S = 0``: no shocks) and
+    ``d_*`` its moves (``hits @ effects``). Returns ``(menace B, menacing hits)``: the
+    mean share of ``menace_issues`` after the fade, plus one if a ``menace`` shock hit.
+    """
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], n_s = hits.shape[1]
+    cdef Py_ssize_t n_m = menace_issues.shape[0], w, i, j, s, wm, count
+    bad_arr = np.zeros(n)
+    hits_arr = np.zeros(n)
+    cdef double[::1] bad = bad_arr
+    cdef double[::1] menace_hits = hits_arr
+    cdef double f, new, acc
+    with nogil:
+        for w in range(n):
+            f = _row(fade, w)
+            for i in range(n_i):
+                new = _minimum(_maximum(level[w, i] - transient[w, i] * f, low[i]), high[i])
+                transient[w, i] = transient[w, i] - (level[w, i] - new)
+                level[w, i] = new
+            if n_m:
+                acc = 0.0
+                for j in range(n_m):
+                    i = menace_issues[j]
+                    acc = acc + (level[w, i] - low[i]) / span[i]
+                bad[w] = acc / n_m
+            if n_s:
+                _jolt(level, transient, low, high, d_level, d_focal, d_internal, d_third,
+                      f_clout, o_clout, third_clout, w)
+                if n_m:
+                    wm = w if menace.shape[0] > 1 else 0
+                    count = 0
+                    for s in range(n_s):
+                        if hits[w, s] and menace[wm, s]:
+                            count += 1
+                    menace_hits[w] = count
+                    bad[w] = bad[w] + (1.0 if count > 0 else 0.0)
+    return bad_arr, hits_arr
+
+
+def jolt_rows(
+    double[:, :] level,
+    double[:, :] transient,
+    const double[:] low,
+    const double[:] high,
+    const double[:, :] d_level,
+    const double[:, :] d_focal,
+    const double[:, :] d_internal,
+    const double[:, :] d_third,
+    double[:, :] f_clout,
+    double[:, :] o_clout,
+    double[:, :] third_clout,
+):
+    """Scheduled events hit every world (in place): their summed moves ``d_*``."""
+    cdef Py_ssize_t w
+    with nogil:
+        for w in range(level.shape[0]):
+            _jolt(level, transient, low, high, d_level, d_focal, d_internal, d_third,
+                  f_clout, o_clout, third_clout, w)
+
+
+def environment_rows(
+    const double[:] threat,
+    const double[:] push,
+    const double[:] rate,
+    const double[:] fade,
+    const double[:, :] third_clout,
+    const double[:, :] clout0,
+    const unsigned char[:] threat_mask,
+    const double[:] threat_jump,
+    const double[:] threat_start,
+    const double[:] regional_share,
+    const double[:] decay,
+    const double[:] settlement,
+    const double[:] uniform,
+    const double[:] settlement_jump,
+    const double[:] chance,
+    const double[:] progress,
+    const double[:, :] level,
+    const double[:, :, :] position,
+    const double[:, :, :] salience,
+    const double[:] span,
+    const double[:] direction,
+    const double[:] symmetry,
+    const double[:] hostility,
+    const double[:] allied,
+    const double[:] played_o,
+    const double[:] neutral,
+    const double[:] menace,
+    const double[:] erosion,
+    const double[:] recovery,
+    const double[:] via,
+    double dt,
+):
+    """One step of :func:`detente.sim.engine.environment_step` in every world.
+
+    Returns ``(threat, settlement, allied support, friction)``, each ``[n]``.
+    """
+    cdef Py_ssize_t n = threat.shape[0], w
+    cdef Py_ssize_t n_k = max(salience.shape[1] * salience.shape[2], third_clout.shape[1])
+    out_t, out_s, out_a, out_f = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    cdef double[::1] o_t = out_t
+    cdef double[::1] o_s = out_s
+    cdef double[::1] o_a = out_a
+    cdef double[::1] o_f = out_f
+    cdef double[::1] weight = np.empty(max(n_k, 1))
+    cdef double[::1] dist = np.empty(max(n_k, 1))
+    cdef double r, f, nl, moderation
+    with nogil:
+        for w in range(n):
+            r = _regional(third_clout, clout0, threat_mask, w, &weight[0])
+            o_t[w] = _threat(threat[w], push[w], rate[w], fade[w], r, threat_jump[w],
+                             _row(threat_start, w), _row(regional_share, w), _row(decay, w))
+            o_s[w] = _settlement(settlement[w], uniform[w], settlement_jump[w], _row(chance, w),
+                                 _row(progress, w))
+            f = _friction(level, position, third_clout, salience, span, direction,
+                          _row(symmetry, w), hostility[w], w, &weight[0], &dist[0])
+            o_f[w] = f
+            nl = _row(neutral, w)
+            moderation = _minimum(_maximum((played_o[w] - nl) / (1.0 - nl), 0.0), 1.0)
+            o_a[w] = _alignment(allied[w], f, moderation, menace[w], _row(erosion, w),
+                                _row(recovery, w), _row(via, w), dt)
+    return out_t, out_s, out_a, out_f
+
+
+def bite_rows(const double[:] allied, const double[:] allied0, const double[:] share):
+    """:func:`detente.sim.engine.sanctions_bite` in every world, ``[n]``."""
+    cdef Py_ssize_t n = allied.shape[0], w
+    out = np.empty(n)
+    cdef double[::1] o = out
+    with nogil:
+        for w in range(n):
+            o[w] = _bite(allied[w], _row(allied0, w), _row(share, w))
+    return out
+
+
+# ------------------------------------------------------------------ one mechanism at a time
+def regional_rows(
+    const double[:, :] clout, const double[:, :] clout0, const unsigned char[:] threat,
+):
+    """:func:`detente.sim.mechanisms.environment.regional_strength`, ``[n]``."""
+    cdef Py_ssize_t n = clout.shape[0], w
+    out = np.empty(n)
+    cdef double[::1] o = out
+    cdef double[::1] buf = np.empty(max(clout.shape[1], 1))
+    with nogil:
+        for w in range(n):
+            o[w] = _regional(clout, clout0, threat, w, &buf[0])
+    return out
+
+
+def threat_rows(
+    const double[:] threat, const double[:] push, const double[:] rate, const double[:] fade,
+    const double[:] regional, const double[:] jump, const double[:] start,
+    const double[:] share, const double[:] decay,
+):
+    """:func:`detente.sim.mechanisms.environment.threat_update`, ``[n]``."""
+    cdef Py_ssize_t n = threat.shape[0], w
+    out = np.empty(n)
+    cdef double[::1] o = out
+    with nogil:
+        for w in range(n):
+            o[w] = _threat(threat[w], push[w], rate[w], fade[w], regional[w], jump[w],
+                           _row(start, w), _row(share, w), _row(decay, w))
+    return out
+
+
+def settlement_rows(
+    const double[:] settlement, const double[:] uniform, const double[:] jump,
+    const double[:] chance, const double[:] progress,
+):
+    """:func:`detente.sim.mechanisms.environment.settlement_update`, ``[n]``."""
+    cdef Py_ssize_t n = settlement.shape[0], w
+    out = np.empty(n)
+    cdef double[::1] o = out
+    with nogil:
+        for w in range(n):
+            o[w] = _settlement(settlement[w], uniform[w], jump[w], _row(chance, w),
+                               _row(progress, w))
+    return out
+
+
+def friction_rows(
+    const double[:, :] level, const double[:, :, :] position, const double[:, :] clout,
+    const double[:, :, :] salience, const double[:] span, const double[:] direction,
+    const double[:] symmetry, const double[:] hostility,
+):
+    """:func:`detente.sim.mechanisms.environment.allied_friction`, ``[n]``."""
+    cdef Py_ssize_t n = level.shape[0], w
+    cdef Py_ssize_t n_k = max(salience.shape[1] * salience.shape[2], 1)
+    out = np.empty(n)
+    cdef double[::1] o = out
+    cdef double[::1] weight = np.empty(n_k)
+    cdef double[::1] dist = np.empty(n_k)
+    with nogil:
+        for w in range(n):
+            o[w] = _friction(level, position, clout, salience, span, direction,
+                             _row(symmetry, w), hostility[w], w, &weight[0], &dist[0])
+    return out
+
+
+def alignment_rows(
+    const double[:] allied, const double[:] friction, const double[:] moderation,
+    const double[:] menace, const double[:] erosion, const double[:] recovery,
+    const double[:] via, double dt,
+):
+    """:func:`detente.sim.mechanisms.environment.alignment_update`, ``[n]``."""
+    cdef Py_ssize_t n = allied.shape[0], w
+    out = np.empty(n)
+    cdef double[::1] o = out
+    with nogil:
+        for w in range(n):
+            o[w] = _alignment(allied[w], friction[w], moderation[w], menace[w],
+                              _row(erosion, w), _row(recovery, w), _row(via, w), dt)
+    return out
