@@ -711,10 +711,9 @@ def floor_position(
     ``x = x0 + max(β, 0)·(x_engagers − x0) + max(−β, 0)·(x_hawks − x0)``: at ``β = 0`` the
     scenario's floor, at ``β = ±1`` the clout-weighted position of the engagers (hawks).
     """
-    up = np.clip(balance, 0, None)[:, None]
-    down = np.clip(-balance, 0, None)[:, None]
-    shift = up * _rows(engager - base, 1) + down * _rows(hawk - base, 1)
-    return np.asarray(_rows(base, 1) + shift)
+    return native_congress.floor_rows(
+        _rows(np.asarray(base, dtype=np.float64), 1), _rows(np.asarray(hawk, dtype=np.float64), 1),
+        _rows(np.asarray(engager, dtype=np.float64), 1), np.asarray(balance, dtype=np.float64))
 
 
 def balance_clout(balance: FloatArray, hawk: BoolArray, engager: BoolArray) -> FloatArray:
@@ -1249,11 +1248,10 @@ def unitary_opponent(
         opponent.move(View(t, st.own_o[:, :t], st.perceived_o[:, :t], belief_o, view_rng)),
         0.0, 1.0,
     )
-    want_o = ladder(so, lev_o, ctx.system.params.neutral_level)
-    drop_o = o_active & ~want_o & so.reversible[None, :]
-    st.o_start = np.where(pending_o & ~want_o, NEVER, st.o_start)
-    app_o = want_o & ~o_active & ~pending_o & requires_met(so, o_active)
-    return app_o, drop_o
+    return native_congress.opponent_steps(
+        np.asarray(lev_o, dtype=np.float64), _leaf1(ctx.system.params.neutral_level),
+        _rows(so.conc_rank, 1), _rows(so.host_rank, 1), _u8(o_active), _u8(pending_o),
+        _u8(so.reversible), _u8(requires_met(so, o_active)), st.o_start, NEVER)
 
 
 def congress_bills(

@@ -511,3 +511,52 @@ def law_sunset_rows(
                 some = some or lapse[w, k]
                 withdrawn[w, k] = withdrawn[w, k] or reenact[k]
     return lapse_arr, some
+
+
+def opponent_steps(
+    const double[:] level, const double[:] neutral, const double[:, :] conc_rank,
+    const double[:, :] host_rank, const uchar[:, :] active, const uchar[:, :] pending,
+    const uchar[:] reversible, const uchar[:, :] req_ok, long[:, :] start, long never,
+):
+    """engine.unitary_opponent: ``(approved, withdrawn)``, ``[n, K]`` each.
+
+    The ladder of the opponent's level, taken without ratification: wanted steps not in
+    force nor pending (requirements met) are approved, reversible ones in force no longer
+    wanted are withdrawn, pending ones no longer wanted get ``start = never`` in place.
+    """
+    cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k
+    app_arr = np.zeros((n, n_k), dtype=np.bool_)
+    drop_arr = np.zeros((n, n_k), dtype=np.bool_)
+    cdef uchar[:, ::1] app = app_arr.view(np.uint8)
+    cdef uchar[:, ::1] drop = drop_arr.view(np.uint8)
+    cdef uchar[::1] want = np.empty(n_k, dtype=np.uint8)
+    with nogil:
+        for w in range(n):
+            _ladder_row(w, level, neutral, conc_rank, host_rank, want)
+            for k in range(n_k):
+                drop[w, k] = active[w, k] and not want[k] and reversible[k]
+                if pending[w, k] and not want[k]:
+                    start[w, k] = never
+                app[w, k] = want[k] and not active[w, k] and not pending[w, k] and req_ok[w, k]
+    return app_arr, drop_arr
+
+
+def floor_rows(
+    const double[:, :] base, const double[:, :] hawk, const double[:, :] engager,
+    const double[:] balance,
+):
+    """engine.floor_position: ``[n, I]`` the floor's ideal points at each world's balance
+    ``β``: ``x0 + max(β, 0)·(x_engagers − x0) + max(−β, 0)·(x_hawks − x0)``."""
+    cdef Py_ssize_t n = balance.shape[0], n_i = base.shape[1], w, i, wb, wh, we
+    out_arr = np.empty((n, n_i), dtype=np.float64)
+    cdef double[:, ::1] out = out_arr
+    cdef double up, down, b
+    with nogil:
+        for w in range(n):
+            up = _max(balance[w], 0.0)
+            down = _max(-balance[w], 0.0)
+            wb, wh, we = _r(w, base.shape[0]), _r(w, hawk.shape[0]), _r(w, engager.shape[0])
+            for i in range(n_i):
+                b = base[wb, i]
+                out[w, i] = b + (up * (engager[we, i] - b) + down * (hawk[wh, i] - b))
+    return out_arr
