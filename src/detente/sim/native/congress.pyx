@@ -41,36 +41,42 @@ cdef inline Py_ssize_t _r(Py_ssize_t w, Py_ssize_t rows) noexcept nogil:
 # ---------------------------------------------------------------------- one world's formulas
 cdef inline void _ladder_row(
     Py_ssize_t w, const double[:] level, const double[:] neutral, const double[:, :] conc_rank,
-    const double[:, :] host_rank, uchar[::1] out,
+    const double[:, :] host_rank, uchar* out,
 ) noexcept nogil:
     """``out[k]``: instrument ``k`` is on the ladder at world ``w``'s level (engine.ladder)."""
     cdef double nl = neutral[_r(w, neutral.shape[0])]
     cdef double conc = _min(_max((level[w] - nl) / _max(1.0 - nl, 1e-9), 0.0), 1.0)
     cdef double host = _min(_max((nl - level[w]) / _max(nl, 1e-9), 0.0), 1.0)
     cdef Py_ssize_t wc = _r(w, conc_rank.shape[0]), wh = _r(w, host_rank.shape[0]), k
-    for k in range(out.shape[0]):
+    for k in range(conc_rank.shape[1]):
         out[k] = (conc_rank[wc, k] <= conc + 1e-9) or (host_rank[wh, k] <= host + 1e-9)
 
 
 cdef inline bint _law_renewed(
-    Py_ssize_t k, const uchar[:, :] renewed_by, const uchar[::1] steps
+    Py_ssize_t k, const uchar[:, :] renewed_by, const uchar* steps
 ) noexcept nogil:
     """One of the renewals of the law whose lapse is ``k`` is among ``steps``."""
     cdef Py_ssize_t j
-    for j in range(steps.shape[0]):
+    for j in range(renewed_by.shape[1]):
         if steps[j] and renewed_by[k, j]:
             return True
     return False
 
 
+cdef Py_ssize_t[::1] _laws(const uchar[:, :] renewed_by):
+    """The laws' lapses: the rows of ``renewed_by`` with a renewal (a few)."""
+    return np.flatnonzero(np.asarray(renewed_by).any(axis=1)).astype(np.intp)
+
+
 cdef inline void _spent_row(
-    const uchar[:, :] renewed_by, const uchar[::1] steps, uchar[::1] out
+    const uchar[:, :] renewed_by, const Py_ssize_t[::1] laws, const uchar* steps, uchar* out,
 ) noexcept nogil:
     """``out[j]``: ``j`` renews a law already renewed by one of ``steps`` (spent_renewals)."""
-    cdef Py_ssize_t k, j, n_k = steps.shape[0]
+    cdef Py_ssize_t k, j, m, n_k = renewed_by.shape[1]
     for j in range(n_k):
         out[j] = 0
-    for k in range(n_k):
+    for m in range(laws.shape[0]):
+        k = laws[m]
         if _law_renewed(k, renewed_by, steps):
             for j in range(n_k):
                 if renewed_by[k, j]:
@@ -79,15 +85,15 @@ cdef inline void _spent_row(
 
 cdef inline void _renewal_row(
     Py_ssize_t w, long t, const long[:] sunset, const uchar[:, :] renewed_by,
-    const uchar[:] is_renewal, const uchar[::1] committed, const uchar[:] menu,
-    const double[:, :] gesture, uchar[::1] out,
+    const uchar[:] is_renewal, const uchar* committed, const uchar[:] menu,
+    const double[:, :] gesture, uchar* out,
 ) noexcept nogil:
     """Sets ``out[j]`` for the renewals the executive wants at world ``w`` (renewal_stance).
 
     The committed renewals, and at a law's sunset step, unless it is renewed already, the
     first renewal of highest gesture on ``menu``.
     """
-    cdef Py_ssize_t k, j, best, n_k = committed.shape[0], wg = _r(w, gesture.shape[0])
+    cdef Py_ssize_t k, j, best, n_k = renewed_by.shape[1], wg = _r(w, gesture.shape[0])
     cdef double g
     for j in range(n_k):
         if committed[j] and is_renewal[j]:
@@ -106,7 +112,7 @@ cdef inline void _renewal_row(
 
 
 cdef inline Py_ssize_t _retreat_pick(
-    Py_ssize_t w, const uchar[::1] cand, const double[:, :] cost, const long[:, :] since
+    Py_ssize_t w, const uchar* cand, const double[:, :] cost, const long[:, :] since
 ) noexcept nogil:
     """The candidate withdrawn at world ``w``: the costliest, the most recent among equals
     (cost_retreat's ``argmax``: the first maximum); -1 without candidates."""
@@ -114,14 +120,14 @@ cdef inline Py_ssize_t _retreat_pick(
     cdef double top = -INFINITY
     cdef long v, best = 0
     cdef bint some = False
-    for j in range(cand.shape[0]):
+    for j in range(cost.shape[1]):
         if cand[j]:
             some = True
             if cost[wc, j] > top:
                 top = cost[wc, j]
     if not some:
         return -1
-    for j in range(cand.shape[0]):
+    for j in range(cost.shape[1]):
         v = since[w, j] if cand[j] and cost[wc, j] == top else -1
         if pick < 0 or v > best:
             pick = j
@@ -132,8 +138,8 @@ cdef inline Py_ssize_t _retreat_pick(
 cdef inline bint _initiative_row(
     Py_ssize_t w, const double[:, :] judged, const double[:, :, :] pos, Py_ssize_t floor,
     const double[:, :] start, const double[:, :] floor_start, const uchar[:] stake,
-    const double[:, :] tolerance, const double[:, :, :] effects, const uchar[::1] eligible,
-    uchar[::1] trigger, uchar[::1] out,
+    const double[:, :] tolerance, const double[:, :, :] effects, const uchar* eligible,
+    uchar* trigger, uchar* out,
 ) noexcept nogil:
     """``out[k]``: eligible step ``k`` moves an issue drifted past tolerance toward the floor
     (initiative_candidates); returns whether any is."""
@@ -149,7 +155,7 @@ cdef inline bint _initiative_row(
             fabs(judged[w, i] - x) - fabs(start[ws, i] - floor_start[wx, i]) > tolerance[wt, i]
         )
         some = some or trigger[i]
-    for k in range(eligible.shape[0]):
+    for k in range(effects.shape[1]):
         out[k] = 0
         if not (some and eligible[k]):
             continue
@@ -175,13 +181,12 @@ cdef inline bint _against(
 
 
 cdef inline void _lapse_row(
-    long t, const long[:] sunset, const uchar[:, :] renewed_by, const uchar[::1] committed,
-    const uchar[::1] approved_now, const uchar[::1] lapse_active, uchar[::1] lapse,
-    uchar[::1] reenact,
+    long t, const long[:] sunset, const uchar[:, :] renewed_by, const uchar* committed,
+    const uchar* approved_now, const uchar* lapse_active, uchar* lapse, uchar* reenact,
 ) noexcept nogil:
     """One world's lapses due now and re-enactments (sunset_expiry)."""
     cdef Py_ssize_t k
-    for k in range(committed.shape[0]):
+    for k in range(sunset.shape[0]):
         lapse[k] = sunset[k] == t and not lapse_active[k] and not _law_renewed(
             k, renewed_by, committed)
         reenact[k] = lapse_active[k] and _law_renewed(k, renewed_by, approved_now)
@@ -198,7 +203,7 @@ def ladder_rows(
     cdef uchar[:, ::1] out = out_arr.view(np.uint8)
     with nogil:
         for w in range(n):
-            _ladder_row(w, level, neutral, conc_rank, host_rank, out[w])
+            _ladder_row(w, level, neutral, conc_rank, host_rank, &out[w, 0])
     return out_arr
 
 
@@ -212,8 +217,8 @@ def renewal_rows(
     cdef uchar[:, ::1] out = out_arr.view(np.uint8)
     with nogil:
         for w in range(n):
-            _renewal_row(w, t, sunset, renewed_by, is_renewal, committed[w], menu, gesture,
-                         out[w])
+            _renewal_row(w, t, sunset, renewed_by, is_renewal, &committed[w, 0], menu, gesture,
+                         &out[w, 0])
     return out_arr
 
 
@@ -225,7 +230,7 @@ def renewed_rows(const uchar[:, :] renewed_by, const uchar[:, ::1] steps):
     with nogil:
         for w in range(n):
             for k in range(n_k):
-                out[w, k] = _law_renewed(k, renewed_by, steps[w])
+                out[w, k] = _law_renewed(k, renewed_by, &steps[w, 0])
     return out_arr
 
 
@@ -234,9 +239,10 @@ def spent_rows(const uchar[:, :] renewed_by, const uchar[:, ::1] steps):
     cdef Py_ssize_t n = steps.shape[0], n_k = steps.shape[1], w
     out_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] out = out_arr.view(np.uint8)
+    cdef const Py_ssize_t[::1] laws = _laws(renewed_by)
     with nogil:
         for w in range(n):
-            _spent_row(renewed_by, steps[w], out[w])
+            _spent_row(renewed_by, laws, &steps[w, 0], &out[w, 0])
     return out_arr
 
 
@@ -251,7 +257,7 @@ def retreat_rows(
     with nogil:
         for w in range(n):
             if over[w] and u[w] < chance[_r(w, chance.shape[0])]:
-                pick = _retreat_pick(w, withdrawable[w], cost, since)
+                pick = _retreat_pick(w, &withdrawable[w, 0], cost, since)
                 if pick >= 0:
                     out[w, pick] = 1
     return out_arr
@@ -273,7 +279,7 @@ def initiative_rows(
     with nogil:
         for w in range(n):
             _initiative_row(w, judged, pos, floor, start, floor_start, stake, tolerance,
-                            effects, eligible[w], trigger, out[w])
+                            effects, &eligible[w, 0], &trigger[0], &out[w, 0])
     return out_arr
 
 
@@ -359,8 +365,8 @@ def sunset_rows(
     cdef uchar[:, ::1] reenact = reenact_arr.view(np.uint8)
     with nogil:
         for w in range(n):
-            _lapse_row(t, sunset, renewed_by, committed[w], approved_now[w], lapse_active[w],
-                       lapse[w], reenact[w])
+            _lapse_row(t, sunset, renewed_by, &committed[w, 0], &approved_now[w, 0],
+                       &lapse_active[w, 0], &lapse[w, 0], &reenact[w, 0])
     return lapse_arr, reenact_arr
 
 
@@ -396,14 +402,14 @@ def proposals(
     cdef uchar[::1] scratch = np.empty(n_k, dtype=np.uint8)
     with nogil:
         for w in range(n):
-            _ladder_row(w, level, neutral, conc_rank, host_rank, want)
+            _ladder_row(w, level, neutral, conc_rank, host_rank, &want[0])
             for k in range(n_k):
                 want[k] = want[k] and menu[k]
             if renew:  # an expiring law: its renewal on the agenda
                 for k in range(n_k):
                     scratch[k] = active[w, k] or pending[w, k]
-                _renewal_row(w, t, sunset, renewed_by, is_renewal, scratch, renew_menu,
-                             gesture, want)
+                _renewal_row(w, t, sunset, renewed_by, is_renewal, &scratch[0], renew_menu,
+                             gesture, &want[0])
             if retreat:
                 over = cost_now[w] > tolerance[_r(w, tolerance.shape[0])] and (
                     tolerance[_r(w, tolerance.shape[0])] >= 0)
@@ -415,7 +421,7 @@ def proposals(
                         for k in range(n_k):
                             scratch[k] = (active[w, k] and gest_pos[k] and reversible[k]
                                           and not by_leg[w, k])
-                        pick = _retreat_pick(w, scratch, cost, since)
+                        pick = _retreat_pick(w, &scratch[0], cost, since)
                         if pick >= 0:
                             want[pick] = 0
             for k in range(n_k):
@@ -443,7 +449,7 @@ def bill_moves(
         for w in range(n):
             for k in range(n_k):
                 if approved[w, k] or (sunset[k] == t and not active[w, k]
-                                      and not _law_renewed(k, renewed_by, committed[w])):
+                                      and not _law_renewed(k, renewed_by, &committed[w, 0])):
                     out[w, k] = 1.0
     return out_arr
 
@@ -471,17 +477,18 @@ def bill_candidates(
     cdef uchar[::1] eligible = np.empty(n_k, dtype=np.uint8)
     cdef uchar[::1] spent = np.empty(n_k, dtype=np.uint8)
     cdef uchar[::1] trigger = np.empty(n_i, dtype=np.uint8)
+    cdef const Py_ssize_t[::1] laws = _laws(renewed_by)
     cdef bint some = False
     with nogil:
         for w in range(n):
             for i in range(n_i):
                 judged[w, i] = _min(_max(prospective[w, i] + moved[w, i], low[i]), high[i])
-            _spent_row(renewed_by, committed[w], spent)
+            _spent_row(renewed_by, laws, &committed[w, 0], &spent[0])
             for k in range(n_k):
                 eligible[k] = (by_legislature[k] and not committed[w, k] and not killed[w, k]
                                and not spent[k] and req_ok[w, k])
             if _initiative_row(w, judged, pos, floor, start, floor_start, stake, tolerance,
-                               effects, eligible, trigger, bills[w]):
+                               effects, &eligible[0], &trigger[0], &bills[w, 0]):
                 some = True
     return bills_arr, judged_arr, some
 
@@ -505,8 +512,8 @@ def law_sunset_rows(
             for k in range(n_k):
                 approved_now[k] = committed[w, k] and not active[w, k]
                 lapse_active[k] = active[w, k] and sunset[k] >= 0
-            _lapse_row(t, sunset, renewed_by, committed[w], approved_now, lapse_active,
-                       lapse[w], reenact)
+            _lapse_row(t, sunset, renewed_by, &committed[w, 0], &approved_now[0],
+                       &lapse_active[0], &lapse[w, 0], &reenact[0])
             for k in range(n_k):
                 some = some or lapse[w, k]
                 withdrawn[w, k] = withdrawn[w, k] or reenact[k]
@@ -532,7 +539,7 @@ def opponent_steps(
     cdef uchar[::1] want = np.empty(n_k, dtype=np.uint8)
     with nogil:
         for w in range(n):
-            _ladder_row(w, level, neutral, conc_rank, host_rank, want)
+            _ladder_row(w, level, neutral, conc_rank, host_rank, &want[0])
             for k in range(n_k):
                 drop[w, k] = active[w, k] and not want[k] and reversible[k]
                 if pending[w, k] and not want[k]:
