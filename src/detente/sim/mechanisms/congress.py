@@ -338,8 +338,8 @@ def trade_discount(in_force: BoolArray, discount: Any, conciliatory: Any) -> Flo
     step to Iran and forgoes the lapse, and ``d`` = 0 (Congress does not deliver) leaves only
     that cost, so the mechanism can work against engagement.
     """
-    keep = np.log1p(-_per_world(discount))  # log(1 - d)
-    factor = np.exp((in_force * keep).sum(axis=1))
+    keep = np.log1p(-_f64(discount, 2))  # log(1 - d)
+    factor = np.exp(native.discount_log_sums(_u8(in_force), keep))
     return np.asarray(np.where(_per_world(conciliatory), factor[:, None], 1.0))
 
 
