@@ -47,9 +47,10 @@ cdef inline void _ladder_row(
     cdef double nl = neutral[_r(w, neutral.shape[0])]
     cdef double conc = _min(_max((level[w] - nl) / _max(1.0 - nl, 1e-9), 0.0), 1.0)
     cdef double host = _min(_max((nl - level[w]) / _max(nl, 1e-9), 0.0), 1.0)
+    cdef double conc_top = conc + 1e-9, host_top = host + 1e-9
     cdef Py_ssize_t wc = _r(w, conc_rank.shape[0]), wh = _r(w, host_rank.shape[0]), k
     for k in range(conc_rank.shape[1]):
-        out[k] = (conc_rank[wc, k] <= conc + 1e-9) or (host_rank[wh, k] <= host + 1e-9)
+        out[k] = (conc_rank[wc, k] <= conc_top) | (host_rank[wh, k] <= host_top)
 
 
 cdef inline bint _law_renewed(
@@ -180,13 +181,22 @@ cdef inline bint _against(
     return gesture[_r(w, gesture.shape[0]), k] * (level[w] - neutral[_r(w, neutral.shape[0])]) < 0
 
 
+cdef Py_ssize_t[::1] _lapses(const long[:] sunset, const uchar[:, :] renewed_by):
+    """The instruments that may lapse or be re-enacted: a sunset or renewals (a few)."""
+    return np.flatnonzero((np.asarray(sunset) >= 0) | np.asarray(renewed_by).any(axis=1)
+                          ).astype(np.intp)
+
+
 cdef inline void _lapse_row(
-    long t, const long[:] sunset, const uchar[:, :] renewed_by, const uchar* committed,
-    const uchar* approved_now, const uchar* lapse_active, uchar* lapse, uchar* reenact,
+    long t, const long[:] sunset, const uchar[:, :] renewed_by, const Py_ssize_t[::1] lapses,
+    const uchar* committed, const uchar* approved_now, const uchar* lapse_active, uchar* lapse,
+    uchar* reenact,
 ) noexcept nogil:
-    """One world's lapses due now and re-enactments (sunset_expiry)."""
-    cdef Py_ssize_t k
-    for k in range(sunset.shape[0]):
+    """One world's lapses due now and re-enactments (sunset_expiry), set at ``lapses`` (the
+    other instruments' stay 0)."""
+    cdef Py_ssize_t k, m
+    for m in range(lapses.shape[0]):
+        k = lapses[m]
         lapse[k] = sunset[k] == t and not lapse_active[k] and not _law_renewed(
             k, renewed_by, committed)
         reenact[k] = lapse_active[k] and _law_renewed(k, renewed_by, approved_now)
@@ -363,9 +373,10 @@ def sunset_rows(
     reenact_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] lapse = lapse_arr.view(np.uint8)
     cdef uchar[:, ::1] reenact = reenact_arr.view(np.uint8)
+    cdef const Py_ssize_t[::1] lapses = _lapses(sunset, renewed_by)
     with nogil:
         for w in range(n):
-            _lapse_row(t, sunset, renewed_by, &committed[w, 0], &approved_now[w, 0],
+            _lapse_row(t, sunset, renewed_by, lapses, &committed[w, 0], &approved_now[w, 0],
                        &lapse_active[w, 0], &lapse[w, 0], &reenact[w, 0])
     return lapse_arr, reenact_arr
 
@@ -392,6 +403,7 @@ def proposals(
     """
     cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k, pick
     cdef bint scripted = held.shape[0] > 0, over
+    cdef uchar off, free, c
     cand_arr = np.zeros((n, n_k), dtype=np.bool_)
     drop_arr = np.zeros((n, n_k), dtype=np.bool_)
     cancel_arr = np.zeros((n, n_k), dtype=np.bool_)
@@ -404,10 +416,10 @@ def proposals(
         for w in range(n):
             _ladder_row(w, level, neutral, conc_rank, host_rank, &want[0])
             for k in range(n_k):
-                want[k] = want[k] and menu[k]
+                want[k] = want[k] & menu[k]
             if renew:  # an expiring law: its renewal on the agenda
                 for k in range(n_k):
-                    scratch[k] = active[w, k] or pending[w, k]
+                    scratch[k] = active[w, k] | pending[w, k]
                 _renewal_row(w, t, sunset, renewed_by, is_renewal, &scratch[0], renew_menu,
                              gesture, &want[0])
             if retreat:
@@ -424,15 +436,20 @@ def proposals(
                         pick = _retreat_pick(w, &scratch[0], cost, since)
                         if pick >= 0:
                             want[pick] = 0
+            if scripted:  # held on or held off by the script
+                for k in range(n_k):
+                    want[k] = (want[k] & (held[k] >= 0)) | (held[k] > 0)
             for k in range(n_k):
-                if scripted:  # held on or held off by the script
-                    want[k] = (want[k] and held[k] >= 0) or held[k] > 0
-                drop[w, k] = active[w, k] and not want[k] and reversible[k] and not by_leg[w, k]
-                cancel[w, k] = pending[w, k] and not want[k] and not by_leg[w, k]
+                off = want[k] ^ 1
+                free = by_leg[w, k] ^ 1
+                drop[w, k] = active[w, k] & off & reversible[k] & free
+                cancel[w, k] = pending[w, k] & off & free
                 if cancel[w, k]:
                     start[w, k] = never
-                cand[w, k] = (want[k] and not active[w, k] and not pending[w, k]
-                              and req_ok[w, k] and not (scripted and held[k] > 0))
+                c = want[k] & (active[w, k] ^ 1) & (pending[w, k] ^ 1) & req_ok[w, k]
+                if scripted:  # a step held on is forced, not put to ratification
+                    c = c & (held[k] <= 0)
+                cand[w, k] = c
     return cand_arr, drop_arr, cancel_arr
 
 
@@ -445,11 +462,15 @@ def bill_moves(
     cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], w, k
     out_arr = np.zeros((n, n_k), dtype=np.float64)
     cdef double[:, ::1] out = out_arr
+    cdef Py_ssize_t[::1] due = np.flatnonzero(np.asarray(sunset) == t).astype(np.intp)
+    cdef Py_ssize_t m
     with nogil:
         for w in range(n):
             for k in range(n_k):
-                if approved[w, k] or (sunset[k] == t and not active[w, k]
-                                      and not _law_renewed(k, renewed_by, &committed[w, 0])):
+                out[w, k] = approved[w, k]
+            for m in range(due.shape[0]):
+                k = due[m]
+                if not active[w, k] and not _law_renewed(k, renewed_by, &committed[w, 0]):
                     out[w, k] = 1.0
     return out_arr
 
@@ -485,8 +506,8 @@ def bill_candidates(
                 judged[w, i] = _min(_max(prospective[w, i] + moved[w, i], low[i]), high[i])
             _spent_row(renewed_by, laws, &committed[w, 0], &spent[0])
             for k in range(n_k):
-                eligible[k] = (by_legislature[k] and not committed[w, k] and not killed[w, k]
-                               and not spent[k] and req_ok[w, k])
+                eligible[k] = (by_legislature[k] & (committed[w, k] ^ 1) & (killed[w, k] ^ 1)
+                               & (spent[k] ^ 1) & req_ok[w, k])
             if _initiative_row(w, judged, pos, floor, start, floor_start, stake, tolerance,
                                effects, &eligible[0], &trigger[0], &bills[w, 0]):
                 some = True
@@ -500,23 +521,29 @@ def law_sunset_rows(
     """engine.law_sunsets: ``(lapse_now, any lapse)``; re-enactments join ``withdrawn`` in
     place. The lapse is withdrawn where a renewal approved now (committed, not in force)
     re-enacts a law that has lapsed (its lapse in force)."""
-    cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], w, k
+    cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], w, k, m
     lapse_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] lapse = lapse_arr.view(np.uint8)
     cdef uchar[::1] approved_now = np.empty(n_k, dtype=np.uint8)
-    cdef uchar[::1] lapse_active = np.empty(n_k, dtype=np.uint8)
-    cdef uchar[::1] reenact = np.empty(n_k, dtype=np.uint8)
+    cdef uchar[::1] lapse_active = np.zeros(n_k, dtype=np.uint8)
+    cdef uchar[::1] reenact = np.zeros(n_k, dtype=np.uint8)
+    cdef const Py_ssize_t[::1] lapses = _lapses(sunset, renewed_by)
     cdef bint some = False
+    if lapses.shape[0] == 0:
+        return lapse_arr, some
     with nogil:
         for w in range(n):
             for k in range(n_k):
-                approved_now[k] = committed[w, k] and not active[w, k]
-                lapse_active[k] = active[w, k] and sunset[k] >= 0
-            _lapse_row(t, sunset, renewed_by, &committed[w, 0], &approved_now[0],
+                approved_now[k] = committed[w, k] & (active[w, k] ^ 1)
+            for m in range(lapses.shape[0]):
+                k = lapses[m]
+                lapse_active[k] = active[w, k] & (sunset[k] >= 0)
+            _lapse_row(t, sunset, renewed_by, lapses, &committed[w, 0], &approved_now[0],
                        &lapse_active[0], &lapse[w, 0], &reenact[0])
-            for k in range(n_k):
-                some = some or lapse[w, k]
-                withdrawn[w, k] = withdrawn[w, k] or reenact[k]
+            for m in range(lapses.shape[0]):
+                k = lapses[m]
+                some = some | lapse[w, k]
+                withdrawn[w, k] = withdrawn[w, k] | reenact[k]
     return lapse_arr, some
 
 
