@@ -199,6 +199,19 @@ def test_trade_discount_multiplies_later_conciliatory_costs() -> None:
     np.testing.assert_array_equal(zero, 1.0)
 
 
+@pytest.mark.parametrize("n_k", [5, 20, 300])
+def test_trade_discount_adds_many_discounts_in_numpys_order(n_k: int) -> None:
+    # the scenarios hold one trade, so the golden digests never add two logs: here many,
+    # shared and per world, must give NumPy's sum (pairwise from 8 terms) bit for bit
+    rng = np.random.default_rng(n_k)
+    in_force = rng.random((64, n_k)) < 0.7
+    conc = rng.random(n_k) < 0.5
+    for d in (rng.random(n_k) * 0.9, rng.random((64, n_k)) * 0.9):
+        numpy_sum = (in_force * np.log1p(-np.atleast_2d(d))).sum(axis=1)
+        want = np.where(conc[None, :], np.exp(numpy_sum)[:, None], 1.0)
+        assert np.array_equal(cg.trade_discount(in_force, d, conc), want)
+
+
 # ------------------------------------------------------------------------- scenario checks
 def _messages(sc: Scenario) -> list[str]:
     return [m for _, m in reference_problems(sc)]

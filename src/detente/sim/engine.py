@@ -77,6 +77,7 @@ from detente.sim.mechanisms.iran_response import (
     iran_positions,
     response_spans,
 )
+from detente.sim.native import congress as native_congress
 from detente.sim.native import consent as native_consent
 from detente.sim.native import environment as native_env
 from detente.sim.native import votes as native_votes
@@ -199,6 +200,16 @@ def _dot(a: Any, b: Any, lay: Layout | None, nd: int = 1) -> Any:
     return out
 
 
+def _leaf1(x: Any) -> Any:
+    """A number or one value per world as a float64 array ``[1]`` or ``[n]`` (kernels' form)."""
+    return np.atleast_1d(np.asarray(x, dtype=np.float64))
+
+
+def _u8(x: BoolArray) -> Any:
+    """A bool array as the ``uint8`` view the compiled kernels read."""
+    return x.view(np.uint8)
+
+
 def _ratio(num: Any, den: Any) -> Any:
     """``num / den`` where ``den > 0``, else 0 (``den`` a scalar or one per world)."""
     if np.ndim(den) == 0:
@@ -214,12 +225,9 @@ def ladder(side: Side, level: FloatArray, neutral: Any) -> BoolArray:
     levels below it take hostile instruments up to cumulative hostility share
     ``(neutral - l) / neutral``.
     """
-    conc = _clip((level - neutral) / np.maximum(1.0 - neutral, 1e-9), 0.0, 1.0)
-    host = _clip((neutral - level) / np.maximum(neutral, 1e-9), 0.0, 1.0)
-    return np.asarray(
-        (_rows(side.conc_rank, 1) <= conc[:, None] + 1e-9)
-        | (_rows(side.host_rank, 1) <= host[:, None] + 1e-9)
-    )
+    return native_congress.ladder_rows(
+        np.asarray(level, dtype=np.float64), _leaf1(neutral), _rows(side.conc_rank, 1),
+        _rows(side.host_rank, 1))
 
 
 def posture(
@@ -593,10 +601,9 @@ def floor_position(
     ``x = x0 + max(β, 0)·(x_engagers − x0) + max(−β, 0)·(x_hawks − x0)``: at ``β = 0`` the
     scenario's floor, at ``β = ±1`` the clout-weighted position of the engagers (hawks).
     """
-    up = np.clip(balance, 0, None)[:, None]
-    down = np.clip(-balance, 0, None)[:, None]
-    shift = up * _rows(engager - base, 1) + down * _rows(hawk - base, 1)
-    return np.asarray(_rows(base, 1) + shift)
+    return native_congress.floor_rows(
+        _rows(np.asarray(base, dtype=np.float64), 1), _rows(np.asarray(hawk, dtype=np.float64), 1),
+        _rows(np.asarray(engager, dtype=np.float64), 1), np.asarray(balance, dtype=np.float64))
 
 
 def balance_clout(balance: FloatArray, hawk: BoolArray, engager: BoolArray) -> FloatArray:
@@ -944,36 +951,30 @@ def focal_proposals(
     """
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
     sf, scr = sy.focal, sy.script
-    f_active, f_by_leg = st.f_active, st.f_by_leg
-    f_menu, f_gest_pos = ctx.menu_f, pl.f_gest_pos
-    want_f = ladder(sf, level_f, p.neutral_level) & f_menu[None, :]
+    f_active = st.f_active
     scripted = scr is not None and t <= scr.until
-    if not scripted and (sf.sunset_step >= 0).any():  # an expiring law: renewal on the agenda
-        want_f |= congress.renewal_stance(t, sf.sunset_step, sf.renewed_by,
-                                          f_active | pending_f, f_menu & sf.by_executive,
-                                          sf.gesture)
-    if np.any(p.us_cost_tolerance >= 0):
-        retreat = (st.cost > p.us_cost_tolerance) & (p.us_cost_tolerance >= 0)
-        want_f &= ~(retreat[:, None] & f_gest_pos[None, :] & ~f_active & ~pending_f)
-        want_f &= ~congress.cost_retreat(
-            f_active & f_gest_pos[None, :] & sf.reversible[None, :] & ~f_by_leg, sf.cost,
-            st.f_since, retreat, draws.congress[:, t, 1], p.us_retreat_rate, sy.dt)
-    forced = None
+    forced, held = None, np.zeros(0, dtype=np.int8)
     if scripted:
         assert scr is not None
         # scripted switches override the ladder: held on (forced on at its date, never
         # put to ratification), held off (withdrawn, or cancelled while pending)
         held = scr.held[t]
-        want_f = (want_f & (held >= 0)[None, :]) | (held > 0)[None, :]
         forced = scr.force_on[t][None, :] & ~f_active
-    # withdrawals by the executive: reversible steps no longer wanted (not the
-    # legislature's acts: a law is not the executive's to withdraw)
-    drop_f = f_active & ~want_f & sf.reversible[None, :] & ~f_by_leg
-    cancel_f = pending_f & ~want_f & ~f_by_leg
-    st.f_start = np.where(cancel_f, NEVER, st.f_start)
-    cand_f = want_f & ~f_active & ~pending_f & requires_met(sf, f_active)
-    if forced is not None:
-        cand_f &= (scr.held[t] <= 0)[None, :]  # type: ignore[union-attr]
+    tolerance = _leaf1(p.us_cost_tolerance)
+    cand_f, drop_f, cancel_f = native_congress.proposals(
+        np.asarray(level_f, dtype=np.float64), _leaf1(p.neutral_level),
+        _rows(sf.conc_rank, 1), _rows(sf.host_rank, 1), _u8(ctx.menu_f), _u8(f_active),
+        _u8(pending_f), _u8(st.f_by_leg), _u8(sf.reversible), _u8(pl.f_gest_pos),
+        _u8(requires_met(sf, f_active)),
+        # an expiring law: its renewal on the agenda
+        not scripted and bool((sf.sunset_step >= 0).any()), t, sf.sunset_step,
+        _u8(sf.renewed_by), _u8(congress.renewal_steps(sf.renewed_by)),
+        _u8(ctx.menu_f & sf.by_executive), _rows(sf.gesture, 1),
+        # past the cost tolerance: no new concession; the retreat
+        bool(np.any(tolerance >= 0)), st.cost, tolerance, draws.congress[:, t, 1],
+        _leaf1(congress.retreat_chance(p.us_retreat_rate, sy.dt)), _rows(sf.cost, 1),
+        st.f_since, held, st.f_start, NEVER,
+    )
     return Proposals(cand_f, drop_f, cancel_f, forced, scripted)
 
 
@@ -1135,11 +1136,10 @@ def unitary_opponent(
         opponent.move(View(t, st.own_o[:, :t], st.perceived_o[:, :t], belief_o, view_rng)),
         0.0, 1.0,
     )
-    want_o = ladder(so, lev_o, ctx.system.params.neutral_level)
-    drop_o = o_active & ~want_o & so.reversible[None, :]
-    st.o_start = np.where(pending_o & ~want_o, NEVER, st.o_start)
-    app_o = want_o & ~o_active & ~pending_o & requires_met(so, o_active)
-    return app_o, drop_o
+    return native_congress.opponent_steps(
+        np.asarray(lev_o, dtype=np.float64), _leaf1(ctx.system.params.neutral_level),
+        _rows(so.conc_rank, 1), _rows(so.host_rank, 1), _u8(o_active), _u8(pending_o),
+        _u8(so.reversible), _u8(requires_met(so, o_active)), st.o_start, NEVER)
 
 
 def congress_bills(
@@ -1166,17 +1166,16 @@ def congress_bills(
         return approved_f
     assert clout_f is not None
     f_active, f_pos = st.f_active, st.f_pos
-    renewed = congress.renewed_laws(committed, sf.renewed_by)
-    due = (sf.sunset_step == t)[None, :] & ~f_active & ~renewed
-    judged = _clip(prospective + _dot((approved_f | due).astype(np.float64), sf.effects, lay, 2),
-                   sy.low, sy.high)
-    x_now = f_pos[leg.floor][None, :] if f_pos.ndim == 2 else f_pos[:, :, leg.floor].T
-    eligible = (sf.by_legislature[None, :] & ~committed & ~st.killed
-                & ~congress.spent_renewals(committed, sf.renewed_by)
-                & requires_met(sf, f_active))
-    bills = congress.initiative_candidates(
-        judged, sy.status_quo, x_now, pl.f_pos0[..., leg.floor, :], pl.f_stake[leg.floor],
-        pl.leg_tol, sf.effects, eligible)
+    moved = native_congress.bill_moves(t, sf.sunset_step, _u8(sf.renewed_by), _u8(committed),
+                                       _u8(f_active), _u8(approved_f))
+    bills, judged, some = native_congress.bill_candidates(
+        prospective, _dot(moved, sf.effects, lay, 2), sy.low, sy.high,
+        _rows(sy.status_quo, 1), f_pos.T[:, None, :] if f_pos.ndim == 2 else f_pos,
+        leg.floor, _rows(pl.f_pos0[..., leg.floor, :], 1), _u8(pl.f_stake[leg.floor]),
+        _rows(pl.leg_tol, 1), _rows(sf.effects, 2), _u8(sf.by_legislature), _u8(committed),
+        _u8(st.killed), _u8(sf.renewed_by), _u8(requires_met(sf, f_active)))
+    if not some:
+        return approved_f
     enact_f, dead = congress.legislative_initiative(
         bills, sf.gesture, level_f, p.neutral_level, draws.congress[:, t, 0],
         p.us_veto_override, p.majority_threshold,
@@ -1202,12 +1201,11 @@ def law_sunsets(
         ``forced`` with the lapses due now.
     """
     sf = ctx.system.focal
-    lapse_now, reenact = congress.sunset_expiry(
-        t, sf.sunset_step, sf.renewed_by, committed, committed & ~st.f_active,
-        st.f_active & (sf.sunset_step >= 0))
-    if lapse_now.any():
+    lapse_now, some = native_congress.law_sunset_rows(
+        t, sf.sunset_step, _u8(sf.renewed_by), _u8(committed), _u8(st.f_active),
+        _u8(withdrawn_f))
+    if some:
         forced = lapse_now if forced is None else forced | lapse_now
-    withdrawn_f |= reenact
     return forced
 
 

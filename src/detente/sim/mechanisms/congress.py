@@ -21,6 +21,10 @@ per-issue number is ``[K]``/``[I]`` when shared by all worlds and ``[n, K]``/``[
 differs by world (stacked states, :mod:`detente.sim.stacked`); ``effects`` is ``[K, I]`` or
 ``[n, K, I]``. Every function gives the same numbers in both forms.
 
+The formulas are compiled, world by world (:mod:`detente.sim.native.congress`): each function
+here prepares its arrays and calls the kernel the engine's own steps call too, so a formula
+exists once.
+
 Sources (before July 2001): the article (THE MIDDLE PATH: strong support for ILSA in
 Congress; should not waste political capital; agree to ILSA's renewal in exchange for
 congressional support; hard time finding support in Congress; looking naive; political costs
@@ -41,6 +45,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from detente.sim.native import congress as native
+
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
@@ -60,10 +66,25 @@ def _effects3(effects: Any) -> Any:
     return e[None] if e.ndim == 2 else e
 
 
-def _column(x: Any) -> Any:
-    """A scalar as it is; one value per world ``[n]`` as a column ``[n, 1]``."""
-    a = np.asarray(x)
-    return a[:, None] if a.ndim == 1 else a
+def _f64(x: Any, nd: int) -> Any:
+    """A number or array as float64 of ``nd`` dims, a shared one with a leading axis of 1."""
+    a = np.asarray(x, dtype=np.float64)
+    return a.reshape((1,) * (nd - a.ndim) + a.shape) if a.ndim < nd else a
+
+
+def _u8(x: Any) -> Any:
+    """A bool array as the C-contiguous ``uint8`` view the compiled kernels read."""
+    return np.ascontiguousarray(x, dtype=bool).view(np.uint8)
+
+
+def renewal_steps(renewed_by: BoolArray) -> BoolArray:
+    """``[K]``: the steps that renew some law (a column of ``renewed_by`` with a True)."""
+    return np.asarray(renewed_by.any(axis=0))
+
+
+def retreat_chance(rate: Any, dt: float) -> Any:
+    """The retreat's chance per step, ``1 − exp(−rate·dt)`` (a number, or one per world)."""
+    return 1.0 - np.exp(-np.asarray(rate) * dt)
 
 
 def initiative_candidates(
@@ -110,18 +131,11 @@ def initiative_candidates(
         Steps the legislature may propose now (its ``initiative``, not in force, pending,
         renewed already or killed by a sustained veto this term).
     """
-    drift = np.abs(judged - floor_now) - np.abs(start_level - floor_start)
-    trigger = stake & (drift > tolerance)
-    out = np.zeros(eligible.shape, dtype=bool)
-    rows = np.flatnonzero(trigger.any(axis=1) & eligible.any(axis=1))
-    if not rows.size:
-        return out
-    eff = _effects3(effects)
-    eff = eff[rows] if eff.shape[0] > 1 else eff
-    toward = np.sign(np.broadcast_to(floor_now, judged.shape)[rows] - judged[rows])[:, None, :]
-    moves = (eff != 0) & (np.sign(eff) == toward) & trigger[rows, None, :]
-    out[rows] = eligible[rows] & moves.any(axis=2)
-    return out
+    floor = np.atleast_2d(np.asarray(floor_now, dtype=np.float64))
+    return native.initiative_rows(
+        _f64(judged, 2), _f64(start_level, 2), floor.T[:, :, None], 0, _f64(floor_start, 2),
+        _u8(stake), _f64(tolerance, 2), _effects3(np.asarray(effects, dtype=np.float64)),
+        _u8(eligible))
 
 
 def against_executive(gesture: Any, level: FloatArray, neutral: Any) -> BoolArray:
@@ -131,7 +145,10 @@ def against_executive(gesture: Any, level: FloatArray, neutral: Any) -> BoolArra
     conciliating), or a conciliatory one while it is below: ``gesture·(l − neutral) < 0``.
     At the neutral level (containment's baseline) nothing is against its line.
     """
-    return np.asarray(_per_world(gesture) * (level - _column(neutral))[:, None] < 0)
+    g = _f64(gesture, 2)
+    lv = np.asarray(level, dtype=np.float64)
+    mask = np.ones((lv.shape[0], g.shape[1]), dtype=np.uint8)
+    return native.against_rows(g, lv, _f64(neutral, 1), mask)
 
 
 def veto_override(
@@ -158,9 +175,8 @@ def veto_override(
         Bills that become law; bills vetoed and not overridden (not re-proposed before the
         next congressional election: a vetoed bill dies with its Congress).
     """
-    held = supermajority & (u[:, None] < _column(hold))
-    enacted = majority & (~against | held)
-    return np.asarray(enacted), np.asarray(majority & against & ~held)
+    return native.override_rows(_u8(majority), _u8(against), _u8(supermajority),
+                                np.asarray(u, dtype=np.float64), _f64(hold, 1))
 
 
 def legislative_initiative(
@@ -193,7 +209,8 @@ def legislative_initiative(
     if not bills.any():
         return none, none
     passed = floor_vote(bills, majority)
-    against = against_executive(gesture, level, neutral) & passed
+    against = native.against_rows(_f64(gesture, 2), np.asarray(level, dtype=np.float64),
+                                  _f64(neutral, 1), _u8(passed))
     two_thirds = floor_vote(against, SUPERMAJORITY) if against.any() else none
     return veto_override(passed, against, two_thirds, u, hold)
 
@@ -210,24 +227,12 @@ def statute_lock(active: BoolArray, locks: BoolArray, effects: FloatArray) -> Bo
     flagship's embargo rests on executive orders, which "would not require new
     legislation" to ease (THE MIDDLE PATH) until Congress codifies them.
     """
-    on = active & locks[None, :]
-    out = np.zeros(active.shape, dtype=bool)
-    rows = np.flatnonzero(on.any(axis=1))
-    if not rows.size:
-        return out
-    eff = _effects3(effects)
-    eff = eff[rows] if eff.shape[0] > 1 else eff
-    locked = np.sign((on[rows, :, None] * eff).sum(axis=1))  # [r, I]: +1 up, -1 down, 0 free
-    out[rows] = ((eff * locked[:, None, :]) < 0).any(axis=2) & ~locks[None, :]
-    return out
+    return native.lock_rows(_u8(active), _u8(locks), _effects3(np.asarray(effects, dtype=float)))
 
 
 def renewed_laws(steps: BoolArray, renewed_by: BoolArray) -> BoolArray:
     """``[n, K]``: True at a law's lapse ``k`` where one of its renewals is among ``steps``."""
-    out = np.zeros(steps.shape, dtype=bool)
-    for k in np.flatnonzero(renewed_by.any(axis=1)).tolist():  # the laws' lapses: a few
-        out[:, k] = steps[:, renewed_by[k]].any(axis=1)
-    return out
+    return native.renewed_rows(_u8(renewed_by), _u8(steps))
 
 
 def spent_renewals(steps: BoolArray, renewed_by: BoolArray) -> BoolArray:
@@ -236,11 +241,7 @@ def spent_renewals(steps: BoolArray, renewed_by: BoolArray) -> BoolArray:
     One renewal is enough: nobody proposes a second (Congress does not renew ILSA again
     once the executive's trade has renewed it).
     """
-    done = renewed_laws(steps, renewed_by)
-    out = np.zeros(steps.shape, dtype=bool)
-    for k in np.flatnonzero(done.any(axis=0)).tolist():
-        out |= done[:, k, None] & renewed_by[k][None, :]
-    return out
+    return native.spent_rows(_u8(renewed_by), _u8(steps))
 
 
 def sunset_expiry(
@@ -263,13 +264,8 @@ def sunset_expiry(
     "symbolically important to Iran". Letting a law lapse is a different act from fighting
     its renewal (``us-oppose-ilsa-renewal``): no one proposes it, so no vote can stop it.
     """
-    due = (sunset_step == t)[None, :] & ~lapse_active
-    if not due.any() and not lapse_active.any():
-        none = np.zeros(committed.shape, dtype=bool)
-        return none, none
-    lapse_now = due & ~renewed_laws(committed, renewed_by)
-    reenact = lapse_active & renewed_laws(approved_now, renewed_by)
-    return np.asarray(lapse_now), np.asarray(reenact)
+    return native.sunset_rows(t, np.asarray(sunset_step, dtype=np.int64), _u8(renewed_by),
+                              _u8(committed), _u8(approved_now), _u8(lapse_active))
 
 
 def renewal_stance(
@@ -293,19 +289,9 @@ def renewal_stance(
     to fight it (THE MIDDLE PATH: agree to ILSA's renewal in exchange); a strategy that lists
     that trade on its menu takes it, one that lists only the plain renewal renews as is.
     """
-    n, n_k = committed.shape
-    is_renewal = np.asarray(renewed_by.any(axis=0))
-    out: BoolArray = committed & is_renewal[None, :]
-    open_ = renewed_laws(committed, renewed_by)
-    g = np.broadcast_to(_per_world(gesture), (n, n_k))
-    for k in np.flatnonzero(sunset_step == t).tolist():
-        options = renewed_by[k] & menu
-        rows = np.flatnonzero(~open_[:, k])
-        if not options.any() or not rows.size:
-            continue
-        best = np.where(options[None, :], g[rows], -np.inf).argmax(axis=1)
-        out[rows, best] = True
-    return out
+    return native.renewal_rows(t, np.asarray(sunset_step, dtype=np.int64), _u8(renewed_by),
+                               _u8(renewal_steps(renewed_by)), _u8(committed), _u8(menu),
+                               _f64(gesture, 2))
 
 
 def cost_retreat(
@@ -334,18 +320,9 @@ def cost_retreat(
     (LIBERATION THEOLOGIST), the first of them within days of the Conoco contract's
     announcement.
     """
-    fire = over & (u < 1.0 - np.exp(-np.asarray(rate) * dt))
-    cand = withdrawable & fire[:, None]
-    out = np.zeros(withdrawable.shape, dtype=bool)
-    rows = np.flatnonzero(cand.any(axis=1))
-    if not rows.size:
-        return out
-    c = np.broadcast_to(_per_world(cost), withdrawable.shape)[rows]
-    score = np.where(cand[rows], c, -np.inf)
-    tie = cand[rows] & (score == score.max(axis=1, keepdims=True))
-    pick = np.where(tie, since[rows], -1).argmax(axis=1)
-    out[rows, pick] = True
-    return out
+    return native.retreat_rows(_u8(withdrawable), _f64(cost, 2), np.asarray(since, np.int64),
+                               _u8(np.atleast_1d(over)), np.asarray(u, dtype=np.float64),
+                               _f64(retreat_chance(rate, dt), 1))
 
 
 def trade_discount(in_force: BoolArray, discount: Any, conciliatory: Any) -> FloatArray:
@@ -361,8 +338,8 @@ def trade_discount(in_force: BoolArray, discount: Any, conciliatory: Any) -> Flo
     step to Iran and forgoes the lapse, and ``d`` = 0 (Congress does not deliver) leaves only
     that cost, so the mechanism can work against engagement.
     """
-    keep = np.log1p(-_per_world(discount))  # log(1 - d)
-    factor = np.exp((in_force * keep).sum(axis=1))
+    keep = np.log1p(-_f64(discount, 2))  # log(1 - d)
+    factor = np.exp(native.discount_log_sums(_u8(in_force), keep))
     return np.asarray(np.where(_per_world(conciliatory), factor[:, None], 1.0))
 
 
@@ -373,7 +350,9 @@ __all__ = [
     "initiative_candidates",
     "legislative_initiative",
     "renewal_stance",
+    "renewal_steps",
     "renewed_laws",
+    "retreat_chance",
     "spent_renewals",
     "statute_lock",
     "sunset_expiry",
