@@ -146,27 +146,27 @@ cdef inline double _public_support(
 
 # ------------------------------------------------------------------ 4. backlash
 cdef inline double _reform_share(
-    const double[:] clout, const unsigned char[:] reform, double *tmp
+    const double[:, :] clout, const unsigned char[:, :] reform, Py_ssize_t w, double *tmp
 ) noexcept nogil:
-    """The reformists' share of clout (0 without clout), NumPy's sums over actors."""
-    cdef Py_ssize_t a, n_a = clout.shape[0]
+    """World ``w``'s reformist share of clout (0 without clout), NumPy's sums over actors."""
+    cdef Py_ssize_t a, n_a = clout.shape[1]
     cdef double tot
     for a in range(n_a):
-        tmp[a] = clout[a]
+        tmp[a] = clout[w, a]
     tot = _pairwise_sum(tmp, n_a)
     for a in range(n_a):
-        tmp[a] = clout[a] * <double>reform[a]
+        tmp[a] = clout[w, a] * <double>reform[w, a]
     return _pairwise_sum(tmp, n_a) / (tot if tot > 0 else 1.0)
 
 
 cdef inline double _visible_backing(
-    const unsigned char[:] active, const double[:] backing
+    const unsigned char[:, :] active, const double[:, :] backing, Py_ssize_t w, Py_ssize_t wb
 ) noexcept nogil:
-    """``V = 1 − Π_k (1 − b_k·a_k)`` (closing.visible_backing)."""
+    """``V = 1 − Π_k (1 − b_k·a_k)`` of world ``w`` (``b`` its row ``wb``; closing.visible_backing)."""
     cdef Py_ssize_t k
     cdef double prod = 1.0
-    for k in range(active.shape[0]):
-        prod = prod * (1.0 - <double>active[k] * backing[k])
+    for k in range(active.shape[1]):
+        prod = prod * (1.0 - <double>active[w, k] * backing[wb, k])
     return 1.0 - prod
 
 
@@ -346,8 +346,8 @@ def domestic_step(
         with nogil:
             for w in range(n):
                 wk = w if backing_world else 0
-                share[w] = _reform_share(o_clout[w], o_reform[w], &tmp[0])
-                backing[w] = _visible_backing(f_active[w], reform_backing[wk])
+                share[w] = _reform_share(o_clout, o_reform, w, &tmp[0])
+                backing[w] = _visible_backing(f_active, reform_backing, w, wk)
                 ex1[w] = _backlash_hazard_exponent(
                     share[w], backing[w], _pw(threat_elasticity, w), _pw(backing_elasticity, w)
                 )
@@ -446,7 +446,7 @@ def reform_share(const double[:, :] clout, const unsigned char[:, :] reform):
     cdef double[::1] out = out_arr, tmp = tmp_arr
     with nogil:
         for w in range(n):
-            out[w] = _reform_share(clout[w], reform[w], &tmp[0])
+            out[w] = _reform_share(clout, reform, w, &tmp[0])
     return out_arr
 
 
@@ -458,7 +458,7 @@ def visible_backing(const unsigned char[:, :] active, const double[:, :] reform_
     cdef double[::1] out = out_arr
     with nogil:
         for w in range(n):
-            out[w] = _visible_backing(active[w], reform_backing[w if per_world else 0])
+            out[w] = _visible_backing(active, reform_backing, w, w if per_world else 0)
     return out_arr
 
 
