@@ -1467,8 +1467,10 @@ def _domestic(
     hit = np.zeros(n, dtype=np.bool_) if hit is None else hit
     share = np.zeros(n) if share is None else share
     runs = range(first, last + 1)
-    multi = (_dot(st.f_active, pl.f_multi, lay) if native_domestic.PUBLIC_SUPPORT in runs
-             else zeros)
+    sanctions, multi = zeros, zeros
+    if native_domestic.PUBLIC_SUPPORT in runs:
+        sanctions = issue_share(st.level, sy, r["sanctions"])
+        multi = _ratio(_dot(st.f_active, pl.f_multi, lay), pl.f_multi_sum)
     e_col = _NO_ELECTION
     if native_domestic.INTERNAL_ELECTIONS in runs and t in ctx.election_steps:
         e_col = np.flatnonzero(sy.elections.step == t).astype(np.int64)
@@ -1479,7 +1481,8 @@ def _domestic(
         first, last, support, backing, vetting, disillusion, o_clout,
         st.o_reform.view(np.uint8), st.o_control.view(np.uint8), st.level, st.transient,
         st.backlash_events, hit.view(np.uint8), share,
-        zeros if bite is None else bite, multi, st.hostile_f, st.f_active.view(np.uint8),
+        zeros if bite is None else bite, sanctions, multi, st.hostile_f,
+        st.f_active.view(np.uint8),
         st.share0, zeros[:0] if st.reform0 is None else st.reform0,
         zeros if draws is None else draws.support[:, t],
         zeros if draws is None else draws.backlash[:, t],
@@ -1488,7 +1491,7 @@ def _domestic(
         _rows(np.asarray(sy.focal.reform_backing, dtype=np.float64), 1),
         e_holder, sy.elected[e_holder].astype(np.int64), e_col,
         _rows(np.asarray(sy.elections.vetting, dtype=np.float64), 1),
-        _flat(pl.sanc_n0), _flat(pl.f_multi_sum), _flat(p.demographic_drift),
+        _flat(pl.sanc_n0), _flat(p.demographic_drift),
         _flat(p.engagement_gain), _flat(p.rally_effect), _flat(p.dictation_effect),
         _flat(p.support_noise), _flat(p.backlash_hazard), _flat(p.backlash_threat_elasticity),
         _flat(p.backlash_backing_elasticity), _flat(p.backlash_severity),
@@ -1525,8 +1528,8 @@ def public_support(
     It drifts with demography, rises with visible gains from engagement (sanctions relief as
     it bites, section 5b, and U.S. multilateral steps in force), falls with the rally under
     U.S. hostility and sanctions read as dictation, plus noise. Compiled: ``_public_support``
-    of :mod:`detente.sim.native.domestic` (the U.S. multilateral share in force is a product
-    taken here).
+    of :mod:`detente.sim.native.domestic` (the sanctions level's share of its range and the
+    U.S. multilateral share in force are taken here, by :func:`issue_share` and a product).
     """
     _domestic(ctx, st, native_domestic.PUBLIC_SUPPORT, native_domestic.PUBLIC_SUPPORT, t=t,
               bite=bite, draws=draws)

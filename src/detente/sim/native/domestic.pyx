@@ -128,14 +128,16 @@ cdef double _pairwise_sum(const double *a, Py_ssize_t n) noexcept nogil:
 # ------------------------------------------------------------------ 4. public support
 cdef inline double _public_support(
     double support, double bite, double sanctions_share, bint has_sanctions,
-    double sanc_n0, double multi_dot, double multi_sum, double hostile, double u,
-    double dt, double drift, double engagement_gain, double rally_effect,
-    double dictation_effect, double noise,
+    double sanc_n0, double multi, double hostile, double u, double dt, double drift,
+    double engagement_gain, double rally_effect, double dictation_effect, double noise,
 ) noexcept nogil:
-    """``S`` after one step: drift, gain from engagement, rally, noise (engine.public_support)."""
+    """``S`` after one step: drift, gain from engagement, rally, noise (engine.public_support).
+
+    ``sanctions_share`` is the sanctions level as a share of its range, ``multi`` the share
+    of the U.S. multilateral steps in force.
+    """
     cdef double sanc_n = bite * sanctions_share
     cdef double relief = _clip(sanc_n0 - sanc_n, 0.0, 1.0) if has_sanctions else 0.0
-    cdef double multi = multi_dot / multi_sum if multi_sum > 0 else 0.0
     cdef double gain = relief + 0.5 * multi
     cdef double rally = hostile + dictation_effect * sanc_n
     return _clip(
@@ -264,7 +266,8 @@ def domestic_step(
     unsigned char[:] hit,
     double[:] share,
     const double[:] bite,
-    const double[:] multi_dot,
+    const double[:] sanctions_share,
+    const double[:] multi,
     const double[:] hostile,
     const unsigned char[:, :] f_active,
     const double[:] share0,
@@ -286,7 +289,6 @@ def domestic_step(
     const long[:] e_column,
     const double[:, :] e_vetting,
     const double[:] sanc_n0,
-    const double[:] multi_sum,
     const double[:] drift,
     const double[:] engagement_gain,
     const double[:] rally_effect,
@@ -319,7 +321,7 @@ def domestic_step(
     """
     cdef Py_ssize_t n = support.shape[0], n_a = o_clout.shape[1], n_e = e_holder.shape[0]
     cdef Py_ssize_t w, a, j, wb, wk, we
-    cdef double s, lam, up, down, new, old, v
+    cdef double lam, up, down, new, old, v
     cdef bint has_sanctions = i_sanctions >= 0, has_reform = i_reform >= 0
     cdef bint has_reform0 = reform0.shape[0] > 0
     cdef bint base_world = o_base.shape[0] > 1, backing_world = reform_backing.shape[0] > 1
@@ -333,11 +335,9 @@ def domestic_step(
     if first <= _PUBLIC_SUPPORT <= last:
         with nogil:
             for w in range(n):
-                s = (level[w, i_sanctions] - low[i_sanctions]) / span[i_sanctions] \
-                    if has_sanctions else 0.0
                 support[w] = _public_support(
-                    support[w], bite[w], s, has_sanctions, _pw(sanc_n0, w), multi_dot[w],
-                    _pw(multi_sum, w), hostile[w], u_support[w], dt, _pw(drift, w),
+                    support[w], bite[w], sanctions_share[w], has_sanctions, _pw(sanc_n0, w),
+                    multi[w], hostile[w], u_support[w], dt, _pw(drift, w),
                     _pw(engagement_gain, w), _pw(rally_effect, w), _pw(dictation_effect, w),
                     _pw(support_noise, w),
                 )
