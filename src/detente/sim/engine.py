@@ -1475,6 +1475,7 @@ def _domestic(
     if native_domestic.INTERNAL_ELECTIONS in runs and t in ctx.election_steps:
         e_col = np.flatnonzero(sy.elections.step == t).astype(np.int64)
     e_holder = sy.elections.holder[e_col].astype(np.int64)
+    # fresh arrays for what the NumPy formulation replaced (a caller may hold the old ones)
     support, backing = st.support.copy(), st.backing.copy()
     vetting, disillusion, o_clout = st.vetting.copy(), st.disillusion.copy(), st.o_clout.copy()
     native_domestic.domestic_step(

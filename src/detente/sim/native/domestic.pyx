@@ -216,14 +216,35 @@ cdef inline double _jump(double x, bint hit, double size) noexcept nogil:
     return _npclip(x + <double>hit * size * gap, 0.0, 1.0)
 
 
-cdef inline double _vetting_threat(double share, double share0) noexcept nogil:
-    """``max(0, r − r₀)`` of the vetting update (closing.vetting_update)."""
-    return _max(share - share0, 0.0)
+cdef inline double _keep_exponent(double up, double down, double dt) noexcept nogil:
+    """``−rate·dt``: ``exp`` of it is the share of the gap to the target left after ``dt``."""
+    return -_relax_rate(up, down) * dt
+
+
+cdef inline double _vetting_up(double threat_rate, double share, double share0) noexcept nogil:
+    """The rise term of vetting, ``κ·max(0, r − r₀)``."""
+    return threat_rate * _max(share - share0, 0.0)
+
+
+cdef inline double _vetting_update(
+    double vetting, double up, double decay, double base, double keep, bint hit, double jump
+) noexcept nogil:
+    """The vetting state after one step (closing.vetting_update); ``up`` from
+    :func:`_vetting_up`, ``keep`` = ``exp`` of :func:`_keep_exponent`."""
+    return _jump(_relax(vetting, up, decay, base, _relax_rate(up, decay), keep), hit, jump)
 
 
 cdef inline double _reform_blocked(double level, double level0, double span) noexcept nogil:
     """How far reform stands below its start, a share of its range (closing.reform_blocked)."""
     return _npclip((level0 - level) / span, 0.0, 1.0)
+
+
+cdef inline double _disillusion_update(
+    double disillusion, double up, double decay, double keep, bint hit, double jump
+) noexcept nogil:
+    """Disillusion after one step (closing.disillusion_update); ``up`` = ``g·B``, ``keep`` =
+    ``exp`` of :func:`_keep_exponent`."""
+    return _jump(_relax(disillusion, up, decay, 0.0, _relax_rate(up, decay), keep), hit, jump)
 
 
 # ------------------------------------------------------------------ 4. clout, elections
@@ -330,7 +351,7 @@ def domestic_step(
     cdef double[::1] tmp = tmp_arr
     ex1_arr = np.empty(n)
     ex2_arr = np.empty(n)
-    cdef double[::1] ex1 = ex1_arr, ex2 = ex2_arr
+    cdef double[::1] ex1 = ex1_arr, ex2 = ex2_arr, up_v, up_d
 
     if first <= _PUBLIC_SUPPORT <= last:
         with nogil:
@@ -374,32 +395,30 @@ def domestic_step(
                     level[w, j] = new
 
     if first <= _VETTING_AND_DISILLUSION <= last:
-        # ex1: the vetting state's exp(-rate·dt), ex2: the disillusion's
+        # ex1: the vetting state's exp(-rate·dt), ex2: the disillusion's; up_v, up_d their rises
+        up_v_arr = np.empty(n)
+        up_d_arr = np.empty(n)
+        up_v = up_v_arr
+        up_d = up_d_arr
         with nogil:
             for w in range(n):
-                up = _pw(vetting_threat_rate, w) * _vetting_threat(share[w], share0[w])
-                ex1[w] = -_relax_rate(up, _pw(vetting_decay, w)) * dt
-                up = _pw(disillusion_rate, w) * (
+                up_v[w] = _vetting_up(_pw(vetting_threat_rate, w), share[w], share0[w])
+                ex1[w] = _keep_exponent(up_v[w], _pw(vetting_decay, w), dt)
+                up_d[w] = _pw(disillusion_rate, w) * (
                     _reform_blocked(level[w, i_reform], reform0[w], span[i_reform])
                     if has_reform0 else 0.0
                 )
-                ex2[w] = -_relax_rate(up, _pw(disillusion_decay, w)) * dt
+                ex2[w] = _keep_exponent(up_d[w], _pw(disillusion_decay, w), dt)
         np.exp(ex1_arr, out=ex1_arr)
         np.exp(ex2_arr, out=ex2_arr)
         with nogil:
             for w in range(n):
-                up = _pw(vetting_threat_rate, w) * _vetting_threat(share[w], share0[w])
-                down = _pw(vetting_decay, w)
-                v = _relax(vetting[w], up, down, _pw(vetting_base, w), _relax_rate(up, down),
-                           ex1[w])
-                vetting[w] = _jump(v, hit[w], _pw(vetting_jump, w))
-                up = _pw(disillusion_rate, w) * (
-                    _reform_blocked(level[w, i_reform], reform0[w], span[i_reform])
-                    if has_reform0 else 0.0
-                )
-                down = _pw(disillusion_decay, w)
-                v = _relax(disillusion[w], up, down, 0.0, _relax_rate(up, down), ex2[w])
-                disillusion[w] = _jump(v, hit[w], _pw(disillusion_jump, w))
+                vetting[w] = _vetting_update(vetting[w], up_v[w], _pw(vetting_decay, w),
+                                             _pw(vetting_base, w), ex1[w], hit[w],
+                                             _pw(vetting_jump, w))
+                disillusion[w] = _disillusion_update(disillusion[w], up_d[w],
+                                                     _pw(disillusion_decay, w), ex2[w], hit[w],
+                                                     _pw(disillusion_jump, w))
 
     if first <= _CLOUT_DRIFT <= last:
         with nogil:
@@ -483,28 +502,6 @@ def backlash_hazard(
     return out_arr
 
 
-cdef _relax_jump(
-    const double[:] x, const double[:] up, const double[:] down, const double[:] floor,
-    const unsigned char[:] hit, const double[:] size, double dt,
-):
-    """Relax ``x`` over ``dt``, then jump where ``hit`` (closing._relax, closing._jump)."""
-    cdef Py_ssize_t n = _worlds((x, up, down, floor, hit, size)), w
-    keep_arr = np.empty(n)
-    cdef double[::1] keep = keep_arr
-    with nogil:
-        for w in range(n):
-            keep[w] = -_relax_rate(_pw(up, w), _pw(down, w)) * dt
-    np.exp(keep_arr, out=keep_arr)
-    with nogil:
-        for w in range(n):
-            keep[w] = _jump(
-                _relax(_pw(x, w), _pw(up, w), _pw(down, w), _pw(floor, w),
-                       _relax_rate(_pw(up, w), _pw(down, w)), keep[w]),
-                hit[w] if hit.shape[0] > 1 else hit[0], _pw(size, w),
-            )
-    return keep_arr
-
-
 def vetting_update(
     const double[:] vetting, const double[:] share, const double[:] share0,
     const unsigned char[:] hit, const double[:] base, const double[:] threat_rate,
@@ -513,12 +510,20 @@ def vetting_update(
     """The vetting state of every world after one step ``[n]``."""
     cdef Py_ssize_t n = _worlds((vetting, share, share0, hit, base, threat_rate, backlash_jump,
                                  decay)), w
+    cdef bint hit_world = hit.shape[0] > 1
     up_arr = np.empty(n)
-    cdef double[::1] up = up_arr
+    out_arr = np.empty(n)
+    cdef double[::1] up = up_arr, out = out_arr
     with nogil:
         for w in range(n):
-            up[w] = _pw(threat_rate, w) * _vetting_threat(_pw(share, w), _pw(share0, w))
-    return _relax_jump(vetting, up, decay, base, hit, backlash_jump, dt)
+            up[w] = _vetting_up(_pw(threat_rate, w), _pw(share, w), _pw(share0, w))
+            out[w] = _keep_exponent(up[w], _pw(decay, w), dt)
+    np.exp(out_arr, out=out_arr)
+    with nogil:
+        for w in range(n):
+            out[w] = _vetting_update(_pw(vetting, w), up[w], _pw(decay, w), _pw(base, w), out[w],
+                                     hit[w if hit_world else 0], _pw(backlash_jump, w))
+    return out_arr
 
 
 def disillusion_update(
@@ -527,12 +532,20 @@ def disillusion_update(
 ):
     """Disillusion of every world after one step ``[n]``."""
     cdef Py_ssize_t n = _worlds((disillusion, blocked, hit, rate, backlash_jump, decay)), w
+    cdef bint hit_world = hit.shape[0] > 1
     up_arr = np.empty(n)
-    cdef double[::1] up = up_arr
+    out_arr = np.empty(n)
+    cdef double[::1] up = up_arr, out = out_arr
     with nogil:
         for w in range(n):
             up[w] = _pw(rate, w) * _pw(blocked, w)
-    return _relax_jump(disillusion, up, decay, np.zeros(1), hit, backlash_jump, dt)
+            out[w] = _keep_exponent(up[w], _pw(decay, w), dt)
+    np.exp(out_arr, out=out_arr)
+    with nogil:
+        for w in range(n):
+            out[w] = _disillusion_update(_pw(disillusion, w), up[w], _pw(decay, w), out[w],
+                                         hit[w if hit_world else 0], _pw(backlash_jump, w))
+    return out_arr
 
 
 def reform_blocked(const double[:] level, const double[:] level0, double span):
