@@ -6,9 +6,9 @@ Compiled form of :func:`detente.sim.engine.public_support`, :func:`~detente.sim.
 and :func:`~detente.sim.engine.internal_elections` (section 4, with the closing of the system of
 :mod:`detente.sim.mechanisms.closing`), and of :func:`~detente.sim.engine.election_verdict` and
 :func:`~detente.sim.engine.balance_clout` (section 4b). :func:`domestic_step` runs any
-consecutive range of section 4's mechanisms in one call; the other ``def`` functions are the
-closing module's pure functions. Each mechanism is one ``cdef inline`` function of one world,
-named after it.
+consecutive range of section 4's mechanisms in one call; the other ``def`` functions run one
+mechanism over arrays (those of the closing module, the reform share, the 4b pair). Each
+mechanism is one ``cdef inline`` function of one world, named after it.
 
 The numbers are those of the NumPy formulation, bit for bit: the same float64 operations in
 the same order; sums over actors are NumPy's pairwise sums (:func:`_pairwise_sum`); products
@@ -164,7 +164,8 @@ cdef inline double _reform_share(
 cdef inline double _visible_backing(
     const unsigned char[:, :] active, const double[:, :] backing, Py_ssize_t w, Py_ssize_t wb
 ) noexcept nogil:
-    """``V = 1 − Π_k (1 − b_k·a_k)`` of world ``w`` (``b`` its row ``wb``; closing.visible_backing)."""
+    """``V = 1 − Π_k (1 − b_k·a_k)`` of world ``w``, ``b`` its row ``wb``
+    (closing.visible_backing)."""
     cdef Py_ssize_t k
     cdef double prod = 1.0
     for k in range(active.shape[1]):
@@ -205,7 +206,9 @@ cdef inline double _relax_rate(double up, double down) noexcept nogil:
 cdef inline double _relax(
     double x, double up, double down, double floor, double rate, double keep
 ) noexcept nogil:
-    """Exact step of the relaxation; ``keep = exp(−rate·dt)`` (closing._relax)."""
+    """Exact step of the relaxation over ``dt``, toward ``(up + down·floor)/rate``;
+    ``keep = exp(−rate·dt)``. It stays in [0, 1] for any step length, where an Euler step of
+    a fast rate would overshoot."""
     cdef double target = (up + down * floor) / rate if rate > 0 else x
     return target + (x - target) * keep
 
