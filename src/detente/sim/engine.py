@@ -39,7 +39,8 @@ Each of these is a named step function over an explicit
 :func:`vetting_and_disillusion`, :func:`clout_drift`, :func:`internal_elections`,
 :func:`shocks_and_events`, :func:`environment_step`, :func:`costs_and_reciprocity`,
 :func:`us_elections`, :func:`rapprochement`, :func:`record_metrics`); :func:`run_layout`
-calls them in that order (docs/model.md maps each to its section).
+calls them in that order (docs/model.md maps each to its section), section 4's five in one
+compiled pass (:func:`domestic_politics`).
 
 Every random number comes from :class:`~detente.sim.rng.WorldRNG` streams drawn up front for
 the chunk, so a chunk of whole blocks of worlds reproduces the same worlds of a larger run.
@@ -57,14 +58,6 @@ from numpy.typing import NDArray
 
 from detente.metrics import REGISTRY, metrics_for, step_metrics
 from detente.sim.mechanisms import congress
-from detente.sim.mechanisms.closing import (
-    backlash_hazard,
-    disillusion_update,
-    election_vote_share,
-    reform_blocked,
-    vetting_update,
-    visible_backing,
-)
 from detente.sim.mechanisms.environment import (
     parameter_rows,
     settlement_chance,
@@ -79,6 +72,7 @@ from detente.sim.mechanisms.iran_response import (
 )
 from detente.sim.native import congress as native_congress
 from detente.sim.native import consent as native_consent
+from detente.sim.native import domestic as native_domestic
 from detente.sim.native import environment as native_env
 from detente.sim.native import votes as native_votes
 from detente.sim.rng import StackedRNG, WorldRNG, name_key
@@ -215,6 +209,11 @@ def _ratio(num: Any, den: Any) -> Any:
     if np.ndim(den) == 0:
         return num / den if den > 0 else np.zeros(num.shape)
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+def _flat(x: Any) -> FloatArray:
+    """A parameter, shared or one per world, as the kernels read it: float64 of length 1 or n."""
+    return np.asarray(x, dtype=np.float64).reshape(-1)
 
 
 def ladder(side: Side, level: FloatArray, neutral: Any) -> BoolArray:
@@ -588,9 +587,12 @@ def election_verdict(
     started since the last such election (reciprocation the public has seen), ``U`` the
     unreciprocated concessions outstanding (the naivety the administration is blamed for),
     ``H`` the internal side's hostile gesture started plus menacing shocks since then.
-    Positive: the engagers gain; negative: the sanctions hawks gain.
+    Positive: the engagers gain; negative: the sanctions hawks gain. Compiled:
+    ``_election_verdict`` of :mod:`detente.sim.native.domestic`.
     """
-    return np.asarray(_clip(swing * (reciprocated - unreciprocated - hostile), -1.0, 1.0))
+    return np.asarray(native_domestic.election_verdict(
+        _flat(reciprocated), _flat(unreciprocated), _flat(hostile), _flat(swing)
+    ))
 
 
 def floor_position(
@@ -607,9 +609,14 @@ def floor_position(
 
 
 def balance_clout(balance: FloatArray, hawk: BoolArray, engager: BoolArray) -> FloatArray:
-    """Clout multipliers ``[n, A]``: engagers ``1 + β``, hawks ``1 − β``, others 1."""
-    b = balance[:, None]
-    return np.asarray(1.0 + b * engager[None, :] - b * hawk[None, :])
+    """Clout multipliers ``[n, A]``: engagers ``1 + β``, hawks ``1 − β``, others 1.
+
+    Compiled: ``_balance_clout`` of :mod:`detente.sim.native.domestic`.
+    """
+    return np.asarray(native_domestic.balance_clout(
+        _flat(balance), np.asarray(hawk, dtype=np.bool_).view(np.uint8),
+        np.asarray(engager, dtype=np.bool_).view(np.uint8),
+    ))
 
 
 @dataclass
@@ -1324,6 +1331,82 @@ def perceive_and_learn(
 
 
 # ------------------------------------------------------------------ 4. domestic politics
+# Section 4 is compiled (:mod:`detente.sim.native.domestic`): :func:`domestic_politics` runs its
+# five mechanisms in one pass over the worlds; each function below runs its own mechanism
+# alone and documents it (the kernel's ``cdef inline`` function of the same name holds the
+# formula).
+_NO_ELECTION = np.zeros(0, dtype=np.int64)
+
+
+def _domestic(
+    ctx: StepContext, st: WorldState, first: int, last: int, *, t: int = -1,
+    bite: FloatArray | None = None, draws: StepDraws | None = None,
+    hit: BoolArray | None = None, share: FloatArray | None = None,
+) -> tuple[BoolArray, FloatArray]:
+    """Section 4's mechanisms ``first`` to ``last`` (``native_domestic.PUBLIC_SUPPORT`` ...
+    ``INTERNAL_ELECTIONS``) in one kernel call; returns the backlash events and the
+    reformists' clout share before them (``hit``, ``share``: read when the range starts
+    after ``BACKLASH``)."""
+    sy, p, pl, lay = ctx.system, ctx.system.params, ctx.plans, ctx.layout
+    n, r, so = lay.n, sy.roles, sy.internal
+    zeros = np.zeros(n)
+    hit = np.zeros(n, dtype=np.bool_) if hit is None else hit
+    share = np.zeros(n) if share is None else share
+    runs = range(first, last + 1)
+    sanctions, multi = zeros, zeros
+    if native_domestic.PUBLIC_SUPPORT in runs:
+        sanctions = issue_share(st.level, sy, r["sanctions"])
+        multi = _ratio(_dot(st.f_active, pl.f_multi, lay), pl.f_multi_sum)
+    e_col = _NO_ELECTION
+    if native_domestic.INTERNAL_ELECTIONS in runs and t in ctx.election_steps:
+        e_col = np.flatnonzero(sy.elections.step == t).astype(np.int64)
+    e_holder = sy.elections.holder[e_col].astype(np.int64)
+    # fresh arrays for what the NumPy formulation replaced (a caller may hold the old ones)
+    support, backing = st.support.copy(), st.backing.copy()
+    vetting, disillusion, o_clout = st.vetting.copy(), st.disillusion.copy(), st.o_clout.copy()
+    native_domestic.domestic_step(
+        first, last, support, backing, vetting, disillusion, o_clout,
+        st.o_reform.view(np.uint8), st.o_control.view(np.uint8), st.level, st.transient,
+        st.backlash_events, hit.view(np.uint8), share,
+        zeros if bite is None else bite, sanctions, multi, st.hostile_f,
+        st.f_active.view(np.uint8),
+        st.share0, zeros[:0] if st.reform0 is None else st.reform0,
+        zeros if draws is None else draws.support[:, t],
+        zeros if draws is None else draws.backlash[:, t],
+        sy.low, sy.high, sy.span, r["sanctions"], r["reform"], sy.dt,
+        so.mobile.view(np.uint8), so.reform.view(np.uint8), ctx.o_base_rows,
+        _rows(np.asarray(sy.focal.reform_backing, dtype=np.float64), 1),
+        e_holder, sy.elected[e_holder].astype(np.int64), e_col,
+        _rows(np.asarray(sy.elections.vetting, dtype=np.float64), 1),
+        _flat(pl.sanc_n0), _flat(p.demographic_drift),
+        _flat(p.engagement_gain), _flat(p.rally_effect), _flat(p.dictation_effect),
+        _flat(p.support_noise), _flat(p.backlash_hazard), _flat(p.backlash_threat_elasticity),
+        _flat(p.backlash_backing_elasticity), _flat(p.backlash_severity),
+        _flat(p.vetting_base), _flat(p.vetting_threat_rate), _flat(p.vetting_backlash_jump),
+        _flat(p.vetting_decay), _flat(p.disillusion_rate), _flat(p.disillusion_backlash_jump),
+        _flat(p.disillusion_decay), _flat(p.public_reform_support),
+        _flat(1 - np.exp(-p.clout_adjustment_rate * sy.dt)), _flat(p.turnout_sensitivity),
+        _flat(p.election_bonus),
+    )
+    st.support, st.backing, st.vetting, st.disillusion = support, backing, vetting, disillusion
+    st.o_clout = o_clout
+    return hit, share
+
+
+def domestic_politics(
+    ctx: StepContext, st: WorldState, t: int, bite: FloatArray, draws: StepDraws
+) -> None:
+    """Iranian domestic politics (docs/model.md 4): :func:`public_support`, :func:`backlash`,
+    :func:`vetting_and_disillusion`, :func:`clout_drift` and :func:`internal_elections`, in
+    that order, in one pass of the compiled kernel
+    (:func:`detente.sim.native.domestic.domestic_step`).
+
+    The same numbers as calling the five in turn; ``bite`` is :func:`sanctions_bite`.
+    """
+    _domestic(ctx, st, native_domestic.PUBLIC_SUPPORT, native_domestic.INTERNAL_ELECTIONS,
+              t=t, bite=bite, draws=draws)
+
+
 def public_support(
     ctx: StepContext, st: WorldState, t: int, bite: FloatArray, draws: StepDraws
 ) -> None:
@@ -1331,23 +1414,12 @@ def public_support(
 
     It drifts with demography, rises with visible gains from engagement (sanctions relief as
     it bites, section 5b, and U.S. multilateral steps in force), falls with the rally under
-    U.S. hostility and sanctions read as dictation, plus noise.
+    U.S. hostility and sanctions read as dictation, plus noise. Compiled: ``_public_support``
+    of :mod:`detente.sim.native.domestic` (the sanctions level's share of its range and the
+    U.S. multilateral share in force are taken here, by :func:`issue_share` and a product).
     """
-    sy, p, pl, lay = ctx.system, ctx.system.params, ctx.plans, ctx.layout
-    r = sy.roles
-    # what Iran feels: the sanctions level weighted by its allied bite (relative to start)
-    sanc_n = bite * issue_share(st.level, sy, r["sanctions"])
-    relief = _clip(pl.sanc_n0 - sanc_n, 0, 1) if r["sanctions"] >= 0 else np.zeros(ctx.layout.n)
-    multi = _ratio(_dot(st.f_active, pl.f_multi, lay), pl.f_multi_sum)
-    gain = relief + 0.5 * multi
-    rally = st.hostile_f + p.dictation_effect * sanc_n
-    st.support = _clip(
-        st.support
-        + sy.dt * (p.demographic_drift + p.engagement_gain * gain - p.rally_effect * rally)
-        + p.support_noise * draws.support[:, t],
-        0.01,
-        0.99,
-    )
+    _domestic(ctx, st, native_domestic.PUBLIC_SUPPORT, native_domestic.PUBLIC_SUPPORT, t=t,
+              bite=bite, draws=draws)
 
 
 def backlash(
@@ -1358,6 +1430,8 @@ def backlash(
     ``st.backing`` is the backing of the focal steps in force now (the next step's choice
     sees it too). Events arrive at a hazard rising with the reformists' clout share and the
     backing; an event cuts the unelected reformists' clout and the reform issue (fading).
+    Compiled: ``_reform_share``, ``_visible_backing``, ``_backlash_hazard``,
+    ``_backlash_hit`` and ``_backlash_reform_level`` of :mod:`detente.sim.native.domestic`.
 
     Returns
     -------
@@ -1366,27 +1440,8 @@ def backlash(
     share : ndarray [n]
         The reformists' clout share before the event.
     """
-    sy, p = ctx.system, ctx.system.params
-    so, r, dtt = sy.internal, sy.roles, sy.dt
-    tot = st.o_clout.sum(axis=1)
-    share = (st.o_clout * st.o_reform).sum(axis=1) / np.where(tot > 0, tot, 1)
-    st.backing = visible_backing(st.f_active, sy.focal.reform_backing)
-    lam = backlash_hazard(share, st.backing, p.backlash_hazard, p.backlash_threat_elasticity,
-                          p.backlash_backing_elasticity)
-    hit = draws.backlash[:, t] < 1 - np.exp(-lam * dtt)
-    st.backlash_events += hit
-    victims = st.o_reform & so.mobile[None, :]
-    st.o_clout = np.where(
-        hit[:, None] & victims, st.o_clout * (1 - _col(p.backlash_severity)), st.o_clout
-    )
-    if r["reform"] >= 0:
-        j = r["reform"]
-        level, span = st.level, sy.span
-        new = _clip(level[:, j] - hit * p.backlash_severity * 0.5 * span[j], sy.low[j],
-                    sy.high[j])
-        st.transient[:, j] += new - level[:, j]
-        level[:, j] = new
-    return hit, share
+    return _domestic(ctx, st, native_domestic.BACKLASH, native_domestic.BACKLASH, t=t,
+                     draws=draws)
 
 
 def vetting_and_disillusion(
@@ -1396,35 +1451,18 @@ def vetting_and_disillusion(
 
     Vetting rises with the reformists' share beyond its start and jumps after a backlash
     event; disillusion grows while the reform issue stands below its start and moves after
-    an event (:mod:`detente.sim.mechanisms.closing`).
+    an event (:mod:`detente.sim.mechanisms.closing`; compiled: ``_vetting_threat``,
+    ``_reform_blocked``, ``_relax`` and ``_jump`` of :mod:`detente.sim.native.domestic`).
     """
-    sy, p = ctx.system, ctx.system.params
-    r, dtt = sy.roles, sy.dt
-    st.vetting = vetting_update(st.vetting, share, st.share0, hit, base=p.vetting_base,
-                                threat_rate=p.vetting_threat_rate,
-                                backlash_jump=p.vetting_backlash_jump, decay=p.vetting_decay,
-                                dt=dtt)
-    blocked = (reform_blocked(st.level[:, r["reform"]], st.reform0, sy.span[r["reform"]])
-               if st.reform0 is not None else np.zeros(ctx.layout.n))
-    st.disillusion = disillusion_update(st.disillusion, blocked, hit, rate=p.disillusion_rate,
-                                        backlash_jump=p.disillusion_backlash_jump,
-                                        decay=p.disillusion_decay, dt=dtt)
+    _domestic(ctx, st, native_domestic.VETTING_AND_DISILLUSION,
+              native_domestic.VETTING_AND_DISILLUSION, hit=hit, share=share)
 
 
 def clout_drift(ctx: StepContext, st: WorldState) -> None:
     """Mobile factions' and society's clout relaxes toward its base scaled by support
-    (docs/model.md 4): ``S/S0`` for the reformists, ``(1 - S)/(1 - S0)`` for the others."""
-    sy, p = ctx.system, ctx.system.params
-    so = sy.internal
-    s0 = p.public_reform_support
-    o_clout, support, o_base_rows = st.o_clout, st.support, ctx.o_base_rows
-    target = np.where(
-        so.reform,
-        o_base_rows * (support / s0)[:, None],
-        o_base_rows * ((1 - support) / (1 - s0))[:, None],
-    )
-    rate = _col(1 - np.exp(-p.clout_adjustment_rate * sy.dt))
-    st.o_clout = np.where(so.mobile[None, :], o_clout + rate * (target - o_clout), o_clout)
+    (docs/model.md 4): ``S/S0`` for the reformists, ``(1 - S)/(1 - S0)`` for the others.
+    Compiled: ``_clout_drift`` of :mod:`detente.sim.native.domestic`."""
+    _domestic(ctx, st, native_domestic.CLOUT_DRIFT, native_domestic.CLOUT_DRIFT)
 
 
 def internal_elections(ctx: StepContext, st: WorldState, t: int) -> None:
@@ -1432,21 +1470,13 @@ def internal_elections(ctx: StepContext, st: WorldState, t: int) -> None:
 
     The reform vote share among the admitted candidates, net of vetting and of the
     disillusioned reformists' abstention, decides who holds the institution; its holder
-    takes the winning camp and a clout bonus growing with the margin.
+    takes the winning camp and a clout bonus growing with the margin. Compiled:
+    ``_election_vote_share`` of :mod:`detente.sim.native.domestic`.
     """
     if t not in ctx.election_steps:
         return
-    sy, p = ctx.system, ctx.system.params
-    o_base = sy.internal.clout
-    for jj in np.flatnonzero(sy.elections.step == t).tolist():
-        e = int(sy.elections.holder[jj])
-        h = sy.elected[e]
-        v = election_vote_share(st.support, st.vetting, sy.elections.vetting[..., jj],
-                                st.disillusion, p.turnout_sensitivity)
-        win = v > 0.5
-        st.o_control[:, e] = win
-        st.o_reform[:, h] = win
-        st.o_clout[:, h] = o_base[..., h] * (1 + p.election_bonus * 2 * np.abs(v - 0.5))
+    _domestic(ctx, st, native_domestic.INTERNAL_ELECTIONS, native_domestic.INTERNAL_ELECTIONS,
+              t=t)
 
 
 # ------------------------------------------------------------------ 5. environment, outcomes
@@ -1791,11 +1821,7 @@ def run_layout(
         play_f, play_o = played_levels(ctx, st, t)
         perceive_and_learn(ctx, st, t, play_f, play_o, draws)
         # 4. Iranian domestic politics
-        public_support(ctx, st, t, bite, draws)
-        hit, share = backlash(ctx, st, t, draws)
-        vetting_and_disillusion(ctx, st, hit, share)
-        clout_drift(ctx, st)
-        internal_elections(ctx, st, t)
+        domestic_politics(ctx, st, t, bite, draws)
         # 5. shocks, the environment, costs, U.S. elections (4b), outcomes
         jolts = shocks_and_events(ctx, st, t, draws)
         friction = environment_step(ctx, st, t, jolts, play_o, draws)
@@ -1883,6 +1909,7 @@ __all__ = [
     "clout_drift",
     "congress_bills",
     "costs_and_reciprocity",
+    "domestic_politics",
     "election_verdict",
     "environment_step",
     "floor_position",

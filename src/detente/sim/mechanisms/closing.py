@@ -27,6 +27,11 @@ with one value per world (``[n]``; a parameter is a scalar or one value per worl
 With every parameter of this module at its default (0) the mechanisms are inert and the
 model is the former one: a fixed backlash rate in the reform share, each election's own
 vetting number, full turnout.
+
+The formulas are compiled (:mod:`detente.sim.native.domestic`, one ``cdef inline`` function
+of one world per mechanism), and the engine's section 4 runs them in one pass over the
+worlds (:func:`detente.sim.native.domestic.domestic_step`); the functions here call the same
+compiled code, one mechanism over arrays.
 """
 
 from __future__ import annotations
@@ -36,11 +41,23 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from detente.sim.native import domestic as native
+
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 #: Reform share of clout at which the backlash hazard equals its base rate.
-HAZARD_PIVOT = 0.5
+HAZARD_PIVOT: float = native.HAZARD_PIVOT
+
+
+def _flat(x: Any) -> FloatArray:
+    """A value per world or shared, as the kernels read it: float64 of length ``n`` or 1."""
+    return np.asarray(x, dtype=np.float64).reshape(-1)
+
+
+def _flat_hit(hit: Any) -> NDArray[np.uint8]:
+    """Backlash events per world (or shared) as the kernels read them."""
+    return np.asarray(hit, dtype=np.bool_).reshape(-1).view(np.uint8)
 
 
 def visible_backing(active: BoolArray, reform_backing: Any) -> FloatArray:
@@ -60,9 +77,9 @@ def visible_backing(active: BoolArray, reform_backing: Any) -> FloatArray:
         ``b_k`` in [0, 1].
     """
     b = np.asarray(reform_backing, dtype=np.float64)
-    if active.shape[1] == 0:
-        return np.zeros(active.shape[0])
-    return np.asarray(1.0 - np.prod(1.0 - active * b, axis=1))
+    rows = b[None] if b.ndim == 1 else b
+    return np.asarray(native.visible_backing(np.asarray(active, dtype=np.bool_).view(np.uint8),
+                                             rows))
 
 
 def backlash_hazard(
@@ -78,27 +95,9 @@ def backlash_hazard(
     MIDDLE PATH: do not embrace a faction; the Majlis's counter-fund of 1996). ``e_V < 0``
     is the protective reading (outside attention raises the price of repression).
     """
-    return np.asarray(
-        hazard * np.exp(threat_elasticity * (share - HAZARD_PIVOT) + backing_elasticity * backing)
-    )
-
-
-def _relax(x: FloatArray, up: Any, down: Any, floor: Any, dt: float) -> FloatArray:
-    """Exact step of ``dx/dt = up·(1 − x) − down·(x − floor)`` over ``dt`` (rates >= 0).
-
-    The solution relaxes toward ``(up + down·floor)/(up + down)`` at rate ``up + down``; it
-    stays in [0, 1] for any step length, where an Euler step of a fast rate would overshoot.
-    """
-    rate = np.asarray(up + down, dtype=np.float64) + np.zeros_like(x)
-    keep = np.exp(-rate * dt)
-    target = np.where(rate > 0, (up + down * floor) / np.where(rate > 0, rate, 1.0), x)
-    return np.asarray(target + (x - target) * keep)
-
-
-def _jump(x: FloatArray, hit: BoolArray, size: Any) -> FloatArray:
-    """After an event, close the share ``size`` of the gap to 1 (``size < 0``: of the gap to 0)."""
-    gap = np.where(np.asarray(size) >= 0, 1.0 - x, x)
-    return np.asarray(np.clip(x + hit * size * gap, 0.0, 1.0))
+    return np.asarray(native.backlash_hazard(_flat(share), _flat(backing), _flat(hazard),
+                                             _flat(threat_elasticity),
+                                             _flat(backing_elasticity)))
 
 
 def vetting_update(
@@ -113,9 +112,10 @@ def vetting_update(
     starting value), ``κ`` = ``vetting_threat_rate``, ``j`` = ``vetting_backlash_jump``,
     ``δ`` = ``vetting_decay``. Rates per year; ``dt`` in years.
     """
-    threat = np.clip(share - share0, 0.0, None)
-    v = _relax(vetting, threat_rate * threat, decay, base, dt)
-    return _jump(v, hit, backlash_jump)
+    return np.asarray(native.vetting_update(
+        _flat(vetting), _flat(share), _flat(share0), _flat_hit(hit), _flat(base),
+        _flat(threat_rate), _flat(backlash_jump), _flat(decay), dt,
+    ))
 
 
 def disillusion_update(
@@ -130,13 +130,15 @@ def disillusion_update(
     ``disillusion_decay``, ``j`` = ``disillusion_backlash_jump``. ``d`` counts the disillusion
     *added* since the start: the turnout of June 2001 is already in the starting support.
     """
-    d = _relax(disillusion, rate * blocked, decay, 0.0, dt)
-    return _jump(d, hit, backlash_jump)
+    return np.asarray(native.disillusion_update(
+        _flat(disillusion), _flat(blocked), _flat_hit(hit), _flat(rate), _flat(backlash_jump),
+        _flat(decay), dt,
+    ))
 
 
 def reform_blocked(level: FloatArray, level0: FloatArray, span: float) -> FloatArray:
     """How far the reform issue stands below its starting level, a share of its range in [0, 1]."""
-    return np.asarray(np.clip((level0 - level) / span, 0.0, 1.0))
+    return np.asarray(native.reform_blocked(_flat(level), _flat(level0), span))
 
 
 def election_vote_share(
@@ -153,10 +155,10 @@ def election_vote_share(
     election, e.g. the stricter screening of presidential candidates). With no vetting state,
     no disillusion this is the former ``S(1 − v_e)/(S(1 − v_e) + 1 − S)``, bit for bit.
     """
-    reform = support * (1.0 - turnout_sensitivity * disillusion) * (
-        (1.0 - vetting) * (1.0 - election_vetting)
-    )
-    return np.asarray(reform / (reform + (1.0 - support)))
+    return np.asarray(native.election_vote_share(
+        _flat(support), _flat(vetting), _flat(election_vetting), _flat(disillusion),
+        _flat(turnout_sensitivity),
+    ))
 
 
 __all__ = [

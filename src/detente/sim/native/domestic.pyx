@@ -1,0 +1,621 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Domestic politics of docs/model.md sections 4 and 4b, one world at a time.
+
+Compiled form of :func:`detente.sim.engine.public_support`, :func:`~detente.sim.engine.backlash`,
+:func:`~detente.sim.engine.vetting_and_disillusion`, :func:`~detente.sim.engine.clout_drift`
+and :func:`~detente.sim.engine.internal_elections` (section 4, with the closing of the system of
+:mod:`detente.sim.mechanisms.closing`), and of :func:`~detente.sim.engine.election_verdict` and
+:func:`~detente.sim.engine.balance_clout` (section 4b). :func:`domestic_step` runs any
+consecutive range of section 4's mechanisms in one call; the other ``def`` functions run one
+mechanism over arrays (those of the closing module, the reform share, the 4b pair). Each
+mechanism is one ``cdef inline`` function of one world, named after it.
+
+The numbers are those of the NumPy formulation, bit for bit: the same float64 operations in
+the same order; sums over actors are NumPy's pairwise sums (:func:`_pairwise_sum`); products
+over instruments run instrument by instrument, as NumPy's reduction does. ``exp`` is NumPy's
+own (its SIMD ``exp`` differs from the C library's in the last bit of some results), so a
+mechanism needing one runs as a loop writing the exponents, ``np.exp`` over them, and a loop
+reading the results.
+
+Parameters are 1-D float64 arrays of length 1 (shared by all worlds) or ``n`` (one per world);
+2-D leaves have a leading axis of 1 or ``n`` (world ``w`` reads row ``w`` or row 0).
+"""
+
+from libc.math cimport fabs
+
+import numpy as np
+
+cdef enum:
+    _PUBLIC_SUPPORT = 0
+    _BACKLASH = 1
+    _VETTING_AND_DISILLUSION = 2
+    _CLOUT_DRIFT = 3
+    _INTERNAL_ELECTIONS = 4
+
+cdef double _HAZARD_PIVOT = 0.5
+
+#: Section 4's mechanisms in the order of the step loop (``domestic_step``'s ``first``/``last``).
+PUBLIC_SUPPORT = _PUBLIC_SUPPORT
+BACKLASH = _BACKLASH
+VETTING_AND_DISILLUSION = _VETTING_AND_DISILLUSION
+CLOUT_DRIFT = _CLOUT_DRIFT
+INTERNAL_ELECTIONS = _INTERNAL_ELECTIONS
+
+#: Reform share of clout at which the backlash hazard equals its base rate.
+HAZARD_PIVOT = _HAZARD_PIVOT
+
+# NumPy's pairwise summation (numpy/_core/src/umath/loops_utils.h.src): blocks of at most 128
+# are summed in 8 accumulators, longer runs split in halves (a multiple of 8).
+cdef enum:
+    PW_BLOCKSIZE = 128
+
+
+cdef inline double _max(double a, double b) noexcept nogil:
+    """``np.maximum``: NaN if either is NaN."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a >= b else b
+
+
+cdef inline double _min(double a, double b) noexcept nogil:
+    """``np.minimum``: NaN if either is NaN."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a <= b else b
+
+
+cdef inline double _clip(double x, double low, double high) noexcept nogil:
+    """The engine's ``_clip``: ``np.minimum(np.maximum(x, low), high)``."""
+    return _min(_max(x, low), high)
+
+
+cdef inline double _npclip(double x, double low, double high) noexcept nogil:
+    """``np.clip`` of a float64: NaN stays NaN, then ``max``, then ``min``."""
+    if x != x:
+        return x
+    x = x if x > low else low
+    return x if x < high else high
+
+
+cdef inline double _pw(const double[:] x, Py_ssize_t w) noexcept nogil:
+    """A parameter of world ``w``: shared (length 1) or one per world."""
+    return x[w] if x.shape[0] > 1 else x[0]
+
+
+cdef double _pairwise_sum(const double *a, Py_ssize_t n) noexcept nogil:
+    """``np.sum`` of ``n`` contiguous float64, in NumPy's order."""
+    cdef double res, r0, r1, r2, r3, r4, r5, r6, r7
+    cdef Py_ssize_t i, n2
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res = res + a[i]
+        return res
+    if n <= PW_BLOCKSIZE:
+        r0 = a[0]
+        r1 = a[1]
+        r2 = a[2]
+        r3 = a[3]
+        r4 = a[4]
+        r5 = a[5]
+        r6 = a[6]
+        r7 = a[7]
+        i = 8
+        while i < n - (n % 8):
+            r0 = r0 + a[i]
+            r1 = r1 + a[i + 1]
+            r2 = r2 + a[i + 2]
+            r3 = r3 + a[i + 3]
+            r4 = r4 + a[i + 4]
+            r5 = r5 + a[i + 5]
+            r6 = r6 + a[i + 6]
+            r7 = r7 + a[i + 7]
+            i = i + 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res = res + a[i]
+            i = i + 1
+        return res
+    n2 = n // 2
+    n2 = n2 - n2 % 8
+    return _pairwise_sum(a, n2) + _pairwise_sum(a + n2, n - n2)
+
+
+# ------------------------------------------------------------------ 4. public support
+cdef inline double _public_support(
+    double support, double bite, double sanctions_share, bint has_sanctions,
+    double sanc_n0, double multi, double hostile, double u, double dt, double drift,
+    double engagement_gain, double rally_effect, double dictation_effect, double noise,
+) noexcept nogil:
+    """``S`` after one step: drift, gain from engagement, rally, noise (engine.public_support).
+
+    ``sanctions_share`` is the sanctions level as a share of its range, ``multi`` the share
+    of the U.S. multilateral steps in force.
+    """
+    cdef double sanc_n = bite * sanctions_share
+    cdef double relief = _clip(sanc_n0 - sanc_n, 0.0, 1.0) if has_sanctions else 0.0
+    cdef double gain = relief + 0.5 * multi
+    cdef double rally = hostile + dictation_effect * sanc_n
+    return _clip(
+        support + dt * (drift + engagement_gain * gain - rally_effect * rally) + noise * u,
+        0.01, 0.99,
+    )
+
+
+# ------------------------------------------------------------------ 4. backlash
+cdef inline double _reform_share(
+    const double[:, :] clout, const unsigned char[:, :] reform, Py_ssize_t w, double *tmp
+) noexcept nogil:
+    """World ``w``'s reformist share of clout (0 without clout), NumPy's sums over actors."""
+    cdef Py_ssize_t a, n_a = clout.shape[1]
+    cdef double tot
+    for a in range(n_a):
+        tmp[a] = clout[w, a]
+    tot = _pairwise_sum(tmp, n_a)
+    for a in range(n_a):
+        tmp[a] = clout[w, a] * <double>reform[w, a]
+    return _pairwise_sum(tmp, n_a) / (tot if tot > 0 else 1.0)
+
+
+cdef inline double _visible_backing(
+    const unsigned char[:, :] active, const double[:, :] backing, Py_ssize_t w, Py_ssize_t wb
+) noexcept nogil:
+    """``V = 1 − Π_k (1 − b_k·a_k)`` of world ``w``, ``b`` its row ``wb``
+    (closing.visible_backing)."""
+    cdef Py_ssize_t k
+    cdef double prod = 1.0
+    for k in range(active.shape[1]):
+        prod = prod * (1.0 - <double>active[w, k] * backing[wb, k])
+    return 1.0 - prod
+
+
+cdef inline double _backlash_hazard_exponent(
+    double share, double backing, double threat_elasticity, double backing_elasticity
+) noexcept nogil:
+    """The exponent of ``λ = h·exp(e·(r − ½) + e_V·V)`` (closing.backlash_hazard)."""
+    return threat_elasticity * (share - _HAZARD_PIVOT) + backing_elasticity * backing
+
+
+cdef inline double _backlash_hazard(double hazard, double exp_exponent) noexcept nogil:
+    """``λ`` from ``exp`` of :func:`_backlash_hazard_exponent`."""
+    return hazard * exp_exponent
+
+
+cdef inline bint _backlash_hit(double u, double exp_minus_lam_dt) noexcept nogil:
+    """An event this step: ``u < 1 − exp(−λ·dt)``."""
+    return u < 1 - exp_minus_lam_dt
+
+
+cdef inline double _backlash_reform_level(
+    double level, bint hit, double severity, double span, double low, double high
+) noexcept nogil:
+    """The reform issue after a step: an event cuts half its severity's share of the range."""
+    return _clip(level - <double>hit * severity * 0.5 * span, low, high)
+
+
+# ------------------------------------------------------------------ 4. closing of the system
+cdef inline double _relax_rate(double up, double down) noexcept nogil:
+    """The rate of ``dx/dt = up·(1 − x) − down·(x − floor)``."""
+    return (up + down) + 0.0
+
+
+cdef inline double _relax(
+    double x, double up, double down, double floor, double rate, double keep
+) noexcept nogil:
+    """Exact step of the relaxation over ``dt``, toward ``(up + down·floor)/rate``;
+    ``keep = exp(−rate·dt)``. It stays in [0, 1] for any step length, where an Euler step of
+    a fast rate would overshoot."""
+    cdef double target = (up + down * floor) / rate if rate > 0 else x
+    return target + (x - target) * keep
+
+
+cdef inline double _jump(double x, bint hit, double size) noexcept nogil:
+    """After an event, close the share ``size`` of the gap to 1 (to 0 if ``size < 0``)."""
+    cdef double gap = 1.0 - x if size >= 0 else x
+    return _npclip(x + <double>hit * size * gap, 0.0, 1.0)
+
+
+cdef inline double _keep_exponent(double up, double down, double dt) noexcept nogil:
+    """``−rate·dt``: ``exp`` of it is the share of the gap to the target left after ``dt``."""
+    return -_relax_rate(up, down) * dt
+
+
+cdef inline double _vetting_up(double threat_rate, double share, double share0) noexcept nogil:
+    """The rise term of vetting, ``κ·max(0, r − r₀)``."""
+    return threat_rate * _max(share - share0, 0.0)
+
+
+cdef inline double _vetting_update(
+    double vetting, double up, double decay, double base, double keep, bint hit, double jump
+) noexcept nogil:
+    """The vetting state after one step (closing.vetting_update); ``up`` from
+    :func:`_vetting_up`, ``keep`` = ``exp`` of :func:`_keep_exponent`."""
+    return _jump(_relax(vetting, up, decay, base, _relax_rate(up, decay), keep), hit, jump)
+
+
+cdef inline double _reform_blocked(double level, double level0, double span) noexcept nogil:
+    """How far reform stands below its start, a share of its range (closing.reform_blocked)."""
+    return _npclip((level0 - level) / span, 0.0, 1.0)
+
+
+cdef inline double _disillusion_update(
+    double disillusion, double up, double decay, double keep, bint hit, double jump
+) noexcept nogil:
+    """Disillusion after one step (closing.disillusion_update); ``up`` = ``g·B``, ``keep`` =
+    ``exp`` of :func:`_keep_exponent`."""
+    return _jump(_relax(disillusion, up, decay, 0.0, _relax_rate(up, decay), keep), hit, jump)
+
+
+# ------------------------------------------------------------------ 4. clout, elections
+cdef inline double _clout_drift(
+    double clout, bint reform, double base, double up, double down, double rate
+) noexcept nogil:
+    """A mobile actor's clout relaxing toward its base scaled by support (engine.clout_drift).
+
+    ``up = S/S0`` scales reformists, ``down = (1 − S)/(1 − S0)`` the others.
+    """
+    cdef double target = base * up if reform else base * down
+    return clout + rate * (target - clout)
+
+
+cdef inline double _election_vote_share(
+    double support, double vetting, double election_vetting, double disillusion,
+    double turnout_sensitivity,
+) noexcept nogil:
+    """The reform share of the admitted vote (closing.election_vote_share)."""
+    cdef double reform = support * (1.0 - turnout_sensitivity * disillusion) * (
+        (1.0 - vetting) * (1.0 - election_vetting)
+    )
+    return reform / (reform + (1.0 - support))
+
+
+# ------------------------------------------------------------------ the step of section 4
+def domestic_step(
+    int first,
+    int last,
+    double[:] support,
+    double[:] backing,
+    double[:] vetting,
+    double[:] disillusion,
+    double[:, :] o_clout,
+    unsigned char[:, :] o_reform,
+    unsigned char[:, :] o_control,
+    double[:, :] level,
+    double[:, :] transient,
+    long[:] backlash_events,
+    unsigned char[:] hit,
+    double[:] share,
+    const double[:] bite,
+    const double[:] sanctions_share,
+    const double[:] multi,
+    const double[:] hostile,
+    const unsigned char[:, :] f_active,
+    const double[:] share0,
+    const double[:] reform0,
+    const double[:] u_support,
+    const double[:] u_backlash,
+    const double[:] low,
+    const double[:] high,
+    const double[:] span,
+    long i_sanctions,
+    long i_reform,
+    double dt,
+    const unsigned char[:] mobile,
+    const unsigned char[:] reform_camp,
+    const double[:, :] o_base,
+    const double[:, :] reform_backing,
+    const long[:] e_holder,
+    const long[:] e_actor,
+    const long[:] e_column,
+    const double[:, :] e_vetting,
+    const double[:] sanc_n0,
+    const double[:] drift,
+    const double[:] engagement_gain,
+    const double[:] rally_effect,
+    const double[:] dictation_effect,
+    const double[:] support_noise,
+    const double[:] hazard,
+    const double[:] threat_elasticity,
+    const double[:] backing_elasticity,
+    const double[:] severity,
+    const double[:] vetting_base,
+    const double[:] vetting_threat_rate,
+    const double[:] vetting_jump,
+    const double[:] vetting_decay,
+    const double[:] disillusion_rate,
+    const double[:] disillusion_jump,
+    const double[:] disillusion_decay,
+    const double[:] public_support0,
+    const double[:] clout_rate,
+    const double[:] turnout_sensitivity,
+    const double[:] election_bonus,
+):
+    """Section 4's mechanisms ``first`` to ``last`` (:data:`PUBLIC_SUPPORT` ...
+    :data:`INTERNAL_ELECTIONS`) for every world, in the step loop's order.
+
+    The state arrays (``support`` to ``transient``, ``backlash_events``) are updated in
+    place; :data:`BACKLASH` writes ``hit`` and ``share`` (the reformists' clout share before
+    the event), which :data:`VETTING_AND_DISILLUSION` reads. ``reform0`` is empty without a
+    reform issue; ``e_*`` list this step's elections (holder institution, its actor, the
+    column of ``e_vetting``).
+    """
+    cdef Py_ssize_t n = support.shape[0], n_a = o_clout.shape[1], n_e = e_holder.shape[0]
+    cdef Py_ssize_t w, a, j, wb, wk, we
+    cdef double lam, up, down, new, old, v
+    cdef bint has_sanctions = i_sanctions >= 0, has_reform = i_reform >= 0
+    cdef bint has_reform0 = reform0.shape[0] > 0
+    cdef bint base_world = o_base.shape[0] > 1, backing_world = reform_backing.shape[0] > 1
+    cdef bint vet_world = e_vetting.shape[0] > 1
+    tmp_arr = np.empty(max(n_a, 1))
+    cdef double[::1] tmp = tmp_arr
+    ex1_arr = np.empty(n)
+    ex2_arr = np.empty(n)
+    cdef double[::1] ex1 = ex1_arr, ex2 = ex2_arr, up_v, up_d
+
+    if first <= _PUBLIC_SUPPORT <= last:
+        with nogil:
+            for w in range(n):
+                support[w] = _public_support(
+                    support[w], bite[w], sanctions_share[w], has_sanctions, _pw(sanc_n0, w),
+                    multi[w], hostile[w], u_support[w], dt, _pw(drift, w),
+                    _pw(engagement_gain, w), _pw(rally_effect, w), _pw(dictation_effect, w),
+                    _pw(support_noise, w),
+                )
+
+    if first <= _BACKLASH <= last:
+        with nogil:
+            for w in range(n):
+                wk = w if backing_world else 0
+                share[w] = _reform_share(o_clout, o_reform, w, &tmp[0])
+                backing[w] = _visible_backing(f_active, reform_backing, w, wk)
+                ex1[w] = _backlash_hazard_exponent(
+                    share[w], backing[w], _pw(threat_elasticity, w), _pw(backing_elasticity, w)
+                )
+        np.exp(ex1_arr, out=ex1_arr)
+        with nogil:
+            for w in range(n):
+                lam = _backlash_hazard(_pw(hazard, w), ex1[w])
+                ex2[w] = -lam * dt
+        np.exp(ex2_arr, out=ex2_arr)
+        with nogil:
+            for w in range(n):
+                hit[w] = _backlash_hit(u_backlash[w], ex2[w])
+                backlash_events[w] += hit[w]
+                if hit[w]:
+                    for a in range(n_a):
+                        if o_reform[w, a] and mobile[a]:
+                            o_clout[w, a] = o_clout[w, a] * (1 - _pw(severity, w))
+                if has_reform:
+                    j = i_reform
+                    old = level[w, j]
+                    new = _backlash_reform_level(old, hit[w], _pw(severity, w), span[j], low[j],
+                                                 high[j])
+                    transient[w, j] = transient[w, j] + (new - old)
+                    level[w, j] = new
+
+    if first <= _VETTING_AND_DISILLUSION <= last:
+        # ex1: the vetting state's exp(-rate·dt), ex2: the disillusion's; up_v, up_d their rises
+        up_v_arr = np.empty(n)
+        up_d_arr = np.empty(n)
+        up_v = up_v_arr
+        up_d = up_d_arr
+        with nogil:
+            for w in range(n):
+                up_v[w] = _vetting_up(_pw(vetting_threat_rate, w), share[w], share0[w])
+                ex1[w] = _keep_exponent(up_v[w], _pw(vetting_decay, w), dt)
+                up_d[w] = _pw(disillusion_rate, w) * (
+                    _reform_blocked(level[w, i_reform], reform0[w], span[i_reform])
+                    if has_reform0 else 0.0
+                )
+                ex2[w] = _keep_exponent(up_d[w], _pw(disillusion_decay, w), dt)
+        np.exp(ex1_arr, out=ex1_arr)
+        np.exp(ex2_arr, out=ex2_arr)
+        with nogil:
+            for w in range(n):
+                vetting[w] = _vetting_update(vetting[w], up_v[w], _pw(vetting_decay, w),
+                                             _pw(vetting_base, w), ex1[w], hit[w],
+                                             _pw(vetting_jump, w))
+                disillusion[w] = _disillusion_update(disillusion[w], up_d[w],
+                                                     _pw(disillusion_decay, w), ex2[w], hit[w],
+                                                     _pw(disillusion_jump, w))
+
+    if first <= _CLOUT_DRIFT <= last:
+        with nogil:
+            for w in range(n):
+                wb = w if base_world else 0
+                up = support[w] / _pw(public_support0, w)
+                down = (1 - support[w]) / (1 - _pw(public_support0, w))
+                for a in range(n_a):
+                    if mobile[a]:
+                        o_clout[w, a] = _clout_drift(o_clout[w, a], reform_camp[a], o_base[wb, a],
+                                                     up, down, _pw(clout_rate, w))
+
+    if first <= _INTERNAL_ELECTIONS <= last:
+        with nogil:
+            for j in range(n_e):
+                a = e_actor[j]
+                for w in range(n):
+                    wb = w if base_world else 0
+                    we = w if vet_world else 0
+                    v = _election_vote_share(support[w], vetting[w], e_vetting[we, e_column[j]],
+                                             disillusion[w], _pw(turnout_sensitivity, w))
+                    o_control[w, e_holder[j]] = v > 0.5
+                    o_reform[w, a] = v > 0.5
+                    o_clout[w, a] = o_base[wb, a] * (
+                        1 + _pw(election_bonus, w) * 2 * fabs(v - 0.5)
+                    )
+
+
+# ------------------------------------------------------------------ the closing module's functions
+cdef inline Py_ssize_t _worlds(tuple xs):
+    """The number of worlds of arguments of length 1 or ``n``."""
+    cdef Py_ssize_t n = 1
+    for x in xs:
+        if x.shape[0] != 1:
+            n = x.shape[0]
+    return n
+
+
+def reform_share(const double[:, :] clout, const unsigned char[:, :] reform):
+    """The reformists' share of clout of every world ``[n]`` (0 where no actor has clout)."""
+    cdef Py_ssize_t n = clout.shape[0], w
+    out_arr = np.empty(n)
+    tmp_arr = np.empty(max(clout.shape[1], 1))
+    cdef double[::1] out = out_arr, tmp = tmp_arr
+    with nogil:
+        for w in range(n):
+            out[w] = _reform_share(clout, reform, w, &tmp[0])
+    return out_arr
+
+
+def visible_backing(const unsigned char[:, :] active, const double[:, :] reform_backing):
+    """``V`` of every world ``[n]``; ``reform_backing`` has 1 or ``n`` rows."""
+    cdef Py_ssize_t n = active.shape[0], w
+    cdef bint per_world = reform_backing.shape[0] > 1
+    out_arr = np.empty(n)
+    cdef double[::1] out = out_arr
+    with nogil:
+        for w in range(n):
+            out[w] = _visible_backing(active, reform_backing, w, w if per_world else 0)
+    return out_arr
+
+
+def backlash_hazard(
+    const double[:] share, const double[:] backing, const double[:] hazard,
+    const double[:] threat_elasticity, const double[:] backing_elasticity,
+):
+    """``λ`` of every world ``[n]``."""
+    cdef Py_ssize_t n = _worlds((share, backing, hazard, threat_elasticity,
+                                 backing_elasticity)), w
+    out_arr = np.empty(n)
+    cdef double[::1] out = out_arr
+    with nogil:
+        for w in range(n):
+            out[w] = _backlash_hazard_exponent(_pw(share, w), _pw(backing, w),
+                                               _pw(threat_elasticity, w),
+                                               _pw(backing_elasticity, w))
+    np.exp(out_arr, out=out_arr)
+    with nogil:
+        for w in range(n):
+            out[w] = _backlash_hazard(_pw(hazard, w), out[w])
+    return out_arr
+
+
+def vetting_update(
+    const double[:] vetting, const double[:] share, const double[:] share0,
+    const unsigned char[:] hit, const double[:] base, const double[:] threat_rate,
+    const double[:] backlash_jump, const double[:] decay, double dt,
+):
+    """The vetting state of every world after one step ``[n]``."""
+    cdef Py_ssize_t n = _worlds((vetting, share, share0, hit, base, threat_rate, backlash_jump,
+                                 decay)), w
+    cdef bint hit_world = hit.shape[0] > 1
+    up_arr = np.empty(n)
+    out_arr = np.empty(n)
+    cdef double[::1] up = up_arr, out = out_arr
+    with nogil:
+        for w in range(n):
+            up[w] = _vetting_up(_pw(threat_rate, w), _pw(share, w), _pw(share0, w))
+            out[w] = _keep_exponent(up[w], _pw(decay, w), dt)
+    np.exp(out_arr, out=out_arr)
+    with nogil:
+        for w in range(n):
+            out[w] = _vetting_update(_pw(vetting, w), up[w], _pw(decay, w), _pw(base, w), out[w],
+                                     hit[w if hit_world else 0], _pw(backlash_jump, w))
+    return out_arr
+
+
+def disillusion_update(
+    const double[:] disillusion, const double[:] blocked, const unsigned char[:] hit,
+    const double[:] rate, const double[:] backlash_jump, const double[:] decay, double dt,
+):
+    """Disillusion of every world after one step ``[n]``."""
+    cdef Py_ssize_t n = _worlds((disillusion, blocked, hit, rate, backlash_jump, decay)), w
+    cdef bint hit_world = hit.shape[0] > 1
+    up_arr = np.empty(n)
+    out_arr = np.empty(n)
+    cdef double[::1] up = up_arr, out = out_arr
+    with nogil:
+        for w in range(n):
+            up[w] = _pw(rate, w) * _pw(blocked, w)
+            out[w] = _keep_exponent(up[w], _pw(decay, w), dt)
+    np.exp(out_arr, out=out_arr)
+    with nogil:
+        for w in range(n):
+            out[w] = _disillusion_update(_pw(disillusion, w), up[w], _pw(decay, w), out[w],
+                                         hit[w if hit_world else 0], _pw(backlash_jump, w))
+    return out_arr
+
+
+def reform_blocked(const double[:] level, const double[:] level0, double span):
+    """How far reform stands below its start, every world ``[n]``."""
+    cdef Py_ssize_t n = _worlds((level, level0)), w
+    out_arr = np.empty(n)
+    cdef double[::1] out = out_arr
+    with nogil:
+        for w in range(n):
+            out[w] = _reform_blocked(_pw(level, w), _pw(level0, w), span)
+    return out_arr
+
+
+def election_vote_share(
+    const double[:] support, const double[:] vetting, const double[:] election_vetting,
+    const double[:] disillusion, const double[:] turnout_sensitivity,
+):
+    """The reform share of the admitted vote, every world ``[n]``."""
+    cdef Py_ssize_t n = _worlds((support, vetting, election_vetting, disillusion,
+                                 turnout_sensitivity)), w
+    out_arr = np.empty(n)
+    cdef double[::1] out = out_arr
+    with nogil:
+        for w in range(n):
+            out[w] = _election_vote_share(_pw(support, w), _pw(vetting, w),
+                                          _pw(election_vetting, w), _pw(disillusion, w),
+                                          _pw(turnout_sensitivity, w))
+    return out_arr
+
+
+# ------------------------------------------------------------------ 4b. U.S. elections
+cdef inline double _election_verdict(
+    double reciprocated, double unreciprocated, double hostile, double swing
+) noexcept nogil:
+    """``clip(swing·(G − U − H), −1, 1)`` (engine.election_verdict)."""
+    return _clip(swing * (reciprocated - unreciprocated - hostile), -1.0, 1.0)
+
+
+cdef inline double _balance_clout(double balance, bint hawk, bint engager) noexcept nogil:
+    """An actor's clout multiplier at the balance ``β`` (engine.balance_clout)."""
+    return 1.0 + balance * <double>engager - balance * <double>hawk
+
+
+def election_verdict(
+    const double[:] reciprocated, const double[:] unreciprocated, const double[:] hostile,
+    const double[:] swing,
+):
+    """The voters' verdict of every world ``[n]``."""
+    cdef Py_ssize_t n = _worlds((reciprocated, unreciprocated, hostile, swing)), w
+    out_arr = np.empty(n)
+    cdef double[::1] out = out_arr
+    with nogil:
+        for w in range(n):
+            out[w] = _election_verdict(_pw(reciprocated, w), _pw(unreciprocated, w),
+                                       _pw(hostile, w), _pw(swing, w))
+    return out_arr
+
+
+def balance_clout(
+    const double[:] balance, const unsigned char[:] hawk, const unsigned char[:] engager
+):
+    """Clout multipliers ``[n, A]``."""
+    cdef Py_ssize_t n = balance.shape[0], n_a = hawk.shape[0], w, a
+    out_arr = np.empty((n, n_a))
+    cdef double[:, ::1] out = out_arr
+    with nogil:
+        for w in range(n):
+            for a in range(n_a):
+                out[w, a] = _balance_clout(balance[w], hawk[a], engager[a])
+    return out_arr
