@@ -1,0 +1,321 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Delays, implementation and the played levels (docs/model.md 2 "Delay", 1 and 3), per world.
+
+Compiled forms of :func:`detente.sim.engine.schedule_starts` (with :func:`~detente.sim.engine.
+schedule` and :func:`~detente.sim.engine.triangular_delay`), :func:`~detente.sim.engine.
+implement` and :func:`~detente.sim.engine.played_levels` (the posture): the same float64
+operations, in the same order, as the NumPy formulation they replaced. The products of a
+mask of steps with the steps' effects or gestures stay in NumPy between two calls here: they
+go to BLAS, whose summation order is not sequential (and differs with the number of rows),
+so a loop here would not give the same sums.
+
+Arrays with a leading axis of 1 (``*_rows``) are shared by all worlds; otherwise world ``w``
+reads row ``w`` (a per-world leaf of a stacked run, docs/model.md "Stacked states").
+"""
+
+from libc.math cimport rint, sqrt
+
+import numpy as np
+
+
+cdef inline double _triangular(double a, double c, double b, double u) noexcept nogil:
+    """Inverse CDF of the triangular distribution (low ``a``, mode ``c``, high ``b``) at ``u``."""
+    cdef double w = b - a, x
+    if not (w > 0):
+        return c
+    if u < (c - a) / w:
+        x = u * w * (c - a)
+        return a + sqrt(0.0 if x < 0 else x)
+    x = (1 - u) * w * (b - c)
+    return b - sqrt(0.0 if x < 0 else x)
+
+
+def triangular_delays(
+    const double[:, :] low_rows,
+    const double[:, :] mode_rows,
+    const double[:, :] high_rows,
+    const long[:] k,
+    const double[:] u,
+    const long[:] w,
+):
+    """Instrument ``k[m]``'s triangular delay at uniform ``u[m]`` in world ``w[m]``."""
+    cdef Py_ssize_t m, n = u.shape[0]
+    cdef bint l_world = low_rows.shape[0] > 1, m_world = mode_rows.shape[0] > 1
+    cdef bint h_world = high_rows.shape[0] > 1
+    out_arr = np.empty(n)
+    cdef double[::1] out = out_arr
+    with nogil:
+        for m in range(n):
+            out[m] = _triangular(low_rows[w[m] if l_world else 0, k[m]],
+                                 mode_rows[w[m] if m_world else 0, k[m]],
+                                 high_rows[w[m] if h_world else 0, k[m]], u[m])
+    return out_arr
+
+
+cdef void _schedule(
+    const unsigned char[:, :] approved, const double[:, :] u, long[:, :] start,
+    const double[:, :] low, const double[:, :] mode, const double[:, :] high, long t,
+) noexcept nogil:
+    cdef Py_ssize_t n = approved.shape[0], n_k = approved.shape[1], w, k, wl, wm, wh
+    cdef bint l_world = low.shape[0] > 1, m_world = mode.shape[0] > 1
+    cdef bint h_world = high.shape[0] > 1
+    for w in range(n):
+        wl = w if l_world else 0
+        wm = w if m_world else 0
+        wh = w if h_world else 0
+        for k in range(n_k):
+            if approved[w, k]:
+                start[w, k] = t + <long>rint(
+                    _triangular(low[wl, k], mode[wm, k], high[wh, k], u[w, k]))
+
+
+def schedule(
+    const unsigned char[:, :] approved,
+    const double[:, :] u,
+    long[:, :] start,
+    const double[:, :] low_rows,
+    const double[:, :] mode_rows,
+    const double[:, :] high_rows,
+    long t,
+):
+    """``start = t + rint(delay)`` in place where ``approved`` (one side)."""
+    with nogil:
+        _schedule(approved, u, start, low_rows, mode_rows, high_rows, t)
+
+
+def schedule_starts(
+    const unsigned char[:, :] approved_f,
+    const unsigned char[:, :] approved_o,
+    const unsigned char[:, :] forced,
+    const double[:, :] u_f,
+    const double[:, :] u_o,
+    long[:, :] f_start,
+    long[:, :] o_start,
+    unsigned char[:] f_offered,
+    const double[:, :] low_f,
+    const double[:, :] mode_f,
+    const double[:, :] high_f,
+    const double[:, :] low_o,
+    const double[:, :] mode_o,
+    const double[:, :] high_o,
+    const unsigned char[:, :] gest_pos_rows,
+    long t,
+):
+    """Both sides' start steps and the focal offer, in place.
+
+    ``forced`` has no rows when nothing is forced this step.
+    """
+    cdef Py_ssize_t n = approved_f.shape[0], n_k = approved_f.shape[1], w, k, wg
+    cdef bint g_world = gest_pos_rows.shape[0] > 1, has_forced = forced.shape[0] > 0
+    cdef unsigned char offer
+    with nogil:
+        _schedule(approved_f, u_f, f_start, low_f, mode_f, high_f, t)
+        for w in range(n):
+            wg = w if g_world else 0
+            offer = 0
+            for k in range(n_k):
+                if gest_pos_rows[wg, k] and (approved_f[w, k] or (has_forced and forced[w, k])):
+                    offer = 1
+                    break
+            if offer:
+                f_offered[w] = 1
+        _schedule(approved_o, u_o, o_start, low_o, mode_o, high_o, t)
+
+
+cdef void _start_due(
+    unsigned char[:, :] active, long[:, :] start, const unsigned char[:, :] withdrawn,
+    const unsigned char[:, :] forced, unsigned char[:, :] new, long[:, :] since, long t,
+    long never,
+) noexcept nogil:
+    cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k
+    cdef bint has_forced = forced.shape[0] > 0, has_since = since.shape[0] > 0
+    cdef unsigned char nw, dropped
+    for w in range(n):
+        for k in range(n_k):
+            dropped = withdrawn[w, k]
+            if dropped:
+                active[w, k] = 0
+            nw = (not active[w, k]) and start[w, k] <= t
+            if has_forced and forced[w, k]:
+                nw = 1
+            new[w, k] = nw
+            if nw:
+                active[w, k] = 1
+                if has_since:
+                    since[w, k] = t
+            if nw or dropped:
+                start[w, k] = never
+
+
+def start_due(
+    unsigned char[:, :] f_active,
+    unsigned char[:, :] o_active,
+    long[:, :] f_start,
+    long[:, :] o_start,
+    long[:, :] f_since,
+    const unsigned char[:, :] withdrawn_f,
+    const unsigned char[:, :] withdrawn_o,
+    const unsigned char[:, :] forced,
+    long t,
+    long never,
+):
+    """Withdrawn steps leave force; steps due (and forced ones) start; in place.
+
+    Returns the steps started, ``(new_f, new_o)`` (bool). ``forced`` has no rows when nothing
+    is forced this step.
+    """
+    new_f_arr = np.empty((f_active.shape[0], f_active.shape[1]), dtype=np.bool_)
+    new_o_arr = np.empty((o_active.shape[0], o_active.shape[1]), dtype=np.bool_)
+    cdef unsigned char[:, :] new_f = new_f_arr.view(np.uint8)
+    cdef unsigned char[:, :] new_o = new_o_arr.view(np.uint8)
+    cdef const unsigned char[:, :] none = np.zeros((0, 0), dtype=np.uint8)
+    cdef long[:, :] no_since = np.zeros((0, 0), dtype=np.int64)
+    with nogil:
+        _start_due(f_active, f_start, withdrawn_f, forced, new_f, f_since, t, never)
+        _start_due(o_active, o_start, withdrawn_o, none, new_o, no_since, t, never)
+    return new_f_arr, new_o_arr
+
+
+def moved_levels(
+    const double[:, :] level,
+    const double[:, :] first,
+    const double[:, :] second,
+    double sign,
+    const double[:, :] low_rows,
+    const double[:, :] high_rows,
+):
+    """``clip(level + first + second, low, high)`` (``-`` where ``sign < 0``), a new array.
+
+    ``second`` has no rows when there is only one move.
+    """
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, i, wl, wh
+    cdef bint l_world = low_rows.shape[0] > 1, h_world = high_rows.shape[0] > 1
+    cdef bint two = second.shape[0] > 0, minus = sign < 0
+    cdef double x
+    out_arr = np.empty((n, n_i))
+    cdef double[:, ::1] out = out_arr
+    with nogil:
+        for w in range(n):
+            wl = w if l_world else 0
+            wh = w if h_world else 0
+            for i in range(n_i):
+                if minus:
+                    x = level[w, i] - first[w, i]
+                else:
+                    x = level[w, i] + first[w, i]
+                if two:
+                    x = x + second[w, i]
+                if x < low_rows[wl, i]:
+                    x = low_rows[wl, i]
+                if x > high_rows[wh, i]:
+                    x = high_rows[wh, i]
+                out[w, i] = x
+    return out_arr
+
+
+cdef void _weights(
+    const unsigned char[:, :] active, const long[:, :] start, const double[:] aw, long never,
+    double[:, ::1] out,
+) noexcept nogil:
+    cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k
+    cdef bint a_world = aw.shape[0] > 1
+    cdef double a
+    for w in range(n):
+        a = aw[w] if a_world else aw[0]
+        for k in range(n_k):
+            # active + announce_weight * pending, pending = start < NEVER & ~active
+            if active[w, k]:
+                out[w, k] = 1.0 + a * 0.0
+            elif start[w, k] < never:
+                out[w, k] = 0.0 + a * 1.0
+            else:
+                out[w, k] = 0.0 + a * 0.0
+
+
+def posture_weights(
+    const unsigned char[:, :] f_active,
+    const long[:, :] f_start,
+    const unsigned char[:, :] o_active,
+    const long[:, :] o_start,
+    const double[:] announce_weight,
+    long never,
+):
+    """Each side's weight of its steps in the posture: 1 in force, ``announce_weight`` pending."""
+    w_f_arr = np.empty((f_active.shape[0], f_active.shape[1]))
+    w_o_arr = np.empty((o_active.shape[0], o_active.shape[1]))
+    cdef double[:, ::1] w_f = w_f_arr, w_o = w_o_arr
+    with nogil:
+        _weights(f_active, f_start, announce_weight, never, w_f)
+        _weights(o_active, o_start, announce_weight, never, w_o)
+    return w_f_arr, w_o_arr
+
+
+cdef inline double _share(double num, double den) noexcept nogil:
+    return num / den if den > 0 else 0.0
+
+
+cdef inline double _level(double nl, double conc, double host) noexcept nogil:
+    cdef double x = nl + (1 - nl) * conc - nl * host
+    if x < 0.0:
+        x = 0.0
+    if x > 1.0:
+        x = 1.0
+    return x
+
+
+def posture_levels(
+    const double[:] conc_sum,
+    const double[:] host_sum,
+    const double[:] sp,
+    const double[:] sn,
+    const double[:] neutral,
+):
+    """:func:`detente.sim.engine.posture`'s ``(level, conc, host)`` from the weighted sums."""
+    cdef Py_ssize_t n = conc_sum.shape[0], w
+    cdef bint p_world = sp.shape[0] > 1, n_world = sn.shape[0] > 1
+    cdef bint l_world = neutral.shape[0] > 1
+    level_arr, conc_arr, host_arr = np.empty(n), np.empty(n), np.empty(n)
+    cdef double[::1] level = level_arr, conc = conc_arr, host = host_arr
+    with nogil:
+        for w in range(n):
+            conc[w] = _share(conc_sum[w], sp[w if p_world else 0])
+            host[w] = _share(host_sum[w], sn[w if n_world else 0])
+            level[w] = _level(neutral[w if l_world else 0], conc[w], host[w])
+    return level_arr, conc_arr, host_arr
+
+
+def played_levels(
+    const double[:] conc_f,
+    const double[:] host_f,
+    const double[:] conc_o,
+    const double[:] host_o,
+    const double[:] sp_f,
+    const double[:] sn_f,
+    const double[:] sp_o,
+    const double[:] sn_o,
+    const double[:] neutral,
+    double[:] own_f,
+    double[:] own_o,
+):
+    """Both sides' played levels, written to their histories ``own_*`` (step columns).
+
+    Returns ``(played_f, played_o, hostile_f)``, the last the focal hostile share.
+    """
+    cdef Py_ssize_t n = conc_f.shape[0], w
+    cdef bint l_world = neutral.shape[0] > 1
+    cdef bint pf = sp_f.shape[0] > 1, nf = sn_f.shape[0] > 1
+    cdef bint po = sp_o.shape[0] > 1, no = sn_o.shape[0] > 1
+    cdef double nl, h
+    play_f_arr, play_o_arr, hostile_arr = np.empty(n), np.empty(n), np.empty(n)
+    cdef double[::1] play_f = play_f_arr, play_o = play_o_arr, hostile = hostile_arr
+    with nogil:
+        for w in range(n):
+            nl = neutral[w if l_world else 0]
+            h = _share(host_f[w], sn_f[w if nf else 0])
+            hostile[w] = h
+            play_f[w] = _level(nl, _share(conc_f[w], sp_f[w if pf else 0]), h)
+            play_o[w] = _level(nl, _share(conc_o[w], sp_o[w if po else 0]),
+                               _share(host_o[w], sn_o[w if no else 0]))
+            own_f[w] = play_f[w]
+            own_o[w] = play_o[w]
+    return play_f_arr, play_o_arr, hostile_arr
