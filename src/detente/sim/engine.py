@@ -1696,17 +1696,17 @@ def costs_and_reciprocity(
     """
     sy, p, pl, lay = ctx.system, ctx.system.params, ctx.plans, ctx.layout
     sf = sy.focal
-    g_f_new = _dot(new_f.astype(np.float64), pl.gp_f, lay)
-    g_o_new = _dot(new_o.astype(np.float64), pl.gp_o, lay)
-    recip = (g_o_new > 0) & st.f_offered & (st.first_reciprocation > sy.horizon)
-    st.first_reciprocation = np.where(recip, t + 1, st.first_reciprocation)
-    st.unreciprocated = np.maximum(0.0, st.unreciprocated + g_f_new - g_o_new)
     # the legislature's own acts cost the executive nothing; a trade for its support
     # cheapens the concessions that follow (4c)
-    paid = (new_f & ~st.f_by_leg) * congress.trade_discount(st.f_active & ~new_f, sf.discount,
-                                                            pl.f_gest_pos)
-    st.cost = ((1 - p.us_cost_decay) * st.cost + _dot(paid, sf.cost, lay)
-               + p.naivety_cost * st.unreciprocated)
+    discount = congress.trade_discount(st.f_active & ~new_f, sf.discount, pl.f_gest_pos)
+    w_f, w_o, paid = native_impl.started_weights(
+        new_f.view(np.uint8), new_o.view(np.uint8), st.f_by_leg.view(np.uint8), discount)
+    # the sums over steps go to BLAS; then recip = gesture_o > 0 & offered & not yet,
+    # U = max(0, U + gesture_f - gesture_o), C = (1 - decay) C + paid cost + naivety U
+    st.first_reciprocation, st.unreciprocated, st.cost = native_impl.book_costs(
+        _dot(w_f, pl.gp_f, lay), _dot(w_o, pl.gp_o, lay), _dot(paid, sf.cost, lay),
+        st.f_offered.view(np.uint8), st.first_reciprocation, st.unreciprocated, st.cost,
+        _vec(1 - p.us_cost_decay), _vec(p.naivety_cost), sy.horizon, t)
 
 
 def us_elections(
@@ -1725,8 +1725,8 @@ def us_elections(
         return
     p, pl, lay = ctx.system.params, ctx.plans, ctx.layout
     if t > 0:  # the first step sets the starting posture the scenario's Congress saw
-        fresh = (new_o & ~st.counted_this_term).astype(np.float64)
-        st.counted_this_term |= new_o
+        fresh = native_impl.fresh_this_term(new_o.view(np.uint8),
+                                            st.counted_this_term.view(np.uint8))
         st.reciprocated_since += _dot(fresh, pl.gp_o, lay)
         st.hostile_since += _dot(fresh, pl.gn_o, lay) + menace_hits
     if t not in ctx.focal_election_steps:
@@ -1786,9 +1786,9 @@ def record_metrics(
     """Every step metric of :data:`METRICS` at the end of the step, ``[n]`` each
     (docs/model.md, "Metrics")."""
     sy, n, r = ctx.system, ctx.layout.n, ctx.system.roles
-    level, o_clout, o_ctrl = st.level, st.o_clout, st.o_control
-    tot = o_clout.sum(axis=1)
-    share = (o_clout * st.o_reform).sum(axis=1) / np.where(tot > 0, tot, 1)
+    level, o_ctrl = st.level, st.o_control
+    # clout-weighted share of the reformist camp; NumPy's pairwise sums (float64 C order)
+    share = native_impl.reform_share(np.ascontiguousarray(st.o_clout), _u8(st.o_reform))
     return {
         "reform_share": share,
         "legislature_reform_majority": o_ctrl[:, sy.reported["legislature"]]

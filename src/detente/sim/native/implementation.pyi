@@ -84,3 +84,26 @@ def played_levels(
     own_f: NDArray[np.float64],
     own_o: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
+def started_weights(
+    new_f: NDArray[np.uint8],
+    new_o: NDArray[np.uint8],
+    f_by_leg: NDArray[np.uint8],
+    discount: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
+def book_costs(
+    gest_f: NDArray[np.float64],
+    gest_o: NDArray[np.float64],
+    paid_cost: NDArray[np.float64],
+    f_offered: NDArray[np.uint8],
+    first_reciprocation: NDArray[np.int64],
+    unreciprocated: NDArray[np.float64],
+    cost: NDArray[np.float64],
+    keep: NDArray[np.float64],
+    naivety: NDArray[np.float64],
+    horizon: int,
+    t: int,
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]: ...
+def fresh_this_term(
+    new_o: NDArray[np.uint8], counted: NDArray[np.uint8]
+) -> NDArray[np.float64]: ...
+def reform_share(clout: NDArray[np.float64], reform: NDArray[np.uint8]) -> NDArray[np.float64]: ...

@@ -319,3 +319,128 @@ def played_levels(
             own_f[w] = play_f[w]
             own_o[w] = play_o[w]
     return play_f_arr, play_o_arr, hostile_arr
+
+
+def started_weights(
+    const unsigned char[:, :] new_f,
+    const unsigned char[:, :] new_o,
+    const unsigned char[:, :] f_by_leg,
+    const double[:, :] discount,
+):
+    """The steps started as weights of the cost and gesture sums (section 5, 4c).
+
+    Returns ``(new_f, new_o)`` as 0/1 floats and ``paid``: the executive's own steps started
+    (not the legislature's acts) times their cost multiplier ``discount``.
+    """
+    cdef Py_ssize_t n = new_f.shape[0], n_f = new_f.shape[1], n_o = new_o.shape[1], w, k
+    nf_arr, no_arr, paid_arr = np.empty((n, n_f)), np.empty((n, n_o)), np.empty((n, n_f))
+    cdef double[:, ::1] nf = nf_arr, no = no_arr, paid = paid_arr
+    cdef double own
+    with nogil:
+        for w in range(n):
+            for k in range(n_f):
+                nf[w, k] = 1.0 if new_f[w, k] else 0.0
+                own = 1.0 if (new_f[w, k] and not f_by_leg[w, k]) else 0.0
+                paid[w, k] = own * discount[w, k]
+            for k in range(n_o):
+                no[w, k] = 1.0 if new_o[w, k] else 0.0
+    return nf_arr, no_arr, paid_arr
+
+
+def book_costs(
+    const double[:] gest_f,
+    const double[:] gest_o,
+    const double[:] paid_cost,
+    const unsigned char[:] f_offered,
+    const long[:] first_reciprocation,
+    const double[:] unreciprocated,
+    const double[:] cost,
+    const double[:] keep,
+    const double[:] naivety,
+    long horizon,
+    long t,
+):
+    """The time to reciprocation, unreciprocated concessions ``U`` and the cost ``C``.
+
+    ``gest_*`` are the conciliatory gestures started, ``paid_cost`` the cost of the steps
+    paid for, ``keep`` is ``1 - us_cost_decay``. Returns the new ``(first_reciprocation,
+    unreciprocated, cost)``.
+    """
+    cdef Py_ssize_t n = gest_f.shape[0], w
+    cdef bint k_world = keep.shape[0] > 1, v_world = naivety.shape[0] > 1
+    cdef double u
+    first_arr = np.empty(n, dtype=np.int64)
+    u_arr, c_arr = np.empty(n), np.empty(n)
+    cdef long[::1] first = first_arr
+    cdef double[::1] u_new = u_arr, c_new = c_arr
+    with nogil:
+        for w in range(n):
+            if gest_o[w] > 0 and f_offered[w] and first_reciprocation[w] > horizon:
+                first[w] = t + 1
+            else:
+                first[w] = first_reciprocation[w]
+            u = unreciprocated[w] + gest_f[w] - gest_o[w]
+            if not (u > 0.0 or u != u):
+                u = 0.0
+            u_new[w] = u
+            c_new[w] = (keep[w if k_world else 0] * cost[w] + paid_cost[w]
+                        + naivety[w if v_world else 0] * u)
+    return first_arr, u_arr, c_arr
+
+
+def fresh_this_term(const unsigned char[:, :] new_o, unsigned char[:, :] counted):
+    """Iran's steps started and not yet counted this term (0/1 floats); marks them counted."""
+    cdef Py_ssize_t n = new_o.shape[0], n_o = new_o.shape[1], w, k
+    fresh_arr = np.empty((n, n_o))
+    cdef double[:, ::1] fresh = fresh_arr
+    with nogil:
+        for w in range(n):
+            for k in range(n_o):
+                fresh[w, k] = 1.0 if (new_o[w, k] and not counted[w, k]) else 0.0
+                if new_o[w, k]:
+                    counted[w, k] = 1
+    return fresh_arr
+
+
+cdef inline double _row_sum(const double* a, Py_ssize_t n) noexcept nogil:
+    """NumPy's sum of ``n`` contiguous float64 (pairwise: sequential below 8 elements, else 8
+    accumulators combined as a tree, in blocks of at most 128)."""
+    cdef double r[8]
+    cdef double res = 0.0
+    cdef Py_ssize_t i, j, half
+    if n > 128:  # NumPy's blocks: halves cut at a multiple of 8
+        half = n // 2
+        half -= half % 8
+        return _row_sum(a, half) + _row_sum(a + half, n - half)
+    if n < 8:
+        for i in range(n):
+            res += a[i]
+        return res
+    for j in range(8):
+        r[j] = a[j]
+    i = 8
+    while i < n - n % 8:
+        for j in range(8):
+            r[j] += a[i + j]
+        i += 8
+    res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    while i < n:
+        res += a[i]
+        i += 1
+    return res
+
+
+def reform_share(const double[:, ::1] clout, const unsigned char[:, :] reform):
+    """The reformists' share of the internal side's clout per world (0 without clout)."""
+    cdef Py_ssize_t n = clout.shape[0], n_a = clout.shape[1], w, a
+    out_arr = np.empty(n)
+    cdef double[::1] out = out_arr
+    cdef double[::1] row = np.empty(n_a)
+    cdef double tot
+    with nogil:
+        for w in range(n):
+            for a in range(n_a):
+                row[a] = clout[w, a] * (1.0 if reform[w, a] else 0.0)
+            tot = _row_sum(&clout[w, 0], n_a)
+            out[w] = _row_sum(&row[0], n_a) / (tot if tot > 0 else 1.0)
+    return out_arr
