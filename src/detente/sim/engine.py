@@ -1725,8 +1725,8 @@ def us_elections(
         return
     p, pl, lay = ctx.system.params, ctx.plans, ctx.layout
     if t > 0:  # the first step sets the starting posture the scenario's Congress saw
-        fresh = native_impl.fresh_this_term(new_o.view(np.uint8),
-                                            st.counted_this_term.view(np.uint8))
+        fresh = (new_o & ~st.counted_this_term).astype(np.float64)  # NumPy's SIMD is faster
+        st.counted_this_term |= new_o
         st.reciprocated_since += _dot(fresh, pl.gp_o, lay)
         st.hostile_since += _dot(fresh, pl.gn_o, lay) + menace_hits
     if t not in ctx.focal_election_steps:

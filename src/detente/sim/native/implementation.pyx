@@ -123,39 +123,44 @@ def schedule_starts(
 
 
 cdef void _start_due(
-    unsigned char[:, :] active, long[:, :] start, const unsigned char[:, :] withdrawn,
-    const unsigned char[:, :] forced, unsigned char[:, :] new, long[:, :] since, long t,
+    unsigned char* active, long* start, const unsigned char* withdrawn,
+    const unsigned char* forced, unsigned char* new, long* since, Py_ssize_t size, long t,
     long never,
 ) noexcept nogil:
-    cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k
-    cdef bint has_forced = forced.shape[0] > 0, has_since = since.shape[0] > 0
-    cdef unsigned char nw, dropped
-    for w in range(n):
-        for k in range(n_k):
-            dropped = withdrawn[w, k]
-            if dropped:
-                active[w, k] = 0
-            nw = (not active[w, k]) and start[w, k] <= t
-            if has_forced and forced[w, k]:
-                nw = 1
-            new[w, k] = nw
-            if nw:
-                active[w, k] = 1
-                if has_since:
-                    since[w, k] = t
-            if nw or dropped:
-                start[w, k] = never
+    # over the flat [n * K] arrays; bools are 0 or 1, so & and | are the logical ops; most
+    # steps neither leave nor start, so they are passed over first
+    cdef Py_ssize_t j
+    cdef unsigned char nw, dropped, act, due
+    for j in range(size):
+        dropped = withdrawn[j]
+        act = active[j]
+        due = (act ^ 1) & (start[j] <= t)
+        if forced != NULL:
+            due = due | forced[j]
+        if (dropped | due) == 0:
+            new[j] = 0
+            continue
+        act = act & (dropped ^ 1)
+        nw = (act ^ 1) & (start[j] <= t)
+        if forced != NULL:
+            nw = nw | forced[j]
+        new[j] = nw
+        active[j] = act | nw
+        if nw and since != NULL:
+            since[j] = t
+        if nw | dropped:
+            start[j] = never
 
 
 def start_due(
-    unsigned char[:, :] f_active,
-    unsigned char[:, :] o_active,
-    long[:, :] f_start,
-    long[:, :] o_start,
-    long[:, :] f_since,
-    const unsigned char[:, :] withdrawn_f,
-    const unsigned char[:, :] withdrawn_o,
-    const unsigned char[:, :] forced,
+    unsigned char[:, ::1] f_active,
+    unsigned char[:, ::1] o_active,
+    long[:, ::1] f_start,
+    long[:, ::1] o_start,
+    long[:, ::1] f_since,
+    const unsigned char[:, ::1] withdrawn_f,
+    const unsigned char[:, ::1] withdrawn_o,
+    const unsigned char[:, ::1] forced,
     long t,
     long never,
 ):
@@ -164,22 +169,28 @@ def start_due(
     Returns the steps started, ``(new_f, new_o)`` (bool). ``forced`` has no rows when nothing
     is forced this step.
     """
-    new_f_arr = np.empty((f_active.shape[0], f_active.shape[1]), dtype=np.bool_)
-    new_o_arr = np.empty((o_active.shape[0], o_active.shape[1]), dtype=np.bool_)
-    cdef unsigned char[:, :] new_f = new_f_arr.view(np.uint8)
-    cdef unsigned char[:, :] new_o = new_o_arr.view(np.uint8)
-    cdef const unsigned char[:, :] none = np.zeros((0, 0), dtype=np.uint8)
-    cdef long[:, :] no_since = np.zeros((0, 0), dtype=np.int64)
+    cdef Py_ssize_t n = f_active.shape[0], n_f = f_active.shape[1], n_o = o_active.shape[1]
+    new_f_arr = np.empty((n, n_f), dtype=np.bool_)
+    new_o_arr = np.empty((n, n_o), dtype=np.bool_)
+    cdef unsigned char[:, ::1] new_f = new_f_arr.view(np.uint8)
+    cdef unsigned char[:, ::1] new_o = new_o_arr.view(np.uint8)
+    cdef const unsigned char* forced_f = &forced[0, 0] if forced.shape[0] > 0 else NULL
+    if n == 0:
+        return new_f_arr, new_o_arr
     with nogil:
-        _start_due(f_active, f_start, withdrawn_f, forced, new_f, f_since, t, never)
-        _start_due(o_active, o_start, withdrawn_o, none, new_o, no_since, t, never)
+        if n_f:
+            _start_due(&f_active[0, 0], &f_start[0, 0], &withdrawn_f[0, 0], forced_f,
+                       &new_f[0, 0], &f_since[0, 0], n * n_f, t, never)
+        if n_o:
+            _start_due(&o_active[0, 0], &o_start[0, 0], &withdrawn_o[0, 0], NULL,
+                       &new_o[0, 0], NULL, n * n_o, t, never)
     return new_f_arr, new_o_arr
 
 
 def moved_levels(
-    const double[:, :] level,
-    const double[:, :] first,
-    const double[:, :] second,
+    const double[:, ::1] level,
+    const double[:, ::1] first,
+    const double[:, ::1] second,
     double sign,
     const double[:, :] low_rows,
     const double[:, :] high_rows,
@@ -214,29 +225,27 @@ def moved_levels(
 
 
 cdef void _weights(
-    const unsigned char[:, :] active, const long[:, :] start, const double[:] aw, long never,
-    double[:, ::1] out,
+    const unsigned char[:, ::1] active, const long[:, ::1] start, const double[:] aw,
+    long never, double[:, ::1] out,
 ) noexcept nogil:
+    # active + announce_weight * pending, pending = start < NEVER & ~active (as NumPy, in
+    # float64: the weight is 1, announce_weight or 0)
     cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k
     cdef bint a_world = aw.shape[0] > 1
     cdef double a
+    cdef unsigned char act
     for w in range(n):
         a = aw[w] if a_world else aw[0]
         for k in range(n_k):
-            # active + announce_weight * pending, pending = start < NEVER & ~active
-            if active[w, k]:
-                out[w, k] = 1.0 + a * 0.0
-            elif start[w, k] < never:
-                out[w, k] = 0.0 + a * 1.0
-            else:
-                out[w, k] = 0.0 + a * 0.0
+            act = active[w, k]
+            out[w, k] = <double>act + a * <double>((start[w, k] < never) & (act ^ 1))
 
 
 def posture_weights(
-    const unsigned char[:, :] f_active,
-    const long[:, :] f_start,
-    const unsigned char[:, :] o_active,
-    const long[:, :] o_start,
+    const unsigned char[:, ::1] f_active,
+    const long[:, ::1] f_start,
+    const unsigned char[:, ::1] o_active,
+    const long[:, ::1] o_start,
     const double[:] announce_weight,
     long never,
 ):
@@ -322,10 +331,10 @@ def played_levels(
 
 
 def started_weights(
-    const unsigned char[:, :] new_f,
-    const unsigned char[:, :] new_o,
-    const unsigned char[:, :] f_by_leg,
-    const double[:, :] discount,
+    const unsigned char[:, ::1] new_f,
+    const unsigned char[:, ::1] new_o,
+    const unsigned char[:, ::1] f_by_leg,
+    const double[:, ::1] discount,
 ):
     """The steps started as weights of the cost and gesture sums (section 5, 4c).
 
@@ -335,15 +344,13 @@ def started_weights(
     cdef Py_ssize_t n = new_f.shape[0], n_f = new_f.shape[1], n_o = new_o.shape[1], w, k
     nf_arr, no_arr, paid_arr = np.empty((n, n_f)), np.empty((n, n_o)), np.empty((n, n_f))
     cdef double[:, ::1] nf = nf_arr, no = no_arr, paid = paid_arr
-    cdef double own
     with nogil:
         for w in range(n):
             for k in range(n_f):
-                nf[w, k] = 1.0 if new_f[w, k] else 0.0
-                own = 1.0 if (new_f[w, k] and not f_by_leg[w, k]) else 0.0
-                paid[w, k] = own * discount[w, k]
+                nf[w, k] = <double>new_f[w, k]
+                paid[w, k] = <double>(new_f[w, k] & (f_by_leg[w, k] ^ 1)) * discount[w, k]
             for k in range(n_o):
-                no[w, k] = 1.0 if new_o[w, k] else 0.0
+                no[w, k] = <double>new_o[w, k]
     return nf_arr, no_arr, paid_arr
 
 
@@ -386,20 +393,6 @@ def book_costs(
             c_new[w] = (keep[w if k_world else 0] * cost[w] + paid_cost[w]
                         + naivety[w if v_world else 0] * u)
     return first_arr, u_arr, c_arr
-
-
-def fresh_this_term(const unsigned char[:, :] new_o, unsigned char[:, :] counted):
-    """Iran's steps started and not yet counted this term (0/1 floats); marks them counted."""
-    cdef Py_ssize_t n = new_o.shape[0], n_o = new_o.shape[1], w, k
-    fresh_arr = np.empty((n, n_o))
-    cdef double[:, ::1] fresh = fresh_arr
-    with nogil:
-        for w in range(n):
-            for k in range(n_o):
-                fresh[w, k] = 1.0 if (new_o[w, k] and not counted[w, k]) else 0.0
-                if new_o[w, k]:
-                    counted[w, k] = 1
-    return fresh_arr
 
 
 cdef inline double _row_sum(const double* a, Py_ssize_t n) noexcept nogil:

@@ -20,10 +20,6 @@ cdef inline double _unit(double x) noexcept nogil:
     return x
 
 
-cdef inline double _at(const double[:] x, Py_ssize_t w) noexcept nogil:
-    return x[w] if x.shape[0] > 1 else x[0]
-
-
 cdef inline double _learn(
     double lb, double q, double sm_own, double benign, double hostile, double two_var,
     double rate, double forgetting, double prior,
@@ -75,22 +71,30 @@ def perceive_and_learn(
     """
     cdef Py_ssize_t n = played_f.shape[0], w
     cdef double q_f, q_o, a, k
+    # per-world parameters: [w] when the parameter has one value per world, else [0]
+    cdef Py_ssize_t bf = bias_f.shape[0] > 1, nf = noise_f.shape[0] > 1
+    cdef Py_ssize_t bo = bias_o.shape[0] > 1, no = noise_o.shape[0] > 1
+    cdef Py_ssize_t be = benign.shape[0] > 1, ho = hostile.shape[0] > 1
+    cdef Py_ssize_t vf = two_var_f.shape[0] > 1, vo = two_var_o.shape[0] > 1
+    cdef Py_ssize_t ra = rate.shape[0] > 1, fo = forgetting.shape[0] > 1
+    cdef Py_ssize_t pf = prior_f.shape[0] > 1, po = prior_o.shape[0] > 1
+    cdef Py_ssize_t me = memory.shape[0] > 1, ke = keep.shape[0] > 1
     own_f_arr, own_o_arr, seen_o_arr = np.empty(n), np.empty(n), np.empty(n)
     cdef double[::1] own_f = own_f_arr, own_o = own_o_arr, seen_o = seen_o_arr
     with nogil:
         for w in range(n):
-            q_f = _unit(played_o[w] + _at(bias_f, w) + _at(noise_f, w) * eps_f[w])
-            q_o = _unit(played_f[w] + _at(bias_o, w) + _at(noise_o, w) * eps_o[w])
+            q_f = _unit(played_o[w] + bias_f[w * bf] + noise_f[w * nf] * eps_f[w])
+            q_o = _unit(played_f[w] + bias_o[w * bo] + noise_o[w * no] * eps_o[w])
             perceived_f[w] = q_f
             perceived_o[w] = q_o
-            log_odds_f[w] = _learn(log_odds_f[w], q_f, smooth_own_f[w], _at(benign, w),
-                                   _at(hostile, w), _at(two_var_f, w), _at(rate, w),
-                                   _at(forgetting, w), _at(prior_f, w))
-            log_odds_o[w] = _learn(log_odds_o[w], q_o, smooth_own_o[w], _at(benign, w),
-                                   _at(hostile, w), _at(two_var_o, w), _at(rate, w),
-                                   _at(forgetting, w), _at(prior_o, w))
-            a = _at(memory, w)
-            k = _at(keep, w)
+            log_odds_f[w] = _learn(log_odds_f[w], q_f, smooth_own_f[w], benign[w * be],
+                                   hostile[w * ho], two_var_f[w * vf], rate[w * ra],
+                                   forgetting[w * fo], prior_f[w * pf])
+            log_odds_o[w] = _learn(log_odds_o[w], q_o, smooth_own_o[w], benign[w * be],
+                                   hostile[w * ho], two_var_o[w * vo], rate[w * ra],
+                                   forgetting[w * fo], prior_o[w * po])
+            a = memory[w * me]
+            k = keep[w * ke]
             own_f[w] = k * smooth_own_f[w] + a * played_f[w]
             own_o[w] = k * smooth_own_o[w] + a * played_o[w]
             seen_o[w] = k * smooth_perceived_o[w] + a * q_o
