@@ -208,8 +208,8 @@ def _vec(x: Any) -> FloatArray:
 
 
 def _u8(x: BoolArray | None) -> NDArray[np.uint8]:
-    """A bool mask as the kernels read it; ``None`` (no mask this step) as an empty one."""
-    return _NO_MASK if x is None else x.view(np.uint8)
+    """A bool mask as the kernels read it (C order); ``None`` (no mask this step): empty."""
+    return _NO_MASK if x is None else np.ascontiguousarray(x).view(np.uint8)
 
 
 _NO_MASK = np.zeros((0, 0), dtype=np.uint8)
@@ -1700,7 +1700,7 @@ def costs_and_reciprocity(
     # cheapens the concessions that follow (4c)
     discount = congress.trade_discount(st.f_active & ~new_f, sf.discount, pl.f_gest_pos)
     w_f, w_o, paid = native_impl.started_weights(
-        new_f.view(np.uint8), new_o.view(np.uint8), st.f_by_leg.view(np.uint8), discount)
+        _u8(new_f), _u8(new_o), _u8(st.f_by_leg), np.ascontiguousarray(discount))
     # the sums over steps go to BLAS; then recip = gesture_o > 0 & offered & not yet,
     # U = max(0, U + gesture_f - gesture_o), C = (1 - decay) C + paid cost + naivety U
     st.first_reciprocation, st.unreciprocated, st.cost = native_impl.book_costs(
@@ -1725,7 +1725,7 @@ def us_elections(
         return
     p, pl, lay = ctx.system.params, ctx.plans, ctx.layout
     if t > 0:  # the first step sets the starting posture the scenario's Congress saw
-        fresh = (new_o & ~st.counted_this_term).astype(np.float64)  # NumPy's SIMD is faster
+        fresh = (new_o & ~st.counted_this_term).astype(np.float64)
         st.counted_this_term |= new_o
         st.reciprocated_since += _dot(fresh, pl.gp_o, lay)
         st.hostile_since += _dot(fresh, pl.gn_o, lay) + menace_hits
