@@ -1,13 +1,14 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Delays, implementation and the played levels (docs/model.md 2 "Delay", 1 and 3), per world.
+"""Delays, implementation, the played levels and the outcomes' books, world by world.
 
-Compiled forms of :func:`detente.sim.engine.schedule_starts` (with :func:`~detente.sim.engine.
-schedule` and :func:`~detente.sim.engine.triangular_delay`), :func:`~detente.sim.engine.
-implement` and :func:`~detente.sim.engine.played_levels` (the posture): the same float64
-operations, in the same order, as the NumPy formulation they replaced. The products of a
-mask of steps with the steps' effects or gestures stay in NumPy between two calls here: they
-go to BLAS, whose summation order is not sequential (and differs with the number of rows),
-so a loop here would not give the same sums.
+Compiled forms of these functions of :mod:`detente.sim.engine` (docs/model.md 2 "Delay",
+3, 1, 5 and 4c): ``schedule_starts`` (with ``schedule`` and ``triangular_delay``),
+``implement``, ``played_levels`` (the posture, ``posture``), ``costs_and_reciprocity`` and the
+reform share of ``record_metrics``: the same float64 operations, in the same order, as the
+NumPy formulation they replaced. The products of a mask of steps with the steps' effects,
+gestures or costs stay in NumPy between two calls here: they go to BLAS, whose summation order
+is not sequential (and differs with the number of rows), so a loop here would not give the
+same sums.
 
 Arrays with a leading axis of 1 (``*_rows``) are shared by all worlds; otherwise world ``w``
 reads row ``w`` (a per-world leaf of a stacked run, docs/model.md "Stacked states").
