@@ -74,6 +74,8 @@ from detente.sim.native import congress as native_congress
 from detente.sim.native import consent as native_consent
 from detente.sim.native import domestic as native_domestic
 from detente.sim.native import environment as native_env
+from detente.sim.native import implementation as native_impl
+from detente.sim.native import perception as native_perception
 from detente.sim.native import votes as native_votes
 from detente.sim.rng import StackedRNG, WorldRNG, name_key
 from detente.sim.strategies import Strategy, View
@@ -194,14 +196,18 @@ def _dot(a: Any, b: Any, lay: Layout | None, nd: int = 1) -> Any:
     return out
 
 
-def _leaf1(x: Any) -> Any:
-    """A number or one value per world as a float64 array ``[1]`` or ``[n]`` (kernels' form)."""
+def _vec(x: Any) -> FloatArray:
+    """A parameter shared (a number) or per world (``[n]``) as a float64 vector of 1 or n."""
     return np.atleast_1d(np.asarray(x, dtype=np.float64))
 
 
-def _u8(x: BoolArray) -> Any:
-    """A bool array as the ``uint8`` view the compiled kernels read."""
-    return x.view(np.uint8)
+def _u8(x: BoolArray | None) -> NDArray[np.uint8]:
+    """A bool mask as the kernels read it (C order); ``None`` (no mask this step): empty."""
+    return _NO_MASK if x is None else np.ascontiguousarray(x).view(np.uint8)
+
+
+_NO_MASK = np.zeros((0, 0), dtype=np.uint8)
+_NO_LEVELS = np.zeros((0, 0))
 
 
 def _ratio(num: Any, den: Any) -> Any:
@@ -225,7 +231,7 @@ def ladder(side: Side, level: FloatArray, neutral: Any) -> BoolArray:
     ``(neutral - l) / neutral``.
     """
     return native_congress.ladder_rows(
-        np.asarray(level, dtype=np.float64), _leaf1(neutral), _rows(side.conc_rank, 1),
+        np.asarray(level, dtype=np.float64), _vec(neutral), _rows(side.conc_rank, 1),
         _rows(side.host_rank, 1))
 
 
@@ -250,11 +256,12 @@ def _posture(
     lay: Layout | None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """:func:`posture` from the positive and negative gestures and their sums (per state)."""
+    # a pending step is never in force: its weight is announce_weight (the products go to
+    # BLAS, so they stay here; native_impl.posture_levels does the rest)
     w = active.astype(np.float64) + _col(p.announce_weight) * pending.astype(np.float64)
-    conc = _ratio(_dot(w, gp, lay), sp)
-    host = _ratio(_dot(w, gn, lay), sn)
-    nl = p.neutral_level
-    return _clip(nl + (1 - nl) * conc - nl * host, 0.0, 1.0), conc, host
+    level, conc, host = native_impl.posture_levels(
+        _dot(w, gp, lay), _dot(w, gn, lay), _vec(sp), _vec(sn), _vec(p.neutral_level))
+    return level, conc, host
 
 
 @dataclass(frozen=True)
@@ -967,9 +974,9 @@ def focal_proposals(
         # put to ratification), held off (withdrawn, or cancelled while pending)
         held = scr.held[t]
         forced = scr.force_on[t][None, :] & ~f_active
-    tolerance = _leaf1(p.us_cost_tolerance)
+    tolerance = _vec(p.us_cost_tolerance)
     cand_f, drop_f, cancel_f = native_congress.proposals(
-        np.asarray(level_f, dtype=np.float64), _leaf1(p.neutral_level),
+        np.asarray(level_f, dtype=np.float64), _vec(p.neutral_level),
         _rows(sf.conc_rank, 1), _rows(sf.host_rank, 1), _u8(ctx.menu_f), _u8(f_active),
         _u8(pending_f), _u8(st.f_by_leg), _u8(sf.reversible), _u8(pl.f_gest_pos),
         _u8(requires_met(sf, f_active)),
@@ -979,7 +986,7 @@ def focal_proposals(
         _u8(ctx.menu_f & sf.by_executive), _rows(sf.gesture, 1),
         # past the cost tolerance: no new concession; the retreat
         bool(np.any(tolerance >= 0)), st.cost, tolerance, draws.congress[:, t, 1],
-        _leaf1(congress.retreat_chance(p.us_retreat_rate, sy.dt)), _rows(sf.cost, 1),
+        _vec(congress.retreat_chance(p.us_retreat_rate, sy.dt)), _rows(sf.cost, 1),
         st.f_since, held, st.f_start, NEVER,
     )
     return Proposals(cand_f, drop_f, cancel_f, forced, scripted)
@@ -1144,7 +1151,7 @@ def unitary_opponent(
         0.0, 1.0,
     )
     return native_congress.opponent_steps(
-        np.asarray(lev_o, dtype=np.float64), _leaf1(ctx.system.params.neutral_level),
+        np.asarray(lev_o, dtype=np.float64), _vec(ctx.system.params.neutral_level),
         _rows(so.conc_rank, 1), _rows(so.host_rank, 1), _u8(o_active), _u8(pending_o),
         _u8(so.reversible), _u8(requires_met(so, o_active)), st.o_start, NEVER)
 
@@ -1225,12 +1232,14 @@ def schedule_starts(
     Also notes in ``st.f_offered`` whether the focal side has offered a conciliatory step
     (the clock of the time to reciprocation, section 5).
     """
-    sy, f_gest_pos = ctx.system, ctx.plans.f_gest_pos
-    schedule(sy.focal, approved_f, draws.delay_f[:, t], st.f_start, t)
-    st.f_offered |= (approved_f & f_gest_pos[None, :]).any(axis=1)
-    if forced is not None:
-        st.f_offered |= (forced & f_gest_pos[None, :]).any(axis=1)
-    schedule(sy.internal, approved_o, draws.delay_o[:, t], st.o_start, t)
+    sf, so = ctx.system.focal, ctx.system.internal
+    native_impl.schedule_starts(
+        _u8(approved_f), _u8(approved_o), _u8(forced), draws.delay_f[:, t],
+        draws.delay_o[:, t], st.f_start, st.o_start, st.f_offered.view(np.uint8),
+        _rows(sf.delay_low, 1), _rows(sf.delay_mode, 1), _rows(sf.delay_high, 1),
+        _rows(so.delay_low, 1), _rows(so.delay_mode, 1), _rows(so.delay_high, 1),
+        _u8(_rows(ctx.plans.f_gest_pos, 1)), t,
+    )
 
 
 # ------------------------------------------------------------------ 3. implementation
@@ -1248,28 +1257,21 @@ def implement(
         The steps started this step.
     """
     sy, lay = ctx.system, ctx.layout
-    sf, so, low, high = sy.focal, sy.internal, sy.low, sy.high
-    for active, dropped, side in ((st.f_active, withdrawn_f, sf), (st.o_active, withdrawn_o, so)):
+    sf, so = sy.focal, sy.internal
+    low, high = _rows(sy.low, 1), _rows(sy.high, 1)
+    # the products of the masks with the effects go to BLAS (their sums' order is its own),
+    # so they stay here between the kernel's calls
+    for dropped, side in ((withdrawn_f, sf), (withdrawn_o, so)):
         if dropped.any():
-            st.level = _clip(st.level - _dot(dropped.astype(np.float64), side.effects, lay, 2),
-                             low, high)
-            active &= ~dropped
-    f_new = ~st.f_active & (st.f_start <= t)
-    if forced is not None:
-        f_new |= forced
-    o_new = ~st.o_active & (st.o_start <= t)
-    st.f_active |= f_new
-    st.o_active |= o_new
-    st.f_since = np.where(f_new, t, st.f_since)
-    st.f_start = np.where(f_new | withdrawn_f, NEVER, st.f_start)
-    st.o_start = np.where(o_new | withdrawn_o, NEVER, st.o_start)
-    st.level = _clip(
-        st.level
-        + _dot(f_new.astype(np.float64), sf.effects, lay, 2)
-        + _dot(o_new.astype(np.float64), so.effects, lay, 2),
-        low,
-        high,
-    )
+            st.level = native_impl.moved_levels(
+                st.level, _dot(dropped.astype(np.float64), side.effects, lay, 2), _NO_LEVELS,
+                -1.0, low, high)
+    f_new, o_new = native_impl.start_due(
+        st.f_active.view(np.uint8), st.o_active.view(np.uint8), st.f_start, st.o_start,
+        st.f_since, _u8(withdrawn_f), _u8(withdrawn_o), _u8(forced), t, NEVER)
+    st.level = native_impl.moved_levels(
+        st.level, _dot(f_new.astype(np.float64), sf.effects, lay, 2),
+        _dot(o_new.astype(np.float64), so.effects, lay, 2), 1.0, low, high)
     return f_new, o_new
 
 
@@ -1284,13 +1286,14 @@ def played_levels(ctx: StepContext, st: WorldState, t: int) -> tuple[FloatArray,
     played_f, played_o : ndarray [n]
     """
     p, pl, lay = ctx.system.params, ctx.plans, ctx.layout
-    f_pending = (st.f_start < NEVER) & ~st.f_active
-    o_pending = (st.o_start < NEVER) & ~st.o_active
-    play_f, _, st.hostile_f = _posture(st.f_active, f_pending, p, pl.gp_f, pl.gn_f,
-                                       pl.gp_f_sum, pl.gn_f_sum, lay)
-    play_o, _, _ = _posture(st.o_active, o_pending, p, pl.gp_o, pl.gn_o, pl.gp_o_sum,
-                            pl.gn_o_sum, lay)
-    st.own_f[:, t], st.own_o[:, t] = play_f, play_o
+    # the posture (:func:`posture`) of both sides; the weighted sums go to BLAS
+    w_f, w_o = native_impl.posture_weights(
+        st.f_active.view(np.uint8), st.f_start, st.o_active.view(np.uint8), st.o_start,
+        _vec(p.announce_weight), NEVER)
+    play_f, play_o, st.hostile_f = native_impl.played_levels(
+        _dot(w_f, pl.gp_f, lay), _dot(w_f, pl.gn_f, lay), _dot(w_o, pl.gp_o, lay),
+        _dot(w_o, pl.gn_o, lay), _vec(pl.gp_f_sum), _vec(pl.gn_f_sum), _vec(pl.gp_o_sum),
+        _vec(pl.gn_o_sum), _vec(p.neutral_level), st.own_f[:, t], st.own_o[:, t])
     return play_f, play_o
 
 
@@ -1307,27 +1310,19 @@ def perceive_and_learn(
     own and perceived levels move at the memory rate.
     """
     p, pl = ctx.system.params, ctx.plans
-    q_f = _clip(played_o + p.perception_bias_us + p.perception_noise_us
-                * draws.perception_f[:, t], 0, 1)
-    q_o = _clip(
-        played_f + p.perception_bias_iran + p.perception_noise_iran * draws.perception_o[:, t],
-        0, 1
-    )
-    st.perceived_f[:, t], st.perceived_o[:, t] = q_f, q_o
-    # Bayesian type update: reciprocating type shows max(my smoothed level, benign level)
-    for lb, q, sm_own, noise, prior in (
-        (st.log_odds_f, q_f, st.smooth_own_f, p.perception_noise_us, pl.prior_f),
-        (st.log_odds_o, q_o, st.smooth_own_o, p.perception_noise_iran, pl.prior_o),
-    ):
-        mu_r = np.maximum(sm_own, p.type_benign_level)
-        var = p.type_noise**2 + noise**2
-        llr = ((q - p.type_hostile_level) ** 2 - (q - mu_r) ** 2) / (2 * var)
-        lb += p.belief_learning_rate * llr - p.belief_forgetting * (lb - prior)
-        _clip(lb, -8, 8, out=lb)
-    a = p.memory
-    st.smooth_own_f = (1 - a) * st.smooth_own_f + a * played_f
-    st.smooth_own_o = (1 - a) * st.smooth_own_o + a * played_o
-    st.smooth_perceived_o = (1 - a) * st.smooth_perceived_o + a * q_o
+    # q = clip(played + bias + noise * eps, 0, 1); mu_R = max(smoothed own level, benign);
+    # llr = ((q - mu_H)^2 - (q - mu_R)^2) / (2 var); lb += rate * llr - forgetting *
+    # (lb - prior), clipped to [-8, 8]; smoothed = (1 - a) * smoothed + a * new
+    var_f = p.type_noise**2 + p.perception_noise_us**2
+    var_o = p.type_noise**2 + p.perception_noise_iran**2
+    st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o = native_perception.perceive_and_learn(
+        played_f, played_o, draws.perception_f[:, t], draws.perception_o[:, t],
+        _vec(p.perception_bias_us), _vec(p.perception_noise_us), _vec(p.perception_bias_iran),
+        _vec(p.perception_noise_iran), _vec(p.type_benign_level), _vec(p.type_hostile_level),
+        _vec(2 * var_f), _vec(2 * var_o), _vec(p.belief_learning_rate),
+        _vec(p.belief_forgetting), _vec(pl.prior_f), _vec(pl.prior_o), _vec(p.memory),
+        _vec(1 - p.memory), st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o,
+        st.perceived_f[:, t], st.perceived_o[:, t], st.log_odds_f, st.log_odds_o)
 
 
 # ------------------------------------------------------------------ 4. domestic politics
@@ -1592,17 +1587,17 @@ def costs_and_reciprocity(
     """
     sy, p, pl, lay = ctx.system, ctx.system.params, ctx.plans, ctx.layout
     sf = sy.focal
-    g_f_new = _dot(new_f.astype(np.float64), pl.gp_f, lay)
-    g_o_new = _dot(new_o.astype(np.float64), pl.gp_o, lay)
-    recip = (g_o_new > 0) & st.f_offered & (st.first_reciprocation > sy.horizon)
-    st.first_reciprocation = np.where(recip, t + 1, st.first_reciprocation)
-    st.unreciprocated = np.maximum(0.0, st.unreciprocated + g_f_new - g_o_new)
     # the legislature's own acts cost the executive nothing; a trade for its support
     # cheapens the concessions that follow (4c)
-    paid = (new_f & ~st.f_by_leg) * congress.trade_discount(st.f_active & ~new_f, sf.discount,
-                                                            pl.f_gest_pos)
-    st.cost = ((1 - p.us_cost_decay) * st.cost + _dot(paid, sf.cost, lay)
-               + p.naivety_cost * st.unreciprocated)
+    discount = congress.trade_discount(st.f_active & ~new_f, sf.discount, pl.f_gest_pos)
+    w_f, w_o, paid = native_impl.started_weights(
+        _u8(new_f), _u8(new_o), _u8(st.f_by_leg), np.ascontiguousarray(discount))
+    # the sums over steps go to BLAS; then recip = gesture_o > 0 & offered & not yet,
+    # U = max(0, U + gesture_f - gesture_o), C = (1 - decay) C + paid cost + naivety U
+    st.first_reciprocation, st.unreciprocated, st.cost = native_impl.book_costs(
+        _dot(w_f, pl.gp_f, lay), _dot(w_o, pl.gp_o, lay), _dot(paid, sf.cost, lay),
+        st.f_offered.view(np.uint8), st.first_reciprocation, st.unreciprocated, st.cost,
+        _vec(1 - p.us_cost_decay), _vec(p.naivety_cost), sy.horizon, t)
 
 
 def us_elections(
@@ -1682,9 +1677,9 @@ def record_metrics(
     """Every step metric of :data:`METRICS` at the end of the step, ``[n]`` each
     (docs/model.md, "Metrics")."""
     sy, n, r = ctx.system, ctx.layout.n, ctx.system.roles
-    level, o_clout, o_ctrl = st.level, st.o_clout, st.o_control
-    tot = o_clout.sum(axis=1)
-    share = (o_clout * st.o_reform).sum(axis=1) / np.where(tot > 0, tot, 1)
+    level, o_ctrl = st.level, st.o_control
+    # clout-weighted share of the reformist camp; NumPy's pairwise sums (float64 C order)
+    share = native_impl.reform_share(np.ascontiguousarray(st.o_clout), _u8(st.o_reform))
     return {
         "reform_share": share,
         "legislature_reform_majority": o_ctrl[:, sy.reported["legislature"]]
@@ -1839,13 +1834,14 @@ def triangular_delay(
 
     ``w``: the worlds of the draws, where the delays are per world (the stacked engine).
     """
-    a, c, b = (_at(x, 1, w, k) for x in (side.delay_low, side.delay_mode, side.delay_high))
-    w = b - a
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cut = np.where(w > 0, (c - a) / np.where(w > 0, w, 1), 0.5)
-        lo = a + np.sqrt(np.clip(u * w * (c - a), 0, None))
-        hi = b - np.sqrt(np.clip((1 - u) * w * (b - c), 0, None))
-    return np.asarray(np.where(w > 0, np.where(u < cut, lo, hi), c))
+    # a + sqrt(u w (c - a)) below the mode's quantile (c - a) / w, b - sqrt((1 - u) w (b - c))
+    # above it, w = b - a; the mode where w = 0
+    k_, u_ = np.broadcast_arrays(np.asarray(k, dtype=np.int64), np.asarray(u, dtype=np.float64))
+    w_ = np.zeros(k_.shape, dtype=np.int64) if w is None else np.broadcast_to(w, k_.shape)
+    return np.asarray(native_impl.triangular_delays(
+        _rows(side.delay_low, 1), _rows(side.delay_mode, 1), _rows(side.delay_high, 1),
+        k_.ravel(), u_.ravel(), np.asarray(w_, dtype=np.int64).ravel(),
+    )).reshape(k_.shape)
 
 
 def schedule(side: Side, approved: BoolArray, u: FloatArray, start: IntArray, t: int) -> None:
@@ -1854,9 +1850,8 @@ def schedule(side: Side, approved: BoolArray, u: FloatArray, start: IntArray, t:
     Delays are drawn (from the pre-drawn uniforms ``u[n, K']``) only where a step was approved,
     which gives the same numbers as drawing them everywhere.
     """
-    w, k = np.nonzero(approved)
-    if w.size:
-        start[w, k] = t + np.rint(triangular_delay(side, k, u[w, k], w)).astype(np.int64)
+    native_impl.schedule(approved.view(np.uint8), u, start, _rows(side.delay_low, 1),
+                         _rows(side.delay_mode, 1), _rows(side.delay_high, 1), t)
 
 
 def voted(

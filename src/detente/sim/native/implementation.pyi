@@ -1,0 +1,106 @@
+import numpy as np
+from numpy.typing import NDArray
+
+def triangular_delays(
+    low_rows: NDArray[np.float64],
+    mode_rows: NDArray[np.float64],
+    high_rows: NDArray[np.float64],
+    k: NDArray[np.int64],
+    u: NDArray[np.float64],
+    w: NDArray[np.int64],
+) -> NDArray[np.float64]: ...
+def schedule(
+    approved: NDArray[np.uint8],
+    u: NDArray[np.float64],
+    start: NDArray[np.int64],
+    low_rows: NDArray[np.float64],
+    mode_rows: NDArray[np.float64],
+    high_rows: NDArray[np.float64],
+    t: int,
+) -> None: ...
+def schedule_starts(
+    approved_f: NDArray[np.uint8],
+    approved_o: NDArray[np.uint8],
+    forced: NDArray[np.uint8],
+    u_f: NDArray[np.float64],
+    u_o: NDArray[np.float64],
+    f_start: NDArray[np.int64],
+    o_start: NDArray[np.int64],
+    f_offered: NDArray[np.uint8],
+    low_f: NDArray[np.float64],
+    mode_f: NDArray[np.float64],
+    high_f: NDArray[np.float64],
+    low_o: NDArray[np.float64],
+    mode_o: NDArray[np.float64],
+    high_o: NDArray[np.float64],
+    gest_pos_rows: NDArray[np.uint8],
+    t: int,
+) -> None: ...
+def start_due(
+    f_active: NDArray[np.uint8],
+    o_active: NDArray[np.uint8],
+    f_start: NDArray[np.int64],
+    o_start: NDArray[np.int64],
+    f_since: NDArray[np.int64],
+    withdrawn_f: NDArray[np.uint8],
+    withdrawn_o: NDArray[np.uint8],
+    forced: NDArray[np.uint8],
+    t: int,
+    never: int,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]: ...
+def moved_levels(
+    level: NDArray[np.float64],
+    first: NDArray[np.float64],
+    second: NDArray[np.float64],
+    sign: float,
+    low_rows: NDArray[np.float64],
+    high_rows: NDArray[np.float64],
+) -> NDArray[np.float64]: ...
+def posture_weights(
+    f_active: NDArray[np.uint8],
+    f_start: NDArray[np.int64],
+    o_active: NDArray[np.uint8],
+    o_start: NDArray[np.int64],
+    announce_weight: NDArray[np.float64],
+    never: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def posture_levels(
+    conc_sum: NDArray[np.float64],
+    host_sum: NDArray[np.float64],
+    sp: NDArray[np.float64],
+    sn: NDArray[np.float64],
+    neutral: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
+def played_levels(
+    conc_f: NDArray[np.float64],
+    host_f: NDArray[np.float64],
+    conc_o: NDArray[np.float64],
+    host_o: NDArray[np.float64],
+    sp_f: NDArray[np.float64],
+    sn_f: NDArray[np.float64],
+    sp_o: NDArray[np.float64],
+    sn_o: NDArray[np.float64],
+    neutral: NDArray[np.float64],
+    own_f: NDArray[np.float64],
+    own_o: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
+def started_weights(
+    new_f: NDArray[np.uint8],
+    new_o: NDArray[np.uint8],
+    f_by_leg: NDArray[np.uint8],
+    discount: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
+def book_costs(
+    gest_f: NDArray[np.float64],
+    gest_o: NDArray[np.float64],
+    paid_cost: NDArray[np.float64],
+    f_offered: NDArray[np.uint8],
+    first_reciprocation: NDArray[np.int64],
+    unreciprocated: NDArray[np.float64],
+    cost: NDArray[np.float64],
+    keep: NDArray[np.float64],
+    naivety: NDArray[np.float64],
+    horizon: int,
+    t: int,
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]: ...
+def reform_share(clout: NDArray[np.float64], reform: NDArray[np.uint8]) -> NDArray[np.float64]: ...

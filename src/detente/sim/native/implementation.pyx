@@ -1,0 +1,440 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Delays, implementation, the played levels and the outcomes' books, world by world.
+
+Compiled forms of these functions of :mod:`detente.sim.engine` (docs/model.md 2 "Delay",
+3, 1, 5 and 4c): ``schedule_starts`` (with ``schedule`` and ``triangular_delay``),
+``implement``, ``played_levels`` (the posture, ``posture``), ``costs_and_reciprocity`` and the
+reform share of ``record_metrics``: the same float64 operations, in the same order, as the
+NumPy formulation they replaced. The products of a mask of steps with the steps' effects,
+gestures or costs stay in NumPy between two calls here: they go to BLAS, whose summation order
+is not sequential (and differs with the number of rows), so a loop here would not give the
+same sums.
+
+Arrays with a leading axis of 1 (``*_rows``) are shared by all worlds; otherwise world ``w``
+reads row ``w`` (a per-world leaf of a stacked run, docs/model.md "Stacked states").
+"""
+
+from libc.math cimport rint, sqrt
+
+import numpy as np
+
+
+cdef inline double _triangular(double a, double c, double b, double u) noexcept nogil:
+    """Inverse CDF of the triangular distribution (low ``a``, mode ``c``, high ``b``) at ``u``."""
+    cdef double w = b - a, x
+    if not (w > 0):
+        return c
+    if u < (c - a) / w:
+        x = u * w * (c - a)
+        return a + sqrt(0.0 if x < 0 else x)
+    x = (1 - u) * w * (b - c)
+    return b - sqrt(0.0 if x < 0 else x)
+
+
+def triangular_delays(
+    const double[:, :] low_rows,
+    const double[:, :] mode_rows,
+    const double[:, :] high_rows,
+    const long[:] k,
+    const double[:] u,
+    const long[:] w,
+):
+    """Instrument ``k[m]``'s triangular delay at uniform ``u[m]`` in world ``w[m]``."""
+    cdef Py_ssize_t m, n = u.shape[0]
+    cdef bint l_world = low_rows.shape[0] > 1, m_world = mode_rows.shape[0] > 1
+    cdef bint h_world = high_rows.shape[0] > 1
+    out_arr = np.empty(n)
+    cdef double[::1] out = out_arr
+    with nogil:
+        for m in range(n):
+            out[m] = _triangular(low_rows[w[m] if l_world else 0, k[m]],
+                                 mode_rows[w[m] if m_world else 0, k[m]],
+                                 high_rows[w[m] if h_world else 0, k[m]], u[m])
+    return out_arr
+
+
+cdef void _schedule(
+    const unsigned char[:, :] approved, const double[:, :] u, long[:, :] start,
+    const double[:, :] low, const double[:, :] mode, const double[:, :] high, long t,
+) noexcept nogil:
+    cdef Py_ssize_t n = approved.shape[0], n_k = approved.shape[1], w, k, wl, wm, wh
+    cdef bint l_world = low.shape[0] > 1, m_world = mode.shape[0] > 1
+    cdef bint h_world = high.shape[0] > 1
+    for w in range(n):
+        wl = w if l_world else 0
+        wm = w if m_world else 0
+        wh = w if h_world else 0
+        for k in range(n_k):
+            if approved[w, k]:
+                start[w, k] = t + <long>rint(
+                    _triangular(low[wl, k], mode[wm, k], high[wh, k], u[w, k]))
+
+
+def schedule(
+    const unsigned char[:, :] approved,
+    const double[:, :] u,
+    long[:, :] start,
+    const double[:, :] low_rows,
+    const double[:, :] mode_rows,
+    const double[:, :] high_rows,
+    long t,
+):
+    """``start = t + rint(delay)`` in place where ``approved`` (one side)."""
+    with nogil:
+        _schedule(approved, u, start, low_rows, mode_rows, high_rows, t)
+
+
+def schedule_starts(
+    const unsigned char[:, :] approved_f,
+    const unsigned char[:, :] approved_o,
+    const unsigned char[:, :] forced,
+    const double[:, :] u_f,
+    const double[:, :] u_o,
+    long[:, :] f_start,
+    long[:, :] o_start,
+    unsigned char[:] f_offered,
+    const double[:, :] low_f,
+    const double[:, :] mode_f,
+    const double[:, :] high_f,
+    const double[:, :] low_o,
+    const double[:, :] mode_o,
+    const double[:, :] high_o,
+    const unsigned char[:, :] gest_pos_rows,
+    long t,
+):
+    """Both sides' start steps and the focal offer, in place.
+
+    ``forced`` has no rows when nothing is forced this step.
+    """
+    cdef Py_ssize_t n = approved_f.shape[0], n_k = approved_f.shape[1], w, k, wg
+    cdef bint g_world = gest_pos_rows.shape[0] > 1, has_forced = forced.shape[0] > 0
+    cdef unsigned char offer
+    with nogil:
+        _schedule(approved_f, u_f, f_start, low_f, mode_f, high_f, t)
+        for w in range(n):
+            wg = w if g_world else 0
+            offer = 0
+            for k in range(n_k):
+                if gest_pos_rows[wg, k] and (approved_f[w, k] or (has_forced and forced[w, k])):
+                    offer = 1
+                    break
+            if offer:
+                f_offered[w] = 1
+        _schedule(approved_o, u_o, o_start, low_o, mode_o, high_o, t)
+
+
+cdef void _start_due(
+    unsigned char* active, long* start, const unsigned char* withdrawn,
+    const unsigned char* forced, unsigned char* new, long* since, Py_ssize_t size, long t,
+    long never,
+) noexcept nogil:
+    # over the flat [n * K] arrays; bools are 0 or 1, so & and | are the logical ops; most
+    # steps neither leave nor start, so they are passed over first
+    cdef Py_ssize_t j
+    cdef unsigned char nw, dropped, act, due
+    for j in range(size):
+        dropped = withdrawn[j]
+        act = active[j]
+        due = (act ^ 1) & (start[j] <= t)
+        if forced != NULL:
+            due = due | forced[j]
+        if (dropped | due) == 0:
+            new[j] = 0
+            continue
+        act = act & (dropped ^ 1)
+        nw = (act ^ 1) & (start[j] <= t)
+        if forced != NULL:
+            nw = nw | forced[j]
+        new[j] = nw
+        active[j] = act | nw
+        if nw and since != NULL:
+            since[j] = t
+        if nw | dropped:
+            start[j] = never
+
+
+def start_due(
+    unsigned char[:, ::1] f_active,
+    unsigned char[:, ::1] o_active,
+    long[:, ::1] f_start,
+    long[:, ::1] o_start,
+    long[:, ::1] f_since,
+    const unsigned char[:, ::1] withdrawn_f,
+    const unsigned char[:, ::1] withdrawn_o,
+    const unsigned char[:, ::1] forced,
+    long t,
+    long never,
+):
+    """Withdrawn steps leave force; steps due (and forced ones) start; in place.
+
+    Returns the steps started, ``(new_f, new_o)`` (bool). ``forced`` has no rows when nothing
+    is forced this step.
+    """
+    cdef Py_ssize_t n = f_active.shape[0], n_f = f_active.shape[1], n_o = o_active.shape[1]
+    new_f_arr = np.empty((n, n_f), dtype=np.bool_)
+    new_o_arr = np.empty((n, n_o), dtype=np.bool_)
+    cdef unsigned char[:, ::1] new_f = new_f_arr.view(np.uint8)
+    cdef unsigned char[:, ::1] new_o = new_o_arr.view(np.uint8)
+    cdef const unsigned char* forced_f = &forced[0, 0] if forced.shape[0] > 0 else NULL
+    if n == 0:
+        return new_f_arr, new_o_arr
+    with nogil:
+        if n_f:
+            _start_due(&f_active[0, 0], &f_start[0, 0], &withdrawn_f[0, 0], forced_f,
+                       &new_f[0, 0], &f_since[0, 0], n * n_f, t, never)
+        if n_o:
+            _start_due(&o_active[0, 0], &o_start[0, 0], &withdrawn_o[0, 0], NULL,
+                       &new_o[0, 0], NULL, n * n_o, t, never)
+    return new_f_arr, new_o_arr
+
+
+def moved_levels(
+    const double[:, ::1] level,
+    const double[:, ::1] first,
+    const double[:, ::1] second,
+    double sign,
+    const double[:, :] low_rows,
+    const double[:, :] high_rows,
+):
+    """``clip(level + first + second, low, high)`` (``-`` where ``sign < 0``), a new array.
+
+    ``second`` has no rows when there is only one move.
+    """
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, i, wl, wh
+    cdef bint l_world = low_rows.shape[0] > 1, h_world = high_rows.shape[0] > 1
+    cdef bint two = second.shape[0] > 0, minus = sign < 0
+    cdef double x
+    out_arr = np.empty((n, n_i))
+    cdef double[:, ::1] out = out_arr
+    with nogil:
+        for w in range(n):
+            wl = w if l_world else 0
+            wh = w if h_world else 0
+            for i in range(n_i):
+                if minus:
+                    x = level[w, i] - first[w, i]
+                else:
+                    x = level[w, i] + first[w, i]
+                if two:
+                    x = x + second[w, i]
+                if x < low_rows[wl, i]:
+                    x = low_rows[wl, i]
+                if x > high_rows[wh, i]:
+                    x = high_rows[wh, i]
+                out[w, i] = x
+    return out_arr
+
+
+cdef void _weights(
+    const unsigned char[:, ::1] active, const long[:, ::1] start, const double[:] aw,
+    long never, double[:, ::1] out,
+) noexcept nogil:
+    # active + announce_weight * pending, pending = start < NEVER & ~active (as NumPy, in
+    # float64: the weight is 1, announce_weight or 0)
+    cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k
+    cdef bint a_world = aw.shape[0] > 1
+    cdef double a
+    cdef unsigned char act
+    for w in range(n):
+        a = aw[w] if a_world else aw[0]
+        for k in range(n_k):
+            act = active[w, k]
+            out[w, k] = <double>act + a * <double>((start[w, k] < never) & (act ^ 1))
+
+
+def posture_weights(
+    const unsigned char[:, ::1] f_active,
+    const long[:, ::1] f_start,
+    const unsigned char[:, ::1] o_active,
+    const long[:, ::1] o_start,
+    const double[:] announce_weight,
+    long never,
+):
+    """Each side's weight of its steps in the posture: 1 in force, ``announce_weight`` pending."""
+    w_f_arr = np.empty((f_active.shape[0], f_active.shape[1]))
+    w_o_arr = np.empty((o_active.shape[0], o_active.shape[1]))
+    cdef double[:, ::1] w_f = w_f_arr, w_o = w_o_arr
+    with nogil:
+        _weights(f_active, f_start, announce_weight, never, w_f)
+        _weights(o_active, o_start, announce_weight, never, w_o)
+    return w_f_arr, w_o_arr
+
+
+cdef inline double _share(double num, double den) noexcept nogil:
+    return num / den if den > 0 else 0.0
+
+
+cdef inline double _level(double nl, double conc, double host) noexcept nogil:
+    cdef double x = nl + (1 - nl) * conc - nl * host
+    if x < 0.0:
+        x = 0.0
+    if x > 1.0:
+        x = 1.0
+    return x
+
+
+def posture_levels(
+    const double[:] conc_sum,
+    const double[:] host_sum,
+    const double[:] sp,
+    const double[:] sn,
+    const double[:] neutral,
+):
+    """:func:`detente.sim.engine.posture`'s ``(level, conc, host)`` from the weighted sums."""
+    cdef Py_ssize_t n = conc_sum.shape[0], w
+    cdef bint p_world = sp.shape[0] > 1, n_world = sn.shape[0] > 1
+    cdef bint l_world = neutral.shape[0] > 1
+    level_arr, conc_arr, host_arr = np.empty(n), np.empty(n), np.empty(n)
+    cdef double[::1] level = level_arr, conc = conc_arr, host = host_arr
+    with nogil:
+        for w in range(n):
+            conc[w] = _share(conc_sum[w], sp[w if p_world else 0])
+            host[w] = _share(host_sum[w], sn[w if n_world else 0])
+            level[w] = _level(neutral[w if l_world else 0], conc[w], host[w])
+    return level_arr, conc_arr, host_arr
+
+
+def played_levels(
+    const double[:] conc_f,
+    const double[:] host_f,
+    const double[:] conc_o,
+    const double[:] host_o,
+    const double[:] sp_f,
+    const double[:] sn_f,
+    const double[:] sp_o,
+    const double[:] sn_o,
+    const double[:] neutral,
+    double[:] own_f,
+    double[:] own_o,
+):
+    """Both sides' played levels, written to their histories ``own_*`` (step columns).
+
+    Returns ``(played_f, played_o, hostile_f)``, the last the focal hostile share.
+    """
+    cdef Py_ssize_t n = conc_f.shape[0], w
+    cdef bint l_world = neutral.shape[0] > 1
+    cdef bint pf = sp_f.shape[0] > 1, nf = sn_f.shape[0] > 1
+    cdef bint po = sp_o.shape[0] > 1, no = sn_o.shape[0] > 1
+    cdef double nl, h
+    play_f_arr, play_o_arr, hostile_arr = np.empty(n), np.empty(n), np.empty(n)
+    cdef double[::1] play_f = play_f_arr, play_o = play_o_arr, hostile = hostile_arr
+    with nogil:
+        for w in range(n):
+            nl = neutral[w if l_world else 0]
+            h = _share(host_f[w], sn_f[w if nf else 0])
+            hostile[w] = h
+            play_f[w] = _level(nl, _share(conc_f[w], sp_f[w if pf else 0]), h)
+            play_o[w] = _level(nl, _share(conc_o[w], sp_o[w if po else 0]),
+                               _share(host_o[w], sn_o[w if no else 0]))
+            own_f[w] = play_f[w]
+            own_o[w] = play_o[w]
+    return play_f_arr, play_o_arr, hostile_arr
+
+
+def started_weights(
+    const unsigned char[:, ::1] new_f,
+    const unsigned char[:, ::1] new_o,
+    const unsigned char[:, ::1] f_by_leg,
+    const double[:, ::1] discount,
+):
+    """The steps started as weights of the cost and gesture sums (section 5, 4c).
+
+    Returns ``(new_f, new_o)`` as 0/1 floats and ``paid``: the executive's own steps started
+    (not the legislature's acts) times their cost multiplier ``discount``.
+    """
+    cdef Py_ssize_t n = new_f.shape[0], n_f = new_f.shape[1], n_o = new_o.shape[1], w, k
+    nf_arr, no_arr, paid_arr = np.empty((n, n_f)), np.empty((n, n_o)), np.empty((n, n_f))
+    cdef double[:, ::1] nf = nf_arr, no = no_arr, paid = paid_arr
+    with nogil:
+        for w in range(n):
+            for k in range(n_f):
+                nf[w, k] = <double>new_f[w, k]
+                paid[w, k] = <double>(new_f[w, k] & (f_by_leg[w, k] ^ 1)) * discount[w, k]
+            for k in range(n_o):
+                no[w, k] = <double>new_o[w, k]
+    return nf_arr, no_arr, paid_arr
+
+
+def book_costs(
+    const double[:] gest_f,
+    const double[:] gest_o,
+    const double[:] paid_cost,
+    const unsigned char[:] f_offered,
+    const long[:] first_reciprocation,
+    const double[:] unreciprocated,
+    const double[:] cost,
+    const double[:] keep,
+    const double[:] naivety,
+    long horizon,
+    long t,
+):
+    """The time to reciprocation, unreciprocated concessions ``U`` and the cost ``C``.
+
+    ``gest_*`` are the conciliatory gestures started, ``paid_cost`` the cost of the steps
+    paid for, ``keep`` is ``1 - us_cost_decay``. Returns the new ``(first_reciprocation,
+    unreciprocated, cost)``.
+    """
+    cdef Py_ssize_t n = gest_f.shape[0], w
+    cdef bint k_world = keep.shape[0] > 1, v_world = naivety.shape[0] > 1
+    cdef double u
+    first_arr = np.empty(n, dtype=np.int64)
+    u_arr, c_arr = np.empty(n), np.empty(n)
+    cdef long[::1] first = first_arr
+    cdef double[::1] u_new = u_arr, c_new = c_arr
+    with nogil:
+        for w in range(n):
+            if gest_o[w] > 0 and f_offered[w] and first_reciprocation[w] > horizon:
+                first[w] = t + 1
+            else:
+                first[w] = first_reciprocation[w]
+            u = unreciprocated[w] + gest_f[w] - gest_o[w]
+            if not (u > 0.0 or u != u):
+                u = 0.0
+            u_new[w] = u
+            c_new[w] = (keep[w if k_world else 0] * cost[w] + paid_cost[w]
+                        + naivety[w if v_world else 0] * u)
+    return first_arr, u_arr, c_arr
+
+
+cdef inline double _row_sum(const double* a, Py_ssize_t n) noexcept nogil:
+    """NumPy's sum of ``n`` contiguous float64 (pairwise: sequential below 8 elements, else 8
+    accumulators combined as a tree, in blocks of at most 128)."""
+    cdef double r[8]
+    cdef double res = 0.0
+    cdef Py_ssize_t i, j, half
+    if n > 128:  # NumPy's blocks: halves cut at a multiple of 8
+        half = n // 2
+        half -= half % 8
+        return _row_sum(a, half) + _row_sum(a + half, n - half)
+    if n < 8:
+        for i in range(n):
+            res += a[i]
+        return res
+    for j in range(8):
+        r[j] = a[j]
+    i = 8
+    while i < n - n % 8:
+        for j in range(8):
+            r[j] += a[i + j]
+        i += 8
+    res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    while i < n:
+        res += a[i]
+        i += 1
+    return res
+
+
+def reform_share(const double[:, ::1] clout, const unsigned char[:, :] reform):
+    """The reformists' share of the internal side's clout per world (0 without clout)."""
+    cdef Py_ssize_t n = clout.shape[0], n_a = clout.shape[1], w, a
+    out_arr = np.empty(n)
+    cdef double[::1] out = out_arr
+    cdef double[::1] row = np.empty(n_a)
+    cdef double tot
+    with nogil:
+        for w in range(n):
+            for a in range(n_a):
+                row[a] = clout[w, a] * (1.0 if reform[w, a] else 0.0)
+            tot = _row_sum(&clout[w, 0], n_a)
+            out[w] = _row_sum(&row[0], n_a) / (tot if tot > 0 else 1.0)
+    return out_arr

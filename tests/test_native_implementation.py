@@ -1,0 +1,121 @@
+"""The compiled delays, posture and reform share (detente.sim.native.implementation) against
+NumPy formulations written here, on the cases the kernels branch on.
+
+The golden digests cover the flagship and a few stacked runs; these cover what they may not:
+a per-world leaf for only some of a delay's three numbers, a degenerate delay, a side with no
+gesture of one sign, NaN levels, and sums over more actors than NumPy's pairwise block.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from detente.scenario import load_scenario
+from detente.sim import compile_system
+from detente.sim.engine import posture, schedule, triangular_delay
+from detente.sim.native import implementation as native_impl
+from detente.sim.system import Side
+
+MINI = Path(__file__).parent / "data" / "mini-system.yaml"
+
+
+def _reference_delay(a: np.ndarray, c: np.ndarray, b: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Inverse CDF of the triangular distribution, the mode where it has no width."""
+    w = b - a
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cut = np.where(w > 0, (c - a) / np.where(w > 0, w, 1), 0.5)
+        lo = a + np.sqrt(np.clip(u * w * (c - a), 0, None))
+        hi = b - np.sqrt(np.clip((1 - u) * w * (b - c), 0, None))
+    return np.where(w > 0, np.where(u < cut, lo, hi), c)
+
+
+@pytest.fixture(scope="module")
+def side() -> Side:
+    return compile_system(load_scenario(MINI), "engage").focal
+
+
+def _per_world_mode(side: Side, n: int, rng: np.random.Generator) -> Side:
+    """``side`` with one delay mode per world (low and high shared), one delay degenerate."""
+    low = side.delay_low.copy()
+    high = np.maximum(side.delay_high, low + 1.0)
+    high[0] = low[0]  # no width: the mode, whatever u
+    mode = low + (high - low) * rng.random((n, low.size))
+    return dataclasses.replace(side, delay_low=low, delay_mode=mode, delay_high=high)
+
+
+def test_triangular_delay_reads_each_per_world_number_of_its_own_world(side: Side) -> None:
+    rng = np.random.default_rng(3)
+    n = 40
+    s = _per_world_mode(side, n, rng)
+    k = rng.integers(0, s.delay_low.size, 200)
+    w = rng.integers(0, n, 200)
+    u = rng.random(200)
+    u[:5] = 0.0
+    got = triangular_delay(s, k, u, w)
+    want = _reference_delay(s.delay_low[k], s.delay_mode[w, k], s.delay_high[k], u)
+    np.testing.assert_array_equal(got, want)
+    assert (got[k == 0] == s.delay_mode[w[k == 0], 0]).all()
+
+
+def test_schedule_sets_start_steps_only_where_approved(side: Side) -> None:
+    rng = np.random.default_rng(4)
+    n, t, never = 30, 7, 10**12
+    s = _per_world_mode(side, n, rng)
+    n_k = s.delay_low.size
+    approved = rng.random((n, n_k)) < 0.4
+    u = rng.random((n, 3, n_k))[:, 1]  # a strided step slice, as the engine passes
+    start = np.full((n, n_k), never, dtype=np.int64)
+    schedule(s, approved, u, start, t)
+    w, k = np.nonzero(approved)
+    want = t + np.rint(_reference_delay(s.delay_low[k], s.delay_mode[w, k], s.delay_high[k],
+                                        u[w, k])).astype(np.int64)
+    np.testing.assert_array_equal(start[w, k], want)
+    assert (start[~approved] == never).all()
+
+
+@pytest.mark.parametrize("gestures", [[0.3, 0.5, -0.2, 0.1], [0.3, 0.5, 0.2, 0.1]])
+def test_posture_matches_the_gesture_weighted_shares(side: Side, gestures: list[float]) -> None:
+    rng = np.random.default_rng(5)
+    g = np.asarray(gestures)
+    s = dataclasses.replace(side, gesture=g)
+    n = 50
+    active = rng.random((n, g.size)) < 0.4
+    pending = (rng.random((n, g.size)) < 0.3) & ~active
+    p = SimpleNamespace(announce_weight=0.3, neutral_level=0.4)
+    level, conc, host = posture(s, active, pending, p)
+    wt = active + 0.3 * pending
+    gp, gn = np.clip(g, 0, None), np.clip(-g, 0, None)
+    want_conc = wt @ gp / gp.sum()
+    want_host = wt @ gn / gn.sum() if gn.sum() > 0 else np.zeros(n)
+    np.testing.assert_array_equal(conc, want_conc)
+    np.testing.assert_array_equal(host, want_host)
+    np.testing.assert_array_equal(level, np.clip(0.4 + 0.6 * want_conc - 0.4 * want_host, 0, 1))
+
+
+def test_moved_levels_clip_per_world_bounds_and_keep_nan() -> None:
+    rng = np.random.default_rng(6)
+    n, n_i = 20, 5
+    level, a, b = rng.normal(size=(3, n, n_i))
+    level[0, 0] = np.nan
+    low = rng.normal(size=(n, n_i)) - 1.0
+    high = low + 1.5
+    got = native_impl.moved_levels(level, a, b, 1.0, low, high)
+    np.testing.assert_array_equal(got, np.clip(level + a + b, low, high))
+    got = native_impl.moved_levels(level, a, np.zeros((0, 0)), -1.0, low[:1], high[:1])
+    np.testing.assert_array_equal(got, np.clip(level - a, low[:1], high[:1]))
+
+
+@pytest.mark.parametrize("actors", [3, 8, 17, 300])
+def test_reform_share_sums_as_numpy_does(actors: int) -> None:
+    rng = np.random.default_rng(actors)
+    clout = rng.random((64, actors)) ** 4 * 10.0 ** rng.integers(-3, 3, (64, actors))
+    clout[0] = 0.0  # no clout: share 0
+    reform = rng.random((64, actors)) < 0.5
+    tot = clout.sum(axis=1)
+    want = (clout * reform).sum(axis=1) / np.where(tot > 0, tot, 1)
+    np.testing.assert_array_equal(native_impl.reform_share(clout, reform.view(np.uint8)), want)
