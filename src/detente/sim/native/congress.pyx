@@ -17,6 +17,7 @@ ones with one row per world (stacked states); bool arrays arrive as ``uint8`` vi
 """
 
 from libc.math cimport INFINITY, fabs
+from detente.sim.native.numpy_sum cimport pairwise_sum
 
 import numpy as np
 
@@ -596,35 +597,6 @@ def floor_rows(
     return out_arr
 
 
-cdef double _pairwise_sum(const double* a, Py_ssize_t n) noexcept nogil:
-    """``np.sum`` of ``n`` contiguous float64 numbers, in NumPy's order: one by one below 8,
-    else 8 accumulators (blocks of at most 128, halved recursively)."""
-    cdef double res
-    cdef double r[8]
-    cdef Py_ssize_t i, j, n2
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res = res + a[i]
-        return res
-    if n <= 128:
-        for j in range(8):
-            r[j] = a[j]
-        i = 8
-        while i < n - n % 8:
-            for j in range(8):
-                r[j] = r[j] + a[i + j]
-            i = i + 8
-        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-        while i < n:
-            res = res + a[i]
-            i = i + 1
-        return res
-    n2 = n // 2
-    n2 = n2 - n2 % 8
-    return _pairwise_sum(a, n2) + _pairwise_sum(a + n2, n - n2)
-
-
 def discount_log_sums(const uchar[:, :] in_force, const double[:, :] keep):
     """congress.trade_discount's exponent: ``[n]`` sums over the steps in force of
     ``log(1 − d)`` (``keep``), as ``(in_force * keep).sum(axis=1)`` adds them."""
@@ -637,5 +609,5 @@ def discount_log_sums(const uchar[:, :] in_force, const double[:, :] keep):
             wk = _r(w, keep.shape[0])
             for k in range(n_k):
                 terms[k] = (<double>in_force[w, k]) * keep[wk, k]
-            out[w] = _pairwise_sum(&terms[0], n_k)
+            out[w] = pairwise_sum(&terms[0], n_k)
     return out_arr

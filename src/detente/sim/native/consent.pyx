@@ -17,6 +17,7 @@ finds those cases first (``group``, ``apart``) to do the same.
 """
 
 from libc.math cimport INFINITY, fabs, isnan
+from detente.sim.native.numpy_sum cimport pairwise_sum
 
 import numpy as np
 
@@ -33,34 +34,6 @@ cdef inline double _maximum(double a, double b) noexcept nogil:
 cdef inline double _minimum(double a, double b) noexcept nogil:
     """``np.minimum`` of two doubles."""
     return a if (a <= b or isnan(a)) else b
-
-
-cdef double _pairwise(const double* a, Py_ssize_t n) noexcept nogil:
-    """NumPy's pairwise sum of ``n >= 1`` doubles (sequential below 8, 8 lanes up to 128)."""
-    cdef double r[8]
-    cdef double res
-    cdef Py_ssize_t i, j, n2
-    if n < 8:
-        res = a[0]
-        for i in range(1, n):
-            res = res + a[i]
-        return res
-    if n <= 128:
-        for j in range(8):
-            r[j] = a[j]
-        i = 8
-        while i < n - (n % 8):
-            for j in range(8):
-                r[j] = r[j] + a[i + j]
-            i = i + 8
-        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-        while i < n:
-            res = res + a[i]
-            i = i + 1
-        return res
-    n2 = n // 2
-    n2 = n2 - n2 % 8
-    return _pairwise(a, n2) + _pairwise(a + n2, n - n2)
 
 
 def trust_gate(
@@ -215,7 +188,7 @@ def ratify_worlds(
                     elif n_p == 2:
                         loss = term[0] + term[1]
                     elif group[j, k] == 1 or apart[c]:
-                        loss = 0.0 + _pairwise(&term[0], n_p)
+                        loss = 0.0 + pairwise_sum(&term[0], n_p)
                     else:
                         loss = 0.0
                         for p in range(n_p):

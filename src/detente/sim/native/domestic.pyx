@@ -11,8 +11,8 @@ mechanism over arrays (those of the closing module, the reform share, the 4b pai
 mechanism is one ``cdef inline`` function of one world, named after it.
 
 The numbers are those of the NumPy formulation, bit for bit: the same float64 operations in
-the same order; sums over actors are NumPy's pairwise sums (:func:`_pairwise_sum`); products
-over instruments run instrument by instrument, as NumPy's reduction does. ``exp`` is NumPy's
+the same order; sums over actors are NumPy's pairwise sums (``numpy_sum.pairwise_sum``);
+products over instruments run instrument by instrument, as NumPy's reduction does. ``exp`` is NumPy's
 own (its SIMD ``exp`` differs from the C library's in the last bit of some results), so a
 mechanism needing one runs as a loop writing the exponents, ``np.exp`` over them, and a loop
 reading the results.
@@ -22,6 +22,7 @@ Parameters are 1-D float64 arrays of length 1 (shared by all worlds) or ``n`` (o
 """
 
 from libc.math cimport fabs
+from detente.sim.native.numpy_sum cimport pairwise_sum
 
 import numpy as np
 
@@ -43,12 +44,6 @@ INTERNAL_ELECTIONS = _INTERNAL_ELECTIONS
 
 #: Reform share of clout at which the backlash hazard equals its base rate.
 HAZARD_PIVOT = _HAZARD_PIVOT
-
-# NumPy's pairwise summation (numpy/_core/src/umath/loops_utils.h.src): blocks of at most 128
-# are summed in 8 accumulators, longer runs split in halves (a multiple of 8).
-cdef enum:
-    PW_BLOCKSIZE = 128
-
 
 cdef inline double _max(double a, double b) noexcept nogil:
     """``np.maximum``: NaN if either is NaN."""
@@ -86,45 +81,6 @@ cdef inline double _pw(const double[:] x, Py_ssize_t w) noexcept nogil:
     return x[w] if x.shape[0] > 1 else x[0]
 
 
-cdef double _pairwise_sum(const double *a, Py_ssize_t n) noexcept nogil:
-    """``np.sum`` of ``n`` contiguous float64, in NumPy's order."""
-    cdef double res, r0, r1, r2, r3, r4, r5, r6, r7
-    cdef Py_ssize_t i, n2
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res = res + a[i]
-        return res
-    if n <= PW_BLOCKSIZE:
-        r0 = a[0]
-        r1 = a[1]
-        r2 = a[2]
-        r3 = a[3]
-        r4 = a[4]
-        r5 = a[5]
-        r6 = a[6]
-        r7 = a[7]
-        i = 8
-        while i < n - (n % 8):
-            r0 = r0 + a[i]
-            r1 = r1 + a[i + 1]
-            r2 = r2 + a[i + 2]
-            r3 = r3 + a[i + 3]
-            r4 = r4 + a[i + 4]
-            r5 = r5 + a[i + 5]
-            r6 = r6 + a[i + 6]
-            r7 = r7 + a[i + 7]
-            i = i + 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res = res + a[i]
-            i = i + 1
-        return res
-    n2 = n // 2
-    n2 = n2 - n2 % 8
-    return _pairwise_sum(a, n2) + _pairwise_sum(a + n2, n - n2)
-
-
 # ------------------------------------------------------------------ 4. public support
 cdef inline double _public_support(
     double support, double bite, double sanctions_share, bint has_sanctions,
@@ -155,10 +111,10 @@ cdef inline double _reform_share(
     cdef double tot
     for a in range(n_a):
         tmp[a] = clout[w, a]
-    tot = _pairwise_sum(tmp, n_a)
+    tot = pairwise_sum(tmp, n_a)
     for a in range(n_a):
         tmp[a] = clout[w, a] * <double>reform[w, a]
-    return _pairwise_sum(tmp, n_a) / (tot if tot > 0 else 1.0)
+    return pairwise_sum(tmp, n_a) / (tot if tot > 0 else 1.0)
 
 
 cdef inline double _visible_backing(

@@ -18,6 +18,7 @@ per-world leaves of higher rank have a leading axis of 1 or n, as in :mod:`.vote
 """
 
 from libc.math cimport fabs
+from detente.sim.native.numpy_sum cimport pairwise_sum
 
 import numpy as np
 
@@ -46,39 +47,6 @@ cdef inline double _row(const double[:] p, Py_ssize_t w) noexcept nogil:
     return p[w] if p.shape[0] > 1 else p[0]
 
 
-cdef double _pairwise(const double* a, Py_ssize_t n) noexcept nogil:
-    """NumPy's sum of ``a[:n]`` (contiguous): sequential below 8, pairwise with 8 lanes."""
-    cdef double r0, r1, r2, r3, r4, r5, r6, r7, res
-    cdef Py_ssize_t i, n2
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res += a[i]
-        return res
-    if n <= 128:
-        r0, r1, r2, r3 = a[0], a[1], a[2], a[3]
-        r4, r5, r6, r7 = a[4], a[5], a[6], a[7]
-        i = 8
-        while i < n - (n % 8):
-            r0 += a[i]
-            r1 += a[i + 1]
-            r2 += a[i + 2]
-            r3 += a[i + 3]
-            r4 += a[i + 4]
-            r5 += a[i + 5]
-            r6 += a[i + 6]
-            r7 += a[i + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[i]
-            i += 1
-        return res
-    n2 = n // 2
-    n2 -= n2 % 8
-    return _pairwise(a, n2) + _pairwise(a + n2, n - n2)
-
-
 # ------------------------------------------------------------------ the formulas, per world
 cdef inline double _regional(
     const double[:, :] clout, const double[:, :] clout0, const unsigned char[:] threat,
@@ -90,10 +58,10 @@ cdef inline double _regional(
     cdef double now, start
     for x in range(n_x):
         buf[x] = clout[w, x] * (<double>threat[x])
-    now = _pairwise(buf, n_x)
+    now = pairwise_sum(buf, n_x)
     for x in range(n_x):
         buf[x] = clout0[w0, x] * (<double>threat[x])
-    start = _pairwise(buf, n_x)
+    start = pairwise_sum(buf, n_x)
     return now / start if start > 0 else 1.0
 
 
@@ -159,8 +127,8 @@ cdef inline double _friction(
                 dist[k] = 0.0 if wt == 0 else wt * _distance(
                     level[w, i], position[wp, x, i], span[i], direction[i], symmetry)
                 k += 1
-        total = _pairwise(weight, n_k)
-        dist_sum = _pairwise(dist, n_k)
+        total = pairwise_sum(weight, n_k)
+        dist_sum = pairwise_sum(dist, n_k)
     else:
         for j in range(8):
             lw[j] = 0.0
