@@ -121,6 +121,26 @@ cdef inline double _willingness(
     return cg * met + bg * belief + tg * threat - pg * pos * pressure
 
 
+cdef inline float _unclipped(
+    bint own, float v0, float camp, float cs, bint has_dict, float dn, float base,
+) noexcept nogil:
+    """An actor's position before the clip: its camp's (or the issue's own) shift, less the
+    dictation term, plus its scenario position."""
+    cdef float v = v0 if own else camp * cs
+    if has_dict:
+        v = v - dn
+    return v + base
+
+
+cdef inline float _clip(float v, float lo, float hi) noexcept nogil:
+    """``minimum(maximum(v, lo), hi)`` (NaN stays NaN)."""
+    if v < lo:
+        v = lo
+    if v > hi:
+        v = hi
+    return v
+
+
 # ------------------------------------------------------------------ the engine's drivers
 def issue_share(const double[:, :] level, long i, double low, double span):
     """Issue ``i``'s level as a share of its range ``[low, low + span]``, per world ``[n]``."""
@@ -287,10 +307,17 @@ def positions(
     cdef unsigned char[::1] any_lost = any_arr
     is_used_arr = np.zeros(max(n_i, 1), dtype=np.uint8)
     cdef unsigned char[::1] is_used = is_used_arr
-    cdef Py_ssize_t w, i, a, e, j, h, wb, wa
+    cdef float[::1] camp = np.empty(max(n_a, 1), dtype=np.float32)
+    cdef Py_ssize_t[::1] held = np.empty(max(n_e, 1), dtype=np.intp)
+    cdef unsigned char[::1] lost_any_of = np.zeros(max(n_e, 1), dtype=np.uint8)
+    cdef Py_ssize_t w, i, a, e, j, j2, h, wb, wa
+    cdef bint own, has_dict
+    cdef Py_ssize_t sb = base.strides[1] // sizeof(float)  # between actors, in floats
     cdef bint b_world = base.shape[0] > 1, a_world = alt.shape[0] > 1
     cdef double m_reform, m_other
-    cdef float c_reform, c_other, own_t, own_w, dict_n, v, lo, hi, zero = 0.0
+    cdef float c_reform, c_other, v0 = 0.0, dict_n, dn, cs, v, lo, hi, zero = 0.0
+    cdef float* row
+    cdef const float* bp
     cdef float nan = np.nan
     with nogil:
         for e in range(n_e):
@@ -298,13 +325,22 @@ def positions(
                 if control[w, e] != holder_reform[e]:
                     any_lost[e] = 1
                     break
+        for e in range(n_e):  # the first institution of each holder
+            held[e] = e
+            for j in range(e):
+                if elected[j] == elected[e]:
+                    held[e] = j
+                    break
+            if any_lost[e]:
+                lost_any_of[held[e]] = 1
         for j in range(n_u):
             is_used[used[j]] = 1
         for i in range(n_i):  # unused issues: never read
             if not is_used[i]:
                 for w in range(n):
+                    row = &out[i, w, 0]
                     for a in range(n_a):
-                        out[i, w, a] = nan
+                        row[a] = nan
         for w in range(n):
             wb = w if b_world else 0
             wa = w if a_world else 0
@@ -316,43 +352,40 @@ def positions(
                 pressure[w])
             c_reform = <float>m_reform
             c_other = <float>m_other
+            for a in range(n_a):  # each actor's camp shift
+                camp[a] = c_reform if reform[w, a] else c_other
             dict_n = (<float>de[_row(de.shape[0], w)]) * (<float>sanctions[w])
             for j in range(n_u):
                 i = used[j]
+                row = &out[i, w, 0]
+                own = i == wmd or i == terror  # a national interest, not a camp's
                 if i == wmd:
-                    own_w = <float>(-span[i] * (wgg[_row(wgg.shape[0], w)] * gesture[w]
-                                                - wtg[_row(wtg.shape[0], w)] * threat[w]))
-                    for a in range(n_a):
-                        out[i, w, a] = own_w
+                    v0 = <float>(-span[i] * (wgg[_row(wgg.shape[0], w)] * gesture[w]
+                                             - wtg[_row(wtg.shape[0], w)] * threat[w]))
                 elif i == terror:
-                    own_t = <float>(-span[i] * (sg[_row(sg.shape[0], w)] * settlement[w]
-                                                + tgg[_row(tgg.shape[0], w)] * gesture[w]))
-                    for a in range(n_a):
-                        out[i, w, a] = own_t
-                else:
-                    for a in range(n_a):
-                        out[i, w, a] = (c_reform if reform[w, a] else c_other) * camp_span[i]
-                if dict_span[i] != 0:
-                    for a in range(n_a):
-                        out[i, w, a] = out[i, w, a] - dict_n * dict_span[i]
-                for a in range(n_a):
-                    out[i, w, a] = out[i, w, a] + base[wb, a, i]
-                for e in range(n_e):  # an institution its holder's camp lost: the other's
-                    if any_lost[e]:
-                        h = elected[e]
-                        v = zero
-                        if control[w, e] != holder_reform[e]:
-                            v = alt[wa, e, i] - base[wb, h, i]
-                        out[i, w, h] = out[i, w, h] + v
+                    v0 = <float>(-span[i] * (sg[_row(sg.shape[0], w)] * settlement[w]
+                                             + tgg[_row(tgg.shape[0], w)] * gesture[w]))
+                cs = camp_span[i]
+                has_dict = dict_span[i] != 0
+                dn = dict_n * dict_span[i]
+                bp = &base[wb, 0, i]
                 lo = <float>low[i]
                 hi = <float>high[i]
-                for a in range(n_a):
-                    v = out[i, w, a]
-                    if v < lo:
-                        v = lo
-                    if v > hi:
-                        v = hi
-                    out[i, w, a] = v
+                for a in range(n_a):  # NumPy's passes, each value kept in a register
+                    row[a] = _clip(_unclipped(own, v0, camp[a], cs, has_dict, dn, bp[a * sb]),
+                                   lo, hi)
+                for e in range(n_e):  # an institution its holder's camp lost: the other's
+                    if not lost_any_of[e]:  # (not the first of its holder's, or none lost)
+                        continue
+                    h = elected[e]  # its holder: added to in the order of the institutions
+                    v = _unclipped(own, v0, camp[h], cs, has_dict, dn, bp[h * sb])
+                    for j2 in range(e, n_e):
+                        if held[j2] == e and any_lost[j2]:
+                            if control[w, j2] != holder_reform[j2]:
+                                v = v + (alt[wa, j2, i] - bp[h * sb])
+                            else:
+                                v = v + zero
+                    row[h] = _clip(v, lo, hi)
     return out_arr
 
 
