@@ -941,6 +941,8 @@ def issue_share(level: FloatArray, system: System, i: int) -> FloatArray:
 
 def requires_met(side: Side, active: BoolArray) -> BoolArray:
     """``[n, K]``: every instrument another one ``requires`` is in force (section 2)."""
+    if not side.requires.any():  # (most scenarios: no kernel call)
+        return np.ones(active.shape, dtype=bool)
     return native_positions.requires_met(active.view(np.uint8), side.requires.view(np.uint8))
 
 
