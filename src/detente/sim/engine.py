@@ -65,8 +65,6 @@ from detente.sim.mechanisms.environment import (
 )
 from detente.sim.mechanisms.iran_response import (
     IranDrivers,
-    condition_fulfilment,
-    dictation_pressure,
     iran_positions,
     response_spans,
 )
@@ -75,7 +73,9 @@ from detente.sim.native import consent as native_consent
 from detente.sim.native import domestic as native_domestic
 from detente.sim.native import environment as native_env
 from detente.sim.native import implementation as native_impl
+from detente.sim.native import leaf
 from detente.sim.native import perception as native_perception
+from detente.sim.native import positions as native_positions
 from detente.sim.native import votes as native_votes
 from detente.sim.rng import StackedRNG, WorldRNG, name_key
 from detente.sim.strategies import Strategy, View
@@ -847,15 +847,14 @@ def issue_share(level: FloatArray, system: System, i: int) -> FloatArray:
     """Issue ``i``'s level as a share of its range, ``[n]``; zeros without the issue (``i < 0``)."""
     if i < 0:
         return np.zeros(level.shape[0])
-    return np.asarray((level[:, i] - system.low[i]) / system.span[i])
+    return native_positions.issue_share(level, i, system.low[i], system.span[i])
 
 
 def requires_met(side: Side, active: BoolArray) -> BoolArray:
     """``[n, K]``: every instrument another one ``requires`` is in force (section 2)."""
-    if not side.requires.any():
+    if not side.requires.any():  # (most scenarios: no kernel call)
         return np.ones(active.shape, dtype=bool)
-    missing = (~active).astype(np.float64) @ side.requires.T.astype(np.float64)
-    return np.asarray(missing == 0)
+    return native_positions.requires_met(active.view(np.uint8), side.requires.view(np.uint8))
 
 
 def floor_vote(
@@ -922,19 +921,16 @@ def internal_positions(
     (:func:`detente.sim.mechanisms.iran_response.iran_positions`).
     """
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
-    nl = p.neutral_level
-    sanc_now = issue_share(st.level, sy, sy.roles["sanctions"])
-    drivers = IranDrivers(
-        gesture=(st.smooth_perceived_o - nl) / (1 - nl),
-        belief=belief_o - pl.b_o0,
-        sanctions=bite * sanc_now - pl.sanc_n0,
-        fulfilment=condition_fulfilment(st.level, ctx.status_quo_rows, ctx.demand_rows),
-        # visible U.S. backing of reformers: the previous step's (section 4)
-        pressure=dictation_pressure(st.hostile_f, _clip(sanc_now - pl.sanc_n0, 0, 1),
-                                    st.backing),
-        threat=st.threat - p.threat_initial,
-        settlement=st.settlement,
+    s = sy.roles["sanctions"]
+    gesture, belief, sanctions, fulfilment, pressure, threat = native_positions.drivers(
+        st.smooth_perceived_o, leaf(p.neutral_level), belief_o, leaf(pl.b_o0), st.level, s,
+        sy.low[s] if s >= 0 else 0.0, sy.span[s] if s >= 0 else 1.0, leaf(bite),
+        leaf(pl.sanc_n0), ctx.status_quo_rows, ctx.demand_rows, st.hostile_f,
+        st.backing,  # visible U.S. backing of reformers: the previous step's (section 4)
+        st.threat, leaf(p.threat_initial),
     )
+    drivers = IranDrivers(gesture, belief, sanctions, fulfilment, pressure, threat,
+                          st.settlement)
     return iran_positions(pl.o_pos32, pl.alt_pos32, st.o_control, st.o_reform, drivers,
                           pl.camp_span32, pl.dict_span32, p, sy, pl.o_used)
 
@@ -1005,12 +1001,13 @@ def prospective_levels(
     pending_f, pending_o : ndarray [n, K] of bool
     """
     sy, lay = ctx.system, ctx.layout
-    pending_f = (st.f_start < NEVER) & ~st.f_active
-    pending_o = (st.o_start < NEVER) & ~st.o_active
-    pend_eff = _dot(pending_f.astype(np.float64), sy.focal.effects, lay, 2) + _dot(
-        pending_o.astype(np.float64), sy.internal.effects, lay, 2
-    )
-    return _clip(st.level + pend_eff, sy.low, sy.high), pending_f, pending_o
+    pending_f, ones_f = native_positions.pending(st.f_start, st.f_active.view(np.uint8), NEVER)
+    pending_o, ones_o = native_positions.pending(st.o_start, st.o_active.view(np.uint8), NEVER)
+    # the sums of the pending steps' effects stay BLAS's: C would add them in another order
+    moves_f = _dot(ones_f, sy.focal.effects, lay, 2)
+    moves_o = _dot(ones_o, sy.internal.effects, lay, 2)
+    prospective = native_positions.prospective(st.level, moves_f, moves_o, sy.low, sy.high)
+    return prospective, pending_f, pending_o
 
 
 def ratify_focal(

@@ -22,6 +22,11 @@ mistrust) shifted by what has changed since the start. The shift differs by camp
 Everything is measured from the start, so at the first step every effective position is the
 scenario's own. A scenario without demands, without a terror-support or WMD issue, or without
 the threat and settlement states leaves the corresponding term inert.
+
+The formulas are compiled (:mod:`detente.sim.native.positions`, one ``cdef`` function each):
+the functions below prepare their arguments and call it, as the engine's
+:func:`~detente.sim.engine.internal_positions` does. Only :func:`saturation` is NumPy's
+(its ``expm1`` is not libm's on every machine, so C would not give the same numbers).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from detente.sim.native import leaf
+from detente.sim.native import positions as native
 from detente.sim.system import System
 
 FloatArray = NDArray[np.float64]
@@ -90,13 +97,13 @@ def condition_fulfilment(level: FloatArray, start: FloatArray, demand: FloatArra
     demand : ndarray [I] or [n, I]
         Demanded levels, NaN where none (length 0: no demand anywhere).
     """
-    if demand.shape[-1] == 0:
-        return np.zeros(level.shape[0])
-    gap = start - demand
-    valid = np.abs(gap) > 1e-9  # False where no demand (NaN)
-    share = np.clip((start - level) / np.where(valid, gap, 1.0), 0.0, 1.0) * valid
-    count = np.broadcast_to(valid, level.shape).sum(axis=1)
-    return np.asarray(share.sum(axis=1) / np.maximum(count, 1))
+    return native.fulfilment(_matrix(level), _matrix(start), _matrix(demand))
+
+
+def _matrix(x: FloatArray) -> FloatArray:
+    """``[I]`` as one row ``[1, I]`` (shared by all worlds); ``[n, I]`` as it is."""
+    x = np.asarray(x, dtype=np.float64)
+    return x[None] if x.ndim == 1 else x
 
 
 def saturation(k: FloatArray, form: Any, curvature: Any) -> FloatArray:
@@ -127,7 +134,7 @@ def dictation_pressure(
     beyond their starting level ``T`` (share of the range) and visible U.S. backing of Iran's
     reformers ``V``. Hard-liners read a concession made under pressure as dictation.
     """
-    return np.asarray(np.clip(hostile + tightening + backing, 0.0, 1.0))
+    return native.pressure(leaf(hostile), leaf(tightening), leaf(backing))
 
 
 def conservative_willingness(d: IranDrivers, p: Any) -> FloatArray:
@@ -137,18 +144,18 @@ def conservative_willingness(d: IranDrivers, p: Any) -> FloatArray:
     threat (either sign) and concessions pocketed under pressure.
     """
     met = saturation(d.fulfilment, p.condition_saturation, p.condition_curvature)
-    return np.asarray(
-        p.conditions_gain * met
-        + p.belief_gain * d.belief
-        + p.threat_gain * d.threat
-        - p.pocketing_gain * np.maximum(d.gesture, 0.0) * d.pressure
+    return native.willingness(
+        leaf(met), leaf(d.belief), leaf(d.threat), leaf(d.gesture), leaf(d.pressure),
+        leaf(p.conditions_gain), leaf(p.belief_gain), leaf(p.threat_gain),
+        leaf(p.pocketing_gain),
     )
 
 
 def reformist_goodwill(d: IranDrivers, p: Any) -> FloatArray:
     """The reformist camp's shift on the response issues, share of the range, before ``ρ``:
     ``g_R·G + g_b·(b − b0)``."""
-    return np.asarray(p.goodwill_gain * d.gesture + p.belief_gain * d.belief)
+    return native.goodwill(leaf(d.gesture), leaf(d.belief), leaf(p.goodwill_gain),
+                           leaf(p.belief_gain))
 
 
 def response_spans(
@@ -203,7 +210,7 @@ def iran_positions(
     An elected institution whose holder's camp lost the election takes the other camp's
     positions (``alt``) and responds as its new camp (``reform`` is each actor's camp now).
     Only the issues in ``used`` (those the side's instruments move: the only ones votes and
-    vetoes read) are computed; the others are left unset.
+    vetoes read) are computed; the others are NaN.
 
     Parameters
     ----------
@@ -223,34 +230,43 @@ def iran_positions(
     sy : System
     used : ndarray of int
     """
-    f32 = np.float32
     d = drivers
-    n, n_a = control.shape[0], base.shape[-2]
-    m_reform = p.responsiveness_reformist * reformist_goodwill(d, p)
-    m_other = p.responsiveness_other * conservative_willingness(d, p)
-    camp = np.where(reform, m_reform[:, None], m_other[:, None]).astype(f32)
-    own_terms = {
-        sy.roles["terror"]: p.settlement_gain * d.settlement + p.terror_goodwill_gain * d.gesture,
-        sy.roles["wmd"]: p.wmd_goodwill_gain * d.gesture - p.wmd_threat_gain * d.threat,
-    }
-    dict_n = (f32(p.dictation_effect) * d.sanctions.astype(f32))[:, None]
-    lost = [control[:, e] != sy.internal.reform[h] for e, h in enumerate(sy.elected)]
-    out = np.full((sy.low.size, n, n_a), np.nan, dtype=f32)  # unused issues: never read
-    for i in used.tolist():
-        x = out[i]
-        if i in own_terms:
-            x[:] = (-sy.span[i] * own_terms[i]).astype(f32)[:, None]
-        else:
-            np.multiply(camp, camp_span[i], out=x)
-        if dict_span[i] != 0:
-            x -= dict_n * dict_span[i]
-        x += base[..., i]  # [A], or [n, A] per world
-        for e, h in enumerate(sy.elected):
-            if lost[e].any():
-                x[:, h] += np.where(lost[e], alt[..., e, i] - base[..., h, i], f32(0))
-        np.maximum(x, f32(sy.low[i]), out=x)
-        np.minimum(x, f32(sy.high[i]), out=x)
-    return out
+    met = saturation(d.fulfilment, p.condition_saturation, p.condition_curvature)
+    return native.positions(
+        base if base.ndim == 3 else base[None],
+        alt if alt.ndim == 3 else alt[None],
+        control.view(np.uint8),
+        reform.view(np.uint8),
+        sy.elected,
+        sy.internal.reform[sy.elected].view(np.uint8),
+        leaf(d.gesture),
+        leaf(d.belief),
+        leaf(d.sanctions),
+        leaf(met),
+        leaf(d.pressure),
+        leaf(d.threat),
+        leaf(d.settlement),
+        camp_span,
+        dict_span,
+        sy.span,
+        sy.low,
+        sy.high,
+        sy.roles["terror"],
+        sy.roles["wmd"],
+        used,
+        leaf(p.responsiveness_reformist),
+        leaf(p.responsiveness_other),
+        leaf(p.goodwill_gain),
+        leaf(p.belief_gain),
+        leaf(p.conditions_gain),
+        leaf(p.threat_gain),
+        leaf(p.pocketing_gain),
+        leaf(p.settlement_gain),
+        leaf(p.terror_goodwill_gain),
+        leaf(p.wmd_goodwill_gain),
+        leaf(p.wmd_threat_gain),
+        leaf(p.dictation_effect),
+    )
 
 
 __all__ = [

@@ -5,3 +5,14 @@ Each module compiles the per-world loops of one mechanism of :mod:`detente.sim.e
 arrays and calls it. They are compiled by ``pip install`` (setuptools runs Cython and the
 C compiler), so no run pays a compile (docs/performance.md, "Compiled engine").
 """
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+def leaf(x: Any) -> NDArray[np.float64]:
+    """A parameter as the kernels read it: a float64 vector of 1 value (shared by all
+    worlds) or of one value per world (stacked states)."""
+    return np.atleast_1d(np.asarray(x, dtype=np.float64))

@@ -1,0 +1,72 @@
+import numpy as np
+from numpy.typing import NDArray
+
+F64 = NDArray[np.float64]
+F32 = NDArray[np.float32]
+U8 = NDArray[np.uint8]
+I64 = NDArray[np.int64]
+
+def issue_share(level: F64, i: int, low: float, span: float) -> F64: ...
+def drivers(
+    perceived: F64,
+    neutral: F64,
+    belief: F64,
+    belief0: F64,
+    level: F64,
+    sanctions: int,
+    low_s: float,
+    span_s: float,
+    bite: F64,
+    sanc0: F64,
+    start: F64,
+    demand: F64,
+    hostile: F64,
+    backing: F64,
+    threat: F64,
+    threat0: F64,
+) -> F64: ...
+def fulfilment(level: F64, start: F64, demand: F64) -> F64: ...
+def pressure(hostile: F64, tightening: F64, backing: F64) -> F64: ...
+def goodwill(gesture: F64, belief: F64, gg: F64, bg: F64) -> F64: ...
+def willingness(
+    met: F64, belief: F64, threat: F64, gesture: F64, pressure: F64, cg: F64, bg: F64,
+    tg: F64, pg: F64,
+) -> F64: ...
+def positions(
+    base: F32,
+    alt: F32,
+    control: U8,
+    reform: U8,
+    elected: I64,
+    holder_reform: U8,
+    gesture: F64,
+    belief: F64,
+    sanctions: F64,
+    met: F64,
+    pressure: F64,
+    threat: F64,
+    settlement: F64,
+    camp_span: F32,
+    dict_span: F32,
+    span: F64,
+    low: F64,
+    high: F64,
+    terror: int,
+    wmd: int,
+    used: I64,
+    rr: F64,
+    ro: F64,
+    gg: F64,
+    bg: F64,
+    cg: F64,
+    tg: F64,
+    pg: F64,
+    sg: F64,
+    tgg: F64,
+    wgg: F64,
+    wtg: F64,
+    de: F64,
+) -> F32: ...
+def requires_met(active: U8, requires: U8) -> NDArray[np.bool_]: ...
+def pending(start: I64, active: U8, never: int) -> tuple[NDArray[np.bool_], F64]: ...
+def prospective(level: F64, moves_f: F64, moves_o: F64, low: F64, high: F64) -> F64: ...

@@ -1,0 +1,451 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Iran's effective positions (docs/model.md section 2, "Internal side") and the pending steps.
+
+Compiled form of :func:`detente.sim.engine.internal_positions` (its drivers: the perceived
+gesture, belief, sanctions, conditions met, pressure and threat, one value per world) and of
+:func:`detente.sim.mechanisms.iran_response.iran_positions` (the camps' shifts and the
+positions ``[I, n, A]``), with the mechanism's own functions (``condition_fulfilment``,
+``dictation_pressure``, ``reformist_goodwill``, ``conservative_willingness``) and the engine's
+``issue_share``, ``requires_met`` and ``prospective_levels``: each formula is one ``cdef``
+function here, read by the fused kernels and by the small ones those functions call.
+
+The same float64 and float32 operations, in the same order, as the NumPy formulation they
+replaced; the sum over issues of the conditions met is NumPy's pairwise sum. Two parts stay
+in NumPy because C cannot reproduce them: ``saturation`` (NumPy's ``expm1`` is SVML's on
+AVX-512 machines, not libm's) and the products of the pending masks with the effects
+matrices in ``prospective_levels`` (BLAS sums in its own order).
+
+Arrays of per-world parameters have length 1 (shared by all worlds) or ``n`` (world ``w``
+reads row ``w``); so do the leading axes of ``start``, ``demand``, ``base`` and ``alt``.
+"""
+
+from libc.math cimport fabs
+
+import numpy as np
+
+
+cdef enum:
+    PW_BLOCK = 128  # NumPy's pairwise summation block (PW_BLOCKSIZE)
+
+
+cdef inline Py_ssize_t _row(Py_ssize_t length, Py_ssize_t w) noexcept nogil:
+    """Row ``w`` of a per-world leaf, row 0 of a shared one."""
+    return w if length > 1 else 0
+
+
+cdef inline double _clip01(double x) noexcept nogil:
+    """``minimum(maximum(x, 0), 1)`` (NaN stays NaN, as in NumPy)."""
+    if x < 0.0:
+        x = 0.0
+    if x > 1.0:
+        x = 1.0
+    return x
+
+
+cdef double _pairwise(const double* a, Py_ssize_t n) noexcept nogil:
+    """NumPy's pairwise sum of ``n`` contiguous doubles (``DOUBLE_pairwise_sum``)."""
+    cdef Py_ssize_t i, n2
+    cdef double res, r0, r1, r2, r3, r4, r5, r6, r7
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[i]
+        return res
+    if n <= PW_BLOCK:
+        r0, r1, r2, r3 = a[0], a[1], a[2], a[3]
+        r4, r5, r6, r7 = a[4], a[5], a[6], a[7]
+        i = 8
+        while i < n - (n % 8):
+            r0 += a[i]
+            r1 += a[i + 1]
+            r2 += a[i + 2]
+            r3 += a[i + 3]
+            r4 += a[i + 4]
+            r5 += a[i + 5]
+            r6 += a[i + 6]
+            r7 += a[i + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res += a[i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise(a, n2) + _pairwise(a + n2, n - n2)
+
+
+# ------------------------------------------------------------------ one formula each
+cdef inline double _share(double x, double low, double span) noexcept nogil:
+    """An issue's level as a share of its range."""
+    return (x - low) / span
+
+
+cdef double _fulfilment(
+    const double[:, :] level, Py_ssize_t w, const double[:, :] start, Py_ssize_t ws,
+    const double[:, :] demand, Py_ssize_t wd, double* buf,
+) noexcept nogil:
+    """``κ``: the mean over the demanded issues of the way from the start to the demand."""
+    cdef Py_ssize_t i, count = 0, n_i = demand.shape[1]
+    cdef double gap, share, total
+    cdef bint valid
+    if n_i == 0:
+        return 0.0
+    for i in range(n_i):
+        gap = start[ws, i] - demand[wd, i]
+        valid = fabs(gap) > 1e-9  # False where no demand (NaN)
+        share = _clip01((start[ws, i] - level[w, i]) / (gap if valid else 1.0))
+        buf[i] = share * (1.0 if valid else 0.0)
+        count += valid
+    total = 0.0  # NumPy's reduction adds the pairwise sum to its identity
+    total += _pairwise(buf, n_i)
+    return total / (count if count > 1 else 1)
+
+
+cdef inline double _pressure(double hostile, double tightening, double backing) noexcept nogil:
+    """``P = clip(H + T + V, 0, 1)``."""
+    return _clip01(hostile + tightening + backing)
+
+
+cdef inline double _goodwill(double gg, double bg, double gesture, double belief) noexcept nogil:
+    """The reformists' shift before ``ρ``: ``g_R·G + g_b·(b − b0)``."""
+    return gg * gesture + bg * belief
+
+
+cdef inline double _willingness(
+    double cg, double bg, double tg, double pg, double met, double belief, double threat,
+    double gesture, double pressure,
+) noexcept nogil:
+    """The other camp's shift before ``ρ``: ``g_C·sat(κ) + g_b·Δb + g_T·ΔThreat − g_P·G⁺·P``."""
+    cdef double pos = gesture if not gesture < 0.0 else 0.0  # np.maximum(G, 0): NaN stays
+    return cg * met + bg * belief + tg * threat - pg * pos * pressure
+
+
+cdef inline float _unclipped(
+    bint own, float v0, float camp, float cs, bint has_dict, float dn, float base,
+) noexcept nogil:
+    """An actor's position before the clip: its camp's (or the issue's own) shift, less the
+    dictation term, plus its scenario position."""
+    cdef float v = v0 if own else camp * cs
+    if has_dict:
+        v = v - dn
+    return v + base
+
+
+cdef inline float _clip(float v, float lo, float hi) noexcept nogil:
+    """``minimum(maximum(v, lo), hi)`` (NaN stays NaN)."""
+    if v < lo:
+        v = lo
+    if v > hi:
+        v = hi
+    return v
+
+
+# ------------------------------------------------------------------ the engine's drivers
+def issue_share(const double[:, :] level, long i, double low, double span):
+    """Issue ``i``'s level as a share of its range ``[low, low + span]``, per world ``[n]``."""
+    cdef Py_ssize_t w, n = level.shape[0]
+    out_arr = np.empty(n)
+    cdef double[::1] out = out_arr
+    with nogil:
+        for w in range(n):
+            out[w] = _share(level[w, i], low, span)
+    return out_arr
+
+
+def drivers(
+    const double[:] perceived,
+    const double[:] neutral,
+    const double[:] belief,
+    const double[:] belief0,
+    const double[:, :] level,
+    long sanctions,
+    double low_s,
+    double span_s,
+    const double[:] bite,
+    const double[:] sanc0,
+    const double[:, :] start,
+    const double[:, :] demand,
+    const double[:] hostile,
+    const double[:] backing,
+    const double[:] threat,
+    const double[:] threat0,
+):
+    """The drivers of Iran's response, rows ``gesture, belief, sanctions, fulfilment,
+    pressure, threat`` of a ``[6, n]`` array (:class:`~detente.sim.mechanisms.iran_response.IranDrivers`).
+
+    ``G = (q̄ − n)/(1 − n)``, ``b − b0``, ``bite·S − S0`` (``S`` the sanctions issue's share,
+    0 without one), ``κ``, ``P`` with the tightening ``clip(S − S0, 0, 1)``, ``threat − threat0``.
+    """
+    cdef Py_ssize_t w, n = level.shape[0]
+    out_arr = np.empty((6, n))
+    cdef double[:, ::1] out = out_arr
+    cdef double[::1] buf = np.empty(max(demand.shape[1], 1))
+    cdef double nl, s_now, s0
+    cdef Py_ssize_t n_nl = neutral.shape[0], n_b0 = belief0.shape[0], n_bite = bite.shape[0]
+    cdef Py_ssize_t n_s0 = sanc0.shape[0], n_st = start.shape[0], n_de = demand.shape[0]
+    cdef Py_ssize_t n_t0 = threat0.shape[0]
+    with nogil:
+        for w in range(n):
+            nl = neutral[_row(n_nl, w)]
+            s0 = sanc0[_row(n_s0, w)]
+            s_now = _share(level[w, sanctions], low_s, span_s) if sanctions >= 0 else 0.0
+            out[0, w] = (perceived[w] - nl) / (1 - nl)
+            out[1, w] = belief[w] - belief0[_row(n_b0, w)]
+            out[2, w] = bite[_row(n_bite, w)] * s_now - s0
+            out[3, w] = _fulfilment(level, w, start, _row(n_st, w), demand, _row(n_de, w),
+                                    &buf[0])
+            out[4, w] = _pressure(hostile[w], _clip01(s_now - s0), backing[w])
+            out[5, w] = threat[w] - threat0[_row(n_t0, w)]
+    return out_arr
+
+
+# ------------------------------------------------------------------ the mechanism's functions
+def fulfilment(const double[:, :] level, const double[:, :] start, const double[:, :] demand):
+    """``κ`` per world ``[n]`` (``start`` and ``demand`` have 1 or ``n`` rows)."""
+    cdef Py_ssize_t w, n = level.shape[0], n_st = start.shape[0], n_de = demand.shape[0]
+    out_arr = np.empty(n)
+    cdef double[::1] out = out_arr
+    cdef double[::1] buf = np.empty(max(demand.shape[1], 1))
+    with nogil:
+        for w in range(n):
+            out[w] = _fulfilment(level, w, start, _row(n_st, w), demand, _row(n_de, w), &buf[0])
+    return out_arr
+
+
+def pressure(const double[:] hostile, const double[:] tightening, const double[:] backing):
+    """``P`` per world (each argument of length 1 or ``n``)."""
+    cdef Py_ssize_t w, nh = hostile.shape[0], nt = tightening.shape[0], nb = backing.shape[0]
+    cdef Py_ssize_t n = max(nh, nt, nb)
+    out_arr = np.empty(n)
+    cdef double[::1] out = out_arr
+    with nogil:
+        for w in range(n):
+            out[w] = _pressure(hostile[_row(nh, w)], tightening[_row(nt, w)],
+                               backing[_row(nb, w)])
+    return out_arr
+
+
+def goodwill(const double[:] gesture, const double[:] belief, const double[:] gg,
+             const double[:] bg):
+    """The reformists' shift before ``ρ`` per world ``[n]``."""
+    cdef Py_ssize_t w, n = gesture.shape[0], n_gg = gg.shape[0], n_bg = bg.shape[0]
+    out_arr = np.empty(n)
+    cdef double[::1] out = out_arr
+    with nogil:
+        for w in range(n):
+            out[w] = _goodwill(gg[_row(n_gg, w)], bg[_row(n_bg, w)], gesture[w], belief[w])
+    return out_arr
+
+
+def willingness(
+    const double[:] met, const double[:] belief, const double[:] threat,
+    const double[:] gesture, const double[:] pressure, const double[:] cg,
+    const double[:] bg, const double[:] tg, const double[:] pg,
+):
+    """The other camp's shift before ``ρ`` per world ``[n]`` (``met`` = ``sat(κ)``)."""
+    cdef Py_ssize_t w, n = met.shape[0]
+    cdef Py_ssize_t n_cg = cg.shape[0], n_bg = bg.shape[0], n_tg = tg.shape[0]
+    cdef Py_ssize_t n_pg = pg.shape[0]
+    out_arr = np.empty(n)
+    cdef double[::1] out = out_arr
+    with nogil:
+        for w in range(n):
+            out[w] = _willingness(cg[_row(n_cg, w)], bg[_row(n_bg, w)], tg[_row(n_tg, w)],
+                                  pg[_row(n_pg, w)], met[w], belief[w], threat[w],
+                                  gesture[w], pressure[w])
+    return out_arr
+
+
+def positions(
+    const float[:, :, :] base,
+    const float[:, :, :] alt,
+    const unsigned char[:, :] control,
+    const unsigned char[:, :] reform,
+    const long[:] elected,
+    const unsigned char[:] holder_reform,
+    const double[:] gesture,
+    const double[:] belief,
+    const double[:] sanctions,
+    const double[:] met,
+    const double[:] pressure,
+    const double[:] threat,
+    const double[:] settlement,
+    const float[:] camp_span,
+    const float[:] dict_span,
+    const double[:] span,
+    const double[:] low,
+    const double[:] high,
+    long terror,
+    long wmd,
+    const long[:] used,
+    const double[:] rr,
+    const double[:] ro,
+    const double[:] gg,
+    const double[:] bg,
+    const double[:] cg,
+    const double[:] tg,
+    const double[:] pg,
+    const double[:] sg,
+    const double[:] tgg,
+    const double[:] wgg,
+    const double[:] wtg,
+    const double[:] de,
+):
+    """Effective ideal points ``[I, n, A]`` of float32 (NaN on the issues not in ``used``).
+
+    ``base`` is ``[1 or n, A, I]``, ``alt`` ``[1 or n, E, I]``; ``elected[e]`` is the actor
+    holding institution ``e`` and ``holder_reform[e]`` its camp in the scenario. The twelve
+    last arguments are the parameters ``ρ_R, ρ_O, g_R, g_b, g_C, g_T, g_P, g_S, g_Rt, g_Rw,
+    g_W, δ`` (length 1 or ``n``).
+    """
+    cdef Py_ssize_t n = control.shape[0], n_a = reform.shape[1], n_e = elected.shape[0]
+    cdef Py_ssize_t n_i = span.shape[0], n_u = used.shape[0]
+    out_arr = np.empty((n_i, n, n_a), dtype=np.float32)
+    cdef float[:, :, ::1] out = out_arr
+    any_arr = np.zeros(max(n_e, 1), dtype=np.uint8)
+    cdef unsigned char[::1] any_lost = any_arr
+    is_used_arr = np.zeros(max(n_i, 1), dtype=np.uint8)
+    cdef unsigned char[::1] is_used = is_used_arr
+    cdef float[::1] camp = np.empty(max(n_a, 1), dtype=np.float32)
+    cdef Py_ssize_t[::1] held = np.empty(max(n_e, 1), dtype=np.intp)
+    cdef unsigned char[::1] lost_any_of = np.zeros(max(n_e, 1), dtype=np.uint8)
+    cdef Py_ssize_t w, i, a, e, j, j2, h, wb, wa
+    cdef bint own, has_dict
+    cdef Py_ssize_t sb = base.strides[1] // sizeof(float)  # between actors, in floats
+    cdef bint b_world = base.shape[0] > 1, a_world = alt.shape[0] > 1
+    cdef double m_reform, m_other
+    cdef float c_reform, c_other, v0 = 0.0, dict_n, dn, cs, v, lo, hi, zero = 0.0
+    cdef float* row
+    cdef const float* bp
+    cdef float nan = np.nan
+    with nogil:
+        for e in range(n_e):
+            for w in range(n):
+                if control[w, e] != holder_reform[e]:
+                    any_lost[e] = 1
+                    break
+        for e in range(n_e):  # the first institution of each holder
+            held[e] = e
+            for j in range(e):
+                if elected[j] == elected[e]:
+                    held[e] = j
+                    break
+            if any_lost[e]:
+                lost_any_of[held[e]] = 1
+        for j in range(n_u):
+            is_used[used[j]] = 1
+        for i in range(n_i):  # unused issues: never read
+            if not is_used[i]:
+                for w in range(n):
+                    row = &out[i, w, 0]
+                    for a in range(n_a):
+                        row[a] = nan
+        for w in range(n):
+            wb = w if b_world else 0
+            wa = w if a_world else 0
+            m_reform = rr[_row(rr.shape[0], w)] * _goodwill(
+                gg[_row(gg.shape[0], w)], bg[_row(bg.shape[0], w)], gesture[w], belief[w])
+            m_other = ro[_row(ro.shape[0], w)] * _willingness(
+                cg[_row(cg.shape[0], w)], bg[_row(bg.shape[0], w)], tg[_row(tg.shape[0], w)],
+                pg[_row(pg.shape[0], w)], met[w], belief[w], threat[w], gesture[w],
+                pressure[w])
+            c_reform = <float>m_reform
+            c_other = <float>m_other
+            for a in range(n_a):  # each actor's camp shift
+                camp[a] = c_reform if reform[w, a] else c_other
+            dict_n = (<float>de[_row(de.shape[0], w)]) * (<float>sanctions[w])
+            for j in range(n_u):
+                i = used[j]
+                row = &out[i, w, 0]
+                own = i == wmd or i == terror  # a national interest, not a camp's
+                if i == wmd:
+                    v0 = <float>(-span[i] * (wgg[_row(wgg.shape[0], w)] * gesture[w]
+                                             - wtg[_row(wtg.shape[0], w)] * threat[w]))
+                elif i == terror:
+                    v0 = <float>(-span[i] * (sg[_row(sg.shape[0], w)] * settlement[w]
+                                             + tgg[_row(tgg.shape[0], w)] * gesture[w]))
+                cs = camp_span[i]
+                has_dict = dict_span[i] != 0
+                dn = dict_n * dict_span[i]
+                bp = &base[wb, 0, i]
+                lo = <float>low[i]
+                hi = <float>high[i]
+                for a in range(n_a):  # NumPy's passes, each value kept in a register
+                    row[a] = _clip(_unclipped(own, v0, camp[a], cs, has_dict, dn, bp[a * sb]),
+                                   lo, hi)
+                for e in range(n_e):  # an institution its holder's camp lost: the other's
+                    if not lost_any_of[e]:  # (not the first of its holder's, or none lost)
+                        continue
+                    h = elected[e]  # its holder: added to in the order of the institutions
+                    v = _unclipped(own, v0, camp[h], cs, has_dict, dn, bp[h * sb])
+                    for j2 in range(e, n_e):
+                        if held[j2] == e and any_lost[j2]:
+                            if control[w, j2] != holder_reform[j2]:
+                                v = v + (alt[wa, j2, i] - bp[h * sb])
+                            else:
+                                v = v + zero
+                    row[h] = _clip(v, lo, hi)
+    return out_arr
+
+
+# ------------------------------------------------------------------ ratification's inputs
+def requires_met(const unsigned char[:, :] active, const unsigned char[:, :] requires):
+    """``[n, K]``: every instrument ``k`` requires (``requires[k, j]``) is in force."""
+    cdef Py_ssize_t n = active.shape[0], n_k = requires.shape[0], w, k, j, m, n_pairs = 0
+    out_arr = np.ones((n, n_k), dtype=np.bool_)
+    cdef unsigned char[:, ::1] out = out_arr.view(np.uint8)
+    pairs_arr = np.empty((max(n_k * n_k, 1), 2), dtype=np.intp)
+    cdef Py_ssize_t[:, ::1] pairs = pairs_arr
+    with nogil:
+        for k in range(n_k):
+            for j in range(requires.shape[1]):
+                if requires[k, j]:
+                    pairs[n_pairs, 0] = k
+                    pairs[n_pairs, 1] = j
+                    n_pairs += 1
+        if n_pairs:
+            for w in range(n):
+                for m in range(n_pairs):
+                    if not active[w, pairs[m, 1]]:
+                        out[w, pairs[m, 0]] = 0
+    return out_arr
+
+
+def pending(const long[:, :] start, const unsigned char[:, :] active, long never):
+    """Steps approved and not yet in force, ``start < never & ~active``: as bool ``[n, K]``
+    and as float64 (the left factor of the effects' product)."""
+    cdef Py_ssize_t n = start.shape[0], n_k = start.shape[1], w, k
+    mask_arr = np.empty((n, n_k), dtype=np.bool_)
+    ones_arr = np.empty((n, n_k))
+    cdef unsigned char[:, ::1] mask = mask_arr.view(np.uint8)
+    cdef double[:, ::1] ones = ones_arr
+    cdef bint p
+    with nogil:
+        for w in range(n):
+            for k in range(n_k):
+                p = start[w, k] < never and not active[w, k]
+                mask[w, k] = p
+                ones[w, k] = 1.0 if p else 0.0
+    return mask_arr, ones_arr
+
+
+def prospective(
+    const double[:, :] level, const double[:, :] moves_f, const double[:, :] moves_o,
+    const double[:] low, const double[:] high,
+):
+    """``clip(level + (moves_f + moves_o), low, high)``, ``[n, I]``."""
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, i
+    out_arr = np.empty((n, n_i))
+    cdef double[:, ::1] out = out_arr
+    cdef double v
+    with nogil:
+        for w in range(n):
+            for i in range(n_i):
+                v = level[w, i] + (moves_f[w, i] + moves_o[w, i])
+                if v < low[i]:
+                    v = low[i]
+                if v > high[i]:
+                    v = high[i]
+                out[w, i] = v
+    return out_arr

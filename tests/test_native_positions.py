@@ -1,0 +1,77 @@
+"""Edge cases of the compiled positions kernel (detente.sim.native.positions) that the golden
+digests do not reach: no golden scenario has an instrument that requires another, the
+flagship's demanded issues leave NumPy's pairwise sum and a sequential one equal, and no
+actor holds two elected institutions. NumPy's formulation is the oracle, bit for bit."""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from types import SimpleNamespace
+
+import numpy as np
+
+from detente.scenario import load_scenario
+from detente.sim import compile_system
+from detente.sim.engine import chunk_plans, requires_met
+from detente.sim.mechanisms.iran_response import (
+    IranDrivers,
+    condition_fulfilment,
+    iran_positions,
+)
+from detente.sim.system import System
+
+
+@cache
+def _system() -> System:
+    return compile_system(load_scenario("us-iran-2001"), "containment")
+
+
+def test_requires_met_is_every_required_instrument_in_force() -> None:
+    rng = np.random.default_rng(4)
+    requires = rng.random((12, 12)) < 0.2
+    active = rng.random((300, 12)) < 0.6
+    missing = (~active).astype(np.float64) @ requires.T.astype(np.float64)
+    got = requires_met(SimpleNamespace(requires=requires), active)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(got, missing == 0)
+    assert got.any() and not got.all()  # the case is not trivial
+    none = requires_met(SimpleNamespace(requires=requires & False), active)  # type: ignore[arg-type]
+    assert none.all()
+
+
+def test_fulfilment_sums_the_issues_as_numpy_does() -> None:
+    # NumPy sums 8 or more issues pairwise (8 accumulators, blocks of 128): another order
+    # would change the last bits
+    rng = np.random.default_rng(5)
+    for n_i in (3, 8, 11, 29, 200):
+        level = rng.uniform(-10, 110, (64, n_i))
+        start = rng.uniform(0, 100, n_i)
+        demand = np.where(rng.random(n_i) < 0.8, rng.uniform(0, 100, n_i), np.nan)
+        gap = start - demand
+        valid = np.abs(gap) > 1e-9
+        share = np.clip((start - level) / np.where(valid, gap, 1.0), 0.0, 1.0) * valid
+        expected = share.sum(axis=1) / np.maximum(valid.sum(), 1)
+        np.testing.assert_array_equal(condition_fulfilment(level, start, demand), expected)
+
+
+def test_an_actor_holding_two_lost_institutions_takes_both_shifts_in_order() -> None:
+    sy = copy.copy(_system())
+    pl = chunk_plans(sy)
+    h = int(sy.elected[0])
+    object.__setattr__(sy, "elected", np.array([h, h]))
+    n, i = 4, sy.issues.index("dialogue")
+    zero = np.zeros(n)
+    drivers = IranDrivers(zero, zero, zero, zero, zero, zero, zero)  # nothing has changed
+    alt = np.stack([pl.o_pos32[h] - 7.3, pl.o_pos32[h] + 2.9]).astype(np.float32)
+    held = sy.internal.reform[h]
+    control = np.array([[held, held], [not held, held], [held, not held],
+                        [not held, not held]])
+    reform = np.broadcast_to(sy.internal.reform, (n, sy.internal.n_actors))
+    got = iran_positions(pl.o_pos32, alt, control, reform, drivers, pl.camp_span32,
+                         pl.dict_span32, sy.params, sy, pl.o_used)[i][:, h]
+    base = pl.o_pos32[h, i]
+    step = [alt[0, i] - base, alt[1, i] - base]
+    f32 = np.float32
+    expected = [base, base + step[0], base + f32(0) + step[1], base + step[0] + step[1]]
+    low, high = f32(sy.low[i]), f32(sy.high[i])
+    np.testing.assert_array_equal(got, np.clip(np.array(expected, dtype=f32), low, high))
