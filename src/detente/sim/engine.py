@@ -59,7 +59,6 @@ from numpy.typing import NDArray
 from detente.metrics import REGISTRY, metrics_for, step_metrics
 from detente.sim.mechanisms import congress
 from detente.sim.mechanisms.environment import (
-    parameter_rows,
     settlement_chance,
     threat_pace,
 )
@@ -73,7 +72,7 @@ from detente.sim.native import consent as native_consent
 from detente.sim.native import domestic as native_domestic
 from detente.sim.native import environment as native_env
 from detente.sim.native import implementation as native_impl
-from detente.sim.native import leaf
+from detente.sim.native import leaf, mask
 from detente.sim.native import perception as native_perception
 from detente.sim.native import positions as native_positions
 from detente.sim.native import votes as native_votes
@@ -196,17 +195,6 @@ def _dot(a: Any, b: Any, lay: Layout | None, nd: int = 1) -> Any:
     return out
 
 
-def _vec(x: Any) -> FloatArray:
-    """A parameter shared (a number) or per world (``[n]``) as a float64 vector of 1 or n."""
-    return np.atleast_1d(np.asarray(x, dtype=np.float64))
-
-
-def _u8(x: BoolArray | None) -> NDArray[np.uint8]:
-    """A bool mask as the kernels read it (C order); ``None`` (no mask this step): empty."""
-    return _NO_MASK if x is None else np.ascontiguousarray(x).view(np.uint8)
-
-
-_NO_MASK = np.zeros((0, 0), dtype=np.uint8)
 _NO_LEVELS = np.zeros((0, 0))
 
 
@@ -231,7 +219,7 @@ def ladder(side: Side, level: FloatArray, neutral: Any) -> BoolArray:
     ``(neutral - l) / neutral``.
     """
     return native_congress.ladder_rows(
-        np.asarray(level, dtype=np.float64), _vec(neutral), _rows(side.conc_rank, 1),
+        np.asarray(level, dtype=np.float64), leaf(neutral), _rows(side.conc_rank, 1),
         _rows(side.host_rank, 1))
 
 
@@ -260,7 +248,7 @@ def _posture(
     # BLAS, so they stay here; native_impl.posture_levels does the rest)
     w = active.astype(np.float64) + _col(p.announce_weight) * pending.astype(np.float64)
     level, conc, host = native_impl.posture_levels(
-        _dot(w, gp, lay), _dot(w, gn, lay), _vec(sp), _vec(sn), _vec(p.neutral_level))
+        _dot(w, gp, lay), _dot(w, gn, lay), leaf(sp), leaf(sn), leaf(p.neutral_level))
     return level, conc, host
 
 
@@ -582,7 +570,7 @@ def sanctions_bite(allied: FloatArray, allied0: float, share: float) -> FloatArr
     they bit then.
     """
     return np.asarray(native_env.bite_rows(np.asarray(allied, dtype=np.float64),
-                                           parameter_rows(allied0), parameter_rows(share)))
+                                           leaf(allied0), leaf(share)))
 
 
 def election_verdict(
@@ -970,19 +958,19 @@ def focal_proposals(
         # put to ratification), held off (withdrawn, or cancelled while pending)
         held = scr.held[t]
         forced = scr.force_on[t][None, :] & ~f_active
-    tolerance = _vec(p.us_cost_tolerance)
+    tolerance = leaf(p.us_cost_tolerance)
     cand_f, drop_f, cancel_f = native_congress.proposals(
-        np.asarray(level_f, dtype=np.float64), _vec(p.neutral_level),
-        _rows(sf.conc_rank, 1), _rows(sf.host_rank, 1), _u8(ctx.menu_f), _u8(f_active),
-        _u8(pending_f), _u8(st.f_by_leg), _u8(sf.reversible), _u8(pl.f_gest_pos),
-        _u8(requires_met(sf, f_active)),
+        np.asarray(level_f, dtype=np.float64), leaf(p.neutral_level),
+        _rows(sf.conc_rank, 1), _rows(sf.host_rank, 1), mask(ctx.menu_f), mask(f_active),
+        mask(pending_f), mask(st.f_by_leg), mask(sf.reversible), mask(pl.f_gest_pos),
+        mask(requires_met(sf, f_active)),
         # an expiring law: its renewal on the agenda
         not scripted and bool((sf.sunset_step >= 0).any()), t, sf.sunset_step,
-        _u8(sf.renewed_by), _u8(congress.renewal_steps(sf.renewed_by)),
-        _u8(ctx.menu_f & sf.by_executive), _rows(sf.gesture, 1),
+        mask(sf.renewed_by), mask(congress.renewal_steps(sf.renewed_by)),
+        mask(ctx.menu_f & sf.by_executive), _rows(sf.gesture, 1),
         # past the cost tolerance: no new concession; the retreat
         bool(np.any(tolerance >= 0)), st.cost, tolerance, draws.congress[:, t, 1],
-        _vec(congress.retreat_chance(p.us_retreat_rate, sy.dt)), _rows(sf.cost, 1),
+        leaf(congress.retreat_chance(p.us_retreat_rate, sy.dt)), _rows(sf.cost, 1),
         st.f_since, held, st.f_start, NEVER,
     )
     return Proposals(cand_f, drop_f, cancel_f, forced, scripted)
@@ -1148,9 +1136,9 @@ def unitary_opponent(
         0.0, 1.0,
     )
     return native_congress.opponent_steps(
-        np.asarray(lev_o, dtype=np.float64), _vec(ctx.system.params.neutral_level),
-        _rows(so.conc_rank, 1), _rows(so.host_rank, 1), _u8(o_active), _u8(pending_o),
-        _u8(so.reversible), _u8(requires_met(so, o_active)), st.o_start, NEVER)
+        np.asarray(lev_o, dtype=np.float64), leaf(ctx.system.params.neutral_level),
+        _rows(so.conc_rank, 1), _rows(so.host_rank, 1), mask(o_active), mask(pending_o),
+        mask(so.reversible), mask(requires_met(so, o_active)), st.o_start, NEVER)
 
 
 def congress_bills(
@@ -1177,14 +1165,14 @@ def congress_bills(
         return approved_f
     assert clout_f is not None
     f_active, f_pos = st.f_active, st.f_pos
-    moved = native_congress.bill_moves(t, sf.sunset_step, _u8(sf.renewed_by), _u8(committed),
-                                       _u8(f_active), _u8(approved_f))
+    moved = native_congress.bill_moves(t, sf.sunset_step, mask(sf.renewed_by), mask(committed),
+                                       mask(f_active), mask(approved_f))
     bills, judged, some = native_congress.bill_candidates(
         prospective, _dot(moved, sf.effects, lay, 2), sy.low, sy.high,
         _rows(sy.status_quo, 1), f_pos.T[:, None, :] if f_pos.ndim == 2 else f_pos,
-        leg.floor, _rows(pl.f_pos0[..., leg.floor, :], 1), _u8(pl.f_stake[leg.floor]),
-        _rows(pl.leg_tol, 1), _rows(sf.effects, 2), _u8(sf.by_legislature), _u8(committed),
-        _u8(st.killed), _u8(sf.renewed_by), _u8(requires_met(sf, f_active)))
+        leg.floor, _rows(pl.f_pos0[..., leg.floor, :], 1), mask(pl.f_stake[leg.floor]),
+        _rows(pl.leg_tol, 1), _rows(sf.effects, 2), mask(sf.by_legislature), mask(committed),
+        mask(st.killed), mask(sf.renewed_by), mask(requires_met(sf, f_active)))
     if not some:
         return approved_f
     enact_f, dead = congress.legislative_initiative(
@@ -1213,8 +1201,8 @@ def law_sunsets(
     """
     sf = ctx.system.focal
     lapse_now, some = native_congress.law_sunset_rows(
-        t, sf.sunset_step, _u8(sf.renewed_by), _u8(committed), _u8(st.f_active),
-        _u8(withdrawn_f))
+        t, sf.sunset_step, mask(sf.renewed_by), mask(committed), mask(st.f_active),
+        mask(withdrawn_f))
     if some:
         forced = lapse_now if forced is None else forced | lapse_now
     return forced
@@ -1231,11 +1219,11 @@ def schedule_starts(
     """
     sf, so = ctx.system.focal, ctx.system.internal
     native_impl.schedule_starts(
-        _u8(approved_f), _u8(approved_o), _u8(forced), draws.delay_f[:, t],
+        mask(approved_f), mask(approved_o), mask(forced), draws.delay_f[:, t],
         draws.delay_o[:, t], st.f_start, st.o_start, st.f_offered.view(np.uint8),
         _rows(sf.delay_low, 1), _rows(sf.delay_mode, 1), _rows(sf.delay_high, 1),
         _rows(so.delay_low, 1), _rows(so.delay_mode, 1), _rows(so.delay_high, 1),
-        _u8(_rows(ctx.plans.f_gest_pos, 1)), t,
+        mask(_rows(ctx.plans.f_gest_pos, 1)), t,
     )
 
 
@@ -1265,7 +1253,7 @@ def implement(
                 -1.0, low, high)
     f_new, o_new = native_impl.start_due(
         st.f_active.view(np.uint8), st.o_active.view(np.uint8), st.f_start, st.o_start,
-        st.f_since, _u8(withdrawn_f), _u8(withdrawn_o), _u8(forced), t, NEVER)
+        st.f_since, mask(withdrawn_f), mask(withdrawn_o), mask(forced), t, NEVER)
     st.level = native_impl.moved_levels(
         st.level, _dot(f_new.astype(np.float64), sf.effects, lay, 2),
         _dot(o_new.astype(np.float64), so.effects, lay, 2), 1.0, low, high)
@@ -1286,11 +1274,11 @@ def played_levels(ctx: StepContext, st: WorldState, t: int) -> tuple[FloatArray,
     # the posture (:func:`posture`) of both sides; the weighted sums go to BLAS
     w_f, w_o = native_impl.posture_weights(
         st.f_active.view(np.uint8), st.f_start, st.o_active.view(np.uint8), st.o_start,
-        _vec(p.announce_weight), NEVER)
+        leaf(p.announce_weight), NEVER)
     play_f, play_o, st.hostile_f = native_impl.played_levels(
         _dot(w_f, pl.gp_f, lay), _dot(w_f, pl.gn_f, lay), _dot(w_o, pl.gp_o, lay),
-        _dot(w_o, pl.gn_o, lay), _vec(pl.gp_f_sum), _vec(pl.gn_f_sum), _vec(pl.gp_o_sum),
-        _vec(pl.gn_o_sum), _vec(p.neutral_level), st.own_f[:, t], st.own_o[:, t])
+        _dot(w_o, pl.gn_o, lay), leaf(pl.gp_f_sum), leaf(pl.gn_f_sum), leaf(pl.gp_o_sum),
+        leaf(pl.gn_o_sum), leaf(p.neutral_level), st.own_f[:, t], st.own_o[:, t])
     return play_f, play_o
 
 
@@ -1314,11 +1302,11 @@ def perceive_and_learn(
     var_o = p.type_noise**2 + p.perception_noise_iran**2
     st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o = native_perception.perceive_and_learn(
         played_f, played_o, draws.perception_f[:, t], draws.perception_o[:, t],
-        _vec(p.perception_bias_us), _vec(p.perception_noise_us), _vec(p.perception_bias_iran),
-        _vec(p.perception_noise_iran), _vec(p.type_benign_level), _vec(p.type_hostile_level),
-        _vec(2 * var_f), _vec(2 * var_o), _vec(p.belief_learning_rate),
-        _vec(p.belief_forgetting), _vec(pl.prior_f), _vec(pl.prior_o), _vec(p.memory),
-        _vec(1 - p.memory), st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o,
+        leaf(p.perception_bias_us), leaf(p.perception_noise_us), leaf(p.perception_bias_iran),
+        leaf(p.perception_noise_iran), leaf(p.type_benign_level), leaf(p.type_hostile_level),
+        leaf(2 * var_f), leaf(2 * var_o), leaf(p.belief_learning_rate),
+        leaf(p.belief_forgetting), leaf(pl.prior_f), leaf(pl.prior_o), leaf(p.memory),
+        leaf(1 - p.memory), st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o,
         st.perceived_f[:, t], st.perceived_o[:, t], st.log_odds_f, st.log_odds_o)
 
 
@@ -1507,7 +1495,7 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
         jump_settle = _dot(hf, sy.shock_settlement, lay)
     level = st.level.copy()  # a new array, as the levels of every step are
     bad, menace_hits = native_env.shock_rows(
-        level, st.transient, parameter_rows(1 - np.exp(-p.shock_decay * sy.dt)), low, high,
+        level, st.transient, leaf(1 - np.exp(-p.shock_decay * sy.dt)), low, high,
         sy.span, np.array(ctx.menace_issues, dtype=np.int64), hits.view(np.uint8),
         _rows(pl.shock_menace, 1).view(np.uint8), d_level, d_focal, d_internal, d_third,
         st.f_clout, st.o_clout, st.third_clout,
@@ -1558,15 +1546,15 @@ def environment_step(
     push, rate, fade = threat_pace(st.hostile_f, p.threat_hostility, p.threat_decay, dtt)
     st.threat, st.settlement, st.allied, friction = native_env.environment_rows(
         st.threat, push, rate, fade, st.third_clout, _rows(env.clout, 1),
-        env.threat.view(np.uint8), jolts.threat, parameter_rows(p.threat_initial),
-        parameter_rows(p.threat_regional_share), parameter_rows(p.threat_decay),
+        env.threat.view(np.uint8), jolts.threat, leaf(p.threat_initial),
+        leaf(p.threat_regional_share), leaf(p.threat_decay),
         st.settlement, draws.settlement[:, t], jolts.settlement,
-        settlement_chance(p.settlement_hazard, dtt), parameter_rows(p.settlement_progress),
+        settlement_chance(p.settlement_hazard, dtt), leaf(p.settlement_progress),
         st.level, _rows(env.position, 2), _rows(env.friction_weight, 2), sy.span,
-        sy.focal.direction, parameter_rows(p.friction_symmetry), st.hostile_f, st.allied,
-        played_o, parameter_rows(p.neutral_level), jolts.menace,
-        parameter_rows(p.allied_erosion), parameter_rows(p.allied_recovery),
-        parameter_rows(p.moderation_via_friction), float(dtt),
+        sy.focal.direction, leaf(p.friction_symmetry), st.hostile_f, st.allied,
+        played_o, leaf(p.neutral_level), jolts.menace,
+        leaf(p.allied_erosion), leaf(p.allied_recovery),
+        leaf(p.moderation_via_friction), float(dtt),
     )
     return np.asarray(friction)
 
@@ -1588,13 +1576,13 @@ def costs_and_reciprocity(
     # cheapens the concessions that follow (4c)
     discount = congress.trade_discount(st.f_active & ~new_f, sf.discount, pl.f_gest_pos)
     w_f, w_o, paid = native_impl.started_weights(
-        _u8(new_f), _u8(new_o), _u8(st.f_by_leg), np.ascontiguousarray(discount))
+        mask(new_f), mask(new_o), mask(st.f_by_leg), np.ascontiguousarray(discount))
     # the sums over steps go to BLAS; then recip = gesture_o > 0 & offered & not yet,
     # U = max(0, U + gesture_f - gesture_o), C = (1 - decay) C + paid cost + naivety U
     st.first_reciprocation, st.unreciprocated, st.cost = native_impl.book_costs(
         _dot(w_f, pl.gp_f, lay), _dot(w_o, pl.gp_o, lay), _dot(paid, sf.cost, lay),
         st.f_offered.view(np.uint8), st.first_reciprocation, st.unreciprocated, st.cost,
-        _vec(1 - p.us_cost_decay), _vec(p.naivety_cost), sy.horizon, t)
+        leaf(1 - p.us_cost_decay), leaf(p.naivety_cost), sy.horizon, t)
 
 
 def us_elections(
@@ -1676,7 +1664,7 @@ def record_metrics(
     sy, n, r = ctx.system, ctx.layout.n, ctx.system.roles
     level, o_ctrl = st.level, st.o_control
     # clout-weighted share of the reformist camp; NumPy's pairwise sums (float64 C order)
-    share = native_impl.reform_share(np.ascontiguousarray(st.o_clout), _u8(st.o_reform))
+    share = native_impl.reform_share(np.ascontiguousarray(st.o_clout), mask(st.o_reform))
     return {
         "reform_share": share,
         "legislature_reform_majority": o_ctrl[:, sy.reported["legislature"]]

@@ -46,6 +46,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detente.sim.native import congress as native
+from detente.sim.native import mask
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -70,11 +71,6 @@ def _f64(x: Any, nd: int) -> Any:
     """A number or array as float64 of ``nd`` dims, a shared one with a leading axis of 1."""
     a = np.asarray(x, dtype=np.float64)
     return a.reshape((1,) * (nd - a.ndim) + a.shape) if a.ndim < nd else a
-
-
-def _u8(x: Any) -> Any:
-    """A bool array as the C-contiguous ``uint8`` view the compiled kernels read."""
-    return np.ascontiguousarray(x, dtype=bool).view(np.uint8)
 
 
 def renewal_steps(renewed_by: BoolArray) -> BoolArray:
@@ -134,8 +130,8 @@ def initiative_candidates(
     floor = np.atleast_2d(np.asarray(floor_now, dtype=np.float64))
     return native.initiative_rows(
         _f64(judged, 2), _f64(start_level, 2), floor.T[:, :, None], 0, _f64(floor_start, 2),
-        _u8(stake), _f64(tolerance, 2), _effects3(np.asarray(effects, dtype=np.float64)),
-        _u8(eligible))
+        mask(stake), _f64(tolerance, 2), _effects3(np.asarray(effects, dtype=np.float64)),
+        mask(eligible))
 
 
 def against_executive(gesture: Any, level: FloatArray, neutral: Any) -> BoolArray:
@@ -175,7 +171,7 @@ def veto_override(
         Bills that become law; bills vetoed and not overridden (not re-proposed before the
         next congressional election: a vetoed bill dies with its Congress).
     """
-    return native.override_rows(_u8(majority), _u8(against), _u8(supermajority),
+    return native.override_rows(mask(majority), mask(against), mask(supermajority),
                                 np.asarray(u, dtype=np.float64), _f64(hold, 1))
 
 
@@ -210,7 +206,7 @@ def legislative_initiative(
         return none, none
     passed = floor_vote(bills, majority)
     against = native.against_rows(_f64(gesture, 2), np.asarray(level, dtype=np.float64),
-                                  _f64(neutral, 1), _u8(passed))
+                                  _f64(neutral, 1), mask(passed))
     two_thirds = floor_vote(against, SUPERMAJORITY) if against.any() else none
     return veto_override(passed, against, two_thirds, u, hold)
 
@@ -227,12 +223,12 @@ def statute_lock(active: BoolArray, locks: BoolArray, effects: FloatArray) -> Bo
     flagship's embargo rests on executive orders, which "would not require new
     legislation" to ease (THE MIDDLE PATH) until Congress codifies them.
     """
-    return native.lock_rows(_u8(active), _u8(locks), _effects3(np.asarray(effects, dtype=float)))
+    return native.lock_rows(mask(active), mask(locks), _effects3(np.asarray(effects, dtype=float)))
 
 
 def renewed_laws(steps: BoolArray, renewed_by: BoolArray) -> BoolArray:
     """``[n, K]``: True at a law's lapse ``k`` where one of its renewals is among ``steps``."""
-    return native.renewed_rows(_u8(renewed_by), _u8(steps))
+    return native.renewed_rows(mask(renewed_by), mask(steps))
 
 
 def spent_renewals(steps: BoolArray, renewed_by: BoolArray) -> BoolArray:
@@ -241,7 +237,7 @@ def spent_renewals(steps: BoolArray, renewed_by: BoolArray) -> BoolArray:
     One renewal is enough: nobody proposes a second (Congress does not renew ILSA again
     once the executive's trade has renewed it).
     """
-    return native.spent_rows(_u8(renewed_by), _u8(steps))
+    return native.spent_rows(mask(renewed_by), mask(steps))
 
 
 def sunset_expiry(
@@ -264,8 +260,8 @@ def sunset_expiry(
     "symbolically important to Iran". Letting a law lapse is a different act from fighting
     its renewal (``us-oppose-ilsa-renewal``): no one proposes it, so no vote can stop it.
     """
-    return native.sunset_rows(t, np.asarray(sunset_step, dtype=np.int64), _u8(renewed_by),
-                              _u8(committed), _u8(approved_now), _u8(lapse_active))
+    return native.sunset_rows(t, np.asarray(sunset_step, dtype=np.int64), mask(renewed_by),
+                              mask(committed), mask(approved_now), mask(lapse_active))
 
 
 def renewal_stance(
@@ -289,8 +285,8 @@ def renewal_stance(
     to fight it (THE MIDDLE PATH: agree to ILSA's renewal in exchange); a strategy that lists
     that trade on its menu takes it, one that lists only the plain renewal renews as is.
     """
-    return native.renewal_rows(t, np.asarray(sunset_step, dtype=np.int64), _u8(renewed_by),
-                               _u8(renewal_steps(renewed_by)), _u8(committed), _u8(menu),
+    return native.renewal_rows(t, np.asarray(sunset_step, dtype=np.int64), mask(renewed_by),
+                               mask(renewal_steps(renewed_by)), mask(committed), mask(menu),
                                _f64(gesture, 2))
 
 
@@ -320,8 +316,8 @@ def cost_retreat(
     (LIBERATION THEOLOGIST), the first of them within days of the Conoco contract's
     announcement.
     """
-    return native.retreat_rows(_u8(withdrawable), _f64(cost, 2), np.asarray(since, np.int64),
-                               _u8(np.atleast_1d(over)), np.asarray(u, dtype=np.float64),
+    return native.retreat_rows(mask(withdrawable), _f64(cost, 2), np.asarray(since, np.int64),
+                               mask(np.atleast_1d(over)), np.asarray(u, dtype=np.float64),
                                _f64(retreat_chance(rate, dt), 1))
 
 
@@ -339,7 +335,7 @@ def trade_discount(in_force: BoolArray, discount: Any, conciliatory: Any) -> Flo
     that cost, so the mechanism can work against engagement.
     """
     keep = np.log1p(-_f64(discount, 2))  # log(1 - d)
-    factor = np.exp(native.discount_log_sums(_u8(in_force), keep))
+    factor = np.exp(native.discount_log_sums(mask(in_force), keep))
     return np.asarray(np.where(_per_world(conciliatory), factor[:, None], 1.0))
 
 

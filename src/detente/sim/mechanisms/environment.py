@@ -41,15 +41,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detente.sim.native import environment as native
+from detente.sim.native import leaf
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
-
-
-def parameter_rows(x: Any) -> FloatArray:
-    """A parameter shared by all worlds (a number) or per world (``[n]``), as the kernels'
-    1-D rows: one row (read by every world) or one per world."""
-    return np.atleast_1d(np.asarray(x, dtype=np.float64))
 
 
 def threat_pace(
@@ -67,7 +62,7 @@ def threat_pace(
 
 def settlement_chance(hazard: Any, dt: float) -> FloatArray:
     """Chance of a breakthrough in one step, ``1 − exp(−λ·dt)``, as parameter rows."""
-    return parameter_rows(1.0 - np.exp(-hazard * dt))
+    return leaf(1.0 - np.exp(-hazard * dt))
 
 
 def _worlds(*arrays: Any) -> list[FloatArray]:
@@ -146,8 +141,8 @@ def threat_update(
     """
     push, rate, fade = threat_pace(hostility, hostility_gain, decay, dt)
     th, pu, ra, fa, r, j = _worlds(threat, push, rate, fade, regional, jump)
-    return np.asarray(native.threat_rows(th, pu, ra, fa, r, j, parameter_rows(start),
-                                         parameter_rows(regional_share), parameter_rows(decay)))
+    return np.asarray(native.threat_rows(th, pu, ra, fa, r, j, leaf(start),
+                                         leaf(regional_share), leaf(decay)))
 
 
 def settlement_update(
@@ -174,7 +169,7 @@ def settlement_update(
     """
     s, u, j = _worlds(settlement, uniform, jump)
     return np.asarray(native.settlement_rows(s, u, j, settlement_chance(hazard, dt),
-                                             parameter_rows(progress)))
+                                             leaf(progress)))
 
 
 def allied_friction(
@@ -230,7 +225,7 @@ def allied_friction(
     return np.asarray(native.friction_rows(
         lev, pos[None] if pos.ndim == 2 else pos, np.ones((lev.shape[0], wt.shape[1])), wt,
         np.asarray(span, dtype=np.float64), np.asarray(direction, dtype=np.float64),
-        parameter_rows(symmetry),
+        leaf(symmetry),
         np.broadcast_to(np.asarray(hostility, dtype=np.float64), lev.shape[:1]),
     ))
 
@@ -261,15 +256,14 @@ def alignment_update(
     ``μ = moderation_via_friction`` is sampled between the two forms.
     """
     a, f, m, b = _worlds(allied, friction, moderation, menace)
-    return np.asarray(native.alignment_rows(a, f, m, b, parameter_rows(erosion),
-                                            parameter_rows(recovery),
-                                            parameter_rows(via_friction), float(dt)))
+    return np.asarray(native.alignment_rows(a, f, m, b, leaf(erosion),
+                                            leaf(recovery),
+                                            leaf(via_friction), float(dt)))
 
 
 __all__ = [
     "alignment_update",
     "allied_friction",
-    "parameter_rows",
     "regional_strength",
     "settlement_chance",
     "settlement_update",

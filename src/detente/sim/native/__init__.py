@@ -16,3 +16,14 @@ def leaf(x: Any) -> NDArray[np.float64]:
     """A parameter as the kernels read it: a float64 vector of 1 value (shared by all
     worlds) or of one value per world (stacked states)."""
     return np.atleast_1d(np.asarray(x, dtype=np.float64))
+
+
+NO_MASK = np.zeros((0, 0), dtype=np.uint8)
+"""The empty mask :func:`mask` gives for ``None`` (no mask this step)."""
+
+
+def mask(x: Any) -> NDArray[np.uint8]:
+    """A bool mask as the kernels read it: the C-order ``uint8`` view; ``None``: empty."""
+    if x is None:
+        return NO_MASK
+    return np.ascontiguousarray(x, dtype=bool).view(np.uint8)

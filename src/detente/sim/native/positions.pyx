@@ -21,11 +21,9 @@ reads row ``w``); so do the leading axes of ``start``, ``demand``, ``base`` and 
 
 from libc.math cimport fabs
 
+from detente.sim.native.numpy_sum cimport pairwise_sum
+
 import numpy as np
-
-
-cdef enum:
-    PW_BLOCK = 128  # NumPy's pairwise summation block (PW_BLOCKSIZE)
 
 
 cdef inline Py_ssize_t _row(Py_ssize_t length, Py_ssize_t w) noexcept nogil:
@@ -40,39 +38,6 @@ cdef inline double _clip01(double x) noexcept nogil:
     if x > 1.0:
         x = 1.0
     return x
-
-
-cdef double _pairwise(const double* a, Py_ssize_t n) noexcept nogil:
-    """NumPy's pairwise sum of ``n`` contiguous doubles (``DOUBLE_pairwise_sum``)."""
-    cdef Py_ssize_t i, n2
-    cdef double res, r0, r1, r2, r3, r4, r5, r6, r7
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res += a[i]
-        return res
-    if n <= PW_BLOCK:
-        r0, r1, r2, r3 = a[0], a[1], a[2], a[3]
-        r4, r5, r6, r7 = a[4], a[5], a[6], a[7]
-        i = 8
-        while i < n - (n % 8):
-            r0 += a[i]
-            r1 += a[i + 1]
-            r2 += a[i + 2]
-            r3 += a[i + 3]
-            r4 += a[i + 4]
-            r5 += a[i + 5]
-            r6 += a[i + 6]
-            r7 += a[i + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[i]
-            i += 1
-        return res
-    n2 = n // 2
-    n2 -= n2 % 8
-    return _pairwise(a, n2) + _pairwise(a + n2, n - n2)
 
 
 # ------------------------------------------------------------------ one formula each
@@ -98,7 +63,7 @@ cdef double _fulfilment(
         buf[i] = share * (1.0 if valid else 0.0)
         count += valid
     total = 0.0  # NumPy's reduction adds the pairwise sum to its identity
-    total += _pairwise(buf, n_i)
+    total += pairwise_sum(buf, n_i)
     return total / (count if count > 1 else 1)
 
 
