@@ -108,14 +108,3 @@ def test_moved_levels_clip_per_world_bounds_and_keep_nan() -> None:
     np.testing.assert_array_equal(got, np.clip(level + a + b, low, high))
     got = native_impl.moved_levels(level, a, np.zeros((0, 0)), -1.0, low[:1], high[:1])
     np.testing.assert_array_equal(got, np.clip(level - a, low[:1], high[:1]))
-
-
-@pytest.mark.parametrize("actors", [3, 8, 17, 300])
-def test_reform_share_sums_as_numpy_does(actors: int) -> None:
-    rng = np.random.default_rng(actors)
-    clout = rng.random((64, actors)) ** 4 * 10.0 ** rng.integers(-3, 3, (64, actors))
-    clout[0] = 0.0  # no clout: share 0
-    reform = rng.random((64, actors)) < 0.5
-    tot = clout.sum(axis=1)
-    want = (clout * reform).sum(axis=1) / np.where(tot > 0, tot, 1)
-    np.testing.assert_array_equal(native_impl.reform_share(clout, reform.view(np.uint8)), want)

@@ -1664,7 +1664,7 @@ def record_metrics(
     sy, n, r = ctx.system, ctx.layout.n, ctx.system.roles
     level, o_ctrl = st.level, st.o_control
     # clout-weighted share of the reformist camp; NumPy's pairwise sums (float64 C order)
-    share = native_impl.reform_share(np.ascontiguousarray(st.o_clout), mask(st.o_reform))
+    share = native_domestic.reform_share(st.o_clout, mask(st.o_reform))
     return {
         "reform_share": share,
         "legislature_reform_majority": o_ctrl[:, sy.reported["legislature"]]
