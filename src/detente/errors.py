@@ -50,6 +50,11 @@ class InputProblem:
         return f"{where}: {self.message}"
 
 
+class InstallError(ImportError):
+    """detente is not installed completely (its compiled kernels are missing); the CLI
+    prints the message on one line and exits 2."""
+
+
 class InputError(Exception):
     """One or more problems with a user's input; the CLI turns it into exit code 2."""
 

@@ -20,7 +20,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-from detente.errors import InputError
+from detente.errors import InputError, InstallError
 
 app = typer.Typer(
     name="detente",
@@ -150,6 +150,9 @@ def main() -> None:
         returned = app(args=argv, prog_name="detente", standalone_mode=False)
     except InputError as exc:
         report_input_error(exc)
+        sys.exit(2)
+    except InstallError as exc:
+        err_console.print(f"error: {exc}", markup=False)
         sys.exit(2)
     except KeyboardInterrupt:
         _exit_interrupted(argv)

@@ -6,10 +6,30 @@ arrays and calls it. They are compiled by ``pip install`` (setuptools runs Cytho
 C compiler), so no run pays a compile (docs/performance.md, "Compiled engine").
 """
 
+import importlib.machinery
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from detente.errors import InstallError
+
+
+def _unbuilt() -> list[str]:
+    """The kernels whose ``.pyx`` source has no compiled module beside it."""
+    here = Path(__file__).parent
+    built = {p.name.split(".")[0] for suffix in importlib.machinery.EXTENSION_SUFFIXES
+             for p in here.glob(f"*{suffix}")}
+    return sorted(p.stem for p in here.glob("*.pyx") if p.stem not in built)
+
+
+if _unbuilt():
+    raise InstallError(
+        f"detente's compiled kernels are not built ({', '.join(_unbuilt())} in "
+        f"{Path(__file__).parent}): install detente with `pip install -e .` (it needs a C "
+        "compiler and the Python headers)"
+    )
 
 
 def leaf(x: Any) -> NDArray[np.float64]:
