@@ -1,4 +1,4 @@
-"""What a world-step of the flagship must compute, against what the NumPy engine spends.
+"""What a world-step of the flagship must compute, against what the engine spends.
 
 The physical limit of a world-step (issue "Speed: the whole flagship study in seconds") is
 set by the work the model cannot avoid and by the memory it must move. This script counts
@@ -18,7 +18,8 @@ wrapped functions return what they always return):
   (:class:`detente.sim.world_state.WorldState`), what a kernel that keeps a world in
   registers and L1 reads and writes once per step at most;
 * ``draw_bytes_per_world_step``: the random numbers each world-step consumes;
-* ``numpy_us_per_world_step``: the NumPy engine's time on the same chunks (one thread).
+* ``engine_us_per_world_step``: the engine's time on the same chunks (one thread; the
+  compiled engine since 2026-12-06, the NumPy engine before).
 
 Prints one JSON line. Usage: .venv/bin/python benchmarks/world_step_work.py [--worlds 2048]
 """
@@ -140,7 +141,7 @@ def main() -> None:
         "check_terms_per_world_step": round(COUNTS["check_terms"] / world_steps, 1),
         "state_bytes_per_world": per_world_bytes(state, n),
         "draw_bytes_per_world_step": per_world_bytes(draws, n, sy.horizon),
-        "numpy_us_per_world_step": round(best / world_steps * 1e6, 3),
+        "engine_us_per_world_step": round(best / world_steps * 1e6, 3),
         "load_avg_1min": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(row))
