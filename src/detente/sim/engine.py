@@ -1865,11 +1865,11 @@ def voted(
     """
     f32 = np.float32
     pos = position if position.ndim == 3 else position.T[:, None, :]
+    c = np.ascontiguousarray
     return np.asarray(native_votes.voted_pairs(
-        cand.view(np.uint8), level, np.asarray(pos, dtype=f32), clout,
-        _rows(side.effects, 2), plan.n_iss, plan.iss_pad, _rows(plan.usal_pad, 3), plan.tol,
-        _rows(plan.sal_kt, 2), float(sign), np.atleast_1d(np.asarray(threshold, dtype=float)),
-        proposer,
+        mask(cand), c(level), c(pos, dtype=f32), c(clout), c(_rows(side.effects, 2)),
+        c(plan.n_iss), c(plan.iss_pad), c(_rows(plan.usal_pad, 3)), c(plan.tol),
+        c(_rows(plan.sal_kt, 2)), float(sign), leaf(threshold), proposer,
     ), dtype=bool)
 
 
