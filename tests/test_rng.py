@@ -96,3 +96,32 @@ def test_streams_and_substreams_are_distinct_and_reproducible() -> None:
 
 def test_name_key_is_stable() -> None:
     assert name_key("perception", 1) == (499346405, 1)
+
+
+
+def _whole_blocks(seed: int, key: tuple[int, ...], n: int, tail: tuple[int, ...],
+                  methods: list[str]) -> list[np.ndarray]:
+    """Successive draws of whole blocks (one per method) from fresh generators, first ``n`` rows."""
+    gens = [np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(*key, b))))
+            for b in range(-(-n // BLOCK))]
+    out = []
+    for method in methods:
+        buf = np.empty((len(gens), BLOCK, *tail))
+        for g, part in zip(gens, buf, strict=True):
+            getattr(g, method)(out=part)
+        out.append(buf.reshape(-1, *tail)[:n])
+    return out
+
+
+@pytest.mark.parametrize("n", [1, 37, 100, 255, 256, 300, 519])
+@pytest.mark.parametrize("tail", [(), (34,), (34, 20)])
+def test_a_part_block_draws_the_numbers_and_leaves_the_state_of_a_whole_block(
+    n: int, tail: tuple[int, ...]
+) -> None:
+    """Uniforms of a last block used in part are drawn only for the rows kept, then the
+    generator is advanced: the numbers, and every later draw, are those of whole blocks."""
+    rng = WorldRNG(5, (1, 2), 0, n)
+    got = [rng.random(*tail), rng.random(*tail), rng.standard_normal(*tail)]
+    want = _whole_blocks(5, (1, 2), n, tail, ["random", "random", "standard_normal"])
+    for g, w in zip(got, want, strict=True):
+        assert np.array_equal(g, w)

@@ -156,10 +156,25 @@ class WorldRNG:
 
     # ------------------------------------------------------------------ primitives
     def _fill(self, method: str, tail: tuple[int, ...]) -> FloatArray:
-        """Draw a full block per generator into one buffer; keep the first ``n`` rows."""
-        buf = np.empty((len(self._generators), BLOCK, *tail))
-        for g, part in zip(self._generators, buf, strict=True):
+        """Draw a full block per generator into one buffer; keep the first ``n`` rows.
+
+        Uniforms of a last block the stream uses only in part are drawn for the rows kept,
+        and the generator is then advanced past the rest (one 64-bit output per uniform
+        double): the same numbers and the same generator state as drawing the whole block,
+        without computing the rows thrown away (most of a 100-world state's block).
+        """
+        gens = self._generators
+        buf = np.empty((len(gens), BLOCK, *tail))
+        used = self.n - (len(gens) - 1) * BLOCK  # rows of the last block that are kept
+        for g, part in zip(gens[:-1], buf[:-1], strict=True):
             getattr(g, method)(out=part)
+        if gens:
+            last, part = gens[-1], buf[-1]
+            if method == "random" and used < BLOCK:
+                last.random(out=part[:used])
+                last.bit_generator.advance((BLOCK - used) * int(np.prod(tail, dtype=np.int64)))
+            else:
+                getattr(last, method)(out=part)
         return buf.reshape(-1, *tail)[: self.n]
 
     def _param(self, x: ArrayLike, tail: tuple[int, ...]) -> FloatArray:
