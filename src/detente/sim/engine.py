@@ -189,6 +189,11 @@ def _dot(a: Any, b: Any, lay: Layout | None, nd: int = 1) -> Any:
     if b.ndim == nd:
         return a @ b
     assert lay is not None
+    if a.ndim == 2 and nd in (1, 2):  # one batched matmul: the same BLAS call per state
+        n_s, m = len(lay.seeds), lay.n_each
+        mats = b[::m] if nd == 2 else b[::m, :, None]
+        per_state = np.matmul(a.reshape(n_s, m, a.shape[1]), mats)
+        return per_state.reshape(a.shape[0], *b.shape[2:])
     out = np.empty(a.shape[:1] + b.shape[2:])
     for sl in lay.slices:
         out[sl] = a[sl] @ b[sl.start]

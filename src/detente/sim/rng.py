@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -172,7 +173,8 @@ class WorldRNG:
             last, part = gens[-1], buf[-1]
             if method == "random" and used < BLOCK:
                 last.random(out=part[:used])
-                last.bit_generator.advance((BLOCK - used) * int(np.prod(tail, dtype=np.int64)))
+                pcg = cast(np.random.PCG64, last.bit_generator)
+                pcg.advance((BLOCK - used) * int(np.prod(tail, dtype=np.int64)))
             else:
                 getattr(last, method)(out=part)
         return buf.reshape(-1, *tail)[: self.n]
