@@ -1868,11 +1868,10 @@ def voted(
     ``sgn d``); a multi-issue one sums ``|L - x| - |L + d - x| = clip(sgn(d) (2 (x - L) - d),
     -|d|, |d|)`` weighted by salience / range over its issues, in issue order, in float32.
     """
-    f32 = np.float32
     pos = position if position.ndim == 3 else position.T[:, None, :]
     c = np.ascontiguousarray
     return np.asarray(native_votes.voted_pairs(
-        mask(cand), c(level), c(pos, dtype=f32), c(clout), c(_rows(side.effects, 2)),
+        mask(cand), c(level), c(pos), c(clout), c(_rows(side.effects, 2)),
         c(plan.n_iss), c(plan.iss_pad), c(_rows(plan.usal_pad, 3)), c(plan.tol),
         c(_rows(plan.sal_kt, 2)), float(sign), leaf(threshold), proposer,
     ), dtype=bool)

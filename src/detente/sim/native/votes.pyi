@@ -1,10 +1,12 @@
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
 def voted_pairs(
     cand: NDArray[np.uint8],
     level: NDArray[np.float64],
-    position: NDArray[np.float32],
+    position: NDArray[Any],
     clout: NDArray[np.float64],
     effects: NDArray[np.float64],
     n_iss: NDArray[np.int64],

@@ -14,6 +14,10 @@ from libc.math cimport fabs
 
 import numpy as np
 
+ctypedef fused position_t:
+    float
+    double
+
 
 cdef inline float _sign32(double d) noexcept nogil:
     if d > 0:
@@ -26,7 +30,7 @@ cdef inline float _sign32(double d) noexcept nogil:
 def voted_pairs(
     const unsigned char[:, ::1] cand,
     const double[:, ::1] level,
-    const float[:, :, ::1] position,
+    const position_t[:, :, ::1] position,
     const double[:, ::1] clout,
     const double[:, :, ::1] effects,
     const long[::1] n_iss,
@@ -41,7 +45,8 @@ def voted_pairs(
     """``cand & (support >= threshold)`` for every world and instrument.
 
     Arrays with a leading axis of 1 (``position``'s second axis) are shared by all worlds;
-    otherwise world ``w`` reads row ``w``. ``position`` is issue-major ``[I, n or 1, A]``.
+    otherwise world ``w`` reads row ``w``. ``position`` is issue-major ``[I, n or 1, A]``,
+    float32 or float64 (each value rounded to float32 as it is read, as NumPy's cast did).
     """
     cdef Py_ssize_t n = cand.shape[0], n_k = cand.shape[1], n_a = clout.shape[1]
     out_arr = np.zeros((n, n_k), dtype=np.bool_)
@@ -76,12 +81,12 @@ def voted_pairs(
                     if nj == 1:
                         sd = _sign32(d)
                         for a in range(n_a):
-                            gain[a] = (position[i, wp, a] - h0) * sd
+                            gain[a] = ((<float>position[i, wp, a]) - h0) * sd
                     else:
                         sd = <float>(2.0 * _sign32(d))
                         ad = <float>fabs(d)
                         for a in range(n_a):
-                            h = (position[i, wp, a] - h0) * sd
+                            h = ((<float>position[i, wp, a]) - h0) * sd
                             if h < -ad:
                                 h = -ad
                             if h > ad:
