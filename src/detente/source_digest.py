@@ -15,10 +15,11 @@ from pathlib import Path
 
 
 def source_digest(packages: Sequence[str]) -> str:
-    """SHA-256 (12 hex digits) of the ``.py`` and ``.pyx`` files of ``packages``, path and content.
+    """SHA-256 (12 hex digits) of the ``.py``, ``.pyx`` and ``.pxd`` files of ``packages``.
 
-    The ``.pyx`` files are the engine's compiled kernels (:mod:`detente.sim.native`): they
-    are model code too. Packages that cannot be imported are left out.
+    Each file counts by its path and content. The ``.pyx`` and ``.pxd`` files are the
+    engine's compiled kernels (:mod:`detente.sim.native`): model code too. Packages that
+    cannot be imported are left out.
     """
     h = hashlib.sha256()
     for pkg in packages:
@@ -27,7 +28,7 @@ def source_digest(packages: Sequence[str]) -> str:
         except ImportError:
             continue
         root = Path(getattr(mod, "__file__", "") or "").parent
-        for path in sorted(p for p in root.rglob("*.py*") if p.suffix in (".py", ".pyx")):
+        for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".pyx", ".pxd")):
             h.update(path.relative_to(root).as_posix().encode())
             h.update(path.read_bytes())
     return h.hexdigest()[:12]
