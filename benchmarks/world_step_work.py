@@ -7,7 +7,7 @@ each, by wrapping the engine's vote and consent-check functions (nothing else ch
 wrapped functions return what they always return):
 
 * ``vote_terms``: (world, candidate instrument, actor, issue) terms of the weighted votes
-  (:func:`detente.sim.engine.voted`, :func:`detente.sim.engine.vote`): each is a
+  (:func:`detente.sim.engine.voted`): each is a
   subtraction, a sign or clip, a salience product and a compare; the sums over actors add
   one multiply-add per (world, candidate, actor);
 * ``check_terms``: (world, candidate, check, issue) terms of the consent checks
@@ -62,16 +62,6 @@ def _count_voted(original: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def _count_vote(original: Callable[..., Any]) -> Callable[..., Any]:
-    def wrapped(side: Any, level: Any, *args: Any, **kwargs: Any) -> Any:
-        n = level.shape[0]
-        COUNTS["vote_terms"] += n * side.n_actors * side.n_instruments
-        COUNTS["vote_sums"] += n * side.n_actors * side.n_instruments
-        return original(side, level, *args, **kwargs)
-
-    return wrapped
-
-
 def _count_ratify(original: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(side: Any, cand: Any, *args: Any, **kwargs: Any) -> Any:
         # args: prospective, position, stake, belief, threshold, gate, sign, low, high,
@@ -114,8 +104,8 @@ def main() -> None:
         best = min(best, time.perf_counter() - t0)
     world_steps = n * systems[0].horizon * len(systems)
 
-    originals = {name: getattr(engine, name) for name in ("voted", "vote", "ratify")}
-    wrappers = {"voted": _count_voted, "vote": _count_vote, "ratify": _count_ratify}
+    originals = {name: getattr(engine, name) for name in ("voted", "ratify")}
+    wrappers = {"voted": _count_voted, "ratify": _count_ratify}
     try:
         for name, wrap in wrappers.items():
             setattr(engine, name, wrap(originals[name]))

@@ -175,11 +175,6 @@ def _rows(x: Any, nd: int) -> Any:
     return x[None] if x.ndim == nd else x
 
 
-def _at(x: Any, nd: int, w: Any, *idx: Any) -> Any:
-    """``x[idx]`` of a shared leaf of ``nd`` dims, ``x[w, *idx]`` of a per-world one."""
-    return x[(w, *idx)] if x.ndim > nd else x[idx]
-
-
 def _dot(a: Any, b: Any, lay: Layout | None, nd: int = 1) -> Any:
     """``a @ b`` for ``b`` shared (``nd`` dims) or per world (one matrix per state).
 
@@ -208,11 +203,6 @@ def _ratio(num: Any, den: Any) -> Any:
     if np.ndim(den) == 0:
         return num / den if den > 0 else np.zeros(num.shape)
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
-
-
-def _flat(x: Any) -> FloatArray:
-    """A parameter, shared or one per world, as the kernels read it: float64 of length 1 or n."""
-    return np.asarray(x, dtype=np.float64).reshape(-1)
 
 
 def ladder(side: Side, level: FloatArray, neutral: Any) -> BoolArray:
@@ -259,40 +249,23 @@ def _posture(
 
 @dataclass(frozen=True)
 class VotePlan:
-    """Static per-side quantities of :func:`vote`, computed once per chunk.
+    """Static per-side quantities of :func:`voted`, computed once per chunk.
 
     Single-issue instruments use the median rule (an actor prefers a move ``d`` on one issue
     iff its ideal point lies beyond ``L + d/2``); multi-issue ones sum salience-weighted gains.
     """
 
-    single_k: IntArray
-    single_i: IntArray
-    single_d: FloatArray
-    single_w: NDArray[np.float32]  # [A, S] salience of the pair's issue
-    multi_k: IntArray  # instruments with several issues
-    pair_k: IntArray  # their (instrument, issue) pairs
-    pair_i: IntArray
-    pair_d: FloatArray
-    pair_m: NDArray[np.float32]  # [P, Km] pair -> instrument (position in multi_k)
-    multi_w: NDArray[np.float32]  # [A, Km] salience summed over the instrument's issues
-    sal_k: NDArray[np.float32]  # [A, K] salience summed over each instrument's issues
     tol: NDArray[np.float32]  # [K] gains within this of zero are indifference
-    sal_kt: NDArray[np.float32]  # [K, A] sal_k transposed
+    sal_kt: NDArray[np.float32]  # [K, A] salience summed over each instrument's issues
     n_iss: IntArray  # [K] number of issues each instrument moves
     iss_pad: IntArray  # [K, J] issues per instrument, padded with its first issue
     usal_pad: NDArray[np.float32]  # [K, J, A] salience / issue range, zero where padded
 
 
 def vote_plan(side: Side, span: FloatArray) -> VotePlan:
-    """Precompute the static index arrays and weights :func:`vote` needs for ``side``."""
+    """Precompute the static index arrays and weights :func:`voted` needs for ``side``."""
     nz = side.effects != 0
     n_iss = nz.sum(axis=1)
-    single = np.flatnonzero(n_iss == 1)
-    multi = np.flatnonzero(n_iss > 1)
-    s_i = np.array([int(np.flatnonzero(nz[k])[0]) for k in single], dtype=np.int64)
-    kk, ii = np.nonzero(nz[multi]) if multi.size else (np.zeros(0, int), np.zeros(0, int))
-    pm = np.zeros((kk.size, multi.size), dtype=np.float32)
-    pm[np.arange(kk.size), kk] = 1.0
     sal = side.salience
     n_j = max(int(n_iss.max(initial=0)), 1)
     iss_pad = np.zeros((side.n_instruments, n_j), dtype=np.int64)
@@ -304,19 +277,6 @@ def vote_plan(side: Side, span: FloatArray) -> VotePlan:
             iss_pad[k, : ik.size] = ik
             usal_pad[k, : ik.size] = (sal[:, ik] / span[ik]).T
     return VotePlan(
-        single_k=single.astype(np.int64),
-        single_i=s_i,
-        single_d=side.effects[single, s_i] if single.size else np.zeros(0),
-        single_w=sal[:, s_i].astype(np.float32),
-        multi_k=multi.astype(np.int64),
-        pair_k=multi[kk].astype(np.int64),
-        pair_i=ii.astype(np.int64),
-        pair_d=side.effects[multi[kk], ii] if kk.size else np.zeros(0),
-        pair_m=pm,
-        multi_w=(sal[:, ii] @ pm.astype(np.float64)).astype(np.float32)
-        if kk.size
-        else np.zeros((side.n_actors, 0), dtype=np.float32),
-        sal_k=(sal @ nz.T.astype(np.float64)).astype(np.float32),
         tol=np.array(
             [
                 1e-9 * span[nz[k]].max() if n_iss[k] == 1 else 1e-7
@@ -330,65 +290,6 @@ def vote_plan(side: Side, span: FloatArray) -> VotePlan:
         usal_pad=usal_pad,
     )
 
-
-def vote(
-    side: Side,
-    level: FloatArray,
-    position: FloatArray | NDArray[np.float32],
-    clout: FloatArray,
-    span: FloatArray,
-    sign: float,
-    only: BoolArray | None = None,
-    plan: VotePlan | None = None,
-) -> FloatArray:
-    """Weighted-majority support for each of the side's instruments (``sign=-1``: reversal).
-
-    ``position`` (``[A, I]`` or ``[n, A, I]``) must have no NaN (actors without a stake carry
-    zero salience). Only the sign of each actor's gain matters, so a single-issue move is
-    decided by comparing ideal points with the midpoint ``L + d/2`` (Black's median rule, no
-    distances computed); multi-issue moves sum salience-weighted gains in float32.
-    Instruments outside ``only`` get 0.5 (not computed).
-
-    Returns ``[n, K]`` shares of clout x salience preferring the move to the status quo.
-    """
-    if plan is None:
-        plan = vote_plan(side, span)
-    n = level.shape[0]
-    sup = np.full((n, side.n_instruments), 0.5)
-    f32 = np.float32
-    c = clout.astype(f32)
-    pos = position if position.ndim == 3 else position[None, :, :]
-    # single-issue instruments: median rule
-    sel = np.ones(plan.single_k.size, bool) if only is None else only[plan.single_k]
-    if sel.any():
-        ks, is_ = plan.single_k[sel], plan.single_i[sel]
-        d = sign * plan.single_d[sel]
-        thr = (level[:, is_] + 0.5 * d).astype(f32)
-        diff = pos[:, :, is_] - thr[:, None, :]
-        diff *= np.sign(d).astype(f32)
-        tol = (1e-9 * span[is_]).astype(f32)
-        cw = c[:, :, None] * plan.single_w[None, :, sel]
-        pro = (cw * (diff > tol)).sum(axis=1)
-        con = (cw * (diff < -tol)).sum(axis=1)
-        tot = pro + con
-        sup[:, ks] = np.where(tot > 0, pro / np.where(tot > 0, tot, 1), 0.5)
-    # multi-issue instruments: salience-weighted gains summed over their issues
-    if plan.multi_k.size and (only is None or only[plan.multi_k].any()):
-        ii = plan.pair_i
-        d = (sign * plan.pair_d).astype(f32)
-        lv = level[:, ii].astype(f32)[:, None, :]
-        pp = pos[:, :, ii]
-        g = np.abs(lv - pp)
-        g -= np.abs(lv + d - pp)
-        g *= (side.salience[:, ii] / span[ii]).astype(f32)
-        gain = g @ plan.pair_m
-        eps = f32(1e-7)
-        w = plan.multi_w
-        pro = np.einsum("wa,wak->wk", c, (gain > eps) * w)
-        con = np.einsum("wa,wak->wk", c, (gain < -eps) * w)
-        tot = pro + con
-        sup[:, plan.multi_k] = np.where(tot > 0, pro / np.where(tot > 0, tot, 1), 0.5)
-    return sup
 
 
 @dataclass(frozen=True)
@@ -535,7 +436,7 @@ def ratify(
     pos = position if position.ndim == 3 else position.T[:, None, :]
     approved, excess = native_consent.ratify_worlds(
         cand.view(np.uint8), np.asarray(prospective, dtype=np.float64), pos,
-        np.asarray(belief, dtype=np.float64), _thresholds(threshold), gate.view(np.uint8),
+        np.asarray(belief, dtype=np.float64), leaf(threshold), gate.view(np.uint8),
         float(sign), _rows(np.asarray(low, dtype=np.float64), 1),
         _rows(np.asarray(high, dtype=np.float64), 1), _rows(side.effects, 2),
         _rows(side.order, 1), plan.check_start, plan.pair_start, plan.issue, plan.holder,
@@ -543,11 +444,6 @@ def ratify(
         _rows(plan.rel, 1),
     )
     return np.asarray(approved, dtype=bool), np.asarray(excess)
-
-
-def _thresholds(threshold: Any) -> FloatArray:
-    """A threshold shared (``[1]``) or one per world (``[n]``), as float64."""
-    return np.atleast_1d(np.asarray(threshold, dtype=np.float64))
 
 
 def _trust_gate(
@@ -561,7 +457,7 @@ def _trust_gate(
     flat = np.ascontiguousarray
     return np.asarray(native_consent.trust_gate(
         flat(cand).view(np.uint8), flat(gate).view(np.uint8), flat(belief, dtype=np.float64),
-        flat(_thresholds(threshold)), flat(_rows(rel, 1)),
+        flat(leaf(threshold)), flat(_rows(rel, 1)),
     ), dtype=bool)
 
 
@@ -591,7 +487,7 @@ def election_verdict(
     ``_election_verdict`` of :mod:`detente.sim.native.domestic`.
     """
     return np.asarray(native_domestic.election_verdict(
-        _flat(reciprocated), _flat(unreciprocated), _flat(hostile), _flat(swing)
+        leaf(reciprocated), leaf(unreciprocated), leaf(hostile), leaf(swing)
     ))
 
 
@@ -614,7 +510,7 @@ def balance_clout(balance: FloatArray, hawk: BoolArray, engager: BoolArray) -> F
     Compiled: ``_balance_clout`` of :mod:`detente.sim.native.domestic`.
     """
     return np.asarray(native_domestic.balance_clout(
-        _flat(balance), np.asarray(hawk, dtype=np.bool_).view(np.uint8),
+        leaf(balance), np.asarray(hawk, dtype=np.bool_).view(np.uint8),
         np.asarray(engager, dtype=np.bool_).view(np.uint8),
     ))
 
@@ -1363,15 +1259,15 @@ def _domestic(
         _rows(np.asarray(sy.focal.reform_backing, dtype=np.float64), 1),
         e_holder, sy.elected[e_holder].astype(np.int64), e_col,
         _rows(np.asarray(sy.elections.vetting, dtype=np.float64), 1),
-        _flat(pl.sanc_n0), _flat(p.demographic_drift),
-        _flat(p.engagement_gain), _flat(p.rally_effect), _flat(p.dictation_effect),
-        _flat(p.support_noise), _flat(p.backlash_hazard), _flat(p.backlash_threat_elasticity),
-        _flat(p.backlash_backing_elasticity), _flat(p.backlash_severity),
-        _flat(p.vetting_base), _flat(p.vetting_threat_rate), _flat(p.vetting_backlash_jump),
-        _flat(p.vetting_decay), _flat(p.disillusion_rate), _flat(p.disillusion_backlash_jump),
-        _flat(p.disillusion_decay), _flat(p.public_reform_support),
-        _flat(1 - np.exp(-p.clout_adjustment_rate * sy.dt)), _flat(p.turnout_sensitivity),
-        _flat(p.election_bonus),
+        leaf(pl.sanc_n0), leaf(p.demographic_drift),
+        leaf(p.engagement_gain), leaf(p.rally_effect), leaf(p.dictation_effect),
+        leaf(p.support_noise), leaf(p.backlash_hazard), leaf(p.backlash_threat_elasticity),
+        leaf(p.backlash_backing_elasticity), leaf(p.backlash_severity),
+        leaf(p.vetting_base), leaf(p.vetting_threat_rate), leaf(p.vetting_backlash_jump),
+        leaf(p.vetting_decay), leaf(p.disillusion_rate), leaf(p.disillusion_backlash_jump),
+        leaf(p.disillusion_decay), leaf(p.public_reform_support),
+        leaf(1 - np.exp(-p.clout_adjustment_rate * sy.dt)), leaf(p.turnout_sensitivity),
+        leaf(p.election_bonus),
     )
     st.support, st.backing, st.vetting, st.disillusion = support, backing, vetting, disillusion
     st.o_clout = o_clout
@@ -1861,12 +1757,13 @@ def voted(
     ``proposer`` (an actor index, -1 for none) is the executive whose own proposals these are:
     it counts in favour whatever its ideal point (the strategy under test is its choice).
 
-    Equivalent to ``cand & (vote(...) >= threshold)``, but each instrument's vote is computed
-    only in the worlds where it is a candidate (elsewhere the result is not used). The loops
-    over (world, candidate) pairs are compiled (:func:`detente.sim.native.votes.voted_pairs`):
-    a single-issue move keeps only the sign that matters, ``x - (L + d/2)`` (times
-    ``sgn d``); a multi-issue one sums ``|L - x| - |L + d - x| = clip(sgn(d) (2 (x - L) - d),
-    -|d|, |d|)`` weighted by salience / range over its issues, in issue order, in float32.
+    Each instrument's vote is computed only in the worlds where it is a candidate (elsewhere
+    the result is not used): a share of clout x salience preferring the move, 0.5 where no
+    actor cares. The loops over (world, candidate) pairs are compiled
+    (:func:`detente.sim.native.votes.voted_pairs`): a single-issue move keeps only the sign
+    that matters, ``x - (L + d/2)`` (times ``sgn d``); a multi-issue one sums
+    ``|L - x| - |L + d - x| = clip(sgn(d) (2 (x - L) - d), -|d|, |d|)`` weighted by
+    salience / range over its issues, in issue order, in float32.
     """
     pos = position if position.ndim == 3 else position.T[:, None, :]
     c = np.ascontiguousarray
@@ -1927,5 +1824,4 @@ __all__ = [
     "unitary_opponent",
     "us_elections",
     "vetting_and_disillusion",
-    "vote",
 ]

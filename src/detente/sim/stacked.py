@@ -92,6 +92,7 @@ PER_WORLD: frozenset[tuple[str, str]] = frozenset(
                       "gp_o_sum", "gn_o_sum", "prior_f", "prior_o", "b_o0", "sanc0", "sanc_n0",
                       "shock_menace", "event_menace", "leg_tol")
         ),
+        # VotePlan's other fields serve the frozen NumPy engine's vote (as CheckBatch below)
         *(
             ("VotePlan", f)
             for f in ("single_d", "single_w", "pair_d", "multi_w", "sal_k", "sal_kt", "usal_pad")

@@ -42,17 +42,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detente.sim.native import domestic as native
+from detente.sim.native import leaf
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 #: Reform share of clout at which the backlash hazard equals its base rate.
 HAZARD_PIVOT: float = native.HAZARD_PIVOT
-
-
-def _flat(x: Any) -> FloatArray:
-    """A value per world or shared, as the kernels read it: float64 of length ``n`` or 1."""
-    return np.asarray(x, dtype=np.float64).reshape(-1)
 
 
 def _flat_hit(hit: Any) -> NDArray[np.uint8]:
@@ -95,9 +91,9 @@ def backlash_hazard(
     MIDDLE PATH: do not embrace a faction; the Majlis's counter-fund of 1996). ``e_V < 0``
     is the protective reading (outside attention raises the price of repression).
     """
-    return np.asarray(native.backlash_hazard(_flat(share), _flat(backing), _flat(hazard),
-                                             _flat(threat_elasticity),
-                                             _flat(backing_elasticity)))
+    return np.asarray(native.backlash_hazard(leaf(share), leaf(backing), leaf(hazard),
+                                             leaf(threat_elasticity),
+                                             leaf(backing_elasticity)))
 
 
 def vetting_update(
@@ -113,8 +109,8 @@ def vetting_update(
     ``δ`` = ``vetting_decay``. Rates per year; ``dt`` in years.
     """
     return np.asarray(native.vetting_update(
-        _flat(vetting), _flat(share), _flat(share0), _flat_hit(hit), _flat(base),
-        _flat(threat_rate), _flat(backlash_jump), _flat(decay), dt,
+        leaf(vetting), leaf(share), leaf(share0), _flat_hit(hit), leaf(base),
+        leaf(threat_rate), leaf(backlash_jump), leaf(decay), dt,
     ))
 
 
@@ -131,14 +127,14 @@ def disillusion_update(
     *added* since the start: the turnout of June 2001 is already in the starting support.
     """
     return np.asarray(native.disillusion_update(
-        _flat(disillusion), _flat(blocked), _flat_hit(hit), _flat(rate), _flat(backlash_jump),
-        _flat(decay), dt,
+        leaf(disillusion), leaf(blocked), _flat_hit(hit), leaf(rate), leaf(backlash_jump),
+        leaf(decay), dt,
     ))
 
 
 def reform_blocked(level: FloatArray, level0: FloatArray, span: float) -> FloatArray:
     """How far the reform issue stands below its starting level, a share of its range in [0, 1]."""
-    return np.asarray(native.reform_blocked(_flat(level), _flat(level0), span))
+    return np.asarray(native.reform_blocked(leaf(level), leaf(level0), span))
 
 
 def election_vote_share(
@@ -156,8 +152,8 @@ def election_vote_share(
     no disillusion this is the former ``S(1 − v_e)/(S(1 − v_e) + 1 − S)``, bit for bit.
     """
     return np.asarray(native.election_vote_share(
-        _flat(support), _flat(vetting), _flat(election_vetting), _flat(disillusion),
-        _flat(turnout_sensitivity),
+        leaf(support), leaf(vetting), leaf(election_vetting), leaf(disillusion),
+        leaf(turnout_sensitivity),
     ))
 
 

@@ -61,12 +61,6 @@ def _per_world(x: Any) -> Any:
     return np.atleast_2d(np.asarray(x))
 
 
-def _effects3(effects: Any) -> Any:
-    """``[K, I]`` (shared) as ``[1, K, I]``; ``[n, K, I]`` (per world) as it is."""
-    e = np.asarray(effects)
-    return e[None] if e.ndim == 2 else e
-
-
 def _f64(x: Any, nd: int) -> Any:
     """A number or array as float64 of ``nd`` dims, a shared one with a leading axis of 1."""
     a = np.asarray(x, dtype=np.float64)
@@ -130,7 +124,7 @@ def initiative_candidates(
     floor = np.atleast_2d(np.asarray(floor_now, dtype=np.float64))
     return native.initiative_rows(
         _f64(judged, 2), _f64(start_level, 2), floor.T[:, :, None], 0, _f64(floor_start, 2),
-        mask(stake), _f64(tolerance, 2), _effects3(np.asarray(effects, dtype=np.float64)),
+        mask(stake), _f64(tolerance, 2), _f64(effects, 3),
         mask(eligible))
 
 
@@ -223,7 +217,7 @@ def statute_lock(active: BoolArray, locks: BoolArray, effects: FloatArray) -> Bo
     flagship's embargo rests on executive orders, which "would not require new
     legislation" to ease (THE MIDDLE PATH) until Congress codifies them.
     """
-    return native.lock_rows(mask(active), mask(locks), _effects3(np.asarray(effects, dtype=float)))
+    return native.lock_rows(mask(active), mask(locks), _f64(effects, 3))
 
 
 def renewed_laws(steps: BoolArray, renewed_by: BoolArray) -> BoolArray:

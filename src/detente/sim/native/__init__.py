@@ -35,7 +35,7 @@ if _unbuilt():
 def leaf(x: Any) -> NDArray[np.float64]:
     """A parameter as the kernels read it: a float64 vector of 1 value (shared by all
     worlds) or of one value per world (stacked states)."""
-    return np.atleast_1d(np.asarray(x, dtype=np.float64))
+    return np.asarray(x, dtype=np.float64).reshape(-1)
 
 
 NO_MASK = np.zeros((0, 0), dtype=np.uint8)
