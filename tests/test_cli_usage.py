@@ -111,3 +111,36 @@ def test_empty_arguments_are_refused_not_read_as_here(args, run_cli) -> None:  #
     assert result.exit_code == 2
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("error: <command line>: argument ") and "is empty" in line
+
+
+INTERRUPTED_IMPORT = """
+import sys
+
+class InterruptTheCommandLine:
+    # a Ctrl-C arriving while detente.cli (Typer, Rich, the command groups) is imported
+    def find_spec(self, name, path=None, target=None):
+        if name == "detente.cli":
+            raise KeyboardInterrupt
+        return None
+
+sys.meta_path.insert(0, InterruptTheCommandLine())
+from detente.__main__ import main
+main()
+"""
+
+
+def test_interrupt_while_the_command_line_imports_exits_130() -> None:
+    """The console script's entry catches Ctrl-C during its imports: no traceback."""
+    proc = subprocess.run([sys.executable, "-c", INTERRUPTED_IMPORT], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 130
+    assert proc.stderr.strip().splitlines() == ["interrupted"]
+
+
+def test_console_script_enters_through_the_guarded_entry() -> None:
+    """pyproject's ``detente`` script is the entry that guards the import."""
+    import tomllib
+
+    pyproject = Path(__file__).parents[1] / "pyproject.toml"
+    scripts = tomllib.loads(pyproject.read_text())["project"]["scripts"]
+    assert scripts["detente"] == "detente.__main__:main"
