@@ -12,6 +12,7 @@ from detente.sim.pcg64_compiled import (
     JUMPS,
     advance_map,
     affine,
+    affine_lanes,
     block_states,
     step,
     stream_states,
@@ -41,6 +42,16 @@ def _at(quad: np.ndarray, indices: np.ndarray) -> np.ndarray:
     return out
 
 
+@njit(cache=True)
+def _lanes(args: np.ndarray) -> np.ndarray:
+    out = np.empty((len(args), 2), np.uint64)
+    for i in range(len(args)):
+        out[i, 0], out[i, 1] = affine_lanes(
+            args[i, 0], args[i, 1], args[i, 2], args[i, 3], args[i, 4], args[i, 5]
+        )
+    return out
+
+
 def _generator(seed: int, key: tuple[int, ...]) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
 
@@ -58,6 +69,18 @@ def test_draws_by_index_are_numpys() -> None:
     reference = g.random(70_000)
     indices = np.array([0, 1, 2, 255, 256, 4097, 51_199, 69_999])
     np.testing.assert_array_equal(_at(quad, indices), reference[indices])
+
+
+def test_affine_in_64_bit_lanes_is_the_128_bit_map() -> None:
+    # random words, and the edges of every carry (zeros, ones, all ones)
+    words = _generator(2, (5,)).integers(0, 2**64, size=(3000, 6), dtype=np.uint64)
+    edges = np.array([0, 1, 2**32 - 1, 2**63, 2**64 - 1], dtype=np.uint64)
+    grid = np.stack(np.meshgrid(*[edges] * 6), axis=-1).reshape(-1, 6)
+    args = np.concatenate([words, grid])
+    got = _lanes(args)
+    for row, (hi, lo) in zip(args.tolist(), got.tolist(), strict=True):
+        x, m, c = ((row[k] << 64) | row[k + 1] for k in (0, 2, 4))
+        assert (hi << 64) | lo == (x * m + c) % 2**128
 
 
 def test_states_follow_the_generator_after_draws() -> None:

@@ -40,6 +40,7 @@ __all__ = [
     "MULTIPLIER",
     "advance_map",
     "affine",
+    "affine_lanes",
     "block_states",
     "compose",
     "raw53",
@@ -121,6 +122,29 @@ def _affine(
 #: ``affine(hi, lo, m_hi, m_lo, c_hi, c_lo) -> (hi, lo)``: ``x * m + c`` modulo ``2**128``
 #: (compiled code only; typed loosely, as mypy would read the intrinsic's typing function).
 affine: Any = _affine
+
+
+@njit(cache=True, inline="always")
+def affine_lanes(
+    hi: np.uint64, lo: np.uint64, m_hi: np.uint64, m_lo: np.uint64, c_hi: np.uint64,
+    c_lo: np.uint64,
+) -> Any:
+    """:data:`affine` in 64-bit operations only, so that LLVM vectorises loops of it.
+
+    The ``i128`` product is three scalar multiplications (``mulx`` and two ``imul``), which
+    LLVM does not vectorise; here the full product ``lo * m_lo`` is built from its four
+    32-bit halves' products (``vpmuludq`` in vector code), the two cross products keep only
+    their low words, and the carry of ``+ c`` is a comparison. Same result, bit for bit.
+    """
+    x0, x1 = lo & _MASK32, lo >> _SHIFT32
+    y0, y1 = m_lo & _MASK32, m_lo >> _SHIFT32
+    p00, p01, p10 = x0 * y0, x0 * y1, x1 * y0
+    mid = (p00 >> _SHIFT32) + (p01 & _MASK32) + (p10 & _MASK32)
+    low = (mid << _SHIFT32) | (p00 & _MASK32)
+    high = x1 * y1 + (p01 >> _SHIFT32) + (p10 >> _SHIFT32) + (mid >> _SHIFT32)
+    high += hi * m_lo + lo * m_hi
+    out_lo = low + c_lo
+    return high + c_hi + np.uint64(out_lo < low), out_lo
 
 
 _M_HI = np.uint64(MULTIPLIER >> 64)
