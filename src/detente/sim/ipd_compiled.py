@@ -38,9 +38,11 @@ from detente.sim.strategies import Machine
 
 __all__ = ["JointArrays", "joint_machine", "noise_threshold", "play_machines"]
 
-#: ``moves``, ``threshold``, ``need``, start state, ``draws_from``: see :func:`joint_machine`.
+#: ``moves``, ``packed``, ``threshold``, ``need``, start state, ``draws_from``: see
+#: :func:`joint_machine`.
 JointArrays = tuple[
-    NDArray[np.uint64], NDArray[np.uint64], NDArray[np.int64], np.uint64, NDArray[np.int64]
+    NDArray[np.uint64], NDArray[np.uint64], NDArray[np.uint64], NDArray[np.int64], np.uint64,
+    NDArray[np.int64],
 ]
 
 U64Array = NDArray[np.uint64]
@@ -108,7 +110,7 @@ def _play_block(
     counts: NDArray[np.int64],
 ) -> None:
     """Block ``blk`` of :func:`play_machines` (its matches' rows of the outputs)."""
-    moves, threshold, need, start, draws_from = joint
+    moves, packed, threshold, need, start, draws_from = joint
     n = act_a.shape[0]
     block = 1 << block_bits
     first = blk * block
@@ -129,7 +131,7 @@ def _play_block(
     outcomes = np.empty((chunk, block), np.uint8)  # 2 * (a's action) + (b's action)
     totals = np.zeros((4, block), np.int64)
     sink = np.zeros(1, np.uint64)  # the output bytes read ahead (not used)
-    one, low2 = np.uint64(1), np.uint64(3)
+    one, two, low2 = np.uint64(1), np.uint64(2), np.uint64(3)
     for c0 in range(0, turns, chunk):
         c1 = min(turns, c0 + chunk)
         # read one byte of each output line the chunk writes: these loads overlap, while
@@ -170,12 +172,20 @@ def _play_block(
                         # a side defects when its number is at least its threshold
                         flips[j] ^= np.uint64(raw53(hi, lo) >= limits[state[j]]) << side
             # one look-up gives the outcome and the next state (both machines' moves)
-            table = moves[2 * int(drawing[0]) + int(drawing[1])]
+            kind = 2 * int(drawing[0]) + int(drawing[1])
             row = outcomes[t - c0]
-            for j in range(size):
-                step_to = table[state[j] | flips[j]]
-                row[j] = np.uint8(step_to & low2)
-                state[j] = step_to & ~low2
+            if packed.shape[0] > 0:  # the table in one word: a shift in vector lanes
+                word = packed[kind]
+                for j in range(size):
+                    step_to = (word >> ((state[j] | flips[j]) << two)) & np.uint64(15)
+                    row[j] = np.uint8(step_to & low2)
+                    state[j] = step_to & ~low2
+            else:
+                table = moves[kind]
+                for j in range(size):
+                    step_to = table[state[j] | flips[j]]
+                    row[j] = np.uint8(step_to & low2)
+                    state[j] = step_to & ~low2
         # the chunk's outcomes: tally (C, D), (D, C), (D, D), then write the actions (last:
         # loads queued behind those stores would wait)
         rows = c1 - c0
@@ -253,6 +263,8 @@ def joint_machine(machines: tuple[Machine, Machine], turns: int) -> JointArrays:
       drawn defection; it holds ``4 s' + o``, the outcome ``o = 2 * (a's action) + (b's
       action)`` (the action certain in ``s`` xor the bit: an uncertain action counts as C
       before the xor) and the next state ``s'``;
+    * ``packed [4]`` (``[0]`` when there are more than 4 joint states): each ``moves`` table
+      in one word, entry ``i`` in bits ``4 i`` to ``4 i + 3``;
     * ``threshold [2, 4 S]``: on its drawing turns a side defects when its number is at
       least :func:`~detente.sim.pcg64_compiled.threshold53` of ``coop``;
     * ``need [2, 4 S]``: 1 where a side's draw is uncertain (``0 < coop < 1``);
@@ -281,4 +293,8 @@ def joint_machine(machines: tuple[Machine, Machine], turns: int) -> JointArrays:
     draws = np.array(
         [turns if m.draws_from is None else m.draws_from for m in machines], dtype=np.int64
     )
-    return moves, threshold, need, np.uint64(4 * (ma.start * nb + mb.start)), draws
+    packed = np.zeros(4 if len(pairs) <= 4 else 0, dtype=np.uint64)
+    for kind in range(len(packed)):
+        packed[kind] = sum(int(e) << (4 * i) for i, e in enumerate(moves[kind]))
+    start = np.uint64(4 * (ma.start * nb + mb.start))
+    return moves, packed, threshold, need, start, draws
