@@ -14,6 +14,8 @@ from detente.sim.pcg64_compiled import (
     affine,
     affine_lanes,
     block_states,
+    output64,
+    raw53,
     step,
     stream_states,
     threshold53,
@@ -81,6 +83,26 @@ def test_affine_in_64_bit_lanes_is_the_128_bit_map() -> None:
     for row, (hi, lo) in zip(args.tolist(), got.tolist(), strict=True):
         x, m, c = ((row[k] << 64) | row[k + 1] for k in (0, 2, 4))
         assert (hi << 64) | lo == (x * m + c) % 2**128
+
+
+@njit(cache=True)
+def _below(states: np.ndarray, k: np.uint64) -> np.ndarray:
+    out = np.empty((len(states), 2), np.bool_)
+    limit = (k << np.uint64(11)) - np.uint64(1)
+    for i in range(len(states)):
+        out[i, 0] = raw53(states[i, 0], states[i, 1]) < k
+        out[i, 1] = output64(states[i, 0], states[i, 1]) <= limit
+    return out
+
+
+@pytest.mark.parametrize("k", [1, 2**11, 450_359_962_737_050, 2**52 + 1, 2**53 - 1, 2**53])
+def test_a_bound_on_the_64_bit_output_decides_as_raw53(k: int) -> None:
+    states = _generator(6, (2,)).integers(0, 2**64, size=(20_000, 2), dtype=np.uint64)
+    # and outputs at the bound: hi = 0 (no rotation), lo = the output
+    lows = [((k << 11) + d) % 2**64 for d in (-2, -1, 0)]
+    edge = np.array([[0, x] for x in lows], dtype=np.uint64)
+    below = _below(np.concatenate([states, edge]), np.uint64(k))
+    np.testing.assert_array_equal(below[:, 0], below[:, 1])
 
 
 def test_states_follow_the_generator_after_draws() -> None:

@@ -30,6 +30,7 @@ from detente.sim.pcg64_compiled import (
     affine,
     affine_lanes,
     compose,
+    output64,
     raw53,
     step,
     threshold53,
@@ -132,6 +133,8 @@ def _play_block(
     totals = np.zeros((4, block), np.int64)
     sink = np.zeros(1, np.uint64)  # the output bytes read ahead (not used)
     one, two, low2 = np.uint64(1), np.uint64(2), np.uint64(3)
+    # raw53 < noise, as a bound on the 64-bit output (at least 0 when there is noise)
+    flip_limit = (noise << np.uint64(11)) - one
     for c0 in range(0, turns, chunk):
         c1 = min(turns, c0 + chunk)
         # read one byte of each output line the chunk writes: these loads overlap, while
@@ -151,9 +154,9 @@ def _play_block(
                 for j in range(size):
                     w_hi, w_lo = w_his[j], w_los[j]
                     hi, lo = affine_lanes(w_hi, w_lo, a0, a1, a2, a3)
-                    flip_a = np.uint64(raw53(hi, lo) < noise)
+                    flip_a = np.uint64(output64(hi, lo) <= flip_limit)
                     hi, lo = affine_lanes(w_hi, w_lo, b0, b1, b2, b3)
-                    flips[j] = (flip_a << one) | np.uint64(raw53(hi, lo) < noise)
+                    flips[j] = (flip_a << one) | np.uint64(output64(hi, lo) <= flip_limit)
             elif drawing[0] or drawing[1]:
                 flips[:] = 0
             for p in range(2):
