@@ -129,7 +129,8 @@ def _play_block(
     noise_maps = np.zeros((2 * chunk + 1, 4), np.uint64)  # k steps on from it
     # 2 * (a's flip) + (b's flip), then xor the drawn decisions (the moves' table has 0 there)
     flips = np.zeros(block, np.uint64)
-    outcomes = np.empty((chunk, block), np.uint8)  # 2 * (a's action) + (b's action)
+    outcome = np.zeros(block, np.uint64)  # 2 * (a's action) + (b's action)
+    tally = np.zeros(block, np.uint64)  # the chunk's outcomes per match: four 16-bit counts
     totals = np.zeros((4, block), np.int64)
     sink = np.zeros(1, np.uint64)  # the output bytes read ahead (not used)
     one, two, low2 = np.uint64(1), np.uint64(2), np.uint64(3)
@@ -174,42 +175,36 @@ def _play_block(
                         hi, lo = affine(starts[p, 0, j], starts[p, 1, j], m_hi, m_lo, c_hi, c_lo)
                         # a side defects when its number is at least its threshold
                         flips[j] ^= np.uint64(raw53(hi, lo) >= limits[state[j]]) << side
-            # one look-up gives the outcome and the next state (both machines' moves)
+            # one look-up gives the outcome and the next state (both machines' moves); the
+            # actions go to the outputs, the outcome o adds 1 to the 16-bit field o of tally
             kind = 2 * int(drawing[0]) + int(drawing[1])
-            row = outcomes[t - c0]
+            col_a = act_a[first:first + size, t]
+            col_b = act_b[first:first + size, t]
             if packed.shape[0] > 0:  # the table in one word: a shift in vector lanes
                 word = packed[kind]
                 for j in range(size):
                     step_to = (word >> ((state[j] | flips[j]) << two)) & np.uint64(15)
-                    row[j] = np.uint8(step_to & low2)
+                    o = step_to & low2
+                    col_a[j] = np.uint8(o >> one)
+                    col_b[j] = np.uint8(o & one)
+                    tally[j] += one << (o << np.uint64(4))
                     state[j] = step_to & ~low2
-            else:
+            else:  # look-ups (scalar), then the same writes in vector lanes
                 table = moves[kind]
                 for j in range(size):
                     step_to = table[state[j] | flips[j]]
-                    row[j] = np.uint8(step_to & low2)
+                    outcome[j] = step_to & low2
                     state[j] = step_to & ~low2
-        # the chunk's outcomes: tally (C, D), (D, C), (D, D), then write the actions (last:
-        # loads queued behind those stores would wait)
-        rows = c1 - c0
-        tally = np.zeros((3, size), np.uint16)  # per chunk, so at most 65,535 turns each
-        for r in range(rows):
-            row = outcomes[r]
-            for j in range(size):
-                tally[0, j] += np.uint16(row[j] == np.uint8(1))
-                tally[1, j] += np.uint16(row[j] == np.uint8(2))
-                tally[2, j] += np.uint16(row[j] == np.uint8(3))
+                for j in range(size):
+                    o = outcome[j]
+                    col_a[j] = np.uint8(o >> one)
+                    col_b[j] = np.uint8(o & one)
+                    tally[j] += one << (o << np.uint64(4))
+        # the chunk's tally (at most 65,535 turns, so no field overflows) into the totals
         for j in range(size):
-            totals[0, j] += rows - tally[0, j] - tally[1, j] - tally[2, j]
-            for kind in range(1, 4):
-                totals[kind, j] += tally[kind - 1, j]
-        for r in range(rows):
-            row = outcomes[r]
-            col_a = act_a[first:first + size, c0 + r]
-            col_b = act_b[first:first + size, c0 + r]
-            for j in range(size):
-                col_a[j] = row[j] >> np.uint8(1)
-                col_b[j] = row[j] & np.uint8(1)
+            for kind in range(4):
+                totals[kind, j] += np.int64((tally[j] >> np.uint64(16 * kind)) & np.uint64(0xFFFF))
+            tally[j] = 0
     for j in range(size):
         for kind in range(4):
             counts[first + j, kind] = totals[kind, j]
