@@ -14,8 +14,9 @@ So the actions and scores are bit-identical to the vectorised path's for the sam
 any ``n`` and chunking (``tests/test_ipd_compiled.py``). Because a number is computed from
 its index, a draw whose outcome is certain (cooperation probability 0 or 1) is simply not
 computed. Uniforms are compared with the probabilities as integers
-(:func:`~detente.sim.pcg64_compiled.threshold53`, exact). Functions are compiled on first
-use and cached on disk (``cache=True``).
+(:func:`~detente.sim.pcg64_compiled.threshold53`, exact; noise as a bound on the 64-bit
+output, :func:`~detente.sim.pcg64_compiled.output64`). Functions are compiled on first use
+and cached on disk (``cache=True``).
 """
 
 from __future__ import annotations
@@ -69,9 +70,13 @@ def play_machines(
     Blocks of 256 matches (one random block each) run in parallel on numba's threads
     (``numba.set_num_threads``); their results do not depend on the threads. Within a
     block, turn by turn, each step a loop over the block's matches (so their independent
-    work overlaps): the noise flips, the strategies' draws, then the machines' moves. Every
-    number is computed from its index, ``state = M x_0 + C``, from a per-match starting
-    state and a per-turn map shared by the block's matches.
+    work overlaps): the noise flips (in vector lanes,
+    :func:`~detente.sim.pcg64_compiled.affine_lanes`), the strategies' draws (only where
+    the outcome is uncertain; each decision is xored into the flips), then the machines'
+    moves, one look-up for the outcome and the next state (a shift of one packed word, in
+    vector lanes, for at most 4 joint states), which writes the actions and adds to a
+    per-match tally. Every number is computed from its index, ``state = M x_0 + C``, from a
+    per-match starting state and a per-turn map shared by the block's matches.
 
     Parameters
     ----------
