@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from detente.experiments import analysis, jobs
+    from detente.report.predraw import Predrawn, ScenarioDrawer
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -433,34 +434,56 @@ def run(
     as_json: JsonOpt = False,
 ) -> None:
     """The main job: compare the options over sampled states, summarise, write detente-out/."""
-    with _engine_guard(scenario):
-        result = _jobs().compare(
-            scenario,
-            states=(12 if quick else 64) if states is None else states,
-            worlds=(32 if quick else 100) if worlds is None else worlds,
-            seed=seed,
-            out=out,
-            resume=resume,
-            scheduler=resolve_scheduler(scheduler, scheduler_file),
-            command="run",
-            discover=True,
-            posterior=posterior,
-            console=err,
-        )
-    if as_json:
-        typer.echo(dumps(result.payload), nl=False)
-    else:
-        _print_comparison(result, False)
-        _print_discovery(result.discovery)
-    report = _build_report(result.run_dir)
+    with contextlib.ExitStack() as stack:
+        drawer = _scenario_drawer(scenario, scheduler, scheduler_file)
+        if drawer is not None:
+            stack.enter_context(drawer)
+        with _engine_guard(scenario):
+            result = _jobs().compare(
+                scenario,
+                states=(12 if quick else 64) if states is None else states,
+                worlds=(32 if quick else 100) if worlds is None else worlds,
+                seed=seed,
+                out=out,
+                resume=resume,
+                scheduler=resolve_scheduler(scheduler, scheduler_file),
+                command="run",
+                discover=True,
+                posterior=posterior,
+                console=err,
+            )
+        if as_json:
+            typer.echo(dumps(result.payload), nl=False)
+        else:
+            _print_comparison(result, False)
+            _print_discovery(result.discovery)
+        report = _build_report(result.run_dir, predrawn=drawer)
     if report is not None and not as_json:
         console.print(f"HTML report: {report}", markup=False, soft_wrap=True)
         console.print(f"(also copied to {out / 'report.html'})", markup=False, soft_wrap=True)
 
 
-def _build_report(run_dir: RunDir, publish: bool = True) -> Path | None:
+def _scenario_drawer(
+    scenario: str, scheduler: str | None, scheduler_file: Path | None
+) -> ScenarioDrawer | None:
+    """A process drawing the report's scenario-only figures during an in-process run's
+    simulation, which leaves a core free (:mod:`detente.report.predraw`); None for a run
+    on a Dask cluster, whose workers take every core."""
+    from detente.experiments.executors import IN_PROCESS, SCHEDULER_ENV
+
+    choice = scheduler or os.environ.get(SCHEDULER_ENV, "")
+    if scheduler_file is not None or choice.strip().lower() not in IN_PROCESS:
+        return None
+    from detente.report.predraw import ScenarioDrawer
+
+    return ScenarioDrawer.start(scenario)
+
+
+def _build_report(
+    run_dir: RunDir, publish: bool = True, predrawn: Predrawn | None = None
+) -> Path | None:
     """Build the run's HTML report into its folder and (``publish``) copy it to
-    ``<out>/report.html``."""
+    ``<out>/report.html``; ``predrawn``: figures drawn during the run."""
     from detente.report.html import build_report
 
     columns = (TextColumn("report: {task.description}"), BarColumn(), MofNCompleteColumn())
@@ -471,7 +494,7 @@ def _build_report(run_dir: RunDir, publish: bool = True) -> Path | None:
             def drawn(figure: str, total: int) -> None:
                 bar.update(task, total=total, advance=1, description=f"drew {figure}")
 
-            path = build_report(run_dir.path, progress=drawn)
+            path = build_report(run_dir.path, progress=drawn, predrawn=predrawn)
     except InputError:
         raise
     except Exception as exc:  # the report is a bonus; never lose the run over it

@@ -45,6 +45,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 SCHEDULER_ENV = "DETENTE_SCHEDULER"
+IN_PROCESS = ("", "none", "in-process", "inprocess")
+"""Scheduler choices (lower case) that mean the in-process evaluator."""
 _CLIENT_LOG = logging.getLogger("distributed.client")
 CONNECT_TIMEOUT = 10.0
 """Seconds to wait for a remote scheduler to answer."""
@@ -471,7 +473,7 @@ def make_evaluator(
     scheduler = resolve_scheduler(scheduler, scheduler_file)
     choice = scheduler if scheduler is not None else os.environ.get(SCHEDULER_ENV, "")
     choice = choice.strip()
-    if choice.lower() in ("", "none", "in-process", "inprocess"):
+    if choice.lower() in IN_PROCESS:
         return InProcessEvaluator()
     if choice == "local":
         return DaskEvaluator(choice)

@@ -20,7 +20,7 @@ import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import jinja2
 import pandas as pd
@@ -63,6 +63,9 @@ from detente.report.history_section import HistoryInputs, history_context
 from detente.scenario.numbers import Provenance
 from detente.scenario.schema import Scenario
 from detente.scenario.uncertainty import uncertainties
+
+if TYPE_CHECKING:
+    from detente.report.predraw import Predrawn
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -149,6 +152,10 @@ class ReportInputs:
         the bytes are the same with or without it.
     figure_peers : sequence of Path
         Other runs' figure folders, searched for a figure missing from ``figure_cache``.
+    predrawn : Predrawn, optional
+        How to render: figures another process is drawing (``detente run`` draws those of
+        the scenario alone during its simulation, :mod:`detente.report.predraw`), taken by
+        cache key after the others are drawn; the bytes are the same with or without it.
     """
 
     scenario: Scenario | None = None
@@ -183,6 +190,7 @@ class ReportInputs:
     progress: ReportProgress | None = None
     figure_cache: Path | None = None
     figure_peers: Sequence[Path] = ()
+    predrawn: Predrawn | None = None
 
 
 @dataclass(frozen=True)
@@ -863,34 +871,49 @@ class _Figures:
         workers: int = 1,
         progress: ReportProgress | None = None,
         cache: FigureCache | None = None,
+        predrawn: Predrawn | None = None,
     ) -> None:
-        """Draw every queued figure (or take it from ``cache``) and number them in the order
-        they were added."""
+        """Draw every queued figure (or take it from ``cache``, or from ``predrawn`` after
+        drawing the others) and number them in the order they were added."""
         jobs = self.pending
-        keys = [figure_key(j.make) if cache is not None else None for j in jobs]
-        stored = [cache.get(key) if cache is not None else None for key in keys]
-        todo = [k for k, png in enumerate(stored) if png is None]
+        keyed = cache is not None or predrawn is not None
+        keys = [figure_key(j.make) if keyed else None for j in jobs]
+        pngs = [cache.get(key) if cache is not None else None for key in keys]
+        promised = predrawn.keys() if predrawn is not None else frozenset()
+        todo = [k for k, png in enumerate(pngs) if png is None and keys[k] not in promised]
+        waiting = [k for k, png in enumerate(pngs) if png is None and keys[k] in promised]
 
         def done(k: int) -> None:
             if progress is not None:
                 progress(jobs[k].id, len(jobs))
 
-        for k, png in enumerate(stored):
+        def draw(indices: list[int]) -> None:
+            drawn = render_pngs(
+                [jobs[k].make for k in indices],
+                workers,
+                lambda i: done(indices[i]),
+                costs=[jobs[k].cost for k in indices],
+            )
+            for k, png in zip(indices, drawn, strict=True):
+                pngs[k] = png
+
+        for k, png in enumerate(pngs):
             if png is not None:
                 done(k)
-        drawn = render_pngs(
-            [jobs[k].make for k in todo],
-            workers,
-            lambda i: done(todo[i]),
-            costs=[jobs[k].cost for k in todo],
-        )
-        fresh = iter(drawn)
-        pngs = [png if png is not None else next(fresh) for png in stored]
+        draw(todo)
+        if waiting and predrawn is not None:
+            ready = predrawn.collect()
+            for k in waiting:
+                pngs[k] = ready.get(str(keys[k]))
+                if pngs[k] is not None:
+                    done(k)
+            draw([k for k in waiting if pngs[k] is None])  # the drawer failed: drawn here
         if cache is not None:
-            for k, png in zip(todo, drawn, strict=True):
-                cache.put(keys[k], png)
+            for k in [*todo, *waiting]:
+                cache.put(keys[k], cast(bytes, pngs[k]))
             cache.keep_only(keys)
-        for number, (job, png) in enumerate(zip(jobs, pngs, strict=True), start=1):
+        every = [cast(bytes, png) for png in pngs]  # each drawn or taken above
+        for number, (job, png) in enumerate(zip(jobs, every, strict=True), start=1):
             width, height = _png_size(png)
             self.by_section.setdefault(job.section, []).append(
                 EmbeddedFigure(
@@ -954,19 +977,9 @@ def _add_design_figure(figs: _Figures, d: DesignInputs, s: Scenario | None) -> N
     )
 
 
-def render_report(inputs: ReportInputs) -> str:
-    """Render the report as one self-contained HTML string.
-
-    Parameters
-    ----------
-    inputs : ReportInputs
-        The scenario, method and result frames; absent parts are left out of the report.
-
-    Returns
-    -------
-    str
-        The HTML document (no external URLs, no scripts; figures as data URIs).
-    """
+def _queue_figures(inputs: ReportInputs) -> tuple[_Figures, str]:
+    """The report's figures, queued in report order, and the reliability diagram's problem
+    ('' when it is drawn or there is none)."""
     s = inputs.scenario
     figs = _Figures()
     if s is not None:
@@ -978,7 +991,7 @@ def render_report(inputs: ReportInputs) -> str:
             "bargain over, and who holds a veto on which issue.",
             "Diagram of actors by country and camp with veto links to issues",
         )
-    ranked_outcomes, info_outcomes = _split_outcomes(inputs.comparison)
+    ranked_outcomes = _split_outcomes(inputs.comparison)[0]
     if inputs.comparison is not None and not inputs.comparison.empty:
         comparison = inputs.comparison
         figs.add(
@@ -1118,13 +1131,45 @@ def render_report(inputs: ReportInputs) -> str:
             eum_caption,
             "Expected-utility model positions by round",
         )
+    return figs, reliability_problem
 
+
+def scenario_figures(scenario: Scenario) -> list[FigureMaker]:
+    """The figures of a report that depend on its scenario alone (the structure, the position
+    maps and the expected-utility rounds), as the report of any run of it queues them: the
+    same callables, so the same cache keys (:func:`~detente.report.figure_cache.figure_key`).
+    """
+    from detente.report.bargaining_inputs import scenario_forecasts
+
+    forecasts, eum_rounds = scenario_forecasts(scenario)
+    figs, _ = _queue_figures(
+        ReportInputs(scenario=scenario, forecasts=forecasts, eum_rounds=eum_rounds)
+    )
+    return [job.make for job in figs.pending]
+
+
+def render_report(inputs: ReportInputs) -> str:
+    """Render the report as one self-contained HTML string.
+
+    Parameters
+    ----------
+    inputs : ReportInputs
+        The scenario, method and result frames; absent parts are left out of the report.
+
+    Returns
+    -------
+    str
+        The HTML document (no external URLs, no scripts; figures as data URIs).
+    """
+    s = inputs.scenario
+    figs, reliability_problem = _queue_figures(inputs)
+    ranked_outcomes, info_outcomes = _split_outcomes(inputs.comparison)
     cache = (
         FigureCache(inputs.figure_cache, tuple(inputs.figure_peers))
         if inputs.figure_cache is not None
         else None
     )
-    figs.render(inputs.workers, inputs.progress, cache)
+    figs.render(inputs.workers, inputs.progress, cache, inputs.predrawn)
     judgments = _judgments(s, inputs.drivers) if s is not None else []
     findings = _findings(inputs) or _design_findings(inputs)
     sections = [("findings", "Bottom line")] if findings else []
@@ -1241,6 +1286,7 @@ def build_report(
     run_id: str | None = None,
     workers: int | None = None,
     progress: ReportProgress | None = None,
+    predrawn: Predrawn | None = None,
 ) -> Path:
     """Build the report of a stored run from its artifacts only.
 
@@ -1259,6 +1305,8 @@ def build_report(
         default_workers`); the report's bytes do not depend on it.
     progress : callable, optional
         ``progress(figure_id, total)`` as each figure is drawn.
+    predrawn : Predrawn, optional
+        Figures being drawn elsewhere (:mod:`detente.report.predraw`), taken by key.
 
     Returns
     -------
@@ -1280,4 +1328,5 @@ def build_report(
     inputs.progress = progress
     inputs.figure_cache = default_out.parent / CACHE_DIR
     inputs.figure_peers = _peer_figure_folders(default_out.parent)
+    inputs.predrawn = predrawn
     return write_report(inputs, out if out is not None else default_out)

@@ -80,14 +80,35 @@ HISTORY_PREFIX = "history."
 """Names of the numbers of a scenario's ``history`` section (its dated events)."""
 
 
-def _not_sampled_rules(scenario: Scenario) -> list[tuple[re.Pattern[str], str]]:
+@dataclass(frozen=True)
+class _Rules:
+    """The scenario's ``not_sampled`` patterns as one regular expression, an alternative (a
+    named group) per pattern in file order: the first pattern matching a whole name wins,
+    in one match instead of one per pattern (names x patterns matches took half the time
+    of parsing the flagship)."""
+
+    pattern: re.Pattern[str]
+    reasons: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.reasons)
+
+
+def _not_sampled_rules(scenario: Scenario) -> _Rules:
     """The scenario's ``not_sampled`` patterns, compiled, each with its reason."""
-    return [(name_pattern(p), e.reason) for e in scenario.not_sampled for p in e.inputs]
+    rules = [(name_pattern(p), e.reason) for e in scenario.not_sampled for p in e.inputs]
+    return _Rules(
+        re.compile("|".join(f"(?P<r{k}>{rx.pattern})" for k, (rx, _) in enumerate(rules))),
+        tuple(reason for _, reason in rules),
+    )
 
 
-def _reason(rules: list[tuple[re.Pattern[str], str]], name: str) -> str | None:
+def _reason(rules: _Rules, name: str) -> str | None:
     """Why ``name`` is not sampled (the first rule matching it), or None."""
-    return next((r for rx, r in rules if rx.fullmatch(name)), None)
+    if not rules:
+        return None
+    match = rules.pattern.fullmatch(name)
+    return rules.reasons[int(match.lastgroup[1:])] if match and match.lastgroup else None
 
 
 def not_sampled(scenario: Scenario) -> dict[str, str]:

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 from numpy.typing import NDArray
 
 from detente.errors import InputError
@@ -29,6 +28,9 @@ from detente.sim.internal import is_internal_bargaining
 from detente.sim.rng import BLOCK
 from detente.sim.strategies import Scripted, Strategy, as_strategy, get_strategy
 from detente.sim.system import System, compile_system
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 #: Default worlds per chunk (a multiple of BLOCK).
 CHUNK = 8 * BLOCK
@@ -227,6 +229,8 @@ def simulate(
         )
         coords["instrument"] = [*system.focal.instruments, *system.internal.instruments]
         coords["issue"] = list(system.issues)
+    import xarray as xr  # here: commands that only summarise never load it
+
     return xr.Dataset(
         data,
         coords=coords,

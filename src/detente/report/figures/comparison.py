@@ -151,7 +151,7 @@ def comparison_chart(
                 height=0.6,
             )
             ax_r.plot(sub["regret_max"], y, "D", color="#333333", markersize=5)
-            ax_r.set_yticks(y, [])
+            ax_r.set_yticks([])  # the value panel names the rows; no tick to draw here
             ax_r.set_ylim(-0.6, len(strategies) - 0.4)
             ax_r.set_xlim(left=0)
             ax_r.grid(axis="y", visible=False)
@@ -171,7 +171,7 @@ def comparison_chart(
             ax_s.set_xlim(0, 1.18)
             ax_s.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
             ax_s.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-            ax_s.set_yticks(y, [])
+            ax_s.set_yticks([])
             ax_s.set_ylim(-0.6, len(strategies) - 0.4)
             ax_s.grid(axis="y", visible=False)
             threshold = (thresholds or {}).get(outcome) or _threshold(outcome, scenario)

@@ -201,7 +201,7 @@ def fan_chart(
                 lo, hi = x.min(), x.max()
                 for when, _ in elections:
                     if lo <= np.datetime64(when) <= hi:
-                        ax.axvline(np.datetime64(when), color=GREY, linestyle=":", linewidth=1.2)
+                        _election_line(ax, np.datetime64(when))
             if r == 0:
                 ax.set_title(wrap(label_for(strategy, names), int(8 * width / n_cols)))
             if c == 0:
@@ -239,6 +239,24 @@ def fan_chart(
     fig.legend(handles=handles, loc="outside lower center", ncol=3 if len(handles) == 3 else 1)
     fig.suptitle(title or "How the outcomes evolve under each strategy", fontweight="bold")
     return fig
+
+
+def _election_line(ax: Axes, when: np.datetime64) -> None:
+    """A dotted vertical line over the panel's height at ``when`` (inside the x range).
+
+    What ``ax.axvline`` draws, without its look at the x limits, which with 24 panels
+    sharing one x axis rescaled them all at every line (a sixth of the chart's cost).
+    """
+    ax.add_line(
+        Line2D(
+            [when, when],
+            [0, 1],
+            transform=ax.get_xaxis_transform(which="grid"),
+            color=GREY,
+            linestyle=":",
+            linewidth=1.2,
+        )
+    )
 
 
 def _date_ticks(ax: Axes) -> None:

@@ -106,8 +106,10 @@ def place_labels(
     """
     fig = ax.get_figure(root=True)
     assert fig is not None
-    fig.draw_without_rendering()  # run the layout so display coordinates are final
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    engine = fig.get_layout_engine()
+    if engine is not None:  # lay the figure out so display coordinates are final (no draw:
+        engine.execute(fig)  # the axes' place and the limits are all the labels need)
     to_px = fig.dpi / 72.0
     xs, ys = np.asarray(x, float), np.asarray(y, float)
     pts = ax.transData.transform(np.column_stack([xs, ys]))

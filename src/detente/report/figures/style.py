@@ -12,10 +12,11 @@ distinguishable under the common forms of colour-vision deficiency.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar, cast
 
@@ -161,18 +162,43 @@ def figure_bytes(fig: Figure, fmt: Format = "png") -> bytes:
     buf = io.BytesIO()
     with mpl.rc_context(cast(Any, STYLE)):
         if fmt == "png":
-            fig.savefig(
-                buf,
-                format="png",
-                dpi=DPI,
-                metadata={"Software": None},
-                pil_kwargs={"compress_level": PNG_COMPRESSION},
-            )
+            with _laid_out(fig, DPI):
+                fig.savefig(
+                    buf,
+                    format="png",
+                    dpi=DPI,
+                    metadata={"Software": None},
+                    pil_kwargs={"compress_level": PNG_COMPRESSION},
+                )
         elif fmt == "svg":
             fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
         else:  # pragma: no cover - guarded by the Literal type
             raise ValueError(f"unknown figure format {fmt!r}; expected 'png' or 'svg'")
     return buf.getvalue()
+
+
+@contextlib.contextmanager
+def _laid_out(fig: Figure, dpi: float) -> Iterator[None]:
+    """Run the figure's layout engine once at ``dpi``, then switch it off while saving.
+
+    With a layout engine, ``savefig`` first draws the whole figure without output to lay it
+    out and then draws it again for real; laying out directly spares that first draw (a
+    sixth of a report figure's cost) and gives the same bytes, as the layout is the same
+    call at the same dpi. The engine and dpi are restored afterwards.
+    """
+    engine = fig.get_layout_engine()
+    if engine is None or not fig.axes:
+        yield
+        return
+    old_dpi = fig.dpi
+    fig.dpi = dpi
+    try:
+        engine.execute(fig)
+        fig.set_layout_engine(None)  # no engine (with the default rc): savefig lays out nothing
+        yield
+    finally:
+        fig.set_layout_engine(engine)
+        fig.dpi = old_dpi
 
 
 def save_figure(
