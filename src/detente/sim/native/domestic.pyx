@@ -104,28 +104,25 @@ cdef inline double _public_support(
 
 # ------------------------------------------------------------------ 4. backlash
 cdef inline double _reform_share(
-    const double[:, :] clout, const unsigned char[:, :] reform, Py_ssize_t w, double *tmp
+    const double* clout, const unsigned char* reform, Py_ssize_t n_a, double *tmp
 ) noexcept nogil:
-    """World ``w``'s reformist share of clout (0 without clout), NumPy's sums over actors."""
-    cdef Py_ssize_t a, n_a = clout.shape[1]
-    cdef double tot
+    """One world's reformist share of clout (0 without clout), NumPy's sums over actors;
+    ``clout`` and ``reform`` are its rows."""
+    cdef Py_ssize_t a
+    cdef double tot = pairwise_sum(clout, n_a)
     for a in range(n_a):
-        tmp[a] = clout[w, a]
-    tot = pairwise_sum(tmp, n_a)
-    for a in range(n_a):
-        tmp[a] = clout[w, a] * <double>reform[w, a]
+        tmp[a] = clout[a] * <double>reform[a]
     return pairwise_sum(tmp, n_a) / (tot if tot > 0 else 1.0)
 
 
 cdef inline double _visible_backing(
-    const unsigned char[:, :] active, const double[:, :] backing, Py_ssize_t w, Py_ssize_t wb
+    const unsigned char* active, const double* backing, Py_ssize_t n_k
 ) noexcept nogil:
-    """``V = 1 − Π_k (1 − b_k·a_k)`` of world ``w``, ``b`` its row ``wb``
-    (closing.visible_backing)."""
+    """``V = 1 − Π_k (1 − b_k·a_k)`` of one world, from its rows (closing.visible_backing)."""
     cdef Py_ssize_t k
     cdef double prod = 1.0
-    for k in range(active.shape[1]):
-        prod = prod * (1.0 - <double>active[w, k] * backing[wb, k])
+    for k in range(n_k):
+        prod = prod * (1.0 - <double>active[k] * backing[k])
     return 1.0 - prod
 
 
@@ -237,11 +234,11 @@ def domestic_step(
     double[:] backing,
     double[:] vetting,
     double[:] disillusion,
-    double[:, :] o_clout,
-    unsigned char[:, :] o_reform,
+    double[:, ::1] o_clout,
+    unsigned char[:, ::1] o_reform,
     unsigned char[:, :] o_control,
-    double[:, :] level,
-    double[:, :] transient,
+    double[:, ::1] level,
+    double[:, ::1] transient,
     long[:] backlash_events,
     unsigned char[:] hit,
     double[:] share,
@@ -249,7 +246,7 @@ def domestic_step(
     const double[:] sanctions_share,
     const double[:] multi,
     const double[:] hostile,
-    const unsigned char[:, :] f_active,
+    const unsigned char[:, ::1] f_active,
     const double[:] share0,
     const double[:] reform0,
     const double[:] u_support,
@@ -262,8 +259,8 @@ def domestic_step(
     double dt,
     const unsigned char[:] mobile,
     const unsigned char[:] reform_camp,
-    const double[:, :] o_base,
-    const double[:, :] reform_backing,
+    const double[:, ::1] o_base,
+    const double[:, ::1] reform_backing,
     const long[:] e_holder,
     const long[:] e_actor,
     const long[:] e_column,
@@ -326,8 +323,9 @@ def domestic_step(
         with nogil:
             for w in range(n):
                 wk = w if backing_world else 0
-                share[w] = _reform_share(o_clout, o_reform, w, &tmp[0])
-                backing[w] = _visible_backing(f_active, reform_backing, w, wk)
+                share[w] = _reform_share(&o_clout[w, 0], &o_reform[w, 0], n_a, &tmp[0])
+                backing[w] = _visible_backing(&f_active[w, 0], &reform_backing[wk, 0],
+                                              f_active.shape[1])
                 ex1[w] = _backlash_hazard_exponent(
                     share[w], backing[w], _pw(threat_elasticity, w), _pw(backing_elasticity, w)
                 )
@@ -416,7 +414,7 @@ cdef inline Py_ssize_t _worlds(tuple xs):
     return n
 
 
-def reform_share(const double[:, :] clout, const unsigned char[:, :] reform):
+def reform_share(const double[:, ::1] clout, const unsigned char[:, ::1] reform):
     """The reformists' share of clout of every world ``[n]`` (0 where no actor has clout)."""
     cdef Py_ssize_t n = clout.shape[0], w
     out_arr = np.empty(n)
@@ -424,11 +422,11 @@ def reform_share(const double[:, :] clout, const unsigned char[:, :] reform):
     cdef double[::1] out = out_arr, tmp = tmp_arr
     with nogil:
         for w in range(n):
-            out[w] = _reform_share(clout, reform, w, &tmp[0])
+            out[w] = _reform_share(&clout[w, 0], &reform[w, 0], clout.shape[1], &tmp[0])
     return out_arr
 
 
-def visible_backing(const unsigned char[:, :] active, const double[:, :] reform_backing):
+def visible_backing(const unsigned char[:, ::1] active, const double[:, ::1] reform_backing):
     """``V`` of every world ``[n]``; ``reform_backing`` has 1 or ``n`` rows."""
     cdef Py_ssize_t n = active.shape[0], w
     cdef bint per_world = reform_backing.shape[0] > 1
@@ -436,7 +434,8 @@ def visible_backing(const unsigned char[:, :] active, const double[:, :] reform_
     cdef double[::1] out = out_arr
     with nogil:
         for w in range(n):
-            out[w] = _visible_backing(active, reform_backing, w, w if per_world else 0)
+            out[w] = _visible_backing(&active[w, 0], &reform_backing[w if per_world else 0, 0],
+                                      active.shape[1])
     return out_arr
 
 
