@@ -408,19 +408,32 @@ def started_weights(
     cdef Py_ssize_t n = new_f.shape[0], n_f = new_f.shape[1], n_o = new_o.shape[1], w, k
     cdef bint c_world = conciliatory.shape[0] > 1
     cdef const unsigned char* conc
+    cdef const unsigned char* nw
+    cdef const unsigned char* leg
+    cdef double* o
     cdef double fw
+    cdef double value[4]  # paid for (started by the executive, conciliatory): as computed
     nf_arr, no_arr, paid_arr = np.empty((n, n_f)), np.empty((n, n_o)), np.empty((n, n_f))
     cdef double[:, ::1] nf = nf_arr, no = no_arr, paid = paid_arr
     with nogil:
         for w in range(n):
             conc = &conciliatory[w if c_world else 0, 0]
+            nw = &new_f[w, 0]
+            leg = &f_by_leg[w, 0]
             fw = factor[w]
+            value[0] = <double>0 * 1.0
+            value[1] = <double>0 * fw
+            value[2] = <double>1 * 1.0
+            value[3] = <double>1 * fw
+            o = &nf[w, 0]
             for k in range(n_f):
-                nf[w, k] = <double>new_f[w, k]
-                paid[w, k] = <double>(new_f[w, k] & (f_by_leg[w, k] ^ 1)) * (
-                    fw if conc[k] else 1.0)
+                o[k] = <double>nw[k]
+            o = &paid[w, 0]
+            for k in range(n_f):
+                o[k] = value[2 * (nw[k] & (leg[k] ^ 1)) + conc[k]]
+            o = &no[w, 0]
             for k in range(n_o):
-                no[w, k] = <double>new_o[w, k]
+                o[k] = <double>new_o[w, k]
     return nf_arr, no_arr, paid_arr
 
 
