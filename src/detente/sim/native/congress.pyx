@@ -156,32 +156,34 @@ cdef inline bint _initiative_row(
     Py_ssize_t w, const double[:, :] judged, const double[:, :, :] pos, Py_ssize_t floor,
     const double[:, :] start, const double[:, :] floor_start, const uchar[:] stake,
     const double[:, :] tolerance, const double[:, :, :] effects, const uchar* eligible,
-    uchar* trigger, uchar* out,
+    const Py_ssize_t[::1] steps, uchar* trigger, uchar* out,
 ) noexcept nogil:
-    """``out[k]``: eligible step ``k`` moves an issue drifted past tolerance toward the floor
-    (initiative_candidates); returns whether any is."""
-    cdef Py_ssize_t i, k, n_i = judged.shape[1]
+    """Sets ``out[k]`` (a row of zeros) where eligible step ``k`` moves an issue drifted past
+    tolerance toward the floor (initiative_candidates); returns whether any does. Only
+    ``steps`` (the steps eligible in some world) are read of ``eligible``."""
+    cdef Py_ssize_t i, k, m, n_i = judged.shape[1]
     cdef Py_ssize_t wp = _r(w, pos.shape[1]), ws = _r(w, start.shape[0])
     cdef Py_ssize_t wx = _r(w, floor_start.shape[0]), wt = _r(w, tolerance.shape[0])
     cdef Py_ssize_t we = _r(w, effects.shape[0])
     cdef double x, lv, e
-    cdef bint some = False, found = False
-    for k in range(effects.shape[1]):
-        some = some or eligible[k]
+    cdef uchar some = 0
+    cdef bint found = False
+    for m in range(steps.shape[0]):
+        some = some | eligible[steps[m]]
     if not some:  # no step to propose: no trigger needed
-        for k in range(effects.shape[1]):
-            out[k] = 0
         return False
-    some = False
+    some = 0
     for i in range(n_i):
         x = pos[i, wp, floor]
         trigger[i] = stake[i] and (
             fabs(judged[w, i] - x) - fabs(start[ws, i] - floor_start[wx, i]) > tolerance[wt, i]
         )
-        some = some or trigger[i]
-    for k in range(effects.shape[1]):
-        out[k] = 0
-        if not (some and eligible[k]):
+        some = some | trigger[i]
+    if not some:
+        return False
+    for m in range(steps.shape[0]):
+        k = steps[m]
+        if not eligible[k]:
             continue
         for i in range(n_i):
             if not trigger[i]:
@@ -310,10 +312,12 @@ def initiative_rows(
     out_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] out = out_arr.view(np.uint8)
     cdef uchar[::1] trigger = np.empty(judged.shape[1], dtype=np.uint8)
+    cdef const Py_ssize_t[::1] steps = np.flatnonzero(
+        np.asarray(eligible).any(axis=0)).astype(np.intp)
     with nogil:
         for w in range(n):
             _initiative_row(w, judged, pos, floor, start, floor_start, stake, tolerance,
-                            effects, &eligible[w, 0], &trigger[0], &out[w, 0])
+                            effects, &eligible[w, 0], steps, &trigger[0], &out[w, 0])
     return out_arr
 
 
@@ -589,7 +593,7 @@ def bill_candidates(
                 if not all_ok:
                     eligible[k] = eligible[k] & req_ok[w, k]
             if _initiative_row(w, judged, pos, floor, start, floor_start, stake, tolerance,
-                               effects, &eligible[0], &trigger[0], &bills[w, 0]):
+                               effects, &eligible[0], own, &trigger[0], &bills[w, 0]):
                 some = True
     return bills_arr, judged_arr, some
 

@@ -116,14 +116,29 @@ cdef inline double _reform_share(
 
 
 cdef inline double _visible_backing(
-    const unsigned char* active, const double* backing, Py_ssize_t n_k
+    const unsigned char* active, const double* backing, const Py_ssize_t[::1] backed
 ) noexcept nogil:
-    """``V = 1 − Π_k (1 − b_k·a_k)`` of one world, from its rows (closing.visible_backing)."""
-    cdef Py_ssize_t k
+    """``V = 1 − Π_k (1 − b_k·a_k)`` of one world, from its rows (closing.visible_backing),
+    over the steps ``backed`` (:func:`_backed`: the others' factors are exactly 1)."""
+    cdef Py_ssize_t k, m
     cdef double prod = 1.0
-    for k in range(n_k):
+    for m in range(backed.shape[0]):
+        k = backed[m]
         prod = prod * (1.0 - <double>active[k] * backing[k])
     return 1.0 - prod
+
+
+cdef Py_ssize_t[::1] _backed(const double[:, ::1] backing):
+    """The steps whose factor ``1 − b_k·a_k`` of :func:`_visible_backing` may differ from 1.
+
+    Where every ``b`` is finite, a step with ``b = 0`` in every row has the factor
+    ``1 − (±0) = 1``, which changes no product: only the others are multiplied. Otherwise
+    (an infinite or NaN ``b``: ``0·b`` is NaN) every step is.
+    """
+    b = np.asarray(backing)
+    if np.isfinite(b).all():
+        return np.flatnonzero((b != 0).any(axis=0)).astype(np.intp)
+    return np.arange(b.shape[1], dtype=np.intp)
 
 
 cdef inline double _backlash_hazard_exponent(
@@ -303,6 +318,7 @@ def domestic_step(
     cdef bint has_reform0 = reform0.shape[0] > 0
     cdef bint base_world = o_base.shape[0] > 1, backing_world = reform_backing.shape[0] > 1
     cdef bint vet_world = e_vetting.shape[0] > 1
+    cdef const Py_ssize_t[::1] backed = _backed(reform_backing)
     tmp_arr = np.empty(max(n_a, 1))
     cdef double[::1] tmp = tmp_arr
     ex1_arr = np.empty(n)
@@ -324,8 +340,7 @@ def domestic_step(
             for w in range(n):
                 wk = w if backing_world else 0
                 share[w] = _reform_share(&o_clout[w, 0], &o_reform[w, 0], n_a, &tmp[0])
-                backing[w] = _visible_backing(&f_active[w, 0], &reform_backing[wk, 0],
-                                              f_active.shape[1])
+                backing[w] = _visible_backing(&f_active[w, 0], &reform_backing[wk, 0], backed)
                 ex1[w] = _backlash_hazard_exponent(
                     share[w], backing[w], _pw(threat_elasticity, w), _pw(backing_elasticity, w)
                 )
@@ -430,12 +445,13 @@ def visible_backing(const unsigned char[:, ::1] active, const double[:, ::1] ref
     """``V`` of every world ``[n]``; ``reform_backing`` has 1 or ``n`` rows."""
     cdef Py_ssize_t n = active.shape[0], w
     cdef bint per_world = reform_backing.shape[0] > 1
+    cdef const Py_ssize_t[::1] backed = _backed(reform_backing)
     out_arr = np.empty(n)
     cdef double[::1] out = out_arr
     with nogil:
         for w in range(n):
             out[w] = _visible_backing(&active[w, 0], &reform_backing[w if per_world else 0, 0],
-                                      active.shape[1])
+                                      backed)
     return out_arr
 
 

@@ -17,6 +17,7 @@ Per-world parameters are 1-D arrays of one row (shared by all worlds) or one per
 per-world leaves of higher rank have a leading axis of 1 or n, as in :mod:`.votes`.
 """
 
+from libc.float cimport DBL_MAX
 from libc.math cimport fabs
 from detente.sim.native.numpy_sum cimport pairwise_sum
 
@@ -25,12 +26,12 @@ import numpy as np
 
 cdef inline double _maximum(double a, double b) noexcept nogil:
     """``np.maximum(a, b)``: NaN propagates, a tie returns ``b`` (so the sign of a zero)."""
-    return a if (a > b or a != a) else b
+    return a if (a > b) | (a != a) else b  # both tests, no branch between them
 
 
 cdef inline double _minimum(double a, double b) noexcept nogil:
     """``np.minimum(a, b)``: NaN propagates, a tie returns ``b``."""
-    return a if (a < b or a != a) else b
+    return a if (a < b) | (a != a) else b
 
 
 cdef inline double _clip(double x, double low, double high) noexcept nogil:
@@ -45,6 +46,12 @@ cdef inline double _clip(double x, double low, double high) noexcept nogil:
 cdef inline double _row(const double[:] p, Py_ssize_t w) noexcept nogil:
     """Row ``w`` of a per-world parameter, or its only row when it is shared."""
     return p[w] if p.shape[0] > 1 else p[0]
+
+
+cdef Py_ssize_t[::1] _weighted(const double[:, :, ::1] salience):
+    """The terms ``x·I + i`` whose salience is not zero in some row (NaN counts: not zero)."""
+    return np.flatnonzero(
+        (np.asarray(salience) != 0).any(axis=0).reshape(-1)).astype(np.intp)
 
 
 # ------------------------------------------------------------------ the formulas, per world
@@ -101,6 +108,7 @@ cdef inline double _friction(
     const double* level, const double* position, const double* clout, const double* salience,
     Py_ssize_t n_x, Py_ssize_t n_i, const double[:] span, const double[:] direction,
     double symmetry, double hostility, double* weight, double* dist,
+    const Py_ssize_t* weighted, Py_ssize_t n_weighted,
 ) noexcept nogil:
     """:func:`detente.sim.mechanisms.environment.allied_friction` of one world, from its rows
     (``level`` ``[I]``, ``position`` and ``salience`` ``[X, I]``, ``clout`` ``[X]``), with the
@@ -110,15 +118,44 @@ cdef inline double _friction(
     Every term is ``+0`` or positive (weights >= 0, positions finite, ``σ >= 0``), so a term
     of zero weight adds nothing to any partial sum and is skipped (most are: non-allies,
     other issues); up to 128 terms, the eight lanes of the pairwise sum are accumulated
-    directly (sequentially below 8 terms: no lane, all tail).
+    directly (sequentially below 8 terms: no lane, all tail). ``weighted`` (or ``NULL``)
+    lists the ``n_weighted`` terms whose salience is not zero (in some world): where the
+    world's clouts are finite, only those are visited.
     """
-    cdef Py_ssize_t x, i, j, k = 0, t = 0
+    cdef Py_ssize_t x, i, j, k = 0, t = 0, m
     cdef Py_ssize_t n_k = n_x * n_i
     cdef Py_ssize_t cut = n_k - n_k % 8 if n_k >= 8 else 0
     cdef double wt, term, total, dist_sum, g, c
     cdef double lw[8]
     cdef double ld[8]
-    if n_k > 128:
+    cdef bint finite = True
+    if weighted != NULL:  # a finite clout times a zero salience is a zero weight: skipped
+        for x in range(n_x):
+            finite = finite & (fabs(clout[x]) <= DBL_MAX)
+    if n_k <= 128 and weighted != NULL and finite:
+        for j in range(8):
+            lw[j] = 0.0
+            ld[j] = 0.0
+        for m in range(n_weighted):
+            k = weighted[m]
+            x = k // n_i
+            i = k - x * n_i
+            wt = clout[x] * salience[k]
+            if wt != 0:
+                term = wt * _distance(level[i], position[k], span[i], direction[i], symmetry)
+                if k < cut:
+                    lw[k & 7] += wt
+                    ld[k & 7] += term
+                else:
+                    weight[t] = wt
+                    dist[t] = term
+                    t += 1
+        total = ((lw[0] + lw[1]) + (lw[2] + lw[3])) + ((lw[4] + lw[5]) + (lw[6] + lw[7]))
+        dist_sum = ((ld[0] + ld[1]) + (ld[2] + ld[3])) + ((ld[4] + ld[5]) + (ld[6] + ld[7]))
+        for j in range(t):
+            total += weight[j]
+            dist_sum += dist[j]
+    elif n_k > 128:
         for x in range(n_x):
             for i in range(n_i):
                 wt = clout[x] * salience[k]
@@ -350,6 +387,8 @@ def environment_rows(
     cdef double[::1] dist = np.empty(max(n_k, 1))
     cdef double r, f, nl, moderation
     cdef Py_ssize_t n_x = third_clout.shape[1], n_ax = salience.shape[1], n_i = salience.shape[2]
+    # (one spare entry: the list may be empty)
+    cdef const Py_ssize_t[::1] weighted = np.append(_weighted(salience), 0)
     cdef bint c_world = clout0.shape[0] > 1, p_world = position.shape[0] > 1
     cdef bint s_world = salience.shape[0] > 1
     with nogil:
@@ -362,7 +401,8 @@ def environment_rows(
                                  _row(progress, w))
             f = _friction(&level[w, 0], &position[w if p_world else 0, 0, 0], &third_clout[w, 0],
                           &salience[w if s_world else 0, 0, 0], n_ax, n_i, span, direction,
-                          _row(symmetry, w), hostility[w], &weight[0], &dist[0])
+                          _row(symmetry, w), hostility[w], &weight[0], &dist[0],
+                          &weighted[0], weighted.shape[0] - 1)
             o_f[w] = f
             nl = _row(neutral, w)
             moderation = _minimum(_maximum((played_o[w] - nl) / (1.0 - nl), 0.0), 1.0)
@@ -442,12 +482,14 @@ def friction_rows(
     cdef double[::1] o = out
     cdef double[::1] weight = np.empty(n_k)
     cdef double[::1] dist = np.empty(n_k)
+    cdef const Py_ssize_t[::1] weighted = np.append(_weighted(salience), 0)
     with nogil:
         for w in range(n):
             o[w] = _friction(&level[w, 0], &position[w if position.shape[0] > 1 else 0, 0, 0],
                              &clout[w, 0], &salience[w if salience.shape[0] > 1 else 0, 0, 0],
                              salience.shape[1], salience.shape[2], span, direction,
-                             _row(symmetry, w), hostility[w], &weight[0], &dist[0])
+                             _row(symmetry, w), hostility[w], &weight[0], &dist[0],
+                             &weighted[0], weighted.shape[0] - 1)
     return out
 
 
