@@ -15,6 +15,7 @@ reads row ``w`` (a per-world leaf of a stacked run, docs/model.md "Stacked state
 """
 
 from libc.math cimport rint, sqrt
+from libc.string cimport memset
 
 import numpy as np
 
@@ -150,20 +151,20 @@ cdef void _start_due(
     Py_ssize_t size, long t, long never,
 ) noexcept nogil:
     # over the flat [n * K] arrays; bools are 0 or 1, so & and | are the logical ops; most
-    # steps neither leave nor start, so they are passed over first
+    # steps neither leave nor start (not withdrawn, start > t: not due, not forced): they
+    # keep the zeros set first and are passed over
     cdef Py_ssize_t j
-    cdef unsigned char nw, dropped, act, due
+    cdef unsigned char nw, dropped, act
+    memset(new, 0, size)
+    memset(new64, 0, size * sizeof(double))  # +0.0
     for j in range(size):
         dropped = withdrawn[j]
-        act = active[j]
-        due = (act ^ 1) & (start[j] <= t)
         if forced != NULL:
-            due = due | forced[j]
-        if (dropped | due) == 0:
-            new[j] = 0
-            new64[j] = 0.0
+            if (dropped | (start[j] <= t) | forced[j]) == 0:
+                continue
+        elif (dropped | (start[j] <= t)) == 0:
             continue
-        act = act & (dropped ^ 1)
+        act = active[j] & (dropped ^ 1)
         nw = (act ^ 1) & (start[j] <= t)
         if forced != NULL:
             nw = nw | forced[j]
