@@ -14,6 +14,7 @@ Arrays with a leading axis of 1 (``*_rows``) are shared by all worlds; otherwise
 reads row ``w`` (a per-world leaf of a stacked run, docs/model.md "Stacked states").
 """
 
+from libc.float cimport DBL_MAX
 from libc.math cimport rint, sqrt
 from libc.string cimport memset
 
@@ -416,25 +417,34 @@ def started_weights(
     cdef double value[4]  # paid for (started by the executive, conciliatory): as computed
     nf_arr, no_arr, paid_arr = np.empty((n, n_f)), np.empty((n, n_o)), np.empty((n, n_f))
     cdef double[:, ::1] nf = nf_arr, no = no_arr, paid = paid_arr
+    # most worlds start nothing: their rows are +0.0 (0 times a multiplier >= 0 and finite)
     with nogil:
         for w in range(n):
-            conc = &conciliatory[w if c_world else 0, 0]
             nw = &new_f[w, 0]
-            leg = &f_by_leg[w, 0]
             fw = factor[w]
-            value[0] = <double>0 * 1.0
-            value[1] = <double>0 * fw
-            value[2] = <double>1 * 1.0
-            value[3] = <double>1 * fw
-            o = &nf[w, 0]
-            for k in range(n_f):
-                o[k] = <double>nw[k]
-            o = &paid[w, 0]
-            for k in range(n_f):
-                o[k] = value[2 * (nw[k] & (leg[k] ^ 1)) + conc[k]]
+            if not _any(nw, n_f) and 0 <= fw <= DBL_MAX:
+                memset(&nf[w, 0], 0, n_f * sizeof(double))
+                memset(&paid[w, 0], 0, n_f * sizeof(double))
+            else:
+                conc = &conciliatory[w if c_world else 0, 0]
+                leg = &f_by_leg[w, 0]
+                value[0] = <double>0 * 1.0
+                value[1] = <double>0 * fw
+                value[2] = <double>1 * 1.0
+                value[3] = <double>1 * fw
+                o = &nf[w, 0]
+                for k in range(n_f):
+                    o[k] = <double>nw[k]
+                o = &paid[w, 0]
+                for k in range(n_f):
+                    o[k] = value[2 * (nw[k] & (leg[k] ^ 1)) + conc[k]]
+            nw = &new_o[w, 0]
             o = &no[w, 0]
-            for k in range(n_o):
-                o[k] = <double>new_o[w, k]
+            if not _any(nw, n_o):
+                memset(o, 0, n_o * sizeof(double))
+            else:
+                for k in range(n_o):
+                    o[k] = <double>nw[k]
     return nf_arr, no_arr, paid_arr
 
 
