@@ -153,17 +153,17 @@ cdef void _start_due(
 ) noexcept nogil:
     # over the flat [n * K] arrays; bools are 0 or 1, so & and | are the logical ops; most
     # steps neither leave nor start (not withdrawn, start > t: not due, not forced): they
-    # keep the zeros set first and are passed over
+    # are passed over first
     cdef Py_ssize_t j
-    cdef unsigned char nw, dropped, act
-    memset(new, 0, size)
-    memset(new64, 0, size * sizeof(double))  # +0.0
+    cdef unsigned char nw, dropped, act, visit
     for j in range(size):
         dropped = withdrawn[j]
+        visit = dropped | (start[j] <= t)
         if forced != NULL:
-            if (dropped | (start[j] <= t) | forced[j]) == 0:
-                continue
-        elif (dropped | (start[j] <= t)) == 0:
+            visit = visit | forced[j]
+        if visit == 0:
+            new[j] = 0
+            new64[j] = 0.0
             continue
         act = active[j] & (dropped ^ 1)
         nw = (act ^ 1) & (start[j] <= t)
