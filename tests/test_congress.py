@@ -212,6 +212,21 @@ def test_trade_discount_adds_many_discounts_in_numpys_order(n_k: int) -> None:
         assert np.array_equal(cg.trade_discount(in_force, d, conc), want)
 
 
+def test_trade_factor_leaves_out_started_steps_and_keeps_numpys_nan() -> None:
+    # the kernel passes over worlds with fewer than two discounts in force; that shortcut
+    # must not hide a discount of 1 (log(0) = -inf: NumPy's 0 * -inf is NaN where it is not
+    # in force)
+    rng = np.random.default_rng(3)
+    in_force = rng.random((40, 6)) < 0.5
+    started = rng.random((40, 6)) < 0.3
+    for d in (np.array([0.0, 0.3, 0.0, 0.5, 0.0, 0.2]), np.array([0.0, 1.0, 0.0, 0.5, 0, 0])):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            want = np.exp(((in_force & ~started) * np.log1p(-d)).sum(axis=1))
+            got = cg.trade_factor(in_force, d, started=started)
+        assert np.array_equal(got, want, equal_nan=True)
+    assert np.isnan(got).any()
+
+
 # ------------------------------------------------------------------------- scenario checks
 def _messages(sc: Scenario) -> list[str]:
     return [m for _, m in reference_problems(sc)]

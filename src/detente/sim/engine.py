@@ -67,12 +67,12 @@ from detente.sim.mechanisms.iran_response import (
     iran_positions,
     response_spans,
 )
+from detente.sim.native import NO_MASK, leaf, mask
 from detente.sim.native import congress as native_congress
 from detente.sim.native import consent as native_consent
 from detente.sim.native import domestic as native_domestic
 from detente.sim.native import environment as native_env
 from detente.sim.native import implementation as native_impl
-from detente.sim.native import leaf, mask
 from detente.sim.native import perception as native_perception
 from detente.sim.native import positions as native_positions
 from detente.sim.native import votes as native_votes
@@ -214,8 +214,9 @@ def ladder(side: Side, level: FloatArray, neutral: Any) -> BoolArray:
     ``(neutral - l) / neutral``.
     """
     return native_congress.ladder_rows(
-        np.asarray(level, dtype=np.float64), leaf(neutral), _rows(side.conc_rank, 1),
-        _rows(side.host_rank, 1))
+        np.asarray(level, dtype=np.float64), leaf(neutral),
+        np.ascontiguousarray(_rows(side.conc_rank, 1)),
+        np.ascontiguousarray(_rows(side.host_rank, 1)))
 
 
 def posture(
@@ -746,6 +747,12 @@ def requires_met(side: Side, active: BoolArray) -> BoolArray:
     return native_positions.requires_met(active.view(np.uint8), side.requires.view(np.uint8))
 
 
+def _requires_mask(side: Side, active: BoolArray) -> NDArray[np.uint8]:
+    """:func:`requires_met` as the kernels read it: a ``uint8`` mask, or no rows when the
+    side's instruments require none (every requirement met)."""
+    return mask(requires_met(side, active)) if side.requires.any() else NO_MASK
+
+
 def floor_vote(
     ctx: StepContext, f_pos: FloatArray, cand: BoolArray, threshold: Any, at: FloatArray,
     clout: FloatArray,
@@ -833,6 +840,7 @@ class Proposals:
     cancelled: BoolArray  # [n, K_f] pending steps it cancels
     forced: BoolArray | None  # [n, K_f] scripted steps forced into force now (1b)
     scripted: bool  # the step is inside the history script's span
+    requires_ok: NDArray[np.uint8]  # [n, K_f] requirements met (no rows: all are), for 4c
 
 
 def focal_proposals(
@@ -860,11 +868,13 @@ def focal_proposals(
         held = scr.held[t]
         forced = scr.force_on[t][None, :] & ~f_active
     tolerance = leaf(p.us_cost_tolerance)
+    req_ok = _requires_mask(sf, f_active)
+    c = np.ascontiguousarray
     cand_f, drop_f, cancel_f = native_congress.proposals(
         np.asarray(level_f, dtype=np.float64), leaf(p.neutral_level),
-        _rows(sf.conc_rank, 1), _rows(sf.host_rank, 1), mask(ctx.menu_f), mask(f_active),
+        c(_rows(sf.conc_rank, 1)), c(_rows(sf.host_rank, 1)), mask(ctx.menu_f), mask(f_active),
         mask(pending_f), mask(st.f_by_leg), mask(sf.reversible), mask(pl.f_gest_pos),
-        mask(requires_met(sf, f_active)),
+        req_ok,
         # an expiring law: its renewal on the agenda
         not scripted and bool((sf.sunset_step >= 0).any()), t, sf.sunset_step,
         mask(sf.renewed_by), mask(congress.renewal_steps(sf.renewed_by)),
@@ -872,9 +882,9 @@ def focal_proposals(
         # past the cost tolerance: no new concession; the retreat
         bool(np.any(tolerance >= 0)), st.cost, tolerance, draws.congress[:, t, 1],
         leaf(congress.retreat_chance(p.us_retreat_rate, sy.dt)), _rows(sf.cost, 1),
-        st.f_since, held, st.f_start, NEVER,
+        st.f_since, c(held), st.f_start, NEVER,
     )
-    return Proposals(cand_f, drop_f, cancel_f, forced, scripted)
+    return Proposals(cand_f, drop_f, cancel_f, forced, scripted, req_ok)
 
 
 # ------------------------------------------------------------------ 2. ratification
@@ -1038,14 +1048,15 @@ def unitary_opponent(
     )
     return native_congress.opponent_steps(
         np.asarray(lev_o, dtype=np.float64), leaf(ctx.system.params.neutral_level),
-        _rows(so.conc_rank, 1), _rows(so.host_rank, 1), mask(o_active), mask(pending_o),
+        np.ascontiguousarray(_rows(so.conc_rank, 1)),
+        np.ascontiguousarray(_rows(so.host_rank, 1)), mask(o_active), mask(pending_o),
         mask(so.reversible), mask(requires_met(so, o_active)), st.o_start, NEVER)
 
 
 def congress_bills(
     ctx: StepContext, st: WorldState, t: int, level_f: FloatArray, approved_f: BoolArray,
     committed: BoolArray, prospective: FloatArray, clout_f: FloatArray | None,
-    draws: StepDraws,
+    draws: StepDraws, requires_ok: NDArray[np.uint8] | None = None,
 ) -> BoolArray:
     """The focal legislature's own bills, the executive's veto and its override (docs/model.md 4c).
 
@@ -1054,6 +1065,8 @@ def congress_bills(
     against the executive's line is vetoed and becomes law only if a two-thirds majority
     holds. Not while a history script runs, nor without a legislature or bills.
     Enacted bills join ``committed`` (in place), ``st.f_by_leg``; killed ones ``st.killed``.
+    ``requires_ok`` is :attr:`Proposals.requires_ok` of this step (``st.f_active`` has not
+    changed since), computed here when not given.
 
     Returns
     -------
@@ -1073,7 +1086,8 @@ def congress_bills(
         _rows(sy.status_quo, 1), f_pos.T[:, None, :] if f_pos.ndim == 2 else f_pos,
         leg.floor, _rows(pl.f_pos0[..., leg.floor, :], 1), mask(pl.f_stake[leg.floor]),
         _rows(pl.leg_tol, 1), _rows(sf.effects, 2), mask(sf.by_legislature), mask(committed),
-        mask(st.killed), mask(sf.renewed_by), mask(requires_met(sf, f_active)))
+        mask(st.killed), mask(sf.renewed_by),
+        _requires_mask(sf, f_active) if requires_ok is None else requires_ok)
     if not some:
         return approved_f
     enact_f, dead = congress.legislative_initiative(
@@ -1119,11 +1133,12 @@ def schedule_starts(
     (the clock of the time to reciprocation, section 5).
     """
     sf, so = ctx.system.focal, ctx.system.internal
+    c = np.ascontiguousarray
     native_impl.schedule_starts(
         mask(approved_f), mask(approved_o), mask(forced), draws.delay_f[:, t],
         draws.delay_o[:, t], st.f_start, st.o_start, st.f_offered.view(np.uint8),
-        _rows(sf.delay_low, 1), _rows(sf.delay_mode, 1), _rows(sf.delay_high, 1),
-        _rows(so.delay_low, 1), _rows(so.delay_mode, 1), _rows(so.delay_high, 1),
+        c(_rows(sf.delay_low, 1)), c(_rows(sf.delay_mode, 1)), c(_rows(sf.delay_high, 1)),
+        c(_rows(so.delay_low, 1)), c(_rows(so.delay_mode, 1)), c(_rows(so.delay_high, 1)),
         mask(_rows(ctx.plans.f_gest_pos, 1)), t,
     )
 
@@ -1144,7 +1159,7 @@ def implement(
     """
     sy, lay = ctx.system, ctx.layout
     sf, so = sy.focal, sy.internal
-    low, high = _rows(sy.low, 1), _rows(sy.high, 1)
+    low, high = np.ascontiguousarray(_rows(sy.low, 1)), np.ascontiguousarray(_rows(sy.high, 1))
     # the products of the masks with the effects go to BLAS (their sums' order is its own),
     # so they stay here between the kernel's calls
     for dropped, side in ((withdrawn_f, sf), (withdrawn_o, so)):
@@ -1152,12 +1167,12 @@ def implement(
             st.level = native_impl.moved_levels(
                 st.level, _dot(dropped.astype(np.float64), side.effects, lay, 2), _NO_LEVELS,
                 -1.0, low, high)
-    f_new, o_new = native_impl.start_due(
+    f_new, o_new, f_new64, o_new64 = native_impl.start_due(
         st.f_active.view(np.uint8), st.o_active.view(np.uint8), st.f_start, st.o_start,
         st.f_since, mask(withdrawn_f), mask(withdrawn_o), mask(forced), t, NEVER)
     st.level = native_impl.moved_levels(
-        st.level, _dot(f_new.astype(np.float64), sf.effects, lay, 2),
-        _dot(o_new.astype(np.float64), so.effects, lay, 2), 1.0, low, high)
+        st.level, _dot(f_new64, sf.effects, lay, 2), _dot(o_new64, so.effects, lay, 2), 1.0,
+        low, high)
     return f_new, o_new
 
 
@@ -1255,8 +1270,9 @@ def _domestic(
         zeros if draws is None else draws.support[:, t],
         zeros if draws is None else draws.backlash[:, t],
         sy.low, sy.high, sy.span, r["sanctions"], r["reform"], sy.dt,
-        so.mobile.view(np.uint8), so.reform.view(np.uint8), ctx.o_base_rows,
-        _rows(np.asarray(sy.focal.reform_backing, dtype=np.float64), 1),
+        so.mobile.view(np.uint8), so.reform.view(np.uint8),
+        np.ascontiguousarray(ctx.o_base_rows),
+        np.ascontiguousarray(_rows(np.asarray(sy.focal.reform_backing, dtype=np.float64), 1)),
         e_holder, sy.elected[e_holder].astype(np.int64), e_col,
         _rows(np.asarray(sy.elections.vetting, dtype=np.float64), 1),
         leaf(pl.sanc_n0), leaf(p.demographic_drift),
@@ -1394,18 +1410,19 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
             sy.shock_clout_third))
         jump_threat = _dot(hf, sy.shock_threat, lay)
         jump_settle = _dot(hf, sy.shock_settlement, lay)
-    level = st.level.copy()  # a new array, as the levels of every step are
+    level = np.empty_like(st.level)  # a new array, as the levels of every step are
     bad, menace_hits = native_env.shock_rows(
-        level, st.transient, leaf(1 - np.exp(-p.shock_decay * sy.dt)), low, high,
+        st.level, level, st.transient, leaf(1 - np.exp(-p.shock_decay * sy.dt)), low, high,
         sy.span, np.array(ctx.menace_issues, dtype=np.int64), hits.view(np.uint8),
-        _rows(pl.shock_menace, 1).view(np.uint8), d_level, d_focal, d_internal, d_third,
+        mask(_rows(pl.shock_menace, 1)), d_level, d_focal, d_internal, d_third,
         st.f_clout, st.o_clout, st.third_clout,
     )
     if t in ctx.event_steps:
         events = sy.events
         assert events is not None
         now = events.step == t
-        e_level, e_focal, e_internal, e_third = (_rows(_event_sum(x, now, lay), 1) for x in (
+        e_level, e_focal, e_internal, e_third = (
+            np.ascontiguousarray(_rows(_event_sum(x, now, lay), 1)) for x in (
             events.effects, events.clout_focal, events.clout_internal, events.clout_third))
         native_env.jolt_rows(level, st.transient, low, high, e_level, e_focal, e_internal,
                              e_third, st.f_clout, st.o_clout, st.third_clout)
@@ -1446,12 +1463,13 @@ def environment_step(
     env, dtt = sy.environment, sy.dt
     push, rate, fade = threat_pace(st.hostile_f, p.threat_hostility, p.threat_decay, dtt)
     st.threat, st.settlement, st.allied, friction = native_env.environment_rows(
-        st.threat, push, rate, fade, st.third_clout, _rows(env.clout, 1),
+        st.threat, push, rate, fade, st.third_clout, np.ascontiguousarray(_rows(env.clout, 1)),
         env.threat.view(np.uint8), jolts.threat, leaf(p.threat_initial),
         leaf(p.threat_regional_share), leaf(p.threat_decay),
         st.settlement, draws.settlement[:, t], jolts.settlement,
         settlement_chance(p.settlement_hazard, dtt), leaf(p.settlement_progress),
-        st.level, _rows(env.position, 2), _rows(env.friction_weight, 2), sy.span,
+        st.level, np.ascontiguousarray(_rows(env.position, 2)),
+        np.ascontiguousarray(_rows(env.friction_weight, 2)), sy.span,
         sy.focal.direction, leaf(p.friction_symmetry), st.hostile_f, st.allied,
         played_o, leaf(p.neutral_level), jolts.menace,
         leaf(p.allied_erosion), leaf(p.allied_recovery),
@@ -1475,9 +1493,10 @@ def costs_and_reciprocity(
     sf = sy.focal
     # the legislature's own acts cost the executive nothing; a trade for its support
     # cheapens the concessions that follow (4c)
-    discount = congress.trade_discount(st.f_active & ~new_f, sf.discount, pl.f_gest_pos)
+    # (congress.trade_discount: its factor multiplies the conciliatory steps' cost)
+    factor = congress.trade_factor(st.f_active, sf.discount, started=new_f)
     w_f, w_o, paid = native_impl.started_weights(
-        mask(new_f), mask(new_o), mask(st.f_by_leg), np.ascontiguousarray(discount))
+        mask(new_f), mask(new_o), mask(st.f_by_leg), factor, mask(_rows(pl.f_gest_pos, 1)))
     # the sums over steps go to BLAS; then recip = gesture_o > 0 & offered & not yet,
     # U = max(0, U + gesture_f - gesture_o), C = (1 - decay) C + paid cost + naivety U
     st.first_reciprocation, st.unreciprocated, st.cost = native_impl.book_costs(
@@ -1694,7 +1713,7 @@ def run_layout(
             committed |= prop.forced
         if not prop.scripted:
             app_f = congress_bills(ctx, st, t, lev_f, app_f, committed, prospective, clout_f,
-                                   draws)
+                                   draws, prop.requires_ok)
         forced = law_sunsets(ctx, st, t, committed, prop.forced, prop.withdrawn)
         schedule_starts(ctx, st, t, app_f, app_o, forced, draws)
         # 3. implementation, perception and beliefs
@@ -1736,8 +1755,9 @@ def schedule(side: Side, approved: BoolArray, u: FloatArray, start: IntArray, t:
     Delays are drawn (from the pre-drawn uniforms ``u[n, K']``) only where a step was approved,
     which gives the same numbers as drawing them everywhere.
     """
-    native_impl.schedule(approved.view(np.uint8), u, start, _rows(side.delay_low, 1),
-                         _rows(side.delay_mode, 1), _rows(side.delay_high, 1), t)
+    c = np.ascontiguousarray
+    native_impl.schedule(mask(approved), u, start, c(_rows(side.delay_low, 1)),
+                         c(_rows(side.delay_mode, 1)), c(_rows(side.delay_high, 1)), t)
 
 
 def voted(

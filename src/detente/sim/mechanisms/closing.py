@@ -72,10 +72,10 @@ def visible_backing(active: BoolArray, reform_backing: Any) -> FloatArray:
     reform_backing : ndarray [K], or [n, K] per world
         ``b_k`` in [0, 1].
     """
-    b = np.asarray(reform_backing, dtype=np.float64)
+    b = np.ascontiguousarray(reform_backing, dtype=np.float64)
     rows = b[None] if b.ndim == 1 else b
-    return np.asarray(native.visible_backing(np.asarray(active, dtype=np.bool_).view(np.uint8),
-                                             rows))
+    return np.asarray(native.visible_backing(
+        np.ascontiguousarray(active, dtype=np.bool_).view(np.uint8), rows))
 
 
 def backlash_hazard(

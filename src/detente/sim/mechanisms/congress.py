@@ -328,9 +328,19 @@ def trade_discount(in_force: BoolArray, discount: Any, conciliatory: Any) -> Flo
     step to Iran and forgoes the lapse, and ``d`` = 0 (Congress does not deliver) leaves only
     that cost, so the mechanism can work against engagement.
     """
-    keep = np.log1p(-_f64(discount, 2))  # log(1 - d)
-    factor = np.exp(native.discount_log_sums(mask(in_force), keep))
+    factor = trade_factor(in_force, discount)
     return np.asarray(np.where(_per_world(conciliatory), factor[:, None], 1.0))
+
+
+def trade_factor(
+    in_force: BoolArray, discount: Any, started: BoolArray | None = None
+) -> FloatArray:
+    """``Π_j (1 − d_j)^[j in force]`` of every world, ``[n]``: :func:`trade_discount`'s
+    multiplier of the conciliatory steps (the others' is 1). ``started``: steps left out of
+    ``in_force`` (those started this step), so the caller need not form ``in_force & ~started``.
+    """
+    keep = np.ascontiguousarray(np.log1p(-_f64(discount, 2)))  # log(1 - d)
+    return np.asarray(np.exp(native.discount_log_sums(mask(in_force), keep, mask(started))))
 
 
 __all__ = [
@@ -347,5 +357,6 @@ __all__ = [
     "statute_lock",
     "sunset_expiry",
     "trade_discount",
+    "trade_factor",
     "veto_override",
 ]

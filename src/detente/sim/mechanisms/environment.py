@@ -79,8 +79,8 @@ def regional_strength(clout: FloatArray, clout0: FloatArray, threat: BoolArray) 
     weakens Iraq lowers the regional part of the threat in proportion to Iraq's weight among
     the neighbours. 1 when the scenario names none.
     """
-    c = np.asarray(clout, dtype=np.float64)
-    c0 = np.asarray(clout0, dtype=np.float64)
+    c = np.ascontiguousarray(clout, dtype=np.float64)
+    c0 = np.ascontiguousarray(clout0, dtype=np.float64)
     mask = np.ascontiguousarray(threat, dtype=np.bool_).view(np.uint8)
     return np.asarray(native.regional_rows(c, c0[None] if c0.ndim == 1 else c0, mask))
 
@@ -219,9 +219,9 @@ def allied_friction(
     "decreasing friction" (UNLIKELY ALLIES). Whether allies also object when the focal side
     concedes more than they would is not in the article: ``σ`` spans both readings.
     """
-    lev = np.asarray(level, dtype=np.float64)
-    pos = np.asarray(position, dtype=np.float64)
-    wt = np.asarray(weight, dtype=np.float64)
+    lev = np.ascontiguousarray(level, dtype=np.float64)
+    pos = np.ascontiguousarray(position, dtype=np.float64)
+    wt = np.ascontiguousarray(weight, dtype=np.float64)
     return np.asarray(native.friction_rows(
         lev, pos[None] if pos.ndim == 2 else pos, np.ones((lev.shape[0], wt.shape[1])), wt,
         np.asarray(span, dtype=np.float64), np.asarray(direction, dtype=np.float64),

@@ -41,17 +41,19 @@ cdef inline Py_ssize_t _r(Py_ssize_t w, Py_ssize_t rows) noexcept nogil:
 
 # ---------------------------------------------------------------------- one world's formulas
 cdef inline void _ladder_row(
-    Py_ssize_t w, const double[:] level, const double[:] neutral, const double[:, :] conc_rank,
-    const double[:, :] host_rank, uchar* out,
+    Py_ssize_t w, const double[:] level, const double[:] neutral, const double[:, ::1] conc_rank,
+    const double[:, ::1] host_rank, uchar* out,
 ) noexcept nogil:
     """``out[k]``: instrument ``k`` is on the ladder at world ``w``'s level (engine.ladder)."""
     cdef double nl = neutral[_r(w, neutral.shape[0])]
     cdef double conc = _min(_max((level[w] - nl) / _max(1.0 - nl, 1e-9), 0.0), 1.0)
     cdef double host = _min(_max((nl - level[w]) / _max(nl, 1e-9), 0.0), 1.0)
     cdef double conc_top = conc + 1e-9, host_top = host + 1e-9
-    cdef Py_ssize_t wc = _r(w, conc_rank.shape[0]), wh = _r(w, host_rank.shape[0]), k
+    cdef const double* cr = &conc_rank[_r(w, conc_rank.shape[0]), 0]
+    cdef const double* hr = &host_rank[_r(w, host_rank.shape[0]), 0]
+    cdef Py_ssize_t k
     for k in range(conc_rank.shape[1]):
-        out[k] = (conc_rank[wc, k] <= conc_top) | (host_rank[wh, k] <= host_top)
+        out[k] = (cr[k] <= conc_top) | (hr[k] <= host_top)
 
 
 cdef inline bint _law_renewed(
@@ -85,23 +87,36 @@ cdef inline void _spent_row(
                     out[j] = 1
 
 
+cdef Py_ssize_t[::1] _indices(const uchar[:] flags):
+    """The indices where ``flags`` is set (the renewals: a few)."""
+    return np.flatnonzero(np.asarray(flags)).astype(np.intp)
+
+
+cdef Py_ssize_t[::1] _due(const long[:] sunset, long t):
+    """The laws whose sunset is step ``t`` (mostly none)."""
+    return np.flatnonzero(np.asarray(sunset) == t).astype(np.intp)
+
+
 cdef inline void _renewal_row(
-    Py_ssize_t w, long t, const long[:] sunset, const uchar[:, :] renewed_by,
-    const uchar[:] is_renewal, const uchar* committed, const uchar[:] menu,
+    Py_ssize_t w, const Py_ssize_t[::1] due, const uchar[:, :] renewed_by,
+    const Py_ssize_t[::1] renewals, const uchar* committed, const uchar[:] menu,
     const double[:, :] gesture, uchar* out,
 ) noexcept nogil:
     """Sets ``out[j]`` for the renewals the executive wants at world ``w`` (renewal_stance).
 
-    The committed renewals, and at a law's sunset step, unless it is renewed already, the
-    first renewal of highest gesture on ``menu``.
+    The committed renewals (``renewals``: the steps that renew a law), and at a law's sunset
+    step (``due``: the laws whose sunset is now), unless it is renewed already, the first
+    renewal of highest gesture on ``menu``.
     """
-    cdef Py_ssize_t k, j, best, n_k = renewed_by.shape[1], wg = _r(w, gesture.shape[0])
+    cdef Py_ssize_t k, j, m, best, n_k = renewed_by.shape[1], wg = _r(w, gesture.shape[0])
     cdef double g
-    for j in range(n_k):
-        if committed[j] and is_renewal[j]:
+    for m in range(renewals.shape[0]):
+        j = renewals[m]
+        if committed[j]:
             out[j] = 1
-    for k in range(n_k):
-        if sunset[k] != t or _law_renewed(k, renewed_by, committed):
+    for m in range(due.shape[0]):
+        k = due[m]
+        if _law_renewed(k, renewed_by, committed):
             continue
         best = -1
         g = -INFINITY
@@ -141,25 +156,34 @@ cdef inline bint _initiative_row(
     Py_ssize_t w, const double[:, :] judged, const double[:, :, :] pos, Py_ssize_t floor,
     const double[:, :] start, const double[:, :] floor_start, const uchar[:] stake,
     const double[:, :] tolerance, const double[:, :, :] effects, const uchar* eligible,
-    uchar* trigger, uchar* out,
+    const Py_ssize_t[::1] steps, uchar* trigger, uchar* out,
 ) noexcept nogil:
-    """``out[k]``: eligible step ``k`` moves an issue drifted past tolerance toward the floor
-    (initiative_candidates); returns whether any is."""
-    cdef Py_ssize_t i, k, n_i = judged.shape[1]
+    """Sets ``out[k]`` (a row of zeros) where eligible step ``k`` moves an issue drifted past
+    tolerance toward the floor (initiative_candidates); returns whether any does. Only
+    ``steps`` (the steps eligible in some world) are read of ``eligible``."""
+    cdef Py_ssize_t i, k, m, n_i = judged.shape[1]
     cdef Py_ssize_t wp = _r(w, pos.shape[1]), ws = _r(w, start.shape[0])
     cdef Py_ssize_t wx = _r(w, floor_start.shape[0]), wt = _r(w, tolerance.shape[0])
     cdef Py_ssize_t we = _r(w, effects.shape[0])
     cdef double x, lv, e
-    cdef bint some = False, found = False
+    cdef uchar some = 0
+    cdef bint found = False
+    for m in range(steps.shape[0]):
+        some = some | eligible[steps[m]]
+    if not some:  # no step to propose: no trigger needed
+        return False
+    some = 0
     for i in range(n_i):
         x = pos[i, wp, floor]
         trigger[i] = stake[i] and (
             fabs(judged[w, i] - x) - fabs(start[ws, i] - floor_start[wx, i]) > tolerance[wt, i]
         )
-        some = some or trigger[i]
-    for k in range(effects.shape[1]):
-        out[k] = 0
-        if not (some and eligible[k]):
+        some = some | trigger[i]
+    if not some:
+        return False
+    for m in range(steps.shape[0]):
+        k = steps[m]
+        if not eligible[k]:
             continue
         for i in range(n_i):
             if not trigger[i]:
@@ -205,8 +229,8 @@ cdef inline void _lapse_row(
 
 # ---------------------------------------------------------------- the mechanisms' functions
 def ladder_rows(
-    const double[:] level, const double[:] neutral, const double[:, :] conc_rank,
-    const double[:, :] host_rank,
+    const double[:] level, const double[:] neutral, const double[:, ::1] conc_rank,
+    const double[:, ::1] host_rank,
 ):
     """engine.ladder: ``[n, K]`` instruments each world's level asks for."""
     cdef Py_ssize_t n = level.shape[0], n_k = conc_rank.shape[1], w
@@ -226,9 +250,10 @@ def renewal_rows(
     cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], w
     out_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] out = out_arr.view(np.uint8)
+    cdef const Py_ssize_t[::1] due = _due(sunset, t), renewals = _indices(is_renewal)
     with nogil:
         for w in range(n):
-            _renewal_row(w, t, sunset, renewed_by, is_renewal, &committed[w, 0], menu, gesture,
+            _renewal_row(w, due, renewed_by, renewals, &committed[w, 0], menu, gesture,
                          &out[w, 0])
     return out_arr
 
@@ -287,10 +312,12 @@ def initiative_rows(
     out_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] out = out_arr.view(np.uint8)
     cdef uchar[::1] trigger = np.empty(judged.shape[1], dtype=np.uint8)
+    cdef const Py_ssize_t[::1] steps = np.flatnonzero(
+        np.asarray(eligible).any(axis=0)).astype(np.intp)
     with nogil:
         for w in range(n):
             _initiative_row(w, judged, pos, floor, start, floor_start, stake, tolerance,
-                            effects, &eligible[w, 0], &trigger[0], &out[w, 0])
+                            effects, &eligible[w, 0], steps, &trigger[0], &out[w, 0])
     return out_arr
 
 
@@ -330,29 +357,35 @@ def override_rows(
     return enacted_arr, sustained_arr
 
 
-def lock_rows(const uchar[:, :] active, const uchar[:] locks, const double[:, :, :] effects):
+def lock_rows(const uchar[:, ::1] active, const uchar[::1] locks, const double[:, :, :] effects):
     """congress.statute_lock: ``[n, K]`` steps that would undo a statute in force."""
     cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], n_i = effects.shape[2]
-    cdef Py_ssize_t w, k, i, we
+    cdef Py_ssize_t w, k, i, we, m
     out_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] out = out_arr.view(np.uint8)
     cdef double[::1] total = np.empty(n_i, dtype=np.float64)
+    cdef const Py_ssize_t[::1] statutes = _indices(locks)  # the steps that lock (a few)
+    cdef const uchar* act
     cdef double s
     cdef bint some
     with nogil:
         for w in range(n):
+            act = &active[w, 0]
             some = False
-            for k in range(n_k):
-                some = some or (active[w, k] and locks[k])
+            for m in range(statutes.shape[0]):
+                some = some or act[statutes[m]]
             if not some:
                 continue
             we = _r(w, effects.shape[0])
             for i in range(n_i):
                 total[i] = 0.0
-            for k in range(n_k):  # the summed effects of the locks in force, in step order
-                for i in range(n_i):
-                    total[i] = total[i] + (
-                        effects[we, k, i] if active[w, k] and locks[k] else 0.0)
+            # the summed effects of the locks in force, in step order (the other steps' terms
+            # are +0.0, which change no partial sum: it starts at +0.0 and is never -0.0)
+            for m in range(statutes.shape[0]):
+                k = statutes[m]
+                if act[k]:
+                    for i in range(n_i):
+                        total[i] = total[i] + effects[we, k, i]
             for k in range(n_k):
                 if locks[k]:
                     continue
@@ -384,15 +417,15 @@ def sunset_rows(
 
 # ------------------------------------------------------------------ the engine's mechanisms
 def proposals(
-    const double[:] level, const double[:] neutral, const double[:, :] conc_rank,
-    const double[:, :] host_rank, const uchar[:] menu, const uchar[:, :] active,
-    const uchar[:, :] pending, const uchar[:, :] by_leg, const uchar[:] reversible,
-    const uchar[:] gest_pos, const uchar[:, :] req_ok,
+    const double[:] level, const double[:] neutral, const double[:, ::1] conc_rank,
+    const double[:, ::1] host_rank, const uchar[::1] menu, const uchar[:, ::1] active,
+    const uchar[:, ::1] pending, const uchar[:, ::1] by_leg, const uchar[::1] reversible,
+    const uchar[::1] gest_pos, const uchar[:, ::1] req_ok,
     bint renew, long t, const long[:] sunset, const uchar[:, :] renewed_by,
     const uchar[:] is_renewal, const uchar[:] renew_menu, const double[:, :] gesture,
     bint retreat, const double[:] cost_now, const double[:] tolerance, const double[:] u,
     const double[:] chance, const double[:, :] cost, const long[:, :] since,
-    const signed char[:] held, long[:, :] start, long never,
+    const signed char[::1] held, long[:, ::1] start, long never,
 ):
     """engine.focal_proposals: ``(candidates, withdrawn, cancelled)``, ``[n, K]`` each.
 
@@ -400,75 +433,115 @@ def proposals(
     ``retreat``, no new concession past the cost tolerance and the retreat's withdrawal (its
     chance per step ``chance``, uniform ``u``); with ``held`` (a script's switches this step,
     empty when no script runs), the holds. Cancelled steps' ``start`` is set to ``never`` in
-    place.
+    place. ``req_ok`` has one row per world, or none when every requirement is met.
     """
-    cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k, pick
-    cdef bint scripted = held.shape[0] > 0, over
-    cdef uchar off, free, c
-    cand_arr = np.zeros((n, n_k), dtype=np.bool_)
-    drop_arr = np.zeros((n, n_k), dtype=np.bool_)
-    cancel_arr = np.zeros((n, n_k), dtype=np.bool_)
+    cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k, m, pick
+    cdef bint scripted = held.shape[0] > 0, over, all_ok = req_ok.shape[0] == 0
+    cand_arr = np.empty((n, n_k), dtype=np.bool_)
+    drop_arr = np.empty((n, n_k), dtype=np.bool_)
+    cancel_arr = np.empty((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] cand = cand_arr.view(np.uint8)
     cdef uchar[:, ::1] drop = drop_arr.view(np.uint8)
     cdef uchar[:, ::1] cancel = cancel_arr.view(np.uint8)
     cdef uchar[::1] want = np.empty(n_k, dtype=np.uint8)
-    cdef uchar[::1] scratch = np.empty(n_k, dtype=np.uint8)
+    cdef uchar[::1] scratch = np.zeros(n_k, dtype=np.uint8)
+    # the script's holds as bytes: not held off, held on, not held on
+    cdef uchar[::1] hold = np.ones(n_k, dtype=np.uint8)
+    cdef uchar[::1] force = np.zeros(n_k, dtype=np.uint8)
+    cdef uchar[::1] askable = np.ones(n_k, dtype=np.uint8)
+    cdef uchar[::1] ask = np.empty(n_k, dtype=np.uint8)  # askable and requirements met
+    cdef const Py_ssize_t[::1] due = _due(sunset, t) if renew else np.zeros(0, dtype=np.intp)
+    cdef const Py_ssize_t[::1] renewals = (_indices(is_renewal) if renew
+                                           else np.zeros(0, dtype=np.intp))
+    cdef const uchar* act
+    cdef const uchar* pen
+    cdef const uchar* leg
+    cdef const uchar* ok
+    cdef long* st
+    cdef uchar* ca
+    cdef uchar* dr
+    cdef uchar* cn
+    if scripted:
+        for k in range(n_k):
+            hold[k] = held[k] >= 0
+            force[k] = held[k] > 0
+            askable[k] = held[k] <= 0  # a step held on is forced, not put to ratification
     with nogil:
         for w in range(n):
+            act = &active[w, 0]
+            pen = &pending[w, 0]
+            leg = &by_leg[w, 0]
             _ladder_row(w, level, neutral, conc_rank, host_rank, &want[0])
             for k in range(n_k):
                 want[k] = want[k] & menu[k]
             if renew:  # an expiring law: its renewal on the agenda
-                for k in range(n_k):
-                    scratch[k] = active[w, k] | pending[w, k]
-                _renewal_row(w, t, sunset, renewed_by, is_renewal, &scratch[0], renew_menu,
-                             gesture, &want[0])
+                if due.shape[0] > 0:
+                    for k in range(n_k):
+                        scratch[k] = act[k] | pen[k]
+                else:  # only the renewals' entries are read
+                    for m in range(renewals.shape[0]):
+                        k = renewals[m]
+                        scratch[k] = act[k] | pen[k]
+                _renewal_row(w, due, renewed_by, renewals, &scratch[0], renew_menu, gesture,
+                             &want[0])
             if retreat:
                 over = cost_now[w] > tolerance[_r(w, tolerance.shape[0])] and (
                     tolerance[_r(w, tolerance.shape[0])] >= 0)
                 if over:
                     for k in range(n_k):
-                        if gest_pos[k] and not active[w, k] and not pending[w, k]:
+                        if gest_pos[k] and not act[k] and not pen[k]:
                             want[k] = 0
                     if u[w] < chance[_r(w, chance.shape[0])]:
                         for k in range(n_k):
-                            scratch[k] = (active[w, k] and gest_pos[k] and reversible[k]
-                                          and not by_leg[w, k])
+                            scratch[k] = (act[k] and gest_pos[k] and reversible[k]
+                                          and not leg[k])
                         pick = _retreat_pick(w, &scratch[0], cost, since)
                         if pick >= 0:
                             want[pick] = 0
             if scripted:  # held on or held off by the script
                 for k in range(n_k):
-                    want[k] = (want[k] & (held[k] >= 0)) | (held[k] > 0)
+                    want[k] = (want[k] & hold[k]) | force[k]
+            # one output a loop over bytes (gcc vectorises them), then the cancelled starts
+            st = &start[w, 0]
+            ca = &cand[w, 0]
+            dr = &drop[w, 0]
+            cn = &cancel[w, 0]
+            ok = &askable[0]
+            if not all_ok:
+                for k in range(n_k):
+                    ask[k] = askable[k] & req_ok[w, k]
+                ok = &ask[0]
             for k in range(n_k):
-                off = want[k] ^ 1
-                free = by_leg[w, k] ^ 1
-                drop[w, k] = active[w, k] & off & reversible[k] & free
-                cancel[w, k] = pending[w, k] & off & free
-                if cancel[w, k]:
-                    start[w, k] = never
-                c = want[k] & (active[w, k] ^ 1) & (pending[w, k] ^ 1) & req_ok[w, k]
-                if scripted:  # a step held on is forced, not put to ratification
-                    c = c & (held[k] <= 0)
-                cand[w, k] = c
+                dr[k] = act[k] & (want[k] ^ 1) & reversible[k] & (leg[k] ^ 1)
+            for k in range(n_k):
+                cn[k] = pen[k] & (want[k] ^ 1) & (leg[k] ^ 1)
+            for k in range(n_k):
+                ca[k] = want[k] & (act[k] ^ 1) & (pen[k] ^ 1) & ok[k]
+            for k in range(n_k):
+                if cn[k]:
+                    st[k] = never
     return cand_arr, drop_arr, cancel_arr
 
 
 def bill_moves(
     long t, const long[:] sunset, const uchar[:, :] renewed_by, const uchar[:, ::1] committed,
-    const uchar[:, :] active, const uchar[:, :] approved,
+    const uchar[:, ::1] active, const uchar[:, ::1] approved,
 ):
     """engine.congress_bills, first part: ``[n, K]`` float64, 1 for the moves the floor judges
     (this step's approved steps and the lapses due now that no renewal stops)."""
     cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], w, k
-    out_arr = np.zeros((n, n_k), dtype=np.float64)
+    out_arr = np.empty((n, n_k), dtype=np.float64)
     cdef double[:, ::1] out = out_arr
     cdef Py_ssize_t[::1] due = np.flatnonzero(np.asarray(sunset) == t).astype(np.intp)
     cdef Py_ssize_t m
+    cdef const uchar* app
+    cdef double* o
     with nogil:
         for w in range(n):
+            app = &approved[w, 0]
+            o = &out[w, 0]
             for k in range(n_k):
-                out[w, k] = approved[w, k]
+                o[k] = app[k]
             for m in range(due.shape[0]):
                 k = due[m]
                 if not active[w, k] and not _law_renewed(k, renewed_by, &committed[w, 0]):
@@ -477,47 +550,57 @@ def bill_moves(
 
 
 def bill_candidates(
-    const double[:, :] prospective, const double[:, :] moved, const double[:] low,
-    const double[:] high, const double[:, :] start, const double[:, :, :] pos, Py_ssize_t floor,
-    const double[:, :] floor_start, const uchar[:] stake, const double[:, :] tolerance,
-    const double[:, :, :] effects, const uchar[:] by_legislature,
-    const uchar[:, ::1] committed, const uchar[:, :] killed, const uchar[:, ::1] renewed_by,
-    const uchar[:, :] req_ok,
+    const double[:, ::1] prospective, const double[:, ::1] moved, const double[::1] low,
+    const double[::1] high, const double[:, :] start, const double[:, :, :] pos,
+    Py_ssize_t floor, const double[:, :] floor_start, const uchar[:] stake,
+    const double[:, :] tolerance, const double[:, :, :] effects, const uchar[::1] by_legislature,
+    const uchar[:, ::1] committed, const uchar[:, ::1] killed, const uchar[:, ::1] renewed_by,
+    const uchar[:, ::1] req_ok,
 ):
     """engine.congress_bills, second part: ``(bills, judged, any bill)``.
 
     ``judged = clip(prospective + moved, low, high)``; the steps Congress may propose
-    (its own, not committed, not killed, not a spent renewal, requirements met) that
-    :func:`initiative_rows` would put to the floor.
+    (its own, not committed, not killed, not a spent renewal, requirements met: ``req_ok``,
+    no rows when all are) that :func:`initiative_rows` would put to the floor.
     """
     cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], n_i = low.shape[0]
-    cdef Py_ssize_t w, k, i
+    cdef Py_ssize_t w, k, i, m
+    cdef bint all_ok = req_ok.shape[0] == 0
     judged_arr = np.empty((n, n_i), dtype=np.float64)
     cdef double[:, ::1] judged = judged_arr
     bills_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] bills = bills_arr.view(np.uint8)
-    cdef uchar[::1] eligible = np.empty(n_k, dtype=np.uint8)
+    cdef uchar[::1] eligible = np.zeros(n_k, dtype=np.uint8)
     cdef uchar[::1] spent = np.empty(n_k, dtype=np.uint8)
     cdef uchar[::1] trigger = np.empty(n_i, dtype=np.uint8)
     cdef const Py_ssize_t[::1] laws = _laws(renewed_by)
+    cdef const Py_ssize_t[::1] own = _indices(by_legislature)  # Congress's own steps
+    cdef const double* pr
+    cdef const double* mv
+    cdef double* jd
     cdef bint some = False
     with nogil:
         for w in range(n):
+            pr = &prospective[w, 0]
+            mv = &moved[w, 0]
+            jd = &judged[w, 0]
             for i in range(n_i):
-                judged[w, i] = _min(_max(prospective[w, i] + moved[w, i], low[i]), high[i])
+                jd[i] = _min(_max(pr[i] + mv[i], low[i]), high[i])
             _spent_row(renewed_by, laws, &committed[w, 0], &spent[0])
-            for k in range(n_k):
-                eligible[k] = (by_legislature[k] & (committed[w, k] ^ 1) & (killed[w, k] ^ 1)
-                               & (spent[k] ^ 1) & req_ok[w, k])
+            for m in range(own.shape[0]):  # the other steps stay 0
+                k = own[m]
+                eligible[k] = (committed[w, k] ^ 1) & (killed[w, k] ^ 1) & (spent[k] ^ 1)
+                if not all_ok:
+                    eligible[k] = eligible[k] & req_ok[w, k]
             if _initiative_row(w, judged, pos, floor, start, floor_start, stake, tolerance,
-                               effects, &eligible[0], &trigger[0], &bills[w, 0]):
+                               effects, &eligible[0], own, &trigger[0], &bills[w, 0]):
                 some = True
     return bills_arr, judged_arr, some
 
 
 def law_sunset_rows(
     long t, const long[:] sunset, const uchar[:, :] renewed_by, const uchar[:, ::1] committed,
-    const uchar[:, :] active, uchar[:, :] withdrawn,
+    const uchar[:, ::1] active, uchar[:, ::1] withdrawn,
 ):
     """engine.law_sunsets: ``(lapse_now, any lapse)``; re-enactments join ``withdrawn`` in
     place. The lapse is withdrawn where a renewal approved now (committed, not in force)
@@ -529,18 +612,25 @@ def law_sunset_rows(
     cdef uchar[::1] lapse_active = np.zeros(n_k, dtype=np.uint8)
     cdef uchar[::1] reenact = np.zeros(n_k, dtype=np.uint8)
     cdef const Py_ssize_t[::1] lapses = _lapses(sunset, renewed_by)
-    cdef bint some = False
+    cdef const uchar* com
+    cdef const uchar* act
+    cdef bint some = False, lapsed
     if lapses.shape[0] == 0:
         return lapse_arr, some
     with nogil:
         for w in range(n):
-            for k in range(n_k):
-                approved_now[k] = committed[w, k] & (active[w, k] ^ 1)
+            com = &committed[w, 0]
+            act = &active[w, 0]
+            lapsed = False
             for m in range(lapses.shape[0]):
                 k = lapses[m]
-                lapse_active[k] = active[w, k] & (sunset[k] >= 0)
-            _lapse_row(t, sunset, renewed_by, lapses, &committed[w, 0], &approved_now[0],
-                       &lapse_active[0], &lapse[w, 0], &reenact[0])
+                lapse_active[k] = act[k] & (sunset[k] >= 0)
+                lapsed = lapsed or lapse_active[k]
+            if lapsed:  # the renewals approved now are read only for a lapse in force
+                for k in range(n_k):
+                    approved_now[k] = com[k] & (act[k] ^ 1)
+            _lapse_row(t, sunset, renewed_by, lapses, com, &approved_now[0], &lapse_active[0],
+                       &lapse[w, 0], &reenact[0])
             for m in range(lapses.shape[0]):
                 k = lapses[m]
                 some = some | lapse[w, k]
@@ -549,8 +639,8 @@ def law_sunset_rows(
 
 
 def opponent_steps(
-    const double[:] level, const double[:] neutral, const double[:, :] conc_rank,
-    const double[:, :] host_rank, const uchar[:, :] active, const uchar[:, :] pending,
+    const double[:] level, const double[:] neutral, const double[:, ::1] conc_rank,
+    const double[:, ::1] host_rank, const uchar[:, :] active, const uchar[:, :] pending,
     const uchar[:] reversible, const uchar[:, :] req_ok, long[:, :] start, long never,
 ):
     """engine.unitary_opponent: ``(approved, withdrawn)``, ``[n, K]`` each.
@@ -597,17 +687,48 @@ def floor_rows(
     return out_arr
 
 
-def discount_log_sums(const uchar[:, :] in_force, const double[:, :] keep):
+def discount_log_sums(
+    const uchar[:, ::1] in_force, const double[:, ::1] keep, const uchar[:, ::1] started,
+):
     """congress.trade_discount's exponent: ``[n]`` sums over the steps in force of
-    ``log(1 − d)`` (``keep``), as ``(in_force * keep).sum(axis=1)`` adds them."""
-    cdef Py_ssize_t n = in_force.shape[0], n_k = in_force.shape[1], w, k, wk
+    ``log(1 − d)`` (``keep``), as ``(in_force * keep).sum(axis=1)`` adds them.
+
+    ``started`` (no rows: none) are steps left out of ``in_force`` (``in_force & ~started``).
+    Where ``keep`` is finite, the terms of a world are ``±0`` but for its steps in force with
+    a discount: with none the sum is returned as ``+0.0`` (NumPy's may be ``-0.0``: the same
+    ``exp``), with one it is that term (adding zeros changes no bit); only two or more are
+    summed in NumPy's order.
+    """
+    cdef Py_ssize_t n = in_force.shape[0], n_k = in_force.shape[1], w, k, wk, m, count
+    cdef bint some_started = started.shape[0] > 0
     out_arr = np.empty(n, dtype=np.float64)
     cdef double[::1] out = out_arr
     cdef double[::1] terms = np.empty(max(n_k, 1), dtype=np.float64)
+    keep_arr = np.asarray(keep)
+    cdef bint finite = bool(np.isfinite(keep_arr).all())
+    # the steps with a discount in some row of keep: every other term is a zero
+    cdef const Py_ssize_t[::1] traded = np.flatnonzero(
+        (keep_arr != 0).any(axis=0)).astype(np.intp)
+    cdef const uchar* f
+    cdef const uchar* s
+    cdef double last
     with nogil:
         for w in range(n):
             wk = _r(w, keep.shape[0])
+            f = &in_force[w, 0]
+            s = &started[w, 0] if some_started else NULL
+            if finite:
+                count = 0
+                last = 0.0
+                for m in range(traded.shape[0]):
+                    k = traded[m]
+                    if f[k] and not (s != NULL and s[k]) and keep[wk, k] != 0:
+                        count += 1
+                        last = keep[wk, k]
+                if count < 2:
+                    out[w] = last
+                    continue
             for k in range(n_k):
-                terms[k] = (<double>in_force[w, k]) * keep[wk, k]
+                terms[k] = (<double>(f[k] & ((s[k] ^ 1) if s != NULL else 1))) * keep[wk, k]
             out[w] = pairwise_sum(&terms[0], n_k)
     return out_arr

@@ -104,29 +104,41 @@ cdef inline double _public_support(
 
 # ------------------------------------------------------------------ 4. backlash
 cdef inline double _reform_share(
-    const double[:, :] clout, const unsigned char[:, :] reform, Py_ssize_t w, double *tmp
+    const double* clout, const unsigned char* reform, Py_ssize_t n_a, double *tmp
 ) noexcept nogil:
-    """World ``w``'s reformist share of clout (0 without clout), NumPy's sums over actors."""
-    cdef Py_ssize_t a, n_a = clout.shape[1]
-    cdef double tot
+    """One world's reformist share of clout (0 without clout), NumPy's sums over actors;
+    ``clout`` and ``reform`` are its rows."""
+    cdef Py_ssize_t a
+    cdef double tot = pairwise_sum(clout, n_a)
     for a in range(n_a):
-        tmp[a] = clout[w, a]
-    tot = pairwise_sum(tmp, n_a)
-    for a in range(n_a):
-        tmp[a] = clout[w, a] * <double>reform[w, a]
+        tmp[a] = clout[a] * <double>reform[a]
     return pairwise_sum(tmp, n_a) / (tot if tot > 0 else 1.0)
 
 
 cdef inline double _visible_backing(
-    const unsigned char[:, :] active, const double[:, :] backing, Py_ssize_t w, Py_ssize_t wb
+    const unsigned char* active, const double* backing, const Py_ssize_t[::1] backed
 ) noexcept nogil:
-    """``V = 1 − Π_k (1 − b_k·a_k)`` of world ``w``, ``b`` its row ``wb``
-    (closing.visible_backing)."""
-    cdef Py_ssize_t k
+    """``V = 1 − Π_k (1 − b_k·a_k)`` of one world, from its rows (closing.visible_backing),
+    over the steps ``backed`` (:func:`_backed`: the others' factors are exactly 1)."""
+    cdef Py_ssize_t k, m
     cdef double prod = 1.0
-    for k in range(active.shape[1]):
-        prod = prod * (1.0 - <double>active[w, k] * backing[wb, k])
+    for m in range(backed.shape[0]):
+        k = backed[m]
+        prod = prod * (1.0 - <double>active[k] * backing[k])
     return 1.0 - prod
+
+
+cdef Py_ssize_t[::1] _backed(const double[:, ::1] backing):
+    """The steps whose factor ``1 − b_k·a_k`` of :func:`_visible_backing` may differ from 1.
+
+    Where every ``b`` is finite, a step with ``b = 0`` in every row has the factor
+    ``1 − (±0) = 1``, which changes no product: only the others are multiplied. Otherwise
+    (an infinite or NaN ``b``: ``0·b`` is NaN) every step is.
+    """
+    b = np.asarray(backing)
+    if np.isfinite(b).all():
+        return np.flatnonzero((b != 0).any(axis=0)).astype(np.intp)
+    return np.arange(b.shape[1], dtype=np.intp)
 
 
 cdef inline double _backlash_hazard_exponent(
@@ -237,11 +249,11 @@ def domestic_step(
     double[:] backing,
     double[:] vetting,
     double[:] disillusion,
-    double[:, :] o_clout,
-    unsigned char[:, :] o_reform,
+    double[:, ::1] o_clout,
+    unsigned char[:, ::1] o_reform,
     unsigned char[:, :] o_control,
-    double[:, :] level,
-    double[:, :] transient,
+    double[:, ::1] level,
+    double[:, ::1] transient,
     long[:] backlash_events,
     unsigned char[:] hit,
     double[:] share,
@@ -249,7 +261,7 @@ def domestic_step(
     const double[:] sanctions_share,
     const double[:] multi,
     const double[:] hostile,
-    const unsigned char[:, :] f_active,
+    const unsigned char[:, ::1] f_active,
     const double[:] share0,
     const double[:] reform0,
     const double[:] u_support,
@@ -262,8 +274,8 @@ def domestic_step(
     double dt,
     const unsigned char[:] mobile,
     const unsigned char[:] reform_camp,
-    const double[:, :] o_base,
-    const double[:, :] reform_backing,
+    const double[:, ::1] o_base,
+    const double[:, ::1] reform_backing,
     const long[:] e_holder,
     const long[:] e_actor,
     const long[:] e_column,
@@ -306,6 +318,7 @@ def domestic_step(
     cdef bint has_reform0 = reform0.shape[0] > 0
     cdef bint base_world = o_base.shape[0] > 1, backing_world = reform_backing.shape[0] > 1
     cdef bint vet_world = e_vetting.shape[0] > 1
+    cdef const Py_ssize_t[::1] backed = _backed(reform_backing)
     tmp_arr = np.empty(max(n_a, 1))
     cdef double[::1] tmp = tmp_arr
     ex1_arr = np.empty(n)
@@ -326,8 +339,8 @@ def domestic_step(
         with nogil:
             for w in range(n):
                 wk = w if backing_world else 0
-                share[w] = _reform_share(o_clout, o_reform, w, &tmp[0])
-                backing[w] = _visible_backing(f_active, reform_backing, w, wk)
+                share[w] = _reform_share(&o_clout[w, 0], &o_reform[w, 0], n_a, &tmp[0])
+                backing[w] = _visible_backing(&f_active[w, 0], &reform_backing[wk, 0], backed)
                 ex1[w] = _backlash_hazard_exponent(
                     share[w], backing[w], _pw(threat_elasticity, w), _pw(backing_elasticity, w)
                 )
@@ -416,7 +429,7 @@ cdef inline Py_ssize_t _worlds(tuple xs):
     return n
 
 
-def reform_share(const double[:, :] clout, const unsigned char[:, :] reform):
+def reform_share(const double[:, ::1] clout, const unsigned char[:, ::1] reform):
     """The reformists' share of clout of every world ``[n]`` (0 where no actor has clout)."""
     cdef Py_ssize_t n = clout.shape[0], w
     out_arr = np.empty(n)
@@ -424,19 +437,21 @@ def reform_share(const double[:, :] clout, const unsigned char[:, :] reform):
     cdef double[::1] out = out_arr, tmp = tmp_arr
     with nogil:
         for w in range(n):
-            out[w] = _reform_share(clout, reform, w, &tmp[0])
+            out[w] = _reform_share(&clout[w, 0], &reform[w, 0], clout.shape[1], &tmp[0])
     return out_arr
 
 
-def visible_backing(const unsigned char[:, :] active, const double[:, :] reform_backing):
+def visible_backing(const unsigned char[:, ::1] active, const double[:, ::1] reform_backing):
     """``V`` of every world ``[n]``; ``reform_backing`` has 1 or ``n`` rows."""
     cdef Py_ssize_t n = active.shape[0], w
     cdef bint per_world = reform_backing.shape[0] > 1
+    cdef const Py_ssize_t[::1] backed = _backed(reform_backing)
     out_arr = np.empty(n)
     cdef double[::1] out = out_arr
     with nogil:
         for w in range(n):
-            out[w] = _visible_backing(active, reform_backing, w, w if per_world else 0)
+            out[w] = _visible_backing(&active[w, 0], &reform_backing[w if per_world else 0, 0],
+                                      backed)
     return out_arr
 
 

@@ -5,7 +5,8 @@ F = NDArray[np.float64]
 U8 = NDArray[np.uint8]
 
 def shock_rows(
-    level: F, transient: F, fade: F, low: F, high: F, span: F, menace_issues: NDArray[np.int64],
+    level_now: F, level: F, transient: F, fade: F, low: F, high: F, span: F,
+    menace_issues: NDArray[np.int64],
     hits: U8, menace: U8, d_level: F, d_focal: F, d_internal: F, d_third: F, f_clout: F,
     o_clout: F, third_clout: F,
 ) -> tuple[F, F]: ...

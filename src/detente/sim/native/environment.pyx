@@ -17,6 +17,7 @@ Per-world parameters are 1-D arrays of one row (shared by all worlds) or one per
 per-world leaves of higher rank have a leading axis of 1 or n, as in :mod:`.votes`.
 """
 
+from libc.float cimport DBL_MAX
 from libc.math cimport fabs
 from detente.sim.native.numpy_sum cimport pairwise_sum
 
@@ -25,12 +26,12 @@ import numpy as np
 
 cdef inline double _maximum(double a, double b) noexcept nogil:
     """``np.maximum(a, b)``: NaN propagates, a tie returns ``b`` (so the sign of a zero)."""
-    return a if (a > b or a != a) else b
+    return a if (a > b) | (a != a) else b  # both tests, no branch between them
 
 
 cdef inline double _minimum(double a, double b) noexcept nogil:
     """``np.minimum(a, b)``: NaN propagates, a tie returns ``b``."""
-    return a if (a < b or a != a) else b
+    return a if (a < b) | (a != a) else b
 
 
 cdef inline double _clip(double x, double low, double high) noexcept nogil:
@@ -47,20 +48,26 @@ cdef inline double _row(const double[:] p, Py_ssize_t w) noexcept nogil:
     return p[w] if p.shape[0] > 1 else p[0]
 
 
+cdef Py_ssize_t[::1] _weighted(const double[:, :, ::1] salience):
+    """The terms ``x·I + i`` whose salience is not zero in some row (NaN counts: not zero)."""
+    return np.flatnonzero(
+        (np.asarray(salience) != 0).any(axis=0).reshape(-1)).astype(np.intp)
+
+
 # ------------------------------------------------------------------ the formulas, per world
 cdef inline double _regional(
-    const double[:, :] clout, const double[:, :] clout0, const unsigned char[:] threat,
-    Py_ssize_t w, double* buf,
+    const double* clout, const double* clout0, const unsigned char[:] threat, Py_ssize_t n_x,
+    double* buf,
 ) noexcept nogil:
-    """``r = R / R0`` (:func:`detente.sim.mechanisms.environment.regional_strength`)."""
-    cdef Py_ssize_t x, n_x = clout.shape[1]
-    cdef Py_ssize_t w0 = w if clout0.shape[0] > 1 else 0
+    """``r = R / R0`` (:func:`detente.sim.mechanisms.environment.regional_strength`) of one
+    world: its row of clouts ``clout`` and at the start ``clout0``."""
+    cdef Py_ssize_t x
     cdef double now, start
     for x in range(n_x):
-        buf[x] = clout[w, x] * (<double>threat[x])
+        buf[x] = clout[x] * (<double>threat[x])
     now = pairwise_sum(buf, n_x)
     for x in range(n_x):
-        buf[x] = clout0[w0, x] * (<double>threat[x])
+        buf[x] = clout0[x] * (<double>threat[x])
     start = pairwise_sum(buf, n_x)
     return now / start if start > 0 else 1.0
 
@@ -98,34 +105,63 @@ cdef inline double _distance(
 
 
 cdef inline double _friction(
-    const double[:, :] level, const double[:, :, :] position, const double[:, :] clout,
-    const double[:, :, :] salience, const double[:] span, const double[:] direction,
-    double symmetry, double hostility, Py_ssize_t w, double* weight, double* dist,
+    const double* level, const double* position, const double* clout, const double* salience,
+    Py_ssize_t n_x, Py_ssize_t n_i, const double[:] span, const double[:] direction,
+    double symmetry, double hostility, double* weight, double* dist,
+    const Py_ssize_t* weighted, Py_ssize_t n_weighted,
 ) noexcept nogil:
-    """:func:`detente.sim.mechanisms.environment.allied_friction`, with the weight
-    ``w_ai = clout[w, a] · salience[w, a, i]``; ``weight`` and ``dist`` are ``X·I`` scratch.
+    """:func:`detente.sim.mechanisms.environment.allied_friction` of one world, from its rows
+    (``level`` ``[I]``, ``position`` and ``salience`` ``[X, I]``, ``clout`` ``[X]``), with the
+    weight ``w_ai = clout[a] · salience[a, i]``; ``weight`` and ``dist`` are ``X·I`` scratch.
 
     The two sums are NumPy's pairwise sums over the ``X·I`` terms in (ally, issue) order.
     Every term is ``+0`` or positive (weights >= 0, positions finite, ``σ >= 0``), so a term
     of zero weight adds nothing to any partial sum and is skipped (most are: non-allies,
     other issues); up to 128 terms, the eight lanes of the pairwise sum are accumulated
-    directly (sequentially below 8 terms: no lane, all tail).
+    directly (sequentially below 8 terms: no lane, all tail). ``weighted`` (or ``NULL``)
+    lists the ``n_weighted`` terms whose salience is not zero (in some world): where the
+    world's clouts are finite, only those are visited.
     """
-    cdef Py_ssize_t n_x = salience.shape[1], n_i = salience.shape[2], x, i, j, k = 0, t = 0
+    cdef Py_ssize_t x, i, j, k = 0, t = 0, m
     cdef Py_ssize_t n_k = n_x * n_i
     cdef Py_ssize_t cut = n_k - n_k % 8 if n_k >= 8 else 0
-    cdef Py_ssize_t wp = w if position.shape[0] > 1 else 0
-    cdef Py_ssize_t ws = w if salience.shape[0] > 1 else 0
-    cdef double wt, term, total, dist_sum, g
+    cdef double wt, term, total, dist_sum, g, c
     cdef double lw[8]
     cdef double ld[8]
-    if n_k > 128:
+    cdef bint finite = True
+    if weighted != NULL:  # a finite clout times a zero salience is a zero weight: skipped
+        for x in range(n_x):
+            finite = finite & (fabs(clout[x]) <= DBL_MAX)
+    if n_k <= 128 and weighted != NULL and finite:
+        for j in range(8):
+            lw[j] = 0.0
+            ld[j] = 0.0
+        for m in range(n_weighted):
+            k = weighted[m]
+            x = k // n_i
+            i = k - x * n_i
+            wt = clout[x] * salience[k]
+            if wt != 0:
+                term = wt * _distance(level[i], position[k], span[i], direction[i], symmetry)
+                if k < cut:
+                    lw[k & 7] += wt
+                    ld[k & 7] += term
+                else:
+                    weight[t] = wt
+                    dist[t] = term
+                    t += 1
+        total = ((lw[0] + lw[1]) + (lw[2] + lw[3])) + ((lw[4] + lw[5]) + (lw[6] + lw[7]))
+        dist_sum = ((ld[0] + ld[1]) + (ld[2] + ld[3])) + ((ld[4] + ld[5]) + (ld[6] + ld[7]))
+        for j in range(t):
+            total += weight[j]
+            dist_sum += dist[j]
+    elif n_k > 128:
         for x in range(n_x):
             for i in range(n_i):
-                wt = clout[w, x] * salience[ws, x, i]
+                wt = clout[x] * salience[k]
                 weight[k] = wt
                 dist[k] = 0.0 if wt == 0 else wt * _distance(
-                    level[w, i], position[wp, x, i], span[i], direction[i], symmetry)
+                    level[i], position[k], span[i], direction[i], symmetry)
                 k += 1
         total = pairwise_sum(weight, n_k)
         dist_sum = pairwise_sum(dist, n_k)
@@ -134,11 +170,12 @@ cdef inline double _friction(
             lw[j] = 0.0
             ld[j] = 0.0
         for x in range(n_x):
+            c = clout[x]
             for i in range(n_i):
-                wt = clout[w, x] * salience[ws, x, i]
+                wt = c * salience[k]
                 if wt != 0:
-                    term = wt * _distance(level[w, i], position[wp, x, i], span[i],
-                                          direction[i], symmetry)
+                    term = wt * _distance(level[i], position[k], span[i], direction[i],
+                                          symmetry)
                     if k < cut:
                         lw[k & 7] += wt
                         ld[k & 7] += term
@@ -173,53 +210,67 @@ cdef inline double _bite(double allied, double allied0, double share) noexcept n
 
 
 cdef inline void _jolt(
-    double[:, :] level, double[:, :] transient, const double[:] low, const double[:] high,
-    const double[:, :] d_level, const double[:, :] d_focal, const double[:, :] d_internal,
-    const double[:, :] d_third, double[:, :] f_clout, double[:, :] o_clout,
-    double[:, :] third_clout, Py_ssize_t w,
+    double* level, double* transient, const double[:] low, const double[:] high,
+    Py_ssize_t n_i, const double* d_level, const double* d_focal, double* f_clout,
+    Py_ssize_t n_f, const double* d_internal, double* o_clout, Py_ssize_t n_o,
+    const double* d_third, double* third_clout, Py_ssize_t n_x,
 ) noexcept nogil:
-    """A shock's or event's hit in world ``w``: the levels move by ``d_level`` (clipped to the
-    issue bounds; the move is transient) and each clout is scaled by ``1 + change``, >= 0."""
+    """A shock's or event's hit in one world (its rows): the levels move by ``d_level``
+    (clipped to the issue bounds; the move is transient) and each clout is scaled by
+    ``1 + change``, >= 0."""
     cdef Py_ssize_t i, a
-    cdef Py_ssize_t wl = w if d_level.shape[0] > 1 else 0
-    cdef Py_ssize_t wf = w if d_focal.shape[0] > 1 else 0
-    cdef Py_ssize_t wo = w if d_internal.shape[0] > 1 else 0
-    cdef Py_ssize_t wx = w if d_third.shape[0] > 1 else 0
     cdef double new
-    for i in range(level.shape[1]):
-        new = _minimum(_maximum(level[w, i] + d_level[wl, i], low[i]), high[i])
-        transient[w, i] = transient[w, i] + (new - level[w, i])
-        level[w, i] = new
-    for a in range(f_clout.shape[1]):
-        f_clout[w, a] = _maximum(f_clout[w, a] * (1.0 + d_focal[wf, a]), 0.0)
-    for a in range(o_clout.shape[1]):
-        o_clout[w, a] = _maximum(o_clout[w, a] * (1.0 + d_internal[wo, a]), 0.0)
-    for a in range(third_clout.shape[1]):
-        third_clout[w, a] = _maximum(third_clout[w, a] * (1.0 + d_third[wx, a]), 0.0)
+    for i in range(n_i):
+        new = _minimum(_maximum(level[i] + d_level[i], low[i]), high[i])
+        transient[i] = transient[i] + (new - level[i])
+        level[i] = new
+    for a in range(n_f):
+        f_clout[a] = _maximum(f_clout[a] * (1.0 + d_focal[a]), 0.0)
+    for a in range(n_o):
+        o_clout[a] = _maximum(o_clout[a] * (1.0 + d_internal[a]), 0.0)
+    for a in range(n_x):
+        third_clout[a] = _maximum(third_clout[a] * (1.0 + d_third[a]), 0.0)
+
+
+cdef inline void _jolt_world(
+    double[:, ::1] level, double[:, ::1] transient, const double[:] low, const double[:] high,
+    const double[:, ::1] d_level, const double[:, ::1] d_focal,
+    const double[:, ::1] d_internal, const double[:, ::1] d_third, double[:, ::1] f_clout,
+    double[:, ::1] o_clout, double[:, ::1] third_clout, Py_ssize_t w,
+) noexcept nogil:
+    """:func:`_jolt` at world ``w`` (the moves' rows: ``w``, or 0 when shared)."""
+    _jolt(&level[w, 0], &transient[w, 0], low, high, level.shape[1],
+          &d_level[w if d_level.shape[0] > 1 else 0, 0],
+          &d_focal[w if d_focal.shape[0] > 1 else 0, 0], &f_clout[w, 0], f_clout.shape[1],
+          &d_internal[w if d_internal.shape[0] > 1 else 0, 0], &o_clout[w, 0],
+          o_clout.shape[1], &d_third[w if d_third.shape[0] > 1 else 0, 0], &third_clout[w, 0],
+          third_clout.shape[1])
 
 
 # ------------------------------------------------------------------ the engine's entry points
 def shock_rows(
-    double[:, :] level,
-    double[:, :] transient,
+    const double[:, ::1] level_now,
+    double[:, ::1] level,
+    double[:, ::1] transient,
     const double[:] fade,
     const double[:] low,
     const double[:] high,
     const double[:] span,
     const long[:] menace_issues,
-    const unsigned char[:, :] hits,
-    const unsigned char[:, :] menace,
-    const double[:, :] d_level,
-    const double[:, :] d_focal,
-    const double[:, :] d_internal,
-    const double[:, :] d_third,
-    double[:, :] f_clout,
-    double[:, :] o_clout,
-    double[:, :] third_clout,
+    const unsigned char[:, ::1] hits,
+    const unsigned char[:, ::1] menace,
+    const double[:, ::1] d_level,
+    const double[:, ::1] d_focal,
+    const double[:, ::1] d_internal,
+    const double[:, ::1] d_third,
+    double[:, ::1] f_clout,
+    double[:, ::1] o_clout,
+    double[:, ::1] third_clout,
 ):
     """Transients fade, then the step's shocks hit (:func:`detente.sim.engine.shocks_and_events`).
 
-    ``level`` and ``transient`` (and the clouts) are changed in place; ``fade`` is
+    The new levels are written to ``level`` (every entry), the levels now ``level_now`` are
+    read; ``transient`` (and the clouts) are changed in place; ``fade`` is
     ``1 − exp(−shock_decay·dt)``; ``hits`` is ``[n, S]`` (``S = 0``: no shocks) and
     ``d_*`` its moves (``hits @ effects``). Returns ``(menace B, menacing hits)``: the
     mean share of ``menace_issues`` after the fade, plus one if a ``menace`` shock hit.
@@ -231,27 +282,36 @@ def shock_rows(
     cdef double[::1] bad = bad_arr
     cdef double[::1] menace_hits = hits_arr
     cdef double f, new, acc
+    cdef const double* now
+    cdef double* lv
+    cdef double* tr
+    cdef const unsigned char* hit
+    cdef const unsigned char* bad_shock
     with nogil:
         for w in range(n):
             f = _row(fade, w)
+            now = &level_now[w, 0]
+            lv = &level[w, 0]
+            tr = &transient[w, 0]
             for i in range(n_i):
-                new = _minimum(_maximum(level[w, i] - transient[w, i] * f, low[i]), high[i])
-                transient[w, i] = transient[w, i] - (level[w, i] - new)
-                level[w, i] = new
+                new = _minimum(_maximum(now[i] - tr[i] * f, low[i]), high[i])
+                tr[i] = tr[i] - (now[i] - new)
+                lv[i] = new
             if n_m:
                 acc = 0.0
                 for j in range(n_m):
                     i = menace_issues[j]
-                    acc = acc + (level[w, i] - low[i]) / span[i]
+                    acc = acc + (lv[i] - low[i]) / span[i]
                 bad[w] = acc / n_m
             if n_s:
-                _jolt(level, transient, low, high, d_level, d_focal, d_internal, d_third,
-                      f_clout, o_clout, third_clout, w)
+                _jolt_world(level, transient, low, high, d_level, d_focal, d_internal, d_third,
+                            f_clout, o_clout, third_clout, w)
                 if n_m:
-                    wm = w if menace.shape[0] > 1 else 0
+                    hit = &hits[w, 0]
+                    bad_shock = &menace[w if menace.shape[0] > 1 else 0, 0]
                     count = 0
                     for s in range(n_s):
-                        if hits[w, s] and menace[wm, s]:
+                        if hit[s] and bad_shock[s]:
                             count += 1
                     menace_hits[w] = count
                     bad[w] = bad[w] + (1.0 if count > 0 else 0.0)
@@ -259,24 +319,24 @@ def shock_rows(
 
 
 def jolt_rows(
-    double[:, :] level,
-    double[:, :] transient,
+    double[:, ::1] level,
+    double[:, ::1] transient,
     const double[:] low,
     const double[:] high,
-    const double[:, :] d_level,
-    const double[:, :] d_focal,
-    const double[:, :] d_internal,
-    const double[:, :] d_third,
-    double[:, :] f_clout,
-    double[:, :] o_clout,
-    double[:, :] third_clout,
+    const double[:, ::1] d_level,
+    const double[:, ::1] d_focal,
+    const double[:, ::1] d_internal,
+    const double[:, ::1] d_third,
+    double[:, ::1] f_clout,
+    double[:, ::1] o_clout,
+    double[:, ::1] third_clout,
 ):
     """Scheduled events hit every world (in place): their summed moves ``d_*``."""
     cdef Py_ssize_t w
     with nogil:
         for w in range(level.shape[0]):
-            _jolt(level, transient, low, high, d_level, d_focal, d_internal, d_third,
-                  f_clout, o_clout, third_clout, w)
+            _jolt_world(level, transient, low, high, d_level, d_focal, d_internal, d_third,
+                        f_clout, o_clout, third_clout, w)
 
 
 def environment_rows(
@@ -284,8 +344,8 @@ def environment_rows(
     const double[:] push,
     const double[:] rate,
     const double[:] fade,
-    const double[:, :] third_clout,
-    const double[:, :] clout0,
+    const double[:, ::1] third_clout,
+    const double[:, ::1] clout0,
     const unsigned char[:] threat_mask,
     const double[:] threat_jump,
     const double[:] threat_start,
@@ -296,9 +356,9 @@ def environment_rows(
     const double[:] settlement_jump,
     const double[:] chance,
     const double[:] progress,
-    const double[:, :] level,
-    const double[:, :, :] position,
-    const double[:, :, :] salience,
+    const double[:, ::1] level,
+    const double[:, :, ::1] position,
+    const double[:, :, ::1] salience,
     const double[:] span,
     const double[:] direction,
     const double[:] symmetry,
@@ -326,15 +386,23 @@ def environment_rows(
     cdef double[::1] weight = np.empty(max(n_k, 1))
     cdef double[::1] dist = np.empty(max(n_k, 1))
     cdef double r, f, nl, moderation
+    cdef Py_ssize_t n_x = third_clout.shape[1], n_ax = salience.shape[1], n_i = salience.shape[2]
+    # (one spare entry: the list may be empty)
+    cdef const Py_ssize_t[::1] weighted = np.append(_weighted(salience), 0)
+    cdef bint c_world = clout0.shape[0] > 1, p_world = position.shape[0] > 1
+    cdef bint s_world = salience.shape[0] > 1
     with nogil:
         for w in range(n):
-            r = _regional(third_clout, clout0, threat_mask, w, &weight[0])
+            r = _regional(&third_clout[w, 0], &clout0[w if c_world else 0, 0], threat_mask,
+                          n_x, &weight[0])
             o_t[w] = _threat(threat[w], push[w], rate[w], fade[w], r, threat_jump[w],
                              _row(threat_start, w), _row(regional_share, w), _row(decay, w))
             o_s[w] = _settlement(settlement[w], uniform[w], settlement_jump[w], _row(chance, w),
                                  _row(progress, w))
-            f = _friction(level, position, third_clout, salience, span, direction,
-                          _row(symmetry, w), hostility[w], w, &weight[0], &dist[0])
+            f = _friction(&level[w, 0], &position[w if p_world else 0, 0, 0], &third_clout[w, 0],
+                          &salience[w if s_world else 0, 0, 0], n_ax, n_i, span, direction,
+                          _row(symmetry, w), hostility[w], &weight[0], &dist[0],
+                          &weighted[0], weighted.shape[0] - 1)
             o_f[w] = f
             nl = _row(neutral, w)
             moderation = _minimum(_maximum((played_o[w] - nl) / (1.0 - nl), 0.0), 1.0)
@@ -356,16 +424,18 @@ def bite_rows(const double[:] allied, const double[:] allied0, const double[:] s
 
 # ------------------------------------------------------------------ one mechanism at a time
 def regional_rows(
-    const double[:, :] clout, const double[:, :] clout0, const unsigned char[:] threat,
+    const double[:, ::1] clout, const double[:, ::1] clout0, const unsigned char[:] threat,
 ):
     """:func:`detente.sim.mechanisms.environment.regional_strength`, ``[n]``."""
     cdef Py_ssize_t n = clout.shape[0], w
+    cdef bint c_world = clout0.shape[0] > 1
     out = np.empty(n)
     cdef double[::1] o = out
     cdef double[::1] buf = np.empty(max(clout.shape[1], 1))
     with nogil:
         for w in range(n):
-            o[w] = _regional(clout, clout0, threat, w, &buf[0])
+            o[w] = _regional(&clout[w, 0], &clout0[w if c_world else 0, 0], threat,
+                             clout.shape[1], &buf[0])
     return out
 
 
@@ -401,8 +471,8 @@ def settlement_rows(
 
 
 def friction_rows(
-    const double[:, :] level, const double[:, :, :] position, const double[:, :] clout,
-    const double[:, :, :] salience, const double[:] span, const double[:] direction,
+    const double[:, ::1] level, const double[:, :, ::1] position, const double[:, ::1] clout,
+    const double[:, :, ::1] salience, const double[:] span, const double[:] direction,
     const double[:] symmetry, const double[:] hostility,
 ):
     """:func:`detente.sim.mechanisms.environment.allied_friction`, ``[n]``."""
@@ -412,10 +482,14 @@ def friction_rows(
     cdef double[::1] o = out
     cdef double[::1] weight = np.empty(n_k)
     cdef double[::1] dist = np.empty(n_k)
+    cdef const Py_ssize_t[::1] weighted = np.append(_weighted(salience), 0)
     with nogil:
         for w in range(n):
-            o[w] = _friction(level, position, clout, salience, span, direction,
-                             _row(symmetry, w), hostility[w], w, &weight[0], &dist[0])
+            o[w] = _friction(&level[w, 0], &position[w if position.shape[0] > 1 else 0, 0, 0],
+                             &clout[w, 0], &salience[w if salience.shape[0] > 1 else 0, 0, 0],
+                             salience.shape[1], salience.shape[2], span, direction,
+                             _row(symmetry, w), hostility[w], &weight[0], &dist[0],
+                             &weighted[0], weighted.shape[0] - 1)
     return out
 
 

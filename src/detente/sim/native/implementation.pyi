@@ -47,7 +47,7 @@ def start_due(
     forced: NDArray[np.uint8],
     t: int,
     never: int,
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]: ...
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64]]: ...
 def moved_levels(
     level: NDArray[np.float64],
     first: NDArray[np.float64],
@@ -88,7 +88,8 @@ def started_weights(
     new_f: NDArray[np.uint8],
     new_o: NDArray[np.uint8],
     f_by_leg: NDArray[np.uint8],
-    discount: NDArray[np.float64],
+    factor: NDArray[np.float64],
+    conciliatory: NDArray[np.uint8],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
 def book_costs(
     gest_f: NDArray[np.float64],

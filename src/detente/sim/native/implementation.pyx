@@ -14,7 +14,9 @@ Arrays with a leading axis of 1 (``*_rows``) are shared by all worlds; otherwise
 reads row ``w`` (a per-world leaf of a stacked run, docs/model.md "Stacked states").
 """
 
+from libc.float cimport DBL_MAX
 from libc.math cimport rint, sqrt
+from libc.string cimport memset
 
 import numpy as np
 
@@ -53,30 +55,44 @@ def triangular_delays(
     return out_arr
 
 
+cdef inline bint _any(const unsigned char* flags, Py_ssize_t n) noexcept nogil:
+    """Some of the ``n`` bytes at ``flags`` is set (an OR over them: no branch per byte)."""
+    cdef Py_ssize_t k
+    cdef unsigned char acc = 0
+    for k in range(n):
+        acc = acc | flags[k]
+    return acc != 0
+
+
 cdef void _schedule(
-    const unsigned char[:, :] approved, const double[:, :] u, long[:, :] start,
-    const double[:, :] low, const double[:, :] mode, const double[:, :] high, long t,
+    const unsigned char[:, ::1] approved, const double[:, :] u, long[:, ::1] start,
+    const double[:, ::1] low, const double[:, ::1] mode, const double[:, ::1] high, long t,
 ) noexcept nogil:
+    # most worlds approve nothing this step: their rows are passed over at once
     cdef Py_ssize_t n = approved.shape[0], n_k = approved.shape[1], w, k, wl, wm, wh
     cdef bint l_world = low.shape[0] > 1, m_world = mode.shape[0] > 1
     cdef bint h_world = high.shape[0] > 1
+    cdef const unsigned char* row
     for w in range(n):
+        row = &approved[w, 0]
+        if not _any(row, n_k):
+            continue
         wl = w if l_world else 0
         wm = w if m_world else 0
         wh = w if h_world else 0
         for k in range(n_k):
-            if approved[w, k]:
+            if row[k]:
                 start[w, k] = t + <long>rint(
                     _triangular(low[wl, k], mode[wm, k], high[wh, k], u[w, k]))
 
 
 def schedule(
-    const unsigned char[:, :] approved,
+    const unsigned char[:, ::1] approved,
     const double[:, :] u,
-    long[:, :] start,
-    const double[:, :] low_rows,
-    const double[:, :] mode_rows,
-    const double[:, :] high_rows,
+    long[:, ::1] start,
+    const double[:, ::1] low_rows,
+    const double[:, ::1] mode_rows,
+    const double[:, ::1] high_rows,
     long t,
 ):
     """``start = t + rint(delay)`` in place where ``approved`` (one side)."""
@@ -85,39 +101,46 @@ def schedule(
 
 
 def schedule_starts(
-    const unsigned char[:, :] approved_f,
-    const unsigned char[:, :] approved_o,
-    const unsigned char[:, :] forced,
+    const unsigned char[:, ::1] approved_f,
+    const unsigned char[:, ::1] approved_o,
+    const unsigned char[:, ::1] forced,
     const double[:, :] u_f,
     const double[:, :] u_o,
-    long[:, :] f_start,
-    long[:, :] o_start,
+    long[:, ::1] f_start,
+    long[:, ::1] o_start,
     unsigned char[:] f_offered,
-    const double[:, :] low_f,
-    const double[:, :] mode_f,
-    const double[:, :] high_f,
-    const double[:, :] low_o,
-    const double[:, :] mode_o,
-    const double[:, :] high_o,
-    const unsigned char[:, :] gest_pos_rows,
+    const double[:, ::1] low_f,
+    const double[:, ::1] mode_f,
+    const double[:, ::1] high_f,
+    const double[:, ::1] low_o,
+    const double[:, ::1] mode_o,
+    const double[:, ::1] high_o,
+    const unsigned char[:, ::1] gest_pos_rows,
     long t,
 ):
     """Both sides' start steps and the focal offer, in place.
 
     ``forced`` has no rows when nothing is forced this step.
     """
-    cdef Py_ssize_t n = approved_f.shape[0], n_k = approved_f.shape[1], w, k, wg
+    cdef Py_ssize_t n = approved_f.shape[0], n_k = approved_f.shape[1], w, k
     cdef bint g_world = gest_pos_rows.shape[0] > 1, has_forced = forced.shape[0] > 0
+    cdef const unsigned char* app
+    cdef const unsigned char* frc
+    cdef const unsigned char* gp
     cdef unsigned char offer
     with nogil:
         _schedule(approved_f, u_f, f_start, low_f, mode_f, high_f, t)
         for w in range(n):
-            wg = w if g_world else 0
+            app = &approved_f[w, 0]
+            gp = &gest_pos_rows[w if g_world else 0, 0]
             offer = 0
-            for k in range(n_k):
-                if gest_pos_rows[wg, k] and (approved_f[w, k] or (has_forced and forced[w, k])):
-                    offer = 1
-                    break
+            if has_forced:
+                frc = &forced[w, 0]
+                for k in range(n_k):
+                    offer = offer | (gp[k] & (app[k] | frc[k]))
+            else:
+                for k in range(n_k):
+                    offer = offer | (gp[k] & app[k])
             if offer:
                 f_offered[w] = 1
         _schedule(approved_o, u_o, o_start, low_o, mode_o, high_o, t)
@@ -125,27 +148,29 @@ def schedule_starts(
 
 cdef void _start_due(
     unsigned char* active, long* start, const unsigned char* withdrawn,
-    const unsigned char* forced, unsigned char* new, long* since, Py_ssize_t size, long t,
-    long never,
+    const unsigned char* forced, unsigned char* new, double* new64, long* since,
+    Py_ssize_t size, long t, long never,
 ) noexcept nogil:
     # over the flat [n * K] arrays; bools are 0 or 1, so & and | are the logical ops; most
-    # steps neither leave nor start, so they are passed over first
+    # steps neither leave nor start (not withdrawn, start > t: not due, not forced): they
+    # are passed over first
     cdef Py_ssize_t j
-    cdef unsigned char nw, dropped, act, due
+    cdef unsigned char nw, dropped, act, visit
     for j in range(size):
         dropped = withdrawn[j]
-        act = active[j]
-        due = (act ^ 1) & (start[j] <= t)
+        visit = dropped | (start[j] <= t)
         if forced != NULL:
-            due = due | forced[j]
-        if (dropped | due) == 0:
+            visit = visit | forced[j]
+        if visit == 0:
             new[j] = 0
+            new64[j] = 0.0
             continue
-        act = act & (dropped ^ 1)
+        act = active[j] & (dropped ^ 1)
         nw = (act ^ 1) & (start[j] <= t)
         if forced != NULL:
             nw = nw | forced[j]
         new[j] = nw
+        new64[j] = <double>nw
         active[j] = act | nw
         if nw and since != NULL:
             since[j] = t
@@ -167,25 +192,29 @@ def start_due(
 ):
     """Withdrawn steps leave force; steps due (and forced ones) start; in place.
 
-    Returns the steps started, ``(new_f, new_o)`` (bool). ``forced`` has no rows when nothing
+    Returns the steps started, ``(new_f, new_o)`` (bool), and the same as float64 0/1 (the
+    weights of the products with the steps' effects). ``forced`` has no rows when nothing
     is forced this step.
     """
     cdef Py_ssize_t n = f_active.shape[0], n_f = f_active.shape[1], n_o = o_active.shape[1]
     new_f_arr = np.empty((n, n_f), dtype=np.bool_)
     new_o_arr = np.empty((n, n_o), dtype=np.bool_)
+    f64_arr = np.empty((n, n_f))
+    o64_arr = np.empty((n, n_o))
     cdef unsigned char[:, ::1] new_f = new_f_arr.view(np.uint8)
     cdef unsigned char[:, ::1] new_o = new_o_arr.view(np.uint8)
+    cdef double[:, ::1] f64 = f64_arr, o64 = o64_arr
     cdef const unsigned char* forced_f = &forced[0, 0] if forced.shape[0] > 0 else NULL
     if n == 0:
-        return new_f_arr, new_o_arr
+        return new_f_arr, new_o_arr, f64_arr, o64_arr
     with nogil:
         if n_f:
             _start_due(&f_active[0, 0], &f_start[0, 0], &withdrawn_f[0, 0], forced_f,
-                       &new_f[0, 0], &f_since[0, 0], n * n_f, t, never)
+                       &new_f[0, 0], &f64[0, 0], &f_since[0, 0], n * n_f, t, never)
         if n_o:
             _start_due(&o_active[0, 0], &o_start[0, 0], &withdrawn_o[0, 0], NULL,
-                       &new_o[0, 0], NULL, n * n_o, t, never)
-    return new_f_arr, new_o_arr
+                       &new_o[0, 0], &o64[0, 0], NULL, n * n_o, t, never)
+    return new_f_arr, new_o_arr, f64_arr, o64_arr
 
 
 def moved_levels(
@@ -193,35 +222,56 @@ def moved_levels(
     const double[:, ::1] first,
     const double[:, ::1] second,
     double sign,
-    const double[:, :] low_rows,
-    const double[:, :] high_rows,
+    const double[:, ::1] low_rows,
+    const double[:, ::1] high_rows,
 ):
     """``clip(level + first + second, low, high)`` (``-`` where ``sign < 0``), a new array.
 
     ``second`` has no rows when there is only one move.
     """
-    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, i, wl, wh
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, i
     cdef bint l_world = low_rows.shape[0] > 1, h_world = high_rows.shape[0] > 1
     cdef bint two = second.shape[0] > 0, minus = sign < 0
     cdef double x
+    cdef const double* lv
+    cdef const double* a
+    cdef const double* b
+    cdef const double* lo
+    cdef const double* hi
+    cdef double* o
     out_arr = np.empty((n, n_i))
     cdef double[:, ::1] out = out_arr
+    if n == 0 or n_i == 0:
+        return out_arr
     with nogil:
         for w in range(n):
-            wl = w if l_world else 0
-            wh = w if h_world else 0
-            for i in range(n_i):
+            lv = &level[w, 0]
+            a = &first[w, 0]
+            lo = &low_rows[w if l_world else 0, 0]
+            hi = &high_rows[w if h_world else 0, 0]
+            o = &out[w, 0]
+            if two:
+                b = &second[w, 0]
                 if minus:
-                    x = level[w, i] - first[w, i]
+                    for i in range(n_i):
+                        x = (lv[i] - a[i]) + b[i]
+                        x = lo[i] if x < lo[i] else x
+                        o[i] = hi[i] if x > hi[i] else x
                 else:
-                    x = level[w, i] + first[w, i]
-                if two:
-                    x = x + second[w, i]
-                if x < low_rows[wl, i]:
-                    x = low_rows[wl, i]
-                if x > high_rows[wh, i]:
-                    x = high_rows[wh, i]
-                out[w, i] = x
+                    for i in range(n_i):
+                        x = (lv[i] + a[i]) + b[i]
+                        x = lo[i] if x < lo[i] else x
+                        o[i] = hi[i] if x > hi[i] else x
+            elif minus:
+                for i in range(n_i):
+                    x = lv[i] - a[i]
+                    x = lo[i] if x < lo[i] else x
+                    o[i] = hi[i] if x > hi[i] else x
+            else:
+                for i in range(n_i):
+                    x = lv[i] + a[i]
+                    x = lo[i] if x < lo[i] else x
+                    o[i] = hi[i] if x > hi[i] else x
     return out_arr
 
 
@@ -230,16 +280,29 @@ cdef void _weights(
     long never, double[:, ::1] out,
 ) noexcept nogil:
     # active + announce_weight * pending, pending = start < NEVER & ~active (as NumPy, in
-    # float64: the weight is 1, announce_weight or 0)
+    # float64: the weight is 1, announce_weight or 0); the expression has four values per
+    # world, one per (active, pending), computed once and looked up
     cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k
     cdef bint a_world = aw.shape[0] > 1
     cdef double a
+    cdef double value[4]
     cdef unsigned char act
+    cdef const unsigned char* ac
+    cdef const long* st
+    cdef double* o
     for w in range(n):
-        a = aw[w] if a_world else aw[0]
+        if w == 0 or a_world:
+            a = aw[w] if a_world else aw[0]
+            value[0] = <double>0 + a * <double>0
+            value[1] = <double>0 + a * <double>1
+            value[2] = <double>1 + a * <double>0
+            value[3] = <double>1 + a * <double>1
+        ac = &active[w, 0]
+        st = &start[w, 0]
+        o = &out[w, 0]
         for k in range(n_k):
-            act = active[w, k]
-            out[w, k] = <double>act + a * <double>((start[w, k] < never) & (act ^ 1))
+            act = ac[k]
+            o[k] = value[2 * act + ((st[k] < never) & (act ^ 1))]
 
 
 def posture_weights(
@@ -335,23 +398,53 @@ def started_weights(
     const unsigned char[:, ::1] new_f,
     const unsigned char[:, ::1] new_o,
     const unsigned char[:, ::1] f_by_leg,
-    const double[:, ::1] discount,
+    const double[::1] factor,
+    const unsigned char[:, ::1] conciliatory,
 ):
     """The steps started as weights of the cost and gesture sums (section 5, 4c).
 
     Returns ``(new_f, new_o)`` as 0/1 floats and ``paid``: the executive's own steps started
-    (not the legislature's acts) times their cost multiplier ``discount``.
+    (not the legislature's acts) times their cost multiplier, the trade's ``factor[w]`` for
+    ``conciliatory`` steps (1 or n rows), 1 for the others (congress.trade_discount).
     """
     cdef Py_ssize_t n = new_f.shape[0], n_f = new_f.shape[1], n_o = new_o.shape[1], w, k
+    cdef bint c_world = conciliatory.shape[0] > 1
+    cdef const unsigned char* conc
+    cdef const unsigned char* nw
+    cdef const unsigned char* leg
+    cdef double* o
+    cdef double fw
+    cdef double value[4]  # paid for (started by the executive, conciliatory): as computed
     nf_arr, no_arr, paid_arr = np.empty((n, n_f)), np.empty((n, n_o)), np.empty((n, n_f))
     cdef double[:, ::1] nf = nf_arr, no = no_arr, paid = paid_arr
+    # most worlds start nothing: their rows are +0.0 (0 times a multiplier >= 0 and finite)
     with nogil:
         for w in range(n):
-            for k in range(n_f):
-                nf[w, k] = <double>new_f[w, k]
-                paid[w, k] = <double>(new_f[w, k] & (f_by_leg[w, k] ^ 1)) * discount[w, k]
-            for k in range(n_o):
-                no[w, k] = <double>new_o[w, k]
+            nw = &new_f[w, 0]
+            fw = factor[w]
+            if not _any(nw, n_f) and 0 <= fw <= DBL_MAX:
+                memset(&nf[w, 0], 0, n_f * sizeof(double))
+                memset(&paid[w, 0], 0, n_f * sizeof(double))
+            else:
+                conc = &conciliatory[w if c_world else 0, 0]
+                leg = &f_by_leg[w, 0]
+                value[0] = <double>0 * 1.0
+                value[1] = <double>0 * fw
+                value[2] = <double>1 * 1.0
+                value[3] = <double>1 * fw
+                o = &nf[w, 0]
+                for k in range(n_f):
+                    o[k] = <double>nw[k]
+                o = &paid[w, 0]
+                for k in range(n_f):
+                    o[k] = value[2 * (nw[k] & (leg[k] ^ 1)) + conc[k]]
+            nw = &new_o[w, 0]
+            o = &no[w, 0]
+            if not _any(nw, n_o):
+                memset(o, 0, n_o * sizeof(double))
+            else:
+                for k in range(n_o):
+                    o[k] = <double>nw[k]
     return nf_arr, no_arr, paid_arr
 
 
