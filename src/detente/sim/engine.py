@@ -196,6 +196,9 @@ def _dot(a: Any, b: Any, lay: Layout | None, nd: int = 1) -> Any:
 
 
 _NO_LEVELS = np.zeros((0, 0))
+_NO_GATE = np.zeros(0, dtype=np.uint8)  # :func:`voted` without the trust gate
+_NO_BELIEF = np.zeros(0)
+_NO_REL = np.zeros((0, 0))
 
 
 def _ratio(num: Any, den: Any) -> Any:
@@ -444,21 +447,6 @@ def ratify(
         _rows(plan.rel, 1),
     )
     return np.asarray(approved, dtype=bool), np.asarray(excess)
-
-
-def _trust_gate(
-    cand: BoolArray, gate: BoolArray, belief: FloatArray, threshold: Any, rel: FloatArray
-) -> BoolArray:
-    """``cand & (~gate | (belief >= threshold * rel))``: the trust gate (docs/model.md 2).
-
-    Compiled (:func:`detente.sim.native.consent.trust_gate`); ``threshold`` and ``rel`` may
-    be shared or per world.
-    """
-    flat = np.ascontiguousarray
-    return np.asarray(native_consent.trust_gate(
-        flat(cand).view(np.uint8), flat(gate).view(np.uint8), flat(belief, dtype=np.float64),
-        flat(leaf(threshold)), flat(_rows(rel, 1)),
-    ), dtype=bool)
 
 
 def sanctions_bite(allied: FloatArray, allied0: float, share: float) -> FloatArray:
@@ -821,7 +809,8 @@ def internal_positions(
     drivers = IranDrivers(gesture, belief, sanctions, fulfilment, pressure, threat,
                           st.settlement)
     return iran_positions(pl.o_pos32, pl.alt_pos32, st.o_control, st.o_reform, drivers,
-                          pl.camp_span32, pl.dict_span32, p, sy, pl.o_used)
+                          pl.camp_span32, pl.dict_span32, p, sy, pl.o_used,
+                          fill_unused=False)  # the votes and vetoes read only pl.o_used
 
 
 @dataclass(frozen=True, eq=False)
@@ -922,16 +911,18 @@ def ratify_focal(
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
     sf = sy.focal
     theta_f = p.reciprocity_threshold_us
-    # the trust gate is a condition of approval: apply it before the (costlier) vote
-    cand_f = _trust_gate(candidates, pl.f_gate, belief_f, theta_f, pl.rel_f)
+    cand_f = candidates
     f_cl = st.f_clout if st.f_factor is None else np.clip(st.f_clout * st.f_factor, 0, None)
     if ctx.legislature is not None:  # undoing a statute in force needs the floor, as a bill would
+        # (on candidates the trust gate will stop too: each pair's floor vote is its own)
         lock = congress.statute_lock(st.f_active, sf.locks, sf.effects) & cand_f
         if lock.any():
-            cand_f &= ~lock | floor_vote(ctx, st.f_pos, lock, p.majority_threshold, st.level,
-                                         f_cl)
+            cand_f = cand_f & (~lock | floor_vote(ctx, st.f_pos, lock, p.majority_threshold,
+                                                  st.level, f_cl))
+    # the trust gate is a condition of approval: the vote's kernel applies it first
     cand_f = voted(sf, pl.vote_f, cand_f, st.level, st.f_pos, f_cl, sy.span, 1.0,
-                   p.majority_threshold - p.agenda_power, sf.executive)
+                   p.majority_threshold - p.agenda_power, sf.executive,
+                   trust=(pl.f_gate, belief_f, theta_f, pl.rel_f))
     app_f, ex_f = ratify(
         sf,
         cand_f,
@@ -973,9 +964,8 @@ def internal_bargain(
     o_active, o_clout = st.o_active, st.o_clout
     theta_o = p.reciprocity_threshold_iran
     cand_o = ~o_active & ~pending_o & requires_met(so, o_active)
-    cand_o = _trust_gate(cand_o, pl.o_gate, belief_o, theta_o, pl.rel_o)
     cand_o = voted(so, pl.vote_o, cand_o, st.level, positions_o, o_clout, span, 1.0,
-                   p.majority_threshold)
+                   p.majority_threshold, trust=(pl.o_gate, belief_o, theta_o, pl.rel_o))
     app_o, ex_o = ratify(
         so,
         cand_o,
@@ -1751,11 +1741,15 @@ def voted(
     sign: float,
     threshold: Any,
     proposer: int = -1,
+    trust: tuple[BoolArray, FloatArray, Any, FloatArray] | None = None,
 ) -> BoolArray:
     """Candidates that win the weighted vote (``support >= threshold``).
 
     ``proposer`` (an actor index, -1 for none) is the executive whose own proposals these are:
     it counts in favour whatever its ideal point (the strategy under test is its choice).
+    ``trust`` ``(gate, belief, threshold, rel)``: the trust gate (docs/model.md 2), a
+    condition of approval checked before the vote, so that a gated candidate without the
+    belief ``threshold * rel`` loses (``threshold`` and ``rel`` shared or per world).
 
     Each instrument's vote is computed only in the worlds where it is a candidate (elsewhere
     the result is not used): a share of clout x salience preferring the move, 0.5 where no
@@ -1767,11 +1761,18 @@ def voted(
     """
     pos = position if position.ndim == 3 else position.T[:, None, :]
     c = np.ascontiguousarray
+    if trust is None:
+        gate, belief, trusted, rel = _NO_GATE, _NO_BELIEF, _NO_BELIEF, _NO_REL
+    else:
+        gate, belief, trusted, rel = (mask(trust[0]), c(trust[1], dtype=np.float64),
+                                      leaf(trust[2]), c(_rows(trust[3], 1)))
     return np.asarray(native_votes.voted_pairs(
         mask(cand), c(level), c(pos), c(clout), c(_rows(side.effects, 2)),
         c(plan.n_iss), c(plan.iss_pad), c(_rows(plan.usal_pad, 3)), c(plan.tol),
-        c(_rows(plan.sal_kt, 2)), float(sign), leaf(threshold), proposer,
+        c(_rows(plan.sal_kt, 2)), float(sign), leaf(threshold), proposer, gate, belief,
+        trusted, rel,
     ), dtype=bool)
+
 
 
 __all__ = [

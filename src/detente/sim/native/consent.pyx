@@ -1,10 +1,10 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """The consent checks of docs/model.md section 2 (vetoes, approvals, third parties, trust gate).
 
-Compiled form of :func:`detente.sim.engine.ratify` (and of the trust gate that
-:func:`~detente.sim.engine.ratify_focal` and :func:`~detente.sim.engine.internal_bargain`
-apply before their vote): world by world, the candidates in ladder order, each judged
-against that world's prospective levels, which an approval moves to the approved target.
+Compiled form of :func:`detente.sim.engine.ratify`: world by world, the candidates in
+ladder order, each judged against that world's prospective levels, which an approval moves
+to the approved target. (The engine's callers vote first, and the vote's kernel,
+:func:`detente.sim.native.votes.voted_pairs`, applies the same trust gate before the vote.)
 The same float64 operations, in the same order, as the NumPy formulation it replaced: a
 check's loss is ``|P + d - x| - |P - x|`` (:func:`detente.sim.domestic_bargain.veto_loss`)
 times the holder's stake, summed over its issues as NumPy did: one issue as is, two as one
@@ -34,32 +34,6 @@ cdef inline double _maximum(double a, double b) noexcept nogil:
 cdef inline double _minimum(double a, double b) noexcept nogil:
     """``np.minimum`` of two doubles."""
     return a if (a <= b or isnan(a)) else b
-
-
-def trust_gate(
-    const unsigned char[:, ::1] cand,
-    const unsigned char[::1] gate,
-    const double[::1] belief,
-    const double[::1] threshold,
-    const double[:, ::1] rel,
-):
-    """``cand & (~gate | (belief >= threshold * rel))`` for every world and instrument.
-
-    ``threshold`` ``[1]`` or ``[n]`` and ``rel`` ``[1, K]`` or ``[n, K]``: shared or per world.
-    """
-    cdef Py_ssize_t n = cand.shape[0], n_k = cand.shape[1], w, k, wt, wr
-    out_arr = np.zeros((n, n_k), dtype=np.bool_)
-    cdef unsigned char[:, ::1] out = out_arr.view(np.uint8)
-    cdef bint t_world = threshold.shape[0] > 1
-    cdef bint r_world = rel.shape[0] > 1
-    with nogil:
-        for w in range(n):
-            wt = w if t_world else 0
-            wr = w if r_world else 0
-            for k in range(n_k):  # branch-free: candidates and gates are hard to predict
-                out[w, k] = cand[w, k] & (
-                    (gate[k] == 0) | <unsigned char>(belief[w] >= threshold[wt] * rel[wr, k]))
-    return out_arr
 
 
 def ratify_worlds(
