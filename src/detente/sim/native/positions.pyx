@@ -256,8 +256,11 @@ def positions(
     const double[:] wgg,
     const double[:] wtg,
     const double[:] de,
+    bint fill_unused=True,
 ):
-    """Effective ideal points ``[I, n, A]`` of float32 (NaN on the issues not in ``used``).
+    """Effective ideal points ``[I, n, A]`` of float32: NaN on the issues not in ``used``,
+    or, without ``fill_unused``, whatever memory held there (for a caller that never reads
+    them: the fill cost a third of the kernel's time).
 
     ``base`` is ``[1 or n, A, I]``, ``alt`` ``[1 or n, E, I]``; ``elected[e]`` is the actor
     holding institution ``e`` and ``holder_reform[e]`` its camp in the scenario. The twelve
@@ -283,8 +286,17 @@ def positions(
     cdef float c_reform, c_other, v0 = 0.0, dict_n, dn, cs, v, lo, hi, zero = 0.0
     cdef float* row
     cdef const float* bp
+    cdef const float* bq
     cdef float nan = np.nan
+    # the scenario positions of the used issues, actor-contiguous: once for a shared base,
+    # per world and issue for a per-world one (``bcol``)
+    cdef float[:, ::1] bt = np.empty((max(n_u, 1), max(n_a, 1)), dtype=np.float32)
+    cdef float[::1] bcol = np.empty(max(n_a, 1), dtype=np.float32)
     with nogil:
+        if not b_world:
+            for j in range(n_u):
+                for a in range(n_a):
+                    bt[j, a] = base[0, a, used[j]]
         for e in range(n_e):
             for w in range(n):
                 if control[w, e] != holder_reform[e]:
@@ -300,12 +312,11 @@ def positions(
                 lost_any_of[held[e]] = 1
         for j in range(n_u):
             is_used[used[j]] = 1
-        for i in range(n_i):  # unused issues: never read
+        for i in range(n_i if fill_unused else 0):  # unused issues: one block each
             if not is_used[i]:
-                for w in range(n):
-                    row = &out[i, w, 0]
-                    for a in range(n_a):
-                        row[a] = nan
+                row = &out[i, 0, 0]
+                for j in range(n * n_a):
+                    row[j] = nan
         for w in range(n):
             wb = w if b_world else 0
             wa = w if a_world else 0
@@ -336,9 +347,28 @@ def positions(
                 bp = &base[wb, 0, i]
                 lo = <float>low[i]
                 hi = <float>high[i]
-                for a in range(n_a):  # NumPy's passes, each value kept in a register
-                    row[a] = _clip(_unclipped(own, v0, camp[a], cs, has_dict, dn, bp[a * sb]),
-                                   lo, hi)
+                if b_world:
+                    for a in range(n_a):
+                        bcol[a] = bp[a * sb]
+                    bq = &bcol[0]
+                else:
+                    bq = &bt[j, 0]
+                # NumPy's passes, each value kept in a register (_unclipped, one loop per
+                # case so that the compiler can vectorise it)
+                if own and has_dict:
+                    for a in range(n_a):
+                        row[a] = _clip(_unclipped(True, v0, 0.0, cs, True, dn, bq[a]), lo, hi)
+                elif own:
+                    for a in range(n_a):
+                        row[a] = _clip(_unclipped(True, v0, 0.0, cs, False, dn, bq[a]), lo, hi)
+                elif has_dict:
+                    for a in range(n_a):
+                        row[a] = _clip(_unclipped(False, v0, camp[a], cs, True, dn, bq[a]),
+                                       lo, hi)
+                else:
+                    for a in range(n_a):
+                        row[a] = _clip(_unclipped(False, v0, camp[a], cs, False, dn, bq[a]),
+                                       lo, hi)
                 for e in range(n_e):  # an institution its holder's camp lost: the other's
                     if not lost_any_of[e]:  # (not the first of its holder's, or none lost)
                         continue
