@@ -800,9 +800,11 @@ def internal_positions(
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
     s = sy.roles["sanctions"]
     gesture, belief, sanctions, fulfilment, pressure, threat = native_positions.drivers(
-        st.smooth_perceived_o, leaf(p.neutral_level), belief_o, leaf(pl.b_o0), st.level, s,
-        sy.low[s] if s >= 0 else 0.0, sy.span[s] if s >= 0 else 1.0, leaf(bite),
-        leaf(pl.sanc_n0), ctx.status_quo_rows, ctx.demand_rows, st.hostile_f,
+        st.smooth_perceived_o, leaf(p.neutral_level), belief_o, leaf(pl.b_o0),
+        np.ascontiguousarray(st.level), s, sy.low[s] if s >= 0 else 0.0,
+        sy.span[s] if s >= 0 else 1.0, leaf(bite), leaf(pl.sanc_n0),
+        np.ascontiguousarray(ctx.status_quo_rows), np.ascontiguousarray(ctx.demand_rows),
+        st.hostile_f,
         st.backing,  # visible U.S. backing of reformers: the previous step's (section 4)
         st.threat, leaf(p.threat_initial),
     )
@@ -878,13 +880,14 @@ def prospective_levels(
         The status quo veto players judge a move against (earlier agreed moves included).
     pending_f, pending_o : ndarray [n, K] of bool
     """
-    sy, lay = ctx.system, ctx.layout
-    pending_f, ones_f = native_positions.pending(st.f_start, st.f_active.view(np.uint8), NEVER)
-    pending_o, ones_o = native_positions.pending(st.o_start, st.o_active.view(np.uint8), NEVER)
+    sy, lay, c = ctx.system, ctx.layout, np.ascontiguousarray
+    pending_f, ones_f = native_positions.pending(c(st.f_start), mask(st.f_active), NEVER)
+    pending_o, ones_o = native_positions.pending(c(st.o_start), mask(st.o_active), NEVER)
     # the sums of the pending steps' effects stay BLAS's: C would add them in another order
     moves_f = _dot(ones_f, sy.focal.effects, lay, 2)
     moves_o = _dot(ones_o, sy.internal.effects, lay, 2)
-    prospective = native_positions.prospective(st.level, moves_f, moves_o, sy.low, sy.high)
+    prospective = native_positions.prospective(c(st.level), c(moves_f), c(moves_o),
+                                               c(sy.low), c(sy.high))
     return prospective, pending_f, pending_o
 
 

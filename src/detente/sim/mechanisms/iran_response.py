@@ -102,7 +102,7 @@ def condition_fulfilment(level: FloatArray, start: FloatArray, demand: FloatArra
 
 def _matrix(x: FloatArray) -> FloatArray:
     """``[I]`` as one row ``[1, I]`` (shared by all worlds); ``[n, I]`` as it is."""
-    x = np.asarray(x, dtype=np.float64)
+    x = np.ascontiguousarray(x, dtype=np.float64)
     return x[None] if x.ndim == 1 else x
 
 
