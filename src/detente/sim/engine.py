@@ -437,14 +437,14 @@ def ratify(
     if plan is None:
         plan = ratify_plan(side, stake, tolerance_default, exempt)
     pos = position if position.ndim == 3 else position.T[:, None, :]
+    c = np.ascontiguousarray  # (a copy only of a transposed static position, [I, 1, A])
     approved, excess = native_consent.ratify_worlds(
-        cand.view(np.uint8), np.asarray(prospective, dtype=np.float64), pos,
-        np.asarray(belief, dtype=np.float64), leaf(threshold), gate.view(np.uint8),
-        float(sign), _rows(np.asarray(low, dtype=np.float64), 1),
-        _rows(np.asarray(high, dtype=np.float64), 1), _rows(side.effects, 2),
-        _rows(side.order, 1), plan.check_start, plan.pair_start, plan.issue, plan.holder,
-        plan.stake, plan.veto, _rows(plan.tol, 1), _rows(plan.limit, 1), _rows(plan.ext_x, 1),
-        _rows(plan.rel, 1),
+        mask(cand), c(prospective, dtype=np.float64), c(pos), c(belief, dtype=np.float64),
+        leaf(threshold), mask(gate), float(sign), c(_rows(np.asarray(low, dtype=np.float64), 1)),
+        c(_rows(np.asarray(high, dtype=np.float64), 1)), c(_rows(side.effects, 2)),
+        c(_rows(side.order, 1)), c(plan.check_start), c(plan.pair_start), c(plan.issue),
+        c(plan.holder), c(plan.stake), c(plan.veto), c(_rows(plan.tol, 1)),
+        c(_rows(plan.limit, 1)), c(_rows(plan.ext_x, 1)), c(_rows(plan.rel, 1)),
     )
     return np.asarray(approved, dtype=bool), np.asarray(excess)
 

@@ -12,6 +12,7 @@ arithmetic.
 """
 
 from libc.math cimport fabs
+from detente.sim.native.rows cimport any_set
 
 import numpy as np
 
@@ -63,7 +64,6 @@ def voted_pairs(
     cdef Py_ssize_t w, k, j, a, i, nj, we, wp, wu, ws, wt
     cdef double d
     cdef float h, h0, sd, ad, c, pro, con, tot, sup, tk, g, zero = 0.0
-    cdef bint has
     cdef bint p_world = position.shape[1] > 1
     cdef bint e_world = effects.shape[0] > 1
     cdef bint u_world = usal_pad.shape[0] > 1
@@ -82,12 +82,7 @@ def voted_pairs(
             wt = w if t_world else 0
             wtr = w if tr_world else 0
             wr = w if r_world else 0
-            has = False
-            for k in range(n_k):
-                if cand[w, k]:
-                    has = True
-                    break
-            if not has:
+            if n_k == 0 or not any_set(&cand[w, 0], n_k):
                 continue
             for a in range(n_a):  # the clouts as float32, once per world
                 cl32[a] = <float>clout[w, a]
