@@ -296,6 +296,14 @@ def positions(
     # per world and issue for a per-world one (``bcol``)
     cdef float[:, ::1] bt = np.empty((max(n_u, 1), max(n_a, 1)), dtype=np.float32)
     cdef float[::1] bcol = np.empty(max(n_a, 1), dtype=np.float32)
+    # the institutions a holder's camp lost somewhere: ``first[f]`` the first of holder
+    # ``f``'s, ``mem[mem_start[f]:mem_start[f + 1]]`` those lost somewhere, in order; ``lw``
+    # whether this world lost each of them
+    cdef Py_ssize_t[::1] first = np.empty(max(n_e, 1), dtype=np.intp)
+    cdef Py_ssize_t[::1] mem_start = np.zeros(n_e + 1, dtype=np.intp)
+    cdef Py_ssize_t[::1] mem = np.empty(max(n_e, 1), dtype=np.intp)
+    cdef unsigned char[::1] lw = np.empty(max(n_e, 1), dtype=np.uint8)
+    cdef Py_ssize_t n_f = 0, n_m = 0, f, m
     with nogil:
         if not b_world:
             for j in range(n_u):
@@ -314,6 +322,16 @@ def positions(
                     break
             if any_lost[e]:
                 lost_any_of[held[e]] = 1
+        for e in range(n_e):
+            if lost_any_of[e]:
+                first[n_f] = e
+                mem_start[n_f] = n_m
+                for j2 in range(e, n_e):
+                    if held[j2] == e and any_lost[j2]:
+                        mem[n_m] = j2
+                        n_m += 1
+                n_f += 1
+        mem_start[n_f] = n_m
         for j in range(n_u):
             is_used[used[j]] = 1
         for i in range(n_i if fill_unused else 0):  # unused issues: one block each
@@ -335,6 +353,8 @@ def positions(
             for a in range(n_a):  # each actor's camp shift
                 camp[a] = c_reform if reform[w, a] else c_other
             dict_n = (<float>de[_row(de.shape[0], w)]) * (<float>sanctions[w])
+            for m in range(n_m):
+                lw[m] = control[w, mem[m]] != holder_reform[mem[m]]
             for j in range(n_u):
                 i = used[j]
                 row = &out[i, w, 0]
@@ -373,17 +393,14 @@ def positions(
                     for a in range(n_a):
                         row[a] = _clip(_unclipped(False, v0, camp[a], cs, False, dn, bq[a]),
                                        lo, hi)
-                for e in range(n_e):  # an institution its holder's camp lost: the other's
-                    if not lost_any_of[e]:  # (not the first of its holder's, or none lost)
-                        continue
-                    h = elected[e]  # its holder: added to in the order of the institutions
-                    v = _unclipped(own, v0, camp[h], cs, has_dict, dn, bp[h * sb])
-                    for j2 in range(e, n_e):
-                        if held[j2] == e and any_lost[j2]:
-                            if control[w, j2] != holder_reform[j2]:
-                                v = v + (alt[wa, j2, i] - bp[h * sb])
-                            else:
-                                v = v + zero
+                for f in range(n_f):  # an institution its holder's camp lost: the other's
+                    h = elected[first[f]]  # its holder: added to in the order of the
+                    v = _unclipped(own, v0, camp[h], cs, has_dict, dn, bq[h])  # institutions
+                    for m in range(mem_start[f], mem_start[f + 1]):
+                        if lw[m]:
+                            v = v + (alt[wa, mem[m], i] - bq[h])
+                        else:
+                            v = v + zero
                     row[h] = _clip(v, lo, hi)
     return out_arr
 
