@@ -264,7 +264,7 @@ def positions(
 ):
     """Effective ideal points ``[I, n, A]`` of float32: NaN on the issues not in ``used``,
     or, without ``fill_unused``, whatever memory held there (for a caller that never reads
-    them: the fill cost a third of the kernel's time).
+    them: the engine; the fill was about a tenth of the kernel's time on the flagship).
 
     ``base`` is ``[1 or n, A, I]``, ``alt`` ``[1 or n, E, I]``; ``elected[e]`` is the actor
     holding institution ``e`` and ``holder_reform[e]`` its camp in the scenario. The twelve
