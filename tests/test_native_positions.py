@@ -75,3 +75,19 @@ def test_an_actor_holding_two_lost_institutions_takes_both_shifts_in_order() -> 
     expected = [base, base + step[0], base + f32(0) + step[1], base + step[0] + step[1]]
     low, high = f32(sy.low[i]), f32(sy.high[i])
     np.testing.assert_array_equal(got, np.clip(np.array(expected, dtype=f32), low, high))
+
+
+def test_positions_are_nan_exactly_on_the_issues_no_instrument_moves() -> None:
+    # the engine skips this fill (fill_unused=False): it reads only the used issues
+    sy = _system()
+    pl = chunk_plans(sy)
+    n = 5
+    zero = np.zeros(n)
+    drivers = IranDrivers(zero, zero, zero, zero, zero, zero, zero)
+    control = np.broadcast_to(sy.internal.reform[sy.elected], (n, sy.elected.size))
+    reform = np.broadcast_to(sy.internal.reform, (n, sy.internal.n_actors))
+    got = iran_positions(pl.o_pos32, pl.alt_pos32, control, reform, drivers, pl.camp_span32,
+                         pl.dict_span32, sy.params, sy, pl.o_used)
+    unused = np.setdiff1d(np.arange(len(sy.issues)), pl.o_used)
+    assert unused.size and np.isnan(got[unused]).all()
+    assert not np.isnan(got[pl.o_used]).any()
