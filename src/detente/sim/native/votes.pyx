@@ -44,8 +44,10 @@ def voted_pairs(
 ):
     """``cand & (support >= threshold)`` for every world and instrument.
 
-    Arrays with a leading axis of 1 (``position``'s second axis) are shared by all worlds;
-    otherwise world ``w`` reads row ``w``. ``position`` is issue-major ``[I, n or 1, A]``,
+    A parameter array of ``m`` rows (its leading axis; ``position``'s second) serves the
+    ``n`` worlds by reading row ``w * m // n``: ``m = 1`` is shared by all worlds, ``m = n``
+    one row per world, and ``m`` = the number of states one row per state of a stacked run
+    (each state's worlds consecutive, as many per state). ``position`` is issue-major ``[I, n or 1, A]``,
     float32 or float64 (each value rounded to float32 as it is read, as NumPy's cast did).
     """
     cdef Py_ssize_t n = cand.shape[0], n_k = cand.shape[1], n_a = clout.shape[1]
@@ -55,18 +57,16 @@ def voted_pairs(
     cdef Py_ssize_t w, k, j, a, i, nj, we, wp, wu, ws, wt
     cdef double d
     cdef float h, h0, sd, ad, c, pro, con, tot, sup, tk
-    cdef bint p_world = position.shape[1] > 1
-    cdef bint e_world = effects.shape[0] > 1
-    cdef bint u_world = usal_pad.shape[0] > 1
-    cdef bint s_world = sal_kt.shape[0] > 1
-    cdef bint t_world = threshold.shape[0] > 1
+    cdef Py_ssize_t m_p = position.shape[1], m_e = effects.shape[0], m_u = usal_pad.shape[0]
+    cdef Py_ssize_t m_s = sal_kt.shape[0], m_t = threshold.shape[0]
     with nogil:
         for w in range(n):
-            we = w if e_world else 0
-            wp = w if p_world else 0
-            wu = w if u_world else 0
-            ws = w if s_world else 0
-            wt = w if t_world else 0
+            # a leaf of m rows for n worlds: row w * m // n (shared, per state or per world)
+            we = w * m_e // n
+            wp = w * m_p // n
+            wu = w * m_u // n
+            ws = w * m_s // n
+            wt = w * m_t // n
             for k in range(n_k):
                 if not cand[w, k]:
                     continue
