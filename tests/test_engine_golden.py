@@ -11,7 +11,9 @@ bargaining, a unitary focal side, a shortened horizon, a later start world, stac
 (per-world leaves) and the fixture scenarios of ``tests/data``.
 
 The digests are bit-for-bit, so they hold for one numpy build and machine: the JSON records
-both, and the test is skipped (saying why) where they differ. Regenerate the file only from
+the numpy version, the architecture, NumPy's SIMD dispatch level and OpenBLAS's kernel set
+(``exp`` and the matrix products round differently across them), and the test is skipped
+(saying why) where they differ. Regenerate the file only from
 an engine whose numbers are meant to change, or on a new numpy, from code known to be
 unchanged::
 
@@ -20,6 +22,7 @@ unchanged::
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import platform
@@ -125,8 +128,31 @@ CASES: dict[str, Callable[[], ChunkResult]] = {
 }
 
 
+def _simd_level() -> str:
+    """NumPy's x86 dispatch level in use (AVX2 ``X86_V3`` or AVX-512 ``X86_V4``): its
+    ``exp``/``expm1``/``log1p`` loops, whose last bits differ between levels, follow it."""
+    from numpy._core._multiarray_umath import __cpu_features__
+
+    levels = [x for x in ("X86_V2", "X86_V3", "X86_V4") if __cpu_features__.get(x)]
+    return levels[-1] if levels else "none"
+
+
+def _blas_core() -> str:
+    """The OpenBLAS kernel set NumPy's matrix products run (its sums' order follows it)."""
+    libs = Path(np.__file__).parent.parent / "numpy.libs"
+    for lib in sorted(libs.glob("libscipy_openblas64_*.so")):
+        try:
+            corename = ctypes.CDLL(str(lib)).scipy_openblas_get_corename64_
+        except (OSError, AttributeError):
+            continue
+        corename.restype = ctypes.c_char_p
+        return str(corename().decode())
+    return "unknown"
+
+
 def _environment() -> dict[str, str]:
-    return {"numpy": np.__version__, "machine": platform.machine()}
+    return {"numpy": np.__version__, "machine": platform.machine(), "simd": _simd_level(),
+            "blas_core": _blas_core()}
 
 
 @cache

@@ -12,7 +12,10 @@ from detente.sim.pcg64_compiled import (
     JUMPS,
     advance_map,
     affine,
+    affine_lanes,
     block_states,
+    output64,
+    raw53,
     step,
     stream_states,
     threshold53,
@@ -41,6 +44,16 @@ def _at(quad: np.ndarray, indices: np.ndarray) -> np.ndarray:
     return out
 
 
+@njit(cache=True)
+def _lanes(args: np.ndarray) -> np.ndarray:
+    out = np.empty((len(args), 2), np.uint64)
+    for i in range(len(args)):
+        out[i, 0], out[i, 1] = affine_lanes(
+            args[i, 0], args[i, 1], args[i, 2], args[i, 3], args[i, 4], args[i, 5]
+        )
+    return out
+
+
 def _generator(seed: int, key: tuple[int, ...]) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
 
@@ -58,6 +71,38 @@ def test_draws_by_index_are_numpys() -> None:
     reference = g.random(70_000)
     indices = np.array([0, 1, 2, 255, 256, 4097, 51_199, 69_999])
     np.testing.assert_array_equal(_at(quad, indices), reference[indices])
+
+
+def test_affine_in_64_bit_lanes_is_the_128_bit_map() -> None:
+    # random words, and the edges of every carry (zeros, ones, all ones)
+    words = _generator(2, (5,)).integers(0, 2**64, size=(3000, 6), dtype=np.uint64)
+    edges = np.array([0, 1, 2**32 - 1, 2**63, 2**64 - 1], dtype=np.uint64)
+    grid = np.stack(np.meshgrid(*[edges] * 6), axis=-1).reshape(-1, 6)
+    args = np.concatenate([words, grid])
+    got = _lanes(args)
+    for row, (hi, lo) in zip(args.tolist(), got.tolist(), strict=True):
+        x, m, c = ((row[k] << 64) | row[k + 1] for k in (0, 2, 4))
+        assert (hi << 64) | lo == (x * m + c) % 2**128
+
+
+@njit(cache=True)
+def _below(states: np.ndarray, k: np.uint64) -> np.ndarray:
+    out = np.empty((len(states), 2), np.bool_)
+    limit = (k << np.uint64(11)) - np.uint64(1)
+    for i in range(len(states)):
+        out[i, 0] = raw53(states[i, 0], states[i, 1]) < k
+        out[i, 1] = output64(states[i, 0], states[i, 1]) <= limit
+    return out
+
+
+@pytest.mark.parametrize("k", [1, 2**11, 450_359_962_737_050, 2**52 + 1, 2**53 - 1, 2**53])
+def test_a_bound_on_the_64_bit_output_decides_as_raw53(k: int) -> None:
+    states = _generator(6, (2,)).integers(0, 2**64, size=(20_000, 2), dtype=np.uint64)
+    # and outputs at the bound: hi = 0 (no rotation), lo = the output
+    lows = [((k << 11) + d) % 2**64 for d in (-2, -1, 0)]
+    edge = np.array([[0, x] for x in lows], dtype=np.uint64)
+    below = _below(np.concatenate([states, edge]), np.uint64(k))
+    np.testing.assert_array_equal(below[:, 0], below[:, 1])
 
 
 def test_states_follow_the_generator_after_draws() -> None:

@@ -14,8 +14,9 @@ So the actions and scores are bit-identical to the vectorised path's for the sam
 any ``n`` and chunking (``tests/test_ipd_compiled.py``). Because a number is computed from
 its index, a draw whose outcome is certain (cooperation probability 0 or 1) is simply not
 computed. Uniforms are compared with the probabilities as integers
-(:func:`~detente.sim.pcg64_compiled.threshold53`, exact). Functions are compiled on first
-use and cached on disk (``cache=True``).
+(:func:`~detente.sim.pcg64_compiled.threshold53`, exact; noise as a bound on the 64-bit
+output, :func:`~detente.sim.pcg64_compiled.output64`). Functions are compiled on first use
+and cached on disk (``cache=True``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from detente.sim.pcg64_compiled import (
     JUMPS,
     advance_map,
     affine,
+    affine_lanes,
     compose,
+    output64,
     raw53,
     step,
     threshold53,
@@ -37,9 +40,11 @@ from detente.sim.strategies import Machine
 
 __all__ = ["JointArrays", "joint_machine", "noise_threshold", "play_machines"]
 
-#: ``act``, ``need``, ``next_joint``, start state, ``draws_from``: see :func:`joint_machine`.
+#: ``moves``, ``packed``, ``threshold``, ``need``, start state, ``draws_from``: see
+#: :func:`joint_machine`.
 JointArrays = tuple[
-    NDArray[np.uint64], NDArray[np.int64], NDArray[np.uint64], np.uint64, NDArray[np.int64]
+    NDArray[np.uint64], NDArray[np.uint64], NDArray[np.uint64], NDArray[np.int64], np.uint64,
+    NDArray[np.int64],
 ]
 
 U64Array = NDArray[np.uint64]
@@ -65,9 +70,13 @@ def play_machines(
     Blocks of 256 matches (one random block each) run in parallel on numba's threads
     (``numba.set_num_threads``); their results do not depend on the threads. Within a
     block, turn by turn, each step a loop over the block's matches (so their independent
-    work overlaps): the noise flips, the strategies' draws, then the machines' moves. Every
-    number is computed from its index, ``state = M x_0 + C``, from a per-match starting
-    state and a per-turn map shared by the block's matches.
+    work overlaps): the noise flips (in vector lanes,
+    :func:`~detente.sim.pcg64_compiled.affine_lanes`), the strategies' draws (only where
+    the outcome is uncertain; each decision is xored into the flips), then the machines'
+    moves, one look-up for the outcome and the next state (a shift of one packed word, in
+    vector lanes, for at most 4 joint states), which writes the actions and adds to a
+    per-match tally. Every number is computed from its index, ``state = M x_0 + C``, from a
+    per-match starting state and a per-turn map shared by the block's matches.
 
     Parameters
     ----------
@@ -107,28 +116,31 @@ def _play_block(
     counts: NDArray[np.int64],
 ) -> None:
     """Block ``blk`` of :func:`play_machines` (its matches' rows of the outputs)."""
-    act, need, next_joint, start, draws_from = joint
+    moves, packed, threshold, need, start, draws_from = joint
     n = act_a.shape[0]
     block = 1 << block_bits
     first = blk * block
     size = min(block, n - first)
-    state = np.full(block, start, dtype=np.uint64)
-    # per player: match j's first draw, turn t's map (t - from strides on), this turn's
-    # numbers, and the matches that need one this turn (their outcome is not certain)
+    state = np.full(block, start, dtype=np.uint64)  # 4 x the joint state
+    # per player: match j's first draw, turn t's map (t - from strides on), and the matches
+    # that need a draw this turn (their outcome is not certain)
     starts = np.zeros((2, 2, block), np.uint64)
     maps = np.zeros((2, turns, 4), np.uint64)
-    raw = np.zeros((2, block), np.uint64)
     todo = np.empty(block, np.int64)
     for p in range(2):
         if draws_from[p] < turns:
             _draw_maps(streams[p, blk], size, block, draws_from[p], starts[p], maps[p])
     noise_start = np.zeros((2, block), np.uint64)  # match j's first state in a chunk
     noise_maps = np.zeros((2 * chunk + 1, 4), np.uint64)  # k steps on from it
-    flips = np.zeros(block, np.uint64)  # 2 * (a's flip) + (b's flip)
-    outcomes = np.empty((chunk, block), np.uint8)  # 2 * (a's action) + (b's action)
+    # 2 * (a's flip) + (b's flip), then xor the drawn decisions (the moves' table has 0 there)
+    flips = np.zeros(block, np.uint64)
+    outcome = np.zeros(block, np.uint64)  # 2 * (a's action) + (b's action)
+    tally = np.zeros(block, np.uint64)  # the chunk's outcomes per match: four 16-bit counts
     totals = np.zeros((4, block), np.int64)
     sink = np.zeros(1, np.uint64)  # the output bytes read ahead (not used)
-    one = np.uint64(1)
+    one, two, low2 = np.uint64(1), np.uint64(2), np.uint64(3)
+    # raw53 < noise, as a bound on the 64-bit output (at least 0 when there is noise)
+    flip_limit = (noise << np.uint64(11)) - one
     for c0 in range(0, turns, chunk):
         c1 = min(turns, c0 + chunk)
         # read one byte of each output line the chunk writes: these loads overlap, while
@@ -139,59 +151,65 @@ def _play_block(
         if noise > np.uint64(0):
             _noise_maps(streams[2, blk], size, block, c0, c1, noise_start, noise_maps)
         for t in range(c0, c1):
-            if noise > np.uint64(0):  # flips: 2 * (a flipped) + (b flipped)
+            drawing = (t >= draws_from[0], t >= draws_from[1])
+            if noise > np.uint64(0):  # flips: 2 * (a flipped) + (b flipped), in vector lanes
                 k = 2 * (t - c0) + 1
                 a0, a1, a2, a3 = noise_maps[k]
                 b0, b1, b2, b3 = noise_maps[k + 1]
+                w_his, w_los = noise_start[0], noise_start[1]
                 for j in range(size):
-                    w_hi, w_lo = noise_start[0, j], noise_start[1, j]
-                    hi, lo = affine(w_hi, w_lo, a0, a1, a2, a3)
-                    flip_a = np.uint64(raw53(hi, lo) < noise)
-                    hi, lo = affine(w_hi, w_lo, b0, b1, b2, b3)
-                    flips[j] = (flip_a << one) | np.uint64(raw53(hi, lo) < noise)
+                    w_hi, w_lo = w_his[j], w_los[j]
+                    hi, lo = affine_lanes(w_hi, w_lo, a0, a1, a2, a3)
+                    flip_a = np.uint64(output64(hi, lo) <= flip_limit)
+                    hi, lo = affine_lanes(w_hi, w_lo, b0, b1, b2, b3)
+                    flips[j] = (flip_a << one) | np.uint64(output64(hi, lo) <= flip_limit)
+            elif drawing[0] or drawing[1]:
+                flips[:] = 0
             for p in range(2):
-                if t >= draws_from[p]:
+                if drawing[p]:
                     # list the matches whose draw is uncertain (branch-free), draw for them
                     count = 0
+                    needs = need[p]
                     for j in range(size):
                         todo[count] = j
-                        count += need[p, state[j]]
+                        count += needs[state[j]]
                     m_hi, m_lo, c_hi, c_lo = maps[p, t]
+                    limits, side = threshold[p], np.uint64(1 - p)
                     for i in range(count):
                         j = todo[i]
                         hi, lo = affine(starts[p, 0, j], starts[p, 1, j], m_hi, m_lo, c_hi, c_lo)
-                        raw[p, j] = raw53(hi, lo)
-            # a side defects when its number is at least its table's entry for the state
-            table_a = act[2 * int(t >= draws_from[0])]
-            table_b = act[1 + 2 * int(t >= draws_from[1])]
-            raw_a, raw_b, row = raw[0], raw[1], outcomes[t - c0]
-            for j in range(size):
-                js = state[j]
-                o = (np.uint64(raw_a[j] >= table_a[js]) << one) | np.uint64(raw_b[j] >= table_b[js])
-                o ^= flips[j]
-                row[j] = np.uint8(o)
-                state[j] = next_joint[(js << np.uint64(2)) | o]
-        # the chunk's outcomes: tally (C, D), (D, C), (D, D), then write the actions (last:
-        # loads queued behind those stores would wait)
-        rows = c1 - c0
-        tally = np.zeros((3, size), np.uint16)  # per chunk, so at most 65,535 turns each
-        for r in range(rows):
-            row = outcomes[r]
-            for j in range(size):
-                tally[0, j] += np.uint16(row[j] == np.uint8(1))
-                tally[1, j] += np.uint16(row[j] == np.uint8(2))
-                tally[2, j] += np.uint16(row[j] == np.uint8(3))
+                        # a side defects when its number is at least its threshold
+                        flips[j] ^= np.uint64(raw53(hi, lo) >= limits[state[j]]) << side
+            # one look-up gives the outcome and the next state (both machines' moves); the
+            # actions go to the outputs, the outcome o adds 1 to the 16-bit field o of tally
+            kind = 2 * int(drawing[0]) + int(drawing[1])
+            col_a = act_a[first:first + size, t]
+            col_b = act_b[first:first + size, t]
+            if packed.shape[0] > 0:  # the table in one word: a shift in vector lanes
+                word = packed[kind]
+                for j in range(size):
+                    step_to = (word >> ((state[j] | flips[j]) << two)) & np.uint64(15)
+                    o = step_to & low2
+                    col_a[j] = np.uint8(o >> one)
+                    col_b[j] = np.uint8(o & one)
+                    tally[j] += one << (o << np.uint64(4))
+                    state[j] = step_to & ~low2
+            else:  # look-ups (scalar), then the same writes in vector lanes
+                table = moves[kind]
+                for j in range(size):
+                    step_to = table[state[j] | flips[j]]
+                    outcome[j] = step_to & low2
+                    state[j] = step_to & ~low2
+                for j in range(size):
+                    o = outcome[j]
+                    col_a[j] = np.uint8(o >> one)
+                    col_b[j] = np.uint8(o & one)
+                    tally[j] += one << (o << np.uint64(4))
+        # the chunk's tally (at most 65,535 turns, so no field overflows) into the totals
         for j in range(size):
-            totals[0, j] += rows - tally[0, j] - tally[1, j] - tally[2, j]
-            for kind in range(1, 4):
-                totals[kind, j] += tally[kind - 1, j]
-        for r in range(rows):
-            row = outcomes[r]
-            col_a = act_a[first:first + size, c0 + r]
-            col_b = act_b[first:first + size, c0 + r]
-            for j in range(size):
-                col_a[j] = row[j] >> np.uint8(1)
-                col_b[j] = row[j] & np.uint8(1)
+            for kind in range(4):
+                totals[kind, j] += np.int64((tally[j] >> np.uint64(16 * kind)) & np.uint64(0xFFFF))
+            tally[j] = 0
     for j in range(size):
         for kind in range(4):
             counts[first + j, kind] = totals[kind, j]
@@ -239,35 +257,47 @@ def noise_threshold(noise: float) -> np.uint64:
 
 
 def joint_machine(machines: tuple[Machine, Machine], turns: int) -> JointArrays:
-    """Two machines as one over state pairs ``(a, b)`` (numbered ``a * len(b.coop) + b``).
+    """Two machines as one over state pairs ``(a, b)`` (numbered ``s = a * len(b.coop) + b``).
 
-    Returns
+    The kernel holds ``4 s`` (so a table index is ``4 s + two bits``). Returns
 
-    * ``act [4, S]``: rows 0 and 1 are each side's table on a turn it does not draw (0:
-      it defects, ``2**64 - 1``: it cooperates, from ``coop >= 0.5``), rows 2 and 3 on a
-      turn it draws (:func:`~detente.sim.pcg64_compiled.threshold53` of ``coop``); a side
-      defects when its number is at least the entry;
-    * ``need [2, S]``: 1 where each side's draw is uncertain (``0 < coop < 1``);
-    * ``next_joint [4 S]``: the next state at ``4 * state + 2 * (a's action) + (b's action)``;
-    * the start state, and each side's first drawing turn (``turns``: never).
+    * ``moves [4, 4 S]``: one table per turn kind ``2 * (a draws) + (b draws)``, indexed by
+      ``4 s + f`` with ``f = 2 * (a's bit) + (b's bit)``, each bit a noise flip xor the side's
+      drawn defection; it holds ``4 s' + o``, the outcome ``o = 2 * (a's action) + (b's
+      action)`` (the action certain in ``s`` xor the bit: an uncertain action counts as C
+      before the xor) and the next state ``s'``;
+    * ``packed [4]`` (``[0]`` when there are more than 4 joint states): each ``moves`` table
+      in one word, entry ``i`` in bits ``4 i`` to ``4 i + 3``;
+    * ``threshold [2, 4 S]``: on its drawing turns a side defects when its number is at
+      least :func:`~detente.sim.pcg64_compiled.threshold53` of ``coop``;
+    * ``need [2, 4 S]``: 1 where a side's draw is uncertain (``0 < coop < 1``);
+    * ``4 x`` the start state, and each side's first drawing turn (``turns``: never).
     """
     ma, mb = machines
     na, nb = len(ma.coop), len(mb.coop)
     pairs = [(sa, sb) for sa in range(na) for sb in range(nb)]
     coop = np.array([(ma.coop[sa], mb.coop[sb]) for sa, sb in pairs], dtype=np.float64).T
-    fixed = np.where(coop >= 0.5, np.uint64(2**64 - 1), np.uint64(0))
     drawn = threshold53(coop)
-    act = np.ascontiguousarray(np.concatenate([fixed, drawn]), dtype=np.uint64)
     uncertain = (drawn > 0) & (drawn < _CERTAIN)
-    need = np.ascontiguousarray(uncertain, dtype=np.int64)
-    next_joint = np.array(
-        [
-            [ma.next_state[sa, a, b] * nb + mb.next_state[sb, b, a] for a in (0, 1) for b in (0, 1)]
-            for sa, sb in pairs
-        ],
-        dtype=np.uint64,
-    ).ravel()
+    # the action certain in each state (1 = D): on turns without a draw, from coop >= 0.5;
+    # on drawing turns, threshold 0 (an uncertain action counts as C, its draw decides)
+    certain = np.stack([~(coop >= 0.5), drawn == 0]).astype(np.int64)  # [drawing, side, s]
+    moves = np.empty((4, 4 * len(pairs)), dtype=np.uint64)
+    for kind in range(4):
+        for s, (sa, sb) in enumerate(pairs):
+            base = 2 * certain[kind >> 1, 0, s] + certain[kind & 1, 1, s]
+            for f in range(4):
+                o = base ^ f
+                a, b = o >> 1, o & 1
+                nxt = ma.next_state[sa, a, b] * nb + mb.next_state[sb, b, a]
+                moves[kind, 4 * s + f] = 4 * nxt + o
+    threshold = np.ascontiguousarray(np.repeat(drawn, 4, axis=1), dtype=np.uint64)
+    need = np.ascontiguousarray(np.repeat(uncertain, 4, axis=1), dtype=np.int64)
     draws = np.array(
         [turns if m.draws_from is None else m.draws_from for m in machines], dtype=np.int64
     )
-    return act, need, next_joint, np.uint64(ma.start * nb + mb.start), draws
+    packed = np.zeros(4 if len(pairs) <= 4 else 0, dtype=np.uint64)
+    for kind in range(len(packed)):
+        packed[kind] = sum(int(e) << (4 * i) for i, e in enumerate(moves[kind]))
+    start = np.uint64(4 * (ma.start * nb + mb.start))
+    return moves, packed, threshold, need, start, draws

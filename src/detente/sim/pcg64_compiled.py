@@ -40,8 +40,10 @@ __all__ = [
     "MULTIPLIER",
     "advance_map",
     "affine",
+    "affine_lanes",
     "block_states",
     "compose",
+    "output64",
     "raw53",
     "seed_entropy",
     "step",
@@ -123,6 +125,30 @@ def _affine(
 affine: Any = _affine
 
 
+@njit(cache=True, inline="always")
+def affine_lanes(
+    hi: np.uint64, lo: np.uint64, m_hi: np.uint64, m_lo: np.uint64, c_hi: np.uint64,
+    c_lo: np.uint64,
+) -> Any:
+    """:data:`affine` in 64-bit operations only, so that LLVM vectorises loops of it.
+
+    The ``i128`` product is three scalar multiplications (``mulx`` and two ``imul``), which
+    LLVM does not vectorise; here the full product ``lo * m_lo`` is built from its four
+    32-bit halves' products (``vpmuludq`` in vector code) and the two cross products keep
+    only their low words. ``c_lo``'s halves join the partial sums, which cannot overflow
+    (``(2**32 - 1)**2 + 2**32 - 1 < 2**64``), so its carry needs no comparison. Same result,
+    bit for bit.
+    """
+    x0, x1 = lo & _MASK32, lo >> _SHIFT32
+    y0, y1 = m_lo & _MASK32, m_lo >> _SHIFT32
+    p00 = x0 * y0 + (c_lo & _MASK32)
+    p01, p10 = x0 * y1, x1 * y0
+    mid = (p00 >> _SHIFT32) + (p01 & _MASK32) + (p10 & _MASK32) + (c_lo >> _SHIFT32)
+    out_lo = (mid << _SHIFT32) | (p00 & _MASK32)
+    high = x1 * y1 + (p01 >> _SHIFT32) + (p10 >> _SHIFT32) + (mid >> _SHIFT32)
+    return high + hi * m_lo + lo * m_hi + c_hi, out_lo
+
+
 _M_HI = np.uint64(MULTIPLIER >> 64)
 _M_LO = np.uint64(MULTIPLIER & _MASK64)
 
@@ -133,13 +159,21 @@ def step(hi: np.uint64, lo: np.uint64, inc_hi: np.uint64, inc_lo: np.uint64) -> 
     return affine(hi, lo, _M_HI, _M_LO, inc_hi, inc_lo)
 
 
+@njit(cache=True, inline="always")
+def output64(hi: np.uint64, lo: np.uint64) -> np.uint64:
+    """PCG64's 64-bit output for the (already stepped) state: ``rotr64(hi ^ lo, hi >> 58)``.
+
+    ``raw53 < k`` exactly when ``output64 <= k * 2**11 - 1``, for ``1 <= k <= 2**53``.
+    """
+    x = hi ^ lo
+    r = hi >> np.uint64(58)
+    return (x >> r) | (x << ((np.uint64(64) - r) & np.uint64(63)))
+
+
 @njit(cache=True)
 def raw53(hi: np.uint64, lo: np.uint64) -> np.uint64:
     """The 53-bit integer ``k`` of the draw ``k * 2**-53`` for the (already stepped) state."""
-    x = hi ^ lo
-    r = hi >> np.uint64(58)
-    out = (x >> r) | (x << ((np.uint64(64) - r) & np.uint64(63)))
-    return out >> np.uint64(11)
+    return output64(hi, lo) >> np.uint64(11)
 
 
 @njit(cache=True, inline="always")
