@@ -197,6 +197,9 @@ def _dot(a: Any, b: Any, lay: Layout | None, nd: int = 1) -> Any:
 
 
 _NO_LEVELS = np.zeros((0, 0))
+_NO_GATE = np.zeros(0, dtype=np.uint8)  # :func:`voted` without the trust gate
+_NO_BELIEF = np.zeros(0)
+_NO_REL = np.zeros((0, 0))
 
 
 def _ratio(num: Any, den: Any) -> Any:
@@ -461,31 +464,16 @@ def ratify(
     if plan is None:
         plan = ratify_plan(side, stake, tolerance_default, exempt)
     pos = position if position.ndim == 3 else position.T[:, None, :]
+    c = np.ascontiguousarray  # (a copy only of a transposed static position, [I, 1, A])
     approved, excess = native_consent.ratify_worlds(
-        cand.view(np.uint8), np.asarray(prospective, dtype=np.float64), pos,
-        np.asarray(belief, dtype=np.float64), leaf(threshold), gate.view(np.uint8),
-        float(sign), _rows(np.asarray(low, dtype=np.float64), 1),
-        _rows(np.asarray(high, dtype=np.float64), 1), _rows(side.effects, 2),
-        _rows(side.order, 1), plan.check_start, plan.pair_start, plan.issue, plan.holder,
-        plan.stake, plan.veto, _rows(plan.tol, 1), _rows(plan.limit, 1), _rows(plan.ext_x, 1),
-        _rows(plan.rel, 1),
+        mask(cand), c(prospective, dtype=np.float64), c(pos), c(belief, dtype=np.float64),
+        leaf(threshold), mask(gate), float(sign), c(_rows(np.asarray(low, dtype=np.float64), 1)),
+        c(_rows(np.asarray(high, dtype=np.float64), 1)), c(_rows(side.effects, 2)),
+        c(_rows(side.order, 1)), c(plan.check_start), c(plan.pair_start), c(plan.issue),
+        c(plan.holder), c(plan.stake), c(plan.veto), c(_rows(plan.tol, 1)),
+        c(_rows(plan.limit, 1)), c(_rows(plan.ext_x, 1)), c(_rows(plan.rel, 1)),
     )
     return np.asarray(approved, dtype=bool), np.asarray(excess)
-
-
-def _trust_gate(
-    cand: BoolArray, gate: BoolArray, belief: FloatArray, threshold: Any, rel: FloatArray
-) -> BoolArray:
-    """``cand & (~gate | (belief >= threshold * rel))``: the trust gate (docs/model.md 2).
-
-    Compiled (:func:`detente.sim.native.consent.trust_gate`); ``threshold`` and ``rel`` may
-    be shared or per world.
-    """
-    flat = np.ascontiguousarray
-    return np.asarray(native_consent.trust_gate(
-        flat(cand).view(np.uint8), flat(gate).view(np.uint8), flat(belief, dtype=np.float64),
-        flat(leaf(threshold)), flat(_rows(rel, 1)),
-    ), dtype=bool)
 
 
 def sanctions_bite(allied: FloatArray, allied0: float, share: float) -> FloatArray:
@@ -841,16 +829,19 @@ def internal_positions(
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
     s = sy.roles["sanctions"]
     gesture, belief, sanctions, fulfilment, pressure, threat = native_positions.drivers(
-        st.smooth_perceived_o, leaf(p.neutral_level), belief_o, leaf(pl.b_o0), st.level, s,
-        sy.low[s] if s >= 0 else 0.0, sy.span[s] if s >= 0 else 1.0, leaf(bite),
-        leaf(pl.sanc_n0), ctx.status_quo_rows, ctx.demand_rows, st.hostile_f,
+        st.smooth_perceived_o, leaf(p.neutral_level), belief_o, leaf(pl.b_o0),
+        np.ascontiguousarray(st.level), s, sy.low[s] if s >= 0 else 0.0,
+        sy.span[s] if s >= 0 else 1.0, leaf(bite), leaf(pl.sanc_n0),
+        np.ascontiguousarray(ctx.status_quo_rows), np.ascontiguousarray(ctx.demand_rows),
+        st.hostile_f,
         st.backing,  # visible U.S. backing of reformers: the previous step's (section 4)
         st.threat, leaf(p.threat_initial),
     )
     drivers = IranDrivers(gesture, belief, sanctions, fulfilment, pressure, threat,
                           st.settlement)
     return iran_positions(pl.o_pos32, pl.alt_pos32, st.o_control, st.o_reform, drivers,
-                          pl.camp_span32, pl.dict_span32, p, sy, pl.o_used)
+                          pl.camp_span32, pl.dict_span32, p, sy, pl.o_used,
+                          fill_unused=False)  # the votes and vetoes read only pl.o_used
 
 
 @dataclass(frozen=True, eq=False)
@@ -918,13 +909,14 @@ def prospective_levels(
         The status quo veto players judge a move against (earlier agreed moves included).
     pending_f, pending_o : ndarray [n, K] of bool
     """
-    sy, lay = ctx.system, ctx.layout
-    pending_f, ones_f = native_positions.pending(st.f_start, st.f_active.view(np.uint8), NEVER)
-    pending_o, ones_o = native_positions.pending(st.o_start, st.o_active.view(np.uint8), NEVER)
+    sy, lay, c = ctx.system, ctx.layout, np.ascontiguousarray
+    pending_f, ones_f = native_positions.pending(c(st.f_start), mask(st.f_active), NEVER)
+    pending_o, ones_o = native_positions.pending(c(st.o_start), mask(st.o_active), NEVER)
     # the sums of the pending steps' effects stay BLAS's: C would add them in another order
     moves_f = _dot(ones_f, sy.focal.effects, lay, 2)
     moves_o = _dot(ones_o, sy.internal.effects, lay, 2)
-    prospective = native_positions.prospective(st.level, moves_f, moves_o, sy.low, sy.high)
+    prospective = native_positions.prospective(c(st.level), c(moves_f), c(moves_o),
+                                               c(sy.low), c(sy.high))
     return prospective, pending_f, pending_o
 
 
@@ -951,16 +943,18 @@ def ratify_focal(
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
     sf = sy.focal
     theta_f = p.reciprocity_threshold_us
-    # the trust gate is a condition of approval: apply it before the (costlier) vote
-    cand_f = _trust_gate(candidates, pl.f_gate, belief_f, theta_f, pl.rel_f)
+    cand_f = candidates
     f_cl = st.f_clout if st.f_factor is None else np.clip(st.f_clout * st.f_factor, 0, None)
     if ctx.legislature is not None:  # undoing a statute in force needs the floor, as a bill would
+        # (on candidates the trust gate will stop too: each pair's floor vote is its own)
         lock = congress.statute_lock(st.f_active, sf.locks, sf.effects) & cand_f
         if lock.any():
-            cand_f &= ~lock | floor_vote(ctx, st.f_pos, lock, p.majority_threshold, st.level,
-                                         f_cl)
+            cand_f = cand_f & (~lock | floor_vote(ctx, st.f_pos, lock, p.majority_threshold,
+                                                  st.level, f_cl))
+    # the trust gate is a condition of approval: the vote's kernel applies it first
     cand_f = voted(sf, pl.vote_f, cand_f, st.level, st.f_pos, f_cl, sy.span, 1.0,
-                   p.majority_threshold - p.agenda_power, sf.executive)
+                   p.majority_threshold - p.agenda_power, sf.executive,
+                   trust=(pl.f_gate, belief_f, theta_f, pl.rel_f))
     app_f, ex_f = ratify(
         sf,
         cand_f,
@@ -1002,9 +996,8 @@ def internal_bargain(
     o_active, o_clout = st.o_active, st.o_clout
     theta_o = p.reciprocity_threshold_iran
     cand_o = ~o_active & ~pending_o & requires_met(so, o_active)
-    cand_o = _trust_gate(cand_o, pl.o_gate, belief_o, theta_o, pl.rel_o)
     cand_o = voted(so, pl.vote_o, cand_o, st.level, positions_o, o_clout, span, 1.0,
-                   p.majority_threshold)
+                   p.majority_threshold, trust=(pl.o_gate, belief_o, theta_o, pl.rel_o))
     app_o, ex_o = ratify(
         so,
         cand_o,
@@ -1780,11 +1773,15 @@ def voted(
     sign: float,
     threshold: Any,
     proposer: int = -1,
+    trust: tuple[BoolArray, FloatArray, Any, FloatArray] | None = None,
 ) -> BoolArray:
     """Candidates that win the weighted vote (``support >= threshold``).
 
     ``proposer`` (an actor index, -1 for none) is the executive whose own proposals these are:
     it counts in favour whatever its ideal point (the strategy under test is its choice).
+    ``trust`` ``(gate, belief, threshold, rel)``: the trust gate (docs/model.md 2), a
+    condition of approval checked before the vote, so that a gated candidate without the
+    belief ``threshold * rel`` loses (``threshold`` and ``rel`` shared or per world).
 
     Each instrument's vote is computed only in the worlds where it is a candidate (elsewhere
     the result is not used): a share of clout x salience preferring the move, 0.5 where no
@@ -1796,11 +1793,18 @@ def voted(
     """
     pos = position if position.ndim == 3 else position.T[:, None, :]
     c = np.ascontiguousarray
+    if trust is None:
+        gate, belief, trusted, rel = _NO_GATE, _NO_BELIEF, _NO_BELIEF, _NO_REL
+    else:
+        gate, belief, trusted, rel = (mask(trust[0]), c(trust[1], dtype=np.float64),
+                                      leaf(trust[2]), c(_rows(trust[3], 1)))
     return np.asarray(native_votes.voted_pairs(
         mask(cand), c(level), c(pos), c(clout), c(_rows(plan.effects, 2)),
         c(plan.n_iss), c(plan.iss_pad), c(_rows(plan.usal_pad, 3)), c(plan.tol),
-        c(_rows(plan.sal_kt, 2)), float(sign), leaf(threshold), proposer,
+        c(_rows(plan.sal_kt, 2)), float(sign), leaf(threshold), proposer, gate, belief,
+        trusted, rel,
     ), dtype=bool)
+
 
 
 __all__ = [

@@ -102,7 +102,7 @@ def condition_fulfilment(level: FloatArray, start: FloatArray, demand: FloatArra
 
 def _matrix(x: FloatArray) -> FloatArray:
     """``[I]`` as one row ``[1, I]`` (shared by all worlds); ``[n, I]`` as it is."""
-    x = np.asarray(x, dtype=np.float64)
+    x = np.ascontiguousarray(x, dtype=np.float64)
     return x[None] if x.ndim == 1 else x
 
 
@@ -193,6 +193,7 @@ def iran_positions(
     p: Any,
     sy: System,
     used: IntArray,
+    fill_unused: bool = True,
 ) -> Float32Array:
     """Effective ideal points of the internal side's actors this step, issue-major ``[I, n, A]``.
 
@@ -210,7 +211,8 @@ def iran_positions(
     An elected institution whose holder's camp lost the election takes the other camp's
     positions (``alt``) and responds as its new camp (``reform`` is each actor's camp now).
     Only the issues in ``used`` (those the side's instruments move: the only ones votes and
-    vetoes read) are computed; the others are NaN.
+    vetoes read) are computed; the others are NaN, or left unwritten without
+    ``fill_unused`` (the engine, which never reads them, saves the fill).
 
     Parameters
     ----------
@@ -229,6 +231,8 @@ def iran_positions(
         Scalars, or one value per world (stacked states).
     sy : System
     used : ndarray of int
+    fill_unused : bool
+        Fill the issues not in ``used`` with NaN (else their values are undefined).
     """
     d = drivers
     met = saturation(d.fulfilment, p.condition_saturation, p.condition_curvature)
@@ -266,6 +270,7 @@ def iran_positions(
         leaf(p.wmd_goodwill_gain),
         leaf(p.wmd_threat_gain),
         leaf(p.dictation_effect),
+        fill_unused,
     )
 
 

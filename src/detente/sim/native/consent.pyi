@@ -1,17 +1,12 @@
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
-def trust_gate(
-    cand: NDArray[np.uint8],
-    gate: NDArray[np.uint8],
-    belief: NDArray[np.float64],
-    threshold: NDArray[np.float64],
-    rel: NDArray[np.float64],
-) -> NDArray[np.bool_]: ...
 def ratify_worlds(
     cand: NDArray[np.uint8],
     prospective: NDArray[np.float64],
-    position: NDArray[np.float32] | NDArray[np.float64],
+    position: NDArray[Any],
     belief: NDArray[np.float64],
     threshold: NDArray[np.float64],
     gate: NDArray[np.uint8],

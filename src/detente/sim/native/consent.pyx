@@ -1,10 +1,10 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """The consent checks of docs/model.md section 2 (vetoes, approvals, third parties, trust gate).
 
-Compiled form of :func:`detente.sim.engine.ratify` (and of the trust gate that
-:func:`~detente.sim.engine.ratify_focal` and :func:`~detente.sim.engine.internal_bargain`
-apply before their vote): world by world, the candidates in ladder order, each judged
-against that world's prospective levels, which an approval moves to the approved target.
+Compiled form of :func:`detente.sim.engine.ratify`: world by world, the candidates in
+ladder order, each judged against that world's prospective levels, which an approval moves
+to the approved target. (The engine's callers vote first, and the vote's kernel,
+:func:`detente.sim.native.votes.voted_pairs`, applies the same trust gate before the vote.)
 The same float64 operations, in the same order, as the NumPy formulation it replaced: a
 check's loss is ``|P + d - x| - |P - x|`` (:func:`detente.sim.domestic_bargain.veto_loss`)
 times the holder's stake, summed over its issues as NumPy did: one issue as is, two as one
@@ -18,6 +18,7 @@ finds those cases first (``group``, ``apart``) to do the same.
 
 from libc.math cimport INFINITY, fabs, isnan
 from detente.sim.native.numpy_sum cimport pairwise_sum
+from detente.sim.native.rows cimport any_set
 
 import numpy as np
 
@@ -36,61 +37,36 @@ cdef inline double _minimum(double a, double b) noexcept nogil:
     return a if (a <= b or isnan(a)) else b
 
 
-def trust_gate(
+def ratify_worlds(
     const unsigned char[:, ::1] cand,
-    const unsigned char[::1] gate,
+    const double[:, ::1] prospective,
+    const real[:, :, ::1] position,
     const double[::1] belief,
     const double[::1] threshold,
-    const double[:, ::1] rel,
-):
-    """``cand & (~gate | (belief >= threshold * rel))`` for every world and instrument.
-
-    ``threshold`` ``[1]`` or ``[n]`` and ``rel`` ``[1, K]`` or ``[n, K]``: shared or per world.
-    """
-    cdef Py_ssize_t n = cand.shape[0], n_k = cand.shape[1], w, k, wt, wr
-    out_arr = np.zeros((n, n_k), dtype=np.bool_)
-    cdef unsigned char[:, ::1] out = out_arr.view(np.uint8)
-    cdef bint t_world = threshold.shape[0] > 1
-    cdef bint r_world = rel.shape[0] > 1
-    with nogil:
-        for w in range(n):
-            wt = w if t_world else 0
-            wr = w if r_world else 0
-            for k in range(n_k):  # branch-free: candidates and gates are hard to predict
-                out[w, k] = cand[w, k] & (
-                    (gate[k] == 0) | <unsigned char>(belief[w] >= threshold[wt] * rel[wr, k]))
-    return out_arr
-
-
-def ratify_worlds(
-    const unsigned char[:, :] cand,
-    const double[:, :] prospective,
-    const real[:, :, :] position,
-    const double[:] belief,
-    const double[:] threshold,
-    const unsigned char[:] gate,
+    const unsigned char[::1] gate,
     double sign,
-    const double[:, :] low,
-    const double[:, :] high,
-    const double[:, :, :] effects,
-    const long[:, :] order,
-    const long[:] check_start,
-    const long[:] pair_start,
-    const long[:] issue,
-    const long[:] holder,
-    const double[:] stake,
-    const unsigned char[:] veto,
-    const double[:, :] tol,
-    const double[:, :] limit,
-    const double[:, :] ext_x,
-    const double[:, :] rel,
+    const double[:, ::1] low,
+    const double[:, ::1] high,
+    const double[:, :, ::1] effects,
+    const long[:, ::1] order,
+    const long[::1] check_start,
+    const long[::1] pair_start,
+    const long[::1] issue,
+    const long[::1] holder,
+    const double[::1] stake,
+    const unsigned char[::1] veto,
+    const double[:, ::1] tol,
+    const double[:, ::1] limit,
+    const double[:, ::1] ext_x,
+    const double[:, ::1] rel,
 ):
     """Sequential consent checks: ``(approved [n, K] of bool, excess [n])``.
 
     ``position`` is issue-major ``[I, n or 1, A]``; every other array whose leading axis is
     1 is shared by all worlds, else world ``w`` reads row ``w``. Checks of instrument ``k``
     are ``check_start[k]:check_start[k + 1]``; pairs (issue, holder) of check ``c`` are
-    ``pair_start[c]:pair_start[c + 1]`` (holder -1: a third party at ``ext_x``).
+    ``pair_start[c]:pair_start[c + 1]`` (holder -1: a third party at ``ext_x``). Every
+    array is C-contiguous (:func:`detente.sim.engine.ratify` makes it so).
     """
     cdef Py_ssize_t n = cand.shape[0], n_k = cand.shape[1], n_i = prospective.shape[1]
     cdef Py_ssize_t max_pairs = 1, c
@@ -99,7 +75,7 @@ def ratify_worlds(
             max_pairs = pair_start[c + 1] - pair_start[c]
     approved_arr = np.zeros((n, n_k), dtype=np.bool_)
     excess_arr = np.full(n, -np.inf)
-    cdef unsigned char[:, :] approved = approved_arr.view(np.uint8)
+    cdef unsigned char[:, ::1] approved = approved_arr.view(np.uint8)
     cdef double[::1] excess = excess_arr
     cdef double[::1] pros = np.empty(n_i, dtype=np.float64)
     cdef double[::1] target = np.empty(n_i, dtype=np.float64)
@@ -107,7 +83,7 @@ def ratify_worlds(
     cdef double[::1] term = np.empty(max_pairs, dtype=np.float64)
     cdef Py_ssize_t w, j, k, i, p, p0, n_p, a, wp, we, wo, wl, wt, wx, wr, wb, wh, wth
     cdef double x, v, loss, worst
-    cdef bint ok, has
+    cdef bint ok
     cdef bint p_world = position.shape[1] > 1
     cdef bint e_world = effects.shape[0] > 1
     cdef bint o_world = order.shape[0] > 1
@@ -138,12 +114,7 @@ def ratify_worlds(
                 if cand[w, order[wo, j]]:
                     group[j, order[wo, j]] += 1
         for w in range(n):
-            has = False
-            for k in range(n_k):
-                if cand[w, k]:
-                    has = True
-                    break
-            if not has:
+            if n_k == 0 or not any_set(&cand[w, 0], n_k):
                 continue
             wp = w if p_world else 0
             we = w if e_world else 0

@@ -47,19 +47,20 @@ cdef inline double _share(double x, double low, double span) noexcept nogil:
 
 
 cdef double _fulfilment(
-    const double[:, :] level, Py_ssize_t w, const double[:, :] start, Py_ssize_t ws,
-    const double[:, :] demand, Py_ssize_t wd, double* buf,
+    const double* level, const double* start, const double* demand, Py_ssize_t n_i,
+    double* buf,
 ) noexcept nogil:
-    """``κ``: the mean over the demanded issues of the way from the start to the demand."""
-    cdef Py_ssize_t i, count = 0, n_i = demand.shape[1]
+    """``κ``: the mean over the demanded issues of the way from the start to the demand
+    (one world's rows of ``n_i`` issues)."""
+    cdef Py_ssize_t i, count = 0
     cdef double gap, share, total
     cdef bint valid
     if n_i == 0:
         return 0.0
     for i in range(n_i):
-        gap = start[ws, i] - demand[wd, i]
+        gap = start[i] - demand[i]
         valid = fabs(gap) > 1e-9  # False where no demand (NaN)
-        share = _clip01((start[ws, i] - level[w, i]) / (gap if valid else 1.0))
+        share = _clip01((start[i] - level[i]) / (gap if valid else 1.0))
         buf[i] = share * (1.0 if valid else 0.0)
         count += valid
     total = 0.0  # NumPy's reduction adds the pairwise sum to its identity
@@ -123,14 +124,14 @@ def drivers(
     const double[:] neutral,
     const double[:] belief,
     const double[:] belief0,
-    const double[:, :] level,
+    const double[:, ::1] level,
     long sanctions,
     double low_s,
     double span_s,
     const double[:] bite,
     const double[:] sanc0,
-    const double[:, :] start,
-    const double[:, :] demand,
+    const double[:, ::1] start,
+    const double[:, ::1] demand,
     const double[:] hostile,
     const double[:] backing,
     const double[:] threat,
@@ -158,15 +159,17 @@ def drivers(
             out[0, w] = (perceived[w] - nl) / (1 - nl)
             out[1, w] = belief[w] - belief0[_row(n_b0, w)]
             out[2, w] = bite[_row(n_bite, w)] * s_now - s0
-            out[3, w] = _fulfilment(level, w, start, _row(n_st, w), demand, _row(n_de, w),
-                                    &buf[0])
+            out[3, w] = _fulfilment(&level[w, 0], &start[_row(n_st, w), 0],
+                                    &demand[_row(n_de, w), 0], demand.shape[1], &buf[0])
             out[4, w] = _pressure(hostile[w], _clip01(s_now - s0), backing[w])
             out[5, w] = threat[w] - threat0[_row(n_t0, w)]
     return out_arr
 
 
 # ------------------------------------------------------------------ the mechanism's functions
-def fulfilment(const double[:, :] level, const double[:, :] start, const double[:, :] demand):
+def fulfilment(
+    const double[:, ::1] level, const double[:, ::1] start, const double[:, ::1] demand,
+):
     """``κ`` per world ``[n]`` (``start`` and ``demand`` have 1 or ``n`` rows)."""
     cdef Py_ssize_t w, n = level.shape[0], n_st = start.shape[0], n_de = demand.shape[0]
     out_arr = np.empty(n)
@@ -174,7 +177,8 @@ def fulfilment(const double[:, :] level, const double[:, :] start, const double[
     cdef double[::1] buf = np.empty(max(demand.shape[1], 1))
     with nogil:
         for w in range(n):
-            out[w] = _fulfilment(level, w, start, _row(n_st, w), demand, _row(n_de, w), &buf[0])
+            out[w] = _fulfilment(&level[w, 0], &start[_row(n_st, w), 0],
+                                 &demand[_row(n_de, w), 0], demand.shape[1], &buf[0])
     return out_arr
 
 
@@ -256,8 +260,11 @@ def positions(
     const double[:] wgg,
     const double[:] wtg,
     const double[:] de,
+    bint fill_unused=True,
 ):
-    """Effective ideal points ``[I, n, A]`` of float32 (NaN on the issues not in ``used``).
+    """Effective ideal points ``[I, n, A]`` of float32: NaN on the issues not in ``used``,
+    or, without ``fill_unused``, whatever memory held there (for a caller that never reads
+    them: the fill cost a third of the kernel's time).
 
     ``base`` is ``[1 or n, A, I]``, ``alt`` ``[1 or n, E, I]``; ``elected[e]`` is the actor
     holding institution ``e`` and ``holder_reform[e]`` its camp in the scenario. The twelve
@@ -283,8 +290,17 @@ def positions(
     cdef float c_reform, c_other, v0 = 0.0, dict_n, dn, cs, v, lo, hi, zero = 0.0
     cdef float* row
     cdef const float* bp
+    cdef const float* bq
     cdef float nan = np.nan
+    # the scenario positions of the used issues, actor-contiguous: once for a shared base,
+    # per world and issue for a per-world one (``bcol``)
+    cdef float[:, ::1] bt = np.empty((max(n_u, 1), max(n_a, 1)), dtype=np.float32)
+    cdef float[::1] bcol = np.empty(max(n_a, 1), dtype=np.float32)
     with nogil:
+        if not b_world:
+            for j in range(n_u):
+                for a in range(n_a):
+                    bt[j, a] = base[0, a, used[j]]
         for e in range(n_e):
             for w in range(n):
                 if control[w, e] != holder_reform[e]:
@@ -300,12 +316,11 @@ def positions(
                 lost_any_of[held[e]] = 1
         for j in range(n_u):
             is_used[used[j]] = 1
-        for i in range(n_i):  # unused issues: never read
+        for i in range(n_i if fill_unused else 0):  # unused issues: one block each
             if not is_used[i]:
-                for w in range(n):
-                    row = &out[i, w, 0]
-                    for a in range(n_a):
-                        row[a] = nan
+                row = &out[i, 0, 0]
+                for j in range(n * n_a):
+                    row[j] = nan
         for w in range(n):
             wb = w if b_world else 0
             wa = w if a_world else 0
@@ -336,9 +351,28 @@ def positions(
                 bp = &base[wb, 0, i]
                 lo = <float>low[i]
                 hi = <float>high[i]
-                for a in range(n_a):  # NumPy's passes, each value kept in a register
-                    row[a] = _clip(_unclipped(own, v0, camp[a], cs, has_dict, dn, bp[a * sb]),
-                                   lo, hi)
+                if b_world:
+                    for a in range(n_a):
+                        bcol[a] = bp[a * sb]
+                    bq = &bcol[0]
+                else:
+                    bq = &bt[j, 0]
+                # NumPy's passes, each value kept in a register (_unclipped, one loop per
+                # case so that the compiler can vectorise it)
+                if own and has_dict:
+                    for a in range(n_a):
+                        row[a] = _clip(_unclipped(True, v0, 0.0, cs, True, dn, bq[a]), lo, hi)
+                elif own:
+                    for a in range(n_a):
+                        row[a] = _clip(_unclipped(True, v0, 0.0, cs, False, dn, bq[a]), lo, hi)
+                elif has_dict:
+                    for a in range(n_a):
+                        row[a] = _clip(_unclipped(False, v0, camp[a], cs, True, dn, bq[a]),
+                                       lo, hi)
+                else:
+                    for a in range(n_a):
+                        row[a] = _clip(_unclipped(False, v0, camp[a], cs, False, dn, bq[a]),
+                                       lo, hi)
                 for e in range(n_e):  # an institution its holder's camp lost: the other's
                     if not lost_any_of[e]:  # (not the first of its holder's, or none lost)
                         continue
@@ -377,7 +411,7 @@ def requires_met(const unsigned char[:, :] active, const unsigned char[:, :] req
     return out_arr
 
 
-def pending(const long[:, :] start, const unsigned char[:, :] active, long never):
+def pending(const long[:, ::1] start, const unsigned char[:, ::1] active, long never):
     """Steps approved and not yet in force, ``start < never & ~active``: as bool ``[n, K]``
     and as float64 (the left factor of the effects' product)."""
     cdef Py_ssize_t n = start.shape[0], n_k = start.shape[1], w, k
@@ -396,8 +430,8 @@ def pending(const long[:, :] start, const unsigned char[:, :] active, long never
 
 
 def prospective(
-    const double[:, :] level, const double[:, :] moves_f, const double[:, :] moves_o,
-    const double[:] low, const double[:] high,
+    const double[:, ::1] level, const double[:, ::1] moves_f, const double[:, ::1] moves_o,
+    const double[::1] low, const double[::1] high,
 ):
     """``clip(level + (moves_f + moves_o), low, high)``, ``[n, I]``."""
     cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, i

@@ -17,4 +17,8 @@ def voted_pairs(
     sign: float,
     threshold: NDArray[np.float64],
     proposer: int,
+    gate: NDArray[np.uint8],
+    belief: NDArray[np.float64],
+    trust: NDArray[np.float64],
+    rel: NDArray[np.float64],
 ) -> NDArray[np.bool_]: ...
