@@ -49,6 +49,7 @@ The full equations and their sources are in ``docs/model.md``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -264,6 +265,7 @@ class VotePlan:
     n_iss: IntArray  # [K] number of issues each instrument moves
     iss_pad: IntArray  # [K, J] issues per instrument, padded with its first issue
     usal_pad: NDArray[np.float32]  # [K, J, A] salience / issue range, zero where padded
+    effects: FloatArray  # [K, I] the side's instrument effects (the moves voted on)
 
 
 def vote_plan(side: Side, span: FloatArray) -> VotePlan:
@@ -292,6 +294,31 @@ def vote_plan(side: Side, span: FloatArray) -> VotePlan:
         n_iss=n_iss.astype(np.int64),
         iss_pad=iss_pad,
         usal_pad=usal_pad,
+        effects=side.effects,
+    )
+
+
+def per_state_rows(x: Any, layout: Layout, nd: int) -> Any:
+    """A leaf of ``nd`` dims as the compiled kernels read it at least memory: one row per state.
+
+    A per-world leaf of a stacked run repeats its state's row for each of the state's
+    worlds (:func:`detente.sim.stacked.stack_leaves`); a kernel given ``m`` rows for ``n``
+    worlds reads row ``w * m // n`` (0 when shared, ``w`` per world, the world's state when
+    one row per state), so the same numbers come from ``n / m`` times less memory.
+    """
+    rows = _rows(x, nd)
+    if len(layout.seeds) > 1 and rows.shape[0] == layout.n:
+        return np.ascontiguousarray(rows[:: layout.n_each])
+    return rows
+
+
+def per_state_vote_plan(plan: VotePlan, layout: Layout) -> VotePlan:
+    """``plan`` with its per-world leaves as one row per state (:func:`per_state_rows`)."""
+    return dataclasses.replace(
+        plan,
+        sal_kt=per_state_rows(plan.sal_kt, layout, 2),
+        usal_pad=per_state_rows(plan.usal_pad, layout, 3),
+        effects=per_state_rows(plan.effects, layout, 2),
     )
 
 
@@ -703,7 +730,9 @@ def step_context(
     events, fe = sy.events, sy.focal_elections
     return StepContext(
         system=sy,
-        plans=plans,
+        plans=dataclasses.replace(
+            plans, vote_f=per_state_vote_plan(plans.vote_f, layout),
+            vote_o=per_state_vote_plan(plans.vote_o, layout)),
         layout=layout,
         legislature=None if focal_unitary else sy.legislative,
         focal_unitary=focal_unitary,
@@ -1790,7 +1819,7 @@ def voted(
         gate, belief, trusted, rel = (mask(trust[0]), c(trust[1], dtype=np.float64),
                                       leaf(trust[2]), c(_rows(trust[3], 1)))
     return np.asarray(native_votes.voted_pairs(
-        mask(cand), c(level), c(pos), c(clout), c(_rows(side.effects, 2)),
+        mask(cand), c(level), c(pos), c(clout), c(_rows(plan.effects, 2)),
         c(plan.n_iss), c(plan.iss_pad), c(_rows(plan.usal_pad, 3)), c(plan.tol),
         c(_rows(plan.sal_kt, 2)), float(sign), leaf(threshold), proposer, gate, belief,
         trusted, rel,

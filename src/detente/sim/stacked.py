@@ -95,7 +95,8 @@ PER_WORLD: frozenset[tuple[str, str]] = frozenset(
         # VotePlan's other fields serve the frozen NumPy engine's vote (as CheckBatch below)
         *(
             ("VotePlan", f)
-            for f in ("single_d", "single_w", "pair_d", "multi_w", "sal_k", "sal_kt", "usal_pad")
+            for f in ("single_d", "single_w", "pair_d", "multi_w", "sal_k", "sal_kt", "usal_pad",
+                      "effects")
         ),
         *(("RatifyPlan", f) for f in ("rel", "tol", "limit", "ext_x")),
         # the frozen NumPy engine's consent plan (benchmarks/frozen_numpy_engine.py), so the

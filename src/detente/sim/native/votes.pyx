@@ -50,8 +50,10 @@ def voted_pairs(
 ):
     """``cand & trusted & (support >= threshold)`` for every world and instrument.
 
-    Arrays with a leading axis of 1 (``position``'s second axis) are shared by all worlds;
-    otherwise world ``w`` reads row ``w``. ``position`` is issue-major ``[I, n or 1, A]``,
+    A parameter array of ``m`` rows (its leading axis; ``position``'s second) serves the
+    ``n`` worlds by reading row ``w * m // n``: ``m = 1`` is shared by all worlds, ``m = n``
+    one row per world, and ``m`` = the number of states one row per state of a stacked run
+    (each state's worlds consecutive, as many per state). ``position`` is issue-major ``[I, n or 1, A]``,
     float32 or float64 (each value rounded to float32 as it is read, as NumPy's cast did).
     ``trusted`` is the trust gate, ``~gate | (belief >= trust * rel)`` (``trust`` ``[1 or n]``,
     ``rel`` ``[1 or n, K]``), checked before the vote; an empty ``gate`` gates nothing.
@@ -64,24 +66,21 @@ def voted_pairs(
     cdef Py_ssize_t w, k, j, a, i, nj, we, wp, wu, ws, wt
     cdef double d
     cdef float h, h0, sd, ad, c, pro, con, tot, sup, tk, g, zero = 0.0
-    cdef bint p_world = position.shape[1] > 1
-    cdef bint e_world = effects.shape[0] > 1
-    cdef bint u_world = usal_pad.shape[0] > 1
-    cdef bint s_world = sal_kt.shape[0] > 1
-    cdef bint t_world = threshold.shape[0] > 1
+    cdef Py_ssize_t m_p = position.shape[1], m_e = effects.shape[0], m_u = usal_pad.shape[0]
+    cdef Py_ssize_t m_s = sal_kt.shape[0], m_t = threshold.shape[0]
     cdef bint gated = gate.shape[0] > 0
-    cdef bint tr_world = gated and trust.shape[0] > 1
-    cdef bint r_world = gated and rel.shape[0] > 1
+    cdef Py_ssize_t m_tr = trust.shape[0] if gated else 1, m_r = rel.shape[0] if gated else 1
     cdef Py_ssize_t wtr, wr
     with nogil:
         for w in range(n):
-            we = w if e_world else 0
-            wp = w if p_world else 0
-            wu = w if u_world else 0
-            ws = w if s_world else 0
-            wt = w if t_world else 0
-            wtr = w if tr_world else 0
-            wr = w if r_world else 0
+            # a leaf of m rows for n worlds: row w * m // n (shared, per state or per world)
+            we = w * m_e // n
+            wp = w * m_p // n
+            wu = w * m_u // n
+            ws = w * m_s // n
+            wt = w * m_t // n
+            wtr = w * m_tr // n
+            wr = w * m_r // n
             if n_k == 0 or not any_set(&cand[w, 0], n_k):
                 continue
             for a in range(n_a):  # the clouts as float32, once per world
