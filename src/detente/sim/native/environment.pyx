@@ -104,6 +104,34 @@ cdef inline double _distance(
     return fabs(gap) + symmetry * 0.0
 
 
+cdef inline Py_ssize_t _add_term(
+    double* lw, double* ld, double* weight, double* dist, Py_ssize_t k, Py_ssize_t cut,
+    Py_ssize_t t, double wt, double term,
+) noexcept nogil:
+    """Add term ``k`` (weight ``wt``, weighted distance ``term``) to its lane of NumPy's
+    pairwise sum (``k < cut``) or to the tail; returns the tail's new length."""
+    if k < cut:
+        lw[k & 7] += wt
+        ld[k & 7] += term
+        return t
+    weight[t] = wt
+    dist[t] = term
+    return t + 1
+
+
+cdef inline void _lane_totals(
+    const double* lw, const double* ld, const double* weight, const double* dist,
+    Py_ssize_t t, double* total, double* dist_sum,
+) noexcept nogil:
+    """The two sums from their eight lanes (combined in NumPy's order), then the tail."""
+    cdef Py_ssize_t j
+    total[0] = ((lw[0] + lw[1]) + (lw[2] + lw[3])) + ((lw[4] + lw[5]) + (lw[6] + lw[7]))
+    dist_sum[0] = ((ld[0] + ld[1]) + (ld[2] + ld[3])) + ((ld[4] + ld[5]) + (ld[6] + ld[7]))
+    for j in range(t):
+        total[0] += weight[j]
+        dist_sum[0] += dist[j]
+
+
 cdef inline double _friction(
     const double* level, const double* position, const double* clout, const double* salience,
     Py_ssize_t n_x, Py_ssize_t n_i, const double[:] span, const double[:] direction,
@@ -143,18 +171,8 @@ cdef inline double _friction(
             wt = clout[x] * salience[k]
             if wt != 0:
                 term = wt * _distance(level[i], position[k], span[i], direction[i], symmetry)
-                if k < cut:
-                    lw[k & 7] += wt
-                    ld[k & 7] += term
-                else:
-                    weight[t] = wt
-                    dist[t] = term
-                    t += 1
-        total = ((lw[0] + lw[1]) + (lw[2] + lw[3])) + ((lw[4] + lw[5]) + (lw[6] + lw[7]))
-        dist_sum = ((ld[0] + ld[1]) + (ld[2] + ld[3])) + ((ld[4] + ld[5]) + (ld[6] + ld[7]))
-        for j in range(t):
-            total += weight[j]
-            dist_sum += dist[j]
+                t = _add_term(lw, ld, weight, dist, k, cut, t, wt, term)
+        _lane_totals(lw, ld, weight, dist, t, &total, &dist_sum)
     elif n_k > 128:
         for x in range(n_x):
             for i in range(n_i):
@@ -176,19 +194,9 @@ cdef inline double _friction(
                 if wt != 0:
                     term = wt * _distance(level[i], position[k], span[i], direction[i],
                                           symmetry)
-                    if k < cut:
-                        lw[k & 7] += wt
-                        ld[k & 7] += term
-                    else:
-                        weight[t] = wt
-                        dist[t] = term
-                        t += 1
+                    t = _add_term(lw, ld, weight, dist, k, cut, t, wt, term)
                 k += 1
-        total = ((lw[0] + lw[1]) + (lw[2] + lw[3])) + ((lw[4] + lw[5]) + (lw[6] + lw[7]))
-        dist_sum = ((ld[0] + ld[1]) + (ld[2] + ld[3])) + ((ld[4] + ld[5]) + (ld[6] + ld[7]))
-        for j in range(t):
-            total += weight[j]
-            dist_sum += dist[j]
+        _lane_totals(lw, ld, weight, dist, t, &total, &dist_sum)
     g = dist_sum / total if total > 0 else 0.0
     return g * (1.0 + hostility)
 
