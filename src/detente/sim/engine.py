@@ -172,8 +172,11 @@ def _col(x: Any) -> Any:
 
 
 def _rows(x: Any, nd: int) -> Any:
-    """A leaf of ``nd`` dims shared by all worlds gets a leading axis of 1; per world, as is."""
-    return x[None] if x.ndim == nd else x
+    """A leaf of ``nd`` dims shared by all worlds gets a leading axis of 1; per world, as is.
+
+    C-contiguous (a copy only of a sliced leaf), as the compiled kernels read their arrays.
+    """
+    return np.ascontiguousarray(x[None] if x.ndim == nd else x)
 
 
 def _dot(a: Any, b: Any, lay: Layout | None, nd: int = 1) -> Any:
@@ -219,8 +222,7 @@ def ladder(side: Side, level: FloatArray, neutral: Any) -> BoolArray:
     """
     return native_congress.ladder_rows(
         np.asarray(level, dtype=np.float64), leaf(neutral),
-        np.ascontiguousarray(_rows(side.conc_rank, 1)),
-        np.ascontiguousarray(_rows(side.host_rank, 1)))
+        _rows(side.conc_rank, 1), _rows(side.host_rank, 1))
 
 
 def posture(
@@ -468,11 +470,11 @@ def ratify(
     c = np.ascontiguousarray  # (a copy only of a transposed static position, [I, 1, A])
     approved, excess = native_consent.ratify_worlds(
         mask(cand), c(prospective, dtype=np.float64), c(pos), c(belief, dtype=np.float64),
-        leaf(threshold), mask(gate), float(sign), c(_rows(np.asarray(low, dtype=np.float64), 1)),
-        c(_rows(np.asarray(high, dtype=np.float64), 1)), c(_rows(side.effects, 2)),
-        c(_rows(side.order, 1)), c(plan.check_start), c(plan.pair_start), c(plan.issue),
-        c(plan.holder), c(plan.stake), c(plan.veto), c(_rows(plan.tol, 1)),
-        c(_rows(plan.limit, 1)), c(_rows(plan.ext_x, 1)), c(_rows(plan.rel, 1)),
+        leaf(threshold), mask(gate), float(sign), _rows(np.asarray(low, dtype=np.float64), 1),
+        _rows(np.asarray(high, dtype=np.float64), 1), _rows(side.effects, 2),
+        _rows(side.order, 1), c(plan.check_start), c(plan.pair_start), c(plan.issue),
+        c(plan.holder), c(plan.stake), c(plan.veto), _rows(plan.tol, 1),
+        _rows(plan.limit, 1), _rows(plan.ext_x, 1), _rows(plan.rel, 1),
     )
     return np.asarray(approved, dtype=bool), np.asarray(excess)
 
@@ -839,7 +841,7 @@ def internal_positions(
         st.smooth_perceived_o, leaf(p.neutral_level), belief_o, leaf(pl.b_o0),
         np.ascontiguousarray(st.level), s, sy.low[s] if s >= 0 else 0.0,
         sy.span[s] if s >= 0 else 1.0, leaf(bite), leaf(pl.sanc_n0),
-        np.ascontiguousarray(ctx.status_quo_rows), np.ascontiguousarray(ctx.demand_rows),
+        ctx.status_quo_rows, ctx.demand_rows,
         st.hostile_f,
         st.backing,  # visible U.S. backing of reformers: the previous step's (section 4)
         st.threat, leaf(p.threat_initial),
@@ -892,7 +894,7 @@ def focal_proposals(
     c = np.ascontiguousarray
     cand_f, drop_f, cancel_f = native_congress.proposals(
         np.asarray(level_f, dtype=np.float64), leaf(p.neutral_level),
-        c(_rows(sf.conc_rank, 1)), c(_rows(sf.host_rank, 1)), mask(ctx.menu_f), mask(f_active),
+        _rows(sf.conc_rank, 1), _rows(sf.host_rank, 1), mask(ctx.menu_f), mask(f_active),
         mask(pending_f), mask(st.f_by_leg), mask(sf.reversible), mask(pl.f_gest_pos),
         req_ok,
         # an expiring law: its renewal on the agenda
@@ -1070,8 +1072,7 @@ def unitary_opponent(
     )
     return native_congress.opponent_steps(
         np.asarray(lev_o, dtype=np.float64), leaf(ctx.system.params.neutral_level),
-        np.ascontiguousarray(_rows(so.conc_rank, 1)),
-        np.ascontiguousarray(_rows(so.host_rank, 1)), mask(o_active), mask(pending_o),
+        _rows(so.conc_rank, 1), _rows(so.host_rank, 1), mask(o_active), mask(pending_o),
         mask(so.reversible), mask(requires_met(so, o_active)), st.o_start, NEVER)
 
 
@@ -1155,12 +1156,11 @@ def schedule_starts(
     (the clock of the time to reciprocation, section 5).
     """
     sf, so = ctx.system.focal, ctx.system.internal
-    c = np.ascontiguousarray
     native_impl.schedule_starts(
         mask(approved_f), mask(approved_o), mask(forced), draws.delay_f[:, t],
         draws.delay_o[:, t], st.f_start, st.o_start, st.f_offered.view(np.uint8),
-        c(_rows(sf.delay_low, 1)), c(_rows(sf.delay_mode, 1)), c(_rows(sf.delay_high, 1)),
-        c(_rows(so.delay_low, 1)), c(_rows(so.delay_mode, 1)), c(_rows(so.delay_high, 1)),
+        _rows(sf.delay_low, 1), _rows(sf.delay_mode, 1), _rows(sf.delay_high, 1),
+        _rows(so.delay_low, 1), _rows(so.delay_mode, 1), _rows(so.delay_high, 1),
         mask(_rows(ctx.plans.f_gest_pos, 1)), t,
     )
 
@@ -1181,7 +1181,7 @@ def implement(
     """
     sy, lay = ctx.system, ctx.layout
     sf, so = sy.focal, sy.internal
-    low, high = np.ascontiguousarray(_rows(sy.low, 1)), np.ascontiguousarray(_rows(sy.high, 1))
+    low, high = _rows(sy.low, 1), _rows(sy.high, 1)
     # the products of the masks with the effects go to BLAS (their sums' order is its own),
     # so they stay here between the kernel's calls
     for dropped, side in ((withdrawn_f, sf), (withdrawn_o, so)):
@@ -1293,8 +1293,8 @@ def _domestic(
         zeros if draws is None else draws.backlash[:, t],
         sy.low, sy.high, sy.span, r["sanctions"], r["reform"], sy.dt,
         so.mobile.view(np.uint8), so.reform.view(np.uint8),
-        np.ascontiguousarray(ctx.o_base_rows),
-        np.ascontiguousarray(_rows(np.asarray(sy.focal.reform_backing, dtype=np.float64), 1)),
+        ctx.o_base_rows,
+        _rows(np.asarray(sy.focal.reform_backing, dtype=np.float64), 1),
         e_holder, sy.elected[e_holder].astype(np.int64), e_col,
         _rows(np.asarray(sy.elections.vetting, dtype=np.float64), 1),
         leaf(pl.sanc_n0), leaf(p.demographic_drift),
@@ -1444,7 +1444,7 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
         assert events is not None
         now = events.step == t
         e_level, e_focal, e_internal, e_third = (
-            np.ascontiguousarray(_rows(_event_sum(x, now, lay), 1)) for x in (
+            _rows(_event_sum(x, now, lay), 1) for x in (
             events.effects, events.clout_focal, events.clout_internal, events.clout_third))
         native_env.jolt_rows(level, st.transient, low, high, e_level, e_focal, e_internal,
                              e_third, st.f_clout, st.o_clout, st.third_clout)
@@ -1485,13 +1485,12 @@ def environment_step(
     env, dtt = sy.environment, sy.dt
     push, rate, fade = threat_pace(st.hostile_f, p.threat_hostility, p.threat_decay, dtt)
     st.threat, st.settlement, st.allied, friction = native_env.environment_rows(
-        st.threat, push, rate, fade, st.third_clout, np.ascontiguousarray(_rows(env.clout, 1)),
+        st.threat, push, rate, fade, st.third_clout, _rows(env.clout, 1),
         env.threat.view(np.uint8), jolts.threat, leaf(p.threat_initial),
         leaf(p.threat_regional_share), leaf(p.threat_decay),
         st.settlement, draws.settlement[:, t], jolts.settlement,
         settlement_chance(p.settlement_hazard, dtt), leaf(p.settlement_progress),
-        st.level, np.ascontiguousarray(_rows(env.position, 2)),
-        np.ascontiguousarray(_rows(env.friction_weight, 2)), sy.span,
+        st.level, _rows(env.position, 2), _rows(env.friction_weight, 2), sy.span,
         sy.focal.direction, leaf(p.friction_symmetry), st.hostile_f, st.allied,
         played_o, leaf(p.neutral_level), jolts.menace,
         leaf(p.allied_erosion), leaf(p.allied_recovery),
@@ -1777,9 +1776,8 @@ def schedule(side: Side, approved: BoolArray, u: FloatArray, start: IntArray, t:
     Delays are drawn (from the pre-drawn uniforms ``u[n, K']``) only where a step was approved,
     which gives the same numbers as drawing them everywhere.
     """
-    c = np.ascontiguousarray
-    native_impl.schedule(mask(approved), u, start, c(_rows(side.delay_low, 1)),
-                         c(_rows(side.delay_mode, 1)), c(_rows(side.delay_high, 1)), t)
+    native_impl.schedule(mask(approved), u, start, _rows(side.delay_low, 1),
+                         _rows(side.delay_mode, 1), _rows(side.delay_high, 1), t)
 
 
 def voted(
@@ -1817,11 +1815,11 @@ def voted(
         gate, belief, trusted, rel = _NO_GATE, _NO_BELIEF, _NO_BELIEF, _NO_REL
     else:
         gate, belief, trusted, rel = (mask(trust[0]), c(trust[1], dtype=np.float64),
-                                      leaf(trust[2]), c(_rows(trust[3], 1)))
+                                      leaf(trust[2]), _rows(trust[3], 1))
     return np.asarray(native_votes.voted_pairs(
-        mask(cand), c(level), c(pos), c(clout), c(_rows(plan.effects, 2)),
-        c(plan.n_iss), c(plan.iss_pad), c(_rows(plan.usal_pad, 3)), c(plan.tol),
-        c(_rows(plan.sal_kt, 2)), float(sign), leaf(threshold), proposer, gate, belief,
+        mask(cand), c(level), c(pos), c(clout), _rows(plan.effects, 2),
+        c(plan.n_iss), c(plan.iss_pad), _rows(plan.usal_pad, 3), c(plan.tol),
+        _rows(plan.sal_kt, 2), float(sign), leaf(threshold), proposer, gate, belief,
         trusted, rel,
     ), dtype=bool)
 
