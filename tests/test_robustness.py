@@ -21,6 +21,7 @@ from detente.experiments.robustness import (
     rank_strategies,
     regret,
     satisficing,
+    spearman_columns,
 )
 
 # 3 states x 3 strategies (A, B, C); worked out by hand in the comments below.
@@ -149,3 +150,33 @@ def test_drivers_finds_the_parameter_that_moves_the_target() -> None:
     assert d["parameter"].iloc[0] == "b"
     assert d["rho"].iloc[0] > 0.9
     assert "c" not in d["parameter"].tolist()
+
+
+@pytest.mark.parametrize("n", [3, 5, 64])
+def test_spearman_columns_equals_scipy_column_by_column(n: int) -> None:
+    rng = np.random.default_rng(n)
+    values = rng.normal(size=(n, 12))
+    values[:, :4] = np.round(values[:, :4])  # ties
+    values[:, 5] = -values[:, 6]  # rho -1 with its neighbour's target below
+    target = values[:, 6].copy()
+    target[0] = target[1]  # a tie in the target
+    rho, p = spearman_columns(values, target)
+    for k in range(values.shape[1]):
+        if np.ptp(values[:, k]) == 0:
+            assert math.isnan(rho[k]) and math.isnan(p[k])
+            continue
+        expected = stats.spearmanr(values[:, k], target)
+        assert rho[k] == pytest.approx(expected.statistic, abs=1e-12)
+        assert p[k] == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-15)
+
+
+def test_drivers_omits_missing_values_like_scipy() -> None:
+    rng = np.random.default_rng(4)
+    params = pd.DataFrame({"a": rng.random(40), "b": rng.random(40)})
+    params.loc[3, "a"] = np.nan
+    target = params["b"].to_numpy() + rng.random(40)
+    d = drivers(params, target).set_index("parameter")
+    for name in ("a", "b"):
+        expected = stats.spearmanr(params[name], target, nan_policy="omit")
+        assert d.loc[name, "rho"] == pytest.approx(expected.statistic, abs=1e-12)
+        assert d.loc[name, "p_value"] == pytest.approx(expected.pvalue, rel=1e-9)

@@ -212,3 +212,16 @@ def test_a_second_write_of_the_same_run_keeps_what_it_does_not_produce(tmp_path:
     info = json.loads((first.path / "run.json").read_text())
     assert info["command"] == "compare" and info["discovery"] == {"box": None}
     assert not [p for p in (tmp_path / "runs").iterdir() if p.name.startswith(".")]
+
+
+def test_a_text_parsed_again_is_the_same_scenario_and_a_bad_one_is_refused_each_time() -> None:
+    from detente.runs.scenario_text import scenario_from_text
+
+    first = scenario_from_text(SYNTHETIC_SCENARIO_YAML, "a.yaml")
+    assert scenario_from_text(SYNTHETIC_SCENARIO_YAML, "b.yaml") is first
+    changed = SYNTHETIC_SCENARIO_YAML.replace("title:", "title: changed", 1)
+    assert scenario_from_text(changed, "c.yaml") is not first
+    bad = SYNTHETIC_SCENARIO_YAML + "\nunknown_section: 1\n"
+    for src in ("first.yaml", "second.yaml"):
+        with pytest.raises(InputError, match=src):
+            scenario_from_text(bad, src)

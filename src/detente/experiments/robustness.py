@@ -389,19 +389,49 @@ def drivers(parameters: pd.DataFrame, target: FloatArray, top: int | None = None
     target = np.asarray(target, dtype=float)
     rows = []
     if np.nanstd(target) > 0 and len(target) >= 3:
-        for name in parameters.columns:
-            x = parameters[name].to_numpy(dtype=float)
-            if np.nanstd(x) == 0:
-                continue
-            res = stats.spearmanr(x, target, nan_policy="omit")
-            rho, p = float(res.statistic), float(res.pvalue)
+        names = [str(c) for c in parameters.columns]
+        values = parameters.to_numpy(dtype=float).reshape(len(target), len(names))
+        varies = np.nanstd(values, axis=0) > 0
+        complete = varies & ~np.isnan(values).any(axis=0) & ~np.isnan(target).any()
+        rho_all, p_all = spearman_columns(values[:, complete], target)
+        found = dict(zip(np.flatnonzero(complete).tolist(),
+                         zip(rho_all.tolist(), p_all.tolist(), strict=True), strict=True))
+        for k in np.flatnonzero(varies & ~complete).tolist():  # NaNs: scipy omits them
+            res = stats.spearmanr(values[:, k], target, nan_policy="omit")
+            found[k] = (float(res.statistic), float(res.pvalue))
+        for k in sorted(found):
+            rho, p = found[k]
             if math.isfinite(rho):
-                rows.append({"parameter": name, "rho": rho, "p_value": p})
+                rows.append({"parameter": names[k], "rho": rho, "p_value": p})
     frame = pd.DataFrame(rows, columns=["parameter", "rho", "p_value"])
     if not frame.empty:
         frame = frame.reindex(frame["rho"].abs().sort_values(ascending=False).index)
         frame = frame.reset_index(drop=True)
     return frame.head(top) if top is not None else frame
+
+
+def spearman_columns(values: FloatArray, target: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Spearman's rho and its two-sided p-value between each column of ``values`` and
+    ``target``, all columns at once (``scipy.stats.spearmanr`` column by column took a
+    tenth of a second of ``detente run --quick`` for the flagship's 390 uncertainties).
+
+    The same statistic as ``scipy.stats.spearmanr`` without NaNs (to rounding): Pearson's
+    correlation of the average ranks, and the p-value of ``t = rho * sqrt((n - 2) /
+    ((1 + rho) (1 - rho)))`` under Student's t with ``n - 2`` degrees of freedom. A
+    constant column or target gives NaN.
+    """
+    n = len(target)
+    ranks = stats.rankdata(values, axis=0) - (n + 1) / 2.0
+    target_ranks = stats.rankdata(target) - (n + 1) / 2.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = (target_ranks @ ranks) / np.sqrt(
+            (ranks * ranks).sum(axis=0) * (target_ranks @ target_ranks)
+        )
+        rho = np.clip(rho, -1.0, 1.0)
+        dof = n - 2
+        t = rho * np.sqrt((dof / ((rho + 1.0) * (1.0 - rho))).clip(0))
+    p = 2.0 * stats.t.sf(np.abs(t), dof)
+    return rho, np.where(np.isnan(rho), np.nan, p)
 
 
 def threshold_problems(

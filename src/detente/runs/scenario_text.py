@@ -8,6 +8,8 @@ the same id (see :mod:`detente.runs.directory`).
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from detente.scenario import Scenario, scenario_source
@@ -19,10 +21,32 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_PARSED: OrderedDict[str, Scenario] = OrderedDict()
+_PARSED_MAX = 4
+_PARSED_LOCK = threading.Lock()
+
+
 def scenario_from_text(text: str, src: str) -> Scenario:
-    """Parse and validate scenario YAML text; problems name ``src``."""
+    """Parse and validate scenario YAML text; problems name ``src``.
+
+    The last few texts parsed in this process are remembered by their SHA-256: ``detente
+    run`` reads its scenario for the simulation and again from the run's folder for the
+    report (0.2 s each for the flagship). A scenario is a frozen model that nothing
+    changes in place, so sharing it is safe; a text with problems is never remembered,
+    so they are reported naming ``src`` every time.
+    """
+    key = text_sha256(text)
+    with _PARSED_LOCK:
+        if key in _PARSED:
+            _PARSED.move_to_end(key)
+            return _PARSED[key]
     data, node = parse_yaml(text, src)
-    return scenario_from_data(data, src, node)
+    scenario = scenario_from_data(data, src, node)
+    with _PARSED_LOCK:
+        _PARSED[key] = scenario
+        while len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return scenario
 
 
 def load_scenario_with_text(name_or_path: str | Path) -> tuple[Scenario, str]:
