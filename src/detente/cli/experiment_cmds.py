@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from detente.experiments import analysis, jobs
-    from detente.report.predraw import Predrawn, ScenarioDrawer
+    from detente.report.background import BackgroundReport
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -435,9 +435,9 @@ def run(
 ) -> None:
     """The main job: compare the options over sampled states, summarise, write detente-out/."""
     with contextlib.ExitStack() as stack:
-        drawer = _scenario_drawer(scenario, scheduler, scheduler_file)
-        if drawer is not None:
-            stack.enter_context(drawer)
+        background = _background_report(scenario, scheduler, scheduler_file)
+        if background is not None:
+            stack.enter_context(background)
         with _engine_guard(scenario):
             result = _jobs().compare(
                 scenario,
@@ -457,35 +457,34 @@ def run(
         else:
             _print_comparison(result, False)
             _print_discovery(result.discovery)
-        report = _build_report(result.run_dir, predrawn=drawer)
+        report = _build_report(result.run_dir, background=background)
     if report is not None and not as_json:
         console.print(f"HTML report: {report}", markup=False, soft_wrap=True)
         console.print(f"(also copied to {out / 'report.html'})", markup=False, soft_wrap=True)
 
 
-def _scenario_drawer(
+def _background_report(
     scenario: str, scheduler: str | None, scheduler_file: Path | None
-) -> ScenarioDrawer | None:
-    """A process drawing the report's scenario-only figures during an in-process run's
-    simulation, which leaves a core free (:mod:`detente.report.predraw`); None for a run
-    on a Dask cluster, whose workers take every core."""
+) -> BackgroundReport | None:
+    """A process that draws the report's scenario-only figures during an in-process run's
+    simulation, which leaves a core free, and then builds the report
+    (:mod:`detente.report.background`); None for a run on a Dask cluster, whose workers
+    take every core."""
     from detente.experiments.executors import IN_PROCESS, SCHEDULER_ENV
 
     choice = scheduler or os.environ.get(SCHEDULER_ENV, "")
     if scheduler_file is not None or choice.strip().lower() not in IN_PROCESS:
         return None
-    from detente.report.predraw import ScenarioDrawer
+    from detente.report.background import BackgroundReport
 
-    return ScenarioDrawer.start(scenario)
+    return BackgroundReport.start(scenario)
 
 
 def _build_report(
-    run_dir: RunDir, publish: bool = True, predrawn: Predrawn | None = None
+    run_dir: RunDir, publish: bool = True, background: BackgroundReport | None = None
 ) -> Path | None:
-    """Build the run's HTML report into its folder and (``publish``) copy it to
-    ``<out>/report.html``; ``predrawn``: figures drawn during the run."""
-    from detente.report.html import build_report
-
+    """Build the run's HTML report into its folder (in ``background`` when given) and
+    (``publish``) copy it to ``<out>/report.html``."""
     columns = (TextColumn("report: {task.description}"), BarColumn(), MofNCompleteColumn())
     try:
         with Progress(*columns, console=err, transient=True) as bar:
@@ -494,7 +493,11 @@ def _build_report(
             def drawn(figure: str, total: int) -> None:
                 bar.update(task, total=total, advance=1, description=f"drew {figure}")
 
-            path = build_report(run_dir.path, progress=drawn, predrawn=predrawn)
+            path = _report_in(background, run_dir, drawn)
+            if path is None:
+                from detente.report.html import build_report
+
+                path = build_report(run_dir.path, progress=drawn)
     except InputError:
         raise
     except Exception as exc:  # the report is a bonus; never lose the run over it
@@ -503,6 +506,21 @@ def _build_report(
     if publish:
         run_dir.publish_report()
     return path
+
+
+def _report_in(
+    background: BackgroundReport | None, run_dir: RunDir, progress: Callable[[str, int], None]
+) -> Path | None:
+    """The report built by ``background``, or None when there is none or it ended without
+    an answer (then built here)."""
+    from detente.report.background import BackgroundGoneError
+
+    if background is None:
+        return None
+    try:
+        return background.build(run_dir.path, progress)
+    except BackgroundGoneError:
+        return None
 
 
 # ---------------------------------------------------------------------------------------

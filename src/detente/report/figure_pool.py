@@ -17,16 +17,28 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Self
 
 from matplotlib.figure import Figure
 
+from detente.report.cores import WORKERS_ENV, can_fork, default_workers
 from detente.report.figures import figure_bytes
 
-WORKERS_ENV = "DETENTE_REPORT_WORKERS"
+__all__ = [
+    "MIN_PARALLEL_COST",
+    "WORKERS_ENV",
+    "FigureMaker",
+    "PngPool",
+    "can_fork",
+    "default_workers",
+    "longest_first",
+    "png_of",
+    "render_pngs",
+]
+
 MIN_PARALLEL_COST = 1.0
 """The pool is used only when the figures other than the costliest cost at least this much
 together (in the units of :func:`render_pngs`'s ``costs``, 1 for a figure without one: about
@@ -43,22 +55,6 @@ def png_of(make: FigureMaker) -> bytes:
     return figure_bytes(make(), "png")
 
 
-def can_fork() -> bool:
-    """Whether worker processes can be forked (POSIX); elsewhere figures are drawn in-process."""
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-def default_workers() -> int:
-    """Workers to use: ``$DETENTE_REPORT_WORKERS`` if set, else the CPUs this process may use."""
-    text = os.environ.get(WORKERS_ENV, "").strip()
-    if text.isdigit() and int(text) > 0:
-        return int(text)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 _FORKED: Sequence[FigureMaker] = ()
 """The figures of the pool being started: forked workers inherit them, so a task is an index
 (no figure's data is pickled, only the PNG comes back)."""
@@ -73,6 +69,59 @@ def longest_first(costs: Sequence[float]) -> list[int]:
     """Indices by decreasing cost (ties in the order given): the longest figures start first,
     so that no worker is left drawing a long one alone at the end."""
     return sorted(range(len(costs)), key=lambda k: -costs[k])
+
+
+class PngPool:
+    """Forked worker processes drawing a list of figures, started at once.
+
+    The workers are forked when the pool is made, with the figures in their memory (a task
+    is an index, so no figure's data is pickled); they start with the costliest. Use it in a
+    ``with`` block: leaving it waits for the figures being drawn and drops the others.
+    """
+
+    def __init__(
+        self, makers: Sequence[FigureMaker], workers: int, costs: Sequence[float] | None = None
+    ) -> None:
+        global _FORKED
+        costs = list(costs) if costs is not None else [1.0] * len(makers)
+        self._pool = ProcessPoolExecutor(
+            max_workers=max(1, min(workers, len(makers))),
+            mp_context=multiprocessing.get_context("fork"),
+        )
+        with _POOL_LOCK:
+            _FORKED = makers
+            # frozen, the inherited objects are left alone by the workers' collector, so
+            # their pages stay shared (unless the caller froze objects of its own: then left
+            # as it is)
+            freeze = gc.get_freeze_count() == 0
+            if freeze:
+                gc.freeze()
+            try:  # the workers are forked at the first submit
+                self._futures = {k: self._pool.submit(_png_at, k) for k in longest_first(costs)}
+            finally:
+                if freeze:
+                    gc.unfreeze()
+                _FORKED = ()
+
+    def png(self, k: int) -> bytes:
+        """Figure ``k``'s PNG (waits for it; raises what drawing it raised)."""
+        return self._futures[k].result()
+
+    def as_finished(self) -> Iterator[int]:
+        """The figures' indices as they are finished."""
+        index = {future: k for k, future in self._futures.items()}
+        for future in as_completed(index):
+            yield index[future]
+
+    def close(self) -> None:
+        """Drop the figures not started and wait for the workers to end."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def render_pngs(
@@ -105,30 +154,10 @@ def render_pngs(
             if progress is not None:
                 progress(k)
         return out
-    global _FORKED
-    order = longest_first(costs)
-    context = multiprocessing.get_context("fork")
-    results: list[bytes | None] = [None] * len(makers)
-    with _POOL_LOCK:
-        _FORKED = makers
-        # frozen, the inherited objects are left alone by the workers' collector, so their
-        # pages stay shared (unless the caller froze objects of its own: then left as it is)
-        freeze = gc.get_freeze_count() == 0
-        if freeze:
-            gc.freeze()
-        try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                futures = {pool.submit(_png_at, k): k for k in order}
-                if freeze:  # the workers were forked at the first submit
-                    gc.unfreeze()
-                    freeze = False
-                for future in as_completed(futures):
-                    k = futures[future]
-                    results[k] = future.result()
-                    if progress is not None:
-                        progress(k)
-        finally:
-            if freeze:
-                gc.unfreeze()
-            _FORKED = ()
-    return [r for r in results if r is not None]
+    results: dict[int, bytes] = {}
+    with PngPool(makers, workers, costs) as pool:
+        for k in pool.as_finished():
+            results[k] = pool.png(k)
+            if progress is not None:
+                progress(k)
+    return [results[k] for k in range(len(makers))]
