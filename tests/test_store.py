@@ -133,3 +133,26 @@ def test_parquet_export(scenario: Scenario, tmp_path: Path) -> None:
     table = pq.read_table(tmp_path / "pq" / "summaries.parquet").to_pandas()
     assert len(table) == 60 and "rapprochement" in table.columns
     assert not list((tmp_path / "pq").glob(".*tmp"))
+
+
+def test_a_session_opens_the_database_once_and_keeps_each_transaction_apart(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    run = run_experiment(_plan(scenario, states=2, worlds=200), ResultStore(tmp_path / "s.duckdb"),
+                         model=synthetic_model, progress=False)
+    store = ResultStore(tmp_path / "s.duckdb")
+    opened: list[str] = []
+    real_connect = duckdb.connect
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: opened.append("x") or real_connect(*a, **k))
+    with store.session():
+        means = store.state_means(run.run_id)
+        with pytest.raises(duckdb.Error), store.transaction() as con:  # rolled back alone
+            con.execute("DELETE FROM runs")
+            con.execute("SELECT * FROM no_such_table")
+        with store.session():  # nested: the same connection
+            assert store.run_info(run.run_id)["run_id"] == run.run_id
+    assert len(opened) == 1
+    pd.testing.assert_frame_equal(means, store.state_means(run.run_id))
+    assert len(opened) == 3  # outside a session every access opens its own

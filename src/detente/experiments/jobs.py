@@ -460,8 +460,10 @@ def compare(
     result = _execute(plan, target, scheduler, resume, progress, console, trace=trace,
                       on_progress=on_progress)
     sim_seconds = time.perf_counter() - t_sim
-    means = result.state_means()
-    params = result.parameters()
+    with result.store.session():
+        means = result.state_means()
+        params = result.parameters()
+        header = _run_header(result, command, sc, text)
     comparison = analysis.comparison_for(means, spec, names, rank)
     summary, drivers = analysis.summary_markdown(
         sc,
@@ -477,7 +479,7 @@ def compare(
     )
     primary = analysis.primary_outcome(spec, comparison)
     payload: dict[str, Any] = {
-        **_run_header(result, command, sc, text),
+        **header,
         "strategies": names,
         "states": states,
         "worlds": worlds,

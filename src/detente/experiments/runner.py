@@ -363,13 +363,14 @@ def run_experiment(
     evaluator = evaluator or InProcessEvaluator()
     # Connect (a cluster checks its workers) before anything is written.
     with evaluator:
-        if resume and store.run_status(run_id) is not None:
-            # Resume with the chunking the run started with, so done markers line up.
-            stored = store.run_info(run_id)["settings"].get("chunk_worlds")
-            if stored:
-                chunk_worlds = int(stored)
-                info = replace(info, settings={**info.settings, "chunk_worlds": chunk_worlds})
-        store.start_run(info, plan.states, resume=resume)
+        with store.session():
+            if resume and store.run_status(run_id) is not None:
+                # Resume with the chunking the run started with, so done markers line up.
+                stored = store.run_info(run_id)["settings"].get("chunk_worlds")
+                if stored:
+                    chunk_worlds = int(stored)
+                    info = replace(info, settings={**info.settings, "chunk_worlds": chunk_worlds})
+            store.start_run(info, plan.states, resume=resume)
         chunks = plan_chunks(len(plan.states), plan.strategies, plan.worlds, chunk_worlds)
         names = [str(c) for c in plan.states.columns]
         records = [dict(zip(names, map(float, row), strict=True)) for row in plan.states.to_numpy()]
@@ -392,8 +393,9 @@ def run_experiment(
             token = shards.prepare(folder) if getattr(evaluator, "shards", False) else None
             for attempt in range(3):
                 # Shards an interrupted client (or an earlier attempt) did not load yet.
-                loaded = store.load_shards(run_id, folder)
-                done = store.done_chunks(run_id)
+                with store.session():
+                    loaded = store.load_shards(run_id, folder)
+                    done = store.done_chunks(run_id)
                 todo = [c for c in chunks if c.key not in done]
                 if attempt == 0:
                     reused = len(chunks) - len(todo)  # with the shards of an earlier call
@@ -422,11 +424,12 @@ def run_experiment(
                 )
                 computed += stored
                 worlds_done += worlds
-    finished = store.done_chunks(run_id)
-    missing = sum(1 for c in chunks if c.key not in finished)
-    if missing:
-        raise RuntimeError(f"run {run_id}: {missing} chunks still missing after 3 attempts")
-    store.finish_run(run_id)
+    with store.session():
+        finished = store.done_chunks(run_id)
+        missing = sum(1 for c in chunks if c.key not in finished)
+        if missing:
+            raise RuntimeError(f"run {run_id}: {missing} chunks still missing after 3 attempts")
+        store.finish_run(run_id)
     shards.clear(folder)
     seconds = time.perf_counter() - t0
     return RunResult(
