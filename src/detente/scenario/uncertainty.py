@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, cast
 
 from pydantic import BaseModel
 
 from detente.errors import InputError, InputProblem, did_you_mean
+from detente.scenario.memo import ScenarioMemo
 from detente.scenario.numbers import Distribution, Uncertain
 from detente.scenario.patterns import name_pattern
 from detente.scenario.schema import Loc, Scenario
@@ -244,39 +243,8 @@ def _plan_of(scenario: Scenario) -> _ResolvePlan:
     return _ResolvePlan(frozenset(names | set(by_name)), tree, by_name)
 
 
-#: How many scenarios' derived values each :class:`_ByScenario` keeps (keyed by identity;
-#: an entry keeps its scenario alive, so the id cannot be reused while it is cached).
-PLAN_CACHE = 8
-
-_T = TypeVar("_T")
-
-
-class _ByScenario(Generic[_T]):
-    """Values derived from a scenario, memoised by the scenario's identity (scenarios are
-    frozen models), the last :data:`PLAN_CACHE` of them."""
-
-    def __init__(self) -> None:
-        self._entries: OrderedDict[tuple[int, Any], tuple[Scenario, _T]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, scenario: Scenario, key: Any, compute: Callable[[], _T]) -> _T:
-        """The value for ``(scenario, key)``, computed by ``compute`` the first time."""
-        slot = (id(scenario), key)
-        with self._lock:
-            hit = self._entries.get(slot)
-            if hit is not None and hit[0] is scenario:
-                self._entries.move_to_end(slot)
-                return hit[1]
-        value = compute()
-        with self._lock:
-            self._entries[slot] = (scenario, value)
-            while len(self._entries) > PLAN_CACHE:
-                self._entries.popitem(last=False)
-        return value
-
-
-_plans: _ByScenario[_ResolvePlan] = _ByScenario()
-_uncertainties: _ByScenario[tuple[UncertainParameter, ...]] = _ByScenario()
+_plans: ScenarioMemo[_ResolvePlan] = ScenarioMemo()
+_uncertainties: ScenarioMemo[tuple[UncertainParameter, ...]] = ScenarioMemo()
 
 
 def _plan(scenario: Scenario) -> _ResolvePlan:
