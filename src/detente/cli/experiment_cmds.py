@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -32,6 +31,8 @@ from detente.runs.directory import dumps
 
 if TYPE_CHECKING:
     from types import ModuleType
+
+    import pandas as pd
 
     from detente.experiments import analysis, jobs
     from detente.report.background import BackgroundReport
@@ -168,6 +169,8 @@ def _engine_guard(scenario: str) -> Iterator[None]:
 
 def _rank_cell(rank: Any, strategy: str, tied: list[str]) -> str:
     """``"1"``, or ``"=1"`` for each strategy tied with the first; empty when unranked."""
+    import pandas as pd
+
     if pd.isna(rank):
         return ""
     return "=1" if len(tied) > 1 and strategy in tied else str(int(rank))
@@ -175,6 +178,8 @@ def _rank_cell(rank: Any, strategy: str, tied: list[str]) -> str:
 
 def _lead_cell(r: pd.Series, unit: str | None) -> str:
     """The first strategy's lead over this one, over its paired 95% interval."""
+    import pandas as pd
+
     if "lead" not in r.index or pd.isna(r["lead"]) or r["rank"] == 1:
         return ""
     return _over_interval(r["lead"], r["lead_lo"], r["lead_hi"], unit)

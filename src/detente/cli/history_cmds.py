@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -32,6 +31,9 @@ from detente.errors import problems_named_after
 from detente.experiments.executors import resolve_scheduler
 from detente.formatting import number
 from detente.runs.directory import dumps
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.text import Text
@@ -18,6 +17,9 @@ from detente.scenario.builtins import builtin_path
 from detente.scenario.numbers import Uncertain
 from detente.scenario.schema import Scenario
 from detente.scenario.uncertainty import not_sampled
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 console = Console(highlight=False, markup=False)
 """Markup is off: scenario text such as a name ``[/x]`` is printed as written, never parsed."""
@@ -176,6 +178,8 @@ def print_not_sampled(s: Scenario) -> None:
     dropped = not_sampled(s)
     if not dropped:
         return
+    import pandas as pd
+
     counts = pd.Series(dropped).value_counts(sort=False)
     table = narrow_table(f"Not sampled ({len(dropped)} numbers, scenario's not_sampled)")
     table.add_column("numbers", justify="right")

@@ -36,12 +36,13 @@ import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from detente.errors import InputError, did_you_mean
 from detente.fileio import check_output_dir, check_path_length, os_error, write_text_atomic
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_ROOT = Path("detente-out")
 DB_NAME = "results.duckdb"
@@ -51,7 +52,7 @@ RUN_JSON = "run.json"
 SCENARIO_YAML = "scenario.yaml"
 REPORT_HTML = "report.html"
 
-Artifact = str | pd.DataFrame | Mapping[str, Any]
+Artifact: TypeAlias = "str | pd.DataFrame | Mapping[str, Any]"
 """What a run stores: text (``.md``, ``.yaml``, ``.html``), a table (``.csv``) or JSON."""
 
 
@@ -61,6 +62,8 @@ def dumps(payload: Mapping[str, Any]) -> str:
 
 
 def _serialise(name: str, artifact: Artifact) -> str:
+    import pandas as pd
+
     if isinstance(artifact, pd.DataFrame):
         index = artifact.index.name is not None
         return str(artifact.to_csv(index=index))
@@ -164,6 +167,8 @@ class RunDir:
         path = self.path / name
         if not path.is_file():
             return None
+        import pandas as pd
+
         try:
             frame = pd.read_csv(path, index_col=index)
         except (OSError, ValueError, pd.errors.ParserError) as exc:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from pydantic import ValidationError
 
 from detente.errors import InputError
 from detente.runs.directory import REPORT_HTML, RUN_JSON, SCENARIO_YAML, RunDir, find_run
 from detente.runs.scenario_text import scenario_from_text, text_sha256
 from detente.scenario.schema import DesignedStrategy, Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RESULT_KEYS = frozenset(
     {"comparison", "drivers", "summary", "trajectory", "box", "indices", "discovery"}
