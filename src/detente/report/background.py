@@ -5,7 +5,9 @@ simulation runs in one process, leaving a core idle. :class:`BackgroundReport` f
 process when the command starts, before it loads the simulation, which imports the
 report's modules (matplotlib) and starts drawing the figures that depend on the scenario
 alone (structure, position maps, expected-utility rounds: about half the drawing) in a
-pool of its own (:class:`~detente.report.predraw.PoolDrawn`), on the idle core. When the
+pool of its own (:class:`~detente.report.predraw.PoolDrawn`) on the cores the simulation
+leaves idle (one fewer than the report's workers: one on two cores, so that the
+simulation, which the rest of the report waits for, keeps a core to itself). When the
 run is stored, :meth:`BackgroundReport.build` hands it the run's folder; it builds the
 report from the stored artifacts exactly as ``detente report`` would
 (:func:`~detente.report.html.build_report`, which takes those figures by cache key: the
@@ -62,7 +64,8 @@ def _child_main(scenario: str | Path, requests: IO[str], replies: IO[str]) -> No
         makers = scenario_figures(load_scenario_with_text(scenario)[0])
     except Exception:  # the command reports the scenario's problems itself
         makers = []
-    with PoolDrawn(makers, default_workers()) as predrawn:
+    # the simulation keeps one core busy: the others draw (one worker on two cores)
+    with PoolDrawn(makers, max(1, default_workers() - 1)) as predrawn:
         line = requests.readline()
         if not line.endswith("\n"):  # the command ended without asking for a report
             return
