@@ -236,13 +236,19 @@ def test_run_leaves_matplotlib_to_the_background(tmp_path: Path) -> None:
 class _Given:
     """Predrawn figures handed over as given (``pngs``), promising ``promised``."""
 
-    def __init__(self, promised: set[str], pngs: dict[str, bytes]) -> None:
+    def __init__(
+        self, promised: set[str], pngs: dict[str, bytes], released: frozenset[str] = frozenset()
+    ) -> None:
         self.promised = frozenset(promised)
         self.pngs = pngs
+        self.released = released
         self.collected = 0
 
     def keys(self) -> frozenset[str]:
         return self.promised
+
+    def release(self) -> frozenset[str]:
+        return self.released
 
     def collect(self) -> dict[str, bytes]:
         self.collected += 1
@@ -270,6 +276,20 @@ def test_report_takes_predrawn_figures_and_draws_what_is_missing(syn: Path) -> N
     inputs = _report_inputs(syn.read_text())
     inputs.predrawn = _Given(set(keys), {})
     assert render_report(inputs) == plain
+    # released (not started by the drawer): drawn here even if the drawer had it after all
+    inputs = _report_inputs(syn.read_text())
+    inputs.predrawn = _Given(set(keys), {k: marker for k in keys}, frozenset(keys[1:]))
+    html = render_report(inputs)
+    assert html.count(base64.b64encode(marker).decode()) == 1
+
+
+def test_a_released_figure_is_not_drawn_by_the_pool(syn: Path) -> None:
+    makers = scenario_figures(_report_inputs(syn.read_text()).scenario)  # type: ignore[arg-type]
+    with PoolDrawn(makers, 1) as drawn:
+        released = drawn.release()  # one worker: at most the first figure has started
+        got = drawn.collect()
+    assert len(released) >= len(makers) - 1
+    assert set(got) == drawn.keys() - released
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")

@@ -18,8 +18,10 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Self
 
 from matplotlib.figure import Figure
@@ -72,11 +74,13 @@ def longest_first(costs: Sequence[float]) -> list[int]:
 
 
 class PngPool:
-    """Forked worker processes drawing a list of figures, started at once.
+    """Forked worker processes drawing a list of figures, the costliest first.
 
     The workers are forked when the pool is made, with the figures in their memory (a task
-    is an index, so no figure's data is pickled); they start with the costliest. Use it in a
-    ``with`` block: leaving it waits for the figures being drawn and drops the others.
+    is an index, so no figure's data is pickled). A figure is handed to a worker only when
+    one is free, so the figures not started yet can be taken back (:meth:`release`) and
+    drawn elsewhere. Use it in a ``with`` block: leaving it waits for the figures being
+    drawn and drops the others.
     """
 
     def __init__(
@@ -84,9 +88,13 @@ class PngPool:
     ) -> None:
         global _FORKED
         costs = list(costs) if costs is not None else [1.0] * len(makers)
+        self._waiting = deque(longest_first(costs))
+        self._futures: dict[int, Future[bytes]] = {}
+        self._index: dict[Future[bytes], int] = {}
+        self._lock = threading.Lock()
+        n = max(1, min(workers, len(makers)))
         self._pool = ProcessPoolExecutor(
-            max_workers=max(1, min(workers, len(makers))),
-            mp_context=multiprocessing.get_context("fork"),
+            max_workers=n, mp_context=multiprocessing.get_context("fork")
         )
         with _POOL_LOCK:
             _FORKED = makers
@@ -97,24 +105,79 @@ class PngPool:
             if freeze:
                 gc.freeze()
             try:  # the workers are forked at the first submit
-                self._futures = {k: self._pool.submit(_png_at, k) for k in longest_first(costs)}
+                first = [self._start_next() for _ in range(n)]
             finally:
                 if freeze:
                     gc.unfreeze()
                 _FORKED = ()
+        for future in first:
+            if future is not None:
+                threading.Thread(target=self._feed, args=(future,), daemon=True).start()
+
+    def _start_next(self) -> Future[bytes] | None:
+        """Hand the next figure to a worker; None when none is left."""
+        with self._lock:
+            if not self._waiting:
+                return None
+            k = self._waiting.popleft()
+            try:
+                future = self._pool.submit(_png_at, k)
+            except Exception as exc:  # a broken or closed pool: the figure fails
+                future = Future()
+                future.set_exception(exc)
+            self._futures[k] = future
+            self._index[future] = k
+            return future
+
+    def _feed(self, future: Future[bytes] | None) -> None:
+        """Keep one worker busy: the next figure when the last one is finished."""
+        while future is not None:
+            wait([future])
+            future = self._start_next()
+
+    def release(self) -> list[int]:
+        """Take back the figures not handed to a worker yet (they will not be drawn here)."""
+        with self._lock:
+            taken = list(self._waiting)
+            self._waiting.clear()
+        return taken
 
     def png(self, k: int) -> bytes:
         """Figure ``k``'s PNG (waits for it; raises what drawing it raised)."""
-        return self._futures[k].result()
+        while True:
+            with self._lock:
+                future = self._futures.get(k)
+                if future is None and k not in self._waiting:
+                    raise KeyError(f"figure {k} was released")
+            if future is not None:
+                return future.result()
+            self._wait_any()
 
     def as_finished(self) -> Iterator[int]:
-        """The figures' indices as they are finished."""
-        index = {future: k for k, future in self._futures.items()}
-        for future in as_completed(index):
-            yield index[future]
+        """The figures' indices as they are finished (not those released)."""
+        seen: set[int] = set()
+        while True:
+            with self._lock:
+                running = [f for k, f in self._futures.items() if k not in seen]
+                left = bool(self._waiting)
+            if not running and not left:
+                return
+            if not running:  # a worker's next figure is being handed over
+                time.sleep(0.001)
+                continue
+            for future in wait(running, return_when=FIRST_COMPLETED).done:
+                seen.add(self._index[future])
+                yield self._index[future]
+
+    def _wait_any(self) -> None:
+        with self._lock:
+            running = [f for f in self._futures.values() if not f.done()]
+        if running:
+            wait(running, return_when=FIRST_COMPLETED)
 
     def close(self) -> None:
         """Drop the figures not started and wait for the workers to end."""
+        self.release()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> Self:

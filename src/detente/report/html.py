@@ -874,12 +874,16 @@ class _Figures:
         predrawn: Predrawn | None = None,
     ) -> None:
         """Draw every queued figure (or take it from ``cache``, or from ``predrawn`` after
-        drawing the others) and number them in the order they were added."""
+        drawing the others: those ``predrawn`` has not started are taken back and drawn
+        here with them) and number them in the order they were added."""
         jobs = self.pending
         keyed = cache is not None or predrawn is not None
         keys = [figure_key(j.make) if keyed else None for j in jobs]
         pngs = [cache.get(key) if cache is not None else None for key in keys]
         promised = predrawn.keys() if predrawn is not None else frozenset()
+        # what the drawer has not started is drawn here, with the rest: no core waits idle
+        released = predrawn.release() if predrawn is not None else frozenset()
+        promised = promised - released
         todo = [k for k, png in enumerate(pngs) if png is None and keys[k] not in promised]
         waiting = [k for k, png in enumerate(pngs) if png is None and keys[k] in promised]
 

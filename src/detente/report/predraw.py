@@ -26,8 +26,12 @@ class Predrawn(Protocol):
         """The keys of the figures promised (they may not be finished yet)."""
         ...
 
+    def release(self) -> frozenset[str]:
+        """Stop drawing the figures not started yet; their keys (the caller draws them)."""
+        ...
+
     def collect(self) -> dict[str, bytes]:
-        """Every promised figure that was finished, by key (waits for the rest)."""
+        """Every promised figure that was finished, by key (waits for the ones started)."""
         ...
 
 
@@ -46,9 +50,15 @@ class PoolDrawn:
         """The keys of the figures being drawn."""
         return frozenset(self._keys)
 
+    def release(self) -> frozenset[str]:
+        """Stop drawing the figures no worker has started; their keys."""
+        if self._pool is None:
+            return frozenset()
+        return frozenset(self._keys[k] for k in self._pool.release())
+
     def collect(self) -> dict[str, bytes]:
-        """The figures, by key, once all are drawn; one whose drawing failed is left out
-        (the report draws it, and says what went wrong)."""
+        """The figures, by key, once all those not released are drawn; one whose drawing
+        failed is left out (the report draws it, and says what went wrong)."""
         out: dict[str, bytes] = {}
         if self._pool is None:
             return out
