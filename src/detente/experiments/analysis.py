@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from detente.experiments.robustness import (
     Direction,
@@ -183,6 +182,8 @@ def states_needed(
     float
         The number of states (``inf`` when ``rho`` is 0 or not finite).
     """
+    from scipy import stats
+
     r = abs(float(rho))
     if not math.isfinite(r) or r == 0:
         return math.inf

@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as sps
 
 from detente.sim.rng import name_key
 
@@ -411,6 +410,8 @@ def quasi_p(x: ArrayLike, y: ArrayLike, limits: FloatArray, full: FloatArray) ->
     -------
     array, shape (d,)
     """
+    from scipy import stats as sps
+
     xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=bool)
     within = (xa >= limits[:, 0]) & (xa <= limits[:, 1])  # (n, d)
     misses = (~within).sum(axis=1)

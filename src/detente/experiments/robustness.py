@@ -33,7 +33,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
 
 from detente.errors import InputError, InputProblem, did_you_mean
 
@@ -148,6 +147,8 @@ def mean_interval(
         levels are bounded, and a t-interval on a few skewed state means (a share that is 0
         in most states) would otherwise reach impossible values below 0.
     """
+    from scipy import stats
+
     x = np.asarray(x, dtype=float)
     x = x[np.isfinite(x)]
     if x.size == 0:
@@ -386,6 +387,8 @@ def drivers(parameters: pd.DataFrame, target: FloatArray, top: int | None = None
         Columns ``[parameter, rho, p_value]`` sorted by ``|rho|`` descending; constant
         parameters and targets give no rows.
     """
+    from scipy import stats
+
     target = np.asarray(target, dtype=float)
     rows = []
     if np.nanstd(target) > 0 and len(target) >= 3:
@@ -420,6 +423,8 @@ def spearman_columns(values: FloatArray, target: FloatArray) -> tuple[FloatArray
     ((1 + rho) (1 - rho)))`` under Student's t with ``n - 2`` degrees of freedom. A
     constant column or target gives NaN.
     """
+    from scipy import stats
+
     n = len(target)
     ranks = stats.rankdata(values, axis=0) - (n + 1) / 2.0
     target_ranks = stats.rankdata(target) - (n + 1) / 2.0

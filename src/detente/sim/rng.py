@@ -35,7 +35,6 @@ from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 __all__ = ["BLOCK", "StackedRNG", "WorldRNG", "name_key"]
 
@@ -231,12 +230,16 @@ class WorldRNG:
 
     def binomial(self, trials: ArrayLike, p: ArrayLike, *tail: int) -> NDArray[np.int64]:
         """Binomial counts (by inverse CDF at one uniform per cell) shaped ``[n, *tail]``."""
+        from scipy import stats
+
         u = self.random(*tail)
         k = stats.binom.ppf(u, self._param(trials, tail), self._param(p, tail))
         return np.asarray(np.nan_to_num(k, nan=0.0), dtype=np.float64).astype(np.int64)
 
     def poisson(self, lam: ArrayLike, *tail: int) -> NDArray[np.int64]:
         """Poisson counts (by inverse CDF at one uniform per cell) shaped ``[n, *tail]``."""
+        from scipy import stats
+
         u = self.random(*tail)
         lam_a = self._param(lam, tail)
         k = stats.poisson.ppf(u, np.where(lam_a > 0, lam_a, 1.0))
