@@ -48,7 +48,8 @@ Concurrency
 DuckDB lets one process at a time open a database file for writing. Every access here
 takes an exclusive ``fcntl`` lock on a sidecar file (``results.duckdb.lock``, see
 :mod:`detente.store.lock`), opens the database, does its work in one transaction and
-closes it again, so concurrent runs take turns instead of failing or corrupting the file;
+closes it again (:meth:`ResultStore.session` keeps one connection and the lock for a short
+group of accesses), so concurrent runs take turns instead of failing or corrupting the file;
 a connection refused by a process outside this protocol (e.g. the DuckDB shell) is retried.
 A wait longer than half a second is announced on stderr with the holder's pid and command;
 after ``timeout`` seconds (``$DETENTE_LOCK_TIMEOUT``, default 300) it ends in an error.
