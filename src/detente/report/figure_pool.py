@@ -170,10 +170,13 @@ class PngPool:
                 yield self._index[future]
 
     def _wait_any(self) -> None:
+        """Wait until a figure is finished (or, with none being drawn, a moment)."""
         with self._lock:
             running = [f for f in self._futures.values() if not f.done()]
         if running:
             wait(running, return_when=FIRST_COMPLETED)
+        else:  # a worker's next figure is being handed over
+            time.sleep(0.001)
 
     def close(self) -> None:
         """Drop the figures not started and wait for the workers to end."""
