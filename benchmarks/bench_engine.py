@@ -12,8 +12,7 @@ Flagship us-iran-2001, the three options (containment, moderate engagement, dism
 sanctions), one chunk of ``--chunk`` worlds each (``run_layout``); and the stacked path,
 ``simulate_states`` with ``--states`` sampled states x ``--state-worlds`` worlds (the frozen
 engine is swapped into :mod:`detente.sim.stacked` for its run, nothing else changes). The
-outputs of the two engines are compared (``identical``). Both run with the C allocator as
-the package's engine sets it at its first run (:mod:`detente.sim.allocator`).
+outputs of the two engines are compared (``identical``).
 
 First calls, in fresh processes: the first and second ``run_chunk`` (256 worlds) with an
 empty numba cache directory (``cold``), then in a second process (``warm``), each with its
@@ -160,9 +159,6 @@ def main() -> None:
     ap.add_argument("--states", type=int, default=64)
     ap.add_argument("--state-worlds", type=int, default=100)
     a = ap.parse_args()
-    from detente.sim.allocator import tune_allocator
-
-    tune_allocator()  # what the package's engine does at its first run: both engines get it
     load = [os.getloadavg()[0]]
     first = _first_calls()
     load.append(os.getloadavg()[0])

@@ -58,7 +58,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detente.metrics import REGISTRY, metrics_for, step_metrics
-from detente.sim.allocator import tune_allocator
 from detente.sim.mechanisms import congress
 from detente.sim.mechanisms.environment import (
     settlement_chance,
@@ -1701,10 +1700,8 @@ def run_layout(
     run are the same); the result then covers those steps only.
 
     Each step calls the mechanisms in the order of docs/model.md's sections, each a function
-    over the explicit :class:`~detente.sim.world_state.WorldState`. The process keeps the
-    per-step arrays' memory between steps (:func:`~detente.sim.allocator.tune_allocator`).
+    over the explicit :class:`~detente.sim.world_state.WorldState`.
     """
-    tune_allocator()
     sy, p = system, system.params
     n = layout.n
     n_run = sy.horizon if horizon is None else max(0, min(int(horizon), sy.horizon))
