@@ -225,3 +225,23 @@ def test_a_text_parsed_again_is_the_same_scenario_and_a_bad_one_is_refused_each_
     for src in ("first.yaml", "second.yaml"):
         with pytest.raises(InputError, match=src):
             scenario_from_text(bad, src)
+
+
+def test_the_code_version_covers_a_module_by_its_own_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from detente.experiments.runner import _CODE_PACKAGES
+    from detente.source_digest import source_digest
+
+    assert {"detente.metrics", "detente.experiments.chunks"} <= set(_CODE_PACKAGES)
+    pkg = tmp_path / "digestpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "outcomes.py").write_text("A = 1\n")
+    (pkg / "other.py").write_text("B = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    first = source_digest(["digestpkg.outcomes"])
+    (pkg / "other.py").write_text("B = 2\n")
+    assert source_digest(["digestpkg.outcomes"]) == first  # a sibling does not count
+    (pkg / "outcomes.py").write_text("A = 2\n")
+    assert source_digest(["digestpkg.outcomes"]) != first

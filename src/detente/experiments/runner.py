@@ -66,7 +66,16 @@ DEFAULT_MODEL = "detente.sim:summarize"
 #: find more work, few enough that each task still stacks many states.
 TASKS_PER_SLOT = 4
 #: Packages whose source determines the numbers a run produces.
-_CODE_PACKAGES = ("detente.sim", "detente.bargaining", "detente.scenario")
+_CODE_PACKAGES = (
+    "detente.sim",
+    "detente.bargaining",
+    "detente.scenario",
+    "detente.metrics",
+    "detente.experiments.chunks",
+)
+"""The code a run's numbers come from (its code version, so its run id): the engine, the
+bargaining models, the scenario's reading, the outcomes' definitions and the evaluation of
+a chunk of worlds into per-world summaries."""
 
 
 class EngineUnavailableError(RuntimeError):
