@@ -216,10 +216,11 @@ def iran_positions(
 
     Parameters
     ----------
-    base : ndarray [A, I] or [n, A, I] of float32
-        Scenario positions (NaN read as the issue's low end).
-    alt : ndarray [E, I] or [n, E, I] of float32
-        Each elected institution's positions when the other camp holds it.
+    base : ndarray [A, I] or [m, A, I] of float32
+        Scenario positions (NaN read as the issue's low end); ``m`` rows: one per world, or
+        one per state of a stacked run (``m`` states of ``n / m`` consecutive worlds each).
+    alt : ndarray [E, I] or [m, E, I] of float32
+        Each elected institution's positions when the other camp holds it (rows as ``base``).
     control : ndarray [n, E] of bool
         Whether each elected institution is held by the reform camp.
     reform : ndarray [n, A] of bool
