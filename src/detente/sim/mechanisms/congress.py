@@ -19,7 +19,9 @@ a pure function over arrays of worlds (rows) and instruments or issues (columns)
 Shapes: ``n`` worlds, ``K`` instruments of the focal side, ``I`` issues. A per-instrument or
 per-issue number is ``[K]``/``[I]`` when shared by all worlds and ``[n, K]``/``[n, I]`` when it
 differs by world (stacked states, :mod:`detente.sim.stacked`); ``effects`` is ``[K, I]`` or
-``[n, K, I]``. Every function gives the same numbers in both forms.
+``[n, K, I]``. Every function gives the same numbers in both forms, and in a third the engine
+passes: one row per state of a stacked run (``[m, K]``, ``[m, K, I]`` for ``m`` states of
+``n / m`` consecutive worlds each, world ``w`` reading row ``w * m // n``).
 
 The formulas are compiled, world by world (:mod:`detente.sim.native.congress`): each function
 here prepares its arrays and calls the kernel the engine's own steps call too, so a formula
