@@ -724,21 +724,38 @@ class StepContext:
     status_quo_rows: FloatArray  # [m, I]
     demand_rows: FloatArray  # [m, I] Iran's stated conditions
     o_base_rows: FloatArray  # [m, A_o] Iran's actors' base clout
+    shock_chance: FloatArray  # [1 or n, S] each shock's chance per step, 1 - exp(-rate dt)
     menace_issues: tuple[int, ...]  # the terror-support and WMD issues present
     event_steps: frozenset[int]  # steps with scheduled events (history replays)
     election_steps: frozenset[int]  # steps with an internal election
     focal_election_steps: frozenset[int]  # steps with a focal election (4b)
-    # the leaves :meth:`rows` has laid out, by identity (each kept with its leaf)
-    _kernel_rows: dict[int, tuple[Any, Any]] = dataclasses.field(default_factory=dict)
+    # the leaves :meth:`rows` and :meth:`param` have laid out, by identity and form (each
+    # kept with its leaf, so that no other object takes its id during the run)
+    _kernel_rows: dict[tuple[int, int], tuple[Any, Any]] = dataclasses.field(
+        default_factory=dict)
 
     def rows(self, x: Any, nd: int) -> Any:
         """Leaf ``x`` of the run (``nd`` dims when shared) as a kernel reading row
         ``w * m // n`` of ``m`` rows takes it: one row per state of a stacked run
         (:func:`per_state_rows`), laid out once per run and kept."""
-        kept = self._kernel_rows.get(id(x))
+        kept = self._kernel_rows.get((id(x), nd))
         if kept is None or kept[0] is not x:
             kept = (x, per_state_rows(x, self.layout, nd))
-            self._kernel_rows[id(x)] = kept
+            self._kernel_rows[id(x), nd] = kept
+        return kept[1]
+
+    def param(self, x: Any) -> NDArray[np.float64]:
+        """A scalar parameter of the run (a number, or one per world) as :func:`leaf` gives
+        it, with one value per state of a stacked run instead of one per world: for the
+        kernels reading row ``w * m // n``, and for the functions of it computed each step
+        (an ``exp`` of ``m`` values, not ``n``). Laid out once per run and kept."""
+        kept = self._kernel_rows.get((id(x), -1))
+        if kept is None or kept[0] is not x:
+            v, lay = leaf(x), self.layout
+            if len(lay.seeds) > 1 and v.shape[0] == lay.n:
+                v = np.ascontiguousarray(v[:: lay.n_each])
+            kept = (x, v)
+            self._kernel_rows[id(x), -1] = kept
         return kept[1]
 
 
@@ -763,6 +780,7 @@ def step_context(
         status_quo_rows=per_state_rows(sy.status_quo, layout, 1),
         demand_rows=per_state_rows(sy.demand, layout, 1),
         o_base_rows=per_state_rows(sy.internal.clout, layout, 1),
+        shock_chance=_shock_chance(sy, layout),
         menace_issues=tuple(r[x] for x in ("terror", "wmd") if r[x] >= 0),
         event_steps=frozenset(int(x) for x in events.step) if events is not None
         else frozenset(),
@@ -770,6 +788,15 @@ def step_context(
         focal_election_steps=frozenset(int(x) for x in fe.step) if fe is not None
         else frozenset(),
     )
+
+
+def _shock_chance(sy: System, layout: Layout) -> FloatArray:
+    """Each shock's chance per step ``1 - exp(-rate dt)``, ``[1 or n, S]``: computed once per
+    state (the same numbers as per world, per step) and repeated over its worlds."""
+    chance = 1 - np.exp(-per_state_rows(sy.shock_rate, layout, 1) * sy.dt)
+    if chance.shape[0] not in (1, layout.n):
+        chance = np.repeat(chance, layout.n_each, axis=0)
+    return np.asarray(chance)
 
 
 def issue_share(level: FloatArray, system: System, i: int) -> FloatArray:
@@ -910,7 +937,7 @@ def focal_proposals(
         # put to ratification), held off (withdrawn, or cancelled while pending)
         held = scr.held[t]
         forced = scr.force_on[t][None, :] & ~f_active
-    tolerance = leaf(p.us_cost_tolerance)
+    tolerance = ctx.param(p.us_cost_tolerance)
     req_ok = _requires_mask(sf, f_active)
     c = np.ascontiguousarray
     cand_f, drop_f, cancel_f = native_congress.proposals(
@@ -924,7 +951,8 @@ def focal_proposals(
         mask(ctx.menu_f & sf.by_executive), ctx.rows(sf.gesture, 1),
         # past the cost tolerance: no new concession; the retreat
         bool(np.any(tolerance >= 0)), st.cost, tolerance, draws.congress[:, t, 1],
-        leaf(congress.retreat_chance(p.us_retreat_rate, sy.dt)), ctx.rows(sf.cost, 1),
+        leaf(congress.retreat_chance(ctx.param(p.us_retreat_rate), sy.dt)),
+        ctx.rows(sf.cost, 1),
         st.f_since, c(held), st.f_start, NEVER,
     )
     return Proposals(cand_f, drop_f, cancel_f, forced, scripted, req_ok)
@@ -1330,7 +1358,8 @@ def _domestic(
         leaf(p.vetting_base), leaf(p.vetting_threat_rate), leaf(p.vetting_backlash_jump),
         leaf(p.vetting_decay), leaf(p.disillusion_rate), leaf(p.disillusion_backlash_jump),
         leaf(p.disillusion_decay), leaf(p.public_reform_support),
-        leaf(1 - np.exp(-p.clout_adjustment_rate * sy.dt)), leaf(p.turnout_sensitivity),
+        leaf(1 - np.exp(-ctx.param(p.clout_adjustment_rate) * sy.dt)),
+        leaf(p.turnout_sensitivity),
         leaf(p.election_bonus),
     )
     st.support, st.backing, st.vetting, st.disillusion = support, backing, vetting, disillusion
@@ -1451,7 +1480,7 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
     d_level = d_focal = d_internal = d_third = np.zeros((1, 0))
     jump_threat, jump_settle = np.zeros(n), np.zeros(n)
     if n_s:  # the shocks' moves are matrix products (BLAS): they stay in NumPy
-        hits = draws.shocks[:, t, :n_s] < 1 - np.exp(-_rows(sy.shock_rate, 1) * sy.dt)
+        hits = draws.shocks[:, t, :n_s] < ctx.shock_chance
         hf = hits.astype(np.float64)
         d_level, d_focal, d_internal, d_third = (_dot(hf, x, lay, 2) for x in (
             sy.shock_effects, sy.shock_clout_focal, sy.shock_clout_internal,
@@ -1460,7 +1489,8 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
         jump_settle = _dot(hf, sy.shock_settlement, lay)
     level = np.empty_like(st.level)  # a new array, as the levels of every step are
     bad, menace_hits = native_env.shock_rows(
-        st.level, level, st.transient, leaf(1 - np.exp(-p.shock_decay * sy.dt)), low, high,
+        st.level, level, st.transient, leaf(1 - np.exp(-ctx.param(p.shock_decay) * sy.dt)),
+        low, high,
         sy.span, np.array(ctx.menace_issues, dtype=np.int64), hits.view(np.uint8),
         mask(_rows(pl.shock_menace, 1)), d_level, d_focal, d_internal, d_third,
         st.f_clout, st.o_clout, st.third_clout,
@@ -1515,7 +1545,7 @@ def environment_step(
         env.threat.view(np.uint8), jolts.threat, leaf(p.threat_initial),
         leaf(p.threat_regional_share), leaf(p.threat_decay),
         st.settlement, draws.settlement[:, t], jolts.settlement,
-        settlement_chance(p.settlement_hazard, dtt), leaf(p.settlement_progress),
+        settlement_chance(ctx.param(p.settlement_hazard), dtt), leaf(p.settlement_progress),
         st.level, ctx.rows(env.position, 2), ctx.rows(env.friction_weight, 2), sy.span,
         sy.focal.direction, leaf(p.friction_symmetry), st.hostile_f, st.allied,
         played_o, leaf(p.neutral_level), jolts.menace,
@@ -1541,7 +1571,7 @@ def costs_and_reciprocity(
     # the legislature's own acts cost the executive nothing; a trade for its support
     # cheapens the concessions that follow (4c)
     # (congress.trade_discount: its factor multiplies the conciliatory steps' cost)
-    factor = congress.trade_factor(st.f_active, sf.discount, started=new_f)
+    factor = congress.trade_factor(st.f_active, ctx.rows(sf.discount, 1), started=new_f)
     w_f, w_o, paid = native_impl.started_weights(
         mask(new_f), mask(new_o), mask(st.f_by_leg), factor, mask(_rows(pl.f_gest_pos, 1)))
     # the sums over steps go to BLAS; then recip = gesture_o > 0 & offered & not yet,

@@ -340,6 +340,7 @@ def trade_factor(
     """``Π_j (1 − d_j)^[j in force]`` of every world, ``[n]``: :func:`trade_discount`'s
     multiplier of the conciliatory steps (the others' is 1). ``started``: steps left out of
     ``in_force`` (those started this step), so the caller need not form ``in_force & ~started``.
+    ``discount``'s rows (shared, per world or per state) are kept: ``log1p`` runs on them only.
     """
     keep = np.ascontiguousarray(np.log1p(-_f64(discount, 2)))  # log(1 - d)
     return np.asarray(np.exp(native.discount_log_sums(mask(in_force), keep, mask(started))))

@@ -19,8 +19,9 @@ reading the results.
 
 Parameters are 1-D float64 arrays of length 1 (shared by all worlds) or ``n`` (one per world);
 2-D leaves have a leading axis of 1 or ``n`` (world ``w`` reads row ``w`` or row 0), and
-:func:`domestic_step`'s (base clout, reform backing, vetting) may also have one row per state
-of a stacked run (row ``w * m // n`` of ``m``, :func:`detente.sim.native.rows.row_of`).
+:func:`domestic_step`'s (base clout, reform backing, vetting; ``clout_rate`` among the
+parameters) may also have one row per state of a stacked run (row ``w * m // n`` of ``m``,
+:func:`detente.sim.native.rows.row_of`).
 """
 
 from libc.math cimport fabs
@@ -320,7 +321,7 @@ def domestic_step(
     cdef bint has_sanctions = i_sanctions >= 0, has_reform = i_reform >= 0
     cdef bint has_reform0 = reform0.shape[0] > 0
     cdef Py_ssize_t m_base = o_base.shape[0], m_backing = reform_backing.shape[0]
-    cdef Py_ssize_t m_vet = e_vetting.shape[0]
+    cdef Py_ssize_t m_vet = e_vetting.shape[0], wr
     cdef const Py_ssize_t[::1] backed = _backed(reform_backing)
     tmp_arr = np.empty(max(n_a, 1))
     cdef double[::1] tmp = tmp_arr
@@ -399,12 +400,13 @@ def domestic_step(
         with nogil:
             for w in range(n):
                 wb = row_of(w, m_base, n)
+                wr = row_of(w, clout_rate.shape[0], n)  # (one value per state, too)
                 up = support[w] / _pw(public_support0, w)
                 down = (1 - support[w]) / (1 - _pw(public_support0, w))
                 for a in range(n_a):
                     if mobile[a]:
                         o_clout[w, a] = _clout_drift(o_clout[w, a], reform_camp[a], o_base[wb, a],
-                                                     up, down, _pw(clout_rate, w))
+                                                     up, down, clout_rate[wr])
 
     if first <= _INTERNAL_ELECTIONS <= last:
         with nogil:

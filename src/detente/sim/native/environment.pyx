@@ -16,7 +16,8 @@ differs from the C library's in the last bit) and the shocks' matrix products (B
 Per-world parameters are 1-D arrays of one row (shared by all worlds) or one per world;
 per-world leaves of higher rank have a leading axis of ``m`` rows, as in :mod:`.votes`: 1
 (shared), ``n`` (one per world) or one per state of a stacked run, world ``w`` reading row
-``w * m // n`` (:func:`detente.sim.native.rows.row_of`).
+``w * m // n`` (:func:`detente.sim.native.rows.row_of`); so may the shocks' ``fade`` and the
+settlement's ``chance`` (the per-state values of ``exp``, computed once per state).
 """
 
 from libc.float cimport DBL_MAX
@@ -282,7 +283,7 @@ def shock_rows(
 
     The new levels are written to ``level`` (every entry), the levels now ``level_now`` are
     read; ``transient`` (and the clouts) are changed in place; ``fade`` is
-    ``1 − exp(−shock_decay·dt)``; ``hits`` is ``[n, S]`` (``S = 0``: no shocks) and
+    ``1 − exp(−shock_decay·dt)`` (one value, one per world or one per state); ``hits`` is ``[n, S]`` (``S = 0``: no shocks) and
     ``d_*`` its moves (``hits @ effects``). Returns ``(menace B, menacing hits)``: the
     mean share of ``menace_issues`` after the fade, plus one if a ``menace`` shock hit.
     """
@@ -300,7 +301,7 @@ def shock_rows(
     cdef const unsigned char* bad_shock
     with nogil:
         for w in range(n):
-            f = _row(fade, w)
+            f = fade[row_of(w, fade.shape[0], n)]
             now = &level_now[w, 0]
             lv = &level[w, 0]
             tr = &transient[w, 0]
@@ -407,8 +408,8 @@ def environment_rows(
                           n_x, &weight[0])
             o_t[w] = _threat(threat[w], push[w], rate[w], fade[w], r, threat_jump[w],
                              _row(threat_start, w), _row(regional_share, w), _row(decay, w))
-            o_s[w] = _settlement(settlement[w], uniform[w], settlement_jump[w], _row(chance, w),
-                                 _row(progress, w))
+            o_s[w] = _settlement(settlement[w], uniform[w], settlement_jump[w],
+                                 chance[row_of(w, chance.shape[0], n)], _row(progress, w))
             f = _friction(&level[w, 0], &position[row_of(w, m_p, n), 0, 0], &third_clout[w, 0],
                           &salience[row_of(w, m_s, n), 0, 0], n_ax, n_i, span, direction,
                           _row(symmetry, w), hostility[w], &weight[0], &dist[0],
