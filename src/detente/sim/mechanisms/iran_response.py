@@ -241,7 +241,7 @@ def iran_positions(
         base if base.ndim == 3 else base[None],
         alt if alt.ndim == 3 else alt[None],
         control.view(np.uint8),
-        reform.view(np.uint8),
+        np.ascontiguousarray(reform).view(np.uint8),  # (one world's camps at one address)
         sy.elected,
         sy.internal.reform[sy.elected].view(np.uint8),
         leaf(d.gesture),

@@ -234,7 +234,7 @@ def positions(
     const float[:, :, :] base,
     const float[:, :, :] alt,
     const unsigned char[:, :] control,
-    const unsigned char[:, :] reform,
+    const unsigned char[:, ::1] reform,
     const long[:] elected,
     const unsigned char[:] holder_reform,
     const double[:] gesture,
