@@ -315,6 +315,15 @@ def per_state_rows(x: Any, layout: Layout, nd: int) -> Any:
     return rows
 
 
+def per_state_param(x: Any, layout: Layout) -> NDArray[np.float64]:
+    """A scalar parameter (a number, or one per world) as :func:`leaf` gives it, with one
+    value per state of a stacked run instead of one per world (:func:`per_state_rows`)."""
+    v = leaf(x)
+    if len(layout.seeds) > 1 and v.shape[0] == layout.n:
+        return np.ascontiguousarray(v[:: layout.n_each])
+    return v
+
+
 def per_state_vote_plan(plan: VotePlan, layout: Layout) -> VotePlan:
     """``plan`` with its per-world leaves as one row per state (:func:`per_state_rows`)."""
     return dataclasses.replace(
@@ -725,6 +734,12 @@ class StepContext:
     demand_rows: FloatArray  # [m, I] Iran's stated conditions
     o_base_rows: FloatArray  # [m, A_o] Iran's actors' base clout
     shock_chance: FloatArray  # [1 or n, S] each shock's chance per step, 1 - exp(-rate dt)
+    # functions of parameters the kernels take each step, once per run (one value or one
+    # per state, :func:`per_state_param`)
+    shock_fade: FloatArray  # 1 - exp(-shock_decay dt)
+    settle_chance: FloatArray  # the settlement's chance per step, 1 - exp(-hazard dt)
+    retreat_chance: FloatArray  # the retreat's chance per step (congress.retreat_chance)
+    clout_pace: FloatArray  # the clout drift's 1 - exp(-clout_adjustment_rate dt)
     menace_issues: tuple[int, ...]  # the terror-support and WMD issues present
     event_steps: frozenset[int]  # steps with scheduled events (history replays)
     election_steps: frozenset[int]  # steps with an internal election
@@ -751,10 +766,7 @@ class StepContext:
         (an ``exp`` of ``m`` values, not ``n``). Laid out once per run and kept."""
         kept = self._kernel_rows.get((id(x), -1))
         if kept is None or kept[0] is not x:
-            v, lay = leaf(x), self.layout
-            if len(lay.seeds) > 1 and v.shape[0] == lay.n:
-                v = np.ascontiguousarray(v[:: lay.n_each])
-            kept = (x, v)
+            kept = (x, per_state_param(x, self.layout))
             self._kernel_rows[id(x), -1] = kept
         return kept[1]
 
@@ -763,7 +775,7 @@ def step_context(
     system: System, plans: Plans, layout: Layout, focal_unitary: bool
 ) -> StepContext:
     """The read-only context of a run of ``system`` over ``layout``."""
-    sy, r = system, system.roles
+    sy, r, p = system, system.roles, system.params
     events, fe = sy.events, sy.focal_elections
     return StepContext(
         system=sy,
@@ -781,6 +793,11 @@ def step_context(
         demand_rows=per_state_rows(sy.demand, layout, 1),
         o_base_rows=per_state_rows(sy.internal.clout, layout, 1),
         shock_chance=_shock_chance(sy, layout),
+        shock_fade=leaf(1 - np.exp(-per_state_param(p.shock_decay, layout) * sy.dt)),
+        settle_chance=settlement_chance(per_state_param(p.settlement_hazard, layout), sy.dt),
+        retreat_chance=leaf(congress.retreat_chance(
+            per_state_param(p.us_retreat_rate, layout), sy.dt)),
+        clout_pace=leaf(1 - np.exp(-per_state_param(p.clout_adjustment_rate, layout) * sy.dt)),
         menace_issues=tuple(r[x] for x in ("terror", "wmd") if r[x] >= 0),
         event_steps=frozenset(int(x) for x in events.step) if events is not None
         else frozenset(),
@@ -951,7 +968,7 @@ def focal_proposals(
         mask(ctx.menu_f & sf.by_executive), ctx.rows(sf.gesture, 1),
         # past the cost tolerance: no new concession; the retreat
         bool(np.any(tolerance >= 0)), st.cost, tolerance, draws.congress[:, t, 1],
-        leaf(congress.retreat_chance(ctx.param(p.us_retreat_rate), sy.dt)),
+        ctx.retreat_chance,
         ctx.rows(sf.cost, 1),
         st.f_since, c(held), st.f_start, NEVER,
     )
@@ -1358,7 +1375,7 @@ def _domestic(
         leaf(p.vetting_base), leaf(p.vetting_threat_rate), leaf(p.vetting_backlash_jump),
         leaf(p.vetting_decay), leaf(p.disillusion_rate), leaf(p.disillusion_backlash_jump),
         leaf(p.disillusion_decay), leaf(p.public_reform_support),
-        leaf(1 - np.exp(-ctx.param(p.clout_adjustment_rate) * sy.dt)),
+        ctx.clout_pace,
         leaf(p.turnout_sensitivity),
         leaf(p.election_bonus),
     )
@@ -1474,7 +1491,7 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
     Compiled (:func:`detente.sim.native.environment.shock_rows`, ``jolt_rows`` for the
     events); the hits' moves are matrix products left to NumPy.
     """
-    sy, p, pl, lay = ctx.system, ctx.system.params, ctx.plans, ctx.layout
+    sy, pl, lay = ctx.system, ctx.plans, ctx.layout
     low, high, n, n_s = sy.low, sy.high, lay.n, sy.shock_rate.shape[-1]
     hits = np.zeros((n, 0), dtype=bool)
     d_level = d_focal = d_internal = d_third = np.zeros((1, 0))
@@ -1489,7 +1506,7 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
         jump_settle = _dot(hf, sy.shock_settlement, lay)
     level = np.empty_like(st.level)  # a new array, as the levels of every step are
     bad, menace_hits = native_env.shock_rows(
-        st.level, level, st.transient, leaf(1 - np.exp(-ctx.param(p.shock_decay) * sy.dt)),
+        st.level, level, st.transient, ctx.shock_fade,
         low, high,
         sy.span, np.array(ctx.menace_issues, dtype=np.int64), hits.view(np.uint8),
         mask(_rows(pl.shock_menace, 1)), d_level, d_focal, d_internal, d_third,
@@ -1529,8 +1546,9 @@ def environment_step(
     settlement advances at its hazard; the allies' friction with the focal side's line and
     Iran's moderation erode allied support, which menace restores. One compiled pass over
     the worlds (:func:`detente.sim.native.environment.environment_rows`) after NumPy's
-    ``exp`` (:func:`~detente.sim.mechanisms.environment.threat_pace`,
-    :func:`~detente.sim.mechanisms.environment.settlement_chance`).
+    ``exp`` (:func:`~detente.sim.mechanisms.environment.threat_pace`; the settlement's
+    chance, :func:`~detente.sim.mechanisms.environment.settlement_chance`, once per run in
+    :func:`step_context`).
 
     Returns
     -------
@@ -1545,7 +1563,7 @@ def environment_step(
         env.threat.view(np.uint8), jolts.threat, leaf(p.threat_initial),
         leaf(p.threat_regional_share), leaf(p.threat_decay),
         st.settlement, draws.settlement[:, t], jolts.settlement,
-        settlement_chance(ctx.param(p.settlement_hazard), dtt), leaf(p.settlement_progress),
+        ctx.settle_chance, leaf(p.settlement_progress),
         st.level, ctx.rows(env.position, 2), ctx.rows(env.friction_weight, 2), sy.span,
         sy.focal.direction, leaf(p.friction_symmetry), st.hostile_f, st.allied,
         played_o, leaf(p.neutral_level), jolts.menace,
