@@ -50,6 +50,7 @@ The full equations and their sources are in ``docs/model.md``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -314,6 +315,15 @@ def per_state_rows(x: Any, layout: Layout, nd: int) -> Any:
     return rows
 
 
+def per_state_param(x: Any, layout: Layout) -> NDArray[np.float64]:
+    """A scalar parameter (a number, or one per world) as :func:`leaf` gives it, with one
+    value per state of a stacked run instead of one per world (:func:`per_state_rows`)."""
+    v = leaf(x)
+    if len(layout.seeds) > 1 and v.shape[0] == layout.n:
+        return np.ascontiguousarray(v[:: layout.n_each])
+    return v
+
+
 def per_state_vote_plan(plan: VotePlan, layout: Layout) -> VotePlan:
     """``plan`` with its per-world leaves as one row per state (:func:`per_state_rows`)."""
     return dataclasses.replace(
@@ -436,6 +446,7 @@ def ratify(
     tolerance_default: float,
     exempt: BoolArray | None = None,
     plan: RatifyPlan | None = None,
+    rows: Callable[[Any, int], Any] = _rows,
 ) -> tuple[BoolArray, FloatArray]:
     """Sequential veto and approval check (Tsebelis's win-set with tolerance).
 
@@ -450,7 +461,9 @@ def ratify(
 
     Per-world leaves (:mod:`detente.sim.stacked`): ``side.effects``, ``side.order``,
     ``threshold`` and the plan's tolerances may carry one row per world; each world then
-    takes its candidates in its own ladder order.
+    takes its candidates in its own ladder order. ``rows(leaf, nd)`` lays out those of the
+    side and the plan for the kernel (the engine's :meth:`StepContext.rows`: one row per
+    state; by default as they are).
 
     The loops over worlds, candidates and checks are compiled
     (:func:`detente.sim.native.consent.ratify_worlds`): a check's loss is the sum over its
@@ -471,10 +484,10 @@ def ratify(
     approved, excess = native_consent.ratify_worlds(
         mask(cand), c(prospective, dtype=np.float64), c(pos), c(belief, dtype=np.float64),
         leaf(threshold), mask(gate), float(sign), _rows(np.asarray(low, dtype=np.float64), 1),
-        _rows(np.asarray(high, dtype=np.float64), 1), _rows(side.effects, 2),
-        _rows(side.order, 1), c(plan.check_start), c(plan.pair_start), c(plan.issue),
-        c(plan.holder), c(plan.stake), c(plan.veto), _rows(plan.tol, 1),
-        _rows(plan.limit, 1), _rows(plan.ext_x, 1), _rows(plan.rel, 1),
+        _rows(np.asarray(high, dtype=np.float64), 1), rows(side.effects, 2),
+        rows(side.order, 1), c(plan.check_start), c(plan.pair_start), c(plan.issue),
+        c(plan.holder), c(plan.stake), c(plan.veto), rows(plan.tol, 1),
+        rows(plan.limit, 1), rows(plan.ext_x, 1), rows(plan.rel, 1),
     )
     return np.asarray(approved, dtype=bool), np.asarray(excess)
 
@@ -713,22 +726,56 @@ class StepContext:
     plans: Plans
     layout: Layout
     legislature: LegislativePlan | None  # the focal legislature acting on its own (4c)
+    floor_start_rows: FloatArray  # [m, I] its floor's starting ideal points (ctx.rows form)
     focal_unitary: bool  # the focal side ratifies nothing (a unitary government)
     menu_f: BoolArray  # [K_f] the focal strategy's menu
-    status_quo_rows: FloatArray  # [1 or n, I]
-    demand_rows: FloatArray  # [1 or n, I] Iran's stated conditions
-    o_base_rows: FloatArray  # [1 or n, A_o] Iran's actors' base clout
+    # leaves the kernels read by row w * m // n (one row shared, per state or per world)
+    status_quo_rows: FloatArray  # [m, I]
+    demand_rows: FloatArray  # [m, I] Iran's stated conditions
+    o_base_rows: FloatArray  # [m, A_o] Iran's actors' base clout
+    shock_chance: FloatArray  # [1 or n, S] each shock's chance per step, 1 - exp(-rate dt)
+    # functions of parameters the kernels take each step, once per run (one value or one
+    # per state, :func:`per_state_param`)
+    shock_fade: FloatArray  # 1 - exp(-shock_decay dt)
+    settle_chance: FloatArray  # the settlement's chance per step, 1 - exp(-hazard dt)
+    retreat_chance: FloatArray  # the retreat's chance per step (congress.retreat_chance)
+    clout_pace: FloatArray  # the clout drift's 1 - exp(-clout_adjustment_rate dt)
     menace_issues: tuple[int, ...]  # the terror-support and WMD issues present
     event_steps: frozenset[int]  # steps with scheduled events (history replays)
     election_steps: frozenset[int]  # steps with an internal election
     focal_election_steps: frozenset[int]  # steps with a focal election (4b)
+    # the leaves :meth:`rows` and :meth:`param` have laid out, by identity and form (each
+    # kept with its leaf, so that no other object takes its id during the run)
+    _kernel_rows: dict[tuple[int, int], tuple[Any, Any]] = dataclasses.field(
+        default_factory=dict)
+
+    def rows(self, x: Any, nd: int) -> Any:
+        """Leaf ``x`` of the run (``nd`` dims when shared) as a kernel reading row
+        ``w * m // n`` of ``m`` rows takes it: one row per state of a stacked run
+        (:func:`per_state_rows`), laid out once per run and kept."""
+        kept = self._kernel_rows.get((id(x), nd))
+        if kept is None or kept[0] is not x:
+            kept = (x, per_state_rows(x, self.layout, nd))
+            self._kernel_rows[id(x), nd] = kept
+        return kept[1]
+
+    def param(self, x: Any) -> NDArray[np.float64]:
+        """A scalar parameter of the run (a number, or one per world) as :func:`leaf` gives
+        it, with one value per state of a stacked run instead of one per world: for the
+        kernels reading row ``w * m // n``, and for the functions of it computed each step
+        (an ``exp`` of ``m`` values, not ``n``). Laid out once per run and kept."""
+        kept = self._kernel_rows.get((id(x), -1))
+        if kept is None or kept[0] is not x:
+            kept = (x, per_state_param(x, self.layout))
+            self._kernel_rows[id(x), -1] = kept
+        return kept[1]
 
 
 def step_context(
     system: System, plans: Plans, layout: Layout, focal_unitary: bool
 ) -> StepContext:
     """The read-only context of a run of ``system`` over ``layout``."""
-    sy, r = system, system.roles
+    sy, r, p = system, system.roles, system.params
     events, fe = sy.events, sy.focal_elections
     return StepContext(
         system=sy,
@@ -737,12 +784,20 @@ def step_context(
             vote_o=per_state_vote_plan(plans.vote_o, layout)),
         layout=layout,
         legislature=None if focal_unitary else sy.legislative,
+        floor_start_rows=_NO_LEVELS if sy.legislative is None
+        else per_state_rows(plans.f_pos0[..., sy.legislative.floor, :], layout, 1),
         focal_unitary=focal_unitary,
         menu_f=sy.focal_menu if sy.focal_menu is not None
         else np.ones(sy.focal.n_instruments, dtype=bool),
-        status_quo_rows=_rows(sy.status_quo, 1),
-        demand_rows=_rows(sy.demand, 1),
-        o_base_rows=_rows(sy.internal.clout, 1),
+        status_quo_rows=per_state_rows(sy.status_quo, layout, 1),
+        demand_rows=per_state_rows(sy.demand, layout, 1),
+        o_base_rows=per_state_rows(sy.internal.clout, layout, 1),
+        shock_chance=_shock_chance(sy, layout),
+        shock_fade=leaf(1 - np.exp(-per_state_param(p.shock_decay, layout) * sy.dt)),
+        settle_chance=settlement_chance(per_state_param(p.settlement_hazard, layout), sy.dt),
+        retreat_chance=leaf(congress.retreat_chance(
+            per_state_param(p.us_retreat_rate, layout), sy.dt)),
+        clout_pace=leaf(1 - np.exp(-per_state_param(p.clout_adjustment_rate, layout) * sy.dt)),
         menace_issues=tuple(r[x] for x in ("terror", "wmd") if r[x] >= 0),
         event_steps=frozenset(int(x) for x in events.step) if events is not None
         else frozenset(),
@@ -750,6 +805,15 @@ def step_context(
         focal_election_steps=frozenset(int(x) for x in fe.step) if fe is not None
         else frozenset(),
     )
+
+
+def _shock_chance(sy: System, layout: Layout) -> FloatArray:
+    """Each shock's chance per step ``1 - exp(-rate dt)``, ``[1 or n, S]``: computed once per
+    state (the same numbers as per world, per step) and repeated over its worlds."""
+    chance = 1 - np.exp(-per_state_rows(sy.shock_rate, layout, 1) * sy.dt)
+    if chance.shape[0] not in (1, layout.n):
+        chance = np.repeat(chance, layout.n_each, axis=0)
+    return np.asarray(chance)
 
 
 def issue_share(level: FloatArray, system: System, i: int) -> FloatArray:
@@ -848,9 +912,10 @@ def internal_positions(
     )
     drivers = IranDrivers(gesture, belief, sanctions, fulfilment, pressure, threat,
                           st.settlement)
-    return iran_positions(pl.o_pos32, pl.alt_pos32, st.o_control, st.o_reform, drivers,
-                          pl.camp_span32, pl.dict_span32, p, sy, pl.o_used,
-                          fill_unused=False)  # the votes and vetoes read only pl.o_used
+    # the scenario positions one row per state (stacked states): the kernel reads w * m // n
+    return iran_positions(ctx.rows(pl.o_pos32, 2), ctx.rows(pl.alt_pos32, 2), st.o_control,
+                          st.o_reform, drivers, pl.camp_span32, pl.dict_span32, p, sy,
+                          pl.o_used, fill_unused=False)  # votes and vetoes read only pl.o_used
 
 
 @dataclass(frozen=True, eq=False)
@@ -889,21 +954,22 @@ def focal_proposals(
         # put to ratification), held off (withdrawn, or cancelled while pending)
         held = scr.held[t]
         forced = scr.force_on[t][None, :] & ~f_active
-    tolerance = leaf(p.us_cost_tolerance)
+    tolerance = ctx.param(p.us_cost_tolerance)
     req_ok = _requires_mask(sf, f_active)
     c = np.ascontiguousarray
     cand_f, drop_f, cancel_f = native_congress.proposals(
         np.asarray(level_f, dtype=np.float64), leaf(p.neutral_level),
-        _rows(sf.conc_rank, 1), _rows(sf.host_rank, 1), mask(ctx.menu_f), mask(f_active),
+        ctx.rows(sf.conc_rank, 1), ctx.rows(sf.host_rank, 1), mask(ctx.menu_f), mask(f_active),
         mask(pending_f), mask(st.f_by_leg), mask(sf.reversible), mask(pl.f_gest_pos),
         req_ok,
         # an expiring law: its renewal on the agenda
         not scripted and bool((sf.sunset_step >= 0).any()), t, sf.sunset_step,
         mask(sf.renewed_by), mask(congress.renewal_steps(sf.renewed_by)),
-        mask(ctx.menu_f & sf.by_executive), _rows(sf.gesture, 1),
+        mask(ctx.menu_f & sf.by_executive), ctx.rows(sf.gesture, 1),
         # past the cost tolerance: no new concession; the retreat
         bool(np.any(tolerance >= 0)), st.cost, tolerance, draws.congress[:, t, 1],
-        leaf(congress.retreat_chance(p.us_retreat_rate, sy.dt)), _rows(sf.cost, 1),
+        ctx.retreat_chance,
+        ctx.rows(sf.cost, 1),
         st.f_since, c(held), st.f_start, NEVER,
     )
     return Proposals(cand_f, drop_f, cancel_f, forced, scripted, req_ok)
@@ -959,14 +1025,14 @@ def ratify_focal(
     f_cl = st.f_clout if st.f_factor is None else np.clip(st.f_clout * st.f_factor, 0, None)
     if ctx.legislature is not None:  # undoing a statute in force needs the floor, as a bill would
         # (on candidates the trust gate will stop too: each pair's floor vote is its own)
-        lock = congress.statute_lock(st.f_active, sf.locks, sf.effects) & cand_f
+        lock = congress.statute_lock(st.f_active, sf.locks, ctx.rows(sf.effects, 2)) & cand_f
         if lock.any():
             cand_f = cand_f & (~lock | floor_vote(ctx, st.f_pos, lock, p.majority_threshold,
                                                   st.level, f_cl))
     # the trust gate is a condition of approval: the vote's kernel applies it first
     cand_f = voted(sf, pl.vote_f, cand_f, st.level, st.f_pos, f_cl, sy.span, 1.0,
                    p.majority_threshold - p.agenda_power, sf.executive,
-                   trust=(pl.f_gate, belief_f, theta_f, pl.rel_f))
+                   trust=(pl.f_gate, belief_f, theta_f, ctx.rows(pl.rel_f, 1)))
     app_f, ex_f = ratify(
         sf,
         cand_f,
@@ -982,6 +1048,7 @@ def ratify_focal(
         p.approval_tolerance,
         pl.f_exempt,
         pl.ratify_f,
+        rows=ctx.rows,
     )
     st.excess = np.maximum(st.excess, ex_f)
     return app_f, f_cl
@@ -1009,7 +1076,8 @@ def internal_bargain(
     theta_o = p.reciprocity_threshold_iran
     cand_o = ~o_active & ~pending_o & requires_met(so, o_active)
     cand_o = voted(so, pl.vote_o, cand_o, st.level, positions_o, o_clout, span, 1.0,
-                   p.majority_threshold, trust=(pl.o_gate, belief_o, theta_o, pl.rel_o))
+                   p.majority_threshold,
+                   trust=(pl.o_gate, belief_o, theta_o, ctx.rows(pl.rel_o, 1)))
     app_o, ex_o = ratify(
         so,
         cand_o,
@@ -1025,6 +1093,7 @@ def internal_bargain(
         p.approval_tolerance,
         so.subordinate,
         pl.ratify_o,
+        rows=ctx.rows,
     )
     st.excess = np.maximum(st.excess, ex_o)
     rev_cand = o_active & so.reversible[None, :]
@@ -1046,6 +1115,7 @@ def internal_bargain(
             p.approval_tolerance,
             so.subordinate,
             pl.ratify_o,
+            rows=ctx.rows,
         )
         st.excess = np.maximum(st.excess, ex_r)
     else:
@@ -1072,7 +1142,7 @@ def unitary_opponent(
     )
     return native_congress.opponent_steps(
         np.asarray(lev_o, dtype=np.float64), leaf(ctx.system.params.neutral_level),
-        _rows(so.conc_rank, 1), _rows(so.host_rank, 1), mask(o_active), mask(pending_o),
+        ctx.rows(so.conc_rank, 1), ctx.rows(so.host_rank, 1), mask(o_active), mask(pending_o),
         mask(so.reversible), mask(requires_met(so, o_active)), st.o_start, NEVER)
 
 
@@ -1106,15 +1176,16 @@ def congress_bills(
                                        mask(f_active), mask(approved_f))
     bills, judged, some = native_congress.bill_candidates(
         prospective, _dot(moved, sf.effects, lay, 2), sy.low, sy.high,
-        _rows(sy.status_quo, 1), f_pos.T[:, None, :] if f_pos.ndim == 2 else f_pos,
-        leg.floor, _rows(pl.f_pos0[..., leg.floor, :], 1), mask(pl.f_stake[leg.floor]),
-        _rows(pl.leg_tol, 1), _rows(sf.effects, 2), mask(sf.by_legislature), mask(committed),
+        ctx.status_quo_rows, f_pos.T[:, None, :] if f_pos.ndim == 2 else f_pos,
+        leg.floor, ctx.floor_start_rows, mask(pl.f_stake[leg.floor]),
+        ctx.rows(pl.leg_tol, 1), ctx.rows(sf.effects, 2), mask(sf.by_legislature),
+        mask(committed),
         mask(st.killed), mask(sf.renewed_by),
         _requires_mask(sf, f_active) if requires_ok is None else requires_ok)
     if not some:
         return approved_f
     enact_f, dead = congress.legislative_initiative(
-        bills, sf.gesture, level_f, p.neutral_level, draws.congress[:, t, 0],
+        bills, ctx.rows(sf.gesture, 1), level_f, p.neutral_level, draws.congress[:, t, 0],
         p.us_veto_override, p.majority_threshold,
         partial(floor_vote, ctx, f_pos, at=judged, clout=clout_f))
     st.killed |= dead
@@ -1159,8 +1230,8 @@ def schedule_starts(
     native_impl.schedule_starts(
         mask(approved_f), mask(approved_o), mask(forced), draws.delay_f[:, t],
         draws.delay_o[:, t], st.f_start, st.o_start, st.f_offered.view(np.uint8),
-        _rows(sf.delay_low, 1), _rows(sf.delay_mode, 1), _rows(sf.delay_high, 1),
-        _rows(so.delay_low, 1), _rows(so.delay_mode, 1), _rows(so.delay_high, 1),
+        ctx.rows(sf.delay_low, 1), ctx.rows(sf.delay_mode, 1), ctx.rows(sf.delay_high, 1),
+        ctx.rows(so.delay_low, 1), ctx.rows(so.delay_mode, 1), ctx.rows(so.delay_high, 1),
         mask(_rows(ctx.plans.f_gest_pos, 1)), t,
     )
 
@@ -1294,9 +1365,9 @@ def _domestic(
         sy.low, sy.high, sy.span, r["sanctions"], r["reform"], sy.dt,
         so.mobile.view(np.uint8), so.reform.view(np.uint8),
         ctx.o_base_rows,
-        _rows(np.asarray(sy.focal.reform_backing, dtype=np.float64), 1),
+        ctx.rows(sy.focal.reform_backing, 1),
         e_holder, sy.elected[e_holder].astype(np.int64), e_col,
-        _rows(np.asarray(sy.elections.vetting, dtype=np.float64), 1),
+        ctx.rows(sy.elections.vetting, 1),
         leaf(pl.sanc_n0), leaf(p.demographic_drift),
         leaf(p.engagement_gain), leaf(p.rally_effect), leaf(p.dictation_effect),
         leaf(p.support_noise), leaf(p.backlash_hazard), leaf(p.backlash_threat_elasticity),
@@ -1304,7 +1375,8 @@ def _domestic(
         leaf(p.vetting_base), leaf(p.vetting_threat_rate), leaf(p.vetting_backlash_jump),
         leaf(p.vetting_decay), leaf(p.disillusion_rate), leaf(p.disillusion_backlash_jump),
         leaf(p.disillusion_decay), leaf(p.public_reform_support),
-        leaf(1 - np.exp(-p.clout_adjustment_rate * sy.dt)), leaf(p.turnout_sensitivity),
+        ctx.clout_pace,
+        leaf(p.turnout_sensitivity),
         leaf(p.election_bonus),
     )
     st.support, st.backing, st.vetting, st.disillusion = support, backing, vetting, disillusion
@@ -1419,13 +1491,13 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
     Compiled (:func:`detente.sim.native.environment.shock_rows`, ``jolt_rows`` for the
     events); the hits' moves are matrix products left to NumPy.
     """
-    sy, p, pl, lay = ctx.system, ctx.system.params, ctx.plans, ctx.layout
+    sy, pl, lay = ctx.system, ctx.plans, ctx.layout
     low, high, n, n_s = sy.low, sy.high, lay.n, sy.shock_rate.shape[-1]
     hits = np.zeros((n, 0), dtype=bool)
     d_level = d_focal = d_internal = d_third = np.zeros((1, 0))
     jump_threat, jump_settle = np.zeros(n), np.zeros(n)
     if n_s:  # the shocks' moves are matrix products (BLAS): they stay in NumPy
-        hits = draws.shocks[:, t, :n_s] < 1 - np.exp(-_rows(sy.shock_rate, 1) * sy.dt)
+        hits = draws.shocks[:, t, :n_s] < ctx.shock_chance
         hf = hits.astype(np.float64)
         d_level, d_focal, d_internal, d_third = (_dot(hf, x, lay, 2) for x in (
             sy.shock_effects, sy.shock_clout_focal, sy.shock_clout_internal,
@@ -1434,7 +1506,8 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
         jump_settle = _dot(hf, sy.shock_settlement, lay)
     level = np.empty_like(st.level)  # a new array, as the levels of every step are
     bad, menace_hits = native_env.shock_rows(
-        st.level, level, st.transient, leaf(1 - np.exp(-p.shock_decay * sy.dt)), low, high,
+        st.level, level, st.transient, ctx.shock_fade,
+        low, high,
         sy.span, np.array(ctx.menace_issues, dtype=np.int64), hits.view(np.uint8),
         mask(_rows(pl.shock_menace, 1)), d_level, d_focal, d_internal, d_third,
         st.f_clout, st.o_clout, st.third_clout,
@@ -1473,8 +1546,9 @@ def environment_step(
     settlement advances at its hazard; the allies' friction with the focal side's line and
     Iran's moderation erode allied support, which menace restores. One compiled pass over
     the worlds (:func:`detente.sim.native.environment.environment_rows`) after NumPy's
-    ``exp`` (:func:`~detente.sim.mechanisms.environment.threat_pace`,
-    :func:`~detente.sim.mechanisms.environment.settlement_chance`).
+    ``exp`` (:func:`~detente.sim.mechanisms.environment.threat_pace`; the settlement's
+    chance, :func:`~detente.sim.mechanisms.environment.settlement_chance`, once per run in
+    :func:`step_context`).
 
     Returns
     -------
@@ -1485,12 +1559,12 @@ def environment_step(
     env, dtt = sy.environment, sy.dt
     push, rate, fade = threat_pace(st.hostile_f, p.threat_hostility, p.threat_decay, dtt)
     st.threat, st.settlement, st.allied, friction = native_env.environment_rows(
-        st.threat, push, rate, fade, st.third_clout, _rows(env.clout, 1),
+        st.threat, push, rate, fade, st.third_clout, ctx.rows(env.clout, 1),
         env.threat.view(np.uint8), jolts.threat, leaf(p.threat_initial),
         leaf(p.threat_regional_share), leaf(p.threat_decay),
         st.settlement, draws.settlement[:, t], jolts.settlement,
-        settlement_chance(p.settlement_hazard, dtt), leaf(p.settlement_progress),
-        st.level, _rows(env.position, 2), _rows(env.friction_weight, 2), sy.span,
+        ctx.settle_chance, leaf(p.settlement_progress),
+        st.level, ctx.rows(env.position, 2), ctx.rows(env.friction_weight, 2), sy.span,
         sy.focal.direction, leaf(p.friction_symmetry), st.hostile_f, st.allied,
         played_o, leaf(p.neutral_level), jolts.menace,
         leaf(p.allied_erosion), leaf(p.allied_recovery),
@@ -1515,7 +1589,7 @@ def costs_and_reciprocity(
     # the legislature's own acts cost the executive nothing; a trade for its support
     # cheapens the concessions that follow (4c)
     # (congress.trade_discount: its factor multiplies the conciliatory steps' cost)
-    factor = congress.trade_factor(st.f_active, sf.discount, started=new_f)
+    factor = congress.trade_factor(st.f_active, ctx.rows(sf.discount, 1), started=new_f)
     w_f, w_o, paid = native_impl.started_weights(
         mask(new_f), mask(new_o), mask(st.f_by_leg), factor, mask(_rows(pl.f_gest_pos, 1)))
     # the sums over steps go to BLAS; then recip = gesture_o > 0 & offered & not yet,

@@ -19,7 +19,9 @@ a pure function over arrays of worlds (rows) and instruments or issues (columns)
 Shapes: ``n`` worlds, ``K`` instruments of the focal side, ``I`` issues. A per-instrument or
 per-issue number is ``[K]``/``[I]`` when shared by all worlds and ``[n, K]``/``[n, I]`` when it
 differs by world (stacked states, :mod:`detente.sim.stacked`); ``effects`` is ``[K, I]`` or
-``[n, K, I]``. Every function gives the same numbers in both forms.
+``[n, K, I]``. Every function gives the same numbers in both forms, and in a third the engine
+passes: one row per state of a stacked run (``[m, K]``, ``[m, K, I]`` for ``m`` states of
+``n / m`` consecutive worlds each, world ``w`` reading row ``w * m // n``).
 
 The formulas are compiled, world by world (:mod:`detente.sim.native.congress`): each function
 here prepares its arrays and calls the kernel the engine's own steps call too, so a formula
@@ -338,6 +340,7 @@ def trade_factor(
     """``Π_j (1 − d_j)^[j in force]`` of every world, ``[n]``: :func:`trade_discount`'s
     multiplier of the conciliatory steps (the others' is 1). ``started``: steps left out of
     ``in_force`` (those started this step), so the caller need not form ``in_force & ~started``.
+    ``discount``'s rows (shared, per world or per state) are kept: ``log1p`` runs on them only.
     """
     keep = np.ascontiguousarray(np.log1p(-_f64(discount, 2)))  # log(1 - d)
     return np.asarray(np.exp(native.discount_log_sums(mask(in_force), keep, mask(started))))

@@ -216,10 +216,11 @@ def iran_positions(
 
     Parameters
     ----------
-    base : ndarray [A, I] or [n, A, I] of float32
-        Scenario positions (NaN read as the issue's low end).
-    alt : ndarray [E, I] or [n, E, I] of float32
-        Each elected institution's positions when the other camp holds it.
+    base : ndarray [A, I] or [m, A, I] of float32
+        Scenario positions (NaN read as the issue's low end); ``m`` rows: one per world, or
+        one per state of a stacked run (``m`` states of ``n / m`` consecutive worlds each).
+    alt : ndarray [E, I] or [m, E, I] of float32
+        Each elected institution's positions when the other camp holds it (rows as ``base``).
     control : ndarray [n, E] of bool
         Whether each elected institution is held by the reform camp.
     reform : ndarray [n, A] of bool
@@ -240,7 +241,7 @@ def iran_positions(
         base if base.ndim == 3 else base[None],
         alt if alt.ndim == 3 else alt[None],
         control.view(np.uint8),
-        reform.view(np.uint8),
+        np.ascontiguousarray(reform).view(np.uint8),  # (one world's camps at one address)
         sy.elected,
         sy.internal.reform[sy.elected].view(np.uint8),
         leaf(d.gesture),

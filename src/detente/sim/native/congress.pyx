@@ -13,11 +13,13 @@ order; the only sum (the statute lock's, over instruments) runs instrument by in
 NumPy reduces a non-contiguous axis.
 
 Leaves shared by all worlds come with a leading axis of 1 (world ``w`` reads row 0), per-world
-ones with one row per world (stacked states); bool arrays arrive as ``uint8`` views.
+ones with one row per world or one per state of a stacked run (world ``w`` of ``n`` reads row
+``w * m // n`` of ``m``: ``_r``); bool arrays arrive as ``uint8`` views.
 """
 
 from libc.math cimport INFINITY, fabs
 from detente.sim.native.numpy_sum cimport pairwise_sum
+from detente.sim.native.rows cimport row_of
 
 import numpy as np
 
@@ -34,9 +36,10 @@ cdef inline double _min(double x, double high) noexcept nogil:
     return high if high < x else x
 
 
-cdef inline Py_ssize_t _r(Py_ssize_t w, Py_ssize_t rows) noexcept nogil:
-    """The row world ``w`` reads of a leaf with ``rows`` rows (1: shared)."""
-    return w if rows > 1 else 0
+cdef inline Py_ssize_t _r(Py_ssize_t w, Py_ssize_t rows, Py_ssize_t n) noexcept nogil:
+    """The row world ``w`` of ``n`` reads of a leaf with ``rows`` rows: 1 shared, ``n`` one
+    per world, one per state of a stacked run (``w * rows // n``, :func:`row_of`)."""
+    return row_of(w, rows, n)
 
 
 # ---------------------------------------------------------------------- one world's formulas
@@ -45,12 +48,13 @@ cdef inline void _ladder_row(
     const double[:, ::1] host_rank, uchar* out,
 ) noexcept nogil:
     """``out[k]``: instrument ``k`` is on the ladder at world ``w``'s level (engine.ladder)."""
-    cdef double nl = neutral[_r(w, neutral.shape[0])]
+    cdef Py_ssize_t n = level.shape[0]
+    cdef double nl = neutral[_r(w, neutral.shape[0], n)]
     cdef double conc = _min(_max((level[w] - nl) / _max(1.0 - nl, 1e-9), 0.0), 1.0)
     cdef double host = _min(_max((nl - level[w]) / _max(nl, 1e-9), 0.0), 1.0)
     cdef double conc_top = conc + 1e-9, host_top = host + 1e-9
-    cdef const double* cr = &conc_rank[_r(w, conc_rank.shape[0]), 0]
-    cdef const double* hr = &host_rank[_r(w, host_rank.shape[0]), 0]
+    cdef const double* cr = &conc_rank[_r(w, conc_rank.shape[0], n), 0]
+    cdef const double* hr = &host_rank[_r(w, host_rank.shape[0], n), 0]
     cdef Py_ssize_t k
     for k in range(conc_rank.shape[1]):
         out[k] = (cr[k] <= conc_top) | (hr[k] <= host_top)
@@ -98,7 +102,7 @@ cdef Py_ssize_t[::1] _due(const long[:] sunset, long t):
 
 
 cdef inline void _renewal_row(
-    Py_ssize_t w, const Py_ssize_t[::1] due, const uchar[:, :] renewed_by,
+    Py_ssize_t w, Py_ssize_t n, const Py_ssize_t[::1] due, const uchar[:, :] renewed_by,
     const Py_ssize_t[::1] renewals, const uchar* committed, const uchar[:] menu,
     const double[:, :] gesture, uchar* out,
 ) noexcept nogil:
@@ -108,7 +112,7 @@ cdef inline void _renewal_row(
     step (``due``: the laws whose sunset is now), unless it is renewed already, the first
     renewal of highest gesture on ``menu``.
     """
-    cdef Py_ssize_t k, j, m, best, n_k = renewed_by.shape[1], wg = _r(w, gesture.shape[0])
+    cdef Py_ssize_t k, j, m, best, n_k = renewed_by.shape[1], wg = _r(w, gesture.shape[0], n)
     cdef double g
     for m in range(renewals.shape[0]):
         j = renewals[m]
@@ -133,7 +137,8 @@ cdef inline Py_ssize_t _retreat_pick(
 ) noexcept nogil:
     """The candidate withdrawn at world ``w``: the costliest, the most recent among equals
     (cost_retreat's ``argmax``: the first maximum); -1 without candidates."""
-    cdef Py_ssize_t j, pick = -1, wc = _r(w, cost.shape[0])
+    cdef Py_ssize_t n = since.shape[0]
+    cdef Py_ssize_t j, pick = -1, wc = _r(w, cost.shape[0], n)
     cdef double top = -INFINITY
     cdef long v, best = 0
     cdef bint some = False
@@ -161,10 +166,10 @@ cdef inline bint _initiative_row(
     """Sets ``out[k]`` (a row of zeros) where eligible step ``k`` moves an issue drifted past
     tolerance toward the floor (initiative_candidates); returns whether any does. Only
     ``steps`` (the steps eligible in some world) are read of ``eligible``."""
-    cdef Py_ssize_t i, k, m, n_i = judged.shape[1]
-    cdef Py_ssize_t wp = _r(w, pos.shape[1]), ws = _r(w, start.shape[0])
-    cdef Py_ssize_t wx = _r(w, floor_start.shape[0]), wt = _r(w, tolerance.shape[0])
-    cdef Py_ssize_t we = _r(w, effects.shape[0])
+    cdef Py_ssize_t i, k, m, n_i = judged.shape[1], n = judged.shape[0]
+    cdef Py_ssize_t wp = _r(w, pos.shape[1], n), ws = _r(w, start.shape[0], n)
+    cdef Py_ssize_t wx = _r(w, floor_start.shape[0], n), wt = _r(w, tolerance.shape[0], n)
+    cdef Py_ssize_t we = _r(w, effects.shape[0], n)
     cdef double x, lv, e
     cdef uchar some = 0
     cdef bint found = False
@@ -203,7 +208,9 @@ cdef inline bint _against(
     const double[:] neutral,
 ) noexcept nogil:
     """Step ``k`` goes against the executive's line at world ``w`` (against_executive)."""
-    return gesture[_r(w, gesture.shape[0]), k] * (level[w] - neutral[_r(w, neutral.shape[0])]) < 0
+    cdef Py_ssize_t n = level.shape[0]
+    return gesture[_r(w, gesture.shape[0], n), k] * (
+        level[w] - neutral[_r(w, neutral.shape[0], n)]) < 0
 
 
 cdef Py_ssize_t[::1] _lapses(const long[:] sunset, const uchar[:, :] renewed_by):
@@ -253,7 +260,7 @@ def renewal_rows(
     cdef const Py_ssize_t[::1] due = _due(sunset, t), renewals = _indices(is_renewal)
     with nogil:
         for w in range(n):
-            _renewal_row(w, due, renewed_by, renewals, &committed[w, 0], menu, gesture,
+            _renewal_row(w, n, due, renewed_by, renewals, &committed[w, 0], menu, gesture,
                          &out[w, 0])
     return out_arr
 
@@ -292,7 +299,7 @@ def retreat_rows(
     cdef uchar[:, ::1] out = out_arr.view(np.uint8)
     with nogil:
         for w in range(n):
-            if over[w] and u[w] < chance[_r(w, chance.shape[0])]:
+            if over[w] and u[w] < chance[_r(w, chance.shape[0], n)]:
                 pick = _retreat_pick(w, &withdrawable[w, 0], cost, since)
                 if pick >= 0:
                     out[w, pick] = 1
@@ -349,7 +356,7 @@ def override_rows(
     cdef bint holds, held
     with nogil:
         for w in range(n):
-            holds = u[w] < hold[_r(w, hold.shape[0])]
+            holds = u[w] < hold[_r(w, hold.shape[0], n)]
             for k in range(n_k):
                 held = supermajority[w, k] and holds
                 enacted[w, k] = majority[w, k] and (not against[w, k] or held)
@@ -376,7 +383,7 @@ def lock_rows(const uchar[:, ::1] active, const uchar[::1] locks, const double[:
                 some = some or act[statutes[m]]
             if not some:
                 continue
-            we = _r(w, effects.shape[0])
+            we = _r(w, effects.shape[0], n)
             for i in range(n_i):
                 total[i] = 0.0
             # the summed effects of the locks in force, in step order (the other steps' terms
@@ -482,16 +489,16 @@ def proposals(
                     for m in range(renewals.shape[0]):
                         k = renewals[m]
                         scratch[k] = act[k] | pen[k]
-                _renewal_row(w, due, renewed_by, renewals, &scratch[0], renew_menu, gesture,
+                _renewal_row(w, n, due, renewed_by, renewals, &scratch[0], renew_menu, gesture,
                              &want[0])
             if retreat:
-                over = cost_now[w] > tolerance[_r(w, tolerance.shape[0])] and (
-                    tolerance[_r(w, tolerance.shape[0])] >= 0)
+                over = cost_now[w] > tolerance[_r(w, tolerance.shape[0], n)] and (
+                    tolerance[_r(w, tolerance.shape[0], n)] >= 0)
                 if over:
                     for k in range(n_k):
                         if gest_pos[k] and not act[k] and not pen[k]:
                             want[k] = 0
-                    if u[w] < chance[_r(w, chance.shape[0])]:
+                    if u[w] < chance[_r(w, chance.shape[0], n)]:
                         for k in range(n_k):
                             scratch[k] = (act[k] and gest_pos[k] and reversible[k]
                                           and not leg[k])
@@ -680,7 +687,8 @@ def floor_rows(
         for w in range(n):
             up = _max(balance[w], 0.0)
             down = _max(-balance[w], 0.0)
-            wb, wh, we = _r(w, base.shape[0]), _r(w, hawk.shape[0]), _r(w, engager.shape[0])
+            wb, wh = _r(w, base.shape[0], n), _r(w, hawk.shape[0], n)
+            we = _r(w, engager.shape[0], n)
             for i in range(n_i):
                 b = base[wb, i]
                 out[w, i] = b + (up * (engager[we, i] - b) + down * (hawk[wh, i] - b))
@@ -714,7 +722,7 @@ def discount_log_sums(
     cdef double last
     with nogil:
         for w in range(n):
-            wk = _r(w, keep.shape[0])
+            wk = _r(w, keep.shape[0], n)
             f = &in_force[w, 0]
             s = &started[w, 0] if some_started else NULL
             if finite:

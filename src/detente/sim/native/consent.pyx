@@ -18,7 +18,7 @@ finds those cases first (``group``, ``apart``) to do the same.
 
 from libc.math cimport INFINITY, fabs, isnan
 from detente.sim.native.numpy_sum cimport pairwise_sum
-from detente.sim.native.rows cimport any_set
+from detente.sim.native.rows cimport any_set, row_of
 
 import numpy as np
 
@@ -62,8 +62,10 @@ def ratify_worlds(
 ):
     """Sequential consent checks: ``(approved [n, K] of bool, excess [n])``.
 
-    ``position`` is issue-major ``[I, n or 1, A]``; every other array whose leading axis is
-    1 is shared by all worlds, else world ``w`` reads row ``w``. Checks of instrument ``k``
+    ``position`` is issue-major ``[I, n or 1, A]``; every other array of ``m`` rows (its
+    leading axis) serves the ``n`` worlds by reading row ``w * m // n``: ``m = 1`` shared,
+    ``m = n`` one row per world, ``m`` states one row per state of a stacked run (each
+    state's worlds consecutive, as many per state). Checks of instrument ``k``
     are ``check_start[k]:check_start[k + 1]``; pairs (issue, holder) of check ``c`` are
     ``pair_start[c]:pair_start[c + 1]`` (holder -1: a third party at ``ext_x``). Every
     array is C-contiguous (:func:`detente.sim.engine.ratify` makes it so).
@@ -84,48 +86,43 @@ def ratify_worlds(
     cdef Py_ssize_t w, j, k, i, p, p0, n_p, a, wp, we, wo, wl, wt, wx, wr, wb, wh, wth
     cdef double x, v, loss, worst
     cdef bint ok
-    cdef bint p_world = position.shape[1] > 1
-    cdef bint e_world = effects.shape[0] > 1
-    cdef bint o_world = order.shape[0] > 1
-    cdef bint l_world = limit.shape[0] > 1
-    cdef bint t_world = tol.shape[0] > 1
-    cdef bint x_world = ext_x.shape[0] > 1
-    cdef bint r_world = rel.shape[0] > 1
-    cdef bint th_world = threshold.shape[0] > 1
-    cdef bint b_world = low.shape[0] > 1
-    cdef bint h_world = high.shape[0] > 1
+    cdef Py_ssize_t m_p = position.shape[1], m_e = effects.shape[0], m_o = order.shape[0]
+    cdef Py_ssize_t m_l = limit.shape[0], m_t = tol.shape[0], m_x = ext_x.shape[0]
+    cdef Py_ssize_t m_r = rel.shape[0], m_th = threshold.shape[0], m_b = low.shape[0]
+    cdef Py_ssize_t m_h = high.shape[0]
     cdef long[:, ::1] group = np.zeros((n_k, n_k), dtype=np.int64)
     cdef unsigned char[::1] apart = np.zeros(max(check_start[n_k], 1), dtype=np.uint8)
     with nogil:
-        if x_world and max_pairs >= 8:  # third parties whose ideal points differ by world
+        if m_x > 1 and max_pairs >= 8:  # third parties whose ideal points differ by world
             for c in range(check_start[n_k]):
                 p0 = pair_start[c]
                 if pair_start[c + 1] - p0 < 8 or holder[p0] >= 0:
                     continue
-                for w in range(1, n):
+                for w in range(1, m_x):  # (its rows: one per world or per state)
                     for p in range(p0, pair_start[c + 1]):
                         if ext_x[w, p] != ext_x[0, p]:
                             apart[c] = 1
                     if apart[c]:
                         break
         for w in range(n if max_pairs >= 8 else 0):  # the worlds NumPy checked together
-            wo = w if o_world else 0
+            wo = row_of(w, m_o, n)
             for j in range(n_k):
                 if cand[w, order[wo, j]]:
                     group[j, order[wo, j]] += 1
         for w in range(n):
             if n_k == 0 or not any_set(&cand[w, 0], n_k):
                 continue
-            wp = w if p_world else 0
-            we = w if e_world else 0
-            wo = w if o_world else 0
-            wl = w if l_world else 0
-            wt = w if t_world else 0
-            wx = w if x_world else 0
-            wr = w if r_world else 0
-            wb = w if b_world else 0
-            wh = w if h_world else 0
-            wth = w if th_world else 0
+            # a leaf of m rows for n worlds: row w * m // n (shared, per state or per world)
+            wp = row_of(w, m_p, n)
+            we = row_of(w, m_e, n)
+            wo = row_of(w, m_o, n)
+            wl = row_of(w, m_l, n)
+            wt = row_of(w, m_t, n)
+            wx = row_of(w, m_x, n)
+            wr = row_of(w, m_r, n)
+            wb = row_of(w, m_b, n)
+            wh = row_of(w, m_h, n)
+            wth = row_of(w, m_th, n)
             for i in range(n_i):
                 pros[i] = prospective[w, i]
             for j in range(n_k):

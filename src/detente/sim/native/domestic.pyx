@@ -18,11 +18,15 @@ mechanism needing one runs as a loop writing the exponents, ``np.exp`` over them
 reading the results.
 
 Parameters are 1-D float64 arrays of length 1 (shared by all worlds) or ``n`` (one per world);
-2-D leaves have a leading axis of 1 or ``n`` (world ``w`` reads row ``w`` or row 0).
+2-D leaves have a leading axis of 1 or ``n`` (world ``w`` reads row ``w`` or row 0), and
+:func:`domestic_step`'s (base clout, reform backing, vetting; ``clout_rate`` among the
+parameters) may also have one row per state of a stacked run (row ``w * m // n`` of ``m``,
+:func:`detente.sim.native.rows.row_of`).
 """
 
 from libc.math cimport fabs
 from detente.sim.native.numpy_sum cimport pairwise_sum
+from detente.sim.native.rows cimport row_of
 
 import numpy as np
 
@@ -316,8 +320,8 @@ def domestic_step(
     cdef double lam, up, down, new, old, v
     cdef bint has_sanctions = i_sanctions >= 0, has_reform = i_reform >= 0
     cdef bint has_reform0 = reform0.shape[0] > 0
-    cdef bint base_world = o_base.shape[0] > 1, backing_world = reform_backing.shape[0] > 1
-    cdef bint vet_world = e_vetting.shape[0] > 1
+    cdef Py_ssize_t m_base = o_base.shape[0], m_backing = reform_backing.shape[0]
+    cdef Py_ssize_t m_vet = e_vetting.shape[0], wr
     cdef const Py_ssize_t[::1] backed = _backed(reform_backing)
     tmp_arr = np.empty(max(n_a, 1))
     cdef double[::1] tmp = tmp_arr
@@ -338,7 +342,7 @@ def domestic_step(
     if first <= _BACKLASH <= last:
         with nogil:
             for w in range(n):
-                wk = w if backing_world else 0
+                wk = row_of(w, m_backing, n)
                 share[w] = _reform_share(&o_clout[w, 0], &o_reform[w, 0], n_a, &tmp[0])
                 backing[w] = _visible_backing(&f_active[w, 0], &reform_backing[wk, 0], backed)
                 ex1[w] = _backlash_hazard_exponent(
@@ -395,21 +399,22 @@ def domestic_step(
     if first <= _CLOUT_DRIFT <= last:
         with nogil:
             for w in range(n):
-                wb = w if base_world else 0
+                wb = row_of(w, m_base, n)
+                wr = row_of(w, clout_rate.shape[0], n)  # (one value per state, too)
                 up = support[w] / _pw(public_support0, w)
                 down = (1 - support[w]) / (1 - _pw(public_support0, w))
                 for a in range(n_a):
                     if mobile[a]:
                         o_clout[w, a] = _clout_drift(o_clout[w, a], reform_camp[a], o_base[wb, a],
-                                                     up, down, _pw(clout_rate, w))
+                                                     up, down, clout_rate[wr])
 
     if first <= _INTERNAL_ELECTIONS <= last:
         with nogil:
             for j in range(n_e):
                 a = e_actor[j]
                 for w in range(n):
-                    wb = w if base_world else 0
-                    we = w if vet_world else 0
+                    wb = row_of(w, m_base, n)
+                    we = row_of(w, m_vet, n)
                     v = _election_vote_share(support[w], vetting[w], e_vetting[we, e_column[j]],
                                              disillusion[w], _pw(turnout_sensitivity, w))
                     o_control[w, e_holder[j]] = v > 0.5

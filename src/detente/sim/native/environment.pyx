@@ -14,12 +14,16 @@ What stays in NumPy, before the kernels: every ``exp`` (NumPy's own vectorised `
 differs from the C library's in the last bit) and the shocks' matrix products (BLAS).
 
 Per-world parameters are 1-D arrays of one row (shared by all worlds) or one per world;
-per-world leaves of higher rank have a leading axis of 1 or n, as in :mod:`.votes`.
+per-world leaves of higher rank have a leading axis of ``m`` rows, as in :mod:`.votes`: 1
+(shared), ``n`` (one per world) or one per state of a stacked run, world ``w`` reading row
+``w * m // n`` (:func:`detente.sim.native.rows.row_of`); so may the shocks' ``fade`` and the
+settlement's ``chance`` (the per-state values of ``exp``, computed once per state).
 """
 
 from libc.float cimport DBL_MAX
 from libc.math cimport fabs
 from detente.sim.native.numpy_sum cimport pairwise_sum
+from detente.sim.native.rows cimport row_of
 
 import numpy as np
 
@@ -279,7 +283,7 @@ def shock_rows(
 
     The new levels are written to ``level`` (every entry), the levels now ``level_now`` are
     read; ``transient`` (and the clouts) are changed in place; ``fade`` is
-    ``1 − exp(−shock_decay·dt)``; ``hits`` is ``[n, S]`` (``S = 0``: no shocks) and
+    ``1 − exp(−shock_decay·dt)`` (one value, one per world or one per state); ``hits`` is ``[n, S]`` (``S = 0``: no shocks) and
     ``d_*`` its moves (``hits @ effects``). Returns ``(menace B, menacing hits)``: the
     mean share of ``menace_issues`` after the fade, plus one if a ``menace`` shock hit.
     """
@@ -297,7 +301,7 @@ def shock_rows(
     cdef const unsigned char* bad_shock
     with nogil:
         for w in range(n):
-            f = _row(fade, w)
+            f = fade[row_of(w, fade.shape[0], n)]
             now = &level_now[w, 0]
             lv = &level[w, 0]
             tr = &transient[w, 0]
@@ -397,18 +401,17 @@ def environment_rows(
     cdef Py_ssize_t n_x = third_clout.shape[1], n_ax = salience.shape[1], n_i = salience.shape[2]
     # (one spare entry: the list may be empty)
     cdef const Py_ssize_t[::1] weighted = np.append(_weighted(salience), 0)
-    cdef bint c_world = clout0.shape[0] > 1, p_world = position.shape[0] > 1
-    cdef bint s_world = salience.shape[0] > 1
+    cdef Py_ssize_t m_c = clout0.shape[0], m_p = position.shape[0], m_s = salience.shape[0]
     with nogil:
         for w in range(n):
-            r = _regional(&third_clout[w, 0], &clout0[w if c_world else 0, 0], threat_mask,
+            r = _regional(&third_clout[w, 0], &clout0[row_of(w, m_c, n), 0], threat_mask,
                           n_x, &weight[0])
             o_t[w] = _threat(threat[w], push[w], rate[w], fade[w], r, threat_jump[w],
                              _row(threat_start, w), _row(regional_share, w), _row(decay, w))
-            o_s[w] = _settlement(settlement[w], uniform[w], settlement_jump[w], _row(chance, w),
-                                 _row(progress, w))
-            f = _friction(&level[w, 0], &position[w if p_world else 0, 0, 0], &third_clout[w, 0],
-                          &salience[w if s_world else 0, 0, 0], n_ax, n_i, span, direction,
+            o_s[w] = _settlement(settlement[w], uniform[w], settlement_jump[w],
+                                 chance[row_of(w, chance.shape[0], n)], _row(progress, w))
+            f = _friction(&level[w, 0], &position[row_of(w, m_p, n), 0, 0], &third_clout[w, 0],
+                          &salience[row_of(w, m_s, n), 0, 0], n_ax, n_i, span, direction,
                           _row(symmetry, w), hostility[w], &weight[0], &dist[0],
                           &weighted[0], weighted.shape[0] - 1)
             o_f[w] = f
@@ -436,13 +439,13 @@ def regional_rows(
 ):
     """:func:`detente.sim.mechanisms.environment.regional_strength`, ``[n]``."""
     cdef Py_ssize_t n = clout.shape[0], w
-    cdef bint c_world = clout0.shape[0] > 1
+    cdef Py_ssize_t m_c = clout0.shape[0]
     out = np.empty(n)
     cdef double[::1] o = out
     cdef double[::1] buf = np.empty(max(clout.shape[1], 1))
     with nogil:
         for w in range(n):
-            o[w] = _regional(&clout[w, 0], &clout0[w if c_world else 0, 0], threat,
+            o[w] = _regional(&clout[w, 0], &clout0[row_of(w, m_c, n), 0], threat,
                              clout.shape[1], &buf[0])
     return out
 
@@ -493,8 +496,8 @@ def friction_rows(
     cdef const Py_ssize_t[::1] weighted = np.append(_weighted(salience), 0)
     with nogil:
         for w in range(n):
-            o[w] = _friction(&level[w, 0], &position[w if position.shape[0] > 1 else 0, 0, 0],
-                             &clout[w, 0], &salience[w if salience.shape[0] > 1 else 0, 0, 0],
+            o[w] = _friction(&level[w, 0], &position[row_of(w, position.shape[0], n), 0, 0],
+                             &clout[w, 0], &salience[row_of(w, salience.shape[0], n), 0, 0],
                              salience.shape[1], salience.shape[2], span, direction,
                              _row(symmetry, w), hostility[w], &weight[0], &dist[0],
                              &weighted[0], weighted.shape[0] - 1)

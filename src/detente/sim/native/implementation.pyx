@@ -11,12 +11,17 @@ is not sequential (and differs with the number of rows), so a loop here would no
 same sums.
 
 Arrays with a leading axis of 1 (``*_rows``) are shared by all worlds; otherwise world ``w``
-reads row ``w`` (a per-world leaf of a stacked run, docs/model.md "Stacked states").
+reads row ``w`` (a per-world leaf of a stacked run, docs/model.md "Stacked states"). The
+delays of :func:`schedule` and :func:`schedule_starts` may also have one row per state of a
+stacked run: world ``w`` of ``n`` reads row ``w * m // n`` of ``m``
+(:func:`detente.sim.native.rows.row_of`).
 """
 
 from libc.float cimport DBL_MAX
 from libc.math cimport rint, sqrt
 from libc.string cimport memset
+
+from detente.sim.native.rows cimport row_of
 
 import numpy as np
 
@@ -70,16 +75,15 @@ cdef void _schedule(
 ) noexcept nogil:
     # most worlds approve nothing this step: their rows are passed over at once
     cdef Py_ssize_t n = approved.shape[0], n_k = approved.shape[1], w, k, wl, wm, wh
-    cdef bint l_world = low.shape[0] > 1, m_world = mode.shape[0] > 1
-    cdef bint h_world = high.shape[0] > 1
+    cdef Py_ssize_t m_l = low.shape[0], m_m = mode.shape[0], m_h = high.shape[0]
     cdef const unsigned char* row
     for w in range(n):
         row = &approved[w, 0]
         if not _any(row, n_k):
             continue
-        wl = w if l_world else 0
-        wm = w if m_world else 0
-        wh = w if h_world else 0
+        wl = row_of(w, m_l, n)
+        wm = row_of(w, m_m, n)
+        wh = row_of(w, m_h, n)
         for k in range(n_k):
             if row[k]:
                 start[w, k] = t + <long>rint(

@@ -16,12 +16,16 @@ AVX-512 machines, not libm's) and the products of the pending masks with the eff
 matrices in ``prospective_levels`` (BLAS sums in its own order).
 
 Arrays of per-world parameters have length 1 (shared by all worlds) or ``n`` (world ``w``
-reads row ``w``); so do the leading axes of ``start``, ``demand``, ``base`` and ``alt``.
+reads row ``w``); so do the leading axes of ``start`` and ``demand``. Those of
+:func:`drivers` and :func:`positions` (``start``, ``demand``, ``base``, ``alt``) may also
+have one row per state of a stacked run (world ``w`` reads row ``w * m // n``,
+:func:`detente.sim.native.rows.row_of`).
 """
 
 from libc.math cimport fabs
 
 from detente.sim.native.numpy_sum cimport pairwise_sum
+from detente.sim.native.rows cimport row_of
 
 import numpy as np
 
@@ -159,8 +163,8 @@ def drivers(
             out[0, w] = (perceived[w] - nl) / (1 - nl)
             out[1, w] = belief[w] - belief0[_row(n_b0, w)]
             out[2, w] = bite[_row(n_bite, w)] * s_now - s0
-            out[3, w] = _fulfilment(&level[w, 0], &start[_row(n_st, w), 0],
-                                    &demand[_row(n_de, w), 0], demand.shape[1], &buf[0])
+            out[3, w] = _fulfilment(&level[w, 0], &start[row_of(w, n_st, n), 0],
+                                    &demand[row_of(w, n_de, n), 0], demand.shape[1], &buf[0])
             out[4, w] = _pressure(hostile[w], _clip01(s_now - s0), backing[w])
             out[5, w] = threat[w] - threat0[_row(n_t0, w)]
     return out_arr
@@ -230,7 +234,7 @@ def positions(
     const float[:, :, :] base,
     const float[:, :, :] alt,
     const unsigned char[:, :] control,
-    const unsigned char[:, :] reform,
+    const unsigned char[:, ::1] reform,
     const long[:] elected,
     const unsigned char[:] holder_reform,
     const double[:] gesture,
@@ -266,7 +270,9 @@ def positions(
     or, without ``fill_unused``, whatever memory held there (for a caller that never reads
     them: the engine; the fill was about a tenth of the kernel's time on the flagship).
 
-    ``base`` is ``[1 or n, A, I]``, ``alt`` ``[1 or n, E, I]``; ``elected[e]`` is the actor
+    ``base`` is ``[m, A, I]``, ``alt`` ``[m', E, I]``, with one row shared by all worlds,
+    one per world or one per state (``m`` states, each with ``n / m`` consecutive worlds,
+    world ``w`` reading row ``w * m // n``); ``elected[e]`` is the actor
     holding institution ``e`` and ``holder_reform[e]`` its camp in the scenario. The twelve
     last arguments are the parameters ``ρ_R, ρ_O, g_R, g_b, g_C, g_T, g_P, g_S, g_Rt, g_Rw,
     g_W, δ`` (length 1 or ``n``).
@@ -285,16 +291,19 @@ def positions(
     cdef Py_ssize_t w, i, a, e, j, j2, h, wb, wa
     cdef bint own, has_dict
     cdef Py_ssize_t sb = base.strides[1] // sizeof(float)  # between actors, in floats
-    cdef bint b_world = base.shape[0] > 1, a_world = alt.shape[0] > 1
+    cdef Py_ssize_t m_b = base.shape[0], m_a = alt.shape[0], r
+    cdef bint b_world = m_b == n and n > 1  # one row per world: gathered world by world
     cdef double m_reform, m_other
     cdef float c_reform, c_other, v0 = 0.0, dict_n, dn, cs, v, lo, hi, zero = 0.0
     cdef float* row
     cdef const float* bp
     cdef const float* bq
+    cdef const float* bw  # this world's row of ``bt``
     cdef float nan = np.nan
-    # the scenario positions of the used issues, actor-contiguous: once for a shared base,
-    # per world and issue for a per-world one (``bcol``)
-    cdef float[:, ::1] bt = np.empty((max(n_u, 1), max(n_a, 1)), dtype=np.float32)
+    # the scenario positions of the used issues, actor-contiguous: once per row for a shared
+    # or per-state base, per world and issue for a per-world one (``bcol``)
+    cdef float[:, :, ::1] bt = np.empty((1 if b_world else m_b, max(n_u, 1), max(n_a, 1)),
+                                        dtype=np.float32)
     cdef float[::1] bcol = np.empty(max(n_a, 1), dtype=np.float32)
     # the institutions a holder's camp lost somewhere: ``first[f]`` the first of holder
     # ``f``'s, ``mem[mem_start[f]:mem_start[f + 1]]`` those lost somewhere, in order; ``lw``
@@ -306,9 +315,10 @@ def positions(
     cdef Py_ssize_t n_f = 0, n_m = 0, f, m
     with nogil:
         if not b_world:
-            for j in range(n_u):
-                for a in range(n_a):
-                    bt[j, a] = base[0, a, used[j]]
+            for r in range(m_b):
+                for j in range(n_u):
+                    for a in range(n_a):
+                        bt[r, j, a] = base[r, a, used[j]]
         for e in range(n_e):
             for w in range(n):
                 if control[w, e] != holder_reform[e]:
@@ -340,8 +350,9 @@ def positions(
                 for j in range(n * n_a):
                     row[j] = nan
         for w in range(n):
-            wb = w if b_world else 0
-            wa = w if a_world else 0
+            wb = row_of(w, m_b, n)
+            wa = row_of(w, m_a, n)
+            bw = &bt[0 if b_world else wb, 0, 0]
             m_reform = rr[_row(rr.shape[0], w)] * _goodwill(
                 gg[_row(gg.shape[0], w)], bg[_row(bg.shape[0], w)], gesture[w], belief[w])
             m_other = ro[_row(ro.shape[0], w)] * _willingness(
@@ -376,7 +387,7 @@ def positions(
                         bcol[a] = bp[a * sb]
                     bq = &bcol[0]
                 else:
-                    bq = &bt[j, 0]
+                    bq = bw + j * bt.shape[2]
                 # NumPy's passes, each value kept in a register (_unclipped, one loop per
                 # case so that the compiler can vectorise it)
                 if own and has_dict:

@@ -1,0 +1,143 @@
+"""Kernels given one row per state of a stacked run (``m`` rows for ``n`` worlds, world ``w``
+reading row ``w * m // n``, :func:`detente.sim.engine.per_state_rows`) give exactly what they
+give with each state's row repeated over its worlds (one row per world, the form the golden
+digests check). On random inputs where every such leaf matters: the leaves of the consent
+checks and of Congress's agenda and bills that the flagship's sampled states leave without
+effect in ``tests/test_stacked.py`` (ladder order, tolerances, third parties' ideal points,
+the trust gate's weights, renewal gestures, the floor's starting positions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from detente.sim.native import congress, consent
+
+STATES, EACH = 3, 4  # n = 12 worlds, 4 per state
+N = STATES * EACH
+
+
+def _per_world(x: Any) -> Any:
+    """A per-state leaf as the same rows repeated over each state's worlds."""
+    return np.ascontiguousarray(np.repeat(x, EACH, axis=0))
+
+
+def _consent_case(rng: np.random.Generator) -> tuple[dict[str, Any], tuple[str, ...]]:
+    n_k, n_i, n_a = 5, 4, 6
+    check_start, pair_start, issue, holder = [0], [0], [], []
+    veto = []
+    for _ in range(n_k):
+        n_c = int(rng.integers(1, 4))
+        for _ in range(n_c):
+            issues = np.sort(rng.choice(n_i, int(rng.integers(1, 4)), replace=False))
+            h = -1 if rng.random() < 0.3 else int(rng.integers(n_a))
+            issue += issues.tolist()
+            holder += [h] * issues.size
+            pair_start.append(len(issue))
+            veto.append(1 if h >= 0 and rng.random() < 0.5 else 0)
+        check_start.append(len(veto))
+    n_c, n_p = len(veto), len(issue)
+    tol = rng.uniform(0.0, 6.0, (STATES, n_c))
+    args = {
+        "cand": (rng.random((N, n_k)) < 0.7).astype(np.uint8),
+        "prospective": rng.uniform(0, 10, (N, n_i)),
+        "position": rng.uniform(0, 10, (n_i, N, n_a)),
+        "belief": rng.uniform(0, 1, N),
+        "threshold": rng.uniform(0.2, 0.6, STATES),
+        "gate": (rng.random(n_k) < 0.6).astype(np.uint8),
+        "sign": 1.0,
+        "low": np.zeros((1, n_i)),
+        "high": np.full((1, n_i), 10.0),
+        "effects": rng.uniform(-4, 4, (STATES, n_k, n_i)),
+        "order": np.array([rng.permutation(n_k) for _ in range(STATES)], dtype=np.int64),
+        "check_start": np.array(check_start, dtype=np.int64),
+        "pair_start": np.array(pair_start, dtype=np.int64),
+        "issue": np.array(issue, dtype=np.int64),
+        "holder": np.array(holder, dtype=np.int64),
+        "stake": (rng.random(n_p) < 0.8).astype(np.float64),
+        "veto": np.array(veto, dtype=np.uint8),
+        "tol": tol,
+        "limit": tol + 1e-9,
+        "ext_x": rng.uniform(0, 10, (STATES, n_p)),
+        "rel": rng.uniform(0, 1, (STATES, n_k)),
+    }
+    per_state = ("threshold", "effects", "order", "tol", "limit", "ext_x", "rel")
+    return args, per_state
+
+
+def test_consent_checks_read_each_worlds_state_row() -> None:
+    rng = np.random.default_rng(7)
+    differ = 0
+    for _ in range(20):
+        args, per_state = _consent_case(rng)
+        want = consent.ratify_worlds(**{k: _per_world(v) if k in per_state else v
+                                        for k, v in args.items()})
+        got = consent.ratify_worlds(**args)
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+        # not trivial: the states' rows give other outcomes than the first state's row
+        first = consent.ratify_worlds(**{k: v[:1] if k in per_state else v
+                                         for k, v in args.items()})
+        differ += any(not np.array_equal(np.asarray(a), np.asarray(b))
+                      for a, b in zip(first, want, strict=True))
+    assert differ > 10
+
+
+def _both_ways(fn: Any, args: list[Any], per_state: tuple[int, ...]) -> None:
+    """``fn`` on ``args`` (fresh copies: a kernel may write in place), with the arguments at
+    ``per_state`` one row per state and then repeated per world: the same outputs and writes."""
+    outs = []
+    for rows in (lambda x: x, _per_world):
+        call = [rows(a) if i in per_state else a for i, a in enumerate(args)]
+        call = [a.copy() if isinstance(a, np.ndarray) else a for a in call]
+        out = fn(*call)
+        written = [a for i, a in enumerate(call) if isinstance(a, np.ndarray) and i not in per_state]
+        outs.append([np.asarray(a) for a in out] + written)
+    for a, b in zip(*outs, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_agenda_reads_each_worlds_state_row() -> None:
+    rng = np.random.default_rng(11)
+    n_k, t = 6, 3
+    renewed_by = np.zeros((n_k, n_k), dtype=np.uint8)
+    renewed_by[0, [3, 4, 5]] = 1  # law 0 lapses at t; steps 3, 4 and 5 would renew it
+    sunset = np.full(n_k, -1, dtype=np.int64)
+    sunset[0] = t
+    ones = np.ones(n_k, np.uint8)
+    for _ in range(10):
+        active = (rng.random((N, n_k)) < 0.4).astype(np.uint8)
+        gesture = rng.uniform(-1, 1, (STATES, n_k))
+        args = [
+            rng.uniform(0, 1, N), np.array([0.5]), rng.uniform(0, 1, (STATES, n_k)),
+            rng.uniform(0, 1, (STATES, n_k)), ones, active,
+            (rng.random((N, n_k)) < 0.2).astype(np.uint8) & (active ^ 1),
+            np.zeros((N, n_k), np.uint8), ones, (gesture[0] > 0).astype(np.uint8),
+            np.zeros((0, 0), np.uint8), True, t, sunset, renewed_by,
+            renewed_by.any(axis=0).astype(np.uint8), ones, gesture, True, rng.uniform(0, 1, N),
+            np.array([0.5]), rng.uniform(0, 1, N), np.array([0.6]),
+            rng.uniform(0, 1, (STATES, n_k)), rng.integers(0, 5, (N, n_k)),
+            np.zeros(0, np.int8), np.full((N, n_k), 7, dtype=np.int64), -1,
+        ]
+        # the ladder's ranks, the renewals' gestures, the steps' costs
+        _both_ways(congress.proposals, args, (2, 3, 17, 23))
+
+
+def test_bills_read_each_worlds_state_row() -> None:
+    rng = np.random.default_rng(5)
+    n_k, n_i, n_a, floor = 5, 4, 3, 1
+    for _ in range(10):
+        args = [
+            rng.uniform(0, 10, (N, n_i)), np.zeros((N, n_i)), np.zeros(n_i),
+            np.full(n_i, 10.0), rng.uniform(0, 10, (STATES, n_i)),
+            rng.uniform(0, 10, (n_i, N, n_a)), floor, rng.uniform(0, 10, (STATES, n_i)),
+            np.ones(n_i, np.uint8), rng.uniform(0, 2, (STATES, n_i)),
+            rng.uniform(-3, 3, (STATES, n_k, n_i)), np.array([1, 1, 0, 1, 1], np.uint8),
+            (rng.random((N, n_k)) < 0.3).astype(np.uint8), np.zeros((N, n_k), np.uint8),
+            np.zeros((n_k, n_k), np.uint8), np.zeros((0, 0), np.uint8),
+        ]
+        # the status quo, the floor's starting positions, its tolerance, the effects
+        _both_ways(congress.bill_candidates, args, (4, 7, 9, 10))
+        bills = np.asarray(congress.bill_candidates(*args)[0])
+        assert bills.any() and not bills.all()  # not trivial
