@@ -57,10 +57,20 @@ def _forget_compiled_states() -> None:
 
 
 def _round_trip_resolve(scenario: Any, values: Mapping[str, float] | None = None) -> Any:
-    """The former ``resolve``: dump the scenario, set the numbers, validate it again."""
+    """The former ``resolve``: dump the scenario, set the numbers, validate it again. A
+    group sampled together (``sample_together``) sets its members from its shift, as
+    ``resolve`` does (without this the peer ran other states: ``stored_summaries_identical``
+    was false)."""
     from detente.scenario import Scenario
-    from detente.scenario.uncertainty import uncertain_numbers
+    from detente.scenario.together import member_value
+    from detente.scenario.uncertainty import sample_groups, uncertain_numbers
 
+    values = dict(values or {})
+    for group in sample_groups(scenario):
+        if group.name in values:
+            shift = float(values.pop(group.name))
+            for member in group.members:
+                values.setdefault(member.name, member_value(member, shift))
     tree = scenario.model_dump(mode="python")
     for loc, name, u in uncertain_numbers(scenario):
         node = tree
