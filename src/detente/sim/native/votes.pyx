@@ -12,7 +12,7 @@ arithmetic.
 """
 
 from libc.math cimport fabs
-from detente.sim.native.rows cimport any_set
+from detente.sim.native.rows cimport any_set, row_of
 
 import numpy as np
 
@@ -73,16 +73,16 @@ def voted_pairs(
     cdef Py_ssize_t wtr, wr
     with nogil:
         for w in range(n):
-            # a leaf of m rows for n worlds: row w * m // n (shared, per state or per world)
-            we = w * m_e // n
-            wp = w * m_p // n
-            wu = w * m_u // n
-            ws = w * m_s // n
-            wt = w * m_t // n
-            wtr = w * m_tr // n
-            wr = w * m_r // n
             if n_k == 0 or not any_set(&cand[w, 0], n_k):
                 continue
+            # a leaf of m rows for n worlds: row w * m // n (shared, per state or per world)
+            we = row_of(w, m_e, n)
+            wp = row_of(w, m_p, n)
+            wu = row_of(w, m_u, n)
+            ws = row_of(w, m_s, n)
+            wt = row_of(w, m_t, n)
+            wtr = row_of(w, m_tr, n)
+            wr = row_of(w, m_r, n)
             for a in range(n_a):  # the clouts as float32, once per world
                 cl32[a] = <float>clout[w, a]
             for k in range(n_k):
