@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from detente.experiments import analysis, jobs
     from detente.report.background import BackgroundReport
+    from detente.report.cores import ReportProgress
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -514,7 +515,7 @@ def _build_report(
 
 
 def _report_in(
-    background: BackgroundReport | None, run_dir: RunDir, progress: Callable[[str, int], None]
+    background: BackgroundReport | None, run_dir: RunDir, progress: ReportProgress
 ) -> Path | None:
     """The report built by ``background``, or None when there is none or it ended without
     an answer (then built here)."""

@@ -393,7 +393,7 @@ def drivers(parameters: pd.DataFrame, target: FloatArray, top: int | None = None
     rows = []
     if np.nanstd(target) > 0 and len(target) >= 3:
         names = [str(c) for c in parameters.columns]
-        values = parameters.to_numpy(dtype=float).reshape(len(target), len(names))
+        values = parameters.to_numpy(dtype=float)
         varies = np.nanstd(values, axis=0) > 0
         complete = varies & ~np.isnan(values).any(axis=0) & ~np.isnan(target).any()
         rho_all, p_all = spearman_columns(values[:, complete], target)

@@ -28,16 +28,13 @@ import contextlib
 import json
 import os
 import signal
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
 
 from detente.errors import InputError, InputProblem
-from detente.report.cores import can_fork, default_workers
-
-ReportProgress = Callable[[str, int], None]
+from detente.report.cores import ReportProgress, can_fork, default_workers
 
 
 class BackgroundGoneError(RuntimeError):

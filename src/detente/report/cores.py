@@ -1,4 +1,5 @@
-"""How many processes may draw a report's figures, and whether they can be forked.
+"""How many processes may draw a report's figures, whether they can be forked, and how a
+report tells its progress.
 
 Kept apart from :mod:`detente.report.figure_pool` so that asking costs no import of
 matplotlib (``detente run`` asks before it decides where its report is built).
@@ -8,6 +9,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Callable
+
+ReportProgress = Callable[[str, int], None]
+"""``progress(figure_id, total)``: called as each figure of the report is drawn."""
 
 WORKERS_ENV = "DETENTE_REPORT_WORKERS"
 """Caps the processes drawing figures (``1``: draw in the calling process)."""

@@ -143,15 +143,11 @@ class PngPool:
         return taken
 
     def png(self, k: int) -> bytes:
-        """Figure ``k``'s PNG (waits for it; raises what drawing it raised)."""
-        while True:
-            with self._lock:
-                future = self._futures.get(k)
-                if future is None and k not in self._waiting:
-                    raise KeyError(f"figure {k} was released")
-            if future is not None:
-                return future.result()
-            self._wait_any()
+        """The PNG of figure ``k``, one :meth:`as_finished` gave (raises what drawing it
+        raised)."""
+        with self._lock:
+            future = self._futures[k]
+        return future.result()
 
     def as_finished(self) -> Iterator[int]:
         """The figures' indices as they are finished (not those released)."""
@@ -168,15 +164,6 @@ class PngPool:
             for future in wait(running, return_when=FIRST_COMPLETED).done:
                 seen.add(self._index[future])
                 yield self._index[future]
-
-    def _wait_any(self) -> None:
-        """Wait until a figure is finished (or, with none being drawn, a moment)."""
-        with self._lock:
-            running = [f for f in self._futures.values() if not f.done()]
-        if running:
-            wait(running, return_when=FIRST_COMPLETED)
-        else:  # a worker's next figure is being handed over
-            time.sleep(0.001)
 
     def close(self) -> None:
         """Drop the figures not started and wait for the workers to end."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import functools
 import struct
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -41,6 +41,7 @@ from detente.report.bargaining_notes import (
     nash_at_reference,
     nash_note,
 )
+from detente.report.cores import ReportProgress
 from detente.report.design_section import DesignInputs, design_context, meaning
 from detente.report.figure_cache import CACHE_DIR, FigureCache, figure_key
 from detente.report.figure_pool import FigureMaker, default_workers, render_pngs
@@ -68,10 +69,6 @@ if TYPE_CHECKING:
     from detente.report.predraw import Predrawn
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-
-ReportProgress = Callable[[str, int], None]
-"""``progress(figure_id, total)``: called as each figure of the report is drawn."""
-
 
 @dataclass
 class ReportInputs:

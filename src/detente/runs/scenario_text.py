@@ -8,11 +8,10 @@ the same id (see :mod:`detente.runs.directory`).
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from pathlib import Path
 
 from detente.scenario import Scenario, scenario_source
+from detente.scenario.memo import Lru
 from detente.scenario.yaml_loader import parse_yaml, read_text, scenario_from_data
 
 
@@ -21,9 +20,7 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_PARSED: OrderedDict[str, Scenario] = OrderedDict()
-_PARSED_MAX = 4
-_PARSED_LOCK = threading.Lock()
+_PARSED: Lru[str, Scenario] = Lru(4)
 
 
 def scenario_from_text(text: str, src: str) -> Scenario:
@@ -35,18 +32,12 @@ def scenario_from_text(text: str, src: str) -> Scenario:
     changes in place, so sharing it is safe; a text with problems is never remembered,
     so they are reported naming ``src`` every time.
     """
-    key = text_sha256(text)
-    with _PARSED_LOCK:
-        if key in _PARSED:
-            _PARSED.move_to_end(key)
-            return _PARSED[key]
+    return _PARSED.get(text_sha256(text), lambda: _parse(text, src))
+
+
+def _parse(text: str, src: str) -> Scenario:
     data, node = parse_yaml(text, src)
-    scenario = scenario_from_data(data, src, node)
-    with _PARSED_LOCK:
-        _PARSED[key] = scenario
-        while len(_PARSED) > _PARSED_MAX:
-            _PARSED.popitem(last=False)
-    return scenario
+    return scenario_from_data(data, src, node)
 
 
 def load_scenario_with_text(name_or_path: str | Path) -> tuple[Scenario, str]:

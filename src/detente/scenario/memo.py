@@ -1,44 +1,62 @@
-"""Values derived from a scenario, computed once per scenario object.
+"""Values derived from a scenario, computed once per scenario object (or per text).
 
 Scenarios are frozen models that nothing changes in place, so what is derived from one
 (its uncertainties, its resolve plan, its bargaining forecasts) can be kept and handed
-out again; ``detente run`` asks for some of these several times per command.
+out again; ``detente run`` asks for some of these several times per command. :class:`Lru`
+keeps the last few values of any key (the parsed scenario texts use it, by SHA-256).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 from detente.scenario.schema import Scenario
 
 MEMO_SIZE = 8
-"""How many (scenario, key) values a :class:`ScenarioMemo` keeps, the most recently used.
-An entry keeps its scenario alive, so its id cannot be reused while it is kept."""
+"""How many values a :class:`ScenarioMemo` keeps, the most recently used. An entry keeps
+its scenario alive, so its id cannot be reused while it is kept."""
 
+K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
+
+
+class Lru(Generic[K, T]):
+    """The last ``size`` values computed, by key (thread-safe; the most recently used kept)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[K, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(
+        self, key: K, compute: Callable[[], T], valid: Callable[[T], bool] | None = None
+    ) -> T:
+        """The value kept for ``key`` (if ``valid`` says it still holds), else ``compute()``
+        (kept; an exception it raises keeps nothing)."""
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and (valid is None or valid(hit)):
+                self._entries.move_to_end(key)
+                return hit
+        value = compute()
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return value
 
 
 class ScenarioMemo(Generic[T]):
     """Values derived from a scenario, memoised by the scenario's identity and a key."""
 
     def __init__(self) -> None:
-        self._entries: OrderedDict[tuple[int, Any], tuple[Scenario, T]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._kept: Lru[tuple[int, Any], tuple[Scenario, T]] = Lru(MEMO_SIZE)
 
     def get(self, scenario: Scenario, key: Any, compute: Callable[[], T]) -> T:
         """The value for ``(scenario, key)``, computed by ``compute`` the first time."""
-        slot = (id(scenario), key)
-        with self._lock:
-            hit = self._entries.get(slot)
-            if hit is not None and hit[0] is scenario:
-                self._entries.move_to_end(slot)
-                return hit[1]
-        value = compute()
-        with self._lock:
-            self._entries[slot] = (scenario, value)
-            while len(self._entries) > MEMO_SIZE:
-                self._entries.popitem(last=False)
-        return value
+        return self._kept.get(
+            (id(scenario), key), lambda: (scenario, compute()), lambda hit: hit[0] is scenario
+        )[1]

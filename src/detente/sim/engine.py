@@ -53,7 +53,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -753,21 +753,22 @@ class StepContext:
         """Leaf ``x`` of the run (``nd`` dims when shared) as a kernel reading row
         ``w * m // n`` of ``m`` rows takes it: one row per state of a stacked run
         (:func:`per_state_rows`), laid out once per run and kept."""
-        kept = self._kernel_rows.get((id(x), nd))
-        if kept is None or kept[0] is not x:
-            kept = (x, per_state_rows(x, self.layout, nd))
-            self._kernel_rows[id(x), nd] = kept
-        return kept[1]
+        return self._laid_out(x, nd, lambda: per_state_rows(x, self.layout, nd))
 
     def param(self, x: Any) -> NDArray[np.float64]:
         """A scalar parameter of the run (a number, or one per world) as :func:`leaf` gives
         it, with one value per state of a stacked run instead of one per world: for the
         kernels reading row ``w * m // n``, and for the functions of it computed each step
         (an ``exp`` of ``m`` values, not ``n``). Laid out once per run and kept."""
-        kept = self._kernel_rows.get((id(x), -1))
+        return cast(NDArray[np.float64],
+                    self._laid_out(x, -1, lambda: per_state_param(x, self.layout)))
+
+    def _laid_out(self, x: Any, form: int, lay_out: Callable[[], Any]) -> Any:
+        """``lay_out()`` for leaf ``x`` in ``form``, the first time this run asks."""
+        kept = self._kernel_rows.get((id(x), form))
         if kept is None or kept[0] is not x:
-            kept = (x, per_state_param(x, self.layout))
-            self._kernel_rows[id(x), -1] = kept
+            kept = (x, lay_out())
+            self._kernel_rows[id(x), form] = kept
         return kept[1]
 
 
