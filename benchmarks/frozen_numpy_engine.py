@@ -59,6 +59,15 @@ BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
 
 
+def _drawn(draws: StepDraws) -> StepDraws:
+    """The draws as this engine read them: the delays' uniforms drawn up front as arrays
+    (the package's engine computes them where it uses them; the numbers are the same)."""
+    import dataclasses
+
+    return dataclasses.replace(draws, delay_f=draws.delay_f.values(),
+                               delay_o=draws.delay_o.values())
+
+
 #: Metrics recorded per world and step, in this order: the registry's step metrics
 #: (:mod:`detente.metrics`, which the scenario schema reads without importing the engine).
 METRICS: tuple[str, ...] = step_metrics()
@@ -1845,7 +1854,7 @@ def run_layout(
     sy, p = system, system.params
     n = layout.n
     n_run = sy.horizon if horizon is None else max(0, min(int(horizon), sy.horizon))
-    draws = draw_step_numbers(sy, layout)
+    draws = _drawn(draw_step_numbers(sy, layout))
     focal_strategy.reset(n, layout.stream("strategy", "focal"))
     view_rng_f = layout.stream("strategy", "focal", "view")
     view_rng_o = None

@@ -78,7 +78,7 @@ from detente.sim.native import implementation as native_impl
 from detente.sim.native import perception as native_perception
 from detente.sim.native import positions as native_positions
 from detente.sim.native import votes as native_votes
-from detente.sim.rng import StackedRNG, WorldRNG, name_key
+from detente.sim.rng import BLOCK, StackedRNG, WorldRNG, name_key
 from detente.sim.strategies import Strategy, View
 from detente.sim.system import LegislativePlan, Side, System
 from detente.sim.world_state import (
@@ -1225,12 +1225,14 @@ def schedule_starts(
     """Approved steps start after their sampled delays (docs/model.md 2, "Delay").
 
     Also notes in ``st.f_offered`` whether the focal side has offered a conciliatory step
-    (the clock of the time to reciprocation, section 5).
+    (the clock of the time to reciprocation, section 5). A delay's uniform is computed only
+    where a step is approved (:class:`~detente.sim.world_state.StreamUniforms`).
     """
     sf, so = ctx.system.focal, ctx.system.internal
     native_impl.schedule_starts(
-        mask(approved_f), mask(approved_o), mask(forced), draws.delay_f[:, t],
-        draws.delay_o[:, t], st.f_start, st.o_start, st.f_offered.view(np.uint8),
+        mask(approved_f), mask(approved_o), mask(forced), draws.delay_f.states,
+        draws.delay_o.states, ctx.layout.n_each, BLOCK, draws.delay_f.steps,
+        st.f_start, st.o_start, st.f_offered.view(np.uint8),
         ctx.rows(sf.delay_low, 1), ctx.rows(sf.delay_mode, 1), ctx.rows(sf.delay_high, 1),
         ctx.rows(so.delay_low, 1), ctx.rows(so.delay_mode, 1), ctx.rows(so.delay_high, 1),
         mask(_rows(ctx.plans.f_gest_pos, 1)), t,

@@ -35,6 +35,8 @@ from numba import njit, types
 from numba.extending import intrinsic
 from numpy.typing import NDArray
 
+from detente.sim.rng import pcg64_state_row
+
 __all__ = [
     "JUMPS",
     "MULTIPLIER",
@@ -85,10 +87,7 @@ def stream_states(generators: list[np.random.Generator]) -> NDArray[np.uint64]:
     """
     out = np.empty((len(generators), 4), dtype=np.uint64)
     for row, g in zip(out, generators, strict=True):
-        st = g.bit_generator.state
-        if st["bit_generator"] != "PCG64":
-            raise TypeError(f"expected a PCG64 bit generator, got {st['bit_generator']}")
-        row[:] = (*_split(st["state"]["state"]), *_split(st["state"]["inc"]))
+        row[:] = pcg64_state_row(g.bit_generator.state)
     return out
 
 

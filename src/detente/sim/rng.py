@@ -30,18 +30,31 @@ algorithms for random number generation"; NumPy's "Parallel random number genera
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
-from typing import cast
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["BLOCK", "StackedRNG", "WorldRNG", "name_key"]
+__all__ = ["BLOCK", "StackedRNG", "WorldRNG", "name_key", "pcg64_state_row"]
 
 #: Number of worlds sharing one generator. Changing it changes every number drawn.
 BLOCK = 256
 
 FloatArray = NDArray[np.float64]
+
+
+def pcg64_state_row(state: Mapping[str, Any]) -> tuple[int, int, int, int]:
+    """A PCG64 bit generator's ``state`` dict as ``(state hi, state lo, inc hi, inc lo)``.
+
+    Raises ``TypeError`` for a bit generator other than PCG64 (its numbers could not be
+    reproduced by the compiled readers of these states).
+    """
+    if state["bit_generator"] != "PCG64":
+        raise TypeError(f"expected a PCG64 bit generator, got {state['bit_generator']}")
+    mask64 = (1 << 64) - 1
+    x, inc = int(state["state"]["state"]), int(state["state"]["inc"])
+    return (x >> 64) & mask64, x & mask64, (inc >> 64) & mask64, inc & mask64
 
 
 def name_key(*names: str | int) -> tuple[int, ...]:
@@ -130,6 +143,22 @@ class WorldRNG:
         """The blocks' generators, first block first (for compiled code that reproduces their
         numbers, :mod:`detente.sim.pcg64_compiled`; drawing from them advances this stream)."""
         return tuple(self._generators)
+
+    def initial_states(self) -> NDArray[np.uint64]:
+        """The blocks' PCG64 states as seeded, before any draw: ``[n_blocks, 4]`` uint64.
+
+        Columns as :meth:`pcg64_states`; computed by NumPy's own seeding (no numba), whatever
+        has been drawn since. For compiled code that computes the numbers where it reads
+        them (``detente/sim/native/pcg64.pxd``): the ``i``-th number of a block (from 0)
+        is the draw ``i + 1`` steps past its row.
+        """
+        first = self._first_block
+        rows = [
+            pcg64_state_row(np.random.PCG64(
+                np.random.SeedSequence(self.seed, spawn_key=(*self.key, b))).state)
+            for b in range(first, first + self._n_blocks)
+        ]
+        return np.array(rows, dtype=np.uint64).reshape(-1, 4)
 
     def pcg64_states(self) -> NDArray[np.uint64]:
         """The blocks' current PCG64 states, ``[n_blocks, 4]`` uint64, first block first.
@@ -284,3 +313,7 @@ class StackedRNG(WorldRNG):
 
     def _fill(self, method: str, tail: tuple[int, ...]) -> FloatArray:
         return np.concatenate([part._fill(method, tail) for part in self._parts])
+
+    def initial_states(self) -> NDArray[np.uint64]:
+        """Every state's block states in turn (:meth:`WorldRNG.initial_states`)."""
+        return np.concatenate([part.initial_states() for part in self._parts])

@@ -29,15 +29,42 @@ NEVER = np.iinfo(np.int64).max // 4
 
 
 @dataclass(frozen=True, eq=False)
+class StreamUniforms:
+    """A stream's uniforms ``[n, T, K]``, not drawn: computed where a kernel reads one.
+
+    The delays use a few of their numbers (a step's delay only where it is approved), so
+    the kernel computes those from the blocks' seeded states
+    (``detente/sim/native/pcg64.pxd``): the same numbers as ``random(T, K)`` of the stream,
+    without drawing and storing the rest (two thirds of a step's numbers).
+    """
+
+    layout: Layout
+    names: tuple[str, ...]  # the stream (:meth:`~detente.sim.engine.Layout.stream`)
+    states: NDArray[np.uint64]  # [blocks, 4] the blocks' seeded PCG64 states, state by state
+    steps: int  # T
+    width: int  # K (at least 1)
+
+    @classmethod
+    def of(cls, layout: Layout, names: tuple[str, ...], steps: int, width: int) -> StreamUniforms:
+        """The uniforms of stream ``names`` for the worlds of ``layout``."""
+        return cls(layout, names, layout.stream(*names).initial_states(), steps, width)
+
+    def values(self) -> FloatArray:
+        """All of them, drawn: ``[n, T, K]`` (for checks; the engine never draws them)."""
+        return self.layout.stream(*self.names).random(self.steps, self.width)
+
+
+@dataclass(frozen=True, eq=False)
 class StepDraws:
     """The random numbers of every step, drawn once per run: ``[n, T, ...]`` each.
 
     Each comes from its own :class:`~detente.sim.rng.WorldRNG` stream (the name in the
     comment), so the numbers of a world do not depend on the other draws or the chunking.
+    The delays' are computed where they are used (:class:`StreamUniforms`).
     """
 
-    delay_f: FloatArray  # sim/delay-us [n, T, K_f]: the focal side's start delays (section 2)
-    delay_o: FloatArray  # sim/delay-iran [n, T, K_o]
+    delay_f: StreamUniforms  # sim/delay-us [n, T, K_f]: the focal side's start delays (section 2)
+    delay_o: StreamUniforms  # sim/delay-iran [n, T, K_o]
     perception_f: FloatArray  # sim/perception-us [n, T]: the focal side's perception noise (3)
     perception_o: FloatArray  # sim/perception-iran [n, T]
     support: FloatArray  # sim/support [n, T]: public reform support noise (4)
@@ -53,8 +80,9 @@ def draw_step_numbers(system: System, layout: Layout) -> StepDraws:
     n_t = system.horizon
     stream = layout.stream
     return StepDraws(
-        delay_f=stream("sim", "delay-us").random(n_t, max(sf.n_instruments, 1)),
-        delay_o=stream("sim", "delay-iran").random(n_t, max(so.n_instruments, 1)),
+        delay_f=StreamUniforms.of(layout, ("sim", "delay-us"), n_t, max(sf.n_instruments, 1)),
+        delay_o=StreamUniforms.of(layout, ("sim", "delay-iran"), n_t,
+                                  max(so.n_instruments, 1)),
         perception_f=stream("sim", "perception-us").standard_normal(n_t),
         perception_o=stream("sim", "perception-iran").standard_normal(n_t),
         support=stream("sim", "support").standard_normal(n_t),
@@ -194,4 +222,5 @@ def initial_state(system: System, plans: Plans, layout: Layout) -> WorldState:
     )
 
 
-__all__ = ["NEVER", "StepDraws", "WorldState", "draw_step_numbers", "initial_state"]
+__all__ = ["NEVER", "StepDraws", "StreamUniforms", "WorldState", "draw_step_numbers",
+           "initial_state"]

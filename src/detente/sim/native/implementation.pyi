@@ -9,6 +9,16 @@ def triangular_delays(
     u: NDArray[np.float64],
     w: NDArray[np.int64],
 ) -> NDArray[np.float64]: ...
+def stream_uniforms(
+    states: NDArray[np.uint64],
+    n_each: int,
+    block: int,
+    steps: int,
+    width: int,
+    w: NDArray[np.int64],
+    t: NDArray[np.int64],
+    k: NDArray[np.int64],
+) -> NDArray[np.float64]: ...
 def schedule(
     approved: NDArray[np.uint8],
     u: NDArray[np.float64],
@@ -22,8 +32,11 @@ def schedule_starts(
     approved_f: NDArray[np.uint8],
     approved_o: NDArray[np.uint8],
     forced: NDArray[np.uint8],
-    u_f: NDArray[np.float64],
-    u_o: NDArray[np.float64],
+    states_f: NDArray[np.uint64],
+    states_o: NDArray[np.uint64],
+    n_each: int,
+    block: int,
+    steps: int,
     f_start: NDArray[np.int64],
     o_start: NDArray[np.int64],
     f_offered: NDArray[np.uint8],

@@ -21,9 +21,77 @@ from libc.float cimport DBL_MAX
 from libc.math cimport rint, sqrt
 from libc.string cimport memset
 
+from detente.sim.native.pcg64 cimport pcg64_init, pcg64_uniform
 from detente.sim.native.rows cimport row_of
 
 import numpy as np
+
+pcg64_init()
+
+
+cdef struct Uniforms:
+    # one side's delay uniforms ``[n, K]`` this step: read from ``values`` (``u[w, k]`` at
+    # ``values[w * row + k * col]``) or, where ``values`` is NULL, computed from the
+    # stream's block states (``states``: ``[blocks, 4]``; world ``w`` is world
+    # ``w % n_each`` of state ``w // n_each``, whose blocks of ``block`` worlds come in
+    # turn; each world draws ``steps`` x ``width`` numbers, step-major)
+    const double* values
+    Py_ssize_t row, col
+    const unsigned long long* states
+    Py_ssize_t n_each, block, steps, width, t
+
+
+cdef inline double _uniform(const Uniforms* u, Py_ssize_t w, Py_ssize_t k) noexcept nogil:
+    """The uniform of world ``w`` and instrument ``k`` this step."""
+    cdef Py_ssize_t state, local, blk
+    if u.values != NULL:
+        return u.values[w * u.row + k * u.col]
+    state = w // u.n_each
+    local = w - state * u.n_each
+    blk = local // u.block
+    return pcg64_uniform(
+        &u.states[4 * (state * ((u.n_each + u.block - 1) // u.block) + blk)],
+        <unsigned long long>(((local - blk * u.block) * u.steps + u.t) * u.width + k + 1))
+
+
+cdef Uniforms _given(const double[:, :] u) noexcept:
+    """:class:`Uniforms` reading the array ``u``."""
+    cdef Uniforms src
+    src.values = &u[0, 0] if u.shape[0] > 0 and u.shape[1] > 0 else NULL
+    src.row = u.strides[0] // sizeof(double)
+    src.col = u.strides[1] // sizeof(double)
+    src.states = NULL
+    src.n_each, src.block, src.steps, src.width, src.t = 1, 1, 0, 0, 0
+    return src
+
+
+cdef Uniforms _streamed(
+    const unsigned long long[:, ::1] states, Py_ssize_t n_each, Py_ssize_t block,
+    Py_ssize_t steps, Py_ssize_t width, Py_ssize_t t,
+) noexcept:
+    """:class:`Uniforms` computed from a stream's block states."""
+    cdef Uniforms src
+    src.values = NULL
+    src.row, src.col = 0, 0
+    src.states = &states[0, 0] if states.shape[0] > 0 else NULL
+    src.n_each, src.block, src.steps, src.width, src.t = n_each, block, steps, width, t
+    return src
+
+
+def stream_uniforms(
+    const unsigned long long[:, ::1] states, Py_ssize_t n_each, Py_ssize_t block,
+    Py_ssize_t steps, Py_ssize_t width, const long[:] w, const long[:] t, const long[:] k,
+):
+    """The uniforms ``u[w[m], t[m], k[m]]`` of a stream given by its block states (the
+    numbers ``WorldRNG.random(steps, width)`` would draw; :class:`Uniforms`)."""
+    cdef Py_ssize_t m, n = w.shape[0]
+    out_arr = np.empty(n)
+    cdef double[::1] out = out_arr
+    cdef Uniforms src = _streamed(states, n_each, block, steps, width, 0)
+    for m in range(n):
+        src.t = t[m]
+        out[m] = _uniform(&src, w[m], k[m])
+    return out_arr
 
 
 cdef inline double _triangular(double a, double c, double b, double u) noexcept nogil:
@@ -70,7 +138,7 @@ cdef inline bint _any(const unsigned char* flags, Py_ssize_t n) noexcept nogil:
 
 
 cdef void _schedule(
-    const unsigned char[:, ::1] approved, const double[:, :] u, long[:, ::1] start,
+    const unsigned char[:, ::1] approved, const Uniforms* u, long[:, ::1] start,
     const double[:, ::1] low, const double[:, ::1] mode, const double[:, ::1] high, long t,
 ) noexcept nogil:
     # most worlds approve nothing this step: their rows are passed over at once
@@ -87,7 +155,7 @@ cdef void _schedule(
         for k in range(n_k):
             if row[k]:
                 start[w, k] = t + <long>rint(
-                    _triangular(low[wl, k], mode[wm, k], high[wh, k], u[w, k]))
+                    _triangular(low[wl, k], mode[wm, k], high[wh, k], _uniform(u, w, k)))
 
 
 def schedule(
@@ -99,17 +167,22 @@ def schedule(
     const double[:, ::1] high_rows,
     long t,
 ):
-    """``start = t + rint(delay)`` in place where ``approved`` (one side)."""
+    """``start = t + rint(delay)`` in place where ``approved`` (one side), the delays'
+    uniforms read from ``u`` (``[n, K]``)."""
+    cdef Uniforms src = _given(u)
     with nogil:
-        _schedule(approved, u, start, low_rows, mode_rows, high_rows, t)
+        _schedule(approved, &src, start, low_rows, mode_rows, high_rows, t)
 
 
 def schedule_starts(
     const unsigned char[:, ::1] approved_f,
     const unsigned char[:, ::1] approved_o,
     const unsigned char[:, ::1] forced,
-    const double[:, :] u_f,
-    const double[:, :] u_o,
+    const unsigned long long[:, ::1] states_f,
+    const unsigned long long[:, ::1] states_o,
+    Py_ssize_t n_each,
+    Py_ssize_t block,
+    Py_ssize_t steps,
     long[:, ::1] f_start,
     long[:, ::1] o_start,
     unsigned char[:] f_offered,
@@ -124,7 +197,11 @@ def schedule_starts(
 ):
     """Both sides' start steps and the focal offer, in place.
 
-    ``forced`` has no rows when nothing is forced this step.
+    ``forced`` has no rows when nothing is forced this step. The delays' uniforms are
+    computed from the block states of the streams ``sim/delay-us`` and ``sim/delay-iran``
+    (``[blocks, 4]``, :func:`detente.sim.rng.WorldRNG.block_states`; ``n_each`` worlds per
+    state, ``block`` worlds per block, ``steps`` per world), only where a step is approved:
+    the numbers ``random(steps, K)`` of the streams would give.
     """
     cdef Py_ssize_t n = approved_f.shape[0], n_k = approved_f.shape[1], w, k
     cdef bint g_world = gest_pos_rows.shape[0] > 1, has_forced = forced.shape[0] > 0
@@ -132,8 +209,10 @@ def schedule_starts(
     cdef const unsigned char* frc
     cdef const unsigned char* gp
     cdef unsigned char offer
+    cdef Uniforms u_f = _streamed(states_f, n_each, block, steps, max(n_k, 1), t)
+    cdef Uniforms u_o = _streamed(states_o, n_each, block, steps, max(approved_o.shape[1], 1), t)
     with nogil:
-        _schedule(approved_f, u_f, f_start, low_f, mode_f, high_f, t)
+        _schedule(approved_f, &u_f, f_start, low_f, mode_f, high_f, t)
         for w in range(n):
             app = &approved_f[w, 0]
             gp = &gest_pos_rows[w if g_world else 0, 0]
@@ -147,7 +226,7 @@ def schedule_starts(
                     offer = offer | (gp[k] & app[k])
             if offer:
                 f_offered[w] = 1
-        _schedule(approved_o, u_o, o_start, low_o, mode_o, high_o, t)
+        _schedule(approved_o, &u_o, o_start, low_o, mode_o, high_o, t)
 
 
 cdef void _start_due(
