@@ -1492,28 +1492,18 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
     events do the same at their dates, right after the shocks.
 
     Compiled (:func:`detente.sim.native.environment.shock_rows`, ``jolt_rows`` for the
-    events); the hits' moves are matrix products left to NumPy.
+    events): a world's hits, and their summed moves only where a shock hit.
     """
     sy, pl, lay = ctx.system, ctx.plans, ctx.layout
-    low, high, n, n_s = sy.low, sy.high, lay.n, sy.shock_rate.shape[-1]
-    hits = np.zeros((n, 0), dtype=bool)
-    d_level = d_focal = d_internal = d_third = np.zeros((1, 0))
-    jump_threat, jump_settle = np.zeros(n), np.zeros(n)
-    if n_s:  # the shocks' moves are matrix products (BLAS): they stay in NumPy
-        hits = draws.shocks[:, t, :n_s] < ctx.shock_chance
-        hf = hits.astype(np.float64)
-        d_level, d_focal, d_internal, d_third = (_dot(hf, x, lay, 2) for x in (
-            sy.shock_effects, sy.shock_clout_focal, sy.shock_clout_internal,
-            sy.shock_clout_third))
-        jump_threat = _dot(hf, sy.shock_threat, lay)
-        jump_settle = _dot(hf, sy.shock_settlement, lay)
+    low, high, n_s = sy.low, sy.high, sy.shock_rate.shape[-1]
     level = np.empty_like(st.level)  # a new array, as the levels of every step are
-    bad, menace_hits = native_env.shock_rows(
-        st.level, level, st.transient, ctx.shock_fade,
-        low, high,
-        sy.span, np.array(ctx.menace_issues, dtype=np.int64), hits.view(np.uint8),
-        mask(_rows(pl.shock_menace, 1)), d_level, d_focal, d_internal, d_third,
-        st.f_clout, st.o_clout, st.third_clout,
+    bad, menace_hits, jump_threat, jump_settle = native_env.shock_rows(
+        st.level, level, st.transient, ctx.shock_fade, low, high, sy.span,
+        np.array(ctx.menace_issues, dtype=np.int64), draws.shocks[:, t, :n_s],
+        ctx.shock_chance, mask(_rows(pl.shock_menace, 1)), ctx.rows(sy.shock_effects, 2),
+        ctx.rows(sy.shock_clout_focal, 2), ctx.rows(sy.shock_clout_internal, 2),
+        ctx.rows(sy.shock_clout_third, 2), ctx.rows(sy.shock_threat, 1),
+        ctx.rows(sy.shock_settlement, 1), st.f_clout, st.o_clout, st.third_clout,
     )
     if t in ctx.event_steps:
         events = sy.events

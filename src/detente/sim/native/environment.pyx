@@ -260,6 +260,35 @@ cdef inline void _jolt_world(
 
 
 # ------------------------------------------------------------------ the engine's entry points
+cdef inline double _hit_sum(
+    const unsigned char* hit, const double* values, Py_ssize_t n_s,
+) noexcept nogil:
+    """The sum of ``values[s]`` over the shocks ``s`` that hit, in their order."""
+    cdef Py_ssize_t s
+    cdef double acc = 0.0
+    for s in range(n_s):
+        if hit[s]:
+            acc = acc + values[s]
+    return acc
+
+
+cdef inline void _hit_sums(
+    const unsigned char* hit, const double* effects, Py_ssize_t n_s, Py_ssize_t width,
+    double* out,
+) noexcept nogil:
+    """The hits' row of ``hits @ effects`` (``effects`` ``[S, width]``) into ``out``: the
+    rows of the shocks that hit added one after another, in the shocks' order."""
+    cdef Py_ssize_t s, j
+    cdef const double* row
+    for j in range(width):
+        out[j] = 0.0
+    for s in range(n_s):
+        if hit[s]:
+            row = effects + s * width
+            for j in range(width):
+                out[j] = out[j] + row[j]
+
+
 def shock_rows(
     const double[:, ::1] level_now,
     double[:, ::1] level,
@@ -269,12 +298,15 @@ def shock_rows(
     const double[:] high,
     const double[:] span,
     const long[:] menace_issues,
-    const unsigned char[:, ::1] hits,
+    const double[:, :] uniforms,
+    const double[:, ::1] chance,
     const unsigned char[:, ::1] menace,
-    const double[:, ::1] d_level,
-    const double[:, ::1] d_focal,
-    const double[:, ::1] d_internal,
-    const double[:, ::1] d_third,
+    const double[:, :, ::1] effects,
+    const double[:, :, ::1] clout_focal,
+    const double[:, :, ::1] clout_internal,
+    const double[:, :, ::1] clout_third,
+    const double[:, ::1] threat,
+    const double[:, ::1] settlement,
     double[:, ::1] f_clout,
     double[:, ::1] o_clout,
     double[:, ::1] third_clout,
@@ -283,21 +315,41 @@ def shock_rows(
 
     The new levels are written to ``level`` (every entry), the levels now ``level_now`` are
     read; ``transient`` (and the clouts) are changed in place; ``fade`` is
-    ``1 − exp(−shock_decay·dt)`` (one value, one per world or one per state); ``hits`` is ``[n, S]`` (``S = 0``: no shocks) and
-    ``d_*`` its moves (``hits @ effects``). Returns ``(menace B, menacing hits)``: the
-    mean share of ``menace_issues`` after the fade, plus one if a ``menace`` shock hit.
+    ``1 − exp(−shock_decay·dt)`` (one value, one per world or one per state). Shock ``s``
+    hits world ``w`` when ``uniforms[w, s] < chance[w, s]`` (``[n, S]``; ``S = 0``: no
+    shocks; ``chance`` one row or one per world); a world's hits move it by the sum of
+    their ``effects`` and clout changes (``[m, S, ...]``: one matrix, or one per state,
+    row ``w * m // n``), added in the shocks' order; worlds without a hit are not touched.
+    Returns ``(menace B, menacing hits, threat jump, settlement jump)``, ``[n]`` each: the
+    mean share of ``menace_issues`` after the fade plus one if a ``menace`` shock hit, the
+    number of those, and the hits' summed ``threat`` and ``settlement`` jumps.
     """
-    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], n_s = hits.shape[1]
-    cdef Py_ssize_t n_m = menace_issues.shape[0], w, i, j, s, wm, count
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], n_s = uniforms.shape[1]
+    cdef Py_ssize_t n_m = menace_issues.shape[0], w, i, j, s, count, r
+    cdef Py_ssize_t n_f = f_clout.shape[1], n_o = o_clout.shape[1], n_x = third_clout.shape[1]
     bad_arr = np.zeros(n)
     hits_arr = np.zeros(n)
+    threat_arr = np.zeros(n)
+    settle_arr = np.zeros(n)
     cdef double[::1] bad = bad_arr
     cdef double[::1] menace_hits = hits_arr
+    cdef double[::1] jump_threat = threat_arr
+    cdef double[::1] jump_settle = settle_arr
+    # one world's hits and summed moves
+    scratch = np.zeros(n_i + n_f + n_o + n_x)
+    hit_arr = np.zeros(n_s, dtype=np.uint8)
+    cdef double[::1] sums = scratch
+    cdef unsigned char[::1] hit_row = hit_arr
+    cdef unsigned char* hit = &hit_row[0] if n_s else NULL
+    cdef double* d_level = &sums[0] if sums.shape[0] else NULL
+    cdef double* d_focal = d_level + n_i if d_level != NULL else NULL
+    cdef double* d_internal = d_focal + n_f if d_focal != NULL else NULL
+    cdef double* d_third = d_internal + n_o if d_internal != NULL else NULL
     cdef double f, new, acc
+    cdef bint any_hit
     cdef const double* now
     cdef double* lv
     cdef double* tr
-    cdef const unsigned char* hit
     cdef const unsigned char* bad_shock
     with nogil:
         for w in range(n):
@@ -315,19 +367,36 @@ def shock_rows(
                     i = menace_issues[j]
                     acc = acc + (lv[i] - low[i]) / span[i]
                 bad[w] = acc / n_m
-            if n_s:
-                _jolt_world(level, transient, low, high, d_level, d_focal, d_internal, d_third,
-                            f_clout, o_clout, third_clout, w)
-                if n_m:
-                    hit = &hits[w, 0]
-                    bad_shock = &menace[w if menace.shape[0] > 1 else 0, 0]
-                    count = 0
-                    for s in range(n_s):
-                        if hit[s] and bad_shock[s]:
-                            count += 1
-                    menace_hits[w] = count
-                    bad[w] = bad[w] + (1.0 if count > 0 else 0.0)
-    return bad_arr, hits_arr
+            if not n_s:
+                continue
+            any_hit = False
+            r = row_of(w, chance.shape[0], n)
+            for s in range(n_s):
+                hit[s] = uniforms[w, s] < chance[r, s]
+                any_hit = any_hit | hit[s]
+            if not any_hit:
+                continue
+            _hit_sums(hit, &effects[row_of(w, effects.shape[0], n), 0, 0], n_s, n_i, d_level)
+            _hit_sums(hit, &clout_focal[row_of(w, clout_focal.shape[0], n), 0, 0], n_s, n_f,
+                      d_focal)
+            _hit_sums(hit, &clout_internal[row_of(w, clout_internal.shape[0], n), 0, 0], n_s,
+                      n_o, d_internal)
+            _hit_sums(hit, &clout_third[row_of(w, clout_third.shape[0], n), 0, 0], n_s, n_x,
+                      d_third)
+            jump_threat[w] = _hit_sum(hit, &threat[row_of(w, threat.shape[0], n), 0], n_s)
+            jump_settle[w] = _hit_sum(hit, &settlement[row_of(w, settlement.shape[0], n), 0],
+                                      n_s)
+            _jolt(lv, tr, low, high, n_i, d_level, d_focal, &f_clout[w, 0], n_f, d_internal,
+                  &o_clout[w, 0], n_o, d_third, &third_clout[w, 0], n_x)
+            if n_m:
+                bad_shock = &menace[w if menace.shape[0] > 1 else 0, 0]
+                count = 0
+                for s in range(n_s):
+                    if hit[s] and bad_shock[s]:
+                        count += 1
+                menace_hits[w] = count
+                bad[w] = bad[w] + (1.0 if count > 0 else 0.0)
+    return bad_arr, hits_arr, threat_arr, settle_arr
 
 
 def jolt_rows(
