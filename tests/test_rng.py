@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detente.sim.rng import BLOCK, WorldRNG, name_key
+from detente.sim.rng import BLOCK, StackedRNG, WorldRNG, name_key
 
 
 def _draw_all(rng: WorldRNG, loc: np.ndarray) -> list[np.ndarray]:
@@ -125,3 +125,16 @@ def test_a_part_block_draws_the_numbers_and_leaves_the_state_of_a_whole_block(
     want = _whole_blocks(5, (1, 2), n, tail, ["random", "random", "standard_normal"])
     for g, w in zip(got, want, strict=True):
         assert np.array_equal(g, w)
+
+
+@pytest.mark.parametrize("n", [37, 256, 300])
+@pytest.mark.parametrize("method", ["random", "standard_normal"])
+def test_a_last_draw_gives_the_numbers_of_whole_blocks(n: int, method: str) -> None:
+    """``last=True`` (nothing drawn from the stream afterwards) draws only the rows kept:
+    the same numbers as whole blocks, one state or several stacked."""
+    want = _whole_blocks(5, (1, 2), n, (34,), [method])[0]
+    assert np.array_equal(getattr(WorldRNG(5, (1, 2), 0, n), method)(34, last=True), want)
+    stacked = getattr(StackedRNG([5, 8], (1, 2), 0, n), method)(34, last=True)
+    other = _whole_blocks(8, (1, 2), n, (34,), [method])[0]
+    assert np.array_equal(stacked, np.concatenate([want, other]))
+    assert not np.array_equal(want, other)

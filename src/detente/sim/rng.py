@@ -184,28 +184,47 @@ class WorldRNG:
         return WorldRNG(self.seed, (*self.key, *name_key(*extra_key)), self.start, self.n)
 
     # ------------------------------------------------------------------ primitives
-    def _fill(self, method: str, tail: tuple[int, ...]) -> FloatArray:
-        """Draw a full block per generator into one buffer; keep the first ``n`` rows.
+    def _fill(self, method: str, tail: tuple[int, ...], last: bool = False) -> FloatArray:
+        """Draw a full block per generator; keep the first ``n`` rows (``[n, *tail]``)."""
+        out = np.empty((self.n, *tail))
+        self._fill_into(method, out, {}, last)
+        return out
+
+    def _fill_into(
+        self, method: str, out: FloatArray, scratch: dict[tuple[int, ...], FloatArray],
+        last: bool = False,
+    ) -> None:
+        """Write this stream's ``[n, *tail]`` numbers into ``out`` (C-contiguous), block by
+        block, each generator drawing a full block.
 
         Uniforms of a last block the stream uses only in part are drawn for the rows kept,
         and the generator is then advanced past the rest (one 64-bit output per uniform
         double): the same numbers and the same generator state as drawing the whole block,
-        without computing the rows thrown away (most of a 100-world state's block).
+        without computing the rows thrown away (most of a 100-world state's block). Other
+        draws of such a block go to ``scratch`` (one buffer per shape, reused by the caller
+        across streams) and its first rows are copied; with ``last`` (nothing will be drawn
+        from this stream again) only the rows kept are drawn: the same numbers, the
+        generator left where no later draw reads it.
         """
-        gens = self._generators
-        buf = np.empty((len(gens), BLOCK, *tail))
-        used = self.n - (len(gens) - 1) * BLOCK  # rows of the last block that are kept
-        for g, part in zip(gens[:-1], buf[:-1], strict=True):
-            getattr(g, method)(out=part)
-        if gens:
-            last, part = gens[-1], buf[-1]
-            if method == "random" and used < BLOCK:
-                last.random(out=part[:used])
-                pcg = cast(np.random.PCG64, last.bit_generator)
-                pcg.advance((BLOCK - used) * int(np.prod(tail, dtype=np.int64)))
+        tail = out.shape[1:]
+        per_row = int(np.prod(tail, dtype=np.int64))
+        for b, g in enumerate(self._generators):
+            rows = out[b * BLOCK:(b + 1) * BLOCK]
+            used = rows.shape[0]
+            if used == BLOCK:
+                getattr(g, method)(out=rows)
+            elif method == "random":
+                g.random(out=rows)
+                if not last:
+                    cast(np.random.PCG64, g.bit_generator).advance((BLOCK - used) * per_row)
+            elif last:
+                getattr(g, method)(out=rows)
             else:
-                getattr(last, method)(out=part)
-        return buf.reshape(-1, *tail)[: self.n]
+                block = scratch.get(tail)
+                if block is None:
+                    block = scratch[tail] = np.empty((BLOCK, *tail))
+                getattr(g, method)(out=block)
+                rows[...] = block[:used]
 
     def _param(self, x: ArrayLike, tail: tuple[int, ...]) -> FloatArray:
         """Shape a parameter so it broadcasts against ``[n, *tail]``."""
@@ -214,13 +233,16 @@ class WorldRNG:
             a = a.reshape(a.shape + (1,) * (len(tail) + 1 - a.ndim))
         return a
 
-    def random(self, *tail: int) -> FloatArray:
-        """Uniform floats in ``[0, 1)`` shaped ``[n, *tail]``."""
-        return self._fill("random", tail)
+    def random(self, *tail: int, last: bool = False) -> FloatArray:
+        """Uniform floats in ``[0, 1)`` shaped ``[n, *tail]``.
 
-    def standard_normal(self, *tail: int) -> FloatArray:
-        """Standard normal floats shaped ``[n, *tail]``."""
-        return self._fill("standard_normal", tail)
+        ``last``: nothing will be drawn from this stream again (:meth:`_fill_into`).
+        """
+        return self._fill("random", tail, last)
+
+    def standard_normal(self, *tail: int, last: bool = False) -> FloatArray:
+        """Standard normal floats shaped ``[n, *tail]`` (``last`` as for :meth:`random`)."""
+        return self._fill("standard_normal", tail, last)
 
     # --------------------------------------------------------------- distributions
     def normal(self, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0, *tail: int) -> FloatArray:
@@ -311,8 +333,12 @@ class StackedRNG(WorldRNG):
         """An independent stream for the same states and worlds (see :meth:`WorldRNG.substream`)."""
         return StackedRNG(self.seeds, (*self.key, *name_key(*extra_key)), self.start, self.n_each)
 
-    def _fill(self, method: str, tail: tuple[int, ...]) -> FloatArray:
-        return np.concatenate([part._fill(method, tail) for part in self._parts])
+    def _fill(self, method: str, tail: tuple[int, ...], last: bool = False) -> FloatArray:
+        out = np.empty((self.n, *tail))
+        scratch: dict[tuple[int, ...], FloatArray] = {}
+        for s, part in enumerate(self._parts):
+            part._fill_into(method, out[s * self.n_each:(s + 1) * self.n_each], scratch, last)
+        return out
 
     def initial_states(self) -> NDArray[np.uint64]:
         """Every state's block states in turn (:meth:`WorldRNG.initial_states`)."""

@@ -75,7 +75,10 @@ class StepDraws:
 
 
 def draw_step_numbers(system: System, layout: Layout) -> StepDraws:
-    """Draw every step's random numbers for the worlds of ``layout`` (full horizon)."""
+    """Draw every step's random numbers for the worlds of ``layout`` (full horizon).
+
+    Each stream is drawn once (``last``: a block used in part draws only its rows kept).
+    """
     sf, so = system.focal, system.internal
     n_t = system.horizon
     stream = layout.stream
@@ -83,13 +86,14 @@ def draw_step_numbers(system: System, layout: Layout) -> StepDraws:
         delay_f=StreamUniforms.of(layout, ("sim", "delay-us"), n_t, max(sf.n_instruments, 1)),
         delay_o=StreamUniforms.of(layout, ("sim", "delay-iran"), n_t,
                                   max(so.n_instruments, 1)),
-        perception_f=stream("sim", "perception-us").standard_normal(n_t),
-        perception_o=stream("sim", "perception-iran").standard_normal(n_t),
-        support=stream("sim", "support").standard_normal(n_t),
-        backlash=stream("sim", "backlash").random(n_t),
-        shocks=stream("sim", "shocks").random(n_t, max(system.shock_rate.shape[-1], 1)),
-        settlement=stream("sim", "settlement").random(n_t),
-        congress=stream("sim", "congress").random(n_t, 2),
+        perception_f=stream("sim", "perception-us").standard_normal(n_t, last=True),
+        perception_o=stream("sim", "perception-iran").standard_normal(n_t, last=True),
+        support=stream("sim", "support").standard_normal(n_t, last=True),
+        backlash=stream("sim", "backlash").random(n_t, last=True),
+        shocks=stream("sim", "shocks").random(n_t, max(system.shock_rate.shape[-1], 1),
+                                             last=True),
+        settlement=stream("sim", "settlement").random(n_t, last=True),
+        congress=stream("sim", "congress").random(n_t, 2, last=True),
     )
 
 
