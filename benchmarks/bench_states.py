@@ -99,6 +99,9 @@ def main() -> None:
         memo = getattr(stacked, "_compiled_states", None)  # absent before the memo existed
         if memo is not None:
             memo.clear()  # a fresh run: every state compiled once
+        leaves = getattr(stacked, "_stacked_leaves", None)  # absent before it existed
+        if leaves is not None:
+            leaves.clear()  # and its leaves stacked once
         return [stacked.summarize_states(sc, s, states, worlds, seeds) for s in STRATEGIES]
 
     summarize(sc, STRATEGIES[0], worlds, 0, values=rows[0])  # imports, caches

@@ -332,3 +332,23 @@ def test_run_fan_charts_come_from_the_runs_own_engine_runs(
     assert first.trajectories is not None and again.trajectories is not None
     pd.testing.assert_frame_equal(first.trajectories, direct, check_exact=True)
     pd.testing.assert_frame_equal(again.trajectories, direct, check_exact=True)
+
+
+def test_the_states_leaves_are_stacked_once_for_every_strategy() -> None:
+    """The states compiled once serve every strategy, and so do their stacked leaves: a
+    second strategy reuses the repeated arrays (read-only), which equal a fresh stacking."""
+    sc = load_scenario("us-iran-2001")
+    states = sample_states(sc, 3, seed=4)
+    values = stacked._state_values(states)
+    stacked._compiled_states.clear()
+    stacked._stacked_leaves.clear()
+    first = [stacked.stack_leaves(x, 5)
+             for x in stacked._compiled(sc, "containment", values, states)]
+    second = [stacked.stack_leaves(x, 5)
+              for x in stacked._compiled(sc, "moderate-engagement", values, states)]
+    assert second[1].gp_f is first[1].gp_f and second[0].focal.effects is first[0].focal.effects
+    assert first[1].gp_f.shape[0] == 15 and not first[1].gp_f.flags.writeable
+    stacked._stacked_leaves.clear()
+    fresh = stacked.stack_leaves(stacked._compiled(sc, "moderate-engagement", values, states)[1], 5)
+    assert fresh.gp_f is not first[1].gp_f
+    np.testing.assert_array_equal(fresh.gp_f, first[1].gp_f)

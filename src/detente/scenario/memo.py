@@ -48,6 +48,11 @@ class Lru(Generic[K, T]):
                 self._entries.popitem(last=False)
         return value
 
+    def clear(self) -> None:
+        """Forget every value."""
+        with self._lock:
+            self._entries.clear()
+
 
 class ScenarioMemo(Generic[T]):
     """Values derived from a scenario, memoised by the scenario's identity and a key."""
