@@ -129,7 +129,10 @@ def test_bills_read_each_worlds_state_row() -> None:
     n_k, n_i, n_a, floor = 5, 4, 3, 1
     for _ in range(10):
         args = [
-            rng.uniform(0, 10, (N, n_i)), np.zeros((N, n_i)), np.zeros(n_i),
+            # step 3: some steps approved now, step 2's law lapsing (the moves judged)
+            3, np.array([-1, -1, 3, -1, -1], dtype=np.int64),
+            (rng.random((N, n_k)) < 0.2).astype(np.uint8), np.zeros((N, n_k), np.uint8),
+            rng.uniform(0, 10, (N, n_i)), np.zeros(n_i),
             np.full(n_i, 10.0), rng.uniform(0, 10, (STATES, n_i)),
             rng.uniform(0, 10, (n_i, N, n_a)), floor, rng.uniform(0, 10, (STATES, n_i)),
             np.ones(n_i, np.uint8), rng.uniform(0, 2, (STATES, n_i)),
@@ -138,6 +141,13 @@ def test_bills_read_each_worlds_state_row() -> None:
             np.zeros((n_k, n_k), np.uint8), np.zeros((0, 0), np.uint8),
         ]
         # the status quo, the floor's starting positions, its tolerance, the effects
-        _both_ways(congress.bill_candidates, args, (4, 7, 9, 10))
-        bills = np.asarray(congress.bill_candidates(*args)[0])
-        assert bills.any() and not bills.all()  # not trivial
+        _both_ways(congress.bill_candidates, args, (7, 10, 12, 13))
+        bills, judged, _ = congress.bill_candidates(*args)
+        assert np.asarray(bills).any() and not np.asarray(bills).all()  # not trivial
+        # the floor judges the levels with this step's moves: the approved steps and the
+        # lapse of step 2 (not in force, no renewal), each state's effects
+        moving = args[2].astype(np.float64)
+        moving[:, 2] = 1.0
+        effects = np.repeat(args[13], EACH, axis=0)
+        want = np.clip(args[4] + np.einsum("nk,nki->ni", moving, effects), args[5], args[6])
+        np.testing.assert_allclose(judged, want, rtol=0, atol=1e-12)

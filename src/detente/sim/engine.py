@@ -1167,16 +1167,14 @@ def congress_bills(
     approved : ndarray [n, K_f] of bool
         ``approved_f`` with the enacted bills.
     """
-    sy, p, pl, lay = ctx.system, ctx.system.params, ctx.plans, ctx.layout
+    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
     sf, leg = sy.focal, ctx.legislature
     if leg is None or not sf.by_legislature.any():
         return approved_f
     assert clout_f is not None
     f_active, f_pos = st.f_active, st.f_pos
-    moved = native_congress.bill_moves(t, sf.sunset_step, mask(sf.renewed_by), mask(committed),
-                                       mask(f_active), mask(approved_f))
     bills, judged, some = native_congress.bill_candidates(
-        prospective, _dot(moved, sf.effects, lay, 2), sy.low, sy.high,
+        t, sf.sunset_step, mask(approved_f), mask(f_active), prospective, sy.low, sy.high,
         ctx.status_quo_rows, f_pos.T[:, None, :] if f_pos.ndim == 2 else f_pos,
         leg.floor, ctx.floor_start_rows, mask(pl.f_stake[leg.floor]),
         ctx.rows(pl.leg_tol, 1), ctx.rows(sf.effects, 2), mask(sf.by_legislature),

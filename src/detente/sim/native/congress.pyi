@@ -35,11 +35,9 @@ def proposals(
     retreat: bool, cost_now: F64, tolerance: F64, u: F64, chance: F64, cost: F64, since: I64,
     held: NDArray[np.int8], start: I64, never: int,
 ) -> tuple[B, B, B]: ...
-def bill_moves(
-    t: int, sunset: I64, renewed_by: U8, committed: U8, active: U8, approved: U8
-) -> F64: ...
 def bill_candidates(
-    prospective: F64, moved: F64, low: F64, high: F64, start: F64, pos: F64, floor: int,
+    t: int, sunset: I64, approved: U8, active: U8,
+    prospective: F64, low: F64, high: F64, start: F64, pos: F64, floor: int,
     floor_start: F64, stake: U8, tolerance: F64, effects: F64, by_legislature: U8,
     committed: U8, killed: U8, renewed_by: U8, req_ok: U8,
 ) -> tuple[B, F64, bool]: ...

@@ -19,7 +19,7 @@ ones with one row per world or one per state of a stacked run (world ``w`` of ``
 
 from libc.math cimport INFINITY, fabs
 from detente.sim.native.numpy_sum cimport pairwise_sum
-from detente.sim.native.rows cimport row_of
+from detente.sim.native.rows cimport any_set, row_of
 
 import numpy as np
 
@@ -530,48 +530,26 @@ def proposals(
     return cand_arr, drop_arr, cancel_arr
 
 
-def bill_moves(
-    long t, const long[:] sunset, const uchar[:, :] renewed_by, const uchar[:, ::1] committed,
-    const uchar[:, ::1] active, const uchar[:, ::1] approved,
-):
-    """engine.congress_bills, first part: ``[n, K]`` float64, 1 for the moves the floor judges
-    (this step's approved steps and the lapses due now that no renewal stops)."""
-    cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], w, k
-    out_arr = np.empty((n, n_k), dtype=np.float64)
-    cdef double[:, ::1] out = out_arr
-    cdef Py_ssize_t[::1] due = np.flatnonzero(np.asarray(sunset) == t).astype(np.intp)
-    cdef Py_ssize_t m
-    cdef const uchar* app
-    cdef double* o
-    with nogil:
-        for w in range(n):
-            app = &approved[w, 0]
-            o = &out[w, 0]
-            for k in range(n_k):
-                o[k] = app[k]
-            for m in range(due.shape[0]):
-                k = due[m]
-                if not active[w, k] and not _law_renewed(k, renewed_by, &committed[w, 0]):
-                    out[w, k] = 1.0
-    return out_arr
-
-
 def bill_candidates(
-    const double[:, ::1] prospective, const double[:, ::1] moved, const double[::1] low,
+    long t, const long[:] sunset, const uchar[:, ::1] approved, const uchar[:, ::1] active,
+    const double[:, ::1] prospective, const double[::1] low,
     const double[::1] high, const double[:, :] start, const double[:, :, :] pos,
     Py_ssize_t floor, const double[:, :] floor_start, const uchar[:] stake,
     const double[:, :] tolerance, const double[:, :, :] effects, const uchar[::1] by_legislature,
     const uchar[:, ::1] committed, const uchar[:, ::1] killed, const uchar[:, ::1] renewed_by,
     const uchar[:, ::1] req_ok,
 ):
-    """engine.congress_bills, second part: ``(bills, judged, any bill)``.
+    """engine.congress_bills: ``(bills, judged, any bill)``.
 
-    ``judged = clip(prospective + moved, low, high)``; the steps Congress may propose
-    (its own, not committed, not killed, not a spent renewal, requirements met: ``req_ok``,
-    no rows when all are) that :func:`initiative_rows` would put to the floor.
+    The floor judges ``judged = clip(prospective + moves, low, high)``, the moves of the
+    steps that move this step (``approved`` now, and the laws lapsing at ``t`` that are not
+    in force and that no renewal stops: :func:`_law_renewed`), their ``effects`` rows added in
+    the steps' order. The steps Congress may propose (its own, not committed, not killed,
+    not a spent renewal, requirements met: ``req_ok``, no rows when all are) are those
+    :func:`initiative_rows` would put to the floor.
     """
     cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], n_i = low.shape[0]
-    cdef Py_ssize_t w, k, i, m
+    cdef Py_ssize_t w, k, i, m, we, m_e = effects.shape[0]
     cdef bint all_ok = req_ok.shape[0] == 0
     judged_arr = np.empty((n, n_i), dtype=np.float64)
     cdef double[:, ::1] judged = judged_arr
@@ -580,19 +558,40 @@ def bill_candidates(
     cdef uchar[::1] eligible = np.zeros(n_k, dtype=np.uint8)
     cdef uchar[::1] spent = np.empty(n_k, dtype=np.uint8)
     cdef uchar[::1] trigger = np.empty(n_i, dtype=np.uint8)
+    cdef uchar[::1] moving = np.empty(max(n_k, 1), dtype=np.uint8)
+    cdef double[::1] moves = np.empty(max(n_i, 1))
     cdef const Py_ssize_t[::1] laws = _laws(renewed_by)
     cdef const Py_ssize_t[::1] own = _indices(by_legislature)  # Congress's own steps
+    cdef Py_ssize_t[::1] due = np.flatnonzero(np.asarray(sunset) == t).astype(np.intp)
     cdef const double* pr
-    cdef const double* mv
     cdef double* jd
-    cdef bint some = False
+    cdef bint some = False, any_move
     with nogil:
         for w in range(n):
+            # the steps moving now: approved, and the lapses due that no renewal stops
+            any_move = any_set(&approved[w, 0], n_k)
+            for k in range(n_k):
+                moving[k] = approved[w, k]
+            for m in range(due.shape[0]):
+                k = due[m]
+                if not active[w, k] and not _law_renewed(k, renewed_by, &committed[w, 0]):
+                    moving[k] = 1
+                    any_move = True
             pr = &prospective[w, 0]
-            mv = &moved[w, 0]
             jd = &judged[w, 0]
-            for i in range(n_i):
-                jd[i] = _min(_max(pr[i] + mv[i], low[i]), high[i])
+            if any_move:
+                we = row_of(w, m_e, n)
+                for i in range(n_i):
+                    moves[i] = 0.0
+                for k in range(n_k):
+                    if moving[k]:
+                        for i in range(n_i):
+                            moves[i] = moves[i] + effects[we, k, i]
+                for i in range(n_i):
+                    jd[i] = _min(_max(pr[i] + moves[i], low[i]), high[i])
+            else:
+                for i in range(n_i):
+                    jd[i] = _min(_max(pr[i] + 0.0, low[i]), high[i])
             _spent_row(renewed_by, laws, &committed[w, 0], &spent[0])
             for m in range(own.shape[0]):  # the other steps stay 0
                 k = own[m]
