@@ -1705,7 +1705,7 @@ def record_metrics(
 class Trajectories:
     """What a run keeps per step: the metrics and, when asked, the steps in force and levels."""
 
-    metrics: dict[str, NDArray[np.float32]]  # step-major [T, n] while running
+    metrics: NDArray[np.float32]  # [M, T, n] while running, metric by metric (METRICS' order)
     in_force: BoolArray | None  # [T, n, K_f + K_o]
     levels: NDArray[np.float32] | None  # [T, n, I]
 
@@ -1714,7 +1714,7 @@ class Trajectories:
         """Zeroed arrays for ``steps`` steps of ``n`` worlds."""
         k = system.focal.n_instruments + system.internal.n_instruments
         return cls(
-            {m: np.zeros((steps, n), dtype=np.float32) for m in METRICS},
+            np.zeros((len(METRICS), steps, n), dtype=np.float32),
             np.zeros((steps, n, k), dtype=bool) if record_state else None,
             np.zeros((steps, n, len(system.issues)), dtype=np.float32) if record_state else None,
         )
@@ -1726,8 +1726,7 @@ class Trajectories:
                 "the engine records metrics the registry (detente.metrics) does not list, or "
                 f"misses some it lists: {sorted(metrics.keys() ^ set(METRICS))}"
             )
-        for m in METRICS:
-            self.metrics[m][t] = metrics[m]
+        np.stack([metrics[m] for m in METRICS], out=self.metrics[:, t], casting="unsafe")
         if self.in_force is not None and self.levels is not None:
             k_f = st.f_active.shape[1]
             self.in_force[t, :, :k_f] = st.f_active
@@ -1736,7 +1735,8 @@ class Trajectories:
 
     def result(self, st: WorldState) -> ChunkResult:
         """The run's :class:`ChunkResult` (world-major) from the final state."""
-        metrics = {m: np.ascontiguousarray(self.metrics[m].T) for m in METRICS}
+        world_major = np.ascontiguousarray(self.metrics.transpose(0, 2, 1))  # [M, n, T]
+        metrics = dict(zip(METRICS, world_major, strict=True))
         res = ChunkResult(metrics, st.first_reciprocation, st.backlash_events, st.excess,
                           st.f_active, st.o_active)
         if self.in_force is not None and self.levels is not None:
