@@ -201,6 +201,7 @@ def _dot(a: Any, b: Any, lay: Layout | None, nd: int = 1) -> Any:
 
 
 _NO_LEVELS = np.zeros((0, 0))
+_NO_EFFECTS = np.zeros((0, 0, 0))  # :func:`_move_levels` without a second side
 _NO_GATE = np.zeros(0, dtype=np.uint8)  # :func:`voted` without the trust gate
 _NO_BELIEF = np.zeros(0)
 _NO_REL = np.zeros((0, 0))
@@ -1253,23 +1254,37 @@ def implement(
     new_f, new_o : ndarray [n, K] of bool
         The steps started this step.
     """
-    sy, lay = ctx.system, ctx.layout
-    sf, so = sy.focal, sy.internal
-    low, high = _rows(sy.low, 1), _rows(sy.high, 1)
-    # the products of the masks with the effects go to BLAS (their sums' order is its own),
-    # so they stay here between the kernel's calls
+    sf, so = ctx.system.focal, ctx.system.internal
     for dropped, side in ((withdrawn_f, sf), (withdrawn_o, so)):
         if dropped.any():
-            st.level = native_impl.moved_levels(
-                st.level, _dot(dropped.astype(np.float64), side.effects, lay, 2), _NO_LEVELS,
-                -1.0, low, high)
-    f_new, o_new, f_new64, o_new64 = native_impl.start_due(
+            _move_levels(ctx, st, -1.0, (dropped, side))
+    f_new, o_new = native_impl.start_due(
         st.f_active.view(np.uint8), st.o_active.view(np.uint8), st.f_start, st.o_start,
         st.f_since, mask(withdrawn_f), mask(withdrawn_o), mask(forced), t, NEVER)
-    st.level = native_impl.moved_levels(
-        st.level, _dot(f_new64, sf.effects, lay, 2), _dot(o_new64, so.effects, lay, 2), 1.0,
-        low, high)
+    _move_levels(ctx, st, 1.0, (f_new, sf), (o_new, so))
     return f_new, o_new
+
+
+def _move_levels(
+    ctx: StepContext, st: WorldState, sign: float, *steps: tuple[BoolArray, Side]
+) -> None:
+    """``st.level`` moved in place by the summed effects of one or two sides' steps (``-``
+    where ``sign < 0``; the second always added), clipped to the issues' bounds.
+
+    The kernel adds the steps' rows itself where the order of the sums cannot matter (at
+    most two nonzero terms per issue: the usual case, as steps start rarely); otherwise the
+    masks' products with the effects go to BLAS, whose order is its own, as before.
+    """
+    sy, lay = ctx.system, ctx.layout
+    masks = [mask(m) for m, _ in steps] + [NO_MASK]
+    rows = [ctx.rows(side.effects, 2) for _, side in steps] + [_NO_EFFECTS]
+    low, high = ctx.rows(sy.low, 1), ctx.rows(sy.high, 1)
+    if native_impl.move_levels(st.level, masks[0], rows[0], masks[1], rows[1], _NO_LEVELS,
+                               _NO_LEVELS, sign, low, high):
+        return
+    moves = [_dot(m.astype(np.float64), side.effects, lay, 2) for m, side in steps]
+    native_impl.move_levels(st.level, masks[0], rows[0], masks[1], rows[1], moves[0],
+                            moves[1] if len(moves) > 1 else _NO_LEVELS, sign, low, high)
 
 
 def played_levels(ctx: StepContext, st: WorldState, t: int) -> tuple[FloatArray, FloatArray]:

@@ -60,15 +60,19 @@ def start_due(
     forced: NDArray[np.uint8],
     t: int,
     never: int,
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64]]: ...
-def moved_levels(
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]: ...
+def move_levels(
     level: NDArray[np.float64],
-    first: NDArray[np.float64],
-    second: NDArray[np.float64],
+    steps_a: NDArray[np.uint8],
+    effects_a: NDArray[np.float64],
+    steps_b: NDArray[np.uint8],
+    effects_b: NDArray[np.float64],
+    moves_a: NDArray[np.float64],
+    moves_b: NDArray[np.float64],
     sign: float,
     low_rows: NDArray[np.float64],
     high_rows: NDArray[np.float64],
-) -> NDArray[np.float64]: ...
+) -> bool: ...
 def posture_weights(
     f_active: NDArray[np.uint8],
     f_start: NDArray[np.int64],

@@ -6,9 +6,10 @@ Compiled forms of these functions of :mod:`detente.sim.engine` (docs/model.md 2 
 ``implement``, ``played_levels`` (the posture, ``posture``), ``costs_and_reciprocity`` and the
 reform share of ``record_metrics``: the same float64 operations, in the same order, as the
 NumPy formulation they replaced. The products of a mask of steps with the steps' effects,
-gestures or costs stay in NumPy between two calls here: they go to BLAS, whose summation order
-is not sequential (and differs with the number of rows), so a loop here would not give the
-same sums.
+gestures or costs went to BLAS, whose summation order is not sequential (and differs with
+the shapes): a sum of the picked rows is formed here only where its order cannot matter (no
+more than two nonzero terms: :func:`_order_free`), and the product is asked of BLAS
+otherwise; products with real weights (the posture's) stay in NumPy.
 
 Arrays with a leading axis of 1 (``*_rows``) are shared by all worlds; otherwise world ``w``
 reads row ``w`` (a per-world leaf of a stacked run, docs/model.md "Stacked states"). The
@@ -22,7 +23,7 @@ from libc.math cimport rint, sqrt
 from libc.string cimport memset
 
 from detente.sim.native.pcg64 cimport pcg64_init, pcg64_uniform
-from detente.sim.native.rows cimport row_of
+from detente.sim.native.rows cimport any_set, row_of
 
 import numpy as np
 
@@ -231,7 +232,7 @@ def schedule_starts(
 
 cdef void _start_due(
     unsigned char* active, long* start, const unsigned char* withdrawn,
-    const unsigned char* forced, unsigned char* new, double* new64, long* since,
+    const unsigned char* forced, unsigned char* new, long* since,
     Py_ssize_t size, long t, long never,
 ) noexcept nogil:
     # over the flat [n * K] arrays; bools are 0 or 1, so & and | are the logical ops; most
@@ -246,14 +247,12 @@ cdef void _start_due(
             visit = visit | forced[j]
         if visit == 0:
             new[j] = 0
-            new64[j] = 0.0
             continue
         act = active[j] & (dropped ^ 1)
         nw = (act ^ 1) & (start[j] <= t)
         if forced != NULL:
             nw = nw | forced[j]
         new[j] = nw
-        new64[j] = <double>nw
         active[j] = act | nw
         if nw and since != NULL:
             since[j] = t
@@ -275,87 +274,202 @@ def start_due(
 ):
     """Withdrawn steps leave force; steps due (and forced ones) start; in place.
 
-    Returns the steps started, ``(new_f, new_o)`` (bool), and the same as float64 0/1 (the
-    weights of the products with the steps' effects). ``forced`` has no rows when nothing
-    is forced this step.
+    Returns the steps started, ``(new_f, new_o)`` (bool). ``forced`` has no rows when
+    nothing is forced this step.
     """
     cdef Py_ssize_t n = f_active.shape[0], n_f = f_active.shape[1], n_o = o_active.shape[1]
     new_f_arr = np.empty((n, n_f), dtype=np.bool_)
     new_o_arr = np.empty((n, n_o), dtype=np.bool_)
-    f64_arr = np.empty((n, n_f))
-    o64_arr = np.empty((n, n_o))
     cdef unsigned char[:, ::1] new_f = new_f_arr.view(np.uint8)
     cdef unsigned char[:, ::1] new_o = new_o_arr.view(np.uint8)
-    cdef double[:, ::1] f64 = f64_arr, o64 = o64_arr
     cdef const unsigned char* forced_f = &forced[0, 0] if forced.shape[0] > 0 else NULL
     if n == 0:
-        return new_f_arr, new_o_arr, f64_arr, o64_arr
+        return new_f_arr, new_o_arr
     with nogil:
         if n_f:
             _start_due(&f_active[0, 0], &f_start[0, 0], &withdrawn_f[0, 0], forced_f,
-                       &new_f[0, 0], &f64[0, 0], &f_since[0, 0], n * n_f, t, never)
+                       &new_f[0, 0], &f_since[0, 0], n * n_f, t, never)
         if n_o:
             _start_due(&o_active[0, 0], &o_start[0, 0], &withdrawn_o[0, 0], NULL,
-                       &new_o[0, 0], &o64[0, 0], NULL, n * n_o, t, never)
-    return new_f_arr, new_o_arr, f64_arr, o64_arr
+                       &new_o[0, 0], NULL, n * n_o, t, never)
+    return new_f_arr, new_o_arr
 
 
-def moved_levels(
-    const double[:, ::1] level,
-    const double[:, ::1] first,
-    const double[:, ::1] second,
+cdef inline bint _finite(const double[:, :, ::1] x) noexcept nogil:
+    """Every entry of ``x`` is finite (a product with 0 of an infinite one is NaN)."""
+    cdef Py_ssize_t a, b, c
+    for a in range(x.shape[0]):
+        for b in range(x.shape[1]):
+            for c in range(x.shape[2]):
+                if not (-DBL_MAX <= x[a, b, c] <= DBL_MAX):
+                    return False
+    return True
+
+
+cdef bint _order_free(
+    const unsigned char* steps, const double* effects, Py_ssize_t n_k, Py_ssize_t width,
+    int* count,
+) noexcept nogil:
+    """Whether the sum of the rows of ``effects`` (``[n_k, width]``) that ``steps`` picks is
+    the same in every order: no column has more than two nonzero terms (``count``: scratch
+    of ``width``). Then it equals the mask's product with ``effects`` however BLAS orders
+    its sums (the other terms are zeros)."""
+    cdef Py_ssize_t k, j, picked = 0
+    cdef const double* row
+    if not any_set(steps, n_k):
+        return True
+    for k in range(n_k):
+        picked += steps[k]
+    if picked <= 2:
+        return True
+    for j in range(width):
+        count[j] = 0
+    for k in range(n_k):
+        if steps[k]:
+            row = effects + k * width
+            for j in range(width):
+                count[j] += row[j] != 0.0
+    for j in range(width):
+        if count[j] > 2:
+            return False
+    return True
+
+
+cdef bint _orders_free(
+    const unsigned char[:, ::1] steps, const double[:, :, ::1] effects, int* count,
+) noexcept nogil:
+    """:func:`_order_free` for every world (``effects``: one matrix or one per state) and
+    ``effects`` finite; a side without steps (no rows) is."""
+    cdef Py_ssize_t n = steps.shape[0], n_k = steps.shape[1], width = effects.shape[2], w
+    cdef Py_ssize_t m = effects.shape[0]
+    if n == 0 or n_k == 0 or width == 0:
+        return True
+    if not _finite(effects):
+        return False
+    for w in range(n):
+        if not _order_free(&steps[0, 0] + w * n_k,
+                           &effects[0, 0, 0] + row_of(w, m, n) * n_k * width, n_k, width, count):
+            return False
+    return True
+
+
+cdef inline void _step_sum(
+    const unsigned char* steps, const double* effects, Py_ssize_t n_k, Py_ssize_t width,
+    double* out,
+) noexcept nogil:
+    """The rows of ``effects`` (``[n_k, width]``) that ``steps`` picks, added in their order
+    (``+0.0`` where none is picked)."""
+    cdef Py_ssize_t k, j
+    cdef const double* row
+    for j in range(width):
+        out[j] = 0.0
+    for k in range(n_k):
+        if steps[k]:
+            row = effects + k * width
+            for j in range(width):
+                out[j] = out[j] + row[j]
+
+
+cdef inline void _moved_level(
+    double* lv, const double* a, const double* b, bint minus, const double* lo,
+    const double* hi, Py_ssize_t n_i,
+) noexcept nogil:
+    """``clip(lv ± a + b, lo, hi)`` in place (``b`` NULL: ``clip(lv ± a)``)."""
+    cdef Py_ssize_t i
+    cdef double x
+    if b != NULL:
+        if minus:
+            for i in range(n_i):
+                x = (lv[i] - a[i]) + b[i]
+                x = lo[i] if x < lo[i] else x
+                lv[i] = hi[i] if x > hi[i] else x
+        else:
+            for i in range(n_i):
+                x = (lv[i] + a[i]) + b[i]
+                x = lo[i] if x < lo[i] else x
+                lv[i] = hi[i] if x > hi[i] else x
+    elif minus:
+        for i in range(n_i):
+            x = lv[i] - a[i]
+            x = lo[i] if x < lo[i] else x
+            lv[i] = hi[i] if x > hi[i] else x
+    else:
+        for i in range(n_i):
+            x = lv[i] + a[i]
+            x = lo[i] if x < lo[i] else x
+            lv[i] = hi[i] if x > hi[i] else x
+
+
+def move_levels(
+    double[:, ::1] level,
+    const unsigned char[:, ::1] steps_a,
+    const double[:, :, ::1] effects_a,
+    const unsigned char[:, ::1] steps_b,
+    const double[:, :, ::1] effects_b,
+    const double[:, ::1] moves_a,
+    const double[:, ::1] moves_b,
     double sign,
     const double[:, ::1] low_rows,
     const double[:, ::1] high_rows,
 ):
-    """``clip(level + first + second, low, high)`` (``-`` where ``sign < 0``), a new array.
+    """``level = clip(level + a + b, low, high)`` in place (``level - a + b`` where
+    ``sign < 0``): ``a``, ``b`` the sums of the effects of the steps ``steps_a``,
+    ``steps_b`` pick (``[n, K]``; ``effects_*`` ``[m, K, I]``, one matrix or one per state,
+    row ``w * m // n``); ``steps_b`` without rows: no ``b``.
 
-    ``second`` has no rows when there is only one move.
+    The sums are formed here, in the steps' order, where that order cannot matter
+    (:func:`_order_free`); otherwise nothing is changed and False is returned, and the
+    caller gives the moves ``moves_a``, ``moves_b`` (``[n, I]``, the masks' products with
+    the effects by BLAS; no rows: sums formed here; ``moves_b`` without rows: no ``b``),
+    which are then used as they are.
     """
-    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, i
-    cdef bint l_world = low_rows.shape[0] > 1, h_world = high_rows.shape[0] > 1
-    cdef bint two = second.shape[0] > 0, minus = sign < 0
-    cdef double x
-    cdef const double* lv
-    cdef const double* a
-    cdef const double* b
-    cdef const double* lo
-    cdef const double* hi
-    cdef double* o
-    out_arr = np.empty((n, n_i))
-    cdef double[:, ::1] out = out_arr
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w
+    cdef Py_ssize_t m_l = low_rows.shape[0], m_h = high_rows.shape[0]
+    cdef bint given = moves_a.shape[0] > 0
+    cdef bint two = moves_b.shape[0] > 0 if given else steps_b.shape[0] > 0
+    cdef bint minus = sign < 0, free
+    count_arr = np.empty(n_i, dtype=np.intc)
+    sums_arr = np.empty(3 * n_i)
+    cdef int[::1] count = count_arr
+    cdef double[::1] sums = sums_arr
+    cdef Py_ssize_t k_a = steps_a.shape[1], k_b = steps_b.shape[1], i
+    cdef Py_ssize_t m_a = effects_a.shape[0], m_b = effects_b.shape[0]
+    cdef double* a
+    cdef double* b
+    cdef double* zero
+    cdef const double* move_a
+    cdef const double* move_b
     if n == 0 or n_i == 0:
-        return out_arr
+        return True
+    a = &sums[0]
+    b = a + n_i if two else NULL
+    zero = &sums[2 * n_i]
+    if not given:
+        with nogil:
+            free = (_orders_free(steps_a, effects_a, &count[0])
+                    and _orders_free(steps_b, effects_b, &count[0]))
+        if not free:
+            return False
     with nogil:
+        for i in range(2 * n_i, 3 * n_i):
+            sums[i] = 0.0
         for w in range(n):
-            lv = &level[w, 0]
-            a = &first[w, 0]
-            lo = &low_rows[w if l_world else 0, 0]
-            hi = &high_rows[w if h_world else 0, 0]
-            o = &out[w, 0]
-            if two:
-                b = &second[w, 0]
-                if minus:
-                    for i in range(n_i):
-                        x = (lv[i] - a[i]) + b[i]
-                        x = lo[i] if x < lo[i] else x
-                        o[i] = hi[i] if x > hi[i] else x
-                else:
-                    for i in range(n_i):
-                        x = (lv[i] + a[i]) + b[i]
-                        x = lo[i] if x < lo[i] else x
-                        o[i] = hi[i] if x > hi[i] else x
-            elif minus:
-                for i in range(n_i):
-                    x = lv[i] - a[i]
-                    x = lo[i] if x < lo[i] else x
-                    o[i] = hi[i] if x > hi[i] else x
+            if given:
+                move_a = &moves_a[w, 0]
+                move_b = &moves_b[w, 0] if two else NULL
             else:
-                for i in range(n_i):
-                    x = lv[i] + a[i]
-                    x = lo[i] if x < lo[i] else x
-                    o[i] = hi[i] if x > hi[i] else x
-    return out_arr
+                move_a = move_b = zero
+                if k_a and any_set(&steps_a[w, 0], k_a):
+                    _step_sum(&steps_a[w, 0], &effects_a[row_of(w, m_a, n), 0, 0], k_a, n_i, a)
+                    move_a = a
+                if not two:
+                    move_b = NULL
+                elif k_b and any_set(&steps_b[w, 0], k_b):
+                    _step_sum(&steps_b[w, 0], &effects_b[row_of(w, m_b, n), 0, 0], k_b, n_i, b)
+                    move_b = b
+            _moved_level(&level[w, 0], move_a, move_b, minus,
+                         &low_rows[row_of(w, m_l, n), 0], &high_rows[row_of(w, m_h, n), 0], n_i)
+    return True
 
 
 cdef void _weights(
