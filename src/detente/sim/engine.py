@@ -990,13 +990,16 @@ def prospective_levels(
     pending_f, pending_o : ndarray [n, K] of bool
     """
     sy, lay, c = ctx.system, ctx.layout, np.ascontiguousarray
-    pending_f, ones_f = native_positions.pending(c(st.f_start), mask(st.f_active), NEVER)
-    pending_o, ones_o = native_positions.pending(c(st.o_start), mask(st.o_active), NEVER)
-    # the sums of the pending steps' effects stay BLAS's: C would add them in another order
-    moves_f = _dot(ones_f, sy.focal.effects, lay, 2)
-    moves_o = _dot(ones_o, sy.internal.effects, lay, 2)
-    prospective = native_positions.prospective(c(st.level), c(moves_f), c(moves_o),
-                                               c(sy.low), c(sy.high))
+    # the pending steps' moves summed in the kernel where their order cannot matter, else
+    # by BLAS (the masks' products with the effects, in BLAS's order)
+    prospective, pending_f, pending_o = native_positions.prospective_levels(
+        c(st.level), c(st.f_start), mask(st.f_active), c(st.o_start), mask(st.o_active), NEVER,
+        ctx.rows(sy.focal.effects, 2), ctx.rows(sy.internal.effects, 2), c(sy.low), c(sy.high))
+    if prospective is None:
+        moves_f = _dot(pending_f.astype(np.float64), sy.focal.effects, lay, 2)
+        moves_o = _dot(pending_o.astype(np.float64), sy.internal.effects, lay, 2)
+        prospective = native_positions.prospective(c(st.level), c(moves_f), c(moves_o),
+                                                   c(sy.low), c(sy.high))
     return prospective, pending_f, pending_o
 
 

@@ -8,8 +8,8 @@ reform share of ``record_metrics``: the same float64 operations, in the same ord
 NumPy formulation they replaced. The products of a mask of steps with the steps' effects,
 gestures or costs went to BLAS, whose summation order is not sequential (and differs with
 the shapes): a sum of the picked rows is formed here only where its order cannot matter (no
-more than two nonzero terms: :func:`_order_free`), and the product is asked of BLAS
-otherwise; products with real weights (the posture's) stay in NumPy.
+more than two nonzero terms, :mod:`detente.sim.native.step_sums`), and the product is asked
+of BLAS otherwise; products with real weights (the posture's) stay in NumPy.
 
 Arrays with a leading axis of 1 (``*_rows``) are shared by all worlds; otherwise world ``w``
 reads row ``w`` (a per-world leaf of a stacked run, docs/model.md "Stacked states"). The
@@ -24,6 +24,7 @@ from libc.string cimport memset
 
 from detente.sim.native.pcg64 cimport pcg64_init, pcg64_uniform
 from detente.sim.native.rows cimport any_set, row_of
+from detente.sim.native.step_sums cimport orders_free, step_sum
 
 import numpy as np
 
@@ -295,81 +296,6 @@ def start_due(
     return new_f_arr, new_o_arr
 
 
-cdef inline bint _finite(const double[:, :, ::1] x) noexcept nogil:
-    """Every entry of ``x`` is finite (a product with 0 of an infinite one is NaN)."""
-    cdef Py_ssize_t a, b, c
-    for a in range(x.shape[0]):
-        for b in range(x.shape[1]):
-            for c in range(x.shape[2]):
-                if not (-DBL_MAX <= x[a, b, c] <= DBL_MAX):
-                    return False
-    return True
-
-
-cdef bint _order_free(
-    const unsigned char* steps, const double* effects, Py_ssize_t n_k, Py_ssize_t width,
-    int* count,
-) noexcept nogil:
-    """Whether the sum of the rows of ``effects`` (``[n_k, width]``) that ``steps`` picks is
-    the same in every order: no column has more than two nonzero terms (``count``: scratch
-    of ``width``). Then it equals the mask's product with ``effects`` however BLAS orders
-    its sums (the other terms are zeros)."""
-    cdef Py_ssize_t k, j, picked = 0
-    cdef const double* row
-    if not any_set(steps, n_k):
-        return True
-    for k in range(n_k):
-        picked += steps[k]
-    if picked <= 2:
-        return True
-    for j in range(width):
-        count[j] = 0
-    for k in range(n_k):
-        if steps[k]:
-            row = effects + k * width
-            for j in range(width):
-                count[j] += row[j] != 0.0
-    for j in range(width):
-        if count[j] > 2:
-            return False
-    return True
-
-
-cdef bint _orders_free(
-    const unsigned char[:, ::1] steps, const double[:, :, ::1] effects, int* count,
-) noexcept nogil:
-    """:func:`_order_free` for every world (``effects``: one matrix or one per state) and
-    ``effects`` finite; a side without steps (no rows) is."""
-    cdef Py_ssize_t n = steps.shape[0], n_k = steps.shape[1], width = effects.shape[2], w
-    cdef Py_ssize_t m = effects.shape[0]
-    if n == 0 or n_k == 0 or width == 0:
-        return True
-    if not _finite(effects):
-        return False
-    for w in range(n):
-        if not _order_free(&steps[0, 0] + w * n_k,
-                           &effects[0, 0, 0] + row_of(w, m, n) * n_k * width, n_k, width, count):
-            return False
-    return True
-
-
-cdef inline void _step_sum(
-    const unsigned char* steps, const double* effects, Py_ssize_t n_k, Py_ssize_t width,
-    double* out,
-) noexcept nogil:
-    """The rows of ``effects`` (``[n_k, width]``) that ``steps`` picks, added in their order
-    (``+0.0`` where none is picked)."""
-    cdef Py_ssize_t k, j
-    cdef const double* row
-    for j in range(width):
-        out[j] = 0.0
-    for k in range(n_k):
-        if steps[k]:
-            row = effects + k * width
-            for j in range(width):
-                out[j] = out[j] + row[j]
-
-
 cdef inline void _moved_level(
     double* lv, const double* a, const double* b, bint minus, const double* lo,
     const double* hi, Py_ssize_t n_i,
@@ -418,8 +344,8 @@ def move_levels(
     row ``w * m // n``); ``steps_b`` without rows: no ``b``.
 
     The sums are formed here, in the steps' order, where that order cannot matter
-    (:func:`_order_free`); otherwise nothing is changed and False is returned, and the
-    caller gives the moves ``moves_a``, ``moves_b`` (``[n, I]``, the masks' products with
+    (:func:`~detente.sim.native.step_sums.order_free`); otherwise nothing is changed and
+    False is returned, and the caller gives the moves ``moves_a``, ``moves_b`` (``[n, I]``, the masks' products with
     the effects by BLAS; no rows: sums formed here; ``moves_b`` without rows: no ``b``),
     which are then used as they are.
     """
@@ -446,8 +372,8 @@ def move_levels(
     zero = &sums[2 * n_i]
     if not given:
         with nogil:
-            free = (_orders_free(steps_a, effects_a, &count[0])
-                    and _orders_free(steps_b, effects_b, &count[0]))
+            free = (orders_free(steps_a, effects_a, &count[0])
+                    and orders_free(steps_b, effects_b, &count[0]))
         if not free:
             return False
     with nogil:
@@ -460,12 +386,12 @@ def move_levels(
             else:
                 move_a = move_b = zero
                 if k_a and any_set(&steps_a[w, 0], k_a):
-                    _step_sum(&steps_a[w, 0], &effects_a[row_of(w, m_a, n), 0, 0], k_a, n_i, a)
+                    step_sum(&steps_a[w, 0], &effects_a[row_of(w, m_a, n), 0, 0], k_a, n_i, a)
                     move_a = a
                 if not two:
                     move_b = NULL
                 elif k_b and any_set(&steps_b[w, 0], k_b):
-                    _step_sum(&steps_b[w, 0], &effects_b[row_of(w, m_b, n), 0, 0], k_b, n_i, b)
+                    step_sum(&steps_b[w, 0], &effects_b[row_of(w, m_b, n), 0, 0], k_b, n_i, b)
                     move_b = b
             _moved_level(&level[w, 0], move_a, move_b, minus,
                          &low_rows[row_of(w, m_l, n), 0], &high_rows[row_of(w, m_h, n), 0], n_i)
