@@ -1601,14 +1601,23 @@ def costs_and_reciprocity(
     # cheapens the concessions that follow (4c)
     # (congress.trade_discount: its factor multiplies the conciliatory steps' cost)
     factor = congress.trade_factor(st.f_active, ctx.rows(sf.discount, 1), started=new_f)
-    w_f, w_o, paid = native_impl.started_weights(
-        mask(new_f), mask(new_o), mask(st.f_by_leg), factor, mask(_rows(pl.f_gest_pos, 1)))
-    # the sums over steps go to BLAS; then recip = gesture_o > 0 & offered & not yet,
-    # U = max(0, U + gesture_f - gesture_o), C = (1 - decay) C + paid cost + naivety U
-    st.first_reciprocation, st.unreciprocated, st.cost = native_impl.book_costs(
-        _dot(w_f, pl.gp_f, lay), _dot(w_o, pl.gp_o, lay), _dot(paid, sf.cost, lay),
-        st.f_offered.view(np.uint8), st.first_reciprocation, st.unreciprocated, st.cost,
-        leaf(1 - p.us_cost_decay), leaf(p.naivety_cost), sy.horizon, t)
+    offered = st.f_offered.view(np.uint8)
+    keep, naivety = leaf(1 - p.us_cost_decay), leaf(p.naivety_cost)
+    # recip = gesture_o > 0 & offered & not yet, U = max(0, U + gesture_f - gesture_o),
+    # C = (1 - decay) C + paid cost + naivety U; the sums over the steps started are formed
+    # in the kernel where their order cannot matter, else by BLAS
+    books = native_impl.started_costs(
+        mask(new_f), mask(new_o), mask(st.f_by_leg), factor, mask(ctx.rows(pl.f_gest_pos, 1)),
+        ctx.rows(pl.gp_f, 1), ctx.rows(pl.gp_o, 1), ctx.rows(sf.cost, 1), offered,
+        st.first_reciprocation, st.unreciprocated, st.cost, keep, naivety, sy.horizon, t)
+    if books is None:
+        w_f, w_o, paid = native_impl.started_weights(
+            mask(new_f), mask(new_o), mask(st.f_by_leg), factor, mask(_rows(pl.f_gest_pos, 1)))
+        books = native_impl.book_costs(
+            _dot(w_f, pl.gp_f, lay), _dot(w_o, pl.gp_o, lay), _dot(paid, sf.cost, lay),
+            offered, st.first_reciprocation, st.unreciprocated, st.cost, keep, naivety,
+            sy.horizon, t)
+    st.first_reciprocation, st.unreciprocated, st.cost = books
 
 
 def us_elections(

@@ -121,3 +121,21 @@ def book_costs(
     horizon: int,
     t: int,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]: ...
+def started_costs(
+    new_f: NDArray[np.uint8],
+    new_o: NDArray[np.uint8],
+    f_by_leg: NDArray[np.uint8],
+    factor: NDArray[np.float64],
+    conciliatory: NDArray[np.uint8],
+    gp_f_rows: NDArray[np.float64],
+    gp_o_rows: NDArray[np.float64],
+    cost_rows: NDArray[np.float64],
+    f_offered: NDArray[np.uint8],
+    first_reciprocation: NDArray[np.int64],
+    unreciprocated: NDArray[np.float64],
+    cost: NDArray[np.float64],
+    keep: NDArray[np.float64],
+    naivety: NDArray[np.float64],
+    horizon: int,
+    t: int,
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]] | None: ...

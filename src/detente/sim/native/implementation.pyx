@@ -571,6 +571,24 @@ def started_weights(
     return nf_arr, no_arr, paid_arr
 
 
+cdef inline void _book_costs(
+    double gest_f, double gest_o, double paid_cost, unsigned char offered, long first_in,
+    double u_in, double c_in, double keep, double naivety, long horizon, long t,
+    long* first, double* u_out, double* c_out,
+) noexcept nogil:
+    """One world's time to reciprocation, unreciprocated concessions and cost (section 5)."""
+    cdef double u
+    if gest_o > 0 and offered and first_in > horizon:
+        first[0] = t + 1
+    else:
+        first[0] = first_in
+    u = u_in + gest_f - gest_o
+    if not (u > 0.0 or u != u):
+        u = 0.0
+    u_out[0] = u
+    c_out[0] = keep * c_in + paid_cost + naivety * u
+
+
 def book_costs(
     const double[:] gest_f,
     const double[:] gest_o,
@@ -592,21 +610,133 @@ def book_costs(
     """
     cdef Py_ssize_t n = gest_f.shape[0], w
     cdef bint k_world = keep.shape[0] > 1, v_world = naivety.shape[0] > 1
-    cdef double u
     first_arr = np.empty(n, dtype=np.int64)
     u_arr, c_arr = np.empty(n), np.empty(n)
     cdef long[::1] first = first_arr
     cdef double[::1] u_new = u_arr, c_new = c_arr
     with nogil:
         for w in range(n):
-            if gest_o[w] > 0 and f_offered[w] and first_reciprocation[w] > horizon:
-                first[w] = t + 1
-            else:
-                first[w] = first_reciprocation[w]
-            u = unreciprocated[w] + gest_f[w] - gest_o[w]
-            if not (u > 0.0 or u != u):
-                u = 0.0
-            u_new[w] = u
-            c_new[w] = (keep[w if k_world else 0] * cost[w] + paid_cost[w]
-                        + naivety[w if v_world else 0] * u)
+            _book_costs(gest_f[w], gest_o[w], paid_cost[w], f_offered[w],
+                        first_reciprocation[w], unreciprocated[w], cost[w],
+                        keep[w if k_world else 0], naivety[w if v_world else 0], horizon, t,
+                        &first[w], &u_new[w], &c_new[w])
+    return first_arr, u_arr, c_arr
+
+
+cdef inline bint _finite_rows(const double[:, ::1] x) noexcept nogil:
+    """Every entry of ``x`` is finite."""
+    cdef Py_ssize_t a, b
+    for a in range(x.shape[0]):
+        for b in range(x.shape[1]):
+            if not (-DBL_MAX <= x[a, b] <= DBL_MAX):
+                return False
+    return True
+
+
+cdef inline Py_ssize_t _terms(
+    const unsigned char* steps, const double* values, Py_ssize_t n_k,
+) noexcept nogil:
+    """How many of the ``values`` the set ``steps`` pick are nonzero."""
+    cdef Py_ssize_t k, count = 0
+    for k in range(n_k):
+        count += steps[k] & (values[k] != 0.0)
+    return count
+
+
+cdef inline double _picked_sum(
+    const unsigned char* steps, const double* values, Py_ssize_t n_k,
+) noexcept nogil:
+    """The ``values`` the set ``steps`` pick, added in their order (``+0.0``: none)."""
+    cdef Py_ssize_t k
+    cdef double acc = 0.0
+    for k in range(n_k):
+        if steps[k]:
+            acc = acc + values[k]
+    return acc
+
+
+def started_costs(
+    const unsigned char[:, ::1] new_f,
+    const unsigned char[:, ::1] new_o,
+    const unsigned char[:, ::1] f_by_leg,
+    const double[::1] factor,
+    const unsigned char[:, ::1] conciliatory,
+    const double[:, ::1] gp_f_rows,
+    const double[:, ::1] gp_o_rows,
+    const double[:, ::1] cost_rows,
+    const unsigned char[:] f_offered,
+    const long[:] first_reciprocation,
+    const double[:] unreciprocated,
+    const double[:] cost,
+    const double[:] keep,
+    const double[:] naivety,
+    long horizon,
+    long t,
+):
+    """:func:`book_costs` of the steps started (``new_*``), with the sums over them formed
+    here: the conciliatory gestures started (``gp_*_rows``) and the cost of the steps paid for
+    (:func:`started_weights`' ``paid`` times ``cost_rows``), each ``[m, K]`` (one row, or one
+    per state: row ``w * m // n``).
+
+    Returns ``(first_reciprocation, unreciprocated, cost)``, or None (nothing computed) where
+    the order of a sum could matter: more than two nonzero terms, two with one weighted by a
+    trade's ``factor`` (BLAS may fuse its product with the addition), or something not
+    finite. The caller then forms the sums with BLAS (:func:`started_weights`).
+    """
+    cdef Py_ssize_t n = new_f.shape[0], k_f = new_f.shape[1], k_o = new_o.shape[1], w, k
+    cdef Py_ssize_t m_gf = gp_f_rows.shape[0], m_go = gp_o_rows.shape[0]
+    cdef Py_ssize_t m_c = cost_rows.shape[0], m_conc = conciliatory.shape[0]
+    cdef bint k_world = keep.shape[0] > 1, v_world = naivety.shape[0] > 1
+    cdef bint free = True, discounted
+    cdef const unsigned char* nw
+    cdef const unsigned char* leg
+    cdef const unsigned char* conc
+    cdef const double* c_row
+    cdef const double* g_row
+    cdef double fw, gest_f, gest_o, paid_cost
+    cdef Py_ssize_t paid_terms
+    first_arr = np.empty(n, dtype=np.int64)
+    u_arr, c_arr = np.empty(n), np.empty(n)
+    cdef long[::1] first = first_arr
+    cdef double[::1] u_new = u_arr, c_new = c_arr
+    with nogil:
+        free = (_finite_rows(gp_f_rows) and _finite_rows(gp_o_rows)
+                and _finite_rows(cost_rows))
+        w = 0
+        while free and w < n:
+            fw = factor[w]
+            gest_f = gest_o = paid_cost = 0.0
+            nw = &new_f[w, 0]
+            if not (-DBL_MAX <= fw <= DBL_MAX):
+                free = False
+            elif k_f and any_set(nw, k_f):
+                leg = &f_by_leg[w, 0]
+                conc = &conciliatory[row_of(w, m_conc, n), 0]
+                c_row = &cost_rows[row_of(w, m_c, n), 0]
+                g_row = &gp_f_rows[row_of(w, m_gf, n), 0]
+                paid_terms = 0
+                discounted = False
+                for k in range(k_f):
+                    if nw[k] & (leg[k] ^ 1):
+                        paid_cost = paid_cost + (fw if conc[k] else 1.0) * c_row[k]
+                        if c_row[k] != 0.0:
+                            paid_terms += 1
+                            if conc[k] and fw != 1.0:
+                                discounted = True
+                gest_f = _picked_sum(nw, g_row, k_f)
+                free = (paid_terms <= 2 and not (paid_terms == 2 and discounted)
+                        and _terms(nw, g_row, k_f) <= 2)
+            nw = &new_o[w, 0]
+            if free and k_o and any_set(nw, k_o):
+                g_row = &gp_o_rows[row_of(w, m_go, n), 0]
+                gest_o = _picked_sum(nw, g_row, k_o)
+                free = _terms(nw, g_row, k_o) <= 2
+            if free:
+                _book_costs(gest_f, gest_o, paid_cost, f_offered[w], first_reciprocation[w],
+                            unreciprocated[w], cost[w], keep[w if k_world else 0],
+                            naivety[w if v_world else 0], horizon, t, &first[w], &u_new[w],
+                            &c_new[w])
+            w += 1
+    if not free:
+        return None
     return first_arr, u_arr, c_arr
