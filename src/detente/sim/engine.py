@@ -1635,7 +1635,11 @@ def us_elections(
     if fe is None:
         return
     p, pl, lay = ctx.system.params, ctx.plans, ctx.layout
-    if t > 0:  # the first step sets the starting posture the scenario's Congress saw
+    # the first step sets the starting posture the scenario's Congress saw; the gestures of
+    # the steps not yet counted are summed in the kernel where their order cannot matter
+    if t > 0 and not native_impl.record_gestures(
+            mask(new_o), st.counted_this_term.view(np.uint8), ctx.rows(pl.gp_o, 1),
+            ctx.rows(pl.gn_o, 1), menace_hits, st.reciprocated_since, st.hostile_since):
         fresh = (new_o & ~st.counted_this_term).astype(np.float64)
         st.counted_this_term |= new_o
         st.reciprocated_since += _dot(fresh, pl.gp_o, lay)

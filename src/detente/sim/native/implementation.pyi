@@ -139,3 +139,12 @@ def started_costs(
     horizon: int,
     t: int,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]] | None: ...
+def record_gestures(
+    new_o: NDArray[np.uint8],
+    counted: NDArray[np.uint8],
+    gp_rows: NDArray[np.float64],
+    gn_rows: NDArray[np.float64],
+    menace_hits: NDArray[np.float64],
+    reciprocated: NDArray[np.float64],
+    hostile: NDArray[np.float64],
+) -> bool: ...

@@ -740,3 +740,86 @@ def started_costs(
     if not free:
         return None
     return first_arr, u_arr, c_arr
+
+
+cdef inline void _record_gestures(
+    const unsigned char* new, unsigned char* counted, const double* gp, const double* gn,
+    Py_ssize_t n_k, double* reciprocated, double* hostile,
+) noexcept nogil:
+    """One world's record between focal elections (docs/model.md 4b): the internal side's
+    steps started and not yet counted this term add their conciliatory gestures to
+    ``reciprocated`` and give the sum of their hostile ones, ``hostile`` (in the steps'
+    order; the menacing shocks are added to it by the caller)."""
+    cdef Py_ssize_t k
+    cdef double pos = 0.0, neg = 0.0
+    cdef unsigned char fresh
+    for k in range(n_k):
+        fresh = new[k] & (counted[k] ^ 1)
+        counted[k] = counted[k] | new[k]
+        if fresh:
+            pos = pos + gp[k]
+            neg = neg + gn[k]
+    reciprocated[0] = reciprocated[0] + pos
+    hostile[0] = neg
+
+
+def record_gestures(
+    const unsigned char[:, ::1] new_o,
+    unsigned char[:, ::1] counted,
+    const double[:, ::1] gp_rows,
+    const double[:, ::1] gn_rows,
+    const double[::1] menace_hits,
+    double[::1] reciprocated,
+    double[::1] hostile,
+):
+    """:func:`_record_gestures` of every world, in place, and ``hostile += (gestures +
+    menace_hits)`` (``gp_rows``, ``gn_rows``: the internal side's conciliatory and hostile
+    gestures, ``[m, K]``, one row or one per state, row ``w * m // n``). A world that started
+    nothing adds ``+0.0`` to ``reciprocated``: the sum is never ``-0.0``, so that is left out.
+
+    Where a world's gesture sums could depend on their order (more than two nonzero terms;
+    something not finite) nothing is changed and False is returned: the caller then forms
+    them from BLAS's products, as before.
+    """
+    cdef Py_ssize_t n = new_o.shape[0], n_k = new_o.shape[1], w, k, j, n_started = 0
+    cdef Py_ssize_t m_p = gp_rows.shape[0], m_n = gn_rows.shape[0]
+    cdef const unsigned char* nw
+    cdef const unsigned char* seen
+    cdef const double* gp
+    cdef const double* gn
+    cdef Py_ssize_t pos_terms, neg_terms
+    cdef bint free = True
+    started_arr = np.empty(n, dtype=np.intp)
+    neg_arr = np.zeros(n)
+    cdef Py_ssize_t[::1] started = started_arr
+    cdef double[::1] neg = neg_arr
+    if n == 0:
+        return True
+    with nogil:
+        free = _finite_rows(gp_rows) and _finite_rows(gn_rows)
+        w = 0
+        while free and n_k and w < n:
+            nw = &new_o[w, 0]
+            if any_set(nw, n_k):
+                started[n_started] = w
+                n_started += 1
+                seen = &counted[w, 0]
+                gp = &gp_rows[row_of(w, m_p, n), 0]
+                gn = &gn_rows[row_of(w, m_n, n), 0]
+                pos_terms = neg_terms = 0
+                for k in range(n_k):
+                    if nw[k] & (seen[k] ^ 1):
+                        pos_terms += gp[k] != 0.0
+                        neg_terms += gn[k] != 0.0
+                free = pos_terms <= 2 and neg_terms <= 2
+            w += 1
+    if not free:
+        return False
+    with nogil:
+        for j in range(n_started):
+            w = started[j]
+            _record_gestures(&new_o[w, 0], &counted[w, 0], &gp_rows[row_of(w, m_p, n), 0],
+                             &gn_rows[row_of(w, m_n, n), 0], n_k, &reciprocated[w], &neg[w])
+        for w in range(n):
+            hostile[w] = hostile[w] + (neg[w] + menace_hits[w])
+    return True
