@@ -27,7 +27,7 @@ from libc.math cimport fabs
 
 from detente.sim.native.numpy_sum cimport pairwise_sum
 from detente.sim.native.rows cimport any_set, row_of
-from detente.sim.native.step_sums cimport orders_free, step_sum
+from detente.sim.native.step_sums cimport finite_rows, order_free, step_sum
 
 import numpy as np
 
@@ -502,21 +502,45 @@ def prospective_levels(
     cdef double* zero
     cdef const double* move_f
     cdef const double* move_o
+    cdef const double* e_f
+    cdef const double* e_o
     cdef bint free
-    if n == 0:
-        return np.empty((0, n_i)), pending_f_arr, pending_o_arr
-    with nogil:
-        for w in range(n):
-            _pending(&f_start[w, 0], &f_active[w, 0], k_f, never, &pending_f[0, 0] + w * k_f)
-            _pending(&o_start[w, 0], &o_active[w, 0], k_o, never, &pending_o[0, 0] + w * k_o)
-        free = n_i == 0 or (orders_free(pending_f, effects_f, &count[0])
-                            and orders_free(pending_o, effects_o, &count[0]))
-    if not free:
-        return None, pending_f_arr, pending_o_arr
     out_arr = np.empty((n, n_i))
     cdef double[:, ::1] out = out_arr
-    if n_i == 0:
+    cdef unsigned char* pend_f
+    cdef unsigned char* pend_o
+    if n == 0 or n_i == 0:
+        free = True
+        with nogil:
+            for w in range(n):
+                _pending(&f_start[w, 0], &f_active[w, 0], k_f, never, &pending_f[0, 0] + w * k_f)
+                _pending(&o_start[w, 0], &o_active[w, 0], k_o, never, &pending_o[0, 0] + w * k_o)
         return out_arr, pending_f_arr, pending_o_arr
+    zero = &sums[2 * n_i]
+    with nogil:
+        free = finite_rows(effects_f) and finite_rows(effects_o)
+        for w in range(n):
+            pend_f = &pending_f[0, 0] + w * k_f
+            pend_o = &pending_o[0, 0] + w * k_o
+            _pending(&f_start[w, 0], &f_active[w, 0], k_f, never, pend_f)
+            _pending(&o_start[w, 0], &o_active[w, 0], k_o, never, pend_o)
+            if not free:  # the masks only, for the caller's products
+                continue
+            move_f = move_o = zero
+            if k_f and any_set(pend_f, k_f):
+                e_f = &effects_f[row_of(w, m_f, n), 0, 0]
+                free = order_free(pend_f, e_f, k_f, n_i, &count[0])
+                step_sum(pend_f, e_f, k_f, n_i, &sums[0])
+                move_f = &sums[0]
+            if k_o and any_set(pend_o, k_o):
+                e_o = &effects_o[row_of(w, m_o, n), 0, 0]
+                free = free and order_free(pend_o, e_o, k_o, n_i, &count[0])
+                step_sum(pend_o, e_o, k_o, n_i, &sums[n_i])
+                move_o = &sums[n_i]
+            _prospective(&level[w, 0], move_f, move_o, &low[0], &high[0], n_i, &out[w, 0])
+    if not free:
+        return None, pending_f_arr, pending_o_arr
+    return out_arr, pending_f_arr, pending_o_arr
     zero = &sums[2 * n_i]
     with nogil:
         for w in range(n):
