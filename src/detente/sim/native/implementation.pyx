@@ -423,9 +423,9 @@ cdef void _weights(
         ac = &active[w, 0]
         st = &start[w, 0]
         o = &out[w, 0]
+        # in force: value[2]; else pending (start < never): value[1]; else value[0]
         for k in range(n_k):
-            act = ac[k]
-            o[k] = value[2 * act + ((st[k] < never) & (act ^ 1))]
+            o[k] = value[2] if ac[k] else (value[1] if st[k] < never else value[0])
 
 
 def posture_weights(
