@@ -130,15 +130,6 @@ def triangular_delays(
     return out_arr
 
 
-cdef inline bint _any(const unsigned char* flags, Py_ssize_t n) noexcept nogil:
-    """Some of the ``n`` bytes at ``flags`` is set (an OR over them: no branch per byte)."""
-    cdef Py_ssize_t k
-    cdef unsigned char acc = 0
-    for k in range(n):
-        acc = acc | flags[k]
-    return acc != 0
-
-
 cdef void _schedule(
     const unsigned char[:, ::1] approved, const Uniforms* u, long[:, ::1] start,
     const double[:, ::1] low, const double[:, ::1] mode, const double[:, ::1] high, long t,
@@ -149,7 +140,7 @@ cdef void _schedule(
     cdef const unsigned char* row
     for w in range(n):
         row = &approved[w, 0]
-        if not _any(row, n_k):
+        if not any_set(row, n_k):
             continue
         wl = row_of(w, m_l, n)
         wm = row_of(w, m_m, n)
@@ -216,11 +207,14 @@ def schedule_starts(
     with nogil:
         _schedule(approved_f, &u_f, f_start, low_f, mode_f, high_f, t)
         for w in range(n):
+            # most worlds approve and force nothing: no offer to look for
             app = &approved_f[w, 0]
+            frc = &forced[w, 0] if has_forced else NULL
+            if not (any_set(app, n_k) or (has_forced and any_set(frc, n_k))):
+                continue
             gp = &gest_pos_rows[w if g_world else 0, 0]
             offer = 0
             if has_forced:
-                frc = &forced[w, 0]
                 for k in range(n_k):
                     offer = offer | (gp[k] & (app[k] | frc[k]))
             else:
@@ -545,7 +539,7 @@ def started_weights(
         for w in range(n):
             nw = &new_f[w, 0]
             fw = factor[w]
-            if not _any(nw, n_f) and 0 <= fw <= DBL_MAX:
+            if not any_set(nw, n_f) and 0 <= fw <= DBL_MAX:
                 memset(&nf[w, 0], 0, n_f * sizeof(double))
                 memset(&paid[w, 0], 0, n_f * sizeof(double))
             else:
@@ -563,7 +557,7 @@ def started_weights(
                     o[k] = value[2 * (nw[k] & (leg[k] ^ 1)) + conc[k]]
             nw = &new_o[w, 0]
             o = &no[w, 0]
-            if not _any(nw, n_o):
+            if not any_set(nw, n_o):
                 memset(o, 0, n_o * sizeof(double))
             else:
                 for k in range(n_o):
