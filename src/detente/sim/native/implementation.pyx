@@ -24,7 +24,7 @@ from libc.string cimport memset
 
 from detente.sim.native.pcg64 cimport pcg64_init, pcg64_uniform
 from detente.sim.native.rows cimport any_set, row_of
-from detente.sim.native.step_sums cimport orders_free, step_sum
+from detente.sim.native.step_sums cimport finite_rows, order_free, step_sum
 
 import numpy as np
 
@@ -339,9 +339,9 @@ def move_levels(
 
     The sums are formed here, in the steps' order, where that order cannot matter
     (:func:`~detente.sim.native.step_sums.order_free`); otherwise nothing is changed and
-    False is returned, and the caller gives the moves ``moves_a``, ``moves_b`` (``[n, I]``, the masks' products with
-    the effects by BLAS; no rows: sums formed here; ``moves_b`` without rows: no ``b``),
-    which are then used as they are.
+    False is returned, and the caller gives the moves ``moves_a``, ``moves_b`` (``[n, I]``,
+    the masks' products with the effects by BLAS; no rows: sums formed here; ``moves_b``
+    without rows: no ``b``), which are then used as they are.
     """
     cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w
     cdef Py_ssize_t m_l = low_rows.shape[0], m_h = high_rows.shape[0]
@@ -359,15 +359,31 @@ def move_levels(
     cdef double* zero
     cdef const double* move_a
     cdef const double* move_b
+    cdef unsigned char[::1] flags
     if n == 0 or n_i == 0:
         return True
     a = &sums[0]
     b = a + n_i if two else NULL
     zero = &sums[2 * n_i]
     if not given:
+        # which worlds have steps on each side (most have none), and whether their sums'
+        # order could matter
+        flags_arr = np.zeros(n, dtype=np.uint8)
+        flags = flags_arr
         with nogil:
-            free = (orders_free(steps_a, effects_a, &count[0])
-                    and orders_free(steps_b, effects_b, &count[0]))
+            free = (k_a == 0 or finite_rows(effects_a)) and (
+                not two or k_b == 0 or finite_rows(effects_b))
+            w = 0
+            while free and w < n:
+                if k_a and any_set(&steps_a[w, 0], k_a):
+                    flags[w] = 1
+                    free = order_free(&steps_a[w, 0], &effects_a[row_of(w, m_a, n), 0, 0],
+                                      k_a, n_i, &count[0])
+                if two and k_b and any_set(&steps_b[w, 0], k_b):
+                    flags[w] = flags[w] | 2
+                    free = free and order_free(
+                        &steps_b[w, 0], &effects_b[row_of(w, m_b, n), 0, 0], k_b, n_i, &count[0])
+                w += 1
         if not free:
             return False
     with nogil:
@@ -378,13 +394,12 @@ def move_levels(
                 move_a = &moves_a[w, 0]
                 move_b = &moves_b[w, 0] if two else NULL
             else:
-                move_a = move_b = zero
-                if k_a and any_set(&steps_a[w, 0], k_a):
+                move_a = zero
+                move_b = zero if two else NULL
+                if flags[w] & 1:
                     step_sum(&steps_a[w, 0], &effects_a[row_of(w, m_a, n), 0, 0], k_a, n_i, a)
                     move_a = a
-                if not two:
-                    move_b = NULL
-                elif k_b and any_set(&steps_b[w, 0], k_b):
+                if flags[w] & 2:
                     step_sum(&steps_b[w, 0], &effects_b[row_of(w, m_b, n), 0, 0], k_b, n_i, b)
                     move_b = b
             _moved_level(&level[w, 0], move_a, move_b, minus,

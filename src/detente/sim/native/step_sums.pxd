@@ -11,7 +11,7 @@ gets more than two; elsewhere the caller asks BLAS for the product, as before.
 
 from libc.float cimport DBL_MAX
 
-from detente.sim.native.rows cimport any_set, row_of
+from detente.sim.native.rows cimport any_set
 
 
 cdef inline bint finite_rows(const double[:, :, ::1] x) noexcept nogil:
@@ -49,24 +49,6 @@ cdef inline bint order_free(
                 count[j] += row[j] != 0.0
     for j in range(width):
         if count[j] > 2:
-            return False
-    return True
-
-
-cdef inline bint orders_free(
-    const unsigned char[:, ::1] steps, const double[:, :, ::1] effects, int* count,
-) noexcept nogil:
-    """:func:`order_free` for every world (``effects``: one matrix or one per state, row
-    ``w * m // n``) and ``effects`` finite; true for a side without steps (no rows)."""
-    cdef Py_ssize_t n = steps.shape[0], n_k = steps.shape[1], width = effects.shape[2], w
-    cdef Py_ssize_t m = effects.shape[0]
-    if n == 0 or n_k == 0 or width == 0:
-        return True
-    if not finite_rows(effects):
-        return False
-    for w in range(n):
-        if not order_free(&steps[0, 0] + w * n_k,
-                          &effects[0, 0, 0] + row_of(w, m, n) * n_k * width, n_k, width, count):
             return False
     return True
 
