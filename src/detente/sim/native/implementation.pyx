@@ -20,7 +20,7 @@ stacked run: world ``w`` of ``n`` reads row ``w * m // n`` of ``m``
 
 from libc.float cimport DBL_MAX
 from libc.math cimport rint, sqrt
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
 from detente.sim.native.pcg64 cimport pcg64_init, pcg64_uniform
 from detente.sim.native.rows cimport any_set, row_of
@@ -225,34 +225,60 @@ def schedule_starts(
         _schedule(approved_o, &u_o, o_start, low_o, mode_o, high_o, t)
 
 
+cdef inline void _start_step(
+    unsigned char* active, long* start, const unsigned char* withdrawn,
+    const unsigned char* forced, unsigned char* new, long* since, Py_ssize_t j, long t,
+    long never,
+) noexcept nogil:
+    # step j: bools are 0 or 1, so & and | are the logical ops; a step neither withdrawn,
+    # due (start <= t) nor forced is passed over
+    cdef unsigned char nw, dropped, act, visit
+    dropped = withdrawn[j]
+    visit = dropped | (start[j] <= t)
+    if forced != NULL:
+        visit = visit | forced[j]
+    if visit == 0:
+        new[j] = 0
+        return
+    act = active[j] & (dropped ^ 1)
+    nw = (act ^ 1) & (start[j] <= t)
+    if forced != NULL:
+        nw = nw | forced[j]
+    new[j] = nw
+    active[j] = act | nw
+    if nw and since != NULL:
+        since[j] = t
+    if nw | dropped:
+        start[j] = never
+
+
 cdef void _start_due(
     unsigned char* active, long* start, const unsigned char* withdrawn,
     const unsigned char* forced, unsigned char* new, long* since,
     Py_ssize_t size, long t, long never,
 ) noexcept nogil:
-    # over the flat [n * K] arrays; bools are 0 or 1, so & and | are the logical ops; most
-    # steps neither leave nor start (not withdrawn, start > t: not due, not forced): they
-    # are passed over first
-    cdef Py_ssize_t j
-    cdef unsigned char nw, dropped, act, visit
-    for j in range(size):
-        dropped = withdrawn[j]
-        visit = dropped | (start[j] <= t)
+    # over the flat [n * K] arrays, eight steps at a time: most steps neither leave nor
+    # start (not withdrawn, not due, not forced), and a block of eight such is passed over
+    # at once (no step started: new = 0)
+    cdef Py_ssize_t j = 0, i
+    cdef unsigned long long dropped, pushed, none = 0
+    cdef unsigned char due
+    while j + 8 <= size:
+        memcpy(&dropped, withdrawn + j, 8)
+        pushed = 0
         if forced != NULL:
-            visit = visit | forced[j]
-        if visit == 0:
-            new[j] = 0
-            continue
-        act = active[j] & (dropped ^ 1)
-        nw = (act ^ 1) & (start[j] <= t)
-        if forced != NULL:
-            nw = nw | forced[j]
-        new[j] = nw
-        active[j] = act | nw
-        if nw and since != NULL:
-            since[j] = t
-        if nw | dropped:
-            start[j] = never
+            memcpy(&pushed, forced + j, 8)
+        due = 0
+        for i in range(j, j + 8):
+            due = due | (start[i] <= t)
+        if (dropped | pushed) == 0 and due == 0:
+            memcpy(new + j, &none, 8)
+        else:
+            for i in range(j, j + 8):
+                _start_step(active, start, withdrawn, forced, new, since, i, t, never)
+        j += 8
+    for i in range(j, size):
+        _start_step(active, start, withdrawn, forced, new, since, i, t, never)
 
 
 def start_due(
