@@ -154,3 +154,32 @@ def test_move_levels_sum_the_steps_only_where_their_order_cannot_matter() -> Non
         assert not native_impl.move_levels(got, steps, effects, steps_o, effects_o, none, none,
                                            1.0, low, high)
         np.testing.assert_array_equal(got, level)
+
+
+def test_start_due_follows_the_rule_on_every_step_of_blocks_and_tail() -> None:
+    """Withdrawn steps leave force, steps due or forced start: the kernel passes over blocks
+    of eight steps with nothing to do; here sizes that are not multiples of eight, with
+    blocks of each kind."""
+    rng = np.random.default_rng(12)
+    n, k_f, k_o, t, never = 37, 7, 3, 5, 1 << 40
+    active = {k: rng.random((n, k)) < 0.4 for k in (k_f, k_o)}
+    start = {k: np.where(rng.random((n, k)) < 0.15, rng.integers(0, 9, (n, k)), never)
+             for k in (k_f, k_o)}
+    withdrawn = {k: (rng.random((n, k)) < 0.05) & active[k] for k in (k_f, k_o)}
+    forced = rng.random((n, k_f)) < 0.03
+    since = rng.integers(0, 5, (n, k_f))
+    got_act = {k: active[k].copy() for k in active}
+    got_start = {k: start[k].copy() for k in start}
+    got_since = since.copy()
+    new_f, new_o = native_impl.start_due(
+        got_act[k_f].view(np.uint8), got_act[k_o].view(np.uint8), got_start[k_f],
+        got_start[k_o], got_since, withdrawn[k_f].view(np.uint8), withdrawn[k_o].view(np.uint8),
+        forced.view(np.uint8), t, never)
+    for k, new, push in ((k_f, new_f, forced), (k_o, new_o, np.zeros((n, k_o), bool))):
+        act = active[k] & ~withdrawn[k]
+        want_new = (~act & (start[k] <= t)) | push
+        np.testing.assert_array_equal(new, want_new)
+        np.testing.assert_array_equal(got_act[k], act | want_new)
+        np.testing.assert_array_equal(got_start[k],
+                                      np.where(want_new | withdrawn[k], never, start[k]))
+    np.testing.assert_array_equal(got_since, np.where(new_f, t, since))
