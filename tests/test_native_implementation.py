@@ -183,3 +183,20 @@ def test_start_due_follows_the_rule_on_every_step_of_blocks_and_tail() -> None:
         np.testing.assert_array_equal(got_start[k],
                                       np.where(want_new | withdrawn[k], never, start[k]))
     np.testing.assert_array_equal(got_since, np.where(new_f, t, since))
+
+
+def test_posture_weights_are_numpys_in_blocks_tail_and_per_world() -> None:
+    """``active + announce_weight * pending`` (pending: approved, not in force), with one
+    announce weight (the flat blocks of eight and their tail) and one per world."""
+    rng = np.random.default_rng(13)
+    n, k_f, k_o, never = 29, 5, 3, 1 << 40
+    act_f, act_o = rng.random((n, k_f)) < 0.2, rng.random((n, k_o)) < 0.2
+    start_f = np.where(rng.random((n, k_f)) < 0.2, 3, never)
+    start_o = np.where(rng.random((n, k_o)) < 0.2, 3, never)
+    for aw in (np.array([0.35]), rng.random(n)):
+        w_f, w_o = native_impl.posture_weights(act_f.view(np.uint8), start_f,
+                                               act_o.view(np.uint8), start_o, aw, never)
+        for got, act, start in ((w_f, act_f, start_f), (w_o, act_o, start_o)):
+            pending = (start < never) & ~act
+            want = act.astype(np.float64) + aw[:, None] * pending.astype(np.float64)
+            np.testing.assert_array_equal(got, want)

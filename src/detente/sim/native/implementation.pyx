@@ -440,14 +440,40 @@ cdef void _weights(
     # active + announce_weight * pending, pending = start < NEVER & ~active (as NumPy, in
     # float64: the weight is 1, announce_weight or 0); the expression has four values per
     # world, one per (active, pending), computed once and looked up
-    cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k
+    cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k, j = 0, size
     cdef bint a_world = aw.shape[0] > 1
     cdef double a
     cdef double value[4]
-    cdef unsigned char act
+    cdef unsigned char pend
+    cdef unsigned long long act8
     cdef const unsigned char* ac
     cdef const long* st
     cdef double* o
+    if n == 0 or n_k == 0:
+        return
+    if not a_world:
+        # one table for every world: the flat [n * K] steps eight at a time, a block with
+        # none in force nor pending (the most) all value[0]
+        a = aw[0]
+        value[0] = <double>0 + a * <double>0
+        value[1] = <double>0 + a * <double>1
+        value[2] = <double>1 + a * <double>0
+        ac, st, o, size = &active[0, 0], &start[0, 0], &out[0, 0], n * n_k
+        while j + 8 <= size:
+            memcpy(&act8, ac + j, 8)
+            pend = 0
+            for k in range(j, j + 8):
+                pend = pend | (st[k] < never)
+            if act8 == 0 and pend == 0:
+                for k in range(j, j + 8):
+                    o[k] = value[0]
+            else:
+                for k in range(j, j + 8):
+                    o[k] = value[2] if ac[k] else (value[1] if st[k] < never else value[0])
+            j += 8
+        for k in range(j, size):
+            o[k] = value[2] if ac[k] else (value[1] if st[k] < never else value[0])
+        return
     for w in range(n):
         if w == 0 or a_world:
             a = aw[w] if a_world else aw[0]
