@@ -15,7 +15,7 @@ from detente.sim.native import positions as native_positions
 
 NEVER = 1 << 40
 RNG = np.random.default_rng(11)
-N, K_F, K_O, N_I = 48, 12, 7, 5
+N, K_F, K_O, N_I = 47, 12, 7, 5  # flat sizes not multiples of eight
 
 
 def _sparse(shape: tuple[int, ...]) -> np.ndarray:
