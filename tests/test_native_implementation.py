@@ -97,14 +97,106 @@ def test_posture_matches_the_gesture_weighted_shares(side: Side, gestures: list[
     np.testing.assert_array_equal(level, np.clip(0.4 + 0.6 * want_conc - 0.4 * want_host, 0, 1))
 
 
-def test_moved_levels_clip_per_world_bounds_and_keep_nan() -> None:
+def test_move_levels_clip_per_world_bounds_and_keep_nan() -> None:
     rng = np.random.default_rng(6)
     n, n_i = 20, 5
     level, a, b = rng.normal(size=(3, n, n_i))
     level[0, 0] = np.nan
     low = rng.normal(size=(n, n_i)) - 1.0
     high = low + 1.5
-    got = native_impl.moved_levels(level, a, b, 1.0, low, high)
+    none, no_rows = np.zeros((n, 0), dtype=np.uint8), np.zeros((1, 0, n_i))
+    got = level.copy()
+    assert native_impl.move_levels(got, none, no_rows, none, no_rows, a, b, 1.0, low, high)
     np.testing.assert_array_equal(got, np.clip(level + a + b, low, high))
-    got = native_impl.moved_levels(level, a, np.zeros((0, 0)), -1.0, low[:1], high[:1])
+    got = level.copy()
+    assert native_impl.move_levels(got, none, no_rows, np.zeros((0, 0), dtype=np.uint8),
+                                   no_rows, a, np.zeros((0, 0)), -1.0, low[:1], high[:1])
     np.testing.assert_array_equal(got, np.clip(level - a, low[:1], high[:1]))
+
+
+def test_move_levels_sum_the_steps_only_where_their_order_cannot_matter() -> None:
+    """The kernel adds the steps' effects itself where no issue gets more than two nonzero
+    terms (their sum is then BLAS's, whatever its order); otherwise it changes nothing and
+    asks for the product (False)."""
+    rng = np.random.default_rng(8)
+    n, k_f, k_o, n_i = 64, 20, 9, 11
+    effects_f = np.where(rng.random((2, k_f, n_i)) < 0.2, rng.normal(size=(2, k_f, n_i)), 0.0)
+    effects_o = np.where(rng.random((1, k_o, n_i)) < 0.3, rng.normal(size=(1, k_o, n_i)), 0.0)
+    level = rng.normal(size=(n, n_i))
+    low, high = np.full((1, n_i), -1.5), np.full((1, n_i), 1.5)
+    steps_f = np.zeros((n, k_f), dtype=np.uint8)
+    steps_o = np.zeros((n, k_o), dtype=np.uint8)
+    for w in range(0, n, 3):  # two steps each side: any order gives the same sums
+        steps_f[w, rng.choice(k_f, 2, replace=False)] = 1
+        steps_o[w, rng.choice(k_o, 2, replace=False)] = 1
+    state = np.repeat([0, 1], n // 2)  # one matrix per state, two states
+    moves_f = np.einsum("wk,wki->wi", steps_f, effects_f[state])
+    moves_o = steps_o.astype(np.float64) @ effects_o[0]
+    none = np.zeros((0, 0))
+    got = level.copy()
+    assert native_impl.move_levels(got, steps_f, effects_f, steps_o, effects_o, none, none,
+                                   1.0, low, high)
+    np.testing.assert_array_equal(got, np.clip(level + moves_f + moves_o, low, high))
+    got = level.copy()
+    assert native_impl.move_levels(got, steps_f, effects_f, np.zeros((0, 0), dtype=np.uint8),
+                                   effects_o, none, none, -1.0, low, high)
+    np.testing.assert_array_equal(got, np.clip(level - moves_f, low, high))
+    # three steps moving one issue: the order could matter; an infinite effect: 0 x inf
+    crowded = steps_f.copy()
+    crowded[5, :] = 0
+    crowded[5, :3] = 1
+    effects_3 = effects_f.copy()
+    effects_3[0, :3, 4] = [0.1, 0.2, 0.3]
+    infinite = effects_f.copy()
+    infinite[1, 7, 2] = np.inf
+    for steps, effects in ((crowded, effects_3), (steps_f, infinite)):
+        got = level.copy()
+        assert not native_impl.move_levels(got, steps, effects, steps_o, effects_o, none, none,
+                                           1.0, low, high)
+        np.testing.assert_array_equal(got, level)
+
+
+def test_start_due_follows_the_rule_on_every_step_of_blocks_and_tail() -> None:
+    """Withdrawn steps leave force, steps due or forced start: the kernel passes over blocks
+    of eight steps with nothing to do; here sizes that are not multiples of eight, with
+    blocks of each kind."""
+    rng = np.random.default_rng(12)
+    n, k_f, k_o, t, never = 37, 7, 3, 5, 1 << 40
+    active = {k: rng.random((n, k)) < 0.4 for k in (k_f, k_o)}
+    start = {k: np.where(rng.random((n, k)) < 0.15, rng.integers(0, 9, (n, k)), never)
+             for k in (k_f, k_o)}
+    withdrawn = {k: (rng.random((n, k)) < 0.05) & active[k] for k in (k_f, k_o)}
+    forced = rng.random((n, k_f)) < 0.03
+    since = rng.integers(0, 5, (n, k_f))
+    got_act = {k: active[k].copy() for k in active}
+    got_start = {k: start[k].copy() for k in start}
+    got_since = since.copy()
+    new_f, new_o = native_impl.start_due(
+        got_act[k_f].view(np.uint8), got_act[k_o].view(np.uint8), got_start[k_f],
+        got_start[k_o], got_since, withdrawn[k_f].view(np.uint8), withdrawn[k_o].view(np.uint8),
+        forced.view(np.uint8), t, never)
+    for k, new, push in ((k_f, new_f, forced), (k_o, new_o, np.zeros((n, k_o), bool))):
+        act = active[k] & ~withdrawn[k]
+        want_new = (~act & (start[k] <= t)) | push
+        np.testing.assert_array_equal(new, want_new)
+        np.testing.assert_array_equal(got_act[k], act | want_new)
+        np.testing.assert_array_equal(got_start[k],
+                                      np.where(want_new | withdrawn[k], never, start[k]))
+    np.testing.assert_array_equal(got_since, np.where(new_f, t, since))
+
+
+def test_posture_weights_are_numpys_in_blocks_tail_and_per_world() -> None:
+    """``active + announce_weight * pending`` (pending: approved, not in force), with one
+    announce weight (the flat blocks of eight and their tail) and one per world."""
+    rng = np.random.default_rng(13)
+    n, k_f, k_o, never = 29, 5, 3, 1 << 40
+    act_f, act_o = rng.random((n, k_f)) < 0.2, rng.random((n, k_o)) < 0.2
+    start_f = np.where(rng.random((n, k_f)) < 0.2, 3, never)
+    start_o = np.where(rng.random((n, k_o)) < 0.2, 3, never)
+    for aw in (np.array([0.35]), rng.random(n)):
+        w_f, w_o = native_impl.posture_weights(act_f.view(np.uint8), start_f,
+                                               act_o.view(np.uint8), start_o, aw, never)
+        for got, act, start in ((w_f, act_f, start_f), (w_o, act_o, start_o)):
+            pending = (start < never) & ~act
+            want = act.astype(np.float64) + aw[:, None] * pending.astype(np.float64)
+            np.testing.assert_array_equal(got, want)

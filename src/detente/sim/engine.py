@@ -201,6 +201,7 @@ def _dot(a: Any, b: Any, lay: Layout | None, nd: int = 1) -> Any:
 
 
 _NO_LEVELS = np.zeros((0, 0))
+_NO_EFFECTS = np.zeros((0, 0, 0))  # :func:`_move_levels` without a second side
 _NO_GATE = np.zeros(0, dtype=np.uint8)  # :func:`voted` without the trust gate
 _NO_BELIEF = np.zeros(0)
 _NO_REL = np.zeros((0, 0))
@@ -989,13 +990,16 @@ def prospective_levels(
     pending_f, pending_o : ndarray [n, K] of bool
     """
     sy, lay, c = ctx.system, ctx.layout, np.ascontiguousarray
-    pending_f, ones_f = native_positions.pending(c(st.f_start), mask(st.f_active), NEVER)
-    pending_o, ones_o = native_positions.pending(c(st.o_start), mask(st.o_active), NEVER)
-    # the sums of the pending steps' effects stay BLAS's: C would add them in another order
-    moves_f = _dot(ones_f, sy.focal.effects, lay, 2)
-    moves_o = _dot(ones_o, sy.internal.effects, lay, 2)
-    prospective = native_positions.prospective(c(st.level), c(moves_f), c(moves_o),
-                                               c(sy.low), c(sy.high))
+    # the pending steps' moves summed in the kernel where their order cannot matter, else
+    # by BLAS (the masks' products with the effects, in BLAS's order)
+    prospective, pending_f, pending_o = native_positions.prospective_levels(
+        c(st.level), c(st.f_start), mask(st.f_active), c(st.o_start), mask(st.o_active), NEVER,
+        ctx.rows(sy.focal.effects, 2), ctx.rows(sy.internal.effects, 2), c(sy.low), c(sy.high))
+    if prospective is None:
+        moves_f = _dot(pending_f.astype(np.float64), sy.focal.effects, lay, 2)
+        moves_o = _dot(pending_o.astype(np.float64), sy.internal.effects, lay, 2)
+        prospective = native_positions.prospective(c(st.level), c(moves_f), c(moves_o),
+                                                   c(sy.low), c(sy.high))
     return prospective, pending_f, pending_o
 
 
@@ -1251,23 +1255,37 @@ def implement(
     new_f, new_o : ndarray [n, K] of bool
         The steps started this step.
     """
-    sy, lay = ctx.system, ctx.layout
-    sf, so = sy.focal, sy.internal
-    low, high = _rows(sy.low, 1), _rows(sy.high, 1)
-    # the products of the masks with the effects go to BLAS (their sums' order is its own),
-    # so they stay here between the kernel's calls
+    sf, so = ctx.system.focal, ctx.system.internal
     for dropped, side in ((withdrawn_f, sf), (withdrawn_o, so)):
         if dropped.any():
-            st.level = native_impl.moved_levels(
-                st.level, _dot(dropped.astype(np.float64), side.effects, lay, 2), _NO_LEVELS,
-                -1.0, low, high)
-    f_new, o_new, f_new64, o_new64 = native_impl.start_due(
+            _move_levels(ctx, st, -1.0, (dropped, side))
+    f_new, o_new = native_impl.start_due(
         st.f_active.view(np.uint8), st.o_active.view(np.uint8), st.f_start, st.o_start,
         st.f_since, mask(withdrawn_f), mask(withdrawn_o), mask(forced), t, NEVER)
-    st.level = native_impl.moved_levels(
-        st.level, _dot(f_new64, sf.effects, lay, 2), _dot(o_new64, so.effects, lay, 2), 1.0,
-        low, high)
+    _move_levels(ctx, st, 1.0, (f_new, sf), (o_new, so))
     return f_new, o_new
+
+
+def _move_levels(
+    ctx: StepContext, st: WorldState, sign: float, *steps: tuple[BoolArray, Side]
+) -> None:
+    """``st.level`` moved in place by the summed effects of one or two sides' steps (``-``
+    where ``sign < 0``; the second always added), clipped to the issues' bounds.
+
+    The kernel adds the steps' rows itself where the order of the sums cannot matter (at
+    most two nonzero terms per issue: the usual case, as steps start rarely); otherwise the
+    masks' products with the effects go to BLAS, whose order is its own, as before.
+    """
+    sy, lay = ctx.system, ctx.layout
+    masks = [mask(m) for m, _ in steps] + [NO_MASK]
+    rows = [ctx.rows(side.effects, 2) for _, side in steps] + [_NO_EFFECTS]
+    low, high = ctx.rows(sy.low, 1), ctx.rows(sy.high, 1)
+    if native_impl.move_levels(st.level, masks[0], rows[0], masks[1], rows[1], _NO_LEVELS,
+                               _NO_LEVELS, sign, low, high):
+        return
+    moves = [_dot(m.astype(np.float64), side.effects, lay, 2) for m, side in steps]
+    native_impl.move_levels(st.level, masks[0], rows[0], masks[1], rows[1], moves[0],
+                            moves[1] if len(moves) > 1 else _NO_LEVELS, sign, low, high)
 
 
 def played_levels(ctx: StepContext, st: WorldState, t: int) -> tuple[FloatArray, FloatArray]:
@@ -1581,14 +1599,23 @@ def costs_and_reciprocity(
     # cheapens the concessions that follow (4c)
     # (congress.trade_discount: its factor multiplies the conciliatory steps' cost)
     factor = congress.trade_factor(st.f_active, ctx.rows(sf.discount, 1), started=new_f)
-    w_f, w_o, paid = native_impl.started_weights(
-        mask(new_f), mask(new_o), mask(st.f_by_leg), factor, mask(_rows(pl.f_gest_pos, 1)))
-    # the sums over steps go to BLAS; then recip = gesture_o > 0 & offered & not yet,
-    # U = max(0, U + gesture_f - gesture_o), C = (1 - decay) C + paid cost + naivety U
-    st.first_reciprocation, st.unreciprocated, st.cost = native_impl.book_costs(
-        _dot(w_f, pl.gp_f, lay), _dot(w_o, pl.gp_o, lay), _dot(paid, sf.cost, lay),
-        st.f_offered.view(np.uint8), st.first_reciprocation, st.unreciprocated, st.cost,
-        leaf(1 - p.us_cost_decay), leaf(p.naivety_cost), sy.horizon, t)
+    offered = st.f_offered.view(np.uint8)
+    keep, naivety = leaf(1 - p.us_cost_decay), leaf(p.naivety_cost)
+    # recip = gesture_o > 0 & offered & not yet, U = max(0, U + gesture_f - gesture_o),
+    # C = (1 - decay) C + paid cost + naivety U; the sums over the steps started are formed
+    # in the kernel where their order cannot matter, else by BLAS
+    books = native_impl.started_costs(
+        mask(new_f), mask(new_o), mask(st.f_by_leg), factor, mask(ctx.rows(pl.f_gest_pos, 1)),
+        ctx.rows(pl.gp_f, 1), ctx.rows(pl.gp_o, 1), ctx.rows(sf.cost, 1), offered,
+        st.first_reciprocation, st.unreciprocated, st.cost, keep, naivety, sy.horizon, t)
+    if books is None:
+        w_f, w_o, paid = native_impl.started_weights(
+            mask(new_f), mask(new_o), mask(st.f_by_leg), factor, mask(_rows(pl.f_gest_pos, 1)))
+        books = native_impl.book_costs(
+            _dot(w_f, pl.gp_f, lay), _dot(w_o, pl.gp_o, lay), _dot(paid, sf.cost, lay),
+            offered, st.first_reciprocation, st.unreciprocated, st.cost, keep, naivety,
+            sy.horizon, t)
+    st.first_reciprocation, st.unreciprocated, st.cost = books
 
 
 def us_elections(
@@ -1606,7 +1633,11 @@ def us_elections(
     if fe is None:
         return
     p, pl, lay = ctx.system.params, ctx.plans, ctx.layout
-    if t > 0:  # the first step sets the starting posture the scenario's Congress saw
+    # the first step sets the starting posture the scenario's Congress saw; the gestures of
+    # the steps not yet counted are summed in the kernel where their order cannot matter
+    if t > 0 and not native_impl.record_gestures(
+            mask(new_o), st.counted_this_term.view(np.uint8), ctx.rows(pl.gp_o, 1),
+            ctx.rows(pl.gn_o, 1), menace_hits, st.reciprocated_since, st.hostile_since):
         fresh = (new_o & ~st.counted_this_term).astype(np.float64)
         st.counted_this_term |= new_o
         st.reciprocated_since += _dot(fresh, pl.gp_o, lay)

@@ -60,15 +60,19 @@ def start_due(
     forced: NDArray[np.uint8],
     t: int,
     never: int,
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64]]: ...
-def moved_levels(
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]: ...
+def move_levels(
     level: NDArray[np.float64],
-    first: NDArray[np.float64],
-    second: NDArray[np.float64],
+    steps_a: NDArray[np.uint8],
+    effects_a: NDArray[np.float64],
+    steps_b: NDArray[np.uint8],
+    effects_b: NDArray[np.float64],
+    moves_a: NDArray[np.float64],
+    moves_b: NDArray[np.float64],
     sign: float,
     low_rows: NDArray[np.float64],
     high_rows: NDArray[np.float64],
-) -> NDArray[np.float64]: ...
+) -> bool: ...
 def posture_weights(
     f_active: NDArray[np.uint8],
     f_start: NDArray[np.int64],
@@ -117,3 +121,30 @@ def book_costs(
     horizon: int,
     t: int,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]: ...
+def started_costs(
+    new_f: NDArray[np.uint8],
+    new_o: NDArray[np.uint8],
+    f_by_leg: NDArray[np.uint8],
+    factor: NDArray[np.float64],
+    conciliatory: NDArray[np.uint8],
+    gp_f_rows: NDArray[np.float64],
+    gp_o_rows: NDArray[np.float64],
+    cost_rows: NDArray[np.float64],
+    f_offered: NDArray[np.uint8],
+    first_reciprocation: NDArray[np.int64],
+    unreciprocated: NDArray[np.float64],
+    cost: NDArray[np.float64],
+    keep: NDArray[np.float64],
+    naivety: NDArray[np.float64],
+    horizon: int,
+    t: int,
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]] | None: ...
+def record_gestures(
+    new_o: NDArray[np.uint8],
+    counted: NDArray[np.uint8],
+    gp_rows: NDArray[np.float64],
+    gn_rows: NDArray[np.float64],
+    menace_hits: NDArray[np.float64],
+    reciprocated: NDArray[np.float64],
+    hostile: NDArray[np.float64],
+) -> bool: ...

@@ -6,9 +6,10 @@ Compiled forms of these functions of :mod:`detente.sim.engine` (docs/model.md 2 
 ``implement``, ``played_levels`` (the posture, ``posture``), ``costs_and_reciprocity`` and the
 reform share of ``record_metrics``: the same float64 operations, in the same order, as the
 NumPy formulation they replaced. The products of a mask of steps with the steps' effects,
-gestures or costs stay in NumPy between two calls here: they go to BLAS, whose summation order
-is not sequential (and differs with the number of rows), so a loop here would not give the
-same sums.
+gestures or costs went to BLAS, whose summation order is not sequential (and differs with
+the shapes): a sum of the picked rows is formed here only where its order cannot matter (no
+more than two nonzero terms, :mod:`detente.sim.native.step_sums`), and the product is asked
+of BLAS otherwise; products with real weights (the posture's) stay in NumPy.
 
 Arrays with a leading axis of 1 (``*_rows``) are shared by all worlds; otherwise world ``w``
 reads row ``w`` (a per-world leaf of a stacked run, docs/model.md "Stacked states"). The
@@ -19,10 +20,11 @@ stacked run: world ``w`` of ``n`` reads row ``w * m // n`` of ``m``
 
 from libc.float cimport DBL_MAX
 from libc.math cimport rint, sqrt
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
 from detente.sim.native.pcg64 cimport pcg64_init, pcg64_uniform
-from detente.sim.native.rows cimport row_of
+from detente.sim.native.rows cimport any_set, row_of
+from detente.sim.native.step_sums cimport finite_rows, order_free, step_sum
 
 import numpy as np
 
@@ -128,15 +130,6 @@ def triangular_delays(
     return out_arr
 
 
-cdef inline bint _any(const unsigned char* flags, Py_ssize_t n) noexcept nogil:
-    """Some of the ``n`` bytes at ``flags`` is set (an OR over them: no branch per byte)."""
-    cdef Py_ssize_t k
-    cdef unsigned char acc = 0
-    for k in range(n):
-        acc = acc | flags[k]
-    return acc != 0
-
-
 cdef void _schedule(
     const unsigned char[:, ::1] approved, const Uniforms* u, long[:, ::1] start,
     const double[:, ::1] low, const double[:, ::1] mode, const double[:, ::1] high, long t,
@@ -147,7 +140,7 @@ cdef void _schedule(
     cdef const unsigned char* row
     for w in range(n):
         row = &approved[w, 0]
-        if not _any(row, n_k):
+        if not any_set(row, n_k):
             continue
         wl = row_of(w, m_l, n)
         wm = row_of(w, m_m, n)
@@ -214,11 +207,14 @@ def schedule_starts(
     with nogil:
         _schedule(approved_f, &u_f, f_start, low_f, mode_f, high_f, t)
         for w in range(n):
+            # most worlds approve and force nothing: no offer to look for
             app = &approved_f[w, 0]
+            frc = &forced[w, 0] if has_forced else NULL
+            if not (any_set(app, n_k) or (has_forced and any_set(frc, n_k))):
+                continue
             gp = &gest_pos_rows[w if g_world else 0, 0]
             offer = 0
             if has_forced:
-                frc = &forced[w, 0]
                 for k in range(n_k):
                     offer = offer | (gp[k] & (app[k] | frc[k]))
             else:
@@ -229,36 +225,60 @@ def schedule_starts(
         _schedule(approved_o, &u_o, o_start, low_o, mode_o, high_o, t)
 
 
+cdef inline void _start_step(
+    unsigned char* active, long* start, const unsigned char* withdrawn,
+    const unsigned char* forced, unsigned char* new, long* since, Py_ssize_t j, long t,
+    long never,
+) noexcept nogil:
+    # step j: bools are 0 or 1, so & and | are the logical ops; a step neither withdrawn,
+    # due (start <= t) nor forced is passed over
+    cdef unsigned char nw, dropped, act, visit
+    dropped = withdrawn[j]
+    visit = dropped | (start[j] <= t)
+    if forced != NULL:
+        visit = visit | forced[j]
+    if visit == 0:
+        new[j] = 0
+        return
+    act = active[j] & (dropped ^ 1)
+    nw = (act ^ 1) & (start[j] <= t)
+    if forced != NULL:
+        nw = nw | forced[j]
+    new[j] = nw
+    active[j] = act | nw
+    if nw and since != NULL:
+        since[j] = t
+    if nw | dropped:
+        start[j] = never
+
+
 cdef void _start_due(
     unsigned char* active, long* start, const unsigned char* withdrawn,
-    const unsigned char* forced, unsigned char* new, double* new64, long* since,
+    const unsigned char* forced, unsigned char* new, long* since,
     Py_ssize_t size, long t, long never,
 ) noexcept nogil:
-    # over the flat [n * K] arrays; bools are 0 or 1, so & and | are the logical ops; most
-    # steps neither leave nor start (not withdrawn, start > t: not due, not forced): they
-    # are passed over first
-    cdef Py_ssize_t j
-    cdef unsigned char nw, dropped, act, visit
-    for j in range(size):
-        dropped = withdrawn[j]
-        visit = dropped | (start[j] <= t)
+    # over the flat [n * K] arrays, eight steps at a time: most steps neither leave nor
+    # start (not withdrawn, not due, not forced), and a block of eight such is passed over
+    # at once (no step started: new = 0)
+    cdef Py_ssize_t j = 0, i
+    cdef unsigned long long dropped, pushed, none = 0
+    cdef unsigned char due
+    while j + 8 <= size:
+        memcpy(&dropped, withdrawn + j, 8)
+        pushed = 0
         if forced != NULL:
-            visit = visit | forced[j]
-        if visit == 0:
-            new[j] = 0
-            new64[j] = 0.0
-            continue
-        act = active[j] & (dropped ^ 1)
-        nw = (act ^ 1) & (start[j] <= t)
-        if forced != NULL:
-            nw = nw | forced[j]
-        new[j] = nw
-        new64[j] = <double>nw
-        active[j] = act | nw
-        if nw and since != NULL:
-            since[j] = t
-        if nw | dropped:
-            start[j] = never
+            memcpy(&pushed, forced + j, 8)
+        due = 0
+        for i in range(j, j + 8):
+            due = due | (start[i] <= t)
+        if (dropped | pushed) == 0 and due == 0:
+            memcpy(new + j, &none, 8)
+        else:
+            for i in range(j, j + 8):
+                _start_step(active, start, withdrawn, forced, new, since, i, t, never)
+        j += 8
+    for i in range(j, size):
+        _start_step(active, start, withdrawn, forced, new, since, i, t, never)
 
 
 def start_due(
@@ -275,87 +295,142 @@ def start_due(
 ):
     """Withdrawn steps leave force; steps due (and forced ones) start; in place.
 
-    Returns the steps started, ``(new_f, new_o)`` (bool), and the same as float64 0/1 (the
-    weights of the products with the steps' effects). ``forced`` has no rows when nothing
-    is forced this step.
+    Returns the steps started, ``(new_f, new_o)`` (bool). ``forced`` has no rows when
+    nothing is forced this step.
     """
     cdef Py_ssize_t n = f_active.shape[0], n_f = f_active.shape[1], n_o = o_active.shape[1]
     new_f_arr = np.empty((n, n_f), dtype=np.bool_)
     new_o_arr = np.empty((n, n_o), dtype=np.bool_)
-    f64_arr = np.empty((n, n_f))
-    o64_arr = np.empty((n, n_o))
     cdef unsigned char[:, ::1] new_f = new_f_arr.view(np.uint8)
     cdef unsigned char[:, ::1] new_o = new_o_arr.view(np.uint8)
-    cdef double[:, ::1] f64 = f64_arr, o64 = o64_arr
     cdef const unsigned char* forced_f = &forced[0, 0] if forced.shape[0] > 0 else NULL
     if n == 0:
-        return new_f_arr, new_o_arr, f64_arr, o64_arr
+        return new_f_arr, new_o_arr
     with nogil:
         if n_f:
             _start_due(&f_active[0, 0], &f_start[0, 0], &withdrawn_f[0, 0], forced_f,
-                       &new_f[0, 0], &f64[0, 0], &f_since[0, 0], n * n_f, t, never)
+                       &new_f[0, 0], &f_since[0, 0], n * n_f, t, never)
         if n_o:
             _start_due(&o_active[0, 0], &o_start[0, 0], &withdrawn_o[0, 0], NULL,
-                       &new_o[0, 0], &o64[0, 0], NULL, n * n_o, t, never)
-    return new_f_arr, new_o_arr, f64_arr, o64_arr
+                       &new_o[0, 0], NULL, n * n_o, t, never)
+    return new_f_arr, new_o_arr
 
 
-def moved_levels(
-    const double[:, ::1] level,
-    const double[:, ::1] first,
-    const double[:, ::1] second,
+cdef inline void _moved_level(
+    double* lv, const double* a, const double* b, bint minus, const double* lo,
+    const double* hi, Py_ssize_t n_i,
+) noexcept nogil:
+    """``clip(lv ± a + b, lo, hi)`` in place (``b`` NULL: ``clip(lv ± a)``)."""
+    cdef Py_ssize_t i
+    cdef double x
+    if b != NULL:
+        if minus:
+            for i in range(n_i):
+                x = (lv[i] - a[i]) + b[i]
+                x = lo[i] if x < lo[i] else x
+                lv[i] = hi[i] if x > hi[i] else x
+        else:
+            for i in range(n_i):
+                x = (lv[i] + a[i]) + b[i]
+                x = lo[i] if x < lo[i] else x
+                lv[i] = hi[i] if x > hi[i] else x
+    elif minus:
+        for i in range(n_i):
+            x = lv[i] - a[i]
+            x = lo[i] if x < lo[i] else x
+            lv[i] = hi[i] if x > hi[i] else x
+    else:
+        for i in range(n_i):
+            x = lv[i] + a[i]
+            x = lo[i] if x < lo[i] else x
+            lv[i] = hi[i] if x > hi[i] else x
+
+
+def move_levels(
+    double[:, ::1] level,
+    const unsigned char[:, ::1] steps_a,
+    const double[:, :, ::1] effects_a,
+    const unsigned char[:, ::1] steps_b,
+    const double[:, :, ::1] effects_b,
+    const double[:, ::1] moves_a,
+    const double[:, ::1] moves_b,
     double sign,
     const double[:, ::1] low_rows,
     const double[:, ::1] high_rows,
 ):
-    """``clip(level + first + second, low, high)`` (``-`` where ``sign < 0``), a new array.
+    """``level = clip(level + a + b, low, high)`` in place (``level - a + b`` where
+    ``sign < 0``): ``a``, ``b`` the sums of the effects of the steps ``steps_a``,
+    ``steps_b`` pick (``[n, K]``; ``effects_*`` ``[m, K, I]``, one matrix or one per state,
+    row ``w * m // n``); ``steps_b`` without rows: no ``b``.
 
-    ``second`` has no rows when there is only one move.
+    The sums are formed here, in the steps' order, where that order cannot matter
+    (:func:`~detente.sim.native.step_sums.order_free`); otherwise nothing is changed and
+    False is returned, and the caller gives the moves ``moves_a``, ``moves_b`` (``[n, I]``,
+    the masks' products with the effects by BLAS; no rows: sums formed here; ``moves_b``
+    without rows: no ``b``), which are then used as they are.
     """
-    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, i
-    cdef bint l_world = low_rows.shape[0] > 1, h_world = high_rows.shape[0] > 1
-    cdef bint two = second.shape[0] > 0, minus = sign < 0
-    cdef double x
-    cdef const double* lv
-    cdef const double* a
-    cdef const double* b
-    cdef const double* lo
-    cdef const double* hi
-    cdef double* o
-    out_arr = np.empty((n, n_i))
-    cdef double[:, ::1] out = out_arr
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w
+    cdef Py_ssize_t m_l = low_rows.shape[0], m_h = high_rows.shape[0]
+    cdef bint given = moves_a.shape[0] > 0
+    cdef bint two = moves_b.shape[0] > 0 if given else steps_b.shape[0] > 0
+    cdef bint minus = sign < 0, free
+    count_arr = np.empty(n_i, dtype=np.intc)
+    sums_arr = np.empty(3 * n_i)
+    cdef int[::1] count = count_arr
+    cdef double[::1] sums = sums_arr
+    cdef Py_ssize_t k_a = steps_a.shape[1], k_b = steps_b.shape[1], i
+    cdef Py_ssize_t m_a = effects_a.shape[0], m_b = effects_b.shape[0]
+    cdef double* a
+    cdef double* b
+    cdef double* zero
+    cdef const double* move_a
+    cdef const double* move_b
+    cdef unsigned char[::1] flags
     if n == 0 or n_i == 0:
-        return out_arr
+        return True
+    a = &sums[0]
+    b = a + n_i if two else NULL
+    zero = &sums[2 * n_i]
+    if not given:
+        # which worlds have steps on each side (most have none), and whether their sums'
+        # order could matter
+        flags_arr = np.zeros(n, dtype=np.uint8)
+        flags = flags_arr
+        with nogil:
+            free = (k_a == 0 or finite_rows(effects_a)) and (
+                not two or k_b == 0 or finite_rows(effects_b))
+            w = 0
+            while free and w < n:
+                if k_a and any_set(&steps_a[w, 0], k_a):
+                    flags[w] = 1
+                    free = order_free(&steps_a[w, 0], &effects_a[row_of(w, m_a, n), 0, 0],
+                                      k_a, n_i, &count[0])
+                if two and k_b and any_set(&steps_b[w, 0], k_b):
+                    flags[w] = flags[w] | 2
+                    free = free and order_free(
+                        &steps_b[w, 0], &effects_b[row_of(w, m_b, n), 0, 0], k_b, n_i, &count[0])
+                w += 1
+        if not free:
+            return False
     with nogil:
+        for i in range(2 * n_i, 3 * n_i):
+            sums[i] = 0.0
         for w in range(n):
-            lv = &level[w, 0]
-            a = &first[w, 0]
-            lo = &low_rows[w if l_world else 0, 0]
-            hi = &high_rows[w if h_world else 0, 0]
-            o = &out[w, 0]
-            if two:
-                b = &second[w, 0]
-                if minus:
-                    for i in range(n_i):
-                        x = (lv[i] - a[i]) + b[i]
-                        x = lo[i] if x < lo[i] else x
-                        o[i] = hi[i] if x > hi[i] else x
-                else:
-                    for i in range(n_i):
-                        x = (lv[i] + a[i]) + b[i]
-                        x = lo[i] if x < lo[i] else x
-                        o[i] = hi[i] if x > hi[i] else x
-            elif minus:
-                for i in range(n_i):
-                    x = lv[i] - a[i]
-                    x = lo[i] if x < lo[i] else x
-                    o[i] = hi[i] if x > hi[i] else x
+            if given:
+                move_a = &moves_a[w, 0]
+                move_b = &moves_b[w, 0] if two else NULL
             else:
-                for i in range(n_i):
-                    x = lv[i] + a[i]
-                    x = lo[i] if x < lo[i] else x
-                    o[i] = hi[i] if x > hi[i] else x
-    return out_arr
+                move_a = zero
+                move_b = zero if two else NULL
+                if flags[w] & 1:
+                    step_sum(&steps_a[w, 0], &effects_a[row_of(w, m_a, n), 0, 0], k_a, n_i, a)
+                    move_a = a
+                if flags[w] & 2:
+                    step_sum(&steps_b[w, 0], &effects_b[row_of(w, m_b, n), 0, 0], k_b, n_i, b)
+                    move_b = b
+            _moved_level(&level[w, 0], move_a, move_b, minus,
+                         &low_rows[row_of(w, m_l, n), 0], &high_rows[row_of(w, m_h, n), 0], n_i)
+    return True
 
 
 cdef void _weights(
@@ -365,14 +440,40 @@ cdef void _weights(
     # active + announce_weight * pending, pending = start < NEVER & ~active (as NumPy, in
     # float64: the weight is 1, announce_weight or 0); the expression has four values per
     # world, one per (active, pending), computed once and looked up
-    cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k
+    cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k, j = 0, size
     cdef bint a_world = aw.shape[0] > 1
     cdef double a
     cdef double value[4]
-    cdef unsigned char act
+    cdef unsigned char pend
+    cdef unsigned long long act8
     cdef const unsigned char* ac
     cdef const long* st
     cdef double* o
+    if n == 0 or n_k == 0:
+        return
+    if not a_world:
+        # one table for every world: the flat [n * K] steps eight at a time, a block with
+        # none in force nor pending (the most) all value[0]
+        a = aw[0]
+        value[0] = <double>0 + a * <double>0
+        value[1] = <double>0 + a * <double>1
+        value[2] = <double>1 + a * <double>0
+        ac, st, o, size = &active[0, 0], &start[0, 0], &out[0, 0], n * n_k
+        while j + 8 <= size:
+            memcpy(&act8, ac + j, 8)
+            pend = 0
+            for k in range(j, j + 8):
+                pend = pend | (st[k] < never)
+            if act8 == 0 and pend == 0:
+                for k in range(j, j + 8):
+                    o[k] = value[0]
+            else:
+                for k in range(j, j + 8):
+                    o[k] = value[2] if ac[k] else (value[1] if st[k] < never else value[0])
+            j += 8
+        for k in range(j, size):
+            o[k] = value[2] if ac[k] else (value[1] if st[k] < never else value[0])
+        return
     for w in range(n):
         if w == 0 or a_world:
             a = aw[w] if a_world else aw[0]
@@ -383,9 +484,9 @@ cdef void _weights(
         ac = &active[w, 0]
         st = &start[w, 0]
         o = &out[w, 0]
+        # in force: value[2]; else pending (start < never): value[1]; else value[0]
         for k in range(n_k):
-            act = ac[k]
-            o[k] = value[2 * act + ((st[k] < never) & (act ^ 1))]
+            o[k] = value[2] if ac[k] else (value[1] if st[k] < never else value[0])
 
 
 def posture_weights(
@@ -505,7 +606,7 @@ def started_weights(
         for w in range(n):
             nw = &new_f[w, 0]
             fw = factor[w]
-            if not _any(nw, n_f) and 0 <= fw <= DBL_MAX:
+            if not any_set(nw, n_f) and 0 <= fw <= DBL_MAX:
                 memset(&nf[w, 0], 0, n_f * sizeof(double))
                 memset(&paid[w, 0], 0, n_f * sizeof(double))
             else:
@@ -523,12 +624,30 @@ def started_weights(
                     o[k] = value[2 * (nw[k] & (leg[k] ^ 1)) + conc[k]]
             nw = &new_o[w, 0]
             o = &no[w, 0]
-            if not _any(nw, n_o):
+            if not any_set(nw, n_o):
                 memset(o, 0, n_o * sizeof(double))
             else:
                 for k in range(n_o):
                     o[k] = <double>nw[k]
     return nf_arr, no_arr, paid_arr
+
+
+cdef inline void _book_costs(
+    double gest_f, double gest_o, double paid_cost, unsigned char offered, long first_in,
+    double u_in, double c_in, double keep, double naivety, long horizon, long t,
+    long* first, double* u_out, double* c_out,
+) noexcept nogil:
+    """One world's time to reciprocation, unreciprocated concessions and cost (section 5)."""
+    cdef double u
+    if gest_o > 0 and offered and first_in > horizon:
+        first[0] = t + 1
+    else:
+        first[0] = first_in
+    u = u_in + gest_f - gest_o
+    if not (u > 0.0 or u != u):
+        u = 0.0
+    u_out[0] = u
+    c_out[0] = keep * c_in + paid_cost + naivety * u
 
 
 def book_costs(
@@ -552,21 +671,216 @@ def book_costs(
     """
     cdef Py_ssize_t n = gest_f.shape[0], w
     cdef bint k_world = keep.shape[0] > 1, v_world = naivety.shape[0] > 1
-    cdef double u
     first_arr = np.empty(n, dtype=np.int64)
     u_arr, c_arr = np.empty(n), np.empty(n)
     cdef long[::1] first = first_arr
     cdef double[::1] u_new = u_arr, c_new = c_arr
     with nogil:
         for w in range(n):
-            if gest_o[w] > 0 and f_offered[w] and first_reciprocation[w] > horizon:
-                first[w] = t + 1
-            else:
-                first[w] = first_reciprocation[w]
-            u = unreciprocated[w] + gest_f[w] - gest_o[w]
-            if not (u > 0.0 or u != u):
-                u = 0.0
-            u_new[w] = u
-            c_new[w] = (keep[w if k_world else 0] * cost[w] + paid_cost[w]
-                        + naivety[w if v_world else 0] * u)
+            _book_costs(gest_f[w], gest_o[w], paid_cost[w], f_offered[w],
+                        first_reciprocation[w], unreciprocated[w], cost[w],
+                        keep[w if k_world else 0], naivety[w if v_world else 0], horizon, t,
+                        &first[w], &u_new[w], &c_new[w])
     return first_arr, u_arr, c_arr
+
+
+cdef inline bint _finite_rows(const double[:, ::1] x) noexcept nogil:
+    """Every entry of ``x`` is finite."""
+    cdef Py_ssize_t a, b
+    for a in range(x.shape[0]):
+        for b in range(x.shape[1]):
+            if not (-DBL_MAX <= x[a, b] <= DBL_MAX):
+                return False
+    return True
+
+
+cdef inline Py_ssize_t _terms(
+    const unsigned char* steps, const double* values, Py_ssize_t n_k,
+) noexcept nogil:
+    """How many of the ``values`` the set ``steps`` pick are nonzero."""
+    cdef Py_ssize_t k, count = 0
+    for k in range(n_k):
+        count += steps[k] & (values[k] != 0.0)
+    return count
+
+
+cdef inline double _picked_sum(
+    const unsigned char* steps, const double* values, Py_ssize_t n_k,
+) noexcept nogil:
+    """The ``values`` the set ``steps`` pick, added in their order (``+0.0``: none)."""
+    cdef Py_ssize_t k
+    cdef double acc = 0.0
+    for k in range(n_k):
+        if steps[k]:
+            acc = acc + values[k]
+    return acc
+
+
+def started_costs(
+    const unsigned char[:, ::1] new_f,
+    const unsigned char[:, ::1] new_o,
+    const unsigned char[:, ::1] f_by_leg,
+    const double[::1] factor,
+    const unsigned char[:, ::1] conciliatory,
+    const double[:, ::1] gp_f_rows,
+    const double[:, ::1] gp_o_rows,
+    const double[:, ::1] cost_rows,
+    const unsigned char[:] f_offered,
+    const long[:] first_reciprocation,
+    const double[:] unreciprocated,
+    const double[:] cost,
+    const double[:] keep,
+    const double[:] naivety,
+    long horizon,
+    long t,
+):
+    """:func:`book_costs` of the steps started (``new_*``), with the sums over them formed
+    here: the conciliatory gestures started (``gp_*_rows``) and the cost of the steps paid for
+    (:func:`started_weights`' ``paid`` times ``cost_rows``), each ``[m, K]`` (one row, or one
+    per state: row ``w * m // n``).
+
+    Returns ``(first_reciprocation, unreciprocated, cost)``, or None (nothing computed) where
+    the order of a sum could matter: more than two nonzero terms, two with one weighted by a
+    trade's ``factor`` (BLAS may fuse its product with the addition), or something not
+    finite. The caller then forms the sums with BLAS (:func:`started_weights`).
+    """
+    cdef Py_ssize_t n = new_f.shape[0], k_f = new_f.shape[1], k_o = new_o.shape[1], w, k
+    cdef Py_ssize_t m_gf = gp_f_rows.shape[0], m_go = gp_o_rows.shape[0]
+    cdef Py_ssize_t m_c = cost_rows.shape[0], m_conc = conciliatory.shape[0]
+    cdef bint k_world = keep.shape[0] > 1, v_world = naivety.shape[0] > 1
+    cdef bint free = True, discounted
+    cdef const unsigned char* nw
+    cdef const unsigned char* leg
+    cdef const unsigned char* conc
+    cdef const double* c_row
+    cdef const double* g_row
+    cdef double fw, gest_f, gest_o, paid_cost
+    cdef Py_ssize_t paid_terms
+    first_arr = np.empty(n, dtype=np.int64)
+    u_arr, c_arr = np.empty(n), np.empty(n)
+    cdef long[::1] first = first_arr
+    cdef double[::1] u_new = u_arr, c_new = c_arr
+    with nogil:
+        free = (_finite_rows(gp_f_rows) and _finite_rows(gp_o_rows)
+                and _finite_rows(cost_rows))
+        w = 0
+        while free and w < n:
+            fw = factor[w]
+            gest_f = gest_o = paid_cost = 0.0
+            nw = &new_f[w, 0]
+            if not (-DBL_MAX <= fw <= DBL_MAX):
+                free = False
+            elif k_f and any_set(nw, k_f):
+                leg = &f_by_leg[w, 0]
+                conc = &conciliatory[row_of(w, m_conc, n), 0]
+                c_row = &cost_rows[row_of(w, m_c, n), 0]
+                g_row = &gp_f_rows[row_of(w, m_gf, n), 0]
+                paid_terms = 0
+                discounted = False
+                for k in range(k_f):
+                    if nw[k] & (leg[k] ^ 1):
+                        paid_cost = paid_cost + (fw if conc[k] else 1.0) * c_row[k]
+                        if c_row[k] != 0.0:
+                            paid_terms += 1
+                            if conc[k] and fw != 1.0:
+                                discounted = True
+                gest_f = _picked_sum(nw, g_row, k_f)
+                free = (paid_terms <= 2 and not (paid_terms == 2 and discounted)
+                        and _terms(nw, g_row, k_f) <= 2)
+            nw = &new_o[w, 0]
+            if free and k_o and any_set(nw, k_o):
+                g_row = &gp_o_rows[row_of(w, m_go, n), 0]
+                gest_o = _picked_sum(nw, g_row, k_o)
+                free = _terms(nw, g_row, k_o) <= 2
+            if free:
+                _book_costs(gest_f, gest_o, paid_cost, f_offered[w], first_reciprocation[w],
+                            unreciprocated[w], cost[w], keep[w if k_world else 0],
+                            naivety[w if v_world else 0], horizon, t, &first[w], &u_new[w],
+                            &c_new[w])
+            w += 1
+    if not free:
+        return None
+    return first_arr, u_arr, c_arr
+
+
+cdef inline void _record_gestures(
+    const unsigned char* new, unsigned char* counted, const double* gp, const double* gn,
+    Py_ssize_t n_k, double* reciprocated, double* hostile,
+) noexcept nogil:
+    """One world's record between focal elections (docs/model.md 4b): the internal side's
+    steps started and not yet counted this term add their conciliatory gestures to
+    ``reciprocated`` and give the sum of their hostile ones, ``hostile`` (in the steps'
+    order; the menacing shocks are added to it by the caller)."""
+    cdef Py_ssize_t k
+    cdef double pos = 0.0, neg = 0.0
+    cdef unsigned char fresh
+    for k in range(n_k):
+        fresh = new[k] & (counted[k] ^ 1)
+        counted[k] = counted[k] | new[k]
+        if fresh:
+            pos = pos + gp[k]
+            neg = neg + gn[k]
+    reciprocated[0] = reciprocated[0] + pos
+    hostile[0] = neg
+
+
+def record_gestures(
+    const unsigned char[:, ::1] new_o,
+    unsigned char[:, ::1] counted,
+    const double[:, ::1] gp_rows,
+    const double[:, ::1] gn_rows,
+    const double[::1] menace_hits,
+    double[::1] reciprocated,
+    double[::1] hostile,
+):
+    """:func:`_record_gestures` of every world, in place, and ``hostile += (gestures +
+    menace_hits)`` (``gp_rows``, ``gn_rows``: the internal side's conciliatory and hostile
+    gestures, ``[m, K]``, one row or one per state, row ``w * m // n``). A world that started
+    nothing adds ``+0.0`` to ``reciprocated``: the sum is never ``-0.0``, so that is left out.
+
+    Where a world's gesture sums could depend on their order (more than two nonzero terms;
+    something not finite) nothing is changed and False is returned: the caller then forms
+    them from BLAS's products, as before.
+    """
+    cdef Py_ssize_t n = new_o.shape[0], n_k = new_o.shape[1], w, k, j, n_started = 0
+    cdef Py_ssize_t m_p = gp_rows.shape[0], m_n = gn_rows.shape[0]
+    cdef const unsigned char* nw
+    cdef const unsigned char* seen
+    cdef const double* gp
+    cdef const double* gn
+    cdef Py_ssize_t pos_terms, neg_terms
+    cdef bint free = True
+    started_arr = np.empty(n, dtype=np.intp)
+    neg_arr = np.zeros(n)
+    cdef Py_ssize_t[::1] started = started_arr
+    cdef double[::1] neg = neg_arr
+    if n == 0:
+        return True
+    with nogil:
+        free = _finite_rows(gp_rows) and _finite_rows(gn_rows)
+        w = 0
+        while free and n_k and w < n:
+            nw = &new_o[w, 0]
+            if any_set(nw, n_k):
+                started[n_started] = w
+                n_started += 1
+                seen = &counted[w, 0]
+                gp = &gp_rows[row_of(w, m_p, n), 0]
+                gn = &gn_rows[row_of(w, m_n, n), 0]
+                pos_terms = neg_terms = 0
+                for k in range(n_k):
+                    if nw[k] & (seen[k] ^ 1):
+                        pos_terms += gp[k] != 0.0
+                        neg_terms += gn[k] != 0.0
+                free = pos_terms <= 2 and neg_terms <= 2
+            w += 1
+    if not free:
+        return False
+    with nogil:
+        for j in range(n_started):
+            w = started[j]
+            _record_gestures(&new_o[w, 0], &counted[w, 0], &gp_rows[row_of(w, m_p, n), 0],
+                             &gn_rows[row_of(w, m_n, n), 0], n_k, &reciprocated[w], &neg[w])
+        for w in range(n):
+            hostile[w] = hostile[w] + (neg[w] + menace_hits[w])
+    return True

@@ -69,5 +69,16 @@ def positions(
     fill_unused: bool = ...,
 ) -> F32: ...
 def requires_met(active: U8, requires: U8) -> NDArray[np.bool_]: ...
-def pending(start: I64, active: U8, never: int) -> tuple[NDArray[np.bool_], F64]: ...
+def prospective_levels(
+    level: F64,
+    f_start: I64,
+    f_active: U8,
+    o_start: I64,
+    o_active: U8,
+    never: int,
+    effects_f: F64,
+    effects_o: F64,
+    low: F64,
+    high: F64,
+) -> tuple[F64 | None, NDArray[np.bool_], NDArray[np.bool_]]: ...
 def prospective(level: F64, moves_f: F64, moves_o: F64, low: F64, high: F64) -> F64: ...

@@ -12,8 +12,9 @@ function here, read by the fused kernels and by the small ones those functions c
 The same float64 and float32 operations, in the same order, as the NumPy formulation they
 replaced; the sum over issues of the conditions met is NumPy's pairwise sum. Two parts stay
 in NumPy because C cannot reproduce them: ``saturation`` (NumPy's ``expm1`` is SVML's on
-AVX-512 machines, not libm's) and the products of the pending masks with the effects
-matrices in ``prospective_levels`` (BLAS sums in its own order).
+AVX-512 machines, not libm's) and, where more than two nonzero terms meet in one of their
+sums, the products of the pending masks with the effects matrices in ``prospective_levels``
+(BLAS sums in its own order; :mod:`detente.sim.native.step_sums`).
 
 Arrays of per-world parameters have length 1 (shared by all worlds) or ``n`` (world ``w``
 reads row ``w``); so do the leading axes of ``start`` and ``demand``. Those of
@@ -23,9 +24,11 @@ have one row per state of a stacked run (world ``w`` reads row ``w * m // n``,
 """
 
 from libc.math cimport fabs
+from libc.string cimport memcpy
 
 from detente.sim.native.numpy_sum cimport pairwise_sum
-from detente.sim.native.rows cimport row_of
+from detente.sim.native.rows cimport any_set, row_of
+from detente.sim.native.step_sums cimport finite_rows, order_free, step_sum
 
 import numpy as np
 
@@ -439,22 +442,119 @@ def requires_met(const unsigned char[:, :] active, const unsigned char[:, :] req
     return out_arr
 
 
-def pending(const long[:, ::1] start, const unsigned char[:, ::1] active, long never):
-    """Steps approved and not yet in force, ``start < never & ~active``: as bool ``[n, K]``
-    and as float64 (the left factor of the effects' product)."""
-    cdef Py_ssize_t n = start.shape[0], n_k = start.shape[1], w, k
-    mask_arr = np.empty((n, n_k), dtype=np.bool_)
-    ones_arr = np.empty((n, n_k))
-    cdef unsigned char[:, ::1] mask = mask_arr.view(np.uint8)
-    cdef double[:, ::1] ones = ones_arr
-    cdef bint p
+cdef inline void _pending(
+    const long* start, const unsigned char* active, Py_ssize_t size, long never,
+    unsigned char* out,
+) noexcept nogil:
+    """Steps approved and not yet in force, ``start < never & ~active``, over ``size`` steps
+    (flat ``[n * K]``), eight at a time: a block with no step approved (the most) is zero."""
+    cdef Py_ssize_t j = 0, k
+    cdef unsigned char approved
+    cdef unsigned long long none = 0
+    while j + 8 <= size:
+        approved = 0
+        for k in range(j, j + 8):
+            approved = approved | (start[k] < never)
+        if approved:
+            for k in range(j, j + 8):
+                out[k] = (start[k] < never) & (active[k] ^ 1)
+        else:
+            memcpy(out + j, &none, 8)
+        j += 8
+    for k in range(j, size):
+        out[k] = (start[k] < never) & (active[k] ^ 1)
+
+
+cdef inline void _prospective(
+    const double* level, const double* moves_f, const double* moves_o, const double* low,
+    const double* high, Py_ssize_t n_i, double* out,
+) noexcept nogil:
+    """``clip(level + (moves_f + moves_o), low, high)`` of one world."""
+    cdef Py_ssize_t i
+    cdef double v
+    for i in range(n_i):
+        v = level[i] + (moves_f[i] + moves_o[i])
+        if v < low[i]:
+            v = low[i]
+        if v > high[i]:
+            v = high[i]
+        out[i] = v
+
+
+def prospective_levels(
+    const double[:, ::1] level,
+    const long[:, ::1] f_start,
+    const unsigned char[:, ::1] f_active,
+    const long[:, ::1] o_start,
+    const unsigned char[:, ::1] o_active,
+    long never,
+    const double[:, :, ::1] effects_f,
+    const double[:, :, ::1] effects_o,
+    const double[::1] low,
+    const double[::1] high,
+):
+    """Both sides' pending steps (bool ``[n, K]``) and the levels with their moves,
+    :func:`prospective` of the sums of the pending steps' effects (``effects_*``
+    ``[m, K, I]``, one matrix or one per state, row ``w * m // n``).
+
+    Returns ``(prospective, pending_f, pending_o)``. The sums are formed here, in the steps'
+    order, where their order cannot matter
+    (:func:`~detente.sim.native.step_sums.order_free`); otherwise ``prospective`` is None
+    and the caller forms it from the masks' products with the effects (BLAS's sums).
+    """
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w
+    cdef Py_ssize_t k_f = f_start.shape[1], k_o = o_start.shape[1]
+    cdef Py_ssize_t m_f = effects_f.shape[0], m_o = effects_o.shape[0]
+    pending_f_arr = np.empty((n, k_f), dtype=np.bool_)
+    pending_o_arr = np.empty((n, k_o), dtype=np.bool_)
+    cdef unsigned char[:, ::1] pending_f = pending_f_arr.view(np.uint8)
+    cdef unsigned char[:, ::1] pending_o = pending_o_arr.view(np.uint8)
+    count_arr = np.empty(n_i, dtype=np.intc)
+    sums_arr = np.zeros(3 * n_i)
+    cdef int[::1] count = count_arr
+    cdef double[::1] sums = sums_arr
+    cdef double* zero
+    cdef const double* move_f
+    cdef const double* move_o
+    cdef const double* e_f
+    cdef const double* e_o
+    cdef bint free
+    out_arr = np.empty((n, n_i))
+    cdef double[:, ::1] out = out_arr
+    cdef unsigned char* pend_f
+    cdef unsigned char* pend_o
+    if n == 0:
+        return out_arr, pending_f_arr, pending_o_arr
     with nogil:
-        for w in range(n):
-            for k in range(n_k):
-                p = start[w, k] < never and not active[w, k]
-                mask[w, k] = p
-                ones[w, k] = 1.0 if p else 0.0
-    return mask_arr, ones_arr
+        if k_f:
+            _pending(&f_start[0, 0], &f_active[0, 0], n * k_f, never, &pending_f[0, 0])
+        if k_o:
+            _pending(&o_start[0, 0], &o_active[0, 0], n * k_o, never, &pending_o[0, 0])
+    if n_i == 0:
+        return out_arr, pending_f_arr, pending_o_arr
+    zero = &sums[2 * n_i]
+    with nogil:
+        free = finite_rows(effects_f) and finite_rows(effects_o)
+        w = 0
+        while free and w < n:
+            pend_f = &pending_f[0, 0] + w * k_f
+            pend_o = &pending_o[0, 0] + w * k_o
+            move_f = move_o = zero
+            if k_f and any_set(pend_f, k_f):
+                e_f = &effects_f[row_of(w, m_f, n), 0, 0]
+                free = order_free(pend_f, e_f, k_f, n_i, &count[0])
+                step_sum(pend_f, e_f, k_f, n_i, &sums[0])
+                move_f = &sums[0]
+            if k_o and any_set(pend_o, k_o):
+                e_o = &effects_o[row_of(w, m_o, n), 0, 0]
+                free = free and order_free(pend_o, e_o, k_o, n_i, &count[0])
+                step_sum(pend_o, e_o, k_o, n_i, &sums[n_i])
+                move_o = &sums[n_i]
+            _prospective(&level[w, 0], move_f, move_o, &low[0], &high[0], n_i, &out[w, 0])
+            w += 1
+    if not free:
+        return None, pending_f_arr, pending_o_arr
+    return out_arr, pending_f_arr, pending_o_arr
 
 
 def prospective(
@@ -462,17 +562,13 @@ def prospective(
     const double[::1] low, const double[::1] high,
 ):
     """``clip(level + (moves_f + moves_o), low, high)``, ``[n, I]``."""
-    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, i
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w
     out_arr = np.empty((n, n_i))
     cdef double[:, ::1] out = out_arr
-    cdef double v
+    if n_i == 0:
+        return out_arr
     with nogil:
         for w in range(n):
-            for i in range(n_i):
-                v = level[w, i] + (moves_f[w, i] + moves_o[w, i])
-                if v < low[i]:
-                    v = low[i]
-                if v > high[i]:
-                    v = high[i]
-                out[w, i] = v
+            _prospective(&level[w, 0], &moves_f[w, 0], &moves_o[w, 0], &low[0], &high[0], n_i,
+                         &out[w, 0])
     return out_arr
