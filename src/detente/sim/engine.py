@@ -53,7 +53,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,6 +67,7 @@ from detente.sim.mechanisms.environment import (
 from detente.sim.mechanisms.iran_response import (
     IranDrivers,
     iran_positions,
+    position_parameters,
     response_spans,
 )
 from detente.sim.native import NO_MASK, leaf, mask
@@ -89,6 +90,7 @@ from detente.sim.world_state import (
     initial_state,
 )
 
+_T = TypeVar("_T")
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
@@ -748,6 +750,8 @@ class StepContext:
     # kept with its leaf, so that no other object takes its id during the run)
     _kernel_rows: dict[tuple[int, int], tuple[Any, Any]] = dataclasses.field(
         default_factory=dict)
+    # what :meth:`once` has built, by name
+    _built: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def rows(self, x: Any, nd: int) -> Any:
         """Leaf ``x`` of the run (``nd`` dims when shared) as a kernel reading row
@@ -762,6 +766,16 @@ class StepContext:
         (an ``exp`` of ``m`` values, not ``n``). Laid out once per run and kept."""
         return cast(NDArray[np.float64],
                     self._laid_out(x, -1, lambda: per_state_param(x, self.layout)))
+
+    def once(self, name: str, build: Callable[[], _T]) -> _T:
+        """``build()`` the first time this run asks for ``name``, then the same object: the
+        run's constants a step function hands its kernel every step (its parameters as
+        :func:`leaf` gives them) and the buffers a kernel writes anew each step, which
+        nothing reads after the step."""
+        built = self._built.get(name)
+        if built is None:
+            built = self._built[name] = build()
+        return cast(_T, built)
 
     def _laid_out(self, x: Any, form: int, lay_out: Callable[[], Any]) -> Any:
         """``lay_out()`` for leaf ``x`` in ``form``, the first time this run asks."""
@@ -901,22 +915,53 @@ def internal_positions(
     (:func:`detente.sim.mechanisms.iran_response.iran_positions`).
     """
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
-    s = sy.roles["sanctions"]
+    c = ctx.once("internal_positions", partial(_positions_constants, ctx))
     gesture, belief, sanctions, fulfilment, pressure, threat = native_positions.drivers(
-        st.smooth_perceived_o, leaf(p.neutral_level), belief_o, leaf(pl.b_o0),
-        np.ascontiguousarray(st.level), s, sy.low[s] if s >= 0 else 0.0,
-        sy.span[s] if s >= 0 else 1.0, leaf(bite), leaf(pl.sanc_n0),
+        st.smooth_perceived_o, c.neutral, belief_o, c.belief0,
+        np.ascontiguousarray(st.level), c.sanctions, c.low_s, c.span_s, leaf(bite), c.sanc0,
         ctx.status_quo_rows, ctx.demand_rows,
         st.hostile_f,
         st.backing,  # visible U.S. backing of reformers: the previous step's (section 4)
-        st.threat, leaf(p.threat_initial),
+        st.threat, c.threat0,
     )
     drivers = IranDrivers(gesture, belief, sanctions, fulfilment, pressure, threat,
                           st.settlement)
-    # the scenario positions one row per state (stacked states): the kernel reads w * m // n
-    return iran_positions(ctx.rows(pl.o_pos32, 2), ctx.rows(pl.alt_pos32, 2), st.o_control,
-                          st.o_reform, drivers, pl.camp_span32, pl.dict_span32, p, sy,
-                          pl.o_used, fill_unused=False)  # votes and vetoes read only pl.o_used
+    # the scenario positions one row per state (stacked states): the kernel reads w * m // n;
+    # written to the run's buffer (only internal_bargain reads them, within the step)
+    return iran_positions(c.base, c.alt, st.o_control, st.o_reform, drivers, pl.camp_span32,
+                          pl.dict_span32, p, sy, pl.o_used,
+                          fill_unused=False,  # votes and vetoes read only pl.o_used
+                          parameters=c.parameters, out=c.out)
+
+
+@dataclass(frozen=True)
+class _PositionsConstants:
+    """What :func:`internal_positions` hands its kernels every step, computed once per run."""
+
+    neutral: FloatArray
+    belief0: FloatArray
+    sanctions: int
+    low_s: float
+    span_s: float
+    sanc0: FloatArray
+    threat0: FloatArray
+    base: NDArray[np.float32]
+    alt: NDArray[np.float32]
+    parameters: tuple[FloatArray, ...]
+    out: NDArray[np.float32]  # [I, n, A] the positions, written anew each step
+
+
+def _positions_constants(ctx: StepContext) -> _PositionsConstants:
+    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
+    s = sy.roles["sanctions"]
+    return _PositionsConstants(
+        neutral=leaf(p.neutral_level), belief0=leaf(pl.b_o0), sanctions=s,
+        low_s=float(sy.low[s]) if s >= 0 else 0.0, span_s=float(sy.span[s]) if s >= 0 else 1.0,
+        sanc0=leaf(pl.sanc_n0), threat0=leaf(p.threat_initial),
+        base=ctx.rows(pl.o_pos32, 2), alt=ctx.rows(pl.alt_pos32, 2),
+        parameters=position_parameters(p),
+        out=np.empty((len(sy.issues), ctx.layout.n, sy.internal.n_actors), dtype=np.float32),
+    )
 
 
 @dataclass(frozen=True, eq=False)

@@ -119,9 +119,12 @@ def saturation(k: FloatArray, form: Any, curvature: Any) -> FloatArray:
     """
     a = np.clip(curvature, 1e-6, 50.0)
     c = np.clip(form, -1.0, 1.0)
-    bent = np.where(
-        c >= 0, np.expm1(-a * k) / np.expm1(-a), np.expm1(a * k) / np.expm1(a)
-    )
+    if np.ndim(c) == 0 and np.ndim(a) == 0:  # one form for every world: only its branch
+        bent = np.expm1(-a * k) / np.expm1(-a) if c >= 0 else np.expm1(a * k) / np.expm1(a)
+    else:
+        bent = np.where(
+            c >= 0, np.expm1(-a * k) / np.expm1(-a), np.expm1(a * k) / np.expm1(a)
+        )
     return np.asarray((1.0 - np.abs(c)) * k + np.abs(c) * bent)
 
 
@@ -182,6 +185,16 @@ def response_spans(
     return camp.astype(np.float32), dictation.astype(np.float32)
 
 
+def position_parameters(p: Any) -> tuple[FloatArray, ...]:
+    """The parameters :func:`iran_positions` hands the kernel, as :func:`leaf` gives them:
+    ``ρ_R, ρ_O, g_R, g_b, g_C, g_T, g_P, g_S, g_Rt, g_Rw, g_W, δ`` (a run computes them once)."""
+    return tuple(leaf(x) for x in (
+        p.responsiveness_reformist, p.responsiveness_other, p.goodwill_gain, p.belief_gain,
+        p.conditions_gain, p.threat_gain, p.pocketing_gain, p.settlement_gain,
+        p.terror_goodwill_gain, p.wmd_goodwill_gain, p.wmd_threat_gain, p.dictation_effect,
+    ))
+
+
 def iran_positions(
     base: Float32Array,
     alt: Float32Array,
@@ -194,6 +207,9 @@ def iran_positions(
     sy: System,
     used: IntArray,
     fill_unused: bool = True,
+    *,
+    parameters: tuple[FloatArray, ...] | None = None,
+    out: Float32Array | None = None,
 ) -> Float32Array:
     """Effective ideal points of the internal side's actors this step, issue-major ``[I, n, A]``.
 
@@ -234,9 +250,15 @@ def iran_positions(
     used : ndarray of int
     fill_unused : bool
         Fill the issues not in ``used`` with NaN (else their values are undefined).
+    parameters : tuple of ndarray, optional
+        :func:`position_parameters` of ``p``, if already computed.
+    out : ndarray [I, n, A] of float32, optional
+        Where to write the positions (returned), else a new array.
     """
     d = drivers
     met = saturation(d.fulfilment, p.condition_saturation, p.condition_curvature)
+    rr, ro, gg, bg, cg, tg, pg, sg, tgg, wgg, wtg, de = (
+        position_parameters(p) if parameters is None else parameters)
     return native.positions(
         base if base.ndim == 3 else base[None],
         alt if alt.ndim == 3 else alt[None],
@@ -259,19 +281,9 @@ def iran_positions(
         sy.roles["terror"],
         sy.roles["wmd"],
         used,
-        leaf(p.responsiveness_reformist),
-        leaf(p.responsiveness_other),
-        leaf(p.goodwill_gain),
-        leaf(p.belief_gain),
-        leaf(p.conditions_gain),
-        leaf(p.threat_gain),
-        leaf(p.pocketing_gain),
-        leaf(p.settlement_gain),
-        leaf(p.terror_goodwill_gain),
-        leaf(p.wmd_goodwill_gain),
-        leaf(p.wmd_threat_gain),
-        leaf(p.dictation_effect),
+        rr, ro, gg, bg, cg, tg, pg, sg, tgg, wgg, wtg, de,
         fill_unused,
+        out,
     )
 
 
@@ -281,6 +293,7 @@ __all__ = [
     "conservative_willingness",
     "dictation_pressure",
     "iran_positions",
+    "position_parameters",
     "reformist_goodwill",
     "response_spans",
     "saturation",

@@ -265,6 +265,7 @@ def positions(
     const double[:] wtg,
     const double[:] de,
     bint fill_unused=True,
+    out_arr=None,
 ):
     """Effective ideal points ``[I, n, A]`` of float32: NaN on the issues not in ``used``,
     or, without ``fill_unused``, whatever memory held there (for a caller that never reads
@@ -275,12 +276,16 @@ def positions(
     world ``w`` reading row ``w * m // n``); ``elected[e]`` is the actor
     holding institution ``e`` and ``holder_reform[e]`` its camp in the scenario. The twelve
     last arguments are the parameters ``ρ_R, ρ_O, g_R, g_b, g_C, g_T, g_P, g_S, g_Rt, g_Rw,
-    g_W, δ`` (length 1 or ``n``).
+    g_W, δ`` (length 1 or ``n``). ``out_arr``: a float32 ``[I, n, A]`` array to write them
+    to and return (a buffer the caller reuses), else a new one.
     """
     cdef Py_ssize_t n = control.shape[0], n_a = reform.shape[1], n_e = elected.shape[0]
     cdef Py_ssize_t n_i = span.shape[0], n_u = used.shape[0]
-    out_arr = np.empty((n_i, n, n_a), dtype=np.float32)
+    if out_arr is None:
+        out_arr = np.empty((n_i, n, n_a), dtype=np.float32)
     cdef float[:, :, ::1] out = out_arr
+    if out.shape[0] != n_i or out.shape[1] != n or out.shape[2] != n_a:
+        raise ValueError("positions: out_arr is not [I, n, A]")
     any_arr = np.zeros(max(n_e, 1), dtype=np.uint8)
     cdef unsigned char[::1] any_lost = any_arr
     is_used_arr = np.zeros(max(n_i, 1), dtype=np.uint8)
