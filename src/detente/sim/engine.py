@@ -1384,25 +1384,28 @@ def _domestic(
     ``INTERNAL_ELECTIONS``) in one kernel call; returns the backlash events and the
     reformists' clout share before them (``hit``, ``share``: read when the range starts
     after ``BACKLASH``)."""
-    sy, p, pl, lay = ctx.system, ctx.system.params, ctx.plans, ctx.layout
-    n, r, so = lay.n, sy.roles, sy.internal
-    zeros = np.zeros(n)
-    hit = np.zeros(n, dtype=np.bool_) if hit is None else hit
-    share = np.zeros(n) if share is None else share
+    sy, pl, lay = ctx.system, ctx.plans, ctx.layout
+    n, r = lay.n, sy.roles
+    c = ctx.once("domestic", partial(_domestic_constants, ctx))
+    zeros = c.zeros  # (read only)
     runs = range(first, last + 1)
+    if hit is None:  # written by BACKLASH when it runs
+        hit = np.empty(n, dtype=np.bool_) if native_domestic.BACKLASH in runs \
+            else np.zeros(n, dtype=np.bool_)
+    if share is None:
+        share = np.empty(n) if native_domestic.BACKLASH in runs else np.zeros(n)
     sanctions, multi = zeros, zeros
     if native_domestic.PUBLIC_SUPPORT in runs:
         sanctions = issue_share(st.level, sy, r["sanctions"])
         multi = _ratio(_dot(st.f_active, pl.f_multi, lay), pl.f_multi_sum)
-    e_col = _NO_ELECTION
+    e_holder, e_actor, e_col = _NO_ELECTION, _NO_ELECTION, _NO_ELECTION
     if native_domestic.INTERNAL_ELECTIONS in runs and t in ctx.election_steps:
         e_col = np.flatnonzero(sy.elections.step == t).astype(np.int64)
-    e_holder = sy.elections.holder[e_col].astype(np.int64)
-    # fresh arrays for what the NumPy formulation replaced (a caller may hold the old ones)
-    support, backing = st.support.copy(), st.backing.copy()
-    vetting, disillusion, o_clout = st.vetting.copy(), st.disillusion.copy(), st.o_clout.copy()
+        e_holder = sy.elections.holder[e_col].astype(np.int64)
+        e_actor = sy.elected[e_holder].astype(np.int64)
+    # the state arrays are updated in place (none is held beyond the step)
     native_domestic.domestic_step(
-        first, last, support, backing, vetting, disillusion, o_clout,
+        first, last, st.support, st.backing, st.vetting, st.disillusion, st.o_clout,
         st.o_reform.view(np.uint8), st.o_control.view(np.uint8), st.level, st.transient,
         st.backlash_events, hit.view(np.uint8), share,
         zeros if bite is None else bite, sanctions, multi, st.hostile_f,
@@ -1411,25 +1414,43 @@ def _domestic(
         zeros if draws is None else draws.support[:, t],
         zeros if draws is None else draws.backlash[:, t],
         sy.low, sy.high, sy.span, r["sanctions"], r["reform"], sy.dt,
-        so.mobile.view(np.uint8), so.reform.view(np.uint8),
-        ctx.o_base_rows,
-        ctx.rows(sy.focal.reform_backing, 1),
-        e_holder, sy.elected[e_holder].astype(np.int64), e_col,
-        ctx.rows(sy.elections.vetting, 1),
-        leaf(pl.sanc_n0), leaf(p.demographic_drift),
-        leaf(p.engagement_gain), leaf(p.rally_effect), leaf(p.dictation_effect),
-        leaf(p.support_noise), leaf(p.backlash_hazard), leaf(p.backlash_threat_elasticity),
-        leaf(p.backlash_backing_elasticity), leaf(p.backlash_severity),
-        leaf(p.vetting_base), leaf(p.vetting_threat_rate), leaf(p.vetting_backlash_jump),
-        leaf(p.vetting_decay), leaf(p.disillusion_rate), leaf(p.disillusion_backlash_jump),
-        leaf(p.disillusion_decay), leaf(p.public_reform_support),
-        ctx.clout_pace,
-        leaf(p.turnout_sensitivity),
-        leaf(p.election_bonus),
+        c.mobile, c.reform, ctx.o_base_rows, c.reform_backing,
+        e_holder, e_actor, e_col, c.e_vetting, *c.parameters,
     )
-    st.support, st.backing, st.vetting, st.disillusion = support, backing, vetting, disillusion
-    st.o_clout = o_clout
     return hit, share
+
+
+@dataclass(frozen=True)
+class _DomesticConstants:
+    """What :func:`_domestic` hands its kernel every step, computed once per run."""
+
+    zeros: FloatArray  # [n] (read only)
+    mobile: NDArray[np.uint8]
+    reform: NDArray[np.uint8]
+    reform_backing: FloatArray
+    e_vetting: FloatArray
+    parameters: tuple[FloatArray, ...]  # domestic_step's, ``sanc_n0`` to ``election_bonus``
+
+
+def _domestic_constants(ctx: StepContext) -> _DomesticConstants:
+    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
+    so = sy.internal
+    return _DomesticConstants(
+        zeros=np.zeros(ctx.layout.n),
+        mobile=so.mobile.view(np.uint8), reform=so.reform.view(np.uint8),
+        reform_backing=ctx.rows(sy.focal.reform_backing, 1),
+        e_vetting=ctx.rows(sy.elections.vetting, 1),
+        parameters=(
+            *(leaf(x) for x in (
+                pl.sanc_n0, p.demographic_drift, p.engagement_gain, p.rally_effect,
+                p.dictation_effect, p.support_noise, p.backlash_hazard,
+                p.backlash_threat_elasticity, p.backlash_backing_elasticity,
+                p.backlash_severity, p.vetting_base, p.vetting_threat_rate,
+                p.vetting_backlash_jump, p.vetting_decay, p.disillusion_rate,
+                p.disillusion_backlash_jump, p.disillusion_decay, p.public_reform_support)),
+            ctx.clout_pace, leaf(p.turnout_sensitivity), leaf(p.election_bonus),
+        ),
+    )
 
 
 def domestic_politics(
