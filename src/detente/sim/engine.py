@@ -1351,20 +1351,30 @@ def perceive_and_learn(
     perceived level and are pulled back toward the prior (forgetting). Then the smoothed
     own and perceived levels move at the memory rate.
     """
-    p, pl = ctx.system.params, ctx.plans
     # q = clip(played + bias + noise * eps, 0, 1); mu_R = max(smoothed own level, benign);
     # llr = ((q - mu_H)^2 - (q - mu_R)^2) / (2 var); lb += rate * llr - forgetting *
     # (lb - prior), clipped to [-8, 8]; smoothed = (1 - a) * smoothed + a * new
+    bias_f, noise_f, bias_o, noise_o, benign, hostile, two_var_f, two_var_o, rate, forget, \
+        prior_f, prior_o, memory, keep = ctx.once("perceive_and_learn",
+                                                  partial(_perception_parameters, ctx))
+    st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o = native_perception.perceive_and_learn(
+        played_f, played_o, draws.perception_f[:, t], draws.perception_o[:, t], bias_f,
+        noise_f, bias_o, noise_o, benign, hostile, two_var_f, two_var_o, rate, forget, prior_f,
+        prior_o, memory, keep, st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o,
+        st.perceived_f[:, t], st.perceived_o[:, t], st.log_odds_f, st.log_odds_o)
+
+
+def _perception_parameters(ctx: StepContext) -> tuple[FloatArray, ...]:
+    """The parameters :func:`perceive_and_learn` hands its kernel (``bias_f`` to ``keep``),
+    as :func:`leaf` gives them: once per run."""
+    p, pl = ctx.system.params, ctx.plans
     var_f = p.type_noise**2 + p.perception_noise_us**2
     var_o = p.type_noise**2 + p.perception_noise_iran**2
-    st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o = native_perception.perceive_and_learn(
-        played_f, played_o, draws.perception_f[:, t], draws.perception_o[:, t],
-        leaf(p.perception_bias_us), leaf(p.perception_noise_us), leaf(p.perception_bias_iran),
-        leaf(p.perception_noise_iran), leaf(p.type_benign_level), leaf(p.type_hostile_level),
-        leaf(2 * var_f), leaf(2 * var_o), leaf(p.belief_learning_rate),
-        leaf(p.belief_forgetting), leaf(pl.prior_f), leaf(pl.prior_o), leaf(p.memory),
-        leaf(1 - p.memory), st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o,
-        st.perceived_f[:, t], st.perceived_o[:, t], st.log_odds_f, st.log_odds_o)
+    return tuple(leaf(x) for x in (
+        p.perception_bias_us, p.perception_noise_us, p.perception_bias_iran,
+        p.perception_noise_iran, p.type_benign_level, p.type_hostile_level, 2 * var_f,
+        2 * var_o, p.belief_learning_rate, p.belief_forgetting, pl.prior_f, pl.prior_o,
+        p.memory, 1 - p.memory))
 
 
 # ------------------------------------------------------------------ 4. domestic politics
@@ -1615,21 +1625,55 @@ def environment_step(
         The allies' friction this step (metric ``allied_friction``).
     """
     sy, p = ctx.system, ctx.system.params
-    env, dtt = sy.environment, sy.dt
-    push, rate, fade = threat_pace(st.hostile_f, p.threat_hostility, p.threat_decay, dtt)
+    c = ctx.once("environment_step", partial(_environment_constants, ctx))
+    push, rate, fade = threat_pace(st.hostile_f, p.threat_hostility, p.threat_decay, sy.dt)
     st.threat, st.settlement, st.allied, friction = native_env.environment_rows(
-        st.threat, push, rate, fade, st.third_clout, ctx.rows(env.clout, 1),
-        env.threat.view(np.uint8), jolts.threat, leaf(p.threat_initial),
-        leaf(p.threat_regional_share), leaf(p.threat_decay),
-        st.settlement, draws.settlement[:, t], jolts.settlement,
-        ctx.settle_chance, leaf(p.settlement_progress),
-        st.level, ctx.rows(env.position, 2), ctx.rows(env.friction_weight, 2), sy.span,
-        sy.focal.direction, leaf(p.friction_symmetry), st.hostile_f, st.allied,
-        played_o, leaf(p.neutral_level), jolts.menace,
-        leaf(p.allied_erosion), leaf(p.allied_recovery),
-        leaf(p.moderation_via_friction), float(dtt),
+        st.threat, push, rate, fade, st.third_clout, c.clout0, c.threat_mask, jolts.threat,
+        c.threat_start, c.regional_share, c.decay,
+        st.settlement, draws.settlement[:, t], jolts.settlement, ctx.settle_chance, c.progress,
+        st.level, c.position, c.salience, sy.span, sy.focal.direction, c.symmetry,
+        st.hostile_f, st.allied, played_o, c.neutral, jolts.menace, c.erosion, c.recovery,
+        c.via, c.dt, c.weighted,
     )
-    return np.asarray(friction)
+    return friction
+
+
+@dataclass(frozen=True)
+class _EnvironmentConstants:
+    """What :func:`environment_step` hands its kernel every step, computed once per run
+    (parameters as :func:`leaf` gives them, the allies' rows as :meth:`StepContext.rows`)."""
+
+    clout0: FloatArray
+    threat_mask: NDArray[np.uint8]
+    threat_start: FloatArray
+    regional_share: FloatArray
+    decay: FloatArray
+    progress: FloatArray
+    position: FloatArray
+    salience: FloatArray
+    symmetry: FloatArray
+    neutral: FloatArray
+    erosion: FloatArray
+    recovery: FloatArray
+    via: FloatArray
+    dt: float
+    weighted: NDArray[np.intp]  # the friction's terms of non-zero salience
+
+
+def _environment_constants(ctx: StepContext) -> _EnvironmentConstants:
+    sy, p = ctx.system, ctx.system.params
+    env = sy.environment
+    salience = ctx.rows(env.friction_weight, 2)
+    return _EnvironmentConstants(
+        clout0=ctx.rows(env.clout, 1), threat_mask=env.threat.view(np.uint8),
+        threat_start=leaf(p.threat_initial), regional_share=leaf(p.threat_regional_share),
+        decay=leaf(p.threat_decay), progress=leaf(p.settlement_progress),
+        position=ctx.rows(env.position, 2), salience=salience,
+        symmetry=leaf(p.friction_symmetry), neutral=leaf(p.neutral_level),
+        erosion=leaf(p.allied_erosion), recovery=leaf(p.allied_recovery),
+        via=leaf(p.moderation_via_friction), dt=float(sy.dt),
+        weighted=native_env.weighted_terms(salience),
+    )
 
 
 def costs_and_reciprocity(
