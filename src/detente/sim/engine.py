@@ -1413,6 +1413,9 @@ def _domestic(
         e_col = np.flatnonzero(sy.elections.step == t).astype(np.int64)
         e_holder = sy.elections.holder[e_col].astype(np.int64)
         e_actor = sy.elected[e_holder].astype(np.int64)
+    (sanc_n0, drift, gain, rally, dictation, noise, hazard, threat_el, backing_el, severity,
+     vet_base, vet_rate, vet_jump, vet_decay, dis_rate, dis_jump, dis_decay, support0,
+     clout_rate, turnout, bonus) = c.parameters
     # the state arrays are updated in place (none is held beyond the step)
     native_domestic.domestic_step(
         first, last, st.support, st.backing, st.vetting, st.disillusion, st.o_clout,
@@ -1425,7 +1428,9 @@ def _domestic(
         zeros if draws is None else draws.backlash[:, t],
         sy.low, sy.high, sy.span, r["sanctions"], r["reform"], sy.dt,
         c.mobile, c.reform, ctx.o_base_rows, c.reform_backing,
-        e_holder, e_actor, e_col, c.e_vetting, *c.parameters,
+        e_holder, e_actor, e_col, c.e_vetting, sanc_n0, drift, gain, rally, dictation, noise,
+        hazard, threat_el, backing_el, severity, vet_base, vet_rate, vet_jump, vet_decay,
+        dis_rate, dis_jump, dis_decay, support0, clout_rate, turnout, bonus, c.backed,
     )
     return hit, share
 
@@ -1440,6 +1445,7 @@ class _DomesticConstants:
     reform_backing: FloatArray
     e_vetting: FloatArray
     parameters: tuple[FloatArray, ...]  # domestic_step's, ``sanc_n0`` to ``election_bonus``
+    backed: NDArray[np.intp]  # the focal steps that may back the reformers
 
 
 def _domestic_constants(ctx: StepContext) -> _DomesticConstants:
@@ -1449,6 +1455,7 @@ def _domestic_constants(ctx: StepContext) -> _DomesticConstants:
         zeros=np.zeros(ctx.layout.n),
         mobile=so.mobile.view(np.uint8), reform=so.reform.view(np.uint8),
         reform_backing=ctx.rows(sy.focal.reform_backing, 1),
+        backed=native_domestic.backed_steps(ctx.rows(sy.focal.reform_backing, 1)),
         e_vetting=ctx.rows(sy.elections.vetting, 1),
         parameters=(
             *(leaf(x) for x in (
