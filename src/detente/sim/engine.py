@@ -66,6 +66,7 @@ from detente.sim.mechanisms.environment import (
 )
 from detente.sim.mechanisms.iran_response import (
     IranDrivers,
+    Saturation,
     iran_positions,
     position_parameters,
     response_spans,
@@ -931,7 +932,7 @@ def internal_positions(
     return iran_positions(c.base, c.alt, st.o_control, st.o_reform, drivers, pl.camp_span32,
                           pl.dict_span32, p, sy, pl.o_used,
                           fill_unused=False,  # votes and vetoes read only pl.o_used
-                          parameters=c.parameters, out=c.out)
+                          parameters=c.parameters, saturate=c.saturate, out=c.out)
 
 
 @dataclass(frozen=True)
@@ -948,6 +949,7 @@ class _PositionsConstants:
     base: NDArray[np.float32]
     alt: NDArray[np.float32]
     parameters: tuple[FloatArray, ...]
+    saturate: Saturation
     out: NDArray[np.float32]  # [I, n, A] the positions, written anew each step
 
 
@@ -960,6 +962,7 @@ def _positions_constants(ctx: StepContext) -> _PositionsConstants:
         sanc0=leaf(pl.sanc_n0), threat0=leaf(p.threat_initial),
         base=ctx.rows(pl.o_pos32, 2), alt=ctx.rows(pl.alt_pos32, 2),
         parameters=position_parameters(p),
+        saturate=Saturation.of(p.condition_saturation, p.condition_curvature),
         out=np.empty((len(sy.issues), ctx.layout.n, sy.internal.n_actors), dtype=np.float32),
     )
 

@@ -117,15 +117,43 @@ def saturation(k: FloatArray, form: Any, curvature: Any) -> FloatArray:
     1 to 1 and rises monotonically, so the forms differ only in how much partial fulfilment
     is worth. ``form`` and ``curvature`` are scalars or one value per world.
     """
-    a = np.clip(curvature, 1e-6, 50.0)
-    c = np.clip(form, -1.0, 1.0)
-    if np.ndim(c) == 0 and np.ndim(a) == 0:  # one form for every world: only its branch
-        bent = np.expm1(-a * k) / np.expm1(-a) if c >= 0 else np.expm1(a * k) / np.expm1(a)
-    else:
-        bent = np.where(
-            c >= 0, np.expm1(-a * k) / np.expm1(-a), np.expm1(a * k) / np.expm1(a)
-        )
-    return np.asarray((1.0 - np.abs(c)) * k + np.abs(c) * bent)
+    return Saturation.of(form, curvature)(k)
+
+
+@dataclass(frozen=True)
+class Saturation:
+    """:func:`saturation` for one ``form`` and ``curvature``, with what does not depend on
+    ``k`` computed once (:meth:`of`): a run applies it every step."""
+
+    a: Any  # the curvature, clipped to [1e-6, 50]
+    c: Any  # the form, clipped to [-1, 1]
+    abs_c: Any
+    linear: Any  # 1 - |c|
+    shared: bool  # one form and curvature for every world: only its branch is evaluated
+    scale: Any  # shared: -a (saturating) or a (accelerating), the factor of k
+    denominator: Any  # shared: expm1(scale)
+
+    @classmethod
+    def of(cls, form: Any, curvature: Any) -> Saturation:
+        """The constants of ``form`` and ``curvature`` (scalars or one value per world)."""
+        a = np.clip(curvature, 1e-6, 50.0)
+        c = np.clip(form, -1.0, 1.0)
+        shared = bool(np.ndim(c) == 0 and np.ndim(a) == 0)
+        if not shared:
+            return cls(a, c, np.abs(c), 1.0 - np.abs(c), False, None, None)
+        scale = -a if c >= 0 else a
+        return cls(a, c, np.abs(c), 1.0 - np.abs(c), True, scale, np.expm1(scale))
+
+    def __call__(self, k: FloatArray) -> FloatArray:
+        """``sat(k)``, the same numbers as :func:`saturation`."""
+        a, c = self.a, self.c
+        if self.shared:
+            bent = np.expm1(self.scale * k) / self.denominator
+        else:
+            bent = np.where(
+                c >= 0, np.expm1(-a * k) / np.expm1(-a), np.expm1(a * k) / np.expm1(a)
+            )
+        return np.asarray(self.linear * k + self.abs_c * bent)
 
 
 def dictation_pressure(
@@ -209,6 +237,7 @@ def iran_positions(
     fill_unused: bool = True,
     *,
     parameters: tuple[FloatArray, ...] | None = None,
+    saturate: Saturation | None = None,
     out: Float32Array | None = None,
 ) -> Float32Array:
     """Effective ideal points of the internal side's actors this step, issue-major ``[I, n, A]``.
@@ -252,11 +281,15 @@ def iran_positions(
         Fill the issues not in ``used`` with NaN (else their values are undefined).
     parameters : tuple of ndarray, optional
         :func:`position_parameters` of ``p``, if already computed.
+    saturate : Saturation, optional
+        ``Saturation.of(p.condition_saturation, p.condition_curvature)``, if already computed.
     out : ndarray [I, n, A] of float32, optional
         Where to write the positions (returned), else a new array.
     """
     d = drivers
-    met = saturation(d.fulfilment, p.condition_saturation, p.condition_curvature)
+    if saturate is None:
+        saturate = Saturation.of(p.condition_saturation, p.condition_curvature)
+    met = saturate(d.fulfilment)
     rr, ro, gg, bg, cg, tg, pg, sg, tgg, wgg, wtg, de = (
         position_parameters(p) if parameters is None else parameters)
     return native.positions(
@@ -289,6 +322,7 @@ def iran_positions(
 
 __all__ = [
     "IranDrivers",
+    "Saturation",
     "condition_fulfilment",
     "conservative_willingness",
     "dictation_pressure",
