@@ -310,7 +310,7 @@ def domestic_step(
     const double[:] clout_rate,
     const double[:] turnout_sensitivity,
     const double[:] election_bonus,
-    backed_arr=None,
+    const Py_ssize_t[::1] backed,
 ):
     """Section 4's mechanisms ``first`` to ``last`` (:data:`PUBLIC_SUPPORT` ...
     :data:`INTERNAL_ELECTIONS`) for every world, in the step loop's order.
@@ -319,8 +319,8 @@ def domestic_step(
     place; :data:`BACKLASH` writes ``hit`` and ``share`` (the reformists' clout share before
     the event), which :data:`VETTING_AND_DISILLUSION` reads. ``reform0`` is empty without a
     reform issue; ``e_*`` list this step's elections (holder institution, its actor, the
-    column of ``e_vetting``). ``backed_arr``: :func:`backed_steps` of ``reform_backing``,
-    if the caller keeps it.
+    column of ``e_vetting``); ``backed`` is :func:`backed_steps` of ``reform_backing`` (the
+    caller keeps it for the run).
     """
     cdef Py_ssize_t n = support.shape[0], n_a = o_clout.shape[1], n_e = e_holder.shape[0]
     cdef Py_ssize_t w, a, j, wb, wk, we
@@ -329,8 +329,6 @@ def domestic_step(
     cdef bint has_reform0 = reform0.shape[0] > 0
     cdef Py_ssize_t m_base = o_base.shape[0], m_backing = reform_backing.shape[0]
     cdef Py_ssize_t m_vet = e_vetting.shape[0], wr
-    cdef const Py_ssize_t[::1] backed = (_backed(reform_backing) if backed_arr is None
-                                         else backed_arr)
     tmp_arr = np.empty(max(n_a, 1))
     cdef double[::1] tmp = tmp_arr
     ex1_arr = np.empty(n)

@@ -452,12 +452,12 @@ def environment_rows(
     const double[:] recovery,
     const double[:] via,
     double dt,
-    weighted_arr=None,
+    const Py_ssize_t[::1] weighted,
 ):
     """One step of :func:`detente.sim.engine.environment_step` in every world.
 
     Returns ``(threat, settlement, allied support, friction)``, each ``[n]``.
-    ``weighted_arr``: :func:`weighted_terms` of ``salience``, if the caller keeps it.
+    ``weighted`` is :func:`weighted_terms` of ``salience`` (the caller keeps it for the run).
     """
     cdef Py_ssize_t n = threat.shape[0], w
     cdef Py_ssize_t n_k = max(salience.shape[1] * salience.shape[2], third_clout.shape[1])
@@ -470,8 +470,6 @@ def environment_rows(
     cdef double[::1] dist = np.empty(max(n_k, 1))
     cdef double r, f, nl, moderation
     cdef Py_ssize_t n_x = third_clout.shape[1], n_ax = salience.shape[1], n_i = salience.shape[2]
-    cdef const Py_ssize_t[::1] weighted = (weighted_terms(salience) if weighted_arr is None
-                                           else weighted_arr)
     cdef Py_ssize_t m_c = clout0.shape[0], m_p = position.shape[0], m_s = salience.shape[0]
     with nogil:
         for w in range(n):
