@@ -64,8 +64,10 @@ cdef double _fulfilment(
     for i in range(n_i):
         gap = start[i] - demand[i]
         valid = fabs(gap) > 1e-9  # False where no demand (NaN)
-        share = _clip01((start[i] - level[i]) / (gap if valid else 1.0))
-        buf[i] = share * (1.0 if valid else 0.0)
+        share = start[i] - level[i]
+        if valid:  # (elsewhere the divisor is 1: the quotient is the dividend, NaN included)
+            share = share / gap
+        buf[i] = _clip01(share) * (1.0 if valid else 0.0)
         count += valid
     total = 0.0  # NumPy's reduction adds the pairwise sum to its identity
     total += pairwise_sum(buf, n_i)
