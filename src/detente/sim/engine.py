@@ -954,6 +954,7 @@ class _PositionsConstants:
 
 
 def _positions_constants(ctx: StepContext) -> _PositionsConstants:
+    """The run's :class:`_PositionsConstants` (:meth:`StepContext.once`)."""
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
     s = sy.roles["sanctions"]
     return _PositionsConstants(
@@ -1452,6 +1453,7 @@ class _DomesticConstants:
 
 
 def _domestic_constants(ctx: StepContext) -> _DomesticConstants:
+    """The run's :class:`_DomesticConstants` (:meth:`StepContext.once`)."""
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
     so = sy.internal
     return _DomesticConstants(
@@ -1671,6 +1673,7 @@ class _EnvironmentConstants:
 
 
 def _environment_constants(ctx: StepContext) -> _EnvironmentConstants:
+    """The run's :class:`_EnvironmentConstants` (:meth:`StepContext.once`)."""
     sy, p = ctx.system, ctx.system.params
     env = sy.environment
     salience = ctx.rows(env.friction_weight, 2)
