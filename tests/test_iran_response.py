@@ -19,6 +19,7 @@ from detente.sim import compile_system, simulate
 from detente.sim.engine import chunk_plans
 from detente.sim.mechanisms.iran_response import (
     IranDrivers,
+    Saturation,
     condition_fulfilment,
     conservative_willingness,
     dictation_pressure,
@@ -112,6 +113,19 @@ def test_forms_differ_in_what_partial_fulfilment_is_worth() -> None:
     per = saturation(k, np.array([1.0, 0.0, -1.0]), np.array([3.0, 3.0, 3.0]))
     np.testing.assert_allclose(per, [saturation(k[j:j + 1], c, 3.0)[0]
                                      for j, c in enumerate((1.0, 0.0, -1.0))])
+
+
+@pytest.mark.parametrize("form", (*FORMS, -0.3, 0.7, -7.0, 3.0))
+def test_a_shared_form_evaluates_its_branch_only_with_the_numbers_of_both(form: float) -> None:
+    # Saturation, whose constants a run computes once, against the formula of both branches
+    # (np.where, as for one form per world): the same numbers, bit for bit
+    k = np.random.default_rng(7).uniform(-0.2, 1.2, 300)
+    for curvature in (1e-9, 0.5, 3.0, 80.0):
+        a, c = np.clip(curvature, 1e-6, 50.0), np.clip(form, -1.0, 1.0)
+        both = np.where(c >= 0, np.expm1(-a * k) / np.expm1(-a), np.expm1(a * k) / np.expm1(a))
+        want = (1.0 - np.abs(c)) * k + np.abs(c) * both
+        assert np.array_equal(Saturation.of(form, curvature)(k), want)
+        assert np.array_equal(saturation(k, form, curvature), want)
 
 
 # ------------------------------------------------------------------ the camps' terms

@@ -53,7 +53,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -66,7 +66,9 @@ from detente.sim.mechanisms.environment import (
 )
 from detente.sim.mechanisms.iran_response import (
     IranDrivers,
+    Saturation,
     iran_positions,
+    position_parameters,
     response_spans,
 )
 from detente.sim.native import NO_MASK, leaf, mask
@@ -89,6 +91,7 @@ from detente.sim.world_state import (
     initial_state,
 )
 
+_T = TypeVar("_T")
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
@@ -749,6 +752,8 @@ class StepContext:
     # kept with its leaf, so that no other object takes its id during the run)
     _kernel_rows: dict[tuple[int, int], tuple[Any, Any]] = dataclasses.field(
         default_factory=dict)
+    # what :meth:`once` has built, by name
+    _built: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def rows(self, x: Any, nd: int) -> Any:
         """Leaf ``x`` of the run (``nd`` dims when shared) as a kernel reading row
@@ -763,6 +768,16 @@ class StepContext:
         (an ``exp`` of ``m`` values, not ``n``). Laid out once per run and kept."""
         return cast(NDArray[np.float64],
                     self._laid_out(x, -1, lambda: per_state_param(x, self.layout)))
+
+    def once(self, name: str, build: Callable[[], _T]) -> _T:
+        """``build()`` the first time this run asks for ``name``, then the same object: the
+        run's constants a step function hands its kernel every step (its parameters as
+        :func:`leaf` gives them) and the buffers a kernel writes anew each step, which
+        nothing reads after the step."""
+        built = self._built.get(name)
+        if built is None:
+            built = self._built[name] = build()
+        return cast(_T, built)
 
     def _laid_out(self, x: Any, form: int, lay_out: Callable[[], Any]) -> Any:
         """``lay_out()`` for leaf ``x`` in ``form``, the first time this run asks."""
@@ -902,22 +917,56 @@ def internal_positions(
     (:func:`detente.sim.mechanisms.iran_response.iran_positions`).
     """
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
-    s = sy.roles["sanctions"]
+    c = ctx.once("internal_positions", partial(_positions_constants, ctx))
     gesture, belief, sanctions, fulfilment, pressure, threat = native_positions.drivers(
-        st.smooth_perceived_o, leaf(p.neutral_level), belief_o, leaf(pl.b_o0),
-        np.ascontiguousarray(st.level), s, sy.low[s] if s >= 0 else 0.0,
-        sy.span[s] if s >= 0 else 1.0, leaf(bite), leaf(pl.sanc_n0),
+        st.smooth_perceived_o, c.neutral, belief_o, c.belief0,
+        np.ascontiguousarray(st.level), c.sanctions, c.low_s, c.span_s, leaf(bite), c.sanc0,
         ctx.status_quo_rows, ctx.demand_rows,
         st.hostile_f,
         st.backing,  # visible U.S. backing of reformers: the previous step's (section 4)
-        st.threat, leaf(p.threat_initial),
+        st.threat, c.threat0,
     )
     drivers = IranDrivers(gesture, belief, sanctions, fulfilment, pressure, threat,
                           st.settlement)
-    # the scenario positions one row per state (stacked states): the kernel reads w * m // n
-    return iran_positions(ctx.rows(pl.o_pos32, 2), ctx.rows(pl.alt_pos32, 2), st.o_control,
-                          st.o_reform, drivers, pl.camp_span32, pl.dict_span32, p, sy,
-                          pl.o_used, fill_unused=False)  # votes and vetoes read only pl.o_used
+    # the scenario positions one row per state (stacked states): the kernel reads w * m // n;
+    # written to the run's buffer (only internal_bargain reads them, within the step)
+    return iran_positions(c.base, c.alt, st.o_control, st.o_reform, drivers, pl.camp_span32,
+                          pl.dict_span32, p, sy, pl.o_used,
+                          fill_unused=False,  # votes and vetoes read only pl.o_used
+                          parameters=c.parameters, saturate=c.saturate, out=c.out)
+
+
+@dataclass(frozen=True)
+class _PositionsConstants:
+    """What :func:`internal_positions` hands its kernels every step, computed once per run."""
+
+    neutral: FloatArray
+    belief0: FloatArray
+    sanctions: int
+    low_s: float
+    span_s: float
+    sanc0: FloatArray
+    threat0: FloatArray
+    base: NDArray[np.float32]
+    alt: NDArray[np.float32]
+    parameters: tuple[FloatArray, ...]
+    saturate: Saturation
+    out: NDArray[np.float32]  # [I, n, A] the positions, written anew each step
+
+
+def _positions_constants(ctx: StepContext) -> _PositionsConstants:
+    """The run's :class:`_PositionsConstants` (:meth:`StepContext.once`)."""
+    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
+    s = sy.roles["sanctions"]
+    return _PositionsConstants(
+        neutral=leaf(p.neutral_level), belief0=leaf(pl.b_o0), sanctions=s,
+        low_s=float(sy.low[s]) if s >= 0 else 0.0, span_s=float(sy.span[s]) if s >= 0 else 1.0,
+        sanc0=leaf(pl.sanc_n0), threat0=leaf(p.threat_initial),
+        base=ctx.rows(pl.o_pos32, 2), alt=ctx.rows(pl.alt_pos32, 2),
+        parameters=position_parameters(p),
+        saturate=Saturation.of(p.condition_saturation, p.condition_curvature),
+        out=np.empty((len(sy.issues), ctx.layout.n, sy.internal.n_actors), dtype=np.float32),
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -1322,20 +1371,30 @@ def perceive_and_learn(
     perceived level and are pulled back toward the prior (forgetting). Then the smoothed
     own and perceived levels move at the memory rate.
     """
-    p, pl = ctx.system.params, ctx.plans
     # q = clip(played + bias + noise * eps, 0, 1); mu_R = max(smoothed own level, benign);
     # llr = ((q - mu_H)^2 - (q - mu_R)^2) / (2 var); lb += rate * llr - forgetting *
     # (lb - prior), clipped to [-8, 8]; smoothed = (1 - a) * smoothed + a * new
+    bias_f, noise_f, bias_o, noise_o, benign, hostile, two_var_f, two_var_o, rate, forget, \
+        prior_f, prior_o, memory, keep = ctx.once("perceive_and_learn",
+                                                  partial(_perception_parameters, ctx))
+    st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o = native_perception.perceive_and_learn(
+        played_f, played_o, draws.perception_f[:, t], draws.perception_o[:, t], bias_f,
+        noise_f, bias_o, noise_o, benign, hostile, two_var_f, two_var_o, rate, forget, prior_f,
+        prior_o, memory, keep, st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o,
+        st.perceived_f[:, t], st.perceived_o[:, t], st.log_odds_f, st.log_odds_o)
+
+
+def _perception_parameters(ctx: StepContext) -> tuple[FloatArray, ...]:
+    """The parameters :func:`perceive_and_learn` hands its kernel (``bias_f`` to ``keep``),
+    as :func:`leaf` gives them: once per run."""
+    p, pl = ctx.system.params, ctx.plans
     var_f = p.type_noise**2 + p.perception_noise_us**2
     var_o = p.type_noise**2 + p.perception_noise_iran**2
-    st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o = native_perception.perceive_and_learn(
-        played_f, played_o, draws.perception_f[:, t], draws.perception_o[:, t],
-        leaf(p.perception_bias_us), leaf(p.perception_noise_us), leaf(p.perception_bias_iran),
-        leaf(p.perception_noise_iran), leaf(p.type_benign_level), leaf(p.type_hostile_level),
-        leaf(2 * var_f), leaf(2 * var_o), leaf(p.belief_learning_rate),
-        leaf(p.belief_forgetting), leaf(pl.prior_f), leaf(pl.prior_o), leaf(p.memory),
-        leaf(1 - p.memory), st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o,
-        st.perceived_f[:, t], st.perceived_o[:, t], st.log_odds_f, st.log_odds_o)
+    return tuple(leaf(x) for x in (
+        p.perception_bias_us, p.perception_noise_us, p.perception_bias_iran,
+        p.perception_noise_iran, p.type_benign_level, p.type_hostile_level, 2 * var_f,
+        2 * var_o, p.belief_learning_rate, p.belief_forgetting, pl.prior_f, pl.prior_o,
+        p.memory, 1 - p.memory))
 
 
 # ------------------------------------------------------------------ 4. domestic politics
@@ -1355,25 +1414,31 @@ def _domestic(
     ``INTERNAL_ELECTIONS``) in one kernel call; returns the backlash events and the
     reformists' clout share before them (``hit``, ``share``: read when the range starts
     after ``BACKLASH``)."""
-    sy, p, pl, lay = ctx.system, ctx.system.params, ctx.plans, ctx.layout
-    n, r, so = lay.n, sy.roles, sy.internal
-    zeros = np.zeros(n)
-    hit = np.zeros(n, dtype=np.bool_) if hit is None else hit
-    share = np.zeros(n) if share is None else share
+    sy, pl, lay = ctx.system, ctx.plans, ctx.layout
+    n, r = lay.n, sy.roles
+    c = ctx.once("domestic", partial(_domestic_constants, ctx))
+    zeros = c.zeros  # (read only)
     runs = range(first, last + 1)
+    if hit is None:  # written by BACKLASH when it runs
+        hit = np.empty(n, dtype=np.bool_) if native_domestic.BACKLASH in runs \
+            else np.zeros(n, dtype=np.bool_)
+    if share is None:
+        share = np.empty(n) if native_domestic.BACKLASH in runs else np.zeros(n)
     sanctions, multi = zeros, zeros
     if native_domestic.PUBLIC_SUPPORT in runs:
         sanctions = issue_share(st.level, sy, r["sanctions"])
         multi = _ratio(_dot(st.f_active, pl.f_multi, lay), pl.f_multi_sum)
-    e_col = _NO_ELECTION
+    e_holder, e_actor, e_col = _NO_ELECTION, _NO_ELECTION, _NO_ELECTION
     if native_domestic.INTERNAL_ELECTIONS in runs and t in ctx.election_steps:
         e_col = np.flatnonzero(sy.elections.step == t).astype(np.int64)
-    e_holder = sy.elections.holder[e_col].astype(np.int64)
-    # fresh arrays for what the NumPy formulation replaced (a caller may hold the old ones)
-    support, backing = st.support.copy(), st.backing.copy()
-    vetting, disillusion, o_clout = st.vetting.copy(), st.disillusion.copy(), st.o_clout.copy()
+        e_holder = sy.elections.holder[e_col].astype(np.int64)
+        e_actor = sy.elected[e_holder].astype(np.int64)
+    (sanc_n0, drift, gain, rally, dictation, noise, hazard, threat_el, backing_el, severity,
+     vet_base, vet_rate, vet_jump, vet_decay, dis_rate, dis_jump, dis_decay, support0,
+     clout_rate, turnout, bonus) = c.parameters
+    # the state arrays are updated in place (none is held beyond the step)
     native_domestic.domestic_step(
-        first, last, support, backing, vetting, disillusion, o_clout,
+        first, last, st.support, st.backing, st.vetting, st.disillusion, st.o_clout,
         st.o_reform.view(np.uint8), st.o_control.view(np.uint8), st.level, st.transient,
         st.backlash_events, hit.view(np.uint8), share,
         zeros if bite is None else bite, sanctions, multi, st.hostile_f,
@@ -1382,25 +1447,48 @@ def _domestic(
         zeros if draws is None else draws.support[:, t],
         zeros if draws is None else draws.backlash[:, t],
         sy.low, sy.high, sy.span, r["sanctions"], r["reform"], sy.dt,
-        so.mobile.view(np.uint8), so.reform.view(np.uint8),
-        ctx.o_base_rows,
-        ctx.rows(sy.focal.reform_backing, 1),
-        e_holder, sy.elected[e_holder].astype(np.int64), e_col,
-        ctx.rows(sy.elections.vetting, 1),
-        leaf(pl.sanc_n0), leaf(p.demographic_drift),
-        leaf(p.engagement_gain), leaf(p.rally_effect), leaf(p.dictation_effect),
-        leaf(p.support_noise), leaf(p.backlash_hazard), leaf(p.backlash_threat_elasticity),
-        leaf(p.backlash_backing_elasticity), leaf(p.backlash_severity),
-        leaf(p.vetting_base), leaf(p.vetting_threat_rate), leaf(p.vetting_backlash_jump),
-        leaf(p.vetting_decay), leaf(p.disillusion_rate), leaf(p.disillusion_backlash_jump),
-        leaf(p.disillusion_decay), leaf(p.public_reform_support),
-        ctx.clout_pace,
-        leaf(p.turnout_sensitivity),
-        leaf(p.election_bonus),
+        c.mobile, c.reform, ctx.o_base_rows, c.reform_backing,
+        e_holder, e_actor, e_col, c.e_vetting, sanc_n0, drift, gain, rally, dictation, noise,
+        hazard, threat_el, backing_el, severity, vet_base, vet_rate, vet_jump, vet_decay,
+        dis_rate, dis_jump, dis_decay, support0, clout_rate, turnout, bonus, c.backed,
     )
-    st.support, st.backing, st.vetting, st.disillusion = support, backing, vetting, disillusion
-    st.o_clout = o_clout
     return hit, share
+
+
+@dataclass(frozen=True)
+class _DomesticConstants:
+    """What :func:`_domestic` hands its kernel every step, computed once per run."""
+
+    zeros: FloatArray  # [n] (read only)
+    mobile: NDArray[np.uint8]
+    reform: NDArray[np.uint8]
+    reform_backing: FloatArray
+    e_vetting: FloatArray
+    parameters: tuple[FloatArray, ...]  # domestic_step's, ``sanc_n0`` to ``election_bonus``
+    backed: NDArray[np.intp]  # the focal steps that may back the reformers
+
+
+def _domestic_constants(ctx: StepContext) -> _DomesticConstants:
+    """The run's :class:`_DomesticConstants` (:meth:`StepContext.once`)."""
+    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
+    so = sy.internal
+    return _DomesticConstants(
+        zeros=np.zeros(ctx.layout.n),
+        mobile=so.mobile.view(np.uint8), reform=so.reform.view(np.uint8),
+        reform_backing=ctx.rows(sy.focal.reform_backing, 1),
+        backed=native_domestic.backed_steps(ctx.rows(sy.focal.reform_backing, 1)),
+        e_vetting=ctx.rows(sy.elections.vetting, 1),
+        parameters=(
+            *(leaf(x) for x in (
+                pl.sanc_n0, p.demographic_drift, p.engagement_gain, p.rally_effect,
+                p.dictation_effect, p.support_noise, p.backlash_hazard,
+                p.backlash_threat_elasticity, p.backlash_backing_elasticity,
+                p.backlash_severity, p.vetting_base, p.vetting_threat_rate,
+                p.vetting_backlash_jump, p.vetting_decay, p.disillusion_rate,
+                p.disillusion_backlash_jump, p.disillusion_decay, p.public_reform_support)),
+            ctx.clout_pace, leaf(p.turnout_sensitivity), leaf(p.election_bonus),
+        ),
+    )
 
 
 def domestic_politics(
@@ -1565,21 +1653,56 @@ def environment_step(
         The allies' friction this step (metric ``allied_friction``).
     """
     sy, p = ctx.system, ctx.system.params
-    env, dtt = sy.environment, sy.dt
-    push, rate, fade = threat_pace(st.hostile_f, p.threat_hostility, p.threat_decay, dtt)
+    c = ctx.once("environment_step", partial(_environment_constants, ctx))
+    push, rate, fade = threat_pace(st.hostile_f, p.threat_hostility, p.threat_decay, sy.dt)
     st.threat, st.settlement, st.allied, friction = native_env.environment_rows(
-        st.threat, push, rate, fade, st.third_clout, ctx.rows(env.clout, 1),
-        env.threat.view(np.uint8), jolts.threat, leaf(p.threat_initial),
-        leaf(p.threat_regional_share), leaf(p.threat_decay),
-        st.settlement, draws.settlement[:, t], jolts.settlement,
-        ctx.settle_chance, leaf(p.settlement_progress),
-        st.level, ctx.rows(env.position, 2), ctx.rows(env.friction_weight, 2), sy.span,
-        sy.focal.direction, leaf(p.friction_symmetry), st.hostile_f, st.allied,
-        played_o, leaf(p.neutral_level), jolts.menace,
-        leaf(p.allied_erosion), leaf(p.allied_recovery),
-        leaf(p.moderation_via_friction), float(dtt),
+        st.threat, push, rate, fade, st.third_clout, c.clout0, c.threat_mask, jolts.threat,
+        c.threat_start, c.regional_share, c.decay,
+        st.settlement, draws.settlement[:, t], jolts.settlement, ctx.settle_chance, c.progress,
+        st.level, c.position, c.salience, sy.span, sy.focal.direction, c.symmetry,
+        st.hostile_f, st.allied, played_o, c.neutral, jolts.menace, c.erosion, c.recovery,
+        c.via, c.dt, c.weighted,
     )
-    return np.asarray(friction)
+    return friction
+
+
+@dataclass(frozen=True)
+class _EnvironmentConstants:
+    """What :func:`environment_step` hands its kernel every step, computed once per run
+    (parameters as :func:`leaf` gives them, the allies' rows as :meth:`StepContext.rows`)."""
+
+    clout0: FloatArray
+    threat_mask: NDArray[np.uint8]
+    threat_start: FloatArray
+    regional_share: FloatArray
+    decay: FloatArray
+    progress: FloatArray
+    position: FloatArray
+    salience: FloatArray
+    symmetry: FloatArray
+    neutral: FloatArray
+    erosion: FloatArray
+    recovery: FloatArray
+    via: FloatArray
+    dt: float
+    weighted: NDArray[np.intp]  # the friction's terms of non-zero salience
+
+
+def _environment_constants(ctx: StepContext) -> _EnvironmentConstants:
+    """The run's :class:`_EnvironmentConstants` (:meth:`StepContext.once`)."""
+    sy, p = ctx.system, ctx.system.params
+    env = sy.environment
+    salience = ctx.rows(env.friction_weight, 2)
+    return _EnvironmentConstants(
+        clout0=ctx.rows(env.clout, 1), threat_mask=env.threat.view(np.uint8),
+        threat_start=leaf(p.threat_initial), regional_share=leaf(p.threat_regional_share),
+        decay=leaf(p.threat_decay), progress=leaf(p.settlement_progress),
+        position=ctx.rows(env.position, 2), salience=salience,
+        symmetry=leaf(p.friction_symmetry), neutral=leaf(p.neutral_level),
+        erosion=leaf(p.allied_erosion), recovery=leaf(p.allied_recovery),
+        via=leaf(p.moderation_via_friction), dt=float(sy.dt),
+        weighted=native_env.weighted_terms(salience),
+    )
 
 
 def costs_and_reciprocity(

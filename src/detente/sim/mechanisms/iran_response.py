@@ -117,12 +117,43 @@ def saturation(k: FloatArray, form: Any, curvature: Any) -> FloatArray:
     1 to 1 and rises monotonically, so the forms differ only in how much partial fulfilment
     is worth. ``form`` and ``curvature`` are scalars or one value per world.
     """
-    a = np.clip(curvature, 1e-6, 50.0)
-    c = np.clip(form, -1.0, 1.0)
-    bent = np.where(
-        c >= 0, np.expm1(-a * k) / np.expm1(-a), np.expm1(a * k) / np.expm1(a)
-    )
-    return np.asarray((1.0 - np.abs(c)) * k + np.abs(c) * bent)
+    return Saturation.of(form, curvature)(k)
+
+
+@dataclass(frozen=True)
+class Saturation:
+    """:func:`saturation` for one ``form`` and ``curvature``, with what does not depend on
+    ``k`` computed once (:meth:`of`): a run applies it every step."""
+
+    a: Any  # the curvature, clipped to [1e-6, 50]
+    c: Any  # the form, clipped to [-1, 1]
+    abs_c: Any
+    linear: Any  # 1 - |c|
+    shared: bool  # one form and curvature for every world: only its branch is evaluated
+    scale: Any  # shared: -a (saturating) or a (accelerating), the factor of k
+    denominator: Any  # shared: expm1(scale)
+
+    @classmethod
+    def of(cls, form: Any, curvature: Any) -> Saturation:
+        """The constants of ``form`` and ``curvature`` (scalars or one value per world)."""
+        a = np.clip(curvature, 1e-6, 50.0)
+        c = np.clip(form, -1.0, 1.0)
+        shared = bool(np.ndim(c) == 0 and np.ndim(a) == 0)
+        if not shared:
+            return cls(a, c, np.abs(c), 1.0 - np.abs(c), False, None, None)
+        scale = -a if c >= 0 else a
+        return cls(a, c, np.abs(c), 1.0 - np.abs(c), True, scale, np.expm1(scale))
+
+    def __call__(self, k: FloatArray) -> FloatArray:
+        """``sat(k)``, the same numbers as :func:`saturation`."""
+        a, c = self.a, self.c
+        if self.shared:
+            bent = np.expm1(self.scale * k) / self.denominator
+        else:
+            bent = np.where(
+                c >= 0, np.expm1(-a * k) / np.expm1(-a), np.expm1(a * k) / np.expm1(a)
+            )
+        return np.asarray(self.linear * k + self.abs_c * bent)
 
 
 def dictation_pressure(
@@ -182,6 +213,16 @@ def response_spans(
     return camp.astype(np.float32), dictation.astype(np.float32)
 
 
+def position_parameters(p: Any) -> tuple[FloatArray, ...]:
+    """The parameters :func:`iran_positions` hands the kernel, as :func:`leaf` gives them:
+    ``ρ_R, ρ_O, g_R, g_b, g_C, g_T, g_P, g_S, g_Rt, g_Rw, g_W, δ`` (a run computes them once)."""
+    return tuple(leaf(x) for x in (
+        p.responsiveness_reformist, p.responsiveness_other, p.goodwill_gain, p.belief_gain,
+        p.conditions_gain, p.threat_gain, p.pocketing_gain, p.settlement_gain,
+        p.terror_goodwill_gain, p.wmd_goodwill_gain, p.wmd_threat_gain, p.dictation_effect,
+    ))
+
+
 def iran_positions(
     base: Float32Array,
     alt: Float32Array,
@@ -194,6 +235,10 @@ def iran_positions(
     sy: System,
     used: IntArray,
     fill_unused: bool = True,
+    *,
+    parameters: tuple[FloatArray, ...] | None = None,
+    saturate: Saturation | None = None,
+    out: Float32Array | None = None,
 ) -> Float32Array:
     """Effective ideal points of the internal side's actors this step, issue-major ``[I, n, A]``.
 
@@ -234,9 +279,19 @@ def iran_positions(
     used : ndarray of int
     fill_unused : bool
         Fill the issues not in ``used`` with NaN (else their values are undefined).
+    parameters : tuple of ndarray, optional
+        :func:`position_parameters` of ``p``, if already computed.
+    saturate : Saturation, optional
+        ``Saturation.of(p.condition_saturation, p.condition_curvature)``, if already computed.
+    out : ndarray [I, n, A] of float32, optional
+        Where to write the positions (returned), else a new array.
     """
     d = drivers
-    met = saturation(d.fulfilment, p.condition_saturation, p.condition_curvature)
+    if saturate is None:
+        saturate = Saturation.of(p.condition_saturation, p.condition_curvature)
+    met = saturate(d.fulfilment)
+    rr, ro, gg, bg, cg, tg, pg, sg, tgg, wgg, wtg, de = (
+        position_parameters(p) if parameters is None else parameters)
     return native.positions(
         base if base.ndim == 3 else base[None],
         alt if alt.ndim == 3 else alt[None],
@@ -259,28 +314,20 @@ def iran_positions(
         sy.roles["terror"],
         sy.roles["wmd"],
         used,
-        leaf(p.responsiveness_reformist),
-        leaf(p.responsiveness_other),
-        leaf(p.goodwill_gain),
-        leaf(p.belief_gain),
-        leaf(p.conditions_gain),
-        leaf(p.threat_gain),
-        leaf(p.pocketing_gain),
-        leaf(p.settlement_gain),
-        leaf(p.terror_goodwill_gain),
-        leaf(p.wmd_goodwill_gain),
-        leaf(p.wmd_threat_gain),
-        leaf(p.dictation_effect),
+        rr, ro, gg, bg, cg, tg, pg, sg, tgg, wgg, wtg, de,
         fill_unused,
+        out,
     )
 
 
 __all__ = [
     "IranDrivers",
+    "Saturation",
     "condition_fulfilment",
     "conservative_willingness",
     "dictation_pressure",
     "iran_positions",
+    "position_parameters",
     "reformist_goodwill",
     "response_spans",
     "saturation",

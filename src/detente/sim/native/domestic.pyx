@@ -145,6 +145,11 @@ cdef Py_ssize_t[::1] _backed(const double[:, ::1] backing):
     return np.arange(b.shape[1], dtype=np.intp)
 
 
+def backed_steps(const double[:, ::1] backing):
+    """The steps :func:`domestic_step` multiplies into the visible backing (``_backed``)."""
+    return np.asarray(_backed(backing))
+
+
 cdef inline double _backlash_hazard_exponent(
     double share, double backing, double threat_elasticity, double backing_elasticity
 ) noexcept nogil:
@@ -305,6 +310,7 @@ def domestic_step(
     const double[:] clout_rate,
     const double[:] turnout_sensitivity,
     const double[:] election_bonus,
+    const Py_ssize_t[::1] backed,
 ):
     """Section 4's mechanisms ``first`` to ``last`` (:data:`PUBLIC_SUPPORT` ...
     :data:`INTERNAL_ELECTIONS`) for every world, in the step loop's order.
@@ -313,7 +319,8 @@ def domestic_step(
     place; :data:`BACKLASH` writes ``hit`` and ``share`` (the reformists' clout share before
     the event), which :data:`VETTING_AND_DISILLUSION` reads. ``reform0`` is empty without a
     reform issue; ``e_*`` list this step's elections (holder institution, its actor, the
-    column of ``e_vetting``).
+    column of ``e_vetting``); ``backed`` is :func:`backed_steps` of ``reform_backing`` (the
+    caller keeps it for the run).
     """
     cdef Py_ssize_t n = support.shape[0], n_a = o_clout.shape[1], n_e = e_holder.shape[0]
     cdef Py_ssize_t w, a, j, wb, wk, we
@@ -322,7 +329,6 @@ def domestic_step(
     cdef bint has_reform0 = reform0.shape[0] > 0
     cdef Py_ssize_t m_base = o_base.shape[0], m_backing = reform_backing.shape[0]
     cdef Py_ssize_t m_vet = e_vetting.shape[0], wr
-    cdef const Py_ssize_t[::1] backed = _backed(reform_backing)
     tmp_arr = np.empty(max(n_a, 1))
     cdef double[::1] tmp = tmp_arr
     ex1_arr = np.empty(n)

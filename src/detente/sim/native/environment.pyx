@@ -452,10 +452,12 @@ def environment_rows(
     const double[:] recovery,
     const double[:] via,
     double dt,
+    const Py_ssize_t[::1] weighted,
 ):
     """One step of :func:`detente.sim.engine.environment_step` in every world.
 
     Returns ``(threat, settlement, allied support, friction)``, each ``[n]``.
+    ``weighted`` is :func:`weighted_terms` of ``salience`` (the caller keeps it for the run).
     """
     cdef Py_ssize_t n = threat.shape[0], w
     cdef Py_ssize_t n_k = max(salience.shape[1] * salience.shape[2], third_clout.shape[1])
@@ -468,8 +470,6 @@ def environment_rows(
     cdef double[::1] dist = np.empty(max(n_k, 1))
     cdef double r, f, nl, moderation
     cdef Py_ssize_t n_x = third_clout.shape[1], n_ax = salience.shape[1], n_i = salience.shape[2]
-    # (one spare entry: the list may be empty)
-    cdef const Py_ssize_t[::1] weighted = np.append(_weighted(salience), 0)
     cdef Py_ssize_t m_c = clout0.shape[0], m_p = position.shape[0], m_s = salience.shape[0]
     with nogil:
         for w in range(n):
@@ -489,6 +489,12 @@ def environment_rows(
             o_a[w] = _alignment(allied[w], f, moderation, menace[w], _row(erosion, w),
                                 _row(recovery, w), _row(via, w), dt)
     return out_t, out_s, out_a, out_f
+
+
+def weighted_terms(const double[:, :, ::1] salience):
+    """The friction's terms ``x·I + i`` whose salience is not zero in some row, with one
+    spare entry (the list may be empty): what :func:`environment_rows` visits."""
+    return np.append(_weighted(salience), 0)
 
 
 def bite_rows(const double[:] allied, const double[:] allied0, const double[:] share):

@@ -67,6 +67,7 @@ def positions(
     wtg: F64,
     de: F64,
     fill_unused: bool = ...,
+    out_arr: F32 | None = ...,
 ) -> F32: ...
 def requires_met(active: U8, requires: U8) -> NDArray[np.bool_]: ...
 def prospective_levels(

@@ -67,8 +67,10 @@ cdef double _fulfilment(
     for i in range(n_i):
         gap = start[i] - demand[i]
         valid = fabs(gap) > 1e-9  # False where no demand (NaN)
-        share = _clip01((start[i] - level[i]) / (gap if valid else 1.0))
-        buf[i] = share * (1.0 if valid else 0.0)
+        share = start[i] - level[i]
+        if valid:  # (elsewhere the divisor is 1: the quotient is the dividend, NaN included)
+            share = share / gap
+        buf[i] = _clip01(share) * (1.0 if valid else 0.0)
         count += valid
     total = 0.0  # NumPy's reduction adds the pairwise sum to its identity
     total += pairwise_sum(buf, n_i)
@@ -268,6 +270,7 @@ def positions(
     const double[:] wtg,
     const double[:] de,
     bint fill_unused=True,
+    out_arr=None,
 ):
     """Effective ideal points ``[I, n, A]`` of float32: NaN on the issues not in ``used``,
     or, without ``fill_unused``, whatever memory held there (for a caller that never reads
@@ -278,12 +281,16 @@ def positions(
     world ``w`` reading row ``w * m // n``); ``elected[e]`` is the actor
     holding institution ``e`` and ``holder_reform[e]`` its camp in the scenario. The twelve
     last arguments are the parameters ``ρ_R, ρ_O, g_R, g_b, g_C, g_T, g_P, g_S, g_Rt, g_Rw,
-    g_W, δ`` (length 1 or ``n``).
+    g_W, δ`` (length 1 or ``n``). ``out_arr``: a float32 ``[I, n, A]`` array to write them
+    to and return (a buffer the caller reuses), else a new one.
     """
     cdef Py_ssize_t n = control.shape[0], n_a = reform.shape[1], n_e = elected.shape[0]
     cdef Py_ssize_t n_i = span.shape[0], n_u = used.shape[0]
-    out_arr = np.empty((n_i, n, n_a), dtype=np.float32)
+    if out_arr is None:
+        out_arr = np.empty((n_i, n, n_a), dtype=np.float32)
     cdef float[:, :, ::1] out = out_arr
+    if out.shape[0] != n_i or out.shape[1] != n or out.shape[2] != n_a:
+        raise ValueError("positions: out_arr is not [I, n, A]")
     any_arr = np.zeros(max(n_e, 1), dtype=np.uint8)
     cdef unsigned char[::1] any_lost = any_arr
     is_used_arr = np.zeros(max(n_i, 1), dtype=np.uint8)
