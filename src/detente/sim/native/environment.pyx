@@ -24,6 +24,7 @@ from libc.float cimport DBL_MAX
 from libc.math cimport fabs
 from detente.sim.native.numpy_sum cimport pairwise_sum
 from detente.sim.native.rows cimport row_of
+from detente.sim.native.step_sums cimport picked_sum, step_sum
 
 import numpy as np
 
@@ -260,35 +261,6 @@ cdef inline void _jolt_world(
 
 
 # ------------------------------------------------------------------ the engine's entry points
-cdef inline double _hit_sum(
-    const unsigned char* hit, const double* values, Py_ssize_t n_s,
-) noexcept nogil:
-    """The sum of ``values[s]`` over the shocks ``s`` that hit, in their order."""
-    cdef Py_ssize_t s
-    cdef double acc = 0.0
-    for s in range(n_s):
-        if hit[s]:
-            acc = acc + values[s]
-    return acc
-
-
-cdef inline void _hit_sums(
-    const unsigned char* hit, const double* effects, Py_ssize_t n_s, Py_ssize_t width,
-    double* out,
-) noexcept nogil:
-    """The hits' row of ``hits @ effects`` (``effects`` ``[S, width]``) into ``out``: the
-    rows of the shocks that hit added one after another, in the shocks' order."""
-    cdef Py_ssize_t s, j
-    cdef const double* row
-    for j in range(width):
-        out[j] = 0.0
-    for s in range(n_s):
-        if hit[s]:
-            row = effects + s * width
-            for j in range(width):
-                out[j] = out[j] + row[j]
-
-
 def shock_rows(
     const double[:, ::1] level_now,
     double[:, ::1] level,
@@ -376,16 +348,17 @@ def shock_rows(
                 any_hit = any_hit | hit[s]
             if not any_hit:
                 continue
-            _hit_sums(hit, &effects[row_of(w, effects.shape[0], n), 0, 0], n_s, n_i, d_level)
-            _hit_sums(hit, &clout_focal[row_of(w, clout_focal.shape[0], n), 0, 0], n_s, n_f,
-                      d_focal)
-            _hit_sums(hit, &clout_internal[row_of(w, clout_internal.shape[0], n), 0, 0], n_s,
-                      n_o, d_internal)
-            _hit_sums(hit, &clout_third[row_of(w, clout_third.shape[0], n), 0, 0], n_s, n_x,
-                      d_third)
-            jump_threat[w] = _hit_sum(hit, &threat[row_of(w, threat.shape[0], n), 0], n_s)
-            jump_settle[w] = _hit_sum(hit, &settlement[row_of(w, settlement.shape[0], n), 0],
-                                      n_s)
+            step_sum(hit, &effects[row_of(w, effects.shape[0], n), 0, 0], n_s, n_i, d_level)
+            # the hits' rows added in the shocks' order (``native/step_sums.pxd``)
+            step_sum(hit, &clout_focal[row_of(w, clout_focal.shape[0], n), 0, 0], n_s, n_f,
+                     d_focal)
+            step_sum(hit, &clout_internal[row_of(w, clout_internal.shape[0], n), 0, 0], n_s,
+                     n_o, d_internal)
+            step_sum(hit, &clout_third[row_of(w, clout_third.shape[0], n), 0, 0], n_s, n_x,
+                     d_third)
+            jump_threat[w] = picked_sum(hit, &threat[row_of(w, threat.shape[0], n), 0], n_s)
+            jump_settle[w] = picked_sum(hit, &settlement[row_of(w, settlement.shape[0], n), 0],
+                                        n_s)
             _jolt(lv, tr, low, high, n_i, d_level, d_focal, &f_clout[w, 0], n_f, d_internal,
                   &o_clout[w, 0], n_o, d_third, &third_clout[w, 0], n_x)
             if n_m:

@@ -24,7 +24,7 @@ from libc.string cimport memcpy, memset
 
 from detente.sim.native.pcg64 cimport pcg64_init, pcg64_uniform
 from detente.sim.native.rows cimport any_set, row_of
-from detente.sim.native.step_sums cimport finite_rows, order_free, step_sum
+from detente.sim.native.step_sums cimport finite_rows, order_free, picked_sum, step_sum
 
 import numpy as np
 
@@ -704,18 +704,6 @@ cdef inline Py_ssize_t _terms(
     return count
 
 
-cdef inline double _picked_sum(
-    const unsigned char* steps, const double* values, Py_ssize_t n_k,
-) noexcept nogil:
-    """The ``values`` the set ``steps`` pick, added in their order (``+0.0``: none)."""
-    cdef Py_ssize_t k
-    cdef double acc = 0.0
-    for k in range(n_k):
-        if steps[k]:
-            acc = acc + values[k]
-    return acc
-
-
 def started_costs(
     const unsigned char[:, ::1] new_f,
     const unsigned char[:, ::1] new_o,
@@ -784,13 +772,13 @@ def started_costs(
                             paid_terms += 1
                             if conc[k] and fw != 1.0:
                                 discounted = True
-                gest_f = _picked_sum(nw, g_row, k_f)
+                gest_f = picked_sum(nw, g_row, k_f)
                 free = (paid_terms <= 2 and not (paid_terms == 2 and discounted)
                         and _terms(nw, g_row, k_f) <= 2)
             nw = &new_o[w, 0]
             if free and k_o and any_set(nw, k_o):
                 g_row = &gp_o_rows[row_of(w, m_go, n), 0]
-                gest_o = _picked_sum(nw, g_row, k_o)
+                gest_o = picked_sum(nw, g_row, k_o)
                 free = _terms(nw, g_row, k_o) <= 2
             if free:
                 _book_costs(gest_f, gest_o, paid_cost, f_offered[w], first_reciprocation[w],

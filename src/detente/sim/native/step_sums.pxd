@@ -6,7 +6,8 @@ The engine's products of a 0/1 mask of steps with the steps' effects (``mask @ e
 went to BLAS, which adds the terms in an order of its own (it differs with the shapes and
 the column). A sum with at most two nonzero terms (the other terms are zeros) is the same in
 every order, so a kernel may add the picked rows itself, in their order, where no column
-gets more than two; elsewhere the caller asks BLAS for the product, as before.
+gets more than two; elsewhere the caller asks BLAS for the product, as before. The shock
+kernel adds its hits' rows in order whatever their number (docs/model.md, "compiled").
 """
 
 from libc.float cimport DBL_MAX
@@ -68,3 +69,15 @@ cdef inline void step_sum(
             row = effects + k * width
             for j in range(width):
                 out[j] = out[j] + row[j]
+
+
+cdef inline double picked_sum(
+    const unsigned char* steps, const double* values, Py_ssize_t n_k,
+) noexcept nogil:
+    """The ``values`` the set ``steps`` pick, added in their order (``+0.0``: none)."""
+    cdef Py_ssize_t k
+    cdef double acc = 0.0
+    for k in range(n_k):
+        if steps[k]:
+            acc = acc + values[k]
+    return acc
