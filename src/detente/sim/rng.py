@@ -130,12 +130,7 @@ class WorldRNG:
         """The blocks' generators, created on first use (seeding them is most of the cost of
         a small stream, and compiled code needs only their states: :meth:`pcg64_states`)."""
         if self._built is None:
-            self._built = [
-                np.random.Generator(
-                    np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(*self.key, b)))
-                )
-                for b in range(self._first_block, self._first_block + self._n_blocks)
-            ]
+            self._built = [np.random.Generator(self._seeded(b)) for b in self._blocks]
         return self._built
 
     @property
@@ -152,13 +147,17 @@ class WorldRNG:
         them (``detente/sim/native/pcg64.pxd``): the ``i``-th number of a block (from 0)
         is the draw ``i + 1`` steps past its row.
         """
-        first = self._first_block
-        rows = [
-            pcg64_state_row(np.random.PCG64(
-                np.random.SeedSequence(self.seed, spawn_key=(*self.key, b))).state)
-            for b in range(first, first + self._n_blocks)
-        ]
+        rows = [pcg64_state_row(self._seeded(b).state) for b in self._blocks]
         return np.array(rows, dtype=np.uint64).reshape(-1, 4)
+
+    @property
+    def _blocks(self) -> range:
+        """The indices of the blocks this stream's worlds touch."""
+        return range(self._first_block, self._first_block + self._n_blocks)
+
+    def _seeded(self, block: int) -> np.random.PCG64:
+        """Block ``block``'s bit generator, freshly seeded."""
+        return np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(*self.key, block)))
 
     def pcg64_states(self) -> NDArray[np.uint64]:
         """The blocks' current PCG64 states, ``[n_blocks, 4]`` uint64, first block first.
@@ -210,21 +209,17 @@ class WorldRNG:
         per_row = int(np.prod(tail, dtype=np.int64))
         for b, g in enumerate(self._generators):
             rows = out[b * BLOCK:(b + 1) * BLOCK]
-            used = rows.shape[0]
-            if used == BLOCK:
-                getattr(g, method)(out=rows)
-            elif method == "random":
-                g.random(out=rows)
-                if not last:
-                    cast(np.random.PCG64, g.bit_generator).advance((BLOCK - used) * per_row)
-            elif last:
-                getattr(g, method)(out=rows)
-            else:
+            rest = BLOCK - rows.shape[0]  # rows of this block the stream does not keep
+            if rest and not last and method != "random":
                 block = scratch.get(tail)
                 if block is None:
                     block = scratch[tail] = np.empty((BLOCK, *tail))
                 getattr(g, method)(out=block)
-                rows[...] = block[:used]
+                rows[...] = block[:-rest]
+                continue
+            getattr(g, method)(out=rows)
+            if rest and not last:
+                cast(np.random.PCG64, g.bit_generator).advance(rest * per_row)
 
     def _param(self, x: ArrayLike, tail: tuple[int, ...]) -> FloatArray:
         """Shape a parameter so it broadcasts against ``[n, *tail]``."""

@@ -579,19 +579,16 @@ def bill_candidates(
                     any_move = True
             pr = &prospective[w, 0]
             jd = &judged[w, 0]
+            for i in range(n_i):
+                moves[i] = 0.0
             if any_move:
                 we = row_of(w, m_e, n)
-                for i in range(n_i):
-                    moves[i] = 0.0
                 for k in range(n_k):
                     if moving[k]:
                         for i in range(n_i):
                             moves[i] = moves[i] + effects[we, k, i]
-                for i in range(n_i):
-                    jd[i] = _min(_max(pr[i] + moves[i], low[i]), high[i])
-            else:
-                for i in range(n_i):
-                    jd[i] = _min(_max(pr[i] + 0.0, low[i]), high[i])
+            for i in range(n_i):
+                jd[i] = _min(_max(pr[i] + moves[i], low[i]), high[i])
             _spent_row(renewed_by, laws, &committed[w, 0], &spent[0])
             for m in range(own.shape[0]):  # the other steps stay 0
                 k = own[m]

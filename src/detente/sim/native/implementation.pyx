@@ -24,7 +24,7 @@ from libc.string cimport memcpy, memset
 
 from detente.sim.native.pcg64 cimport pcg64_init, pcg64_uniform
 from detente.sim.native.rows cimport any_set, row_of
-from detente.sim.native.step_sums cimport finite_rows, order_free, picked_sum, step_sum
+from detente.sim.native.step_sums cimport finite_matrix, finite_rows, order_free, picked_sum, step_sum
 
 import numpy as np
 
@@ -684,16 +684,6 @@ def book_costs(
     return first_arr, u_arr, c_arr
 
 
-cdef inline bint _finite_rows(const double[:, ::1] x) noexcept nogil:
-    """Every entry of ``x`` is finite."""
-    cdef Py_ssize_t a, b
-    for a in range(x.shape[0]):
-        for b in range(x.shape[1]):
-            if not (-DBL_MAX <= x[a, b] <= DBL_MAX):
-                return False
-    return True
-
-
 cdef inline Py_ssize_t _terms(
     const unsigned char* steps, const double* values, Py_ssize_t n_k,
 ) noexcept nogil:
@@ -749,8 +739,8 @@ def started_costs(
     cdef long[::1] first = first_arr
     cdef double[::1] u_new = u_arr, c_new = c_arr
     with nogil:
-        free = (_finite_rows(gp_f_rows) and _finite_rows(gp_o_rows)
-                and _finite_rows(cost_rows))
+        free = (finite_matrix(gp_f_rows) and finite_matrix(gp_o_rows)
+                and finite_matrix(cost_rows))
         w = 0
         while free and w < n:
             fw = factor[w]
@@ -845,7 +835,7 @@ def record_gestures(
     if n == 0:
         return True
     with nogil:
-        free = _finite_rows(gp_rows) and _finite_rows(gn_rows)
+        free = finite_matrix(gp_rows) and finite_matrix(gn_rows)
         w = 0
         while free and n_k and w < n:
             nw = &new_o[w, 0]

@@ -15,15 +15,25 @@ from libc.float cimport DBL_MAX
 from detente.sim.native.rows cimport any_set
 
 
-cdef inline bint finite_rows(const double[:, :, ::1] x) noexcept nogil:
-    """Every entry of ``x`` is finite (BLAS's product of 0 with an infinite one is NaN)."""
-    cdef Py_ssize_t a, b, c
-    for a in range(x.shape[0]):
-        for b in range(x.shape[1]):
-            for c in range(x.shape[2]):
-                if not (-DBL_MAX <= x[a, b, c] <= DBL_MAX):
-                    return False
+cdef inline bint finite(const double* x, Py_ssize_t size) noexcept nogil:
+    """Every one of the ``size`` values at ``x`` is finite (BLAS's product of 0 with an
+    infinite one is NaN)."""
+    cdef Py_ssize_t j
+    for j in range(size):
+        if not (-DBL_MAX <= x[j] <= DBL_MAX):
+            return False
     return True
+
+
+cdef inline bint finite_rows(const double[:, :, ::1] x) noexcept nogil:
+    """:func:`finite` of a C-contiguous ``[m, K, width]`` array."""
+    return x.shape[0] * x.shape[1] * x.shape[2] == 0 or finite(
+        &x[0, 0, 0], x.shape[0] * x.shape[1] * x.shape[2])
+
+
+cdef inline bint finite_matrix(const double[:, ::1] x) noexcept nogil:
+    """:func:`finite` of a C-contiguous ``[m, K]`` array."""
+    return x.shape[0] * x.shape[1] == 0 or finite(&x[0, 0], x.shape[0] * x.shape[1])
 
 
 cdef inline bint order_free(
