@@ -1,7 +1,8 @@
 """The vote kernel (detente.sim.native.votes) on a case the golden digests do not reach: a
 negative indifference tolerance, where an actor's gain can pass both ``tol`` and ``-tol``
 (the scenarios' tolerances are positive, so the kernel's branch-free sums apply there). The
-oracle is the vote's rule in NumPy's float32, actor by actor."""
+oracle is the vote's rule in NumPy's float32, in the kernel's four lanes (actor ``a`` in
+lane ``a % 4``)."""
 
 from __future__ import annotations
 
@@ -34,13 +35,15 @@ def test_a_negative_tolerance_counts_an_actor_for_the_move_only() -> None:
     for w, k in zip(*np.nonzero(cand), strict=True):
         i, d = issue[k], effects[0, k, issue[k]]
         gain = (position[i, 0] - f32(level[w, i] + 0.5 * d)) * f32(np.sign(d))
-        pro = con = f32(0.0)
+        pro_l, con_l = [f32(0.0)] * 4, [f32(0.0)] * 4  # actor a adds into lane a % 4
         for a in range(n_a):
             c = f32(clout[w, a]) * sal_kt[0, k, a]
             if gain[a] > tol[k]:
-                pro = f32(pro + c)
+                pro_l[a % 4] = f32(pro_l[a % 4] + c)
             elif gain[a] < -tol[k]:
-                con = f32(con + c)
+                con_l[a % 4] = f32(con_l[a % 4] + c)
+        pro = f32(f32(pro_l[0] + pro_l[1]) + f32(pro_l[2] + pro_l[3]))
+        con = f32(f32(con_l[0] + con_l[1]) + f32(con_l[2] + con_l[3]))
         tot = f32(pro + con)
         expected[w, k] = float(pro / tot if tot > 0 else f32(0.5)) >= threshold[0]
     np.testing.assert_array_equal(got, expected)
