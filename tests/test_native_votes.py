@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from detente.sim.native.votes import voted_pairs
+from detente.sim.native.votes import VoteTables, voted_pairs
 
 
 def test_a_negative_tolerance_counts_an_actor_for_the_move_only() -> None:
@@ -25,11 +25,13 @@ def test_a_negative_tolerance_counts_an_actor_for_the_move_only() -> None:
     tol = np.array([-3.0, 0.5, -40.0], dtype=np.float32)
     sal_kt = rng.uniform(0, 1, (1, n_k, n_a)).astype(np.float32)
     threshold = np.array([0.55])
+    tables = VoteTables(
+        effects, np.ones(n_k, dtype=np.int64), issue[:, None].astype(np.int64),
+        np.ones((1, n_k, 1, n_a), dtype=np.float32), tol, sal_kt,
+    )
     got = voted_pairs(
-        cand, level, position, clout, effects, np.ones(n_k, dtype=np.int64),
-        issue[:, None].astype(np.int64), np.ones((1, n_k, 1, n_a), dtype=np.float32), tol,
-        sal_kt, 1.0, threshold, -1, np.zeros(0, dtype=np.uint8), np.zeros(0), np.zeros(0),
-        np.zeros((0, 0)),
+        cand, level, position, clout, tables, 1.0, threshold, -1,
+        np.zeros(0, dtype=np.uint8), np.zeros(0), np.zeros(0), np.zeros((0, 0)),
     )
     expected = np.zeros((n, n_k), dtype=bool)
     for w, k in zip(*np.nonzero(cand), strict=True):

@@ -50,6 +50,7 @@ The full equations and their sources are in ``docs/model.md``.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -2036,11 +2037,28 @@ def voted(
         gate, belief, trusted, rel = (mask(trust[0]), c(trust[1], dtype=np.float64),
                                       leaf(trust[2]), _rows(trust[3], 1))
     return np.asarray(native_votes.voted_pairs(
-        mask(cand), c(level), c(pos), c(clout), _rows(plan.effects, 2),
-        c(plan.n_iss), c(plan.iss_pad), _rows(plan.usal_pad, 3), c(plan.tol),
-        _rows(plan.sal_kt, 2), float(sign), leaf(threshold), proposer, gate, belief,
-        trusted, rel,
+        mask(cand), c(level), c(pos), c(clout), _vote_tables(plan), float(sign),
+        leaf(threshold), proposer, gate, belief, trusted, rel,
     ), dtype=bool)
+
+
+_VOTE_TABLES: dict[int, native_votes.VoteTables] = {}
+
+
+def _vote_tables(plan: VotePlan) -> native_votes.VoteTables:
+    """The vote kernel's tables of ``plan`` (:class:`~detente.sim.native.votes.VoteTables`),
+    laid out on its first vote and dropped with it: a chunk's many votes convert its static
+    arrays once, not once per call."""
+    key = id(plan)
+    tables = _VOTE_TABLES.get(key)
+    if tables is None:
+        tables = native_votes.VoteTables(
+            _rows(plan.effects, 2), np.ascontiguousarray(plan.n_iss),
+            np.ascontiguousarray(plan.iss_pad), _rows(plan.usal_pad, 3),
+            np.ascontiguousarray(plan.tol), _rows(plan.sal_kt, 2))
+        _VOTE_TABLES[key] = tables
+        weakref.finalize(plan, _VOTE_TABLES.pop, key, None)
+    return tables
 
 
 

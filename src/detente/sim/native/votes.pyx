@@ -286,17 +286,53 @@ cdef inline bint _vote(const Tables* tb, Py_ssize_t k, const double* level,
     return (<double>sup) >= threshold
 
 
+cdef class VoteTables:
+    """A vote plan's static tables (:class:`detente.sim.engine.VotePlan`), laid out once per
+    plan for :func:`voted_pairs`.
+
+    ``effects`` ``[m, K, I]``, ``n_iss`` ``[K]``, ``iss_pad`` ``[K, J]``, ``usal_pad``
+    ``[m, K, J, A]``, ``tol`` ``[K]`` and ``sal_kt`` ``[m, K, A]`` (``m`` rows as in
+    :func:`voted_pairs`), C-contiguous; ``sal_kt`` is kept as a copy with its actors padded
+    to a multiple of four with ``+0.0`` (the vote's lanes).
+    """
+
+    cdef const double[:, :, ::1] effects
+    cdef const long[::1] n_iss
+    cdef const long[:, ::1] iss_pad
+    cdef const float[:, :, :, ::1] usal_pad
+    cdef const float[::1] tol
+    cdef float[:, :, ::1] sal4
+    cdef readonly Py_ssize_t n_actors
+
+    def __init__(
+        self,
+        const double[:, :, ::1] effects,
+        const long[::1] n_iss,
+        const long[:, ::1] iss_pad,
+        const float[:, :, :, ::1] usal_pad,
+        const float[::1] tol,
+        const float[:, :, ::1] sal_kt,
+    ):
+        cdef Py_ssize_t n_a = sal_kt.shape[2], n4 = (n_a + 3) // 4 * 4, r, k, a
+        self.effects = effects
+        self.n_iss = n_iss
+        self.iss_pad = iss_pad
+        self.usal_pad = usal_pad
+        self.tol = tol
+        self.n_actors = n_a
+        self.sal4 = np.zeros((sal_kt.shape[0], sal_kt.shape[1], n4), dtype=np.float32)
+        for r in range(sal_kt.shape[0]):
+            for k in range(sal_kt.shape[1]):
+                for a in range(n_a):
+                    self.sal4[r, k, a] = sal_kt[r, k, a]
+
+
 def voted_pairs(
     const unsigned char[:, ::1] cand,
     const double[:, ::1] level,
     const position_t[:, :, ::1] position,
     const double[:, ::1] clout,
-    const double[:, :, ::1] effects,
-    const long[::1] n_iss,
-    const long[:, ::1] iss_pad,
-    const float[:, :, :, ::1] usal_pad,
-    const float[::1] tol,
-    const float[:, :, ::1] sal_kt,
+    VoteTables tables not None,
     double sign,
     const double[::1] threshold,
     long proposer,
@@ -312,24 +348,32 @@ def voted_pairs(
     one row per world, and ``m`` = the number of states one row per state of a stacked run
     (each state's worlds consecutive, as many per state). ``position`` is issue-major ``[I, n or 1, A]``,
     float32 or float64 (each value rounded to float32 as it is read, as NumPy's cast did).
+    ``tables`` holds the plan's (:class:`VoteTables`).
     ``trusted`` is the trust gate, ``~gate | (belief >= trust * rel)`` (``trust`` ``[1 or n]``,
     ``rel`` ``[1 or n, K]``), checked before the vote; an empty ``gate`` gates nothing.
     """
+    cdef const double[:, :, ::1] effects = tables.effects
+    cdef const long[::1] n_iss = tables.n_iss
+    cdef const long[:, ::1] iss_pad = tables.iss_pad
+    cdef const float[:, :, :, ::1] usal_pad = tables.usal_pad
+    cdef const float[::1] tol = tables.tol
+    cdef float[:, :, ::1] sal4 = tables.sal4
     cdef Py_ssize_t n = cand.shape[0], n_k = cand.shape[1], n_a = clout.shape[1]
     cdef Py_ssize_t m_p = position.shape[1], m_e = effects.shape[0], m_u = usal_pad.shape[0]
-    cdef Py_ssize_t m_s = sal_kt.shape[0], m_t = threshold.shape[0]
-    cdef Py_ssize_t n4 = (n_a + 3) // 4 * 4  # the actors in lanes of four (+0.0 padding)
+    cdef Py_ssize_t m_s = sal4.shape[0], m_t = threshold.shape[0]
+    cdef Py_ssize_t n4 = sal4.shape[2]  # the actors in lanes of four (+0.0 padding)
     out_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef unsigned char[:, ::1] out = out_arr.view(np.uint8)
-    cdef float[::1] buf = np.zeros(2 * n4 + m_s * n_k * n4 + 1, dtype=np.float32)
+    cdef float[::1] buf = np.zeros(2 * n4 + 1, dtype=np.float32)
     cdef float* cl32 = &buf[0] + n4
-    cdef float* sal4 = cl32 + n4  # sal_kt padded: [m_s, K, n4]
     cdef Tables tb
     cdef Py_ssize_t w, k, a, we, wp, wu, ws, wt, wtr, wr
     cdef bint gated = gate.shape[0] > 0
     cdef Py_ssize_t m_tr = trust.shape[0] if gated else 1, m_r = rel.shape[0] if gated else 1
     if n_k == 0 or n == 0:
         return out_arr
+    if n_a != tables.n_actors or n_k != n_iss.shape[0]:
+        raise ValueError("voted_pairs: clout or cand does not match the vote tables")
     tb.n_iss = &n_iss[0]
     tb.iss_pad = &iss_pad[0, 0]
     tb.tol = &tol[0]
@@ -343,10 +387,6 @@ def voted_pairs(
     tb.n_j = iss_pad.shape[1]
     tb.gain = &buf[0]
     with nogil:
-        for ws in range(m_s):
-            for k in range(n_k):
-                for a in range(n_a):
-                    sal4[(ws * n_k + k) * n4 + a] = sal_kt[ws, k, a]
         for w in range(n):
             if not any_set(&cand[w, 0], n_k):
                 continue
@@ -366,6 +406,6 @@ def voted_pairs(
                 if not gated or not gate[k] or belief[w] >= trust[wtr] * rel[wr, k]:
                     out[w, k] = _vote(&tb, k, &level[w, 0], &position[0, wp, 0], m_p * n_a,
                                       cl32, &effects[we, 0, 0], &usal_pad[wu, 0, 0, 0],
-                                      &sal4[(ws * n_k + k) * n4], threshold[wt])
+                                      &sal4[ws, k, 0], threshold[wt])
                 k = next_set(&cand[w, 0], k + 1, n_k)
     return out_arr
