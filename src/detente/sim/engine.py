@@ -486,15 +486,33 @@ def ratify(
         plan = ratify_plan(side, stake, tolerance_default, exempt)
     pos = position if position.ndim == 3 else position.T[:, None, :]
     c = np.ascontiguousarray  # (a copy only of a transposed static position, [I, 1, A])
-    approved, excess = native_consent.ratify_worlds(
+    laid = (rows(side.effects, 2), rows(side.order, 1), c(plan.check_start),
+            c(plan.pair_start), c(plan.issue), c(plan.holder), c(plan.stake), c(plan.veto),
+            rows(plan.tol, 1), rows(plan.limit, 1), rows(plan.ext_x, 1), rows(plan.rel, 1))
+    approved, excess = native_consent.ratify_tabled(
         mask(cand), c(prospective, dtype=np.float64), c(pos), c(belief, dtype=np.float64),
         leaf(threshold), mask(gate), float(sign), _rows(np.asarray(low, dtype=np.float64), 1),
-        _rows(np.asarray(high, dtype=np.float64), 1), rows(side.effects, 2),
-        rows(side.order, 1), c(plan.check_start), c(plan.pair_start), c(plan.issue),
-        c(plan.holder), c(plan.stake), c(plan.veto), rows(plan.tol, 1),
-        rows(plan.limit, 1), rows(plan.ext_x, 1), rows(plan.rel, 1),
+        _rows(np.asarray(high, dtype=np.float64), 1), _consent_tables(plan, laid),
     )
     return np.asarray(approved, dtype=bool), np.asarray(excess)
+
+
+_CONSENT_TABLES: dict[int, tuple[tuple[Any, ...], native_consent.ConsentTables]] = {}
+
+
+def _consent_tables(plan: RatifyPlan, laid: tuple[Any, ...]) -> native_consent.ConsentTables:
+    """The consent kernel's tables (:class:`~detente.sim.native.consent.ConsentTables`) of
+    ``plan``'s arrays as ``laid`` out for it: the same tables while the same arrays come
+    (a run's :meth:`StepContext.rows` keeps what it lays out), dropped with the plan."""
+    key = id(plan)
+    hit = _CONSENT_TABLES.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], laid, strict=True)):
+        return hit[1]
+    tables = native_consent.ConsentTables(*laid)
+    if hit is None:
+        weakref.finalize(plan, _CONSENT_TABLES.pop, key, None)
+    _CONSENT_TABLES[key] = (laid, tables)
+    return tables
 
 
 def sanctions_bite(allied: FloatArray, allied0: float, share: float) -> FloatArray:
