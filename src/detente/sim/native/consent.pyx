@@ -17,6 +17,7 @@ finds those cases first (``group``, ``apart``) to do the same.
 """
 
 from libc.math cimport INFINITY, fabs, isnan
+from libc.stdlib cimport calloc, free, malloc
 from detente.sim.native.numpy_sum cimport pairwise_sum
 from detente.sim.native.rows cimport any_set, row_of
 
@@ -180,11 +181,10 @@ def ratify_tabled(
     excess_arr = np.full(n, -np.inf)
     cdef unsigned char[:, ::1] approved = approved_arr.view(np.uint8)
     cdef double[::1] excess = excess_arr
-    cdef double[::1] scratch = np.empty(3 * n_i + max_pairs, dtype=np.float64)
-    cdef double* pros = &scratch[0]
-    cdef double* target = pros + n_i
-    cdef double* move = target + n_i
-    cdef double* term = move + n_i
+    cdef double* pros  # and target, move [n_i], term [max_pairs]: one scratch buffer
+    cdef double* target
+    cdef double* move
+    cdef double* term
     cdef Py_ssize_t w, j, k, i, p, p0, n_p, a, wp, we, wo, wl, wt, wx, wr, wb, wh, wth
     cdef double x, v, loss, worst
     cdef bint ok
@@ -192,74 +192,87 @@ def ratify_tabled(
     cdef Py_ssize_t m_l = limit.shape[0], m_t = tol.shape[0], m_x = ext_x.shape[0]
     cdef Py_ssize_t m_r = rel.shape[0], m_th = threshold.shape[0], m_b = low.shape[0]
     cdef Py_ssize_t m_h = high.shape[0]
-    cdef long[:, ::1] group = np.zeros((n_k, n_k), dtype=np.int64)
-    with nogil:
-        for w in range(n if max_pairs >= 8 else 0):  # the worlds NumPy checked together
-            wo = row_of(w, m_o, n)
-            for j in range(n_k):
-                if cand[w, order[wo, j]]:
-                    group[j, order[wo, j]] += 1
-        for w in range(n):
-            if n_k == 0 or not any_set(&cand[w, 0], n_k):
-                continue
-            # a leaf of m rows for n worlds: row w * m // n (shared, per state or per world)
-            wp = row_of(w, m_p, n)
-            we = row_of(w, m_e, n)
-            wo = row_of(w, m_o, n)
-            wl = row_of(w, m_l, n)
-            wt = row_of(w, m_t, n)
-            wx = row_of(w, m_x, n)
-            wr = row_of(w, m_r, n)
-            wb = row_of(w, m_b, n)
-            wh = row_of(w, m_h, n)
-            wth = row_of(w, m_th, n)
-            for i in range(n_i):
-                pros[i] = prospective[w, i]
-            for j in range(n_k):
-                k = order[wo, j]
-                if not cand[w, k]:
+    cdef long* group  # [n_k, n_k]: how many worlds check candidate k at rank j
+    pros = <double*>malloc((3 * n_i + max_pairs) * sizeof(double))
+    group = <long*>calloc(n_k * n_k + 1, sizeof(long))
+    if pros == NULL or group == NULL:
+        free(pros)
+        free(group)
+        raise MemoryError()
+    target = pros + n_i
+    move = target + n_i
+    term = move + n_i
+    try:
+        with nogil:
+            for w in range(n if max_pairs >= 8 else 0):  # the worlds NumPy checked together
+                wo = row_of(w, m_o, n)
+                for j in range(n_k):
+                    if cand[w, order[wo, j]]:
+                        group[j * n_k + order[wo, j]] += 1
+            for w in range(n):
+                if n_k == 0 or not any_set(&cand[w, 0], n_k):
                     continue
-                if gate[k] and not (belief[w] >= threshold[wth] * rel[wr, k]):
-                    continue
+                # a leaf of m rows for n worlds: row w * m // n (shared, per state or per world)
+                wp = row_of(w, m_p, n)
+                we = row_of(w, m_e, n)
+                wo = row_of(w, m_o, n)
+                wl = row_of(w, m_l, n)
+                wt = row_of(w, m_t, n)
+                wx = row_of(w, m_x, n)
+                wr = row_of(w, m_r, n)
+                wb = row_of(w, m_b, n)
+                wh = row_of(w, m_h, n)
+                wth = row_of(w, m_th, n)
                 for i in range(n_i):
-                    v = _minimum(_maximum(pros[i] + sign * effects[we, k, i], low[wb, i]),
-                                 high[wh, i])
-                    target[i] = v
-                    move[i] = v - pros[i]
-                ok = True
-                worst = -INFINITY
-                for c in range(check_start[k], check_start[k + 1]):
-                    p0 = pair_start[c]
-                    n_p = pair_start[c + 1] - p0
-                    for p in range(n_p):
-                        i = issue[p0 + p]
-                        a = holder[p0 + p]
-                        if a >= 0:
-                            x = <double>position[i, wp, a]
-                            term[p] = (fabs(pros[i] + move[i] - x) - fabs(pros[i] - x)) \
-                                * stake[p0 + p]
-                        else:
-                            x = ext_x[wx, p0 + p]
-                            term[p] = fabs(pros[i] + move[i] - x) - fabs(pros[i] - x)
-                    if n_p == 1:
-                        loss = term[0]
-                    elif n_p == 2:
-                        loss = term[0] + term[1]
-                    elif group[j, k] == 1 or apart[c]:
-                        loss = 0.0 + pairwise_sum(&term[0], n_p)
-                    else:
-                        loss = 0.0
+                    pros[i] = prospective[w, i]
+                for j in range(n_k):
+                    k = order[wo, j]
+                    if not cand[w, k]:
+                        continue
+                    if gate[k] and not (belief[w] >= threshold[wth] * rel[wr, k]):
+                        continue
+                    for i in range(n_i):
+                        v = _minimum(_maximum(pros[i] + sign * effects[we, k, i], low[wb, i]),
+                                     high[wh, i])
+                        target[i] = v
+                        move[i] = v - pros[i]
+                    ok = True
+                    worst = -INFINITY
+                    for c in range(check_start[k], check_start[k + 1]):
+                        p0 = pair_start[c]
+                        n_p = pair_start[c + 1] - p0
                         for p in range(n_p):
-                            loss = loss + term[p]
-                    if not (loss <= limit[wl, c]):
-                        ok = False
-                        break
-                    if veto[c]:
-                        worst = _maximum(worst, loss - tol[wt, c])
-                if not ok:
-                    continue
-                approved[w, k] = 1
-                excess[w] = _maximum(excess[w], worst)
-                for i in range(n_i):
-                    pros[i] = target[i]
+                            i = issue[p0 + p]
+                            a = holder[p0 + p]
+                            if a >= 0:
+                                x = <double>position[i, wp, a]
+                                term[p] = (fabs(pros[i] + move[i] - x) - fabs(pros[i] - x)) \
+                                    * stake[p0 + p]
+                            else:
+                                x = ext_x[wx, p0 + p]
+                                term[p] = fabs(pros[i] + move[i] - x) - fabs(pros[i] - x)
+                        if n_p == 1:
+                            loss = term[0]
+                        elif n_p == 2:
+                            loss = term[0] + term[1]
+                        elif group[j * n_k + k] == 1 or apart[c]:
+                            loss = 0.0 + pairwise_sum(&term[0], n_p)
+                        else:
+                            loss = 0.0
+                            for p in range(n_p):
+                                loss = loss + term[p]
+                        if not (loss <= limit[wl, c]):
+                            ok = False
+                            break
+                        if veto[c]:
+                            worst = _maximum(worst, loss - tol[wt, c])
+                    if not ok:
+                        continue
+                    approved[w, k] = 1
+                    excess[w] = _maximum(excess[w], worst)
+                    for i in range(n_i):
+                        pros[i] = target[i]
+    finally:
+        free(pros)
+        free(group)
     return approved_arr, excess_arr

@@ -20,6 +20,7 @@ to a multiple of four actors with ``+0.0``.
 """
 
 from libc.math cimport fabs
+from libc.stdlib cimport calloc, free
 from detente.sim.native.rows cimport any_set, row_of
 
 import numpy as np
@@ -364,8 +365,8 @@ def voted_pairs(
     cdef Py_ssize_t n4 = sal4.shape[2]  # the actors in lanes of four (+0.0 padding)
     out_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef unsigned char[:, ::1] out = out_arr.view(np.uint8)
-    cdef float[::1] buf = np.zeros(2 * n4 + 1, dtype=np.float32)
-    cdef float* cl32 = &buf[0] + n4
+    cdef float* buf  # gain and clouts, n4 each (+0.0 past n_a)
+    cdef float* cl32
     cdef Tables tb
     cdef Py_ssize_t w, k, a, we, wp, wu, ws, wt, wtr, wr
     cdef bint gated = gate.shape[0] > 0
@@ -385,27 +386,35 @@ def voted_pairs(
     tb.n4 = n4
     tb.n_i = level.shape[1]
     tb.n_j = iss_pad.shape[1]
-    tb.gain = &buf[0]
-    with nogil:
-        for w in range(n):
-            if not any_set(&cand[w, 0], n_k):
-                continue
-            # a leaf of m rows for n worlds: row w * m // n (shared, per state or per world)
-            we = row_of(w, m_e, n)
-            wp = row_of(w, m_p, n)
-            wu = row_of(w, m_u, n)
-            ws = row_of(w, m_s, n)
-            wt = row_of(w, m_t, n)
-            wtr = row_of(w, m_tr, n)
-            wr = row_of(w, m_r, n)
-            for a in range(n_a):  # the clouts as float32, once per world
-                cl32[a] = <float>clout[w, a]
-            k = next_set(&cand[w, 0], 0, n_k)
-            while k < n_k:
-                # the trust gate first: a gated candidate without the belief loses
-                if not gated or not gate[k] or belief[w] >= trust[wtr] * rel[wr, k]:
-                    out[w, k] = _vote(&tb, k, &level[w, 0], &position[0, wp, 0], m_p * n_a,
-                                      cl32, &effects[we, 0, 0], &usal_pad[wu, 0, 0, 0],
-                                      &sal4[ws, k, 0], threshold[wt])
-                k = next_set(&cand[w, 0], k + 1, n_k)
+    buf = <float*>calloc(2 * n4 + 1, sizeof(float))
+    if buf == NULL:
+        raise MemoryError()
+    tb.gain = buf
+    cl32 = buf + n4
+    try:
+        with nogil:
+            for w in range(n):
+                if not any_set(&cand[w, 0], n_k):
+                    continue
+                # a leaf of m rows for n worlds: row w * m // n (shared, per state or per world)
+                we = row_of(w, m_e, n)
+                wp = row_of(w, m_p, n)
+                wu = row_of(w, m_u, n)
+                ws = row_of(w, m_s, n)
+                wt = row_of(w, m_t, n)
+                wtr = row_of(w, m_tr, n)
+                wr = row_of(w, m_r, n)
+                for a in range(n_a):  # the clouts as float32, once per world
+                    cl32[a] = <float>clout[w, a]
+                k = next_set(&cand[w, 0], 0, n_k)
+                while k < n_k:
+                    # the trust gate first: a gated candidate without the belief loses
+                    if not gated or not gate[k] or belief[w] >= trust[wtr] * rel[wr, k]:
+                        out[w, k] = _vote(&tb, k, &level[w, 0], &position[0, wp, 0],
+                                          m_p * n_a, cl32, &effects[we, 0, 0],
+                                          &usal_pad[wu, 0, 0, 0], &sal4[ws, k, 0],
+                                          threshold[wt])
+                    k = next_set(&cand[w, 0], k + 1, n_k)
+    finally:
+        free(buf)
     return out_arr
