@@ -471,7 +471,8 @@ def ratify(
     state; by default as they are).
 
     The loops over worlds, candidates and checks are compiled
-    (:func:`detente.sim.native.consent.ratify_worlds`): a check's loss is the sum over its
+    (:func:`detente.sim.native.consent.ratify_tabled`, the plan's arrays laid out once per
+    plan by :func:`_consent_tables`): a check's loss is the sum over its
     issues of :func:`~detente.sim.domestic_bargain.veto_loss` at the actor's ideal point,
     times its stake; a move passes when every loss is within its tolerance (and the trust
     gate, where it applies); it then moves that world's prospective levels.
