@@ -50,6 +50,7 @@ The full equations and their sources are in ``docs/model.md``.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -470,7 +471,8 @@ def ratify(
     state; by default as they are).
 
     The loops over worlds, candidates and checks are compiled
-    (:func:`detente.sim.native.consent.ratify_worlds`): a check's loss is the sum over its
+    (:func:`detente.sim.native.consent.ratify_tabled`, the plan's arrays laid out once per
+    plan by :func:`_consent_tables`): a check's loss is the sum over its
     issues of :func:`~detente.sim.domestic_bargain.veto_loss` at the actor's ideal point,
     times its stake; a move passes when every loss is within its tolerance (and the trust
     gate, where it applies); it then moves that world's prospective levels.
@@ -485,15 +487,33 @@ def ratify(
         plan = ratify_plan(side, stake, tolerance_default, exempt)
     pos = position if position.ndim == 3 else position.T[:, None, :]
     c = np.ascontiguousarray  # (a copy only of a transposed static position, [I, 1, A])
-    approved, excess = native_consent.ratify_worlds(
+    laid = (rows(side.effects, 2), rows(side.order, 1), c(plan.check_start),
+            c(plan.pair_start), c(plan.issue), c(plan.holder), c(plan.stake), c(plan.veto),
+            rows(plan.tol, 1), rows(plan.limit, 1), rows(plan.ext_x, 1), rows(plan.rel, 1))
+    approved, excess = native_consent.ratify_tabled(
         mask(cand), c(prospective, dtype=np.float64), c(pos), c(belief, dtype=np.float64),
         leaf(threshold), mask(gate), float(sign), _rows(np.asarray(low, dtype=np.float64), 1),
-        _rows(np.asarray(high, dtype=np.float64), 1), rows(side.effects, 2),
-        rows(side.order, 1), c(plan.check_start), c(plan.pair_start), c(plan.issue),
-        c(plan.holder), c(plan.stake), c(plan.veto), rows(plan.tol, 1),
-        rows(plan.limit, 1), rows(plan.ext_x, 1), rows(plan.rel, 1),
+        _rows(np.asarray(high, dtype=np.float64), 1), _consent_tables(plan, laid),
     )
     return np.asarray(approved, dtype=bool), np.asarray(excess)
+
+
+_CONSENT_TABLES: dict[int, tuple[tuple[Any, ...], native_consent.ConsentTables]] = {}
+
+
+def _consent_tables(plan: RatifyPlan, laid: tuple[Any, ...]) -> native_consent.ConsentTables:
+    """The consent kernel's tables (:class:`~detente.sim.native.consent.ConsentTables`) of
+    ``plan``'s arrays as ``laid`` out for it: the same tables while the same arrays come
+    (a run's :meth:`StepContext.rows` keeps what it lays out), dropped with the plan."""
+    key = id(plan)
+    hit = _CONSENT_TABLES.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], laid, strict=True)):
+        return hit[1]
+    tables = native_consent.ConsentTables(*laid)
+    if hit is None:
+        weakref.finalize(plan, _CONSENT_TABLES.pop, key, None)
+    _CONSENT_TABLES[key] = (laid, tables)
+    return tables
 
 
 def sanctions_bite(allied: FloatArray, allied0: float, share: float) -> FloatArray:
@@ -2036,11 +2056,28 @@ def voted(
         gate, belief, trusted, rel = (mask(trust[0]), c(trust[1], dtype=np.float64),
                                       leaf(trust[2]), _rows(trust[3], 1))
     return np.asarray(native_votes.voted_pairs(
-        mask(cand), c(level), c(pos), c(clout), _rows(plan.effects, 2),
-        c(plan.n_iss), c(plan.iss_pad), _rows(plan.usal_pad, 3), c(plan.tol),
-        _rows(plan.sal_kt, 2), float(sign), leaf(threshold), proposer, gate, belief,
-        trusted, rel,
+        mask(cand), c(level), c(pos), c(clout), _vote_tables(plan), float(sign),
+        leaf(threshold), proposer, gate, belief, trusted, rel,
     ), dtype=bool)
+
+
+_VOTE_TABLES: dict[int, native_votes.VoteTables] = {}
+
+
+def _vote_tables(plan: VotePlan) -> native_votes.VoteTables:
+    """The vote kernel's tables of ``plan`` (:class:`~detente.sim.native.votes.VoteTables`),
+    laid out on its first vote and dropped with it: a chunk's many votes convert its static
+    arrays once, not once per call."""
+    key = id(plan)
+    tables = _VOTE_TABLES.get(key)
+    if tables is None:
+        tables = native_votes.VoteTables(
+            _rows(plan.effects, 2), np.ascontiguousarray(plan.n_iss),
+            np.ascontiguousarray(plan.iss_pad), _rows(plan.usal_pad, 3),
+            np.ascontiguousarray(plan.tol), _rows(plan.sal_kt, 2))
+        _VOTE_TABLES[key] = tables
+        weakref.finalize(plan, _VOTE_TABLES.pop, key, None)
+    return tables
 
 
 
