@@ -29,14 +29,20 @@ from detente.sim.native.step_sums cimport picked_sum, step_sum
 import numpy as np
 
 
-cdef inline double _maximum(double a, double b) noexcept nogil:
-    """``np.maximum(a, b)``: NaN propagates, a tie returns ``b`` (so the sign of a zero)."""
-    return a if (a > b) | (a != a) else b  # both tests, no branch between them
-
-
-cdef inline double _minimum(double a, double b) noexcept nogil:
-    """``np.minimum(a, b)``: NaN propagates, a tie returns ``b``."""
-    return a if (a < b) | (a != a) else b
+cdef extern from *:
+    """
+    /* np.maximum / np.minimum of two doubles: NaN propagates (from either), a tie returns
+       b (so the sign of a zero); written as one conditional expression, which gcc turns
+       into a select and vectorises in a loop */
+    static inline double detente_env_maximum(double a, double b) {
+        return (a > b || a != a) ? a : b;
+    }
+    static inline double detente_env_minimum(double a, double b) {
+        return (a < b || a != a) ? a : b;
+    }
+    """
+    double _maximum "detente_env_maximum" (double a, double b) noexcept nogil
+    double _minimum "detente_env_minimum" (double a, double b) noexcept nogil
 
 
 cdef inline double _clip(double x, double low, double high) noexcept nogil:
@@ -223,7 +229,7 @@ cdef inline double _bite(double allied, double allied0, double share) noexcept n
 
 
 cdef inline void _jolt(
-    double* level, double* transient, const double[:] low, const double[:] high,
+    double* level, double* transient, const double* low, const double* high,
     Py_ssize_t n_i, const double* d_level, const double* d_focal, double* f_clout,
     Py_ssize_t n_f, const double* d_internal, double* o_clout, Py_ssize_t n_o,
     const double* d_third, double* third_clout, Py_ssize_t n_x,
@@ -231,36 +237,75 @@ cdef inline void _jolt(
     """A shock's or event's hit in one world (its rows): the levels move by ``d_level``
     (clipped to the issue bounds; the move is transient) and each clout is scaled by
     ``1 + change``, >= 0."""
-    cdef Py_ssize_t i, a
+    cdef Py_ssize_t i
     cdef double new
     for i in range(n_i):
         new = _minimum(_maximum(level[i] + d_level[i], low[i]), high[i])
         transient[i] = transient[i] + (new - level[i])
         level[i] = new
-    for a in range(n_f):
-        f_clout[a] = _maximum(f_clout[a] * (1.0 + d_focal[a]), 0.0)
-    for a in range(n_o):
-        o_clout[a] = _maximum(o_clout[a] * (1.0 + d_internal[a]), 0.0)
-    for a in range(n_x):
-        third_clout[a] = _maximum(third_clout[a] * (1.0 + d_third[a]), 0.0)
+    _scale(f_clout, d_focal, n_f)
+    _scale(o_clout, d_internal, n_o)
+    _scale(third_clout, d_third, n_x)
 
 
-cdef inline void _jolt_world(
-    double[:, ::1] level, double[:, ::1] transient, const double[:] low, const double[:] high,
-    const double[:, ::1] d_level, const double[:, ::1] d_focal,
-    const double[:, ::1] d_internal, const double[:, ::1] d_third, double[:, ::1] f_clout,
-    double[:, ::1] o_clout, double[:, ::1] third_clout, Py_ssize_t w,
-) noexcept nogil:
-    """:func:`_jolt` at world ``w`` (the moves' rows: ``w``, or 0 when shared)."""
-    _jolt(&level[w, 0], &transient[w, 0], low, high, level.shape[1],
-          &d_level[w if d_level.shape[0] > 1 else 0, 0],
-          &d_focal[w if d_focal.shape[0] > 1 else 0, 0], &f_clout[w, 0], f_clout.shape[1],
-          &d_internal[w if d_internal.shape[0] > 1 else 0, 0], &o_clout[w, 0],
-          o_clout.shape[1], &d_third[w if d_third.shape[0] > 1 else 0, 0], &third_clout[w, 0],
-          third_clout.shape[1])
+cdef inline void _scale(double* clout, const double* change, Py_ssize_t n_a) noexcept nogil:
+    """Each clout scaled by ``1 + change``, >= 0 (:func:`_jolt`)."""
+    cdef Py_ssize_t a
+    for a in range(n_a):
+        clout[a] = _maximum(clout[a] * (1.0 + change[a]), 0.0)
 
 
 # ------------------------------------------------------------------ the engine's entry points
+cdef extern from *:
+    """
+    #define detente_env_prefetch(p) __builtin_prefetch((const void *)(p))
+    """
+    void _prefetch "detente_env_prefetch" (const void* p) noexcept nogil
+
+
+cdef enum:
+    # how many worlds ahead a kernel asks for a world's row of this step's draws: the
+    # draws are ``[n, T, ...]``, so a step's row of each world is a cache line of its own
+    # at a stride the hardware does not prefetch (the load waited on memory)
+    _AHEAD = 8
+
+
+cdef inline double* _contiguous(const double[:] x, double* out) noexcept nogil:
+    """``x`` copied to ``out`` (its ``x.shape[0]`` values, for loops gcc can vectorise)."""
+    cdef Py_ssize_t i
+    for i in range(x.shape[0]):
+        out[i] = x[i]
+    return out
+
+
+cdef inline void _fade(
+    const double* now, double* level, double* transient, double f, const double* low,
+    const double* high, Py_ssize_t n_i,
+) noexcept nogil:
+    """The transient part of one world's levels fades by the share ``f`` (clipped)."""
+    cdef Py_ssize_t i
+    cdef double new
+    for i in range(n_i):
+        new = _minimum(_maximum(now[i] - transient[i] * f, low[i]), high[i])
+        transient[i] = transient[i] - (now[i] - new)
+        level[i] = new
+
+
+cdef inline bint _hits(
+    const char* uniforms, Py_ssize_t stride, const double* chance, Py_ssize_t n_s,
+    unsigned char* hit,
+) noexcept nogil:
+    """Which shocks hit one world (``uniform < chance``; its uniforms ``stride`` bytes
+    apart); whether any did."""
+    cdef Py_ssize_t s
+    cdef unsigned char any_hit = 0, h
+    for s in range(n_s):
+        h = (<const double*>(uniforms + s * stride))[0] < chance[s]
+        hit[s] = h
+        any_hit = any_hit | h
+    return any_hit
+
+
 def shock_rows(
     const double[:, ::1] level_now,
     double[:, ::1] level,
@@ -288,17 +333,19 @@ def shock_rows(
     The new levels are written to ``level`` (every entry), the levels now ``level_now`` are
     read; ``transient`` (and the clouts) are changed in place; ``fade`` is
     ``1 − exp(−shock_decay·dt)`` (one value, one per world or one per state). Shock ``s``
-    hits world ``w`` when ``uniforms[w, s] < chance[w, s]`` (``[n, S]``; ``S = 0``: no
-    shocks; ``chance`` one row or one per world); a world's hits move it by the sum of
-    their ``effects`` and clout changes (``[m, S, ...]``: one matrix, or one per state,
-    row ``w * m // n``), added in the shocks' order; worlds without a hit are not touched.
-    Returns ``(menace B, menacing hits, threat jump, settlement jump)``, ``[n]`` each: the
-    mean share of ``menace_issues`` after the fade plus one if a ``menace`` shock hit, the
-    number of those, and the hits' summed ``threat`` and ``settlement`` jumps.
+    hits world ``w`` when ``uniforms[w, s] < chance[w, s]`` (``[n, S]``, the rows may be
+    strided; ``S = 0``: no shocks; ``chance`` one row or one per world); a world's hits
+    move it by the sum of their ``effects`` and clout changes (``[m, S, ...]``: one matrix,
+    or one per state, row ``w * m // n``), added in the shocks' order; worlds without a hit
+    are not touched. Returns ``(menace B, menacing hits, threat jump, settlement jump)``,
+    ``[n]`` each: the mean share of ``menace_issues`` after the fade plus one if a
+    ``menace`` shock hit, the number of those, and the hits' summed ``threat`` and
+    ``settlement`` jumps.
     """
     cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], n_s = uniforms.shape[1]
-    cdef Py_ssize_t n_m = menace_issues.shape[0], w, i, j, s, count, r
+    cdef Py_ssize_t n_m = menace_issues.shape[0], w, i, j, s, count
     cdef Py_ssize_t n_f = f_clout.shape[1], n_o = o_clout.shape[1], n_x = third_clout.shape[1]
+    cdef Py_ssize_t m_fade = fade.shape[0], m_chance = chance.shape[0]
     bad_arr = np.zeros(n)
     hits_arr = np.zeros(n)
     threat_arr = np.zeros(n)
@@ -307,46 +354,44 @@ def shock_rows(
     cdef double[::1] menace_hits = hits_arr
     cdef double[::1] jump_threat = threat_arr
     cdef double[::1] jump_settle = settle_arr
-    # one world's hits and summed moves
-    scratch = np.zeros(n_i + n_f + n_o + n_x)
-    hit_arr = np.zeros(n_s, dtype=np.uint8)
+    # one world's summed moves, then the bounds and ranges (contiguous copies)
+    scratch = np.zeros(n_i + n_f + n_o + n_x + 3 * n_i + 1)
+    hit_arr = np.zeros(n_s + 1, dtype=np.uint8)
     cdef double[::1] sums = scratch
     cdef unsigned char[::1] hit_row = hit_arr
-    cdef unsigned char* hit = &hit_row[0] if n_s else NULL
-    cdef double* d_level = &sums[0] if sums.shape[0] else NULL
-    cdef double* d_focal = d_level + n_i if d_level != NULL else NULL
-    cdef double* d_internal = d_focal + n_f if d_focal != NULL else NULL
-    cdef double* d_third = d_internal + n_o if d_internal != NULL else NULL
-    cdef double f, new, acc
-    cdef bint any_hit
+    cdef unsigned char* hit = &hit_row[0]
+    cdef double* d_level = &sums[0]
+    cdef double* d_focal = d_level + n_i
+    cdef double* d_internal = d_focal + n_f
+    cdef double* d_third = d_internal + n_o
+    cdef double* lo = _contiguous(low, d_third + n_x)
+    cdef double* hi = _contiguous(high, lo + n_i)
+    cdef double* sp = _contiguous(span, hi + n_i)
+    cdef double f, acc
     cdef const double* now
     cdef double* lv
     cdef double* tr
     cdef const unsigned char* bad_shock
     with nogil:
         for w in range(n):
-            f = fade[row_of(w, fade.shape[0], n)]
+            if n_s and w + _AHEAD < n:
+                _prefetch(&uniforms[w + _AHEAD, 0])
+                _prefetch(&uniforms[w + _AHEAD, n_s - 1])
+            f = fade[row_of(w, m_fade, n)]
             now = &level_now[w, 0]
             lv = &level[w, 0]
             tr = &transient[w, 0]
-            for i in range(n_i):
-                new = _minimum(_maximum(now[i] - tr[i] * f, low[i]), high[i])
-                tr[i] = tr[i] - (now[i] - new)
-                lv[i] = new
+            _fade(now, lv, tr, f, lo, hi, n_i)
             if n_m:
                 acc = 0.0
                 for j in range(n_m):
                     i = menace_issues[j]
-                    acc = acc + (lv[i] - low[i]) / span[i]
+                    acc = acc + (lv[i] - lo[i]) / sp[i]
                 bad[w] = acc / n_m
             if not n_s:
                 continue
-            any_hit = False
-            r = row_of(w, chance.shape[0], n)
-            for s in range(n_s):
-                hit[s] = uniforms[w, s] < chance[r, s]
-                any_hit = any_hit | hit[s]
-            if not any_hit:
+            if not _hits(<const char*>&uniforms[w, 0], uniforms.strides[1],
+                         &chance[row_of(w, m_chance, n), 0], n_s, hit):
                 continue
             step_sum(hit, &effects[row_of(w, effects.shape[0], n), 0, 0], n_s, n_i, d_level)
             # the hits' rows added in the shocks' order (``native/step_sums.pxd``)
@@ -359,14 +404,13 @@ def shock_rows(
             jump_threat[w] = picked_sum(hit, &threat[row_of(w, threat.shape[0], n), 0], n_s)
             jump_settle[w] = picked_sum(hit, &settlement[row_of(w, settlement.shape[0], n), 0],
                                         n_s)
-            _jolt(lv, tr, low, high, n_i, d_level, d_focal, &f_clout[w, 0], n_f, d_internal,
+            _jolt(lv, tr, lo, hi, n_i, d_level, d_focal, &f_clout[w, 0], n_f, d_internal,
                   &o_clout[w, 0], n_o, d_third, &third_clout[w, 0], n_x)
             if n_m:
                 bad_shock = &menace[w if menace.shape[0] > 1 else 0, 0]
                 count = 0
                 for s in range(n_s):
-                    if hit[s] and bad_shock[s]:
-                        count += 1
+                    count += hit[s] & (bad_shock[s] != 0)
                 menace_hits[w] = count
                 bad[w] = bad[w] + (1.0 if count > 0 else 0.0)
     return bad_arr, hits_arr, threat_arr, settle_arr
@@ -386,11 +430,19 @@ def jolt_rows(
     double[:, ::1] third_clout,
 ):
     """Scheduled events hit every world (in place): their summed moves ``d_*``."""
-    cdef Py_ssize_t w
+    cdef Py_ssize_t w, n_i = level.shape[1]
+    cdef double[::1] bounds = np.zeros(2 * n_i + 1)
+    cdef double* lo = _contiguous(low, &bounds[0])
+    cdef double* hi = _contiguous(high, lo + n_i)
     with nogil:
         for w in range(level.shape[0]):
-            _jolt_world(level, transient, low, high, d_level, d_focal, d_internal, d_third,
-                        f_clout, o_clout, third_clout, w)
+            _jolt(&level[w, 0], &transient[w, 0], lo, hi, n_i,
+                  &d_level[w if d_level.shape[0] > 1 else 0, 0],
+                  &d_focal[w if d_focal.shape[0] > 1 else 0, 0], &f_clout[w, 0],
+                  f_clout.shape[1], &d_internal[w if d_internal.shape[0] > 1 else 0, 0],
+                  &o_clout[w, 0], o_clout.shape[1],
+                  &d_third[w if d_third.shape[0] > 1 else 0, 0], &third_clout[w, 0],
+                  third_clout.shape[1])
 
 
 def environment_rows(
