@@ -85,6 +85,39 @@ cdef inline double _pw(const double[:] x, Py_ssize_t w) noexcept nogil:
     return x[w] if x.shape[0] > 1 else x[0]
 
 
+cdef struct _Param:
+    # a parameter as :func:`domestic_step`'s loops read it (:func:`_param`, :func:`_at`)
+    const char* data
+    Py_ssize_t stride  # bytes from one world's value to the next; 0: shared
+
+
+cdef inline _Param _param(const double[:] x) noexcept nogil:
+    """Parameter ``x`` (length 1 or ``n``) taken apart once per call: what :func:`_pw`
+    reads, without testing its length in every world."""
+    cdef _Param p
+    p.data = <const char*>&x[0]
+    p.stride = x.strides[0] if x.shape[0] > 1 else 0
+    return p
+
+
+cdef inline double _at(_Param p, Py_ssize_t w) noexcept nogil:
+    """:func:`_pw` of a :func:`_param`."""
+    return (<const double*>(p.data + w * p.stride))[0]
+
+
+cdef extern from *:
+    """
+    #define detente_dom_prefetch(p) __builtin_prefetch((const void *)(p))
+    """
+    void _prefetch "detente_dom_prefetch" (const void* p) noexcept nogil
+
+
+cdef enum:
+    # how many worlds ahead a loop asks for a world's value of this step's draws: the draws
+    # are ``[n, T]``, so each world's value of a step is a cache line of its own
+    _AHEAD = 16
+
+
 # ------------------------------------------------------------------ 4. public support
 cdef inline double _public_support(
     double support, double bite, double sanctions_share, bint has_sanctions,
@@ -111,12 +144,43 @@ cdef inline double _reform_share(
     const double* clout, const unsigned char* reform, Py_ssize_t n_a, double *tmp
 ) noexcept nogil:
     """One world's reformist share of clout (0 without clout), NumPy's sums over actors;
-    ``clout`` and ``reform`` are its rows."""
-    cdef Py_ssize_t a
-    cdef double tot = pairwise_sum(clout, n_a)
-    for a in range(n_a):
-        tmp[a] = clout[a] * <double>reform[a]
-    return pairwise_sum(tmp, n_a) / (tot if tot > 0 else 1.0)
+    ``clout`` and ``reform`` are its rows. Both sums in one pass where NumPy's order is
+    its eight accumulators (8 to 128 actors; ``numpy_sum.pairwise_sum``); ``tmp``: scratch
+    of ``n_a`` for more."""
+    cdef Py_ssize_t a, j, i
+    cdef double tot, ref, c, r
+    cdef double lc[8]
+    cdef double lr[8]
+    if n_a < 8:
+        tot = 0.0
+        ref = 0.0
+        for a in range(n_a):
+            c = clout[a]
+            tot = tot + c
+            ref = ref + c * <double>reform[a]
+    elif n_a <= 128:
+        for j in range(8):
+            lc[j] = clout[j]
+            lr[j] = clout[j] * <double>reform[j]
+        i = 8
+        while i < n_a - n_a % 8:
+            for j in range(8):
+                lc[j] = lc[j] + clout[i + j]
+                lr[j] = lr[j] + clout[i + j] * <double>reform[i + j]
+            i = i + 8
+        tot = ((lc[0] + lc[1]) + (lc[2] + lc[3])) + ((lc[4] + lc[5]) + (lc[6] + lc[7]))
+        ref = ((lr[0] + lr[1]) + (lr[2] + lr[3])) + ((lr[4] + lr[5]) + (lr[6] + lr[7]))
+        while i < n_a:
+            c = clout[i]
+            tot = tot + c
+            ref = ref + c * <double>reform[i]
+            i = i + 1
+    else:
+        tot = pairwise_sum(clout, n_a)
+        for a in range(n_a):
+            tmp[a] = clout[a] * <double>reform[a]
+        ref = pairwise_sum(tmp, n_a)
+    return ref / (tot if tot > 0 else 1.0)
 
 
 cdef inline double _visible_backing(
@@ -323,41 +387,56 @@ def domestic_step(
     caller keeps it for the run).
     """
     cdef Py_ssize_t n = support.shape[0], n_a = o_clout.shape[1], n_e = e_holder.shape[0]
-    cdef Py_ssize_t w, a, j, wb, wk, we
-    cdef double lam, up, down, new, old, v
+    cdef Py_ssize_t w, a, j, m, wb, wk, we, n_mobile = 0
+    cdef double lam, up, down, new, old, v, s0, rate
     cdef bint has_sanctions = i_sanctions >= 0, has_reform = i_reform >= 0
     cdef bint has_reform0 = reform0.shape[0] > 0
     cdef Py_ssize_t m_base = o_base.shape[0], m_backing = reform_backing.shape[0]
-    cdef Py_ssize_t m_vet = e_vetting.shape[0], wr
+    cdef Py_ssize_t m_vet = e_vetting.shape[0], m_rate = clout_rate.shape[0]
     tmp_arr = np.empty(max(n_a, 1))
     cdef double[::1] tmp = tmp_arr
     ex1_arr = np.empty(n)
     ex2_arr = np.empty(n)
     cdef double[::1] ex1 = ex1_arr, ex2 = ex2_arr, up_v, up_d
+    movers_arr = np.empty(max(n_a, 1), dtype=np.intp)
+    cdef Py_ssize_t[::1] movers = movers_arr  # the mobile actors
+    cdef double* clout
+    cdef const double* base
+    cdef _Param p_sanc_n0, p_drift, p_gain, p_rally, p_dictation, p_noise, p_threat_el
+    cdef _Param p_backing_el, p_hazard, p_severity, p_vet_rate, p_vet_decay, p_dis_rate
+    cdef _Param p_dis_decay, p_vet_base, p_vet_jump, p_dis_jump, p_support0
 
     if first <= _PUBLIC_SUPPORT <= last:
         with nogil:
+            p_sanc_n0, p_drift, p_gain = _param(sanc_n0), _param(drift), _param(engagement_gain)
+            p_rally, p_dictation = _param(rally_effect), _param(dictation_effect)
+            p_noise = _param(support_noise)
             for w in range(n):
+                if w + _AHEAD < n:
+                    _prefetch(&u_support[w + _AHEAD])
                 support[w] = _public_support(
-                    support[w], bite[w], sanctions_share[w], has_sanctions, _pw(sanc_n0, w),
-                    multi[w], hostile[w], u_support[w], dt, _pw(drift, w),
-                    _pw(engagement_gain, w), _pw(rally_effect, w), _pw(dictation_effect, w),
-                    _pw(support_noise, w),
+                    support[w], bite[w], sanctions_share[w], has_sanctions, _at(p_sanc_n0, w),
+                    multi[w], hostile[w], u_support[w], dt, _at(p_drift, w), _at(p_gain, w),
+                    _at(p_rally, w), _at(p_dictation, w), _at(p_noise, w),
                 )
 
     if first <= _BACKLASH <= last:
         with nogil:
+            p_threat_el, p_backing_el = _param(threat_elasticity), _param(backing_elasticity)
+            p_hazard, p_severity = _param(hazard), _param(severity)
             for w in range(n):
+                if w + _AHEAD < n:  # (read after the exp below)
+                    _prefetch(&u_backlash[w + _AHEAD])
                 wk = row_of(w, m_backing, n)
                 share[w] = _reform_share(&o_clout[w, 0], &o_reform[w, 0], n_a, &tmp[0])
                 backing[w] = _visible_backing(&f_active[w, 0], &reform_backing[wk, 0], backed)
                 ex1[w] = _backlash_hazard_exponent(
-                    share[w], backing[w], _pw(threat_elasticity, w), _pw(backing_elasticity, w)
+                    share[w], backing[w], _at(p_threat_el, w), _at(p_backing_el, w)
                 )
         np.exp(ex1_arr, out=ex1_arr)
         with nogil:
             for w in range(n):
-                lam = _backlash_hazard(_pw(hazard, w), ex1[w])
+                lam = _backlash_hazard(_at(p_hazard, w), ex1[w])
                 ex2[w] = -lam * dt
         np.exp(ex2_arr, out=ex2_arr)
         with nogil:
@@ -367,12 +446,12 @@ def domestic_step(
                 if hit[w]:
                     for a in range(n_a):
                         if o_reform[w, a] and mobile[a]:
-                            o_clout[w, a] = o_clout[w, a] * (1 - _pw(severity, w))
+                            o_clout[w, a] = o_clout[w, a] * (1 - _at(p_severity, w))
                 if has_reform:
                     j = i_reform
                     old = level[w, j]
-                    new = _backlash_reform_level(old, hit[w], _pw(severity, w), span[j], low[j],
-                                                 high[j])
+                    new = _backlash_reform_level(old, hit[w], _at(p_severity, w), span[j],
+                                                 low[j], high[j])
                     transient[w, j] = transient[w, j] + (new - old)
                     level[w, j] = new
 
@@ -383,36 +462,47 @@ def domestic_step(
         up_v = up_v_arr
         up_d = up_d_arr
         with nogil:
+            p_vet_rate, p_vet_decay = _param(vetting_threat_rate), _param(vetting_decay)
+            p_dis_rate, p_dis_decay = _param(disillusion_rate), _param(disillusion_decay)
+            p_vet_base, p_vet_jump = _param(vetting_base), _param(vetting_jump)
+            p_dis_jump = _param(disillusion_jump)
             for w in range(n):
-                up_v[w] = _vetting_up(_pw(vetting_threat_rate, w), share[w], share0[w])
-                ex1[w] = _keep_exponent(up_v[w], _pw(vetting_decay, w), dt)
-                up_d[w] = _pw(disillusion_rate, w) * (
+                up_v[w] = _vetting_up(_at(p_vet_rate, w), share[w], share0[w])
+                ex1[w] = _keep_exponent(up_v[w], _at(p_vet_decay, w), dt)
+                up_d[w] = _at(p_dis_rate, w) * (
                     _reform_blocked(level[w, i_reform], reform0[w], span[i_reform])
                     if has_reform0 else 0.0
                 )
-                ex2[w] = _keep_exponent(up_d[w], _pw(disillusion_decay, w), dt)
+                ex2[w] = _keep_exponent(up_d[w], _at(p_dis_decay, w), dt)
         np.exp(ex1_arr, out=ex1_arr)
         np.exp(ex2_arr, out=ex2_arr)
         with nogil:
             for w in range(n):
-                vetting[w] = _vetting_update(vetting[w], up_v[w], _pw(vetting_decay, w),
-                                             _pw(vetting_base, w), ex1[w], hit[w],
-                                             _pw(vetting_jump, w))
+                vetting[w] = _vetting_update(vetting[w], up_v[w], _at(p_vet_decay, w),
+                                             _at(p_vet_base, w), ex1[w], hit[w],
+                                             _at(p_vet_jump, w))
                 disillusion[w] = _disillusion_update(disillusion[w], up_d[w],
-                                                     _pw(disillusion_decay, w), ex2[w], hit[w],
-                                                     _pw(disillusion_jump, w))
+                                                     _at(p_dis_decay, w), ex2[w], hit[w],
+                                                     _at(p_dis_jump, w))
 
     if first <= _CLOUT_DRIFT <= last:
         with nogil:
+            p_support0 = _param(public_support0)
+            for a in range(n_a):  # only they drift
+                if mobile[a]:
+                    movers[n_mobile] = a
+                    n_mobile += 1
             for w in range(n):
                 wb = row_of(w, m_base, n)
-                wr = row_of(w, clout_rate.shape[0], n)  # (one value per state, too)
-                up = support[w] / _pw(public_support0, w)
-                down = (1 - support[w]) / (1 - _pw(public_support0, w))
-                for a in range(n_a):
-                    if mobile[a]:
-                        o_clout[w, a] = _clout_drift(o_clout[w, a], reform_camp[a], o_base[wb, a],
-                                                     up, down, clout_rate[wr])
+                rate = clout_rate[row_of(w, m_rate, n)]  # (one value per state, too)
+                s0 = _at(p_support0, w)
+                up = support[w] / s0
+                down = (1 - support[w]) / (1 - s0)
+                clout = &o_clout[w, 0]
+                base = &o_base[wb, 0]
+                for m in range(n_mobile):
+                    a = movers[m]
+                    clout[a] = _clout_drift(clout[a], reform_camp[a], base[a], up, down, rate)
 
     if first <= _INTERNAL_ELECTIONS <= last:
         with nogil:
