@@ -26,6 +26,7 @@ parameters) may also have one row per state of a stacked run (row ``w * m // n``
 
 from libc.math cimport fabs
 from detente.sim.native.numpy_sum cimport pairwise_sum
+from detente.sim.native.per_world cimport AHEAD, Param, at, param, prefetch
 from detente.sim.native.rows cimport row_of
 
 import numpy as np
@@ -83,39 +84,6 @@ cdef inline double _npclip(double x, double low, double high) noexcept nogil:
 cdef inline double _pw(const double[:] x, Py_ssize_t w) noexcept nogil:
     """A parameter of world ``w``: shared (length 1) or one per world."""
     return x[w] if x.shape[0] > 1 else x[0]
-
-
-cdef struct _Param:
-    # a parameter as :func:`domestic_step`'s loops read it (:func:`_param`, :func:`_at`)
-    const char* data
-    Py_ssize_t stride  # bytes from one world's value to the next; 0: shared
-
-
-cdef inline _Param _param(const double[:] x) noexcept nogil:
-    """Parameter ``x`` (length 1 or ``n``) taken apart once per call: what :func:`_pw`
-    reads, without testing its length in every world."""
-    cdef _Param p
-    p.data = <const char*>&x[0]
-    p.stride = x.strides[0] if x.shape[0] > 1 else 0
-    return p
-
-
-cdef inline double _at(_Param p, Py_ssize_t w) noexcept nogil:
-    """:func:`_pw` of a :func:`_param`."""
-    return (<const double*>(p.data + w * p.stride))[0]
-
-
-cdef extern from *:
-    """
-    #define detente_dom_prefetch(p) __builtin_prefetch((const void *)(p))
-    """
-    void _prefetch "detente_dom_prefetch" (const void* p) noexcept nogil
-
-
-cdef enum:
-    # how many worlds ahead a loop asks for a world's value of this step's draws: the draws
-    # are ``[n, T]``, so each world's value of a step is a cache line of its own
-    _AHEAD = 16
 
 
 # ------------------------------------------------------------------ 4. public support
@@ -402,41 +370,41 @@ def domestic_step(
     cdef Py_ssize_t[::1] movers = movers_arr  # the mobile actors
     cdef double* clout
     cdef const double* base
-    cdef _Param p_sanc_n0, p_drift, p_gain, p_rally, p_dictation, p_noise, p_threat_el
-    cdef _Param p_backing_el, p_hazard, p_severity, p_vet_rate, p_vet_decay, p_dis_rate
-    cdef _Param p_dis_decay, p_vet_base, p_vet_jump, p_dis_jump, p_support0
+    cdef Param p_sanc_n0, p_drift, p_gain, p_rally, p_dictation, p_noise, p_threat_el
+    cdef Param p_backing_el, p_hazard, p_severity, p_vet_rate, p_vet_decay, p_dis_rate
+    cdef Param p_dis_decay, p_vet_base, p_vet_jump, p_dis_jump, p_support0
 
     if first <= _PUBLIC_SUPPORT <= last:
         with nogil:
-            p_sanc_n0, p_drift, p_gain = _param(sanc_n0), _param(drift), _param(engagement_gain)
-            p_rally, p_dictation = _param(rally_effect), _param(dictation_effect)
-            p_noise = _param(support_noise)
+            p_sanc_n0, p_drift, p_gain = param(sanc_n0), param(drift), param(engagement_gain)
+            p_rally, p_dictation = param(rally_effect), param(dictation_effect)
+            p_noise = param(support_noise)
             for w in range(n):
-                if w + _AHEAD < n:
-                    _prefetch(&u_support[w + _AHEAD])
+                if w + AHEAD < n:
+                    prefetch(&u_support[w + AHEAD])
                 support[w] = _public_support(
-                    support[w], bite[w], sanctions_share[w], has_sanctions, _at(p_sanc_n0, w),
-                    multi[w], hostile[w], u_support[w], dt, _at(p_drift, w), _at(p_gain, w),
-                    _at(p_rally, w), _at(p_dictation, w), _at(p_noise, w),
+                    support[w], bite[w], sanctions_share[w], has_sanctions, at(p_sanc_n0, w),
+                    multi[w], hostile[w], u_support[w], dt, at(p_drift, w), at(p_gain, w),
+                    at(p_rally, w), at(p_dictation, w), at(p_noise, w),
                 )
 
     if first <= _BACKLASH <= last:
         with nogil:
-            p_threat_el, p_backing_el = _param(threat_elasticity), _param(backing_elasticity)
-            p_hazard, p_severity = _param(hazard), _param(severity)
+            p_threat_el, p_backing_el = param(threat_elasticity), param(backing_elasticity)
+            p_hazard, p_severity = param(hazard), param(severity)
             for w in range(n):
-                if w + _AHEAD < n:  # (read after the exp below)
-                    _prefetch(&u_backlash[w + _AHEAD])
+                if w + AHEAD < n:  # (read after the exp below)
+                    prefetch(&u_backlash[w + AHEAD])
                 wk = row_of(w, m_backing, n)
                 share[w] = _reform_share(&o_clout[w, 0], &o_reform[w, 0], n_a, &tmp[0])
                 backing[w] = _visible_backing(&f_active[w, 0], &reform_backing[wk, 0], backed)
                 ex1[w] = _backlash_hazard_exponent(
-                    share[w], backing[w], _at(p_threat_el, w), _at(p_backing_el, w)
+                    share[w], backing[w], at(p_threat_el, w), at(p_backing_el, w)
                 )
         np.exp(ex1_arr, out=ex1_arr)
         with nogil:
             for w in range(n):
-                lam = _backlash_hazard(_at(p_hazard, w), ex1[w])
+                lam = _backlash_hazard(at(p_hazard, w), ex1[w])
                 ex2[w] = -lam * dt
         np.exp(ex2_arr, out=ex2_arr)
         with nogil:
@@ -446,11 +414,11 @@ def domestic_step(
                 if hit[w]:
                     for a in range(n_a):
                         if o_reform[w, a] and mobile[a]:
-                            o_clout[w, a] = o_clout[w, a] * (1 - _at(p_severity, w))
+                            o_clout[w, a] = o_clout[w, a] * (1 - at(p_severity, w))
                 if has_reform:
                     j = i_reform
                     old = level[w, j]
-                    new = _backlash_reform_level(old, hit[w], _at(p_severity, w), span[j],
+                    new = _backlash_reform_level(old, hit[w], at(p_severity, w), span[j],
                                                  low[j], high[j])
                     transient[w, j] = transient[w, j] + (new - old)
                     level[w, j] = new
@@ -462,32 +430,32 @@ def domestic_step(
         up_v = up_v_arr
         up_d = up_d_arr
         with nogil:
-            p_vet_rate, p_vet_decay = _param(vetting_threat_rate), _param(vetting_decay)
-            p_dis_rate, p_dis_decay = _param(disillusion_rate), _param(disillusion_decay)
-            p_vet_base, p_vet_jump = _param(vetting_base), _param(vetting_jump)
-            p_dis_jump = _param(disillusion_jump)
+            p_vet_rate, p_vet_decay = param(vetting_threat_rate), param(vetting_decay)
+            p_dis_rate, p_dis_decay = param(disillusion_rate), param(disillusion_decay)
+            p_vet_base, p_vet_jump = param(vetting_base), param(vetting_jump)
+            p_dis_jump = param(disillusion_jump)
             for w in range(n):
-                up_v[w] = _vetting_up(_at(p_vet_rate, w), share[w], share0[w])
-                ex1[w] = _keep_exponent(up_v[w], _at(p_vet_decay, w), dt)
-                up_d[w] = _at(p_dis_rate, w) * (
+                up_v[w] = _vetting_up(at(p_vet_rate, w), share[w], share0[w])
+                ex1[w] = _keep_exponent(up_v[w], at(p_vet_decay, w), dt)
+                up_d[w] = at(p_dis_rate, w) * (
                     _reform_blocked(level[w, i_reform], reform0[w], span[i_reform])
                     if has_reform0 else 0.0
                 )
-                ex2[w] = _keep_exponent(up_d[w], _at(p_dis_decay, w), dt)
+                ex2[w] = _keep_exponent(up_d[w], at(p_dis_decay, w), dt)
         np.exp(ex1_arr, out=ex1_arr)
         np.exp(ex2_arr, out=ex2_arr)
         with nogil:
             for w in range(n):
-                vetting[w] = _vetting_update(vetting[w], up_v[w], _at(p_vet_decay, w),
-                                             _at(p_vet_base, w), ex1[w], hit[w],
-                                             _at(p_vet_jump, w))
+                vetting[w] = _vetting_update(vetting[w], up_v[w], at(p_vet_decay, w),
+                                             at(p_vet_base, w), ex1[w], hit[w],
+                                             at(p_vet_jump, w))
                 disillusion[w] = _disillusion_update(disillusion[w], up_d[w],
-                                                     _at(p_dis_decay, w), ex2[w], hit[w],
-                                                     _at(p_dis_jump, w))
+                                                     at(p_dis_decay, w), ex2[w], hit[w],
+                                                     at(p_dis_jump, w))
 
     if first <= _CLOUT_DRIFT <= last:
         with nogil:
-            p_support0 = _param(public_support0)
+            p_support0 = param(public_support0)
             for a in range(n_a):  # only they drift
                 if mobile[a]:
                     movers[n_mobile] = a
@@ -495,7 +463,7 @@ def domestic_step(
             for w in range(n):
                 wb = row_of(w, m_base, n)
                 rate = clout_rate[row_of(w, m_rate, n)]  # (one value per state, too)
-                s0 = _at(p_support0, w)
+                s0 = at(p_support0, w)
                 up = support[w] / s0
                 down = (1 - support[w]) / (1 - s0)
                 clout = &o_clout[w, 0]

@@ -23,6 +23,7 @@ settlement's ``chance`` (the per-state values of ``exp``, computed once per stat
 from libc.float cimport DBL_MAX
 from libc.math cimport fabs
 from detente.sim.native.numpy_sum cimport pairwise_sum
+from detente.sim.native.per_world cimport AHEAD, Param, at, param, prefetch
 from detente.sim.native.rows cimport row_of
 from detente.sim.native.step_sums cimport picked_sum, step_sum
 
@@ -66,21 +67,37 @@ cdef Py_ssize_t[::1] _weighted(const double[:, :, ::1] salience):
 
 
 # ------------------------------------------------------------------ the formulas, per world
-cdef inline double _regional(
-    const double* clout, const double* clout0, const unsigned char[:] threat, Py_ssize_t n_x,
-    double* buf,
+cdef inline double _threat_clout(
+    const double* clout, const unsigned char* threat, Py_ssize_t n_x, double* buf,
 ) noexcept nogil:
-    """``r = R / R0`` (:func:`detente.sim.mechanisms.environment.regional_strength`) of one
-    world: its row of clouts ``clout`` and at the start ``clout0``."""
+    """``R`` of one row of clouts: the threatening third parties' clout, NumPy's sum
+    (``buf``: scratch of ``n_x``)."""
     cdef Py_ssize_t x
-    cdef double now, start
+    cdef double total = 0.0
+    if n_x < 8:  # NumPy's order: one by one
+        for x in range(n_x):
+            total = total + clout[x] * (<double>threat[x])
+        return total
     for x in range(n_x):
         buf[x] = clout[x] * (<double>threat[x])
-    now = pairwise_sum(buf, n_x)
-    for x in range(n_x):
-        buf[x] = clout0[x] * (<double>threat[x])
-    start = pairwise_sum(buf, n_x)
+    return pairwise_sum(buf, n_x)
+
+
+cdef inline double _regional(double now, double start) noexcept nogil:
+    """``r = R / R0`` (:func:`detente.sim.mechanisms.environment.regional_strength`) of one
+    world from its :func:`_threat_clout` now and at the start."""
     return now / start if start > 0 else 1.0
+
+
+cdef double[::1] _threat_clouts(
+    const double[:, ::1] clout, const unsigned char* threat, double* buf):
+    """:func:`_threat_clout` of each row of ``clout``."""
+    cdef Py_ssize_t r
+    out = np.empty(clout.shape[0])
+    cdef double[::1] o = out
+    for r in range(clout.shape[0]):
+        o[r] = _threat_clout(&clout[r, 0], threat, clout.shape[1], buf)
+    return o
 
 
 cdef inline double _threat(
@@ -145,9 +162,9 @@ cdef inline void _lane_totals(
 
 cdef inline double _friction(
     const double* level, const double* position, const double* clout, const double* salience,
-    Py_ssize_t n_x, Py_ssize_t n_i, const double[:] span, const double[:] direction,
+    Py_ssize_t n_x, Py_ssize_t n_i, const double* span, const double* direction,
     double symmetry, double hostility, double* weight, double* dist,
-    const Py_ssize_t* weighted, Py_ssize_t n_weighted,
+    const Py_ssize_t* weighted, const Py_ssize_t* ally, Py_ssize_t n_weighted,
 ) noexcept nogil:
     """:func:`detente.sim.mechanisms.environment.allied_friction` of one world, from its rows
     (``level`` ``[I]``, ``position`` and ``salience`` ``[X, I]``, ``clout`` ``[X]``), with the
@@ -159,7 +176,7 @@ cdef inline double _friction(
     other issues); up to 128 terms, the eight lanes of the pairwise sum are accumulated
     directly (sequentially below 8 terms: no lane, all tail). ``weighted`` (or ``NULL``)
     lists the ``n_weighted`` terms whose salience is not zero (in some world): where the
-    world's clouts are finite, only those are visited.
+    world's clouts are finite, only those are visited (``ally``: each one's ally, ``k // I``).
     """
     cdef Py_ssize_t x, i, j, k = 0, t = 0, m
     cdef Py_ssize_t n_k = n_x * n_i
@@ -177,7 +194,7 @@ cdef inline double _friction(
             ld[j] = 0.0
         for m in range(n_weighted):
             k = weighted[m]
-            x = k // n_i
+            x = ally[m]
             i = k - x * n_i
             wt = clout[x] * salience[k]
             if wt != 0:
@@ -256,20 +273,6 @@ cdef inline void _scale(double* clout, const double* change, Py_ssize_t n_a) noe
 
 
 # ------------------------------------------------------------------ the engine's entry points
-cdef extern from *:
-    """
-    #define detente_env_prefetch(p) __builtin_prefetch((const void *)(p))
-    """
-    void _prefetch "detente_env_prefetch" (const void* p) noexcept nogil
-
-
-cdef enum:
-    # how many worlds ahead a kernel asks for a world's row of this step's draws: the
-    # draws are ``[n, T, ...]``, so a step's row of each world is a cache line of its own
-    # at a stride the hardware does not prefetch (the load waited on memory)
-    _AHEAD = 8
-
-
 cdef inline double* _contiguous(const double[:] x, double* out) noexcept nogil:
     """``x`` copied to ``out`` (its ``x.shape[0]`` values, for loops gcc can vectorise)."""
     cdef Py_ssize_t i
@@ -374,9 +377,9 @@ def shock_rows(
     cdef const unsigned char* bad_shock
     with nogil:
         for w in range(n):
-            if n_s and w + _AHEAD < n:
-                _prefetch(&uniforms[w + _AHEAD, 0])
-                _prefetch(&uniforms[w + _AHEAD, n_s - 1])
+            if n_s and w + AHEAD < n:
+                prefetch(&uniforms[w + AHEAD, 0])
+                prefetch(&uniforms[w + AHEAD, n_s - 1])
             f = fade[row_of(w, m_fade, n)]
             now = &level_now[w, 0]
             lv = &level[w, 0]
@@ -484,7 +487,7 @@ def environment_rows(
     Returns ``(threat, settlement, allied support, friction)``, each ``[n]``.
     ``weighted`` is :func:`weighted_terms` of ``salience`` (the caller keeps it for the run).
     """
-    cdef Py_ssize_t n = threat.shape[0], w
+    cdef Py_ssize_t n = threat.shape[0], w, m
     cdef Py_ssize_t n_k = max(salience.shape[1] * salience.shape[2], third_clout.shape[1])
     out_t, out_s, out_a, out_f = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     cdef double[::1] o_t = out_t
@@ -496,23 +499,40 @@ def environment_rows(
     cdef double r, f, nl, moderation
     cdef Py_ssize_t n_x = third_clout.shape[1], n_ax = salience.shape[1], n_i = salience.shape[2]
     cdef Py_ssize_t m_c = clout0.shape[0], m_p = position.shape[0], m_s = salience.shape[0]
+    cdef Py_ssize_t m_chance = chance.shape[0], n_weighted = weighted.shape[0] - 1
+    cdef const unsigned char[::1] mask = np.ascontiguousarray(threat_mask)
+    cdef const unsigned char* threatening = &mask[0] if n_x else NULL
+    # R0 of each row of start clouts; the per-issue constants contiguous; each term's ally
+    cdef double[::1] start = _threat_clouts(clout0, threatening, &weight[0])
+    cdef double[::1] issue = np.empty(2 * n_i + 1)
+    cdef double* sp = _contiguous(span, &issue[0])
+    cdef double* direc = _contiguous(direction, sp + n_i)
+    cdef Py_ssize_t[::1] ally = np.zeros(n_weighted + 1, dtype=np.intp)
+    cdef Param p_start = param(threat_start), p_share = param(regional_share)
+    cdef Param p_decay = param(decay), p_progress = param(progress)
+    cdef Param p_symmetry = param(symmetry), p_neutral = param(neutral)
+    cdef Param p_erosion = param(erosion), p_recovery = param(recovery), p_via = param(via)
+    for m in range(n_weighted):
+        ally[m] = weighted[m] // n_i
     with nogil:
         for w in range(n):
-            r = _regional(&third_clout[w, 0], &clout0[row_of(w, m_c, n), 0], threat_mask,
-                          n_x, &weight[0])
+            if w + AHEAD < n:
+                prefetch(&uniform[w + AHEAD])
+            r = _regional(_threat_clout(&third_clout[w, 0], threatening, n_x, &weight[0]),
+                          start[row_of(w, m_c, n)])
             o_t[w] = _threat(threat[w], push[w], rate[w], fade[w], r, threat_jump[w],
-                             _row(threat_start, w), _row(regional_share, w), _row(decay, w))
+                             at(p_start, w), at(p_share, w), at(p_decay, w))
             o_s[w] = _settlement(settlement[w], uniform[w], settlement_jump[w],
-                                 chance[row_of(w, chance.shape[0], n)], _row(progress, w))
+                                 chance[row_of(w, m_chance, n)], at(p_progress, w))
             f = _friction(&level[w, 0], &position[row_of(w, m_p, n), 0, 0], &third_clout[w, 0],
-                          &salience[row_of(w, m_s, n), 0, 0], n_ax, n_i, span, direction,
-                          _row(symmetry, w), hostility[w], &weight[0], &dist[0],
-                          &weighted[0], weighted.shape[0] - 1)
+                          &salience[row_of(w, m_s, n), 0, 0], n_ax, n_i, sp, direc,
+                          at(p_symmetry, w), hostility[w], &weight[0], &dist[0],
+                          &weighted[0], &ally[0], n_weighted)
             o_f[w] = f
-            nl = _row(neutral, w)
+            nl = at(p_neutral, w)
             moderation = _minimum(_maximum((played_o[w] - nl) / (1.0 - nl), 0.0), 1.0)
-            o_a[w] = _alignment(allied[w], f, moderation, menace[w], _row(erosion, w),
-                                _row(recovery, w), _row(via, w), dt)
+            o_a[w] = _alignment(allied[w], f, moderation, menace[w], at(p_erosion, w),
+                                at(p_recovery, w), at(p_via, w), dt)
     return out_t, out_s, out_a, out_f
 
 
@@ -543,10 +563,13 @@ def regional_rows(
     out = np.empty(n)
     cdef double[::1] o = out
     cdef double[::1] buf = np.empty(max(clout.shape[1], 1))
+    cdef const unsigned char[::1] mask = np.ascontiguousarray(threat)
+    cdef const unsigned char* threatening = &mask[0] if clout.shape[1] else NULL
+    cdef double[::1] start = _threat_clouts(clout0, threatening, &buf[0])
     with nogil:
         for w in range(n):
-            o[w] = _regional(&clout[w, 0], &clout0[row_of(w, m_c, n), 0], threat,
-                             clout.shape[1], &buf[0])
+            o[w] = _regional(_threat_clout(&clout[w, 0], threatening, clout.shape[1], &buf[0]),
+                             start[row_of(w, m_c, n)])
     return out
 
 
@@ -587,20 +610,27 @@ def friction_rows(
     const double[:] symmetry, const double[:] hostility,
 ):
     """:func:`detente.sim.mechanisms.environment.allied_friction`, ``[n]``."""
-    cdef Py_ssize_t n = level.shape[0], w
-    cdef Py_ssize_t n_k = max(salience.shape[1] * salience.shape[2], 1)
+    cdef Py_ssize_t n = level.shape[0], w, m
+    cdef Py_ssize_t n_k = max(salience.shape[1] * salience.shape[2], 1), n_i = salience.shape[2]
     out = np.empty(n)
     cdef double[::1] o = out
     cdef double[::1] weight = np.empty(n_k)
     cdef double[::1] dist = np.empty(n_k)
     cdef const Py_ssize_t[::1] weighted = np.append(_weighted(salience), 0)
+    cdef Py_ssize_t n_weighted = weighted.shape[0] - 1
+    cdef Py_ssize_t[::1] ally = np.zeros(n_weighted + 1, dtype=np.intp)
+    cdef double[::1] issue = np.empty(2 * n_i + 1)
+    cdef double* sp = _contiguous(span, &issue[0])
+    cdef double* direc = _contiguous(direction, sp + n_i)
+    for m in range(n_weighted):
+        ally[m] = weighted[m] // n_i
     with nogil:
         for w in range(n):
             o[w] = _friction(&level[w, 0], &position[row_of(w, position.shape[0], n), 0, 0],
                              &clout[w, 0], &salience[row_of(w, salience.shape[0], n), 0, 0],
-                             salience.shape[1], salience.shape[2], span, direction,
-                             _row(symmetry, w), hostility[w], &weight[0], &dist[0],
-                             &weighted[0], weighted.shape[0] - 1)
+                             salience.shape[1], n_i, sp, direc, _row(symmetry, w),
+                             hostility[w], &weight[0], &dist[0], &weighted[0], &ally[0],
+                             n_weighted)
     return out
 
 
