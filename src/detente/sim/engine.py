@@ -1599,15 +1599,14 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
     events): a world's hits, and their summed moves only where a shock hit.
     """
     sy, pl, lay = ctx.system, ctx.plans, ctx.layout
-    low, high, n_s = sy.low, sy.high, sy.shock_rate.shape[-1]
+    low, high = sy.low, sy.high
+    c = ctx.once("shocks_and_events", partial(_shock_constants, ctx))
     level = np.empty_like(st.level)  # a new array, as the levels of every step are
     bad, menace_hits, jump_threat, jump_settle = native_env.shock_rows(
-        st.level, level, st.transient, ctx.shock_fade, low, high, sy.span,
-        np.array(ctx.menace_issues, dtype=np.int64), draws.shocks[:, t, :n_s],
-        ctx.shock_chance, mask(_rows(pl.shock_menace, 1)), ctx.rows(sy.shock_effects, 2),
-        ctx.rows(sy.shock_clout_focal, 2), ctx.rows(sy.shock_clout_internal, 2),
-        ctx.rows(sy.shock_clout_third, 2), ctx.rows(sy.shock_threat, 1),
-        ctx.rows(sy.shock_settlement, 1), st.f_clout, st.o_clout, st.third_clout,
+        st.level, level, st.transient, ctx.shock_fade, low, high, sy.span, c.menace_issues,
+        draws.shocks[:, t, :c.n_shocks], ctx.shock_chance, c.menace, c.effects,
+        c.clout_focal, c.clout_internal, c.clout_third, c.threat, c.settlement, st.f_clout,
+        st.o_clout, st.third_clout,
     )
     if t in ctx.event_steps:
         events = sy.events
@@ -1630,6 +1629,36 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
             bad = bad + (n_menace > 0)
     st.level = level
     return Jolts(bad, menace_hits, jump_threat, jump_settle)
+
+
+@dataclass(frozen=True)
+class _ShockConstants:
+    """What :func:`shocks_and_events` hands its kernel every step, computed once per run
+    (the shocks' leaves as :meth:`StepContext.rows` lays them out)."""
+
+    n_shocks: int
+    menace_issues: NDArray[np.int64]
+    menace: NDArray[np.uint8]
+    effects: FloatArray
+    clout_focal: FloatArray
+    clout_internal: FloatArray
+    clout_third: FloatArray
+    threat: FloatArray
+    settlement: FloatArray
+
+
+def _shock_constants(ctx: StepContext) -> _ShockConstants:
+    """The run's :class:`_ShockConstants` (:meth:`StepContext.once`)."""
+    sy = ctx.system
+    return _ShockConstants(
+        n_shocks=sy.shock_rate.shape[-1],
+        menace_issues=np.array(ctx.menace_issues, dtype=np.int64),
+        menace=mask(_rows(ctx.plans.shock_menace, 1)),
+        effects=ctx.rows(sy.shock_effects, 2), clout_focal=ctx.rows(sy.shock_clout_focal, 2),
+        clout_internal=ctx.rows(sy.shock_clout_internal, 2),
+        clout_third=ctx.rows(sy.shock_clout_third, 2), threat=ctx.rows(sy.shock_threat, 1),
+        settlement=ctx.rows(sy.shock_settlement, 1),
+    )
 
 
 def environment_step(
