@@ -346,7 +346,7 @@ def shock_rows(
     ``settlement`` jumps.
     """
     cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], n_s = uniforms.shape[1]
-    cdef Py_ssize_t n_m = menace_issues.shape[0], w, i, j, s, count
+    cdef Py_ssize_t n_m = menace_issues.shape[0], w, i, j, s, k, count, n_hit = 0
     cdef Py_ssize_t n_f = f_clout.shape[1], n_o = o_clout.shape[1], n_x = third_clout.shape[1]
     cdef Py_ssize_t m_fade = fade.shape[0], m_chance = chance.shape[0]
     bad_arr = np.zeros(n)
@@ -359,10 +359,7 @@ def shock_rows(
     cdef double[::1] jump_settle = settle_arr
     # one world's summed moves, then the bounds and ranges (contiguous copies)
     scratch = np.zeros(n_i + n_f + n_o + n_x + 3 * n_i + 1)
-    hit_arr = np.zeros(n_s + 1, dtype=np.uint8)
     cdef double[::1] sums = scratch
-    cdef unsigned char[::1] hit_row = hit_arr
-    cdef unsigned char* hit = &hit_row[0]
     cdef double* d_level = &sums[0]
     cdef double* d_focal = d_level + n_i
     cdef double* d_internal = d_focal + n_f
@@ -370,34 +367,37 @@ def shock_rows(
     cdef double* lo = _contiguous(low, d_third + n_x)
     cdef double* hi = _contiguous(high, lo + n_i)
     cdef double* sp = _contiguous(span, hi + n_i)
+    # the worlds some shock hit, in order, and their hits (``n_s`` bytes each)
+    cdef Py_ssize_t[::1] hit_world = np.empty(n + 1, dtype=np.intp)
+    cdef unsigned char[::1] hit_rows = np.empty(n * n_s + 1, dtype=np.uint8)
+    cdef unsigned char* hit
     cdef double f, acc
-    cdef const double* now
     cdef double* lv
-    cdef double* tr
     cdef const unsigned char* bad_shock
     with nogil:
+        # the fade and the menace of the faded levels in every world, then its hits
         for w in range(n):
             if n_s and w + AHEAD < n:
                 prefetch(&uniforms[w + AHEAD, 0])
                 prefetch(&uniforms[w + AHEAD, n_s - 1])
-            f = fade[row_of(w, m_fade, n)]
-            now = &level_now[w, 0]
             lv = &level[w, 0]
-            tr = &transient[w, 0]
-            _fade(now, lv, tr, f, lo, hi, n_i)
+            _fade(&level_now[w, 0], lv, &transient[w, 0], fade[row_of(w, m_fade, n)], lo, hi,
+                  n_i)
             if n_m:
                 acc = 0.0
                 for j in range(n_m):
                     i = menace_issues[j]
                     acc = acc + (lv[i] - lo[i]) / sp[i]
                 bad[w] = acc / n_m
-            if not n_s:
-                continue
-            if not _hits(<const char*>&uniforms[w, 0], uniforms.strides[1],
-                         &chance[row_of(w, m_chance, n), 0], n_s, hit):
-                continue
+            if n_s and _hits(<const char*>&uniforms[w, 0], uniforms.strides[1],
+                             &chance[row_of(w, m_chance, n), 0], n_s, &hit_rows[n_hit * n_s]):
+                hit_world[n_hit] = w
+                n_hit += 1
+        # the worlds hit: their hits' rows added in the shocks' order (native/step_sums.pxd)
+        for k in range(n_hit):
+            w = hit_world[k]
+            hit = &hit_rows[k * n_s]
             step_sum(hit, &effects[row_of(w, effects.shape[0], n), 0, 0], n_s, n_i, d_level)
-            # the hits' rows added in the shocks' order (``native/step_sums.pxd``)
             step_sum(hit, &clout_focal[row_of(w, clout_focal.shape[0], n), 0, 0], n_s, n_f,
                      d_focal)
             step_sum(hit, &clout_internal[row_of(w, clout_internal.shape[0], n), 0, 0], n_s,
@@ -407,8 +407,9 @@ def shock_rows(
             jump_threat[w] = picked_sum(hit, &threat[row_of(w, threat.shape[0], n), 0], n_s)
             jump_settle[w] = picked_sum(hit, &settlement[row_of(w, settlement.shape[0], n), 0],
                                         n_s)
-            _jolt(lv, tr, lo, hi, n_i, d_level, d_focal, &f_clout[w, 0], n_f, d_internal,
-                  &o_clout[w, 0], n_o, d_third, &third_clout[w, 0], n_x)
+            _jolt(&level[w, 0], &transient[w, 0], lo, hi, n_i, d_level, d_focal,
+                  &f_clout[w, 0], n_f, d_internal, &o_clout[w, 0], n_o, d_third,
+                  &third_clout[w, 0], n_x)
             if n_m:
                 bad_shock = &menace[w if menace.shape[0] > 1 else 0, 0]
                 count = 0
