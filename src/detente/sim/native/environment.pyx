@@ -515,16 +515,20 @@ def environment_rows(
     cdef Param p_erosion = param(erosion), p_recovery = param(recovery), p_via = param(via)
     for m in range(n_weighted):
         ally[m] = weighted[m] // n_i
+    # three loops over the worlds, each reading a few of the arrays: one loop reading all
+    # of them stepped some twenty row pointers kept in memory, every world
     with nogil:
         for w in range(n):
-            if w + AHEAD < n:
-                prefetch(&uniform[w + AHEAD])
             r = _regional(_threat_clout(&third_clout[w, 0], threatening, n_x, &weight[0]),
                           start[row_of(w, m_c, n)])
             o_t[w] = _threat(threat[w], push[w], rate[w], fade[w], r, threat_jump[w],
                              at(p_start, w), at(p_share, w), at(p_decay, w))
+        for w in range(n):
+            if w + AHEAD < n:
+                prefetch(&uniform[w + AHEAD])
             o_s[w] = _settlement(settlement[w], uniform[w], settlement_jump[w],
                                  chance[row_of(w, m_chance, n)], at(p_progress, w))
+        for w in range(n):
             f = _friction(&level[w, 0], &position[row_of(w, m_p, n), 0, 0], &third_clout[w, 0],
                           &salience[row_of(w, m_s, n), 0, 0], n_ax, n_i, sp, direc,
                           at(p_symmetry, w), hostility[w], &weight[0], &dist[0],
