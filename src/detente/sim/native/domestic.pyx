@@ -434,9 +434,11 @@ def domestic_step(
             p_dis_rate, p_dis_decay = param(disillusion_rate), param(disillusion_decay)
             p_vet_base, p_vet_jump = param(vetting_base), param(vetting_jump)
             p_dis_jump = param(disillusion_jump)
+            # (vetting and disillusion in loops of their own: fewer row pointers a world)
             for w in range(n):
                 up_v[w] = _vetting_up(at(p_vet_rate, w), share[w], share0[w])
                 ex1[w] = _keep_exponent(up_v[w], at(p_vet_decay, w), dt)
+            for w in range(n):
                 up_d[w] = at(p_dis_rate, w) * (
                     _reform_blocked(level[w, i_reform], reform0[w], span[i_reform])
                     if has_reform0 else 0.0
@@ -449,6 +451,7 @@ def domestic_step(
                 vetting[w] = _vetting_update(vetting[w], up_v[w], at(p_vet_decay, w),
                                              at(p_vet_base, w), ex1[w], hit[w],
                                              at(p_vet_jump, w))
+            for w in range(n):
                 disillusion[w] = _disillusion_update(disillusion[w], up_d[w],
                                                      at(p_dis_decay, w), ex2[w], hit[w],
                                                      at(p_dis_jump, w))
