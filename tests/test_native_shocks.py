@@ -84,7 +84,8 @@ def _run(c: dict[str, Any]) -> dict[str, Any]:
         "transient", "f_clout", "o_clout", "third_clout"))
     bad, menace_hits, threat, settle = native_env.shock_rows(
         c["level_now"], level, transient, c["fade"], c["low"], c["high"], c["span"],
-        c["menace_issues"], c["uniforms"], c["chance"], c["menace"], c["effects"],
+        c["menace_issues"], (c["uniforms"] < c["chance"]).view(np.uint8), c["menace"],
+        c["effects"],
         c["clout_focal"], c["clout_internal"], c["clout_third"], c["threat"], c["settlement"],
         f_clout, o_clout, third)
     return {"level": level, "transient": transient, "f_clout": f_clout, "o_clout": o_clout,
@@ -116,3 +117,12 @@ def test_shock_moves_are_added_in_the_shocks_order() -> None:
     c["span"] = c["high"] - c["low"]
     got = _run(c)
     np.testing.assert_array_equal(got["level"][:, 0], 5.0)
+
+
+def test_shock_hits_are_each_steps_uniforms_below_the_chance() -> None:
+    rng = np.random.default_rng(13)
+    uniforms = rng.random((N, 5, S))  # [n, T, S], as drawn
+    for chance in (rng.uniform(0.1, 0.7, (1, S)), rng.uniform(0.1, 0.7, (N, S))):
+        got = native_env.shock_hits(uniforms, chance)
+        want = (uniforms < chance[:, None, :]).transpose(1, 0, 2)  # [T, n, S]
+        np.testing.assert_array_equal(got, want.view(np.uint8))

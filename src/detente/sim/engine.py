@@ -1604,7 +1604,7 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
     level = np.empty_like(st.level)  # a new array, as the levels of every step are
     bad, menace_hits, jump_threat, jump_settle = native_env.shock_rows(
         st.level, level, st.transient, ctx.shock_fade, low, high, sy.span, c.menace_issues,
-        draws.shocks[:, t, :c.n_shocks], ctx.shock_chance, c.menace, c.effects,
+        _shock_hits(ctx, draws)[t], c.menace, c.effects,
         c.clout_focal, c.clout_internal, c.clout_third, c.threat, c.settlement, st.f_clout,
         st.o_clout, st.third_clout,
     )
@@ -1636,7 +1636,6 @@ class _ShockConstants:
     """What :func:`shocks_and_events` hands its kernel every step, computed once per run
     (the shocks' leaves as :meth:`StepContext.rows` lays them out)."""
 
-    n_shocks: int
     menace_issues: NDArray[np.int64]
     menace: NDArray[np.uint8]
     effects: FloatArray
@@ -1647,11 +1646,24 @@ class _ShockConstants:
     settlement: FloatArray
 
 
+def _shock_hits(ctx: StepContext, draws: StepDraws) -> NDArray[np.uint8]:
+    """Every step's shock hits of the run, ``[T, n, S]``: ``uniform < chance``
+    (:func:`detente.sim.native.environment.shock_hits`), formed once per run from the
+    draws: a step's uniforms are a cache line apart (``[n, T, S]``), its hits contiguous."""
+    # the draws' hits, by the draws' identity (each kept with its draws)
+    kept: dict[int, tuple[StepDraws, NDArray[np.uint8]]] = ctx.once("shock_hits", dict)
+    hits = kept.get(id(draws))
+    if hits is None or hits[0] is not draws:
+        n_s = ctx.system.shock_rate.shape[-1]
+        hits = kept[id(draws)] = (draws, native_env.shock_hits(
+            np.ascontiguousarray(draws.shocks[:, :, :n_s]), ctx.shock_chance))
+    return hits[1]
+
+
 def _shock_constants(ctx: StepContext) -> _ShockConstants:
     """The run's :class:`_ShockConstants` (:meth:`StepContext.once`)."""
     sy = ctx.system
     return _ShockConstants(
-        n_shocks=sy.shock_rate.shape[-1],
         menace_issues=np.array(ctx.menace_issues, dtype=np.int64),
         menace=mask(_rows(ctx.plans.shock_menace, 1)),
         effects=ctx.rows(sy.shock_effects, 2), clout_focal=ctx.rows(sy.shock_clout_focal, 2),

@@ -24,7 +24,7 @@ from libc.float cimport DBL_MAX
 from libc.math cimport fabs
 from detente.sim.native.numpy_sum cimport pairwise_sum
 from detente.sim.native.per_world cimport AHEAD, Param, at, param, prefetch
-from detente.sim.native.rows cimport row_of
+from detente.sim.native.rows cimport any_set, row_of
 from detente.sim.native.step_sums cimport picked_sum, step_sum
 
 import numpy as np
@@ -294,21 +294,6 @@ cdef inline void _fade(
         level[i] = new
 
 
-cdef inline bint _hits(
-    const char* uniforms, Py_ssize_t stride, const double* chance, Py_ssize_t n_s,
-    unsigned char* hit,
-) noexcept nogil:
-    """Which shocks hit one world (``uniform < chance``; its uniforms ``stride`` bytes
-    apart); whether any did."""
-    cdef Py_ssize_t s
-    cdef unsigned char any_hit = 0, h
-    for s in range(n_s):
-        h = (<const double*>(uniforms + s * stride))[0] < chance[s]
-        hit[s] = h
-        any_hit = any_hit | h
-    return any_hit
-
-
 def shock_rows(
     const double[:, ::1] level_now,
     double[:, ::1] level,
@@ -318,8 +303,7 @@ def shock_rows(
     const double[:] high,
     const double[:] span,
     const long[:] menace_issues,
-    const double[:, :] uniforms,
-    const double[:, ::1] chance,
+    const unsigned char[:, ::1] hits,
     const unsigned char[:, ::1] menace,
     const double[:, :, ::1] effects,
     const double[:, :, ::1] clout_focal,
@@ -336,19 +320,18 @@ def shock_rows(
     The new levels are written to ``level`` (every entry), the levels now ``level_now`` are
     read; ``transient`` (and the clouts) are changed in place; ``fade`` is
     ``1 − exp(−shock_decay·dt)`` (one value, one per world or one per state). Shock ``s``
-    hits world ``w`` when ``uniforms[w, s] < chance[w, s]`` (``[n, S]``, the rows may be
-    strided; ``S = 0``: no shocks; ``chance`` one row or one per world); a world's hits
-    move it by the sum of their ``effects`` and clout changes (``[m, S, ...]``: one matrix,
-    or one per state, row ``w * m // n``), added in the shocks' order; worlds without a hit
-    are not touched. Returns ``(menace B, menacing hits, threat jump, settlement jump)``,
+    hits world ``w`` where ``hits[w, s]`` (``[n, S]``, 0 or 1: the step's ``uniform <
+    chance``, :func:`shock_hits`; ``S = 0``: no shocks); a world's hits move it by the sum
+    of their ``effects`` and clout changes (``[m, S, ...]``: one matrix, or one per state,
+    row ``w * m // n``), added in the shocks' order; worlds without a hit are not touched. Returns ``(menace B, menacing hits, threat jump, settlement jump)``,
     ``[n]`` each: the mean share of ``menace_issues`` after the fade plus one if a
     ``menace`` shock hit, the number of those, and the hits' summed ``threat`` and
     ``settlement`` jumps.
     """
-    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], n_s = uniforms.shape[1]
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], n_s = hits.shape[1]
     cdef Py_ssize_t n_m = menace_issues.shape[0], w, i, j, s, k, count, n_hit = 0
     cdef Py_ssize_t n_f = f_clout.shape[1], n_o = o_clout.shape[1], n_x = third_clout.shape[1]
-    cdef Py_ssize_t m_fade = fade.shape[0], m_chance = chance.shape[0]
+    cdef Py_ssize_t m_fade = fade.shape[0]
     bad_arr = np.zeros(n)
     hits_arr = np.zeros(n)
     threat_arr = np.zeros(n)
@@ -367,19 +350,15 @@ def shock_rows(
     cdef double* lo = _contiguous(low, d_third + n_x)
     cdef double* hi = _contiguous(high, lo + n_i)
     cdef double* sp = _contiguous(span, hi + n_i)
-    # the worlds some shock hit, in order, and their hits (``n_s`` bytes each)
+    # the worlds some shock hit, in order
     cdef Py_ssize_t[::1] hit_world = np.empty(n + 1, dtype=np.intp)
-    cdef unsigned char[::1] hit_rows = np.empty(n * n_s + 1, dtype=np.uint8)
-    cdef unsigned char* hit
+    cdef const unsigned char* hit
     cdef double f, acc
     cdef double* lv
     cdef const unsigned char* bad_shock
     with nogil:
-        # the fade and the menace of the faded levels in every world, then its hits
+        # the fade and the menace of the faded levels in every world; whether a shock hit
         for w in range(n):
-            if n_s and w + AHEAD < n:
-                prefetch(&uniforms[w + AHEAD, 0])
-                prefetch(&uniforms[w + AHEAD, n_s - 1])
             lv = &level[w, 0]
             _fade(&level_now[w, 0], lv, &transient[w, 0], fade[row_of(w, m_fade, n)], lo, hi,
                   n_i)
@@ -389,14 +368,13 @@ def shock_rows(
                     i = menace_issues[j]
                     acc = acc + (lv[i] - lo[i]) / sp[i]
                 bad[w] = acc / n_m
-            if n_s and _hits(<const char*>&uniforms[w, 0], uniforms.strides[1],
-                             &chance[row_of(w, m_chance, n), 0], n_s, &hit_rows[n_hit * n_s]):
+            if n_s and any_set(&hits[w, 0], n_s):
                 hit_world[n_hit] = w
                 n_hit += 1
         # the worlds hit: their hits' rows added in the shocks' order (native/step_sums.pxd)
         for k in range(n_hit):
             w = hit_world[k]
-            hit = &hit_rows[k * n_s]
+            hit = &hits[w, 0]
             step_sum(hit, &effects[row_of(w, effects.shape[0], n), 0, 0], n_s, n_i, d_level)
             step_sum(hit, &clout_focal[row_of(w, clout_focal.shape[0], n), 0, 0], n_s, n_f,
                      d_focal)
@@ -414,10 +392,35 @@ def shock_rows(
                 bad_shock = &menace[w if menace.shape[0] > 1 else 0, 0]
                 count = 0
                 for s in range(n_s):
-                    count += hit[s] & (bad_shock[s] != 0)
+                    count += (hit[s] != 0) & (bad_shock[s] != 0)
                 menace_hits[w] = count
                 bad[w] = bad[w] + (1.0 if count > 0 else 0.0)
     return bad_arr, hits_arr, threat_arr, settle_arr
+
+
+def shock_hits(const double[:, :, ::1] uniforms, const double[:, ::1] chance):
+    """Every step's shock hits of a run, ``[T, n, S]`` (0 or 1): ``uniforms[w, t, s] <
+    chance[w, s]`` (``uniforms`` ``[n, T, S]``, the draws; ``chance`` one row or one per
+    world). Drawn world by world, the uniforms of one step are a cache line apart; the hits
+    of a step are contiguous, for :func:`shock_rows`."""
+    cdef Py_ssize_t n = uniforms.shape[0], n_t = uniforms.shape[1], n_s = uniforms.shape[2]
+    cdef Py_ssize_t m = chance.shape[0], w, t, s
+    out = np.empty((n_t, n, n_s), dtype=np.uint8)
+    if n * n_t * n_s == 0:
+        return out
+    cdef unsigned char[:, :, ::1] o = out
+    cdef const double* c
+    cdef const double* u
+    cdef unsigned char* h
+    with nogil:
+        for w in range(n):
+            c = &chance[row_of(w, m, n), 0]
+            for t in range(n_t):
+                u = &uniforms[w, t, 0]
+                h = &o[t, w, 0]
+                for s in range(n_s):
+                    h[s] = u[s] < c[s]
+    return out
 
 
 def jolt_rows(
