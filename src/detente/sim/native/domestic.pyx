@@ -355,7 +355,7 @@ def domestic_step(
     caller keeps it for the run).
     """
     cdef Py_ssize_t n = support.shape[0], n_a = o_clout.shape[1], n_e = e_holder.shape[0]
-    cdef Py_ssize_t w, a, j, m, wb, wk, we, n_mobile = 0
+    cdef Py_ssize_t w, a, j, m, wb, wk, we, n_mobile = 0, n_reformist
     cdef double lam, up, down, new, old, v, s0, rate
     cdef bint has_sanctions = i_sanctions >= 0, has_reform = i_reform >= 0
     cdef bint has_reform0 = reform0.shape[0] > 0
@@ -459,8 +459,15 @@ def domestic_step(
     if first <= _CLOUT_DRIFT <= last:
         with nogil:
             p_support0 = param(public_support0)
-            for a in range(n_a):  # only they drift
-                if mobile[a]:
+            # only the mobile actors drift: the reformists' first, then the others'
+            # (``movers[:n_reformist]``, ``movers[n_reformist:n_mobile]``)
+            for a in range(n_a):
+                if mobile[a] and reform_camp[a]:
+                    movers[n_mobile] = a
+                    n_mobile += 1
+            n_reformist = n_mobile
+            for a in range(n_a):
+                if mobile[a] and not reform_camp[a]:
                     movers[n_mobile] = a
                     n_mobile += 1
             for w in range(n):
@@ -471,9 +478,12 @@ def domestic_step(
                 down = (1 - support[w]) / (1 - s0)
                 clout = &o_clout[w, 0]
                 base = &o_base[wb, 0]
-                for m in range(n_mobile):
+                for m in range(n_reformist):
                     a = movers[m]
-                    clout[a] = _clout_drift(clout[a], reform_camp[a], base[a], up, down, rate)
+                    clout[a] = _clout_drift(clout[a], True, base[a], up, down, rate)
+                for m in range(n_reformist, n_mobile):
+                    a = movers[m]
+                    clout[a] = _clout_drift(clout[a], False, base[a], up, down, rate)
 
     if first <= _INTERNAL_ELECTIONS <= last:
         with nogil:
