@@ -85,8 +85,8 @@ def _run(c: dict[str, Any]) -> dict[str, Any]:
     bad, menace_hits, threat, settle = native_env.shock_rows(
         c["level_now"], level, transient, c["fade"], c["low"], c["high"], c["span"],
         c["menace_issues"], (c["uniforms"] < c["chance"]).view(np.uint8), c["menace"],
-        c["effects"],
-        c["clout_focal"], c["clout_internal"], c["clout_third"], c["threat"], c["settlement"],
+        native_env.shock_moves(c["effects"], c["clout_focal"], c["clout_internal"],
+                               c["clout_third"], c["threat"], c["settlement"]),
         f_clout, o_clout, third)
     return {"level": level, "transient": transient, "f_clout": f_clout, "o_clout": o_clout,
             "third_clout": third, "bad": bad, "menace_hits": menace_hits, "threat": threat,
@@ -126,3 +126,14 @@ def test_shock_hits_are_each_steps_uniforms_below_the_chance() -> None:
         got = native_env.shock_hits(uniforms, chance)
         want = (uniforms < chance[:, None, :]).transpose(1, 0, 2)  # [T, n, S]
         np.testing.assert_array_equal(got, want.view(np.uint8))
+
+
+def test_shock_moves_repeat_a_shared_leaf_for_every_state() -> None:
+    c = _case(np.random.default_rng(14))
+    shared = c["threat"][:1]  # one row for all states
+    moves = native_env.shock_moves(c["effects"], c["clout_focal"], c["clout_internal"],
+                                   c["clout_third"], shared, c["settlement"])
+    assert moves.shape == (STATES, S, N_I + A_F + A_O + X + 2)
+    np.testing.assert_array_equal(moves[:, :, :N_I], c["effects"])
+    np.testing.assert_array_equal(moves[:, :, -2], np.repeat(shared, STATES, axis=0))
+    np.testing.assert_array_equal(moves[:, :, -1], c["settlement"])

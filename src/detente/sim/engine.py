@@ -1604,9 +1604,7 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
     level = np.empty_like(st.level)  # a new array, as the levels of every step are
     bad, menace_hits, jump_threat, jump_settle = native_env.shock_rows(
         st.level, level, st.transient, ctx.shock_fade, low, high, sy.span, c.menace_issues,
-        _shock_hits(ctx, draws)[t], c.menace, c.effects,
-        c.clout_focal, c.clout_internal, c.clout_third, c.threat, c.settlement, st.f_clout,
-        st.o_clout, st.third_clout,
+        _shock_hits(ctx, draws)[t], c.menace, c.moves, st.f_clout, st.o_clout, st.third_clout,
     )
     if t in ctx.event_steps:
         events = sy.events
@@ -1638,12 +1636,7 @@ class _ShockConstants:
 
     menace_issues: NDArray[np.int64]
     menace: NDArray[np.uint8]
-    effects: FloatArray
-    clout_focal: FloatArray
-    clout_internal: FloatArray
-    clout_third: FloatArray
-    threat: FloatArray
-    settlement: FloatArray
+    moves: FloatArray  # [m, S, I + A_f + A_o + X + 2] (native_env.shock_moves)
 
 
 def _shock_hits(ctx: StepContext, draws: StepDraws) -> NDArray[np.uint8]:
@@ -1666,10 +1659,10 @@ def _shock_constants(ctx: StepContext) -> _ShockConstants:
     return _ShockConstants(
         menace_issues=np.array(ctx.menace_issues, dtype=np.int64),
         menace=mask(_rows(ctx.plans.shock_menace, 1)),
-        effects=ctx.rows(sy.shock_effects, 2), clout_focal=ctx.rows(sy.shock_clout_focal, 2),
-        clout_internal=ctx.rows(sy.shock_clout_internal, 2),
-        clout_third=ctx.rows(sy.shock_clout_third, 2), threat=ctx.rows(sy.shock_threat, 1),
-        settlement=ctx.rows(sy.shock_settlement, 1),
+        moves=native_env.shock_moves(
+            ctx.rows(sy.shock_effects, 2), ctx.rows(sy.shock_clout_focal, 2),
+            ctx.rows(sy.shock_clout_internal, 2), ctx.rows(sy.shock_clout_third, 2),
+            ctx.rows(sy.shock_threat, 1), ctx.rows(sy.shock_settlement, 1)),
     )
 
 

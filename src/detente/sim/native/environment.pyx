@@ -309,12 +309,7 @@ def shock_rows(
     const long[:] menace_issues,
     const unsigned char[:, ::1] hits,
     const unsigned char[:, ::1] menace,
-    const double[:, :, ::1] effects,
-    const double[:, :, ::1] clout_focal,
-    const double[:, :, ::1] clout_internal,
-    const double[:, :, ::1] clout_third,
-    const double[:, ::1] threat,
-    const double[:, ::1] settlement,
+    const double[:, :, ::1] moves,
     double[:, ::1] f_clout,
     double[:, ::1] o_clout,
     double[:, ::1] third_clout,
@@ -326,16 +321,19 @@ def shock_rows(
     ``1 − exp(−shock_decay·dt)`` (one value, one per world or one per state). Shock ``s``
     hits world ``w`` where ``hits[w, s]`` (``[n, S]``, 0 or 1: the step's ``uniform <
     chance``, :func:`shock_hits`; ``S = 0``: no shocks); a world's hits move it by the sum
-    of their ``effects`` and clout changes (``[m, S, ...]``: one matrix, or one per state,
-    row ``w * m // n``), added in the shocks' order; worlds without a hit are not touched. Returns ``(menace B, menacing hits, threat jump, settlement jump)``,
-    ``[n]`` each: the mean share of ``menace_issues`` after the fade plus one if a
-    ``menace`` shock hit, the number of those, and the hits' summed ``threat`` and
-    ``settlement`` jumps.
+    of their ``moves`` (:func:`shock_moves`, ``[m, S, ...]``: one matrix, or one per state,
+    row ``w * m // n``), added in the shocks' order; worlds without a hit are not touched.
+    Returns ``(menace B, menacing hits, threat jump, settlement jump)``, ``[n]`` each: the
+    mean share of ``menace_issues`` after the fade plus one if a ``menace`` shock hit, the
+    number of those, and the hits' summed ``threat`` and ``settlement`` jumps.
     """
     cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], n_s = hits.shape[1]
     cdef Py_ssize_t n_m = menace_issues.shape[0], w, i, j, s, k, count, n_hit = 0
     cdef Py_ssize_t n_f = f_clout.shape[1], n_o = o_clout.shape[1], n_x = third_clout.shape[1]
-    cdef Py_ssize_t m_fade = fade.shape[0]
+    cdef Py_ssize_t m_fade = fade.shape[0], m_moves = moves.shape[0]
+    cdef Py_ssize_t width = n_i + n_f + n_o + n_x + 2
+    if n_s and (moves.shape[1] != n_s or moves.shape[2] != width):
+        raise ValueError(f"shock moves of shape {np.shape(moves)}: [m, {n_s}, {width}] expected")
     bad_arr = np.zeros(n)
     hits_arr = np.zeros(n)
     threat_arr = np.zeros(n)
@@ -344,14 +342,15 @@ def shock_rows(
     cdef double[::1] menace_hits = hits_arr
     cdef double[::1] jump_threat = threat_arr
     cdef double[::1] jump_settle = settle_arr
-    # one world's summed moves, then the bounds and ranges (contiguous copies)
-    scratch = np.zeros(n_i + n_f + n_o + n_x + 3 * n_i + 1)
+    # one world's summed moves (levels, the three clouts, threat, settlement), then the
+    # bounds and ranges (contiguous copies)
+    scratch = np.zeros(width + 3 * n_i)
     cdef double[::1] sums = scratch
     cdef double* d_level = &sums[0]
     cdef double* d_focal = d_level + n_i
     cdef double* d_internal = d_focal + n_f
     cdef double* d_third = d_internal + n_o
-    cdef double* lo = _contiguous(low, d_third + n_x)
+    cdef double* lo = _contiguous(low, d_third + n_x + 2)
     cdef double* hi = _contiguous(high, lo + n_i)
     cdef double* sp = _contiguous(span, hi + n_i)
     # the worlds some shock hit, in order
@@ -379,16 +378,9 @@ def shock_rows(
         for k in range(n_hit):
             w = hit_world[k]
             hit = &hits[w, 0]
-            step_sum(hit, &effects[row_of(w, effects.shape[0], n), 0, 0], n_s, n_i, d_level)
-            step_sum(hit, &clout_focal[row_of(w, clout_focal.shape[0], n), 0, 0], n_s, n_f,
-                     d_focal)
-            step_sum(hit, &clout_internal[row_of(w, clout_internal.shape[0], n), 0, 0], n_s,
-                     n_o, d_internal)
-            step_sum(hit, &clout_third[row_of(w, clout_third.shape[0], n), 0, 0], n_s, n_x,
-                     d_third)
-            jump_threat[w] = picked_sum(hit, &threat[row_of(w, threat.shape[0], n), 0], n_s)
-            jump_settle[w] = picked_sum(hit, &settlement[row_of(w, settlement.shape[0], n), 0],
-                                        n_s)
+            step_sum(hit, &moves[row_of(w, m_moves, n), 0, 0], n_s, width, d_level)
+            jump_threat[w] = d_third[n_x]
+            jump_settle[w] = d_third[n_x + 1]
             _jolt(&level[w, 0], &transient[w, 0], lo, hi, n_i, d_level, d_focal,
                   &f_clout[w, 0], n_f, d_internal, &o_clout[w, 0], n_o, d_third,
                   &third_clout[w, 0], n_x)
@@ -396,10 +388,28 @@ def shock_rows(
                 bad_shock = &menace[w if menace.shape[0] > 1 else 0, 0]
                 count = 0
                 for s in range(n_s):
-                    count += (hit[s] != 0) & (bad_shock[s] != 0)
+                    if hit[s] and bad_shock[s]:
+                        count += 1
                 menace_hits[w] = count
                 bad[w] = bad[w] + (1.0 if count > 0 else 0.0)
     return bad_arr, hits_arr, threat_arr, settle_arr
+
+
+def shock_moves(effects, clout_focal, clout_internal, clout_third, threat, settlement):
+    """The shocks' moves as :func:`shock_rows` adds them, ``[m, S, I + A_f + A_o + X + 2]``:
+    each shock's ``effects`` on the levels (``[m, S, I]``), its clout changes of the focal
+    side's, the internal side's and the third parties' actors (``[m, S, A]`` each), its
+    ``threat`` and ``settlement`` jumps (``[m, S]``); each leaf has one row or ``m`` (one
+    per state; a shared leaf's row is repeated). One row of it, added where a shock hit,
+    gives each of those sums (each column in the shocks' order, from 0)."""
+    parts = [np.asarray(x, dtype=np.float64) for x in (
+        effects, clout_focal, clout_internal, clout_third)]
+    parts += [np.asarray(x, dtype=np.float64)[:, :, None] for x in (threat, settlement)]
+    m = max(x.shape[0] for x in parts)
+    if any(x.shape[0] not in (1, m) for x in parts):
+        raise ValueError(f"shock leaves of {[x.shape[0] for x in parts]} rows: 1 or {m} expected")
+    return np.ascontiguousarray(np.concatenate(
+        [np.broadcast_to(x, (m, *x.shape[1:])) for x in parts], axis=2))
 
 
 def shock_hits(const double[:, :, ::1] uniforms, const double[:, ::1] chance):
