@@ -84,8 +84,9 @@ def _run(c: dict[str, Any]) -> dict[str, Any]:
         "transient", "f_clout", "o_clout", "third_clout"))
     bad, menace_hits, threat, settle = native_env.shock_rows(
         c["level_now"], level, transient, c["fade"], c["low"], c["high"], c["span"],
-        c["menace_issues"], c["uniforms"], c["chance"], c["menace"], c["effects"],
-        c["clout_focal"], c["clout_internal"], c["clout_third"], c["threat"], c["settlement"],
+        c["menace_issues"], (c["uniforms"] < c["chance"]).view(np.uint8), c["menace"],
+        native_env.shock_moves(c["effects"], c["clout_focal"], c["clout_internal"],
+                               c["clout_third"], c["threat"], c["settlement"]),
         f_clout, o_clout, third)
     return {"level": level, "transient": transient, "f_clout": f_clout, "o_clout": o_clout,
             "third_clout": third, "bad": bad, "menace_hits": menace_hits, "threat": threat,
@@ -116,3 +117,23 @@ def test_shock_moves_are_added_in_the_shocks_order() -> None:
     c["span"] = c["high"] - c["low"]
     got = _run(c)
     np.testing.assert_array_equal(got["level"][:, 0], 5.0)
+
+
+def test_shock_hits_are_each_steps_uniforms_below_the_chance() -> None:
+    rng = np.random.default_rng(13)
+    uniforms = rng.random((N, 5, S))  # [n, T, S], as drawn
+    for chance in (rng.uniform(0.1, 0.7, (1, S)), rng.uniform(0.1, 0.7, (N, S))):
+        got = native_env.shock_hits(uniforms, chance)
+        want = (uniforms < chance[:, None, :]).transpose(1, 0, 2)  # [T, n, S]
+        np.testing.assert_array_equal(got, want.view(np.uint8))
+
+
+def test_shock_moves_repeat_a_shared_leaf_for_every_state() -> None:
+    c = _case(np.random.default_rng(14))
+    shared = c["threat"][:1]  # one row for all states
+    moves = native_env.shock_moves(c["effects"], c["clout_focal"], c["clout_internal"],
+                                   c["clout_third"], shared, c["settlement"])
+    assert moves.shape == (STATES, S, N_I + A_F + A_O + X + 2)
+    np.testing.assert_array_equal(moves[:, :, :N_I], c["effects"])
+    np.testing.assert_array_equal(moves[:, :, -2], np.repeat(shared, STATES, axis=0))
+    np.testing.assert_array_equal(moves[:, :, -1], c["settlement"])

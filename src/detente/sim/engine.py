@@ -1619,15 +1619,12 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
     events): a world's hits, and their summed moves only where a shock hit.
     """
     sy, pl, lay = ctx.system, ctx.plans, ctx.layout
-    low, high, n_s = sy.low, sy.high, sy.shock_rate.shape[-1]
+    low, high = sy.low, sy.high
+    c = ctx.once("shocks_and_events", partial(_shock_constants, ctx))
     level = np.empty_like(st.level)  # a new array, as the levels of every step are
     bad, menace_hits, jump_threat, jump_settle = native_env.shock_rows(
-        st.level, level, st.transient, ctx.shock_fade, low, high, sy.span,
-        np.array(ctx.menace_issues, dtype=np.int64), draws.shocks[:, t, :n_s],
-        ctx.shock_chance, mask(_rows(pl.shock_menace, 1)), ctx.rows(sy.shock_effects, 2),
-        ctx.rows(sy.shock_clout_focal, 2), ctx.rows(sy.shock_clout_internal, 2),
-        ctx.rows(sy.shock_clout_third, 2), ctx.rows(sy.shock_threat, 1),
-        ctx.rows(sy.shock_settlement, 1), st.f_clout, st.o_clout, st.third_clout,
+        st.level, level, st.transient, ctx.shock_fade, low, high, sy.span, c.menace_issues,
+        _shock_hits(ctx, draws)[t], c.menace, c.moves, st.f_clout, st.o_clout, st.third_clout,
     )
     if t in ctx.event_steps:
         events = sy.events
@@ -1650,6 +1647,43 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
             bad = bad + (n_menace > 0)
     st.level = level
     return Jolts(bad, menace_hits, jump_threat, jump_settle)
+
+
+@dataclass(frozen=True)
+class _ShockConstants:
+    """What :func:`shocks_and_events` hands its kernel every step, computed once per run
+    (the shocks' leaves as :meth:`StepContext.rows` lays them out)."""
+
+    menace_issues: NDArray[np.int64]
+    menace: NDArray[np.uint8]
+    moves: FloatArray  # [m, S, I + A_f + A_o + X + 2] (native_env.shock_moves)
+
+
+def _shock_hits(ctx: StepContext, draws: StepDraws) -> NDArray[np.uint8]:
+    """Every step's shock hits of the run, ``[T, n, S]``: ``uniform < chance``
+    (:func:`detente.sim.native.environment.shock_hits`), formed once per run from the
+    draws: a step's uniforms are a cache line apart (``[n, T, S]``), its hits contiguous."""
+    # the draws' hits, by the draws' identity (each kept with its draws)
+    kept: dict[int, tuple[StepDraws, NDArray[np.uint8]]] = ctx.once("shock_hits", dict)
+    hits = kept.get(id(draws))
+    if hits is None or hits[0] is not draws:
+        n_s = ctx.system.shock_rate.shape[-1]
+        hits = kept[id(draws)] = (draws, native_env.shock_hits(
+            np.ascontiguousarray(draws.shocks[:, :, :n_s]), ctx.shock_chance))
+    return hits[1]
+
+
+def _shock_constants(ctx: StepContext) -> _ShockConstants:
+    """The run's :class:`_ShockConstants` (:meth:`StepContext.once`)."""
+    sy = ctx.system
+    return _ShockConstants(
+        menace_issues=np.array(ctx.menace_issues, dtype=np.int64),
+        menace=mask(_rows(ctx.plans.shock_menace, 1)),
+        moves=native_env.shock_moves(
+            ctx.rows(sy.shock_effects, 2), ctx.rows(sy.shock_clout_focal, 2),
+            ctx.rows(sy.shock_clout_internal, 2), ctx.rows(sy.shock_clout_third, 2),
+            ctx.rows(sy.shock_threat, 1), ctx.rows(sy.shock_settlement, 1)),
+    )
 
 
 def environment_step(

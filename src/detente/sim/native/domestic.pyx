@@ -26,6 +26,7 @@ parameters) may also have one row per state of a stacked run (row ``w * m // n``
 
 from libc.math cimport fabs
 from detente.sim.native.numpy_sum cimport pairwise_sum
+from detente.sim.native.per_world cimport AHEAD, Param, at, param, prefetch
 from detente.sim.native.rows cimport row_of
 
 import numpy as np
@@ -111,12 +112,43 @@ cdef inline double _reform_share(
     const double* clout, const unsigned char* reform, Py_ssize_t n_a, double *tmp
 ) noexcept nogil:
     """One world's reformist share of clout (0 without clout), NumPy's sums over actors;
-    ``clout`` and ``reform`` are its rows."""
-    cdef Py_ssize_t a
-    cdef double tot = pairwise_sum(clout, n_a)
-    for a in range(n_a):
-        tmp[a] = clout[a] * <double>reform[a]
-    return pairwise_sum(tmp, n_a) / (tot if tot > 0 else 1.0)
+    ``clout`` and ``reform`` are its rows. Both sums in one pass where NumPy's order is
+    its eight accumulators (8 to 128 actors; ``numpy_sum.pairwise_sum``); ``tmp``: scratch
+    of ``n_a`` for more."""
+    cdef Py_ssize_t a, j, i
+    cdef double tot, ref, c, r
+    cdef double lc[8]
+    cdef double lr[8]
+    if n_a < 8:
+        tot = 0.0
+        ref = 0.0
+        for a in range(n_a):
+            c = clout[a]
+            tot = tot + c
+            ref = ref + c * <double>reform[a]
+    elif n_a <= 128:
+        for j in range(8):
+            lc[j] = clout[j]
+            lr[j] = clout[j] * <double>reform[j]
+        i = 8
+        while i < n_a - n_a % 8:
+            for j in range(8):
+                lc[j] = lc[j] + clout[i + j]
+                lr[j] = lr[j] + clout[i + j] * <double>reform[i + j]
+            i = i + 8
+        tot = ((lc[0] + lc[1]) + (lc[2] + lc[3])) + ((lc[4] + lc[5]) + (lc[6] + lc[7]))
+        ref = ((lr[0] + lr[1]) + (lr[2] + lr[3])) + ((lr[4] + lr[5]) + (lr[6] + lr[7]))
+        while i < n_a:
+            c = clout[i]
+            tot = tot + c
+            ref = ref + c * <double>reform[i]
+            i = i + 1
+    else:
+        tot = pairwise_sum(clout, n_a)
+        for a in range(n_a):
+            tmp[a] = clout[a] * <double>reform[a]
+        ref = pairwise_sum(tmp, n_a)
+    return ref / (tot if tot > 0 else 1.0)
 
 
 cdef inline double _visible_backing(
@@ -323,41 +355,56 @@ def domestic_step(
     caller keeps it for the run).
     """
     cdef Py_ssize_t n = support.shape[0], n_a = o_clout.shape[1], n_e = e_holder.shape[0]
-    cdef Py_ssize_t w, a, j, wb, wk, we
-    cdef double lam, up, down, new, old, v
+    cdef Py_ssize_t w, a, j, m, wb, wk, we, n_mobile = 0, n_reformist
+    cdef double lam, up, down, new, old, v, s0, rate
     cdef bint has_sanctions = i_sanctions >= 0, has_reform = i_reform >= 0
     cdef bint has_reform0 = reform0.shape[0] > 0
     cdef Py_ssize_t m_base = o_base.shape[0], m_backing = reform_backing.shape[0]
-    cdef Py_ssize_t m_vet = e_vetting.shape[0], wr
+    cdef Py_ssize_t m_vet = e_vetting.shape[0], m_rate = clout_rate.shape[0]
     tmp_arr = np.empty(max(n_a, 1))
     cdef double[::1] tmp = tmp_arr
     ex1_arr = np.empty(n)
     ex2_arr = np.empty(n)
     cdef double[::1] ex1 = ex1_arr, ex2 = ex2_arr, up_v, up_d
+    movers_arr = np.empty(max(n_a, 1), dtype=np.intp)
+    cdef Py_ssize_t[::1] movers = movers_arr  # the mobile actors
+    cdef double* clout
+    cdef const double* base
+    cdef Param p_sanc_n0, p_drift, p_gain, p_rally, p_dictation, p_noise, p_threat_el
+    cdef Param p_backing_el, p_hazard, p_severity, p_vet_rate, p_vet_decay, p_dis_rate
+    cdef Param p_dis_decay, p_vet_base, p_vet_jump, p_dis_jump, p_support0
 
     if first <= _PUBLIC_SUPPORT <= last:
         with nogil:
+            p_sanc_n0, p_drift, p_gain = param(sanc_n0), param(drift), param(engagement_gain)
+            p_rally, p_dictation = param(rally_effect), param(dictation_effect)
+            p_noise = param(support_noise)
             for w in range(n):
+                if w + AHEAD < n:
+                    prefetch(&u_support[w + AHEAD])
                 support[w] = _public_support(
-                    support[w], bite[w], sanctions_share[w], has_sanctions, _pw(sanc_n0, w),
-                    multi[w], hostile[w], u_support[w], dt, _pw(drift, w),
-                    _pw(engagement_gain, w), _pw(rally_effect, w), _pw(dictation_effect, w),
-                    _pw(support_noise, w),
+                    support[w], bite[w], sanctions_share[w], has_sanctions, at(p_sanc_n0, w),
+                    multi[w], hostile[w], u_support[w], dt, at(p_drift, w), at(p_gain, w),
+                    at(p_rally, w), at(p_dictation, w), at(p_noise, w),
                 )
 
     if first <= _BACKLASH <= last:
         with nogil:
+            p_threat_el, p_backing_el = param(threat_elasticity), param(backing_elasticity)
+            p_hazard, p_severity = param(hazard), param(severity)
             for w in range(n):
+                if w + AHEAD < n:  # (read after the exp below)
+                    prefetch(&u_backlash[w + AHEAD])
                 wk = row_of(w, m_backing, n)
                 share[w] = _reform_share(&o_clout[w, 0], &o_reform[w, 0], n_a, &tmp[0])
                 backing[w] = _visible_backing(&f_active[w, 0], &reform_backing[wk, 0], backed)
                 ex1[w] = _backlash_hazard_exponent(
-                    share[w], backing[w], _pw(threat_elasticity, w), _pw(backing_elasticity, w)
+                    share[w], backing[w], at(p_threat_el, w), at(p_backing_el, w)
                 )
         np.exp(ex1_arr, out=ex1_arr)
         with nogil:
             for w in range(n):
-                lam = _backlash_hazard(_pw(hazard, w), ex1[w])
+                lam = _backlash_hazard(at(p_hazard, w), ex1[w])
                 ex2[w] = -lam * dt
         np.exp(ex2_arr, out=ex2_arr)
         with nogil:
@@ -367,12 +414,12 @@ def domestic_step(
                 if hit[w]:
                     for a in range(n_a):
                         if o_reform[w, a] and mobile[a]:
-                            o_clout[w, a] = o_clout[w, a] * (1 - _pw(severity, w))
+                            o_clout[w, a] = o_clout[w, a] * (1 - at(p_severity, w))
                 if has_reform:
                     j = i_reform
                     old = level[w, j]
-                    new = _backlash_reform_level(old, hit[w], _pw(severity, w), span[j], low[j],
-                                                 high[j])
+                    new = _backlash_reform_level(old, hit[w], at(p_severity, w), span[j],
+                                                 low[j], high[j])
                     transient[w, j] = transient[w, j] + (new - old)
                     level[w, j] = new
 
@@ -383,36 +430,60 @@ def domestic_step(
         up_v = up_v_arr
         up_d = up_d_arr
         with nogil:
+            p_vet_rate, p_vet_decay = param(vetting_threat_rate), param(vetting_decay)
+            p_dis_rate, p_dis_decay = param(disillusion_rate), param(disillusion_decay)
+            p_vet_base, p_vet_jump = param(vetting_base), param(vetting_jump)
+            p_dis_jump = param(disillusion_jump)
+            # (vetting and disillusion in loops of their own: fewer row pointers a world)
             for w in range(n):
-                up_v[w] = _vetting_up(_pw(vetting_threat_rate, w), share[w], share0[w])
-                ex1[w] = _keep_exponent(up_v[w], _pw(vetting_decay, w), dt)
-                up_d[w] = _pw(disillusion_rate, w) * (
+                up_v[w] = _vetting_up(at(p_vet_rate, w), share[w], share0[w])
+                ex1[w] = _keep_exponent(up_v[w], at(p_vet_decay, w), dt)
+            for w in range(n):
+                up_d[w] = at(p_dis_rate, w) * (
                     _reform_blocked(level[w, i_reform], reform0[w], span[i_reform])
                     if has_reform0 else 0.0
                 )
-                ex2[w] = _keep_exponent(up_d[w], _pw(disillusion_decay, w), dt)
+                ex2[w] = _keep_exponent(up_d[w], at(p_dis_decay, w), dt)
         np.exp(ex1_arr, out=ex1_arr)
         np.exp(ex2_arr, out=ex2_arr)
         with nogil:
             for w in range(n):
-                vetting[w] = _vetting_update(vetting[w], up_v[w], _pw(vetting_decay, w),
-                                             _pw(vetting_base, w), ex1[w], hit[w],
-                                             _pw(vetting_jump, w))
+                vetting[w] = _vetting_update(vetting[w], up_v[w], at(p_vet_decay, w),
+                                             at(p_vet_base, w), ex1[w], hit[w],
+                                             at(p_vet_jump, w))
+            for w in range(n):
                 disillusion[w] = _disillusion_update(disillusion[w], up_d[w],
-                                                     _pw(disillusion_decay, w), ex2[w], hit[w],
-                                                     _pw(disillusion_jump, w))
+                                                     at(p_dis_decay, w), ex2[w], hit[w],
+                                                     at(p_dis_jump, w))
 
     if first <= _CLOUT_DRIFT <= last:
         with nogil:
+            p_support0 = param(public_support0)
+            # only the mobile actors drift: the reformists' first, then the others'
+            # (``movers[:n_reformist]``, ``movers[n_reformist:n_mobile]``)
+            for a in range(n_a):
+                if mobile[a] and reform_camp[a]:
+                    movers[n_mobile] = a
+                    n_mobile += 1
+            n_reformist = n_mobile
+            for a in range(n_a):
+                if mobile[a] and not reform_camp[a]:
+                    movers[n_mobile] = a
+                    n_mobile += 1
             for w in range(n):
                 wb = row_of(w, m_base, n)
-                wr = row_of(w, clout_rate.shape[0], n)  # (one value per state, too)
-                up = support[w] / _pw(public_support0, w)
-                down = (1 - support[w]) / (1 - _pw(public_support0, w))
-                for a in range(n_a):
-                    if mobile[a]:
-                        o_clout[w, a] = _clout_drift(o_clout[w, a], reform_camp[a], o_base[wb, a],
-                                                     up, down, clout_rate[wr])
+                rate = clout_rate[row_of(w, m_rate, n)]  # (one value per state, too)
+                s0 = at(p_support0, w)
+                up = support[w] / s0
+                down = (1 - support[w]) / (1 - s0)
+                clout = &o_clout[w, 0]
+                base = &o_base[wb, 0]
+                for m in range(n_reformist):
+                    a = movers[m]
+                    clout[a] = _clout_drift(clout[a], True, base[a], up, down, rate)
+                for m in range(n_reformist, n_mobile):
+                    a = movers[m]
+                    clout[a] = _clout_drift(clout[a], False, base[a], up, down, rate)
 
     if first <= _INTERNAL_ELECTIONS <= last:
         with nogil:

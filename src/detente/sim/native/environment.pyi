@@ -6,10 +6,13 @@ U8 = NDArray[np.uint8]
 
 def shock_rows(
     level_now: F, level: F, transient: F, fade: F, low: F, high: F, span: F,
-    menace_issues: NDArray[np.int64],
-    uniforms: F, chance: F, menace: U8, effects: F, clout_focal: F, clout_internal: F,
-    clout_third: F, threat: F, settlement: F, f_clout: F, o_clout: F, third_clout: F,
+    menace_issues: NDArray[np.int64], hits: U8, menace: U8, moves: F, f_clout: F, o_clout: F,
+    third_clout: F,
 ) -> tuple[F, F, F, F]: ...
+def shock_moves(
+    effects: F, clout_focal: F, clout_internal: F, clout_third: F, threat: F, settlement: F,
+) -> F: ...
+def shock_hits(uniforms: F, chance: F) -> U8: ...
 def jolt_rows(
     level: F, transient: F, low: F, high: F, d_level: F, d_focal: F, d_internal: F,
     d_third: F, f_clout: F, o_clout: F, third_clout: F,

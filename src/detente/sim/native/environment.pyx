@@ -23,20 +23,31 @@ settlement's ``chance`` (the per-state values of ``exp``, computed once per stat
 from libc.float cimport DBL_MAX
 from libc.math cimport fabs
 from detente.sim.native.numpy_sum cimport pairwise_sum
-from detente.sim.native.rows cimport row_of
+from detente.sim.native.per_world cimport AHEAD, Param, at, param, prefetch
+from detente.sim.native.rows cimport any_set, row_of
 from detente.sim.native.step_sums cimport picked_sum, step_sum
 
 import numpy as np
 
 
-cdef inline double _maximum(double a, double b) noexcept nogil:
-    """``np.maximum(a, b)``: NaN propagates, a tie returns ``b`` (so the sign of a zero)."""
-    return a if (a > b) | (a != a) else b  # both tests, no branch between them
-
-
-cdef inline double _minimum(double a, double b) noexcept nogil:
-    """``np.minimum(a, b)``: NaN propagates, a tie returns ``b``."""
-    return a if (a < b) | (a != a) else b
+cdef extern from *:
+    """
+    /* np.maximum / np.minimum of two doubles: NaN propagates (from either), a tie returns
+       b (so the sign of a zero); written as one conditional expression, which gcc turns
+       into a select and vectorises in a loop */
+    static inline double detente_env_maximum(double a, double b) {
+        return (a > b || a != a) ? a : b;
+    }
+    static inline double detente_env_minimum(double a, double b) {
+        return (a < b || a != a) ? a : b;
+    }
+    """
+    double _maximum "detente_env_maximum" (double a, double b) noexcept nogil
+    double _minimum "detente_env_minimum" (double a, double b) noexcept nogil
+    # one world's rows, which no other pointer of the function reaches: gcc then vectorises
+    # the short loops over them without first testing, every world, whether they overlap
+    ctypedef double* rows "double * __restrict__"
+    ctypedef const double* const_rows "const double * __restrict__"
 
 
 cdef inline double _clip(double x, double low, double high) noexcept nogil:
@@ -60,21 +71,37 @@ cdef Py_ssize_t[::1] _weighted(const double[:, :, ::1] salience):
 
 
 # ------------------------------------------------------------------ the formulas, per world
-cdef inline double _regional(
-    const double* clout, const double* clout0, const unsigned char[:] threat, Py_ssize_t n_x,
-    double* buf,
+cdef inline double _threat_clout(
+    const double* clout, const unsigned char* threat, Py_ssize_t n_x, double* buf,
 ) noexcept nogil:
-    """``r = R / R0`` (:func:`detente.sim.mechanisms.environment.regional_strength`) of one
-    world: its row of clouts ``clout`` and at the start ``clout0``."""
+    """``R`` of one row of clouts: the threatening third parties' clout, NumPy's sum
+    (``buf``: scratch of ``n_x``)."""
     cdef Py_ssize_t x
-    cdef double now, start
+    cdef double total = 0.0
+    if n_x < 8:  # NumPy's order: one by one
+        for x in range(n_x):
+            total = total + clout[x] * (<double>threat[x])
+        return total
     for x in range(n_x):
         buf[x] = clout[x] * (<double>threat[x])
-    now = pairwise_sum(buf, n_x)
-    for x in range(n_x):
-        buf[x] = clout0[x] * (<double>threat[x])
-    start = pairwise_sum(buf, n_x)
+    return pairwise_sum(buf, n_x)
+
+
+cdef inline double _regional(double now, double start) noexcept nogil:
+    """``r = R / R0`` (:func:`detente.sim.mechanisms.environment.regional_strength`) of one
+    world from its :func:`_threat_clout` now and at the start."""
     return now / start if start > 0 else 1.0
+
+
+cdef double[::1] _threat_clouts(
+    const double[:, ::1] clout, const unsigned char* threat, double* buf):
+    """:func:`_threat_clout` of each row of ``clout``."""
+    cdef Py_ssize_t r
+    out = np.empty(clout.shape[0])
+    cdef double[::1] o = out
+    for r in range(clout.shape[0]):
+        o[r] = _threat_clout(&clout[r, 0], threat, clout.shape[1], buf)
+    return o
 
 
 cdef inline double _threat(
@@ -139,9 +166,9 @@ cdef inline void _lane_totals(
 
 cdef inline double _friction(
     const double* level, const double* position, const double* clout, const double* salience,
-    Py_ssize_t n_x, Py_ssize_t n_i, const double[:] span, const double[:] direction,
+    Py_ssize_t n_x, Py_ssize_t n_i, const double* span, const double* direction,
     double symmetry, double hostility, double* weight, double* dist,
-    const Py_ssize_t* weighted, Py_ssize_t n_weighted,
+    const Py_ssize_t* weighted, const Py_ssize_t* ally, Py_ssize_t n_weighted,
 ) noexcept nogil:
     """:func:`detente.sim.mechanisms.environment.allied_friction` of one world, from its rows
     (``level`` ``[I]``, ``position`` and ``salience`` ``[X, I]``, ``clout`` ``[X]``), with the
@@ -153,7 +180,7 @@ cdef inline double _friction(
     other issues); up to 128 terms, the eight lanes of the pairwise sum are accumulated
     directly (sequentially below 8 terms: no lane, all tail). ``weighted`` (or ``NULL``)
     lists the ``n_weighted`` terms whose salience is not zero (in some world): where the
-    world's clouts are finite, only those are visited.
+    world's clouts are finite, only those are visited (``ally``: each one's ally, ``k // I``).
     """
     cdef Py_ssize_t x, i, j, k = 0, t = 0, m
     cdef Py_ssize_t n_k = n_x * n_i
@@ -171,7 +198,7 @@ cdef inline double _friction(
             ld[j] = 0.0
         for m in range(n_weighted):
             k = weighted[m]
-            x = k // n_i
+            x = ally[m]
             i = k - x * n_i
             wt = clout[x] * salience[k]
             if wt != 0:
@@ -223,44 +250,54 @@ cdef inline double _bite(double allied, double allied0, double share) noexcept n
 
 
 cdef inline void _jolt(
-    double* level, double* transient, const double[:] low, const double[:] high,
-    Py_ssize_t n_i, const double* d_level, const double* d_focal, double* f_clout,
+    rows level, rows transient, const double* low, const double* high,
+    Py_ssize_t n_i, const_rows d_level, const double* d_focal, double* f_clout,
     Py_ssize_t n_f, const double* d_internal, double* o_clout, Py_ssize_t n_o,
     const double* d_third, double* third_clout, Py_ssize_t n_x,
 ) noexcept nogil:
     """A shock's or event's hit in one world (its rows): the levels move by ``d_level``
     (clipped to the issue bounds; the move is transient) and each clout is scaled by
     ``1 + change``, >= 0."""
-    cdef Py_ssize_t i, a
+    cdef Py_ssize_t i
     cdef double new
     for i in range(n_i):
         new = _minimum(_maximum(level[i] + d_level[i], low[i]), high[i])
         transient[i] = transient[i] + (new - level[i])
         level[i] = new
-    for a in range(n_f):
-        f_clout[a] = _maximum(f_clout[a] * (1.0 + d_focal[a]), 0.0)
-    for a in range(n_o):
-        o_clout[a] = _maximum(o_clout[a] * (1.0 + d_internal[a]), 0.0)
-    for a in range(n_x):
-        third_clout[a] = _maximum(third_clout[a] * (1.0 + d_third[a]), 0.0)
+    _scale(f_clout, d_focal, n_f)
+    _scale(o_clout, d_internal, n_o)
+    _scale(third_clout, d_third, n_x)
 
 
-cdef inline void _jolt_world(
-    double[:, ::1] level, double[:, ::1] transient, const double[:] low, const double[:] high,
-    const double[:, ::1] d_level, const double[:, ::1] d_focal,
-    const double[:, ::1] d_internal, const double[:, ::1] d_third, double[:, ::1] f_clout,
-    double[:, ::1] o_clout, double[:, ::1] third_clout, Py_ssize_t w,
-) noexcept nogil:
-    """:func:`_jolt` at world ``w`` (the moves' rows: ``w``, or 0 when shared)."""
-    _jolt(&level[w, 0], &transient[w, 0], low, high, level.shape[1],
-          &d_level[w if d_level.shape[0] > 1 else 0, 0],
-          &d_focal[w if d_focal.shape[0] > 1 else 0, 0], &f_clout[w, 0], f_clout.shape[1],
-          &d_internal[w if d_internal.shape[0] > 1 else 0, 0], &o_clout[w, 0],
-          o_clout.shape[1], &d_third[w if d_third.shape[0] > 1 else 0, 0], &third_clout[w, 0],
-          third_clout.shape[1])
+cdef inline void _scale(rows clout, const_rows change, Py_ssize_t n_a) noexcept nogil:
+    """Each clout scaled by ``1 + change``, >= 0 (:func:`_jolt`)."""
+    cdef Py_ssize_t a
+    for a in range(n_a):
+        clout[a] = _maximum(clout[a] * (1.0 + change[a]), 0.0)
 
 
 # ------------------------------------------------------------------ the engine's entry points
+cdef inline double* _contiguous(const double[:] x, double* out) noexcept nogil:
+    """``x`` copied to ``out`` (its ``x.shape[0]`` values, for loops gcc can vectorise)."""
+    cdef Py_ssize_t i
+    for i in range(x.shape[0]):
+        out[i] = x[i]
+    return out
+
+
+cdef inline void _fade(
+    const_rows now, rows level, rows transient, double f, const double* low,
+    const double* high, Py_ssize_t n_i,
+) noexcept nogil:
+    """The transient part of one world's levels fades by the share ``f`` (clipped)."""
+    cdef Py_ssize_t i
+    cdef double new
+    for i in range(n_i):
+        new = _minimum(_maximum(now[i] - transient[i] * f, low[i]), high[i])
+        transient[i] = transient[i] - (now[i] - new)
+        level[i] = new
+
+
 def shock_rows(
     const double[:, ::1] level_now,
     double[:, ::1] level,
@@ -270,15 +307,9 @@ def shock_rows(
     const double[:] high,
     const double[:] span,
     const long[:] menace_issues,
-    const double[:, :] uniforms,
-    const double[:, ::1] chance,
+    const unsigned char[:, ::1] hits,
     const unsigned char[:, ::1] menace,
-    const double[:, :, ::1] effects,
-    const double[:, :, ::1] clout_focal,
-    const double[:, :, ::1] clout_internal,
-    const double[:, :, ::1] clout_third,
-    const double[:, ::1] threat,
-    const double[:, ::1] settlement,
+    const double[:, :, ::1] moves,
     double[:, ::1] f_clout,
     double[:, ::1] o_clout,
     double[:, ::1] third_clout,
@@ -288,17 +319,21 @@ def shock_rows(
     The new levels are written to ``level`` (every entry), the levels now ``level_now`` are
     read; ``transient`` (and the clouts) are changed in place; ``fade`` is
     ``1 − exp(−shock_decay·dt)`` (one value, one per world or one per state). Shock ``s``
-    hits world ``w`` when ``uniforms[w, s] < chance[w, s]`` (``[n, S]``; ``S = 0``: no
-    shocks; ``chance`` one row or one per world); a world's hits move it by the sum of
-    their ``effects`` and clout changes (``[m, S, ...]``: one matrix, or one per state,
+    hits world ``w`` where ``hits[w, s]`` (``[n, S]``, 0 or 1: the step's ``uniform <
+    chance``, :func:`shock_hits`; ``S = 0``: no shocks); a world's hits move it by the sum
+    of their ``moves`` (:func:`shock_moves`, ``[m, S, ...]``: one matrix, or one per state,
     row ``w * m // n``), added in the shocks' order; worlds without a hit are not touched.
     Returns ``(menace B, menacing hits, threat jump, settlement jump)``, ``[n]`` each: the
     mean share of ``menace_issues`` after the fade plus one if a ``menace`` shock hit, the
     number of those, and the hits' summed ``threat`` and ``settlement`` jumps.
     """
-    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], n_s = uniforms.shape[1]
-    cdef Py_ssize_t n_m = menace_issues.shape[0], w, i, j, s, count, r
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], n_s = hits.shape[1]
+    cdef Py_ssize_t n_m = menace_issues.shape[0], w, i, j, s, k, count, n_hit = 0
     cdef Py_ssize_t n_f = f_clout.shape[1], n_o = o_clout.shape[1], n_x = third_clout.shape[1]
+    cdef Py_ssize_t m_fade = fade.shape[0], m_moves = moves.shape[0]
+    cdef Py_ssize_t width = n_i + n_f + n_o + n_x + 2
+    if n_s and (moves.shape[1] != n_s or moves.shape[2] != width):
+        raise ValueError(f"shock moves of shape {np.shape(moves)}: [m, {n_s}, {width}] expected")
     bad_arr = np.zeros(n)
     hits_arr = np.zeros(n)
     threat_arr = np.zeros(n)
@@ -307,60 +342,48 @@ def shock_rows(
     cdef double[::1] menace_hits = hits_arr
     cdef double[::1] jump_threat = threat_arr
     cdef double[::1] jump_settle = settle_arr
-    # one world's hits and summed moves
-    scratch = np.zeros(n_i + n_f + n_o + n_x)
-    hit_arr = np.zeros(n_s, dtype=np.uint8)
+    # one world's summed moves (levels, the three clouts, threat, settlement), then the
+    # bounds and ranges (contiguous copies)
+    scratch = np.zeros(width + 3 * n_i)
     cdef double[::1] sums = scratch
-    cdef unsigned char[::1] hit_row = hit_arr
-    cdef unsigned char* hit = &hit_row[0] if n_s else NULL
-    cdef double* d_level = &sums[0] if sums.shape[0] else NULL
-    cdef double* d_focal = d_level + n_i if d_level != NULL else NULL
-    cdef double* d_internal = d_focal + n_f if d_focal != NULL else NULL
-    cdef double* d_third = d_internal + n_o if d_internal != NULL else NULL
-    cdef double f, new, acc
-    cdef bint any_hit
-    cdef const double* now
+    cdef double* d_level = &sums[0]
+    cdef double* d_focal = d_level + n_i
+    cdef double* d_internal = d_focal + n_f
+    cdef double* d_third = d_internal + n_o
+    cdef double* lo = _contiguous(low, d_third + n_x + 2)
+    cdef double* hi = _contiguous(high, lo + n_i)
+    cdef double* sp = _contiguous(span, hi + n_i)
+    # the worlds some shock hit, in order
+    cdef Py_ssize_t[::1] hit_world = np.empty(n + 1, dtype=np.intp)
+    cdef const unsigned char* hit
+    cdef double f, acc
     cdef double* lv
-    cdef double* tr
     cdef const unsigned char* bad_shock
     with nogil:
+        # the fade and the menace of the faded levels in every world; whether a shock hit
         for w in range(n):
-            f = fade[row_of(w, fade.shape[0], n)]
-            now = &level_now[w, 0]
             lv = &level[w, 0]
-            tr = &transient[w, 0]
-            for i in range(n_i):
-                new = _minimum(_maximum(now[i] - tr[i] * f, low[i]), high[i])
-                tr[i] = tr[i] - (now[i] - new)
-                lv[i] = new
+            _fade(&level_now[w, 0], lv, &transient[w, 0], fade[row_of(w, m_fade, n)], lo, hi,
+                  n_i)
             if n_m:
                 acc = 0.0
                 for j in range(n_m):
                     i = menace_issues[j]
-                    acc = acc + (lv[i] - low[i]) / span[i]
+                    acc = acc + (lv[i] - lo[i]) / sp[i]
                 bad[w] = acc / n_m
-            if not n_s:
-                continue
-            any_hit = False
-            r = row_of(w, chance.shape[0], n)
-            for s in range(n_s):
-                hit[s] = uniforms[w, s] < chance[r, s]
-                any_hit = any_hit | hit[s]
-            if not any_hit:
-                continue
-            step_sum(hit, &effects[row_of(w, effects.shape[0], n), 0, 0], n_s, n_i, d_level)
-            # the hits' rows added in the shocks' order (``native/step_sums.pxd``)
-            step_sum(hit, &clout_focal[row_of(w, clout_focal.shape[0], n), 0, 0], n_s, n_f,
-                     d_focal)
-            step_sum(hit, &clout_internal[row_of(w, clout_internal.shape[0], n), 0, 0], n_s,
-                     n_o, d_internal)
-            step_sum(hit, &clout_third[row_of(w, clout_third.shape[0], n), 0, 0], n_s, n_x,
-                     d_third)
-            jump_threat[w] = picked_sum(hit, &threat[row_of(w, threat.shape[0], n), 0], n_s)
-            jump_settle[w] = picked_sum(hit, &settlement[row_of(w, settlement.shape[0], n), 0],
-                                        n_s)
-            _jolt(lv, tr, low, high, n_i, d_level, d_focal, &f_clout[w, 0], n_f, d_internal,
-                  &o_clout[w, 0], n_o, d_third, &third_clout[w, 0], n_x)
+            if n_s and any_set(&hits[w, 0], n_s):
+                hit_world[n_hit] = w
+                n_hit += 1
+        # the worlds hit: their hits' rows added in the shocks' order (native/step_sums.pxd)
+        for k in range(n_hit):
+            w = hit_world[k]
+            hit = &hits[w, 0]
+            step_sum(hit, &moves[row_of(w, m_moves, n), 0, 0], n_s, width, d_level)
+            jump_threat[w] = d_third[n_x]
+            jump_settle[w] = d_third[n_x + 1]
+            _jolt(&level[w, 0], &transient[w, 0], lo, hi, n_i, d_level, d_focal,
+                  &f_clout[w, 0], n_f, d_internal, &o_clout[w, 0], n_o, d_third,
+                  &third_clout[w, 0], n_x)
             if n_m:
                 bad_shock = &menace[w if menace.shape[0] > 1 else 0, 0]
                 count = 0
@@ -370,6 +393,48 @@ def shock_rows(
                 menace_hits[w] = count
                 bad[w] = bad[w] + (1.0 if count > 0 else 0.0)
     return bad_arr, hits_arr, threat_arr, settle_arr
+
+
+def shock_moves(effects, clout_focal, clout_internal, clout_third, threat, settlement):
+    """The shocks' moves as :func:`shock_rows` adds them, ``[m, S, I + A_f + A_o + X + 2]``:
+    each shock's ``effects`` on the levels (``[m, S, I]``), its clout changes of the focal
+    side's, the internal side's and the third parties' actors (``[m, S, A]`` each), its
+    ``threat`` and ``settlement`` jumps (``[m, S]``); each leaf has one row or ``m`` (one
+    per state; a shared leaf's row is repeated). One row of it, added where a shock hit,
+    gives each of those sums (each column in the shocks' order, from 0)."""
+    parts = [np.asarray(x, dtype=np.float64) for x in (
+        effects, clout_focal, clout_internal, clout_third)]
+    parts += [np.asarray(x, dtype=np.float64)[:, :, None] for x in (threat, settlement)]
+    m = max(x.shape[0] for x in parts)
+    if any(x.shape[0] not in (1, m) for x in parts):
+        raise ValueError(f"shock leaves of {[x.shape[0] for x in parts]} rows: 1 or {m} expected")
+    return np.ascontiguousarray(np.concatenate(
+        [np.broadcast_to(x, (m, *x.shape[1:])) for x in parts], axis=2))
+
+
+def shock_hits(const double[:, :, ::1] uniforms, const double[:, ::1] chance):
+    """Every step's shock hits of a run, ``[T, n, S]`` (0 or 1): ``uniforms[w, t, s] <
+    chance[w, s]`` (``uniforms`` ``[n, T, S]``, the draws; ``chance`` one row or one per
+    world). Drawn world by world, the uniforms of one step are a cache line apart; the hits
+    of a step are contiguous, for :func:`shock_rows`."""
+    cdef Py_ssize_t n = uniforms.shape[0], n_t = uniforms.shape[1], n_s = uniforms.shape[2]
+    cdef Py_ssize_t m = chance.shape[0], w, t, s
+    out = np.empty((n_t, n, n_s), dtype=np.uint8)
+    if n * n_t * n_s == 0:
+        return out
+    cdef unsigned char[:, :, ::1] o = out
+    cdef const double* c
+    cdef const double* u
+    cdef unsigned char* h
+    with nogil:
+        for w in range(n):
+            c = &chance[row_of(w, m, n), 0]
+            for t in range(n_t):
+                u = &uniforms[w, t, 0]
+                h = &o[t, w, 0]
+                for s in range(n_s):
+                    h[s] = u[s] < c[s]
+    return out
 
 
 def jolt_rows(
@@ -386,11 +451,19 @@ def jolt_rows(
     double[:, ::1] third_clout,
 ):
     """Scheduled events hit every world (in place): their summed moves ``d_*``."""
-    cdef Py_ssize_t w
+    cdef Py_ssize_t w, n_i = level.shape[1]
+    cdef double[::1] bounds = np.zeros(2 * n_i + 1)
+    cdef double* lo = _contiguous(low, &bounds[0])
+    cdef double* hi = _contiguous(high, lo + n_i)
     with nogil:
         for w in range(level.shape[0]):
-            _jolt_world(level, transient, low, high, d_level, d_focal, d_internal, d_third,
-                        f_clout, o_clout, third_clout, w)
+            _jolt(&level[w, 0], &transient[w, 0], lo, hi, n_i,
+                  &d_level[w if d_level.shape[0] > 1 else 0, 0],
+                  &d_focal[w if d_focal.shape[0] > 1 else 0, 0], &f_clout[w, 0],
+                  f_clout.shape[1], &d_internal[w if d_internal.shape[0] > 1 else 0, 0],
+                  &o_clout[w, 0], o_clout.shape[1],
+                  &d_third[w if d_third.shape[0] > 1 else 0, 0], &third_clout[w, 0],
+                  third_clout.shape[1])
 
 
 def environment_rows(
@@ -432,7 +505,7 @@ def environment_rows(
     Returns ``(threat, settlement, allied support, friction)``, each ``[n]``.
     ``weighted`` is :func:`weighted_terms` of ``salience`` (the caller keeps it for the run).
     """
-    cdef Py_ssize_t n = threat.shape[0], w
+    cdef Py_ssize_t n = threat.shape[0], w, m
     cdef Py_ssize_t n_k = max(salience.shape[1] * salience.shape[2], third_clout.shape[1])
     out_t, out_s, out_a, out_f = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     cdef double[::1] o_t = out_t
@@ -444,23 +517,44 @@ def environment_rows(
     cdef double r, f, nl, moderation
     cdef Py_ssize_t n_x = third_clout.shape[1], n_ax = salience.shape[1], n_i = salience.shape[2]
     cdef Py_ssize_t m_c = clout0.shape[0], m_p = position.shape[0], m_s = salience.shape[0]
+    cdef Py_ssize_t m_chance = chance.shape[0], n_weighted = weighted.shape[0] - 1
+    cdef const unsigned char[::1] mask = np.ascontiguousarray(threat_mask)
+    cdef const unsigned char* threatening = &mask[0] if n_x else NULL
+    # R0 of each row of start clouts; the per-issue constants contiguous; each term's ally
+    cdef double[::1] start = _threat_clouts(clout0, threatening, &weight[0])
+    cdef double[::1] issue = np.empty(2 * n_i + 1)
+    cdef double* sp = _contiguous(span, &issue[0])
+    cdef double* direc = _contiguous(direction, sp + n_i)
+    cdef Py_ssize_t[::1] ally = np.zeros(n_weighted + 1, dtype=np.intp)
+    cdef Param p_start = param(threat_start), p_share = param(regional_share)
+    cdef Param p_decay = param(decay), p_progress = param(progress)
+    cdef Param p_symmetry = param(symmetry), p_neutral = param(neutral)
+    cdef Param p_erosion = param(erosion), p_recovery = param(recovery), p_via = param(via)
+    for m in range(n_weighted):
+        ally[m] = weighted[m] // n_i
+    # three loops over the worlds, each reading a few of the arrays: one loop reading all
+    # of them stepped some twenty row pointers kept in memory, every world
     with nogil:
         for w in range(n):
-            r = _regional(&third_clout[w, 0], &clout0[row_of(w, m_c, n), 0], threat_mask,
-                          n_x, &weight[0])
+            r = _regional(_threat_clout(&third_clout[w, 0], threatening, n_x, &weight[0]),
+                          start[row_of(w, m_c, n)])
             o_t[w] = _threat(threat[w], push[w], rate[w], fade[w], r, threat_jump[w],
-                             _row(threat_start, w), _row(regional_share, w), _row(decay, w))
+                             at(p_start, w), at(p_share, w), at(p_decay, w))
+        for w in range(n):
+            if w + AHEAD < n:
+                prefetch(&uniform[w + AHEAD])
             o_s[w] = _settlement(settlement[w], uniform[w], settlement_jump[w],
-                                 chance[row_of(w, chance.shape[0], n)], _row(progress, w))
+                                 chance[row_of(w, m_chance, n)], at(p_progress, w))
+        for w in range(n):
             f = _friction(&level[w, 0], &position[row_of(w, m_p, n), 0, 0], &third_clout[w, 0],
-                          &salience[row_of(w, m_s, n), 0, 0], n_ax, n_i, span, direction,
-                          _row(symmetry, w), hostility[w], &weight[0], &dist[0],
-                          &weighted[0], weighted.shape[0] - 1)
+                          &salience[row_of(w, m_s, n), 0, 0], n_ax, n_i, sp, direc,
+                          at(p_symmetry, w), hostility[w], &weight[0], &dist[0],
+                          &weighted[0], &ally[0], n_weighted)
             o_f[w] = f
-            nl = _row(neutral, w)
+            nl = at(p_neutral, w)
             moderation = _minimum(_maximum((played_o[w] - nl) / (1.0 - nl), 0.0), 1.0)
-            o_a[w] = _alignment(allied[w], f, moderation, menace[w], _row(erosion, w),
-                                _row(recovery, w), _row(via, w), dt)
+            o_a[w] = _alignment(allied[w], f, moderation, menace[w], at(p_erosion, w),
+                                at(p_recovery, w), at(p_via, w), dt)
     return out_t, out_s, out_a, out_f
 
 
@@ -491,10 +585,13 @@ def regional_rows(
     out = np.empty(n)
     cdef double[::1] o = out
     cdef double[::1] buf = np.empty(max(clout.shape[1], 1))
+    cdef const unsigned char[::1] mask = np.ascontiguousarray(threat)
+    cdef const unsigned char* threatening = &mask[0] if clout.shape[1] else NULL
+    cdef double[::1] start = _threat_clouts(clout0, threatening, &buf[0])
     with nogil:
         for w in range(n):
-            o[w] = _regional(&clout[w, 0], &clout0[row_of(w, m_c, n), 0], threat,
-                             clout.shape[1], &buf[0])
+            o[w] = _regional(_threat_clout(&clout[w, 0], threatening, clout.shape[1], &buf[0]),
+                             start[row_of(w, m_c, n)])
     return out
 
 
@@ -535,20 +632,27 @@ def friction_rows(
     const double[:] symmetry, const double[:] hostility,
 ):
     """:func:`detente.sim.mechanisms.environment.allied_friction`, ``[n]``."""
-    cdef Py_ssize_t n = level.shape[0], w
-    cdef Py_ssize_t n_k = max(salience.shape[1] * salience.shape[2], 1)
+    cdef Py_ssize_t n = level.shape[0], w, m
+    cdef Py_ssize_t n_k = max(salience.shape[1] * salience.shape[2], 1), n_i = salience.shape[2]
     out = np.empty(n)
     cdef double[::1] o = out
     cdef double[::1] weight = np.empty(n_k)
     cdef double[::1] dist = np.empty(n_k)
     cdef const Py_ssize_t[::1] weighted = np.append(_weighted(salience), 0)
+    cdef Py_ssize_t n_weighted = weighted.shape[0] - 1
+    cdef Py_ssize_t[::1] ally = np.zeros(n_weighted + 1, dtype=np.intp)
+    cdef double[::1] issue = np.empty(2 * n_i + 1)
+    cdef double* sp = _contiguous(span, &issue[0])
+    cdef double* direc = _contiguous(direction, sp + n_i)
+    for m in range(n_weighted):
+        ally[m] = weighted[m] // n_i
     with nogil:
         for w in range(n):
             o[w] = _friction(&level[w, 0], &position[row_of(w, position.shape[0], n), 0, 0],
                              &clout[w, 0], &salience[row_of(w, salience.shape[0], n), 0, 0],
-                             salience.shape[1], salience.shape[2], span, direction,
-                             _row(symmetry, w), hostility[w], &weight[0], &dist[0],
-                             &weighted[0], weighted.shape[0] - 1)
+                             salience.shape[1], n_i, sp, direc, _row(symmetry, w),
+                             hostility[w], &weight[0], &dist[0], &weighted[0], &ally[0],
+                             n_weighted)
     return out
 
 
