@@ -35,8 +35,44 @@ ctypedef unsigned char uchar
 cdef extern from *:
     """
     #define DETENTE_ONES 0x0101010101010101ULL
+    #if defined(_MSC_VER)
+    #define DETENTE_RESTRICT __restrict
+    #else
+    #define DETENTE_RESTRICT __restrict__
+    #endif
+
+    /* The agenda of size/K worlds (focal_proposals), byte by byte over their [n, K] rows
+       of 0/1 (req: the requirements met, NULL: all are); wants (what each world wants)
+       holds in bit 0 the step wanted, in bit 1 wanted or not reversible (kept), in bit 2
+       wanted and askable. Whether any pending step is cancelled. */
+    static int detente_agenda(
+            Py_ssize_t size, const unsigned char *DETENTE_RESTRICT act,
+            const unsigned char *DETENTE_RESTRICT pen, const unsigned char *DETENTE_RESTRICT leg,
+            const unsigned char *DETENTE_RESTRICT wants,
+            const unsigned char *DETENTE_RESTRICT req, unsigned char *DETENTE_RESTRICT drop,
+            unsigned char *DETENTE_RESTRICT cancel, unsigned char *DETENTE_RESTRICT cand) {
+        Py_ssize_t j;
+        unsigned char cancelled = 0;
+        for (j = 0; j < size; j++) {
+            unsigned char w = wants[j], free_ = leg[j] ^ 1;  /* not Congress's own act */
+            drop[j] = act[j] & ((w >> 1) ^ 1) & free_;
+            cancel[j] = pen[j] & (w ^ 1) & free_;
+            cancelled |= pen[j] & (w ^ 1) & free_;
+            cand[j] = (w >> 2) & (act[j] ^ 1) & (pen[j] ^ 1);
+        }
+        if (req != NULL) {
+            for (j = 0; j < size; j++) {
+                cand[j] &= req[j];
+            }
+        }
+        return cancelled;
+    }
     """
     const uint64_t ONES "DETENTE_ONES"  # a 1 in every byte: x ^ ONES negates 0/1 bytes
+    bint _agenda "detente_agenda" (
+        Py_ssize_t size, const uchar* act, const uchar* pen, const uchar* leg,
+        const uchar* wants, const uchar* req, uchar* drop, uchar* cancel,
+        uchar* cand) noexcept nogil
 
 
 cdef inline double _max(double x, double low) noexcept nogil:
@@ -82,6 +118,16 @@ cdef inline Py_ssize_t _after(Py_ssize_t o, Py_ssize_t n_k) noexcept nogil:
     if o + 8 >= n_k:
         return n_k
     return o + 8 if o + 16 <= n_k else n_k - 8
+
+
+cdef inline bint _any(const uchar* row, Py_ssize_t n_k) noexcept nogil:
+    """Whether any of the ``n_k`` bytes of ``row`` is set."""
+    cdef Py_ssize_t o = 0
+    cdef uint64_t x = 0
+    while o < n_k:
+        x = x | _word(row, o, n_k)
+        o = _after(o, n_k)
+    return x != 0
 
 
 cdef Py_ssize_t _where(const uchar[:] flags, Py_ssize_t* out) noexcept nogil:
@@ -314,6 +360,24 @@ cdef inline void _drift_start(
         out[i] = fabs(start[i] - floor_start[i])
 
 
+cdef Py_ssize_t _moved_issues(
+    const double* effects, Py_ssize_t n_i, const Py_ssize_t* steps, Py_ssize_t n_steps,
+    const Py_ssize_t* issues, Py_ssize_t n_issues, Py_ssize_t* out,
+) noexcept nogil:
+    """Of ``issues``, those one of ``steps`` moves (a nonzero of ``effects`` ``[K, I]``),
+    into ``out``; returns how many. Only they can make a step an initiative: the test of
+    :func:`_initiative_row` is false for an effect of 0."""
+    cdef Py_ssize_t q, m, i, count = 0
+    for q in range(n_issues):
+        i = issues[q]
+        for m in range(n_steps):
+            if effects[steps[m] * n_i + i] != 0:
+                out[count] = i
+                count += 1
+                break
+    return count
+
+
 cdef inline bint _initiative_row(
     const double* judged, const char* floor_now, Py_ssize_t floor_step, const double* drift0,
     const double* tolerance, const Py_ssize_t* stake, Py_ssize_t n_stake,
@@ -325,9 +389,9 @@ cdef inline bint _initiative_row(
 
     One world's rows: ``judged`` levels, the floor's ideal point on issue ``i`` at
     ``floor_now + i * floor_step`` (bytes), ``drift0`` (:func:`_drift_start`), ``tolerance``,
-    ``effects`` ``[K, I]``; ``stake``: the issues the floor holds a position on; only
-    ``steps`` (the steps eligible in some world) are read of ``eligible``; ``trigger``:
-    scratch of ``I``.
+    ``effects`` ``[K, I]``; ``stake``: the issues the floor holds a position on (those no
+    step of ``steps`` moves may be left out: :func:`_moved_issues`); only ``steps`` (the
+    steps eligible in some world) are read of ``eligible``; ``trigger``: scratch of ``I``.
     """
     cdef Py_ssize_t i, k, m, q, n_trig = 0
     cdef double x, lv, e
@@ -638,12 +702,13 @@ def proposals(
     cdef uchar[:, ::1] cand = cand_arr.view(np.uint8)
     cdef uchar[:, ::1] drop = drop_arr.view(np.uint8)
     cdef uchar[:, ::1] cancel = cancel_arr.view(np.uint8)
-    # scratch: want, scratch, and the script's holds as bytes (not held off, held on, not
-    # held on); the ladder's tables (m_c rows of conc ranks, then m_h of host ranks)
+    # want, scratch, and the script's holds as bytes (not held off, held on, not held on);
+    # the ladder's tables (m_c rows of conc ranks, then m_h of host ranks)
     cdef uchar* bytes_ = <uchar*>_alloc(5 * n_k + (m_c + m_h) * table if sorted_ladder
                                         else 5 * n_k, 1)
     cdef Py_ssize_t* index = NULL
     cdef double* ranks = NULL
+    cdef uchar* wants = NULL  # [n, K] what each world wants, as _agenda reads it
     cdef uchar* want = bytes_
     cdef uchar* scratch = bytes_ + n_k
     cdef uchar* hold = bytes_ + 2 * n_k
@@ -657,12 +722,11 @@ def proposals(
     cdef const uchar* act
     cdef const uchar* pen
     cdef const uchar* leg
-    cdef const uchar* ok
-    cdef long* st
-    cdef uchar* cn
-    cdef uint64_t a, p, nl, wa, ca, okw, cancelled
+    cdef const uchar* req = NULL  # the requirements met (NULL: all are)
+    cdef uint64_t wa
     cdef double conc_top, host_top
     try:
+        wants = <uchar*>_alloc(n * n_k, 1)
         index = <Py_ssize_t*>_alloc(3 * n_k + m_c + m_h, sizeof(Py_ssize_t))
         ranks = <double*>_alloc((m_c + m_h) * n_k, sizeof(double))
         due, renewals, order, counts = index, index + n_k, index + 2 * n_k, index + 3 * n_k
@@ -686,7 +750,7 @@ def proposals(
                     counts[m_c + r] = _ladder_table(
                         &host_rank[r, 0], &menu[0], n_k, ranks + (m_c + r) * n_k, order,
                         rows + (m_c + r) * table)
-            for w in range(n):
+            for w in range(n):  # what each world wants
                 act = &active[w, 0]
                 pen = &pending[w, 0]
                 leg = &by_leg[w, 0]
@@ -742,29 +806,26 @@ def proposals(
                         _put(want, o, n_k, (_word(want, o, n_k) & _word(hold, o, n_k))
                              | _word(force, o, n_k))
                         o = _after(o, n_k)
-                # the outputs, then the cancelled starts (mostly none)
-                ok = &req_ok[w, 0] if not all_ok else askable
-                cn = &cancel[w, 0]
-                cancelled = 0
+                # as _agenda reads it: wanted, kept (wanted or not reversible), askable
                 o = 0
                 while o < n_k:
-                    a = _word(act, o, n_k)
-                    p = _word(pen, o, n_k)
                     wa = _word(want, o, n_k)
-                    nl = (_word(leg, o, n_k) ^ ONES) & (wa ^ ONES)  # not Congress's, unwanted
-                    okw = _word(askable, o, n_k) & _word(ok, o, n_k)
-                    _put(&drop[w, 0], o, n_k, a & nl & _word(&reversible[0], o, n_k))
-                    ca = p & nl
-                    _put(cn, o, n_k, ca)
-                    cancelled = cancelled | ca
-                    _put(&cand[w, 0], o, n_k, wa & (a ^ ONES) & (p ^ ONES) & okw)
+                    _put(wants + w * n_k, o, n_k, wa
+                         | ((wa | (_word(&reversible[0], o, n_k) ^ ONES)) << 1)
+                         | ((wa & _word(askable, o, n_k)) << 2))
                     o = _after(o, n_k)
-                if cancelled:
-                    st = &start[w, 0]
-                    for k in range(n_k):
-                        if cn[k]:
-                            st[k] = never
+            # the outputs, then the cancelled starts (mostly none)
+            if not all_ok:
+                req = &req_ok[0, 0]
+            if n * n_k > 0 and _agenda(n * n_k, &active[0, 0], &pending[0, 0], &by_leg[0, 0],
+                                       wants, req, &drop[0, 0], &cancel[0, 0], &cand[0, 0]):
+                for w in range(n):
+                    if _any(&cancel[w, 0], n_k):
+                        for k in range(n_k):
+                            if cancel[w, k]:
+                                start[w, k] = never
     finally:
+        free(wants)
         free(bytes_)
         free(index)
         free(ranks)
@@ -791,7 +852,7 @@ def bill_candidates(
     """
     cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], n_i = low.shape[0]
     cdef Py_ssize_t w, k, i, m, q, law, m_e = effects.shape[0], ws, wx, last_ws = -1, last_wx = -1
-    cdef Py_ssize_t n_laws, n_own, n_due, n_stake
+    cdef Py_ssize_t n_laws, n_own, n_due, n_stake, n_moved = 0, we, last_we = -1
     cdef bint all_ok = req_ok.shape[0] == 0
     judged_arr = np.empty((n, n_i), dtype=np.float64)
     cdef double[:, ::1] judged = judged_arr
@@ -807,6 +868,7 @@ def bill_candidates(
     cdef Py_ssize_t* due
     cdef Py_ssize_t* issues
     cdef Py_ssize_t* trigger
+    cdef Py_ssize_t* moved
     cdef const uchar* com
     cdef const uchar* moving
     cdef const double* pr
@@ -815,11 +877,11 @@ def bill_candidates(
     cdef uchar e
     cdef bint some = False, any_move
     try:
-        index = <Py_ssize_t*>_alloc(3 * n_k + 2 * n_i, sizeof(Py_ssize_t))
+        index = <Py_ssize_t*>_alloc(3 * n_k + 3 * n_i, sizeof(Py_ssize_t))
         moves = <double*>_alloc(2 * n_i, sizeof(double))
         drift0 = moves + n_i
         laws, own, due = index, index + n_k, index + 2 * n_k
-        issues, trigger = index + 3 * n_k, index + 3 * n_k + n_i
+        issues, trigger, moved = index + 3 * n_k, index + 3 * n_k + n_i, index + 3 * n_k + 2 * n_i
         with nogil:
             n_laws = _laws(renewed_by, laws)
             n_own = _where(by_legislature, own)  # Congress's own steps
@@ -829,7 +891,7 @@ def bill_candidates(
                 com = &committed[w, 0]
                 # the steps moving now: approved, and the lapses due that no renewal stops
                 moving = &approved[w, 0]
-                any_move = any_set(moving, n_k)
+                any_move = _any(moving, n_k)
                 for m in range(n_due):
                     k = due[m]
                     if not active[w, k] and not _law_renewed(&renewed_by[k, 0], com, n_k):
@@ -840,8 +902,9 @@ def bill_candidates(
                         any_move = True
                 pr = &prospective[w, 0]
                 jd = &judged[w, 0]
+                we = row_of(w, m_e, n)
+                row = &effects[we, 0, 0]
                 if any_move:
-                    row = &effects[row_of(w, m_e, n), 0, 0]
                     for i in range(n_i):
                         moves[i] = 0.0
                     for k in range(n_k):
@@ -870,14 +933,16 @@ def bill_candidates(
                     eligible[k] = e
                 ws = _r(w, start.shape[0], n)
                 wx = _r(w, floor_start.shape[0], n)
-                if ws != last_ws or wx != last_wx:
+                if ws != last_ws or wx != last_wx:  # a row's numbers computed once
                     _drift_start(&start[ws, 0], &floor_start[wx, 0], n_i, drift0)
                     last_ws, last_wx = ws, wx
+                if we != last_we:
+                    n_moved = _moved_issues(row, n_i, own, n_own, issues, n_stake, moved)
+                    last_we = we
                 if _initiative_row(
                         jd, <const char*>&pos[0, _r(w, pos.shape[1], n), floor], pos.strides[0],
-                        drift0, &tolerance[_r(w, tolerance.shape[0], n), 0], issues, n_stake,
-                        &effects[row_of(w, m_e, n), 0, 0], n_i, eligible, own, n_own, trigger,
-                        &bills[w, 0]):
+                        drift0, &tolerance[_r(w, tolerance.shape[0], n), 0], moved, n_moved,
+                        row, n_i, eligible, own, n_own, trigger, &bills[w, 0]):
                     some = True
     finally:
         free(eligible)
@@ -902,11 +967,13 @@ def law_sunset_rows(
     cdef uchar* reenact
     cdef const uchar* com
     cdef const uchar* act
-    cdef bint some = False, lapsed
+    cdef bint some = False, lapsed, due = False
     try:
         n_lapses = _lapses(sunset, renewed_by, lapses)
         if n_lapses == 0:
             return lapse_arr, some
+        for m in range(n_lapses):
+            due = due or sunset[lapses[m]] == t
         approved_now = <uchar*>_alloc(3 * n_k, 1)
         lapse_active, reenact = approved_now + n_k, approved_now + 2 * n_k
         with nogil:
@@ -918,6 +985,8 @@ def law_sunset_rows(
                     k = lapses[m]
                     lapse_active[k] = act[k] & (sunset[k] >= 0)
                     lapsed = lapsed or lapse_active[k]
+                if not (lapsed or due):  # no lapse due now, none to re-enact
+                    continue
                 if lapsed:  # the renewals approved now are read only for a lapse in force
                     o = 0
                     while o < n_k:
