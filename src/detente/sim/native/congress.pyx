@@ -243,6 +243,10 @@ cdef Py_ssize_t _ladder_table(
 cdef inline Py_ssize_t _at_most(const double* ranks, Py_ssize_t count, double top) noexcept nogil:
     """How many of the ascending ``ranks`` are ``<= top`` (none for a NaN ``top``)."""
     cdef Py_ssize_t low = 0, high = count, mid
+    if count == 0 or not (ranks[0] <= top):  # below the ladder (or NaN)
+        return 0
+    if ranks[count - 1] <= top:  # at its top
+        return count
     while low < high:
         mid = (low + high) >> 1
         if ranks[mid] <= top:
@@ -858,8 +862,9 @@ def bill_candidates(
     cdef double[:, ::1] judged = judged_arr
     bills_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] bills = bills_arr.view(np.uint8)
-    cdef uchar* eligible = <uchar*>_alloc(2 * n_k, 1)
+    cdef uchar* eligible = <uchar*>_alloc(3 * n_k, 1)
     cdef uchar* lapsing = eligible + n_k  # approved, and the lapses due that move
+    cdef uchar* renews = eligible + 2 * n_k  # [q]: own step q renews a law
     cdef Py_ssize_t* index = NULL
     cdef double* moves = NULL
     cdef double* drift0
@@ -887,6 +892,9 @@ def bill_candidates(
             n_own = _where(by_legislature, own)  # Congress's own steps
             n_due = _due(sunset, t, due)
             n_stake = _where(stake, issues)  # the issues the floor holds a position on
+            for q in range(n_own):
+                for m in range(n_laws):
+                    renews[q] = renews[q] | renewed_by[laws[m], own[q]]
             for w in range(n):
                 com = &committed[w, 0]
                 # the steps moving now: approved, and the lapses due that no renewal stops
@@ -923,7 +931,7 @@ def bill_candidates(
                     e = (com[k] ^ 1) & (killed[w, k] ^ 1)
                     if not all_ok:
                         e = e & req_ok[w, k]
-                    if e:
+                    if e and renews[q]:
                         for m in range(n_laws):
                             law = laws[m]
                             if renewed_by[law, k] and _law_renewed(&renewed_by[law, 0], com,
