@@ -980,26 +980,12 @@ class _CongressConstants:
     """What :func:`focal_proposals`, :func:`congress_bills` and :func:`law_sunsets` hand
     their kernels every step, as the kernels read it (once per run: ``ctx.once``)."""
 
-    neutral: FloatArray
-    conc_rank: FloatArray
-    host_rank: FloatArray
-    menu: NDArray[np.uint8]
-    reversible: NDArray[np.uint8]
-    gest_pos: NDArray[np.uint8]
+    run: native_congress.CongressRun  # the leaves the kernels read
     requires: bool  # some focal step requires another
     sunset: bool  # some law has a sunset
-    renewed_by: NDArray[np.uint8]
-    is_renewal: NDArray[np.uint8]
-    renew_menu: NDArray[np.uint8]  # the menu's steps the executive may take
-    gesture: FloatArray
-    tolerance: FloatArray  # the cost tolerance
-    retreat: bool  # some tolerance is set
-    cost: FloatArray
+    retreat: bool  # some cost tolerance is set
     bills: bool  # a legislature with steps of its own
-    stake: NDArray[np.uint8]  # the issues its floor holds a position on
-    leg_tol: FloatArray
-    effects: FloatArray
-    by_legislature: NDArray[np.uint8]
+    gesture: FloatArray
 
 
 def _congress_constants(ctx: StepContext) -> _CongressConstants:
@@ -1007,19 +993,21 @@ def _congress_constants(ctx: StepContext) -> _CongressConstants:
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
     sf, leg = sy.focal, ctx.legislature
     tolerance = ctx.param(p.us_cost_tolerance)
+    gesture = ctx.rows(sf.gesture, 1)
+    c = np.ascontiguousarray
+    run = native_congress.CongressRun(
+        leaf(p.neutral_level), ctx.rows(sf.conc_rank, 1), ctx.rows(sf.host_rank, 1),
+        mask(ctx.menu_f), mask(sf.reversible), mask(pl.f_gest_pos), sf.sunset_step,
+        mask(sf.renewed_by), mask(congress.renewal_steps(sf.renewed_by)),
+        mask(ctx.menu_f & sf.by_executive), gesture, tolerance, ctx.retreat_chance,
+        ctx.rows(sf.cost, 1), c(sy.low), c(sy.high), c(ctx.status_quo_rows),
+        c(ctx.floor_start_rows) if leg is not None else np.zeros((1, len(sy.issues))),
+        mask(pl.f_stake[leg.floor]) if leg is not None else np.zeros(0, dtype=np.uint8),
+        c(ctx.rows(pl.leg_tol, 1)), c(ctx.rows(sf.effects, 2)), mask(sf.by_legislature))
     return _CongressConstants(
-        neutral=leaf(p.neutral_level), conc_rank=ctx.rows(sf.conc_rank, 1),
-        host_rank=ctx.rows(sf.host_rank, 1), menu=mask(ctx.menu_f),
-        reversible=mask(sf.reversible), gest_pos=mask(pl.f_gest_pos),
-        requires=bool(sf.requires.any()), sunset=bool((sf.sunset_step >= 0).any()),
-        renewed_by=mask(sf.renewed_by), is_renewal=mask(congress.renewal_steps(sf.renewed_by)),
-        renew_menu=mask(ctx.menu_f & sf.by_executive), gesture=ctx.rows(sf.gesture, 1),
-        tolerance=tolerance, retreat=bool(np.any(tolerance >= 0)), cost=ctx.rows(sf.cost, 1),
-        bills=leg is not None and bool(sf.by_legislature.any()),
-        stake=mask(pl.f_stake[leg.floor]) if leg is not None else NO_MASK,
-        leg_tol=ctx.rows(pl.leg_tol, 1), effects=ctx.rows(sf.effects, 2),
-        by_legislature=mask(sf.by_legislature),
-    )
+        run=run, requires=bool(sf.requires.any()), sunset=bool((sf.sunset_step >= 0).any()),
+        retreat=bool(np.any(tolerance >= 0)),
+        bills=leg is not None and bool(sf.by_legislature.any()), gesture=gesture)
 
 
 _NO_HOLDS = np.zeros(0, dtype=np.int8)
@@ -1051,13 +1039,12 @@ def focal_proposals(
         forced = scr.force_on[t][None, :] & ~f_active
     req_ok = mask(requires_met(sf, f_active)) if k.requires else NO_MASK
     cand_f, drop_f, cancel_f = native_congress.proposals(
-        np.asarray(level_f, dtype=np.float64), k.neutral, k.conc_rank, k.host_rank, k.menu,
-        mask(f_active), mask(pending_f), mask(st.f_by_leg), k.reversible, k.gest_pos, req_ok,
+        k.run, np.asarray(level_f, dtype=np.float64), mask(f_active), mask(pending_f),
+        mask(st.f_by_leg), req_ok,
         # an expiring law: its renewal on the agenda
-        not scripted and k.sunset, t, sf.sunset_step, k.renewed_by, k.is_renewal,
-        k.renew_menu, k.gesture,
+        not scripted and k.sunset, t,
         # past the cost tolerance: no new concession; the retreat
-        k.retreat, st.cost, k.tolerance, draws.congress[:, t, 1], ctx.retreat_chance, k.cost,
+        k.retreat, st.cost, draws.congress[:, t, 1],
         st.f_since, held, st.f_start, NEVER,
     )
     return Proposals(cand_f, drop_f, cancel_f, forced, scripted, req_ok)
@@ -1267,10 +1254,9 @@ def congress_bills(
     if requires_ok is None:
         requires_ok = mask(requires_met(sf, f_active)) if k.requires else NO_MASK
     bills, judged, some = native_congress.bill_candidates(
-        t, sf.sunset_step, mask(approved_f), mask(f_active), prospective, sy.low, sy.high,
-        ctx.status_quo_rows, f_pos.T[:, None, :] if f_pos.ndim == 2 else f_pos,
-        leg.floor, ctx.floor_start_rows, k.stake, k.leg_tol, k.effects, k.by_legislature,
-        mask(committed), mask(st.killed), k.renewed_by, requires_ok)
+        k.run, t, mask(approved_f), mask(f_active), prospective,
+        f_pos.T[:, None, :] if f_pos.ndim == 2 else f_pos, leg.floor, mask(committed),
+        mask(st.killed), requires_ok)
     if not some:
         return approved_f
     enact_f, dead = congress.legislative_initiative(
@@ -1299,8 +1285,7 @@ def law_sunsets(
     """
     k = ctx.once("congress_constants", partial(_congress_constants, ctx))
     lapse_now, some = native_congress.law_sunset_rows(
-        t, ctx.system.focal.sunset_step, k.renewed_by, mask(committed), mask(st.f_active),
-        mask(withdrawn_f))
+        k.run, t, mask(committed), mask(st.f_active), mask(withdrawn_f))
     if some:
         forced = lapse_now if forced is None else forced | lapse_now
     return forced

@@ -674,27 +674,87 @@ def sunset_rows(
 
 
 # ------------------------------------------------------------------ the engine's mechanisms
+cdef class CongressRun:
+    """The leaves one run's congress kernels (:func:`proposals`, :func:`bill_candidates`,
+    :func:`law_sunset_rows`) read every step, taken as the kernels read them once per run
+    (``engine._congress_constants``): the step's own arrays are the kernels' arguments.
+
+    ``stake`` … ``by_legislature`` are the legislature's (any arrays of the right kinds
+    when there is none: no kernel reads them then).
+    """
+
+    cdef const double[:] neutral
+    cdef const double[:, ::1] conc_rank
+    cdef const double[:, ::1] host_rank
+    cdef const uchar[::1] menu
+    cdef const uchar[::1] reversible
+    cdef const uchar[::1] gest_pos
+    cdef const long[:] sunset
+    cdef const uchar[:, ::1] renewed_by
+    cdef const uchar[:] is_renewal
+    cdef const uchar[:] renew_menu
+    cdef const double[:, :] gesture
+    cdef const double[:] tolerance
+    cdef const double[:] chance
+    cdef const double[:, :] cost
+    cdef const double[::1] low
+    cdef const double[::1] high
+    cdef const double[:, ::1] start
+    cdef const double[:, ::1] floor_start
+    cdef const uchar[:] stake
+    cdef const double[:, ::1] leg_tol
+    cdef const double[:, :, ::1] effects
+    cdef const uchar[::1] by_legislature
+
+    def __init__(
+        self, const double[:] neutral, const double[:, ::1] conc_rank,
+        const double[:, ::1] host_rank, const uchar[::1] menu, const uchar[::1] reversible,
+        const uchar[::1] gest_pos, const long[:] sunset, const uchar[:, ::1] renewed_by,
+        const uchar[:] is_renewal, const uchar[:] renew_menu, const double[:, :] gesture,
+        const double[:] tolerance, const double[:] chance, const double[:, :] cost,
+        const double[::1] low, const double[::1] high, const double[:, ::1] start,
+        const double[:, ::1] floor_start, const uchar[:] stake, const double[:, ::1] leg_tol,
+        const double[:, :, ::1] effects, const uchar[::1] by_legislature,
+    ):
+        self.neutral, self.conc_rank, self.host_rank = neutral, conc_rank, host_rank
+        self.menu, self.reversible, self.gest_pos = menu, reversible, gest_pos
+        self.sunset, self.renewed_by, self.is_renewal = sunset, renewed_by, is_renewal
+        self.renew_menu, self.gesture, self.tolerance = renew_menu, gesture, tolerance
+        self.chance, self.cost, self.low, self.high = chance, cost, low, high
+        self.start, self.floor_start, self.stake = start, floor_start, stake
+        self.leg_tol, self.effects, self.by_legislature = leg_tol, effects, by_legislature
+
+
 def proposals(
-    const double[:] level, const double[:] neutral, const double[:, ::1] conc_rank,
-    const double[:, ::1] host_rank, const uchar[::1] menu, const uchar[:, ::1] active,
-    const uchar[:, ::1] pending, const uchar[:, ::1] by_leg, const uchar[::1] reversible,
-    const uchar[::1] gest_pos, const uchar[:, ::1] req_ok,
-    bint renew, long t, const long[:] sunset, const uchar[:, ::1] renewed_by,
-    const uchar[:] is_renewal, const uchar[:] renew_menu, const double[:, :] gesture,
-    bint retreat, const double[:] cost_now, const double[:] tolerance, const double[:] u,
-    const double[:] chance, const double[:, :] cost, const long[:, :] since,
-    const signed char[::1] held, long[:, ::1] start, long never,
+    CongressRun run, const double[:] level, const uchar[:, ::1] active,
+    const uchar[:, ::1] pending, const uchar[:, ::1] by_leg, const uchar[:, ::1] req_ok,
+    bint renew, long t, bint retreat, const double[:] cost_now, const double[:] u,
+    const long[:, :] since, const signed char[::1] held, long[:, ::1] start, long never,
 ):
     """engine.focal_proposals: ``(candidates, withdrawn, cancelled)``, ``[n, K]`` each.
 
     Per world: the ladder on the menu; with ``renew``, the renewals wanted at a sunset; with
     ``retreat``, no new concession past the cost tolerance and the retreat's withdrawal (its
-    chance per step ``chance``, uniform ``u``); with ``held`` (a script's switches this step,
-    empty when no script runs), the holds. Cancelled steps' ``start`` is set to ``never`` in
-    place. ``req_ok`` has one row per world, or none when every requirement is met.
-    Where each row of ranks serves eight worlds or more, the ladder comes from the rows
+    chance per step ``run.chance``, uniform ``u``); with ``held`` (a script's switches this
+    step, empty when no script runs), the holds. Cancelled steps' ``start`` is set to
+    ``never`` in place. ``req_ok`` has one row per world, or none when every requirement is
+    met. Where each row of ranks serves eight worlds or more, the ladder comes from the rows
     sorted once (:func:`_ladder_table`, :func:`_ladder_sorted`).
     """
+    cdef const double[:] neutral = run.neutral
+    cdef const double[:, ::1] conc_rank = run.conc_rank
+    cdef const double[:, ::1] host_rank = run.host_rank
+    cdef const uchar[::1] menu = run.menu
+    cdef const uchar[::1] reversible = run.reversible
+    cdef const uchar[::1] gest_pos = run.gest_pos
+    cdef const long[:] sunset = run.sunset
+    cdef const uchar[:, ::1] renewed_by = run.renewed_by
+    cdef const uchar[:] is_renewal = run.is_renewal
+    cdef const uchar[:] renew_menu = run.renew_menu
+    cdef const double[:, :] gesture = run.gesture
+    cdef const double[:] tolerance = run.tolerance
+    cdef const double[:] chance = run.chance
+    cdef const double[:, :] cost = run.cost
     cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k, m, o, pick
     cdef Py_ssize_t m_c = conc_rank.shape[0], m_h = host_rank.shape[0], r, n_due = 0
     cdef Py_ssize_t n_renewals = 0, wt, table = (n_k + 1) * n_k
@@ -837,13 +897,9 @@ def proposals(
 
 
 def bill_candidates(
-    long t, const long[:] sunset, const uchar[:, ::1] approved, const uchar[:, ::1] active,
-    const double[:, ::1] prospective, const double[::1] low,
-    const double[::1] high, const double[:, ::1] start, const double[:, :, :] pos,
-    Py_ssize_t floor, const double[:, ::1] floor_start, const uchar[:] stake,
-    const double[:, ::1] tolerance, const double[:, :, ::1] effects,
-    const uchar[::1] by_legislature, const uchar[:, ::1] committed, const uchar[:, ::1] killed,
-    const uchar[:, ::1] renewed_by, const uchar[:, ::1] req_ok,
+    CongressRun run, long t, const uchar[:, ::1] approved, const uchar[:, ::1] active,
+    const double[:, ::1] prospective, const double[:, :, :] pos, Py_ssize_t floor,
+    const uchar[:, ::1] committed, const uchar[:, ::1] killed, const uchar[:, ::1] req_ok,
 ):
     """engine.congress_bills: ``(bills, judged, any bill)``.
 
@@ -852,8 +908,19 @@ def bill_candidates(
     in force and that no renewal stops: :func:`_law_renewed`), their ``effects`` rows added in
     the steps' order. The steps Congress may propose (its own, not committed, not killed,
     not a spent renewal, requirements met: ``req_ok``, no rows when all are) are those
-    :func:`initiative_rows` would put to the floor.
+    :func:`initiative_rows` would put to the floor; ``pos[i, w or 0, floor]`` is the floor's
+    current ideal point on issue ``i``.
     """
+    cdef const long[:] sunset = run.sunset
+    cdef const double[::1] low = run.low
+    cdef const double[::1] high = run.high
+    cdef const double[:, ::1] start = run.start
+    cdef const double[:, ::1] floor_start = run.floor_start
+    cdef const uchar[:] stake = run.stake
+    cdef const double[:, ::1] tolerance = run.leg_tol
+    cdef const double[:, :, ::1] effects = run.effects
+    cdef const uchar[::1] by_legislature = run.by_legislature
+    cdef const uchar[:, ::1] renewed_by = run.renewed_by
     cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], n_i = low.shape[0]
     cdef Py_ssize_t w, k, i, m, q, law, m_e = effects.shape[0], ws, wx, last_ws = -1, last_wx = -1
     cdef Py_ssize_t n_laws, n_own, n_due, n_stake, n_moved = 0, we, last_we = -1
@@ -960,12 +1027,14 @@ def bill_candidates(
 
 
 def law_sunset_rows(
-    long t, const long[:] sunset, const uchar[:, ::1] renewed_by, const uchar[:, ::1] committed,
-    const uchar[:, ::1] active, uchar[:, ::1] withdrawn,
+    CongressRun run, long t, const uchar[:, ::1] committed, const uchar[:, ::1] active,
+    uchar[:, ::1] withdrawn,
 ):
     """engine.law_sunsets: ``(lapse_now, any lapse)``; re-enactments join ``withdrawn`` in
     place. The lapse is withdrawn where a renewal approved now (committed, not in force)
     re-enacts a law that has lapsed (its lapse in force)."""
+    cdef const long[:] sunset = run.sunset
+    cdef const uchar[:, ::1] renewed_by = run.renewed_by
     cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], w, k, m, o, n_lapses
     lapse_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] lapse = lapse_arr.view(np.uint8)
