@@ -1164,24 +1164,32 @@ def discount_log_sums(
                         traded[n_traded] = k
                         n_traded += 1
                         break
-            for w in range(n):
-                wk = _r(w, keep.shape[0], n)
-                f = &in_force[w, 0]
-                s = &started[w, 0] if some_started else NULL
-                if finite:
-                    count = 0
-                    last = 0.0
-                    for m in range(n_traded):
-                        k = traded[m]
-                        if f[k] and not (s != NULL and s[k]) and keep[wk, k] != 0:
-                            count += 1
-                            last = keep[wk, k]
-                    if count < 2:
-                        out[w] = last
-                        continue
-                for k in range(n_k):
-                    terms[k] = (<double>(f[k] & ((s[k] ^ 1) if s != NULL else 1))) * keep[wk, k]
-                out[w] = pairwise_sum(terms, n_k)
+            if finite and n_traded == 1 and keep.shape[0] == 1:  # one shared discount
+                k = traded[0]
+                last = keep[0, k]
+                for w in range(n):  # in force and not started: that term, else +0.0
+                    out[w] = last if in_force[w, k] & (
+                        (started[w, k] ^ 1) if some_started else 1) else 0.0
+            else:
+                for w in range(n):
+                    wk = _r(w, keep.shape[0], n)
+                    f = &in_force[w, 0]
+                    s = &started[w, 0] if some_started else NULL
+                    if finite:
+                        count = 0
+                        last = 0.0
+                        for m in range(n_traded):
+                            k = traded[m]
+                            if f[k] and not (s != NULL and s[k]) and keep[wk, k] != 0:
+                                count += 1
+                                last = keep[wk, k]
+                        if count < 2:
+                            out[w] = last
+                            continue
+                    for k in range(n_k):
+                        terms[k] = (<double>(f[k] & ((s[k] ^ 1) if s != NULL else 1))
+                                    ) * keep[wk, k]
+                    out[w] = pairwise_sum(terms, n_k)
     finally:
         free(traded)
         free(terms)
