@@ -41,24 +41,26 @@ cdef extern from *:
     #define DETENTE_RESTRICT __restrict__
     #endif
 
-    /* The agenda of size/K worlds (focal_proposals), byte by byte over their [n, K] rows
-       of 0/1 (req: the requirements met, NULL: all are); wants (what each world wants)
-       holds in bit 0 the step wanted, in bit 1 wanted or not reversible (kept), in bit 2
-       wanted and askable. Whether any pending step is cancelled. */
+    /* The agenda of n worlds (focal_proposals), byte by byte over their [n, K] rows of 0/1
+       (req: the requirements met, NULL: all are): wants, what each world wants; steps,
+       the [K] row of each step's bits (bit 1: not reversible, bit 2: askable) repeated
+       over the worlds. Whether any pending step is cancelled. */
     static int detente_agenda(
             Py_ssize_t size, const unsigned char *DETENTE_RESTRICT act,
             const unsigned char *DETENTE_RESTRICT pen, const unsigned char *DETENTE_RESTRICT leg,
             const unsigned char *DETENTE_RESTRICT wants,
+            const unsigned char *DETENTE_RESTRICT steps,
             const unsigned char *DETENTE_RESTRICT req, unsigned char *DETENTE_RESTRICT drop,
             unsigned char *DETENTE_RESTRICT cancel, unsigned char *DETENTE_RESTRICT cand) {
         Py_ssize_t j;
         unsigned char cancelled = 0;
         for (j = 0; j < size; j++) {
             unsigned char w = wants[j], free_ = leg[j] ^ 1;  /* not Congress's own act */
-            drop[j] = act[j] & ((w >> 1) ^ 1) & free_;
+            unsigned char kept = w | ((steps[j] >> 1) & 1);  /* wanted or not reversible */
+            drop[j] = act[j] & (kept ^ 1) & free_;
             cancel[j] = pen[j] & (w ^ 1) & free_;
             cancelled |= pen[j] & (w ^ 1) & free_;
-            cand[j] = (w >> 2) & (act[j] ^ 1) & (pen[j] ^ 1);
+            cand[j] = w & (steps[j] >> 2) & (act[j] ^ 1) & (pen[j] ^ 1);
         }
         if (req != NULL) {
             for (j = 0; j < size; j++) {
@@ -71,7 +73,7 @@ cdef extern from *:
     const uint64_t ONES "DETENTE_ONES"  # a 1 in every byte: x ^ ONES negates 0/1 bytes
     bint _agenda "detente_agenda" (
         Py_ssize_t size, const uchar* act, const uchar* pen, const uchar* leg,
-        const uchar* wants, const uchar* req, uchar* drop, uchar* cancel,
+        const uchar* wants, const uchar* steps, const uchar* req, uchar* drop, uchar* cancel,
         uchar* cand) noexcept nogil
 
 
@@ -766,14 +768,15 @@ def proposals(
     cdef uchar[:, ::1] cand = cand_arr.view(np.uint8)
     cdef uchar[:, ::1] drop = drop_arr.view(np.uint8)
     cdef uchar[:, ::1] cancel = cancel_arr.view(np.uint8)
-    # want, scratch, and the script's holds as bytes (not held off, held on, not held on);
-    # the ladder's tables (m_c rows of conc ranks, then m_h of host ranks)
+    # scratch (its first row unused), and the script's holds as bytes (not held off, held
+    # on, not held on); the ladder's tables (m_c rows of conc ranks, then m_h of host ranks)
     cdef uchar* bytes_ = <uchar*>_alloc(5 * n_k + (m_c + m_h) * table if sorted_ladder
                                         else 5 * n_k, 1)
     cdef Py_ssize_t* index = NULL
     cdef double* ranks = NULL
-    cdef uchar* wants = NULL  # [n, K] what each world wants, as _agenda reads it
-    cdef uchar* want = bytes_
+    cdef uchar* wants = NULL  # [n, K] what each world wants, then its steps' bits
+    cdef uchar* tiled
+    cdef uchar* want
     cdef uchar* scratch = bytes_ + n_k
     cdef uchar* hold = bytes_ + 2 * n_k
     cdef uchar* force = bytes_ + 3 * n_k
@@ -787,10 +790,10 @@ def proposals(
     cdef const uchar* pen
     cdef const uchar* leg
     cdef const uchar* req = NULL  # the requirements met (NULL: all are)
-    cdef uint64_t wa
     cdef double conc_top, host_top
     try:
-        wants = <uchar*>_alloc(n * n_k, 1)
+        wants = <uchar*>_alloc(2 * n * n_k, 1)
+        tiled = wants + n * n_k
         index = <Py_ssize_t*>_alloc(3 * n_k + m_c + m_h, sizeof(Py_ssize_t))
         ranks = <double*>_alloc((m_c + m_h) * n_k, sizeof(double))
         due, renewals, order, counts = index, index + n_k, index + 2 * n_k, index + 3 * n_k
@@ -818,6 +821,7 @@ def proposals(
                 act = &active[w, 0]
                 pen = &pending[w, 0]
                 leg = &by_leg[w, 0]
+                want = wants + w * n_k
                 if sorted_ladder:  # the ladder on the menu
                     _ladder_tops(w, level, neutral, &conc_top, &host_top)
                     r = _r(w, m_c, n)
@@ -870,19 +874,20 @@ def proposals(
                         _put(want, o, n_k, (_word(want, o, n_k) & _word(hold, o, n_k))
                              | _word(force, o, n_k))
                         o = _after(o, n_k)
-                # as _agenda reads it: wanted, kept (wanted or not reversible), askable
-                o = 0
-                while o < n_k:
-                    wa = _word(want, o, n_k)
-                    _put(wants + w * n_k, o, n_k, wa
-                         | ((wa | (_word(&reversible[0], o, n_k) ^ ONES)) << 1)
-                         | ((wa & _word(askable, o, n_k)) << 2))
-                    o = _after(o, n_k)
             # the outputs, then the cancelled starts (mostly none)
             if not all_ok:
                 req = &req_ok[0, 0]
+            if n * n_k > 0:  # the steps' bits repeated over the worlds
+                for k in range(n_k):
+                    tiled[k] = ((reversible[k] ^ 1) << 1) | (askable[k] << 2)
+                o = n_k
+                while o < n * n_k:
+                    m = o if 2 * o <= n * n_k else n * n_k - o
+                    memcpy(tiled + o, tiled, m)
+                    o = o + m
             if n * n_k > 0 and _agenda(n * n_k, &active[0, 0], &pending[0, 0], &by_leg[0, 0],
-                                       wants, req, &drop[0, 0], &cancel[0, 0], &cand[0, 0]):
+                                       wants, tiled, req, &drop[0, 0], &cancel[0, 0],
+                                       &cand[0, 0]):
                 for w in range(n):
                     if _any(&cancel[w, 0], n_k):
                         for k in range(n_k):
