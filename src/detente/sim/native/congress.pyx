@@ -17,7 +17,9 @@ ones with one row per world or one per state of a stacked run (world ``w`` of ``
 ``w * m // n`` of ``m``: ``_r``); bool arrays arrive as ``uint8`` views. A row of ``K``
 0/1 bytes is combined eight bytes at a time (:func:`_word`: the last word of a row of 8 or
 more bytes overlaps the one before it, so only idempotent operations write a row in place;
-a row shorter than 8 bytes goes byte by byte).
+a row shorter than 8 bytes goes byte by byte). The engine's kernels read the run's leaves
+from one :class:`CongressRun`; the agenda's last part (withdrawn, cancelled, candidates:
+``_agenda``, in C) is one pass over all worlds' rows, which gcc vectorises.
 """
 
 from libc.math cimport INFINITY, fabs
@@ -283,20 +285,29 @@ cdef inline bint _law_renewed(const uchar* renewals, const uchar* steps,
     return hit != 0
 
 
+cdef inline bint _spent(
+    Py_ssize_t j, const uchar[:, ::1] renewed_by, const Py_ssize_t* laws, Py_ssize_t n_laws,
+    const uchar* steps,
+) noexcept nogil:
+    """Step ``j`` renews a law already renewed by one of ``steps`` (spent_renewals;
+    ``laws``: the laws' lapses, :func:`_laws`)."""
+    cdef Py_ssize_t m, law
+    for m in range(n_laws):
+        law = laws[m]
+        if renewed_by[law, j] and _law_renewed(&renewed_by[law, 0], steps,
+                                               renewed_by.shape[1]):
+            return True
+    return False
+
+
 cdef inline void _spent_row(
     const uchar[:, ::1] renewed_by, const Py_ssize_t* laws, Py_ssize_t n_laws,
     const uchar* steps, uchar* out,
 ) noexcept nogil:
     """``out[j]``: ``j`` renews a law already renewed by one of ``steps`` (spent_renewals)."""
-    cdef Py_ssize_t k, j, m, n_k = renewed_by.shape[1]
-    for j in range(n_k):
-        out[j] = 0
-    for m in range(n_laws):
-        k = laws[m]
-        if _law_renewed(&renewed_by[k, 0], steps, n_k):
-            for j in range(n_k):
-                if renewed_by[k, j]:
-                    out[j] = 1
+    cdef Py_ssize_t j
+    for j in range(renewed_by.shape[1]):
+        out[j] = _spent(j, renewed_by, laws, n_laws, steps)
 
 
 cdef inline void _renewal_row(
@@ -1003,13 +1014,8 @@ def bill_candidates(
                     e = (com[k] ^ 1) & (killed[w, k] ^ 1)
                     if not all_ok:
                         e = e & req_ok[w, k]
-                    if e and renews[q]:
-                        for m in range(n_laws):
-                            law = laws[m]
-                            if renewed_by[law, k] and _law_renewed(&renewed_by[law, 0], com,
-                                                                   n_k):
-                                e = 0
-                                break
+                    if e and renews[q] and _spent(k, renewed_by, laws, n_laws, com):
+                        e = 0
                     eligible[k] = e
                 ws = _r(w, start.shape[0], n)
                 wx = _r(w, floor_start.shape[0], n)
