@@ -71,12 +71,29 @@ cdef extern from *:
         }
         return cancelled;
     }
+
+    /* out = clip(prospective + 0.0, low, high) over size numbers, as _min(_max(...))
+       (the levels judged without moves; low and high repeated over the worlds). */
+    static void detente_clip(
+            Py_ssize_t size, const double *DETENTE_RESTRICT prospective,
+            const double *DETENTE_RESTRICT low, const double *DETENTE_RESTRICT high,
+            double *DETENTE_RESTRICT out) {
+        Py_ssize_t j;
+        for (j = 0; j < size; j++) {
+            double x = prospective[j] + 0.0;
+            x = low[j] > x ? low[j] : x;
+            out[j] = high[j] < x ? high[j] : x;
+        }
+    }
     """
     const uint64_t ONES "DETENTE_ONES"  # a 1 in every byte: x ^ ONES negates 0/1 bytes
     bint _agenda "detente_agenda" (
         Py_ssize_t size, const uchar* act, const uchar* pen, const uchar* leg,
         const uchar* wants, const uchar* steps, const uchar* req, uchar* drop, uchar* cancel,
         uchar* cand) noexcept nogil
+    void _clip "detente_clip" (
+        Py_ssize_t size, const double* prospective, const double* low, const double* high,
+        double* out) noexcept nogil
 
 
 cdef inline double _max(double x, double low) noexcept nogil:
@@ -718,6 +735,14 @@ cdef class CongressRun:
     cdef const double[:, ::1] leg_tol
     cdef const double[:, :, ::1] effects
     cdef const uchar[::1] by_legislature
+    cdef const double[::1] low_tiled  # low and high repeated over n worlds (_bounds)
+    cdef const double[::1] high_tiled
+
+    cdef _bounds(self, Py_ssize_t n):
+        """``low`` and ``high`` repeated over ``n`` worlds (kept for the next step)."""
+        if self.low_tiled is None or self.low_tiled.shape[0] != n * self.low.shape[0]:
+            self.low_tiled = np.tile(np.asarray(self.low), n)
+            self.high_tiled = np.tile(np.asarray(self.high), n)
 
     def __init__(
         self, const double[:] neutral, const double[:, ::1] conc_rank,
@@ -938,6 +963,9 @@ def bill_candidates(
     cdef const uchar[::1] by_legislature = run.by_legislature
     cdef const uchar[:, ::1] renewed_by = run.renewed_by
     cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], n_i = low.shape[0]
+    run._bounds(n)
+    cdef const double[::1] low_tiled = run.low_tiled
+    cdef const double[::1] high_tiled = run.high_tiled
     cdef Py_ssize_t w, k, i, m, q, law, m_e = effects.shape[0], ws, wx, last_ws = -1, last_wx = -1
     cdef Py_ssize_t n_laws, n_own, n_due, n_stake, n_moved = 0, we, last_we = -1
     cdef bint all_ok = req_ok.shape[0] == 0
@@ -971,6 +999,9 @@ def bill_candidates(
         laws, own, due = index, index + n_k, index + 2 * n_k
         issues, trigger, moved = index + 3 * n_k, index + 3 * n_k + n_i, index + 3 * n_k + 2 * n_i
         with nogil:
+            if n * n_i > 0:  # the levels judged without moves, all worlds at once
+                _clip(n * n_i, &prospective[0, 0], &low_tiled[0], &high_tiled[0],
+                      &judged[0, 0])
             n_laws = _laws(renewed_by, laws)
             n_own = _where(by_legislature, own)  # Congress's own steps
             n_due = _due(sunset, t, due)
@@ -995,7 +1026,7 @@ def bill_candidates(
                 jd = &judged[w, 0]
                 we = row_of(w, m_e, n)
                 row = &effects[we, 0, 0]
-                if any_move:
+                if any_move:  # this world's levels judged again, with its moves
                     for i in range(n_i):
                         moves[i] = 0.0
                     for k in range(n_k):
@@ -1004,9 +1035,6 @@ def bill_candidates(
                                 moves[i] = moves[i] + row[k * n_i + i]
                     for i in range(n_i):
                         jd[i] = _min(_max(pr[i] + moves[i], low[i]), high[i])
-                else:  # the moves are +0.0
-                    for i in range(n_i):
-                        jd[i] = _min(_max(pr[i] + 0.0, low[i]), high[i])
                 # the steps Congress may propose: its own, not committed, not killed, not a
                 # renewal of a law already renewed (spent_renewals), requirements met
                 for q in range(n_own):  # the other steps stay 0
