@@ -98,6 +98,83 @@ def _both_ways(fn: Any, args: list[Any], per_state: tuple[int, ...]) -> None:
         np.testing.assert_array_equal(a, b)
 
 
+def _proposals(
+    level: Any, neutral: Any, conc_rank: Any, host_rank: Any, menu: Any, active: Any,
+    pending: Any, by_leg: Any, reversible: Any, gest_pos: Any, req_ok: Any, renew: bool,
+    t: int, sunset: Any, renewed_by: Any, is_renewal: Any, renew_menu: Any, gesture: Any,
+    retreat: bool, cost_now: Any, tolerance: Any, u: Any, chance: Any, cost: Any, since: Any,
+    held: Any, start: Any, never: int,
+) -> Any:
+    """``congress.proposals`` with its run's leaves (``CongressRun``) among its arguments."""
+    run = congress.CongressRun(
+        neutral, conc_rank, host_rank, menu, reversible, gest_pos, sunset, renewed_by,
+        is_renewal, renew_menu, gesture, tolerance, chance, cost, np.zeros(1), np.ones(1),
+        np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(0, np.uint8), np.zeros((1, 1)),
+        np.zeros((1, 1, 1)), np.zeros(1, np.uint8))
+    return congress.proposals(run, level, active, pending, by_leg, req_ok, renew, t, retreat,
+                              cost_now, u, since, held, start, never)
+
+
+def _bill_candidates(
+    t: int, sunset: Any, approved: Any, active: Any, prospective: Any, low: Any, high: Any,
+    start: Any, pos: Any, floor: int, floor_start: Any, stake: Any, tolerance: Any,
+    effects: Any, by_legislature: Any, committed: Any, killed: Any, renewed_by: Any,
+    req_ok: Any,
+) -> Any:
+    """``congress.bill_candidates`` with its run's leaves among its arguments."""
+    n_k = committed.shape[1]
+    none = np.zeros(n_k, np.uint8)
+    run = congress.CongressRun(
+        np.zeros(1), np.zeros((1, n_k)), np.zeros((1, n_k)), none, none, none, sunset,
+        renewed_by, none, none, np.zeros((1, n_k)), np.zeros(1), np.zeros(1),
+        np.zeros((1, n_k)), low, high, start, floor_start, stake, tolerance, effects,
+        by_legislature)
+    return congress.bill_candidates(run, t, approved, active, prospective, pos, floor,
+                                    committed, killed, req_ok)
+
+
+def _agenda_args(rng: np.random.Generator, n_k: int, ranks: Any) -> list[Any]:
+    """Random arguments of :func:`_proposals` (the ladder's ranks given)."""
+    t = 3
+    renewed_by = np.zeros((n_k, n_k), dtype=np.uint8)
+    renewed_by[0, [3, 4, 5]] = 1  # law 0 lapses at t; steps 3, 4 and 5 would renew it
+    sunset = np.full(n_k, -1, dtype=np.int64)
+    sunset[0] = t
+    ones = np.ones(n_k, np.uint8)
+    active = (rng.random((N, n_k)) < 0.4).astype(np.uint8)
+    gesture = rng.uniform(-1, 1, (STATES, n_k))
+    return [
+        rng.uniform(0, 1, N), np.array([0.5]), ranks[0], ranks[1], ones, active,
+        (rng.random((N, n_k)) < 0.2).astype(np.uint8) & (active ^ 1),
+        np.zeros((N, n_k), np.uint8), ones, (gesture[0] > 0).astype(np.uint8),
+        np.zeros((0, 0), np.uint8), True, t, sunset, renewed_by,
+        renewed_by.any(axis=0).astype(np.uint8), ones, gesture, True, rng.uniform(0, 1, N),
+        np.array([0.5]), rng.uniform(0, 1, N), np.array([0.6]),
+        rng.uniform(0, 1, (STATES, n_k)), rng.integers(0, 5, (N, n_k)),
+        np.zeros(0, np.int8), np.full((N, n_k), 7, dtype=np.int64), -1,
+    ]
+
+
+def test_agenda_ladder_from_sorted_ranks() -> None:
+    # one row of ranks for all worlds: the ladder from the ranks sorted once per call; the
+    # same row repeated per world: rank by rank; rows of 6 and of 20 steps (8 bytes at a
+    # time), ties, NaN ranks, levels at the ladder's ends
+    rng = np.random.default_rng(3)
+    for n_k in (6, 20):
+        for _ in range(10):
+            ranks = np.round(rng.uniform(0, 1, (2, 1, n_k)), 1)
+            ranks[rng.random((2, 1, n_k)) < 0.2] = np.nan
+            args = _agenda_args(rng, n_k, ranks)
+            args[0][:3] = [0.0, 0.5, 1.0]
+            args[4] = (rng.random(n_k) < 0.8).astype(np.uint8)  # the menu
+            shared = _proposals(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
+            args[2], args[3] = (np.ascontiguousarray(np.repeat(r, N, axis=0)) for r in ranks)
+            per_world = _proposals(*args)
+            for a, b in zip(shared, per_world, strict=True):
+                np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+            assert np.asarray(shared[0]).any() and np.asarray(shared[1]).any()
+
+
 def test_agenda_reads_each_worlds_state_row() -> None:
     rng = np.random.default_rng(11)
     n_k, t = 6, 3
@@ -121,7 +198,7 @@ def test_agenda_reads_each_worlds_state_row() -> None:
             np.zeros(0, np.int8), np.full((N, n_k), 7, dtype=np.int64), -1,
         ]
         # the ladder's ranks, the renewals' gestures, the steps' costs
-        _both_ways(congress.proposals, args, (2, 3, 17, 23))
+        _both_ways(_proposals, args, (2, 3, 17, 23))
 
 
 def test_bills_read_each_worlds_state_row() -> None:
@@ -141,8 +218,8 @@ def test_bills_read_each_worlds_state_row() -> None:
             np.zeros((n_k, n_k), np.uint8), np.zeros((0, 0), np.uint8),
         ]
         # the status quo, the floor's starting positions, its tolerance, the effects
-        _both_ways(congress.bill_candidates, args, (7, 10, 12, 13))
-        bills, judged, _ = congress.bill_candidates(*args)
+        _both_ways(_bill_candidates, args, (7, 10, 12, 13))
+        bills, judged, _ = _bill_candidates(*args)
         assert np.asarray(bills).any() and not np.asarray(bills).all()  # not trivial
         # the floor judges the levels with this step's moves: the approved steps and the
         # lapse of step 2 (not in force, no renewal), each state's effects

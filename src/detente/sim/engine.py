@@ -867,12 +867,6 @@ def requires_met(side: Side, active: BoolArray) -> BoolArray:
     return native_positions.requires_met(active.view(np.uint8), side.requires.view(np.uint8))
 
 
-def _requires_mask(side: Side, active: BoolArray) -> NDArray[np.uint8]:
-    """:func:`requires_met` as the kernels read it: a ``uint8`` mask, or no rows when the
-    side's instruments require none (every requirement met)."""
-    return mask(requires_met(side, active)) if side.requires.any() else NO_MASK
-
-
 def floor_vote(
     ctx: StepContext, f_pos: FloatArray, cand: BoolArray, threshold: Any, at: FloatArray,
     clout: FloatArray,
@@ -1001,6 +995,44 @@ class Proposals:
     requires_ok: NDArray[np.uint8]  # [n, K_f] requirements met (no rows: all are), for 4c
 
 
+@dataclass(frozen=True, eq=False)
+class _CongressConstants:
+    """What :func:`focal_proposals`, :func:`congress_bills` and :func:`law_sunsets` hand
+    their kernels every step, as the kernels read it (once per run: ``ctx.once``)."""
+
+    run: native_congress.CongressRun  # the leaves the kernels read
+    requires: bool  # some focal step requires another
+    sunset: bool  # some law has a sunset
+    retreat: bool  # some cost tolerance is set
+    bills: bool  # a legislature with steps of its own
+    gesture: FloatArray
+
+
+def _congress_constants(ctx: StepContext) -> _CongressConstants:
+    """The run's :class:`_CongressConstants`."""
+    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
+    sf, leg = sy.focal, ctx.legislature
+    tolerance = ctx.param(p.us_cost_tolerance)
+    gesture = ctx.rows(sf.gesture, 1)
+    c = np.ascontiguousarray
+    run = native_congress.CongressRun(
+        leaf(p.neutral_level), ctx.rows(sf.conc_rank, 1), ctx.rows(sf.host_rank, 1),
+        mask(ctx.menu_f), mask(sf.reversible), mask(pl.f_gest_pos), sf.sunset_step,
+        mask(sf.renewed_by), mask(congress.renewal_steps(sf.renewed_by)),
+        mask(ctx.menu_f & sf.by_executive), gesture, tolerance, ctx.retreat_chance,
+        ctx.rows(sf.cost, 1), c(sy.low), c(sy.high), c(ctx.status_quo_rows),
+        c(ctx.floor_start_rows) if leg is not None else np.zeros((1, len(sy.issues))),
+        mask(pl.f_stake[leg.floor]) if leg is not None else np.zeros(0, dtype=np.uint8),
+        c(ctx.rows(pl.leg_tol, 1)), c(ctx.rows(sf.effects, 2)), mask(sf.by_legislature))
+    return _CongressConstants(
+        run=run, requires=bool(sf.requires.any()), sunset=bool((sf.sunset_step >= 0).any()),
+        retreat=bool(np.any(tolerance >= 0)),
+        bills=leg is not None and bool(sf.by_legislature.any()), gesture=gesture)
+
+
+_NO_HOLDS = np.zeros(0, dtype=np.int8)
+
+
 def focal_proposals(
     ctx: StepContext, st: WorldState, t: int, level_f: FloatArray, pending_f: BoolArray,
     draws: StepDraws,
@@ -1014,34 +1046,26 @@ def focal_proposals(
     longer wanted are withdrawn and pending ones cancelled (``st.f_start``), never the
     legislature's own acts.
     """
-    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
-    sf, scr = sy.focal, sy.script
+    sf, scr = ctx.system.focal, ctx.system.script
+    k = ctx.once("congress_constants", partial(_congress_constants, ctx))
     f_active = st.f_active
     scripted = scr is not None and t <= scr.until
-    forced, held = None, np.zeros(0, dtype=np.int8)
+    forced, held = None, _NO_HOLDS
     if scripted:
         assert scr is not None
         # scripted switches override the ladder: held on (forced on at its date, never
         # put to ratification), held off (withdrawn, or cancelled while pending)
-        held = scr.held[t]
+        held = np.ascontiguousarray(scr.held[t])
         forced = scr.force_on[t][None, :] & ~f_active
-    tolerance = ctx.param(p.us_cost_tolerance)
-    req_ok = _requires_mask(sf, f_active)
-    c = np.ascontiguousarray
+    req_ok = mask(requires_met(sf, f_active)) if k.requires else NO_MASK
     cand_f, drop_f, cancel_f = native_congress.proposals(
-        np.asarray(level_f, dtype=np.float64), leaf(p.neutral_level),
-        ctx.rows(sf.conc_rank, 1), ctx.rows(sf.host_rank, 1), mask(ctx.menu_f), mask(f_active),
-        mask(pending_f), mask(st.f_by_leg), mask(sf.reversible), mask(pl.f_gest_pos),
-        req_ok,
+        k.run, np.asarray(level_f, dtype=np.float64), mask(f_active), mask(pending_f),
+        mask(st.f_by_leg), req_ok,
         # an expiring law: its renewal on the agenda
-        not scripted and bool((sf.sunset_step >= 0).any()), t, sf.sunset_step,
-        mask(sf.renewed_by), mask(congress.renewal_steps(sf.renewed_by)),
-        mask(ctx.menu_f & sf.by_executive), ctx.rows(sf.gesture, 1),
+        not scripted and k.sunset, t,
         # past the cost tolerance: no new concession; the retreat
-        bool(np.any(tolerance >= 0)), st.cost, tolerance, draws.congress[:, t, 1],
-        ctx.retreat_chance,
-        ctx.rows(sf.cost, 1),
-        st.f_since, c(held), st.f_start, NEVER,
+        k.retreat, st.cost, draws.congress[:, t, 1],
+        st.f_since, held, st.f_start, NEVER,
     )
     return Proposals(cand_f, drop_f, cancel_f, forced, scripted, req_ok)
 
@@ -1240,24 +1264,23 @@ def congress_bills(
     approved : ndarray [n, K_f] of bool
         ``approved_f`` with the enacted bills.
     """
-    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
+    sy, p = ctx.system, ctx.system.params
     sf, leg = sy.focal, ctx.legislature
-    if leg is None or not sf.by_legislature.any():
+    k = ctx.once("congress_constants", partial(_congress_constants, ctx))
+    if leg is None or not k.bills:
         return approved_f
     assert clout_f is not None
     f_active, f_pos = st.f_active, st.f_pos
+    if requires_ok is None:
+        requires_ok = mask(requires_met(sf, f_active)) if k.requires else NO_MASK
     bills, judged, some = native_congress.bill_candidates(
-        t, sf.sunset_step, mask(approved_f), mask(f_active), prospective, sy.low, sy.high,
-        ctx.status_quo_rows, f_pos.T[:, None, :] if f_pos.ndim == 2 else f_pos,
-        leg.floor, ctx.floor_start_rows, mask(pl.f_stake[leg.floor]),
-        ctx.rows(pl.leg_tol, 1), ctx.rows(sf.effects, 2), mask(sf.by_legislature),
-        mask(committed),
-        mask(st.killed), mask(sf.renewed_by),
-        _requires_mask(sf, f_active) if requires_ok is None else requires_ok)
+        k.run, t, mask(approved_f), mask(f_active), prospective,
+        f_pos.T[:, None, :] if f_pos.ndim == 2 else f_pos, leg.floor, mask(committed),
+        mask(st.killed), requires_ok)
     if not some:
         return approved_f
     enact_f, dead = congress.legislative_initiative(
-        bills, ctx.rows(sf.gesture, 1), level_f, p.neutral_level, draws.congress[:, t, 0],
+        bills, k.gesture, level_f, p.neutral_level, draws.congress[:, t, 0],
         p.us_veto_override, p.majority_threshold,
         partial(floor_vote, ctx, f_pos, at=judged, clout=clout_f))
     st.killed |= dead
@@ -1280,10 +1303,9 @@ def law_sunsets(
     forced : ndarray [n, K_f] of bool or None
         ``forced`` with the lapses due now.
     """
-    sf = ctx.system.focal
+    k = ctx.once("congress_constants", partial(_congress_constants, ctx))
     lapse_now, some = native_congress.law_sunset_rows(
-        t, sf.sunset_step, mask(sf.renewed_by), mask(committed), mask(st.f_active),
-        mask(withdrawn_f))
+        k.run, t, mask(committed), mask(st.f_active), mask(withdrawn_f))
     if some:
         forced = lapse_now if forced is None else forced | lapse_now
     return forced

@@ -124,9 +124,10 @@ def initiative_candidates(
         renewed already or killed by a sustained veto this term).
     """
     floor = np.atleast_2d(np.asarray(floor_now, dtype=np.float64))
+    c = np.ascontiguousarray
     return native.initiative_rows(
-        _f64(judged, 2), _f64(start_level, 2), floor.T[:, :, None], 0, _f64(floor_start, 2),
-        mask(stake), _f64(tolerance, 2), _f64(effects, 3),
+        c(_f64(judged, 2)), c(_f64(start_level, 2)), floor.T[:, :, None], 0,
+        c(_f64(floor_start, 2)), mask(stake), c(_f64(tolerance, 2)), c(_f64(effects, 3)),
         mask(eligible))
 
 

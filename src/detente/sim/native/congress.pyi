@@ -27,22 +27,26 @@ def lock_rows(active: U8, locks: U8, effects: F64) -> B: ...
 def sunset_rows(
     t: int, sunset: I64, renewed_by: U8, committed: U8, approved_now: U8, lapse_active: U8
 ) -> tuple[B, B]: ...
+class CongressRun:
+    def __init__(
+        self, neutral: F64, conc_rank: F64, host_rank: F64, menu: U8, reversible: U8,
+        gest_pos: U8, sunset: I64, renewed_by: U8, is_renewal: U8, renew_menu: U8,
+        gesture: F64, tolerance: F64, chance: F64, cost: F64, low: F64, high: F64,
+        start: F64, floor_start: F64, stake: U8, leg_tol: F64, effects: F64,
+        by_legislature: U8,
+    ) -> None: ...
+
 def proposals(
-    level: F64, neutral: F64, conc_rank: F64, host_rank: F64, menu: U8, active: U8,
-    pending: U8, by_leg: U8, reversible: U8, gest_pos: U8, req_ok: U8,
-    renew: bool, t: int, sunset: I64, renewed_by: U8, is_renewal: U8, renew_menu: U8,
-    gesture: F64,
-    retreat: bool, cost_now: F64, tolerance: F64, u: F64, chance: F64, cost: F64, since: I64,
+    run: CongressRun, level: F64, active: U8, pending: U8, by_leg: U8, req_ok: U8,
+    renew: bool, t: int, retreat: bool, cost_now: F64, u: F64, since: I64,
     held: NDArray[np.int8], start: I64, never: int,
 ) -> tuple[B, B, B]: ...
 def bill_candidates(
-    t: int, sunset: I64, approved: U8, active: U8,
-    prospective: F64, low: F64, high: F64, start: F64, pos: F64, floor: int,
-    floor_start: F64, stake: U8, tolerance: F64, effects: F64, by_legislature: U8,
-    committed: U8, killed: U8, renewed_by: U8, req_ok: U8,
+    run: CongressRun, t: int, approved: U8, active: U8, prospective: F64, pos: F64,
+    floor: int, committed: U8, killed: U8, req_ok: U8,
 ) -> tuple[B, F64, bool]: ...
 def law_sunset_rows(
-    t: int, sunset: I64, renewed_by: U8, committed: U8, active: U8, withdrawn: U8
+    run: CongressRun, t: int, committed: U8, active: U8, withdrawn: U8
 ) -> tuple[B, bool]: ...
 def opponent_steps(
     level: F64, neutral: F64, conc_rank: F64, host_rank: F64, active: U8, pending: U8,

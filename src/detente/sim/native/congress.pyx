@@ -14,16 +14,86 @@ NumPy reduces a non-contiguous axis.
 
 Leaves shared by all worlds come with a leading axis of 1 (world ``w`` reads row 0), per-world
 ones with one row per world or one per state of a stacked run (world ``w`` of ``n`` reads row
-``w * m // n`` of ``m``: ``_r``); bool arrays arrive as ``uint8`` views.
+``w * m // n`` of ``m``: ``_r``); bool arrays arrive as ``uint8`` views. A row of ``K``
+0/1 bytes is combined eight bytes at a time (:func:`_word`: the last word of a row of 8 or
+more bytes overlaps the one before it, so only idempotent operations write a row in place;
+a row shorter than 8 bytes goes byte by byte). The engine's kernels read the run's leaves
+from one :class:`CongressRun`; the agenda's last part (withdrawn, cancelled, candidates:
+``_agenda``, in C) is one pass over all worlds' rows, which gcc vectorises.
 """
 
 from libc.math cimport INFINITY, fabs
+from libc.stdint cimport uint64_t
+from libc.stdlib cimport calloc, free
+from libc.string cimport memcpy
 from detente.sim.native.numpy_sum cimport pairwise_sum
 from detente.sim.native.rows cimport any_set, row_of
+from detente.sim.native.step_sums cimport finite_matrix
 
 import numpy as np
 
 ctypedef unsigned char uchar
+
+cdef extern from *:
+    """
+    #define DETENTE_ONES 0x0101010101010101ULL
+    #if defined(_MSC_VER)
+    #define DETENTE_RESTRICT __restrict
+    #else
+    #define DETENTE_RESTRICT __restrict__
+    #endif
+
+    /* The agenda of n worlds (focal_proposals), byte by byte over their [n, K] rows of 0/1
+       (req: the requirements met, NULL: all are): wants, what each world wants; steps,
+       the [K] row of each step's bits (bit 1: not reversible, bit 2: askable) repeated
+       over the worlds. Whether any pending step is cancelled. */
+    static int detente_agenda(
+            Py_ssize_t size, const unsigned char *DETENTE_RESTRICT act,
+            const unsigned char *DETENTE_RESTRICT pen, const unsigned char *DETENTE_RESTRICT leg,
+            const unsigned char *DETENTE_RESTRICT wants,
+            const unsigned char *DETENTE_RESTRICT steps,
+            const unsigned char *DETENTE_RESTRICT req, unsigned char *DETENTE_RESTRICT drop,
+            unsigned char *DETENTE_RESTRICT cancel, unsigned char *DETENTE_RESTRICT cand) {
+        Py_ssize_t j;
+        unsigned char cancelled = 0;
+        for (j = 0; j < size; j++) {
+            unsigned char w = wants[j], free_ = leg[j] ^ 1;  /* not Congress's own act */
+            unsigned char kept = w | ((steps[j] >> 1) & 1);  /* wanted or not reversible */
+            drop[j] = act[j] & (kept ^ 1) & free_;
+            cancel[j] = pen[j] & (w ^ 1) & free_;
+            cancelled |= pen[j] & (w ^ 1) & free_;
+            cand[j] = w & (steps[j] >> 2) & (act[j] ^ 1) & (pen[j] ^ 1);
+        }
+        if (req != NULL) {
+            for (j = 0; j < size; j++) {
+                cand[j] &= req[j];
+            }
+        }
+        return cancelled;
+    }
+
+    /* out = clip(prospective + 0.0, low, high) over size numbers, as _min(_max(...))
+       (the levels judged without moves; low and high repeated over the worlds). */
+    static void detente_clip(
+            Py_ssize_t size, const double *DETENTE_RESTRICT prospective,
+            const double *DETENTE_RESTRICT low, const double *DETENTE_RESTRICT high,
+            double *DETENTE_RESTRICT out) {
+        Py_ssize_t j;
+        for (j = 0; j < size; j++) {
+            double x = prospective[j] + 0.0;
+            x = low[j] > x ? low[j] : x;
+            out[j] = high[j] < x ? high[j] : x;
+        }
+    }
+    """
+    const uint64_t ONES "DETENTE_ONES"  # a 1 in every byte: x ^ ONES negates 0/1 bytes
+    bint _agenda "detente_agenda" (
+        Py_ssize_t size, const uchar* act, const uchar* pen, const uchar* leg,
+        const uchar* wants, const uchar* steps, const uchar* req, uchar* drop, uchar* cancel,
+        uchar* cand) noexcept nogil
+    void _clip "detente_clip" (
+        Py_ssize_t size, const double* prospective, const double* low, const double* high,
+        double* out) noexcept nogil
 
 
 cdef inline double _max(double x, double low) noexcept nogil:
@@ -42,17 +112,117 @@ cdef inline Py_ssize_t _r(Py_ssize_t w, Py_ssize_t rows, Py_ssize_t n) noexcept 
     return row_of(w, rows, n)
 
 
+# ------------------------------------------------------------------- rows of 0/1 bytes
+cdef inline uint64_t _word(const uchar* row, Py_ssize_t o, Py_ssize_t n_k) noexcept nogil:
+    """The 8 bytes of ``row`` (``n_k`` of them) at ``o`` as one number; byte ``o`` alone
+    when the row is shorter than 8."""
+    cdef uint64_t x
+    if n_k < 8:
+        return row[o]
+    memcpy(&x, row + o, 8)
+    return x
+
+
+cdef inline void _put(uchar* row, Py_ssize_t o, Py_ssize_t n_k, uint64_t x) noexcept nogil:
+    """Writes :func:`_word` ``x`` at ``o`` of ``row``."""
+    if n_k < 8:
+        row[o] = <uchar>x
+    else:
+        memcpy(row + o, &x, 8)
+
+
+cdef inline Py_ssize_t _after(Py_ssize_t o, Py_ssize_t n_k) noexcept nogil:
+    """The offset of the word after the one at ``o`` (``n_k``: none): 8 bytes on, the last
+    8 bytes of the row where fewer than 8 remain beyond, 1 byte on in a short row."""
+    if n_k < 8:
+        return o + 1
+    if o + 8 >= n_k:
+        return n_k
+    return o + 8 if o + 16 <= n_k else n_k - 8
+
+
+cdef inline bint _any(const uchar* row, Py_ssize_t n_k) noexcept nogil:
+    """Whether any of the ``n_k`` bytes of ``row`` is set."""
+    cdef Py_ssize_t o = 0
+    cdef uint64_t x = 0
+    while o < n_k:
+        x = x | _word(row, o, n_k)
+        o = _after(o, n_k)
+    return x != 0
+
+
+cdef Py_ssize_t _where(const uchar[:] flags, Py_ssize_t* out) noexcept nogil:
+    """Writes the indices where ``flags`` is set to ``out``; returns how many."""
+    cdef Py_ssize_t k, count = 0
+    for k in range(flags.shape[0]):
+        if flags[k]:
+            out[count] = k
+            count += 1
+    return count
+
+
+cdef Py_ssize_t _laws(const uchar[:, ::1] renewed_by, Py_ssize_t* out) noexcept nogil:
+    """The laws' lapses (rows of ``renewed_by`` with a renewal: a few) into ``out``."""
+    cdef Py_ssize_t k, count = 0
+    for k in range(renewed_by.shape[0]):
+        if any_set(&renewed_by[k, 0], renewed_by.shape[1]):
+            out[count] = k
+            count += 1
+    return count
+
+
+cdef Py_ssize_t _due(const long[:] sunset, long t, Py_ssize_t* out) noexcept nogil:
+    """The laws whose sunset is step ``t`` (mostly none) into ``out``."""
+    cdef Py_ssize_t k, count = 0
+    for k in range(sunset.shape[0]):
+        if sunset[k] == t:
+            out[count] = k
+            count += 1
+    return count
+
+
+cdef Py_ssize_t _lapses(const long[:] sunset, const uchar[:, ::1] renewed_by,
+                        Py_ssize_t* out) noexcept nogil:
+    """The instruments that may lapse or be re-enacted: a sunset or renewals (a few)."""
+    cdef Py_ssize_t k, count = 0
+    for k in range(sunset.shape[0]):
+        if sunset[k] >= 0 or any_set(&renewed_by[k, 0], renewed_by.shape[1]):
+            out[count] = k
+            count += 1
+    return count
+
+
+cdef inline void* _alloc(Py_ssize_t count, size_t size) except NULL:
+    """``count`` zeroed items of ``size`` bytes (at least one), for :func:`free`."""
+    cdef void* p = calloc(count if count > 0 else 1, size)
+    if p == NULL:
+        raise MemoryError()
+    return p
+
+
 # ---------------------------------------------------------------------- one world's formulas
+cdef inline void _ladder_tops(
+    Py_ssize_t w, const double[:] level, const double[:] neutral, double* conc_top,
+    double* host_top,
+) noexcept nogil:
+    """The ranks at or below which world ``w``'s level asks for a conciliatory
+    (``conc_top``) or hostile (``host_top``) instrument (engine.ladder)."""
+    cdef Py_ssize_t n = level.shape[0]
+    cdef double nl = neutral[_r(w, neutral.shape[0], n)]
+    cdef double conc = _min(_max((level[w] - nl) / _max(1.0 - nl, 1e-9), 0.0), 1.0)
+    cdef double host = _min(_max((nl - level[w]) / _max(nl, 1e-9), 0.0), 1.0)
+    conc_top[0] = conc + 1e-9
+    host_top[0] = host + 1e-9
+
+
 cdef inline void _ladder_row(
     Py_ssize_t w, const double[:] level, const double[:] neutral, const double[:, ::1] conc_rank,
     const double[:, ::1] host_rank, uchar* out,
 ) noexcept nogil:
     """``out[k]``: instrument ``k`` is on the ladder at world ``w``'s level (engine.ladder)."""
     cdef Py_ssize_t n = level.shape[0]
-    cdef double nl = neutral[_r(w, neutral.shape[0], n)]
-    cdef double conc = _min(_max((level[w] - nl) / _max(1.0 - nl, 1e-9), 0.0), 1.0)
-    cdef double host = _min(_max((nl - level[w]) / _max(nl, 1e-9), 0.0), 1.0)
-    cdef double conc_top = conc + 1e-9, host_top = host + 1e-9
+    cdef double conc_top, host_top
+    _ladder_tops(w, level, neutral, &conc_top, &host_top)
     cdef const double* cr = &conc_rank[_r(w, conc_rank.shape[0], n), 0]
     cdef const double* hr = &host_rank[_r(w, host_rank.shape[0], n), 0]
     cdef Py_ssize_t k
@@ -60,67 +230,124 @@ cdef inline void _ladder_row(
         out[k] = (cr[k] <= conc_top) | (hr[k] <= host_top)
 
 
-cdef inline bint _law_renewed(
-    Py_ssize_t k, const uchar[:, :] renewed_by, const uchar* steps
+cdef Py_ssize_t _ladder_table(
+    const double* rank, const uchar* menu, Py_ssize_t n_k, double* ranks, Py_ssize_t* order,
+    uchar* rows,
 ) noexcept nogil:
-    """One of the renewals of the law whose lapse is ``k`` is among ``steps``."""
-    cdef Py_ssize_t j
-    for j in range(renewed_by.shape[1]):
-        if steps[j] and renewed_by[k, j]:
+    """One row of ranks as :func:`_ladder_sorted` reads it; returns how many are not NaN.
+
+    ``ranks``: those ranks, ascending; ``rows[c * n_k + k]``: instrument ``k`` is on
+    ``menu`` and its rank is among the ``c`` first (``c`` = 0 .. the count). The
+    instruments whose rank is at most ``top`` are the first :func:`_at_most` ones: equal
+    ranks are all at most ``top`` or none is, and a NaN is never.
+    """
+    cdef Py_ssize_t k, j, c, count = 0
+    for k in range(n_k):  # insertion sort of the ranks that are not NaN
+        if rank[k] != rank[k]:
+            continue
+        j = count
+        while j > 0 and ranks[j - 1] > rank[k]:
+            ranks[j] = ranks[j - 1]
+            order[j] = order[j - 1]
+            j -= 1
+        ranks[j] = rank[k]
+        order[j] = k
+        count += 1
+    for k in range(n_k):
+        rows[k] = 0
+    for c in range(1, count + 1):
+        memcpy(rows + c * n_k, rows + (c - 1) * n_k, n_k)
+        rows[c * n_k + order[c - 1]] = menu[order[c - 1]]
+    return count
+
+
+cdef inline Py_ssize_t _at_most(const double* ranks, Py_ssize_t count, double top) noexcept nogil:
+    """How many of the ascending ``ranks`` are ``<= top`` (none for a NaN ``top``)."""
+    cdef Py_ssize_t low = 0, high = count, mid
+    if count == 0 or not (ranks[0] <= top):  # below the ladder (or NaN)
+        return 0
+    if ranks[count - 1] <= top:  # at its top
+        return count
+    while low < high:
+        mid = (low + high) >> 1
+        if ranks[mid] <= top:
+            low = mid + 1
+        else:
+            high = mid
+    return low
+
+
+cdef inline void _ladder_sorted(
+    double conc_top, double host_top, const double* conc_ranks, Py_ssize_t conc_count,
+    const uchar* conc_rows, const double* host_ranks, Py_ssize_t host_count,
+    const uchar* host_rows, Py_ssize_t n_k, uchar* out,
+) noexcept nogil:
+    """:func:`_ladder_row` on the menu from the rank rows' :func:`_ladder_table`."""
+    cdef const uchar* c = conc_rows + _at_most(conc_ranks, conc_count, conc_top) * n_k
+    cdef const uchar* h = host_rows + _at_most(host_ranks, host_count, host_top) * n_k
+    cdef Py_ssize_t o = 0
+    while o < n_k:
+        _put(out, o, n_k, _word(c, o, n_k) | _word(h, o, n_k))
+        o = _after(o, n_k)
+
+
+cdef inline bint _law_renewed(const uchar* renewals, const uchar* steps,
+                              Py_ssize_t n_k) noexcept nogil:
+    """One of a law's ``renewals`` (its lapse's row of ``renewed_by``) is among ``steps``."""
+    cdef Py_ssize_t o = 0
+    cdef uint64_t hit = 0
+    while o < n_k:
+        hit = hit | (_word(renewals, o, n_k) & _word(steps, o, n_k))
+        o = _after(o, n_k)
+    return hit != 0
+
+
+cdef inline bint _spent(
+    Py_ssize_t j, const uchar[:, ::1] renewed_by, const Py_ssize_t* laws, Py_ssize_t n_laws,
+    const uchar* steps,
+) noexcept nogil:
+    """Step ``j`` renews a law already renewed by one of ``steps`` (spent_renewals;
+    ``laws``: the laws' lapses, :func:`_laws`)."""
+    cdef Py_ssize_t m, law
+    for m in range(n_laws):
+        law = laws[m]
+        if renewed_by[law, j] and _law_renewed(&renewed_by[law, 0], steps,
+                                               renewed_by.shape[1]):
             return True
     return False
 
 
-cdef Py_ssize_t[::1] _laws(const uchar[:, :] renewed_by):
-    """The laws' lapses: the rows of ``renewed_by`` with a renewal (a few)."""
-    return np.flatnonzero(np.asarray(renewed_by).any(axis=1)).astype(np.intp)
-
-
 cdef inline void _spent_row(
-    const uchar[:, :] renewed_by, const Py_ssize_t[::1] laws, const uchar* steps, uchar* out,
+    const uchar[:, ::1] renewed_by, const Py_ssize_t* laws, Py_ssize_t n_laws,
+    const uchar* steps, uchar* out,
 ) noexcept nogil:
     """``out[j]``: ``j`` renews a law already renewed by one of ``steps`` (spent_renewals)."""
-    cdef Py_ssize_t k, j, m, n_k = renewed_by.shape[1]
-    for j in range(n_k):
-        out[j] = 0
-    for m in range(laws.shape[0]):
-        k = laws[m]
-        if _law_renewed(k, renewed_by, steps):
-            for j in range(n_k):
-                if renewed_by[k, j]:
-                    out[j] = 1
-
-
-cdef Py_ssize_t[::1] _indices(const uchar[:] flags):
-    """The indices where ``flags`` is set (the renewals: a few)."""
-    return np.flatnonzero(np.asarray(flags)).astype(np.intp)
-
-
-cdef Py_ssize_t[::1] _due(const long[:] sunset, long t):
-    """The laws whose sunset is step ``t`` (mostly none)."""
-    return np.flatnonzero(np.asarray(sunset) == t).astype(np.intp)
+    cdef Py_ssize_t j
+    for j in range(renewed_by.shape[1]):
+        out[j] = _spent(j, renewed_by, laws, n_laws, steps)
 
 
 cdef inline void _renewal_row(
-    Py_ssize_t w, Py_ssize_t n, const Py_ssize_t[::1] due, const uchar[:, :] renewed_by,
-    const Py_ssize_t[::1] renewals, const uchar* committed, const uchar[:] menu,
-    const double[:, :] gesture, uchar* out,
+    Py_ssize_t w, Py_ssize_t n, const Py_ssize_t* due, Py_ssize_t n_due,
+    const uchar[:, ::1] renewed_by, const Py_ssize_t* renewals, Py_ssize_t n_renewals,
+    const uchar* committed, const uchar[:] menu, const double[:, :] gesture, uchar* out,
 ) noexcept nogil:
     """Sets ``out[j]`` for the renewals the executive wants at world ``w`` (renewal_stance).
 
     The committed renewals (``renewals``: the steps that renew a law), and at a law's sunset
     step (``due``: the laws whose sunset is now), unless it is renewed already, the first
-    renewal of highest gesture on ``menu``.
+    renewal of highest gesture on ``menu``. Of ``committed``, only the renewals' entries are
+    read unless a law is due.
     """
     cdef Py_ssize_t k, j, m, best, n_k = renewed_by.shape[1], wg = _r(w, gesture.shape[0], n)
     cdef double g
-    for m in range(renewals.shape[0]):
+    for m in range(n_renewals):
         j = renewals[m]
         if committed[j]:
             out[j] = 1
-    for m in range(due.shape[0]):
+    for m in range(n_due):
         k = due[m]
-        if _law_renewed(k, renewed_by, committed):
+        if _law_renewed(&renewed_by[k, 0], committed, n_k):
             continue
         best = -1
         g = -INFINITY
@@ -157,45 +384,74 @@ cdef inline Py_ssize_t _retreat_pick(
     return pick
 
 
+cdef inline void _drift_start(
+    const double* start, const double* floor_start, Py_ssize_t n_i, double* out
+) noexcept nogil:
+    """``out[i] = |L0_i − x0_i|``: how far the starting level lay from the scenario's floor
+    (initiative_candidates' drift subtracts it)."""
+    cdef Py_ssize_t i
+    for i in range(n_i):
+        out[i] = fabs(start[i] - floor_start[i])
+
+
+cdef Py_ssize_t _moved_issues(
+    const double* effects, Py_ssize_t n_i, const Py_ssize_t* steps, Py_ssize_t n_steps,
+    const Py_ssize_t* issues, Py_ssize_t n_issues, Py_ssize_t* out,
+) noexcept nogil:
+    """Of ``issues``, those one of ``steps`` moves (a nonzero of ``effects`` ``[K, I]``),
+    into ``out``; returns how many. Only they can make a step an initiative: the test of
+    :func:`_initiative_row` is false for an effect of 0."""
+    cdef Py_ssize_t q, m, i, count = 0
+    for q in range(n_issues):
+        i = issues[q]
+        for m in range(n_steps):
+            if effects[steps[m] * n_i + i] != 0:
+                out[count] = i
+                count += 1
+                break
+    return count
+
+
 cdef inline bint _initiative_row(
-    Py_ssize_t w, const double[:, :] judged, const double[:, :, :] pos, Py_ssize_t floor,
-    const double[:, :] start, const double[:, :] floor_start, const uchar[:] stake,
-    const double[:, :] tolerance, const double[:, :, :] effects, const uchar* eligible,
-    const Py_ssize_t[::1] steps, uchar* trigger, uchar* out,
+    const double* judged, const char* floor_now, Py_ssize_t floor_step, const double* drift0,
+    const double* tolerance, const Py_ssize_t* stake, Py_ssize_t n_stake,
+    const double* effects, Py_ssize_t n_i, const uchar* eligible, const Py_ssize_t* steps,
+    Py_ssize_t n_steps, Py_ssize_t* trigger, uchar* out,
 ) noexcept nogil:
     """Sets ``out[k]`` (a row of zeros) where eligible step ``k`` moves an issue drifted past
-    tolerance toward the floor (initiative_candidates); returns whether any does. Only
-    ``steps`` (the steps eligible in some world) are read of ``eligible``."""
-    cdef Py_ssize_t i, k, m, n_i = judged.shape[1], n = judged.shape[0]
-    cdef Py_ssize_t wp = _r(w, pos.shape[1], n), ws = _r(w, start.shape[0], n)
-    cdef Py_ssize_t wx = _r(w, floor_start.shape[0], n), wt = _r(w, tolerance.shape[0], n)
-    cdef Py_ssize_t we = _r(w, effects.shape[0], n)
+    tolerance toward the floor (initiative_candidates); returns whether any does.
+
+    One world's rows: ``judged`` levels, the floor's ideal point on issue ``i`` at
+    ``floor_now + i * floor_step`` (bytes), ``drift0`` (:func:`_drift_start`), ``tolerance``,
+    ``effects`` ``[K, I]``; ``stake``: the issues the floor holds a position on (those no
+    step of ``steps`` moves may be left out: :func:`_moved_issues`); only ``steps`` (the
+    steps eligible in some world) are read of ``eligible``; ``trigger``: scratch of ``I``.
+    """
+    cdef Py_ssize_t i, k, m, q, n_trig = 0
     cdef double x, lv, e
     cdef uchar some = 0
     cdef bint found = False
-    for m in range(steps.shape[0]):
+    for m in range(n_steps):
         some = some | eligible[steps[m]]
     if not some:  # no step to propose: no trigger needed
         return False
-    some = 0
-    for i in range(n_i):
-        x = pos[i, wp, floor]
-        trigger[i] = stake[i] and (
-            fabs(judged[w, i] - x) - fabs(start[ws, i] - floor_start[wx, i]) > tolerance[wt, i]
-        )
-        some = some | trigger[i]
-    if not some:
+    for q in range(n_stake):  # the issues drifted past tolerance
+        i = stake[q]
+        x = (<const double*>(floor_now + i * floor_step))[0]
+        if fabs(judged[i] - x) - drift0[i] > tolerance[i]:
+            trigger[n_trig] = i
+            n_trig += 1
+    if n_trig == 0:
         return False
-    for m in range(steps.shape[0]):
+    for m in range(n_steps):
         k = steps[m]
         if not eligible[k]:
             continue
-        for i in range(n_i):
-            if not trigger[i]:
-                continue
-            e = effects[we, k, i]
-            x = pos[i, wp, floor]
-            lv = judged[w, i]
+        for q in range(n_trig):
+            i = trigger[q]
+            e = effects[k * n_i + i]
+            x = (<const double*>(floor_now + i * floor_step))[0]
+            lv = judged[i]
             if (e > 0 and x > lv) or (e < 0 and x < lv):
                 out[k] = 1
                 found = True
@@ -213,25 +469,19 @@ cdef inline bint _against(
         level[w] - neutral[_r(w, neutral.shape[0], n)]) < 0
 
 
-cdef Py_ssize_t[::1] _lapses(const long[:] sunset, const uchar[:, :] renewed_by):
-    """The instruments that may lapse or be re-enacted: a sunset or renewals (a few)."""
-    return np.flatnonzero((np.asarray(sunset) >= 0) | np.asarray(renewed_by).any(axis=1)
-                          ).astype(np.intp)
-
-
 cdef inline void _lapse_row(
-    long t, const long[:] sunset, const uchar[:, :] renewed_by, const Py_ssize_t[::1] lapses,
-    const uchar* committed, const uchar* approved_now, const uchar* lapse_active, uchar* lapse,
-    uchar* reenact,
+    long t, const long[:] sunset, const uchar[:, ::1] renewed_by, const Py_ssize_t* lapses,
+    Py_ssize_t n_lapses, const uchar* committed, const uchar* approved_now,
+    const uchar* lapse_active, uchar* lapse, uchar* reenact,
 ) noexcept nogil:
     """One world's lapses due now and re-enactments (sunset_expiry), set at ``lapses`` (the
     other instruments' stay 0)."""
-    cdef Py_ssize_t k, m
-    for m in range(lapses.shape[0]):
+    cdef Py_ssize_t k, m, n_k = renewed_by.shape[1]
+    for m in range(n_lapses):
         k = lapses[m]
         lapse[k] = sunset[k] == t and not lapse_active[k] and not _law_renewed(
-            k, renewed_by, committed)
-        reenact[k] = lapse_active[k] and _law_renewed(k, renewed_by, approved_now)
+            &renewed_by[k, 0], committed, n_k)
+        reenact[k] = lapse_active[k] and _law_renewed(&renewed_by[k, 0], approved_now, n_k)
 
 
 # ---------------------------------------------------------------- the mechanisms' functions
@@ -250,22 +500,28 @@ def ladder_rows(
 
 
 def renewal_rows(
-    long t, const long[:] sunset, const uchar[:, :] renewed_by, const uchar[:] is_renewal,
+    long t, const long[:] sunset, const uchar[:, ::1] renewed_by, const uchar[:] is_renewal,
     const uchar[:, ::1] committed, const uchar[:] menu, const double[:, :] gesture,
 ):
     """congress.renewal_stance: ``[n, K]`` renewals the executive wants."""
-    cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], w
+    cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], w, n_due, n_renewals
     out_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] out = out_arr.view(np.uint8)
-    cdef const Py_ssize_t[::1] due = _due(sunset, t), renewals = _indices(is_renewal)
-    with nogil:
-        for w in range(n):
-            _renewal_row(w, n, due, renewed_by, renewals, &committed[w, 0], menu, gesture,
-                         &out[w, 0])
+    cdef Py_ssize_t* due = <Py_ssize_t*>_alloc(2 * n_k, sizeof(Py_ssize_t))
+    cdef Py_ssize_t* renewals = due + n_k
+    try:
+        with nogil:
+            n_due = _due(sunset, t, due)
+            n_renewals = _where(is_renewal, renewals)
+            for w in range(n):
+                _renewal_row(w, n, due, n_due, renewed_by, renewals, n_renewals,
+                             &committed[w, 0], menu, gesture, &out[w, 0])
+    finally:
+        free(due)
     return out_arr
 
 
-def renewed_rows(const uchar[:, :] renewed_by, const uchar[:, ::1] steps):
+def renewed_rows(const uchar[:, ::1] renewed_by, const uchar[:, ::1] steps):
     """congress.renewed_laws: ``[n, K]`` laws' lapses one of whose renewals is among ``steps``."""
     cdef Py_ssize_t n = steps.shape[0], n_k = steps.shape[1], w, k
     out_arr = np.zeros((n, n_k), dtype=np.bool_)
@@ -273,19 +529,23 @@ def renewed_rows(const uchar[:, :] renewed_by, const uchar[:, ::1] steps):
     with nogil:
         for w in range(n):
             for k in range(n_k):
-                out[w, k] = _law_renewed(k, renewed_by, &steps[w, 0])
+                out[w, k] = _law_renewed(&renewed_by[k, 0], &steps[w, 0], n_k)
     return out_arr
 
 
-def spent_rows(const uchar[:, :] renewed_by, const uchar[:, ::1] steps):
+def spent_rows(const uchar[:, ::1] renewed_by, const uchar[:, ::1] steps):
     """congress.spent_renewals: ``[n, K]`` renewals of laws already renewed by ``steps``."""
-    cdef Py_ssize_t n = steps.shape[0], n_k = steps.shape[1], w
+    cdef Py_ssize_t n = steps.shape[0], n_k = steps.shape[1], w, n_laws
     out_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] out = out_arr.view(np.uint8)
-    cdef const Py_ssize_t[::1] laws = _laws(renewed_by)
-    with nogil:
-        for w in range(n):
-            _spent_row(renewed_by, laws, &steps[w, 0], &out[w, 0])
+    cdef Py_ssize_t* laws = <Py_ssize_t*>_alloc(n_k, sizeof(Py_ssize_t))
+    try:
+        with nogil:
+            n_laws = _laws(renewed_by, laws)
+            for w in range(n):
+                _spent_row(renewed_by, laws, n_laws, &steps[w, 0], &out[w, 0])
+    finally:
+        free(laws)
     return out_arr
 
 
@@ -307,24 +567,34 @@ def retreat_rows(
 
 
 def initiative_rows(
-    const double[:, :] judged, const double[:, :] start, const double[:, :, :] pos,
-    Py_ssize_t floor, const double[:, :] floor_start, const uchar[:] stake,
-    const double[:, :] tolerance, const double[:, :, :] effects, const uchar[:, ::1] eligible,
+    const double[:, ::1] judged, const double[:, ::1] start, const double[:, :, :] pos,
+    Py_ssize_t floor, const double[:, ::1] floor_start, const uchar[:] stake,
+    const double[:, ::1] tolerance, const double[:, :, ::1] effects,
+    const uchar[:, ::1] eligible,
 ):
     """congress.initiative_candidates: ``[n, K]`` steps put to the floor.
 
     ``pos[i, w or 0, floor]`` is the floor's current ideal point on issue ``i``.
     """
-    cdef Py_ssize_t n = eligible.shape[0], n_k = eligible.shape[1], w
+    cdef Py_ssize_t n = eligible.shape[0], n_k = eligible.shape[1], n_i = judged.shape[1], w
     out_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] out = out_arr.view(np.uint8)
-    cdef uchar[::1] trigger = np.empty(judged.shape[1], dtype=np.uint8)
     cdef const Py_ssize_t[::1] steps = np.flatnonzero(
         np.asarray(eligible).any(axis=0)).astype(np.intp)
+    cdef const Py_ssize_t[::1] issues = np.flatnonzero(np.asarray(stake)).astype(np.intp)
+    cdef Py_ssize_t[::1] trigger = np.empty(max(n_i, 1), dtype=np.intp)
+    cdef double[::1] drift0 = np.empty(max(n_i, 1))
     with nogil:
         for w in range(n):
-            _initiative_row(w, judged, pos, floor, start, floor_start, stake, tolerance,
-                            effects, &eligible[w, 0], steps, &trigger[0], &out[w, 0])
+            _drift_start(&start[_r(w, start.shape[0], n), 0],
+                         &floor_start[_r(w, floor_start.shape[0], n), 0], n_i, &drift0[0])
+            _initiative_row(
+                &judged[w, 0], <const char*>&pos[0, _r(w, pos.shape[1], n), floor],
+                pos.strides[0], &drift0[0], &tolerance[_r(w, tolerance.shape[0], n), 0],
+                &issues[0] if issues.shape[0] > 0 else NULL, issues.shape[0],
+                &effects[_r(w, effects.shape[0], n), 0, 0], n_i, &eligible[w, 0],
+                &steps[0] if steps.shape[0] > 0 else NULL, steps.shape[0], &trigger[0],
+                &out[w, 0])
     return out_arr
 
 
@@ -364,180 +634,313 @@ def override_rows(
     return enacted_arr, sustained_arr
 
 
+
 def lock_rows(const uchar[:, ::1] active, const uchar[::1] locks, const double[:, :, :] effects):
     """congress.statute_lock: ``[n, K]`` steps that would undo a statute in force."""
     cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], n_i = effects.shape[2]
-    cdef Py_ssize_t w, k, i, we, m
+    cdef Py_ssize_t w, k, i, we, m, n_statutes
     out_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] out = out_arr.view(np.uint8)
     cdef double[::1] total = np.empty(n_i, dtype=np.float64)
-    cdef const Py_ssize_t[::1] statutes = _indices(locks)  # the steps that lock (a few)
+    cdef Py_ssize_t* statutes = <Py_ssize_t*>_alloc(n_k, sizeof(Py_ssize_t))
     cdef const uchar* act
     cdef double s
     cdef bint some
-    with nogil:
-        for w in range(n):
-            act = &active[w, 0]
-            some = False
-            for m in range(statutes.shape[0]):
-                some = some or act[statutes[m]]
-            if not some:
-                continue
-            we = _r(w, effects.shape[0], n)
-            for i in range(n_i):
-                total[i] = 0.0
-            # the summed effects of the locks in force, in step order (the other steps' terms
-            # are +0.0, which change no partial sum: it starts at +0.0 and is never -0.0)
-            for m in range(statutes.shape[0]):
-                k = statutes[m]
-                if act[k]:
-                    for i in range(n_i):
-                        total[i] = total[i] + effects[we, k, i]
-            for k in range(n_k):
-                if locks[k]:
+    try:
+        with nogil:
+            n_statutes = _where(locks, statutes)  # the steps that lock (a few)
+            for w in range(n):
+                act = &active[w, 0]
+                some = False
+                for m in range(n_statutes):
+                    some = some or act[statutes[m]]
+                if not some:
                     continue
+                we = _r(w, effects.shape[0], n)
                 for i in range(n_i):
-                    s = 1.0 if total[i] > 0 else (-1.0 if total[i] < 0 else 0.0)
-                    if effects[we, k, i] * s < 0:
-                        out[w, k] = 1
-                        break
+                    total[i] = 0.0
+                # the summed effects of the locks in force, in step order (the other steps'
+                # terms are +0.0, which change no partial sum: it starts at +0.0 and is never
+                # -0.0)
+                for m in range(n_statutes):
+                    k = statutes[m]
+                    if act[k]:
+                        for i in range(n_i):
+                            total[i] = total[i] + effects[we, k, i]
+                for k in range(n_k):
+                    if locks[k]:
+                        continue
+                    for i in range(n_i):
+                        s = 1.0 if total[i] > 0 else (-1.0 if total[i] < 0 else 0.0)
+                        if effects[we, k, i] * s < 0:
+                            out[w, k] = 1
+                            break
+    finally:
+        free(statutes)
     return out_arr
 
 
 def sunset_rows(
-    long t, const long[:] sunset, const uchar[:, :] renewed_by, const uchar[:, ::1] committed,
+    long t, const long[:] sunset, const uchar[:, ::1] renewed_by, const uchar[:, ::1] committed,
     const uchar[:, ::1] approved_now, const uchar[:, ::1] lapse_active,
 ):
     """congress.sunset_expiry: ``(lapse_now, reenact)``, ``[n, K]`` each."""
-    cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], w
+    cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], w, n_lapses
     lapse_arr = np.zeros((n, n_k), dtype=np.bool_)
     reenact_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] lapse = lapse_arr.view(np.uint8)
     cdef uchar[:, ::1] reenact = reenact_arr.view(np.uint8)
-    cdef const Py_ssize_t[::1] lapses = _lapses(sunset, renewed_by)
-    with nogil:
-        for w in range(n):
-            _lapse_row(t, sunset, renewed_by, lapses, &committed[w, 0], &approved_now[w, 0],
-                       &lapse_active[w, 0], &lapse[w, 0], &reenact[w, 0])
+    cdef Py_ssize_t* lapses = <Py_ssize_t*>_alloc(n_k, sizeof(Py_ssize_t))
+    try:
+        with nogil:
+            n_lapses = _lapses(sunset, renewed_by, lapses)
+            for w in range(n):
+                _lapse_row(t, sunset, renewed_by, lapses, n_lapses, &committed[w, 0],
+                           &approved_now[w, 0], &lapse_active[w, 0], &lapse[w, 0],
+                           &reenact[w, 0])
+    finally:
+        free(lapses)
     return lapse_arr, reenact_arr
 
 
 # ------------------------------------------------------------------ the engine's mechanisms
+cdef class CongressRun:
+    """The leaves one run's congress kernels (:func:`proposals`, :func:`bill_candidates`,
+    :func:`law_sunset_rows`) read every step, taken as the kernels read them once per run
+    (``engine._congress_constants``): the step's own arrays are the kernels' arguments.
+
+    ``stake`` … ``by_legislature`` are the legislature's (any arrays of the right kinds
+    when there is none: no kernel reads them then).
+    """
+
+    cdef const double[:] neutral
+    cdef const double[:, ::1] conc_rank
+    cdef const double[:, ::1] host_rank
+    cdef const uchar[::1] menu
+    cdef const uchar[::1] reversible
+    cdef const uchar[::1] gest_pos
+    cdef const long[:] sunset
+    cdef const uchar[:, ::1] renewed_by
+    cdef const uchar[:] is_renewal
+    cdef const uchar[:] renew_menu
+    cdef const double[:, :] gesture
+    cdef const double[:] tolerance
+    cdef const double[:] chance
+    cdef const double[:, :] cost
+    cdef const double[::1] low
+    cdef const double[::1] high
+    cdef const double[:, ::1] start
+    cdef const double[:, ::1] floor_start
+    cdef const uchar[:] stake
+    cdef const double[:, ::1] leg_tol
+    cdef const double[:, :, ::1] effects
+    cdef const uchar[::1] by_legislature
+    cdef const double[::1] low_tiled  # low and high repeated over n worlds (_bounds)
+    cdef const double[::1] high_tiled
+
+    cdef _bounds(self, Py_ssize_t n):
+        """``low`` and ``high`` repeated over ``n`` worlds (kept for the next step)."""
+        if self.low_tiled is None or self.low_tiled.shape[0] != n * self.low.shape[0]:
+            self.low_tiled = np.tile(np.asarray(self.low), n)
+            self.high_tiled = np.tile(np.asarray(self.high), n)
+
+    def __init__(
+        self, const double[:] neutral, const double[:, ::1] conc_rank,
+        const double[:, ::1] host_rank, const uchar[::1] menu, const uchar[::1] reversible,
+        const uchar[::1] gest_pos, const long[:] sunset, const uchar[:, ::1] renewed_by,
+        const uchar[:] is_renewal, const uchar[:] renew_menu, const double[:, :] gesture,
+        const double[:] tolerance, const double[:] chance, const double[:, :] cost,
+        const double[::1] low, const double[::1] high, const double[:, ::1] start,
+        const double[:, ::1] floor_start, const uchar[:] stake, const double[:, ::1] leg_tol,
+        const double[:, :, ::1] effects, const uchar[::1] by_legislature,
+    ):
+        self.neutral, self.conc_rank, self.host_rank = neutral, conc_rank, host_rank
+        self.menu, self.reversible, self.gest_pos = menu, reversible, gest_pos
+        self.sunset, self.renewed_by, self.is_renewal = sunset, renewed_by, is_renewal
+        self.renew_menu, self.gesture, self.tolerance = renew_menu, gesture, tolerance
+        self.chance, self.cost, self.low, self.high = chance, cost, low, high
+        self.start, self.floor_start, self.stake = start, floor_start, stake
+        self.leg_tol, self.effects, self.by_legislature = leg_tol, effects, by_legislature
+
+
 def proposals(
-    const double[:] level, const double[:] neutral, const double[:, ::1] conc_rank,
-    const double[:, ::1] host_rank, const uchar[::1] menu, const uchar[:, ::1] active,
-    const uchar[:, ::1] pending, const uchar[:, ::1] by_leg, const uchar[::1] reversible,
-    const uchar[::1] gest_pos, const uchar[:, ::1] req_ok,
-    bint renew, long t, const long[:] sunset, const uchar[:, :] renewed_by,
-    const uchar[:] is_renewal, const uchar[:] renew_menu, const double[:, :] gesture,
-    bint retreat, const double[:] cost_now, const double[:] tolerance, const double[:] u,
-    const double[:] chance, const double[:, :] cost, const long[:, :] since,
-    const signed char[::1] held, long[:, ::1] start, long never,
+    CongressRun run, const double[:] level, const uchar[:, ::1] active,
+    const uchar[:, ::1] pending, const uchar[:, ::1] by_leg, const uchar[:, ::1] req_ok,
+    bint renew, long t, bint retreat, const double[:] cost_now, const double[:] u,
+    const long[:, :] since, const signed char[::1] held, long[:, ::1] start, long never,
 ):
     """engine.focal_proposals: ``(candidates, withdrawn, cancelled)``, ``[n, K]`` each.
 
     Per world: the ladder on the menu; with ``renew``, the renewals wanted at a sunset; with
     ``retreat``, no new concession past the cost tolerance and the retreat's withdrawal (its
-    chance per step ``chance``, uniform ``u``); with ``held`` (a script's switches this step,
-    empty when no script runs), the holds. Cancelled steps' ``start`` is set to ``never`` in
-    place. ``req_ok`` has one row per world, or none when every requirement is met.
+    chance per step ``run.chance``, uniform ``u``); with ``held`` (a script's switches this
+    step, empty when no script runs), the holds. Cancelled steps' ``start`` is set to
+    ``never`` in place. ``req_ok`` has one row per world, or none when every requirement is
+    met. Where each row of ranks serves eight worlds or more, the ladder comes from the rows
+    sorted once (:func:`_ladder_table`, :func:`_ladder_sorted`).
     """
-    cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k, m, pick
+    cdef const double[:] neutral = run.neutral
+    cdef const double[:, ::1] conc_rank = run.conc_rank
+    cdef const double[:, ::1] host_rank = run.host_rank
+    cdef const uchar[::1] menu = run.menu
+    cdef const uchar[::1] reversible = run.reversible
+    cdef const uchar[::1] gest_pos = run.gest_pos
+    cdef const long[:] sunset = run.sunset
+    cdef const uchar[:, ::1] renewed_by = run.renewed_by
+    cdef const uchar[:] is_renewal = run.is_renewal
+    cdef const uchar[:] renew_menu = run.renew_menu
+    cdef const double[:, :] gesture = run.gesture
+    cdef const double[:] tolerance = run.tolerance
+    cdef const double[:] chance = run.chance
+    cdef const double[:, :] cost = run.cost
+    cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k, m, o, pick
+    cdef Py_ssize_t m_c = conc_rank.shape[0], m_h = host_rank.shape[0], r, n_due = 0
+    cdef Py_ssize_t n_renewals = 0, wt, table = (n_k + 1) * n_k
     cdef bint scripted = held.shape[0] > 0, over, all_ok = req_ok.shape[0] == 0
+    cdef bint sorted_ladder = m_c * 8 <= n and m_h * 8 <= n
     cand_arr = np.empty((n, n_k), dtype=np.bool_)
     drop_arr = np.empty((n, n_k), dtype=np.bool_)
     cancel_arr = np.empty((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] cand = cand_arr.view(np.uint8)
     cdef uchar[:, ::1] drop = drop_arr.view(np.uint8)
     cdef uchar[:, ::1] cancel = cancel_arr.view(np.uint8)
-    cdef uchar[::1] want = np.empty(n_k, dtype=np.uint8)
-    cdef uchar[::1] scratch = np.zeros(n_k, dtype=np.uint8)
-    # the script's holds as bytes: not held off, held on, not held on
-    cdef uchar[::1] hold = np.ones(n_k, dtype=np.uint8)
-    cdef uchar[::1] force = np.zeros(n_k, dtype=np.uint8)
-    cdef uchar[::1] askable = np.ones(n_k, dtype=np.uint8)
-    cdef uchar[::1] ask = np.empty(n_k, dtype=np.uint8)  # askable and requirements met
-    cdef const Py_ssize_t[::1] due = _due(sunset, t) if renew else np.zeros(0, dtype=np.intp)
-    cdef const Py_ssize_t[::1] renewals = (_indices(is_renewal) if renew
-                                           else np.zeros(0, dtype=np.intp))
+    # scratch (its first row unused), and the script's holds as bytes (not held off, held
+    # on, not held on); the ladder's tables (m_c rows of conc ranks, then m_h of host ranks)
+    cdef uchar* bytes_ = <uchar*>_alloc(5 * n_k + (m_c + m_h) * table if sorted_ladder
+                                        else 5 * n_k, 1)
+    cdef Py_ssize_t* index = NULL
+    cdef double* ranks = NULL
+    cdef uchar* wants = NULL  # [n, K] what each world wants, then its steps' bits
+    cdef uchar* tiled
+    cdef uchar* want
+    cdef uchar* scratch = bytes_ + n_k
+    cdef uchar* hold = bytes_ + 2 * n_k
+    cdef uchar* force = bytes_ + 3 * n_k
+    cdef uchar* askable = bytes_ + 4 * n_k
+    cdef uchar* rows = bytes_ + 5 * n_k
+    cdef Py_ssize_t* due
+    cdef Py_ssize_t* renewals
+    cdef Py_ssize_t* order
+    cdef Py_ssize_t* counts
     cdef const uchar* act
     cdef const uchar* pen
     cdef const uchar* leg
-    cdef const uchar* ok
-    cdef long* st
-    cdef uchar* ca
-    cdef uchar* dr
-    cdef uchar* cn
-    if scripted:
+    cdef const uchar* req = NULL  # the requirements met (NULL: all are)
+    cdef double conc_top, host_top
+    try:
+        wants = <uchar*>_alloc(2 * n * n_k, 1)
+        tiled = wants + n * n_k
+        index = <Py_ssize_t*>_alloc(3 * n_k + m_c + m_h, sizeof(Py_ssize_t))
+        ranks = <double*>_alloc((m_c + m_h) * n_k, sizeof(double))
+        due, renewals, order, counts = index, index + n_k, index + 2 * n_k, index + 3 * n_k
         for k in range(n_k):
-            hold[k] = held[k] >= 0
-            force[k] = held[k] > 0
-            askable[k] = held[k] <= 0  # a step held on is forced, not put to ratification
-    with nogil:
-        for w in range(n):
-            act = &active[w, 0]
-            pen = &pending[w, 0]
-            leg = &by_leg[w, 0]
-            _ladder_row(w, level, neutral, conc_rank, host_rank, &want[0])
+            hold[k] = 1
+            askable[k] = 1
+        if scripted:
             for k in range(n_k):
-                want[k] = want[k] & menu[k]
-            if renew:  # an expiring law: its renewal on the agenda
-                if due.shape[0] > 0:
-                    for k in range(n_k):
-                        scratch[k] = act[k] | pen[k]
-                else:  # only the renewals' entries are read
-                    for m in range(renewals.shape[0]):
-                        k = renewals[m]
-                        scratch[k] = act[k] | pen[k]
-                _renewal_row(w, n, due, renewed_by, renewals, &scratch[0], renew_menu, gesture,
-                             &want[0])
-            if retreat:
-                over = cost_now[w] > tolerance[_r(w, tolerance.shape[0], n)] and (
-                    tolerance[_r(w, tolerance.shape[0], n)] >= 0)
-                if over:
-                    for k in range(n_k):
-                        if gest_pos[k] and not act[k] and not pen[k]:
-                            want[k] = 0
-                    if u[w] < chance[_r(w, chance.shape[0], n)]:
-                        for k in range(n_k):
-                            scratch[k] = (act[k] and gest_pos[k] and reversible[k]
-                                          and not leg[k])
-                        pick = _retreat_pick(w, &scratch[0], cost, since)
-                        if pick >= 0:
-                            want[pick] = 0
-            if scripted:  # held on or held off by the script
-                for k in range(n_k):
-                    want[k] = (want[k] & hold[k]) | force[k]
-            # one output a loop over bytes (gcc vectorises them), then the cancelled starts
-            st = &start[w, 0]
-            ca = &cand[w, 0]
-            dr = &drop[w, 0]
-            cn = &cancel[w, 0]
-            ok = &askable[0]
+                hold[k] = held[k] >= 0
+                force[k] = held[k] > 0
+                askable[k] = held[k] <= 0  # a step held on is forced, not put to ratification
+        with nogil:
+            if renew:
+                n_due = _due(sunset, t, due)
+                n_renewals = _where(is_renewal, renewals)
+            if sorted_ladder:
+                for r in range(m_c):
+                    counts[r] = _ladder_table(&conc_rank[r, 0], &menu[0], n_k, ranks + r * n_k,
+                                              order, rows + r * table)
+                for r in range(m_h):
+                    counts[m_c + r] = _ladder_table(
+                        &host_rank[r, 0], &menu[0], n_k, ranks + (m_c + r) * n_k, order,
+                        rows + (m_c + r) * table)
+            for w in range(n):  # what each world wants
+                act = &active[w, 0]
+                pen = &pending[w, 0]
+                leg = &by_leg[w, 0]
+                want = wants + w * n_k
+                if sorted_ladder:  # the ladder on the menu
+                    _ladder_tops(w, level, neutral, &conc_top, &host_top)
+                    r = _r(w, m_c, n)
+                    m = m_c + _r(w, m_h, n)
+                    _ladder_sorted(conc_top, host_top, ranks + r * n_k, counts[r],
+                                   rows + r * table, ranks + m * n_k, counts[m],
+                                   rows + m * table, n_k, want)
+                else:
+                    _ladder_row(w, level, neutral, conc_rank, host_rank, want)
+                    o = 0
+                    while o < n_k:
+                        _put(want, o, n_k, _word(want, o, n_k) & _word(&menu[0], o, n_k))
+                        o = _after(o, n_k)
+                if renew:  # an expiring law: its renewal on the agenda
+                    if n_due > 0:
+                        o = 0
+                        while o < n_k:
+                            _put(scratch, o, n_k, _word(act, o, n_k) | _word(pen, o, n_k))
+                            o = _after(o, n_k)
+                    else:  # only the renewals' entries are read
+                        for m in range(n_renewals):
+                            k = renewals[m]
+                            scratch[k] = act[k] | pen[k]
+                    _renewal_row(w, n, due, n_due, renewed_by, renewals, n_renewals, scratch,
+                                 renew_menu, gesture, want)
+                if retreat:
+                    wt = _r(w, tolerance.shape[0], n)
+                    over = cost_now[w] > tolerance[wt] and tolerance[wt] >= 0
+                    if over:  # no new concession
+                        o = 0
+                        while o < n_k:
+                            _put(want, o, n_k, _word(want, o, n_k) & (
+                                (_word(&gest_pos[0], o, n_k) & (_word(act, o, n_k) ^ ONES)
+                                 & (_word(pen, o, n_k) ^ ONES)) ^ ONES))
+                            o = _after(o, n_k)
+                        if u[w] < chance[_r(w, chance.shape[0], n)]:
+                            o = 0
+                            while o < n_k:
+                                _put(scratch, o, n_k, _word(act, o, n_k)
+                                     & _word(&gest_pos[0], o, n_k)
+                                     & _word(&reversible[0], o, n_k)
+                                     & (_word(leg, o, n_k) ^ ONES))
+                                o = _after(o, n_k)
+                            pick = _retreat_pick(w, scratch, cost, since)
+                            if pick >= 0:
+                                want[pick] = 0
+                if scripted:  # held on or held off by the script
+                    o = 0
+                    while o < n_k:
+                        _put(want, o, n_k, (_word(want, o, n_k) & _word(hold, o, n_k))
+                             | _word(force, o, n_k))
+                        o = _after(o, n_k)
+            # the outputs, then the cancelled starts (mostly none)
             if not all_ok:
+                req = &req_ok[0, 0]
+            if n * n_k > 0:  # the steps' bits repeated over the worlds
                 for k in range(n_k):
-                    ask[k] = askable[k] & req_ok[w, k]
-                ok = &ask[0]
-            for k in range(n_k):
-                dr[k] = act[k] & (want[k] ^ 1) & reversible[k] & (leg[k] ^ 1)
-            for k in range(n_k):
-                cn[k] = pen[k] & (want[k] ^ 1) & (leg[k] ^ 1)
-            for k in range(n_k):
-                ca[k] = want[k] & (act[k] ^ 1) & (pen[k] ^ 1) & ok[k]
-            for k in range(n_k):
-                if cn[k]:
-                    st[k] = never
+                    tiled[k] = ((reversible[k] ^ 1) << 1) | (askable[k] << 2)
+                o = n_k
+                while o < n * n_k:
+                    m = o if 2 * o <= n * n_k else n * n_k - o
+                    memcpy(tiled + o, tiled, m)
+                    o = o + m
+            if n * n_k > 0 and _agenda(n * n_k, &active[0, 0], &pending[0, 0], &by_leg[0, 0],
+                                       wants, tiled, req, &drop[0, 0], &cancel[0, 0],
+                                       &cand[0, 0]):
+                for w in range(n):
+                    if _any(&cancel[w, 0], n_k):
+                        for k in range(n_k):
+                            if cancel[w, k]:
+                                start[w, k] = never
+    finally:
+        free(wants)
+        free(bytes_)
+        free(index)
+        free(ranks)
     return cand_arr, drop_arr, cancel_arr
 
 
 def bill_candidates(
-    long t, const long[:] sunset, const uchar[:, ::1] approved, const uchar[:, ::1] active,
-    const double[:, ::1] prospective, const double[::1] low,
-    const double[::1] high, const double[:, :] start, const double[:, :, :] pos,
-    Py_ssize_t floor, const double[:, :] floor_start, const uchar[:] stake,
-    const double[:, :] tolerance, const double[:, :, :] effects, const uchar[::1] by_legislature,
-    const uchar[:, ::1] committed, const uchar[:, ::1] killed, const uchar[:, ::1] renewed_by,
-    const uchar[:, ::1] req_ok,
+    CongressRun run, long t, const uchar[:, ::1] approved, const uchar[:, ::1] active,
+    const double[:, ::1] prospective, const double[:, :, :] pos, Py_ssize_t floor,
+    const uchar[:, ::1] committed, const uchar[:, ::1] killed, const uchar[:, ::1] req_ok,
 ):
     """engine.congress_bills: ``(bills, judged, any bill)``.
 
@@ -546,98 +949,174 @@ def bill_candidates(
     in force and that no renewal stops: :func:`_law_renewed`), their ``effects`` rows added in
     the steps' order. The steps Congress may propose (its own, not committed, not killed,
     not a spent renewal, requirements met: ``req_ok``, no rows when all are) are those
-    :func:`initiative_rows` would put to the floor.
+    :func:`initiative_rows` would put to the floor; ``pos[i, w or 0, floor]`` is the floor's
+    current ideal point on issue ``i``.
     """
+    cdef const long[:] sunset = run.sunset
+    cdef const double[::1] low = run.low
+    cdef const double[::1] high = run.high
+    cdef const double[:, ::1] start = run.start
+    cdef const double[:, ::1] floor_start = run.floor_start
+    cdef const uchar[:] stake = run.stake
+    cdef const double[:, ::1] tolerance = run.leg_tol
+    cdef const double[:, :, ::1] effects = run.effects
+    cdef const uchar[::1] by_legislature = run.by_legislature
+    cdef const uchar[:, ::1] renewed_by = run.renewed_by
     cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], n_i = low.shape[0]
-    cdef Py_ssize_t w, k, i, m, we, m_e = effects.shape[0]
+    run._bounds(n)
+    cdef const double[::1] low_tiled = run.low_tiled
+    cdef const double[::1] high_tiled = run.high_tiled
+    cdef Py_ssize_t w, k, i, m, q, law, m_e = effects.shape[0], ws, wx, last_ws = -1, last_wx = -1
+    cdef Py_ssize_t n_laws, n_own, n_due, n_stake, n_moved = 0, we, last_we = -1
     cdef bint all_ok = req_ok.shape[0] == 0
     judged_arr = np.empty((n, n_i), dtype=np.float64)
     cdef double[:, ::1] judged = judged_arr
     bills_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] bills = bills_arr.view(np.uint8)
-    cdef uchar[::1] eligible = np.zeros(n_k, dtype=np.uint8)
-    cdef uchar[::1] spent = np.empty(n_k, dtype=np.uint8)
-    cdef uchar[::1] trigger = np.empty(n_i, dtype=np.uint8)
-    cdef uchar[::1] moving = np.empty(max(n_k, 1), dtype=np.uint8)
-    cdef double[::1] moves = np.empty(max(n_i, 1))
-    cdef const Py_ssize_t[::1] laws = _laws(renewed_by)
-    cdef const Py_ssize_t[::1] own = _indices(by_legislature)  # Congress's own steps
-    cdef Py_ssize_t[::1] due = np.flatnonzero(np.asarray(sunset) == t).astype(np.intp)
+    cdef uchar* eligible = <uchar*>_alloc(3 * n_k, 1)
+    cdef uchar* lapsing = eligible + n_k  # approved, and the lapses due that move
+    cdef uchar* renews = eligible + 2 * n_k  # [q]: own step q renews a law
+    cdef Py_ssize_t* index = NULL
+    cdef double* moves = NULL
+    cdef double* drift0
+    cdef Py_ssize_t* laws
+    cdef Py_ssize_t* own
+    cdef Py_ssize_t* due
+    cdef Py_ssize_t* issues
+    cdef Py_ssize_t* trigger
+    cdef Py_ssize_t* moved
+    cdef const uchar* com
+    cdef const uchar* moving
     cdef const double* pr
+    cdef const double* row
     cdef double* jd
+    cdef uchar e
     cdef bint some = False, any_move
-    with nogil:
-        for w in range(n):
-            # the steps moving now: approved, and the lapses due that no renewal stops
-            any_move = any_set(&approved[w, 0], n_k)
-            for k in range(n_k):
-                moving[k] = approved[w, k]
-            for m in range(due.shape[0]):
-                k = due[m]
-                if not active[w, k] and not _law_renewed(k, renewed_by, &committed[w, 0]):
-                    moving[k] = 1
-                    any_move = True
-            pr = &prospective[w, 0]
-            jd = &judged[w, 0]
-            for i in range(n_i):
-                moves[i] = 0.0
-            if any_move:
+    try:
+        index = <Py_ssize_t*>_alloc(3 * n_k + 3 * n_i, sizeof(Py_ssize_t))
+        moves = <double*>_alloc(2 * n_i, sizeof(double))
+        drift0 = moves + n_i
+        laws, own, due = index, index + n_k, index + 2 * n_k
+        issues, trigger, moved = index + 3 * n_k, index + 3 * n_k + n_i, index + 3 * n_k + 2 * n_i
+        with nogil:
+            if n * n_i > 0:  # the levels judged without moves, all worlds at once
+                _clip(n * n_i, &prospective[0, 0], &low_tiled[0], &high_tiled[0],
+                      &judged[0, 0])
+            n_laws = _laws(renewed_by, laws)
+            n_own = _where(by_legislature, own)  # Congress's own steps
+            n_due = _due(sunset, t, due)
+            n_stake = _where(stake, issues)  # the issues the floor holds a position on
+            for q in range(n_own):
+                for m in range(n_laws):
+                    renews[q] = renews[q] | renewed_by[laws[m], own[q]]
+            for w in range(n):
+                com = &committed[w, 0]
+                # the steps moving now: approved, and the lapses due that no renewal stops
+                moving = &approved[w, 0]
+                any_move = _any(moving, n_k)
+                for m in range(n_due):
+                    k = due[m]
+                    if not active[w, k] and not _law_renewed(&renewed_by[k, 0], com, n_k):
+                        if moving != lapsing:
+                            memcpy(lapsing, moving, n_k)
+                            moving = lapsing
+                        lapsing[k] = 1
+                        any_move = True
+                pr = &prospective[w, 0]
+                jd = &judged[w, 0]
                 we = row_of(w, m_e, n)
-                for k in range(n_k):
-                    if moving[k]:
-                        for i in range(n_i):
-                            moves[i] = moves[i] + effects[we, k, i]
-            for i in range(n_i):
-                jd[i] = _min(_max(pr[i] + moves[i], low[i]), high[i])
-            _spent_row(renewed_by, laws, &committed[w, 0], &spent[0])
-            for m in range(own.shape[0]):  # the other steps stay 0
-                k = own[m]
-                eligible[k] = (committed[w, k] ^ 1) & (killed[w, k] ^ 1) & (spent[k] ^ 1)
-                if not all_ok:
-                    eligible[k] = eligible[k] & req_ok[w, k]
-            if _initiative_row(w, judged, pos, floor, start, floor_start, stake, tolerance,
-                               effects, &eligible[0], own, &trigger[0], &bills[w, 0]):
-                some = True
+                row = &effects[we, 0, 0]
+                if any_move:  # this world's levels judged again, with its moves
+                    for i in range(n_i):
+                        moves[i] = 0.0
+                    for k in range(n_k):
+                        if moving[k]:
+                            for i in range(n_i):
+                                moves[i] = moves[i] + row[k * n_i + i]
+                    for i in range(n_i):
+                        jd[i] = _min(_max(pr[i] + moves[i], low[i]), high[i])
+                # the steps Congress may propose: its own, not committed, not killed, not a
+                # renewal of a law already renewed (spent_renewals), requirements met
+                for q in range(n_own):  # the other steps stay 0
+                    k = own[q]
+                    e = (com[k] ^ 1) & (killed[w, k] ^ 1)
+                    if not all_ok:
+                        e = e & req_ok[w, k]
+                    if e and renews[q] and _spent(k, renewed_by, laws, n_laws, com):
+                        e = 0
+                    eligible[k] = e
+                ws = _r(w, start.shape[0], n)
+                wx = _r(w, floor_start.shape[0], n)
+                if ws != last_ws or wx != last_wx:  # a row's numbers computed once
+                    _drift_start(&start[ws, 0], &floor_start[wx, 0], n_i, drift0)
+                    last_ws, last_wx = ws, wx
+                if we != last_we:
+                    n_moved = _moved_issues(row, n_i, own, n_own, issues, n_stake, moved)
+                    last_we = we
+                if _initiative_row(
+                        jd, <const char*>&pos[0, _r(w, pos.shape[1], n), floor], pos.strides[0],
+                        drift0, &tolerance[_r(w, tolerance.shape[0], n), 0], moved, n_moved,
+                        row, n_i, eligible, own, n_own, trigger, &bills[w, 0]):
+                    some = True
+    finally:
+        free(eligible)
+        free(index)
+        free(moves)
     return bills_arr, judged_arr, some
 
 
 def law_sunset_rows(
-    long t, const long[:] sunset, const uchar[:, :] renewed_by, const uchar[:, ::1] committed,
-    const uchar[:, ::1] active, uchar[:, ::1] withdrawn,
+    CongressRun run, long t, const uchar[:, ::1] committed, const uchar[:, ::1] active,
+    uchar[:, ::1] withdrawn,
 ):
     """engine.law_sunsets: ``(lapse_now, any lapse)``; re-enactments join ``withdrawn`` in
     place. The lapse is withdrawn where a renewal approved now (committed, not in force)
     re-enacts a law that has lapsed (its lapse in force)."""
-    cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], w, k, m
+    cdef const long[:] sunset = run.sunset
+    cdef const uchar[:, ::1] renewed_by = run.renewed_by
+    cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], w, k, m, o, n_lapses
     lapse_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] lapse = lapse_arr.view(np.uint8)
-    cdef uchar[::1] approved_now = np.empty(n_k, dtype=np.uint8)
-    cdef uchar[::1] lapse_active = np.zeros(n_k, dtype=np.uint8)
-    cdef uchar[::1] reenact = np.zeros(n_k, dtype=np.uint8)
-    cdef const Py_ssize_t[::1] lapses = _lapses(sunset, renewed_by)
+    cdef Py_ssize_t* lapses = <Py_ssize_t*>_alloc(n_k, sizeof(Py_ssize_t))
+    cdef uchar* approved_now = NULL
+    cdef uchar* lapse_active
+    cdef uchar* reenact
     cdef const uchar* com
     cdef const uchar* act
-    cdef bint some = False, lapsed
-    if lapses.shape[0] == 0:
-        return lapse_arr, some
-    with nogil:
-        for w in range(n):
-            com = &committed[w, 0]
-            act = &active[w, 0]
-            lapsed = False
-            for m in range(lapses.shape[0]):
-                k = lapses[m]
-                lapse_active[k] = act[k] & (sunset[k] >= 0)
-                lapsed = lapsed or lapse_active[k]
-            if lapsed:  # the renewals approved now are read only for a lapse in force
-                for k in range(n_k):
-                    approved_now[k] = com[k] & (act[k] ^ 1)
-            _lapse_row(t, sunset, renewed_by, lapses, com, &approved_now[0], &lapse_active[0],
-                       &lapse[w, 0], &reenact[0])
-            for m in range(lapses.shape[0]):
-                k = lapses[m]
-                some = some | lapse[w, k]
-                withdrawn[w, k] = withdrawn[w, k] | reenact[k]
+    cdef bint some = False, lapsed, due = False
+    try:
+        n_lapses = _lapses(sunset, renewed_by, lapses)
+        if n_lapses == 0:
+            return lapse_arr, some
+        for m in range(n_lapses):
+            due = due or sunset[lapses[m]] == t
+        approved_now = <uchar*>_alloc(3 * n_k, 1)
+        lapse_active, reenact = approved_now + n_k, approved_now + 2 * n_k
+        with nogil:
+            for w in range(n):
+                com = &committed[w, 0]
+                act = &active[w, 0]
+                lapsed = False
+                for m in range(n_lapses):
+                    k = lapses[m]
+                    lapse_active[k] = act[k] & (sunset[k] >= 0)
+                    lapsed = lapsed or lapse_active[k]
+                if not (lapsed or due):  # no lapse due now, none to re-enact
+                    continue
+                if lapsed:  # the renewals approved now are read only for a lapse in force
+                    o = 0
+                    while o < n_k:
+                        _put(approved_now, o, n_k, _word(com, o, n_k) & (_word(act, o, n_k) ^ ONES))
+                        o = _after(o, n_k)
+                _lapse_row(t, sunset, renewed_by, lapses, n_lapses, com, approved_now,
+                           lapse_active, &lapse[w, 0], reenact)
+                for m in range(n_lapses):
+                    k = lapses[m]
+                    some = some | lapse[w, k]
+                    withdrawn[w, k] = withdrawn[w, k] | reenact[k]
+    finally:
+        free(lapses)
+        free(approved_now)
     return lapse_arr, some
 
 
@@ -704,35 +1183,53 @@ def discount_log_sums(
     summed in NumPy's order.
     """
     cdef Py_ssize_t n = in_force.shape[0], n_k = in_force.shape[1], w, k, wk, m, count
+    cdef Py_ssize_t n_traded = 0
     cdef bint some_started = started.shape[0] > 0
     out_arr = np.empty(n, dtype=np.float64)
     cdef double[::1] out = out_arr
-    cdef double[::1] terms = np.empty(max(n_k, 1), dtype=np.float64)
-    keep_arr = np.asarray(keep)
-    cdef bint finite = bool(np.isfinite(keep_arr).all())
+    cdef bint finite = finite_matrix(keep)
     # the steps with a discount in some row of keep: every other term is a zero
-    cdef const Py_ssize_t[::1] traded = np.flatnonzero(
-        (keep_arr != 0).any(axis=0)).astype(np.intp)
+    cdef Py_ssize_t* traded = <Py_ssize_t*>_alloc(n_k, sizeof(Py_ssize_t))
+    cdef double* terms = NULL
     cdef const uchar* f
     cdef const uchar* s
     cdef double last
-    with nogil:
-        for w in range(n):
-            wk = _r(w, keep.shape[0], n)
-            f = &in_force[w, 0]
-            s = &started[w, 0] if some_started else NULL
-            if finite:
-                count = 0
-                last = 0.0
-                for m in range(traded.shape[0]):
-                    k = traded[m]
-                    if f[k] and not (s != NULL and s[k]) and keep[wk, k] != 0:
-                        count += 1
-                        last = keep[wk, k]
-                if count < 2:
-                    out[w] = last
-                    continue
+    try:
+        terms = <double*>_alloc(n_k, sizeof(double))
+        with nogil:
             for k in range(n_k):
-                terms[k] = (<double>(f[k] & ((s[k] ^ 1) if s != NULL else 1))) * keep[wk, k]
-            out[w] = pairwise_sum(&terms[0], n_k)
+                for m in range(keep.shape[0]):
+                    if keep[m, k] != 0:
+                        traded[n_traded] = k
+                        n_traded += 1
+                        break
+            if finite and n_traded == 1 and keep.shape[0] == 1:  # one shared discount
+                k = traded[0]
+                last = keep[0, k]
+                for w in range(n):  # in force and not started: that term, else +0.0
+                    out[w] = last if in_force[w, k] & (
+                        (started[w, k] ^ 1) if some_started else 1) else 0.0
+            else:
+                for w in range(n):
+                    wk = _r(w, keep.shape[0], n)
+                    f = &in_force[w, 0]
+                    s = &started[w, 0] if some_started else NULL
+                    if finite:
+                        count = 0
+                        last = 0.0
+                        for m in range(n_traded):
+                            k = traded[m]
+                            if f[k] and not (s != NULL and s[k]) and keep[wk, k] != 0:
+                                count += 1
+                                last = keep[wk, k]
+                        if count < 2:
+                            out[w] = last
+                            continue
+                    for k in range(n_k):
+                        terms[k] = (<double>(f[k] & ((s[k] ^ 1) if s != NULL else 1))
+                                    ) * keep[wk, k]
+                    out[w] = pairwise_sum(terms, n_k)
+    finally:
+        free(traded)
+        free(terms)
     return out_arr
