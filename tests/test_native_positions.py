@@ -91,3 +91,27 @@ def test_positions_are_nan_exactly_on_the_issues_no_instrument_moves() -> None:
     unused = np.setdiff1d(np.arange(len(sy.issues)), pl.o_used)
     assert unused.size and np.isnan(got[unused]).all()
     assert not np.isnan(got[pl.o_used]).any()
+
+
+def test_a_holder_at_minus_zero_takes_plus_zero_where_its_camp_lost_elsewhere() -> None:
+    # where its camp kept the institution, a holder's position is v + 0.0 (the institutions
+    # lost in some world add zero), which is +0.0 where v is -0.0: the kernel's blocks
+    # compute those holders one by one only where the scenario position is -0.0
+    sy = _system()
+    pl = chunk_plans(sy)
+    n, i = 40, sy.roles["terror"]  # a national-interest issue: v0 = -0.0 with no settlement
+    h, other = int(sy.elected[0]), int(np.flatnonzero(~np.isin(np.arange(17), sy.elected))[0])
+    base = pl.o_pos32.copy()
+    base[[h, other], i] = np.float32(-0.0)
+    zero = np.zeros(n)
+    drivers = IranDrivers(zero, zero, zero, zero, zero, zero, zero)
+    control = np.broadcast_to(sy.internal.reform[sy.elected], (n, sy.elected.size)).copy()
+    control[n - 1, 0] = ~control[n - 1, 0]  # the last world's holder lost its institution
+    reform = np.broadcast_to(sy.internal.reform, (n, sy.internal.n_actors))
+    got = iran_positions(base, pl.alt_pos32, control, reform, drivers, pl.camp_span32,
+                         pl.dict_span32, sy.params, sy, pl.o_used)[i]
+    assert not np.signbit(got[: n - 1, h]).any() and (got[: n - 1, h] == 0).all()
+    assert np.signbit(got[:, other]).all() and (got[:, other] == 0).all()
+    f32 = np.float32
+    lost = (f32(-0.0) + f32(-0.0)) + (pl.alt_pos32[0, i] - f32(-0.0))
+    assert got[n - 1, h] == np.clip(lost, f32(sy.low[i]), f32(sy.high[i]))
