@@ -1373,28 +1373,25 @@ def perceive_and_learn(
     """
     # q = clip(played + bias + noise * eps, 0, 1); mu_R = max(smoothed own level, benign);
     # llr = ((q - mu_H)^2 - (q - mu_R)^2) / (2 var); lb += rate * llr - forgetting *
-    # (lb - prior), clipped to [-8, 8]; smoothed = (1 - a) * smoothed + a * new
-    bias_f, noise_f, bias_o, noise_o, benign, hostile, two_var_f, two_var_o, rate, forget, \
-        prior_f, prior_o, memory, keep = ctx.once("perceive_and_learn",
-                                                  partial(_perception_parameters, ctx))
-    st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o = native_perception.perceive_and_learn(
-        played_f, played_o, draws.perception_f[:, t], draws.perception_o[:, t], bias_f,
-        noise_f, bias_o, noise_o, benign, hostile, two_var_f, two_var_o, rate, forget, prior_f,
-        prior_o, memory, keep, st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o,
-        st.perceived_f[:, t], st.perceived_o[:, t], st.log_odds_f, st.log_odds_o)
+    # (lb - prior), clipped to [-8, 8]; smoothed = (1 - a) * smoothed + a * new (in place)
+    native_perception.perceive_and_learn(
+        t, played_f, played_o, draws.perception_f, draws.perception_o,
+        ctx.once("perceive_and_learn", partial(_perception_parameters, ctx)),
+        st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o, st.perceived_f,
+        st.perceived_o, st.log_odds_f, st.log_odds_o)
 
 
-def _perception_parameters(ctx: StepContext) -> tuple[FloatArray, ...]:
-    """The parameters :func:`perceive_and_learn` hands its kernel (``bias_f`` to ``keep``),
-    as :func:`leaf` gives them: once per run."""
+def _perception_parameters(ctx: StepContext) -> FloatArray:
+    """The parameters :func:`perceive_and_learn` hands its kernel, one row or one per world
+    (:func:`detente.sim.native.perception.parameters`): once per run."""
     p, pl = ctx.system.params, ctx.plans
     var_f = p.type_noise**2 + p.perception_noise_us**2
     var_o = p.type_noise**2 + p.perception_noise_iran**2
-    return tuple(leaf(x) for x in (
+    return native_perception.parameters([leaf(x) for x in (
         p.perception_bias_us, p.perception_noise_us, p.perception_bias_iran,
         p.perception_noise_iran, p.type_benign_level, p.type_hostile_level, 2 * var_f,
         2 * var_o, p.belief_learning_rate, p.belief_forgetting, pl.prior_f, pl.prior_o,
-        p.memory, 1 - p.memory))
+        p.memory, 1 - p.memory)])
 
 
 # ------------------------------------------------------------------ 4. domestic politics
