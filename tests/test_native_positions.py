@@ -19,6 +19,7 @@ from detente.sim.mechanisms.iran_response import (
     condition_fulfilment,
     iran_positions,
 )
+from detente.sim.native import positions as native
 from detente.sim.system import System
 
 
@@ -115,3 +116,25 @@ def test_a_holder_at_minus_zero_takes_plus_zero_where_its_camp_lost_elsewhere() 
     f32 = np.float32
     lost = (f32(-0.0) + f32(-0.0)) + (pl.alt_pos32[0, i] - f32(-0.0))
     assert got[n - 1, h] == np.clip(lost, f32(sy.low[i]), f32(sy.high[i]))
+
+
+def test_the_drivers_fulfilment_is_nan_where_an_undemanded_issue_is() -> None:
+    # the drivers compute only the demanded issues' terms unless another issue's way is
+    # NaN (its term is then NaN, not a zero): the same numbers as every term computed
+    rng = np.random.default_rng(6)
+    n, n_i = 50, 11
+    level = rng.uniform(-10, 110, (n, n_i))
+    level[::7, 5] = np.nan  # an undemanded issue
+    level[3::11, 1] = np.nan  # a demanded one
+    level[::5, 6] = -np.inf
+    start = rng.uniform(0, 100, (1, n_i))
+    start[0, 6] = -np.inf  # -inf - -inf: a NaN way
+    demand = np.where(np.arange(n_i) < 3, rng.uniform(0, 100, n_i), np.nan)[None]
+    ones = np.ones(1)
+    drivers = native.drivers(ones * 0.7, ones * 0.5, np.zeros(n), ones * 0, level, -1, 0.0,
+                             1.0, ones, ones * 0, start, demand, np.zeros(n), np.zeros(n),
+                             np.zeros(n), ones * 0)
+    expected = native.fulfilment(level, start, demand)
+    np.testing.assert_array_equal(drivers[3], expected)
+    assert np.isnan(expected[::7]).all() and np.isnan(expected[::5]).all()
+    assert not np.isnan(expected).all()

@@ -87,6 +87,30 @@ cdef inline double _fulfilment_of(
     return total / (count if count > 1 else 1)
 
 
+cdef inline double _fulfilment_by_demands(
+    const double* level, const double* start, const double* divisor, const double* weight,
+    Py_ssize_t count, Py_ssize_t n_i, const Py_ssize_t* demanded, Py_ssize_t n_dem,
+    const Py_ssize_t* others, Py_ssize_t n_others, double* terms, double* buf,
+) noexcept nogil:
+    """:func:`_fulfilment_of` computing only the demanded issues' terms (``terms``: the
+    terms of the last world, zeros on the ``others``): each other issue's term is a zero
+    (of either sign: the sum is the same, as ``0.0 +`` the pairwise sum makes a zero
+    +0.0) unless its way is NaN; then (``acc`` is NaN) every term is computed."""
+    cdef Py_ssize_t c, i
+    cdef double acc = 0.0, total
+    for c in range(n_others):
+        i = others[c]
+        acc = acc + (start[i] - level[i])
+    if acc != acc:
+        return _fulfilment_of(level, start, divisor, weight, count, n_i, buf)
+    for c in range(n_dem):
+        i = demanded[c]
+        terms[i] = _clip01((start[i] - level[i]) / divisor[i]) * weight[i]
+    total = 0.0  # NumPy's reduction adds the pairwise sum to its identity
+    total += pairwise_sum(terms, n_i)
+    return total / (count if count > 1 else 1)
+
+
 cdef double _fulfilment(
     const double* level, const double* start, const double* demand, Py_ssize_t n_i,
     double* buf,
@@ -172,11 +196,15 @@ def drivers(
     ``G = (q̄ − n)/(1 − n)``, ``b − b0``, ``bite·S − S0`` (``S`` the sanctions issue's share,
     0 without one), ``κ``, ``P`` with the tightening ``clip(S − S0, 0, 1)``, ``threat − threat0``.
     """
-    cdef Py_ssize_t w, n = level.shape[0], n_i = demand.shape[1]
+    cdef Py_ssize_t w, n = level.shape[0], n_i = demand.shape[1], i
     out_arr = np.empty((6, n))
     cdef double[:, ::1] out = out_arr
-    # scratch, then the divisors and weights of the start and demand rows last used
-    cdef double[::1] buf = np.empty(3 * max(n_i, 1))
+    # scratch; the divisors, weights and terms of the start and demand rows last used (the
+    # terms zeros but on the demanded issues)
+    cdef double[::1] buf = np.empty(4 * max(n_i, 1))
+    cdef Py_ssize_t[::1] demanded = np.empty(max(n_i, 1), dtype=np.intp)
+    cdef Py_ssize_t[::1] others = np.empty(max(n_i, 1), dtype=np.intp)
+    cdef Py_ssize_t n_dem = 0, n_others = 0
     cdef double nl, s_now, s0
     cdef Py_ssize_t n_nl = neutral.shape[0], n_b0 = belief0.shape[0], n_bite = bite.shape[0]
     cdef Py_ssize_t n_s0 = sanc0.shape[0], n_st = start.shape[0], n_de = demand.shape[0]
@@ -194,8 +222,18 @@ def drivers(
             if n_i and (rs != last_rs or rd != last_rd):  # what the rows alone decide
                 count = _demanded(&start[rs, 0], &demand[rd, 0], n_i, &buf[n_i], &buf[2 * n_i])
                 last_rs, last_rd = rs, rd
-            out[3, w] = _fulfilment_of(&level[w, 0], &start[rs, 0], &buf[n_i], &buf[2 * n_i],
-                                       count, n_i, &buf[0])
+                n_dem = n_others = 0
+                for i in range(n_i):
+                    buf[3 * n_i + i] = 0.0
+                    if buf[2 * n_i + i] != 0.0:
+                        demanded[n_dem] = i
+                        n_dem += 1
+                    else:
+                        others[n_others] = i
+                        n_others += 1
+            out[3, w] = 0.0 if n_i == 0 else _fulfilment_by_demands(
+                &level[w, 0], &start[rs, 0], &buf[n_i], &buf[2 * n_i], count, n_i,
+                &demanded[0], n_dem, &others[0], n_others, &buf[3 * n_i], &buf[0])
             out[4, w] = _pressure(hostile[w], _clip01(s_now - s0), backing[w])
             out[5, w] = threat[w] - threat0[_row(n_t0, w)]
     return out_arr
@@ -634,7 +672,7 @@ cdef inline void _pending(
         out[k] = (start[k] < never) & (active[k] ^ 1)
 
 
-cdef inline void _prospective(
+cdef void _prospective(
     const double* level, const double* moves_f, const double* moves_o, const double* low,
     const double* high, Py_ssize_t n_i, double* out,
 ) noexcept nogil:
@@ -648,6 +686,12 @@ cdef inline void _prospective(
         if v > high[i]:
             v = high[i]
         out[i] = v
+
+
+ctypedef void (*_prospective_loop)(const double*, const double*, const double*, const double*,
+                                   const double*, Py_ssize_t, double*) noexcept nogil
+# called through a pointer: inlined into the kernels, gcc does not vectorise it
+cdef _prospective_loop _prospective_levels = _prospective
 
 
 def prospective_levels(
@@ -679,15 +723,20 @@ def prospective_levels(
     cdef unsigned char[:, ::1] pending_f = pending_f_arr.view(np.uint8)
     cdef unsigned char[:, ::1] pending_o = pending_o_arr.view(np.uint8)
     count_arr = np.empty(n_i, dtype=np.intc)
-    sums_arr = np.zeros(3 * n_i)
+    # the two sides' sums, then zeros: the moves of up to _BLOCK worlds with none
+    sums_arr = np.zeros((2 + _BLOCK) * n_i)
     cdef int[::1] count = count_arr
     cdef double[::1] sums = sums_arr
+    # the bounds repeated over _BLOCK worlds: a run of worlds without moves is one loop
+    cdef double[::1] lows = np.tile(low, _BLOCK)
+    cdef double[::1] highs = np.tile(high, _BLOCK)
     cdef double* zero
     cdef const double* move_f
     cdef const double* move_o
     cdef const double* e_f
     cdef const double* e_o
-    cdef bint free
+    cdef bint free, moves
+    cdef Py_ssize_t run = 0  # worlds without moves before w, not yet computed
     out_arr = np.empty((n, n_i))
     cdef double[:, ::1] out = out_arr
     cdef unsigned char* pend_f
@@ -709,17 +758,32 @@ def prospective_levels(
             pend_f = &pending_f[0, 0] + w * k_f
             pend_o = &pending_o[0, 0] + w * k_o
             move_f = move_o = zero
+            moves = False
             if k_f and any_set(pend_f, k_f):
                 e_f = &effects_f[row_of(w, m_f, n), 0, 0]
                 free = order_free(pend_f, e_f, k_f, n_i, &count[0])
                 step_sum(pend_f, e_f, k_f, n_i, &sums[0])
                 move_f = &sums[0]
+                moves = True
             if k_o and any_set(pend_o, k_o):
                 e_o = &effects_o[row_of(w, m_o, n), 0, 0]
                 free = free and order_free(pend_o, e_o, k_o, n_i, &count[0])
                 step_sum(pend_o, e_o, k_o, n_i, &sums[n_i])
                 move_o = &sums[n_i]
-            _prospective(&level[w, 0], move_f, move_o, &low[0], &high[0], n_i, &out[w, 0])
+                moves = True
+            if moves:
+                if run:
+                    _prospective_levels(&level[w - run, 0], zero, zero, &lows[0], &highs[0],
+                                        run * n_i, &out[w - run, 0])
+                    run = 0
+                _prospective_levels(&level[w, 0], move_f, move_o, &low[0], &high[0], n_i,
+                                    &out[w, 0])
+            else:
+                run += 1
+                if run == _BLOCK or w == n - 1:
+                    _prospective_levels(&level[w + 1 - run, 0], zero, zero, &lows[0],
+                                        &highs[0], run * n_i, &out[w + 1 - run, 0])
+                    run = 0
             w += 1
     if not free:
         return None, pending_f_arr, pending_o_arr
