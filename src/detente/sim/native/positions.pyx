@@ -308,8 +308,8 @@ cdef inline Py_ssize_t _per_world(Py_ssize_t length) noexcept nogil:
     return 1 if length > 1 else 0
 
 
-# The loops over a block of positions (flat over its worlds and actors). Each is called
-# through a pointer: inlined into the kernel, gcc does not vectorise them.
+# The loops over a block of positions (its worlds and actors, one after another). Each is
+# called through a pointer: inlined into the kernel, gcc does not vectorise them.
 cdef void _clip_camp(
     const float* camp, float cs, const float* base, float lo, float hi, Py_ssize_t size,
     float* out,
@@ -322,34 +322,32 @@ cdef void _clip_camp(
 
 cdef void _clip_camp_dict(
     const float* camp, float cs, const float* dn, const float* base, float lo, float hi,
-    Py_ssize_t size, float* out,
+    Py_ssize_t nb, Py_ssize_t n_a, float* out,
 ) noexcept nogil:
-    """A response issue with the dictation term ``dn`` (one value per position)."""
-    cdef Py_ssize_t k
-    for k in range(size):
-        out[k] = _clip(_unclipped(False, 0.0, camp[k], cs, True, dn[k], base[k]), lo, hi)
+    """A response issue with the dictation term, ``dn`` one value per world."""
+    cdef Py_ssize_t wl, a, k
+    cdef float d
+    for wl in range(nb):
+        d = dn[wl]
+        k = wl * n_a
+        for a in range(n_a):
+            out[k + a] = _clip(_unclipped(False, 0.0, camp[k + a], cs, True, d, base[k + a]),
+                               lo, hi)
 
 
 cdef void _clip_own(
-    const float* v0, const float* base, float lo, float hi, Py_ssize_t size, float* out,
+    const float* v0, const float* base, float lo, float hi, Py_ssize_t nb, Py_ssize_t n_a,
+    float* out,
 ) noexcept nogil:
-    """A national-interest issue: ``_clip(v0 + base)``, ``v0`` its shift (less the dictation
-    term where it has one: the same float32 difference) per position."""
-    cdef Py_ssize_t k
-    for k in range(size):
-        out[k] = _clip(_unclipped(True, v0[k], 0.0, 0.0, False, 0.0, base[k]), lo, hi)
-
-
-cdef void _spread(const float* value, Py_ssize_t nb, Py_ssize_t n_a, float* out) noexcept nogil:
-    """``out[wl * n_a + a] = value[wl]``: one value per world over its actors."""
-    cdef Py_ssize_t wl, a
+    """A national-interest issue: ``_clip(v0 + base)``, ``v0`` its shift per world (less the
+    dictation term where it has one: the same float32 difference)."""
+    cdef Py_ssize_t wl, a, k
     cdef float x
-    cdef float* row
     for wl in range(nb):
-        x = value[wl]
-        row = out + wl * n_a
+        x = v0[wl]
+        k = wl * n_a
         for a in range(n_a):
-            row[a] = x
+            out[k + a] = _clip(_unclipped(True, x, 0.0, 0.0, False, 0.0, base[k + a]), lo, hi)
 
 
 cdef void _camps(
@@ -373,16 +371,14 @@ cdef void _camps(
 ctypedef void (*_camp_loop)(const float*, float, const float*, float, float, Py_ssize_t,
                             float*) noexcept nogil
 ctypedef void (*_camp_dict_loop)(const float*, float, const float*, const float*, float, float,
-                                 Py_ssize_t, float*) noexcept nogil
-ctypedef void (*_own_loop)(const float*, const float*, float, float, Py_ssize_t,
+                                 Py_ssize_t, Py_ssize_t, float*) noexcept nogil
+ctypedef void (*_own_loop)(const float*, const float*, float, float, Py_ssize_t, Py_ssize_t,
                            float*) noexcept nogil
-ctypedef void (*_spread_loop)(const float*, Py_ssize_t, Py_ssize_t, float*) noexcept nogil
 ctypedef void (*_camps_loop)(const unsigned char*, const float*, const float*, Py_ssize_t,
                              Py_ssize_t, float*) noexcept nogil
 cdef _camp_loop _camp_positions = _clip_camp
 cdef _camp_dict_loop _camp_dict_positions = _clip_camp_dict
 cdef _own_loop _own_positions = _clip_own
-cdef _spread_loop _spread_worlds = _spread
 cdef _camps_loop _camp_shifts = _camps
 
 
@@ -458,12 +454,11 @@ def positions(
     cdef float* at
     cdef float nan = np.nan
     # one block of worlds at a time: the scenario positions of the used issues laid out as
-    # the block's positions (``tile``, rebuilt only where the block's rows differ), each
-    # actor's camp shift (``camp``) and a per-world value spread over the actors (``spread``)
+    # the block's positions (``tile``, rebuilt only where the block's rows differ) and each
+    # actor's camp shift (``camp``)
     cdef Py_ssize_t width = _BLOCK * max(n_a, 1)
     cdef float[:, ::1] tile = np.empty((max(n_u, 1), width), dtype=np.float32)
     cdef float[::1] camp = np.empty(width, dtype=np.float32)
-    cdef float[::1] spread = np.empty(width, dtype=np.float32)
     cdef float[::1] shift = np.empty(_BLOCK, dtype=np.float32)  # per world of the block
     cdef float[::1] c_reform = np.empty(_BLOCK, dtype=np.float32)
     cdef float[::1] c_other = np.empty(_BLOCK, dtype=np.float32)
@@ -593,13 +588,11 @@ def positions(
                         v0s[wl] = v0
                         # (v0 - dn) + base: the dictation term subtracted once per world
                         shift[wl] = v0 - dict_n[wl] * dict_span[i] if has_dict else v0
-                    _spread_worlds(&shift[0], nb, n_a, &spread[0])
-                    _own_positions(&spread[0], &tile[j, 0], lo, hi, size, row)
+                    _own_positions(&shift[0], &tile[j, 0], lo, hi, nb, n_a, row)
                 elif has_dict:
                     for wl in range(nb):
                         shift[wl] = dict_n[wl] * dict_span[i]
-                    _spread_worlds(&shift[0], nb, n_a, &spread[0])
-                    _camp_dict_positions(&camp[0], cs, &spread[0], &tile[j, 0], lo, hi, size,
+                    _camp_dict_positions(&camp[0], cs, &shift[0], &tile[j, 0], lo, hi, nb, n_a,
                                          row)
                 else:
                     _camp_positions(&camp[0], cs, &tile[j, 0], lo, hi, size, row)
