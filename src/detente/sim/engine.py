@@ -949,7 +949,7 @@ class _PositionsConstants:
     threat0: FloatArray
     base: NDArray[np.float32]
     alt: NDArray[np.float32]
-    parameters: tuple[FloatArray, ...]
+    parameters: FloatArray  # [m, 12] (position_parameters)
     saturate: Saturation
     out: NDArray[np.float32]  # [I, n, A] the positions, written anew each step
 

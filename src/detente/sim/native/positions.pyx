@@ -299,6 +299,10 @@ def willingness(
     return out_arr
 
 
+cdef enum:  # the columns of :func:`positions`' parameters
+    _RR, _RO, _GG, _BG, _CG, _TG, _PG, _SG, _TGG, _WGG, _WTG, _DE, _N_PARAMETERS
+
+
 cdef enum:
     _BLOCK = 32  # worlds per block of positions: [BLOCK * A] floats per issue, in L1
 
@@ -404,18 +408,7 @@ def positions(
     long terror,
     long wmd,
     const long[:] used,
-    const double[:] rr,
-    const double[:] ro,
-    const double[:] gg,
-    const double[:] bg,
-    const double[:] cg,
-    const double[:] tg,
-    const double[:] pg,
-    const double[:] sg,
-    const double[:] tgg,
-    const double[:] wgg,
-    const double[:] wtg,
-    const double[:] de,
+    const double[:, ::1] params,
     bint fill_unused=True,
     out_arr=None,
 ):
@@ -426,9 +419,10 @@ def positions(
     ``base`` is ``[m, A, I]``, ``alt`` ``[m', E, I]``, with one row shared by all worlds,
     one per world or one per state (``m`` states, each with ``n / m`` consecutive worlds,
     world ``w`` reading row ``w * m // n``); ``elected[e]`` is the actor
-    holding institution ``e`` and ``holder_reform[e]`` its camp in the scenario. The twelve
-    last arguments are the parameters ``ρ_R, ρ_O, g_R, g_b, g_C, g_T, g_P, g_S, g_Rt, g_Rw,
-    g_W, δ`` (length 1 or ``n``). ``out_arr``: a float32 ``[I, n, A]`` array to write them
+    holding institution ``e`` and ``holder_reform[e]`` its camp in the scenario. ``params``
+    holds the parameters ``ρ_R, ρ_O, g_R, g_b, g_C, g_T, g_P, g_S, g_Rt, g_Rw, g_W, δ`` in
+    its columns, one row shared by all worlds or one per world
+    (:func:`detente.sim.mechanisms.iran_response.position_parameters`). ``out_arr``: a float32 ``[I, n, A]`` array to write them
     to and return (a buffer the caller reuses), else a new one.
     """
     cdef Py_ssize_t n = control.shape[0], n_a = reform.shape[1], n_e = elected.shape[0]
@@ -480,12 +474,10 @@ def positions(
                                                         dtype=np.uint8)
     cdef Py_ssize_t n_f = 0, n_m = 0, f, m
     # each parameter's step from one world to the next (0: shared)
-    cdef Py_ssize_t s_rr = _per_world(rr.shape[0]), s_ro = _per_world(ro.shape[0])
-    cdef Py_ssize_t s_gg = _per_world(gg.shape[0]), s_bg = _per_world(bg.shape[0])
-    cdef Py_ssize_t s_cg = _per_world(cg.shape[0]), s_tg = _per_world(tg.shape[0])
-    cdef Py_ssize_t s_pg = _per_world(pg.shape[0]), s_sg = _per_world(sg.shape[0])
-    cdef Py_ssize_t s_tgg = _per_world(tgg.shape[0]), s_wgg = _per_world(wgg.shape[0])
-    cdef Py_ssize_t s_wtg = _per_world(wtg.shape[0]), s_de = _per_world(de.shape[0])
+    cdef Py_ssize_t s_p = _per_world(params.shape[0])  # a row per world, else one
+    cdef const double* q  # this world's parameters
+    if params.shape[1] != _N_PARAMETERS:
+        raise ValueError("positions: params is not [m, 12]")
     with nogil:
         for e in range(n_e):
             for w in range(n):
@@ -548,14 +540,13 @@ def positions(
                                 negative_zero[j, f] = 1
             for wl in range(nb):  # each world's camp shifts and lost institutions
                 w = w0 + wl
-                m_reform = rr[w * s_rr] * _goodwill(gg[w * s_gg], bg[w * s_bg], gesture[w],
-                                                    belief[w])
-                m_other = ro[w * s_ro] * _willingness(
-                    cg[w * s_cg], bg[w * s_bg], tg[w * s_tg], pg[w * s_pg], met[w], belief[w],
-                    threat[w], gesture[w], pressure[w])
+                q = &params[w * s_p, 0]
+                m_reform = q[_RR] * _goodwill(q[_GG], q[_BG], gesture[w], belief[w])
+                m_other = q[_RO] * _willingness(q[_CG], q[_BG], q[_TG], q[_PG], met[w],
+                                                belief[w], threat[w], gesture[w], pressure[w])
                 c_reform[wl] = <float>m_reform
                 c_other[wl] = <float>m_other
-                dict_n[wl] = (<float>de[w * s_de]) * (<float>sanctions[w])
+                dict_n[wl] = (<float>q[_DE]) * (<float>sanctions[w])
                 for m in range(n_m):
                     lw[wl * n_m + m] = control[w, mem[m]] != holder_reform[mem[m]]
             _camp_shifts(&reform[w0, 0], &c_reform[0], &c_other[0], nb, n_a, &camp[0])
@@ -579,12 +570,12 @@ def positions(
                 if own:
                     for wl in range(nb):
                         w = w0 + wl
+                        q = &params[w * s_p, 0]
                         if i == wmd:
-                            v0 = <float>(-span[i] * (wgg[w * s_wgg] * gesture[w]
-                                                     - wtg[w * s_wtg] * threat[w]))
+                            v0 = <float>(-span[i] * (q[_WGG] * gesture[w] - q[_WTG] * threat[w]))
                         else:
-                            v0 = <float>(-span[i] * (sg[w * s_sg] * settlement[w]
-                                                     + tgg[w * s_tgg] * gesture[w]))
+                            v0 = <float>(-span[i] * (q[_SG] * settlement[w]
+                                                     + q[_TGG] * gesture[w]))
                         v0s[wl] = v0
                         # (v0 - dn) + base: the dictation term subtracted once per world
                         shift[wl] = v0 - dict_n[wl] * dict_span[i] if has_dict else v0
