@@ -1347,16 +1347,26 @@ def played_levels(ctx: StepContext, st: WorldState, t: int) -> tuple[FloatArray,
     -------
     played_f, played_o : ndarray [n]
     """
-    p, pl, lay = ctx.system.params, ctx.plans, ctx.layout
+    pl, lay = ctx.plans, ctx.layout
+    announce, gp_f_sum, gn_f_sum, gp_o_sum, gn_o_sum, neutral = ctx.once(
+        "played_levels", partial(_played_parameters, ctx))
     # the posture (:func:`posture`) of both sides; the weighted sums go to BLAS
     w_f, w_o = native_impl.posture_weights(
         st.f_active.view(np.uint8), st.f_start, st.o_active.view(np.uint8), st.o_start,
-        leaf(p.announce_weight), NEVER)
+        announce, NEVER)
     play_f, play_o, st.hostile_f = native_impl.played_levels(
         _dot(w_f, pl.gp_f, lay), _dot(w_f, pl.gn_f, lay), _dot(w_o, pl.gp_o, lay),
-        _dot(w_o, pl.gn_o, lay), leaf(pl.gp_f_sum), leaf(pl.gn_f_sum), leaf(pl.gp_o_sum),
-        leaf(pl.gn_o_sum), leaf(p.neutral_level), st.own_f[:, t], st.own_o[:, t])
+        _dot(w_o, pl.gn_o, lay), gp_f_sum, gn_f_sum, gp_o_sum, gn_o_sum, neutral,
+        st.own_f[:, t], st.own_o[:, t])
     return play_f, play_o
+
+
+def _played_parameters(ctx: StepContext) -> tuple[FloatArray, ...]:
+    """What :func:`played_levels` hands its kernels besides the state, as :func:`leaf`
+    gives it: once per run."""
+    p, pl = ctx.system.params, ctx.plans
+    return tuple(leaf(x) for x in (p.announce_weight, pl.gp_f_sum, pl.gn_f_sum, pl.gp_o_sum,
+                                   pl.gn_o_sum, p.neutral_level))
 
 
 def perceive_and_learn(
