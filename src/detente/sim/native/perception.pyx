@@ -59,18 +59,18 @@ def parameters(values):
 
 def perceive_and_learn(
     long t,
-    const double[:] played_f,
-    const double[:] played_o,
+    const double[::1] played_f,
+    const double[::1] played_o,
     const double[:, :] eps_f,
     const double[:, :] eps_o,
     const double[:, ::1] params,
-    double[:] smooth_own_f,
-    double[:] smooth_own_o,
-    double[:] smooth_perceived_o,
+    double[::1] smooth_own_f,
+    double[::1] smooth_own_o,
+    double[::1] smooth_perceived_o,
     double[:, :] perceived_f,
     double[:, :] perceived_o,
-    double[:] log_odds_f,
-    double[:] log_odds_o,
+    double[::1] log_odds_f,
+    double[::1] log_odds_o,
 ):
     """Both sides' perceptions and beliefs at step ``t``, and the smoothed levels.
 
