@@ -19,6 +19,7 @@ from detente.sim.mechanisms.iran_response import (
     condition_fulfilment,
     iran_positions,
 )
+from detente.sim.native import positions as native
 from detente.sim.system import System
 
 
@@ -91,3 +92,49 @@ def test_positions_are_nan_exactly_on_the_issues_no_instrument_moves() -> None:
     unused = np.setdiff1d(np.arange(len(sy.issues)), pl.o_used)
     assert unused.size and np.isnan(got[unused]).all()
     assert not np.isnan(got[pl.o_used]).any()
+
+
+def test_a_holder_at_minus_zero_takes_plus_zero_where_its_camp_lost_elsewhere() -> None:
+    # where its camp kept the institution, a holder's position is v + 0.0 (the institutions
+    # lost in some world add zero), which is +0.0 where v is -0.0: the kernel's blocks
+    # compute those holders one by one only where the scenario position is -0.0
+    sy = _system()
+    pl = chunk_plans(sy)
+    n, i = 40, sy.roles["terror"]  # a national-interest issue: v0 = -0.0 with no settlement
+    h, other = int(sy.elected[0]), int(np.flatnonzero(~np.isin(np.arange(17), sy.elected))[0])
+    base = pl.o_pos32.copy()
+    base[[h, other], i] = np.float32(-0.0)
+    zero = np.zeros(n)
+    drivers = IranDrivers(zero, zero, zero, zero, zero, zero, zero)
+    control = np.broadcast_to(sy.internal.reform[sy.elected], (n, sy.elected.size)).copy()
+    control[n - 1, 0] = ~control[n - 1, 0]  # the last world's holder lost its institution
+    reform = np.broadcast_to(sy.internal.reform, (n, sy.internal.n_actors))
+    got = iran_positions(base, pl.alt_pos32, control, reform, drivers, pl.camp_span32,
+                         pl.dict_span32, sy.params, sy, pl.o_used)[i]
+    assert not np.signbit(got[: n - 1, h]).any() and (got[: n - 1, h] == 0).all()
+    assert np.signbit(got[:, other]).all() and (got[:, other] == 0).all()
+    f32 = np.float32
+    lost = (f32(-0.0) + f32(-0.0)) + (pl.alt_pos32[0, i] - f32(-0.0))
+    assert got[n - 1, h] == np.clip(lost, f32(sy.low[i]), f32(sy.high[i]))
+
+
+def test_the_drivers_fulfilment_is_nan_where_an_undemanded_issue_is() -> None:
+    # the drivers compute only the demanded issues' terms unless another issue's way is
+    # NaN (its term is then NaN, not a zero): the same numbers as every term computed
+    rng = np.random.default_rng(6)
+    n, n_i = 50, 11
+    level = rng.uniform(-10, 110, (n, n_i))
+    level[::7, 5] = np.nan  # an undemanded issue
+    level[3::11, 1] = np.nan  # a demanded one
+    level[::5, 6] = -np.inf
+    start = rng.uniform(0, 100, (1, n_i))
+    start[0, 6] = -np.inf  # -inf - -inf: a NaN way
+    demand = np.where(np.arange(n_i) < 3, rng.uniform(0, 100, n_i), np.nan)[None]
+    ones = np.ones(1)
+    drivers = native.drivers(ones * 0.7, ones * 0.5, np.zeros(n), ones * 0, level, -1, 0.0,
+                             1.0, ones, ones * 0, start, demand, np.zeros(n), np.zeros(n),
+                             np.zeros(n), ones * 0)
+    expected = native.fulfilment(level, start, demand)
+    np.testing.assert_array_equal(drivers[3], expected)
+    assert np.isnan(expected[::7]).all() and np.isnan(expected[::5]).all()
+    assert not np.isnan(expected).all()

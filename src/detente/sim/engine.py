@@ -963,7 +963,7 @@ class _PositionsConstants:
     threat0: FloatArray
     base: NDArray[np.float32]
     alt: NDArray[np.float32]
-    parameters: tuple[FloatArray, ...]
+    parameters: FloatArray  # [m, 12] (position_parameters)
     saturate: Saturation
     out: NDArray[np.float32]  # [I, n, A] the positions, written anew each step
 
@@ -1389,16 +1389,26 @@ def played_levels(ctx: StepContext, st: WorldState, t: int) -> tuple[FloatArray,
     -------
     played_f, played_o : ndarray [n]
     """
-    p, pl, lay = ctx.system.params, ctx.plans, ctx.layout
+    pl, lay = ctx.plans, ctx.layout
+    announce, gp_f_sum, gn_f_sum, gp_o_sum, gn_o_sum, neutral = ctx.once(
+        "played_levels", partial(_played_parameters, ctx))
     # the posture (:func:`posture`) of both sides; the weighted sums go to BLAS
     w_f, w_o = native_impl.posture_weights(
         st.f_active.view(np.uint8), st.f_start, st.o_active.view(np.uint8), st.o_start,
-        leaf(p.announce_weight), NEVER)
+        announce, NEVER)
     play_f, play_o, st.hostile_f = native_impl.played_levels(
         _dot(w_f, pl.gp_f, lay), _dot(w_f, pl.gn_f, lay), _dot(w_o, pl.gp_o, lay),
-        _dot(w_o, pl.gn_o, lay), leaf(pl.gp_f_sum), leaf(pl.gn_f_sum), leaf(pl.gp_o_sum),
-        leaf(pl.gn_o_sum), leaf(p.neutral_level), st.own_f[:, t], st.own_o[:, t])
+        _dot(w_o, pl.gn_o, lay), gp_f_sum, gn_f_sum, gp_o_sum, gn_o_sum, neutral,
+        st.own_f[:, t], st.own_o[:, t])
     return play_f, play_o
+
+
+def _played_parameters(ctx: StepContext) -> tuple[FloatArray, ...]:
+    """What :func:`played_levels` hands its kernels besides the state, as :func:`leaf`
+    gives it: once per run."""
+    p, pl = ctx.system.params, ctx.plans
+    return tuple(leaf(x) for x in (p.announce_weight, pl.gp_f_sum, pl.gn_f_sum, pl.gp_o_sum,
+                                   pl.gn_o_sum, p.neutral_level))
 
 
 def perceive_and_learn(
@@ -1415,28 +1425,25 @@ def perceive_and_learn(
     """
     # q = clip(played + bias + noise * eps, 0, 1); mu_R = max(smoothed own level, benign);
     # llr = ((q - mu_H)^2 - (q - mu_R)^2) / (2 var); lb += rate * llr - forgetting *
-    # (lb - prior), clipped to [-8, 8]; smoothed = (1 - a) * smoothed + a * new
-    bias_f, noise_f, bias_o, noise_o, benign, hostile, two_var_f, two_var_o, rate, forget, \
-        prior_f, prior_o, memory, keep = ctx.once("perceive_and_learn",
-                                                  partial(_perception_parameters, ctx))
-    st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o = native_perception.perceive_and_learn(
-        played_f, played_o, draws.perception_f[:, t], draws.perception_o[:, t], bias_f,
-        noise_f, bias_o, noise_o, benign, hostile, two_var_f, two_var_o, rate, forget, prior_f,
-        prior_o, memory, keep, st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o,
-        st.perceived_f[:, t], st.perceived_o[:, t], st.log_odds_f, st.log_odds_o)
+    # (lb - prior), clipped to [-8, 8]; smoothed = (1 - a) * smoothed + a * new (in place)
+    native_perception.perceive_and_learn(
+        t, played_f, played_o, draws.perception_f, draws.perception_o,
+        ctx.once("perceive_and_learn", partial(_perception_parameters, ctx)),
+        st.smooth_own_f, st.smooth_own_o, st.smooth_perceived_o, st.perceived_f,
+        st.perceived_o, st.log_odds_f, st.log_odds_o)
 
 
-def _perception_parameters(ctx: StepContext) -> tuple[FloatArray, ...]:
-    """The parameters :func:`perceive_and_learn` hands its kernel (``bias_f`` to ``keep``),
-    as :func:`leaf` gives them: once per run."""
+def _perception_parameters(ctx: StepContext) -> FloatArray:
+    """The parameters :func:`perceive_and_learn` hands its kernel, one row or one per world
+    (:func:`detente.sim.native.perception.parameters`): once per run."""
     p, pl = ctx.system.params, ctx.plans
     var_f = p.type_noise**2 + p.perception_noise_us**2
     var_o = p.type_noise**2 + p.perception_noise_iran**2
-    return tuple(leaf(x) for x in (
+    return native_perception.parameters([leaf(x) for x in (
         p.perception_bias_us, p.perception_noise_us, p.perception_bias_iran,
         p.perception_noise_iran, p.type_benign_level, p.type_hostile_level, 2 * var_f,
         2 * var_o, p.belief_learning_rate, p.belief_forgetting, pl.prior_f, pl.prior_o,
-        p.memory, 1 - p.memory))
+        p.memory, 1 - p.memory)])
 
 
 # ------------------------------------------------------------------ 4. domestic politics

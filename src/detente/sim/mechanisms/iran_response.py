@@ -213,14 +213,18 @@ def response_spans(
     return camp.astype(np.float32), dictation.astype(np.float32)
 
 
-def position_parameters(p: Any) -> tuple[FloatArray, ...]:
-    """The parameters :func:`iran_positions` hands the kernel, as :func:`leaf` gives them:
-    ``ρ_R, ρ_O, g_R, g_b, g_C, g_T, g_P, g_S, g_Rt, g_Rw, g_W, δ`` (a run computes them once)."""
-    return tuple(leaf(x) for x in (
+def position_parameters(p: Any) -> FloatArray:
+    """The parameters :func:`iran_positions` hands the kernel (a run computes them once):
+    ``ρ_R, ρ_O, g_R, g_b, g_C, g_T, g_P, g_S, g_Rt, g_Rw, g_W, δ`` as the columns of one
+    ``[m, 12]`` array, one row shared by all worlds (scalars) or one per world (any of them
+    one value per world, :func:`leaf`)."""
+    values = [leaf(x) for x in (
         p.responsiveness_reformist, p.responsiveness_other, p.goodwill_gain, p.belief_gain,
         p.conditions_gain, p.threat_gain, p.pocketing_gain, p.settlement_gain,
         p.terror_goodwill_gain, p.wmd_goodwill_gain, p.wmd_threat_gain, p.dictation_effect,
-    ))
+    )]
+    m = max(x.shape[0] for x in values)
+    return np.ascontiguousarray(np.stack([np.broadcast_to(x, (m,)) for x in values], axis=1))
 
 
 def iran_positions(
@@ -236,7 +240,7 @@ def iran_positions(
     used: IntArray,
     fill_unused: bool = True,
     *,
-    parameters: tuple[FloatArray, ...] | None = None,
+    parameters: FloatArray | None = None,
     saturate: Saturation | None = None,
     out: Float32Array | None = None,
 ) -> Float32Array:
@@ -279,7 +283,7 @@ def iran_positions(
     used : ndarray of int
     fill_unused : bool
         Fill the issues not in ``used`` with NaN (else their values are undefined).
-    parameters : tuple of ndarray, optional
+    parameters : ndarray [m, 12], optional
         :func:`position_parameters` of ``p``, if already computed.
     saturate : Saturation, optional
         ``Saturation.of(p.condition_saturation, p.condition_curvature)``, if already computed.
@@ -290,8 +294,7 @@ def iran_positions(
     if saturate is None:
         saturate = Saturation.of(p.condition_saturation, p.condition_curvature)
     met = saturate(d.fulfilment)
-    rr, ro, gg, bg, cg, tg, pg, sg, tgg, wgg, wtg, de = (
-        position_parameters(p) if parameters is None else parameters)
+    params = position_parameters(p) if parameters is None else parameters
     return native.positions(
         base if base.ndim == 3 else base[None],
         alt if alt.ndim == 3 else alt[None],
@@ -314,7 +317,7 @@ def iran_positions(
         sy.roles["terror"],
         sy.roles["wmd"],
         used,
-        rr, ro, gg, bg, cg, tg, pg, sg, tgg, wgg, wtg, de,
+        params,
         fill_unused,
         out,
     )

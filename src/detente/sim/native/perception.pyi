@@ -1,25 +1,18 @@
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import NDArray
 
+PARAMETERS: tuple[str, ...]
+
+def parameters(values: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]: ...
 def perceive_and_learn(
+    t: int,
     played_f: NDArray[np.float64],
     played_o: NDArray[np.float64],
     eps_f: NDArray[np.float64],
     eps_o: NDArray[np.float64],
-    bias_f: NDArray[np.float64],
-    noise_f: NDArray[np.float64],
-    bias_o: NDArray[np.float64],
-    noise_o: NDArray[np.float64],
-    benign: NDArray[np.float64],
-    hostile: NDArray[np.float64],
-    two_var_f: NDArray[np.float64],
-    two_var_o: NDArray[np.float64],
-    rate: NDArray[np.float64],
-    forgetting: NDArray[np.float64],
-    prior_f: NDArray[np.float64],
-    prior_o: NDArray[np.float64],
-    memory: NDArray[np.float64],
-    keep: NDArray[np.float64],
+    params: NDArray[np.float64],
     smooth_own_f: NDArray[np.float64],
     smooth_own_o: NDArray[np.float64],
     smooth_perceived_o: NDArray[np.float64],
@@ -27,4 +20,4 @@ def perceive_and_learn(
     perceived_o: NDArray[np.float64],
     log_odds_f: NDArray[np.float64],
     log_odds_o: NDArray[np.float64],
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
+) -> None: ...

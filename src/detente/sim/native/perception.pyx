@@ -2,13 +2,23 @@
 """Perception, the Bayesian type update and smoothing (docs/model.md 3), world by world.
 
 Compiled form of :func:`detente.sim.engine.perceive_and_learn`: the same float64 operations,
-in the same order, as the NumPy formulation it replaced. Every parameter is an array of one
-element (shared) or one per world (a per-world leaf of a stacked run); the numbers NumPy
-derived from parameters alone (``2 sigma^2``, ``1 - memory``) are derived by the caller, as
-before, and passed in.
+in the same order, as the NumPy formulation it replaced. The parameters come as one
+``[m, 14]`` array (:data:`PARAMETERS` its columns), ``m = 1`` (shared by all worlds) or one
+row per world (a per-world leaf of a stacked run); the numbers NumPy derived from parameters
+alone (``2 sigma^2``, ``1 - memory``) are derived by the caller, as before.
 """
 
 import numpy as np
+
+#: The columns of the parameter array, in order.
+PARAMETERS = (
+    "bias_f", "noise_f", "bias_o", "noise_o", "benign", "hostile", "two_var_f", "two_var_o",
+    "rate", "forgetting", "prior_f", "prior_o", "memory", "keep",
+)
+
+cdef enum:
+    _BIAS_F, _NOISE_F, _BIAS_O, _NOISE_O, _BENIGN, _HOSTILE, _TWO_VAR_F, _TWO_VAR_O, _RATE, \
+        _FORGETTING, _PRIOR_F, _PRIOR_O, _MEMORY, _KEEP, _N_PARAMETERS
 
 
 cdef inline double _unit(double x) noexcept nogil:
@@ -36,66 +46,61 @@ cdef inline double _learn(
     return lb
 
 
-def perceive_and_learn(
-    const double[:] played_f,
-    const double[:] played_o,
-    const double[:] eps_f,
-    const double[:] eps_o,
-    const double[:] bias_f,
-    const double[:] noise_f,
-    const double[:] bias_o,
-    const double[:] noise_o,
-    const double[:] benign,
-    const double[:] hostile,
-    const double[:] two_var_f,
-    const double[:] two_var_o,
-    const double[:] rate,
-    const double[:] forgetting,
-    const double[:] prior_f,
-    const double[:] prior_o,
-    const double[:] memory,
-    const double[:] keep,
-    const double[:] smooth_own_f,
-    const double[:] smooth_own_o,
-    const double[:] smooth_perceived_o,
-    double[:] perceived_f,
-    double[:] perceived_o,
-    double[:] log_odds_f,
-    double[:] log_odds_o,
-):
-    """Both sides' perceptions and beliefs, and the smoothed levels.
+def parameters(values):
+    """The ``[m, 14]`` parameter array of :func:`perceive_and_learn` from the 14 parameters
+    of :data:`PARAMETERS` (each of length 1 or ``n``): one row, or one per world."""
+    if len(values) != _N_PARAMETERS:
+        raise ValueError("perception: 14 parameters expected")
+    m = max(len(x) for x in values)
+    return np.ascontiguousarray(
+        np.stack([np.broadcast_to(np.asarray(x, dtype=np.float64), (m,)) for x in values],
+                 axis=1))
 
-    Writes the perceptions to ``perceived_*`` (the step's columns) and the log-odds in place;
-    ``keep`` is ``1 - memory``. Returns the new ``(smooth_own_f, smooth_own_o,
-    smooth_perceived_o)``.
+
+def perceive_and_learn(
+    long t,
+    const double[::1] played_f,
+    const double[::1] played_o,
+    const double[:, :] eps_f,
+    const double[:, :] eps_o,
+    const double[:, ::1] params,
+    double[::1] smooth_own_f,
+    double[::1] smooth_own_o,
+    double[::1] smooth_perceived_o,
+    double[:, :] perceived_f,
+    double[:, :] perceived_o,
+    double[::1] log_odds_f,
+    double[::1] log_odds_o,
+):
+    """Both sides' perceptions and beliefs at step ``t``, and the smoothed levels.
+
+    Reads the perception draws of column ``t`` of ``eps_*``, writes the perceptions to
+    column ``t`` of ``perceived_*`` and the log-odds and the smoothed levels (own played,
+    Iran's perceived) in place; ``params``: :func:`parameters`.
     """
     cdef Py_ssize_t n = played_f.shape[0], w
+    cdef Py_ssize_t step = 1 if params.shape[0] > 1 else 0  # a row per world, else one
     cdef double q_f, q_o, a, k
-    # per-world parameters: [w] when the parameter has one value per world, else [0]
-    cdef Py_ssize_t bf = bias_f.shape[0] > 1, nf = noise_f.shape[0] > 1
-    cdef Py_ssize_t bo = bias_o.shape[0] > 1, no = noise_o.shape[0] > 1
-    cdef Py_ssize_t be = benign.shape[0] > 1, ho = hostile.shape[0] > 1
-    cdef Py_ssize_t vf = two_var_f.shape[0] > 1, vo = two_var_o.shape[0] > 1
-    cdef Py_ssize_t ra = rate.shape[0] > 1, fo = forgetting.shape[0] > 1
-    cdef Py_ssize_t pf = prior_f.shape[0] > 1, po = prior_o.shape[0] > 1
-    cdef Py_ssize_t me = memory.shape[0] > 1, ke = keep.shape[0] > 1
-    own_f_arr, own_o_arr, seen_o_arr = np.empty(n), np.empty(n), np.empty(n)
-    cdef double[::1] own_f = own_f_arr, own_o = own_o_arr, seen_o = seen_o_arr
+    cdef const double* p
+    if params.shape[1] != _N_PARAMETERS:
+        raise ValueError("perception: params is not [m, 14]")
+    if n == 0:
+        return
     with nogil:
         for w in range(n):
-            q_f = _unit(played_o[w] + bias_f[w * bf] + noise_f[w * nf] * eps_f[w])
-            q_o = _unit(played_f[w] + bias_o[w * bo] + noise_o[w * no] * eps_o[w])
-            perceived_f[w] = q_f
-            perceived_o[w] = q_o
-            log_odds_f[w] = _learn(log_odds_f[w], q_f, smooth_own_f[w], benign[w * be],
-                                   hostile[w * ho], two_var_f[w * vf], rate[w * ra],
-                                   forgetting[w * fo], prior_f[w * pf])
-            log_odds_o[w] = _learn(log_odds_o[w], q_o, smooth_own_o[w], benign[w * be],
-                                   hostile[w * ho], two_var_o[w * vo], rate[w * ra],
-                                   forgetting[w * fo], prior_o[w * po])
-            a = memory[w * me]
-            k = keep[w * ke]
-            own_f[w] = k * smooth_own_f[w] + a * played_f[w]
-            own_o[w] = k * smooth_own_o[w] + a * played_o[w]
-            seen_o[w] = k * smooth_perceived_o[w] + a * q_o
-    return own_f_arr, own_o_arr, seen_o_arr
+            p = &params[w * step, 0]
+            q_f = _unit(played_o[w] + p[_BIAS_F] + p[_NOISE_F] * eps_f[w, t])
+            q_o = _unit(played_f[w] + p[_BIAS_O] + p[_NOISE_O] * eps_o[w, t])
+            perceived_f[w, t] = q_f
+            perceived_o[w, t] = q_o
+            log_odds_f[w] = _learn(log_odds_f[w], q_f, smooth_own_f[w], p[_BENIGN],
+                                   p[_HOSTILE], p[_TWO_VAR_F], p[_RATE], p[_FORGETTING],
+                                   p[_PRIOR_F])
+            log_odds_o[w] = _learn(log_odds_o[w], q_o, smooth_own_o[w], p[_BENIGN],
+                                   p[_HOSTILE], p[_TWO_VAR_O], p[_RATE], p[_FORGETTING],
+                                   p[_PRIOR_O])
+            a = p[_MEMORY]
+            k = p[_KEEP]
+            smooth_own_f[w] = k * smooth_own_f[w] + a * played_f[w]
+            smooth_own_o[w] = k * smooth_own_o[w] + a * played_o[w]
+            smooth_perceived_o[w] = k * smooth_perceived_o[w] + a * q_o

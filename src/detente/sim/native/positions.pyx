@@ -23,7 +23,7 @@ have one row per state of a stacked run (world ``w`` reads row ``w * m // n``,
 :func:`detente.sim.native.rows.row_of`).
 """
 
-from libc.math cimport fabs
+from libc.math cimport fabs, signbit
 from libc.string cimport memcpy
 
 from detente.sim.native.numpy_sum cimport pairwise_sum
@@ -53,28 +53,72 @@ cdef inline double _share(double x, double low, double span) noexcept nogil:
     return (x - low) / span
 
 
+cdef Py_ssize_t _demanded(
+    const double* start, const double* demand, Py_ssize_t n_i, double* divisor, double* weight,
+) noexcept nogil:
+    """What ``κ`` needs of a start and demand row alone: per issue the divisor of its way
+    (the gap, 1 where there is no demand: the quotient is then the dividend, NaN included)
+    and its weight (1 if demanded, else 0); returns the number of demanded issues."""
+    cdef Py_ssize_t i, count = 0
+    cdef double gap
+    cdef bint valid
+    for i in range(n_i):
+        gap = start[i] - demand[i]
+        valid = fabs(gap) > 1e-9  # False where no demand (NaN)
+        divisor[i] = gap if valid else 1.0
+        weight[i] = 1.0 if valid else 0.0
+        count += valid
+    return count
+
+
+cdef inline double _fulfilment_of(
+    const double* level, const double* start, const double* divisor, const double* weight,
+    Py_ssize_t count, Py_ssize_t n_i, double* buf,
+) noexcept nogil:
+    """``κ`` of one world's levels, with :func:`_demanded` of its start and demand rows."""
+    cdef Py_ssize_t i
+    cdef double total
+    if n_i == 0:
+        return 0.0
+    for i in range(n_i):
+        buf[i] = _clip01((start[i] - level[i]) / divisor[i]) * weight[i]
+    total = 0.0  # NumPy's reduction adds the pairwise sum to its identity
+    total += pairwise_sum(buf, n_i)
+    return total / (count if count > 1 else 1)
+
+
+cdef inline double _fulfilment_by_demands(
+    const double* level, const double* start, const double* divisor, const double* weight,
+    Py_ssize_t count, Py_ssize_t n_i, const Py_ssize_t* demanded, Py_ssize_t n_dem,
+    const Py_ssize_t* others, Py_ssize_t n_others, double* terms, double* buf,
+) noexcept nogil:
+    """:func:`_fulfilment_of` computing only the demanded issues' terms (``terms``: the
+    terms of the last world, zeros on the ``others``): each other issue's term is a zero
+    (of either sign: the sum is the same, as ``0.0 +`` the pairwise sum makes a zero
+    +0.0) unless its way is NaN; then (``acc`` is NaN) every term is computed."""
+    cdef Py_ssize_t c, i
+    cdef double acc = 0.0, total
+    for c in range(n_others):
+        i = others[c]
+        acc = acc + (start[i] - level[i])
+    if acc != acc:
+        return _fulfilment_of(level, start, divisor, weight, count, n_i, buf)
+    for c in range(n_dem):
+        i = demanded[c]
+        terms[i] = _clip01((start[i] - level[i]) / divisor[i]) * weight[i]
+    total = 0.0  # NumPy's reduction adds the pairwise sum to its identity
+    total += pairwise_sum(terms, n_i)
+    return total / (count if count > 1 else 1)
+
+
 cdef double _fulfilment(
     const double* level, const double* start, const double* demand, Py_ssize_t n_i,
     double* buf,
 ) noexcept nogil:
     """``κ``: the mean over the demanded issues of the way from the start to the demand
-    (one world's rows of ``n_i`` issues)."""
-    cdef Py_ssize_t i, count = 0
-    cdef double gap, share, total
-    cdef bint valid
-    if n_i == 0:
-        return 0.0
-    for i in range(n_i):
-        gap = start[i] - demand[i]
-        valid = fabs(gap) > 1e-9  # False where no demand (NaN)
-        share = start[i] - level[i]
-        if valid:  # (elsewhere the divisor is 1: the quotient is the dividend, NaN included)
-            share = share / gap
-        buf[i] = _clip01(share) * (1.0 if valid else 0.0)
-        count += valid
-    total = 0.0  # NumPy's reduction adds the pairwise sum to its identity
-    total += pairwise_sum(buf, n_i)
-    return total / (count if count > 1 else 1)
+    (one world's rows of ``n_i`` issues; ``buf``: scratch of ``3 * n_i``)."""
+    cdef Py_ssize_t count = _demanded(start, demand, n_i, buf + n_i, buf + 2 * n_i)
+    return _fulfilment_of(level, start, buf + n_i, buf + 2 * n_i, count, n_i, buf)
 
 
 cdef inline double _pressure(double hostile, double tightening, double backing) noexcept nogil:
@@ -152,14 +196,19 @@ def drivers(
     ``G = (q̄ − n)/(1 − n)``, ``b − b0``, ``bite·S − S0`` (``S`` the sanctions issue's share,
     0 without one), ``κ``, ``P`` with the tightening ``clip(S − S0, 0, 1)``, ``threat − threat0``.
     """
-    cdef Py_ssize_t w, n = level.shape[0]
+    cdef Py_ssize_t w, n = level.shape[0], n_i = demand.shape[1], i
     out_arr = np.empty((6, n))
     cdef double[:, ::1] out = out_arr
-    cdef double[::1] buf = np.empty(max(demand.shape[1], 1))
+    # scratch; the divisors, weights and terms of the start and demand rows last used (the
+    # terms zeros but on the demanded issues)
+    cdef double[::1] buf = np.empty(4 * max(n_i, 1))
+    cdef Py_ssize_t[::1] demanded = np.empty(max(n_i, 1), dtype=np.intp)
+    cdef Py_ssize_t[::1] others = np.empty(max(n_i, 1), dtype=np.intp)
+    cdef Py_ssize_t n_dem = 0, n_others = 0
     cdef double nl, s_now, s0
     cdef Py_ssize_t n_nl = neutral.shape[0], n_b0 = belief0.shape[0], n_bite = bite.shape[0]
     cdef Py_ssize_t n_s0 = sanc0.shape[0], n_st = start.shape[0], n_de = demand.shape[0]
-    cdef Py_ssize_t n_t0 = threat0.shape[0]
+    cdef Py_ssize_t n_t0 = threat0.shape[0], rs, rd, last_rs = -1, last_rd = -1, count = 0
     with nogil:
         for w in range(n):
             nl = neutral[_row(n_nl, w)]
@@ -168,8 +217,23 @@ def drivers(
             out[0, w] = (perceived[w] - nl) / (1 - nl)
             out[1, w] = belief[w] - belief0[_row(n_b0, w)]
             out[2, w] = bite[_row(n_bite, w)] * s_now - s0
-            out[3, w] = _fulfilment(&level[w, 0], &start[row_of(w, n_st, n), 0],
-                                    &demand[row_of(w, n_de, n), 0], demand.shape[1], &buf[0])
+            rs = row_of(w, n_st, n)
+            rd = row_of(w, n_de, n)
+            if n_i and (rs != last_rs or rd != last_rd):  # what the rows alone decide
+                count = _demanded(&start[rs, 0], &demand[rd, 0], n_i, &buf[n_i], &buf[2 * n_i])
+                last_rs, last_rd = rs, rd
+                n_dem = n_others = 0
+                for i in range(n_i):
+                    buf[3 * n_i + i] = 0.0
+                    if buf[2 * n_i + i] != 0.0:
+                        demanded[n_dem] = i
+                        n_dem += 1
+                    else:
+                        others[n_others] = i
+                        n_others += 1
+            out[3, w] = 0.0 if n_i == 0 else _fulfilment_by_demands(
+                &level[w, 0], &start[rs, 0], &buf[n_i], &buf[2 * n_i], count, n_i,
+                &demanded[0], n_dem, &others[0], n_others, &buf[3 * n_i], &buf[0])
             out[4, w] = _pressure(hostile[w], _clip01(s_now - s0), backing[w])
             out[5, w] = threat[w] - threat0[_row(n_t0, w)]
     return out_arr
@@ -183,7 +247,7 @@ def fulfilment(
     cdef Py_ssize_t w, n = level.shape[0], n_st = start.shape[0], n_de = demand.shape[0]
     out_arr = np.empty(n)
     cdef double[::1] out = out_arr
-    cdef double[::1] buf = np.empty(max(demand.shape[1], 1))
+    cdef double[::1] buf = np.empty(3 * max(demand.shape[1], 1))
     with nogil:
         for w in range(n):
             out[w] = _fulfilment(&level[w, 0], &start[_row(n_st, w), 0],
@@ -235,6 +299,93 @@ def willingness(
     return out_arr
 
 
+cdef enum:  # the columns of :func:`positions`' parameters
+    _RR, _RO, _GG, _BG, _CG, _TG, _PG, _SG, _TGG, _WGG, _WTG, _DE, _N_PARAMETERS
+
+
+cdef enum:
+    _BLOCK = 32  # worlds per block of positions: [BLOCK * A] floats per issue, in L1
+
+
+cdef inline Py_ssize_t _per_world(Py_ssize_t length) noexcept nogil:
+    """The step in a parameter array from one world to the next: 1 per world, 0 shared."""
+    return 1 if length > 1 else 0
+
+
+# The loops over a block of positions (its worlds and actors, one after another). Each is
+# called through a pointer: inlined into the kernel, gcc does not vectorise them.
+cdef void _clip_camp(
+    const float* camp, float cs, const float* base, float lo, float hi, Py_ssize_t size,
+    float* out,
+) noexcept nogil:
+    """A response issue without the dictation term: ``_clip(_unclipped(False, ...))``."""
+    cdef Py_ssize_t k
+    for k in range(size):
+        out[k] = _clip(_unclipped(False, 0.0, camp[k], cs, False, 0.0, base[k]), lo, hi)
+
+
+cdef void _clip_camp_dict(
+    const float* camp, float cs, const float* dn, const float* base, float lo, float hi,
+    Py_ssize_t nb, Py_ssize_t n_a, float* out,
+) noexcept nogil:
+    """A response issue with the dictation term, ``dn`` one value per world."""
+    cdef Py_ssize_t wl, a, k
+    cdef float d
+    for wl in range(nb):
+        d = dn[wl]
+        k = wl * n_a
+        for a in range(n_a):
+            out[k + a] = _clip(_unclipped(False, 0.0, camp[k + a], cs, True, d, base[k + a]),
+                               lo, hi)
+
+
+cdef void _clip_own(
+    const float* v0, const float* base, float lo, float hi, Py_ssize_t nb, Py_ssize_t n_a,
+    float* out,
+) noexcept nogil:
+    """A national-interest issue: ``_clip(v0 + base)``, ``v0`` its shift per world (less the
+    dictation term where it has one: the same float32 difference)."""
+    cdef Py_ssize_t wl, a, k
+    cdef float x
+    for wl in range(nb):
+        x = v0[wl]
+        k = wl * n_a
+        for a in range(n_a):
+            out[k + a] = _clip(_unclipped(True, x, 0.0, 0.0, False, 0.0, base[k + a]), lo, hi)
+
+
+cdef void _camps(
+    const unsigned char* reform, const float* c_reform, const float* c_other, Py_ssize_t nb,
+    Py_ssize_t n_a, float* out,
+) noexcept nogil:
+    """Each actor's camp shift, its camp's (``reform``: ``[nb, n_a]``, one block of worlds)."""
+    cdef Py_ssize_t wl, a
+    cdef float cr, co
+    cdef const unsigned char* camps
+    cdef float* row
+    for wl in range(nb):
+        cr = c_reform[wl]
+        co = c_other[wl]
+        camps = reform + wl * n_a
+        row = out + wl * n_a
+        for a in range(n_a):
+            row[a] = cr if camps[a] else co
+
+
+ctypedef void (*_camp_loop)(const float*, float, const float*, float, float, Py_ssize_t,
+                            float*) noexcept nogil
+ctypedef void (*_camp_dict_loop)(const float*, float, const float*, const float*, float, float,
+                                 Py_ssize_t, Py_ssize_t, float*) noexcept nogil
+ctypedef void (*_own_loop)(const float*, const float*, float, float, Py_ssize_t, Py_ssize_t,
+                           float*) noexcept nogil
+ctypedef void (*_camps_loop)(const unsigned char*, const float*, const float*, Py_ssize_t,
+                             Py_ssize_t, float*) noexcept nogil
+cdef _camp_loop _camp_positions = _clip_camp
+cdef _camp_dict_loop _camp_dict_positions = _clip_camp_dict
+cdef _own_loop _own_positions = _clip_own
+cdef _camps_loop _camp_shifts = _camps
+
+
 def positions(
     const float[:, :, :] base,
     const float[:, :, :] alt,
@@ -257,18 +408,7 @@ def positions(
     long terror,
     long wmd,
     const long[:] used,
-    const double[:] rr,
-    const double[:] ro,
-    const double[:] gg,
-    const double[:] bg,
-    const double[:] cg,
-    const double[:] tg,
-    const double[:] pg,
-    const double[:] sg,
-    const double[:] tgg,
-    const double[:] wgg,
-    const double[:] wtg,
-    const double[:] de,
+    const double[:, ::1] params,
     bint fill_unused=True,
     out_arr=None,
 ):
@@ -279,9 +419,10 @@ def positions(
     ``base`` is ``[m, A, I]``, ``alt`` ``[m', E, I]``, with one row shared by all worlds,
     one per world or one per state (``m`` states, each with ``n / m`` consecutive worlds,
     world ``w`` reading row ``w * m // n``); ``elected[e]`` is the actor
-    holding institution ``e`` and ``holder_reform[e]`` its camp in the scenario. The twelve
-    last arguments are the parameters ``ρ_R, ρ_O, g_R, g_b, g_C, g_T, g_P, g_S, g_Rt, g_Rw,
-    g_W, δ`` (length 1 or ``n``). ``out_arr``: a float32 ``[I, n, A]`` array to write them
+    holding institution ``e`` and ``holder_reform[e]`` its camp in the scenario. ``params``
+    holds the parameters ``ρ_R, ρ_O, g_R, g_b, g_C, g_T, g_P, g_S, g_Rt, g_Rw, g_W, δ`` in
+    its columns, one row shared by all worlds or one per world
+    (:func:`detente.sim.mechanisms.iran_response.position_parameters`). ``out_arr``: a float32 ``[I, n, A]`` array to write them
     to and return (a buffer the caller reuses), else a new one.
     """
     cdef Py_ssize_t n = control.shape[0], n_a = reform.shape[1], n_e = elected.shape[0]
@@ -295,40 +436,49 @@ def positions(
     cdef unsigned char[::1] any_lost = any_arr
     is_used_arr = np.zeros(max(n_i, 1), dtype=np.uint8)
     cdef unsigned char[::1] is_used = is_used_arr
-    cdef float[::1] camp = np.empty(max(n_a, 1), dtype=np.float32)
     cdef Py_ssize_t[::1] held = np.empty(max(n_e, 1), dtype=np.intp)
     cdef unsigned char[::1] lost_any_of = np.zeros(max(n_e, 1), dtype=np.uint8)
-    cdef Py_ssize_t w, i, a, e, j, j2, h, wb, wa
-    cdef bint own, has_dict
-    cdef Py_ssize_t sb = base.strides[1] // sizeof(float)  # between actors, in floats
-    cdef Py_ssize_t m_b = base.shape[0], m_a = alt.shape[0], r
-    cdef bint b_world = m_b == n and n > 1  # one row per world: gathered world by world
+    cdef Py_ssize_t w, i, a, e, j, j2, h, wa, k, c, n_c
+    cdef bint own, has_dict, lost
+    cdef Py_ssize_t m_b = base.shape[0], m_a = alt.shape[0], r0, r1
+    cdef Py_ssize_t blk, w0, w1, nb, wl, size, tile_row = -2, tile_len = 0
     cdef double m_reform, m_other
-    cdef float c_reform, c_other, v0 = 0.0, dict_n, dn, cs, v, lo, hi, zero = 0.0
+    cdef float v0, dn, cs, v, lo, hi, zero = 0.0
     cdef float* row
-    cdef const float* bp
-    cdef const float* bq
-    cdef const float* bw  # this world's row of ``bt``
+    cdef float* at
     cdef float nan = np.nan
-    # the scenario positions of the used issues, actor-contiguous: once per row for a shared
-    # or per-state base, per world and issue for a per-world one (``bcol``)
-    cdef float[:, :, ::1] bt = np.empty((1 if b_world else m_b, max(n_u, 1), max(n_a, 1)),
-                                        dtype=np.float32)
-    cdef float[::1] bcol = np.empty(max(n_a, 1), dtype=np.float32)
+    # one block of worlds at a time: the scenario positions of the used issues laid out as
+    # the block's positions (``tile``, rebuilt only where the block's rows differ) and each
+    # actor's camp shift (``camp``)
+    cdef Py_ssize_t width = _BLOCK * max(n_a, 1)
+    cdef float[:, ::1] tile = np.empty((max(n_u, 1), width), dtype=np.float32)
+    cdef float[::1] camp = np.empty(width, dtype=np.float32)
+    cdef float[::1] shift = np.empty(_BLOCK, dtype=np.float32)  # per world of the block
+    cdef float[::1] c_reform = np.empty(_BLOCK, dtype=np.float32)
+    cdef float[::1] c_other = np.empty(_BLOCK, dtype=np.float32)
+    cdef float[::1] dict_n = np.empty(_BLOCK, dtype=np.float32)
+    cdef float[::1] v0s = np.empty(_BLOCK, dtype=np.float32)
     # the institutions a holder's camp lost somewhere: ``first[f]`` the first of holder
     # ``f``'s, ``mem[mem_start[f]:mem_start[f + 1]]`` those lost somewhere, in order; ``lw``
-    # whether this world lost each of them
+    # whether each world of the block lost each of them; ``fixed[f]`` the worlds of the block
+    # whose holder ``f``'s positions the kernel computes one by one (``n_fixed[f]`` of them):
+    # those that lost one of its institutions, every world where its scenario position is
+    # -0.0 (``v + 0.0`` would differ from ``v``; ``negative_zero[j, f]``)
     cdef Py_ssize_t[::1] first = np.empty(max(n_e, 1), dtype=np.intp)
     cdef Py_ssize_t[::1] mem_start = np.zeros(n_e + 1, dtype=np.intp)
     cdef Py_ssize_t[::1] mem = np.empty(max(n_e, 1), dtype=np.intp)
-    cdef unsigned char[::1] lw = np.empty(max(n_e, 1), dtype=np.uint8)
+    cdef unsigned char[::1] lw = np.empty(_BLOCK * max(n_e, 1), dtype=np.uint8)
+    cdef Py_ssize_t[:, ::1] fixed = np.empty((max(n_e, 1), _BLOCK), dtype=np.intp)
+    cdef Py_ssize_t[::1] n_fixed = np.empty(max(n_e, 1), dtype=np.intp)
+    cdef unsigned char[:, ::1] negative_zero = np.empty((max(n_u, 1), max(n_e, 1)),
+                                                        dtype=np.uint8)
     cdef Py_ssize_t n_f = 0, n_m = 0, f, m
+    # each parameter's step from one world to the next (0: shared)
+    cdef Py_ssize_t s_p = _per_world(params.shape[0])  # a row per world, else one
+    cdef const double* q  # this world's parameters
+    if params.shape[1] != _N_PARAMETERS:
+        raise ValueError("positions: params is not [m, 12]")
     with nogil:
-        if not b_world:
-            for r in range(m_b):
-                for j in range(n_u):
-                    for a in range(n_a):
-                        bt[r, j, a] = base[r, a, used[j]]
         for e in range(n_e):
             for w in range(n):
                 if control[w, e] != holder_reform[e]:
@@ -359,70 +509,104 @@ def positions(
                 row = &out[i, 0, 0]
                 for j in range(n * n_a):
                     row[j] = nan
-        for w in range(n):
-            wb = row_of(w, m_b, n)
-            wa = row_of(w, m_a, n)
-            bw = &bt[0 if b_world else wb, 0, 0]
-            m_reform = rr[_row(rr.shape[0], w)] * _goodwill(
-                gg[_row(gg.shape[0], w)], bg[_row(bg.shape[0], w)], gesture[w], belief[w])
-            m_other = ro[_row(ro.shape[0], w)] * _willingness(
-                cg[_row(cg.shape[0], w)], bg[_row(bg.shape[0], w)], tg[_row(tg.shape[0], w)],
-                pg[_row(pg.shape[0], w)], met[w], belief[w], threat[w], gesture[w],
-                pressure[w])
-            c_reform = <float>m_reform
-            c_other = <float>m_other
-            for a in range(n_a):  # each actor's camp shift
-                camp[a] = c_reform if reform[w, a] else c_other
-            dict_n = (<float>de[_row(de.shape[0], w)]) * (<float>sanctions[w])
-            for m in range(n_m):
-                lw[m] = control[w, mem[m]] != holder_reform[mem[m]]
+        for blk in range((n + _BLOCK - 1) // _BLOCK):
+            w0 = blk * _BLOCK
+            w1 = min(w0 + _BLOCK, n)
+            nb = w1 - w0
+            size = nb * n_a
+            r0 = row_of(w0, m_b, n)
+            r1 = row_of(w1 - 1, m_b, n)
+            if r0 != r1 or r0 != tile_row or nb > tile_len:  # the block's scenario positions
+                for wl in range(nb if r0 != r1 else 1):
+                    for j in range(n_u):
+                        at = &tile[j, wl * n_a]
+                        for a in range(n_a):
+                            at[a] = base[row_of(w0 + wl, m_b, n), a, used[j]]
+                if r0 == r1:  # one row: the first world's, copied (doubling) to the others
+                    wl = 1
+                    while wl < nb:
+                        c = min(wl, nb - wl)
+                        for j in range(n_u):
+                            memcpy(&tile[j, wl * n_a], &tile[j, 0], c * n_a * sizeof(float))
+                        wl += c
+                tile_row = r0 if r0 == r1 else -1
+                tile_len = nb
+                for j in range(n_u):
+                    for f in range(n_f):
+                        negative_zero[j, f] = 0
+                        for wl in range(nb):
+                            k = wl * n_a + elected[first[f]]
+                            if tile[j, k] == 0 and signbit(tile[j, k]):
+                                negative_zero[j, f] = 1
+            for wl in range(nb):  # each world's camp shifts and lost institutions
+                w = w0 + wl
+                q = &params[w * s_p, 0]
+                m_reform = q[_RR] * _goodwill(q[_GG], q[_BG], gesture[w], belief[w])
+                m_other = q[_RO] * _willingness(q[_CG], q[_BG], q[_TG], q[_PG], met[w],
+                                                belief[w], threat[w], gesture[w], pressure[w])
+                c_reform[wl] = <float>m_reform
+                c_other[wl] = <float>m_other
+                dict_n[wl] = (<float>q[_DE]) * (<float>sanctions[w])
+                for m in range(n_m):
+                    lw[wl * n_m + m] = control[w, mem[m]] != holder_reform[mem[m]]
+            _camp_shifts(&reform[w0, 0], &c_reform[0], &c_other[0], nb, n_a, &camp[0])
+            for f in range(n_f):
+                n_fixed[f] = 0
+                for wl in range(nb):
+                    lost = False
+                    for m in range(mem_start[f], mem_start[f + 1]):
+                        lost = lost | lw[wl * n_m + m]
+                    if lost:
+                        fixed[f, n_fixed[f]] = wl
+                        n_fixed[f] += 1
             for j in range(n_u):
                 i = used[j]
-                row = &out[i, w, 0]
+                row = &out[i, w0, 0]
                 own = i == wmd or i == terror  # a national interest, not a camp's
-                if i == wmd:
-                    v0 = <float>(-span[i] * (wgg[_row(wgg.shape[0], w)] * gesture[w]
-                                             - wtg[_row(wtg.shape[0], w)] * threat[w]))
-                elif i == terror:
-                    v0 = <float>(-span[i] * (sg[_row(sg.shape[0], w)] * settlement[w]
-                                             + tgg[_row(tgg.shape[0], w)] * gesture[w]))
                 cs = camp_span[i]
                 has_dict = dict_span[i] != 0
-                dn = dict_n * dict_span[i]
-                bp = &base[wb, 0, i]
                 lo = <float>low[i]
                 hi = <float>high[i]
-                if b_world:
-                    for a in range(n_a):
-                        bcol[a] = bp[a * sb]
-                    bq = &bcol[0]
-                else:
-                    bq = bw + j * bt.shape[2]
-                # NumPy's passes, each value kept in a register (_unclipped, one loop per
-                # case so that the compiler can vectorise it)
-                if own and has_dict:
-                    for a in range(n_a):
-                        row[a] = _clip(_unclipped(True, v0, 0.0, cs, True, dn, bq[a]), lo, hi)
-                elif own:
-                    for a in range(n_a):
-                        row[a] = _clip(_unclipped(True, v0, 0.0, cs, False, dn, bq[a]), lo, hi)
-                elif has_dict:
-                    for a in range(n_a):
-                        row[a] = _clip(_unclipped(False, v0, camp[a], cs, True, dn, bq[a]),
-                                       lo, hi)
-                else:
-                    for a in range(n_a):
-                        row[a] = _clip(_unclipped(False, v0, camp[a], cs, False, dn, bq[a]),
-                                       lo, hi)
-                for f in range(n_f):  # an institution its holder's camp lost: the other's
-                    h = elected[first[f]]  # its holder: added to in the order of the
-                    v = _unclipped(own, v0, camp[h], cs, has_dict, dn, bq[h])  # institutions
-                    for m in range(mem_start[f], mem_start[f + 1]):
-                        if lw[m]:
-                            v = v + (alt[wa, mem[m], i] - bq[h])
+                if own:
+                    for wl in range(nb):
+                        w = w0 + wl
+                        q = &params[w * s_p, 0]
+                        if i == wmd:
+                            v0 = <float>(-span[i] * (q[_WGG] * gesture[w] - q[_WTG] * threat[w]))
                         else:
-                            v = v + zero
-                    row[h] = _clip(v, lo, hi)
+                            v0 = <float>(-span[i] * (q[_SG] * settlement[w]
+                                                     + q[_TGG] * gesture[w]))
+                        v0s[wl] = v0
+                        # (v0 - dn) + base: the dictation term subtracted once per world
+                        shift[wl] = v0 - dict_n[wl] * dict_span[i] if has_dict else v0
+                    _own_positions(&shift[0], &tile[j, 0], lo, hi, nb, n_a, row)
+                elif has_dict:
+                    for wl in range(nb):
+                        shift[wl] = dict_n[wl] * dict_span[i]
+                    _camp_dict_positions(&camp[0], cs, &shift[0], &tile[j, 0], lo, hi, nb, n_a,
+                                         row)
+                else:
+                    _camp_positions(&camp[0], cs, &tile[j, 0], lo, hi, size, row)
+                # an institution its holder's camp lost: the other camp's positions, added to
+                # in the order of the institutions (``+ 0.0`` for those this world kept:
+                # ``v`` itself unless ``v`` is -0.0, which needs a scenario position of -0.0)
+                for f in range(n_f):
+                    h = elected[first[f]]
+                    n_c = nb if negative_zero[j, f] else n_fixed[f]
+                    for c in range(n_c):
+                        wl = c if negative_zero[j, f] else fixed[f, c]
+                        k = wl * n_a + h
+                        w = w0 + wl
+                        wa = row_of(w, m_a, n)
+                        v0 = v0s[wl] if own else 0.0
+                        dn = dict_n[wl] * dict_span[i]
+                        v = _unclipped(own, v0, camp[k], cs, has_dict, dn, tile[j, k])
+                        for m in range(mem_start[f], mem_start[f + 1]):
+                            if lw[wl * n_m + m]:
+                                v = v + (alt[wa, mem[m], i] - tile[j, k])
+                            else:
+                                v = v + zero
+                        row[k] = _clip(v, lo, hi)
     return out_arr
 
 
@@ -472,7 +656,7 @@ cdef inline void _pending(
         out[k] = (start[k] < never) & (active[k] ^ 1)
 
 
-cdef inline void _prospective(
+cdef void _prospective(
     const double* level, const double* moves_f, const double* moves_o, const double* low,
     const double* high, Py_ssize_t n_i, double* out,
 ) noexcept nogil:
@@ -486,6 +670,12 @@ cdef inline void _prospective(
         if v > high[i]:
             v = high[i]
         out[i] = v
+
+
+ctypedef void (*_prospective_loop)(const double*, const double*, const double*, const double*,
+                                   const double*, Py_ssize_t, double*) noexcept nogil
+# called through a pointer: inlined into the kernels, gcc does not vectorise it
+cdef _prospective_loop _prospective_levels = _prospective
 
 
 def prospective_levels(
@@ -517,15 +707,20 @@ def prospective_levels(
     cdef unsigned char[:, ::1] pending_f = pending_f_arr.view(np.uint8)
     cdef unsigned char[:, ::1] pending_o = pending_o_arr.view(np.uint8)
     count_arr = np.empty(n_i, dtype=np.intc)
-    sums_arr = np.zeros(3 * n_i)
+    # the two sides' sums, then zeros: the moves of up to _BLOCK worlds with none
+    sums_arr = np.zeros((2 + _BLOCK) * n_i)
     cdef int[::1] count = count_arr
     cdef double[::1] sums = sums_arr
+    # the bounds repeated over _BLOCK worlds: a run of worlds without moves is one loop
+    cdef double[::1] lows = np.tile(low, _BLOCK)
+    cdef double[::1] highs = np.tile(high, _BLOCK)
     cdef double* zero
     cdef const double* move_f
     cdef const double* move_o
     cdef const double* e_f
     cdef const double* e_o
-    cdef bint free
+    cdef bint free, moves
+    cdef Py_ssize_t run = 0  # worlds without moves before w, not yet computed
     out_arr = np.empty((n, n_i))
     cdef double[:, ::1] out = out_arr
     cdef unsigned char* pend_f
@@ -547,17 +742,32 @@ def prospective_levels(
             pend_f = &pending_f[0, 0] + w * k_f
             pend_o = &pending_o[0, 0] + w * k_o
             move_f = move_o = zero
+            moves = False
             if k_f and any_set(pend_f, k_f):
                 e_f = &effects_f[row_of(w, m_f, n), 0, 0]
                 free = order_free(pend_f, e_f, k_f, n_i, &count[0])
                 step_sum(pend_f, e_f, k_f, n_i, &sums[0])
                 move_f = &sums[0]
+                moves = True
             if k_o and any_set(pend_o, k_o):
                 e_o = &effects_o[row_of(w, m_o, n), 0, 0]
                 free = free and order_free(pend_o, e_o, k_o, n_i, &count[0])
                 step_sum(pend_o, e_o, k_o, n_i, &sums[n_i])
                 move_o = &sums[n_i]
-            _prospective(&level[w, 0], move_f, move_o, &low[0], &high[0], n_i, &out[w, 0])
+                moves = True
+            if moves:
+                if run:
+                    _prospective_levels(&level[w - run, 0], zero, zero, &lows[0], &highs[0],
+                                        run * n_i, &out[w - run, 0])
+                    run = 0
+                _prospective_levels(&level[w, 0], move_f, move_o, &low[0], &high[0], n_i,
+                                    &out[w, 0])
+            else:
+                run += 1
+                if run == _BLOCK or w == n - 1:
+                    _prospective_levels(&level[w + 1 - run, 0], zero, zero, &lows[0],
+                                        &highs[0], run * n_i, &out[w + 1 - run, 0])
+                    run = 0
             w += 1
     if not free:
         return None, pending_f_arr, pending_o_arr
