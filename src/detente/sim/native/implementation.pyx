@@ -56,6 +56,41 @@ cdef extern from *:
     bint any_differ8 "detente_any_differ8"(const long* s, long v) noexcept nogil
 
 
+cdef extern from *:
+    """
+    /* table[b][i] = value[2 * bit i of b]: the weights of four steps none pending, b their
+       in-force bits */
+    static void detente_weight_table(const double *value, double (*table)[4]) {
+        for (int b = 0; b < 16; b++)
+            for (int i = 0; i < 4; i++)
+                table[b][i] = value[2 * ((b >> i) & 1)];
+    }
+
+    /* the weights of eight steps none pending, from their in-force bytes (0 or 1): the
+       bytes' bits gathered by one product (little-endian), four weights copied at once */
+    static inline void detente_weights8(const unsigned char *active,
+                                        const double (*table)[4], const double *value,
+                                        double *out) {
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        unsigned long long x;
+        memcpy(&x, active, 8);
+        const unsigned int bits = (unsigned int)(
+            ((x & 0x0101010101010101ULL) * 0x0102040810204080ULL) >> 56);
+        memcpy(out, table[bits & 15u], 4 * sizeof(double));
+        memcpy(out + 4, table[bits >> 4], 4 * sizeof(double));
+    #else
+        (void)table;
+        for (int i = 0; i < 8; i++)
+            out[i] = value[2 * active[i]];
+    #endif
+    }
+    """
+    void weight_table "detente_weight_table"(const double* value, double (*table)[4]) noexcept nogil
+    void weights8 "detente_weights8"(
+        const unsigned char* active, const double (*table)[4], const double* value,
+        double* out) noexcept nogil
+
+
 cdef struct Uniforms:
     # one side's delay uniforms ``[n, K]`` this step: read from ``values`` (``u[w, k]`` at
     # ``values[w * row + k * col]``) or, where ``values`` is NULL, computed from the
@@ -540,7 +575,7 @@ cdef void _weights(
     cdef bint a_world = aw.shape[0] > 1
     cdef double a
     cdef double value[4]
-    cdef unsigned long long act8
+    cdef double table[16][4]
     cdef const unsigned char* ac
     cdef const long* st
     cdef double* o
@@ -555,12 +590,11 @@ cdef void _weights(
         value[2] = <double>1 + a * <double>0
         ac, st, o, size = &active[0, 0], &start[0, 0], &out[0, 0], n * n_k
         value[3] = value[2]
+        weight_table(value, table)
         while j + 8 <= size:
-            memcpy(&act8, ac + j, 8)
-            # most blocks: every start ``never``, none pending
-            if act8 == 0 and not any_differ8(st + j, never):
-                for k in range(j, j + 8):
-                    o[k] = value[0]
+            # most blocks: every start ``never``, none pending: value[2 * active]
+            if not any_differ8(st + j, never):
+                weights8(ac + j, table, value, o + j)
             else:
                 for k in range(j, j + 8):
                     o[k] = value[2 * ac[k] + (st[k] < never)]
