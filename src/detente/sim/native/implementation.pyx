@@ -564,6 +564,167 @@ def move_levels(
     return True
 
 
+cdef extern from *:
+    """
+    /* one row of a world that withdrew and started nothing this step, in registers: the
+       withdrawals' clip(lv - 0) (lv - 0 is lv; a second withdrawal's clips the clipped
+       value again, which changes nothing: clip(clip(x)) is clip(x) in every bit, whatever
+       the bounds, NaN too), then the starts' clip(lv + 0) ((lv + 0) + 0 is lv + 0):
+       detente_moved_level's clips in turn */
+    static void detente_still_row(double *restrict lv, const double *restrict lo,
+                                  const double *restrict hi, Py_ssize_t n, int drops) {
+        Py_ssize_t i;
+        double x;
+        #define DETENTE_CLIP1 x = x < lo[i] ? lo[i] : x; x = x > hi[i] ? hi[i] : x;
+        if (drops) {
+            for (i = 0; i < n; i++) {
+                x = lv[i] - 0.0; DETENTE_CLIP1
+                x = x + 0.0; DETENTE_CLIP1
+                lv[i] = x;
+            }
+        } else {
+            for (i = 0; i < n; i++) {
+                x = lv[i] + 0.0; DETENTE_CLIP1
+                lv[i] = x;
+            }
+        }
+        #undef DETENTE_CLIP1
+    }
+    """
+    void still_row "detente_still_row"(
+        double* lv, const double* lo, const double* hi, Py_ssize_t n, int drops) noexcept nogil
+
+
+cdef inline bint _layer_free(
+    const unsigned char[:, ::1] steps, const double[:, :, ::1] effects, const unsigned char* flag,
+    unsigned char bit, int* count,
+) noexcept nogil:
+    """Whether the sums of the effects of the steps ``steps`` picks in the worlds whose
+    ``flag`` has ``bit`` are the same in every order (and the effects finite)."""
+    cdef Py_ssize_t n = steps.shape[0], n_k = steps.shape[1], w, m = effects.shape[0]
+    cdef Py_ssize_t width = effects.shape[2]
+    if n_k == 0:
+        return True
+    if not finite_rows(effects):
+        return False
+    for w in range(n):
+        if flag[w] & bit and not order_free(&steps[w, 0], &effects[row_of(w, m, n), 0, 0],
+                                            n_k, width, count):
+            return False
+    return True
+
+
+cdef inline const double* _layer_sum(
+    const unsigned char[:, ::1] steps, const double[:, :, ::1] effects, Py_ssize_t w,
+    bint picked, const double* none, double* out,
+) noexcept nogil:
+    """World ``w``'s sum of the effects of its steps (``out``), or ``none`` if it has none."""
+    if not picked:
+        return none
+    step_sum(&steps[w, 0], &effects[row_of(w, effects.shape[0], steps.shape[0]), 0, 0],
+             steps.shape[1], effects.shape[2], out)
+    return out
+
+
+def implement_levels(
+    double[:, ::1] level,
+    const unsigned char[:, ::1] drop_f,
+    const double[:, :, ::1] effects_f,
+    const unsigned char[:, ::1] drop_o,
+    const double[:, :, ::1] effects_o,
+    const unsigned char[:, ::1] new_f,
+    const unsigned char[:, ::1] new_o,
+    const double[:, ::1] low_rows,
+    const double[:, ::1] high_rows,
+):
+    """:func:`move_levels` of one step's implementation in one pass over the worlds: the
+    focal withdrawals ``drop_f`` (no rows: none this step), then the internal side's
+    ``drop_o``, each subtracted and clipped, then the steps started ``new_f``, ``new_o``
+    added and clipped (``effects_*``: ``[m, K, I]``, one matrix or one per state) — per
+    world the same operations, in the same order, as those three calls.
+
+    Returns False, changing nothing, where the order of a sum could matter
+    (:func:`move_levels`' rule); the caller then makes the three calls.
+    """
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, f
+    cdef Py_ssize_t m_l = low_rows.shape[0], m_h = high_rows.shape[0]
+    cdef bint has_f = drop_f.shape[0] > 0, has_o = drop_o.shape[0] > 0, free = True
+    cdef int drops = has_f + has_o
+    count_arr = np.empty(n_i, dtype=np.intc)
+    sums_arr = np.zeros(3 * n_i)
+    flags_arr = np.zeros(n, dtype=np.uint8)
+    cdef int[::1] count = count_arr
+    cdef double[::1] sums = sums_arr
+    cdef unsigned char[::1] flags = flags_arr
+    cdef double* a
+    cdef double* b
+    cdef const double* zero
+    cdef const double* lo
+    cdef const double* hi
+    cdef const double* move_a
+    cdef const double* move_b
+    cdef double* lv
+    cdef unsigned char* flag
+    if n == 0 or n_i == 0:
+        return True
+    a, b, zero = &sums[0], &sums[n_i], &sums[2 * n_i]
+    flag = &flags[0]
+    with nogil:
+        # which worlds withdraw or start steps (1, 2: withdrawals; 4, 8: starts), and
+        # whether their sums' order could matter
+        if has_f and drop_f.shape[1]:
+            _mark_rows(&drop_f[0, 0], n, drop_f.shape[1], 1, flag)
+        if has_o and drop_o.shape[1]:
+            _mark_rows(&drop_o[0, 0], n, drop_o.shape[1], 2, flag)
+        if new_f.shape[1]:
+            _mark_rows(&new_f[0, 0], n, new_f.shape[1], 4, flag)
+        if new_o.shape[1]:
+            _mark_rows(&new_o[0, 0], n, new_o.shape[1], 8, flag)
+        free = ((not has_f or _layer_free(drop_f, effects_f, flag, 1, &count[0]))
+                and (not has_o or _layer_free(drop_o, effects_o, flag, 2, &count[0]))
+                and _layer_free(new_f, effects_f, flag, 4, &count[0])
+                and _layer_free(new_o, effects_o, flag, 8, &count[0]))
+    if not free:
+        return False
+    with nogil:
+        lo = &low_rows[0, 0]
+        hi = &high_rows[0, 0]
+        w = 0
+        while w < n:
+            # the worlds up to the next with a step withdrawn or started (most)
+            f = _next_set(flag, w, n)
+            if m_l == 1 and m_h == 1:
+                while w < f:
+                    still_row(&level[w, 0], lo, hi, n_i, drops)
+                    w += 1
+            else:
+                while w < f:
+                    still_row(&level[w, 0], &low_rows[row_of(w, m_l, n), 0],
+                              &high_rows[row_of(w, m_h, n), 0], n_i, drops)
+                    w += 1
+            if w == n:
+                break
+            lv = &level[w, 0]
+            lo = &low_rows[row_of(w, m_l, n), 0]
+            hi = &high_rows[row_of(w, m_h, n), 0]
+            if has_f:
+                _moved_level(lv, _layer_sum(drop_f, effects_f, w, flag[w] & 1, NULL, a), NULL,
+                             True, lo, hi, n_i)
+            if has_o:
+                _moved_level(lv, _layer_sum(drop_o, effects_o, w, flag[w] & 2, NULL, a), NULL,
+                             True, lo, hi, n_i)
+            move_a = _layer_sum(new_f, effects_f, w, flag[w] & 4, zero, a)
+            move_b = _layer_sum(new_o, effects_o, w, flag[w] & 8, zero, b)
+            if move_a == zero and move_b == zero:
+                _moved_level(lv, NULL, zero, False, lo, hi, n_i)
+            else:
+                _moved_level(lv, move_a, move_b, False, lo, hi, n_i)
+            lo = &low_rows[0, 0]
+            hi = &high_rows[0, 0]
+            w += 1
+    return True
+
+
 cdef void _weights(
     const unsigned char[:, ::1] active, const long[:, ::1] start, const double[:] aw,
     long never, double[:, ::1] out,
