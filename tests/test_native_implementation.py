@@ -159,8 +159,9 @@ def test_move_levels_sum_the_steps_only_where_their_order_cannot_matter() -> Non
 def test_implement_levels_is_the_three_moves_in_turn() -> None:
     """One pass over the worlds gives what the withdrawals' and the starts' move_levels give
     in turn: with both sides, one or no side withdrawing, per-state effects and bounds
-    (worlds with nothing to do between those with steps), NaN and out-of-bounds levels; and
-    it changes nothing where a sum's order could matter."""
+    (worlds with nothing to do between those with steps), NaN, -0.0 and out-of-bounds
+    levels; where a sum's order could matter it changes nothing and names that move, and
+    then takes the move given (BLAS's product) as move_levels does."""
     rng = np.random.default_rng(21)
     n, k_f, k_o, n_i = 40, 20, 9, 11
     effects_f = np.where(rng.random((2, k_f, n_i)) < 0.2, rng.normal(size=(2, k_f, n_i)), 0.0)
@@ -174,30 +175,35 @@ def test_implement_levels_is_the_three_moves_in_turn() -> None:
         picked = rng.random(n) < 0.25
         m[picked, rng.integers(0, k, picked.sum())] = 1
         masks.append(m)
-    none = np.zeros((0, 0), dtype=np.uint8)
-    no_rows = np.zeros((0, 0))
-    for low, high in ((np.full((1, n_i), -1.5), np.full((1, n_i), 1.5)),
-                      (rng.normal(size=(n, n_i)) - 1.0, rng.normal(size=(n, n_i)) + 1.0)):
-        for drop_f, drop_o in ((masks[0], masks[1]), (masks[0], none), (none, none)):
-            want = level.copy()
-            for drop, eff in ((drop_f, effects_f), (drop_o, effects_o)):
-                if drop.shape[0]:
-                    assert native_impl.move_levels(want, drop, eff, none, np.zeros((0, 0, 0)),
-                                                   no_rows, no_rows, -1.0, low, high)
-            assert native_impl.move_levels(want, masks[2], effects_f, masks[3], effects_o,
-                                           no_rows, no_rows, 1.0, low, high)
-            got = level.copy()
-            assert native_impl.implement_levels(got, drop_f, effects_f, drop_o, effects_o,
-                                                masks[2], masks[3], low, high)
-            np.testing.assert_array_equal(got.view(np.uint64), want.view(np.uint64))
+    none, no_rows, no_effects = np.zeros((0, 0), np.uint8), np.zeros((0, 0)), np.zeros((0, 0, 0))
     crowded = masks[1].copy()
     crowded[5, :3] = 1
     effects_3 = effects_o.copy()
     effects_3[0, :3, 4] = [0.1, 0.2, 0.3]
-    got = level.copy()
-    assert not native_impl.implement_levels(got, masks[0], effects_f, crowded, effects_3,
-                                            masks[2], masks[3], low, high)
-    np.testing.assert_array_equal(got, level)
+    moves_3 = crowded.astype(np.float64) @ effects_3[0]
+    cases = [(masks[0], masks[1], effects_o, 0), (masks[0], none, effects_o, 0),
+             (none, none, effects_o, 0), (masks[0], crowded, effects_3, 2)]
+    for low, high in ((np.full((1, n_i), -1.5), np.full((1, n_i), 1.5)),
+                      (rng.normal(size=(n, n_i)) - 1.0, rng.normal(size=(n, n_i)) + 1.0)):
+        for drop_f, drop_o, eff_o, named in cases:
+            want = level.copy()
+            if drop_f.shape[0]:
+                assert native_impl.move_levels(want, drop_f, effects_f, none, no_effects,
+                                               no_rows, no_rows, -1.0, low, high)
+            if drop_o.shape[0]:
+                given = (moves_3, no_rows) if named else (no_rows, no_rows)
+                assert native_impl.move_levels(want, drop_o, eff_o, none, no_effects,
+                                               *given, -1.0, low, high)
+            assert native_impl.move_levels(want, masks[2], effects_f, masks[3], eff_o,
+                                           no_rows, no_rows, 1.0, low, high)
+            got = level.copy()
+            steps = (got, drop_f, effects_f, drop_o, eff_o, masks[2], masks[3], low, high)
+            assert native_impl.implement_levels(*steps, *[no_rows] * 4) == named
+            if named:
+                np.testing.assert_array_equal(got, level)
+                assert native_impl.implement_levels(*steps, no_rows, moves_3, no_rows,
+                                                    no_rows) == 0
+            np.testing.assert_array_equal(got.view(np.uint64), want.view(np.uint64))
 
 
 def test_start_due_follows_the_rule_on_every_step_of_blocks_and_tail() -> None:

@@ -83,7 +83,11 @@ def implement_levels(
     new_o: NDArray[np.uint8],
     low_rows: NDArray[np.float64],
     high_rows: NDArray[np.float64],
-) -> bool: ...
+    moves_df: NDArray[np.float64],
+    moves_do: NDArray[np.float64],
+    moves_nf: NDArray[np.float64],
+    moves_no: NDArray[np.float64],
+) -> int: ...
 def posture_weights(
     f_active: NDArray[np.uint8],
     f_start: NDArray[np.int64],

@@ -194,8 +194,14 @@ cdef inline Py_ssize_t _next_set(
     const unsigned char* mask, Py_ssize_t f, Py_ssize_t size,
 ) noexcept nogil:
     """The first index ``>= f`` of a nonzero byte of ``mask[:size]`` (``size``: none),
-    passing over eight zero bytes at a time (most are: a step set is rare)."""
-    cdef unsigned long long x
+    passing over sixteen (then eight) zero bytes at a time (most are: a step set is rare)."""
+    cdef unsigned long long x, y
+    while f + 16 <= size:
+        memcpy(&x, mask + f, 8)
+        memcpy(&y, mask + f + 8, 8)
+        if x | y:
+            break
+        f += 16
     while f + 8 <= size:
         memcpy(&x, mask + f, 8)
         if x:
@@ -448,9 +454,17 @@ cdef void _mark_rows(
     unsigned char* flags,
 ) noexcept nogil:
     """``flags[w] |= bit`` for each world ``w`` whose row of the flat ``[n, n_k]`` mask
-    ``steps`` has a step set: the bytes eight at a time, most words zero."""
+    ``steps`` has a step set: the bytes sixteen (then eight) at a time, most zero."""
     cdef Py_ssize_t size = n * n_k, j = 0, i
-    cdef unsigned long long x
+    cdef unsigned long long x, y
+    while j + 16 <= size:
+        memcpy(&x, steps + j, 8)
+        memcpy(&y, steps + j + 8, 8)
+        if x | y:
+            for i in range(j, j + 16):
+                if steps[i]:
+                    flags[i // n_k] = flags[i // n_k] | bit
+        j += 16
     while j + 8 <= size:
         memcpy(&x, steps + j, 8)
         if x:
@@ -595,23 +609,37 @@ cdef extern from *:
         double* lv, const double* lo, const double* hi, Py_ssize_t n, int drops) noexcept nogil
 
 
-cdef inline bint _layer_free(
-    const unsigned char[:, ::1] steps, const double[:, :, ::1] effects, const unsigned char* flag,
-    unsigned char bit, int* count,
-) noexcept nogil:
-    """Whether the sums of the effects of the steps ``steps`` picks in the worlds whose
-    ``flag`` has ``bit`` are the same in every order (and the effects finite)."""
-    cdef Py_ssize_t n = steps.shape[0], n_k = steps.shape[1], w, m = effects.shape[0]
-    cdef Py_ssize_t width = effects.shape[2]
-    if n_k == 0:
-        return True
-    if not finite_rows(effects):
-        return False
-    for w in range(n):
-        if flag[w] & bit and not order_free(&steps[w, 0], &effects[row_of(w, m, n), 0, 0],
-                                            n_k, width, count):
-            return False
-    return True
+cdef extern from *:
+    """
+    /* one row of implement_levels: each withdrawal present (drop_f, drop_o) subtracts its
+       row and clips, then the starts add theirs, (x + nf) + no, and clip: the rows are the
+       kernel's sums, zeros (no steps) or BLAS's products, as move_levels uses them */
+    static void detente_implement_row(
+            double *restrict lv, const double *restrict lo, const double *restrict hi,
+            Py_ssize_t n, int drop_f, const double *restrict df, int drop_o,
+            const double *restrict dro, const double *restrict nf,
+            const double *restrict no) {
+        Py_ssize_t i;
+        double x;
+        #define DETENTE_CLIP1 x = x < lo[i] ? lo[i] : x; x = x > hi[i] ? hi[i] : x;
+        #define DETENTE_ROW(drops) for (i = 0; i < n; i++) { x = lv[i]; drops \
+                x = (x + nf[i]) + no[i]; DETENTE_CLIP1 lv[i] = x; }
+        if (drop_f && drop_o)
+            DETENTE_ROW(x = x - df[i]; DETENTE_CLIP1 x = x - dro[i]; DETENTE_CLIP1)
+        else if (drop_f)
+            DETENTE_ROW(x = x - df[i]; DETENTE_CLIP1)
+        else if (drop_o)
+            DETENTE_ROW(x = x - dro[i]; DETENTE_CLIP1)
+        else
+            DETENTE_ROW()
+        #undef DETENTE_ROW
+        #undef DETENTE_CLIP1
+    }
+    """
+    void implement_row "detente_implement_row"(
+        double* lv, const double* lo, const double* hi, Py_ssize_t n, bint drop_f,
+        const double* df, bint drop_o, const double* dro, const double* nf,
+        const double* no) noexcept nogil
 
 
 cdef inline const double* _layer_sum(
@@ -626,6 +654,15 @@ cdef inline const double* _layer_sum(
     return out
 
 
+cdef inline bint _sums_free(
+    const unsigned char[:, ::1] steps, const double[:, :, ::1] effects, Py_ssize_t w,
+    int* count,
+) noexcept nogil:
+    """:func:`~detente.sim.native.step_sums.order_free` of world ``w``'s steps."""
+    return order_free(&steps[w, 0], &effects[row_of(w, effects.shape[0], steps.shape[0]), 0, 0],
+                      steps.shape[1], effects.shape[2], count)
+
+
 def implement_levels(
     double[:, ::1] level,
     const unsigned char[:, ::1] drop_f,
@@ -636,93 +673,125 @@ def implement_levels(
     const unsigned char[:, ::1] new_o,
     const double[:, ::1] low_rows,
     const double[:, ::1] high_rows,
+    const double[:, ::1] moves_df,
+    const double[:, ::1] moves_do,
+    const double[:, ::1] moves_nf,
+    const double[:, ::1] moves_no,
 ):
     """:func:`move_levels` of one step's implementation in one pass over the worlds: the
     focal withdrawals ``drop_f`` (no rows: none this step), then the internal side's
     ``drop_o``, each subtracted and clipped, then the steps started ``new_f``, ``new_o``
-    added and clipped (``effects_*``: ``[m, K, I]``, one matrix or one per state) — per
+    added and clipped (``effects_*``: ``[m, K, I]``, one matrix or one per state): per
     world the same operations, in the same order, as those three calls.
 
-    Returns False, changing nothing, where the order of a sum could matter
-    (:func:`move_levels`' rule); the caller then makes the three calls.
+    Each of the three moves' sums is formed here where its order cannot matter
+    (:func:`move_levels`' rule), else taken from the ``moves_*`` given (``[n, I]``, BLAS's
+    products of the masks with the effects; no rows: formed here). Returns 0 when done;
+    otherwise nothing is changed and the moves whose sums could depend on their order are
+    returned (1: ``drop_f``, 2: ``drop_o``, 4: the starts), for the caller to give.
     """
     cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, f
     cdef Py_ssize_t m_l = low_rows.shape[0], m_h = high_rows.shape[0]
-    cdef bint has_f = drop_f.shape[0] > 0, has_o = drop_o.shape[0] > 0, free = True
-    cdef int drops = has_f + has_o
+    cdef bint has_f = drop_f.shape[0] > 0, has_o = drop_o.shape[0] > 0
+    cdef bint given_f = moves_df.shape[0] > 0, given_o = moves_do.shape[0] > 0
+    cdef bint given_n = moves_nf.shape[0] > 0
+    cdef int crowded = 0
     count_arr = np.empty(n_i, dtype=np.intc)
-    sums_arr = np.zeros(3 * n_i)
+    sums_arr = np.zeros(5 * n_i)
     flags_arr = np.zeros(n, dtype=np.uint8)
     cdef int[::1] count = count_arr
     cdef double[::1] sums = sums_arr
     cdef unsigned char[::1] flags = flags_arr
-    cdef double* a
-    cdef double* b
+    cdef double* s_df
+    cdef double* s_do
+    cdef double* s_nf
+    cdef double* s_no
     cdef const double* zero
     cdef const double* lo
     cdef const double* hi
-    cdef const double* move_a
-    cdef const double* move_b
-    cdef double* lv
+    cdef const double* df
+    cdef const double* dro
+    cdef const double* nf
+    cdef const double* no
     cdef unsigned char* flag
     if n == 0 or n_i == 0:
-        return True
-    a, b, zero = &sums[0], &sums[n_i], &sums[2 * n_i]
+        return 0
+    s_df, s_do, s_nf, s_no = &sums[0], &sums[n_i], &sums[2 * n_i], &sums[3 * n_i]
+    zero = &sums[4 * n_i]
     flag = &flags[0]
     with nogil:
-        # which worlds withdraw or start steps (1, 2: withdrawals; 4, 8: starts), and
-        # whether their sums' order could matter
-        if has_f and drop_f.shape[1]:
+        # which worlds withdraw or start steps whose sums are formed here (1, 2: the
+        # withdrawals; 4, 8: the starts), and whether their order could matter
+        if has_f and not given_f and drop_f.shape[1]:
             _mark_rows(&drop_f[0, 0], n, drop_f.shape[1], 1, flag)
-        if has_o and drop_o.shape[1]:
+            if not finite_rows(effects_f):
+                crowded = crowded | 1
+        if has_o and not given_o and drop_o.shape[1]:
             _mark_rows(&drop_o[0, 0], n, drop_o.shape[1], 2, flag)
-        if new_f.shape[1]:
-            _mark_rows(&new_f[0, 0], n, new_f.shape[1], 4, flag)
-        if new_o.shape[1]:
-            _mark_rows(&new_o[0, 0], n, new_o.shape[1], 8, flag)
-        free = ((not has_f or _layer_free(drop_f, effects_f, flag, 1, &count[0]))
-                and (not has_o or _layer_free(drop_o, effects_o, flag, 2, &count[0]))
-                and _layer_free(new_f, effects_f, flag, 4, &count[0])
-                and _layer_free(new_o, effects_o, flag, 8, &count[0]))
-    if not free:
-        return False
+            if not finite_rows(effects_o):
+                crowded = crowded | 2
+        if not given_n:
+            if new_f.shape[1]:
+                _mark_rows(&new_f[0, 0], n, new_f.shape[1], 4, flag)
+            if new_o.shape[1]:
+                _mark_rows(&new_o[0, 0], n, new_o.shape[1], 8, flag)
+            if (new_f.shape[1] and not finite_rows(effects_f)) or (
+                    new_o.shape[1] and not finite_rows(effects_o)):
+                crowded = crowded | 4
+        f = _next_set(flag, 0, n)
+        while f < n:
+            if flag[f] & 1 and not crowded & 1 and not _sums_free(drop_f, effects_f, f,
+                                                                  &count[0]):
+                crowded = crowded | 1
+            if flag[f] & 2 and not crowded & 2 and not _sums_free(drop_o, effects_o, f,
+                                                                  &count[0]):
+                crowded = crowded | 2
+            if flag[f] & 4 and not crowded & 4 and not _sums_free(new_f, effects_f, f,
+                                                                  &count[0]):
+                crowded = crowded | 4
+            if flag[f] & 8 and not crowded & 4 and not _sums_free(new_o, effects_o, f,
+                                                                  &count[0]):
+                crowded = crowded | 4
+            f = _next_set(flag, f + 1, n)
+    if crowded:
+        return crowded
     with nogil:
         lo = &low_rows[0, 0]
         hi = &high_rows[0, 0]
         w = 0
         while w < n:
-            # the worlds up to the next with a step withdrawn or started (most)
-            f = _next_set(flag, w, n)
-            if m_l == 1 and m_h == 1:
-                while w < f:
-                    still_row(&level[w, 0], lo, hi, n_i, drops)
-                    w += 1
-            else:
-                while w < f:
-                    still_row(&level[w, 0], &low_rows[row_of(w, m_l, n), 0],
-                              &high_rows[row_of(w, m_h, n), 0], n_i, drops)
-                    w += 1
+            # the worlds up to the next with a step withdrawn or started (most), when no
+            # move is given
+            f = w if given_f or given_o or given_n else _next_set(flag, w, n)
+            while w < f:
+                if m_l != 1:
+                    lo = &low_rows[row_of(w, m_l, n), 0]
+                if m_h != 1:
+                    hi = &high_rows[row_of(w, m_h, n), 0]
+                still_row(&level[w, 0], lo, hi, n_i, has_f or has_o)
+                w += 1
             if w == n:
                 break
-            lv = &level[w, 0]
             lo = &low_rows[row_of(w, m_l, n), 0]
             hi = &high_rows[row_of(w, m_h, n), 0]
-            if has_f:
-                _moved_level(lv, _layer_sum(drop_f, effects_f, w, flag[w] & 1, NULL, a), NULL,
-                             True, lo, hi, n_i)
-            if has_o:
-                _moved_level(lv, _layer_sum(drop_o, effects_o, w, flag[w] & 2, NULL, a), NULL,
-                             True, lo, hi, n_i)
-            move_a = _layer_sum(new_f, effects_f, w, flag[w] & 4, zero, a)
-            move_b = _layer_sum(new_o, effects_o, w, flag[w] & 8, zero, b)
-            if move_a == zero and move_b == zero:
-                _moved_level(lv, NULL, zero, False, lo, hi, n_i)
+            if given_f:
+                df = &moves_df[w, 0]
             else:
-                _moved_level(lv, move_a, move_b, False, lo, hi, n_i)
+                df = _layer_sum(drop_f, effects_f, w, flag[w] & 1, zero, s_df)
+            if given_o:
+                dro = &moves_do[w, 0]
+            else:
+                dro = _layer_sum(drop_o, effects_o, w, flag[w] & 2, zero, s_do)
+            if given_n:
+                nf, no = &moves_nf[w, 0], &moves_no[w, 0]
+            else:
+                nf = _layer_sum(new_f, effects_f, w, flag[w] & 4, zero, s_nf)
+                no = _layer_sum(new_o, effects_o, w, flag[w] & 8, zero, s_no)
+            implement_row(&level[w, 0], lo, hi, n_i, has_f, df, has_o, dro, nf, no)
             lo = &low_rows[0, 0]
             hi = &high_rows[0, 0]
             w += 1
-    return True
+    return 0
 
 
 cdef void _weights(
