@@ -97,6 +97,39 @@ def test_posture_matches_the_gesture_weighted_shares(side: Side, gestures: list[
     np.testing.assert_array_equal(level, np.clip(0.4 + 0.6 * want_conc - 0.4 * want_host, 0, 1))
 
 
+def test_played_levels_are_the_shares_levels_shared_or_per_world() -> None:
+    """Both sides' played levels and the focal hostile share, written to strided histories:
+    with shared positive denominators (the vectorised loop), a zero one and per-world ones."""
+    rng = np.random.default_rng(22)
+    n = 33
+    conc_f, host_f, conc_o, host_o = rng.random((4, n)) * 1.5
+    conc_o[4] = np.nan
+    neutral = np.array([0.4])
+
+    def share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+    def level(conc: np.ndarray, host: np.ndarray) -> np.ndarray:
+        x = (0.4 + (1 - 0.4) * conc) - 0.4 * host
+        return np.where(x > 1.0, 1.0, np.where(x < 0.0, 0.0, x))
+
+    for dens in ([1.2, 0.9, 1.1, 0.7], [1.2, 0.0, 1.1, 0.7],
+                 [rng.random(n) + 0.5, np.full(n, 0.9), 1.1, 0.7]):
+        sp_f, sn_f, sp_o, sn_o = (np.atleast_1d(np.asarray(d, dtype=np.float64)) for d in dens)
+        own_f, own_o = np.full((n, 5), -1.0), np.full((n, 5), -1.0)
+        play_f, play_o, hostile = native_impl.played_levels(
+            conc_f, host_f, conc_o, host_o, sp_f, sn_f, sp_o, sn_o, neutral, own_f[:, 2],
+            own_o[:, 2])
+        h = share(host_f, sn_f)
+        np.testing.assert_array_equal(hostile, h)
+        np.testing.assert_array_equal(play_f, level(share(conc_f, sp_f), h))
+        np.testing.assert_array_equal(play_o, level(share(conc_o, sp_o), share(host_o, sn_o)))
+        np.testing.assert_array_equal(own_f[:, 2], play_f)
+        np.testing.assert_array_equal(own_o[:, 2], play_o)
+        assert (own_f[:, [0, 1, 3, 4]] == -1.0).all() and (own_o[:, 3] == -1.0).all()
+
+
 def test_move_levels_clip_per_world_bounds_and_keep_nan() -> None:
     rng = np.random.default_rng(6)
     n, n_i = 20, 5

@@ -867,10 +867,9 @@ def posture_weights(
 
 cdef extern from *:
     """
-    /* played_levels with shared parameters: _share and _level of each world (the same
-       operations in the same order), the arrays apart (restrict), so gcc vectorises the
-       loop; the shares' divisions are done for every world and dropped where the share's
-       denominator is not positive */
+    /* played_levels with shared parameters, the shares' denominators positive: _share and
+       _level of each world (the same operations in the same order), the arrays apart
+       (restrict), so gcc vectorises the loop (the shares' selects keep it from that) */
     static inline double detente_share(double num, double den) {
         return den > 0 ? num / den : 0.0;
     }
@@ -886,10 +885,9 @@ cdef extern from *:
             double *restrict play_o, double *restrict hostile, double *restrict own_f,
             Py_ssize_t step_f, double *restrict own_o, Py_ssize_t step_o) {
         for (Py_ssize_t w = 0; w < n; w++) {
-            const double h = detente_share(host_f[w], sn_f);
-            const double cf = detente_share(conc_f[w], sp_f);
-            const double co = detente_share(conc_o[w], sp_o);
-            const double ho = detente_share(host_o[w], sn_o);
+            /* detente_share, every denominator positive */
+            const double h = host_f[w] / sn_f, cf = conc_f[w] / sp_f;
+            const double co = conc_o[w] / sp_o, ho = host_o[w] / sn_o;
             const double pf = detente_level(nl, cf, h), po = detente_level(nl, co, ho);
             hostile[w] = h;
             play_f[w] = pf;
@@ -968,9 +966,10 @@ def played_levels(
         return play_f_arr, play_o_arr, hostile_arr
     cdef Py_ssize_t unit = sizeof(double)
     if not (l_world or pf or nf or po or no) and conc_f.strides[0] == unit and (
+            sp_f[0] > 0 and sn_f[0] > 0 and sp_o[0] > 0 and sn_o[0] > 0) and (
             host_f.strides[0] == conc_o.strides[0] == host_o.strides[0] == unit) and (
             own_f.strides[0] % unit == 0 and own_o.strides[0] % unit == 0):
-        # the usual case, shared parameters and contiguous sums: vectorised
+        # the usual case, shared positive parameters and contiguous sums: vectorised
         with nogil:
             played_shared(n, &conc_f[0], &host_f[0], &conc_o[0], &host_o[0], sp_f[0], sn_f[0],
                           sp_o[0], sn_o[0], neutral[0], &play_f[0], &play_o[0],
