@@ -52,8 +52,25 @@ cdef extern from *:
         return acc != 0;
     #endif
     }
+
+    /* the same of sixteen starts, one horizontal OR */
+    static inline int detente_any_differ16(const long *s, long v) {
+    #if defined(__GNUC__)
+        typedef long long detente_v2 __attribute__((vector_size(16)));
+        detente_v2 x[8], acc, vv = {v, v};
+        int i;
+        for (i = 0; i < 8; i++)
+            memcpy(&x[i], s + 2 * i, 16);
+        acc = (((x[0] ^ vv) | (x[1] ^ vv)) | ((x[2] ^ vv) | (x[3] ^ vv)))
+              | (((x[4] ^ vv) | (x[5] ^ vv)) | ((x[6] ^ vv) | (x[7] ^ vv)));
+        return (acc[0] | acc[1]) != 0;
+    #else
+        return detente_any_differ8(s, v) || detente_any_differ8(s + 8, v);
+    #endif
+    }
     """
     bint any_differ8 "detente_any_differ8"(const long* s, long v) noexcept nogil
+    bint any_differ16 "detente_any_differ16"(const long* s, long v) noexcept nogil
 
 
 cdef extern from *:
@@ -335,34 +352,57 @@ cdef inline void _start_step(
         start[j] = never
 
 
+cdef inline void _start_block(
+    unsigned char* active, long* start, const unsigned char* withdrawn,
+    const unsigned char* forced, unsigned char* new, long* since, Py_ssize_t j, long t,
+    long never, bint later,
+) noexcept nogil:
+    # steps j to j + 8: a block with none withdrawn, forced or due (most) is passed over at
+    # once (no step started: new = 0)
+    cdef Py_ssize_t i
+    cdef unsigned long long dropped, pushed = 0, none = 0
+    cdef unsigned char due
+    memcpy(&dropped, withdrawn + j, 8)
+    if forced != NULL:
+        memcpy(&pushed, forced + j, 8)
+    # most blocks: every start ``never`` (later than t), none due
+    due = not later or any_differ8(start + j, never)
+    if due:
+        due = 0
+        for i in range(j, j + 8):
+            due = due | (start[i] <= t)
+    if (dropped | pushed) == 0 and due == 0:
+        memcpy(new + j, &none, 8)
+    else:
+        for i in range(j, j + 8):
+            _start_step(active, start, withdrawn, forced, new, since, i, t, never)
+
+
 cdef void _start_due(
     unsigned char* active, long* start, const unsigned char* withdrawn,
     const unsigned char* forced, unsigned char* new, long* since,
     Py_ssize_t size, long t, long never,
 ) noexcept nogil:
-    # over the flat [n * K] arrays, eight steps at a time: most steps neither leave nor
-    # start (not withdrawn, not due, not forced), and a block of eight such is passed over
-    # at once (no step started: new = 0)
+    # over the flat [n * K] arrays, sixteen steps at a time (then eight): most steps neither
+    # leave nor start (not withdrawn, not due, not forced)
     cdef Py_ssize_t j = 0, i
-    cdef unsigned long long dropped, pushed, none = 0
-    cdef unsigned char due
+    cdef unsigned long long d0, d1, p0 = 0, p1 = 0, none = 0
     cdef bint later = never > t
-    while j + 8 <= size:
-        memcpy(&dropped, withdrawn + j, 8)
-        pushed = 0
+    while j + 16 <= size:
+        memcpy(&d0, withdrawn + j, 8)
+        memcpy(&d1, withdrawn + j + 8, 8)
         if forced != NULL:
-            memcpy(&pushed, forced + j, 8)
-        # most blocks: every start ``never`` (later than t), none due
-        due = not later or any_differ8(start + j, never)
-        if due:
-            due = 0
-            for i in range(j, j + 8):
-                due = due | (start[i] <= t)
-        if (dropped | pushed) == 0 and due == 0:
+            memcpy(&p0, forced + j, 8)
+            memcpy(&p1, forced + j + 8, 8)
+        if later and (d0 | d1 | p0 | p1) == 0 and not any_differ16(start + j, never):
             memcpy(new + j, &none, 8)
+            memcpy(new + j + 8, &none, 8)
         else:
-            for i in range(j, j + 8):
-                _start_step(active, start, withdrawn, forced, new, since, i, t, never)
+            _start_block(active, start, withdrawn, forced, new, since, j, t, never, later)
+            _start_block(active, start, withdrawn, forced, new, since, j + 8, t, never, later)
+        j += 16
+    while j + 8 <= size:
+        _start_block(active, start, withdrawn, forced, new, since, j, t, never, later)
         j += 8
     for i in range(j, size):
         _start_step(active, start, withdrawn, forced, new, since, i, t, never)
@@ -812,8 +852,8 @@ cdef void _weights(
     if n == 0 or n_k == 0:
         return
     if not a_world:
-        # one table for every world: the flat [n * K] steps eight at a time, a block with
-        # none in force nor pending (the most) all value[0]
+        # one table for every world: the flat [n * K] steps sixteen or eight at a time, a
+        # block with none pending (the most) looked up four at a time by the steps in force
         a = aw[0]
         value[0] = <double>0 + a * <double>0
         value[1] = <double>0 + a * <double>1
@@ -823,6 +863,11 @@ cdef void _weights(
         weight_table(value, table)
         while j + 8 <= size:
             # most blocks: every start ``never``, none pending: value[2 * active]
+            if j + 16 <= size and not any_differ16(st + j, never):
+                weights8(ac + j, table, value, o + j)
+                weights8(ac + j + 8, table, value, o + j + 8)
+                j += 16
+                continue
             if not any_differ8(st + j, never):
                 weights8(ac + j, table, value, o + j)
             else:
