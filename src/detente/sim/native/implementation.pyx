@@ -1096,22 +1096,52 @@ def started_weights(
     return nf_arr, no_arr, paid_arr
 
 
+cdef extern from *:
+    """
+    /* one world's time to reciprocation, unreciprocated concessions and cost (section 5) */
+    static inline void detente_book_costs(
+            double gest_f, double gest_o, double paid_cost, unsigned char offered,
+            long first_in, double u_in, double c_in, double keep, double naivety,
+            long horizon, long t, long *first, double *u_out, double *c_out) {
+        double u;
+        *first = (gest_o > 0 && offered && first_in > horizon) ? t + 1 : first_in;
+        u = (u_in + gest_f) - gest_o;
+        u = (u > 0.0 || u != u) ? u : 0.0;
+        *u_out = u;
+        *c_out = ((keep * c_in) + paid_cost) + (naivety * u);
+    }
+
+    /* detente_book_costs of worlds that started nothing (no gesture, nothing paid), the
+       arrays contiguous and apart (restrict) and the parameters shared: gcc vectorises it */
+    static void detente_book_still(
+            Py_ssize_t n, const long *restrict first_in, const double *restrict u_in,
+            const double *restrict c_in, double keep, double naivety, long horizon, long t,
+            long *restrict first, double *restrict u_out, double *restrict c_out) {
+        for (Py_ssize_t w = 0; w < n; w++)
+            detente_book_costs(0.0, 0.0, 0.0, 0, first_in[w], u_in[w], c_in[w], keep,
+                               naivety, horizon, t, &first[w], &u_out[w], &c_out[w]);
+    }
+    """
+    void book_costs_of "detente_book_costs"(
+        double gest_f, double gest_o, double paid_cost, unsigned char offered, long first_in,
+        double u_in, double c_in, double keep, double naivety, long horizon, long t,
+        long* first, double* u_out, double* c_out) noexcept nogil
+    void book_still "detente_book_still"(
+        Py_ssize_t n, const long* first_in, const double* u_in, const double* c_in,
+        double keep, double naivety, long horizon, long t, long* first, double* u_out,
+        double* c_out) noexcept nogil
+
+
 cdef inline void _book_costs(
     double gest_f, double gest_o, double paid_cost, unsigned char offered, long first_in,
     double u_in, double c_in, double keep, double naivety, long horizon, long t,
     long* first, double* u_out, double* c_out,
 ) noexcept nogil:
-    """One world's time to reciprocation, unreciprocated concessions and cost (section 5)."""
-    cdef double u
-    if gest_o > 0 and offered and first_in > horizon:
-        first[0] = t + 1
-    else:
-        first[0] = first_in
-    u = u_in + gest_f - gest_o
-    if not (u > 0.0 or u != u):
-        u = 0.0
-    u_out[0] = u
-    c_out[0] = keep * c_in + paid_cost + naivety * u
+    """One world's time to reciprocation, unreciprocated concessions and cost (section 5):
+    the first reciprocation ``t + 1`` where the other side's conciliatory gesture follows an
+    offer, ``U = max(0, U + gest_f - gest_o)`` (NaN kept), ``C = keep C + paid + naivety U``."""
+    book_costs_of(gest_f, gest_o, paid_cost, offered, first_in, u_in, c_in, keep, naivety,
+                  horizon, t, first, u_out, c_out)
 
 
 def book_costs(
@@ -1215,11 +1245,16 @@ def started_costs(
         if free:
             # every world as if it started nothing (the most); then the others, found in
             # the flat masks, again with their sums
-            for w in range(n):
-                _book_costs(0.0, 0.0, 0.0, f_offered[w], first_reciprocation[w],
-                            unreciprocated[w], cost[w], keep[w if k_world else 0],
-                            naivety[w if v_world else 0], horizon, t, &first[w], &u_new[w],
-                            &c_new[w])
+            if not (k_world or v_world) and first_reciprocation.strides[0] == sizeof(long) and (
+                    unreciprocated.strides[0] == cost.strides[0] == sizeof(double)):
+                book_still(n, &first_reciprocation[0], &unreciprocated[0], &cost[0], keep[0],
+                           naivety[0], horizon, t, &first[0], &u_new[0], &c_new[0])
+            else:
+                for w in range(n):
+                    _book_costs(0.0, 0.0, 0.0, f_offered[w], first_reciprocation[w],
+                                unreciprocated[w], cost[w], keep[w if k_world else 0],
+                                naivety[w if v_world else 0], horizon, t, &first[w],
+                                &u_new[w], &c_new[w])
             if k_f:
                 _mark_rows(&new_f[0, 0], n, k_f, 1, &flags[0])
             if k_o:
