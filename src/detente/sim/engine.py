@@ -1286,7 +1286,7 @@ def schedule_starts(
         st.f_start, st.o_start, st.f_offered.view(np.uint8),
         ctx.rows(sf.delay_low, 1), ctx.rows(sf.delay_mode, 1), ctx.rows(sf.delay_high, 1),
         ctx.rows(so.delay_low, 1), ctx.rows(so.delay_mode, 1), ctx.rows(so.delay_high, 1),
-        mask(_rows(ctx.plans.f_gest_pos, 1)), t,
+        mask(ctx.rows(ctx.plans.f_gest_pos, 1)), t,
     )
 
 

@@ -255,13 +255,12 @@ cdef void _mark_offers(
     unsigned char[:] offered,
 ) noexcept nogil:
     # offered[w] = 1 where one of world w's steps in the flat [n * K] mask is a conciliatory
-    # gesture (gp: one row, or one per world)
+    # gesture (gp: [m, K], one row or one per state, row w * m // n)
     cdef Py_ssize_t size = n * n_k, w, f
-    cdef bint g_world = gp.shape[0] > 1
     f = _next_set(steps, 0, size)
     while f < size:
         w = f // n_k
-        if gp[w if g_world else 0, f - w * n_k]:
+        if gp[row_of(w, gp.shape[0], n), f - w * n_k]:
             offered[w] = 1
         f = _next_set(steps, f + 1, size)
 
@@ -305,6 +304,8 @@ def schedule_starts(
 ):
     """Both sides' start steps and the focal offer, in place.
 
+    ``f_offered[w]`` is set where world ``w`` approves or is forced into a conciliatory step
+    (``gest_pos_rows``: ``[m, K]``, one row or one per state, row ``w * m // n``).
     ``forced`` has no rows when nothing is forced this step. The delays' uniforms are
     computed from the block states of the streams ``sim/delay-us`` and ``sim/delay-iran``
     (``[blocks, 4]``, :func:`detente.sim.rng.WorldRNG.block_states`; ``n_each`` worlds per
