@@ -1317,7 +1317,8 @@ def implement(
              mask(o_new), ctx.rows(sy.low, 1), ctx.rows(sy.high, 1))
     crowded = native_impl.implement_levels(*steps, *[_NO_LEVELS] * 4)
     if crowded:
-        # the moves whose sums' order could matter are BLAS's products, as before
+        # a move whose sum's order could matter in some world: BLAS's product, which the
+        # kernel takes in those worlds (in all where an effect is not finite)
         def moves(m: BoolArray, side: Side) -> FloatArray:
             return _dot(m.astype(np.float64), side.effects, lay, 2)
 
