@@ -490,6 +490,34 @@ cdef inline void _moved_level(
     moved_level_row(lv, a, b, minus, lo, hi, n_i)
 
 
+cdef extern from *:
+    """
+    /* flags[i / n_k] |= bit for each nonzero byte i of the eight at steps + j (x: those
+       bytes, not all zero): their bits found one by one where the compiler can count
+       trailing zeros on a little-endian machine (a byte above 1 only marks again) */
+    static inline void detente_mark_word(unsigned long long x, const unsigned char *steps,
+                                         Py_ssize_t j, Py_ssize_t n_k, unsigned char bit,
+                                         unsigned char *flags) {
+    #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        (void)steps;
+        while (x) {
+            const Py_ssize_t i = j + (__builtin_ctzll(x) >> 3);
+            flags[i / n_k] |= bit;
+            x &= x - 1;
+        }
+    #else
+        (void)x;
+        for (Py_ssize_t i = j; i < j + 8; i++)
+            if (steps[i])
+                flags[i / n_k] |= bit;
+    #endif
+    }
+    """
+    void mark_word "detente_mark_word"(
+        unsigned long long x, const unsigned char* steps, Py_ssize_t j, Py_ssize_t n_k,
+        unsigned char bit, unsigned char* flags) noexcept nogil
+
+
 cdef void _mark_rows(
     const unsigned char* steps, Py_ssize_t n, Py_ssize_t n_k, unsigned char bit,
     unsigned char* flags,
@@ -502,16 +530,15 @@ cdef void _mark_rows(
         memcpy(&x, steps + j, 8)
         memcpy(&y, steps + j + 8, 8)
         if x | y:
-            for i in range(j, j + 16):
-                if steps[i]:
-                    flags[i // n_k] = flags[i // n_k] | bit
+            if x:
+                mark_word(x, steps, j, n_k, bit, flags)
+            if y:
+                mark_word(y, steps, j + 8, n_k, bit, flags)
         j += 16
     while j + 8 <= size:
         memcpy(&x, steps + j, 8)
         if x:
-            for i in range(j, j + 8):
-                if steps[i]:
-                    flags[i // n_k] = flags[i // n_k] | bit
+            mark_word(x, steps, j, n_k, bit, flags)
         j += 8
     for i in range(j, size):
         if steps[i]:
