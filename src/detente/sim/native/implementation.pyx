@@ -758,15 +758,14 @@ def implement_levels(
     products of the masks with the effects; no rows: none given), and in every world where
     an effect is not finite (BLAS's products of 0 with it are NaN). Returns 0 when done;
     otherwise nothing is changed and the moves that need BLAS's product are returned (1:
-    ``drop_f``, 2: ``drop_o``, 4: the starts, both sides), for the caller to give in a
-    second call with the same arguments (which takes the moves not given as found free).
+    ``drop_f``, 2: ``drop_o``, 4: the starts, both sides), for the caller to give.
     """
     cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, f
     cdef Py_ssize_t m_l = low_rows.shape[0], m_h = high_rows.shape[0]
     cdef bint has_f = drop_f.shape[0] > 0, has_o = drop_o.shape[0] > 0
     cdef int given = ((moves_df.shape[0] > 0) | (moves_do.shape[0] > 0) << 1
                       | (moves_nf.shape[0] > 0) << 2)
-    cdef int whole = 0, crowded, check
+    cdef int whole = 0, crowded
     count_arr = np.empty(n_i, dtype=np.intc)
     sums_arr = np.zeros(5 * n_i)
     flags_arr = np.zeros(n, dtype=np.uint8)
@@ -810,19 +809,15 @@ def implement_levels(
         if (new_f.shape[1] and not finite_rows(effects_f)) or (
                 new_o.shape[1] and not finite_rows(effects_o)):
             whole = whole | 4
-        # the checks that can still change something: with no move given, those of the
-        # moves not yet known to need BLAS's product; with moves given (the caller's second
-        # call, the others found free in the first), each world's of those
         crowded = whole
         f = _next_set(flag, 0, n)
         while f < n:
             fw = flag[f]
-            check = (given if given else ~crowded) & ~whole
-            if fw & 1 and check & 1 and not _sums_free(drop_f, effects_f, f, &count[0]):
+            if fw & 1 and not whole & 1 and not _sums_free(drop_f, effects_f, f, &count[0]):
                 fw = fw | 16
-            if fw & 2 and check & 2 and not _sums_free(drop_o, effects_o, f, &count[0]):
+            if fw & 2 and not whole & 2 and not _sums_free(drop_o, effects_o, f, &count[0]):
                 fw = fw | 32
-            if fw & 12 and check & 4 and not (
+            if fw & 12 and not whole & 4 and not (
                     (not fw & 4 or _sums_free(new_f, effects_f, f, &count[0]))
                     and (not fw & 8 or _sums_free(new_o, effects_o, f, &count[0]))):
                 fw = fw | 64
