@@ -1317,8 +1317,7 @@ def implement(
              mask(o_new), ctx.rows(sy.low, 1), ctx.rows(sy.high, 1))
     crowded = native_impl.implement_levels(*steps, *[_NO_LEVELS] * 4)
     if crowded:
-        # a move whose sum's order could matter in some world: BLAS's product, which the
-        # kernel takes in those worlds (in all where an effect is not finite)
+        # the moves whose sums' order could matter are BLAS's products, as before
         def moves(m: BoolArray, side: Side) -> FloatArray:
             return _dot(m.astype(np.float64), side.effects, lay, 2)
 

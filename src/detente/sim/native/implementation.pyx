@@ -752,20 +752,18 @@ def implement_levels(
     added and clipped (``effects_*``: ``[m, K, I]``, one matrix or one per state): per
     world the same operations, in the same order, as those three calls.
 
-    Each world's sum of each of the three moves is formed here where its order cannot
-    matter (:func:`move_levels`' rule: then it equals BLAS's product, which adds the same
-    terms); in the other worlds it is taken from the ``moves_*`` given (``[n, I]``, BLAS's
-    products of the masks with the effects; no rows: none given), and in every world where
-    an effect is not finite (BLAS's products of 0 with it are NaN). Returns 0 when done;
-    otherwise nothing is changed and the moves that need BLAS's product are returned (1:
-    ``drop_f``, 2: ``drop_o``, 4: the starts, both sides), for the caller to give.
+    Each of the three moves' sums is formed here where its order cannot matter
+    (:func:`move_levels`' rule), else taken from the ``moves_*`` given (``[n, I]``, BLAS's
+    products of the masks with the effects; no rows: formed here). Returns 0 when done;
+    otherwise nothing is changed and the moves whose sums could depend on their order are
+    returned (1: ``drop_f``, 2: ``drop_o``, 4: the starts), for the caller to give.
     """
     cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, f
     cdef Py_ssize_t m_l = low_rows.shape[0], m_h = high_rows.shape[0]
     cdef bint has_f = drop_f.shape[0] > 0, has_o = drop_o.shape[0] > 0
-    cdef int given = ((moves_df.shape[0] > 0) | (moves_do.shape[0] > 0) << 1
-                      | (moves_nf.shape[0] > 0) << 2)
-    cdef int whole = 0, crowded
+    cdef bint given_f = moves_df.shape[0] > 0, given_o = moves_do.shape[0] > 0
+    cdef bint given_n = moves_nf.shape[0] > 0
+    cdef int crowded = 0
     count_arr = np.empty(n_i, dtype=np.intc)
     sums_arr = np.zeros(5 * n_i)
     flags_arr = np.zeros(n, dtype=np.uint8)
@@ -784,56 +782,55 @@ def implement_levels(
     cdef const double* nf
     cdef const double* no
     cdef unsigned char* flag
-    cdef unsigned char fw
     if n == 0 or n_i == 0:
         return 0
     s_df, s_do, s_nf, s_no = &sums[0], &sums[n_i], &sums[2 * n_i], &sums[3 * n_i]
     zero = &sums[4 * n_i]
     flag = &flags[0]
     with nogil:
-        # which worlds withdraw or start steps (1, 2: the withdrawals; 4, 8: the starts),
-        # and which of their sums could depend on their order (16, 32: the withdrawals';
-        # 64: the starts'); a move with an effect not finite is BLAS's in every world
-        if has_f and drop_f.shape[1]:
+        # which worlds withdraw or start steps whose sums are formed here (1, 2: the
+        # withdrawals; 4, 8: the starts), and whether their order could matter
+        if has_f and not given_f and drop_f.shape[1]:
             _mark_rows(&drop_f[0, 0], n, drop_f.shape[1], 1, flag)
             if not finite_rows(effects_f):
-                whole = whole | 1
-        if has_o and drop_o.shape[1]:
+                crowded = crowded | 1
+        if has_o and not given_o and drop_o.shape[1]:
             _mark_rows(&drop_o[0, 0], n, drop_o.shape[1], 2, flag)
             if not finite_rows(effects_o):
-                whole = whole | 2
-        if new_f.shape[1]:
-            _mark_rows(&new_f[0, 0], n, new_f.shape[1], 4, flag)
-        if new_o.shape[1]:
-            _mark_rows(&new_o[0, 0], n, new_o.shape[1], 8, flag)
-        if (new_f.shape[1] and not finite_rows(effects_f)) or (
-                new_o.shape[1] and not finite_rows(effects_o)):
-            whole = whole | 4
-        crowded = whole
+                crowded = crowded | 2
+        if not given_n:
+            if new_f.shape[1]:
+                _mark_rows(&new_f[0, 0], n, new_f.shape[1], 4, flag)
+            if new_o.shape[1]:
+                _mark_rows(&new_o[0, 0], n, new_o.shape[1], 8, flag)
+            if (new_f.shape[1] and not finite_rows(effects_f)) or (
+                    new_o.shape[1] and not finite_rows(effects_o)):
+                crowded = crowded | 4
         f = _next_set(flag, 0, n)
         while f < n:
-            fw = flag[f]
-            if fw & 1 and not whole & 1 and not _sums_free(drop_f, effects_f, f, &count[0]):
-                fw = fw | 16
-            if fw & 2 and not whole & 2 and not _sums_free(drop_o, effects_o, f, &count[0]):
-                fw = fw | 32
-            if fw & 12 and not whole & 4 and not (
-                    (not fw & 4 or _sums_free(new_f, effects_f, f, &count[0]))
-                    and (not fw & 8 or _sums_free(new_o, effects_o, f, &count[0]))):
-                fw = fw | 64
-            flag[f] = fw
-            crowded = crowded | (fw >> 4)
+            if flag[f] & 1 and not crowded & 1 and not _sums_free(drop_f, effects_f, f,
+                                                                  &count[0]):
+                crowded = crowded | 1
+            if flag[f] & 2 and not crowded & 2 and not _sums_free(drop_o, effects_o, f,
+                                                                  &count[0]):
+                crowded = crowded | 2
+            if flag[f] & 4 and not crowded & 4 and not _sums_free(new_f, effects_f, f,
+                                                                  &count[0]):
+                crowded = crowded | 4
+            if flag[f] & 8 and not crowded & 4 and not _sums_free(new_o, effects_o, f,
+                                                                  &count[0]):
+                crowded = crowded | 4
             f = _next_set(flag, f + 1, n)
-    if crowded & ~given:
+    if crowded:
         return crowded
     with nogil:
         lo = &low_rows[0, 0]
         hi = &high_rows[0, 0]
         w = 0
         while w < n:
-            # the worlds up to the next with a step withdrawn or started (most), unless a
-            # move is BLAS's in every world
-            f = w if whole else _next_set(flag, w, n)
+            # the worlds up to the next with a step withdrawn or started (most), when no
+            # move is given
+            f = w if given_f or given_o or given_n else _next_set(flag, w, n)
             while w < f:
                 if m_l != 1:
                     lo = &low_rows[row_of(w, m_l, n), 0]
@@ -845,20 +842,19 @@ def implement_levels(
                 break
             lo = &low_rows[row_of(w, m_l, n), 0]
             hi = &high_rows[row_of(w, m_h, n), 0]
-            fw = flag[w] | ((whole & 7) << 4)
-            if fw & 16:
+            if given_f:
                 df = &moves_df[w, 0]
             else:
-                df = _layer_sum(drop_f, effects_f, w, fw & 1, zero, s_df)
-            if fw & 32:
+                df = _layer_sum(drop_f, effects_f, w, flag[w] & 1, zero, s_df)
+            if given_o:
                 dro = &moves_do[w, 0]
             else:
-                dro = _layer_sum(drop_o, effects_o, w, fw & 2, zero, s_do)
-            if fw & 64:
+                dro = _layer_sum(drop_o, effects_o, w, flag[w] & 2, zero, s_do)
+            if given_n:
                 nf, no = &moves_nf[w, 0], &moves_no[w, 0]
             else:
-                nf = _layer_sum(new_f, effects_f, w, fw & 4, zero, s_nf)
-                no = _layer_sum(new_o, effects_o, w, fw & 8, zero, s_no)
+                nf = _layer_sum(new_f, effects_f, w, flag[w] & 4, zero, s_nf)
+                no = _layer_sum(new_o, effects_o, w, flag[w] & 8, zero, s_no)
             implement_row(&level[w, 0], lo, hi, n_i, has_f, df, has_o, dro, nf, no)
             lo = &low_rows[0, 0]
             hi = &high_rows[0, 0]
