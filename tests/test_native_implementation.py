@@ -237,6 +237,26 @@ def test_implement_levels_is_the_three_moves_in_turn() -> None:
                 assert native_impl.implement_levels(*steps, no_rows, moves_3, no_rows,
                                                     no_rows) == 0
             np.testing.assert_array_equal(got.view(np.uint64), want.view(np.uint64))
+    # an infinite effect: the focal moves are BLAS's in every world (0 x inf is NaN)
+    infinite = effects_f.copy()
+    infinite[1, 7, 2] = np.inf
+    state = np.arange(n) * 2 // n
+    with np.errstate(invalid="ignore"):
+        moves_df, moves_nf = (np.einsum("wk,wki->wi", m.astype(np.float64), infinite[state])
+                              for m in (masks[0], masks[2]))
+    moves_no = masks[3].astype(np.float64) @ effects_o[0]
+    want = level.copy()
+    assert native_impl.move_levels(want, masks[0], infinite, none, no_effects, moves_df,
+                                   no_rows, -1.0, low, high)
+    assert native_impl.move_levels(want, masks[1], effects_o, none, no_effects, no_rows,
+                                   no_rows, -1.0, low, high)
+    assert native_impl.move_levels(want, masks[2], infinite, masks[3], effects_o, moves_nf,
+                                   moves_no, 1.0, low, high)
+    got = level.copy()
+    steps = (got, masks[0], infinite, masks[1], effects_o, masks[2], masks[3], low, high)
+    assert native_impl.implement_levels(*steps, *[no_rows] * 4) == 5
+    assert native_impl.implement_levels(*steps, moves_df, no_rows, moves_nf, moves_no) == 0
+    np.testing.assert_array_equal(got.view(np.uint64), want.view(np.uint64))
 
 
 def test_start_due_follows_the_rule_on_every_step_of_blocks_and_tail() -> None:
