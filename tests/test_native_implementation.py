@@ -97,6 +97,39 @@ def test_posture_matches_the_gesture_weighted_shares(side: Side, gestures: list[
     np.testing.assert_array_equal(level, np.clip(0.4 + 0.6 * want_conc - 0.4 * want_host, 0, 1))
 
 
+def test_played_levels_are_the_shares_levels_shared_or_per_world() -> None:
+    """Both sides' played levels and the focal hostile share, written to strided histories:
+    with shared positive denominators (the vectorised loop), a zero one and per-world ones."""
+    rng = np.random.default_rng(22)
+    n = 33
+    conc_f, host_f, conc_o, host_o = rng.random((4, n)) * 1.5
+    conc_o[4] = np.nan
+    neutral = np.array([0.4])
+
+    def share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+    def level(conc: np.ndarray, host: np.ndarray) -> np.ndarray:
+        x = (0.4 + (1 - 0.4) * conc) - 0.4 * host
+        return np.where(x > 1.0, 1.0, np.where(x < 0.0, 0.0, x))
+
+    for dens in ([1.2, 0.9, 1.1, 0.7], [1.2, 0.0, 1.1, 0.7],
+                 [rng.random(n) + 0.5, np.full(n, 0.9), 1.1, 0.7]):
+        sp_f, sn_f, sp_o, sn_o = (np.atleast_1d(np.asarray(d, dtype=np.float64)) for d in dens)
+        own_f, own_o = np.full((n, 5), -1.0), np.full((n, 5), -1.0)
+        play_f, play_o, hostile = native_impl.played_levels(
+            conc_f, host_f, conc_o, host_o, sp_f, sn_f, sp_o, sn_o, neutral, own_f[:, 2],
+            own_o[:, 2])
+        h = share(host_f, sn_f)
+        np.testing.assert_array_equal(hostile, h)
+        np.testing.assert_array_equal(play_f, level(share(conc_f, sp_f), h))
+        np.testing.assert_array_equal(play_o, level(share(conc_o, sp_o), share(host_o, sn_o)))
+        np.testing.assert_array_equal(own_f[:, 2], play_f)
+        np.testing.assert_array_equal(own_o[:, 2], play_o)
+        assert (own_f[:, [0, 1, 3, 4]] == -1.0).all() and (own_o[:, 3] == -1.0).all()
+
+
 def test_move_levels_clip_per_world_bounds_and_keep_nan() -> None:
     rng = np.random.default_rng(6)
     n, n_i = 20, 5
@@ -154,6 +187,76 @@ def test_move_levels_sum_the_steps_only_where_their_order_cannot_matter() -> Non
         assert not native_impl.move_levels(got, steps, effects, steps_o, effects_o, none, none,
                                            1.0, low, high)
         np.testing.assert_array_equal(got, level)
+
+
+def test_implement_levels_is_the_three_moves_in_turn() -> None:
+    """One pass over the worlds gives what the withdrawals' and the starts' move_levels give
+    in turn: with both sides, one or no side withdrawing, per-state effects and bounds
+    (worlds with nothing to do between those with steps), NaN, -0.0 and out-of-bounds
+    levels; where a sum's order could matter it changes nothing and names that move, and
+    then takes the move given (BLAS's product) as move_levels does."""
+    rng = np.random.default_rng(21)
+    n, k_f, k_o, n_i = 40, 20, 9, 11
+    effects_f = np.where(rng.random((2, k_f, n_i)) < 0.2, rng.normal(size=(2, k_f, n_i)), 0.0)
+    effects_o = np.where(rng.random((1, k_o, n_i)) < 0.3, rng.normal(size=(1, k_o, n_i)), 0.0)
+    level = rng.normal(size=(n, n_i)) * 2.0
+    level[3, 4] = np.nan
+    level[7, 0] = -0.0
+    masks = []
+    for k in (k_f, k_o, k_f, k_o):  # withdrawn f, o, started f, o: one step, some worlds
+        m = np.zeros((n, k), dtype=np.uint8)
+        picked = rng.random(n) < 0.25
+        m[picked, rng.integers(0, k, picked.sum())] = 1
+        masks.append(m)
+    none, no_rows, no_effects = np.zeros((0, 0), np.uint8), np.zeros((0, 0)), np.zeros((0, 0, 0))
+    crowded = masks[1].copy()
+    crowded[5, :3] = 1
+    effects_3 = effects_o.copy()
+    effects_3[0, :3, 4] = [0.1, 0.2, 0.3]
+    moves_3 = crowded.astype(np.float64) @ effects_3[0]
+    cases = [(masks[0], masks[1], effects_o, 0), (masks[0], none, effects_o, 0),
+             (none, none, effects_o, 0), (masks[0], crowded, effects_3, 2)]
+    for low, high in ((np.full((1, n_i), -1.5), np.full((1, n_i), 1.5)),
+                      (rng.normal(size=(n, n_i)) - 1.0, rng.normal(size=(n, n_i)) + 1.0)):
+        for drop_f, drop_o, eff_o, named in cases:
+            want = level.copy()
+            if drop_f.shape[0]:
+                assert native_impl.move_levels(want, drop_f, effects_f, none, no_effects,
+                                               no_rows, no_rows, -1.0, low, high)
+            if drop_o.shape[0]:
+                given = (moves_3, no_rows) if named else (no_rows, no_rows)
+                assert native_impl.move_levels(want, drop_o, eff_o, none, no_effects,
+                                               *given, -1.0, low, high)
+            assert native_impl.move_levels(want, masks[2], effects_f, masks[3], eff_o,
+                                           no_rows, no_rows, 1.0, low, high)
+            got = level.copy()
+            steps = (got, drop_f, effects_f, drop_o, eff_o, masks[2], masks[3], low, high)
+            assert native_impl.implement_levels(*steps, *[no_rows] * 4) == named
+            if named:
+                np.testing.assert_array_equal(got, level)
+                assert native_impl.implement_levels(*steps, no_rows, moves_3, no_rows,
+                                                    no_rows) == 0
+            np.testing.assert_array_equal(got.view(np.uint64), want.view(np.uint64))
+    # an infinite effect: the focal moves are BLAS's in every world (0 x inf is NaN)
+    infinite = effects_f.copy()
+    infinite[1, 7, 2] = np.inf
+    state = np.arange(n) * 2 // n
+    with np.errstate(invalid="ignore"):
+        moves_df, moves_nf = (np.einsum("wk,wki->wi", m.astype(np.float64), infinite[state])
+                              for m in (masks[0], masks[2]))
+    moves_no = masks[3].astype(np.float64) @ effects_o[0]
+    want = level.copy()
+    assert native_impl.move_levels(want, masks[0], infinite, none, no_effects, moves_df,
+                                   no_rows, -1.0, low, high)
+    assert native_impl.move_levels(want, masks[1], effects_o, none, no_effects, no_rows,
+                                   no_rows, -1.0, low, high)
+    assert native_impl.move_levels(want, masks[2], infinite, masks[3], effects_o, moves_nf,
+                                   moves_no, 1.0, low, high)
+    got = level.copy()
+    steps = (got, masks[0], infinite, masks[1], effects_o, masks[2], masks[3], low, high)
+    assert native_impl.implement_levels(*steps, *[no_rows] * 4) == 5
+    assert native_impl.implement_levels(*steps, moves_df, no_rows, moves_nf, moves_no) == 0
+    np.testing.assert_array_equal(got.view(np.uint64), want.view(np.uint64))
 
 
 def test_start_due_follows_the_rule_on_every_step_of_blocks_and_tail() -> None:

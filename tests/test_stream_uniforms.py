@@ -83,3 +83,15 @@ def test_schedule_starts_uses_the_numbers_schedule_gets_drawn() -> None:
         schedule(side, app, table.values()[:, t], want, t)
         np.testing.assert_array_equal(start, want)
         assert (start[app] != never).all() and (start[~app] == never).all()
+    # the focal offer: a conciliatory step approved or forced, with one row of gestures per
+    # state (three states of n / 3 worlds)
+    m = 3
+    gest = rng.random((m, sf.n_instruments)) < 0.5
+    forced = rng.random((n, sf.n_instruments)) < 0.05
+    offered = np.zeros(n, np.uint8)
+    native_impl.schedule_starts(
+        approved[0].view(np.uint8), approved[1].view(np.uint8), forced.view(np.uint8),
+        tables[0].states, tables[1].states, n, BLOCK, steps, got[0].copy(), got[1].copy(),
+        offered, *rows, gest.view(np.uint8), t)
+    state = np.arange(n) * m // n
+    np.testing.assert_array_equal(offered, (gest[state] & (approved[0] | forced)).any(1))

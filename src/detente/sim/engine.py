@@ -1328,7 +1328,7 @@ def schedule_starts(
         st.f_start, st.o_start, st.f_offered.view(np.uint8),
         ctx.rows(sf.delay_low, 1), ctx.rows(sf.delay_mode, 1), ctx.rows(sf.delay_high, 1),
         ctx.rows(so.delay_low, 1), ctx.rows(so.delay_mode, 1), ctx.rows(so.delay_high, 1),
-        mask(_rows(ctx.plans.f_gest_pos, 1)), t,
+        mask(ctx.rows(ctx.plans.f_gest_pos, 1)), t,
     )
 
 
@@ -1346,14 +1346,27 @@ def implement(
     new_f, new_o : ndarray [n, K] of bool
         The steps started this step.
     """
-    sf, so = ctx.system.focal, ctx.system.internal
-    for dropped, side in ((withdrawn_f, sf), (withdrawn_o, so)):
-        if dropped.any():
-            _move_levels(ctx, st, -1.0, (dropped, side))
+    sy, lay = ctx.system, ctx.layout
+    sf, so = sy.focal, sy.internal
+    drop_f, drop_o = mask(withdrawn_f), mask(withdrawn_o)
+    # the steps starting do not depend on the levels: found first, so that the levels move
+    # in one pass (in each world the withdrawals, then the starts)
     f_new, o_new = native_impl.start_due(
         st.f_active.view(np.uint8), st.o_active.view(np.uint8), st.f_start, st.o_start,
-        st.f_since, mask(withdrawn_f), mask(withdrawn_o), mask(forced), t, NEVER)
-    _move_levels(ctx, st, 1.0, (f_new, sf), (o_new, so))
+        st.f_since, drop_f, drop_o, mask(forced), t, NEVER)
+    steps = (st.level, drop_f if drop_f.any() else NO_MASK, ctx.rows(sf.effects, 2),
+             drop_o if drop_o.any() else NO_MASK, ctx.rows(so.effects, 2), mask(f_new),
+             mask(o_new), ctx.rows(sy.low, 1), ctx.rows(sy.high, 1))
+    crowded = native_impl.implement_levels(*steps, *[_NO_LEVELS] * 4)
+    if crowded:
+        # the moves whose sums' order could matter are BLAS's products, as before
+        def moves(m: BoolArray, side: Side) -> FloatArray:
+            return _dot(m.astype(np.float64), side.effects, lay, 2)
+
+        native_impl.implement_levels(
+            *steps, moves(withdrawn_f, sf) if crowded & 1 else _NO_LEVELS,
+            moves(withdrawn_o, so) if crowded & 2 else _NO_LEVELS,
+            *((moves(f_new, sf), moves(o_new, so)) if crowded & 4 else (_NO_LEVELS,) * 2))
     return f_new, o_new
 
 

@@ -73,6 +73,21 @@ def move_levels(
     low_rows: NDArray[np.float64],
     high_rows: NDArray[np.float64],
 ) -> bool: ...
+def implement_levels(
+    level: NDArray[np.float64],
+    drop_f: NDArray[np.uint8],
+    effects_f: NDArray[np.float64],
+    drop_o: NDArray[np.uint8],
+    effects_o: NDArray[np.float64],
+    new_f: NDArray[np.uint8],
+    new_o: NDArray[np.uint8],
+    low_rows: NDArray[np.float64],
+    high_rows: NDArray[np.float64],
+    moves_df: NDArray[np.float64],
+    moves_do: NDArray[np.float64],
+    moves_nf: NDArray[np.float64],
+    moves_no: NDArray[np.float64],
+) -> int: ...
 def posture_weights(
     f_active: NDArray[np.uint8],
     f_start: NDArray[np.int64],

@@ -31,6 +31,83 @@ import numpy as np
 pcg64_init()
 
 
+cdef extern from *:
+    """
+    /* whether any of eight starts differs from v: their XORs with v ORed, two at a time
+       where the compiler has vector types (SSE2 has no 64-bit comparison) */
+    static inline int detente_any_differ8(const long *s, long v) {
+    #if defined(__GNUC__)
+        typedef long long detente_v2 __attribute__((vector_size(16)));
+        detente_v2 x0, x1, x2, x3, acc, vv = {v, v};
+        memcpy(&x0, s, 16);
+        memcpy(&x1, s + 2, 16);
+        memcpy(&x2, s + 4, 16);
+        memcpy(&x3, s + 6, 16);
+        acc = ((x0 ^ vv) | (x1 ^ vv)) | ((x2 ^ vv) | (x3 ^ vv));
+        return (acc[0] | acc[1]) != 0;
+    #else
+        unsigned long long acc = 0;
+        for (int i = 0; i < 8; i++)
+            acc |= (unsigned long long)(s[i] ^ v);
+        return acc != 0;
+    #endif
+    }
+
+    /* the same of sixteen starts, one horizontal OR */
+    static inline int detente_any_differ16(const long *s, long v) {
+    #if defined(__GNUC__)
+        typedef long long detente_v2 __attribute__((vector_size(16)));
+        detente_v2 x[8], acc, vv = {v, v};
+        int i;
+        for (i = 0; i < 8; i++)
+            memcpy(&x[i], s + 2 * i, 16);
+        acc = (((x[0] ^ vv) | (x[1] ^ vv)) | ((x[2] ^ vv) | (x[3] ^ vv)))
+              | (((x[4] ^ vv) | (x[5] ^ vv)) | ((x[6] ^ vv) | (x[7] ^ vv)));
+        return (acc[0] | acc[1]) != 0;
+    #else
+        return detente_any_differ8(s, v) || detente_any_differ8(s + 8, v);
+    #endif
+    }
+    """
+    bint any_differ8 "detente_any_differ8"(const long* s, long v) noexcept nogil
+    bint any_differ16 "detente_any_differ16"(const long* s, long v) noexcept nogil
+
+
+cdef extern from *:
+    """
+    /* table[b][i] = value[2 * bit i of b]: the weights of four steps none pending, b their
+       in-force bits */
+    static void detente_weight_table(const double *value, double (*table)[4]) {
+        for (int b = 0; b < 16; b++)
+            for (int i = 0; i < 4; i++)
+                table[b][i] = value[2 * ((b >> i) & 1)];
+    }
+
+    /* the weights of eight steps none pending, from their in-force bytes (0 or 1): the
+       bytes' bits gathered by one product (little-endian), four weights copied at once */
+    static inline void detente_weights8(const unsigned char *active,
+                                        const double (*table)[4], const double *value,
+                                        double *out) {
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        unsigned long long x;
+        memcpy(&x, active, 8);
+        const unsigned int bits = (unsigned int)(
+            ((x & 0x0101010101010101ULL) * 0x0102040810204080ULL) >> 56);
+        memcpy(out, table[bits & 15u], 4 * sizeof(double));
+        memcpy(out + 4, table[bits >> 4], 4 * sizeof(double));
+    #else
+        (void)table;
+        for (int i = 0; i < 8; i++)
+            out[i] = value[2 * active[i]];
+    #endif
+    }
+    """
+    void weight_table "detente_weight_table"(const double* value, double (*table)[4]) noexcept nogil
+    void weights8 "detente_weights8"(
+        const unsigned char* active, const double (*table)[4], const double* value,
+        double* out) noexcept nogil
+
+
 cdef struct Uniforms:
     # one side's delay uniforms ``[n, K]`` this step: read from ``values`` (``u[w, k]`` at
     # ``values[w * row + k * col]``) or, where ``values`` is NULL, computed from the
@@ -130,25 +207,62 @@ def triangular_delays(
     return out_arr
 
 
+cdef inline Py_ssize_t _next_set(
+    const unsigned char* mask, Py_ssize_t f, Py_ssize_t size,
+) noexcept nogil:
+    """The first index ``>= f`` of a nonzero byte of ``mask[:size]`` (``size``: none),
+    passing over sixteen (then eight) zero bytes at a time (most are: a step set is rare)."""
+    cdef unsigned long long x, y
+    while f + 16 <= size:
+        memcpy(&x, mask + f, 8)
+        memcpy(&y, mask + f + 8, 8)
+        if x | y:
+            break
+        f += 16
+    while f + 8 <= size:
+        memcpy(&x, mask + f, 8)
+        if x:
+            break
+        f += 8
+    while f < size and not mask[f]:
+        f += 1
+    return f
+
+
 cdef void _schedule(
     const unsigned char[:, ::1] approved, const Uniforms* u, long[:, ::1] start,
     const double[:, ::1] low, const double[:, ::1] mode, const double[:, ::1] high, long t,
 ) noexcept nogil:
-    # most worlds approve nothing this step: their rows are passed over at once
-    cdef Py_ssize_t n = approved.shape[0], n_k = approved.shape[1], w, k, wl, wm, wh
-    cdef Py_ssize_t m_l = low.shape[0], m_m = mode.shape[0], m_h = high.shape[0]
-    cdef const unsigned char* row
-    for w in range(n):
-        row = &approved[w, 0]
-        if not any_set(row, n_k):
-            continue
-        wl = row_of(w, m_l, n)
-        wm = row_of(w, m_m, n)
-        wh = row_of(w, m_h, n)
-        for k in range(n_k):
-            if row[k]:
-                start[w, k] = t + <long>rint(
-                    _triangular(low[wl, k], mode[wm, k], high[wh, k], _uniform(u, w, k)))
+    # the approved steps found in the flat [n * K] mask (most worlds approve nothing)
+    cdef Py_ssize_t n = approved.shape[0], n_k = approved.shape[1], w, k, f
+    cdef Py_ssize_t size = n * n_k
+    cdef const unsigned char* app
+    if size == 0:
+        return
+    app = &approved[0, 0]
+    f = _next_set(app, 0, size)
+    while f < size:
+        w = f // n_k
+        k = f - w * n_k
+        start[w, k] = t + <long>rint(_triangular(
+            low[row_of(w, low.shape[0], n), k], mode[row_of(w, mode.shape[0], n), k],
+            high[row_of(w, high.shape[0], n), k], _uniform(u, w, k)))
+        f = _next_set(app, f + 1, size)
+
+
+cdef void _mark_offers(
+    const unsigned char* steps, Py_ssize_t n, Py_ssize_t n_k, const unsigned char[:, ::1] gp,
+    unsigned char[:] offered,
+) noexcept nogil:
+    # offered[w] = 1 where one of world w's steps in the flat [n * K] mask is a conciliatory
+    # gesture (gp: [m, K], one row or one per state, row w * m // n)
+    cdef Py_ssize_t size = n * n_k, w, f
+    f = _next_set(steps, 0, size)
+    while f < size:
+        w = f // n_k
+        if gp[row_of(w, gp.shape[0], n), f - w * n_k]:
+            offered[w] = 1
+        f = _next_set(steps, f + 1, size)
 
 
 def schedule(
@@ -190,38 +304,25 @@ def schedule_starts(
 ):
     """Both sides' start steps and the focal offer, in place.
 
+    ``f_offered[w]`` is set where world ``w`` approves or is forced into a conciliatory step
+    (``gest_pos_rows``: ``[m, K]``, one row or one per state, row ``w * m // n``).
     ``forced`` has no rows when nothing is forced this step. The delays' uniforms are
     computed from the block states of the streams ``sim/delay-us`` and ``sim/delay-iran``
     (``[blocks, 4]``, :func:`detente.sim.rng.WorldRNG.block_states`; ``n_each`` worlds per
     state, ``block`` worlds per block, ``steps`` per world), only where a step is approved:
     the numbers ``random(steps, K)`` of the streams would give.
     """
-    cdef Py_ssize_t n = approved_f.shape[0], n_k = approved_f.shape[1], w, k
-    cdef bint g_world = gest_pos_rows.shape[0] > 1, has_forced = forced.shape[0] > 0
-    cdef const unsigned char* app
-    cdef const unsigned char* frc
-    cdef const unsigned char* gp
-    cdef unsigned char offer
+    cdef Py_ssize_t n = approved_f.shape[0], n_k = approved_f.shape[1]
     cdef Uniforms u_f = _streamed(states_f, n_each, block, steps, max(n_k, 1), t)
     cdef Uniforms u_o = _streamed(states_o, n_each, block, steps, max(approved_o.shape[1], 1), t)
     with nogil:
         _schedule(approved_f, &u_f, f_start, low_f, mode_f, high_f, t)
-        for w in range(n):
-            # most worlds approve and force nothing: no offer to look for
-            app = &approved_f[w, 0]
-            frc = &forced[w, 0] if has_forced else NULL
-            if not (any_set(app, n_k) or (has_forced and any_set(frc, n_k))):
-                continue
-            gp = &gest_pos_rows[w if g_world else 0, 0]
-            offer = 0
-            if has_forced:
-                for k in range(n_k):
-                    offer = offer | (gp[k] & (app[k] | frc[k]))
-            else:
-                for k in range(n_k):
-                    offer = offer | (gp[k] & app[k])
-            if offer:
-                f_offered[w] = 1
+        # the focal offer: a conciliatory step approved or forced (a step both approved and
+        # forced marks its world twice)
+        if n * n_k:
+            _mark_offers(&approved_f[0, 0], n, n_k, gest_pos_rows, f_offered)
+            if forced.shape[0] > 0:
+                _mark_offers(&forced[0, 0], n, n_k, gest_pos_rows, f_offered)
         _schedule(approved_o, &u_o, o_start, low_o, mode_o, high_o, t)
 
 
@@ -252,30 +353,57 @@ cdef inline void _start_step(
         start[j] = never
 
 
+cdef inline void _start_block(
+    unsigned char* active, long* start, const unsigned char* withdrawn,
+    const unsigned char* forced, unsigned char* new, long* since, Py_ssize_t j, long t,
+    long never, bint later,
+) noexcept nogil:
+    # steps j to j + 8: a block with none withdrawn, forced or due (most) is passed over at
+    # once (no step started: new = 0)
+    cdef Py_ssize_t i
+    cdef unsigned long long dropped, pushed = 0, none = 0
+    cdef unsigned char due
+    memcpy(&dropped, withdrawn + j, 8)
+    if forced != NULL:
+        memcpy(&pushed, forced + j, 8)
+    # most blocks: every start ``never`` (later than t), none due
+    due = not later or any_differ8(start + j, never)
+    if due:
+        due = 0
+        for i in range(j, j + 8):
+            due = due | (start[i] <= t)
+    if (dropped | pushed) == 0 and due == 0:
+        memcpy(new + j, &none, 8)
+    else:
+        for i in range(j, j + 8):
+            _start_step(active, start, withdrawn, forced, new, since, i, t, never)
+
+
 cdef void _start_due(
     unsigned char* active, long* start, const unsigned char* withdrawn,
     const unsigned char* forced, unsigned char* new, long* since,
     Py_ssize_t size, long t, long never,
 ) noexcept nogil:
-    # over the flat [n * K] arrays, eight steps at a time: most steps neither leave nor
-    # start (not withdrawn, not due, not forced), and a block of eight such is passed over
-    # at once (no step started: new = 0)
+    # over the flat [n * K] arrays, sixteen steps at a time (then eight): most steps neither
+    # leave nor start (not withdrawn, not due, not forced)
     cdef Py_ssize_t j = 0, i
-    cdef unsigned long long dropped, pushed, none = 0
-    cdef unsigned char due
-    while j + 8 <= size:
-        memcpy(&dropped, withdrawn + j, 8)
-        pushed = 0
+    cdef unsigned long long d0, d1, p0 = 0, p1 = 0, none = 0
+    cdef bint later = never > t
+    while j + 16 <= size:
+        memcpy(&d0, withdrawn + j, 8)
+        memcpy(&d1, withdrawn + j + 8, 8)
         if forced != NULL:
-            memcpy(&pushed, forced + j, 8)
-        due = 0
-        for i in range(j, j + 8):
-            due = due | (start[i] <= t)
-        if (dropped | pushed) == 0 and due == 0:
+            memcpy(&p0, forced + j, 8)
+            memcpy(&p1, forced + j + 8, 8)
+        if later and (d0 | d1 | p0 | p1) == 0 and not any_differ16(start + j, never):
             memcpy(new + j, &none, 8)
+            memcpy(new + j + 8, &none, 8)
         else:
-            for i in range(j, j + 8):
-                _start_step(active, start, withdrawn, forced, new, since, i, t, never)
+            _start_block(active, start, withdrawn, forced, new, since, j, t, never, later)
+            _start_block(active, start, withdrawn, forced, new, since, j + 8, t, never, later)
+        j += 16
+    while j + 8 <= size:
+        _start_block(active, start, withdrawn, forced, new, since, j, t, never, later)
         j += 8
     for i in range(j, size):
         _start_step(active, start, withdrawn, forced, new, since, i, t, never)
@@ -316,34 +444,105 @@ def start_due(
     return new_f_arr, new_o_arr
 
 
+cdef extern from *:
+    """
+    /* one row of clip(lv - a + b) (minus) or clip(lv + a + b): x < lo ? lo : x, then
+       x > hi ? hi : x, so NaN stays NaN; b NULL: no b; a NULL: no steps, the row moved by
+       zeros ((lv ± 0) + 0 is lv + 0 in every bit, lv - 0 is lv). The rows do not overlap
+       (restrict), so gcc vectorises the loops without checks (SSE2's maxpd and minpd take
+       the operands of these selects in this order) */
+    static inline void detente_moved_level(
+            double *restrict lv, const double *restrict a, const double *restrict b,
+            int minus, const double *restrict lo, const double *restrict hi, Py_ssize_t n) {
+        Py_ssize_t i;
+        double x;
+        #define DETENTE_CLIP(expr) for (i = 0; i < n; i++) { \
+                x = (expr); x = x < lo[i] ? lo[i] : x; lv[i] = x > hi[i] ? hi[i] : x; }
+        if (a == NULL) {
+            if (minus && b == NULL)
+                DETENTE_CLIP(lv[i] - 0.0)
+            else
+                DETENTE_CLIP(lv[i] + 0.0)
+        } else if (b != NULL) {
+            if (minus)
+                DETENTE_CLIP((lv[i] - a[i]) + b[i])
+            else
+                DETENTE_CLIP((lv[i] + a[i]) + b[i])
+        } else if (minus) {
+            DETENTE_CLIP(lv[i] - a[i])
+        } else {
+            DETENTE_CLIP(lv[i] + a[i])
+        }
+        #undef DETENTE_CLIP
+    }
+    """
+    void moved_level_row "detente_moved_level"(
+        double* lv, const double* a, const double* b, bint minus, const double* lo,
+        const double* hi, Py_ssize_t n_i) noexcept nogil
+
+
 cdef inline void _moved_level(
     double* lv, const double* a, const double* b, bint minus, const double* lo,
     const double* hi, Py_ssize_t n_i,
 ) noexcept nogil:
-    """``clip(lv ± a + b, lo, hi)`` in place (``b`` NULL: ``clip(lv ± a)``)."""
-    cdef Py_ssize_t i
-    cdef double x
-    if b != NULL:
-        if minus:
-            for i in range(n_i):
-                x = (lv[i] - a[i]) + b[i]
-                x = lo[i] if x < lo[i] else x
-                lv[i] = hi[i] if x > hi[i] else x
-        else:
-            for i in range(n_i):
-                x = (lv[i] + a[i]) + b[i]
-                x = lo[i] if x < lo[i] else x
-                lv[i] = hi[i] if x > hi[i] else x
-    elif minus:
-        for i in range(n_i):
-            x = lv[i] - a[i]
-            x = lo[i] if x < lo[i] else x
-            lv[i] = hi[i] if x > hi[i] else x
-    else:
-        for i in range(n_i):
-            x = lv[i] + a[i]
-            x = lo[i] if x < lo[i] else x
-            lv[i] = hi[i] if x > hi[i] else x
+    """``clip(lv ± a + b, lo, hi)`` in place (``b`` NULL: ``clip(lv ± a)``; ``a`` NULL: no
+    steps, ``clip(lv ± 0 + 0)``)."""
+    moved_level_row(lv, a, b, minus, lo, hi, n_i)
+
+
+cdef extern from *:
+    """
+    /* flags[i / n_k] |= bit for each nonzero byte i of the eight at steps + j (x: those
+       bytes, not all zero): their bits found one by one where the compiler can count
+       trailing zeros on a little-endian machine (a byte above 1 only marks again) */
+    static inline void detente_mark_word(unsigned long long x, const unsigned char *steps,
+                                         Py_ssize_t j, Py_ssize_t n_k, unsigned char bit,
+                                         unsigned char *flags) {
+    #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        (void)steps;
+        while (x) {
+            const Py_ssize_t i = j + (__builtin_ctzll(x) >> 3);
+            flags[i / n_k] |= bit;
+            x &= x - 1;
+        }
+    #else
+        (void)x;
+        for (Py_ssize_t i = j; i < j + 8; i++)
+            if (steps[i])
+                flags[i / n_k] |= bit;
+    #endif
+    }
+    """
+    void mark_word "detente_mark_word"(
+        unsigned long long x, const unsigned char* steps, Py_ssize_t j, Py_ssize_t n_k,
+        unsigned char bit, unsigned char* flags) noexcept nogil
+
+
+cdef void _mark_rows(
+    const unsigned char* steps, Py_ssize_t n, Py_ssize_t n_k, unsigned char bit,
+    unsigned char* flags,
+) noexcept nogil:
+    """``flags[w] |= bit`` for each world ``w`` whose row of the flat ``[n, n_k]`` mask
+    ``steps`` has a step set: the bytes sixteen (then eight) at a time, most zero."""
+    cdef Py_ssize_t size = n * n_k, j = 0, i
+    cdef unsigned long long x, y
+    while j + 16 <= size:
+        memcpy(&x, steps + j, 8)
+        memcpy(&y, steps + j + 8, 8)
+        if x | y:
+            if x:
+                mark_word(x, steps, j, n_k, bit, flags)
+            if y:
+                mark_word(y, steps, j + 8, n_k, bit, flags)
+        j += 16
+    while j + 8 <= size:
+        memcpy(&x, steps + j, 8)
+        if x:
+            mark_word(x, steps, j, n_k, bit, flags)
+        j += 8
+    for i in range(j, size):
+        if steps[i]:
+            flags[i // n_k] = flags[i // n_k] | bit
 
 
 def move_levels(
@@ -373,7 +572,7 @@ def move_levels(
     cdef Py_ssize_t m_l = low_rows.shape[0], m_h = high_rows.shape[0]
     cdef bint given = moves_a.shape[0] > 0
     cdef bint two = moves_b.shape[0] > 0 if given else steps_b.shape[0] > 0
-    cdef bint minus = sign < 0, free
+    cdef bint minus = sign < 0, free = True
     count_arr = np.empty(n_i, dtype=np.intc)
     sums_arr = np.empty(3 * n_i)
     cdef int[::1] count = count_arr
@@ -385,6 +584,9 @@ def move_levels(
     cdef double* zero
     cdef const double* move_a
     cdef const double* move_b
+    cdef const double* lo
+    cdef const double* hi
+    cdef unsigned char* flag = NULL
     cdef unsigned char[::1] flags
     if n == 0 or n_i == 0:
         return True
@@ -396,41 +598,268 @@ def move_levels(
         # order could matter
         flags_arr = np.zeros(n, dtype=np.uint8)
         flags = flags_arr
+        flag = &flags[0]
         with nogil:
             free = (k_a == 0 or finite_rows(effects_a)) and (
                 not two or k_b == 0 or finite_rows(effects_b))
+            if free and k_a:
+                _mark_rows(&steps_a[0, 0], n, k_a, 1, flag)
+            if free and two and k_b:
+                _mark_rows(&steps_b[0, 0], n, k_b, 2, flag)
             w = 0
             while free and w < n:
-                if k_a and any_set(&steps_a[w, 0], k_a):
-                    flags[w] = 1
+                if flag[w] & 1:
                     free = order_free(&steps_a[w, 0], &effects_a[row_of(w, m_a, n), 0, 0],
                                       k_a, n_i, &count[0])
-                if two and k_b and any_set(&steps_b[w, 0], k_b):
-                    flags[w] = flags[w] | 2
-                    free = free and order_free(
-                        &steps_b[w, 0], &effects_b[row_of(w, m_b, n), 0, 0], k_b, n_i, &count[0])
+                if free and flag[w] & 2:
+                    free = order_free(&steps_b[w, 0], &effects_b[row_of(w, m_b, n), 0, 0],
+                                      k_b, n_i, &count[0])
                 w += 1
         if not free:
             return False
     with nogil:
         for i in range(2 * n_i, 3 * n_i):
             sums[i] = 0.0
+        lo = &low_rows[0, 0]
+        hi = &high_rows[0, 0]
         for w in range(n):
+            if m_l != 1:
+                lo = &low_rows[row_of(w, m_l, n), 0]
+            if m_h != 1:
+                hi = &high_rows[row_of(w, m_h, n), 0]
             if given:
-                move_a = &moves_a[w, 0]
-                move_b = &moves_b[w, 0] if two else NULL
+                _moved_level(&level[w, 0], &moves_a[w, 0], &moves_b[w, 0] if two else NULL,
+                             minus, lo, hi, n_i)
+            elif flag[w] == 0:
+                # no steps: ``a`` NULL
+                _moved_level(&level[w, 0], NULL, zero if two else NULL, minus, lo, hi, n_i)
             else:
                 move_a = zero
                 move_b = zero if two else NULL
-                if flags[w] & 1:
+                if flag[w] & 1:
                     step_sum(&steps_a[w, 0], &effects_a[row_of(w, m_a, n), 0, 0], k_a, n_i, a)
                     move_a = a
-                if flags[w] & 2:
+                if flag[w] & 2:
                     step_sum(&steps_b[w, 0], &effects_b[row_of(w, m_b, n), 0, 0], k_b, n_i, b)
                     move_b = b
-            _moved_level(&level[w, 0], move_a, move_b, minus,
-                         &low_rows[row_of(w, m_l, n), 0], &high_rows[row_of(w, m_h, n), 0], n_i)
+                _moved_level(&level[w, 0], move_a, move_b, minus, lo, hi, n_i)
     return True
+
+
+cdef extern from *:
+    """
+    /* one row of a world that withdrew and started nothing this step, in registers: the
+       withdrawals' clip(lv - 0) (lv - 0 is lv; a second withdrawal's clips the clipped
+       value again, which changes nothing: clip(clip(x)) is clip(x) in every bit, whatever
+       the bounds, NaN too), then the starts' clip(lv + 0) ((lv + 0) + 0 is lv + 0):
+       detente_moved_level's clips in turn */
+    static void detente_still_row(double *restrict lv, const double *restrict lo,
+                                  const double *restrict hi, Py_ssize_t n, int drops) {
+        Py_ssize_t i;
+        double x;
+        #define DETENTE_CLIP1 x = x < lo[i] ? lo[i] : x; x = x > hi[i] ? hi[i] : x;
+        if (drops) {
+            for (i = 0; i < n; i++) {
+                x = lv[i] - 0.0; DETENTE_CLIP1
+                x = x + 0.0; DETENTE_CLIP1
+                lv[i] = x;
+            }
+        } else {
+            for (i = 0; i < n; i++) {
+                x = lv[i] + 0.0; DETENTE_CLIP1
+                lv[i] = x;
+            }
+        }
+        #undef DETENTE_CLIP1
+    }
+    """
+    void still_row "detente_still_row"(
+        double* lv, const double* lo, const double* hi, Py_ssize_t n, int drops) noexcept nogil
+
+
+cdef extern from *:
+    """
+    /* one row of implement_levels: each withdrawal present (drop_f, drop_o) subtracts its
+       row and clips, then the starts add theirs, (x + nf) + no, and clip: the rows are the
+       kernel's sums, zeros (no steps) or BLAS's products, as move_levels uses them */
+    static void detente_implement_row(
+            double *restrict lv, const double *restrict lo, const double *restrict hi,
+            Py_ssize_t n, int drop_f, const double *restrict df, int drop_o,
+            const double *restrict dro, const double *restrict nf,
+            const double *restrict no) {
+        Py_ssize_t i;
+        double x;
+        #define DETENTE_CLIP1 x = x < lo[i] ? lo[i] : x; x = x > hi[i] ? hi[i] : x;
+        #define DETENTE_ROW(drops) for (i = 0; i < n; i++) { x = lv[i]; drops \
+                x = (x + nf[i]) + no[i]; DETENTE_CLIP1 lv[i] = x; }
+        if (drop_f && drop_o)
+            DETENTE_ROW(x = x - df[i]; DETENTE_CLIP1 x = x - dro[i]; DETENTE_CLIP1)
+        else if (drop_f)
+            DETENTE_ROW(x = x - df[i]; DETENTE_CLIP1)
+        else if (drop_o)
+            DETENTE_ROW(x = x - dro[i]; DETENTE_CLIP1)
+        else
+            DETENTE_ROW()
+        #undef DETENTE_ROW
+        #undef DETENTE_CLIP1
+    }
+    """
+    void implement_row "detente_implement_row"(
+        double* lv, const double* lo, const double* hi, Py_ssize_t n, bint drop_f,
+        const double* df, bint drop_o, const double* dro, const double* nf,
+        const double* no) noexcept nogil
+
+
+cdef inline const double* _layer_sum(
+    const unsigned char[:, ::1] steps, const double[:, :, ::1] effects, Py_ssize_t w,
+    bint picked, const double* none, double* out,
+) noexcept nogil:
+    """World ``w``'s sum of the effects of its steps (``out``), or ``none`` if it has none."""
+    if not picked:
+        return none
+    step_sum(&steps[w, 0], &effects[row_of(w, effects.shape[0], steps.shape[0]), 0, 0],
+             steps.shape[1], effects.shape[2], out)
+    return out
+
+
+cdef inline bint _sums_free(
+    const unsigned char[:, ::1] steps, const double[:, :, ::1] effects, Py_ssize_t w,
+    int* count,
+) noexcept nogil:
+    """:func:`~detente.sim.native.step_sums.order_free` of world ``w``'s steps."""
+    return order_free(&steps[w, 0], &effects[row_of(w, effects.shape[0], steps.shape[0]), 0, 0],
+                      steps.shape[1], effects.shape[2], count)
+
+
+def implement_levels(
+    double[:, ::1] level,
+    const unsigned char[:, ::1] drop_f,
+    const double[:, :, ::1] effects_f,
+    const unsigned char[:, ::1] drop_o,
+    const double[:, :, ::1] effects_o,
+    const unsigned char[:, ::1] new_f,
+    const unsigned char[:, ::1] new_o,
+    const double[:, ::1] low_rows,
+    const double[:, ::1] high_rows,
+    const double[:, ::1] moves_df,
+    const double[:, ::1] moves_do,
+    const double[:, ::1] moves_nf,
+    const double[:, ::1] moves_no,
+):
+    """:func:`move_levels` of one step's implementation in one pass over the worlds: the
+    focal withdrawals ``drop_f`` (no rows: none this step), then the internal side's
+    ``drop_o``, each subtracted and clipped, then the steps started ``new_f``, ``new_o``
+    added and clipped (``effects_*``: ``[m, K, I]``, one matrix or one per state): per
+    world the same operations, in the same order, as those three calls.
+
+    Each of the three moves' sums is formed here where its order cannot matter
+    (:func:`move_levels`' rule), else taken from the ``moves_*`` given (``[n, I]``, BLAS's
+    products of the masks with the effects; no rows: formed here). Returns 0 when done;
+    otherwise nothing is changed and the moves whose sums could depend on their order are
+    returned (1: ``drop_f``, 2: ``drop_o``, 4: the starts), for the caller to give.
+    """
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, f
+    cdef Py_ssize_t m_l = low_rows.shape[0], m_h = high_rows.shape[0]
+    cdef bint has_f = drop_f.shape[0] > 0, has_o = drop_o.shape[0] > 0
+    cdef bint given_f = moves_df.shape[0] > 0, given_o = moves_do.shape[0] > 0
+    cdef bint given_n = moves_nf.shape[0] > 0
+    cdef int crowded = 0
+    count_arr = np.empty(n_i, dtype=np.intc)
+    sums_arr = np.zeros(5 * n_i)
+    flags_arr = np.zeros(n, dtype=np.uint8)
+    cdef int[::1] count = count_arr
+    cdef double[::1] sums = sums_arr
+    cdef unsigned char[::1] flags = flags_arr
+    cdef double* s_df
+    cdef double* s_do
+    cdef double* s_nf
+    cdef double* s_no
+    cdef const double* zero
+    cdef const double* lo
+    cdef const double* hi
+    cdef const double* df
+    cdef const double* dro
+    cdef const double* nf
+    cdef const double* no
+    cdef unsigned char* flag
+    if n == 0 or n_i == 0:
+        return 0
+    s_df, s_do, s_nf, s_no = &sums[0], &sums[n_i], &sums[2 * n_i], &sums[3 * n_i]
+    zero = &sums[4 * n_i]
+    flag = &flags[0]
+    with nogil:
+        # which worlds withdraw or start steps whose sums are formed here (1, 2: the
+        # withdrawals; 4, 8: the starts), and whether their order could matter
+        if has_f and not given_f and drop_f.shape[1]:
+            _mark_rows(&drop_f[0, 0], n, drop_f.shape[1], 1, flag)
+            if not finite_rows(effects_f):
+                crowded = crowded | 1
+        if has_o and not given_o and drop_o.shape[1]:
+            _mark_rows(&drop_o[0, 0], n, drop_o.shape[1], 2, flag)
+            if not finite_rows(effects_o):
+                crowded = crowded | 2
+        if not given_n:
+            if new_f.shape[1]:
+                _mark_rows(&new_f[0, 0], n, new_f.shape[1], 4, flag)
+            if new_o.shape[1]:
+                _mark_rows(&new_o[0, 0], n, new_o.shape[1], 8, flag)
+            if (new_f.shape[1] and not finite_rows(effects_f)) or (
+                    new_o.shape[1] and not finite_rows(effects_o)):
+                crowded = crowded | 4
+        f = _next_set(flag, 0, n)
+        while f < n:
+            if flag[f] & 1 and not crowded & 1 and not _sums_free(drop_f, effects_f, f,
+                                                                  &count[0]):
+                crowded = crowded | 1
+            if flag[f] & 2 and not crowded & 2 and not _sums_free(drop_o, effects_o, f,
+                                                                  &count[0]):
+                crowded = crowded | 2
+            if flag[f] & 4 and not crowded & 4 and not _sums_free(new_f, effects_f, f,
+                                                                  &count[0]):
+                crowded = crowded | 4
+            if flag[f] & 8 and not crowded & 4 and not _sums_free(new_o, effects_o, f,
+                                                                  &count[0]):
+                crowded = crowded | 4
+            f = _next_set(flag, f + 1, n)
+    if crowded:
+        return crowded
+    with nogil:
+        lo = &low_rows[0, 0]
+        hi = &high_rows[0, 0]
+        w = 0
+        while w < n:
+            # the worlds up to the next with a step withdrawn or started (most), when no
+            # move is given
+            f = w if given_f or given_o or given_n else _next_set(flag, w, n)
+            while w < f:
+                if m_l != 1:
+                    lo = &low_rows[row_of(w, m_l, n), 0]
+                if m_h != 1:
+                    hi = &high_rows[row_of(w, m_h, n), 0]
+                still_row(&level[w, 0], lo, hi, n_i, has_f or has_o)
+                w += 1
+            if w == n:
+                break
+            lo = &low_rows[row_of(w, m_l, n), 0]
+            hi = &high_rows[row_of(w, m_h, n), 0]
+            if given_f:
+                df = &moves_df[w, 0]
+            else:
+                df = _layer_sum(drop_f, effects_f, w, flag[w] & 1, zero, s_df)
+            if given_o:
+                dro = &moves_do[w, 0]
+            else:
+                dro = _layer_sum(drop_o, effects_o, w, flag[w] & 2, zero, s_do)
+            if given_n:
+                nf, no = &moves_nf[w, 0], &moves_no[w, 0]
+            else:
+                nf = _layer_sum(new_f, effects_f, w, flag[w] & 4, zero, s_nf)
+                no = _layer_sum(new_o, effects_o, w, flag[w] & 8, zero, s_no)
+            implement_row(&level[w, 0], lo, hi, n_i, has_f, df, has_o, dro, nf, no)
+            lo = &low_rows[0, 0]
+            hi = &high_rows[0, 0]
+            w += 1
+    return 0
 
 
 cdef void _weights(
@@ -444,35 +873,37 @@ cdef void _weights(
     cdef bint a_world = aw.shape[0] > 1
     cdef double a
     cdef double value[4]
-    cdef unsigned char pend
-    cdef unsigned long long act8
+    cdef double table[16][4]
     cdef const unsigned char* ac
     cdef const long* st
     cdef double* o
     if n == 0 or n_k == 0:
         return
     if not a_world:
-        # one table for every world: the flat [n * K] steps eight at a time, a block with
-        # none in force nor pending (the most) all value[0]
+        # one table for every world: the flat [n * K] steps sixteen or eight at a time, a
+        # block with none pending (the most) looked up four at a time by the steps in force
         a = aw[0]
         value[0] = <double>0 + a * <double>0
         value[1] = <double>0 + a * <double>1
         value[2] = <double>1 + a * <double>0
         ac, st, o, size = &active[0, 0], &start[0, 0], &out[0, 0], n * n_k
+        value[3] = value[2]
+        weight_table(value, table)
         while j + 8 <= size:
-            memcpy(&act8, ac + j, 8)
-            pend = 0
-            for k in range(j, j + 8):
-                pend = pend | (st[k] < never)
-            if act8 == 0 and pend == 0:
-                for k in range(j, j + 8):
-                    o[k] = value[0]
+            # most blocks: every start ``never``, none pending: value[2 * active]
+            if j + 16 <= size and not any_differ16(st + j, never):
+                weights8(ac + j, table, value, o + j)
+                weights8(ac + j + 8, table, value, o + j + 8)
+                j += 16
+                continue
+            if not any_differ8(st + j, never):
+                weights8(ac + j, table, value, o + j)
             else:
                 for k in range(j, j + 8):
-                    o[k] = value[2] if ac[k] else (value[1] if st[k] < never else value[0])
+                    o[k] = value[2 * ac[k] + (st[k] < never)]
             j += 8
         for k in range(j, size):
-            o[k] = value[2] if ac[k] else (value[1] if st[k] < never else value[0])
+            o[k] = value[2 * ac[k] + (st[k] < never)]
         return
     for w in range(n):
         if w == 0 or a_world:
@@ -507,17 +938,56 @@ def posture_weights(
     return w_f_arr, w_o_arr
 
 
+cdef extern from *:
+    """
+    /* played_levels with shared parameters, the shares' denominators positive: _share and
+       _level of each world (the same operations in the same order), the arrays apart
+       (restrict), so gcc vectorises the loop (the shares' selects keep it from that) */
+    static inline double detente_share(double num, double den) {
+        return den > 0 ? num / den : 0.0;
+    }
+    static inline double detente_level(double nl, double conc, double host) {
+        double x = (nl + ((1.0 - nl) * conc)) - (nl * host);
+        x = x < 0.0 ? 0.0 : x;
+        return x > 1.0 ? 1.0 : x;
+    }
+    static void detente_played_shared(
+            Py_ssize_t n, const double *restrict conc_f, const double *restrict host_f,
+            const double *restrict conc_o, const double *restrict host_o, double sp_f,
+            double sn_f, double sp_o, double sn_o, double nl, double *restrict play_f,
+            double *restrict play_o, double *restrict hostile, double *restrict own_f,
+            Py_ssize_t step_f, double *restrict own_o, Py_ssize_t step_o) {
+        for (Py_ssize_t w = 0; w < n; w++) {
+            /* detente_share, every denominator positive */
+            const double h = host_f[w] / sn_f, cf = conc_f[w] / sp_f;
+            const double co = conc_o[w] / sp_o, ho = host_o[w] / sn_o;
+            const double pf = detente_level(nl, cf, h), po = detente_level(nl, co, ho);
+            hostile[w] = h;
+            play_f[w] = pf;
+            play_o[w] = po;
+            own_f[w * step_f] = pf;
+            own_o[w * step_o] = po;
+        }
+    }
+    """
+    double share_of "detente_share"(double num, double den) noexcept nogil
+    double level_of "detente_level"(double nl, double conc, double host) noexcept nogil
+    void played_shared "detente_played_shared"(
+        Py_ssize_t n, const double* conc_f, const double* host_f, const double* conc_o,
+        const double* host_o, double sp_f, double sn_f, double sp_o, double sn_o, double nl,
+        double* play_f, double* play_o, double* hostile, double* own_f, Py_ssize_t step_f,
+        double* own_o, Py_ssize_t step_o) noexcept nogil
+
+
 cdef inline double _share(double num, double den) noexcept nogil:
-    return num / den if den > 0 else 0.0
+    """A posture share: ``num / den``, 0 where ``den`` is not positive."""
+    return share_of(num, den)
 
 
 cdef inline double _level(double nl, double conc, double host) noexcept nogil:
-    cdef double x = nl + (1 - nl) * conc - nl * host
-    if x < 0.0:
-        x = 0.0
-    if x > 1.0:
-        x = 1.0
-    return x
+    """The played level from the shares (docs/model.md 1): ``nl + (1 - nl) conc - nl host``
+    clipped to [0, 1]."""
+    return level_of(nl, conc, host)
 
 
 def posture_levels(
@@ -565,6 +1035,20 @@ def played_levels(
     cdef double nl, h
     play_f_arr, play_o_arr, hostile_arr = np.empty(n), np.empty(n), np.empty(n)
     cdef double[::1] play_f = play_f_arr, play_o = play_o_arr, hostile = hostile_arr
+    if n == 0:
+        return play_f_arr, play_o_arr, hostile_arr
+    cdef Py_ssize_t unit = sizeof(double)
+    if not (l_world or pf or nf or po or no) and conc_f.strides[0] == unit and (
+            sp_f[0] > 0 and sn_f[0] > 0 and sp_o[0] > 0 and sn_o[0] > 0) and (
+            host_f.strides[0] == conc_o.strides[0] == host_o.strides[0] == unit) and (
+            own_f.strides[0] % unit == 0 and own_o.strides[0] % unit == 0):
+        # the usual case, shared positive parameters and contiguous sums: vectorised
+        with nogil:
+            played_shared(n, &conc_f[0], &host_f[0], &conc_o[0], &host_o[0], sp_f[0], sn_f[0],
+                          sp_o[0], sn_o[0], neutral[0], &play_f[0], &play_o[0],
+                          &hostile[0], &own_f[0], own_f.strides[0] // unit,
+                          &own_o[0], own_o.strides[0] // unit)
+        return play_f_arr, play_o_arr, hostile_arr
     with nogil:
         for w in range(n):
             nl = neutral[w if l_world else 0]
@@ -576,6 +1060,24 @@ def played_levels(
             own_f[w] = play_f[w]
             own_o[w] = play_o[w]
     return play_f_arr, play_o_arr, hostile_arr
+
+
+cdef inline void _started_row(
+    const unsigned char* nw, const unsigned char* leg, const unsigned char* conc, double fw,
+    Py_ssize_t n_f, double* nf, double* paid,
+) noexcept nogil:
+    """One world's focal steps started as 0/1 floats (``nf``) and as paid for (``paid``:
+    the executive's own steps times their multiplier, ``fw`` for conciliatory ones)."""
+    cdef Py_ssize_t k
+    cdef double value[4]  # paid for (started by the executive, conciliatory): as computed
+    value[0] = <double>0 * 1.0
+    value[1] = <double>0 * fw
+    value[2] = <double>1 * 1.0
+    value[3] = <double>1 * fw
+    for k in range(n_f):
+        nf[k] = <double>nw[k]
+    for k in range(n_f):
+        paid[k] = value[2 * (nw[k] & (leg[k] ^ 1)) + conc[k]]
 
 
 def started_weights(
@@ -591,45 +1093,71 @@ def started_weights(
     (not the legislature's acts) times their cost multiplier, the trade's ``factor[w]`` for
     ``conciliatory`` steps (1 or n rows), 1 for the others (congress.trade_discount).
     """
-    cdef Py_ssize_t n = new_f.shape[0], n_f = new_f.shape[1], n_o = new_o.shape[1], w, k
+    cdef Py_ssize_t n = new_f.shape[0], n_f = new_f.shape[1], n_o = new_o.shape[1], w, k, f
     cdef bint c_world = conciliatory.shape[0] > 1
-    cdef const unsigned char* conc
-    cdef const unsigned char* nw
-    cdef const unsigned char* leg
-    cdef double* o
-    cdef double fw
-    cdef double value[4]  # paid for (started by the executive, conciliatory): as computed
-    nf_arr, no_arr, paid_arr = np.empty((n, n_f)), np.empty((n, n_o)), np.empty((n, n_f))
+    nf_arr, no_arr, paid_arr = np.zeros((n, n_f)), np.zeros((n, n_o)), np.zeros((n, n_f))
     cdef double[:, ::1] nf = nf_arr, no = no_arr, paid = paid_arr
-    # most worlds start nothing: their rows are +0.0 (0 times a multiplier >= 0 and finite)
+    cdef const unsigned char* nw
+    # most worlds start nothing: their rows are +0.0 (0 times a multiplier >= 0 and finite);
+    # the others are found in the flat masks
     with nogil:
-        for w in range(n):
-            nw = &new_f[w, 0]
-            fw = factor[w]
-            if not any_set(nw, n_f) and 0 <= fw <= DBL_MAX:
-                memset(&nf[w, 0], 0, n_f * sizeof(double))
-                memset(&paid[w, 0], 0, n_f * sizeof(double))
-            else:
-                conc = &conciliatory[w if c_world else 0, 0]
-                leg = &f_by_leg[w, 0]
-                value[0] = <double>0 * 1.0
-                value[1] = <double>0 * fw
-                value[2] = <double>1 * 1.0
-                value[3] = <double>1 * fw
-                o = &nf[w, 0]
-                for k in range(n_f):
-                    o[k] = <double>nw[k]
-                o = &paid[w, 0]
-                for k in range(n_f):
-                    o[k] = value[2 * (nw[k] & (leg[k] ^ 1)) + conc[k]]
-            nw = &new_o[w, 0]
-            o = &no[w, 0]
-            if not any_set(nw, n_o):
-                memset(o, 0, n_o * sizeof(double))
-            else:
+        if n_f:
+            for w in range(n):
+                if not (0 <= factor[w] <= DBL_MAX):
+                    _started_row(&new_f[w, 0], &f_by_leg[w, 0],
+                                 &conciliatory[w if c_world else 0, 0], factor[w], n_f,
+                                 &nf[w, 0], &paid[w, 0])
+            f = _next_set(&new_f[0, 0], 0, n * n_f)
+            while f < n * n_f:
+                w = f // n_f
+                _started_row(&new_f[w, 0], &f_by_leg[w, 0], &conciliatory[w if c_world else 0, 0],
+                             factor[w], n_f, &nf[w, 0], &paid[w, 0])
+                f = _next_set(&new_f[0, 0], (w + 1) * n_f, n * n_f)
+        if n_o:
+            f = _next_set(&new_o[0, 0], 0, n * n_o)
+            while f < n * n_o:
+                w = f // n_o
+                nw = &new_o[w, 0]
                 for k in range(n_o):
-                    o[k] = <double>nw[k]
+                    no[w, k] = <double>nw[k]
+                f = _next_set(&new_o[0, 0], (w + 1) * n_o, n * n_o)
     return nf_arr, no_arr, paid_arr
+
+
+cdef extern from *:
+    """
+    /* one world's time to reciprocation, unreciprocated concessions and cost (section 5) */
+    static inline void detente_book_costs(
+            double gest_f, double gest_o, double paid_cost, unsigned char offered,
+            long first_in, double u_in, double c_in, double keep, double naivety,
+            long horizon, long t, long *first, double *u_out, double *c_out) {
+        double u;
+        *first = (gest_o > 0 && offered && first_in > horizon) ? t + 1 : first_in;
+        u = (u_in + gest_f) - gest_o;
+        u = (u > 0.0 || u != u) ? u : 0.0;
+        *u_out = u;
+        *c_out = ((keep * c_in) + paid_cost) + (naivety * u);
+    }
+
+    /* detente_book_costs of worlds that started nothing (no gesture, nothing paid), the
+       arrays contiguous and apart (restrict) and the parameters shared: gcc vectorises it */
+    static void detente_book_still(
+            Py_ssize_t n, const long *restrict first_in, const double *restrict u_in,
+            const double *restrict c_in, double keep, double naivety, long horizon, long t,
+            long *restrict first, double *restrict u_out, double *restrict c_out) {
+        for (Py_ssize_t w = 0; w < n; w++)
+            detente_book_costs(0.0, 0.0, 0.0, 0, first_in[w], u_in[w], c_in[w], keep,
+                               naivety, horizon, t, &first[w], &u_out[w], &c_out[w]);
+    }
+    """
+    void book_costs_of "detente_book_costs"(
+        double gest_f, double gest_o, double paid_cost, unsigned char offered, long first_in,
+        double u_in, double c_in, double keep, double naivety, long horizon, long t,
+        long* first, double* u_out, double* c_out) noexcept nogil
+    void book_still "detente_book_still"(
+        Py_ssize_t n, const long* first_in, const double* u_in, const double* c_in,
+        double keep, double naivety, long horizon, long t, long* first, double* u_out,
+        double* c_out) noexcept nogil
 
 
 cdef inline void _book_costs(
@@ -637,17 +1165,11 @@ cdef inline void _book_costs(
     double u_in, double c_in, double keep, double naivety, long horizon, long t,
     long* first, double* u_out, double* c_out,
 ) noexcept nogil:
-    """One world's time to reciprocation, unreciprocated concessions and cost (section 5)."""
-    cdef double u
-    if gest_o > 0 and offered and first_in > horizon:
-        first[0] = t + 1
-    else:
-        first[0] = first_in
-    u = u_in + gest_f - gest_o
-    if not (u > 0.0 or u != u):
-        u = 0.0
-    u_out[0] = u
-    c_out[0] = keep * c_in + paid_cost + naivety * u
+    """One world's time to reciprocation, unreciprocated concessions and cost (section 5):
+    the first reciprocation ``t + 1`` where the other side's conciliatory gesture follows an
+    offer, ``U = max(0, U + gest_f - gest_o)`` (NaN kept), ``C = keep C + paid + naivety U``."""
+    book_costs_of(gest_f, gest_o, paid_cost, offered, first_in, u_in, c_in, keep, naivety,
+                  horizon, t, first, u_out, c_out)
 
 
 def book_costs(
@@ -733,22 +1255,45 @@ def started_costs(
     cdef const double* c_row
     cdef const double* g_row
     cdef double fw, gest_f, gest_o, paid_cost
-    cdef Py_ssize_t paid_terms
+    cdef Py_ssize_t paid_terms, f
     first_arr = np.empty(n, dtype=np.int64)
     u_arr, c_arr = np.empty(n), np.empty(n)
+    flags_arr = np.zeros(n, dtype=np.uint8)
     cdef long[::1] first = first_arr
     cdef double[::1] u_new = u_arr, c_new = c_arr
+    cdef unsigned char[::1] flags = flags_arr
+    if n == 0:
+        return first_arr, u_arr, c_arr
     with nogil:
         free = (finite_matrix(gp_f_rows) and finite_matrix(gp_o_rows)
                 and finite_matrix(cost_rows))
-        w = 0
-        while free and w < n:
+        for w in range(n):
+            if not (-DBL_MAX <= factor[w] <= DBL_MAX):
+                free = False
+        if free:
+            # every world as if it started nothing (the most); then the others, found in
+            # the flat masks, again with their sums
+            if not (k_world or v_world) and first_reciprocation.strides[0] == sizeof(long) and (
+                    unreciprocated.strides[0] == cost.strides[0] == sizeof(double)):
+                book_still(n, &first_reciprocation[0], &unreciprocated[0], &cost[0], keep[0],
+                           naivety[0], horizon, t, &first[0], &u_new[0], &c_new[0])
+            else:
+                for w in range(n):
+                    _book_costs(0.0, 0.0, 0.0, f_offered[w], first_reciprocation[w],
+                                unreciprocated[w], cost[w], keep[w if k_world else 0],
+                                naivety[w if v_world else 0], horizon, t, &first[w],
+                                &u_new[w], &c_new[w])
+            if k_f:
+                _mark_rows(&new_f[0, 0], n, k_f, 1, &flags[0])
+            if k_o:
+                _mark_rows(&new_o[0, 0], n, k_o, 2, &flags[0])
+        f = _next_set(&flags[0], 0, n) if free else n
+        while f < n:
+            w = f
             fw = factor[w]
             gest_f = gest_o = paid_cost = 0.0
-            nw = &new_f[w, 0]
-            if not (-DBL_MAX <= fw <= DBL_MAX):
-                free = False
-            elif k_f and any_set(nw, k_f):
+            if flags[w] & 1:
+                nw = &new_f[w, 0]
                 leg = &f_by_leg[w, 0]
                 conc = &conciliatory[row_of(w, m_conc, n), 0]
                 c_row = &cost_rows[row_of(w, m_c, n), 0]
@@ -765,17 +1310,18 @@ def started_costs(
                 gest_f = picked_sum(nw, g_row, k_f)
                 free = (paid_terms <= 2 and not (paid_terms == 2 and discounted)
                         and _terms(nw, g_row, k_f) <= 2)
-            nw = &new_o[w, 0]
-            if free and k_o and any_set(nw, k_o):
+            if free and flags[w] & 2:
+                nw = &new_o[w, 0]
                 g_row = &gp_o_rows[row_of(w, m_go, n), 0]
                 gest_o = picked_sum(nw, g_row, k_o)
                 free = _terms(nw, g_row, k_o) <= 2
-            if free:
-                _book_costs(gest_f, gest_o, paid_cost, f_offered[w], first_reciprocation[w],
-                            unreciprocated[w], cost[w], keep[w if k_world else 0],
-                            naivety[w if v_world else 0], horizon, t, &first[w], &u_new[w],
-                            &c_new[w])
-            w += 1
+            if not free:
+                break
+            _book_costs(gest_f, gest_o, paid_cost, f_offered[w], first_reciprocation[w],
+                        unreciprocated[w], cost[w], keep[w if k_world else 0],
+                        naivety[w if v_world else 0], horizon, t, &first[w], &u_new[w],
+                        &c_new[w])
+            f = _next_set(&flags[0], w + 1, n)
     if not free:
         return None
     return first_arr, u_arr, c_arr
@@ -820,7 +1366,7 @@ def record_gestures(
     something not finite) nothing is changed and False is returned: the caller then forms
     them from BLAS's products, as before.
     """
-    cdef Py_ssize_t n = new_o.shape[0], n_k = new_o.shape[1], w, k, j, n_started = 0
+    cdef Py_ssize_t n = new_o.shape[0], n_k = new_o.shape[1], w, k, j, f, n_started = 0
     cdef Py_ssize_t m_p = gp_rows.shape[0], m_n = gn_rows.shape[0]
     cdef const unsigned char* nw
     cdef const unsigned char* seen
@@ -836,22 +1382,23 @@ def record_gestures(
         return True
     with nogil:
         free = finite_matrix(gp_rows) and finite_matrix(gn_rows)
-        w = 0
-        while free and n_k and w < n:
+        # the worlds that started a step, found in the flat mask (most started none)
+        f = _next_set(&new_o[0, 0], 0, n * n_k) if n_k else 0
+        while free and f < n * n_k:
+            w = f // n_k
             nw = &new_o[w, 0]
-            if any_set(nw, n_k):
-                started[n_started] = w
-                n_started += 1
-                seen = &counted[w, 0]
-                gp = &gp_rows[row_of(w, m_p, n), 0]
-                gn = &gn_rows[row_of(w, m_n, n), 0]
-                pos_terms = neg_terms = 0
-                for k in range(n_k):
-                    if nw[k] & (seen[k] ^ 1):
-                        pos_terms += gp[k] != 0.0
-                        neg_terms += gn[k] != 0.0
-                free = pos_terms <= 2 and neg_terms <= 2
-            w += 1
+            started[n_started] = w
+            n_started += 1
+            seen = &counted[w, 0]
+            gp = &gp_rows[row_of(w, m_p, n), 0]
+            gn = &gn_rows[row_of(w, m_n, n), 0]
+            pos_terms = neg_terms = 0
+            for k in range(n_k):
+                if nw[k] & (seen[k] ^ 1):
+                    pos_terms += gp[k] != 0.0
+                    neg_terms += gn[k] != 0.0
+            free = pos_terms <= 2 and neg_terms <= 2
+            f = _next_set(&new_o[0, 0], (w + 1) * n_k, n * n_k)
     if not free:
         return False
     with nogil:

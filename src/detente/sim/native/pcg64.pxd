@@ -6,7 +6,8 @@ A block's generator (:class:`detente.sim.rng.WorldRNG`) is NumPy's 128-bit LCG
 ``rotr64(hi ^ lo, hi >> 58)`` (PCG's XSL-RR), and ``Generator.random`` makes the double
 ``(output >> 11) * 2**-53``. ``k`` steps at once are one affine map
 ``state * M**k + inc * (1 + M + ... + M**(k-1))`` (Brown 1994), composed from the maps of
-the powers of two in ``k``; :mod:`detente.sim.pcg64_compiled` does the same in numba for the
+``k``'s hexadecimal digits (one product per nonzero digit, from a table of each digit's
+fifteen maps: 8 kB); :mod:`detente.sim.pcg64_compiled` does the same in numba for the
 IPD kernels. So a kernel can read the few uniforms it uses (a delay only where a step is
 approved) without the stream's other numbers being drawn or stored, and gets exactly the
 numbers drawing them all would give.
@@ -15,16 +16,25 @@ numbers drawing them all would give.
 cdef extern from *:
     """
     typedef unsigned __int128 detente_u128;
-    static detente_u128 detente_pcg64_jump_m[64], detente_pcg64_jump_s[64];
+    static detente_u128 detente_pcg64_jump_m[16][16], detente_pcg64_jump_s[16][16];
 
-    /* the affine maps of 2**b steps, b = 0..63 */
+    /* the affine maps of v * 16**d steps, d = 0..15, v = 0..15: those of 2**b steps,
+       b = 0..63 (squaring), summed digit by digit ((m1, s1) then (m2, s2) is
+       (m1 m2, s1 m2 + s2)) */
     static void detente_pcg64_init(void) {
         const detente_u128 mult = ((detente_u128)2549297995355413924ULL << 64)
                                   | (detente_u128)4865540595714422341ULL;
         detente_u128 m = mult, s = 1;
         for (int b = 0; b < 64; b++) {
-            detente_pcg64_jump_m[b] = m;
-            detente_pcg64_jump_s[b] = s;
+            if (b % 4 == 0) {
+                detente_u128 *dm = detente_pcg64_jump_m[b / 4], *ds = detente_pcg64_jump_s[b / 4];
+                dm[0] = 1;
+                ds[0] = 0;
+                for (int v = 1; v < 16; v++) {
+                    dm[v] = dm[v - 1] * m;
+                    ds[v] = ds[v - 1] * m + s;
+                }
+            }
             s = s * (m + 1);
             m = m * m;
         }
@@ -36,9 +46,10 @@ cdef extern from *:
                                                unsigned long long steps) {
         detente_u128 st = ((detente_u128)state4[0] << 64) | state4[1];
         const detente_u128 inc = ((detente_u128)state4[2] << 64) | state4[3];
-        for (int b = 0; steps; b++, steps >>= 1) {
-            if (steps & 1ULL)
-                st = st * detente_pcg64_jump_m[b] + inc * detente_pcg64_jump_s[b];
+        for (int d = 0; steps; d++, steps >>= 4) {
+            const unsigned int v = (unsigned int)(steps & 15ULL);
+            if (v)
+                st = st * detente_pcg64_jump_m[d][v] + inc * detente_pcg64_jump_s[d][v];
         }
         const unsigned long long hi = (unsigned long long)(st >> 64);
         const unsigned long long x = hi ^ (unsigned long long)st;

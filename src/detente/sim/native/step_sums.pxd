@@ -11,6 +11,7 @@ kernel adds its hits' rows in order whatever their number (docs/model.md, "compi
 """
 
 from libc.float cimport DBL_MAX
+from libc.string cimport memcpy
 
 from detente.sim.native.rows cimport any_set
 
@@ -43,12 +44,18 @@ cdef inline bint order_free(
     """Whether the sum of the rows of ``effects`` (``[n_k, width]``) that ``steps`` picks is
     the same in every order: no column has more than two nonzero terms (``count``: scratch
     of ``width``)."""
-    cdef Py_ssize_t k, j, picked = 0
+    cdef Py_ssize_t k = 0, j, picked = 0
     cdef const double* row
-    if not any_set(steps, n_k):
-        return True
-    for k in range(n_k):
-        picked += steps[k]
+    cdef unsigned long long x
+    # the steps picked, eight at a time (0 or 1 each: their sum is the bytes' sum, which
+    # one product gathers in the top byte)
+    while k + 8 <= n_k:
+        memcpy(&x, steps + k, 8)
+        picked += <Py_ssize_t>(((x & 0x0101010101010101ULL) * 0x0101010101010101ULL) >> 56)
+        k += 8
+    while k < n_k:
+        picked += steps[k] & 1
+        k += 1
     if picked <= 2:
         return True
     for j in range(width):
@@ -70,15 +77,23 @@ cdef inline void step_sum(
 ) noexcept nogil:
     """The rows of ``effects`` (``[n_k, width]``) that ``steps`` picks, added in their order
     (``+0.0`` where none is picked)."""
-    cdef Py_ssize_t k, j
+    cdef Py_ssize_t k = 0, j
     cdef const double* row
+    cdef unsigned long long x
     for j in range(width):
         out[j] = 0.0
-    for k in range(n_k):
+    while k < n_k:
+        # eight steps none picked (the most) passed over at once
+        if k + 8 <= n_k:
+            memcpy(&x, steps + k, 8)
+            if x == 0:
+                k += 8
+                continue
         if steps[k]:
             row = effects + k * width
             for j in range(width):
                 out[j] = out[j] + row[j]
+        k += 1
 
 
 cdef inline double picked_sum(
