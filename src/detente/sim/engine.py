@@ -205,7 +205,6 @@ def _dot(a: Any, b: Any, lay: Layout | None, nd: int = 1) -> Any:
 
 
 _NO_LEVELS = np.zeros((0, 0))
-_NO_EFFECTS = np.zeros((0, 0, 0))  # :func:`_move_levels` without a second side
 _NO_GATE = np.zeros(0, dtype=np.uint8)  # :func:`voted` without the trust gate
 _NO_BELIEF = np.zeros(0)
 _NO_REL = np.zeros((0, 0))
@@ -1368,28 +1367,6 @@ def implement(
             moves(withdrawn_o, so) if crowded & 2 else _NO_LEVELS,
             *((moves(f_new, sf), moves(o_new, so)) if crowded & 4 else (_NO_LEVELS,) * 2))
     return f_new, o_new
-
-
-def _move_levels(
-    ctx: StepContext, st: WorldState, sign: float, *steps: tuple[BoolArray, Side]
-) -> None:
-    """``st.level`` moved in place by the summed effects of one or two sides' steps (``-``
-    where ``sign < 0``; the second always added), clipped to the issues' bounds.
-
-    The kernel adds the steps' rows itself where the order of the sums cannot matter (at
-    most two nonzero terms per issue: the usual case, as steps start rarely); otherwise the
-    masks' products with the effects go to BLAS, whose order is its own, as before.
-    """
-    sy, lay = ctx.system, ctx.layout
-    masks = [mask(m) for m, _ in steps] + [NO_MASK]
-    rows = [ctx.rows(side.effects, 2) for _, side in steps] + [_NO_EFFECTS]
-    low, high = ctx.rows(sy.low, 1), ctx.rows(sy.high, 1)
-    if native_impl.move_levels(st.level, masks[0], rows[0], masks[1], rows[1], _NO_LEVELS,
-                               _NO_LEVELS, sign, low, high):
-        return
-    moves = [_dot(m.astype(np.float64), side.effects, lay, 2) for m, side in steps]
-    native_impl.move_levels(st.level, masks[0], rows[0], masks[1], rows[1], moves[0],
-                            moves[1] if len(moves) > 1 else _NO_LEVELS, sign, low, high)
 
 
 def played_levels(ctx: StepContext, st: WorldState, t: int) -> tuple[FloatArray, FloatArray]:
