@@ -3,7 +3,8 @@
 Everything else about the package is in pyproject.toml. Cython and the C compiler run at
 install time (``pip install -e .``), so no ``detente`` command pays a compile
 (docs/performance.md, "Compiled engine"). The modules are compiled in parallel, one per
-CPU, without debug information (a third of gcc's time here): about 30 s on 2 cores.
+CPU, without debug information (a third of gcc's time here; ``CFLAGS=-g`` keeps it, for
+profiling the kernels line by line): about 30 s on 2 cores.
 
 Three flags undo defaults that only cost here and change no value: ``-fno-wrapv`` (Python's
 own build flags ask signed integers to wrap; the kernels never overflow one, and wrapping
@@ -23,7 +24,9 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 NATIVE = Path("src/detente/sim/native")
-UNIX_FLAGS = ["-g0", "-fno-wrapv", "-fno-math-errno", "-fno-trapping-math"]
+# debug information only when asked for (CFLAGS=-g ..., for profiling the kernels per line)
+DEBUG_INFO = [] if "-g" in os.environ.get("CFLAGS", "").split() else ["-g0"]
+UNIX_FLAGS = [*DEBUG_INFO, "-fno-wrapv", "-fno-math-errno", "-fno-trapping-math"]
 COMPILE_FLAGS = [] if sys.platform == "win32" else UNIX_FLAGS
 
 
