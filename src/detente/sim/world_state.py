@@ -78,6 +78,8 @@ def draw_step_numbers(system: System, layout: Layout) -> StepDraws:
     """Draw every step's random numbers for the worlds of ``layout`` (full horizon).
 
     Each stream is drawn once (``last``: a block used in part draws only its rows kept).
+    The draws a step reads one column of (all but the shocks', which are read once per
+    run) are laid out step-major (:func:`step_major`).
     """
     sf, so = system.focal, system.internal
     n_t = system.horizon
@@ -86,15 +88,27 @@ def draw_step_numbers(system: System, layout: Layout) -> StepDraws:
         delay_f=StreamUniforms.of(layout, ("sim", "delay-us"), n_t, max(sf.n_instruments, 1)),
         delay_o=StreamUniforms.of(layout, ("sim", "delay-iran"), n_t,
                                   max(so.n_instruments, 1)),
-        perception_f=stream("sim", "perception-us").standard_normal(n_t, last=True),
-        perception_o=stream("sim", "perception-iran").standard_normal(n_t, last=True),
-        support=stream("sim", "support").standard_normal(n_t, last=True),
-        backlash=stream("sim", "backlash").random(n_t, last=True),
+        perception_f=step_major(
+            stream("sim", "perception-us").standard_normal(n_t, last=True)),
+        perception_o=step_major(
+            stream("sim", "perception-iran").standard_normal(n_t, last=True)),
+        support=step_major(stream("sim", "support").standard_normal(n_t, last=True)),
+        backlash=step_major(stream("sim", "backlash").random(n_t, last=True)),
         shocks=stream("sim", "shocks").random(n_t, max(system.shock_rate.shape[-1], 1),
                                              last=True),
-        settlement=stream("sim", "settlement").random(n_t, last=True),
-        congress=stream("sim", "congress").random(n_t, 2, last=True),
+        settlement=step_major(stream("sim", "settlement").random(n_t, last=True)),
+        congress=step_major(stream("sim", "congress").random(n_t, 2, last=True)),
     )
+
+
+def step_major(draws: FloatArray) -> FloatArray:
+    """``draws`` (``[n, T, ...]``, world-major) with the same shape and values, laid out so
+    that one step's numbers for all worlds (``draws[:, t, ...]``) are contiguous.
+
+    A step reads one column of each; world-major, consecutive worlds' numbers of a step lie
+    a row of ``T`` numbers apart, and the kernels waited on memory for each.
+    """
+    return np.moveaxis(np.ascontiguousarray(np.moveaxis(draws, 0, -1)), -1, 0)
 
 
 @dataclass(eq=False)
