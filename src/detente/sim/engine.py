@@ -497,22 +497,31 @@ def ratify(
     return np.asarray(approved, dtype=bool), np.asarray(excess)
 
 
-_CONSENT_TABLES: dict[int, tuple[tuple[Any, ...], native_consent.ConsentTables]] = {}
+_PLAN_TABLES: dict[tuple[str, int], tuple[tuple[Any, ...], Any]] = {}
+
+
+def _plan_tables(
+    kind: str, plan: object, inputs: tuple[Any, ...], build: Callable[[], _T]
+) -> _T:
+    """A kernel's tables of ``plan`` (``build()``), kept while the plan lives and the same
+    ``inputs`` (by identity) come: a chunk's many calls convert the plan's static arrays once,
+    not once per call. ``kind`` names the kernel."""
+    key = (kind, id(plan))
+    hit = _PLAN_TABLES.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], inputs, strict=True)):
+        return cast(_T, hit[1])
+    tables = build()
+    if hit is None:
+        weakref.finalize(plan, _PLAN_TABLES.pop, key, None)
+    _PLAN_TABLES[key] = (inputs, tables)
+    return tables
 
 
 def _consent_tables(plan: RatifyPlan, laid: tuple[Any, ...]) -> native_consent.ConsentTables:
     """The consent kernel's tables (:class:`~detente.sim.native.consent.ConsentTables`) of
     ``plan``'s arrays as ``laid`` out for it: the same tables while the same arrays come
     (a run's :meth:`StepContext.rows` keeps what it lays out), dropped with the plan."""
-    key = id(plan)
-    hit = _CONSENT_TABLES.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], laid, strict=True)):
-        return hit[1]
-    tables = native_consent.ConsentTables(*laid)
-    if hit is None:
-        weakref.finalize(plan, _CONSENT_TABLES.pop, key, None)
-    _CONSENT_TABLES[key] = (laid, tables)
-    return tables
+    return _plan_tables("consent", plan, laid, lambda: native_consent.ConsentTables(*laid))
 
 
 def sanctions_bite(allied: FloatArray, allied0: float, share: float) -> FloatArray:
@@ -2114,23 +2123,13 @@ def voted(
     ), dtype=bool)
 
 
-_VOTE_TABLES: dict[int, native_votes.VoteTables] = {}
-
-
 def _vote_tables(plan: VotePlan) -> native_votes.VoteTables:
     """The vote kernel's tables of ``plan`` (:class:`~detente.sim.native.votes.VoteTables`),
-    laid out on its first vote and dropped with it: a chunk's many votes convert its static
-    arrays once, not once per call."""
-    key = id(plan)
-    tables = _VOTE_TABLES.get(key)
-    if tables is None:
-        tables = native_votes.VoteTables(
-            _rows(plan.effects, 2), np.ascontiguousarray(plan.n_iss),
-            np.ascontiguousarray(plan.iss_pad), _rows(plan.usal_pad, 3),
-            np.ascontiguousarray(plan.tol), _rows(plan.sal_kt, 2))
-        _VOTE_TABLES[key] = tables
-        weakref.finalize(plan, _VOTE_TABLES.pop, key, None)
-    return tables
+    laid out on its first vote and dropped with it (:func:`_plan_tables`)."""
+    return _plan_tables("vote", plan, (), lambda: native_votes.VoteTables(
+        _rows(plan.effects, 2), np.ascontiguousarray(plan.n_iss),
+        np.ascontiguousarray(plan.iss_pad), _rows(plan.usal_pad, 3),
+        np.ascontiguousarray(plan.tol), _rows(plan.sal_kt, 2)))
 
 
 
