@@ -72,7 +72,7 @@ from detente.sim.mechanisms.iran_response import (
     position_parameters,
     response_spans,
 )
-from detente.sim.native import NO_MASK, leaf, mask
+from detente.sim.native import NO_MASK, leaf, leaf_rows, mask
 from detente.sim.native import congress as native_congress
 from detente.sim.native import consent as native_consent
 from detente.sim.native import domestic as native_domestic
@@ -1433,16 +1433,17 @@ def perceive_and_learn(
 
 
 def _perception_parameters(ctx: StepContext) -> FloatArray:
-    """The parameters :func:`perceive_and_learn` hands its kernel, one row or one per world
-    (:func:`detente.sim.native.perception.parameters`): once per run."""
+    """The parameters :func:`perceive_and_learn` hands its kernel as one ``[m, 14]`` array
+    (:data:`detente.sim.native.perception.PARAMETERS` its columns; one row or one per world,
+    :func:`~detente.sim.native.leaf_rows`): once per run."""
     p, pl = ctx.system.params, ctx.plans
     var_f = p.type_noise**2 + p.perception_noise_us**2
     var_o = p.type_noise**2 + p.perception_noise_iran**2
-    return native_perception.parameters([leaf(x) for x in (
+    return leaf_rows((
         p.perception_bias_us, p.perception_noise_us, p.perception_bias_iran,
         p.perception_noise_iran, p.type_benign_level, p.type_hostile_level, 2 * var_f,
         2 * var_o, p.belief_learning_rate, p.belief_forgetting, pl.prior_f, pl.prior_o,
-        p.memory, 1 - p.memory)])
+        p.memory, 1 - p.memory))
 
 
 # ------------------------------------------------------------------ 4. domestic politics

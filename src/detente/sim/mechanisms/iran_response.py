@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from detente.sim.native import leaf
+from detente.sim.native import leaf, leaf_rows
 from detente.sim.native import positions as native
 from detente.sim.system import System
 
@@ -217,14 +217,12 @@ def position_parameters(p: Any) -> FloatArray:
     """The parameters :func:`iran_positions` hands the kernel (a run computes them once):
     ``ρ_R, ρ_O, g_R, g_b, g_C, g_T, g_P, g_S, g_Rt, g_Rw, g_W, δ`` as the columns of one
     ``[m, 12]`` array, one row shared by all worlds (scalars) or one per world (any of them
-    one value per world, :func:`leaf`)."""
-    values = [leaf(x) for x in (
+    one value per world: :func:`~detente.sim.native.leaf_rows`)."""
+    return leaf_rows((
         p.responsiveness_reformist, p.responsiveness_other, p.goodwill_gain, p.belief_gain,
         p.conditions_gain, p.threat_gain, p.pocketing_gain, p.settlement_gain,
         p.terror_goodwill_gain, p.wmd_goodwill_gain, p.wmd_threat_gain, p.dictation_effect,
-    )]
-    m = max(x.shape[0] for x in values)
-    return np.ascontiguousarray(np.stack([np.broadcast_to(x, (m,)) for x in values], axis=1))
+    ))
 
 
 def iran_positions(

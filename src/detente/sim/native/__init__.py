@@ -38,6 +38,15 @@ def leaf(x: Any) -> NDArray[np.float64]:
     return np.asarray(x, dtype=np.float64).reshape(-1)
 
 
+def leaf_rows(values: Any) -> NDArray[np.float64]:
+    """Several parameters as one C-order ``[m, k]`` array, column ``j`` the ``j``-th of
+    ``values`` (each a scalar or a :func:`leaf`): one row shared by all worlds, or one per
+    world when any of them has a value per world. A kernel then reads one row per world."""
+    columns = [leaf(x) for x in values]
+    m = max(x.shape[0] for x in columns)
+    return np.ascontiguousarray(np.stack([np.broadcast_to(x, (m,)) for x in columns], axis=1))
+
+
 NO_MASK = np.zeros((0, 0), dtype=np.uint8)
 """The empty mask :func:`mask` gives for ``None`` (no mask this step)."""
 

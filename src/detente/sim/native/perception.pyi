@@ -1,11 +1,9 @@
-from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
 PARAMETERS: tuple[str, ...]
 
-def parameters(values: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]: ...
 def perceive_and_learn(
     t: int,
     played_f: NDArray[np.float64],

@@ -46,17 +46,6 @@ cdef inline double _learn(
     return lb
 
 
-def parameters(values):
-    """The ``[m, 14]`` parameter array of :func:`perceive_and_learn` from the 14 parameters
-    of :data:`PARAMETERS` (each of length 1 or ``n``): one row, or one per world."""
-    if len(values) != _N_PARAMETERS:
-        raise ValueError("perception: 14 parameters expected")
-    m = max(len(x) for x in values)
-    return np.ascontiguousarray(
-        np.stack([np.broadcast_to(np.asarray(x, dtype=np.float64), (m,)) for x in values],
-                 axis=1))
-
-
 def perceive_and_learn(
     long t,
     const double[::1] played_f,
@@ -76,7 +65,7 @@ def perceive_and_learn(
 
     Reads the perception draws of column ``t`` of ``eps_*``, writes the perceptions to
     column ``t`` of ``perceived_*`` and the log-odds and the smoothed levels (own played,
-    Iran's perceived) in place; ``params``: :func:`parameters`.
+    Iran's perceived) in place; ``params``: the [m, 14] array of :data:`PARAMETERS`.
     """
     cdef Py_ssize_t n = played_f.shape[0], w
     cdef Py_ssize_t step = 1 if params.shape[0] > 1 else 0  # a row per world, else one
