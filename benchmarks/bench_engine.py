@@ -22,7 +22,11 @@ match; the numba cache only matters to the IPD kernels, which this benchmark doe
 Prints one JSON line: microseconds per world-step of each engine, their ratio, world-steps
 per second per core (one thread), peak resident memory, first-call times, load average.
 
+By default this process keeps glibc's ``malloc`` defaults; ``--retain-freed-memory`` makes the
+setting ``detente``'s own processes make (:mod:`detente.allocator`), for both engines.
+
 Usage: .venv/bin/python benchmarks/bench_engine.py [--chunk 2048] [--repeats 3]
+       [--retain-freed-memory]
 """
 
 from __future__ import annotations
@@ -158,7 +162,13 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--states", type=int, default=64)
     ap.add_argument("--state-worlds", type=int, default=100)
+    ap.add_argument("--retain-freed-memory", action="store_true",
+                    help="keep freed memory mapped (as detente's own processes do), for both")
     a = ap.parse_args()
+    if a.retain_freed_memory:
+        from detente.allocator import retain_freed_memory
+
+        retain_freed_memory()
     load = [os.getloadavg()[0]]
     first = _first_calls()
     load.append(os.getloadavg()[0])
@@ -186,6 +196,7 @@ def main() -> None:
         "stacked": {"states": a.states, "worlds_per_state": a.state_worlds, **figures(stack)},
         "repeats_best_of": a.repeats,
         "threads": 1,
+        "retain_freed_memory": a.retain_freed_memory,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "first_call": first,
         "load_average_1min": [round(x, 2) for x in load],

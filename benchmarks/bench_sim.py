@@ -13,7 +13,11 @@ vectorised engine on one chunk, both per world-step. The ratio is the vectorisat
 Small runs: milliseconds per ``summarize`` call of 100 worlds (the three options at 4 LHS
 states, best of 3), the call ``detente run`` makes for every state and strategy.
 
+Each process keeps its freed memory mapped for the next chunk, as ``detente``'s own processes
+do (:func:`detente.allocator.retain_freed_memory`); ``--plain-malloc`` leaves glibc's default.
+
 Usage: .venv/bin/python benchmarks/bench_sim.py [--worlds 100000] [--jobs 2] [--chunk 2048]
+       [--plain-malloc]
 """
 
 from __future__ import annotations
@@ -32,11 +36,14 @@ from concurrent.futures import ProcessPoolExecutor
 STRATEGIES = ("containment", "moderate-engagement", "dismantle-sanctions")
 
 
-def _run(args: tuple[str, int, int, int, int]) -> tuple[str, float, float]:
+def _run(args: tuple[str, int, int, int, int, bool]) -> tuple[str, float, float]:
+    from detente.allocator import retain_freed_memory
     from detente.scenario import load_scenario
     from detente.sim import summarize
 
-    strategy, worlds, seed, chunk, start = args
+    strategy, worlds, seed, chunk, start, retain = args
+    if retain:
+        retain_freed_memory()
     s = load_scenario("us-iran-2001")
     t0 = time.perf_counter()
     summarize(s, strategy, worlds, seed, start, chunk=chunk)
@@ -96,12 +103,14 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--chunk", type=int, default=2048)
     ap.add_argument("--singles", type=int, default=32, help="worlds run one by one (peer)")
+    ap.add_argument("--plain-malloc", action="store_true",
+                    help="do not keep freed memory mapped between chunks (glibc's default)")
     a = ap.parse_args()
     from detente.sim.rng import BLOCK
 
     per = -(-a.worlds // (a.jobs * BLOCK)) * BLOCK  # worlds per task, whole blocks
     tasks = [
-        (s, min(per, a.worlds - lo), 0, a.chunk, lo)
+        (s, min(per, a.worlds - lo), 0, a.chunk, lo, not a.plain_malloc)
         for s in STRATEGIES
         for lo in range(0, a.worlds, per)
     ]
@@ -122,6 +131,7 @@ def main() -> None:
                 "steps": 34,
                 "jobs": a.jobs,
                 "chunk": a.chunk,
+                "retain_freed_memory": not a.plain_malloc,
                 "wall_s": round(wall, 2),
                 "world_runs_per_s_total": round(a.worlds * len(STRATEGIES) / wall),
                 "per_strategy_cpu_s": cpu,

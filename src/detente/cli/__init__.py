@@ -20,6 +20,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
+from detente.allocator import retain_freed_memory
 from detente.errors import InputError, InstallError
 
 app = typer.Typer(
@@ -137,6 +138,7 @@ def main() -> None:
     inside detente itself (one line naming it; ``DETENTE_DEBUG=1`` shows the traceback).
     """
     argv = sys.argv[1:]
+    retain_freed_memory()  # the simulation chunks reuse each other's pages (detente.allocator)
     empty = [i for i, arg in enumerate(argv, 1) if not arg.strip()]
     if empty:
         # Typer turns '' into Path('.'): an empty file name would silently mean "here".

@@ -387,6 +387,9 @@ def _checked_call(item: Any, *, detente_fn: bytes, detente_identity: str, **shar
             f"{_MISMATCH}Dask worker {where} runs {mine}, but this client runs "
             f"{detente_identity}"
         )
+    from detente.allocator import retain_freed_memory
+
+    retain_freed_memory()  # as the command line does in its own process
     return cloudpickle.loads(detente_fn)(item, **shared)
 
 
