@@ -486,9 +486,7 @@ def ratify(
         plan = ratify_plan(side, stake, tolerance_default, exempt)
     pos = position if position.ndim == 3 else position.T[:, None, :]
     c = np.ascontiguousarray  # (a copy only of a transposed static position, [I, 1, A])
-    laid = (rows(side.effects, 2), rows(side.order, 1), c(plan.check_start),
-            c(plan.pair_start), c(plan.issue), c(plan.holder), c(plan.stake), c(plan.veto),
-            rows(plan.tol, 1), rows(plan.limit, 1), rows(plan.ext_x, 1), rows(plan.rel, 1))
+    laid = _consent_laid(side, plan, rows)
     approved, excess = native_consent.ratify_tabled(
         mask(cand), c(prospective, dtype=np.float64), c(pos), c(belief, dtype=np.float64),
         leaf(threshold), mask(gate), float(sign), _rows(np.asarray(low, dtype=np.float64), 1),
@@ -517,11 +515,83 @@ def _plan_tables(
     return tables
 
 
+def _consent_laid(
+    side: Side, plan: RatifyPlan, rows: Callable[[Any, int], Any]
+) -> tuple[Any, ...]:
+    """The arrays of :class:`~detente.sim.native.consent.ConsentTables` for ``plan`` of
+    ``side``, its leaves laid out by ``rows`` (:func:`ratify`'s)."""
+    c = np.ascontiguousarray
+    return (rows(side.effects, 2), rows(side.order, 1), c(plan.check_start),
+            c(plan.pair_start), c(plan.issue), c(plan.holder), c(plan.stake), c(plan.veto),
+            rows(plan.tol, 1), rows(plan.limit, 1), rows(plan.ext_x, 1), rows(plan.rel, 1))
+
+
 def _consent_tables(plan: RatifyPlan, laid: tuple[Any, ...]) -> native_consent.ConsentTables:
     """The consent kernel's tables (:class:`~detente.sim.native.consent.ConsentTables`) of
     ``plan``'s arrays as ``laid`` out for it: the same tables while the same arrays come
     (a run's :meth:`StepContext.rows` keeps what it lays out), dropped with the plan."""
     return _plan_tables("consent", plan, laid, lambda: native_consent.ConsentTables(*laid))
+
+
+_GIVEN, _NEW, _REVERSAL = 0, 1, 2  # the candidates of a pass (native_consent.Ratification)
+
+
+@dataclass(frozen=True, eq=False)
+class _RatifyConstants:
+    """What :func:`ratify_focal` and :func:`internal_bargain` hand their kernel
+    (:func:`detente.sim.native.consent.vote_and_ratify`) every step, as it reads it (once per
+    run: ``ctx.once``): each pass's vote and consent tables, gates, thresholds and bounds."""
+
+    focal: native_consent.Ratification | None  # None: a unitary focal side
+    internal: native_consent.Ratification
+    reversal: native_consent.Ratification | None  # None: no reversible step
+    requires_o: bool  # some internal step requires another
+    # the focal side's static ideal points [A, I] as the kernel reads them, [I, 1, A]
+    # (kept with their array, by identity)
+    f_pos: dict[int, tuple[Any, Any]]
+
+
+def _issue_major(kept: dict[int, tuple[Any, Any]], position: Any) -> Any:
+    """``position`` as the vote and consent kernels read it, issue-major ``[I, n or 1, A]``:
+    as it is when per world, else ``[A, I]`` transposed once (``kept`` by identity)."""
+    if position.ndim == 3:
+        return np.ascontiguousarray(position)
+    hit = kept.get(id(position))
+    if hit is None or hit[0] is not position:
+        hit = kept[id(position)] = (position, np.ascontiguousarray(position.T[:, None, :]))
+    return hit[1]
+
+
+def _ratify_constants(ctx: StepContext) -> _RatifyConstants:
+    """The run's :class:`_RatifyConstants`."""
+    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
+    sf, so = sy.focal, sy.internal
+    low, high = (_rows(np.asarray(x, dtype=np.float64), 1) for x in (sy.low, sy.high))
+    no_gate = np.zeros(so.n_instruments, dtype=np.uint8)
+
+    def consent(side: Side, plan: RatifyPlan) -> native_consent.ConsentTables:
+        return native_consent.ConsentTables(*_consent_laid(side, plan, ctx.rows))
+
+    focal = None
+    if not ctx.focal_unitary:
+        focal = native_consent.Ratification(
+            _vote_tables(pl.vote_f), consent(sf, pl.ratify_f), 1.0,
+            leaf(p.majority_threshold - p.agenda_power), sf.executive, mask(pl.f_gate),
+            leaf(p.reciprocity_threshold_us), _rows(ctx.rows(pl.rel_f, 1), 1),
+            mask(pl.f_gate), low, high, _GIVEN, _NO_GATE)
+    o_consent = consent(so, pl.ratify_o)
+    o_votes = _vote_tables(pl.vote_o)
+    internal = native_consent.Ratification(
+        o_votes, o_consent, 1.0, leaf(p.majority_threshold), -1, mask(pl.o_gate),
+        leaf(p.reciprocity_threshold_iran), _rows(ctx.rows(pl.rel_o, 1), 1), mask(pl.o_gate),
+        low, high, _NEW, _NO_GATE)
+    reversal = None
+    if so.reversible.any():
+        reversal = native_consent.Ratification(
+            o_votes, o_consent, -1.0, leaf(p.majority_threshold + p.revocation_margin), -1,
+            _NO_GATE, leaf(0.0), _NO_REL, no_gate, low, high, _REVERSAL, mask(so.reversible))
+    return _RatifyConstants(focal=focal, internal=internal, reversal=reversal,
+                            requires_o=bool(so.requires.any()), f_pos={})
 
 
 def sanctions_bite(allied: FloatArray, allied0: float, share: float) -> FloatArray:
@@ -1124,9 +1194,8 @@ def ratify_focal(
     """
     if ctx.focal_unitary:
         return candidates, None
-    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
+    sy, p = ctx.system, ctx.system.params
     sf = sy.focal
-    theta_f = p.reciprocity_threshold_us
     cand_f = candidates
     f_cl = st.f_clout if st.f_factor is None else np.clip(st.f_clout * st.f_factor, 0, None)
     if ctx.legislature is not None:  # undoing a statute in force needs the floor, as a bill would
@@ -1135,28 +1204,15 @@ def ratify_focal(
         if lock.any():
             cand_f = cand_f & (~lock | floor_vote(ctx, st.f_pos, lock, p.majority_threshold,
                                                   st.level, f_cl))
-    # the trust gate is a condition of approval: the vote's kernel applies it first
-    cand_f = voted(sf, pl.vote_f, cand_f, st.level, st.f_pos, f_cl, sy.span, 1.0,
-                   p.majority_threshold - p.agenda_power, sf.executive,
-                   trust=(pl.f_gate, belief_f, theta_f, ctx.rows(pl.rel_f, 1)))
-    app_f, ex_f = ratify(
-        sf,
-        cand_f,
-        prospective,
-        st.f_pos,
-        pl.f_stake,
-        belief_f,
-        theta_f,
-        pl.f_gate,
-        1.0,
-        sy.low,
-        sy.high,
-        p.approval_tolerance,
-        pl.f_exempt,
-        pl.ratify_f,
-        rows=ctx.rows,
-    )
-    st.excess = np.maximum(st.excess, ex_f)
+    # the trust gate is a condition of approval: the vote's kernel applies it first; the
+    # vote (:func:`voted`) and the consent checks (:func:`ratify`) in one kernel call
+    k = ctx.once("ratify_constants", partial(_ratify_constants, ctx))
+    assert k.focal is not None
+    c = np.ascontiguousarray
+    app_f, _ = native_consent.vote_and_ratify(
+        k.focal, None, mask(cand_f), NO_MASK, NO_MASK, NO_MASK, c(st.level),
+        _issue_major(k.f_pos, st.f_pos), c(f_cl), c(belief_f, dtype=np.float64), c(prospective),
+        st.excess)
     return app_f, f_cl
 
 
@@ -1176,55 +1232,19 @@ def internal_bargain(
     -------
     approved, reversed : ndarray [n, K_o] of bool
     """
-    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
-    so, span, low, high = sy.internal, sy.span, sy.low, sy.high
+    so = ctx.system.internal
     o_active, o_clout = st.o_active, st.o_clout
-    theta_o = p.reciprocity_threshold_iran
-    cand_o = ~o_active & ~pending_o & requires_met(so, o_active)
-    cand_o = voted(so, pl.vote_o, cand_o, st.level, positions_o, o_clout, span, 1.0,
-                   p.majority_threshold,
-                   trust=(pl.o_gate, belief_o, theta_o, ctx.rows(pl.rel_o, 1)))
-    app_o, ex_o = ratify(
-        so,
-        cand_o,
-        prospective,
-        positions_o,
-        pl.o_stake,
-        belief_o,
-        theta_o,
-        pl.o_gate,
-        1.0,
-        low,
-        high,
-        p.approval_tolerance,
-        so.subordinate,
-        pl.ratify_o,
-        rows=ctx.rows,
-    )
-    st.excess = np.maximum(st.excess, ex_o)
-    rev_cand = o_active & so.reversible[None, :]
-    if rev_cand.any():
-        rev_cand = voted(so, pl.vote_o, rev_cand, st.level, positions_o, o_clout, span, -1.0,
-                         p.majority_threshold + p.revocation_margin)
-        drop_o, ex_r = ratify(
-            so,
-            rev_cand,
-            prospective,
-            positions_o,
-            pl.o_stake,
-            belief_o,
-            0.0,
-            np.zeros(so.n_instruments, dtype=bool),
-            -1.0,
-            low,
-            high,
-            p.approval_tolerance,
-            so.subordinate,
-            pl.ratify_o,
-            rows=ctx.rows,
-        )
-        st.excess = np.maximum(st.excess, ex_r)
-    else:
+    k = ctx.once("ratify_constants", partial(_ratify_constants, ctx))
+    c = np.ascontiguousarray
+    # the steps not in force, not pending, requirements met, then the reversible ones in
+    # force (against the same prospective levels): each put to the vote (:func:`voted`)
+    # and to the consent checks (:func:`ratify`), in one kernel call
+    app_o, drop_o = native_consent.vote_and_ratify(
+        k.internal, k.reversal, NO_MASK, mask(o_active), mask(pending_o),
+        mask(requires_met(so, o_active)) if k.requires_o else NO_MASK, c(st.level),
+        _issue_major(k.f_pos, positions_o), c(o_clout), c(belief_o, dtype=np.float64),
+        c(prospective), st.excess)
+    if drop_o is None:
         drop_o = np.zeros_like(o_active)
     return app_o, drop_o
 
