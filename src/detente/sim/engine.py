@@ -1161,17 +1161,27 @@ def prospective_levels(
     pending_f, pending_o : ndarray [n, K] of bool
     """
     sy, lay, c = ctx.system, ctx.layout, np.ascontiguousarray
+    effects_f, effects_o, low, high = ctx.once("prospective_constants", partial(
+        _prospective_constants, ctx))
     # the pending steps' moves summed in the kernel where their order cannot matter, else
     # by BLAS (the masks' products with the effects, in BLAS's order)
     prospective, pending_f, pending_o = native_positions.prospective_levels(
         c(st.level), c(st.f_start), mask(st.f_active), c(st.o_start), mask(st.o_active), NEVER,
-        ctx.rows(sy.focal.effects, 2), ctx.rows(sy.internal.effects, 2), c(sy.low), c(sy.high))
+        effects_f, effects_o, low, high)
     if prospective is None:
         moves_f = _dot(pending_f.astype(np.float64), sy.focal.effects, lay, 2)
         moves_o = _dot(pending_o.astype(np.float64), sy.internal.effects, lay, 2)
         prospective = native_positions.prospective(c(st.level), c(moves_f), c(moves_o),
-                                                   c(sy.low), c(sy.high))
+                                                   low, high)
     return prospective, pending_f, pending_o
+
+
+def _prospective_constants(ctx: StepContext) -> tuple[Any, Any, Any, Any]:
+    """What :func:`prospective_levels` hands its kernels every step, once per run: both
+    sides' effects (:meth:`StepContext.rows`) and the issues' bounds, C-contiguous."""
+    sy, c = ctx.system, np.ascontiguousarray
+    return (ctx.rows(sy.focal.effects, 2), ctx.rows(sy.internal.effects, 2), c(sy.low),
+            c(sy.high))
 
 
 def ratify_focal(
@@ -1197,7 +1207,10 @@ def ratify_focal(
     sy, p = ctx.system, ctx.system.params
     sf = sy.focal
     cand_f = candidates
-    f_cl = st.f_clout if st.f_factor is None else np.clip(st.f_clout * st.f_factor, 0, None)
+    f_cl = st.f_clout
+    if st.f_factor is not None:  # np.clip(f_cl * factor, 0, None), which is this maximum
+        f_cl = f_cl * st.f_factor
+        np.maximum(f_cl, 0, out=f_cl)
     if ctx.legislature is not None:  # undoing a statute in force needs the floor, as a bill would
         # (on candidates the trust gate will stop too: each pair's floor vote is its own)
         lock = congress.statute_lock(st.f_active, sf.locks, ctx.rows(sf.effects, 2)) & cand_f
@@ -1349,15 +1362,21 @@ def schedule_starts(
     (the clock of the time to reciprocation, section 5). A delay's uniform is computed only
     where a step is approved (:class:`~detente.sim.world_state.StreamUniforms`).
     """
-    sf, so = ctx.system.focal, ctx.system.internal
+    delays = ctx.once("schedule_constants", partial(_schedule_constants, ctx))
     native_impl.schedule_starts(
         mask(approved_f), mask(approved_o), mask(forced), draws.delay_f.states,
         draws.delay_o.states, ctx.layout.n_each, BLOCK, draws.delay_f.steps,
-        st.f_start, st.o_start, st.f_offered.view(np.uint8),
-        ctx.rows(sf.delay_low, 1), ctx.rows(sf.delay_mode, 1), ctx.rows(sf.delay_high, 1),
-        ctx.rows(so.delay_low, 1), ctx.rows(so.delay_mode, 1), ctx.rows(so.delay_high, 1),
-        mask(ctx.rows(ctx.plans.f_gest_pos, 1)), t,
+        st.f_start, st.o_start, st.f_offered.view(np.uint8), *delays, t,
     )
+
+
+def _schedule_constants(ctx: StepContext) -> tuple[Any, ...]:
+    """What :func:`schedule_starts` hands its kernel every step, once per run: both sides'
+    delay bounds and modes (:meth:`StepContext.rows`), the focal steps that are gestures."""
+    sf, so = ctx.system.focal, ctx.system.internal
+    return (ctx.rows(sf.delay_low, 1), ctx.rows(sf.delay_mode, 1), ctx.rows(sf.delay_high, 1),
+            ctx.rows(so.delay_low, 1), ctx.rows(so.delay_mode, 1), ctx.rows(so.delay_high, 1),
+            mask(ctx.rows(ctx.plans.f_gest_pos, 1)))
 
 
 # ------------------------------------------------------------------ 3. implementation
