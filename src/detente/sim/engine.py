@@ -385,9 +385,31 @@ class RatifyPlan:
 def ratify_plan(
     side: Side, stake: BoolArray, tolerance_default: float, exempt: BoolArray | None = None
 ) -> RatifyPlan:
-    """Precompute the consent checks of :func:`ratify` (same arguments)."""
+    """Precompute the consent checks of :func:`ratify` (same arguments).
+
+    A plan is kept for the next call with the same numbers (each chunk of a run asks for
+    its side's again: :func:`chunk_plans`); it is read only."""
     if exempt is None:
         exempt = np.zeros(side.n_actors, dtype=bool)
+    key = tuple((a.shape, a.dtype.str, a.tobytes()) for a in (
+        side.effects, side.veto_holder, side.veto_issues, side.veto_tol, side.approvals,
+        side.approval_tol, side.ext_approvals, side.ext_position, side.gesture,
+        np.asarray(stake), np.asarray(exempt), np.asarray(tolerance_default)))
+    plan = _RATIFY_PLANS.get(key)
+    if plan is None:
+        if len(_RATIFY_PLANS) >= 64:  # (a few sides per process; the oldest goes)
+            del _RATIFY_PLANS[next(iter(_RATIFY_PLANS))]
+        plan = _RATIFY_PLANS[key] = _ratify_plan(side, stake, tolerance_default, exempt)
+    return plan
+
+
+_RATIFY_PLANS: dict[tuple[Any, ...], RatifyPlan] = {}
+
+
+def _ratify_plan(
+    side: Side, stake: BoolArray, tolerance_default: float, exempt: BoolArray
+) -> RatifyPlan:
+    """:func:`ratify_plan`, computed."""
     check_start, laid = [0], []
     for k in range(side.n_instruments):
         touched = side.effects[k] != 0
