@@ -1392,7 +1392,10 @@ def schedule_starts(
     )
 
 
-def _schedule_constants(ctx: StepContext) -> tuple[Any, ...]:
+def _schedule_constants(
+    ctx: StepContext,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray,
+           NDArray[np.uint8]]:
     """What :func:`schedule_starts` hands its kernel every step, once per run: both sides'
     delay bounds and modes (:meth:`StepContext.rows`), the focal steps that are gestures."""
     sf, so = ctx.system.focal, ctx.system.internal
