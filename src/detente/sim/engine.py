@@ -979,8 +979,9 @@ def floor_vote(
     leg = ctx.legislature
     assert leg is not None
     sy = ctx.system
-    return voted(sy.focal, ctx.plans.vote_f, cand, at, f_pos, clout * leg.members[None, :],
-                 sy.span, 1.0, threshold)
+    k = ctx.once("ratify_constants", partial(_ratify_constants, ctx))
+    return voted(sy.focal, ctx.plans.vote_f, cand, at, _issue_major(k.f_pos, f_pos),
+                 clout * leg.members[None, :], sy.span, 1.0, threshold)
 
 
 def _event_sum(x: FloatArray, now: BoolArray, layout: Layout) -> FloatArray:
