@@ -343,6 +343,8 @@ cdef class Ratification:
     ):
         if kind not in (GIVEN, NEW, REVERSAL):
             raise ValueError("Ratification: kind must be 0, 1 or 2")
+        if kind == REVERSAL and reversible.shape[0] != consent.check_start.shape[0] - 1:
+            raise ValueError("Ratification: reversible does not match the consent tables")
         self.votes, self.consent, self.sign = votes, consent, sign
         self.vote_threshold, self.proposer, self.vote_gate = vote_threshold, proposer, vote_gate
         self.trust, self.vote_rel, self.gate, self.low, self.high = trust, vote_rel, gate, low, high
@@ -370,6 +372,8 @@ cdef object _pass(
     cdef unsigned char[:, ::1] voted
     cdef const unsigned char* act
     cdef const unsigned char* pen
+    cdef const unsigned char* req
+    cdef const unsigned char* rev
     cdef unsigned char* row
     approved_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef unsigned char[:, ::1] approved = approved_arr.view(np.uint8)
@@ -380,24 +384,27 @@ cdef object _pass(
     if run.kind == GIVEN:
         cands = cand
     else:
-        if active.shape[0] != n or active.shape[1] != n_k or (
-                run.kind == NEW and pending.shape[0] != n):
-            raise ValueError("vote_and_ratify: active or pending does not match")
+        if active.shape[0] != n or active.shape[1] != n_k or (run.kind == NEW and (
+                pending.shape[0] != n or pending.shape[1] != n_k or not all_ok and (
+                    req_ok.shape[0] != n or req_ok.shape[1] != n_k))):
+            raise ValueError("vote_and_ratify: active, pending or req_ok does not match")
         buf = run.cand_buf
+        act = &active[0, 0]
+        row = &buf[0, 0]
         with nogil:
-            for w in range(n):
-                act = &active[w, 0]
-                row = &buf[w, 0]
-                if run.kind == NEW:
-                    pen = &pending[w, 0]
+            if run.kind == NEW:  # whole rows at once (the arrays are C-contiguous)
+                pen = &pending[0, 0]
+                for k in range(n * n_k):
+                    row[k] = (act[k] ^ 1) & (pen[k] ^ 1)
+                if not all_ok:
+                    req = &req_ok[0, 0]
+                    for k in range(n * n_k):
+                        row[k] = row[k] & req[k]
+            else:
+                rev = &run.reversible[0]
+                for w in range(n):
                     for k in range(n_k):
-                        row[k] = (act[k] ^ 1) & (pen[k] ^ 1)
-                    if not all_ok:
-                        for k in range(n_k):
-                            row[k] = row[k] & req_ok[w, k]
-                else:
-                    for k in range(n_k):
-                        row[k] = act[k] & run.reversible[k]
+                        row[w * n_k + k] = act[w * n_k + k] & rev[k]
         cands = buf
     voted[...] = 0
     vote_rows(cands, level, position, clout, run.votes, run.sign, run.vote_threshold,
