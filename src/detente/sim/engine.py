@@ -580,6 +580,7 @@ def _issue_major(kept: dict[int, tuple[Any, Any]], position: Any) -> Any:
         return np.ascontiguousarray(position)
     hit = kept.get(id(position))
     if hit is None or hit[0] is not position:
+        kept.clear()  # (one kept: the focal side's, the same array until its balance moves)
         hit = kept[id(position)] = (position, np.ascontiguousarray(position.T[:, None, :]))
     return hit[1]
 
