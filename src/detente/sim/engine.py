@@ -1218,7 +1218,9 @@ def ratify_focal(
     the floor's majority where they would undo a statute in force, a weighted majority less
     the agenda power (the executive counting in favour) and every veto player's and
     approval holder's consent (:func:`ratify`); ``st.excess`` records the largest veto
-    excess. A unitary focal side approves every candidate.
+    excess. The vote (:func:`voted`) and the consent checks run in one kernel call
+    (:func:`detente.sim.native.consent.vote_and_ratify`, the run's tables laid out once by
+    :func:`_ratify_constants`). A unitary focal side approves every candidate.
 
     Returns
     -------
@@ -1263,7 +1265,10 @@ def internal_bargain(
     Every instrument not in force and not pending is put to the weighted vote at the
     actors' effective positions (:func:`internal_positions`), behind the trust gate, then
     to the vetoes and approvals; a reversible step in force is reversed if reversal wins a
-    majority plus the revocation margin and passes the vetoes.
+    majority plus the revocation margin and passes the vetoes. Both passes, each a vote
+    (:func:`voted`) then the consent checks (:func:`ratify`), run in one kernel call
+    (:func:`detente.sim.native.consent.vote_and_ratify`); ``st.excess`` records the
+    largest veto excess.
 
     Returns
     -------
