@@ -4,7 +4,9 @@ The physical limit of a world-step (issue "Speed: the whole flagship study in se
 set by the work the model cannot avoid and by the memory it must move. This script counts
 both on the flagship us-iran-2001 under the three options, one chunk of ``--worlds`` worlds
 each, by wrapping the engine's vote and consent-check functions (nothing else changes; the
-wrapped functions return what they always return):
+wrapped functions return what they always return; the kernel that runs a side's vote and
+consent checks in one call, ``consent.vote_and_ratify``, has each of its passes replayed
+through them):
 
 * ``vote_terms``: (world, candidate instrument, actor, issue) terms of the weighted votes
   (:func:`detente.sim.engine.voted`): each is a
@@ -44,6 +46,7 @@ import numpy as np
 from detente.scenario import load_scenario
 from detente.sim import engine
 from detente.sim.api import build_strategy
+from detente.sim.native import consent as native_consent
 from detente.sim.system import compile_system
 from detente.sim.world_state import draw_step_numbers, initial_state
 
@@ -77,6 +80,63 @@ def _count_ratify(original: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
+def _replayed(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``consent.vote_and_ratify`` (a side's vote and consent checks in one kernel call,
+    ``engine.ratify_focal`` and ``engine.internal_bargain``) that also replays each pass as
+    ``engine.voted`` then ``engine.ratify``, so that their wrappers count its terms; it
+    returns the kernel's own results."""
+    passes: dict[int, Any] = {}
+    constants = engine._ratify_constants
+
+    def kept(ctx: Any) -> Any:
+        k = constants(ctx)
+        for name in ("focal", "internal", "reversal"):
+            if getattr(k, name) is not None:
+                passes[id(getattr(k, name))] = (name, ctx)
+        return k
+
+    def replay(name: str, ctx: Any, cand: Any, active: Any, pending: Any, req_ok: Any,
+               level: Any, position: Any, clout: Any, belief: Any, prospective: Any) -> None:
+        sy, p, pl = ctx.system, ctx.system.params, ctx.plans
+        if name == "focal":
+            side, vote, plan = sy.focal, pl.vote_f, pl.ratify_f
+            stake, exempt = pl.f_stake, pl.f_exempt
+            theta, gate, rel = p.reciprocity_threshold_us, pl.f_gate, ctx.rows(pl.rel_f, 1)
+            cand, sign = cand.view(bool), 1.0
+            cand = engine.voted(side, vote, cand, level, position, clout, sy.span, 1.0,
+                                p.majority_threshold - p.agenda_power, side.executive,
+                                trust=(gate, belief, theta, rel))
+        else:
+            side, vote, plan = sy.internal, pl.vote_o, pl.ratify_o
+            stake, exempt = pl.o_stake, sy.internal.subordinate
+            theta, gate, rel = p.reciprocity_threshold_iran, pl.o_gate, ctx.rows(pl.rel_o, 1)
+            active = active.view(bool)
+            if name == "internal":
+                cand, sign = ~active & ~pending.view(bool), 1.0
+                if req_ok.size:
+                    cand &= req_ok.view(bool)
+                cand = engine.voted(side, vote, cand, level, position, clout, sy.span, 1.0,
+                                    p.majority_threshold, trust=(gate, belief, theta, rel))
+            else:
+                cand, sign = active & side.reversible[None, :], -1.0
+                theta, gate = 0.0, np.zeros(side.n_instruments, dtype=bool)
+                cand = engine.voted(side, vote, cand, level, position, clout, sy.span, -1.0,
+                                    p.majority_threshold + p.revocation_margin)
+        engine.ratify(side, cand, prospective, position, stake, belief, theta, gate, sign,
+                      sy.low, sy.high, p.approval_tolerance, exempt, plan, rows=ctx.rows)
+
+    def wrapped(run: Any, reversal: Any, *args: Any) -> Any:
+        for one in (run, reversal):
+            if one is not None:
+                replay(*passes[id(one)], *args[:-1])
+        return original(run, reversal, *args)
+
+    engine._ratify_constants = kept  # type: ignore[assignment]
+    wrapped.restore = (  # type: ignore[attr-defined]
+        lambda: setattr(engine, "_ratify_constants", constants))
+    return wrapped
+
+
 def per_world_bytes(obj: Any, n: int, per: int = 1) -> int:
     """Bytes of the ``[n, ...]`` arrays of a dataclass, per world (and per ``per`` steps)."""
     total = 0
@@ -106,14 +166,19 @@ def main() -> None:
 
     originals = {name: getattr(engine, name) for name in ("voted", "ratify")}
     wrappers = {"voted": _count_voted, "ratify": _count_ratify}
+    kernel = native_consent.vote_and_ratify
+    replaying = _replayed(kernel)
     try:
         for name, wrap in wrappers.items():
             setattr(engine, name, wrap(originals[name]))
+        native_consent.vote_and_ratify = replaying
         for sy in systems:
             engine.run_chunk(sy, build_strategy(sy), 0, 0, n)
     finally:
         for name, fn in originals.items():
             setattr(engine, name, fn)
+        native_consent.vote_and_ratify = kernel
+        replaying.restore()  # type: ignore[attr-defined]
 
     sy = systems[1]
     layout = engine.Layout((0,), 0, n)

@@ -130,21 +130,25 @@ def test_unreciprocated_concessions_move_congress_toward_the_hawks(mini: Scenari
 def test_election_shifts_the_floor_toward_the_hawks(mini: Scenario, monkeypatch: Any) -> None:
     # after the verdict the legislature's floor votes and vetoes from the hawks' side
     import detente.sim.engine as eng
+    from detente.sim.native import consent as native_consent
 
     seen: list[Any] = []
-    real = eng.ratify
+    real = native_consent.vote_and_ratify
 
-    def spy(side: Any, *args: Any, **kwargs: Any) -> Any:
-        if side.country == "west":
-            seen.append(np.array(args[2], copy=True))
-        return real(side, *args, **kwargs)
+    def spy(run: Any, reversal: Any, cand: Any, *args: Any) -> Any:
+        # the focal side's pass (ratify_focal: its candidates given, no reversal); its
+        # ideal points as the kernel reads them, issue-major [I, 1 or n, A]
+        if reversal is None and cand.size:
+            seen.append(np.array(args[4], copy=True))
+        return real(run, reversal, cand, *args)
 
-    monkeypatch.setattr(eng, "ratify", spy)
+    monkeypatch.setattr(eng.native_consent, "vote_and_ratify", spy)
     sc = _with_west_elections(mini, us_election_swing=0.5)
     bal, _ = _balance_after_election(sc, Snub())
     sy = compile_system(sc, "bold")
     floor, s = sy.focal_elections.floor, sy.issues.index("sanctions")  # type: ignore[union-attr]
-    assert seen[0].ndim == 2 and seen[-1].ndim == 3  # static until the election
+    # static (one row for all worlds) until the election, per world after
+    assert seen[0].shape[1] == 1 and seen[-1].shape[1] == bal.size > 1
     after = seen[-1][s, :, floor]
     np.testing.assert_allclose(after, 85 + (-bal) * (98 - 85), rtol=1e-6)
     assert np.all(after > 85)

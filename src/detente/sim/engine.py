@@ -385,9 +385,31 @@ class RatifyPlan:
 def ratify_plan(
     side: Side, stake: BoolArray, tolerance_default: float, exempt: BoolArray | None = None
 ) -> RatifyPlan:
-    """Precompute the consent checks of :func:`ratify` (same arguments)."""
+    """Precompute the consent checks of :func:`ratify` (same arguments).
+
+    A plan is kept for the next call with the same numbers (each chunk of a run asks for
+    its side's again: :func:`chunk_plans`); it is read only."""
     if exempt is None:
         exempt = np.zeros(side.n_actors, dtype=bool)
+    key = tuple((a.shape, a.dtype.str, a.tobytes()) for a in (
+        side.effects, side.veto_holder, side.veto_issues, side.veto_tol, side.approvals,
+        side.approval_tol, side.ext_approvals, side.ext_position, side.gesture,
+        np.asarray(stake), np.asarray(exempt), np.asarray(tolerance_default)))
+    plan = _RATIFY_PLANS.get(key)
+    if plan is None:
+        if len(_RATIFY_PLANS) >= 64:  # (a few sides per process; the oldest goes)
+            del _RATIFY_PLANS[next(iter(_RATIFY_PLANS))]
+        plan = _RATIFY_PLANS[key] = _ratify_plan(side, stake, tolerance_default, exempt)
+    return plan
+
+
+_RATIFY_PLANS: dict[tuple[Any, ...], RatifyPlan] = {}
+
+
+def _ratify_plan(
+    side: Side, stake: BoolArray, tolerance_default: float, exempt: BoolArray
+) -> RatifyPlan:
+    """:func:`ratify_plan`, computed."""
     check_start, laid = [0], []
     for k in range(side.n_instruments):
         touched = side.effects[k] != 0
@@ -486,9 +508,7 @@ def ratify(
         plan = ratify_plan(side, stake, tolerance_default, exempt)
     pos = position if position.ndim == 3 else position.T[:, None, :]
     c = np.ascontiguousarray  # (a copy only of a transposed static position, [I, 1, A])
-    laid = (rows(side.effects, 2), rows(side.order, 1), c(plan.check_start),
-            c(plan.pair_start), c(plan.issue), c(plan.holder), c(plan.stake), c(plan.veto),
-            rows(plan.tol, 1), rows(plan.limit, 1), rows(plan.ext_x, 1), rows(plan.rel, 1))
+    laid = _consent_laid(side, plan, rows)
     approved, excess = native_consent.ratify_tabled(
         mask(cand), c(prospective, dtype=np.float64), c(pos), c(belief, dtype=np.float64),
         leaf(threshold), mask(gate), float(sign), _rows(np.asarray(low, dtype=np.float64), 1),
@@ -517,11 +537,84 @@ def _plan_tables(
     return tables
 
 
+def _consent_laid(
+    side: Side, plan: RatifyPlan, rows: Callable[[Any, int], Any]
+) -> tuple[Any, ...]:
+    """The arrays of :class:`~detente.sim.native.consent.ConsentTables` for ``plan`` of
+    ``side``, its leaves laid out by ``rows`` (:func:`ratify`'s)."""
+    c = np.ascontiguousarray
+    return (rows(side.effects, 2), rows(side.order, 1), c(plan.check_start),
+            c(plan.pair_start), c(plan.issue), c(plan.holder), c(plan.stake), c(plan.veto),
+            rows(plan.tol, 1), rows(plan.limit, 1), rows(plan.ext_x, 1), rows(plan.rel, 1))
+
+
 def _consent_tables(plan: RatifyPlan, laid: tuple[Any, ...]) -> native_consent.ConsentTables:
     """The consent kernel's tables (:class:`~detente.sim.native.consent.ConsentTables`) of
     ``plan``'s arrays as ``laid`` out for it: the same tables while the same arrays come
     (a run's :meth:`StepContext.rows` keeps what it lays out), dropped with the plan."""
     return _plan_tables("consent", plan, laid, lambda: native_consent.ConsentTables(*laid))
+
+
+_GIVEN, _NEW, _REVERSAL = 0, 1, 2  # the candidates of a pass (native_consent.Ratification)
+
+
+@dataclass(frozen=True, eq=False)
+class _RatifyConstants:
+    """What :func:`ratify_focal` and :func:`internal_bargain` hand their kernel
+    (:func:`detente.sim.native.consent.vote_and_ratify`) every step, as it reads it (once per
+    run: ``ctx.once``): each pass's vote and consent tables, gates, thresholds and bounds."""
+
+    focal: native_consent.Ratification | None  # None: a unitary focal side
+    internal: native_consent.Ratification
+    reversal: native_consent.Ratification | None  # None: no reversible step
+    requires_o: bool  # some internal step requires another
+    # the focal side's static ideal points [A, I] as the kernel reads them, [I, 1, A]
+    # (kept with their array, by identity)
+    f_pos: dict[int, tuple[Any, Any]]
+
+
+def _issue_major(kept: dict[int, tuple[Any, Any]], position: Any) -> Any:
+    """``position`` as the vote and consent kernels read it, issue-major ``[I, n or 1, A]``:
+    as it is when per world, else ``[A, I]`` transposed once (``kept`` by identity)."""
+    if position.ndim == 3:
+        return np.ascontiguousarray(position)
+    hit = kept.get(id(position))
+    if hit is None or hit[0] is not position:
+        kept.clear()  # (one kept: the focal side's, the same array until its balance moves)
+        hit = kept[id(position)] = (position, np.ascontiguousarray(position.T[:, None, :]))
+    return hit[1]
+
+
+def _ratify_constants(ctx: StepContext) -> _RatifyConstants:
+    """The run's :class:`_RatifyConstants`."""
+    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
+    sf, so = sy.focal, sy.internal
+    low, high = (_rows(np.asarray(x, dtype=np.float64), 1) for x in (sy.low, sy.high))
+    no_gate = np.zeros(so.n_instruments, dtype=np.uint8)
+
+    def consent(side: Side, plan: RatifyPlan) -> native_consent.ConsentTables:
+        return native_consent.ConsentTables(*_consent_laid(side, plan, ctx.rows))
+
+    focal = None
+    if not ctx.focal_unitary:
+        focal = native_consent.Ratification(
+            _vote_tables(pl.vote_f), consent(sf, pl.ratify_f), 1.0,
+            leaf(p.majority_threshold - p.agenda_power), sf.executive, mask(pl.f_gate),
+            leaf(p.reciprocity_threshold_us), _rows(ctx.rows(pl.rel_f, 1), 1),
+            mask(pl.f_gate), low, high, _GIVEN, _NO_GATE)
+    o_consent = consent(so, pl.ratify_o)
+    o_votes = _vote_tables(pl.vote_o)
+    internal = native_consent.Ratification(
+        o_votes, o_consent, 1.0, leaf(p.majority_threshold), -1, mask(pl.o_gate),
+        leaf(p.reciprocity_threshold_iran), _rows(ctx.rows(pl.rel_o, 1), 1), mask(pl.o_gate),
+        low, high, _NEW, _NO_GATE)
+    reversal = None
+    if so.reversible.any():
+        reversal = native_consent.Ratification(
+            o_votes, o_consent, -1.0, leaf(p.majority_threshold + p.revocation_margin), -1,
+            _NO_GATE, leaf(0.0), _NO_REL, no_gate, low, high, _REVERSAL, mask(so.reversible))
+    return _RatifyConstants(focal=focal, internal=internal, reversal=reversal,
+                            requires_o=bool(so.requires.any()), f_pos={})
 
 
 def sanctions_bite(allied: FloatArray, allied0: float, share: float) -> FloatArray:
@@ -887,8 +980,9 @@ def floor_vote(
     leg = ctx.legislature
     assert leg is not None
     sy = ctx.system
-    return voted(sy.focal, ctx.plans.vote_f, cand, at, f_pos, clout * leg.members[None, :],
-                 sy.span, 1.0, threshold)
+    k = ctx.once("ratify_constants", partial(_ratify_constants, ctx))
+    return voted(sy.focal, ctx.plans.vote_f, cand, at, _issue_major(k.f_pos, f_pos),
+                 clout * leg.members[None, :], sy.span, 1.0, threshold)
 
 
 def _event_sum(x: FloatArray, now: BoolArray, layout: Layout) -> FloatArray:
@@ -1091,17 +1185,27 @@ def prospective_levels(
     pending_f, pending_o : ndarray [n, K] of bool
     """
     sy, lay, c = ctx.system, ctx.layout, np.ascontiguousarray
+    effects_f, effects_o, low, high = ctx.once("prospective_constants", partial(
+        _prospective_constants, ctx))
     # the pending steps' moves summed in the kernel where their order cannot matter, else
     # by BLAS (the masks' products with the effects, in BLAS's order)
     prospective, pending_f, pending_o = native_positions.prospective_levels(
         c(st.level), c(st.f_start), mask(st.f_active), c(st.o_start), mask(st.o_active), NEVER,
-        ctx.rows(sy.focal.effects, 2), ctx.rows(sy.internal.effects, 2), c(sy.low), c(sy.high))
+        effects_f, effects_o, low, high)
     if prospective is None:
         moves_f = _dot(pending_f.astype(np.float64), sy.focal.effects, lay, 2)
         moves_o = _dot(pending_o.astype(np.float64), sy.internal.effects, lay, 2)
         prospective = native_positions.prospective(c(st.level), c(moves_f), c(moves_o),
-                                                   c(sy.low), c(sy.high))
+                                                   low, high)
     return prospective, pending_f, pending_o
+
+
+def _prospective_constants(ctx: StepContext) -> tuple[Any, Any, Any, Any]:
+    """What :func:`prospective_levels` hands its kernels every step, once per run: both
+    sides' effects (:meth:`StepContext.rows`) and the issues' bounds, C-contiguous."""
+    sy, c = ctx.system, np.ascontiguousarray
+    return (ctx.rows(sy.focal.effects, 2), ctx.rows(sy.internal.effects, 2), c(sy.low),
+            c(sy.high))
 
 
 def ratify_focal(
@@ -1114,7 +1218,9 @@ def ratify_focal(
     the floor's majority where they would undo a statute in force, a weighted majority less
     the agenda power (the executive counting in favour) and every veto player's and
     approval holder's consent (:func:`ratify`); ``st.excess`` records the largest veto
-    excess. A unitary focal side approves every candidate.
+    excess. The vote (:func:`voted`) and the consent checks run in one kernel call
+    (:func:`detente.sim.native.consent.vote_and_ratify`, the run's tables laid out once by
+    :func:`_ratify_constants`). A unitary focal side approves every candidate.
 
     Returns
     -------
@@ -1124,39 +1230,28 @@ def ratify_focal(
     """
     if ctx.focal_unitary:
         return candidates, None
-    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
+    sy, p = ctx.system, ctx.system.params
     sf = sy.focal
-    theta_f = p.reciprocity_threshold_us
     cand_f = candidates
-    f_cl = st.f_clout if st.f_factor is None else np.clip(st.f_clout * st.f_factor, 0, None)
+    f_cl = st.f_clout
+    if st.f_factor is not None:  # np.clip(f_cl * factor, 0, None), which is this maximum
+        f_cl = f_cl * st.f_factor
+        np.maximum(f_cl, 0, out=f_cl)
     if ctx.legislature is not None:  # undoing a statute in force needs the floor, as a bill would
         # (on candidates the trust gate will stop too: each pair's floor vote is its own)
         lock = congress.statute_lock(st.f_active, sf.locks, ctx.rows(sf.effects, 2)) & cand_f
         if lock.any():
             cand_f = cand_f & (~lock | floor_vote(ctx, st.f_pos, lock, p.majority_threshold,
                                                   st.level, f_cl))
-    # the trust gate is a condition of approval: the vote's kernel applies it first
-    cand_f = voted(sf, pl.vote_f, cand_f, st.level, st.f_pos, f_cl, sy.span, 1.0,
-                   p.majority_threshold - p.agenda_power, sf.executive,
-                   trust=(pl.f_gate, belief_f, theta_f, ctx.rows(pl.rel_f, 1)))
-    app_f, ex_f = ratify(
-        sf,
-        cand_f,
-        prospective,
-        st.f_pos,
-        pl.f_stake,
-        belief_f,
-        theta_f,
-        pl.f_gate,
-        1.0,
-        sy.low,
-        sy.high,
-        p.approval_tolerance,
-        pl.f_exempt,
-        pl.ratify_f,
-        rows=ctx.rows,
-    )
-    st.excess = np.maximum(st.excess, ex_f)
+    # the trust gate is a condition of approval: the vote's kernel applies it first; the
+    # vote (:func:`voted`) and the consent checks (:func:`ratify`) in one kernel call
+    k = ctx.once("ratify_constants", partial(_ratify_constants, ctx))
+    assert k.focal is not None
+    c = np.ascontiguousarray
+    app_f, _ = native_consent.vote_and_ratify(
+        k.focal, None, mask(cand_f), NO_MASK, NO_MASK, NO_MASK, c(st.level),
+        _issue_major(k.f_pos, st.f_pos), c(f_cl), c(belief_f, dtype=np.float64), c(prospective),
+        st.excess)
     return app_f, f_cl
 
 
@@ -1170,61 +1265,28 @@ def internal_bargain(
     Every instrument not in force and not pending is put to the weighted vote at the
     actors' effective positions (:func:`internal_positions`), behind the trust gate, then
     to the vetoes and approvals; a reversible step in force is reversed if reversal wins a
-    majority plus the revocation margin and passes the vetoes.
+    majority plus the revocation margin and passes the vetoes. Both passes, each a vote
+    (:func:`voted`) then the consent checks (:func:`ratify`), run in one kernel call
+    (:func:`detente.sim.native.consent.vote_and_ratify`); ``st.excess`` records the
+    largest veto excess.
 
     Returns
     -------
     approved, reversed : ndarray [n, K_o] of bool
     """
-    sy, p, pl = ctx.system, ctx.system.params, ctx.plans
-    so, span, low, high = sy.internal, sy.span, sy.low, sy.high
+    so = ctx.system.internal
     o_active, o_clout = st.o_active, st.o_clout
-    theta_o = p.reciprocity_threshold_iran
-    cand_o = ~o_active & ~pending_o & requires_met(so, o_active)
-    cand_o = voted(so, pl.vote_o, cand_o, st.level, positions_o, o_clout, span, 1.0,
-                   p.majority_threshold,
-                   trust=(pl.o_gate, belief_o, theta_o, ctx.rows(pl.rel_o, 1)))
-    app_o, ex_o = ratify(
-        so,
-        cand_o,
-        prospective,
-        positions_o,
-        pl.o_stake,
-        belief_o,
-        theta_o,
-        pl.o_gate,
-        1.0,
-        low,
-        high,
-        p.approval_tolerance,
-        so.subordinate,
-        pl.ratify_o,
-        rows=ctx.rows,
-    )
-    st.excess = np.maximum(st.excess, ex_o)
-    rev_cand = o_active & so.reversible[None, :]
-    if rev_cand.any():
-        rev_cand = voted(so, pl.vote_o, rev_cand, st.level, positions_o, o_clout, span, -1.0,
-                         p.majority_threshold + p.revocation_margin)
-        drop_o, ex_r = ratify(
-            so,
-            rev_cand,
-            prospective,
-            positions_o,
-            pl.o_stake,
-            belief_o,
-            0.0,
-            np.zeros(so.n_instruments, dtype=bool),
-            -1.0,
-            low,
-            high,
-            p.approval_tolerance,
-            so.subordinate,
-            pl.ratify_o,
-            rows=ctx.rows,
-        )
-        st.excess = np.maximum(st.excess, ex_r)
-    else:
+    k = ctx.once("ratify_constants", partial(_ratify_constants, ctx))
+    c = np.ascontiguousarray
+    # the steps not in force, not pending, requirements met, then the reversible ones in
+    # force (against the same prospective levels): each put to the vote (:func:`voted`)
+    # and to the consent checks (:func:`ratify`), in one kernel call
+    app_o, drop_o = native_consent.vote_and_ratify(
+        k.internal, k.reversal, NO_MASK, mask(o_active), mask(pending_o),
+        mask(requires_met(so, o_active)) if k.requires_o else NO_MASK, c(st.level),
+        _issue_major(k.f_pos, positions_o), c(o_clout), c(belief_o, dtype=np.float64),
+        c(prospective), st.excess)
+    if drop_o is None:
         drop_o = np.zeros_like(o_active)
     return app_o, drop_o
 
@@ -1329,15 +1391,24 @@ def schedule_starts(
     (the clock of the time to reciprocation, section 5). A delay's uniform is computed only
     where a step is approved (:class:`~detente.sim.world_state.StreamUniforms`).
     """
-    sf, so = ctx.system.focal, ctx.system.internal
+    delays = ctx.once("schedule_constants", partial(_schedule_constants, ctx))
     native_impl.schedule_starts(
         mask(approved_f), mask(approved_o), mask(forced), draws.delay_f.states,
         draws.delay_o.states, ctx.layout.n_each, BLOCK, draws.delay_f.steps,
-        st.f_start, st.o_start, st.f_offered.view(np.uint8),
-        ctx.rows(sf.delay_low, 1), ctx.rows(sf.delay_mode, 1), ctx.rows(sf.delay_high, 1),
-        ctx.rows(so.delay_low, 1), ctx.rows(so.delay_mode, 1), ctx.rows(so.delay_high, 1),
-        mask(ctx.rows(ctx.plans.f_gest_pos, 1)), t,
+        st.f_start, st.o_start, st.f_offered.view(np.uint8), *delays, t,
     )
+
+
+def _schedule_constants(
+    ctx: StepContext,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray,
+           NDArray[np.uint8]]:
+    """What :func:`schedule_starts` hands its kernel every step, once per run: both sides'
+    delay bounds and modes (:meth:`StepContext.rows`), the focal steps that are gestures."""
+    sf, so = ctx.system.focal, ctx.system.internal
+    return (ctx.rows(sf.delay_low, 1), ctx.rows(sf.delay_mode, 1), ctx.rows(sf.delay_high, 1),
+            ctx.rows(so.delay_low, 1), ctx.rows(so.delay_mode, 1), ctx.rows(so.delay_high, 1),
+            mask(ctx.rows(ctx.plans.f_gest_pos, 1)))
 
 
 # ------------------------------------------------------------------ 3. implementation

@@ -20,6 +20,7 @@ from libc.math cimport INFINITY, fabs, isnan
 from libc.stdlib cimport calloc, free, malloc
 from detente.sim.native.numpy_sum cimport pairwise_sum
 from detente.sim.native.rows cimport any_set, row_of
+from detente.sim.native.votes cimport VoteTables, position_t, vote_rows
 
 import numpy as np
 
@@ -159,6 +160,31 @@ def ratify_tabled(
     ConsentTables tables not None,
 ):
     """:func:`ratify_worlds` with the plan's static arrays in ``tables`` (laid out once)."""
+    approved_arr = np.zeros((cand.shape[0], cand.shape[1]), dtype=np.bool_)
+    excess_arr = np.full(cand.shape[0], -np.inf)
+    cdef unsigned char[:, ::1] approved = approved_arr.view(np.uint8)
+    cdef double[::1] excess = excess_arr
+    _consent_rows(cand, prospective, position, belief, threshold, gate, sign, low, high,
+                  tables, approved, excess)
+    return approved_arr, excess_arr
+
+
+cdef int _consent_rows(
+    const unsigned char[:, ::1] cand,
+    const double[:, ::1] prospective,
+    const real[:, :, ::1] position,
+    const double[::1] belief,
+    const double[::1] threshold,
+    const unsigned char[::1] gate,
+    double sign,
+    const double[:, ::1] low,
+    const double[:, ::1] high,
+    ConsentTables tables,
+    unsigned char[:, ::1] approved,
+    double[::1] excess,
+) except -1:
+    """:func:`ratify_tabled` into ``approved`` (zeros) and ``excess``: each world's largest
+    veto excess of an approved move raises its ``excess`` (``np.maximum`` of the two)."""
     cdef const double[:, :, ::1] effects = tables.effects
     cdef const long[:, ::1] order = tables.order
     cdef const long[::1] check_start = tables.check_start
@@ -177,10 +203,6 @@ def ratify_tabled(
     cdef Py_ssize_t c
     if n_k != check_start.shape[0] - 1:
         raise ValueError("ratify_tabled: cand does not match the consent tables")
-    approved_arr = np.zeros((n, n_k), dtype=np.bool_)
-    excess_arr = np.full(n, -np.inf)
-    cdef unsigned char[:, ::1] approved = approved_arr.view(np.uint8)
-    cdef double[::1] excess = excess_arr
     cdef double* pros  # and target, move [n_i], term [max_pairs]: one scratch buffer
     cdef double* target
     cdef double* move
@@ -275,4 +297,144 @@ def ratify_tabled(
     finally:
         free(pros)
         free(group)
-    return approved_arr, excess_arr
+    return 0
+
+
+# ------------------------------------------------------------------ the engine's passes
+cdef enum:  # which steps a pass puts to the vote (Ratification.kind)
+    GIVEN = 0  # the candidates given
+    NEW = 1  # the steps neither in force nor pending whose requirements are met
+    REVERSAL = 2  # the reversible steps in force
+
+
+cdef class Ratification:
+    """One ratification pass of a run (docs/model.md section 2) as its kernel
+    (:func:`vote_and_ratify`) reads it every step, laid out once per run
+    (``engine._ratify_constants``): the weighted vote of :func:`~detente.sim.native.votes.
+    voted_pairs` (``votes``, ``sign``, ``vote_threshold``, ``proposer``; the trust gate
+    ``vote_gate``, ``trust``, ``vote_rel``, ``vote_gate`` empty for none), then the consent
+    checks of :func:`ratify_tabled` (``consent``, ``sign``, ``trust`` as the threshold,
+    ``gate``, ``low``, ``high``) on the candidates the vote passed. ``kind``: which steps are
+    candidates (0 the given ones, 1 the steps neither in force nor pending, 2 the steps in
+    force that are ``reversible``)."""
+
+    cdef VoteTables votes
+    cdef ConsentTables consent
+    cdef double sign
+    cdef const double[::1] vote_threshold
+    cdef long proposer
+    cdef const unsigned char[::1] vote_gate
+    cdef const double[::1] trust
+    cdef const double[:, ::1] vote_rel
+    cdef const unsigned char[::1] gate
+    cdef const double[:, ::1] low
+    cdef const double[:, ::1] high
+    cdef int kind
+    cdef const unsigned char[::1] reversible
+    cdef object cand_buf  # [n, K] uint8, rewritten each call
+    cdef object voted_buf
+
+    def __init__(
+        self, VoteTables votes not None, ConsentTables consent not None, double sign,
+        const double[::1] vote_threshold, long proposer, const unsigned char[::1] vote_gate,
+        const double[::1] trust, const double[:, ::1] vote_rel, const unsigned char[::1] gate,
+        const double[:, ::1] low, const double[:, ::1] high, int kind,
+        const unsigned char[::1] reversible,
+    ):
+        if kind not in (GIVEN, NEW, REVERSAL):
+            raise ValueError("Ratification: kind must be 0, 1 or 2")
+        if kind == REVERSAL and reversible.shape[0] != consent.check_start.shape[0] - 1:
+            raise ValueError("Ratification: reversible does not match the consent tables")
+        self.votes, self.consent, self.sign = votes, consent, sign
+        self.vote_threshold, self.proposer, self.vote_gate = vote_threshold, proposer, vote_gate
+        self.trust, self.vote_rel, self.gate, self.low, self.high = trust, vote_rel, gate, low, high
+        self.kind, self.reversible = kind, reversible
+
+    cdef _buffers(self, Py_ssize_t n, Py_ssize_t n_k):
+        """The pass's candidate and vote buffers ``[n, K]`` (kept for the next step)."""
+        if self.cand_buf is None or self.cand_buf.shape != (n, n_k):
+            self.cand_buf = np.empty((n, n_k), dtype=np.uint8)
+            self.voted_buf = np.empty((n, n_k), dtype=np.uint8)
+
+
+cdef object _pass(
+    Ratification run, const unsigned char[:, ::1] cand, const unsigned char[:, ::1] active,
+    const unsigned char[:, ::1] pending, const unsigned char[:, ::1] req_ok,
+    const double[:, ::1] level, const position_t[:, :, ::1] position,
+    const double[:, ::1] clout, const double[::1] belief, const double[:, ::1] prospective,
+    double[::1] excess,
+):
+    """One pass of :func:`vote_and_ratify`: its approved steps ``[n, K]`` of bool."""
+    cdef Py_ssize_t n = level.shape[0], n_k = run.consent.check_start.shape[0] - 1, w, k
+    cdef bint all_ok = req_ok.shape[0] == 0
+    cdef const unsigned char[:, ::1] cands
+    cdef unsigned char[:, ::1] buf
+    cdef unsigned char[:, ::1] voted
+    cdef const unsigned char* act
+    cdef const unsigned char* pen
+    cdef const unsigned char* req
+    cdef const unsigned char* rev
+    cdef unsigned char* row
+    approved_arr = np.zeros((n, n_k), dtype=np.bool_)
+    cdef unsigned char[:, ::1] approved = approved_arr.view(np.uint8)
+    if n == 0 or n_k == 0:
+        return approved_arr
+    run._buffers(n, n_k)
+    voted = run.voted_buf
+    if run.kind == GIVEN:
+        cands = cand
+    else:
+        if active.shape[0] != n or active.shape[1] != n_k or (run.kind == NEW and (
+                pending.shape[0] != n or pending.shape[1] != n_k or not all_ok and (
+                    req_ok.shape[0] != n or req_ok.shape[1] != n_k))):
+            raise ValueError("vote_and_ratify: active, pending or req_ok does not match")
+        buf = run.cand_buf
+        act = &active[0, 0]
+        row = &buf[0, 0]
+        with nogil:
+            if run.kind == NEW:  # whole rows at once (the arrays are C-contiguous)
+                pen = &pending[0, 0]
+                for k in range(n * n_k):
+                    row[k] = (act[k] ^ 1) & (pen[k] ^ 1)
+                if not all_ok:
+                    req = &req_ok[0, 0]
+                    for k in range(n * n_k):
+                        row[k] = row[k] & req[k]
+            else:
+                rev = &run.reversible[0]
+                for w in range(n):
+                    for k in range(n_k):
+                        row[w * n_k + k] = act[w * n_k + k] & rev[k]
+        cands = buf
+    voted[...] = 0
+    vote_rows(cands, level, position, clout, run.votes, run.sign, run.vote_threshold,
+              run.proposer, run.vote_gate, belief, run.trust, run.vote_rel, voted)
+    _consent_rows(voted, prospective, position, belief, run.trust, run.gate, run.sign, run.low,
+                  run.high, run.consent, approved, excess)
+    return approved_arr
+
+
+def vote_and_ratify(
+    Ratification run not None, Ratification reversal, const unsigned char[:, ::1] cand,
+    const unsigned char[:, ::1] active, const unsigned char[:, ::1] pending,
+    const unsigned char[:, ::1] req_ok, const double[:, ::1] level,
+    const position_t[:, :, ::1] position, const double[:, ::1] clout,
+    const double[::1] belief, const double[:, ::1] prospective, double[::1] excess,
+):
+    """A side's ratification this step: ``(approved, reversed)``, ``[n, K]`` of bool each
+    (``reversed`` None without a ``reversal`` pass).
+
+    ``run``'s candidates (``cand`` as given, or the steps neither ``active`` nor ``pending``
+    whose requirements are met, ``req_ok``: no rows when all are) are put to the weighted
+    vote (:func:`~detente.sim.native.votes.voted_pairs`) and those it passes to the consent
+    checks (:func:`ratify_tabled`); then ``reversal``'s (the reversible steps ``active``)
+    alike, judged against the same ``prospective`` levels. Each approved move's largest veto
+    excess raises ``excess`` in place (as ``np.maximum``). The same numbers as the two
+    kernels called one after the other, without the arrays between them.
+    """
+    approved = _pass(run, cand, active, pending, req_ok, level, position, clout, belief,
+                     prospective, excess)
+    if reversal is None:
+        return approved, None
+    return approved, _pass(reversal, cand, active, pending, req_ok, level, position, clout,
+                           belief, prospective, excess)
