@@ -643,7 +643,17 @@ class Plans:
 
 
 def chunk_plans(system: System) -> Plans:
-    """The static quantities :func:`run_layout` needs for ``system`` (one state)."""
+    """The static quantities :func:`run_layout` needs for ``system`` (one state).
+
+    Computed once per system and kept while it lives (a system is not changed once
+    compiled): the chunks of a run (:func:`run_chunk`) share them, and with them the kernels'
+    tables of their plans (:func:`_plan_tables`).
+    """
+    return _plan_tables("chunk_plans", system, (), partial(_chunk_plans, system))
+
+
+def _chunk_plans(system: System) -> Plans:
+    """:func:`chunk_plans`, computed."""
     sy, p = system, system.params
     sf, so = sy.focal, sy.internal
     low, span = sy.low, sy.span
