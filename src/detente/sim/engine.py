@@ -798,6 +798,9 @@ class StepContext:
         """Leaf ``x`` of the run (``nd`` dims when shared) as a kernel reading row
         ``w * m // n`` of ``m`` rows takes it: one row per state of a stacked run
         (:func:`per_state_rows`), laid out once per run and kept."""
+        kept = self._kernel_rows.get((id(x), nd))
+        if kept is not None and kept[0] is x:  # the step's usual case, without a closure
+            return kept[1]
         return self._laid_out(x, nd, lambda: per_state_rows(x, self.layout, nd))
 
     def param(self, x: Any) -> NDArray[np.float64]:
@@ -805,18 +808,23 @@ class StepContext:
         it, with one value per state of a stacked run instead of one per world: for the
         kernels reading row ``w * m // n``, and for the functions of it computed each step
         (an ``exp`` of ``m`` values, not ``n``). Laid out once per run and kept."""
-        return cast(NDArray[np.float64],
-                    self._laid_out(x, -1, lambda: per_state_param(x, self.layout)))
+        kept = self._kernel_rows.get((id(x), -1))
+        laid: NDArray[np.float64]
+        if kept is not None and kept[0] is x:
+            laid = kept[1]
+        else:
+            laid = self._laid_out(x, -1, lambda: per_state_param(x, self.layout))
+        return laid
 
     def once(self, name: str, build: Callable[[], _T]) -> _T:
         """``build()`` the first time this run asks for ``name``, then the same object: the
         run's constants a step function hands its kernel every step (its parameters as
         :func:`leaf` gives them) and the buffers a kernel writes anew each step, which
         nothing reads after the step."""
-        built = self._built.get(name)
+        built: _T | None = self._built.get(name)
         if built is None:
             built = self._built[name] = build()
-        return cast(_T, built)
+        return built
 
     def _laid_out(self, x: Any, form: int, lay_out: Callable[[], Any]) -> Any:
         """``lay_out()`` for leaf ``x`` in ``form``, the first time this run asks."""
