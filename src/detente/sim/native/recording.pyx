@@ -13,7 +13,8 @@ in the same order, as :func:`detente.sim.engine._expit`, from the ``exp(-x)`` Nu
 (its SIMD ``exp`` is not the C library's).
 
 A metric's value is read through the buffer protocol, not a typed memoryview: a step hands
-over two dozen arrays, and a memoryview's checks cost more than the copy of a metric.
+over two dozen arrays, and a memoryview's checks cost more than the copy of a metric. The
+loops keep the GIL: releasing it around each metric's short loop cost more than the loop.
 """
 
 from cpython.buffer cimport PyBUF_STRIDES, PyBuffer_Release, PyObject_GetBuffer
@@ -75,9 +76,8 @@ def record_step(
         dst = <char*>&out[rows[i], slot, 0]
         code = codes[i]
         if code == _ZERO:
-            with nogil:
-                for w in range(n):
-                    (<float*>(dst + w * dst_step))[0] = 0.0
+            for w in range(n):
+                (<float*>(dst + w * dst_step))[0] = 0.0
             continue
         PyObject_GetBuffer(values[i], &view, PyBUF_STRIDES)
         try:
@@ -94,10 +94,9 @@ def record_step(
             if itemsize != 8 and (itemsize != 1 or code == _EXPIT):
                 raise ValueError(f"record_step: value {i} is neither float64 nor bool")
             step = view.strides[0]
-            with nogil:
-                for w in range(n):
-                    (<float*>(dst + w * dst_step))[0] = _value(base + w * step, itemsize,
-                                                                code == _EXPIT)
+            for w in range(n):
+                (<float*>(dst + w * dst_step))[0] = _value(base + w * step, itemsize,
+                                                            code == _EXPIT)
         finally:
             PyBuffer_Release(&view)
 
@@ -110,8 +109,7 @@ def flush(const float[:, :, ::1] staged, float[:, :, ::1] out, Py_ssize_t first,
     if (out.shape[0] != n_m or out.shape[1] != n or count > staged.shape[1]
             or first < 0 or count < 0 or first + count > out.shape[2]):
         raise ValueError("flush: shapes do not match")
-    with nogil:
-        for m in range(n_m):
-            for w in range(n):
-                for j in range(count):
-                    out[m, w, first + j] = staged[m, j, w]
+    for m in range(n_m):
+        for w in range(n):
+            for j in range(count):
+                out[m, w, first + j] = staged[m, j, w]
