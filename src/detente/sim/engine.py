@@ -2001,12 +2001,13 @@ class Trajectories:
     The metrics go straight to the result's world-major layout, by way of a few steps staged
     step-major (one contiguous row per metric and step, which a step writes cheaply; moved
     into ``metrics`` every :data:`_STAGED_STEPS` steps, a few contiguous numbers per world).
+    The state, when recorded, is written straight into the result's ``[n, T, ...]`` layout.
     """
 
     metrics: NDArray[np.float32]  # [M, n, T] metric by metric (METRICS' order), world-major
     staged: NDArray[np.float32]  # [M, _STAGED_STEPS, n] the steps not yet in ``metrics``
-    in_force: BoolArray | None  # [T, n, K_f + K_o]
-    levels: NDArray[np.float32] | None  # [T, n, I]
+    in_force: BoolArray | None  # [n, T, K_f + K_o] (the result's layout)
+    levels: NDArray[np.float32] | None  # [n, T, I]
 
     @classmethod
     def allocate(cls, system: System, n: int, steps: int, record_state: bool) -> Trajectories:
@@ -2016,8 +2017,8 @@ class Trajectories:
         return cls(
             np.empty((len(METRICS), n, steps), dtype=np.float32),
             np.empty((len(METRICS), min(_STAGED_STEPS, steps), n), dtype=np.float32),
-            np.zeros((steps, n, k), dtype=bool) if record_state else None,
-            np.zeros((steps, n, len(system.issues)), dtype=np.float32) if record_state else None,
+            np.empty((n, steps, k), dtype=bool) if record_state else None,
+            np.empty((n, steps, len(system.issues)), dtype=np.float32) if record_state else None,
         )
 
     def store(self, t: int, metrics: tuple[tuple[Any, ...], _Recording], st: WorldState) -> None:
@@ -2036,18 +2037,16 @@ class Trajectories:
             native_recording.flush(staged, self.metrics, t - slot, slot + 1)
         if self.in_force is not None and self.levels is not None:
             k_f = st.f_active.shape[1]
-            self.in_force[t, :, :k_f] = st.f_active
-            self.in_force[t, :, k_f:] = st.o_active
-            self.levels[t] = st.level
+            self.in_force[:, t, :k_f] = st.f_active
+            self.in_force[:, t, k_f:] = st.o_active
+            self.levels[:, t] = st.level
 
     def result(self, st: WorldState) -> ChunkResult:
         """The run's :class:`ChunkResult` (world-major) from the final state."""
         metrics = dict(zip(METRICS, self.metrics, strict=True))
         res = ChunkResult(metrics, st.first_reciprocation, st.backlash_events, st.excess,
                           st.f_active, st.o_active)
-        if self.in_force is not None and self.levels is not None:
-            res.in_force = np.ascontiguousarray(self.in_force.transpose(1, 0, 2))
-            res.levels = np.ascontiguousarray(self.levels.transpose(1, 0, 2))
+        res.in_force, res.levels = self.in_force, self.levels
         return res
 
 
