@@ -1991,7 +1991,7 @@ def _recording(ctx: StepContext) -> _Recording:
 
 
 #: Steps :class:`Trajectories` stages before moving them into the result's layout.
-_STAGED_STEPS = 8
+_STAGED_STEPS = native_recording.STAGED_STEPS
 
 
 @dataclass(eq=False)

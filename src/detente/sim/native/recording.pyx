@@ -23,6 +23,10 @@ cdef enum:
     _VECTOR = -1
     _EXPIT = -2
     _ZERO = -3
+    _STAGED_STEPS = 8
+
+#: Steps a run stages before :func:`flush` moves them (``Trajectories``' staging rows).
+STAGED_STEPS = _STAGED_STEPS
 
 #: Codes of :func:`record_step` (any code ``>= 0`` is a column of a ``[n, k]`` array).
 VECTOR = _VECTOR  # a vector ``[n]`` (float64 or bool)
@@ -30,13 +34,27 @@ EXPIT = _EXPIT  # a float64 vector ``[n]`` of ``exp(-x)``: the metric is ``1 / (
 ZERO = _ZERO  # no value: the metric is 0 in every world (the scenario lacks its role)
 
 
-cdef inline float _value(const char* p, Py_ssize_t itemsize, bint expit) noexcept nogil:
-    """The float32 of the float64 (``itemsize`` 8) or bool (1) at ``p``."""
+cdef void _cast(const char* src, Py_ssize_t src_step, Py_ssize_t itemsize, bint expit,
+                char* dst, Py_ssize_t dst_step, Py_ssize_t n) noexcept nogil:
+    """Write the float32 of ``n`` float64 (``itemsize`` 8) or bool (1) values, ``src_step``
+    bytes apart, ``dst_step`` bytes apart from ``dst`` (the beliefs' ``1 / (1 + e)`` with
+    ``expit``). The usual case, both contiguous, is a plain loop gcc vectorises."""
+    cdef Py_ssize_t w
+    cdef const double* s = <const double*>src
+    cdef float* d = <float*>dst
     if itemsize == 1:
-        return 1.0 if p[0] else 0.0
-    if expit:
-        return <float>(1.0 / (1.0 + (<const double*>p)[0]))
-    return <float>(<const double*>p)[0]
+        for w in range(n):
+            (<float*>(dst + w * dst_step))[0] = 1.0 if src[w * src_step] else 0.0
+    elif expit:
+        for w in range(n):
+            (<float*>(dst + w * dst_step))[0] = <float>(
+                1.0 / (1.0 + (<const double*>(src + w * src_step))[0]))
+    elif src_step == sizeof(double) and dst_step == sizeof(float):
+        for w in range(n):
+            d[w] = <float>s[w]
+    else:
+        for w in range(n):
+            (<float*>(dst + w * dst_step))[0] = <float>(<const double*>(src + w * src_step))[0]
 
 
 def record_step(
@@ -60,7 +78,7 @@ def record_step(
     rows : int64 ``[len(values)]``
         The row of ``out`` of each value.
     """
-    cdef Py_ssize_t n = out.shape[2], i, w, m = len(values), itemsize, step, col
+    cdef Py_ssize_t n = out.shape[2], i, w, m = len(values), itemsize, col
     cdef long long code
     cdef const char* base
     cdef char* dst
@@ -93,10 +111,7 @@ def record_step(
                 base = <const char*>view.buf
             if itemsize != 8 and (itemsize != 1 or code == _EXPIT):
                 raise ValueError(f"record_step: value {i} is neither float64 nor bool")
-            step = view.strides[0]
-            for w in range(n):
-                (<float*>(dst + w * dst_step))[0] = _value(base + w * step, itemsize,
-                                                            code == _EXPIT)
+            _cast(base, view.strides[0], itemsize, code == _EXPIT, dst, dst_step, n)
         finally:
             PyBuffer_Release(&view)
 
@@ -109,7 +124,15 @@ def flush(const float[:, :, ::1] staged, float[:, :, ::1] out, Py_ssize_t first,
     if (out.shape[0] != n_m or out.shape[1] != n or count > staged.shape[1]
             or first < 0 or count < 0 or first + count > out.shape[2]):
         raise ValueError("flush: shapes do not match")
+    cdef const float* src
+    cdef float* dst
     for m in range(n_m):
-        for w in range(n):
-            for j in range(count):
-                out[m, w, first + j] = staged[m, j, w]
+        for w in range(n):  # a world's staged steps (a row apart) next to each other
+            src = &staged[m, 0, w]
+            dst = &out[m, w, first]
+            if count == _STAGED_STEPS:  # the usual case: a loop gcc unrolls
+                for j in range(_STAGED_STEPS):
+                    dst[j] = src[j * n]
+            else:
+                for j in range(count):
+                    dst[j] = src[j * n]
