@@ -138,3 +138,19 @@ def test_a_last_draw_gives_the_numbers_of_whole_blocks(n: int, method: str) -> N
     other = _whole_blocks(8, (1, 2), n, (34,), [method])[0]
     assert np.array_equal(stacked, np.concatenate([want, other]))
     assert not np.array_equal(want, other)
+
+
+@pytest.mark.parametrize("n", [1, 37, 256, 300])
+@pytest.mark.parametrize("last", [False, True])
+def test_step_major_draws_are_the_drawn_numbers_transposed(n: int, last: bool) -> None:
+    """``fill_step_major`` writes what the draw gives, ``[*tail, n]``, and leaves the
+    generators where the draw does (a later draw gives the same numbers), stacked too."""
+    for make in (lambda: WorldRNG(5, (1, 2), 0, n), lambda: StackedRNG([5, 8], (1, 2), 0, n)):
+        for method, tail in (("random", (34,)), ("standard_normal", (34, 2))):
+            drawn, filled = make(), make()
+            want = getattr(drawn, method)(*tail, last=last)
+            got = np.empty((*tail, filled.n))
+            filled.fill_step_major(method, got, last=last)
+            assert np.array_equal(np.moveaxis(got, -1, 0), want)
+            if not last:
+                assert np.array_equal(filled.standard_normal(3), drawn.standard_normal(3))

@@ -80,6 +80,7 @@ from detente.sim.native import environment as native_env
 from detente.sim.native import implementation as native_impl
 from detente.sim.native import perception as native_perception
 from detente.sim.native import positions as native_positions
+from detente.sim.native import recording as native_recording
 from detente.sim.native import votes as native_votes
 from detente.sim.rng import BLOCK, StackedRNG, WorldRNG, name_key
 from detente.sim.strategies import Strategy, View
@@ -735,7 +736,17 @@ class Plans:
 
 
 def chunk_plans(system: System) -> Plans:
-    """The static quantities :func:`run_layout` needs for ``system`` (one state)."""
+    """The static quantities :func:`run_layout` needs for ``system`` (one state).
+
+    Computed once per system and kept while it lives (a system is not changed once
+    compiled): the chunks of a run (:func:`run_chunk`) share them, and with them the kernels'
+    tables of their plans (:func:`_plan_tables`).
+    """
+    return _plan_tables("chunk_plans", system, (), partial(_chunk_plans, system))
+
+
+def _chunk_plans(system: System) -> Plans:
+    """:func:`chunk_plans`, computed."""
     sy, p = system, system.params
     sf, so = sy.focal, sy.internal
     low, span = sy.low, sy.span
@@ -880,6 +891,9 @@ class StepContext:
         """Leaf ``x`` of the run (``nd`` dims when shared) as a kernel reading row
         ``w * m // n`` of ``m`` rows takes it: one row per state of a stacked run
         (:func:`per_state_rows`), laid out once per run and kept."""
+        kept = self._kernel_rows.get((id(x), nd))
+        if kept is not None and kept[0] is x:  # the step's usual case, without a closure
+            return kept[1]
         return self._laid_out(x, nd, lambda: per_state_rows(x, self.layout, nd))
 
     def param(self, x: Any) -> NDArray[np.float64]:
@@ -887,18 +901,23 @@ class StepContext:
         it, with one value per state of a stacked run instead of one per world: for the
         kernels reading row ``w * m // n``, and for the functions of it computed each step
         (an ``exp`` of ``m`` values, not ``n``). Laid out once per run and kept."""
-        return cast(NDArray[np.float64],
-                    self._laid_out(x, -1, lambda: per_state_param(x, self.layout)))
+        kept = self._kernel_rows.get((id(x), -1))
+        laid: NDArray[np.float64]
+        if kept is not None and kept[0] is x:
+            laid = kept[1]
+        else:
+            laid = self._laid_out(x, -1, lambda: per_state_param(x, self.layout))
+        return laid
 
     def once(self, name: str, build: Callable[[], _T]) -> _T:
         """``build()`` the first time this run asks for ``name``, then the same object: the
         run's constants a step function hands its kernel every step (its parameters as
         :func:`leaf` gives them) and the buffers a kernel writes anew each step, which
         nothing reads after the step."""
-        built = self._built.get(name)
+        built: _T | None = self._built.get(name)
         if built is None:
             built = self._built[name] = build()
-        return cast(_T, built)
+        return built
 
     def _laid_out(self, x: Any, form: int, lay_out: Callable[[], Any]) -> Any:
         """``lay_out()`` for leaf ``x`` in ``form``, the first time this run asks."""
@@ -1972,84 +1991,133 @@ def rapprochement(ctx: StepContext, st: WorldState) -> None:
 def record_metrics(
     ctx: StepContext, st: WorldState, played_f: FloatArray, played_o: FloatArray,
     friction: FloatArray,
-) -> dict[str, Any]:
-    """Every step metric of :data:`METRICS` at the end of the step, ``[n]`` each
-    (docs/model.md, "Metrics")."""
-    sy, n, r = ctx.system, ctx.layout.n, ctx.system.roles
+) -> tuple[tuple[Any, ...], _Recording]:
+    """Every step metric of :data:`METRICS` at the end of the step (docs/model.md, "Metrics"):
+    the values in the order of :data:`_RECORDED` and how to read each (the run's
+    :class:`_Recording`), as :meth:`Trajectories.store` keeps them.
+
+    A value is ``[n]``, or an ``[n, k]`` array of which the metric is a column (an issue's
+    level, a reformist institution), or none (its role is missing: the metric is 0). The
+    beliefs are handed over as ``exp(-log odds)``; the kernel finishes :func:`_expit`.
+    """
+    rec = ctx.once("record_metrics", partial(_recording, ctx))
+    # the beliefs' exp(-x) of _expit, for both sides in one call
+    np.negative(st.log_odds_f, out=rec.exp_f)
+    np.negative(st.log_odds_o, out=rec.exp_o)
+    np.exp(rec.exps, out=rec.exps)
     level, o_ctrl = st.level, st.o_control
     # clout-weighted share of the reformist camp; NumPy's pairwise sums (float64 C order)
     share = native_domestic.reform_share(st.o_clout, mask(st.o_reform))
-    return {
-        "reform_share": share,
-        "legislature_reform_majority": o_ctrl[:, sy.reported["legislature"]]
-        if "legislature" in sy.reported
-        else np.zeros(n),
-        "presidency_reform": o_ctrl[:, sy.reported["presidency"]]
-        if "presidency" in sy.reported
-        else np.zeros(n),
-        **{
-            m: level[:, r[role]] if r[role] >= 0 else np.zeros(n)
-            for m, role in _ISSUE_LEVEL_METRICS.items()
-        },
-        "rapprochement": st.opened,
-        "allied_support": st.allied,
-        "focal_domestic_cost": st.cost,
-        "unreciprocated": st.unreciprocated,
-        "public_support": st.support,
-        "focal_belief": _expit(st.log_odds_f),
-        "internal_belief": _expit(st.log_odds_o),
-        "focal_level": played_f,
-        "internal_level": played_o,
-        "focal_legislature_balance": st.balance,
-        "vetting": st.vetting,
-        "disillusion": st.disillusion,
-        "regional_threat": st.threat,
-        "settlement": st.settlement,
-        "allied_friction": friction,
-    }
+    values = (
+        share, o_ctrl, o_ctrl, *(level,) * len(_ISSUE_LEVEL_METRICS), st.opened, st.allied,
+        st.cost, st.unreciprocated, st.support, rec.exp_f, rec.exp_o, played_f, played_o,
+        st.balance, st.vetting, st.disillusion, st.threat, st.settlement, friction,
+    )
+    return values, rec
+
+
+#: The metrics :func:`record_metrics` gives, in the order it gives them.
+_RECORDED: tuple[str, ...] = (
+    "reform_share", "legislature_reform_majority", "presidency_reform", *_ISSUE_LEVEL_METRICS,
+    "rapprochement", "allied_support", "focal_domestic_cost", "unreciprocated",
+    "public_support", "focal_belief", "internal_belief", "focal_level", "internal_level",
+    "focal_legislature_balance", "vetting", "disillusion", "regional_threat", "settlement",
+    "allied_friction",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class _Recording:
+    """How a run's :func:`record_metrics` values are read, and its buffers (once per run)."""
+
+    codes: NDArray[np.int64]  # per value: a column of an [n, k] array, or native VECTOR, ...
+    rows: NDArray[np.int64]  # per value: its metric's row in METRICS' order
+    exps: FloatArray  # [2, n] the beliefs' exp(-log odds), focal then internal
+    exp_f: FloatArray  # exps[0]
+    exp_o: FloatArray  # exps[1]
+
+
+def _recording(ctx: StepContext) -> _Recording:
+    """The run's :class:`_Recording`; refuses a registry the engine does not match."""
+    if set(_RECORDED) != set(METRICS):
+        raise RuntimeError(
+            "the engine records metrics the registry (detente.metrics) does not list, or "
+            f"misses some it lists: {sorted(set(_RECORDED) ^ set(METRICS))}"
+        )
+    sy, r = ctx.system, ctx.system.roles
+    vector, zero = native_recording.VECTOR, native_recording.ZERO
+    codes = dict.fromkeys(_RECORDED, vector)
+    codes["focal_belief"] = codes["internal_belief"] = native_recording.EXPIT
+    for m, role in (("legislature_reform_majority", "legislature"),
+                    ("presidency_reform", "presidency")):
+        codes[m] = sy.reported.get(role, zero)
+    for m, role in _ISSUE_LEVEL_METRICS.items():
+        codes[m] = r[role] if r[role] >= 0 else zero
+    exps = np.empty((2, ctx.layout.n))
+    return _Recording(
+        codes=np.array([codes[m] for m in _RECORDED], dtype=np.int64),
+        rows=np.array([METRICS.index(m) for m in _RECORDED], dtype=np.int64),
+        exps=exps, exp_f=exps[0], exp_o=exps[1],
+    )
+
+
+#: Steps :class:`Trajectories` stages before moving them into the result's layout.
+_STAGED_STEPS = native_recording.STAGED_STEPS
 
 
 @dataclass(eq=False)
 class Trajectories:
-    """What a run keeps per step: the metrics and, when asked, the steps in force and levels."""
+    """What a run keeps per step: the metrics and, when asked, the steps in force and levels.
 
-    metrics: NDArray[np.float32]  # [M, T, n] while running, metric by metric (METRICS' order)
-    in_force: BoolArray | None  # [T, n, K_f + K_o]
-    levels: NDArray[np.float32] | None  # [T, n, I]
+    The metrics go straight to the result's world-major layout, by way of a few steps staged
+    step-major (one contiguous row per metric and step, which a step writes cheaply; moved
+    into ``metrics`` every :data:`_STAGED_STEPS` steps, a few contiguous numbers per world).
+    The state, when recorded, is written straight into the result's ``[n, T, ...]`` layout.
+    """
+
+    metrics: NDArray[np.float32]  # [M, n, T] metric by metric (METRICS' order), world-major
+    staged: NDArray[np.float32]  # [M, _STAGED_STEPS, n] the steps not yet in ``metrics``
+    in_force: BoolArray | None  # [n, T, K_f + K_o] (the result's layout)
+    levels: NDArray[np.float32] | None  # [n, T, I]
 
     @classmethod
     def allocate(cls, system: System, n: int, steps: int, record_state: bool) -> Trajectories:
-        """Zeroed arrays for ``steps`` steps of ``n`` worlds."""
+        """Arrays for ``steps`` steps of ``n`` worlds (each step's entries written by
+        :meth:`store`)."""
         k = system.focal.n_instruments + system.internal.n_instruments
         return cls(
-            np.zeros((len(METRICS), steps, n), dtype=np.float32),
-            np.zeros((steps, n, k), dtype=bool) if record_state else None,
-            np.zeros((steps, n, len(system.issues)), dtype=np.float32) if record_state else None,
+            np.empty((len(METRICS), n, steps), dtype=np.float32),
+            np.empty((len(METRICS), min(_STAGED_STEPS, steps), n), dtype=np.float32),
+            np.empty((n, steps, k), dtype=bool) if record_state else None,
+            np.empty((n, steps, len(system.issues)), dtype=np.float32) if record_state else None,
         )
 
-    def store(self, t: int, metrics: dict[str, Any], st: WorldState) -> None:
-        """Keep step ``t``'s metrics (and state, when recorded)."""
-        if t == 0 and metrics.keys() != set(METRICS):
-            raise RuntimeError(
-                "the engine records metrics the registry (detente.metrics) does not list, or "
-                f"misses some it lists: {sorted(metrics.keys() ^ set(METRICS))}"
-            )
-        np.stack([metrics[m] for m in METRICS], out=self.metrics[:, t], casting="unsafe")
+    def store(self, t: int, metrics: tuple[tuple[Any, ...], _Recording], st: WorldState) -> None:
+        """Keep step ``t``'s metrics (:func:`record_metrics`; and state, when recorded)."""
+        values, rec = metrics
+        if t == 0:
+            kinds = {np.dtype(np.float64), np.dtype(np.bool_)}
+            odd = [m for m, v, c in zip(_RECORDED, values, rec.codes, strict=True)
+                   if c != native_recording.ZERO and np.asarray(v).dtype not in kinds]
+            if odd:
+                raise TypeError(f"metrics neither float64 nor bool: {odd}")
+        staged = self.staged
+        slot = t % staged.shape[1]
+        native_recording.record_step(staged, slot, values, rec.codes, rec.rows)
+        if slot == staged.shape[1] - 1 or t == self.metrics.shape[2] - 1:
+            native_recording.flush(staged, self.metrics, t - slot, slot + 1)
         if self.in_force is not None and self.levels is not None:
             k_f = st.f_active.shape[1]
-            self.in_force[t, :, :k_f] = st.f_active
-            self.in_force[t, :, k_f:] = st.o_active
-            self.levels[t] = st.level
+            self.in_force[:, t, :k_f] = st.f_active
+            self.in_force[:, t, k_f:] = st.o_active
+            self.levels[:, t] = st.level
 
     def result(self, st: WorldState) -> ChunkResult:
         """The run's :class:`ChunkResult` (world-major) from the final state."""
-        world_major = np.ascontiguousarray(self.metrics.transpose(0, 2, 1))  # [M, n, T]
-        metrics = dict(zip(METRICS, world_major, strict=True))
+        metrics = dict(zip(METRICS, self.metrics, strict=True))
         res = ChunkResult(metrics, st.first_reciprocation, st.backlash_events, st.excess,
                           st.f_active, st.o_active)
-        if self.in_force is not None and self.levels is not None:
-            res.in_force = np.ascontiguousarray(self.in_force.transpose(1, 0, 2))
-            res.levels = np.ascontiguousarray(self.levels.transpose(1, 0, 2))
+        res.in_force, res.levels = self.in_force, self.levels
         return res
 
 

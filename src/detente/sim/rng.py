@@ -221,6 +221,33 @@ class WorldRNG:
             if rest and not last:
                 cast(np.random.PCG64, g.bit_generator).advance(rest * per_row)
 
+    def fill_step_major(self, method: str, out: FloatArray, last: bool = False) -> None:
+        """Write the numbers ``_fill(method, tail, last)`` gives into ``out``, laid out
+        step-major: ``out`` is ``[*tail, n]`` (C-contiguous) and ``out[..., w]`` holds world
+        ``w``'s ``[*tail]`` numbers.
+
+        Block by block, as :meth:`_fill_into` draws them (the same numbers and generator
+        states): each block is drawn into one ``[BLOCK, *tail]`` buffer and copied into its
+        worlds' columns, so no world-major copy of the whole stream is made.
+        """
+        tail = out.shape[:-1]
+        per_row = int(np.prod(tail, dtype=np.int64))
+        block = np.empty((min(BLOCK, self.n), *tail))
+        for b, g in enumerate(self._generators):
+            first = b * BLOCK
+            kept = min(BLOCK, self.n - first)
+            rest = BLOCK - kept  # rows of this block the stream does not keep
+            if rest and not last and method != "random":
+                whole = np.empty((BLOCK, *tail))
+                getattr(g, method)(out=whole)
+                rows = whole[:kept]
+            else:
+                rows = block[:kept]
+                getattr(g, method)(out=rows)
+                if rest and not last:
+                    cast(np.random.PCG64, g.bit_generator).advance(rest * per_row)
+            out[..., first:first + kept] = np.moveaxis(rows, 0, -1)
+
     def _param(self, x: ArrayLike, tail: tuple[int, ...]) -> FloatArray:
         """Shape a parameter so it broadcasts against ``[n, *tail]``."""
         a = np.asarray(x, dtype=np.float64)
@@ -334,6 +361,11 @@ class StackedRNG(WorldRNG):
         for s, part in enumerate(self._parts):
             part._fill_into(method, out[s * self.n_each:(s + 1) * self.n_each], scratch, last)
         return out
+
+    def fill_step_major(self, method: str, out: FloatArray, last: bool = False) -> None:
+        """Each state's numbers into its worlds' columns (:meth:`WorldRNG.fill_step_major`)."""
+        for s, part in enumerate(self._parts):
+            part.fill_step_major(method, out[..., s * self.n_each:(s + 1) * self.n_each], last)
 
     def initial_states(self) -> NDArray[np.uint64]:
         """Every state's block states in turn (:meth:`WorldRNG.initial_states`)."""

@@ -88,27 +88,31 @@ def draw_step_numbers(system: System, layout: Layout) -> StepDraws:
         delay_f=StreamUniforms.of(layout, ("sim", "delay-us"), n_t, max(sf.n_instruments, 1)),
         delay_o=StreamUniforms.of(layout, ("sim", "delay-iran"), n_t,
                                   max(so.n_instruments, 1)),
-        perception_f=step_major(
-            stream("sim", "perception-us").standard_normal(n_t, last=True)),
-        perception_o=step_major(
-            stream("sim", "perception-iran").standard_normal(n_t, last=True)),
-        support=step_major(stream("sim", "support").standard_normal(n_t, last=True)),
-        backlash=step_major(stream("sim", "backlash").random(n_t, last=True)),
+        perception_f=step_major(layout, ("sim", "perception-us"), "standard_normal", n_t),
+        perception_o=step_major(layout, ("sim", "perception-iran"), "standard_normal", n_t),
+        support=step_major(layout, ("sim", "support"), "standard_normal", n_t),
+        backlash=step_major(layout, ("sim", "backlash"), "random", n_t),
         shocks=stream("sim", "shocks").random(n_t, max(system.shock_rate.shape[-1], 1),
                                              last=True),
-        settlement=step_major(stream("sim", "settlement").random(n_t, last=True)),
-        congress=step_major(stream("sim", "congress").random(n_t, 2, last=True)),
+        settlement=step_major(layout, ("sim", "settlement"), "random", n_t),
+        congress=step_major(layout, ("sim", "congress"), "random", n_t, 2),
     )
 
 
-def step_major(draws: FloatArray) -> FloatArray:
-    """``draws`` (``[n, T, ...]``, world-major) with the same shape and values, laid out so
-    that one step's numbers for all worlds (``draws[:, t, ...]``) are contiguous.
+def step_major(
+    layout: Layout, names: tuple[str, ...], method: str, *tail: int
+) -> FloatArray:
+    """Stream ``names``' ``method(*tail, last=True)`` numbers (``[n, *tail]``, the worlds of
+    ``layout``), laid out so that one step's numbers for all worlds (``draws[:, t, ...]``)
+    are contiguous: the same shape and values, drawn straight into that layout
+    (:meth:`~detente.sim.rng.WorldRNG.fill_step_major`).
 
     A step reads one column of each; world-major, consecutive worlds' numbers of a step lie
     a row of ``T`` numbers apart, and the kernels waited on memory for each.
     """
-    return np.moveaxis(np.ascontiguousarray(np.moveaxis(draws, 0, -1)), -1, 0)
+    out = np.empty((*tail, layout.n))
+    layout.stream(*names).fill_step_major(method, out, last=True)
+    return np.moveaxis(out, -1, 0)
 
 
 @dataclass(eq=False)
