@@ -920,11 +920,19 @@ def choose(
     belief_f, belief_o, level_f : ndarray [n]
         Both sides' beliefs (probabilities) at the start of the step, and the focal level.
     """
-    b_f, b_o = _expit(st.log_odds_f), _expit(st.log_odds_o)
+    b_f, b_o = _belief(st.log_odds_f), _belief(st.log_odds_o)
     lev_f = _clip(
         strategy.move(View(t, st.own_f[:, :t], st.perceived_f[:, :t], b_f, view_rng)), 0.0, 1.0
     )
     return b_f, b_o, lev_f
+
+
+def _belief(log_odds: FloatArray) -> FloatArray:
+    """:func:`_expit` of the log-odds in one new array (the same operations, in place)."""
+    b = np.negative(log_odds)
+    np.exp(b, out=b)
+    np.add(1.0, b, out=b)
+    return np.asarray(np.divide(1.0, b, out=b))
 
 
 def internal_positions(
@@ -1362,9 +1370,12 @@ def implement(
     f_new, o_new = native_impl.start_due(
         st.f_active.view(np.uint8), st.o_active.view(np.uint8), st.f_start, st.o_start,
         st.f_since, drop_f, drop_o, mask(forced), t, NEVER)
-    steps = (st.level, drop_f if drop_f.any() else NO_MASK, ctx.rows(sf.effects, 2),
-             drop_o if drop_o.any() else NO_MASK, ctx.rows(so.effects, 2), mask(f_new),
-             mask(o_new), ctx.rows(sy.low, 1), ctx.rows(sy.high, 1))
+    effects_f, effects_o, low, high = ctx.once("implement", lambda: (
+        ctx.rows(sf.effects, 2), ctx.rows(so.effects, 2), ctx.rows(sy.low, 1),
+        ctx.rows(sy.high, 1)))
+    steps = (st.level, drop_f if drop_f.any() else NO_MASK, effects_f,
+             drop_o if drop_o.any() else NO_MASK, effects_o, f_new.view(np.uint8),
+             o_new.view(np.uint8), low, high)
     crowded = native_impl.implement_levels(*steps, *[_NO_LEVELS] * 4)
     if crowded:
         # the moves whose sums' order could matter are BLAS's products, as before
@@ -1464,42 +1475,37 @@ def _domestic(
     reformists' clout share before them (``hit``, ``share``: read when the range starts
     after ``BACKLASH``)."""
     sy, pl, lay = ctx.system, ctx.plans, ctx.layout
-    n, r = lay.n, sy.roles
+    n = lay.n
     c = ctx.once("domestic", partial(_domestic_constants, ctx))
     zeros = c.zeros  # (read only)
     runs = range(first, last + 1)
+    if hit is None and share is None and native_domestic.BACKLASH in runs \
+            and native_domestic.VETTING_AND_DISILLUSION in runs:
+        hit, share = c.hit, c.share  # written and read within this call: the run's buffers
     if hit is None:  # written by BACKLASH when it runs
         hit = np.empty(n, dtype=np.bool_) if native_domestic.BACKLASH in runs \
             else np.zeros(n, dtype=np.bool_)
     if share is None:
         share = np.empty(n) if native_domestic.BACKLASH in runs else np.zeros(n)
-    sanctions, multi = zeros, zeros
+    multi = zeros
     if native_domestic.PUBLIC_SUPPORT in runs:
-        sanctions = issue_share(st.level, sy, r["sanctions"])
         multi = _ratio(_dot(st.f_active, pl.f_multi, lay), pl.f_multi_sum)
     e_holder, e_actor, e_col = _NO_ELECTION, _NO_ELECTION, _NO_ELECTION
     if native_domestic.INTERNAL_ELECTIONS in runs and t in ctx.election_steps:
         e_col = np.flatnonzero(sy.elections.step == t).astype(np.int64)
         e_holder = sy.elections.holder[e_col].astype(np.int64)
         e_actor = sy.elected[e_holder].astype(np.int64)
-    (sanc_n0, drift, gain, rally, dictation, noise, hazard, threat_el, backing_el, severity,
-     vet_base, vet_rate, vet_jump, vet_decay, dis_rate, dis_jump, dis_decay, support0,
-     clout_rate, turnout, bonus) = c.parameters
     # the state arrays are updated in place (none is held beyond the step)
     native_domestic.domestic_step(
-        first, last, st.support, st.backing, st.vetting, st.disillusion, st.o_clout,
+        c.run, first, last, st.support, st.backing, st.vetting, st.disillusion, st.o_clout,
         st.o_reform.view(np.uint8), st.o_control.view(np.uint8), st.level, st.transient,
         st.backlash_events, hit.view(np.uint8), share,
-        zeros if bite is None else bite, sanctions, multi, st.hostile_f,
+        zeros if bite is None else bite, multi, st.hostile_f,
         st.f_active.view(np.uint8),
         st.share0, zeros[:0] if st.reform0 is None else st.reform0,
         zeros if draws is None else draws.support[:, t],
         zeros if draws is None else draws.backlash[:, t],
-        sy.low, sy.high, sy.span, r["sanctions"], r["reform"], sy.dt,
-        c.mobile, c.reform, ctx.o_base_rows, c.reform_backing,
-        e_holder, e_actor, e_col, c.e_vetting, sanc_n0, drift, gain, rally, dictation, noise,
-        hazard, threat_el, backing_el, severity, vet_base, vet_rate, vet_jump, vet_decay,
-        dis_rate, dis_jump, dis_decay, support0, clout_rate, turnout, bonus, c.backed,
+        e_holder, e_actor, e_col,
     )
     return hit, share
 
@@ -1509,34 +1515,33 @@ class _DomesticConstants:
     """What :func:`_domestic` hands its kernel every step, computed once per run."""
 
     zeros: FloatArray  # [n] (read only)
-    mobile: NDArray[np.uint8]
-    reform: NDArray[np.uint8]
-    reform_backing: FloatArray
-    e_vetting: FloatArray
-    parameters: tuple[FloatArray, ...]  # domestic_step's, ``sanc_n0`` to ``election_bonus``
-    backed: NDArray[np.intp]  # the focal steps that may back the reformers
+    run: native_domestic.DomesticRun  # the kernel's constants and scratch
+    hit: BoolArray  # [n] the backlash events of a call that also reads them
+    share: FloatArray  # [n] the reformists' share before them, likewise
 
 
 def _domestic_constants(ctx: StepContext) -> _DomesticConstants:
     """The run's :class:`_DomesticConstants` (:meth:`StepContext.once`)."""
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
-    so = sy.internal
+    so, r, n = sy.internal, sy.roles, ctx.layout.n
+    reform_backing = ctx.rows(sy.focal.reform_backing, 1)
     return _DomesticConstants(
-        zeros=np.zeros(ctx.layout.n),
-        mobile=so.mobile.view(np.uint8), reform=so.reform.view(np.uint8),
-        reform_backing=ctx.rows(sy.focal.reform_backing, 1),
-        backed=native_domestic.backed_steps(ctx.rows(sy.focal.reform_backing, 1)),
-        e_vetting=ctx.rows(sy.elections.vetting, 1),
-        parameters=(
-            *(leaf(x) for x in (
-                pl.sanc_n0, p.demographic_drift, p.engagement_gain, p.rally_effect,
-                p.dictation_effect, p.support_noise, p.backlash_hazard,
-                p.backlash_threat_elasticity, p.backlash_backing_elasticity,
-                p.backlash_severity, p.vetting_base, p.vetting_threat_rate,
-                p.vetting_backlash_jump, p.vetting_decay, p.disillusion_rate,
-                p.disillusion_backlash_jump, p.disillusion_decay, p.public_reform_support)),
-            ctx.clout_pace, leaf(p.turnout_sensitivity), leaf(p.election_bonus),
+        zeros=np.zeros(n),
+        run=native_domestic.DomesticRun(
+            n, sy.low, sy.high, sy.span, r["sanctions"], r["reform"], sy.dt,
+            so.mobile.view(np.uint8), so.reform.view(np.uint8), ctx.o_base_rows,
+            reform_backing, ctx.rows(sy.elections.vetting, 1),
+            leaf(pl.sanc_n0), leaf(p.demographic_drift), leaf(p.engagement_gain),
+            leaf(p.rally_effect), leaf(p.dictation_effect), leaf(p.support_noise),
+            leaf(p.backlash_hazard), leaf(p.backlash_threat_elasticity),
+            leaf(p.backlash_backing_elasticity), leaf(p.backlash_severity),
+            leaf(p.vetting_base), leaf(p.vetting_threat_rate), leaf(p.vetting_backlash_jump),
+            leaf(p.vetting_decay), leaf(p.disillusion_rate), leaf(p.disillusion_backlash_jump),
+            leaf(p.disillusion_decay), leaf(p.public_reform_support), ctx.clout_pace,
+            leaf(p.turnout_sensitivity), leaf(p.election_bonus),
+            native_domestic.backed_steps(reform_backing),
         ),
+        hit=np.empty(n, dtype=np.bool_), share=np.empty(n),
     )
 
 
@@ -1562,8 +1567,9 @@ def public_support(
     It drifts with demography, rises with visible gains from engagement (sanctions relief as
     it bites, section 5b, and U.S. multilateral steps in force), falls with the rally under
     U.S. hostility and sanctions read as dictation, plus noise. Compiled: ``_public_support``
-    of :mod:`detente.sim.native.domestic` (the sanctions level's share of its range and the
-    U.S. multilateral share in force are taken here, by :func:`issue_share` and a product).
+    of :mod:`detente.sim.native.domestic` (the kernel takes the sanctions level's share of its
+    range, as :func:`issue_share`; the U.S. multilateral share in force is taken here, by a
+    product).
     """
     _domestic(ctx, st, native_domestic.PUBLIC_SUPPORT, native_domestic.PUBLIC_SUPPORT, t=t,
               bite=bite, draws=draws)
@@ -1739,52 +1745,27 @@ def environment_step(
     c = ctx.once("environment_step", partial(_environment_constants, ctx))
     push, rate, fade = threat_pace(st.hostile_f, p.threat_hostility, p.threat_decay, sy.dt)
     st.threat, st.settlement, st.allied, friction = native_env.environment_rows(
-        st.threat, push, rate, fade, st.third_clout, c.clout0, c.threat_mask, jolts.threat,
-        c.threat_start, c.regional_share, c.decay,
-        st.settlement, draws.settlement[:, t], jolts.settlement, ctx.settle_chance, c.progress,
-        st.level, c.position, c.salience, sy.span, sy.focal.direction, c.symmetry,
-        st.hostile_f, st.allied, played_o, c.neutral, jolts.menace, c.erosion, c.recovery,
-        c.via, c.dt, c.weighted,
+        c, st.threat, push, rate, fade, st.third_clout, jolts.threat, st.settlement,
+        draws.settlement[:, t], jolts.settlement, st.level, st.hostile_f, st.allied, played_o,
+        jolts.menace,
     )
     return friction
 
 
-@dataclass(frozen=True)
-class _EnvironmentConstants:
-    """What :func:`environment_step` hands its kernel every step, computed once per run
-    (parameters as :func:`leaf` gives them, the allies' rows as :meth:`StepContext.rows`)."""
-
-    clout0: FloatArray
-    threat_mask: NDArray[np.uint8]
-    threat_start: FloatArray
-    regional_share: FloatArray
-    decay: FloatArray
-    progress: FloatArray
-    position: FloatArray
-    salience: FloatArray
-    symmetry: FloatArray
-    neutral: FloatArray
-    erosion: FloatArray
-    recovery: FloatArray
-    via: FloatArray
-    dt: float
-    weighted: NDArray[np.intp]  # the friction's terms of non-zero salience
-
-
-def _environment_constants(ctx: StepContext) -> _EnvironmentConstants:
-    """The run's :class:`_EnvironmentConstants` (:meth:`StepContext.once`)."""
+def _environment_constants(ctx: StepContext) -> native_env.EnvironmentRun:
+    """What :func:`environment_step` hands its kernel every step besides the state, laid out
+    once per run (:meth:`StepContext.once`): parameters as :func:`leaf` gives them, the
+    allies' rows as :meth:`StepContext.rows`."""
     sy, p = ctx.system, ctx.system.params
     env = sy.environment
     salience = ctx.rows(env.friction_weight, 2)
-    return _EnvironmentConstants(
-        clout0=ctx.rows(env.clout, 1), threat_mask=env.threat.view(np.uint8),
-        threat_start=leaf(p.threat_initial), regional_share=leaf(p.threat_regional_share),
-        decay=leaf(p.threat_decay), progress=leaf(p.settlement_progress),
-        position=ctx.rows(env.position, 2), salience=salience,
-        symmetry=leaf(p.friction_symmetry), neutral=leaf(p.neutral_level),
-        erosion=leaf(p.allied_erosion), recovery=leaf(p.allied_recovery),
-        via=leaf(p.moderation_via_friction), dt=float(sy.dt),
-        weighted=native_env.weighted_terms(salience),
+    return native_env.EnvironmentRun(
+        ctx.rows(env.clout, 1), env.threat.view(np.uint8), leaf(p.threat_initial),
+        leaf(p.threat_regional_share), leaf(p.threat_decay), ctx.settle_chance,
+        leaf(p.settlement_progress), ctx.rows(env.position, 2), salience, sy.span,
+        sy.focal.direction, leaf(p.friction_symmetry), leaf(p.neutral_level),
+        leaf(p.allied_erosion), leaf(p.allied_recovery), leaf(p.moderation_via_friction),
+        float(sy.dt), native_env.weighted_terms(salience),
     )
 
 
@@ -1799,29 +1780,57 @@ def costs_and_reciprocity(
     Congress's acts cost it nothing) and the naivety of ``U``; Iran's first conciliatory
     start after a U.S. offer sets the time to reciprocation.
     """
-    sy, p, pl, lay = ctx.system, ctx.system.params, ctx.plans, ctx.layout
+    sy, pl, lay = ctx.system, ctx.plans, ctx.layout
     sf = sy.focal
+    c = ctx.once("costs_and_reciprocity", partial(_cost_constants, ctx))
     # the legislature's own acts cost the executive nothing; a trade for its support
     # cheapens the concessions that follow (4c)
     # (congress.trade_discount: its factor multiplies the conciliatory steps' cost)
-    factor = congress.trade_factor(st.f_active, ctx.rows(sf.discount, 1), started=new_f)
+    factor = congress.trade_factor(st.f_active, c.discount, started=new_f, keep=c.log_keep)
     offered = st.f_offered.view(np.uint8)
-    keep, naivety = leaf(1 - p.us_cost_decay), leaf(p.naivety_cost)
+    new_f8, new_o8, by_leg = mask(new_f), mask(new_o), mask(st.f_by_leg)
     # recip = gesture_o > 0 & offered & not yet, U = max(0, U + gesture_f - gesture_o),
     # C = (1 - decay) C + paid cost + naivety U; the sums over the steps started are formed
     # in the kernel where their order cannot matter, else by BLAS
     books = native_impl.started_costs(
-        mask(new_f), mask(new_o), mask(st.f_by_leg), factor, mask(ctx.rows(pl.f_gest_pos, 1)),
-        ctx.rows(pl.gp_f, 1), ctx.rows(pl.gp_o, 1), ctx.rows(sf.cost, 1), offered,
-        st.first_reciprocation, st.unreciprocated, st.cost, keep, naivety, sy.horizon, t)
+        new_f8, new_o8, by_leg, factor, c.gest_pos, c.gp_f, c.gp_o, c.cost, offered,
+        st.first_reciprocation, st.unreciprocated, st.cost, c.keep, c.naivety, sy.horizon, t)
     if books is None:
         w_f, w_o, paid = native_impl.started_weights(
-            mask(new_f), mask(new_o), mask(st.f_by_leg), factor, mask(_rows(pl.f_gest_pos, 1)))
+            new_f8, new_o8, by_leg, factor, mask(_rows(pl.f_gest_pos, 1)))
         books = native_impl.book_costs(
             _dot(w_f, pl.gp_f, lay), _dot(w_o, pl.gp_o, lay), _dot(paid, sf.cost, lay),
-            offered, st.first_reciprocation, st.unreciprocated, st.cost, keep, naivety,
+            offered, st.first_reciprocation, st.unreciprocated, st.cost, c.keep, c.naivety,
             sy.horizon, t)
     st.first_reciprocation, st.unreciprocated, st.cost = books
+
+
+@dataclass(frozen=True)
+class _CostConstants:
+    """What :func:`costs_and_reciprocity` and :func:`us_elections` hand their kernels every
+    step, computed once per run (leaves as :meth:`StepContext.rows` lays them out)."""
+
+    discount: FloatArray  # [m, K_f] the trades' discounts
+    log_keep: FloatArray  # congress.trade_keep of discount
+    gest_pos: NDArray[np.uint8]  # [m, K_f] the focal conciliatory steps
+    gp_f: FloatArray
+    gp_o: FloatArray
+    gn_o: FloatArray
+    cost: FloatArray
+    keep: FloatArray  # 1 - us_cost_decay
+    naivety: FloatArray
+
+
+def _cost_constants(ctx: StepContext) -> _CostConstants:
+    """The run's :class:`_CostConstants` (:meth:`StepContext.once`)."""
+    p, pl, sf = ctx.system.params, ctx.plans, ctx.system.focal
+    discount = ctx.rows(sf.discount, 1)
+    return _CostConstants(
+        discount=discount, log_keep=congress.trade_keep(discount),
+        gest_pos=mask(ctx.rows(pl.f_gest_pos, 1)), gp_f=ctx.rows(pl.gp_f, 1),
+        gp_o=ctx.rows(pl.gp_o, 1), gn_o=ctx.rows(pl.gn_o, 1), cost=ctx.rows(sf.cost, 1),
+        keep=leaf(1 - p.us_cost_decay), naivety=leaf(p.naivety_cost),
+    )
 
 
 def us_elections(
@@ -1841,9 +1850,10 @@ def us_elections(
     p, pl, lay = ctx.system.params, ctx.plans, ctx.layout
     # the first step sets the starting posture the scenario's Congress saw; the gestures of
     # the steps not yet counted are summed in the kernel where their order cannot matter
+    c = ctx.once("costs_and_reciprocity", partial(_cost_constants, ctx))
     if t > 0 and not native_impl.record_gestures(
-            mask(new_o), st.counted_this_term.view(np.uint8), ctx.rows(pl.gp_o, 1),
-            ctx.rows(pl.gn_o, 1), menace_hits, st.reciprocated_since, st.hostile_since):
+            mask(new_o), st.counted_this_term.view(np.uint8), c.gp_o, c.gn_o, menace_hits,
+            st.reciprocated_since, st.hostile_since):
         fresh = (new_o & ~st.counted_this_term).astype(np.float64)
         st.counted_this_term |= new_o
         st.reciprocated_since += _dot(fresh, pl.gp_o, lay)
@@ -1872,11 +1882,18 @@ def _new_congress(ctx: StepContext, st: WorldState) -> None:
     st.f_factor = balance_clout(st.balance, fe.hawk, fe.engager)
     if fe.floor >= 0:
         f_pos0 = pl.f_pos0
-        if f_pos0.ndim == 2:
-            fp = np.broadcast_to(f_pos0.T[:, None, :],
-                                 (len(sy.issues), n, sy.focal.n_actors)).copy()
+        # the positions a former election of this run built ([I, n, A], the run's own):
+        # only the floor's column moves, written in place; else a new array
+        built: list[FloatArray] = ctx.once("new_congress", list)
+        if built and st.f_pos is built[0]:
+            fp = st.f_pos
         else:
-            fp = f_pos0.transpose(2, 0, 1).copy()
+            if f_pos0.ndim == 2:
+                fp = np.broadcast_to(f_pos0.T[:, None, :],
+                                     (len(sy.issues), n, sy.focal.n_actors)).copy()
+            else:
+                fp = f_pos0.transpose(2, 0, 1).copy()
+            built[:] = [fp]
         x0 = f_pos0[..., fe.floor, :]
         moves = pl.f_stake[fe.floor]
         fx = floor_position(

@@ -466,72 +466,113 @@ def jolt_rows(
                   third_clout.shape[1])
 
 
+cdef class EnvironmentRun:
+    """What :func:`environment_rows` reads besides the state, laid out once per run: the
+    third parties' start clouts and threat mask, the allies' positions and salience with
+    their :func:`weighted_terms`, the issues' spans and the focal side's directions, the
+    settlement's chance per step and the parameters (as :func:`detente.sim.native.leaf`
+    gives them), with the kernel's scratch."""
+
+    cdef const double[:] threat_start, regional_share, decay, chance, progress
+    cdef const double[:, :, ::1] position, salience
+    cdef const double[:] symmetry, neutral, erosion, recovery, via
+    cdef double dt
+    cdef const Py_ssize_t[::1] weighted
+    cdef Py_ssize_t m_c, n_threat_parties
+    cdef unsigned char[::1] mask
+    cdef double[::1] start, issue, weight, dist
+    cdef Py_ssize_t[::1] ally
+
+    def __init__(
+        self,
+        const double[:, ::1] clout0,
+        const unsigned char[:] threat_mask,
+        const double[:] threat_start,
+        const double[:] regional_share,
+        const double[:] decay,
+        const double[:] chance,
+        const double[:] progress,
+        const double[:, :, ::1] position,
+        const double[:, :, ::1] salience,
+        const double[:] span,
+        const double[:] direction,
+        const double[:] symmetry,
+        const double[:] neutral,
+        const double[:] erosion,
+        const double[:] recovery,
+        const double[:] via,
+        double dt,
+        const Py_ssize_t[::1] weighted,
+    ):
+        cdef Py_ssize_t n_x = clout0.shape[1], n_i = salience.shape[2], m
+        cdef Py_ssize_t n_k = max(salience.shape[1] * n_i, n_x)
+        cdef Py_ssize_t n_weighted = weighted.shape[0] - 1
+        self.threat_start, self.regional_share, self.decay = threat_start, regional_share, decay
+        self.chance, self.progress = chance, progress
+        self.position, self.salience = position, salience
+        self.symmetry, self.neutral, self.erosion = symmetry, neutral, erosion
+        self.recovery, self.via, self.dt, self.weighted = recovery, via, dt, weighted
+        self.m_c, self.n_threat_parties = clout0.shape[0], n_x
+        self.weight = np.empty(max(n_k, 1))
+        self.dist = np.empty(max(n_k, 1))
+        self.mask = np.array(threat_mask, dtype=np.uint8)
+        # R0 of each row of start clouts; the per-issue constants contiguous; each term's ally
+        self.start = _threat_clouts(clout0, &self.mask[0] if n_x else NULL, &self.weight[0])
+        self.issue = np.empty(2 * n_i + 1)
+        _contiguous(span, &self.issue[0])
+        _contiguous(direction, &self.issue[n_i])
+        self.ally = np.zeros(n_weighted + 1, dtype=np.intp)
+        for m in range(n_weighted):
+            self.ally[m] = weighted[m] // n_i
+
+
 def environment_rows(
+    EnvironmentRun run,
     const double[:] threat,
     const double[:] push,
     const double[:] rate,
     const double[:] fade,
     const double[:, ::1] third_clout,
-    const double[:, ::1] clout0,
-    const unsigned char[:] threat_mask,
     const double[:] threat_jump,
-    const double[:] threat_start,
-    const double[:] regional_share,
-    const double[:] decay,
     const double[:] settlement,
     const double[:] uniform,
     const double[:] settlement_jump,
-    const double[:] chance,
-    const double[:] progress,
     const double[:, ::1] level,
-    const double[:, :, ::1] position,
-    const double[:, :, ::1] salience,
-    const double[:] span,
-    const double[:] direction,
-    const double[:] symmetry,
     const double[:] hostility,
     const double[:] allied,
     const double[:] played_o,
-    const double[:] neutral,
     const double[:] menace,
-    const double[:] erosion,
-    const double[:] recovery,
-    const double[:] via,
-    double dt,
-    const Py_ssize_t[::1] weighted,
 ):
-    """One step of :func:`detente.sim.engine.environment_step` in every world.
+    """One step of :func:`detente.sim.engine.environment_step` in every world, ``run`` (an
+    :class:`EnvironmentRun`) holding what does not change within the run.
 
     Returns ``(threat, settlement, allied support, friction)``, each ``[n]``.
-    ``weighted`` is :func:`weighted_terms` of ``salience`` (the caller keeps it for the run).
     """
-    cdef Py_ssize_t n = threat.shape[0], w, m
-    cdef Py_ssize_t n_k = max(salience.shape[1] * salience.shape[2], third_clout.shape[1])
+    cdef Py_ssize_t n = threat.shape[0], w
     out_t, out_s, out_a, out_f = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     cdef double[::1] o_t = out_t
     cdef double[::1] o_s = out_s
     cdef double[::1] o_a = out_a
     cdef double[::1] o_f = out_f
-    cdef double[::1] weight = np.empty(max(n_k, 1))
-    cdef double[::1] dist = np.empty(max(n_k, 1))
-    cdef double r, f, nl, moderation
+    cdef double[::1] weight = run.weight, dist = run.dist, start = run.start
+    cdef const double[:] chance = run.chance
+    cdef const double[:, :, ::1] position = run.position, salience = run.salience
+    cdef const Py_ssize_t[::1] weighted = run.weighted
+    cdef const Py_ssize_t[::1] ally = run.ally
+    cdef double r, f, nl, moderation, dt = run.dt
     cdef Py_ssize_t n_x = third_clout.shape[1], n_ax = salience.shape[1], n_i = salience.shape[2]
-    cdef Py_ssize_t m_c = clout0.shape[0], m_p = position.shape[0], m_s = salience.shape[0]
+    cdef Py_ssize_t m_c = run.m_c, m_p = position.shape[0], m_s = salience.shape[0]
     cdef Py_ssize_t m_chance = chance.shape[0], n_weighted = weighted.shape[0] - 1
-    cdef const unsigned char[::1] mask = np.ascontiguousarray(threat_mask)
-    cdef const unsigned char* threatening = &mask[0] if n_x else NULL
-    # R0 of each row of start clouts; the per-issue constants contiguous; each term's ally
-    cdef double[::1] start = _threat_clouts(clout0, threatening, &weight[0])
-    cdef double[::1] issue = np.empty(2 * n_i + 1)
-    cdef double* sp = _contiguous(span, &issue[0])
-    cdef double* direc = _contiguous(direction, sp + n_i)
-    cdef Py_ssize_t[::1] ally = np.zeros(n_weighted + 1, dtype=np.intp)
-    cdef Param p_start = param(threat_start), p_share = param(regional_share)
-    cdef Param p_decay = param(decay), p_progress = param(progress)
-    cdef Param p_symmetry = param(symmetry), p_neutral = param(neutral)
-    cdef Param p_erosion = param(erosion), p_recovery = param(recovery), p_via = param(via)
-    for m in range(n_weighted):
-        ally[m] = weighted[m] // n_i
+    if n_x != run.n_threat_parties:
+        raise ValueError("environment_rows: third_clout's parties are not the run's")
+    cdef const unsigned char* threatening = &run.mask[0] if n_x else NULL
+    cdef double* sp = &run.issue[0]
+    cdef double* direc = sp + n_i
+    cdef Param p_start = param(run.threat_start), p_share = param(run.regional_share)
+    cdef Param p_decay = param(run.decay), p_progress = param(run.progress)
+    cdef Param p_symmetry = param(run.symmetry), p_neutral = param(run.neutral)
+    cdef Param p_erosion = param(run.erosion), p_recovery = param(run.recovery)
+    cdef Param p_via = param(run.via)
     # three loops over the worlds, each reading a few of the arrays: one loop reading all
     # of them stepped some twenty row pointers kept in memory, every world
     with nogil:
