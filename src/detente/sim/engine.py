@@ -70,6 +70,7 @@ from detente.sim.mechanisms.iran_response import (
     Saturation,
     iran_positions,
     position_parameters,
+    positions_run,
     response_spans,
 )
 from detente.sim.native import NO_MASK, leaf, leaf_rows, mask
@@ -963,7 +964,7 @@ def internal_positions(
     return iran_positions(c.base, c.alt, st.o_control, st.o_reform, drivers, pl.camp_span32,
                           pl.dict_span32, p, sy, pl.o_used,
                           fill_unused=False,  # votes and vetoes read only pl.o_used
-                          parameters=c.parameters, saturate=c.saturate, out=c.out)
+                          parameters=c.parameters, saturate=c.saturate, out=c.out, run=c.run)
 
 
 @dataclass(frozen=True)
@@ -982,20 +983,24 @@ class _PositionsConstants:
     parameters: FloatArray  # [m, 12] (position_parameters)
     saturate: Saturation
     out: NDArray[np.float32]  # [I, n, A] the positions, written anew each step
+    run: native_positions.PositionsRun  # the positions kernel's constants (positions_run)
 
 
 def _positions_constants(ctx: StepContext) -> _PositionsConstants:
     """The run's :class:`_PositionsConstants` (:meth:`StepContext.once`)."""
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
     s = sy.roles["sanctions"]
+    base, alt, parameters = ctx.rows(pl.o_pos32, 2), ctx.rows(pl.alt_pos32, 2), \
+        position_parameters(p)
     return _PositionsConstants(
         neutral=leaf(p.neutral_level), belief0=leaf(pl.b_o0), sanctions=s,
         low_s=float(sy.low[s]) if s >= 0 else 0.0, span_s=float(sy.span[s]) if s >= 0 else 1.0,
         sanc0=leaf(pl.sanc_n0), threat0=leaf(p.threat_initial),
-        base=ctx.rows(pl.o_pos32, 2), alt=ctx.rows(pl.alt_pos32, 2),
-        parameters=position_parameters(p),
+        base=base, alt=alt, parameters=parameters,
         saturate=Saturation.of(p.condition_saturation, p.condition_curvature),
         out=np.empty((len(sy.issues), ctx.layout.n, sy.internal.n_actors), dtype=np.float32),
+        run=positions_run(base, alt, pl.camp_span32, pl.dict_span32, p, sy, pl.o_used,
+                          fill_unused=False, parameters=parameters),
     )
 
 

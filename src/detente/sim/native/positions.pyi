@@ -58,6 +58,38 @@ def positions(
     fill_unused: bool = ...,
     out_arr: F32 | None = ...,
 ) -> F32: ...
+class PositionsRun:
+    def __init__(
+        self,
+        base: F32,
+        alt: F32,
+        elected: I64,
+        holder_reform: U8,
+        camp_span: F32,
+        dict_span: F32,
+        span: F64,
+        low: F64,
+        high: F64,
+        terror: int,
+        wmd: int,
+        used: I64,
+        params: F64,
+        fill_unused: bool = ...,
+    ) -> None: ...
+
+def positions_of(
+    run: PositionsRun,
+    control: U8,
+    reform: U8,
+    gesture: F64,
+    belief: F64,
+    sanctions: F64,
+    met: F64,
+    pressure: F64,
+    threat: F64,
+    settlement: F64,
+    out_arr: F32 | None = ...,
+) -> F32: ...
 def requires_met(active: U8, requires: U8) -> NDArray[np.bool_]: ...
 def prospective_levels(
     level: F64,
