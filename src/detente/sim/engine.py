@@ -949,13 +949,12 @@ def internal_positions(
     """
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
     c = ctx.once("internal_positions", partial(_positions_constants, ctx))
-    gesture, belief, sanctions, fulfilment, pressure, threat = native_positions.drivers(
-        st.smooth_perceived_o, c.neutral, belief_o, c.belief0,
-        np.ascontiguousarray(st.level), c.sanctions, c.low_s, c.span_s, leaf(bite), c.sanc0,
-        ctx.status_quo_rows, ctx.demand_rows,
+    # (the rows of the run's [6, n] buffer, written anew each step)
+    gesture, belief, sanctions, fulfilment, pressure, threat = native_positions.drivers_of(
+        c.drivers, st.smooth_perceived_o, belief_o, np.ascontiguousarray(st.level), leaf(bite),
         st.hostile_f,
         st.backing,  # visible U.S. backing of reformers: the previous step's (section 4)
-        st.threat, c.threat0,
+        st.threat,
     )
     drivers = IranDrivers(gesture, belief, sanctions, fulfilment, pressure, threat,
                           st.settlement)
@@ -971,13 +970,7 @@ def internal_positions(
 class _PositionsConstants:
     """What :func:`internal_positions` hands its kernels every step, computed once per run."""
 
-    neutral: FloatArray
-    belief0: FloatArray
-    sanctions: int
-    low_s: float
-    span_s: float
-    sanc0: FloatArray
-    threat0: FloatArray
+    drivers: native_positions.DriversRun  # the drivers' constants and output
     base: NDArray[np.float32]
     alt: NDArray[np.float32]
     parameters: FloatArray  # [m, 12] (position_parameters)
@@ -993,9 +986,10 @@ def _positions_constants(ctx: StepContext) -> _PositionsConstants:
     base, alt, parameters = ctx.rows(pl.o_pos32, 2), ctx.rows(pl.alt_pos32, 2), \
         position_parameters(p)
     return _PositionsConstants(
-        neutral=leaf(p.neutral_level), belief0=leaf(pl.b_o0), sanctions=s,
-        low_s=float(sy.low[s]) if s >= 0 else 0.0, span_s=float(sy.span[s]) if s >= 0 else 1.0,
-        sanc0=leaf(pl.sanc_n0), threat0=leaf(p.threat_initial),
+        drivers=native_positions.DriversRun(
+            ctx.layout.n, leaf(p.neutral_level), leaf(pl.b_o0), s,
+            float(sy.low[s]) if s >= 0 else 0.0, float(sy.span[s]) if s >= 0 else 1.0,
+            leaf(pl.sanc_n0), ctx.status_quo_rows, ctx.demand_rows, leaf(p.threat_initial)),
         base=base, alt=alt, parameters=parameters,
         saturate=Saturation.of(p.condition_saturation, p.condition_curvature),
         out=np.empty((len(sy.issues), ctx.layout.n, sy.internal.n_actors), dtype=np.float32),
@@ -1662,9 +1656,9 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
     low, high = sy.low, sy.high
     c = ctx.once("shocks_and_events", partial(_shock_constants, ctx))
     level = np.empty_like(st.level)  # a new array, as the levels of every step are
-    bad, menace_hits, jump_threat, jump_settle = native_env.shock_rows(
-        st.level, level, st.transient, ctx.shock_fade, low, high, sy.span, c.menace_issues,
-        _shock_hits(ctx, draws)[t], c.menace, c.moves, st.f_clout, st.o_clout, st.third_clout,
+    bad, menace_hits, jump_threat, jump_settle = native_env.shock_rows_of(
+        c.run, st.level, level, st.transient, _shock_hits(ctx, draws)[t], st.f_clout,
+        st.o_clout, st.third_clout,
     )
     if t in ctx.event_steps:
         events = sy.events
@@ -1694,9 +1688,7 @@ class _ShockConstants:
     """What :func:`shocks_and_events` hands its kernel every step, computed once per run
     (the shocks' leaves as :meth:`StepContext.rows` lays them out)."""
 
-    menace_issues: NDArray[np.int64]
-    menace: NDArray[np.uint8]
-    moves: FloatArray  # [m, S, I + A_f + A_o + X + 2] (native_env.shock_moves)
+    run: native_env.ShockRun  # the issues' bounds, the fade, the menace and the moves
 
 
 def _shock_hits(ctx: StepContext, draws: StepDraws) -> NDArray[np.uint8]:
@@ -1716,14 +1708,14 @@ def _shock_hits(ctx: StepContext, draws: StepDraws) -> NDArray[np.uint8]:
 def _shock_constants(ctx: StepContext) -> _ShockConstants:
     """The run's :class:`_ShockConstants` (:meth:`StepContext.once`)."""
     sy = ctx.system
-    return _ShockConstants(
-        menace_issues=np.array(ctx.menace_issues, dtype=np.int64),
-        menace=mask(_rows(ctx.plans.shock_menace, 1)),
-        moves=native_env.shock_moves(
+    return _ShockConstants(run=native_env.ShockRun(
+        ctx.layout.n, ctx.shock_fade, sy.low, sy.high, sy.span,
+        np.array(ctx.menace_issues, dtype=np.int64), mask(_rows(ctx.plans.shock_menace, 1)),
+        native_env.shock_moves(
             ctx.rows(sy.shock_effects, 2), ctx.rows(sy.shock_clout_focal, 2),
             ctx.rows(sy.shock_clout_internal, 2), ctx.rows(sy.shock_clout_third, 2),
             ctx.rows(sy.shock_threat, 1), ctx.rows(sy.shock_settlement, 1)),
-    )
+        sy.focal.n_actors, sy.internal.n_actors, sy.environment.n_actors))
 
 
 def environment_step(

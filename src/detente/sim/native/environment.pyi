@@ -9,6 +9,21 @@ def shock_rows(
     menace_issues: NDArray[np.int64], hits: U8, menace: U8, moves: F, f_clout: F, o_clout: F,
     third_clout: F,
 ) -> tuple[F, F, F, F]: ...
+class ShockRun:
+    n: int
+    n_i: int
+    n_f: int
+    n_o: int
+    n_x: int
+    def __init__(
+        self, n: int, fade: F, low: F, high: F, span: F, menace_issues: NDArray[np.int64],
+        menace: U8, moves: F, n_f: int, n_o: int, n_x: int,
+    ) -> None: ...
+
+def shock_rows_of(
+    run: ShockRun, level_now: F, level: F, transient: F, hits: U8, f_clout: F, o_clout: F,
+    third_clout: F,
+) -> tuple[F, F, F, F]: ...
 def shock_moves(
     effects: F, clout_focal: F, clout_internal: F, clout_third: F, threat: F, settlement: F,
 ) -> F: ...

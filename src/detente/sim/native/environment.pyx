@@ -298,6 +298,46 @@ cdef inline void _fade(
         level[i] = new
 
 
+cdef class ShockRun:
+    """What :func:`shock_rows_of` reads besides the step's state and hits, laid out once per
+    run (the arguments of :func:`shock_rows` of those names), with its scratch for ``n``
+    worlds."""
+
+    cdef const double[:] fade
+    cdef const long[:] menace_issues
+    cdef const unsigned char[:, ::1] menace
+    cdef const double[:, :, ::1] moves
+    cdef readonly Py_ssize_t n, n_i, n_f, n_o, n_x
+    cdef double[::1] sums
+    cdef Py_ssize_t[::1] hit_world
+
+    def __init__(
+        self,
+        Py_ssize_t n,
+        const double[:] fade,
+        const double[:] low,
+        const double[:] high,
+        const double[:] span,
+        const long[:] menace_issues,
+        const unsigned char[:, ::1] menace,
+        const double[:, :, ::1] moves,
+        Py_ssize_t n_f,
+        Py_ssize_t n_o,
+        Py_ssize_t n_x,
+    ):
+        cdef Py_ssize_t n_i = low.shape[0], width = n_i + n_f + n_o + n_x + 2
+        self.fade, self.menace_issues, self.menace, self.moves = fade, menace_issues, menace, moves
+        self.n, self.n_i, self.n_f, self.n_o, self.n_x = n, n_i, n_f, n_o, n_x
+        # one world's summed moves (levels, the three clouts, threat, settlement), then the
+        # bounds and ranges (contiguous copies)
+        self.sums = np.zeros(width + 3 * n_i)
+        _contiguous(low, &self.sums[width])
+        _contiguous(high, &self.sums[width + n_i])
+        _contiguous(span, &self.sums[width + 2 * n_i])
+        # the worlds some shock hit, in order
+        self.hit_world = np.empty(n + 1, dtype=np.intp)
+
+
 def shock_rows(
     const double[:, ::1] level_now,
     double[:, ::1] level,
@@ -326,12 +366,37 @@ def shock_rows(
     Returns ``(menace B, menacing hits, threat jump, settlement jump)``, ``[n]`` each: the
     mean share of ``menace_issues`` after the fade plus one if a ``menace`` shock hit, the
     number of those, and the hits' summed ``threat`` and ``settlement`` jumps.
+    :func:`shock_rows_of` of a :class:`ShockRun` of these arguments.
     """
+    return shock_rows_of(
+        ShockRun(level.shape[0], fade, low, high, span, menace_issues, menace, moves,
+                 f_clout.shape[1], o_clout.shape[1], third_clout.shape[1]),
+        level_now, level, transient, hits, f_clout, o_clout, third_clout)
+
+
+def shock_rows_of(
+    ShockRun run,
+    const double[:, ::1] level_now,
+    double[:, ::1] level,
+    double[:, ::1] transient,
+    const unsigned char[:, ::1] hits,
+    double[:, ::1] f_clout,
+    double[:, ::1] o_clout,
+    double[:, ::1] third_clout,
+):
+    """:func:`shock_rows` with what does not change within a run in ``run``."""
+    cdef const double[:] fade = run.fade
+    cdef const long[:] menace_issues = run.menace_issues
+    cdef const unsigned char[:, ::1] menace = run.menace
+    cdef const double[:, :, ::1] moves = run.moves
     cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], n_s = hits.shape[1]
     cdef Py_ssize_t n_m = menace_issues.shape[0], w, i, j, s, k, count, n_hit = 0
     cdef Py_ssize_t n_f = f_clout.shape[1], n_o = o_clout.shape[1], n_x = third_clout.shape[1]
     cdef Py_ssize_t m_fade = fade.shape[0], m_moves = moves.shape[0]
     cdef Py_ssize_t width = n_i + n_f + n_o + n_x + 2
+    if (n != run.n or n_i != run.n_i or n_f != run.n_f or n_o != run.n_o
+            or n_x != run.n_x):
+        raise ValueError("shock_rows: the run's scratch is not for these worlds and actors")
     if n_s and (moves.shape[1] != n_s or moves.shape[2] != width):
         raise ValueError(f"shock moves of shape {np.shape(moves)}: [m, {n_s}, {width}] expected")
     bad_arr = np.zeros(n)
@@ -343,18 +408,17 @@ def shock_rows(
     cdef double[::1] jump_threat = threat_arr
     cdef double[::1] jump_settle = settle_arr
     # one world's summed moves (levels, the three clouts, threat, settlement), then the
-    # bounds and ranges (contiguous copies)
-    scratch = np.zeros(width + 3 * n_i)
-    cdef double[::1] sums = scratch
+    # bounds and ranges (the run's contiguous copies)
+    cdef double[::1] sums = run.sums
     cdef double* d_level = &sums[0]
     cdef double* d_focal = d_level + n_i
     cdef double* d_internal = d_focal + n_f
     cdef double* d_third = d_internal + n_o
-    cdef double* lo = _contiguous(low, d_third + n_x + 2)
-    cdef double* hi = _contiguous(high, lo + n_i)
-    cdef double* sp = _contiguous(span, hi + n_i)
+    cdef double* lo = d_third + n_x + 2
+    cdef double* hi = lo + n_i
+    cdef double* sp = hi + n_i
     # the worlds some shock hit, in order
-    cdef Py_ssize_t[::1] hit_world = np.empty(n + 1, dtype=np.intp)
+    cdef Py_ssize_t[::1] hit_world = run.hit_world
     cdef const unsigned char* hit
     cdef double f, acc
     cdef double* lv

@@ -25,6 +25,32 @@ def drivers(
     threat: F64,
     threat0: F64,
 ) -> F64: ...
+class DriversRun:
+    n: int
+    def __init__(
+        self,
+        n: int,
+        neutral: F64,
+        belief0: F64,
+        sanctions: int,
+        low_s: float,
+        span_s: float,
+        sanc0: F64,
+        start: F64,
+        demand: F64,
+        threat0: F64,
+    ) -> None: ...
+
+def drivers_of(
+    run: DriversRun,
+    perceived: F64,
+    belief: F64,
+    level: F64,
+    bite: F64,
+    hostile: F64,
+    backing: F64,
+    threat: F64,
+) -> F64: ...
 def fulfilment(level: F64, start: F64, demand: F64) -> F64: ...
 def pressure(hostile: F64, tightening: F64, backing: F64) -> F64: ...
 def goodwill(gesture: F64, belief: F64, gg: F64, bg: F64) -> F64: ...

@@ -172,6 +172,48 @@ def issue_share(const double[:, :] level, long i, double low, double span):
     return out_arr
 
 
+cdef class DriversRun:
+    """What :func:`drivers_of` reads besides the step's state, laid out once per run (the
+    arguments of :func:`drivers` of those names), with its output and scratch for ``n``
+    worlds (the output rows are written anew by each call)."""
+
+    cdef const double[:] neutral, belief0, sanc0, threat0
+    cdef const double[:, ::1] start, demand
+    cdef long sanctions
+    cdef double low_s, span_s
+    cdef readonly Py_ssize_t n
+    cdef object out_arr
+    cdef double[:, ::1] out
+    cdef double[::1] buf
+    cdef Py_ssize_t[::1] demanded, others
+
+    def __init__(
+        self,
+        Py_ssize_t n,
+        const double[:] neutral,
+        const double[:] belief0,
+        long sanctions,
+        double low_s,
+        double span_s,
+        const double[:] sanc0,
+        const double[:, ::1] start,
+        const double[:, ::1] demand,
+        const double[:] threat0,
+    ):
+        cdef Py_ssize_t n_i = demand.shape[1]
+        self.n = n
+        self.neutral, self.belief0, self.sanc0, self.threat0 = neutral, belief0, sanc0, threat0
+        self.start, self.demand = start, demand
+        self.sanctions, self.low_s, self.span_s = sanctions, low_s, span_s
+        self.out_arr = np.empty((6, n))
+        self.out = self.out_arr
+        # scratch; the divisors, weights and terms of the start and demand rows last used
+        # (the terms zeros but on the demanded issues)
+        self.buf = np.empty(4 * max(n_i, 1))
+        self.demanded = np.empty(max(n_i, 1), dtype=np.intp)
+        self.others = np.empty(max(n_i, 1), dtype=np.intp)
+
+
 def drivers(
     const double[:] perceived,
     const double[:] neutral,
@@ -195,15 +237,39 @@ def drivers(
 
     ``G = (q̄ − n)/(1 − n)``, ``b − b0``, ``bite·S − S0`` (``S`` the sanctions issue's share,
     0 without one), ``κ``, ``P`` with the tightening ``clip(S − S0, 0, 1)``, ``threat − threat0``.
+    :func:`drivers_of` of a :class:`DriversRun` of these arguments (a new array).
     """
-    cdef Py_ssize_t w, n = level.shape[0], n_i = demand.shape[1], i
-    out_arr = np.empty((6, n))
-    cdef double[:, ::1] out = out_arr
-    # scratch; the divisors, weights and terms of the start and demand rows last used (the
-    # terms zeros but on the demanded issues)
-    cdef double[::1] buf = np.empty(4 * max(n_i, 1))
-    cdef Py_ssize_t[::1] demanded = np.empty(max(n_i, 1), dtype=np.intp)
-    cdef Py_ssize_t[::1] others = np.empty(max(n_i, 1), dtype=np.intp)
+    return drivers_of(
+        DriversRun(level.shape[0], neutral, belief0, sanctions, low_s, span_s, sanc0, start,
+                   demand, threat0),
+        perceived, belief, level, bite, hostile, backing, threat)
+
+
+def drivers_of(
+    DriversRun run,
+    const double[:] perceived,
+    const double[:] belief,
+    const double[:, ::1] level,
+    const double[:] bite,
+    const double[:] hostile,
+    const double[:] backing,
+    const double[:] threat,
+):
+    """:func:`drivers` with what does not change within a run in ``run``: its ``[6, n]``
+    output array, written anew (what the previous call returned is overwritten)."""
+    cdef Py_ssize_t w, n = level.shape[0], i
+    if n != run.n:
+        raise ValueError("drivers: the run's output is not for these worlds")
+    cdef const double[:] neutral = run.neutral, belief0 = run.belief0
+    cdef const double[:] sanc0 = run.sanc0, threat0 = run.threat0
+    cdef const double[:, ::1] start = run.start, demand = run.demand
+    cdef long sanctions = run.sanctions
+    cdef double low_s = run.low_s, span_s = run.span_s
+    cdef Py_ssize_t n_i = demand.shape[1]
+    out_arr = run.out_arr
+    cdef double[:, ::1] out = run.out
+    cdef double[::1] buf = run.buf
+    cdef Py_ssize_t[::1] demanded = run.demanded, others = run.others
     cdef Py_ssize_t n_dem = 0, n_others = 0
     cdef double nl, s_now, s0
     cdef Py_ssize_t n_nl = neutral.shape[0], n_b0 = belief0.shape[0], n_bite = bite.shape[0]
