@@ -1399,12 +1399,13 @@ def played_levels(ctx: StepContext, st: WorldState, t: int) -> tuple[FloatArray,
     played_f, played_o : ndarray [n]
     """
     pl, lay = ctx.plans, ctx.layout
-    announce, gp_f_sum, gn_f_sum, gp_o_sum, gn_o_sum, neutral = ctx.once(
+    announce, gp_f_sum, gn_f_sum, gp_o_sum, gn_o_sum, neutral, buf_f, buf_o = ctx.once(
         "played_levels", partial(_played_parameters, ctx))
-    # the posture (:func:`posture`) of both sides; the weighted sums go to BLAS
+    # the posture (:func:`posture`) of both sides; the weighted sums go to BLAS (the weights
+    # written to the run's buffers: nothing reads them after the products)
     w_f, w_o = native_impl.posture_weights(
         st.f_active.view(np.uint8), st.f_start, st.o_active.view(np.uint8), st.o_start,
-        announce, NEVER)
+        announce, NEVER, buf_f, buf_o)
     play_f, play_o, st.hostile_f = native_impl.played_levels(
         _dot(w_f, pl.gp_f, lay), _dot(w_f, pl.gn_f, lay), _dot(w_o, pl.gp_o, lay),
         _dot(w_o, pl.gn_o, lay), gp_f_sum, gn_f_sum, gp_o_sum, gn_o_sum, neutral,
@@ -1414,10 +1415,11 @@ def played_levels(ctx: StepContext, st: WorldState, t: int) -> tuple[FloatArray,
 
 def _played_parameters(ctx: StepContext) -> tuple[FloatArray, ...]:
     """What :func:`played_levels` hands its kernels besides the state, as :func:`leaf`
-    gives it: once per run."""
-    p, pl = ctx.system.params, ctx.plans
-    return tuple(leaf(x) for x in (p.announce_weight, pl.gp_f_sum, pl.gn_f_sum, pl.gp_o_sum,
-                                   pl.gn_o_sum, p.neutral_level))
+    gives it, and the buffers of the posture's weights ``[n, K]``: once per run."""
+    sy, p, pl, n = ctx.system, ctx.system.params, ctx.plans, ctx.layout.n
+    return (*(leaf(x) for x in (p.announce_weight, pl.gp_f_sum, pl.gn_f_sum, pl.gp_o_sum,
+                                pl.gn_o_sum, p.neutral_level)),
+            np.empty((n, sy.focal.n_instruments)), np.empty((n, sy.internal.n_instruments)))
 
 
 def perceive_and_learn(
@@ -1488,7 +1490,10 @@ def _domestic(
         share = np.empty(n) if native_domestic.BACKLASH in runs else np.zeros(n)
     multi = zeros
     if native_domestic.PUBLIC_SUPPORT in runs:
-        multi = _ratio(_dot(st.f_active, pl.f_multi, lay), pl.f_multi_sum)
+        # (the steps in force as float64 in the run's buffer: the product NumPy forms of
+        # the bool mask, without a new [n, K] array)
+        np.copyto(c.active, st.f_active)
+        multi = _ratio(_dot(c.active, pl.f_multi, lay), pl.f_multi_sum)
     e_holder, e_actor, e_col = _NO_ELECTION, _NO_ELECTION, _NO_ELECTION
     if native_domestic.INTERNAL_ELECTIONS in runs and t in ctx.election_steps:
         e_col = np.flatnonzero(sy.elections.step == t).astype(np.int64)
@@ -1517,6 +1522,7 @@ class _DomesticConstants:
     run: native_domestic.DomesticRun  # the kernel's constants and scratch
     hit: BoolArray  # [n] the backlash events of a call that also reads them
     share: FloatArray  # [n] the reformists' share before them, likewise
+    active: FloatArray  # [n, K_f] the focal steps in force, as float64 (written each step)
 
 
 def _domestic_constants(ctx: StepContext) -> _DomesticConstants:
@@ -1541,6 +1547,7 @@ def _domestic_constants(ctx: StepContext) -> _DomesticConstants:
             native_domestic.backed_steps(reform_backing),
         ),
         hit=np.empty(n, dtype=np.bool_), share=np.empty(n),
+        active=np.empty((n, sy.focal.n_instruments)),
     )
 
 

@@ -95,6 +95,8 @@ def posture_weights(
     o_start: NDArray[np.int64],
     announce_weight: NDArray[np.float64],
     never: int,
+    out_f: NDArray[np.float64] | None = ...,
+    out_o: NDArray[np.float64] | None = ...,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 def posture_levels(
     conc_sum: NDArray[np.float64],

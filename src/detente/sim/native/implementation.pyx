@@ -927,11 +927,19 @@ def posture_weights(
     const long[:, ::1] o_start,
     const double[:] announce_weight,
     long never,
+    out_f=None,
+    out_o=None,
 ):
-    """Each side's weight of its steps in the posture: 1 in force, ``announce_weight`` pending."""
-    w_f_arr = np.empty((f_active.shape[0], f_active.shape[1]))
-    w_o_arr = np.empty((o_active.shape[0], o_active.shape[1]))
+    """Each side's weight of its steps in the posture: 1 in force, ``announce_weight`` pending.
+
+    ``out_f``, ``out_o``: float64 arrays of the masks' shapes to write them to and return (a
+    caller's buffers, written anew), else new ones."""
+    w_f_arr = np.empty((f_active.shape[0], f_active.shape[1])) if out_f is None else out_f
+    w_o_arr = np.empty((o_active.shape[0], o_active.shape[1])) if out_o is None else out_o
     cdef double[:, ::1] w_f = w_f_arr, w_o = w_o_arr
+    if (w_f.shape[0] != f_active.shape[0] or w_f.shape[1] != f_active.shape[1]
+            or w_o.shape[0] != o_active.shape[0] or w_o.shape[1] != o_active.shape[1]):
+        raise ValueError("posture_weights: out_f or out_o is not the masks' shape")
     with nogil:
         _weights(f_active, f_start, announce_weight, never, w_f)
         _weights(o_active, o_start, announce_weight, never, w_o)
