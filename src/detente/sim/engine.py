@@ -1641,7 +1641,9 @@ def internal_elections(ctx: StepContext, st: WorldState, t: int) -> None:
 # ------------------------------------------------------------------ 5. environment, outcomes
 @dataclass(frozen=True, eq=False)
 class Jolts:
-    """What this step's shocks and events did beyond the levels and clouts (section 5)."""
+    """What this step's shocks and events did beyond the levels and clouts (section 5): read
+    within the step (without events, rows of the shock kernel's run buffer, which the next
+    step's shocks overwrite)."""
 
     menace: FloatArray  # [n] menace B: terror and WMD levels (shares) plus menacing hits
     menace_hits: FloatArray  # [n] menacing shocks and events (4b: what U.S. voters see)

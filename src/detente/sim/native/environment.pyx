@@ -27,6 +27,8 @@ from detente.sim.native.per_world cimport AHEAD, Param, at, param, prefetch
 from detente.sim.native.rows cimport any_set, row_of
 from detente.sim.native.step_sums cimport picked_sum, step_sum
 
+from libc.string cimport memset
+
 import numpy as np
 
 
@@ -310,6 +312,8 @@ cdef class ShockRun:
     cdef readonly Py_ssize_t n, n_i, n_f, n_o, n_x
     cdef double[::1] sums
     cdef Py_ssize_t[::1] hit_world
+    cdef object outputs  # [4, n]: the rows shock_rows_of returns (zeroed, written anew)
+    cdef double[:, ::1] out
 
     def __init__(
         self,
@@ -336,6 +340,8 @@ cdef class ShockRun:
         _contiguous(span, &self.sums[width + 2 * n_i])
         # the worlds some shock hit, in order
         self.hit_world = np.empty(n + 1, dtype=np.intp)
+        self.outputs = np.empty((4, n))
+        self.out = self.outputs
 
 
 def shock_rows(
@@ -384,7 +390,9 @@ def shock_rows_of(
     double[:, ::1] o_clout,
     double[:, ::1] third_clout,
 ):
-    """:func:`shock_rows` with what does not change within a run in ``run``."""
+    """:func:`shock_rows` with what does not change within a run in ``run``; its four
+    results are the rows of the run's ``[4, n]`` array, written anew by each call (what the
+    previous call returned is overwritten)."""
     cdef const double[:] fade = run.fade
     cdef const long[:] menace_issues = run.menace_issues
     cdef const unsigned char[:, ::1] menace = run.menace
@@ -399,14 +407,14 @@ def shock_rows_of(
         raise ValueError("shock_rows: the run's scratch is not for these worlds and actors")
     if n_s and (moves.shape[1] != n_s or moves.shape[2] != width):
         raise ValueError(f"shock moves of shape {np.shape(moves)}: [m, {n_s}, {width}] expected")
-    bad_arr = np.zeros(n)
-    hits_arr = np.zeros(n)
-    threat_arr = np.zeros(n)
-    settle_arr = np.zeros(n)
-    cdef double[::1] bad = bad_arr
-    cdef double[::1] menace_hits = hits_arr
-    cdef double[::1] jump_threat = threat_arr
-    cdef double[::1] jump_settle = settle_arr
+    bad_arr, hits_arr, threat_arr, settle_arr = run.outputs
+    cdef double[:, ::1] outputs = run.out
+    cdef double[::1] bad = outputs[0]
+    cdef double[::1] menace_hits = outputs[1]
+    cdef double[::1] jump_threat = outputs[2]
+    cdef double[::1] jump_settle = outputs[3]
+    if n:
+        memset(&outputs[0, 0], 0, 4 * n * sizeof(double))
     # one world's summed moves (levels, the three clouts, threat, settlement), then the
     # bounds and ranges (the run's contiguous copies)
     cdef double[::1] sums = run.sums
