@@ -1369,19 +1369,18 @@ def implement(
     f_new, o_new = native_impl.start_due(
         st.f_active.view(np.uint8), st.o_active.view(np.uint8), st.f_start, st.o_start,
         st.f_since, drop_f, drop_o, mask(forced), t, NEVER)
-    effects_f, effects_o, low, high = ctx.once("implement", lambda: (
-        ctx.rows(sf.effects, 2), ctx.rows(so.effects, 2), ctx.rows(sy.low, 1),
+    run = ctx.once("implement", lambda: native_impl.ImplementRun(
+        lay.n, ctx.rows(sf.effects, 2), ctx.rows(so.effects, 2), ctx.rows(sy.low, 1),
         ctx.rows(sy.high, 1)))
-    steps = (st.level, drop_f if drop_f.any() else NO_MASK, effects_f,
-             drop_o if drop_o.any() else NO_MASK, effects_o, f_new.view(np.uint8),
-             o_new.view(np.uint8), low, high)
-    crowded = native_impl.implement_levels(*steps, *[_NO_LEVELS] * 4)
+    steps = (run, st.level, drop_f if drop_f.any() else NO_MASK,
+             drop_o if drop_o.any() else NO_MASK, f_new.view(np.uint8), o_new.view(np.uint8))
+    crowded = native_impl.implement_levels_of(*steps, *[_NO_LEVELS] * 4)
     if crowded:
         # the moves whose sums' order could matter are BLAS's products, as before
         def moves(m: BoolArray, side: Side) -> FloatArray:
             return _dot(m.astype(np.float64), side.effects, lay, 2)
 
-        native_impl.implement_levels(
+        native_impl.implement_levels_of(
             *steps, moves(withdrawn_f, sf) if crowded & 1 else _NO_LEVELS,
             moves(withdrawn_o, so) if crowded & 2 else _NO_LEVELS,
             *((moves(f_new, sf), moves(o_new, so)) if crowded & 4 else (_NO_LEVELS,) * 2))
