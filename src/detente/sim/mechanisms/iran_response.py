@@ -301,8 +301,8 @@ def iran_positions(
         return native.positions_of(
             run, control.view(np.uint8),
             np.ascontiguousarray(reform).view(np.uint8),  # (one world's camps at one address)
-            leaf(d.gesture), leaf(d.belief), leaf(d.sanctions), leaf(met), leaf(d.pressure),
-            leaf(d.threat), leaf(d.settlement), out)
+            _leaf(d.gesture), _leaf(d.belief), _leaf(d.sanctions), _leaf(met),
+            _leaf(d.pressure), _leaf(d.threat), _leaf(d.settlement), out)
     params = position_parameters(p) if parameters is None else parameters
     return native.positions(
         base if base.ndim == 3 else base[None],
@@ -330,6 +330,14 @@ def iran_positions(
         fill_unused,
         out,
     )
+
+
+def _leaf(x: Any) -> FloatArray:
+    """:func:`~detente.sim.native.leaf` of ``x``: ``x`` itself when it is one already (a
+    float64 vector: the engine's drivers, one value per world)."""
+    if type(x) is np.ndarray and x.ndim == 1 and x.dtype == np.float64:
+        return x
+    return leaf(x)
 
 
 def positions_run(
