@@ -1657,7 +1657,7 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
     scale the clout of both sides' actors and of the third parties; a history replay's
     events do the same at their dates, right after the shocks.
 
-    Compiled (:func:`detente.sim.native.environment.shock_rows`, ``jolt_rows`` for the
+    Compiled (:func:`detente.sim.native.environment.shock_rows_of`, ``jolt_rows`` for the
     events): a world's hits, and their summed moves only where a shock hit.
     """
     sy, pl, lay = ctx.system, ctx.plans, ctx.layout
