@@ -70,6 +70,7 @@ from detente.sim.mechanisms.iran_response import (
     Saturation,
     iran_positions,
     position_parameters,
+    positions_run,
     response_spans,
 )
 from detente.sim.native import NO_MASK, leaf, leaf_rows, mask
@@ -1033,11 +1034,19 @@ def choose(
     belief_f, belief_o, level_f : ndarray [n]
         Both sides' beliefs (probabilities) at the start of the step, and the focal level.
     """
-    b_f, b_o = _expit(st.log_odds_f), _expit(st.log_odds_o)
+    b_f, b_o = _belief(st.log_odds_f), _belief(st.log_odds_o)
     lev_f = _clip(
         strategy.move(View(t, st.own_f[:, :t], st.perceived_f[:, :t], b_f, view_rng)), 0.0, 1.0
     )
     return b_f, b_o, lev_f
+
+
+def _belief(log_odds: FloatArray) -> FloatArray:
+    """:func:`_expit` of the log-odds in one new array (the same operations, in place)."""
+    b = np.negative(log_odds)
+    np.exp(b, out=b)
+    np.add(1.0, b, out=b)
+    return np.asarray(np.divide(1.0, b, out=b))
 
 
 def internal_positions(
@@ -1053,13 +1062,12 @@ def internal_positions(
     """
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
     c = ctx.once("internal_positions", partial(_positions_constants, ctx))
-    gesture, belief, sanctions, fulfilment, pressure, threat = native_positions.drivers(
-        st.smooth_perceived_o, c.neutral, belief_o, c.belief0,
-        np.ascontiguousarray(st.level), c.sanctions, c.low_s, c.span_s, leaf(bite), c.sanc0,
-        ctx.status_quo_rows, ctx.demand_rows,
+    # (the rows of the run's [6, n] buffer, written anew each step)
+    gesture, belief, sanctions, fulfilment, pressure, threat = native_positions.drivers_of(
+        c.drivers, st.smooth_perceived_o, belief_o, np.ascontiguousarray(st.level), leaf(bite),
         st.hostile_f,
         st.backing,  # visible U.S. backing of reformers: the previous step's (section 4)
-        st.threat, c.threat0,
+        st.threat,
     )
     drivers = IranDrivers(gesture, belief, sanctions, fulfilment, pressure, threat,
                           st.settlement)
@@ -1068,39 +1076,38 @@ def internal_positions(
     return iran_positions(c.base, c.alt, st.o_control, st.o_reform, drivers, pl.camp_span32,
                           pl.dict_span32, p, sy, pl.o_used,
                           fill_unused=False,  # votes and vetoes read only pl.o_used
-                          parameters=c.parameters, saturate=c.saturate, out=c.out)
+                          parameters=c.parameters, saturate=c.saturate, out=c.out, run=c.run)
 
 
 @dataclass(frozen=True)
 class _PositionsConstants:
     """What :func:`internal_positions` hands its kernels every step, computed once per run."""
 
-    neutral: FloatArray
-    belief0: FloatArray
-    sanctions: int
-    low_s: float
-    span_s: float
-    sanc0: FloatArray
-    threat0: FloatArray
+    drivers: native_positions.DriversRun  # the drivers' constants and output
     base: NDArray[np.float32]
     alt: NDArray[np.float32]
     parameters: FloatArray  # [m, 12] (position_parameters)
     saturate: Saturation
     out: NDArray[np.float32]  # [I, n, A] the positions, written anew each step
+    run: native_positions.PositionsRun  # the positions kernel's constants (positions_run)
 
 
 def _positions_constants(ctx: StepContext) -> _PositionsConstants:
     """The run's :class:`_PositionsConstants` (:meth:`StepContext.once`)."""
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
     s = sy.roles["sanctions"]
+    base, alt, parameters = ctx.rows(pl.o_pos32, 2), ctx.rows(pl.alt_pos32, 2), \
+        position_parameters(p)
     return _PositionsConstants(
-        neutral=leaf(p.neutral_level), belief0=leaf(pl.b_o0), sanctions=s,
-        low_s=float(sy.low[s]) if s >= 0 else 0.0, span_s=float(sy.span[s]) if s >= 0 else 1.0,
-        sanc0=leaf(pl.sanc_n0), threat0=leaf(p.threat_initial),
-        base=ctx.rows(pl.o_pos32, 2), alt=ctx.rows(pl.alt_pos32, 2),
-        parameters=position_parameters(p),
+        drivers=native_positions.DriversRun(
+            ctx.layout.n, leaf(p.neutral_level), leaf(pl.b_o0), s,
+            float(sy.low[s]) if s >= 0 else 0.0, float(sy.span[s]) if s >= 0 else 1.0,
+            leaf(pl.sanc_n0), ctx.status_quo_rows, ctx.demand_rows, leaf(p.threat_initial)),
+        base=base, alt=alt, parameters=parameters,
         saturate=Saturation.of(p.condition_saturation, p.condition_curvature),
         out=np.empty((len(sy.issues), ctx.layout.n, sy.internal.n_actors), dtype=np.float32),
+        run=positions_run(base, alt, pl.camp_span32, pl.dict_span32, p, sy, pl.o_used,
+                          fill_unused=False, parameters=parameters),
     )
 
 
@@ -1452,16 +1459,18 @@ def implement(
     f_new, o_new = native_impl.start_due(
         st.f_active.view(np.uint8), st.o_active.view(np.uint8), st.f_start, st.o_start,
         st.f_since, drop_f, drop_o, mask(forced), t, NEVER)
-    steps = (st.level, drop_f if drop_f.any() else NO_MASK, ctx.rows(sf.effects, 2),
-             drop_o if drop_o.any() else NO_MASK, ctx.rows(so.effects, 2), mask(f_new),
-             mask(o_new), ctx.rows(sy.low, 1), ctx.rows(sy.high, 1))
-    crowded = native_impl.implement_levels(*steps, *[_NO_LEVELS] * 4)
+    run = ctx.once("implement", lambda: native_impl.ImplementRun(
+        lay.n, ctx.rows(sf.effects, 2), ctx.rows(so.effects, 2), ctx.rows(sy.low, 1),
+        ctx.rows(sy.high, 1)))
+    steps = (run, st.level, drop_f if drop_f.any() else NO_MASK,
+             drop_o if drop_o.any() else NO_MASK, f_new.view(np.uint8), o_new.view(np.uint8))
+    crowded = native_impl.implement_levels_of(*steps, *[_NO_LEVELS] * 4)
     if crowded:
         # the moves whose sums' order could matter are BLAS's products, as before
         def moves(m: BoolArray, side: Side) -> FloatArray:
             return _dot(m.astype(np.float64), side.effects, lay, 2)
 
-        native_impl.implement_levels(
+        native_impl.implement_levels_of(
             *steps, moves(withdrawn_f, sf) if crowded & 1 else _NO_LEVELS,
             moves(withdrawn_o, so) if crowded & 2 else _NO_LEVELS,
             *((moves(f_new, sf), moves(o_new, so)) if crowded & 4 else (_NO_LEVELS,) * 2))
@@ -1479,12 +1488,13 @@ def played_levels(ctx: StepContext, st: WorldState, t: int) -> tuple[FloatArray,
     played_f, played_o : ndarray [n]
     """
     pl, lay = ctx.plans, ctx.layout
-    announce, gp_f_sum, gn_f_sum, gp_o_sum, gn_o_sum, neutral = ctx.once(
+    announce, gp_f_sum, gn_f_sum, gp_o_sum, gn_o_sum, neutral, buf_f, buf_o = ctx.once(
         "played_levels", partial(_played_parameters, ctx))
-    # the posture (:func:`posture`) of both sides; the weighted sums go to BLAS
+    # the posture (:func:`posture`) of both sides; the weighted sums go to BLAS (the weights
+    # written to the run's buffers: nothing reads them after the products)
     w_f, w_o = native_impl.posture_weights(
         st.f_active.view(np.uint8), st.f_start, st.o_active.view(np.uint8), st.o_start,
-        announce, NEVER)
+        announce, NEVER, buf_f, buf_o)
     play_f, play_o, st.hostile_f = native_impl.played_levels(
         _dot(w_f, pl.gp_f, lay), _dot(w_f, pl.gn_f, lay), _dot(w_o, pl.gp_o, lay),
         _dot(w_o, pl.gn_o, lay), gp_f_sum, gn_f_sum, gp_o_sum, gn_o_sum, neutral,
@@ -1494,10 +1504,11 @@ def played_levels(ctx: StepContext, st: WorldState, t: int) -> tuple[FloatArray,
 
 def _played_parameters(ctx: StepContext) -> tuple[FloatArray, ...]:
     """What :func:`played_levels` hands its kernels besides the state, as :func:`leaf`
-    gives it: once per run."""
-    p, pl = ctx.system.params, ctx.plans
-    return tuple(leaf(x) for x in (p.announce_weight, pl.gp_f_sum, pl.gn_f_sum, pl.gp_o_sum,
-                                   pl.gn_o_sum, p.neutral_level))
+    gives it, and the buffers of the posture's weights ``[n, K]``: once per run."""
+    sy, p, pl, n = ctx.system, ctx.system.params, ctx.plans, ctx.layout.n
+    return (*(leaf(x) for x in (p.announce_weight, pl.gp_f_sum, pl.gn_f_sum, pl.gp_o_sum,
+                                pl.gn_o_sum, p.neutral_level)),
+            np.empty((n, sy.focal.n_instruments)), np.empty((n, sy.internal.n_instruments)))
 
 
 def perceive_and_learn(
@@ -1554,42 +1565,40 @@ def _domestic(
     reformists' clout share before them (``hit``, ``share``: read when the range starts
     after ``BACKLASH``)."""
     sy, pl, lay = ctx.system, ctx.plans, ctx.layout
-    n, r = lay.n, sy.roles
+    n = lay.n
     c = ctx.once("domestic", partial(_domestic_constants, ctx))
     zeros = c.zeros  # (read only)
     runs = range(first, last + 1)
+    if hit is None and share is None and native_domestic.BACKLASH in runs \
+            and native_domestic.VETTING_AND_DISILLUSION in runs:
+        hit, share = c.hit, c.share  # written and read within this call: the run's buffers
     if hit is None:  # written by BACKLASH when it runs
         hit = np.empty(n, dtype=np.bool_) if native_domestic.BACKLASH in runs \
             else np.zeros(n, dtype=np.bool_)
     if share is None:
         share = np.empty(n) if native_domestic.BACKLASH in runs else np.zeros(n)
-    sanctions, multi = zeros, zeros
+    multi = zeros
     if native_domestic.PUBLIC_SUPPORT in runs:
-        sanctions = issue_share(st.level, sy, r["sanctions"])
-        multi = _ratio(_dot(st.f_active, pl.f_multi, lay), pl.f_multi_sum)
+        # (the steps in force as float64 in the run's buffer: the product NumPy forms of
+        # the bool mask, without a new [n, K] array)
+        np.copyto(c.active, st.f_active)
+        multi = _ratio(_dot(c.active, pl.f_multi, lay), pl.f_multi_sum)
     e_holder, e_actor, e_col = _NO_ELECTION, _NO_ELECTION, _NO_ELECTION
     if native_domestic.INTERNAL_ELECTIONS in runs and t in ctx.election_steps:
         e_col = np.flatnonzero(sy.elections.step == t).astype(np.int64)
         e_holder = sy.elections.holder[e_col].astype(np.int64)
         e_actor = sy.elected[e_holder].astype(np.int64)
-    (sanc_n0, drift, gain, rally, dictation, noise, hazard, threat_el, backing_el, severity,
-     vet_base, vet_rate, vet_jump, vet_decay, dis_rate, dis_jump, dis_decay, support0,
-     clout_rate, turnout, bonus) = c.parameters
     # the state arrays are updated in place (none is held beyond the step)
     native_domestic.domestic_step(
-        first, last, st.support, st.backing, st.vetting, st.disillusion, st.o_clout,
+        c.run, first, last, st.support, st.backing, st.vetting, st.disillusion, st.o_clout,
         st.o_reform.view(np.uint8), st.o_control.view(np.uint8), st.level, st.transient,
         st.backlash_events, hit.view(np.uint8), share,
-        zeros if bite is None else bite, sanctions, multi, st.hostile_f,
+        zeros if bite is None else bite, multi, st.hostile_f,
         st.f_active.view(np.uint8),
         st.share0, zeros[:0] if st.reform0 is None else st.reform0,
         zeros if draws is None else draws.support[:, t],
         zeros if draws is None else draws.backlash[:, t],
-        sy.low, sy.high, sy.span, r["sanctions"], r["reform"], sy.dt,
-        c.mobile, c.reform, ctx.o_base_rows, c.reform_backing,
-        e_holder, e_actor, e_col, c.e_vetting, sanc_n0, drift, gain, rally, dictation, noise,
-        hazard, threat_el, backing_el, severity, vet_base, vet_rate, vet_jump, vet_decay,
-        dis_rate, dis_jump, dis_decay, support0, clout_rate, turnout, bonus, c.backed,
+        e_holder, e_actor, e_col,
     )
     return hit, share
 
@@ -1599,34 +1608,35 @@ class _DomesticConstants:
     """What :func:`_domestic` hands its kernel every step, computed once per run."""
 
     zeros: FloatArray  # [n] (read only)
-    mobile: NDArray[np.uint8]
-    reform: NDArray[np.uint8]
-    reform_backing: FloatArray
-    e_vetting: FloatArray
-    parameters: tuple[FloatArray, ...]  # domestic_step's, ``sanc_n0`` to ``election_bonus``
-    backed: NDArray[np.intp]  # the focal steps that may back the reformers
+    run: native_domestic.DomesticRun  # the kernel's constants and scratch
+    hit: BoolArray  # [n] the backlash events of a call that also reads them
+    share: FloatArray  # [n] the reformists' share before them, likewise
+    active: FloatArray  # [n, K_f] the focal steps in force, as float64 (written each step)
 
 
 def _domestic_constants(ctx: StepContext) -> _DomesticConstants:
     """The run's :class:`_DomesticConstants` (:meth:`StepContext.once`)."""
     sy, p, pl = ctx.system, ctx.system.params, ctx.plans
-    so = sy.internal
+    so, r, n = sy.internal, sy.roles, ctx.layout.n
+    reform_backing = ctx.rows(sy.focal.reform_backing, 1)
     return _DomesticConstants(
-        zeros=np.zeros(ctx.layout.n),
-        mobile=so.mobile.view(np.uint8), reform=so.reform.view(np.uint8),
-        reform_backing=ctx.rows(sy.focal.reform_backing, 1),
-        backed=native_domestic.backed_steps(ctx.rows(sy.focal.reform_backing, 1)),
-        e_vetting=ctx.rows(sy.elections.vetting, 1),
-        parameters=(
-            *(leaf(x) for x in (
-                pl.sanc_n0, p.demographic_drift, p.engagement_gain, p.rally_effect,
-                p.dictation_effect, p.support_noise, p.backlash_hazard,
-                p.backlash_threat_elasticity, p.backlash_backing_elasticity,
-                p.backlash_severity, p.vetting_base, p.vetting_threat_rate,
-                p.vetting_backlash_jump, p.vetting_decay, p.disillusion_rate,
-                p.disillusion_backlash_jump, p.disillusion_decay, p.public_reform_support)),
-            ctx.clout_pace, leaf(p.turnout_sensitivity), leaf(p.election_bonus),
+        zeros=np.zeros(n),
+        run=native_domestic.DomesticRun(
+            n, sy.low, sy.high, sy.span, r["sanctions"], r["reform"], sy.dt,
+            so.mobile.view(np.uint8), so.reform.view(np.uint8), ctx.o_base_rows,
+            reform_backing, ctx.rows(sy.elections.vetting, 1),
+            leaf(pl.sanc_n0), leaf(p.demographic_drift), leaf(p.engagement_gain),
+            leaf(p.rally_effect), leaf(p.dictation_effect), leaf(p.support_noise),
+            leaf(p.backlash_hazard), leaf(p.backlash_threat_elasticity),
+            leaf(p.backlash_backing_elasticity), leaf(p.backlash_severity),
+            leaf(p.vetting_base), leaf(p.vetting_threat_rate), leaf(p.vetting_backlash_jump),
+            leaf(p.vetting_decay), leaf(p.disillusion_rate), leaf(p.disillusion_backlash_jump),
+            leaf(p.disillusion_decay), leaf(p.public_reform_support), ctx.clout_pace,
+            leaf(p.turnout_sensitivity), leaf(p.election_bonus),
+            native_domestic.backed_steps(reform_backing),
         ),
+        hit=np.empty(n, dtype=np.bool_), share=np.empty(n),
+        active=np.empty((n, sy.focal.n_instruments)),
     )
 
 
@@ -1652,8 +1662,9 @@ def public_support(
     It drifts with demography, rises with visible gains from engagement (sanctions relief as
     it bites, section 5b, and U.S. multilateral steps in force), falls with the rally under
     U.S. hostility and sanctions read as dictation, plus noise. Compiled: ``_public_support``
-    of :mod:`detente.sim.native.domestic` (the sanctions level's share of its range and the
-    U.S. multilateral share in force are taken here, by :func:`issue_share` and a product).
+    of :mod:`detente.sim.native.domestic` (the kernel takes the sanctions level's share of its
+    range, as :func:`issue_share`; the U.S. multilateral share in force is taken here, by a
+    product).
     """
     _domestic(ctx, st, native_domestic.PUBLIC_SUPPORT, native_domestic.PUBLIC_SUPPORT, t=t,
               bite=bite, draws=draws)
@@ -1719,7 +1730,9 @@ def internal_elections(ctx: StepContext, st: WorldState, t: int) -> None:
 # ------------------------------------------------------------------ 5. environment, outcomes
 @dataclass(frozen=True, eq=False)
 class Jolts:
-    """What this step's shocks and events did beyond the levels and clouts (section 5)."""
+    """What this step's shocks and events did beyond the levels and clouts (section 5): read
+    within the step (without events, rows of the shock kernel's run buffer, which the next
+    step's shocks overwrite)."""
 
     menace: FloatArray  # [n] menace B: terror and WMD levels (shares) plus menacing hits
     menace_hits: FloatArray  # [n] menacing shocks and events (4b: what U.S. voters see)
@@ -1734,16 +1747,16 @@ def shocks_and_events(ctx: StepContext, st: WorldState, t: int, draws: StepDraws
     scale the clout of both sides' actors and of the third parties; a history replay's
     events do the same at their dates, right after the shocks.
 
-    Compiled (:func:`detente.sim.native.environment.shock_rows`, ``jolt_rows`` for the
+    Compiled (:func:`detente.sim.native.environment.shock_rows_of`, ``jolt_rows`` for the
     events): a world's hits, and their summed moves only where a shock hit.
     """
     sy, pl, lay = ctx.system, ctx.plans, ctx.layout
     low, high = sy.low, sy.high
     c = ctx.once("shocks_and_events", partial(_shock_constants, ctx))
     level = np.empty_like(st.level)  # a new array, as the levels of every step are
-    bad, menace_hits, jump_threat, jump_settle = native_env.shock_rows(
-        st.level, level, st.transient, ctx.shock_fade, low, high, sy.span, c.menace_issues,
-        _shock_hits(ctx, draws)[t], c.menace, c.moves, st.f_clout, st.o_clout, st.third_clout,
+    bad, menace_hits, jump_threat, jump_settle = native_env.shock_rows_of(
+        c.run, st.level, level, st.transient, _shock_hits(ctx, draws)[t], st.f_clout,
+        st.o_clout, st.third_clout,
     )
     if t in ctx.event_steps:
         events = sy.events
@@ -1773,9 +1786,7 @@ class _ShockConstants:
     """What :func:`shocks_and_events` hands its kernel every step, computed once per run
     (the shocks' leaves as :meth:`StepContext.rows` lays them out)."""
 
-    menace_issues: NDArray[np.int64]
-    menace: NDArray[np.uint8]
-    moves: FloatArray  # [m, S, I + A_f + A_o + X + 2] (native_env.shock_moves)
+    run: native_env.ShockRun  # the issues' bounds, the fade, the menace and the moves
 
 
 def _shock_hits(ctx: StepContext, draws: StepDraws) -> NDArray[np.uint8]:
@@ -1795,14 +1806,14 @@ def _shock_hits(ctx: StepContext, draws: StepDraws) -> NDArray[np.uint8]:
 def _shock_constants(ctx: StepContext) -> _ShockConstants:
     """The run's :class:`_ShockConstants` (:meth:`StepContext.once`)."""
     sy = ctx.system
-    return _ShockConstants(
-        menace_issues=np.array(ctx.menace_issues, dtype=np.int64),
-        menace=mask(_rows(ctx.plans.shock_menace, 1)),
-        moves=native_env.shock_moves(
+    return _ShockConstants(run=native_env.ShockRun(
+        ctx.layout.n, ctx.shock_fade, sy.low, sy.high, sy.span,
+        np.array(ctx.menace_issues, dtype=np.int64), mask(_rows(ctx.plans.shock_menace, 1)),
+        native_env.shock_moves(
             ctx.rows(sy.shock_effects, 2), ctx.rows(sy.shock_clout_focal, 2),
             ctx.rows(sy.shock_clout_internal, 2), ctx.rows(sy.shock_clout_third, 2),
             ctx.rows(sy.shock_threat, 1), ctx.rows(sy.shock_settlement, 1)),
-    )
+        sy.focal.n_actors, sy.internal.n_actors, sy.environment.n_actors))
 
 
 def environment_step(
@@ -1829,52 +1840,27 @@ def environment_step(
     c = ctx.once("environment_step", partial(_environment_constants, ctx))
     push, rate, fade = threat_pace(st.hostile_f, p.threat_hostility, p.threat_decay, sy.dt)
     st.threat, st.settlement, st.allied, friction = native_env.environment_rows(
-        st.threat, push, rate, fade, st.third_clout, c.clout0, c.threat_mask, jolts.threat,
-        c.threat_start, c.regional_share, c.decay,
-        st.settlement, draws.settlement[:, t], jolts.settlement, ctx.settle_chance, c.progress,
-        st.level, c.position, c.salience, sy.span, sy.focal.direction, c.symmetry,
-        st.hostile_f, st.allied, played_o, c.neutral, jolts.menace, c.erosion, c.recovery,
-        c.via, c.dt, c.weighted,
+        c, st.threat, push, rate, fade, st.third_clout, jolts.threat, st.settlement,
+        draws.settlement[:, t], jolts.settlement, st.level, st.hostile_f, st.allied, played_o,
+        jolts.menace,
     )
     return friction
 
 
-@dataclass(frozen=True)
-class _EnvironmentConstants:
-    """What :func:`environment_step` hands its kernel every step, computed once per run
-    (parameters as :func:`leaf` gives them, the allies' rows as :meth:`StepContext.rows`)."""
-
-    clout0: FloatArray
-    threat_mask: NDArray[np.uint8]
-    threat_start: FloatArray
-    regional_share: FloatArray
-    decay: FloatArray
-    progress: FloatArray
-    position: FloatArray
-    salience: FloatArray
-    symmetry: FloatArray
-    neutral: FloatArray
-    erosion: FloatArray
-    recovery: FloatArray
-    via: FloatArray
-    dt: float
-    weighted: NDArray[np.intp]  # the friction's terms of non-zero salience
-
-
-def _environment_constants(ctx: StepContext) -> _EnvironmentConstants:
-    """The run's :class:`_EnvironmentConstants` (:meth:`StepContext.once`)."""
+def _environment_constants(ctx: StepContext) -> native_env.EnvironmentRun:
+    """What :func:`environment_step` hands its kernel every step besides the state, laid out
+    once per run (:meth:`StepContext.once`): parameters as :func:`leaf` gives them, the
+    allies' rows as :meth:`StepContext.rows`."""
     sy, p = ctx.system, ctx.system.params
     env = sy.environment
     salience = ctx.rows(env.friction_weight, 2)
-    return _EnvironmentConstants(
-        clout0=ctx.rows(env.clout, 1), threat_mask=env.threat.view(np.uint8),
-        threat_start=leaf(p.threat_initial), regional_share=leaf(p.threat_regional_share),
-        decay=leaf(p.threat_decay), progress=leaf(p.settlement_progress),
-        position=ctx.rows(env.position, 2), salience=salience,
-        symmetry=leaf(p.friction_symmetry), neutral=leaf(p.neutral_level),
-        erosion=leaf(p.allied_erosion), recovery=leaf(p.allied_recovery),
-        via=leaf(p.moderation_via_friction), dt=float(sy.dt),
-        weighted=native_env.weighted_terms(salience),
+    return native_env.EnvironmentRun(
+        ctx.rows(env.clout, 1), env.threat.view(np.uint8), leaf(p.threat_initial),
+        leaf(p.threat_regional_share), leaf(p.threat_decay), ctx.settle_chance,
+        leaf(p.settlement_progress), ctx.rows(env.position, 2), salience, sy.span,
+        sy.focal.direction, leaf(p.friction_symmetry), leaf(p.neutral_level),
+        leaf(p.allied_erosion), leaf(p.allied_recovery), leaf(p.moderation_via_friction),
+        float(sy.dt), native_env.weighted_terms(salience),
     )
 
 
@@ -1889,29 +1875,57 @@ def costs_and_reciprocity(
     Congress's acts cost it nothing) and the naivety of ``U``; Iran's first conciliatory
     start after a U.S. offer sets the time to reciprocation.
     """
-    sy, p, pl, lay = ctx.system, ctx.system.params, ctx.plans, ctx.layout
+    sy, pl, lay = ctx.system, ctx.plans, ctx.layout
     sf = sy.focal
+    c = ctx.once("costs_and_reciprocity", partial(_cost_constants, ctx))
     # the legislature's own acts cost the executive nothing; a trade for its support
     # cheapens the concessions that follow (4c)
     # (congress.trade_discount: its factor multiplies the conciliatory steps' cost)
-    factor = congress.trade_factor(st.f_active, ctx.rows(sf.discount, 1), started=new_f)
+    factor = congress.trade_factor(st.f_active, c.discount, started=new_f, keep=c.log_keep)
     offered = st.f_offered.view(np.uint8)
-    keep, naivety = leaf(1 - p.us_cost_decay), leaf(p.naivety_cost)
+    new_f8, new_o8, by_leg = mask(new_f), mask(new_o), mask(st.f_by_leg)
     # recip = gesture_o > 0 & offered & not yet, U = max(0, U + gesture_f - gesture_o),
     # C = (1 - decay) C + paid cost + naivety U; the sums over the steps started are formed
     # in the kernel where their order cannot matter, else by BLAS
     books = native_impl.started_costs(
-        mask(new_f), mask(new_o), mask(st.f_by_leg), factor, mask(ctx.rows(pl.f_gest_pos, 1)),
-        ctx.rows(pl.gp_f, 1), ctx.rows(pl.gp_o, 1), ctx.rows(sf.cost, 1), offered,
-        st.first_reciprocation, st.unreciprocated, st.cost, keep, naivety, sy.horizon, t)
+        new_f8, new_o8, by_leg, factor, c.gest_pos, c.gp_f, c.gp_o, c.cost, offered,
+        st.first_reciprocation, st.unreciprocated, st.cost, c.keep, c.naivety, sy.horizon, t)
     if books is None:
         w_f, w_o, paid = native_impl.started_weights(
-            mask(new_f), mask(new_o), mask(st.f_by_leg), factor, mask(_rows(pl.f_gest_pos, 1)))
+            new_f8, new_o8, by_leg, factor, mask(_rows(pl.f_gest_pos, 1)))
         books = native_impl.book_costs(
             _dot(w_f, pl.gp_f, lay), _dot(w_o, pl.gp_o, lay), _dot(paid, sf.cost, lay),
-            offered, st.first_reciprocation, st.unreciprocated, st.cost, keep, naivety,
+            offered, st.first_reciprocation, st.unreciprocated, st.cost, c.keep, c.naivety,
             sy.horizon, t)
     st.first_reciprocation, st.unreciprocated, st.cost = books
+
+
+@dataclass(frozen=True)
+class _CostConstants:
+    """What :func:`costs_and_reciprocity` and :func:`us_elections` hand their kernels every
+    step, computed once per run (leaves as :meth:`StepContext.rows` lays them out)."""
+
+    discount: FloatArray  # [m, K_f] the trades' discounts
+    log_keep: FloatArray  # congress.trade_keep of discount
+    gest_pos: NDArray[np.uint8]  # [m, K_f] the focal conciliatory steps
+    gp_f: FloatArray
+    gp_o: FloatArray
+    gn_o: FloatArray
+    cost: FloatArray
+    keep: FloatArray  # 1 - us_cost_decay
+    naivety: FloatArray
+
+
+def _cost_constants(ctx: StepContext) -> _CostConstants:
+    """The run's :class:`_CostConstants` (:meth:`StepContext.once`)."""
+    p, pl, sf = ctx.system.params, ctx.plans, ctx.system.focal
+    discount = ctx.rows(sf.discount, 1)
+    return _CostConstants(
+        discount=discount, log_keep=congress.trade_keep(discount),
+        gest_pos=mask(ctx.rows(pl.f_gest_pos, 1)), gp_f=ctx.rows(pl.gp_f, 1),
+        gp_o=ctx.rows(pl.gp_o, 1), gn_o=ctx.rows(pl.gn_o, 1), cost=ctx.rows(sf.cost, 1),
+        keep=leaf(1 - p.us_cost_decay), naivety=leaf(p.naivety_cost),
+    )
 
 
 def us_elections(
@@ -1931,9 +1945,10 @@ def us_elections(
     p, pl, lay = ctx.system.params, ctx.plans, ctx.layout
     # the first step sets the starting posture the scenario's Congress saw; the gestures of
     # the steps not yet counted are summed in the kernel where their order cannot matter
+    c = ctx.once("costs_and_reciprocity", partial(_cost_constants, ctx))
     if t > 0 and not native_impl.record_gestures(
-            mask(new_o), st.counted_this_term.view(np.uint8), ctx.rows(pl.gp_o, 1),
-            ctx.rows(pl.gn_o, 1), menace_hits, st.reciprocated_since, st.hostile_since):
+            mask(new_o), st.counted_this_term.view(np.uint8), c.gp_o, c.gn_o, menace_hits,
+            st.reciprocated_since, st.hostile_since):
         fresh = (new_o & ~st.counted_this_term).astype(np.float64)
         st.counted_this_term |= new_o
         st.reciprocated_since += _dot(fresh, pl.gp_o, lay)
@@ -1962,11 +1977,18 @@ def _new_congress(ctx: StepContext, st: WorldState) -> None:
     st.f_factor = balance_clout(st.balance, fe.hawk, fe.engager)
     if fe.floor >= 0:
         f_pos0 = pl.f_pos0
-        if f_pos0.ndim == 2:
-            fp = np.broadcast_to(f_pos0.T[:, None, :],
-                                 (len(sy.issues), n, sy.focal.n_actors)).copy()
+        # the positions a former election of this run built ([I, n, A], the run's own):
+        # only the floor's column moves, written in place; else a new array
+        built: list[FloatArray] = ctx.once("new_congress", list)
+        if built and st.f_pos is built[0]:
+            fp = st.f_pos
         else:
-            fp = f_pos0.transpose(2, 0, 1).copy()
+            if f_pos0.ndim == 2:
+                fp = np.broadcast_to(f_pos0.T[:, None, :],
+                                     (len(sy.issues), n, sy.focal.n_actors)).copy()
+            else:
+                fp = f_pos0.transpose(2, 0, 1).copy()
+            built[:] = [fp]
         x0 = f_pos0[..., fe.floor, :]
         moves = pl.f_stake[fe.floor]
         fx = floor_position(

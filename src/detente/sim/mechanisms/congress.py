@@ -336,15 +336,24 @@ def trade_discount(in_force: BoolArray, discount: Any, conciliatory: Any) -> Flo
 
 
 def trade_factor(
-    in_force: BoolArray, discount: Any, started: BoolArray | None = None
+    in_force: BoolArray, discount: Any, started: BoolArray | None = None,
+    *, keep: FloatArray | None = None,
 ) -> FloatArray:
     """``Π_j (1 − d_j)^[j in force]`` of every world, ``[n]``: :func:`trade_discount`'s
     multiplier of the conciliatory steps (the others' is 1). ``started``: steps left out of
     ``in_force`` (those started this step), so the caller need not form ``in_force & ~started``.
     ``discount``'s rows (shared, per world or per state) are kept: ``log1p`` runs on them only.
+    ``keep``: :func:`trade_keep` of ``discount``, if already computed (a run's steps share it).
     """
-    keep = np.ascontiguousarray(np.log1p(-_f64(discount, 2)))  # log(1 - d)
+    if keep is None:
+        keep = trade_keep(discount)
     return np.asarray(np.exp(native.discount_log_sums(mask(in_force), keep, mask(started))))
+
+
+def trade_keep(discount: Any) -> FloatArray:
+    """``log(1 − d)`` of ``discount``'s rows, ``[m, K]`` C-order: what :func:`trade_factor`
+    sums over the steps in force."""
+    return np.ascontiguousarray(np.log1p(-_f64(discount, 2)))
 
 
 __all__ = [
@@ -362,5 +371,6 @@ __all__ = [
     "sunset_expiry",
     "trade_discount",
     "trade_factor",
+    "trade_keep",
     "veto_override",
 ]

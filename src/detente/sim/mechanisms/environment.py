@@ -57,7 +57,9 @@ def threat_pace(
     """
     push = np.asarray(hostility_gain * hostility, dtype=np.float64)
     rate = np.asarray(push + decay, dtype=np.float64)
-    return push, rate, np.asarray(np.exp(-rate * dt), dtype=np.float64)
+    fade = np.negative(rate, out=np.empty(rate.shape))  # exp(-rate dt) in one new array
+    np.multiply(fade, dt, out=fade)
+    return push, rate, np.asarray(np.exp(fade, out=fade), dtype=np.float64)
 
 
 def settlement_chance(hazard: Any, dt: float) -> FloatArray:

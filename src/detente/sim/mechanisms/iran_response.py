@@ -241,6 +241,7 @@ def iran_positions(
     parameters: FloatArray | None = None,
     saturate: Saturation | None = None,
     out: Float32Array | None = None,
+    run: native.PositionsRun | None = None,
 ) -> Float32Array:
     """Effective ideal points of the internal side's actors this step, issue-major ``[I, n, A]``.
 
@@ -287,11 +288,21 @@ def iran_positions(
         ``Saturation.of(p.condition_saturation, p.condition_curvature)``, if already computed.
     out : ndarray [I, n, A] of float32, optional
         Where to write the positions (returned), else a new array.
+    run : PositionsRun, optional
+        :func:`positions_run` of the same ``base``, ``alt``, ``camp_span``, ``dict_span``,
+        ``p``, ``sy``, ``used`` and ``fill_unused``, if already laid out (a run's steps share
+        it): the kernel then reads those from it.
     """
     d = drivers
     if saturate is None:
         saturate = Saturation.of(p.condition_saturation, p.condition_curvature)
     met = saturate(d.fulfilment)
+    if run is not None:
+        return native.positions_of(
+            run, control.view(np.uint8),
+            np.ascontiguousarray(reform).view(np.uint8),  # (one world's camps at one address)
+            _leaf(d.gesture), _leaf(d.belief), _leaf(d.sanctions), _leaf(met),
+            _leaf(d.pressure), _leaf(d.threat), _leaf(d.settlement), out)
     params = position_parameters(p) if parameters is None else parameters
     return native.positions(
         base if base.ndim == 3 else base[None],
@@ -321,6 +332,34 @@ def iran_positions(
     )
 
 
+def _leaf(x: Any) -> FloatArray:
+    """:func:`~detente.sim.native.leaf` of ``x``: ``x`` itself when it is one already (a
+    float64 vector: the engine's drivers, one value per world)."""
+    if type(x) is np.ndarray and x.ndim == 1 and x.dtype == np.float64:
+        return x
+    return leaf(x)
+
+
+def positions_run(
+    base: Float32Array,
+    alt: Float32Array,
+    camp_span: Float32Array,
+    dict_span: Float32Array,
+    p: Any,
+    sy: System,
+    used: IntArray,
+    fill_unused: bool = True,
+    parameters: FloatArray | None = None,
+) -> native.PositionsRun:
+    """What :func:`iran_positions` hands its kernel besides the step's drivers and camps,
+    laid out once (its ``run``): the arguments of the same names, as it takes them."""
+    return native.PositionsRun(
+        base if base.ndim == 3 else base[None], alt if alt.ndim == 3 else alt[None],
+        sy.elected, sy.internal.reform[sy.elected].view(np.uint8), camp_span, dict_span,
+        sy.span, sy.low, sy.high, sy.roles["terror"], sy.roles["wmd"], used,
+        position_parameters(p) if parameters is None else parameters, fill_unused)
+
+
 __all__ = [
     "IranDrivers",
     "Saturation",
@@ -329,6 +368,7 @@ __all__ = [
     "dictation_pressure",
     "iran_positions",
     "position_parameters",
+    "positions_run",
     "reformist_goodwill",
     "response_spans",
     "saturation",

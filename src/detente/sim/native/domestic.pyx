@@ -283,7 +283,95 @@ cdef inline double _election_vote_share(
 
 
 # ------------------------------------------------------------------ the step of section 4
+cdef class DomesticRun:
+    """What :func:`domestic_step` reads besides the state, laid out once per run: the issues'
+    bounds and roles, the actors' masks, the per-run leaves (base clout, reform backing,
+    election vetting) and the parameters (``sanc_n0`` to ``election_bonus``, each as
+    :func:`detente.sim.native.leaf` gives it), with its scratch arrays for ``n`` worlds
+    (written anew by each call)."""
+
+    cdef const double[:] low, high, span
+    cdef long i_sanctions, i_reform
+    cdef double dt
+    cdef const unsigned char[:] mobile, reform_camp
+    cdef const double[:, ::1] o_base, reform_backing
+    cdef const double[:, :] e_vetting
+    cdef const double[:] sanc_n0, drift, engagement_gain, rally_effect, dictation_effect
+    cdef const double[:] support_noise, hazard, threat_elasticity, backing_elasticity
+    cdef const double[:] severity, vetting_base, vetting_threat_rate, vetting_jump
+    cdef const double[:] vetting_decay, disillusion_rate, disillusion_jump
+    cdef const double[:] disillusion_decay, public_support0, clout_rate
+    cdef const double[:] turnout_sensitivity, election_bonus
+    cdef const Py_ssize_t[::1] backed
+    cdef readonly Py_ssize_t n
+    cdef object tmp_arr, ex1_arr, ex2_arr, up_v_arr, up_d_arr, movers_arr, sanc_arr
+    cdef double[::1] tmp, ex1, ex2, up_v, up_d, sanc
+    cdef Py_ssize_t[::1] movers
+
+    def __init__(
+        self,
+        Py_ssize_t n,
+        const double[:] low,
+        const double[:] high,
+        const double[:] span,
+        long i_sanctions,
+        long i_reform,
+        double dt,
+        const unsigned char[:] mobile,
+        const unsigned char[:] reform_camp,
+        const double[:, ::1] o_base,
+        const double[:, ::1] reform_backing,
+        const double[:, :] e_vetting,
+        const double[:] sanc_n0,
+        const double[:] drift,
+        const double[:] engagement_gain,
+        const double[:] rally_effect,
+        const double[:] dictation_effect,
+        const double[:] support_noise,
+        const double[:] hazard,
+        const double[:] threat_elasticity,
+        const double[:] backing_elasticity,
+        const double[:] severity,
+        const double[:] vetting_base,
+        const double[:] vetting_threat_rate,
+        const double[:] vetting_jump,
+        const double[:] vetting_decay,
+        const double[:] disillusion_rate,
+        const double[:] disillusion_jump,
+        const double[:] disillusion_decay,
+        const double[:] public_support0,
+        const double[:] clout_rate,
+        const double[:] turnout_sensitivity,
+        const double[:] election_bonus,
+        const Py_ssize_t[::1] backed,
+    ):
+        self.n = n
+        self.low, self.high, self.span = low, high, span
+        self.i_sanctions, self.i_reform, self.dt = i_sanctions, i_reform, dt
+        self.mobile, self.reform_camp = mobile, reform_camp
+        self.o_base, self.reform_backing, self.e_vetting = o_base, reform_backing, e_vetting
+        self.sanc_n0, self.drift, self.engagement_gain = sanc_n0, drift, engagement_gain
+        self.rally_effect, self.dictation_effect = rally_effect, dictation_effect
+        self.support_noise, self.hazard = support_noise, hazard
+        self.threat_elasticity, self.backing_elasticity = threat_elasticity, backing_elasticity
+        self.severity, self.vetting_base = severity, vetting_base
+        self.vetting_threat_rate, self.vetting_jump = vetting_threat_rate, vetting_jump
+        self.vetting_decay, self.disillusion_rate = vetting_decay, disillusion_rate
+        self.disillusion_jump, self.disillusion_decay = disillusion_jump, disillusion_decay
+        self.public_support0, self.clout_rate = public_support0, clout_rate
+        self.turnout_sensitivity, self.election_bonus = turnout_sensitivity, election_bonus
+        self.backed = backed
+        self.tmp_arr = np.empty(max(o_base.shape[1], 1))
+        self.movers_arr = np.empty(max(o_base.shape[1], 1), dtype=np.intp)
+        self.ex1_arr, self.ex2_arr = np.empty(n), np.empty(n)
+        self.up_v_arr, self.up_d_arr, self.sanc_arr = np.empty(n), np.empty(n), np.empty(n)
+        self.tmp, self.movers = self.tmp_arr, self.movers_arr
+        self.ex1, self.ex2 = self.ex1_arr, self.ex2_arr
+        self.up_v, self.up_d, self.sanc = self.up_v_arr, self.up_d_arr, self.sanc_arr
+
+
 def domestic_step(
+    DomesticRun run,
     int first,
     int last,
     double[:] support,
@@ -299,7 +387,6 @@ def domestic_step(
     unsigned char[:] hit,
     double[:] share,
     const double[:] bite,
-    const double[:] sanctions_share,
     const double[:] multi,
     const double[:] hostile,
     const unsigned char[:, ::1] f_active,
@@ -307,53 +394,49 @@ def domestic_step(
     const double[:] reform0,
     const double[:] u_support,
     const double[:] u_backlash,
-    const double[:] low,
-    const double[:] high,
-    const double[:] span,
-    long i_sanctions,
-    long i_reform,
-    double dt,
-    const unsigned char[:] mobile,
-    const unsigned char[:] reform_camp,
-    const double[:, ::1] o_base,
-    const double[:, ::1] reform_backing,
     const long[:] e_holder,
     const long[:] e_actor,
     const long[:] e_column,
-    const double[:, :] e_vetting,
-    const double[:] sanc_n0,
-    const double[:] drift,
-    const double[:] engagement_gain,
-    const double[:] rally_effect,
-    const double[:] dictation_effect,
-    const double[:] support_noise,
-    const double[:] hazard,
-    const double[:] threat_elasticity,
-    const double[:] backing_elasticity,
-    const double[:] severity,
-    const double[:] vetting_base,
-    const double[:] vetting_threat_rate,
-    const double[:] vetting_jump,
-    const double[:] vetting_decay,
-    const double[:] disillusion_rate,
-    const double[:] disillusion_jump,
-    const double[:] disillusion_decay,
-    const double[:] public_support0,
-    const double[:] clout_rate,
-    const double[:] turnout_sensitivity,
-    const double[:] election_bonus,
-    const Py_ssize_t[::1] backed,
 ):
     """Section 4's mechanisms ``first`` to ``last`` (:data:`PUBLIC_SUPPORT` ...
-    :data:`INTERNAL_ELECTIONS`) for every world, in the step loop's order.
+    :data:`INTERNAL_ELECTIONS`) for every world, in the step loop's order; ``run`` (a
+    :class:`DomesticRun` for these ``n`` worlds) holds what does not change within a run.
 
     The state arrays (``support`` to ``transient``, ``backlash_events``) are updated in
     place; :data:`BACKLASH` writes ``hit`` and ``share`` (the reformists' clout share before
     the event), which :data:`VETTING_AND_DISILLUSION` reads. ``reform0`` is empty without a
     reform issue; ``e_*`` list this step's elections (holder institution, its actor, the
-    column of ``e_vetting``); ``backed`` is :func:`backed_steps` of ``reform_backing`` (the
-    caller keeps it for the run).
+    column of the run's election vetting). :data:`PUBLIC_SUPPORT` reads the sanctions
+    issue's share of its range (``engine.issue_share``; 0 without the issue) from ``level``.
     """
+    if run.n != support.shape[0]:
+        raise ValueError("domestic_step: the run's scratch is not for these worlds")
+    cdef const double[:] low = run.low, high = run.high, span = run.span
+    cdef long i_sanctions = run.i_sanctions, i_reform = run.i_reform
+    cdef double dt = run.dt
+    cdef const unsigned char[:] mobile = run.mobile, reform_camp = run.reform_camp
+    cdef const double[:, ::1] o_base = run.o_base, reform_backing = run.reform_backing
+    cdef const double[:, :] e_vetting = run.e_vetting
+    cdef const double[:] sanc_n0 = run.sanc_n0, drift = run.drift
+    cdef const double[:] engagement_gain = run.engagement_gain
+    cdef const double[:] rally_effect = run.rally_effect
+    cdef const double[:] dictation_effect = run.dictation_effect
+    cdef const double[:] support_noise = run.support_noise, hazard = run.hazard
+    cdef const double[:] threat_elasticity = run.threat_elasticity
+    cdef const double[:] backing_elasticity = run.backing_elasticity
+    cdef const double[:] severity = run.severity, vetting_base = run.vetting_base
+    cdef const double[:] vetting_threat_rate = run.vetting_threat_rate
+    cdef const double[:] vetting_jump = run.vetting_jump
+    cdef const double[:] vetting_decay = run.vetting_decay
+    cdef const double[:] disillusion_rate = run.disillusion_rate
+    cdef const double[:] disillusion_jump = run.disillusion_jump
+    cdef const double[:] disillusion_decay = run.disillusion_decay
+    cdef const double[:] public_support0 = run.public_support0
+    cdef const double[:] clout_rate = run.clout_rate
+    cdef const double[:] turnout_sensitivity = run.turnout_sensitivity
+    cdef const double[:] election_bonus = run.election_bonus
+    cdef const Py_ssize_t[::1] backed = run.backed
+    cdef double[::1] sanctions_share = run.sanc
     cdef Py_ssize_t n = support.shape[0], n_a = o_clout.shape[1], n_e = e_holder.shape[0]
     cdef Py_ssize_t w, a, j, m, wb, wk, we, n_mobile = 0, n_reformist
     cdef double lam, up, down, new, old, v, s0, rate
@@ -361,13 +444,11 @@ def domestic_step(
     cdef bint has_reform0 = reform0.shape[0] > 0
     cdef Py_ssize_t m_base = o_base.shape[0], m_backing = reform_backing.shape[0]
     cdef Py_ssize_t m_vet = e_vetting.shape[0], m_rate = clout_rate.shape[0]
-    tmp_arr = np.empty(max(n_a, 1))
-    cdef double[::1] tmp = tmp_arr
-    ex1_arr = np.empty(n)
-    ex2_arr = np.empty(n)
-    cdef double[::1] ex1 = ex1_arr, ex2 = ex2_arr, up_v, up_d
-    movers_arr = np.empty(max(n_a, 1), dtype=np.intp)
-    cdef Py_ssize_t[::1] movers = movers_arr  # the mobile actors
+    cdef double[::1] tmp = run.tmp
+    ex1_arr, ex2_arr = run.ex1_arr, run.ex2_arr
+    cdef double[::1] ex1 = run.ex1, ex2 = run.ex2
+    cdef double[::1] up_v = run.up_v, up_d = run.up_d
+    cdef Py_ssize_t[::1] movers = run.movers  # the mobile actors
     cdef double* clout
     cdef const double* base
     cdef Param p_sanc_n0, p_drift, p_gain, p_rally, p_dictation, p_noise, p_threat_el
@@ -379,6 +460,10 @@ def domestic_step(
             p_sanc_n0, p_drift, p_gain = param(sanc_n0), param(drift), param(engagement_gain)
             p_rally, p_dictation = param(rally_effect), param(dictation_effect)
             p_noise = param(support_noise)
+            for w in range(n):  # the sanctions issue's share of its range (issue_share)
+                sanctions_share[w] = (
+                    (level[w, i_sanctions] - low[i_sanctions]) / span[i_sanctions]
+                    if has_sanctions else 0.0)
             for w in range(n):
                 if w + AHEAD < n:
                     prefetch(&u_support[w + AHEAD])
@@ -425,10 +510,6 @@ def domestic_step(
 
     if first <= _VETTING_AND_DISILLUSION <= last:
         # ex1: the vetting state's exp(-rate·dt), ex2: the disillusion's; up_v, up_d their rises
-        up_v_arr = np.empty(n)
-        up_d_arr = np.empty(n)
-        up_v = up_v_arr
-        up_d = up_d_arr
         with nogil:
             p_vet_rate, p_vet_decay = param(vetting_threat_rate), param(vetting_decay)
             p_dis_rate, p_dis_decay = param(disillusion_rate), param(disillusion_decay)

@@ -9,6 +9,21 @@ def shock_rows(
     menace_issues: NDArray[np.int64], hits: U8, menace: U8, moves: F, f_clout: F, o_clout: F,
     third_clout: F,
 ) -> tuple[F, F, F, F]: ...
+class ShockRun:
+    n: int
+    n_i: int
+    n_f: int
+    n_o: int
+    n_x: int
+    def __init__(
+        self, n: int, fade: F, low: F, high: F, span: F, menace_issues: NDArray[np.int64],
+        menace: U8, moves: F, n_f: int, n_o: int, n_x: int,
+    ) -> None: ...
+
+def shock_rows_of(
+    run: ShockRun, level_now: F, level: F, transient: F, hits: U8, f_clout: F, o_clout: F,
+    third_clout: F,
+) -> tuple[F, F, F, F]: ...
 def shock_moves(
     effects: F, clout_focal: F, clout_internal: F, clout_third: F, threat: F, settlement: F,
 ) -> F: ...
@@ -17,12 +32,17 @@ def jolt_rows(
     level: F, transient: F, low: F, high: F, d_level: F, d_focal: F, d_internal: F,
     d_third: F, f_clout: F, o_clout: F, third_clout: F,
 ) -> None: ...
+class EnvironmentRun:
+    def __init__(
+        self, clout0: F, threat_mask: U8, threat_start: F, regional_share: F, decay: F,
+        chance: F, progress: F, position: F, salience: F, span: F, direction: F, symmetry: F,
+        neutral: F, erosion: F, recovery: F, via: F, dt: float, weighted: NDArray[np.intp],
+    ) -> None: ...
+
 def environment_rows(
-    threat: F, push: F, rate: F, fade: F, third_clout: F, clout0: F, threat_mask: U8,
-    threat_jump: F, threat_start: F, regional_share: F, decay: F, settlement: F, uniform: F,
-    settlement_jump: F, chance: F, progress: F, level: F, position: F, salience: F, span: F,
-    direction: F, symmetry: F, hostility: F, allied: F, played_o: F, neutral: F, menace: F,
-    erosion: F, recovery: F, via: F, dt: float, weighted: NDArray[np.intp],
+    run: EnvironmentRun, threat: F, push: F, rate: F, fade: F, third_clout: F, threat_jump: F,
+    settlement: F, uniform: F, settlement_jump: F, level: F, hostility: F, allied: F,
+    played_o: F, menace: F,
 ) -> tuple[F, F, F, F]: ...
 def weighted_terms(salience: F) -> NDArray[np.intp]: ...
 def bite_rows(allied: F, allied0: F, share: F) -> F: ...

@@ -27,6 +27,8 @@ from detente.sim.native.per_world cimport AHEAD, Param, at, param, prefetch
 from detente.sim.native.rows cimport any_set, row_of
 from detente.sim.native.step_sums cimport picked_sum, step_sum
 
+from libc.string cimport memset
+
 import numpy as np
 
 
@@ -298,6 +300,50 @@ cdef inline void _fade(
         level[i] = new
 
 
+cdef class ShockRun:
+    """What :func:`shock_rows_of` reads besides the step's state and hits, laid out once per
+    run (the arguments of :func:`shock_rows` of those names), with its scratch for ``n``
+    worlds."""
+
+    cdef const double[:] fade
+    cdef const long[:] menace_issues
+    cdef const unsigned char[:, ::1] menace
+    cdef const double[:, :, ::1] moves
+    cdef readonly Py_ssize_t n, n_i, n_f, n_o, n_x
+    cdef double[::1] sums
+    cdef Py_ssize_t[::1] hit_world
+    cdef object outputs  # [4, n]: the rows shock_rows_of returns (zeroed, written anew)
+    cdef double[:, ::1] out
+
+    def __init__(
+        self,
+        Py_ssize_t n,
+        const double[:] fade,
+        const double[:] low,
+        const double[:] high,
+        const double[:] span,
+        const long[:] menace_issues,
+        const unsigned char[:, ::1] menace,
+        const double[:, :, ::1] moves,
+        Py_ssize_t n_f,
+        Py_ssize_t n_o,
+        Py_ssize_t n_x,
+    ):
+        cdef Py_ssize_t n_i = low.shape[0], width = n_i + n_f + n_o + n_x + 2
+        self.fade, self.menace_issues, self.menace, self.moves = fade, menace_issues, menace, moves
+        self.n, self.n_i, self.n_f, self.n_o, self.n_x = n, n_i, n_f, n_o, n_x
+        # one world's summed moves (levels, the three clouts, threat, settlement), then the
+        # bounds and ranges (contiguous copies)
+        self.sums = np.zeros(width + 3 * n_i)
+        _contiguous(low, &self.sums[width])
+        _contiguous(high, &self.sums[width + n_i])
+        _contiguous(span, &self.sums[width + 2 * n_i])
+        # the worlds some shock hit, in order
+        self.hit_world = np.empty(n + 1, dtype=np.intp)
+        self.outputs = np.empty((4, n))
+        self.out = self.outputs
+
+
 def shock_rows(
     const double[:, ::1] level_now,
     double[:, ::1] level,
@@ -326,35 +372,61 @@ def shock_rows(
     Returns ``(menace B, menacing hits, threat jump, settlement jump)``, ``[n]`` each: the
     mean share of ``menace_issues`` after the fade plus one if a ``menace`` shock hit, the
     number of those, and the hits' summed ``threat`` and ``settlement`` jumps.
+    :func:`shock_rows_of` of a :class:`ShockRun` of these arguments.
     """
+    return shock_rows_of(
+        ShockRun(level.shape[0], fade, low, high, span, menace_issues, menace, moves,
+                 f_clout.shape[1], o_clout.shape[1], third_clout.shape[1]),
+        level_now, level, transient, hits, f_clout, o_clout, third_clout)
+
+
+def shock_rows_of(
+    ShockRun run,
+    const double[:, ::1] level_now,
+    double[:, ::1] level,
+    double[:, ::1] transient,
+    const unsigned char[:, ::1] hits,
+    double[:, ::1] f_clout,
+    double[:, ::1] o_clout,
+    double[:, ::1] third_clout,
+):
+    """:func:`shock_rows` with what does not change within a run in ``run``; its four
+    results are the rows of the run's ``[4, n]`` array, written anew by each call (what the
+    previous call returned is overwritten)."""
+    cdef const double[:] fade = run.fade
+    cdef const long[:] menace_issues = run.menace_issues
+    cdef const unsigned char[:, ::1] menace = run.menace
+    cdef const double[:, :, ::1] moves = run.moves
     cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], n_s = hits.shape[1]
     cdef Py_ssize_t n_m = menace_issues.shape[0], w, i, j, s, k, count, n_hit = 0
     cdef Py_ssize_t n_f = f_clout.shape[1], n_o = o_clout.shape[1], n_x = third_clout.shape[1]
     cdef Py_ssize_t m_fade = fade.shape[0], m_moves = moves.shape[0]
     cdef Py_ssize_t width = n_i + n_f + n_o + n_x + 2
+    if (n != run.n or n_i != run.n_i or n_f != run.n_f or n_o != run.n_o
+            or n_x != run.n_x):
+        raise ValueError("shock_rows: the run's scratch is not for these worlds and actors")
     if n_s and (moves.shape[1] != n_s or moves.shape[2] != width):
         raise ValueError(f"shock moves of shape {np.shape(moves)}: [m, {n_s}, {width}] expected")
-    bad_arr = np.zeros(n)
-    hits_arr = np.zeros(n)
-    threat_arr = np.zeros(n)
-    settle_arr = np.zeros(n)
-    cdef double[::1] bad = bad_arr
-    cdef double[::1] menace_hits = hits_arr
-    cdef double[::1] jump_threat = threat_arr
-    cdef double[::1] jump_settle = settle_arr
+    bad_arr, hits_arr, threat_arr, settle_arr = run.outputs
+    cdef double[:, ::1] outputs = run.out
+    cdef double[::1] bad = outputs[0]
+    cdef double[::1] menace_hits = outputs[1]
+    cdef double[::1] jump_threat = outputs[2]
+    cdef double[::1] jump_settle = outputs[3]
+    if n:
+        memset(&outputs[0, 0], 0, 4 * n * sizeof(double))
     # one world's summed moves (levels, the three clouts, threat, settlement), then the
-    # bounds and ranges (contiguous copies)
-    scratch = np.zeros(width + 3 * n_i)
-    cdef double[::1] sums = scratch
+    # bounds and ranges (the run's contiguous copies)
+    cdef double[::1] sums = run.sums
     cdef double* d_level = &sums[0]
     cdef double* d_focal = d_level + n_i
     cdef double* d_internal = d_focal + n_f
     cdef double* d_third = d_internal + n_o
-    cdef double* lo = _contiguous(low, d_third + n_x + 2)
-    cdef double* hi = _contiguous(high, lo + n_i)
-    cdef double* sp = _contiguous(span, hi + n_i)
+    cdef double* lo = d_third + n_x + 2
+    cdef double* hi = lo + n_i
+    cdef double* sp = hi + n_i
     # the worlds some shock hit, in order
-    cdef Py_ssize_t[::1] hit_world = np.empty(n + 1, dtype=np.intp)
+    cdef Py_ssize_t[::1] hit_world = run.hit_world
     cdef const unsigned char* hit
     cdef double f, acc
     cdef double* lv
@@ -466,72 +538,113 @@ def jolt_rows(
                   third_clout.shape[1])
 
 
+cdef class EnvironmentRun:
+    """What :func:`environment_rows` reads besides the state, laid out once per run: the
+    third parties' start clouts and threat mask, the allies' positions and salience with
+    their :func:`weighted_terms`, the issues' spans and the focal side's directions, the
+    settlement's chance per step and the parameters (as :func:`detente.sim.native.leaf`
+    gives them), with the kernel's scratch."""
+
+    cdef const double[:] threat_start, regional_share, decay, chance, progress
+    cdef const double[:, :, ::1] position, salience
+    cdef const double[:] symmetry, neutral, erosion, recovery, via
+    cdef double dt
+    cdef const Py_ssize_t[::1] weighted
+    cdef Py_ssize_t m_c, n_threat_parties
+    cdef unsigned char[::1] mask
+    cdef double[::1] start, issue, weight, dist
+    cdef Py_ssize_t[::1] ally
+
+    def __init__(
+        self,
+        const double[:, ::1] clout0,
+        const unsigned char[:] threat_mask,
+        const double[:] threat_start,
+        const double[:] regional_share,
+        const double[:] decay,
+        const double[:] chance,
+        const double[:] progress,
+        const double[:, :, ::1] position,
+        const double[:, :, ::1] salience,
+        const double[:] span,
+        const double[:] direction,
+        const double[:] symmetry,
+        const double[:] neutral,
+        const double[:] erosion,
+        const double[:] recovery,
+        const double[:] via,
+        double dt,
+        const Py_ssize_t[::1] weighted,
+    ):
+        cdef Py_ssize_t n_x = clout0.shape[1], n_i = salience.shape[2], m
+        cdef Py_ssize_t n_k = max(salience.shape[1] * n_i, n_x)
+        cdef Py_ssize_t n_weighted = weighted.shape[0] - 1
+        self.threat_start, self.regional_share, self.decay = threat_start, regional_share, decay
+        self.chance, self.progress = chance, progress
+        self.position, self.salience = position, salience
+        self.symmetry, self.neutral, self.erosion = symmetry, neutral, erosion
+        self.recovery, self.via, self.dt, self.weighted = recovery, via, dt, weighted
+        self.m_c, self.n_threat_parties = clout0.shape[0], n_x
+        self.weight = np.empty(max(n_k, 1))
+        self.dist = np.empty(max(n_k, 1))
+        self.mask = np.array(threat_mask, dtype=np.uint8)
+        # R0 of each row of start clouts; the per-issue constants contiguous; each term's ally
+        self.start = _threat_clouts(clout0, &self.mask[0] if n_x else NULL, &self.weight[0])
+        self.issue = np.empty(2 * n_i + 1)
+        _contiguous(span, &self.issue[0])
+        _contiguous(direction, &self.issue[n_i])
+        self.ally = np.zeros(n_weighted + 1, dtype=np.intp)
+        for m in range(n_weighted):
+            self.ally[m] = weighted[m] // n_i
+
+
 def environment_rows(
+    EnvironmentRun run,
     const double[:] threat,
     const double[:] push,
     const double[:] rate,
     const double[:] fade,
     const double[:, ::1] third_clout,
-    const double[:, ::1] clout0,
-    const unsigned char[:] threat_mask,
     const double[:] threat_jump,
-    const double[:] threat_start,
-    const double[:] regional_share,
-    const double[:] decay,
     const double[:] settlement,
     const double[:] uniform,
     const double[:] settlement_jump,
-    const double[:] chance,
-    const double[:] progress,
     const double[:, ::1] level,
-    const double[:, :, ::1] position,
-    const double[:, :, ::1] salience,
-    const double[:] span,
-    const double[:] direction,
-    const double[:] symmetry,
     const double[:] hostility,
     const double[:] allied,
     const double[:] played_o,
-    const double[:] neutral,
     const double[:] menace,
-    const double[:] erosion,
-    const double[:] recovery,
-    const double[:] via,
-    double dt,
-    const Py_ssize_t[::1] weighted,
 ):
-    """One step of :func:`detente.sim.engine.environment_step` in every world.
+    """One step of :func:`detente.sim.engine.environment_step` in every world, ``run`` (an
+    :class:`EnvironmentRun`) holding what does not change within the run.
 
     Returns ``(threat, settlement, allied support, friction)``, each ``[n]``.
-    ``weighted`` is :func:`weighted_terms` of ``salience`` (the caller keeps it for the run).
     """
-    cdef Py_ssize_t n = threat.shape[0], w, m
-    cdef Py_ssize_t n_k = max(salience.shape[1] * salience.shape[2], third_clout.shape[1])
+    cdef Py_ssize_t n = threat.shape[0], w
     out_t, out_s, out_a, out_f = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     cdef double[::1] o_t = out_t
     cdef double[::1] o_s = out_s
     cdef double[::1] o_a = out_a
     cdef double[::1] o_f = out_f
-    cdef double[::1] weight = np.empty(max(n_k, 1))
-    cdef double[::1] dist = np.empty(max(n_k, 1))
-    cdef double r, f, nl, moderation
+    cdef double[::1] weight = run.weight, dist = run.dist, start = run.start
+    cdef const double[:] chance = run.chance
+    cdef const double[:, :, ::1] position = run.position, salience = run.salience
+    cdef const Py_ssize_t[::1] weighted = run.weighted
+    cdef const Py_ssize_t[::1] ally = run.ally
+    cdef double r, f, nl, moderation, dt = run.dt
     cdef Py_ssize_t n_x = third_clout.shape[1], n_ax = salience.shape[1], n_i = salience.shape[2]
-    cdef Py_ssize_t m_c = clout0.shape[0], m_p = position.shape[0], m_s = salience.shape[0]
+    cdef Py_ssize_t m_c = run.m_c, m_p = position.shape[0], m_s = salience.shape[0]
     cdef Py_ssize_t m_chance = chance.shape[0], n_weighted = weighted.shape[0] - 1
-    cdef const unsigned char[::1] mask = np.ascontiguousarray(threat_mask)
-    cdef const unsigned char* threatening = &mask[0] if n_x else NULL
-    # R0 of each row of start clouts; the per-issue constants contiguous; each term's ally
-    cdef double[::1] start = _threat_clouts(clout0, threatening, &weight[0])
-    cdef double[::1] issue = np.empty(2 * n_i + 1)
-    cdef double* sp = _contiguous(span, &issue[0])
-    cdef double* direc = _contiguous(direction, sp + n_i)
-    cdef Py_ssize_t[::1] ally = np.zeros(n_weighted + 1, dtype=np.intp)
-    cdef Param p_start = param(threat_start), p_share = param(regional_share)
-    cdef Param p_decay = param(decay), p_progress = param(progress)
-    cdef Param p_symmetry = param(symmetry), p_neutral = param(neutral)
-    cdef Param p_erosion = param(erosion), p_recovery = param(recovery), p_via = param(via)
-    for m in range(n_weighted):
-        ally[m] = weighted[m] // n_i
+    if n_x != run.n_threat_parties:
+        raise ValueError("environment_rows: third_clout's parties are not the run's")
+    cdef const unsigned char* threatening = &run.mask[0] if n_x else NULL
+    cdef double* sp = &run.issue[0]
+    cdef double* direc = sp + n_i
+    cdef Param p_start = param(run.threat_start), p_share = param(run.regional_share)
+    cdef Param p_decay = param(run.decay), p_progress = param(run.progress)
+    cdef Param p_symmetry = param(run.symmetry), p_neutral = param(run.neutral)
+    cdef Param p_erosion = param(run.erosion), p_recovery = param(run.recovery)
+    cdef Param p_via = param(run.via)
     # three loops over the worlds, each reading a few of the arrays: one loop reading all
     # of them stepped some twenty row pointers kept in memory, every world
     with nogil:

@@ -88,6 +88,29 @@ def implement_levels(
     moves_nf: NDArray[np.float64],
     moves_no: NDArray[np.float64],
 ) -> int: ...
+class ImplementRun:
+    n: int
+    def __init__(
+        self,
+        n: int,
+        effects_f: NDArray[np.float64],
+        effects_o: NDArray[np.float64],
+        low_rows: NDArray[np.float64],
+        high_rows: NDArray[np.float64],
+    ) -> None: ...
+
+def implement_levels_of(
+    run: ImplementRun,
+    level: NDArray[np.float64],
+    drop_f: NDArray[np.uint8],
+    drop_o: NDArray[np.uint8],
+    new_f: NDArray[np.uint8],
+    new_o: NDArray[np.uint8],
+    moves_df: NDArray[np.float64],
+    moves_do: NDArray[np.float64],
+    moves_nf: NDArray[np.float64],
+    moves_no: NDArray[np.float64],
+) -> int: ...
 def posture_weights(
     f_active: NDArray[np.uint8],
     f_start: NDArray[np.int64],
@@ -95,6 +118,8 @@ def posture_weights(
     o_start: NDArray[np.int64],
     announce_weight: NDArray[np.float64],
     never: int,
+    out_f: NDArray[np.float64] | None = ...,
+    out_o: NDArray[np.float64] | None = ...,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 def posture_levels(
     conc_sum: NDArray[np.float64],

@@ -731,6 +731,37 @@ cdef inline bint _sums_free(
                       steps.shape[1], effects.shape[2], count)
 
 
+cdef class ImplementRun:
+    """What :func:`implement_levels_of` reads besides the step's masks and levels, laid out
+    once per run (the arguments of :func:`implement_levels` of those names; whether each
+    side's effects are finite), with its scratch for ``n`` worlds."""
+
+    cdef const double[:, :, ::1] effects_f, effects_o
+    cdef const double[:, ::1] low_rows, high_rows
+    cdef bint finite_f, finite_o
+    cdef readonly Py_ssize_t n
+    cdef int[::1] count
+    cdef double[::1] sums
+    cdef unsigned char[::1] flags
+
+    def __init__(
+        self,
+        Py_ssize_t n,
+        const double[:, :, ::1] effects_f,
+        const double[:, :, ::1] effects_o,
+        const double[:, ::1] low_rows,
+        const double[:, ::1] high_rows,
+    ):
+        cdef Py_ssize_t n_i = low_rows.shape[1]
+        self.n = n
+        self.effects_f, self.effects_o = effects_f, effects_o
+        self.low_rows, self.high_rows = low_rows, high_rows
+        self.finite_f, self.finite_o = finite_rows(effects_f), finite_rows(effects_o)
+        self.count = np.empty(max(n_i, 1), dtype=np.intc)
+        self.sums = np.zeros(5 * max(n_i, 1))
+        self.flags = np.zeros(max(n, 1), dtype=np.uint8)
+
+
 def implement_levels(
     double[:, ::1] level,
     const unsigned char[:, ::1] drop_f,
@@ -757,19 +788,40 @@ def implement_levels(
     products of the masks with the effects; no rows: formed here). Returns 0 when done;
     otherwise nothing is changed and the moves whose sums could depend on their order are
     returned (1: ``drop_f``, 2: ``drop_o``, 4: the starts), for the caller to give.
+    :func:`implement_levels_of` of an :class:`ImplementRun` of these arguments.
     """
+    return implement_levels_of(
+        ImplementRun(level.shape[0], effects_f, effects_o, low_rows, high_rows), level,
+        drop_f, drop_o, new_f, new_o, moves_df, moves_do, moves_nf, moves_no)
+
+
+def implement_levels_of(
+    ImplementRun run,
+    double[:, ::1] level,
+    const unsigned char[:, ::1] drop_f,
+    const unsigned char[:, ::1] drop_o,
+    const unsigned char[:, ::1] new_f,
+    const unsigned char[:, ::1] new_o,
+    const double[:, ::1] moves_df,
+    const double[:, ::1] moves_do,
+    const double[:, ::1] moves_nf,
+    const double[:, ::1] moves_no,
+):
+    """:func:`implement_levels` with what does not change within a run in ``run``."""
+    cdef const double[:, :, ::1] effects_f = run.effects_f, effects_o = run.effects_o
+    cdef const double[:, ::1] low_rows = run.low_rows, high_rows = run.high_rows
+    cdef bint finite_f = run.finite_f, finite_o = run.finite_o
     cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, f
     cdef Py_ssize_t m_l = low_rows.shape[0], m_h = high_rows.shape[0]
     cdef bint has_f = drop_f.shape[0] > 0, has_o = drop_o.shape[0] > 0
     cdef bint given_f = moves_df.shape[0] > 0, given_o = moves_do.shape[0] > 0
     cdef bint given_n = moves_nf.shape[0] > 0
     cdef int crowded = 0
-    count_arr = np.empty(n_i, dtype=np.intc)
-    sums_arr = np.zeros(5 * n_i)
-    flags_arr = np.zeros(n, dtype=np.uint8)
-    cdef int[::1] count = count_arr
-    cdef double[::1] sums = sums_arr
-    cdef unsigned char[::1] flags = flags_arr
+    if n != run.n or n_i != low_rows.shape[1]:
+        raise ValueError("implement_levels: the run's scratch is not for these worlds")
+    cdef int[::1] count = run.count
+    cdef double[::1] sums = run.sums
+    cdef unsigned char[::1] flags = run.flags
     cdef double* s_df
     cdef double* s_do
     cdef double* s_nf
@@ -788,23 +840,24 @@ def implement_levels(
     zero = &sums[4 * n_i]
     flag = &flags[0]
     with nogil:
+        memset(&sums[0], 0, 5 * n_i * sizeof(double))  # (the run's scratch: zeros, as new)
+        memset(flag, 0, n)
         # which worlds withdraw or start steps whose sums are formed here (1, 2: the
         # withdrawals; 4, 8: the starts), and whether their order could matter
         if has_f and not given_f and drop_f.shape[1]:
             _mark_rows(&drop_f[0, 0], n, drop_f.shape[1], 1, flag)
-            if not finite_rows(effects_f):
+            if not finite_f:
                 crowded = crowded | 1
         if has_o and not given_o and drop_o.shape[1]:
             _mark_rows(&drop_o[0, 0], n, drop_o.shape[1], 2, flag)
-            if not finite_rows(effects_o):
+            if not finite_o:
                 crowded = crowded | 2
         if not given_n:
             if new_f.shape[1]:
                 _mark_rows(&new_f[0, 0], n, new_f.shape[1], 4, flag)
             if new_o.shape[1]:
                 _mark_rows(&new_o[0, 0], n, new_o.shape[1], 8, flag)
-            if (new_f.shape[1] and not finite_rows(effects_f)) or (
-                    new_o.shape[1] and not finite_rows(effects_o)):
+            if (new_f.shape[1] and not finite_f) or (new_o.shape[1] and not finite_o):
                 crowded = crowded | 4
         f = _next_set(flag, 0, n)
         while f < n:
@@ -927,11 +980,19 @@ def posture_weights(
     const long[:, ::1] o_start,
     const double[:] announce_weight,
     long never,
+    out_f=None,
+    out_o=None,
 ):
-    """Each side's weight of its steps in the posture: 1 in force, ``announce_weight`` pending."""
-    w_f_arr = np.empty((f_active.shape[0], f_active.shape[1]))
-    w_o_arr = np.empty((o_active.shape[0], o_active.shape[1]))
+    """Each side's weight of its steps in the posture: 1 in force, ``announce_weight`` pending.
+
+    ``out_f``, ``out_o``: float64 arrays of the masks' shapes to write them to and return (a
+    caller's buffers, written anew), else new ones."""
+    w_f_arr = np.empty((f_active.shape[0], f_active.shape[1])) if out_f is None else out_f
+    w_o_arr = np.empty((o_active.shape[0], o_active.shape[1])) if out_o is None else out_o
     cdef double[:, ::1] w_f = w_f_arr, w_o = w_o_arr
+    if (w_f.shape[0] != f_active.shape[0] or w_f.shape[1] != f_active.shape[1]
+            or w_o.shape[0] != o_active.shape[0] or w_o.shape[1] != o_active.shape[1]):
+        raise ValueError("posture_weights: out_f or out_o is not the masks' shape")
     with nogil:
         _weights(f_active, f_start, announce_weight, never, w_f)
         _weights(o_active, o_start, announce_weight, never, w_o)

@@ -25,6 +25,32 @@ def drivers(
     threat: F64,
     threat0: F64,
 ) -> F64: ...
+class DriversRun:
+    n: int
+    def __init__(
+        self,
+        n: int,
+        neutral: F64,
+        belief0: F64,
+        sanctions: int,
+        low_s: float,
+        span_s: float,
+        sanc0: F64,
+        start: F64,
+        demand: F64,
+        threat0: F64,
+    ) -> None: ...
+
+def drivers_of(
+    run: DriversRun,
+    perceived: F64,
+    belief: F64,
+    level: F64,
+    bite: F64,
+    hostile: F64,
+    backing: F64,
+    threat: F64,
+) -> F64: ...
 def fulfilment(level: F64, start: F64, demand: F64) -> F64: ...
 def pressure(hostile: F64, tightening: F64, backing: F64) -> F64: ...
 def goodwill(gesture: F64, belief: F64, gg: F64, bg: F64) -> F64: ...
@@ -56,6 +82,38 @@ def positions(
     used: I64,
     params: F64,
     fill_unused: bool = ...,
+    out_arr: F32 | None = ...,
+) -> F32: ...
+class PositionsRun:
+    def __init__(
+        self,
+        base: F32,
+        alt: F32,
+        elected: I64,
+        holder_reform: U8,
+        camp_span: F32,
+        dict_span: F32,
+        span: F64,
+        low: F64,
+        high: F64,
+        terror: int,
+        wmd: int,
+        used: I64,
+        params: F64,
+        fill_unused: bool = ...,
+    ) -> None: ...
+
+def positions_of(
+    run: PositionsRun,
+    control: U8,
+    reform: U8,
+    gesture: F64,
+    belief: F64,
+    sanctions: F64,
+    met: F64,
+    pressure: F64,
+    threat: F64,
+    settlement: F64,
     out_arr: F32 | None = ...,
 ) -> F32: ...
 def requires_met(active: U8, requires: U8) -> NDArray[np.bool_]: ...

@@ -172,6 +172,48 @@ def issue_share(const double[:, :] level, long i, double low, double span):
     return out_arr
 
 
+cdef class DriversRun:
+    """What :func:`drivers_of` reads besides the step's state, laid out once per run (the
+    arguments of :func:`drivers` of those names), with its output and scratch for ``n``
+    worlds (the output rows are written anew by each call)."""
+
+    cdef const double[:] neutral, belief0, sanc0, threat0
+    cdef const double[:, ::1] start, demand
+    cdef long sanctions
+    cdef double low_s, span_s
+    cdef readonly Py_ssize_t n
+    cdef object out_arr
+    cdef double[:, ::1] out
+    cdef double[::1] buf
+    cdef Py_ssize_t[::1] demanded, others
+
+    def __init__(
+        self,
+        Py_ssize_t n,
+        const double[:] neutral,
+        const double[:] belief0,
+        long sanctions,
+        double low_s,
+        double span_s,
+        const double[:] sanc0,
+        const double[:, ::1] start,
+        const double[:, ::1] demand,
+        const double[:] threat0,
+    ):
+        cdef Py_ssize_t n_i = demand.shape[1]
+        self.n = n
+        self.neutral, self.belief0, self.sanc0, self.threat0 = neutral, belief0, sanc0, threat0
+        self.start, self.demand = start, demand
+        self.sanctions, self.low_s, self.span_s = sanctions, low_s, span_s
+        self.out_arr = np.empty((6, n))
+        self.out = self.out_arr
+        # scratch; the divisors, weights and terms of the start and demand rows last used
+        # (the terms zeros but on the demanded issues)
+        self.buf = np.empty(4 * max(n_i, 1))
+        self.demanded = np.empty(max(n_i, 1), dtype=np.intp)
+        self.others = np.empty(max(n_i, 1), dtype=np.intp)
+
+
 def drivers(
     const double[:] perceived,
     const double[:] neutral,
@@ -195,15 +237,39 @@ def drivers(
 
     ``G = (q̄ − n)/(1 − n)``, ``b − b0``, ``bite·S − S0`` (``S`` the sanctions issue's share,
     0 without one), ``κ``, ``P`` with the tightening ``clip(S − S0, 0, 1)``, ``threat − threat0``.
+    :func:`drivers_of` of a :class:`DriversRun` of these arguments (a new array).
     """
-    cdef Py_ssize_t w, n = level.shape[0], n_i = demand.shape[1], i
-    out_arr = np.empty((6, n))
-    cdef double[:, ::1] out = out_arr
-    # scratch; the divisors, weights and terms of the start and demand rows last used (the
-    # terms zeros but on the demanded issues)
-    cdef double[::1] buf = np.empty(4 * max(n_i, 1))
-    cdef Py_ssize_t[::1] demanded = np.empty(max(n_i, 1), dtype=np.intp)
-    cdef Py_ssize_t[::1] others = np.empty(max(n_i, 1), dtype=np.intp)
+    return drivers_of(
+        DriversRun(level.shape[0], neutral, belief0, sanctions, low_s, span_s, sanc0, start,
+                   demand, threat0),
+        perceived, belief, level, bite, hostile, backing, threat)
+
+
+def drivers_of(
+    DriversRun run,
+    const double[:] perceived,
+    const double[:] belief,
+    const double[:, ::1] level,
+    const double[:] bite,
+    const double[:] hostile,
+    const double[:] backing,
+    const double[:] threat,
+):
+    """:func:`drivers` with what does not change within a run in ``run``: its ``[6, n]``
+    output array, written anew (what the previous call returned is overwritten)."""
+    cdef Py_ssize_t w, n = level.shape[0], i
+    if n != run.n:
+        raise ValueError("drivers: the run's output is not for these worlds")
+    cdef const double[:] neutral = run.neutral, belief0 = run.belief0
+    cdef const double[:] sanc0 = run.sanc0, threat0 = run.threat0
+    cdef const double[:, ::1] start = run.start, demand = run.demand
+    cdef long sanctions = run.sanctions
+    cdef double low_s = run.low_s, span_s = run.span_s
+    cdef Py_ssize_t n_i = demand.shape[1]
+    out_arr = run.out_arr
+    cdef double[:, ::1] out = run.out
+    cdef double[::1] buf = run.buf
+    cdef Py_ssize_t[::1] demanded = run.demanded, others = run.others
     cdef Py_ssize_t n_dem = 0, n_others = 0
     cdef double nl, s_now, s0
     cdef Py_ssize_t n_nl = neutral.shape[0], n_b0 = belief0.shape[0], n_bite = bite.shape[0]
@@ -386,6 +452,77 @@ cdef _own_loop _own_positions = _clip_own
 cdef _camps_loop _camp_shifts = _camps
 
 
+cdef class PositionsRun:
+    """What :func:`positions_of` reads besides the step's drivers and camps, laid out once per
+    run (the arguments of :func:`positions` of those names), with the kernel's scratch."""
+
+    cdef const float[:, :, :] base, alt
+    cdef const long[:] elected, used
+    cdef const unsigned char[:] holder_reform
+    cdef const float[:] camp_span, dict_span
+    cdef const double[:] span, low, high
+    cdef long terror, wmd
+    cdef const double[:, ::1] params
+    cdef bint fill_unused
+    cdef Py_ssize_t n_a
+    cdef unsigned char[::1] any_lost, is_used, lost_any_of, lw
+    cdef Py_ssize_t[::1] held, first, mem_start, mem, n_fixed
+    cdef float[:, ::1] tile
+    cdef float[::1] camp, shift, c_reform, c_other, dict_n, v0s
+    cdef Py_ssize_t[:, ::1] fixed
+    cdef unsigned char[:, ::1] negative_zero
+
+    def __init__(
+        self,
+        const float[:, :, :] base,
+        const float[:, :, :] alt,
+        const long[:] elected,
+        const unsigned char[:] holder_reform,
+        const float[:] camp_span,
+        const float[:] dict_span,
+        const double[:] span,
+        const double[:] low,
+        const double[:] high,
+        long terror,
+        long wmd,
+        const long[:] used,
+        const double[:, ::1] params,
+        bint fill_unused=True,
+    ):
+        cdef Py_ssize_t n_a = base.shape[1], n_e = elected.shape[0], n_i = span.shape[0]
+        cdef Py_ssize_t n_u = used.shape[0], j
+        if params.shape[1] != _N_PARAMETERS:
+            raise ValueError("positions: params is not [m, 12]")
+        self.base, self.alt, self.elected, self.used = base, alt, elected, used
+        self.holder_reform, self.camp_span, self.dict_span = holder_reform, camp_span, dict_span
+        self.span, self.low, self.high = span, low, high
+        self.terror, self.wmd, self.params, self.fill_unused = terror, wmd, params, fill_unused
+        self.n_a = n_a
+        self.any_lost = np.zeros(max(n_e, 1), dtype=np.uint8)
+        self.is_used = np.zeros(max(n_i, 1), dtype=np.uint8)
+        for j in range(n_u):
+            self.is_used[used[j]] = 1
+        self.held = np.empty(max(n_e, 1), dtype=np.intp)
+        self.lost_any_of = np.zeros(max(n_e, 1), dtype=np.uint8)
+        # one block of worlds at a time: the scenario positions of the used issues laid out
+        # as the block's positions (``tile``) and each actor's camp shift (``camp``)
+        width = _BLOCK * max(n_a, 1)
+        self.tile = np.empty((max(n_u, 1), width), dtype=np.float32)
+        self.camp = np.empty(width, dtype=np.float32)
+        self.shift = np.empty(_BLOCK, dtype=np.float32)
+        self.c_reform = np.empty(_BLOCK, dtype=np.float32)
+        self.c_other = np.empty(_BLOCK, dtype=np.float32)
+        self.dict_n = np.empty(_BLOCK, dtype=np.float32)
+        self.v0s = np.empty(_BLOCK, dtype=np.float32)
+        self.first = np.empty(max(n_e, 1), dtype=np.intp)
+        self.mem_start = np.zeros(n_e + 1, dtype=np.intp)
+        self.mem = np.empty(max(n_e, 1), dtype=np.intp)
+        self.lw = np.empty(_BLOCK * max(n_e, 1), dtype=np.uint8)
+        self.fixed = np.empty((max(n_e, 1), _BLOCK), dtype=np.intp)
+        self.n_fixed = np.empty(max(n_e, 1), dtype=np.intp)
+        self.negative_zero = np.empty((max(n_u, 1), max(n_e, 1)), dtype=np.uint8)
+
+
 def positions(
     const float[:, :, :] base,
     const float[:, :, :] alt,
@@ -424,20 +561,51 @@ def positions(
     its columns, one row shared by all worlds or one per world
     (:func:`detente.sim.mechanisms.iran_response.position_parameters`). ``out_arr``: a float32 ``[I, n, A]`` array to write them
     to and return (a buffer the caller reuses), else a new one.
+
+    :func:`positions_of` of a :class:`PositionsRun` of these arguments (a run's steps lay
+    that out once).
     """
+    return positions_of(
+        PositionsRun(base, alt, elected, holder_reform, camp_span, dict_span, span, low, high,
+                     terror, wmd, used, params, fill_unused),
+        control, reform, gesture, belief, sanctions, met, pressure, threat, settlement, out_arr)
+
+
+def positions_of(
+    PositionsRun run,
+    const unsigned char[:, :] control,
+    const unsigned char[:, ::1] reform,
+    const double[:] gesture,
+    const double[:] belief,
+    const double[:] sanctions,
+    const double[:] met,
+    const double[:] pressure,
+    const double[:] threat,
+    const double[:] settlement,
+    out_arr=None,
+):
+    """:func:`positions` with what does not change within a run in ``run``."""
+    cdef const float[:, :, :] base = run.base, alt = run.alt
+    cdef const long[:] elected = run.elected, used = run.used
+    cdef const unsigned char[:] holder_reform = run.holder_reform
+    cdef const float[:] camp_span = run.camp_span, dict_span = run.dict_span
+    cdef const double[:] span = run.span, low = run.low, high = run.high
+    cdef long terror = run.terror, wmd = run.wmd
+    cdef const double[:, ::1] params = run.params
+    cdef bint fill_unused = run.fill_unused
     cdef Py_ssize_t n = control.shape[0], n_a = reform.shape[1], n_e = elected.shape[0]
     cdef Py_ssize_t n_i = span.shape[0], n_u = used.shape[0]
+    if n_a != run.n_a:
+        raise ValueError("positions: reform's actors are not base's")
     if out_arr is None:
         out_arr = np.empty((n_i, n, n_a), dtype=np.float32)
     cdef float[:, :, ::1] out = out_arr
     if out.shape[0] != n_i or out.shape[1] != n or out.shape[2] != n_a:
         raise ValueError("positions: out_arr is not [I, n, A]")
-    any_arr = np.zeros(max(n_e, 1), dtype=np.uint8)
-    cdef unsigned char[::1] any_lost = any_arr
-    is_used_arr = np.zeros(max(n_i, 1), dtype=np.uint8)
-    cdef unsigned char[::1] is_used = is_used_arr
-    cdef Py_ssize_t[::1] held = np.empty(max(n_e, 1), dtype=np.intp)
-    cdef unsigned char[::1] lost_any_of = np.zeros(max(n_e, 1), dtype=np.uint8)
+    cdef unsigned char[::1] any_lost = run.any_lost
+    cdef unsigned char[::1] is_used = run.is_used
+    cdef Py_ssize_t[::1] held = run.held
+    cdef unsigned char[::1] lost_any_of = run.lost_any_of
     cdef Py_ssize_t w, i, a, e, j, j2, h, wa, k, c, n_c
     cdef bint own, has_dict, lost
     cdef Py_ssize_t m_b = base.shape[0], m_a = alt.shape[0], r0, r1
@@ -447,38 +615,36 @@ def positions(
     cdef float* row
     cdef float* at
     cdef float nan = np.nan
-    # one block of worlds at a time: the scenario positions of the used issues laid out as
-    # the block's positions (``tile``, rebuilt only where the block's rows differ) and each
-    # actor's camp shift (``camp``)
-    cdef Py_ssize_t width = _BLOCK * max(n_a, 1)
-    cdef float[:, ::1] tile = np.empty((max(n_u, 1), width), dtype=np.float32)
-    cdef float[::1] camp = np.empty(width, dtype=np.float32)
-    cdef float[::1] shift = np.empty(_BLOCK, dtype=np.float32)  # per world of the block
-    cdef float[::1] c_reform = np.empty(_BLOCK, dtype=np.float32)
-    cdef float[::1] c_other = np.empty(_BLOCK, dtype=np.float32)
-    cdef float[::1] dict_n = np.empty(_BLOCK, dtype=np.float32)
-    cdef float[::1] v0s = np.empty(_BLOCK, dtype=np.float32)
+    cdef float[:, ::1] tile = run.tile
+    cdef float[::1] camp = run.camp
+    cdef float[::1] shift = run.shift  # per world of the block
+    cdef float[::1] c_reform = run.c_reform
+    cdef float[::1] c_other = run.c_other
+    cdef float[::1] dict_n = run.dict_n
+    cdef float[::1] v0s = run.v0s
     # the institutions a holder's camp lost somewhere: ``first[f]`` the first of holder
     # ``f``'s, ``mem[mem_start[f]:mem_start[f + 1]]`` those lost somewhere, in order; ``lw``
     # whether each world of the block lost each of them; ``fixed[f]`` the worlds of the block
     # whose holder ``f``'s positions the kernel computes one by one (``n_fixed[f]`` of them):
     # those that lost one of its institutions, every world where its scenario position is
     # -0.0 (``v + 0.0`` would differ from ``v``; ``negative_zero[j, f]``)
-    cdef Py_ssize_t[::1] first = np.empty(max(n_e, 1), dtype=np.intp)
-    cdef Py_ssize_t[::1] mem_start = np.zeros(n_e + 1, dtype=np.intp)
-    cdef Py_ssize_t[::1] mem = np.empty(max(n_e, 1), dtype=np.intp)
-    cdef unsigned char[::1] lw = np.empty(_BLOCK * max(n_e, 1), dtype=np.uint8)
-    cdef Py_ssize_t[:, ::1] fixed = np.empty((max(n_e, 1), _BLOCK), dtype=np.intp)
-    cdef Py_ssize_t[::1] n_fixed = np.empty(max(n_e, 1), dtype=np.intp)
-    cdef unsigned char[:, ::1] negative_zero = np.empty((max(n_u, 1), max(n_e, 1)),
-                                                        dtype=np.uint8)
+    cdef Py_ssize_t[::1] first = run.first
+    cdef Py_ssize_t[::1] mem_start = run.mem_start
+    cdef Py_ssize_t[::1] mem = run.mem
+    cdef unsigned char[::1] lw = run.lw
+    cdef Py_ssize_t[:, ::1] fixed = run.fixed
+    cdef Py_ssize_t[::1] n_fixed = run.n_fixed
+    cdef unsigned char[:, ::1] negative_zero = run.negative_zero
     cdef Py_ssize_t n_f = 0, n_m = 0, f, m
     # each parameter's step from one world to the next (0: shared)
     cdef Py_ssize_t s_p = _per_world(params.shape[0])  # a row per world, else one
     cdef const double* q  # this world's parameters
-    if params.shape[1] != _N_PARAMETERS:
-        raise ValueError("positions: params is not [m, 12]")
     with nogil:
+        for e in range(n_e):  # (the run's scratch: zeros where the kernel sets some)
+            any_lost[e] = 0
+            lost_any_of[e] = 0
+            mem_start[e] = 0
+        mem_start[n_e] = 0
         for e in range(n_e):
             for w in range(n):
                 if control[w, e] != holder_reform[e]:
@@ -502,8 +668,6 @@ def positions(
                         n_m += 1
                 n_f += 1
         mem_start[n_f] = n_m
-        for j in range(n_u):
-            is_used[used[j]] = 1
         for i in range(n_i if fill_unused else 0):  # unused issues: one block each
             if not is_used[i]:
                 row = &out[i, 0, 0]
