@@ -9,7 +9,6 @@ I64 = NDArray[np.int64]
 VECTOR: int
 EXPIT: int
 ZERO: int
-STAGED_STEPS: int
 
 def record_step(
     out: F32, slot: int, values: tuple[Any, ...], codes: I64, rows: I64

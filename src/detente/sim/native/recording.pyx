@@ -4,8 +4,8 @@
 Compiled form of what :meth:`detente.sim.engine.Trajectories.store` keeps of
 :func:`~detente.sim.engine.record_metrics`: every metric of a step, cast to float32, written
 into the run's staging rows (:func:`record_step`), and the staged steps moved into the result's
-world-major layout a few steps at a time (:func:`flush`), so that the run needs neither a
-``[M, T, n]`` copy of its trajectories nor a transposing copy at the end.
+world-major layout at the end of the run (:func:`flush`), in one pass that reads each cache
+line of the staging rows once.
 
 The values are those NumPy's ``float32`` cast gives (the C conversion of a double, a bool as
 0 or 1), and the beliefs' ``1 / (1 + exp(-x))`` is computed in the same float64 operations,
@@ -23,10 +23,6 @@ cdef enum:
     _VECTOR = -1
     _EXPIT = -2
     _ZERO = -3
-    _STAGED_STEPS = 8
-
-#: Steps a run stages before :func:`flush` moves them (``Trajectories``' staging rows).
-STAGED_STEPS = _STAGED_STEPS
 
 #: Codes of :func:`record_step` (any code ``>= 0`` is a column of a ``[n, k]`` array).
 VECTOR = _VECTOR  # a vector ``[n]`` (float64 or bool)
@@ -127,12 +123,10 @@ def flush(const float[:, :, ::1] staged, float[:, :, ::1] out, Py_ssize_t first,
     cdef const float* src
     cdef float* dst
     for m in range(n_m):
-        for w in range(n):  # a world's staged steps (a row apart) next to each other
+        # a world's staged steps (a row apart) next to each other; consecutive worlds read
+        # the same cache lines of the staging rows, so each is read once
+        for w in range(n):
             src = &staged[m, 0, w]
             dst = &out[m, w, first]
-            if count == _STAGED_STEPS:  # the usual case: a loop gcc unrolls
-                for j in range(_STAGED_STEPS):
-                    dst[j] = src[j * n]
-            else:
-                for j in range(count):
-                    dst[j] = src[j * n]
+            for j in range(count):
+                dst[j] = src[j * n]
