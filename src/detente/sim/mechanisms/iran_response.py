@@ -297,39 +297,14 @@ def iran_positions(
     if saturate is None:
         saturate = Saturation.of(p.condition_saturation, p.condition_curvature)
     met = saturate(d.fulfilment)
-    if run is not None:
-        return native.positions_of(
-            run, control.view(np.uint8),
-            np.ascontiguousarray(reform).view(np.uint8),  # (one world's camps at one address)
-            _leaf(d.gesture), _leaf(d.belief), _leaf(d.sanctions), _leaf(met),
-            _leaf(d.pressure), _leaf(d.threat), _leaf(d.settlement), out)
-    params = position_parameters(p) if parameters is None else parameters
-    return native.positions(
-        base if base.ndim == 3 else base[None],
-        alt if alt.ndim == 3 else alt[None],
-        control.view(np.uint8),
+    if run is None:
+        run = positions_run(base, alt, camp_span, dict_span, p, sy, used, fill_unused,
+                            parameters)
+    return native.positions_of(
+        run, control.view(np.uint8),
         np.ascontiguousarray(reform).view(np.uint8),  # (one world's camps at one address)
-        sy.elected,
-        sy.internal.reform[sy.elected].view(np.uint8),
-        leaf(d.gesture),
-        leaf(d.belief),
-        leaf(d.sanctions),
-        leaf(met),
-        leaf(d.pressure),
-        leaf(d.threat),
-        leaf(d.settlement),
-        camp_span,
-        dict_span,
-        sy.span,
-        sy.low,
-        sy.high,
-        sy.roles["terror"],
-        sy.roles["wmd"],
-        used,
-        params,
-        fill_unused,
-        out,
-    )
+        _leaf(d.gesture), _leaf(d.belief), _leaf(d.sanctions), _leaf(met),
+        _leaf(d.pressure), _leaf(d.threat), _leaf(d.settlement), out)
 
 
 def _leaf(x: Any) -> FloatArray:
