@@ -35,7 +35,7 @@ from numba import njit, types
 from numba.extending import intrinsic
 from numpy.typing import NDArray
 
-from detente.sim.rng import pcg64_state_row
+from detente.sim.rng import _POOL, pcg64_state_row, seed_entropy
 
 __all__ = [
     "JUMPS",
@@ -246,30 +246,6 @@ _MIX_MULT_L = np.uint64(0xCA01F9DD)
 _MIX_MULT_R = np.uint64(0x4973F715)
 _XSHIFT = np.uint64(16)
 _SHIFT32 = np.uint64(32)
-_POOL = 4  # SeedSequence's default pool size (words)
-
-
-def _words32(x: int) -> list[int]:
-    """``x`` as uint32 words, lowest first (``0`` is one word), as ``SeedSequence`` splits it."""
-    out = [x & 0xFFFFFFFF]
-    x >>= 32
-    while x:
-        out.append(x & 0xFFFFFFFF)
-        x >>= 32
-    return out
-
-
-def seed_entropy(seed: int, key: tuple[int, ...]) -> NDArray[np.uint32]:
-    """The uint32 words ``SeedSequence(seed, spawn_key=(*key, b))`` mixes, before ``b``'s.
-
-    The seed's words are padded with zeros to the pool size (NumPy does so whenever there
-    is a spawn key, and ``b`` always makes one), then each key entry's words follow.
-    """
-    words = _words32(seed)
-    words += [0] * (_POOL - len(words))
-    for k in key:
-        words += _words32(k)
-    return np.array(words, dtype=np.uint32)
 
 
 @njit(cache=True)

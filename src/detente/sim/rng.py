@@ -14,8 +14,13 @@ sits in, splitting the worlds of a run into chunks of whole blocks (run serially
 processes, or on a Dask cluster) yields exactly the same numbers: the design's requirement
 "same seed, same result, whatever the chunking or the executor".
 
-The generators are created on first use; compiled code that only needs their states gets
-them from :meth:`WorldRNG.pcg64_states` without creating them.
+The generators are created on first use, from seeds the compiled
+:func:`detente.sim.native.draws.seed_words` computes exactly as ``SeedSequence`` would (a
+thirtieth of the cost of NumPy's objects); compiled code that only needs their states gets
+them from :meth:`WorldRNG.initial_states` or :meth:`WorldRNG.pcg64_states` without creating
+them, and a stream's uniforms drawn once (``last``) are computed by
+:mod:`detente.sim.native.draws` straight into the layout asked for: NumPy's numbers, bit
+for bit.
 
 Discrete draws (binomial, Poisson) are made by inverting the distribution function at one
 uniform per cell, so the generator state never depends on the parameters either.
@@ -34,9 +39,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["BLOCK", "StackedRNG", "WorldRNG", "name_key", "pcg64_state_row"]
+from detente.sim.native import draws as native_draws
+
+__all__ = [
+    "BLOCK", "StackedRNG", "WorldRNG", "name_key", "pcg64_state_row", "seed_entropy",
+]
 
 #: Number of worlds sharing one generator. Changing it changes every number drawn.
 BLOCK = 256
@@ -75,6 +85,56 @@ def name_key(*names: str | int) -> tuple[int, ...]:
         else:
             out.append(int(name))
     return tuple(out)
+
+
+_POOL = 4  # SeedSequence's default pool size (words)
+
+
+def _words32(x: int) -> list[int]:
+    """``x`` as uint32 words, lowest first (``0`` is one word), as ``SeedSequence`` splits it."""
+    out = [x & 0xFFFFFFFF]
+    x >>= 32
+    while x:
+        out.append(x & 0xFFFFFFFF)
+        x >>= 32
+    return out
+
+
+def seed_entropy(seed: int, key: tuple[int, ...]) -> NDArray[np.uint32]:
+    """The uint32 words ``SeedSequence(seed, spawn_key=(*key, b))`` mixes, before ``b``'s.
+
+    The seed's words are padded with zeros to the pool size (NumPy does so whenever there
+    is a spawn key, and ``b`` always makes one), then each key entry's words follow.
+    """
+    words = _words32(seed)
+    words += [0] * (_POOL - len(words))
+    for k in key:
+        words += _words32(k)
+    return np.array(words, dtype=np.uint32)
+
+
+def _as_2d(out: FloatArray, rows: int, columns: int) -> FloatArray:
+    """``out`` seen as ``[rows, columns]``, a view (writing to it writes ``out``); raises
+    ``AttributeError`` where only a copy could have that shape."""
+    view = out.view()
+    view.shape = (rows, columns)
+    return view
+
+
+class _SeedWords(ISeedSequence):
+    """A seed sequence whose state is already known: the four uint64 words
+    ``SeedSequence.generate_state(4, np.uint64)`` would give (``PCG64`` asks for nothing
+    else), so ``PCG64(_SeedWords(words))`` is the generator ``PCG64(SeedSequence(...))``."""
+
+    __slots__ = ("words",)
+
+    def __init__(self, words: NDArray[np.uint64]) -> None:
+        self.words = words
+
+    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> NDArray[Any]:
+        if n_words != 4 or np.dtype(dtype) != np.uint64:
+            raise ValueError("_SeedWords holds the four uint64 words of a PCG64 seed only")
+        return self.words
 
 
 class WorldRNG:
@@ -121,6 +181,7 @@ class WorldRNG:
         self._first_block = start // BLOCK
         self._n_blocks = -(-n // BLOCK)
         self._built: list[np.random.Generator] | None = None  # made on first use
+        self._words: NDArray[np.uint64] | None = None  # the blocks' seed words, once
 
     def __repr__(self) -> str:
         return f"WorldRNG(seed={self.seed}, key={self.key}, start={self.start}, n={self.n})"
@@ -142,22 +203,35 @@ class WorldRNG:
     def initial_states(self) -> NDArray[np.uint64]:
         """The blocks' PCG64 states as seeded, before any draw: ``[n_blocks, 4]`` uint64.
 
-        Columns as :meth:`pcg64_states`; computed by NumPy's own seeding (no numba), whatever
-        has been drawn since. For compiled code that computes the numbers where it reads
-        them (``detente/sim/native/pcg64.pxd``): the ``i``-th number of a block (from 0)
-        is the draw ``i + 1`` steps past its row.
+        Columns as :meth:`pcg64_states`; computed by the compiled seeding (NumPy's
+        algorithm, no numba), whatever has been drawn since. For compiled code that computes
+        the numbers where it reads them (``detente/sim/native/pcg64.pxd``): the ``i``-th
+        number of a block (from 0) is the draw ``i + 1`` steps past its row.
         """
-        rows = [pcg64_state_row(self._seeded(b).state) for b in self._blocks]
-        return np.array(rows, dtype=np.uint64).reshape(-1, 4)
+        out = np.empty((self._n_blocks, 4), dtype=np.uint64)
+        native_draws.seeded_states(self._seed_words(), out)
+        return out
 
     @property
     def _blocks(self) -> range:
         """The indices of the blocks this stream's worlds touch."""
         return range(self._first_block, self._first_block + self._n_blocks)
 
+    def _seed_words(self) -> NDArray[np.uint64]:
+        """The blocks' seed words ``[n_blocks, 4]``, computed once
+        (:func:`~detente.sim.native.draws.seed_words`)."""
+        if self._words is None:
+            self._words = np.empty((self._n_blocks, 4), dtype=np.uint64)
+            native_draws.seed_words(seed_entropy(self.seed, self.key), self._first_block,
+                                    self._words)
+        return self._words
+
     def _seeded(self, block: int) -> np.random.PCG64:
-        """Block ``block``'s bit generator, freshly seeded."""
-        return np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(*self.key, block)))
+        """Block ``block``'s bit generator, freshly seeded: ``PCG64(SeedSequence(seed,
+        spawn_key=(*key, block)))``, from its precomputed seed words."""
+        words = _SeedWords(self._seed_words()[block - self._first_block])
+        # NumPy takes any ISeedSequence; its type stubs name SeedSequence only
+        return np.random.PCG64(cast(np.random.SeedSequence, words))
 
     def pcg64_states(self) -> NDArray[np.uint64]:
         """The blocks' current PCG64 states, ``[n_blocks, 4]`` uint64, first block first.
@@ -189,6 +263,12 @@ class WorldRNG:
         self._fill_into(method, out, {}, last)
         return out
 
+    def _drawn_once(self, method: str, last: bool) -> bool:
+        """Whether compiled code draws these numbers (:mod:`detente.sim.native.draws`):
+        uniforms of a stream nothing was drawn from before and nothing will be after, so
+        no generator need exist; the numbers are those the generators would give."""
+        return method == "random" and last and self._built is None and self.n > 0
+
     def _fill_into(
         self, method: str, out: FloatArray, scratch: dict[tuple[int, ...], FloatArray],
         last: bool = False,
@@ -203,10 +283,15 @@ class WorldRNG:
         draws of such a block go to ``scratch`` (one buffer per shape, reused by the caller
         across streams) and its first rows are copied; with ``last`` (nothing will be drawn
         from this stream again) only the rows kept are drawn: the same numbers, the
-        generator left where no later draw reads it.
+        generator left where no later draw reads it. Uniforms drawn once are computed in
+        compiled code (:meth:`_drawn_once`).
         """
         tail = out.shape[1:]
         per_row = int(np.prod(tail, dtype=np.int64))
+        if self._drawn_once(method, last):
+            native_draws.uniforms_world_major(self.initial_states(), BLOCK,
+                                              _as_2d(out, self.n, per_row))
+            return
         for b, g in enumerate(self._generators):
             rows = out[b * BLOCK:(b + 1) * BLOCK]
             rest = BLOCK - rows.shape[0]  # rows of this block the stream does not keep
@@ -232,6 +317,10 @@ class WorldRNG:
         """
         tail = out.shape[:-1]
         per_row = int(np.prod(tail, dtype=np.int64))
+        if self._drawn_once(method, last):
+            native_draws.uniforms_step_major(self.initial_states(), BLOCK,
+                                             _as_2d(out, per_row, self.n))
+            return
         block = np.empty((min(BLOCK, self.n), *tail))
         for b, g in enumerate(self._generators):
             first = b * BLOCK
