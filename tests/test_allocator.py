@@ -52,6 +52,40 @@ def test_retained_memory_is_reused_without_page_faults() -> None:
     assert retained["faults"] < plain["faults"] / 20
 
 
+# Bytes of mmap'ed chunks (mallinfo2's hblkhd) while a 1 MB array is alive: glibc's fixed
+# 128 kB threshold maps it on its own unless the threshold was raised.
+_MAPPED = """
+import ctypes, json, sys
+import numpy as np
+from detente.allocator import retain_freed_memory
+made = retain_freed_memory() if sys.argv[1] == "retain" else False
+class Info(ctypes.Structure):
+    _fields_ = [(f, ctypes.c_size_t) for f in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc = ctypes.CDLL(None)
+if not hasattr(libc, "mallinfo2"):
+    print(json.dumps({"made": made, "mapped": None}))
+    raise SystemExit
+libc.mallinfo2.restype = Info
+before = libc.mallinfo2().hblkhd
+a = np.ones(2**17)
+print(json.dumps({"made": made, "mapped": libc.mallinfo2().hblkhd - before}))
+"""
+
+
+@glibc
+def test_arrays_below_the_raised_threshold_come_from_the_heap() -> None:
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"}
+    out = {mode: json.loads(subprocess.run(
+        [sys.executable, "-c", _MAPPED, mode], env=clean, check=True, capture_output=True,
+        text=True).stdout) for mode in ("plain", "retain")}
+    if out["plain"]["mapped"] is None:
+        pytest.skip("glibc older than 2.33 (no mallinfo2)")
+    assert out["plain"]["mapped"] >= 2**20  # the first large array: its own mapping
+    assert out["retain"]["made"] and out["retain"]["mapped"] == 0
+
+
 @glibc
 def test_the_users_own_malloc_settings_are_left_alone() -> None:
     assert not _faults("retain", MALLOC_TRIM_THRESHOLD_="131072")["made"]
