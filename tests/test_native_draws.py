@@ -12,7 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detente.sim.native import draws
-from detente.sim.rng import BLOCK, WorldRNG, _SeedWords, pcg64_state_row, seed_entropy
+from detente.sim.rng import (
+    BLOCK,
+    StackedRNG,
+    WorldRNG,
+    _SeedWords,
+    pcg64_state_row,
+    seed_entropy,
+)
 
 SEEDS = st.integers(0, 2**70)
 KEYS = st.lists(st.integers(0, 2**40), min_size=0, max_size=4).map(tuple)
@@ -41,12 +48,13 @@ def test_uniforms_in_both_layouts_are_the_generators(n: int, tail: tuple[int, ..
     """Whole groups of four blocks, a lone block and a partial last block alike."""
     expected = WorldRNG(11, (5, 6), 0, n).random(*tail)  # the generators' path
     per_row = int(np.prod(tail, dtype=np.int64))
-    states = WorldRNG(11, (5, 6), 0, n).initial_states()
+    rng = WorldRNG(11, (5, 6), 0, n)
+    states, spans = rng.initial_states(), rng._block_spans()
     world_major = np.empty((n, per_row))
-    draws.uniforms_world_major(states, BLOCK, world_major)
+    draws.uniforms_world_major(states, *spans, world_major)
     np.testing.assert_array_equal(world_major, expected.reshape(n, per_row))
     wide = np.full((per_row, n + 5), -1.0)  # a strided target: columns of a wider array
-    draws.uniforms_step_major(states, BLOCK, wide[:, 2:n + 2])
+    draws.uniforms_step_major(states, *spans, wide[:, 2:n + 2])
     np.testing.assert_array_equal(wide[:, 2:n + 2].T, expected.reshape(n, per_row))
     assert (wide[:, :2] == -1.0).all() and (wide[:, n + 2:] == -1.0).all()
 
@@ -67,6 +75,22 @@ def test_streams_drawn_once_match_streams_drawn_by_the_generators() -> None:
     np.testing.assert_array_equal(step_major, numpy_made)
 
 
+@pytest.mark.parametrize("n_each", [100, BLOCK, 300])
+def test_stacked_streams_drawn_once_are_each_states_stream(n_each: int) -> None:
+    """One compiled call for every state's blocks (spans of the states' rows) gives each
+    state's rows what a stream of that state alone gives."""
+    seeds = [4, 8, 15, 16, 23, 42]  # six states: a group of four blocks and two alone
+    stacked = StackedRNG(seeds, (2,), 0, n_each)
+    drawn = stacked.random(34, 2, last=True)
+    laid = np.empty((34, 2, stacked.n))
+    StackedRNG(seeds, (2,), 0, n_each).fill_step_major("random", laid, last=True)
+    for s, seed in enumerate(seeds):
+        alone = WorldRNG(seed, (2,), 0, n_each).random(34, 2)
+        rows = slice(s * n_each, (s + 1) * n_each)
+        np.testing.assert_array_equal(drawn[rows], alone)
+        np.testing.assert_array_equal(np.moveaxis(laid, -1, 0)[rows], alone)
+
+
 def test_generators_made_from_seed_words_continue_like_numpys() -> None:
     words = _numpy_words(7, (1, 2), 3)
     ours = np.random.Generator(np.random.PCG64(_SeedWords(words)))
@@ -77,11 +101,12 @@ def test_generators_made_from_seed_words_continue_like_numpys() -> None:
 
 
 def test_bad_shapes_are_refused() -> None:
-    states = WorldRNG(1, (1,), 0, 300).initial_states()  # two blocks
-    with pytest.raises(ValueError, match="must cover"):
-        draws.uniforms_world_major(states, BLOCK, np.empty((600, 2)))
-    with pytest.raises(ValueError, match="must cover"):
-        draws.uniforms_step_major(states[:1], BLOCK, np.empty((2, 300)))
+    rng = WorldRNG(1, (1,), 0, 300)  # two blocks
+    states, (first, count) = rng.initial_states(), rng._block_spans()
+    with pytest.raises(ValueError, match="outside out"):
+        draws.uniforms_world_major(states, first, count, np.empty((299, 2)))
+    with pytest.raises(ValueError, match="must agree"):
+        draws.uniforms_step_major(states[:1], first, count, np.empty((2, 300)))
     with pytest.raises(ValueError, match="four words"):
         draws.seed_words(np.zeros(3, dtype=np.uint32), 0, np.empty((1, 4), dtype=np.uint64))
     with pytest.raises(ValueError, match="non-negative"):

@@ -263,6 +263,11 @@ class WorldRNG:
         self._fill_into(method, out, {}, last)
         return out
 
+    def _block_spans(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Each block's first world (from 0) and number of worlds kept, ``[n_blocks]`` each."""
+        first = np.arange(self._n_blocks, dtype=np.int64) * BLOCK
+        return first, np.minimum(self.n - first, BLOCK)
+
     def _drawn_once(self, method: str, last: bool) -> bool:
         """Whether compiled code draws these numbers (:mod:`detente.sim.native.draws`):
         uniforms of a stream nothing was drawn from before and nothing will be after, so
@@ -289,7 +294,7 @@ class WorldRNG:
         tail = out.shape[1:]
         per_row = int(np.prod(tail, dtype=np.int64))
         if self._drawn_once(method, last):
-            native_draws.uniforms_world_major(self.initial_states(), BLOCK,
+            native_draws.uniforms_world_major(self.initial_states(), *self._block_spans(),
                                               _as_2d(out, self.n, per_row))
             return
         for b, g in enumerate(self._generators):
@@ -318,7 +323,7 @@ class WorldRNG:
         tail = out.shape[:-1]
         per_row = int(np.prod(tail, dtype=np.int64))
         if self._drawn_once(method, last):
-            native_draws.uniforms_step_major(self.initial_states(), BLOCK,
+            native_draws.uniforms_step_major(self.initial_states(), *self._block_spans(),
                                              _as_2d(out, per_row, self.n))
             return
         block = np.empty((min(BLOCK, self.n), *tail))
@@ -444,8 +449,24 @@ class StackedRNG(WorldRNG):
         """An independent stream for the same states and worlds (see :meth:`WorldRNG.substream`)."""
         return StackedRNG(self.seeds, (*self.key, *name_key(*extra_key)), self.start, self.n_each)
 
+    def _block_spans(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Every state's blocks' spans in turn, in this stream's rows."""
+        spans = [part._block_spans() for part in self._parts]
+        first = np.concatenate([f + s * self.n_each for s, (f, _) in enumerate(spans)])
+        return first, np.concatenate([c for _, c in spans])
+
+    def _drawn_once(self, method: str, last: bool) -> bool:
+        """Every state's stream is drawn once (:meth:`WorldRNG._drawn_once`): one compiled
+        call for all of them."""
+        return all(part._drawn_once(method, last) for part in self._parts)
+
     def _fill(self, method: str, tail: tuple[int, ...], last: bool = False) -> FloatArray:
         out = np.empty((self.n, *tail))
+        if self._drawn_once(method, last):
+            per_row = int(np.prod(tail, dtype=np.int64))
+            native_draws.uniforms_world_major(self.initial_states(), *self._block_spans(),
+                                              _as_2d(out, self.n, per_row))
+            return out
         scratch: dict[tuple[int, ...], FloatArray] = {}
         for s, part in enumerate(self._parts):
             part._fill_into(method, out[s * self.n_each:(s + 1) * self.n_each], scratch, last)
@@ -453,6 +474,11 @@ class StackedRNG(WorldRNG):
 
     def fill_step_major(self, method: str, out: FloatArray, last: bool = False) -> None:
         """Each state's numbers into its worlds' columns (:meth:`WorldRNG.fill_step_major`)."""
+        if self._drawn_once(method, last):
+            per_row = int(np.prod(out.shape[:-1], dtype=np.int64))
+            native_draws.uniforms_step_major(self.initial_states(), *self._block_spans(),
+                                             _as_2d(out, per_row, self.n))
+            return
         for s, part in enumerate(self._parts):
             part.fill_step_major(method, out[..., s * self.n_each:(s + 1) * self.n_each], last)
 

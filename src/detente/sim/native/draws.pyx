@@ -181,65 +181,84 @@ cdef enum:
     TILE = 8  # worlds of a block written out together (eight doubles: a cache line)
 
 
-cdef inline Py_ssize_t _lanes_at(Py_ssize_t b, Py_ssize_t block, Py_ssize_t n) noexcept nogil:
-    """How many blocks from ``b`` on are stepped together: ``LANES`` whole blocks, else one."""
-    return LANES if (b + LANES) * block <= n else 1
+cdef inline Py_ssize_t _lanes_at(Py_ssize_t r, Py_ssize_t n_rows,
+                                 const long long* count) noexcept nogil:
+    """How many blocks from row ``r`` on are stepped together: ``LANES`` blocks of the
+    same size, else one."""
+    cdef Py_ssize_t j
+    if r + LANES > n_rows:
+        return 1
+    for j in range(1, LANES):
+        if count[r + j] != count[r]:
+            return 1
+    return LANES
 
 
-def uniforms_world_major(const uint64_t[:, ::1] states, Py_ssize_t block, double[:, ::1] out):
-    """A stream's uniforms ``[n, per_row]`` into ``out``: block ``b`` (state row ``b``,
-    ``block`` worlds each) draws its worlds' rows in turn (``Generator.random``'s order).
-    Four whole blocks are stepped together (one 128-bit multiply's latency serves four
-    numbers). The states are not changed."""
-    cdef Py_ssize_t n = out.shape[0], per_row = out.shape[1], b = 0, w, i, j, lanes, first
+cdef int _check_spans(const uint64_t[:, ::1] states, const long long[::1] first,
+                      const long long[::1] count, Py_ssize_t n, str name) except -1:
+    """Refuse spans that do not fit: one per state row, inside ``[0, n)``."""
+    cdef Py_ssize_t r
+    if states.shape[1] != 4 or first.shape[0] != states.shape[0] or \
+            count.shape[0] != states.shape[0]:
+        raise ValueError(f"{name}: states [blocks, 4], first and count [blocks] must agree")
+    for r in range(states.shape[0]):
+        if first[r] < 0 or count[r] < 0 or first[r] + count[r] > n:
+            raise ValueError(f"{name}: block {r}'s worlds fall outside out")
+    return 0
+
+
+def uniforms_world_major(const uint64_t[:, ::1] states, const long long[::1] first,
+                         const long long[::1] count, double[:, ::1] out):
+    """A stream's uniforms into ``out`` ``[n, per_row]``: block ``r`` (state row ``r``)
+    draws the rows of its worlds ``first[r] ... first[r] + count[r] - 1`` in turn
+    (``Generator.random``'s order). Four blocks of one size are stepped together (one
+    128-bit multiply's latency serves four numbers). The states are not changed."""
+    cdef Py_ssize_t per_row = out.shape[1], n_rows = states.shape[0], r = 0, w, i, j, lanes
     cdef u128 state[LANES]
     cdef u128 inc[LANES]
-    if block <= 0 or states.shape[1] != 4 or states.shape[0] * block < n:
-        raise ValueError("uniforms_world_major: states [blocks, 4] must cover out's rows")
+    _check_spans(states, first, count, out.shape[0], "uniforms_world_major")
     with nogil:
-        while b * block < n:
-            lanes = _lanes_at(b, block, n)
+        while r < n_rows:
+            lanes = _lanes_at(r, n_rows, &count[0])
             for j in range(lanes):
-                state[j] = u128_of(states[b + j, 0], states[b + j, 1])
-                inc[j] = u128_of(states[b + j, 2], states[b + j, 3])
-            first = b * block
+                state[j] = u128_of(states[r + j, 0], states[r + j, 1])
+                inc[j] = u128_of(states[r + j, 2], states[r + j, 3])
             if lanes == LANES:
-                for w in range(block):
+                for w in range(count[r]):
                     for i in range(per_row):
                         for j in range(LANES):
-                            out[first + j * block + w, i] = next_uniform(&state[j], inc[j])
+                            out[first[r + j] + w, i] = next_uniform(&state[j], inc[j])
             else:
-                for w in range(first, min(first + block, n)):
+                for w in range(first[r], first[r] + count[r]):
                     for i in range(per_row):
                         out[w, i] = next_uniform(&state[0], inc[0])
-            b += lanes
+            r += lanes
 
 
-def uniforms_step_major(const uint64_t[:, ::1] states, Py_ssize_t block, double[:, :] out):
+def uniforms_step_major(const uint64_t[:, ::1] states, const long long[::1] first,
+                        const long long[::1] count, double[:, :] out):
     """The same numbers laid out ``[per_row, n]``: world ``w``'s number ``i`` at
     ``out[i, w]``, so that a step's numbers for all worlds are contiguous.
 
-    Four whole blocks are stepped together, ``TILE`` worlds of each at a time into a small
-    world-major buffer, which is then written out a row of ``TILE`` numbers (a cache line)
-    at a time rather than one number per row."""
-    cdef Py_ssize_t n = out.shape[1], per_row = out.shape[0], b = 0, w, w0, i, j, lanes
-    cdef Py_ssize_t first, tiled
+    Four blocks of one size are stepped together, ``TILE`` worlds of each at a time into a
+    small world-major buffer, which is then written out a row of ``TILE`` numbers (a cache
+    line) at a time rather than one number per row."""
+    cdef Py_ssize_t per_row = out.shape[0], n_rows = states.shape[0], r = 0, w, w0, i, j
+    cdef Py_ssize_t lanes, tiled
     cdef u128 state[LANES]
     cdef u128 inc[LANES]
     cdef double* tile
-    if block <= 0 or states.shape[1] != 4 or states.shape[0] * block < n:
-        raise ValueError("uniforms_step_major: states [blocks, 4] must cover out's columns")
+    _check_spans(states, first, count, out.shape[1], "uniforms_step_major")
     tile = <double*>malloc(LANES * TILE * max(per_row, 1) * sizeof(double))
     if tile == NULL:
         raise MemoryError()
     with nogil:
-        while b * block < n:
-            lanes = _lanes_at(b, block, n)
+        while r < n_rows:
+            lanes = _lanes_at(r, n_rows, &count[0])
             for j in range(lanes):
-                state[j] = u128_of(states[b + j, 0], states[b + j, 1])
-                inc[j] = u128_of(states[b + j, 2], states[b + j, 3])
-            first = b * block
-            tiled = block - block % TILE if lanes == LANES else 0
+                state[j] = u128_of(states[r + j, 0], states[r + j, 1])
+                inc[j] = u128_of(states[r + j, 2], states[r + j, 3])
+            tiled = count[r] - count[r] % TILE if lanes == LANES else 0
             w0 = 0
             while w0 < tiled:
                 for w in range(TILE):
@@ -249,11 +268,11 @@ def uniforms_step_major(const uint64_t[:, ::1] states, Py_ssize_t block, double[
                 for j in range(LANES):
                     for i in range(per_row):
                         for w in range(TILE):
-                            out[i, first + j * block + w0 + w] = tile[(j * TILE + w) * per_row + i]
+                            out[i, first[r + j] + w0 + w] = tile[(j * TILE + w) * per_row + i]
                 w0 += TILE
             for j in range(lanes):  # what no tile covered, one world at a time
-                for w in range(first + j * block + tiled, min(first + (j + 1) * block, n)):
+                for w in range(first[r + j] + tiled, first[r + j] + count[r + j]):
                     for i in range(per_row):
                         out[i, w] = next_uniform(&state[j], inc[j])
-            b += lanes
+            r += lanes
     free(tile)
