@@ -1373,8 +1373,9 @@ def congress_bills(
         k.run, t, mask(approved_f), mask(f_active), prospective,
         f_pos.T[:, None, :] if f_pos.ndim == 2 else f_pos, leg.floor, mask(committed),
         mask(st.killed), requires_ok)
-    if not some:
+    if not some:  # (most steps: the kernel then forms neither array)
         return approved_f
+    assert bills is not None and judged is not None
     enact_f, dead = congress.legislative_initiative(
         bills, k.gesture, level_f, p.neutral_level, draws.congress[:, t, 0],
         p.us_veto_override, p.majority_threshold,

@@ -459,6 +459,51 @@ cdef inline bint _initiative_row(
     return found
 
 
+cdef inline bint _eligible_row(
+    Py_ssize_t w, const uchar* com, const uchar[:, ::1] killed, const uchar[:, ::1] req_ok,
+    bint all_ok, const uchar[:, ::1] renewed_by, const Py_ssize_t* laws, Py_ssize_t n_laws,
+    const Py_ssize_t* own, Py_ssize_t n_own, const uchar* renews, uchar* eligible,
+) noexcept nogil:
+    """Sets ``eligible[k]`` for Congress's own steps ``k`` (``own``) at world ``w``: the steps
+    it may propose, not committed (``com``), not killed, not a renewal of a law already
+    renewed (spent_renewals; ``renews[q]``: own step ``q`` renews a law), requirements met
+    (``req_ok``, all when ``all_ok``). Returns whether any is."""
+    cdef Py_ssize_t q, k
+    cdef uchar e, some = 0
+    for q in range(n_own):  # the other steps are not read
+        k = own[q]
+        e = (com[k] ^ 1) & (killed[w, k] ^ 1)
+        if not all_ok:
+            e = e & req_ok[w, k]
+        if e and renews[q] and _spent(k, renewed_by, laws, n_laws, com):
+            e = 0
+        eligible[k] = e
+        some = some | e
+    return some != 0
+
+
+cdef inline const uchar* _moving_row(
+    Py_ssize_t w, const uchar* approved, const uchar[:, ::1] active, const uchar* com,
+    const uchar[:, ::1] renewed_by, const Py_ssize_t* due, Py_ssize_t n_due, Py_ssize_t n_k,
+    uchar* lapsing, bint* any_move,
+) noexcept nogil:
+    """The steps moving at world ``w`` this step: ``approved`` now, and the laws lapsing now
+    (``due``) that are not in force and that no committed renewal stops (then written to
+    ``lapsing``, a copy of ``approved`` with them). ``any_move``: whether any step moves."""
+    cdef const uchar* moving = approved
+    cdef Py_ssize_t m, k
+    any_move[0] = _any(moving, n_k)
+    for m in range(n_due):
+        k = due[m]
+        if not active[w, k] and not _law_renewed(&renewed_by[k, 0], com, n_k):
+            if moving != lapsing:
+                memcpy(lapsing, moving, n_k)
+                moving = lapsing
+            lapsing[k] = 1
+            any_move[0] = True
+    return moving
+
+
 cdef inline bint _against(
     Py_ssize_t w, Py_ssize_t k, const double[:, :] gesture, const double[:] level,
     const double[:] neutral,
@@ -942,7 +987,8 @@ def bill_candidates(
     const double[:, ::1] prospective, const double[:, :, :] pos, Py_ssize_t floor,
     const uchar[:, ::1] committed, const uchar[:, ::1] killed, const uchar[:, ::1] req_ok,
 ):
-    """engine.congress_bills: ``(bills, judged, any bill)``.
+    """engine.congress_bills: ``(bills, judged, any bill)``; ``(None, None, False)`` when no
+    world has a bill (most steps).
 
     The floor judges ``judged = clip(prospective + moves, low, high)``, the moves of the
     steps that move this step (``approved`` now, and the laws lapsing at ``t`` that are not
@@ -951,6 +997,11 @@ def bill_candidates(
     not a spent renewal, requirements met: ``req_ok``, no rows when all are) are those
     :func:`initiative_rows` would put to the floor; ``pos[i, w or 0, floor]`` is the floor's
     current ideal point on issue ``i``.
+
+    A first pass looks for a world with a bill, judging only the issues that can trigger one
+    (:func:`_moved_issues`) and only in worlds with a step to propose: each such level by
+    the same operations, in the same order, as the full ``judged`` row. Only when it finds
+    one are the outputs formed, by the second pass, for every world.
     """
     cdef const long[:] sunset = run.sunset
     cdef const double[::1] low = run.low
@@ -963,22 +1014,22 @@ def bill_candidates(
     cdef const uchar[::1] by_legislature = run.by_legislature
     cdef const uchar[:, ::1] renewed_by = run.renewed_by
     cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], n_i = low.shape[0]
-    run._bounds(n)
-    cdef const double[::1] low_tiled = run.low_tiled
-    cdef const double[::1] high_tiled = run.high_tiled
+    cdef const double[::1] low_tiled
+    cdef const double[::1] high_tiled
     cdef Py_ssize_t w, k, i, m, q, law, m_e = effects.shape[0], ws, wx, last_ws = -1, last_wx = -1
     cdef Py_ssize_t n_laws, n_own, n_due, n_stake, n_moved = 0, we, last_we = -1
     cdef bint all_ok = req_ok.shape[0] == 0
-    judged_arr = np.empty((n, n_i), dtype=np.float64)
-    cdef double[:, ::1] judged = judged_arr
-    bills_arr = np.zeros((n, n_k), dtype=np.bool_)
-    cdef uchar[:, ::1] bills = bills_arr.view(np.uint8)
-    cdef uchar* eligible = <uchar*>_alloc(3 * n_k, 1)
+    cdef double[:, ::1] judged
+    cdef uchar[:, ::1] bills
+    cdef uchar* eligible = <uchar*>_alloc(4 * n_k, 1)
     cdef uchar* lapsing = eligible + n_k  # approved, and the lapses due that move
     cdef uchar* renews = eligible + 2 * n_k  # [q]: own step q renews a law
+    cdef uchar* found = eligible + 3 * n_k  # the first pass's bills of a world
     cdef Py_ssize_t* index = NULL
     cdef double* moves = NULL
     cdef double* drift0
+    cdef double* level  # the first pass's judged levels of a world (its moved issues')
+    cdef double m_i
     cdef Py_ssize_t* laws
     cdef Py_ssize_t* own
     cdef Py_ssize_t* due
@@ -994,14 +1045,12 @@ def bill_candidates(
     cdef bint some = False, any_move
     try:
         index = <Py_ssize_t*>_alloc(3 * n_k + 3 * n_i, sizeof(Py_ssize_t))
-        moves = <double*>_alloc(2 * n_i, sizeof(double))
+        moves = <double*>_alloc(3 * n_i, sizeof(double))
         drift0 = moves + n_i
+        level = moves + 2 * n_i
         laws, own, due = index, index + n_k, index + 2 * n_k
         issues, trigger, moved = index + 3 * n_k, index + 3 * n_k + n_i, index + 3 * n_k + 2 * n_i
         with nogil:
-            if n * n_i > 0:  # the levels judged without moves, all worlds at once
-                _clip(n * n_i, &prospective[0, 0], &low_tiled[0], &high_tiled[0],
-                      &judged[0, 0])
             n_laws = _laws(renewed_by, laws)
             n_own = _where(by_legislature, own)  # Congress's own steps
             n_due = _due(sunset, t, due)
@@ -1009,19 +1058,60 @@ def bill_candidates(
             for q in range(n_own):
                 for m in range(n_laws):
                     renews[q] = renews[q] | renewed_by[laws[m], own[q]]
+            # the first pass: is there a world with a bill?
+            for w in range(n):
+                com = &committed[w, 0]
+                some = _eligible_row(w, com, killed, req_ok, all_ok, renewed_by, laws, n_laws,
+                                     own, n_own, renews, eligible)
+                if not some:  # no step to propose: no bill
+                    continue
+                some = False
+                moving = _moving_row(w, &approved[w, 0], active, com, renewed_by, due, n_due,
+                                     n_k, lapsing, &any_move)
+                we = row_of(w, m_e, n)
+                row = &effects[we, 0, 0]
+                ws = _r(w, start.shape[0], n)
+                wx = _r(w, floor_start.shape[0], n)
+                if ws != last_ws or wx != last_wx:  # a row's numbers computed once
+                    _drift_start(&start[ws, 0], &floor_start[wx, 0], n_i, drift0)
+                    last_ws, last_wx = ws, wx
+                if we != last_we:
+                    n_moved = _moved_issues(row, n_i, own, n_own, issues, n_stake, moved)
+                    last_we = we
+                pr = &prospective[w, 0]
+                for q in range(n_moved):  # the judged levels the test reads, as below
+                    i = moved[q]
+                    m_i = 0.0
+                    if any_move:
+                        for k in range(n_k):
+                            if moving[k]:
+                                m_i = m_i + row[k * n_i + i]
+                    level[i] = _min(_max(pr[i] + m_i, low[i]), high[i])
+                if _initiative_row(
+                        level, <const char*>&pos[0, _r(w, pos.shape[1], n), floor],
+                        pos.strides[0], drift0, &tolerance[_r(w, tolerance.shape[0], n), 0],
+                        moved, n_moved, row, n_i, eligible, own, n_own, trigger, found):
+                    some = True
+                    break
+        if not some:
+            return None, None, False
+        run._bounds(n)
+        low_tiled = run.low_tiled
+        high_tiled = run.high_tiled
+        judged_arr = np.empty((n, n_i), dtype=np.float64)
+        judged = judged_arr
+        bills_arr = np.zeros((n, n_k), dtype=np.bool_)
+        bills = bills_arr.view(np.uint8)
+        last_ws, last_wx, last_we = -1, -1, -1
+        with nogil:
+            if n * n_i > 0:  # the levels judged without moves, all worlds at once
+                _clip(n * n_i, &prospective[0, 0], &low_tiled[0], &high_tiled[0],
+                      &judged[0, 0])
             for w in range(n):
                 com = &committed[w, 0]
                 # the steps moving now: approved, and the lapses due that no renewal stops
-                moving = &approved[w, 0]
-                any_move = _any(moving, n_k)
-                for m in range(n_due):
-                    k = due[m]
-                    if not active[w, k] and not _law_renewed(&renewed_by[k, 0], com, n_k):
-                        if moving != lapsing:
-                            memcpy(lapsing, moving, n_k)
-                            moving = lapsing
-                        lapsing[k] = 1
-                        any_move = True
+                moving = _moving_row(w, &approved[w, 0], active, com, renewed_by, due, n_due,
+                                     n_k, lapsing, &any_move)
                 pr = &prospective[w, 0]
                 jd = &judged[w, 0]
                 we = row_of(w, m_e, n)
@@ -1035,16 +1125,8 @@ def bill_candidates(
                                 moves[i] = moves[i] + row[k * n_i + i]
                     for i in range(n_i):
                         jd[i] = _min(_max(pr[i] + moves[i], low[i]), high[i])
-                # the steps Congress may propose: its own, not committed, not killed, not a
-                # renewal of a law already renewed (spent_renewals), requirements met
-                for q in range(n_own):  # the other steps stay 0
-                    k = own[q]
-                    e = (com[k] ^ 1) & (killed[w, k] ^ 1)
-                    if not all_ok:
-                        e = e & req_ok[w, k]
-                    if e and renews[q] and _spent(k, renewed_by, laws, n_laws, com):
-                        e = 0
-                    eligible[k] = e
+                _eligible_row(w, com, killed, req_ok, all_ok, renewed_by, laws, n_laws, own,
+                              n_own, renews, eligible)
                 ws = _r(w, start.shape[0], n)
                 wx = _r(w, floor_start.shape[0], n)
                 if ws != last_ws or wx != last_wx:  # a row's numbers computed once
