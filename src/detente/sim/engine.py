@@ -1125,14 +1125,16 @@ class Proposals:
 
 @dataclass(frozen=True, eq=False)
 class _CongressConstants:
-    """What :func:`focal_proposals`, :func:`congress_bills` and :func:`law_sunsets` hand
-    their kernels every step, as the kernels read it (once per run: ``ctx.once``)."""
+    """What :func:`focal_proposals`, :func:`ratify_focal` (the statute lock),
+    :func:`congress_bills` and :func:`law_sunsets` hand their kernels every step, as the
+    kernels read it (once per run: ``ctx.once``)."""
 
     run: native_congress.CongressRun  # the leaves the kernels read
     requires: bool  # some focal step requires another
     sunset: bool  # some law has a sunset
     retreat: bool  # some cost tolerance is set
     bills: bool  # a legislature with steps of its own
+    locks: bool  # a legislature and steps that lock as statutes (the statute lock)
     gesture: FloatArray
 
 
@@ -1151,9 +1153,11 @@ def _congress_constants(ctx: StepContext) -> _CongressConstants:
         ctx.rows(sf.cost, 1), c(sy.low), c(sy.high), c(ctx.status_quo_rows),
         c(ctx.floor_start_rows) if leg is not None else np.zeros((1, len(sy.issues))),
         mask(pl.f_stake[leg.floor]) if leg is not None else np.zeros(0, dtype=np.uint8),
-        c(ctx.rows(pl.leg_tol, 1)), c(ctx.rows(sf.effects, 2)), mask(sf.by_legislature))
+        c(ctx.rows(pl.leg_tol, 1)), c(ctx.rows(sf.effects, 2)), mask(sf.by_legislature),
+        mask(sf.locks))
     return _CongressConstants(
         run=run, requires=bool(sf.requires.any()), sunset=bool((sf.sunset_step >= 0).any()),
+        locks=leg is not None and bool(sf.locks.any()),
         retreat=bool(np.any(tolerance >= 0)),
         bills=leg is not None and bool(sf.by_legislature.any()), gesture=gesture)
 
@@ -1246,7 +1250,9 @@ def ratify_focal(
     approval holder's consent (:func:`ratify`); ``st.excess`` records the largest veto
     excess. The vote (:func:`voted`) and the consent checks run in one kernel call
     (:func:`detente.sim.native.consent.vote_and_ratify`, the run's tables laid out once by
-    :func:`_ratify_constants`). A unitary focal side approves every candidate.
+    :func:`_ratify_constants`). The statute lock (:func:`congress.statute_lock`) is tested
+    on the candidates only (:func:`detente.sim.native.congress.statute_candidates`). A
+    unitary focal side approves every candidate.
 
     Returns
     -------
@@ -1256,17 +1262,19 @@ def ratify_focal(
     """
     if ctx.focal_unitary:
         return candidates, None
-    sy, p = ctx.system, ctx.system.params
-    sf = sy.focal
+    p = ctx.system.params
     cand_f = candidates
     f_cl = st.f_clout
-    if st.f_factor is not None:  # np.clip(f_cl * factor, 0, None), which is this maximum
-        f_cl = f_cl * st.f_factor
-        np.maximum(f_cl, 0, out=f_cl)
-    if ctx.legislature is not None:  # undoing a statute in force needs the floor, as a bill would
-        # (on candidates the trust gate will stop too: each pair's floor vote is its own)
-        lock = congress.statute_lock(st.f_active, sf.locks, ctx.rows(sf.effects, 2)) & cand_f
-        if lock.any():
+    factor = st.f_factor
+    if factor is not None:  # np.clip(f_cl * factor, 0, None), np.maximum(f_cl * factor, 0)
+        f_cl = native_congress.balanced_clout(f_cl, factor) if factor.shape == f_cl.shape \
+            else np.maximum(f_cl * factor, 0)
+    c_k = ctx.once("congress_constants", partial(_congress_constants, ctx))
+    if c_k.locks:  # undoing a statute in force needs the floor, as a bill would
+        # (on candidates the trust gate will stop too: each pair's floor vote is its own);
+        # congress.statute_lock(st.f_active, locks, effects) & cand_f, None if none is
+        lock = native_congress.statute_candidates(c_k.run, mask(st.f_active), mask(cand_f))
+        if lock is not None:
             cand_f = cand_f & (~lock | floor_vote(ctx, st.f_pos, lock, p.majority_threshold,
                                                   st.level, f_cl))
     # the trust gate is a condition of approval: the vote's kernel applies it first; the

@@ -680,46 +680,59 @@ def override_rows(
 
 
 
-def lock_rows(const uchar[:, ::1] active, const uchar[::1] locks, const double[:, :, :] effects):
+cdef bint _lock_row(
+    const uchar* act, const uchar* cand, const uchar[::1] locks, const Py_ssize_t* statutes,
+    Py_ssize_t n_statutes, const double* effects, Py_ssize_t n_k, Py_ssize_t n_i,
+    double* total, uchar* out,
+) noexcept nogil:
+    """Sets ``out[k]`` (a row of zeros) where step ``k`` would undo a statute in force at
+    one world (statute_lock): its steps in force ``act``, ``effects`` ``[K, I]`` its row;
+    ``statutes``: the steps that lock; only the steps ``cand`` picks (NULL: all) are tested;
+    ``total``: scratch of ``I``. Returns whether any is set."""
+    cdef Py_ssize_t k, i, m
+    cdef double s
+    cdef bint some = False
+    for m in range(n_statutes):
+        some = some or act[statutes[m]]
+    if not some:
+        return False
+    some = False
+    for i in range(n_i):
+        total[i] = 0.0
+    # the summed effects of the locks in force, in step order (the other steps' terms are
+    # +0.0, which change no partial sum: it starts at +0.0 and is never -0.0)
+    for m in range(n_statutes):
+        k = statutes[m]
+        if act[k]:
+            for i in range(n_i):
+                total[i] = total[i] + effects[k * n_i + i]
+    for k in range(n_k):
+        if locks[k] or (cand != NULL and not cand[k]):
+            continue
+        for i in range(n_i):
+            s = 1.0 if total[i] > 0 else (-1.0 if total[i] < 0 else 0.0)
+            if effects[k * n_i + i] * s < 0:
+                out[k] = 1
+                some = True
+                break
+    return some
+
+
+def lock_rows(const uchar[:, ::1] active, const uchar[::1] locks, const double[:, :, ::1] effects):
     """congress.statute_lock: ``[n, K]`` steps that would undo a statute in force."""
     cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], n_i = effects.shape[2]
-    cdef Py_ssize_t w, k, i, we, m, n_statutes
+    cdef Py_ssize_t w, n_statutes
     out_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] out = out_arr.view(np.uint8)
-    cdef double[::1] total = np.empty(n_i, dtype=np.float64)
+    cdef double[::1] total = np.empty(max(n_i, 1), dtype=np.float64)
     cdef Py_ssize_t* statutes = <Py_ssize_t*>_alloc(n_k, sizeof(Py_ssize_t))
-    cdef const uchar* act
-    cdef double s
-    cdef bint some
     try:
         with nogil:
             n_statutes = _where(locks, statutes)  # the steps that lock (a few)
             for w in range(n):
-                act = &active[w, 0]
-                some = False
-                for m in range(n_statutes):
-                    some = some or act[statutes[m]]
-                if not some:
-                    continue
-                we = _r(w, effects.shape[0], n)
-                for i in range(n_i):
-                    total[i] = 0.0
-                # the summed effects of the locks in force, in step order (the other steps'
-                # terms are +0.0, which change no partial sum: it starts at +0.0 and is never
-                # -0.0)
-                for m in range(n_statutes):
-                    k = statutes[m]
-                    if act[k]:
-                        for i in range(n_i):
-                            total[i] = total[i] + effects[we, k, i]
-                for k in range(n_k):
-                    if locks[k]:
-                        continue
-                    for i in range(n_i):
-                        s = 1.0 if total[i] > 0 else (-1.0 if total[i] < 0 else 0.0)
-                        if effects[we, k, i] * s < 0:
-                            out[w, k] = 1
-                            break
+                _lock_row(&active[w, 0], NULL, locks, statutes, n_statutes,
+                          &effects[_r(w, effects.shape[0], n), 0, 0], n_k, n_i, &total[0],
+                          &out[w, 0])
     finally:
         free(statutes)
     return out_arr
@@ -755,7 +768,8 @@ cdef class CongressRun:
     (``engine._congress_constants``): the step's own arrays are the kernels' arguments.
 
     ``stake`` … ``by_legislature`` are the legislature's (any arrays of the right kinds
-    when there is none: no kernel reads them then).
+    when there is none: no kernel reads them then); ``locks`` (optional) the steps that lock
+    as statutes (:func:`statute_candidates`).
     """
 
     cdef const double[:] neutral
@@ -780,6 +794,7 @@ cdef class CongressRun:
     cdef const double[:, ::1] leg_tol
     cdef const double[:, :, ::1] effects
     cdef const uchar[::1] by_legislature
+    cdef const uchar[::1] locks  # the steps that lock (statutes), none given: no lock
     cdef const double[::1] low_tiled  # low and high repeated over n worlds (_bounds)
     cdef const double[::1] high_tiled
 
@@ -798,8 +813,10 @@ cdef class CongressRun:
         const double[::1] low, const double[::1] high, const double[:, ::1] start,
         const double[:, ::1] floor_start, const uchar[:] stake, const double[:, ::1] leg_tol,
         const double[:, :, ::1] effects, const uchar[::1] by_legislature,
+        const uchar[::1] locks=None,
     ):
         self.neutral, self.conc_rank, self.host_rank = neutral, conc_rank, host_rank
+        self.locks = locks
         self.menu, self.reversible, self.gest_pos = menu, reversible, gest_pos
         self.sunset, self.renewed_by, self.is_renewal = sunset, renewed_by, is_renewal
         self.renew_menu, self.gesture, self.tolerance = renew_menu, gesture, tolerance
@@ -1200,6 +1217,66 @@ def law_sunset_rows(
         free(lapses)
         free(approved_now)
     return lapse_arr, some
+
+
+def statute_candidates(CongressRun run, const uchar[:, ::1] active, const uchar[:, ::1] cand):
+    """engine.ratify_focal: ``statute_lock(active, locks, effects) & cand``, the candidates
+    that would undo a statute in force (``[n, K]``), or None when there is none (most
+    steps): only the candidates are tested, and the array is formed at the first one found.
+    ``run.locks`` and ``run.effects`` are the statutes and the effects."""
+    cdef const uchar[::1] locks = run.locks
+    cdef const double[:, :, ::1] effects = run.effects
+    cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], n_i = effects.shape[2]
+    cdef Py_ssize_t w, first = -1, n_statutes = 0, m_e = effects.shape[0]
+    cdef uchar[:, ::1] out
+    if locks is None or locks.shape[0] != n_k or cand.shape[0] != n or cand.shape[1] != n_k:
+        raise ValueError("statute_candidates: the run's locks or cand do not match active")
+    cdef Py_ssize_t* statutes = <Py_ssize_t*>_alloc(n_k, sizeof(Py_ssize_t))
+    cdef double* total = NULL
+    cdef uchar* row = NULL
+    try:
+        total = <double*>_alloc(n_i, sizeof(double))
+        row = <uchar*>_alloc(n_k, 1)  # zeros until a world has one
+        with nogil:
+            n_statutes = _where(locks, statutes)  # the steps that lock (a few)
+            if n_statutes > 0:
+                for w in range(n):
+                    if _lock_row(&active[w, 0], &cand[w, 0], locks, statutes, n_statutes,
+                                 &effects[row_of(w, m_e, n), 0, 0], n_k, n_i, total, row):
+                        first = w
+                        break
+        if first < 0:
+            return None
+        out_arr = np.zeros((n, n_k), dtype=np.bool_)
+        out = out_arr.view(np.uint8)
+        with nogil:
+            memcpy(&out[first, 0], row, n_k)
+            for w in range(first + 1, n):
+                _lock_row(&active[w, 0], &cand[w, 0], locks, statutes, n_statutes,
+                          &effects[row_of(w, m_e, n), 0, 0], n_k, n_i, total, &out[w, 0])
+    finally:
+        free(statutes)
+        free(total)
+        free(row)
+    return out_arr
+
+
+def balanced_clout(const double[:, :] clout, const double[:, :] factor):
+    """engine.ratify_focal: ``np.maximum(clout * factor, 0)`` (``[n, A]`` each, any
+    strides), as NumPy computes it: the product, then the larger of it and ``+0.0``
+    (``-0.0`` becomes ``+0.0``, a NaN stays)."""
+    cdef Py_ssize_t n = clout.shape[0], n_a = clout.shape[1], w, a
+    cdef double x
+    if factor.shape[0] != n or factor.shape[1] != n_a:
+        raise ValueError("balanced_clout: clout and factor differ in shape")
+    out_arr = np.empty((n, n_a), dtype=np.float64)
+    cdef double[:, ::1] out = out_arr
+    with nogil:
+        for w in range(n):
+            for a in range(n_a):
+                x = clout[w, a] * factor[w, a]
+                out[w, a] = x if (x > 0.0 or x != x) else 0.0
+    return out_arr
 
 
 def opponent_steps(
