@@ -1462,28 +1462,33 @@ def implement(
     """
     sy, lay = ctx.system, ctx.layout
     sf, so = sy.focal, sy.internal
-    drop_f, drop_o = mask(withdrawn_f), mask(withdrawn_o)
+    run = ctx.once("implement", partial(_implement_run, ctx))
     # the steps starting do not depend on the levels: found first, so that the levels move
-    # in one pass (in each world the withdrawals, then the starts)
-    f_new, o_new = native_impl.start_due(
-        st.f_active.view(np.uint8), st.o_active.view(np.uint8), st.f_start, st.o_start,
-        st.f_since, drop_f, drop_o, mask(forced), t, NEVER)
-    run = ctx.once("implement", lambda: native_impl.ImplementRun(
-        lay.n, ctx.rows(sf.effects, 2), ctx.rows(so.effects, 2), ctx.rows(sy.low, 1),
-        ctx.rows(sy.high, 1)))
-    steps = (run, st.level, drop_f if drop_f.any() else NO_MASK,
-             drop_o if drop_o.any() else NO_MASK, f_new.view(np.uint8), o_new.view(np.uint8))
-    crowded = native_impl.implement_levels_of(*steps, *[_NO_LEVELS] * 4)
+    # in one pass (in each world the withdrawals, then the starts), in one kernel call
+    f_new, o_new, crowded, dropped = native_impl.implement_step(
+        run, st.level, st.f_active.view(np.uint8), st.o_active.view(np.uint8), st.f_start,
+        st.o_start, st.f_since, mask(withdrawn_f), mask(withdrawn_o), mask(forced), t, NEVER)
     if crowded:
         # the moves whose sums' order could matter are BLAS's products, as before
         def moves(m: BoolArray, side: Side) -> FloatArray:
             return _dot(m.astype(np.float64), side.effects, lay, 2)
 
         native_impl.implement_levels_of(
-            *steps, moves(withdrawn_f, sf) if crowded & 1 else _NO_LEVELS,
+            run, st.level, mask(withdrawn_f) if dropped & 1 else NO_MASK,
+            mask(withdrawn_o) if dropped & 2 else NO_MASK, f_new.view(np.uint8),
+            o_new.view(np.uint8), moves(withdrawn_f, sf) if crowded & 1 else _NO_LEVELS,
             moves(withdrawn_o, so) if crowded & 2 else _NO_LEVELS,
             *((moves(f_new, sf), moves(o_new, so)) if crowded & 4 else (_NO_LEVELS,) * 2))
     return f_new, o_new
+
+
+def _implement_run(ctx: StepContext) -> native_impl.ImplementRun:
+    """What :func:`implement` hands its kernel every step besides the state: both sides'
+    effects and the issues' bounds (:meth:`StepContext.rows`), once per run."""
+    sy = ctx.system
+    return native_impl.ImplementRun(
+        ctx.layout.n, ctx.rows(sy.focal.effects, 2), ctx.rows(sy.internal.effects, 2),
+        ctx.rows(sy.low, 1), ctx.rows(sy.high, 1))
 
 
 def played_levels(ctx: StepContext, st: WorldState, t: int) -> tuple[FloatArray, FloatArray]:

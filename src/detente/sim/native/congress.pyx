@@ -1047,6 +1047,8 @@ def bill_candidates(
     cdef double* drift0
     cdef double* level  # the first pass's judged levels of a world (its moved issues')
     cdef double m_i
+    cdef Py_ssize_t n_mv
+    cdef Py_ssize_t* steps_mv  # the first pass's moving steps of a world
     cdef Py_ssize_t* laws
     cdef Py_ssize_t* own
     cdef Py_ssize_t* due
@@ -1061,12 +1063,13 @@ def bill_candidates(
     cdef uchar e
     cdef bint some = False, any_move
     try:
-        index = <Py_ssize_t*>_alloc(3 * n_k + 3 * n_i, sizeof(Py_ssize_t))
+        index = <Py_ssize_t*>_alloc(4 * n_k + 3 * n_i, sizeof(Py_ssize_t))
         moves = <double*>_alloc(3 * n_i, sizeof(double))
         drift0 = moves + n_i
         level = moves + 2 * n_i
         laws, own, due = index, index + n_k, index + 2 * n_k
         issues, trigger, moved = index + 3 * n_k, index + 3 * n_k + n_i, index + 3 * n_k + 2 * n_i
+        steps_mv = index + 3 * n_k + 3 * n_i
         with nogil:
             n_laws = _laws(renewed_by, laws)
             n_own = _where(by_legislature, own)  # Congress's own steps
@@ -1096,13 +1099,17 @@ def bill_candidates(
                     n_moved = _moved_issues(row, n_i, own, n_own, issues, n_stake, moved)
                     last_we = we
                 pr = &prospective[w, 0]
+                n_mv = 0
+                if any_move:  # the steps moving, in their order
+                    for k in range(n_k):
+                        if moving[k]:
+                            steps_mv[n_mv] = k
+                            n_mv += 1
                 for q in range(n_moved):  # the judged levels the test reads, as below
                     i = moved[q]
                     m_i = 0.0
-                    if any_move:
-                        for k in range(n_k):
-                            if moving[k]:
-                                m_i = m_i + row[k * n_i + i]
+                    for m in range(n_mv):
+                        m_i = m_i + row[steps_mv[m] * n_i + i]
                     level[i] = _min(_max(pr[i] + m_i, low[i]), high[i])
                 if _initiative_row(
                         level, <const char*>&pos[0, _r(w, pos.shape[1], n), floor],

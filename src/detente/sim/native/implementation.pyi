@@ -111,6 +111,20 @@ def implement_levels_of(
     moves_nf: NDArray[np.float64],
     moves_no: NDArray[np.float64],
 ) -> int: ...
+def implement_step(
+    run: ImplementRun,
+    level: NDArray[np.float64],
+    f_active: NDArray[np.uint8],
+    o_active: NDArray[np.uint8],
+    f_start: NDArray[np.int64],
+    o_start: NDArray[np.int64],
+    f_since: NDArray[np.int64],
+    withdrawn_f: NDArray[np.uint8],
+    withdrawn_o: NDArray[np.uint8],
+    forced: NDArray[np.uint8],
+    t: int,
+    never: int,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], int, int]: ...
 def posture_weights(
     f_active: NDArray[np.uint8],
     f_start: NDArray[np.int64],

@@ -326,6 +326,34 @@ def schedule_starts(
         _schedule(approved_o, &u_o, o_start, low_o, mode_o, high_o, t)
 
 
+cdef extern from *:
+    """
+    /* flags[i / n_k] |= bit for each nonzero byte i of the eight at steps + j (x: those
+       bytes, not all zero): their bits found one by one where the compiler can count
+       trailing zeros on a little-endian machine (a byte above 1 only marks again) */
+    static inline void detente_mark_word(unsigned long long x, const unsigned char *steps,
+                                         Py_ssize_t j, Py_ssize_t n_k, unsigned char bit,
+                                         unsigned char *flags) {
+    #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        (void)steps;
+        while (x) {
+            const Py_ssize_t i = j + (__builtin_ctzll(x) >> 3);
+            flags[i / n_k] |= bit;
+            x &= x - 1;
+        }
+    #else
+        (void)x;
+        for (Py_ssize_t i = j; i < j + 8; i++)
+            if (steps[i])
+                flags[i / n_k] |= bit;
+    #endif
+    }
+    """
+    void mark_word "detente_mark_word"(
+        unsigned long long x, const unsigned char* steps, Py_ssize_t j, Py_ssize_t n_k,
+        unsigned char bit, unsigned char* flags) noexcept nogil
+
+
 cdef inline void _start_step(
     unsigned char* active, long* start, const unsigned char* withdrawn,
     const unsigned char* forced, unsigned char* new, long* since, Py_ssize_t j, long t,
@@ -353,19 +381,32 @@ cdef inline void _start_step(
         start[j] = never
 
 
+cdef struct Marks:
+    # the worlds :func:`_start_due` marks as it goes (``flags`` NULL: none): ``flags[w] |=
+    # drop`` where world ``w`` (rows of ``n_k``) withdraws a step, ``|= new`` where it
+    # starts one; ``dropped``: whether any world withdraws one
+    unsigned char* flags
+    Py_ssize_t n_k
+    unsigned char drop, new
+    bint dropped
+
+
 cdef inline void _start_block(
     unsigned char* active, long* start, const unsigned char* withdrawn,
     const unsigned char* forced, unsigned char* new, long* since, Py_ssize_t j, long t,
-    long never, bint later,
+    long never, bint later, Marks* marks,
 ) noexcept nogil:
     # steps j to j + 8: a block with none withdrawn, forced or due (most) is passed over at
     # once (no step started: new = 0)
     cdef Py_ssize_t i
-    cdef unsigned long long dropped, pushed = 0, none = 0
+    cdef unsigned long long dropped, pushed = 0, none = 0, started
     cdef unsigned char due
     memcpy(&dropped, withdrawn + j, 8)
     if forced != NULL:
         memcpy(&pushed, forced + j, 8)
+    if dropped and marks.flags != NULL:
+        marks.dropped = True
+        mark_word(dropped, withdrawn, j, marks.n_k, marks.drop, marks.flags)
     # most blocks: every start ``never`` (later than t), none due
     due = not later or any_differ8(start + j, never)
     if due:
@@ -377,12 +418,16 @@ cdef inline void _start_block(
     else:
         for i in range(j, j + 8):
             _start_step(active, start, withdrawn, forced, new, since, i, t, never)
+        if marks.flags != NULL:
+            memcpy(&started, new + j, 8)
+            if started:
+                mark_word(started, new, j, marks.n_k, marks.new, marks.flags)
 
 
 cdef void _start_due(
     unsigned char* active, long* start, const unsigned char* withdrawn,
     const unsigned char* forced, unsigned char* new, long* since,
-    Py_ssize_t size, long t, long never,
+    Py_ssize_t size, long t, long never, Marks* marks,
 ) noexcept nogil:
     # over the flat [n * K] arrays, sixteen steps at a time (then eight): most steps neither
     # leave nor start (not withdrawn, not due, not forced)
@@ -399,14 +444,22 @@ cdef void _start_due(
             memcpy(new + j, &none, 8)
             memcpy(new + j + 8, &none, 8)
         else:
-            _start_block(active, start, withdrawn, forced, new, since, j, t, never, later)
-            _start_block(active, start, withdrawn, forced, new, since, j + 8, t, never, later)
+            _start_block(active, start, withdrawn, forced, new, since, j, t, never, later,
+                         marks)
+            _start_block(active, start, withdrawn, forced, new, since, j + 8, t, never, later,
+                         marks)
         j += 16
     while j + 8 <= size:
-        _start_block(active, start, withdrawn, forced, new, since, j, t, never, later)
+        _start_block(active, start, withdrawn, forced, new, since, j, t, never, later, marks)
         j += 8
     for i in range(j, size):
         _start_step(active, start, withdrawn, forced, new, since, i, t, never)
+        if marks.flags != NULL:
+            if withdrawn[i]:
+                marks.dropped = True
+                marks.flags[i // marks.n_k] |= marks.drop
+            if new[i]:
+                marks.flags[i // marks.n_k] |= marks.new
 
 
 def start_due(
@@ -432,15 +485,17 @@ def start_due(
     cdef unsigned char[:, ::1] new_f = new_f_arr.view(np.uint8)
     cdef unsigned char[:, ::1] new_o = new_o_arr.view(np.uint8)
     cdef const unsigned char* forced_f = &forced[0, 0] if forced.shape[0] > 0 else NULL
+    cdef Marks marks
+    marks.flags = NULL
     if n == 0:
         return new_f_arr, new_o_arr
     with nogil:
         if n_f:
             _start_due(&f_active[0, 0], &f_start[0, 0], &withdrawn_f[0, 0], forced_f,
-                       &new_f[0, 0], &f_since[0, 0], n * n_f, t, never)
+                       &new_f[0, 0], &f_since[0, 0], n * n_f, t, never, &marks)
         if n_o:
             _start_due(&o_active[0, 0], &o_start[0, 0], &withdrawn_o[0, 0], NULL,
-                       &new_o[0, 0], NULL, n * n_o, t, never)
+                       &new_o[0, 0], NULL, n * n_o, t, never, &marks)
     return new_f_arr, new_o_arr
 
 
@@ -488,34 +543,6 @@ cdef inline void _moved_level(
     """``clip(lv ± a + b, lo, hi)`` in place (``b`` NULL: ``clip(lv ± a)``; ``a`` NULL: no
     steps, ``clip(lv ± 0 + 0)``)."""
     moved_level_row(lv, a, b, minus, lo, hi, n_i)
-
-
-cdef extern from *:
-    """
-    /* flags[i / n_k] |= bit for each nonzero byte i of the eight at steps + j (x: those
-       bytes, not all zero): their bits found one by one where the compiler can count
-       trailing zeros on a little-endian machine (a byte above 1 only marks again) */
-    static inline void detente_mark_word(unsigned long long x, const unsigned char *steps,
-                                         Py_ssize_t j, Py_ssize_t n_k, unsigned char bit,
-                                         unsigned char *flags) {
-    #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        (void)steps;
-        while (x) {
-            const Py_ssize_t i = j + (__builtin_ctzll(x) >> 3);
-            flags[i / n_k] |= bit;
-            x &= x - 1;
-        }
-    #else
-        (void)x;
-        for (Py_ssize_t i = j; i < j + 8; i++)
-            if (steps[i])
-                flags[i / n_k] |= bit;
-    #endif
-    }
-    """
-    void mark_word "detente_mark_word"(
-        unsigned long long x, const unsigned char* steps, Py_ssize_t j, Py_ssize_t n_k,
-        unsigned char bit, unsigned char* flags) noexcept nogil
 
 
 cdef void _mark_rows(
@@ -808,6 +835,27 @@ def implement_levels_of(
     const double[:, ::1] moves_no,
 ):
     """:func:`implement_levels` with what does not change within a run in ``run``."""
+    if level.shape[0] != run.n or level.shape[1] != run.low_rows.shape[1]:
+        raise ValueError("implement_levels: the run's scratch is not for these worlds")
+    return _implement_levels(run, level, drop_f, drop_o, new_f, new_o, moves_df, moves_do,
+                             moves_nf, moves_no, False)
+
+
+cdef int _implement_levels(
+    ImplementRun run,
+    double[:, ::1] level,
+    const unsigned char[:, ::1] drop_f,
+    const unsigned char[:, ::1] drop_o,
+    const unsigned char[:, ::1] new_f,
+    const unsigned char[:, ::1] new_o,
+    const double[:, ::1] moves_df,
+    const double[:, ::1] moves_do,
+    const double[:, ::1] moves_nf,
+    const double[:, ::1] moves_no,
+    bint marked,
+) noexcept:
+    """:func:`implement_levels_of`; ``marked``: ``run.flags`` already marks the worlds
+    withdrawing (1, 2) and starting (4, 8) steps (:func:`implement_step`)."""
     cdef const double[:, :, ::1] effects_f = run.effects_f, effects_o = run.effects_o
     cdef const double[:, ::1] low_rows = run.low_rows, high_rows = run.high_rows
     cdef bint finite_f = run.finite_f, finite_o = run.finite_o
@@ -817,8 +865,6 @@ def implement_levels_of(
     cdef bint given_f = moves_df.shape[0] > 0, given_o = moves_do.shape[0] > 0
     cdef bint given_n = moves_nf.shape[0] > 0
     cdef int crowded = 0
-    if n != run.n or n_i != low_rows.shape[1]:
-        raise ValueError("implement_levels: the run's scratch is not for these worlds")
     cdef int[::1] count = run.count
     cdef double[::1] sums = run.sums
     cdef unsigned char[::1] flags = run.flags
@@ -841,21 +887,24 @@ def implement_levels_of(
     flag = &flags[0]
     with nogil:
         memset(&sums[0], 0, 5 * n_i * sizeof(double))  # (the run's scratch: zeros, as new)
-        memset(flag, 0, n)
+        if not marked:
+            memset(flag, 0, n)
         # which worlds withdraw or start steps whose sums are formed here (1, 2: the
         # withdrawals; 4, 8: the starts), and whether their order could matter
         if has_f and not given_f and drop_f.shape[1]:
-            _mark_rows(&drop_f[0, 0], n, drop_f.shape[1], 1, flag)
+            if not marked:
+                _mark_rows(&drop_f[0, 0], n, drop_f.shape[1], 1, flag)
             if not finite_f:
                 crowded = crowded | 1
         if has_o and not given_o and drop_o.shape[1]:
-            _mark_rows(&drop_o[0, 0], n, drop_o.shape[1], 2, flag)
+            if not marked:
+                _mark_rows(&drop_o[0, 0], n, drop_o.shape[1], 2, flag)
             if not finite_o:
                 crowded = crowded | 2
         if not given_n:
-            if new_f.shape[1]:
+            if new_f.shape[1] and not marked:
                 _mark_rows(&new_f[0, 0], n, new_f.shape[1], 4, flag)
-            if new_o.shape[1]:
+            if new_o.shape[1] and not marked:
                 _mark_rows(&new_o[0, 0], n, new_o.shape[1], 8, flag)
             if (new_f.shape[1] and not finite_f) or (new_o.shape[1] and not finite_o):
                 crowded = crowded | 4
@@ -908,11 +957,80 @@ def implement_levels_of(
             else:
                 nf = _layer_sum(new_f, effects_f, w, flag[w] & 4, zero, s_nf)
                 no = _layer_sum(new_o, effects_o, w, flag[w] & 8, zero, s_no)
-            implement_row(&level[w, 0], lo, hi, n_i, has_f, df, has_o, dro, nf, no)
+            # both sides withdraw somewhere but this world's internal side does not: its
+            # clip(x - 0) of the clipped row changes nothing (clip(clip(x)) is clip(x),
+            # x - 0 is x), so it is left out
+            implement_row(&level[w, 0], lo, hi, n_i, has_f, df,
+                          has_o and not (has_f and not given_o and not flag[w] & 2), dro, nf,
+                          no)
             lo = &low_rows[0, 0]
             hi = &high_rows[0, 0]
             w += 1
     return 0
+
+
+cdef const unsigned char[:, ::1] _NONE = np.zeros((0, 0), dtype=np.uint8)
+cdef const double[:, ::1] _NO_MOVES = np.zeros((0, 0))
+
+
+def implement_step(
+    ImplementRun run,
+    double[:, ::1] level,
+    unsigned char[:, ::1] f_active,
+    unsigned char[:, ::1] o_active,
+    long[:, ::1] f_start,
+    long[:, ::1] o_start,
+    long[:, ::1] f_since,
+    const unsigned char[:, ::1] withdrawn_f,
+    const unsigned char[:, ::1] withdrawn_o,
+    const unsigned char[:, ::1] forced,
+    long t,
+    long never,
+):
+    """engine.implement: :func:`start_due`, then :func:`implement_levels_of` without moves
+    (the withdrawals of a side none of whose worlds withdraws left out), in one call: the
+    worlds withdrawing and starting steps are marked as the steps are visited.
+
+    Returns ``(new_f, new_o, crowded, dropped)``: the steps started (bool), and when
+    ``crowded`` is not 0 the levels are unchanged and the caller gives the moves whose sums
+    could depend on their order to :func:`implement_levels_of`, with the withdrawals of the
+    sides that withdraw (``dropped``: 1 the focal side, 2 the internal side).
+    """
+    cdef Py_ssize_t n = f_active.shape[0], n_f = f_active.shape[1], n_o = o_active.shape[1]
+    cdef Marks marks
+    cdef int crowded = 0, dropped = 0
+    if (n != run.n or level.shape[0] != n or level.shape[1] != run.low_rows.shape[1]
+            or o_active.shape[0] != n or withdrawn_f.shape[0] != n
+            or withdrawn_o.shape[0] != n):
+        raise ValueError("implement_step: the run's scratch is not for these worlds")
+    new_f_arr = np.empty((n, n_f), dtype=np.bool_)
+    new_o_arr = np.empty((n, n_o), dtype=np.bool_)
+    cdef unsigned char[:, ::1] new_f = new_f_arr.view(np.uint8)
+    cdef unsigned char[:, ::1] new_o = new_o_arr.view(np.uint8)
+    cdef const unsigned char* forced_f = &forced[0, 0] if forced.shape[0] > 0 else NULL
+    if n == 0:
+        return new_f_arr, new_o_arr, 0, 0
+    marks.flags = &run.flags[0]
+    with nogil:
+        memset(marks.flags, 0, n)
+        marks.dropped = False
+        if n_f:
+            marks.n_k, marks.drop, marks.new = n_f, 1, 4
+            _start_due(&f_active[0, 0], &f_start[0, 0], &withdrawn_f[0, 0], forced_f,
+                       &new_f[0, 0], &f_since[0, 0], n * n_f, t, never, &marks)
+            if marks.dropped:
+                dropped = 1
+        marks.dropped = False
+        if n_o:
+            marks.n_k, marks.drop, marks.new = n_o, 2, 8
+            _start_due(&o_active[0, 0], &o_start[0, 0], &withdrawn_o[0, 0], NULL,
+                       &new_o[0, 0], NULL, n * n_o, t, never, &marks)
+            if marks.dropped:
+                dropped = dropped | 2
+    crowded = _implement_levels(
+        run, level, withdrawn_f if dropped & 1 else _NONE, withdrawn_o if dropped & 2 else _NONE,
+        new_f, new_o, _NO_MOVES, _NO_MOVES, _NO_MOVES, _NO_MOVES, True)
+    return new_f_arr, new_o_arr, crowded, dropped
 
 
 cdef void _weights(
