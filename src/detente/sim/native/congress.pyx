@@ -692,6 +692,8 @@ cdef bint _lock_row(
     cdef Py_ssize_t k, i, m
     cdef double s
     cdef bint some = False
+    if cand != NULL and not _any(cand, n_k):  # no candidate to test (most worlds)
+        return False
     for m in range(n_statutes):
         some = some or act[statutes[m]]
     if not some:
@@ -1274,15 +1276,29 @@ def balanced_clout(const double[:, :] clout, const double[:, :] factor):
     (``-0.0`` becomes ``+0.0``, a NaN stays)."""
     cdef Py_ssize_t n = clout.shape[0], n_a = clout.shape[1], w, a
     cdef double x
+    cdef const double* c
+    cdef const double* f
+    cdef double* o
     if factor.shape[0] != n or factor.shape[1] != n_a:
         raise ValueError("balanced_clout: clout and factor differ in shape")
     out_arr = np.empty((n, n_a), dtype=np.float64)
     cdef double[:, ::1] out = out_arr
+    if n * n_a == 0:
+        return out_arr
+    # not (x <= 0): x above 0 or NaN, kept; else +0.0
+    if (clout.strides[1] == factor.strides[1] == sizeof(double)
+            and clout.strides[0] == factor.strides[0] == n_a * sizeof(double)):
+        c, f, o = &clout[0, 0], &factor[0, 0], &out[0, 0]
+        with nogil:  # both C-contiguous (the usual case): one flat loop, vectorised
+            for a in range(n * n_a):
+                x = c[a] * f[a]
+                o[a] = x if not (x <= 0.0) else 0.0
+        return out_arr
     with nogil:
         for w in range(n):
             for a in range(n_a):
                 x = clout[w, a] * factor[w, a]
-                out[w, a] = x if (x > 0.0 or x != x) else 0.0
+                out[w, a] = x if not (x <= 0.0) else 0.0
     return out_arr
 
 
