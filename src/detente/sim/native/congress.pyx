@@ -1051,6 +1051,11 @@ def bill_candidates(
     cdef double m_i
     cdef Py_ssize_t n_mv
     cdef Py_ssize_t* steps_mv  # the first pass's moving steps of a world
+    cdef const char* floor_now
+    cdef const double* tol
+    cdef const double* lo = &low[0] if n_i > 0 else NULL
+    cdef const double* hi = &high[0] if n_i > 0 else NULL
+    cdef bint drifted
     cdef Py_ssize_t* laws
     cdef Py_ssize_t* own
     cdef Py_ssize_t* due
@@ -1080,16 +1085,9 @@ def bill_candidates(
             for q in range(n_own):
                 for m in range(n_laws):
                     renews[q] = renews[q] | renewed_by[laws[m], own[q]]
-            # the first pass: is there a world with a bill?
+            # the first pass: is there a world with a bill? (an issue drifted past tolerance,
+            # then a step to propose that moves one toward the floor: mostly none)
             for w in range(n):
-                com = &committed[w, 0]
-                some = _eligible_row(w, com, killed, req_ok, all_ok, renewed_by, laws, n_laws,
-                                     own, n_own, renews, eligible)
-                if not some:  # no step to propose: no bill
-                    continue
-                some = False
-                moving = _moving_row(w, &approved[w, 0], active, com, renewed_by, due, n_due,
-                                     n_k, lapsing, &any_move)
                 we = row_of(w, m_e, n)
                 row = &effects[we, 0, 0]
                 ws = _r(w, start.shape[0], n)
@@ -1100,6 +1098,11 @@ def bill_candidates(
                 if we != last_we:
                     n_moved = _moved_issues(row, n_i, own, n_own, issues, n_stake, moved)
                     last_we = we
+                if n_moved == 0:  # no issue can trigger a bill
+                    continue
+                com = &committed[w, 0]
+                moving = _moving_row(w, &approved[w, 0], active, com, renewed_by, due, n_due,
+                                     n_k, lapsing, &any_move)
                 pr = &prospective[w, 0]
                 n_mv = 0
                 if any_move:  # the steps moving, in their order
@@ -1107,16 +1110,26 @@ def bill_candidates(
                         if moving[k]:
                             steps_mv[n_mv] = k
                             n_mv += 1
+                floor_now = <const char*>&pos[0, _r(w, pos.shape[1], n), floor]
+                tol = &tolerance[_r(w, tolerance.shape[0], n), 0]
+                drifted = False
                 for q in range(n_moved):  # the judged levels the test reads, as below
                     i = moved[q]
                     m_i = 0.0
                     for m in range(n_mv):
                         m_i = m_i + row[steps_mv[m] * n_i + i]
-                    level[i] = _min(_max(pr[i] + m_i, low[i]), high[i])
-                if _initiative_row(
-                        level, <const char*>&pos[0, _r(w, pos.shape[1], n), floor],
-                        pos.strides[0], drift0, &tolerance[_r(w, tolerance.shape[0], n), 0],
-                        moved, n_moved, row, n_i, eligible, own, n_own, trigger, found):
+                    level[i] = _min(_max(pr[i] + m_i, lo[i]), hi[i])
+                    # _initiative_row's test of drift past tolerance
+                    if fabs(level[i] - (<const double*>(floor_now + i * pos.strides[0]))[0]
+                            ) - drift0[i] > tol[i]:
+                        drifted = True
+                if not drifted:
+                    continue
+                if not _eligible_row(w, com, killed, req_ok, all_ok, renewed_by, laws, n_laws,
+                                     own, n_own, renews, eligible):
+                    continue  # no step to propose
+                if _initiative_row(level, floor_now, pos.strides[0], drift0, tol, moved,
+                                   n_moved, row, n_i, eligible, own, n_own, trigger, found):
                     some = True
                     break
         if not some:
