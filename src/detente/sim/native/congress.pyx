@@ -24,7 +24,7 @@ from one :class:`CongressRun`; the agenda's last part (withdrawn, cancelled, can
 
 from libc.math cimport INFINITY, fabs
 from libc.stdint cimport uint64_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy
 from detente.sim.native.numpy_sum cimport pairwise_sum
 from detente.sim.native.rows cimport any_set, row_of
@@ -892,7 +892,9 @@ def proposals(
     cdef const uchar* req = NULL  # the requirements met (NULL: all are)
     cdef double conc_top, host_top
     try:
-        wants = <uchar*>_alloc(2 * n * n_k, 1)
+        wants = <uchar*>malloc(2 * n * n_k if n * n_k > 0 else 1)  # each row written in full
+        if wants == NULL:
+            raise MemoryError()
         tiled = wants + n * n_k
         index = <Py_ssize_t*>_alloc(3 * n_k + m_c + m_h, sizeof(Py_ssize_t))
         ranks = <double*>_alloc((m_c + m_h) * n_k, sizeof(double))
@@ -941,12 +943,13 @@ def proposals(
                         while o < n_k:
                             _put(scratch, o, n_k, _word(act, o, n_k) | _word(pen, o, n_k))
                             o = _after(o, n_k)
-                    else:  # only the renewals' entries are read
+                        _renewal_row(w, n, due, n_due, renewed_by, renewals, n_renewals,
+                                     scratch, renew_menu, gesture, want)
+                    else:  # no law due: _renewal_row keeps the committed renewals wanted
                         for m in range(n_renewals):
                             k = renewals[m]
-                            scratch[k] = act[k] | pen[k]
-                    _renewal_row(w, n, due, n_due, renewed_by, renewals, n_renewals, scratch,
-                                 renew_menu, gesture, want)
+                            if act[k] | pen[k]:
+                                want[k] = 1
                 if retreat:
                     wt = _r(w, tolerance.shape[0], n)
                     over = cost_now[w] > tolerance[wt] and tolerance[wt] >= 0
