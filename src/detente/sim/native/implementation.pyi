@@ -49,6 +49,33 @@ def schedule_starts(
     gest_pos_rows: NDArray[np.uint8],
     t: int,
 ) -> None: ...
+class ScheduleRun:
+    def __init__(
+        self,
+        states_f: NDArray[np.uint64],
+        states_o: NDArray[np.uint64],
+        n_each: int,
+        block: int,
+        steps: int,
+        low_f: NDArray[np.float64],
+        mode_f: NDArray[np.float64],
+        high_f: NDArray[np.float64],
+        low_o: NDArray[np.float64],
+        mode_o: NDArray[np.float64],
+        high_o: NDArray[np.float64],
+        gest_pos_rows: NDArray[np.uint8],
+    ) -> None: ...
+
+def schedule_starts_of(
+    run: ScheduleRun,
+    approved_f: NDArray[np.uint8],
+    approved_o: NDArray[np.uint8],
+    forced: NDArray[np.uint8],
+    f_start: NDArray[np.int64],
+    o_start: NDArray[np.int64],
+    f_offered: NDArray[np.uint8],
+    t: int,
+) -> None: ...
 def start_due(
     f_active: NDArray[np.uint8],
     o_active: NDArray[np.uint8],

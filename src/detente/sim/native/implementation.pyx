@@ -281,6 +281,38 @@ def schedule(
         _schedule(approved, &src, start, low_rows, mode_rows, high_rows, t)
 
 
+cdef class ScheduleRun:
+    """What :func:`schedule_starts_of` reads every step besides the step's masks and the
+    start steps, laid out once per run (the arguments of :func:`schedule_starts` of those
+    names)."""
+
+    cdef const unsigned long long[:, ::1] states_f, states_o
+    cdef Py_ssize_t n_each, block, steps
+    cdef const double[:, ::1] low_f, mode_f, high_f, low_o, mode_o, high_o
+    cdef const unsigned char[:, ::1] gest_pos_rows
+
+    def __init__(
+        self,
+        const unsigned long long[:, ::1] states_f,
+        const unsigned long long[:, ::1] states_o,
+        Py_ssize_t n_each,
+        Py_ssize_t block,
+        Py_ssize_t steps,
+        const double[:, ::1] low_f,
+        const double[:, ::1] mode_f,
+        const double[:, ::1] high_f,
+        const double[:, ::1] low_o,
+        const double[:, ::1] mode_o,
+        const double[:, ::1] high_o,
+        const unsigned char[:, ::1] gest_pos_rows,
+    ):
+        self.states_f, self.states_o = states_f, states_o
+        self.n_each, self.block, self.steps = n_each, block, steps
+        self.low_f, self.mode_f, self.high_f = low_f, mode_f, high_f
+        self.low_o, self.mode_o, self.high_o = low_o, mode_o, high_o
+        self.gest_pos_rows = gest_pos_rows
+
+
 def schedule_starts(
     const unsigned char[:, ::1] approved_f,
     const unsigned char[:, ::1] approved_o,
@@ -310,11 +342,34 @@ def schedule_starts(
     computed from the block states of the streams ``sim/delay-us`` and ``sim/delay-iran``
     (``[blocks, 4]``, :func:`detente.sim.rng.WorldRNG.block_states`; ``n_each`` worlds per
     state, ``block`` worlds per block, ``steps`` per world), only where a step is approved:
-    the numbers ``random(steps, K)`` of the streams would give.
+    the numbers ``random(steps, K)`` of the streams would give. :func:`schedule_starts_of`
+    of a :class:`ScheduleRun` of these arguments.
     """
+    schedule_starts_of(
+        ScheduleRun(states_f, states_o, n_each, block, steps, low_f, mode_f, high_f, low_o,
+                    mode_o, high_o, gest_pos_rows),
+        approved_f, approved_o, forced, f_start, o_start, f_offered, t)
+
+
+def schedule_starts_of(
+    ScheduleRun run,
+    const unsigned char[:, ::1] approved_f,
+    const unsigned char[:, ::1] approved_o,
+    const unsigned char[:, ::1] forced,
+    long[:, ::1] f_start,
+    long[:, ::1] o_start,
+    unsigned char[:] f_offered,
+    long t,
+):
+    """:func:`schedule_starts` with what does not change within a run in ``run``."""
     cdef Py_ssize_t n = approved_f.shape[0], n_k = approved_f.shape[1]
-    cdef Uniforms u_f = _streamed(states_f, n_each, block, steps, max(n_k, 1), t)
-    cdef Uniforms u_o = _streamed(states_o, n_each, block, steps, max(approved_o.shape[1], 1), t)
+    cdef Uniforms u_f = _streamed(run.states_f, run.n_each, run.block, run.steps, max(n_k, 1),
+                                  t)
+    cdef Uniforms u_o = _streamed(run.states_o, run.n_each, run.block, run.steps,
+                                  max(approved_o.shape[1], 1), t)
+    cdef const unsigned char[:, ::1] gest_pos_rows = run.gest_pos_rows
+    cdef const double[:, ::1] low_f = run.low_f, mode_f = run.mode_f, high_f = run.high_f
+    cdef const double[:, ::1] low_o = run.low_o, mode_o = run.mode_o, high_o = run.high_o
     with nogil:
         _schedule(approved_f, &u_f, f_start, low_f, mode_f, high_f, t)
         # the focal offer: a conciliatory step approved or forced (a step both approved and
@@ -324,7 +379,6 @@ def schedule_starts(
             if forced.shape[0] > 0:
                 _mark_offers(&forced[0, 0], n, n_k, gest_pos_rows, f_offered)
         _schedule(approved_o, &u_o, o_start, low_o, mode_o, high_o, t)
-
 
 cdef extern from *:
     """
