@@ -1506,27 +1506,25 @@ def played_levels(ctx: StepContext, st: WorldState, t: int) -> tuple[FloatArray,
     played_f, played_o : ndarray [n]
     """
     pl, lay = ctx.plans, ctx.layout
-    announce, gp_f_sum, gn_f_sum, gp_o_sum, gn_o_sum, neutral, buf_f, buf_o = ctx.once(
-        "played_levels", partial(_played_parameters, ctx))
+    run = ctx.once("played_levels", partial(_played_parameters, ctx))
     # the posture (:func:`posture`) of both sides; the weighted sums go to BLAS (the weights
     # written to the run's buffers: nothing reads them after the products)
-    w_f, w_o = native_impl.posture_weights(
-        st.f_active.view(np.uint8), st.f_start, st.o_active.view(np.uint8), st.o_start,
-        announce, NEVER, buf_f, buf_o)
-    play_f, play_o, st.hostile_f = native_impl.played_levels(
-        _dot(w_f, pl.gp_f, lay), _dot(w_f, pl.gn_f, lay), _dot(w_o, pl.gp_o, lay),
-        _dot(w_o, pl.gn_o, lay), gp_f_sum, gn_f_sum, gp_o_sum, gn_o_sum, neutral,
-        st.own_f[:, t], st.own_o[:, t])
+    w_f, w_o = native_impl.posture_weights_of(
+        run, st.f_active.view(np.uint8), st.f_start, st.o_active.view(np.uint8), st.o_start)
+    play_f, play_o, st.hostile_f = native_impl.played_levels_of(
+        run, _dot(w_f, pl.gp_f, lay), _dot(w_f, pl.gn_f, lay), _dot(w_o, pl.gp_o, lay),
+        _dot(w_o, pl.gn_o, lay), st.own_f, st.own_o, t)
     return play_f, play_o
 
 
-def _played_parameters(ctx: StepContext) -> tuple[FloatArray, ...]:
+def _played_parameters(ctx: StepContext) -> native_impl.PlayedRun:
     """What :func:`played_levels` hands its kernels besides the state, as :func:`leaf`
     gives it, and the buffers of the posture's weights ``[n, K]``: once per run."""
     sy, p, pl, n = ctx.system, ctx.system.params, ctx.plans, ctx.layout.n
-    return (*(leaf(x) for x in (p.announce_weight, pl.gp_f_sum, pl.gn_f_sum, pl.gp_o_sum,
-                                pl.gn_o_sum, p.neutral_level)),
-            np.empty((n, sy.focal.n_instruments)), np.empty((n, sy.internal.n_instruments)))
+    return native_impl.PlayedRun(
+        leaf(p.announce_weight), leaf(pl.gp_f_sum), leaf(pl.gn_f_sum), leaf(pl.gp_o_sum),
+        leaf(pl.gn_o_sum), leaf(p.neutral_level), NEVER,
+        np.empty((n, sy.focal.n_instruments)), np.empty((n, sy.internal.n_instruments)))
 
 
 def perceive_and_learn(

@@ -152,6 +152,37 @@ def implement_step(
     t: int,
     never: int,
 ) -> tuple[NDArray[np.bool_], NDArray[np.bool_], int, int]: ...
+class PlayedRun:
+    def __init__(
+        self,
+        announce: NDArray[np.float64],
+        sp_f: NDArray[np.float64],
+        sn_f: NDArray[np.float64],
+        sp_o: NDArray[np.float64],
+        sn_o: NDArray[np.float64],
+        neutral: NDArray[np.float64],
+        never: int,
+        w_f: NDArray[np.float64],
+        w_o: NDArray[np.float64],
+    ) -> None: ...
+
+def posture_weights_of(
+    run: PlayedRun,
+    f_active: NDArray[np.uint8],
+    f_start: NDArray[np.int64],
+    o_active: NDArray[np.uint8],
+    o_start: NDArray[np.int64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def played_levels_of(
+    run: PlayedRun,
+    conc_f: NDArray[np.float64],
+    host_f: NDArray[np.float64],
+    conc_o: NDArray[np.float64],
+    host_o: NDArray[np.float64],
+    own_f: NDArray[np.float64],
+    own_o: NDArray[np.float64],
+    t: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
 def posture_weights(
     f_active: NDArray[np.uint8],
     f_start: NDArray[np.int64],

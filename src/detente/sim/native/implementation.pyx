@@ -1261,6 +1261,83 @@ def played_levels(
 
     Returns ``(played_f, played_o, hostile_f)``, the last the focal hostile share.
     """
+    return _played_levels(conc_f, host_f, conc_o, host_o, sp_f, sn_f, sp_o, sn_o, neutral,
+                          own_f, own_o)
+
+
+cdef class PlayedRun:
+    """What :func:`posture_weights_of` and :func:`played_levels_of` read besides the state,
+    laid out once per run: the announce weight, the gestures' sums and the neutral level
+    (as :func:`detente.sim.native.leaf` gives them), the buffers of the weights ``[n, K]``
+    (written anew each step: nothing reads them after the products)."""
+
+    cdef const double[:] announce, sp_f, sn_f, sp_o, sn_o, neutral
+    cdef long never
+    cdef double[:, ::1] w_f, w_o
+    cdef object w_f_arr, w_o_arr
+
+    def __init__(
+        self, const double[:] announce, const double[:] sp_f, const double[:] sn_f,
+        const double[:] sp_o, const double[:] sn_o, const double[:] neutral, long never,
+        w_f, w_o,
+    ):
+        self.announce, self.neutral, self.never = announce, neutral, never
+        self.sp_f, self.sn_f, self.sp_o, self.sn_o = sp_f, sn_f, sp_o, sn_o
+        self.w_f, self.w_o, self.w_f_arr, self.w_o_arr = w_f, w_o, w_f, w_o
+
+
+def posture_weights_of(
+    PlayedRun run,
+    const unsigned char[:, ::1] f_active,
+    const long[:, ::1] f_start,
+    const unsigned char[:, ::1] o_active,
+    const long[:, ::1] o_start,
+):
+    """:func:`posture_weights` into the run's buffers (returned)."""
+    cdef double[:, ::1] w_f = run.w_f, w_o = run.w_o
+    cdef const double[:] announce = run.announce
+    cdef long never = run.never
+    if (w_f.shape[0] != f_active.shape[0] or w_f.shape[1] != f_active.shape[1]
+            or w_o.shape[0] != o_active.shape[0] or w_o.shape[1] != o_active.shape[1]):
+        raise ValueError("posture_weights_of: the run's buffers are not the masks' shape")
+    with nogil:
+        _weights(f_active, f_start, announce, never, w_f)
+        _weights(o_active, o_start, announce, never, w_o)
+    return run.w_f_arr, run.w_o_arr
+
+
+def played_levels_of(
+    PlayedRun run,
+    const double[:] conc_f,
+    const double[:] host_f,
+    const double[:] conc_o,
+    const double[:] host_o,
+    double[:, :] own_f,
+    double[:, :] own_o,
+    Py_ssize_t t,
+):
+    """:func:`played_levels` with the run's parameters, written to column ``t`` of the
+    histories ``own_*`` (``[n, T]``)."""
+    if not (0 <= t < own_f.shape[1] and t < own_o.shape[1]):
+        raise ValueError("played_levels_of: step outside the histories")
+    return _played_levels(conc_f, host_f, conc_o, host_o, run.sp_f, run.sn_f, run.sp_o,
+                          run.sn_o, run.neutral, own_f[:, t], own_o[:, t])
+
+
+cdef tuple _played_levels(
+    const double[:] conc_f,
+    const double[:] host_f,
+    const double[:] conc_o,
+    const double[:] host_o,
+    const double[:] sp_f,
+    const double[:] sn_f,
+    const double[:] sp_o,
+    const double[:] sn_o,
+    const double[:] neutral,
+    double[:] own_f,
+    double[:] own_o,
+):
+    """:func:`played_levels`."""
     cdef Py_ssize_t n = conc_f.shape[0], w
     cdef bint l_world = neutral.shape[0] > 1
     cdef bint pf = sp_f.shape[0] > 1, nf = sn_f.shape[0] > 1
