@@ -1409,9 +1409,9 @@ def law_sunsets(
         ``forced`` with the lapses due now.
     """
     k = ctx.once("congress_constants", partial(_congress_constants, ctx))
-    lapse_now, some = native_congress.law_sunset_rows(
+    lapse_now, _ = native_congress.law_sunset_rows(
         k.run, t, mask(committed), mask(st.f_active), mask(withdrawn_f))
-    if some:
+    if lapse_now is not None:  # (None: no law lapses now, most steps)
         forced = lapse_now if forced is None else forced | lapse_now
     return forced
 

@@ -1193,51 +1193,69 @@ def law_sunset_rows(
     CongressRun run, long t, const uchar[:, ::1] committed, const uchar[:, ::1] active,
     uchar[:, ::1] withdrawn,
 ):
-    """engine.law_sunsets: ``(lapse_now, any lapse)``; re-enactments join ``withdrawn`` in
+    """engine.law_sunsets: ``(lapse_now, any lapse)``, ``lapse_now`` None without a lapse
+    (most steps: the array is formed at the first one); re-enactments join ``withdrawn`` in
     place. The lapse is withdrawn where a renewal approved now (committed, not in force)
     re-enacts a law that has lapsed (its lapse in force)."""
     cdef const long[:] sunset = run.sunset
     cdef const uchar[:, ::1] renewed_by = run.renewed_by
-    cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], w, k, m, o, n_lapses
-    lapse_arr = np.zeros((n, n_k), dtype=np.bool_)
-    cdef uchar[:, ::1] lapse = lapse_arr.view(np.uint8)
+    cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], w = 0, k, m, o, n_lapses
+    cdef uchar[:, ::1] lapse
     cdef Py_ssize_t* lapses = <Py_ssize_t*>_alloc(n_k, sizeof(Py_ssize_t))
     cdef uchar* approved_now = NULL
     cdef uchar* lapse_active
     cdef uchar* reenact
+    cdef uchar* row  # a world's lapses (zeros but at the lapses' entries)
     cdef const uchar* com
     cdef const uchar* act
-    cdef bint some = False, lapsed, due = False
+    cdef bint some = False, lapsed, due = False, hit = False
+    lapse_arr = None
     try:
         n_lapses = _lapses(sunset, renewed_by, lapses)
         if n_lapses == 0:
             return lapse_arr, some
         for m in range(n_lapses):
             due = due or sunset[lapses[m]] == t
-        approved_now = <uchar*>_alloc(3 * n_k, 1)
-        lapse_active, reenact = approved_now + n_k, approved_now + 2 * n_k
-        with nogil:
-            for w in range(n):
-                com = &committed[w, 0]
-                act = &active[w, 0]
-                lapsed = False
+        approved_now = <uchar*>_alloc(4 * n_k, 1)
+        lapse_active, reenact, row = approved_now + n_k, approved_now + 2 * n_k, approved_now + 3 * n_k
+        while w < n:
+            with nogil:
+                while w < n:
+                    com = &committed[w, 0]
+                    act = &active[w, 0]
+                    lapsed = False
+                    for m in range(n_lapses):
+                        k = lapses[m]
+                        lapse_active[k] = act[k] & (sunset[k] >= 0)
+                        lapsed = lapsed or lapse_active[k]
+                    if not (lapsed or due):  # no lapse due now, none to re-enact
+                        w += 1
+                        continue
+                    if lapsed:  # the renewals approved now are read only for a lapse in force
+                        o = 0
+                        while o < n_k:
+                            _put(approved_now, o, n_k,
+                                 _word(com, o, n_k) & (_word(act, o, n_k) ^ ONES))
+                            o = _after(o, n_k)
+                    _lapse_row(t, sunset, renewed_by, lapses, n_lapses, com, approved_now,
+                               lapse_active, row, reenact)
+                    hit = False
+                    for m in range(n_lapses):
+                        k = lapses[m]
+                        hit = hit | row[k]
+                        withdrawn[w, k] = withdrawn[w, k] | reenact[k]
+                    if hit:  # (the array formed, or written, outside)
+                        break
+                    w += 1
+            if w < n:  # world w lapses a law now
+                if lapse_arr is None:
+                    lapse_arr = np.zeros((n, n_k), dtype=np.bool_)
+                    lapse = lapse_arr.view(np.uint8)
                 for m in range(n_lapses):
                     k = lapses[m]
-                    lapse_active[k] = act[k] & (sunset[k] >= 0)
-                    lapsed = lapsed or lapse_active[k]
-                if not (lapsed or due):  # no lapse due now, none to re-enact
-                    continue
-                if lapsed:  # the renewals approved now are read only for a lapse in force
-                    o = 0
-                    while o < n_k:
-                        _put(approved_now, o, n_k, _word(com, o, n_k) & (_word(act, o, n_k) ^ ONES))
-                        o = _after(o, n_k)
-                _lapse_row(t, sunset, renewed_by, lapses, n_lapses, com, approved_now,
-                           lapse_active, &lapse[w, 0], reenact)
-                for m in range(n_lapses):
-                    k = lapses[m]
-                    some = some | lapse[w, k]
-                    withdrawn[w, k] = withdrawn[w, k] | reenact[k]
+                    lapse[w, k] = row[k]
+                some = True
+                w += 1
     finally:
         free(lapses)
         free(approved_now)
