@@ -142,12 +142,22 @@ cdef inline Py_ssize_t _after(Py_ssize_t o, Py_ssize_t n_k) noexcept nogil:
 
 
 cdef inline bint _any(const uchar* row, Py_ssize_t n_k) noexcept nogil:
-    """Whether any of the ``n_k`` bytes of ``row`` is set."""
+    """Whether any of the ``n_k`` bytes of ``row`` is set (the words of :func:`_after`:
+    eight bytes at a time, the last eight for the rest; byte by byte in a short row)."""
     cdef Py_ssize_t o = 0
-    cdef uint64_t x = 0
-    while o < n_k:
-        x = x | _word(row, o, n_k)
-        o = _after(o, n_k)
+    cdef uint64_t x = 0, y
+    if n_k < 8:
+        while o < n_k:
+            x = x | row[o]
+            o += 1
+        return x != 0
+    while o + 8 <= n_k:
+        memcpy(&y, row + o, 8)
+        x = x | y
+        o += 8
+    if o < n_k:
+        memcpy(&y, row + n_k - 8, 8)
+        x = x | y
     return x != 0
 
 
@@ -369,6 +379,8 @@ cdef inline Py_ssize_t _retreat_pick(
     cdef double top = -INFINITY
     cdef long v, best = 0
     cdef bint some = False
+    if not _any(cand, cost.shape[1]):  # nothing to withdraw (most worlds)
+        return -1
     for j in range(cost.shape[1]):
         if cand[j]:
             some = True
