@@ -733,13 +733,20 @@ cdef extern from *:
        withdrawals' clip(lv - 0) (lv - 0 is lv; a second withdrawal's clips the clipped
        value again, which changes nothing: clip(clip(x)) is clip(x) in every bit, whatever
        the bounds, NaN too), then the starts' clip(lv + 0) ((lv + 0) + 0 is lv + 0):
-       detente_moved_level's clips in turn */
+       detente_moved_level's clips in turn. drops 2: bounds ordered (lo <= hi, no NaN), so
+       the second clip changes nothing: a clipped x lies in [lo, hi] (or is NaN), and x + 0
+       differs from x at most in the sign of a zero, which no comparison sees */
     static void detente_still_row(double *restrict lv, const double *restrict lo,
                                   const double *restrict hi, Py_ssize_t n, int drops) {
         Py_ssize_t i;
         double x;
         #define DETENTE_CLIP1 x = x < lo[i] ? lo[i] : x; x = x > hi[i] ? hi[i] : x;
-        if (drops) {
+        if (drops == 2) {
+            for (i = 0; i < n; i++) {
+                x = lv[i] - 0.0; DETENTE_CLIP1
+                lv[i] = x + 0.0;
+            }
+        } else if (drops) {
             for (i = 0; i < n; i++) {
                 x = lv[i] - 0.0; DETENTE_CLIP1
                 x = x + 0.0; DETENTE_CLIP1
@@ -820,6 +827,7 @@ cdef class ImplementRun:
     cdef const double[:, :, ::1] effects_f, effects_o
     cdef const double[:, ::1] low_rows, high_rows
     cdef bint finite_f, finite_o
+    cdef bint ordered  # every low <= its high, none NaN (detente_still_row's drops 2)
     cdef readonly Py_ssize_t n
     cdef int[::1] count
     cdef double[::1] sums
@@ -838,6 +846,10 @@ cdef class ImplementRun:
         self.effects_f, self.effects_o = effects_f, effects_o
         self.low_rows, self.high_rows = low_rows, high_rows
         self.finite_f, self.finite_o = finite_rows(effects_f), finite_rows(effects_o)
+        try:
+            self.ordered = bool(np.all(np.asarray(low_rows) <= np.asarray(high_rows)))
+        except ValueError:  # rows that do not broadcast: no shortcut
+            self.ordered = False
         self.count = np.empty(max(n_i, 1), dtype=np.intc)
         self.sums = np.zeros(5 * max(n_i, 1))
         self.flags = np.zeros(max(n, 1), dtype=np.uint8)
@@ -912,7 +924,7 @@ cdef int _implement_levels(
     withdrawing (1, 2) and starting (4, 8) steps (:func:`implement_step`)."""
     cdef const double[:, :, ::1] effects_f = run.effects_f, effects_o = run.effects_o
     cdef const double[:, ::1] low_rows = run.low_rows, high_rows = run.high_rows
-    cdef bint finite_f = run.finite_f, finite_o = run.finite_o
+    cdef bint finite_f = run.finite_f, finite_o = run.finite_o, ordered = run.ordered
     cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, f
     cdef Py_ssize_t m_l = low_rows.shape[0], m_h = high_rows.shape[0]
     cdef bint has_f = drop_f.shape[0] > 0, has_o = drop_o.shape[0] > 0
@@ -992,7 +1004,7 @@ cdef int _implement_levels(
                     lo = &low_rows[row_of(w, m_l, n), 0]
                 if m_h != 1:
                     hi = &high_rows[row_of(w, m_h, n), 0]
-                still_row(&level[w, 0], lo, hi, n_i, has_f or has_o)
+                still_row(&level[w, 0], lo, hi, n_i, (1 + ordered) if has_f or has_o else 0)
                 w += 1
             if w == n:
                 break
