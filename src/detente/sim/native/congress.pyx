@@ -874,12 +874,12 @@ def proposals(
     cdef Py_ssize_t n_renewals = 0, wt, table = (n_k + 1) * n_k
     cdef bint scripted = held.shape[0] > 0, over, all_ok = req_ok.shape[0] == 0
     cdef bint sorted_ladder = m_c * 8 <= n and m_h * 8 <= n
-    cand_arr = np.empty((n, n_k), dtype=np.bool_)
-    drop_arr = np.empty((n, n_k), dtype=np.bool_)
-    cancel_arr = np.empty((n, n_k), dtype=np.bool_)
-    cdef uchar[:, ::1] cand = cand_arr.view(np.uint8)
-    cdef uchar[:, ::1] drop = drop_arr.view(np.uint8)
-    cdef uchar[:, ::1] cancel = cancel_arr.view(np.uint8)
+    # the three outputs: one array's planes (one allocation, one view)
+    out_arr = np.empty((3, n, n_k), dtype=np.bool_)
+    cdef uchar[:, :, ::1] out = out_arr.view(np.uint8)
+    cdef uchar[:, ::1] cand = out[0]
+    cdef uchar[:, ::1] drop = out[1]
+    cdef uchar[:, ::1] cancel = out[2]
     # scratch (its first row unused), and the script's holds as bytes (not held off, held
     # on, not held on); the ladder's tables (m_c rows of conc ranks, then m_h of host ranks)
     cdef uchar* bytes_ = <uchar*>_alloc(5 * n_k + (m_c + m_h) * table if sorted_ladder
@@ -1013,7 +1013,7 @@ def proposals(
         free(bytes_)
         free(index)
         free(ranks)
-    return cand_arr, drop_arr, cancel_arr
+    return out_arr[0], out_arr[1], out_arr[2]
 
 
 def bill_candidates(
