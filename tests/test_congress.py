@@ -131,6 +131,41 @@ def test_statute_lock_catches_steps_undoing_it() -> None:
     np.testing.assert_array_equal(out, cg.statute_lock(active, locks, np.stack([eff, eff])))
 
 
+def test_engine_statute_lock_and_clout_kernels_match_the_mechanism_and_numpy() -> None:
+    # the engine's statute lock on the candidates only (None: no candidate locked), per
+    # state effects rows; its balanced clout, NumPy's maximum of the product and 0
+    from detente.sim.native import congress as native
+
+    rng = np.random.default_rng(7)
+    n, n_k, n_i = 12, 9, 4
+    locks = np.zeros(n_k, dtype=bool)
+    locks[[1, 5]] = True
+    zero_k = np.zeros((1, n_k))
+    for _ in range(20):
+        eff = rng.choice([-2.0, -0.5, 0.0, 0.5, 2.0], (3, n_k, n_i))
+        active = rng.random((n, n_k)) < 0.3
+        cand = rng.random((n, n_k)) < 0.4
+        run = native.CongressRun(
+            np.zeros(1), zero_k, zero_k, *[np.zeros(n_k, np.uint8)] * 3,
+            np.full(n_k, -1, dtype=np.int64), np.zeros((n_k, n_k), np.uint8),
+            *[np.zeros(n_k, np.uint8)] * 2, zero_k, np.zeros(1), np.zeros(1), zero_k,
+            np.zeros(n_i), np.ones(n_i), np.zeros((1, n_i)), np.zeros((1, n_i)),
+            np.zeros(n_i, np.uint8), np.zeros((1, n_i)), eff, np.zeros(n_k, np.uint8),
+            locks.view(np.uint8))
+        want = cg.statute_lock(active, locks, np.repeat(eff, n // 3, axis=0)) & cand
+        got = native.statute_candidates(run, active.view(np.uint8), cand.view(np.uint8))
+        assert (got is None) == (not want.any())
+        np.testing.assert_array_equal(want, want if got is None else got)
+    assert got is not None  # some case had a lock
+    clout = rng.choice([-1.0, -0.0, 0.0, 0.5, np.nan, np.inf], (n, 5))
+    factor = rng.choice([-2.0, -0.0, 0.0, 1.5, np.nan], (n, 5))
+    want = np.maximum(clout * factor, 0)
+    for f in (factor, np.asfortranarray(factor)):  # C-contiguous, and any strides
+        got = native.balanced_clout(clout, f)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+        np.testing.assert_array_equal(got, want)
+
+
 def test_sunset_lapses_unless_renewed_and_a_later_renewal_reenacts() -> None:
     sunset = np.array([-1, 0, -1])  # instrument 1 is the lapse, due at step 0
     renewed_by = np.zeros((3, 3), dtype=bool)

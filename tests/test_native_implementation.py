@@ -288,6 +288,53 @@ def test_start_due_follows_the_rule_on_every_step_of_blocks_and_tail() -> None:
     np.testing.assert_array_equal(got_since, np.where(new_f, t, since))
 
 
+def test_implement_step_is_start_due_then_implement_levels() -> None:
+    """The engine's one call (start_due marking the worlds as it visits the steps, then the
+    levels) gives what start_due and implement_levels_of give in turn: sizes that are not
+    multiples of eight, one or no side withdrawing, forced steps, a crowded start named."""
+    rng = np.random.default_rng(31)
+    never, t, n_i = 1 << 40, 5, 6
+    for n, k_f, k_o, p_drop in ((37, 7, 3, 0.05), (16, 20, 9, 0.0), (11, 20, 9, 0.05),
+                                (40, 20, 9, 0.02), (9, 3, 9, 0.0)):
+        eff_f = np.where(rng.random((1, k_f, n_i)) < 0.3, rng.normal(size=(1, k_f, n_i)), 0.0)
+        eff_o = np.where(rng.random((2, k_o, n_i)) < 0.3, rng.normal(size=(2, k_o, n_i)), 0.0)
+        low, high = np.full((1, n_i), -1.5), np.full((1, n_i), 1.5)
+        for drop_o_too in (True, False):
+            active = {k: rng.random((n, k)) < 0.4 for k in (k_f, k_o)}
+            start = {k: np.where(rng.random((n, k)) < 0.15, rng.integers(0, 9, (n, k)), never)
+                     for k in (k_f, k_o)}
+            drop = {k: (rng.random((n, k)) < p_drop) & active[k] for k in (k_f, k_o)}
+            if not drop_o_too:
+                drop[k_o][:] = False
+            forced = (rng.random((n, k_f)) < 0.03).view(np.uint8)
+            since = rng.integers(0, 5, (n, k_f))
+            level = rng.normal(size=(n, n_i)) * 2.0
+            level[1, 2] = -0.0
+
+            want, got = ([level.copy(), active[k_f].copy(), active[k_o].copy(),
+                          start[k_f].copy(), start[k_o].copy(), since.copy()] for _ in (0, 1))
+            run = native_impl.ImplementRun(n, eff_f, eff_o, low, high)
+            new_f, new_o = native_impl.start_due(
+                want[1].view(np.uint8), want[2].view(np.uint8), want[3], want[4], want[5],
+                drop[k_f].view(np.uint8), drop[k_o].view(np.uint8), forced, t, never)
+            none = np.zeros((0, 0), np.uint8)
+            masks = [drop[k].view(np.uint8) if drop[k].any() else none for k in (k_f, k_o)]
+            crowded = native_impl.implement_levels_of(
+                run, want[0], *masks, new_f.view(np.uint8), new_o.view(np.uint8),
+                *[np.zeros((0, 0))] * 4)
+            out = native_impl.implement_step(
+                run, got[0], got[1].view(np.uint8), got[2].view(np.uint8), got[3], got[4],
+                got[5], drop[k_f].view(np.uint8), drop[k_o].view(np.uint8), forced, t, never)
+            np.testing.assert_array_equal(out[0], new_f)
+            np.testing.assert_array_equal(out[1], new_o)
+            assert out[2] == crowded
+            assert out[3] == int(drop[k_f].any()) | 2 * int(drop[k_o].any())
+            for a, b in zip(got, want, strict=True):
+                np.testing.assert_array_equal(a.view(np.uint64) if a.dtype == np.float64
+                                              else a, b.view(np.uint64)
+                                              if b.dtype == np.float64 else b)
+
+
 def test_posture_weights_are_numpys_in_blocks_tail_and_per_world() -> None:
     """``active + announce_weight * pending`` (pending: approved, not in force), with one
     announce weight (the flat blocks of eight and their tail) and one per world."""

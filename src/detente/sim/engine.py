@@ -1125,14 +1125,16 @@ class Proposals:
 
 @dataclass(frozen=True, eq=False)
 class _CongressConstants:
-    """What :func:`focal_proposals`, :func:`congress_bills` and :func:`law_sunsets` hand
-    their kernels every step, as the kernels read it (once per run: ``ctx.once``)."""
+    """What :func:`focal_proposals`, :func:`ratify_focal` (the statute lock),
+    :func:`congress_bills` and :func:`law_sunsets` hand their kernels every step, as the
+    kernels read it (once per run: ``ctx.once``)."""
 
     run: native_congress.CongressRun  # the leaves the kernels read
     requires: bool  # some focal step requires another
     sunset: bool  # some law has a sunset
     retreat: bool  # some cost tolerance is set
     bills: bool  # a legislature with steps of its own
+    locks: bool  # a legislature and steps that lock as statutes (the statute lock)
     gesture: FloatArray
 
 
@@ -1151,9 +1153,11 @@ def _congress_constants(ctx: StepContext) -> _CongressConstants:
         ctx.rows(sf.cost, 1), c(sy.low), c(sy.high), c(ctx.status_quo_rows),
         c(ctx.floor_start_rows) if leg is not None else np.zeros((1, len(sy.issues))),
         mask(pl.f_stake[leg.floor]) if leg is not None else np.zeros(0, dtype=np.uint8),
-        c(ctx.rows(pl.leg_tol, 1)), c(ctx.rows(sf.effects, 2)), mask(sf.by_legislature))
+        c(ctx.rows(pl.leg_tol, 1)), c(ctx.rows(sf.effects, 2)), mask(sf.by_legislature),
+        mask(sf.locks))
     return _CongressConstants(
         run=run, requires=bool(sf.requires.any()), sunset=bool((sf.sunset_step >= 0).any()),
+        locks=leg is not None and bool(sf.locks.any()),
         retreat=bool(np.any(tolerance >= 0)),
         bills=leg is not None and bool(sf.by_legislature.any()), gesture=gesture)
 
@@ -1246,7 +1250,9 @@ def ratify_focal(
     approval holder's consent (:func:`ratify`); ``st.excess`` records the largest veto
     excess. The vote (:func:`voted`) and the consent checks run in one kernel call
     (:func:`detente.sim.native.consent.vote_and_ratify`, the run's tables laid out once by
-    :func:`_ratify_constants`). A unitary focal side approves every candidate.
+    :func:`_ratify_constants`). The statute lock (:func:`congress.statute_lock`) is tested
+    on the candidates only (:func:`detente.sim.native.congress.statute_candidates`). A
+    unitary focal side approves every candidate.
 
     Returns
     -------
@@ -1256,17 +1262,19 @@ def ratify_focal(
     """
     if ctx.focal_unitary:
         return candidates, None
-    sy, p = ctx.system, ctx.system.params
-    sf = sy.focal
+    p = ctx.system.params
     cand_f = candidates
     f_cl = st.f_clout
-    if st.f_factor is not None:  # np.clip(f_cl * factor, 0, None), which is this maximum
-        f_cl = f_cl * st.f_factor
-        np.maximum(f_cl, 0, out=f_cl)
-    if ctx.legislature is not None:  # undoing a statute in force needs the floor, as a bill would
-        # (on candidates the trust gate will stop too: each pair's floor vote is its own)
-        lock = congress.statute_lock(st.f_active, sf.locks, ctx.rows(sf.effects, 2)) & cand_f
-        if lock.any():
+    factor = st.f_factor
+    if factor is not None:  # np.clip(f_cl * factor, 0, None), np.maximum(f_cl * factor, 0)
+        f_cl = native_congress.balanced_clout(f_cl, factor) if factor.shape == f_cl.shape \
+            else np.maximum(f_cl * factor, 0)
+    c_k = ctx.once("congress_constants", partial(_congress_constants, ctx))
+    if c_k.locks:  # undoing a statute in force needs the floor, as a bill would
+        # (on candidates the trust gate will stop too: each pair's floor vote is its own);
+        # congress.statute_lock(st.f_active, locks, effects) & cand_f, None if none is
+        lock = native_congress.statute_candidates(c_k.run, mask(st.f_active), mask(cand_f))
+        if lock is not None:
             cand_f = cand_f & (~lock | floor_vote(ctx, st.f_pos, lock, p.majority_threshold,
                                                   st.level, f_cl))
     # the trust gate is a condition of approval: the vote's kernel applies it first; the
@@ -1373,8 +1381,9 @@ def congress_bills(
         k.run, t, mask(approved_f), mask(f_active), prospective,
         f_pos.T[:, None, :] if f_pos.ndim == 2 else f_pos, leg.floor, mask(committed),
         mask(st.killed), requires_ok)
-    if not some:
+    if not some:  # (most steps: the kernel then forms neither array)
         return approved_f
+    assert bills is not None and judged is not None
     enact_f, dead = congress.legislative_initiative(
         bills, k.gesture, level_f, p.neutral_level, draws.congress[:, t, 0],
         p.us_veto_override, p.majority_threshold,
@@ -1400,9 +1409,9 @@ def law_sunsets(
         ``forced`` with the lapses due now.
     """
     k = ctx.once("congress_constants", partial(_congress_constants, ctx))
-    lapse_now, some = native_congress.law_sunset_rows(
+    lapse_now, _ = native_congress.law_sunset_rows(
         k.run, t, mask(committed), mask(st.f_active), mask(withdrawn_f))
-    if some:
+    if lapse_now is not None:  # (None: no law lapses now, most steps)
         forced = lapse_now if forced is None else forced | lapse_now
     return forced
 
@@ -1417,12 +1426,16 @@ def schedule_starts(
     (the clock of the time to reciprocation, section 5). A delay's uniform is computed only
     where a step is approved (:class:`~detente.sim.world_state.StreamUniforms`).
     """
-    delays = ctx.once("schedule_constants", partial(_schedule_constants, ctx))
-    native_impl.schedule_starts(
-        mask(approved_f), mask(approved_o), mask(forced), draws.delay_f.states,
-        draws.delay_o.states, ctx.layout.n_each, BLOCK, draws.delay_f.steps,
-        st.f_start, st.o_start, st.f_offered.view(np.uint8), *delays, t,
-    )
+    # the run's delays and streams, laid out once (again only for other draws)
+    held: list[Any] = ctx.once("schedule_starts", list)
+    if not held or held[0] is not draws:
+        delays = ctx.once("schedule_constants", partial(_schedule_constants, ctx))
+        held[:] = [draws, native_impl.ScheduleRun(
+            draws.delay_f.states, draws.delay_o.states, ctx.layout.n_each, BLOCK,
+            draws.delay_f.steps, *delays)]
+    native_impl.schedule_starts_of(
+        held[1], mask(approved_f), mask(approved_o), mask(forced), st.f_start, st.o_start,
+        st.f_offered.view(np.uint8), t)
 
 
 def _schedule_constants(
@@ -1453,28 +1466,33 @@ def implement(
     """
     sy, lay = ctx.system, ctx.layout
     sf, so = sy.focal, sy.internal
-    drop_f, drop_o = mask(withdrawn_f), mask(withdrawn_o)
+    run = ctx.once("implement", partial(_implement_run, ctx))
     # the steps starting do not depend on the levels: found first, so that the levels move
-    # in one pass (in each world the withdrawals, then the starts)
-    f_new, o_new = native_impl.start_due(
-        st.f_active.view(np.uint8), st.o_active.view(np.uint8), st.f_start, st.o_start,
-        st.f_since, drop_f, drop_o, mask(forced), t, NEVER)
-    run = ctx.once("implement", lambda: native_impl.ImplementRun(
-        lay.n, ctx.rows(sf.effects, 2), ctx.rows(so.effects, 2), ctx.rows(sy.low, 1),
-        ctx.rows(sy.high, 1)))
-    steps = (run, st.level, drop_f if drop_f.any() else NO_MASK,
-             drop_o if drop_o.any() else NO_MASK, f_new.view(np.uint8), o_new.view(np.uint8))
-    crowded = native_impl.implement_levels_of(*steps, *[_NO_LEVELS] * 4)
+    # in one pass (in each world the withdrawals, then the starts), in one kernel call
+    f_new, o_new, crowded, dropped = native_impl.implement_step(
+        run, st.level, st.f_active.view(np.uint8), st.o_active.view(np.uint8), st.f_start,
+        st.o_start, st.f_since, mask(withdrawn_f), mask(withdrawn_o), mask(forced), t, NEVER)
     if crowded:
         # the moves whose sums' order could matter are BLAS's products, as before
         def moves(m: BoolArray, side: Side) -> FloatArray:
             return _dot(m.astype(np.float64), side.effects, lay, 2)
 
         native_impl.implement_levels_of(
-            *steps, moves(withdrawn_f, sf) if crowded & 1 else _NO_LEVELS,
+            run, st.level, mask(withdrawn_f) if dropped & 1 else NO_MASK,
+            mask(withdrawn_o) if dropped & 2 else NO_MASK, f_new.view(np.uint8),
+            o_new.view(np.uint8), moves(withdrawn_f, sf) if crowded & 1 else _NO_LEVELS,
             moves(withdrawn_o, so) if crowded & 2 else _NO_LEVELS,
             *((moves(f_new, sf), moves(o_new, so)) if crowded & 4 else (_NO_LEVELS,) * 2))
     return f_new, o_new
+
+
+def _implement_run(ctx: StepContext) -> native_impl.ImplementRun:
+    """What :func:`implement` hands its kernel every step besides the state: both sides'
+    effects and the issues' bounds (:meth:`StepContext.rows`), once per run."""
+    sy = ctx.system
+    return native_impl.ImplementRun(
+        ctx.layout.n, ctx.rows(sy.focal.effects, 2), ctx.rows(sy.internal.effects, 2),
+        ctx.rows(sy.low, 1), ctx.rows(sy.high, 1))
 
 
 def played_levels(ctx: StepContext, st: WorldState, t: int) -> tuple[FloatArray, FloatArray]:
@@ -1488,27 +1506,25 @@ def played_levels(ctx: StepContext, st: WorldState, t: int) -> tuple[FloatArray,
     played_f, played_o : ndarray [n]
     """
     pl, lay = ctx.plans, ctx.layout
-    announce, gp_f_sum, gn_f_sum, gp_o_sum, gn_o_sum, neutral, buf_f, buf_o = ctx.once(
-        "played_levels", partial(_played_parameters, ctx))
+    run = ctx.once("played_levels", partial(_played_parameters, ctx))
     # the posture (:func:`posture`) of both sides; the weighted sums go to BLAS (the weights
     # written to the run's buffers: nothing reads them after the products)
-    w_f, w_o = native_impl.posture_weights(
-        st.f_active.view(np.uint8), st.f_start, st.o_active.view(np.uint8), st.o_start,
-        announce, NEVER, buf_f, buf_o)
-    play_f, play_o, st.hostile_f = native_impl.played_levels(
-        _dot(w_f, pl.gp_f, lay), _dot(w_f, pl.gn_f, lay), _dot(w_o, pl.gp_o, lay),
-        _dot(w_o, pl.gn_o, lay), gp_f_sum, gn_f_sum, gp_o_sum, gn_o_sum, neutral,
-        st.own_f[:, t], st.own_o[:, t])
+    w_f, w_o = native_impl.posture_weights_of(
+        run, st.f_active.view(np.uint8), st.f_start, st.o_active.view(np.uint8), st.o_start)
+    play_f, play_o, st.hostile_f = native_impl.played_levels_of(
+        run, _dot(w_f, pl.gp_f, lay), _dot(w_f, pl.gn_f, lay), _dot(w_o, pl.gp_o, lay),
+        _dot(w_o, pl.gn_o, lay), st.own_f, st.own_o, t)
     return play_f, play_o
 
 
-def _played_parameters(ctx: StepContext) -> tuple[FloatArray, ...]:
+def _played_parameters(ctx: StepContext) -> native_impl.PlayedRun:
     """What :func:`played_levels` hands its kernels besides the state, as :func:`leaf`
     gives it, and the buffers of the posture's weights ``[n, K]``: once per run."""
     sy, p, pl, n = ctx.system, ctx.system.params, ctx.plans, ctx.layout.n
-    return (*(leaf(x) for x in (p.announce_weight, pl.gp_f_sum, pl.gn_f_sum, pl.gp_o_sum,
-                                pl.gn_o_sum, p.neutral_level)),
-            np.empty((n, sy.focal.n_instruments)), np.empty((n, sy.internal.n_instruments)))
+    return native_impl.PlayedRun(
+        leaf(p.announce_weight), leaf(pl.gp_f_sum), leaf(pl.gn_f_sum), leaf(pl.gp_o_sum),
+        leaf(pl.gn_o_sum), leaf(p.neutral_level), NEVER,
+        np.empty((n, sy.focal.n_instruments)), np.empty((n, sy.internal.n_instruments)))
 
 
 def perceive_and_learn(

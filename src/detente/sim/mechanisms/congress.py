@@ -220,7 +220,7 @@ def statute_lock(active: BoolArray, locks: BoolArray, effects: FloatArray) -> Bo
     flagship's embargo rests on executive orders, which "would not require new
     legislation" to ease (THE MIDDLE PATH) until Congress codifies them.
     """
-    return native.lock_rows(mask(active), mask(locks), _f64(effects, 3))
+    return native.lock_rows(mask(active), mask(locks), np.ascontiguousarray(_f64(effects, 3)))
 
 
 def renewed_laws(steps: BoolArray, renewed_by: BoolArray) -> BoolArray:

@@ -33,7 +33,7 @@ class CongressRun:
         gest_pos: U8, sunset: I64, renewed_by: U8, is_renewal: U8, renew_menu: U8,
         gesture: F64, tolerance: F64, chance: F64, cost: F64, low: F64, high: F64,
         start: F64, floor_start: F64, stake: U8, leg_tol: F64, effects: F64,
-        by_legislature: U8,
+        by_legislature: U8, locks: U8 | None = None,
     ) -> None: ...
 
 def proposals(
@@ -44,10 +44,12 @@ def proposals(
 def bill_candidates(
     run: CongressRun, t: int, approved: U8, active: U8, prospective: F64, pos: F64,
     floor: int, committed: U8, killed: U8, req_ok: U8,
-) -> tuple[B, F64, bool]: ...
+) -> tuple[B | None, F64 | None, bool]: ...
 def law_sunset_rows(
     run: CongressRun, t: int, committed: U8, active: U8, withdrawn: U8
-) -> tuple[B, bool]: ...
+) -> tuple[B | None, bool]: ...
+def statute_candidates(run: CongressRun, active: U8, cand: U8) -> B | None: ...
+def balanced_clout(clout: F64, factor: F64) -> F64: ...
 def opponent_steps(
     level: F64, neutral: F64, conc_rank: F64, host_rank: F64, active: U8, pending: U8,
     reversible: U8, req_ok: U8, start: I64, never: int,

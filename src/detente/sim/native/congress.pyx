@@ -24,7 +24,7 @@ from one :class:`CongressRun`; the agenda's last part (withdrawn, cancelled, can
 
 from libc.math cimport INFINITY, fabs
 from libc.stdint cimport uint64_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy
 from detente.sim.native.numpy_sum cimport pairwise_sum
 from detente.sim.native.rows cimport any_set, row_of
@@ -142,12 +142,22 @@ cdef inline Py_ssize_t _after(Py_ssize_t o, Py_ssize_t n_k) noexcept nogil:
 
 
 cdef inline bint _any(const uchar* row, Py_ssize_t n_k) noexcept nogil:
-    """Whether any of the ``n_k`` bytes of ``row`` is set."""
+    """Whether any of the ``n_k`` bytes of ``row`` is set (the words of :func:`_after`:
+    eight bytes at a time, the last eight for the rest; byte by byte in a short row)."""
     cdef Py_ssize_t o = 0
-    cdef uint64_t x = 0
-    while o < n_k:
-        x = x | _word(row, o, n_k)
-        o = _after(o, n_k)
+    cdef uint64_t x = 0, y
+    if n_k < 8:
+        while o < n_k:
+            x = x | row[o]
+            o += 1
+        return x != 0
+    while o + 8 <= n_k:
+        memcpy(&y, row + o, 8)
+        x = x | y
+        o += 8
+    if o < n_k:
+        memcpy(&y, row + n_k - 8, 8)
+        x = x | y
     return x != 0
 
 
@@ -369,6 +379,8 @@ cdef inline Py_ssize_t _retreat_pick(
     cdef double top = -INFINITY
     cdef long v, best = 0
     cdef bint some = False
+    if not _any(cand, cost.shape[1]):  # nothing to withdraw (most worlds)
+        return -1
     for j in range(cost.shape[1]):
         if cand[j]:
             some = True
@@ -457,6 +469,51 @@ cdef inline bint _initiative_row(
                 found = True
                 break
     return found
+
+
+cdef inline bint _eligible_row(
+    Py_ssize_t w, const uchar* com, const uchar[:, ::1] killed, const uchar[:, ::1] req_ok,
+    bint all_ok, const uchar[:, ::1] renewed_by, const Py_ssize_t* laws, Py_ssize_t n_laws,
+    const Py_ssize_t* own, Py_ssize_t n_own, const uchar* renews, uchar* eligible,
+) noexcept nogil:
+    """Sets ``eligible[k]`` for Congress's own steps ``k`` (``own``) at world ``w``: the steps
+    it may propose, not committed (``com``), not killed, not a renewal of a law already
+    renewed (spent_renewals; ``renews[q]``: own step ``q`` renews a law), requirements met
+    (``req_ok``, all when ``all_ok``). Returns whether any is."""
+    cdef Py_ssize_t q, k
+    cdef uchar e, some = 0
+    for q in range(n_own):  # the other steps are not read
+        k = own[q]
+        e = (com[k] ^ 1) & (killed[w, k] ^ 1)
+        if not all_ok:
+            e = e & req_ok[w, k]
+        if e and renews[q] and _spent(k, renewed_by, laws, n_laws, com):
+            e = 0
+        eligible[k] = e
+        some = some | e
+    return some != 0
+
+
+cdef inline const uchar* _moving_row(
+    Py_ssize_t w, const uchar* approved, const uchar[:, ::1] active, const uchar* com,
+    const uchar[:, ::1] renewed_by, const Py_ssize_t* due, Py_ssize_t n_due, Py_ssize_t n_k,
+    uchar* lapsing, bint* any_move,
+) noexcept nogil:
+    """The steps moving at world ``w`` this step: ``approved`` now, and the laws lapsing now
+    (``due``) that are not in force and that no committed renewal stops (then written to
+    ``lapsing``, a copy of ``approved`` with them). ``any_move``: whether any step moves."""
+    cdef const uchar* moving = approved
+    cdef Py_ssize_t m, k
+    any_move[0] = _any(moving, n_k)
+    for m in range(n_due):
+        k = due[m]
+        if not active[w, k] and not _law_renewed(&renewed_by[k, 0], com, n_k):
+            if moving != lapsing:
+                memcpy(lapsing, moving, n_k)
+                moving = lapsing
+            lapsing[k] = 1
+            any_move[0] = True
+    return moving
 
 
 cdef inline bint _against(
@@ -635,46 +692,61 @@ def override_rows(
 
 
 
-def lock_rows(const uchar[:, ::1] active, const uchar[::1] locks, const double[:, :, :] effects):
+cdef bint _lock_row(
+    const uchar* act, const uchar* cand, const uchar[::1] locks, const Py_ssize_t* statutes,
+    Py_ssize_t n_statutes, const double* effects, Py_ssize_t n_k, Py_ssize_t n_i,
+    double* total, uchar* out,
+) noexcept nogil:
+    """Sets ``out[k]`` (a row of zeros) where step ``k`` would undo a statute in force at
+    one world (statute_lock): its steps in force ``act``, ``effects`` ``[K, I]`` its row;
+    ``statutes``: the steps that lock; only the steps ``cand`` picks (NULL: all) are tested;
+    ``total``: scratch of ``I``. Returns whether any is set."""
+    cdef Py_ssize_t k, i, m
+    cdef double s
+    cdef bint some = False
+    if cand != NULL and not _any(cand, n_k):  # no candidate to test (most worlds)
+        return False
+    for m in range(n_statutes):
+        some = some or act[statutes[m]]
+    if not some:
+        return False
+    some = False
+    for i in range(n_i):
+        total[i] = 0.0
+    # the summed effects of the locks in force, in step order (the other steps' terms are
+    # +0.0, which change no partial sum: it starts at +0.0 and is never -0.0)
+    for m in range(n_statutes):
+        k = statutes[m]
+        if act[k]:
+            for i in range(n_i):
+                total[i] = total[i] + effects[k * n_i + i]
+    for k in range(n_k):
+        if locks[k] or (cand != NULL and not cand[k]):
+            continue
+        for i in range(n_i):
+            s = 1.0 if total[i] > 0 else (-1.0 if total[i] < 0 else 0.0)
+            if effects[k * n_i + i] * s < 0:
+                out[k] = 1
+                some = True
+                break
+    return some
+
+
+def lock_rows(const uchar[:, ::1] active, const uchar[::1] locks, const double[:, :, ::1] effects):
     """congress.statute_lock: ``[n, K]`` steps that would undo a statute in force."""
     cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], n_i = effects.shape[2]
-    cdef Py_ssize_t w, k, i, we, m, n_statutes
+    cdef Py_ssize_t w, n_statutes
     out_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] out = out_arr.view(np.uint8)
-    cdef double[::1] total = np.empty(n_i, dtype=np.float64)
+    cdef double[::1] total = np.empty(max(n_i, 1), dtype=np.float64)
     cdef Py_ssize_t* statutes = <Py_ssize_t*>_alloc(n_k, sizeof(Py_ssize_t))
-    cdef const uchar* act
-    cdef double s
-    cdef bint some
     try:
         with nogil:
             n_statutes = _where(locks, statutes)  # the steps that lock (a few)
             for w in range(n):
-                act = &active[w, 0]
-                some = False
-                for m in range(n_statutes):
-                    some = some or act[statutes[m]]
-                if not some:
-                    continue
-                we = _r(w, effects.shape[0], n)
-                for i in range(n_i):
-                    total[i] = 0.0
-                # the summed effects of the locks in force, in step order (the other steps'
-                # terms are +0.0, which change no partial sum: it starts at +0.0 and is never
-                # -0.0)
-                for m in range(n_statutes):
-                    k = statutes[m]
-                    if act[k]:
-                        for i in range(n_i):
-                            total[i] = total[i] + effects[we, k, i]
-                for k in range(n_k):
-                    if locks[k]:
-                        continue
-                    for i in range(n_i):
-                        s = 1.0 if total[i] > 0 else (-1.0 if total[i] < 0 else 0.0)
-                        if effects[we, k, i] * s < 0:
-                            out[w, k] = 1
-                            break
+                _lock_row(&active[w, 0], NULL, locks, statutes, n_statutes,
+                          &effects[_r(w, effects.shape[0], n), 0, 0], n_k, n_i, &total[0],
+                          &out[w, 0])
     finally:
         free(statutes)
     return out_arr
@@ -710,7 +782,8 @@ cdef class CongressRun:
     (``engine._congress_constants``): the step's own arrays are the kernels' arguments.
 
     ``stake`` … ``by_legislature`` are the legislature's (any arrays of the right kinds
-    when there is none: no kernel reads them then).
+    when there is none: no kernel reads them then); ``locks`` (optional) the steps that lock
+    as statutes (:func:`statute_candidates`).
     """
 
     cdef const double[:] neutral
@@ -735,6 +808,7 @@ cdef class CongressRun:
     cdef const double[:, ::1] leg_tol
     cdef const double[:, :, ::1] effects
     cdef const uchar[::1] by_legislature
+    cdef const uchar[::1] locks  # the steps that lock (statutes), none given: no lock
     cdef const double[::1] low_tiled  # low and high repeated over n worlds (_bounds)
     cdef const double[::1] high_tiled
 
@@ -753,8 +827,10 @@ cdef class CongressRun:
         const double[::1] low, const double[::1] high, const double[:, ::1] start,
         const double[:, ::1] floor_start, const uchar[:] stake, const double[:, ::1] leg_tol,
         const double[:, :, ::1] effects, const uchar[::1] by_legislature,
+        const uchar[::1] locks=None,
     ):
         self.neutral, self.conc_rank, self.host_rank = neutral, conc_rank, host_rank
+        self.locks = locks
         self.menu, self.reversible, self.gest_pos = menu, reversible, gest_pos
         self.sunset, self.renewed_by, self.is_renewal = sunset, renewed_by, is_renewal
         self.renew_menu, self.gesture, self.tolerance = renew_menu, gesture, tolerance
@@ -798,12 +874,12 @@ def proposals(
     cdef Py_ssize_t n_renewals = 0, wt, table = (n_k + 1) * n_k
     cdef bint scripted = held.shape[0] > 0, over, all_ok = req_ok.shape[0] == 0
     cdef bint sorted_ladder = m_c * 8 <= n and m_h * 8 <= n
-    cand_arr = np.empty((n, n_k), dtype=np.bool_)
-    drop_arr = np.empty((n, n_k), dtype=np.bool_)
-    cancel_arr = np.empty((n, n_k), dtype=np.bool_)
-    cdef uchar[:, ::1] cand = cand_arr.view(np.uint8)
-    cdef uchar[:, ::1] drop = drop_arr.view(np.uint8)
-    cdef uchar[:, ::1] cancel = cancel_arr.view(np.uint8)
+    # the three outputs: one array's planes (one allocation, one view)
+    out_arr = np.empty((3, n, n_k), dtype=np.bool_)
+    cdef uchar[:, :, ::1] out = out_arr.view(np.uint8)
+    cdef uchar[:, ::1] cand = out[0]
+    cdef uchar[:, ::1] drop = out[1]
+    cdef uchar[:, ::1] cancel = out[2]
     # scratch (its first row unused), and the script's holds as bytes (not held off, held
     # on, not held on); the ladder's tables (m_c rows of conc ranks, then m_h of host ranks)
     cdef uchar* bytes_ = <uchar*>_alloc(5 * n_k + (m_c + m_h) * table if sorted_ladder
@@ -828,7 +904,9 @@ def proposals(
     cdef const uchar* req = NULL  # the requirements met (NULL: all are)
     cdef double conc_top, host_top
     try:
-        wants = <uchar*>_alloc(2 * n * n_k, 1)
+        wants = <uchar*>malloc(2 * n * n_k if n * n_k > 0 else 1)  # each row written in full
+        if wants == NULL:
+            raise MemoryError()
         tiled = wants + n * n_k
         index = <Py_ssize_t*>_alloc(3 * n_k + m_c + m_h, sizeof(Py_ssize_t))
         ranks = <double*>_alloc((m_c + m_h) * n_k, sizeof(double))
@@ -877,12 +955,13 @@ def proposals(
                         while o < n_k:
                             _put(scratch, o, n_k, _word(act, o, n_k) | _word(pen, o, n_k))
                             o = _after(o, n_k)
-                    else:  # only the renewals' entries are read
+                        _renewal_row(w, n, due, n_due, renewed_by, renewals, n_renewals,
+                                     scratch, renew_menu, gesture, want)
+                    else:  # no law due: _renewal_row keeps the committed renewals wanted
                         for m in range(n_renewals):
                             k = renewals[m]
-                            scratch[k] = act[k] | pen[k]
-                    _renewal_row(w, n, due, n_due, renewed_by, renewals, n_renewals, scratch,
-                                 renew_menu, gesture, want)
+                            if act[k] | pen[k]:
+                                want[k] = 1
                 if retreat:
                     wt = _r(w, tolerance.shape[0], n)
                     over = cost_now[w] > tolerance[wt] and tolerance[wt] >= 0
@@ -934,7 +1013,7 @@ def proposals(
         free(bytes_)
         free(index)
         free(ranks)
-    return cand_arr, drop_arr, cancel_arr
+    return out_arr[0], out_arr[1], out_arr[2]
 
 
 def bill_candidates(
@@ -942,7 +1021,8 @@ def bill_candidates(
     const double[:, ::1] prospective, const double[:, :, :] pos, Py_ssize_t floor,
     const uchar[:, ::1] committed, const uchar[:, ::1] killed, const uchar[:, ::1] req_ok,
 ):
-    """engine.congress_bills: ``(bills, judged, any bill)``.
+    """engine.congress_bills: ``(bills, judged, any bill)``; ``(None, None, False)`` when no
+    world has a bill (most steps).
 
     The floor judges ``judged = clip(prospective + moves, low, high)``, the moves of the
     steps that move this step (``approved`` now, and the laws lapsing at ``t`` that are not
@@ -951,6 +1031,11 @@ def bill_candidates(
     not a spent renewal, requirements met: ``req_ok``, no rows when all are) are those
     :func:`initiative_rows` would put to the floor; ``pos[i, w or 0, floor]`` is the floor's
     current ideal point on issue ``i``.
+
+    A first pass looks for a world with a bill, judging only the issues that can trigger one
+    (:func:`_moved_issues`) and only in worlds with a step to propose: each such level by
+    the same operations, in the same order, as the full ``judged`` row. Only when it finds
+    one are the outputs formed, by the second pass, for every world.
     """
     cdef const long[:] sunset = run.sunset
     cdef const double[::1] low = run.low
@@ -963,22 +1048,29 @@ def bill_candidates(
     cdef const uchar[::1] by_legislature = run.by_legislature
     cdef const uchar[:, ::1] renewed_by = run.renewed_by
     cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], n_i = low.shape[0]
-    run._bounds(n)
-    cdef const double[::1] low_tiled = run.low_tiled
-    cdef const double[::1] high_tiled = run.high_tiled
+    cdef const double[::1] low_tiled
+    cdef const double[::1] high_tiled
     cdef Py_ssize_t w, k, i, m, q, law, m_e = effects.shape[0], ws, wx, last_ws = -1, last_wx = -1
     cdef Py_ssize_t n_laws, n_own, n_due, n_stake, n_moved = 0, we, last_we = -1
     cdef bint all_ok = req_ok.shape[0] == 0
-    judged_arr = np.empty((n, n_i), dtype=np.float64)
-    cdef double[:, ::1] judged = judged_arr
-    bills_arr = np.zeros((n, n_k), dtype=np.bool_)
-    cdef uchar[:, ::1] bills = bills_arr.view(np.uint8)
-    cdef uchar* eligible = <uchar*>_alloc(3 * n_k, 1)
+    cdef double[:, ::1] judged
+    cdef uchar[:, ::1] bills
+    cdef uchar* eligible = <uchar*>_alloc(4 * n_k, 1)
     cdef uchar* lapsing = eligible + n_k  # approved, and the lapses due that move
     cdef uchar* renews = eligible + 2 * n_k  # [q]: own step q renews a law
+    cdef uchar* found = eligible + 3 * n_k  # the first pass's bills of a world
     cdef Py_ssize_t* index = NULL
     cdef double* moves = NULL
     cdef double* drift0
+    cdef double* level  # the first pass's judged levels of a world (its moved issues')
+    cdef double m_i
+    cdef Py_ssize_t n_mv
+    cdef Py_ssize_t* steps_mv  # the first pass's moving steps of a world
+    cdef const char* floor_now
+    cdef const double* tol
+    cdef const double* lo = &low[0] if n_i > 0 else NULL
+    cdef const double* hi = &high[0] if n_i > 0 else NULL
+    cdef bint drifted
     cdef Py_ssize_t* laws
     cdef Py_ssize_t* own
     cdef Py_ssize_t* due
@@ -993,15 +1085,14 @@ def bill_candidates(
     cdef uchar e
     cdef bint some = False, any_move
     try:
-        index = <Py_ssize_t*>_alloc(3 * n_k + 3 * n_i, sizeof(Py_ssize_t))
-        moves = <double*>_alloc(2 * n_i, sizeof(double))
+        index = <Py_ssize_t*>_alloc(4 * n_k + 3 * n_i, sizeof(Py_ssize_t))
+        moves = <double*>_alloc(3 * n_i, sizeof(double))
         drift0 = moves + n_i
+        level = moves + 2 * n_i
         laws, own, due = index, index + n_k, index + 2 * n_k
         issues, trigger, moved = index + 3 * n_k, index + 3 * n_k + n_i, index + 3 * n_k + 2 * n_i
+        steps_mv = index + 3 * n_k + 3 * n_i
         with nogil:
-            if n * n_i > 0:  # the levels judged without moves, all worlds at once
-                _clip(n * n_i, &prospective[0, 0], &low_tiled[0], &high_tiled[0],
-                      &judged[0, 0])
             n_laws = _laws(renewed_by, laws)
             n_own = _where(by_legislature, own)  # Congress's own steps
             n_due = _due(sunset, t, due)
@@ -1009,19 +1100,72 @@ def bill_candidates(
             for q in range(n_own):
                 for m in range(n_laws):
                     renews[q] = renews[q] | renewed_by[laws[m], own[q]]
+            # the first pass: is there a world with a bill? (an issue drifted past tolerance,
+            # then a step to propose that moves one toward the floor: mostly none)
+            for w in range(n):
+                we = row_of(w, m_e, n)
+                row = &effects[we, 0, 0]
+                ws = _r(w, start.shape[0], n)
+                wx = _r(w, floor_start.shape[0], n)
+                if ws != last_ws or wx != last_wx:  # a row's numbers computed once
+                    _drift_start(&start[ws, 0], &floor_start[wx, 0], n_i, drift0)
+                    last_ws, last_wx = ws, wx
+                if we != last_we:
+                    n_moved = _moved_issues(row, n_i, own, n_own, issues, n_stake, moved)
+                    last_we = we
+                if n_moved == 0:  # no issue can trigger a bill
+                    continue
+                com = &committed[w, 0]
+                moving = _moving_row(w, &approved[w, 0], active, com, renewed_by, due, n_due,
+                                     n_k, lapsing, &any_move)
+                pr = &prospective[w, 0]
+                n_mv = 0
+                if any_move:  # the steps moving, in their order
+                    for k in range(n_k):
+                        if moving[k]:
+                            steps_mv[n_mv] = k
+                            n_mv += 1
+                floor_now = <const char*>&pos[0, _r(w, pos.shape[1], n), floor]
+                tol = &tolerance[_r(w, tolerance.shape[0], n), 0]
+                drifted = False
+                for q in range(n_moved):  # the judged levels the test reads, as below
+                    i = moved[q]
+                    m_i = 0.0
+                    for m in range(n_mv):
+                        m_i = m_i + row[steps_mv[m] * n_i + i]
+                    level[i] = _min(_max(pr[i] + m_i, lo[i]), hi[i])
+                    # _initiative_row's test of drift past tolerance
+                    if fabs(level[i] - (<const double*>(floor_now + i * pos.strides[0]))[0]
+                            ) - drift0[i] > tol[i]:
+                        drifted = True
+                if not drifted:
+                    continue
+                if not _eligible_row(w, com, killed, req_ok, all_ok, renewed_by, laws, n_laws,
+                                     own, n_own, renews, eligible):
+                    continue  # no step to propose
+                if _initiative_row(level, floor_now, pos.strides[0], drift0, tol, moved,
+                                   n_moved, row, n_i, eligible, own, n_own, trigger, found):
+                    some = True
+                    break
+        if not some:
+            return None, None, False
+        run._bounds(n)
+        low_tiled = run.low_tiled
+        high_tiled = run.high_tiled
+        judged_arr = np.empty((n, n_i), dtype=np.float64)
+        judged = judged_arr
+        bills_arr = np.zeros((n, n_k), dtype=np.bool_)
+        bills = bills_arr.view(np.uint8)
+        last_ws, last_wx, last_we = -1, -1, -1
+        with nogil:
+            if n * n_i > 0:  # the levels judged without moves, all worlds at once
+                _clip(n * n_i, &prospective[0, 0], &low_tiled[0], &high_tiled[0],
+                      &judged[0, 0])
             for w in range(n):
                 com = &committed[w, 0]
                 # the steps moving now: approved, and the lapses due that no renewal stops
-                moving = &approved[w, 0]
-                any_move = _any(moving, n_k)
-                for m in range(n_due):
-                    k = due[m]
-                    if not active[w, k] and not _law_renewed(&renewed_by[k, 0], com, n_k):
-                        if moving != lapsing:
-                            memcpy(lapsing, moving, n_k)
-                            moving = lapsing
-                        lapsing[k] = 1
-                        any_move = True
+                moving = _moving_row(w, &approved[w, 0], active, com, renewed_by, due, n_due,
+                                     n_k, lapsing, &any_move)
                 pr = &prospective[w, 0]
                 jd = &judged[w, 0]
                 we = row_of(w, m_e, n)
@@ -1035,16 +1179,8 @@ def bill_candidates(
                                 moves[i] = moves[i] + row[k * n_i + i]
                     for i in range(n_i):
                         jd[i] = _min(_max(pr[i] + moves[i], low[i]), high[i])
-                # the steps Congress may propose: its own, not committed, not killed, not a
-                # renewal of a law already renewed (spent_renewals), requirements met
-                for q in range(n_own):  # the other steps stay 0
-                    k = own[q]
-                    e = (com[k] ^ 1) & (killed[w, k] ^ 1)
-                    if not all_ok:
-                        e = e & req_ok[w, k]
-                    if e and renews[q] and _spent(k, renewed_by, laws, n_laws, com):
-                        e = 0
-                    eligible[k] = e
+                _eligible_row(w, com, killed, req_ok, all_ok, renewed_by, laws, n_laws, own,
+                              n_own, renews, eligible)
                 ws = _r(w, start.shape[0], n)
                 wx = _r(w, floor_start.shape[0], n)
                 if ws != last_ws or wx != last_wx:  # a row's numbers computed once
@@ -1069,55 +1205,147 @@ def law_sunset_rows(
     CongressRun run, long t, const uchar[:, ::1] committed, const uchar[:, ::1] active,
     uchar[:, ::1] withdrawn,
 ):
-    """engine.law_sunsets: ``(lapse_now, any lapse)``; re-enactments join ``withdrawn`` in
+    """engine.law_sunsets: ``(lapse_now, any lapse)``, ``lapse_now`` None without a lapse
+    (most steps: the array is formed at the first one); re-enactments join ``withdrawn`` in
     place. The lapse is withdrawn where a renewal approved now (committed, not in force)
     re-enacts a law that has lapsed (its lapse in force)."""
     cdef const long[:] sunset = run.sunset
     cdef const uchar[:, ::1] renewed_by = run.renewed_by
-    cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], w, k, m, o, n_lapses
-    lapse_arr = np.zeros((n, n_k), dtype=np.bool_)
-    cdef uchar[:, ::1] lapse = lapse_arr.view(np.uint8)
+    cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], w = 0, k, m, o, n_lapses
+    cdef uchar[:, ::1] lapse
     cdef Py_ssize_t* lapses = <Py_ssize_t*>_alloc(n_k, sizeof(Py_ssize_t))
     cdef uchar* approved_now = NULL
     cdef uchar* lapse_active
     cdef uchar* reenact
+    cdef uchar* row  # a world's lapses (zeros but at the lapses' entries)
     cdef const uchar* com
     cdef const uchar* act
-    cdef bint some = False, lapsed, due = False
+    cdef bint some = False, lapsed, due = False, hit = False
+    lapse_arr = None
     try:
         n_lapses = _lapses(sunset, renewed_by, lapses)
         if n_lapses == 0:
             return lapse_arr, some
         for m in range(n_lapses):
             due = due or sunset[lapses[m]] == t
-        approved_now = <uchar*>_alloc(3 * n_k, 1)
-        lapse_active, reenact = approved_now + n_k, approved_now + 2 * n_k
-        with nogil:
-            for w in range(n):
-                com = &committed[w, 0]
-                act = &active[w, 0]
-                lapsed = False
+        approved_now = <uchar*>_alloc(4 * n_k, 1)
+        lapse_active, reenact, row = approved_now + n_k, approved_now + 2 * n_k, approved_now + 3 * n_k
+        while w < n:
+            with nogil:
+                while w < n:
+                    com = &committed[w, 0]
+                    act = &active[w, 0]
+                    lapsed = False
+                    for m in range(n_lapses):
+                        k = lapses[m]
+                        lapse_active[k] = act[k] & (sunset[k] >= 0)
+                        lapsed = lapsed or lapse_active[k]
+                    if not (lapsed or due):  # no lapse due now, none to re-enact
+                        w += 1
+                        continue
+                    if lapsed:  # the renewals approved now are read only for a lapse in force
+                        o = 0
+                        while o < n_k:
+                            _put(approved_now, o, n_k,
+                                 _word(com, o, n_k) & (_word(act, o, n_k) ^ ONES))
+                            o = _after(o, n_k)
+                    _lapse_row(t, sunset, renewed_by, lapses, n_lapses, com, approved_now,
+                               lapse_active, row, reenact)
+                    hit = False
+                    for m in range(n_lapses):
+                        k = lapses[m]
+                        hit = hit | row[k]
+                        withdrawn[w, k] = withdrawn[w, k] | reenact[k]
+                    if hit:  # (the array formed, or written, outside)
+                        break
+                    w += 1
+            if w < n:  # world w lapses a law now
+                if lapse_arr is None:
+                    lapse_arr = np.zeros((n, n_k), dtype=np.bool_)
+                    lapse = lapse_arr.view(np.uint8)
                 for m in range(n_lapses):
                     k = lapses[m]
-                    lapse_active[k] = act[k] & (sunset[k] >= 0)
-                    lapsed = lapsed or lapse_active[k]
-                if not (lapsed or due):  # no lapse due now, none to re-enact
-                    continue
-                if lapsed:  # the renewals approved now are read only for a lapse in force
-                    o = 0
-                    while o < n_k:
-                        _put(approved_now, o, n_k, _word(com, o, n_k) & (_word(act, o, n_k) ^ ONES))
-                        o = _after(o, n_k)
-                _lapse_row(t, sunset, renewed_by, lapses, n_lapses, com, approved_now,
-                           lapse_active, &lapse[w, 0], reenact)
-                for m in range(n_lapses):
-                    k = lapses[m]
-                    some = some | lapse[w, k]
-                    withdrawn[w, k] = withdrawn[w, k] | reenact[k]
+                    lapse[w, k] = row[k]
+                some = True
+                w += 1
     finally:
         free(lapses)
         free(approved_now)
     return lapse_arr, some
+
+
+def statute_candidates(CongressRun run, const uchar[:, ::1] active, const uchar[:, ::1] cand):
+    """engine.ratify_focal: ``statute_lock(active, locks, effects) & cand``, the candidates
+    that would undo a statute in force (``[n, K]``), or None when there is none (most
+    steps): only the candidates are tested, and the array is formed at the first one found.
+    ``run.locks`` and ``run.effects`` are the statutes and the effects."""
+    cdef const uchar[::1] locks = run.locks
+    cdef const double[:, :, ::1] effects = run.effects
+    cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], n_i = effects.shape[2]
+    cdef Py_ssize_t w, first = -1, n_statutes = 0, m_e = effects.shape[0]
+    cdef uchar[:, ::1] out
+    if locks is None or locks.shape[0] != n_k or cand.shape[0] != n or cand.shape[1] != n_k:
+        raise ValueError("statute_candidates: the run's locks or cand do not match active")
+    cdef Py_ssize_t* statutes = <Py_ssize_t*>_alloc(n_k, sizeof(Py_ssize_t))
+    cdef double* total = NULL
+    cdef uchar* row = NULL
+    try:
+        total = <double*>_alloc(n_i, sizeof(double))
+        row = <uchar*>_alloc(n_k, 1)  # zeros until a world has one
+        with nogil:
+            n_statutes = _where(locks, statutes)  # the steps that lock (a few)
+            if n_statutes > 0:
+                for w in range(n):
+                    if _lock_row(&active[w, 0], &cand[w, 0], locks, statutes, n_statutes,
+                                 &effects[row_of(w, m_e, n), 0, 0], n_k, n_i, total, row):
+                        first = w
+                        break
+        if first < 0:
+            return None
+        out_arr = np.zeros((n, n_k), dtype=np.bool_)
+        out = out_arr.view(np.uint8)
+        with nogil:
+            memcpy(&out[first, 0], row, n_k)
+            for w in range(first + 1, n):
+                _lock_row(&active[w, 0], &cand[w, 0], locks, statutes, n_statutes,
+                          &effects[row_of(w, m_e, n), 0, 0], n_k, n_i, total, &out[w, 0])
+    finally:
+        free(statutes)
+        free(total)
+        free(row)
+    return out_arr
+
+
+def balanced_clout(const double[:, :] clout, const double[:, :] factor):
+    """engine.ratify_focal: ``np.maximum(clout * factor, 0)`` (``[n, A]`` each, any
+    strides), as NumPy computes it: the product, then the larger of it and ``+0.0``
+    (``-0.0`` becomes ``+0.0``, a NaN stays)."""
+    cdef Py_ssize_t n = clout.shape[0], n_a = clout.shape[1], w, a
+    cdef double x
+    cdef const double* c
+    cdef const double* f
+    cdef double* o
+    if factor.shape[0] != n or factor.shape[1] != n_a:
+        raise ValueError("balanced_clout: clout and factor differ in shape")
+    out_arr = np.empty((n, n_a), dtype=np.float64)
+    cdef double[:, ::1] out = out_arr
+    if n * n_a == 0:
+        return out_arr
+    # not (x <= 0): x above 0 or NaN, kept; else +0.0
+    if (clout.strides[1] == factor.strides[1] == sizeof(double)
+            and clout.strides[0] == factor.strides[0] == n_a * sizeof(double)):
+        c, f, o = &clout[0, 0], &factor[0, 0], &out[0, 0]
+        with nogil:  # both C-contiguous (the usual case): one flat loop, vectorised
+            for a in range(n * n_a):
+                x = c[a] * f[a]
+                o[a] = x if not (x <= 0.0) else 0.0
+        return out_arr
+    with nogil:
+        for w in range(n):
+            for a in range(n_a):
+                x = clout[w, a] * factor[w, a]
+                out[w, a] = x if not (x <= 0.0) else 0.0
+    return out_arr
 
 
 def opponent_steps(

@@ -49,6 +49,33 @@ def schedule_starts(
     gest_pos_rows: NDArray[np.uint8],
     t: int,
 ) -> None: ...
+class ScheduleRun:
+    def __init__(
+        self,
+        states_f: NDArray[np.uint64],
+        states_o: NDArray[np.uint64],
+        n_each: int,
+        block: int,
+        steps: int,
+        low_f: NDArray[np.float64],
+        mode_f: NDArray[np.float64],
+        high_f: NDArray[np.float64],
+        low_o: NDArray[np.float64],
+        mode_o: NDArray[np.float64],
+        high_o: NDArray[np.float64],
+        gest_pos_rows: NDArray[np.uint8],
+    ) -> None: ...
+
+def schedule_starts_of(
+    run: ScheduleRun,
+    approved_f: NDArray[np.uint8],
+    approved_o: NDArray[np.uint8],
+    forced: NDArray[np.uint8],
+    f_start: NDArray[np.int64],
+    o_start: NDArray[np.int64],
+    f_offered: NDArray[np.uint8],
+    t: int,
+) -> None: ...
 def start_due(
     f_active: NDArray[np.uint8],
     o_active: NDArray[np.uint8],
@@ -111,6 +138,51 @@ def implement_levels_of(
     moves_nf: NDArray[np.float64],
     moves_no: NDArray[np.float64],
 ) -> int: ...
+def implement_step(
+    run: ImplementRun,
+    level: NDArray[np.float64],
+    f_active: NDArray[np.uint8],
+    o_active: NDArray[np.uint8],
+    f_start: NDArray[np.int64],
+    o_start: NDArray[np.int64],
+    f_since: NDArray[np.int64],
+    withdrawn_f: NDArray[np.uint8],
+    withdrawn_o: NDArray[np.uint8],
+    forced: NDArray[np.uint8],
+    t: int,
+    never: int,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], int, int]: ...
+class PlayedRun:
+    def __init__(
+        self,
+        announce: NDArray[np.float64],
+        sp_f: NDArray[np.float64],
+        sn_f: NDArray[np.float64],
+        sp_o: NDArray[np.float64],
+        sn_o: NDArray[np.float64],
+        neutral: NDArray[np.float64],
+        never: int,
+        w_f: NDArray[np.float64],
+        w_o: NDArray[np.float64],
+    ) -> None: ...
+
+def posture_weights_of(
+    run: PlayedRun,
+    f_active: NDArray[np.uint8],
+    f_start: NDArray[np.int64],
+    o_active: NDArray[np.uint8],
+    o_start: NDArray[np.int64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def played_levels_of(
+    run: PlayedRun,
+    conc_f: NDArray[np.float64],
+    host_f: NDArray[np.float64],
+    conc_o: NDArray[np.float64],
+    host_o: NDArray[np.float64],
+    own_f: NDArray[np.float64],
+    own_o: NDArray[np.float64],
+    t: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
 def posture_weights(
     f_active: NDArray[np.uint8],
     f_start: NDArray[np.int64],

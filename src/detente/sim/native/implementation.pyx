@@ -281,6 +281,38 @@ def schedule(
         _schedule(approved, &src, start, low_rows, mode_rows, high_rows, t)
 
 
+cdef class ScheduleRun:
+    """What :func:`schedule_starts_of` reads every step besides the step's masks and the
+    start steps, laid out once per run (the arguments of :func:`schedule_starts` of those
+    names)."""
+
+    cdef const unsigned long long[:, ::1] states_f, states_o
+    cdef Py_ssize_t n_each, block, steps
+    cdef const double[:, ::1] low_f, mode_f, high_f, low_o, mode_o, high_o
+    cdef const unsigned char[:, ::1] gest_pos_rows
+
+    def __init__(
+        self,
+        const unsigned long long[:, ::1] states_f,
+        const unsigned long long[:, ::1] states_o,
+        Py_ssize_t n_each,
+        Py_ssize_t block,
+        Py_ssize_t steps,
+        const double[:, ::1] low_f,
+        const double[:, ::1] mode_f,
+        const double[:, ::1] high_f,
+        const double[:, ::1] low_o,
+        const double[:, ::1] mode_o,
+        const double[:, ::1] high_o,
+        const unsigned char[:, ::1] gest_pos_rows,
+    ):
+        self.states_f, self.states_o = states_f, states_o
+        self.n_each, self.block, self.steps = n_each, block, steps
+        self.low_f, self.mode_f, self.high_f = low_f, mode_f, high_f
+        self.low_o, self.mode_o, self.high_o = low_o, mode_o, high_o
+        self.gest_pos_rows = gest_pos_rows
+
+
 def schedule_starts(
     const unsigned char[:, ::1] approved_f,
     const unsigned char[:, ::1] approved_o,
@@ -310,11 +342,34 @@ def schedule_starts(
     computed from the block states of the streams ``sim/delay-us`` and ``sim/delay-iran``
     (``[blocks, 4]``, :func:`detente.sim.rng.WorldRNG.block_states`; ``n_each`` worlds per
     state, ``block`` worlds per block, ``steps`` per world), only where a step is approved:
-    the numbers ``random(steps, K)`` of the streams would give.
+    the numbers ``random(steps, K)`` of the streams would give. :func:`schedule_starts_of`
+    of a :class:`ScheduleRun` of these arguments.
     """
+    schedule_starts_of(
+        ScheduleRun(states_f, states_o, n_each, block, steps, low_f, mode_f, high_f, low_o,
+                    mode_o, high_o, gest_pos_rows),
+        approved_f, approved_o, forced, f_start, o_start, f_offered, t)
+
+
+def schedule_starts_of(
+    ScheduleRun run,
+    const unsigned char[:, ::1] approved_f,
+    const unsigned char[:, ::1] approved_o,
+    const unsigned char[:, ::1] forced,
+    long[:, ::1] f_start,
+    long[:, ::1] o_start,
+    unsigned char[:] f_offered,
+    long t,
+):
+    """:func:`schedule_starts` with what does not change within a run in ``run``."""
     cdef Py_ssize_t n = approved_f.shape[0], n_k = approved_f.shape[1]
-    cdef Uniforms u_f = _streamed(states_f, n_each, block, steps, max(n_k, 1), t)
-    cdef Uniforms u_o = _streamed(states_o, n_each, block, steps, max(approved_o.shape[1], 1), t)
+    cdef Uniforms u_f = _streamed(run.states_f, run.n_each, run.block, run.steps, max(n_k, 1),
+                                  t)
+    cdef Uniforms u_o = _streamed(run.states_o, run.n_each, run.block, run.steps,
+                                  max(approved_o.shape[1], 1), t)
+    cdef const unsigned char[:, ::1] gest_pos_rows = run.gest_pos_rows
+    cdef const double[:, ::1] low_f = run.low_f, mode_f = run.mode_f, high_f = run.high_f
+    cdef const double[:, ::1] low_o = run.low_o, mode_o = run.mode_o, high_o = run.high_o
     with nogil:
         _schedule(approved_f, &u_f, f_start, low_f, mode_f, high_f, t)
         # the focal offer: a conciliatory step approved or forced (a step both approved and
@@ -324,6 +379,33 @@ def schedule_starts(
             if forced.shape[0] > 0:
                 _mark_offers(&forced[0, 0], n, n_k, gest_pos_rows, f_offered)
         _schedule(approved_o, &u_o, o_start, low_o, mode_o, high_o, t)
+
+cdef extern from *:
+    """
+    /* flags[i / n_k] |= bit for each nonzero byte i of the eight at steps + j (x: those
+       bytes, not all zero): their bits found one by one where the compiler can count
+       trailing zeros on a little-endian machine (a byte above 1 only marks again) */
+    static inline void detente_mark_word(unsigned long long x, const unsigned char *steps,
+                                         Py_ssize_t j, Py_ssize_t n_k, unsigned char bit,
+                                         unsigned char *flags) {
+    #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        (void)steps;
+        while (x) {
+            const Py_ssize_t i = j + (__builtin_ctzll(x) >> 3);
+            flags[i / n_k] |= bit;
+            x &= x - 1;
+        }
+    #else
+        (void)x;
+        for (Py_ssize_t i = j; i < j + 8; i++)
+            if (steps[i])
+                flags[i / n_k] |= bit;
+    #endif
+    }
+    """
+    void mark_word "detente_mark_word"(
+        unsigned long long x, const unsigned char* steps, Py_ssize_t j, Py_ssize_t n_k,
+        unsigned char bit, unsigned char* flags) noexcept nogil
 
 
 cdef inline void _start_step(
@@ -353,19 +435,32 @@ cdef inline void _start_step(
         start[j] = never
 
 
+cdef struct Marks:
+    # the worlds :func:`_start_due` marks as it goes (``flags`` NULL: none): ``flags[w] |=
+    # drop`` where world ``w`` (rows of ``n_k``) withdraws a step, ``|= new`` where it
+    # starts one; ``dropped``: whether any world withdraws one
+    unsigned char* flags
+    Py_ssize_t n_k
+    unsigned char drop, new
+    bint dropped
+
+
 cdef inline void _start_block(
     unsigned char* active, long* start, const unsigned char* withdrawn,
     const unsigned char* forced, unsigned char* new, long* since, Py_ssize_t j, long t,
-    long never, bint later,
+    long never, bint later, Marks* marks,
 ) noexcept nogil:
     # steps j to j + 8: a block with none withdrawn, forced or due (most) is passed over at
     # once (no step started: new = 0)
     cdef Py_ssize_t i
-    cdef unsigned long long dropped, pushed = 0, none = 0
+    cdef unsigned long long dropped, pushed = 0, none = 0, started
     cdef unsigned char due
     memcpy(&dropped, withdrawn + j, 8)
     if forced != NULL:
         memcpy(&pushed, forced + j, 8)
+    if dropped and marks.flags != NULL:
+        marks.dropped = True
+        mark_word(dropped, withdrawn, j, marks.n_k, marks.drop, marks.flags)
     # most blocks: every start ``never`` (later than t), none due
     due = not later or any_differ8(start + j, never)
     if due:
@@ -377,12 +472,16 @@ cdef inline void _start_block(
     else:
         for i in range(j, j + 8):
             _start_step(active, start, withdrawn, forced, new, since, i, t, never)
+        if marks.flags != NULL:
+            memcpy(&started, new + j, 8)
+            if started:
+                mark_word(started, new, j, marks.n_k, marks.new, marks.flags)
 
 
 cdef void _start_due(
     unsigned char* active, long* start, const unsigned char* withdrawn,
     const unsigned char* forced, unsigned char* new, long* since,
-    Py_ssize_t size, long t, long never,
+    Py_ssize_t size, long t, long never, Marks* marks,
 ) noexcept nogil:
     # over the flat [n * K] arrays, sixteen steps at a time (then eight): most steps neither
     # leave nor start (not withdrawn, not due, not forced)
@@ -399,14 +498,22 @@ cdef void _start_due(
             memcpy(new + j, &none, 8)
             memcpy(new + j + 8, &none, 8)
         else:
-            _start_block(active, start, withdrawn, forced, new, since, j, t, never, later)
-            _start_block(active, start, withdrawn, forced, new, since, j + 8, t, never, later)
+            _start_block(active, start, withdrawn, forced, new, since, j, t, never, later,
+                         marks)
+            _start_block(active, start, withdrawn, forced, new, since, j + 8, t, never, later,
+                         marks)
         j += 16
     while j + 8 <= size:
-        _start_block(active, start, withdrawn, forced, new, since, j, t, never, later)
+        _start_block(active, start, withdrawn, forced, new, since, j, t, never, later, marks)
         j += 8
     for i in range(j, size):
         _start_step(active, start, withdrawn, forced, new, since, i, t, never)
+        if marks.flags != NULL:
+            if withdrawn[i]:
+                marks.dropped = True
+                marks.flags[i // marks.n_k] |= marks.drop
+            if new[i]:
+                marks.flags[i // marks.n_k] |= marks.new
 
 
 def start_due(
@@ -432,15 +539,17 @@ def start_due(
     cdef unsigned char[:, ::1] new_f = new_f_arr.view(np.uint8)
     cdef unsigned char[:, ::1] new_o = new_o_arr.view(np.uint8)
     cdef const unsigned char* forced_f = &forced[0, 0] if forced.shape[0] > 0 else NULL
+    cdef Marks marks
+    marks.flags = NULL
     if n == 0:
         return new_f_arr, new_o_arr
     with nogil:
         if n_f:
             _start_due(&f_active[0, 0], &f_start[0, 0], &withdrawn_f[0, 0], forced_f,
-                       &new_f[0, 0], &f_since[0, 0], n * n_f, t, never)
+                       &new_f[0, 0], &f_since[0, 0], n * n_f, t, never, &marks)
         if n_o:
             _start_due(&o_active[0, 0], &o_start[0, 0], &withdrawn_o[0, 0], NULL,
-                       &new_o[0, 0], NULL, n * n_o, t, never)
+                       &new_o[0, 0], NULL, n * n_o, t, never, &marks)
     return new_f_arr, new_o_arr
 
 
@@ -488,34 +597,6 @@ cdef inline void _moved_level(
     """``clip(lv ± a + b, lo, hi)`` in place (``b`` NULL: ``clip(lv ± a)``; ``a`` NULL: no
     steps, ``clip(lv ± 0 + 0)``)."""
     moved_level_row(lv, a, b, minus, lo, hi, n_i)
-
-
-cdef extern from *:
-    """
-    /* flags[i / n_k] |= bit for each nonzero byte i of the eight at steps + j (x: those
-       bytes, not all zero): their bits found one by one where the compiler can count
-       trailing zeros on a little-endian machine (a byte above 1 only marks again) */
-    static inline void detente_mark_word(unsigned long long x, const unsigned char *steps,
-                                         Py_ssize_t j, Py_ssize_t n_k, unsigned char bit,
-                                         unsigned char *flags) {
-    #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        (void)steps;
-        while (x) {
-            const Py_ssize_t i = j + (__builtin_ctzll(x) >> 3);
-            flags[i / n_k] |= bit;
-            x &= x - 1;
-        }
-    #else
-        (void)x;
-        for (Py_ssize_t i = j; i < j + 8; i++)
-            if (steps[i])
-                flags[i / n_k] |= bit;
-    #endif
-    }
-    """
-    void mark_word "detente_mark_word"(
-        unsigned long long x, const unsigned char* steps, Py_ssize_t j, Py_ssize_t n_k,
-        unsigned char bit, unsigned char* flags) noexcept nogil
 
 
 cdef void _mark_rows(
@@ -652,13 +733,20 @@ cdef extern from *:
        withdrawals' clip(lv - 0) (lv - 0 is lv; a second withdrawal's clips the clipped
        value again, which changes nothing: clip(clip(x)) is clip(x) in every bit, whatever
        the bounds, NaN too), then the starts' clip(lv + 0) ((lv + 0) + 0 is lv + 0):
-       detente_moved_level's clips in turn */
+       detente_moved_level's clips in turn. drops 2: bounds ordered (lo <= hi, no NaN), so
+       the second clip changes nothing: a clipped x lies in [lo, hi] (or is NaN), and x + 0
+       differs from x at most in the sign of a zero, which no comparison sees */
     static void detente_still_row(double *restrict lv, const double *restrict lo,
                                   const double *restrict hi, Py_ssize_t n, int drops) {
         Py_ssize_t i;
         double x;
         #define DETENTE_CLIP1 x = x < lo[i] ? lo[i] : x; x = x > hi[i] ? hi[i] : x;
-        if (drops) {
+        if (drops == 2) {
+            for (i = 0; i < n; i++) {
+                x = lv[i] - 0.0; DETENTE_CLIP1
+                lv[i] = x + 0.0;
+            }
+        } else if (drops) {
             for (i = 0; i < n; i++) {
                 x = lv[i] - 0.0; DETENTE_CLIP1
                 x = x + 0.0; DETENTE_CLIP1
@@ -739,6 +827,7 @@ cdef class ImplementRun:
     cdef const double[:, :, ::1] effects_f, effects_o
     cdef const double[:, ::1] low_rows, high_rows
     cdef bint finite_f, finite_o
+    cdef bint ordered  # every low <= its high, none NaN (detente_still_row's drops 2)
     cdef readonly Py_ssize_t n
     cdef int[::1] count
     cdef double[::1] sums
@@ -757,6 +846,10 @@ cdef class ImplementRun:
         self.effects_f, self.effects_o = effects_f, effects_o
         self.low_rows, self.high_rows = low_rows, high_rows
         self.finite_f, self.finite_o = finite_rows(effects_f), finite_rows(effects_o)
+        try:
+            self.ordered = bool(np.all(np.asarray(low_rows) <= np.asarray(high_rows)))
+        except ValueError:  # rows that do not broadcast: no shortcut
+            self.ordered = False
         self.count = np.empty(max(n_i, 1), dtype=np.intc)
         self.sums = np.zeros(5 * max(n_i, 1))
         self.flags = np.zeros(max(n, 1), dtype=np.uint8)
@@ -808,17 +901,36 @@ def implement_levels_of(
     const double[:, ::1] moves_no,
 ):
     """:func:`implement_levels` with what does not change within a run in ``run``."""
+    if level.shape[0] != run.n or level.shape[1] != run.low_rows.shape[1]:
+        raise ValueError("implement_levels: the run's scratch is not for these worlds")
+    return _implement_levels(run, level, drop_f, drop_o, new_f, new_o, moves_df, moves_do,
+                             moves_nf, moves_no, False)
+
+
+cdef int _implement_levels(
+    ImplementRun run,
+    double[:, ::1] level,
+    const unsigned char[:, ::1] drop_f,
+    const unsigned char[:, ::1] drop_o,
+    const unsigned char[:, ::1] new_f,
+    const unsigned char[:, ::1] new_o,
+    const double[:, ::1] moves_df,
+    const double[:, ::1] moves_do,
+    const double[:, ::1] moves_nf,
+    const double[:, ::1] moves_no,
+    bint marked,
+) noexcept:
+    """:func:`implement_levels_of`; ``marked``: ``run.flags`` already marks the worlds
+    withdrawing (1, 2) and starting (4, 8) steps (:func:`implement_step`)."""
     cdef const double[:, :, ::1] effects_f = run.effects_f, effects_o = run.effects_o
     cdef const double[:, ::1] low_rows = run.low_rows, high_rows = run.high_rows
-    cdef bint finite_f = run.finite_f, finite_o = run.finite_o
+    cdef bint finite_f = run.finite_f, finite_o = run.finite_o, ordered = run.ordered
     cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, f
     cdef Py_ssize_t m_l = low_rows.shape[0], m_h = high_rows.shape[0]
     cdef bint has_f = drop_f.shape[0] > 0, has_o = drop_o.shape[0] > 0
     cdef bint given_f = moves_df.shape[0] > 0, given_o = moves_do.shape[0] > 0
     cdef bint given_n = moves_nf.shape[0] > 0
     cdef int crowded = 0
-    if n != run.n or n_i != low_rows.shape[1]:
-        raise ValueError("implement_levels: the run's scratch is not for these worlds")
     cdef int[::1] count = run.count
     cdef double[::1] sums = run.sums
     cdef unsigned char[::1] flags = run.flags
@@ -841,21 +953,24 @@ def implement_levels_of(
     flag = &flags[0]
     with nogil:
         memset(&sums[0], 0, 5 * n_i * sizeof(double))  # (the run's scratch: zeros, as new)
-        memset(flag, 0, n)
+        if not marked:
+            memset(flag, 0, n)
         # which worlds withdraw or start steps whose sums are formed here (1, 2: the
         # withdrawals; 4, 8: the starts), and whether their order could matter
         if has_f and not given_f and drop_f.shape[1]:
-            _mark_rows(&drop_f[0, 0], n, drop_f.shape[1], 1, flag)
+            if not marked:
+                _mark_rows(&drop_f[0, 0], n, drop_f.shape[1], 1, flag)
             if not finite_f:
                 crowded = crowded | 1
         if has_o and not given_o and drop_o.shape[1]:
-            _mark_rows(&drop_o[0, 0], n, drop_o.shape[1], 2, flag)
+            if not marked:
+                _mark_rows(&drop_o[0, 0], n, drop_o.shape[1], 2, flag)
             if not finite_o:
                 crowded = crowded | 2
         if not given_n:
-            if new_f.shape[1]:
+            if new_f.shape[1] and not marked:
                 _mark_rows(&new_f[0, 0], n, new_f.shape[1], 4, flag)
-            if new_o.shape[1]:
+            if new_o.shape[1] and not marked:
                 _mark_rows(&new_o[0, 0], n, new_o.shape[1], 8, flag)
             if (new_f.shape[1] and not finite_f) or (new_o.shape[1] and not finite_o):
                 crowded = crowded | 4
@@ -889,7 +1004,7 @@ def implement_levels_of(
                     lo = &low_rows[row_of(w, m_l, n), 0]
                 if m_h != 1:
                     hi = &high_rows[row_of(w, m_h, n), 0]
-                still_row(&level[w, 0], lo, hi, n_i, has_f or has_o)
+                still_row(&level[w, 0], lo, hi, n_i, (1 + ordered) if has_f or has_o else 0)
                 w += 1
             if w == n:
                 break
@@ -908,11 +1023,80 @@ def implement_levels_of(
             else:
                 nf = _layer_sum(new_f, effects_f, w, flag[w] & 4, zero, s_nf)
                 no = _layer_sum(new_o, effects_o, w, flag[w] & 8, zero, s_no)
-            implement_row(&level[w, 0], lo, hi, n_i, has_f, df, has_o, dro, nf, no)
+            # both sides withdraw somewhere but this world's internal side does not: its
+            # clip(x - 0) of the clipped row changes nothing (clip(clip(x)) is clip(x),
+            # x - 0 is x), so it is left out
+            implement_row(&level[w, 0], lo, hi, n_i, has_f, df,
+                          has_o and not (has_f and not given_o and not flag[w] & 2), dro, nf,
+                          no)
             lo = &low_rows[0, 0]
             hi = &high_rows[0, 0]
             w += 1
     return 0
+
+
+cdef const unsigned char[:, ::1] _NONE = np.zeros((0, 0), dtype=np.uint8)
+cdef const double[:, ::1] _NO_MOVES = np.zeros((0, 0))
+
+
+def implement_step(
+    ImplementRun run,
+    double[:, ::1] level,
+    unsigned char[:, ::1] f_active,
+    unsigned char[:, ::1] o_active,
+    long[:, ::1] f_start,
+    long[:, ::1] o_start,
+    long[:, ::1] f_since,
+    const unsigned char[:, ::1] withdrawn_f,
+    const unsigned char[:, ::1] withdrawn_o,
+    const unsigned char[:, ::1] forced,
+    long t,
+    long never,
+):
+    """engine.implement: :func:`start_due`, then :func:`implement_levels_of` without moves
+    (the withdrawals of a side none of whose worlds withdraws left out), in one call: the
+    worlds withdrawing and starting steps are marked as the steps are visited.
+
+    Returns ``(new_f, new_o, crowded, dropped)``: the steps started (bool), and when
+    ``crowded`` is not 0 the levels are unchanged and the caller gives the moves whose sums
+    could depend on their order to :func:`implement_levels_of`, with the withdrawals of the
+    sides that withdraw (``dropped``: 1 the focal side, 2 the internal side).
+    """
+    cdef Py_ssize_t n = f_active.shape[0], n_f = f_active.shape[1], n_o = o_active.shape[1]
+    cdef Marks marks
+    cdef int crowded = 0, dropped = 0
+    if (n != run.n or level.shape[0] != n or level.shape[1] != run.low_rows.shape[1]
+            or o_active.shape[0] != n or withdrawn_f.shape[0] != n
+            or withdrawn_o.shape[0] != n):
+        raise ValueError("implement_step: the run's scratch is not for these worlds")
+    new_f_arr = np.empty((n, n_f), dtype=np.bool_)
+    new_o_arr = np.empty((n, n_o), dtype=np.bool_)
+    cdef unsigned char[:, ::1] new_f = new_f_arr.view(np.uint8)
+    cdef unsigned char[:, ::1] new_o = new_o_arr.view(np.uint8)
+    cdef const unsigned char* forced_f = &forced[0, 0] if forced.shape[0] > 0 else NULL
+    if n == 0:
+        return new_f_arr, new_o_arr, 0, 0
+    marks.flags = &run.flags[0]
+    with nogil:
+        memset(marks.flags, 0, n)
+        marks.dropped = False
+        if n_f:
+            marks.n_k, marks.drop, marks.new = n_f, 1, 4
+            _start_due(&f_active[0, 0], &f_start[0, 0], &withdrawn_f[0, 0], forced_f,
+                       &new_f[0, 0], &f_since[0, 0], n * n_f, t, never, &marks)
+            if marks.dropped:
+                dropped = 1
+        marks.dropped = False
+        if n_o:
+            marks.n_k, marks.drop, marks.new = n_o, 2, 8
+            _start_due(&o_active[0, 0], &o_start[0, 0], &withdrawn_o[0, 0], NULL,
+                       &new_o[0, 0], NULL, n * n_o, t, never, &marks)
+            if marks.dropped:
+                dropped = dropped | 2
+    crowded = _implement_levels(
+        run, level, withdrawn_f if dropped & 1 else _NONE, withdrawn_o if dropped & 2 else _NONE,
+        new_f, new_o, _NO_MOVES, _NO_MOVES, _NO_MOVES, _NO_MOVES, True)
+    return new_f_arr, new_o_arr, crowded, dropped
 
 
 cdef void _weights(
@@ -1089,6 +1273,83 @@ def played_levels(
 
     Returns ``(played_f, played_o, hostile_f)``, the last the focal hostile share.
     """
+    return _played_levels(conc_f, host_f, conc_o, host_o, sp_f, sn_f, sp_o, sn_o, neutral,
+                          own_f, own_o)
+
+
+cdef class PlayedRun:
+    """What :func:`posture_weights_of` and :func:`played_levels_of` read besides the state,
+    laid out once per run: the announce weight, the gestures' sums and the neutral level
+    (as :func:`detente.sim.native.leaf` gives them), the buffers of the weights ``[n, K]``
+    (written anew each step: nothing reads them after the products)."""
+
+    cdef const double[:] announce, sp_f, sn_f, sp_o, sn_o, neutral
+    cdef long never
+    cdef double[:, ::1] w_f, w_o
+    cdef object w_f_arr, w_o_arr
+
+    def __init__(
+        self, const double[:] announce, const double[:] sp_f, const double[:] sn_f,
+        const double[:] sp_o, const double[:] sn_o, const double[:] neutral, long never,
+        w_f, w_o,
+    ):
+        self.announce, self.neutral, self.never = announce, neutral, never
+        self.sp_f, self.sn_f, self.sp_o, self.sn_o = sp_f, sn_f, sp_o, sn_o
+        self.w_f, self.w_o, self.w_f_arr, self.w_o_arr = w_f, w_o, w_f, w_o
+
+
+def posture_weights_of(
+    PlayedRun run,
+    const unsigned char[:, ::1] f_active,
+    const long[:, ::1] f_start,
+    const unsigned char[:, ::1] o_active,
+    const long[:, ::1] o_start,
+):
+    """:func:`posture_weights` into the run's buffers (returned)."""
+    cdef double[:, ::1] w_f = run.w_f, w_o = run.w_o
+    cdef const double[:] announce = run.announce
+    cdef long never = run.never
+    if (w_f.shape[0] != f_active.shape[0] or w_f.shape[1] != f_active.shape[1]
+            or w_o.shape[0] != o_active.shape[0] or w_o.shape[1] != o_active.shape[1]):
+        raise ValueError("posture_weights_of: the run's buffers are not the masks' shape")
+    with nogil:
+        _weights(f_active, f_start, announce, never, w_f)
+        _weights(o_active, o_start, announce, never, w_o)
+    return run.w_f_arr, run.w_o_arr
+
+
+def played_levels_of(
+    PlayedRun run,
+    const double[:] conc_f,
+    const double[:] host_f,
+    const double[:] conc_o,
+    const double[:] host_o,
+    double[:, :] own_f,
+    double[:, :] own_o,
+    Py_ssize_t t,
+):
+    """:func:`played_levels` with the run's parameters, written to column ``t`` of the
+    histories ``own_*`` (``[n, T]``)."""
+    if not (0 <= t < own_f.shape[1] and t < own_o.shape[1]):
+        raise ValueError("played_levels_of: step outside the histories")
+    return _played_levels(conc_f, host_f, conc_o, host_o, run.sp_f, run.sn_f, run.sp_o,
+                          run.sn_o, run.neutral, own_f[:, t], own_o[:, t])
+
+
+cdef tuple _played_levels(
+    const double[:] conc_f,
+    const double[:] host_f,
+    const double[:] conc_o,
+    const double[:] host_o,
+    const double[:] sp_f,
+    const double[:] sn_f,
+    const double[:] sp_o,
+    const double[:] sn_o,
+    const double[:] neutral,
+    double[:] own_f,
+    double[:] own_o,
+):
+    """:func:`played_levels`."""
     cdef Py_ssize_t n = conc_f.shape[0], w
     cdef bint l_world = neutral.shape[0] > 1
     cdef bint pf = sp_f.shape[0] > 1, nf = sn_f.shape[0] > 1
