@@ -107,6 +107,69 @@ cdef inline double _public_support(
     )
 
 
+cdef class MultilateralRun:
+    """What :func:`multilateral_share` reads, laid out once per run: the focal steps' weights
+    in the multilateral share (``[m, K]``, rows as :func:`detente.sim.native.rows.row_of`
+    reads them), their total (a :func:`detente.sim.native.leaf`), the steps whose weight is
+    not zero in some row, and the kernel's output buffer for ``n`` worlds."""
+
+    cdef const double[:, ::1] weight
+    cdef const double[:] total
+    cdef Py_ssize_t[::1] steps
+    cdef bint finite
+    cdef object out_arr
+    cdef double[::1] out
+
+    def __init__(self, Py_ssize_t n, const double[:, ::1] weight, const double[:] total):
+        w = np.asarray(weight)
+        self.weight, self.total = weight, total
+        self.finite = bool(np.isfinite(w).all())
+        self.steps = np.flatnonzero((w != 0).any(axis=0)).astype(np.intp)
+        self.out_arr = np.empty(n)
+        self.out = self.out_arr
+
+
+def multilateral_share(MultilateralRun run, const unsigned char[:, ::1] active):
+    """The share of the focal multilateral steps in force of every world ``[n]``
+    (:func:`detente.sim.engine.public_support`: the product of the steps in force with their
+    weights over the weights' total; 0 where the total is not positive), or ``None`` where
+    NumPy's product must form it: some world has more than two weighted steps in force (the
+    order of a sum of more than two terms matters; BLAS has its own), or a weight is not
+    finite (BLAS's product of 0 with it is NaN).
+
+    With at most two nonzero terms in a world, every other term ``+0`` (a weight ``>= 0``
+    times 0 or 1), every order of the sum gives the same number: the weights in force,
+    added in the steps' order. The run's buffer, written anew by each call."""
+    cdef Py_ssize_t n = active.shape[0], w, j, k, count
+    cdef Py_ssize_t m = run.weight.shape[0], m_total = run.total.shape[0]
+    cdef Py_ssize_t n_steps = run.steps.shape[0]
+    cdef const Py_ssize_t* steps = &run.steps[0] if n_steps else NULL
+    cdef const double* row
+    cdef const unsigned char* act
+    cdef double num, den
+    cdef double[::1] out = run.out
+    if not run.finite or active.shape[1] != run.weight.shape[1] or n != out.shape[0]:
+        return None
+    with nogil:
+        for w in range(n):
+            act = &active[w, 0]
+            row = &run.weight[row_of(w, m, n), 0]
+            num = 0.0
+            count = 0
+            for j in range(n_steps):
+                k = steps[j]
+                if act[k] and row[k] != 0:
+                    num = num + row[k]
+                    count = count + 1
+            if count > 2:
+                break
+            den = run.total[w if m_total > 1 else 0]
+            out[w] = num / den if den > 0 else 0.0
+    if n and count > 2:
+        return None
+    return run.out_arr
+
+
 # ------------------------------------------------------------------ 4. backlash
 cdef inline double _reform_share(
     const double* clout, const unsigned char* reform, Py_ssize_t n_a, double *tmp

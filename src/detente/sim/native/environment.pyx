@@ -551,6 +551,9 @@ cdef class EnvironmentRun:
     cdef double dt
     cdef const Py_ssize_t[::1] weighted
     cdef Py_ssize_t m_c, n_threat_parties
+    cdef const double[:] hostility_gain
+    cdef object pace  # [3, n]: the rows threat_pace_rows returns (written anew by each call)
+    cdef double[:, ::1] pace_rows
     cdef unsigned char[::1] mask
     cdef double[::1] start, issue, weight, dist
     cdef Py_ssize_t[::1] ally
@@ -575,6 +578,8 @@ cdef class EnvironmentRun:
         const double[:] via,
         double dt,
         const Py_ssize_t[::1] weighted,
+        const double[:] hostility_gain,
+        Py_ssize_t n,
     ):
         cdef Py_ssize_t n_x = clout0.shape[1], n_i = salience.shape[2], m
         cdef Py_ssize_t n_k = max(salience.shape[1] * n_i, n_x)
@@ -596,6 +601,45 @@ cdef class EnvironmentRun:
         self.ally = np.zeros(n_weighted + 1, dtype=np.intp)
         for m in range(n_weighted):
             self.ally[m] = weighted[m] // n_i
+        self.hostility_gain = hostility_gain
+        self.pace = np.empty((3, n))
+        self.pace_rows = self.pace
+
+
+def threat_pace_rows(EnvironmentRun run, const double[:] hostility):
+    """The step's push ``k·h``, rate ``k·h + d`` and the exponent ``−rate·dt`` of the threat's
+    fading in every world (:func:`detente.sim.mechanisms.environment.threat_pace` before its
+    ``exp``, which the caller takes in place: NumPy's), ``k`` the run's ``hostility_gain``,
+    ``d`` its ``decay``: the three rows of the run's ``[3, n]`` buffer, written anew by each
+    call."""
+    cdef Py_ssize_t n = hostility.shape[0], w
+    cdef double[:, ::1] out = run.pace_rows
+    cdef Param p_gain = param(run.hostility_gain), p_decay = param(run.decay)
+    cdef double dt = run.dt, rate
+    if n != out.shape[1]:
+        raise ValueError("threat_pace_rows: the run's buffer is not for these worlds")
+    push_arr, rate_arr, fade_arr = run.pace
+    with nogil:
+        for w in range(n):
+            out[0, w] = at(p_gain, w) * hostility[w]
+            rate = out[0, w] + at(p_decay, w)
+            out[1, w] = rate
+            out[2, w] = (-rate) * dt
+    return push_arr, rate_arr, fade_arr
+
+
+def opened_rows(
+    const double[:, ::1] level, Py_ssize_t j, const double[:] threshold, unsigned char[:] opened,
+):
+    """Rapprochement (:func:`detente.sim.engine.rapprochement`) in every world, in place:
+    ``opened |= level[:, j] >= threshold`` (one threshold, or one per world)."""
+    cdef Py_ssize_t n = opened.shape[0], w
+    cdef Param p_threshold = param(threshold)
+    if level.shape[0] != n or not 0 <= j < level.shape[1]:
+        raise ValueError("opened_rows: level is not [n, I] with issue j")
+    with nogil:
+        for w in range(n):
+            opened[w] = opened[w] | (level[w, j] >= at(p_threshold, w))
 
 
 def environment_rows(
