@@ -25,6 +25,7 @@ parameters) may also have one row per state of a stacked run (row ``w * m // n``
 """
 
 from libc.math cimport fabs
+from detente.sim.native.byte_double cimport as_double
 from detente.sim.native.numpy_sum cimport pairwise_sum
 from detente.sim.native.per_world cimport AHEAD, Param, at, param, prefetch
 from detente.sim.native.rows cimport row_of
@@ -188,28 +189,28 @@ cdef inline double _reform_share(
         for a in range(n_a):
             c = clout[a]
             tot = tot + c
-            ref = ref + c * <double>reform[a]
+            ref = ref + c * as_double(reform[a])
     elif n_a <= 128:
         for j in range(8):
             lc[j] = clout[j]
-            lr[j] = clout[j] * <double>reform[j]
+            lr[j] = clout[j] * as_double(reform[j])
         i = 8
         while i < n_a - n_a % 8:
             for j in range(8):
                 lc[j] = lc[j] + clout[i + j]
-                lr[j] = lr[j] + clout[i + j] * <double>reform[i + j]
+                lr[j] = lr[j] + clout[i + j] * as_double(reform[i + j])
             i = i + 8
         tot = ((lc[0] + lc[1]) + (lc[2] + lc[3])) + ((lc[4] + lc[5]) + (lc[6] + lc[7]))
         ref = ((lr[0] + lr[1]) + (lr[2] + lr[3])) + ((lr[4] + lr[5]) + (lr[6] + lr[7]))
         while i < n_a:
             c = clout[i]
             tot = tot + c
-            ref = ref + c * <double>reform[i]
+            ref = ref + c * as_double(reform[i])
             i = i + 1
     else:
         tot = pairwise_sum(clout, n_a)
         for a in range(n_a):
-            tmp[a] = clout[a] * <double>reform[a]
+            tmp[a] = clout[a] * as_double(reform[a])
         ref = pairwise_sum(tmp, n_a)
     return ref / (tot if tot > 0 else 1.0)
 
@@ -223,7 +224,7 @@ cdef inline double _visible_backing(
     cdef double prod = 1.0
     for m in range(backed.shape[0]):
         k = backed[m]
-        prod = prod * (1.0 - <double>active[k] * backing[k])
+        prod = prod * (1.0 - as_double(active[k]) * backing[k])
     return 1.0 - prod
 
 

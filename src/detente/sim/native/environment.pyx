@@ -22,6 +22,7 @@ settlement's ``chance`` (the per-state values of ``exp``, computed once per stat
 
 from libc.float cimport DBL_MAX
 from libc.math cimport fabs
+from detente.sim.native.byte_double cimport as_double
 from detente.sim.native.numpy_sum cimport pairwise_sum
 from detente.sim.native.per_world cimport AHEAD, Param, at, param, prefetch
 from detente.sim.native.rows cimport any_set, row_of
@@ -46,6 +47,29 @@ cdef extern from *:
     """
     double _maximum "detente_env_maximum" (double a, double b) noexcept nogil
     double _minimum "detente_env_minimum" (double a, double b) noexcept nogil
+
+cdef extern from *:
+    """
+    #include <string.h>
+    /* h[s] = u[s] < c[s] for s < n: eight at a time as the bytes of one word (little-endian
+       byte order: byte j of the word is the flag of u[s + j]), then one by one */
+    static inline void detente_env_less(const double *u, const double *c, unsigned char *h,
+                                        Py_ssize_t n) {
+        Py_ssize_t s = 0;
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        for (; s + 8 <= n; s += 8) {
+            unsigned long long x = 0;
+            for (int j = 0; j < 8; j++)
+                x |= (unsigned long long)(u[s + j] < c[s + j]) << (8 * j);
+            memcpy(h + s, &x, 8);
+        }
+    #endif
+        for (; s < n; s++)
+            h[s] = u[s] < c[s];
+    }
+    """
+    void _less "detente_env_less" (
+        const double* u, const double* c, unsigned char* h, Py_ssize_t n) noexcept nogil
     # one world's rows, which no other pointer of the function reaches: gcc then vectorises
     # the short loops over them without first testing, every world, whether they overlap
     ctypedef double* rows "double * __restrict__"
@@ -82,10 +106,10 @@ cdef inline double _threat_clout(
     cdef double total = 0.0
     if n_x < 8:  # NumPy's order: one by one
         for x in range(n_x):
-            total = total + clout[x] * (<double>threat[x])
+            total = total + clout[x] * as_double(threat[x])
         return total
     for x in range(n_x):
-        buf[x] = clout[x] * (<double>threat[x])
+        buf[x] = clout[x] * as_double(threat[x])
     return pairwise_sum(buf, n_x)
 
 
@@ -490,7 +514,7 @@ def shock_hits(const double[:, :, ::1] uniforms, const double[:, ::1] chance):
     world). Drawn world by world, the uniforms of one step are a cache line apart; the hits
     of a step are contiguous, for :func:`shock_rows`."""
     cdef Py_ssize_t n = uniforms.shape[0], n_t = uniforms.shape[1], n_s = uniforms.shape[2]
-    cdef Py_ssize_t m = chance.shape[0], w, t, s
+    cdef Py_ssize_t m = chance.shape[0], w, t
     out = np.empty((n_t, n, n_s), dtype=np.uint8)
     if n * n_t * n_s == 0:
         return out
@@ -501,11 +525,10 @@ def shock_hits(const double[:, :, ::1] uniforms, const double[:, ::1] chance):
     with nogil:
         for w in range(n):
             c = &chance[row_of(w, m, n), 0]
+            u = &uniforms[w, 0, 0]
+            h = &o[0, w, 0]
             for t in range(n_t):
-                u = &uniforms[w, t, 0]
-                h = &o[t, w, 0]
-                for s in range(n_s):
-                    h[s] = u[s] < c[s]
+                _less(u + t * n_s, c, h + t * n * n_s, n_s)
     return out
 
 
