@@ -1581,10 +1581,11 @@ def _domestic(
         # the kernel's sums where no world has more than two weighted steps in force; else
         # (the steps in force as float64 in the run's buffer: the product NumPy forms of
         # the bool mask, without a new [n, K] array) NumPy's product
-        multi = native_domestic.multilateral_share(c.multilateral, st.f_active.view(np.uint8))
-        if multi is None:
+        summed = native_domestic.multilateral_share(c.multilateral, st.f_active.view(np.uint8))
+        if summed is None:
             np.copyto(c.active, st.f_active)
-            multi = _ratio(_dot(c.active, pl.f_multi, lay), pl.f_multi_sum)
+            summed = _ratio(_dot(c.active, pl.f_multi, lay), pl.f_multi_sum)
+        multi = summed
     e_holder, e_actor, e_col = _NO_ELECTION, _NO_ELECTION, _NO_ELECTION
     if native_domestic.INTERNAL_ELECTIONS in runs and t in ctx.election_steps:
         e_col = np.flatnonzero(sy.elections.step == t).astype(np.int64)
