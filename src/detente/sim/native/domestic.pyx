@@ -368,7 +368,7 @@ cdef class DomesticRun:
     cdef const double[:] turnout_sensitivity, election_bonus
     cdef const Py_ssize_t[::1] backed
     cdef readonly Py_ssize_t n
-    cdef object tmp_arr, ex1_arr, ex2_arr, up_v_arr, up_d_arr, movers_arr, sanc_arr
+    cdef object tmp_arr, ex_arr, ex1_arr, ex2_arr, up_v_arr, up_d_arr, movers_arr, sanc_arr
     cdef double[::1] tmp, ex1, ex2, up_v, up_d, sanc
     cdef Py_ssize_t[::1] movers
 
@@ -427,7 +427,8 @@ cdef class DomesticRun:
         self.backed = backed
         self.tmp_arr = np.empty(max(o_base.shape[1], 1))
         self.movers_arr = np.empty(max(o_base.shape[1], 1), dtype=np.intp)
-        self.ex1_arr, self.ex2_arr = np.empty(n), np.empty(n)
+        self.ex_arr = np.empty((2, n))  # ex1, ex2: one exp call where both are taken
+        self.ex1_arr, self.ex2_arr = self.ex_arr[0], self.ex_arr[1]
         self.up_v_arr, self.up_d_arr, self.sanc_arr = np.empty(n), np.empty(n), np.empty(n)
         self.tmp, self.movers = self.tmp_arr, self.movers_arr
         self.ex1, self.ex2 = self.ex1_arr, self.ex2_arr
@@ -589,8 +590,7 @@ def domestic_step(
                     if has_reform0 else 0.0
                 )
                 ex2[w] = _keep_exponent(up_d[w], at(p_dis_decay, w), dt)
-        np.exp(ex1_arr, out=ex1_arr)
-        np.exp(ex2_arr, out=ex2_arr)
+        np.exp(run.ex_arr, out=run.ex_arr)  # (ex1 and ex2: the rows of one array)
         with nogil:
             for w in range(n):
                 vetting[w] = _vetting_update(vetting[w], up_v[w], at(p_vet_decay, w),
