@@ -47,29 +47,6 @@ cdef extern from *:
     """
     double _maximum "detente_env_maximum" (double a, double b) noexcept nogil
     double _minimum "detente_env_minimum" (double a, double b) noexcept nogil
-
-cdef extern from *:
-    """
-    #include <string.h>
-    /* h[s] = u[s] < c[s] for s < n: eight at a time as the bytes of one word (little-endian
-       byte order: byte j of the word is the flag of u[s + j]), then one by one */
-    static inline void detente_env_less(const double *u, const double *c, unsigned char *h,
-                                        Py_ssize_t n) {
-        Py_ssize_t s = 0;
-    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        for (; s + 8 <= n; s += 8) {
-            unsigned long long x = 0;
-            for (int j = 0; j < 8; j++)
-                x |= (unsigned long long)(u[s + j] < c[s + j]) << (8 * j);
-            memcpy(h + s, &x, 8);
-        }
-    #endif
-        for (; s < n; s++)
-            h[s] = u[s] < c[s];
-    }
-    """
-    void _less "detente_env_less" (
-        const double* u, const double* c, unsigned char* h, Py_ssize_t n) noexcept nogil
     # one world's rows, which no other pointer of the function reaches: gcc then vectorises
     # the short loops over them without first testing, every world, whether they overlap
     ctypedef double* rows "double * __restrict__"
@@ -541,7 +518,7 @@ def shock_hits(const double[:, :, ::1] uniforms, const double[:, ::1] chance):
     world). Drawn world by world, the uniforms of one step are a cache line apart; the hits
     of a step are contiguous, for :func:`shock_rows`."""
     cdef Py_ssize_t n = uniforms.shape[0], n_t = uniforms.shape[1], n_s = uniforms.shape[2]
-    cdef Py_ssize_t m = chance.shape[0], w, t
+    cdef Py_ssize_t m = chance.shape[0], w, t, s
     out = np.empty((n_t, n, n_s), dtype=np.uint8)
     if n * n_t * n_s == 0:
         return out
@@ -552,10 +529,11 @@ def shock_hits(const double[:, :, ::1] uniforms, const double[:, ::1] chance):
     with nogil:
         for w in range(n):
             c = &chance[row_of(w, m, n), 0]
-            u = &uniforms[w, 0, 0]
-            h = &o[0, w, 0]
             for t in range(n_t):
-                _less(u + t * n_s, c, h + t * n * n_s, n_s)
+                u = &uniforms[w, t, 0]
+                h = &o[t, w, 0]
+                for s in range(n_s):
+                    h[s] = u[s] < c[s]
     return out
 
 
@@ -656,7 +634,7 @@ cdef class EnvironmentRun:
         self.pace_rows = self.pace
 
 
-def threat_pace_rows(EnvironmentRun run, const double[:] hostility):
+def threat_pace_rows(EnvironmentRun run, const double[::1] hostility):
     """The step's push ``k·h``, rate ``k·h + d`` and the exponent ``−rate·dt`` of the threat's
     fading in every world (:func:`detente.sim.mechanisms.environment.threat_pace` before its
     ``exp``, which the caller takes in place: NumPy's), ``k`` the run's ``hostility_gain``,
@@ -665,16 +643,32 @@ def threat_pace_rows(EnvironmentRun run, const double[:] hostility):
     cdef Py_ssize_t n = hostility.shape[0], w
     cdef double[:, ::1] out = run.pace_rows
     cdef Param p_gain = param(run.hostility_gain), p_decay = param(run.decay)
-    cdef double dt = run.dt, rate
+    cdef double dt = run.dt, rate, push, gain, decay
+    cdef double* push_row
+    cdef double* rate_row
+    cdef double* fade_row
     if n != out.shape[1]:
         raise ValueError("threat_pace_rows: the run's buffer is not for these worlds")
     push_arr, rate_arr, fade_arr = run.pace
+    if n == 0:
+        return push_arr, rate_arr, fade_arr
+    push_row, rate_row, fade_row = &out[0, 0], &out[1, 0], &out[2, 0]
     with nogil:
-        for w in range(n):
-            out[0, w] = at(p_gain, w) * hostility[w]
-            rate = out[0, w] + at(p_decay, w)
-            out[1, w] = rate
-            out[2, w] = (-rate) * dt
+        if p_gain.stride == 0 and p_decay.stride == 0:  # shared: a loop gcc vectorises
+            gain, decay = at(p_gain, 0), at(p_decay, 0)
+            for w in range(n):
+                push = gain * hostility[w]
+                rate = push + decay
+                push_row[w] = push
+                rate_row[w] = rate
+                fade_row[w] = (-rate) * dt
+        else:
+            for w in range(n):
+                push = at(p_gain, w) * hostility[w]
+                rate = push + at(p_decay, w)
+                push_row[w] = push
+                rate_row[w] = rate
+                fade_row[w] = (-rate) * dt
     return push_arr, rate_arr, fade_arr
 
 
