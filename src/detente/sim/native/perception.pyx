@@ -8,8 +8,6 @@ row per world (a per-world leaf of a stacked run); the numbers NumPy derived fro
 alone (``2 sigma^2``, ``1 - memory``) are derived by the caller, as before.
 """
 
-from detente.sim.native.per_world cimport AHEAD, prefetch
-
 import numpy as np
 
 #: The columns of the parameter array, in order.
@@ -79,11 +77,6 @@ def perceive_and_learn(
         return
     with nogil:
         for w in range(n):
-            if w + AHEAD < n:  # column t of [n, T] arrays: a cache line a world, asked ahead
-                prefetch(&eps_f[w + AHEAD, t])
-                prefetch(&eps_o[w + AHEAD, t])
-                prefetch(&perceived_f[w + AHEAD, t])
-                prefetch(&perceived_o[w + AHEAD, t])
             p = &params[w * step, 0]
             q_f = _unit(played_o[w] + p[_BIAS_F] + p[_NOISE_F] * eps_f[w, t])
             q_o = _unit(played_f[w] + p[_BIAS_O] + p[_NOISE_O] * eps_o[w, t])
