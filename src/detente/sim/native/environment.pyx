@@ -288,11 +288,6 @@ cdef inline double* _contiguous(const double[:] x, double* out) noexcept nogil:
     return out
 
 
-cdef enum:
-    # worlds whose levels fade in one loop (shock_rows_of)
-    _BLOCK = 8
-
-
 cdef inline void _fade(
     const_rows now, rows level, rows transient, double f, const double* low,
     const double* high, Py_ssize_t n_i,
@@ -316,7 +311,7 @@ cdef class ShockRun:
     cdef const unsigned char[:, ::1] menace
     cdef const double[:, :, ::1] moves
     cdef readonly Py_ssize_t n, n_i, n_f, n_o, n_x
-    cdef double[::1] sums, tiled
+    cdef double[::1] sums
     cdef Py_ssize_t[::1] hit_world
     cdef object outputs  # [4, n]: the rows shock_rows_of returns (zeroed, written anew)
     cdef double[:, ::1] out
@@ -344,10 +339,6 @@ cdef class ShockRun:
         _contiguous(low, &self.sums[width])
         _contiguous(high, &self.sums[width + n_i])
         _contiguous(span, &self.sums[width + 2 * n_i])
-        # the bounds repeated for a block of worlds (lows, then highs), for one fade loop
-        # over the block's rows
-        self.tiled = np.concatenate([np.tile(np.asarray(low, dtype=np.float64), _BLOCK),
-                                     np.tile(np.asarray(high, dtype=np.float64), _BLOCK), [0.0]])
         # the worlds some shock hit, in order
         self.hit_world = np.empty(n + 1, dtype=np.intp)
         self.outputs = np.empty((4, n))
@@ -441,30 +432,12 @@ def shock_rows_of(
     cdef double f, acc
     cdef double* lv
     cdef const unsigned char* bad_shock
-    cdef const double* lo_tiled = &run.tiled[0]
-    cdef const double* hi_tiled = lo_tiled + _BLOCK * n_i
-    cdef Py_ssize_t block = 0
-    # (blocks only where each array's rows follow one another)
-    cdef bint flat = (level_now.strides[0] == n_i * <Py_ssize_t>sizeof(double)
-                      and level.strides[0] == n_i * <Py_ssize_t>sizeof(double)
-                      and transient.strides[0] == n_i * <Py_ssize_t>sizeof(double))
     with nogil:
-        # the fade and the menace of the faded levels in every world; whether a shock hit.
-        # The fade of a block of worlds reading one fade value in one loop over their rows
-        # (contiguous; the bounds tiled): the same operations on each value as world by world
+        # the fade and the menace of the faded levels in every world; whether a shock hit
         for w in range(n):
             lv = &level[w, 0]
-            if block == 0:
-                if flat and w + _BLOCK <= n and (
-                        row_of(w, m_fade, n) == row_of(w + _BLOCK - 1, m_fade, n)):
-                    _fade(&level_now[w, 0], lv, &transient[w, 0], fade[row_of(w, m_fade, n)],
-                          lo_tiled, hi_tiled, _BLOCK * n_i)
-                    block = _BLOCK
-                else:
-                    _fade(&level_now[w, 0], lv, &transient[w, 0], fade[row_of(w, m_fade, n)],
-                          lo, hi, n_i)
-                    block = 1
-            block -= 1
+            _fade(&level_now[w, 0], lv, &transient[w, 0], fade[row_of(w, m_fade, n)], lo, hi,
+                  n_i)
             if n_m:
                 acc = 0.0
                 for j in range(n_m):
