@@ -78,3 +78,23 @@ def test_the_reform_share_sums_actors_in_numpys_order(actors: int) -> None:
     want = (clout * reform).sum(axis=1) / np.where(tot > 0, tot, 1)
     got = native.reform_share(clout, reform.view(np.uint8))
     assert np.array_equal(got, want)
+
+
+def test_the_multilateral_share_is_summed_in_the_kernel_only_up_to_two_steps() -> None:
+    rng = np.random.default_rng(3)
+    weight = np.array([[0.15, 0.0, 0.15, 0.2, 0.0, 0.25], [0.3, 0.1, 0.0, 0.0, 0.2, 0.25]])
+    active = rng.random((64, 6)) < 0.5
+    for w in range(64):  # at most two weighted steps in force in each world
+        on = np.flatnonzero(active[w] & (weight[w // 32] != 0))
+        active[w, on[2:]] = False
+    run = native.MultilateralRun(64, weight, weight.sum(axis=1).repeat(32))
+    got = native.multilateral_share(run, active.view(np.uint8))
+    steps = active.astype(np.float64)
+    want = np.concatenate([steps[:32] @ weight[0] / weight[0].sum(),
+                           steps[32:] @ weight[1] / weight[1].sum()])
+    assert got is not None and np.array_equal(got, want)
+    assert (active & (weight.repeat(32, axis=0) != 0)).sum(axis=1).max() == 2
+    active[40, [0, 4, 5]] = True  # three terms: their order matters, NumPy's product sums them
+    assert native.multilateral_share(run, active.view(np.uint8)) is None
+    infinite = native.MultilateralRun(64, np.where(weight == 0, np.inf, weight), np.ones(1))
+    assert native.multilateral_share(infinite, np.zeros((64, 6), dtype=np.uint8)) is None

@@ -63,7 +63,6 @@ from detente.metrics import REGISTRY, metrics_for, step_metrics
 from detente.sim.mechanisms import congress
 from detente.sim.mechanisms.environment import (
     settlement_chance,
-    threat_pace,
 )
 from detente.sim.mechanisms.iran_response import (
     IranDrivers,
@@ -1595,10 +1594,14 @@ def _domestic(
         share = np.empty(n) if native_domestic.BACKLASH in runs else np.zeros(n)
     multi = zeros
     if native_domestic.PUBLIC_SUPPORT in runs:
+        # the kernel's sums where no world has more than two weighted steps in force; else
         # (the steps in force as float64 in the run's buffer: the product NumPy forms of
-        # the bool mask, without a new [n, K] array)
-        np.copyto(c.active, st.f_active)
-        multi = _ratio(_dot(c.active, pl.f_multi, lay), pl.f_multi_sum)
+        # the bool mask, without a new [n, K] array) NumPy's product
+        summed = native_domestic.multilateral_share(c.multilateral, st.f_active.view(np.uint8))
+        if summed is None:
+            np.copyto(c.active, st.f_active)
+            summed = _ratio(_dot(c.active, pl.f_multi, lay), pl.f_multi_sum)
+        multi = summed
     e_holder, e_actor, e_col = _NO_ELECTION, _NO_ELECTION, _NO_ELECTION
     if native_domestic.INTERNAL_ELECTIONS in runs and t in ctx.election_steps:
         e_col = np.flatnonzero(sy.elections.step == t).astype(np.int64)
@@ -1628,6 +1631,7 @@ class _DomesticConstants:
     hit: BoolArray  # [n] the backlash events of a call that also reads them
     share: FloatArray  # [n] the reformists' share before them, likewise
     active: FloatArray  # [n, K_f] the focal steps in force, as float64 (written each step)
+    multilateral: native_domestic.MultilateralRun  # their multilateral share, in the kernel
 
 
 def _domestic_constants(ctx: StepContext) -> _DomesticConstants:
@@ -1653,6 +1657,8 @@ def _domestic_constants(ctx: StepContext) -> _DomesticConstants:
         ),
         hit=np.empty(n, dtype=np.bool_), share=np.empty(n),
         active=np.empty((n, sy.focal.n_instruments)),
+        multilateral=native_domestic.MultilateralRun(
+            n, ctx.rows(pl.f_multi, 1), leaf(pl.f_multi_sum)),
     )
 
 
@@ -1679,8 +1685,9 @@ def public_support(
     it bites, section 5b, and U.S. multilateral steps in force), falls with the rally under
     U.S. hostility and sanctions read as dictation, plus noise. Compiled: ``_public_support``
     of :mod:`detente.sim.native.domestic` (the kernel takes the sanctions level's share of its
-    range, as :func:`issue_share`; the U.S. multilateral share in force is taken here, by a
-    product).
+    range, as :func:`issue_share`; the U.S. multilateral share in force is taken before it:
+    by :func:`detente.sim.native.domestic.multilateral_share` where no world has more than
+    two such steps in force, else by a product).
     """
     _domestic(ctx, st, native_domestic.PUBLIC_SUPPORT, native_domestic.PUBLIC_SUPPORT, t=t,
               bite=bite, draws=draws)
@@ -1843,8 +1850,10 @@ def environment_step(
     settlement advances at its hazard; the allies' friction with the focal side's line and
     Iran's moderation erode allied support, which menace restores. One compiled pass over
     the worlds (:func:`detente.sim.native.environment.environment_rows`) after NumPy's
-    ``exp`` (:func:`~detente.sim.mechanisms.environment.threat_pace`; the settlement's
-    chance, :func:`~detente.sim.mechanisms.environment.settlement_chance`, once per run in
+    ``exp`` (:func:`~detente.sim.mechanisms.environment.threat_pace`, its push, rate and
+    exponent formed by :func:`~detente.sim.native.environment.threat_pace_rows` in the run's
+    buffers; the settlement's chance,
+    :func:`~detente.sim.mechanisms.environment.settlement_chance`, once per run in
     :func:`step_context`).
 
     Returns
@@ -1852,9 +1861,10 @@ def environment_step(
     friction : ndarray [n]
         The allies' friction this step (metric ``allied_friction``).
     """
-    sy, p = ctx.system, ctx.system.params
     c = ctx.once("environment_step", partial(_environment_constants, ctx))
-    push, rate, fade = threat_pace(st.hostile_f, p.threat_hostility, p.threat_decay, sy.dt)
+    # threat_pace's push, rate and exponent in the run's buffers, its exp in place
+    push, rate, fade = native_env.threat_pace_rows(c, st.hostile_f)
+    np.exp(fade, out=fade)
     st.threat, st.settlement, st.allied, friction = native_env.environment_rows(
         c, st.threat, push, rate, fade, st.third_clout, jolts.threat, st.settlement,
         draws.settlement[:, t], jolts.settlement, st.level, st.hostile_f, st.allied, played_o,
@@ -1876,7 +1886,8 @@ def _environment_constants(ctx: StepContext) -> native_env.EnvironmentRun:
         leaf(p.settlement_progress), ctx.rows(env.position, 2), salience, sy.span,
         sy.focal.direction, leaf(p.friction_symmetry), leaf(p.neutral_level),
         leaf(p.allied_erosion), leaf(p.allied_recovery), leaf(p.moderation_via_friction),
-        float(sy.dt), native_env.weighted_terms(salience),
+        float(sy.dt), native_env.weighted_terms(salience), leaf(p.threat_hostility),
+        ctx.layout.n,
     )
 
 
@@ -2020,10 +2031,17 @@ def _new_congress(ctx: StepContext, st: WorldState) -> None:
 def rapprochement(ctx: StepContext, st: WorldState) -> None:
     """Rapprochement: the dialogue level has reached ``dialogue_threshold`` of its range
     (docs/model.md 5); once reached it stays reached (``st.opened``)."""
-    sy, p = ctx.system, ctx.system.params
-    j = sy.roles["dialogue"]
+    j = ctx.system.roles["dialogue"]
     if j >= 0:
-        st.opened |= st.level[:, j] >= sy.low[j] + p.dialogue_threshold * sy.span[j]
+        native_env.opened_rows(st.level, j, ctx.once("rapprochement", partial(
+            _dialogue_threshold, ctx, j)), st.opened.view(np.uint8))
+
+
+def _dialogue_threshold(ctx: StepContext, j: int) -> FloatArray:
+    """The dialogue level of rapprochement, ``low + dialogue_threshold · span`` of issue
+    ``j`` (one value, or one per world, as :func:`leaf` gives it): once per run."""
+    sy = ctx.system
+    return leaf(sy.low[j] + sy.params.dialogue_threshold * sy.span[j])
 
 
 def record_metrics(

@@ -52,6 +52,11 @@ class DomesticRun:
         backed: NDArray[np.intp],
     ) -> None: ...
 
+class MultilateralRun:
+    def __init__(self, n: int, weight: F64, total: F64) -> None: ...
+
+def multilateral_share(run: MultilateralRun, active: U8) -> F64 | None: ...
+
 def domestic_step(
     run: DomesticRun,
     first: int,

@@ -25,6 +25,7 @@ parameters) may also have one row per state of a stacked run (row ``w * m // n``
 """
 
 from libc.math cimport fabs
+from detente.sim.native.byte_double cimport as_double
 from detente.sim.native.numpy_sum cimport pairwise_sum
 from detente.sim.native.per_world cimport AHEAD, Param, at, param, prefetch
 from detente.sim.native.rows cimport row_of
@@ -107,6 +108,69 @@ cdef inline double _public_support(
     )
 
 
+cdef class MultilateralRun:
+    """What :func:`multilateral_share` reads, laid out once per run: the focal steps' weights
+    in the multilateral share (``[m, K]``, rows as :func:`detente.sim.native.rows.row_of`
+    reads them), their total (a :func:`detente.sim.native.leaf`), the steps whose weight is
+    not zero in some row, and the kernel's output buffer for ``n`` worlds."""
+
+    cdef const double[:, ::1] weight
+    cdef const double[:] total
+    cdef Py_ssize_t[::1] steps
+    cdef bint finite
+    cdef object out_arr
+    cdef double[::1] out
+
+    def __init__(self, Py_ssize_t n, const double[:, ::1] weight, const double[:] total):
+        w = np.asarray(weight)
+        self.weight, self.total = weight, total
+        self.finite = bool(np.isfinite(w).all())
+        self.steps = np.flatnonzero((w != 0).any(axis=0)).astype(np.intp)
+        self.out_arr = np.empty(n)
+        self.out = self.out_arr
+
+
+def multilateral_share(MultilateralRun run, const unsigned char[:, ::1] active):
+    """The share of the focal multilateral steps in force of every world ``[n]``
+    (:func:`detente.sim.engine.public_support`: the product of the steps in force with their
+    weights over the weights' total; 0 where the total is not positive), or ``None`` where
+    NumPy's product must form it: some world has more than two weighted steps in force (the
+    order of a sum of more than two terms matters; BLAS has its own), or a weight is not
+    finite (BLAS's product of 0 with it is NaN).
+
+    With at most two nonzero terms in a world, every other term ``+0`` (a weight ``>= 0``
+    times 0 or 1), every order of the sum gives the same number: the weights in force,
+    added in the steps' order. The run's buffer, written anew by each call."""
+    cdef Py_ssize_t n = active.shape[0], w, j, k, count
+    cdef Py_ssize_t m = run.weight.shape[0], m_total = run.total.shape[0]
+    cdef Py_ssize_t n_steps = run.steps.shape[0]
+    cdef const Py_ssize_t* steps = &run.steps[0] if n_steps else NULL
+    cdef const double* row
+    cdef const unsigned char* act
+    cdef double num, den
+    cdef double[::1] out = run.out
+    if not run.finite or active.shape[1] != run.weight.shape[1] or n != out.shape[0]:
+        return None
+    with nogil:
+        for w in range(n):
+            act = &active[w, 0]
+            row = &run.weight[row_of(w, m, n), 0]
+            num = 0.0
+            count = 0
+            for j in range(n_steps):
+                k = steps[j]
+                if act[k] and row[k] != 0:
+                    num = num + row[k]
+                    count = count + 1
+            if count > 2:
+                break
+            den = run.total[w if m_total > 1 else 0]
+            out[w] = num / den if den > 0 else 0.0
+    if n and count > 2:
+        return None
+    return run.out_arr
+
+
 # ------------------------------------------------------------------ 4. backlash
 cdef inline double _reform_share(
     const double* clout, const unsigned char* reform, Py_ssize_t n_a, double *tmp
@@ -125,28 +189,28 @@ cdef inline double _reform_share(
         for a in range(n_a):
             c = clout[a]
             tot = tot + c
-            ref = ref + c * <double>reform[a]
+            ref = ref + c * as_double(reform[a])
     elif n_a <= 128:
         for j in range(8):
             lc[j] = clout[j]
-            lr[j] = clout[j] * <double>reform[j]
+            lr[j] = clout[j] * as_double(reform[j])
         i = 8
         while i < n_a - n_a % 8:
             for j in range(8):
                 lc[j] = lc[j] + clout[i + j]
-                lr[j] = lr[j] + clout[i + j] * <double>reform[i + j]
+                lr[j] = lr[j] + clout[i + j] * as_double(reform[i + j])
             i = i + 8
         tot = ((lc[0] + lc[1]) + (lc[2] + lc[3])) + ((lc[4] + lc[5]) + (lc[6] + lc[7]))
         ref = ((lr[0] + lr[1]) + (lr[2] + lr[3])) + ((lr[4] + lr[5]) + (lr[6] + lr[7]))
         while i < n_a:
             c = clout[i]
             tot = tot + c
-            ref = ref + c * <double>reform[i]
+            ref = ref + c * as_double(reform[i])
             i = i + 1
     else:
         tot = pairwise_sum(clout, n_a)
         for a in range(n_a):
-            tmp[a] = clout[a] * <double>reform[a]
+            tmp[a] = clout[a] * as_double(reform[a])
         ref = pairwise_sum(tmp, n_a)
     return ref / (tot if tot > 0 else 1.0)
 
@@ -160,7 +224,7 @@ cdef inline double _visible_backing(
     cdef double prod = 1.0
     for m in range(backed.shape[0]):
         k = backed[m]
-        prod = prod * (1.0 - <double>active[k] * backing[k])
+        prod = prod * (1.0 - as_double(active[k]) * backing[k])
     return 1.0 - prod
 
 
@@ -304,7 +368,7 @@ cdef class DomesticRun:
     cdef const double[:] turnout_sensitivity, election_bonus
     cdef const Py_ssize_t[::1] backed
     cdef readonly Py_ssize_t n
-    cdef object tmp_arr, ex1_arr, ex2_arr, up_v_arr, up_d_arr, movers_arr, sanc_arr
+    cdef object tmp_arr, ex_arr, ex1_arr, ex2_arr, up_v_arr, up_d_arr, movers_arr, sanc_arr
     cdef double[::1] tmp, ex1, ex2, up_v, up_d, sanc
     cdef Py_ssize_t[::1] movers
 
@@ -363,7 +427,8 @@ cdef class DomesticRun:
         self.backed = backed
         self.tmp_arr = np.empty(max(o_base.shape[1], 1))
         self.movers_arr = np.empty(max(o_base.shape[1], 1), dtype=np.intp)
-        self.ex1_arr, self.ex2_arr = np.empty(n), np.empty(n)
+        self.ex_arr = np.empty((2, n))  # ex1, ex2: one exp call where both are taken
+        self.ex1_arr, self.ex2_arr = self.ex_arr[0], self.ex_arr[1]
         self.up_v_arr, self.up_d_arr, self.sanc_arr = np.empty(n), np.empty(n), np.empty(n)
         self.tmp, self.movers = self.tmp_arr, self.movers_arr
         self.ex1, self.ex2 = self.ex1_arr, self.ex2_arr
@@ -525,8 +590,7 @@ def domestic_step(
                     if has_reform0 else 0.0
                 )
                 ex2[w] = _keep_exponent(up_d[w], at(p_dis_decay, w), dt)
-        np.exp(ex1_arr, out=ex1_arr)
-        np.exp(ex2_arr, out=ex2_arr)
+        np.exp(run.ex_arr, out=run.ex_arr)  # (ex1 and ex2: the rows of one array)
         with nogil:
             for w in range(n):
                 vetting[w] = _vetting_update(vetting[w], up_v[w], at(p_vet_decay, w),

@@ -37,7 +37,11 @@ class EnvironmentRun:
         self, clout0: F, threat_mask: U8, threat_start: F, regional_share: F, decay: F,
         chance: F, progress: F, position: F, salience: F, span: F, direction: F, symmetry: F,
         neutral: F, erosion: F, recovery: F, via: F, dt: float, weighted: NDArray[np.intp],
+        hostility_gain: F, n: int,
     ) -> None: ...
+
+def threat_pace_rows(run: EnvironmentRun, hostility: F) -> tuple[F, F, F]: ...
+def opened_rows(level: F, j: int, threshold: F, opened: U8) -> None: ...
 
 def environment_rows(
     run: EnvironmentRun, threat: F, push: F, rate: F, fade: F, third_clout: F, threat_jump: F,

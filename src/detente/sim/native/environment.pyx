@@ -22,6 +22,7 @@ settlement's ``chance`` (the per-state values of ``exp``, computed once per stat
 
 from libc.float cimport DBL_MAX
 from libc.math cimport fabs
+from detente.sim.native.byte_double cimport as_double
 from detente.sim.native.numpy_sum cimport pairwise_sum
 from detente.sim.native.per_world cimport AHEAD, Param, at, param, prefetch
 from detente.sim.native.rows cimport any_set, row_of
@@ -82,10 +83,10 @@ cdef inline double _threat_clout(
     cdef double total = 0.0
     if n_x < 8:  # NumPy's order: one by one
         for x in range(n_x):
-            total = total + clout[x] * (<double>threat[x])
+            total = total + clout[x] * as_double(threat[x])
         return total
     for x in range(n_x):
-        buf[x] = clout[x] * (<double>threat[x])
+        buf[x] = clout[x] * as_double(threat[x])
     return pairwise_sum(buf, n_x)
 
 
@@ -551,6 +552,9 @@ cdef class EnvironmentRun:
     cdef double dt
     cdef const Py_ssize_t[::1] weighted
     cdef Py_ssize_t m_c, n_threat_parties
+    cdef const double[:] hostility_gain
+    cdef object pace  # [3, n]: the rows threat_pace_rows returns (written anew by each call)
+    cdef double[:, ::1] pace_rows
     cdef unsigned char[::1] mask
     cdef double[::1] start, issue, weight, dist
     cdef Py_ssize_t[::1] ally
@@ -575,6 +579,8 @@ cdef class EnvironmentRun:
         const double[:] via,
         double dt,
         const Py_ssize_t[::1] weighted,
+        const double[:] hostility_gain,
+        Py_ssize_t n,
     ):
         cdef Py_ssize_t n_x = clout0.shape[1], n_i = salience.shape[2], m
         cdef Py_ssize_t n_k = max(salience.shape[1] * n_i, n_x)
@@ -596,6 +602,61 @@ cdef class EnvironmentRun:
         self.ally = np.zeros(n_weighted + 1, dtype=np.intp)
         for m in range(n_weighted):
             self.ally[m] = weighted[m] // n_i
+        self.hostility_gain = hostility_gain
+        self.pace = np.empty((3, n))
+        self.pace_rows = self.pace
+
+
+def threat_pace_rows(EnvironmentRun run, const double[::1] hostility):
+    """The step's push ``k·h``, rate ``k·h + d`` and the exponent ``−rate·dt`` of the threat's
+    fading in every world (:func:`detente.sim.mechanisms.environment.threat_pace` before its
+    ``exp``, which the caller takes in place: NumPy's), ``k`` the run's ``hostility_gain``,
+    ``d`` its ``decay``: the three rows of the run's ``[3, n]`` buffer, written anew by each
+    call."""
+    cdef Py_ssize_t n = hostility.shape[0], w
+    cdef double[:, ::1] out = run.pace_rows
+    cdef Param p_gain = param(run.hostility_gain), p_decay = param(run.decay)
+    cdef double dt = run.dt, rate, push, gain, decay
+    cdef double* push_row
+    cdef double* rate_row
+    cdef double* fade_row
+    if n != out.shape[1]:
+        raise ValueError("threat_pace_rows: the run's buffer is not for these worlds")
+    push_arr, rate_arr, fade_arr = run.pace
+    if n == 0:
+        return push_arr, rate_arr, fade_arr
+    push_row, rate_row, fade_row = &out[0, 0], &out[1, 0], &out[2, 0]
+    with nogil:
+        if p_gain.stride == 0 and p_decay.stride == 0:  # shared: a loop gcc vectorises
+            gain, decay = at(p_gain, 0), at(p_decay, 0)
+            for w in range(n):
+                push = gain * hostility[w]
+                rate = push + decay
+                push_row[w] = push
+                rate_row[w] = rate
+                fade_row[w] = (-rate) * dt
+        else:
+            for w in range(n):
+                push = at(p_gain, w) * hostility[w]
+                rate = push + at(p_decay, w)
+                push_row[w] = push
+                rate_row[w] = rate
+                fade_row[w] = (-rate) * dt
+    return push_arr, rate_arr, fade_arr
+
+
+def opened_rows(
+    const double[:, ::1] level, Py_ssize_t j, const double[:] threshold, unsigned char[:] opened,
+):
+    """Rapprochement (:func:`detente.sim.engine.rapprochement`) in every world, in place:
+    ``opened |= level[:, j] >= threshold`` (one threshold, or one per world)."""
+    cdef Py_ssize_t n = opened.shape[0], w
+    cdef Param p_threshold = param(threshold)
+    if level.shape[0] != n or not 0 <= j < level.shape[1]:
+        raise ValueError("opened_rows: level is not [n, I] with issue j")
+    with nogil:
+        for w in range(n):
+            opened[w] = opened[w] | (level[w, j] >= at(p_threshold, w))
 
 
 def environment_rows(
