@@ -203,6 +203,41 @@ cdef extern from *:
             }                                                                               \
         }                                                                                   \
     }
+    /* a two-issue move's tally: detente_issue_gains_* and detente_gain_tally in one pass
+       over the blocks of four actors, both issues' terms in registers (the same numbers) */
+    #define DETENTE_TWO_ISSUES_TALLY(NAME, T, X4, TAIL)                                     \
+    static inline detente_tally NAME(const T *pos, Py_ssize_t pos_issue, const long *iss,  \
+            const double *level, const double *eff_k, double sign, const float *usal,      \
+            const float *cl, const float *sal, float tk, Py_ssize_t n_a, Py_ssize_t n4,    \
+            Py_ssize_t proposer) {                                                         \
+        detente_lanes s = detente_lanes_new(tk);                                            \
+        Py_ssize_t a, full = n_a - n_a % 4;                                                 \
+        Py_ssize_t block = proposer >= 0 ? proposer - proposer % 4 : -1;                    \
+        double d0 = sign * eff_k[iss[0]], d1 = sign * eff_k[iss[1]];                        \
+        float h0 = (float)(level[iss[0]] + 0.5 * d0), h1 = (float)(level[iss[1]] + 0.5 * d1); \
+        float s0 = d0 > 0 ? 2.0f : (d0 < 0 ? -2.0f : 0.0f);                                 \
+        float s1 = d1 > 0 ? 2.0f : (d1 < 0 ? -2.0f : 0.0f);                                 \
+        float a0 = (float)fabs(d0), a1 = (float)fabs(d1);                                   \
+        detente_f4 hi0 = {a0, a0, a0, a0}, hi1 = {a1, a1, a1, a1}, lo0 = -hi0, lo1 = -hi1;  \
+        const T *x0 = pos + iss[0] * pos_issue, *x1 = pos + iss[1] * pos_issue;            \
+        const float *u1 = usal + n4;                                                        \
+        detente_f4 g;                                                                       \
+        for (a = 0; a < full; a += 4) {                                                     \
+            g = detente_clip4((X4(x0 + a, 4) - h0) * s0, lo0, hi0) * detente_load4(usal + a) \
+                + detente_clip4((X4(x1 + a, 4) - h1) * s1, lo1, hi1) * detente_load4(u1 + a); \
+            if (a == block)                                                                 \
+                g[proposer % 4] = 1.0f;                                                     \
+            detente_add4(&s, g, detente_load4(cl + a) * detente_load4(sal + a));            \
+        }                                                                                   \
+        if (full < n_a) {                                                                   \
+            g = detente_clip4((TAIL(x0, n_a) - h0) * s0, lo0, hi0) * detente_load4(usal + full) \
+                + detente_clip4((TAIL(x1, n_a) - h1) * s1, lo1, hi1) * detente_load4(u1 + full); \
+            if (full == block)                                                              \
+                g[proposer % 4] = 1.0f;                                                     \
+            detente_add4(&s, g, detente_load4(cl + full) * detente_load4(sal + full));      \
+        }                                                                                   \
+        return detente_lanes_sum(s);                                                        \
+    }
     #else  /* the same numbers, one actor at a time */
     static inline void detente_add1(float *pro, float *con, Py_ssize_t a, float g, float c,
                                     float tk) {
@@ -263,6 +298,15 @@ cdef extern from *:
     DETENTE_MOVE_TALLY(detente_move_tally_d, double, detente_x4_d, detente_tail_d)
     DETENTE_ISSUE_GAINS(detente_issue_gains_f, float, detente_x4_f, detente_tail_f)
     DETENTE_ISSUE_GAINS(detente_issue_gains_d, double, detente_x4_d, detente_tail_d)
+    #if defined(__GNUC__)
+    DETENTE_TWO_ISSUES_TALLY(detente_two_issues_f, float, detente_x4_f, detente_tail_f)
+    DETENTE_TWO_ISSUES_TALLY(detente_two_issues_d, double, detente_x4_d, detente_tail_d)
+    #define DETENTE_TWO_ISSUES 1
+    #else
+    #define DETENTE_TWO_ISSUES 0
+    #define detente_two_issues_f(...) detente_gain_tally(0, 0, 0, 0.0f, 0)
+    #define detente_two_issues_d(...) detente_gain_tally(0, 0, 0, 0.0f, 0)
+    #endif
 
     /* a world's clouts as float32, n4 of them (+0.0 past n_a) */
     static inline void detente_clouts32(float *out, const double *x, Py_ssize_t n_a) {
@@ -315,6 +359,15 @@ cdef extern from *:
         const double* pos, Py_ssize_t pos_issue, const long* iss, Py_ssize_t nj,
         const double* level, const double* eff_k, double sign, const float* usal,
         float* gain, Py_ssize_t n_a, Py_ssize_t n4) nogil
+    bint TWO_ISSUES "DETENTE_TWO_ISSUES"
+    Tally two_issues_f "detente_two_issues_f" (
+        const float* pos, Py_ssize_t pos_issue, const long* iss, const double* level,
+        const double* eff_k, double sign, const float* usal, const float* cl,
+        const float* sal, float tk, Py_ssize_t n_a, Py_ssize_t n4, Py_ssize_t proposer) nogil
+    Tally two_issues_d "detente_two_issues_d" (
+        const double* pos, Py_ssize_t pos_issue, const long* iss, const double* level,
+        const double* eff_k, double sign, const float* usal, const float* cl,
+        const float* sal, float tk, Py_ssize_t n_a, Py_ssize_t n4, Py_ssize_t proposer) nogil
     void clouts32 "detente_clouts32" (float* out, const double* x, Py_ssize_t n_a) nogil
     Py_ssize_t next_set "detente_next_set" (
         const unsigned char* row, Py_ssize_t k, Py_ssize_t n) nogil
@@ -366,6 +419,15 @@ cdef inline bint _vote(const Tables* tb, Py_ssize_t k, const double* level,
                              tb.proposer)
         else:
             t = move_tally_d(pos + i * pos_issue, h0, _sign32(d), cl32, sal, tb.tol[k], tb.n_a,
+                             tb.proposer)
+    elif nj == 2 and TWO_ISSUES:  # the gains in registers, not in a row
+        if position_t is float:
+            t = two_issues_f(pos, pos_issue, iss, level, eff + k * tb.n_i, tb.sign,
+                             usal4 + k * tb.n_j * tb.n4, cl32, sal, tb.tol[k], tb.n_a, tb.n4,
+                             tb.proposer)
+        else:
+            t = two_issues_d(pos, pos_issue, iss, level, eff + k * tb.n_i, tb.sign,
+                             usal4 + k * tb.n_j * tb.n4, cl32, sal, tb.tol[k], tb.n_a, tb.n4,
                              tb.proposer)
     else:
         if position_t is float:
