@@ -14,7 +14,8 @@ within one float32 rounding of its threshold could be decided the other way.
 
 Per (world, candidate) (:func:`_vote`): the gains are computed inside the sums, four
 actors at a time: a single-issue move's (``detente_move_tally_*``) and a multi-issue
-move's, its issues' terms summed per actor in issue order (``detente_issue_gains_*``).
+move's, its issues' terms summed per actor in issue order (two issues in registers,
+``detente_two_issues_*``; more through a row of gains, ``detente_issue_gains_*``).
 Every array is C-contiguous (:func:`detente.sim.engine.voted` makes it so); the loops read
 rows through pointers, and clout x salience (and salience / range) through copies padded
 to a multiple of four actors with ``+0.0``.
