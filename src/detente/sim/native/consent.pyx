@@ -519,7 +519,8 @@ cdef inline Py_ssize_t _world_votes(
 ) noexcept nogil:
     """One world's votes of a pass of :func:`_fused_worlds`: each of its candidates ``cb``
     through the vote's trust gate and the vote (:func:`~detente.sim.native.votes.
-    voted_pairs`'s), the winners set in ``won`` (zeros); returns how many won."""
+    voted_pairs`'s), the winners set in ``won`` (zeros, which the caller restores after
+    a win); returns how many won."""
     cdef Py_ssize_t n_k = P.tb.n_k, k, wins = 0
     cdef Py_ssize_t we = row_of(w, P.m_ve, n), wu = row_of(w, P.m_u, n)
     cdef Py_ssize_t ws = row_of(w, P.m_s, n), wvt = row_of(w, P.m_vt, n)
@@ -735,12 +736,12 @@ cdef object _fused_worlds(
                     if not converted:  # the clouts as float32, once per world
                         clouts32(cl32, &clout[w, 0], n_a)
                         converted = True
-                    memset(won, 0, k)
                     if _world_votes(&passes[q], w, n, cb, &level[w, 0], &position[0, wp, 0],
                                     m_p * n_a, cl32, belief[w], won):
                         _world_consent(&passes[q], w, n, won, n_i, &position[0, wp, 0],
                                        m_p * n_a, belief[w], &prospective[w, 0], pros, target,
                                        move, term, outs[q] + w * k, &excess[w])
+                        memset(won, 0, k)  # (zeros again: few worlds have a winner)
     finally:
         free(scratch)
     return results[0], results[1] if n_pass == 2 else None
