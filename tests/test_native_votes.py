@@ -53,3 +53,61 @@ def test_a_negative_tolerance_counts_an_actor_for_the_move_only(n_a: int) -> Non
         expected[w, k] = float(pro / tot if tot > 0 else f32(0.5)) >= threshold[0]
     np.testing.assert_array_equal(got, expected)
     assert expected.any() and not expected[cand.astype(bool)].all()  # not trivial
+
+
+@pytest.mark.parametrize("n_a", [2, 5, 6, 7, 8, 17])  # the last lane block: 2, 1, 2, 3, 4, 1
+def test_a_multi_issue_move_sums_its_issues_terms_per_actor(n_a: int) -> None:
+    """Moves on two and three issues, with and without a proposer (the kernel tallies two
+    issues in registers, more through a row of gains; both read the row's last block at
+    once, or in parts below four actors): the oracle sums each actor's clipped terms in
+    issue order in float32, then tallies in the four lanes."""
+    rng = np.random.default_rng(n_a)
+    n, n_i = 30, 4
+    f32 = np.float32
+    issues = [np.array([0, 2]), np.array([1, 3]), np.array([0, 1, 3])]
+    n_k = len(issues)
+    cand = (rng.random((n, n_k)) < 0.8).astype(np.uint8)
+    level = rng.uniform(0, 100, (n, n_i))
+    position = rng.uniform(0, 100, (n_i, n, n_a)).astype(np.float32)
+    clout = rng.uniform(0, 1, (n, n_a))
+    effects = np.zeros((1, n_k, n_i))
+    iss_pad = np.zeros((n_k, 3), dtype=np.int64)
+    usal = np.zeros((1, n_k, 3, n_a), dtype=np.float32)
+    for k, ik in enumerate(issues):
+        effects[0, k, ik] = rng.choice([-1, 1], ik.size) * rng.uniform(5, 40, ik.size)
+        iss_pad[k] = ik[0]
+        iss_pad[k, : ik.size] = ik
+        usal[0, k, : ik.size] = rng.uniform(0, 0.05, (ik.size, n_a))
+    tol = np.full(n_k, 1e-7, dtype=np.float32)
+    sal_kt = rng.uniform(0, 1, (1, n_k, n_a)).astype(np.float32)
+    threshold = np.array([0.5])
+    n_iss = np.array([ik.size for ik in issues], dtype=np.int64)
+    tables = VoteTables(effects, n_iss, iss_pad, usal, tol, sal_kt)
+    for proposer in (-1, n_a - 1):
+        got = voted_pairs(
+            cand, level, position, clout, tables, 1.0, threshold, proposer,
+            np.zeros(0, dtype=np.uint8), np.zeros(0), np.zeros(0), np.zeros((0, 0)),
+        )
+        expected = np.zeros((n, n_k), dtype=bool)
+        for w, k in zip(*np.nonzero(cand), strict=True):
+            gain = np.zeros(n_a, dtype=f32)
+            for j, i in enumerate(issues[k]):
+                d = effects[0, k, i]
+                h = (position[i, w] - f32(level[w, i] + 0.5 * d)) * f32(2.0 * np.sign(d))
+                h = np.minimum(np.maximum(h, -f32(abs(d))), f32(abs(d))) * usal[0, k, j]
+                gain = h if j == 0 else (gain + h).astype(f32)
+            if proposer >= 0:
+                gain[proposer] = 1.0
+            pro_l, con_l = [f32(0.0)] * 4, [f32(0.0)] * 4
+            for a in range(n_a):
+                c = f32(clout[w, a]) * sal_kt[0, k, a]
+                if gain[a] > tol[k]:
+                    pro_l[a % 4] = f32(pro_l[a % 4] + c)
+                elif gain[a] < -tol[k]:
+                    con_l[a % 4] = f32(con_l[a % 4] + c)
+            pro = f32(f32(pro_l[0] + pro_l[1]) + f32(pro_l[2] + pro_l[3]))
+            con = f32(f32(con_l[0] + con_l[1]) + f32(con_l[2] + con_l[3]))
+            tot = f32(pro + con)
+            expected[w, k] = float(pro / tot if tot > 0 else f32(0.5)) >= threshold[0]
+        np.testing.assert_array_equal(got, expected)
+        assert expected.any() and not expected[cand.astype(bool)].all()  # not trivial

@@ -7,6 +7,7 @@ same approvals and veto excess, bit for bit. The golden digests never reach a re
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 
 from detente.scenario import load_scenario
 from detente.sim import engine
-from detente.sim.native import NO_MASK, mask
+from detente.sim.native import NO_MASK, leaf, mask
 from detente.sim.native import consent as native_consent
 from detente.sim.system import System, compile_system
 
@@ -101,3 +102,48 @@ def test_focal_pass_matches_vote_then_consent() -> None:
         np.testing.assert_array_equal(got, app)
         assert excess.tobytes() == np.maximum(s["excess"], ex).tobytes()
         assert app.any() and (cand & ~app).any()
+
+
+@pytest.mark.parametrize("width", [5, 11])
+def test_a_pass_with_wide_checks_matches_vote_then_consent(width: int) -> None:
+    """Checks of up to five issues (the kernel's world-by-world pass, summing three or more
+    terms one by one) and of up to eleven (eight and more: its vote then consent over all
+    the worlds, NumPy's pairwise sums); the flagship's checks span one or two issues."""
+    sy, ctx, _ = _run()
+    sf, p, pl = sy.focal, sy.params, ctx.plans
+    rng = np.random.default_rng(width)
+    n_k, n_i = sf.effects.shape
+    keep = np.zeros((n_k, n_i), dtype=bool)
+    for k in range(n_k):
+        keep[k, rng.choice(n_i, width, replace=False)] = True
+    side = dataclasses.replace(
+        sf, effects=rng.normal(0, 6, (n_k, n_i)) * keep,
+        veto_issues=rng.random(sf.veto_issues.shape) < 0.8,
+        approvals=rng.random(sf.approvals.shape) < 0.5)
+    plan = engine.ratify_plan(side, pl.f_stake, p.approval_tolerance, pl.f_exempt)
+    assert int(np.diff(plan.pair_start).max()) == width
+    v_plan = engine.vote_plan(side, sy.span)
+    low, high = (np.ascontiguousarray(x, dtype=np.float64)[None] for x in (sy.low, sy.high))
+    run = native_consent.Ratification(
+        engine._vote_tables(v_plan),
+        native_consent.ConsentTables(*engine._consent_laid(side, plan, ctx.rows)), 1.0,
+        leaf(p.majority_threshold - p.agenda_power), sf.executive, mask(pl.f_gate),
+        leaf(p.reciprocity_threshold_us), engine._rows(ctx.rows(pl.rel_f, 1), 1),
+        mask(pl.f_gate), low, high, 0, np.zeros(0, dtype=np.uint8))
+    s = _state(rng, sy, n_k, sf.n_actors)
+    s["clout"] = s["clout"] * 0.2  # (a wider spread of votes either way)
+    cand = rng.random(s["active"].shape) < 0.7
+    voted = engine.voted(side, v_plan, cand, s["level"], pl.f_pos0, s["clout"], sy.span, 1.0,
+                         p.majority_threshold - p.agenda_power, sf.executive,
+                         trust=(pl.f_gate, s["belief"], p.reciprocity_threshold_us,
+                                ctx.rows(pl.rel_f, 1)))
+    app, ex = engine.ratify(side, voted, s["prospective"], pl.f_pos0, pl.f_stake, s["belief"],
+                            p.reciprocity_threshold_us, pl.f_gate, 1.0, sy.low, sy.high,
+                            p.approval_tolerance, pl.f_exempt, plan)
+    excess = s["excess"].copy()
+    got, _ = native_consent.vote_and_ratify(
+        run, None, mask(cand), NO_MASK, NO_MASK, NO_MASK, s["level"],
+        engine._issue_major({}, pl.f_pos0), s["clout"], s["belief"], s["prospective"], excess)
+    np.testing.assert_array_equal(got, app)
+    assert excess.tobytes() == np.maximum(s["excess"], ex).tobytes()
+    assert app.any() and (voted & ~app).any()  # the checks decide something

@@ -1214,13 +1214,13 @@ def prospective_levels(
     pending_f, pending_o : ndarray [n, K] of bool
     """
     sy, lay, c = ctx.system, ctx.layout, np.ascontiguousarray
-    effects_f, effects_o, low, high = ctx.once("prospective_constants", partial(
+    effects_f, effects_o, low, high, scratch = ctx.once("prospective_constants", partial(
         _prospective_constants, ctx))
     # the pending steps' moves summed in the kernel where their order cannot matter, else
     # by BLAS (the masks' products with the effects, in BLAS's order)
     prospective, pending_f, pending_o = native_positions.prospective_levels(
         c(st.level), c(st.f_start), mask(st.f_active), c(st.o_start), mask(st.o_active), NEVER,
-        effects_f, effects_o, low, high)
+        effects_f, effects_o, low, high, scratch)
     if prospective is None:
         moves_f = _dot(pending_f.astype(np.float64), sy.focal.effects, lay, 2)
         moves_o = _dot(pending_o.astype(np.float64), sy.internal.effects, lay, 2)
@@ -1229,12 +1229,15 @@ def prospective_levels(
     return prospective, pending_f, pending_o
 
 
-def _prospective_constants(ctx: StepContext) -> tuple[Any, Any, Any, Any]:
+def _prospective_constants(ctx: StepContext) -> tuple[Any, Any, Any, Any, Any]:
     """What :func:`prospective_levels` hands its kernels every step, once per run: both
-    sides' effects (:meth:`StepContext.rows`) and the issues' bounds, C-contiguous."""
+    sides' effects (:meth:`StepContext.rows`), the issues' bounds, C-contiguous, and the
+    kernel's scratch laid out from them (:class:`~detente.sim.native.positions.
+    ProspectiveScratch`)."""
     sy, c = ctx.system, np.ascontiguousarray
-    return (ctx.rows(sy.focal.effects, 2), ctx.rows(sy.internal.effects, 2), c(sy.low),
-            c(sy.high))
+    low, high = c(sy.low, dtype=np.float64), c(sy.high, dtype=np.float64)
+    return (ctx.rows(sy.focal.effects, 2), ctx.rows(sy.internal.effects, 2), low, high,
+            native_positions.ProspectiveScratch(low, high))
 
 
 def ratify_focal(

@@ -147,6 +147,14 @@ class Saturation:
     def __call__(self, k: FloatArray) -> FloatArray:
         """``sat(k)``, the same numbers as :func:`saturation`."""
         a, c = self.a, self.c
+        if self.shared and isinstance(k, np.ndarray) and k.dtype == np.float64 and k.ndim:
+            # the same operations, into two arrays instead of five
+            scaled = np.multiply(self.scale, k)
+            bent = np.expm1(scaled)
+            np.divide(bent, self.denominator, out=bent)
+            linear = np.multiply(self.linear, k, out=scaled)
+            np.multiply(self.abs_c, bent, out=bent)
+            return np.asarray(np.add(linear, bent, out=linear))
         if self.shared:
             bent = np.expm1(self.scale * k) / self.denominator
         else:

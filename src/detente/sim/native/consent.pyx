@@ -18,9 +18,12 @@ finds those cases first (``group``, ``apart``) to do the same.
 
 from libc.math cimport INFINITY, fabs, isnan
 from libc.stdlib cimport calloc, free, malloc
+from libc.string cimport memset
 from detente.sim.native.numpy_sum cimport pairwise_sum
 from detente.sim.native.rows cimport any_set, row_of
-from detente.sim.native.votes cimport VoteTables, position_t, vote_rows
+from detente.sim.native.votes cimport (
+    Tables, VoteTables, _vote, clouts32, next_set, position_t, vote_rows,
+)
 
 import numpy as np
 
@@ -414,6 +417,336 @@ cdef object _pass(
     return approved_arr
 
 
+ctypedef struct PassRows:
+    # one pass of :func:`_fused_worlds` as pointers: its vote's tables (``tb``) and leaves
+    # (each with its rows ``m_*`` and the elements of a row), and its consent tables
+    Tables tb
+    const double* v_eff
+    Py_ssize_t m_ve, s_ve
+    const float* usal4
+    Py_ssize_t m_u, s_u
+    const float* sal4
+    Py_ssize_t m_s, s_s
+    const double* v_thr
+    Py_ssize_t m_vt
+    const unsigned char* v_gate  # NULL: no trust gate before the vote
+    const double* trust
+    Py_ssize_t m_tr
+    const double* v_rel
+    Py_ssize_t m_vr, s_vr
+    const double* c_eff
+    Py_ssize_t m_ce, s_ce
+    const long* order
+    Py_ssize_t m_o, s_o
+    const long* check_start
+    const long* pair_start
+    const long* issue
+    const long* holder
+    const double* stake
+    const unsigned char* veto
+    const double* tol
+    Py_ssize_t m_tl, s_tl
+    const double* limit
+    Py_ssize_t m_l, s_l
+    const double* ext_x
+    Py_ssize_t m_x, s_x
+    const double* c_rel
+    Py_ssize_t m_cr, s_cr
+    const unsigned char* c_gate  # NULL: no trust gate in the consent checks
+    const double* low
+    Py_ssize_t m_b, s_b
+    const double* high
+    Py_ssize_t m_h, s_h
+    double sign
+    int kind
+    const unsigned char* reversible
+
+
+cdef int _pass_rows(Ratification run, PassRows* P, Py_ssize_t n_k, Py_ssize_t n_a,
+                    Py_ssize_t n_i) except -1:
+    """Fill ``P`` with ``run``'s tables and leaves (checking that they fit each other)."""
+    cdef VoteTables v = run.votes
+    cdef ConsentTables c = run.consent
+    if v.n_actors != n_a or v.n_iss.shape[0] != n_k:
+        raise ValueError("voted_pairs: clout or cand does not match the vote tables")
+    if c.check_start.shape[0] - 1 != n_k:
+        raise ValueError("ratify_tabled: cand does not match the consent tables")
+    P.tb.n_iss = &v.n_iss[0]
+    P.tb.iss_pad = &v.iss_pad[0, 0]
+    P.tb.tol = &v.tol[0]
+    P.tb.gate = NULL
+    P.tb.sign = run.sign
+    P.tb.proposer = run.proposer
+    P.tb.n_k = n_k
+    P.tb.n_a = n_a
+    P.tb.n4 = v.sal4.shape[2]
+    P.tb.n_i = n_i
+    P.tb.n_j = v.iss_pad.shape[1]
+    P.v_eff, P.m_ve = &v.effects[0, 0, 0], max(v.effects.shape[0], 1)
+    P.s_ve = v.effects.shape[1] * v.effects.shape[2]
+    P.usal4, P.m_u = &v.usal4[0, 0, 0, 0], max(v.usal4.shape[0], 1)
+    P.s_u = v.usal4.shape[1] * v.usal4.shape[2] * v.usal4.shape[3]
+    P.sal4, P.m_s = &v.sal4[0, 0, 0], max(v.sal4.shape[0], 1)
+    P.s_s = v.sal4.shape[1] * v.sal4.shape[2]
+    P.v_thr, P.m_vt = &run.vote_threshold[0], max(run.vote_threshold.shape[0], 1)
+    P.v_gate = &run.vote_gate[0] if run.vote_gate.shape[0] > 0 else NULL
+    P.trust, P.m_tr = &run.trust[0], max(run.trust.shape[0], 1)
+    P.v_rel, P.m_vr = &run.vote_rel[0, 0], max(run.vote_rel.shape[0], 1)
+    P.s_vr = run.vote_rel.shape[1]
+    P.c_eff, P.m_ce = &c.effects[0, 0, 0], max(c.effects.shape[0], 1)
+    P.s_ce = c.effects.shape[1] * c.effects.shape[2]
+    P.order, P.m_o, P.s_o = &c.order[0, 0], max(c.order.shape[0], 1), c.order.shape[1]
+    P.check_start, P.pair_start = &c.check_start[0], &c.pair_start[0]
+    P.issue, P.holder, P.stake = &c.issue[0], &c.holder[0], &c.stake[0]
+    P.veto = &c.veto[0]
+    P.tol, P.m_tl, P.s_tl = &c.tol[0, 0], max(c.tol.shape[0], 1), c.tol.shape[1]
+    P.limit, P.m_l, P.s_l = &c.limit[0, 0], max(c.limit.shape[0], 1), c.limit.shape[1]
+    P.ext_x, P.m_x, P.s_x = &c.ext_x[0, 0], max(c.ext_x.shape[0], 1), c.ext_x.shape[1]
+    P.c_rel, P.m_cr, P.s_cr = &c.rel[0, 0], max(c.rel.shape[0], 1), c.rel.shape[1]
+    P.c_gate = &run.gate[0] if run.gate.shape[0] > 0 else NULL
+    P.low, P.m_b, P.s_b = &run.low[0, 0], max(run.low.shape[0], 1), run.low.shape[1]
+    P.high, P.m_h, P.s_h = &run.high[0, 0], max(run.high.shape[0], 1), run.high.shape[1]
+    P.sign = run.sign
+    P.kind = run.kind
+    P.reversible = &run.reversible[0] if run.reversible.shape[0] > 0 else NULL
+    return 0
+
+
+cdef inline Py_ssize_t _world_votes(
+    const PassRows* P, Py_ssize_t w, Py_ssize_t n, const unsigned char* cb,
+    const double* level, const position_t* pos, Py_ssize_t pos_issue, const float* cl32,
+    double belief, unsigned char* won,
+) noexcept nogil:
+    """One world's votes of a pass of :func:`_fused_worlds`: each of its candidates ``cb``
+    through the vote's trust gate and the vote (:func:`~detente.sim.native.votes.
+    voted_pairs`'s), the winners set in ``won`` (zeros, which the caller restores after
+    a win); returns how many won."""
+    cdef Py_ssize_t n_k = P.tb.n_k, k, wins = 0
+    cdef Py_ssize_t we = row_of(w, P.m_ve, n), wu = row_of(w, P.m_u, n)
+    cdef Py_ssize_t ws = row_of(w, P.m_s, n), wvt = row_of(w, P.m_vt, n)
+    cdef Py_ssize_t wtr = row_of(w, P.m_tr, n), wvr = row_of(w, P.m_vr, n)
+    cdef const double* eff = P.v_eff + we * P.s_ve
+    cdef const float* usal4 = P.usal4 + wu * P.s_u
+    cdef const float* sal4 = P.sal4 + ws * P.s_s
+    cdef double threshold = P.v_thr[wvt]
+    k = next_set(cb, 0, n_k)
+    while k < n_k:
+        # the trust gate first: a gated candidate without the belief loses
+        if P.v_gate == NULL or not P.v_gate[k] or \
+                belief >= P.trust[wtr] * P.v_rel[wvr * P.s_vr + k]:
+            if _vote(&P.tb, k, level, pos, pos_issue, cl32, eff, usal4, sal4 + k * P.tb.n4,
+                     threshold):
+                won[k] = 1
+                wins += 1
+        k = next_set(cb, k + 1, n_k)
+    return wins
+
+
+cdef void _world_consent(
+    const PassRows* P, Py_ssize_t w, Py_ssize_t n, const unsigned char* won, Py_ssize_t n_i,
+    const position_t* pos, Py_ssize_t pos_issue, double belief, const double* prospective,
+    double* pros, double* target, double* move, double* term, unsigned char* approved,
+    double* excess,
+) noexcept nogil:
+    """One world's consent checks of a pass of :func:`_fused_worlds`: those of
+    :func:`_consent_rows` on the vote's winners ``won``, in ladder order (its trust gate,
+    the checks against ``pros``, which an approval moves to its target). The same numbers:
+    for checks of fewer than eight issues ``group`` and ``apart`` are never set."""
+    cdef Py_ssize_t n_k = P.tb.n_k, j, k, i, c, p, p0, n_p, a
+    cdef const long* order = P.order + row_of(w, P.m_o, n) * P.s_o
+    cdef const double* eff = P.c_eff + row_of(w, P.m_ce, n) * P.s_ce
+    cdef const double* lim = P.limit + row_of(w, P.m_l, n) * P.s_l
+    cdef const double* tl = P.tol + row_of(w, P.m_tl, n) * P.s_tl
+    cdef const double* ext = P.ext_x + row_of(w, P.m_x, n) * P.s_x
+    cdef const double* rel = P.c_rel + row_of(w, P.m_cr, n) * P.s_cr
+    cdef const double* lo = P.low + row_of(w, P.m_b, n) * P.s_b
+    cdef const double* hi = P.high + row_of(w, P.m_h, n) * P.s_h
+    cdef double trust = P.trust[row_of(w, P.m_tr, n)]
+    cdef const double* e
+    cdef double x, v, loss, worst
+    cdef bint ok
+    for i in range(n_i):
+        pros[i] = prospective[i]
+    for j in range(n_k):
+        k = order[j]
+        if not won[k]:
+            continue
+        if P.c_gate != NULL and P.c_gate[k] and not (belief >= trust * rel[k]):
+            continue
+        e = eff + k * n_i
+        for i in range(n_i):
+            v = _minimum(_maximum(pros[i] + P.sign * e[i], lo[i]), hi[i])
+            target[i] = v
+            move[i] = v - pros[i]
+        ok = True
+        worst = -INFINITY
+        for c in range(P.check_start[k], P.check_start[k + 1]):
+            p0 = P.pair_start[c]
+            n_p = P.pair_start[c + 1] - p0
+            for p in range(n_p):
+                i = P.issue[p0 + p]
+                a = P.holder[p0 + p]
+                if a >= 0:
+                    x = <double>pos[i * pos_issue + a]
+                    term[p] = (fabs(pros[i] + move[i] - x) - fabs(pros[i] - x)) \
+                        * P.stake[p0 + p]
+                else:
+                    x = ext[p0 + p]
+                    term[p] = fabs(pros[i] + move[i] - x) - fabs(pros[i] - x)
+            if n_p == 1:
+                loss = term[0]
+            elif n_p == 2:
+                loss = term[0] + term[1]
+            else:
+                loss = 0.0
+                for p in range(n_p):
+                    loss = loss + term[p]
+            if not (loss <= lim[c]):
+                ok = False
+                break
+            if P.veto[c]:
+                worst = _maximum(worst, loss - tl[c])
+        if not ok:
+            continue
+        approved[k] = 1
+        excess[0] = _maximum(excess[0], worst)
+        for i in range(n_i):
+            pros[i] = target[i]
+
+
+cdef void _bulk_candidates(
+    const PassRows* P, Py_ssize_t n, const unsigned char* act, const unsigned char* pen,
+    const unsigned char* req, unsigned char* out,
+) noexcept nogil:
+    """The candidates of a ``NEW`` or ``REVERSAL`` pass, ``[n, K]``, into ``out``: the steps
+    neither ``act`` nor ``pen`` (and ``req``, unless NULL), or those ``act`` and reversible
+    (whole rows at once: the arrays are C-contiguous)."""
+    cdef Py_ssize_t n_k = P.tb.n_k, w, k
+    if P.kind == NEW:
+        for k in range(n * n_k):
+            out[k] = (act[k] ^ 1) & (pen[k] ^ 1)
+        if req != NULL:
+            for k in range(n * n_k):
+                out[k] = out[k] & req[k]
+    else:
+        for w in range(n):
+            for k in range(n_k):
+                out[w * n_k + k] = act[w * n_k + k] & P.reversible[k]
+
+
+cdef int _check_state(
+    Ratification run, Py_ssize_t n, const unsigned char[:, ::1] cand,
+    const unsigned char[:, ::1] active, const unsigned char[:, ::1] pending,
+    const unsigned char[:, ::1] req_ok,
+) except -1:
+    """Whether the masks a pass of ``run`` reads are ``[n, K]``, as :func:`_pass` asks."""
+    cdef Py_ssize_t n_k = run.consent.check_start.shape[0] - 1
+    if run.kind == GIVEN:
+        if cand.shape[0] != n or cand.shape[1] != n_k:
+            raise ValueError("voted_pairs: clout or cand does not match the vote tables")
+    elif active.shape[0] != n or active.shape[1] != n_k or (run.kind == NEW and (
+            pending.shape[0] != n or pending.shape[1] != n_k or req_ok.shape[0] != 0 and (
+                req_ok.shape[0] != n or req_ok.shape[1] != n_k))):
+        raise ValueError("vote_and_ratify: active, pending or req_ok does not match")
+    return 0
+
+
+cdef object _fused_worlds(
+    Ratification run, Ratification reversal, const unsigned char[:, ::1] cand,
+    const unsigned char[:, ::1] active, const unsigned char[:, ::1] pending,
+    const unsigned char[:, ::1] req_ok, const double[:, ::1] level,
+    const position_t[:, :, ::1] position, const double[:, ::1] clout,
+    const double[::1] belief, const double[:, ::1] prospective, double[::1] excess,
+):
+    """:func:`vote_and_ratify` world by world: each world's passes (``run``'s, then
+    ``reversal``'s), its votes (:func:`_world_votes`) then, if a candidate won, the consent
+    checks (:func:`_world_consent`), the clouts converted once per world. For consent
+    tables whose checks span fewer than eight issues each (their sums do not depend on the
+    other worlds, :func:`_consent_rows`): the same numbers as :func:`_pass` then."""
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], n_a = clout.shape[1]
+    cdef Py_ssize_t m_p = position.shape[1], n_pass = 1, w, q, wp, k
+    cdef Py_ssize_t n4 = 0, n_kmax = 0, n_d
+    cdef PassRows passes[2]
+    cdef unsigned char* outs[2]
+    cdef const unsigned char* cands[2]
+    cdef bint converted
+    cdef Ratification r
+    cdef unsigned char[:, ::1] out
+    results = []
+    for r in (run, reversal):
+        if r is None:
+            continue
+        q = len(results)
+        k = r.consent.check_start.shape[0] - 1
+        arr = np.zeros((n, k), dtype=np.bool_)
+        results.append(arr)
+        if n == 0:
+            continue
+        _check_state(r, n, cand, active, pending, req_ok)
+        _pass_rows(r, &passes[q], k, n_a, n_i)
+        out = arr.view(np.uint8)
+        outs[q] = &out[0, 0] if k else NULL
+        n4 = max(n4, passes[q].tb.n4)
+        n_kmax = max(n_kmax, k)
+    n_pass = len(results)
+    if n == 0:
+        return results[0], results[1] if n_pass == 2 else None
+    for q in range(n_pass):  # each pass's candidates, all worlds at once
+        r = run if q == 0 else reversal
+        if passes[q].kind == GIVEN:
+            cands[q] = &cand[0, 0] if passes[q].tb.n_k else NULL
+        else:
+            r._buffers(n, passes[q].tb.n_k)
+            out = r.cand_buf
+            cands[q] = &out[0, 0] if passes[q].tb.n_k else NULL
+            if passes[q].tb.n_k:
+                _bulk_candidates(&passes[q], n, &active[0, 0],
+                                 &pending[0, 0] if passes[q].kind == NEW else NULL,
+                                 &req_ok[0, 0] if passes[q].kind == NEW and req_ok.shape[0]
+                                 else NULL, &out[0, 0])
+    # scratch: pros, target, move [n_i] and term [8] (doubles, the checks' terms: fewer
+    # than eight), the clouts and a vote's gains [n4] (floats), the winners [K]
+    n_d = 3 * n_i + 8
+    cdef char* scratch = <char*>calloc(
+        1, n_d * sizeof(double) + (2 * n4 + 4) * sizeof(float) + n_kmax + 8)
+    if scratch == NULL:
+        raise MemoryError()
+    cdef double* pros = <double*>scratch
+    cdef double* target = pros + n_i
+    cdef double* move = target + n_i
+    cdef double* term = move + n_i
+    cdef float* cl32 = <float*>(pros + n_d)
+    cdef float* gain = cl32 + n4
+    cdef unsigned char* won = <unsigned char*>(gain + n4 + 4)
+    cdef const unsigned char* cb
+    for q in range(n_pass):
+        passes[q].tb.gain = gain
+    try:
+        with nogil:
+            for w in range(n):
+                wp = row_of(w, m_p, n)
+                converted = False
+                for q in range(n_pass):
+                    k = passes[q].tb.n_k
+                    if k == 0:
+                        continue
+                    cb = cands[q] + w * k
+                    if not any_set(cb, k):
+                        continue
+                    if not converted:  # the clouts as float32, once per world
+                        clouts32(cl32, &clout[w, 0], n_a)
+                        converted = True
+                    if _world_votes(&passes[q], w, n, cb, &level[w, 0], &position[0, wp, 0],
+                                    m_p * n_a, cl32, belief[w], won):
+                        _world_consent(&passes[q], w, n, won, n_i, &position[0, wp, 0],
+                                       m_p * n_a, belief[w], &prospective[w, 0], pros, target,
+                                       move, term, outs[q] + w * k, &excess[w])
+                        memset(won, 0, k)  # (zeros again: few worlds have a winner)
+    finally:
+        free(scratch)
+    return results[0], results[1] if n_pass == 2 else None
+
+
 def vote_and_ratify(
     Ratification run not None, Ratification reversal, const unsigned char[:, ::1] cand,
     const unsigned char[:, ::1] active, const unsigned char[:, ::1] pending,
@@ -432,6 +765,9 @@ def vote_and_ratify(
     excess raises ``excess`` in place (as ``np.maximum``). The same numbers as the two
     kernels called one after the other, without the arrays between them.
     """
+    if run.consent.max_pairs < 8 and (reversal is None or reversal.consent.max_pairs < 8):
+        return _fused_worlds(run, reversal, cand, active, pending, req_ok, level, position,
+                             clout, belief, prospective, excess)
     approved = _pass(run, cand, active, pending, req_ok, level, position, clout, belief,
                      prospective, excess)
     if reversal is None:

@@ -117,6 +117,10 @@ def positions_of(
     out_arr: F32 | None = ...,
 ) -> F32: ...
 def requires_met(active: U8, requires: U8) -> NDArray[np.bool_]: ...
+class ProspectiveScratch:
+    n_i: int
+    def __init__(self, low: F64, high: F64) -> None: ...
+
 def prospective_levels(
     level: F64,
     f_start: I64,
@@ -128,5 +132,6 @@ def prospective_levels(
     effects_o: F64,
     low: F64,
     high: F64,
+    scratch: ProspectiveScratch | None = ...,
 ) -> tuple[F64 | None, NDArray[np.bool_], NDArray[np.bool_]]: ...
 def prospective(level: F64, moves_f: F64, moves_o: F64, low: F64, high: F64) -> F64: ...

@@ -842,6 +842,25 @@ ctypedef void (*_prospective_loop)(const double*, const double*, const double*, 
 cdef _prospective_loop _prospective_levels = _prospective
 
 
+cdef class ProspectiveScratch:
+    """What :func:`prospective_levels` lays out from the bounds alone, and its scratch, for
+    bounds of ``n_i`` issues: a run's steps share it (the kernel rewrites the scratch)."""
+
+    cdef object lows_arr, highs_arr, sums_arr, count_arr
+    cdef readonly Py_ssize_t n_i
+
+    def __init__(self, const double[::1] low, const double[::1] high):
+        self.n_i = low.shape[0]
+        if high.shape[0] != self.n_i:
+            raise ValueError("prospective_levels: low and high differ in length")
+        # the bounds repeated over _BLOCK worlds: a run of worlds without moves is one loop
+        self.lows_arr = np.tile(np.asarray(low), _BLOCK)
+        self.highs_arr = np.tile(np.asarray(high), _BLOCK)
+        # the two sides' sums, then zeros: the moves of up to _BLOCK worlds with none
+        self.sums_arr = np.zeros((2 + _BLOCK) * self.n_i)
+        self.count_arr = np.empty(self.n_i, dtype=np.intc)
+
+
 def prospective_levels(
     const double[:, ::1] level,
     const long[:, ::1] f_start,
@@ -853,6 +872,7 @@ def prospective_levels(
     const double[:, :, ::1] effects_o,
     const double[::1] low,
     const double[::1] high,
+    ProspectiveScratch scratch=None,
 ):
     """Both sides' pending steps (bool ``[n, K]``) and the levels with their moves,
     :func:`prospective` of the sums of the pending steps' effects (``effects_*``
@@ -862,6 +882,8 @@ def prospective_levels(
     order, where their order cannot matter
     (:func:`~detente.sim.native.step_sums.order_free`); otherwise ``prospective`` is None
     and the caller forms it from the masks' products with the effects (BLAS's sums).
+    ``scratch``: a :class:`ProspectiveScratch` of the same ``low`` and ``high`` (a run's
+    steps share one), else one is laid out for the call.
     """
     cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w
     cdef Py_ssize_t k_f = f_start.shape[1], k_o = o_start.shape[1]
@@ -870,14 +892,12 @@ def prospective_levels(
     pending_o_arr = np.empty((n, k_o), dtype=np.bool_)
     cdef unsigned char[:, ::1] pending_f = pending_f_arr.view(np.uint8)
     cdef unsigned char[:, ::1] pending_o = pending_o_arr.view(np.uint8)
-    count_arr = np.empty(n_i, dtype=np.intc)
-    # the two sides' sums, then zeros: the moves of up to _BLOCK worlds with none
-    sums_arr = np.zeros((2 + _BLOCK) * n_i)
-    cdef int[::1] count = count_arr
-    cdef double[::1] sums = sums_arr
-    # the bounds repeated over _BLOCK worlds: a run of worlds without moves is one loop
-    cdef double[::1] lows = np.tile(low, _BLOCK)
-    cdef double[::1] highs = np.tile(high, _BLOCK)
+    if scratch is None or scratch.n_i != n_i:
+        scratch = ProspectiveScratch(low, high)
+    cdef int[::1] count = scratch.count_arr
+    cdef double[::1] sums = scratch.sums_arr  # (its zeros stay zeros: only sums[:2 n_i] change)
+    cdef double[::1] lows = scratch.lows_arr
+    cdef double[::1] highs = scratch.highs_arr
     cdef double* zero
     cdef const double* move_f
     cdef const double* move_o

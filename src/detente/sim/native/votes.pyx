@@ -12,10 +12,12 @@ that SSE2 adds four actors in one instruction (GCC vector extensions; another co
 the same order one actor at a time). The outcomes agree on every golden case, but a support
 within one float32 rounding of its threshold could be decided the other way.
 
-Per (world, candidate) (:func:`_vote`): a single-issue move's gains are computed inside
-the sums (``detente_move_tally_*``); a multi-issue move's are summed into a row first
-(:func:`_issue_gain`). Every array is C-contiguous (:func:`detente.sim.engine.voted` makes
-it so); the loops read rows through pointers, and clout x salience through copies padded
+Per (world, candidate) (:func:`_vote`): the gains are computed inside the sums, four
+actors at a time: a single-issue move's (``detente_move_tally_*``) and a multi-issue
+move's, its issues' terms summed per actor in issue order (two issues in registers,
+``detente_two_issues_*``; more through a row of gains, ``detente_issue_gains_*``).
+Every array is C-contiguous (:func:`detente.sim.engine.voted` makes it so); the loops read
+rows through pointers, and clout x salience (and salience / range) through copies padded
 to a multiple of four actors with ``+0.0``.
 """
 
@@ -32,8 +34,8 @@ cdef class VoteTables:
 
     ``effects`` ``[m, K, I]``, ``n_iss`` ``[K]``, ``iss_pad`` ``[K, J]``, ``usal_pad``
     ``[m, K, J, A]``, ``tol`` ``[K]`` and ``sal_kt`` ``[m, K, A]`` (``m`` rows as in
-    :func:`voted_pairs`), C-contiguous; ``sal_kt`` is kept as a copy with its actors padded
-    to a multiple of four with ``+0.0`` (the vote's lanes). Its attributes are declared in
+    :func:`voted_pairs`), C-contiguous; ``sal_kt`` and ``usal_pad`` are kept as copies with
+    their actors padded to a multiple of four with ``+0.0`` (the vote's lanes). Its attributes are declared in
     ``votes.pxd`` (:mod:`detente.sim.native.consent` reads them too).
     """
 
@@ -46,7 +48,9 @@ cdef class VoteTables:
         const float[::1] tol,
         const float[:, :, ::1] sal_kt,
     ):
-        cdef Py_ssize_t n_a = sal_kt.shape[2], n4 = (n_a + 3) // 4 * 4, r, k, a
+        cdef Py_ssize_t n_a = sal_kt.shape[2], n4 = (n_a + 3) // 4 * 4, r, k, a, j
+        if usal_pad.shape[3] != n_a:
+            raise ValueError("VoteTables: usal_pad and sal_kt have different actors")
         self.effects = effects
         self.n_iss = n_iss
         self.iss_pad = iss_pad
@@ -58,6 +62,13 @@ cdef class VoteTables:
             for k in range(sal_kt.shape[1]):
                 for a in range(n_a):
                     self.sal4[r, k, a] = sal_kt[r, k, a]
+        self.usal4 = np.zeros((usal_pad.shape[0], usal_pad.shape[1], usal_pad.shape[2], n4),
+                              dtype=np.float32)
+        for r in range(usal_pad.shape[0]):
+            for k in range(usal_pad.shape[1]):
+                for j in range(usal_pad.shape[2]):
+                    for a in range(n_a):
+                        self.usal4[r, k, j, a] = usal_pad[r, k, j, a]
 
 
 def voted_pairs(
