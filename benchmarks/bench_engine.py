@@ -25,7 +25,7 @@ per second per core (one thread), peak resident memory, first-call times, load a
 By default this process keeps glibc's ``malloc`` defaults; ``--retain-freed-memory`` makes the
 setting ``detente``'s own processes make (:mod:`detente.allocator`), for both engines.
 
-Usage: .venv/bin/python benchmarks/bench_engine.py [--chunk 2048] [--repeats 3]
+Usage: .venv/bin/python benchmarks/bench_engine.py [--chunk CHUNK] [--repeats 3]
        [--retain-freed-memory]
 """
 
@@ -158,7 +158,9 @@ def _stacked(states: int, worlds: int, repeats: int) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--chunk", type=int, default=2048)
+    from detente.sim.api import CHUNK
+
+    ap.add_argument("--chunk", type=int, default=CHUNK, help="worlds per chunk (the engine's)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--states", type=int, default=64)
     ap.add_argument("--state-worlds", type=int, default=100)

@@ -16,7 +16,7 @@ states, best of 3), the call ``detente run`` makes for every state and strategy.
 Each process keeps its freed memory mapped for the next chunk, as ``detente``'s own processes
 do (:func:`detente.allocator.retain_freed_memory`); ``--plain-malloc`` leaves glibc's default.
 
-Usage: .venv/bin/python benchmarks/bench_sim.py [--worlds 100000] [--jobs 2] [--chunk 2048]
+Usage: .venv/bin/python benchmarks/bench_sim.py [--worlds 100000] [--jobs 2] [--chunk CHUNK]
        [--plain-malloc]
 """
 
@@ -36,12 +36,13 @@ from concurrent.futures import ProcessPoolExecutor
 STRATEGIES = ("containment", "moderate-engagement", "dismantle-sanctions")
 
 
-def _run(args: tuple[str, int, int, int, int, bool]) -> tuple[str, float, float]:
+def _run(args: tuple[str, int, int, int | None, int, bool]) -> tuple[str, float, float]:
     from detente.allocator import retain_freed_memory
     from detente.scenario import load_scenario
-    from detente.sim import summarize
+    from detente.sim import CHUNK, summarize
 
     strategy, worlds, seed, chunk, start, retain = args
+    chunk = chunk or CHUNK
     if retain:
         retain_freed_memory()
     s = load_scenario("us-iran-2001")
@@ -101,7 +102,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--worlds", type=int, default=100_000)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--chunk", type=int, default=2048)
+    ap.add_argument("--chunk", type=int, default=None,
+                    help="worlds per chunk (default: the engine's, detente.sim.api.CHUNK)")
     ap.add_argument("--singles", type=int, default=32, help="worlds run one by one (peer)")
     ap.add_argument("--plain-malloc", action="store_true",
                     help="do not keep freed memory mapped between chunks (glibc's default)")
@@ -119,7 +121,10 @@ def main() -> None:
         res = list(ex.map(_run, tasks))
     wall = time.perf_counter() - t0
     cpu = {s: round(sum(t for n, t, _ in res if n == s), 2) for s in STRATEGIES}
-    peer = _peer("moderate-engagement", a.chunk, a.singles)
+    from detente.sim import CHUNK  # (imported here: the workers import detente themselves)
+
+    chunk = a.chunk or CHUNK
+    peer = _peer("moderate-engagement", chunk, a.singles)
     ratio = peer["world_by_world_us_per_world_step"] / peer["vectorised_us_per_world_step"]
     small_ms = _small_calls()
     print(
@@ -130,7 +135,7 @@ def main() -> None:
                 "strategies": len(STRATEGIES),
                 "steps": 34,
                 "jobs": a.jobs,
-                "chunk": a.chunk,
+                "chunk": chunk,
                 "retain_freed_memory": not a.plain_malloc,
                 "wall_s": round(wall, 2),
                 "world_runs_per_s_total": round(a.worlds * len(STRATEGIES) / wall),

@@ -32,8 +32,11 @@ from detente.sim.system import System, compile_system
 if TYPE_CHECKING:
     import xarray as xr
 
-#: Default worlds per chunk (a multiple of BLOCK).
-CHUNK = 8 * BLOCK
+#: Default worlds per chunk (a multiple of BLOCK). 4096 is where the engine's fixed cost per
+#: step is spread over most worlds while a chunk's working set (about 50 MB) still runs fast:
+#: 1.01-1.02 us per world-step against 1.09 at 2048 and 1.10 at 6144 or 8192
+#: (docs/performance.md, "Seventh pass").
+CHUNK = 16 * BLOCK
 #: Above this many cells (worlds x steps x metrics) quantiles use a systematic subsample.
 KEEP_CELLS = 60_000_000
 
