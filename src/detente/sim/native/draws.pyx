@@ -194,6 +194,15 @@ cdef inline Py_ssize_t _lanes_at(Py_ssize_t r, Py_ssize_t n_rows,
     return LANES
 
 
+cdef inline void _load_lanes(const uint64_t[:, ::1] states, Py_ssize_t r, Py_ssize_t lanes,
+                             u128* state, u128* inc) noexcept nogil:
+    """The states and increments of blocks ``r ... r + lanes - 1``."""
+    cdef Py_ssize_t j
+    for j in range(lanes):
+        state[j] = u128_of(states[r + j, 0], states[r + j, 1])
+        inc[j] = u128_of(states[r + j, 2], states[r + j, 3])
+
+
 cdef int _check_spans(const uint64_t[:, ::1] states, const long long[::1] first,
                       const long long[::1] count, Py_ssize_t n, str name) except -1:
     """Refuse spans that do not fit: one per state row, inside ``[0, n)``."""
@@ -220,9 +229,7 @@ def uniforms_world_major(const uint64_t[:, ::1] states, const long long[::1] fir
     with nogil:
         while r < n_rows:
             lanes = _lanes_at(r, n_rows, &count[0])
-            for j in range(lanes):
-                state[j] = u128_of(states[r + j, 0], states[r + j, 1])
-                inc[j] = u128_of(states[r + j, 2], states[r + j, 3])
+            _load_lanes(states, r, lanes, state, inc)
             if lanes == LANES:
                 for w in range(count[r]):
                     for i in range(per_row):
@@ -255,9 +262,7 @@ def uniforms_step_major(const uint64_t[:, ::1] states, const long long[::1] firs
     with nogil:
         while r < n_rows:
             lanes = _lanes_at(r, n_rows, &count[0])
-            for j in range(lanes):
-                state[j] = u128_of(states[r + j, 0], states[r + j, 1])
-                inc[j] = u128_of(states[r + j, 2], states[r + j, 3])
+            _load_lanes(states, r, lanes, state, inc)
             tiled = count[r] - count[r] % TILE if lanes == LANES else 0
             w0 = 0
             while w0 < tiled:
