@@ -21,8 +21,9 @@ three 64-bit multiplications. ``tests/test_pcg64_compiled.py`` checks the number
 
 :func:`block_states` seeds the generators of a range of blocks without building them: it
 reproduces ``PCG64(SeedSequence(seed, spawn_key=(*key, b)))`` (NumPy's ``SeedSequence``
-mixing, O'Neill's ``seed_seq`` alternative, then ``pcg64_set_seed``) in compiled code, about
-a hundredth of the cost of constructing the NumPy objects.
+mixing, O'Neill's ``seed_seq`` alternative, then ``pcg64_set_seed``) with the engine's
+compiled seeding (:func:`detente.sim.native.draws.seed_words`), about a hundredth of the
+cost of constructing the NumPy objects.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from numba import njit, types
 from numba.extending import intrinsic
 from numpy.typing import NDArray
 
-from detente.sim.rng import _POOL, pcg64_state_row, seed_entropy
+from detente.sim.native import draws as native_draws
+from detente.sim.rng import seed_entropy, stream_states
 
 __all__ = [
     "JUMPS",
@@ -77,18 +79,6 @@ def _jump_table() -> NDArray[np.uint64]:
 
 #: Powers-of-two strides: row ``b`` is ``(M hi, M lo, S hi, S lo)`` for ``2**b`` steps.
 JUMPS = _jump_table()
-
-
-def stream_states(generators: list[np.random.Generator]) -> NDArray[np.uint64]:
-    """The current PCG64 states of ``generators`` as a ``[len, 4]`` uint64 array.
-
-    Columns are ``(state hi, state lo, inc hi, inc lo)``. Raises ``TypeError`` for a bit
-    generator other than PCG64 (its numbers could not be reproduced here).
-    """
-    out = np.empty((len(generators), 4), dtype=np.uint64)
-    for row, g in zip(out, generators, strict=True):
-        row[:] = pcg64_state_row(g.bit_generator.state)
-    return out
 
 
 @intrinsic
@@ -235,121 +225,8 @@ def advance_map(inc_hi: np.uint64, inc_lo: np.uint64, steps: int, jumps: NDArray
 
 
 # ------------------------------------------------------------------ seeding (SeedSequence)
-# NumPy's constants (numpy/random/bit_generator.pyx); 32-bit arithmetic is done in uint64
-# and masked, since numba widens uint32 products.
 _MASK32 = np.uint64(0xFFFFFFFF)
-_INIT_A = np.uint64(0x43B0D7E5)
-_MULT_A = np.uint64(0x931E8875)
-_INIT_B = np.uint64(0x8B51F9DD)
-_MULT_B = np.uint64(0x58F38DED)
-_MIX_MULT_L = np.uint64(0xCA01F9DD)
-_MIX_MULT_R = np.uint64(0x4973F715)
-_XSHIFT = np.uint64(16)
 _SHIFT32 = np.uint64(32)
-
-
-@njit(cache=True)
-def _hashmix(value: np.uint64, hash_const: np.uint64) -> Any:
-    """SeedSequence's ``hashmix``: the mixed word and the next hash constant."""
-    value = value ^ hash_const
-    hash_const = (hash_const * _MULT_A) & _MASK32
-    value = (value * hash_const) & _MASK32
-    return value ^ (value >> _XSHIFT), hash_const
-
-
-@njit(cache=True)
-def _mix(x: np.uint64, y: np.uint64) -> np.uint64:
-    """SeedSequence's ``mix`` of a pool word with a hashed word."""
-    result = (_MIX_MULT_L * x - _MIX_MULT_R * y) & _MASK32
-    return result ^ (result >> _XSHIFT)
-
-
-@njit(cache=True)
-def _absorb(
-    p0: np.uint64, p1: np.uint64, p2: np.uint64, p3: np.uint64,
-    word: np.uint64, hash_const: np.uint64, skip: int,
-) -> Any:
-    """Mix ``hashmix(word)`` into each pool word but the ``skip``-th, first to last.
-
-    ``hashmix`` is applied anew for each pool word (its constant advances every time), as
-    in ``SeedSequence.mix_entropy``. Returns the pool and the hash constant.
-    """
-    if skip != 0:
-        hashed, hash_const = _hashmix(word, hash_const)
-        p0 = _mix(p0, hashed)
-    if skip != 1:
-        hashed, hash_const = _hashmix(word, hash_const)
-        p1 = _mix(p1, hashed)
-    if skip != 2:
-        hashed, hash_const = _hashmix(word, hash_const)
-        p2 = _mix(p2, hashed)
-    if skip != 3:
-        hashed, hash_const = _hashmix(word, hash_const)
-        p3 = _mix(p3, hashed)
-    return p0, p1, p2, p3, hash_const
-
-
-@njit(cache=True)
-def _output_word(word: np.uint64, hash_const: np.uint64) -> Any:
-    """One word of ``generate_state`` from a pool word, and the next hash constant."""
-    word = word ^ hash_const
-    hash_const = (hash_const * _MULT_B) & _MASK32
-    word = (word * hash_const) & _MASK32
-    return word ^ (word >> _XSHIFT), hash_const
-
-
-@njit(cache=True)
-def _pair(p_lo: np.uint64, p_hi: np.uint64, hash_const: np.uint64) -> Any:
-    """Two output words read as one little-endian uint64, and the next hash constant."""
-    low, hash_const = _output_word(p_lo, hash_const)
-    high, hash_const = _output_word(p_hi, hash_const)
-    return low | (high << _SHIFT32), hash_const
-
-
-@njit("void(uint32[::1], int64, uint64[:, ::1])", cache=True)
-def _block_states(prefix: NDArray[np.uint32], first_block: int, out: NDArray[np.uint64]) -> None:
-    """Write the PCG64 states of blocks ``first_block ...`` into ``out``'s rows.
-
-    See :func:`block_states`. The pool after the prefix words (the seed and the key) is the
-    same for every block: it is mixed once, and each block continues from it with its own
-    index's words. Scalars only (no array creation), which keeps the first compile short.
-    """
-    zero, one = np.uint64(0), np.uint64(1)
-    # the prefix has at least four words (the seed padded to the pool size)
-    p0, h = _hashmix(np.uint64(prefix[0]), _INIT_A)
-    p1, h = _hashmix(np.uint64(prefix[1]), h)
-    p2, h = _hashmix(np.uint64(prefix[2]), h)
-    p3, h = _hashmix(np.uint64(prefix[3]), h)
-    # every pool word into every other, so late words reach early ones
-    p0, p1, p2, p3, h = _absorb(p0, p1, p2, p3, p0, h, 0)
-    p0, p1, p2, p3, h = _absorb(p0, p1, p2, p3, p1, h, 1)
-    p0, p1, p2, p3, h = _absorb(p0, p1, p2, p3, p2, h, 2)
-    p0, p1, p2, p3, h = _absorb(p0, p1, p2, p3, p3, h, 3)
-    for src in range(_POOL, len(prefix)):
-        p0, p1, p2, p3, h = _absorb(p0, p1, p2, p3, np.uint64(prefix[src]), h, -1)
-
-    for row in range(out.shape[0]):
-        # the block index's words, lowest first (an int64 has at most two)
-        b = np.uint64(first_block + row)
-        q0, q1, q2, q3, hb = _absorb(p0, p1, p2, p3, b & _MASK32, h, -1)
-        b >>= _SHIFT32
-        if b != zero:
-            q0, q1, q2, q3, hb = _absorb(q0, q1, q2, q3, b, hb, -1)
-        # generate_state(4, uint64): eight words cycling over the pool, paired little-endian
-        # into (seed hi, seed lo, seq hi, seq lo)
-        seed_hi, hb = _pair(q0, q1, _INIT_B)
-        seed_lo, hb = _pair(q2, q3, hb)
-        seq_hi, hb = _pair(q0, q1, hb)
-        seq_lo, hb = _pair(q2, q3, hb)
-        # pcg64_set_seed: inc = (initseq << 1) | 1; state = 0; step; state += initstate; step
-        inc_hi = (seq_hi << one) | (seq_lo >> np.uint64(63))
-        inc_lo = (seq_lo << one) | one
-        hi, lo = affine(inc_hi, inc_lo, zero, one, seed_hi, seed_lo)
-        hi, lo = affine(hi, lo, _M_HI, _M_LO, inc_hi, inc_lo)
-        out[row, 0] = hi
-        out[row, 1] = lo
-        out[row, 2] = inc_hi
-        out[row, 3] = inc_lo
 
 
 def block_states(
@@ -372,6 +249,9 @@ def block_states(
         raise ValueError("seed, key entries, first_block and n_blocks must be non-negative")
     if first_block + n_blocks > 2**63:
         raise ValueError(f"block indices must be below 2**63 (got {first_block + n_blocks - 1})")
-    out = np.empty((n_blocks, 4), dtype=np.uint64)
-    _block_states(seed_entropy(int(seed), tuple(int(k) for k in key)), int(first_block), out)
+    words = np.empty((n_blocks, 4), dtype=np.uint64)
+    native_draws.seed_words(seed_entropy(int(seed), tuple(int(k) for k in key)),
+                            int(first_block), words)
+    out = np.empty_like(words)
+    native_draws.seeded_states(words, out)
     return out

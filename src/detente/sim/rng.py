@@ -46,6 +46,7 @@ from detente.sim.native import draws as native_draws
 
 __all__ = [
     "BLOCK", "StackedRNG", "WorldRNG", "name_key", "pcg64_state_row", "seed_entropy",
+    "stream_states",
 ]
 
 #: Number of worlds sharing one generator. Changing it changes every number drawn.
@@ -65,6 +66,18 @@ def pcg64_state_row(state: Mapping[str, Any]) -> tuple[int, int, int, int]:
     mask64 = (1 << 64) - 1
     x, inc = int(state["state"]["state"]), int(state["state"]["inc"])
     return (x >> 64) & mask64, x & mask64, (inc >> 64) & mask64, inc & mask64
+
+
+def stream_states(generators: list[np.random.Generator]) -> NDArray[np.uint64]:
+    """The current PCG64 states of ``generators`` as a ``[len, 4]`` uint64 array.
+
+    Columns are ``(state hi, state lo, inc hi, inc lo)``. Raises ``TypeError`` for a bit
+    generator other than PCG64 (its numbers could not be reproduced here).
+    """
+    out = np.empty((len(generators), 4), dtype=np.uint64)
+    for row, g in zip(out, generators, strict=True):
+        row[:] = pcg64_state_row(g.bit_generator.state)
+    return out
 
 
 def name_key(*names: str | int) -> tuple[int, ...]:
@@ -236,17 +249,13 @@ class WorldRNG:
     def pcg64_states(self) -> NDArray[np.uint64]:
         """The blocks' current PCG64 states, ``[n_blocks, 4]`` uint64, first block first.
 
-        Columns are ``(state hi, state lo, inc hi, inc lo)``
-        (:func:`detente.sim.pcg64_compiled.stream_states`). While nothing has been drawn the
-        states are computed in compiled code without creating the generators
-        (:func:`detente.sim.pcg64_compiled.block_states`, bit-identical); afterwards they are
-        read from the generators. Requires numba.
+        Columns are ``(state hi, state lo, inc hi, inc lo)`` (:func:`stream_states`). While
+        nothing has been drawn they are the seeded states (:meth:`initial_states`, computed
+        without creating the generators); afterwards they are read from the generators.
         """
-        from detente.sim.pcg64_compiled import block_states, stream_states
-
         if self._built is not None:
             return stream_states(self._built)
-        return block_states(self.seed, self.key, self._first_block, self._n_blocks)
+        return self.initial_states()
 
     def substream(self, *extra_key: int | str) -> WorldRNG:
         """Return an independent stream for the same worlds, keyed ``(*key, *extra_key)``.
