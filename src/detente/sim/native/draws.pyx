@@ -10,8 +10,8 @@ into a ``[BLOCK, *tail]`` buffer that the engine then transposes into step-major
 
 * :func:`seed_words` computes what ``SeedSequence`` gives a block's ``PCG64`` and
   :func:`seeded_states` the state ``pcg64_set_seed`` makes of it, in a few hundred
-  instructions a block: the same algorithm as
-  :func:`detente.sim.pcg64_compiled.block_states` (numba, for the IPD kernels);
+  instructions a block (:func:`detente.sim.pcg64_compiled.block_states` calls them for
+  the IPD kernels);
 * :func:`uniforms_world_major` and :func:`uniforms_step_major` step each block's generator
   (``state <- state * M + inc``, PCG's XSL-RR output, ``(out >> 11) * 2**-53`` as
   ``Generator.random``) and write each number where it belongs.
@@ -23,10 +23,11 @@ here and one drawn by NumPy are the same stream.
 from libc.stdint cimport uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 
+from detente.sim.native.pcg64 cimport u128  # (and its C: the multiplier, the output)
+
 cdef extern from *:
     """
     #include <stdint.h>
-    typedef unsigned __int128 detente_draws_u128;
 
     /* NumPy's SeedSequence constants (numpy/random/bit_generator.pyx) */
     #define DETENTE_SS_INIT_A 0x43B0D7E5U
@@ -37,38 +38,27 @@ cdef extern from *:
     #define DETENTE_SS_MIX_MULT_R 0x4973F715U
 
     /* the double Generator.random gives for the draw after `state` (stepped in place) */
-    static inline double detente_next_uniform(detente_draws_u128 *state,
-                                              detente_draws_u128 inc) {
-        const detente_draws_u128 mult = ((detente_draws_u128)2549297995355413924ULL << 64)
-                                        | (detente_draws_u128)4865540595714422341ULL;
-        *state = *state * mult + inc;
-        const unsigned long long hi = (unsigned long long)(*state >> 64);
-        const unsigned long long x = hi ^ (unsigned long long)*state;
-        const unsigned int rot = (unsigned int)(hi >> 58);
-        const unsigned long long out = (x >> rot) | (x << ((64 - rot) & 63));
-        return (double)(out >> 11) * (1.0 / 9007199254740992.0);
+    static inline double detente_next_uniform(detente_u128 *state, detente_u128 inc) {
+        *state = *state * DETENTE_PCG64_MULT + inc;
+        return detente_pcg64_double(*state);
     }
 
-    static inline detente_draws_u128 detente_u128_of(uint64_t hi, uint64_t lo) {
-        return ((detente_draws_u128)hi << 64) | (detente_draws_u128)lo;
+    static inline detente_u128 detente_u128_of(uint64_t hi, uint64_t lo) {
+        return ((detente_u128)hi << 64) | (detente_u128)lo;
     }
 
     /* pcg64_set_seed: inc = (initseq << 1) | 1; state = 0; step; state += initstate; step */
-    static inline void detente_set_seed(uint64_t *row, detente_draws_u128 seed,
-                                        detente_draws_u128 seq) {
-        const detente_draws_u128 mult = ((detente_draws_u128)2549297995355413924ULL << 64)
-                                        | (detente_draws_u128)4865540595714422341ULL;
-        const detente_draws_u128 inc = (seq << 1) | 1;
-        detente_draws_u128 state = inc + seed;
-        state = state * mult + inc;
+    static inline void detente_set_seed(uint64_t *row, detente_u128 seed,
+                                        detente_u128 seq) {
+        const detente_u128 inc = (seq << 1) | 1;
+        detente_u128 state = inc + seed;
+        state = state * DETENTE_PCG64_MULT + inc;
         row[0] = (uint64_t)(state >> 64);
         row[1] = (uint64_t)state;
         row[2] = (uint64_t)(inc >> 64);
         row[3] = (uint64_t)inc;
     }
     """
-    ctypedef struct u128 "detente_draws_u128":
-        pass
     double next_uniform "detente_next_uniform"(u128* state, u128 inc) noexcept nogil
     u128 u128_of "detente_u128_of"(uint64_t hi, uint64_t lo) noexcept nogil
     void set_seed "detente_set_seed"(uint64_t* row, u128 seed, u128 seq) noexcept nogil

@@ -16,15 +16,25 @@ numbers drawing them all would give.
 cdef extern from *:
     """
     typedef unsigned __int128 detente_u128;
+    #define DETENTE_PCG64_MULT (((detente_u128)2549297995355413924ULL << 64) \
+                                | (detente_u128)4865540595714422341ULL)
+
+    /* the double Generator.random gives for an (already stepped) state: PCG's XSL-RR
+       output, its top 53 bits times 2**-53 */
+    static inline double detente_pcg64_double(detente_u128 st) {
+        const unsigned long long hi = (unsigned long long)(st >> 64);
+        const unsigned long long x = hi ^ (unsigned long long)st;
+        const unsigned int rot = (unsigned int)(hi >> 58);
+        const unsigned long long out = (x >> rot) | (x << ((64 - rot) & 63));
+        return (double)(out >> 11) * (1.0 / 9007199254740992.0);
+    }
     static detente_u128 detente_pcg64_jump_m[16][16], detente_pcg64_jump_s[16][16];
 
     /* the affine maps of v * 16**d steps, d = 0..15, v = 0..15: those of 2**b steps,
        b = 0..63 (squaring), summed digit by digit ((m1, s1) then (m2, s2) is
        (m1 m2, s1 m2 + s2)) */
-    static void detente_pcg64_init(void) {
-        const detente_u128 mult = ((detente_u128)2549297995355413924ULL << 64)
-                                  | (detente_u128)4865540595714422341ULL;
-        detente_u128 m = mult, s = 1;
+    static inline void detente_pcg64_init(void) {  /* inline: no warning where unused */
+        detente_u128 m = DETENTE_PCG64_MULT, s = 1;
         for (int b = 0; b < 64; b++) {
             if (b % 4 == 0) {
                 detente_u128 *dm = detente_pcg64_jump_m[b / 4], *ds = detente_pcg64_jump_s[b / 4];
@@ -51,13 +61,12 @@ cdef extern from *:
             if (v)
                 st = st * detente_pcg64_jump_m[d][v] + inc * detente_pcg64_jump_s[d][v];
         }
-        const unsigned long long hi = (unsigned long long)(st >> 64);
-        const unsigned long long x = hi ^ (unsigned long long)st;
-        const unsigned int rot = (unsigned int)(hi >> 58);
-        const unsigned long long out = (x >> rot) | (x << ((64 - rot) & 63));
-        return (double)(out >> 11) * (1.0 / 9007199254740992.0);
+        return detente_pcg64_double(st);
     }
     """
+    ctypedef struct u128 "detente_u128":  # a 128-bit unsigned integer, opaque to Cython
+        pass
+    double pcg64_double "detente_pcg64_double"(u128 state) noexcept nogil
     void pcg64_init "detente_pcg64_init"() noexcept nogil
     double pcg64_uniform "detente_pcg64_uniform"(
         const unsigned long long* state4, unsigned long long steps) noexcept nogil
