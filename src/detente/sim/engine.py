@@ -1428,16 +1428,19 @@ def schedule_starts(
     (the clock of the time to reciprocation, section 5). A delay's uniform is computed only
     where a step is approved (:class:`~detente.sim.world_state.StreamUniforms`).
     """
-    # the run's delays and streams, laid out once (again only for other draws)
-    held: list[Any] = ctx.once("schedule_starts", list)
-    if not held or held[0] is not draws:
-        delays = ctx.once("schedule_constants", partial(_schedule_constants, ctx))
-        held[:] = [draws, native_impl.ScheduleRun(
-            draws.delay_f.states, draws.delay_o.states, ctx.layout.n_each, BLOCK,
-            draws.delay_f.steps, *delays)]
+    # the run's delays and streams, laid out once (the run's draws are drawn once too)
+    run = ctx.once("schedule_starts", partial(_schedule_run, ctx, draws))
     native_impl.schedule_starts_of(
-        held[1], mask(approved_f), mask(approved_o), mask(forced), st.f_start, st.o_start,
+        run, mask(approved_f), mask(approved_o), mask(forced), st.f_start, st.o_start,
         st.f_offered.view(np.uint8), t)
+
+
+def _schedule_run(ctx: StepContext, draws: StepDraws) -> native_impl.ScheduleRun:
+    """:func:`schedule_starts`' kernel object: the delay streams' block states and
+    :func:`_schedule_constants`, once per run."""
+    return native_impl.ScheduleRun(
+        draws.delay_f.states, draws.delay_o.states, ctx.layout.n_each, BLOCK,
+        draws.delay_f.steps, *_schedule_constants(ctx))
 
 
 def _schedule_constants(
