@@ -338,7 +338,10 @@ class StatefulStrategy(Strategy):
             self.init_state(n)
         while self._seen < view.turn:
             t = self._seen
-            self.observe(t, view.own[:, t], view.perceived[:, t])
+            # one contiguous copy of each column: the history is [n, T], so a column's
+            # numbers lie a row apart and every pass over them would miss the cache
+            self.observe(t, np.ascontiguousarray(view.own[:, t]),
+                         np.ascontiguousarray(view.perceived[:, t]))
             self._seen += 1
         return self.decide(view)
 
