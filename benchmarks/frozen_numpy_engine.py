@@ -1829,6 +1829,16 @@ class Trajectories:
         return res
 
 
+def _world_major_history(st: WorldState) -> WorldState:
+    """``st`` with its per-step histories (``own_f``, ``perceived_f``, ``own_o``,
+    ``perceived_o``) laid out world-major, ``[n, T]`` C-ordered, as this engine had them when
+    it was frozen: the package's :func:`initial_state` now lays them out step-major (each
+    step's column contiguous), which this copy must not inherit."""
+    for name in ("own_f", "perceived_f", "own_o", "perceived_o"):
+        setattr(st, name, np.ascontiguousarray(getattr(st, name)))
+    return st
+
+
 def run_layout(
     system: System,
     plans: Plans,
@@ -1862,7 +1872,7 @@ def run_layout(
         opponent.reset(n, layout.stream("strategy", "internal"))
         view_rng_o = layout.stream("strategy", "internal", "view")
     ctx = step_context(sy, plans, layout, focal_unitary)
-    st = initial_state(sy, plans, layout)
+    st = _world_major_history(initial_state(sy, plans, layout))
     out = Trajectories.allocate(sy, n, n_run, record_state)
     for t in range(n_run):
         # 1. choice; Iran's response to the changes since the start (section 2)

@@ -104,9 +104,10 @@ class View:
     turn : int
         The turn about to be played (0-based); the histories have ``turn`` columns.
     own : ndarray, shape [n, turn]
-        This side's own played levels.
+        This side's own played levels. The engine passes views of step-major storage: each
+        column (one turn, all worlds) is contiguous, so reading the last turns is cheap.
     perceived : ndarray, shape [n, turn]
-        The other side's levels as this side perceived them.
+        The other side's levels as this side perceived them (laid out as ``own``).
     belief : ndarray, shape [n]
         This side's probability that the other is a reciprocating type.
     rng : WorldRNG
@@ -338,8 +339,8 @@ class StatefulStrategy(Strategy):
             self.init_state(n)
         while self._seen < view.turn:
             t = self._seen
-            # one contiguous copy of each column: the history is [n, T], so a column's
-            # numbers lie a row apart and every pass over them would miss the cache
+            # the engine's columns are contiguous already (step-major histories, free);
+            # a world-major history is copied once rather than read strided by every pass
             self.observe(t, np.ascontiguousarray(view.own[:, t]),
                          np.ascontiguousarray(view.perceived[:, t]))
             self._seen += 1

@@ -144,6 +144,8 @@ class WorldState:
     # perception and beliefs (section 3)
     log_odds_f: FloatArray  # [n] the focal side's log-odds that the other reciprocates
     log_odds_o: FloatArray  # [n]
+    # the histories are [n, T] views of step-major [T, n] arrays: a step writes and the
+    # strategies read one contiguous column (world-major, each was a strided pass)
     own_f: FloatArray  # [n, T] the focal side's played level per step
     perceived_f: FloatArray  # [n, T] the internal side's level as the focal side saw it
     own_o: FloatArray  # [n, T]
@@ -209,10 +211,10 @@ def initial_state(system: System, plans: Plans, layout: Layout) -> WorldState:
         third_clout=np.broadcast_to(sy.environment.clout, (n, sy.environment.n_actors)).copy(),
         log_odds_f=np.full(n, plans.prior_f),
         log_odds_o=np.full(n, plans.prior_o),
-        own_f=np.zeros((n, n_t)),
-        perceived_f=np.zeros((n, n_t)),
-        own_o=np.zeros((n, n_t)),
-        perceived_o=np.zeros((n, n_t)),
+        own_f=np.zeros((n_t, n)).T,
+        perceived_f=np.zeros((n_t, n)).T,
+        own_o=np.zeros((n_t, n)).T,
+        perceived_o=np.zeros((n_t, n)).T,
         smooth_own_f=np.full(n, nl),
         smooth_own_o=np.full(n, nl),
         smooth_perceived_o=np.full(n, nl),
