@@ -341,31 +341,13 @@ def per_state_vote_plan(plan: VotePlan, layout: Layout) -> VotePlan:
 
 
 @dataclass(frozen=True)
-class Check:
-    """One consent check of :func:`ratify`: an actor's loss on some issues against a tolerance.
-
-    ``stake`` is the actor's stake on those issues (all True for a third party, whose
-    position is ``position``; ``holder`` is -1 then). ``veto`` marks a veto player's check
-    (its margin counts in the reported excess). :func:`ratify_plan` lays the checks out flat
-    (:class:`RatifyPlan`).
-    """
-
-    holder: int
-    issues: IntArray
-    stake: BoolArray
-    tol: float
-    position: FloatArray | None = None
-    veto: bool = False
-
-
-@dataclass(frozen=True)
 class RatifyPlan:
     """Static per-instrument consent checks of :func:`ratify` for one side and exemption.
 
     Built once per chunk (:func:`ratify_plan`), so the per-step kernel only runs the checks
     that can bind: veto players with a stake in the issues the instrument touches, its
     non-exempt approval holders and third parties with a position on them. The checks
-    (:class:`Check`) are laid out flat for the compiled kernel
+    (:func:`consent_layout`) are laid out flat for the compiled kernel
     (:func:`detente.sim.native.consent.ratify_worlds`): instrument ``k``'s checks are
     ``check_start[k]:check_start[k + 1]`` (those on one or two issues first), check ``c``'s
     (issue, actor) pairs ``pair_start[c]:pair_start[c + 1]``, in issue order.
@@ -410,51 +392,120 @@ _RATIFY_PLANS: dict[tuple[Any, ...], RatifyPlan] = {}
 def _ratify_plan(
     side: Side, stake: BoolArray, tolerance_default: float, exempt: BoolArray
 ) -> RatifyPlan:
-    """:func:`ratify_plan`, computed."""
-    check_start, laid = [0], []
+    """:func:`ratify_plan`, computed: the checks' layout (:func:`consent_layout`, kept for
+    sides of the same structure) with this side's tolerances and positions gathered in."""
+    lay = consent_layout(side, stake, exempt)
+    tolerances = np.concatenate([
+        np.asarray(side.veto_tol, dtype=np.float64).ravel(),
+        np.asarray(side.approval_tol, dtype=np.float64).ravel(),
+        [float(tolerance_default)],
+    ])
+    tol = tolerances[lay.tol_source]
+    ext_x = np.zeros(lay.issue.size)
+    third = lay.ext_row >= 0
+    if third.any():
+        ext_x[third] = np.asarray(side.ext_position, dtype=np.float64)[
+            lay.ext_row[third], lay.issue[third]]
+    gmax = np.abs(side.gesture).max() if side.n_instruments else 1.0
+    return RatifyPlan(
+        check_start=lay.check_start,
+        pair_start=lay.pair_start,
+        issue=lay.issue,
+        holder=lay.holder,
+        stake=lay.stake,
+        veto=lay.veto,
+        tol=tol,
+        limit=tol + 1e-9,
+        ext_x=ext_x,
+        rel=np.abs(side.gesture) / (gmax if gmax > 0 else 1.0),
+    )
+
+
+@dataclass(frozen=True)
+class ConsentLayout:
+    """Which consent checks a side's instruments have, laid out as :class:`RatifyPlan`, and
+    where each check's numbers come from (so states that differ only in numbers share it).
+
+    ``tol_source[c]`` indexes ``[*veto_tol, *approval_tol, tolerance_default]``;
+    ``ext_row[p]`` is the third party whose position pair ``p`` reads (-1: an actor's pair).
+    """
+
+    check_start: IntArray
+    pair_start: IntArray
+    issue: IntArray
+    holder: IntArray
+    stake: FloatArray
+    veto: NDArray[np.uint8]
+    tol_source: IntArray
+    ext_row: IntArray
+
+
+def consent_layout(side: Side, stake: BoolArray, exempt: BoolArray) -> ConsentLayout:
+    """The consent checks of each of ``side``'s instruments (docs/model.md 2, ratification).
+
+    A veto player checks the issues of its veto the instrument touches, unless exempt; each
+    non-exempt approval holder of the instrument checks every issue it touches; each
+    outside approver checks the touched issues it has a position on. An instrument's checks
+    on one or two issues come first (the kernel's short path). Kept per structure (the
+    touched issues, holders, approvals, stakes, exemptions and which positions are set).
+    """
+    touched = np.asarray(side.effects) != 0
+    has_position = ~np.isnan(np.asarray(side.ext_position, dtype=np.float64))
+    key = tuple((a.shape, a.dtype.str, a.tobytes()) for a in (
+        touched, np.asarray(side.veto_holder), np.asarray(side.veto_issues),
+        np.asarray(side.approvals), np.asarray(side.ext_approvals), has_position,
+        np.asarray(stake), np.asarray(exempt)))
+    found = _CONSENT_LAYOUTS.get(key)
+    if found is None:
+        if len(_CONSENT_LAYOUTS) >= 64:  # (a few structures per process; the oldest goes)
+            del _CONSENT_LAYOUTS[next(iter(_CONSENT_LAYOUTS))]
+        found = _CONSENT_LAYOUTS[key] = _consent_layout(side, touched, has_position, stake,
+                                                        exempt)
+    return found
+
+
+_CONSENT_LAYOUTS: dict[tuple[Any, ...], ConsentLayout] = {}
+
+
+def _consent_layout(
+    side: Side, touched_all: BoolArray, has_position: BoolArray, stake: BoolArray,
+    exempt: BoolArray,
+) -> ConsentLayout:
+    n_veto = side.veto_holder.size
+    default = n_veto + np.asarray(side.approval_tol).size  # tolerance_default's index
+    check_start, laid = [0], []  # per check: (holder, issues, stake, tol index, ext row, veto)
     for k in range(side.n_instruments):
-        touched = side.effects[k] != 0
+        touched = touched_all[k]
         idx = np.flatnonzero(touched)
         checks = []
-        for v in range(side.veto_holder.size):
+        for v in range(n_veto):
             mask = side.veto_issues[v] & touched
             h = int(side.veto_holder[v])
             if mask.any() and not exempt[h]:
-                checks.append(Check(h, np.flatnonzero(mask), stake[h][mask],
-                                    float(side.veto_tol[v]), veto=True))
+                checks.append((h, np.flatnonzero(mask), stake[h][mask], v, -1, True))
         checks += [  # a step that moves no issue costs no approval holder anything
-            Check(int(a), idx, stake[a][touched], float(side.approval_tol[a]))
+            (int(a), idx, stake[a][touched], n_veto + int(a), -1, False)
             for a in np.flatnonzero(side.approvals[k] & ~exempt)
             if idx.size
         ]
         if side.ext_approvals.size:
             for e in np.flatnonzero(side.ext_approvals[k]):
-                xe = side.ext_position[e]
-                has = touched & ~np.isnan(xe)
+                has = touched & has_position[e]
                 if has.any():
-                    checks.append(
-                        Check(-1, np.flatnonzero(has), np.ones(int(has.sum()), dtype=bool),
-                              tolerance_default, xe[has][None, :])
-                    )
-        laid += [c for c in checks if c.issues.size <= 2] + [
-            c for c in checks if c.issues.size > 2
-        ]
+                    checks.append((-1, np.flatnonzero(has), np.ones(int(has.sum()), dtype=bool),
+                                   default, int(e), False))
+        laid += [c for c in checks if c[1].size <= 2] + [c for c in checks if c[1].size > 2]
         check_start.append(len(laid))
-    pairs = [(c, j) for c in laid for j in range(c.issues.size)]
-    tol = np.array([c.tol for c in laid], dtype=np.float64)
-    gmax = np.abs(side.gesture).max() if side.n_instruments else 1.0
-    return RatifyPlan(
+    sizes = [c[1].size for c in laid]
+    return ConsentLayout(
         check_start=np.array(check_start, dtype=np.int64),
-        pair_start=np.cumsum([0] + [c.issues.size for c in laid], dtype=np.int64),
-        issue=np.array([c.issues[j] for c, j in pairs], dtype=np.int64),
-        holder=np.array([c.holder for c, _ in pairs], dtype=np.int64),
-        stake=np.array([1.0 if c.stake[j] else 0.0 for c, j in pairs], dtype=np.float64),
-        veto=np.array([c.veto for c in laid], dtype=np.uint8),
-        tol=tol,
-        limit=np.array([c.tol + 1e-9 for c in laid], dtype=np.float64),
-        ext_x=np.array([0.0 if c.position is None else c.position[0, j] for c, j in pairs],
-                       dtype=np.float64),
-        rel=np.abs(side.gesture) / (gmax if gmax > 0 else 1.0),
+        pair_start=np.cumsum([0, *sizes], dtype=np.int64),
+        issue=np.array([i for c in laid for i in c[1]], dtype=np.int64),
+        holder=np.array([c[0] for c in laid for _ in c[1]], dtype=np.int64),
+        stake=np.array([1.0 if x else 0.0 for c in laid for x in c[2]], dtype=np.float64),
+        veto=np.array([c[5] for c in laid], dtype=np.uint8),
+        tol_source=np.array([c[3] for c in laid], dtype=np.int64),
+        ext_row=np.array([c[4] for c in laid for _ in c[1]], dtype=np.int64),
     )
 
 
