@@ -1086,7 +1086,8 @@ def choose(
     """
     b_f, b_o = _belief(st.log_odds_f), _belief(st.log_odds_o)
     lev_f = _clip(
-        strategy.move(View(t, st.own_f[:, :t], st.perceived_f[:, :t], b_f, view_rng)), 0.0, 1.0
+        strategy.move(View(t, st.own_f[:, :t], st.perceived_f[:, :t], b_f, view_rng)), 0.0, 1.0,
+        out=np.empty(b_f.shape),
     )
     return b_f, b_o, lev_f
 

@@ -568,7 +568,8 @@ class TitFor2Tats(Strategy):
         """1 for the first two turns, else max of the last two perceived levels."""
         if view.turn < 2:
             return _first(view, 1.0)
-        return np.maximum(view.perceived[:, -1], view.perceived[:, -2]).astype(np.float64)
+        last_two = np.maximum(view.perceived[:, -1], view.perceived[:, -2])
+        return last_two.astype(np.float64, copy=False)
 
     def ipd_machine(self) -> Machine:
         """State: ``2 * (other's last action) + (the one before)``; defects only in state 3."""
@@ -594,7 +595,7 @@ class Alternator(Strategy):
         """1 on the first turn, else one minus its own last level."""
         if view.turn == 0:
             return _first(view, 1.0)
-        return (1.0 - view.own[:, -1]).astype(np.float64)
+        return (1.0 - view.own[:, -1]).astype(np.float64, copy=False)
 
     def ipd_machine(self) -> Machine:
         """State: its own last action (start: as if it had defected)."""
@@ -798,7 +799,8 @@ class Containment(StatefulStrategy):
         with np.errstate(invalid="ignore"):
             ok = self._prev >= self.threshold
         relaxed = np.where(ok, self.baseline + self.exception, self.baseline)
-        return np.where(tightened, self.baseline - self.tighten, relaxed).astype(np.float64)
+        level = np.where(tightened, self.baseline - self.tighten, relaxed)
+        return level.astype(np.float64, copy=False)
 
 
 @register_strategy
@@ -1015,7 +1017,7 @@ class DismantleSanctions(StatefulStrategy):
 
     def decide(self, view: View) -> FloatArray:
         """The bold level, or the fallback after a retreat."""
-        return np.where(self._retreated, self.fallback, self.level).astype(np.float64)
+        return np.where(self._retreated, self.fallback, self.level).astype(np.float64, copy=False)
 
 
 @register_strategy
