@@ -996,12 +996,29 @@ def floor_vote(
     ``f_pos`` is the focal side's ideal points now (section 4b: the floor follows the
     hawk/engager balance); docs/model.md 4c.
     """
-    leg = ctx.legislature
-    assert leg is not None
-    sy = ctx.system
+    assert ctx.legislature is not None
     k = ctx.once("ratify_constants", partial(_ratify_constants, ctx))
-    return voted(sy.focal, ctx.plans.vote_f, cand, at, _issue_major(k.f_pos, f_pos),
-                 clout * leg.members[None, :], sy.span, 1.0, threshold)
+    c = np.ascontiguousarray
+    # :func:`voted` of the members' clout ``clout * members`` (the product in the kernel),
+    # in the worlds with a candidate only
+    return np.asarray(native_congress.floor_votes(
+        ctx.once("floor_constants", partial(_floor_constants, ctx)), mask(cand),
+        c(at, dtype=np.float64), _issue_major(k.f_pos, f_pos), c(clout, dtype=np.float64),
+        leaf(threshold)), dtype=bool)
+
+
+def _floor_constants(ctx: StepContext) -> native_congress.FloorRun:
+    """The run's :class:`~detente.sim.native.congress.FloorRun`: the focal legislature's
+    floor vote as :func:`floor_vote` and :func:`congress_bills` hand it to their kernels
+    (the focal side's vote tables, the floor's members, the thresholds of passage and
+    override and the override's reliability, per state where they differ)."""
+    p, leg = ctx.system.params, ctx.legislature
+    assert leg is not None
+    c = np.ascontiguousarray
+    return native_congress.FloorRun(
+        _vote_tables(ctx.plans.vote_f), c(leg.members, dtype=np.float64),
+        c(ctx.param(p.majority_threshold)), leaf(congress.SUPERMAJORITY),
+        c(ctx.param(p.us_veto_override)))
 
 
 def _event_sum(x: FloatArray, now: BoolArray, layout: Layout) -> FloatArray:
@@ -1365,13 +1382,18 @@ def congress_bills(
     ``requires_ok`` is :attr:`Proposals.requires_ok` of this step (``st.f_active`` has not
     changed since), computed here when not given.
 
+    One kernel call (:func:`detente.sim.native.congress.bills_enacted`) finds the bills
+    (:func:`congress.initiative_candidates`) and, only in the worlds that have one, votes,
+    vetoes and overrides them (:func:`congress.legislative_initiative`: the floor's vote of
+    :func:`floor_vote`, :func:`congress.against_executive`, :func:`congress.veto_override`),
+    by the same per-world code as those functions.
+
     Returns
     -------
     approved : ndarray [n, K_f] of bool
         ``approved_f`` with the enacted bills.
     """
-    sy, p = ctx.system, ctx.system.params
-    sf, leg = sy.focal, ctx.legislature
+    sf, leg = ctx.system.focal, ctx.legislature
     k = ctx.once("congress_constants", partial(_congress_constants, ctx))
     if leg is None or not k.bills:
         return approved_f
@@ -1379,21 +1401,17 @@ def congress_bills(
     f_active, f_pos = st.f_active, st.f_pos
     if requires_ok is None:
         requires_ok = mask(requires_met(sf, f_active)) if k.requires else NO_MASK
-    bills, judged, some = native_congress.bill_candidates(
-        k.run, t, mask(approved_f), mask(f_active), prospective,
-        f_pos.T[:, None, :] if f_pos.ndim == 2 else f_pos, leg.floor, mask(committed),
-        mask(st.killed), requires_ok)
-    if not some:  # (most steps: the kernel then forms neither array)
-        return approved_f
-    assert bills is not None and judged is not None
-    enact_f, dead = congress.legislative_initiative(
-        bills, k.gesture, level_f, p.neutral_level, draws.congress[:, t, 0],
-        p.us_veto_override, p.majority_threshold,
-        partial(floor_vote, ctx, f_pos, at=judged, clout=clout_f))
-    st.killed |= dead
-    st.f_by_leg |= enact_f
-    committed |= enact_f
-    return approved_f | enact_f
+    c = np.ascontiguousarray
+    approved = native_congress.bills_enacted(
+        k.run, ctx.once("floor_constants", partial(_floor_constants, ctx)), t,
+        mask(approved_f), mask(f_active), prospective,
+        _issue_major(ctx.once("ratify_constants", partial(_ratify_constants, ctx)).f_pos,
+                     f_pos),
+        leg.floor, committed.view(np.uint8), st.killed.view(np.uint8), requires_ok,
+        st.f_by_leg.view(np.uint8), c(clout_f, dtype=np.float64),
+        c(level_f, dtype=np.float64), draws.congress[:, t, 0])
+    # (most steps: no bill enacted anywhere, and no array formed)
+    return approved_f if approved is None else np.asarray(approved, dtype=bool)
 
 
 def law_sunsets(
