@@ -2027,29 +2027,62 @@ def _new_congress(ctx: StepContext, st: WorldState) -> None:
     st.killed[:] = False  # a new Congress may bring back a vetoed bill
     st.f_factor = balance_clout(st.balance, fe.hawk, fe.engager)
     if fe.floor >= 0:
-        f_pos0 = pl.f_pos0
+        f_pos0, shape = pl.f_pos0, (len(sy.issues), n, sy.focal.n_actors)
+        k = ctx.once("new_congress", partial(_election_constants, ctx))
         # the positions a former election of this run built ([I, n, A], the run's own):
-        # only the floor's column moves, written in place; else a new array
-        built: list[FloatArray] = ctx.once("new_congress", list)
-        if built and st.f_pos is built[0]:
+        # only the floor's column moves, written in place; else a new array (a copy of the
+        # starting ones laid out so, as the initial state has them per world)
+        if k.built and st.f_pos is k.built[0]:
             fp = st.f_pos
         else:
             if f_pos0.ndim == 2:
-                fp = np.broadcast_to(f_pos0.T[:, None, :],
-                                     (len(sy.issues), n, sy.focal.n_actors)).copy()
+                fp = np.broadcast_to(f_pos0.T[:, None, :], shape).copy()
+            elif st.f_pos.shape == shape and st.f_pos.dtype == np.float64:
+                fp = np.array(st.f_pos, order="C")  # f_pos0.transpose(2, 0, 1), copied
             else:
                 fp = f_pos0.transpose(2, 0, 1).copy()
-            built[:] = [fp]
-        x0 = f_pos0[..., fe.floor, :]
-        moves = pl.f_stake[fe.floor]
-        fx = floor_position(
-            x0,
-            np.where(moves & ~np.isnan(fe.hawk_position), fe.hawk_position, x0),
-            np.where(moves & ~np.isnan(fe.engager_position), fe.engager_position, x0),
-            st.balance,
-        )
-        fp[:, :, fe.floor] = _clip(fx, sy.low, sy.high).T
+            k.built[:] = [fp]
+        # _clip(floor_position(x0, hawk, engager, balance), low, high) into the floor's
+        # column, world by world
+        native_congress.floor_positions_into(
+            k.base, k.hawk, k.engager, np.asarray(st.balance, dtype=np.float64), k.low, k.high,
+            fp, fe.floor)
         st.f_pos = fp
+
+
+@dataclass(frozen=True, eq=False)
+class _ElectionConstants:
+    """What :func:`_new_congress` hands its kernel at each congressional election, once per
+    run (``ctx.once``): the arguments of :func:`floor_position` but the balance (the
+    scenario's floor ``x0``, and the hawks' and engagers' positions where the floor has a
+    stake and the group a position, else ``x0``), one row or one per state, and the issues'
+    bounds; and the positions an election of this run built."""
+
+    base: FloatArray  # [1 or m, I]
+    hawk: FloatArray
+    engager: FloatArray
+    low: FloatArray  # [I]
+    high: FloatArray
+    built: list[FloatArray]  # the run's own [I, n, A] positions, once built
+
+
+def _election_constants(ctx: StepContext) -> _ElectionConstants:
+    """The run's :class:`_ElectionConstants`."""
+    sy, pl, lay = ctx.system, ctx.plans, ctx.layout
+    fe = sy.focal_elections
+    assert fe is not None and fe.floor >= 0
+    c = np.ascontiguousarray
+    x0 = per_state_rows(pl.f_pos0[..., fe.floor, :], lay, 1)
+    moves = pl.f_stake[fe.floor]
+
+    def group(position: FloatArray) -> FloatArray:
+        at = per_state_rows(position, lay, 1)
+        return c(np.where(moves & ~np.isnan(at), at, x0), dtype=np.float64)
+
+    return _ElectionConstants(
+        base=c(x0, dtype=np.float64), hawk=group(fe.hawk_position),
+        engager=group(fe.engager_position), low=c(sy.low, dtype=np.float64),
+        high=c(sy.high, dtype=np.float64), built=[])
 
 
 def rapprochement(ctx: StepContext, st: WorldState) -> None:

@@ -1705,16 +1705,24 @@ def opponent_steps(
     return app_arr, drop_arr
 
 
+cdef inline double _floor_position(double b, double up, double down, double engager,
+                                   double hawk) noexcept nogil:
+    """engine.floor_position of one issue: ``x0 + max(β, 0)·(x_engagers − x0) +
+    max(−β, 0)·(x_hawks − x0)`` (``b`` = ``x0``, ``up`` = ``max(β, 0)``, ``down`` =
+    ``max(−β, 0)``)."""
+    return b + (up * (engager - b) + down * (hawk - b))
+
+
 def floor_rows(
     const double[:, :] base, const double[:, :] hawk, const double[:, :] engager,
     const double[:] balance,
 ):
     """engine.floor_position: ``[n, I]`` the floor's ideal points at each world's balance
-    ``β``: ``x0 + max(β, 0)·(x_engagers − x0) + max(−β, 0)·(x_hawks − x0)``."""
+    ``β`` (:func:`_floor_position`)."""
     cdef Py_ssize_t n = balance.shape[0], n_i = base.shape[1], w, i, wb, wh, we
     out_arr = np.empty((n, n_i), dtype=np.float64)
     cdef double[:, ::1] out = out_arr
-    cdef double up, down, b
+    cdef double up, down
     with nogil:
         for w in range(n):
             up = _max(balance[w], 0.0)
@@ -1722,9 +1730,46 @@ def floor_rows(
             wb, wh = _r(w, base.shape[0], n), _r(w, hawk.shape[0], n)
             we = _r(w, engager.shape[0], n)
             for i in range(n_i):
-                b = base[wb, i]
-                out[w, i] = b + (up * (engager[we, i] - b) + down * (hawk[wh, i] - b))
+                out[w, i] = _floor_position(base[wb, i], up, down, engager[we, i], hawk[wh, i])
     return out_arr
+
+
+cdef inline double _np_maximum(double x, double low) noexcept nogil:
+    """``np.maximum(x, low)`` as this NumPy computes it: a NaN of either wins, and of two
+    equal numbers (``-0.0`` and ``+0.0``) the second."""
+    return x if (x > low or x != x) else low
+
+
+cdef inline double _np_minimum(double x, double high) noexcept nogil:
+    """``np.minimum(x, high)`` as this NumPy computes it (as :func:`_np_maximum`)."""
+    return x if (x < high or x != x) else high
+
+
+def floor_positions_into(
+    const double[:, :] base, const double[:, :] hawk, const double[:, :] engager,
+    const double[:] balance, const double[::1] low, const double[::1] high,
+    double[:, :, ::1] out, Py_ssize_t floor,
+):
+    """engine._new_congress: ``out[i, w, floor]``, the floor's column of the focal side's
+    ideal points ``[I, n, A]``, set to ``clip(floor_position(...), low, high)`` at each world's
+    balance (:func:`_floor_position`; the clip as engine._clip's ``np.minimum(np.maximum(x,
+    low), high)``), in place; ``base``, ``hawk``, ``engager`` one row, or one per state or
+    world."""
+    cdef Py_ssize_t n = balance.shape[0], n_i = base.shape[1], w, i, wb, wh, we
+    cdef double up, down
+    if (out.shape[0] != n_i or out.shape[1] != n or not 0 <= floor < out.shape[2]
+            or low.shape[0] != n_i or high.shape[0] != n_i or hawk.shape[1] != n_i
+            or engager.shape[1] != n_i):
+        raise ValueError("floor_positions_into: the arrays' shapes do not match")
+    with nogil:
+        for w in range(n):
+            up = _max(balance[w], 0.0)
+            down = _max(-balance[w], 0.0)
+            wb, wh = _r(w, base.shape[0], n), _r(w, hawk.shape[0], n)
+            we = _r(w, engager.shape[0], n)
+            for i in range(n_i):
+                out[i, w, floor] = _np_minimum(_np_maximum(_floor_position(
+                    base[wb, i], up, down, engager[we, i], hawk[wh, i]), low[i]), high[i])
 
 
 def discount_log_sums(
