@@ -829,6 +829,40 @@ cdef class CongressRun:
     cdef const uchar[::1] locks  # the steps that lock (statutes), none given: no lock
     cdef const double[::1] low_tiled  # low and high repeated over n worlds (_bounds)
     cdef const double[::1] high_tiled
+    # the ladder's tables of every row of ranks (m_c rows of conc ranks, then m_h of host
+    # ranks; :func:`_ladder_table`), laid out by :meth:`_ladders` at their first use
+    cdef uchar[::1] ladder_rows
+    cdef double[::1] ladder_ranks
+    cdef Py_ssize_t[::1] ladder_counts
+    cdef bint ladders_built
+
+    cdef _ladders(self):
+        """The tables of :func:`_ladder_table` of each row of ranks on the menu (the same
+        every step of the run: kept)."""
+        cdef Py_ssize_t n_k = self.menu.shape[0], m_c = self.conc_rank.shape[0], r
+        cdef Py_ssize_t m_h = self.host_rank.shape[0], table = (n_k + 1) * n_k
+        cdef Py_ssize_t[::1] order
+        if self.ladders_built:
+            return
+        if self.conc_rank.shape[1] != n_k or self.host_rank.shape[1] != n_k:
+            raise ValueError("CongressRun: the ranks do not match the menu")
+        rows = np.zeros(max((m_c + m_h) * table, 1), dtype=np.uint8)
+        ranks = np.zeros(max((m_c + m_h) * n_k, 1), dtype=np.float64)
+        counts = np.zeros(m_c + m_h, dtype=np.intp)
+        order = np.zeros(max(n_k, 1), dtype=np.intp)
+        self.ladder_rows, self.ladder_ranks = rows, ranks
+        if n_k > 0:
+            for r in range(m_c):
+                counts[r] = _ladder_table(&self.conc_rank[r, 0], &self.menu[0], n_k,
+                                          &self.ladder_ranks[r * n_k], &order[0],
+                                          &self.ladder_rows[r * table])
+            for r in range(m_h):
+                counts[m_c + r] = _ladder_table(
+                    &self.host_rank[r, 0], &self.menu[0], n_k,
+                    &self.ladder_ranks[(m_c + r) * n_k], &order[0],
+                    &self.ladder_rows[(m_c + r) * table])
+        self.ladder_counts = counts
+        self.ladders_built = True
 
     cdef _bounds(self, Py_ssize_t n):
         """``low`` and ``high`` repeated over ``n`` worlds (kept for the next step)."""
@@ -871,7 +905,7 @@ def proposals(
     step, empty when no script runs), the holds. Cancelled steps' ``start`` is set to
     ``never`` in place. ``req_ok`` has one row per world, or none when every requirement is
     met. Where each row of ranks serves eight worlds or more, the ladder comes from the rows
-    sorted once (:func:`_ladder_table`, :func:`_ladder_sorted`).
+    sorted once per run (:meth:`CongressRun._ladders`, :func:`_ladder_sorted`).
     """
     cdef const double[:] neutral = run.neutral
     cdef const double[:, ::1] conc_rank = run.conc_rank
@@ -891,7 +925,7 @@ def proposals(
     cdef Py_ssize_t m_c = conc_rank.shape[0], m_h = host_rank.shape[0], r, n_due = 0
     cdef Py_ssize_t n_renewals = 0, wt, table = (n_k + 1) * n_k
     cdef bint scripted = held.shape[0] > 0, over, all_ok = req_ok.shape[0] == 0
-    cdef bint sorted_ladder = m_c * 8 <= n and m_h * 8 <= n
+    cdef bint sorted_ladder = m_c * 8 <= n and m_h * 8 <= n and n_k > 0
     # the three outputs: one array's planes (one allocation, one view)
     out_arr = np.empty((3, n, n_k), dtype=np.bool_)
     cdef uchar[:, :, ::1] out = out_arr.view(np.uint8)
@@ -899,11 +933,12 @@ def proposals(
     cdef uchar[:, ::1] drop = out[1]
     cdef uchar[:, ::1] cancel = out[2]
     # scratch (its first row unused), and the script's holds as bytes (not held off, held
-    # on, not held on); the ladder's tables (m_c rows of conc ranks, then m_h of host ranks)
-    cdef uchar* bytes_ = <uchar*>_alloc(5 * n_k + (m_c + m_h) * table if sorted_ladder
-                                        else 5 * n_k, 1)
+    # on, not held on)
+    cdef uchar* bytes_ = <uchar*>_alloc(5 * n_k, 1)
     cdef Py_ssize_t* index = NULL
-    cdef double* ranks = NULL
+    cdef double* ranks = NULL  # the run's ladder tables (CongressRun._ladders)
+    cdef uchar* rows = NULL
+    cdef Py_ssize_t* counts = NULL
     cdef uchar* wants = NULL  # [n, K] what each world wants, then its steps' bits
     cdef uchar* tiled
     cdef uchar* want
@@ -911,11 +946,8 @@ def proposals(
     cdef uchar* hold = bytes_ + 2 * n_k
     cdef uchar* force = bytes_ + 3 * n_k
     cdef uchar* askable = bytes_ + 4 * n_k
-    cdef uchar* rows = bytes_ + 5 * n_k
     cdef Py_ssize_t* due
     cdef Py_ssize_t* renewals
-    cdef Py_ssize_t* order
-    cdef Py_ssize_t* counts
     cdef const uchar* act
     cdef const uchar* pen
     cdef const uchar* leg
@@ -926,9 +958,12 @@ def proposals(
         if wants == NULL:
             raise MemoryError()
         tiled = wants + n * n_k
-        index = <Py_ssize_t*>_alloc(3 * n_k + m_c + m_h, sizeof(Py_ssize_t))
-        ranks = <double*>_alloc((m_c + m_h) * n_k, sizeof(double))
-        due, renewals, order, counts = index, index + n_k, index + 2 * n_k, index + 3 * n_k
+        index = <Py_ssize_t*>_alloc(2 * n_k, sizeof(Py_ssize_t))
+        due, renewals = index, index + n_k
+        if sorted_ladder:
+            run._ladders()
+            ranks, rows = &run.ladder_ranks[0], &run.ladder_rows[0]
+            counts = &run.ladder_counts[0]
         for k in range(n_k):
             hold[k] = 1
             askable[k] = 1
@@ -941,14 +976,6 @@ def proposals(
             if renew:
                 n_due = _due(sunset, t, due)
                 n_renewals = _where(is_renewal, renewals)
-            if sorted_ladder:
-                for r in range(m_c):
-                    counts[r] = _ladder_table(&conc_rank[r, 0], &menu[0], n_k, ranks + r * n_k,
-                                              order, rows + r * table)
-                for r in range(m_h):
-                    counts[m_c + r] = _ladder_table(
-                        &host_rank[r, 0], &menu[0], n_k, ranks + (m_c + r) * n_k, order,
-                        rows + (m_c + r) * table)
             for w in range(n):  # what each world wants
                 act = &active[w, 0]
                 pen = &pending[w, 0]
@@ -1030,7 +1057,6 @@ def proposals(
         free(wants)
         free(bytes_)
         free(index)
-        free(ranks)
     return out_arr[0], out_arr[1], out_arr[2]
 
 
