@@ -4,10 +4,13 @@ give with each state's row repeated over its worlds (one row per world, the form
 digests check). On random inputs where every such leaf matters: the leaves of the consent
 checks and of Congress's agenda and bills that the flagship's sampled states leave without
 effect in ``tests/test_stacked.py`` (ladder order, tolerances, third parties' ideal points,
-the trust gate's weights, renewal gestures, the floor's starting positions)."""
+the trust gate's weights, renewal gestures, the floor's starting positions). And the
+engine's one call for Congress's bills (``bills_enacted``) is the mechanism's composition
+(``bill_candidates``, ``legislative_initiative`` with the floor's vote) on such leaves."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -228,3 +231,88 @@ def test_bills_read_each_worlds_state_row() -> None:
         effects = np.repeat(args[13], EACH, axis=0)
         want = np.clip(args[4] + np.einsum("nk,nki->ni", moving, effects), args[5], args[6])
         np.testing.assert_allclose(judged, want, rtol=0, atol=1e-12)
+
+
+def _floor_vote(tables: Any, level: Any, position: Any, clout: Any, cand: Any,
+                threshold: Any) -> Any:
+    """The floor's weighted vote as the engine's floor_vote took it before bills_enacted:
+    ``voted_pairs`` of the members' clout, no proposer, no trust gate."""
+    from detente.sim.native import mask, votes
+
+    return np.asarray(votes.voted_pairs(
+        mask(cand), level, position, clout, tables, 1.0,
+        np.asarray(threshold, dtype=np.float64).reshape(-1), -1, np.zeros(0, np.uint8),
+        np.zeros(0), np.zeros(0), np.zeros((0, 0))), dtype=bool)
+
+
+def test_bills_enacted_is_the_bills_voted_vetoed_and_overridden() -> None:
+    # congress.bills_enacted (the engine's one call) against the mechanism's composition:
+    # bill_candidates' bills and judged levels, then congress.legislative_initiative with
+    # the floor's vote of voted_pairs (clout * members); per-state leaves read by each world
+    from detente.sim.mechanisms import congress as mechanisms
+    from detente.sim.native import votes
+
+    rng = np.random.default_rng(17)
+    n_k, n_i, n_a, floor = 5, 4, 3, 1
+    enacted_somewhere = vetoed_somewhere = False
+    for case in range(10):
+        effects = rng.uniform(-3, 3, (STATES, n_k, n_i))
+        effects[:, :, 3] = 0.0  # no step moves issue 3
+        effects[:, 1, 1:] = 0.0  # step 1 moves one issue
+        n_iss = (effects[0] != 0).sum(axis=1).astype(np.int64)
+        iss_pad = np.zeros((n_k, n_i), dtype=np.int64)
+        for k in range(n_k):
+            iss_pad[k, : n_iss[k]] = np.flatnonzero(effects[0, k])
+        tables = votes.VoteTables(
+            effects, n_iss, iss_pad, rng.uniform(0, 1, (STATES, n_k, n_i, n_a)).astype(
+                np.float32), np.full(n_k, 1e-7, dtype=np.float32),
+            rng.uniform(0, 1, (STATES, n_k, n_a)).astype(np.float32))
+        members = np.array([1.0, 1.0, 0.0])
+        majority, hold = rng.uniform(0.3, 0.6, STATES), rng.uniform(0, 1, STATES)
+        gesture, neutral = rng.uniform(-1, 1, (STATES, n_k)), np.array([0.5])
+        args = [
+            3, np.array([-1, -1, 3, -1, -1], dtype=np.int64),
+            (rng.random((N, n_k)) < 0.2).astype(np.uint8), np.zeros((N, n_k), np.uint8),
+            rng.uniform(0, 10, (N, n_i)), np.zeros(n_i),
+            np.full(n_i, 10.0), rng.uniform(0, 10, (STATES, n_i)),
+            rng.uniform(0, 10, (n_i, N, n_a)), floor, rng.uniform(0, 10, (STATES, n_i)),
+            np.ones(n_i, np.uint8), rng.uniform(0, 2, (STATES, n_i)), effects,
+            np.array([1, 1, 0, 1, 1], np.uint8), (rng.random((N, n_k)) < 0.3).astype(np.uint8),
+            (rng.random((N, n_k)) < 0.1).astype(np.uint8), np.zeros((n_k, n_k), np.uint8),
+            np.zeros((0, 0), np.uint8) if case % 2 else np.ones((N, n_k), np.uint8),
+        ]
+        bills, judged, some = _bill_candidates(*args)
+        level, u = rng.uniform(0, 1, N), rng.uniform(0, 1, N)
+        clout = rng.uniform(0, 2, (N, n_a))
+        want_app = args[2].astype(bool)
+        killed, committed = args[16].astype(bool), args[15].astype(bool)
+        by_leg = np.zeros((N, n_k), dtype=bool)
+        if some:
+            assert bills is not None and judged is not None
+
+            floor_vote = partial(_floor_vote, tables, judged, args[8], clout * members[None, :])
+
+            enacted, dead = mechanisms.legislative_initiative(
+                bills, np.repeat(gesture, EACH, axis=0), level, neutral, u,
+                np.repeat(hold, EACH), np.repeat(majority, EACH), floor_vote)
+            want_app, killed, committed = want_app | enacted, killed | dead, committed | enacted
+            by_leg |= enacted
+        run = congress.CongressRun(
+            neutral, np.zeros((1, n_k)), np.zeros((1, n_k)), np.zeros(n_k, np.uint8),
+            np.zeros(n_k, np.uint8), np.zeros(n_k, np.uint8), args[1], args[17],
+            np.zeros(n_k, np.uint8), np.zeros(n_k, np.uint8), gesture, np.zeros(1),
+            np.zeros(1), np.zeros((1, n_k)), args[5], args[6], args[7], args[10], args[11],
+            args[12], effects, args[14])
+        got_killed, got_committed = args[16].copy(), args[15].copy()
+        got_by_leg = np.zeros((N, n_k), np.uint8)
+        got = congress.bills_enacted(
+            run, congress.FloorRun(tables, members, majority, np.array([2.0 / 3.0]), hold), 3,
+            args[2], args[3], args[4], args[8], floor, got_committed, got_killed, args[18],
+            got_by_leg, clout, level, u)
+        np.testing.assert_array_equal(args[2].astype(bool) if got is None else got, want_app)
+        enacted_somewhere |= got is not None
+        vetoed_somewhere |= bool((got_killed != args[16]).any())
+        np.testing.assert_array_equal(got_killed.astype(bool), killed)
+        np.testing.assert_array_equal(got_committed.astype(bool), committed)
+        np.testing.assert_array_equal(got_by_leg.astype(bool), by_leg)
+    assert enacted_somewhere and vetoed_somewhere  # not trivial

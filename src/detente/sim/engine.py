@@ -1047,12 +1047,29 @@ def floor_vote(
     ``f_pos`` is the focal side's ideal points now (section 4b: the floor follows the
     hawk/engager balance); docs/model.md 4c.
     """
-    leg = ctx.legislature
-    assert leg is not None
-    sy = ctx.system
+    assert ctx.legislature is not None
     k = ctx.once("ratify_constants", partial(_ratify_constants, ctx))
-    return voted(sy.focal, ctx.plans.vote_f, cand, at, _issue_major(k.f_pos, f_pos),
-                 clout * leg.members[None, :], sy.span, 1.0, threshold)
+    c = np.ascontiguousarray
+    # :func:`voted` of the members' clout ``clout * members`` (the product in the kernel),
+    # in the worlds with a candidate only
+    return np.asarray(native_congress.floor_votes(
+        ctx.once("floor_constants", partial(_floor_constants, ctx)), mask(cand),
+        c(at, dtype=np.float64), _issue_major(k.f_pos, f_pos), c(clout, dtype=np.float64),
+        leaf(threshold)), dtype=bool)
+
+
+def _floor_constants(ctx: StepContext) -> native_congress.FloorRun:
+    """The run's :class:`~detente.sim.native.congress.FloorRun`: the focal legislature's
+    floor vote as :func:`floor_vote` and :func:`congress_bills` hand it to their kernels
+    (the focal side's vote tables, the floor's members, the thresholds of passage and
+    override and the override's reliability, per state where they differ)."""
+    p, leg = ctx.system.params, ctx.legislature
+    assert leg is not None
+    c = np.ascontiguousarray
+    return native_congress.FloorRun(
+        _vote_tables(ctx.plans.vote_f), c(leg.members, dtype=np.float64),
+        c(ctx.param(p.majority_threshold)), leaf(congress.SUPERMAJORITY),
+        c(ctx.param(p.us_veto_override)))
 
 
 def _event_sum(x: FloatArray, now: BoolArray, layout: Layout) -> FloatArray:
@@ -1417,13 +1434,18 @@ def congress_bills(
     ``requires_ok`` is :attr:`Proposals.requires_ok` of this step (``st.f_active`` has not
     changed since), computed here when not given.
 
+    One kernel call (:func:`detente.sim.native.congress.bills_enacted`) finds the bills
+    (:func:`congress.initiative_candidates`) and, only in the worlds that have one, votes,
+    vetoes and overrides them (:func:`congress.legislative_initiative`: the floor's vote of
+    :func:`floor_vote`, :func:`congress.against_executive`, :func:`congress.veto_override`),
+    by the same per-world code as those functions.
+
     Returns
     -------
     approved : ndarray [n, K_f] of bool
         ``approved_f`` with the enacted bills.
     """
-    sy, p = ctx.system, ctx.system.params
-    sf, leg = sy.focal, ctx.legislature
+    sf, leg = ctx.system.focal, ctx.legislature
     k = ctx.once("congress_constants", partial(_congress_constants, ctx))
     if leg is None or not k.bills:
         return approved_f
@@ -1431,21 +1453,17 @@ def congress_bills(
     f_active, f_pos = st.f_active, st.f_pos
     if requires_ok is None:
         requires_ok = mask(requires_met(sf, f_active)) if k.requires else NO_MASK
-    bills, judged, some = native_congress.bill_candidates(
-        k.run, t, mask(approved_f), mask(f_active), prospective,
-        f_pos.T[:, None, :] if f_pos.ndim == 2 else f_pos, leg.floor, mask(committed),
-        mask(st.killed), requires_ok)
-    if not some:  # (most steps: the kernel then forms neither array)
-        return approved_f
-    assert bills is not None and judged is not None
-    enact_f, dead = congress.legislative_initiative(
-        bills, k.gesture, level_f, p.neutral_level, draws.congress[:, t, 0],
-        p.us_veto_override, p.majority_threshold,
-        partial(floor_vote, ctx, f_pos, at=judged, clout=clout_f))
-    st.killed |= dead
-    st.f_by_leg |= enact_f
-    committed |= enact_f
-    return approved_f | enact_f
+    c = np.ascontiguousarray
+    approved = native_congress.bills_enacted(
+        k.run, ctx.once("floor_constants", partial(_floor_constants, ctx)), t,
+        mask(approved_f), mask(f_active), prospective,
+        _issue_major(ctx.once("ratify_constants", partial(_ratify_constants, ctx)).f_pos,
+                     f_pos),
+        leg.floor, committed.view(np.uint8), st.killed.view(np.uint8), requires_ok,
+        st.f_by_leg.view(np.uint8), c(clout_f, dtype=np.float64),
+        c(level_f, dtype=np.float64), draws.congress[:, t, 0])
+    # (most steps: no bill enacted anywhere, and no array formed)
+    return approved_f if approved is None else np.asarray(approved, dtype=bool)
 
 
 def law_sunsets(
@@ -2061,29 +2079,62 @@ def _new_congress(ctx: StepContext, st: WorldState) -> None:
     st.killed[:] = False  # a new Congress may bring back a vetoed bill
     st.f_factor = balance_clout(st.balance, fe.hawk, fe.engager)
     if fe.floor >= 0:
-        f_pos0 = pl.f_pos0
+        f_pos0, shape = pl.f_pos0, (len(sy.issues), n, sy.focal.n_actors)
+        k = ctx.once("new_congress", partial(_election_constants, ctx))
         # the positions a former election of this run built ([I, n, A], the run's own):
-        # only the floor's column moves, written in place; else a new array
-        built: list[FloatArray] = ctx.once("new_congress", list)
-        if built and st.f_pos is built[0]:
+        # only the floor's column moves, written in place; else a new array (a copy of the
+        # starting ones laid out so, as the initial state has them per world)
+        if k.built and st.f_pos is k.built[0]:
             fp = st.f_pos
         else:
             if f_pos0.ndim == 2:
-                fp = np.broadcast_to(f_pos0.T[:, None, :],
-                                     (len(sy.issues), n, sy.focal.n_actors)).copy()
+                fp = np.broadcast_to(f_pos0.T[:, None, :], shape).copy()
+            elif st.f_pos.shape == shape and st.f_pos.dtype == np.float64:
+                fp = np.array(st.f_pos, order="C")  # f_pos0.transpose(2, 0, 1), copied
             else:
                 fp = f_pos0.transpose(2, 0, 1).copy()
-            built[:] = [fp]
-        x0 = f_pos0[..., fe.floor, :]
-        moves = pl.f_stake[fe.floor]
-        fx = floor_position(
-            x0,
-            np.where(moves & ~np.isnan(fe.hawk_position), fe.hawk_position, x0),
-            np.where(moves & ~np.isnan(fe.engager_position), fe.engager_position, x0),
-            st.balance,
-        )
-        fp[:, :, fe.floor] = _clip(fx, sy.low, sy.high).T
+            k.built[:] = [fp]
+        # _clip(floor_position(x0, hawk, engager, balance), low, high) into the floor's
+        # column, world by world
+        native_congress.floor_positions_into(
+            k.base, k.hawk, k.engager, np.asarray(st.balance, dtype=np.float64), k.low, k.high,
+            fp, fe.floor)
         st.f_pos = fp
+
+
+@dataclass(frozen=True, eq=False)
+class _ElectionConstants:
+    """What :func:`_new_congress` hands its kernel at each congressional election, once per
+    run (``ctx.once``): the arguments of :func:`floor_position` but the balance (the
+    scenario's floor ``x0``, and the hawks' and engagers' positions where the floor has a
+    stake and the group a position, else ``x0``), one row or one per state, and the issues'
+    bounds; and the positions an election of this run built."""
+
+    base: FloatArray  # [1 or m, I]
+    hawk: FloatArray
+    engager: FloatArray
+    low: FloatArray  # [I]
+    high: FloatArray
+    built: list[FloatArray]  # the run's own [I, n, A] positions, once built
+
+
+def _election_constants(ctx: StepContext) -> _ElectionConstants:
+    """The run's :class:`_ElectionConstants`."""
+    sy, pl, lay = ctx.system, ctx.plans, ctx.layout
+    fe = sy.focal_elections
+    assert fe is not None and fe.floor >= 0
+    c = np.ascontiguousarray
+    x0 = per_state_rows(pl.f_pos0[..., fe.floor, :], lay, 1)
+    moves = pl.f_stake[fe.floor]
+
+    def group(position: FloatArray) -> FloatArray:
+        at = per_state_rows(position, lay, 1)
+        return c(np.where(moves & ~np.isnan(at), at, x0), dtype=np.float64)
+
+    return _ElectionConstants(
+        base=c(x0, dtype=np.float64), hawk=group(fe.hawk_position),
+        engager=group(fe.engager_position), low=c(sy.low, dtype=np.float64),
+        high=c(sy.high, dtype=np.float64), built=[])
 
 
 def rapprochement(ctx: StepContext, st: WorldState) -> None:

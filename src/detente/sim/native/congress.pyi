@@ -1,6 +1,8 @@
 import numpy as np
 from numpy.typing import NDArray
 
+from detente.sim.native.votes import VoteTables
+
 F64 = NDArray[np.float64]
 U8 = NDArray[np.uint8]
 I64 = NDArray[np.int64]
@@ -45,6 +47,19 @@ def bill_candidates(
     run: CongressRun, t: int, approved: U8, active: U8, prospective: F64, pos: F64,
     floor: int, committed: U8, killed: U8, req_ok: U8,
 ) -> tuple[B | None, F64 | None, bool]: ...
+class FloorRun:
+    def __init__(
+        self, tables: VoteTables, members: F64, majority: F64, supermajority: F64, hold: F64
+    ) -> None: ...
+
+def floor_votes(
+    run: FloorRun, cand: U8, level: F64, position: F64, clout: F64, threshold: F64
+) -> B: ...
+def bills_enacted(
+    run: CongressRun, floor_run: FloorRun, t: int, approved: U8, active: U8, prospective: F64,
+    pos: F64, floor: int, committed: U8, killed: U8, req_ok: U8, by_leg: U8, clout: F64,
+    level: F64, u: F64,
+) -> B | None: ...
 def law_sunset_rows(
     run: CongressRun, t: int, committed: U8, active: U8, withdrawn: U8
 ) -> tuple[B | None, bool]: ...
@@ -55,4 +70,7 @@ def opponent_steps(
     reversible: U8, req_ok: U8, start: I64, never: int,
 ) -> tuple[B, B]: ...
 def floor_rows(base: F64, hawk: F64, engager: F64, balance: F64) -> F64: ...
+def floor_positions_into(
+    base: F64, hawk: F64, engager: F64, balance: F64, low: F64, high: F64, out: F64, floor: int
+) -> None: ...
 def discount_log_sums(in_force: U8, keep: F64, started: U8) -> F64: ...

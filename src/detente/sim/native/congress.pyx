@@ -25,10 +25,11 @@ from one :class:`CongressRun`; the agenda's last part (withdrawn, cancelled, can
 from libc.math cimport INFINITY, fabs
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport calloc, free, malloc
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 from detente.sim.native.numpy_sum cimport pairwise_sum
 from detente.sim.native.rows cimport any_set, row_of
 from detente.sim.native.step_sums cimport finite_matrix
+from detente.sim.native.votes cimport Tables, VoteTables, _vote, clouts32, next_set
 
 import numpy as np
 
@@ -526,6 +527,24 @@ cdef inline bint _against(
         level[w] - neutral[_r(w, neutral.shape[0], n)]) < 0
 
 
+cdef inline bint _holds(double u, double hold) noexcept nogil:
+    """The floor's two-thirds majority holds against the veto at a world (veto_override:
+    its uniform ``u`` of the step below the reliability ``hold``)."""
+    return u < hold
+
+
+cdef inline void _override(
+    uchar majority, uchar against, uchar supermajority, bint holds, uchar* enacted,
+    uchar* sustained,
+) noexcept nogil:
+    """One bill's fate (veto_override): passed (``majority``) and not vetoed (``against``
+    the executive's line), or vetoed and overridden (``supermajority`` that ``holds``), it is
+    ``enacted``; vetoed and not overridden, its veto is ``sustained``."""
+    cdef bint held = supermajority and holds
+    enacted[0] = majority and (not against or held)
+    sustained[0] = majority and against and not held
+
+
 cdef inline void _lapse_row(
     long t, const long[:] sunset, const uchar[:, ::1] renewed_by, const Py_ssize_t* lapses,
     Py_ssize_t n_lapses, const uchar* committed, const uchar* approved_now,
@@ -680,14 +699,13 @@ def override_rows(
     sustained_arr = np.zeros((n, n_k), dtype=np.bool_)
     cdef uchar[:, ::1] enacted = enacted_arr.view(np.uint8)
     cdef uchar[:, ::1] sustained = sustained_arr.view(np.uint8)
-    cdef bint holds, held
+    cdef bint holds
     with nogil:
         for w in range(n):
-            holds = u[w] < hold[_r(w, hold.shape[0], n)]
+            holds = _holds(u[w], hold[_r(w, hold.shape[0], n)])
             for k in range(n_k):
-                held = supermajority[w, k] and holds
-                enacted[w, k] = majority[w, k] and (not against[w, k] or held)
-                sustained[w, k] = majority[w, k] and against[w, k] and not held
+                _override(majority[w, k], against[w, k], supermajority[w, k], holds,
+                          &enacted[w, k], &sustained[w, k])
     return enacted_arr, sustained_arr
 
 
@@ -811,6 +829,40 @@ cdef class CongressRun:
     cdef const uchar[::1] locks  # the steps that lock (statutes), none given: no lock
     cdef const double[::1] low_tiled  # low and high repeated over n worlds (_bounds)
     cdef const double[::1] high_tiled
+    # the ladder's tables of every row of ranks (m_c rows of conc ranks, then m_h of host
+    # ranks; :func:`_ladder_table`), laid out by :meth:`_ladders` at their first use
+    cdef uchar[::1] ladder_rows
+    cdef double[::1] ladder_ranks
+    cdef Py_ssize_t[::1] ladder_counts
+    cdef bint ladders_built
+
+    cdef _ladders(self):
+        """The tables of :func:`_ladder_table` of each row of ranks on the menu (the same
+        every step of the run: kept)."""
+        cdef Py_ssize_t n_k = self.menu.shape[0], m_c = self.conc_rank.shape[0], r
+        cdef Py_ssize_t m_h = self.host_rank.shape[0], table = (n_k + 1) * n_k
+        cdef Py_ssize_t[::1] order
+        if self.ladders_built:
+            return
+        if self.conc_rank.shape[1] != n_k or self.host_rank.shape[1] != n_k:
+            raise ValueError("CongressRun: the ranks do not match the menu")
+        rows = np.zeros(max((m_c + m_h) * table, 1), dtype=np.uint8)
+        ranks = np.zeros(max((m_c + m_h) * n_k, 1), dtype=np.float64)
+        counts = np.zeros(m_c + m_h, dtype=np.intp)
+        order = np.zeros(max(n_k, 1), dtype=np.intp)
+        self.ladder_rows, self.ladder_ranks = rows, ranks
+        if n_k > 0:
+            for r in range(m_c):
+                counts[r] = _ladder_table(&self.conc_rank[r, 0], &self.menu[0], n_k,
+                                          &self.ladder_ranks[r * n_k], &order[0],
+                                          &self.ladder_rows[r * table])
+            for r in range(m_h):
+                counts[m_c + r] = _ladder_table(
+                    &self.host_rank[r, 0], &self.menu[0], n_k,
+                    &self.ladder_ranks[(m_c + r) * n_k], &order[0],
+                    &self.ladder_rows[(m_c + r) * table])
+        self.ladder_counts = counts
+        self.ladders_built = True
 
     cdef _bounds(self, Py_ssize_t n):
         """``low`` and ``high`` repeated over ``n`` worlds (kept for the next step)."""
@@ -853,7 +905,7 @@ def proposals(
     step, empty when no script runs), the holds. Cancelled steps' ``start`` is set to
     ``never`` in place. ``req_ok`` has one row per world, or none when every requirement is
     met. Where each row of ranks serves eight worlds or more, the ladder comes from the rows
-    sorted once (:func:`_ladder_table`, :func:`_ladder_sorted`).
+    sorted once per run (:meth:`CongressRun._ladders`, :func:`_ladder_sorted`).
     """
     cdef const double[:] neutral = run.neutral
     cdef const double[:, ::1] conc_rank = run.conc_rank
@@ -873,7 +925,7 @@ def proposals(
     cdef Py_ssize_t m_c = conc_rank.shape[0], m_h = host_rank.shape[0], r, n_due = 0
     cdef Py_ssize_t n_renewals = 0, wt, table = (n_k + 1) * n_k
     cdef bint scripted = held.shape[0] > 0, over, all_ok = req_ok.shape[0] == 0
-    cdef bint sorted_ladder = m_c * 8 <= n and m_h * 8 <= n
+    cdef bint sorted_ladder = m_c * 8 <= n and m_h * 8 <= n and n_k > 0
     # the three outputs: one array's planes (one allocation, one view)
     out_arr = np.empty((3, n, n_k), dtype=np.bool_)
     cdef uchar[:, :, ::1] out = out_arr.view(np.uint8)
@@ -881,11 +933,12 @@ def proposals(
     cdef uchar[:, ::1] drop = out[1]
     cdef uchar[:, ::1] cancel = out[2]
     # scratch (its first row unused), and the script's holds as bytes (not held off, held
-    # on, not held on); the ladder's tables (m_c rows of conc ranks, then m_h of host ranks)
-    cdef uchar* bytes_ = <uchar*>_alloc(5 * n_k + (m_c + m_h) * table if sorted_ladder
-                                        else 5 * n_k, 1)
+    # on, not held on)
+    cdef uchar* bytes_ = <uchar*>_alloc(5 * n_k, 1)
     cdef Py_ssize_t* index = NULL
-    cdef double* ranks = NULL
+    cdef double* ranks = NULL  # the run's ladder tables (CongressRun._ladders)
+    cdef uchar* rows = NULL
+    cdef Py_ssize_t* counts = NULL
     cdef uchar* wants = NULL  # [n, K] what each world wants, then its steps' bits
     cdef uchar* tiled
     cdef uchar* want
@@ -893,11 +946,8 @@ def proposals(
     cdef uchar* hold = bytes_ + 2 * n_k
     cdef uchar* force = bytes_ + 3 * n_k
     cdef uchar* askable = bytes_ + 4 * n_k
-    cdef uchar* rows = bytes_ + 5 * n_k
     cdef Py_ssize_t* due
     cdef Py_ssize_t* renewals
-    cdef Py_ssize_t* order
-    cdef Py_ssize_t* counts
     cdef const uchar* act
     cdef const uchar* pen
     cdef const uchar* leg
@@ -908,9 +958,12 @@ def proposals(
         if wants == NULL:
             raise MemoryError()
         tiled = wants + n * n_k
-        index = <Py_ssize_t*>_alloc(3 * n_k + m_c + m_h, sizeof(Py_ssize_t))
-        ranks = <double*>_alloc((m_c + m_h) * n_k, sizeof(double))
-        due, renewals, order, counts = index, index + n_k, index + 2 * n_k, index + 3 * n_k
+        index = <Py_ssize_t*>_alloc(2 * n_k, sizeof(Py_ssize_t))
+        due, renewals = index, index + n_k
+        if sorted_ladder:
+            run._ladders()
+            ranks, rows = &run.ladder_ranks[0], &run.ladder_rows[0]
+            counts = &run.ladder_counts[0]
         for k in range(n_k):
             hold[k] = 1
             askable[k] = 1
@@ -923,14 +976,6 @@ def proposals(
             if renew:
                 n_due = _due(sunset, t, due)
                 n_renewals = _where(is_renewal, renewals)
-            if sorted_ladder:
-                for r in range(m_c):
-                    counts[r] = _ladder_table(&conc_rank[r, 0], &menu[0], n_k, ranks + r * n_k,
-                                              order, rows + r * table)
-                for r in range(m_h):
-                    counts[m_c + r] = _ladder_table(
-                        &host_rank[r, 0], &menu[0], n_k, ranks + (m_c + r) * n_k, order,
-                        rows + (m_c + r) * table)
             for w in range(n):  # what each world wants
                 act = &active[w, 0]
                 pen = &pending[w, 0]
@@ -1012,8 +1057,169 @@ def proposals(
         free(wants)
         free(bytes_)
         free(index)
-        free(ranks)
     return out_arr[0], out_arr[1], out_arr[2]
+
+
+ctypedef struct BillScan:
+    # the step's lists of bill_candidates (its first lines) and a world's scratch
+    Py_ssize_t* laws  # the laws' lapses
+    Py_ssize_t* own  # Congress's own steps
+    Py_ssize_t* due  # the laws whose sunset is now
+    Py_ssize_t* issues  # the issues the floor holds a position on
+    Py_ssize_t* trigger  # _initiative_row's scratch
+    Py_ssize_t* moved  # of issues, those an own step moves (_moved_issues)
+    Py_ssize_t* steps_mv  # a world's moving steps
+    Py_ssize_t n_laws, n_own, n_due, n_stake, n_moved
+    Py_ssize_t last_ws, last_wx, last_we  # the rows drift0 and moved were computed for
+    uchar* eligible
+    uchar* lapsing  # approved, and the lapses due that move
+    uchar* renews  # [q]: own step q renews a law
+    uchar* found  # the bills of the world :func:`_next_bill` found (else zeros)
+    double* moves  # _judged_row's scratch
+    double* drift0
+    double* level  # a world's judged levels on its moved issues (the scan's)
+
+
+cdef int _scan_open(BillScan* s, CongressRun run, long t, Py_ssize_t n_k) except -1:
+    """Allocates ``s``'s scratch for ``n_k`` steps and the run's issues and lays out the
+    step's lists (Congress's own steps, the laws, those due at ``t``, the floor's issues, the
+    own steps that renew a law); :func:`_scan_close` frees it, after an error too."""
+    cdef Py_ssize_t n_i = run.low.shape[0], q, m
+    s.eligible = NULL
+    s.laws = NULL
+    s.moves = NULL
+    s.eligible = <uchar*>_alloc(4 * n_k, 1)
+    s.lapsing = s.eligible + n_k
+    s.renews = s.eligible + 2 * n_k
+    s.found = s.eligible + 3 * n_k
+    s.laws = <Py_ssize_t*>_alloc(4 * n_k + 3 * n_i, sizeof(Py_ssize_t))
+    s.own = s.laws + n_k
+    s.due = s.laws + 2 * n_k
+    s.issues = s.laws + 3 * n_k
+    s.trigger = s.issues + n_i
+    s.moved = s.issues + 2 * n_i
+    s.steps_mv = s.issues + 3 * n_i
+    s.moves = <double*>_alloc(3 * n_i, sizeof(double))
+    s.drift0 = s.moves + n_i
+    s.level = s.moves + 2 * n_i
+    s.n_moved = 0
+    s.last_ws = -1
+    s.last_wx = -1
+    s.last_we = -1
+    s.n_laws = _laws(run.renewed_by, s.laws)
+    s.n_own = _where(run.by_legislature, s.own)  # Congress's own steps
+    s.n_due = _due(run.sunset, t, s.due)
+    s.n_stake = _where(run.stake, s.issues)  # the issues the floor holds a position on
+    for q in range(s.n_own):
+        for m in range(s.n_laws):
+            s.renews[q] = s.renews[q] | run.renewed_by[s.laws[m], s.own[q]]
+    return 0
+
+
+cdef void _scan_close(BillScan* s) noexcept:
+    """Frees what :func:`_scan_open` allocated."""
+    free(s.eligible)
+    free(s.laws)
+    free(s.moves)
+    s.eligible = NULL
+    s.laws = NULL
+    s.moves = NULL
+
+
+cdef Py_ssize_t _next_bill(
+    BillScan* s, Py_ssize_t w0, const double[:, ::1] start, const double[:, ::1] floor_start,
+    const double[:, ::1] tolerance, const double[:, :, ::1] effects,
+    const uchar[:, ::1] renewed_by, const double* lo, const double* hi,
+    const uchar[:, ::1] approved, const uchar[:, ::1] active, const double[:, ::1] prospective,
+    const double[:, :, :] pos, Py_ssize_t floor, const uchar[:, ::1] committed,
+    const uchar[:, ::1] killed, const uchar[:, ::1] req_ok,
+) noexcept nogil:
+    """The first world from ``w0`` with a bill, its bills set in ``s.found`` (a row of zeros
+    before); ``n`` when none has one (:func:`bill_candidates`' arguments and run's leaves).
+
+    Only the issues that can trigger a bill are judged (:func:`_moved_issues`) and only in
+    worlds with a step to propose: each such level by the same operations, in the same order,
+    as the full row of :func:`_judged_row`, so the bills are :func:`_initiative_row`'s of it.
+    """
+    cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], n_i = effects.shape[2]
+    cdef Py_ssize_t m_e = effects.shape[0], w, k, i, m, q, we, ws, wx, n_mv
+    cdef bint all_ok = req_ok.shape[0] == 0, drifted, any_move
+    cdef double m_i
+    cdef const double* row
+    cdef const double* pr
+    cdef const double* tol
+    cdef const char* floor_now
+    cdef const uchar* com
+    cdef const uchar* moving
+    for w in range(w0, n):
+        we = row_of(w, m_e, n)
+        row = &effects[we, 0, 0]
+        ws = _r(w, start.shape[0], n)
+        wx = _r(w, floor_start.shape[0], n)
+        if ws != s.last_ws or wx != s.last_wx:  # a row's numbers computed once
+            _drift_start(&start[ws, 0], &floor_start[wx, 0], n_i, s.drift0)
+            s.last_ws, s.last_wx = ws, wx
+        if we != s.last_we:
+            s.n_moved = _moved_issues(row, n_i, s.own, s.n_own, s.issues, s.n_stake, s.moved)
+            s.last_we = we
+        if s.n_moved == 0:  # no issue can trigger a bill
+            continue
+        com = &committed[w, 0]
+        moving = _moving_row(w, &approved[w, 0], active, com, renewed_by, s.due, s.n_due,
+                             n_k, s.lapsing, &any_move)
+        pr = &prospective[w, 0]
+        n_mv = 0
+        if any_move:  # the steps moving, in their order (eight bytes at a time)
+            k = next_set(moving, 0, n_k)
+            while k < n_k:
+                s.steps_mv[n_mv] = k
+                n_mv += 1
+                k = next_set(moving, k + 1, n_k)
+        floor_now = <const char*>&pos[0, _r(w, pos.shape[1], n), floor]
+        tol = &tolerance[_r(w, tolerance.shape[0], n), 0]
+        drifted = False
+        for q in range(s.n_moved):  # the judged levels the test reads, as _judged_row's
+            i = s.moved[q]
+            m_i = 0.0
+            for m in range(n_mv):
+                m_i = m_i + row[s.steps_mv[m] * n_i + i]
+            s.level[i] = _min(_max(pr[i] + m_i, lo[i]), hi[i])
+            # _initiative_row's test of drift past tolerance
+            if fabs(s.level[i] - (<const double*>(floor_now + i * pos.strides[0]))[0]
+                    ) - s.drift0[i] > tol[i]:
+                drifted = True
+        if not drifted:
+            continue
+        if not _eligible_row(w, com, killed, req_ok, all_ok, renewed_by, s.laws, s.n_laws,
+                             s.own, s.n_own, s.renews, s.eligible):
+            continue  # no step to propose
+        if _initiative_row(s.level, floor_now, pos.strides[0], s.drift0, tol, s.moved,
+                           s.n_moved, row, n_i, s.eligible, s.own, s.n_own, s.trigger,
+                           s.found):
+            return w
+    return n
+
+
+cdef inline void _judged_row(
+    const double* pr, const uchar* moving, bint any_move, const double* row, Py_ssize_t n_k,
+    Py_ssize_t n_i, const double* low, const double* high, double* moves, double* jd,
+) noexcept nogil:
+    """One world's levels the floor judges (:func:`bill_candidates`' ``judged``):
+    ``clip(prospective + moves, low, high)``, the effects ``row`` ``[K, I]`` of its ``moving``
+    steps added in the steps' order (``prospective + 0.0`` when none moves)."""
+    cdef Py_ssize_t i, k
+    if not any_move:
+        for i in range(n_i):
+            jd[i] = _min(_max(pr[i] + 0.0, low[i]), high[i])
+        return
+    for i in range(n_i):
+        moves[i] = 0.0
+    for k in range(n_k):
+        if moving[k]:
+            for i in range(n_i):
+                moves[i] = moves[i] + row[k * n_i + i]
+    for i in range(n_i):
+        jd[i] = _min(_max(pr[i] + moves[i], low[i]), high[i])
 
 
 def bill_candidates(
@@ -1021,132 +1227,50 @@ def bill_candidates(
     const double[:, ::1] prospective, const double[:, :, :] pos, Py_ssize_t floor,
     const uchar[:, ::1] committed, const uchar[:, ::1] killed, const uchar[:, ::1] req_ok,
 ):
-    """engine.congress_bills: ``(bills, judged, any bill)``; ``(None, None, False)`` when no
-    world has a bill (most steps).
+    """``(bills, judged, any bill)``, the bills of :func:`bills_enacted` in every world (and
+    the levels the floor judges); ``(None, None, False)`` when no world has a bill (most
+    steps).
 
     The floor judges ``judged = clip(prospective + moves, low, high)``, the moves of the
     steps that move this step (``approved`` now, and the laws lapsing at ``t`` that are not
     in force and that no renewal stops: :func:`_law_renewed`), their ``effects`` rows added in
-    the steps' order. The steps Congress may propose (its own, not committed, not killed,
-    not a spent renewal, requirements met: ``req_ok``, no rows when all are) are those
-    :func:`initiative_rows` would put to the floor; ``pos[i, w or 0, floor]`` is the floor's
-    current ideal point on issue ``i``.
+    the steps' order (:func:`_judged_row`). The steps Congress may propose (its own, not
+    committed, not killed, not a spent renewal, requirements met: ``req_ok``, no rows when
+    all are) are those :func:`initiative_rows` would put to the floor; ``pos[i, w or 0,
+    floor]`` is the floor's current ideal point on issue ``i``.
 
-    A first pass looks for a world with a bill, judging only the issues that can trigger one
-    (:func:`_moved_issues`) and only in worlds with a step to propose: each such level by
-    the same operations, in the same order, as the full ``judged`` row. Only when it finds
-    one are the outputs formed, by the second pass, for every world.
+    A first pass looks for a world with a bill (:func:`_next_bill`). Only when it finds one
+    are the outputs formed, by the second pass, for every world.
     """
-    cdef const long[:] sunset = run.sunset
     cdef const double[::1] low = run.low
     cdef const double[::1] high = run.high
     cdef const double[:, ::1] start = run.start
     cdef const double[:, ::1] floor_start = run.floor_start
-    cdef const uchar[:] stake = run.stake
     cdef const double[:, ::1] tolerance = run.leg_tol
     cdef const double[:, :, ::1] effects = run.effects
-    cdef const uchar[::1] by_legislature = run.by_legislature
     cdef const uchar[:, ::1] renewed_by = run.renewed_by
     cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], n_i = low.shape[0]
     cdef const double[::1] low_tiled
     cdef const double[::1] high_tiled
-    cdef Py_ssize_t w, k, i, m, q, law, m_e = effects.shape[0], ws, wx, last_ws = -1, last_wx = -1
-    cdef Py_ssize_t n_laws, n_own, n_due, n_stake, n_moved = 0, we, last_we = -1
+    cdef Py_ssize_t w, ws, wx, we, m_e = effects.shape[0]
     cdef bint all_ok = req_ok.shape[0] == 0
     cdef double[:, ::1] judged
     cdef uchar[:, ::1] bills
-    cdef uchar* eligible = <uchar*>_alloc(4 * n_k, 1)
-    cdef uchar* lapsing = eligible + n_k  # approved, and the lapses due that move
-    cdef uchar* renews = eligible + 2 * n_k  # [q]: own step q renews a law
-    cdef uchar* found = eligible + 3 * n_k  # the first pass's bills of a world
-    cdef Py_ssize_t* index = NULL
-    cdef double* moves = NULL
-    cdef double* drift0
-    cdef double* level  # the first pass's judged levels of a world (its moved issues')
-    cdef double m_i
-    cdef Py_ssize_t n_mv
-    cdef Py_ssize_t* steps_mv  # the first pass's moving steps of a world
-    cdef const char* floor_now
-    cdef const double* tol
+    cdef BillScan s
     cdef const double* lo = &low[0] if n_i > 0 else NULL
     cdef const double* hi = &high[0] if n_i > 0 else NULL
-    cdef bint drifted
-    cdef Py_ssize_t* laws
-    cdef Py_ssize_t* own
-    cdef Py_ssize_t* due
-    cdef Py_ssize_t* issues
-    cdef Py_ssize_t* trigger
-    cdef Py_ssize_t* moved
     cdef const uchar* com
     cdef const uchar* moving
-    cdef const double* pr
     cdef const double* row
     cdef double* jd
-    cdef uchar e
     cdef bint some = False, any_move
     try:
-        index = <Py_ssize_t*>_alloc(4 * n_k + 3 * n_i, sizeof(Py_ssize_t))
-        moves = <double*>_alloc(3 * n_i, sizeof(double))
-        drift0 = moves + n_i
-        level = moves + 2 * n_i
-        laws, own, due = index, index + n_k, index + 2 * n_k
-        issues, trigger, moved = index + 3 * n_k, index + 3 * n_k + n_i, index + 3 * n_k + 2 * n_i
-        steps_mv = index + 3 * n_k + 3 * n_i
+        _scan_open(&s, run, t, n_k)
         with nogil:
-            n_laws = _laws(renewed_by, laws)
-            n_own = _where(by_legislature, own)  # Congress's own steps
-            n_due = _due(sunset, t, due)
-            n_stake = _where(stake, issues)  # the issues the floor holds a position on
-            for q in range(n_own):
-                for m in range(n_laws):
-                    renews[q] = renews[q] | renewed_by[laws[m], own[q]]
-            # the first pass: is there a world with a bill? (an issue drifted past tolerance,
-            # then a step to propose that moves one toward the floor: mostly none)
-            for w in range(n):
-                we = row_of(w, m_e, n)
-                row = &effects[we, 0, 0]
-                ws = _r(w, start.shape[0], n)
-                wx = _r(w, floor_start.shape[0], n)
-                if ws != last_ws or wx != last_wx:  # a row's numbers computed once
-                    _drift_start(&start[ws, 0], &floor_start[wx, 0], n_i, drift0)
-                    last_ws, last_wx = ws, wx
-                if we != last_we:
-                    n_moved = _moved_issues(row, n_i, own, n_own, issues, n_stake, moved)
-                    last_we = we
-                if n_moved == 0:  # no issue can trigger a bill
-                    continue
-                com = &committed[w, 0]
-                moving = _moving_row(w, &approved[w, 0], active, com, renewed_by, due, n_due,
-                                     n_k, lapsing, &any_move)
-                pr = &prospective[w, 0]
-                n_mv = 0
-                if any_move:  # the steps moving, in their order
-                    for k in range(n_k):
-                        if moving[k]:
-                            steps_mv[n_mv] = k
-                            n_mv += 1
-                floor_now = <const char*>&pos[0, _r(w, pos.shape[1], n), floor]
-                tol = &tolerance[_r(w, tolerance.shape[0], n), 0]
-                drifted = False
-                for q in range(n_moved):  # the judged levels the test reads, as below
-                    i = moved[q]
-                    m_i = 0.0
-                    for m in range(n_mv):
-                        m_i = m_i + row[steps_mv[m] * n_i + i]
-                    level[i] = _min(_max(pr[i] + m_i, lo[i]), hi[i])
-                    # _initiative_row's test of drift past tolerance
-                    if fabs(level[i] - (<const double*>(floor_now + i * pos.strides[0]))[0]
-                            ) - drift0[i] > tol[i]:
-                        drifted = True
-                if not drifted:
-                    continue
-                if not _eligible_row(w, com, killed, req_ok, all_ok, renewed_by, laws, n_laws,
-                                     own, n_own, renews, eligible):
-                    continue  # no step to propose
-                if _initiative_row(level, floor_now, pos.strides[0], drift0, tol, moved,
-                                   n_moved, row, n_i, eligible, own, n_own, trigger, found):
-                    some = True
-                    break
+            # the first pass: is there a world with a bill? (mostly none)
+            some = _next_bill(&s, 0, start, floor_start, tolerance, effects, renewed_by, lo,
+                              hi, approved, active, prospective, pos, floor, committed,
+                              killed, req_ok) < n
         if not some:
             return None, None, False
         run._bounds(n)
@@ -1156,7 +1280,7 @@ def bill_candidates(
         judged = judged_arr
         bills_arr = np.zeros((n, n_k), dtype=np.bool_)
         bills = bills_arr.view(np.uint8)
-        last_ws, last_wx, last_we = -1, -1, -1
+        s.last_ws, s.last_wx, s.last_we = -1, -1, -1
         with nogil:
             if n * n_i > 0:  # the levels judged without moves, all worlds at once
                 _clip(n * n_i, &prospective[0, 0], &low_tiled[0], &high_tiled[0],
@@ -1164,41 +1288,273 @@ def bill_candidates(
             for w in range(n):
                 com = &committed[w, 0]
                 # the steps moving now: approved, and the lapses due that no renewal stops
-                moving = _moving_row(w, &approved[w, 0], active, com, renewed_by, due, n_due,
-                                     n_k, lapsing, &any_move)
-                pr = &prospective[w, 0]
+                moving = _moving_row(w, &approved[w, 0], active, com, renewed_by, s.due,
+                                     s.n_due, n_k, s.lapsing, &any_move)
                 jd = &judged[w, 0]
                 we = row_of(w, m_e, n)
                 row = &effects[we, 0, 0]
                 if any_move:  # this world's levels judged again, with its moves
-                    for i in range(n_i):
-                        moves[i] = 0.0
-                    for k in range(n_k):
-                        if moving[k]:
-                            for i in range(n_i):
-                                moves[i] = moves[i] + row[k * n_i + i]
-                    for i in range(n_i):
-                        jd[i] = _min(_max(pr[i] + moves[i], low[i]), high[i])
-                _eligible_row(w, com, killed, req_ok, all_ok, renewed_by, laws, n_laws, own,
-                              n_own, renews, eligible)
+                    _judged_row(&prospective[w, 0], moving, True, row, n_k, n_i, lo, hi,
+                                s.moves, jd)
+                _eligible_row(w, com, killed, req_ok, all_ok, renewed_by, s.laws, s.n_laws,
+                              s.own, s.n_own, s.renews, s.eligible)
                 ws = _r(w, start.shape[0], n)
                 wx = _r(w, floor_start.shape[0], n)
-                if ws != last_ws or wx != last_wx:  # a row's numbers computed once
-                    _drift_start(&start[ws, 0], &floor_start[wx, 0], n_i, drift0)
-                    last_ws, last_wx = ws, wx
-                if we != last_we:
-                    n_moved = _moved_issues(row, n_i, own, n_own, issues, n_stake, moved)
-                    last_we = we
+                if ws != s.last_ws or wx != s.last_wx:  # a row's numbers computed once
+                    _drift_start(&start[ws, 0], &floor_start[wx, 0], n_i, s.drift0)
+                    s.last_ws, s.last_wx = ws, wx
+                if we != s.last_we:
+                    s.n_moved = _moved_issues(row, n_i, s.own, s.n_own, s.issues, s.n_stake,
+                                              s.moved)
+                    s.last_we = we
                 if _initiative_row(
                         jd, <const char*>&pos[0, _r(w, pos.shape[1], n), floor], pos.strides[0],
-                        drift0, &tolerance[_r(w, tolerance.shape[0], n), 0], moved, n_moved,
-                        row, n_i, eligible, own, n_own, trigger, &bills[w, 0]):
+                        s.drift0, &tolerance[_r(w, tolerance.shape[0], n), 0], s.moved,
+                        s.n_moved, row, n_i, s.eligible, s.own, s.n_own, s.trigger,
+                        &bills[w, 0]):
                     some = True
     finally:
-        free(eligible)
-        free(index)
-        free(moves)
+        _scan_close(&s)
     return bills_arr, judged_arr, some
+
+
+cdef class FloorRun:
+    """The focal legislature's floor vote as one run's kernels take it (:func:`floor_votes`,
+    :func:`bills_enacted`; ``engine._floor_constants``, once per run): the focal side's vote
+    tables (:class:`~detente.sim.native.votes.VoteTables`), its floor's ``members`` as 1.0
+    (else 0.0: a member's clout is ``clout * members``), the thresholds of passage
+    (``majority``) and override (``supermajority``) and the override's reliability
+    (``hold``), each one value or one per state or world (row ``w * m // n``).
+    """
+
+    cdef VoteTables tables
+    cdef const double[::1] members
+    cdef const double[::1] majority
+    cdef const double[::1] supermajority
+    cdef const double[::1] hold
+
+    def __init__(
+        self, VoteTables tables not None, const double[::1] members,
+        const double[::1] majority, const double[::1] supermajority, const double[::1] hold,
+    ):
+        if members.shape[0] != tables.n_actors:
+            raise ValueError("FloorRun: members do not match the vote tables' actors")
+        if majority.shape[0] == 0 or supermajority.shape[0] == 0 or hold.shape[0] == 0:
+            raise ValueError("FloorRun: a threshold or the reliability has no value")
+        self.tables, self.members = tables, members
+        self.majority, self.supermajority, self.hold = majority, supermajority, hold
+
+
+cdef int _floor_tables(FloorRun run, Tables* tb, Py_ssize_t n_k, Py_ssize_t n_i) except -1:
+    """``tb`` for the floor's vote (sign 1, no proposer, no trust gate; its ``gain`` is the
+    caller's) of ``n_k > 0`` steps on ``n_i`` issues."""
+    cdef VoteTables v = run.tables
+    if n_k != v.n_iss.shape[0] or n_i != v.effects.shape[2]:
+        raise ValueError("floor vote: the steps or issues do not match the vote tables")
+    tb.n_iss = &v.n_iss[0]
+    tb.iss_pad = &v.iss_pad[0, 0]
+    tb.tol = &v.tol[0]
+    tb.gate = NULL
+    tb.sign = 1.0
+    tb.proposer = -1
+    tb.n_k = n_k
+    tb.n_a = v.n_actors
+    tb.n4 = v.sal4.shape[2]
+    tb.n_i = n_i
+    tb.n_j = v.iss_pad.shape[1]
+    return 0
+
+
+cdef void _floor_world(
+    const Tables* tb, Py_ssize_t w, Py_ssize_t n, const uchar* cand, const double* level,
+    const double[:, :, ::1] position, const double* clout, const double* members,
+    const double[:, :, ::1] effects, const float[:, :, :, ::1] usal4,
+    const float[:, :, ::1] sal4, double threshold, double* members_clout, float* cl32,
+    uchar* out,
+) noexcept nogil:
+    """Sets ``out[k]`` (a row of zeros) where world ``w``'s candidate ``k`` (``cand``) wins
+    its floor's vote at ``threshold`` (engine.floor_vote): :func:`~detente.sim.native.votes.
+    voted_pairs`'s vote of that world (``level``, ``position`` issue-major) with the members'
+    clout ``clout * members`` (float64, as NumPy multiplies), as float32."""
+    cdef Py_ssize_t a, k, n_k = tb.n_k, m_p = position.shape[1]
+    cdef Py_ssize_t wp = row_of(w, m_p, n), we = row_of(w, effects.shape[0], n)
+    cdef Py_ssize_t wu = row_of(w, usal4.shape[0], n), ws = row_of(w, sal4.shape[0], n)
+    if not any_set(cand, n_k):
+        return
+    for a in range(tb.n_a):
+        members_clout[a] = clout[a] * members[a]
+    clouts32(cl32, members_clout, tb.n_a)
+    k = next_set(cand, 0, n_k)
+    while k < n_k:
+        out[k] = _vote(tb, k, level, &position[0, wp, 0], m_p * tb.n_a, cl32,
+                       &effects[we, 0, 0], &usal4[wu, 0, 0, 0], &sal4[ws, k, 0], threshold)
+        k = next_set(cand, k + 1, n_k)
+
+
+def floor_votes(
+    FloorRun run, const uchar[:, ::1] cand, const double[:, ::1] level,
+    const double[:, :, ::1] position, const double[:, ::1] clout,
+    const double[::1] threshold,
+):
+    """engine.floor_vote: ``[n, K]`` the candidates that win the floor's weighted vote at
+    ``threshold`` (one value, or one per state or world), in the worlds with a candidate only
+    (:func:`_floor_world`); ``position`` ``[I, n or 1, A]``, ``clout`` ``[n, A]``."""
+    cdef Py_ssize_t n = cand.shape[0], n_k = cand.shape[1], n_i = level.shape[1], w
+    cdef VoteTables v = run.tables
+    cdef const double[:, :, ::1] effects = v.effects
+    cdef const float[:, :, :, ::1] usal4 = v.usal4
+    cdef const float[:, :, ::1] sal4 = v.sal4
+    cdef const double[::1] members = run.members
+    cdef Tables tb
+    cdef float* buf = NULL
+    cdef double* members_clout = NULL
+    out_arr = np.zeros((n, n_k), dtype=np.bool_)
+    cdef uchar[:, ::1] out = out_arr.view(np.uint8)
+    if n == 0 or n_k == 0:
+        return out_arr
+    if (level.shape[0] != n or clout.shape[0] != n or clout.shape[1] != v.n_actors
+            or position.shape[0] != n_i or position.shape[2] != v.n_actors
+            or threshold.shape[0] == 0):
+        raise ValueError("floor_votes: the arrays' shapes do not match")
+    _floor_tables(run, &tb, n_k, n_i)
+    try:
+        buf = <float*>_alloc(2 * tb.n4 + 1, sizeof(float))
+        members_clout = <double*>_alloc(tb.n_a, sizeof(double))
+        tb.gain = buf + tb.n4
+        with nogil:
+            for w in range(n):
+                _floor_world(&tb, w, n, &cand[w, 0], &level[w, 0], position, &clout[w, 0],
+                             &members[0], effects, usal4, sal4,
+                             threshold[row_of(w, threshold.shape[0], n)], members_clout, buf,
+                             &out[w, 0])
+    finally:
+        free(buf)
+        free(members_clout)
+    return out_arr
+
+
+def bills_enacted(
+    CongressRun run, FloorRun floor_run, long t, const uchar[:, ::1] approved,
+    const uchar[:, ::1] active, const double[:, ::1] prospective,
+    const double[:, :, ::1] pos, Py_ssize_t floor, uchar[:, ::1] committed,
+    uchar[:, ::1] killed, const uchar[:, ::1] req_ok, uchar[:, ::1] by_leg,
+    const double[:, ::1] clout, const double[::1] level, const double[:] u,
+):
+    """engine.congress_bills: the legislature's bills (those of :func:`bill_candidates`),
+    voted, vetoed and overridden (congress.legislative_initiative) in the worlds that have
+    one, world by world: ``approved | enacted`` (a new array), or None when no bill is
+    enacted (most steps: no array is formed).
+
+    A world's bills (:func:`_next_bill`) are voted by its floor at ``floor_run.majority``
+    (:func:`_floor_world`, at the levels :func:`_judged_row` gives, ``pos`` issue-major
+    ``[I, n or 1, A]``, the members' ``clout`` ``[n, A]``); the executive vetoes the passed
+    ones against its ``level``'s line (:func:`_against`); those are voted again at
+    ``floor_run.supermajority``, and :func:`_override` (the uniform ``u`` of each world)
+    decides. Enacted bills join ``committed`` and ``by_leg``, bills whose veto is sustained
+    ``killed``, in place (each world's rows after its own bills are found).
+    """
+    cdef const double[::1] low = run.low
+    cdef const double[::1] high = run.high
+    cdef const double[:, ::1] start = run.start
+    cdef const double[:, ::1] floor_start = run.floor_start
+    cdef const double[:, ::1] tolerance = run.leg_tol
+    cdef const double[:, :, ::1] effects = run.effects
+    cdef const uchar[:, ::1] renewed_by = run.renewed_by
+    cdef const double[:, :] gesture = run.gesture
+    cdef const double[:] neutral = run.neutral
+    cdef VoteTables v = floor_run.tables
+    cdef const double[:, :, ::1] v_effects = v.effects
+    cdef const float[:, :, :, ::1] usal4 = v.usal4
+    cdef const float[:, :, ::1] sal4 = v.sal4
+    cdef const double[::1] members = floor_run.members
+    cdef const double[::1] majority = floor_run.majority
+    cdef const double[::1] supermajority = floor_run.supermajority
+    cdef const double[::1] hold = floor_run.hold
+    cdef Py_ssize_t n = committed.shape[0], n_k = committed.shape[1], n_i = low.shape[0]
+    cdef Py_ssize_t w = 0, k, m_e = effects.shape[0]
+    cdef const double* lo = &low[0] if n_i > 0 else NULL
+    cdef const double* hi = &high[0] if n_i > 0 else NULL
+    cdef BillScan s
+    cdef Tables tb
+    cdef uchar* rows = NULL  # a world's passed, against, two-thirds, enacted, sustained
+    cdef uchar* passed
+    cdef uchar* against
+    cdef uchar* two
+    cdef uchar* enact
+    cdef uchar* dead
+    cdef double* jd = NULL  # a world's judged levels, then its members' clout
+    cdef float* buf = NULL  # the clouts as float32 and a multi-issue move's gains
+    cdef const uchar* moving
+    cdef bint any_move, holds, vetoed, hit = False
+    cdef uchar[:, ::1] out
+    out_arr = None
+    if n == 0 or n_k == 0:
+        return out_arr
+    if (approved.shape[0] != n or approved.shape[1] != n_k or active.shape[0] != n
+            or active.shape[1] != n_k or killed.shape[0] != n or killed.shape[1] != n_k
+            or by_leg.shape[0] != n or by_leg.shape[1] != n_k or prospective.shape[0] != n
+            or prospective.shape[1] != n_i or clout.shape[0] != n
+            or clout.shape[1] != v.n_actors or level.shape[0] != n or u.shape[0] != n
+            or pos.shape[0] != n_i or pos.shape[2] != v.n_actors
+            or (req_ok.shape[0] != 0 and (req_ok.shape[0] != n or req_ok.shape[1] != n_k))):
+        raise ValueError("bills_enacted: the arrays' shapes do not match")
+    _floor_tables(floor_run, &tb, n_k, n_i)
+    try:
+        _scan_open(&s, run, t, n_k)
+        rows = <uchar*>_alloc(5 * n_k, 1)
+        passed, against, two, enact, dead = rows, rows + n_k, rows + 2 * n_k, rows + 3 * n_k, rows + 4 * n_k
+        jd = <double*>_alloc(n_i + tb.n_a, sizeof(double))
+        buf = <float*>_alloc(2 * tb.n4 + 1, sizeof(float))
+        tb.gain = buf + tb.n4
+        while True:
+            with nogil:
+                w = _next_bill(&s, w, start, floor_start, tolerance, effects, renewed_by, lo,
+                               hi, approved, active, prospective, pos, floor, committed,
+                               killed, req_ok)
+                if w < n:  # world w's bills (s.found): the floor, the veto, the override
+                    moving = _moving_row(w, &approved[w, 0], active, &committed[w, 0],
+                                         renewed_by, s.due, s.n_due, n_k, s.lapsing, &any_move)
+                    _judged_row(&prospective[w, 0], moving, any_move,
+                                &effects[row_of(w, m_e, n), 0, 0], n_k, n_i, lo, hi, s.moves,
+                                jd)
+                    memset(rows, 0, 5 * n_k)
+                    _floor_world(&tb, w, n, s.found, jd, pos, &clout[w, 0], &members[0],
+                                 v_effects, usal4, sal4,
+                                 majority[row_of(w, majority.shape[0], n)], jd + n_i, buf,
+                                 passed)
+                    vetoed = False
+                    for k in range(n_k):
+                        against[k] = passed[k] and _against(w, k, gesture, level, neutral)
+                        vetoed = vetoed or against[k]
+                    if vetoed:
+                        _floor_world(&tb, w, n, against, jd, pos, &clout[w, 0], &members[0],
+                                     v_effects, usal4, sal4,
+                                     supermajority[row_of(w, supermajority.shape[0], n)],
+                                     jd + n_i, buf, two)
+                    holds = _holds(u[w], hold[_r(w, hold.shape[0], n)])
+                    hit = False
+                    for k in range(n_k):
+                        _override(passed[k], against[k], two[k], holds, &enact[k], &dead[k])
+                        killed[w, k] = killed[w, k] | dead[k]
+                        by_leg[w, k] = by_leg[w, k] | enact[k]
+                        committed[w, k] = committed[w, k] | enact[k]
+                        hit = hit or enact[k]
+                    memset(s.found, 0, n_k)
+            if w >= n:
+                break
+            if hit:  # approved | enacted, formed at the first world that enacts one
+                if out_arr is None:
+                    out_arr = np.asarray(approved).astype(np.bool_)
+                    out = out_arr.view(np.uint8)
+                for k in range(n_k):
+                    out[w, k] = out[w, k] | enact[k]
+            w += 1
+    finally:
+        _scan_close(&s)
+        free(rows)
+        free(jd)
+        free(buf)
+    return out_arr
 
 
 def law_sunset_rows(
@@ -1376,16 +1732,24 @@ def opponent_steps(
     return app_arr, drop_arr
 
 
+cdef inline double _floor_position(double b, double up, double down, double engager,
+                                   double hawk) noexcept nogil:
+    """engine.floor_position of one issue: ``x0 + max(β, 0)·(x_engagers − x0) +
+    max(−β, 0)·(x_hawks − x0)`` (``b`` = ``x0``, ``up`` = ``max(β, 0)``, ``down`` =
+    ``max(−β, 0)``)."""
+    return b + (up * (engager - b) + down * (hawk - b))
+
+
 def floor_rows(
     const double[:, :] base, const double[:, :] hawk, const double[:, :] engager,
     const double[:] balance,
 ):
     """engine.floor_position: ``[n, I]`` the floor's ideal points at each world's balance
-    ``β``: ``x0 + max(β, 0)·(x_engagers − x0) + max(−β, 0)·(x_hawks − x0)``."""
+    ``β`` (:func:`_floor_position`)."""
     cdef Py_ssize_t n = balance.shape[0], n_i = base.shape[1], w, i, wb, wh, we
     out_arr = np.empty((n, n_i), dtype=np.float64)
     cdef double[:, ::1] out = out_arr
-    cdef double up, down, b
+    cdef double up, down
     with nogil:
         for w in range(n):
             up = _max(balance[w], 0.0)
@@ -1393,9 +1757,46 @@ def floor_rows(
             wb, wh = _r(w, base.shape[0], n), _r(w, hawk.shape[0], n)
             we = _r(w, engager.shape[0], n)
             for i in range(n_i):
-                b = base[wb, i]
-                out[w, i] = b + (up * (engager[we, i] - b) + down * (hawk[wh, i] - b))
+                out[w, i] = _floor_position(base[wb, i], up, down, engager[we, i], hawk[wh, i])
     return out_arr
+
+
+cdef inline double _np_maximum(double x, double low) noexcept nogil:
+    """``np.maximum(x, low)`` as this NumPy computes it: a NaN of either wins, and of two
+    equal numbers (``-0.0`` and ``+0.0``) the second."""
+    return x if (x > low or x != x) else low
+
+
+cdef inline double _np_minimum(double x, double high) noexcept nogil:
+    """``np.minimum(x, high)`` as this NumPy computes it (as :func:`_np_maximum`)."""
+    return x if (x < high or x != x) else high
+
+
+def floor_positions_into(
+    const double[:, :] base, const double[:, :] hawk, const double[:, :] engager,
+    const double[:] balance, const double[::1] low, const double[::1] high,
+    double[:, :, ::1] out, Py_ssize_t floor,
+):
+    """engine._new_congress: ``out[i, w, floor]``, the floor's column of the focal side's
+    ideal points ``[I, n, A]``, set to ``clip(floor_position(...), low, high)`` at each world's
+    balance (:func:`_floor_position`; the clip as engine._clip's ``np.minimum(np.maximum(x,
+    low), high)``), in place; ``base``, ``hawk``, ``engager`` one row, or one per state or
+    world."""
+    cdef Py_ssize_t n = balance.shape[0], n_i = base.shape[1], w, i, wb, wh, we
+    cdef double up, down
+    if (out.shape[0] != n_i or out.shape[1] != n or not 0 <= floor < out.shape[2]
+            or low.shape[0] != n_i or high.shape[0] != n_i or hawk.shape[1] != n_i
+            or engager.shape[1] != n_i):
+        raise ValueError("floor_positions_into: the arrays' shapes do not match")
+    with nogil:
+        for w in range(n):
+            up = _max(balance[w], 0.0)
+            down = _max(-balance[w], 0.0)
+            wb, wh = _r(w, base.shape[0], n), _r(w, hawk.shape[0], n)
+            we = _r(w, engager.shape[0], n)
+            for i in range(n_i):
+                out[i, w, floor] = _np_minimum(_np_maximum(_floor_position(
+                    base[wb, i], up, down, engager[we, i], hawk[wh, i]), low[i]), high[i])
 
 
 def discount_log_sums(
