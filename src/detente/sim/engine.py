@@ -1218,6 +1218,14 @@ def prospective_levels(
         _prospective_constants, ctx))
     # the pending steps' moves summed in the kernel where their order cannot matter, else
     # by BLAS (the masks' products with the effects, in BLAS's order)
+    if len(lay.seeds) > 1:  # stacked states: BLAS for those states only that need it
+        prospective, pending_f, pending_o, loose = native_positions.prospective_levels_states(
+            c(st.level), c(st.f_start), mask(st.f_active), c(st.o_start), mask(st.o_active),
+            NEVER, effects_f, effects_o, low, high, scratch, len(lay.seeds))
+        if loose is not None:
+            _loose_prospective(prospective, c(st.level), pending_f, pending_o, effects_f,
+                               effects_o, low, high, loose, lay)
+        return prospective, pending_f, pending_o
     prospective, pending_f, pending_o = native_positions.prospective_levels(
         c(st.level), c(st.f_start), mask(st.f_active), c(st.o_start), mask(st.o_active), NEVER,
         effects_f, effects_o, low, high, scratch)
@@ -1227,6 +1235,25 @@ def prospective_levels(
         prospective = native_positions.prospective(c(st.level), c(moves_f), c(moves_o),
                                                    low, high)
     return prospective, pending_f, pending_o
+
+
+def _loose_prospective(
+    prospective: FloatArray, level: FloatArray, pending_f: BoolArray, pending_o: BoolArray,
+    effects_f: FloatArray, effects_o: FloatArray, low: FloatArray, high: FloatArray,
+    loose: NDArray[np.uint8], lay: Layout,
+) -> None:
+    """:func:`prospective_levels`' rows of the states of a stacked run marked ``loose``,
+    where the pending steps' sums could depend on their order: into ``prospective``, from
+    each state's masks' products with its effects (``[1 or states, K, I]``), the BLAS call a
+    run of that state alone makes (the same rows and matrix)."""
+    m = lay.n_each
+    for s in np.flatnonzero(loose).tolist():
+        rows = slice(s * m, (s + 1) * m)
+        moves_f = pending_f[rows].astype(np.float64) @ effects_f[s if len(effects_f) > 1 else 0]
+        moves_o = pending_o[rows].astype(np.float64) @ effects_o[s if len(effects_o) > 1 else 0]
+        prospective[rows] = native_positions.prospective(
+            level[rows], np.ascontiguousarray(moves_f), np.ascontiguousarray(moves_o), low,
+            high)
 
 
 def _prospective_constants(ctx: StepContext) -> tuple[Any, Any, Any, Any, Any]:
