@@ -1330,8 +1330,8 @@ def internal_bargain(
     to the vetoes and approvals; a reversible step in force is reversed if reversal wins a
     majority plus the revocation margin and passes the vetoes. Both passes, each a vote
     (:func:`voted`) then the consent checks (:func:`ratify`), run in one kernel call
-    (:func:`detente.sim.native.consent.vote_and_ratify`); ``st.excess`` records the
-    largest veto excess.
+    (:func:`detente.sim.native.consent.vote_and_ratify`, or its ``vote_and_ratify_states``
+    for stacked states); ``st.excess`` records the largest veto excess.
 
     Returns
     -------
@@ -1344,11 +1344,14 @@ def internal_bargain(
     # the steps not in force, not pending, requirements met, then the reversible ones in
     # force (against the same prospective levels): each put to the vote (:func:`voted`)
     # and to the consent checks (:func:`ratify`), in one kernel call
-    app_o, drop_o = native_consent.vote_and_ratify(
-        k.internal, k.reversal, NO_MASK, mask(o_active), mask(pending_o),
-        mask(requires_met(so, o_active)) if k.requires_o else NO_MASK, c(st.level),
-        _issue_major(k.f_pos, positions_o), c(o_clout), c(belief_o, dtype=np.float64),
-        c(prospective), st.excess)
+    args = (k.internal, k.reversal, NO_MASK, mask(o_active), mask(pending_o),
+            mask(requires_met(so, o_active)) if k.requires_o else NO_MASK, c(st.level),
+            _issue_major(k.f_pos, positions_o), c(o_clout), c(belief_o, dtype=np.float64),
+            c(prospective), st.excess)
+    n_states = len(ctx.layout.seeds)
+    # (stacked states: each state's leaves found once per state, not world by world)
+    app_o, drop_o = native_consent.vote_and_ratify(*args) if n_states == 1 \
+        else native_consent.vote_and_ratify_states(*args, n_states)
     if drop_o is None:
         drop_o = np.zeros_like(o_active)
     return app_o, drop_o
