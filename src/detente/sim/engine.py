@@ -1245,15 +1245,16 @@ def _loose_prospective(
     """:func:`prospective_levels`' rows of the states of a stacked run marked ``loose``,
     where the pending steps' sums could depend on their order: into ``prospective``, from
     each state's masks' products with its effects (``[1 or states, K, I]``), the BLAS call a
-    run of that state alone makes (the same rows and matrix)."""
+    run of that state alone makes (one batched product: the same rows and matrix each)."""
+    states = np.flatnonzero(loose)
     m = lay.n_each
-    for s in np.flatnonzero(loose).tolist():
-        rows = slice(s * m, (s + 1) * m)
-        moves_f = pending_f[rows].astype(np.float64) @ effects_f[s if len(effects_f) > 1 else 0]
-        moves_o = pending_o[rows].astype(np.float64) @ effects_o[s if len(effects_o) > 1 else 0]
-        prospective[rows] = native_positions.prospective(
-            level[rows], np.ascontiguousarray(moves_f), np.ascontiguousarray(moves_o), low,
-            high)
+    rows = (states[:, None] * m + np.arange(m)).ravel()
+    moves = []
+    for pending, effects in ((pending_f, effects_f), (pending_o, effects_o)):
+        per_state = pending[rows].astype(np.float64).reshape(len(states), m, -1)
+        mats = effects[states] if len(effects) > 1 else effects[0]
+        moves.append(np.matmul(per_state, mats).reshape(len(rows), -1))
+    prospective[rows] = native_positions.prospective(level[rows], moves[0], moves[1], low, high)
 
 
 def _prospective_constants(ctx: StepContext) -> tuple[Any, Any, Any, Any, Any]:
