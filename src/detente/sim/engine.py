@@ -1219,13 +1219,13 @@ def prospective_levels(
     # the pending steps' moves summed in the kernel where their order cannot matter, else
     # by BLAS (the masks' products with the effects, in BLAS's order)
     if len(lay.seeds) > 1:  # stacked states: BLAS for those states only that need it
-        prospective, pending_f, pending_o, loose = native_positions.prospective_levels_states(
+        levels, pending_f, pending_o, loose = native_positions.prospective_levels_states(
             c(st.level), c(st.f_start), mask(st.f_active), c(st.o_start), mask(st.o_active),
             NEVER, effects_f, effects_o, low, high, scratch, len(lay.seeds))
         if loose is not None:
-            _loose_prospective(prospective, c(st.level), pending_f, pending_o, effects_f,
+            _loose_prospective(levels, c(st.level), pending_f, pending_o, effects_f,
                                effects_o, low, high, loose, lay)
-        return prospective, pending_f, pending_o
+        return levels, pending_f, pending_o
     prospective, pending_f, pending_o = native_positions.prospective_levels(
         c(st.level), c(st.f_start), mask(st.f_active), c(st.o_start), mask(st.o_active), NEVER,
         effects_f, effects_o, low, high, scratch)

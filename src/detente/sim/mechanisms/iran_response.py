@@ -153,8 +153,8 @@ class Saturation:
         """``sat(k)``, the same numbers as :func:`saturation`."""
         a, c = self.a, self.c
         if isinstance(k, np.ndarray) and k.dtype == np.float64 and k.ndim and (
-                self.shared or np.shape(self.scale) == k.shape
-                and np.shape(self.linear) in ((), k.shape)):
+                self.shared or (np.shape(self.scale) == k.shape
+                                and np.shape(self.linear) in ((), k.shape))):
             # the same operations, into two arrays instead of five
             scaled = np.multiply(self.scale, k)
             bent = np.expm1(scaled)
