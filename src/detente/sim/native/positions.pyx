@@ -38,6 +38,16 @@ cdef inline Py_ssize_t _row(Py_ssize_t length, Py_ssize_t w) noexcept nogil:
     return w if length > 1 else 0
 
 
+cdef inline Py_ssize_t _state_end(Py_ssize_t w, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    """The first world after ``w`` reading another row of a leaf of ``m`` rows for ``n``
+    worlds (:func:`~detente.sim.native.rows.row_of`: the end of ``w``'s state)."""
+    if m <= 1:
+        return n
+    if m == n:
+        return w + 1
+    return ((w * m // n + 1) * n + m - 1) // m
+
+
 cdef inline double _clip01(double x) noexcept nogil:
     """``minimum(maximum(x, 0), 1)`` (NaN stays NaN, as in NumPy)."""
     if x < 0.0:
@@ -274,7 +284,8 @@ def drivers_of(
     cdef double nl, s_now, s0
     cdef Py_ssize_t n_nl = neutral.shape[0], n_b0 = belief0.shape[0], n_bite = bite.shape[0]
     cdef Py_ssize_t n_s0 = sanc0.shape[0], n_st = start.shape[0], n_de = demand.shape[0]
-    cdef Py_ssize_t n_t0 = threat0.shape[0], rs, rd, last_rs = -1, last_rd = -1, count = 0
+    cdef Py_ssize_t n_t0 = threat0.shape[0], rs = 0, rd = 0, last_rs = -1, last_rd = -1
+    cdef Py_ssize_t count = 0, end_rs = 0, end_rd = 0
     with nogil:
         for w in range(n):
             nl = neutral[_row(n_nl, w)]
@@ -283,8 +294,10 @@ def drivers_of(
             out[0, w] = (perceived[w] - nl) / (1 - nl)
             out[1, w] = belief[w] - belief0[_row(n_b0, w)]
             out[2, w] = bite[_row(n_bite, w)] * s_now - s0
-            rs = row_of(w, n_st, n)
-            rd = row_of(w, n_de, n)
+            if w >= end_rs:  # (the row of a new state: a division per state, not per world)
+                rs, end_rs = row_of(w, n_st, n), _state_end(w, n_st, n)
+            if w >= end_rd:
+                rd, end_rd = row_of(w, n_de, n), _state_end(w, n_de, n)
             if n_i and (rs != last_rs or rd != last_rd):  # what the rows alone decide
                 count = _demanded(&start[rs, 0], &demand[rd, 0], n_i, &buf[n_i], &buf[2 * n_i])
                 last_rs, last_rd = rs, rd
@@ -376,12 +389,6 @@ cdef enum:
 cdef inline Py_ssize_t _per_world(Py_ssize_t length) noexcept nogil:
     """The step in a parameter array from one world to the next: 1 per world, 0 shared."""
     return 1 if length > 1 else 0
-
-
-cdef inline Py_ssize_t _state_end(Py_ssize_t w, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
-    """The first world after ``w`` reading another row of a leaf of ``m`` rows for ``n``
-    worlds (:func:`~detente.sim.native.rows.row_of`: the end of ``w``'s state)."""
-    return ((w * m // n + 1) * n + m - 1) // m
 
 
 # The loops over a block of positions (its worlds and actors, one after another). Each is
@@ -894,6 +901,10 @@ cdef bint _prospective_worlds(
     one world's sums could depend on their order."""
     cdef Py_ssize_t n_i = level.shape[1], w = w0
     cdef Py_ssize_t m_f = effects_f.shape[0], m_o = effects_o.shape[0]
+    # each side's effects row of the first world, the row of all when one per state
+    cdef Py_ssize_t r_f = row_of(w0, m_f, n) if w0 < w1 else 0
+    cdef Py_ssize_t r_o = row_of(w0, m_o, n) if w0 < w1 else 0
+    cdef bint one_f = w1 <= _state_end(w0, m_f, n), one_o = w1 <= _state_end(w0, m_o, n)
     cdef int* count = <int*>scratch.count_view
     cdef double* sums = scratch.sums_view  # (its zeros stay zeros: only sums[:2 n_i] change)
     cdef const double* lows = scratch.lows_view
@@ -913,13 +924,13 @@ cdef bint _prospective_worlds(
         move_f = move_o = zero
         moves = False
         if k_f and any_set(pend_f, k_f):
-            e_f = &effects_f[row_of(w, m_f, n), 0, 0]
+            e_f = &effects_f[r_f if one_f else row_of(w, m_f, n), 0, 0]
             free = order_free(pend_f, e_f, k_f, n_i, count)
             step_sum(pend_f, e_f, k_f, n_i, sums)
             move_f = sums
             moves = True
         if k_o and any_set(pend_o, k_o):
-            e_o = &effects_o[row_of(w, m_o, n), 0, 0]
+            e_o = &effects_o[r_o if one_o else row_of(w, m_o, n), 0, 0]
             free = free and order_free(pend_o, e_o, k_o, n_i, count)
             step_sum(pend_o, e_o, k_o, n_i, sums + n_i)
             move_o = sums + n_i
