@@ -24,6 +24,7 @@ have one row per state of a stacked run (world ``w`` reads row ``w * m // n``,
 """
 
 from libc.math cimport fabs, signbit
+from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy
 
 from detente.sim.native.numpy_sum cimport pairwise_sum
@@ -916,22 +917,22 @@ cdef bint _prospective_worlds(
     cdef const double* e_o
     cdef const unsigned char* pend_f
     cdef const unsigned char* pend_o
-    cdef bint free = True, moves
+    cdef bint in_order = True, moves  # (no sum depends on its order)
     cdef Py_ssize_t run = 0  # worlds without moves before w, not yet computed
-    while free and w < w1:
+    while in_order and w < w1:
         pend_f = pending_f + w * k_f
         pend_o = pending_o + w * k_o
         move_f = move_o = zero
         moves = False
         if k_f and any_set(pend_f, k_f):
             e_f = &effects_f[r_f if one_f else row_of(w, m_f, n), 0, 0]
-            free = order_free(pend_f, e_f, k_f, n_i, count)
+            in_order = order_free(pend_f, e_f, k_f, n_i, count)
             step_sum(pend_f, e_f, k_f, n_i, sums)
             move_f = sums
             moves = True
         if k_o and any_set(pend_o, k_o):
             e_o = &effects_o[r_o if one_o else row_of(w, m_o, n), 0, 0]
-            free = free and order_free(pend_o, e_o, k_o, n_i, count)
+            in_order = in_order and order_free(pend_o, e_o, k_o, n_i, count)
             step_sum(pend_o, e_o, k_o, n_i, sums + n_i)
             move_o = sums + n_i
             moves = True
@@ -949,7 +950,7 @@ cdef bint _prospective_worlds(
                                     run * n_i, &out[w + 1 - run, 0])
                 run = 0
         w += 1
-    return free
+    return in_order
 
 
 def prospective_levels(
@@ -976,7 +977,7 @@ def prospective_levels(
     ``scratch``: a :class:`ProspectiveScratch` of the same ``low`` and ``high`` (a run's
     steps share one), else one is laid out for the call.
     """
-    prospective, pending_f, pending_o, loose = prospective_levels_states(
+    prospective, pending_f, pending_o, loose = _prospective_states(
         level, f_start, f_active, o_start, o_active, never, effects_f, effects_o, low, high,
         scratch, 1)
     return None if loose is not None else prospective, pending_f, pending_o
@@ -1002,6 +1003,25 @@ def prospective_levels_states(
     ``[n_states]`` marking the states whose rows of ``prospective`` the caller forms from
     the masks' products with the effects (BLAS's sums, as a run of that state alone does:
     a run falls back to BLAS for all its worlds when one needs it)."""
+    return _prospective_states(level, f_start, f_active, o_start, o_active, never, effects_f,
+                               effects_o, low, high, scratch, n_states)
+
+
+cdef tuple _prospective_states(
+    const double[:, ::1] level,
+    const long[:, ::1] f_start,
+    const unsigned char[:, ::1] f_active,
+    const long[:, ::1] o_start,
+    const unsigned char[:, ::1] o_active,
+    long never,
+    const double[:, :, ::1] effects_f,
+    const double[:, :, ::1] effects_o,
+    const double[::1] low,
+    const double[::1] high,
+    ProspectiveScratch scratch,
+    Py_ssize_t n_states,
+):
+    """:func:`prospective_levels_states` (both kernels' body)."""
     cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], s
     cdef Py_ssize_t k_f = f_start.shape[1], k_o = o_start.shape[1]
     if n_states < 1 or n % n_states:
@@ -1014,8 +1034,8 @@ def prospective_levels_states(
         scratch = ProspectiveScratch(low, high)
     out_arr = np.empty((n, n_i))
     cdef double[:, ::1] out = out_arr
-    loose_arr = np.zeros(n_states, dtype=np.uint8)
-    cdef unsigned char[::1] loose = loose_arr
+    cdef unsigned char[::1] loose
+    cdef unsigned char* flags  # the loose states (an array made only when there is one)
     cdef bint finite = True, any_loose = False
     cdef Py_ssize_t each = n // n_states
     if n == 0:
@@ -1027,15 +1047,27 @@ def prospective_levels_states(
             _pending(&o_start[0, 0], &o_active[0, 0], n * k_o, never, &pending_o[0, 0])
     if n_i == 0:
         return out_arr, pending_f_arr, pending_o_arr, None
-    with nogil:
-        finite = finite_rows(effects_f) and finite_rows(effects_o)
+    flags = <unsigned char*>calloc(n_states, 1)
+    if flags == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            finite = finite_rows(effects_f) and finite_rows(effects_o)
+            for s in range(n_states):
+                if not finite or not _prospective_worlds(
+                        s * each, (s + 1) * each, n, level, &pending_f[0, 0], k_f,
+                        &pending_o[0, 0], k_o, effects_f, effects_o, low, high, scratch, out):
+                    flags[s] = 1
+                    any_loose = True
+        if not any_loose:
+            return out_arr, pending_f_arr, pending_o_arr, None
+        loose_arr = np.empty(n_states, dtype=np.uint8)
+        loose = loose_arr
         for s in range(n_states):
-            if not finite or not _prospective_worlds(
-                    s * each, (s + 1) * each, n, level, &pending_f[0, 0], k_f,
-                    &pending_o[0, 0], k_o, effects_f, effects_o, low, high, scratch, out):
-                loose[s] = 1
-                any_loose = True
-    return out_arr, pending_f_arr, pending_o_arr, loose_arr if any_loose else None
+            loose[s] = flags[s]
+    finally:
+        free(flags)
+    return out_arr, pending_f_arr, pending_o_arr, loose_arr
 
 
 def prospective(
