@@ -1245,15 +1245,19 @@ def _loose_prospective(
     """:func:`prospective_levels`' rows of the states of a stacked run marked ``loose``,
     where the pending steps' sums could depend on their order: into ``prospective``, from
     each state's masks' products with its effects (``[1 or states, K, I]``), the BLAS call a
-    run of that state alone makes (one batched product: the same rows and matrix each)."""
+    run of that state alone makes (one batched product: the same rows and matrix each; one
+    product of all their rows with a matrix the states share, as :func:`_dot` does)."""
     states = np.flatnonzero(loose)
     m = lay.n_each
     rows = (states[:, None] * m + np.arange(m)).ravel()
     moves = []
     for pending, effects in ((pending_f, effects_f), (pending_o, effects_o)):
-        per_state = pending[rows].astype(np.float64).reshape(len(states), m, -1)
-        mats = effects[states] if len(effects) > 1 else effects[0]
-        moves.append(np.matmul(per_state, mats).reshape(len(rows), -1))
+        picked = pending[rows].astype(np.float64)
+        if len(effects) == 1:
+            moves.append(picked @ effects[0])
+        else:
+            per_state = np.matmul(picked.reshape(len(states), m, -1), effects[states])
+            moves.append(per_state.reshape(len(rows), -1))
     prospective[rows] = native_positions.prospective(level[rows], moves[0], moves[1], low, high)
 
 
