@@ -1287,6 +1287,14 @@ def prospective_levels(
         _prospective_constants, ctx))
     # the pending steps' moves summed in the kernel where their order cannot matter, else
     # by BLAS (the masks' products with the effects, in BLAS's order)
+    if len(lay.seeds) > 1:  # stacked states: BLAS for those states only that need it
+        levels, pending_f, pending_o, loose = native_positions.prospective_levels_states(
+            c(st.level), c(st.f_start), mask(st.f_active), c(st.o_start), mask(st.o_active),
+            NEVER, effects_f, effects_o, low, high, scratch, len(lay.seeds))
+        if loose is not None:
+            _loose_prospective(levels, c(st.level), pending_f, pending_o, effects_f,
+                               effects_o, low, high, loose, lay)
+        return levels, pending_f, pending_o
     prospective, pending_f, pending_o = native_positions.prospective_levels(
         c(st.level), c(st.f_start), mask(st.f_active), c(st.o_start), mask(st.o_active), NEVER,
         effects_f, effects_o, low, high, scratch)
@@ -1296,6 +1304,30 @@ def prospective_levels(
         prospective = native_positions.prospective(c(st.level), c(moves_f), c(moves_o),
                                                    low, high)
     return prospective, pending_f, pending_o
+
+
+def _loose_prospective(
+    prospective: FloatArray, level: FloatArray, pending_f: BoolArray, pending_o: BoolArray,
+    effects_f: FloatArray, effects_o: FloatArray, low: FloatArray, high: FloatArray,
+    loose: NDArray[np.uint8], lay: Layout,
+) -> None:
+    """:func:`prospective_levels`' rows of the states of a stacked run marked ``loose``,
+    where the pending steps' sums could depend on their order: into ``prospective``, from
+    each state's masks' products with its effects (``[1 or states, K, I]``), the BLAS call a
+    run of that state alone makes (one batched product: the same rows and matrix each; one
+    product of all their rows with a matrix the states share, as :func:`_dot` does)."""
+    states = np.flatnonzero(loose)
+    m = lay.n_each
+    rows = (states[:, None] * m + np.arange(m)).ravel()
+    moves = []
+    for pending, effects in ((pending_f, effects_f), (pending_o, effects_o)):
+        picked = pending[rows].astype(np.float64)
+        if len(effects) == 1:
+            moves.append(picked @ effects[0])
+        else:
+            per_state = np.matmul(picked.reshape(len(states), m, -1), effects[states])
+            moves.append(per_state.reshape(len(rows), -1))
+    prospective[rows] = native_positions.prospective(level[rows], moves[0], moves[1], low, high)
 
 
 def _prospective_constants(ctx: StepContext) -> tuple[Any, Any, Any, Any, Any]:
@@ -1372,8 +1404,8 @@ def internal_bargain(
     to the vetoes and approvals; a reversible step in force is reversed if reversal wins a
     majority plus the revocation margin and passes the vetoes. Both passes, each a vote
     (:func:`voted`) then the consent checks (:func:`ratify`), run in one kernel call
-    (:func:`detente.sim.native.consent.vote_and_ratify`); ``st.excess`` records the
-    largest veto excess.
+    (:func:`detente.sim.native.consent.vote_and_ratify`, or its ``vote_and_ratify_states``
+    for stacked states); ``st.excess`` records the largest veto excess.
 
     Returns
     -------
@@ -1386,11 +1418,14 @@ def internal_bargain(
     # the steps not in force, not pending, requirements met, then the reversible ones in
     # force (against the same prospective levels): each put to the vote (:func:`voted`)
     # and to the consent checks (:func:`ratify`), in one kernel call
-    app_o, drop_o = native_consent.vote_and_ratify(
-        k.internal, k.reversal, NO_MASK, mask(o_active), mask(pending_o),
-        mask(requires_met(so, o_active)) if k.requires_o else NO_MASK, c(st.level),
-        _issue_major(k.f_pos, positions_o), c(o_clout), c(belief_o, dtype=np.float64),
-        c(prospective), st.excess)
+    args = (k.internal, k.reversal, NO_MASK, mask(o_active), mask(pending_o),
+            mask(requires_met(so, o_active)) if k.requires_o else NO_MASK, c(st.level),
+            _issue_major(k.f_pos, positions_o), c(o_clout), c(belief_o, dtype=np.float64),
+            c(prospective), st.excess)
+    n_states = len(ctx.layout.seeds)
+    # (stacked states: each state's leaves found once per state, not world by world)
+    app_o, drop_o = native_consent.vote_and_ratify(*args) if n_states == 1 \
+        else native_consent.vote_and_ratify_states(*args, n_states)
     if drop_o is None:
         drop_o = np.zeros_like(o_active)
     return app_o, drop_o

@@ -130,24 +130,31 @@ class Saturation:
     abs_c: Any
     linear: Any  # 1 - |c|
     shared: bool  # one form and curvature for every world: only its branch is evaluated
-    scale: Any  # shared: -a (saturating) or a (accelerating), the factor of k
-    denominator: Any  # shared: expm1(scale)
+    scale: Any  # -a (saturating) or a (accelerating), the factor of k (one or one per world)
+    denominator: Any  # expm1(scale)
 
     @classmethod
     def of(cls, form: Any, curvature: Any) -> Saturation:
-        """The constants of ``form`` and ``curvature`` (scalars or one value per world)."""
+        """The constants of ``form`` and ``curvature`` (scalars or one value per world).
+
+        Per world, each world's branch and its denominator are chosen once here, so that a
+        step evaluates one ``expm1`` per world, as with shared ones (the same operations on
+        each world's numbers as :func:`saturation`'s ``np.where`` of both branches)."""
         a = np.clip(curvature, 1e-6, 50.0)
         c = np.clip(form, -1.0, 1.0)
         shared = bool(np.ndim(c) == 0 and np.ndim(a) == 0)
         if not shared:
-            return cls(a, c, np.abs(c), 1.0 - np.abs(c), False, None, None)
+            scale = np.where(c >= 0, np.negative(a), a)
+            return cls(a, c, np.abs(c), 1.0 - np.abs(c), False, scale, np.expm1(scale))
         scale = -a if c >= 0 else a
         return cls(a, c, np.abs(c), 1.0 - np.abs(c), True, scale, np.expm1(scale))
 
     def __call__(self, k: FloatArray) -> FloatArray:
         """``sat(k)``, the same numbers as :func:`saturation`."""
         a, c = self.a, self.c
-        if self.shared and isinstance(k, np.ndarray) and k.dtype == np.float64 and k.ndim:
+        if isinstance(k, np.ndarray) and k.dtype == np.float64 and k.ndim and (
+                self.shared or (np.shape(self.scale) == k.shape
+                                and np.shape(self.linear) in ((), k.shape))):
             # the same operations, into two arrays instead of five
             scaled = np.multiply(self.scale, k)
             bent = np.expm1(scaled)

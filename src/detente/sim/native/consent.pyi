@@ -91,3 +91,18 @@ def vote_and_ratify(
     prospective: NDArray[np.float64],
     excess: NDArray[np.float64],
 ) -> tuple[NDArray[np.bool_], NDArray[np.bool_] | None]: ...
+def vote_and_ratify_states(
+    run: Ratification,
+    reversal: Ratification | None,
+    cand: NDArray[np.uint8],
+    active: NDArray[np.uint8],
+    pending: NDArray[np.uint8],
+    req_ok: NDArray[np.uint8],
+    level: NDArray[np.float64],
+    position: NDArray[Any],
+    clout: NDArray[np.float64],
+    belief: NDArray[np.float64],
+    prospective: NDArray[np.float64],
+    excess: NDArray[np.float64],
+    n_states: int,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_] | None]: ...

@@ -747,6 +747,166 @@ cdef object _fused_worlds(
     return results[0], results[1] if n_pass == 2 else None
 
 
+cdef inline void _state_leaves(
+    const PassRows* P, PassRows* Q, Py_ssize_t s, Py_ssize_t n_s,
+) noexcept nogil:
+    """``P`` into ``Q`` with each leaf of one row per state (``n_s`` rows) narrowed to state
+    ``s``'s row, then one row shared by the state's worlds: the rows
+    :func:`~detente.sim.native.rows.row_of` finds, without a division per world and leaf."""
+    Q[0] = P[0]
+    if Q.m_ve == n_s:
+        Q.v_eff, Q.m_ve = Q.v_eff + s * Q.s_ve, 1
+    if Q.m_u == n_s:
+        Q.usal4, Q.m_u = Q.usal4 + s * Q.s_u, 1
+    if Q.m_s == n_s:
+        Q.sal4, Q.m_s = Q.sal4 + s * Q.s_s, 1
+    if Q.m_vt == n_s:
+        Q.v_thr, Q.m_vt = Q.v_thr + s, 1
+    if Q.m_tr == n_s:
+        Q.trust, Q.m_tr = Q.trust + s, 1
+    if Q.m_vr == n_s:
+        Q.v_rel, Q.m_vr = Q.v_rel + s * Q.s_vr, 1
+    if Q.m_ce == n_s:
+        Q.c_eff, Q.m_ce = Q.c_eff + s * Q.s_ce, 1
+    if Q.m_o == n_s:
+        Q.order, Q.m_o = Q.order + s * Q.s_o, 1
+    if Q.m_tl == n_s:
+        Q.tol, Q.m_tl = Q.tol + s * Q.s_tl, 1
+    if Q.m_l == n_s:
+        Q.limit, Q.m_l = Q.limit + s * Q.s_l, 1
+    if Q.m_x == n_s:
+        Q.ext_x, Q.m_x = Q.ext_x + s * Q.s_x, 1
+    if Q.m_cr == n_s:
+        Q.c_rel, Q.m_cr = Q.c_rel + s * Q.s_cr, 1
+    if Q.m_b == n_s:
+        Q.low, Q.m_b = Q.low + s * Q.s_b, 1
+    if Q.m_h == n_s:
+        Q.high, Q.m_h = Q.high + s * Q.s_h, 1
+
+
+cdef object _fused_states(
+    Ratification run, Ratification reversal, const unsigned char[:, ::1] cand,
+    const unsigned char[:, ::1] active, const unsigned char[:, ::1] pending,
+    const unsigned char[:, ::1] req_ok, const double[:, ::1] level,
+    const position_t[:, :, ::1] position, const double[:, ::1] clout,
+    const double[::1] belief, const double[:, ::1] prospective, double[::1] excess,
+    Py_ssize_t n_s,
+):
+    """:func:`_fused_worlds` state by state of a stacked run of ``n_s`` states (each
+    ``n / n_s`` consecutive worlds): each state's leaves found once (:func:`_state_leaves`),
+    then its worlds as :func:`_fused_worlds` does them (the same numbers)."""
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], n_a = clout.shape[1]
+    cdef Py_ssize_t m_p = position.shape[1], n_pass = 1, w, q, wp, k, s, each
+    cdef Py_ssize_t n4 = 0, n_kmax = 0, n_d
+    cdef PassRows passes[2]
+    cdef PassRows state[2]
+    cdef unsigned char* outs[2]
+    cdef const unsigned char* cands[2]
+    cdef bint converted
+    cdef Ratification r
+    cdef unsigned char[:, ::1] out
+    if n_s < 1 or n % n_s:
+        raise ValueError("vote_and_ratify: the worlds are not n_states equal states")
+    each = n // n_s
+    results = []
+    for r in (run, reversal):
+        if r is None:
+            continue
+        q = len(results)
+        k = r.consent.check_start.shape[0] - 1
+        arr = np.zeros((n, k), dtype=np.bool_)
+        results.append(arr)
+        if n == 0:
+            continue
+        _check_state(r, n, cand, active, pending, req_ok)
+        _pass_rows(r, &passes[q], k, n_a, n_i)
+        out = arr.view(np.uint8)
+        outs[q] = &out[0, 0] if k else NULL
+        n4 = max(n4, passes[q].tb.n4)
+        n_kmax = max(n_kmax, k)
+    n_pass = len(results)
+    if n == 0:
+        return results[0], results[1] if n_pass == 2 else None
+    for q in range(n_pass):  # each pass's candidates, all worlds at once
+        r = run if q == 0 else reversal
+        if passes[q].kind == GIVEN:
+            cands[q] = &cand[0, 0] if passes[q].tb.n_k else NULL
+        else:
+            r._buffers(n, passes[q].tb.n_k)
+            out = r.cand_buf
+            cands[q] = &out[0, 0] if passes[q].tb.n_k else NULL
+            if passes[q].tb.n_k:
+                _bulk_candidates(&passes[q], n, &active[0, 0],
+                                 &pending[0, 0] if passes[q].kind == NEW else NULL,
+                                 &req_ok[0, 0] if passes[q].kind == NEW and req_ok.shape[0]
+                                 else NULL, &out[0, 0])
+    # scratch as _fused_worlds's
+    n_d = 3 * n_i + 8
+    cdef char* scratch = <char*>calloc(
+        1, n_d * sizeof(double) + (2 * n4 + 4) * sizeof(float) + n_kmax + 8)
+    if scratch == NULL:
+        raise MemoryError()
+    cdef double* pros = <double*>scratch
+    cdef double* target = pros + n_i
+    cdef double* move = target + n_i
+    cdef double* term = move + n_i
+    cdef float* cl32 = <float*>(pros + n_d)
+    cdef float* gain = cl32 + n4
+    cdef unsigned char* won = <unsigned char*>(gain + n4 + 4)
+    cdef const unsigned char* cb
+    for q in range(n_pass):
+        passes[q].tb.gain = gain
+    try:
+        with nogil:
+            for s in range(n_s):
+                for q in range(n_pass):
+                    _state_leaves(&passes[q], &state[q], s, n_s)
+                for w in range(s * each, (s + 1) * each):
+                    wp = row_of(w, m_p, n)
+                    converted = False
+                    for q in range(n_pass):
+                        k = state[q].tb.n_k
+                        if k == 0:
+                            continue
+                        cb = cands[q] + w * k
+                        if not any_set(cb, k):
+                            continue
+                        if not converted:  # the clouts as float32, once per world
+                            clouts32(cl32, &clout[w, 0], n_a)
+                            converted = True
+                        if _world_votes(&state[q], w, n, cb, &level[w, 0],
+                                        &position[0, wp, 0], m_p * n_a, cl32, belief[w], won):
+                            _world_consent(&state[q], w, n, won, n_i, &position[0, wp, 0],
+                                           m_p * n_a, belief[w], &prospective[w, 0], pros,
+                                           target, move, term, outs[q] + w * k, &excess[w])
+                            memset(won, 0, k)  # (zeros again: few worlds have a winner)
+    finally:
+        free(scratch)
+    return results[0], results[1] if n_pass == 2 else None
+
+
+def vote_and_ratify_states(
+    Ratification run not None, Ratification reversal, const unsigned char[:, ::1] cand,
+    const unsigned char[:, ::1] active, const unsigned char[:, ::1] pending,
+    const unsigned char[:, ::1] req_ok, const double[:, ::1] level,
+    const position_t[:, :, ::1] position, const double[:, ::1] clout,
+    const double[::1] belief, const double[:, ::1] prospective, double[::1] excess,
+    Py_ssize_t n_states,
+):
+    """:func:`vote_and_ratify` of a stacked run of ``n_states`` states (each ``n /
+    n_states`` consecutive worlds; leaves of one row per state read once per state, not
+    found world by world): the same numbers."""
+    if run.consent.max_pairs < 8 and (reversal is None or reversal.consent.max_pairs < 8):
+        return _fused_states(run, reversal, cand, active, pending, req_ok, level, position,
+                             clout, belief, prospective, excess, n_states)
+    approved = _pass(run, cand, active, pending, req_ok, level, position, clout, belief,
+                     prospective, excess)
+    if reversal is None:
+        return approved, None
+    return approved, _pass(reversal, cand, active, pending, req_ok, level, position, clout,
+                           belief, prospective, excess)
+
+
 def vote_and_ratify(
     Ratification run not None, Ratification reversal, const unsigned char[:, ::1] cand,
     const unsigned char[:, ::1] active, const unsigned char[:, ::1] pending,

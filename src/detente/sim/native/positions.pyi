@@ -134,4 +134,18 @@ def prospective_levels(
     high: F64,
     scratch: ProspectiveScratch | None = ...,
 ) -> tuple[F64 | None, NDArray[np.bool_], NDArray[np.bool_]]: ...
+def prospective_levels_states(
+    level: F64,
+    f_start: I64,
+    f_active: U8,
+    o_start: I64,
+    o_active: U8,
+    never: int,
+    effects_f: F64,
+    effects_o: F64,
+    low: F64,
+    high: F64,
+    scratch: ProspectiveScratch | None,
+    n_states: int,
+) -> tuple[F64, NDArray[np.bool_], NDArray[np.bool_], U8 | None]: ...
 def prospective(level: F64, moves_f: F64, moves_o: F64, low: F64, high: F64) -> F64: ...

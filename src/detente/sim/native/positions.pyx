@@ -24,6 +24,7 @@ have one row per state of a stacked run (world ``w`` reads row ``w * m // n``,
 """
 
 from libc.math cimport fabs, signbit
+from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy
 
 from detente.sim.native.numpy_sum cimport pairwise_sum
@@ -36,6 +37,16 @@ import numpy as np
 cdef inline Py_ssize_t _row(Py_ssize_t length, Py_ssize_t w) noexcept nogil:
     """Row ``w`` of a per-world leaf, row 0 of a shared one."""
     return w if length > 1 else 0
+
+
+cdef inline Py_ssize_t _state_end(Py_ssize_t w, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    """The first world after ``w`` reading another row of a leaf of ``m`` rows for ``n``
+    worlds (:func:`~detente.sim.native.rows.row_of`: the end of ``w``'s state)."""
+    if m <= 1:
+        return n
+    if m == n:
+        return w + 1
+    return ((w * m // n + 1) * n + m - 1) // m
 
 
 cdef inline double _clip01(double x) noexcept nogil:
@@ -274,7 +285,8 @@ def drivers_of(
     cdef double nl, s_now, s0
     cdef Py_ssize_t n_nl = neutral.shape[0], n_b0 = belief0.shape[0], n_bite = bite.shape[0]
     cdef Py_ssize_t n_s0 = sanc0.shape[0], n_st = start.shape[0], n_de = demand.shape[0]
-    cdef Py_ssize_t n_t0 = threat0.shape[0], rs, rd, last_rs = -1, last_rd = -1, count = 0
+    cdef Py_ssize_t n_t0 = threat0.shape[0], rs = 0, rd = 0, last_rs = -1, last_rd = -1
+    cdef Py_ssize_t count = 0, end_rs = 0, end_rd = 0
     with nogil:
         for w in range(n):
             nl = neutral[_row(n_nl, w)]
@@ -283,8 +295,10 @@ def drivers_of(
             out[0, w] = (perceived[w] - nl) / (1 - nl)
             out[1, w] = belief[w] - belief0[_row(n_b0, w)]
             out[2, w] = bite[_row(n_bite, w)] * s_now - s0
-            rs = row_of(w, n_st, n)
-            rd = row_of(w, n_de, n)
+            if w >= end_rs:  # (the row of a new state: a division per state, not per world)
+                rs, end_rs = row_of(w, n_st, n), _state_end(w, n_st, n)
+            if w >= end_rd:
+                rd, end_rd = row_of(w, n_de, n), _state_end(w, n_de, n)
             if n_i and (rs != last_rs or rd != last_rd):  # what the rows alone decide
                 count = _demanded(&start[rs, 0], &demand[rd, 0], n_i, &buf[n_i], &buf[2 * n_i])
                 last_rs, last_rd = rs, rd
@@ -609,7 +623,7 @@ def positions_of(
     cdef Py_ssize_t w, i, a, e, j, j2, h, wa, k, c, n_c
     cdef bint own, has_dict, lost
     cdef Py_ssize_t m_b = base.shape[0], m_a = alt.shape[0], r0, r1
-    cdef Py_ssize_t blk, w0, w1, nb, wl, size, tile_row = -2, tile_len = 0
+    cdef Py_ssize_t w0, w1, nb, wl, size, tile_row = -2, tile_len = 0
     cdef double m_reform, m_other
     cdef float v0, dn, cs, v, lo, hi, zero = 0.0
     cdef float* row
@@ -673,9 +687,14 @@ def positions_of(
                 row = &out[i, 0, 0]
                 for j in range(n * n_a):
                     row[j] = nan
-        for blk in range((n + _BLOCK - 1) // _BLOCK):
-            w0 = blk * _BLOCK
+        w1 = 0
+        while w1 < n:
+            # blocks of _BLOCK worlds, each within one state of a stacked run (its scenario
+            # positions laid out once per state; which worlds share a block changes no value)
+            w0 = w1
             w1 = min(w0 + _BLOCK, n)
+            if 1 < m_b < n:
+                w1 = min(w1, _state_end(w0, m_b, n))
             nb = w1 - w0
             size = nb * n_a
             r0 = row_of(w0, m_b, n)
@@ -848,6 +867,10 @@ cdef class ProspectiveScratch:
 
     cdef object lows_arr, highs_arr, sums_arr, count_arr
     cdef readonly Py_ssize_t n_i
+    cdef double* lows_view  # the arrays' data (the kernel's, without memoryviews)
+    cdef double* highs_view
+    cdef double* sums_view
+    cdef int* count_view
 
     def __init__(self, const double[::1] low, const double[::1] high):
         self.n_i = low.shape[0]
@@ -858,7 +881,76 @@ cdef class ProspectiveScratch:
         self.highs_arr = np.tile(np.asarray(high), _BLOCK)
         # the two sides' sums, then zeros: the moves of up to _BLOCK worlds with none
         self.sums_arr = np.zeros((2 + _BLOCK) * self.n_i)
-        self.count_arr = np.empty(self.n_i, dtype=np.intc)
+        self.count_arr = np.empty(max(self.n_i, 1), dtype=np.intc)
+        cdef double[::1] lows = self.lows_arr, highs = self.highs_arr, sums = self.sums_arr
+        cdef int[::1] count = self.count_arr
+        self.lows_view = &lows[0] if lows.shape[0] else NULL
+        self.highs_view = &highs[0] if highs.shape[0] else NULL
+        self.sums_view = &sums[0] if sums.shape[0] else NULL
+        self.count_view = &count[0]
+
+
+cdef bint _prospective_worlds(
+    Py_ssize_t w0, Py_ssize_t w1, Py_ssize_t n, const double[:, ::1] level,
+    const unsigned char* pending_f, Py_ssize_t k_f, const unsigned char* pending_o,
+    Py_ssize_t k_o, const double[:, :, ::1] effects_f, const double[:, :, ::1] effects_o,
+    const double[::1] low, const double[::1] high, ProspectiveScratch scratch,
+    double[:, ::1] out,
+) noexcept nogil:
+    """:func:`prospective_levels`'s levels of worlds ``w0`` to ``w1`` (of ``n``) into ``out``,
+    the pending steps' moves summed here; False (the rows then partly written) as soon as
+    one world's sums could depend on their order."""
+    cdef Py_ssize_t n_i = level.shape[1], w = w0
+    cdef Py_ssize_t m_f = effects_f.shape[0], m_o = effects_o.shape[0]
+    # each side's effects row of the first world, the row of all when one per state
+    cdef Py_ssize_t r_f = row_of(w0, m_f, n) if w0 < w1 else 0
+    cdef Py_ssize_t r_o = row_of(w0, m_o, n) if w0 < w1 else 0
+    cdef bint one_f = w1 <= _state_end(w0, m_f, n), one_o = w1 <= _state_end(w0, m_o, n)
+    cdef int* count = <int*>scratch.count_view
+    cdef double* sums = scratch.sums_view  # (its zeros stay zeros: only sums[:2 n_i] change)
+    cdef const double* lows = scratch.lows_view
+    cdef const double* highs = scratch.highs_view
+    cdef double* zero = sums + 2 * n_i
+    cdef const double* move_f
+    cdef const double* move_o
+    cdef const double* e_f
+    cdef const double* e_o
+    cdef const unsigned char* pend_f
+    cdef const unsigned char* pend_o
+    cdef bint in_order = True, moves  # (no sum depends on its order)
+    cdef Py_ssize_t run = 0  # worlds without moves before w, not yet computed
+    while in_order and w < w1:
+        pend_f = pending_f + w * k_f
+        pend_o = pending_o + w * k_o
+        move_f = move_o = zero
+        moves = False
+        if k_f and any_set(pend_f, k_f):
+            e_f = &effects_f[r_f if one_f else row_of(w, m_f, n), 0, 0]
+            in_order = order_free(pend_f, e_f, k_f, n_i, count)
+            step_sum(pend_f, e_f, k_f, n_i, sums)
+            move_f = sums
+            moves = True
+        if k_o and any_set(pend_o, k_o):
+            e_o = &effects_o[r_o if one_o else row_of(w, m_o, n), 0, 0]
+            in_order = in_order and order_free(pend_o, e_o, k_o, n_i, count)
+            step_sum(pend_o, e_o, k_o, n_i, sums + n_i)
+            move_o = sums + n_i
+            moves = True
+        if moves:
+            if run:
+                _prospective_levels(&level[w - run, 0], zero, zero, lows, highs, run * n_i,
+                                    &out[w - run, 0])
+                run = 0
+            _prospective_levels(&level[w, 0], move_f, move_o, &low[0], &high[0], n_i,
+                                &out[w, 0])
+        else:
+            run += 1
+            if run == _BLOCK or w == w1 - 1:
+                _prospective_levels(&level[w + 1 - run, 0], zero, zero, lows, highs,
+                                    run * n_i, &out[w + 1 - run, 0])
+                run = 0
+        w += 1
+    return in_order
 
 
 def prospective_levels(
@@ -885,77 +977,97 @@ def prospective_levels(
     ``scratch``: a :class:`ProspectiveScratch` of the same ``low`` and ``high`` (a run's
     steps share one), else one is laid out for the call.
     """
-    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w
+    prospective, pending_f, pending_o, loose = _prospective_states(
+        level, f_start, f_active, o_start, o_active, never, effects_f, effects_o, low, high,
+        scratch, 1)
+    return None if loose is not None else prospective, pending_f, pending_o
+
+
+def prospective_levels_states(
+    const double[:, ::1] level,
+    const long[:, ::1] f_start,
+    const unsigned char[:, ::1] f_active,
+    const long[:, ::1] o_start,
+    const unsigned char[:, ::1] o_active,
+    long never,
+    const double[:, :, ::1] effects_f,
+    const double[:, :, ::1] effects_o,
+    const double[::1] low,
+    const double[::1] high,
+    ProspectiveScratch scratch,
+    Py_ssize_t n_states,
+):
+    """:func:`prospective_levels` state by state of a stacked run of ``n_states`` states
+    (each ``n / n_states`` consecutive worlds): ``(prospective, pending_f, pending_o,
+    loose)``, ``loose`` None when every state's sums were formed here, else a uint8 array
+    ``[n_states]`` marking the states whose rows of ``prospective`` the caller forms from
+    the masks' products with the effects (BLAS's sums, as a run of that state alone does:
+    a run falls back to BLAS for all its worlds when one needs it)."""
+    return _prospective_states(level, f_start, f_active, o_start, o_active, never, effects_f,
+                               effects_o, low, high, scratch, n_states)
+
+
+cdef tuple _prospective_states(
+    const double[:, ::1] level,
+    const long[:, ::1] f_start,
+    const unsigned char[:, ::1] f_active,
+    const long[:, ::1] o_start,
+    const unsigned char[:, ::1] o_active,
+    long never,
+    const double[:, :, ::1] effects_f,
+    const double[:, :, ::1] effects_o,
+    const double[::1] low,
+    const double[::1] high,
+    ProspectiveScratch scratch,
+    Py_ssize_t n_states,
+):
+    """:func:`prospective_levels_states` (both kernels' body)."""
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], s
     cdef Py_ssize_t k_f = f_start.shape[1], k_o = o_start.shape[1]
-    cdef Py_ssize_t m_f = effects_f.shape[0], m_o = effects_o.shape[0]
+    if n_states < 1 or n % n_states:
+        raise ValueError("prospective_levels: the worlds are not n_states equal states")
     pending_f_arr = np.empty((n, k_f), dtype=np.bool_)
     pending_o_arr = np.empty((n, k_o), dtype=np.bool_)
     cdef unsigned char[:, ::1] pending_f = pending_f_arr.view(np.uint8)
     cdef unsigned char[:, ::1] pending_o = pending_o_arr.view(np.uint8)
     if scratch is None or scratch.n_i != n_i:
         scratch = ProspectiveScratch(low, high)
-    cdef int[::1] count = scratch.count_arr
-    cdef double[::1] sums = scratch.sums_arr  # (its zeros stay zeros: only sums[:2 n_i] change)
-    cdef double[::1] lows = scratch.lows_arr
-    cdef double[::1] highs = scratch.highs_arr
-    cdef double* zero
-    cdef const double* move_f
-    cdef const double* move_o
-    cdef const double* e_f
-    cdef const double* e_o
-    cdef bint free, moves
-    cdef Py_ssize_t run = 0  # worlds without moves before w, not yet computed
     out_arr = np.empty((n, n_i))
     cdef double[:, ::1] out = out_arr
-    cdef unsigned char* pend_f
-    cdef unsigned char* pend_o
+    cdef unsigned char[::1] loose
+    cdef unsigned char* flags  # the loose states (an array made only when there is one)
+    cdef bint finite = True, any_loose = False
+    cdef Py_ssize_t each = n // n_states
     if n == 0:
-        return out_arr, pending_f_arr, pending_o_arr
+        return out_arr, pending_f_arr, pending_o_arr, None
     with nogil:
         if k_f:
             _pending(&f_start[0, 0], &f_active[0, 0], n * k_f, never, &pending_f[0, 0])
         if k_o:
             _pending(&o_start[0, 0], &o_active[0, 0], n * k_o, never, &pending_o[0, 0])
     if n_i == 0:
-        return out_arr, pending_f_arr, pending_o_arr
-    zero = &sums[2 * n_i]
-    with nogil:
-        free = finite_rows(effects_f) and finite_rows(effects_o)
-        w = 0
-        while free and w < n:
-            pend_f = &pending_f[0, 0] + w * k_f
-            pend_o = &pending_o[0, 0] + w * k_o
-            move_f = move_o = zero
-            moves = False
-            if k_f and any_set(pend_f, k_f):
-                e_f = &effects_f[row_of(w, m_f, n), 0, 0]
-                free = order_free(pend_f, e_f, k_f, n_i, &count[0])
-                step_sum(pend_f, e_f, k_f, n_i, &sums[0])
-                move_f = &sums[0]
-                moves = True
-            if k_o and any_set(pend_o, k_o):
-                e_o = &effects_o[row_of(w, m_o, n), 0, 0]
-                free = free and order_free(pend_o, e_o, k_o, n_i, &count[0])
-                step_sum(pend_o, e_o, k_o, n_i, &sums[n_i])
-                move_o = &sums[n_i]
-                moves = True
-            if moves:
-                if run:
-                    _prospective_levels(&level[w - run, 0], zero, zero, &lows[0], &highs[0],
-                                        run * n_i, &out[w - run, 0])
-                    run = 0
-                _prospective_levels(&level[w, 0], move_f, move_o, &low[0], &high[0], n_i,
-                                    &out[w, 0])
-            else:
-                run += 1
-                if run == _BLOCK or w == n - 1:
-                    _prospective_levels(&level[w + 1 - run, 0], zero, zero, &lows[0],
-                                        &highs[0], run * n_i, &out[w + 1 - run, 0])
-                    run = 0
-            w += 1
-    if not free:
-        return None, pending_f_arr, pending_o_arr
-    return out_arr, pending_f_arr, pending_o_arr
+        return out_arr, pending_f_arr, pending_o_arr, None
+    flags = <unsigned char*>calloc(n_states, 1)
+    if flags == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            finite = finite_rows(effects_f) and finite_rows(effects_o)
+            for s in range(n_states):
+                if not finite or not _prospective_worlds(
+                        s * each, (s + 1) * each, n, level, &pending_f[0, 0], k_f,
+                        &pending_o[0, 0], k_o, effects_f, effects_o, low, high, scratch, out):
+                    flags[s] = 1
+                    any_loose = True
+        if not any_loose:
+            return out_arr, pending_f_arr, pending_o_arr, None
+        loose_arr = np.empty(n_states, dtype=np.uint8)
+        loose = loose_arr
+        for s in range(n_states):
+            loose[s] = flags[s]
+    finally:
+        free(flags)
+    return out_arr, pending_f_arr, pending_o_arr, loose_arr
 
 
 def prospective(
