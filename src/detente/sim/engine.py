@@ -205,6 +205,20 @@ def _dot(a: Any, b: Any, lay: Layout | None, nd: int = 1) -> Any:
     return out
 
 
+def _dot_states(a: Any, b: Any, lay: Layout, states: IntArray) -> Any:
+    """:func:`_dot` (``nd`` 1) of the rows of some states of ``lay`` only: ``a`` holds the
+    rows of ``states`` (ascending), ``len(states) * lay.n_each`` of them, or every row.
+
+    Each state's rows get that state's product, the same BLAS call on the same rows as
+    :func:`_dot` of all the states (and as a run of the state alone) gives them.
+    """
+    if b.ndim == 1 or a.shape[0] == lay.n:
+        return _dot(a, b, lay)
+    m = lay.n_each
+    mats = np.ascontiguousarray(b[::m][states])[:, :, None]
+    return np.matmul(a.reshape(len(states), m, a.shape[1]), mats).reshape(a.shape[0])
+
+
 _NO_LEVELS = np.zeros((0, 0))
 _NO_GATE = np.zeros(0, dtype=np.uint8)  # :func:`voted` without the trust gate
 _NO_BELIEF = np.zeros(0)
@@ -1628,12 +1642,13 @@ def played_levels(ctx: StepContext, st: WorldState, t: int) -> tuple[FloatArray,
 
 
 def _played_parameters(ctx: StepContext) -> native_impl.PlayedRun:
-    """What :func:`played_levels` hands its kernels besides the state, as :func:`leaf`
-    gives it, and the buffers of the posture's weights ``[n, K]``: once per run."""
+    """What :func:`played_levels` hands its kernels besides the state, one value or one per
+    state of a stacked run (:meth:`StepContext.param`: the kernels then take each state's
+    worlds together), and the buffers of the posture's weights ``[n, K]``: once per run."""
     sy, p, pl, n = ctx.system, ctx.system.params, ctx.plans, ctx.layout.n
     return native_impl.PlayedRun(
-        leaf(p.announce_weight), leaf(pl.gp_f_sum), leaf(pl.gn_f_sum), leaf(pl.gp_o_sum),
-        leaf(pl.gn_o_sum), leaf(p.neutral_level), NEVER,
+        ctx.param(p.announce_weight), ctx.param(pl.gp_f_sum), ctx.param(pl.gn_f_sum),
+        ctx.param(pl.gp_o_sum), ctx.param(pl.gn_o_sum), ctx.param(p.neutral_level), NEVER,
         np.empty((n, sy.focal.n_instruments)), np.empty((n, sy.internal.n_instruments)))
 
 
@@ -2019,23 +2034,38 @@ def costs_and_reciprocity(
     # the legislature's own acts cost the executive nothing; a trade for its support
     # cheapens the concessions that follow (4c)
     # (congress.trade_discount: its factor multiplies the conciliatory steps' cost)
-    factor = congress.trade_factor(st.f_active, c.discount, started=new_f, keep=c.log_keep)
     offered = st.f_offered.view(np.uint8)
     new_f8, new_o8, by_leg = mask(new_f), mask(new_o), mask(st.f_by_leg)
+    factor = congress.trade_factor(st.f_active, c.discount, started=new_f, keep=c.log_keep)
     # recip = gesture_o > 0 & offered & not yet, U = max(0, U + gesture_f - gesture_o),
     # C = (1 - decay) C + paid cost + naivety U; the sums over the steps started are formed
     # in the kernel where their order cannot matter, else by BLAS
-    books = native_impl.started_costs(
+    first, unreciprocated, cost, redo = native_impl.started_costs_by_state(
         new_f8, new_o8, by_leg, factor, c.gest_pos, c.gp_f, c.gp_o, c.cost, offered,
-        st.first_reciprocation, st.unreciprocated, st.cost, c.keep, c.naivety, sy.horizon, t)
-    if books is None:
+        st.first_reciprocation, st.unreciprocated, st.cost, c.keep, c.naivety, sy.horizon, t,
+        len(lay.seeds))
+    if redo is not None:
+        # the states where that order could matter: their books from BLAS's sums, formed on
+        # their rows only (all rows at once when every state needs them, as in a one-state run)
+        states = np.flatnonzero(redo)
+        every = len(states) == len(redo)
+        rows: Any = slice(None) if every else (
+            states[:, None] * lay.n_each + np.arange(lay.n_each)).ravel()
+        gest_pos = _rows(pl.f_gest_pos, 1)
         w_f, w_o, paid = native_impl.started_weights(
-            new_f8, new_o8, by_leg, factor, mask(_rows(pl.f_gest_pos, 1)))
+            new_f8[rows], new_o8[rows], by_leg[rows], factor[rows],
+            mask(gest_pos if every or gest_pos.shape[0] == 1 else gest_pos[rows]))
         books = native_impl.book_costs(
-            _dot(w_f, pl.gp_f, lay), _dot(w_o, pl.gp_o, lay), _dot(paid, sf.cost, lay),
-            offered, st.first_reciprocation, st.unreciprocated, st.cost, c.keep, c.naivety,
-            sy.horizon, t)
-    st.first_reciprocation, st.unreciprocated, st.cost = books
+            _dot_states(w_f, pl.gp_f, lay, states), _dot_states(w_o, pl.gp_o, lay, states),
+            _dot_states(paid, sf.cost, lay, states), offered[rows],
+            st.first_reciprocation[rows], st.unreciprocated[rows], st.cost[rows],
+            c.keep if every or c.keep.shape[0] == 1 else c.keep[states],
+            c.naivety if every or c.naivety.shape[0] == 1 else c.naivety[states], sy.horizon, t)
+        if every:
+            first, unreciprocated, cost = books
+        else:
+            first[rows], unreciprocated[rows], cost[rows] = books
+    st.first_reciprocation, st.unreciprocated, st.cost = first, unreciprocated, cost
 
 
 @dataclass(frozen=True)
@@ -2050,8 +2080,8 @@ class _CostConstants:
     gp_o: FloatArray
     gn_o: FloatArray
     cost: FloatArray
-    keep: FloatArray  # 1 - us_cost_decay
-    naivety: FloatArray
+    keep: FloatArray  # 1 - us_cost_decay (one value or one per state, StepContext.param)
+    naivety: FloatArray  # (one value or one per state)
 
 
 def _cost_constants(ctx: StepContext) -> _CostConstants:
@@ -2062,7 +2092,7 @@ def _cost_constants(ctx: StepContext) -> _CostConstants:
         discount=discount, log_keep=congress.trade_keep(discount),
         gest_pos=mask(ctx.rows(pl.f_gest_pos, 1)), gp_f=ctx.rows(pl.gp_f, 1),
         gp_o=ctx.rows(pl.gp_o, 1), gn_o=ctx.rows(pl.gn_o, 1), cost=ctx.rows(sf.cost, 1),
-        keep=leaf(1 - p.us_cost_decay), naivety=leaf(p.naivety_cost),
+        keep=ctx.param(1 - p.us_cost_decay), naivety=ctx.param(p.naivety_cost),
     )
 
 

@@ -448,14 +448,20 @@ def run_states(
     chunk = max(BLOCK, (chunk // BLOCK) * BLOCK)
     # rows of each state, per world range (chunks of whole blocks, as iter_chunks runs them)
     pieces: list[list[ChunkResult]] = [[] for _ in values]
+    whole: ChunkResult | None = None  # one run of every state in order: its rows are the result
     for first in range(0, worlds, chunk):
         n_each = min(chunk, worlds - first)
         for batch, system, plan in _stacks(systems, plans, n_each):
             layout = Layout(tuple(int(seeds[s]) for s in batch), start_world + first, n_each)
             res = run_layout(system, plan, build_strategy(system), layout,
                              record_state=record_state, horizon=horizon)
+            if n_each == worlds and batch == list(range(len(values))):
+                whole = res
+                continue
             for j, s in enumerate(batch):
                 pieces[s].append(_rows_of(res, slice(j * n_each, (j + 1) * n_each)))
+    if whole is not None:
+        return systems[0], whole
     return systems[0], _concat([_concat(p) for p in pieces])
 
 

@@ -251,6 +251,27 @@ def started_costs(
     horizon: int,
     t: int,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]] | None: ...
+def started_costs_by_state(
+    new_f: NDArray[np.uint8],
+    new_o: NDArray[np.uint8],
+    f_by_leg: NDArray[np.uint8],
+    factor: NDArray[np.float64],
+    conciliatory: NDArray[np.uint8],
+    gp_f_rows: NDArray[np.float64],
+    gp_o_rows: NDArray[np.float64],
+    cost_rows: NDArray[np.float64],
+    f_offered: NDArray[np.uint8],
+    first_reciprocation: NDArray[np.int64],
+    unreciprocated: NDArray[np.float64],
+    cost: NDArray[np.float64],
+    keep: NDArray[np.float64],
+    naivety: NDArray[np.float64],
+    horizon: int,
+    t: int,
+    states: int,
+) -> tuple[
+    NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.uint8] | None
+]: ...
 def record_gestures(
     new_o: NDArray[np.uint8],
     counted: NDArray[np.uint8],

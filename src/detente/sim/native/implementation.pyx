@@ -1099,56 +1099,67 @@ def implement_step(
     return new_f_arr, new_o_arr, crowded, dropped
 
 
+cdef inline void _weights_flat(
+    const unsigned char* ac, const long* st, double a, long never, double* o, Py_ssize_t size,
+) noexcept nogil:
+    """``size`` consecutive weights of one announce weight ``a`` (the flat ``[rows * K]``
+    steps of worlds that share it): sixteen or eight at a time, a block with none pending
+    (the most) looked up four at a time by the steps in force."""
+    cdef Py_ssize_t k, j = 0
+    cdef double value[4]
+    cdef double table[16][4]
+    value[0] = <double>0 + a * <double>0
+    value[1] = <double>0 + a * <double>1
+    value[2] = <double>1 + a * <double>0
+    value[3] = value[2]
+    weight_table(value, table)
+    while j + 8 <= size:
+        # most blocks: every start ``never``, none pending: value[2 * active]
+        if j + 16 <= size and not any_differ16(st + j, never):
+            weights8(ac + j, table, value, o + j)
+            weights8(ac + j + 8, table, value, o + j + 8)
+            j += 16
+            continue
+        if not any_differ8(st + j, never):
+            weights8(ac + j, table, value, o + j)
+        else:
+            for k in range(j, j + 8):
+                o[k] = value[2 * ac[k] + (st[k] < never)]
+        j += 8
+    for k in range(j, size):
+        o[k] = value[2 * ac[k] + (st[k] < never)]
+
+
 cdef void _weights(
     const unsigned char[:, ::1] active, const long[:, ::1] start, const double[:] aw,
     long never, double[:, ::1] out,
 ) noexcept nogil:
     # active + announce_weight * pending, pending = start < NEVER & ~active (as NumPy, in
     # float64: the weight is 1, announce_weight or 0); the expression has four values per
-    # world, one per (active, pending), computed once and looked up
-    cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], w, k, j = 0, size
-    cdef bint a_world = aw.shape[0] > 1
+    # announce weight, computed once and looked up. ``aw``: one value, one per state of a
+    # stacked run (world ``w`` reads ``w * m // n``) or one per world
+    cdef Py_ssize_t n = active.shape[0], n_k = active.shape[1], m = aw.shape[0], w, k, b, per
     cdef double a
     cdef double value[4]
-    cdef double table[16][4]
     cdef const unsigned char* ac
     cdef const long* st
     cdef double* o
     if n == 0 or n_k == 0:
         return
-    if not a_world:
-        # one table for every world: the flat [n * K] steps sixteen or eight at a time, a
-        # block with none pending (the most) looked up four at a time by the steps in force
-        a = aw[0]
-        value[0] = <double>0 + a * <double>0
-        value[1] = <double>0 + a * <double>1
-        value[2] = <double>1 + a * <double>0
-        ac, st, o, size = &active[0, 0], &start[0, 0], &out[0, 0], n * n_k
-        value[3] = value[2]
-        weight_table(value, table)
-        while j + 8 <= size:
-            # most blocks: every start ``never``, none pending: value[2 * active]
-            if j + 16 <= size and not any_differ16(st + j, never):
-                weights8(ac + j, table, value, o + j)
-                weights8(ac + j + 8, table, value, o + j + 8)
-                j += 16
-                continue
-            if not any_differ8(st + j, never):
-                weights8(ac + j, table, value, o + j)
-            else:
-                for k in range(j, j + 8):
-                    o[k] = value[2 * ac[k] + (st[k] < never)]
-            j += 8
-        for k in range(j, size):
-            o[k] = value[2 * ac[k] + (st[k] < never)]
+    if m == 1 or (m < n and n % m == 0):
+        # one weight for all worlds, or one per state: each state's worlds are consecutive
+        # rows, so its flat steps share a table
+        per = n // m
+        for b in range(m):
+            _weights_flat(&active[b * per, 0], &start[b * per, 0], aw[b], never,
+                          &out[b * per, 0], per * n_k)
         return
     for w in range(n):
-        if w == 0 or a_world:
-            a = aw[w] if a_world else aw[0]
+        if w == 0 or m > 1:
+            a = aw[row_of(w, m, n)]
             value[0] = <double>0 + a * <double>0
             value[1] = <double>0 + a * <double>1
             value[2] = <double>1 + a * <double>0
-            value[3] = <double>1 + a * <double>1
         ac = &active[w, 0]
         st = &start[w, 0]
         o = &out[w, 0]
@@ -1349,36 +1360,58 @@ cdef tuple _played_levels(
     double[:] own_f,
     double[:] own_o,
 ):
-    """:func:`played_levels`."""
-    cdef Py_ssize_t n = conc_f.shape[0], w
-    cdef bint l_world = neutral.shape[0] > 1
-    cdef bint pf = sp_f.shape[0] > 1, nf = sn_f.shape[0] > 1
-    cdef bint po = sp_o.shape[0] > 1, no = sn_o.shape[0] > 1
-    cdef double nl, h
+    """:func:`played_levels`. The parameters may have one value, one per state of a stacked
+    run (world ``w`` of ``n`` reads ``w * m // n``) or one per world."""
+    cdef Py_ssize_t n = conc_f.shape[0], w, b, per, lo, m = 1
+    cdef Py_ssize_t m_l = neutral.shape[0], m_pf = sp_f.shape[0], m_nf = sn_f.shape[0]
+    cdef Py_ssize_t m_po = sp_o.shape[0], m_no = sn_o.shape[0]
+    cdef Py_ssize_t rows[5]
+    cdef double nl, h, spf, snf, spo, sno
     play_f_arr, play_o_arr, hostile_arr = np.empty(n), np.empty(n), np.empty(n)
     cdef double[::1] play_f = play_f_arr, play_o = play_o_arr, hostile = hostile_arr
     if n == 0:
         return play_f_arr, play_o_arr, hostile_arr
     cdef Py_ssize_t unit = sizeof(double)
-    if not (l_world or pf or nf or po or no) and conc_f.strides[0] == unit and (
-            sp_f[0] > 0 and sn_f[0] > 0 and sp_o[0] > 0 and sn_o[0] > 0) and (
+    # the parameters' common number of rows (1 if all shared; 0 if they differ)
+    rows[0], rows[1], rows[2], rows[3], rows[4] = m_l, m_pf, m_nf, m_po, m_no
+    for b in range(5):
+        if rows[b] > 1:
+            m = rows[b] if m == 1 or m == rows[b] else 0
+    cdef bint blocks = m == 1 or (1 < m < n and n % m == 0)
+    if blocks and conc_f.strides[0] == unit and (
             host_f.strides[0] == conc_o.strides[0] == host_o.strides[0] == unit) and (
             own_f.strides[0] % unit == 0 and own_o.strides[0] % unit == 0):
-        # the usual case, shared positive parameters and contiguous sums: vectorised
+        # one block of worlds per value of the parameters (all worlds, or a stacked run's
+        # states): where its denominators are positive, vectorised
+        per = n // m
         with nogil:
-            played_shared(n, &conc_f[0], &host_f[0], &conc_o[0], &host_o[0], sp_f[0], sn_f[0],
-                          sp_o[0], sn_o[0], neutral[0], &play_f[0], &play_o[0],
-                          &hostile[0], &own_f[0], own_f.strides[0] // unit,
-                          &own_o[0], own_o.strides[0] // unit)
+            for b in range(m):
+                lo = b * per
+                nl = neutral[b if m_l > 1 else 0]
+                spf, snf = sp_f[b if m_pf > 1 else 0], sn_f[b if m_nf > 1 else 0]
+                spo, sno = sp_o[b if m_po > 1 else 0], sn_o[b if m_no > 1 else 0]
+                if spf > 0 and snf > 0 and spo > 0 and sno > 0:
+                    played_shared(per, &conc_f[lo], &host_f[lo], &conc_o[lo], &host_o[lo], spf,
+                                  snf, spo, sno, nl, &play_f[lo], &play_o[lo], &hostile[lo],
+                                  &own_f[lo], own_f.strides[0] // unit, &own_o[lo],
+                                  own_o.strides[0] // unit)
+                    continue
+                for w in range(lo, lo + per):
+                    h = _share(host_f[w], snf)
+                    hostile[w] = h
+                    play_f[w] = _level(nl, _share(conc_f[w], spf), h)
+                    play_o[w] = _level(nl, _share(conc_o[w], spo), _share(host_o[w], sno))
+                    own_f[w] = play_f[w]
+                    own_o[w] = play_o[w]
         return play_f_arr, play_o_arr, hostile_arr
     with nogil:
         for w in range(n):
-            nl = neutral[w if l_world else 0]
-            h = _share(host_f[w], sn_f[w if nf else 0])
+            nl = neutral[row_of(w, m_l, n)]
+            h = _share(host_f[w], sn_f[row_of(w, m_nf, n)])
             hostile[w] = h
-            play_f[w] = _level(nl, _share(conc_f[w], sp_f[w if pf else 0]), h)
-            play_o[w] = _level(nl, _share(conc_o[w], sp_o[w if po else 0]),
-                               _share(host_o[w], sn_o[w if no else 0]))
+            play_f[w] = _level(nl, _share(conc_f[w], sp_f[row_of(w, m_pf, n)]), h)
+            play_o[w] = _level(nl, _share(conc_o[w], sp_o[row_of(w, m_po, n)]),
+                               _share(host_o[w], sn_o[row_of(w, m_no, n)]))
             own_f[w] = play_f[w]
             own_o[w] = play_o[w]
     return play_f_arr, play_o_arr, hostile_arr
@@ -1510,11 +1543,12 @@ def book_costs(
     """The time to reciprocation, unreciprocated concessions ``U`` and the cost ``C``.
 
     ``gest_*`` are the conciliatory gestures started, ``paid_cost`` the cost of the steps
-    paid for, ``keep`` is ``1 - us_cost_decay``. Returns the new ``(first_reciprocation,
-    unreciprocated, cost)``.
+    paid for, ``keep`` is ``1 - us_cost_decay``; ``keep`` and ``naivety`` have one value, one
+    per state of a stacked run or one per world (world ``w`` of ``n`` reads ``w * m // n``).
+    Returns the new ``(first_reciprocation, unreciprocated, cost)``.
     """
     cdef Py_ssize_t n = gest_f.shape[0], w
-    cdef bint k_world = keep.shape[0] > 1, v_world = naivety.shape[0] > 1
+    cdef Py_ssize_t m_k = keep.shape[0], m_v = naivety.shape[0]
     first_arr = np.empty(n, dtype=np.int64)
     u_arr, c_arr = np.empty(n), np.empty(n)
     cdef long[::1] first = first_arr
@@ -1523,7 +1557,7 @@ def book_costs(
         for w in range(n):
             _book_costs(gest_f[w], gest_o[w], paid_cost[w], f_offered[w],
                         first_reciprocation[w], unreciprocated[w], cost[w],
-                        keep[w if k_world else 0], naivety[w if v_world else 0], horizon, t,
+                        keep[row_of(w, m_k, n)], naivety[row_of(w, m_v, n)], horizon, t,
                         &first[w], &u_new[w], &c_new[w])
     return first_arr, u_arr, c_arr
 
@@ -1566,54 +1600,101 @@ def started_costs(
     trade's ``factor`` (BLAS may fuse its product with the addition), or something not
     finite. The caller then forms the sums with BLAS (:func:`started_weights`).
     """
+    books = started_costs_by_state(
+        new_f, new_o, f_by_leg, factor, conciliatory, gp_f_rows, gp_o_rows, cost_rows,
+        f_offered, first_reciprocation, unreciprocated, cost, keep, naivety, horizon, t, 1)
+    return None if books[3] is not None else books[:3]
+
+
+def started_costs_by_state(
+    const unsigned char[:, ::1] new_f,
+    const unsigned char[:, ::1] new_o,
+    const unsigned char[:, ::1] f_by_leg,
+    const double[::1] factor,
+    const unsigned char[:, ::1] conciliatory,
+    const double[:, ::1] gp_f_rows,
+    const double[:, ::1] gp_o_rows,
+    const double[:, ::1] cost_rows,
+    const unsigned char[:] f_offered,
+    const long[:] first_reciprocation,
+    const double[:] unreciprocated,
+    const double[:] cost,
+    const double[:] keep,
+    const double[:] naivety,
+    long horizon,
+    long t,
+    Py_ssize_t states,
+):
+    """:func:`started_costs` of a stacked run of ``states`` states (each ``n / states``
+    consecutive worlds), state by state.
+
+    ``keep`` and ``naivety`` may have one value per state (or per world: world ``w`` of
+    ``n`` reads ``w * m // n``).
+
+    Returns ``(first_reciprocation, unreciprocated, cost, redo)``: ``redo`` None when every
+    world's sums were formed here, else a ``uint8`` mask of the states where the order of a
+    sum could matter (as :func:`started_costs` refuses), whose worlds' entries are then left
+    unspecified: the caller forms those states' sums with BLAS, on their rows only, as a
+    run of each state alone does.
+    """
     cdef Py_ssize_t n = new_f.shape[0], k_f = new_f.shape[1], k_o = new_o.shape[1], w, k
     cdef Py_ssize_t m_gf = gp_f_rows.shape[0], m_go = gp_o_rows.shape[0]
     cdef Py_ssize_t m_c = cost_rows.shape[0], m_conc = conciliatory.shape[0]
-    cdef bint k_world = keep.shape[0] > 1, v_world = naivety.shape[0] > 1
-    cdef bint free = True, discounted
+    cdef Py_ssize_t m_k = keep.shape[0], m_v = naivety.shape[0], b, lo
+    cdef bint free = True, discounted, finite = True
     cdef const unsigned char* nw
     cdef const unsigned char* leg
     cdef const unsigned char* conc
     cdef const double* c_row
     cdef const double* g_row
     cdef double fw, gest_f, gest_o, paid_cost
-    cdef Py_ssize_t paid_terms, f
+    cdef Py_ssize_t paid_terms, f, per, refused = 0
+    if states < 1 or n % states:
+        raise ValueError("started_costs_by_state: the worlds are not whole states")
+    per = n // states
     first_arr = np.empty(n, dtype=np.int64)
     u_arr, c_arr = np.empty(n), np.empty(n)
     flags_arr = np.zeros(n, dtype=np.uint8)
+    redo_arr = np.zeros(states, dtype=np.uint8)
     cdef long[::1] first = first_arr
     cdef double[::1] u_new = u_arr, c_new = c_arr
-    cdef unsigned char[::1] flags = flags_arr
+    cdef unsigned char[::1] flags = flags_arr, redo = redo_arr
     if n == 0:
-        return first_arr, u_arr, c_arr
+        return first_arr, u_arr, c_arr, None
     with nogil:
-        free = (finite_matrix(gp_f_rows) and finite_matrix(gp_o_rows)
-                and finite_matrix(cost_rows))
+        finite = (finite_matrix(gp_f_rows) and finite_matrix(gp_o_rows)
+                  and finite_matrix(cost_rows))
         for w in range(n):
             if not (-DBL_MAX <= factor[w] <= DBL_MAX):
-                free = False
-        if free:
-            # every world as if it started nothing (the most); then the others, found in
-            # the flat masks, again with their sums
-            if not (k_world or v_world) and first_reciprocation.strides[0] == sizeof(long) and (
+                finite = False
+        if finite:
+            # every world as if it started nothing (the most), a state's worlds together
+            # where they share the parameters; then the others, found in the flat masks,
+            # again with their sums
+            if (m_k == 1 or m_k == states) and (m_v == 1 or m_v == states) and (
+                    first_reciprocation.strides[0] == sizeof(long)) and (
                     unreciprocated.strides[0] == cost.strides[0] == sizeof(double)):
-                book_still(n, &first_reciprocation[0], &unreciprocated[0], &cost[0], keep[0],
-                           naivety[0], horizon, t, &first[0], &u_new[0], &c_new[0])
+                for b in range(states):
+                    lo = b * per
+                    book_still(per, &first_reciprocation[lo], &unreciprocated[lo], &cost[lo],
+                               keep[b if m_k > 1 else 0], naivety[b if m_v > 1 else 0],
+                               horizon, t, &first[lo], &u_new[lo], &c_new[lo])
             else:
                 for w in range(n):
                     _book_costs(0.0, 0.0, 0.0, f_offered[w], first_reciprocation[w],
-                                unreciprocated[w], cost[w], keep[w if k_world else 0],
-                                naivety[w if v_world else 0], horizon, t, &first[w],
+                                unreciprocated[w], cost[w], keep[row_of(w, m_k, n)],
+                                naivety[row_of(w, m_v, n)], horizon, t, &first[w],
                                 &u_new[w], &c_new[w])
             if k_f:
                 _mark_rows(&new_f[0, 0], n, k_f, 1, &flags[0])
             if k_o:
                 _mark_rows(&new_o[0, 0], n, k_o, 2, &flags[0])
-        f = _next_set(&flags[0], 0, n) if free else n
+        f = _next_set(&flags[0], 0, n) if finite else n
         while f < n:
             w = f
             fw = factor[w]
             gest_f = gest_o = paid_cost = 0.0
+            free = True
             if flags[w] & 1:
                 nw = &new_f[w, 0]
                 leg = &f_by_leg[w, 0]
@@ -1638,15 +1719,20 @@ def started_costs(
                 gest_o = picked_sum(nw, g_row, k_o)
                 free = _terms(nw, g_row, k_o) <= 2
             if not free:
-                break
+                # the state's sums go to BLAS: its other worlds need not be formed here
+                redo[w // per] = 1
+                refused += 1
+                f = _next_set(&flags[0], (w // per + 1) * per, n)
+                continue
             _book_costs(gest_f, gest_o, paid_cost, f_offered[w], first_reciprocation[w],
-                        unreciprocated[w], cost[w], keep[w if k_world else 0],
-                        naivety[w if v_world else 0], horizon, t, &first[w], &u_new[w],
+                        unreciprocated[w], cost[w], keep[row_of(w, m_k, n)],
+                        naivety[row_of(w, m_v, n)], horizon, t, &first[w], &u_new[w],
                         &c_new[w])
             f = _next_set(&flags[0], w + 1, n)
-    if not free:
-        return None
-    return first_arr, u_arr, c_arr
+    if not finite:
+        redo_arr[:] = 1
+        return first_arr, u_arr, c_arr, redo_arr
+    return first_arr, u_arr, c_arr, (redo_arr if refused else None)
 
 
 cdef inline void _record_gestures(
