@@ -651,102 +651,6 @@ cdef int _check_state(
     return 0
 
 
-cdef object _fused_worlds(
-    Ratification run, Ratification reversal, const unsigned char[:, ::1] cand,
-    const unsigned char[:, ::1] active, const unsigned char[:, ::1] pending,
-    const unsigned char[:, ::1] req_ok, const double[:, ::1] level,
-    const position_t[:, :, ::1] position, const double[:, ::1] clout,
-    const double[::1] belief, const double[:, ::1] prospective, double[::1] excess,
-):
-    """:func:`vote_and_ratify` world by world: each world's passes (``run``'s, then
-    ``reversal``'s), its votes (:func:`_world_votes`) then, if a candidate won, the consent
-    checks (:func:`_world_consent`), the clouts converted once per world. For consent
-    tables whose checks span fewer than eight issues each (their sums do not depend on the
-    other worlds, :func:`_consent_rows`): the same numbers as :func:`_pass` then."""
-    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], n_a = clout.shape[1]
-    cdef Py_ssize_t m_p = position.shape[1], n_pass = 1, w, q, wp, k
-    cdef Py_ssize_t n4 = 0, n_kmax = 0, n_d
-    cdef PassRows passes[2]
-    cdef unsigned char* outs[2]
-    cdef const unsigned char* cands[2]
-    cdef bint converted
-    cdef Ratification r
-    cdef unsigned char[:, ::1] out
-    results = []
-    for r in (run, reversal):
-        if r is None:
-            continue
-        q = len(results)
-        k = r.consent.check_start.shape[0] - 1
-        arr = np.zeros((n, k), dtype=np.bool_)
-        results.append(arr)
-        if n == 0:
-            continue
-        _check_state(r, n, cand, active, pending, req_ok)
-        _pass_rows(r, &passes[q], k, n_a, n_i)
-        out = arr.view(np.uint8)
-        outs[q] = &out[0, 0] if k else NULL
-        n4 = max(n4, passes[q].tb.n4)
-        n_kmax = max(n_kmax, k)
-    n_pass = len(results)
-    if n == 0:
-        return results[0], results[1] if n_pass == 2 else None
-    for q in range(n_pass):  # each pass's candidates, all worlds at once
-        r = run if q == 0 else reversal
-        if passes[q].kind == GIVEN:
-            cands[q] = &cand[0, 0] if passes[q].tb.n_k else NULL
-        else:
-            r._buffers(n, passes[q].tb.n_k)
-            out = r.cand_buf
-            cands[q] = &out[0, 0] if passes[q].tb.n_k else NULL
-            if passes[q].tb.n_k:
-                _bulk_candidates(&passes[q], n, &active[0, 0],
-                                 &pending[0, 0] if passes[q].kind == NEW else NULL,
-                                 &req_ok[0, 0] if passes[q].kind == NEW and req_ok.shape[0]
-                                 else NULL, &out[0, 0])
-    # scratch: pros, target, move [n_i] and term [8] (doubles, the checks' terms: fewer
-    # than eight), the clouts and a vote's gains [n4] (floats), the winners [K]
-    n_d = 3 * n_i + 8
-    cdef char* scratch = <char*>calloc(
-        1, n_d * sizeof(double) + (2 * n4 + 4) * sizeof(float) + n_kmax + 8)
-    if scratch == NULL:
-        raise MemoryError()
-    cdef double* pros = <double*>scratch
-    cdef double* target = pros + n_i
-    cdef double* move = target + n_i
-    cdef double* term = move + n_i
-    cdef float* cl32 = <float*>(pros + n_d)
-    cdef float* gain = cl32 + n4
-    cdef unsigned char* won = <unsigned char*>(gain + n4 + 4)
-    cdef const unsigned char* cb
-    for q in range(n_pass):
-        passes[q].tb.gain = gain
-    try:
-        with nogil:
-            for w in range(n):
-                wp = row_of(w, m_p, n)
-                converted = False
-                for q in range(n_pass):
-                    k = passes[q].tb.n_k
-                    if k == 0:
-                        continue
-                    cb = cands[q] + w * k
-                    if not any_set(cb, k):
-                        continue
-                    if not converted:  # the clouts as float32, once per world
-                        clouts32(cl32, &clout[w, 0], n_a)
-                        converted = True
-                    if _world_votes(&passes[q], w, n, cb, &level[w, 0], &position[0, wp, 0],
-                                    m_p * n_a, cl32, belief[w], won):
-                        _world_consent(&passes[q], w, n, won, n_i, &position[0, wp, 0],
-                                       m_p * n_a, belief[w], &prospective[w, 0], pros, target,
-                                       move, term, outs[q] + w * k, &excess[w])
-                        memset(won, 0, k)  # (zeros again: few worlds have a winner)
-    finally:
-        free(scratch)
-    return results[0], results[1] if n_pass == 2 else None
-
-
 cdef inline void _state_leaves(
     const PassRows* P, PassRows* Q, Py_ssize_t s, Py_ssize_t n_s,
 ) noexcept nogil:
@@ -784,7 +688,7 @@ cdef inline void _state_leaves(
         Q.high, Q.m_h = Q.high + s * Q.s_h, 1
 
 
-cdef object _fused_states(
+cdef object _fused_worlds(
     Ratification run, Ratification reversal, const unsigned char[:, ::1] cand,
     const unsigned char[:, ::1] active, const unsigned char[:, ::1] pending,
     const unsigned char[:, ::1] req_ok, const double[:, ::1] level,
@@ -792,9 +696,13 @@ cdef object _fused_states(
     const double[::1] belief, const double[:, ::1] prospective, double[::1] excess,
     Py_ssize_t n_s,
 ):
-    """:func:`_fused_worlds` state by state of a stacked run of ``n_s`` states (each
-    ``n / n_s`` consecutive worlds): each state's leaves found once (:func:`_state_leaves`),
-    then its worlds as :func:`_fused_worlds` does them (the same numbers)."""
+    """:func:`vote_and_ratify` world by world, state by state of a run of ``n_s`` states
+    (each ``n / n_s`` consecutive worlds; 1: one state, or leaves of one row per world):
+    each state's leaves found once (:func:`_state_leaves`), then each world's passes
+    (``run``'s, then ``reversal``'s), its votes (:func:`_world_votes`) then, if a candidate
+    won, the consent checks (:func:`_world_consent`), the clouts converted once per world.
+    For consent tables whose checks span fewer than eight issues each (their sums do not
+    depend on the other worlds, :func:`_consent_rows`): the same numbers as :func:`_pass`."""
     cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], n_a = clout.shape[1]
     cdef Py_ssize_t m_p = position.shape[1], n_pass = 1, w, q, wp, k, s, each
     cdef Py_ssize_t n4 = 0, n_kmax = 0, n_d
@@ -840,7 +748,8 @@ cdef object _fused_states(
                                  &pending[0, 0] if passes[q].kind == NEW else NULL,
                                  &req_ok[0, 0] if passes[q].kind == NEW and req_ok.shape[0]
                                  else NULL, &out[0, 0])
-    # scratch as _fused_worlds's
+    # scratch: pros, target, move [n_i] and term [8] (doubles, the checks' terms: fewer
+    # than eight), the clouts and a vote's gains [n4] (floats), the winners [K]
     n_d = 3 * n_i + 8
     cdef char* scratch = <char*>calloc(
         1, n_d * sizeof(double) + (2 * n4 + 4) * sizeof(float) + n_kmax + 8)
@@ -897,7 +806,7 @@ def vote_and_ratify_states(
     n_states`` consecutive worlds; leaves of one row per state read once per state, not
     found world by world): the same numbers."""
     if run.consent.max_pairs < 8 and (reversal is None or reversal.consent.max_pairs < 8):
-        return _fused_states(run, reversal, cand, active, pending, req_ok, level, position,
+        return _fused_worlds(run, reversal, cand, active, pending, req_ok, level, position,
                              clout, belief, prospective, excess, n_states)
     approved = _pass(run, cand, active, pending, req_ok, level, position, clout, belief,
                      prospective, excess)
@@ -927,7 +836,7 @@ def vote_and_ratify(
     """
     if run.consent.max_pairs < 8 and (reversal is None or reversal.consent.max_pairs < 8):
         return _fused_worlds(run, reversal, cand, active, pending, req_ok, level, position,
-                             clout, belief, prospective, excess)
+                             clout, belief, prospective, excess, 1)
     approved = _pass(run, cand, active, pending, req_ok, level, position, clout, belief,
                      prospective, excess)
     if reversal is None:
