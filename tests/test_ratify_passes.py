@@ -7,13 +7,13 @@ same approvals and veto excess, bit for bit. The golden digests never reach a re
 
 from __future__ import annotations
 
-import dataclasses
 from functools import cache
 from typing import Any
 
 import numpy as np
 import pytest
 
+from consent_fixtures import side_of_width
 from detente.scenario import load_scenario
 from detente.sim import engine
 from detente.sim.native import NO_MASK, leaf, mask
@@ -112,14 +112,8 @@ def test_a_pass_with_wide_checks_matches_vote_then_consent(width: int) -> None:
     sy, ctx, _ = _run()
     sf, p, pl = sy.focal, sy.params, ctx.plans
     rng = np.random.default_rng(width)
-    n_k, n_i = sf.effects.shape
-    keep = np.zeros((n_k, n_i), dtype=bool)
-    for k in range(n_k):
-        keep[k, rng.choice(n_i, width, replace=False)] = True
-    side = dataclasses.replace(
-        sf, effects=rng.normal(0, 6, (n_k, n_i)) * keep,
-        veto_issues=rng.random(sf.veto_issues.shape) < 0.8,
-        approvals=rng.random(sf.approvals.shape) < 0.5)
+    n_k = sf.effects.shape[0]
+    side = side_of_width(sf, rng, width)
     plan = engine.ratify_plan(side, pl.f_stake, p.approval_tolerance, pl.f_exempt)
     assert int(np.diff(plan.pair_start).max()) == width
     v_plan = engine.vote_plan(side, sy.span)

@@ -6,11 +6,10 @@ digests reach only the flagship's checks of one or two issues."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
+from consent_fixtures import side_of_width
 from detente.scenario import load_scenario
 from detente.sim import engine
 from detente.sim.native import NO_MASK, leaf, mask
@@ -28,13 +27,7 @@ def test_state_by_state_passes_match_world_by_world(width: int) -> None:
     sf, p, pl = sy.focal, sy.params, ctx.plans
     rng = np.random.default_rng(width)
     n_k, n_i = sf.effects.shape
-    keep = np.zeros((n_k, n_i), dtype=bool)
-    for k in range(n_k):
-        keep[k, rng.choice(n_i, width, replace=False)] = True
-    side = dataclasses.replace(
-        sf, effects=rng.normal(0, 6, (n_k, n_i)) * keep,
-        veto_issues=rng.random(sf.veto_issues.shape) < 0.8,
-        approvals=rng.random(sf.approvals.shape) < 0.5)
+    side = side_of_width(sf, rng, width)
     plan = engine.ratify_plan(side, pl.f_stake, p.approval_tolerance, pl.f_exempt)
     v_plan = engine.vote_plan(side, sy.span)
     low, high = (np.ascontiguousarray(x, dtype=np.float64)[None] for x in (sy.low, sy.high))
