@@ -13,6 +13,24 @@ import pytest
 from detente.sim.native.votes import VoteTables, voted_pairs
 
 
+def _lane_vote(gain: np.ndarray, clout: np.ndarray, sal: np.ndarray, tol: float) -> float:
+    """The float32 oracle of one vote: each actor's clout times salience added into lane
+    ``a % 4`` of four float32 lanes for or against (its gain beyond ``tol``), the lanes
+    added ``(0 + 1) + (2 + 3)``; the share for (0.5 with no votes)."""
+    f32 = np.float32
+    pro_l, con_l = [f32(0.0)] * 4, [f32(0.0)] * 4
+    for a in range(clout.size):
+        c = f32(clout[a]) * sal[a]
+        if gain[a] > tol:
+            pro_l[a % 4] = f32(pro_l[a % 4] + c)
+        elif gain[a] < -tol:
+            con_l[a % 4] = f32(con_l[a % 4] + c)
+    pro = f32(f32(pro_l[0] + pro_l[1]) + f32(pro_l[2] + pro_l[3]))
+    con = f32(f32(con_l[0] + con_l[1]) + f32(con_l[2] + con_l[3]))
+    tot = f32(pro + con)
+    return float(pro / tot if tot > 0 else f32(0.5))
+
+
 @pytest.mark.parametrize("n_a", [9, 10, 11, 12])  # the last lane block: 1, 2, 3 or 4 actors
 def test_a_negative_tolerance_counts_an_actor_for_the_move_only(n_a: int) -> None:
     rng = np.random.default_rng(13)
@@ -40,17 +58,7 @@ def test_a_negative_tolerance_counts_an_actor_for_the_move_only(n_a: int) -> Non
     for w, k in zip(*np.nonzero(cand), strict=True):
         i, d = issue[k], effects[0, k, issue[k]]
         gain = (position[i, 0] - f32(level[w, i] + 0.5 * d)) * f32(np.sign(d))
-        pro_l, con_l = [f32(0.0)] * 4, [f32(0.0)] * 4  # actor a adds into lane a % 4
-        for a in range(n_a):
-            c = f32(clout[w, a]) * sal_kt[0, k, a]
-            if gain[a] > tol[k]:
-                pro_l[a % 4] = f32(pro_l[a % 4] + c)
-            elif gain[a] < -tol[k]:
-                con_l[a % 4] = f32(con_l[a % 4] + c)
-        pro = f32(f32(pro_l[0] + pro_l[1]) + f32(pro_l[2] + pro_l[3]))
-        con = f32(f32(con_l[0] + con_l[1]) + f32(con_l[2] + con_l[3]))
-        tot = f32(pro + con)
-        expected[w, k] = float(pro / tot if tot > 0 else f32(0.5)) >= threshold[0]
+        expected[w, k] = _lane_vote(gain, clout[w], sal_kt[0, k], tol[k]) >= threshold[0]
     np.testing.assert_array_equal(got, expected)
     assert expected.any() and not expected[cand.astype(bool)].all()  # not trivial
 
@@ -98,16 +106,6 @@ def test_a_multi_issue_move_sums_its_issues_terms_per_actor(n_a: int) -> None:
                 gain = h if j == 0 else (gain + h).astype(f32)
             if proposer >= 0:
                 gain[proposer] = 1.0
-            pro_l, con_l = [f32(0.0)] * 4, [f32(0.0)] * 4
-            for a in range(n_a):
-                c = f32(clout[w, a]) * sal_kt[0, k, a]
-                if gain[a] > tol[k]:
-                    pro_l[a % 4] = f32(pro_l[a % 4] + c)
-                elif gain[a] < -tol[k]:
-                    con_l[a % 4] = f32(con_l[a % 4] + c)
-            pro = f32(f32(pro_l[0] + pro_l[1]) + f32(pro_l[2] + pro_l[3]))
-            con = f32(f32(con_l[0] + con_l[1]) + f32(con_l[2] + con_l[3]))
-            tot = f32(pro + con)
-            expected[w, k] = float(pro / tot if tot > 0 else f32(0.5)) >= threshold[0]
+            expected[w, k] = _lane_vote(gain, clout[w], sal_kt[0, k], tol[k]) >= threshold[0]
         np.testing.assert_array_equal(got, expected)
         assert expected.any() and not expected[cand.astype(bool)].all()  # not trivial
