@@ -10,12 +10,14 @@ The cases cover the flagship under its options and reference strategies, the his
 bargaining, a unitary focal side, a shortened horizon, a later start world, stacked states
 (per-world leaves) and the fixture scenarios of ``tests/data``.
 
-The digests are bit-for-bit, so they hold for one numpy build and machine: the JSON records
-the numpy version, the architecture, NumPy's SIMD dispatch level and OpenBLAS's kernel set
-(``exp`` and the matrix products round differently across them), and the test is skipped
-(saying why) where they differ. Regenerate the file only from
-an engine whose numbers are meant to change, or on a new numpy, from code known to be
-unchanged::
+The digests are bit-for-bit, so they hold for one numpy build and machine: the JSON keeps
+one set of digests per environment (the numpy version, the architecture, NumPy's SIMD
+dispatch level and OpenBLAS's kernel set: ``exp`` and the matrix products round differently
+across them), and the test is skipped (saying why) on an environment it has none for. Each
+set was recorded from the same engine code, so a change that moves a bit on any of them is
+caught. Regenerate only from an engine whose numbers are meant to change (then on every
+environment), or add a new environment's set from code known to be unchanged (``--write``
+replaces the current environment's set and keeps the others)::
 
     PYTHONPATH=src python tests/test_engine_golden.py --write
 """
@@ -157,10 +159,12 @@ def _environment() -> dict[str, str]:
 
 @cache
 def _golden() -> dict[str, dict[str, str]]:
-    data = json.loads(GOLDEN.read_text())
-    if data["environment"] != _environment():
-        pytest.skip(f"digests recorded with {data['environment']}, this is {_environment()}")
-    return dict(data["cases"])
+    here = _environment()
+    recorded = json.loads(GOLDEN.read_text())["recorded"]
+    for entry in recorded:
+        if entry["environment"] == here:
+            return dict(entry["cases"])
+    pytest.skip(f"digests recorded with {[e['environment'] for e in recorded]}, this is {here}")
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -177,13 +181,18 @@ def test_every_recorded_case_is_run() -> None:
 
 
 def _write() -> None:
+    """Record this environment's digests, keeping the other environments' sets."""
     cases = {name: digests(run()) for name, run in sorted(CASES.items())}
+    here = _environment()
+    others = [e for e in json.loads(GOLDEN.read_text())["recorded"] if e["environment"] != here]
     note = ("SHA-256 of every array run_chunk/run_layout/simulate_states return for the cases "
-            "of tests/test_engine_golden.py. Regenerate: PYTHONPATH=src python "
-            "tests/test_engine_golden.py --write (only when the numbers are meant to change).")
-    GOLDEN.write_text(json.dumps({"note": note, "environment": _environment(), "cases": cases},
-                                 indent=1, sort_keys=True) + "\n")
-    print(f"wrote {len(cases)} cases to {GOLDEN}")
+            "of tests/test_engine_golden.py, one set per environment. Regenerate: PYTHONPATH=src "
+            "python tests/test_engine_golden.py --write (only when the numbers are meant to "
+            "change, or to add an environment from code known to be unchanged).")
+    recorded = [*others, {"environment": here, "cases": cases}]
+    GOLDEN.write_text(json.dumps({"note": note, "recorded": recorded}, indent=1,
+                                 sort_keys=True) + "\n")
+    print(f"wrote {len(cases)} cases for {here} to {GOLDEN} ({len(recorded)} environments)")
 
 
 if __name__ == "__main__":
