@@ -327,12 +327,13 @@ def _compiled(
     own = [i for i, n in enumerate(names) if n.startswith(DESIGNED_PREFIX)]
     world = [i for i in range(len(names)) if i not in own]
     rows = states.to_numpy(dtype=np.float64)
+    world_names = tuple(names[i] for i in world)
     systems: list[System] = []
     plans: list[Plans] = []
     for row, v in zip(rows, values, strict=True):
         # a designed strategy's parameters (``designed[...]``) set only the strategy: the
         # state is compiled once for all of them, as for several strategies
-        key = (id(sc), tuple(names[i] for i in world), row[world].tobytes())
+        key = (id(sc), world_names, row[world].tobytes())
         with _compiled_lock:
             entry = _compiled_states.get(key)
             if entry is not None and entry.scenario is sc:
@@ -340,7 +341,7 @@ def _compiled(
             else:
                 entry = None
         if entry is None:
-            entry = _CompiledState(sc, resolve(sc, {names[i]: v[names[i]] for i in world}), {}, {})
+            entry = _CompiledState(sc, resolve(sc, {n: v[n] for n in world_names}), {}, {})
         resolved = entry.resolved
         if own:
             resolved = _designed_values(resolved, {names[i]: v[names[i]] for i in own})

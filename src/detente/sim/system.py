@@ -248,6 +248,13 @@ class LegislativePlan:
     members: BoolArray
 
 
+def _weighted_mean(x: FloatArray, weights: FloatArray) -> float:
+    """``np.average(x, weights=weights)`` for 1-d float64 arrays with a positive weight sum:
+    the same products, sums and division (so the same bits), without its argument checks,
+    which cost more than the sums at the dozens of actors a compile averages over."""
+    return float(np.multiply(x, weights).sum() / weights.sum())
+
+
 def focal_elections(s: Scenario, raw: Scenario, side: Side, sanctions: int,
                     dates: list[dt.date], step: str, horizon: int) -> FocalElections:
     """Lay out the focal side's elections and the hawk and engager factions of its legislature.
@@ -285,11 +292,12 @@ def focal_elections(s: Scenario, raw: Scenario, side: Side, sanctions: int,
         has = faction & ~np.isnan(x_s) & ~np.isnan(ref)
         hawk = has & (np.nan_to_num(x_s, nan=-np.inf) >= ref)
         eng = has & (np.nan_to_num(x_s, nan=np.inf) < ref)
+        counted = ~np.isnan(side.position) & (side.clout > 0)[:, None]
         for grp, out in ((hawk, x_h), (eng, x_e)):
             for i in range(n_i):
-                ok = grp & ~np.isnan(side.position[:, i]) & (side.clout > 0)
+                ok = grp & counted[:, i]
                 out[i] = (
-                    np.average(side.position[ok, i], weights=side.clout[ok])
+                    _weighted_mean(side.position[ok, i], side.clout[ok])
                     if ok.any()
                     else side.position[floor, i]
                 )
@@ -521,10 +529,20 @@ def _stakes(actors: Sequence[Actor], idx: Mapping[str, int]) -> tuple[FloatArray
     """Actors' ideal points ``[A, I]`` (NaN: no stake) and saliences on 0-1 (0: no stake)."""
     pos = np.full((len(actors), len(idx)), np.nan)
     sal = np.zeros((len(actors), len(idx)))
+    rows: list[int] = []
+    cols: list[int] = []
+    ideal: list[float] = []
+    weight: list[float] = []
     for j, a in enumerate(actors):
+        saliences = a.saliences
         for key, v in a.positions.items():
-            pos[j, idx[key]] = nominal(v)
-            sal[j, idx[key]] = nominal(a.saliences[key]) / 100.0 if key in a.saliences else 0.5
+            rows.append(j)
+            cols.append(idx[key])
+            ideal.append(nominal(v))
+            s = saliences.get(key)
+            weight.append(nominal(s) / 100.0 if s is not None else 0.5)
+    pos[rows, cols] = ideal
+    sal[rows, cols] = weight
     return pos, sal
 
 
@@ -610,7 +628,7 @@ def _side(s: Scenario, raw: Scenario, country: str, issues: list[str], p: SimPar
     if host.size:
         cum = np.cumsum(-gest[host_sorted]) / (-gest[host_sorted]).sum()
         host_rank[host_sorted] = cum
-    neutral = np.setdiff1d(np.arange(n_k), np.concatenate([conc, host]))
+    neutral = np.flatnonzero(~(((gest > 0) | (gest < 0)) & by_exec))
     order = np.concatenate([conc_sorted, host_sorted, neutral]).astype(np.int64)
 
     vh, vi, vt = [], [], []
@@ -1058,14 +1076,16 @@ def base_system(
             inst_roles.append(inst.role)
     elected = np.array(holders, dtype=np.int64)
     alt = np.full((len(holders), len(issues)), np.nan)
+    pos = internal.position
+    staked = ~np.isnan(pos)
     for e, h in enumerate(holders):
         other_camp = internal.camp & (internal.reform != internal.reform[h])
         w = internal.clout * other_camp
-        pos = internal.position
+        weighed = w > 0
         for i in range(len(issues)):
-            ok = ~np.isnan(pos[:, i]) & (w > 0)
-            if ok.any() and not np.isnan(pos[h, i]):
-                alt[e, i] = np.average(pos[ok, i], weights=w[ok])
+            ok = staked[:, i] & weighed
+            if ok.any() and staked[h, i]:
+                alt[e, i] = _weighted_mean(pos[ok, i], w[ok])
             else:
                 alt[e, i] = pos[h, i]
     reported = {}
