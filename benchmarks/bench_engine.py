@@ -22,6 +22,11 @@ match; the numba cache only matters to the IPD kernels, which this benchmark doe
 Prints one JSON line: microseconds per world-step of each engine, their ratio, world-steps
 per second per core (one thread), peak resident memory, first-call times, load average.
 
+Every run of the current engine draws its random numbers, as the frozen engine's do: the
+engine's memo of draws shared by runs on the same layout (``shared_step_numbers``: the
+strategies of one comparison draw the same numbers) is bypassed here, so the figures are
+the engine's whole work per world-step (``bench_states.py`` shows what the sharing saves).
+
 By default this process keeps glibc's ``malloc`` defaults; ``--retain-freed-memory`` makes the
 setting ``detente``'s own processes make (:mod:`detente.allocator`), for both engines.
 
@@ -171,6 +176,10 @@ def main() -> None:
         from detente.allocator import retain_freed_memory
 
         retain_freed_memory()
+    from detente.sim import engine
+    from detente.sim.world_state import draw_step_numbers
+
+    engine.shared_step_numbers = draw_step_numbers  # every run draws (see the docstring)
     load = [os.getloadavg()[0]]
     first = _first_calls()
     load.append(os.getloadavg()[0])

@@ -89,8 +89,8 @@ from detente.sim.world_state import (
     NEVER,
     StepDraws,
     WorldState,
-    draw_step_numbers,
     initial_state,
+    shared_step_numbers,
 )
 
 _T = TypeVar("_T")
@@ -2371,7 +2371,7 @@ def run_layout(
     sy, p = system, system.params
     n = layout.n
     n_run = sy.horizon if horizon is None else max(0, min(int(horizon), sy.horizon))
-    draws = draw_step_numbers(sy, layout)
+    draws = shared_step_numbers(sy, layout)
     focal_strategy.reset(n, layout.stream("strategy", "focal"))
     view_rng_f = layout.stream("strategy", "focal", "view")
     view_rng_o = None

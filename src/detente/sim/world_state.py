@@ -9,7 +9,9 @@ gives the same worlds (docs/contracts.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -97,6 +99,47 @@ def draw_step_numbers(system: System, layout: Layout) -> StepDraws:
         settlement=step_major(layout, ("sim", "settlement"), "random", n_t),
         congress=step_major(layout, ("sim", "congress"), "random", n_t, 2),
     )
+
+
+#: At most this many bytes of drawn numbers :func:`shared_step_numbers` keeps (a stacked
+#: batch of 4,000 rows of the flagship draws about 16 MB).
+SHARED_DRAWS_BYTES = 48 * 2**20
+
+_shared_draws: OrderedDict[tuple[object, ...], tuple[StepDraws, int]] = OrderedDict()
+_shared_lock = threading.Lock()
+
+
+def shared_step_numbers(system: System, layout: Layout) -> StepDraws:
+    """:func:`draw_step_numbers`, drawn once for runs that draw the same numbers.
+
+    A run's numbers depend only on its layout (seeds, first world, worlds per state), the
+    horizon and the widths of the streams (instruments of each side, shock kinds), not on
+    the strategy: the strategies compared on the same states and seeds (``compare``,
+    ``run``, the stacked calls, one per strategy) see the same numbers (common random
+    numbers). The last draws, up to :data:`SHARED_DRAWS_BYTES`, are kept and handed out
+    read-only (a kernel that wrote into them would fail, not change another run's numbers).
+    """
+    key = (layout.seeds, layout.start, layout.n_each, system.horizon,
+           system.focal.n_instruments, system.internal.n_instruments,
+           system.shock_rate.shape[-1])
+    with _shared_lock:
+        kept = _shared_draws.get(key)
+        if kept is not None:
+            _shared_draws.move_to_end(key)
+            return kept[0]
+    draws = draw_step_numbers(system, layout)
+    size = 0
+    for f in fields(draws):
+        a = getattr(draws, f.name)
+        a = a.states if isinstance(a, StreamUniforms) else a
+        a.flags.writeable = False
+        size += a.nbytes
+    with _shared_lock:
+        _shared_draws[key] = (draws, size)
+        total = sum(b for _, b in _shared_draws.values())
+        while total > SHARED_DRAWS_BYTES and len(_shared_draws) > 1:
+            total -= _shared_draws.popitem(last=False)[1][1]
+    return draws
 
 
 def step_major(
@@ -247,4 +290,4 @@ def initial_state(system: System, plans: Plans, layout: Layout) -> WorldState:
 
 
 __all__ = ["NEVER", "StepDraws", "StreamUniforms", "WorldState", "draw_step_numbers",
-           "initial_state"]
+           "initial_state", "shared_step_numbers"]
