@@ -40,6 +40,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -249,11 +250,10 @@ class Strategy:
 
     def params(self) -> dict[str, Any]:
         """The strategy's parameters and their current values."""
-        sig = inspect.signature(type(self).__init__)
         skip = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
         return {
             p: getattr(self, p)
-            for p, spec in sig.parameters.items()
+            for p, spec in _init_signature(type(self)).parameters.items()
             if p != "self" and spec.kind not in skip and hasattr(self, p)
         }
 
@@ -395,6 +395,13 @@ def _all_spellings() -> list[str]:
     return out
 
 
+@cache
+def _init_signature(cls: type[Strategy]) -> inspect.Signature:
+    """The signature of ``cls.__init__``, read once per class (``inspect.signature`` costs
+    more than the rest of compiling a strategy for a sampled state)."""
+    return inspect.signature(cls.__init__)
+
+
 def get_strategy(name: str, **params: Any) -> Strategy:
     """Build the registered strategy ``name`` with ``params``.
 
@@ -419,7 +426,7 @@ def get_strategy(name: str, **params: Any) -> Strategy:
             "strategy",
             f'unknown strategy "{name}"{hint}; known: {", ".join(strategy_names())}',
         )
-    sig = inspect.signature(cls.__init__)
+    sig = _init_signature(cls)
     accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values())
     allowed = [p for p in sig.parameters if p != "self"]
     if not accepts_any:
