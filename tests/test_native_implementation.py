@@ -335,6 +335,80 @@ def test_implement_step_is_start_due_then_implement_levels() -> None:
                                               if b.dtype == np.float64 else b)
 
 
+def _implemented(
+    n_states: int, level: np.ndarray, active: list[np.ndarray], start: list[np.ndarray],
+    since: np.ndarray, drop: list[np.ndarray], eff: list[np.ndarray], t: int, never: int,
+) -> tuple[np.ndarray, ...]:
+    """engine.implement's kernel calls on ``n_states`` stacked states (effects one matrix per
+    state): the crowded states' moves from BLAS, each state's rows times its matrix."""
+    n = level.shape[0]
+    per = n // n_states
+    low, high = np.full((1, level.shape[1]), -1.5), np.full((1, level.shape[1]), 1.5)
+    run = native_impl.ImplementRun(n, eff[0], eff[1], low, high)
+    u8 = [a.view(np.uint8) for a in (*active, *drop)]
+    none = np.zeros((0, 0), np.uint8)
+    new_f, new_o, crowded, dropped, left = native_impl.implement_step(
+        run, level, u8[0], u8[1], start[0], start[1], since, u8[2], u8[3], none, t, never,
+        n_states)
+    if crowded:
+        flags = np.ones(n_states, np.uint8) if left is None else left
+
+        def moves(m: np.ndarray, e: np.ndarray) -> np.ndarray:
+            out = np.zeros((n, level.shape[1]))
+            for s in np.flatnonzero(flags):
+                rows = slice(s * per, (s + 1) * per)
+                out[rows] = m[rows].astype(np.float64) @ e[s]
+            return out
+
+        no = np.zeros((0, 0))
+        native_impl.implement_levels_of(
+            run, level, u8[2] if dropped & 1 else none, u8[3] if dropped & 2 else none,
+            new_f.view(np.uint8), new_o.view(np.uint8),
+            moves(drop[0], eff[0]) if crowded & 1 else no,
+            moves(drop[1], eff[1]) if crowded & 2 else no,
+            *((moves(new_f, eff[0]), moves(new_o, eff[1])) if crowded & 4 else (no, no)),
+            left)
+    return new_f, new_o, level, *active, *start, since
+
+
+def test_implement_step_judges_each_stacked_state_as_a_run_of_it_alone() -> None:
+    """A stacked run's states (one effects matrix each) move as each moves in a run of its
+    own: the crowded ones (many steps started with dense effects) from BLAS's products,
+    the others in the kernel, whichever states are crowded (none, some, all)."""
+    rng = np.random.default_rng(47)
+    never, t, n_i, per, k_f, k_o = 1 << 40, 4, 5, 13, 11, 6
+    for n_states, crowd_p in ((4, 0.0), (5, 0.5), (3, 1.0), (6, 0.3)):
+        n = n_states * per
+        eff = [np.where(rng.random((n_states, k, n_i)) < 0.7,
+                        rng.normal(size=(n_states, k, n_i)), 0.0) for k in (k_f, k_o)]
+        active = [rng.random((n, k)) < 0.3 for k in (k_f, k_o)]
+        start = [np.where(rng.random((n, k)) < 0.05, rng.integers(0, 6, (n, k)), never)
+                 for k in (k_f, k_o)]
+        for s in range(n_states):  # a crowded state: one world starting many steps
+            if rng.random() < crowd_p:
+                w = s * per + int(rng.integers(per))
+                start[0][w, :6] = t
+                active[0][w, :6] = False
+        drop = [(rng.random((n, k)) < 0.05) & a for k, a in zip((k_f, k_o), active,
+                                                                strict=True)]
+        since = rng.integers(0, 4, (n, k_f))
+        # levels within their bounds, as the engine keeps them (a state's withdrawals clip
+        # them first where some state withdraws)
+        level = rng.uniform(-1.5, 1.5, size=(n, n_i))
+        stacked = _implemented(n_states, level.copy(), [a.copy() for a in active],
+                               [a.copy() for a in start], since.copy(), drop, eff, t, never)
+        for s in range(n_states):
+            rows = slice(s * per, (s + 1) * per)
+            alone = _implemented(
+                1, level[rows].copy(), [a[rows].copy() for a in active],
+                [a[rows].copy() for a in start], since[rows].copy(),
+                [d[rows].copy() for d in drop], [e[s : s + 1] for e in eff], t, never)
+            for a, b in zip(stacked, alone, strict=True):
+                np.testing.assert_array_equal(
+                    a[rows].view(np.uint64) if a.dtype == np.float64 else a[rows],
+                    b.view(np.uint64) if b.dtype == np.float64 else b)
+
+
 def test_posture_weights_are_numpys_in_blocks_tail_and_per_world() -> None:
     """``active + announce_weight * pending`` (pending: approved, not in force), with one
     announce weight (the flat blocks of eight and their tail) and one per world."""

@@ -1592,22 +1592,44 @@ def implement(
     sf, so = sy.focal, sy.internal
     run = ctx.once("implement", partial(_implement_run, ctx))
     # the steps starting do not depend on the levels: found first, so that the levels move
-    # in one pass (in each world the withdrawals, then the starts), in one kernel call
-    f_new, o_new, crowded, dropped = native_impl.implement_step(
+    # in one pass (in each world the withdrawals, then the starts), in one kernel call; each
+    # state of a stacked run is judged alone, so only the crowded ones are left
+    f_new, o_new, crowded, dropped, left = native_impl.implement_step(
         run, st.level, st.f_active.view(np.uint8), st.o_active.view(np.uint8), st.f_start,
-        st.o_start, st.f_since, mask(withdrawn_f), mask(withdrawn_o), mask(forced), t, NEVER)
+        st.o_start, st.f_since, mask(withdrawn_f), mask(withdrawn_o), mask(forced), t, NEVER,
+        len(lay.seeds))
     if crowded:
-        # the moves whose sums' order could matter are BLAS's products, as before
+        # the moves whose sums' order could matter are BLAS's products, as before: of every
+        # row, or of the crowded states' rows only (each its state's product, as a run of
+        # the state alone forms it)
         def moves(m: BoolArray, side: Side) -> FloatArray:
-            return _dot(m.astype(np.float64), side.effects, lay, 2)
+            if left is None:
+                return _dot(m.astype(np.float64), side.effects, lay, 2)
+            return _state_moves(m, side.effects, lay, left)
 
         native_impl.implement_levels_of(
             run, st.level, mask(withdrawn_f) if dropped & 1 else NO_MASK,
             mask(withdrawn_o) if dropped & 2 else NO_MASK, f_new.view(np.uint8),
             o_new.view(np.uint8), moves(withdrawn_f, sf) if crowded & 1 else _NO_LEVELS,
             moves(withdrawn_o, so) if crowded & 2 else _NO_LEVELS,
-            *((moves(f_new, sf), moves(o_new, so)) if crowded & 4 else (_NO_LEVELS,) * 2))
+            *((moves(f_new, sf), moves(o_new, so)) if crowded & 4 else (_NO_LEVELS,) * 2),
+            left)
     return f_new, o_new
+
+
+def _state_moves(
+    m: BoolArray, effects: FloatArray, lay: Layout, states: NDArray[np.uint8]
+) -> FloatArray:
+    """The moves ``m @ effects`` (``[n, I]``) of the rows of the flagged ``states`` of a
+    stacked run, each state's rows times its matrix: the product a run of that state alone
+    asks of BLAS. The other rows are left unspecified."""
+    out = np.empty((m.shape[0], effects.shape[-1]))
+    per = lay.n_each
+    for s in np.flatnonzero(states).tolist():
+        rows = slice(s * per, (s + 1) * per)
+        out[rows] = m[rows].astype(np.float64) @ (effects if effects.ndim == 2
+                                                  else effects[s * per])
+    return out
 
 
 def _implement_run(ctx: StepContext) -> native_impl.ImplementRun:

@@ -137,6 +137,7 @@ def implement_levels_of(
     moves_do: NDArray[np.float64],
     moves_nf: NDArray[np.float64],
     moves_no: NDArray[np.float64],
+    only: NDArray[np.uint8] | None = None,
 ) -> int: ...
 def implement_step(
     run: ImplementRun,
@@ -151,7 +152,8 @@ def implement_step(
     forced: NDArray[np.uint8],
     t: int,
     never: int,
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_], int, int]: ...
+    states: int = 1,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], int, int, NDArray[np.uint8] | None]: ...
 class PlayedRun:
     def __init__(
         self,

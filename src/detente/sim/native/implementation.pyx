@@ -899,12 +899,27 @@ def implement_levels_of(
     const double[:, ::1] moves_do,
     const double[:, ::1] moves_nf,
     const double[:, ::1] moves_no,
+    const unsigned char[::1] only=None,
 ):
-    """:func:`implement_levels` with what does not change within a run in ``run``."""
+    """:func:`implement_levels` with what does not change within a run in ``run``.
+
+    ``only`` (one flag per state of a stacked run, each ``n / len(only)`` consecutive
+    worlds; None: every world): the worlds of the states flagged alone are moved, the
+    others left as they are (their rows of ``moves_*`` are not read): the crowded states
+    :func:`implement_step` leaves to the caller.
+    """
+    cdef Py_ssize_t states = 1 if only is None else only.shape[0]
+    cdef unsigned char[::1] crowd
     if level.shape[0] != run.n or level.shape[1] != run.low_rows.shape[1]:
         raise ValueError("implement_levels: the run's scratch is not for these worlds")
+    if only is None:
+        return _implement_levels(run, level, drop_f, drop_o, new_f, new_o, moves_df,
+                                 moves_do, moves_nf, moves_no, False, 1, NULL, NULL)
+    if states < 1 or run.n % states:
+        raise ValueError("implement_levels_of: the worlds are not whole states")
+    crowd = np.zeros(states, dtype=np.uint8)
     return _implement_levels(run, level, drop_f, drop_o, new_f, new_o, moves_df, moves_do,
-                             moves_nf, moves_no, False)
+                             moves_nf, moves_no, False, states, &crowd[0], &only[0])
 
 
 cdef int _implement_levels(
@@ -919,14 +934,25 @@ cdef int _implement_levels(
     const double[:, ::1] moves_nf,
     const double[:, ::1] moves_no,
     bint marked,
+    Py_ssize_t states,
+    unsigned char* crowd,
+    const unsigned char* only,
 ) noexcept:
     """:func:`implement_levels_of`; ``marked``: ``run.flags`` already marks the worlds
-    withdrawing (1, 2) and starting (4, 8) steps (:func:`implement_step`)."""
+    withdrawing (1, 2) and starting (4, 8) steps (:func:`implement_step`).
+
+    The worlds are ``states`` states of ``n / states`` consecutive worlds (``crowd``: their
+    scratch; NULL: one state), each judged on its own: a state some of whose sums could
+    depend on their order (crowded) is left as it is, its crowded moves in ``crowd[state]``,
+    and the others are moved. Returns the crowded moves of all states (0: none; when every
+    state is crowded, nothing is moved). ``only`` (NULL: every state) flags the states to
+    move, the others are passed over."""
     cdef const double[:, :, ::1] effects_f = run.effects_f, effects_o = run.effects_o
     cdef const double[:, ::1] low_rows = run.low_rows, high_rows = run.high_rows
     cdef bint finite_f = run.finite_f, finite_o = run.finite_o, ordered = run.ordered
-    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], w, f
-    cdef Py_ssize_t m_l = low_rows.shape[0], m_h = high_rows.shape[0]
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], f, b
+    cdef Py_ssize_t per = n // states if states > 0 else n, n_crowded = 0
+    cdef unsigned char cs, one_crowd = 0
     cdef bint has_f = drop_f.shape[0] > 0, has_o = drop_o.shape[0] > 0
     cdef bint given_f = moves_df.shape[0] > 0, given_o = moves_do.shape[0] > 0
     cdef bint given_n = moves_nf.shape[0] > 0
@@ -939,12 +965,6 @@ cdef int _implement_levels(
     cdef double* s_nf
     cdef double* s_no
     cdef const double* zero
-    cdef const double* lo
-    cdef const double* hi
-    cdef const double* df
-    cdef const double* dro
-    cdef const double* nf
-    cdef const double* no
     cdef unsigned char* flag
     if n == 0 or n_i == 0:
         return 0
@@ -974,65 +994,123 @@ cdef int _implement_levels(
                 _mark_rows(&new_o[0, 0], n, new_o.shape[1], 8, flag)
             if (new_f.shape[1] and not finite_f) or (new_o.shape[1] and not finite_o):
                 crowded = crowded | 4
-        f = _next_set(flag, 0, n)
+        if crowd == NULL:
+            crowd = &one_crowd
+            states, per = 1, n
+        if crowded:  # effects not finite: every state
+            memset(crowd, crowded, states)
+            n_crowded = states
+        else:
+            memset(crowd, 0, states)
+        # each state's moves whose order could matter, found at its flagged worlds
+        f = _next_set(flag, 0, n) if n_crowded == 0 else n
         while f < n:
-            if flag[f] & 1 and not crowded & 1 and not _sums_free(drop_f, effects_f, f,
-                                                                  &count[0]):
-                crowded = crowded | 1
-            if flag[f] & 2 and not crowded & 2 and not _sums_free(drop_o, effects_o, f,
-                                                                  &count[0]):
-                crowded = crowded | 2
-            if flag[f] & 4 and not crowded & 4 and not _sums_free(new_f, effects_f, f,
-                                                                  &count[0]):
-                crowded = crowded | 4
-            if flag[f] & 8 and not crowded & 4 and not _sums_free(new_o, effects_o, f,
-                                                                  &count[0]):
-                crowded = crowded | 4
+            b = f // per if states > 1 else 0
+            if only != NULL and not only[b]:
+                f = _next_set(flag, (b + 1) * per, n)
+                continue
+            cs = crowd[b]
+            if flag[f] & 1 and not cs & 1 and not _sums_free(drop_f, effects_f, f, &count[0]):
+                cs = cs | 1
+            if flag[f] & 2 and not cs & 2 and not _sums_free(drop_o, effects_o, f, &count[0]):
+                cs = cs | 2
+            if flag[f] & 4 and not cs & 4 and not _sums_free(new_f, effects_f, f, &count[0]):
+                cs = cs | 4
+            if flag[f] & 8 and not cs & 4 and not _sums_free(new_o, effects_o, f, &count[0]):
+                cs = cs | 4
+            if cs and not crowd[b]:
+                n_crowded += 1
+            crowd[b] = cs
+            crowded = crowded | cs
             f = _next_set(flag, f + 1, n)
-    if crowded:
-        return crowded
+    if n_crowded == states:
+        return crowded  # (nothing moved)
     with nogil:
+        for b in range(states):
+            if crowd[b] or (only != NULL and not only[b]):
+                continue  # a crowded state: the caller gives its moves
+            _move_worlds(level, drop_f, drop_o, new_f, new_o, moves_df, moves_do, moves_nf,
+                         moves_no, effects_f, effects_o, low_rows, high_rows, flag, b * per,
+                         (b + 1) * per, has_f, has_o, given_f, given_o, given_n, ordered, zero, s_df, s_do,
+                         s_nf, s_no)
+    return crowded
+
+
+cdef void _move_worlds(
+    double[:, ::1] level,
+    const unsigned char[:, ::1] drop_f,
+    const unsigned char[:, ::1] drop_o,
+    const unsigned char[:, ::1] new_f,
+    const unsigned char[:, ::1] new_o,
+    const double[:, ::1] moves_df,
+    const double[:, ::1] moves_do,
+    const double[:, ::1] moves_nf,
+    const double[:, ::1] moves_no,
+    const double[:, :, ::1] effects_f,
+    const double[:, :, ::1] effects_o,
+    const double[:, ::1] low_rows,
+    const double[:, ::1] high_rows,
+    const unsigned char* flag,
+    Py_ssize_t w,
+    Py_ssize_t end,
+    bint has_f,
+    bint has_o,
+    bint given_f,
+    bint given_o,
+    bint given_n,
+    bint ordered,
+    const double* zero,
+    double* s_df,
+    double* s_do,
+    double* s_nf,
+    double* s_no,
+) noexcept nogil:
+    """:func:`_implement_levels`' moves of worlds ``w`` to ``end``."""
+    cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], f
+    cdef Py_ssize_t m_l = low_rows.shape[0], m_h = high_rows.shape[0]
+    cdef const double* lo = &low_rows[row_of(w, m_l, n), 0]
+    cdef const double* hi = &high_rows[row_of(w, m_h, n), 0]
+    cdef const double* df
+    cdef const double* dro
+    cdef const double* nf
+    cdef const double* no
+    while w < end:
+        # the worlds up to the next with a step withdrawn or started (most), when no
+        # move is given
+        f = w if given_f or given_o or given_n else _next_set(flag, w, end)
+        while w < f:
+            if m_l != 1:
+                lo = &low_rows[row_of(w, m_l, n), 0]
+            if m_h != 1:
+                hi = &high_rows[row_of(w, m_h, n), 0]
+            still_row(&level[w, 0], lo, hi, n_i, (1 + ordered) if has_f or has_o else 0)
+            w += 1
+        if w == end:
+            break
+        lo = &low_rows[row_of(w, m_l, n), 0]
+        hi = &high_rows[row_of(w, m_h, n), 0]
+        if given_f:
+            df = &moves_df[w, 0]
+        else:
+            df = _layer_sum(drop_f, effects_f, w, flag[w] & 1, zero, s_df)
+        if given_o:
+            dro = &moves_do[w, 0]
+        else:
+            dro = _layer_sum(drop_o, effects_o, w, flag[w] & 2, zero, s_do)
+        if given_n:
+            nf, no = &moves_nf[w, 0], &moves_no[w, 0]
+        else:
+            nf = _layer_sum(new_f, effects_f, w, flag[w] & 4, zero, s_nf)
+            no = _layer_sum(new_o, effects_o, w, flag[w] & 8, zero, s_no)
+        # both sides withdraw somewhere but this world's internal side does not: its
+        # clip(x - 0) of the clipped row changes nothing (clip(clip(x)) is clip(x),
+        # x - 0 is x), so it is left out
+        implement_row(&level[w, 0], lo, hi, n_i, has_f, df,
+                      has_o and not (has_f and not given_o and not flag[w] & 2), dro, nf,
+                      no)
         lo = &low_rows[0, 0]
         hi = &high_rows[0, 0]
-        w = 0
-        while w < n:
-            # the worlds up to the next with a step withdrawn or started (most), when no
-            # move is given
-            f = w if given_f or given_o or given_n else _next_set(flag, w, n)
-            while w < f:
-                if m_l != 1:
-                    lo = &low_rows[row_of(w, m_l, n), 0]
-                if m_h != 1:
-                    hi = &high_rows[row_of(w, m_h, n), 0]
-                still_row(&level[w, 0], lo, hi, n_i, (1 + ordered) if has_f or has_o else 0)
-                w += 1
-            if w == n:
-                break
-            lo = &low_rows[row_of(w, m_l, n), 0]
-            hi = &high_rows[row_of(w, m_h, n), 0]
-            if given_f:
-                df = &moves_df[w, 0]
-            else:
-                df = _layer_sum(drop_f, effects_f, w, flag[w] & 1, zero, s_df)
-            if given_o:
-                dro = &moves_do[w, 0]
-            else:
-                dro = _layer_sum(drop_o, effects_o, w, flag[w] & 2, zero, s_do)
-            if given_n:
-                nf, no = &moves_nf[w, 0], &moves_no[w, 0]
-            else:
-                nf = _layer_sum(new_f, effects_f, w, flag[w] & 4, zero, s_nf)
-                no = _layer_sum(new_o, effects_o, w, flag[w] & 8, zero, s_no)
-            # both sides withdraw somewhere but this world's internal side does not: its
-            # clip(x - 0) of the clipped row changes nothing (clip(clip(x)) is clip(x),
-            # x - 0 is x), so it is left out
-            implement_row(&level[w, 0], lo, hi, n_i, has_f, df,
-                          has_o and not (has_f and not given_o and not flag[w] & 2), dro, nf,
-                          no)
-            lo = &low_rows[0, 0]
-            hi = &high_rows[0, 0]
-            w += 1
-    return 0
+        w += 1
 
 
 cdef const unsigned char[:, ::1] _NONE = np.zeros((0, 0), dtype=np.uint8)
@@ -1052,30 +1130,40 @@ def implement_step(
     const unsigned char[:, ::1] forced,
     long t,
     long never,
+    Py_ssize_t states=1,
 ):
     """engine.implement: :func:`start_due`, then :func:`implement_levels_of` without moves
     (the withdrawals of a side none of whose worlds withdraws left out), in one call: the
     worlds withdrawing and starting steps are marked as the steps are visited.
 
-    Returns ``(new_f, new_o, crowded, dropped)``: the steps started (bool), and when
-    ``crowded`` is not 0 the levels are unchanged and the caller gives the moves whose sums
-    could depend on their order to :func:`implement_levels_of`, with the withdrawals of the
-    sides that withdraw (``dropped``: 1 the focal side, 2 the internal side).
+    Returns ``(new_f, new_o, crowded, dropped, left)``: the steps started (bool), and when
+    ``crowded`` is not 0 the caller gives the moves whose sums could depend on their order
+    to :func:`implement_levels_of`, with the withdrawals of the sides that withdraw
+    (``dropped``: 1 the focal side, 2 the internal side). The worlds are ``states`` states
+    of a stacked run (each ``n / states`` consecutive worlds), each judged alone, as a run
+    of that state alone judges it: ``left`` is None when the levels are unchanged (every
+    state crowded, or none: then all moved), else the ``uint8`` flags of the crowded states,
+    whose worlds alone are left unchanged (:func:`implement_levels_of`'s ``only``).
     """
     cdef Py_ssize_t n = f_active.shape[0], n_f = f_active.shape[1], n_o = o_active.shape[1]
+    cdef Py_ssize_t b, n_crowded = 0
     cdef Marks marks
     cdef int crowded = 0, dropped = 0
     if (n != run.n or level.shape[0] != n or level.shape[1] != run.low_rows.shape[1]
             or o_active.shape[0] != n or withdrawn_f.shape[0] != n
             or withdrawn_o.shape[0] != n):
         raise ValueError("implement_step: the run's scratch is not for these worlds")
+    if states < 1 or n % states:
+        raise ValueError("implement_step: the worlds are not whole states")
     new_f_arr = np.empty((n, n_f), dtype=np.bool_)
     new_o_arr = np.empty((n, n_o), dtype=np.bool_)
     cdef unsigned char[:, ::1] new_f = new_f_arr.view(np.uint8)
     cdef unsigned char[:, ::1] new_o = new_o_arr.view(np.uint8)
     cdef const unsigned char* forced_f = &forced[0, 0] if forced.shape[0] > 0 else NULL
     if n == 0:
-        return new_f_arr, new_o_arr, 0, 0
+        return new_f_arr, new_o_arr, 0, 0, None
+    crowd_arr = np.zeros(states, dtype=np.uint8)
+    cdef unsigned char[::1] crowd = crowd_arr
     marks.flags = &run.flags[0]
     with nogil:
         memset(marks.flags, 0, n)
@@ -1095,8 +1183,13 @@ def implement_step(
                 dropped = dropped | 2
     crowded = _implement_levels(
         run, level, withdrawn_f if dropped & 1 else _NONE, withdrawn_o if dropped & 2 else _NONE,
-        new_f, new_o, _NO_MOVES, _NO_MOVES, _NO_MOVES, _NO_MOVES, True)
-    return new_f_arr, new_o_arr, crowded, dropped
+        new_f, new_o, _NO_MOVES, _NO_MOVES, _NO_MOVES, _NO_MOVES, True, states, &crowd[0],
+        NULL)
+    if crowded:
+        for b in range(states):
+            n_crowded += crowd[b] != 0
+    return (new_f_arr, new_o_arr, crowded, dropped,
+            crowd_arr if 0 < n_crowded < states else None)
 
 
 cdef inline void _weights_flat(
