@@ -138,3 +138,25 @@ def test_the_drivers_fulfilment_is_nan_where_an_undemanded_issue_is() -> None:
     np.testing.assert_array_equal(drivers[3], expected)
     assert np.isnan(expected[::7]).all() and np.isnan(expected[::5]).all()
     assert not np.isnan(expected).all()
+
+
+def test_the_drivers_fulfilment_adds_the_demanded_terms_as_numpy_does() -> None:
+    # where NumPy's pairwise sum adds the demanded terms one by one (the flagship's demands,
+    # few of them, ...) and every level is finite, the drivers add just those; elsewhere
+    # (two in one of its eight accumulators, in two halves of a long row, a NaN level) every
+    # term: the same numbers either way
+    rng = np.random.default_rng(7)
+    n = 40
+    for n_i in (3, 8, 11, 17, 29, 200):
+        for k in range(6):
+            demanded = rng.random(n_i) < (0.1, 0.3, 0.6, 0.9, 1.0, 0.0)[k]
+            level = rng.uniform(-10, 110, (n, n_i))
+            if k % 2:
+                level[::9, rng.integers(n_i)] = np.nan
+            start = rng.uniform(0, 100, (1, n_i))
+            demand = np.where(demanded, rng.uniform(0, 100, n_i), np.nan)[None]
+            ones = np.ones(1)
+            drivers = native.drivers(ones * 0.7, ones * 0.5, np.zeros(n), ones * 0, level, -1,
+                                     0.0, 1.0, ones, ones * 0, start, demand, np.zeros(n),
+                                     np.zeros(n), np.zeros(n), ones * 0)
+            np.testing.assert_array_equal(drivers[3], native.fulfilment(level, start, demand))
