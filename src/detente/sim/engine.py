@@ -1366,10 +1366,11 @@ def ratify_focal(
     the agenda power (the executive counting in favour) and every veto player's and
     approval holder's consent (:func:`ratify`); ``st.excess`` records the largest veto
     excess. The vote (:func:`voted`) and the consent checks run in one kernel call
-    (:func:`detente.sim.native.consent.vote_and_ratify`, the run's tables laid out once by
-    :func:`_ratify_constants`). The statute lock (:func:`congress.statute_lock`) is tested
-    on the candidates only (:func:`detente.sim.native.congress.statute_candidates`). A
-    unitary focal side approves every candidate.
+    (:func:`detente.sim.native.consent.vote_and_ratify`, or its ``vote_and_ratify_states``
+    for stacked states; the run's tables laid out once by :func:`_ratify_constants`). The
+    statute lock (:func:`congress.statute_lock`) is tested on the candidates only
+    (:func:`detente.sim.native.congress.statute_candidates`). A unitary focal side approves
+    every candidate.
 
     Returns
     -------
@@ -1399,10 +1400,13 @@ def ratify_focal(
     k = ctx.once("ratify_constants", partial(_ratify_constants, ctx))
     assert k.focal is not None
     c = np.ascontiguousarray
-    app_f, _ = native_consent.vote_and_ratify(
-        k.focal, None, mask(cand_f), NO_MASK, NO_MASK, NO_MASK, c(st.level),
-        _issue_major(k.f_pos, st.f_pos), c(f_cl), c(belief_f, dtype=np.float64), c(prospective),
-        st.excess)
+    args = (k.focal, None, mask(cand_f), NO_MASK, NO_MASK, NO_MASK, c(st.level),
+            _issue_major(k.f_pos, st.f_pos), c(f_cl), c(belief_f, dtype=np.float64),
+            c(prospective), st.excess)
+    n_states = len(ctx.layout.seeds)
+    # (stacked states: each state's leaves found once per state, not world by world)
+    app_f, _ = native_consent.vote_and_ratify(*args) if n_states == 1 \
+        else native_consent.vote_and_ratify_states(*args, n_states)
     return app_f, f_cl
 
 

@@ -22,7 +22,7 @@ from libc.string cimport memset
 from detente.sim.native.numpy_sum cimport pairwise_sum
 from detente.sim.native.rows cimport any_set, row_of
 from detente.sim.native.votes cimport (
-    Tables, VoteTables, _vote, clouts32, next_set, position_t, vote_rows,
+    Tables, VoteTables, _vote, clouts32, position_t, vote_rows,
 )
 
 import numpy as np
@@ -30,6 +30,43 @@ import numpy as np
 ctypedef fused real:
     float
     double
+
+cdef extern from *:
+    """
+    #include <string.h>
+
+    /* m <= 64 bytes of a 0/1 row (bool) as bits 0 .. m - 1: eight bytes at a time, their low
+       bits gathered by one multiplication (little-endian), the rest one byte at a time */
+    static inline unsigned long long detente_row_bits(const unsigned char *row, Py_ssize_t m) {
+        unsigned long long bits = 0, x;
+        Py_ssize_t k = 0;
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        for (; k + 8 <= m; k += 8) {
+            memcpy(&x, row + k, 8);
+            bits |= ((x * 0x0102040810204080ULL) >> 56) << k;
+        }
+    #endif
+        for (; k < m; k++)
+            bits |= (unsigned long long)(row[k] != 0) << k;
+        return bits;
+    }
+
+    /* the lowest set bit's index (bits != 0) */
+    static inline Py_ssize_t detente_lowest_bit(unsigned long long bits) {
+    #if defined(__GNUC__)
+        return __builtin_ctzll(bits);
+    #else
+        Py_ssize_t k = 0;
+        while (!(bits & 1ULL)) {
+            bits >>= 1;
+            k++;
+        }
+        return k;
+    #endif
+    }
+    """
+    unsigned long long row_bits "detente_row_bits" (const unsigned char* row, Py_ssize_t m) nogil
+    Py_ssize_t lowest_bit "detente_lowest_bit" (unsigned long long bits) nogil
 
 
 cdef inline double _maximum(double a, double b) noexcept nogil:
@@ -513,15 +550,16 @@ cdef int _pass_rows(Ratification run, PassRows* P, Py_ssize_t n_k, Py_ssize_t n_
 
 
 cdef inline Py_ssize_t _world_votes(
-    const PassRows* P, Py_ssize_t w, Py_ssize_t n, const unsigned char* cb,
+    const PassRows* P, Py_ssize_t w, Py_ssize_t n, unsigned long long bits, Py_ssize_t base,
     const double* level, const position_t* pos, Py_ssize_t pos_issue, const float* cl32,
     double belief, unsigned char* won,
 ) noexcept nogil:
-    """One world's votes of a pass of :func:`_fused_worlds`: each of its candidates ``cb``
-    through the vote's trust gate and the vote (:func:`~detente.sim.native.votes.
-    voted_pairs`'s), the winners set in ``won`` (zeros, which the caller restores after
-    a win); returns how many won."""
-    cdef Py_ssize_t n_k = P.tb.n_k, k, wins = 0
+    """One world's votes of a pass of :func:`_fused_worlds`: each of its candidates
+    ``base + b`` for the set bits ``b`` of ``bits`` (:func:`_candidate_bits`) through the
+    vote's trust gate and the vote (:func:`~detente.sim.native.votes.voted_pairs`'s), the
+    winners set in ``won`` (zeros, which the caller restores after a win); returns how many
+    won."""
+    cdef Py_ssize_t k, wins = 0
     cdef Py_ssize_t we = row_of(w, P.m_ve, n), wu = row_of(w, P.m_u, n)
     cdef Py_ssize_t ws = row_of(w, P.m_s, n), wvt = row_of(w, P.m_vt, n)
     cdef Py_ssize_t wtr = row_of(w, P.m_tr, n), wvr = row_of(w, P.m_vr, n)
@@ -529,8 +567,9 @@ cdef inline Py_ssize_t _world_votes(
     cdef const float* usal4 = P.usal4 + wu * P.s_u
     cdef const float* sal4 = P.sal4 + ws * P.s_s
     cdef double threshold = P.v_thr[wvt]
-    k = next_set(cb, 0, n_k)
-    while k < n_k:
+    while bits:
+        k = base + lowest_bit(bits)
+        bits &= bits - 1
         # the trust gate first: a gated candidate without the belief loses
         if P.v_gate == NULL or not P.v_gate[k] or \
                 belief >= P.trust[wtr] * P.v_rel[wvr * P.s_vr + k]:
@@ -538,7 +577,6 @@ cdef inline Py_ssize_t _world_votes(
                      threshold):
                 won[k] = 1
                 wins += 1
-        k = next_set(cb, k + 1, n_k)
     return wins
 
 
@@ -614,24 +652,26 @@ cdef void _world_consent(
             pros[i] = target[i]
 
 
-cdef void _bulk_candidates(
-    const PassRows* P, Py_ssize_t n, const unsigned char* act, const unsigned char* pen,
-    const unsigned char* req, unsigned char* out,
+cdef inline unsigned long long _candidate_bits(
+    const PassRows* P, Py_ssize_t w, Py_ssize_t base, Py_ssize_t m, const unsigned char* cand,
+    const unsigned char* act, const unsigned char* pen, const unsigned char* req,
 ) noexcept nogil:
-    """The candidates of a ``NEW`` or ``REVERSAL`` pass, ``[n, K]``, into ``out``: the steps
-    neither ``act`` nor ``pen`` (and ``req``, unless NULL), or those ``act`` and reversible
-    (whole rows at once: the arrays are C-contiguous)."""
-    cdef Py_ssize_t n_k = P.tb.n_k, w, k
-    if P.kind == NEW:
-        for k in range(n * n_k):
-            out[k] = (act[k] ^ 1) & (pen[k] ^ 1)
-        if req != NULL:
-            for k in range(n * n_k):
-                out[k] = out[k] & req[k]
-    else:
-        for w in range(n):
-            for k in range(n_k):
-                out[w * n_k + k] = act[w * n_k + k] & P.reversible[k]
+    """World ``w``'s candidates ``base .. base + m - 1`` (``m`` <= 64) of a pass of
+    :func:`_fused_worlds` as bits: the ``GIVEN`` ones (``cand``), the steps neither ``act``
+    nor ``pen`` (and ``req``, unless NULL) for ``NEW``, those ``act`` and reversible for
+    ``REVERSAL``; each mask ``[n, K]`` of bool, read in whole words (:c:func:`row_bits`)."""
+    cdef Py_ssize_t at = w * P.tb.n_k + base
+    cdef unsigned long long bits
+    if P.kind == GIVEN:
+        return row_bits(cand + at, m)
+    if P.kind == REVERSAL:
+        return row_bits(act + at, m) & row_bits(P.reversible + base, m)
+    bits = ~(row_bits(act + at, m) | row_bits(pen + at, m))
+    if m < 64:
+        bits &= (1ULL << m) - 1
+    if req != NULL:
+        bits &= row_bits(req + at, m)
+    return bits
 
 
 cdef int _check_state(
@@ -699,17 +739,23 @@ cdef object _fused_worlds(
     """:func:`vote_and_ratify` world by world, state by state of a run of ``n_s`` states
     (each ``n / n_s`` consecutive worlds; 1: one state, or leaves of one row per world):
     each state's leaves found once (:func:`_state_leaves`), then each world's passes
-    (``run``'s, then ``reversal``'s), its votes (:func:`_world_votes`) then, if a candidate
-    won, the consent checks (:func:`_world_consent`), the clouts converted once per world.
+    (``run``'s, then ``reversal``'s): its candidates read from the masks as bits
+    (:func:`_candidate_bits`, no ``[n, K]`` array of them), its votes (:func:`_world_votes`)
+    then, if a candidate won, the consent checks (:func:`_world_consent`), the clouts
+    converted once per world.
     For consent tables whose checks span fewer than eight issues each (their sums do not
     depend on the other worlds, :func:`_consent_rows`): the same numbers as :func:`_pass`."""
     cdef Py_ssize_t n = level.shape[0], n_i = level.shape[1], n_a = clout.shape[1]
     cdef Py_ssize_t m_p = position.shape[1], n_pass = 1, w, q, wp, k, s, each
-    cdef Py_ssize_t n4 = 0, n_kmax = 0, n_d
+    cdef Py_ssize_t n4 = 0, n_kmax = 0, n_d, base, wins
     cdef PassRows passes[2]
     cdef PassRows state[2]
     cdef unsigned char* outs[2]
-    cdef const unsigned char* cands[2]
+    cdef const unsigned char* cand_p = NULL
+    cdef const unsigned char* act_p = NULL
+    cdef const unsigned char* pen_p = NULL
+    cdef const unsigned char* req_p = NULL
+    cdef unsigned long long bits
     cdef bint converted
     cdef Ratification r
     cdef unsigned char[:, ::1] out
@@ -735,19 +781,16 @@ cdef object _fused_worlds(
     n_pass = len(results)
     if n == 0:
         return results[0], results[1] if n_pass == 2 else None
-    for q in range(n_pass):  # each pass's candidates, all worlds at once
-        r = run if q == 0 else reversal
+    for q in range(n_pass):  # the masks each pass's candidates come from
+        if passes[q].tb.n_k == 0:
+            continue
         if passes[q].kind == GIVEN:
-            cands[q] = &cand[0, 0] if passes[q].tb.n_k else NULL
+            cand_p = &cand[0, 0]
         else:
-            r._buffers(n, passes[q].tb.n_k)
-            out = r.cand_buf
-            cands[q] = &out[0, 0] if passes[q].tb.n_k else NULL
-            if passes[q].tb.n_k:
-                _bulk_candidates(&passes[q], n, &active[0, 0],
-                                 &pending[0, 0] if passes[q].kind == NEW else NULL,
-                                 &req_ok[0, 0] if passes[q].kind == NEW and req_ok.shape[0]
-                                 else NULL, &out[0, 0])
+            act_p = &active[0, 0]
+        if passes[q].kind == NEW:
+            pen_p = &pending[0, 0]
+            req_p = &req_ok[0, 0] if req_ok.shape[0] else NULL
     # scratch: pros, target, move [n_i] and term [8] (doubles, the checks' terms: fewer
     # than eight), the clouts and a vote's gains [n4] (floats), the winners [K]
     n_d = 3 * n_i + 8
@@ -762,7 +805,6 @@ cdef object _fused_worlds(
     cdef float* cl32 = <float*>(pros + n_d)
     cdef float* gain = cl32 + n4
     cdef unsigned char* won = <unsigned char*>(gain + n4 + 4)
-    cdef const unsigned char* cb
     for q in range(n_pass):
         passes[q].tb.gain = gain
     try:
@@ -775,16 +817,19 @@ cdef object _fused_worlds(
                     converted = False
                     for q in range(n_pass):
                         k = state[q].tb.n_k
-                        if k == 0:
-                            continue
-                        cb = cands[q] + w * k
-                        if not any_set(cb, k):
-                            continue
-                        if not converted:  # the clouts as float32, once per world
-                            clouts32(cl32, &clout[w, 0], n_a)
-                            converted = True
-                        if _world_votes(&state[q], w, n, cb, &level[w, 0],
-                                        &position[0, wp, 0], m_p * n_a, cl32, belief[w], won):
+                        wins = 0
+                        for base in range(0, k, 64):  # its candidates, 64 at a time
+                            bits = _candidate_bits(&state[q], w, base, min(k - base, 64),
+                                                   cand_p, act_p, pen_p, req_p)
+                            if not bits:
+                                continue
+                            if not converted:  # the clouts as float32, once per world
+                                clouts32(cl32, &clout[w, 0], n_a)
+                                converted = True
+                            wins += _world_votes(&state[q], w, n, bits, base, &level[w, 0],
+                                                 &position[0, wp, 0], m_p * n_a, cl32,
+                                                 belief[w], won)
+                        if wins:
                             _world_consent(&state[q], w, n, won, n_i, &position[0, wp, 0],
                                            m_p * n_a, belief[w], &prospective[w, 0], pros,
                                            target, move, term, outs[q] + w * k, &excess[w])
