@@ -395,11 +395,15 @@ def _all_spellings() -> list[str]:
     return out
 
 
-@cache
 def _init_signature(cls: type[Strategy]) -> inspect.Signature:
-    """The signature of ``cls.__init__``, read once per class (``inspect.signature`` costs
-    more than the rest of compiling a strategy for a sampled state)."""
-    return inspect.signature(cls.__init__)
+    """The signature of ``cls.__init__``, read once per ``__init__`` (``inspect.signature``
+    costs more than the rest of compiling a strategy for a sampled state)."""
+    return _signature_of(cls.__init__)
+
+
+@cache
+def _signature_of(function: Callable[..., Any]) -> inspect.Signature:
+    return inspect.signature(function)
 
 
 def get_strategy(name: str, **params: Any) -> Strategy:
