@@ -58,3 +58,12 @@ def test_a_value_of_another_shape_or_type_is_refused() -> None:
     for bad in (np.zeros(N + 1), np.zeros(N, dtype=np.float32), np.zeros((N, 2))):
         with pytest.raises(ValueError, match="record_step"):
             recording.record_step(out, 0, (bad,), one, row)
+
+
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 100, 4096])
+def test_flush_is_the_transpose_whatever_the_count_of_worlds(n: int) -> None:
+    staged = np.random.default_rng(n).random((3, 5, n)).astype(np.float32)
+    out = np.full((3, n, 7), -1.0, dtype=np.float32)
+    recording.flush(staged, out, 2, 4)
+    np.testing.assert_array_equal(out[:, :, 2:6], staged[:, :4].transpose(0, 2, 1))
+    assert (out[:, :, [0, 1, 6]] == -1.0).all()

@@ -112,21 +112,32 @@ def record_step(
             PyBuffer_Release(&view)
 
 
+cdef enum:
+    _BLOCK = 16  # worlds moved together by flush: one 64-byte cache line of a staged row
+
+
 def flush(const float[:, :, ::1] staged, float[:, :, ::1] out, Py_ssize_t first,
           Py_ssize_t count):
     """Copy the first ``count`` steps of ``staged`` (``[M, S, n]``) into steps
-    ``[first, first + count)`` of ``out`` (``[M, n, T]``, world-major)."""
-    cdef Py_ssize_t n_m = staged.shape[0], n = staged.shape[2], m, w, j
+    ``[first, first + count)`` of ``out`` (``[M, n, T]``, world-major).
+
+    Sixteen worlds at a time: each step's cache line of those worlds is read once and
+    spread over their rows of ``out``. World by world, a world's steps sit ``4 n`` bytes
+    apart (16 KB for 4096 worlds), so they all fall in one set of the L1 cache and evict
+    each other before the next world reads the same lines (4x the time).
+    """
+    cdef Py_ssize_t n_m = staged.shape[0], n = staged.shape[2], m, w, j, k, width
     if (out.shape[0] != n_m or out.shape[1] != n or count > staged.shape[1]
             or first < 0 or count < 0 or first + count > out.shape[2]):
         raise ValueError("flush: shapes do not match")
+    cdef Py_ssize_t row = out.shape[2]
     cdef const float* src
     cdef float* dst
     for m in range(n_m):
-        # a world's staged steps (a row apart) next to each other; consecutive worlds read
-        # the same cache lines of the staging rows, so each is read once
-        for w in range(n):
-            src = &staged[m, 0, w]
+        for w in range(0, n, _BLOCK):
+            width = min(_BLOCK, n - w)
             dst = &out[m, w, first]
             for j in range(count):
-                dst[j] = src[j * n]
+                src = &staged[m, j, w]
+                for k in range(width):
+                    dst[k * row + j] = src[k]
