@@ -79,11 +79,11 @@ def test_kept_draws_stay_within_the_byte_budget(systems, monkeypatch) -> None:
     world_state._shared_draws.clear()
     sy = systems["containment"]
     one = shared_step_numbers(sy, Layout((0,), 0, 256))
-    size = world_state._shared_draws[next(iter(world_state._shared_draws))][1]
-    monkeypatch.setattr(world_state, "SHARED_DRAWS_BYTES", int(2.5 * size))
+    size = world_state._shared_draws.weight
+    monkeypatch.setattr(world_state._shared_draws, "size", int(2.5 * size))
     for seed in range(1, 6):
         shared_step_numbers(sy, Layout((seed,), 0, 256))
     kept = world_state._shared_draws
     assert len(kept) == 2
-    assert sum(b for _, b in kept.values()) <= 2.5 * size
+    assert kept.weight <= 2.5 * size
     assert shared_step_numbers(sy, Layout((0,), 0, 256)) is not one  # evicted: drawn again

@@ -24,11 +24,17 @@ T = TypeVar("T")
 
 
 class Lru(Generic[K, T]):
-    """The last ``size`` values computed, by key (thread-safe; the most recently used kept)."""
+    """The last values computed, by key (thread-safe; the most recently used kept).
 
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: OrderedDict[K, T] = OrderedDict()
+    At most ``size`` of them, or, with ``weight``, as many as weigh ``size`` in all (say
+    bytes); the most recent value is kept whatever it weighs.
+    """
+
+    def __init__(self, size: int, weight: Callable[[T], int] | None = None) -> None:
+        self.size = size
+        self._weight = weight
+        self._entries: OrderedDict[K, tuple[T, int]] = OrderedDict()
+        self._total = 0
         self._lock = threading.Lock()
 
     def get(
@@ -38,20 +44,32 @@ class Lru(Generic[K, T]):
         (kept; an exception it raises keeps nothing)."""
         with self._lock:
             hit = self._entries.get(key)
-            if hit is not None and (valid is None or valid(hit)):
+            if hit is not None and (valid is None or valid(hit[0])):
                 self._entries.move_to_end(key)
-                return hit
+                return hit[0]
         value = compute()
+        weight = 1 if self._weight is None else self._weight(value)
         with self._lock:
-            self._entries[key] = value
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
+            replaced = self._entries.pop(key, None)
+            self._total += weight - (0 if replaced is None else replaced[1])
+            self._entries[key] = (value, weight)
+            while self._total > self.size and len(self._entries) > 1:
+                self._total -= self._entries.popitem(last=False)[1][1]
         return value
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def weight(self) -> int:
+        """What the values kept weigh in all (their count without ``weight``)."""
+        return self._total
 
     def clear(self) -> None:
         """Forget every value."""
         with self._lock:
             self._entries.clear()
+            self._total = 0
 
 
 class ScenarioMemo(Generic[T]):

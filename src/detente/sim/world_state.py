@@ -9,14 +9,13 @@ gives the same worlds (docs/contracts.md).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from detente.scenario.memo import Lru
 from detente.sim.system import System
 
 if TYPE_CHECKING:
@@ -105,8 +104,27 @@ def draw_step_numbers(system: System, layout: Layout) -> StepDraws:
 #: batch of 4,000 rows of the flagship draws about 16 MB).
 SHARED_DRAWS_BYTES = 48 * 2**20
 
-_shared_draws: OrderedDict[tuple[object, ...], tuple[StepDraws, int]] = OrderedDict()
-_shared_lock = threading.Lock()
+
+def _arrays_of(draws: StepDraws) -> list[NDArray[Any]]:
+    """The arrays a draw holds (a stream computed where it is read: its seeded states)."""
+    out = []
+    for f in fields(draws):
+        a = getattr(draws, f.name)
+        out.append(a.states if isinstance(a, StreamUniforms) else a)
+    return out
+
+
+def _nbytes(draws: StepDraws) -> int:
+    return sum(a.nbytes for a in _arrays_of(draws))
+
+
+def _read_only(draws: StepDraws) -> StepDraws:
+    for a in _arrays_of(draws):
+        a.flags.writeable = False
+    return draws
+
+
+_shared_draws: Lru[tuple[object, ...], StepDraws] = Lru(SHARED_DRAWS_BYTES, _nbytes)
 
 
 def shared_step_numbers(system: System, layout: Layout) -> StepDraws:
@@ -122,24 +140,7 @@ def shared_step_numbers(system: System, layout: Layout) -> StepDraws:
     key = (layout.seeds, layout.start, layout.n_each, system.horizon,
            system.focal.n_instruments, system.internal.n_instruments,
            system.shock_rate.shape[-1])
-    with _shared_lock:
-        kept = _shared_draws.get(key)
-        if kept is not None:
-            _shared_draws.move_to_end(key)
-            return kept[0]
-    draws = draw_step_numbers(system, layout)
-    size = 0
-    for f in fields(draws):
-        a = getattr(draws, f.name)
-        a = a.states if isinstance(a, StreamUniforms) else a
-        a.flags.writeable = False
-        size += a.nbytes
-    with _shared_lock:
-        _shared_draws[key] = (draws, size)
-        total = sum(b for _, b in _shared_draws.values())
-        while total > SHARED_DRAWS_BYTES and len(_shared_draws) > 1:
-            total -= _shared_draws.popitem(last=False)[1][1]
-    return draws
+    return _shared_draws.get(key, lambda: _read_only(draw_step_numbers(system, layout)))
 
 
 def step_major(
