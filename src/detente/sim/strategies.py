@@ -253,7 +253,7 @@ class Strategy:
         skip = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
         return {
             p: getattr(self, p)
-            for p, spec in _init_signature(type(self)).parameters.items()
+            for p, spec in _signature_of(type(self).__init__).parameters.items()
             if p != "self" and spec.kind not in skip and hasattr(self, p)
         }
 
@@ -395,15 +395,11 @@ def _all_spellings() -> list[str]:
     return out
 
 
-def _init_signature(cls: type[Strategy]) -> inspect.Signature:
-    """The signature of ``cls.__init__``, read once per ``__init__`` (``inspect.signature``
-    costs more than the rest of compiling a strategy for a sampled state)."""
-    return _signature_of(cls.__init__)
-
-
 @cache
-def _signature_of(function: Callable[..., Any]) -> inspect.Signature:
-    return inspect.signature(function)
+def _signature_of(init: Callable[..., Any]) -> inspect.Signature:
+    """The signature of a strategy class's ``__init__``, read once (``inspect.signature``
+    costs more than the rest of compiling a strategy for a sampled state)."""
+    return inspect.signature(init)
 
 
 def get_strategy(name: str, **params: Any) -> Strategy:
@@ -430,7 +426,7 @@ def get_strategy(name: str, **params: Any) -> Strategy:
             "strategy",
             f'unknown strategy "{name}"{hint}; known: {", ".join(strategy_names())}',
         )
-    sig = _init_signature(cls)
+    sig = _signature_of(cls.__init__)
     accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values())
     allowed = [p for p in sig.parameters if p != "self"]
     if not accepts_any:
